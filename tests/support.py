@@ -1,0 +1,27 @@
+"""Helpers shared by the tests."""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+
+def bad_request_fields(err: grpc.aio.AioRpcError) -> list[str]:
+    """The fields named by the `BadRequest` detail of an error, if any."""
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    fields: list[str] = []
+    if status is None:
+        return fields
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            fields.extend(v.field for v in bad.field_violations)
+    return fields
+
+
+def assert_invalid(err: grpc.aio.AioRpcError, field: str) -> None:
+    """Asserts that an error is INVALID_ARGUMENT naming `field`."""
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, (err.code(), err.details())
+    assert field in bad_request_fields(err), (field, bad_request_fields(err), err.details())

@@ -1,0 +1,214 @@
+"""The embedded valkey-server: startup, modules, persistence, addresses, supervision."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import redis.asyncio
+from memrpc.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    embedded = EmbeddedRedis(tmp_path / "data")
+    yield embedded
+    embedded.stop()
+
+
+def client(embedded: EmbeddedRedis) -> redis.Redis:
+    return redis.Redis.from_url(embedded.url, decode_responses=True)
+
+
+def test_starts_with_json_and_vector_search(server: EmbeddedRedis) -> None:
+    server.start()
+    socket_path = server.data_dir / "redis.sock"
+    assert server.url == f"unix://{socket_path}"
+    assert stat.S_IMODE(socket_path.stat().st_mode) == 0o700
+    assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700
+    assert server.is_running()
+    assert server.pid is not None
+    assert (server.data_dir / "valkey.log").read_text()
+    r = client(server)
+    assert r.ping()
+    assert r.execute_command("FT._LIST") == []
+    r.execute_command(
+        "FT.CREATE", "idx", "ON", "JSON", "PREFIX", "1", "doc:", "SCHEMA",
+        "$.v", "AS", "v", "VECTOR", "HNSW", "6", "TYPE", "FLOAT32", "DIM", "2",
+        "DISTANCE_METRIC", "COSINE",
+    )  # fmt: skip
+    r.execute_command("JSON.SET", "doc:1", "$", '{"v": [1.0, 0.0]}')
+    r.execute_command("JSON.SET", "doc:2", "$", '{"v": [0.0, 1.0]}')
+    query = struct.pack("<2f", 0.1, 0.9)
+    found = r.execute_command(
+        "FT.SEARCH", "idx", "*=>[KNN 1 @v $q]", "PARAMS", "2", "q", query,
+        "RETURN", "0", "DIALECT", "2",
+    )  # fmt: skip
+    assert [doc["id"] for doc in found["results"]] == ["doc:2"]  # redis-py 8 speaks RESP3
+
+
+def test_context_manager_starts_and_stops(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path) as embedded:
+        assert client(embedded).ping()
+    assert not embedded.is_running()
+    assert embedded.pid is None
+    assert not (tmp_path / "redis.sock").exists()
+
+
+def test_data_survives_a_restart(server: EmbeddedRedis) -> None:
+    server.start()
+    r = client(server)
+    r.set("plain", "value")
+    r.execute_command("JSON.SET", "doc", "$", '{"a": {"b": [1, 2]}}')
+    server.stop()
+    assert not server.is_running()
+    assert list((server.data_dir / "appendonlydir").iterdir())
+    server.start()
+    r = client(server)
+    assert r.get("plain") == "value"
+    assert r.execute_command("JSON.GET", "doc", "$.a.b") == "[[1,2]]"
+
+
+def test_tcp_when_the_socket_path_is_too_long(tmp_path: Path) -> None:
+    data_dir = tmp_path / ("d" * 100)
+    embedded = EmbeddedRedis(data_dir)
+    assert embedded.url.startswith("redis://127.0.0.1:")
+    with embedded:
+        assert client(embedded).ping()
+        assert not (data_dir / "redis.sock").exists()
+
+
+def test_tcp_when_port_zero_is_asked(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path, port=0) as embedded:
+        port = int(embedded.url.rsplit(":", 1)[1])
+        assert port > 0
+        assert redis.Redis(host="127.0.0.1", port=port).ping()
+        assert not (tmp_path / "redis.sock").exists()
+
+
+def test_stop_is_idempotent(server: EmbeddedRedis) -> None:
+    server.stop()
+    server.start()
+    server.stop()
+    server.stop()
+    assert not server.is_running()
+
+
+def test_stale_socket_does_not_block_a_start(server: EmbeddedRedis) -> None:
+    server.start()
+    server.kill()
+    assert (server.data_dir / "redis.sock").exists()
+    server.start()
+    assert client(server).ping()
+
+
+def test_refuses_a_data_dir_whose_server_is_running(server: EmbeddedRedis) -> None:
+    server.start()
+    with pytest.raises(EmbeddedRedisError, match="already listening"):
+        EmbeddedRedis(server.data_dir).start()
+    assert client(server).ping()
+
+
+async def test_supervise_restarts_a_killed_server(
+    server: EmbeddedRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    await server.astart()
+    r = redis.asyncio.Redis.from_url(server.url, decode_responses=True)
+    await r.config_set("appendfsync", "always")  # the kill must not lose the write
+    await r.set("key", "before the crash")
+    await r.aclose()
+    old_pid = server.pid
+    restarted = asyncio.Event()
+    supervisor = asyncio.create_task(server.supervise(on_restart=restarted.set))
+    try:
+        with caplog.at_level(logging.WARNING, logger="memrpc.embedded_redis"):
+            server.kill()
+            await asyncio.wait_for(restarted.wait(), timeout=10)
+        assert server.is_running()
+        assert server.pid != old_pid
+        assert "exited with code" in caplog.text
+        r = redis.asyncio.Redis.from_url(server.url, decode_responses=True)
+        assert await r.get("key") == "before the crash"
+        await r.aclose()
+
+        await server.astop()  # an intended stop is not restarted
+        await asyncio.sleep(0.5)
+        assert not server.is_running()
+    finally:
+        supervisor.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await supervisor
+
+
+def test_a_module_that_fails_to_load(server: EmbeddedRedis) -> None:
+    server._module_paths = (server.data_dir / "missing.so",)
+    with pytest.raises(EmbeddedRedisError, match=r"exited with code[\s\S]*missing\.so"):
+        server.start()
+    assert not server.is_running()
+
+
+def test_a_missing_module(server: EmbeddedRedis) -> None:
+    server._module_paths = server._module_paths[:1]
+    with pytest.raises(EmbeddedRedisError, match="without module"):
+        server.start()
+    assert not server.is_running()
+
+
+def test_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        embedded = EmbeddedRedis(tmp_path, port=taken.getsockname()[1])
+        with pytest.raises(EmbeddedRedisError, match=r"(?i)address already in use"):
+            embedded.start()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux-only")
+def test_the_server_dies_with_its_parent(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from memrpc.embedded_redis import EmbeddedRedis
+
+        embedded = EmbeddedRedis(Path(sys.argv[1]))
+        embedded.start()
+        print(embedded.pid, flush=True)
+        sys.stdin.read()
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    assert alive(pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not alive(pid)
+
+
+def alive(pid: int) -> bool:
+    """Whether the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in {"Z", "X"}
