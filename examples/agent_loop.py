@@ -46,8 +46,8 @@ def main() -> None:
         for message in (
             "I prefer window seats on long flights",
             "I am vegetarian",
-            "What should I pack for Oslo in winter?",
-            "Any meal tips for the flight?",
+            "Which seat do I like on flights?",
+            "Can I eat meat?",
         ):
             print(agent_step(memory, "thread-1", "alice", message))
 

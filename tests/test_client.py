@@ -1,0 +1,76 @@
+"""The Python client (sync and async) and the README's agent-loop example."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+
+from memrpc.client import AsyncMemoryClient, MemoryClient
+from memrpc.v1 import long_term_memory_pb2 as ltm
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_loop.py"
+
+
+def load_example():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("agent_loop", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["agent_loop"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_async_client_covers_an_agent_step(memrpc_server, ns):
+    async with AsyncMemoryClient(f"127.0.0.1:{memrpc_server.port}", namespace=ns) as memory:
+        assert await memory.get_session("t") is None
+        session = await memory.update_session("t", goal="plan", metadata={"k": "v"}, user_id="u")
+        assert (session.goal, session.version, dict(session.metadata)) == ("plan", 1, {"k": "v"})
+        unchanged = await memory.update_session("t", scratchpad="notes")
+        assert (unchanged.goal, unchanged.scratchpad) == ("plan", "notes")
+        appended = await memory.append_turns("t", [("user", "hi"), ("assistant", "hello")])
+        assert appended.turn_count == 2
+        results = await memory.remember(
+            "Alice is allergic to peanuts", ltm.MemoryInput(text="Alice is allergic to peanuts!")
+        )
+        assert [r.outcome for r in results] == [
+            ltm.CREATE_OUTCOME_CREATED,
+            ltm.CREATE_OUTCOME_DUPLICATE,
+        ]
+        matches = await memory.recall("Does Alice have food allergies?")
+        assert [m.memory.text for m in matches] == ["Alice is allergic to peanuts"]
+
+        tail = memory.tail(["t"], heartbeat_interval=0.2)
+        first = await anext(tail)
+        assert first.WhichOneof("message") == "checkpoint"
+        ids = await memory.append_events(
+            "t", [("tool_call", {"name": "search"}), ("blob", b"\x00")]
+        )
+        received = [await anext(tail) for _ in ids]
+        assert [m.event.id for m in received] == ids
+        assert received[0].event.json["name"] == "search"
+        assert received[1].event.data == b"\x00"
+        await tail.aclose()
+
+
+async def test_sync_client_and_the_readme_example(memrpc_server, ns):
+    example = load_example()
+    target = f"127.0.0.1:{memrpc_server.port}"
+
+    def run() -> list[str]:
+        with MemoryClient(target, namespace=ns) as memory:
+            replies = [
+                example.agent_step(memory, "thread-1", "alice", "I am vegetarian"),
+                example.agent_step(memory, "thread-1", "alice", "Can I eat meat?"),
+            ]
+            session = memory.get_session("thread-1")
+            assert session is not None
+            assert session.turn_count == 4
+            assert session.goal == "help plan a trip"
+            return replies
+
+    first, second = await asyncio.to_thread(run)
+    assert "nothing yet" in first
+    assert "I am vegetarian" in second
