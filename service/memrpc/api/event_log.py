@@ -1,0 +1,309 @@
+"""The `EventLog` service: requests checked, mapped onto the event store,
+stream entries turned back into `Event` messages."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf import json_format, struct_pb2
+
+from memrpc.api import validate
+from memrpc.api.errors import ApiError, translate_errors
+from memrpc.store.events import EventContent, EventStore, StoredEvent
+from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
+
+T = TypeVar("T")
+Context = grpc.aio.ServicerContext[Any, Any]
+
+RESERVED_TYPE_PREFIX = "memrpc."
+MAX_TYPE_CHARS = 128
+MAX_PAYLOAD_BYTES = 1024 * 1024
+# The most a ListEvents page holds (unless its one event is larger), within
+# the 4 MiB a gRPC client accepts by default: a page of large events has fewer
+# than `page_size` of them.
+MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
+# ReceiveEvents stops taking events once they hold this much: the event that
+# crosses it (at most ~2 MiB with its attributes) is already delivered, so the
+# response stays within 4 MiB.
+MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
+MAX_EVENTS = 100
+MAX_CURSORS = 100
+MAX_DELIVERY_IDS = 1000
+
+
+@translate_errors
+class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
+    """Serves `EventLog` from an `EventStore`. Once `draining` is set, tails
+    end with `OK` and receives stop waiting."""
+
+    def __init__(self, store: EventStore, draining: asyncio.Event) -> None:
+        self._store = store
+        self._draining = draining
+
+    async def AppendEvents(
+        self, request: event_log_pb2.AppendEventsRequest, context: Context
+    ) -> event_log_pb2.AppendEventsResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        if not 1 <= len(request.events) <= MAX_EVENTS:
+            raise ApiError.invalid("events", f"must have 1 to {MAX_EVENTS} events")
+        events = [_content(event, f"events[{i}]") for i, event in enumerate(request.events)]
+        max_len = validate.count(request.max_len, "max_len", default=1000, low=1, high=1_000_000)
+        ids = await self._store.append(ns, thread, events, max_len=max_len)
+        return event_log_pb2.AppendEventsResponse(event_ids=ids)
+
+    async def ListEvents(
+        self, request: event_log_pb2.ListEventsRequest, context: Context
+    ) -> event_log_pb2.ListEventsResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        low = _bound(request.start_event_id, "start_event_id", "-")
+        high = _bound(request.end_event_id, "end_event_id", "+")
+        page_size = validate.count(request.page_size, "page_size", default=100, low=1, high=1000)
+        if request.page_token:
+            after = f"({_token_id(request.page_token)}"
+            low, high = (low, after) if request.descending else (after, high)
+        events = await self._store.range(
+            ns, thread, low, high, descending=request.descending, count=page_size + 1
+        )
+        page = _page(events[:page_size])
+        more = len(events) > len(page)
+        return event_log_pb2.ListEventsResponse(
+            events=page, next_page_token=_page_token(page[-1].id) if more else ""
+        )
+
+    async def TrimEvents(
+        self, request: event_log_pb2.TrimEventsRequest, context: Context
+    ) -> event_log_pb2.TrimEventsResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        strategy = request.WhichOneof("strategy")
+        if strategy == "max_len":
+            if request.max_len < 0:
+                raise ApiError.invalid("max_len", "must be 0 or more")
+            trimmed = await self._store.trim(ns, thread, max_len=request.max_len)
+        elif strategy == "min_event_id":
+            min_id = validate.event_id(request.min_event_id, "min_event_id")
+            trimmed = await self._store.trim(ns, thread, min_id=min_id)
+        else:
+            raise ApiError.invalid("strategy", "required: set max_len or min_event_id")
+        return event_log_pb2.TrimEventsResponse(trimmed_count=trimmed)
+
+    async def TailEvents(
+        self, request: event_log_pb2.TailEventsRequest, context: Context
+    ) -> AsyncIterator[event_log_pb2.TailEventsResponse]:
+        ns = validate.namespace(request.namespace)
+        cursors = _cursors(request.cursors)
+        heartbeat = validate.seconds(
+            request.heartbeat_interval, "heartbeat_interval", default=15.0, low=0.1, high=300.0
+        )
+        positions = await self._store.resolve(ns, cursors)
+        yield _checkpoint(positions)
+        async with self._store.tail(ns, block_ms=_ms(heartbeat)) as tail:
+            while not self._draining.is_set():
+                events = await _unless(self._draining, tail.read(positions))
+                if events is None:
+                    return
+                if not events:
+                    yield _checkpoint(positions)
+                for event in events:
+                    positions[event.thread] = event.id
+                    yield event_log_pb2.TailEventsResponse(event=_event(event))
+
+    async def CreateConsumerGroup(
+        self, request: event_log_pb2.CreateConsumerGroupRequest, context: Context
+    ) -> event_log_pb2.CreateConsumerGroupResponse:
+        ns = validate.namespace(request.namespace)
+        group = validate.name(request.group, "group")
+        if request.start_position not in event_log_pb2.GroupStartPosition.values():
+            raise ApiError.invalid("start_position", "unknown start position")
+        from_start = request.start_position == event_log_pb2.GROUP_START_POSITION_EARLIEST
+        await self._store.create_group(ns, group, from_start=from_start)
+        return event_log_pb2.CreateConsumerGroupResponse()
+
+    async def DeleteConsumerGroup(
+        self, request: event_log_pb2.DeleteConsumerGroupRequest, context: Context
+    ) -> event_log_pb2.DeleteConsumerGroupResponse:
+        ns = validate.namespace(request.namespace)
+        group = validate.name(request.group, "group")
+        await self._store.delete_group(ns, group)
+        return event_log_pb2.DeleteConsumerGroupResponse()
+
+    async def ReceiveEvents(
+        self, request: event_log_pb2.ReceiveEventsRequest, context: Context
+    ) -> event_log_pb2.ReceiveEventsResponse:
+        ns = validate.namespace(request.namespace)
+        group = validate.name(request.group, "group")
+        consumer = validate.name(request.consumer, "consumer")
+        count = validate.count(request.max_events, "max_events", default=10, low=1, high=1000)
+        wait = validate.seconds(request.wait, "wait", default=0.0, low=0.0, high=30.0)
+        redeliver_after = validate.seconds(
+            request.redeliver_after, "redeliver_after", default=60.0, low=0.1, high=86_400.0
+        )
+        deliveries = await self._store.receive(
+            ns,
+            group,
+            consumer,
+            count=count,
+            max_bytes=MAX_RECEIVE_BYTES,
+            redeliver_after_ms=_ms(redeliver_after),
+        )
+        if not deliveries and wait:
+            waiting = self._store.receive_next(ns, group, consumer, wait_ms=_ms(wait))
+            deliveries = await _unless(self._draining, waiting) or []
+        return event_log_pb2.ReceiveEventsResponse(
+            events=[
+                event_log_pb2.ReceivedEvent(
+                    delivery_id=delivery.id,
+                    event=_event(delivery.event),
+                    delivery_count=delivery.count,
+                )
+                for delivery in deliveries
+            ]
+        )
+
+    async def AcknowledgeEvents(
+        self, request: event_log_pb2.AcknowledgeEventsRequest, context: Context
+    ) -> event_log_pb2.AcknowledgeEventsResponse:
+        ns = validate.namespace(request.namespace)
+        group = validate.name(request.group, "group")
+        if not request.delivery_ids:
+            raise ApiError.invalid("delivery_ids", "required")
+        ids = validate.each_unique(request.delivery_ids, "delivery_ids", max_items=MAX_DELIVERY_IDS)
+        for i, delivery_id in enumerate(request.delivery_ids):
+            validate.event_id(delivery_id, f"delivery_ids[{i}]")
+        acknowledged = await self._store.acknowledge(ns, group, ids)
+        return event_log_pb2.AcknowledgeEventsResponse(acknowledged_count=acknowledged)
+
+
+def _content(event: event_log_pb2.EventInput, field: str) -> EventContent:
+    """An event to append, checked; `field` names it in errors."""
+    kind = validate.printable(event.type, f"{field}.type", max_chars=MAX_TYPE_CHARS, required=True)
+    if kind.startswith(RESERVED_TYPE_PREFIX):
+        raise ApiError.invalid(
+            f"{field}.type", f"types starting with {RESERVED_TYPE_PREFIX!r} are reserved"
+        )
+    attributes = validate.metadata(event.attributes, f"{field}.attributes")
+    payload = event.WhichOneof("payload")
+    if payload == "data":
+        _payload_size(len(event.data), f"{field}.data")
+        return EventContent(kind, data=event.data, attributes=attributes)
+    if payload == "json":
+        text = _json_text(event.json, f"{field}.json")
+        _payload_size(len(text.encode()), f"{field}.json")
+        return EventContent(kind, json=text, attributes=attributes)
+    return EventContent(kind, attributes=attributes)
+
+
+def _payload_size(size: int, field: str) -> None:
+    """Rejects a payload of more than 1 MiB."""
+    if size > MAX_PAYLOAD_BYTES:
+        raise ApiError.invalid(field, f"must be at most {MAX_PAYLOAD_BYTES} bytes")
+
+
+def _json_text(payload: struct_pb2.Struct, field: str) -> str:
+    """A JSON object payload as compact JSON text."""
+    try:
+        return json.dumps(
+            json_format.MessageToDict(payload), ensure_ascii=False, separators=(",", ":")
+        )
+    except ValueError:
+        raise ApiError.invalid(field, "must not hold NaN or infinite numbers") from None
+
+
+def _event(event: StoredEvent) -> event_log_pb2.Event:
+    """The `Event` message of a stored event."""
+    content = event.content
+    message = event_log_pb2.Event(
+        id=event.id, thread_id=event.thread, type=content.type, attributes=content.attributes
+    )
+    if content.data is not None:
+        message.data = content.data
+    elif content.json is not None:
+        message.json.SetInParent()
+        json_format.Parse(content.json, message.json)
+    message.create_time.FromMilliseconds(int(event.id.split("-", 1)[0]))
+    return message
+
+
+def _page(events: Sequence[StoredEvent]) -> list[event_log_pb2.Event]:
+    """The first events, as many as fit in `MAX_PAGE_BYTES` (at least one)."""
+    page: list[event_log_pb2.Event] = []
+    size = 0
+    for event in events:
+        message = _event(event)
+        size += message.ByteSize()
+        if page and size > MAX_PAGE_BYTES:
+            break
+        page.append(message)
+    return page
+
+
+def _bound(value: str, field: str, unbounded: str) -> str:
+    """An inclusive range bound, `unbounded` when empty."""
+    return validate.event_id(value, field) if value else unbounded
+
+
+def _page_token(last_id: str) -> str:
+    """The token of the page after the event `last_id`."""
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def _token_id(token: str) -> str:
+    """The event id a page token continues after."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        return validate.event_id(
+            base64.b64decode(padded, altchars=b"-_", validate=True).decode("ascii"), "page_token"
+        )
+    except (ValueError, ApiError):  # not base64, not ASCII, not an id
+        raise ApiError.invalid(
+            "page_token", "must be a next_page_token returned by ListEvents"
+        ) from None
+
+
+def _cursors(cursors: Sequence[event_log_pb2.ThreadCursor]) -> dict[str, str]:
+    """The requested cursors, checked, as thread id to position."""
+    if not 1 <= len(cursors) <= MAX_CURSORS:
+        raise ApiError.invalid("cursors", f"must have 1 to {MAX_CURSORS} cursors")
+    checked: dict[str, str] = {}
+    for i, cursor in enumerate(cursors):
+        thread = validate.thread_id(cursor.thread_id, f"cursors[{i}].thread_id")
+        if thread in checked:
+            raise ApiError.invalid(f"cursors[{i}].thread_id", "duplicate thread id")
+        after = cursor.after_event_id
+        checked[thread] = validate.event_id(after, f"cursors[{i}].after_event_id") if after else ""
+    return checked
+
+
+def _checkpoint(positions: Mapping[str, str]) -> event_log_pb2.TailEventsResponse:
+    """A tail message holding every thread's position."""
+    cursors = [
+        event_log_pb2.ThreadCursor(thread_id=thread, after_event_id=after)
+        for thread, after in positions.items()
+    ]
+    return event_log_pb2.TailEventsResponse(checkpoint=event_log_pb2.Checkpoint(cursors=cursors))
+
+
+def _ms(seconds: float) -> int:
+    """A positive duration in whole milliseconds, at least 1 (0 blocks forever)."""
+    return max(1, round(seconds * 1000))
+
+
+async def _unless(stop: asyncio.Event, work: Awaitable[T]) -> T | None:
+    """The result of `work`, or None when `stop` is set first: `work` is then
+    cancelled. Cancelling the caller cancels `work` too."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        task.cancel()
+        stopped.cancel()
+        await asyncio.gather(task, stopped, return_exceptions=True)
+    return None if task.cancelled() else task.result()

@@ -1,0 +1,46 @@
+-- Hands entries of a namespace feed to one consumer of a group, without
+-- blocking: first the entries left unacknowledged for at least min_idle_ms
+-- (XAUTOCLAIM, which counts a new delivery), then new entries (XREADGROUP >).
+-- Stops at `count` entries, or once their fields hold `max_bytes`.
+-- Entries are taken one at a time so that no entry is delivered beyond that
+-- point; the XAUTOCLAIM scan stays bounded (10 pending entries a call).
+--
+-- KEYS[1]: the feed. ARGV: group, consumer, min_idle_ms, count, max_bytes.
+-- Returns {id, {field, value, ...}, delivery_count} per entry, redeliveries
+-- first. Fails with NOGROUP when the feed or the group does not exist.
+local feed, group, consumer, min_idle = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local count, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
+local result, bytes = {}, 0
+
+local function add(entry, delivery_count)
+  result[#result + 1] = {entry[1], entry[2], delivery_count}
+  for _, value in ipairs(entry[2]) do
+    bytes = bytes + #value
+  end
+end
+
+local function full()
+  return #result >= count or bytes >= max_bytes
+end
+
+local cursor = '0-0'
+for _ = 1, count do
+  local claimed = redis.call('XAUTOCLAIM', feed, group, consumer, min_idle, cursor, 'COUNT', 1)
+  cursor = claimed[1]
+  local entry = claimed[2][1]
+  if entry then
+    local pending = redis.call('XPENDING', feed, group, entry[1], entry[1], 1)
+    add(entry, pending[1][4])
+  end
+  if full() or cursor == '0-0' then
+    break
+  end
+end
+while not full() do
+  local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', feed, '>')
+  if not read then
+    break
+  end
+  add(read[1][2][1], 1)
+end
+return result

@@ -1,0 +1,291 @@
+"""Event logs on Redis Streams: one stream per thread, one feed per namespace.
+
+Each method maps onto one Redis command or one Lua script. An event's stream
+fields are those of `lua/lib/events.lua`: `type`, then `data` (bytes) or
+`json` (a JSON object as text), then `attrs` (a JSON object of strings); a
+feed entry adds `thread` and `event_id`.
+
+Blocking reads (`Tail.read`, `receive_next`) run on a connection of
+their own, closed afterwards, never on one of the shared pool: a cancelled
+blocking read cannot leave a pooled connection waiting for a stale reply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import redis.exceptions
+from redis.asyncio import ConnectionPool, Redis
+
+from memrpc.api.errors import ApiError
+from memrpc.store import keys, scripts
+
+# Entries one XREAD of a tail returns per thread at most.
+TAIL_BATCH = 100
+# The id before every stream entry.
+BEFORE_FIRST = "0-0"
+# Connect timeout of blocking reads' connections when the shared pool has none.
+CONNECT_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class EventContent:
+    """What an event holds: its type, at most one payload, its attributes."""
+
+    type: str
+    data: bytes | None = None
+    json: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    def fields(self) -> list[bytes | str]:
+        """The stream fields, flat: name, value, name, value..."""
+        flat: list[bytes | str] = ["type", self.type]
+        if self.data is not None:
+            flat += ["data", self.data]
+        elif self.json is not None:
+            flat += ["json", self.json]
+        if self.attributes:
+            flat += ["attrs", json.dumps(dict(self.attributes), ensure_ascii=False)]
+        return flat
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[bytes, bytes]) -> EventContent:
+        """The content of a thread log or feed entry."""
+        text = fields.get(b"json")
+        attrs = fields.get(b"attrs")
+        return cls(
+            type=fields[b"type"].decode(),
+            data=fields.get(b"data"),
+            json=text.decode() if text is not None else None,
+            attributes=json.loads(attrs) if attrs is not None else {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event of a thread's log."""
+
+    id: str
+    thread: str
+    content: EventContent
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A feed entry handed to a consumer of a group."""
+
+    id: str
+    event: StoredEvent
+    count: int
+
+
+class EventStore:
+    """Thread logs, namespace feeds and their consumer groups."""
+
+    def __init__(self, redis: Redis, *, feed_max_len: int) -> None:
+        self._redis = redis
+        self._feed_max_len = feed_max_len
+        self._append = scripts.load(redis, "append_events", libs=["events"])
+        self._receive = scripts.load(redis, "events_receive")
+        self._delete_group = scripts.load(redis, "events_delete_group")
+
+    async def append(
+        self, ns: str, thread: str, events: Sequence[EventContent], *, max_len: int
+    ) -> list[str]:
+        """Appends events to a thread's log (`MAXLEN ~ max_len`) and to the
+        namespace feed, all or none; returns their ids."""
+        args: list[bytes | str | int] = [max_len, self._feed_max_len, thread]
+        for event in events:
+            fields = event.fields()
+            args += [len(fields), *fields]
+        ids = await self._append(keys=[keys.events(ns, thread), keys.feed(ns)], args=args)
+        return [event_id.decode() for event_id in ids]
+
+    async def range(
+        self, ns: str, thread: str, low: str, high: str, *, descending: bool, count: int
+    ) -> list[StoredEvent]:
+        """At most `count` events with ids from `low` to `high`, in XRANGE
+        syntax (`-`, `+`, `(id` for exclusive), oldest or newest first."""
+        key = keys.events(ns, thread)
+        entries: Any
+        if descending:
+            entries = await self._redis.xrevrange(key, high, low, count=count)
+        else:
+            entries = await self._redis.xrange(key, low, high, count=count)
+        return [_thread_event(thread, entry) for entry in entries]
+
+    async def trim(
+        self, ns: str, thread: str, *, max_len: int | None = None, min_id: str | None = None
+    ) -> int:
+        """Removes the oldest events exactly, down to `max_len` or below
+        `min_id` (`XTRIM MAXLEN|MINID =`); returns how many."""
+        key = keys.events(ns, thread)
+        removed: int = await self._redis.xtrim(key, max_len, approximate=False, minid=min_id)
+        return removed
+
+    async def resolve(self, ns: str, cursors: Mapping[str, str]) -> dict[str, str]:
+        """The cursors (thread to position), each empty position replaced by
+        its thread's last event id, or `0-0` when the log is empty."""
+        empty = [thread for thread, after in cursors.items() if not after]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for thread in empty:
+                pipe.xrevrange(keys.events(ns, thread), count=1)
+            lasts = await pipe.execute()
+        resolved = dict(cursors)
+        for thread, last in zip(empty, lasts, strict=True):
+            resolved[thread] = last[0][0].decode() if last else BEFORE_FIRST
+        return resolved
+
+    @contextlib.asynccontextmanager
+    async def tail(self, ns: str, *, block_ms: int) -> AsyncIterator[Tail]:
+        """Reads of new events of a namespace's threads, each waiting up to
+        `block_ms`, on a connection of their own while the context lasts."""
+        async with self._dedicated() as client:
+            yield Tail(client, ns, block_ms)
+
+    async def create_group(self, ns: str, group: str, *, from_start: bool) -> None:
+        """Creates a group on the namespace feed (and the feed if needed),
+        reading every entry or only new ones; `ALREADY_EXISTS` if it exists."""
+        try:
+            await self._redis.xgroup_create(
+                keys.feed(ns), group, "0" if from_start else "$", mkstream=True
+            )
+        except redis.exceptions.ResponseError as exc:
+            if str(exc).startswith("BUSYGROUP"):
+                raise ApiError(
+                    grpc.StatusCode.ALREADY_EXISTS,
+                    f"consumer group {group!r} already exists in namespace {ns!r}",
+                ) from None
+            raise
+
+    async def delete_group(self, ns: str, group: str) -> None:
+        """Destroys a group and its pending entries; `NOT_FOUND` if missing."""
+        if not await self._delete_group(keys=[keys.feed(ns)], args=[group]):
+            raise _group_not_found(ns, group)
+
+    async def receive(
+        self,
+        ns: str,
+        group: str,
+        consumer: str,
+        *,
+        count: int,
+        max_bytes: int,
+        redeliver_after_ms: int,
+    ) -> list[Delivery]:
+        """Feed entries for a consumer, without waiting: entries unacknowledged
+        for `redeliver_after_ms` first, then new ones; `count` of them, or
+        fewer once they hold `max_bytes`. `NOT_FOUND` when the group does not
+        exist."""
+        with _group_must_exist(ns, group):
+            replies: list[Any] = await self._receive(
+                keys=[keys.feed(ns)], args=[group, consumer, redeliver_after_ms, count, max_bytes]
+            )
+        return [
+            _delivery(entry_id, _pairs(flat), delivery_count)
+            for entry_id, flat, delivery_count in replies
+        ]
+
+    async def receive_next(
+        self, ns: str, group: str, consumer: str, *, wait_ms: int
+    ) -> list[Delivery]:
+        """The next new feed entry for a consumer, if one comes within
+        `wait_ms` (`XREADGROUP BLOCK`, on a connection of its own).
+        `NOT_FOUND` when the group does not exist."""
+        with _group_must_exist(ns, group):
+            async with self._dedicated() as client:
+                read: Any = await client.xreadgroup(
+                    group, consumer, {keys.feed(ns): ">"}, count=1, block=wait_ms
+                )
+        return [
+            _delivery(entry_id, fields, 1) for _, entries in read for entry_id, fields in entries
+        ]
+
+    async def acknowledge(self, ns: str, group: str, delivery_ids: Sequence[str]) -> int:
+        """Acknowledges feed entries (`XACK`); returns how many were pending."""
+        acknowledged: int = await self._redis.xack(keys.feed(ns), group, *delivery_ids)
+        return acknowledged
+
+    @contextlib.asynccontextmanager
+    async def _dedicated(self) -> AsyncIterator[Redis]:
+        """A client on one connection of its own, configured like the shared
+        pool's but without a read timeout, closed on exit.
+
+        A blocking read takes as long as its `BLOCK`, so no read timeout can
+        fit every call; and with one, redis-py sends through `asyncio.wait_for`,
+        which on Python 3.11 can swallow the cancellation of a tail or receive.
+        """
+        shared = self._redis.connection_pool
+        settings = shared.connection_kwargs | {
+            "socket_timeout": None,
+            "socket_connect_timeout": shared.connection_kwargs.get("socket_connect_timeout")
+            or CONNECT_TIMEOUT_S,
+        }
+        pool = ConnectionPool(
+            connection_class=shared.connection_class, max_connections=1, **settings
+        )
+        client = Redis.from_pool(pool)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+
+class Tail:
+    """Blocking reads of new events of a namespace's threads."""
+
+    def __init__(self, client: Redis, ns: str, block_ms: int) -> None:
+        self._client = client
+        self._ns = ns
+        self._block_ms = block_ms
+
+    async def read(self, cursors: Mapping[str, str]) -> list[StoredEvent]:
+        """The events after each thread's cursor (at most `TAIL_BATCH` per
+        thread), waiting for one up to the block time; empty when none came."""
+        threads = {keys.events(self._ns, thread).encode(): thread for thread in cursors}
+        reply: Any = await self._client.xread(
+            {key: cursors[thread] for key, thread in threads.items()},
+            count=TAIL_BATCH,
+            block=self._block_ms,
+        )
+        return [
+            _thread_event(threads[key], entry) for key, entries in reply or () for entry in entries
+        ]
+
+
+def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:
+    """A thread log entry, `(id, fields)` as redis-py returns it."""
+    entry_id, fields = entry
+    return StoredEvent(entry_id.decode(), thread, EventContent.from_fields(fields))
+
+
+def _delivery(entry_id: bytes, fields: Mapping[bytes, bytes], count: int) -> Delivery:
+    event = StoredEvent(
+        fields[b"event_id"].decode(), fields[b"thread"].decode(), EventContent.from_fields(fields)
+    )
+    return Delivery(entry_id.decode(), event, count)
+
+
+def _pairs(flat: Sequence[Any]) -> dict[bytes, bytes]:
+    """A stream entry's fields from the flat list a Lua script returns."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _group_not_found(ns: str, group: str) -> ApiError:
+    return ApiError.not_found(f"consumer group {group!r} in namespace {ns!r}")
+
+
+@contextlib.contextmanager
+def _group_must_exist(ns: str, group: str) -> Iterator[None]:
+    """Reports Redis's NOGROUP (no such feed or group) as `NOT_FOUND`."""
+    try:
+        yield
+    except redis.exceptions.ResponseError as exc:
+        if str(exc).startswith("NOGROUP"):
+            raise _group_not_found(ns, group) from None
+        raise
