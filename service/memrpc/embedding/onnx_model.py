@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
-from memrpc.embedding.base import EmbeddingError
 from tokenizers import Tokenizer
+
+from memrpc.embedding.base import EmbeddingError
 
 DEFAULT_MAX_SEQ_LENGTH = 256
 #: Texts per model run. On CPU a larger run saves little per-call overhead and

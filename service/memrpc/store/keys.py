@@ -23,12 +23,12 @@ MEMORY_PREFIX = f"{PREFIX}:mem:"
 
 def tag_value(value: str) -> str:
     """A user-supplied value as a Redis Search TAG token: its UTF-8 in hex,
-    or `_` for the empty value (no user, no thread).
+    or `none` (not hex) for the empty value (no user, no thread).
 
     Hex needs no escaping in a query, keeps separators (`,`) and case intact,
     and cannot be confused with query syntax, whatever the value holds.
     """
-    return value.encode().hex() if value else "_"
+    return value.encode().hex() if value else "none"
 
 
 def session(ns: str, thread: str) -> str:

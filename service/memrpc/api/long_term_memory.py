@@ -1,0 +1,339 @@
+"""The LongTermMemory service: memories on `store.long_term`, embedded by the
+server's model unless the caller sends vectors."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import grpc
+import numpy as np
+from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.rpc import error_details_pb2
+
+from memrpc.api import validate
+from memrpc.api.convert import timestamp, timestamp_ms
+from memrpc.api.errors import ApiError, translate_errors
+from memrpc.embedding import Embedder
+from memrpc.store.long_term import (
+    KIND_DEFAULT_TTL,
+    DuplicateMemoryError,
+    LongTermStore,
+    Memory,
+    MemoryPatch,
+    NewMemory,
+    Vector,
+)
+from memrpc.store.memory_index import Kind, MemoryFilter
+from memrpc.v1 import long_term_memory_pb2 as pb
+from memrpc.v1 import long_term_memory_pb2_grpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+MAX_ITEMS = 100
+MAX_TEXT_CHARS = 8192
+MAX_TOPICS = 32
+MAX_TOPIC_CHARS = 64
+# The most values of one field of a filter (not bounded by the proto).
+MAX_FILTER_VALUES = 100
+MIN_TTL_S = 1.0
+MAX_TTL_S = 10 * 365.25 * 86_400
+DEFAULT_DEDUP_DISTANCE = 0.20
+MAX_DEDUP_DISTANCE = 1.0
+DEFAULT_SEARCH_DISTANCE = 0.55
+MAX_SEARCH_DISTANCE = 2.0
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+# UpdateMemory paths that can change, and those that never can.
+UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl")
+IMMUTABLE = ("user_id", "kind", "thread_id")
+# The range of a valid Timestamp: years 1 to 9999.
+_MIN_SECONDS = -62_135_596_800
+_MAX_SECONDS = 253_402_300_799
+# An embedding still to compute from the text.
+_TO_EMBED: Vector = np.empty(0, dtype=np.float32)
+
+_KIND_IN = {
+    pb.MEMORY_KIND_UNSPECIFIED: Kind.SEMANTIC,
+    pb.MEMORY_KIND_EPISODIC: Kind.EPISODIC,
+    pb.MEMORY_KIND_SEMANTIC: Kind.SEMANTIC,
+}
+_KIND_OUT = {Kind.EPISODIC: pb.MEMORY_KIND_EPISODIC, Kind.SEMANTIC: pb.MEMORY_KIND_SEMANTIC}
+
+
+def _kind(value: int, field: str) -> Kind:
+    if value not in _KIND_IN:
+        raise ApiError.invalid(field, "must be MEMORY_KIND_EPISODIC or MEMORY_KIND_SEMANTIC")
+    return _KIND_IN[pb.MemoryKind.ValueType(value)]
+
+
+def _text(value: str, field: str) -> str:
+    return validate.text(value, field, max_chars=MAX_TEXT_CHARS, required=True)
+
+
+def _topic(value: str, field: str) -> str:
+    return validate.printable(value, field, max_chars=MAX_TOPIC_CHARS, required=True)
+
+
+def _filter_id(value: str, field: str) -> str:
+    """A user or thread id of a filter; '' matches memories without one."""
+    return validate.printable(value, field, required=False)
+
+
+def _strings(
+    values: Sequence[str], field: str, check: Callable[[str, str], str], max_items: int
+) -> tuple[str, ...]:
+    """Checked values without repeats; errors name the value's index."""
+    unique = validate.each_unique(values, field, max_items=max_items)
+    for i, value in enumerate(values):
+        check(value, f"{field}[{i}]")
+    return tuple(unique)
+
+
+def _vector(values: Sequence[float], field: str, dim: int) -> Vector:
+    """A caller's vector, checked and scaled to unit length."""
+    vector = np.asarray(values, dtype=np.float64)
+    if vector.shape != (dim,):
+        raise ApiError.invalid(field, f"must have exactly {dim} values")
+    if not np.isfinite(vector).all():
+        raise ApiError.invalid(field, "must contain only finite numbers")
+    norm = np.linalg.norm(vector)
+    if norm == 0:
+        raise ApiError.invalid(field, "must not be all zeros")
+    return (vector / norm).astype(np.float32)
+
+
+def _ttl_ms(item: pb.MemoryInput, field: str) -> int:
+    """A lifetime in ms: 0 for never, `KIND_DEFAULT_TTL` when unset."""
+    if not item.HasField("ttl"):
+        return KIND_DEFAULT_TTL
+    if item.ttl.seconds == 0 and item.ttl.nanos == 0:
+        return 0
+    return round(validate.seconds(item.ttl, field, default=0, low=MIN_TTL_S, high=MAX_TTL_S) * 1000)
+
+
+def _time_ms(value: timestamp_pb2.Timestamp, field: str) -> int:
+    if not (_MIN_SECONDS <= value.seconds <= _MAX_SECONDS and 0 <= value.nanos < 1_000_000_000):
+        raise ApiError.invalid(field, "must be a valid timestamp (years 1 to 9999)")
+    return timestamp_ms(value)
+
+
+def _dedup_distance(request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest) -> float:
+    if not request.HasField("dedup_max_distance"):
+        return DEFAULT_DEDUP_DISTANCE
+    return validate.distance(
+        request.dedup_max_distance, "dedup_max_distance", low=0.0, high=MAX_DEDUP_DISTANCE
+    )
+
+
+def _new_memory(item: pb.MemoryInput, field: str, dim: int) -> NewMemory:
+    """A checked item; its embedding is `_TO_EMBED` when the caller sent none."""
+    embedding = _vector(item.embedding, f"{field}.embedding", dim) if item.embedding else _TO_EMBED
+    return NewMemory(
+        text=_text(item.text, f"{field}.text"),
+        embedding=embedding,
+        user_id=validate.user_id(item.user_id, f"{field}.user_id"),
+        kind=_kind(item.kind, f"{field}.kind"),
+        thread_id=validate.thread_id(item.thread_id, f"{field}.thread_id", required=False),
+        topics=_strings(item.topics, f"{field}.topics", _topic, MAX_TOPICS),
+        metadata=validate.metadata(item.metadata, f"{field}.metadata"),
+        ttl_ms=_ttl_ms(item, f"{field}.ttl"),
+    )
+
+
+def _filter(value: pb.MemoryFilter, field: str) -> MemoryFilter:
+    start = end = None
+    if value.HasField("create_time_start"):
+        start = _time_ms(value.create_time_start, f"{field}.create_time_start")
+    if value.HasField("create_time_end"):
+        end = _time_ms(value.create_time_end, f"{field}.create_time_end")
+    kinds = (_kind(kind, f"{field}.kinds[{i}]") for i, kind in enumerate(value.kinds))
+    return MemoryFilter(
+        user_ids=_strings(value.user_ids, f"{field}.user_ids", _filter_id, MAX_FILTER_VALUES),
+        kinds=tuple(dict.fromkeys(kinds)),
+        thread_ids=_strings(value.thread_ids, f"{field}.thread_ids", _filter_id, MAX_FILTER_VALUES),
+        topics=_strings(value.topics, f"{field}.topics", _topic, MAX_FILTER_VALUES),
+        create_start_ms=start,
+        create_end_ms=end,
+    )
+
+
+def _mask(mask: field_mask_pb2.FieldMask) -> set[str]:
+    paths = set(mask.paths)
+    if not paths:
+        raise ApiError.invalid("update_mask", f"required: name some of {', '.join(UPDATABLE)}")
+    for path in sorted(paths):
+        if path in IMMUTABLE:
+            raise ApiError.invalid("update_mask", f"{path} cannot change: create a new memory")
+        if path not in UPDATABLE:
+            raise ApiError.invalid(
+                "update_mask", f"unknown path {path!r}: use {', '.join(UPDATABLE)}"
+            )
+    if "embedding" in paths and "text" not in paths:
+        raise ApiError.invalid("update_mask", "embedding can change only with text")
+    return paths
+
+
+def _patch(new: pb.MemoryInput, paths: set[str], dim: int) -> MemoryPatch:
+    """The checked changes that `paths` name; a new text's embedding is
+    `_TO_EMBED` when the caller sent none."""
+    text: str | None = None
+    embedding: Vector | None = None
+    if "text" in paths:
+        text = _text(new.text, "memory.text")
+        embedding = _TO_EMBED
+        if "embedding" in paths and new.embedding:
+            embedding = _vector(new.embedding, "memory.embedding", dim)
+    return MemoryPatch(
+        text=text,
+        embedding=embedding,
+        topics=_strings(new.topics, "memory.topics", _topic, MAX_TOPICS)
+        if "topics" in paths
+        else None,
+        metadata=validate.metadata(new.metadata, "memory.metadata")
+        if "metadata" in paths
+        else None,
+        ttl_ms=_ttl_ms(new, "memory.ttl") if "ttl" in paths else None,
+    )
+
+
+def _memory(memory: Memory) -> pb.Memory:
+    message = pb.Memory(
+        id=memory.id,
+        namespace=memory.namespace,
+        user_id=memory.user_id,
+        kind=_KIND_OUT[memory.kind],
+        thread_id=memory.thread_id,
+        topics=memory.topics,
+        text=memory.text,
+        metadata=memory.metadata,
+        create_time=timestamp(memory.create_ms),
+        update_time=timestamp(memory.update_ms),
+        hit_count=memory.hit_count,
+    )
+    if memory.expire_ms:
+        message.expire_time.CopyFrom(timestamp(memory.expire_ms))
+    return message
+
+
+def _already_exists(exc: DuplicateMemoryError) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        f"the new text repeats memory {exc.memory_id}; nothing was changed",
+        error_details_pb2.ResourceInfo(
+            resource_type="memrpc.v1.Memory",
+            resource_name=exc.memory_id,
+            description="the memory of the same user and kind that the new text repeats",
+        ),
+    )
+
+
+@translate_errors
+class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
+    """Checks requests, embeds texts, and calls the store."""
+
+    def __init__(self, store: LongTermStore, embedder: Embedder) -> None:
+        self._store = store
+        self._embedder = embedder
+
+    async def _embed(self, text: str) -> Vector:
+        vector: Vector = (await self._embedder.embed([text]))[0]
+        return vector
+
+    async def CreateMemories(
+        self, request: pb.CreateMemoriesRequest, context: Context
+    ) -> pb.CreateMemoriesResponse:
+        ns = validate.namespace(request.namespace)
+        if not 1 <= len(request.memories) <= MAX_ITEMS:
+            raise ApiError.invalid("memories", f"must have 1 to {MAX_ITEMS} items")
+        max_distance = _dedup_distance(request)
+        dim = self._embedder.dim
+        items = [_new_memory(m, f"memories[{i}]", dim) for i, m in enumerate(request.memories)]
+        missing = [i for i, item in enumerate(items) if item.embedding is _TO_EMBED]
+        if missing:
+            vectors = await self._embedder.embed([items[i].text for i in missing])
+            for i, vector in zip(missing, vectors, strict=True):
+                items[i] = dataclasses.replace(items[i], embedding=vector)
+        created = await self._store.create(ns, items, max_distance=max_distance)
+        return pb.CreateMemoriesResponse(
+            results=[
+                pb.CreateMemoryResult(
+                    outcome=pb.CREATE_OUTCOME_CREATED if c.created else pb.CREATE_OUTCOME_DUPLICATE,
+                    memory=_memory(c.memory),
+                    distance=c.distance,
+                )
+                for c in created
+            ]
+        )
+
+    async def SearchMemories(
+        self, request: pb.SearchMemoriesRequest, context: Context
+    ) -> pb.SearchMemoriesResponse:
+        ns = validate.namespace(request.namespace)
+        flt = _filter(request.filter, "filter")
+        limit = validate.count(request.limit, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+        max_distance = DEFAULT_SEARCH_DISTANCE
+        if request.HasField("max_distance"):
+            max_distance = validate.distance(
+                request.max_distance, "max_distance", low=0.0, high=MAX_SEARCH_DISTANCE
+            )
+        query = request.WhichOneof("query")
+        if query == "text":
+            vector = await self._embed(_text(request.text, "text"))
+        elif query == "vector":
+            vector = _vector(request.vector.values, "vector.values", self._embedder.dim)
+        else:
+            raise ApiError.invalid("query", "required: set text or vector")
+        matches = await self._store.search(ns, vector, flt, limit=limit, max_distance=max_distance)
+        return pb.SearchMemoriesResponse(
+            matches=[pb.MemoryMatch(memory=_memory(m.memory), distance=m.distance) for m in matches]
+        )
+
+    async def GetMemory(
+        self, request: pb.GetMemoryRequest, context: Context
+    ) -> pb.GetMemoryResponse:
+        ns = validate.namespace(request.namespace)
+        memory_id = validate.memory_id(request.memory_id)
+        memory = await self._store.get(ns, memory_id)
+        if memory is None:
+            raise ApiError.not_found(f"memory {memory_id}")
+        return pb.GetMemoryResponse(memory=_memory(memory))
+
+    async def UpdateMemory(
+        self, request: pb.UpdateMemoryRequest, context: Context
+    ) -> pb.UpdateMemoryResponse:
+        ns = validate.namespace(request.namespace)
+        memory_id = validate.memory_id(request.memory_id)
+        paths = _mask(request.update_mask)
+        max_distance = _dedup_distance(request)
+        patch = _patch(request.memory, paths, self._embedder.dim)
+        if patch.text is not None and patch.embedding is _TO_EMBED:
+            patch = dataclasses.replace(patch, embedding=await self._embed(patch.text))
+        try:
+            memory = await self._store.update(ns, memory_id, patch, max_distance=max_distance)
+        except DuplicateMemoryError as exc:
+            raise _already_exists(exc) from exc
+        if memory is None:
+            raise ApiError.not_found(f"memory {memory_id}")
+        return pb.UpdateMemoryResponse(memory=_memory(memory))
+
+    async def DeleteMemory(
+        self, request: pb.DeleteMemoryRequest, context: Context
+    ) -> pb.DeleteMemoryResponse:
+        ns = validate.namespace(request.namespace)
+        memory_id = validate.memory_id(request.memory_id)
+        if not await self._store.delete(ns, memory_id):
+            raise ApiError.not_found(f"memory {memory_id}")
+        return pb.DeleteMemoryResponse()
+
+    async def DeleteMemories(
+        self, request: pb.DeleteMemoriesRequest, context: Context
+    ) -> pb.DeleteMemoriesResponse:
+        ns = validate.namespace(request.namespace)
+        flt = _filter(request.filter, "filter")
+        if flt == MemoryFilter():
+            raise ApiError.invalid(
+                "filter", "required: set at least one field (kinds set to both kinds deletes all)"
+            )
+        return pb.DeleteMemoriesResponse(deleted_count=await self._store.delete_matching(ns, flt))

@@ -1,0 +1,86 @@
+-- Deduplicates and writes long-term memories, item after item, in one atomic
+-- step: each item sees the items written before it (Redis Search indexes a
+-- JSON write at once).
+--
+-- KEYS[i]: the document of item i.
+-- ARGV: the index, the max dedup distance (0: exact text only), the
+-- namespace's key prefix, the number of memory paths to return and those
+-- paths; then, per item, `mode`, exact query, KNN query, vector, expire ms,
+-- the number of (path, JSON value) pairs to write and those pairs.
+--   mode `create`: a new document; a duplicate gains a hit instead.
+--   mode `update`: an existing document; a duplicate stops the item.
+--   An empty exact query skips the dedup, an empty KNN query its vector part.
+--   Expire ms: '' keeps the expiry, '0' removes it, else the PEXPIREAT time.
+-- Returns per item {outcome, distance, memory JSON}: outcome `written` (the
+-- item's memory), `duplicate` (the memory it repeats) or `missing` (an update
+-- of a memory that does not exist, alone in its reply).
+local index = ARGV[1]
+local max_distance = tonumber(ARGV[2])
+local prefix = ARGV[3]
+local n_paths = tonumber(ARGV[4])
+local paths = {unpack(ARGV, 5, 4 + n_paths)}
+
+-- A live memory of this namespace, other than `self`.
+local function is_other(key, self)
+  return key ~= self and string.sub(key, 1, #prefix) == prefix
+    and redis.call('EXISTS', key) == 1
+end
+
+local function same_text(self, query)
+  local found = redis.call('FT.SEARCH', index, query, 'NOCONTENT', 'LIMIT', 0, 2, 'DIALECT', 2)
+  for i = 2, #found do
+    if is_other(found[i], self) then return found[i] end
+  end
+end
+
+local function nearest(self, query, vector)
+  local found = redis.call('FT.SEARCH', index, query, 'PARAMS', 2, 'v', vector,
+    'RETURN', 1, 'd', 'SORTBY', 'd', 'LIMIT', 0, 2, 'DIALECT', 2)
+  for i = 2, #found, 2 do
+    local distance = tonumber(found[i + 1][2])
+    if distance <= max_distance and is_other(found[i], self) then return found[i], distance end
+  end
+end
+
+local function write(key, first, n_pairs, expire_ms)
+  local args = {}
+  for j = first, first + 2 * n_pairs - 1, 2 do
+    args[#args + 1] = key
+    args[#args + 1] = ARGV[j]
+    args[#args + 1] = ARGV[j + 1]
+  end
+  redis.call('JSON.MSET', unpack(args))
+  if expire_ms == '0' then
+    redis.call('PERSIST', key)
+  elseif expire_ms ~= '' then
+    redis.call('PEXPIREAT', key, expire_ms)
+  end
+end
+
+local function memory(key)
+  return redis.call('JSON.GET', key, unpack(paths))
+end
+
+local results = {}
+local arg = 5 + n_paths
+for i, key in ipairs(KEYS) do
+  local mode, exact, knn, vector, expire_ms = unpack(ARGV, arg, arg + 4)
+  local n_pairs = tonumber(ARGV[arg + 5])
+  local first_pair = arg + 6
+  arg = first_pair + 2 * n_pairs
+  if mode == 'update' and redis.call('EXISTS', key) == 0 then
+    results[i] = {'missing'}
+  else
+    local duplicate, distance = nil, 0
+    if exact ~= '' then duplicate = same_text(key, exact) end
+    if not duplicate and knn ~= '' then duplicate, distance = nearest(key, knn, vector) end
+    if duplicate then
+      if mode == 'create' then redis.call('JSON.NUMINCRBY', duplicate, '$.hit_count', 1) end
+      results[i] = {'duplicate', tostring(distance), memory(duplicate)}
+    else
+      write(key, first_pair, n_pairs, expire_ms)
+      results[i] = {'written', '0', memory(key)}
+    end
+  end
+end
+return results

@@ -1,0 +1,127 @@
+"""The Redis Search index over long-term memories, and every query on it.
+
+One index, `INDEX`, covers the JSON documents of every namespace (keys under
+`keys.MEMORY_PREFIX`); a new schema gets a new versioned name. User-supplied
+values reach documents and queries only as `keys.tag_value` hex tags, so no
+user string is ever parsed as query syntax. Every query is built on
+`filter_query`, which always confines it to one namespace and to memories
+that have not expired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from memrpc.store import keys
+
+INDEX = "memrpc:idx:mem:v1"
+# The `live_until` of a memory that never expires (ms, year 33658).
+NEVER_MS = 10**15
+# The name a KNN query gives the distance of each match (also in the Lua scripts).
+DISTANCE = "d"
+_TEXT_HASH_CHARS = 32
+
+
+class Kind(StrEnum):
+    """The kind of a memory, as stored."""
+
+    EPISODIC = "episodic"
+    SEMANTIC = "semantic"
+
+
+@dataclass(frozen=True)
+class MemoryFilter:
+    """Which memories to consider: any value of a field (OR), every field
+    (AND). An empty field does not filter."""
+
+    user_ids: tuple[str, ...] = ()
+    kinds: tuple[Kind, ...] = ()
+    thread_ids: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    create_start_ms: int | None = None  # inclusive
+    create_end_ms: int | None = None  # exclusive
+
+
+def create_command(dim: int) -> list[str | int]:
+    """The `FT.CREATE` command of the index, for vectors of `dim` values."""
+    tag_fields = [("ns", "ns"), ("user", "user"), ("thread", "thread"), ("kind", "kind")]
+    tag_fields += [("topics[*]", "topics"), ("text", "text")]
+    schema: list[str | int] = []
+    for path, name in tag_fields:
+        schema += [f"$.tags.{path}", "AS", name, "TAG"]
+    for name in ("create_ms", "update_ms", "live_until"):
+        schema += [f"$.{name}", "AS", name, "NUMERIC"]
+    schema += ["$.embedding", "AS", "embedding", "VECTOR", "HNSW", 6]
+    schema += ["TYPE", "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "COSINE"]
+    return ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1, keys.MEMORY_PREFIX, "SCHEMA", *schema]
+
+
+def text_hash(text: str) -> str:
+    """The exact-duplicate key of a text: a hash of it normalised (NFKC,
+    case-folded, white space collapsed and stripped)."""
+    normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:_TEXT_HASH_CHARS]
+
+
+def topic_tags(topics: Iterable[str]) -> list[str]:
+    """The indexed tags of a memory's topics."""
+    return [keys.tag_value(topic) for topic in topics]
+
+
+def tags(
+    ns: str, *, user_id: str, thread_id: str, kind: Kind, topics: Sequence[str], text: str
+) -> dict[str, str | list[str]]:
+    """The `tags` object of a memory document: what the index filters on."""
+    return {
+        "ns": keys.tag_value(ns),
+        "user": keys.tag_value(user_id),
+        "thread": keys.tag_value(thread_id),
+        "kind": keys.tag_value(kind),
+        "topics": topic_tags(topics),
+        "text": text_hash(text),
+    }
+
+
+def _any_of(field: str, values: Iterable[str]) -> str:
+    # Tag tokens are hex or `none`: nothing in them needs escaping.
+    tokens = (keys.tag_value(value) for value in values)
+    return f"@{field}:{{{' | '.join(tokens)}}}"
+
+
+def filter_query(ns: str, now_ms: int, flt: MemoryFilter) -> str:
+    """The query of the live memories of namespace `ns` that `flt` keeps."""
+    parts = [_any_of("ns", [ns]), f"@live_until:[({now_ms} +inf]"]
+    for field, values in (
+        ("user", flt.user_ids),
+        ("kind", flt.kinds),
+        ("thread", flt.thread_ids),
+        ("topics", flt.topics),
+    ):
+        if values:
+            parts.append(_any_of(field, values))
+    if flt.create_start_ms is not None or flt.create_end_ms is not None:
+        low = "-inf" if flt.create_start_ms is None else str(flt.create_start_ms)
+        high = "+inf" if flt.create_end_ms is None else f"({flt.create_end_ms}"
+        parts.append(f"@create_ms:[{low} {high}]")
+    return " ".join(parts)
+
+
+def knn(query: str, k: int) -> str:
+    """The `k` nearest neighbours of the vector parameter `$v` among the
+    documents `query` matches, each with its distance as `DISTANCE`."""
+    return f"({query})=>[KNN {k} @embedding $v AS {DISTANCE}]"
+
+
+def dedup_queries(
+    ns: str, now_ms: int, user_id: str, kind: Kind, text: str, *, nearest: bool
+) -> tuple[str, str]:
+    """The exact-text query and the KNN query ('' unless `nearest`) that find
+    the duplicates of a memory: same namespace, user and kind. Two neighbours,
+    so that a memory can skip itself."""
+    scope = filter_query(ns, now_ms, MemoryFilter(user_ids=(user_id,), kinds=(kind,)))
+    exact = f"{scope} @text:{{{text_hash(text)}}}"
+    return exact, knn(scope, 2) if nearest else ""
