@@ -32,6 +32,8 @@ MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
 # response stays within 4 MiB.
 MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
 MAX_EVENTS = 100
+# How many events a thread's log keeps (about) unless a request says otherwise.
+DEFAULT_MAX_LEN = 1000
 MAX_CURSORS = 100
 MAX_DELIVERY_IDS = 1000
 
@@ -53,7 +55,9 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         if not 1 <= len(request.events) <= MAX_EVENTS:
             raise ApiError.invalid("events", f"must have 1 to {MAX_EVENTS} events")
         events = [_content(event, f"events[{i}]") for i, event in enumerate(request.events)]
-        max_len = validate.count(request.max_len, "max_len", default=1000, low=1, high=1_000_000)
+        max_len = validate.count(
+            request.max_len, "max_len", default=DEFAULT_MAX_LEN, low=1, high=1_000_000
+        )
         ids = await self._store.append(ns, thread, events, max_len=max_len)
         return event_log_pb2.AppendEventsResponse(event_ids=ids)
 

@@ -12,6 +12,7 @@ import grpc
 from memrpc.api import validate
 from memrpc.api.convert import duration, now_ms, timestamp
 from memrpc.api.errors import ApiError, translate_errors
+from memrpc.api.event_log import DEFAULT_MAX_LEN as EVENT_LOG_MAX_LEN
 from memrpc.store.working import Fields, VersionMismatch, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
@@ -30,8 +31,6 @@ MAX_GOAL_CHARS = 4096
 MAX_SCRATCHPAD_CHARS = 65_536
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-# Turns are logged with the event log's default bound.
-EVENT_LOG_MAX_LEN = 1000
 # UpdateSession paths written from `session`, and how each is stored.
 UPDATABLE = ("user_id", "goal", "scratchpad", "metadata", "turns")
 

@@ -20,6 +20,9 @@ local prefix = ARGV[3]
 local n_paths = tonumber(ARGV[4])
 local paths = {unpack(ARGV, 5, 4 + n_paths)}
 
+-- Both searches pass TIMEOUT 0: a search cut short by the module's timeout
+-- (500 ms, returning partial results by default) could miss a duplicate.
+
 -- A live memory of this namespace, other than `self`.
 local function is_other(key, self)
   return key ~= self and string.sub(key, 1, #prefix) == prefix
@@ -27,7 +30,8 @@ local function is_other(key, self)
 end
 
 local function same_text(self, query)
-  local found = redis.call('FT.SEARCH', index, query, 'NOCONTENT', 'LIMIT', 0, 2, 'DIALECT', 2)
+  local found = redis.call('FT.SEARCH', index, query, 'NOCONTENT', 'LIMIT', 0, 2,
+    'TIMEOUT', 0, 'DIALECT', 2)
   for i = 2, #found do
     if is_other(found[i], self) then return found[i] end
   end
@@ -35,7 +39,7 @@ end
 
 local function nearest(self, query, vector)
   local found = redis.call('FT.SEARCH', index, query, 'PARAMS', 2, 'v', vector,
-    'RETURN', 1, 'd', 'SORTBY', 'd', 'LIMIT', 0, 2, 'DIALECT', 2)
+    'RETURN', 1, 'd', 'SORTBY', 'd', 'LIMIT', 0, 2, 'TIMEOUT', 0, 'DIALECT', 2)
   for i = 2, #found, 2 do
     local distance = tonumber(found[i + 1][2])
     if distance <= max_distance and is_other(found[i], self) then return found[i], distance end
