@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 GEN    := clients/python/memrpc/v1/.generated
 PROTOS := $(wildcard proto/memrpc/v1/*.proto)
 
-.PHONY: serve test install generate lint typecheck check clean
+.PHONY: serve test install generate generate-clients lint typecheck check clean
 
 serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
@@ -36,6 +36,9 @@ $(GEN): $(STAMP) $(PROTOS) buf.yaml buf.gen.yaml tools/protoc-gen-grpc_python
 	rm -rf clients/python/memrpc/v1
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/buf generate
 	touch $@
+
+generate-clients: $(STAMP)  ## Regenerate every other language's client code (clients/*/generate).
+	@for script in clients/*/generate; do echo "== $$script"; $$script || exit $$?; done
 
 lint: $(STAMP) $(GEN)
 	$(BIN)/buf lint
