@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -74,3 +75,15 @@ async def test_sync_client_and_the_readme_example(memrpc_server, ns):
     first, second = await asyncio.to_thread(run)
     assert "nothing yet" in first
     assert "I am vegetarian" in second
+
+
+def test_client_package_needs_no_server_dependencies():
+    pyproject = (EXAMPLE.parents[1] / "clients" / "python" / "pyproject.toml").read_text()
+    for heavy in ("redis", "numpy", "onnxruntime", "tokenizers"):
+        assert heavy not in pyproject
+    code = (
+        "import sys, memrpc.client, memrpc.v1.event_log_pb2_grpc; "
+        "print(sorted({'redis', 'numpy', 'onnxruntime'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
