@@ -1,0 +1,72 @@
+# frozen_string_literal: true
+
+# The memrpc Ruby client: the messages and gRPC stubs generated from
+# proto/memrpc/v1 (Memrpc::V1, under lib/memrpc/v1/, never edited by hand),
+# plus Memrpc::Client, which opens one channel for the three services.
+#
+#   require "memrpc/client"
+#   client = Memrpc::Client.new("127.0.0.1:50051")
+#   client.working_memory.get_session(
+#     Memrpc::V1::GetSessionRequest.new(namespace: "acme", thread_id: "t1"))
+
+require "grpc"
+require "google/protobuf/well_known_types" # Google::Protobuf::Any#unpack
+require "google/rpc/status_pb"
+require "google/rpc/error_details_pb"
+require "memrpc/v1/working_memory_services_pb"
+require "memrpc/v1/long_term_memory_services_pb"
+require "memrpc/v1/event_log_services_pb"
+require "memrpc/client/version"
+
+module Memrpc
+  # One channel to a memrpc server and a typed stub per service on it. The
+  # stubs are the generated ones (Memrpc::V1::<Service>::Stub); build them
+  # yourself when you need other options.
+  class Client
+    # @return [GRPC::Core::Channel]
+    attr_reader :channel
+    # @return [Memrpc::V1::WorkingMemory::Stub]
+    attr_reader :working_memory
+    # @return [Memrpc::V1::LongTermMemory::Stub]
+    attr_reader :long_term_memory
+    # @return [Memrpc::V1::EventLog::Stub]
+    attr_reader :event_log
+
+    # @param target [String] "host:port"
+    # @param credentials [Symbol, GRPC::Core::ChannelCredentials]
+    #   :this_channel_is_insecure for plaintext, or
+    #   GRPC::Core::ChannelCredentials.new(root_certs) for TLS
+    # @param channel_args [Hash] gRPC channel arguments
+    # @param timeout [Numeric, nil] the default deadline of each call, in seconds
+    def initialize(target, credentials: :this_channel_is_insecure, channel_args: {}, timeout: nil)
+      @channel = GRPC::Core::Channel.new(target, channel_args, credentials)
+      stub = lambda do |klass|
+        klass.new(target, credentials, channel_override: @channel, timeout: timeout)
+      end
+      @working_memory = stub.call(V1::WorkingMemory::Stub)
+      @long_term_memory = stub.call(V1::LongTermMemory::Stub)
+      @event_log = stub.call(V1::EventLog::Stub)
+    end
+
+    # Closes the channel; calls in flight are cancelled.
+    def close
+      @channel.close
+    end
+
+    # The google.rpc.BadRequest field violations carried by a failed call (in
+    # its grpc-status-details-bin trailer), e.g. ["memories[1].text"]-style
+    # fields with their descriptions; [] when there are none.
+    #
+    # @param error [GRPC::BadStatus]
+    # @return [Array<Google::Rpc::BadRequest::FieldViolation>]
+    def self.field_violations(error)
+      status = error.to_rpc_status
+      return [] if status.nil?
+
+      status.details.flat_map do |any|
+        bad = any.unpack(Google::Rpc::BadRequest)
+        bad ? bad.field_violations.to_a : []
+      end
+    end
+  end
+end
