@@ -123,6 +123,7 @@ class Tail:
         try:
             for message in self.call:
                 self.messages.put(message)
+            self.messages.put(StepFailed("stream ended"))
         except grpc.RpcError as err:
             self.messages.put(err)
 
@@ -131,6 +132,8 @@ class Tail:
             item = self.messages.get(timeout=NEXT_TIMEOUT_S)
         except queue.Empty:
             raise StepFailed(f"no message within {NEXT_TIMEOUT_S:g} s") from None
+        if isinstance(item, StepFailed):
+            raise item
         if isinstance(item, grpc.RpcError):
             raise StepFailed(f"stream failed: {item.code().name}: {item.details()}")
         return item  # type: ignore[no-any-return]
@@ -223,7 +226,7 @@ def main() -> int:
         for step in steps:
             try:
                 runner.run_step(step)
-            except (StepFailed, KeyError) as err:
+            except (StepFailed, KeyError, json_format.ParseError) as err:
                 failed += 1
                 print(f"FAIL {step['name']}: {err}", flush=True)
             else:
