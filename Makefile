@@ -51,4 +51,4 @@ typecheck: $(STAMP) $(GEN)
 check: lint typecheck
 
 clean:
-	rm -rf $(VENV) clients/python/memrpc/v1 .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools clients/python/memrpc/v1 .mypy_cache .ruff_cache .pytest_cache
