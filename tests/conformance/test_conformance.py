@@ -22,6 +22,8 @@ SKIP = 77  # the exit code of a build or generate script whose toolchain is miss
 REQUIRE_ALL = os.environ.get("MEMRPC_REQUIRE_ALL_LANGS") == "1"
 BUILD_TIMEOUT_S = 1800
 RUN_TIMEOUT_S = 300
+# A test may build up to two runners cold (downloads included) before running.
+pytestmark = pytest.mark.timeout(2 * BUILD_TIMEOUT_S + 2 * RUN_TIMEOUT_S)
 
 
 def skip_or_fail(reason: str) -> None:
