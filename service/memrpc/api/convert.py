@@ -17,6 +17,12 @@ def timestamp(ms: int) -> timestamp_pb2.Timestamp:
     return timestamp_pb2.Timestamp(seconds=ms // 1000, nanos=(ms % 1000) * 1_000_000)
 
 
+def set_timestamp(target: timestamp_pb2.Timestamp, ms: int) -> None:
+    """Sets a message's Timestamp field in place (cheaper than building one)."""
+    target.seconds = ms // 1000
+    target.nanos = (ms % 1000) * 1_000_000
+
+
 def timestamp_ms(value: timestamp_pb2.Timestamp) -> int:
     """Milliseconds since the epoch of a Timestamp."""
     return value.seconds * 1000 + value.nanos // 1_000_000

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -78,14 +79,11 @@ class WorkingStore:
         self._delete = scripts.load(redis, "delete_session")
         self._list = scripts.load(redis, "list_sessions")
 
-    async def get(self, ns: str, thread: str) -> tuple[Fields, int] | None:
-        """The session's fields and remaining TTL (ms), in one round trip."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            key = keys.session(ns, thread)
-            pipe.hgetall(key)
-            pipe.pttl(key)
-            fields, pttl = await pipe.execute()
-        return (fields, pttl) if fields else None
+    async def get(self, ns: str, thread: str) -> Fields | None:
+        """The session's fields: one HGETALL. The remaining TTL follows from
+        `update_ms` + `ttl_ms`, written by the same script as the PEXPIRE."""
+        fields = await self._redis.hgetall(keys.session(ns, thread))
+        return cast(Fields, fields) or None
 
     async def update(
         self,
