@@ -82,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
             "about how many events each namespace feed keeps for consumer groups",
         ),
         ("--log-level", "LOG_LEVEL", str, DEFAULTS.log_level, "DEBUG, INFO, WARNING or ERROR"),
+        (
+            "--workers",
+            "WORKERS",
+            int,
+            DEFAULTS.workers,
+            "server processes sharing --listen (SO_REUSEPORT) and one Redis; a worker "
+            "that dies is restarted",
+        ),
     ]
     for flag, env, kind, default, text in options:
         serve.add_argument(
@@ -92,7 +100,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `memrpc` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     logging.basicConfig(
         level=args.log_level.upper(),
         stream=sys.stderr,
@@ -108,10 +119,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         shutdown_grace=args.shutdown_grace,
         feed_max_len=args.feed_max_len,
         log_level=args.log_level,
+        workers=args.workers,
     )
     from memrpc.server import run
+    from memrpc.workers import run_workers
 
-    asyncio.run(run(settings))
+    if settings.workers == 1:
+        asyncio.run(run(settings))
+    else:
+        sys.exit(asyncio.run(run_workers(settings)))
 
 
 if __name__ == "__main__":

@@ -29,3 +29,6 @@ class Settings:
     feed_max_len: int = 100_000
     # Logging level name.
     log_level: str = "INFO"
+    # Server processes sharing the listen address (SO_REUSEPORT); 1 serves
+    # in this process.
+    workers: int = 1

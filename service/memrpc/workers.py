@@ -1,0 +1,211 @@
+"""Multi-process serving: `memrpc serve --workers N`.
+
+The parent starts and supervises the embedded Redis (unless a Redis URL is
+set) and N worker processes, each a full `MemrpcServer` listening on the same
+address with SO_REUSEPORT, so that the kernel spreads connections over them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from memrpc.config import Settings
+from memrpc.embedded_redis import EmbeddedRedis, _die_with_parent
+from memrpc.server import run
+
+log = logging.getLogger("memrpc.server")
+
+# Restart delays of a worker process that died: from the first to the last,
+# doubling while it keeps dying, back to the first once it stayed up a while.
+WORKER_MIN_BACKOFF_S = 0.1
+WORKER_MAX_BACKOFF_S = 5.0
+WORKER_STABLE_AFTER_S = 30.0
+# How much longer than the shutdown grace a worker gets to exit before SIGKILL.
+WORKER_EXIT_SLACK_S = 5.0
+WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(processName)s]: %(message)s"
+
+
+async def run_workers(settings: Settings) -> int:
+    """Serves with `settings.workers` processes until SIGTERM or SIGINT;
+    returns the exit status.
+
+    Starts and supervises the embedded Redis (unless a Redis URL is set), then
+    the workers: each listens on the same address (SO_REUSEPORT, so the kernel
+    spreads connections over them), loads its own embedding model and uses the
+    one Redis. If a worker fails to start, everything stops and the status is
+    1. A worker that dies later is restarted (see `_Worker.keep_running`). On
+    a signal, the workers get SIGTERM and drain, then Redis stops; status 0.
+    """
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    listen, port_holder = _reserve_port(settings.listen)
+    embedded: EmbeddedRedis | None = None
+    redis_task: asyncio.Task[None] | None = None
+    workers: list[_Worker] = []
+    keepers: list[asyncio.Task[None]] = []
+    status = 0
+    try:
+        redis_url = settings.redis_url
+        if redis_url is None:
+            embedded = EmbeddedRedis(settings.data_dir)
+            await embedded.astart()
+            redis_task = asyncio.create_task(embedded.supervise())
+            redis_url = embedded.url
+            log.info("embedded Redis serving at %s (data in %s)", redis_url, settings.data_dir)
+        worker_settings = dataclasses.replace(settings, listen=listen, redis_url=redis_url)
+        workers = [_Worker(index, worker_settings) for index in range(settings.workers)]
+        starting = asyncio.gather(*(worker.start() for worker in workers))
+        stop_waiter = asyncio.create_task(stopping.wait())
+        await asyncio.wait((starting, stop_waiter), return_when=asyncio.FIRST_COMPLETED)
+        stop_waiter.cancel()
+        if not starting.done():  # stopped while starting
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+        elif not all(starting.result()):
+            log.error("a worker failed to start; stopping")
+            status = 1
+        else:
+            log.info("memrpc serving on %s with %d workers", listen, len(workers))
+            keepers = [asyncio.create_task(worker.keep_running()) for worker in workers]
+            await stopping.wait()
+            log.info("shutting down (grace %.1f s)", settings.shutdown_grace)
+    finally:
+        for task in keepers:
+            task.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
+        await asyncio.gather(*(worker.stop() for worker in workers))
+        if redis_task is not None:
+            redis_task.cancel()
+            await asyncio.gather(redis_task, return_exceptions=True)
+        if embedded is not None:
+            await embedded.astop()
+        if port_holder is not None:
+            port_holder.close()
+    return status
+
+
+class _Worker:
+    """One server process of `run_workers`."""
+
+    def __init__(self, index: int, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.process: BaseProcess | None = None
+
+    async def start(self) -> bool:
+        """Starts the process; whether it came to serve (False: it exited first)."""
+        context = multiprocessing.get_context("spawn")
+        reader, writer = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_worker_main,
+            args=(self.settings, writer, os.getpid()),
+            name=f"worker-{self.index}",
+        )
+        self.process.start()
+        writer.close()  # the worker holds the only writer now: EOF when it exits
+        with reader:
+            await _readable(reader.fileno())
+            try:
+                reader.recv()
+            except EOFError:
+                return False
+        log.info("worker %d (pid %s) serving", self.index, self.process.pid)
+        return True
+
+    async def keep_running(self) -> None:
+        """Restarts the process whenever it exits, after a delay from 0.1 s
+        growing to 5 s while it keeps dying; runs until cancelled."""
+        delay = WORKER_MIN_BACKOFF_S
+        up_since = time.monotonic()
+        while True:
+            process = self.process
+            assert process is not None
+            await _readable(process.sentinel)
+            process.join()
+            if time.monotonic() - up_since >= WORKER_STABLE_AFTER_S:
+                delay = WORKER_MIN_BACKOFF_S
+            log.warning(
+                "worker %d (pid %s) exited with code %s; restarting in %.1f s",
+                self.index,
+                process.pid,
+                process.exitcode,
+                delay,
+            )
+            process.close()
+            self.process = None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, WORKER_MAX_BACKOFF_S)
+            if await self.start():
+                up_since = time.monotonic()
+
+    async def stop(self) -> None:
+        """SIGTERM: the worker drains for the shutdown grace; SIGKILL if it
+        has not exited a few seconds after that."""
+        process = self.process
+        if process is None or process.exitcode is not None:
+            return
+        process.terminate()
+        await asyncio.to_thread(process.join, self.settings.shutdown_grace + WORKER_EXIT_SLACK_S)
+        if process.exitcode is None:
+            log.warning("worker %d (pid %s) ignored SIGTERM; killing it", self.index, process.pid)
+            process.kill()
+            await asyncio.to_thread(process.join)
+
+
+def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None:
+    """A worker process: serves until SIGTERM, which the parent sends (also
+    for a Ctrl-C, so SIGINT is ignored here); dies with the parent."""
+    _die_with_parent(parent_pid)()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr, format=WORKER_LOG_FORMAT
+    )
+
+    def on_ready() -> None:
+        ready.send(True)
+        ready.close()
+
+    asyncio.run(run(settings, signals=(signal.SIGTERM,), on_ready=on_ready))
+
+
+async def _readable(fd: int) -> None:
+    """Returns when `fd` is readable (or at its end)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await done
+    finally:
+        loop.remove_reader(fd)
+
+
+def _reserve_port(listen: str) -> tuple[str, socket.socket | None]:
+    """`listen`, with a port of 0 replaced by a free one, and the socket that
+    holds that port: bound with SO_REUSEPORT but not listening, so it keeps
+    the port for the workers (also across restarts) and takes no connections."""
+    host, _, port = listen.rpartition(":")
+    if port != "0":
+        return listen, None
+    bare_host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare_host else socket.AF_INET
+    holder = socket.socket(family, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((bare_host, 0))
+    return f"{host}:{holder.getsockname()[1]}", holder
