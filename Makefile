@@ -9,13 +9,16 @@ STAMP  := $(VENV)/.installed
 GEN    := clients/python/memrpc/v1/.generated
 PROTOS := $(wildcard proto/memrpc/v1/*.proto)
 
-.PHONY: serve test install generate generate-clients lint typecheck check clean
+.PHONY: serve test bench install generate generate-clients lint typecheck check clean
 
 serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
 
 test: $(STAMP) $(GEN) check  ## Install everything and run every check and test.
 	$(BIN)/pytest
+
+bench: $(STAMP) $(GEN)  ## Run the benchmark suite (a few minutes); results in bench/results/.
+	$(PY) -m bench.run
 
 install: $(STAMP)
 
@@ -42,8 +45,8 @@ generate-clients: $(STAMP)  ## Regenerate every other language's client code (cl
 
 lint: $(STAMP) $(GEN)
 	$(BIN)/buf lint
-	$(BIN)/ruff check service tests examples clients/python
-	$(BIN)/ruff format --check service tests examples clients/python
+	$(BIN)/ruff check service tests examples clients/python bench
+	$(BIN)/ruff format --check service tests examples clients/python bench
 
 typecheck: $(STAMP) $(GEN)
 	$(BIN)/mypy

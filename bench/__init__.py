@@ -1,0 +1,1 @@
+"""The memrpc benchmark suite: `python -m bench.run` (see bench/README.md)."""

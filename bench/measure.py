@@ -1,0 +1,124 @@
+"""The measurement method: warm-up, latency at concurrency 1, throughput at
+higher concurrency; every loop bounded in count and in time."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+
+from bench.stats import Summary, summarize
+
+# One call of an operation; the argument is a number unique to the call, so
+# that operations can write distinct keys or texts.
+Call = Callable[[int], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long and how often each phase runs."""
+
+    warmup_s: float
+    latency_max_samples: int
+    latency_max_s: float
+    throughput_s: float
+    throughput_max_calls: int
+    concurrencies: tuple[int, ...] = (16, 64)
+
+
+@dataclass
+class Operation:
+    """A named operation: `call` does one request carrying `items` items.
+    `concurrencies` None runs the plan's; () runs the latency phase alone
+    (else only the plan's concurrencies listed here run)."""
+
+    name: str
+    call: Call
+    items: int = 1
+    concurrencies: tuple[int, ...] | None = None
+    note: str = ""
+    _numbers: Iterator[int] = field(default_factory=itertools.count)
+
+    def next_number(self) -> int:
+        """A number never handed to this operation's `call` before."""
+        return next(self._numbers)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Every phase measured of one operation."""
+
+    latency: Summary
+    throughput: dict[int, Summary]
+
+
+async def _run(
+    op: Operation, concurrency: int, seconds: float, max_calls: int, record: bool
+) -> Summary:
+    """`concurrency` workers call `op` back to back until `seconds` pass or
+    `max_calls` calls have started."""
+    latencies: list[int] = []
+    errors = 0
+    first_error = ""
+    started = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors, first_error, started
+        while started < max_calls and time.perf_counter() < deadline:
+            started += 1
+            number = op.next_number()
+            begin = time.perf_counter_ns()
+            try:
+                await op.call(number)
+            except Exception as exc:
+                errors += 1
+                first_error = first_error or f"{type(exc).__name__}: {exc}"[:300]
+                continue
+            if record:
+                latencies.append(time.perf_counter_ns() - begin)
+
+    begin = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - begin
+    return summarize(
+        latencies,
+        concurrency=concurrency,
+        elapsed_s=elapsed,
+        errors=errors,
+        items_per_call=op.items,
+        first_error=first_error,
+    )
+
+
+async def throughput(op: Operation, plan: Plan, concurrency: int) -> Summary:
+    """Warm up, then throughput with `concurrency` workers."""
+    await _run(op, concurrency, plan.warmup_s, plan.throughput_max_calls, record=False)
+    return await _run(op, concurrency, plan.throughput_s, plan.throughput_max_calls, record=True)
+
+
+async def latency(op: Operation, plan: Plan) -> Summary:
+    """Warm up, then latency at concurrency 1."""
+    await _run(op, 1, plan.warmup_s, plan.latency_max_samples, record=False)
+    return await _run(op, 1, plan.latency_max_s, plan.latency_max_samples, record=True)
+
+
+async def measure(ops: list[Operation], plan: Plan) -> list[Result]:
+    """Latency at concurrency 1, then throughput at each concurrency, of each
+    operation, phase by phase: the operations take turns, in alternating
+    order (A B, B A, A B...), so that state they both grow (an index) does
+    not favour one of them."""
+    latencies: dict[int, Summary] = {}
+    rates: dict[int, dict[int, Summary]] = {index: {} for index in range(len(ops))}
+    order = list(range(len(ops)))
+    for index in order:
+        latencies[index] = await latency(ops[index], plan)
+    for concurrency in plan.concurrencies:
+        order.reverse()
+        for index in order:
+            op = ops[index]
+            if op.concurrencies is None or concurrency in op.concurrencies:
+                rates[index][concurrency] = await throughput(op, plan, concurrency)
+    return [Result(latencies[index], rates[index]) for index in range(len(ops))]
