@@ -20,7 +20,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import numpy as np
 import redis.asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.servers import free_port
 from memrpc.store.long_term import MEMORY_PATHS
 from memrpc.store.memory_index import DISTANCE, INDEX, MemoryFilter, filter_query, knn
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -76,12 +76,6 @@ def parse_count(text: str) -> int:
     text = text.strip().lower()
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
     return int(float(text.rstrip("km")) * scale)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
