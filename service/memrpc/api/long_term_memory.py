@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import grpc
 import numpy as np
@@ -14,7 +13,7 @@ from google.rpc import error_details_pb2
 
 from memrpc.api import validate
 from memrpc.api.convert import timestamp, timestamp_ms
-from memrpc.api.errors import ApiError, translate_errors
+from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.embedding import Embedder
 from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
@@ -28,8 +27,6 @@ from memrpc.store.long_term import (
 from memrpc.store.memory_index import Kind, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
-
-Context = grpc.aio.ServicerContext[Any, Any]
 
 MAX_ITEMS = 100
 MAX_TEXT_CHARS = 8192

@@ -11,13 +11,11 @@ import grpc
 
 from memrpc.api import validate
 from memrpc.api.convert import duration, now_ms, set_timestamp
-from memrpc.api.errors import ApiError, translate_errors
+from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.api.event_log import DEFAULT_MAX_LEN as EVENT_LOG_MAX_LEN
 from memrpc.store.working import Fields, VersionMismatch, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
-
-Context = grpc.aio.ServicerContext[Any, Any]
 
 DEFAULT_TTL_S = 3600.0
 MIN_TTL_S = 1.0
