@@ -19,7 +19,6 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
 from memrpc.store import keys
-from memrpc.store.events import EventStore
 from memrpc.v1 import event_log_pb2 as pb
 from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm_pb
@@ -621,20 +620,6 @@ async def test_cancelling_a_tail_releases_its_connection(
         await next_message(stream)
         await wait_for_clients(redis_client, "xread", 1)
     await wait_for_clients(redis_client, "xread", 0)
-
-
-async def test_blocking_reads_outlast_the_pool_read_timeout(
-    redis_server: EmbeddedRedis, ns: str
-) -> None:
-    client = redis.asyncio.from_url(redis_server.url, socket_timeout=0.1)
-    try:
-        store = EventStore(client, feed_max_len=100)
-        async with store.tail(ns, block_ms=300) as reader:
-            assert await reader.read({"t": "0-0"}) == []
-        await store.create_group(ns, "g", from_start=False)
-        assert await store.receive_next(ns, "g", "c", wait_ms=300) == []
-    finally:
-        await client.aclose()
 
 
 async def test_server_shutdown_ends_tails_and_waits(

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import numpy as np
 import pytest
-import redis.asyncio
 from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.store.long_term import LongTermStore, NewMemory, Vector
 from memrpc.store.memory_index import MemoryFilter
+from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
 from support import assert_invalid
 
@@ -552,10 +552,10 @@ async def test_delete_by_kind_and_topic(ltm: LongTermMemoryAsyncStub, ns: str) -
 # Store level.
 
 
-async def test_store_works_with_resp2(
+async def test_store_round_trip(
     redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str
 ) -> None:
-    client = redis.asyncio.from_url(redis_server.url, protocol=2)
+    client = RedisMux(redis_server.url)
     try:
         store = LongTermStore(client, dim=embedder.dim)
         await store.ensure_index()

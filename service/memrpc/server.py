@@ -9,7 +9,6 @@ import signal
 from collections.abc import Callable, Sequence
 
 import grpc
-import redis.asyncio
 import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -22,6 +21,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, load_default_embedder
 from memrpc.store.events import EventStore
 from memrpc.store.long_term import LongTermStore
+from memrpc.store.redis_mux import RedisMux
 from memrpc.store.working import WorkingStore
 from memrpc.v1 import (
     event_log_pb2,
@@ -45,11 +45,8 @@ HEALTH_TIMEOUT_S = 1.0
 # Larger than any single request the limits allow (100 events of 1 MiB is
 # rejected before this by the per-field limits).
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-# Connections the shared Redis pool may open. redis-py's asyncio default, 100,
-# fails the 101st concurrent command (1,000 tails starting at once did) instead
-# of waiting; a waiting pool costs every command ~15 µs. Redis itself accepts
-# 10,000 clients by default.
-REDIS_MAX_CONNECTIONS = 10_000
+# How long connecting to Redis may take.
+REDIS_CONNECT_TIMEOUT_S = 2.0
 
 
 class MemrpcServer:
@@ -60,7 +57,7 @@ class MemrpcServer:
         self._embedder = embedder
         self._owns_embedder = embedder is None
         self._embedded: EmbeddedRedis | None = None
-        self._redis: redis.asyncio.Redis | None = None
+        self._redis: RedisMux | None = None
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._draining = asyncio.Event()
@@ -85,9 +82,7 @@ class MemrpcServer:
             log.info(
                 "embedded Redis serving at %s (data in %s)", self._embedded.url, settings.data_dir
             )
-        self._redis = redis.asyncio.from_url(
-            self.redis_url, socket_connect_timeout=2.0, max_connections=REDIS_MAX_CONNECTIONS
-        )
+        self._redis = RedisMux(self.redis_url, connect_timeout=REDIS_CONNECT_TIMEOUT_S)
         if self._embedder is None:
             self._embedder = await asyncio.to_thread(
                 load_default_embedder,
@@ -159,7 +154,7 @@ class MemrpcServer:
     async def _check_health(self) -> None:
         assert self._redis is not None
         try:
-            await asyncio.wait_for(self._redis.ping(), HEALTH_TIMEOUT_S)
+            await asyncio.wait_for(self._redis.execute("PING"), HEALTH_TIMEOUT_S)
             status = health_pb2.HealthCheckResponse.SERVING
         except (redis.exceptions.RedisError, OSError, TimeoutError):
             status = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
+import grpc
 from google.protobuf import json_format, struct_pb2
 
 from memrpc.api import validate
 from memrpc.api.errors import ApiError, Context, translate_errors
-from memrpc.store.events import EventContent, EventStore, StoredEvent
+from memrpc.store.events import (
+    EventContent,
+    EventStore,
+    GroupExists,
+    GroupNotFound,
+    StoredEvent,
+)
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 
 T = TypeVar("T")
@@ -125,7 +133,10 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         if request.start_position not in event_log_pb2.GroupStartPosition.values():
             raise ApiError.invalid("start_position", "unknown start position")
         from_start = request.start_position == event_log_pb2.GROUP_START_POSITION_EARLIEST
-        await self._store.create_group(ns, group, from_start=from_start)
+        try:
+            await self._store.create_group(ns, group, from_start=from_start)
+        except GroupExists as exists:
+            raise ApiError(grpc.StatusCode.ALREADY_EXISTS, str(exists)) from None
         return event_log_pb2.CreateConsumerGroupResponse()
 
     async def DeleteConsumerGroup(
@@ -133,7 +144,8 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
     ) -> event_log_pb2.DeleteConsumerGroupResponse:
         ns = validate.namespace(request.namespace)
         group = validate.name(request.group, "group")
-        await self._store.delete_group(ns, group)
+        with _group_must_exist():
+            await self._store.delete_group(ns, group)
         return event_log_pb2.DeleteConsumerGroupResponse()
 
     async def ReceiveEvents(
@@ -147,17 +159,18 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         redeliver_after = validate.seconds(
             request.redeliver_after, "redeliver_after", default=60.0, low=0.1, high=86_400.0
         )
-        deliveries = await self._store.receive(
-            ns,
-            group,
-            consumer,
-            count=count,
-            max_bytes=MAX_RECEIVE_BYTES,
-            redeliver_after_ms=_ms(redeliver_after),
-        )
-        if not deliveries and wait:
-            waiting = self._store.receive_next(ns, group, consumer, wait_ms=_ms(wait))
-            deliveries = await _unless(self._draining, waiting) or []
+        with _group_must_exist():
+            deliveries = await self._store.receive(
+                ns,
+                group,
+                consumer,
+                count=count,
+                max_bytes=MAX_RECEIVE_BYTES,
+                redeliver_after_ms=_ms(redeliver_after),
+            )
+            if not deliveries and wait:
+                waiting = self._store.receive_next(ns, group, consumer, wait_ms=_ms(wait))
+                deliveries = await _unless(self._draining, waiting) or []
         return event_log_pb2.ReceiveEventsResponse(
             events=[
                 event_log_pb2.ReceivedEvent(
@@ -181,6 +194,15 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
             validate.event_id(delivery_id, f"delivery_ids[{i}]")
         acknowledged = await self._store.acknowledge(ns, group, ids)
         return event_log_pb2.AcknowledgeEventsResponse(acknowledged_count=acknowledged)
+
+
+@contextlib.contextmanager
+def _group_must_exist() -> Iterator[None]:
+    """Reports a missing consumer group as `NOT_FOUND`."""
+    try:
+        yield
+    except GroupNotFound as missing:
+        raise ApiError.not_found(str(missing)) from None
 
 
 def _content(event: event_log_pb2.EventInput, field: str) -> EventContent:

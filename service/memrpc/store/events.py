@@ -6,31 +6,28 @@ fields are those of `lua/lib/events.lua`: `type`, then `data` (bytes) or
 feed entry adds `thread` and `event_id`.
 
 Blocking reads (`Tail.read`, `receive_next`) run on a connection of
-their own, closed afterwards, never on one of the shared pool: a cancelled
-blocking read cannot leave a pooled connection waiting for a stale reply.
+their own (`RedisMux.dedicated`), closed afterwards, never on the shared one:
+they would stall every command behind them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
 import redis.exceptions
-from redis.asyncio import ConnectionPool, Redis
 
-from memrpc.api.errors import ApiError
 from memrpc.store import keys, scripts
+from memrpc.store.redis_mux import Connection, RedisMux
 
 # Entries one XREAD of a tail returns per thread at most.
 TAIL_BATCH = 100
 # The id before every stream entry.
 BEFORE_FIRST = "0-0"
-# Connect timeout of blocking reads' connections when the shared pool has none.
-CONNECT_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +84,7 @@ class Delivery:
 class EventStore:
     """Thread logs, namespace feeds and their consumer groups."""
 
-    def __init__(self, redis: Redis, *, feed_max_len: int) -> None:
+    def __init__(self, redis: RedisMux, *, feed_max_len: int) -> None:
         self._redis = redis
         self._feed_max_len = feed_max_len
         self._append = scripts.load(redis, "append_events", libs=["events"])
@@ -112,11 +109,10 @@ class EventStore:
         """At most `count` events with ids from `low` to `high`, in XRANGE
         syntax (`-`, `+`, `(id` for exclusive), oldest or newest first."""
         key = keys.events(ns, thread)
-        entries: Any
         if descending:
-            entries = await self._redis.xrevrange(key, high, low, count=count)
+            entries = await self._redis.execute("XREVRANGE", key, high, low, "COUNT", count)
         else:
-            entries = await self._redis.xrange(key, low, high, count=count)
+            entries = await self._redis.execute("XRANGE", key, low, high, "COUNT", count)
         return [_thread_event(thread, entry) for entry in entries]
 
     async def trim(
@@ -124,18 +120,20 @@ class EventStore:
     ) -> int:
         """Removes the oldest events exactly, down to `max_len` or below
         `min_id` (`XTRIM MAXLEN|MINID =`); returns how many."""
-        key = keys.events(ns, thread)
-        removed: int = await self._redis.xtrim(key, max_len, approximate=False, minid=min_id)
+        strategy = ("MAXLEN", max_len) if min_id is None else ("MINID", min_id)
+        removed: int = await self._redis.execute("XTRIM", keys.events(ns, thread), *strategy)
         return removed
 
     async def resolve(self, ns: str, cursors: Mapping[str, str]) -> dict[str, str]:
         """The cursors (thread to position), each empty position replaced by
         its thread's last event id, or `0-0` when the log is empty."""
         empty = [thread for thread, after in cursors.items() if not after]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for thread in empty:
-                pipe.xrevrange(keys.events(ns, thread), count=1)
-            lasts = await pipe.execute()
+        lasts = await asyncio.gather(
+            *(
+                self._redis.execute("XREVRANGE", keys.events(ns, thread), "+", "-", "COUNT", 1)
+                for thread in empty
+            )
+        )
         resolved = dict(cursors)
         for thread, last in zip(empty, lasts, strict=True):
             resolved[thread] = last[0][0].decode() if last else BEFORE_FIRST
@@ -145,28 +143,24 @@ class EventStore:
     async def tail(self, ns: str, *, block_ms: int) -> AsyncIterator[Tail]:
         """Reads of new events of a namespace's threads, each waiting up to
         `block_ms`, on a connection of their own while the context lasts."""
-        async with self._dedicated() as client:
-            yield Tail(client, ns, block_ms)
+        async with self._redis.dedicated() as connection:
+            yield Tail(connection, ns, block_ms)
 
     async def create_group(self, ns: str, group: str, *, from_start: bool) -> None:
         """Creates a group on the namespace feed (and the feed if needed),
-        reading every entry or only new ones; `ALREADY_EXISTS` if it exists."""
+        reading every entry or only new ones; `GroupExists` if it exists."""
+        start = "0" if from_start else "$"
         try:
-            await self._redis.xgroup_create(
-                keys.feed(ns), group, "0" if from_start else "$", mkstream=True
-            )
+            await self._redis.execute("XGROUP", "CREATE", keys.feed(ns), group, start, "MKSTREAM")
         except redis.exceptions.ResponseError as exc:
             if str(exc).startswith("BUSYGROUP"):
-                raise ApiError(
-                    grpc.StatusCode.ALREADY_EXISTS,
-                    f"consumer group {group!r} already exists in namespace {ns!r}",
-                ) from None
+                raise GroupExists(ns, group) from None
             raise
 
     async def delete_group(self, ns: str, group: str) -> None:
-        """Destroys a group and its pending entries; `NOT_FOUND` if missing."""
+        """Destroys a group and its pending entries; `GroupNotFound` if missing."""
         if not await self._delete_group(keys=[keys.feed(ns)], args=[group]):
-            raise _group_not_found(ns, group)
+            raise GroupNotFound(ns, group)
 
     async def receive(
         self,
@@ -180,7 +174,7 @@ class EventStore:
     ) -> list[Delivery]:
         """Feed entries for a consumer, without waiting: entries unacknowledged
         for `redeliver_after_ms` first, then new ones; `count` of them, or
-        fewer once they hold `max_bytes`. `NOT_FOUND` when the group does not
+        fewer once they hold `max_bytes`. `GroupNotFound` when the group does not
         exist."""
         with _group_must_exist(ns, group):
             replies: list[Any] = await self._receive(
@@ -196,51 +190,44 @@ class EventStore:
     ) -> list[Delivery]:
         """The next new feed entry for a consumer, if one comes within
         `wait_ms` (`XREADGROUP BLOCK`, on a connection of its own).
-        `NOT_FOUND` when the group does not exist."""
+        `GroupNotFound` when the group does not exist."""
         with _group_must_exist(ns, group):
-            async with self._dedicated() as client:
-                read: Any = await client.xreadgroup(
-                    group, consumer, {keys.feed(ns): ">"}, count=1, block=wait_ms
-                )
+            async with self._redis.dedicated() as connection:
+                read = await connection.execute(
+                    "XREADGROUP", "GROUP", group, consumer, "COUNT", 1, "BLOCK", wait_ms,
+                    "STREAMS", keys.feed(ns), ">",
+                )  # fmt: skip
         return [
-            _delivery(entry_id, fields, 1) for _, entries in read for entry_id, fields in entries
+            _delivery(entry_id, _pairs(flat), 1)
+            for _, entries in read or ()
+            for entry_id, flat in entries
         ]
 
     async def acknowledge(self, ns: str, group: str, delivery_ids: Sequence[str]) -> int:
         """Acknowledges feed entries (`XACK`); returns how many were pending."""
-        acknowledged: int = await self._redis.xack(keys.feed(ns), group, *delivery_ids)
+        acknowledged: int = await self._redis.execute("XACK", keys.feed(ns), group, *delivery_ids)
         return acknowledged
 
-    @contextlib.asynccontextmanager
-    async def _dedicated(self) -> AsyncIterator[Redis]:
-        """A client on one connection of its own, configured like the shared
-        pool's but without a read timeout, closed on exit.
 
-        A blocking read takes as long as its `BLOCK`, so no read timeout can
-        fit every call; and with one, redis-py sends through `asyncio.wait_for`,
-        which on Python 3.11 can swallow the cancellation of a tail or receive.
-        """
-        shared = self._redis.connection_pool
-        settings = shared.connection_kwargs | {
-            "socket_timeout": None,
-            "socket_connect_timeout": shared.connection_kwargs.get("socket_connect_timeout")
-            or CONNECT_TIMEOUT_S,
-        }
-        pool = ConnectionPool(
-            connection_class=shared.connection_class, max_connections=1, **settings
-        )
-        client = Redis.from_pool(pool)
-        try:
-            yield client
-        finally:
-            await client.aclose()
+class GroupExists(Exception):
+    """A consumer group of that name exists already."""
+
+    def __init__(self, ns: str, group: str) -> None:
+        super().__init__(f"consumer group {group!r} already exists in namespace {ns!r}")
+
+
+class GroupNotFound(Exception):
+    """No consumer group of that name (or no feed) in the namespace."""
+
+    def __init__(self, ns: str, group: str) -> None:
+        super().__init__(f"consumer group {group!r} in namespace {ns!r}")
 
 
 class Tail:
     """Blocking reads of new events of a namespace's threads."""
 
-    def __init__(self, client: Redis, ns: str, block_ms: int) -> None:
-        self._client = client
+    def __init__(self, connection: Connection, ns: str, block_ms: int) -> None:
+        self._connection = connection
         self._ns = ns
         self._block_ms = block_ms
 
@@ -248,20 +235,19 @@ class Tail:
         """The events after each thread's cursor (at most `TAIL_BATCH` per
         thread), waiting for one up to the block time; empty when none came."""
         threads = {keys.events(self._ns, thread).encode(): thread for thread in cursors}
-        reply: Any = await self._client.xread(
-            {key: cursors[thread] for key, thread in threads.items()},
-            count=TAIL_BATCH,
-            block=self._block_ms,
-        )
+        reply = await self._connection.execute(
+            "XREAD", "COUNT", TAIL_BATCH, "BLOCK", self._block_ms,
+            "STREAMS", *threads, *(cursors[thread] for thread in threads.values()),
+        )  # fmt: skip
         return [
             _thread_event(threads[key], entry) for key, entries in reply or () for entry in entries
         ]
 
 
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:
-    """A thread log entry, `(id, fields)` as redis-py returns it."""
-    entry_id, fields = entry
-    return StoredEvent(entry_id.decode(), thread, EventContent.from_fields(fields))
+    """A thread log entry, `[id, [name, value, ...]]` as Redis returns it."""
+    entry_id, flat = entry
+    return StoredEvent(entry_id.decode(), thread, EventContent.from_fields(_pairs(flat)))
 
 
 def _delivery(entry_id: bytes, fields: Mapping[bytes, bytes], count: int) -> Delivery:
@@ -272,20 +258,16 @@ def _delivery(entry_id: bytes, fields: Mapping[bytes, bytes], count: int) -> Del
 
 
 def _pairs(flat: Sequence[Any]) -> dict[bytes, bytes]:
-    """A stream entry's fields from the flat list a Lua script returns."""
+    """A stream entry's fields from the flat list Redis returns."""
     return dict(zip(flat[::2], flat[1::2], strict=True))
-
-
-def _group_not_found(ns: str, group: str) -> ApiError:
-    return ApiError.not_found(f"consumer group {group!r} in namespace {ns!r}")
 
 
 @contextlib.contextmanager
 def _group_must_exist(ns: str, group: str) -> Iterator[None]:
-    """Reports Redis's NOGROUP (no such feed or group) as `NOT_FOUND`."""
+    """Reports Redis's NOGROUP (no such feed or group) as `GroupNotFound`."""
     try:
         yield
     except redis.exceptions.ResponseError as exc:
         if str(exc).startswith("NOGROUP"):
-            raise _group_not_found(ns, group) from None
+            raise GroupNotFound(ns, group) from None
         raise

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from memrpc.store import keys, scripts
@@ -47,6 +46,7 @@ from memrpc.store.memory_index import (
     text_hash,
     topic_tags,
 )
+from memrpc.store.redis_mux import RedisMux
 from memrpc.store.ulid import new_ulid
 
 Vector = npt.NDArray[np.float32]
@@ -154,15 +154,15 @@ class DuplicateMemoryError(Exception):
 class LongTermStore:
     """Long-term memories of every namespace, in Redis."""
 
-    def __init__(self, redis: Redis, *, dim: int) -> None:
+    def __init__(self, redis: RedisMux, *, dim: int) -> None:
         self._redis = redis
         self.dim = dim
         self._write = scripts.load(redis, "dedup_insert")
         self._delete_batch = scripts.load(redis, "delete_memories")
 
     async def _command(self, *args: str | int | bytes) -> Any:
-        """One Redis command (redis-py leaves `execute_command` untyped)."""
-        return await self._redis.execute_command(*args)  # type: ignore[no-untyped-call]
+        """One Redis command."""
+        return await self._redis.execute(*args)
 
     async def ensure_index(self) -> None:
         """Creates the index unless it exists."""
@@ -238,7 +238,7 @@ class LongTermStore:
 
     async def delete(self, ns: str, memory_id: str) -> bool:
         """Deletes a memory; False when it did not exist. One `DEL`."""
-        return bool(await self._redis.delete(keys.memory(ns, memory_id)))
+        return bool(await self._command("DEL", keys.memory(ns, memory_id)))
 
     async def search(
         self, ns: str, vector: Vector, flt: MemoryFilter, *, limit: int, max_distance: float

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
-
-from redis.asyncio import Redis
 
 from memrpc.store import keys, scripts
+from memrpc.store.redis_mux import RedisMux
 
 Fields = dict[bytes, bytes]
 
@@ -71,7 +69,7 @@ def _user_index(ns: str, user: str) -> str:
 class WorkingStore:
     """Reads and writes sessions."""
 
-    def __init__(self, redis: Redis, *, feed_max_len: int) -> None:
+    def __init__(self, redis: RedisMux, *, feed_max_len: int) -> None:
         self._redis = redis
         self._feed_max_len = feed_max_len
         self._update = scripts.load(redis, "session_update", libs=["session"])
@@ -82,8 +80,8 @@ class WorkingStore:
     async def get(self, ns: str, thread: str) -> Fields | None:
         """The session's fields: one HGETALL. The remaining TTL follows from
         `update_ms` + `ttl_ms`, written by the same script as the PEXPIRE."""
-        fields = await self._redis.hgetall(keys.session(ns, thread))
-        return cast(Fields, fields) or None
+        flat = await self._redis.execute("HGETALL", keys.session(ns, thread))
+        return _fields(flat) if flat else None
 
     async def update(
         self,

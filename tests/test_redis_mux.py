@@ -1,0 +1,141 @@
+"""The multiplexed Redis connection: replies matched to their commands under
+concurrency, errors, cancellation, reconnection, the URL's credentials and
+database, scripts reloaded after a flush, blocking reads kept apart."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio
+import redis.exceptions
+
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.store.redis_mux import RedisAddress, RedisMux
+from memrpc.store.scripts import Script
+
+
+@pytest.fixture
+async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
+    client = RedisMux(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+async def test_concurrent_commands_get_their_own_replies(mux: RedisMux) -> None:
+    values = [f"value-{i}".encode() * (i % 7 + 1) for i in range(2000)]
+    replies = await asyncio.gather(*(mux.execute("ECHO", value) for value in values))
+    assert replies == values
+
+
+async def test_error_reply_raises_and_the_connection_stays_in_step(mux: RedisMux) -> None:
+    key = f"test:mux:{uuid.uuid4().hex}"
+    await mux.execute("SET", key, "text")
+    with pytest.raises(redis.exceptions.ResponseError, match="WRONGTYPE"):
+        await mux.execute("HGETALL", key)
+    assert await mux.execute("GET", key) == b"text"
+    await mux.execute("DEL", key)
+
+
+async def test_a_cancelled_command_leaves_no_reply_behind(mux: RedisMux) -> None:
+    key = f"test:mux:{uuid.uuid4().hex}"
+    waiting = asyncio.ensure_future(mux.execute("BLPOP", key, "0.2"))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    # Sent after the BLPOP on the same connection: answered after it, and
+    # with its own reply, not the BLPOP's.
+    assert await mux.execute("ECHO", "after") == b"after"
+    assert waiting.cancelled()
+
+
+async def test_reconnects_after_the_connection_is_killed(
+    mux: RedisMux, redis_client: redis.asyncio.Redis
+) -> None:
+    first_id = await mux.execute("CLIENT", "ID")
+    await redis_client.execute_command("CLIENT", "KILL", "ID", first_id)  # type: ignore[no-untyped-call]
+    failures = 0
+    for _ in range(50):
+        try:
+            second_id = await mux.execute("CLIENT", "ID")
+            break
+        except redis.exceptions.ConnectionError:
+            failures += 1
+            await asyncio.sleep(0.02)
+    else:
+        pytest.fail("never reconnected")
+    assert second_id != first_id
+    assert failures <= 1
+
+
+async def test_unreachable_redis_is_a_connection_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = RedisMux(f"redis://127.0.0.1:{port}", connect_timeout=1.0)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await client.execute("PING")
+    await client.aclose()
+
+
+def test_address_from_urls() -> None:
+    tcp = RedisAddress("redis://me:s%40cret@127.0.0.1:6390/3")
+    assert (tcp.host, tcp.port, tcp.username, tcp.password, tcp.db) == (
+        "127.0.0.1",
+        6390,
+        "me",
+        "s@cret",
+        3,
+    )
+    assert tcp.path is None and tcp.tls is None
+    unix = RedisAddress("unix:///tmp/redis.sock?db=2")
+    assert (unix.path, unix.db, unix.password) == ("/tmp/redis.sock", 2, None)
+    assert RedisAddress("rediss://127.0.0.1").tls is not None
+    with pytest.raises(ValueError, match="scheme"):
+        RedisAddress("http://127.0.0.1")
+
+
+async def test_credentials_and_database_of_the_url_are_used(
+    redis_server: EmbeddedRedis, redis_client: redis.asyncio.Redis
+) -> None:
+    user = f"mux-{uuid.uuid4().hex[:8]}"
+    await redis_client.execute_command(  # type: ignore[no-untyped-call]
+        "ACL", "SETUSER", user, "on", ">pa:ss", "~*", "+@all"
+    )
+    path = redis_server.url.removeprefix("unix://")
+    client = RedisMux(f"unix://{user}:pa%3Ass@{path}?db=2")
+    try:
+        info = (await client.execute("CLIENT", "INFO")).decode()
+        assert f"user={user}" in info
+        assert " db=2 " in info
+        wrong = RedisMux(f"unix://{user}:wrong@{path}")
+        with pytest.raises(redis.exceptions.ResponseError, match="WRONGPASS"):
+            await wrong.execute("PING")
+        await wrong.aclose()
+    finally:
+        await client.aclose()
+        await redis_client.execute_command("ACL", "DELUSER", user)  # type: ignore[no-untyped-call]
+
+
+async def test_scripts_are_loaded_again_after_a_flush(mux: RedisMux) -> None:
+    script = Script(mux, f"return {{ARGV[1], '{uuid.uuid4().hex}'}}")
+    assert (await script(keys=[], args=["one"]))[0] == b"one"
+    await mux.execute("SCRIPT", "FLUSH")
+    assert (await script(keys=[], args=["two"]))[0] == b"two"
+
+
+async def test_blocking_reads_on_a_dedicated_connection_do_not_stall_others(
+    mux: RedisMux,
+) -> None:
+    key = f"test:mux:{uuid.uuid4().hex}"
+    async with mux.dedicated() as connection:
+        reading = connection.execute("XREAD", "BLOCK", 5000, "STREAMS", key, "$")
+        # The shared connection answers while the read blocks.
+        for _ in range(10):
+            assert await mux.execute("PING") == b"PONG"
+        await mux.execute("XADD", key, "*", "f", "v")
+        [[stream, [[_, fields]]]] = await asyncio.wait_for(reading, 5)
+    assert (stream, fields) == (key.encode(), [b"f", b"v"])
+    await mux.execute("DEL", key)
