@@ -89,7 +89,8 @@ def test_address_from_urls() -> None:
         "s@cret",
         3,
     )
-    assert tcp.path is None and tcp.tls is None
+    assert tcp.path is None
+    assert tcp.tls is None
     unix = RedisAddress("unix:///tmp/redis.sock?db=2")
     assert (unix.path, unix.db, unix.password) == ("/tmp/redis.sock", 2, None)
     assert RedisAddress("rediss://127.0.0.1").tls is not None

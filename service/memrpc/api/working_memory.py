@@ -13,7 +13,7 @@ from memrpc.api import validate
 from memrpc.api.convert import duration, now_ms, set_timestamp
 from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.api.event_log import DEFAULT_MAX_LEN as EVENT_LOG_MAX_LEN
-from memrpc.store.working import Fields, VersionMismatch, WorkingStore
+from memrpc.store.working import EMPTY_WINDOW, Fields, VersionMismatch, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
 
@@ -157,7 +157,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 raise ApiError.invalid(
                     "session.turns", "only clearing the window is allowed here: use AppendTurns"
                 )
-            values["turns"] = "[]"
+            values["turns"] = EMPTY_WINDOW
         try:
             fields = await self._store.update(
                 ns,

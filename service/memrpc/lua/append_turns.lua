@@ -5,7 +5,8 @@
 -- ARGV: [1] thread id, [2] now (ms), [3] ttl (ms), [4] expected version or '',
 --       [5] window size, [6] event log MAXLEN, [7] feed MAXLEN, [8] user id
 --       for a new session, [9] that user's listing index ('' for no user),
---       then per turn: its window entry (JSON) and its event payload (JSON).
+--       then per turn: its window entry (a JSON object) and its event
+--       payload (JSON).
 -- Returns {0, version} on a version mismatch, else
 -- {1, version, evicted, turn_count, event ids...}.
 local key, idx, stream, feed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -19,23 +20,35 @@ if version == 0 and ARGV[8] ~= '' then
   session_set_user(key, thread, ARGV[8], ARGV[9])
 end
 
-local stored = redis.call('HGET', key, 'turns')
-local window = {}
-if stored and stored ~= '' then
-  window = cjson.decode(stored)
+-- The window stays JSON text, never decoded here: `turns` is the JSON array
+-- and `turn_sizes` the byte length of each entry, comma-separated, so that
+-- appending and evicting are string operations whatever the window holds.
+local stored = redis.call('HMGET', key, 'turns', 'turn_sizes')
+local pieces, sizes = {}, {}
+if stored[1] and #stored[1] > 2 then
+  pieces[1] = string.sub(stored[1], 2, -2)
+  for size in string.gmatch(stored[2] or '', '%d+') do
+    sizes[#sizes + 1] = tonumber(size)
+  end
 end
 local ids = {}
 for i = 10, #ARGV, 2 do
-  window[#window + 1] = cjson.decode(ARGV[i])
+  pieces[#pieces + 1] = ARGV[i]
+  sizes[#sizes + 1] = #ARGV[i]
   ids[#ids + 1] = append_event(stream, feed, ARGV[6], ARGV[7], thread,
     {'type', 'memrpc.turn', 'json', ARGV[i + 1]})
 end
-local evicted = math.max(0, #window - window_size)
-local kept = {}
-for i = evicted + 1, #window do
-  kept[#kept + 1] = window[i]
+local text = table.concat(pieces, ',')
+local evicted = math.max(0, #sizes - window_size)
+if evicted > 0 then
+  local cut = evicted -- the comma after each evicted entry
+  for i = 1, evicted do
+    cut = cut + sizes[i]
+  end
+  text = string.sub(text, cut + 1)
+  sizes = {unpack(sizes, evicted + 1)}
 end
 local count = redis.call('HINCRBY', key, 'turn_count', #ids)
-redis.call('HSET', key, 'turns', cjson.encode(kept))
+redis.call('HSET', key, 'turns', '[' .. text .. ']', 'turn_sizes', table.concat(sizes, ','))
 version = session_touch(key, idx, thread, now, ttl, version)
 return {1, version, evicted, count, unpack(ids)}

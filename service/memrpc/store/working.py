@@ -7,6 +7,7 @@
 | `goal`       | the current goal                                    |
 | `scratchpad` | the running notes                                   |
 | `turns`      | the recent-turns window, a JSON array, oldest first |
+| `turn_sizes` | the byte length of each entry of `turns`, comma-separated |
 | `metadata`   | a JSON object of strings                            |
 | `create_ms`, `update_ms`, `ttl_ms`, `version`, `turn_count` | integers |
 
@@ -24,6 +25,8 @@ from memrpc.store import keys, scripts
 from memrpc.store.redis_mux import RedisMux
 
 Fields = dict[bytes, bytes]
+# The `turns` of a session without turns.
+EMPTY_WINDOW = "[]"
 
 
 class VersionMismatch(Exception):
@@ -94,11 +97,16 @@ class WorkingStore:
         user: str | None,
         values: Mapping[str, str],
     ) -> Fields:
-        """Writes `values` (and the user, unless None); returns all fields."""
+        """Writes `values` (and the user, unless None); returns all fields.
+        `turns` can only be cleared (`EMPTY_WINDOW`) here."""
         args: list[str | int] = [thread, now_ms, ttl_ms, _expected(expected)]
         args += ["0", "", ""] if user is None else ["1", user, _user_index(ns, user)]
         for name, value in values.items():
             args += [name, value]
+        if "turns" in values:
+            if values["turns"] != EMPTY_WINDOW:
+                raise ValueError("turns are appended with `append_turns`, only cleared here")
+            args += ["turn_sizes", ""]
         reply = await self._update(
             keys=[keys.session(ns, thread), keys.session_index(ns)], args=args
         )
