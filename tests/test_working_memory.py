@@ -123,6 +123,31 @@ async def test_append_turns_bounds_the_window_and_logs_every_turn(wm, events, ns
     assert dict(logged.events[1].json["metadata"]) == {"model": "m1"}
 
 
+async def test_the_window_keeps_the_latest_turns_across_appends_clears_and_resizes(wm, ns):
+    # Entries of uneven sizes, non-ASCII and JSON-hostile text, windows that
+    # shrink and grow between calls: the window is always the last turns.
+    hostile = 'é\u2028"],{'
+    contents = [f"{i} {hostile * (i % 5)} ✓" for i in range(40)]
+    expected: list[str] = []
+    for start, window in [(0, 4), (4, 7), (9, 2), (12, 10), (20, 1), (21, 5)]:
+        batch = contents[start : start + 3]
+        await wm.AppendTurns(
+            pb.AppendTurnsRequest(
+                namespace=ns,
+                thread_id="t",
+                turns=[turn(c, model=c) for c in batch],
+                max_window_turns=window,
+            )
+        )
+        expected = (expected + batch)[-window:]
+        session = await get(wm, ns, "t")
+        assert [t.content for t in session.turns] == expected
+        assert [t.metadata["model"] for t in session.turns] == expected
+        if start == 12:
+            await update(wm, ns, "t", mask=["turns"])
+            expected = []
+
+
 async def test_append_turns_respects_expected_version(wm, ns):
     await wm.AppendTurns(pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=[turn("a")]))
     with pytest.raises(grpc.aio.AioRpcError) as err:
