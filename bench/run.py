@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,10 @@ SCHEDULE: tuple[tuple[tuple[str, str], ...], ...] = (
 )
 
 
+# The first operation of `SCHEDULE` that writes.
+FIRST_WRITE = ("memrpc", "UpdateSession")
+
+
 def _scheduled(groups: dict[str, list[Operation]]) -> list[list[tuple[str, Operation]]]:
     """Every operation of `groups` as (group, operation), in batches to
     measure together: `SCHEDULE`, then the rest one by one."""
@@ -202,8 +207,14 @@ class Run:
             servers.append(echo)
             memrpc = await start_memrpc(redis_server.url, self.work)
             servers.append(memrpc)
-            await self.measure_all(echo.target, memrpc.target, client, model, data)
-            await self.run_loadgen(echo.target, memrpc.target, data)
+            await self.measure_all(
+                echo.target,
+                memrpc.target,
+                client,
+                model,
+                data,
+                before_writes=lambda: self.run_loadgen(echo.target, memrpc.target, data),
+            )
             await self.measure_workers(redis_server.url, memrpc.target, data)
             await self.run_ams(redis_server.url)
         finally:
@@ -220,9 +231,12 @@ class Run:
         client: redis.asyncio.Redis,
         model: OnnxModel,
         data: Dataset,
+        *,
+        before_writes: Callable[[], Awaitable[None]],
     ) -> None:
         """Seeds memrpc and the reference pattern, then measures every
-        operation of every group in `SCHEDULE` order."""
+        operation of every group in `SCHEDULE` order, running `before_writes`
+        once the reads are done (so that it sees the seeded data only)."""
         echo_pool = ChannelPool(echo_target, CHANNELS)
         memrpc_pool = ChannelPool(memrpc_target, CHANNELS)
         try:
@@ -246,6 +260,8 @@ class Run:
                 "reference": reference.operations(),
             }
             for batch in _scheduled(groups):
+                if (batch[0][0], batch[0][1].name) == FIRST_WRITE:
+                    await before_writes()
                 await self.measure_batch(batch)
         finally:
             await echo_pool.close()
