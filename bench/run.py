@@ -259,9 +259,13 @@ class Run:
                 "floors": redis_operations(client, data) + embedding_operations(model),
                 "reference": reference.operations(),
             }
-            for batch in _scheduled(groups):
-                if (batch[0][0], batch[0][1].name) == FIRST_WRITE:
-                    await before_writes()
+            batches = _scheduled(groups)
+            keys = [(batch[0][0], batch[0][1].name) for batch in batches]
+            first_write = keys.index(FIRST_WRITE) if FIRST_WRITE in keys else len(batches)
+            for batch in batches[:first_write]:
+                await self.measure_batch(batch)
+            await before_writes()
+            for batch in batches[first_write:]:
                 await self.measure_batch(batch)
         finally:
             await echo_pool.close()
