@@ -611,14 +611,25 @@ async def test_tail_follows_several_threads(events: Stub, ns: str) -> None:
     assert {(e.thread_id, e.id) for e in got} == appended
 
 
-async def test_cancelling_a_tail_releases_its_connection(
+async def test_tails_share_one_redis_read_released_when_they_end(
     events: Stub, ns: str, redis_client: redis.asyncio.Redis
 ) -> None:
     # The tails of earlier tests are gone (their closing is asynchronous).
     await wait_for_clients(redis_client, "xread", 0)
-    async with tail(events, ns, [pb.ThreadCursor(thread_id="t")], heartbeat=0.2) as stream:
-        await next_message(stream)
+    async with contextlib.AsyncExitStack() as stack:
+        streams = [
+            await stack.enter_async_context(tail(events, ns, [pb.ThreadCursor(thread_id="t")]))
+            for _ in range(100)
+        ]
+        for stream in streams:
+            await next_message(stream)
         await wait_for_clients(redis_client, "xread", 1)
+        appended = await append_many(events, ns, "t", 3)
+        appended += await append(events, ns, "t")
+        for stream in streams:
+            assert [e.id for e in await next_events(stream, 4)] == appended
+        # One connection reads for the hundred tails.
+        assert await clients_running(redis_client, "xread") == 1
     await wait_for_clients(redis_client, "xread", 0)
 
 

@@ -22,6 +22,7 @@ from memrpc.embedding import Embedder, load_default_embedder
 from memrpc.store.events import EventStore
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.tail_hub import TailHub
 from memrpc.store.working import WorkingStore
 from memrpc.v1 import (
     event_log_pb2,
@@ -58,6 +59,7 @@ class MemrpcServer:
         self._owns_embedder = embedder is None
         self._embedded: EmbeddedRedis | None = None
         self._redis: RedisMux | None = None
+        self._tails: TailHub | None = None
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._draining = asyncio.Event()
@@ -108,11 +110,10 @@ class MemrpcServer:
         long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
             LongTermMemoryServicer(long_term, self._embedder), server
         )
+        events = EventStore(self._redis, feed_max_len=settings.feed_max_len)
+        self._tails = TailHub(events)
         event_log_pb2_grpc.add_EventLogServicer_to_server(
-            EventLogServicer(
-                EventStore(self._redis, feed_max_len=settings.feed_max_len), self._draining
-            ),
-            server,
+            EventLogServicer(events, self._tails, self._draining), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -141,6 +142,8 @@ class MemrpcServer:
                 await task
         if self._owns_embedder and self._embedder is not None:
             await self._embedder.aclose()
+        if self._tails is not None:
+            await self._tails.aclose()
         if self._redis is not None:
             await self._redis.aclose()
         if self._embedded is not None:

@@ -22,6 +22,7 @@ from memrpc.store.events import (
     GroupNotFound,
     StoredEvent,
 )
+from memrpc.store.tail_hub import Subscription, TailHub
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 
 T = TypeVar("T")
@@ -42,15 +43,19 @@ MAX_EVENTS = 100
 DEFAULT_MAX_LEN = 1000
 MAX_CURSORS = 100
 MAX_DELIVERY_IDS = 1000
+# Tail messages kept for the other tails of their thread (see `_TailMessages`).
+TAIL_MESSAGES_KEPT = 1024
 
 
 @translate_errors
 class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
-    """Serves `EventLog` from an `EventStore`. Once `draining` is set, tails
-    end with `OK` and receives stop waiting."""
+    """Serves `EventLog` from an `EventStore`, tails from a `TailHub` on it.
+    Once `draining` is set, tails end with `OK` and receives stop waiting."""
 
-    def __init__(self, store: EventStore, draining: asyncio.Event) -> None:
+    def __init__(self, store: EventStore, tails: TailHub, draining: asyncio.Event) -> None:
         self._store = store
+        self._tails = tails
+        self._tail_messages = _TailMessages(TAIL_MESSAGES_KEPT)
         self._draining = draining
 
     async def AppendEvents(
@@ -113,17 +118,14 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
             request.heartbeat_interval, "heartbeat_interval", default=15.0, low=0.1, high=300.0
         )
         positions = await self._store.resolve(ns, cursors)
-        yield _checkpoint(positions)
-        async with self._store.tail(ns, block_ms=_ms(heartbeat)) as tail:
-            while not self._draining.is_set():
-                events = await _unless(self._draining, tail.read(positions))
-                if events is None:
-                    return
+        async with self._tails.subscribe(ns, positions) as tail, _ending(tail, self._draining):
+            yield _checkpoint(positions)
+            while (events := await tail.next(heartbeat)) is not None:
                 if not events:
                     yield _checkpoint(positions)
                 for event in events:
                     positions[event.thread] = event.id
-                    yield event_log_pb2.TailEventsResponse(event=_event(event))
+                    yield self._tail_messages.of(event)
 
     async def CreateConsumerGroup(
         self, request: event_log_pb2.CreateConsumerGroupRequest, context: Context
@@ -314,9 +316,47 @@ def _checkpoint(positions: Mapping[str, str]) -> event_log_pb2.TailEventsRespons
     return event_log_pb2.TailEventsResponse(checkpoint=event_log_pb2.Checkpoint(cursors=cursors))
 
 
+class _TailMessages:
+    """The tail message of each recent event, built once for every tail it
+    goes to: the hub hands the tails of a thread the same `StoredEvent`.
+
+    Entries are keyed by the event object, and hold it: its id cannot be
+    reused while it is kept. The oldest entries go first."""
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._messages: dict[int, tuple[StoredEvent, event_log_pb2.TailEventsResponse]] = {}
+
+    def of(self, event: StoredEvent) -> event_log_pb2.TailEventsResponse:
+        """The tail message of an event."""
+        kept = self._messages.get(id(event))
+        if kept is not None:
+            return kept[1]
+        message = event_log_pb2.TailEventsResponse(event=_event(event))
+        if len(self._messages) >= self._kept:
+            del self._messages[next(iter(self._messages))]
+        self._messages[id(event)] = (event, message)
+        return message
+
+
 def _ms(seconds: float) -> int:
     """A positive duration in whole milliseconds, at least 1 (0 blocks forever)."""
     return max(1, round(seconds * 1000))
+
+
+@contextlib.asynccontextmanager
+async def _ending(tail: Subscription, stop: asyncio.Event) -> AsyncIterator[None]:
+    """Ends a tail once `stop` is set, while the context lasts."""
+
+    async def end_on_stop() -> None:
+        await stop.wait()
+        tail.end()
+
+    watcher = asyncio.create_task(end_on_stop())
+    try:
+        yield
+    finally:
+        watcher.cancel()
 
 
 async def _unless(stop: asyncio.Event, work: Awaitable[T]) -> T | None:

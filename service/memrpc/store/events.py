@@ -140,11 +140,11 @@ class EventStore:
         return resolved
 
     @contextlib.asynccontextmanager
-    async def tail(self, ns: str, *, block_ms: int) -> AsyncIterator[Tail]:
-        """Reads of new events of a namespace's threads, each waiting up to
-        `block_ms`, on a connection of their own while the context lasts."""
+    async def tail(self) -> AsyncIterator[Tail]:
+        """Blocking reads of new events of any thread logs, on a connection of
+        their own while the context lasts."""
         async with self._redis.dedicated() as connection:
-            yield Tail(connection, ns, block_ms)
+            yield Tail(self._redis, connection, await connection.execute("CLIENT", "ID"))
 
     async def create_group(self, ns: str, group: str, *, from_start: bool) -> None:
         """Creates a group on the namespace feed (and the feed if needed),
@@ -223,25 +223,38 @@ class GroupNotFound(Exception):
         super().__init__(f"consumer group {group!r} in namespace {ns!r}")
 
 
+# A thread log: its namespace and thread id.
+ThreadLog = tuple[str, str]
+
+
 class Tail:
-    """Blocking reads of new events of a namespace's threads."""
+    """Blocking reads of new events of thread logs, on a connection of their
+    own, which another task can end early."""
 
-    def __init__(self, connection: Connection, ns: str, block_ms: int) -> None:
+    def __init__(self, redis: RedisMux, connection: Connection, client_id: int) -> None:
+        self._redis = redis
         self._connection = connection
-        self._ns = ns
-        self._block_ms = block_ms
+        self._client_id = client_id
 
-    async def read(self, cursors: Mapping[str, str]) -> list[StoredEvent]:
-        """The events after each thread's cursor (at most `TAIL_BATCH` per
-        thread), waiting for one up to the block time; empty when none came."""
-        threads = {keys.events(self._ns, thread).encode(): thread for thread in cursors}
+    async def read(
+        self, cursors: Mapping[ThreadLog, str], *, block_ms: int
+    ) -> dict[ThreadLog, list[StoredEvent]]:
+        """The events after each log's cursor (at most `TAIL_BATCH` per log),
+        waiting for one up to `block_ms` or until `interrupt`; none when none
+        came."""
+        logs = {keys.events(ns, thread).encode(): (ns, thread) for ns, thread in cursors}
         reply = await self._connection.execute(
-            "XREAD", "COUNT", TAIL_BATCH, "BLOCK", self._block_ms,
-            "STREAMS", *threads, *(cursors[thread] for thread in threads.values()),
-        )  # fmt: skip
-        return [
-            _thread_event(threads[key], entry) for key, entries in reply or () for entry in entries
-        ]
+            "XREAD", "COUNT", TAIL_BATCH, "BLOCK", block_ms, "STREAMS", *logs, *cursors.values()
+        )
+        return {
+            logs[key]: [_thread_event(logs[key][1], entry) for entry in entries]
+            for key, entries in reply or ()
+        }
+
+    async def interrupt(self) -> bool:
+        """Ends the read blocked in Redis, as if its time were up (`CLIENT
+        UNBLOCK`, on the shared connection); False when none was blocked."""
+        return bool(await self._redis.execute("CLIENT", "UNBLOCK", self._client_id))
 
 
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:

@@ -1,0 +1,402 @@
+"""Event tails fanned out from one shared read of each thread log.
+
+A server process has one `TailHub`. It follows every thread log that some
+tail watches with blocking `XREAD`s on at most `READERS` connections of its
+own (`EventStore.tail`): each log goes to one reader by its hash, and a
+reader's `XREAD` names every log it holds. So the connections stay bounded
+whatever the number of tails and threads, and a read carries about a
+`READERS`th of the logs (Redis takes thousands of keys in one XREAD; the
+cost of a read grows with its keys). Each event read is parsed once and
+handed to every subscription of its log. An idle reader waits in Redis: no
+polling.
+
+When a reader's set of logs changes, the XREAD it has in flight is ended
+with `CLIENT UNBLOCK` (`Tail.interrupt`) and the reader reads again with the
+new set. The interrupt can reach Redis before that XREAD does, or after it
+returned; it finds nothing blocked then, and is sent again, one round trip
+later, for as long as the read in flight is one of an older set.
+
+A `Subscription` (one tail) has a cursor per thread: the id of the last
+event it took. A thread is either live, taking the events its reader hands
+over that come after its cursor (stream ids only grow, so comparing ids
+drops duplicates), or behind, reading its log's history from its cursor with
+non-blocking XRANGEs on the shared connection (`EventStore.range`). A thread
+goes live once its cursor is at or past the last id its reader has read:
+every event the reader hands over from then on comes after it. An XRANGE
+that reaches the end of the log also moves the cursor up to where the reader
+was when the XRANGE was sent: the reader had read those events before, so
+any of them the XRANGE lacks were deleted since. (For this, a reader starts
+following a log at the log's last event, `EventStore.resolve`, never at a
+subscriber's cursor: its position is always an id Redis had reached.)
+
+A subscription queues at most `MAX_QUEUED` events. One that falls further
+behind (its client reads too slowly) drops its queue and puts every thread
+back behind, from the last event it delivered: its memory stays bounded and
+it loses nothing, since the log holds the history (unless trimmed meanwhile,
+as for any cursor).
+
+When a reader's connection drops, the reader reconnects after a backoff and
+reads on from each log's position, so subscriptions see no gap. When it
+cannot reconnect, or its read fails otherwise (an error reply, an entry that
+does not parse), the subscriptions of its logs fail with that error (tails
+end with UNAVAILABLE when Redis is down, as when each read Redis itself), and
+it keeps retrying while it has logs to follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+from collections.abc import AsyncIterator, Mapping
+
+import redis.exceptions
+
+from memrpc.backoff import RestartBackoff
+from memrpc.store.events import TAIL_BATCH, EventStore, StoredEvent, Tail, ThreadLog
+
+# Connections reading thread logs, at most.
+READERS = 4
+# How long a reader's XREAD waits in Redis for an event before reading again.
+READ_BLOCK_MS = 10_000
+# Events a subscription queues at most before falling back to the history.
+MAX_QUEUED = 1000
+# How long a reader waits before reconnecting: the first delay, doubled up to the last.
+RECONNECT_FIRST_S = 0.05
+RECONNECT_LAST_S = 2.0
+
+# A stream id as numbers, which order as the ids do.
+Order = tuple[int, int]
+
+
+def _order(event_id: str) -> Order:
+    """An event id's place in its stream (`5` stands for `5-0`)."""
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _event_id(order: Order) -> str:
+    """The event id at a place in a stream."""
+    return f"{order[0]}-{order[1]}"
+
+
+class TailHub:
+    """The tails of a server process, each thread log read once for all of them."""
+
+    def __init__(self, store: EventStore, *, readers: int = READERS) -> None:
+        self._store = store
+        self._readers = [_Reader(store) for _ in range(readers)]
+        self._closed = False
+
+    @property
+    def watched(self) -> set[ThreadLog]:
+        """The thread logs some subscription follows."""
+        return {log for reader in self._readers for log in reader.watches}
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, ns: str, cursors: Mapping[str, str]) -> AsyncIterator[Subscription]:
+        """The events of a namespace's threads after their cursors (thread to
+        event id), while the context lasts."""
+        if self._closed:
+            raise redis.exceptions.ConnectionError("event tails are closed")
+        subscription = Subscription(self._store, ns, cursors)
+        try:
+            await self._join(subscription)
+            yield subscription
+        finally:
+            for watch in subscription.detach():
+                if not watch.subscriptions:
+                    self._reader_of(watch.log).stop(watch)
+
+    async def aclose(self) -> None:
+        """Stops reading; the subscriptions left fail."""
+        self._closed = True
+        await asyncio.gather(*(reader.aclose() for reader in self._readers))
+
+    async def _join(self, subscription: Subscription) -> None:
+        """Attaches a subscription to the watches of its threads; a log nobody
+        watched yet is watched from its last event."""
+        ns = subscription.ns
+        for thread in subscription.threads:
+            if watch := self._watch_of((ns, thread)):
+                subscription.attach(watch)
+        fresh = [thread for thread in subscription.threads if not subscription.attached(thread)]
+        if fresh:
+            starts = await self._store.resolve(ns, dict.fromkeys(fresh, ""))
+            for thread in fresh:
+                log = (ns, thread)
+                watch = self._watch_of(log) or self._reader_of(log).start(log, starts[thread])
+                subscription.attach(watch)
+        subscription.promote()
+
+    def _reader_of(self, log: ThreadLog) -> _Reader:
+        return self._readers[hash(log) % len(self._readers)]
+
+    def _watch_of(self, log: ThreadLog) -> _Watch | None:
+        return self._reader_of(log).watches.get(log)
+
+
+class Subscription:
+    """New events of a namespace's threads for one tail: each event once, in
+    order within its thread."""
+
+    def __init__(self, store: EventStore, ns: str, cursors: Mapping[str, str]) -> None:
+        self.ns = ns
+        self.threads = list(cursors)
+        self._store = store
+        # The last event handed out by `next`, per thread.
+        self._delivered = dict(cursors)
+        # The last event queued or read from the history, per thread.
+        self._after = {thread: _order(cursor) for thread, cursor in cursors.items()}
+        self._behind = set(cursors)
+        self._watches: dict[str, _Watch] = {}
+        self._queue: list[StoredEvent] = []
+        self._ready = asyncio.Event()
+        self._failure: Exception | None = None
+        self._ended = False
+
+    @property
+    def queued(self) -> int:
+        """How many events wait in the queue."""
+        return len(self._queue)
+
+    async def next(self, within: float) -> list[StoredEvent] | None:
+        """The next events after the cursors, waiting up to `within` seconds
+        for some: none when none came, None once ended. Raises what made the
+        reader fail."""
+        events: list[StoredEvent] = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while not self._ended and not (events := await self._collect()):
+                    if not self._behind:
+                        await self._ready.wait()
+        if self._ended:
+            return None
+        for event in events:
+            self._delivered[event.thread] = event.id
+        return events
+
+    def offer(self, event: StoredEvent, order: Order) -> None:
+        """Queues an event just read if its thread is live and it comes after
+        the cursor; falls behind instead when the queue is full."""
+        thread = event.thread
+        if thread in self._behind or order <= self._after[thread]:
+            return
+        if len(self._queue) >= MAX_QUEUED:
+            self._fall_behind()
+            return
+        self._queue.append(event)
+        self._after[thread] = order
+        self._ready.set()
+
+    def end(self) -> None:
+        """Makes `next` return None from now on."""
+        self._ended = True
+        self._ready.set()
+
+    def fail(self, failure: Exception) -> None:
+        """Makes `next` raise `failure`."""
+        self._failure = failure
+        self._ready.set()
+
+    def attach(self, watch: _Watch) -> None:
+        """Takes the events a watch hands over."""
+        self._watches[watch.log[1]] = watch
+        watch.subscriptions.add(self)
+
+    def attached(self, thread: str) -> bool:
+        """Whether the subscription takes a thread's events from a watch."""
+        return thread in self._watches
+
+    def detach(self) -> list[_Watch]:
+        """Leaves every watch; returns them."""
+        watches = list(self._watches.values())
+        for watch in watches:
+            watch.subscriptions.discard(self)
+        self._watches.clear()
+        return watches
+
+    def promote(self) -> None:
+        """Puts live the threads behind that reached their reader's position."""
+        self._behind = {
+            thread
+            for thread in self._behind
+            if self._after[thread] < self._watches[thread].position
+        }
+
+    async def _collect(self) -> list[StoredEvent]:
+        """The events ready now: the next ones of the threads behind, read
+        from their logs, and those queued."""
+        self._ready.clear()
+        if self._failure is not None:
+            raise copy.copy(self._failure) from self._failure
+        self.promote()
+        caught = await self._catch_up() if self._behind else []
+        queued, self._queue = self._queue, []
+        return caught + queued
+
+    async def _catch_up(self) -> list[StoredEvent]:
+        """The next events of the threads behind, read from their logs; the
+        threads that reach their reader's position go live."""
+        reader_at = {thread: self._watches[thread].position for thread in self._behind}
+        reads = await asyncio.gather(
+            *(
+                self._store.range(
+                    self.ns,
+                    thread,
+                    f"({_event_id(self._after[thread])}",
+                    "+",
+                    descending=False,
+                    count=TAIL_BATCH,
+                )
+                for thread in reader_at
+            )
+        )
+        # Falling behind meanwhile moved cursors back over events delivered
+        # or deleted only: the events read still come next.
+        caught: list[StoredEvent] = []
+        for (thread, position), events in zip(reader_at.items(), reads, strict=True):
+            caught += events
+            self._advance(thread, events, position)
+        self.promote()
+        return caught
+
+    def _advance(self, thread: str, events: list[StoredEvent], reader_at: Order) -> None:
+        """Moves a thread's cursor past events read from its log, and up to
+        `reader_at` (where its reader was before the read) when they reach
+        the log's end."""
+        if events:
+            self._after[thread] = _order(events[-1].id)
+        if len(events) < TAIL_BATCH:
+            self._after[thread] = max(self._after[thread], reader_at)
+
+    def _fall_behind(self) -> None:
+        """Drops the queue; every thread reads on from its last delivered event."""
+        self._queue = []
+        self._after = {thread: _order(cursor) for thread, cursor in self._delivered.items()}
+        self._behind = set(self._after)
+        self._ready.set()
+
+
+class _Watch:
+    """A thread log a reader follows: the last id read, who takes its events."""
+
+    __slots__ = ("log", "position", "subscriptions")
+
+    def __init__(self, log: ThreadLog, position: str) -> None:
+        self.log = log
+        self.position = _order(position)
+        self.subscriptions: set[Subscription] = set()
+
+    def hand_over(self, events: list[StoredEvent]) -> None:
+        """Moves past events just read, offering each to every subscription."""
+        for event in events:
+            order = self.position = _order(event.id)
+            for subscription in self.subscriptions:
+                subscription.offer(event, order)
+
+
+class _Reader:
+    """Follows some thread logs with blocking XREADs on a connection of its
+    own, while it has any."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.watches: dict[ThreadLog, _Watch] = {}
+        self._store = store
+        # How many times the logs changed, and how many had when the XREAD in
+        # flight was sent (None when none is).
+        self._changes = 0
+        self._reading: int | None = None
+        self._tail: Tail | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._waking: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def start(self, log: ThreadLog, position: str) -> _Watch:
+        """Follows a log from `position` on."""
+        watch = self.watches[log] = _Watch(log, position)
+        self._changed()
+        return watch
+
+    def stop(self, watch: _Watch) -> None:
+        """Stops following a log."""
+        del self.watches[watch.log]
+        self._changed()
+
+    async def aclose(self) -> None:
+        """Stops reading; the subscriptions of the logs fail."""
+        self._closed = True
+        self._fail(redis.exceptions.ConnectionError("event tails are closed"))
+        tasks = [task for task in (self._waking, self._task) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _changed(self) -> None:
+        """Starts reading, or makes the XREAD in flight end."""
+        self._changes += 1
+        if self._closed:
+            return
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        elif self._waking is None:
+            self._waking = asyncio.create_task(self._wake())
+
+    async def _run(self) -> None:
+        """Follows the logs while there are any, reconnecting after a backoff."""
+        backoff = RestartBackoff(RECONNECT_FIRST_S, RECONNECT_LAST_S)
+        while self.watches:
+            try:
+                await self._follow(backoff)
+            except Exception as exc:  # a Redis error, or an entry that does not parse
+                self._fail(exc)
+            if self.watches:
+                await asyncio.sleep(backoff.next_delay())
+        self._task = None
+
+    async def _follow(self, backoff: RestartBackoff) -> None:
+        """Reads on a new connection until no log is left or it drops. Raises
+        when it cannot connect or Redis answers with an error."""
+        async with self._store.tail() as tail:
+            backoff.started()
+            self._tail = tail
+            try:
+                while self.watches:
+                    await self._read(tail)
+            except redis.exceptions.ConnectionError:
+                return  # dropped: reconnect
+            finally:
+                self._tail = None
+
+    async def _read(self, tail: Tail) -> None:
+        """One XREAD of every log, its events handed over."""
+        watches = dict(self.watches)
+        self._reading = self._changes
+        try:
+            read = await tail.read(
+                {log: _event_id(watch.position) for log, watch in watches.items()},
+                block_ms=READ_BLOCK_MS,
+            )
+        finally:
+            self._reading = None
+        for log, events in read.items():
+            # Unless no longer followed (a new watch of the log reads on its own).
+            if self.watches.get(log) is watches[log]:
+                watches[log].hand_over(events)
+
+    async def _wake(self) -> None:
+        """Ends the XREAD in flight while it reads an older set of logs."""
+        try:
+            while self._tail is not None and self._reading not in (None, self._changes):
+                if await self._tail.interrupt():
+                    return
+        except redis.exceptions.RedisError:
+            return  # the reader meets the failure itself
+        finally:
+            self._waking = None
+
+    def _fail(self, failure: Exception) -> None:
+        """Fails the subscriptions of every log."""
+        for watch in self.watches.values():
+            for subscription in watch.subscriptions:
+                subscription.fail(failure)

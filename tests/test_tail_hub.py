@@ -1,0 +1,315 @@
+"""The tail hub: one shared read per thread log fanned out to every
+subscription, catch-up from history without gap or duplicate, bounded
+queues, reconnection, and logs unwatched when their last tail leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+
+import pytest
+import redis.asyncio
+import redis.exceptions
+
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.store import tail_hub
+from memrpc.store.events import EventContent, EventStore, StoredEvent
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.tail_hub import Subscription, TailHub
+
+# Generous bound on any single wait; tests never rely on it being tight.
+TIMEOUT = 10.0
+
+
+@contextlib.asynccontextmanager
+async def event_store(url: str) -> AsyncIterator[EventStore]:
+    mux = RedisMux(url)
+    try:
+        yield EventStore(mux, feed_max_len=100_000)
+    finally:
+        await mux.aclose()
+
+
+@contextlib.asynccontextmanager
+async def tail_hub_on(store: EventStore, **options: int) -> AsyncIterator[TailHub]:
+    hub = TailHub(store, **options)
+    try:
+        yield hub
+    finally:
+        await hub.aclose()
+
+
+@pytest.fixture
+async def store(redis_server: EmbeddedRedis) -> AsyncIterator[EventStore]:
+    async with event_store(redis_server.url) as events:
+        yield events
+
+
+@pytest.fixture
+async def hub(store: EventStore, redis_client: redis.asyncio.Redis) -> AsyncIterator[TailHub]:
+    # The readers of earlier tests are gone (their closing is asynchronous).
+    await wait_for_xread_clients(redis_client, 0)
+    async with tail_hub_on(store) as tails:
+        yield tails
+
+
+@contextlib.asynccontextmanager
+async def subscribed(
+    hub: TailHub, ns: str, cursors: Sequence[Mapping[str, str]]
+) -> AsyncIterator[list[Subscription]]:
+    """A subscription for each of the cursors, all left when the block ends."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(hub.subscribe(ns, c)) for c in cursors]
+
+
+async def append(store: EventStore, ns: str, thread: str, n: int = 1) -> list[str]:
+    events = [EventContent(f"e{i}") for i in range(n)]
+    return await store.append(ns, thread, events, max_len=100_000)
+
+
+async def last_id(store: EventStore, ns: str, thread: str) -> str:
+    return (await store.resolve(ns, {thread: ""}))[thread]
+
+
+async def take(subscription: Subscription, n: int) -> list[StoredEvent]:
+    """The next `n` events of a subscription."""
+    got: list[StoredEvent] = []
+    async with asyncio.timeout(TIMEOUT):
+        while len(got) < n:
+            got += await subscription.next(1.0) or []
+    return got
+
+
+async def take_until(subscription: Subscription, last: str) -> list[StoredEvent]:
+    """The events of a subscription up to the one with id `last`."""
+    got: list[StoredEvent] = []
+    async with asyncio.timeout(TIMEOUT):
+        while not got or got[-1].id != last:
+            got += await subscription.next(1.0) or []
+    return got
+
+
+def ids(events: Sequence[StoredEvent]) -> list[str]:
+    return [event.id for event in events]
+
+
+async def xread_clients(redis_client: redis.asyncio.Redis) -> list[dict[str, str]]:
+    """The Redis clients whose last command was XREAD."""
+    return [c for c in await redis_client.client_list() if c["cmd"] == "xread"]
+
+
+async def wait_for_xread_clients(redis_client: redis.asyncio.Redis, count: int) -> None:
+    """Waits until exactly `count` Redis clients last ran XREAD."""
+    async with asyncio.timeout(TIMEOUT):
+        while len(await xread_clients(redis_client)) != count:  # noqa: ASYNC110 - Redis has no event for this
+            await asyncio.sleep(0.02)
+
+
+async def xrange_calls(redis_client: redis.asyncio.Redis) -> int:
+    """How many XRANGE commands Redis has run."""
+    stats = await redis_client.info("commandstats")
+    return int(stats.get("cmdstat_xrange", {}).get("calls", 0))
+
+
+async def test_one_read_feeds_a_hundred_subscriptions(
+    hub: TailHub, store: EventStore, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    start = await last_id(store, ns, "t")
+    async with subscribed(hub, ns, [{"t": start}] * 100) as subscriptions:
+        await wait_for_xread_clients(redis_client, 1)
+        takers = [asyncio.create_task(take(s, 60)) for s in subscriptions]
+        appended = []
+        for size in (1, 7, 1, 1, 50):
+            appended += await append(store, ns, "t", size)
+        got = await asyncio.gather(*takers)
+        assert len(await xread_clients(redis_client)) == 1
+        for events in got:
+            assert ids(events) == appended
+            # Read and parsed once: every subscription has the same objects.
+            assert all(mine is first for mine, first in zip(events, got[0], strict=True))
+        assert await subscriptions[0].next(0.2) == []
+
+
+async def test_late_subscriptions_catch_up_then_go_live(
+    hub: TailHub, store: EventStore, ns: str
+) -> None:
+    history = await append(store, ns, "t", 250)
+    last = history[-1]
+    async with subscribed(hub, ns, [{"t": last}]) as (live,):
+
+        async def keep_appending() -> list[str]:
+            appended: list[str] = []
+            for i in range(60):
+                appended += await append(store, ns, "t", 1 + i % 3)
+                await asyncio.sleep(0)
+            return appended
+
+        appending = asyncio.create_task(keep_appending())
+        joined: list[tuple[str, list[StoredEvent]]] = []
+        # Join while events come, from the start, the middle, the end.
+        for cursor in ("0", history[99], history[200], last, "0-0"):
+            async with hub.subscribe(ns, {"t": cursor}) as late:
+                got = await take(late, 30)
+            joined.append((cursor, got))
+            await asyncio.sleep(0.01)
+        appended = await appending
+        everything = history + appended
+        seen_live = await take_until(live, everything[-1])
+
+    assert ids(seen_live) == appended
+    for cursor, got in joined:
+        after = 0 if cursor in ("0", "0-0") else everything.index(cursor) + 1
+        assert ids(got) == everything[after : after + len(got)]
+
+
+async def test_joining_subscriptions_catch_up_without_gap_while_events_come(
+    hub: TailHub, store: EventStore, ns: str
+) -> None:
+    history = await append(store, ns, "t", 10)
+
+    async def follow(cursor: str, stop_at: asyncio.Future[str]) -> list[StoredEvent]:
+        async with hub.subscribe(ns, {"t": cursor}) as subscription:
+            got: list[StoredEvent] = []
+            async with asyncio.timeout(TIMEOUT):
+                while not stop_at.done() or not got or got[-1].id != stop_at.result():
+                    got += await subscription.next(0.05) or []
+            return got
+
+    last: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    followers = []
+    appended: list[str] = []
+    for i in range(40):
+        cursor = history[i % len(history)] if i % 2 else (appended or history)[-1]
+        followers.append((cursor, asyncio.create_task(follow(cursor, last))))
+        appended += await append(store, ns, "t", 1 + i % 4)
+    last.set_result(appended[-1])
+
+    everything = history + appended
+    for cursor, follower in followers:
+        assert ids(await follower) == everything[everything.index(cursor) + 1 :]
+
+
+async def test_a_subscription_that_does_not_read_stays_bounded_and_loses_nothing(
+    hub: TailHub, store: EventStore, ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tail_hub, "MAX_QUEUED", 10)
+    start = await last_id(store, ns, "t")
+    async with subscribed(hub, ns, [{"t": start}, {"t": start}]) as (slow, fast):
+        appended = []
+        for _ in range(5):
+            appended += await append(store, ns, "t", 20)
+            # Once the fast one has them, the hub has handed them to the slow one.
+            assert ids(await take(fast, 20)) == appended[-20:]
+            assert slow.queued <= 10
+        assert ids(await take(slow, 100)) == appended
+        # Live again: new events come from the shared read.
+        (new,) = await append(store, ns, "t")
+        (fast_new,) = await take(fast, 1)
+        (slow_new,) = await take(slow, 1)
+        assert fast_new.id == new
+        assert slow_new is fast_new
+
+
+async def test_a_new_log_ends_the_read_in_flight(
+    store: EventStore, redis_client: redis.asyncio.Redis, ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One reader, blocking longer than the test waits: only an interrupt
+    # makes it read the new log.
+    monkeypatch.setattr(tail_hub, "READ_BLOCK_MS", 600_000)
+    await wait_for_xread_clients(redis_client, 0)
+    async with tail_hub_on(store, readers=1) as hub, hub.subscribe(ns, {"a": "0"}) as first:
+        await wait_for_xread_clients(redis_client, 1)
+        for thread in ("b", "c"):
+            async with hub.subscribe(ns, {thread: "0"}) as joined:
+                (new,) = await append(store, ns, thread)
+                assert ids(await take(joined, 1)) == [new]
+        assert hub.watched == {(ns, "a")}
+        (new,) = await append(store, ns, "a")
+        assert ids(await take(first, 1)) == [new]
+
+
+async def test_reads_on_after_its_connection_is_killed(
+    hub: TailHub, store: EventStore, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    start = await last_id(store, ns, "t")
+    async with subscribed(hub, ns, [{"t": start}] * 3) as subscriptions:
+        appended: list[str] = []
+        for _ in range(3):
+            await wait_for_xread_clients(redis_client, 1)
+            for _ in range(5):
+                appended += await append(store, ns, "t", 2)
+            (reader,) = await xread_clients(redis_client)
+            await redis_client.client_kill_filter(_id=reader["id"])
+            for _ in range(5):
+                appended += await append(store, ns, "t", 2)
+        for subscription in subscriptions:
+            assert ids(await take(subscription, len(appended))) == appended
+            assert await subscription.next(0.2) == []
+        # Reading again, on a new connection.
+        await wait_for_xread_clients(redis_client, 1)
+        (reader_now,) = await xread_clients(redis_client)
+        assert reader_now["id"] != reader["id"]
+
+
+async def test_logs_are_unwatched_when_their_last_subscription_leaves(
+    hub: TailHub, store: EventStore, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    threads = [f"t{i}" for i in range(1000)]
+    cursors = [dict.fromkeys(threads[i : i + 100], "0") for i in range(0, 1000, 100)]
+    async with subscribed(hub, ns, cursors + cursors[:3]) as subscriptions:
+        assert hub.watched == {(ns, thread) for thread in threads}
+        # A bounded number of connections read the 1000 logs: every reader
+        # has some of them.
+        await wait_for_xread_clients(redis_client, tail_hub.READERS)
+        for thread in ("t0", "t555", "t999"):
+            (new,) = await append(store, ns, thread)
+            reader = subscriptions[int(thread[1:]) // 100]
+            assert [(e.thread, e.id) for e in await take(reader, 1)] == [(thread, new)]
+        # A subscription cancelled while it waits leaves too.
+        async with hub.subscribe(ns, {"extra": "0"}) as extra:
+            waiting = asyncio.create_task(extra.next(TIMEOUT))
+            await asyncio.sleep(0.05)
+            waiting.cancel()
+        assert (ns, "extra") not in hub.watched
+    assert hub.watched == set()
+    await wait_for_xread_clients(redis_client, 0)
+
+
+async def test_history_trimmed_below_the_cursor_is_skipped(
+    hub: TailHub, store: EventStore, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    history = await append(store, ns, "t", 10)
+    async with subscribed(hub, ns, [{"t": history[2]}, {"t": history[2]}]) as (some, none):
+        await store.trim(ns, "t", max_len=3)
+        assert ids(await take(some, 3)) == history[-3:]
+        await store.trim(ns, "t", max_len=0)
+        # Past the trimmed history without reading it over and over.
+        reads = await xrange_calls(redis_client)
+        assert await none.next(0.3) == []
+        assert await xrange_calls(redis_client) - reads <= 2
+        new = await append(store, ns, "t", 2)
+        assert ids(await take(none, 2)) == new
+        assert ids(await take(some, 2)) == new
+
+
+async def test_subscriptions_fail_when_redis_is_gone(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    redis_server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    redis_server.start()
+    try:
+        async with event_store(redis_server.url) as store, tail_hub_on(store) as hub:
+            async with hub.subscribe("n", {"t": "0"}) as subscription:
+                (new,) = await append(store, "n", "t")
+                assert ids(await take(subscription, 1)) == [new]
+                redis_server.kill()
+                with pytest.raises(redis.exceptions.ConnectionError):
+                    await take(subscription, 1)
+            assert hub.watched == set()
+            redis_server.start()
+            async with hub.subscribe("n", {"t": new}) as subscription:
+                (newer,) = await append(store, "n", "t")
+                assert ids(await take(subscription, 1)) == [newer]
+    finally:
+        redis_server.stop()
