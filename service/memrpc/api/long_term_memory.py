@@ -12,7 +12,7 @@ from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.rpc import error_details_pb2
 
 from memrpc.api import validate
-from memrpc.api.convert import timestamp, timestamp_ms
+from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.embedding import Embedder
 from memrpc.store.long_term import (
@@ -195,23 +195,23 @@ def _patch(new: pb.MemoryInput, paths: set[str], dim: int) -> MemoryPatch:
     )
 
 
-def _memory(memory: Memory) -> pb.Memory:
-    message = pb.Memory(
-        id=memory.id,
-        namespace=memory.namespace,
-        user_id=memory.user_id,
-        kind=_KIND_OUT[memory.kind],
-        thread_id=memory.thread_id,
-        topics=memory.topics,
-        text=memory.text,
-        metadata=memory.metadata,
-        create_time=timestamp(memory.create_ms),
-        update_time=timestamp(memory.update_ms),
-        hit_count=memory.hit_count,
-    )
+def _set_memory(message: pb.Memory, memory: Memory) -> None:
+    """Fills an empty message in place (building one and copying it into its
+    parent message would cost more than twice as much)."""
+    message.id = memory.id
+    message.namespace = memory.namespace
+    message.user_id = memory.user_id
+    message.kind = _KIND_OUT[memory.kind]
+    message.thread_id = memory.thread_id
+    message.topics.extend(memory.topics)
+    message.text = memory.text
+    if memory.metadata:
+        message.metadata.update(memory.metadata)
+    set_timestamp(message.create_time, memory.create_ms)
+    set_timestamp(message.update_time, memory.update_ms)
     if memory.expire_ms:
-        message.expire_time.CopyFrom(timestamp(memory.expire_ms))
-    return message
+        set_timestamp(message.expire_time, memory.expire_ms)
+    message.hit_count = memory.hit_count
 
 
 def _already_exists(exc: DuplicateMemoryError) -> ApiError:
@@ -252,17 +252,14 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             vectors = await self._embedder.embed([items[i].text for i in missing])
             for i, vector in zip(missing, vectors, strict=True):
                 items[i] = dataclasses.replace(items[i], embedding=vector)
-        created = await self._store.create(ns, items, max_distance=max_distance)
-        return pb.CreateMemoriesResponse(
-            results=[
-                pb.CreateMemoryResult(
-                    outcome=pb.CREATE_OUTCOME_CREATED if c.created else pb.CREATE_OUTCOME_DUPLICATE,
-                    memory=_memory(c.memory),
-                    distance=c.distance,
-                )
-                for c in created
-            ]
-        )
+        response = pb.CreateMemoriesResponse()
+        for c in await self._store.create(ns, items, max_distance=max_distance):
+            result = response.results.add(
+                outcome=pb.CREATE_OUTCOME_CREATED if c.created else pb.CREATE_OUTCOME_DUPLICATE,
+                distance=c.distance,
+            )
+            _set_memory(result.memory, c.memory)
+        return response
 
     async def SearchMemories(
         self, request: pb.SearchMemoriesRequest, context: Context
@@ -282,10 +279,10 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             vector = _vector(request.vector.values, "vector.values", self._embedder.dim)
         else:
             raise ApiError.invalid("query", "required: set text or vector")
-        matches = await self._store.search(ns, vector, flt, limit=limit, max_distance=max_distance)
-        return pb.SearchMemoriesResponse(
-            matches=[pb.MemoryMatch(memory=_memory(m.memory), distance=m.distance) for m in matches]
-        )
+        response = pb.SearchMemoriesResponse()
+        for m in await self._store.search(ns, vector, flt, limit=limit, max_distance=max_distance):
+            _set_memory(response.matches.add(distance=m.distance).memory, m.memory)
+        return response
 
     async def GetMemory(
         self, request: pb.GetMemoryRequest, context: Context
@@ -295,7 +292,9 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         memory = await self._store.get(ns, memory_id)
         if memory is None:
             raise ApiError.not_found(f"memory {memory_id}")
-        return pb.GetMemoryResponse(memory=_memory(memory))
+        response = pb.GetMemoryResponse()
+        _set_memory(response.memory, memory)
+        return response
 
     async def UpdateMemory(
         self, request: pb.UpdateMemoryRequest, context: Context
@@ -313,7 +312,9 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             raise _already_exists(exc) from exc
         if memory is None:
             raise ApiError.not_found(f"memory {memory_id}")
-        return pb.UpdateMemoryResponse(memory=_memory(memory))
+        response = pb.UpdateMemoryResponse()
+        _set_memory(response.memory, memory)
+        return response
 
     async def DeleteMemory(
         self, request: pb.DeleteMemoryRequest, context: Context
