@@ -2,18 +2,18 @@
 
 Raw redis-py (asyncio, hiredis, the server's own client library) on the same
 Redis and the same data: HGETALL of a session hash memrpc wrote, the
-FT.SEARCH KNN memrpc's search sends (same index, namespace filter, limit and
-returned fields), an XADD, and a JSON.SET of a memory document into memrpc's
-index (so Redis inserts it into the same HNSW graph). And the embedding
-model alone (`memrpc.embedding.OnnxModel`, one thread as the server's
-default), one text at a time and in batches.
+FT.SEARCH KNN memrpc's search sends (`long_term.search_command`: same index,
+namespace filter, limit and returned fields), an XADD, and a JSON.SET of a
+memory document built as memrpc builds it (`long_term.document`: the same
+JSON text) into memrpc's index (so Redis inserts it into the same HNSW
+graph). And the embedding model alone (`memrpc.embedding.OnnxModel`, one
+thread as the server's default), one text at a time and in batches.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import numpy as np
 import redis.asyncio
@@ -23,17 +23,8 @@ from bench.measure import Operation
 from bench.workloads import SEARCH_LIMIT
 from memrpc.embedding import OnnxModel
 from memrpc.store import keys
-from memrpc.store.long_term import MEMORY_PATHS
-from memrpc.store.memory_index import (
-    DISTANCE,
-    INDEX,
-    NEVER_MS,
-    Kind,
-    MemoryFilter,
-    filter_query,
-    knn,
-    tags,
-)
+from memrpc.store.long_term import NewMemory, document, search_command
+from memrpc.store.memory_index import Kind, MemoryFilter
 
 # The namespace the raw JSON.SET floor writes its documents in.
 RAW_NAMESPACE = "benchraw"
@@ -42,39 +33,17 @@ EMBED_BATCH = 16
 EMBED_TEXT_BASE = 500_000
 
 
-def raw_document(memory_id: str, text: str, user: str, vector: np.ndarray) -> dict[str, Any]:
-    """A memory document shaped like the ones memrpc writes."""
+def raw_document(memory_id: str, text: str, user: str, vector: np.ndarray) -> str:
+    """The JSON text of a memory document, built as memrpc builds the ones it
+    writes."""
+    item = NewMemory(text, vector, user_id=user, kind=Kind.SEMANTIC, topics=("preferences",))
     now = time.time_ns() // 1_000_000
-    return {
-        "id": memory_id,
-        "namespace": RAW_NAMESPACE,
-        "user_id": user,
-        "kind": Kind.SEMANTIC.value,
-        "thread_id": "",
-        "topics": ["preferences"],
-        "text": text,
-        "metadata": {},
-        "create_ms": now,
-        "update_ms": now,
-        "expire_ms": 0,
-        "hit_count": 1,
-        "embedding": vector.tolist(),
-        "tags": tags(
-            RAW_NAMESPACE,
-            user_id=user,
-            thread_id="",
-            kind=Kind.SEMANTIC,
-            topics=["preferences"],
-            text=text,
-        ),
-        "live_until": NEVER_MS,
-    }
+    return document(RAW_NAMESPACE, memory_id, item, now)[1]
 
 
 def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operation]:
     """The raw redis-py floors."""
     sessions = [keys.session(NAMESPACE, thread) for thread in data.threads]
-    blobs = [np.asarray(v, dtype="<f4").tobytes() for v in data.query_vectors]
     streams = [f"bench:raw:ev:{{{NAMESPACE}}}:{thread}" for thread in data.threads]
     event = json.dumps({"tool": "search_flights", "ok": True, "args": {"from": "LIS"}})
     rng = np.random.default_rng(13)
@@ -84,15 +53,9 @@ def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operati
 
     async def ft_search(number: int) -> object:
         now = time.time_ns() // 1_000_000
-        query = knn(filter_query(NAMESPACE, now, MemoryFilter()), SEARCH_LIMIT)
-        return await client.execute_command(  # type: ignore[no-untyped-call]
-            "FT.SEARCH", INDEX, query,
-            "PARAMS", 2, "v", blobs[number % len(blobs)],
-            "SORTBY", DISTANCE,
-            "RETURN", len(MEMORY_PATHS) + 1, *MEMORY_PATHS, DISTANCE,
-            "LIMIT", 0, SEARCH_LIMIT,
-            "DIALECT", 3,
-        )  # fmt: skip
+        vector = data.query_vectors[number % len(data.query_vectors)]
+        command = search_command(NAMESPACE, now, MemoryFilter(), vector, SEARCH_LIMIT)
+        return await client.execute_command(*command)  # type: ignore[no-untyped-call]
 
     async def xadd(number: int) -> object:
         fields = {"type": "agent.step", "json": event}
@@ -104,7 +67,8 @@ def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operati
         vector /= np.linalg.norm(vector)
         memory_id = f"raw{number:012d}"
         doc = raw_document(memory_id, f"raw memory {number}", "user-00", vector)
-        return await client.json().set(keys.memory(RAW_NAMESPACE, memory_id), "$", doc)
+        key = keys.memory(RAW_NAMESPACE, memory_id)
+        return await client.execute_command("JSON.SET", key, "$", doc)  # type: ignore[no-untyped-call]
 
     return [
         Operation("HGETALL", hgetall, note="a session hash memrpc wrote"),

@@ -4,19 +4,25 @@ JSON, through the gRPC stub."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
 import numpy as np
 import pytest
+import redis.asyncio
 from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
+from hypothesis import given
+from hypothesis import strategies as st
 
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.store.long_term import LongTermStore, NewMemory, Vector
-from memrpc.store.memory_index import MemoryFilter
+from memrpc.store import keys
+from memrpc.store.long_term import LongTermStore, MemoryPatch, NewMemory, Vector, vector_json
+from memrpc.store.memory_index import Kind, MemoryFilter, scope_tag
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
 from support import assert_invalid
@@ -404,6 +410,10 @@ async def test_hostile_values_stay_isolated(ltm: LongTermMemoryAsyncStub, ns: st
     assert all(r.outcome == CREATED for r in [*mine, *theirs])
     for value, own, other in zip(HOSTILE, mine, theirs, strict=True):
         assert await search_ids(ltm, ns, pb.MemoryFilter(user_ids=[value])) == {own.memory.id}
+        # One user and one kind: the query reads the `scope` tag instead.
+        scoped = pb.MemoryFilter(user_ids=[value], kinds=[SEMANTIC])
+        assert await search_ids(ltm, ns, scoped) == {own.memory.id}
+        assert await search_ids(ltm, other_ns, scoped) == {other.memory.id}
         assert await search_ids(ltm, ns, pb.MemoryFilter(topics=[value])) == {own.memory.id}
         assert await search_ids(ltm, other_ns, pb.MemoryFilter(user_ids=[value])) == {
             other.memory.id
@@ -440,6 +450,23 @@ async def test_expired_memory_is_gone(ltm: LongTermMemoryAsyncStub, ns: str) -> 
     assert await search_ids(ltm, ns, pb.MemoryFilter()) == {lasting.memory.id}
     [again] = await create(ltm, ns, item(DARK_MODE, kind=EPISODIC))
     assert again.outcome == CREATED
+
+
+async def test_memory_past_its_expiry_is_not_live(
+    ltm: LongTermMemoryAsyncStub, ns: str, redis_client: redis.asyncio.Redis
+) -> None:
+    """Until Redis deletes an expired key, its document is still indexed: the
+    `live_until` filter keeps it out of searches and dedup."""
+    [stale] = await create(ltm, ns, item(DARK_MODE, user_id="u", kind=EPISODIC))
+    key = keys.memory(ns, stale.memory.id)
+    past_ms = time.time_ns() // 1_000_000 - 1000
+    await redis_client.execute_command("JSON.SET", key, "$.live_until", past_ms)
+    assert await search_ids(ltm, ns, pb.MemoryFilter()) == set()
+    assert await search_ids(ltm, ns, pb.MemoryFilter(user_ids=["u"], kinds=[EPISODIC])) == set()
+    [again] = await create(ltm, ns, item(DARK_MODE, user_id="u", kind=EPISODIC))
+    assert again.outcome == CREATED
+    [paraphrase] = await create(ltm, ns, item(DARK_MODE_PARAPHRASE, user_id="u", kind=EPISODIC))
+    assert (paraphrase.outcome, paraphrase.memory.id) == (DUPLICATE, again.memory.id)
 
 
 # Update.
@@ -569,6 +596,45 @@ async def test_store_round_trip(
         assert await store.delete_matching(ns, MemoryFilter(topics=("ui",))) == 1
     finally:
         await client.aclose()
+
+
+async def test_documents_hold_the_exact_float32_vector(
+    redis_server: EmbeddedRedis, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    client = RedisMux(redis_server.url)
+    try:
+        store = LongTermStore(client, dim=DIM)
+        vectors = unit_vectors(2, seed=4)
+        [created] = await store.create(ns, [NewMemory("a", vectors[0])], max_distance=0.2)
+        key = keys.memory(ns, created.memory.id)
+        [stored] = json.loads(await redis_client.execute_command("JSON.GET", key, "$.embedding"))
+        assert np.array_equal(np.asarray(stored, dtype=np.float32), vectors[0])
+        patch = MemoryPatch(text="b", embedding=vectors[1])
+        await store.update(ns, created.memory.id, patch, max_distance=0.2)
+        [stored] = json.loads(await redis_client.execute_command("JSON.GET", key, "$.embedding"))
+        assert np.array_equal(np.asarray(stored, dtype=np.float32), vectors[1])
+    finally:
+        await client.aclose()
+
+
+def test_vector_json_reads_back_as_every_float32() -> None:
+    """9 significant digits read back as the same float32, at any scale."""
+    bits = np.random.default_rng(5).integers(0, 2**32, 100_000, dtype=np.uint64)
+    random = bits.astype(np.uint32).view(np.float32)
+    edges = [0.0, 1.0, -1.0, 1e-45, 1.1754944e-38, 3.4028235e38]
+    values = np.concatenate([random[np.isfinite(random)], edges]).astype(np.float32)
+    parsed = np.asarray(json.loads(vector_json(values)), dtype=np.float64)
+    assert np.array_equal(parsed.astype(np.float32), values)
+
+
+kinds = st.sampled_from(list(Kind))
+
+
+@given(st.tuples(st.text(), st.text(), kinds), st.tuples(st.text(), st.text(), kinds))
+def test_scope_tags_of_different_scopes_differ(
+    first: tuple[str, str, Kind], second: tuple[str, str, Kind]
+) -> None:
+    assert (scope_tag(*first) == scope_tag(*second)) == (first == second)
 
 
 # Invalid arguments.

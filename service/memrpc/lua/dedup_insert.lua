@@ -4,21 +4,20 @@
 --
 -- KEYS[i]: the document of item i.
 -- ARGV: the index, the max dedup distance (0: exact text only), the
--- namespace's key prefix, the number of memory paths to return and those
--- paths; then, per item, `mode`, exact query, KNN query, vector, expire ms,
--- the number of (path, JSON value) pairs to write and those pairs.
+-- namespace's key prefix; then, per item, `mode`, exact query, KNN query,
+-- vector, expire ms, the number of (path, JSON value) pairs to write and
+-- those pairs.
 --   mode `create`: a new document; a duplicate gains a hit instead.
 --   mode `update`: an existing document; a duplicate stops the item.
 --   An empty exact query skips the dedup, an empty KNN query its vector part.
 --   Expire ms: '' keeps the expiry, '0' removes it, else the PEXPIREAT time.
--- Returns per item {outcome, distance, memory JSON}: outcome `written` (the
--- item's memory), `duplicate` (the memory it repeats) or `missing` (an update
--- of a memory that does not exist, alone in its reply).
+-- Returns per item {outcome, distance, memory}: outcome `written` (the item's
+-- memory; a create, which knows it, gets {'written'} alone), `duplicate` (the
+-- memory it repeats) or `missing` (an update of a memory that does not exist,
+-- alone in its reply). A memory is the JSON of its document's `$.memory` path.
 local index = ARGV[1]
 local max_distance = tonumber(ARGV[2])
 local prefix = ARGV[3]
-local n_paths = tonumber(ARGV[4])
-local paths = {unpack(ARGV, 5, 4 + n_paths)}
 
 -- Both searches pass TIMEOUT 0: a search cut short by the module's timeout
 -- (500 ms, returning partial results by default) could miss a duplicate.
@@ -62,11 +61,11 @@ local function write(key, first, n_pairs, expire_ms)
 end
 
 local function memory(key)
-  return redis.call('JSON.GET', key, unpack(paths))
+  return redis.call('JSON.GET', key, '$.memory')
 end
 
 local results = {}
-local arg = 5 + n_paths
+local arg = 4
 for i, key in ipairs(KEYS) do
   local mode, exact, knn, vector, expire_ms = unpack(ARGV, arg, arg + 4)
   local n_pairs = tonumber(ARGV[arg + 5])
@@ -79,11 +78,17 @@ for i, key in ipairs(KEYS) do
     if exact ~= '' then duplicate = same_text(key, exact) end
     if not duplicate and knn ~= '' then duplicate, distance = nearest(key, knn, vector) end
     if duplicate then
-      if mode == 'create' then redis.call('JSON.NUMINCRBY', duplicate, '$.hit_count', 1) end
+      if mode == 'create' then
+        redis.call('JSON.NUMINCRBY', duplicate, '$.memory.hit_count', 1)
+      end
       results[i] = {'duplicate', tostring(distance), memory(duplicate)}
     else
       write(key, first_pair, n_pairs, expire_ms)
-      results[i] = {'written', '0', memory(key)}
+      if mode == 'create' then
+        results[i] = {'written'}
+      else
+        results[i] = {'written', '0', memory(key)}
+      end
     end
   end
 end

@@ -4,8 +4,21 @@ One index, `INDEX`, covers the JSON documents of every namespace (keys under
 `keys.MEMORY_PREFIX`); a new schema gets a new versioned name. User-supplied
 values reach documents and queries only as `keys.tag_value` hex tags, so no
 user string is ever parsed as query syntax. Every query is built on
-`filter_query`, which always confines it to one namespace and to memories
-that have not expired.
+`filter_query`, which always confines it to one namespace (the `ns` tag, or
+the `scope` tag that holds it) and to memories that have not expired.
+
+| field         | document path         | type    | holds                                 |
+|---------------|-----------------------|---------|---------------------------------------|
+| `ns`          | `$.tags.ns`           | TAG     | the namespace                         |
+| `scope`       | `$.tags.scope`        | TAG     | namespace, user and kind together     |
+| `user`        | `$.tags.user`         | TAG     | the user                              |
+| `thread`      | `$.tags.thread`       | TAG     | the thread                            |
+| `kind`        | `$.tags.kind`         | TAG     | the kind                              |
+| `topics`      | `$.tags.topics[*]`    | TAG     | each topic                            |
+| `text`        | `$.tags.text`         | TAG     | `text_hash` of the text               |
+| `create_ms`   | `$.memory.create_ms`  | NUMERIC | when the memory was created           |
+| `live_until`  | `$.live_until`        | NUMERIC | when it expires, `NEVER_MS` for never |
+| `embedding`   | `$.embedding`         | VECTOR  | HNSW, FLOAT32, cosine distance        |
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ from enum import StrEnum
 
 from memrpc.store import keys
 
-INDEX = "memrpc:idx:mem:v1"
+INDEX = "memrpc:idx:mem:v2"
 # The `live_until` of a memory that never expires (ms, year 33658).
 NEVER_MS = 10**15
 # The name a KNN query gives the distance of each match (also in the Lua scripts).
@@ -48,13 +61,13 @@ class MemoryFilter:
 
 def create_command(dim: int) -> list[str | int]:
     """The `FT.CREATE` command of the index, for vectors of `dim` values."""
-    tag_fields = [("ns", "ns"), ("user", "user"), ("thread", "thread"), ("kind", "kind")]
-    tag_fields += [("topics[*]", "topics"), ("text", "text")]
+    tag_fields = [("ns", "ns"), ("scope", "scope"), ("user", "user"), ("thread", "thread")]
+    tag_fields += [("kind", "kind"), ("topics[*]", "topics"), ("text", "text")]
     schema: list[str | int] = []
     for path, name in tag_fields:
         schema += [f"$.tags.{path}", "AS", name, "TAG"]
-    for name in ("create_ms", "update_ms", "live_until"):
-        schema += [f"$.{name}", "AS", name, "NUMERIC"]
+    schema += ["$.memory.create_ms", "AS", "create_ms", "NUMERIC"]
+    schema += ["$.live_until", "AS", "live_until", "NUMERIC"]
     schema += ["$.embedding", "AS", "embedding", "VECTOR", "HNSW", 6]
     schema += ["TYPE", "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "COSINE"]
     return ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1, keys.MEMORY_PREFIX, "SCHEMA", *schema]
@@ -65,6 +78,13 @@ def text_hash(text: str) -> str:
     case-folded, white space collapsed and stripped)."""
     normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     return hashlib.sha256(normal.encode()).hexdigest()[:_TEXT_HASH_CHARS]
+
+
+def scope_tag(ns: str, user_id: str, kind: Kind) -> str:
+    """The tag of a namespace, user and kind together: the scope of the
+    duplicates of a memory. Its parts are hex or `none`, joined by `x`
+    (neither), so no two scopes share a tag."""
+    return "x".join((keys.tag_value(ns), keys.tag_value(user_id), keys.tag_value(kind)))
 
 
 def topic_tags(topics: Iterable[str]) -> list[str]:
@@ -78,6 +98,7 @@ def tags(
     """The `tags` object of a memory document: what the index filters on."""
     return {
         "ns": keys.tag_value(ns),
+        "scope": scope_tag(ns, user_id, kind),
         "user": keys.tag_value(user_id),
         "thread": keys.tag_value(thread_id),
         "kind": keys.tag_value(kind),
@@ -93,14 +114,21 @@ def _any_of(field: str, values: Iterable[str]) -> str:
 
 
 def filter_query(ns: str, now_ms: int, flt: MemoryFilter) -> str:
-    """The query of the live memories of namespace `ns` that `flt` keeps."""
-    parts = [_any_of("ns", [ns]), f"@live_until:[({now_ms} +inf]"]
-    for field, values in (
-        ("user", flt.user_ids),
-        ("kind", flt.kinds),
-        ("thread", flt.thread_ids),
-        ("topics", flt.topics),
-    ):
+    """The query of the live memories of namespace `ns` that `flt` keeps.
+
+    One user and one kind are the one `scope` tag, which Redis Search reads
+    far faster than the intersection of three tags. Live: not expired by
+    `now_ms`, as the complement of the few memories that have (cheaper than
+    the range of every memory that has not)."""
+    if len(flt.user_ids) == 1 and len(flt.kinds) == 1:
+        parts = [f"@scope:{{{scope_tag(ns, flt.user_ids[0], flt.kinds[0])}}}"]
+        fields = [("thread", flt.thread_ids), ("topics", flt.topics)]
+    else:
+        parts = [_any_of("ns", [ns])]
+        fields = [("user", flt.user_ids), ("kind", flt.kinds)]
+        fields += [("thread", flt.thread_ids), ("topics", flt.topics)]
+    parts.append(f"-@live_until:[-inf {now_ms}]")
+    for field, values in fields:
         if values:
             parts.append(_any_of(field, values))
     if flt.create_start_ms is not None or flt.create_end_ms is not None:
