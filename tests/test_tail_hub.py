@@ -63,8 +63,10 @@ async def subscribed(
         yield [await stack.enter_async_context(hub.subscribe(ns, c)) for c in cursors]
 
 
-async def append(store: EventStore, ns: str, thread: str, n: int = 1) -> list[str]:
-    events = [EventContent(f"e{i}") for i in range(n)]
+async def append(
+    store: EventStore, ns: str, thread: str, n: int = 1, data: bytes | None = None
+) -> list[str]:
+    events = [EventContent(f"e{i}", data=data) for i in range(n)]
     return await store.append(ns, thread, events, max_len=100_000)
 
 
@@ -190,15 +192,24 @@ async def test_joining_subscriptions_catch_up_without_gap_while_events_come(
         assert ids(await follower) == everything[everything.index(cursor) + 1 :]
 
 
+@pytest.mark.parametrize(
+    "limit", [("MAX_QUEUED", 10, None), ("MAX_QUEUED_BYTES", 10_000, b"x" * 1000)]
+)
 async def test_a_subscription_that_does_not_read_stays_bounded_and_loses_nothing(
-    hub: TailHub, store: EventStore, ns: str, monkeypatch: pytest.MonkeyPatch
+    hub: TailHub,
+    store: EventStore,
+    ns: str,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: tuple[str, int, bytes | None],
 ) -> None:
-    monkeypatch.setattr(tail_hub, "MAX_QUEUED", 10)
+    # Either bound keeps at most 10 events queued.
+    bound, value, data = limit
+    monkeypatch.setattr(tail_hub, bound, value)
     start = await last_id(store, ns, "t")
     async with subscribed(hub, ns, [{"t": start}, {"t": start}]) as (slow, fast):
         appended = []
         for _ in range(5):
-            appended += await append(store, ns, "t", 20)
+            appended += await append(store, ns, "t", 20, data)
             # Once the fast one has them, the hub has handed them to the slow one.
             assert ids(await take(fast, 20)) == appended[-20:]
             assert slow.queued <= 10

@@ -43,8 +43,6 @@ MAX_EVENTS = 100
 DEFAULT_MAX_LEN = 1000
 MAX_CURSORS = 100
 MAX_DELIVERY_IDS = 1000
-# Tail messages kept for the other tails of their thread (see `_TailMessages`).
-TAIL_MESSAGES_KEPT = 1024
 
 
 @translate_errors
@@ -55,7 +53,6 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
     def __init__(self, store: EventStore, tails: TailHub, draining: asyncio.Event) -> None:
         self._store = store
         self._tails = tails
-        self._tail_messages = _TailMessages(TAIL_MESSAGES_KEPT)
         self._draining = draining
 
     async def AppendEvents(
@@ -125,7 +122,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
                     yield _checkpoint(positions)
                 for event in events:
                     positions[event.thread] = event.id
-                    yield self._tail_messages.of(event)
+                    yield event_log_pb2.TailEventsResponse(event=_event(event))
 
     async def CreateConsumerGroup(
         self, request: event_log_pb2.CreateConsumerGroupRequest, context: Context
@@ -314,29 +311,6 @@ def _checkpoint(positions: Mapping[str, str]) -> event_log_pb2.TailEventsRespons
         for thread, after in positions.items()
     ]
     return event_log_pb2.TailEventsResponse(checkpoint=event_log_pb2.Checkpoint(cursors=cursors))
-
-
-class _TailMessages:
-    """The tail message of each recent event, built once for every tail it
-    goes to: the hub hands the tails of a thread the same `StoredEvent`.
-
-    Entries are keyed by the event object, and hold it: its id cannot be
-    reused while it is kept. The oldest entries go first."""
-
-    def __init__(self, kept: int) -> None:
-        self._kept = kept
-        self._messages: dict[int, tuple[StoredEvent, event_log_pb2.TailEventsResponse]] = {}
-
-    def of(self, event: StoredEvent) -> event_log_pb2.TailEventsResponse:
-        """The tail message of an event."""
-        kept = self._messages.get(id(event))
-        if kept is not None:
-            return kept[1]
-        message = event_log_pb2.TailEventsResponse(event=_event(event))
-        if len(self._messages) >= self._kept:
-            del self._messages[next(iter(self._messages))]
-        self._messages[id(event)] = (event, message)
-        return message
 
 
 def _ms(seconds: float) -> int:

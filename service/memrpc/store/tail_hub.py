@@ -29,10 +29,12 @@ any of them the XRANGE lacks were deleted since. (For this, a reader starts
 following a log at the log's last event, `EventStore.resolve`, never at a
 subscriber's cursor: its position is always an id Redis had reached.)
 
-A subscription queues at most `MAX_QUEUED` events. One that falls further
-behind (its client reads too slowly) drops its queue and puts every thread
-back behind, from the last event it delivered: its memory stays bounded and
-it loses nothing, since the log holds the history (unless trimmed meanwhile,
+A subscription queues at most `MAX_QUEUED` events, holding at most
+`MAX_QUEUED_BYTES` of payloads and attributes (the events themselves are
+shared by the subscriptions of their thread). One that falls further behind
+(its client reads too slowly) drops its queue and puts every thread back
+behind, from the last event it delivered: its memory stays bounded and it
+loses nothing, since the log holds the history (unless trimmed meanwhile,
 as for any cursor).
 
 When a reader's connection drops, the reader reconnects after a backoff and
@@ -59,8 +61,10 @@ from memrpc.store.events import TAIL_BATCH, EventStore, StoredEvent, Tail, Threa
 READERS = 4
 # How long a reader's XREAD waits in Redis for an event before reading again.
 READ_BLOCK_MS = 10_000
-# Events a subscription queues at most before falling back to the history.
+# Events, and bytes of payload and attributes, a subscription queues at most
+# before falling back to the history (it always takes one event).
 MAX_QUEUED = 1000
+MAX_QUEUED_BYTES = 4 * 1024 * 1024
 # How long a reader waits before reconnecting: the first delay, doubled up to the last.
 RECONNECT_FIRST_S = 0.05
 RECONNECT_LAST_S = 2.0
@@ -78,6 +82,13 @@ def _order(event_id: str) -> Order:
 def _event_id(order: Order) -> str:
     """The event id at a place in a stream."""
     return f"{order[0]}-{order[1]}"
+
+
+def _size(event: StoredEvent) -> int:
+    """The bytes (or characters) of an event's payload and attributes."""
+    content = event.content
+    payload = content.data if content.data is not None else content.json or ""
+    return len(payload) + sum(len(name) + len(value) for name, value in content.attributes.items())
 
 
 class TailHub:
@@ -151,6 +162,7 @@ class Subscription:
         self._behind = set(cursors)
         self._watches: dict[str, _Watch] = {}
         self._queue: list[StoredEvent] = []
+        self._queued_bytes = 0
         self._ready = asyncio.Event()
         self._failure: Exception | None = None
         self._ended = False
@@ -176,16 +188,20 @@ class Subscription:
             self._delivered[event.thread] = event.id
         return events
 
-    def offer(self, event: StoredEvent, order: Order) -> None:
-        """Queues an event just read if its thread is live and it comes after
-        the cursor; falls behind instead when the queue is full."""
+    def offer(self, event: StoredEvent, order: Order, size: int) -> None:
+        """Queues an event just read (of `size` bytes) if its thread is live
+        and it comes after the cursor; falls behind instead when the queue is
+        full."""
         thread = event.thread
         if thread in self._behind or order <= self._after[thread]:
             return
-        if len(self._queue) >= MAX_QUEUED:
+        if self._queue and (
+            len(self._queue) >= MAX_QUEUED or self._queued_bytes + size > MAX_QUEUED_BYTES
+        ):
             self._fall_behind()
             return
         self._queue.append(event)
+        self._queued_bytes += size
         self._after[thread] = order
         self._ready.set()
 
@@ -232,7 +248,7 @@ class Subscription:
             raise copy.copy(self._failure) from self._failure
         self.promote()
         caught = await self._catch_up() if self._behind else []
-        queued, self._queue = self._queue, []
+        queued, self._queue, self._queued_bytes = self._queue, [], 0
         return caught + queued
 
     async def _catch_up(self) -> list[StoredEvent]:
@@ -272,7 +288,7 @@ class Subscription:
 
     def _fall_behind(self) -> None:
         """Drops the queue; every thread reads on from its last delivered event."""
-        self._queue = []
+        self._queue, self._queued_bytes = [], 0
         self._after = {thread: _order(cursor) for thread, cursor in self._delivered.items()}
         self._behind = set(self._after)
         self._ready.set()
@@ -292,8 +308,9 @@ class _Watch:
         """Moves past events just read, offering each to every subscription."""
         for event in events:
             order = self.position = _order(event.id)
+            size = _size(event)
             for subscription in self.subscriptions:
-                subscription.offer(event, order)
+                subscription.offer(event, order, size)
 
 
 class _Reader:
