@@ -304,23 +304,43 @@ async def test_history_trimmed_below_the_cursor_is_skipped(
         assert ids(await take(some, 2)) == new
 
 
-async def test_subscriptions_fail_when_redis_is_gone(
-    tmp_path_factory: pytest.TempPathFactory,
+async def append_once_up(store: EventStore, ns: str, thread: str) -> str:
+    """Appends an event, retrying while the shared connection finds Redis
+    gone (a command sent before the loss is noticed fails)."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            try:
+                (appended,) = await append(store, ns, thread)
+                return appended
+            except redis.exceptions.ConnectionError:
+                await asyncio.sleep(0.05)
+
+
+async def test_reads_on_across_a_redis_restart_and_fails_once_it_stays_down(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(tail_hub, "GIVE_UP_S", TIMEOUT)
     redis_server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     redis_server.start()
     try:
         async with event_store(redis_server.url) as store, tail_hub_on(store) as hub:
             async with hub.subscribe("n", {"t": "0"}) as subscription:
-                (new,) = await append(store, "n", "t")
-                assert ids(await take(subscription, 1)) == [new]
+                appended = [await append_once_up(store, "n", "t")]
+                assert ids(await take(subscription, 1)) == appended
+                redis_server.kill()
+                redis_server.start()
+                appended.append(await append_once_up(store, "n", "t"))
+                assert ids(await take(subscription, 1)) == appended[-1:]
+
+                monkeypatch.setattr(tail_hub, "GIVE_UP_S", 0.2)
                 redis_server.kill()
                 with pytest.raises(redis.exceptions.ConnectionError):
                     await take(subscription, 1)
             assert hub.watched == set()
+
             redis_server.start()
-            async with hub.subscribe("n", {"t": new}) as subscription:
-                (newer,) = await append(store, "n", "t")
-                assert ids(await take(subscription, 1)) == [newer]
+            async with hub.subscribe("n", {"t": appended[-1]}) as subscription:
+                new = await append_once_up(store, "n", "t")
+                assert ids(await take(subscription, 1)) == [new]
     finally:
         redis_server.stop()

@@ -7,8 +7,8 @@ reader's `XREAD` names every log it holds. So the connections stay bounded
 whatever the number of tails and threads, and a read carries about a
 `READERS`th of the logs (Redis takes thousands of keys in one XREAD; the
 cost of a read grows with its keys). Each event read is parsed once and
-handed to every subscription of its log. An idle reader waits in Redis: no
-polling.
+handed to every subscription of its log. An idle reader waits in Redis
+(reading again every `READ_BLOCK_MS`): no polling.
 
 When a reader's set of logs changes, the XREAD it has in flight is ended
 with `CLIENT UNBLOCK` (`Tail.interrupt`) and the reader reads again with the
@@ -37,12 +37,13 @@ behind, from the last event it delivered: its memory stays bounded and it
 loses nothing, since the log holds the history (unless trimmed meanwhile,
 as for any cursor).
 
-When a reader's connection drops, the reader reconnects after a backoff and
-reads on from each log's position, so subscriptions see no gap. When it
-cannot reconnect, or its read fails otherwise (an error reply, an entry that
-does not parse), the subscriptions of its logs fail with that error (tails
-end with UNAVAILABLE when Redis is down, as when each read Redis itself), and
-it keeps retrying while it has logs to follow.
+When a read fails (the reader's connection drops, Redis restarts or answers
+with an error), the reader reads again after a backoff on a new connection,
+from each log's position: tails see no gap, and send checkpoints meanwhile.
+Once reads have failed for `GIVE_UP_S` in a row, the subscriptions of its
+logs fail with the last error (tails end with UNAVAILABLE when Redis is
+down, as when each read Redis itself); the reader keeps retrying while it
+has logs to follow.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import time
 from collections.abc import AsyncIterator, Mapping
 
 import redis.exceptions
@@ -59,8 +61,9 @@ from memrpc.store.events import TAIL_BATCH, EventStore, StoredEvent, Tail, Threa
 
 # Connections reading thread logs, at most.
 READERS = 4
-# How long a reader's XREAD waits in Redis for an event before reading again.
-READ_BLOCK_MS = 10_000
+# How long a reader's XREAD waits in Redis for an event before reading again:
+# well under `GIVE_UP_S`, so that a working reader's reads succeed that often.
+READ_BLOCK_MS = 2_000
 # Events, and bytes of payload and attributes, a subscription queues at most
 # before falling back to the history (it always takes one event).
 MAX_QUEUED = 1000
@@ -68,6 +71,8 @@ MAX_QUEUED_BYTES = 4 * 1024 * 1024
 # How long a reader waits before reconnecting: the first delay, doubled up to the last.
 RECONNECT_FIRST_S = 0.05
 RECONNECT_LAST_S = 2.0
+# How long reads may fail in a row (Redis restarting) before subscriptions fail.
+GIVE_UP_S = 5.0
 
 # A stream id as numbers, which order as the ids do.
 Order = tuple[int, int]
@@ -108,11 +113,11 @@ class TailHub:
     async def subscribe(self, ns: str, cursors: Mapping[str, str]) -> AsyncIterator[Subscription]:
         """The events of a namespace's threads after their cursors (thread to
         event id), while the context lasts."""
-        if self._closed:
-            raise redis.exceptions.ConnectionError("event tails are closed")
         subscription = Subscription(self._store, ns, cursors)
         try:
             await self._join(subscription)
+            if self._closed:
+                raise redis.exceptions.ConnectionError("event tails are closed")
             yield subscription
         finally:
             for watch in subscription.detach():
@@ -141,9 +146,11 @@ class TailHub:
         subscription.promote()
 
     def _reader_of(self, log: ThreadLog) -> _Reader:
+        """The reader a log goes to."""
         return self._readers[hash(log) % len(self._readers)]
 
     def _watch_of(self, log: ThreadLog) -> _Watch | None:
+        """A log's watch, if it is followed."""
         return self._reader_of(log).watches.get(log)
 
 
@@ -324,6 +331,8 @@ class _Reader:
         # flight was sent (None when none is).
         self._changes = 0
         self._reading: int | None = None
+        # When reads started failing, if the last one did.
+        self._failing_since: float | None = None
         self._tail: Tail | None = None
         self._task: asyncio.Task[None] | None = None
         self._waking: asyncio.Task[None] | None = None
@@ -360,30 +369,36 @@ class _Reader:
             self._waking = asyncio.create_task(self._wake())
 
     async def _run(self) -> None:
-        """Follows the logs while there are any, reconnecting after a backoff."""
+        """Follows the logs while there are any, on a connection opened again
+        after a backoff whenever reading fails."""
         backoff = RestartBackoff(RECONNECT_FIRST_S, RECONNECT_LAST_S)
         while self.watches:
             try:
                 await self._follow(backoff)
-            except Exception as exc:  # a Redis error, or an entry that does not parse
-                self._fail(exc)
-            if self.watches:
+            except Exception as exc:  # Redis gone or failing, or an entry that does not parse
+                self._failed(exc)
                 await asyncio.sleep(backoff.next_delay())
         self._task = None
 
     async def _follow(self, backoff: RestartBackoff) -> None:
-        """Reads on a new connection until no log is left or it drops. Raises
-        when it cannot connect or Redis answers with an error."""
+        """Reads on a new connection until no log is left."""
         async with self._store.tail() as tail:
             backoff.started()
             self._tail = tail
             try:
                 while self.watches:
                     await self._read(tail)
-            except redis.exceptions.ConnectionError:
-                return  # dropped: reconnect
             finally:
                 self._tail = None
+
+    def _failed(self, failure: Exception) -> None:
+        """Counts a failed read: the subscriptions fail once reads have failed
+        for `GIVE_UP_S` in a row."""
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - self._failing_since >= GIVE_UP_S:
+            self._fail(failure)
 
     async def _read(self, tail: Tail) -> None:
         """One XREAD of every log, its events handed over."""
@@ -396,6 +411,7 @@ class _Reader:
             )
         finally:
             self._reading = None
+        self._failing_since = None
         for log, events in read.items():
             # Unless no longer followed (a new watch of the log reads on its own).
             if self.watches.get(log) is watches[log]:
