@@ -64,22 +64,25 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def machine_info(redis_info: dict[str, Any]) -> dict[str, Any]:
-    """Where the run happens: CPUs, load, versions, the commit."""
-    return {
+def machine_info(redis_info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Where the run happens: CPUs, load, versions, the commit, and the
+    Redis server's version when given its `INFO server` (else no `redis_server`)."""
+    info: dict[str, Any] = {
         "nproc": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)),
         "cpu_model": _cpu_model(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "packages": {package: _version(package) for package in PACKAGES},
-        "redis_server": {
-            key: redis_info.get(key) for key in ("redis_version", "valkey_version", "server_name")
-        },
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-        "load_average_start": os.getloadavg(),
     }
+    if redis_info is not None:
+        info["redis_server"] = {
+            key: redis_info.get(key) for key in ("redis_version", "valkey_version", "server_name")
+        }
+    info["git_commit"] = _git("rev-parse", "HEAD")
+    info["git_dirty"] = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    info["load_average_start"] = os.getloadavg()
+    return info
 
 
 def _phase(report: dict[str, Any], group: str, op: str, concurrency: int) -> dict[str, Any] | None:

@@ -43,6 +43,21 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def percentiles_ms(samples_s: Sequence[float]) -> dict[str, float]:
+    """p50/p90/p99, mean and max of durations in seconds, in milliseconds
+    (not rounded), with their count `n`."""
+    ordered = sorted(s * 1000.0 for s in samples_s)
+    count = len(ordered)
+    return {
+        "n": count,
+        "p50_ms": percentile(ordered, 50),
+        "p90_ms": percentile(ordered, 90),
+        "p99_ms": percentile(ordered, 99),
+        "mean_ms": sum(ordered) / count if count else 0.0,
+        "max_ms": ordered[-1] if count else 0.0,
+    }
+
+
 def summarize(
     latencies_ns: Sequence[int],
     *,
