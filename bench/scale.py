@@ -17,12 +17,8 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +28,10 @@ from typing import Any
 import grpc
 import numpy as np
 import redis.asyncio
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.servers import free_port
+from bench.report import machine_info
+from bench.servers import given_or_embedded_memrpc
+from bench.stats import percentiles_ms
 from memrpc.store.long_term import MEMORY_PATHS
 from memrpc.store.memory_index import DISTANCE, INDEX, MemoryFilter, filter_query, knn
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -43,32 +40,7 @@ from memrpc.v1 import long_term_memory_pb2_grpc
 DIM = 384  # all-MiniLM-L6-v2, the server's default model
 BATCH = 100  # the most memories one CreateMemories takes
 LIMIT = 10
-SERVER_START_TIMEOUT_S = 120.0
 CALL_TIMEOUT_S = 60.0
-
-
-def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
-    """p50/p90/p99, mean and max of durations in seconds, in milliseconds."""
-    ms = np.asarray(samples_s) * 1000.0
-    return {
-        "n": len(ms),
-        "p50_ms": float(np.percentile(ms, 50)),
-        "p90_ms": float(np.percentile(ms, 90)),
-        "p99_ms": float(np.percentile(ms, 99)),
-        "mean_ms": float(ms.mean()),
-        "max_ms": float(ms.max()),
-    }
-
-
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "grpcio": grpc.__version__,
-        "load_average": os.getloadavg(),
-    }
 
 
 def parse_count(text: str) -> int:
@@ -76,80 +48,6 @@ def parse_count(text: str) -> int:
     text = text.strip().lower()
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
     return int(float(text.rstrip("km")) * scale)
-
-
-@dataclass
-class ServerProcess:
-    """`memrpc serve` with an embedded Redis in a temporary data dir."""
-
-    workers: int = 1
-    extra_args: Sequence[str] = ()
-    address: str = ""
-    redis_url: str = ""
-    proc: subprocess.Popen[bytes] | None = None
-    _data: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
-
-    async def start(self) -> None:
-        """Starts the server and waits until it is healthy."""
-        # A short path: the embedded Redis listens on a unix socket in it.
-        self._data = tempfile.TemporaryDirectory(prefix="memrpc-bench-", dir="/tmp")
-        data_dir = Path(self._data.name)
-        self.address = f"127.0.0.1:{free_port()}"
-        self.redis_url = f"unix://{data_dir / 'redis.sock'}"
-        self.proc = self._spawn(data_dir)
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        async with grpc.aio.insecure_channel(self.address) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"memrpc serve exited with {self.proc.returncode}")
-                try:
-                    reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
-                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.aio.AioRpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("memrpc serve did not become healthy")
-                await asyncio.sleep(0.1)
-
-    def _spawn(self, data_dir: Path) -> subprocess.Popen[bytes]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MEMRPC_")}
-        return subprocess.Popen(
-            [
-                sys.executable, "-m", "memrpc.cli", "serve",
-                "--listen", self.address,
-                "--data-dir", str(data_dir),
-                "--workers", str(self.workers),
-                "--log-level", "WARNING",
-                *self.extra_args,
-            ],
-            env=env,
-        )  # fmt: skip
-
-    def server_pids(self) -> list[int]:
-        """The pids serving gRPC: the process itself, or its workers."""
-        assert self.proc is not None
-        if self.workers == 1:
-            return [self.proc.pid]
-        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        return [
-            int(pid)
-            for pid in path.read_text().split()
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
-
-    def stop(self) -> None:
-        """SIGTERM, then removes the data dir."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self._data is not None:
-            self._data.cleanup()
 
 
 def unit_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -280,8 +178,8 @@ async def measure_search(
             rpc_s.append(middle - began)
             raw_s.append(ended - middle)
             hits += len(reply.matches)
-    rpc = percentiles(rpc_s)
-    raw_stats = percentiles(raw_s)
+    rpc = percentiles_ms(rpc_s)
+    raw_stats = percentiles_ms(raw_s)
     return {
         "filter": "namespace+user" if by_user else "namespace",
         "matches_per_query": hits / queries,
@@ -294,32 +192,28 @@ async def measure_search(
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     sizes = sorted(parse_count(size) for size in args.sizes.split(","))
     layout = Layout(args.namespaces, args.users)
-    server: ServerProcess | None = None
-    address, redis_url = args.address, args.redis_url
-    if address is None:
-        server = ServerProcess(workers=args.workers)
-        await server.start()
-        address, redis_url = server.address, server.redis_url
-    client = redis.asyncio.from_url(redis_url)
-    results: dict[str, Any] = {
-        "benchmark": "scale",
-        "machine": machine(),
-        "settings": {
-            "sizes": sizes,
-            "namespaces": args.namespaces,
-            "users_per_namespace": args.users,
-            "batch": BATCH,
-            "insert_concurrency": args.concurrency,
-            "dedup_max_distance": args.dedup,
-            "queries": args.queries,
-            "warmup": args.warmup,
-            "limit": LIMIT,
-            "workers": args.workers,
-        },
-        "sizes": [],
-    }
-    try:
-        async with grpc.aio.insecure_channel(address) as channel:
+    async with given_or_embedded_memrpc(
+        args.address, args.redis_url, workers=args.workers
+    ) as target:
+        client = target.redis
+        results: dict[str, Any] = {
+            "benchmark": "scale",
+            "machine": machine_info(await client.info("server")),
+            "settings": {
+                "sizes": sizes,
+                "namespaces": args.namespaces,
+                "users_per_namespace": args.users,
+                "batch": BATCH,
+                "insert_concurrency": args.concurrency,
+                "dedup_max_distance": args.dedup,
+                "queries": args.queries,
+                "warmup": args.warmup,
+                "limit": LIMIT,
+                "workers": args.workers,
+            },
+            "sizes": [],
+        }
+        async with grpc.aio.insecure_channel(target.address) as channel:
             stub = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
             loaded = 0
             for size in sizes:
@@ -357,10 +251,6 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     }
                 )
                 print_size(results["sizes"][-1])
-    finally:
-        await client.aclose()
-        if server is not None:
-            server.stop()
     return results
 
 

@@ -34,7 +34,9 @@ from typing import Any
 import grpc
 import redis.asyncio
 
-from bench.scale import ServerProcess, machine, percentiles
+from bench.report import machine_info
+from bench.servers import ServerProcess, given_or_embedded_memrpc
+from bench.stats import percentiles_ms
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc
 
@@ -109,16 +111,6 @@ def fd_limit(pid: int) -> str:
     return "?"
 
 
-def redis_pid(server: ServerProcess) -> int | None:
-    """The embedded Redis of a server we started."""
-    assert server.proc is not None
-    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text()
-    for pid in children.split():
-        if b"valkey-server" in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return int(pid)
-    return None
-
-
 async def measure(
     address: str,
     client: redis.asyncio.Redis,
@@ -176,9 +168,9 @@ async def measure(
         result["client_cpu_ms_per_event"] = (
             (time.process_time() - client_cpu) * 1000 / (warmup + events)
         )
-        result["receive"] = percentiles(fanout.latencies_s)
-        result["last_subscriber"] = percentiles(last_s)
-        result["append_call"] = percentiles(append_s)
+        result["receive"] = percentiles_ms(fanout.latencies_s)
+        result["last_subscriber"] = percentiles_ms(last_s)
+        result["append_call"] = percentiles_ms(append_s)
         if idle_s > 0 and server is not None:
             result["idle"] = await idle_cpu(server, idle_s)
     finally:
@@ -219,7 +211,7 @@ async def deliver(appender: Any, ns: str, thread: str, fanout: Fanout) -> float:
 async def idle_cpu(server: ServerProcess, seconds: float) -> dict[str, Any]:
     """CPU time the server's processes and Redis use over `seconds` of quiet."""
     pids = {f"server[{pid}]": pid for pid in server.server_pids()}
-    redis_process = redis_pid(server)
+    redis_process = server.redis_pid()
     if redis_process is not None:
         pids["redis"] = redis_process
     await asyncio.sleep(1.0)  # let the last deliveries settle
@@ -237,45 +229,36 @@ async def idle_cpu(server: ServerProcess, seconds: float) -> dict[str, Any]:
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     counts = [int(count) for count in args.subscribers.split(",")]
-    server: ServerProcess | None = None
-    address, redis_url = args.address, args.redis_url
-    if address is None:
-        server = ServerProcess(workers=args.workers)
-        await server.start()
-        address, redis_url = server.address, server.redis_url
-    client = redis.asyncio.from_url(redis_url)
-    results: dict[str, Any] = {
-        "benchmark": "tail_latency",
-        "machine": machine(),
-        "client_fd_limit": fd_limit(os.getpid()),
-        "settings": {
-            "subscribers": counts,
-            "events": args.events,
-            "warmup": args.warmup,
-            "gap_ms": args.gap_ms,
-            "idle_seconds": args.idle_seconds,
-            "workers": args.workers,
-        },
-        "runs": [],
-    }
-    try:
+    async with given_or_embedded_memrpc(
+        args.address, args.redis_url, workers=args.workers
+    ) as target:
+        results: dict[str, Any] = {
+            "benchmark": "tail_latency",
+            "machine": machine_info(await target.redis.info("server")),
+            "client_fd_limit": fd_limit(os.getpid()),
+            "settings": {
+                "subscribers": counts,
+                "events": args.events,
+                "warmup": args.warmup,
+                "gap_ms": args.gap_ms,
+                "idle_seconds": args.idle_seconds,
+                "workers": args.workers,
+            },
+            "runs": [],
+        }
         for count in counts:
             print(f"{count} subscribers ...", file=sys.stderr, flush=True)
             run = await measure(
-                address,
-                client,
+                target.address,
+                target.redis,
                 count,
                 events=args.events,
                 warmup=args.warmup,
                 gap_s=args.gap_ms / 1000,
-                server=server,
+                server=target.server,
                 idle_s=args.idle_seconds if count == max(counts) else 0.0,
             )
             results["runs"].append(run)
-    finally:
-        await client.aclose()
-        if server is not None:
-            server.stop()
     print_table(results["runs"])
     return results
 
