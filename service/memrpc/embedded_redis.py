@@ -208,6 +208,14 @@ class EmbeddedRedis:
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--save", "",
+            # Valkey frees large values on a background thread by default;
+            # RedisJSON documents freed there corrupted the heap (seen on a
+            # FLUSHALL), so every free happens on the main thread.
+            "--lazyfree-lazy-eviction", "no",
+            "--lazyfree-lazy-expire", "no",
+            "--lazyfree-lazy-server-del", "no",
+            "--lazyfree-lazy-user-del", "no",
+            "--lazyfree-lazy-user-flush", "no",
         ]  # fmt: skip
         if self._socket_path is not None:
             args += ["--unixsocket", str(self._socket_path), "--unixsocketperm", "700"]
