@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,16 @@ def _env(name: str, default: Any, kind: Callable[[str], Any] = str) -> Any:
     """The value of MEMRPC_<name>, converted, or `default`."""
     raw = os.environ.get(f"MEMRPC_{name}")
     return default if raw in (None, "") else kind(raw)
+
+
+def _boolean(text: str) -> bool:
+    """`true`/`false` (also 1/0, yes/no, on/off) as a bool."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {text!r} (use true or false)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,18 +120,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = Settings(
-        listen=args.listen,
-        redis_url=args.redis_url,
-        data_dir=args.data_dir,
-        model_dir=args.model_dir,
-        embed_threads=args.embed_threads,
-        embed_cache_size=args.embed_cache_size,
-        shutdown_grace=args.shutdown_grace,
-        feed_max_len=args.feed_max_len,
-        log_level=args.log_level,
-        workers=args.workers,
-    )
+    settings = Settings(**{field.name: getattr(args, field.name) for field in fields(Settings)})
     from memrpc.server import run
     from memrpc.workers import run_workers
 
