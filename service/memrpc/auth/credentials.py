@@ -1,0 +1,77 @@
+"""What a credential grants: namespaces and read-only or read-write access."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import grpc
+
+from memrpc.api import validate
+from memrpc.api.errors import ApiError
+
+# In a credential's namespaces: every namespace.
+ANY_NAMESPACE = "*"
+
+
+class Access(enum.Enum):
+    """What a method needs, and what a credential grants."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An authenticated caller: a name for messages and logs, and its scope."""
+
+    # "API key 'ci-bot'" or "JWT of 'alice'": the caller's own identity.
+    subject: str
+    namespaces: frozenset[str]
+    access: Access
+
+    def may_use(self, namespace: str) -> bool:
+        """Whether the credential covers `namespace`."""
+        return ANY_NAMESPACE in self.namespaces or namespace in self.namespaces
+
+    def may(self, access: Access) -> bool:
+        """Whether the credential grants `access` (write implies read)."""
+        return self.access is Access.WRITE or access is Access.READ
+
+
+def parse_scope(namespaces: object, access: object) -> tuple[frozenset[str], Access]:
+    """The namespaces and access of a key file entry or JWT claims; raises
+    ValueError saying what is wrong."""
+    if not isinstance(namespaces, list) or not namespaces:
+        raise ValueError('namespaces must be a non-empty list of namespaces or "*"')
+    for namespace in namespaces:
+        if not isinstance(namespace, str):
+            raise ValueError(f"namespace {namespace!r} is not a string")
+        if namespace != ANY_NAMESPACE:
+            _check_namespace(namespace)
+    if access not in ("read", "write"):
+        raise ValueError(f'access must be "read" or "write", not {access!r}')
+    return frozenset(namespaces), Access(access)
+
+
+def _check_namespace(namespace: str) -> None:
+    try:
+        validate.namespace(namespace, field=f"namespace {namespace!r}")
+    except ApiError as err:
+        raise ValueError(err.message) from None
+
+
+def unauthenticated(message: str) -> ApiError:
+    """`UNAUTHENTICATED` with `message`."""
+    return ApiError(grpc.StatusCode.UNAUTHENTICATED, message)
+
+
+def permission_denied(message: str) -> ApiError:
+    """`PERMISSION_DENIED` with `message`."""
+    return ApiError(grpc.StatusCode.PERMISSION_DENIED, message)
+
+
+def describe(namespaces: Iterable[str]) -> str:
+    """Namespaces for a message: `a, b`."""
+    return ", ".join(sorted(namespaces))

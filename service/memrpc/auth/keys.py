@@ -1,0 +1,144 @@
+"""API keys: `mrk_<id>_<secret>`, checked against a TOML file of hashes.
+
+The file lists one `[[keys]]` table per key:
+
+    [[keys]]
+    id = "ci-bot"                  # [A-Za-z0-9-], 1 to 64 characters
+    sha256 = "<64 hex digits>"     # SHA-256 of the secret part of the key
+    namespaces = ["acme"]          # or ["*"] for every namespace
+    access = "write"               # or "read"
+
+The server keeps only the hashes. A key is found by its id (a dict lookup)
+and its secret checked with `hmac.compare_digest`; an unknown id costs the
+same comparison, and both failures give the same message, so a caller
+learns nothing about which keys exist. `new_key` makes a key and its entry
+(`memrpc keys new`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from memrpc.auth.credentials import Credential, parse_scope, unauthenticated
+
+PREFIX = "mrk_"
+_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_ENTRY_FIELDS = frozenset({"id", "sha256", "namespaces", "access"})
+# Compared against when the id is unknown, so that both failures cost the same.
+_NO_DIGEST = bytes(32)
+# Random bytes in a new secret.
+SECRET_BYTES = 32
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+@dataclass(frozen=True)
+class _Key:
+    digest: bytes
+    credential: Credential
+
+
+class KeyRing:
+    """The API keys of a key file, by id."""
+
+    def __init__(self, keys: dict[str, _Key]) -> None:
+        self._keys = keys
+
+    @classmethod
+    def load(cls, path: Path) -> KeyRing:
+        """Reads a key file; raises ValueError naming the file and entry at fault."""
+        try:
+            with path.open("rb") as file:
+                document = tomllib.load(file)
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise ValueError(f"API key file {path}: {err}") from None
+        entries = document.get("keys")
+        if not isinstance(entries, list) or not entries:
+            raise ValueError(
+                f"API key file {path}: no [[keys]] entries (make one with `memrpc keys new`)"
+            )
+        keys: dict[str, _Key] = {}
+        for number, entry in enumerate(entries, 1):
+            try:
+                key_id, key = _parse_entry(entry)
+                if key_id in keys:
+                    raise ValueError(f"id {key_id!r} is used twice")
+            except ValueError as err:
+                raise ValueError(f"API key file {path}, key #{number}: {err}") from None
+            keys[key_id] = key
+        return cls(keys)
+
+    def authenticate(self, token: str) -> Credential:
+        """The credential of an API key; raises `UNAUTHENTICATED` otherwise."""
+        key_id, _, secret = token.removeprefix(PREFIX).partition("_")
+        if not secret:
+            raise unauthenticated("malformed API key: expected mrk_<id>_<secret>")
+        key = self._keys.get(key_id)
+        expected = _NO_DIGEST if key is None else key.digest
+        if not hmac.compare_digest(_digest(secret), expected) or key is None:
+            raise unauthenticated(
+                "invalid API key: check that the whole key was sent and is still configured"
+            )
+        return key.credential
+
+
+def _check_id(key_id: object) -> None:
+    if not isinstance(key_id, str) or not _ID.fullmatch(key_id):
+        raise ValueError(f"id {key_id!r} must be 1 to 64 characters of [A-Za-z0-9-]")
+
+
+def _parse_entry(entry: object) -> tuple[str, _Key]:
+    if not isinstance(entry, dict):
+        raise ValueError("must be a [[keys]] table")
+    missing = _ENTRY_FIELDS - entry.keys()
+    unknown = entry.keys() - _ENTRY_FIELDS
+    if missing or unknown:
+        raise ValueError(
+            f"needs exactly the fields {sorted(_ENTRY_FIELDS)}; "
+            f"missing {sorted(missing)}, unknown {sorted(unknown)}"
+        )
+    key_id, digest = entry["id"], entry["sha256"]
+    _check_id(key_id)
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise ValueError("sha256 must be 64 lowercase hex digits")
+    namespaces, access = parse_scope(entry["namespaces"], entry["access"])
+    credential = Credential(f"API key {key_id!r}", namespaces, access)
+    return key_id, _Key(bytes.fromhex(digest), credential)
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A freshly made API key and the key file entry that accepts it."""
+
+    token: str
+    entry: str
+
+
+def new_key(key_id: str, namespaces: Sequence[str], *, read_only: bool) -> NewKey:
+    """A new random key for `key_id`; raises ValueError for a bad id or namespace."""
+    _check_id(key_id)
+    unique = list(dict.fromkeys(namespaces))
+    _, access = parse_scope(unique, "read" if read_only else "write")
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    # JSON strings of these characters are valid TOML strings.
+    entry = "\n".join(
+        (
+            "[[keys]]",
+            f"id = {json.dumps(key_id)}",
+            f'sha256 = "{_digest(secret).hex()}"',
+            f"namespaces = {json.dumps(unique)}",
+            f'access = "{access.value}"',
+        )
+    )
+    return NewKey(f"{PREFIX}{key_id}_{secret}", entry)

@@ -1,0 +1,111 @@
+"""Whether authentication is on, decided from the settings before binding.
+
+- `--auth-keys-file` and/or `--jwks-file` set: on, wherever the server listens.
+- Neither, listening on loopback (127.0.0.0/8, ::1, localhost) or a unix
+  socket: off, with a warning (the local development default).
+- Neither, listening beyond loopback: the server refuses to start, unless
+  `--allow-unauthenticated` says to serve without credentials (warned about).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+import grpc
+
+from memrpc.auth.interceptor import AuthInterceptor
+from memrpc.auth.jwt import JwtVerifier
+from memrpc.auth.keys import KeyRing
+from memrpc.config import Settings
+
+log = logging.getLogger("memrpc.auth")
+
+_ENABLE = (
+    "set --auth-keys-file (make keys with `memrpc keys new`) or --jwks-file with "
+    "--jwt-issuer and --jwt-audience"
+)
+
+
+class AuthConfigError(ValueError):
+    """Settings the server must not start with; the message says what to change."""
+
+
+def is_local(listen: str) -> bool:
+    """Whether a listen address is reachable only from this machine."""
+    if listen.startswith(("unix:", "unix-abstract:")):
+        return True
+    host = listen.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def requires_auth(settings: Settings) -> bool:
+    """Whether calls need credentials; raises AuthConfigError for settings
+    that must not serve."""
+    configured = settings.auth_keys_file is not None or settings.jwks_file is not None
+    if configured and settings.allow_unauthenticated:
+        raise AuthConfigError(
+            "--allow-unauthenticated contradicts --auth-keys-file/--jwks-file: drop one"
+        )
+    if settings.jwks_file is None and (settings.jwt_issuer or settings.jwt_audience):
+        raise AuthConfigError("--jwt-issuer and --jwt-audience need --jwks-file")
+    if configured:
+        return True
+    if settings.allow_unauthenticated or is_local(settings.listen):
+        return False
+    raise AuthConfigError(
+        f"refusing to serve {settings.listen} without authentication: it is reachable beyond "
+        f"this machine. To require credentials, {_ENABLE}; or pass --allow-unauthenticated "
+        "to let anyone who reaches the port read and write every namespace"
+    )
+
+
+def _interceptor(settings: Settings) -> AuthInterceptor | None:
+    if not requires_auth(settings):
+        return None
+    try:
+        key_ring = KeyRing.load(settings.auth_keys_file) if settings.auth_keys_file else None
+        jwts = (
+            JwtVerifier.load(
+                settings.jwks_file, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            )
+            if settings.jwks_file
+            else None
+        )
+    except ValueError as err:
+        raise AuthConfigError(str(err)) from None
+    return AuthInterceptor(key_ring, jwts)
+
+
+def check_settings(settings: Settings) -> None:
+    """Raises AuthConfigError if the server would refuse these settings
+    (including unreadable or invalid key and JWKS files)."""
+    _interceptor(settings)
+
+
+def auth_interceptors(settings: Settings) -> list[grpc.aio.ServerInterceptor]:
+    """The interceptors that enforce authentication: none when it is off
+    (logged as a warning). Raises AuthConfigError like `check_settings`."""
+    interceptor = _interceptor(settings)
+    if interceptor is not None:
+        log.info("authentication on: every call needs a credential")
+        return [interceptor]
+    if settings.allow_unauthenticated:
+        log.warning(
+            "authentication is OFF (--allow-unauthenticated): anyone who can reach %s can "
+            "read and write every namespace",
+            settings.listen,
+        )
+    else:
+        log.warning(
+            "authentication is off: %s is loopback-only, so any local process can read and "
+            "write every namespace; %s to require credentials",
+            settings.listen,
+            _ENABLE,
+        )
+    return []

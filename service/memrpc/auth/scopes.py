@@ -1,0 +1,58 @@
+"""Which access each RPC needs, and which RPCs need no credential.
+
+Every method of the three memrpc services is listed: a method missing here is
+denied (tests/test_auth.py checks the table against the service descriptors).
+Consumer-group calls that move a group's position (ReceiveEvents,
+AcknowledgeEvents) change state, so they need write access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from memrpc.auth.credentials import Access
+
+READ, WRITE = Access.READ, Access.WRITE
+
+_RULES: Mapping[str, Mapping[str, Access]] = {
+    "memrpc.v1.WorkingMemory": {
+        "GetSession": READ,
+        "UpdateSession": WRITE,
+        "AppendTurns": WRITE,
+        "DeleteSession": WRITE,
+        "ListSessions": READ,
+    },
+    "memrpc.v1.LongTermMemory": {
+        "CreateMemories": WRITE,
+        "SearchMemories": READ,
+        "GetMemory": READ,
+        "UpdateMemory": WRITE,
+        "DeleteMemory": WRITE,
+        "DeleteMemories": WRITE,
+    },
+    "memrpc.v1.EventLog": {
+        "AppendEvents": WRITE,
+        "ListEvents": READ,
+        "TrimEvents": WRITE,
+        "TailEvents": READ,
+        "CreateConsumerGroup": WRITE,
+        "DeleteConsumerGroup": WRITE,
+        "ReceiveEvents": WRITE,
+        "AcknowledgeEvents": WRITE,
+    },
+}
+
+# Access needed by each method, by its full name (`/package.Service/Method`).
+METHOD_ACCESS: Mapping[str, Access] = {
+    f"/{service}/{method}": access
+    for service, methods in _RULES.items()
+    for method, access in methods.items()
+}
+
+# Health checks and server reflection answer without a credential.
+_PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+def is_public(method: str) -> bool:
+    """Whether `method` (full name) is served without a credential."""
+    return method.startswith(_PUBLIC_PREFIXES)
