@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 import grpc
@@ -31,6 +32,9 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 # UpdateSession paths written from `session`, and how each is stored.
 UPDATABLE = ("user_id", "goal", "scratchpad", "metadata", "turns")
+# A page token's score, as Redis writes a ZSet score (and is sure to parse it
+# back: Python's float() also takes 'nan', ' 1' or '1_0', which Redis refuses).
+_SCORE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 def _ttl_ms(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int:
@@ -105,10 +109,9 @@ def _parse_page_token(token: str) -> tuple[str, str] | None:
         return None
     try:
         score, thread = json.loads(base64.urlsafe_b64decode(token.encode()))
-        float(score)
     except (ValueError, TypeError, binascii.Error):
         raise ApiError.invalid("page_token", "not a token returned by ListSessions") from None
-    if not isinstance(score, str) or not isinstance(thread, str):
+    if not isinstance(score, str) or not isinstance(thread, str) or not _SCORE.fullmatch(score):
         raise ApiError.invalid("page_token", "not a token returned by ListSessions")
     return score, thread
 
