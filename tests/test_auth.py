@@ -25,6 +25,7 @@ from memrpc.auth.jwt import ACCESS_CLAIM, NAMESPACES_CLAIM, JwtVerifier
 from memrpc.auth.keys import KeyRing, new_key
 from memrpc.auth.policy import is_local, requires_auth
 from memrpc.auth.scopes import METHOD_ACCESS
+from memrpc.client import AsyncMemoryClient
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
@@ -221,6 +222,19 @@ async def test_health_and_reflection_need_no_credential(secured):
         names = {service.name for service in answer.list_services_response.service}
         break
     assert "memrpc.v1.WorkingMemory" in names
+
+
+async def test_python_client_sends_a_key_as_call_credentials(auth):
+    credentials = grpc.composite_channel_credentials(
+        grpc.local_channel_credentials(),  # loopback plaintext; TLS: ssl_channel_credentials
+        grpc.access_token_call_credentials(auth.tokens["writer"]),
+    )
+    target = f"127.0.0.1:{auth.port}"
+    async with AsyncMemoryClient(target, namespace=NS_A, credentials=credentials) as memory:
+        await memory.update_session("client", goal="g")
+        session = await memory.get_session("client")
+    assert session is not None
+    assert session.goal == "g"
 
 
 # --- TailEvents, a server stream
