@@ -35,9 +35,9 @@ from hypothesis import strategies as st
 
 from memrpc.api import validate
 from memrpc.v1 import event_log_pb2 as ev
-from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as wpb
+from memrpc.v1.event_log_pb2_grpc import EventLogStub
 
 # Every run's namespaces start with this marker, so its keys can be told apart.
 RUN = f"inj{uuid.uuid4().hex[:8]}"
