@@ -31,9 +31,13 @@ async def event_store(url: str) -> AsyncIterator[EventStore]:
         await mux.aclose()
 
 
+# Lag allowed unless a test says otherwise: more than any test appends.
+MAX_LAG = 100_000
+
+
 @contextlib.asynccontextmanager
 async def tail_hub_on(store: EventStore, **options: int) -> AsyncIterator[TailHub]:
-    hub = TailHub(store, **options)
+    hub = TailHub(store, **{"max_lag": MAX_LAG, **options})
     try:
         yield hub
     finally:
@@ -344,3 +348,58 @@ async def test_reads_on_across_a_redis_restart_and_fails_once_it_stays_down(
                 assert ids(await take(subscription, 1)) == [new]
     finally:
         redis_server.stop()
+
+
+async def test_a_subscription_lagging_more_than_max_lag_fails_and_frees_its_queue(
+    store: EventStore, ns: str
+) -> None:
+    start = await last_id(store, ns, "t")
+    async with (
+        tail_hub_on(store, max_lag=100) as hub,
+        subscribed(hub, ns, [{"t": start}, {"t": start}]) as (slow, fast),
+    ):
+        for n in (60, 40):
+            await append(store, ns, "t", n)
+            # Once the fast one has them, the hub has handed them to the slow one.
+            await take(fast, n)
+        # 100 behind, the limit: still queued.
+        assert (slow.queued, hub.stats().queued_events) == (100, 100)
+        await append(store, ns, "t")
+        await take(fast, 1)
+        assert (hub.stats().queued_events, hub.stats().queued_bytes) == (0, 0)
+        assert hub.stats().failed == 1
+        with pytest.raises(tail_hub.SubscriberTooSlow) as raised:
+            await slow.next(TIMEOUT)
+        assert (raised.value.lag, raised.value.limit) == (101, 100)
+        assert str(raised.value) == "subscriber too slow: 101 events behind, the limit is 100"
+        # Still followed by the fast one, which lags no more than it reads.
+        more = await append(store, ns, "t", 100)
+        assert ids(await take(fast, 100)) == more
+
+
+async def test_lag_counts_from_what_a_subscription_delivered_even_from_history(
+    store: EventStore, ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its queue overflowing, the subscription reads the history; each read
+    # makes up some lag, and events trimmed before it read them do not count.
+    monkeypatch.setattr(tail_hub, "MAX_QUEUED", 10)
+    start = await last_id(store, ns, "t")
+    async with (
+        tail_hub_on(store, max_lag=250) as hub,
+        subscribed(hub, ns, [{"t": start}, {"t": start}]) as (slow, fast),
+    ):
+        behind = await append(store, ns, "t", 240)
+        await take(fast, 240)
+        assert ids(await slow.next(TIMEOUT) or []) == behind[:100]  # one read of history
+        behind += await append(store, ns, "t", 100)  # 240 behind again
+        await take(fast, 100)
+        assert ids(await take(slow, 240)) == behind[100:]
+
+        await append(store, ns, "t", 200)
+        await take(fast, 200)
+        await store.trim(ns, "t", max_len=0)
+        assert await slow.next(0.2) == []
+        appended = await append(store, ns, "t", 100)
+        await take(fast, 100)
+        assert ids(await take(slow, 100)) == appended
+        assert hub.stats().subscriptions == 2

@@ -15,6 +15,7 @@ from google.protobuf import json_format, struct_pb2
 
 from memrpc.api import validate
 from memrpc.api.errors import ApiError, Context, translate_errors
+from memrpc.api.limits import Limits, TailSlots, exhausted
 from memrpc.store.events import (
     EventContent,
     EventStore,
@@ -22,7 +23,7 @@ from memrpc.store.events import (
     GroupNotFound,
     StoredEvent,
 )
-from memrpc.store.tail_hub import Subscription, TailHub
+from memrpc.store.tail_hub import SubscriberTooSlow, Subscription, TailHub
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 
 T = TypeVar("T")
@@ -38,7 +39,6 @@ MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
 # crosses it (at most ~2 MiB with its attributes) is already delivered, so the
 # response stays within 4 MiB.
 MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
-MAX_EVENTS = 100
 # How many events a thread's log keeps (about) unless a request says otherwise.
 DEFAULT_MAX_LEN = 1000
 MAX_CURSORS = 100
@@ -47,22 +47,27 @@ MAX_DELIVERY_IDS = 1000
 
 @translate_errors
 class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
-    """Serves `EventLog` from an `EventStore`, tails from a `TailHub` on it.
-    Once `draining` is set, tails end with `OK` and receives stop waiting."""
+    """Serves `EventLog` from an `EventStore`, tails from a `TailHub` on it,
+    requests and open tails within `limits`. Once `draining` is set, tails
+    end with `OK` and receives stop waiting."""
 
-    def __init__(self, store: EventStore, tails: TailHub, draining: asyncio.Event) -> None:
+    def __init__(
+        self, store: EventStore, tails: TailHub, draining: asyncio.Event, limits: Limits
+    ) -> None:
         self._store = store
         self._tails = tails
         self._draining = draining
+        self._limits = limits
+        self._tail_slots = TailSlots(limits)
 
     async def AppendEvents(
         self, request: event_log_pb2.AppendEventsRequest, context: Context
     ) -> event_log_pb2.AppendEventsResponse:
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
-        if not 1 <= len(request.events) <= MAX_EVENTS:
-            raise ApiError.invalid("events", f"must have 1 to {MAX_EVENTS} events")
-        events = [_content(event, f"events[{i}]") for i, event in enumerate(request.events)]
+        limits = self._limits
+        validate.batch(request.events, "events", max_items=limits.max_batch_items)
+        events = [_content(event, f"events[{i}]", limits) for i, event in enumerate(request.events)]
         max_len = validate.count(
             request.max_len, "max_len", default=DEFAULT_MAX_LEN, low=1, high=1_000_000
         )
@@ -114,15 +119,19 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         heartbeat = validate.seconds(
             request.heartbeat_interval, "heartbeat_interval", default=15.0, low=0.1, high=300.0
         )
-        positions = await self._store.resolve(ns, cursors)
-        async with self._tails.subscribe(ns, positions) as tail, _ending(tail, self._draining):
-            yield _checkpoint(positions)
-            while (events := await tail.next(heartbeat)) is not None:
-                if not events:
-                    yield _checkpoint(positions)
-                for event in events:
-                    positions[event.thread] = event.id
-                    yield event_log_pb2.TailEventsResponse(event=_event(event))
+        with self._tail_slots.hold(context.peer()):
+            positions = await self._store.resolve(ns, cursors)
+            async with (
+                self._tails.subscribe(ns, positions) as tail,
+                _ending(tail, self._draining),
+            ):
+                yield _checkpoint(positions)
+                while (events := await _next_events(tail, heartbeat)) is not None:
+                    if not events:
+                        yield _checkpoint(positions)
+                    for event in events:
+                        positions[event.thread] = event.id
+                        yield event_log_pb2.TailEventsResponse(event=_event(event))
 
     async def CreateConsumerGroup(
         self, request: event_log_pb2.CreateConsumerGroupRequest, context: Context
@@ -204,14 +213,16 @@ def _group_must_exist() -> Iterator[None]:
         raise ApiError.not_found(str(missing)) from None
 
 
-def _content(event: event_log_pb2.EventInput, field: str) -> EventContent:
+def _content(event: event_log_pb2.EventInput, field: str, limits: Limits) -> EventContent:
     """An event to append, checked; `field` names it in errors."""
     kind = validate.printable(event.type, f"{field}.type", max_chars=MAX_TYPE_CHARS, required=True)
     if kind.startswith(RESERVED_TYPE_PREFIX):
         raise ApiError.invalid(
             f"{field}.type", f"types starting with {RESERVED_TYPE_PREFIX!r} are reserved"
         )
-    attributes = validate.metadata(event.attributes, f"{field}.attributes")
+    attributes = validate.metadata(
+        event.attributes, f"{field}.attributes", max_bytes=limits.max_metadata_bytes
+    )
     payload = event.WhichOneof("payload")
     if payload == "data":
         _payload_size(len(event.data), f"{field}.data")
@@ -316,6 +327,19 @@ def _checkpoint(positions: Mapping[str, str]) -> event_log_pb2.TailEventsRespons
 def _ms(seconds: float) -> int:
     """A positive duration in whole milliseconds, at least 1 (0 blocks forever)."""
     return max(1, round(seconds * 1000))
+
+
+async def _next_events(tail: Subscription, within: float) -> list[StoredEvent] | None:
+    """`tail.next(within)`; a tail dropped as too slow ends its call with
+    `RESOURCE_EXHAUSTED`. (A dropped tail holds no events. When its client
+    has stopped reading, the handler waits in a gRPC write until the client
+    reads on, then comes here; the status follows the messages in flight.)"""
+    try:
+        return await tail.next(within)
+    except SubscriberTooSlow as slow:
+        message = f"subscriber too slow: {slow.lag} events behind"
+        advice = "resume from the last cursor received"
+        raise exhausted(message, slow.limit, "tail_max_lag_events", advice) from None
 
 
 @contextlib.asynccontextmanager

@@ -14,6 +14,7 @@ from google.rpc import error_details_pb2
 from memrpc.api import validate
 from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.api.errors import ApiError, Context, translate_errors
+from memrpc.api.limits import Limits
 from memrpc.embedding import Embedder
 from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
@@ -28,8 +29,6 @@ from memrpc.store.memory_index import Kind, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
 
-MAX_ITEMS = 100
-MAX_TEXT_CHARS = 8192
 MAX_TOPICS = 32
 MAX_TOPIC_CHARS = 64
 # The most values of one field of a filter (not bounded by the proto).
@@ -41,7 +40,6 @@ MAX_DEDUP_DISTANCE = 1.0
 DEFAULT_SEARCH_DISTANCE = 0.55
 MAX_SEARCH_DISTANCE = 2.0
 DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
 # UpdateMemory paths that can change, and those that never can.
 UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl")
 IMMUTABLE = ("user_id", "kind", "thread_id")
@@ -65,8 +63,8 @@ def _kind(value: int, field: str) -> Kind:
     return _KIND_IN[pb.MemoryKind.ValueType(value)]
 
 
-def _text(value: str, field: str) -> str:
-    return validate.text(value, field, max_chars=MAX_TEXT_CHARS, required=True)
+def _text(value: str, field: str, limits: Limits) -> str:
+    return validate.text(value, field, max_chars=limits.max_text_chars, required=True)
 
 
 def _topic(value: str, field: str) -> str:
@@ -124,17 +122,19 @@ def _dedup_distance(request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest) 
     )
 
 
-def _new_memory(item: pb.MemoryInput, field: str, dim: int) -> NewMemory:
+def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> NewMemory:
     """A checked item; its embedding is `_TO_EMBED` when the caller sent none."""
     embedding = _vector(item.embedding, f"{field}.embedding", dim) if item.embedding else _TO_EMBED
     return NewMemory(
-        text=_text(item.text, f"{field}.text"),
+        text=_text(item.text, f"{field}.text", limits),
         embedding=embedding,
         user_id=validate.user_id(item.user_id, f"{field}.user_id"),
         kind=_kind(item.kind, f"{field}.kind"),
         thread_id=validate.thread_id(item.thread_id, f"{field}.thread_id", required=False),
         topics=_strings(item.topics, f"{field}.topics", _topic, MAX_TOPICS),
-        metadata=validate.metadata(item.metadata, f"{field}.metadata"),
+        metadata=validate.metadata(
+            item.metadata, f"{field}.metadata", max_bytes=limits.max_metadata_bytes
+        ),
         ttl_ms=_ttl_ms(item, f"{field}.ttl"),
     )
 
@@ -172,13 +172,13 @@ def _mask(mask: field_mask_pb2.FieldMask) -> set[str]:
     return paths
 
 
-def _patch(new: pb.MemoryInput, paths: set[str], dim: int) -> MemoryPatch:
+def _patch(new: pb.MemoryInput, paths: set[str], dim: int, limits: Limits) -> MemoryPatch:
     """The checked changes that `paths` name; a new text's embedding is
     `_TO_EMBED` when the caller sent none."""
     text: str | None = None
     embedding: Vector | None = None
     if "text" in paths:
-        text = _text(new.text, "memory.text")
+        text = _text(new.text, "memory.text", limits)
         embedding = _TO_EMBED
         if "embedding" in paths and new.embedding:
             embedding = _vector(new.embedding, "memory.embedding", dim)
@@ -188,7 +188,9 @@ def _patch(new: pb.MemoryInput, paths: set[str], dim: int) -> MemoryPatch:
         topics=_strings(new.topics, "memory.topics", _topic, MAX_TOPICS)
         if "topics" in paths
         else None,
-        metadata=validate.metadata(new.metadata, "memory.metadata")
+        metadata=validate.metadata(
+            new.metadata, "memory.metadata", max_bytes=limits.max_metadata_bytes
+        )
         if "metadata" in paths
         else None,
         ttl_ms=_ttl_ms(new, "memory.ttl") if "ttl" in paths else None,
@@ -228,11 +230,12 @@ def _already_exists(exc: DuplicateMemoryError) -> ApiError:
 
 @translate_errors
 class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
-    """Checks requests, embeds texts, and calls the store."""
+    """Checks requests against `limits`, embeds texts, and calls the store."""
 
-    def __init__(self, store: LongTermStore, embedder: Embedder) -> None:
+    def __init__(self, store: LongTermStore, embedder: Embedder, limits: Limits) -> None:
         self._store = store
         self._embedder = embedder
+        self._limits = limits
 
     async def _embed(self, text: str) -> Vector:
         vector: Vector = (await self._embedder.embed([text]))[0]
@@ -242,11 +245,13 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         self, request: pb.CreateMemoriesRequest, context: Context
     ) -> pb.CreateMemoriesResponse:
         ns = validate.namespace(request.namespace)
-        if not 1 <= len(request.memories) <= MAX_ITEMS:
-            raise ApiError.invalid("memories", f"must have 1 to {MAX_ITEMS} items")
+        limits = self._limits
+        validate.batch(request.memories, "memories", max_items=limits.max_batch_items)
         max_distance = _dedup_distance(request)
         dim = self._embedder.dim
-        items = [_new_memory(m, f"memories[{i}]", dim) for i, m in enumerate(request.memories)]
+        items = [
+            _new_memory(m, f"memories[{i}]", dim, limits) for i, m in enumerate(request.memories)
+        ]
         missing = [i for i, item in enumerate(items) if item.embedding is _TO_EMBED]
         if missing:
             vectors = await self._embedder.embed([items[i].text for i in missing])
@@ -266,7 +271,9 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     ) -> pb.SearchMemoriesResponse:
         ns = validate.namespace(request.namespace)
         flt = _filter(request.filter, "filter")
-        limit = validate.count(request.limit, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+        limit = validate.count(
+            request.limit, "limit", default=DEFAULT_LIMIT, low=1, high=self._limits.max_search_limit
+        )
         max_distance = DEFAULT_SEARCH_DISTANCE
         if request.HasField("max_distance"):
             max_distance = validate.distance(
@@ -274,7 +281,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             )
         query = request.WhichOneof("query")
         if query == "text":
-            vector = await self._embed(_text(request.text, "text"))
+            vector = await self._embed(_text(request.text, "text", self._limits))
         elif query == "vector":
             vector = _vector(request.vector.values, "vector.values", self._embedder.dim)
         else:
@@ -303,7 +310,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         memory_id = validate.memory_id(request.memory_id)
         paths = _mask(request.update_mask)
         max_distance = _dedup_distance(request)
-        patch = _patch(request.memory, paths, self._embedder.dim)
+        patch = _patch(request.memory, paths, self._embedder.dim, self._limits)
         if patch.text is not None and patch.embedding is _TO_EMBED:
             patch = dataclasses.replace(patch, embedding=await self._embed(patch.text))
         try:

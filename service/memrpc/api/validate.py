@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 
 from google.protobuf import duration_pb2
 
@@ -96,17 +96,32 @@ def text(value: str, field: str, *, max_chars: int, required: bool) -> str:
     return value
 
 
-def metadata(value: Mapping[str, str], field: str) -> dict[str, str]:
-    """A string map within the metadata limits."""
+def metadata(value: Mapping[str, str], field: str, *, max_bytes: int) -> dict[str, str]:
+    """A string map within the metadata limits: its entries, their keys and
+    values, and `max_bytes` of UTF-8 for all its keys and values together."""
     if len(value) > MAX_METADATA_ENTRIES:
         raise ApiError.invalid(field, f"must have at most {MAX_METADATA_ENTRIES} entries")
+    size = 0
     for key, item in value.items():
         printable(key, f"{field}[{key!r}] key", max_chars=MAX_METADATA_KEY_CHARS, required=True)
         if len(item) > MAX_METADATA_VALUE_CHARS:
             raise ApiError.invalid(
                 f"{field}[{key!r}]", f"must be at most {MAX_METADATA_VALUE_CHARS} characters"
             )
+        size += len(key.encode()) + len(item.encode())
+    if size > max_bytes:
+        raise ApiError.invalid(
+            field, f"must hold at most {max_bytes} bytes of keys and values (UTF-8), not {size}"
+        )
     return dict(value)
+
+
+def batch(values: Sized, field: str, *, max_items: int) -> None:
+    """A request's list of things to write: 1 to `max_items` of them."""
+    if not values:
+        raise ApiError.invalid(field, "required: at least one item")
+    if len(values) > max_items:
+        raise ApiError.invalid(field, f"must have at most {max_items} items, not {len(values)}")
 
 
 def count(value: int, field: str, *, default: int, low: int, high: int) -> int:

@@ -14,6 +14,7 @@ from memrpc.api import validate
 from memrpc.api.convert import duration, now_ms, set_timestamp
 from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.api.event_log import DEFAULT_MAX_LEN as EVENT_LOG_MAX_LEN
+from memrpc.api.limits import Limits
 from memrpc.store.working import EMPTY_WINDOW, Fields, VersionMismatch, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
@@ -23,7 +24,6 @@ MIN_TTL_S = 1.0
 MAX_TTL_S = 30 * 24 * 3600.0
 DEFAULT_WINDOW = 20
 MAX_WINDOW = 1000
-MAX_TURNS_PER_APPEND = 100
 MAX_ROLE_CHARS = 64
 MAX_CONTENT_CHARS = 65_536
 MAX_GOAL_CHARS = 4096
@@ -58,7 +58,7 @@ def _aborted(mismatch: VersionMismatch, expected: int | None) -> ApiError:
     )
 
 
-def _turn(turn: pb.Turn, field: str) -> dict[str, Any]:
+def _turn(turn: pb.Turn, field: str, limits: Limits) -> dict[str, Any]:
     return {
         "role": validate.printable(
             turn.role, f"{field}.role", max_chars=MAX_ROLE_CHARS, required=True
@@ -66,7 +66,9 @@ def _turn(turn: pb.Turn, field: str) -> dict[str, Any]:
         "content": validate.text(
             turn.content, f"{field}.content", max_chars=MAX_CONTENT_CHARS, required=False
         ),
-        "metadata": validate.metadata(turn.metadata, f"{field}.metadata"),
+        "metadata": validate.metadata(
+            turn.metadata, f"{field}.metadata", max_bytes=limits.max_metadata_bytes
+        ),
     }
 
 
@@ -118,10 +120,11 @@ def _parse_page_token(token: str) -> tuple[str, str] | None:
 
 @translate_errors
 class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
-    """Serves sessions from Redis Hashes."""
+    """Serves sessions from Redis Hashes, requests within `limits`."""
 
-    def __init__(self, store: WorkingStore) -> None:
+    def __init__(self, store: WorkingStore, limits: Limits) -> None:
         self._store = store
+        self._limits = limits
 
     async def GetSession(
         self, request: pb.GetSessionRequest, context: Context
@@ -154,7 +157,10 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 new.scratchpad, "session.scratchpad", max_chars=MAX_SCRATCHPAD_CHARS, required=False
             )
         if "metadata" in paths:
-            values["metadata"] = json.dumps(validate.metadata(new.metadata, "session.metadata"))
+            metadata = validate.metadata(
+                new.metadata, "session.metadata", max_bytes=self._limits.max_metadata_bytes
+            )
+            values["metadata"] = json.dumps(metadata)
         if "turns" in paths:
             if new.turns:
                 raise ApiError.invalid(
@@ -197,10 +203,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
         user = validate.user_id(request.user_id)
-        if not request.turns:
-            raise ApiError.invalid("turns", "at least one turn is required")
-        if len(request.turns) > MAX_TURNS_PER_APPEND:
-            raise ApiError.invalid("turns", f"at most {MAX_TURNS_PER_APPEND} turns per call")
+        validate.batch(request.turns, "turns", max_items=self._limits.max_batch_items)
         window = validate.count(
             request.max_window_turns,
             "max_window_turns",
@@ -213,7 +216,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         now = now_ms()
         turns = []
         for i, turn in enumerate(request.turns):
-            payload = _turn(turn, f"turns[{i}]")
+            payload = _turn(turn, f"turns[{i}]", self._limits)
             entry = json.dumps({**payload, "create_ms": now})
             turns.append((entry, json.dumps(payload)))
         try:

@@ -37,6 +37,17 @@ behind, from the last event it delivered: its memory stays bounded and it
 loses nothing, since the log holds the history (unless trimmed meanwhile,
 as for any cursor).
 
+A subscription's lag in a thread is how many events the reader has handed
+over since the last one the subscription delivered (events of the thread
+that came while the subscription was open; the history before it is not
+counted, nor are events trimmed before it reached them). Once that lag
+exceeds the hub's `max_lag` in any thread, when the next event comes, the
+subscription fails with `SubscriberTooSlow`, drops its queue and takes no
+more events: a client that stops reading, or reads slower than its threads
+grow, is ended instead of being followed further and further behind. (Its
+`next` raises once its tail asks again, which a tail whose client stopped
+reading does only after the client reads on; meanwhile it holds nothing.)
+
 When a read fails (the reader's connection drops, Redis restarts or answers
 with an error), the reader reads again after a backoff on a new connection,
 from each log's position: tails see no gap, and send checkpoints meanwhile.
@@ -53,6 +64,7 @@ import contextlib
 import copy
 import time
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
 import redis.exceptions
 
@@ -89,6 +101,29 @@ def _event_id(order: Order) -> str:
     return f"{order[0]}-{order[1]}"
 
 
+class SubscriberTooSlow(Exception):
+    """A subscription lagged more than its hub allows behind its threads."""
+
+    def __init__(self, lag: int, limit: int) -> None:
+        super().__init__(lag, limit)  # `next` raises copies, made from the args
+        self.lag = lag
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return f"subscriber too slow: {self.lag} events behind, the limit is {self.limit}"
+
+
+@dataclass(frozen=True)
+class HubStats:
+    """What a hub holds now: its subscriptions, those of them failed (their
+    tails not ended yet), and the events they queue."""
+
+    subscriptions: int
+    failed: int
+    queued_events: int
+    queued_bytes: int
+
+
 def _size(event: StoredEvent) -> int:
     """The bytes (or characters) of an event's payload and attributes."""
     content = event.content
@@ -97,11 +132,13 @@ def _size(event: StoredEvent) -> int:
 
 
 class TailHub:
-    """The tails of a server process, each thread log read once for all of them."""
+    """The tails of a server process, each thread log read once for all of
+    them; a subscription lagging more than `max_lag` events fails."""
 
-    def __init__(self, store: EventStore, *, readers: int = READERS) -> None:
+    def __init__(self, store: EventStore, *, max_lag: int, readers: int = READERS) -> None:
         self._store = store
         self._readers = [_Reader(store) for _ in range(readers)]
+        self._max_lag = max_lag
         self._closed = False
 
     @property
@@ -109,11 +146,26 @@ class TailHub:
         """The thread logs some subscription follows."""
         return {log for reader in self._readers for log in reader.watches}
 
+    def stats(self) -> HubStats:
+        """The subscriptions and their queues now."""
+        subscriptions = {
+            subscription
+            for reader in self._readers
+            for watch in reader.watches.values()
+            for subscription in watch.subscriptions
+        }
+        return HubStats(
+            subscriptions=len(subscriptions),
+            failed=sum(s.failure is not None for s in subscriptions),
+            queued_events=sum(s.queued for s in subscriptions),
+            queued_bytes=sum(s.queued_bytes for s in subscriptions),
+        )
+
     @contextlib.asynccontextmanager
     async def subscribe(self, ns: str, cursors: Mapping[str, str]) -> AsyncIterator[Subscription]:
         """The events of a namespace's threads after their cursors (thread to
         event id), while the context lasts."""
-        subscription = Subscription(self._store, ns, cursors)
+        subscription = Subscription(self._store, ns, cursors, max_lag=self._max_lag)
         try:
             await self._join(subscription)
             if self._closed:
@@ -158,10 +210,13 @@ class Subscription:
     """New events of a namespace's threads for one tail: each event once, in
     order within its thread."""
 
-    def __init__(self, store: EventStore, ns: str, cursors: Mapping[str, str]) -> None:
+    def __init__(
+        self, store: EventStore, ns: str, cursors: Mapping[str, str], *, max_lag: int
+    ) -> None:
         self.ns = ns
         self.threads = list(cursors)
         self._store = store
+        self._max_lag = max_lag
         # The last event handed out by `next`, per thread.
         self._delivered = dict(cursors)
         # The last event queued or read from the history, per thread.
@@ -170,6 +225,13 @@ class Subscription:
         self._watches: dict[str, _Watch] = {}
         self._queue: list[StoredEvent] = []
         self._queued_bytes = 0
+        # Per thread, where the lag is counted from: the last event delivered
+        # (or reached), as how many events its watch had handed over then;
+        # the same for the last event queued; and which events the watch
+        # hands over (those after its position when the thread attached).
+        self._handed_at: dict[str, int] = {}
+        self._queued_at: dict[str, int] = {}
+        self._watched_after: dict[str, Order] = {}
         self._ready = asyncio.Event()
         self._failure: Exception | None = None
         self._ended = False
@@ -178,6 +240,16 @@ class Subscription:
     def queued(self) -> int:
         """How many events wait in the queue."""
         return len(self._queue)
+
+    @property
+    def queued_bytes(self) -> int:
+        """The bytes of payload and attributes of the events queued."""
+        return self._queued_bytes
+
+    @property
+    def failure(self) -> Exception | None:
+        """Why the subscription failed, if it did."""
+        return self._failure
 
     async def next(self, within: float) -> list[StoredEvent] | None:
         """The next events after the cursors, waiting up to `within` seconds
@@ -199,7 +271,15 @@ class Subscription:
         """Queues an event just read (of `size` bytes) if its thread is live
         and it comes after the cursor; falls behind instead when the queue is
         full."""
+        if self._failure is not None:
+            return
         thread = event.thread
+        handed = self._watches[thread].handed
+        lag = handed - self._handed_at[thread]
+        if lag > self._max_lag:
+            self._queue, self._queued_bytes, self._queued_at = [], 0, {}
+            self.fail(SubscriberTooSlow(lag, self._max_lag))
+            return
         if thread in self._behind or order <= self._after[thread]:
             return
         if self._queue and (
@@ -209,6 +289,7 @@ class Subscription:
             return
         self._queue.append(event)
         self._queued_bytes += size
+        self._queued_at[thread] = handed
         self._after[thread] = order
         self._ready.set()
 
@@ -224,7 +305,10 @@ class Subscription:
 
     def attach(self, watch: _Watch) -> None:
         """Takes the events a watch hands over."""
-        self._watches[watch.log[1]] = watch
+        thread = watch.log[1]
+        self._watches[thread] = watch
+        self._handed_at[thread] = watch.handed
+        self._watched_after[thread] = watch.position
         watch.subscriptions.add(self)
 
     def attached(self, thread: str) -> bool:
@@ -256,12 +340,16 @@ class Subscription:
         self.promote()
         caught = await self._catch_up() if self._behind else []
         queued, self._queue, self._queued_bytes = self._queue, [], 0
+        for thread, handed in self._queued_at.items():
+            self._handed_at[thread] = max(self._handed_at[thread], handed)
+        self._queued_at = {}
         return caught + queued
 
     async def _catch_up(self) -> list[StoredEvent]:
         """The next events of the threads behind, read from their logs; the
         threads that reach their reader's position go live."""
-        reader_at = {thread: self._watches[thread].position for thread in self._behind}
+        watches = {thread: self._watches[thread] for thread in self._behind}
+        reader_at = {thread: (watch.position, watch.handed) for thread, watch in watches.items()}
         reads = await asyncio.gather(
             *(
                 self._store.range(
@@ -278,43 +366,56 @@ class Subscription:
         # Falling behind meanwhile moved cursors back over events delivered
         # or deleted only: the events read still come next.
         caught: list[StoredEvent] = []
-        for (thread, position), events in zip(reader_at.items(), reads, strict=True):
+        for (thread, (position, handed)), events in zip(reader_at.items(), reads, strict=True):
             caught += events
-            self._advance(thread, events, position)
+            self._advance(thread, events, position, handed)
         self.promote()
         return caught
 
-    def _advance(self, thread: str, events: list[StoredEvent], reader_at: Order) -> None:
+    def _advance(
+        self, thread: str, events: list[StoredEvent], reader_at: Order, handed: int
+    ) -> None:
         """Moves a thread's cursor past events read from its log, and up to
-        `reader_at` (where its reader was before the read) when they reach
-        the log's end."""
+        `reader_at` (where its reader was before the read, having handed
+        over `handed` events) when they reach the log's end; so does the
+        start of its lag: by the events read that the reader hands over
+        (ahead of it, maybe), and past every event it had handed over once
+        the read reaches the end (events deleted meanwhile are never read)."""
         if events:
             self._after[thread] = _order(events[-1].id)
+        watched_after = self._watched_after[thread]
+        counted = sum(1 for event in events if _order(event.id) > watched_after)
+        handed_at = self._handed_at[thread] + counted
         if len(events) < TAIL_BATCH:
             self._after[thread] = max(self._after[thread], reader_at)
+            handed_at = max(handed_at, handed)
+        self._handed_at[thread] = handed_at
 
     def _fall_behind(self) -> None:
         """Drops the queue; every thread reads on from its last delivered event."""
-        self._queue, self._queued_bytes = [], 0
+        self._queue, self._queued_bytes, self._queued_at = [], 0, {}
         self._after = {thread: _order(cursor) for thread, cursor in self._delivered.items()}
         self._behind = set(self._after)
         self._ready.set()
 
 
 class _Watch:
-    """A thread log a reader follows: the last id read, who takes its events."""
+    """A thread log a reader follows: the last id read, how many events it
+    handed over, who takes them."""
 
-    __slots__ = ("log", "position", "subscriptions")
+    __slots__ = ("handed", "log", "position", "subscriptions")
 
     def __init__(self, log: ThreadLog, position: str) -> None:
         self.log = log
         self.position = _order(position)
+        self.handed = 0
         self.subscriptions: set[Subscription] = set()
 
     def hand_over(self, events: list[StoredEvent]) -> None:
         """Moves past events just read, offering each to every subscription."""
         for event in events:
             order = self.position = _order(event.id)
+            self.handed += 1
             size = _size(event)
             for subscription in self.subscriptions:
                 subscription.offer(event, order, size)
