@@ -109,7 +109,8 @@ type Event struct {
 	//	*Event_Json
 	Payload isEvent_Payload `protobuf_oneof:"payload"`
 	// Free-form string attributes. At most 64 entries; keys 1 to 128
-	// characters, values at most 4,096.
+	// characters, values at most 4,096; by default at most 256 KiB of UTF-8
+	// in all (server-configurable).
 	Attributes map[string]string `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When the event was appended (the time part of its id).
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -239,7 +240,8 @@ type EventInput struct {
 	//	*EventInput_Json
 	Payload isEventInput_Payload `protobuf_oneof:"payload"`
 	// Free-form string attributes. At most 64 entries; keys 1 to 128
-	// characters, values at most 4,096.
+	// characters, values at most 4,096; by default at most 256 KiB of UTF-8
+	// in all (server-configurable).
 	Attributes    map[string]string `protobuf:"bytes,4,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -339,7 +341,7 @@ type AppendEventsRequest struct {
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// The thread to append to. Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
-	// The events, oldest first. 1 to 100 events.
+	// The events, oldest first. 1 to 100 events by default (server-configurable).
 	Events []*EventInput `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
 	// Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
 	// keep a few more). Default 1,000; 1 to 1,000,000.

@@ -64,7 +64,12 @@ type EventLogClient interface {
 	// `heartbeat_interval`. To resume after a disconnect, send the cursors of
 	// the last message received: no event is missed or repeated while it is
 	// still in the log. The stream ends with `OK` when the client cancels or
-	// the server shuts down.
+	// the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+	// or the server has as many tails open as it allows, and when the client
+	// falls behind: once one of its threads has more new events than the
+	// server allows (by default 10,000) since the last one sent, the stream
+	// ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+	// from the last cursor received.
 	TailEvents(ctx context.Context, in *TailEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailEventsResponse], error)
 	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
 	// the group exists.
@@ -204,7 +209,12 @@ type EventLogServer interface {
 	// `heartbeat_interval`. To resume after a disconnect, send the cursors of
 	// the last message received: no event is missed or repeated while it is
 	// still in the log. The stream ends with `OK` when the client cancels or
-	// the server shuts down.
+	// the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+	// or the server has as many tails open as it allows, and when the client
+	// falls behind: once one of its threads has more new events than the
+	// server allows (by default 10,000) since the last one sent, the stream
+	// ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+	// from the last cursor received.
 	TailEvents(*TailEventsRequest, grpc.ServerStreamingServer[TailEventsResponse]) error
 	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
 	// the group exists.

@@ -157,10 +157,11 @@ type Memory struct {
 	ThreadId string `protobuf:"bytes,5,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// Topics to filter on. At most 32, each 1 to 64 characters.
 	Topics []string `protobuf:"bytes,6,rep,name=topics,proto3" json:"topics,omitempty"`
-	// The memory itself, 1 to 8,192 characters.
+	// The memory itself, 1 to 8,192 characters by default (server-configurable).
 	Text string `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
 	// Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-	// values at most 4,096.
+	// values at most 4,096; by default at most 256 KiB of UTF-8 in all
+	// (server-configurable).
 	Metadata map[string]string `protobuf:"bytes,8,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When the memory was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -292,7 +293,8 @@ func (x *Memory) GetHitCount() int64 {
 // What to create: a memory's text and metadata.
 type MemoryInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The memory itself, 1 to 8,192 characters. Required.
+	// The memory itself, 1 to 8,192 characters by default
+	// (server-configurable). Required.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// The user the memory is about. Optional.
 	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -303,7 +305,8 @@ type MemoryInput struct {
 	// Topics to filter on. At most 32, each 1 to 64 characters.
 	Topics []string `protobuf:"bytes,5,rep,name=topics,proto3" json:"topics,omitempty"`
 	// Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-	// values at most 4,096.
+	// values at most 4,096; by default at most 256 KiB of UTF-8 in all
+	// (server-configurable).
 	Metadata map[string]string `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The memory's embedding, when the caller computed it with the server's
 	// model: exactly 384 finite values, not all zero; stored scaled to unit
@@ -408,8 +411,8 @@ type CreateMemoriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tenant. Required.
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// The memories to create, 1 to 100. Items are deduplicated in order, also
-	// against each other.
+	// The memories to create, 1 to 100 by default (server-configurable).
+	// Items are deduplicated in order, also against each other.
 	Memories []*MemoryInput `protobuf:"bytes,2,rep,name=memories,proto3" json:"memories,omitempty"`
 	// An item within this cosine distance of an existing memory of the same
 	// namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
@@ -737,7 +740,8 @@ type SearchMemoriesRequest struct {
 	Query isSearchMemoriesRequest_Query `protobuf_oneof:"query"`
 	// Which memories to consider.
 	Filter *MemoryFilter `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
-	// The most memories to return. Default 10; 1 to 100.
+	// The most memories to return. Default 10; 1 to 100 by default
+	// (server-configurable).
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Memories farther than this cosine distance are left out. Default 0.55,
 	// so an unrelated query returns nothing; 0 to 2.
@@ -834,7 +838,8 @@ type isSearchMemoriesRequest_Query interface {
 }
 
 type SearchMemoriesRequest_Text struct {
-	// A text, embedded by the server. 1 to 8,192 characters.
+	// A text, embedded by the server. 1 to 8,192 characters by default
+	// (server-configurable).
 	Text string `protobuf:"bytes,2,opt,name=text,proto3,oneof"`
 }
 

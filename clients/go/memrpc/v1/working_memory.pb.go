@@ -103,7 +103,8 @@ type Turn struct {
 	// What was said. At most 65,536 characters.
 	Content string `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	// Free-form string metadata of the turn (tool call id, model, ...). At most
-	// 64 entries; keys 1 to 128 characters, values at most 4,096.
+	// 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+	// most 256 KiB of UTF-8 in all (server-configurable).
 	Metadata map[string]string `protobuf:"bytes,3,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When the turn was appended. Set by the server; ignored on input.
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -187,7 +188,8 @@ type Session struct {
 	// event log.
 	Turns []*Turn `protobuf:"bytes,6,rep,name=turns,proto3" json:"turns,omitempty"`
 	// Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-	// values at most 4,096.
+	// values at most 4,096; by default at most 256 KiB of UTF-8 in all
+	// (server-configurable).
 	Metadata map[string]string `protobuf:"bytes,7,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When the session was first written.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -572,7 +574,8 @@ type AppendTurnsRequest struct {
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// The thread to append to. Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
-	// The turns to append, oldest first. 1 to 100 turns.
+	// The turns to append, oldest first. 1 to 100 turns by default
+	// (server-configurable).
 	Turns []*Turn `protobuf:"bytes,3,rep,name=turns,proto3" json:"turns,omitempty"`
 	// How many turns the window keeps. Default 20; 1 to 1,000.
 	MaxWindowTurns int32 `protobuf:"varint,4,opt,name=max_window_turns,json=maxWindowTurns,proto3" json:"max_window_turns,omitempty"`

@@ -45,7 +45,12 @@ module Memrpc
         # `heartbeat_interval`. To resume after a disconnect, send the cursors of
         # the last message received: no event is missed or repeated while it is
         # still in the log. The stream ends with `OK` when the client cancels or
-        # the server shuts down.
+        # the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+        # or the server has as many tails open as it allows, and when the client
+        # falls behind: once one of its threads has more new events than the
+        # server allows (by default 10,000) since the last one sent, the stream
+        # ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+        # from the last cursor received.
         rpc :TailEvents, ::Memrpc::V1::TailEventsRequest, stream(::Memrpc::V1::TailEventsResponse)
         # Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
         # the group exists.

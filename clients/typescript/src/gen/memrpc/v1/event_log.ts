@@ -105,7 +105,8 @@ export interface Event {
     | undefined;
   /**
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    */
   attributes: { [key: string]: string };
   /** When the event was appended (the time part of its id). */
@@ -135,7 +136,8 @@ export interface EventInput {
     | undefined;
   /**
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    */
   attributes: { [key: string]: string };
 }
@@ -151,7 +153,7 @@ export interface AppendEventsRequest {
   namespace: string;
   /** The thread to append to. Required. */
   threadId: string;
-  /** The events, oldest first. 1 to 100 events. */
+  /** The events, oldest first. 1 to 100 events by default (server-configurable). */
   events: EventInput[];
   /**
    * Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
@@ -2854,7 +2856,12 @@ export const EventLogService = {
    * `heartbeat_interval`. To resume after a disconnect, send the cursors of
    * the last message received: no event is missed or repeated while it is
    * still in the log. The stream ends with `OK` when the client cancels or
-   * the server shuts down.
+   * the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+   * or the server has as many tails open as it allows, and when the client
+   * falls behind: once one of its threads has more new events than the
+   * server allows (by default 10,000) since the last one sent, the stream
+   * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+   * from the last cursor received.
    */
   tailEvents: {
     path: "/memrpc.v1.EventLog/TailEvents" as const,
@@ -2951,7 +2958,12 @@ export interface EventLogServer extends UntypedServiceImplementation {
    * `heartbeat_interval`. To resume after a disconnect, send the cursors of
    * the last message received: no event is missed or repeated while it is
    * still in the log. The stream ends with `OK` when the client cancels or
-   * the server shuts down.
+   * the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+   * or the server has as many tails open as it allows, and when the client
+   * falls behind: once one of its threads has more new events than the
+   * server allows (by default 10,000) since the last one sent, the stream
+   * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+   * from the last cursor received.
    */
   tailEvents: handleServerStreamingCall<TailEventsRequest, TailEventsResponse>;
   /**
@@ -3043,7 +3055,12 @@ export interface EventLogClient extends Client {
    * `heartbeat_interval`. To resume after a disconnect, send the cursors of
    * the last message received: no event is missed or repeated while it is
    * still in the log. The stream ends with `OK` when the client cancels or
-   * the server shuts down.
+   * the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+   * or the server has as many tails open as it allows, and when the client
+   * falls behind: once one of its threads has more new events than the
+   * server allows (by default 10,000) since the last one sent, the stream
+   * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+   * from the last cursor received.
    */
   tailEvents(request: TailEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<TailEventsResponse>;
   tailEvents(

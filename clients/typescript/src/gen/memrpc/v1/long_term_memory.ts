@@ -138,11 +138,12 @@ export interface Memory {
   threadId: string;
   /** Topics to filter on. At most 32, each 1 to 64 characters. */
   topics: string[];
-  /** The memory itself, 1 to 8,192 characters. */
+  /** The memory itself, 1 to 8,192 characters by default (server-configurable). */
   text: string;
   /**
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    */
   metadata: { [key: string]: string };
   /** When the memory was created. */
@@ -171,7 +172,10 @@ export interface Memory_MetadataEntry {
 
 /** What to create: a memory's text and metadata. */
 export interface MemoryInput {
-  /** The memory itself, 1 to 8,192 characters. Required. */
+  /**
+   * The memory itself, 1 to 8,192 characters by default
+   * (server-configurable). Required.
+   */
   text: string;
   /** The user the memory is about. Optional. */
   userId: string;
@@ -183,7 +187,8 @@ export interface MemoryInput {
   topics: string[];
   /**
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    */
   metadata: { [key: string]: string };
   /**
@@ -210,8 +215,8 @@ export interface CreateMemoriesRequest {
   /** The tenant. Required. */
   namespace: string;
   /**
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    */
   memories: MemoryInput[];
   /**
@@ -283,7 +288,10 @@ export interface SearchMemoriesRequest {
   /** What to look for. Required. */
   query?:
     | //
-    /** A text, embedded by the server. 1 to 8,192 characters. */
+    /**
+     * A text, embedded by the server. 1 to 8,192 characters by default
+     * (server-configurable).
+     */
     { $case: "text"; text: string }
     | //
     /** A vector computed with the server's model. */
@@ -293,7 +301,10 @@ export interface SearchMemoriesRequest {
   filter?:
     | MemoryFilter
     | undefined;
-  /** The most memories to return. Default 10; 1 to 100. */
+  /**
+   * The most memories to return. Default 10; 1 to 100 by default
+   * (server-configurable).
+   */
   limit: number;
   /**
    * Memories farther than this cosine distance are left out. Default 0.55,

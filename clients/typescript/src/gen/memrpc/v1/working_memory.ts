@@ -95,7 +95,8 @@ export interface Turn {
   content: string;
   /**
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    */
   metadata: { [key: string]: string };
   /** When the turn was appended. Set by the server; ignored on input. */
@@ -129,7 +130,8 @@ export interface Session {
   turns: Turn[];
   /**
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    */
   metadata: { [key: string]: string };
   /** When the session was first written. */
@@ -223,7 +225,10 @@ export interface AppendTurnsRequest {
   namespace: string;
   /** The thread to append to. Required. */
   threadId: string;
-  /** The turns to append, oldest first. 1 to 100 turns. */
+  /**
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
+   */
   turns: Turn[];
   /** How many turns the window keeps. Default 20; 1 to 1,000. */
   maxWindowTurns: number;

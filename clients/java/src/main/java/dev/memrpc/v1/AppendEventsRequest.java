@@ -154,7 +154,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.memrpc.v1.EventInput> events_;
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -165,7 +165,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -177,7 +177,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -188,7 +188,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -199,7 +199,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -849,7 +849,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -863,7 +863,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -877,7 +877,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -910,7 +910,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -928,7 +928,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -946,7 +946,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -965,7 +965,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -983,7 +983,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1001,7 +1001,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1020,7 +1020,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1037,7 +1037,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1054,7 +1054,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1065,7 +1065,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1079,7 +1079,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1094,7 +1094,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1105,7 +1105,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -1117,7 +1117,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events, oldest first. 1 to 100 events.
+     * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>

@@ -52,7 +52,7 @@ public interface AppendEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -61,7 +61,7 @@ public interface AppendEventsRequestOrBuilder extends
       getEventsList();
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -69,7 +69,7 @@ public interface AppendEventsRequestOrBuilder extends
   dev.memrpc.v1.EventInput getEvents(int index);
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -77,7 +77,7 @@ public interface AppendEventsRequestOrBuilder extends
   int getEventsCount();
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
@@ -86,7 +86,7 @@ public interface AppendEventsRequestOrBuilder extends
       getEventsOrBuilderList();
   /**
    * <pre>
-   * The events, oldest first. 1 to 100 events.
+   * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>

@@ -156,7 +156,8 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.memrpc.v1.Turn> turns_;
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -167,7 +168,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -179,7 +181,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -190,7 +193,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -201,7 +205,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1067,7 +1072,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1081,7 +1087,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1095,7 +1102,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1109,7 +1117,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1128,7 +1137,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1146,7 +1156,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1164,7 +1175,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1183,7 +1195,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1201,7 +1214,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1219,7 +1233,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1238,7 +1253,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1255,7 +1271,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1272,7 +1289,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1283,7 +1301,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1297,7 +1316,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1312,7 +1332,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1323,7 +1344,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1335,7 +1357,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The turns to append, oldest first. 1 to 100 turns.
+     * The turns to append, oldest first. 1 to 100 turns by default
+     * (server-configurable).
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>

@@ -52,7 +52,8 @@ public interface AppendTurnsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -61,7 +62,8 @@ public interface AppendTurnsRequestOrBuilder extends
       getTurnsList();
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -69,7 +71,8 @@ public interface AppendTurnsRequestOrBuilder extends
   dev.memrpc.v1.Turn getTurns(int index);
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -77,7 +80,8 @@ public interface AppendTurnsRequestOrBuilder extends
   int getTurnsCount();
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -86,7 +90,8 @@ public interface AppendTurnsRequestOrBuilder extends
       getTurnsOrBuilderList();
   /**
    * <pre>
-   * The turns to append, oldest first. 1 to 100 turns.
+   * The turns to append, oldest first. 1 to 100 turns by default
+   * (server-configurable).
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>

@@ -107,8 +107,8 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.memrpc.v1.MemoryInput> memories_;
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -119,8 +119,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -132,8 +132,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -144,8 +144,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -156,8 +156,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -715,8 +715,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -730,8 +730,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -745,8 +745,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -760,8 +760,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -780,8 +780,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -799,8 +799,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -818,8 +818,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -838,8 +838,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -857,8 +857,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -876,8 +876,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -896,8 +896,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -914,8 +914,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -932,8 +932,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -944,8 +944,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -959,8 +959,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -975,8 +975,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -987,8 +987,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -1000,8 +1000,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories to create, 1 to 100. Items are deduplicated in order, also
-     * against each other.
+     * The memories to create, 1 to 100 by default (server-configurable).
+     * Items are deduplicated in order, also against each other.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>

@@ -32,8 +32,8 @@ public interface CreateMemoriesRequestOrBuilder extends
 
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -42,8 +42,8 @@ public interface CreateMemoriesRequestOrBuilder extends
       getMemoriesList();
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -51,8 +51,8 @@ public interface CreateMemoriesRequestOrBuilder extends
   dev.memrpc.v1.MemoryInput getMemories(int index);
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -60,8 +60,8 @@ public interface CreateMemoriesRequestOrBuilder extends
   int getMemoriesCount();
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
@@ -70,8 +70,8 @@ public interface CreateMemoriesRequestOrBuilder extends
       getMemoriesOrBuilderList();
   /**
    * <pre>
-   * The memories to create, 1 to 100. Items are deduplicated in order, also
-   * against each other.
+   * The memories to create, 1 to 100 by default (server-configurable).
+   * Items are deduplicated in order, also against each other.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>

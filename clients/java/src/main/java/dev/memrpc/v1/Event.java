@@ -358,7 +358,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -380,7 +381,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -392,7 +394,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -411,7 +414,8 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -1570,7 +1574,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -1592,7 +1597,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -1604,7 +1610,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -1623,7 +1630,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -1648,7 +1656,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -1672,7 +1681,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -1690,7 +1700,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>

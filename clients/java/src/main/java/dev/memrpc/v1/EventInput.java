@@ -257,7 +257,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -279,7 +280,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -291,7 +293,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -310,7 +313,8 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -1144,7 +1148,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -1166,7 +1171,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -1178,7 +1184,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -1197,7 +1204,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -1222,7 +1230,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -1246,7 +1255,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -1264,7 +1274,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string attributes. At most 64 entries; keys 1 to 128
-     * characters, values at most 4,096.
+     * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+     * in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>

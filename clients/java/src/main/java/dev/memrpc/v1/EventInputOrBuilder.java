@@ -81,7 +81,8 @@ public interface EventInputOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -90,7 +91,8 @@ public interface EventInputOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -106,7 +108,8 @@ public interface EventInputOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -116,7 +119,8 @@ public interface EventInputOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
@@ -129,7 +133,8 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>

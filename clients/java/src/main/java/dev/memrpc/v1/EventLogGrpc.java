@@ -374,7 +374,12 @@ public final class EventLogGrpc {
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
      * the last message received: no event is missed or repeated while it is
      * still in the log. The stream ends with `OK` when the client cancels or
-     * the server shuts down.
+     * the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+     * or the server has as many tails open as it allows, and when the client
+     * falls behind: once one of its threads has more new events than the
+     * server allows (by default 10,000) since the last one sent, the stream
+     * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+     * from the last cursor received.
      * </pre>
      */
     default void tailEvents(dev.memrpc.v1.TailEventsRequest request,
@@ -512,7 +517,12 @@ public final class EventLogGrpc {
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
      * the last message received: no event is missed or repeated while it is
      * still in the log. The stream ends with `OK` when the client cancels or
-     * the server shuts down.
+     * the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+     * or the server has as many tails open as it allows, and when the client
+     * falls behind: once one of its threads has more new events than the
+     * server allows (by default 10,000) since the last one sent, the stream
+     * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+     * from the last cursor received.
      * </pre>
      */
     public void tailEvents(dev.memrpc.v1.TailEventsRequest request,
@@ -636,7 +646,12 @@ public final class EventLogGrpc {
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
      * the last message received: no event is missed or repeated while it is
      * still in the log. The stream ends with `OK` when the client cancels or
-     * the server shuts down.
+     * the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+     * or the server has as many tails open as it allows, and when the client
+     * falls behind: once one of its threads has more new events than the
+     * server allows (by default 10,000) since the last one sent, the stream
+     * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+     * from the last cursor received.
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
@@ -757,7 +772,12 @@ public final class EventLogGrpc {
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
      * the last message received: no event is missed or repeated while it is
      * still in the log. The stream ends with `OK` when the client cancels or
-     * the server shuts down.
+     * the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
+     * or the server has as many tails open as it allows, and when the client
+     * falls behind: once one of its threads has more new events than the
+     * server allows (by default 10,000) since the last one sent, the stream
+     * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
+     * from the last cursor received.
      * </pre>
      */
     public java.util.Iterator<dev.memrpc.v1.TailEventsResponse> tailEvents(

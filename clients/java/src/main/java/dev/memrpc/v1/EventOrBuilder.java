@@ -125,7 +125,8 @@ public interface EventOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -134,7 +135,8 @@ public interface EventOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -150,7 +152,8 @@ public interface EventOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -160,7 +163,8 @@ public interface EventOrBuilder extends
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>
@@ -173,7 +177,8 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * Free-form string attributes. At most 64 entries; keys 1 to 128
-   * characters, values at most 4,096.
+   * characters, values at most 4,096; by default at most 256 KiB of UTF-8
+   * in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; attributes = 6 [json_name = "attributes"];</code>

@@ -345,7 +345,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object text_ = "";
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters.
+   * The memory itself, 1 to 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 7 [json_name = "text"];</code>
@@ -366,7 +366,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters.
+   * The memory itself, 1 to 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 7 [json_name = "text"];</code>
@@ -416,7 +416,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -438,7 +439,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -450,7 +452,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -469,7 +472,8 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -1868,7 +1872,7 @@ java.lang.String defaultValue) {
     private java.lang.Object text_ = "";
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters.
+     * The memory itself, 1 to 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 7 [json_name = "text"];</code>
@@ -1888,7 +1892,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters.
+     * The memory itself, 1 to 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 7 [json_name = "text"];</code>
@@ -1909,7 +1913,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters.
+     * The memory itself, 1 to 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 7 [json_name = "text"];</code>
@@ -1926,7 +1930,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters.
+     * The memory itself, 1 to 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 7 [json_name = "text"];</code>
@@ -1940,7 +1944,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters.
+     * The memory itself, 1 to 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 7 [json_name = "text"];</code>
@@ -1986,7 +1990,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -2008,7 +2013,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -2020,7 +2026,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -2039,7 +2046,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -2064,7 +2072,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -2088,7 +2097,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -2106,7 +2116,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>

@@ -77,7 +77,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object text_ = "";
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters. Required.
+   * The memory itself, 1 to 8,192 characters by default
+   * (server-configurable). Required.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -98,7 +99,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters. Required.
+   * The memory itself, 1 to 8,192 characters by default
+   * (server-configurable). Required.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -321,7 +323,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -343,7 +346,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -355,7 +359,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -374,7 +379,8 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -1058,7 +1064,8 @@ java.lang.String defaultValue) {
     private java.lang.Object text_ = "";
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters. Required.
+     * The memory itself, 1 to 8,192 characters by default
+     * (server-configurable). Required.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -1078,7 +1085,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters. Required.
+     * The memory itself, 1 to 8,192 characters by default
+     * (server-configurable). Required.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -1099,7 +1107,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters. Required.
+     * The memory itself, 1 to 8,192 characters by default
+     * (server-configurable). Required.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -1116,7 +1125,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters. Required.
+     * The memory itself, 1 to 8,192 characters by default
+     * (server-configurable). Required.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -1130,7 +1140,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters. Required.
+     * The memory itself, 1 to 8,192 characters by default
+     * (server-configurable). Required.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -1579,7 +1590,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -1601,7 +1613,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -1613,7 +1626,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -1632,7 +1646,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -1657,7 +1672,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -1681,7 +1697,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -1699,7 +1716,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>

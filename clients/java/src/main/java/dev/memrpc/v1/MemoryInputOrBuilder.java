@@ -12,7 +12,8 @@ public interface MemoryInputOrBuilder extends
 
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters. Required.
+   * The memory itself, 1 to 8,192 characters by default
+   * (server-configurable). Required.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -21,7 +22,8 @@ public interface MemoryInputOrBuilder extends
   java.lang.String getText();
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters. Required.
+   * The memory itself, 1 to 8,192 characters by default
+   * (server-configurable). Required.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -133,7 +135,8 @@ public interface MemoryInputOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -142,7 +145,8 @@ public interface MemoryInputOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -158,7 +162,8 @@ public interface MemoryInputOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -168,7 +173,8 @@ public interface MemoryInputOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
@@ -181,7 +187,8 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>

@@ -152,7 +152,7 @@ public interface MemoryOrBuilder extends
 
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters.
+   * The memory itself, 1 to 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 7 [json_name = "text"];</code>
@@ -161,7 +161,7 @@ public interface MemoryOrBuilder extends
   java.lang.String getText();
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters.
+   * The memory itself, 1 to 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 7 [json_name = "text"];</code>
@@ -173,7 +173,8 @@ public interface MemoryOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -182,7 +183,8 @@ public interface MemoryOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -198,7 +200,8 @@ public interface MemoryOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -208,7 +211,8 @@ public interface MemoryOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
@@ -221,7 +225,8 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>

@@ -146,7 +146,8 @@ private static final long serialVersionUID = 0L;
   public static final int TEXT_FIELD_NUMBER = 2;
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters.
+   * A text, embedded by the server. 1 to 8,192 characters by default
+   * (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text"];</code>
@@ -157,7 +158,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters.
+   * A text, embedded by the server. 1 to 8,192 characters by default
+   * (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text"];</code>
@@ -180,7 +182,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters.
+   * A text, embedded by the server. 1 to 8,192 characters by default
+   * (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text"];</code>
@@ -288,7 +291,8 @@ private static final long serialVersionUID = 0L;
   private int limit_ = 0;
   /**
    * <pre>
-   * The most memories to return. Default 10; 1 to 100.
+   * The most memories to return. Default 10; 1 to 100 by default
+   * (server-configurable).
    * </pre>
    *
    * <code>int32 limit = 5 [json_name = "limit"];</code>
@@ -916,7 +920,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters.
+     * A text, embedded by the server. 1 to 8,192 characters by default
+     * (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text"];</code>
@@ -928,7 +933,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters.
+     * A text, embedded by the server. 1 to 8,192 characters by default
+     * (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text"];</code>
@@ -952,7 +958,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters.
+     * A text, embedded by the server. 1 to 8,192 characters by default
+     * (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text"];</code>
@@ -977,7 +984,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters.
+     * A text, embedded by the server. 1 to 8,192 characters by default
+     * (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text"];</code>
@@ -994,7 +1002,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters.
+     * A text, embedded by the server. 1 to 8,192 characters by default
+     * (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text"];</code>
@@ -1010,7 +1019,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters.
+     * A text, embedded by the server. 1 to 8,192 characters by default
+     * (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text"];</code>
@@ -1361,7 +1371,8 @@ private static final long serialVersionUID = 0L;
     private int limit_ ;
     /**
      * <pre>
-     * The most memories to return. Default 10; 1 to 100.
+     * The most memories to return. Default 10; 1 to 100 by default
+     * (server-configurable).
      * </pre>
      *
      * <code>int32 limit = 5 [json_name = "limit"];</code>
@@ -1373,7 +1384,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most memories to return. Default 10; 1 to 100.
+     * The most memories to return. Default 10; 1 to 100 by default
+     * (server-configurable).
      * </pre>
      *
      * <code>int32 limit = 5 [json_name = "limit"];</code>
@@ -1389,7 +1401,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most memories to return. Default 10; 1 to 100.
+     * The most memories to return. Default 10; 1 to 100 by default
+     * (server-configurable).
      * </pre>
      *
      * <code>int32 limit = 5 [json_name = "limit"];</code>

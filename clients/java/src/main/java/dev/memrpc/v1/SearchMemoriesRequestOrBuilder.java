@@ -32,7 +32,8 @@ public interface SearchMemoriesRequestOrBuilder extends
 
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters.
+   * A text, embedded by the server. 1 to 8,192 characters by default
+   * (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text"];</code>
@@ -41,7 +42,8 @@ public interface SearchMemoriesRequestOrBuilder extends
   boolean hasText();
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters.
+   * A text, embedded by the server. 1 to 8,192 characters by default
+   * (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text"];</code>
@@ -50,7 +52,8 @@ public interface SearchMemoriesRequestOrBuilder extends
   java.lang.String getText();
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters.
+   * A text, embedded by the server. 1 to 8,192 characters by default
+   * (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text"];</code>
@@ -115,7 +118,8 @@ public interface SearchMemoriesRequestOrBuilder extends
 
   /**
    * <pre>
-   * The most memories to return. Default 10; 1 to 100.
+   * The most memories to return. Default 10; 1 to 100 by default
+   * (server-configurable).
    * </pre>
    *
    * <code>int32 limit = 5 [json_name = "limit"];</code>

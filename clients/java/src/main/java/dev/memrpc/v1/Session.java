@@ -403,7 +403,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -425,7 +426,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -437,7 +439,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -456,7 +459,8 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -2141,7 +2145,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -2163,7 +2168,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -2175,7 +2181,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -2194,7 +2201,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -2219,7 +2227,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -2243,7 +2252,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -2261,7 +2271,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096.
+     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+     * (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>

@@ -164,7 +164,8 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -173,7 +174,8 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -189,7 +191,8 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -199,7 +202,8 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
@@ -212,7 +216,8 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096.
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>

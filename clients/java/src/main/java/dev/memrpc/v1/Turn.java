@@ -192,7 +192,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -214,7 +215,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -226,7 +228,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -245,7 +248,8 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -948,7 +952,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096.
+     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+     * most 256 KiB of UTF-8 in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -970,7 +975,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096.
+     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+     * most 256 KiB of UTF-8 in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -982,7 +988,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096.
+     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+     * most 256 KiB of UTF-8 in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -1001,7 +1008,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096.
+     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+     * most 256 KiB of UTF-8 in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -1026,7 +1034,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096.
+     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+     * most 256 KiB of UTF-8 in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -1050,7 +1059,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096.
+     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+     * most 256 KiB of UTF-8 in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -1068,7 +1078,8 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096.
+     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+     * most 256 KiB of UTF-8 in all (server-configurable).
      * </pre>
      *
      * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>

@@ -55,7 +55,8 @@ public interface TurnOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -64,7 +65,8 @@ public interface TurnOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -80,7 +82,8 @@ public interface TurnOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -90,7 +93,8 @@ public interface TurnOrBuilder extends
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
@@ -103,7 +107,8 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096.
+   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
+   * most 256 KiB of UTF-8 in all (server-configurable).
    * </pre>
    *
    * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
