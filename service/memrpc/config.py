@@ -32,3 +32,37 @@ class Settings:
     # Server processes sharing the listen address (SO_REUSEPORT); 1 serves
     # in this process.
     workers: int = 1
+    # TLS (docs/security.md): the PEM certificate chain the server presents
+    # and its unencrypted PEM key; both set serves TLS, neither plaintext.
+    # Replaced files are picked up by new connections without a restart.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # PEM CA certificate(s); set, clients must present a certificate signed
+    # by one of them (mutual TLS). Reloaded like the certificate.
+    tls_client_ca_file: Path | None = None
+    # Authentication (docs/security.md): a TOML file of hashed API keys
+    # (`memrpc keys new` makes entries) ...
+    auth_keys_file: Path | None = None
+    # ... and/or a local JWKS file whose keys sign accepted JWTs, which must
+    # carry this issuer and audience.
+    jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # Serve without credentials even beyond loopback (never the default).
+    allow_unauthenticated: bool = False
+    # Limits (memrpc/api/limits.py; docs/security.md lists each one). The
+    # largest gRPC message received or sent, in bytes.
+    max_message_bytes: int = 16 * 1024 * 1024
+    # Memories per CreateMemories, events per AppendEvents, turns per AppendTurns.
+    max_batch_items: int = 100
+    # Characters of a memory's text and of a search's query text.
+    max_text_chars: int = 8192
+    # UTF-8 bytes of one metadata or attributes map, keys and values together.
+    max_metadata_bytes: int = 256 * 1024
+    # The most memories one SearchMemories returns (its `limit`).
+    max_search_limit: int = 100
+    # Open TailEvents calls per client connection, and per server process.
+    max_tails_per_connection: int = 100
+    max_tails: int = 2000
+    # Events a tail may lag behind one of its threads before it is ended.
+    tail_max_lag_events: int = 10_000

@@ -14,8 +14,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from memrpc.api.event_log import EventLogServicer
+from memrpc.api.limits import Limits
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
+from memrpc.auth import auth_interceptors
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, load_default_embedder
@@ -24,6 +26,7 @@ from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.tail_hub import TailHub
 from memrpc.store.working import WorkingStore
+from memrpc.tls import server_credentials, transport_name
 from memrpc.v1 import (
     event_log_pb2,
     event_log_pb2_grpc,
@@ -43,9 +46,8 @@ SERVICE_NAMES = (
 # How often health checks ping Redis, and how long a ping may take.
 HEALTH_PERIOD_S = 1.0
 HEALTH_TIMEOUT_S = 1.0
-# Larger than any single request the limits allow (100 events of 1 MiB is
-# rejected before this by the per-field limits).
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# The default of --max-message-bytes (the echo benchmark serves with it too).
+MAX_MESSAGE_BYTES = Settings.max_message_bytes
 # How long connecting to Redis may take.
 REDIS_CONNECT_TIMEOUT_S = 2.0
 
@@ -67,6 +69,12 @@ class MemrpcServer:
         self.port = 0
 
     @property
+    def tails(self) -> TailHub:
+        """The server's tail hub (its `stats` show what the tails hold)."""
+        assert self._tails is not None, "server not started"
+        return self._tails
+
+    @property
     def redis_url(self) -> str:
         """The URL of the Redis the server uses."""
         if self.settings.redis_url:
@@ -77,6 +85,9 @@ class MemrpcServer:
     async def start(self) -> None:
         """Connects to (or starts) Redis, loads the model, starts serving."""
         settings = self.settings
+        limits = Limits.from_settings(settings)
+        credentials = server_credentials(settings)
+        interceptors = auth_interceptors(settings)  # refuses before anything starts
         if not settings.redis_url:
             self._embedded = EmbeddedRedis(settings.data_dir)
             await self._embedded.astart()
@@ -96,37 +107,48 @@ class MemrpcServer:
         await long_term.ensure_index()
 
         server = grpc.aio.server(
+            interceptors=interceptors,
             options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", limits.max_message_bytes),
+                ("grpc.max_send_message_length", limits.max_message_bytes),
                 # Only workers share their address: a second lone server fails.
                 ("grpc.so_reuseport", int(settings.workers > 1)),
-            ]
+            ],
         )
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
-            WorkingMemoryServicer(WorkingStore(self._redis, feed_max_len=settings.feed_max_len)),
+            WorkingMemoryServicer(
+                WorkingStore(self._redis, feed_max_len=settings.feed_max_len), limits
+            ),
             server,
         )
         long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
-            LongTermMemoryServicer(long_term, self._embedder), server
+            LongTermMemoryServicer(long_term, self._embedder, limits), server
         )
         events = EventStore(self._redis, feed_max_len=settings.feed_max_len)
-        self._tails = TailHub(events)
+        self._tails = TailHub(events, max_lag=limits.tail_max_lag_events)
         event_log_pb2_grpc.add_EventLogServicer_to_server(
-            EventLogServicer(events, self._tails, self._draining), server
+            EventLogServicer(events, self._tails, self._draining, limits), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
-        self.port = server.add_insecure_port(settings.listen)
+        self.port = (
+            server.add_insecure_port(settings.listen)
+            if credentials is None
+            else server.add_secure_port(settings.listen, credentials)
+        )
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.listen}")
         await server.start()
         self._server = server
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health()))
-        log.info("memrpc serving on %s", settings.listen.rsplit(":", 1)[0] + f":{self.port}")
+        log.info(
+            "memrpc serving on %s (%s)",
+            settings.listen.rsplit(":", 1)[0] + f":{self.port}",
+            transport_name(settings),
+        )
 
     async def stop(self, grace: float | None = None) -> None:
         """Stops accepting calls, lets in-flight calls and tails finish, then
