@@ -1,0 +1,421 @@
+"""Faults: Redis killed under load, the gRPC server restarted under tails and
+consumer groups, and client deadlines and cancellations of blocking calls.
+
+Each test starts its own Redis and servers (on free loopback ports) so that
+it can kill them and count the Redis clients left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import redis.asyncio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+import memrpc.server
+from conftest import make_settings
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedding import BatchingEmbedder
+from memrpc.server import MemrpcServer
+from memrpc.v1 import event_log_pb2 as ev
+from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import working_memory_pb2 as wm
+from test_event_log import duration
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+# Generous bound on every wait; no test relies on it being tight.
+WITHIN_S = 20.0
+# Reconnect fast to a restarted server (gRPC's default first backoff is 1 s).
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 200),
+]
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str) -> None:
+    """Waits (bounded) until `check` holds; fails naming `what` otherwise."""
+    deadline = time.monotonic() + WITHIN_S
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {WITHIN_S} s: {what}")
+        await asyncio.sleep(0.02)
+
+
+async def redis_pid(url: str) -> int:
+    """The process id of the Redis at `url`, as it reports it."""
+    client = redis.asyncio.from_url(url)
+    try:
+        return int((await client.info("server"))["process_id"])
+    finally:
+        await client.aclose()
+
+
+async def kill_redis(url: str) -> int:
+    """SIGKILLs the Redis at `url`, as a crash would; returns its old pid."""
+    pid = await redis_pid(url)
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+async def health(channel: grpc.aio.Channel) -> int:
+    """The status `grpc.health.v1.Health/Check` reports for the server ("")."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    return (await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)).status
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    redis_url: str | None, embedder: Any, **overrides: object
+) -> AsyncIterator[tuple[MemrpcServer, grpc.aio.Channel]]:
+    """A started server (on `redis_url`, or its own embedded Redis) and a
+    channel to it; both closed on exit."""
+    server = MemrpcServer(make_settings(redis_url, **overrides), embedder=embedder)
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(
+            f"127.0.0.1:{server.port}", options=CHANNEL_OPTIONS
+        ) as channel:
+            yield server, channel
+    finally:
+        await server.stop(grace=1.0)
+
+
+@pytest.fixture
+def fast_health(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Servers ping Redis for their health every 20 ms instead of every
+    second, so that an outage as short as a supervised restart shows."""
+    monkeypatch.setattr(memrpc.server, "HEALTH_PERIOD_S", 0.02)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Any:
+    """A Redis of the test's own, stopped at the end."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+# --- Redis killed under load -------------------------------------------------
+
+
+class Load:
+    """A few clients, each on a thread of its own, calling GetSession,
+    AppendTurns and AppendEvents in turn until stopped; every outcome is
+    counted by status code."""
+
+    OPS = ("GetSession", "AppendTurns", "AppendEvents")
+
+    def __init__(self, channel: grpc.aio.Channel, ns: str, clients: int = 4) -> None:
+        self._wm = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+        self._ev = event_log_pb2_grpc.EventLogStub(channel)
+        self._ns = ns
+        self._stopping = False
+        self.codes: collections.Counter[grpc.StatusCode] = collections.Counter()
+        self.successes: collections.Counter[str] = collections.Counter()
+        self._tasks = [asyncio.create_task(self._client(f"t{i}")) for i in range(clients)]
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await asyncio.gather(*self._tasks)
+
+    async def _client(self, thread: str) -> None:
+        calls: dict[str, Callable[[], Awaitable[Any]]] = {
+            "AppendTurns": lambda: self._wm.AppendTurns(
+                wm.AppendTurnsRequest(
+                    namespace=self._ns, thread_id=thread, turns=[wm.Turn(role="user", content="x")]
+                ),
+                timeout=5,
+            ),
+            "GetSession": lambda: self._wm.GetSession(
+                wm.GetSessionRequest(namespace=self._ns, thread_id=thread), timeout=5
+            ),
+            "AppendEvents": lambda: self._ev.AppendEvents(
+                ev.AppendEventsRequest(
+                    namespace=self._ns, thread_id=thread, events=[ev.EventInput(type="note")]
+                ),
+                timeout=5,
+            ),
+        }
+        # The session exists before any GetSession: a NOT_FOUND is a loss.
+        while not self.successes[f"{thread}:create"] and not self._stopping:
+            await self._call("AppendTurns", calls["AppendTurns"], f"{thread}:create")
+        while not self._stopping:
+            for op in self.OPS:
+                await self._call(op, calls[op], op)
+
+    async def _call(self, op: str, call: Callable[[], Awaitable[Any]], name: str) -> None:
+        try:
+            await call()
+        except grpc.aio.AioRpcError as err:
+            self.codes[err.code()] += 1
+            await asyncio.sleep(0.01)
+        else:
+            self.codes[grpc.StatusCode.OK] += 1
+            self.successes[name] += 1
+
+
+async def test_redis_killed_under_load_gives_unavailable_then_recovers(
+    tmp_path: Path, embedder: BatchingEmbedder, fast_health: None
+) -> None:
+    async with serving(None, embedder, data_dir=tmp_path / "data") as (server, channel):
+        statuses: list[int] = []
+
+        async def watch_health() -> None:
+            stub = health_pb2_grpc.HealthStub(channel)
+            async for reply in stub.Watch(health_pb2.HealthCheckRequest(service="")):
+                statuses.append(reply.status)
+
+        watcher = asyncio.create_task(watch_health())
+        load = Load(channel, "n")
+        try:
+            await eventually(lambda: all(load.successes[op] >= 10 for op in Load.OPS), "load")
+            assert statuses == [SERVING]
+            old_pid = await kill_redis(server.redis_url)
+            await eventually(lambda: NOT_SERVING in statuses, "health NOT_SERVING")
+            await eventually(lambda: statuses[-1] == SERVING, "health SERVING again")
+            assert await health(channel) == SERVING
+            assert await redis_pid(server.redis_url) != old_pid  # the supervisor restarted it
+            before = dict(load.successes)
+            # Every kind of call succeeds again, on the same server.
+            await eventually(
+                lambda: all(load.successes[op] > before[op] + 5 for op in Load.OPS),
+                "calls succeed again",
+            )
+        finally:
+            watcher.cancel()
+            await load.stop()
+    assert load.codes[grpc.StatusCode.UNAVAILABLE] > 0, load.codes
+    assert set(load.codes) == {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}, load.codes
+
+
+# --- The gRPC server restarted under tails and consumer groups ----------------
+
+
+class Tailer:
+    """A TailEvents subscriber that resumes from the last cursor it received
+    whenever its stream ends, however it ends."""
+
+    def __init__(self, channel: grpc.aio.Channel, ns: str, threads: list[str]) -> None:
+        self._stub = event_log_pb2_grpc.EventLogStub(channel)
+        self._ns = ns
+        self.cursors = dict.fromkeys(threads, "0")
+        self.received: dict[str, list[str]] = {thread: [] for thread in threads}
+        self.endings: collections.Counter[grpc.StatusCode] = collections.Counter()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            cursors = [
+                ev.ThreadCursor(thread_id=t, after_event_id=c) for t, c in self.cursors.items()
+            ]
+            request = ev.TailEventsRequest(
+                namespace=self._ns, cursors=cursors, heartbeat_interval=duration(0.2)
+            )
+            try:
+                async for message in self._stub.TailEvents(request):
+                    if message.HasField("event"):
+                        self.received[message.event.thread_id].append(message.event.id)
+                        self.cursors[message.event.thread_id] = message.event.id
+                    else:
+                        for cursor in message.checkpoint.cursors:
+                            self.cursors[cursor.thread_id] = cursor.after_event_id
+                self.endings[grpc.StatusCode.OK] += 1
+            except grpc.aio.AioRpcError as err:
+                self.endings[err.code()] += 1
+            await asyncio.sleep(0.02)
+
+
+class Consumer:
+    """One consumer of a group: receives, acknowledges, receives again; keeps
+    every delivery and every acknowledgement that succeeded."""
+
+    def __init__(self, channel: grpc.aio.Channel, ns: str, group: str) -> None:
+        self._stub = event_log_pb2_grpc.EventLogStub(channel)
+        self._ns = ns
+        self._group = group
+        self.deliveries: list[ev.ReceivedEvent] = []
+        self.acknowledged: set[str] = set()
+        # Deliveries of events after their acknowledgement had succeeded.
+        self.after_ack: list[str] = []
+        self.errors: collections.Counter[grpc.StatusCode] = collections.Counter()
+        self._task = asyncio.create_task(self._run())
+
+    @property
+    def events(self) -> set[tuple[str, str]]:
+        """The (thread id, event id) of every event delivered."""
+        return {(d.event.thread_id, d.event.id) for d in self.deliveries}
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                received = await self._stub.ReceiveEvents(
+                    ev.ReceiveEventsRequest(
+                        namespace=self._ns,
+                        group=self._group,
+                        consumer="c",
+                        max_events=50,
+                        wait=duration(0.2),
+                        redeliver_after=duration(0.5),
+                    ),
+                    timeout=5,
+                )
+                ids = [delivery.delivery_id for delivery in received.events]
+                self.after_ack += [i for i in ids if i in self.acknowledged]
+                self.deliveries += received.events
+                if ids:
+                    await self._stub.AcknowledgeEvents(
+                        ev.AcknowledgeEventsRequest(
+                            namespace=self._ns, group=self._group, delivery_ids=ids
+                        ),
+                        timeout=5,
+                    )
+                    self.acknowledged.update(ids)
+            except grpc.aio.AioRpcError as err:
+                self.errors[err.code()] += 1
+                await asyncio.sleep(0.02)
+
+
+class Writer:
+    """Appends events to a few threads, round robin, until stopped; keeps
+    the ids of every append acknowledged."""
+
+    def __init__(self, channel: grpc.aio.Channel, ns: str, threads: list[str]) -> None:
+        self._stub = event_log_pb2_grpc.EventLogStub(channel)
+        self._ns = ns
+        self._threads = threads
+        self.appended: dict[str, list[str]] = {thread: [] for thread in threads}
+        self._stopping = False
+        self._task = asyncio.create_task(self._run())
+
+    @property
+    def count(self) -> int:
+        return sum(map(len, self.appended.values()))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            for thread in self._threads:
+                reply = await self._stub.AppendEvents(
+                    ev.AppendEventsRequest(
+                        namespace=self._ns, thread_id=thread, events=[ev.EventInput(type="e")]
+                    ),
+                    timeout=5,
+                )
+                self.appended[thread] += reply.event_ids
+            await asyncio.sleep(0.005)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_process(redis_url: str, port: int, work_dir: Path) -> subprocess.Popen[bytes]:
+    """`memrpc serve` on 127.0.0.1:`port` with `redis_url`, as a child process
+    (its output in `work_dir`/memrpc.log)."""
+    args = [sys.executable, "-m", "memrpc.cli", "serve", "--listen", f"127.0.0.1:{port}"]
+    args += ["--redis-url", redis_url, "--data-dir", str(work_dir / "data")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMRPC_")}
+    with (work_dir / "memrpc.log").open("ab") as log:
+        return subprocess.Popen(args, env=env, stdout=log, stderr=log)
+
+
+async def end_process(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Sends `sig` to a process (unless it exited) and waits for it to exit."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    await asyncio.to_thread(proc.wait, WITHIN_S)
+
+
+async def until_serving(proc: subprocess.Popen[bytes], channel: grpc.aio.Channel) -> None:
+    """Waits until the server process reports SERVING on `channel`."""
+
+    async def serving_now() -> bool:
+        assert proc.poll() is None, f"memrpc serve exited with code {proc.returncode}"
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            return await health(channel) == SERVING
+        return False
+
+    await eventually(serving_now, "server SERVING")
+
+
+@pytest.mark.parametrize("kill", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "abrupt"])
+async def test_server_restart_loses_no_event_for_tails_and_groups(
+    own_redis: EmbeddedRedis, embedder: BatchingEmbedder, tmp_path: Path, kill: signal.Signals
+) -> None:
+    threads = ["a", "b", "c"]
+    port = free_port()
+    # Writes go through a server that stays up, reads through one restarted.
+    async with serving(own_redis.url, embedder) as (_, writes):
+        await event_log_pb2_grpc.EventLogStub(writes).CreateConsumerGroup(
+            ev.CreateConsumerGroupRequest(namespace="n", group="g")
+        )
+        reader = serve_process(own_redis.url, port, tmp_path)
+        try:
+            address = f"127.0.0.1:{port}"
+            async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as reads:
+                await until_serving(reader, reads)
+                tailer = Tailer(reads, "n", threads)
+                consumer = Consumer(reads, "n", "g")
+                writer = Writer(writes, "n", threads)
+                try:
+                    await eventually(lambda: len(consumer.deliveries) >= 30, "deliveries")
+                    await eventually(lambda: min(map(len, tailer.received.values())) >= 10, "tail")
+                    await end_process(reader, kill)
+                    written = writer.count
+                    await eventually(lambda: writer.count > written + 30, "writes meanwhile")
+                    reader = serve_process(own_redis.url, port, tmp_path)
+                    await until_serving(reader, reads)
+                    await writer.stop()
+                    appended = {(t, e) for t, ids in writer.appended.items() for e in ids}
+                    await eventually(lambda: consumer.events >= appended, "every event delivered")
+                    await eventually(lambda: tailer.received == writer.appended, "no gap, no dup")
+                finally:
+                    for client in (tailer, consumer, writer):
+                        await client.stop()
+        finally:
+            await end_process(reader, signal.SIGTERM)
+    # Tails: no gap, no duplicate. Groups: at least once, and a duplicate
+    # only of a delivery whose acknowledgement did not succeed.
+    assert consumer.after_ack == []
+    ends = {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
+    assert set(tailer.endings) <= ends, tailer.endings
+    if kill == signal.SIGTERM:
+        assert tailer.endings[grpc.StatusCode.OK] >= 1, tailer.endings
+    assert set(consumer.errors) <= ends - {grpc.StatusCode.OK}, consumer.errors
