@@ -15,12 +15,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
+import numpy as np
 import pytest
 import redis.asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -31,9 +33,10 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
-from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
-from test_event_log import duration
+from test_event_log import duration, wait_for_clients
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -419,3 +422,132 @@ async def test_server_restart_loses_no_event_for_tails_and_groups(
     if kill == signal.SIGTERM:
         assert tailer.endings[grpc.StatusCode.OK] >= 1, tailer.endings
     assert set(consumer.errors) <= ends - {grpc.StatusCode.OK}, consumer.errors
+
+
+# --- Deadlines and cancellation --------------------------------------------------
+
+
+@pytest.fixture
+async def own_server(
+    own_redis: EmbeddedRedis, embedder: BatchingEmbedder
+) -> AsyncIterator[tuple[grpc.aio.Channel, redis.asyncio.Redis]]:
+    """A server on a Redis of the test's own, and a client of that Redis."""
+    client = redis.asyncio.from_url(own_redis.url)
+    async with serving(own_redis.url, embedder) as (_, channel):
+        yield channel, client
+    await client.aclose()
+
+
+async def end_early(call: Any, outcome: Callable[[], Awaitable[Any]], how: str) -> None:
+    """Waits for the `outcome` of a call given a deadline ("deadline"), or
+    cancels the call first ("cancel"); checks that it ended that way."""
+    if how == "cancel":
+        call.cancel()
+    with pytest.raises((grpc.aio.AioRpcError, asyncio.CancelledError)) as ended:
+        async with asyncio.timeout(WITHIN_S):
+            await outcome()
+    if how == "deadline":
+        assert isinstance(ended.value, grpc.aio.AioRpcError), ended.value
+        assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    else:
+        assert isinstance(ended.value, asyncio.CancelledError)
+
+
+@pytest.mark.parametrize("how", ["deadline", "cancel"])
+async def test_receive_given_up_by_its_client_stops_blocking_in_redis(
+    own_server: tuple[grpc.aio.Channel, redis.asyncio.Redis], how: str
+) -> None:
+    channel, client = own_server
+    stub = event_log_pb2_grpc.EventLogStub(channel)
+    await stub.CreateConsumerGroup(ev.CreateConsumerGroupRequest(namespace="n", group="g"))
+    request = ev.ReceiveEventsRequest(namespace="n", group="g", consumer="c", wait=duration(30))
+    call = stub.ReceiveEvents(request, timeout=2.0 if how == "deadline" else None)
+    await wait_for_clients(client, "xreadgroup", 1)  # blocked in Redis
+    await end_early(call, lambda: call, how)
+    await wait_for_clients(client, "xreadgroup", 0)
+
+
+@pytest.mark.parametrize("how", ["deadline", "cancel"])
+async def test_tail_given_up_by_its_client_stops_reading_redis(
+    own_server: tuple[grpc.aio.Channel, redis.asyncio.Redis], how: str
+) -> None:
+    channel, client = own_server
+    stub = event_log_pb2_grpc.EventLogStub(channel)
+    request = ev.TailEventsRequest(namespace="n", cursors=[ev.ThreadCursor(thread_id="t")])
+    call = stub.TailEvents(request, timeout=2.0 if how == "deadline" else None)
+    assert (await call.read()).HasField("checkpoint")
+    await wait_for_clients(client, "xread", 1)  # blocked in Redis
+
+    async def drain() -> None:
+        while await call.read() is not grpc.aio.EOF:
+            pass
+
+    await end_early(call, drain, how)
+    await wait_for_clients(client, "xread", 0)
+
+
+class GatedModel:
+    """A stand-in embedding model that blocks until released, recording the
+    threads it runs on; its vectors are random."""
+
+    dim = 384
+
+    def __init__(self) -> None:
+        self.running = threading.Event()
+        self.release = threading.Event()
+        self.threads: list[str] = []
+        self.timed_out = False
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.threads.append(threading.current_thread().name)
+        self.running.set()
+        # A model run on the event loop would block the test too: it could
+        # only go on once this wait times out.
+        self.timed_out |= not self.release.wait(WITHIN_S)
+        vectors = np.random.default_rng(len(texts)).standard_normal((len(texts), self.dim))
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+async def test_embedding_runs_off_the_event_loop_and_deadlines_hold(
+    own_redis: EmbeddedRedis,
+) -> None:
+    model = GatedModel()
+    embedder = BatchingEmbedder(model, cache_size=0)  # type: ignore[arg-type]
+    try:
+        async with serving(own_redis.url, embedder) as (_, channel):
+            memories = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
+            sessions = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+            create = asyncio.ensure_future(
+                memories.CreateMemories(
+                    ltm.CreateMemoriesRequest(
+                        namespace="n", memories=[ltm.MemoryInput(text="Alice likes tea")]
+                    )
+                )
+            )
+            assert await asyncio.to_thread(model.running.wait, WITHIN_S)
+            # While the model runs, cheap calls complete...
+            await sessions.AppendTurns(
+                wm.AppendTurnsRequest(
+                    namespace="n", thread_id="t", turns=[wm.Turn(role="user", content="hi")]
+                ),
+                timeout=5,
+            )
+            await sessions.GetSession(wm.GetSessionRequest(namespace="n", thread_id="t"), timeout=5)
+            # ...and a call waiting for the model ends at its deadline.
+            late = memories.CreateMemories(
+                ltm.CreateMemoriesRequest(namespace="n", memories=[ltm.MemoryInput(text="Bob")]),
+                timeout=0.3,
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await late
+            assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert not create.done()
+            model.release.set()
+            created = await create
+            assert created.results[0].outcome == ltm.CREATE_OUTCOME_CREATED
+    finally:
+        model.release.set()
+        await embedder.aclose()
+    assert not model.timed_out
+    assert model.threads
+    assert all(name.startswith("memrpc-embed") for name in model.threads)
