@@ -13,6 +13,7 @@ import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from memrpc.api.decoding import DecodingInterceptor
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.limits import Limits
 from memrpc.api.long_term_memory import LongTermMemoryServicer
@@ -87,7 +88,9 @@ class MemrpcServer:
         settings = self.settings
         limits = Limits.from_settings(settings)
         credentials = server_credentials(settings)
-        interceptors = auth_interceptors(settings)  # refuses before anything starts
+        # Refuses before anything starts; decoding first, so that every other
+        # interceptor sees decoded requests only.
+        interceptors = [DecodingInterceptor(), *auth_interceptors(settings)]
         if not settings.redis_url:
             self._embedded = EmbeddedRedis(settings.data_dir)
             await self._embedded.astart()

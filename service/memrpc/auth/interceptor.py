@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 
 from memrpc.api.errors import ApiError, Context
+from memrpc.api.handlers import rebuild
 from memrpc.auth import keys, scopes
 from memrpc.auth.credentials import Credential, describe, permission_denied, unauthenticated
 from memrpc.auth.jwt import JwtVerifier
@@ -25,7 +26,7 @@ from memrpc.auth.keys import KeyRing
 log = logging.getLogger("memrpc.auth")
 
 if TYPE_CHECKING:
-    Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
+    from memrpc.api.handlers import Handler
 _HOW = "send metadata `authorization: Bearer <API key or JWT>`"
 
 
@@ -50,8 +51,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             _check_method(credential, method, handler)
         except ApiError as err:
             log.info("denied %s: %s", method, err.message)
-            return _with_behavior(handler, _abort_with(err))
-        return _with_behavior(handler, _guard(handler, credential))
+            return rebuild(handler, _abort_with(err))
+        return rebuild(handler, _guard(handler, credential))
 
     def _authenticate(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> Credential:
         values = [value for key, value in metadata or () if key == "authorization"]
@@ -120,21 +121,3 @@ def _guard(handler: Handler, credential: Credential) -> Callable[..., Any]:
         return await unary(request, context)
 
     return guarded
-
-
-_FACTORIES = {
-    (False, False): grpc.unary_unary_rpc_method_handler,
-    (False, True): grpc.unary_stream_rpc_method_handler,
-    (True, False): grpc.stream_unary_rpc_method_handler,
-    (True, True): grpc.stream_stream_rpc_method_handler,
-}
-
-
-def _with_behavior(handler: Handler, behavior: Callable[..., Any]) -> Handler:
-    """A handler like `handler` (same kind, same (de)serializers) running `behavior`."""
-    factory = _FACTORIES[handler.request_streaming, handler.response_streaming]
-    return factory(
-        behavior,
-        request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer,
-    )

@@ -1,0 +1,44 @@
+"""Rebuilding a gRPC method handler with another behavior or deserializer,
+for server interceptors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import grpc
+
+if TYPE_CHECKING:
+    Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
+
+_FACTORIES = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, False): grpc.stream_unary_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
+}
+
+
+def behavior(handler: Handler) -> Callable[..., Any]:
+    """The function that serves calls of `handler`, whatever its kind."""
+    serve = (
+        handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
+    )
+    assert serve is not None, "a method handler without a behavior"
+    return serve
+
+
+def rebuild(
+    handler: Handler,
+    serve: Callable[..., Any],
+    *,
+    request_deserializer: Callable[[bytes], Any] | None = None,
+) -> Handler:
+    """A handler of the same kind as `handler` serving with `serve`, with
+    `handler`'s serializers unless `request_deserializer` is given."""
+    factory = _FACTORIES[handler.request_streaming, handler.response_streaming]
+    return factory(
+        serve,
+        request_deserializer=request_deserializer or handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
