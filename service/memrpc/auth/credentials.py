@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import grpc
 
 from memrpc.api import validate
 from memrpc.api.errors import ApiError
+
+T = TypeVar("T")
 
 # In a credential's namespaces: every namespace.
 ANY_NAMESPACE = "*"
@@ -75,3 +78,20 @@ def permission_denied(message: str) -> ApiError:
 def describe(namespaces: Iterable[str]) -> str:
     """Namespaces for a message: `a, b`."""
     return ", ".join(sorted(namespaces))
+
+
+def by_name(
+    entries: Sequence[object], parse: Callable[[object], tuple[str, T]], *, where: str, name: str
+) -> dict[str, T]:
+    """The entries of a credentials file, parsed and keyed by their unique
+    `name` (id, kid). Raises ValueError naming `where` and the entry."""
+    parsed: dict[str, T] = {}
+    for number, entry in enumerate(entries, 1):
+        try:
+            key, value = parse(entry)
+            if key in parsed:
+                raise ValueError(f"{name} {key!r} is used twice")
+        except ValueError as err:
+            raise ValueError(f"{where}, key #{number}: {err}") from None
+        parsed[key] = value
+    return parsed

@@ -22,7 +22,13 @@ from typing import Any
 
 import jwt
 
-from memrpc.auth.credentials import Credential, parse_scope, permission_denied, unauthenticated
+from memrpc.auth.credentials import (
+    Credential,
+    by_name,
+    parse_scope,
+    permission_denied,
+    unauthenticated,
+)
 
 NAMESPACES_CLAIM = "memrpc_namespaces"
 ACCESS_CLAIM = "memrpc_access"
@@ -56,15 +62,7 @@ class JwtVerifier:
         entries = document.get("keys") if isinstance(document, dict) else None
         if not isinstance(entries, list) or not entries:
             raise ValueError(f'JWKS file {path}: expected {{"keys": [...]}} with at least one key')
-        keys: dict[str, jwt.PyJWK] = {}
-        for number, entry in enumerate(entries, 1):
-            try:
-                kid, key = _parse_key(entry)
-                if kid in keys:
-                    raise ValueError(f"kid {kid!r} is used twice")
-            except ValueError as err:
-                raise ValueError(f"JWKS file {path}, key #{number}: {err}") from None
-            keys[kid] = key
+        keys = by_name(entries, _parse_key, where=f"JWKS file {path}", name="kid")
         return cls(keys, issuer=issuer, audience=audience)
 
     def authenticate(self, token: str) -> Credential:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from memrpc.auth.credentials import Credential, parse_scope, unauthenticated
+from memrpc.auth.credentials import Credential, by_name, parse_scope, unauthenticated
 
 PREFIX = "mrk_"
 _ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -68,16 +68,7 @@ class KeyRing:
             raise ValueError(
                 f"API key file {path}: no [[keys]] entries (make one with `memrpc keys new`)"
             )
-        keys: dict[str, _Key] = {}
-        for number, entry in enumerate(entries, 1):
-            try:
-                key_id, key = _parse_entry(entry)
-                if key_id in keys:
-                    raise ValueError(f"id {key_id!r} is used twice")
-            except ValueError as err:
-                raise ValueError(f"API key file {path}, key #{number}: {err}") from None
-            keys[key_id] = key
-        return cls(keys)
+        return cls(by_name(entries, _parse_entry, where=f"API key file {path}", name="id"))
 
     def authenticate(self, token: str) -> Credential:
         """The credential of an API key; raises `UNAUTHENTICATED` otherwise."""
