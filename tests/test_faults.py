@@ -215,7 +215,18 @@ async def test_redis_killed_under_load_gives_unavailable_then_recovers(
 # --- The gRPC server restarted under tails and consumer groups ----------------
 
 
-class Tailer:
+class _Cancelled:
+    """A client running in `self._task` until `stop` cancels it."""
+
+    _task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+class Tailer(_Cancelled):
     """A TailEvents subscriber that resumes from the last cursor it received
     whenever its stream ends, however it ends."""
 
@@ -226,11 +237,6 @@ class Tailer:
         self.received: dict[str, list[str]] = {thread: [] for thread in threads}
         self.endings: collections.Counter[grpc.StatusCode] = collections.Counter()
         self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
 
     async def _run(self) -> None:
         while True:
@@ -254,7 +260,7 @@ class Tailer:
             await asyncio.sleep(0.02)
 
 
-class Consumer:
+class Consumer(_Cancelled):
     """One consumer of a group: receives, acknowledges, receives again; keeps
     every delivery and every acknowledgement that succeeded."""
 
@@ -273,11 +279,6 @@ class Consumer:
     def events(self) -> set[tuple[str, str]]:
         """The (thread id, event id) of every event delivered."""
         return {(d.event.thread_id, d.event.id) for d in self.deliveries}
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
 
     async def _run(self) -> None:
         while True:
