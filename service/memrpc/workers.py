@@ -8,6 +8,7 @@ address with SO_REUSEPORT, so that the kernel spreads connections over them.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import dataclasses
 import logging
 import multiprocessing
@@ -20,13 +21,14 @@ from multiprocessing.process import BaseProcess
 
 from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings
-from memrpc.embedded_redis import EmbeddedRedis, die_with_parent
+from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.server import run
 
 log = logging.getLogger("memrpc.server")
 
 # How much longer than the shutdown grace a worker gets to exit before SIGKILL.
 WORKER_EXIT_SLACK_S = 5.0
+_PR_SET_PDEATHSIG = 1
 WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(processName)s]: %(message)s"
 
 
@@ -159,7 +161,7 @@ class _Worker:
 def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None:
     """A worker process: serves until SIGTERM, which the parent sends (also
     for a Ctrl-C, so SIGINT is ignored here); dies with the parent."""
-    die_with_parent(parent_pid)()
+    _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(
         level=settings.log_level.upper(), stream=sys.stderr, format=WORKER_LOG_FORMAT
@@ -170,6 +172,15 @@ def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None
         ready.close()
 
     asyncio.run(run(settings, signals=(signal.SIGTERM,), on_ready=on_ready))
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Asks Linux to SIGKILL this worker when the parent exits."""
+    if sys.platform != "linux":
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL))
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 async def _readable(fd: int) -> None:
