@@ -25,12 +25,9 @@ from pathlib import Path
 import grpc
 
 from memrpc.config import Settings
+from memrpc.file_signature import Signature, signature, signature_or_unreadable
 
 log = logging.getLogger("memrpc.tls")
-
-# What identifies a version of a file without reading it: inode, size,
-# modification time (a rename or a rewrite changes one of them).
-_Signature = tuple[tuple[int, int, int], ...]
 
 
 class TlsConfigError(ValueError):
@@ -80,7 +77,7 @@ def transport_name(settings: Settings) -> str:
 class _Loaded:
     """One version of the files, checked and ready for gRPC."""
 
-    signature: _Signature
+    signature: Signature
     digest: str
     configuration: grpc.ServerCertificateConfiguration
 
@@ -115,13 +112,13 @@ class CertificateReloader:
         Called by gRPC on every handshake, on one of its threads; files that
         do not load are logged, not raised (that would fail the handshake)."""
         with self._lock:
-            signature = self._signature_or_empty()
-            if signature == self._seen:
+            current = signature_or_unreadable(self._files)
+            if current == self._seen:
                 return None
             try:
                 loaded = self._load()
             except (OSError, TlsConfigError) as err:
-                self._seen = signature
+                self._seen = current
                 log.error("TLS files not reloaded, still serving the previous certificate: %s", err)
                 return None
             if loaded is None:  # changing under our feet: try again next handshake
@@ -135,10 +132,10 @@ class CertificateReloader:
 
     def _load(self) -> _Loaded | None:
         """Checks and reads the files; None when they changed meanwhile."""
-        before = self._signature()
+        before = signature(self._files)
         _check_files(*self._files)
         contents = [path.read_bytes() for path in self._files]
-        if self._signature() != before:
+        if signature(self._files) != before:
             return None
         cert, key, *client_ca = contents
         configuration = grpc.ssl_server_certificate_configuration(
@@ -146,17 +143,6 @@ class CertificateReloader:
         )
         digest = hashlib.sha256(b"\0".join(contents)).hexdigest()
         return _Loaded(before, digest, configuration)
-
-    def _signature(self) -> _Signature:
-        stats = [path.stat() for path in self._files]
-        return tuple((s.st_ino, s.st_size, s.st_mtime_ns) for s in stats)
-
-    def _signature_or_empty(self) -> _Signature:
-        """The signature, or an empty one while a file cannot be read."""
-        try:
-            return self._signature()
-        except OSError:
-            return ()
 
     def _names(self) -> str:
         return ", ".join(os.fspath(path) for path in self._files)
