@@ -20,8 +20,7 @@ from memrpc.api.errors import ApiError, Context
 from memrpc.api.handlers import rebuild
 from memrpc.auth import keys, scopes
 from memrpc.auth.credentials import Credential, describe, permission_denied, unauthenticated
-from memrpc.auth.jwt import JwtVerifier
-from memrpc.auth.keys import KeyRing
+from memrpc.auth.reloading import Authenticator
 
 log = logging.getLogger("memrpc.auth")
 
@@ -33,7 +32,7 @@ _HOW = "send metadata `authorization: Bearer <API key or JWT>`"
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Admits calls whose credential covers the method and the namespace."""
 
-    def __init__(self, key_ring: KeyRing | None, jwts: JwtVerifier | None) -> None:
+    def __init__(self, key_ring: Authenticator | None, jwts: Authenticator | None) -> None:
         self._key_ring = key_ring
         self._jwts = jwts
 

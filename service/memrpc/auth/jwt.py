@@ -1,12 +1,12 @@
 """JWTs signed by a key of a local JWKS file.
 
-Settings: `jwks_file` (a JSON Web Key Set read once at start, never
-fetched), `jwt_issuer` and `jwt_audience` (the `iss` a token must have and a
-value its `aud` must hold). A token names its key with the `kid` header and
-is checked with that key's algorithm only (its `alg`, or the default of its
-type: RS256 for RSA, ES256/384/512 by EC curve, EdDSA for Ed25519), so
-`alg: none` and HMAC tokens are never accepted. `exp`, `iss` and `aud` are
-required; clocks may differ by `LEEWAY_S`.
+Settings: `jwks_file` (a local JSON Web Key Set, reloaded when it changes by
+`reloading.py`, never fetched), `jwt_issuer` and `jwt_audience` (the `iss` a
+token must have and a value its `aud` must hold). A token names its key with
+the `kid` header and is checked with that key's algorithm only (its `alg`,
+or the default of its type: RS256 for RSA, ES256/384/512 by EC curve, EdDSA
+for Ed25519), so `alg: none` and HMAC tokens are never accepted. `exp`,
+`iss` and `aud` are required; clocks may differ by `LEEWAY_S`.
 
 The scope is in two claims:
 

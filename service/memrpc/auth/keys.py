@@ -12,7 +12,8 @@ The server keeps only the hashes. A key is found by its id (a dict lookup)
 and its secret checked with `hmac.compare_digest`; an unknown id costs the
 same comparison, and both failures give the same message, so a caller
 learns nothing about which keys exist. `new_key` makes a key and its entry
-(`memrpc keys new`).
+(`memrpc keys new`). A `KeyRing` is one version of the file; `reloading.py`
+replaces it when the file changes.
 """
 
 from __future__ import annotations

@@ -5,18 +5,24 @@
   socket: off, with a warning (the local development default).
 - Neither, listening beyond loopback: the server refuses to start, unless
   `--allow-unauthenticated` says to serve without credentials (warned about).
+
+When on, the key and JWKS files are loaded now, a bad one refusing the
+settings, and reloaded whenever they change (`reloading.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 
 import grpc
 
+from memrpc.auth import reloading
 from memrpc.auth.interceptor import AuthInterceptor
 from memrpc.auth.jwt import JwtVerifier
 from memrpc.auth.keys import KeyRing
+from memrpc.auth.reloading import Reloading
 from memrpc.config import Settings
 
 log = logging.getLogger("memrpc.auth")
@@ -68,12 +74,18 @@ def requires_auth(settings: Settings) -> bool:
 def _interceptor(settings: Settings) -> AuthInterceptor | None:
     if not requires_auth(settings):
         return None
+    interval = reloading.CHECK_INTERVAL_S
+    load_jwks = functools.partial(
+        JwtVerifier.load, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
     try:
-        key_ring = KeyRing.load(settings.auth_keys_file) if settings.auth_keys_file else None
+        key_ring = (
+            Reloading(settings.auth_keys_file, KeyRing.load, interval=interval)
+            if settings.auth_keys_file
+            else None
+        )
         jwts = (
-            JwtVerifier.load(
-                settings.jwks_file, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-            )
+            Reloading(settings.jwks_file, load_jwks, interval=interval)
             if settings.jwks_file
             else None
         )
