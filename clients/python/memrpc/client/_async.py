@@ -8,6 +8,7 @@ from types import TracebackType
 import grpc
 
 from memrpc.client import _requests as req
+from memrpc.client._auth import BearerToken, Token, async_interceptors, describe
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -23,14 +24,21 @@ class AsyncMemoryClient:
         *,
         namespace: str,
         credentials: grpc.ChannelCredentials | None = None,
+        token: Token | None = None,
         timeout: float | None = 10.0,
     ) -> None:
+        """`token`, an API key or a JWT (or a function returning the current
+        one), goes with every call as `authorization: Bearer <token>`; a call
+        whose own metadata has `authorization` sends that instead."""
+        self.target = target
         self.namespace = namespace
         self.timeout = timeout
+        self._token = None if token is None else BearerToken(token)
+        interceptors = None if self._token is None else async_interceptors(self._token)
         self.channel = (
-            grpc.aio.secure_channel(target, credentials)
+            grpc.aio.secure_channel(target, credentials, interceptors=interceptors)
             if credentials
-            else grpc.aio.insecure_channel(target)
+            else grpc.aio.insecure_channel(target, interceptors=interceptors)
         )
         self.working = working_memory_pb2_grpc.WorkingMemoryStub(self.channel)
         self.long_term = long_term_memory_pb2_grpc.LongTermMemoryStub(self.channel)
@@ -136,6 +144,9 @@ class AsyncMemoryClient:
                 yield message
         finally:
             call.cancel()
+
+    def __repr__(self) -> str:
+        return describe(self, self.target, self.namespace, self._token)
 
     async def close(self) -> None:
         """Closes the channel."""

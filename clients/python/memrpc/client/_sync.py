@@ -8,6 +8,7 @@ from types import TracebackType
 import grpc
 
 from memrpc.client import _requests as req
+from memrpc.client._auth import BearerToken, SyncBearerInterceptor, Token, describe
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -23,14 +24,25 @@ class MemoryClient:
         *,
         namespace: str,
         credentials: grpc.ChannelCredentials | None = None,
+        token: Token | None = None,
         timeout: float | None = 10.0,
     ) -> None:
+        """`token`, an API key or a JWT (or a function returning the current
+        one), goes with every call as `authorization: Bearer <token>`; a call
+        whose own metadata has `authorization` sends that instead."""
+        self.target = target
         self.namespace = namespace
         self.timeout = timeout
-        self.channel = (
+        self._token = None if token is None else BearerToken(token)
+        channel = (
             grpc.secure_channel(target, credentials)
             if credentials
             else grpc.insecure_channel(target)
+        )
+        self.channel = (
+            grpc.intercept_channel(channel, SyncBearerInterceptor(self._token))
+            if self._token is not None
+            else channel
         )
         self.working = working_memory_pb2_grpc.WorkingMemoryStub(self.channel)
         self.long_term = long_term_memory_pb2_grpc.LongTermMemoryStub(self.channel)
@@ -135,6 +147,9 @@ class MemoryClient:
             yield from call
         finally:
             call.cancel()
+
+    def __repr__(self) -> str:
+        return describe(self, self.target, self.namespace, self._token)
 
     def close(self) -> None:
         """Closes the channel."""
