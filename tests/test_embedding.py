@@ -322,6 +322,27 @@ async def test_a_cancelled_caller_does_not_cancel_the_others(
     assert gate.batches == [["shared"]]
 
 
+async def test_texts_no_caller_waits_for_are_dropped_before_their_batch(
+    embedder: BatchingEmbedder, gate: Gate
+) -> None:
+    gate.open.clear()
+    running = asyncio.create_task(embedder.embed(["running"]))
+    await gate.wait_entered()
+    abandoned = asyncio.create_task(embedder.embed(["abandoned", "shared"]))
+    kept = asyncio.create_task(embedder.embed(["shared"]))
+    await asyncio.sleep(0)  # both are queued behind "running"
+    abandoned.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await abandoned
+    gate.open.set()
+    await asyncio.gather(running, kept)
+    assert gate.batches == [["running"], ["shared"]]
+    assert (embedder.texts_abandoned, embedder.texts_embedded) == (1, 2)
+    # Asked for again, the dropped text is embedded like any other.
+    assert (await embedder.embed(["abandoned"])).shape == (1, 384)
+    assert gate.batches[-1] == ["abandoned"]
+
+
 async def test_aclose_finishes_accepted_requests_then_refuses(
     embedder: BatchingEmbedder, gate: Gate
 ) -> None:

@@ -489,7 +489,7 @@ async def test_tail_given_up_by_its_client_stops_reading_redis(
 
 class GatedModel:
     """A stand-in embedding model that blocks until released, recording the
-    threads it runs on; its vectors are random."""
+    texts it embeds and the threads it runs on; its vectors are random."""
 
     dim = 384
 
@@ -497,10 +497,12 @@ class GatedModel:
         self.running = threading.Event()
         self.release = threading.Event()
         self.threads: list[str] = []
+        self.texts: list[str] = []
         self.timed_out = False
 
     def embed(self, texts: list[str]) -> np.ndarray:
         self.threads.append(threading.current_thread().name)
+        self.texts += texts
         self.running.set()
         # A model run on the event loop would block the test too: it could
         # only go on once this wait times out.
@@ -546,6 +548,13 @@ async def test_embedding_runs_off_the_event_loop_and_deadlines_hold(
             model.release.set()
             created = await create
             assert created.results[0].outcome == ltm.CREATE_OUTCOME_CREATED
+            # The late call's text was dropped unembedded, and nothing was stored.
+            assert model.texts == ["Alice likes tea"]
+            anything = ltm.Vector(values=[1.0] + [0.0] * 383)
+            found = await memories.SearchMemories(
+                ltm.SearchMemoriesRequest(namespace="n", vector=anything, limit=10, max_distance=2)
+            )
+            assert [match.memory.text for match in found.matches] == ["Alice likes tea"]
     finally:
         model.release.set()
         await embedder.aclose()

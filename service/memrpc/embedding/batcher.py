@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,10 +23,12 @@ class BatchingEmbedder:
     batch, so there is no added delay. The model runs in one worker thread,
     never on the event loop. An LRU cache of ``cache_size`` texts (0 disables
     it) skips repeated texts, and a text already queued or running is not
-    embedded a second time.
+    embedded a second time. A queued text whose callers have all gone (their
+    RPCs were cancelled or ran out of time) is dropped before its batch, so
+    abandoned requests do not keep the model busy.
 
     Counters: ``model_calls`` (batches sent to the model), ``texts_embedded``
-    (texts in them) and ``cache_hits``.
+    (texts in them), ``texts_abandoned`` (dropped unembedded) and ``cache_hits``.
     """
 
     def __init__(self, model: OnnxModel, *, max_batch: int = 64, cache_size: int = 4096) -> None:
@@ -38,13 +40,15 @@ class BatchingEmbedder:
         self._max_batch = max_batch
         self._cache_size = cache_size
         self._cache: OrderedDict[str, Vector] = OrderedDict()
-        self._queue: list[str] = []  # texts waiting for the next batch
+        self._queue: deque[str] = deque()  # texts waiting for the next batch
         self._pending: dict[str, asyncio.Future[Vector]] = {}  # queued or running
+        self._callers: Counter[str] = Counter()  # callers waiting for each pending text
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memrpc-embed")
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
         self.model_calls = 0
         self.texts_embedded = 0
+        self.texts_abandoned = 0
         self.cache_hits = 0
 
     @property
@@ -72,11 +76,22 @@ class BatchingEmbedder:
             rows.append(future)
         if self._queue and self._worker is None:
             self._worker = asyncio.create_task(self._drain())
-        futures = {row for row in rows if isinstance(row, asyncio.Future)}
-        if futures:
-            # asyncio.wait, unlike awaiting a future, does not cancel the shared
-            # futures if this caller is cancelled.
-            await asyncio.wait(futures)
+        awaited = {
+            text: row
+            for text, row in zip(texts, rows, strict=True)
+            if isinstance(row, asyncio.Future)
+        }
+        if awaited:
+            self._callers.update(awaited.keys())
+            try:
+                # asyncio.wait, unlike awaiting a future, does not cancel the
+                # shared futures if this caller is cancelled.
+                await asyncio.wait(awaited.values())
+            finally:
+                self._callers.subtract(awaited.keys())
+                for text in awaited:
+                    if self._callers[text] <= 0:
+                        del self._callers[text]
         if not rows:
             return np.empty((0, self.dim), dtype=np.float32)
         return np.stack([row.result() if isinstance(row, asyncio.Future) else row for row in rows])
@@ -93,8 +108,9 @@ class BatchingEmbedder:
         loop = asyncio.get_running_loop()
         try:
             while self._queue:
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
+                batch = self._next_batch()
+                if not batch:
+                    continue
                 self.model_calls += 1
                 self.texts_embedded += len(batch)
                 try:
@@ -118,6 +134,19 @@ class BatchingEmbedder:
             self._pending.clear()
             self._queue.clear()
             self._worker = None
+
+    def _next_batch(self) -> list[str]:
+        """Up to ``max_batch`` queued texts that a caller still waits for; the
+        queued texts nobody waits for any more are dropped on the way."""
+        batch: list[str] = []
+        while self._queue and len(batch) < self._max_batch:
+            text = self._queue.popleft()
+            if self._callers[text] > 0:
+                batch.append(text)
+            else:
+                self._pending.pop(text).cancel()
+                self.texts_abandoned += 1
+        return batch
 
     def _remember(self, text: str, vector: Vector) -> None:
         if self._cache_size == 0:
