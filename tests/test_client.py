@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
+import pytest
+
 from memrpc.client import AsyncMemoryClient, MemoryClient
 from memrpc.v1 import long_term_memory_pb2 as ltm
 
@@ -87,3 +90,22 @@ def test_client_package_needs_no_server_dependencies():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_channel_options_reach_the_channel(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    tiny = [("grpc.max_receive_message_length", 8)]
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        await memory.update_session("t", goal="a goal longer than eight bytes")
+    async with AsyncMemoryClient(target, namespace=ns, options=tiny) as memory:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await memory.get_session("t")
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def sync() -> grpc.StatusCode:
+        with MemoryClient(target, namespace=ns, options=tiny) as memory:
+            with pytest.raises(grpc.RpcError) as err:
+                memory.get_session("t")
+            return err.value.code()  # type: ignore[no-any-return]
+
+    assert await asyncio.to_thread(sync) == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 import grpc
 
@@ -26,19 +27,21 @@ class AsyncMemoryClient:
         credentials: grpc.ChannelCredentials | None = None,
         token: Token | None = None,
         timeout: float | None = 10.0,
+        options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         """`token`, an API key or a JWT (or a function returning the current
         one), goes with every call as `authorization: Bearer <token>`; a call
-        whose own metadata has `authorization` sends that instead."""
+        whose own metadata has `authorization` sends that instead. `options`
+        are gRPC channel options, e.g. `("grpc.ssl_target_name_override", name)`."""
         self.target = target
         self.namespace = namespace
         self.timeout = timeout
         self._token = None if token is None else BearerToken(token)
         interceptors = None if self._token is None else async_interceptors(self._token)
         self.channel = (
-            grpc.aio.secure_channel(target, credentials, interceptors=interceptors)
+            grpc.aio.secure_channel(target, credentials, options, interceptors=interceptors)
             if credentials
-            else grpc.aio.insecure_channel(target, interceptors=interceptors)
+            else grpc.aio.insecure_channel(target, options, interceptors=interceptors)
         )
         self.working = working_memory_pb2_grpc.WorkingMemoryStub(self.channel)
         self.long_term = long_term_memory_pb2_grpc.LongTermMemoryStub(self.channel)

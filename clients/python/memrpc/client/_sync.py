@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 import grpc
 
@@ -26,18 +27,20 @@ class MemoryClient:
         credentials: grpc.ChannelCredentials | None = None,
         token: Token | None = None,
         timeout: float | None = 10.0,
+        options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         """`token`, an API key or a JWT (or a function returning the current
         one), goes with every call as `authorization: Bearer <token>`; a call
-        whose own metadata has `authorization` sends that instead."""
+        whose own metadata has `authorization` sends that instead. `options`
+        are gRPC channel options, e.g. `("grpc.ssl_target_name_override", name)`."""
         self.target = target
         self.namespace = namespace
         self.timeout = timeout
         self._token = None if token is None else BearerToken(token)
         channel = (
-            grpc.secure_channel(target, credentials)
+            grpc.secure_channel(target, credentials, options)
             if credentials
-            else grpc.insecure_channel(target)
+            else grpc.insecure_channel(target, options)
         )
         self.channel = (
             grpc.intercept_channel(channel, SyncBearerInterceptor(self._token))
