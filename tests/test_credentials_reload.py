@@ -1,0 +1,244 @@
+"""Key and JWKS files changed while a server runs: the next call sees the
+change, and a broken replacement keeps the last good version until fixed.
+
+The server checks its files on every call here (interval 0); the interval
+itself is checked against a fake clock."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tomllib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from conftest import make_settings
+from memrpc.api.errors import ApiError
+from memrpc.auth import reloading
+from memrpc.auth.keys import KeyRing, NewKey, new_key
+from memrpc.auth.reloading import Reloading
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedding import BatchingEmbedder
+from memrpc.server import MemrpcServer
+from memrpc.v1 import working_memory_pb2_grpc
+from test_auth import (
+    AUDIENCE,
+    ISSUER,
+    NS_A,
+    NS_B,
+    PERMISSION_DENIED,
+    UNAUTHENTICATED,
+    bearer,
+    entry,
+    make_jwt,
+    rejected,
+    update,
+    write_jwks,
+)
+from test_tls import replace_file
+
+ALPHA = new_key("alpha", [NS_A], read_only=False)
+BETA = new_key("beta", [NS_A], read_only=False)
+# A second JWKS signing key, listed as kid "k2" next to test_auth's "k1".
+OTHER_KID = "k2"
+OTHER_SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
+OTHER_JWK = {
+    **json.loads(jwt.algorithms.ECAlgorithm.to_jwk(OTHER_SIGNING_KEY.public_key())),
+    "kid": OTHER_KID,
+}
+
+
+@dataclass
+class Reloaded:
+    """A running server, its credentials files and a stub to call it."""
+
+    keys_file: Path
+    jwks_file: Path
+    sessions: working_memory_pb2_grpc.WorkingMemoryStub
+
+    def install_keys(self, *entries: str) -> None:
+        """Replaces the key file with `entries` (TOML text), atomically."""
+        replace_file(self.keys_file, "\n\n".join(entries).encode())
+
+    def install_jwks(self, *extra: dict[str, Any]) -> None:
+        """Replaces the JWKS file with kid "k1" and `extra`, atomically."""
+        draft = write_jwks(self.jwks_file.with_name("jwks.draft"), *extra)
+        replace_file(self.jwks_file, draft.read_bytes())
+
+    async def works(self, token: str, namespace: str = NS_A) -> None:
+        """Asserts that `token` may write to `namespace`."""
+        await self.sessions.UpdateSession(update(namespace), metadata=bearer(token), timeout=5)
+
+    async def refused(self, token: str, namespace: str = NS_A) -> grpc.aio.AioRpcError:
+        """The error of a write to `namespace` with `token`."""
+        return await rejected(self.sessions.UpdateSession, update(namespace), bearer(token))
+
+
+@pytest.fixture
+async def server(
+    tmp_path: Path,
+    redis_server: EmbeddedRedis,
+    embedder: BatchingEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Reloaded]:
+    monkeypatch.setattr(reloading, "CHECK_INTERVAL_S", 0.0)
+    keys_file = tmp_path / "keys.toml"
+    keys_file.write_text(ALPHA.entry)
+    jwks_file = write_jwks(tmp_path / "jwks.json", OTHER_JWK)
+    settings = make_settings(
+        redis_server.url,
+        auth_keys_file=keys_file,
+        jwks_file=jwks_file,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+    )
+    memrpc = MemrpcServer(settings, embedder=embedder)
+    await memrpc.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{memrpc.port}") as channel:
+            stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+            yield Reloaded(keys_file, jwks_file, stub)
+    finally:
+        await memrpc.stop(grace=1.0)
+
+
+def rescoped(key: NewKey, **fields: object) -> str:
+    """The key file entry of `key` with `fields` changed."""
+    (table,) = tomllib.loads(key.entry)["keys"]
+    return entry(**{**table, **fields})
+
+
+# --- API keys
+
+
+async def test_an_added_key_works_from_the_next_call(server):
+    await server.works(ALPHA.token)
+    assert (await server.refused(BETA.token)).code() == UNAUTHENTICATED
+    server.install_keys(ALPHA.entry, BETA.entry)
+    await server.works(BETA.token)
+    await server.works(ALPHA.token)
+
+
+async def test_a_removed_key_is_unauthenticated_from_the_next_call(server):
+    server.install_keys(ALPHA.entry, BETA.entry)
+    await server.works(BETA.token)
+    server.install_keys(ALPHA.entry)
+    err = await server.refused(BETA.token)
+    assert err.code() == UNAUTHENTICATED
+    assert "invalid API key" in err.details()
+    await server.works(ALPHA.token)
+
+
+async def test_narrowed_namespaces_and_access_are_denied_from_the_next_call(server):
+    server.install_keys(rescoped(ALPHA, namespaces=[NS_A, NS_B]))
+    await server.works(ALPHA.token, NS_B)
+    server.install_keys(rescoped(ALPHA, namespaces=[NS_A]))
+    err = await server.refused(ALPHA.token, NS_B)
+    assert err.code() == PERMISSION_DENIED
+    assert NS_B in err.details()
+    await server.works(ALPHA.token, NS_A)
+    server.install_keys(rescoped(ALPHA, access="read"))
+    err = await server.refused(ALPHA.token, NS_A)
+    assert err.code() == PERMISSION_DENIED
+    assert "read-only" in err.details()
+
+
+def empty(path: Path) -> None:
+    replace_file(path, b"")
+
+
+def bad_toml(path: Path) -> None:
+    replace_file(path, b"[[keys")
+
+
+def bad_entry(path: Path) -> None:
+    replace_file(path, f"{ALPHA.entry}\n\n{entry(id='x', sha256='00')}".encode())
+
+
+def missing(path: Path) -> None:
+    path.unlink()
+
+
+def unreadable(path: Path) -> None:
+    path.unlink()
+    path.mkdir()  # read as root too, unlike a file of mode 000
+
+
+BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "empty": (empty, "no [[keys]] entries"),
+    "bad TOML": (bad_toml, "keys.toml"),
+    "bad entry": (bad_entry, "key #2: sha256"),
+    "missing": (missing, "No such file"),
+    "unreadable": (unreadable, "Is a directory"),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+async def test_a_broken_key_file_keeps_the_last_good_keys_until_fixed(server, breakage, caplog):
+    breaks, message = BREAKAGES[breakage]
+    caplog.set_level(logging.ERROR, logger="memrpc.auth")
+    breaks(server.keys_file)
+    for _ in range(3):
+        await server.works(ALPHA.token)
+    (error,) = caplog.records  # one error per change, not per call
+    assert message in error.getMessage()
+    assert str(server.keys_file) in error.getMessage()
+
+    if server.keys_file.is_dir():
+        server.keys_file.rmdir()
+    server.install_keys(BETA.entry)
+    await server.works(BETA.token)
+    assert (await server.refused(ALPHA.token)).code() == UNAUTHENTICATED
+    assert len(caplog.records) == 1
+
+
+# --- JWKS keys
+
+
+async def test_a_removed_jwks_key_is_unauthenticated_from_the_next_call(server):
+    other = make_jwt(key=OTHER_SIGNING_KEY, kid=OTHER_KID)
+    await server.works(other)
+    server.install_jwks()
+    err = await server.refused(other)
+    assert err.code() == UNAUTHENTICATED
+    assert "kid names no key" in err.details()
+    await server.works(make_jwt())
+
+
+async def test_a_broken_jwks_file_keeps_the_last_good_keys_until_fixed(server, caplog):
+    other = make_jwt(key=OTHER_SIGNING_KEY, kid=OTHER_KID)
+    caplog.set_level(logging.ERROR, logger="memrpc.auth")
+    replace_file(server.jwks_file, b'{"keys": [')
+    await server.works(other)
+    await server.works(other)
+    (error,) = caplog.records
+    assert f"JWKS file {server.jwks_file}" in error.getMessage()
+
+    server.install_jwks()
+    assert (await server.refused(other)).code() == UNAUTHENTICATED
+    await server.works(make_jwt())
+
+
+# --- the check interval
+
+
+def test_the_file_is_checked_once_per_interval(tmp_path):
+    path = tmp_path / "keys.toml"
+    path.write_text(ALPHA.entry)
+    now = [100.0]
+    ring = Reloading(path, KeyRing.load, interval=1.0, clock=lambda: now[0])
+    replace_file(path, BETA.entry.encode())
+
+    now[0] += 0.99
+    assert ring.authenticate(ALPHA.token).subject == "API key 'alpha'"
+    now[0] += 0.01
+    assert ring.authenticate(BETA.token).subject == "API key 'beta'"
+    with pytest.raises(ApiError, match="invalid API key"):
+        ring.authenticate(ALPHA.token)
