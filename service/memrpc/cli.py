@@ -208,7 +208,7 @@ def _new_key(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     except ValueError as err:
         parser.error(str(err))
     print(f"API key (shown only now; send it as `authorization: Bearer <key>`):\n\n{key.token}\n")
-    print(f"Add this entry to the --auth-keys-file and restart memrpc:\n\n{key.entry}")
+    print(f"Add this entry to the --auth-keys-file (a running memrpc picks it up):\n\n{key.entry}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
