@@ -3,7 +3,9 @@
 `MemoryClient` (blocking) and `AsyncMemoryClient` (asyncio) bind a channel to
 one namespace and offer the calls an agent makes on every step; the raw
 generated stubs are there for everything else (`client.working`,
-`client.long_term`, `client.events`).
+`client.long_term`, `client.events`). Against a server with authentication
+on, pass `token=` (an API key or a JWT, or a function returning the current
+one): it goes with every call as `authorization: Bearer <token>`.
 
     with MemoryClient("127.0.0.1:50051", namespace="acme") as memory:
         memory.append_turns("thread-1", [("user", "Book me a flight to Oslo")])
