@@ -255,6 +255,62 @@ async def test_reads_turns_appended_by_working_memory(
     assert listed == list(reply.event_ids)
 
 
+async def test_a_repeated_request_id_appends_once(
+    events: Stub, ns: str, redis_client: redis.asyncio.Redis
+) -> None:
+    batch = [event("a", json=struct({"x": 1, "y": [True, None]})), event("b", data=b"\0\1")]
+
+    def request(thread: str = "t", request_id: str = "5f0c-retry.1") -> pb.AppendEventsRequest:
+        return pb.AppendEventsRequest(
+            namespace=ns, thread_id=thread, events=batch, request_id=request_id
+        )
+
+    first = await events.AppendEvents(request())
+    assert not first.replayed
+    again = await events.AppendEvents(request())
+    assert again.replayed
+    assert again.event_ids == first.event_ids
+    assert await list_ids(events, ns, "t") == list(first.event_ids)
+    assert await redis_client.xlen(keys.feed(ns)) == 2
+    # The same id in another thread, or another id, is another append.
+    other_thread = await events.AppendEvents(request(thread="u"))
+    other_id = await events.AppendEvents(request(request_id="5f0c-retry.2"))
+    assert (other_thread.replayed, other_id.replayed) == (False, False)
+    assert len(await list_ids(events, ns, "t")) == 4
+    assert await redis_client.xlen(keys.feed(ns)) == 6
+    # Remembered for 24 hours, then gone with its key.
+    ttl_ms = await redis_client.pttl(keys.append_request(ns, "5f0c-retry.1", "t"))
+    assert 23 * 3600 * 1000 < ttl_ms <= 24 * 3600 * 1000
+
+
+async def test_a_retry_after_an_ambiguous_failure_appends_once(
+    events: Stub, ns: str, redis_client: redis.asyncio.Redis
+) -> None:
+    request = pb.AppendEventsRequest(
+        namespace=ns, thread_id="t", events=[event("once")], request_id="ambiguous"
+    )
+    # Writes wait in Redis, so the client gives up on an append that the
+    # server has already sent, and that happens once the pause ends.
+    await redis_client.execute_command("CLIENT", "PAUSE", 300, "WRITE")
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await events.AppendEvents(request, timeout=0.1)
+    assert failed.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    retried = await events.AppendEvents(request, timeout=TIMEOUT)
+    assert retried.replayed
+    (page,) = await list_pages(events, ns, "t")
+    assert [(e.id, e.type) for e in page] == [(retried.event_ids[0], "once")]
+
+
+async def test_a_request_id_reused_for_other_events_appends_nothing(events: Stub, ns: str) -> None:
+    def request(*inputs: pb.EventInput) -> pb.AppendEventsRequest:
+        return pb.AppendEventsRequest(namespace=ns, thread_id="t", events=inputs, request_id="r1")
+
+    first = await events.AppendEvents(request(event("a")))
+    for changed in ([event("b")], [event("a"), event("a")], [event("a", data=b"x")]):
+        assert_invalid(await expect_error(events.AppendEvents(request(*changed))), "request_id")
+    assert await list_ids(events, ns, "t") == list(first.event_ids)
+
+
 # --- Identifiers and isolation ----------------------------------------------------
 
 HOSTILE_THREADS = ["}", "{", "|", "@", "*", '"', "'", "a b", "ünï 😀", "{x}:y", "a:b", "t*"]
@@ -298,6 +354,9 @@ def _append_request(**overrides: Any) -> pb.AppendEventsRequest:
 
 INVALID_REQUESTS: list[tuple[str, str, Any]] = [
     ("AppendEvents", "namespace", _append_request(namespace="")),
+    ("AppendEvents", "request_id", _append_request(request_id="a:b")),
+    ("AppendEvents", "request_id", _append_request(request_id="{x}")),
+    ("AppendEvents", "request_id", _append_request(request_id="x" * 65)),
     ("AppendEvents", "namespace", _append_request(namespace="a{b}")),
     ("AppendEvents", "namespace", _append_request(namespace="-a")),
     ("AppendEvents", "thread_id", _append_request(thread_id="")),

@@ -32,6 +32,7 @@ from conftest import make_settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
+from memrpc.store import keys
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -80,6 +81,20 @@ async def kill_redis(url: str) -> int:
     return pid
 
 
+async def feed_types(url: str, ns: str) -> dict[str, list[str]]:
+    """The types of the non-turn events in the namespace feed, per thread."""
+    client = redis.asyncio.from_url(url)
+    try:
+        entries = await client.xrange(keys.feed(ns))
+    finally:
+        await client.aclose()
+    types: dict[str, list[str]] = collections.defaultdict(list)
+    for _, fields in entries:
+        if not fields[b"type"].startswith(b"memrpc."):
+            types[fields[b"thread"].decode()].append(fields[b"type"].decode())
+    return types
+
+
 async def health(channel: grpc.aio.Channel) -> int:
     """The status `grpc.health.v1.Health/Check` reports for the server ("")."""
     stub = health_pb2_grpc.HealthStub(channel)
@@ -125,7 +140,9 @@ def own_redis(tmp_path: Path) -> Any:
 class Load:
     """A few clients, each on a thread of its own, calling GetSession,
     AppendTurns and AppendEvents in turn until stopped; every outcome is
-    counted by status code."""
+    counted by status code. Each client's appends are numbered: a failed one
+    is retried with the same `request_id` until it succeeds, and
+    `appended[thread]` counts the acknowledged ones."""
 
     OPS = ("GetSession", "AppendTurns", "AppendEvents")
 
@@ -136,6 +153,7 @@ class Load:
         self._stopping = False
         self.codes: collections.Counter[grpc.StatusCode] = collections.Counter()
         self.successes: collections.Counter[str] = collections.Counter()
+        self.appended: collections.Counter[str] = collections.Counter()
         self._tasks = [asyncio.create_task(self._client(f"t{i}")) for i in range(clients)]
 
     async def stop(self) -> None:
@@ -155,7 +173,10 @@ class Load:
             ),
             "AppendEvents": lambda: self._ev.AppendEvents(
                 ev.AppendEventsRequest(
-                    namespace=self._ns, thread_id=thread, events=[ev.EventInput(type="note")]
+                    namespace=self._ns,
+                    thread_id=thread,
+                    events=[ev.EventInput(type=f"note-{self.appended[thread]}")],
+                    request_id=f"{thread}-{self.appended[thread]}",
                 ),
                 timeout=5,
             ),
@@ -165,17 +186,19 @@ class Load:
             await self._call("AppendTurns", calls["AppendTurns"], f"{thread}:create")
         while not self._stopping:
             for op in self.OPS:
-                await self._call(op, calls[op], op)
+                if await self._call(op, calls[op], op) and op == "AppendEvents":
+                    self.appended[thread] += 1
 
-    async def _call(self, op: str, call: Callable[[], Awaitable[Any]], name: str) -> None:
+    async def _call(self, op: str, call: Callable[[], Awaitable[Any]], name: str) -> bool:
         try:
             await call()
         except grpc.aio.AioRpcError as err:
             self.codes[err.code()] += 1
             await asyncio.sleep(0.01)
-        else:
-            self.codes[grpc.StatusCode.OK] += 1
-            self.successes[name] += 1
+            return False
+        self.codes[grpc.StatusCode.OK] += 1
+        self.successes[name] += 1
+        return True
 
 
 async def test_redis_killed_under_load_gives_unavailable_then_recovers(
@@ -208,6 +231,13 @@ async def test_redis_killed_under_load_gives_unavailable_then_recovers(
         finally:
             watcher.cancel()
             await load.stop()
+        # Retried with their request ids, the appends are each in the feed
+        # (and so in the log: one script writes both) exactly once. The last
+        # may be there unacknowledged, if its final try failed.
+        feed = await feed_types(server.redis_url, "n")
+        for thread, acknowledged in load.appended.items():
+            notes = [f"note-{i}" for i in range(acknowledged + 1)]
+            assert feed[thread] in (notes[:-1], notes), thread
     assert load.codes[grpc.StatusCode.UNAVAILABLE] > 0, load.codes
     assert set(load.codes) == {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}, load.codes
 

@@ -244,6 +244,10 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}:u:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
     (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"ReJSON-RL"),
     (re.compile(rf"memrpc:ev:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"stream"),
+    (
+        re.compile(rf"memrpc:evreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}:(?P<thread>.+)", re.S),
+        b"string",
+    ),
     (re.compile(rf"memrpc:feed:\{{{_NS}\}}"), b"stream"),
 ]
 
@@ -440,8 +444,12 @@ async def check_event_log(events: Any, c: Case) -> None:
     """Appended in A (after the turn of `check_working_memory`): read back
     exactly there by list, tail and consumer group; nothing from B."""
     event = ev.EventInput(type=c.event_type, attributes=c.metadata, json=struct(c.payload))
-    append = ev.AppendEventsRequest(namespace=c.a, thread_id=c.thread, events=[event])
-    await ok(events.AppendEvents(append))
+    append = ev.AppendEventsRequest(
+        namespace=c.a, thread_id=c.thread, events=[event], request_id="r-1"
+    )
+    first = await ok(events.AppendEvents(append))
+    again = await ok(events.AppendEvents(append))  # a retry: appends nothing
+    assert (again.replayed, again.event_ids) == (True, first.event_ids)
     for ns in (c.a, c.b):
         create = ev.CreateConsumerGroupRequest(
             namespace=ns, group=c.group, start_position=ev.GROUP_START_POSITION_EARLIEST
@@ -554,6 +562,10 @@ def every_field(v: str, ns: str) -> list[tuple[str, Message]]:
             ),
         ),
         ("AppendEvents", ev.AppendEventsRequest(namespace=ns, thread_id=v, events=[event])),
+        (
+            "AppendEvents",
+            ev.AppendEventsRequest(namespace=ns, thread_id="t", events=[event], request_id=v),
+        ),
         ("ListEvents", ev.ListEventsRequest(namespace=ns, thread_id=v, end_event_id=v)),
         *[
             ("ListEvents", ev.ListEventsRequest(namespace=ns, thread_id="t", page_token=t))
@@ -673,6 +685,8 @@ async def test_every_key_follows_the_key_grammar(
         (b"memrpc:sesidx:{a}:u:7", b"zset"),
         (b"memrpc:mem:{a}:x", b"ReJSON-RL"),
         (b"memrpc:ev:{}:t", b"stream"),
+        (b"memrpc:evreq:{a}:r", b"string"),
+        (b"memrpc:evreq:{a}:r|x:t", b"string"),
         (b"memrpc:feed:{a}:x", b"stream"),
         (b"memrpc:ev:{a}:\xff", b"stream"),
     ],

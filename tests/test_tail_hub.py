@@ -71,7 +71,7 @@ async def append(
     store: EventStore, ns: str, thread: str, n: int = 1, data: bytes | None = None
 ) -> list[str]:
     events = [EventContent(f"e{i}", data=data) for i in range(n)]
-    return await store.append(ns, thread, events, max_len=100_000)
+    return (await store.append(ns, thread, events, max_len=100_000)).ids
 
 
 async def last_id(store: EventStore, ns: str, thread: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from typing import TypeVar
@@ -17,10 +18,12 @@ from memrpc.api import validate
 from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.api.limits import Limits, TailSlots, exhausted
 from memrpc.store.events import (
+    AppendRequest,
     EventContent,
     EventStore,
     GroupExists,
     GroupNotFound,
+    RequestIdReused,
     StoredEvent,
 )
 from memrpc.store.tail_hub import SubscriberTooSlow, Subscription, TailHub
@@ -71,8 +74,20 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         max_len = validate.count(
             request.max_len, "max_len", default=DEFAULT_MAX_LEN, low=1, high=1_000_000
         )
-        ids = await self._store.append(ns, thread, events, max_len=max_len)
-        return event_log_pb2.AppendEventsResponse(event_ids=ids)
+        request_id = validate.request_id(request.request_id)
+        try:
+            appended = await self._store.append(
+                ns, thread, events, max_len=max_len, request=_append_request(request_id, request)
+            )
+        except RequestIdReused:
+            raise ApiError.invalid(
+                "request_id",
+                "already used in this thread for other events within 24 hours: "
+                "a retry must send the same events; new events need a new request id",
+            ) from None
+        return event_log_pb2.AppendEventsResponse(
+            event_ids=appended.ids, replayed=appended.replayed
+        )
 
     async def ListEvents(
         self, request: event_log_pb2.ListEventsRequest, context: Context
@@ -211,6 +226,22 @@ def _group_must_exist() -> Iterator[None]:
         yield
     except GroupNotFound as missing:
         raise ApiError.not_found(str(missing)) from None
+
+
+def _append_request(
+    request_id: str, request: event_log_pb2.AppendEventsRequest
+) -> AppendRequest | None:
+    """The request id of an append with the fingerprint of its events: their
+    deterministic encoding, so a retry matches whatever order its client
+    wrote map entries in."""
+    if not request_id:
+        return None
+    digest = hashlib.sha256()
+    for event in request.events:
+        encoded = event.SerializeToString(deterministic=True)
+        digest.update(len(encoded).to_bytes(8, "big"))
+        digest.update(encoded)
+    return AppendRequest(request_id, digest.hexdigest())
 
 
 def _content(event: event_log_pb2.EventInput, field: str, limits: Limits) -> EventContent:

@@ -16,6 +16,7 @@ from memrpc.api.errors import ApiError
 
 _NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _NAME = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _EVENT_ID = re.compile(r"(0|[0-9]{1,19}(-[0-9]{1,19})?)")
 _MEMORY_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
@@ -68,6 +69,13 @@ def name(value: str, field: str) -> str:
         raise ApiError.invalid(field, "required")
     if not _NAME.fullmatch(value):
         raise ApiError.invalid(field, "must be 1 to 64 characters of [A-Za-z0-9._:-]")
+    return value
+
+
+def request_id(value: str, field: str = "request_id") -> str:
+    """An optional request id (AIP-155): empty, or 1 to 64 of `[A-Za-z0-9._-]`."""
+    if value and not _REQUEST_ID.fullmatch(value):
+        raise ApiError.invalid(field, "must be 1 to 64 of [A-Za-z0-9._-], such as a UUID")
     return value
 
 

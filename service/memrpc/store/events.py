@@ -26,6 +26,8 @@ from memrpc.store.redis_mux import Connection, RedisMux
 
 # Entries one XREAD of a tail returns per thread at most.
 TAIL_BATCH = 100
+# How long an append's request id is remembered.
+REQUEST_TTL_MS = 24 * 3600 * 1000
 # The id before every stream entry.
 BEFORE_FIRST = "0-0"
 
@@ -64,6 +66,24 @@ class EventContent:
 
 
 @dataclass(frozen=True, slots=True)
+class AppendRequest:
+    """A client's id for one append, and the fingerprint of its events that a
+    repeat must match."""
+
+    id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """The ids of an append's events; `replayed` when a repeated request id
+    returned an earlier append's ids instead of appending."""
+
+    ids: list[str]
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     """An event of a thread's log."""
 
@@ -92,16 +112,30 @@ class EventStore:
         self._delete_group = scripts.load(redis, "events_delete_group")
 
     async def append(
-        self, ns: str, thread: str, events: Sequence[EventContent], *, max_len: int
-    ) -> list[str]:
+        self,
+        ns: str,
+        thread: str,
+        events: Sequence[EventContent],
+        *,
+        max_len: int,
+        request: AppendRequest | None = None,
+    ) -> Appended:
         """Appends events to a thread's log (`MAXLEN ~ max_len`) and to the
-        namespace feed, all or none; returns their ids."""
-        args: list[bytes | str | int] = [max_len, self._feed_max_len, thread]
+        namespace feed, all or none. With a `request`, only once in
+        `REQUEST_TTL_MS`: a repeat returns the first append's ids, or raises
+        `RequestIdReused` if its fingerprint differs."""
+        append_keys = [keys.events(ns, thread), keys.feed(ns)]
+        args: list[bytes | str | int] = [max_len, self._feed_max_len, thread, "", 0]
+        if request is not None:
+            append_keys.append(keys.append_request(ns, request.id, thread))
+            args[3:5] = [request.fingerprint, REQUEST_TTL_MS]
         for event in events:
             fields = event.fields()
             args += [len(fields), *fields]
-        ids = await self._append(keys=[keys.events(ns, thread), keys.feed(ns)], args=args)
-        return [event_id.decode() for event_id in ids]
+        reply = await self._append(keys=append_keys, args=args)
+        if reply[0] == 0:
+            raise RequestIdReused()
+        return Appended([event_id.decode() for event_id in reply[1]], replayed=reply[0] == 2)
 
     async def range(
         self, ns: str, thread: str, low: str, high: str, *, descending: bool, count: int
@@ -207,6 +241,10 @@ class EventStore:
         """Acknowledges feed entries (`XACK`); returns how many were pending."""
         acknowledged: int = await self._redis.execute("XACK", keys.feed(ns), group, *delivery_ids)
         return acknowledged
+
+
+class RequestIdReused(Exception):
+    """An append repeats a request id of the thread with other events."""
 
 
 class GroupExists(Exception):

@@ -5,14 +5,15 @@ Every key of a namespace carries the namespace as its Redis Cluster hash tag
 one slot. Namespaces cannot contain braces, so the tag is always the
 namespace itself whatever the rest of the key holds.
 
-| key                                  | type   | holds                             |
-|--------------------------------------|--------|-----------------------------------|
-| `memrpc:ses:{ns}:<thread>`           | Hash   | a thread's working memory         |
-| `memrpc:sesidx:{ns}`                 | ZSet   | thread ids by last update (ms)    |
-| `memrpc:sesidx:{ns}:u:<user hex>`    | ZSet   | one user's thread ids by update   |
-| `memrpc:mem:{ns}:<id>`               | JSON   | a long-term memory                |
-| `memrpc:ev:{ns}:<thread>`            | Stream | a thread's event log              |
-| `memrpc:feed:{ns}`                   | Stream | every event of the namespace      |
+| key                                    | type   | holds                            |
+|----------------------------------------|--------|----------------------------------|
+| `memrpc:ses:{ns}:<thread>`             | Hash   | a thread's working memory        |
+| `memrpc:sesidx:{ns}`                   | ZSet   | thread ids by last update (ms)   |
+| `memrpc:sesidx:{ns}:u:<user hex>`      | ZSet   | one user's thread ids by update  |
+| `memrpc:mem:{ns}:<id>`                 | JSON   | a long-term memory               |
+| `memrpc:ev:{ns}:<thread>`              | Stream | a thread's event log             |
+| `memrpc:evreq:{ns}:<request>:<thread>` | String | an append's request id, for 24 h |
+| `memrpc:feed:{ns}`                     | Stream | every event of the namespace     |
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def memory(ns: str, memory_id: str) -> str:
 def events(ns: str, thread: str) -> str:
     """The Stream of a thread's event log."""
     return f"{PREFIX}:ev:{{{ns}}}:{thread}"
+
+
+def append_request(ns: str, request_id: str, thread: str) -> str:
+    """The String remembering an append's request id and result. Request ids
+    have no `:`, so the thread id that follows cannot shift the split."""
+    return f"{PREFIX}:evreq:{{{ns}}}:{request_id}:{thread}"
 
 
 def feed(ns: str) -> str:

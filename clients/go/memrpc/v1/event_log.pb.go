@@ -345,7 +345,16 @@ type AppendEventsRequest struct {
 	Events []*EventInput `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
 	// Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
 	// keep a few more). Default 1,000; 1 to 1,000,000.
-	MaxLen        int64 `protobuf:"varint,4,opt,name=max_len,json=maxLen,proto3" json:"max_len,omitempty"`
+	MaxLen int64 `protobuf:"varint,4,opt,name=max_len,json=maxLen,proto3" json:"max_len,omitempty"`
+	// Makes retries safe (AIP-155): a unique id for this append, such as a
+	// UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+	// after an append with a request id, another append to the same thread
+	// with the same id appends nothing and returns the ids of the first one,
+	// with `replayed` set; if its events differ from the first append's,
+	// it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+	// ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+	// events twice.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -408,11 +417,21 @@ func (x *AppendEventsRequest) GetMaxLen() int64 {
 	return 0
 }
 
+func (x *AppendEventsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // Response of `EventLog.AppendEvents`.
 type AppendEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The ids of the appended events, in request order.
-	EventIds      []string `protobuf:"bytes,1,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	EventIds []string `protobuf:"bytes,1,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// True when `request_id` named an earlier append: nothing was appended,
+	// and `event_ids` are that append's.
+	Replayed      bool `protobuf:"varint,2,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -452,6 +471,13 @@ func (x *AppendEventsResponse) GetEventIds() []string {
 		return x.EventIds
 	}
 	return nil
+}
+
+func (x *AppendEventsResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
 }
 
 // Request of `EventLog.ListEvents`.
@@ -1555,14 +1581,17 @@ const file_memrpc_v1_event_log_proto_rawDesc = "" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
-	"\apayload\"\x98\x01\n" +
+	"\apayload\"\xb7\x01\n" +
 	"\x13AppendEventsRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n" +
 	"\tthread_id\x18\x02 \x01(\tR\bthreadId\x12-\n" +
 	"\x06events\x18\x03 \x03(\v2\x15.memrpc.v1.EventInputR\x06events\x12\x17\n" +
-	"\amax_len\x18\x04 \x01(\x03R\x06maxLen\"3\n" +
+	"\amax_len\x18\x04 \x01(\x03R\x06maxLen\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"O\n" +
 	"\x14AppendEventsResponse\x12\x1b\n" +
-	"\tevent_ids\x18\x01 \x03(\tR\beventIds\"\xf2\x01\n" +
+	"\tevent_ids\x18\x01 \x03(\tR\beventIds\x12\x1a\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xf2\x01\n" +
 	"\x11ListEventsRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n" +
 	"\tthread_id\x18\x02 \x01(\tR\bthreadId\x12$\n" +

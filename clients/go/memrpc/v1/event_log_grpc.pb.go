@@ -50,7 +50,7 @@ const (
 // consumer groups of workers, at least once.
 type EventLogClient interface {
 	// Appends events to a thread's log (and the namespace feed), atomically:
-	// all of them or none.
+	// all of them or none, and only once per `request_id`.
 	AppendEvents(ctx context.Context, in *AppendEventsRequest, opts ...grpc.CallOption) (*AppendEventsResponse, error)
 	// Reads a range of a thread's log, oldest or newest first, a page at a
 	// time.
@@ -195,7 +195,7 @@ func (c *eventLogClient) AcknowledgeEvents(ctx context.Context, in *AcknowledgeE
 // consumer groups of workers, at least once.
 type EventLogServer interface {
 	// Appends events to a thread's log (and the namespace feed), atomically:
-	// all of them or none.
+	// all of them or none, and only once per `request_id`.
 	AppendEvents(context.Context, *AppendEventsRequest) (*AppendEventsResponse, error)
 	// Reads a range of a thread's log, oldest or newest first, a page at a
 	// time.

@@ -33,9 +33,11 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :thread_id, :string, 2, json_name: "threadId"
       repeated :events, :message, 3, "memrpc.v1.EventInput", json_name: "events"
       optional :max_len, :int64, 4, json_name: "maxLen"
+      optional :request_id, :string, 5, json_name: "requestId"
     end
     add_message "memrpc.v1.AppendEventsResponse" do
       repeated :event_ids, :string, 1, json_name: "eventIds"
+      optional :replayed, :bool, 2, json_name: "replayed"
     end
     add_message "memrpc.v1.ListEventsRequest" do
       optional :namespace, :string, 1, json_name: "namespace"

@@ -31,7 +31,7 @@ module Memrpc
         self.service_name = 'memrpc.v1.EventLog'
 
         # Appends events to a thread's log (and the namespace feed), atomically:
-        # all of them or none.
+        # all of them or none, and only once per `request_id`.
         rpc :AppendEvents, ::Memrpc::V1::AppendEventsRequest, ::Memrpc::V1::AppendEventsResponse
         # Reads a range of a thread's log, oldest or newest first, a page at a
         # time.

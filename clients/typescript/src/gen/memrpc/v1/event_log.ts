@@ -160,12 +160,28 @@ export interface AppendEventsRequest {
    * keep a few more). Default 1,000; 1 to 1,000,000.
    */
   maxLen: bigint;
+  /**
+   * Makes retries safe (AIP-155): a unique id for this append, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+   * after an append with a request id, another append to the same thread
+   * with the same id appends nothing and returns the ids of the first one,
+   * with `replayed` set; if its events differ from the first append's,
+   * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * events twice.
+   */
+  requestId: string;
 }
 
 /** Response of `EventLog.AppendEvents`. */
 export interface AppendEventsResponse {
   /** The ids of the appended events, in request order. */
   eventIds: string[];
+  /**
+   * True when `request_id` named an earlier append: nothing was appended,
+   * and `event_ids` are that append's.
+   */
+  replayed: boolean;
 }
 
 /** Request of `EventLog.ListEvents`. */
@@ -911,7 +927,7 @@ export const EventInput_AttributesEntry: MessageFns<EventInput_AttributesEntry> 
 };
 
 function createBaseAppendEventsRequest(): AppendEventsRequest {
-  return { namespace: "", threadId: "", events: [], maxLen: 0n };
+  return { namespace: "", threadId: "", events: [], maxLen: 0n, requestId: "" };
 }
 
 export const AppendEventsRequest: MessageFns<AppendEventsRequest> = {
@@ -930,6 +946,9 @@ export const AppendEventsRequest: MessageFns<AppendEventsRequest> = {
         throw new globalThis.Error("value provided for field message.maxLen of type int64 too large");
       }
       writer.uint32(32).int64(message.maxLen);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(42).string(message.requestId);
     }
     return writer;
   },
@@ -979,6 +998,14 @@ export const AppendEventsRequest: MessageFns<AppendEventsRequest> = {
             message.maxLen = reader.int64() as bigint;
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1001,6 +1028,11 @@ export const AppendEventsRequest: MessageFns<AppendEventsRequest> = {
         : "",
       events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => EventInput.fromJSON(e)) : [],
       maxLen: isSet(object.maxLen) ? BigInt(object.maxLen) : isSet(object.max_len) ? BigInt(object.max_len) : 0n,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -1018,6 +1050,9 @@ export const AppendEventsRequest: MessageFns<AppendEventsRequest> = {
     if (message.maxLen !== 0n) {
       obj.maxLen = message.maxLen.toString();
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -1030,18 +1065,22 @@ export const AppendEventsRequest: MessageFns<AppendEventsRequest> = {
     message.threadId = object.threadId ?? "";
     message.events = object.events?.map((e) => EventInput.fromPartial(e)) || [];
     message.maxLen = (object.maxLen !== undefined && object.maxLen !== null) ? BigInt(object.maxLen) : 0n;
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
 
 function createBaseAppendEventsResponse(): AppendEventsResponse {
-  return { eventIds: [] };
+  return { eventIds: [], replayed: false };
 }
 
 export const AppendEventsResponse: MessageFns<AppendEventsResponse> = {
   encode(message: AppendEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.eventIds) {
       writer.uint32(10).string(v!);
+    }
+    if (message.replayed !== false) {
+      writer.uint32(16).bool(message.replayed);
     }
     return writer;
   },
@@ -1067,6 +1106,14 @@ export const AppendEventsResponse: MessageFns<AppendEventsResponse> = {
             message.eventIds.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1086,6 +1133,7 @@ export const AppendEventsResponse: MessageFns<AppendEventsResponse> = {
         : globalThis.Array.isArray(object?.event_ids)
         ? object.event_ids.map((e: any) => globalThis.String(e))
         : [],
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
     };
   },
 
@@ -1093,6 +1141,9 @@ export const AppendEventsResponse: MessageFns<AppendEventsResponse> = {
     const obj: any = {};
     if (message.eventIds?.length) {
       obj.eventIds = message.eventIds;
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
     }
     return obj;
   },
@@ -1103,6 +1154,7 @@ export const AppendEventsResponse: MessageFns<AppendEventsResponse> = {
   fromPartial<I extends Exact<DeepPartial<AppendEventsResponse>, I>>(object: I): AppendEventsResponse {
     const message = createBaseAppendEventsResponse();
     message.eventIds = object.eventIds?.map((e) => e) || [];
+    message.replayed = object.replayed ?? false;
     return message;
   },
 };
@@ -2813,7 +2865,7 @@ export type EventLogService = typeof EventLogService;
 export const EventLogService = {
   /**
    * Appends events to a thread's log (and the namespace feed), atomically:
-   * all of them or none.
+   * all of them or none, and only once per `request_id`.
    */
   appendEvents: {
     path: "/memrpc.v1.EventLog/AppendEvents" as const,
@@ -2940,7 +2992,7 @@ export const EventLogService = {
 export interface EventLogServer extends UntypedServiceImplementation {
   /**
    * Appends events to a thread's log (and the namespace feed), atomically:
-   * all of them or none.
+   * all of them or none, and only once per `request_id`.
    */
   appendEvents: handleUnaryCall<AppendEventsRequest, AppendEventsResponse>;
   /**
@@ -2995,7 +3047,7 @@ export interface EventLogServer extends UntypedServiceImplementation {
 export interface EventLogClient extends Client {
   /**
    * Appends events to a thread's log (and the namespace feed), atomically:
-   * all of them or none.
+   * all of them or none, and only once per `request_id`.
    */
   appendEvents(
     request: AppendEventsRequest,

@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
     namespace_ = "";
     threadId_ = "";
     events_ = java.util.Collections.emptyList();
+    requestId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -226,6 +227,67 @@ private static final long serialVersionUID = 0L;
     return maxLen_;
   }
 
+  public static final int REQUEST_ID_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object requestId_ = "";
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this append, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+   * after an append with a request id, another append to the same thread
+   * with the same id appends nothing and returns the ids of the first one,
+   * with `replayed` set; if its events differ from the first append's,
+   * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * events twice.
+   * </pre>
+   *
+   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * @return The requestId.
+   */
+  @java.lang.Override
+  public java.lang.String getRequestId() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      requestId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this append, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+   * after an append with a request id, another append to the same thread
+   * with the same id appends nothing and returns the ids of the first one,
+   * with `replayed` set; if its events differ from the first append's,
+   * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * events twice.
+   * </pre>
+   *
+   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * @return The bytes for requestId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getRequestIdBytes() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      requestId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -252,6 +314,9 @@ private static final long serialVersionUID = 0L;
     if (maxLen_ != 0L) {
       output.writeInt64(4, maxLen_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 5, requestId_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -274,6 +339,9 @@ private static final long serialVersionUID = 0L;
     if (maxLen_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(4, maxLen_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(5, requestId_);
     }
     return size;
   }
@@ -307,6 +375,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getEventsList())) return false;
     if (getMaxLen()
         != other.getMaxLen()) return false;
+    if (!getRequestId()
+        .equals(other.getRequestId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -329,6 +399,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + MAX_LEN_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getMaxLen());
+    hash = (37 * hash) + REQUEST_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getRequestId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -474,6 +546,7 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000004);
       maxLen_ = 0L;
+      requestId_ = "";
       return this;
     }
 
@@ -529,6 +602,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.maxLen_ = maxLen_;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.requestId_ = requestId_;
+      }
     }
 
     @java.lang.Override
@@ -582,6 +658,11 @@ private static final long serialVersionUID = 0L;
       if (other.getMaxLen() != 0L) {
         setMaxLen(other.getMaxLen());
       }
+      if (!other.getRequestId().isEmpty()) {
+        requestId_ = other.requestId_;
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -634,6 +715,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 42: {
+              requestId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1184,6 +1270,133 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxLen() {
       bitField0_ = (bitField0_ & ~0x00000008);
       maxLen_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object requestId_ = "";
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this append, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+     * after an append with a request id, another append to the same thread
+     * with the same id appends nothing and returns the ids of the first one,
+     * with `replayed` set; if its events differ from the first append's,
+     * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * events twice.
+     * </pre>
+     *
+     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * @return The requestId.
+     */
+    public java.lang.String getRequestId() {
+      java.lang.Object ref = requestId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        requestId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this append, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+     * after an append with a request id, another append to the same thread
+     * with the same id appends nothing and returns the ids of the first one,
+     * with `replayed` set; if its events differ from the first append's,
+     * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * events twice.
+     * </pre>
+     *
+     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * @return The bytes for requestId.
+     */
+    public com.google.protobuf.ByteString
+        getRequestIdBytes() {
+      java.lang.Object ref = requestId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        requestId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this append, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+     * after an append with a request id, another append to the same thread
+     * with the same id appends nothing and returns the ids of the first one,
+     * with `replayed` set; if its events differ from the first append's,
+     * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * events twice.
+     * </pre>
+     *
+     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * @param value The requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this append, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+     * after an append with a request id, another append to the same thread
+     * with the same id appends nothing and returns the ids of the first one,
+     * with `replayed` set; if its events differ from the first append's,
+     * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * events twice.
+     * </pre>
+     *
+     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRequestId() {
+      requestId_ = getDefaultInstance().getRequestId();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this append, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+     * after an append with a request id, another append to the same thread
+     * with the same id appends nothing and returns the ids of the first one,
+     * with `replayed` set; if its events differ from the first append's,
+     * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * events twice.
+     * </pre>
+     *
+     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * @param value The bytes for requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

@@ -104,4 +104,38 @@ public interface AppendEventsRequestOrBuilder extends
    * @return The maxLen.
    */
   long getMaxLen();
+
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this append, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+   * after an append with a request id, another append to the same thread
+   * with the same id appends nothing and returns the ids of the first one,
+   * with `replayed` set; if its events differ from the first append's,
+   * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * events twice.
+   * </pre>
+   *
+   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * @return The requestId.
+   */
+  java.lang.String getRequestId();
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this append, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours
+   * after an append with a request id, another append to the same thread
+   * with the same id appends nothing and returns the ids of the first one,
+   * with `replayed` set; if its events differ from the first append's,
+   * it fails with `INVALID_ARGUMENT`. Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * events twice.
+   * </pre>
+   *
+   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * @return The bytes for requestId.
+   */
+  com.google.protobuf.ByteString
+      getRequestIdBytes();
 }

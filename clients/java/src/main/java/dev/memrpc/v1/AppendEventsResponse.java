@@ -107,6 +107,22 @@ private static final long serialVersionUID = 0L;
     return eventIds_.getByteString(index);
   }
 
+  public static final int REPLAYED_FIELD_NUMBER = 2;
+  private boolean replayed_ = false;
+  /**
+   * <pre>
+   * True when `request_id` named an earlier append: nothing was appended,
+   * and `event_ids` are that append's.
+   * </pre>
+   *
+   * <code>bool replayed = 2 [json_name = "replayed"];</code>
+   * @return The replayed.
+   */
+  @java.lang.Override
+  public boolean getReplayed() {
+    return replayed_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -124,6 +140,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < eventIds_.size(); i++) {
       com.google.protobuf.GeneratedMessage.writeString(output, 1, eventIds_.getRaw(i));
     }
+    if (replayed_ != false) {
+      output.writeBool(2, replayed_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -135,6 +154,10 @@ private static final long serialVersionUID = 0L;
       }
       size += dataSize;
       size += 1 * getEventIdsList().size();
+    }
+    if (replayed_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(2, replayed_);
     }
     return size;
   }
@@ -162,6 +185,8 @@ private static final long serialVersionUID = 0L;
 
     if (!getEventIdsList()
         .equals(other.getEventIdsList())) return false;
+    if (getReplayed()
+        != other.getReplayed()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -177,6 +202,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + EVENT_IDS_FIELD_NUMBER;
       hash = (53 * hash) + getEventIdsList().hashCode();
     }
+    hash = (37 * hash) + REPLAYED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getReplayed());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -314,6 +342,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       eventIds_ =
           com.google.protobuf.LazyStringArrayList.emptyList();
+      replayed_ = false;
       return this;
     }
 
@@ -351,6 +380,9 @@ private static final long serialVersionUID = 0L;
         eventIds_.makeImmutable();
         result.eventIds_ = eventIds_;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.replayed_ = replayed_;
+      }
     }
 
     @java.lang.Override
@@ -374,6 +406,9 @@ private static final long serialVersionUID = 0L;
           eventIds_.addAll(other.eventIds_);
         }
         onChanged();
+      }
+      if (other.getReplayed() != false) {
+        setReplayed(other.getReplayed());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -404,6 +439,11 @@ private static final long serialVersionUID = 0L;
               eventIds_.add(input.readStringRequireUtf8());
               break;
             } // case 10
+            case 16: {
+              replayed_ = input.readBool();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 16
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -564,6 +604,53 @@ private static final long serialVersionUID = 0L;
       ensureEventIdsIsMutable();
       eventIds_.add(value);
       bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+
+    private boolean replayed_ ;
+    /**
+     * <pre>
+     * True when `request_id` named an earlier append: nothing was appended,
+     * and `event_ids` are that append's.
+     * </pre>
+     *
+     * <code>bool replayed = 2 [json_name = "replayed"];</code>
+     * @return The replayed.
+     */
+    @java.lang.Override
+    public boolean getReplayed() {
+      return replayed_;
+    }
+    /**
+     * <pre>
+     * True when `request_id` named an earlier append: nothing was appended,
+     * and `event_ids` are that append's.
+     * </pre>
+     *
+     * <code>bool replayed = 2 [json_name = "replayed"];</code>
+     * @param value The replayed to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReplayed(boolean value) {
+
+      replayed_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True when `request_id` named an earlier append: nothing was appended,
+     * and `event_ids` are that append's.
+     * </pre>
+     *
+     * <code>bool replayed = 2 [json_name = "replayed"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReplayed() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      replayed_ = false;
       onChanged();
       return this;
     }

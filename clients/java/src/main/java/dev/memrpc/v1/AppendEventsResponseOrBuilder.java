@@ -50,4 +50,15 @@ public interface AppendEventsResponseOrBuilder extends
    */
   com.google.protobuf.ByteString
       getEventIdsBytes(int index);
+
+  /**
+   * <pre>
+   * True when `request_id` named an earlier append: nothing was appended,
+   * and `event_ids` are that append's.
+   * </pre>
+   *
+   * <code>bool replayed = 2 [json_name = "replayed"];</code>
+   * @return The replayed.
+   */
+  boolean getReplayed();
 }

@@ -336,7 +336,7 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Appends events to a thread's log (and the namespace feed), atomically:
-     * all of them or none.
+     * all of them or none, and only once per `request_id`.
      * </pre>
      */
     default void appendEvents(dev.memrpc.v1.AppendEventsRequest request,
@@ -476,7 +476,7 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Appends events to a thread's log (and the namespace feed), atomically:
-     * all of them or none.
+     * all of them or none, and only once per `request_id`.
      * </pre>
      */
     public void appendEvents(dev.memrpc.v1.AppendEventsRequest request,
@@ -608,7 +608,7 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Appends events to a thread's log (and the namespace feed), atomically:
-     * all of them or none.
+     * all of them or none, and only once per `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.AppendEventsResponse appendEvents(dev.memrpc.v1.AppendEventsRequest request) throws io.grpc.StatusException {
@@ -734,7 +734,7 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Appends events to a thread's log (and the namespace feed), atomically:
-     * all of them or none.
+     * all of them or none, and only once per `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.AppendEventsResponse appendEvents(dev.memrpc.v1.AppendEventsRequest request) {
@@ -859,7 +859,7 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Appends events to a thread's log (and the namespace feed), atomically:
-     * all of them or none.
+     * all of them or none, and only once per `request_id`.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.AppendEventsResponse> appendEvents(

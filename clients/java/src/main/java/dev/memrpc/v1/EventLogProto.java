@@ -168,85 +168,87 @@ public final class EventLogProto extends com.google.protobuf.GeneratedFile {
       "(\0132%.memrpc.v1.EventInput.AttributesEntr" +
       "yR\nattributes\032=\n\017AttributesEntry\022\020\n\003key\030" +
       "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001B\t\n\007" +
-      "payload\"\230\001\n\023AppendEventsRequest\022\034\n\tnames" +
+      "payload\"\267\001\n\023AppendEventsRequest\022\034\n\tnames" +
       "pace\030\001 \001(\tR\tnamespace\022\033\n\tthread_id\030\002 \001(\t" +
       "R\010threadId\022-\n\006events\030\003 \003(\0132\025.memrpc.v1.E" +
       "ventInputR\006events\022\027\n\007max_len\030\004 \001(\003R\006maxL" +
-      "en\"3\n\024AppendEventsResponse\022\033\n\tevent_ids\030" +
-      "\001 \003(\tR\010eventIds\"\362\001\n\021ListEventsRequest\022\034\n" +
-      "\tnamespace\030\001 \001(\tR\tnamespace\022\033\n\tthread_id" +
-      "\030\002 \001(\tR\010threadId\022$\n\016start_event_id\030\003 \001(\t" +
-      "R\014startEventId\022 \n\014end_event_id\030\004 \001(\tR\nen" +
-      "dEventId\022\036\n\ndescending\030\005 \001(\010R\ndescending" +
-      "\022\033\n\tpage_size\030\006 \001(\005R\010pageSize\022\035\n\npage_to" +
-      "ken\030\007 \001(\tR\tpageToken\"f\n\022ListEventsRespon" +
-      "se\022(\n\006events\030\001 \003(\0132\020.memrpc.v1.EventR\006ev" +
-      "ents\022&\n\017next_page_token\030\002 \001(\tR\rnextPageT" +
-      "oken\"\231\001\n\021TrimEventsRequest\022\034\n\tnamespace\030" +
-      "\001 \001(\tR\tnamespace\022\033\n\tthread_id\030\002 \001(\tR\010thr" +
-      "eadId\022\031\n\007max_len\030\003 \001(\003H\000R\006maxLen\022\"\n\014min_" +
-      "event_id\030\004 \001(\tH\000R\nminEventIdB\n\n\010strategy" +
-      "\"9\n\022TrimEventsResponse\022#\n\rtrimmed_count\030" +
-      "\001 \001(\003R\014trimmedCount\"Q\n\014ThreadCursor\022\033\n\tt" +
-      "hread_id\030\001 \001(\tR\010threadId\022$\n\016after_event_" +
-      "id\030\002 \001(\tR\014afterEventId\"\256\001\n\021TailEventsReq" +
-      "uest\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\0221\n\007cu" +
-      "rsors\030\002 \003(\0132\027.memrpc.v1.ThreadCursorR\007cu" +
-      "rsors\022H\n\022heartbeat_interval\030\003 \001(\0132\031.goog" +
-      "le.protobuf.DurationR\021heartbeatInterval\"" +
-      "?\n\nCheckpoint\0221\n\007cursors\030\001 \003(\0132\027.memrpc." +
-      "v1.ThreadCursorR\007cursors\"\202\001\n\022TailEventsR" +
-      "esponse\022(\n\005event\030\001 \001(\0132\020.memrpc.v1.Event" +
-      "H\000R\005event\0227\n\ncheckpoint\030\002 \001(\0132\025.memrpc.v" +
-      "1.CheckpointH\000R\ncheckpointB\t\n\007message\"\226\001" +
-      "\n\032CreateConsumerGroupRequest\022\034\n\tnamespac" +
-      "e\030\001 \001(\tR\tnamespace\022\024\n\005group\030\002 \001(\tR\005group" +
-      "\022D\n\016start_position\030\003 \001(\0162\035.memrpc.v1.Gro" +
-      "upStartPositionR\rstartPosition\"\035\n\033Create" +
-      "ConsumerGroupResponse\"P\n\032DeleteConsumerG" +
-      "roupRequest\022\034\n\tnamespace\030\001 \001(\tR\tnamespac" +
-      "e\022\024\n\005group\030\002 \001(\tR\005group\"\035\n\033DeleteConsume" +
-      "rGroupResponse\"\370\001\n\024ReceiveEventsRequest\022" +
-      "\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\024\n\005group\030\002" +
-      " \001(\tR\005group\022\032\n\010consumer\030\003 \001(\tR\010consumer\022" +
-      "\035\n\nmax_events\030\004 \001(\005R\tmaxEvents\022-\n\004wait\030\005" +
-      " \001(\0132\031.google.protobuf.DurationR\004wait\022B\n" +
-      "\017redeliver_after\030\006 \001(\0132\031.google.protobuf" +
-      ".DurationR\016redeliverAfter\"\177\n\rReceivedEve" +
-      "nt\022\037\n\013delivery_id\030\001 \001(\tR\ndeliveryId\022&\n\005e" +
-      "vent\030\002 \001(\0132\020.memrpc.v1.EventR\005event\022%\n\016d" +
-      "elivery_count\030\003 \001(\003R\rdeliveryCount\"I\n\025Re" +
-      "ceiveEventsResponse\0220\n\006events\030\001 \003(\0132\030.me" +
-      "mrpc.v1.ReceivedEventR\006events\"q\n\030Acknowl" +
-      "edgeEventsRequest\022\034\n\tnamespace\030\001 \001(\tR\tna" +
-      "mespace\022\024\n\005group\030\002 \001(\tR\005group\022!\n\014deliver" +
-      "y_ids\030\003 \003(\tR\013deliveryIds\"J\n\031AcknowledgeE" +
-      "ventsResponse\022-\n\022acknowledged_count\030\001 \001(" +
-      "\003R\021acknowledgedCount*~\n\022GroupStartPositi" +
-      "on\022$\n GROUP_START_POSITION_UNSPECIFIED\020\000" +
-      "\022\037\n\033GROUP_START_POSITION_LATEST\020\001\022!\n\035GRO" +
-      "UP_START_POSITION_EARLIEST\020\0022\276\005\n\010EventLo" +
-      "g\022O\n\014AppendEvents\022\036.memrpc.v1.AppendEven" +
-      "tsRequest\032\037.memrpc.v1.AppendEventsRespon" +
-      "se\022I\n\nListEvents\022\034.memrpc.v1.ListEventsR" +
-      "equest\032\035.memrpc.v1.ListEventsResponse\022I\n" +
-      "\nTrimEvents\022\034.memrpc.v1.TrimEventsReques" +
-      "t\032\035.memrpc.v1.TrimEventsResponse\022K\n\nTail" +
-      "Events\022\034.memrpc.v1.TailEventsRequest\032\035.m" +
-      "emrpc.v1.TailEventsResponse0\001\022d\n\023CreateC" +
-      "onsumerGroup\022%.memrpc.v1.CreateConsumerG" +
-      "roupRequest\032&.memrpc.v1.CreateConsumerGr" +
-      "oupResponse\022d\n\023DeleteConsumerGroup\022%.mem" +
-      "rpc.v1.DeleteConsumerGroupRequest\032&.memr" +
-      "pc.v1.DeleteConsumerGroupResponse\022R\n\rRec" +
-      "eiveEvents\022\037.memrpc.v1.ReceiveEventsRequ" +
-      "est\032 .memrpc.v1.ReceiveEventsResponse\022^\n" +
-      "\021AcknowledgeEvents\022#.memrpc.v1.Acknowled" +
-      "geEventsRequest\032$.memrpc.v1.AcknowledgeE" +
-      "ventsResponseB\203\001\n\rdev.memrpc.v1B\rEventLo" +
-      "gProtoP\001Z6github.com/memrpc/memrpc/clien" +
-      "ts/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc." +
-      "V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "en\022\035\n\nrequest_id\030\005 \001(\tR\trequestId\"O\n\024App" +
+      "endEventsResponse\022\033\n\tevent_ids\030\001 \003(\tR\010ev" +
+      "entIds\022\032\n\010replayed\030\002 \001(\010R\010replayed\"\362\001\n\021L" +
+      "istEventsRequest\022\034\n\tnamespace\030\001 \001(\tR\tnam" +
+      "espace\022\033\n\tthread_id\030\002 \001(\tR\010threadId\022$\n\016s" +
+      "tart_event_id\030\003 \001(\tR\014startEventId\022 \n\014end" +
+      "_event_id\030\004 \001(\tR\nendEventId\022\036\n\ndescendin" +
+      "g\030\005 \001(\010R\ndescending\022\033\n\tpage_size\030\006 \001(\005R\010" +
+      "pageSize\022\035\n\npage_token\030\007 \001(\tR\tpageToken\"" +
+      "f\n\022ListEventsResponse\022(\n\006events\030\001 \003(\0132\020." +
+      "memrpc.v1.EventR\006events\022&\n\017next_page_tok" +
+      "en\030\002 \001(\tR\rnextPageToken\"\231\001\n\021TrimEventsRe" +
+      "quest\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\033\n\tt" +
+      "hread_id\030\002 \001(\tR\010threadId\022\031\n\007max_len\030\003 \001(" +
+      "\003H\000R\006maxLen\022\"\n\014min_event_id\030\004 \001(\tH\000R\nmin" +
+      "EventIdB\n\n\010strategy\"9\n\022TrimEventsRespons" +
+      "e\022#\n\rtrimmed_count\030\001 \001(\003R\014trimmedCount\"Q" +
+      "\n\014ThreadCursor\022\033\n\tthread_id\030\001 \001(\tR\010threa" +
+      "dId\022$\n\016after_event_id\030\002 \001(\tR\014afterEventI" +
+      "d\"\256\001\n\021TailEventsRequest\022\034\n\tnamespace\030\001 \001" +
+      "(\tR\tnamespace\0221\n\007cursors\030\002 \003(\0132\027.memrpc." +
+      "v1.ThreadCursorR\007cursors\022H\n\022heartbeat_in" +
+      "terval\030\003 \001(\0132\031.google.protobuf.DurationR" +
+      "\021heartbeatInterval\"?\n\nCheckpoint\0221\n\007curs" +
+      "ors\030\001 \003(\0132\027.memrpc.v1.ThreadCursorR\007curs" +
+      "ors\"\202\001\n\022TailEventsResponse\022(\n\005event\030\001 \001(" +
+      "\0132\020.memrpc.v1.EventH\000R\005event\0227\n\ncheckpoi" +
+      "nt\030\002 \001(\0132\025.memrpc.v1.CheckpointH\000R\ncheck" +
+      "pointB\t\n\007message\"\226\001\n\032CreateConsumerGroup" +
+      "Request\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\024\n" +
+      "\005group\030\002 \001(\tR\005group\022D\n\016start_position\030\003 " +
+      "\001(\0162\035.memrpc.v1.GroupStartPositionR\rstar" +
+      "tPosition\"\035\n\033CreateConsumerGroupResponse" +
+      "\"P\n\032DeleteConsumerGroupRequest\022\034\n\tnamesp" +
+      "ace\030\001 \001(\tR\tnamespace\022\024\n\005group\030\002 \001(\tR\005gro" +
+      "up\"\035\n\033DeleteConsumerGroupResponse\"\370\001\n\024Re" +
+      "ceiveEventsRequest\022\034\n\tnamespace\030\001 \001(\tR\tn" +
+      "amespace\022\024\n\005group\030\002 \001(\tR\005group\022\032\n\010consum" +
+      "er\030\003 \001(\tR\010consumer\022\035\n\nmax_events\030\004 \001(\005R\t" +
+      "maxEvents\022-\n\004wait\030\005 \001(\0132\031.google.protobu" +
+      "f.DurationR\004wait\022B\n\017redeliver_after\030\006 \001(" +
+      "\0132\031.google.protobuf.DurationR\016redeliverA" +
+      "fter\"\177\n\rReceivedEvent\022\037\n\013delivery_id\030\001 \001" +
+      "(\tR\ndeliveryId\022&\n\005event\030\002 \001(\0132\020.memrpc.v" +
+      "1.EventR\005event\022%\n\016delivery_count\030\003 \001(\003R\r" +
+      "deliveryCount\"I\n\025ReceiveEventsResponse\0220" +
+      "\n\006events\030\001 \003(\0132\030.memrpc.v1.ReceivedEvent" +
+      "R\006events\"q\n\030AcknowledgeEventsRequest\022\034\n\t" +
+      "namespace\030\001 \001(\tR\tnamespace\022\024\n\005group\030\002 \001(" +
+      "\tR\005group\022!\n\014delivery_ids\030\003 \003(\tR\013delivery" +
+      "Ids\"J\n\031AcknowledgeEventsResponse\022-\n\022ackn" +
+      "owledged_count\030\001 \001(\003R\021acknowledgedCount*" +
+      "~\n\022GroupStartPosition\022$\n GROUP_START_POS" +
+      "ITION_UNSPECIFIED\020\000\022\037\n\033GROUP_START_POSIT" +
+      "ION_LATEST\020\001\022!\n\035GROUP_START_POSITION_EAR" +
+      "LIEST\020\0022\276\005\n\010EventLog\022O\n\014AppendEvents\022\036.m" +
+      "emrpc.v1.AppendEventsRequest\032\037.memrpc.v1" +
+      ".AppendEventsResponse\022I\n\nListEvents\022\034.me" +
+      "mrpc.v1.ListEventsRequest\032\035.memrpc.v1.Li" +
+      "stEventsResponse\022I\n\nTrimEvents\022\034.memrpc." +
+      "v1.TrimEventsRequest\032\035.memrpc.v1.TrimEve" +
+      "ntsResponse\022K\n\nTailEvents\022\034.memrpc.v1.Ta" +
+      "ilEventsRequest\032\035.memrpc.v1.TailEventsRe" +
+      "sponse0\001\022d\n\023CreateConsumerGroup\022%.memrpc" +
+      ".v1.CreateConsumerGroupRequest\032&.memrpc." +
+      "v1.CreateConsumerGroupResponse\022d\n\023Delete" +
+      "ConsumerGroup\022%.memrpc.v1.DeleteConsumer" +
+      "GroupRequest\032&.memrpc.v1.DeleteConsumerG" +
+      "roupResponse\022R\n\rReceiveEvents\022\037.memrpc.v" +
+      "1.ReceiveEventsRequest\032 .memrpc.v1.Recei" +
+      "veEventsResponse\022^\n\021AcknowledgeEvents\022#." +
+      "memrpc.v1.AcknowledgeEventsRequest\032$.mem" +
+      "rpc.v1.AcknowledgeEventsResponseB\203\001\n\rdev" +
+      ".memrpc.v1B\rEventLogProtoP\001Z6github.com/" +
+      "memrpc/memrpc/clients/go/memrpc/v1;memrp" +
+      "cv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemr" +
+      "pc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -284,13 +286,13 @@ public final class EventLogProto extends com.google.protobuf.GeneratedFile {
     internal_static_memrpc_v1_AppendEventsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_AppendEventsRequest_descriptor,
-        new java.lang.String[] { "Namespace", "ThreadId", "Events", "MaxLen", });
+        new java.lang.String[] { "Namespace", "ThreadId", "Events", "MaxLen", "RequestId", });
     internal_static_memrpc_v1_AppendEventsResponse_descriptor =
       getDescriptor().getMessageType(3);
     internal_static_memrpc_v1_AppendEventsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_AppendEventsResponse_descriptor,
-        new java.lang.String[] { "EventIds", });
+        new java.lang.String[] { "EventIds", "Replayed", });
     internal_static_memrpc_v1_ListEventsRequest_descriptor =
       getDescriptor().getMessageType(4);
     internal_static_memrpc_v1_ListEventsRequest_fieldAccessorTable = new
