@@ -12,6 +12,7 @@ import grpc
 import pytest
 
 from memrpc.client import AsyncMemoryClient, MemoryClient
+from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as ltm
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_loop.py"
@@ -57,6 +58,22 @@ async def test_async_client_covers_an_agent_step(memrpc_server, ns):
         assert received[0].event.json["name"] == "search"
         assert received[1].event.data == b"\x00"
         await tail.aclose()
+
+
+async def test_append_events_with_a_request_id_appends_once(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        first = await memory.append_events("t", [("step", {"n": 1})], request_id="r1")
+        again = await memory.append_events("t", [("step", {"n": 1})], request_id="r1")
+
+    def sync_retry() -> list[str]:
+        with MemoryClient(target, namespace=ns) as memory:
+            return memory.append_events("t", [("step", {"n": 1})], request_id="r1")
+
+    assert first == again == await asyncio.to_thread(sync_retry)
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        listed = await memory.events.ListEvents(ev.ListEventsRequest(namespace=ns, thread_id="t"))
+    assert [e.id for e in listed.events] == first
 
 
 async def test_sync_client_and_the_readme_example(memrpc_server, ns):

@@ -124,13 +124,13 @@ class AsyncMemoryClient:
         )
         return list((await self.long_term.SearchMemories(request, timeout=self.timeout)).matches)
 
-    async def append_events(self, thread_id: str, events: Iterable[req.EventLike]) -> list[str]:
-        """Appends events ((type, bytes | dict) pairs or `EventInput`s); their ids."""
-        request = ev.AppendEventsRequest(
-            namespace=self.namespace,
-            thread_id=thread_id,
-            events=[req.event_input(e) for e in events],
-        )
+    async def append_events(
+        self, thread_id: str, events: Iterable[req.EventLike], *, request_id: str = ""
+    ) -> list[str]:
+        """Appends events ((type, bytes | dict) pairs or `EventInput`s); their ids.
+        Send the same `request_id` (such as a UUID) when retrying an append
+        whose outcome is unknown: the server appends it only once."""
+        request = req.append_events(self.namespace, thread_id, events, request_id)
         return list((await self.events.AppendEvents(request, timeout=self.timeout)).event_ids)
 
     async def tail(

@@ -123,6 +123,18 @@ def event_input(event: EventLike) -> ev.EventInput:
     return ev.EventInput(type=kind, json=json)
 
 
+def append_events(
+    namespace: str, thread_id: str, events: Iterable[EventLike], request_id: str
+) -> ev.AppendEventsRequest:
+    """An AppendEventsRequest; `request_id` empty for none."""
+    return ev.AppendEventsRequest(
+        namespace=namespace,
+        thread_id=thread_id,
+        events=[event_input(e) for e in events],
+        request_id=request_id,
+    )
+
+
 def tail_events(
     namespace: str,
     cursors: Mapping[str, str] | Iterable[str],
