@@ -232,6 +232,36 @@ async def test_append_max_len_bounds_the_log(
     assert await redis_client.xlen(keys.feed(ns)) == len(ids)
 
 
+@pytest.mark.parametrize("log_max_len", [5, 5000])
+async def test_the_server_sets_the_default_log_length_turns_included(
+    redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str, log_max_len: int
+) -> None:
+    server = MemrpcServer(
+        make_settings(redis_server.url, event_log_max_len=log_max_len), embedder=embedder
+    )
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = event_log_pb2_grpc.EventLogStub(channel)
+            ids: list[str] = []
+            for _ in range(12):  # no max_len: the server's
+                ids += await append(stub, ns, "t", *(event() for _ in range(100)))
+            turn = wm_pb.AppendTurnsRequest(
+                namespace=ns, thread_id="t", turns=[wm_pb.Turn(role="user", content="hi")]
+            )
+            ids += (
+                await working_memory_pb2_grpc.WorkingMemoryStub(channel).AppendTurns(turn)
+            ).event_ids
+            kept = await list_ids(stub, ns, "t", page_size=1000)
+    finally:
+        await server.stop(grace=1.0)
+    if log_max_len > len(ids):  # nothing trimmed, not even by the turn
+        assert kept == ids
+    else:  # `MAXLEN ~` trims whole stream nodes: at least the setting stays
+        assert log_max_len <= len(kept) < 200
+        assert kept == ids[-len(kept) :]
+
+
 async def test_reads_turns_appended_by_working_memory(
     events: Stub, wm: working_memory_pb2_grpc.WorkingMemoryStub, ns: str
 ) -> None:

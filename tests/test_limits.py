@@ -59,6 +59,9 @@ def test_defaults_are_the_documented_limits() -> None:
     [
         ("--max-batch-items=0", "--max-batch-items must be at least 1"),
         ("--tail-max-lag-events=99", "--tail-max-lag-events must be at least 100"),
+        ("--event-log-max-len=0", "--event-log-max-len must be 1 to 1,000,000"),
+        ("--event-log-max-len=1000001", "--event-log-max-len must be 1 to 1,000,000"),
+        ("--feed-max-len=0", "--feed-max-len must be at least 1"),
     ],
 )
 def test_a_limit_out_of_range_is_refused_at_startup(

@@ -14,7 +14,7 @@ import redis.exceptions
 
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store import tail_hub
-from memrpc.store.events import EventContent, EventStore, StoredEvent
+from memrpc.store.events import EventContent, EventStore, Retention, StoredEvent
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.tail_hub import Subscription, TailHub
 
@@ -26,7 +26,7 @@ TIMEOUT = 10.0
 async def event_store(url: str) -> AsyncIterator[EventStore]:
     mux = RedisMux(url)
     try:
-        yield EventStore(mux, feed_max_len=100_000)
+        yield EventStore(mux, Retention(log_max_len=1000, feed_max_len=100_000))
     finally:
         await mux.aclose()
 

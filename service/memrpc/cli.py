@@ -92,6 +92,14 @@ def _parser() -> argparse.ArgumentParser:
             DEFAULTS.feed_max_len,
             "about how many events each namespace feed keeps for consumer groups",
         ),
+        (
+            "--event-log-max-len",
+            "EVENT_LOG_MAX_LEN",
+            int,
+            DEFAULTS.event_log_max_len,
+            "about how many events each thread's log keeps, unless an AppendEvents "
+            "sets its own max_len (1 to 1,000,000)",
+        ),
         ("--log-level", "LOG_LEVEL", str, DEFAULTS.log_level, "DEBUG, INFO, WARNING or ERROR"),
         (
             "--workers",
@@ -227,9 +235,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     settings = Settings(**{field.name: getattr(args, field.name) for field in fields(Settings)})
     from memrpc.api.limits import Limits
+    from memrpc.store.events import Retention
 
-    try:  # limits out of range fail here too
+    try:  # limits and retention out of range fail here too
         Limits.from_settings(settings)
+        Retention.from_settings(settings)
     except ValueError as err:
         parser.error(str(err))
     from memrpc.auth import AuthConfigError, check_settings

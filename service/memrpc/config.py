@@ -27,6 +27,9 @@ class Settings:
     shutdown_grace: float = 10.0
     # About how many events a namespace feed keeps for consumer groups.
     feed_max_len: int = 100_000
+    # About how many events a thread's event log keeps: the `max_len` of an
+    # AppendEvents that sets none, and of the turns AppendTurns records.
+    event_log_max_len: int = 1000
     # Logging level name.
     log_level: str = "INFO"
     # Server processes sharing the listen address (SO_REUSEPORT); 1 serves

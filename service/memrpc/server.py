@@ -22,7 +22,7 @@ from memrpc.auth import auth_interceptors
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, load_default_embedder
-from memrpc.store.events import EventStore
+from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.tail_hub import TailHub
@@ -87,6 +87,7 @@ class MemrpcServer:
         """Connects to (or starts) Redis, loads the model, starts serving."""
         settings = self.settings
         limits = Limits.from_settings(settings)
+        retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)
         # Refuses before anything starts; decoding first, so that every other
         # interceptor sees decoded requests only.
@@ -119,15 +120,13 @@ class MemrpcServer:
             ],
         )
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
-            WorkingMemoryServicer(
-                WorkingStore(self._redis, feed_max_len=settings.feed_max_len), limits
-            ),
+            WorkingMemoryServicer(WorkingStore(self._redis, retention), limits),
             server,
         )
         long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
             LongTermMemoryServicer(long_term, self._embedder, limits), server
         )
-        events = EventStore(self._redis, feed_max_len=settings.feed_max_len)
+        events = EventStore(self._redis, retention)
         self._tails = TailHub(events, max_lag=limits.tail_max_lag_events)
         event_log_pb2_grpc.add_EventLogServicer_to_server(
             EventLogServicer(events, self._tails, self._draining, limits), server

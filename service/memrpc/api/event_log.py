@@ -18,6 +18,7 @@ from memrpc.api import validate
 from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.api.limits import Limits, TailSlots, exhausted
 from memrpc.store.events import (
+    MAX_LOG_LEN,
     AppendRequest,
     EventContent,
     EventStore,
@@ -42,8 +43,6 @@ MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
 # crosses it (at most ~2 MiB with its attributes) is already delivered, so the
 # response stays within 4 MiB.
 MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
-# How many events a thread's log keeps (about) unless a request says otherwise.
-DEFAULT_MAX_LEN = 1000
 MAX_CURSORS = 100
 MAX_DELIVERY_IDS = 1000
 
@@ -72,7 +71,11 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         validate.batch(request.events, "events", max_items=limits.max_batch_items)
         events = [_content(event, f"events[{i}]", limits) for i, event in enumerate(request.events)]
         max_len = validate.count(
-            request.max_len, "max_len", default=DEFAULT_MAX_LEN, low=1, high=1_000_000
+            request.max_len,
+            "max_len",
+            default=self._store.retention.log_max_len,
+            low=1,
+            high=MAX_LOG_LEN,
         )
         request_id = validate.request_id(request.request_id)
         try:

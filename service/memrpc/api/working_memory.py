@@ -13,7 +13,6 @@ import grpc
 from memrpc.api import validate
 from memrpc.api.convert import duration, now_ms, set_timestamp
 from memrpc.api.errors import ApiError, Context, translate_errors
-from memrpc.api.event_log import DEFAULT_MAX_LEN as EVENT_LOG_MAX_LEN
 from memrpc.api.limits import Limits
 from memrpc.store.working import EMPTY_WINDOW, Fields, VersionMismatch, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
@@ -227,7 +226,6 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 ttl_ms=ttl_ms,
                 expected=expected,
                 window=window,
-                event_max_len=EVENT_LOG_MAX_LEN,
                 user=user,
                 turns=turns,
             )

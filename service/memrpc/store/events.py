@@ -17,15 +17,20 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.exceptions
 
 from memrpc.store import keys, scripts
 from memrpc.store.redis_mux import Connection, RedisMux
 
+if TYPE_CHECKING:
+    from memrpc.config import Settings
+
 # Entries one XREAD of a tail returns per thread at most.
 TAIL_BATCH = 100
+# The most events a thread's log may be asked to keep.
+MAX_LOG_LEN = 1_000_000
 # How long an append's request id is remembered.
 REQUEST_TTL_MS = 24 * 3600 * 1000
 # The id before every stream entry.
@@ -63,6 +68,26 @@ class EventContent:
             json=text.decode() if text is not None else None,
             attributes=json.loads(attrs) if attrs is not None else {},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """About how many events a thread's log (unless an append says otherwise)
+    and a namespace feed keep: the `MAXLEN ~` of their `XADD`s."""
+
+    log_max_len: int
+    feed_max_len: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.log_max_len <= MAX_LOG_LEN:
+            raise ValueError(f"--event-log-max-len must be 1 to {MAX_LOG_LEN:,}")
+        if self.feed_max_len < 1:
+            raise ValueError("--feed-max-len must be at least 1")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        """The retention of the settings of the same names."""
+        return cls(settings.event_log_max_len, settings.feed_max_len)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +129,9 @@ class Delivery:
 class EventStore:
     """Thread logs, namespace feeds and their consumer groups."""
 
-    def __init__(self, redis: RedisMux, *, feed_max_len: int) -> None:
+    def __init__(self, redis: RedisMux, retention: Retention) -> None:
         self._redis = redis
-        self._feed_max_len = feed_max_len
+        self.retention = retention
         self._append = scripts.load(redis, "append_events", libs=["events"])
         self._receive = scripts.load(redis, "events_receive")
         self._delete_group = scripts.load(redis, "events_delete_group")
@@ -117,15 +142,16 @@ class EventStore:
         thread: str,
         events: Sequence[EventContent],
         *,
-        max_len: int,
+        max_len: int | None = None,
         request: AppendRequest | None = None,
     ) -> Appended:
-        """Appends events to a thread's log (`MAXLEN ~ max_len`) and to the
-        namespace feed, all or none. With a `request`, only once in
+        """Appends events to a thread's log (`MAXLEN ~ max_len`, by default
+        the retention's) and to the namespace feed, all or none. With a `request`, only once in
         `REQUEST_TTL_MS`: a repeat returns the first append's ids, or raises
         `RequestIdReused` if its fingerprint differs."""
         append_keys = [keys.events(ns, thread), keys.feed(ns)]
-        args: list[bytes | str | int] = [max_len, self._feed_max_len, thread, "", 0]
+        log_max_len = self.retention.log_max_len if max_len is None else max_len
+        args: list[bytes | str | int] = [log_max_len, self.retention.feed_max_len, thread, "", 0]
         if request is not None:
             append_keys.append(keys.append_request(ns, request.id, thread))
             args[3:5] = [request.fingerprint, REQUEST_TTL_MS]

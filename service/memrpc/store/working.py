@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from memrpc.store import keys, scripts
+from memrpc.store.events import Retention
 from memrpc.store.redis_mux import RedisMux
 
 Fields = dict[bytes, bytes]
@@ -72,9 +73,9 @@ def _user_index(ns: str, user: str) -> str:
 class WorkingStore:
     """Reads and writes sessions."""
 
-    def __init__(self, redis: RedisMux, *, feed_max_len: int) -> None:
+    def __init__(self, redis: RedisMux, retention: Retention) -> None:
         self._redis = redis
-        self._feed_max_len = feed_max_len
+        self._retention = retention
         self._update = scripts.load(redis, "session_update", libs=["session"])
         self._append = scripts.load(redis, "append_turns", libs=["session", "events"])
         self._delete = scripts.load(redis, "delete_session")
@@ -123,7 +124,6 @@ class WorkingStore:
         ttl_ms: int,
         expected: int | None,
         window: int,
-        event_max_len: int,
         user: str,
         turns: Sequence[tuple[str, str]],
     ) -> Appended:
@@ -134,8 +134,8 @@ class WorkingStore:
             ttl_ms,
             _expected(expected),
             window,
-            event_max_len,
-            self._feed_max_len,
+            self._retention.log_max_len,
+            self._retention.feed_max_len,
             user,
             _user_index(ns, user),
         ]

@@ -344,7 +344,7 @@ type AppendEventsRequest struct {
 	// The events, oldest first. 1 to 100 events by default (server-configurable).
 	Events []*EventInput `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
 	// Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
-	// keep a few more). Default 1,000; 1 to 1,000,000.
+	// keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
 	MaxLen int64 `protobuf:"varint,4,opt,name=max_len,json=maxLen,proto3" json:"max_len,omitempty"`
 	// Makes retries safe (AIP-155): a unique id for this append, such as a
 	// UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. Optional. For 24 hours

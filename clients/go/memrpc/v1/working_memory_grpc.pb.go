@@ -64,8 +64,9 @@ type WorkingMemoryClient interface {
 	// Appends turns to the recent-turns window, creating the session when it
 	// does not exist. The oldest turns leave the window once it is full, but no
 	// turn is lost: each is also appended, in the same atomic step, to the
-	// thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-	// Refreshes the time to live.
+	// thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+	// then keeps about the server's default number of events (1,000 unless
+	// configured). Refreshes the time to live.
 	AppendTurns(ctx context.Context, in *AppendTurnsRequest, opts ...grpc.CallOption) (*AppendTurnsResponse, error)
 	// Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
 	// session does not exist.
@@ -154,8 +155,9 @@ type WorkingMemoryServer interface {
 	// Appends turns to the recent-turns window, creating the session when it
 	// does not exist. The oldest turns leave the window once it is full, but no
 	// turn is lost: each is also appended, in the same atomic step, to the
-	// thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-	// Refreshes the time to live.
+	// thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+	// then keeps about the server's default number of events (1,000 unless
+	// configured). Refreshes the time to live.
 	AppendTurns(context.Context, *AppendTurnsRequest) (*AppendTurnsResponse, error)
 	// Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
 	// session does not exist.

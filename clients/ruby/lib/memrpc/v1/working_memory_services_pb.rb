@@ -48,8 +48,9 @@ module Memrpc
         # Appends turns to the recent-turns window, creating the session when it
         # does not exist. The oldest turns leave the window once it is full, but no
         # turn is lost: each is also appended, in the same atomic step, to the
-        # thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-        # Refreshes the time to live.
+        # thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+        # then keeps about the server's default number of events (1,000 unless
+        # configured). Refreshes the time to live.
         rpc :AppendTurns, ::Memrpc::V1::AppendTurnsRequest, ::Memrpc::V1::AppendTurnsResponse
         # Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
         # session does not exist.

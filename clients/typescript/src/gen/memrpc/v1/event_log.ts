@@ -157,7 +157,7 @@ export interface AppendEventsRequest {
   events: EventInput[];
   /**
    * Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
-   * keep a few more). Default 1,000; 1 to 1,000,000.
+   * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
    */
   maxLen: bigint;
   /**

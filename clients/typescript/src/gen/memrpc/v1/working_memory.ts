@@ -2092,8 +2092,9 @@ export const WorkingMemoryService = {
    * Appends turns to the recent-turns window, creating the session when it
    * does not exist. The oldest turns leave the window once it is full, but no
    * turn is lost: each is also appended, in the same atomic step, to the
-   * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-   * Refreshes the time to live.
+   * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+   * then keeps about the server's default number of events (1,000 unless
+   * configured). Refreshes the time to live.
    */
   appendTurns: {
     path: "/memrpc.v1.WorkingMemory/AppendTurns" as const,
@@ -2151,8 +2152,9 @@ export interface WorkingMemoryServer extends UntypedServiceImplementation {
    * Appends turns to the recent-turns window, creating the session when it
    * does not exist. The oldest turns leave the window once it is full, but no
    * turn is lost: each is also appended, in the same atomic step, to the
-   * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-   * Refreshes the time to live.
+   * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+   * then keeps about the server's default number of events (1,000 unless
+   * configured). Refreshes the time to live.
    */
   appendTurns: handleUnaryCall<AppendTurnsRequest, AppendTurnsResponse>;
   /**
@@ -2212,8 +2214,9 @@ export interface WorkingMemoryClient extends Client {
    * Appends turns to the recent-turns window, creating the session when it
    * does not exist. The oldest turns leave the window once it is full, but no
    * turn is lost: each is also appended, in the same atomic step, to the
-   * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-   * Refreshes the time to live.
+   * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+   * then keeps about the server's default number of events (1,000 unless
+   * configured). Refreshes the time to live.
    */
   appendTurns(
     request: AppendTurnsRequest,

@@ -216,7 +216,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
-   * keep a few more). Default 1,000; 1 to 1,000,000.
+   * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
    * </pre>
    *
    * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
@@ -1231,7 +1231,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
-     * keep a few more). Default 1,000; 1 to 1,000,000.
+     * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
      * </pre>
      *
      * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
@@ -1244,7 +1244,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
-     * keep a few more). Default 1,000; 1 to 1,000,000.
+     * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
      * </pre>
      *
      * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
@@ -1261,7 +1261,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
-     * keep a few more). Default 1,000; 1 to 1,000,000.
+     * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
      * </pre>
      *
      * <code>int64 max_len = 4 [json_name = "maxLen"];</code>

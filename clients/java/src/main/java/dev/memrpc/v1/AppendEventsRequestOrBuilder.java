@@ -97,7 +97,7 @@ public interface AppendEventsRequestOrBuilder extends
   /**
    * <pre>
    * Keep about this many events in the thread's log (`MAXLEN ~`: Redis may
-   * keep a few more). Default 1,000; 1 to 1,000,000.
+   * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
    * </pre>
    *
    * <code>int64 max_len = 4 [json_name = "maxLen"];</code>

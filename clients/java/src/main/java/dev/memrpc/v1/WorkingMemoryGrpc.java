@@ -271,8 +271,9 @@ public final class WorkingMemoryGrpc {
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full, but no
      * turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-     * Refreshes the time to live.
+     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+     * then keeps about the server's default number of events (1,000 unless
+     * configured). Refreshes the time to live.
      * </pre>
      */
     default void appendTurns(dev.memrpc.v1.AppendTurnsRequest request,
@@ -373,8 +374,9 @@ public final class WorkingMemoryGrpc {
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full, but no
      * turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-     * Refreshes the time to live.
+     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+     * then keeps about the server's default number of events (1,000 unless
+     * configured). Refreshes the time to live.
      * </pre>
      */
     public void appendTurns(dev.memrpc.v1.AppendTurnsRequest request,
@@ -459,8 +461,9 @@ public final class WorkingMemoryGrpc {
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full, but no
      * turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-     * Refreshes the time to live.
+     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+     * then keeps about the server's default number of events (1,000 unless
+     * configured). Refreshes the time to live.
      * </pre>
      */
     public dev.memrpc.v1.AppendTurnsResponse appendTurns(dev.memrpc.v1.AppendTurnsRequest request) throws io.grpc.StatusException {
@@ -542,8 +545,9 @@ public final class WorkingMemoryGrpc {
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full, but no
      * turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-     * Refreshes the time to live.
+     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+     * then keeps about the server's default number of events (1,000 unless
+     * configured). Refreshes the time to live.
      * </pre>
      */
     public dev.memrpc.v1.AppendTurnsResponse appendTurns(dev.memrpc.v1.AppendTurnsRequest request) {
@@ -627,8 +631,9 @@ public final class WorkingMemoryGrpc {
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full, but no
      * turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`.
-     * Refreshes the time to live.
+     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
+     * then keeps about the server's default number of events (1,000 unless
+     * configured). Refreshes the time to live.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.AppendTurnsResponse> appendTurns(
