@@ -6,12 +6,22 @@ Before a call is served: health and reflection pass; anything else needs
 (`PERMISSION_DENIED` otherwise). Once the request is deserialized, its
 `namespace` must be one of the credential's (`PERMISSION_DENIED`
 otherwise); for TailEvents this is checked before the first event.
+
+A server stream (TailEvents) may stay open for hours, so before sending a
+message it checks its token again, the method's access and the namespace,
+once `RECHECK_INTERVAL_S` has passed since the last check: a key removed or
+narrowed in the key file, a JWT past its `exp` or whose signing key left the
+JWKS file ends the stream with the status a new call would get. Between
+checks a message costs a clock read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -27,6 +37,9 @@ log = logging.getLogger("memrpc.auth")
 if TYPE_CHECKING:
     from memrpc.api.handlers import Handler
 _HOW = "send metadata `authorization: Bearer <API key or JWT>`"
+# Seconds (monotonic clock) an open stream sends messages without checking
+# its credential again.
+RECHECK_INTERVAL_S = 1.0
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
@@ -46,21 +59,23 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or scopes.is_public(method):
             return handler
         try:
-            credential = self._authenticate(handler_call_details.invocation_metadata)
-            _check_method(credential, method, handler)
+            token = _bearer_token(handler_call_details.invocation_metadata)
+            credential = self._admit(token, method, handler)
         except ApiError as err:
             log.info("denied %s: %s", method, err.message)
             return rebuild(handler, _abort_with(err))
+        if handler.response_streaming:
+            readmit = functools.partial(self._admit, token, method, handler)
+            return rebuild(handler, _guard_stream(handler, method, credential, readmit))
         return rebuild(handler, _guard(handler, credential))
 
-    def _authenticate(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> Credential:
-        values = [value for key, value in metadata or () if key == "authorization"]
-        if not values:
-            raise unauthenticated(f"missing credential: {_HOW}")
-        scheme, _, token = str(values[0]).partition(" ")
-        if len(values) > 1 or scheme.lower() != "bearer" or not token.strip():
-            raise unauthenticated(f"malformed authorization metadata: {_HOW}")
-        token = token.strip()
+    def _admit(self, token: str, method: str, handler: Handler) -> Credential:
+        """The credential of `token` if it may call `method`; raises `ApiError`."""
+        credential = self._authenticate(token)
+        _check_method(credential, method, handler)
+        return credential
+
+    def _authenticate(self, token: str) -> Credential:
         if token.startswith(keys.PREFIX):
             if self._key_ring is None:
                 raise unauthenticated("this server accepts no API keys: send a JWT")
@@ -68,6 +83,16 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if self._jwts is None:
             raise unauthenticated("this server accepts only API keys (mrk_<id>_<secret>)")
         return self._jwts.authenticate(token)
+
+
+def _bearer_token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
+    values = [value for key, value in metadata or () if key == "authorization"]
+    if not values:
+        raise unauthenticated(f"missing credential: {_HOW}")
+    scheme, _, token = str(values[0]).partition(" ")
+    if len(values) > 1 or scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated(f"malformed authorization metadata: {_HOW}")
+    return token.strip()
 
 
 def _check_method(credential: Credential, method: str, handler: Handler) -> None:
@@ -97,19 +122,7 @@ def _abort_with(err: ApiError) -> Callable[..., Awaitable[None]]:
 
 
 def _guard(handler: Handler, credential: Credential) -> Callable[..., Any]:
-    """The handler's behavior, run only for a request in the credential's namespaces."""
-    if handler.response_streaming:
-        stream = cast(Callable[[Any, Context], AsyncIterator[Any]], handler.unary_stream)
-
-        async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
-            try:
-                _check_namespace(credential, request)
-            except ApiError as err:
-                await context.abort_with_status(err.to_status())
-            async for response in stream(request, context):
-                yield response
-
-        return guarded_stream
+    """A unary handler's behavior, run only for a request in the credential's namespaces."""
     unary = cast(Callable[[Any, Context], Awaitable[Any]], handler.unary_unary)
 
     async def guarded(request: Any, context: Context) -> Any:
@@ -120,3 +133,32 @@ def _guard(handler: Handler, credential: Credential) -> Callable[..., Any]:
         return await unary(request, context)
 
     return guarded
+
+
+def _guard_stream(
+    handler: Handler, method: str, credential: Credential, readmit: Callable[[], Credential]
+) -> Callable[..., AsyncIterator[Any]]:
+    """A server stream's behavior, run only for a request in the credential's
+    namespaces, and ended once `readmit` (the call's token checked again for
+    `method`) or the namespace fails a re-check before a message."""
+    stream = cast(Callable[[Any, Context], AsyncGenerator[Any, None]], handler.unary_stream)
+
+    async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
+        try:
+            _check_namespace(credential, request)
+        except ApiError as err:
+            await context.abort_with_status(err.to_status())
+        checked = time.monotonic()
+        async with contextlib.aclosing(stream(request, context)) as responses:
+            async for response in responses:
+                now = time.monotonic()
+                if now - checked >= RECHECK_INTERVAL_S:
+                    checked = now
+                    try:
+                        _check_namespace(readmit(), request)
+                    except ApiError as err:
+                        log.info("ended %s of %s: %s", method, credential.subject, err.message)
+                        await context.abort_with_status(err.to_status())
+                yield response
+
+    return guarded_stream
