@@ -198,11 +198,16 @@ async def test_read_only_key_reads_but_may_not_write(auth, sessions):
 
 
 @pytest.mark.parametrize("role", ["writer", "reader"])
-async def test_key_of_one_namespace_may_not_touch_another(auth, sessions, role):
-    err = await rejected(sessions.GetSession, get(NS_B), bearer(auth.tokens[role]))
+async def test_key_of_one_namespace_may_not_touch_another(auth, sessions, role, caplog):
+    with caplog.at_level(logging.INFO, logger="memrpc.auth"):
+        err = await rejected(sessions.GetSession, get(NS_B), bearer(auth.tokens[role]))
     assert err.code() == PERMISSION_DENIED
     assert NS_B in err.details()
     assert NS_A in err.details()  # the caller's own scope, to act on
+    # Logged like any denial, without the token.
+    (logged,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("denied")]
+    assert logged == f"denied /memrpc.v1.WorkingMemory/GetSession: {err.details()}"
+    assert auth.tokens[role] not in caplog.text
 
 
 async def test_star_key_uses_every_namespace(auth, sessions):

@@ -67,7 +67,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if handler.response_streaming:
             readmit = functools.partial(self._admit, token, method, handler)
             return rebuild(handler, _guard_stream(handler, method, credential, readmit))
-        return rebuild(handler, _guard(handler, credential))
+        return rebuild(handler, _guard(handler, method, credential))
 
     def _admit(self, token: str, method: str, handler: Handler) -> Credential:
         """The credential of `token` if it may call `method`; raises `ApiError`."""
@@ -114,6 +114,18 @@ def _check_namespace(credential: Credential, request: Any) -> None:
         )
 
 
+async def _refuse_other_namespaces(
+    credential: Credential, request: Any, context: Context, method: str
+) -> None:
+    """Aborts the call, logging why, unless its request's namespace is one
+    of the credential's."""
+    try:
+        _check_namespace(credential, request)
+    except ApiError as err:
+        log.info("denied %s: %s", method, err.message)
+        await context.abort_with_status(err.to_status())
+
+
 def _abort_with(err: ApiError) -> Callable[..., Awaitable[None]]:
     async def abort(_request: Any, context: Context) -> None:
         await context.abort_with_status(err.to_status())
@@ -121,15 +133,12 @@ def _abort_with(err: ApiError) -> Callable[..., Awaitable[None]]:
     return abort
 
 
-def _guard(handler: Handler, credential: Credential) -> Callable[..., Any]:
+def _guard(handler: Handler, method: str, credential: Credential) -> Callable[..., Any]:
     """A unary handler's behavior, run only for a request in the credential's namespaces."""
     unary = cast(Callable[[Any, Context], Awaitable[Any]], handler.unary_unary)
 
     async def guarded(request: Any, context: Context) -> Any:
-        try:
-            _check_namespace(credential, request)
-        except ApiError as err:
-            await context.abort_with_status(err.to_status())
+        await _refuse_other_namespaces(credential, request, context, method)
         return await unary(request, context)
 
     return guarded
@@ -144,10 +153,7 @@ def _guard_stream(
     stream = cast(Callable[[Any, Context], AsyncGenerator[Any, None]], handler.unary_stream)
 
     async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
-        try:
-            _check_namespace(credential, request)
-        except ApiError as err:
-            await context.abort_with_status(err.to_status())
+        await _refuse_other_namespaces(credential, request, context, method)
         checked = time.monotonic()
         async with contextlib.aclosing(stream(request, context)) as responses:
             async for response in responses:
