@@ -69,7 +69,10 @@ type EventLogClient interface {
 	// falls behind: once one of its threads has more new events than the
 	// server allows (by default 10,000) since the last one sent, the stream
 	// ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-	// from the last cursor received.
+	// from the last cursor received. On a server with authentication, an open
+	// stream checks its credential again about once a second: a revoked key,
+	// an expired token or a scope that no longer covers the namespace ends it
+	// with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
 	TailEvents(ctx context.Context, in *TailEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailEventsResponse], error)
 	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
 	// the group exists.
@@ -214,7 +217,10 @@ type EventLogServer interface {
 	// falls behind: once one of its threads has more new events than the
 	// server allows (by default 10,000) since the last one sent, the stream
 	// ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-	// from the last cursor received.
+	// from the last cursor received. On a server with authentication, an open
+	// stream checks its credential again about once a second: a revoked key,
+	// an expired token or a scope that no longer covers the namespace ends it
+	// with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
 	TailEvents(*TailEventsRequest, grpc.ServerStreamingServer[TailEventsResponse]) error
 	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
 	// the group exists.

@@ -50,7 +50,10 @@ module Memrpc
         # falls behind: once one of its threads has more new events than the
         # server allows (by default 10,000) since the last one sent, the stream
         # ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-        # from the last cursor received.
+        # from the last cursor received. On a server with authentication, an open
+        # stream checks its credential again about once a second: a revoked key,
+        # an expired token or a scope that no longer covers the namespace ends it
+        # with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
         rpc :TailEvents, ::Memrpc::V1::TailEventsRequest, stream(::Memrpc::V1::TailEventsResponse)
         # Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
         # the group exists.

@@ -2913,7 +2913,10 @@ export const EventLogService = {
    * falls behind: once one of its threads has more new events than the
    * server allows (by default 10,000) since the last one sent, the stream
    * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-   * from the last cursor received.
+   * from the last cursor received. On a server with authentication, an open
+   * stream checks its credential again about once a second: a revoked key,
+   * an expired token or a scope that no longer covers the namespace ends it
+   * with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
    */
   tailEvents: {
     path: "/memrpc.v1.EventLog/TailEvents" as const,
@@ -3015,7 +3018,10 @@ export interface EventLogServer extends UntypedServiceImplementation {
    * falls behind: once one of its threads has more new events than the
    * server allows (by default 10,000) since the last one sent, the stream
    * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-   * from the last cursor received.
+   * from the last cursor received. On a server with authentication, an open
+   * stream checks its credential again about once a second: a revoked key,
+   * an expired token or a scope that no longer covers the namespace ends it
+   * with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
    */
   tailEvents: handleServerStreamingCall<TailEventsRequest, TailEventsResponse>;
   /**
@@ -3112,7 +3118,10 @@ export interface EventLogClient extends Client {
    * falls behind: once one of its threads has more new events than the
    * server allows (by default 10,000) since the last one sent, the stream
    * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-   * from the last cursor received.
+   * from the last cursor received. On a server with authentication, an open
+   * stream checks its credential again about once a second: a revoked key,
+   * an expired token or a scope that no longer covers the namespace ends it
+   * with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
    */
   tailEvents(request: TailEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<TailEventsResponse>;
   tailEvents(

@@ -379,7 +379,10 @@ public final class EventLogGrpc {
      * falls behind: once one of its threads has more new events than the
      * server allows (by default 10,000) since the last one sent, the stream
      * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-     * from the last cursor received.
+     * from the last cursor received. On a server with authentication, an open
+     * stream checks its credential again about once a second: a revoked key,
+     * an expired token or a scope that no longer covers the namespace ends it
+     * with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
      * </pre>
      */
     default void tailEvents(dev.memrpc.v1.TailEventsRequest request,
@@ -522,7 +525,10 @@ public final class EventLogGrpc {
      * falls behind: once one of its threads has more new events than the
      * server allows (by default 10,000) since the last one sent, the stream
      * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-     * from the last cursor received.
+     * from the last cursor received. On a server with authentication, an open
+     * stream checks its credential again about once a second: a revoked key,
+     * an expired token or a scope that no longer covers the namespace ends it
+     * with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
      * </pre>
      */
     public void tailEvents(dev.memrpc.v1.TailEventsRequest request,
@@ -651,7 +657,10 @@ public final class EventLogGrpc {
      * falls behind: once one of its threads has more new events than the
      * server allows (by default 10,000) since the last one sent, the stream
      * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-     * from the last cursor received.
+     * from the last cursor received. On a server with authentication, an open
+     * stream checks its credential again about once a second: a revoked key,
+     * an expired token or a scope that no longer covers the namespace ends it
+     * with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
      * </pre>
      */
     @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
@@ -777,7 +786,10 @@ public final class EventLogGrpc {
      * falls behind: once one of its threads has more new events than the
      * server allows (by default 10,000) since the last one sent, the stream
      * ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-     * from the last cursor received.
+     * from the last cursor received. On a server with authentication, an open
+     * stream checks its credential again about once a second: a revoked key,
+     * an expired token or a scope that no longer covers the namespace ends it
+     * with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
      * </pre>
      */
     public java.util.Iterator<dev.memrpc.v1.TailEventsResponse> tailEvents(
