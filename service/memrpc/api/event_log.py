@@ -19,6 +19,7 @@ from memrpc.api.errors import ApiError, Context, translate_errors
 from memrpc.api.limits import Limits, TailSlots, exhausted
 from memrpc.store.events import (
     MAX_LOG_LEN,
+    REQUEST_TTL_MS,
     AppendRequest,
     EventContent,
     EventStore,
@@ -44,6 +45,7 @@ MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
 # response stays within 4 MiB.
 MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
 MAX_CURSORS = 100
+REQUEST_TTL_HOURS = REQUEST_TTL_MS // 3_600_000
 MAX_DELIVERY_IDS = 1000
 
 
@@ -85,7 +87,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         except RequestIdReused:
             raise ApiError.invalid(
                 "request_id",
-                "already used in this thread for other events within 24 hours: "
+                f"already used in this thread for other events within {REQUEST_TTL_HOURS} hours: "
                 "a retry must send the same events; new events need a new request id",
             ) from None
         return event_log_pb2.AppendEventsResponse(
