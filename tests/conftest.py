@@ -4,6 +4,7 @@ works in a namespace of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import redis.asyncio
 
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.embedding import BatchingEmbedder, load_default_embedder
+from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
 from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 
@@ -56,14 +57,25 @@ def make_settings(
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings, embedder: Embedder, *, grace: float = 1.0
+) -> AsyncIterator[MemrpcServer]:
+    """A started server with `settings`, stopped (allowing `grace`) on exit."""
+    server = MemrpcServer(settings, embedder=embedder)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop(grace=grace)
+
+
 @pytest.fixture(scope="session")
 async def memrpc_server(
     redis_server: EmbeddedRedis, embedder: BatchingEmbedder
 ) -> AsyncIterator[MemrpcServer]:
-    server = MemrpcServer(make_settings(redis_server.url), embedder=embedder)
-    await server.start()
-    yield server
-    await server.stop(grace=1.0)
+    async with running(make_settings(redis_server.url), embedder) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

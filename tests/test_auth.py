@@ -19,7 +19,7 @@ from google.protobuf.message_factory import GetMessageClass
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.auth import AuthConfigError, auth_interceptors, check_settings
 from memrpc.auth.jwt import ACCESS_CLAIM, NAMESPACES_CLAIM, JwtVerifier
 from memrpc.auth.keys import KeyRing, new_key
@@ -28,7 +28,6 @@ from memrpc.auth.scopes import METHOD_ACCESS
 from memrpc.client import AsyncMemoryClient
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm
@@ -115,10 +114,8 @@ async def auth(
         jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE,
     )
-    server = MemrpcServer(settings, embedder=embedder)
-    await server.start()
-    yield Auth(server.port, {role: key.token for role, key in made.items()})
-    await server.stop(grace=1.0)
+    async with running(settings, embedder) as server:
+        yield Auth(server.port, {role: key.token for role, key in made.items()})
 
 
 @pytest.fixture(scope="module")

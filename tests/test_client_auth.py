@@ -12,12 +12,11 @@ from typing import Any
 import grpc
 import pytest
 
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.auth.keys import new_key
 from memrpc.client import AsyncMemoryClient, MemoryClient
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import working_memory_pb2 as wm
 
@@ -46,12 +45,10 @@ async def secured(
     }
     keys_file = tmp_path_factory.mktemp("client-auth") / "keys.toml"
     keys_file.write_text("\n\n".join(key.entry for key in keys.values()))
-    server = MemrpcServer(
-        make_settings(redis_server.url, auth_keys_file=keys_file), embedder=embedder
-    )
-    await server.start()
-    yield Secured(server.port, {role: key.token for role, key in keys.items()})
-    await server.stop(grace=1.0)
+    async with running(
+        make_settings(redis_server.url, auth_keys_file=keys_file), embedder
+    ) as server:
+        yield Secured(server.port, {role: key.token for role, key in keys.items()})
 
 
 def code_of(call: Any) -> grpc.StatusCode:

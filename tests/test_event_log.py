@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio
 from google.protobuf import duration_pb2, struct_pb2
 
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
@@ -236,25 +236,22 @@ async def test_append_max_len_bounds_the_log(
 async def test_the_server_sets_the_default_log_length_turns_included(
     redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str, log_max_len: int
 ) -> None:
-    server = MemrpcServer(
-        make_settings(redis_server.url, event_log_max_len=log_max_len), embedder=embedder
-    )
-    await server.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            stub = event_log_pb2_grpc.EventLogStub(channel)
-            ids: list[str] = []
-            for _ in range(12):  # no max_len: the server's
-                ids += await append(stub, ns, "t", *(event() for _ in range(100)))
-            turn = wm_pb.AppendTurnsRequest(
-                namespace=ns, thread_id="t", turns=[wm_pb.Turn(role="user", content="hi")]
-            )
-            ids += (
-                await working_memory_pb2_grpc.WorkingMemoryStub(channel).AppendTurns(turn)
-            ).event_ids
-            kept = await list_ids(stub, ns, "t", page_size=1000)
-    finally:
-        await server.stop(grace=1.0)
+    settings = make_settings(redis_server.url, event_log_max_len=log_max_len)
+    async with (
+        running(settings, embedder) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        stub = event_log_pb2_grpc.EventLogStub(channel)
+        ids: list[str] = []
+        for _ in range(12):  # no max_len: the server's
+            ids += await append(stub, ns, "t", *(event() for _ in range(100)))
+        turn = wm_pb.AppendTurnsRequest(
+            namespace=ns, thread_id="t", turns=[wm_pb.Turn(role="user", content="hi")]
+        )
+        ids += (
+            await working_memory_pb2_grpc.WorkingMemoryStub(channel).AppendTurns(turn)
+        ).event_ids
+        kept = await list_ids(stub, ns, "t", page_size=1000)
     if log_max_len > len(ids):  # nothing trimmed, not even by the turn
         assert kept == ids
     else:  # `MAXLEN ~` trims whole stream nodes: at least the setting stays

@@ -28,7 +28,7 @@ import redis.asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import memrpc.server
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
@@ -107,15 +107,11 @@ async def serving(
 ) -> AsyncIterator[tuple[MemrpcServer, grpc.aio.Channel]]:
     """A started server (on `redis_url`, or its own embedded Redis) and a
     channel to it; both closed on exit."""
-    server = MemrpcServer(make_settings(redis_url, **overrides), embedder=embedder)
-    await server.start()
-    try:
-        async with grpc.aio.insecure_channel(
-            f"127.0.0.1:{server.port}", options=CHANNEL_OPTIONS
-        ) as channel:
-            yield server, channel
-    finally:
-        await server.stop(grace=1.0)
+    async with (
+        running(make_settings(redis_url, **overrides), embedder) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}", options=CHANNEL_OPTIONS) as channel,
+    ):
+        yield server, channel
 
 
 @pytest.fixture

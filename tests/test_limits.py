@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import grpc
 import pytest
 
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.api.limits import Limits
 from memrpc.cli import main
 from memrpc.config import Settings
@@ -77,12 +77,8 @@ def test_a_limit_out_of_range_is_refused_at_startup(
 async def serving(
     redis_server: EmbeddedRedis, embedder: BatchingEmbedder, **limits: int
 ) -> AsyncIterator[MemrpcServer]:
-    server = MemrpcServer(make_settings(redis_server.url, **limits), embedder=embedder)
-    await server.start()
-    try:
+    async with running(make_settings(redis_server.url, **limits), embedder, grace=0.5) as server:
         yield server
-    finally:
-        await server.stop(grace=0.5)
 
 
 def connect(server: MemrpcServer) -> grpc.aio.Channel:

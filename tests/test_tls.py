@@ -21,12 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.cli import main
 from memrpc.client import AsyncMemoryClient
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder
-from memrpc.server import MemrpcServer
 from memrpc.tls import TlsConfigError, server_credentials
 
 OK = grpc.StatusCode.OK
@@ -144,12 +143,8 @@ async def serving(
         tls_key_file=files.key,
         tls_client_ca_file=files.client_ca if mutual else None,
     )
-    server = MemrpcServer(settings, embedder=embedder)
-    await server.start()
-    try:
+    async with running(settings, embedder) as server:
         yield f"127.0.0.1:{server.port}"
-    finally:
-        await server.stop(grace=1.0)
 
 
 def trusting(ca: Authority, client: KeyPair | None = None) -> grpc.ChannelCredentials:
