@@ -6,6 +6,7 @@ itself is checked against a fake clock."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import tomllib
@@ -19,14 +20,13 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.api.errors import ApiError
 from memrpc.auth import reloading
 from memrpc.auth.keys import KeyRing, NewKey, new_key
 from memrpc.auth.reloading import Reloading
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.embedding import BatchingEmbedder
-from memrpc.server import MemrpcServer
+from memrpc.embedding import BatchingEmbedder, Embedder
 from memrpc.v1 import working_memory_pb2_grpc
 from test_auth import (
     AUDIENCE,
@@ -81,6 +81,31 @@ class Reloaded:
         return await rejected(self.sessions.UpdateSession, update(namespace), bearer(token))
 
 
+@contextlib.asynccontextmanager
+async def serving_files(
+    directory: Path, redis_url: str, embedder: Embedder, keys: str, **overrides: object
+) -> AsyncIterator[tuple[Reloaded, grpc.aio.Channel]]:
+    """A server whose key file (in `directory`) holds `keys` and whose JWKS
+    file lists kids "k1" and "k2": those files, and a channel to it."""
+    keys_file = directory / "keys.toml"
+    keys_file.write_text(keys)
+    jwks_file = write_jwks(directory / "jwks.json", OTHER_JWK)
+    settings = make_settings(
+        redis_url,
+        auth_keys_file=keys_file,
+        jwks_file=jwks_file,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        **overrides,
+    )
+    async with (
+        running(settings, embedder) as memrpc,
+        grpc.aio.insecure_channel(f"127.0.0.1:{memrpc.port}") as channel,
+    ):
+        stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+        yield Reloaded(keys_file, jwks_file, stub), channel
+
+
 @pytest.fixture
 async def server(
     tmp_path: Path,
@@ -89,24 +114,8 @@ async def server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Reloaded]:
     monkeypatch.setattr(reloading, "CHECK_INTERVAL_S", 0.0)
-    keys_file = tmp_path / "keys.toml"
-    keys_file.write_text(ALPHA.entry)
-    jwks_file = write_jwks(tmp_path / "jwks.json", OTHER_JWK)
-    settings = make_settings(
-        redis_server.url,
-        auth_keys_file=keys_file,
-        jwks_file=jwks_file,
-        jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE,
-    )
-    memrpc = MemrpcServer(settings, embedder=embedder)
-    await memrpc.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{memrpc.port}") as channel:
-            stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
-            yield Reloaded(keys_file, jwks_file, stub)
-    finally:
-        await memrpc.stop(grace=1.0)
+    async with serving_files(tmp_path, redis_server.url, embedder, ALPHA.entry) as (files, _):
+        yield files
 
 
 def rescoped(key: NewKey, **fields: object) -> str:

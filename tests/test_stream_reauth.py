@@ -20,17 +20,13 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import make_settings
 from memrpc.auth import interceptor, reloading
 from memrpc.auth.jwt import LEEWAY_S
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
-from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import event_log_pb2_grpc
 from test_auth import (
-    AUDIENCE,
-    ISSUER,
     NS_A,
     NS_B,
     PERMISSION_DENIED,
@@ -38,16 +34,15 @@ from test_auth import (
     bearer,
     make_jwt,
     tail_messages,
-    write_jwks,
 )
 from test_credentials_reload import (
     ALPHA,
     BETA,
-    OTHER_JWK,
     OTHER_KID,
     OTHER_SIGNING_KEY,
     Reloaded,
     rescoped,
+    serving_files,
 )
 
 TAIL_EVENTS = "/memrpc.v1.EventLog/TailEvents"
@@ -100,28 +95,15 @@ async def server(
 ) -> AsyncIterator[Streams]:
     monkeypatch.setattr(reloading, "CHECK_INTERVAL_S", 0.0)
     monkeypatch.setattr(interceptor, "RECHECK_INTERVAL_S", 0.0)
-    keys_file = tmp_path / "keys.toml"
-    keys_file.write_text(f"{ALPHA.entry}\n\n{BETA.entry}")
-    jwks_file = write_jwks(tmp_path / "jwks.json", OTHER_JWK)
-    settings = make_settings(
+    async with serving_files(
+        tmp_path,
         redis_server.url,
-        auth_keys_file=keys_file,
-        jwks_file=jwks_file,
-        jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE,
+        embedder,
+        f"{ALPHA.entry}\n\n{BETA.entry}",
         max_tails_per_connection=1,  # an ended tail must free its slot
-    )
-    memrpc = MemrpcServer(settings, embedder=embedder)
-    await memrpc.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{memrpc.port}") as channel:
-            files = Reloaded(
-                keys_file, jwks_file, working_memory_pb2_grpc.WorkingMemoryStub(channel)
-            )
-            event_log = event_log_pb2_grpc.EventLogStub(channel)
-            yield Streams(files, event_log, thread=f"t{uuid.uuid4().hex}")
-    finally:
-        await memrpc.stop(grace=1.0)
+    ) as (files, channel):
+        event_log = event_log_pb2_grpc.EventLogStub(channel)
+        yield Streams(files, event_log, thread=f"t{uuid.uuid4().hex}")
 
 
 async def next_error(call: grpc.aio.UnaryStreamCall) -> grpc.aio.AioRpcError:
