@@ -5,6 +5,13 @@ from __future__ import annotations
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from hypothesis import HealthCheck, settings
+
+# Property tests that run the same examples every time (derandomized, no
+# example database), however slow a call to the server is.
+REPRODUCIBLE = settings(
+    deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def bad_request_fields(err: grpc.aio.AioRpcError) -> list[str]:

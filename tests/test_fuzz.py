@@ -28,12 +28,13 @@ import redis.asyncio
 from google.protobuf import descriptor, message_factory
 from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memrpc.v1 import event_log_pb2, long_term_memory_pb2, working_memory_pb2
 from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
+from support import REPRODUCIBLE
 
 FD = descriptor.FieldDescriptor
 MODULES = (working_memory_pb2, long_term_memory_pb2, event_log_pb2)
@@ -316,13 +317,7 @@ def payloads(draw: st.DrawFn) -> tuple[descriptor.MethodDescriptor, bytes]:
     return method, payload
 
 
-@settings(
-    max_examples=400,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(REPRODUCIBLE, max_examples=400)
 @given(case=payloads())
 async def test_random_and_mutated_bytes_get_a_status(
     channel: grpc.aio.Channel, case: tuple[descriptor.MethodDescriptor, bytes]

@@ -30,7 +30,7 @@ import redis.asyncio
 from google.protobuf import duration_pb2, json_format, struct_pb2
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from memrpc.api import validate
@@ -38,6 +38,7 @@ from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
+from support import REPRODUCIBLE
 
 # Every run's namespaces start with this marker, so its keys can be told apart.
 RUN = f"inj{uuid.uuid4().hex[:8]}"
@@ -481,13 +482,7 @@ async def check_event_log(events: Any, c: Case) -> None:
     assert not (await ok(events.ReceiveEvents(receive))).events
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(REPRODUCIBLE, max_examples=40)
 @given(case=cases())
 async def test_hostile_values_stay_in_their_namespace_and_user(
     wm: Any, ltm: Any, events: Any, case: Case
@@ -608,13 +603,7 @@ async def group_ns(channel: grpc.aio.Channel) -> str:
     return ns
 
 
-@settings(
-    max_examples=80,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(REPRODUCIBLE, max_examples=80)
 @given(value=raw_text(validate.MAX_ID_CHARS))
 async def test_every_field_answers_a_clean_status(
     wm: Any, ltm: Any, events: Any, group_ns: str, value: str
