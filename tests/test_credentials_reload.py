@@ -21,12 +21,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import make_settings, running
-from memrpc.api.errors import ApiError
 from memrpc.auth import reloading
 from memrpc.auth.keys import KeyRing, NewKey, new_key
 from memrpc.auth.reloading import Reloading
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, Embedder
+from memrpc.rpc.errors import ApiError
 from memrpc.v1 import working_memory_pb2_grpc
 from test_auth import (
     AUDIENCE,

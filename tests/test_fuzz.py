@@ -8,7 +8,7 @@ string fields (also nested), bad tags, and Struct payloads nested 100+ deep.
 
 What the server must answer:
 - bytes the request type cannot decode: INVALID_ARGUMENT from
-  `api/decoding.py`, naming the method (never reaching memrpc code);
+  `rpc/decoding.py`, naming the method (never reaching memrpc code);
 - bytes that decode: an application status (`APPLICATION`), never INTERNAL
   or UNKNOWN from memrpc code;
 and afterwards it still serves normal calls.

@@ -33,7 +33,8 @@ from google.protobuf.message import Message
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from memrpc.api import validate
+from memrpc import limits
+from memrpc.rpc import validate
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as wpb
@@ -143,13 +144,13 @@ def raw_text(limit: int) -> st.SearchStrategy[str]:
     )
 
 
-IDS = valid_text(validate.MAX_ID_CHARS)
+IDS = valid_text(limits.MAX_ID_CHARS)
 TOPICS = valid_text(64)
 EVENT_TYPES = IDS.filter(lambda s: not s.startswith("memrpc."))
 NAMES = st.text("Aa0._:-", min_size=1, max_size=64)
 METADATA = st.dictionaries(
-    valid_text(validate.MAX_METADATA_KEY_CHARS),
-    raw_text(validate.MAX_METADATA_VALUE_CHARS - 1),
+    valid_text(limits.MAX_METADATA_KEY_CHARS),
+    raw_text(limits.MAX_METADATA_VALUE_CHARS - 1),
     max_size=4,
 )
 NS_SUFFIX = st.one_of(st.text("aZ9._-", max_size=8), st.just("._-" * 20))
@@ -604,7 +605,7 @@ async def group_ns(channel: grpc.aio.Channel) -> str:
 
 
 @settings(REPRODUCIBLE, max_examples=80)
-@given(value=raw_text(validate.MAX_ID_CHARS))
+@given(value=raw_text(limits.MAX_ID_CHARS))
 async def test_every_field_answers_a_clean_status(
     wm: Any, ltm: Any, events: Any, group_ns: str, value: str
 ) -> None:

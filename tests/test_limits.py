@@ -12,11 +12,11 @@ import grpc
 import pytest
 
 from conftest import make_settings, running
-from memrpc.api.limits import Limits
 from memrpc.cli import main
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
+from memrpc.limits import Limits
 from memrpc.server import MemrpcServer
 from memrpc.store import tail_hub
 from memrpc.v1 import event_log_pb2 as ev

@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     settings = Settings(**{field.name: getattr(args, field.name) for field in fields(Settings)})
-    from memrpc.api.limits import Limits
+    from memrpc.limits import Limits
     from memrpc.store.events import Retention
 
     try:  # limits and retention out of range fail here too

@@ -53,7 +53,7 @@ class Settings:
     jwt_audience: str | None = None
     # Serve without credentials even beyond loopback (never the default).
     allow_unauthenticated: bool = False
-    # Limits (memrpc/api/limits.py; docs/security.md lists each one). The
+    # Limits (memrpc/limits.py; docs/security.md lists each one). The
     # largest gRPC message received or sent, in bytes.
     max_message_bytes: int = 16 * 1024 * 1024
     # Memories per CreateMemories, events per AppendEvents, turns per AppendTurns.

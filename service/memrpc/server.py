@@ -13,15 +13,15 @@ import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from memrpc.api.decoding import DecodingInterceptor
 from memrpc.api.event_log import EventLogServicer
-from memrpc.api.limits import Limits
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, load_default_embedder
+from memrpc.limits import Limits
+from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux

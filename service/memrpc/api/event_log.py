@@ -14,12 +14,25 @@ from typing import TypeVar
 import grpc
 from google.protobuf import json_format, struct_pb2
 
-from memrpc.api import validate
-from memrpc.api.errors import ApiError, Context, translate_errors
-from memrpc.api.limits import Limits, TailSlots, exhausted
-from memrpc.store.events import (
+from memrpc.api.tail_slots import TailSlots
+from memrpc.limits import (
+    EVENT_PAGE_SIZE,
+    HEARTBEAT_S,
+    MAX_CURSORS,
+    MAX_DELIVERY_IDS,
+    MAX_EVENT_TYPE_CHARS,
     MAX_LOG_LEN,
-    REQUEST_TTL_MS,
+    MAX_PAYLOAD_BYTES,
+    RECEIVE_EVENTS,
+    RECEIVE_WAIT_S,
+    REDELIVER_AFTER_S,
+    REQUEST_ID_TTL_HOURS,
+    Limits,
+    Range,
+)
+from memrpc.rpc import validate
+from memrpc.rpc.errors import ApiError, Context, translate_errors
+from memrpc.store.events import (
     AppendRequest,
     EventContent,
     EventStore,
@@ -34,8 +47,6 @@ from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 T = TypeVar("T")
 
 RESERVED_TYPE_PREFIX = "memrpc."
-MAX_TYPE_CHARS = 128
-MAX_PAYLOAD_BYTES = 1024 * 1024
 # The most a ListEvents page holds (unless its one event is larger), within
 # the 4 MiB a gRPC client accepts by default: a page of large events has fewer
 # than `page_size` of them.
@@ -44,9 +55,6 @@ MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
 # crosses it (at most ~2 MiB with its attributes) is already delivered, so the
 # response stays within 4 MiB.
 MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
-MAX_CURSORS = 100
-REQUEST_TTL_HOURS = REQUEST_TTL_MS // 3_600_000
-MAX_DELIVERY_IDS = 1000
 
 
 @translate_errors
@@ -63,6 +71,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         self._draining = draining
         self._limits = limits
         self._tail_slots = TailSlots(limits)
+        self._log_len = Range(default=store.retention.log_max_len, low=1, high=MAX_LOG_LEN)
 
     async def AppendEvents(
         self, request: event_log_pb2.AppendEventsRequest, context: Context
@@ -72,13 +81,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         limits = self._limits
         validate.batch(request.events, "events", max_items=limits.max_batch_items)
         events = [_content(event, f"events[{i}]", limits) for i, event in enumerate(request.events)]
-        max_len = validate.count(
-            request.max_len,
-            "max_len",
-            default=self._store.retention.log_max_len,
-            low=1,
-            high=MAX_LOG_LEN,
-        )
+        max_len = validate.count(request.max_len, "max_len", self._log_len)
         request_id = validate.request_id(request.request_id)
         try:
             appended = await self._store.append(
@@ -87,8 +90,9 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         except RequestIdReused:
             raise ApiError.invalid(
                 "request_id",
-                f"already used in this thread for other events within {REQUEST_TTL_HOURS} hours: "
-                "a retry must send the same events; new events need a new request id",
+                "already used in this thread for other events within "
+                f"{REQUEST_ID_TTL_HOURS} hours: a retry must send the same events; "
+                "new events need a new request id",
             ) from None
         return event_log_pb2.AppendEventsResponse(
             event_ids=appended.ids, replayed=appended.replayed
@@ -101,7 +105,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         thread = validate.thread_id(request.thread_id)
         low = _bound(request.start_event_id, "start_event_id", "-")
         high = _bound(request.end_event_id, "end_event_id", "+")
-        page_size = validate.count(request.page_size, "page_size", default=100, low=1, high=1000)
+        page_size = validate.count(request.page_size, "page_size", EVENT_PAGE_SIZE)
         if request.page_token:
             after = f"({_token_id(request.page_token)}"
             low, high = (low, after) if request.descending else (after, high)
@@ -136,9 +140,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
     ) -> AsyncIterator[event_log_pb2.TailEventsResponse]:
         ns = validate.namespace(request.namespace)
         cursors = _cursors(request.cursors)
-        heartbeat = validate.seconds(
-            request.heartbeat_interval, "heartbeat_interval", default=15.0, low=0.1, high=300.0
-        )
+        heartbeat = validate.seconds(request.heartbeat_interval, "heartbeat_interval", HEARTBEAT_S)
         with self._tail_slots.hold(context.peer()):
             positions = await self._store.resolve(ns, cursors)
             async with (
@@ -182,10 +184,10 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         ns = validate.namespace(request.namespace)
         group = validate.name(request.group, "group")
         consumer = validate.name(request.consumer, "consumer")
-        count = validate.count(request.max_events, "max_events", default=10, low=1, high=1000)
-        wait = validate.seconds(request.wait, "wait", default=0.0, low=0.0, high=30.0)
+        count = validate.count(request.max_events, "max_events", RECEIVE_EVENTS)
+        wait = validate.seconds(request.wait, "wait", RECEIVE_WAIT_S)
         redeliver_after = validate.seconds(
-            request.redeliver_after, "redeliver_after", default=60.0, low=0.1, high=86_400.0
+            request.redeliver_after, "redeliver_after", REDELIVER_AFTER_S
         )
         with _group_must_exist():
             deliveries = await self._store.receive(
@@ -251,7 +253,9 @@ def _append_request(
 
 def _content(event: event_log_pb2.EventInput, field: str, limits: Limits) -> EventContent:
     """An event to append, checked; `field` names it in errors."""
-    kind = validate.printable(event.type, f"{field}.type", max_chars=MAX_TYPE_CHARS, required=True)
+    kind = validate.printable(
+        event.type, f"{field}.type", max_chars=MAX_EVENT_TYPE_CHARS, required=True
+    )
     if kind.startswith(RESERVED_TYPE_PREFIX):
         raise ApiError.invalid(
             f"{field}.type", f"types starting with {RESERVED_TYPE_PREFIX!r} are reserved"
@@ -375,7 +379,7 @@ async def _next_events(tail: Subscription, within: float) -> list[StoredEvent] |
     except SubscriberTooSlow as slow:
         message = f"subscriber too slow: {slow.lag} events behind"
         advice = "resume from the last cursor received"
-        raise exhausted(message, slow.limit, "tail_max_lag_events", advice) from None
+        raise ApiError.exhausted(message, slow.limit, "tail_max_lag_events", advice) from None
 
 
 @contextlib.asynccontextmanager

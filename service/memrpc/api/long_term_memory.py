@@ -11,11 +11,21 @@ import numpy as np
 from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.rpc import error_details_pb2
 
-from memrpc.api import validate
 from memrpc.api.convert import set_timestamp, timestamp_ms
-from memrpc.api.errors import ApiError, Context, translate_errors
-from memrpc.api.limits import Limits
 from memrpc.embedding import Embedder
+from memrpc.limits import (
+    DEDUP_DISTANCE,
+    DEFAULT_SEARCH_LIMIT,
+    MAX_FILTER_VALUES,
+    MAX_TOPIC_CHARS,
+    MAX_TOPICS,
+    MEMORY_TTL_S,
+    SEARCH_DISTANCE,
+    Limits,
+    Range,
+)
+from memrpc.rpc import validate
+from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
     DuplicateMemoryError,
@@ -29,17 +39,6 @@ from memrpc.store.memory_index import Kind, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
 
-MAX_TOPICS = 32
-MAX_TOPIC_CHARS = 64
-# The most values of one field of a filter (not bounded by the proto).
-MAX_FILTER_VALUES = 100
-MIN_TTL_S = 1.0
-MAX_TTL_S = 10 * 365.25 * 86_400
-DEFAULT_DEDUP_DISTANCE = 0.20
-MAX_DEDUP_DISTANCE = 1.0
-DEFAULT_SEARCH_DISTANCE = 0.55
-MAX_SEARCH_DISTANCE = 2.0
-DEFAULT_LIMIT = 10
 # UpdateMemory paths that can change, and those that never can.
 UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl")
 IMMUTABLE = ("user_id", "kind", "thread_id")
@@ -105,7 +104,7 @@ def _ttl_ms(item: pb.MemoryInput, field: str) -> int:
         return KIND_DEFAULT_TTL
     if item.ttl.seconds == 0 and item.ttl.nanos == 0:
         return 0
-    return round(validate.seconds(item.ttl, field, default=0, low=MIN_TTL_S, high=MAX_TTL_S) * 1000)
+    return round(validate.seconds(item.ttl, field, MEMORY_TTL_S) * 1000)
 
 
 def _time_ms(value: timestamp_pb2.Timestamp, field: str) -> int:
@@ -116,10 +115,8 @@ def _time_ms(value: timestamp_pb2.Timestamp, field: str) -> int:
 
 def _dedup_distance(request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest) -> float:
     if not request.HasField("dedup_max_distance"):
-        return DEFAULT_DEDUP_DISTANCE
-    return validate.distance(
-        request.dedup_max_distance, "dedup_max_distance", low=0.0, high=MAX_DEDUP_DISTANCE
-    )
+        return DEDUP_DISTANCE.default
+    return validate.distance(request.dedup_max_distance, "dedup_max_distance", DEDUP_DISTANCE)
 
 
 def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> NewMemory:
@@ -236,6 +233,9 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         self._store = store
         self._embedder = embedder
         self._limits = limits
+        self._search_limit = Range(
+            default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit
+        )
 
     async def _embed(self, text: str) -> Vector:
         vector: Vector = (await self._embedder.embed([text]))[0]
@@ -271,14 +271,10 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     ) -> pb.SearchMemoriesResponse:
         ns = validate.namespace(request.namespace)
         flt = _filter(request.filter, "filter")
-        limit = validate.count(
-            request.limit, "limit", default=DEFAULT_LIMIT, low=1, high=self._limits.max_search_limit
-        )
-        max_distance = DEFAULT_SEARCH_DISTANCE
+        limit = validate.count(request.limit, "limit", self._search_limit)
+        max_distance = SEARCH_DISTANCE.default
         if request.HasField("max_distance"):
-            max_distance = validate.distance(
-                request.max_distance, "max_distance", low=0.0, high=MAX_SEARCH_DISTANCE
-            )
+            max_distance = validate.distance(request.max_distance, "max_distance", SEARCH_DISTANCE)
         query = request.WhichOneof("query")
         if query == "text":
             vector = await self._embed(_text(request.text, "text", self._limits))

@@ -10,25 +10,23 @@ from typing import Any
 
 import grpc
 
-from memrpc.api import validate
 from memrpc.api.convert import duration, now_ms, set_timestamp
-from memrpc.api.errors import ApiError, Context, translate_errors
-from memrpc.api.limits import Limits
+from memrpc.limits import (
+    MAX_CONTENT_CHARS,
+    MAX_GOAL_CHARS,
+    MAX_ROLE_CHARS,
+    MAX_SCRATCHPAD_CHARS,
+    SESSION_PAGE_SIZE,
+    SESSION_TTL_S,
+    WINDOW_TURNS,
+    Limits,
+)
+from memrpc.rpc import validate
+from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.working import EMPTY_WINDOW, Fields, VersionMismatch, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
 
-DEFAULT_TTL_S = 3600.0
-MIN_TTL_S = 1.0
-MAX_TTL_S = 30 * 24 * 3600.0
-DEFAULT_WINDOW = 20
-MAX_WINDOW = 1000
-MAX_ROLE_CHARS = 64
-MAX_CONTENT_CHARS = 65_536
-MAX_GOAL_CHARS = 4096
-MAX_SCRATCHPAD_CHARS = 65_536
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 # UpdateSession paths written from `session`, and how each is stored.
 UPDATABLE = ("user_id", "goal", "scratchpad", "metadata", "turns")
 # A page token's score, as Redis writes a ZSet score (and is sure to parse it
@@ -37,7 +35,7 @@ _SCORE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 def _ttl_ms(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int:
-    ttl = validate.seconds(request.ttl, "ttl", default=DEFAULT_TTL_S, low=MIN_TTL_S, high=MAX_TTL_S)
+    ttl = validate.seconds(request.ttl, "ttl", SESSION_TTL_S)
     return round(ttl * 1000)
 
 
@@ -203,13 +201,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         thread = validate.thread_id(request.thread_id)
         user = validate.user_id(request.user_id)
         validate.batch(request.turns, "turns", max_items=self._limits.max_batch_items)
-        window = validate.count(
-            request.max_window_turns,
-            "max_window_turns",
-            default=DEFAULT_WINDOW,
-            low=1,
-            high=MAX_WINDOW,
-        )
+        window = validate.count(request.max_window_turns, "max_window_turns", WINDOW_TURNS)
         ttl_ms = _ttl_ms(request)
         expected = _expected(request)
         now = now_ms()
@@ -252,9 +244,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
     ) -> pb.ListSessionsResponse:
         ns = validate.namespace(request.namespace)
         user = validate.user_id(request.user_id)
-        size = validate.count(
-            request.page_size, "page_size", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE
-        )
+        size = validate.count(request.page_size, "page_size", SESSION_PAGE_SIZE)
         after = _parse_page_token(request.page_token)
         full = request.view == pb.SESSION_VIEW_FULL
         listed = await self._store.list(ns, user, size=size, full=full, after=after)

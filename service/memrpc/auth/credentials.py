@@ -9,8 +9,8 @@ from typing import TypeVar
 
 import grpc
 
-from memrpc.api import validate
-from memrpc.api.errors import ApiError
+from memrpc.rpc import validate
+from memrpc.rpc.errors import ApiError
 
 T = TypeVar("T")
 

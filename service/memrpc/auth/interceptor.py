@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 
-from memrpc.api.errors import ApiError, Context
-from memrpc.api.handlers import rebuild
 from memrpc.auth import keys, scopes
 from memrpc.auth.credentials import Credential, describe, permission_denied, unauthenticated
 from memrpc.auth.reloading import Authenticator
+from memrpc.rpc.errors import ApiError, Context
+from memrpc.rpc.handlers import rebuild
 
 log = logging.getLogger("memrpc.auth")
 
 if TYPE_CHECKING:
-    from memrpc.api.handlers import Handler
+    from memrpc.rpc.handlers import Handler
 _HOW = "send metadata `authorization: Bearer <API key or JWT>`"
 # Seconds (monotonic clock) an open stream sends messages without checking
 # its credential again.

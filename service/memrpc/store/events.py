@@ -21,18 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import redis.exceptions
 
+from memrpc.limits import MAX_LOG_LEN, REQUEST_ID_TTL_HOURS, TAIL_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.redis_mux import Connection, RedisMux
 
 if TYPE_CHECKING:
     from memrpc.config import Settings
 
-# Entries one XREAD of a tail returns per thread at most.
-TAIL_BATCH = 100
-# The most events a thread's log may be asked to keep.
-MAX_LOG_LEN = 1_000_000
 # How long an append's request id is remembered.
-REQUEST_TTL_MS = 24 * 3600 * 1000
+REQUEST_TTL_MS = REQUEST_ID_TTL_HOURS * 3600 * 1000
 # The id before every stream entry.
 BEFORE_FIRST = "0-0"
 

@@ -69,7 +69,8 @@ from dataclasses import dataclass
 import redis.exceptions
 
 from memrpc.backoff import RestartBackoff
-from memrpc.store.events import TAIL_BATCH, EventStore, StoredEvent, Tail, ThreadLog
+from memrpc.limits import TAIL_BATCH
+from memrpc.store.events import EventStore, StoredEvent, Tail, ThreadLog
 
 # Connections reading thread logs, at most.
 READERS = 4

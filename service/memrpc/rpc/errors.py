@@ -20,6 +20,8 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from memrpc.limits import flag
+
 log = logging.getLogger("memrpc.api")
 
 # The context every RPC handler receives.
@@ -53,6 +55,15 @@ class ApiError(Exception):
     def not_found(cls, what: str) -> ApiError:
         """`NOT_FOUND` for a resource, described as `what`."""
         return cls(grpc.StatusCode.NOT_FOUND, f"{what} not found")
+
+    @classmethod
+    def exhausted(cls, what: str, limit: int, setting: str, advice: str) -> ApiError:
+        """`RESOURCE_EXHAUSTED` naming the cap that was hit, its value and
+        the server setting that sets it."""
+        return cls(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            f"{what}, the limit is {limit} (server setting --{flag(setting)}); {advice}",
+        )
 
     def to_status(self) -> grpc.Status:
         """The status with its details packed, ready to abort with."""

@@ -12,18 +12,24 @@ from collections.abc import Mapping, Sequence, Sized
 
 from google.protobuf import duration_pb2
 
-from memrpc.api.errors import ApiError
+from memrpc.limits import (
+    MAX_ID_CHARS,
+    MAX_METADATA_ENTRIES,
+    MAX_METADATA_KEY_CHARS,
+    MAX_METADATA_VALUE_CHARS,
+    MAX_NAME_CHARS,
+    MAX_NAMESPACE_CHARS,
+    MAX_REQUEST_ID_CHARS,
+    Range,
+)
+from memrpc.rpc.errors import ApiError
 
-_NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_NAME = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_NAMESPACE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAMESPACE_CHARS - 1}}}")
+_NAME = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_NAME_CHARS}}}")
+_REQUEST_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID_CHARS}}}")
 _EVENT_ID = re.compile(r"(0|[0-9]{1,19}(-[0-9]{1,19})?)")
 _MEMORY_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
-MAX_ID_CHARS = 128
-MAX_METADATA_ENTRIES = 64
-MAX_METADATA_KEY_CHARS = 128
-MAX_METADATA_VALUE_CHARS = 4096
 MAX_UINT64 = 2**64 - 1
 
 
@@ -33,7 +39,9 @@ def namespace(value: str, field: str = "namespace") -> str:
         raise ApiError.invalid(field, "required")
     if not _NAMESPACE.fullmatch(value):
         raise ApiError.invalid(
-            field, "must be 1 to 64 characters of [A-Za-z0-9._-], starting with a letter or digit"
+            field,
+            f"must be 1 to {MAX_NAMESPACE_CHARS} characters of [A-Za-z0-9._-], "
+            "starting with a letter or digit",
         )
     return value
 
@@ -68,14 +76,18 @@ def name(value: str, field: str) -> str:
     if not value:
         raise ApiError.invalid(field, "required")
     if not _NAME.fullmatch(value):
-        raise ApiError.invalid(field, "must be 1 to 64 characters of [A-Za-z0-9._:-]")
+        raise ApiError.invalid(
+            field, f"must be 1 to {MAX_NAME_CHARS} characters of [A-Za-z0-9._:-]"
+        )
     return value
 
 
 def request_id(value: str, field: str = "request_id") -> str:
     """An optional request id (AIP-155): empty, or 1 to 64 of `[A-Za-z0-9._-]`."""
     if value and not _REQUEST_ID.fullmatch(value):
-        raise ApiError.invalid(field, "must be 1 to 64 of [A-Za-z0-9._-], such as a UUID")
+        raise ApiError.invalid(
+            field, f"must be 1 to {MAX_REQUEST_ID_CHARS} of [A-Za-z0-9._-], such as a UUID"
+        )
     return value
 
 
@@ -132,34 +144,49 @@ def batch(values: Sized, field: str, *, max_items: int) -> None:
         raise ApiError.invalid(field, f"must have at most {max_items} items, not {len(values)}")
 
 
-def count(value: int, field: str, *, default: int, low: int, high: int) -> int:
-    """A count or size: `default` when 0, else within [low, high]."""
+def count(value: int, field: str, limit: Range) -> int:
+    """A count or size: the limit's default when 0, else within its bounds."""
     if value == 0:
-        return default
-    if not low <= value <= high:
-        raise ApiError.invalid(field, f"must be between {low} and {high}")
+        return int(limit.default)
+    if not limit.low <= value <= limit.high:
+        raise ApiError.invalid(
+            field, f"must be between {_number(limit.low)} and {_number(limit.high)}"
+        )
     return value
 
 
-def seconds(
-    value: duration_pb2.Duration, field: str, *, default: float, low: float, high: float
-) -> float:
-    """A duration in seconds: `default` when unset or zero, else within [low, high]."""
+def seconds(value: duration_pb2.Duration, field: str, limit: Range) -> float:
+    """A duration in seconds: the limit's default when unset or zero, else
+    within its bounds."""
     if value.seconds == 0 and value.nanos == 0:
-        return default
+        return limit.default
     if value.seconds < 0 or value.nanos < 0 or value.nanos >= 1_000_000_000:
         raise ApiError.invalid(field, "must be a positive duration")
     total = value.seconds + value.nanos / 1e9
-    if not low <= total <= high:
-        raise ApiError.invalid(field, f"must be between {low:g} s and {high:g} s")
+    if not limit.low <= total <= limit.high:
+        raise ApiError.invalid(
+            field, f"must be between {_number(limit.low)} s and {_number(limit.high)} s"
+        )
     return total
 
 
-def distance(value: float, field: str, *, low: float, high: float) -> float:
-    """A cosine distance within [low, high]."""
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ApiError.invalid(field, f"must be between {low:g} and {high:g}")
+def distance(value: float, field: str, limit: Range) -> float:
+    """A cosine distance within the limit's bounds."""
+    if not math.isfinite(value) or not limit.low <= value <= limit.high:
+        raise ApiError.invalid(
+            field, f"must be between {_number(limit.low)} and {_number(limit.high)}"
+        )
     return value
+
+
+def _between(limit: Range, unit: str = "") -> str:
+    """The message for a value out of the limit's bounds."""
+    return f"must be between {_number(limit.low)}{unit} and {_number(limit.high)}{unit}"
+
+
+def _number(value: float) -> str:
+    """A bound as the proto comments write it: 1000, 0.1."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
 
 
 def each_unique(values: Sequence[str], field: str, *, max_items: int) -> list[str]:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from memrpc.api.errors import ApiError, Context
-from memrpc.api.handlers import behavior, rebuild
+from memrpc.rpc.errors import ApiError, Context
+from memrpc.rpc.handlers import behavior, rebuild
 
 if TYPE_CHECKING:
-    from memrpc.api.handlers import Handler
+    from memrpc.rpc.handlers import Handler
 
 # The services whose requests this interceptor checks.
 PREFIX = "/memrpc."

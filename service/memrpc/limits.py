@@ -1,0 +1,132 @@
+"""Every limit a request is checked against, in one place.
+
+Two kinds:
+- **Fixed limits** are part of the contract: the proto comments state them,
+  `rpc/validate.py` and the servicers enforce them from here, and
+  `tests/test_contract_limits.py` fails when a proto comment, the README or
+  `docs/security.md` disagrees with a value here.
+- **Configurable limits** are server settings (`memrpc.config.Settings`
+  declares each with its flag, variable, default and range); `Limits` holds
+  the values a server runs with.
+
+A `Range` is a request field with a default (used when the field is unset
+or zero) and the bounds it must be within. Durations are in seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from memrpc.config import Settings
+
+
+@dataclass(frozen=True)
+class Range:
+    """A field's default when unset, and its inclusive bounds."""
+
+    default: float
+    low: float
+    high: float
+
+
+# -- Ids and names ------------------------------------------------------------
+# Namespaces: 1 to this many of [A-Za-z0-9._-], starting alphanumeric.
+MAX_NAMESPACE_CHARS = 64
+# Thread ids, user ids and other id-like strings: printable characters.
+MAX_ID_CHARS = 128
+# Consumer group and consumer names: [A-Za-z0-9._:-].
+MAX_NAME_CHARS = 64
+# Request ids (AIP-155): [A-Za-z0-9._-], such as a UUID.
+MAX_REQUEST_ID_CHARS = 64
+
+# -- Metadata maps (sessions, turns, memories) and event attributes ------------
+MAX_METADATA_ENTRIES = 64
+MAX_METADATA_KEY_CHARS = 128
+MAX_METADATA_VALUE_CHARS = 4096
+
+# -- Working memory -------------------------------------------------------------
+# A session's lifetime after its last write.
+SESSION_TTL_S = Range(default=3600.0, low=1.0, high=30 * 24 * 3600.0)
+# Turns kept in a session's window (`max_window_turns`).
+WINDOW_TURNS = Range(default=20, low=1, high=1000)
+MAX_ROLE_CHARS = 64
+MAX_CONTENT_CHARS = 65_536
+MAX_GOAL_CHARS = 4096
+MAX_SCRATCHPAD_CHARS = 65_536
+# `ListSessions.page_size`.
+SESSION_PAGE_SIZE = Range(default=50, low=1, high=1000)
+
+# -- Long-term memory -----------------------------------------------------------
+MAX_TOPICS = 32
+MAX_TOPIC_CHARS = 64
+# The most values of one field of a memory filter.
+MAX_FILTER_VALUES = 100
+# A memory's lifetime (`ttl`); the default depends on its kind.
+MEMORY_TTL_S = Range(default=0.0, low=1.0, high=10 * 365.25 * 86_400)
+# Cosine distance under which a new memory repeats an existing one.
+DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
+# Cosine distance a search match may have at most.
+SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
+# Matches one search returns by default (the most is `--max-search-limit`).
+DEFAULT_SEARCH_LIMIT = 10
+
+# -- Event log ----------------------------------------------------------------
+MAX_EVENT_TYPE_CHARS = 128
+# An event's `data` or `json` payload, in bytes.
+MAX_PAYLOAD_BYTES = 1024 * 1024
+# Events a thread's log keeps (`AppendEvents.max_len`, `--event-log-max-len`).
+MAX_LOG_LEN = 1_000_000
+# `ListEvents.page_size`.
+EVENT_PAGE_SIZE = Range(default=100, low=1, high=1000)
+# Threads one `TailEvents` follows.
+MAX_CURSORS = 100
+# `TailEvents.heartbeat_interval`.
+HEARTBEAT_S = Range(default=15.0, low=0.1, high=300.0)
+# `ReceiveEvents.max_events`, `.wait` and `.redeliver_after`.
+RECEIVE_EVENTS = Range(default=10, low=1, high=1000)
+RECEIVE_WAIT_S = Range(default=0.0, low=0.0, high=30.0)
+REDELIVER_AFTER_S = Range(default=60.0, low=0.1, high=86_400.0)
+# Delivery ids one `AcknowledgeEvents` names.
+MAX_DELIVERY_IDS = 1000
+# How long an `AppendEvents` request id is remembered.
+REQUEST_ID_TTL_HOURS = 24
+# Events one read of a tail takes from a thread's log at most: the least
+# `--tail-max-lag-events` can be.
+TAIL_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may hold and how many tails may be open: the
+    settings of the same names (`memrpc.config.Settings` describes each and
+    holds the defaults, the limits the proto documents)."""
+
+    max_message_bytes: int
+    max_batch_items: int
+    max_text_chars: int
+    max_metadata_bytes: int
+    max_search_limit: int
+    max_tails_per_connection: int
+    max_tails: int
+    tail_max_lag_events: int
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            if getattr(self, field.name) < 1:
+                raise ValueError(f"--{flag(field.name)} must be at least 1")
+        if self.tail_max_lag_events < TAIL_BATCH:
+            raise ValueError(
+                f"--{flag('tail_max_lag_events')} must be at least {TAIL_BATCH} "
+                "(the events of one read of a thread)"
+            )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the settings set (a field of each name)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})
+
+
+def flag(setting: str) -> str:
+    """The command-line flag of a setting, without its dashes."""
+    return setting.replace("_", "-")

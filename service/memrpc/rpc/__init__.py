@@ -1,0 +1,6 @@
+"""RPC plumbing shared by the servicers (`api/`) and the interceptors
+(`auth/`), and free of either: statuses with details and the decorator that
+translates failures into them (`errors`), rebuilding method handlers for
+interceptors (`handlers`), the interceptor that answers undecodable request
+bytes (`decoding`), and the checks of request fields (`validate`), the
+namespace rule among them."""
