@@ -18,7 +18,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.limits import Limits
 from memrpc.server import MemrpcServer
-from memrpc.store import tail_hub
+from memrpc.tails.subscription import MAX_QUEUED_BYTES
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -287,7 +287,7 @@ async def test_a_tail_whose_client_stops_reading_is_ended_and_its_memory_stays_b
         stats = srv.tails.stats()
         assert stats.failed == 1, f"still followed after {appended} events"
         assert (stats.queued_events, stats.queued_bytes) == (0, 0)
-        assert 0 < most_queued <= tail_hub.MAX_QUEUED_BYTES < appended * 65536 // 2
+        assert 0 < most_queued <= MAX_QUEUED_BYTES < appended * 65536 // 2
         # What was sent comes first, then the status.
         with pytest.raises(grpc.aio.AioRpcError) as ended:
             await asyncio.wait_for(read_to_the_end(tail), TIMEOUT)

@@ -13,10 +13,12 @@ import redis.asyncio
 import redis.exceptions
 
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.store import tail_hub
 from memrpc.store.events import EventContent, EventStore, Retention, StoredEvent
 from memrpc.store.redis_mux import RedisMux
-from memrpc.store.tail_hub import Subscription, TailHub
+from memrpc.tails import SubscriberTooSlow, Subscription, TailHub
+from memrpc.tails import reader as tail_reader
+from memrpc.tails import subscription as tail_subscription
+from memrpc.tails.hub import READERS
 
 # Generous bound on any single wait; tests never rely on it being tight.
 TIMEOUT = 10.0
@@ -208,7 +210,7 @@ async def test_a_subscription_that_does_not_read_stays_bounded_and_loses_nothing
 ) -> None:
     # Either bound keeps at most 10 events queued.
     bound, value, data = limit
-    monkeypatch.setattr(tail_hub, bound, value)
+    monkeypatch.setattr(tail_subscription, bound, value)
     start = await last_id(store, ns, "t")
     async with subscribed(hub, ns, [{"t": start}, {"t": start}]) as (slow, fast):
         appended = []
@@ -231,7 +233,7 @@ async def test_a_new_log_ends_the_read_in_flight(
 ) -> None:
     # One reader, blocking longer than the test waits: only an interrupt
     # makes it read the new log.
-    monkeypatch.setattr(tail_hub, "READ_BLOCK_MS", 600_000)
+    monkeypatch.setattr(tail_reader, "READ_BLOCK_MS", 600_000)
     await wait_for_xread_clients(redis_client, 0)
     async with tail_hub_on(store, readers=1) as hub, hub.subscribe(ns, {"a": "0"}) as first:
         await wait_for_xread_clients(redis_client, 1)
@@ -276,7 +278,7 @@ async def test_logs_are_unwatched_when_their_last_subscription_leaves(
         assert hub.watched == {(ns, thread) for thread in threads}
         # A bounded number of connections read the 1000 logs: every reader
         # has some of them.
-        await wait_for_xread_clients(redis_client, tail_hub.READERS)
+        await wait_for_xread_clients(redis_client, READERS)
         for thread in ("t0", "t555", "t999"):
             (new,) = await append(store, ns, thread)
             reader = subscriptions[int(thread[1:]) // 100]
@@ -323,7 +325,7 @@ async def append_once_up(store: EventStore, ns: str, thread: str) -> str:
 async def test_reads_on_across_a_redis_restart_and_fails_once_it_stays_down(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tail_hub, "GIVE_UP_S", TIMEOUT)
+    monkeypatch.setattr(tail_reader, "GIVE_UP_S", TIMEOUT)
     redis_server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     redis_server.start()
     try:
@@ -336,7 +338,7 @@ async def test_reads_on_across_a_redis_restart_and_fails_once_it_stays_down(
                 appended.append(await append_once_up(store, "n", "t"))
                 assert ids(await take(subscription, 1)) == appended[-1:]
 
-                monkeypatch.setattr(tail_hub, "GIVE_UP_S", 0.2)
+                monkeypatch.setattr(tail_reader, "GIVE_UP_S", 0.2)
                 redis_server.kill()
                 with pytest.raises(redis.exceptions.ConnectionError):
                     await take(subscription, 1)
@@ -368,7 +370,7 @@ async def test_a_subscription_lagging_more_than_max_lag_fails_and_frees_its_queu
         await take(fast, 1)
         assert (hub.stats().queued_events, hub.stats().queued_bytes) == (0, 0)
         assert hub.stats().failed == 1
-        with pytest.raises(tail_hub.SubscriberTooSlow) as raised:
+        with pytest.raises(SubscriberTooSlow) as raised:
             await slow.next(TIMEOUT)
         assert (raised.value.lag, raised.value.limit) == (101, 100)
         assert str(raised.value) == "subscriber too slow: 101 events behind, the limit is 100"
@@ -382,7 +384,7 @@ async def test_lag_counts_from_what_a_subscription_delivered_even_from_history(
 ) -> None:
     # Its queue overflowing, the subscription reads the history; each read
     # makes up some lag, and events trimmed before it read them do not count.
-    monkeypatch.setattr(tail_hub, "MAX_QUEUED", 10)
+    monkeypatch.setattr(tail_subscription, "MAX_QUEUED", 10)
     start = await last_id(store, ns, "t")
     async with (
         tail_hub_on(store, max_lag=250) as hub,

@@ -25,8 +25,8 @@ from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux
-from memrpc.store.tail_hub import TailHub
 from memrpc.store.working import WorkingStore
+from memrpc.tails import TailHub
 from memrpc.tls import server_credentials, transport_name
 from memrpc.v1 import (
     event_log_pb2,

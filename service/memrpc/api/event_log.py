@@ -41,7 +41,7 @@ from memrpc.store.events import (
     RequestIdReused,
     StoredEvent,
 )
-from memrpc.store.tail_hub import SubscriberTooSlow, Subscription, TailHub
+from memrpc.tails import SubscriberTooSlow, Subscription, TailHub
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 
 T = TypeVar("T")

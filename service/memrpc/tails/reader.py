@@ -1,0 +1,192 @@
+"""Shared blocking reads of thread logs, each event handed to every
+subscription of its log.
+
+A `Reader` follows some thread logs with blocking `XREAD`s on a connection
+of its own (`EventStore.tail`); its `XREAD` names every log it holds. Each
+log it follows is a `Watch`: the last id read, how many events it handed
+over, and the subscriptions it hands them to. Each event read is parsed
+once and handed to every subscription of its log. An idle reader waits in
+Redis (reading again every `READ_BLOCK_MS`): no polling.
+
+When a reader's set of logs changes, the XREAD it has in flight is ended
+with `CLIENT UNBLOCK` (`Tail.interrupt`) and the reader reads again with the
+new set. The interrupt can reach Redis before that XREAD does, or after it
+returned; it finds nothing blocked then, and is sent again, one round trip
+later, for as long as the read in flight is one of an older set.
+
+When a read fails (the reader's connection drops, Redis restarts or answers
+with an error), the reader reads again after a backoff on a new connection,
+from each log's position: tails see no gap, and send checkpoints meanwhile.
+Once reads have failed for `GIVE_UP_S` in a row, the subscriptions of its
+logs fail with the last error (tails end with UNAVAILABLE when Redis is
+down, as when each read Redis itself); the reader keeps retrying while it
+has logs to follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+import redis.exceptions
+
+from memrpc.backoff import RestartBackoff
+from memrpc.store.events import EventStore, StoredEvent, Tail, ThreadLog
+from memrpc.tails.stream_ids import id_at, order_of
+
+if TYPE_CHECKING:
+    from memrpc.tails.subscription import Subscription
+
+# How long a reader's XREAD waits in Redis for an event before reading again:
+# well under `GIVE_UP_S`, so that a working reader's reads succeed that often.
+READ_BLOCK_MS = 2_000
+# How long a reader waits before reconnecting: the first delay, doubled up to the last.
+RECONNECT_FIRST_S = 0.05
+RECONNECT_LAST_S = 2.0
+# How long reads may fail in a row (Redis restarting) before subscriptions fail.
+GIVE_UP_S = 5.0
+
+
+def _size(event: StoredEvent) -> int:
+    """The bytes (or characters) of an event's payload and attributes."""
+    content = event.content
+    payload = content.data if content.data is not None else content.json or ""
+    return len(payload) + sum(len(name) + len(value) for name, value in content.attributes.items())
+
+
+class Watch:
+    """A thread log a reader follows: the last id read, how many events it
+    handed over, who takes them."""
+
+    __slots__ = ("handed", "log", "position", "subscriptions")
+
+    def __init__(self, log: ThreadLog, position: str) -> None:
+        self.log = log
+        self.position = order_of(position)
+        self.handed = 0
+        self.subscriptions: set[Subscription] = set()
+
+    def hand_over(self, events: list[StoredEvent]) -> None:
+        """Moves past events just read, offering each to every subscription."""
+        for event in events:
+            order = self.position = order_of(event.id)
+            self.handed += 1
+            size = _size(event)
+            for subscription in self.subscriptions:
+                subscription.offer(event, order, size)
+
+
+class Reader:
+    """Follows some thread logs with blocking XREADs on a connection of its
+    own, while it has any."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.watches: dict[ThreadLog, Watch] = {}
+        self._store = store
+        # How many times the logs changed, and how many had when the XREAD in
+        # flight was sent (None when none is).
+        self._changes = 0
+        self._reading: int | None = None
+        # When reads started failing, if the last one did.
+        self._failing_since: float | None = None
+        self._tail: Tail | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._waking: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def start(self, log: ThreadLog, position: str) -> Watch:
+        """Follows a log from `position` on."""
+        watch = self.watches[log] = Watch(log, position)
+        self._changed()
+        return watch
+
+    def stop(self, watch: Watch) -> None:
+        """Stops following a log."""
+        del self.watches[watch.log]
+        self._changed()
+
+    async def aclose(self) -> None:
+        """Stops reading; the subscriptions of the logs fail."""
+        self._closed = True
+        self._fail(redis.exceptions.ConnectionError("event tails are closed"))
+        tasks = [task for task in (self._waking, self._task) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _changed(self) -> None:
+        """Starts reading, or makes the XREAD in flight end."""
+        self._changes += 1
+        if self._closed:
+            return
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        elif self._waking is None:
+            self._waking = asyncio.create_task(self._wake())
+
+    async def _run(self) -> None:
+        """Follows the logs while there are any, on a connection opened again
+        after a backoff whenever reading fails."""
+        backoff = RestartBackoff(RECONNECT_FIRST_S, RECONNECT_LAST_S)
+        while self.watches:
+            try:
+                await self._follow(backoff)
+            except Exception as exc:  # Redis gone or failing, or an entry that does not parse
+                self._failed(exc)
+                await asyncio.sleep(backoff.next_delay())
+        self._task = None
+
+    async def _follow(self, backoff: RestartBackoff) -> None:
+        """Reads on a new connection until no log is left."""
+        async with self._store.tail() as tail:
+            backoff.started()
+            self._tail = tail
+            try:
+                while self.watches:
+                    await self._read(tail)
+            finally:
+                self._tail = None
+
+    def _failed(self, failure: Exception) -> None:
+        """Counts a failed read: the subscriptions fail once reads have failed
+        for `GIVE_UP_S` in a row."""
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - self._failing_since >= GIVE_UP_S:
+            self._fail(failure)
+
+    async def _read(self, tail: Tail) -> None:
+        """One XREAD of every log, its events handed over."""
+        watches = dict(self.watches)
+        self._reading = self._changes
+        try:
+            read = await tail.read(
+                {log: id_at(watch.position) for log, watch in watches.items()},
+                block_ms=READ_BLOCK_MS,
+            )
+        finally:
+            self._reading = None
+        self._failing_since = None
+        for log, events in read.items():
+            # Unless no longer followed (a new watch of the log reads on its own).
+            if self.watches.get(log) is watches[log]:
+                watches[log].hand_over(events)
+
+    async def _wake(self) -> None:
+        """Ends the XREAD in flight while it reads an older set of logs."""
+        try:
+            while self._tail is not None and self._reading not in (None, self._changes):
+                if await self._tail.interrupt():
+                    return
+        except redis.exceptions.RedisError:
+            return  # the reader meets the failure itself
+        finally:
+            self._waking = None
+
+    def _fail(self, failure: Exception) -> None:
+        """Fails the subscriptions of every log."""
+        for watch in self.watches.values():
+            for subscription in watch.subscriptions:
+                subscription.fail(failure)
