@@ -14,7 +14,10 @@ import signal
 
 import grpc
 
-from memrpc.server import MAX_MESSAGE_BYTES
+from memrpc.config import Settings
+
+# The message size memrpc serves with by default (`--max-message-bytes`).
+MAX_MESSAGE_BYTES = Settings().max_message_bytes
 
 SERVICE = "bench.Echo"
 METHOD = f"/{SERVICE}/Echo"

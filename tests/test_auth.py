@@ -26,6 +26,7 @@ from memrpc.auth.keys import KeyRing, new_key
 from memrpc.auth.policy import is_local, requires_auth
 from memrpc.auth.scopes import METHOD_ACCESS
 from memrpc.client import AsyncMemoryClient
+from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.v1 import event_log_pb2 as ev
@@ -429,10 +430,10 @@ def test_auth_decision(tmp_path):
     assert not requires_auth(make_settings(None))
     opted_out = make_settings(None, listen="0.0.0.0:50051", allow_unauthenticated=True)
     assert not requires_auth(opted_out)
-    with pytest.raises(AuthConfigError, match="contradicts"):
-        requires_auth(make_settings(None, auth_keys_file=keys, allow_unauthenticated=True))
-    with pytest.raises(AuthConfigError, match="need --jwks-file"):
-        requires_auth(make_settings(None, jwt_issuer=ISSUER))
+    with pytest.raises(SettingsError, match="contradicts"):
+        make_settings(None, auth_keys_file=keys, allow_unauthenticated=True).validate()
+    with pytest.raises(SettingsError, match="need --jwks-file"):
+        make_settings(None, jwt_issuer=ISSUER).validate()
 
 
 def test_auth_off_is_warned_about(caplog):

@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from conftest import make_settings, running
 from memrpc.cli import main
 from memrpc.client import AsyncMemoryClient
+from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder
 from memrpc.tls import TlsConfigError, server_credentials
@@ -268,8 +269,8 @@ async def test_a_replaced_client_ca_admits_the_clients_of_the_new_ca(
 )
 def test_unusable_tls_settings_are_refused_with_the_reason(flags, message, capsys):
     settings = make_settings(None, **{name: Path(value) for name, value in flags.items()})
-    with pytest.raises(TlsConfigError) as raised:
-        server_credentials(settings)
+    with pytest.raises(SettingsError) as raised:
+        settings.validate()
     assert message in str(raised.value)
 
     argv = [arg for name, value in flags.items() for arg in (f"--{name.replace('_', '-')}", value)]

@@ -1,71 +1,486 @@
-"""Server settings, from flags and `MEMRPC_*` environment variables."""
+"""Server settings, each declared once.
+
+A setting is a field of `Settings`: its name, type (the annotation) and
+default, and in its metadata (`about(...)`) its help text, group, and the
+range or choices it must be within. Everything else is derived from that one
+declaration:
+
+- its flag (`max_batch_items` -> `--max-batch-items`) and environment
+  variable (`MEMRPC_MAX_BATCH_ITEMS`), how a value is read from text, and
+  `memrpc serve --help` (`memrpc/cli.py`);
+- the checks of `Settings.validate()`, the one check the CLI and the server
+  make before serving: every range and choice, the rules between settings,
+  then the TLS and authentication files (loaded by `memrpc.tls` and
+  `memrpc.auth`);
+- the README configuration table and the limits table of
+  `docs/security.md` (`memrpc/docgen.py`).
+
+Adding a setting is adding a field here (and using it).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Union
+
+from memrpc.limits import MAX_LOG_LEN, TAIL_BATCH
+
+# The groups of `memrpc serve --help` and of the README table, in order.
+GROUPS = ("serving", "Redis", "model", "event retention", "TLS", "authentication", "limits")
+ENV_PREFIX = "MEMRPC_"
+# The largest value gRPC takes for a channel argument (a C int).
+_MAX_GRPC_INT = 2**31 - 1
+
+
+class SettingsError(ValueError):
+    """Settings the server must not start with; the message names the flag
+    and says what to change."""
+
+
+@dataclass(frozen=True)
+class _Declared:
+    """What `about(...)` adds to a field."""
+
+    help: str
+    group: str
+    low: float | None
+    high: float | None
+    choices: tuple[str, ...]
+    over: str
+
+
+def about(
+    help: str,
+    *,
+    group: str,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] = (),
+    over: str = "",
+) -> dict[str, _Declared]:
+    """The metadata of a setting's field: its help text (a phrase, no final
+    period), group (one of `GROUPS`), inclusive bounds or choices, and for a
+    limit what a request over it gets (`over`, for docs/security.md; `{limit}`
+    and `{over}` stand for the default and one more)."""
+    assert group in GROUPS, group
+    return {"setting": _Declared(help, group, low, high, choices, over)}
+
+
+def flag(name: str) -> str:
+    """The command-line flag of the setting `name`."""
+    return "--" + name.replace("_", "-")
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to start; see `memrpc serve --help`."""
 
-    # host:port the gRPC server listens on.
-    listen: str = "127.0.0.1:50051"
-    # External Redis 8 / Redis Stack URL; None starts an embedded one.
-    redis_url: str | None = None
-    # Where the embedded Redis keeps its files (AOF, log, socket).
-    data_dir: Path = Path("data")
-    # A sentence-transformers ONNX export (model.onnx + tokenizer.json);
-    # None uses the packaged all-MiniLM-L6-v2 int8 model.
-    model_dir: Path | None = None
-    # onnxruntime intra-op threads for the embedding model.
-    embed_threads: int = 1
-    # Texts whose embeddings are kept in memory (LRU); 0 disables the cache.
-    embed_cache_size: int = 4096
-    # Seconds in-flight calls and tails get to finish on shutdown.
-    shutdown_grace: float = 10.0
-    # About how many events a namespace feed keeps for consumer groups.
-    feed_max_len: int = 100_000
-    # About how many events a thread's event log keeps: the `max_len` of an
-    # AppendEvents that sets none, and of the turns AppendTurns records.
-    event_log_max_len: int = 1000
-    # Logging level name.
-    log_level: str = "INFO"
-    # Server processes sharing the listen address (SO_REUSEPORT); 1 serves
-    # in this process.
-    workers: int = 1
-    # TLS (docs/security.md): the PEM certificate chain the server presents
-    # and its unencrypted PEM key; both set serves TLS, neither plaintext.
-    # Replaced files are picked up by new connections without a restart.
-    tls_cert_file: Path | None = None
-    tls_key_file: Path | None = None
-    # PEM CA certificate(s); set, clients must present a certificate signed
-    # by one of them (mutual TLS). Reloaded like the certificate.
-    tls_client_ca_file: Path | None = None
-    # Authentication (docs/security.md): a TOML file of hashed API keys
-    # (`memrpc keys new` makes entries) ...
-    auth_keys_file: Path | None = None
-    # ... and/or a local JWKS file whose keys sign accepted JWTs, which must
-    # carry this issuer and audience.
-    jwks_file: Path | None = None
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    # Serve without credentials even beyond loopback (never the default).
-    allow_unauthenticated: bool = False
-    # Limits (memrpc/limits.py; docs/security.md lists each one). The
-    # largest gRPC message received or sent, in bytes.
-    max_message_bytes: int = 16 * 1024 * 1024
-    # Memories per CreateMemories, events per AppendEvents, turns per AppendTurns.
-    max_batch_items: int = 100
-    # Characters of a memory's text and of a search's query text.
-    max_text_chars: int = 8192
-    # UTF-8 bytes of one metadata or attributes map, keys and values together.
-    max_metadata_bytes: int = 256 * 1024
-    # The most memories one SearchMemories returns (its `limit`).
-    max_search_limit: int = 100
-    # Open TailEvents calls per client connection, and per server process.
-    max_tails_per_connection: int = 100
-    max_tails: int = 2000
-    # Events a tail may lag behind one of its threads before it is ended.
-    tail_max_lag_events: int = 10_000
+    # -- serving
+    listen: str = field(
+        default="127.0.0.1:50051", metadata=about("host:port to serve gRPC on", group="serving")
+    )
+    workers: int = field(
+        default=1,
+        metadata=about(
+            "server processes sharing --listen (SO_REUSEPORT) and one Redis, each restarted if it "
+            "dies; the kernel spreads connections, so a client needs several connections to use "
+            "more than one worker",
+            group="serving",
+            low=1,
+        ),
+    )
+    shutdown_grace: float = field(
+        default=10.0,
+        metadata=about(
+            "seconds in-flight calls and tails get to finish on SIGTERM/SIGINT",
+            group="serving",
+            low=0,
+        ),
+    )
+    log_level: str = field(
+        default="INFO",
+        metadata=about(
+            "log level; logs go to stderr",
+            group="serving",
+            choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        ),
+    )
+    # -- Redis
+    redis_url: str | None = field(
+        default=None,
+        metadata=about(
+            "Redis 8 / Redis Stack URL (redis://, rediss://, unix://); unset: start an embedded "
+            "Redis in --data-dir",
+            group="Redis",
+        ),
+    )
+    data_dir: Path = field(
+        default=Path("data"),
+        metadata=about(
+            "where the embedded Redis keeps its files (AOF, log, unix socket)", group="Redis"
+        ),
+    )
+    # -- model
+    model_dir: Path | None = field(
+        default=None,
+        metadata=about(
+            "directory of a sentence-transformers ONNX export (model.onnx and tokenizer.json); "
+            "unset: the packaged all-MiniLM-L6-v2 (int8)",
+            group="model",
+        ),
+    )
+    embed_threads: int = field(
+        default=1,
+        metadata=about(
+            "onnxruntime intra-op threads for the embedding model", group="model", low=1
+        ),
+    )
+    embed_cache_size: int = field(
+        default=4096,
+        metadata=about(
+            "texts whose embeddings are cached (LRU); 0: no cache", group="model", low=0
+        ),
+    )
+    # -- event retention
+    feed_max_len: int = field(
+        default=100_000,
+        metadata=about(
+            "about how many events each namespace feed keeps for consumer groups",
+            group="event retention",
+            low=1,
+        ),
+    )
+    event_log_max_len: int = field(
+        default=1000,
+        metadata=about(
+            "about how many events each thread's log keeps, turns included, unless an "
+            "AppendEvents sets its own max_len",
+            group="event retention",
+            low=1,
+            high=MAX_LOG_LEN,
+        ),
+    )
+    # -- TLS (docs/security.md); replaced files are picked up without a restart.
+    tls_cert_file: Path | None = field(
+        default=None,
+        metadata=about(
+            "PEM certificate chain to serve TLS with (needs --tls-key-file), reloaded when it "
+            "changes; unset: plaintext",
+            group="TLS",
+        ),
+    )
+    tls_key_file: Path | None = field(
+        default=None,
+        metadata=about(
+            "unencrypted PEM key of --tls-cert-file, reloaded when it changes", group="TLS"
+        ),
+    )
+    tls_client_ca_file: Path | None = field(
+        default=None,
+        metadata=about(
+            "PEM CA certificate(s): clients must present a certificate signed by one (mutual "
+            "TLS); reloaded when it changes",
+            group="TLS",
+        ),
+    )
+    # -- authentication (docs/security.md)
+    auth_keys_file: Path | None = field(
+        default=None,
+        metadata=about(
+            "TOML file of hashed API keys, each scoped to namespaces and read or write (make "
+            "one with `memrpc keys new`); reloaded when it changes",
+            group="authentication",
+        ),
+    )
+    jwks_file: Path | None = field(
+        default=None,
+        metadata=about(
+            "local JWKS file of the keys that sign accepted JWTs; reloaded when it changes",
+            group="authentication",
+        ),
+    )
+    jwt_issuer: str | None = field(
+        default=None,
+        metadata=about("the iss every JWT must carry (with --jwks-file)", group="authentication"),
+    )
+    jwt_audience: str | None = field(
+        default=None,
+        metadata=about(
+            "a value every JWT's aud must hold (with --jwks-file)", group="authentication"
+        ),
+    )
+    allow_unauthenticated: bool = field(
+        default=False,
+        metadata=about(
+            "serve without credentials even beyond loopback: anyone who reaches the port can "
+            "read and write every namespace",
+            group="authentication",
+        ),
+    )
+    # -- limits (memrpc/limits.py holds the fixed ones; docs/security.md lists both)
+    max_message_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata=about(
+            "largest gRPC message received or sent, in bytes",
+            group="limits",
+            low=1,
+            high=_MAX_GRPC_INT,
+            over="`RESOURCE_EXHAUSTED` from gRPC itself: `Received message larger than max "
+            "({over} vs. {limit})`",
+        ),
+    )
+    max_batch_items: int = field(
+        default=100,
+        metadata=about(
+            "most memories per CreateMemories, events per AppendEvents, turns per AppendTurns",
+            group="limits",
+            low=1,
+            over="`INVALID_ARGUMENT`, field `memories` / `events` / `turns`: `must have at most "
+            "{limit} items, not {over}`",
+        ),
+    )
+    max_text_chars: int = field(
+        default=8192,
+        metadata=about(
+            "most characters of a memory's text (create, update) or a search's query text",
+            group="limits",
+            low=1,
+            over="`INVALID_ARGUMENT`, field e.g. `memories[0].text`: `must be at most {limit} "
+            "characters`",
+        ),
+    )
+    max_metadata_bytes: int = field(
+        default=256 * 1024,
+        metadata=about(
+            "most UTF-8 bytes of one metadata map (memory, session, turn) or event attributes, "
+            "keys and values together",
+            group="limits",
+            low=1,
+            over="`INVALID_ARGUMENT`, field e.g. `events[0].attributes`: `must hold at most "
+            "{limit} bytes of keys and values (UTF-8), not {over}`",
+        ),
+    )
+    max_search_limit: int = field(
+        default=100,
+        metadata=about(
+            "most memories one SearchMemories returns (its limit)",
+            group="limits",
+            low=1,
+            over="`INVALID_ARGUMENT`, field `limit`: `must be between 1 and {limit}`",
+        ),
+    )
+    max_tails_per_connection: int = field(
+        default=100,
+        metadata=about(
+            "most TailEvents calls open on one client connection (HTTP/2 connection, by peer "
+            "address)",
+            group="limits",
+            low=1,
+            over="`RESOURCE_EXHAUSTED` before any message: `too many tails open on this "
+            "connection, the limit is {limit} (server setting --max-tails-per-connection); close "
+            "a tail, follow more threads per tail, or open another connection`",
+        ),
+    )
+    max_tails: int = field(
+        default=2000,
+        metadata=about(
+            "most TailEvents calls open on one server process",
+            group="limits",
+            low=1,
+            over="`RESOURCE_EXHAUSTED` before any message: `too many tails open on this server, "
+            "the limit is {limit} (server setting --max-tails); retry later`",
+        ),
+    )
+    tail_max_lag_events: int = field(
+        default=10_000,
+        metadata=about(
+            "events a tail may fall behind one of its threads before it ends with "
+            "RESOURCE_EXHAUSTED; at least the events of one read of a thread",
+            group="limits",
+            low=TAIL_BATCH,
+            over="the tail ends with `RESOURCE_EXHAUSTED`: `subscriber too slow: {over} events "
+            "behind, the limit is {limit} (server setting --tail-max-lag-events); resume from "
+            "the last cursor received`",
+        ),
+    )
+
+    def validate(self) -> None:
+        """Raises `SettingsError` (naming the flag) unless the server can
+        start with these settings: every value of its type and within its
+        range or choices, the settings consistent with each other, and the
+        TLS and authentication files loading."""
+        for declared in SETTINGS:
+            declared.check(getattr(self, declared.name))
+        self._check_rules()
+        # Both modules read Settings; imported here, when there are files to load.
+        from memrpc.auth import check_settings
+        from memrpc.tls import check_files
+
+        check_files(self)
+        check_settings(self)
+
+    def _check_rules(self) -> None:
+        """The rules between settings."""
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise SettingsError(
+                "--tls-cert-file and --tls-key-file go together: set both to serve TLS, "
+                "or neither to serve plaintext"
+            )
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise SettingsError(
+                "--tls-client-ca-file needs --tls-cert-file and --tls-key-file: mutual TLS "
+                "is TLS with client certificates"
+            )
+        credentials = self.auth_keys_file is not None or self.jwks_file is not None
+        if credentials and self.allow_unauthenticated:
+            raise SettingsError(
+                "--allow-unauthenticated contradicts --auth-keys-file/--jwks-file: drop one"
+            )
+        if self.jwks_file is None and (self.jwt_issuer or self.jwt_audience):
+            raise SettingsError("--jwt-issuer and --jwt-audience need --jwks-file")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting, as the CLI, `validate()` and the docs see it."""
+
+    name: str
+    # The type of its values (str, int, float, bool or Path) ...
+    kind: type
+    # ... and whether it may also be None (unset).
+    optional: bool
+    default: Any
+    help: str
+    group: str
+    low: float | None
+    high: float | None
+    choices: tuple[str, ...]
+    over: str
+
+    @property
+    def flag(self) -> str:
+        """Its command-line flag, `--max-batch-items`."""
+        return flag(self.name)
+
+    @property
+    def env(self) -> str:
+        """Its environment variable, `MEMRPC_MAX_BATCH_ITEMS`."""
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def bounds(self) -> str:
+        """Its range or choices in words ("" when any value goes)."""
+        if self.choices:
+            return ", ".join(self.choices[:-1]) + " or " + self.choices[-1]
+        if self.low is not None and self.high is not None:
+            return f"{_number(self.low)} to {_number(self.high)}"
+        if self.low is not None:
+            return f"at least {_number(self.low)}"
+        if self.high is not None:
+            return f"at most {_number(self.high)}"
+        return ""
+
+    @property
+    def default_text(self) -> str:
+        """Its default as `--help` and the docs show it."""
+        if self.default is None:
+            return "unset"
+        if isinstance(self.default, bool):
+            return str(self.default).lower()
+        return str(self.default)
+
+    def parse(self, text: str) -> Any:
+        """A value from its text (a flag's or variable's); raises
+        `SettingsError` for text that is not one."""
+        try:
+            if self.kind is bool:
+                return _boolean(text)
+            if self.choices:
+                return next(c for c in self.choices if c.lower() == text.strip().lower())
+            return self.kind(text)
+        except (ValueError, StopIteration):
+            expected = self.bounds if self.choices else _KIND_NAMES[self.kind]
+            raise SettingsError(f"{self.flag} must be {expected}, not {text!r}") from None
+
+    def check(self, value: Any) -> None:
+        """Raises `SettingsError` unless `value` is one this setting takes."""
+        if value is None and self.optional:
+            return
+        if not isinstance(value, _ACCEPTED[self.kind]) or (
+            self.kind is not bool and isinstance(value, bool)
+        ):
+            raise SettingsError(f"{self.flag} must be {_KIND_NAMES[self.kind]}, not {value!r}")
+        if self.choices and value not in self.choices:
+            raise SettingsError(f"{self.flag} must be {self.bounds}, not {value!r}")
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        if isinstance(value, int | float) and not low <= value <= high:
+            raise SettingsError(f"{self.flag} must be {self.bounds}")
+
+
+_KIND_NAMES: dict[type, str] = {
+    str: "text",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    Path: "a path",
+}
+# The values a setting of each kind takes (an int is a fine float).
+_ACCEPTED: dict[type, tuple[type, ...]] = {
+    str: (str,),
+    int: (int,),
+    float: (int, float),
+    bool: (bool,),
+    Path: (Path,),
+}
+
+
+def _boolean(text: str) -> bool:
+    """`true`/`false` (also 1/0, yes/no, on/off) as a bool."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _number(value: float) -> str:
+    """A bound as people write it: `1,000,000`, `0.5`."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
+
+
+def _declarations() -> tuple[Setting, ...]:
+    hints = typing.get_type_hints(Settings)
+    declared = []
+    for each in dataclasses.fields(Settings):
+        hint = hints[each.name]
+        args = typing.get_args(hint)
+        optional = typing.get_origin(hint) in (Union, types.UnionType) and type(None) in args
+        kind = next(a for a in args if a is not type(None)) if optional else hint
+        assert kind in _KIND_NAMES, f"{each.name}: settings are of {list(_KIND_NAMES)}"
+        extra: _Declared = each.metadata["setting"]
+        declared.append(
+            Setting(
+                each.name,
+                kind,
+                optional,
+                each.default,
+                extra.help,
+                extra.group,
+                extra.low,
+                extra.high,
+                extra.choices,
+                extra.over,
+            )
+        )
+    return tuple(declared)
+
+
+# Every setting, in declaration order.
+SETTINGS = _declarations()

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from memrpc.config import Settings
+if TYPE_CHECKING:
+    from memrpc.config import Settings
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,10 @@ MAX_TOPICS = 32
 MAX_TOPIC_CHARS = 64
 # The most values of one field of a memory filter.
 MAX_FILTER_VALUES = 100
-# A memory's lifetime (`ttl`); the default depends on its kind.
+# A memory's lifetime (`ttl`); the default depends on its kind: an episodic
+# memory lives this long, a semantic one for ever.
 MEMORY_TTL_S = Range(default=0.0, low=1.0, high=10 * 365.25 * 86_400)
+EPISODIC_TTL_S = 7 * 86_400
 # Cosine distance under which a new memory repeats an existing one.
 DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # Cosine distance a search match may have at most.
@@ -79,6 +83,10 @@ MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_LOG_LEN = 1_000_000
 # `ListEvents.page_size`.
 EVENT_PAGE_SIZE = Range(default=100, low=1, high=1000)
+# The most a ListEvents page holds (unless its one event is larger), within
+# the 4 MiB a gRPC client accepts by default: a page of large events has fewer
+# than `page_size` of them.
+MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
 # Threads one `TailEvents` follows.
 MAX_CURSORS = 100
 # `TailEvents.heartbeat_interval`.
@@ -87,6 +95,10 @@ HEARTBEAT_S = Range(default=15.0, low=0.1, high=300.0)
 RECEIVE_EVENTS = Range(default=10, low=1, high=1000)
 RECEIVE_WAIT_S = Range(default=0.0, low=0.0, high=30.0)
 REDELIVER_AFTER_S = Range(default=60.0, low=0.1, high=86_400.0)
+# ReceiveEvents stops taking events once they hold this much: the event that
+# crosses it (at most ~2 MiB with its attributes) is already delivered, so the
+# response stays within 4 MiB.
+MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
 # Delivery ids one `AcknowledgeEvents` names.
 MAX_DELIVERY_IDS = 1000
 # How long an `AppendEvents` request id is remembered.
@@ -99,8 +111,8 @@ TAIL_BATCH = 100
 @dataclass(frozen=True)
 class Limits:
     """What one request may hold and how many tails may be open: the
-    settings of the same names (`memrpc.config.Settings` describes each and
-    holds the defaults, the limits the proto documents)."""
+    settings of the same names (`memrpc.config.Settings` declares each, with
+    its default and range, and `Settings.validate()` checks them)."""
 
     max_message_bytes: int
     max_batch_items: int
@@ -111,22 +123,7 @@ class Limits:
     max_tails: int
     tail_max_lag_events: int
 
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            if getattr(self, field.name) < 1:
-                raise ValueError(f"--{flag(field.name)} must be at least 1")
-        if self.tail_max_lag_events < TAIL_BATCH:
-            raise ValueError(
-                f"--{flag('tail_max_lag_events')} must be at least {TAIL_BATCH} "
-                "(the events of one read of a thread)"
-            )
-
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         """The limits the settings set (a field of each name)."""
         return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})
-
-
-def flag(setting: str) -> str:
-    """The command-line flag of a setting, without its dashes."""
-    return setting.replace("_", "-")

@@ -47,8 +47,6 @@ SERVICE_NAMES = (
 # How often health checks ping Redis, and how long a ping may take.
 HEALTH_PERIOD_S = 1.0
 HEALTH_TIMEOUT_S = 1.0
-# The default of --max-message-bytes (the echo benchmark serves with it too).
-MAX_MESSAGE_BYTES = Settings.max_message_bytes
 # How long connecting to Redis may take.
 REDIS_CONNECT_TIMEOUT_S = 2.0
 
@@ -86,6 +84,7 @@ class MemrpcServer:
     async def start(self) -> None:
         """Connects to (or starts) Redis, loads the model, starts serving."""
         settings = self.settings
+        settings.validate()  # raises SettingsError naming the flag at fault
         limits = Limits.from_settings(settings)
         retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)

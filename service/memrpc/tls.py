@@ -24,40 +24,38 @@ from pathlib import Path
 
 import grpc
 
-from memrpc.config import Settings
+from memrpc.config import Settings, SettingsError
 from memrpc.file_signature import Signature, signature, signature_or_unreadable
 
 log = logging.getLogger("memrpc.tls")
 
 
-class TlsConfigError(ValueError):
-    """TLS settings or files the server cannot use; the message says which and why."""
+class TlsConfigError(SettingsError):
+    """TLS files the server cannot use; the message says which and why."""
 
 
-def _check_settings(settings: Settings) -> None:
-    """Raises `TlsConfigError` unless the TLS settings make sense together."""
-    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
-        raise TlsConfigError(
-            "--tls-cert-file and --tls-key-file go together: set both to serve TLS, "
-            "or neither to serve plaintext"
-        )
-    if settings.tls_client_ca_file is not None and settings.tls_cert_file is None:
-        raise TlsConfigError(
-            "--tls-client-ca-file needs --tls-cert-file and --tls-key-file: mutual TLS "
-            "is TLS with client certificates"
-        )
+def _reloader(settings: Settings) -> CertificateReloader | None:
+    """The files of the settings, loaded; None when TLS is not configured.
+    (`Settings.validate()` has checked that the settings go together.)"""
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    return CertificateReloader(
+        settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file
+    )
+
+
+def check_files(settings: Settings) -> None:
+    """Raises `TlsConfigError` unless the TLS files of the settings load."""
+    _reloader(settings)
 
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     """The server's TLS credentials, reloading their files on change; None
-    when TLS is not configured. Raises `TlsConfigError` for settings that do
-    not make sense together or files that do not load."""
-    _check_settings(settings)
-    if settings.tls_cert_file is None or settings.tls_key_file is None:
+    when TLS is not configured. Raises `TlsConfigError` for files that do
+    not load."""
+    reloader = _reloader(settings)
+    if reloader is None:
         return None
-    reloader = CertificateReloader(
-        settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file
-    )
     return grpc.dynamic_ssl_server_credentials(
         reloader.configuration,
         # grpc accepts None ("unchanged") although its stubs do not say so.

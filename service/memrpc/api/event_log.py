@@ -22,7 +22,9 @@ from memrpc.limits import (
     MAX_DELIVERY_IDS,
     MAX_EVENT_TYPE_CHARS,
     MAX_LOG_LEN,
+    MAX_PAGE_BYTES,
     MAX_PAYLOAD_BYTES,
+    MAX_RECEIVE_BYTES,
     RECEIVE_EVENTS,
     RECEIVE_WAIT_S,
     REDELIVER_AFTER_S,
@@ -47,14 +49,6 @@ from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 T = TypeVar("T")
 
 RESERVED_TYPE_PREFIX = "memrpc."
-# The most a ListEvents page holds (unless its one event is larger), within
-# the 4 MiB a gRPC client accepts by default: a page of large events has fewer
-# than `page_size` of them.
-MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
-# ReceiveEvents stops taking events once they hold this much: the event that
-# crosses it (at most ~2 MiB with its attributes) is already delivered, so the
-# response stays within 4 MiB.
-MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
 
 
 @translate_errors

@@ -23,7 +23,7 @@ from memrpc.auth.interceptor import AuthInterceptor
 from memrpc.auth.jwt import JwtVerifier
 from memrpc.auth.keys import KeyRing
 from memrpc.auth.reloading import Reloading
-from memrpc.config import Settings
+from memrpc.config import Settings, SettingsError
 
 log = logging.getLogger("memrpc.auth")
 
@@ -33,7 +33,7 @@ _ENABLE = (
 )
 
 
-class AuthConfigError(ValueError):
+class AuthConfigError(SettingsError):
     """Settings the server must not start with; the message says what to change."""
 
 
@@ -52,15 +52,9 @@ def is_local(listen: str) -> bool:
 
 def requires_auth(settings: Settings) -> bool:
     """Whether calls need credentials; raises AuthConfigError for settings
-    that must not serve."""
-    configured = settings.auth_keys_file is not None or settings.jwks_file is not None
-    if configured and settings.allow_unauthenticated:
-        raise AuthConfigError(
-            "--allow-unauthenticated contradicts --auth-keys-file/--jwks-file: drop one"
-        )
-    if settings.jwks_file is None and (settings.jwt_issuer or settings.jwt_audience):
-        raise AuthConfigError("--jwt-issuer and --jwt-audience need --jwks-file")
-    if configured:
+    that must not serve. (`Settings.validate()` has checked that the
+    settings do not contradict each other.)"""
+    if settings.auth_keys_file is not None or settings.jwks_file is not None:
         return True
     if settings.allow_unauthenticated or is_local(settings.listen):
         return False

@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from memrpc.limits import flag
+from memrpc.config import flag
 
 log = logging.getLogger("memrpc.api")
 
@@ -62,7 +62,7 @@ class ApiError(Exception):
         the server setting that sets it."""
         return cls(
             grpc.StatusCode.RESOURCE_EXHAUSTED,
-            f"{what}, the limit is {limit} (server setting --{flag(setting)}); {advice}",
+            f"{what}, the limit is {limit} (server setting {flag(setting)}); {advice}",
         )
 
     def to_status(self) -> grpc.Status:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis.exceptions
 
-from memrpc.limits import MAX_LOG_LEN, REQUEST_ID_TTL_HOURS, TAIL_BATCH
+from memrpc.limits import REQUEST_ID_TTL_HOURS, TAIL_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.redis_mux import Connection, RedisMux
 
@@ -70,16 +70,11 @@ class EventContent:
 @dataclass(frozen=True, slots=True)
 class Retention:
     """About how many events a thread's log (unless an append says otherwise)
-    and a namespace feed keep: the `MAXLEN ~` of their `XADD`s."""
+    and a namespace feed keep: the `MAXLEN ~` of their `XADD`s (settings
+    `Settings.validate()` has checked)."""
 
     log_max_len: int
     feed_max_len: int
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.log_max_len <= MAX_LOG_LEN:
-            raise ValueError(f"--event-log-max-len must be 1 to {MAX_LOG_LEN:,}")
-        if self.feed_max_len < 1:
-            raise ValueError("--feed-max-len must be at least 1")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:

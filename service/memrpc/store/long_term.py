@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from redis.exceptions import ResponseError
 
+from memrpc.limits import EPISODIC_TTL_S
 from memrpc.store import keys, scripts
 from memrpc.store.memory_index import (
     DISTANCE,
@@ -57,9 +58,8 @@ from memrpc.store.ulid import new_ulid
 
 Vector = npt.NDArray[np.float32]
 
-_DAY_MS = 86_400_000
 # The lifetime of a memory created without one (0: never expires).
-DEFAULT_TTL_MS = {Kind.EPISODIC: 7 * _DAY_MS, Kind.SEMANTIC: 0}
+DEFAULT_TTL_MS = {Kind.EPISODIC: EPISODIC_TTL_S * 1000, Kind.SEMANTIC: 0}
 # A `ttl_ms` asking for the kind's default lifetime.
 KIND_DEFAULT_TTL = -1
 # Distances up to this are float32 rounding of 0.
