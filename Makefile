@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 GEN    := clients/python/memrpc/v1/.generated
 PROTOS := $(wildcard proto/memrpc/v1/*.proto)
 
-.PHONY: serve test bench install generate generate-clients lint typecheck check clean
+.PHONY: serve test bench install generate generate-clients docs lint typecheck check clean
 
 serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
@@ -42,6 +42,9 @@ $(GEN): $(STAMP) $(PROTOS) buf.yaml buf.gen.yaml tools/protoc-gen-grpc_python
 
 generate-clients: $(STAMP)  ## Regenerate every other language's client code (clients/*/generate).
 	@for script in clients/*/generate; do echo "== $$script"; $$script || exit $$?; done
+
+docs: $(STAMP)  ## Rewrite the doc tables written from the code (README settings, docs/security.md limits).
+	$(PY) -m memrpc.docgen
 
 lint: $(STAMP) $(GEN)
 	$(BIN)/buf lint
