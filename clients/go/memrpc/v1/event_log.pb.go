@@ -1252,7 +1252,7 @@ type ReceiveEventsRequest struct {
 	// once); at most 30 s.
 	Wait *durationpb.Duration `protobuf:"bytes,5,opt,name=wait,proto3" json:"wait,omitempty"`
 	// Events received by another consumer and not acknowledged for this long
-	// are delivered to this one. Default 60 s; 100 ms to 1 day.
+	// are delivered to this one. Default 1 min; 100 ms to 1 day.
 	RedeliverAfter *durationpb.Duration `protobuf:"bytes,6,opt,name=redeliver_after,json=redeliverAfter,proto3" json:"redeliver_after,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

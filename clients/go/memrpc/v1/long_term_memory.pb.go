@@ -415,7 +415,7 @@ type CreateMemoriesRequest struct {
 	// Items are deduplicated in order, also against each other.
 	Memories []*MemoryInput `protobuf:"bytes,2,rep,name=memories,proto3" json:"memories,omitempty"`
 	// An item within this cosine distance of an existing memory of the same
-	// namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+	// namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
 	// only the exact-text check.
 	DedupMaxDistance *float32 `protobuf:"fixed32,3,opt,name=dedup_max_distance,json=dedupMaxDistance,proto3,oneof" json:"dedup_max_distance,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -1069,7 +1069,7 @@ type UpdateMemoryRequest struct {
 	// counts from this update: unset gives the kind's default lifetime, a zero
 	// duration means "never expires".
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,4,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
-	// As in `CreateMemoriesRequest`. Default 0.20.
+	// As in `CreateMemoriesRequest`. Default 0.2.
 	DedupMaxDistance *float32 `protobuf:"fixed32,5,opt,name=dedup_max_distance,json=dedupMaxDistance,proto3,oneof" json:"dedup_max_distance,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache

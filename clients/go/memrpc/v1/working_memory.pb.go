@@ -443,7 +443,7 @@ type UpdateSessionRequest struct {
 	// this one; otherwise the call fails with `ABORTED` and writes nothing.
 	// 0 means "only if the session does not exist yet".
 	ExpectedVersion *int64 `protobuf:"varint,5,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
-	// The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+	// The time to live from this write on. Default 1 hour; 1 s to 30 days.
 	Ttl           *durationpb.Duration `protobuf:"bytes,6,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -583,7 +583,7 @@ type AppendTurnsRequest struct {
 	// this one; otherwise the call fails with `ABORTED`. 0 means "only if the
 	// session does not exist yet".
 	ExpectedVersion *int64 `protobuf:"varint,5,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
-	// The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+	// The time to live from this write on. Default 1 hour; 1 s to 30 days.
 	Ttl *durationpb.Duration `protobuf:"bytes,6,opt,name=ttl,proto3" json:"ttl,omitempty"`
 	// The user of the thread, recorded when the session is created by this
 	// call. Ignored when the session exists.

@@ -333,7 +333,7 @@ export interface ReceiveEventsRequest {
     | undefined;
   /**
    * Events received by another consumer and not acknowledged for this long
-   * are delivered to this one. Default 60 s; 100 ms to 1 day.
+   * are delivered to this one. Default 1 min; 100 ms to 1 day.
    */
   redeliverAfter?: Duration | undefined;
 }

@@ -221,7 +221,7 @@ export interface CreateMemoriesRequest {
   memories: MemoryInput[];
   /**
    * An item within this cosine distance of an existing memory of the same
-   * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+   * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
    * only the exact-text check.
    */
   dedupMaxDistance?: number | undefined;
@@ -363,7 +363,7 @@ export interface UpdateMemoryRequest {
   updateMask?:
     | string[]
     | undefined;
-  /** As in `CreateMemoriesRequest`. Default 0.20. */
+  /** As in `CreateMemoriesRequest`. Default 0.2. */
   dedupMaxDistance?: number | undefined;
 }
 

@@ -209,7 +209,7 @@ export interface UpdateSessionRequest {
   expectedVersion?:
     | bigint
     | undefined;
-  /** The time to live from this write on. Default 3,600 s; 1 s to 30 days. */
+  /** The time to live from this write on. Default 1 hour; 1 s to 30 days. */
   ttl?: Duration | undefined;
 }
 
@@ -240,7 +240,7 @@ export interface AppendTurnsRequest {
   expectedVersion?:
     | bigint
     | undefined;
-  /** The time to live from this write on. Default 3,600 s; 1 s to 30 days. */
+  /** The time to live from this write on. Default 1 hour; 1 s to 30 days. */
   ttl?:
     | Duration
     | undefined;

@@ -267,7 +267,7 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration ttl_;
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -279,7 +279,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -291,7 +291,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1495,7 +1495,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> ttlBuilder_;
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1506,7 +1506,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1521,7 +1521,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1539,7 +1539,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1557,7 +1557,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1582,7 +1582,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1599,7 +1599,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1611,7 +1611,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1626,7 +1626,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>

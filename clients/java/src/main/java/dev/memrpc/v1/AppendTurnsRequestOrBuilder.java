@@ -134,7 +134,7 @@ public interface AppendTurnsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -143,7 +143,7 @@ public interface AppendTurnsRequestOrBuilder extends
   boolean hasTtl();
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -152,7 +152,7 @@ public interface AppendTurnsRequestOrBuilder extends
   com.google.protobuf.Duration getTtl();
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>

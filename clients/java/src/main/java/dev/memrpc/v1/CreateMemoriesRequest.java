@@ -173,7 +173,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * An item within this cosine distance of an existing memory of the same
-   * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+   * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
    * only the exact-text check.
    * </pre>
    *
@@ -187,7 +187,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * An item within this cosine distance of an existing memory of the same
-   * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+   * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
    * only the exact-text check.
    * </pre>
    *
@@ -1029,7 +1029,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An item within this cosine distance of an existing memory of the same
-     * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+     * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
      * only the exact-text check.
      * </pre>
      *
@@ -1043,7 +1043,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An item within this cosine distance of an existing memory of the same
-     * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+     * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
      * only the exact-text check.
      * </pre>
      *
@@ -1057,7 +1057,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An item within this cosine distance of an existing memory of the same
-     * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+     * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
      * only the exact-text check.
      * </pre>
      *
@@ -1075,7 +1075,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An item within this cosine distance of an existing memory of the same
-     * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+     * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
      * only the exact-text check.
      * </pre>
      *

@@ -82,7 +82,7 @@ public interface CreateMemoriesRequestOrBuilder extends
   /**
    * <pre>
    * An item within this cosine distance of an existing memory of the same
-   * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+   * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
    * only the exact-text check.
    * </pre>
    *
@@ -93,7 +93,7 @@ public interface CreateMemoriesRequestOrBuilder extends
   /**
    * <pre>
    * An item within this cosine distance of an existing memory of the same
-   * namespace, user and kind is a duplicate. Default 0.20; 0 to 1. 0 keeps
+   * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
    * only the exact-text check.
    * </pre>
    *

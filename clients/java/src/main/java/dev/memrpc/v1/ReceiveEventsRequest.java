@@ -259,7 +259,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Events received by another consumer and not acknowledged for this long
-   * are delivered to this one. Default 60 s; 100 ms to 1 day.
+   * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
    * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -272,7 +272,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Events received by another consumer and not acknowledged for this long
-   * are delivered to this one. Default 60 s; 100 ms to 1 day.
+   * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
    * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -285,7 +285,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Events received by another consumer and not acknowledged for this long
-   * are delivered to this one. Default 60 s; 100 ms to 1 day.
+   * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
    * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1242,7 +1242,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1254,7 +1254,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1270,7 +1270,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1289,7 +1289,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1308,7 +1308,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1334,7 +1334,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1352,7 +1352,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1365,7 +1365,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -1381,7 +1381,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Events received by another consumer and not acknowledged for this long
-     * are delivered to this one. Default 60 s; 100 ms to 1 day.
+     * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
      * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>

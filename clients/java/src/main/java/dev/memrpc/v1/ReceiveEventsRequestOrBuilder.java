@@ -114,7 +114,7 @@ public interface ReceiveEventsRequestOrBuilder extends
   /**
    * <pre>
    * Events received by another consumer and not acknowledged for this long
-   * are delivered to this one. Default 60 s; 100 ms to 1 day.
+   * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
    * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -124,7 +124,7 @@ public interface ReceiveEventsRequestOrBuilder extends
   /**
    * <pre>
    * Events received by another consumer and not acknowledged for this long
-   * are delivered to this one. Default 60 s; 100 ms to 1 day.
+   * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
    * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
@@ -134,7 +134,7 @@ public interface ReceiveEventsRequestOrBuilder extends
   /**
    * <pre>
    * Events received by another consumer and not acknowledged for this long
-   * are delivered to this one. Default 60 s; 100 ms to 1 day.
+   * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
    * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>

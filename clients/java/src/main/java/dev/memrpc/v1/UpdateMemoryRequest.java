@@ -241,7 +241,7 @@ private static final long serialVersionUID = 0L;
   private float dedupMaxDistance_ = 0F;
   /**
    * <pre>
-   * As in `CreateMemoriesRequest`. Default 0.20.
+   * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
    * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
@@ -253,7 +253,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * As in `CreateMemoriesRequest`. Default 0.20.
+   * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
    * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
@@ -1235,7 +1235,7 @@ private static final long serialVersionUID = 0L;
     private float dedupMaxDistance_ ;
     /**
      * <pre>
-     * As in `CreateMemoriesRequest`. Default 0.20.
+     * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
      * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
@@ -1247,7 +1247,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * As in `CreateMemoriesRequest`. Default 0.20.
+     * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
      * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
@@ -1259,7 +1259,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * As in `CreateMemoriesRequest`. Default 0.20.
+     * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
      * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
@@ -1275,7 +1275,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * As in `CreateMemoriesRequest`. Default 0.20.
+     * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
      * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>

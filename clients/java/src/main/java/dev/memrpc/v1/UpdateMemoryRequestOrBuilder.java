@@ -118,7 +118,7 @@ public interface UpdateMemoryRequestOrBuilder extends
 
   /**
    * <pre>
-   * As in `CreateMemoriesRequest`. Default 0.20.
+   * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
    * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
@@ -127,7 +127,7 @@ public interface UpdateMemoryRequestOrBuilder extends
   boolean hasDedupMaxDistance();
   /**
    * <pre>
-   * As in `CreateMemoriesRequest`. Default 0.20.
+   * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
    * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>

@@ -278,7 +278,7 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.Duration ttl_;
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -290,7 +290,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -302,7 +302,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1404,7 +1404,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> ttlBuilder_;
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1415,7 +1415,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1430,7 +1430,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1448,7 +1448,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1466,7 +1466,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1491,7 +1491,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1508,7 +1508,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1520,7 +1520,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -1535,7 +1535,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+     * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
      * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>

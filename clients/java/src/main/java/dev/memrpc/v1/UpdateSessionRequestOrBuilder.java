@@ -147,7 +147,7 @@ public interface UpdateSessionRequestOrBuilder extends
 
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -156,7 +156,7 @@ public interface UpdateSessionRequestOrBuilder extends
   boolean hasTtl();
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
@@ -165,7 +165,7 @@ public interface UpdateSessionRequestOrBuilder extends
   com.google.protobuf.Duration getTtl();
   /**
    * <pre>
-   * The time to live from this write on. Default 3,600 s; 1 s to 30 days.
+   * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
    * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
