@@ -5,7 +5,8 @@
 - `rpc/` is the plumbing that `api/` and `auth/` share, and needs neither;
 - `auth/` decides who may call, without the servicers or Redis;
 - `api/` maps requests onto the stores and does not know Redis itself;
-- `config.py` and `limits.py` are read by every layer and read none.
+- `config.py` and `limits.py` are read by every layer and read none, but
+  `config.py` reads `limits.py` (fixed limits bound some settings).
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ FORBIDDEN = {
     "rpc": ("memrpc.api", "memrpc.auth", "memrpc.tails", "memrpc.server"),
     "auth": ("memrpc.api", "memrpc.store", "memrpc.tails", "memrpc.server", "redis"),
     "api": ("redis", "hiredis", "memrpc.server"),
-    "config.py": ("memrpc",),
+    "config.py": (
+        "memrpc.api",
+        "memrpc.rpc",
+        "memrpc.auth",
+        "memrpc.store",
+        "memrpc.tails",
+        "memrpc.server",
+        "memrpc.tls",
+        "memrpc.embedding",
+    ),
     "limits.py": ("memrpc.api", "memrpc.rpc", "memrpc.auth", "memrpc.store", "memrpc.tails"),
 }
 

@@ -27,6 +27,7 @@ from memrpc.client import AsyncMemoryClient
 from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder
+from memrpc.server import check_startup
 from memrpc.tls import TlsConfigError, server_credentials
 
 OK = grpc.StatusCode.OK
@@ -270,7 +271,7 @@ async def test_a_replaced_client_ca_admits_the_clients_of_the_new_ca(
 def test_unusable_tls_settings_are_refused_with_the_reason(flags, message, capsys):
     settings = make_settings(None, **{name: Path(value) for name, value in flags.items()})
     with pytest.raises(SettingsError) as raised:
-        settings.validate()
+        check_startup(settings)
     assert message in str(raised.value)
 
     argv = [arg for name, value in flags.items() for arg in (f"--{name.replace('_', '-')}", value)]

@@ -2,8 +2,8 @@
 
 `memrpc serve` takes every setting `memrpc.config` declares: its flag, its
 `MEMRPC_*` variable (a flag wins over its variable), its help and default
-come from the declaration, and `Settings.validate()` checks the values; a
-bad one is a usage error (exit status 2) naming the flag or variable.
+come from the declaration, and `memrpc.server.check_startup` checks the
+values and files; a bad one is a usage error (exit status 2) naming the flag or variable.
 """
 
 from __future__ import annotations
@@ -126,8 +126,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         _new_key(parser, args)
         return
     settings = _settings(parser, args)
+    from memrpc.server import check_startup, run
+    from memrpc.workers import run_workers
+
     try:  # every setting and file is checked here, before serving or starting workers
-        settings.validate()
+        check_startup(settings)
     except SettingsError as err:
         parser.error(str(err))
     logging.basicConfig(
@@ -135,9 +138,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from memrpc.server import run
-    from memrpc.workers import run_workers
-
     if settings.workers == 1:
         asyncio.run(run(settings))
     else:

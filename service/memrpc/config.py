@@ -8,10 +8,9 @@ declaration:
 - its flag (`max_batch_items` -> `--max-batch-items`) and environment
   variable (`MEMRPC_MAX_BATCH_ITEMS`), how a value is read from text, and
   `memrpc serve --help` (`memrpc/cli.py`);
-- the checks of `Settings.validate()`, the one check the CLI and the server
-  make before serving: every range and choice, the rules between settings,
-  then the TLS and authentication files (loaded by `memrpc.tls` and
-  `memrpc.auth`);
+- the checks of `Settings.validate()`: every type, range and choice, and
+  the rules between settings (`memrpc.server.check_startup` adds the TLS and
+  authentication files, which their own modules load);
 - the README configuration table and the limits table of
   `docs/security.md` (`memrpc/docgen.py`).
 
@@ -310,19 +309,12 @@ class Settings:
     )
 
     def validate(self) -> None:
-        """Raises `SettingsError` (naming the flag) unless the server can
-        start with these settings: every value of its type and within its
-        range or choices, the settings consistent with each other, and the
-        TLS and authentication files loading."""
+        """Raises `SettingsError` (naming the flag) unless every value is of
+        its type and within its range or choices, and the settings are
+        consistent with each other."""
         for declared in SETTINGS:
             declared.check(getattr(self, declared.name))
         self._check_rules()
-        # Both modules read Settings; imported here, when there are files to load.
-        from memrpc.auth import check_settings
-        from memrpc.tls import check_files
-
-        check_files(self)
-        check_settings(self)
 
     def _check_rules(self) -> None:
         """The rules between settings."""

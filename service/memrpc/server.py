@@ -16,7 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
-from memrpc.auth import auth_interceptors
+from memrpc.auth import auth_interceptors, check_settings
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, load_default_embedder
@@ -27,7 +27,7 @@ from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.working import WorkingStore
 from memrpc.tails import TailHub
-from memrpc.tls import server_credentials, transport_name
+from memrpc.tls import check_files, server_credentials, transport_name
 from memrpc.v1 import (
     event_log_pb2,
     event_log_pb2_grpc,
@@ -49,6 +49,17 @@ HEALTH_PERIOD_S = 1.0
 HEALTH_TIMEOUT_S = 1.0
 # How long connecting to Redis may take.
 REDIS_CONNECT_TIMEOUT_S = 2.0
+
+
+def check_startup(settings: Settings) -> None:
+    """Raises `SettingsError` (naming the flag or file at fault) unless a
+    server can start with these settings: `Settings.validate()`, then the TLS
+    and authentication files load and the listen address may serve without
+    credentials if none are set. `memrpc serve` calls it before starting any
+    worker; `MemrpcServer.start` makes the same checks."""
+    settings.validate()
+    check_files(settings)
+    check_settings(settings)
 
 
 class MemrpcServer:
@@ -84,7 +95,9 @@ class MemrpcServer:
     async def start(self) -> None:
         """Connects to (or starts) Redis, loads the model, starts serving."""
         settings = self.settings
-        settings.validate()  # raises SettingsError naming the flag at fault
+        # Raises SettingsError naming the flag at fault; the TLS and auth
+        # files are loaded (and refused) below.
+        settings.validate()
         limits = Limits.from_settings(settings)
         retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)
