@@ -26,6 +26,7 @@ script call per request; deletes by filter run `lua/delete_memories.lua`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -35,7 +36,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from redis.exceptions import ResponseError
 
 from memrpc.store import keys, scripts
 from memrpc.store.memory_index import (
@@ -52,6 +52,7 @@ from memrpc.store.memory_index import (
     text_hash,
     topic_tags,
 )
+from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.ulid import new_ulid
 
@@ -162,11 +163,8 @@ class LongTermStore:
 
     async def ensure_index(self) -> None:
         """Creates the index unless it exists."""
-        try:
+        with contextlib.suppress(IndexExistsError):
             await self._command(*create_command(self.dim))
-        except ResponseError as exc:
-            if "already exists" not in str(exc):
-                raise
 
     async def create(
         self, ns: str, items: Sequence[NewMemory], *, max_distance: float
