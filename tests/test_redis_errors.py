@@ -18,8 +18,8 @@ import hiredis
 import pytest
 import redis.exceptions
 
-from memrpc.rpc.errors import _as_api_error
 from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.rpc.errors import _as_api_error
 from memrpc.store import scripts
 from memrpc.store.redis_errors import (
     CODES,
