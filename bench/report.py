@@ -296,6 +296,7 @@ def table(report: dict[str, Any]) -> str:
             f"  workers={count}, Go client: "
             + ", ".join(f"{run['rpc']} {_fmt(run.get('throughput_per_s'))}/s" for run in runs)
         )
+    lines += redis_time_lines(report.get("redis_time", {}))
     ams = report.get("ams", {})
     lines.append(f"Agent Memory Server: {ams.get('status', 'not run')}")
     for name, ops in ams.get("ops", {}).items():
@@ -310,6 +311,30 @@ def table(report: dict[str, Any]) -> str:
             f"{ratio['name']:<90} {_fmt(ratio['value'], 2):>8}  {ratio['target']} {mark}".rstrip()
         )
     return "\n".join(lines)
+
+
+def redis_time_lines(section: dict[str, Any]) -> list[str]:
+    """The section as text lines for the report table."""
+    if "ListSessions" not in section:
+        return [f"Redis time (SLOWLOG): {section.get('status', 'not run')}"]
+    out = [
+        f"Redis time per script call (SLOWLOG), target <= {section['target_ms']:g} ms; "
+        f"{section['expired_sessions']:,} expired sessions in the index, "
+        f"scan budget {section['scan_budget']}"
+    ]
+    names = {
+        "ListSessions": "ListSessions (default page size)",
+        "dedup_insert": f"dedup_insert ({section['dedup_insert']['items_per_create']}-item "
+        "CreateMemories)",
+    }
+    for key, name in names.items():
+        entry = section[key]
+        mark = "met" if entry["met"] else "MISSED"
+        out.append(
+            f"  {name:<38} n={entry['calls']:<4} p50 {entry['p50_ms']:.3f} ms"
+            f"  max {entry['max_ms']:.3f} ms  {mark}"
+        )
+    return out
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:

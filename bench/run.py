@@ -4,8 +4,10 @@ repository root.
 Starts an embedded Redis, the memrpc server and the echo server (loopback
 only, in a temporary directory), seeds data, measures every operation of
 each group (echo floor, memrpc RPCs, raw Redis and embedding floors, the
-redis.io reference pattern), calls the Go load generator, the multi-worker
-mode and the Agent Memory Server peer when present, then prints a table and
+redis.io reference pattern), measures the Redis time of ListSessions over
+expired sessions and of a 100-item CreateMemories (`bench/redis_time.py`),
+calls the Go load generator, the multi-worker mode and the Agent Memory
+Server peer when present, then prints a table and
 writes `results.json` to the output directory. See bench/README.md.
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 
 import redis.asyncio
 
-from bench import external, report
+from bench import external, redis_time, report
 from bench.channels import ChannelPool
 from bench.corpus import NAMESPACE, Dataset, build_dataset
 from bench.echo import echo_call
@@ -64,6 +66,7 @@ class Profile:
     loadgen_duration_s: float
     loadgen_warmup_s: float
     peers: bool
+    redis_time: redis_time.Sizes
 
 
 FULL = Profile(
@@ -80,6 +83,7 @@ FULL = Profile(
     loadgen_duration_s=3.0,
     loadgen_warmup_s=1.0,
     peers=True,
+    redis_time=redis_time.FULL,
 )
 SMOKE = Profile(
     plan=Plan(
@@ -95,6 +99,7 @@ SMOKE = Profile(
     loadgen_duration_s=1.0,
     loadgen_warmup_s=0.2,
     peers=False,
+    redis_time=redis_time.Sizes(expired=2000, list_calls=5, create_calls=2),
 )
 
 
@@ -214,6 +219,10 @@ class Run:
                 model,
                 data,
                 before_writes=lambda: self.run_loadgen(echo.target, memrpc.target, data),
+            )
+            self.log(f"Redis time: {profile.redis_time.expired:,} expired sessions")
+            self.report["redis_time"] = await redis_time.measure(
+                memrpc.target, client, namespace=NAMESPACE, sizes=profile.redis_time
             )
             await self.measure_workers(redis_server.url, memrpc.target, data)
             await self.run_ams(redis_server.url)

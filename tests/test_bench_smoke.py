@@ -35,6 +35,8 @@ def test_bench_smoke_run_reports_every_section(tmp_path: Path) -> None:
             assert entry["latency"]["count"] > 0, (group, name, entry["latency"])
             for concurrency, phase in entry["throughput"].items():
                 assert phase["count"] > 0, (group, name, concurrency, phase)
+    for call in ("ListSessions", "dedup_insert"):
+        assert report["redis_time"][call]["calls"] > 0, call
     for section in ("loadgen", "workers", "ams"):
         assert report[section]["status"], section
     if report["workers"]["status"] == "ok":

@@ -21,7 +21,14 @@ from hypothesis import strategies as st
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.store import keys
-from memrpc.store.long_term import LongTermStore, MemoryPatch, NewMemory, Vector, vector_json
+from memrpc.store.long_term import (
+    CREATE_BATCH,
+    LongTermStore,
+    MemoryPatch,
+    NewMemory,
+    Vector,
+    vector_json,
+)
 from memrpc.store.memory_index import Kind, MemoryFilter, scope_tag
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
@@ -258,6 +265,21 @@ async def test_duplicates_within_one_request(ltm: LongTermMemoryAsyncStub, ns: s
     dark, peanuts = results[0].memory.id, results[2].memory.id
     assert [r.memory.id for r in results] == [dark, dark, peanuts, dark, peanuts]
     assert [r.memory.hit_count for r in results] == [1, 2, 1, 3, 2]
+
+
+async def test_a_create_larger_than_one_script_call_dedups_across_its_calls(
+    ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    # The store writes CREATE_BATCH items per script call: an item repeats
+    # one that an earlier call of the same request wrote.
+    count = 2 * CREATE_BATCH + 1
+    vectors = unit_vectors(count, seed=7)
+    texts = [f"fact number {i}" for i in range(count - 1)] + ["fact number 0"]
+    results = await create(
+        ltm, ns, *(item(text, embedding=list(v)) for text, v in zip(texts, vectors, strict=True))
+    )
+    assert [r.outcome for r in results] == [CREATED] * (count - 1) + [DUPLICATE]
+    assert results[-1].memory.id == results[0].memory.id
 
 
 async def test_concurrent_creates_store_one_memory(ltm: LongTermMemoryAsyncStub, ns: str) -> None:

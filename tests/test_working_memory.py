@@ -8,6 +8,8 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2, field_mask_pb2
 
+from memrpc.store import keys
+from memrpc.store.working import LIST_SCAN_BUDGET
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import working_memory_pb2 as pb
 from support import assert_invalid
@@ -356,3 +358,53 @@ async def test_list_rejects_a_forged_page_token(wm, ns):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await wm.ListSessions(pb.ListSessionsRequest(namespace=ns, page_token=token))
         assert_invalid(err.value, "page_token")
+
+
+async def test_list_sessions_examines_at_most_its_budget_and_pages_through_dead_entries(
+    wm, ns, redis_client
+):
+    live = [f"live{i}" for i in range(3)]
+    for name in live:
+        await update(wm, ns, name, goal="g")
+        await asyncio.sleep(0.002)
+    index = keys.session_index(ns)
+    scores = [int(s) for _, s in await redis_client.zrange(index, 0, -1, withscores=True)]
+    # 5,000 entries of sessions that no longer exist, most of them updated
+    # after the live ones, some between them and some before.
+    dead = 5000
+    first = max(scores) + 4000 - dead
+    await redis_client.zadd(index, {f"gone{i:05}": first + i for i in range(dead)})
+    size = 2
+    page = await wm.ListSessions(pb.ListSessionsRequest(namespace=ns, page_size=size))
+    # The budget ran out among the dead entries: a short (empty) page, a
+    # token to go on, and exactly the examined entries removed.
+    assert list(page.sessions) == []
+    assert page.next_page_token
+    assert await redis_client.zcard(index) == len(live) + dead - LIST_SCAN_BUDGET
+    seen = []
+    token = page.next_page_token
+    for _ in range(dead // LIST_SCAN_BUDGET + len(live) + 2):
+        page = await wm.ListSessions(
+            pb.ListSessionsRequest(namespace=ns, page_size=size, page_token=token)
+        )
+        assert len(page.sessions) <= size
+        seen += [s.thread_id for s in page.sessions]
+        token = page.next_page_token
+        if not token:
+            break
+    else:
+        pytest.fail("the listing never ended")
+    assert seen == live[::-1]
+    assert await redis_client.zcard(index) == len(live)
+
+
+async def test_a_write_prunes_a_bounded_number_of_entries_past_the_longest_ttl(
+    wm, ns, redis_client
+):
+    index = keys.session_index(ns)
+    await redis_client.zadd(index, {f"ancient{i:03}": i for i in range(150)})
+    await update(wm, ns, "t", goal="g")
+    # 100 (lib/session.lua PRUNE_BATCH) of the 150 ancient entries, then the rest.
+    assert await redis_client.zcard(index) == 150 - 100 + 1
+    await update(wm, ns, "t", goal="h")
+    assert await redis_client.zrange(index, 0, -1) == [b"t"]

@@ -247,10 +247,10 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         size = validate.count(request.page_size, "page_size", SESSION_PAGE_SIZE)
         after = _parse_page_token(request.page_token)
         full = request.view == pb.SESSION_VIEW_FULL
-        listed = await self._store.list(ns, user, size=size, full=full, after=after)
+        listing = await self._store.list(ns, user, size=size, full=full, after=after)
         response = pb.ListSessionsResponse(
-            sessions=[_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listed]
+            sessions=[_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listing.sessions]
         )
-        if len(listed) == size:
-            response.next_page_token = _page_token(listed[-1].score, listed[-1].thread_id)
+        if listing.after is not None:
+            response.next_page_token = _page_token(*listing.after)
         return response

@@ -12,6 +12,8 @@
 -- Returns {1, ids} for an append, {2, ids} for a repeat of the same request,
 -- {0} for a repeated request id with other events; ids are the events' ids in
 -- the thread's log, in request order.
+-- Bounded work: two XADDs per event, at most the batch limit
+-- (`Limits.max_batch_items`, memrpc/limits.py) events per request.
 local max_len, feed_max_len, thread = ARGV[1], ARGV[2], ARGV[3]
 local fingerprint, remember_ms = ARGV[4], ARGV[5]
 local request = KEYS[3]

@@ -9,6 +9,9 @@
 --       payload (JSON).
 -- Returns {0, version} on a version mismatch, else
 -- {1, version, evicted, turn_count, event ids...}.
+-- Bounded work: one pass over the request's turns (at most
+-- `Limits.max_batch_items`, memrpc/limits.py) and over the window's sizes
+-- (at most the window size); the window is never decoded.
 local key, idx, stream, feed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local thread, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local window_size = tonumber(ARGV[5])

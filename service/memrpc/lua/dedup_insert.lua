@@ -15,6 +15,9 @@
 -- memory; a create, which knows it, gets {'written'} alone), `duplicate` (the
 -- memory it repeats) or `missing` (an update of a memory that does not exist,
 -- alone in its reply). A memory is the JSON of its document's `$.memory` path.
+-- Bounded work: two searches and a write per item, and the caller sends at
+-- most `CREATE_BATCH` items per call (store/long_term.py), so that a call
+-- stays within a few ms of Redis time (bench/redis_time.py).
 local index = ARGV[1]
 local max_distance = tonumber(ARGV[2])
 local prefix = ARGV[3]

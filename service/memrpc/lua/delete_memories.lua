@@ -5,6 +5,8 @@
 -- ARGV: the index, the query, the batch size.
 -- Returns {how many memories matched (at most the batch size), how many of
 -- them were deleted}.
+-- Bounded work: at most the batch size (`DELETE_BATCH`, store/long_term.py)
+-- deletions per call; the caller repeats the call for more.
 local prefix = KEYS[1]
 local found = redis.call('FT.SEARCH', ARGV[1], ARGV[2], 'NOCONTENT', 'LIMIT', 0, ARGV[3],
   'DIALECT', 2)

@@ -8,6 +8,9 @@
 -- KEYS[1]: the feed. ARGV: group, consumer, min_idle_ms, count, max_bytes.
 -- Returns {id, {field, value, ...}, delivery_count} per entry, redeliveries
 -- first. Fails with NOGROUP when the feed or the group does not exist.
+-- Bounded work: at most `count` (ReceiveEvents' max_events, `RECEIVE_EVENTS`)
+-- claims (each scanning at most 10 pending entries) and reads, fewer once
+-- `max_bytes` are taken.
 local feed, group, consumer, min_idle = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 local count, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
 local result, bytes = {}, 0

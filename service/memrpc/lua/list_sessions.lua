@@ -1,12 +1,22 @@
 -- ListSessions: one page of live sessions, most recently updated first.
 -- KEYS: [1] the listing index (namespace or user).
 -- ARGV: [1] session key prefix, [2] page size, [3] '1' for the full view,
---       [4] cursor score or '+inf', [5] cursor thread id ('' for none).
+--       [4] cursor score or '+inf', [5] cursor thread id ('' for none),
+--       [6] scan budget: the most index entries to examine.
 -- Entries after the cursor come in ZREVRANGE order: lower score, or the same
--- score and a lower thread id. Entries whose session expired are removed.
--- Returns {thread, score, pttl, fields, thread, score, pttl, fields, ...}.
+-- score and a lower thread id. Entries whose session expired are removed
+-- from the index as they are examined.
+-- Bounded work: at most `budget` entries are examined (a read of the
+-- session each), so a call costs the same however many expired entries the
+-- index holds; when the budget runs out before the page is full, the page
+-- is returned short (even empty) with the cursor of the last entry examined,
+-- and the next call goes on from there.
+-- Returns {cursor score, cursor thread, {thread, score, pttl, fields, ...}}:
+-- the cursor is that of the last entry listed when the page is full, of the
+-- last entry examined when the budget ran out, and '', '' when the index
+-- holds nothing more.
 local idx, prefix, size, full = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
-local cursor_score, cursor_thread = ARGV[4], ARGV[5]
+local cursor_score, cursor_thread, budget = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local basic = {'user_id', 'goal', 'metadata', 'create_ms', 'update_ms', 'version',
   'ttl_ms', 'turn_count'}
 
@@ -25,14 +35,17 @@ local function read(key)
   return fields
 end
 
-local out, found = {}, 0
+local out, found, examined, dead = {}, 0, 0, {}
+local last_score, last_thread = '', ''
 -- Where the next batch starts: entries of score <= from_score, skipping the
 -- `offset` first ones of that very score (already seen and still there).
 local from_score, offset = cursor_score, 0
-while found < size do
+local exhausted = false
+while found < size and examined < budget do
   local batch = redis.call('ZREVRANGEBYSCORE', idx, from_score, '-inf', 'WITHSCORES',
-    'LIMIT', offset, size * 2)
+    'LIMIT', offset, math.min(size * 2, budget - examined))
   if #batch == 0 then
+    exhausted = true
     break
   end
   for i = 1, #batch, 2 do
@@ -41,8 +54,10 @@ while found < size do
     if cursor_thread == '' or score ~= cursor_score or thread < cursor_thread then
       local key = prefix .. thread
       local fields = read(key)
+      examined = examined + 1
+      last_score, last_thread = score, thread
       if #fields == 0 then
-        redis.call('ZREM', idx, thread)
+        dead[#dead + 1] = thread
         kept = false
       else
         out[#out + 1] = thread
@@ -58,9 +73,18 @@ while found < size do
     if kept then
       offset = offset + 1
     end
-    if found == size then
+    if found == size or examined == budget then
       break
     end
   end
+  -- The batch's expired entries go in one ZREM, before the next batch is
+  -- read: `offset` counts the kept entries only.
+  for i = 1, #dead, 1000 do
+    redis.call('ZREM', idx, unpack(dead, i, math.min(i + 999, #dead)))
+  end
+  dead = {}
 end
-return out
+if exhausted then
+  last_score, last_thread = '', ''
+end
+return {last_score, last_thread, out}

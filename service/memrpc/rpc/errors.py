@@ -21,6 +21,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from memrpc.config import flag
+from memrpc.store.redis_errors import RedisUnavailable
 
 log = logging.getLogger("memrpc.api")
 
@@ -78,17 +79,14 @@ class ApiError(Exception):
 
 
 def _as_api_error(exc: Exception) -> ApiError:
-    """Maps a failure while serving to the status the caller should see."""
+    """Maps a failure while serving to the status the caller should see: by
+    type (`store/redis_errors.py` classifies Redis's replies), never by text."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, RedisUnavailable):
+        return ApiError(grpc.StatusCode.UNAVAILABLE, f"Redis cannot serve now, retry later: {exc}")
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         return ApiError(grpc.StatusCode.UNAVAILABLE, f"Redis is unavailable, retry later: {exc}")
-    if isinstance(exc, redis.exceptions.BusyLoadingError):
-        return ApiError(grpc.StatusCode.UNAVAILABLE, "Redis is loading its data, retry later")
-    if isinstance(exc, redis.exceptions.ResponseError) and str(exc).startswith(
-        ("OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "TRYAGAIN")
-    ):
-        return ApiError(grpc.StatusCode.UNAVAILABLE, f"Redis cannot serve now, retry later: {exc}")
     incident = uuid.uuid4().hex[:12]
     log.error("internal error %s", incident, exc_info=exc)
     return ApiError(grpc.StatusCode.INTERNAL, f"internal error (incident {incident} in server log)")

@@ -19,10 +19,9 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import redis.exceptions
-
 from memrpc.limits import REQUEST_ID_TTL_HOURS, TAIL_BATCH
 from memrpc.store import keys, scripts
+from memrpc.store.redis_errors import BusyGroupError, NoGroupError
 from memrpc.store.redis_mux import Connection, RedisMux
 
 if TYPE_CHECKING:
@@ -204,10 +203,8 @@ class EventStore:
         start = "0" if from_start else "$"
         try:
             await self._redis.execute("XGROUP", "CREATE", keys.feed(ns), group, start, "MKSTREAM")
-        except redis.exceptions.ResponseError as exc:
-            if str(exc).startswith("BUSYGROUP"):
-                raise GroupExists(ns, group) from None
-            raise
+        except BusyGroupError:
+            raise GroupExists(ns, group) from None
 
     async def delete_group(self, ns: str, group: str) -> None:
         """Destroys a group and its pending entries; `GroupNotFound` if missing."""
@@ -336,7 +333,5 @@ def _group_must_exist(ns: str, group: str) -> Iterator[None]:
     """Reports Redis's NOGROUP (no such feed or group) as `GroupNotFound`."""
     try:
         yield
-    except redis.exceptions.ResponseError as exc:
-        if str(exc).startswith("NOGROUP"):
-            raise GroupNotFound(ns, group) from None
-        raise
+    except NoGroupError:
+        raise GroupNotFound(ns, group) from None

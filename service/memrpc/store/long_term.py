@@ -21,11 +21,13 @@ Reads (`get`, `search`, the script's replies) load the one path `$.memory`
 and parse it once; the embedding never leaves Redis.
 
 Creates and updates deduplicate and write in `lua/dedup_insert.lua`, one
-script call per request; deletes by filter run `lua/delete_memories.lua`.
+script call per request (per `CREATE_BATCH` items of a create); deletes by
+filter run `lua/delete_memories.lua`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -35,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from redis.exceptions import ResponseError
 
 from memrpc.limits import EPISODIC_TTL_S
 from memrpc.store import keys, scripts
@@ -53,6 +54,7 @@ from memrpc.store.memory_index import (
     text_hash,
     topic_tags,
 )
+from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.ulid import new_ulid
 
@@ -66,6 +68,10 @@ KIND_DEFAULT_TTL = -1
 _ROUNDING = 1e-6
 # How many memories one call of `delete_memories.lua` deletes at most.
 DELETE_BATCH = 256
+# Items per `dedup_insert.lua` call of a create: each costs Redis two
+# searches and an index insert (~0.3 ms), so a call stays within a few ms of
+# Redis time, during which every other client waits (bench/redis_time.py).
+CREATE_BATCH = 5
 # The document paths a read returns: the memory, without its embedding or tags
 # (`bench.scale` builds its raw search from these).
 MEMORY_PATHS = ("$.memory",)
@@ -162,11 +168,8 @@ class LongTermStore:
 
     async def ensure_index(self) -> None:
         """Creates the index unless it exists."""
-        try:
+        with contextlib.suppress(IndexExistsError):
             await self._command(*create_command(self.dim))
-        except ResponseError as exc:
-            if "already exists" not in str(exc):
-                raise
 
     async def create(
         self, ns: str, items: Sequence[NewMemory], *, max_distance: float
@@ -174,20 +177,26 @@ class LongTermStore:
         """Creates memories, in order, skipping those that repeat a live memory
         of the same user and kind: same normalised text, or (when
         `max_distance` > 0) within that cosine distance. A repeated memory
-        gains a hit instead. One script call."""
+        gains a hit instead. One script call per `CREATE_BATCH` items, one
+        after the other: each item is deduplicated and written atomically and
+        sees the items before it, and no call holds Redis for long."""
         now = _now_ms()
-        memories: list[Memory] = []
-        args = _script_head(ns, max_distance)
-        for item in items:
-            memory, doc = document(ns, new_ulid(now), item, now)
-            memories.append(memory)
-            exact, near = dedup_queries(
-                ns, now, item.user_id, item.kind, item.text, nearest=max_distance > 0
-            )
-            args += ["create", exact, near, _blob(item.embedding), memory.expire_ms, 1, "$", doc]
-        doc_keys = [keys.memory(ns, memory.id) for memory in memories]
-        replies = await self._write(keys=doc_keys, args=args)
-        return [_created(memory, reply) for memory, reply in zip(memories, replies, strict=True)]
+        created: list[Created] = []
+        for first in range(0, len(items), CREATE_BATCH):
+            memories: list[Memory] = []
+            args = _script_head(ns, max_distance)
+            for item in items[first : first + CREATE_BATCH]:
+                memory, doc = document(ns, new_ulid(now), item, now)
+                memories.append(memory)
+                exact, near = dedup_queries(
+                    ns, now, item.user_id, item.kind, item.text, nearest=max_distance > 0
+                )
+                blob = _blob(item.embedding)
+                args += ["create", exact, near, blob, memory.expire_ms, 1, "$", doc]
+            doc_keys = [keys.memory(ns, memory.id) for memory in memories]
+            replies = await self._write(keys=doc_keys, args=args)
+            created += map(_created, memories, replies)
+        return created
 
     async def get(self, ns: str, memory_id: str) -> Memory | None:
         """A live memory, or None. One `JSON.GET`."""

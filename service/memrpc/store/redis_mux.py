@@ -5,7 +5,9 @@ take their replies in order (Redis answers a connection's commands in the
 order sent), so commands are pipelined with no pool to check out, no lock
 and no per-command Python object beyond a future: the per-command cost of a
 redis-py pool is what this saves (see docs/performance.md). Commands are
-packed and replies parsed by hiredis, in C.
+packed and replies parsed by hiredis, in C. An error reply raises the
+exception `redis_errors.classify` makes of it (`NoScriptError`,
+`BusyLoadingError`, ...; see `store/redis_errors.py`).
 
 A command is sent once and never retried: when the connection drops, the
 commands in flight fail with `redis.exceptions.ConnectionError` (their
@@ -29,6 +31,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
 import redis.exceptions
+
+from memrpc.store.redis_errors import classify
 
 Arg = str | bytes | int | float
 
@@ -74,7 +78,7 @@ class _Protocol(asyncio.Protocol):
     """Replies matched to the futures of the commands, in order."""
 
     def __init__(self) -> None:
-        self._reader = hiredis.Reader(replyError=redis.exceptions.ResponseError)
+        self._reader = hiredis.Reader(replyError=classify)
         self._pending: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._transport: asyncio.Transport | None = None
         self.lost: BaseException | None = None
@@ -91,7 +95,7 @@ class _Protocol(asyncio.Protocol):
             future = pending.popleft()
             if future.done():  # cancelled: its reply is dropped
                 continue
-            if isinstance(reply, redis.exceptions.ResponseError):
+            if isinstance(reply, redis.exceptions.RedisError):
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
@@ -153,8 +157,8 @@ class Connection:
         return self._protocol.lost is None
 
     def execute(self, *args: Arg) -> asyncio.Future[Any]:
-        """Sends one command now; await the result for its reply. Raises
-        `redis.exceptions.ResponseError` for an error reply."""
+        """Sends one command now; await the result for its reply. An error
+        reply raises its typed exception (`redis_errors.classify`)."""
         return self._protocol.send(args)
 
     def close(self) -> None:
@@ -173,9 +177,11 @@ class RedisMux:
         self._connecting: asyncio.Task[Connection] | None = None
 
     async def execute(self, *args: Arg) -> Any:
-        """One command's reply. Raises `redis.exceptions.ResponseError` for an
-        error reply and `redis.exceptions.ConnectionError` when Redis cannot
-        be reached or the connection drops before the reply."""
+        """One command's reply. An error reply raises its typed exception
+        (`redis_errors.classify`: a `redis.exceptions.ResponseError`, or a
+        `RedisUnavailable` for the codes that mean "retry later"), and
+        `redis.exceptions.ConnectionError` is raised when Redis cannot be
+        reached or the connection drops before the reply."""
         connection = self._connection
         if connection is None or not connection.usable:
             connection = await self._connect()

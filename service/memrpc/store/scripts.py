@@ -8,13 +8,13 @@ not know a script yet (first use, or after a restart) is sent it with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import redis.exceptions
-
+from memrpc.store.redis_errors import NoScriptError
 from memrpc.store.redis_mux import Arg, RedisMux
 
 LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
@@ -29,11 +29,8 @@ class Script:
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
     async def __call__(self, *, keys: Sequence[Arg], args: Sequence[Arg] = ()) -> Any:
-        try:
+        with contextlib.suppress(NoScriptError):
             return await self._redis.execute("EVALSHA", self.sha, len(keys), *keys, *args)
-        except redis.exceptions.ResponseError as exc:
-            if not str(exc).startswith("NOSCRIPT"):
-                raise
         await self._redis.execute("SCRIPT", "LOAD", self.source)
         return await self._redis.execute("EVALSHA", self.sha, len(keys), *keys, *args)
 

@@ -28,6 +28,10 @@ from memrpc.store.redis_mux import RedisMux
 Fields = dict[bytes, bytes]
 # The `turns` of a session without turns.
 EMPTY_WINDOW = "[]"
+# The most listing-index entries one ListSessions call examines beyond its
+# page size: the bound on its Redis time however many expired sessions the
+# index holds (each costs a read and a removal; 500 take about 2 ms).
+LIST_SCAN_BUDGET = 500
 
 
 class VersionMismatch(Exception):
@@ -56,6 +60,14 @@ class Listed:
     score: str
     pttl_ms: int
     fields: Fields
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of sessions, and the cursor to go on from (None at the end)."""
+
+    sessions: list[Listed]
+    after: tuple[str, str] | None
 
 
 def _fields(flat: Sequence[bytes]) -> Fields:
@@ -164,17 +176,22 @@ class WorkingStore:
 
     async def list(
         self, ns: str, user: str, *, size: int, full: bool, after: tuple[str, str] | None
-    ) -> list[Listed]:
-        """A page of live sessions after the (score, thread) cursor."""
+    ) -> Listing:
+        """Up to `size` live sessions after the (score, thread) cursor, most
+        recently updated first, examining at most `max(size, LIST_SCAN_BUDGET)`
+        index entries: the expired ones are removed from the index as they
+        are met, and a page can come back short (even empty) with a cursor
+        when the budget runs out (see `lua/list_sessions.lua`)."""
         index = keys.session_user_index(ns, user) if user else keys.session_index(ns)
         score, thread = after or ("+inf", "")
-        reply = await self._list(
+        budget = max(size, LIST_SCAN_BUDGET)
+        next_score, next_thread, flat = await self._list(
             keys=[index],
-            args=[keys.session(ns, ""), size, "1" if full else "0", score, thread],
+            args=[keys.session(ns, ""), size, "1" if full else "0", score, thread, budget],
         )
-        return [
-            Listed(
-                reply[i].decode(), reply[i + 1].decode(), int(reply[i + 2]), _fields(reply[i + 3])
-            )
-            for i in range(0, len(reply), 4)
+        sessions = [
+            Listed(flat[i].decode(), flat[i + 1].decode(), int(flat[i + 2]), _fields(flat[i + 3]))
+            for i in range(0, len(flat), 4)
         ]
+        cursor = (next_score.decode(), next_thread.decode()) if next_score else None
+        return Listing(sessions, cursor)

@@ -924,8 +924,10 @@ type ListSessionsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Sessions, most recently updated first.
 	Sessions []*Session `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
-	// Token for the next page; empty on the last page. A session updated while
-	// a listing is paged moves to the front and may be missed by later pages.
+	// Token for the next page; empty on the last page. Set on a short (even
+	// empty) page too, when the call stopped early: keep paging until it is
+	// empty. A session updated while a listing is paged moves to the front and
+	// may be missed by later pages.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

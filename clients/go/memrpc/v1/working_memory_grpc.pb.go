@@ -72,7 +72,10 @@ type WorkingMemoryClient interface {
 	// session does not exist.
 	DeleteSession(ctx context.Context, in *DeleteSessionRequest, opts ...grpc.CallOption) (*DeleteSessionResponse, error)
 	// Lists the live sessions of a namespace, optionally of one user, most
-	// recently updated first. Expired sessions are never listed.
+	// recently updated first. Expired sessions are never listed. Each call does
+	// a bounded amount of work: where many sessions expired, a page can hold
+	// fewer sessions than `page_size`, even none, with a `next_page_token` to
+	// go on from; only an empty `next_page_token` means the end.
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
 }
 
@@ -163,7 +166,10 @@ type WorkingMemoryServer interface {
 	// session does not exist.
 	DeleteSession(context.Context, *DeleteSessionRequest) (*DeleteSessionResponse, error)
 	// Lists the live sessions of a namespace, optionally of one user, most
-	// recently updated first. Expired sessions are never listed.
+	// recently updated first. Expired sessions are never listed. Each call does
+	// a bounded amount of work: where many sessions expired, a page can hold
+	// fewer sessions than `page_size`, even none, with a `next_page_token` to
+	// go on from; only an empty `next_page_token` means the end.
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
 	mustEmbedUnimplementedWorkingMemoryServer()
 }

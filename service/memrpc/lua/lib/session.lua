@@ -3,8 +3,11 @@
 -- last update) is KEYS[2].
 
 -- Listing entries older than the longest allowed TTL are sessions that have
--- certainly expired; every write prunes them.
+-- certainly expired; every write prunes up to PRUNE_BATCH of them (a bound on
+-- the write's work: entries of sessions that expired sooner are removed by
+-- ListSessions as it meets them, see list_sessions.lua).
 local MAX_TTL_MS = 30 * 24 * 3600 * 1000
+local PRUNE_BATCH = 100
 
 -- The session's current version (0 when it does not exist), and whether the
 -- caller's expected version ('' for none) matches it.
@@ -24,7 +27,11 @@ end
 
 local function session_index(idx, thread, now)
   redis.call('ZADD', idx, now, thread)
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. (now - MAX_TTL_MS))
+  local old = redis.call('ZRANGEBYSCORE', idx, '-inf', '(' .. (now - MAX_TTL_MS),
+    'LIMIT', 0, PRUNE_BATCH)
+  if #old > 0 then
+    redis.call('ZREM', idx, unpack(old))
+  end
 end
 
 -- Completes a write: next version, timestamps, TTL, listing indexes.

@@ -56,7 +56,10 @@ module Memrpc
         # session does not exist.
         rpc :DeleteSession, ::Memrpc::V1::DeleteSessionRequest, ::Memrpc::V1::DeleteSessionResponse
         # Lists the live sessions of a namespace, optionally of one user, most
-        # recently updated first. Expired sessions are never listed.
+        # recently updated first. Expired sessions are never listed. Each call does
+        # a bounded amount of work: where many sessions expired, a page can hold
+        # fewer sessions than `page_size`, even none, with a `next_page_token` to
+        # go on from; only an empty `next_page_token` means the end.
         rpc :ListSessions, ::Memrpc::V1::ListSessionsRequest, ::Memrpc::V1::ListSessionsResponse
       end
 

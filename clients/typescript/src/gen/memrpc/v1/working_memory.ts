@@ -297,8 +297,10 @@ export interface ListSessionsResponse {
   /** Sessions, most recently updated first. */
   sessions: Session[];
   /**
-   * Token for the next page; empty on the last page. A session updated while
-   * a listing is paged moves to the front and may be missed by later pages.
+   * Token for the next page; empty on the last page. Set on a short (even
+   * empty) page too, when the call stopped early: keep paging until it is
+   * empty. A session updated while a listing is paged moves to the front and
+   * may be missed by later pages.
    */
   nextPageToken: string;
 }
@@ -2121,7 +2123,10 @@ export const WorkingMemoryService = {
   },
   /**
    * Lists the live sessions of a namespace, optionally of one user, most
-   * recently updated first. Expired sessions are never listed.
+   * recently updated first. Expired sessions are never listed. Each call does
+   * a bounded amount of work: where many sessions expired, a page can hold
+   * fewer sessions than `page_size`, even none, with a `next_page_token` to
+   * go on from; only an empty `next_page_token` means the end.
    */
   listSessions: {
     path: "/memrpc.v1.WorkingMemory/ListSessions" as const,
@@ -2164,7 +2169,10 @@ export interface WorkingMemoryServer extends UntypedServiceImplementation {
   deleteSession: handleUnaryCall<DeleteSessionRequest, DeleteSessionResponse>;
   /**
    * Lists the live sessions of a namespace, optionally of one user, most
-   * recently updated first. Expired sessions are never listed.
+   * recently updated first. Expired sessions are never listed. Each call does
+   * a bounded amount of work: where many sessions expired, a page can hold
+   * fewer sessions than `page_size`, even none, with a `next_page_token` to
+   * go on from; only an empty `next_page_token` means the end.
    */
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
 }
@@ -2254,7 +2262,10 @@ export interface WorkingMemoryClient extends Client {
   ): ClientUnaryCall;
   /**
    * Lists the live sessions of a namespace, optionally of one user, most
-   * recently updated first. Expired sessions are never listed.
+   * recently updated first. Expired sessions are never listed. Each call does
+   * a bounded amount of work: where many sessions expired, a page can hold
+   * fewer sessions than `page_size`, even none, with a `next_page_token` to
+   * go on from; only an empty `next_page_token` means the end.
    */
   listSessions(
     request: ListSessionsRequest,

@@ -120,8 +120,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object nextPageToken_ = "";
   /**
    * <pre>
-   * Token for the next page; empty on the last page. A session updated while
-   * a listing is paged moves to the front and may be missed by later pages.
+   * Token for the next page; empty on the last page. Set on a short (even
+   * empty) page too, when the call stopped early: keep paging until it is
+   * empty. A session updated while a listing is paged moves to the front and
+   * may be missed by later pages.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -142,8 +144,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Token for the next page; empty on the last page. A session updated while
-   * a listing is paged moves to the front and may be missed by later pages.
+   * Token for the next page; empty on the last page. Set on a short (even
+   * empty) page too, when the call stopped early: keep paging until it is
+   * empty. A session updated while a listing is paged moves to the front and
+   * may be missed by later pages.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -850,8 +854,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object nextPageToken_ = "";
     /**
      * <pre>
-     * Token for the next page; empty on the last page. A session updated while
-     * a listing is paged moves to the front and may be missed by later pages.
+     * Token for the next page; empty on the last page. Set on a short (even
+     * empty) page too, when the call stopped early: keep paging until it is
+     * empty. A session updated while a listing is paged moves to the front and
+     * may be missed by later pages.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -871,8 +877,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Token for the next page; empty on the last page. A session updated while
-     * a listing is paged moves to the front and may be missed by later pages.
+     * Token for the next page; empty on the last page. Set on a short (even
+     * empty) page too, when the call stopped early: keep paging until it is
+     * empty. A session updated while a listing is paged moves to the front and
+     * may be missed by later pages.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -893,8 +901,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Token for the next page; empty on the last page. A session updated while
-     * a listing is paged moves to the front and may be missed by later pages.
+     * Token for the next page; empty on the last page. Set on a short (even
+     * empty) page too, when the call stopped early: keep paging until it is
+     * empty. A session updated while a listing is paged moves to the front and
+     * may be missed by later pages.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -911,8 +921,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Token for the next page; empty on the last page. A session updated while
-     * a listing is paged moves to the front and may be missed by later pages.
+     * Token for the next page; empty on the last page. Set on a short (even
+     * empty) page too, when the call stopped early: keep paging until it is
+     * empty. A session updated while a listing is paged moves to the front and
+     * may be missed by later pages.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -926,8 +938,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Token for the next page; empty on the last page. A session updated while
-     * a listing is paged moves to the front and may be missed by later pages.
+     * Token for the next page; empty on the last page. Set on a short (even
+     * empty) page too, when the call stopped early: keep paging until it is
+     * empty. A session updated while a listing is paged moves to the front and
+     * may be missed by later pages.
      * </pre>
      *
      * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>

@@ -56,8 +56,10 @@ public interface ListSessionsResponseOrBuilder extends
 
   /**
    * <pre>
-   * Token for the next page; empty on the last page. A session updated while
-   * a listing is paged moves to the front and may be missed by later pages.
+   * Token for the next page; empty on the last page. Set on a short (even
+   * empty) page too, when the call stopped early: keep paging until it is
+   * empty. A session updated while a listing is paged moves to the front and
+   * may be missed by later pages.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>
@@ -66,8 +68,10 @@ public interface ListSessionsResponseOrBuilder extends
   java.lang.String getNextPageToken();
   /**
    * <pre>
-   * Token for the next page; empty on the last page. A session updated while
-   * a listing is paged moves to the front and may be missed by later pages.
+   * Token for the next page; empty on the last page. Set on a short (even
+   * empty) page too, when the call stopped early: keep paging until it is
+   * empty. A session updated while a listing is paged moves to the front and
+   * may be missed by later pages.
    * </pre>
    *
    * <code>string next_page_token = 2 [json_name = "nextPageToken"];</code>

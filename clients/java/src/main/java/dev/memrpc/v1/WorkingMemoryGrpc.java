@@ -295,7 +295,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Lists the live sessions of a namespace, optionally of one user, most
-     * recently updated first. Expired sessions are never listed.
+     * recently updated first. Expired sessions are never listed. Each call does
+     * a bounded amount of work: where many sessions expired, a page can hold
+     * fewer sessions than `page_size`, even none, with a `next_page_token` to
+     * go on from; only an empty `next_page_token` means the end.
      * </pre>
      */
     default void listSessions(dev.memrpc.v1.ListSessionsRequest request,
@@ -400,7 +403,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Lists the live sessions of a namespace, optionally of one user, most
-     * recently updated first. Expired sessions are never listed.
+     * recently updated first. Expired sessions are never listed. Each call does
+     * a bounded amount of work: where many sessions expired, a page can hold
+     * fewer sessions than `page_size`, even none, with a `next_page_token` to
+     * go on from; only an empty `next_page_token` means the end.
      * </pre>
      */
     public void listSessions(dev.memrpc.v1.ListSessionsRequest request,
@@ -485,7 +491,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Lists the live sessions of a namespace, optionally of one user, most
-     * recently updated first. Expired sessions are never listed.
+     * recently updated first. Expired sessions are never listed. Each call does
+     * a bounded amount of work: where many sessions expired, a page can hold
+     * fewer sessions than `page_size`, even none, with a `next_page_token` to
+     * go on from; only an empty `next_page_token` means the end.
      * </pre>
      */
     public dev.memrpc.v1.ListSessionsResponse listSessions(dev.memrpc.v1.ListSessionsRequest request) throws io.grpc.StatusException {
@@ -569,7 +578,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Lists the live sessions of a namespace, optionally of one user, most
-     * recently updated first. Expired sessions are never listed.
+     * recently updated first. Expired sessions are never listed. Each call does
+     * a bounded amount of work: where many sessions expired, a page can hold
+     * fewer sessions than `page_size`, even none, with a `next_page_token` to
+     * go on from; only an empty `next_page_token` means the end.
      * </pre>
      */
     public dev.memrpc.v1.ListSessionsResponse listSessions(dev.memrpc.v1.ListSessionsRequest request) {
@@ -657,7 +669,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Lists the live sessions of a namespace, optionally of one user, most
-     * recently updated first. Expired sessions are never listed.
+     * recently updated first. Expired sessions are never listed. Each call does
+     * a bounded amount of work: where many sessions expired, a page can hold
+     * fewer sessions than `page_size`, even none, with a `next_page_token` to
+     * go on from; only an empty `next_page_token` means the end.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.ListSessionsResponse> listSessions(
