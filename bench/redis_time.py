@@ -1,7 +1,9 @@
 """Redis time of the calls whose Redis work could grow with the data:
-`ListSessions` over a listing index full of expired sessions, and a
+`ListSessions` over a listing index full of expired sessions, a
 100-item `CreateMemories` (which the server runs as one `dedup_insert.lua`
-call per `CREATE_BATCH` items, `store/long_term.py`). The target: no script
+call per `CREATE_BATCH` items, `store/long_term.py`), and `ReceiveEvents`
+of the most events a call may take (`events_receive.lua`), first as new
+deliveries and then as redeliveries (the `XAUTOCLAIM` path). The target: no script
 call costs Redis more than 5 ms, during which every other client of that
 Redis waits.
 
@@ -45,14 +47,18 @@ from typing import Any
 import grpc
 import numpy as np
 import redis.asyncio
+from google.protobuf import duration_pb2
 
 from bench.report import redis_time_lines
 from bench.scale import parse_count, unit_vectors
 from bench.servers import given_or_embedded_memrpc
 from bench.stats import percentile
+from memrpc.limits import RECEIVE_EVENTS
 from memrpc.store import keys
 from memrpc.store.working import LIST_SCAN_BUDGET
 from memrpc.v1 import (
+    event_log_pb2,
+    event_log_pb2_grpc,
     long_term_memory_pb2,
     long_term_memory_pb2_grpc,
     working_memory_pb2,
@@ -66,6 +72,8 @@ LIVE_SESSIONS = 10
 FILL_BATCH = 10_000
 SLOWLOG_LEN = 10_000
 CALL_TIMEOUT_S = 60.0
+# The redelivery wait of the redelivered ReceiveEvents: the least allowed.
+REDELIVER_AFTER_NS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -75,9 +83,13 @@ class Sizes:
     expired: int
     list_calls: int
     create_calls: int
+    receive_calls: int = 2
 
 
 FULL = Sizes(expired=100_000, list_calls=20, create_calls=10)
+# Events appended for ReceiveEvents per AppendEvents, and their payload.
+EVENT_BATCH = 100
+EVENT_DATA = b"x" * 64
 
 
 async def _fill_index(client: redis.asyncio.Redis, index: str, expired: int) -> None:
@@ -179,6 +191,9 @@ async def measure(
             for call in range(sizes.create_calls):
                 await ltm.CreateMemories(create(call, CREATE_ITEMS), timeout=CALL_TIMEOUT_S)
             create_times = await _redis_times_ms(client, keys.memory(namespace, ""))
+            receive_times, receive_counts = await _receive_times_ms(
+                channel, client, namespace=namespace, calls=sizes.receive_calls
+            )
         finally:
             for name, value in saved.items():
                 await client.config_set(name, value)
@@ -197,7 +212,64 @@ async def measure(
         },
         "dedup_insert": _summary(create_times)
         | {"create_calls": sizes.create_calls, "items_per_create": CREATE_ITEMS},
+        "events_receive": {
+            kind: _summary(times)
+            | {"max_events": int(RECEIVE_EVENTS.high), "events": receive_counts[kind]}
+            for kind, times in receive_times.items()
+        },
     }
+
+
+async def _receive_times_ms(
+    channel: grpc.aio.Channel, client: redis.asyncio.Redis, *, namespace: str, calls: int
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """The Redis times of `calls` ReceiveEvents of the most events a call
+    may take, as new deliveries and then as redeliveries of the same
+    events, and how many events each kind of call delivered in all."""
+    events = event_log_pb2_grpc.EventLogStub(channel)
+    most = int(RECEIVE_EVENTS.high)
+    group = "redis-time"
+    for _ in range(calls * most // EVENT_BATCH):
+        await events.AppendEvents(
+            event_log_pb2.AppendEventsRequest(
+                namespace=namespace,
+                thread_id="redis-time-events",
+                events=[event_log_pb2.EventInput(type="bench", data=EVENT_DATA)] * EVENT_BATCH,
+                max_len=calls * most,
+            ),
+            timeout=CALL_TIMEOUT_S,
+        )
+    await events.CreateConsumerGroup(
+        event_log_pb2.CreateConsumerGroupRequest(
+            namespace=namespace,
+            group=group,
+            start_position=event_log_pb2.GROUP_START_POSITION_EARLIEST,
+        ),
+        timeout=CALL_TIMEOUT_S,
+    )
+    times: dict[str, list[float]] = {}
+    delivered = dict.fromkeys(("new", "redelivered"), 0)
+    waits = {
+        "new": duration_pb2.Duration(seconds=3600),
+        "redelivered": duration_pb2.Duration(nanos=REDELIVER_AFTER_NS),
+    }
+    for kind, redeliver_after in waits.items():
+        await client.slowlog_reset()
+        for _ in range(calls):
+            received = await events.ReceiveEvents(
+                event_log_pb2.ReceiveEventsRequest(
+                    namespace=namespace,
+                    group=group,
+                    consumer="bench",
+                    max_events=most,
+                    redeliver_after=redeliver_after,
+                ),
+                timeout=CALL_TIMEOUT_S,
+            )
+            delivered[kind] += len(received.events)
+        times[kind] = await _redis_times_ms(client, keys.feed(namespace))
+        await asyncio.sleep(REDELIVER_AFTER_NS / 1e9)
+    return times, delivered
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:

@@ -327,8 +327,10 @@ def redis_time_lines(section: dict[str, Any]) -> list[str]:
         "dedup_insert": f"dedup_insert ({section['dedup_insert']['items_per_create']}-item "
         "CreateMemories)",
     }
+    for kind, entry in section.get("events_receive", {}).items():
+        names[f"events_receive {kind}"] = f"ReceiveEvents, {entry['max_events']} {kind}"
     for key, name in names.items():
-        entry = section[key]
+        entry = section.get(key) or section["events_receive"][key.split()[1]]
         mark = "met" if entry["met"] else "MISSED"
         out.append(
             f"  {name:<38} n={entry['calls']:<4} p50 {entry['p50_ms']:.3f} ms"

@@ -46,5 +46,7 @@ async def test_redis_time_bench_reports_both_calls(
     assert listing["calls"] == listing["pages"] == 3
     assert listing["index_entries_after"] < listing["index_entries_before"]
     assert report["dedup_insert"]["calls"] > 0
-    for entry in (listing, report["dedup_insert"]):
+    receives = report["events_receive"]
+    assert receives["new"]["events"] == receives["redelivered"]["events"] > 0
+    for entry in (listing, report["dedup_insert"], *receives.values()):
         assert entry["max_ms"] >= entry["p50_ms"] > 0

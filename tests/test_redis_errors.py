@@ -126,7 +126,7 @@ async def test_a_code_raised_inside_a_script_keeps_its_class(mux: RedisMux) -> N
     receive = scripts.load(mux, "events_receive")
     feed = f"test:errors:{uuid.uuid4().hex}"
     with pytest.raises(NoGroupError, match="script"):
-        await receive(keys=[feed], args=["missing", "consumer", 1000, 10, 65536])
+        await receive(keys=[feed], args=["missing", "consumer", 1000, 10, 65536, 10, "0-0"])
 
 
 async def test_wrongtype_and_script_errors_are_generic(mux: RedisMux) -> None:

@@ -1,19 +1,24 @@
 -- Hands entries of a namespace feed to one consumer of a group, without
 -- blocking: first the entries left unacknowledged for at least min_idle_ms
 -- (XAUTOCLAIM, which counts a new delivery), then new entries (XREADGROUP >).
--- Stops at `count` entries, or once their fields hold `max_bytes`.
--- Entries are taken one at a time so that no entry is delivered beyond that
--- point; the XAUTOCLAIM scan stays bounded (10 pending entries a call).
+-- Stops at `count` entries, once their fields hold `max_bytes`, or after
+-- `steps` Redis reads; the caller calls again, from the returned claim
+-- cursor, for more. Entries are taken one at a time so that no entry is
+-- delivered beyond the byte budget; an XAUTOCLAIM scans at most 10 pending
+-- entries.
 --
--- KEYS[1]: the feed. ARGV: group, consumer, min_idle_ms, count, max_bytes.
--- Returns {id, {field, value, ...}, delivery_count} per entry, redeliveries
--- first. Fails with NOGROUP when the feed or the group does not exist.
--- Bounded work: at most `count` (ReceiveEvents' max_events, `RECEIVE_EVENTS`)
--- claims (each scanning at most 10 pending entries) and reads, fewer once
--- `max_bytes` are taken.
+-- KEYS[1]: the feed. ARGV: group, consumer, min_idle_ms, count, max_bytes,
+-- steps, claim cursor ('0-0' to start claiming, '' when claiming is done).
+-- Returns {claim cursor ('' once every pending entry was looked at), 1 when
+-- no new entry is left to read else 0, bytes taken, entries}, each entry
+-- {id, {field, value, ...}, delivery_count}, redeliveries first. Fails with
+-- NOGROUP when the feed or the group does not exist.
+-- Bounded work: at most `steps` (store/events.py RECEIVE_STEPS) claims or
+-- reads per call, whatever the pending list or the feed holds.
 local feed, group, consumer, min_idle = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-local count, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
-local result, bytes = {}, 0
+local count, max_bytes, steps = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local cursor = ARGV[7]
+local result, bytes, drained = {}, 0, 0
 
 local function add(entry, delivery_count)
   result[#result + 1] = {entry[1], entry[2], delivery_count}
@@ -23,27 +28,26 @@ local function add(entry, delivery_count)
 end
 
 local function full()
-  return #result >= count or bytes >= max_bytes
+  return #result >= count or bytes >= max_bytes or steps == 0
 end
 
-local cursor = '0-0'
-for _ = 1, count do
+while cursor ~= '' and not full() do
+  steps = steps - 1
   local claimed = redis.call('XAUTOCLAIM', feed, group, consumer, min_idle, cursor, 'COUNT', 1)
-  cursor = claimed[1]
+  cursor = claimed[1] == '0-0' and '' or claimed[1]
   local entry = claimed[2][1]
   if entry then
     local pending = redis.call('XPENDING', feed, group, entry[1], entry[1], 1)
     add(entry, pending[1][4])
   end
-  if full() or cursor == '0-0' then
-    break
-  end
 end
-while not full() do
+while cursor == '' and not full() do
+  steps = steps - 1
   local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', feed, '>')
   if not read then
+    drained = 1
     break
   end
   add(read[1][2][1], 1)
 end
-return result
+return {cursor, drained, bytes, result}

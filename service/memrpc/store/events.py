@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 REQUEST_TTL_MS = REQUEST_ID_TTL_HOURS * 3600 * 1000
 # The id before every stream entry.
 BEFORE_FIRST = "0-0"
+# The most reads (a claim or a read of one entry, 10 to 30 µs each) one
+# `events_receive.lua` call makes: a ReceiveEvents of many events is several
+# calls, so that none holds Redis for long (bench/redis_time.py).
+RECEIVE_STEPS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,16 +227,33 @@ class EventStore:
     ) -> list[Delivery]:
         """Feed entries for a consumer, without waiting: entries unacknowledged
         for `redeliver_after_ms` first, then new ones; `count` of them, or
-        fewer once they hold `max_bytes`. `GroupNotFound` when the group does not
+        fewer once they hold `max_bytes`. Taken by script calls of at most
+        `RECEIVE_STEPS` reads each, the next going on from the pending entry
+        where the last stopped. `GroupNotFound` when the group does not
         exist."""
+        deliveries: list[Delivery] = []
+        cursor, taken = BEFORE_FIRST, 0
         with _group_must_exist(ns, group):
-            replies: list[Any] = await self._receive(
-                keys=[keys.feed(ns)], args=[group, consumer, redeliver_after_ms, count, max_bytes]
-            )
-        return [
-            _delivery(entry_id, _pairs(flat), delivery_count)
-            for entry_id, flat, delivery_count in replies
-        ]
+            while True:
+                cursor, drained, size, replies = await self._receive(
+                    keys=[keys.feed(ns)],
+                    args=[
+                        group,
+                        consumer,
+                        redeliver_after_ms,
+                        count - len(deliveries),
+                        max_bytes - taken,
+                        RECEIVE_STEPS,
+                        cursor,
+                    ],
+                )
+                deliveries += (
+                    _delivery(entry_id, _pairs(flat), delivery_count)
+                    for entry_id, flat, delivery_count in replies
+                )
+                taken += size
+                if drained or len(deliveries) >= count or taken >= max_bytes:
+                    return deliveries
 
     async def receive_next(
         self, ns: str, group: str, consumer: str, *, wait_ms: int
