@@ -1,7 +1,9 @@
 """Redis time of the calls whose Redis work could grow with the data:
 `ListSessions` over a listing index full of expired sessions, a
 100-item `CreateMemories` (which the server runs as one `dedup_insert.lua`
-call per `CREATE_BATCH` items, `store/long_term.py`), and `ReceiveEvents`
+call per `CREATE_BATCH` items, `store/long_term.py`), a `DeleteMemories` of
+every memory they made (`delete_memories.lua`, per `DELETE_BATCH`), and
+`ReceiveEvents`
 of the most events a call may take (`events_receive.lua`), first as new
 deliveries and then as redeliveries (the `XAUTOCLAIM` path). The target: no script
 call costs Redis more than 5 ms, during which every other client of that
@@ -191,6 +193,17 @@ async def measure(
             for call in range(sizes.create_calls):
                 await ltm.CreateMemories(create(call, CREATE_ITEMS), timeout=CALL_TIMEOUT_S)
             create_times = await _redis_times_ms(client, keys.memory(namespace, ""))
+            await client.slowlog_reset()
+            deleted = await ltm.DeleteMemories(
+                long_term_memory_pb2.DeleteMemoriesRequest(
+                    namespace=namespace,
+                    filter=long_term_memory_pb2.MemoryFilter(
+                        kinds=long_term_memory_pb2.MemoryKind.values()[1:]
+                    ),
+                ),
+                timeout=CALL_TIMEOUT_S,
+            )
+            delete_times = await _redis_times_ms(client, keys.memory(namespace, ""))
             receive_times, receive_counts = await _receive_times_ms(
                 channel, client, namespace=namespace, calls=sizes.receive_calls
             )
@@ -212,6 +225,7 @@ async def measure(
         },
         "dedup_insert": _summary(create_times)
         | {"create_calls": sizes.create_calls, "items_per_create": CREATE_ITEMS},
+        "delete_memories": _summary(delete_times) | {"deleted": deleted.deleted_count},
         "events_receive": {
             kind: _summary(times)
             | {"max_events": int(RECEIVE_EVENTS.high), "events": receive_counts[kind]}

@@ -326,6 +326,7 @@ def redis_time_lines(section: dict[str, Any]) -> list[str]:
         "ListSessions": "ListSessions (default page size)",
         "dedup_insert": f"dedup_insert ({section['dedup_insert']['items_per_create']}-item "
         "CreateMemories)",
+        "delete_memories": f"DeleteMemories of {section['delete_memories']['deleted']:,}",
     }
     for kind, entry in section.get("events_receive", {}).items():
         names[f"events_receive {kind}"] = f"ReceiveEvents, {entry['max_events']} {kind}"

@@ -48,5 +48,6 @@ async def test_redis_time_bench_reports_both_calls(
     assert report["dedup_insert"]["calls"] > 0
     receives = report["events_receive"]
     assert receives["new"]["events"] == receives["redelivered"]["events"] > 0
-    for entry in (listing, report["dedup_insert"], *receives.values()):
+    assert report["delete_memories"]["deleted"] > 0
+    for entry in (listing, report["dedup_insert"], report["delete_memories"], *receives.values()):
         assert entry["max_ms"] >= entry["p50_ms"] > 0
