@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from memrpc.api import paging
 from memrpc.api.convert import duration, now_ms, set_timestamp
 from memrpc.limits import (
     MAX_CONTENT_CHARS,
@@ -248,9 +249,9 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         after = _parse_page_token(request.page_token)
         full = request.view == pb.SESSION_VIEW_FULL
         listed = await self._store.list(ns, user, size=size, full=full, after=after)
-        response = pb.ListSessionsResponse(
-            sessions=[_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listed]
-        )
-        if len(listed) == size:
-            response.next_page_token = _page_token(listed[-1].score, listed[-1].thread_id)
+        page = paging.fitting(_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listed)
+        response = pb.ListSessionsResponse(sessions=page)
+        if len(listed) == size or len(page) < len(listed):
+            last = listed[len(page) - 1]
+            response.next_page_token = _page_token(last.score, last.thread_id)
         return response
