@@ -127,10 +127,10 @@ MAX_PAGE_BYTES = CLIENT_RECEIVE_BYTES * 3 // 4
 # default), and 2 KiB for its type, ids and time.
 MAX_EVENT_BYTES = MAX_PAYLOAD_BYTES + 256 * 1024 + 2048
 # ReceiveEvents stops taking events once their stored fields hold this much
-# (about 333 KB), and still delivers the event that crosses it: the events
+# (325 KiB), and still delivers the event that crosses it: the events
 # before it take at most 5.5 times as much as protobuf, that one at most
 # MAX_EVENT_BYTES, together within MAX_PAGE_BYTES.
-MAX_RECEIVE_BYTES = int((MAX_PAGE_BYTES - MAX_EVENT_BYTES) / JSON_TO_PROTOBUF_GROWTH)
+MAX_RECEIVE_BYTES = int((MAX_PAGE_BYTES - MAX_EVENT_BYTES) / JSON_TO_PROTOBUF_GROWTH) // 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -1255,7 +1255,7 @@ type ReceiveEventsRequest struct {
 	// This worker's name within the group, stable across its calls. Required.
 	Consumer string `protobuf:"bytes,3,opt,name=consumer,proto3" json:"consumer,omitempty"`
 	// The most events to return. Default 10; 1 to 1,000. A batch also stops
-	// once its events hold about 325 KiB as stored (JSON payloads as text,
+	// once its events hold 325 KiB as stored (JSON payloads as text,
 	// which may take 5.5 times as much as protobuf), so it may hold fewer
 	// events: it always fits in a client's default 4 MiB receive limit.
 	MaxEvents int32 `protobuf:"varint,4,opt,name=max_events,json=maxEvents,proto3" json:"max_events,omitempty"`
