@@ -117,6 +117,7 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"Default {number(lim.SESSION_PAGE_SIZE.default)}; at most "
         f"{number(lim.SESSION_PAGE_SIZE.high)}",
     ),
+    ("ListSessionsRequest.page_size", f"take more than {size(lim.MAX_PAGE_BYTES)}"),
     (
         "WorkingMemory.AppendTurns",
         f"({number(DEFAULTS.event_log_max_len)} unless configured)",
@@ -147,6 +148,8 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"Default {lim.DEFAULT_SEARCH_LIMIT}; 1 to {number(DEFAULTS.max_search_limit)} by "
         f"default {CONFIGURABLE}",
     ),
+    ("SearchMemoriesRequest.limit", f"would not fit in {size(lim.MAX_PAGE_BYTES)}"),
+    ("SearchMemoriesResponse.matches", f"take more than {size(lim.MAX_PAGE_BYTES)}"),
     (
         "SearchMemoriesRequest.max_distance",
         f"Default {number(lim.SEARCH_DISTANCE.default)},",
@@ -158,10 +161,12 @@ PROTO_LIMITS: list[tuple[str, str]] = [
     # Event log
     ("Event.data", PAYLOAD),
     ("Event.json", f"{PAYLOAD} once encoded"),
+    ("Event.json", f"nested at most {lim.MAX_PAYLOAD_DEPTH} protobuf message levels"),
     ("Event.attributes", metadata_rule()),
     ("EventInput.type", f"1 to {lim.MAX_EVENT_TYPE_CHARS} printable characters"),
     ("EventInput.data", PAYLOAD),
     ("EventInput.json", f"{PAYLOAD} once encoded"),
+    ("EventInput.json", f"nests at most {lim.MAX_PAYLOAD_DEPTH} protobuf message levels"),
     ("EventInput.attributes", metadata_rule()),
     (
         "AppendEventsRequest.events",
@@ -179,7 +184,8 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"Default {number(lim.EVENT_PAGE_SIZE.default)}; at most "
         f"{number(lim.EVENT_PAGE_SIZE.high)}",
     ),
-    ("ListEventsRequest.page_size", f"once it holds {size(lim.MAX_PAGE_BYTES)} of payloads"),
+    ("ListEventsRequest.page_size", f"take more than {size(lim.MAX_PAGE_BYTES)}"),
+    ("ListEventsRequest.page_size", f"default {size(lim.CLIENT_RECEIVE_BYTES)} receive limit"),
     ("TailEventsRequest.cursors", f"1 to {lim.MAX_CURSORS} threads"),
     (
         "TailEventsRequest.heartbeat_interval",
@@ -192,7 +198,8 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"Default {number(lim.RECEIVE_EVENTS.default)}; {number(lim.RECEIVE_EVENTS.low)} to "
         f"{number(lim.RECEIVE_EVENTS.high)}",
     ),
-    ("ReceiveEventsRequest.max_events", f"once it holds {size(lim.MAX_RECEIVE_BYTES)}"),
+    ("ReceiveEventsRequest.max_events", f"hold {size(lim.MAX_RECEIVE_BYTES)} as stored"),
+    ("ReceiveEventsRequest.max_events", f"{number(lim.JSON_TO_PROTOBUF_GROWTH)} times"),
     ("ReceiveEventsRequest.wait", f"at most {seconds(lim.RECEIVE_WAIT_S.high)}"),
     (
         "ReceiveEventsRequest.redeliver_after",
@@ -213,6 +220,9 @@ DOC_LIMITS: list[tuple[str, str]] = [
         f"{seconds(lim.HEARTBEAT_S.high)}",
     ),
     ("docs/security.md", f"{lim.MAX_CURSORS} threads per tail"),
+    ("docs/security.md", f"may nest at most {lim.MAX_PAYLOAD_DEPTH} protobuf message levels"),
+    ("docs/security.md", f"Responses are cut by bytes, within {size(lim.MAX_PAGE_BYTES)}"),
+    ("docs/security.md", f"once its events hold {size(lim.MAX_RECEIVE_BYTES)} as stored"),
 ]
 
 

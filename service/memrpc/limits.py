@@ -79,14 +79,24 @@ DEFAULT_SEARCH_LIMIT = 10
 MAX_EVENT_TYPE_CHARS = 128
 # An event's `data` or `json` payload, in bytes.
 MAX_PAYLOAD_BYTES = 1024 * 1024
+# How deep a `json` payload may nest, in protobuf message levels counting its
+# Struct as 1: a JSON object costs three (Struct, FieldsEntry, Value), a list
+# two (ListValue, Value), so `{"a": 1}` is 3 and 20 nested objects holding
+# values are 60. The deepest response that carries an event
+# (ReceiveEventsResponse, ReceivedEvent, Event, then the payload) is then
+# 63 levels: the Python, Java, C++, C#, Rust and JS runtimes decode 100 by
+# default (Go 10,000; older Ruby and Dart 64), which leaves room for a client
+# that wraps events in messages of its own.
+MAX_PAYLOAD_DEPTH = 60
+# A `json` payload is stored as JSON text, and is at most 5.5 times larger
+# encoded as protobuf: a list of one-digit numbers takes 2 bytes a value as
+# JSON (`0,`) and 11 as protobuf (a 9-byte Value, its tag and its length).
+# Its protobuf encoding is held to MAX_PAYLOAD_BYTES as well.
+JSON_TO_PROTOBUF_GROWTH = 5.5
 # Events a thread's log keeps (`AppendEvents.max_len`, `--event-log-max-len`).
 MAX_LOG_LEN = 1_000_000
 # `ListEvents.page_size`.
 EVENT_PAGE_SIZE = Range(default=100, low=1, high=1000)
-# The most a ListEvents page holds (unless its one event is larger), within
-# the 4 MiB a gRPC client accepts by default: a page of large events has fewer
-# than `page_size` of them.
-MAX_PAGE_BYTES = 3 * MAX_PAYLOAD_BYTES
 # Threads one `TailEvents` follows.
 MAX_CURSORS = 100
 # `TailEvents.heartbeat_interval`.
@@ -95,10 +105,6 @@ HEARTBEAT_S = Range(default=15.0, low=0.1, high=300.0)
 RECEIVE_EVENTS = Range(default=10, low=1, high=1000)
 RECEIVE_WAIT_S = Range(default=0.0, low=0.0, high=30.0)
 REDELIVER_AFTER_S = Range(default=60.0, low=0.1, high=86_400.0)
-# ReceiveEvents stops taking events once they hold this much: the event that
-# crosses it (at most ~2 MiB with its attributes) is already delivered, so the
-# response stays within 4 MiB.
-MAX_RECEIVE_BYTES = MAX_PAYLOAD_BYTES
 # Delivery ids one `AcknowledgeEvents` names.
 MAX_DELIVERY_IDS = 1000
 # How long an `AppendEvents` request id is remembered.
@@ -106,6 +112,25 @@ REQUEST_ID_TTL_HOURS = 24
 # Events one read of a tail takes from a thread's log at most: the least
 # `--tail-max-lag-events` can be.
 TAIL_BATCH = 100
+
+# -- Responses --------------------------------------------------------------------
+# What a gRPC client accepts in one message unless told otherwise: the default
+# receive limit of every gRPC runtime. Every response fits in it, so that a
+# client with no options reads back whatever was accepted.
+CLIENT_RECEIVE_BYTES = 4 * 1024 * 1024
+# The most the items of one page hold (ListEvents, ListSessions,
+# SearchMemories), unless its one item is larger: a page of large items has
+# fewer than its page size. A quarter of what a client accepts is left for
+# the response's other fields.
+MAX_PAGE_BYTES = CLIENT_RECEIVE_BYTES * 3 // 4
+# The most one event takes as protobuf: its payload, attributes (256 KiB by
+# default), and 2 KiB for its type, ids and time.
+MAX_EVENT_BYTES = MAX_PAYLOAD_BYTES + 256 * 1024 + 2048
+# ReceiveEvents stops taking events once their stored fields hold this much
+# (325 KiB), and still delivers the event that crosses it: the events
+# before it take at most 5.5 times as much as protobuf, that one at most
+# MAX_EVENT_BYTES, together within MAX_PAGE_BYTES.
+MAX_RECEIVE_BYTES = int((MAX_PAGE_BYTES - MAX_EVENT_BYTES) / JSON_TO_PROTOBUF_GROWTH) // 1024 * 1024
 
 
 @dataclass(frozen=True)

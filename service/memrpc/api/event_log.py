@@ -14,6 +14,7 @@ from typing import TypeVar
 import grpc
 from google.protobuf import json_format, struct_pb2
 
+from memrpc.api import paging
 from memrpc.api.tail_slots import TailSlots
 from memrpc.limits import (
     EVENT_PAGE_SIZE,
@@ -22,8 +23,8 @@ from memrpc.limits import (
     MAX_DELIVERY_IDS,
     MAX_EVENT_TYPE_CHARS,
     MAX_LOG_LEN,
-    MAX_PAGE_BYTES,
     MAX_PAYLOAD_BYTES,
+    MAX_PAYLOAD_DEPTH,
     MAX_RECEIVE_BYTES,
     RECEIVE_EVENTS,
     RECEIVE_WAIT_S,
@@ -106,7 +107,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         events = await self._store.range(
             ns, thread, low, high, descending=request.descending, count=page_size + 1
         )
-        page = _page(events[:page_size])
+        page = paging.fitting(_event(event) for event in events[:page_size])
         more = len(events) > len(page)
         return event_log_pb2.ListEventsResponse(
             events=page, next_page_token=_page_token(page[-1].id) if more else ""
@@ -154,8 +155,6 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
     ) -> event_log_pb2.CreateConsumerGroupResponse:
         ns = validate.namespace(request.namespace)
         group = validate.name(request.group, "group")
-        if request.start_position not in event_log_pb2.GroupStartPosition.values():
-            raise ApiError.invalid("start_position", "unknown start position")
         from_start = request.start_position == event_log_pb2.GROUP_START_POSITION_EARLIEST
         try:
             await self._store.create_group(ns, group, from_start=from_start)
@@ -262,16 +261,19 @@ def _content(event: event_log_pb2.EventInput, field: str, limits: Limits) -> Eve
         _payload_size(len(event.data), f"{field}.data")
         return EventContent(kind, data=event.data, attributes=attributes)
     if payload == "json":
+        _payload_size(event.json.ByteSize(), f"{field}.json", "encoded as protobuf")
+        validate.json_payload(event.json, f"{field}.json", max_levels=MAX_PAYLOAD_DEPTH)
         text = _json_text(event.json, f"{field}.json")
-        _payload_size(len(text.encode()), f"{field}.json")
+        _payload_size(len(text.encode()), f"{field}.json", "encoded as JSON")
         return EventContent(kind, json=text, attributes=attributes)
     return EventContent(kind, attributes=attributes)
 
 
-def _payload_size(size: int, field: str) -> None:
-    """Rejects a payload of more than 1 MiB."""
+def _payload_size(size: int, field: str, encoded: str = "") -> None:
+    """Rejects a payload of more than 1 MiB (`encoded` as what)."""
     if size > MAX_PAYLOAD_BYTES:
-        raise ApiError.invalid(field, f"must be at most {MAX_PAYLOAD_BYTES} bytes")
+        how = f" {encoded}" if encoded else ""
+        raise ApiError.invalid(field, f"must be at most {MAX_PAYLOAD_BYTES} bytes{how}")
 
 
 def _json_text(payload: struct_pb2.Struct, field: str) -> str:
@@ -297,19 +299,6 @@ def _event(event: StoredEvent) -> event_log_pb2.Event:
         json_format.Parse(content.json, message.json)
     message.create_time.FromMilliseconds(int(event.id.split("-", 1)[0]))
     return message
-
-
-def _page(events: Sequence[StoredEvent]) -> list[event_log_pb2.Event]:
-    """The first events, as many as fit in `MAX_PAGE_BYTES` (at least one)."""
-    page: list[event_log_pb2.Event] = []
-    size = 0
-    for event in events:
-        message = _event(event)
-        size += message.ByteSize()
-        if page and size > MAX_PAGE_BYTES:
-            break
-        page.append(message)
-    return page
 
 
 def _bound(value: str, field: str, unbounded: str) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.rpc import error_details_pb2
 
+from memrpc.api import paging
 from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.embedding import Embedder
 from memrpc.limits import (
@@ -30,6 +31,7 @@ from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
     DuplicateMemoryError,
     LongTermStore,
+    Match,
     Memory,
     MemoryPatch,
     NewMemory,
@@ -56,10 +58,10 @@ _KIND_IN = {
 _KIND_OUT = {Kind.EPISODIC: pb.MEMORY_KIND_EPISODIC, Kind.SEMANTIC: pb.MEMORY_KIND_SEMANTIC}
 
 
-def _kind(value: int, field: str) -> Kind:
-    if value not in _KIND_IN:
-        raise ApiError.invalid(field, "must be MEMORY_KIND_EPISODIC or MEMORY_KIND_SEMANTIC")
-    return _KIND_IN[pb.MemoryKind.ValueType(value)]
+def _kind(value: pb.MemoryKind.ValueType) -> Kind:
+    """A known kind (unknown ones are refused as the request decodes:
+    `validate.known_enums`)."""
+    return _KIND_IN[value]
 
 
 def _text(value: str, field: str, limits: Limits) -> str:
@@ -126,7 +128,7 @@ def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> N
         text=_text(item.text, f"{field}.text", limits),
         embedding=embedding,
         user_id=validate.user_id(item.user_id, f"{field}.user_id"),
-        kind=_kind(item.kind, f"{field}.kind"),
+        kind=_kind(item.kind),
         thread_id=validate.thread_id(item.thread_id, f"{field}.thread_id", required=False),
         topics=_strings(item.topics, f"{field}.topics", _topic, MAX_TOPICS),
         metadata=validate.metadata(
@@ -142,7 +144,7 @@ def _filter(value: pb.MemoryFilter, field: str) -> MemoryFilter:
         start = _time_ms(value.create_time_start, f"{field}.create_time_start")
     if value.HasField("create_time_end"):
         end = _time_ms(value.create_time_end, f"{field}.create_time_end")
-    kinds = (_kind(kind, f"{field}.kinds[{i}]") for i, kind in enumerate(value.kinds))
+    kinds = (_kind(kind) for kind in value.kinds)
     return MemoryFilter(
         user_ids=_strings(value.user_ids, f"{field}.user_ids", _filter_id, MAX_FILTER_VALUES),
         kinds=tuple(dict.fromkeys(kinds)),
@@ -211,6 +213,12 @@ def _set_memory(message: pb.Memory, memory: Memory) -> None:
     if memory.expire_ms:
         set_timestamp(message.expire_time, memory.expire_ms)
     message.hit_count = memory.hit_count
+
+
+def _match(match: Match) -> pb.MemoryMatch:
+    message = pb.MemoryMatch(distance=match.distance)
+    _set_memory(message.memory, match.memory)
+    return message
 
 
 def _already_exists(exc: DuplicateMemoryError) -> ApiError:
@@ -282,10 +290,8 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             vector = _vector(request.vector.values, "vector.values", self._embedder.dim)
         else:
             raise ApiError.invalid("query", "required: set text or vector")
-        response = pb.SearchMemoriesResponse()
-        for m in await self._store.search(ns, vector, flt, limit=limit, max_distance=max_distance):
-            _set_memory(response.matches.add(distance=m.distance).memory, m.memory)
-        return response
+        found = await self._store.search(ns, vector, flt, limit=limit, max_distance=max_distance)
+        return pb.SearchMemoriesResponse(matches=paging.fitting(_match(m) for m in found))
 
     async def GetMemory(
         self, request: pb.GetMemoryRequest, context: Context

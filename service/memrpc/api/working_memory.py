@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from memrpc.api import paging
 from memrpc.api.convert import duration, now_ms, set_timestamp
 from memrpc.limits import (
     MAX_CONTENT_CHARS,
@@ -248,9 +249,12 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         after = _parse_page_token(request.page_token)
         full = request.view == pb.SESSION_VIEW_FULL
         listing = await self._store.list(ns, user, size=size, full=full, after=after)
-        response = pb.ListSessionsResponse(
-            sessions=[_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listing.sessions]
-        )
-        if listing.after is not None:
+        listed = listing.sessions
+        page = paging.fitting(_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listed)
+        response = pb.ListSessionsResponse(sessions=page)
+        if len(page) < len(listed):  # cut by bytes: go on after the last one sent
+            last = listed[len(page) - 1]
+            response.next_page_token = _page_token(last.score, last.thread_id)
+        elif listing.after is not None:
             response.next_page_token = _page_token(*listing.after)
         return response

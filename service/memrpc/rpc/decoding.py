@@ -1,11 +1,13 @@
-"""Requests that do not decode get `INVALID_ARGUMENT`.
+"""Requests that do not decode, or hold an enum value their enum does not
+name, get `INVALID_ARGUMENT`.
 
 grpc.aio answers a request whose bytes its deserializer rejects with
 `UNKNOWN` ("Unexpected <class 'DecodeError'>"). This interceptor gives every
-memrpc method a deserializer that turns such bytes into an `Undecodable`
-marker instead, and a behavior that answers the marker with
-`INVALID_ARGUMENT` naming the expected message, before any other check or
-any memrpc code runs.
+memrpc method a deserializer that turns such bytes into a `Refused` marker
+instead, and a behavior that answers the marker with `INVALID_ARGUMENT`
+naming the expected message, before any other check or any memrpc code runs.
+A decoded request goes through `validate.known_enums` the same way, so that
+every RPC, a new one too, refuses unknown enum values (proto3 decodes them).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from google.protobuf.message import DecodeError
 
+from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context
 from memrpc.rpc.handlers import behavior, rebuild
 
@@ -29,37 +32,42 @@ PREFIX = "/memrpc."
 
 
 @dataclass(frozen=True)
-class Undecodable:
-    """Request bytes the method's message type rejected, and why."""
+class Refused:
+    """A request refused as it was decoded, and the error to answer it with."""
 
-    reason: str
+    error: ApiError
 
 
-def _lenient(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+def _lenient(method: str, deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     def deserialize(data: bytes) -> Any:
         try:
-            return deserializer(data)
+            request = deserializer(data)
         except DecodeError as exc:
-            return Undecodable(str(exc))
+            return Refused(_undecodable(method, str(exc)))
+        try:
+            validate.known_enums(request)
+        except ApiError as unknown:
+            return Refused(unknown)
+        return request
 
     return deserialize
 
 
-def _invalid(method: str, request: Undecodable) -> ApiError:
+def _undecodable(method: str, reason: str) -> ApiError:
     return ApiError(
         grpc.StatusCode.INVALID_ARGUMENT,
-        f"the request bytes are not a valid request of {method} ({request.reason}): "
+        f"the request bytes are not a valid request of {method} ({reason}): "
         "send a message encoded from the memrpc proto",
     )
 
 
-def _checked(method: str, handler: Handler) -> Callable[..., Any]:
+def _checked(handler: Handler) -> Callable[..., Any]:
     serve = behavior(handler)
     if handler.response_streaming:
 
         async def checked_stream(request: Any, context: Context) -> AsyncIterator[Any]:
-            if isinstance(request, Undecodable):
-                await context.abort_with_status(_invalid(method, request).to_status())
+            if isinstance(request, Refused):
+                await context.abort_with_status(request.error.to_status())
             served = serve(request, context)
             if inspect.isawaitable(served):  # a behavior that only aborts
                 await served
@@ -70,15 +78,16 @@ def _checked(method: str, handler: Handler) -> Callable[..., Any]:
         return checked_stream
 
     async def checked(request: Any, context: Context) -> Any:
-        if isinstance(request, Undecodable):
-            await context.abort_with_status(_invalid(method, request).to_status())
+        if isinstance(request, Refused):
+            await context.abort_with_status(request.error.to_status())
         return await serve(request, context)
 
     return checked
 
 
 class DecodingInterceptor(grpc.aio.ServerInterceptor):
-    """Answers undecodable requests to memrpc methods with INVALID_ARGUMENT.
+    """Answers undecodable requests to memrpc methods, and those with unknown
+    enum values, with INVALID_ARGUMENT.
     Must come first among the interceptors, so that the others see only
     decoded requests."""
 
@@ -98,6 +107,6 @@ class DecodingInterceptor(grpc.aio.ServerInterceptor):
             return handler
         return rebuild(
             handler,
-            _checked(method, handler),
-            request_deserializer=_lenient(handler.request_deserializer),
+            _checked(handler),
+            request_deserializer=_lenient(method, handler.request_deserializer),
         )

@@ -6,11 +6,13 @@ Every check either returns the value ready for the store or raises
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence, Sized
 
-from google.protobuf import duration_pb2
+from google.protobuf import descriptor, duration_pb2, struct_pb2
+from google.protobuf.message import Message
 
 from memrpc.limits import (
     MAX_ID_CHARS,
@@ -31,6 +33,15 @@ _EVENT_ID = re.compile(r"(0|[0-9]{1,19}(-[0-9]{1,19})?)")
 _MEMORY_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 MAX_UINT64 = 2**64 - 1
+# The types of JSON payloads: `json_payload` walks them (NullValue included).
+_JSON_TYPES = frozenset(
+    d.full_name
+    for d in (
+        struct_pb2.Struct.DESCRIPTOR,
+        struct_pb2.Value.DESCRIPTOR,
+        struct_pb2.ListValue.DESCRIPTOR,
+    )
+)
 
 
 def namespace(value: str, field: str = "namespace") -> str:
@@ -194,3 +205,83 @@ def each_unique(values: Sequence[str], field: str, *, max_items: int) -> list[st
     if len(values) > max_items:
         raise ApiError.invalid(field, f"must have at most {max_items} items")
     return list(dict.fromkeys(values))
+
+
+def json_payload(value: struct_pb2.Struct, field: str, *, max_levels: int) -> None:
+    """A JSON payload at most `max_levels` protobuf message levels deep,
+    counting its Struct as 1 (a Struct's values are 2 levels below it, under
+    their FieldsEntry; a ListValue's 1), without unknown NullValues. Walked
+    with a stack, not recursion (the request decoded, so it is at most 100
+    levels deep anyway)."""
+    containers: list[tuple[struct_pb2.Struct | struct_pb2.ListValue, int]] = [(value, 1)]
+    while containers:
+        container, level = containers.pop()
+        values: Sequence[struct_pb2.Value]
+        if isinstance(container, struct_pb2.Struct):
+            values, inner = list(container.fields.values()), level + 2
+        else:
+            values, inner = container.values, level + 1
+        if (inner if values else level) > max_levels:
+            raise ApiError.invalid(
+                field,
+                f"must nest at most {max_levels} protobuf message levels "
+                "(a JSON object costs 3, a list 2)",
+            )
+        for item in values:
+            kind = item.WhichOneof("kind")
+            if kind == "struct_value":
+                containers.append((item.struct_value, inner + 1))
+            elif kind == "list_value":
+                containers.append((item.list_value, inner + 1))
+            elif kind == "null_value" and item.null_value != struct_pb2.NULL_VALUE:
+                raise ApiError.invalid(field, f"unknown NullValue {item.null_value}: must be 0")
+
+
+def known_enums(message: Message) -> None:
+    """Refuses an enum value that its enum does not name, in any set field of
+    a request, nested messages and repeated fields included (proto3 enums are
+    open: an unknown number decodes, and would be acted on as something the
+    contract does not define). The field is named by its path, like
+    `filter.kinds[1]`. JSON payloads are left to `json_payload`."""
+    messages: list[tuple[Message, str]] = [(message, "")]
+    while messages:
+        current, path = messages.pop()
+        for field, value in current.ListFields():
+            name = f"{path}{field.name}"
+            if field.enum_type is not None:
+                repeated = field.is_repeated
+                numbers = value if repeated else [value]
+                for i, number in enumerate(numbers):
+                    _known(field.enum_type, number, f"{name}[{i}]" if repeated else name)
+            elif field.message_type is not None and _has_enums(field.message_type):
+                if field.message_type.GetOptions().map_entry:
+                    value_field = field.message_type.fields_by_name["value"]
+                    for key, item in value.items():
+                        if value_field.enum_type is not None:
+                            _known(value_field.enum_type, item, f"{name}[{key!r}]")
+                        else:
+                            messages.append((item, f"{name}[{key!r}]."))
+                elif field.is_repeated:
+                    messages.extend((item, f"{name}[{i}].") for i, item in enumerate(value))
+                else:
+                    messages.append((value, f"{name}."))
+
+
+def _known(enum: descriptor.EnumDescriptor, number: int, field: str) -> None:
+    if number not in enum.values_by_number:
+        names = ", ".join(value.name for value in enum.values)
+        raise ApiError.invalid(field, f"unknown {enum.name} {number}: must be one of {names}")
+
+
+@functools.cache
+def _has_enums(message: descriptor.Descriptor, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a message type can hold an enum field, at any depth, outside
+    JSON payloads."""
+    if message.full_name in _JSON_TYPES or message.full_name in seen:
+        return False
+    inner = seen | {message.full_name}
+    return any(
+        field.enum_type is not None
+        or (field.message_type is not None and _has_enums(field.message_type, inner))
+        for field in message.fields
+    )

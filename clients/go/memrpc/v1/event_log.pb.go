@@ -218,7 +218,8 @@ type Event_Data struct {
 }
 
 type Event_Json struct {
-	// A JSON object, at most 1 MiB once encoded.
+	// A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+	// nested at most 60 protobuf message levels (see `EventInput.json`).
 	Json *structpb.Struct `protobuf:"bytes,5,opt,name=json,proto3,oneof"`
 }
 
@@ -326,7 +327,13 @@ type EventInput_Data struct {
 }
 
 type EventInput_Json struct {
-	// A JSON object, at most 1 MiB once encoded.
+	// A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+	// It nests at most 60 protobuf message levels, counting this Struct as
+	// 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+	// (ListValue, Value), so 20 nested objects holding values are 60. The
+	// deepest response that carries the event, a `ReceiveEventsResponse`,
+	// is then 63 levels deep, well within the 100 that protobuf runtimes
+	// decode by default. A deeper payload gets `INVALID_ARGUMENT`.
 	Json *structpb.Struct `protobuf:"bytes,3,opt,name=json,proto3,oneof"`
 }
 
@@ -494,7 +501,9 @@ type ListEventsRequest struct {
 	// When true, newest first.
 	Descending bool `protobuf:"varint,5,opt,name=descending,proto3" json:"descending,omitempty"`
 	// The most events to return. Default 100; at most 1,000. A page also stops
-	// once it holds 3 MiB of payloads, so it may hold fewer events.
+	// before its events take more than 3 MiB (unless its one event does), so
+	// that a client's default 4 MiB receive limit takes it: it may hold fewer
+	// events, and its `next_page_token` continues after the last one.
 	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// `next_page_token` of the previous page; empty for the first page.
 	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -1246,7 +1255,9 @@ type ReceiveEventsRequest struct {
 	// This worker's name within the group, stable across its calls. Required.
 	Consumer string `protobuf:"bytes,3,opt,name=consumer,proto3" json:"consumer,omitempty"`
 	// The most events to return. Default 10; 1 to 1,000. A batch also stops
-	// once it holds 1 MiB of payloads, so it may hold fewer events.
+	// once its events hold 325 KiB as stored (JSON payloads as text,
+	// which may take 5.5 times as much as protobuf), so it may hold fewer
+	// events: it always fits in a client's default 4 MiB receive limit.
 	MaxEvents int32 `protobuf:"varint,4,opt,name=max_events,json=maxEvents,proto3" json:"max_events,omitempty"`
 	// How long to wait for an event when there is none. Default 0 (return at
 	// once); at most 30 s.

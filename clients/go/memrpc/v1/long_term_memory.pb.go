@@ -741,7 +741,8 @@ type SearchMemoriesRequest struct {
 	// Which memories to consider.
 	Filter *MemoryFilter `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	// The most memories to return. Default 10; 1 to 100 by default
-	// (server-configurable).
+	// (server-configurable). Fewer come back when more would not fit in
+	// 3 MiB (see `SearchMemoriesResponse`).
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Memories farther than this cosine distance are left out. Default 0.55,
 	// so an unrelated query returns nothing; 0 to 2.
@@ -910,7 +911,11 @@ func (x *MemoryMatch) GetDistance() float32 {
 // Response of `LongTermMemory.SearchMemories`.
 type SearchMemoriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The matches, nearest first.
+	// The matches, nearest first. They stop before they would take more than
+	// 3 MiB (unless the first one does), so that a client's default 4 MiB
+	// receive limit takes the response: fewer than `limit` matches come back
+	// when they would not fit, the farthest left out. As a memory takes at
+	// most about 300 KiB with the default limits, at least 10 always fit.
 	Matches       []*MemoryMatch `protobuf:"bytes,1,rep,name=matches,proto3" json:"matches,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -844,11 +844,16 @@ type ListSessionsRequest struct {
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// When set, only this user's sessions.
 	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// The most sessions to return. Default 50; at most 1,000.
+	// The most sessions to return. Default 50; at most 1,000. A page also
+	// stops before its sessions take more than 3 MiB (unless its one session
+	// does), so that a client's default 4 MiB receive limit takes it: it may
+	// hold fewer sessions, and its `next_page_token` continues after the last
+	// one.
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// `next_page_token` of the previous page; empty for the first page.
 	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Which fields to return. Default `SESSION_VIEW_BASIC`.
+	// Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+	// gets `INVALID_ARGUMENT`, as in every enum field of every request.
 	View          SessionView `protobuf:"varint,5,opt,name=view,proto3,enum=memrpc.v1.SessionView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

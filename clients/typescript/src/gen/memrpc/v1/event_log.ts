@@ -100,7 +100,10 @@ export interface Event {
     /** Opaque bytes, at most 1 MiB. */
     { $case: "data"; data: Uint8Array }
     | //
-    /** A JSON object, at most 1 MiB once encoded. */
+    /**
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
+     */
     { $case: "json"; json: { [key: string]: any } | undefined }
     | undefined;
   /**
@@ -131,7 +134,15 @@ export interface EventInput {
     /** Opaque bytes, at most 1 MiB. */
     { $case: "data"; data: Uint8Array }
     | //
-    /** A JSON object, at most 1 MiB once encoded. */
+    /**
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
+     */
     { $case: "json"; json: { [key: string]: any } | undefined }
     | undefined;
   /**
@@ -198,7 +209,9 @@ export interface ListEventsRequest {
   descending: boolean;
   /**
    * The most events to return. Default 100; at most 1,000. A page also stops
-   * once it holds 3 MiB of payloads, so it may hold fewer events.
+   * before its events take more than 3 MiB (unless its one event does), so
+   * that a client's default 4 MiB receive limit takes it: it may hold fewer
+   * events, and its `next_page_token` continues after the last one.
    */
   pageSize: number;
   /** `next_page_token` of the previous page; empty for the first page. */
@@ -321,7 +334,9 @@ export interface ReceiveEventsRequest {
   consumer: string;
   /**
    * The most events to return. Default 10; 1 to 1,000. A batch also stops
-   * once it holds 1 MiB of payloads, so it may hold fewer events.
+   * once its events hold 325 KiB as stored (JSON payloads as text,
+   * which may take 5.5 times as much as protobuf), so it may hold fewer
+   * events: it always fits in a client's default 4 MiB receive limit.
    */
   maxEvents: number;
   /**

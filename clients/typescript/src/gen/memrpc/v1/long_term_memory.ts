@@ -303,7 +303,8 @@ export interface SearchMemoriesRequest {
     | undefined;
   /**
    * The most memories to return. Default 10; 1 to 100 by default
-   * (server-configurable).
+   * (server-configurable). Fewer come back when more would not fit in
+   * 3 MiB (see `SearchMemoriesResponse`).
    */
   limit: number;
   /**
@@ -325,7 +326,13 @@ export interface MemoryMatch {
 
 /** Response of `LongTermMemory.SearchMemories`. */
 export interface SearchMemoriesResponse {
-  /** The matches, nearest first. */
+  /**
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
+   */
   matches: MemoryMatch[];
 }
 

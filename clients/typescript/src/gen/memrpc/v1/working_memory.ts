@@ -284,11 +284,20 @@ export interface ListSessionsRequest {
   namespace: string;
   /** When set, only this user's sessions. */
   userId: string;
-  /** The most sessions to return. Default 50; at most 1,000. */
+  /**
+   * The most sessions to return. Default 50; at most 1,000. A page also
+   * stops before its sessions take more than 3 MiB (unless its one session
+   * does), so that a client's default 4 MiB receive limit takes it: it may
+   * hold fewer sessions, and its `next_page_token` continues after the last
+   * one.
+   */
   pageSize: number;
   /** `next_page_token` of the previous page; empty for the first page. */
   pageToken: string;
-  /** Which fields to return. Default `SESSION_VIEW_BASIC`. */
+  /**
+   * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+   * gets `INVALID_ARGUMENT`, as in every enum field of every request.
+   */
   view: SessionView;
 }
 

@@ -289,7 +289,8 @@ private static final long serialVersionUID = 0L;
   public static final int JSON_FIELD_NUMBER = 5;
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+   * nested at most 60 protobuf message levels (see `EventInput.json`).
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -301,7 +302,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+   * nested at most 60 protobuf message levels (see `EventInput.json`).
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -316,7 +318,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+   * nested at most 60 protobuf message levels (see `EventInput.json`).
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1373,7 +1376,8 @@ java.lang.String defaultValue) {
         com.google.protobuf.Struct, com.google.protobuf.Struct.Builder, com.google.protobuf.StructOrBuilder> jsonBuilder_;
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1385,7 +1389,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1407,7 +1412,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1425,7 +1431,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1443,7 +1450,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1470,7 +1478,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1493,7 +1502,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1503,7 +1513,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -1521,7 +1532,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+     * nested at most 60 protobuf message levels (see `EventInput.json`).
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>

@@ -188,7 +188,13 @@ private static final long serialVersionUID = 0L;
   public static final int JSON_FIELD_NUMBER = 3;
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+   * It nests at most 60 protobuf message levels, counting this Struct as
+   * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+   * (ListValue, Value), so 20 nested objects holding values are 60. The
+   * deepest response that carries the event, a `ReceiveEventsResponse`,
+   * is then 63 levels deep, well within the 100 that protobuf runtimes
+   * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -200,7 +206,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+   * It nests at most 60 protobuf message levels, counting this Struct as
+   * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+   * (ListValue, Value), so 20 nested objects holding values are 60. The
+   * deepest response that carries the event, a `ReceiveEventsResponse`,
+   * is then 63 levels deep, well within the 100 that protobuf runtimes
+   * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -215,7 +227,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+   * It nests at most 60 protobuf message levels, counting this Struct as
+   * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+   * (ListValue, Value), so 20 nested objects holding values are 60. The
+   * deepest response that carries the event, a `ReceiveEventsResponse`,
+   * is then 63 levels deep, well within the 100 that protobuf runtimes
+   * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -947,7 +965,13 @@ java.lang.String defaultValue) {
         com.google.protobuf.Struct, com.google.protobuf.Struct.Builder, com.google.protobuf.StructOrBuilder> jsonBuilder_;
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -959,7 +983,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -981,7 +1011,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -999,7 +1035,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -1017,7 +1059,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -1044,7 +1092,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -1067,7 +1121,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -1077,7 +1137,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -1095,7 +1161,13 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * A JSON object, at most 1 MiB once encoded.
+     * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+     * It nests at most 60 protobuf message levels, counting this Struct as
+     * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+     * (ListValue, Value), so 20 nested objects holding values are 60. The
+     * deepest response that carries the event, a `ReceiveEventsResponse`,
+     * is then 63 levels deep, well within the 100 that protobuf runtimes
+     * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>

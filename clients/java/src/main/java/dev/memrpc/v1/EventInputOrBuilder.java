@@ -53,7 +53,13 @@ public interface EventInputOrBuilder extends
 
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+   * It nests at most 60 protobuf message levels, counting this Struct as
+   * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+   * (ListValue, Value), so 20 nested objects holding values are 60. The
+   * deepest response that carries the event, a `ReceiveEventsResponse`,
+   * is then 63 levels deep, well within the 100 that protobuf runtimes
+   * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -62,7 +68,13 @@ public interface EventInputOrBuilder extends
   boolean hasJson();
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+   * It nests at most 60 protobuf message levels, counting this Struct as
+   * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+   * (ListValue, Value), so 20 nested objects holding values are 60. The
+   * deepest response that carries the event, a `ReceiveEventsResponse`,
+   * is then 63 levels deep, well within the 100 that protobuf runtimes
+   * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
@@ -71,7 +83,13 @@ public interface EventInputOrBuilder extends
   com.google.protobuf.Struct getJson();
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf).
+   * It nests at most 60 protobuf message levels, counting this Struct as
+   * 1: a JSON object costs 3 (Struct, its fields entry, Value), a list 2
+   * (ListValue, Value), so 20 nested objects holding values are 60. The
+   * deepest response that carries the event, a `ReceiveEventsResponse`,
+   * is then 63 levels deep, well within the 100 that protobuf runtimes
+   * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>

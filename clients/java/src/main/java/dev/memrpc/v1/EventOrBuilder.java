@@ -97,7 +97,8 @@ public interface EventOrBuilder extends
 
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+   * nested at most 60 protobuf message levels (see `EventInput.json`).
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -106,7 +107,8 @@ public interface EventOrBuilder extends
   boolean hasJson();
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+   * nested at most 60 protobuf message levels (see `EventInput.json`).
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>
@@ -115,7 +117,8 @@ public interface EventOrBuilder extends
   com.google.protobuf.Struct getJson();
   /**
    * <pre>
-   * A JSON object, at most 1 MiB once encoded.
+   * A JSON object, at most 1 MiB once encoded (as JSON and as protobuf),
+   * nested at most 60 protobuf message levels (see `EventInput.json`).
    * </pre>
    *
    * <code>.google.protobuf.Struct json = 5 [json_name = "json"];</code>

@@ -265,7 +265,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The most events to return. Default 100; at most 1,000. A page also stops
-   * once it holds 3 MiB of payloads, so it may hold fewer events.
+   * before its events take more than 3 MiB (unless its one event does), so
+   * that a client's default 4 MiB receive limit takes it: it may hold fewer
+   * events, and its `next_page_token` continues after the last one.
    * </pre>
    *
    * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
@@ -1182,7 +1184,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most events to return. Default 100; at most 1,000. A page also stops
-     * once it holds 3 MiB of payloads, so it may hold fewer events.
+     * before its events take more than 3 MiB (unless its one event does), so
+     * that a client's default 4 MiB receive limit takes it: it may hold fewer
+     * events, and its `next_page_token` continues after the last one.
      * </pre>
      *
      * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
@@ -1195,7 +1199,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most events to return. Default 100; at most 1,000. A page also stops
-     * once it holds 3 MiB of payloads, so it may hold fewer events.
+     * before its events take more than 3 MiB (unless its one event does), so
+     * that a client's default 4 MiB receive limit takes it: it may hold fewer
+     * events, and its `next_page_token` continues after the last one.
      * </pre>
      *
      * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
@@ -1212,7 +1218,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most events to return. Default 100; at most 1,000. A page also stops
-     * once it holds 3 MiB of payloads, so it may hold fewer events.
+     * before its events take more than 3 MiB (unless its one event does), so
+     * that a client's default 4 MiB receive limit takes it: it may hold fewer
+     * events, and its `next_page_token` continues after the last one.
      * </pre>
      *
      * <code>int32 page_size = 6 [json_name = "pageSize"];</code>

@@ -103,7 +103,9 @@ public interface ListEventsRequestOrBuilder extends
   /**
    * <pre>
    * The most events to return. Default 100; at most 1,000. A page also stops
-   * once it holds 3 MiB of payloads, so it may hold fewer events.
+   * before its events take more than 3 MiB (unless its one event does), so
+   * that a client's default 4 MiB receive limit takes it: it may hold fewer
+   * events, and its `next_page_token` continues after the last one.
    * </pre>
    *
    * <code>int32 page_size = 6 [json_name = "pageSize"];</code>

@@ -154,7 +154,11 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * The most sessions to return. Default 50; at most 1,000.
+   * The most sessions to return. Default 50; at most 1,000. A page also
+   * stops before its sessions take more than 3 MiB (unless its one session
+   * does), so that a client's default 4 MiB receive limit takes it: it may
+   * hold fewer sessions, and its `next_page_token` continues after the last
+   * one.
    * </pre>
    *
    * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
@@ -216,7 +220,8 @@ private static final long serialVersionUID = 0L;
   private int view_ = 0;
   /**
    * <pre>
-   * Which fields to return. Default `SESSION_VIEW_BASIC`.
+   * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+   * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
    * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
@@ -227,7 +232,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Which fields to return. Default `SESSION_VIEW_BASIC`.
+   * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+   * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
    * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
@@ -818,7 +824,11 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * The most sessions to return. Default 50; at most 1,000.
+     * The most sessions to return. Default 50; at most 1,000. A page also
+     * stops before its sessions take more than 3 MiB (unless its one session
+     * does), so that a client's default 4 MiB receive limit takes it: it may
+     * hold fewer sessions, and its `next_page_token` continues after the last
+     * one.
      * </pre>
      *
      * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
@@ -830,7 +840,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most sessions to return. Default 50; at most 1,000.
+     * The most sessions to return. Default 50; at most 1,000. A page also
+     * stops before its sessions take more than 3 MiB (unless its one session
+     * does), so that a client's default 4 MiB receive limit takes it: it may
+     * hold fewer sessions, and its `next_page_token` continues after the last
+     * one.
      * </pre>
      *
      * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
@@ -846,7 +860,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most sessions to return. Default 50; at most 1,000.
+     * The most sessions to return. Default 50; at most 1,000. A page also
+     * stops before its sessions take more than 3 MiB (unless its one session
+     * does), so that a client's default 4 MiB receive limit takes it: it may
+     * hold fewer sessions, and its `next_page_token` continues after the last
+     * one.
      * </pre>
      *
      * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
@@ -954,7 +972,8 @@ private static final long serialVersionUID = 0L;
     private int view_ = 0;
     /**
      * <pre>
-     * Which fields to return. Default `SESSION_VIEW_BASIC`.
+     * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+     * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
      * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
@@ -965,7 +984,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which fields to return. Default `SESSION_VIEW_BASIC`.
+     * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+     * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
      * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
@@ -980,7 +1000,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which fields to return. Default `SESSION_VIEW_BASIC`.
+     * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+     * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
      * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
@@ -993,7 +1014,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which fields to return. Default `SESSION_VIEW_BASIC`.
+     * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+     * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
      * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
@@ -1010,7 +1032,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which fields to return. Default `SESSION_VIEW_BASIC`.
+     * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+     * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
      * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>

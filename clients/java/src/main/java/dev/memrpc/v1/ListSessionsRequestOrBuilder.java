@@ -52,7 +52,11 @@ public interface ListSessionsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The most sessions to return. Default 50; at most 1,000.
+   * The most sessions to return. Default 50; at most 1,000. A page also
+   * stops before its sessions take more than 3 MiB (unless its one session
+   * does), so that a client's default 4 MiB receive limit takes it: it may
+   * hold fewer sessions, and its `next_page_token` continues after the last
+   * one.
    * </pre>
    *
    * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
@@ -82,7 +86,8 @@ public interface ListSessionsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Which fields to return. Default `SESSION_VIEW_BASIC`.
+   * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+   * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
    * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
@@ -91,7 +96,8 @@ public interface ListSessionsRequestOrBuilder extends
   int getViewValue();
   /**
    * <pre>
-   * Which fields to return. Default `SESSION_VIEW_BASIC`.
+   * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
+   * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
    * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>

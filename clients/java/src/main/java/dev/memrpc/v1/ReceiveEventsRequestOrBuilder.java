@@ -73,7 +73,9 @@ public interface ReceiveEventsRequestOrBuilder extends
   /**
    * <pre>
    * The most events to return. Default 10; 1 to 1,000. A batch also stops
-   * once it holds 1 MiB of payloads, so it may hold fewer events.
+   * once its events hold 325 KiB as stored (JSON payloads as text,
+   * which may take 5.5 times as much as protobuf), so it may hold fewer
+   * events: it always fits in a client's default 4 MiB receive limit.
    * </pre>
    *
    * <code>int32 max_events = 4 [json_name = "maxEvents"];</code>

@@ -292,7 +292,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The most memories to return. Default 10; 1 to 100 by default
-   * (server-configurable).
+   * (server-configurable). Fewer come back when more would not fit in
+   * 3 MiB (see `SearchMemoriesResponse`).
    * </pre>
    *
    * <code>int32 limit = 5 [json_name = "limit"];</code>
@@ -1372,7 +1373,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most memories to return. Default 10; 1 to 100 by default
-     * (server-configurable).
+     * (server-configurable). Fewer come back when more would not fit in
+     * 3 MiB (see `SearchMemoriesResponse`).
      * </pre>
      *
      * <code>int32 limit = 5 [json_name = "limit"];</code>
@@ -1385,7 +1387,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most memories to return. Default 10; 1 to 100 by default
-     * (server-configurable).
+     * (server-configurable). Fewer come back when more would not fit in
+     * 3 MiB (see `SearchMemoriesResponse`).
      * </pre>
      *
      * <code>int32 limit = 5 [json_name = "limit"];</code>
@@ -1402,7 +1405,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most memories to return. Default 10; 1 to 100 by default
-     * (server-configurable).
+     * (server-configurable). Fewer come back when more would not fit in
+     * 3 MiB (see `SearchMemoriesResponse`).
      * </pre>
      *
      * <code>int32 limit = 5 [json_name = "limit"];</code>

@@ -119,7 +119,8 @@ public interface SearchMemoriesRequestOrBuilder extends
   /**
    * <pre>
    * The most memories to return. Default 10; 1 to 100 by default
-   * (server-configurable).
+   * (server-configurable). Fewer come back when more would not fit in
+   * 3 MiB (see `SearchMemoriesResponse`).
    * </pre>
    *
    * <code>int32 limit = 5 [json_name = "limit"];</code>

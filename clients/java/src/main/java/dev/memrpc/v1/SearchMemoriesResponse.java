@@ -58,7 +58,11 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.memrpc.v1.MemoryMatch> matches_;
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -69,7 +73,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -81,7 +89,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -92,7 +104,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -103,7 +119,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -481,7 +501,11 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -495,7 +519,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -509,7 +537,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -523,7 +555,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -542,7 +578,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -560,7 +600,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -578,7 +622,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -597,7 +645,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -615,7 +667,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -633,7 +689,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -652,7 +712,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -669,7 +733,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -686,7 +754,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -697,7 +769,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -711,7 +787,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -726,7 +806,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -737,7 +821,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -749,7 +837,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first.
+     * The matches, nearest first. They stop before they would take more than
+     * 3 MiB (unless the first one does), so that a client's default 4 MiB
+     * receive limit takes the response: fewer than `limit` matches come back
+     * when they would not fit, the farthest left out. As a memory takes at
+     * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>

@@ -12,7 +12,11 @@ public interface SearchMemoriesResponseOrBuilder extends
 
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -21,7 +25,11 @@ public interface SearchMemoriesResponseOrBuilder extends
       getMatchesList();
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -29,7 +37,11 @@ public interface SearchMemoriesResponseOrBuilder extends
   dev.memrpc.v1.MemoryMatch getMatches(int index);
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -37,7 +49,11 @@ public interface SearchMemoriesResponseOrBuilder extends
   int getMatchesCount();
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
@@ -46,7 +62,11 @@ public interface SearchMemoriesResponseOrBuilder extends
       getMatchesOrBuilderList();
   /**
    * <pre>
-   * The matches, nearest first.
+   * The matches, nearest first. They stop before they would take more than
+   * 3 MiB (unless the first one does), so that a client's default 4 MiB
+   * receive limit takes the response: fewer than `limit` matches come back
+   * when they would not fit, the farthest left out. As a memory takes at
+   * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 1 [json_name = "matches"];</code>
