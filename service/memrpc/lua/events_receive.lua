@@ -5,14 +5,21 @@
 -- Entries are taken one at a time so that no entry is delivered beyond that
 -- point; the XAUTOCLAIM scan stays bounded (10 pending entries a call).
 --
--- KEYS[1]: the feed. ARGV: group, consumer, min_idle_ms, count, max_bytes.
+-- KEYS[1] feed: the namespace feed
+-- ARGV[1] group: the consumer group
+-- ARGV[2] consumer: the consumer
+-- ARGV[3] min_idle_ms: how long an entry stays unacknowledged before it is
+--   delivered again
+-- ARGV[4] count: how many entries to hand out at most
+-- ARGV[5] max_bytes: the field bytes after which no more entries are taken
 -- Returns {id, {field, value, ...}, delivery_count} per entry, redeliveries
 -- first. Fails with NOGROUP when the feed or the group does not exist.
 -- Bounded work: at most `count` (ReceiveEvents' max_events, `RECEIVE_EVENTS`)
 -- claims (each scanning at most 10 pending entries) and reads, fewer once
 -- `max_bytes` are taken.
-local feed, group, consumer, min_idle = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-local count, max_bytes = tonumber(ARGV[4]), tonumber(ARGV[5])
+check_shape(1, 1, 5, 0, 0)
+local feed, group, consumer = KEYS[1], arg_present(1), arg_present(2)
+local min_idle, count, max_bytes = arg_integer(3, 0), arg_integer(4, 1), arg_integer(5, 1)
 local result, bytes = {}, 0
 
 local function add(entry, delivery_count)
