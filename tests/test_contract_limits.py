@@ -113,6 +113,12 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"{number(lim.WINDOW_TURNS.high)}",
     ),
     (
+        "Session.turns",
+        f"at most {number(lim.window_bytes(DEFAULTS.max_metadata_bytes))} bytes of them "
+        f"({size(lim.window_bytes(DEFAULTS.max_metadata_bytes))}",
+    ),
+    ("Session.turns", f"fits in the {size(lim.CLIENT_RECEIVE_BYTES)} a gRPC client receives"),
+    (
         "ListSessionsRequest.page_size",
         f"Default {number(lim.SESSION_PAGE_SIZE.default)}; at most "
         f"{number(lim.SESSION_PAGE_SIZE.high)}",
@@ -213,6 +219,14 @@ DOC_LIMITS: list[tuple[str, str]] = [
         f"{seconds(lim.HEARTBEAT_S.high)}",
     ),
     ("docs/security.md", f"{lim.MAX_CURSORS} threads per tail"),
+    (
+        "docs/security.md",
+        f"{number(lim.window_bytes(DEFAULTS.max_metadata_bytes))} bytes "
+        f"({size(lim.window_bytes(DEFAULTS.max_metadata_bytes))}) of turns",
+    ),
+    ("docs/security.md", f"above {number(lim.MAX_METADATA_BYTES_SETTING)}"),
+    ("docs/security.md", f"a turn of {number(lim.MAX_CONTENT_CHARS)} 4-byte characters"),
+    ("docs/security.md", f"gRPC's default {size(lim.CLIENT_RECEIVE_BYTES)} receive limit"),
 ]
 
 
