@@ -113,6 +113,12 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"{number(lim.WINDOW_TURNS.high)}",
     ),
     (
+        "Session.turns",
+        f"at most {number(lim.window_bytes(DEFAULTS.max_metadata_bytes))} bytes of them "
+        f"({size(lim.window_bytes(DEFAULTS.max_metadata_bytes))}",
+    ),
+    ("Session.turns", f"fits in the {size(lim.CLIENT_RECEIVE_BYTES)} a gRPC client receives"),
+    (
         "ListSessionsRequest.page_size",
         f"Default {number(lim.SESSION_PAGE_SIZE.default)}; at most "
         f"{number(lim.SESSION_PAGE_SIZE.high)}",
@@ -223,6 +229,14 @@ DOC_LIMITS: list[tuple[str, str]] = [
     ("docs/security.md", f"may nest at most {lim.MAX_PAYLOAD_DEPTH} protobuf message levels"),
     ("docs/security.md", f"Responses are cut by bytes, within {size(lim.MAX_PAGE_BYTES)}"),
     ("docs/security.md", f"once its events hold {size(lim.MAX_RECEIVE_BYTES)} as stored"),
+    (
+        "docs/security.md",
+        f"{number(lim.window_bytes(DEFAULTS.max_metadata_bytes))} bytes "
+        f"({size(lim.window_bytes(DEFAULTS.max_metadata_bytes))}) of turns",
+    ),
+    ("docs/security.md", f"above {number(lim.MAX_METADATA_BYTES_SETTING)}"),
+    ("docs/security.md", f"a turn of {number(lim.MAX_CONTENT_CHARS)} 4-byte characters"),
+    ("docs/security.md", f"gRPC's default {size(lim.CLIENT_RECEIVE_BYTES)} receive limit"),
 ]
 
 

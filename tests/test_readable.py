@@ -551,11 +551,6 @@ async def test_maximal_writes_are_read_back_by_a_default_client(
     await write_and_read_back(default_channel, default_channel, f"r{uuid.uuid4().hex[:12]}", case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the session window byte budget (branch luaargs): a window of 20 "
-    "turns of 65,536 emoji is 5 MiB, over a default client's 4 MiB",
-)
 async def test_a_full_window_of_maximal_turns_is_read_back(
     default_channel: grpc.aio.Channel, ns: str
 ) -> None:

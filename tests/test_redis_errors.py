@@ -34,6 +34,7 @@ from memrpc.store.redis_errors import (
     classify,
 )
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.script_args import EventsReceive
 
 TRANSIENT = {"LOADING", "BUSY", "OOM", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}
 # A well-formed reply for each code (redirections carry a slot and address).
@@ -123,10 +124,20 @@ async def test_busygroup_and_nogroup(mux: RedisMux) -> None:
 
 
 async def test_a_code_raised_inside_a_script_keeps_its_class(mux: RedisMux) -> None:
-    receive = scripts.load(mux, "events_receive")
+    receive = scripts.load(mux, EventsReceive)
     feed = f"test:errors:{uuid.uuid4().hex}"
+    call = EventsReceive(
+        feed=feed,
+        group="missing",
+        consumer="consumer",
+        min_idle_ms=1000,
+        count=10,
+        max_bytes=65536,
+        steps=10,
+        claim_cursor="0-0",
+    )
     with pytest.raises(NoGroupError, match="script"):
-        await receive(keys=[feed], args=["missing", "consumer", 1000, 10, 65536, 10, "0-0"])
+        await receive(call)
 
 
 async def test_wrongtype_and_script_errors_are_generic(mux: RedisMux) -> None:

@@ -14,8 +14,9 @@ import redis.asyncio
 import redis.exceptions
 
 from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.store import scripts
 from memrpc.store.redis_mux import RedisAddress, RedisMux
-from memrpc.store.scripts import Script
+from memrpc.store.script_args import EventsDeleteGroup
 
 
 @pytest.fixture
@@ -121,10 +122,12 @@ async def test_credentials_and_database_of_the_url_are_used(
 
 
 async def test_scripts_are_loaded_again_after_a_flush(mux: RedisMux) -> None:
-    script = Script(mux, f"return {{ARGV[1], '{uuid.uuid4().hex}'}}")
-    assert (await script(keys=[], args=["one"]))[0] == b"one"
+    script = scripts.load(mux, EventsDeleteGroup)
+    missing = EventsDeleteGroup(feed=f"test:mux:{uuid.uuid4().hex}", group="g")
     await mux.execute("SCRIPT", "FLUSH")
-    assert (await script(keys=[], args=["two"]))[0] == b"two"
+    assert await script(missing) == 0
+    await mux.execute("SCRIPT", "FLUSH")
+    assert await script(missing) == 0
 
 
 async def test_blocking_reads_on_a_dedicated_connection_do_not_stall_others(

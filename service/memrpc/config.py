@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from memrpc.limits import MAX_LOG_LEN, TAIL_BATCH
+from memrpc.limits import MAX_LOG_LEN, MAX_METADATA_BYTES_SETTING, TAIL_BATCH
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = ("serving", "Redis", "model", "event retention", "TLS", "authentication", "limits")
@@ -257,9 +257,11 @@ class Settings:
         default=256 * 1024,
         metadata=about(
             "most UTF-8 bytes of one metadata map (memory, session, turn) or event attributes, "
-            "keys and values together",
+            "keys and values together; at most what leaves a session's turns room in the 4 MiB "
+            "a gRPC client receives by default",
             group="limits",
             low=1,
+            high=MAX_METADATA_BYTES_SETTING,
             over="`INVALID_ARGUMENT`, field e.g. `events[0].attributes`: `must hold at most "
             "{limit} bytes of keys and values (UTF-8), not {over}`",
         ),

@@ -59,6 +59,54 @@ MAX_SCRATCHPAD_CHARS = 65_536
 # `ListSessions.page_size`.
 SESSION_PAGE_SIZE = Range(default=50, low=1, high=1000)
 
+# -- Whole sessions ---------------------------------------------------------------
+# A session read whole must fit in what a gRPC client receives by default in
+# every runtime, 4 MiB. Its window is therefore bounded by bytes as well as
+# by turns: `window_bytes()` leaves room for everything else a session holds
+# at its limits. The window's bytes are those of its entries, each a turn as
+# JSON (UTF-8, not ASCII-escaped), which is never smaller than the turn in
+# protobuf but for the excess below.
+CLIENT_RECEIVE_BYTES = 4 * 1024 * 1024
+# The most bytes of UTF-8 one character takes.
+MAX_UTF8_BYTES = 4
+# A metadata map entry's tags and lengths in protobuf, at most.
+MAP_ENTRY_FRAMING_BYTES = 11
+# What a turn's protobuf can take beyond its window entry: 3 bytes per
+# metadata entry (11 bytes of framing against the 8 of `"k": "v", ` in
+# JSON); the rest of a turn's framing is smaller in protobuf than in JSON.
+TURN_EXCESS_BYTES = 3 * MAX_METADATA_ENTRIES
+# A GetSessionResponse's tags, lengths, timestamps, duration and counters
+# outside strings, maps and turns, at most.
+SESSION_FRAMING_BYTES = 128
+# Everything a session read whole holds at its limits besides its metadata
+# and its turns' entries: ids, goal and scratchpad in 4-byte characters, the
+# framing, the metadata's tags and lengths, and the protobuf excess of the
+# most turns a window keeps.
+SESSION_REST_BYTES = (
+    MAX_UTF8_BYTES
+    * (MAX_NAMESPACE_CHARS + 2 * MAX_ID_CHARS + MAX_GOAL_CHARS + MAX_SCRATCHPAD_CHARS)
+    + SESSION_FRAMING_BYTES
+    + MAX_METADATA_ENTRIES * MAP_ENTRY_FRAMING_BYTES
+    + int(WINDOW_TURNS.high) * TURN_EXCESS_BYTES
+)
+# The budget is rounded down to a multiple of this.
+WINDOW_BYTES_STEP = 64 * 1024
+
+
+def window_bytes(max_metadata_bytes: int) -> int:
+    """The byte budget of a session's window on a server whose metadata maps
+    hold at most `max_metadata_bytes` (`--max-metadata-bytes`): what a 4 MiB
+    response leaves once the rest of a session at its limits is counted.
+    3,407,872 bytes (3328 KiB) at the default 256 KiB."""
+    rest = SESSION_REST_BYTES + max_metadata_bytes
+    return (CLIENT_RECEIVE_BYTES - rest) // WINDOW_BYTES_STEP * WINDOW_BYTES_STEP
+
+
+# The least budget a server runs with: room for a turn of the longest content.
+MIN_WINDOW_BYTES = MAX_UTF8_BYTES * MAX_CONTENT_CHARS
+# The most `--max-metadata-bytes` can be: it leaves the window that least budget.
+MAX_METADATA_BYTES_SETTING = CLIENT_RECEIVE_BYTES - SESSION_REST_BYTES - MIN_WINDOW_BYTES
+
 # -- Long-term memory -----------------------------------------------------------
 MAX_TOPICS = 32
 MAX_TOPIC_CHARS = 64
@@ -147,6 +195,11 @@ class Limits:
     max_tails_per_connection: int
     max_tails: int
     tail_max_lag_events: int
+
+    @property
+    def max_window_bytes(self) -> int:
+        """The byte budget of a session's window (`window_bytes`)."""
+        return window_bytes(self.max_metadata_bytes)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:

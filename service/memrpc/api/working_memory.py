@@ -206,10 +206,17 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         ttl_ms = _ttl_ms(request)
         expected = _expected(request)
         now = now_ms()
+        budget = self._limits.max_window_bytes
         turns = []
         for i, turn in enumerate(request.turns):
             payload = _turn(turn, f"turns[{i}]", self._limits)
-            entry = json.dumps({**payload, "create_ms": now})
+            entry = json.dumps({**payload, "create_ms": now}, ensure_ascii=False).encode()
+            if len(entry) > budget:
+                raise ApiError.invalid(
+                    f"turns[{i}]",
+                    f"takes {len(entry)} bytes in the session window (as JSON), more than "
+                    f"the window's budget of {budget} bytes",
+                )
             turns.append((entry, json.dumps(payload)))
         try:
             appended = await self._store.append_turns(
@@ -219,6 +226,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 ttl_ms=ttl_ms,
                 expected=expected,
                 window=window,
+                window_bytes=budget,
                 user=user,
                 turns=turns,
             )

@@ -3,20 +3,39 @@
 -- so a refusal such as OOM happens before anything is written). With a
 -- request key, it runs once: a repeat returns the first append's ids.
 --
--- KEYS[1]: the thread's stream. KEYS[2]: the namespace feed. KEYS[3], only
--- with a request id: the String remembering that request.
--- ARGV: max_len, feed_max_len, thread id, the request's fingerprint and how
--- long to remember it (ms; both ignored without KEYS[3]), then for each event
--- the number of its stream fields followed by those fields (see
--- lib/events.lua).
+-- KEYS[1] stream: the thread's stream
+-- KEYS[2] feed: the namespace feed
+-- KEYS[3..] request: only with a request id, the String remembering that
+--   request
+-- ARGV[1] max_len: the thread log's MAXLEN
+-- ARGV[2] feed_max_len: the feed's MAXLEN
+-- ARGV[3] thread: the thread id
+-- ARGV[4] fingerprint: the request's fingerprint (ignored without KEYS[3])
+-- ARGV[5] remember_ms: how long to remember the request (ms; ignored
+--   without KEYS[3])
+-- ARGV[6..] events: per event, the number of its stream fields followed by
+--   those fields (`type` and its value first; see lib/events.lua)
 -- Returns {1, ids} for an append, {2, ids} for a repeat of the same request,
 -- {0} for a repeated request id with other events; ids are the events' ids in
 -- the thread's log, in request order.
 -- Bounded work: two XADDs per event, at most the batch limit
 -- (`Limits.max_batch_items`, memrpc/limits.py) events per request.
-local max_len, feed_max_len, thread = ARGV[1], ARGV[2], ARGV[3]
-local fingerprint, remember_ms = ARGV[4], ARGV[5]
+check_shape(2, 3, 5, 1, 1)
+local max_len, feed_max_len = arg_integer(1, 1), arg_integer(2, 1)
+local thread, fingerprint, remember_ms = arg_present(3), ARGV[4], arg_integer(5, 0)
 local request = KEYS[3]
+if request and (fingerprint == '' or remember_ms < 1) then
+  bad_argument('a request key needs a fingerprint and a time to remember it')
+end
+-- Every event is well-formed before the first is appended.
+local at = 6
+while at <= #ARGV do
+  local n = arg_integer(at, 2, #ARGV - at)
+  if n % 2 ~= 0 or ARGV[at + 1] ~= 'type' then
+    bad_argument('ARGV[' .. at .. '] must count an even number of fields, type first')
+  end
+  at = at + n + 1
+end
 if request then
   local earlier = redis.call('GET', request)
   if earlier then

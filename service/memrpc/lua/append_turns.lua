@@ -1,53 +1,133 @@
 -- AppendTurns: appends turns to the window, evicting the oldest beyond its
--- size, and records every turn in the thread's event log, atomically.
--- KEYS: [1] session Hash, [2] namespace listing index, [3] the thread's
---       event Stream, [4] the namespace feed Stream.
--- ARGV: [1] thread id, [2] now (ms), [3] ttl (ms), [4] expected version or '',
---       [5] window size, [6] event log MAXLEN, [7] feed MAXLEN, [8] user id
---       for a new session, [9] that user's listing index ('' for no user),
---       then per turn: its window entry (a JSON object) and its event
---       payload (JSON).
+-- size in turns or in bytes, and records every turn in the thread's event
+-- log, atomically.
+--
+-- KEYS[1] session: the session Hash
+-- KEYS[2] index: the namespace listing index
+-- KEYS[3] stream: the thread's event Stream
+-- KEYS[4] feed: the namespace feed Stream
+-- ARGV[1] thread: the thread id
+-- ARGV[2] now_ms: now (ms)
+-- ARGV[3] ttl_ms: the session's time to live (ms)
+-- ARGV[4] expected_version: the version the session must have, or '' for any
+-- ARGV[5] window_turns: how many turns the window keeps at most
+-- ARGV[6] window_bytes: how many bytes of entries the window keeps at most
+-- ARGV[7] log_max_len: the event log's MAXLEN
+-- ARGV[8] feed_max_len: the feed's MAXLEN
+-- ARGV[9] user: the user id of a new session
+-- ARGV[10] user_index: that user's listing index ('' for no user)
+-- ARGV[11..] turns: per turn, its window entry (a JSON object of at most
+--   window_bytes bytes) and its event payload (JSON)
 -- Returns {0, version} on a version mismatch, else
 -- {1, version, evicted, turn_count, event ids...}.
 -- Bounded work: one pass over the request's turns (at most
 -- `Limits.max_batch_items`, memrpc/limits.py) and over the window's sizes
--- (at most the window size); the window is never decoded.
+-- (at most the window size); the window is decoded only to repair sizes
+-- that disagree with it, once.
+check_shape(4, 4, 10, 2, 1)
 local key, idx, stream, feed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local thread, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local window_size = tonumber(ARGV[5])
+local thread = arg_present(1)
+local now, ttl = arg_integer(2, 0), arg_integer(3, 1)
+arg_optional_integer(4, 0)
+local window_turns, window_bytes = arg_integer(5, 1), arg_integer(6, 2)
+arg_integer(7, 1)
+arg_integer(8, 1)
+local OPEN, CLOSE, COMMA = string.byte('{'), string.byte('}'), string.byte(',')
+for i = 11, #ARGV, 2 do
+  local entry = ARGV[i]
+  if #entry < 2 or #entry > window_bytes or string.byte(entry, 1) ~= OPEN
+    or string.byte(entry, -1) ~= CLOSE then
+    bad_argument('ARGV[' .. i .. '] must be a JSON object of 2 to ' .. window_bytes .. ' bytes')
+  end
+end
+
 local version, ok = session_version(key, ARGV[4])
 if not ok then
   return {0, version}
 end
-if version == 0 and ARGV[8] ~= '' then
-  session_set_user(key, thread, ARGV[8], ARGV[9])
+if version == 0 and ARGV[9] ~= '' then
+  session_set_user(key, thread, ARGV[9], ARGV[10])
 end
 
--- The window stays JSON text, never decoded here: `turns` is the JSON array
+-- The window stays JSON text, not decoded here: `turns` is the JSON array
 -- and `turn_sizes` the byte length of each entry, comma-separated, so that
 -- appending and evicting are string operations whatever the window holds.
+
+-- The sizes `listed` if they cut the window `text` into its entries (each
+-- `{...}`, followed by a comma or the closing bracket), else nil.
+local function entry_sizes(text, listed)
+  if string.find(listed, '[^%d,]') or string.find(listed, ',,') or
+    string.find(listed, '^,') or string.find(listed, ',$') then
+    return nil
+  end
+  local sizes, at = {}, 2
+  for size in string.gmatch(listed, '%d+') do
+    size = tonumber(size)
+    local after = string.byte(text, at + size)
+    if size < 2 or string.byte(text, at) ~= OPEN or string.byte(text, at + size - 1) ~= CLOSE
+      or (after ~= COMMA and at + size ~= #text) then
+      return nil
+    end
+    sizes[#sizes + 1] = size
+    at = at + size + 1
+  end
+  if at ~= #text + 1 and not (#sizes == 0 and text == '[]') then
+    return nil
+  end
+  return sizes
+end
+
+-- A window whose `turn_sizes` disagrees with it (a field lost or edited by
+-- hand): its entries encoded again from the decoded window, and their sizes.
+-- A window that is not a JSON array starts again empty (its turns are in
+-- the event log).
+local function rebuilt(text)
+  local decoded, window = pcall(cjson.decode, text)
+  local pieces, sizes = {}, {}
+  if decoded and type(window) == 'table' then
+    for i, entry in ipairs(window) do
+      pieces[i] = cjson.encode(entry)
+      sizes[i] = #pieces[i]
+    end
+    redis.log(redis.LOG_WARNING, 'memrpc: ' .. key .. ': turn_sizes disagreed with turns, derived again')
+  else
+    redis.log(redis.LOG_WARNING, 'memrpc: ' .. key .. ': turns is not a JSON array, emptied')
+  end
+  return pieces, sizes
+end
+
 local stored = redis.call('HMGET', key, 'turns', 'turn_sizes')
 local pieces, sizes = {}, {}
-if stored[1] and #stored[1] > 2 then
-  pieces[1] = string.sub(stored[1], 2, -2)
-  for size in string.gmatch(stored[2] or '', '%d+') do
-    sizes[#sizes + 1] = tonumber(size)
+if stored[1] then
+  sizes = entry_sizes(stored[1], stored[2] or '')
+  if not sizes then
+    pieces, sizes = rebuilt(stored[1])
+  elseif #sizes > 0 then
+    pieces[1] = string.sub(stored[1], 2, -2)
   end
 end
 local ids = {}
-for i = 10, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   pieces[#pieces + 1] = ARGV[i]
   sizes[#sizes + 1] = #ARGV[i]
-  ids[#ids + 1] = append_event(stream, feed, ARGV[6], ARGV[7], thread,
+  ids[#ids + 1] = append_event(stream, feed, ARGV[7], ARGV[8], thread,
     {'type', 'memrpc.turn', 'json', ARGV[i + 1]})
 end
+
+-- The oldest entries leave until at most `window_turns` remain, holding at
+-- most `window_bytes` (the newest entry alone always fits).
 local text = table.concat(pieces, ',')
-local evicted = math.max(0, #sizes - window_size)
+local kept = 0
+for i = 1, #sizes do
+  kept = kept + sizes[i]
+end
+local evicted, cut = 0, 0
+while #sizes - evicted > window_turns or kept > window_bytes and evicted < #sizes - 1 do
+  evicted = evicted + 1
+  kept = kept - sizes[evicted]
+  cut = cut + sizes[evicted] + 1 -- the entry and the comma after it
+end
 if evicted > 0 then
-  local cut = evicted -- the comma after each evicted entry
-  for i = 1, evicted do
-    cut = cut + sizes[i]
-  end
   text = string.sub(text, cut + 1)
   sizes = {unpack(sizes, evicted + 1)}
 end

@@ -2,11 +2,12 @@
 -- step: each item sees the items written before it (Redis Search indexes a
 -- JSON write at once).
 --
--- KEYS[i]: the document of item i.
--- ARGV: the index, the max dedup distance (0: exact text only), the
--- namespace's key prefix; then, per item, `mode`, exact query, KNN query,
--- vector, expire ms, the number of (path, JSON value) pairs to write and
--- those pairs.
+-- KEYS[1..] documents: the document of each item
+-- ARGV[1] index: the search index
+-- ARGV[2] max_distance: the max dedup distance (0: exact text only)
+-- ARGV[3] prefix: the namespace's key prefix
+-- ARGV[4..] items: per item, `mode`, exact query, KNN query, vector, expire
+--   ms, the number of (path, JSON value) pairs to write and those pairs
 --   mode `create`: a new document; a duplicate gains a hit instead.
 --   mode `update`: an existing document; a duplicate stops the item.
 --   An empty exact query skips the dedup, an empty KNN query its vector part.
@@ -18,9 +19,23 @@
 -- Bounded work: two searches and a write per item, and the caller sends at
 -- most `CREATE_BATCH` items per call (store/long_term.py), so that a call
 -- stays within a few ms of Redis time (bench/redis_time.py).
-local index = ARGV[1]
-local max_distance = tonumber(ARGV[2])
-local prefix = ARGV[3]
+check_shape(1, nil, 3, 1, 1)
+local index, max_distance, prefix = arg_present(1), arg_number(2, 0, 2), arg_present(3)
+-- Every item is well-formed, and its document under the prefix, before the
+-- first is written.
+local MODES = {create = true, update = true}
+local at = 4
+for i, key in ipairs(KEYS) do
+  if string.sub(key, 1, #prefix) ~= prefix then
+    bad_argument('KEYS[' .. i .. '] is not under the prefix')
+  end
+  arg_choice(at, MODES)
+  arg_optional_integer(at + 4, 0)
+  at = at + 6 + 2 * arg_integer(at + 5, 0, (#ARGV - at - 5) / 2)
+end
+if at ~= #ARGV + 1 then
+  bad_argument('expected ' .. #KEYS .. ' items, not the ' .. #ARGV .. ' arguments given')
+end
 
 -- Both searches pass TIMEOUT 0: a search cut short by the module's timeout
 -- (500 ms, returning partial results by default) could miss a duplicate.

@@ -7,17 +7,29 @@
 -- delivered beyond the byte budget; an XAUTOCLAIM scans at most 10 pending
 -- entries.
 --
--- KEYS[1]: the feed. ARGV: group, consumer, min_idle_ms, count, max_bytes,
--- steps, claim cursor ('0-0' to start claiming, '' when claiming is done).
+-- KEYS[1] feed: the namespace feed
+-- ARGV[1] group: the consumer group
+-- ARGV[2] consumer: the consumer
+-- ARGV[3] min_idle_ms: how long an entry stays unacknowledged before it is
+--   delivered again
+-- ARGV[4] count: how many entries to hand out at most
+-- ARGV[5] max_bytes: the field bytes after which no more entries are taken
+-- ARGV[6] steps: how many claims or reads to make at most
+-- ARGV[7] claim_cursor: where to go on claiming pending entries ('0-0' to
+--   start, '' when claiming is done)
 -- Returns {claim cursor ('' once every pending entry was looked at), 1 when
 -- no new entry is left to read else 0, bytes taken, entries}, each entry
 -- {id, {field, value, ...}, delivery_count}, redeliveries first. Fails with
 -- NOGROUP when the feed or the group does not exist.
 -- Bounded work: at most `steps` (store/events.py RECEIVE_STEPS) claims or
 -- reads per call, whatever the pending list or the feed holds.
-local feed, group, consumer, min_idle = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-local count, max_bytes, steps = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local cursor = ARGV[7]
+check_shape(1, 1, 7, 0, 0)
+local feed, group, consumer = KEYS[1], arg_present(1), arg_present(2)
+local min_idle, count, max_bytes = arg_integer(3, 0), arg_integer(4, 1), arg_integer(5, 1)
+local steps, cursor = arg_integer(6, 1), ARGV[7]
+if cursor ~= '' and not string.match(cursor, '^%d+%-%d+$') then
+  bad_argument('ARGV[7] must be a stream id or empty, not ' .. cursor)
+end
 local result, bytes, drained = {}, 0, 0
 
 local function add(entry, delivery_count)

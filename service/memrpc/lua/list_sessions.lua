@@ -1,8 +1,12 @@
 -- ListSessions: one page of live sessions, most recently updated first.
--- KEYS: [1] the listing index (namespace or user).
--- ARGV: [1] session key prefix, [2] page size, [3] '1' for the full view,
---       [4] cursor score or '+inf', [5] cursor thread id ('' for none),
---       [6] scan budget: the most index entries to examine.
+--
+-- KEYS[1] index: the listing index (namespace or user)
+-- ARGV[1] prefix: the session key prefix
+-- ARGV[2] page_size: how many sessions to return at most
+-- ARGV[3] full: '1' for the full view, '0' for the basic one
+-- ARGV[4] cursor_score: the cursor's score, or '+inf' for the first page
+-- ARGV[5] cursor_thread: the cursor's thread id ('' for none)
+-- ARGV[6] budget: the most index entries to examine
 -- Entries after the cursor come in ZREVRANGE order: lower score, or the same
 -- score and a lower thread id. Entries whose session expired are removed
 -- from the index as they are examined.
@@ -15,8 +19,13 @@
 -- the cursor is that of the last entry listed when the page is full, of the
 -- last entry examined when the budget ran out, and '', '' when the index
 -- holds nothing more.
-local idx, prefix, size, full = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
-local cursor_score, cursor_thread, budget = ARGV[4], ARGV[5], tonumber(ARGV[6])
+check_shape(1, 1, 6, 0, 0)
+local idx, prefix, size = KEYS[1], arg_present(1), arg_integer(2, 1)
+local full = arg_choice(3, {['0'] = true, ['1'] = true}) == '1'
+local cursor_score, cursor_thread, budget = ARGV[4], ARGV[5], arg_integer(6, 1)
+if cursor_score ~= '+inf' then
+  arg_number(4, -math.huge, math.huge)
+end
 local basic = {'user_id', 'goal', 'metadata', 'create_ms', 'update_ms', 'version',
   'ttl_ms', 'turn_count'}
 

@@ -23,6 +23,7 @@ from memrpc.limits import REQUEST_ID_TTL_HOURS, TAIL_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.redis_errors import BusyGroupError, NoGroupError
 from memrpc.store.redis_mux import Connection, RedisMux
+from memrpc.store.script_args import AppendEvents, EventsDeleteGroup, EventsReceive, event_group
 
 if TYPE_CHECKING:
     from memrpc.config import Settings
@@ -127,9 +128,9 @@ class EventStore:
     def __init__(self, redis: RedisMux, retention: Retention) -> None:
         self._redis = redis
         self.retention = retention
-        self._append = scripts.load(redis, "append_events", libs=["events"])
-        self._receive = scripts.load(redis, "events_receive")
-        self._delete_group = scripts.load(redis, "events_delete_group")
+        self._append = scripts.load(redis, AppendEvents)
+        self._receive = scripts.load(redis, EventsReceive)
+        self._delete_group = scripts.load(redis, EventsDeleteGroup)
 
     async def append(
         self,
@@ -144,16 +145,19 @@ class EventStore:
         the retention's) and to the namespace feed, all or none. With a `request`, only once in
         `REQUEST_TTL_MS`: a repeat returns the first append's ids, or raises
         `RequestIdReused` if its fingerprint differs."""
-        append_keys = [keys.events(ns, thread), keys.feed(ns)]
-        log_max_len = self.retention.log_max_len if max_len is None else max_len
-        args: list[bytes | str | int] = [log_max_len, self.retention.feed_max_len, thread, "", 0]
-        if request is not None:
-            append_keys.append(keys.append_request(ns, request.id, thread))
-            args[3:5] = [request.fingerprint, REQUEST_TTL_MS]
-        for event in events:
-            fields = event.fields()
-            args += [len(fields), *fields]
-        reply = await self._append(keys=append_keys, args=args)
+        reply = await self._append(
+            AppendEvents(
+                stream=keys.events(ns, thread),
+                feed=keys.feed(ns),
+                request=() if request is None else (keys.append_request(ns, request.id, thread),),
+                max_len=self.retention.log_max_len if max_len is None else max_len,
+                feed_max_len=self.retention.feed_max_len,
+                thread=thread,
+                fingerprint="" if request is None else request.fingerprint,
+                remember_ms=0 if request is None else REQUEST_TTL_MS,
+                events=[event_group(event.fields()) for event in events],
+            )
+        )
         if reply[0] == 0:
             raise RequestIdReused()
         return Appended([event_id.decode() for event_id in reply[1]], replayed=reply[0] == 2)
@@ -212,7 +216,7 @@ class EventStore:
 
     async def delete_group(self, ns: str, group: str) -> None:
         """Destroys a group and its pending entries; `GroupNotFound` if missing."""
-        if not await self._delete_group(keys=[keys.feed(ns)], args=[group]):
+        if not await self._delete_group(EventsDeleteGroup(feed=keys.feed(ns), group=group)):
             raise GroupNotFound(ns, group)
 
     async def receive(
@@ -236,16 +240,16 @@ class EventStore:
         with _group_must_exist(ns, group):
             while True:
                 cursor, drained, size, replies = await self._receive(
-                    keys=[keys.feed(ns)],
-                    args=[
-                        group,
-                        consumer,
-                        redeliver_after_ms,
-                        count - len(deliveries),
-                        max_bytes - taken,
-                        RECEIVE_STEPS,
-                        cursor,
-                    ],
+                    EventsReceive(
+                        feed=keys.feed(ns),
+                        group=group,
+                        consumer=consumer,
+                        min_idle_ms=redeliver_after_ms,
+                        count=count - len(deliveries),
+                        max_bytes=max_bytes - taken,
+                        steps=RECEIVE_STEPS,
+                        claim_cursor=cursor,
+                    )
                 )
                 deliveries += (
                     _delivery(entry_id, _pairs(flat), delivery_count)

@@ -56,6 +56,7 @@ from memrpc.store.memory_index import (
 )
 from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.script_args import DedupInsert, DeleteMemories, dedup_item
 from memrpc.store.ulid import new_ulid
 
 Vector = npt.NDArray[np.float32]
@@ -161,8 +162,8 @@ class LongTermStore:
     def __init__(self, redis: RedisMux, *, dim: int) -> None:
         self._redis = redis
         self.dim = dim
-        self._write = scripts.load(redis, "dedup_insert")
-        self._delete_batch = scripts.load(redis, "delete_memories")
+        self._write = scripts.load(redis, DedupInsert)
+        self._delete_batch = scripts.load(redis, DeleteMemories)
 
     async def _command(self, *args: Arg) -> Any:
         """One Redis command."""
@@ -186,17 +187,25 @@ class LongTermStore:
         created: list[Created] = []
         for first in range(0, len(items), CREATE_BATCH):
             memories: list[Memory] = []
-            args = _script_head(ns, max_distance)
+            groups: list[list[Arg]] = []
             for item in items[first : first + CREATE_BATCH]:
                 memory, doc = document(ns, new_ulid(now), item, now)
                 memories.append(memory)
                 exact, near = dedup_queries(
                     ns, now, item.user_id, item.kind, item.text, nearest=max_distance > 0
                 )
-                blob = _blob(item.embedding)
-                args += ["create", exact, near, blob, memory.expire_ms, 1, "$", doc]
+                groups.append(
+                    dedup_item(
+                        mode="create",
+                        exact=exact,
+                        knn=near,
+                        vector=_blob(item.embedding),
+                        expire_ms=memory.expire_ms,
+                        pairs=[("$", doc)],
+                    )
+                )
             doc_keys = [keys.memory(ns, memory.id) for memory in memories]
-            replies = await self._write(keys=doc_keys, args=args)
+            replies = await self._write(_dedup_insert(ns, max_distance, doc_keys, groups))
             created += map(_created, memories, replies)
         return created
 
@@ -228,10 +237,10 @@ class LongTermStore:
             )
         blob = b"" if patch.embedding is None else _blob(patch.embedding)
         changes, expire = _changes(patch, kind, now)
-        args = [*_script_head(ns, max_distance), "update", exact, near, blob, expire, len(changes)]
-        for path, value in changes:
-            args += [path, value]
-        [reply] = await self._write(keys=[key], args=args)
+        item = dedup_item(
+            mode="update", exact=exact, knn=near, vector=blob, expire_ms=expire, pairs=changes
+        )
+        [reply] = await self._write(_dedup_insert(ns, max_distance, [key], [item]))
         if reply[0] == b"missing":
             return None
         memory = _parse(reply[2])
@@ -276,7 +285,7 @@ class LongTermStore:
             found: int
             deleted: int
             found, deleted = await self._delete_batch(
-                keys=[prefix], args=[INDEX, query, DELETE_BATCH]
+                DeleteMemories(prefix=prefix, index=INDEX, query=query, batch_size=DELETE_BATCH)
             )
             total += deleted
             # A full batch may leave more; a batch that deleted nothing (its
@@ -430,9 +439,17 @@ def _created(memory: Memory, reply: Sequence[bytes]) -> Created:
     return Created(created=False, memory=_parse(reply[2]), distance=_distance(reply[1]))
 
 
-def _script_head(ns: str, max_distance: float) -> list[Arg]:
-    """The arguments of `dedup_insert.lua` before its items."""
-    return [INDEX, repr(max_distance), keys.memory(ns, "")]
+def _dedup_insert(
+    ns: str, max_distance: float, documents: Sequence[str], items: Sequence[Sequence[Arg]]
+) -> DedupInsert:
+    """A call of `dedup_insert.lua` writing `items` to `documents` of `ns`."""
+    return DedupInsert(
+        documents=documents,
+        index=INDEX,
+        max_distance=max_distance,
+        prefix=keys.memory(ns, ""),
+        items=items,
+    )
 
 
 def _json(value: Any) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from memrpc.store import keys, scripts
 from memrpc.store.events import Retention
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.script_args import AppendTurns, DeleteSession, ListSessions, SessionUpdate
 
 Fields = dict[bytes, bytes]
 # The `turns` of a session without turns.
@@ -88,10 +89,10 @@ class WorkingStore:
     def __init__(self, redis: RedisMux, retention: Retention) -> None:
         self._redis = redis
         self._retention = retention
-        self._update = scripts.load(redis, "session_update", libs=["session"])
-        self._append = scripts.load(redis, "append_turns", libs=["session", "events"])
-        self._delete = scripts.load(redis, "delete_session")
-        self._list = scripts.load(redis, "list_sessions")
+        self._update = scripts.load(redis, SessionUpdate)
+        self._append = scripts.load(redis, AppendTurns)
+        self._delete = scripts.load(redis, DeleteSession)
+        self._list = scripts.load(redis, ListSessions)
 
     async def get(self, ns: str, thread: str) -> Fields | None:
         """The session's fields: one HGETALL. The remaining TTL follows from
@@ -112,16 +113,24 @@ class WorkingStore:
     ) -> Fields:
         """Writes `values` (and the user, unless None); returns all fields.
         `turns` can only be cleared (`EMPTY_WINDOW`) here."""
-        args: list[str | int] = [thread, now_ms, ttl_ms, _expected(expected)]
-        args += ["0", "", ""] if user is None else ["1", user, _user_index(ns, user)]
-        for name, value in values.items():
-            args += [name, value]
+        fields = list(values.items())
         if "turns" in values:
             if values["turns"] != EMPTY_WINDOW:
                 raise ValueError("turns are appended with `append_turns`, only cleared here")
-            args += ["turn_sizes", ""]
+            fields.append(("turn_sizes", ""))
         reply = await self._update(
-            keys=[keys.session(ns, thread), keys.session_index(ns)], args=args
+            SessionUpdate(
+                session=keys.session(ns, thread),
+                index=keys.session_index(ns),
+                thread=thread,
+                now_ms=now_ms,
+                ttl_ms=ttl_ms,
+                expected_version=_expected(expected),
+                set_user="0" if user is None else "1",
+                user=user or "",
+                user_index=_user_index(ns, user or ""),
+                fields=fields,
+            )
         )
         if reply[0] == 0:
             raise VersionMismatch(int(reply[1]))
@@ -136,31 +145,31 @@ class WorkingStore:
         ttl_ms: int,
         expected: int | None,
         window: int,
+        window_bytes: int,
         user: str,
-        turns: Sequence[tuple[str, str]],
+        turns: Sequence[tuple[bytes, str]],
     ) -> Appended:
-        """Appends turns, each a (window entry, event payload) JSON pair."""
-        args: list[str | int] = [
-            thread,
-            now_ms,
-            ttl_ms,
-            _expected(expected),
-            window,
-            self._retention.log_max_len,
-            self._retention.feed_max_len,
-            user,
-            _user_index(ns, user),
-        ]
-        for entry, payload in turns:
-            args += [entry, payload]
+        """Appends turns, each a (window entry, event payload) JSON pair; the
+        oldest leave the window beyond `window` turns or `window_bytes` bytes
+        of entries (each entry must fit alone)."""
         reply = await self._append(
-            keys=[
-                keys.session(ns, thread),
-                keys.session_index(ns),
-                keys.events(ns, thread),
-                keys.feed(ns),
-            ],
-            args=args,
+            AppendTurns(
+                session=keys.session(ns, thread),
+                index=keys.session_index(ns),
+                stream=keys.events(ns, thread),
+                feed=keys.feed(ns),
+                thread=thread,
+                now_ms=now_ms,
+                ttl_ms=ttl_ms,
+                expected_version=_expected(expected),
+                window_turns=window,
+                window_bytes=window_bytes,
+                log_max_len=self._retention.log_max_len,
+                feed_max_len=self._retention.feed_max_len,
+                user=user,
+                user_index=_user_index(ns, user),
+                turns=turns,
+            )
         )
         if reply[0] == 0:
             raise VersionMismatch(int(reply[1]))
@@ -170,7 +179,9 @@ class WorkingStore:
     async def delete(self, ns: str, thread: str) -> bool:
         """Deletes the session; False when it did not exist."""
         deleted = await self._delete(
-            keys=[keys.session(ns, thread), keys.session_index(ns)], args=[thread]
+            DeleteSession(
+                session=keys.session(ns, thread), index=keys.session_index(ns), thread=thread
+            )
         )
         return bool(deleted)
 
@@ -184,10 +195,16 @@ class WorkingStore:
         when the budget runs out (see `lua/list_sessions.lua`)."""
         index = keys.session_user_index(ns, user) if user else keys.session_index(ns)
         score, thread = after or ("+inf", "")
-        budget = max(size, LIST_SCAN_BUDGET)
         next_score, next_thread, flat = await self._list(
-            keys=[index],
-            args=[keys.session(ns, ""), size, "1" if full else "0", score, thread, budget],
+            ListSessions(
+                index=index,
+                prefix=keys.session(ns, ""),
+                page_size=size,
+                full="1" if full else "0",
+                cursor_score=score,
+                cursor_thread=thread,
+                budget=max(size, LIST_SCAN_BUDGET),
+            )
         )
         sessions = [
             Listed(flat[i].decode(), flat[i + 1].decode(), int(flat[i + 2]), _fields(flat[i + 3]))

@@ -185,7 +185,11 @@ type Session struct {
 	// The agent's running notes. At most 65,536 characters.
 	Scratchpad string `protobuf:"bytes,5,opt,name=scratchpad,proto3" json:"scratchpad,omitempty"`
 	// The recent-turns window, oldest first. Older turns are in the thread's
-	// event log.
+	// event log. The window keeps at most `max_window_turns` turns, and at most
+	// 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+	// less on a server configured with more metadata than the default), so that
+	// a whole session always fits in the 4 MiB a gRPC client receives by
+	// default.
 	Turns []*Turn `protobuf:"bytes,6,rep,name=turns,proto3" json:"turns,omitempty"`
 	// Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
 	// values at most 4,096; by default at most 256 KiB of UTF-8 in all
@@ -575,9 +579,13 @@ type AppendTurnsRequest struct {
 	// The thread to append to. Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// The turns to append, oldest first. 1 to 100 turns by default
-	// (server-configurable).
+	// (server-configurable). A turn larger than the window's byte budget on
+	// its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+	// it and the budget, and nothing is appended.
 	Turns []*Turn `protobuf:"bytes,3,rep,name=turns,proto3" json:"turns,omitempty"`
-	// How many turns the window keeps. Default 20; 1 to 1,000.
+	// How many turns the window keeps. Default 20; 1 to 1,000. The window also
+	// keeps no more bytes than its budget (see `Session.turns`): the oldest
+	// turns leave first, by count or by bytes.
 	MaxWindowTurns int32 `protobuf:"varint,4,opt,name=max_window_turns,json=maxWindowTurns,proto3" json:"max_window_turns,omitempty"`
 	// When set, the append happens only if the session's current version is
 	// this one; otherwise the call fails with `ABORTED`. 0 means "only if the
@@ -678,8 +686,9 @@ type AppendTurnsResponse struct {
 	Version int64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	// The event log ids of the appended turns, in order.
 	EventIds []string `protobuf:"bytes,2,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
-	// How many turns left the window because of this append. They remain in
-	// the thread's event log.
+	// How many turns left the window because of this append, beyond
+	// `max_window_turns` or beyond the window's byte budget (these may include
+	// turns of this very append). They remain in the thread's event log.
 	EvictedTurnCount int32 `protobuf:"varint,3,opt,name=evicted_turn_count,json=evictedTurnCount,proto3" json:"evicted_turn_count,omitempty"`
 	// The total number of turns ever appended to the session.
 	TurnCount     int64 `protobuf:"varint,4,opt,name=turn_count,json=turnCount,proto3" json:"turn_count,omitempty"`

@@ -62,8 +62,8 @@ type WorkingMemoryClient interface {
 	// there first. Refreshes the time to live.
 	UpdateSession(ctx context.Context, in *UpdateSessionRequest, opts ...grpc.CallOption) (*UpdateSessionResponse, error)
 	// Appends turns to the recent-turns window, creating the session when it
-	// does not exist. The oldest turns leave the window once it is full, but no
-	// turn is lost: each is also appended, in the same atomic step, to the
+	// does not exist. The oldest turns leave the window once it is full (in
+	// turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
 	// thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
 	// then keeps about the server's default number of events (1,000 unless
 	// configured). Refreshes the time to live.
@@ -156,8 +156,8 @@ type WorkingMemoryServer interface {
 	// there first. Refreshes the time to live.
 	UpdateSession(context.Context, *UpdateSessionRequest) (*UpdateSessionResponse, error)
 	// Appends turns to the recent-turns window, creating the session when it
-	// does not exist. The oldest turns leave the window once it is full, but no
-	// turn is lost: each is also appended, in the same atomic step, to the
+	// does not exist. The oldest turns leave the window once it is full (in
+	// turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
 	// thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
 	// then keeps about the server's default number of events (1,000 unless
 	// configured). Refreshes the time to live.

@@ -46,8 +46,8 @@ module Memrpc
         # there first. Refreshes the time to live.
         rpc :UpdateSession, ::Memrpc::V1::UpdateSessionRequest, ::Memrpc::V1::UpdateSessionResponse
         # Appends turns to the recent-turns window, creating the session when it
-        # does not exist. The oldest turns leave the window once it is full, but no
-        # turn is lost: each is also appended, in the same atomic step, to the
+        # does not exist. The oldest turns leave the window once it is full (in
+        # turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
         # thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
         # then keeps about the server's default number of events (1,000 unless
         # configured). Refreshes the time to live.

@@ -125,7 +125,11 @@ export interface Session {
   scratchpad: string;
   /**
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    */
   turns: Turn[];
   /**
@@ -227,10 +231,16 @@ export interface AppendTurnsRequest {
   threadId: string;
   /**
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    */
   turns: Turn[];
-  /** How many turns the window keeps. Default 20; 1 to 1,000. */
+  /**
+   * How many turns the window keeps. Default 20; 1 to 1,000. The window also
+   * keeps no more bytes than its budget (see `Session.turns`): the oldest
+   * turns leave first, by count or by bytes.
+   */
   maxWindowTurns: number;
   /**
    * When set, the append happens only if the session's current version is
@@ -258,8 +268,9 @@ export interface AppendTurnsResponse {
   /** The event log ids of the appended turns, in order. */
   eventIds: string[];
   /**
-   * How many turns left the window because of this append. They remain in
-   * the thread's event log.
+   * How many turns left the window because of this append, beyond
+   * `max_window_turns` or beyond the window's byte budget (these may include
+   * turns of this very append). They remain in the thread's event log.
    */
   evictedTurnCount: number;
   /** The total number of turns ever appended to the session. */
@@ -2101,8 +2112,8 @@ export const WorkingMemoryService = {
   },
   /**
    * Appends turns to the recent-turns window, creating the session when it
-   * does not exist. The oldest turns leave the window once it is full, but no
-   * turn is lost: each is also appended, in the same atomic step, to the
+   * does not exist. The oldest turns leave the window once it is full (in
+   * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
    * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
    * then keeps about the server's default number of events (1,000 unless
    * configured). Refreshes the time to live.
@@ -2164,8 +2175,8 @@ export interface WorkingMemoryServer extends UntypedServiceImplementation {
   updateSession: handleUnaryCall<UpdateSessionRequest, UpdateSessionResponse>;
   /**
    * Appends turns to the recent-turns window, creating the session when it
-   * does not exist. The oldest turns leave the window once it is full, but no
-   * turn is lost: each is also appended, in the same atomic step, to the
+   * does not exist. The oldest turns leave the window once it is full (in
+   * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
    * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
    * then keeps about the server's default number of events (1,000 unless
    * configured). Refreshes the time to live.
@@ -2229,8 +2240,8 @@ export interface WorkingMemoryClient extends Client {
   ): ClientUnaryCall;
   /**
    * Appends turns to the recent-turns window, creating the session when it
-   * does not exist. The oldest turns leave the window once it is full, but no
-   * turn is lost: each is also appended, in the same atomic step, to the
+   * does not exist. The oldest turns leave the window once it is full (in
+   * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
    * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
    * then keeps about the server's default number of events (1,000 unless
    * configured). Refreshes the time to live.

@@ -157,7 +157,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -169,7 +171,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -182,7 +186,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -194,7 +200,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -206,7 +214,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -221,7 +231,9 @@ private static final long serialVersionUID = 0L;
   private int maxWindowTurns_ = 0;
   /**
    * <pre>
-   * How many turns the window keeps. Default 20; 1 to 1,000.
+   * How many turns the window keeps. Default 20; 1 to 1,000. The window also
+   * keeps no more bytes than its budget (see `Session.turns`): the oldest
+   * turns leave first, by count or by bytes.
    * </pre>
    *
    * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
@@ -1073,7 +1085,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1088,7 +1102,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1103,7 +1119,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1118,7 +1136,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1138,7 +1158,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1157,7 +1179,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1176,7 +1200,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1196,7 +1222,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1215,7 +1243,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1234,7 +1264,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1254,7 +1286,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1272,7 +1306,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1290,7 +1326,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1302,7 +1340,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1317,7 +1357,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1333,7 +1375,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1345,7 +1389,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1358,7 +1404,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The turns to append, oldest first. 1 to 100 turns by default
-     * (server-configurable).
+     * (server-configurable). A turn larger than the window's byte budget on
+     * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+     * it and the budget, and nothing is appended.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -1385,7 +1433,9 @@ private static final long serialVersionUID = 0L;
     private int maxWindowTurns_ ;
     /**
      * <pre>
-     * How many turns the window keeps. Default 20; 1 to 1,000.
+     * How many turns the window keeps. Default 20; 1 to 1,000. The window also
+     * keeps no more bytes than its budget (see `Session.turns`): the oldest
+     * turns leave first, by count or by bytes.
      * </pre>
      *
      * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
@@ -1397,7 +1447,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many turns the window keeps. Default 20; 1 to 1,000.
+     * How many turns the window keeps. Default 20; 1 to 1,000. The window also
+     * keeps no more bytes than its budget (see `Session.turns`): the oldest
+     * turns leave first, by count or by bytes.
      * </pre>
      *
      * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
@@ -1413,7 +1465,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many turns the window keeps. Default 20; 1 to 1,000.
+     * How many turns the window keeps. Default 20; 1 to 1,000. The window also
+     * keeps no more bytes than its budget (see `Session.turns`): the oldest
+     * turns leave first, by count or by bytes.
      * </pre>
      *
      * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>

@@ -53,7 +53,9 @@ public interface AppendTurnsRequestOrBuilder extends
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -63,7 +65,9 @@ public interface AppendTurnsRequestOrBuilder extends
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -72,7 +76,9 @@ public interface AppendTurnsRequestOrBuilder extends
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -81,7 +87,9 @@ public interface AppendTurnsRequestOrBuilder extends
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -91,7 +99,9 @@ public interface AppendTurnsRequestOrBuilder extends
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
-   * (server-configurable).
+   * (server-configurable). A turn larger than the window's byte budget on
+   * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
+   * it and the budget, and nothing is appended.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
@@ -101,7 +111,9 @@ public interface AppendTurnsRequestOrBuilder extends
 
   /**
    * <pre>
-   * How many turns the window keeps. Default 20; 1 to 1,000.
+   * How many turns the window keeps. Default 20; 1 to 1,000. The window also
+   * keeps no more bytes than its budget (see `Session.turns`): the oldest
+   * turns leave first, by count or by bytes.
    * </pre>
    *
    * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>

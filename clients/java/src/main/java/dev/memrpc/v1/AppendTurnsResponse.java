@@ -126,8 +126,9 @@ private static final long serialVersionUID = 0L;
   private int evictedTurnCount_ = 0;
   /**
    * <pre>
-   * How many turns left the window because of this append. They remain in
-   * the thread's event log.
+   * How many turns left the window because of this append, beyond
+   * `max_window_turns` or beyond the window's byte budget (these may include
+   * turns of this very append). They remain in the thread's event log.
    * </pre>
    *
    * <code>int32 evicted_turn_count = 3 [json_name = "evictedTurnCount"];</code>
@@ -732,8 +733,9 @@ private static final long serialVersionUID = 0L;
     private int evictedTurnCount_ ;
     /**
      * <pre>
-     * How many turns left the window because of this append. They remain in
-     * the thread's event log.
+     * How many turns left the window because of this append, beyond
+     * `max_window_turns` or beyond the window's byte budget (these may include
+     * turns of this very append). They remain in the thread's event log.
      * </pre>
      *
      * <code>int32 evicted_turn_count = 3 [json_name = "evictedTurnCount"];</code>
@@ -745,8 +747,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many turns left the window because of this append. They remain in
-     * the thread's event log.
+     * How many turns left the window because of this append, beyond
+     * `max_window_turns` or beyond the window's byte budget (these may include
+     * turns of this very append). They remain in the thread's event log.
      * </pre>
      *
      * <code>int32 evicted_turn_count = 3 [json_name = "evictedTurnCount"];</code>
@@ -762,8 +765,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How many turns left the window because of this append. They remain in
-     * the thread's event log.
+     * How many turns left the window because of this append, beyond
+     * `max_window_turns` or beyond the window's byte budget (these may include
+     * turns of this very append). They remain in the thread's event log.
      * </pre>
      *
      * <code>int32 evicted_turn_count = 3 [json_name = "evictedTurnCount"];</code>

@@ -63,8 +63,9 @@ public interface AppendTurnsResponseOrBuilder extends
 
   /**
    * <pre>
-   * How many turns left the window because of this append. They remain in
-   * the thread's event log.
+   * How many turns left the window because of this append, beyond
+   * `max_window_turns` or beyond the window's byte budget (these may include
+   * turns of this very append). They remain in the thread's event log.
    * </pre>
    *
    * <code>int32 evicted_turn_count = 3 [json_name = "evictedTurnCount"];</code>

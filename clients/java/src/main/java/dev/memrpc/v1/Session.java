@@ -314,7 +314,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -326,7 +330,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -339,7 +347,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -351,7 +363,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -363,7 +379,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1807,7 +1827,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1822,7 +1846,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1837,7 +1865,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1852,7 +1884,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1872,7 +1908,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1891,7 +1931,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1910,7 +1954,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1930,7 +1978,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1949,7 +2001,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1968,7 +2024,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -1988,7 +2048,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -2006,7 +2070,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -2024,7 +2092,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -2036,7 +2108,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -2051,7 +2127,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -2067,7 +2147,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -2079,7 +2163,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -2092,7 +2180,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The recent-turns window, oldest first. Older turns are in the thread's
-     * event log.
+     * event log. The window keeps at most `max_window_turns` turns, and at most
+     * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+     * less on a server configured with more metadata than the default), so that
+     * a whole session always fits in the 4 MiB a gRPC client receives by
+     * default.
      * </pre>
      *
      * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>

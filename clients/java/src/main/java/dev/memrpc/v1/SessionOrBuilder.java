@@ -115,7 +115,11 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -125,7 +129,11 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -134,7 +142,11 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -143,7 +155,11 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
@@ -153,7 +169,11 @@ public interface SessionOrBuilder extends
   /**
    * <pre>
    * The recent-turns window, oldest first. Older turns are in the thread's
-   * event log.
+   * event log. The window keeps at most `max_window_turns` turns, and at most
+   * 3,407,872 bytes of them (3328 KiB, each turn counted as its JSON in UTF-8;
+   * less on a server configured with more metadata than the default), so that
+   * a whole session always fits in the 4 MiB a gRPC client receives by
+   * default.
    * </pre>
    *
    * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>

@@ -269,8 +269,8 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
-     * does not exist. The oldest turns leave the window once it is full, but no
-     * turn is lost: each is also appended, in the same atomic step, to the
+     * does not exist. The oldest turns leave the window once it is full (in
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
      * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
      * then keeps about the server's default number of events (1,000 unless
      * configured). Refreshes the time to live.
@@ -375,8 +375,8 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
-     * does not exist. The oldest turns leave the window once it is full, but no
-     * turn is lost: each is also appended, in the same atomic step, to the
+     * does not exist. The oldest turns leave the window once it is full (in
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
      * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
      * then keeps about the server's default number of events (1,000 unless
      * configured). Refreshes the time to live.
@@ -465,8 +465,8 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
-     * does not exist. The oldest turns leave the window once it is full, but no
-     * turn is lost: each is also appended, in the same atomic step, to the
+     * does not exist. The oldest turns leave the window once it is full (in
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
      * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
      * then keeps about the server's default number of events (1,000 unless
      * configured). Refreshes the time to live.
@@ -552,8 +552,8 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
-     * does not exist. The oldest turns leave the window once it is full, but no
-     * turn is lost: each is also appended, in the same atomic step, to the
+     * does not exist. The oldest turns leave the window once it is full (in
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
      * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
      * then keeps about the server's default number of events (1,000 unless
      * configured). Refreshes the time to live.
@@ -641,8 +641,8 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
-     * does not exist. The oldest turns leave the window once it is full, but no
-     * turn is lost: each is also appended, in the same atomic step, to the
+     * does not exist. The oldest turns leave the window once it is full (in
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
      * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
      * then keeps about the server's default number of events (1,000 unless
      * configured). Refreshes the time to live.

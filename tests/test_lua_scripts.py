@@ -1,0 +1,251 @@
+"""The Lua scripts against their typed argument builders and malformed calls.
+
+Each builder of `store/script_args.py` names the script's KEYS and ARGV in
+the order its header states them. Each script, called directly on the
+embedded Redis with malformed arguments (missing, not numbers, out of
+range, odd groups, wrong key counts), fails with `memrpc: bad argument`
+and writes nothing. A session whose `turn_sizes` disagrees with its window
+is repaired by the next append: GetSession keeps working.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Sequence
+
+import pytest
+import redis.asyncio
+import redis.exceptions
+
+from memrpc.store import keys, script_args, scripts
+from memrpc.store.redis_mux import Arg
+from memrpc.v1 import working_memory_pb2 as pb
+
+BUILDERS = [
+    cls
+    for _, cls in inspect.getmembers(script_args, inspect.isclass)
+    if issubclass(cls, scripts.Call) and cls is not scripts.Call
+]
+# `-- KEYS[1] name: ...`, `-- ARGV[4..] name: ...` (variadic).
+_HEADER = re.compile(r"^-- (KEYS|ARGV)\[(\d+)(\.\.)?\] ([a-z_]+): ", re.MULTILINE)
+
+
+def header(lua: str) -> dict[str, list[tuple[str, bool]]]:
+    """The KEYS and ARGV a script's header names, each (name, variadic), in
+    the order of their indexes, which must count from 1."""
+    text = (scripts.LUA_DIR / f"{lua}.lua").read_text()
+    found: dict[str, list[tuple[str, bool]]] = {"KEYS": [], "ARGV": []}
+    for kind, index, variadic, name in _HEADER.findall(text):
+        assert int(index) == len(found[kind]) + 1, (lua, kind, index)
+        found[kind].append((name, bool(variadic)))
+    return found
+
+
+def test_every_script_has_one_builder() -> None:
+    files = sorted(path.stem for path in scripts.LUA_DIR.glob("*.lua"))
+    assert sorted(cls.LUA for cls in BUILDERS) == files
+
+
+@pytest.mark.parametrize("builder", BUILDERS, ids=lambda cls: cls.LUA)
+def test_each_builder_names_the_arguments_of_its_script_header(builder: type) -> None:
+    layout = scripts.Layout.of(builder)
+
+    def flagged(names: Sequence[str], variadic: bool) -> list[tuple[str, bool]]:
+        return [(name, variadic and i == len(names) - 1) for i, name in enumerate(names)]
+
+    assert header(builder.LUA) == {
+        "KEYS": flagged(layout.keys, layout.variadic_keys),
+        "ARGV": flagged(layout.args, layout.variadic_args),
+    }
+
+
+# -- Malformed calls ------------------------------------------------------------
+
+
+def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
+    """A well-formed call of each script (KEYS, ARGV), in namespace `ns`."""
+    session, index = keys.session(ns, "t"), keys.session_index(ns)
+    stream, feed = keys.events(ns, "t"), keys.feed(ns)
+    entry = json.dumps({"role": "user", "content": "hi", "metadata": {}, "create_ms": 1})
+    doc = keys.memory(ns, "01J0000000000000000000000A")
+    return {
+        "append_turns": (
+            [session, index, stream, feed],
+            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", entry, "{}"],
+        ),
+        "session_update": ([session, index], ["t", 1000, 60_000, "", "0", "", "", "goal", "g"]),
+        "delete_session": ([session, index], ["t"]),
+        "list_sessions": ([index], [keys.session(ns, ""), 10, "0", "+inf", "", 100]),
+        "append_events": ([stream, feed], [100, 100, "t", "", 0, 2, "type", "x"]),
+        "events_receive": ([feed], ["g", "c", 0, 10, 1000, 10, "0-0"]),
+        "events_delete_group": ([feed], ["g"]),
+        "dedup_insert": (
+            [doc],
+            ["idx", 0.2, keys.memory(ns, ""), "create", "", "", b"", 0, 1, "$", "{}"],
+        ),
+        "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
+    }
+
+
+# One thing wrong with a valid call: (script, ARGV index, new value or None
+# to cut ARGV there).
+MALFORMED: list[tuple[str, int, Arg | None]] = [
+    ("append_turns", 1, "soon"),  # now, not a number
+    ("append_turns", 2, -5),  # a negative ttl
+    ("append_turns", 3, "x"),  # expected version, not a number
+    ("append_turns", 4, 0),  # an empty window
+    ("append_turns", 5, -1),  # a negative byte budget
+    ("append_turns", 5, 10),  # an entry over the budget
+    ("append_turns", 10, "not json"),  # an entry that is not an object
+    ("append_turns", 11, None),  # a turn without its payload (odd pairs)
+    ("append_turns", 6, 1.5),  # a fractional MAXLEN
+    ("session_update", 2, "never"),
+    ("session_update", 4, "yes"),
+    ("session_update", 7, "version"),  # a field scripts do not write
+    ("session_update", 8, None),  # a field without a value
+    ("list_sessions", 1, 0),
+    ("list_sessions", 1, "ten"),
+    ("list_sessions", 2, "2"),
+    ("list_sessions", 3, "high"),
+    ("list_sessions", 5, 0),  # no scan budget
+    ("append_events", 0, 0),
+    ("append_events", 5, 3),  # an odd field count
+    ("append_events", 5, 4),  # more fields than given
+    ("append_events", 6, "data"),  # `type` not first
+    ("append_events", 2, ""),  # no thread
+    ("events_receive", 3, 0),
+    ("events_receive", 4, "lots"),
+    ("events_receive", 2, -1),
+    ("events_receive", 5, 0),  # no steps
+    ("events_receive", 6, "later"),  # a claim cursor that is not a stream id
+    ("events_delete_group", 0, ""),
+    ("dedup_insert", 1, "near"),
+    ("dedup_insert", 1, -0.5),
+    ("dedup_insert", 3, "upsert"),
+    ("dedup_insert", 7, "tomorrow"),  # expire ms
+    ("dedup_insert", 8, 2),  # more pairs than given
+    ("dedup_insert", 8, -1),
+    ("dedup_insert", 10, None),  # a path without its value
+    ("dedup_insert", 2, "memrpc:elsewhere:"),  # a document outside the prefix
+    ("delete_memories", 2, 0),
+    ("delete_memories", 2, "all"),
+]
+
+
+def _malformed(ns: str) -> list[tuple[str, list[str], list[Arg]]]:
+    """Malformed calls: each valid call with one thing wrong."""
+    valid = _valid(ns)
+    cases = []
+    for lua, (call_keys, args) in valid.items():
+        cases.append((lua, call_keys[:-1], args))  # one key too few
+        cases.append((lua, [*call_keys, *call_keys[-1:] * 2], args))  # two too many
+        cases.append((lua, call_keys, []))  # no arguments
+    for lua, i, value in MALFORMED:
+        call_keys, args = valid[lua]
+        cases.append(
+            (lua, call_keys, args[:i] if value is None else [*args[:i], value, *args[i + 1 :]])
+        )
+    return cases
+
+
+async def _snapshot(client: redis.asyncio.Redis, ns: str) -> dict[bytes, bytes | None]:
+    """Every key of the namespace, with its serialized value."""
+    found = [key async for key in client.scan_iter(match=f"*{{{ns}}}*")]
+    return {key: await client.dump(key) for key in sorted(found)}
+
+
+async def test_every_script_refuses_malformed_arguments_before_writing(
+    redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    # An existing session, event log and feed group the calls must leave alone.
+    session = keys.session(ns, "t")
+    await redis_client.hset(session, mapping={"version": 3, "turns": "[]", "turn_sizes": ""})
+    await redis_client.xgroup_create(keys.feed(ns), "g", id="0", mkstream=True)
+    before = await _snapshot(redis_client, ns)
+    sources = {cls.LUA: scripts.source(cls) for cls in BUILDERS}
+    for lua, call_keys, args in _malformed(ns):
+        with pytest.raises(redis.exceptions.ResponseError, match="memrpc: bad argument"):
+            await redis_client.eval(sources[lua], len(call_keys), *call_keys, *args)
+        assert await _snapshot(redis_client, ns) == before, (lua, call_keys, args)
+
+
+async def test_the_valid_calls_are_accepted(redis_client: redis.asyncio.Redis, ns: str) -> None:
+    """The malformed calls above differ from calls the scripts take."""
+    sources = {cls.LUA: scripts.source(cls) for cls in BUILDERS}
+    await redis_client.xgroup_create(keys.feed(ns), "g", id="0", mkstream=True)
+    for lua, (call_keys, args) in _valid(ns).items():
+        if lua in ("dedup_insert", "delete_memories"):
+            continue  # need the search index: covered by test_long_term_memory.py
+        await redis_client.eval(sources[lua], len(call_keys), *call_keys, *args)
+
+
+# -- A window whose turn_sizes disagrees with it ----------------------------------------
+
+
+def _turns(*contents: str) -> pb.AppendTurnsRequest:
+    return pb.AppendTurnsRequest(turns=[pb.Turn(role="user", content=c) for c in contents])
+
+
+@pytest.mark.parametrize(
+    "turn_sizes",
+    [
+        None,  # the field lost
+        "",  # empty, for a window that is not
+        "abc",  # garbled
+        "10,,20",
+        ",1",
+        "1,2,3",  # sizes of another window
+        "999999",  # more than the window
+        "SWAP",  # the right sizes in the wrong order
+        "EXTRA",  # the right sizes and one more
+        "FEWER",  # all but the last size
+    ],
+)
+async def test_an_append_repairs_turn_sizes_that_disagree_with_the_window(
+    wm, redis_client: redis.asyncio.Redis, ns: str, turn_sizes: str | None
+) -> None:
+    request = _turns("one", "a longer second turn", "3")
+    request.namespace, request.thread_id = ns, "t"
+    await wm.AppendTurns(request)
+    key = keys.session(ns, "t")
+    sizes = (await redis_client.hget(key, "turn_sizes")).decode().split(",")
+    assert len(sizes) == 3
+    if turn_sizes is None:
+        await redis_client.hdel(key, "turn_sizes")
+    else:
+        corrupt = {
+            "SWAP": ",".join([sizes[1], sizes[0], sizes[2]]),
+            "EXTRA": ",".join([*sizes, "7"]),
+            "FEWER": ",".join(sizes[:2]),
+        }.get(turn_sizes, turn_sizes)
+        await redis_client.hset(key, "turn_sizes", corrupt)
+    more = _turns("four")
+    more.namespace, more.thread_id, more.max_window_turns = ns, "t", 3
+    response = await wm.AppendTurns(more)
+    assert response.evicted_turn_count == 1
+    session = (await wm.GetSession(pb.GetSessionRequest(namespace=ns, thread_id="t"))).session
+    assert [t.content for t in session.turns] == ["a longer second turn", "3", "four"]
+    # Repaired for good: the sizes cut the window into its entries again.
+    text, listed = await redis_client.hmget(key, "turns", "turn_sizes")
+    at = 1
+    for size in map(int, listed.split(b",")):
+        assert json.loads(text[at : at + size])["role"] == "user"
+        at += size + 1
+    assert at == len(text)
+
+
+async def test_a_window_that_is_not_json_starts_again_empty(
+    wm, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    request = _turns("one")
+    request.namespace, request.thread_id = ns, "t"
+    await wm.AppendTurns(request)
+    await redis_client.hset(keys.session(ns, "t"), mapping={"turns": "[{oops", "turn_sizes": "3"})
+    request = _turns("two")
+    request.namespace, request.thread_id = ns, "t"
+    response = await wm.AppendTurns(request)
+    assert response.turn_count == 2
+    session = (await wm.GetSession(pb.GetSessionRequest(namespace=ns, thread_id="t"))).session
+    assert [t.content for t in session.turns] == ["two"]
