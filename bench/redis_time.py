@@ -53,7 +53,7 @@ from google.protobuf import duration_pb2
 
 from bench.report import redis_time_lines
 from bench.scale import parse_count, unit_vectors
-from bench.servers import given_or_embedded_memrpc
+from bench.servers import add_target_arguments, given_or_embedded_memrpc, parse_with_target
 from bench.stats import percentile
 from memrpc.limits import RECEIVE_EVENTS
 from memrpc.store import keys
@@ -303,12 +303,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--list-calls", type=int, default=FULL.list_calls)
     parser.add_argument("--create-calls", type=int, default=FULL.create_calls)
     parser.add_argument("--namespace", default=f"bench-redis-time-{os.urandom(4).hex()}")
-    parser.add_argument("--address", help="an already running memrpc (needs --redis-url)")
-    parser.add_argument("--redis-url", help="the Redis of --address")
+    add_target_arguments(parser)
     parser.add_argument("--out", type=Path, help="write the results here as JSON")
-    args = parser.parse_args(argv)
-    if (args.address is None) != (args.redis_url is None):
-        parser.error("--address and --redis-url go together")
+    args = parse_with_target(parser, argv)
     results = asyncio.run(_main(args))
     print("\n".join(redis_time_lines(results)), file=sys.stderr)
     if args.out is not None:

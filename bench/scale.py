@@ -30,7 +30,7 @@ import numpy as np
 import redis.asyncio
 
 from bench.report import machine_info
-from bench.servers import given_or_embedded_memrpc
+from bench.servers import add_target_arguments, given_or_embedded_memrpc, parse_with_target
 from bench.stats import percentiles_ms
 from memrpc.store.long_term import MEMORY_PATHS
 from memrpc.store.memory_index import DISTANCE, INDEX, MemoryFilter, filter_query, knn
@@ -295,13 +295,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=1000, help="searches per size and filter")
     parser.add_argument("--warmup", type=int, default=100, help="unmeasured searches first")
     parser.add_argument("--workers", type=int, default=1, help="server processes to start")
-    parser.add_argument("--address", help="an already running memrpc (needs --redis-url)")
-    parser.add_argument("--redis-url", help="the Redis of --address")
+    add_target_arguments(parser)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="write the results here as JSON")
-    args = parser.parse_args(argv)
-    if (args.address is None) != (args.redis_url is None):
-        parser.error("--address and --redis-url go together")
+    args = parse_with_target(parser, argv)
     results = asyncio.run(bench(args))
     if args.out is not None:
         args.out.write_text(json.dumps(results, indent=2) + "\n")

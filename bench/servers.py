@@ -3,6 +3,7 @@ the echo server, each on loopback, each stopped at the end of the run."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -194,6 +195,23 @@ class MemrpcTarget(NamedTuple):
     address: str
     redis: redis.asyncio.Redis
     server: ServerProcess | None
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--address` and `--redis-url`: a running memrpc to measure instead of
+    an embedded one (`given_or_embedded_memrpc`)."""
+    parser.add_argument("--address", help="an already running memrpc (needs --redis-url)")
+    parser.add_argument("--redis-url", help="the Redis of --address")
+
+
+def parse_with_target(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """The arguments, with `--address` and `--redis-url` both given or neither."""
+    args = parser.parse_args(argv)
+    if (args.address is None) != (args.redis_url is None):
+        parser.error("--address and --redis-url go together")
+    return args
 
 
 @contextlib.asynccontextmanager

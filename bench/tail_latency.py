@@ -35,7 +35,12 @@ import grpc
 import redis.asyncio
 
 from bench.report import machine_info
-from bench.servers import ServerProcess, given_or_embedded_memrpc
+from bench.servers import (
+    ServerProcess,
+    add_target_arguments,
+    given_or_embedded_memrpc,
+    parse_with_target,
+)
 from bench.stats import percentiles_ms
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc
@@ -302,12 +307,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--idle-seconds", type=float, default=5.0, help="idle CPU window at the largest count"
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes to start")
-    parser.add_argument("--address", help="an already running memrpc (needs --redis-url)")
-    parser.add_argument("--redis-url", help="the Redis of --address")
+    add_target_arguments(parser)
     parser.add_argument("--out", type=Path, help="write the results here as JSON")
-    args = parser.parse_args(argv)
-    if (args.address is None) != (args.redis_url is None):
-        parser.error("--address and --redis-url go together")
+    args = parse_with_target(parser, argv)
     results = asyncio.run(bench(args))
     if args.out is not None:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
