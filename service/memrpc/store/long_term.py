@@ -70,7 +70,7 @@ _ROUNDING = 1e-6
 # How many memories one call of `delete_memories.lua` deletes at most: each
 # costs Redis its removal from the vector index (~0.1 ms), so a call stays
 # within a few ms of Redis time (bench/redis_time.py).
-DELETE_BATCH = 12
+DELETE_BATCH = 8
 # Items per `dedup_insert.lua` call of a create: each costs Redis two
 # searches and an index insert (~0.3 ms), so a call stays within a few ms of
 # Redis time, during which every other client waits (bench/redis_time.py).
