@@ -81,8 +81,10 @@ def test_a_variable_and_a_flag_set_a_setting_and_the_flag_wins(
     each = BY_NAME[name]
     assert getattr(serve_settings(monkeypatch, [], {each.env: text}), name) == value
     assert getattr(serve_settings(monkeypatch, [f"{each.flag}={text}"]), name) == value
-    flag_wins = serve_settings(monkeypatch, [f"{each.flag}={each.default_text}"], {each.env: text})
-    if each.default is not None:
+    if each.default is not None:  # an unset one has no flag text
+        flag_wins = serve_settings(
+            monkeypatch, [f"{each.flag}={each.default_text}"], {each.env: text}
+        )
         assert getattr(flag_wins, name) == each.default
 
 
@@ -105,7 +107,14 @@ def test_a_boolean_flag_alone_means_true_and_unset_variables_mean_the_default(
         ("allow_unauthenticated", "maybe", "--allow-unauthenticated must be true or false"),
         ("max_message_bytes", str(2**31), "--max-message-bytes must be 1 to 2,147,483,647"),
         ("tail_max_lag_events", "99", "--tail-max-lag-events must be at least 100"),
-        ("event_log_max_len", "1000001", "--event-log-max-len must be 1 to 1,000,000"),
+        ("event_log_max_len", "1000001", "--event-log-max-len must be 1 to 1,000,000, not 1000001"),
+        ("max_batch_items", "abc", "--max-batch-items must be an integer, not 'abc'"),
+        ("redis_start_timeout", "soon", "--redis-start-timeout must be a number, not 'soon'"),
+        ("shutdown_grace", "nan", "--shutdown-grace must be a number, not 'nan'"),
+        ("redis_url", "ftp://x", "--redis-url 'ftp://x' is not a Redis URL"),
+        ("redis_url", "redis://h:99999", "--redis-url 'redis://h:99999' is not a Redis URL"),
+        ("redis_password_file", "/nonexistent", "--redis-password-file needs --redis-url"),
+        ("tls_cert_file", "/nonexistent", "--tls-cert-file and --tls-key-file go together"),
     ],
 )
 def test_a_bad_value_is_refused_from_the_flag_and_from_the_variable(
@@ -120,7 +129,12 @@ def test_a_bad_value_is_refused_from_the_flag_and_from_the_variable(
         with pytest.raises(SystemExit) as exited:
             serve_settings(monkeypatch, argv, env)
         assert exited.value.code == 2
-        assert error in capsys.readouterr().err
+        # One line, naming the variable when the value came from one.
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith("memrpc serve: error: ")
+        assert error in line
+        if env and " must be " in error:  # the value's own fault, not a rule's
+            assert line.startswith(f"memrpc serve: error: {each.env}: ")
         monkeypatch.delenv(each.env, raising=False)
 
 

@@ -10,21 +10,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
+import importlib.metadata
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from memrpc.config import GROUPS, SETTINGS, Setting, Settings, SettingsError
 
+VERSION = importlib.metadata.version("memrpc")
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line, `memrpc serve: error: ...`, and exit
+    status 2 (argparse would print the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="memrpc", description="gRPC memory service for AI agents, on Redis."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="memrpc", description="gRPC memory service for AI agents, on Redis.")
+    parser.add_argument("--version", action="version", version=f"memrpc {VERSION}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = commands.add_parser(
         "serve",
         help="run the server",
@@ -37,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         groups[declared.group].add_argument(
             declared.flag,
             dest=declared.name,
-            type=functools.partial(_parse, declared),
-            # Unset: the variable, else the declared default (`_settings`).
+            # Read and checked by `_settings`, as a variable is. Unset: the
+            # variable, else the declared default.
             default=argparse.SUPPRESS,
             metavar=_metavar(declared),
             help=_help(declared),
@@ -47,15 +56,8 @@ def _parser() -> argparse.ArgumentParser:
             const=True if boolean else None,
         )
     _keys_parser(commands)
+    parser.set_defaults(serve=serve)
     return parser
-
-
-def _parse(declared: Setting, text: str) -> Any:
-    """A flag's value, or the usage error argparse reports."""
-    try:
-        return declared.parse(text)
-    except SettingsError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _metavar(declared: Setting) -> str:
@@ -74,16 +76,22 @@ def _help(declared: Setting) -> str:
 
 def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
     """The settings of the flags given, else of their variables, else the
-    declared defaults; a variable that does not parse is a usage error."""
+    declared defaults. A value that does not parse or is out of range is a
+    usage error naming the flag (and the variable, when it came from one)."""
     values: dict[str, Any] = {}
     for declared in SETTINGS:
-        if declared.name in vars(args):
-            values[declared.name] = getattr(args, declared.name)
-        elif text := os.environ.get(declared.env, ""):
-            try:
-                values[declared.name] = declared.parse(text)
-            except SettingsError as err:
-                parser.error(f"{declared.env}: {err}")
+        text = getattr(args, declared.name, None)
+        source = ""
+        if text is None and (text := os.environ.get(declared.env, "")):
+            source = f"{declared.env}: "
+        if not text:
+            continue
+        try:  # a boolean flag alone is True already
+            value = text if text is True else declared.parse(text)
+            declared.check(value)
+        except SettingsError as err:
+            parser.error(f"{source}{err}")
+        values[declared.name] = value
     return Settings(**values)
 
 
@@ -125,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "keys":
         _new_key(parser, args)
         return
+    parser = args.serve  # its errors say `memrpc serve: error: ...`
     settings = _settings(parser, args)
+    from memrpc.redis_check import RedisUnreachable
     from memrpc.server import check_startup, run
     from memrpc.workers import run_workers
 
@@ -138,10 +148,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if settings.workers == 1:
-        asyncio.run(run(settings))
-    else:
-        sys.exit(asyncio.run(run_workers(settings)))
+    # What only starting finds out (the Redis, the model) ends it in one
+    # line too: status 2 for what a setting must change, 1 for a Redis that
+    # never answered.
+    try:
+        if settings.workers == 1:
+            asyncio.run(run(settings))
+        else:
+            sys.exit(asyncio.run(run_workers(settings)))
+    except SettingsError as err:
+        parser.error(str(err))
+    except RedisUnreachable as err:
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
 
 
 if __name__ == "__main__":

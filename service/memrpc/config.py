@@ -26,6 +26,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
+from urllib.parse import urlsplit
 
 from memrpc.limits import MAX_LOG_LEN, MAX_METADATA_BYTES_SETTING, TAIL_BATCH
 
@@ -122,6 +123,23 @@ class Settings:
         default=Path("data"),
         metadata=about(
             "where the embedded Redis keeps its files (AOF, log, unix socket)", group="Redis"
+        ),
+    )
+    redis_password_file: Path | None = field(
+        default=None,
+        metadata=about(
+            "file holding the Redis password (surrounding white space dropped), sent with the "
+            "user of --redis-url if it names one; the URL then holds no password",
+            group="Redis",
+        ),
+    )
+    redis_start_timeout: float = field(
+        default=60.0,
+        metadata=about(
+            "seconds to keep trying an unreachable Redis at start, with backoff, before giving "
+            "up; 0: try once",
+            group="Redis",
+            low=0,
         ),
     )
     # -- model
@@ -337,6 +355,43 @@ class Settings:
             )
         if self.jwks_file is None and (self.jwt_issuer or self.jwt_audience):
             raise SettingsError("--jwt-issuer and --jwt-audience need --jwks-file")
+        if self.redis_password_file is not None:
+            if self.redis_url is None:
+                raise SettingsError(
+                    "--redis-password-file needs --redis-url: the embedded Redis has no password"
+                )
+            if urlsplit(self.redis_url).password is not None:
+                raise SettingsError(
+                    "--redis-url holds a password and --redis-password-file gives one: drop "
+                    "the password from the URL"
+                )
+
+
+def effective(settings: Settings) -> str:
+    """Every setting as `--flag=value`, for the start-up log: a password in
+    --redis-url shows as `***` (no other setting holds a secret: the TLS key,
+    API keys and Redis password are files, named by their paths)."""
+    values = {each.name: getattr(settings, each.name) for each in SETTINGS}
+    if values["redis_url"] is not None:
+        values["redis_url"] = redacted_url(values["redis_url"])
+    return " ".join(f"{each.flag}={_text(values[each.name])}" for each in SETTINGS)
+
+
+def redacted_url(url: str) -> str:
+    """`url` with its password, if any, as `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    return parts._replace(netloc=f"{name}:***@{host}").geturl()
+
+
+def _text(value: Any) -> str:
+    """A setting's value as a flag takes it."""
+    if value is None:
+        return "unset"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)
@@ -382,11 +437,7 @@ class Setting:
     @property
     def default_text(self) -> str:
         """Its default as `--help` and the docs show it."""
-        if self.default is None:
-            return "unset"
-        if isinstance(self.default, bool):
-            return str(self.default).lower()
-        return str(self.default)
+        return _text(self.default)
 
     def parse(self, text: str) -> Any:
         """A value from its text (a flag's or variable's); raises
@@ -396,7 +447,10 @@ class Setting:
                 return _boolean(text)
             if self.choices:
                 return next(c for c in self.choices if c.lower() == text.strip().lower())
-            return self.kind(text)
+            value = self.kind(text)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(text)
+            return value
         except (ValueError, StopIteration):
             expected = self.bounds if self.choices else _KIND_NAMES[self.kind]
             raise SettingsError(f"{self.flag} must be {expected}, not {text!r}") from None
@@ -414,7 +468,7 @@ class Setting:
         low = -math.inf if self.low is None else self.low
         high = math.inf if self.high is None else self.high
         if isinstance(value, int | float) and not low <= value <= high:
-            raise SettingsError(f"{self.flag} must be {self.bounds}")
+            raise SettingsError(f"{self.flag} must be {self.bounds}, not {value!r}")
 
 
 _KIND_NAMES: dict[type, str] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -17,10 +18,11 @@ from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
-from memrpc.config import Settings
+from memrpc.config import Settings, SettingsError, effective, redacted_url
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.embedding import Embedder, load_default_embedder
+from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
 from memrpc.limits import Limits
+from memrpc.redis_check import connect_url, reach
 from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
@@ -38,6 +40,7 @@ from memrpc.v1 import (
 )
 
 log = logging.getLogger("memrpc.server")
+VERSION = importlib.metadata.version("memrpc")
 
 SERVICE_NAMES = (
     working_memory_pb2.DESCRIPTOR.services_by_name["WorkingMemory"].full_name,
@@ -51,6 +54,14 @@ HEALTH_TIMEOUT_S = 1.0
 REDIS_CONNECT_TIMEOUT_S = 2.0
 
 
+def bound_address(listen: str, port: int) -> str:
+    """The address a server listening on `listen` serves on: `host:port`
+    with the port bound (for a port of 0), a `unix:` address as it is."""
+    if listen.startswith(("unix:", "unix-abstract:")):
+        return listen
+    return f"{listen.rsplit(':', 1)[0]}:{port}"
+
+
 def check_startup(settings: Settings) -> None:
     """Raises `SettingsError` (naming the flag or file at fault) unless a
     server can start with these settings: `Settings.validate()`, then the TLS
@@ -60,6 +71,8 @@ def check_startup(settings: Settings) -> None:
     settings.validate()
     check_files(settings)
     check_settings(settings)
+    if settings.redis_url is not None:
+        connect_url(settings, settings.redis_url)
 
 
 class MemrpcServer:
@@ -98,6 +111,7 @@ class MemrpcServer:
         # Raises SettingsError naming the flag at fault; the TLS and auth
         # files are loaded (and refused) below.
         settings.validate()
+        log.info("memrpc %s starting: %s", VERSION, effective(settings))
         limits = Limits.from_settings(settings)
         retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)
@@ -111,14 +125,19 @@ class MemrpcServer:
             log.info(
                 "embedded Redis serving at %s (data in %s)", self._embedded.url, settings.data_dir
             )
-        self._redis = RedisMux(self.redis_url, connect_timeout=REDIS_CONNECT_TIMEOUT_S)
+        url = connect_url(settings, self.redis_url)
+        self._redis = RedisMux(url, connect_timeout=REDIS_CONNECT_TIMEOUT_S)
+        redis_info = await reach(self._redis, url, timeout=settings.redis_start_timeout)
         if self._embedder is None:
-            self._embedder = await asyncio.to_thread(
-                load_default_embedder,
-                settings.model_dir,
-                threads=settings.embed_threads,
-                cache_size=settings.embed_cache_size,
-            )
+            try:
+                self._embedder = await asyncio.to_thread(
+                    load_default_embedder,
+                    settings.model_dir,
+                    threads=settings.embed_threads,
+                    cache_size=settings.embed_cache_size,
+                )
+            except EmbeddingError as err:
+                raise SettingsError(f"--model-dir: {err}") from None
         long_term = LongTermStore(self._redis, dim=self._embedder.dim)
         await long_term.ensure_index()
 
@@ -159,9 +178,14 @@ class MemrpcServer:
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health()))
         log.info(
-            "memrpc serving on %s (%s)",
-            settings.listen.rsplit(":", 1)[0] + f":{self.port}",
+            "memrpc %s serving on %s (%s); model %s (dim %d); Redis %s (%s)",
+            VERSION,
+            bound_address(settings.listen, self.port),
             transport_name(settings),
+            settings.model_dir or "all-MiniLM-L6-v2 int8 (packaged)",
+            self._embedder.dim,
+            redacted_url(self.redis_url),
+            redis_info,
         )
 
     async def stop(self, grace: float | None = None) -> None:
@@ -215,7 +239,11 @@ async def run(
     """Serves until one of `signals`, then shuts down gracefully; calls
     `on_ready` once serving."""
     server = MemrpcServer(settings)
-    await server.start()
+    try:
+        await server.start()
+    except BaseException:
+        await server.stop(0)
+        raise
     if on_ready is not None:
         on_ready()
     stopping = asyncio.Event()

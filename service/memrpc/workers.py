@@ -20,8 +20,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from memrpc.backoff import RestartBackoff
-from memrpc.config import Settings
+from memrpc.config import Settings, SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.redis_check import RedisUnreachable, check
 from memrpc.server import run
 
 log = logging.getLogger("memrpc.server")
@@ -61,6 +62,9 @@ async def run_workers(settings: Settings) -> int:
             redis_task = asyncio.create_task(embedded.supervise())
             redis_url = embedded.url
             log.info("embedded Redis serving at %s (data in %s)", redis_url, settings.data_dir)
+        # Waited for and checked once here, so that workers start on a Redis
+        # they can use and a refusal is said once.
+        await check(settings, redis_url)
         worker_settings = dataclasses.replace(settings, listen=listen, redis_url=redis_url)
         workers = [_Worker(index, worker_settings) for index in range(settings.workers)]
         starting = asyncio.gather(*(worker.start() for worker in workers))
@@ -171,7 +175,11 @@ def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None
         ready.send(True)
         ready.close()
 
-    asyncio.run(run(settings, signals=(signal.SIGTERM,), on_ready=on_ready))
+    try:
+        asyncio.run(run(settings, signals=(signal.SIGTERM,), on_ready=on_ready))
+    except (SettingsError, RedisUnreachable) as err:  # one line, as `memrpc serve` says it
+        log.error("%s", err)
+        sys.exit(2)
 
 
 def _die_with_parent(parent_pid: int) -> None:
