@@ -144,6 +144,8 @@ async def test_memrpc_serve_starts_serves_and_stops_on_sigterm(tmp_path: Path):
         "serve",
         "--listen",
         f"127.0.0.1:{port}",
+        "--drain-delay",
+        "0",
         env=env,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -113,6 +113,8 @@ async def test_workers_share_the_address_and_the_data_and_stop_on_sigterm(tmp_pa
         str(data_dir),
         "--shutdown-grace",
         "2",
+        "--drain-delay",
+        "0",
         env=env,
         stderr=asyncio.subprocess.PIPE,
     )

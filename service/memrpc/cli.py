@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.metadata
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -136,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = args.serve  # its errors say `memrpc serve: error: ...`
     settings = _settings(parser, args)
     from memrpc.redis_check import RedisUnreachable
+    from memrpc.rpc.correlation import configure_logging
     from memrpc.server import check_startup, run
     from memrpc.workers import run_workers
 
@@ -143,11 +143,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         check_startup(settings)
     except SettingsError as err:
         parser.error(str(err))
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     # What only starting finds out (the Redis, the model) ends it in one
     # line too: status 2 for what a setting must change, 1 for a Redis that
     # never answered.

@@ -94,10 +94,21 @@ class Settings:
             low=1,
         ),
     )
+    drain_delay: float = field(
+        default=5.0,
+        metadata=about(
+            "seconds a server keeps serving after SIGTERM/SIGINT with its health NOT_SERVING, "
+            "so that load balancers and health-checking clients stop sending it calls before it "
+            "stops accepting them; a second signal skips the rest (docs/deployment.md)",
+            group="serving",
+            low=0,
+        ),
+    )
     shutdown_grace: float = field(
         default=10.0,
         metadata=about(
-            "seconds in-flight calls and tails get to finish on SIGTERM/SIGINT",
+            "seconds in-flight calls get to finish once the drain delay is over (tails and "
+            "health watches end at once, with OK)",
             group="serving",
             low=0,
         ),

@@ -41,6 +41,9 @@ MAX_ID_CHARS = 128
 MAX_NAME_CHARS = 64
 # Request ids (AIP-155): [A-Za-z0-9._-], such as a UUID.
 MAX_REQUEST_ID_CHARS = 64
+# Correlation ids (`x-request-id` metadata, rpc/correlation.py): visible ASCII;
+# a longer or other one is replaced, not refused.
+MAX_CORRELATION_ID_CHARS = 128
 
 # -- Metadata maps (sessions, turns, memories) and event attributes ------------
 MAX_METADATA_ENTRIES = 64

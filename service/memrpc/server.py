@@ -7,6 +7,7 @@ import contextlib
 import importlib.metadata
 import logging
 import signal
+import time
 from collections.abc import Callable, Sequence
 
 import grpc
@@ -23,7 +24,9 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
 from memrpc.limits import Limits
 from memrpc.redis_check import connect_url, reach
+from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.decoding import DecodingInterceptor
+from memrpc.shutdown import Health, Signals
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux
@@ -86,8 +89,11 @@ class MemrpcServer:
         self._redis: RedisMux | None = None
         self._tails: TailHub | None = None
         self._server: grpc.aio.Server | None = None
-        self._health = health.aio.HealthServicer()
+        # Set once the server stops accepting calls: tails and health
+        # watches end then (memrpc/shutdown.py).
         self._draining = asyncio.Event()
+        self._health = Health(self._draining)
+        self._drain_started: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
 
@@ -112,12 +118,18 @@ class MemrpcServer:
         # files are loaded (and refused) below.
         settings.validate()
         log.info("memrpc %s starting: %s", VERSION, effective(settings))
+        stamp_log_records()  # log lines about a call name its correlation id
         limits = Limits.from_settings(settings)
         retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)
-        # Refuses before anything starts; decoding first, so that every other
-        # interceptor sees decoded requests only.
-        interceptors = [DecodingInterceptor(), *auth_interceptors(settings)]
+        # Refuses before anything starts. The correlation id first, so that
+        # every log line about a call carries it, a refusal's too; then
+        # decoding, so that the others see decoded requests only.
+        interceptors = [
+            CorrelationInterceptor(),
+            DecodingInterceptor(),
+            *auth_interceptors(settings),
+        ]
         if not settings.redis_url:
             self._embedded = EmbeddedRedis(settings.data_dir)
             await self._embedded.astart()
@@ -188,14 +200,47 @@ class MemrpcServer:
             redis_info,
         )
 
-    async def stop(self, grace: float | None = None) -> None:
-        """Stops accepting calls, lets in-flight calls and tails finish, then
-        closes Redis (and stops the embedded one)."""
-        grace = self.settings.shutdown_grace if grace is None else grace
-        self._draining.set()
+    async def drain(self, delay: float, hurry: asyncio.Event) -> None:
+        """The first phase of a graceful stop (memrpc/shutdown.py): health
+        `NOT_SERVING` for every service at once, then `delay` seconds (fewer
+        once `hurry` is set) of serving every call and connection as before,
+        so that load balancers take the server out of rotation before
+        `stop` refuses calls."""
+        self._drain_started = time.monotonic()
         await self._health.enter_graceful_shutdown()
+        log.info(
+            "shutting down: drain started, health NOT_SERVING, still serving for %.1f s "
+            "(drain delay; a second SIGTERM/SIGINT ends it)",
+            delay,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hurry.wait(), delay)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stops accepting calls and ends tails and health watches (with
+        `OK`), lets in-flight calls finish within `grace` (default: the
+        shutdown grace), then closes Redis (and stops the embedded one).
+        Health turns `NOT_SERVING` first unless `drain` did."""
+        grace = self.settings.shutdown_grace if grace is None else grace
+        started = time.monotonic()
+        drained = started - (self._drain_started or started)
+        await self._health.enter_graceful_shutdown()
+        stopping = None
         if self._server is not None:
-            await self._server.stop(grace)
+            stopping = asyncio.ensure_future(self._server.stop(grace))
+            # The task refuses new calls on its first step, before it waits
+            # for the calls in flight: streams end only once none can start.
+            await asyncio.sleep(0)
+            log.info(
+                "stopped accepting calls after %.1f s of drain; in-flight calls get up to "
+                "%.1f s (shutdown grace)",
+                drained,
+                grace,
+            )
+        self._draining.set()
+        if stopping is not None:
+            await stopping
+        finished = time.monotonic()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -208,6 +253,11 @@ class MemrpcServer:
             await self._redis.aclose()
         if self._embedded is not None:
             await self._embedded.astop()
+        log.info(
+            "stopped: in-flight calls took %.1f s, %.1f s in all since the drain started",
+            finished - started,
+            time.monotonic() - started + drained,
+        )
 
     async def wait_for_termination(self) -> None:
         """Returns when the server has stopped."""
@@ -236,7 +286,8 @@ async def run(
     signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serves until one of `signals`, then shuts down gracefully; calls
+    """Serves until one of `signals`, then drains for the drain delay (a
+    second signal ends it) and stops within the shutdown grace; calls
     `on_ready` once serving."""
     server = MemrpcServer(settings)
     try:
@@ -246,10 +297,7 @@ async def run(
         raise
     if on_ready is not None:
         on_ready()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in signals:
-        loop.add_signal_handler(sig, stopping.set)
-    await stopping.wait()
-    log.info("shutting down (grace %.1f s)", settings.shutdown_grace)
+    received = Signals(signals)
+    await received.stop.wait()
+    await server.drain(settings.drain_delay, received.hurry)
     await server.stop()

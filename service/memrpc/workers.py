@@ -23,7 +23,9 @@ from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings, SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.redis_check import RedisUnreachable, check
+from memrpc.rpc.correlation import configure_logging
 from memrpc.server import run
+from memrpc.shutdown import Signals
 
 log = logging.getLogger("memrpc.server")
 
@@ -42,12 +44,11 @@ async def run_workers(settings: Settings) -> int:
     spreads connections over them), loads its own embedding model and uses the
     one Redis. If a worker fails to start, everything stops and the status is
     1. A worker that dies later is restarted (see `_Worker.keep_running`). On
-    a signal, the workers get SIGTERM and drain, then Redis stops; status 0.
+    a signal, the workers get SIGTERM and drain (another signal is passed on
+    to end their drain), then Redis stops; status 0.
     """
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
+    received = Signals((signal.SIGTERM, signal.SIGINT))
+    stopping = received.stop
     listen, port_holder = _reserve_port(settings.listen)
     embedded: EmbeddedRedis | None = None
     redis_task: asyncio.Task[None] | None = None
@@ -86,7 +87,10 @@ async def run_workers(settings: Settings) -> int:
         for task in keepers:
             task.cancel()
         await asyncio.gather(*keepers, return_exceptions=True)
-        await asyncio.gather(*(worker.stop() for worker in workers))
+        stops = asyncio.gather(*(worker.stop() for worker in workers))
+        hurrying = asyncio.create_task(_hurry(received.hurry, workers))
+        await stops
+        hurrying.cancel()
         if redis_task is not None:
             redis_task.cancel()
             await asyncio.gather(redis_task, return_exceptions=True)
@@ -149,17 +153,28 @@ class _Worker:
                 backoff.started()
 
     async def stop(self) -> None:
-        """SIGTERM: the worker drains for the shutdown grace; SIGKILL if it
-        has not exited a few seconds after that."""
+        """SIGTERM: the worker drains for the drain delay, then stops within
+        the shutdown grace; SIGKILL if it has not exited a few seconds after
+        both."""
         process = self.process
         if process is None or process.exitcode is not None:
             return
         process.terminate()
-        await asyncio.to_thread(process.join, self.settings.shutdown_grace + WORKER_EXIT_SLACK_S)
+        settings = self.settings
+        within = settings.drain_delay + settings.shutdown_grace + WORKER_EXIT_SLACK_S
+        await asyncio.to_thread(process.join, within)
         if process.exitcode is None:
             log.warning("worker %d (pid %s) ignored SIGTERM; killing it", self.index, process.pid)
             process.kill()
             await asyncio.to_thread(process.join)
+
+
+async def _hurry(hurry: asyncio.Event, workers: list[_Worker]) -> None:
+    """Once `hurry` is set, SIGTERM again to the workers: ends their drain."""
+    await hurry.wait()
+    for worker in workers:
+        if worker.process is not None and worker.process.exitcode is None:
+            worker.process.terminate()
 
 
 def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None:
@@ -167,9 +182,7 @@ def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None
     for a Ctrl-C, so SIGINT is ignored here); dies with the parent."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr, format=WORKER_LOG_FORMAT
-    )
+    configure_logging(settings.log_level, WORKER_LOG_FORMAT)
 
     def on_ready() -> None:
         ready.send(True)

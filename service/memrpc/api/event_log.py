@@ -8,8 +8,7 @@ import base64
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
 import grpc
 from google.protobuf import json_format, struct_pb2
@@ -35,6 +34,7 @@ from memrpc.limits import (
 )
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
+from memrpc.shutdown import unless
 from memrpc.store.events import (
     AppendRequest,
     EventContent,
@@ -46,8 +46,6 @@ from memrpc.store.events import (
 )
 from memrpc.tails import SubscriberTooSlow, Subscription, TailHub
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
-
-T = TypeVar("T")
 
 RESERVED_TYPE_PREFIX = "memrpc."
 
@@ -193,7 +191,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
             )
             if not deliveries and wait:
                 waiting = self._store.receive_next(ns, group, consumer, wait_ms=_ms(wait))
-                deliveries = await _unless(self._draining, waiting) or []
+                deliveries = await unless(self._draining, waiting) or []
         return event_log_pb2.ReceiveEventsResponse(
             events=[
                 event_log_pb2.ReceivedEvent(
@@ -378,17 +376,3 @@ async def _ending(tail: Subscription, stop: asyncio.Event) -> AsyncIterator[None
         yield
     finally:
         watcher.cancel()
-
-
-async def _unless(stop: asyncio.Event, work: Awaitable[T]) -> T | None:
-    """The result of `work`, or None when `stop` is set first: `work` is then
-    cancelled. Cancelling the caller cancels `work` too."""
-    task = asyncio.ensure_future(work)
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        task.cancel()
-        stopped.cancel()
-        await asyncio.gather(task, stopped, return_exceptions=True)
-    return None if task.cancelled() else task.result()

@@ -12,7 +12,6 @@ every RPC, a new one too, refuses unknown enum values (proto3 decodes them).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,7 @@ from google.protobuf.message import DecodeError
 
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context
-from memrpc.rpc.handlers import behavior, rebuild
+from memrpc.rpc.handlers import behavior, rebuild, responses
 
 if TYPE_CHECKING:
     from memrpc.rpc.handlers import Handler
@@ -68,11 +67,7 @@ def _checked(handler: Handler) -> Callable[..., Any]:
         async def checked_stream(request: Any, context: Context) -> AsyncIterator[Any]:
             if isinstance(request, Refused):
                 await context.abort_with_status(request.error.to_status())
-            served = serve(request, context)
-            if inspect.isawaitable(served):  # a behavior that only aborts
-                await served
-                return
-            async for response in served:
+            async for response in responses(serve(request, context)):
                 yield response
 
         return checked_stream

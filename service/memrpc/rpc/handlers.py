@@ -1,9 +1,10 @@
 """Rebuilding a gRPC method handler with another behavior or deserializer,
-for server interceptors."""
+and serving a streaming behavior's responses, for server interceptors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
@@ -42,3 +43,14 @@ def rebuild(
         request_deserializer=request_deserializer or handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
+
+
+async def responses(served: Any) -> AsyncIterator[Any]:
+    """The responses of a call to a server-streaming behavior: those of an
+    async iterator, or none of a coroutine (one that writes them itself with
+    `context.write`, as the health servicer's `Watch`, or only aborts)."""
+    if inspect.isawaitable(served):
+        await served
+        return
+    async for response in served:
+        yield response
