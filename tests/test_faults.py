@@ -376,11 +376,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_process(redis_url: str, port: int, work_dir: Path) -> subprocess.Popen[bytes]:
-    """`memrpc serve` on 127.0.0.1:`port` with `redis_url`, as a child process
-    (its output in `work_dir`/memrpc.log)."""
+def serve_process(
+    redis_url: str, port: int, work_dir: Path, *extra: str
+) -> subprocess.Popen[bytes]:
+    """`memrpc serve` on 127.0.0.1:`port` with `redis_url`, no drain delay
+    and the `extra` arguments, as a child process (its output in
+    `work_dir`/memrpc.log)."""
     args = [sys.executable, "-m", "memrpc.cli", "serve", "--listen", f"127.0.0.1:{port}"]
     args += ["--redis-url", redis_url, "--data-dir", str(work_dir / "data"), "--drain-delay", "0"]
+    args += extra
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMRPC_")}
     with (work_dir / "memrpc.log").open("ab") as log:
         return subprocess.Popen(args, env=env, stdout=log, stderr=log)
