@@ -4,6 +4,7 @@ line about a call names it (an authentication refusal's as well)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -99,12 +100,16 @@ async def test_every_log_line_of_a_call_names_its_id(
         await secured.GetSession(request, metadata=[(HEADER, "denied-7")])
     assert denied.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert sent_id(denied.value.initial_metadata()) == "denied-7"
-    lines = [r for r in caplog.records if getattr(r, "request_id", None) == "denied-7"]
-    messages = [r.getMessage() for r in lines]
+    # The server logs a call's end just after its status is out: wait for it.
+    ended = "/memrpc.v1.WorkingMemory/GetSession ended UNAUTHENTICATED"
+    for _ in range(100):
+        lines = [r for r in caplog.records if getattr(r, "request_id", None) == "denied-7"]
+        messages = [r.getMessage() for r in lines]
+        if any(m.startswith(ended) for m in messages):
+            break
+        await asyncio.sleep(0.05)
+    assert any(m.startswith(ended) for m in messages), messages
     assert any(m.startswith("denied /memrpc.v1.WorkingMemory/GetSession") for m in messages)
-    assert any(
-        m.startswith("/memrpc.v1.WorkingMemory/GetSession ended UNAUTHENTICATED") for m in messages
-    )
     formatted = LogFormatter("%(name)s: %(message)s").format(lines[0])
     assert formatted.endswith(" request_id=denied-7"), formatted
 
