@@ -42,7 +42,9 @@ forwarding, while the socket stays open) must not wedge the server:
   is not hammered once per command.
 
 The shared connection's loss, a failed reconnection and the reconnection
-are each logged once (`memrpc.redis`), not per command.
+are each logged once (`memrpc.redis`), not per command. Failures to connect
+a first time are the caller's to report (start-up waits for Redis and logs
+its tries: `memrpc/redis_check.py`).
 """
 
 from __future__ import annotations
@@ -307,7 +309,8 @@ class RedisMux:
         # The last failed attempt's error, and when the next attempt is due.
         self._failure: redis.exceptions.ConnectionError | None = None
         self._retry_at = 0.0
-        # Since when the shared connection is lost or not yet reconnected.
+        # Since when the shared connection is lost and not yet reconnected
+        # (failures to connect a first time are for the caller to report).
         self._down_since: float | None = None
         self._closed = False
 
@@ -346,15 +349,13 @@ class RedisMux:
         except redis.exceptions.ConnectionError as exc:
             delay = self._backoff.next_delay()
             self._retry_at = loop.time() + delay
-            if self._failure is None:
+            if self._failure is None and self._down_since is not None:
                 log.warning(
-                    "cannot connect to Redis at %s: %s; retrying with backoff (up to every %g s)",
+                    "cannot reconnect to Redis at %s: %s; retrying with backoff (up to every %g s)",
                     self.address.where,
                     exc,
                     RECONNECT_LAST_S,
                 )
-            if self._down_since is None:
-                self._down_since = loop.time()
             self._failure = exc
             raise
         finally:
