@@ -27,7 +27,8 @@ from memrpc.embedded_redis import EmbeddedRedis
 
 REPO = Path(__file__).resolve().parents[1]
 MEMRPC = Path(sys.executable).with_name("memrpc")
-_READY_LINE = "memrpc serving on"
+# What the server logs once it serves ("memrpc <version> serving on ...").
+_READY_LINE = " serving on "
 _POLL_S = 0.05
 
 

@@ -1,5 +1,7 @@
-"""Faults: Redis killed under load, the gRPC server restarted under tails and
-consumer groups, and client deadlines and cancellations of blocking calls.
+"""Faults: Redis killed under load, Redis connections gone silent under load
+and tails, the gRPC server restarted under tails and consumer groups, client
+deadlines and cancellations of blocking calls, and the server's deadline for
+calls that carry none.
 
 Each test starts its own Redis and servers (on free loopback ports) so that
 it can kill them and count the Redis clients left behind.
@@ -37,7 +39,8 @@ from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
-from test_event_log import duration, wait_for_clients
+from stall_proxy import StallingProxy
+from test_event_log import duration, id_key, wait_for_clients
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -99,6 +102,23 @@ async def health(channel: grpc.aio.Channel) -> int:
     """The status `grpc.health.v1.Health/Check` reports for the server ("")."""
     stub = health_pb2_grpc.HealthStub(channel)
     return (await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)).status
+
+
+class HealthWatch:
+    """Every status `Health/Watch` reports for the server (""), in order,
+    until stopped."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = health_pb2_grpc.HealthStub(channel)
+        self.statuses: list[int] = []
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async for reply in self._stub.Watch(health_pb2.HealthCheckRequest(service="")):
+            self.statuses.append(reply.status)
+
+    def stop(self) -> None:
+        self._task.cancel()
 
 
 @contextlib.asynccontextmanager
@@ -201,14 +221,8 @@ async def test_redis_killed_under_load_gives_unavailable_then_recovers(
     tmp_path: Path, embedder: BatchingEmbedder, fast_health: None
 ) -> None:
     async with serving(None, embedder, data_dir=tmp_path / "data") as (server, channel):
-        statuses: list[int] = []
-
-        async def watch_health() -> None:
-            stub = health_pb2_grpc.HealthStub(channel)
-            async for reply in stub.Watch(health_pb2.HealthCheckRequest(service="")):
-                statuses.append(reply.status)
-
-        watcher = asyncio.create_task(watch_health())
+        watcher = HealthWatch(channel)
+        statuses = watcher.statuses
         load = Load(channel, "n")
         try:
             await eventually(lambda: all(load.successes[op] >= 10 for op in Load.OPS), "load")
@@ -225,7 +239,7 @@ async def test_redis_killed_under_load_gives_unavailable_then_recovers(
                 "calls succeed again",
             )
         finally:
-            watcher.cancel()
+            watcher.stop()
             await load.stop()
         # Retried with their request ids, the appends are each in the feed
         # (and so in the log: one script writes both) exactly once. The last
@@ -455,6 +469,80 @@ async def test_server_restart_loses_no_event_for_tails_and_groups(
     assert set(consumer.errors) <= ends - {grpc.StatusCode.OK}, consumer.errors
 
 
+# --- Redis connections gone silent --------------------------------------------
+
+# The command timeout of the stall test: below the 5 s deadline of `Load`'s
+# calls (which would end DEADLINE_EXCEEDED first otherwise), and short, so
+# that the stall ends soon.
+STALL_COMMAND_TIMEOUT_S = 2.0
+
+
+async def log_ids(url: str, ns: str, thread: str) -> list[str]:
+    """The ids of a thread log's events, oldest first."""
+    client = redis.asyncio.from_url(url)
+    try:
+        return [entry_id.decode() for entry_id, _ in await client.xrange(keys.events(ns, thread))]
+    finally:
+        await client.aclose()
+
+
+async def test_redis_stall_gives_unavailable_then_recovers_without_restart(
+    own_redis: EmbeddedRedis, embedder: BatchingEmbedder
+) -> None:
+    threads = [f"t{i}" for i in range(4)]  # those of `Load`
+    async with (
+        StallingProxy(own_redis.url) as proxy,
+        serving(proxy.url, embedder, redis_command_timeout=STALL_COMMAND_TIMEOUT_S) as (
+            _,
+            channel,
+        ),
+    ):
+        watcher = HealthWatch(channel)
+        load = Load(channel, "n")
+        tailer = Tailer(channel, "n", threads)
+        sessions = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+        try:
+            await eventually(lambda: all(load.successes[op] >= 10 for op in Load.OPS), "load")
+            await eventually(lambda: min(map(len, tailer.received.values())) >= 5, "tail")
+            assert watcher.statuses == [SERVING]
+            # The shared connection and the tail reader's go silent; new
+            # connections through the proxy still work.
+            proxy.stall()
+            stalled = time.monotonic()
+            # A call without a deadline ends, UNAVAILABLE or served, never hangs.
+            async with asyncio.timeout(WITHIN_S):
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await sessions.GetSession(wm.GetSessionRequest(namespace="n", thread_id="t0"))
+            await eventually(lambda: NOT_SERVING in watcher.statuses, "health NOT_SERVING")
+            await eventually(lambda: watcher.statuses[-1] == SERVING, "health SERVING again")
+            # The figure of docs/reliability.md (`pytest -s` shows it).
+            print(f"\nhealth SERVING again {time.monotonic() - stalled:.1f} s after the stall")
+            before = dict(load.successes)
+            await eventually(
+                lambda: all(load.successes[op] > before[op] + 5 for op in Load.OPS),
+                "calls succeed again",
+            )
+            tailed = {thread: len(ids) for thread, ids in tailer.received.items()}
+            await eventually(
+                lambda: all(len(tailer.received[t]) > tailed[t] + 5 for t in threads),
+                "the tail goes on",
+            )
+        finally:
+            watcher.stop()
+            await load.stop()
+            await tailer.stop()
+        assert proxy.accepted > 2  # the server connected again, without a restart
+        assert load.codes[grpc.StatusCode.UNAVAILABLE] > 0, load.codes
+        assert set(load.codes) == {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}, load.codes
+        assert set(tailer.endings) <= {grpc.StatusCode.UNAVAILABLE}, tailer.endings
+        # The tail got the events of each log (as far as it keeps them) with
+        # no gap and no duplicate, across the stall.
+        for thread in threads:
+            kept = await log_ids(own_redis.url, "n", thread)
+            received = [i for i in tailer.received[thread] if id_key(i) >= id_key(kept[0])]
+            assert received == kept[: len(received)], thread
+
+
 # --- Deadlines and cancellation --------------------------------------------------
 
 
@@ -591,3 +679,31 @@ async def test_embedding_runs_off_the_event_loop_and_deadlines_hold(
     assert not model.timed_out
     assert model.threads
     assert all(name.startswith("memrpc-embed") for name in model.threads)
+
+
+async def test_unary_calls_without_a_deadline_get_the_servers_default(
+    redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str
+) -> None:
+    async with serving(redis_server.url, embedder, default_call_timeout=0.5) as (_, channel):
+        stub = event_log_pb2_grpc.EventLogStub(channel)
+        await stub.CreateConsumerGroup(ev.CreateConsumerGroupRequest(namespace=ns, group="g"))
+        request = ev.ReceiveEventsRequest(namespace=ns, group="g", consumer="c", wait=duration(1))
+        # A deadline of the call's own is kept, longer than the default.
+        assert not (await stub.ReceiveEvents(request, timeout=WITHIN_S)).events
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            async with asyncio.timeout(WITHIN_S):
+                await stub.ReceiveEvents(request)
+        assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert "--default-call-timeout" in (ended.value.details() or "")
+        # Streams are exempt: a tail without a deadline outlives the default.
+        tail = stub.TailEvents(
+            ev.TailEventsRequest(
+                namespace=ns,
+                cursors=[ev.ThreadCursor(thread_id="t")],
+                heartbeat_interval=duration(0.2),
+            )
+        )
+        async with asyncio.timeout(WITHIN_S):
+            for _ in range(6):  # over a second of checkpoints
+                assert (await tail.read()).HasField("checkpoint")
+        tail.cancel()

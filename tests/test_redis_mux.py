@@ -1,6 +1,8 @@
 """The multiplexed Redis connection: replies matched to their commands under
-concurrency, errors, cancellation, reconnection, the URL's credentials and
-database, scripts reloaded after a flush, blocking reads kept apart."""
+concurrency, errors, cancellation, reconnection (with backoff), the URL's
+credentials and database, scripts reloaded after a flush, blocking reads kept
+apart; a connection gone silent (`stall_proxy.py`) replaced after the command
+timeout, blocking reads given their wait first; TCP keepalive."""
 
 from __future__ import annotations
 
@@ -14,9 +16,14 @@ import redis.asyncio
 import redis.exceptions
 
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.store import scripts
+from memrpc.store import redis_mux, scripts
+from memrpc.store.redis_errors import CommandTimeout
 from memrpc.store.redis_mux import RedisAddress, RedisMux
 from memrpc.store.script_args import EventsDeleteGroup
+from stall_proxy import StallingProxy
+
+# The command timeout of the stall tests: short, since they wait it out.
+COMMAND_TIMEOUT_S = 0.5
 
 
 @pytest.fixture
@@ -71,12 +78,18 @@ async def test_reconnects_after_the_connection_is_killed(
     assert failures <= 1
 
 
-async def test_unreachable_redis_is_a_connection_error() -> None:
+async def test_unreachable_redis_is_a_connection_error_retried_after_a_backoff(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    monkeypatch.setattr(redis_mux, "RECONNECT_FIRST_S", 60.0)
     client = RedisMux(f"redis://127.0.0.1:{port}", connect_timeout=1.0)
-    with pytest.raises(redis.exceptions.ConnectionError):
+    with pytest.raises(redis.exceptions.ConnectionError, match="cannot connect"):
+        await client.execute("PING")
+    # Within the backoff, no attempt: the last failure at once.
+    with pytest.raises(redis.exceptions.ConnectionError, match="retrying soon"):
         await client.execute("PING")
     await client.aclose()
 
@@ -143,3 +156,81 @@ async def test_blocking_reads_on_a_dedicated_connection_do_not_stall_others(
         [[stream, [[_, fields]]]] = await asyncio.wait_for(reading, 5)
     assert (stream, fields) == (key.encode(), [b"f", b"v"])
     await mux.execute("DEL", key)
+
+
+@pytest.fixture
+async def proxy(redis_server: EmbeddedRedis) -> AsyncIterator[StallingProxy]:
+    async with StallingProxy(redis_server.url) as stalling:
+        yield stalling
+
+
+async def test_a_silent_connection_is_replaced_after_the_command_timeout(
+    proxy: StallingProxy,
+) -> None:
+    mux = RedisMux(proxy.url, command_timeout=COMMAND_TIMEOUT_S)
+    try:
+        first_id = await mux.execute("CLIENT", "ID")
+        proxy.stall()
+        # The oldest command times out; those behind it fail with it.
+        replies = await asyncio.gather(
+            *(mux.execute("ECHO", str(i)) for i in range(3)), return_exceptions=True
+        )
+        assert isinstance(replies[0], CommandTimeout), replies
+        assert all(type(r) is redis.exceptions.ConnectionError for r in replies[1:]), replies
+        # The next command goes through a new connection.
+        assert await mux.execute("CLIENT", "ID") != first_id
+        assert proxy.accepted == 2
+    finally:
+        await mux.aclose()
+
+
+async def test_a_silent_connection_is_replaced_though_its_callers_gave_up(
+    proxy: StallingProxy,
+) -> None:
+    mux = RedisMux(proxy.url, command_timeout=COMMAND_TIMEOUT_S)
+    try:
+        await mux.execute("PING")
+        proxy.stall()
+        # As the health check does: a PING given up after a while.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(mux.execute("PING"), COMMAND_TIMEOUT_S / 5)
+        for _ in range(100):  # bounded: 10 s
+            try:
+                assert await asyncio.wait_for(mux.execute("PING"), 5) == b"PONG"
+                break
+            except (redis.exceptions.RedisError, TimeoutError):
+                await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the silent connection was never replaced")
+    finally:
+        await mux.aclose()
+
+
+async def test_a_blocking_read_waits_its_time_and_then_its_timeout_on_a_silent_connection(
+    proxy: StallingProxy,
+) -> None:
+    mux = RedisMux(proxy.url, command_timeout=COMMAND_TIMEOUT_S)
+    block_ms = int(COMMAND_TIMEOUT_S * 3 * 1000)
+    read = ("XREAD", "BLOCK", block_ms, "STREAMS", f"test:mux:{uuid.uuid4().hex}", "$")
+    try:
+        async with mux.dedicated() as connection:
+            # Longer than the command timeout, and no reply until its end.
+            assert await connection.execute(*read, wait=block_ms / 1000) is None
+            proxy.stall()
+            with pytest.raises(CommandTimeout):
+                await connection.execute(*read, wait=block_ms / 1000)
+            assert not connection.usable
+    finally:
+        await mux.aclose()
+
+
+async def test_tcp_connections_have_keepalive(proxy: StallingProxy) -> None:
+    mux = RedisMux(proxy.url)
+    try:
+        async with mux.dedicated() as connection:
+            sock = connection._protocol._transport.get_extra_info("socket")  # type: ignore[union-attr]
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            idle = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE)
+            assert idle == redis_mux.KEEPALIVE_IDLE_S
+    finally:
+        await mux.aclose()

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Union
 from urllib.parse import urlsplit
 
-from memrpc.limits import MAX_LOG_LEN, MAX_METADATA_BYTES_SETTING, TAIL_BATCH
+from memrpc.limits import MAX_LOG_LEN, MAX_METADATA_BYTES_SETTING, RECEIVE_WAIT_S, TAIL_BATCH
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = ("serving", "Redis", "model", "event retention", "TLS", "authentication", "limits")
@@ -113,6 +113,16 @@ class Settings:
             low=0,
         ),
     )
+    default_call_timeout: float = field(
+        default=60.0,
+        metadata=about(
+            "seconds a unary call without a client deadline may run before it ends with "
+            "DEADLINE_EXCEEDED (streams exempt); keep it above ReceiveEvents' longest wait "
+            f"({RECEIVE_WAIT_S.high:g} s)",
+            group="serving",
+            low=0.1,
+        ),
+    )
     log_level: str = field(
         default="INFO",
         metadata=about(
@@ -128,6 +138,15 @@ class Settings:
             "Redis 8 / Redis Stack URL (redis://, rediss://, unix://); unset: start an embedded "
             "Redis in --data-dir",
             group="Redis",
+        ),
+    )
+    redis_command_timeout: float = field(
+        default=5.0,
+        metadata=about(
+            "seconds a Redis command may go without a reply (after its wait, for a blocking "
+            "read) before it fails with UNAVAILABLE and its connection is closed and replaced",
+            group="Redis",
+            low=0.1,
         ),
     )
     data_dir: Path = field(

@@ -25,6 +25,7 @@ from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
 from memrpc.limits import Limits
 from memrpc.redis_check import connect_url, reach
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
+from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.shutdown import Health, Signals
 from memrpc.store.events import EventStore, Retention
@@ -93,6 +94,9 @@ class MemrpcServer:
         # watches end then (memrpc/shutdown.py).
         self._draining = asyncio.Event()
         self._health = Health(self._draining)
+        # The status health last reported, and since when (monotonic).
+        self._status: int | None = None
+        self._status_since = time.monotonic()
         self._drain_started: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
@@ -128,6 +132,7 @@ class MemrpcServer:
         interceptors = [
             CorrelationInterceptor(),
             DecodingInterceptor(),
+            DefaultDeadlineInterceptor(settings.default_call_timeout),
             *auth_interceptors(settings),
         ]
         if not settings.redis_url:
@@ -138,7 +143,11 @@ class MemrpcServer:
                 "embedded Redis serving at %s (data in %s)", self._embedded.url, settings.data_dir
             )
         url = connect_url(settings, self.redis_url)
-        self._redis = RedisMux(url, connect_timeout=REDIS_CONNECT_TIMEOUT_S)
+        self._redis = RedisMux(
+            url,
+            connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+            command_timeout=settings.redis_command_timeout,
+        )
         redis_info = await reach(self._redis, url, timeout=settings.redis_start_timeout)
         if self._embedder is None:
             try:
@@ -268,11 +277,29 @@ class MemrpcServer:
         assert self._redis is not None
         try:
             await asyncio.wait_for(self._redis.execute("PING"), HEALTH_TIMEOUT_S)
-            status = health_pb2.HealthCheckResponse.SERVING
-        except (redis.exceptions.RedisError, OSError, TimeoutError):
+            status, reason = health_pb2.HealthCheckResponse.SERVING, "Redis answers"
+        except TimeoutError:
             status = health_pb2.HealthCheckResponse.NOT_SERVING
+            reason = f"no reply to a PING of Redis within {HEALTH_TIMEOUT_S:g} s"
+        except (redis.exceptions.RedisError, OSError) as exc:
+            status, reason = health_pb2.HealthCheckResponse.NOT_SERVING, f"Redis: {exc}"
+        if status != self._status:
+            self._log_transition(status, reason)
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, status)
+
+    def _log_transition(self, status: int, reason: str) -> None:
+        """Logs a change of health once, with why and how long the last lasted."""
+        now = time.monotonic()
+        name = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+        if self._status is not None:
+            was = health_pb2.HealthCheckResponse.ServingStatus.Name(self._status)
+            reason += f" ({was} for {now - self._status_since:.1f} s)"
+        if status != health_pb2.HealthCheckResponse.SERVING:
+            log.warning("health %s: %s", name, reason)
+        elif self._status is not None:
+            log.info("health %s: %s", name, reason)
+        self._status, self._status_since = status, now
 
     async def _watch_health(self) -> None:
         while True:

@@ -2,5 +2,6 @@
 (`auth/`), and free of either: statuses with details and the decorator that
 translates failures into them (`errors`), rebuilding method handlers for
 interceptors (`handlers`), the interceptor that answers undecodable request
-bytes (`decoding`), and the checks of request fields (`validate`), the
+bytes (`decoding`), the interceptor that gives unary calls without a
+deadline the server's default (`deadline`), and the checks of request fields (`validate`), the
 namespace rule among them."""

@@ -7,7 +7,8 @@ feed entry adds `thread` and `event_id`.
 
 Blocking reads (`Tail.read`, `receive_next`) run on a connection of
 their own (`RedisMux.dedicated`), closed afterwards, never on the shared one:
-they would stall every command behind them.
+they would stall every command behind them. Their reply is due within their
+block time plus the command timeout, or the connection is taken for wedged.
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ class EventStore:
             async with self._redis.dedicated() as connection:
                 read = await connection.execute(
                     "XREADGROUP", "GROUP", group, consumer, "COUNT", 1, "BLOCK", wait_ms,
-                    "STREAMS", keys.feed(ns), ">",
+                    "STREAMS", keys.feed(ns), ">", wait=wait_ms / 1000,
                 )  # fmt: skip
         return [
             _delivery(entry_id, _pairs(flat), 1)
@@ -322,8 +323,9 @@ class Tail:
         came."""
         logs = {keys.events(ns, thread).encode(): (ns, thread) for ns, thread in cursors}
         reply = await self._connection.execute(
-            "XREAD", "COUNT", TAIL_BATCH, "BLOCK", block_ms, "STREAMS", *logs, *cursors.values()
-        )
+            "XREAD", "COUNT", TAIL_BATCH, "BLOCK", block_ms, "STREAMS", *logs, *cursors.values(),
+            wait=block_ms / 1000,
+        )  # fmt: skip
         return {
             logs[key]: [_thread_event(logs[key][1], entry) for entry in entries]
             for key, entries in reply or ()

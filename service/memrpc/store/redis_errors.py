@@ -34,6 +34,9 @@ Every class subclasses redis-py's class of the same meaning where there is
 one, so `except redis.exceptions.ResponseError` and the like keep working;
 the "retry later" ones also subclass `RedisUnavailable`, so that callers
 (the API's error translation) decide by type, never by text.
+
+`CommandTimeout` is no reply at all: a command whose reply did not come
+within the command timeout (`store/redis_mux.py`), a `TimeoutError`.
 """
 
 from __future__ import annotations
@@ -143,3 +146,8 @@ def classify(reply: str) -> redis.exceptions.RedisError:
         return kind(reply, status_code=code)
     except ValueError:  # a malformed redirection
         return redis.exceptions.ResponseError(reply, status_code=code)
+
+
+class CommandTimeout(redis.exceptions.TimeoutError):
+    """No reply within the command timeout (`RedisMux`): the connection is
+    taken for wedged and closed, and the command's outcome is unknown."""

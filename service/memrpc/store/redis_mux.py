@@ -17,6 +17,34 @@ step.
 
 Blocking commands (`XREAD BLOCK`, `XREADGROUP BLOCK`) would stall every
 command behind them: they run on a `dedicated()` connection instead.
+
+A connection that goes silent (a proxy or a network path that stops
+forwarding, while the socket stays open) must not wedge the server:
+
+- **Command timeout.** Each command has a deadline: the command timeout
+  after it is sent (plus its blocking wait, for a blocking read). Replies
+  come in order, so a reply missing past its deadline means every later
+  one is stuck behind it: the connection is wedged. One timer per
+  connection watches the oldest command in flight (re-armed only when it
+  fires, so not one timer per command). When that command is overdue, it
+  fails with `CommandTimeout` (a `redis.exceptions.TimeoutError`), every
+  other command in flight with `ConnectionError` (outcomes unknown), and the
+  connection is aborted; the next command opens a new one. A cancelled
+  command (a health check's PING given up after 1 s) still waits for its
+  reply, so it is watched too: a silent connection is detected even when
+  its callers have gone.
+- **TCP keepalive** on every TCP connection (`KEEPALIVE_*`), so that a peer
+  gone without a FIN or RST (a host down, a path cut) is noticed even
+  while no command is in flight.
+- **Reconnection with backoff.** Concurrent callers share one connection
+  attempt. After a failed one, commands fail at once with the last error
+  until the next attempt is due (`RECONNECT_*`, doubling): a down Redis
+  is not hammered once per command.
+
+The shared connection's loss, a failed reconnection and the reconnection
+are each logged once (`memrpc.redis`), not per command. Failures to connect
+a first time are the caller's to report (start-up waits for Redis and logs
+its tries: `memrpc/redis_check.py`).
 """
 
 from __future__ import annotations
@@ -24,17 +52,32 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
+import logging
+import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
 import redis.exceptions
 
-from memrpc.store.redis_errors import classify
+from memrpc.backoff import RestartBackoff
+from memrpc.store.redis_errors import CommandTimeout, classify
+
+log = logging.getLogger("memrpc.redis")
 
 Arg = str | bytes | int | float
+# TCP keepalive of every connection: probes after 15 s idle, every 5 s; the
+# connection is dropped after 3 unanswered, 30 s after the peer went away.
+KEEPALIVE_IDLE_S = 15
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_PROBES = 3
+# The delays before connecting again after a failed attempt: the first,
+# doubled up to the last (reset once a connection stayed up for 30 s).
+RECONNECT_FIRST_S = 0.05
+RECONNECT_LAST_S = 1.0
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:
@@ -62,6 +105,8 @@ class RedisAddress:
         db = query.get("db", [""])[0] or (parts.path.strip("/") if parts.scheme != "unix" else "")
         self.db = int(db or 0)
         self.tls = ssl.create_default_context() if parts.scheme == "rediss" else None
+        # Where it is, for logs: no credentials.
+        self.where = self.path or f"{self.host}:{self.port}"
 
     def handshake(self) -> list[tuple[Arg, ...]]:
         """The commands that set a new connection up."""
@@ -74,18 +119,41 @@ class RedisAddress:
         return commands
 
 
-class _Protocol(asyncio.Protocol):
-    """Replies matched to the futures of the commands, in order."""
+# Called once when a connection is lost, with the exception its commands got.
+OnLost = Callable[[redis.exceptions.ConnectionError], None]
 
-    def __init__(self) -> None:
+
+def _keepalive(transport: asyncio.BaseTransport) -> None:
+    """Turns TCP keepalive on for a TCP connection's socket."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE_S)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_S)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES)
+
+
+class _Protocol(asyncio.Protocol):
+    """Replies matched to the futures of the commands, in order; the
+    connection aborted when the oldest command's reply is overdue."""
+
+    def __init__(self, command_timeout: float, on_lost: OnLost | None) -> None:
         self._reader = hiredis.Reader(replyError=classify)
         self._pending: collections.deque[asyncio.Future[Any]] = collections.deque()
+        # The loop time by which each pending command's reply is due.
+        self._deadlines: collections.deque[float] = collections.deque()
+        self._loop = asyncio.get_running_loop()
+        self._timeout = command_timeout
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._on_lost = on_lost
         self._transport: asyncio.Transport | None = None
-        self.lost: BaseException | None = None
+        self.lost: redis.exceptions.ConnectionError | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport (uvloop's are not `asyncio.Transport` subclasses).
         self._transport = cast(asyncio.Transport, transport)
+        _keepalive(transport)
 
     def data_received(self, data: bytes) -> None:
         reader = self._reader
@@ -93,6 +161,7 @@ class _Protocol(asyncio.Protocol):
         pending = self._pending
         while (reply := reader.gets()) is not False:
             future = pending.popleft()
+            self._deadlines.popleft()
             if future.done():  # cancelled: its reply is dropped
                 continue
             if isinstance(reply, redis.exceptions.RedisError):
@@ -101,22 +170,21 @@ class _Protocol(asyncio.Protocol):
                 future.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = redis.exceptions.ConnectionError(
-            f"connection to Redis lost{f': {exc}' if exc else ''}"
+        self._end(
+            redis.exceptions.ConnectionError(f"connection to Redis lost{f': {exc}' if exc else ''}")
         )
-        while self._pending:
-            future = self._pending.popleft()
-            if not future.done():
-                future.set_exception(self.lost)
-                # Nobody may be waiting any more (a cancelled caller).
-                future.exception()
 
-    def send(self, args: tuple[Arg, ...]) -> asyncio.Future[Any]:
-        """Writes one command; its reply will be the future's result."""
+    def send(self, args: tuple[Arg, ...], wait: float) -> asyncio.Future[Any]:
+        """Writes one command, due `wait` seconds plus the command timeout
+        from now; its reply will be the future's result."""
         if self.lost is not None or self._transport is None:
             raise self.lost or redis.exceptions.ConnectionError("not connected to Redis")
-        future = asyncio.get_running_loop().create_future()
+        future = self._loop.create_future()
+        deadline = self._loop.time() + self._timeout + wait
         self._pending.append(future)
+        self._deadlines.append(deadline)
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_at(deadline, self._watch)
         # hiredis types its argument as a 1-tuple; it takes any length.
         self._transport.write(hiredis.pack_command(args))  # type: ignore[arg-type]
         return future
@@ -124,6 +192,52 @@ class _Protocol(asyncio.Protocol):
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+    def _watch(self) -> None:
+        """Aborts the connection if the oldest command's reply is overdue;
+        otherwise watches the oldest command now in flight."""
+        self._watchdog = None
+        if not self._pending:
+            return
+        if self._loop.time() < self._deadlines[0]:
+            self._watchdog = self._loop.call_at(self._deadlines[0], self._watch)
+            return
+        overdue = self._pending[0]
+        if not overdue.done():
+            overdue.set_exception(
+                CommandTimeout(
+                    f"no reply from Redis within {self._timeout:g} s (the command timeout, "
+                    "after any blocking wait); the connection was closed, the command's "
+                    "outcome is unknown"
+                )
+            )
+            overdue.exception()  # its caller may have gone
+        self._end(
+            redis.exceptions.ConnectionError(
+                f"connection to Redis closed: a reply was overdue by the {self._timeout:g} s "
+                "command timeout, so no later one would come"
+            )
+        )
+        assert self._transport is not None
+        self._transport.abort()
+
+    def _end(self, lost: redis.exceptions.ConnectionError) -> None:
+        """Fails the commands in flight with `lost`, once."""
+        if self.lost is not None:
+            return
+        self.lost = lost
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        while self._pending:
+            future = self._pending.popleft()
+            if not future.done():
+                future.set_exception(lost)
+                # Nobody may be waiting any more (a cancelled caller).
+                future.exception()
+        self._deadlines.clear()
+        if self._on_lost is not None:
+            self._on_lost(lost)
 
 
 class Connection:
@@ -133,16 +247,27 @@ class Connection:
         self._protocol = protocol
 
     @classmethod
-    async def open(cls, address: RedisAddress, *, connect_timeout: float) -> Connection:
-        """Connects and runs the handshake (AUTH, SELECT)."""
+    async def open(
+        cls,
+        address: RedisAddress,
+        *,
+        connect_timeout: float,
+        command_timeout: float,
+        on_lost: OnLost | None = None,
+    ) -> Connection:
+        """Connects and runs the handshake (AUTH, SELECT). A command without
+        a reply within `command_timeout` (after its blocking wait) fails
+        with `CommandTimeout` and closes the connection; `on_lost` is called
+        once the connection is lost."""
         loop = asyncio.get_running_loop()
+        factory = functools.partial(_Protocol, command_timeout, on_lost)
         try:
             async with asyncio.timeout(connect_timeout):
                 if address.path is not None:
-                    _, protocol = await loop.create_unix_connection(_Protocol, address.path)
+                    _, protocol = await loop.create_unix_connection(factory, address.path)
                 else:
                     _, protocol = await loop.create_connection(
-                        _Protocol, address.host, address.port, ssl=address.tls
+                        factory, address.host, address.port, ssl=address.tls
                     )
                 connection = cls(protocol)
                 for command in address.handshake():
@@ -156,10 +281,12 @@ class Connection:
         """False once the connection is lost or closed."""
         return self._protocol.lost is None
 
-    def execute(self, *args: Arg) -> asyncio.Future[Any]:
+    def execute(self, *args: Arg, wait: float = 0.0) -> asyncio.Future[Any]:
         """Sends one command now; await the result for its reply. An error
-        reply raises its typed exception (`redis_errors.classify`)."""
-        return self._protocol.send(args)
+        reply raises its typed exception (`redis_errors.classify`). `wait`:
+        the seconds a blocking command may wait in Redis, before its command
+        timeout starts."""
+        return self._protocol.send(args, wait)
 
     def close(self) -> None:
         """Closes the connection; commands in flight fail."""
@@ -170,18 +297,30 @@ class RedisMux:
     """Every non-blocking command of the server, on one shared connection,
     reconnected on demand."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, connect_timeout: float = 2.0, command_timeout: float = 5.0
+    ) -> None:
         self.address = RedisAddress(url)
         self._connect_timeout = connect_timeout
+        self._command_timeout = command_timeout
         self._connection: Connection | None = None
         self._connecting: asyncio.Task[Connection] | None = None
+        self._backoff = RestartBackoff(RECONNECT_FIRST_S, RECONNECT_LAST_S)
+        # The last failed attempt's error, and when the next attempt is due.
+        self._failure: redis.exceptions.ConnectionError | None = None
+        self._retry_at = 0.0
+        # Since when the shared connection is lost and not yet reconnected
+        # (failures to connect a first time are for the caller to report).
+        self._down_since: float | None = None
+        self._closed = False
 
     async def execute(self, *args: Arg) -> Any:
         """One command's reply. An error reply raises its typed exception
         (`redis_errors.classify`: a `redis.exceptions.ResponseError`, or a
-        `RedisUnavailable` for the codes that mean "retry later"), and
-        `redis.exceptions.ConnectionError` is raised when Redis cannot be
-        reached or the connection drops before the reply."""
+        `RedisUnavailable` for the codes that mean "retry later"),
+        `CommandTimeout` is raised when the reply does not come within the
+        command timeout, and `redis.exceptions.ConnectionError` when Redis
+        cannot be reached or the connection drops before the reply."""
         connection = self._connection
         if connection is None or not connection.usable:
             connection = await self._connect()
@@ -191,24 +330,63 @@ class RedisMux:
         # Concurrent callers share one attempt; a cancelled caller does not
         # cancel it for the others.
         if self._connecting is None:
+            loop = asyncio.get_running_loop()
+            if self._failure is not None and loop.time() < self._retry_at:
+                raise redis.exceptions.ConnectionError(f"{self._failure} (retrying soon)")
             self._connecting = asyncio.ensure_future(self._open())
             self._connecting.add_done_callback(_retrieve)
         return await asyncio.shield(self._connecting)
 
     async def _open(self) -> Connection:
+        loop = asyncio.get_running_loop()
         try:
             self._connection = await Connection.open(
-                self.address, connect_timeout=self._connect_timeout
+                self.address,
+                connect_timeout=self._connect_timeout,
+                command_timeout=self._command_timeout,
+                on_lost=self._lost,
             )
-            return self._connection
+        except redis.exceptions.ConnectionError as exc:
+            delay = self._backoff.next_delay()
+            self._retry_at = loop.time() + delay
+            if self._failure is None and self._down_since is not None:
+                log.warning(
+                    "cannot reconnect to Redis at %s: %s; retrying with backoff (up to every %g s)",
+                    self.address.where,
+                    exc,
+                    RECONNECT_LAST_S,
+                )
+            self._failure = exc
+            raise
         finally:
             self._connecting = None
+        self._backoff.started()
+        if self._down_since is not None:
+            log.info(
+                "reconnected to Redis at %s after %.1f s",
+                self.address.where,
+                loop.time() - self._down_since,
+            )
+        self._failure = None
+        self._down_since = None
+        return self._connection
+
+    def _lost(self, lost: redis.exceptions.ConnectionError) -> None:
+        """Logs the loss of the shared connection (not its closing)."""
+        if self._closed:
+            return
+        self._down_since = asyncio.get_running_loop().time()
+        log.warning("Redis at %s: %s; the next command reconnects", self.address.where, lost)
 
     @contextlib.asynccontextmanager
     async def dedicated(self) -> AsyncIterator[Connection]:
         """A connection of its own for blocking commands, closed on exit (so
         a cancelled blocking read leaves no reply behind on a shared one)."""
-        connection = await Connection.open(self.address, connect_timeout=self._connect_timeout)
+        connection = await Connection.open(
+            self.address,
+            connect_timeout=self._connect_timeout,
+            command_timeout=self._command_timeout,
+        )
         try:
             yield connection
         finally:
@@ -216,6 +394,7 @@ class RedisMux:
 
     async def aclose(self) -> None:
         """Closes the shared connection."""
+        self._closed = True
         if self._connecting is not None:
             self._connecting.cancel()
             with contextlib.suppress(BaseException):

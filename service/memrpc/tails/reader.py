@@ -14,9 +14,11 @@ new set. The interrupt can reach Redis before that XREAD does, or after it
 returned; it finds nothing blocked then, and is sent again, one round trip
 later, for as long as the read in flight is one of an older set.
 
-When a read fails (the reader's connection drops, Redis restarts or answers
-with an error), the reader reads again after a backoff on a new connection,
-from each log's position: tails see no gap, and send checkpoints meanwhile.
+When a read fails (the reader's connection drops or goes silent, see
+`store/redis_mux.py`; Redis restarts or answers with an error), the reader
+reads again after a backoff on a new connection, from each log's position:
+tails see no gap, and send checkpoints meanwhile. The first failure of a run
+and the first success after it are logged.
 Once reads have failed for `GIVE_UP_S` in a row, the subscriptions of its
 logs fail with the last error (tails end with UNAVAILABLE when Redis is
 down, as when each read Redis itself); the reader keeps retrying while it
@@ -26,6 +28,7 @@ has logs to follow.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -37,6 +40,8 @@ from memrpc.tails.stream_ids import id_at, order_of
 
 if TYPE_CHECKING:
     from memrpc.tails.subscription import Subscription
+
+logger = logging.getLogger("memrpc.tails")
 
 # How long a reader's XREAD waits in Redis for an event before reading again:
 # well under `GIVE_UP_S`, so that a working reader's reads succeed that often.
@@ -153,6 +158,7 @@ class Reader:
         for `GIVE_UP_S` in a row."""
         now = time.monotonic()
         if self._failing_since is None:
+            logger.warning("a tail read failed (%s); reading again on a new connection", failure)
             self._failing_since = now
         if now - self._failing_since >= GIVE_UP_S:
             self._fail(failure)
@@ -168,7 +174,11 @@ class Reader:
             )
         finally:
             self._reading = None
-        self._failing_since = None
+        if self._failing_since is not None:
+            logger.info(
+                "tail reads succeed again after %.1f s", time.monotonic() - self._failing_since
+            )
+            self._failing_since = None
         for log, events in read.items():
             # Unless no longer followed (a new watch of the log reads on its own).
             if self.watches.get(log) is watches[log]:
