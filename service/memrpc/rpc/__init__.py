@@ -2,5 +2,7 @@
 (`auth/`), and free of either: statuses with details and the decorator that
 translates failures into them (`errors`), rebuilding method handlers for
 interceptors (`handlers`), the interceptor that answers undecodable request
-bytes (`decoding`), and the checks of request fields (`validate`), the
-namespace rule among them."""
+bytes (`decoding`), the checks of request fields (`validate`), the
+namespace rule among them, who is calling (`caller`), and the interceptor
+that keeps one tenant from starving the others (`fairness`, on
+`tenant_quotas`)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import math
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -58,12 +59,16 @@ class ApiError(Exception):
         return cls(grpc.StatusCode.NOT_FOUND, f"{what} not found")
 
     @classmethod
-    def exhausted(cls, what: str, limit: int, setting: str, advice: str) -> ApiError:
+    def exhausted(
+        cls, what: str, limit: float, setting: str, advice: str, *details: Message
+    ) -> ApiError:
         """`RESOURCE_EXHAUSTED` naming the cap that was hit, its value and
-        the server setting that sets it."""
+        the server setting that sets it, with `details` such as `retry_info`."""
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
         return cls(
             grpc.StatusCode.RESOURCE_EXHAUSTED,
-            f"{what}, the limit is {limit} (server setting {flag(setting)}); {advice}",
+            f"{what}, the limit is {shown} (server setting {flag(setting)}); {advice}",
+            *details,
         )
 
     def to_status(self) -> grpc.Status:
@@ -76,6 +81,14 @@ class ApiError(Exception):
         proto = status_pb2.Status(code=self.code.value[0], message=self.message, details=packed)
         status: grpc.Status = rpc_status.to_status(proto)
         return status
+
+
+def retry_info(seconds: float) -> error_details_pb2.RetryInfo:
+    """A `RetryInfo` detail asking the caller to wait `seconds` (rounded up
+    to the millisecond) before trying again."""
+    delay = error_details_pb2.RetryInfo()
+    delay.retry_delay.FromMilliseconds(math.ceil(seconds * 1000))
+    return delay
 
 
 def _as_api_error(exc: Exception) -> ApiError:
