@@ -22,6 +22,7 @@ from conftest import make_settings, running
 from memrpc.auth.keys import new_key
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, OnnxModel
+from memrpc.rpc.errors import PUSHBACK_KEY
 from memrpc.server import MemrpcServer
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import long_term_memory_pb2_grpc, working_memory_pb2_grpc
@@ -129,6 +130,9 @@ async def test_a_burst_of_text_searches_is_shed_by_the_embedding_queue(
             delay = details(err)["RetryInfo"]
             assert isinstance(delay, error_details_pb2.RetryInfo)
             assert delay.retry_delay.ToNanoseconds() > 0
+            # gRPC's retry policies read the delay from a trailer.
+            pushback = dict(err.trailing_metadata() or ())[PUSHBACK_KEY]
+            assert pushback == str(delay.retry_delay.ToMilliseconds())
         # The server is healthy after, and the queue takes texts again.
         await stub.SearchMemories(search(ns, "after the burst"), timeout=PATIENCE_S)
         health = health_pb2_grpc.HealthStub(channel)
