@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+
 import grpc
+import numpy as np
+import numpy.typing as npt
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
@@ -32,3 +38,23 @@ def assert_invalid(err: grpc.aio.AioRpcError, field: str) -> None:
     """Asserts that an error is INVALID_ARGUMENT naming `field`."""
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, (err.code(), err.details())
     assert field in bad_request_fields(err), (field, bad_request_fields(err), err.details())
+
+
+class Gate:
+    """Stands in for ``OnnxModel.embed``: records each batch and can hold the worker."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], npt.NDArray[np.float32]]) -> None:
+        self._embed = embed
+        self.batches: list[list[str]] = []
+        self.entered = threading.Event()
+        self.open = threading.Event()
+        self.open.set()
+
+    def __call__(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.batches.append(list(texts))
+        self.entered.set()
+        self.open.wait(timeout=30)
+        return self._embed(texts)
+
+    async def wait_entered(self) -> None:
+        assert await asyncio.to_thread(self.entered.wait, 30)

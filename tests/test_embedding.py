@@ -8,8 +8,7 @@ import importlib.util
 import json
 import re
 import shutil
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,11 @@ from memrpc.embedding import (
     BatchingEmbedder,
     Embedder,
     EmbeddingError,
+    EmbeddingQueueFull,
     OnnxModel,
     load_default_embedder,
 )
+from support import Gate
 
 Vectors = npt.NDArray[np.float32]
 
@@ -56,26 +57,6 @@ async def embedder(model: OnnxModel) -> AsyncIterator[BatchingEmbedder]:
     batching = BatchingEmbedder(model)
     yield batching
     await batching.aclose()
-
-
-class Gate:
-    """Stands in for ``OnnxModel.embed``: records each batch and can hold the worker."""
-
-    def __init__(self, embed: Callable[[Sequence[str]], Vectors]) -> None:
-        self._embed = embed
-        self.batches: list[list[str]] = []
-        self.entered = threading.Event()
-        self.open = threading.Event()
-        self.open.set()
-
-    def __call__(self, texts: Sequence[str]) -> Vectors:
-        self.batches.append(list(texts))
-        self.entered.set()
-        self.open.wait(timeout=30)
-        return self._embed(texts)
-
-    async def wait_entered(self) -> None:
-        assert await asyncio.to_thread(self.entered.wait, 30)
 
 
 @pytest.fixture
@@ -361,8 +342,40 @@ async def test_aclose_finishes_accepted_requests_then_refuses(
     await embedder.aclose()  # closing twice is harmless
 
 
+async def test_a_full_queue_refuses_new_texts_at_once(model: OnnxModel, gate: Gate) -> None:
+    bounded = BatchingEmbedder(model, max_queue=3)
+    try:
+        gate.open.clear()
+        running = asyncio.create_task(bounded.embed(["running"]))
+        await gate.wait_entered()
+        queued = [asyncio.create_task(bounded.embed([f"queued {i}"])) for i in range(2)]
+        await asyncio.sleep(0)
+        with pytest.raises(EmbeddingQueueFull) as full:
+            await bounded.embed(["one more", "and another"])  # 2 + 2 > 3: neither queues
+        assert (full.value.waiting, full.value.limit) == (2, 3)
+        assert full.value.drain_s > 0
+        assert "2 texts waiting, the limit is 3" in str(full.value)
+        # Texts already pending join their batch, whatever the queue holds.
+        joined = asyncio.create_task(bounded.embed(["queued 0", "running"]))
+        last = asyncio.create_task(bounded.embed(["fits"]))  # 2 + 1 = 3
+        await asyncio.sleep(0)
+        with pytest.raises(EmbeddingQueueFull):
+            await bounded.embed(["over"])
+        assert bounded.texts_refused == 3
+        gate.open.set()
+        await asyncio.gather(running, *queued, joined, last)
+        assert gate.batches == [["running"], ["queued 0", "queued 1", "fits"]]
+        # Drained, the queue takes texts again.
+        assert (await bounded.embed(["over"])).shape == (1, 384)
+    finally:
+        gate.open.set()
+        await bounded.aclose()
+
+
 def test_invalid_settings_are_refused(model: OnnxModel) -> None:
     with pytest.raises(ValueError, match="max_batch"):
         BatchingEmbedder(model, max_batch=0)
     with pytest.raises(ValueError, match="cache_size"):
         BatchingEmbedder(model, cache_size=-1)
+    with pytest.raises(ValueError, match="max_queue"):
+        BatchingEmbedder(model, max_queue=0)

@@ -5,6 +5,7 @@
 - `rpc/` is the plumbing that `api/` and `auth/` share, and needs neither;
 - `auth/` decides who may call, without the servicers or Redis;
 - `api/` maps requests onto the stores and does not know Redis itself;
+- `embedding/` runs the model, without gRPC or the layers that serve it;
 - `config.py` and `limits.py` are read by every layer and read none, but
   `config.py` reads `limits.py` (fixed limits bound some settings).
 """
@@ -24,6 +25,15 @@ FORBIDDEN = {
     "rpc": ("memrpc.api", "memrpc.auth", "memrpc.tails", "memrpc.server"),
     "auth": ("memrpc.api", "memrpc.store", "memrpc.tails", "memrpc.server", "redis"),
     "api": ("redis", "hiredis", "memrpc.server"),
+    "embedding": (
+        "grpc",
+        "memrpc.api",
+        "memrpc.rpc",
+        "memrpc.auth",
+        "memrpc.store",
+        "memrpc.tails",
+        "memrpc.server",
+    ),
     "config.py": (
         "memrpc.api",
         "memrpc.rpc",

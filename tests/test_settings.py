@@ -148,6 +148,9 @@ def test_a_bad_value_is_refused_from_the_flag_and_from_the_variable(
         ({"data_dir": "data"}, "--data-dir must be a path"),
         ({"log_level": "debug"}, "--log-level must be DEBUG, INFO, WARNING or ERROR"),
         ({"jwt_audience": "memrpc"}, "--jwt-issuer and --jwt-audience need --jwks-file"),
+        ({"embed_queue_max": 99}, "--embed-queue-max must be at least --max-batch-items"),
+        ({"embed_queue_max": 10, "max_batch_items": 10}, None),
+        ({"tenant_rate": -1}, "--tenant-rate must be at least 0"),
     ],
 )
 def test_validate_checks_settings_built_in_code(

@@ -357,6 +357,52 @@ class Settings:
             "the last cursor received`",
         ),
     )
+    # -- overload: shed at once rather than queue (docs/deployment.md#overload)
+    embed_queue_max: int = field(
+        default=200,
+        metadata=about(
+            "texts waiting for the embedding model, at most (about 2 s of its work on one "
+            "thread); at least --max-batch-items",
+            group="limits",
+            low=1,
+            over="`RESOURCE_EXHAUSTED` at once, with a `RetryInfo` of the time the queue takes "
+            "to drain: `embedding queue full: 190 texts waiting, the limit is {limit} (server "
+            "setting --embed-queue-max); retry after the RetryInfo delay, or send vectors`",
+        ),
+    )
+    tenant_max_in_flight: int = field(
+        default=64,
+        metadata=about(
+            "unary calls one tenant (its credential; without authentication, its namespace) may "
+            "have in progress on one server process; 0: no cap",
+            group="limits",
+            low=0,
+            over="`RESOURCE_EXHAUSTED` with `QuotaFailure` and `RetryInfo`: `namespace:acme has "
+            "{limit} calls in progress, the limit is {limit} (server setting "
+            "--tenant-max-in-flight); retry after the RetryInfo delay`",
+        ),
+    )
+    tenant_rate: float = field(
+        default=0.0,
+        metadata=about(
+            "calls per second one tenant may start on one server process, on average (a token "
+            "bucket holding --tenant-burst); 0: no rate limit",
+            group="limits",
+            low=0,
+            over="`RESOURCE_EXHAUSTED` with `QuotaFailure` and `RetryInfo` (when the next call "
+            "is allowed): `namespace:acme is over its call rate, the limit is 50 (server setting "
+            "--tenant-rate); retry after the RetryInfo delay`",
+        ),
+    )
+    tenant_burst: int = field(
+        default=100,
+        metadata=about(
+            "calls one tenant may start at once beyond --tenant-rate (the bucket's size)",
+            group="limits",
+            low=1,
+            over="see --tenant-rate",
+        ),
+    )
 
     def validate(self) -> None:
         """Raises `SettingsError` (naming the flag) unless every value is of
@@ -395,6 +441,11 @@ class Settings:
                     "--redis-url holds a password and --redis-password-file gives one: drop "
                     "the password from the URL"
                 )
+        if self.embed_queue_max < self.max_batch_items:
+            raise SettingsError(
+                "--embed-queue-max must be at least --max-batch-items: the texts of one "
+                "CreateMemories must fit in the embedding queue"
+            )
 
 
 def effective(settings: Settings) -> str:

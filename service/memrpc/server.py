@@ -27,6 +27,7 @@ from memrpc.redis_check import connect_url, reach
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
+from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.shutdown import Health, Signals
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
@@ -128,12 +129,15 @@ class MemrpcServer:
         credentials = server_credentials(settings)
         # Refuses before anything starts. The correlation id first, so that
         # every log line about a call carries it, a refusal's too; then
-        # decoding, so that the others see decoded requests only.
+        # decoding, so that the others see decoded requests only; fairness
+        # after auth, whose caller it counts against.
+        fairness = FairnessInterceptor.from_settings(settings)
         interceptors = [
             CorrelationInterceptor(),
             DecodingInterceptor(),
             DefaultDeadlineInterceptor(settings.default_call_timeout),
             *auth_interceptors(settings),
+            *([fairness] if fairness else []),
         ]
         if not settings.redis_url:
             self._embedded = EmbeddedRedis(settings.data_dir)
@@ -156,6 +160,7 @@ class MemrpcServer:
                     settings.model_dir,
                     threads=settings.embed_threads,
                     cache_size=settings.embed_cache_size,
+                    max_queue=settings.embed_queue_max,
                 )
             except EmbeddingError as err:
                 raise SettingsError(f"--model-dir: {err}") from None

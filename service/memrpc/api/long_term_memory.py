@@ -13,7 +13,7 @@ from google.rpc import error_details_pb2
 
 from memrpc.api import paging
 from memrpc.api.convert import set_timestamp, timestamp_ms
-from memrpc.embedding import Embedder
+from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import (
     DEDUP_DISTANCE,
     DEFAULT_SEARCH_LIMIT,
@@ -26,7 +26,7 @@ from memrpc.limits import (
     Range,
 )
 from memrpc.rpc import validate
-from memrpc.rpc.errors import ApiError, Context, translate_errors
+from memrpc.rpc.errors import ApiError, Context, retry_info, translate_errors
 from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
     DuplicateMemoryError,
@@ -245,8 +245,22 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit
         )
 
+    async def _embed_all(self, texts: Sequence[str]) -> Vector:
+        """The vectors of `texts`, one row each; `RESOURCE_EXHAUSTED` when
+        the embedding queue is full."""
+        try:
+            return await self._embedder.embed(texts)
+        except EmbeddingQueueFull as full:
+            raise ApiError.exhausted(
+                f"embedding queue full: {full.waiting} texts waiting",
+                full.limit,
+                "embed_queue_max",
+                "retry after the RetryInfo delay, or send vectors",
+                retry_info(full.drain_s),
+            ) from None
+
     async def _embed(self, text: str) -> Vector:
-        vector: Vector = (await self._embedder.embed([text]))[0]
+        vector: Vector = (await self._embed_all([text]))[0]
         return vector
 
     async def CreateMemories(
@@ -262,7 +276,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         ]
         missing = [i for i, item in enumerate(items) if item.embedding is _TO_EMBED]
         if missing:
-            vectors = await self._embedder.embed([items[i].text for i in missing])
+            vectors = await self._embed_all([items[i].text for i in missing])
             for i, vector in zip(missing, vectors, strict=True):
                 items[i] = dataclasses.replace(items[i], embedding=vector)
         response = pb.CreateMemoriesResponse()

@@ -5,7 +5,9 @@ Before a call is served: health and reflection pass; anything else needs
 (`UNAUTHENTICATED` otherwise) that grants the method's access
 (`PERMISSION_DENIED` otherwise). Once the request is deserialized, its
 `namespace` must be one of the credential's (`PERMISSION_DENIED`
-otherwise); for TailEvents this is checked before the first event.
+otherwise); for TailEvents this is checked before the first event. The
+call's behavior then runs with `rpc.caller.CALLER` set to the credential's
+subject (the tenant of `rpc/fairness.py`).
 
 A server stream (TailEvents) may stay open for hours, so before sending a
 message it checks its token again, the method's access and the namespace,
@@ -29,6 +31,7 @@ import grpc
 from memrpc.auth import keys, scopes
 from memrpc.auth.credentials import Credential, describe, permission_denied, unauthenticated
 from memrpc.auth.reloading import Authenticator
+from memrpc.rpc.caller import CALLER
 from memrpc.rpc.errors import ApiError, Context
 from memrpc.rpc.handlers import rebuild
 
@@ -139,6 +142,7 @@ def _guard(handler: Handler, method: str, credential: Credential) -> Callable[..
 
     async def guarded(request: Any, context: Context) -> Any:
         await _refuse_other_namespaces(credential, request, context, method)
+        CALLER.set(credential.subject)
         return await unary(request, context)
 
     return guarded
@@ -154,6 +158,7 @@ def _guard_stream(
 
     async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
         await _refuse_other_namespaces(credential, request, context, method)
+        CALLER.set(credential.subject)
         checked = time.monotonic()
         async with contextlib.aclosing(stream(request, context)) as responses:
             async for response in responses:

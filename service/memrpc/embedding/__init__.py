@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memrpc.embedding.base import Embedder, EmbeddingError
+from memrpc.embedding.base import Embedder, EmbeddingError, EmbeddingQueueFull
 from memrpc.embedding.batcher import BatchingEmbedder
 from memrpc.embedding.onnx_model import OnnxModel
 
@@ -12,6 +12,7 @@ __all__ = [
     "BatchingEmbedder",
     "Embedder",
     "EmbeddingError",
+    "EmbeddingQueueFull",
     "OnnxModel",
     "load_default_embedder",
 ]
@@ -23,11 +24,16 @@ def load_default_embedder(
     threads: int = 1,
     cache_size: int = 4096,
     max_batch: int = 64,
+    max_queue: int | None = None,
 ) -> BatchingEmbedder:
-    """Load the model (the packaged default when ``model_dir`` is None) behind a batcher.
+    """Load the model (the packaged default when ``model_dir`` is None) behind a
+    batcher queueing at most ``max_queue`` texts (None: unbounded).
 
     Raises :class:`EmbeddingError` if the model or tokenizer cannot be loaded.
     """
     return BatchingEmbedder(
-        OnnxModel(model_dir, threads=threads), max_batch=max_batch, cache_size=cache_size
+        OnnxModel(model_dir, threads=threads),
+        max_batch=max_batch,
+        cache_size=cache_size,
+        max_queue=max_queue,
     )

@@ -13,6 +13,20 @@ class EmbeddingError(Exception):
     """The embedding model or its tokenizer could not be loaded."""
 
 
+class EmbeddingQueueFull(Exception):
+    """An embed request refused at once, because its texts would take the
+    queue of texts waiting for the model past its limit: `waiting` texts
+    wait, `limit` is the most that may, and `drain_s` estimates the seconds
+    the model needs to embed those waiting (the time to wait before trying
+    again)."""
+
+    def __init__(self, waiting: int, limit: int, drain_s: float) -> None:
+        super().__init__(f"embedding queue full: {waiting} texts waiting, the limit is {limit}")
+        self.waiting = waiting
+        self.limit = limit
+        self.drain_s = drain_s
+
+
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors."""
 
@@ -22,7 +36,8 @@ class Embedder(Protocol):
         ...
 
     async def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """One unit-norm float32 row per text: shape ``(len(texts), dim)``."""
+        """One unit-norm float32 row per text: shape ``(len(texts), dim)``.
+        Raises :class:`EmbeddingQueueFull` rather than queue past a bound."""
         ...
 
     async def aclose(self) -> None:

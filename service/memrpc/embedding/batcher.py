@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -10,9 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 
+from memrpc.embedding.base import EmbeddingQueueFull
 from memrpc.embedding.onnx_model import OnnxModel
 
 Vector = npt.NDArray[np.float32]
+# Seconds the packaged model takes per text on one thread, until batches have
+# been timed: about 100 texts/s on one core of the development machine.
+INITIAL_SECONDS_PER_TEXT = 0.01
+# Weight of the latest batch in the running estimate of seconds per text.
+_SMOOTHING = 0.2
 
 
 class BatchingEmbedder:
@@ -27,18 +34,38 @@ class BatchingEmbedder:
     RPCs were cancelled or ran out of time) is dropped before its batch, so
     abandoned requests do not keep the model busy.
 
+    With ``max_queue`` set, at most that many texts wait for a batch: a
+    call whose new texts (neither cached nor already pending) would take the
+    queue past it raises :class:`EmbeddingQueueFull` at once, queueing none
+    of them, with an estimate of how long the queue takes to drain (the texts
+    waiting times a running average of the model's seconds per text). A
+    burst therefore sheds its excess in microseconds instead of making every
+    caller wait behind it; ``None`` leaves the queue unbounded.
+
     Counters: ``model_calls`` (batches sent to the model), ``texts_embedded``
-    (texts in them), ``texts_abandoned`` (dropped unembedded) and ``cache_hits``.
+    (texts in them), ``texts_abandoned`` (dropped unembedded), ``texts_refused``
+    (refused for a full queue) and ``cache_hits``.
     """
 
-    def __init__(self, model: OnnxModel, *, max_batch: int = 64, cache_size: int = 4096) -> None:
+    def __init__(
+        self,
+        model: OnnxModel,
+        *,
+        max_batch: int = 64,
+        cache_size: int = 4096,
+        max_queue: int | None = None,
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         if cache_size < 0:
             raise ValueError("cache_size must not be negative")
+        if max_queue is not None and max_queue < 1:
+            raise ValueError("max_queue must be at least 1")
         self._model = model
         self._max_batch = max_batch
         self._cache_size = cache_size
+        self._max_queue = max_queue
+        self._seconds_per_text = INITIAL_SECONDS_PER_TEXT
         self._cache: OrderedDict[str, Vector] = OrderedDict()
         self._queue: deque[str] = deque()  # texts waiting for the next batch
         self._pending: dict[str, asyncio.Future[Vector]] = {}  # queued or running
@@ -49,6 +76,7 @@ class BatchingEmbedder:
         self.model_calls = 0
         self.texts_embedded = 0
         self.texts_abandoned = 0
+        self.texts_refused = 0
         self.cache_hits = 0
 
     @property
@@ -60,6 +88,7 @@ class BatchingEmbedder:
         """Unit-norm float32 rows, shape ``(len(texts), dim)``, in the order of ``texts``."""
         if self._closed:
             raise RuntimeError("the embedder is closed")
+        self._admit(texts)
         loop = asyncio.get_running_loop()
         rows: list[Vector | asyncio.Future[Vector]] = []
         for text in texts:
@@ -96,6 +125,17 @@ class BatchingEmbedder:
             return np.empty((0, self.dim), dtype=np.float32)
         return np.stack([row.result() if isinstance(row, asyncio.Future) else row for row in rows])
 
+    def _admit(self, texts: Sequence[str]) -> None:
+        """Raises `EmbeddingQueueFull` if queueing the new ones of `texts`
+        would take the queue past `max_queue`."""
+        if self._max_queue is None:
+            return
+        new = {text for text in texts if text not in self._cache and text not in self._pending}
+        waiting = len(self._queue)
+        if waiting + len(new) > self._max_queue:
+            self.texts_refused += len(new)
+            raise EmbeddingQueueFull(waiting, self._max_queue, waiting * self._seconds_per_text)
+
     async def aclose(self) -> None:
         """Finish the requests already accepted, then stop the worker thread."""
         self._closed = True
@@ -113,6 +153,7 @@ class BatchingEmbedder:
                     continue
                 self.model_calls += 1
                 self.texts_embedded += len(batch)
+                started = time.monotonic()
                 try:
                     vectors = await loop.run_in_executor(self._executor, self._model.embed, batch)
                 except Exception as exc:
@@ -124,6 +165,8 @@ class BatchingEmbedder:
                         # asyncio would log the same error again for each future.
                         future.exception()
                     continue
+                per_text = (time.monotonic() - started) / len(batch)
+                self._seconds_per_text += _SMOOTHING * (per_text - self._seconds_per_text)
                 for text, vector in zip(batch, vectors, strict=True):
                     self._remember(text, vector)
                     self._pending.pop(text).set_result(vector)

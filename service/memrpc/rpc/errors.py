@@ -2,13 +2,18 @@
 
 Servicers raise `ApiError`; `translate_errors` turns it, and any Redis
 failure, into a status on the wire. No stack trace ever reaches a client.
+A status with a `RetryInfo` also carries its delay in the
+`grpc-retry-pushback-ms` trailer, which gRPC's own retry policies honour
+(gRFC A6).
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import logging
+import math
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -25,6 +30,8 @@ from memrpc.store.redis_errors import RedisUnavailable
 
 log = logging.getLogger("memrpc.api")
 
+# The trailer in which a server tells gRPC's retry machinery how long to wait.
+PUSHBACK_KEY = "grpc-retry-pushback-ms"
 # The context every RPC handler receives.
 Context = grpc.aio.ServicerContext[Any, Any]
 # A servicer class: its public methods are RPC handlers.
@@ -58,12 +65,16 @@ class ApiError(Exception):
         return cls(grpc.StatusCode.NOT_FOUND, f"{what} not found")
 
     @classmethod
-    def exhausted(cls, what: str, limit: int, setting: str, advice: str) -> ApiError:
+    def exhausted(
+        cls, what: str, limit: float, setting: str, advice: str, *details: Message
+    ) -> ApiError:
         """`RESOURCE_EXHAUSTED` naming the cap that was hit, its value and
-        the server setting that sets it."""
+        the server setting that sets it, with `details` such as `retry_info`."""
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
         return cls(
             grpc.StatusCode.RESOURCE_EXHAUSTED,
-            f"{what}, the limit is {limit} (server setting {flag(setting)}); {advice}",
+            f"{what}, the limit is {shown} (server setting {flag(setting)}); {advice}",
+            *details,
         )
 
     def to_status(self) -> grpc.Status:
@@ -75,7 +86,25 @@ class ApiError(Exception):
             packed.append(box)
         proto = status_pb2.Status(code=self.code.value[0], message=self.message, details=packed)
         status: grpc.Status = rpc_status.to_status(proto)
-        return status
+        delays = [d for d in self.details if isinstance(d, error_details_pb2.RetryInfo)]
+        if not delays:
+            return status
+        pushback = (PUSHBACK_KEY, str(delays[0].retry_delay.ToMilliseconds()))
+        return _Status(status.code, status.details, (*status.trailing_metadata, pushback))
+
+
+class _Status(
+    collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status
+):
+    """A status to abort with (grpc.Status is an interface without a constructor)."""
+
+
+def retry_info(seconds: float) -> error_details_pb2.RetryInfo:
+    """A `RetryInfo` detail asking the caller to wait `seconds` (rounded up
+    to the millisecond) before trying again."""
+    delay = error_details_pb2.RetryInfo()
+    delay.retry_delay.FromMilliseconds(math.ceil(seconds * 1000))
+    return delay
 
 
 def _as_api_error(exc: Exception) -> ApiError:
