@@ -3,9 +3,11 @@
 Before a call is served: health and reflection pass; anything else needs
 `authorization: Bearer <token>` metadata naming a valid credential
 (`UNAUTHENTICATED` otherwise) that grants the method's access
-(`PERMISSION_DENIED` otherwise). Once the request is deserialized, its
-`namespace` must be one of the credential's (`PERMISSION_DENIED`
-otherwise); for TailEvents this is checked before the first event.
+(`PERMISSION_DENIED` otherwise); the credential's subject becomes the
+call's caller (`memrpc.rpc.caller`, which per-caller caps count). Once the
+request is deserialized, its `namespace` must be one of the credential's
+(`PERMISSION_DENIED` otherwise); for TailEvents this is checked before the
+first event.
 
 A server stream (TailEvents) may stay open for hours, so before sending a
 message it checks its token again, the method's access and the namespace,
@@ -29,6 +31,7 @@ import grpc
 from memrpc.auth import keys, scopes
 from memrpc.auth.credentials import Credential, describe, permission_denied, unauthenticated
 from memrpc.auth.reloading import Authenticator
+from memrpc.rpc import caller
 from memrpc.rpc.errors import ApiError, Context
 from memrpc.rpc.handlers import rebuild
 
@@ -64,6 +67,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         except ApiError as err:
             log.info("denied %s: %s", method, err.message)
             return rebuild(handler, _abort_with(err))
+        caller.act_as(credential.subject)
         if handler.response_streaming:
             readmit = functools.partial(self._admit, token, method, handler)
             return rebuild(handler, _guard_stream(handler, method, credential, readmit))
