@@ -742,6 +742,11 @@ async def test_server_shutdown_ends_tails_and_waits(
                 async with asyncio.timeout(TIMEOUT):
                     await server.stop()
                     stopped = True
+                    # Where to resume, then OK.
+                    final = await stream.read()
+                    assert final.checkpoint.cursors == [
+                        pb.ThreadCursor(thread_id="t", after_event_id="0-0")
+                    ]
                     assert await stream.read() is grpc.aio.EOF
                     assert await stream.code() == grpc.StatusCode.OK
                     assert await waiting == []

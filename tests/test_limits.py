@@ -33,7 +33,7 @@ SMALL = {
     "max_text_chars": 20,
     "max_metadata_bytes": 50,
     "max_search_limit": 5,
-    "max_tails_per_connection": 2,
+    "max_tails_per_caller": 2,
     "max_tails": 3,
     "tail_max_lag_events": 100,
 }
@@ -48,9 +48,10 @@ def test_defaults_are_the_documented_limits() -> None:
         max_text_chars=8192,
         max_metadata_bytes=256 * 1024,
         max_search_limit=100,
-        max_tails_per_connection=100,
+        max_tails_per_caller=100,
         max_tails=2000,
         tail_max_lag_events=10_000,
+        max_tail_lifetime=0.0,
     )
 
 
@@ -77,14 +78,16 @@ def test_a_limit_out_of_range_is_refused_at_startup(
 async def serving(
     redis_server: EmbeddedRedis, embedder: BatchingEmbedder, **limits: int
 ) -> AsyncIterator[MemrpcServer]:
-    async with running(make_settings(redis_server.url, **limits), embedder, grace=0.5) as server:
+    # On 127.0.0.1 and ::1: two client addresses, so two callers.
+    settings = make_settings(redis_server.url, listen="localhost:0", **limits)
+    async with running(settings, embedder, grace=0.5) as server:
         yield server
 
 
-def connect(server: MemrpcServer) -> grpc.aio.Channel:
+def connect(server: MemrpcServer, host: str = "127.0.0.1") -> grpc.aio.Channel:
     """A channel on a connection of its own."""
     return grpc.aio.insecure_channel(
-        f"127.0.0.1:{server.port}", options=[("grpc.use_local_subchannel_pool", 1)]
+        f"{host}:{server.port}", options=[("grpc.use_local_subchannel_pool", 1)]
     )
 
 
@@ -243,12 +246,16 @@ async def eventually(check: Callable[[], bool], what: str) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_tails_are_capped_per_connection_and_per_server(small: MemrpcServer, ns: str) -> None:
-    async with connect(small) as a, connect(small) as b:
-        first = [await open_tail(a, ns), await open_tail(a, ns)]
-        await refused(a, ns, "on this connection", "the limit is 2", "--max-tails-per-connection")
-        await open_tail(b, ns)
-        await refused(b, ns, "on this server", "the limit is 3", "--max-tails")
+async def test_tails_are_capped_per_caller_and_per_server(small: MemrpcServer, ns: str) -> None:
+    # Without authentication a caller is a client address, whatever its connections.
+    async with connect(small) as a, connect(small) as b, connect(small, "[::1]") as c:
+        first = [await open_tail(a, ns), await open_tail(b, ns)]
+        for same_caller in (a, b):
+            await refused(
+                same_caller, ns, "for this caller", "the limit is 2", "--max-tails-per-caller"
+            )
+        await open_tail(c, ns)
+        await refused(c, ns, "on this server", "the limit is 3", "--max-tails")
         # A tail that ends frees its place.
         first[0].cancel()
         await eventually(lambda: small.tails.stats().subscriptions == 2, "the tail to end")
@@ -265,7 +272,7 @@ async def test_a_tail_whose_client_stops_reading_is_ended_and_its_memory_stays_b
     redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str, read: int
 ) -> None:
     async with (
-        serving(redis_server, embedder, tail_max_lag_events=100, max_tails_per_connection=1) as srv,
+        serving(redis_server, embedder, tail_max_lag_events=100, max_tails_per_caller=1) as srv,
         connect(srv) as stalled,
         connect(srv) as writer,
     ):
@@ -296,6 +303,6 @@ async def test_a_tail_whose_client_stops_reading_is_ended_and_its_memory_stays_b
         assert details.startswith("subscriber too slow: "), details
         assert "events behind, the limit is 100" in details, details
         assert details.endswith("resume from the last cursor received"), details
-        # The tail is gone, and its place on the connection free.
+        # The tail is gone, and its caller's place free.
         await eventually(lambda: srv.tails.stats().subscriptions == 0, "the tail to end")
         await open_tail(stalled, ns)

@@ -100,7 +100,7 @@ async def server(
         redis_server.url,
         embedder,
         f"{ALPHA.entry}\n\n{BETA.entry}",
-        max_tails_per_connection=1,  # an ended tail must free its slot
+        max_tails_per_caller=1,  # an ended tail must free its slot
     ) as (files, channel):
         event_log = event_log_pb2_grpc.EventLogStub(channel)
         yield Streams(files, event_log, thread=f"t{uuid.uuid4().hex}")

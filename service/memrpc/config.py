@@ -31,10 +31,21 @@ from urllib.parse import urlsplit
 from memrpc.limits import MAX_LOG_LEN, MAX_METADATA_BYTES_SETTING, RECEIVE_WAIT_S, TAIL_BATCH
 
 # The groups of `memrpc serve --help` and of the README table, in order.
-GROUPS = ("serving", "Redis", "model", "event retention", "TLS", "authentication", "limits")
+GROUPS = (
+    "serving",
+    "connections",
+    "Redis",
+    "model",
+    "event retention",
+    "TLS",
+    "authentication",
+    "limits",
+)
 ENV_PREFIX = "MEMRPC_"
 # The largest value gRPC takes for a channel argument (a C int).
 _MAX_GRPC_INT = 2**31 - 1
+# The longest duration a connection setting takes, in seconds.
+_DAY_S = 86_400
 
 
 class SettingsError(ValueError):
@@ -129,6 +140,89 @@ class Settings:
             "log level; logs go to stderr",
             group="serving",
             choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        ),
+    )
+    # -- connections (docs/deployment.md; memrpc/connections.py makes them gRPC options)
+    keepalive_time: float = field(
+        default=60.0,
+        metadata=about(
+            "seconds between the server's keepalive pings on each connection, with or without "
+            "calls; a client that does not answer within --keepalive-timeout is disconnected "
+            "and its tails end",
+            group="connections",
+            low=1,
+            high=_DAY_S,
+        ),
+    )
+    keepalive_timeout: float = field(
+        default=20.0,
+        metadata=about(
+            "seconds a keepalive ping may wait for its answer",
+            group="connections",
+            low=1,
+            high=_DAY_S,
+        ),
+    )
+    keepalive_permit_without_calls: bool = field(
+        default=True,
+        metadata=about(
+            "keepalive pings, the server's and the clients', also on connections with no call "
+            "open; false: a client pinging an idle connection is disconnected (GOAWAY "
+            "too_many_pings)",
+            group="connections",
+        ),
+    )
+    min_client_ping_interval: float = field(
+        default=5.0,
+        metadata=about(
+            "shortest interval between a client's pings the server accepts while it sends no "
+            "data (a quiet tail); a client pinging faster three times is disconnected (GOAWAY "
+            "too_many_pings)",
+            group="connections",
+            low=0,
+            high=_DAY_S,
+        ),
+    )
+    max_connection_age: float = field(
+        default=1800.0,
+        metadata=about(
+            "seconds (±10%) after which the server asks a client to reconnect (GOAWAY), so "
+            "that load balancers spread long-lived connections again; calls in flight go on; "
+            "0: never",
+            group="connections",
+            low=0,
+            high=_DAY_S,
+        ),
+    )
+    max_connection_age_grace: float = field(
+        default=0.0,
+        metadata=about(
+            "seconds the calls of a connection past --max-connection-age get to finish before "
+            "it is closed; 0: until they end. When set, --max-tail-lifetime must be shorter, "
+            "so that tails end cleanly first",
+            group="connections",
+            low=0,
+            high=_DAY_S,
+        ),
+    )
+    max_connection_idle: float = field(
+        default=0.0,
+        metadata=about(
+            "seconds a connection with no call open is kept before the server closes it "
+            "(GOAWAY); 0: for ever",
+            group="connections",
+            low=0,
+            high=_DAY_S,
+        ),
+    )
+    max_tail_lifetime: float = field(
+        default=0.0,
+        metadata=about(
+            "seconds after which the server ends a TailEvents call with a final checkpoint, "
+            "then OK (the client resumes from it); 0: never",
+            group="connections",
+            low=0,
+            high=_DAY_S,
         ),
     )
     # -- Redis
@@ -323,16 +417,16 @@ class Settings:
             over="`INVALID_ARGUMENT`, field `limit`: `must be between 1 and {limit}`",
         ),
     )
-    max_tails_per_connection: int = field(
+    max_tails_per_caller: int = field(
         default=100,
         metadata=about(
-            "most TailEvents calls open on one client connection (HTTP/2 connection, by peer "
-            "address)",
+            "most TailEvents calls open for one caller: one API key or JWT subject on a server "
+            "with authentication, else one client IP address, over all its connections",
             group="limits",
             low=1,
-            over="`RESOURCE_EXHAUSTED` before any message: `too many tails open on this "
-            "connection, the limit is {limit} (server setting --max-tails-per-connection); close "
-            "a tail, follow more threads per tail, or open another connection`",
+            over="`RESOURCE_EXHAUSTED` before any message: `too many tails open for this "
+            "caller, the limit is {limit} (server setting --max-tails-per-caller); close a "
+            "tail, or follow more threads per tail`",
         ),
     )
     max_tails: int = field(
@@ -445,6 +539,13 @@ class Settings:
             raise SettingsError(
                 "--embed-queue-max must be at least --max-batch-items: the texts of one "
                 "CreateMemories must fit in the embedding queue"
+            )
+        grace = self.max_connection_age_grace
+        if self.max_connection_age and grace and not 0 < self.max_tail_lifetime < grace:
+            raise SettingsError(
+                "--max-connection-age-grace would cut tails open longer than it: set "
+                "--max-tail-lifetime below it (tails then end cleanly, with a checkpoint to "
+                "resume from), or --max-connection-age-grace=0"
             )
 
 

@@ -57,13 +57,20 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+# Where the README table sends a reader for a group's settings.
+_SEE = {
+    "connections": "[connections](docs/deployment.md#connections)",
+    "limits": "[limits](docs/security.md#limits)",
+}
+
+
 def settings_table() -> str:
     """The README table: every setting, its variable, default and meaning."""
     rows = ["| flag | variable | default | meaning |", "|---|---|---|---|"]
     for each in SETTINGS:
         meaning = each.help + (f" ({each.bounds})" if each.bounds else "")
-        if each.group == "limits":
-            meaning += "; see [limits](docs/security.md#limits)"
+        if each.group in _SEE:
+            meaning += f"; see {_SEE[each.group]}"
         default = "unset" if each.default is None else f"`{each.default_text}`"
         rows.append(f"| `{each.flag}` | `{each.env}` | {default} | {_cell(meaning)} |")
     return "\n".join(rows)

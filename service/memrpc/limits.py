@@ -186,8 +186,8 @@ MAX_RECEIVE_BYTES = int((MAX_PAGE_BYTES - MAX_EVENT_BYTES) / JSON_TO_PROTOBUF_GR
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may hold and how many tails may be open: the
-    settings of the same names (`memrpc.config.Settings` declares each, with
+    """What one request may hold, how many tails may be open and for how
+    long: the settings of the same names (`memrpc.config.Settings` declares each, with
     its default and range, and `Settings.validate()` checks them)."""
 
     max_message_bytes: int
@@ -195,9 +195,11 @@ class Limits:
     max_text_chars: int
     max_metadata_bytes: int
     max_search_limit: int
-    max_tails_per_connection: int
+    max_tails_per_caller: int
     max_tails: int
     tail_max_lag_events: int
+    # Seconds; 0: tails are not ended for their age.
+    max_tail_lifetime: float
 
     @property
     def max_window_bytes(self) -> int:

@@ -20,6 +20,7 @@ from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
 from memrpc.config import Settings, SettingsError, effective, redacted_url
+from memrpc.connections import server_options
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
 from memrpc.limits import Limits
@@ -174,6 +175,7 @@ class MemrpcServer:
                 ("grpc.max_send_message_length", limits.max_message_bytes),
                 # Only workers share their address: a second lone server fails.
                 ("grpc.so_reuseport", int(settings.workers > 1)),
+                *server_options(settings),
             ],
         )
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(

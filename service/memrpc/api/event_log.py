@@ -33,6 +33,7 @@ from memrpc.limits import (
     Range,
 )
 from memrpc.rpc import validate
+from memrpc.rpc.caller import caller
 from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.shutdown import unless
 from memrpc.store.events import (
@@ -53,8 +54,9 @@ RESERVED_TYPE_PREFIX = "memrpc."
 @translate_errors
 class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
     """Serves `EventLog` from an `EventStore`, tails from a `TailHub` on it,
-    requests and open tails within `limits`. Once `draining` is set, tails
-    end with `OK` and receives stop waiting."""
+    requests and open tails within `limits`. Once `draining` is set, and
+    when a tail reaches `--max-tail-lifetime`, tails end with a final
+    checkpoint then `OK`; once `draining` is set receives stop waiting."""
 
     def __init__(
         self, store: EventStore, tails: TailHub, draining: asyncio.Event, limits: Limits
@@ -134,11 +136,11 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         ns = validate.namespace(request.namespace)
         cursors = _cursors(request.cursors)
         heartbeat = validate.seconds(request.heartbeat_interval, "heartbeat_interval", HEARTBEAT_S)
-        with self._tail_slots.hold(context.peer()):
+        with self._tail_slots.hold(caller(context)):
             positions = await self._store.resolve(ns, cursors)
             async with (
                 self._tails.subscribe(ns, positions) as tail,
-                _ending(tail, self._draining),
+                _ending(tail, self._draining, self._limits.max_tail_lifetime),
             ):
                 yield _checkpoint(positions)
                 while (events := await _next_events(tail, heartbeat)) is not None:
@@ -147,6 +149,8 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
                     for event in events:
                         positions[event.thread] = event.id
                         yield event_log_pb2.TailEventsResponse(event=_event(event))
+                # Ended by the server: where to resume, then OK.
+                yield _checkpoint(positions)
 
     async def CreateConsumerGroup(
         self, request: event_log_pb2.CreateConsumerGroupRequest, context: Context
@@ -364,11 +368,15 @@ async def _next_events(tail: Subscription, within: float) -> list[StoredEvent] |
 
 
 @contextlib.asynccontextmanager
-async def _ending(tail: Subscription, stop: asyncio.Event) -> AsyncIterator[None]:
-    """Ends a tail once `stop` is set, while the context lasts."""
+async def _ending(tail: Subscription, stop: asyncio.Event, lifetime: float) -> AsyncIterator[None]:
+    """Ends a tail once `stop` is set or `lifetime` seconds have passed (0:
+    never), while the context lasts. Every tail the server ends goes this
+    way: its call then sends a final checkpoint and ends with `OK`."""
 
     async def end_on_stop() -> None:
-        await stop.wait()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(lifetime or None):
+                await stop.wait()
         tail.end()
 
     watcher = asyncio.create_task(end_on_stop())

@@ -1,6 +1,8 @@
-"""The open tails, counted against the caps `--max-tails-per-connection`
-and `--max-tails`: a tail over a cap is refused with `RESOURCE_EXHAUSTED`
-saying which cap and its value."""
+"""The open tails, counted against the caps `--max-tails-per-caller` and
+`--max-tails`: a tail over a cap is refused with `RESOURCE_EXHAUSTED`
+saying which cap and its value. A caller is its credential, or without
+authentication its client's address (`memrpc.rpc.caller`), however many
+connections it opens or shares."""
 
 from __future__ import annotations
 
@@ -13,19 +15,19 @@ from memrpc.rpc.errors import ApiError
 
 
 class TailSlots:
-    """The open tails, per client connection and in all, within their caps."""
+    """The open tails, per caller and in all, within their caps."""
 
     def __init__(self, limits: Limits) -> None:
-        self._per_connection = limits.max_tails_per_connection
+        self._per_caller = limits.max_tails_per_caller
         self._total = limits.max_tails
-        # How many tails are open, per connection and in all.
+        # How many tails are open, per caller and in all.
         self._open: Counter[str] = Counter()
         self.open = 0
 
     @contextlib.contextmanager
-    def hold(self, peer: str) -> Iterator[None]:
-        """Counts a tail of the connection `peer` while the context lasts;
-        raises `RESOURCE_EXHAUSTED` when a cap is reached."""
+    def hold(self, caller: str) -> Iterator[None]:
+        """Counts a tail of `caller` while the context lasts; raises
+        `RESOURCE_EXHAUSTED` when a cap is reached."""
         if self.open >= self._total:
             raise ApiError.exhausted(
                 "too many tails open on this server",
@@ -33,19 +35,19 @@ class TailSlots:
                 "max_tails",
                 "retry later",
             )
-        if self._open[peer] >= self._per_connection:
+        if self._open[caller] >= self._per_caller:
             raise ApiError.exhausted(
-                "too many tails open on this connection",
-                self._per_connection,
-                "max_tails_per_connection",
-                "close a tail, follow more threads per tail, or open another connection",
+                "too many tails open for this caller",
+                self._per_caller,
+                "max_tails_per_caller",
+                "close a tail, or follow more threads per tail",
             )
-        self._open[peer] += 1
+        self._open[caller] += 1
         self.open += 1
         try:
             yield
         finally:
             self.open -= 1
-            self._open[peer] -= 1
-            if not self._open[peer]:
-                del self._open[peer]
+            self._open[caller] -= 1
+            if not self._open[caller]:
+                del self._open[caller]

@@ -3,11 +3,12 @@
 Before a call is served: health and reflection pass; anything else needs
 `authorization: Bearer <token>` metadata naming a valid credential
 (`UNAUTHENTICATED` otherwise) that grants the method's access
-(`PERMISSION_DENIED` otherwise). Once the request is deserialized, its
-`namespace` must be one of the credential's (`PERMISSION_DENIED`
-otherwise); for TailEvents this is checked before the first event. The
-call's behavior then runs with `rpc.caller.CALLER` set to the credential's
-subject (the tenant of `rpc/fairness.py`).
+(`PERMISSION_DENIED` otherwise); the credential's subject becomes the
+call's caller (`memrpc.rpc.caller`, which per-caller caps and per-tenant
+quotas count). Once the
+request is deserialized, its `namespace` must be one of the credential's
+(`PERMISSION_DENIED` otherwise); for TailEvents this is checked before the
+first event.
 
 A server stream (TailEvents) may stay open for hours, so before sending a
 message it checks its token again, the method's access and the namespace,
@@ -31,7 +32,7 @@ import grpc
 from memrpc.auth import keys, scopes
 from memrpc.auth.credentials import Credential, describe, permission_denied, unauthenticated
 from memrpc.auth.reloading import Authenticator
-from memrpc.rpc.caller import CALLER
+from memrpc.rpc import caller
 from memrpc.rpc.errors import ApiError, Context
 from memrpc.rpc.handlers import rebuild
 
@@ -67,6 +68,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         except ApiError as err:
             log.info("denied %s: %s", method, err.message)
             return rebuild(handler, _abort_with(err))
+        caller.act_as(credential.subject)
         if handler.response_streaming:
             readmit = functools.partial(self._admit, token, method, handler)
             return rebuild(handler, _guard_stream(handler, method, credential, readmit))
@@ -142,7 +144,6 @@ def _guard(handler: Handler, method: str, credential: Credential) -> Callable[..
 
     async def guarded(request: Any, context: Context) -> Any:
         await _refuse_other_namespaces(credential, request, context, method)
-        CALLER.set(credential.subject)
         return await unary(request, context)
 
     return guarded
@@ -158,7 +159,6 @@ def _guard_stream(
 
     async def guarded_stream(request: Any, context: Context) -> AsyncIterator[Any]:
         await _refuse_other_namespaces(credential, request, context, method)
-        CALLER.set(credential.subject)
         checked = time.monotonic()
         async with contextlib.aclosing(stream(request, context)) as responses:
             async for response in responses:

@@ -1,16 +1,49 @@
-"""Who is calling, as authentication established it, for the code that runs
-after it.
+"""Who is calling: the identity per-caller caps count against.
 
-The authentication interceptor (`memrpc.auth.interceptor`) sets `CALLER` to
-the subject of the call's credential before the call's behavior runs, so the
-interceptors it wraps (`fairness`) and the servicers can tell callers apart
-without knowing about credentials. grpc.aio serves each call in an asyncio
-task of its own, whose context holds the value for that call only. Without
-authentication it stays None.
+On a server with authentication, the auth interceptor names each admitted
+call's caller with `act_as(credential.subject)` ("API key 'ci-bot'", "JWT
+of 'alice'"), so every connection of one key or token is one caller.
+The tenant of per-tenant quotas (`fairness`) is that subject too
+(`subject()`). Without authentication a caller is its client's address
+without the port: every connection from one host (or from one proxy, which
+all its clients share) is one caller; a Unix socket's clients are all one
+caller.
+
+The identity travels in a context variable: grpc.aio serves each call in a
+task of its own, interceptors included, so what the interceptor sets there
+is what the servicer reads, and ends with the call; neither imports the
+other.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+import contextvars
+import urllib.parse
 
-CALLER: ContextVar[str | None] = ContextVar("memrpc_caller", default=None)
+from memrpc.rpc.errors import Context
+
+_SUBJECT: contextvars.ContextVar[str | None] = contextvars.ContextVar("memrpc_caller", default=None)
+
+
+def act_as(subject: str) -> None:
+    """Makes `subject` the caller of the call being served."""
+    _SUBJECT.set(subject)
+
+
+def subject() -> str | None:
+    """The authenticated subject of the call being served, None without
+    authentication."""
+    return _SUBJECT.get()
+
+
+def caller(context: Context) -> str:
+    """The caller of the call being served: its authenticated subject, else
+    its peer address without the port (`ipv4:10.0.0.7`, `ipv6:[::1]`)."""
+    subject = _SUBJECT.get()
+    if subject is not None:
+        return subject
+    peer = urllib.parse.unquote(context.peer())  # `ipv6:%5B::1%5D:50123`
+    kind, _, address = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        return f"{kind}:{address.rsplit(':', 1)[0]}"
+    return peer

@@ -3,7 +3,7 @@ per-tenant call rates and calls in progress (`tenant_quotas`), refused at
 once with `RESOURCE_EXHAUSTED` rather than queued.
 
 The tenant of a call is the subject of its credential when authentication
-is on (`caller.CALLER`: the authentication interceptor sets it, and must
+is on (`caller.subject()`: the authentication interceptor sets it, and must
 come before this one in the server's list), and the `namespace` of its
 request otherwise, so that under authentication a caller is one tenant
 whichever namespaces it uses. Like authentication's namespace check, the
@@ -28,7 +28,7 @@ import grpc
 from google.rpc import error_details_pb2
 
 from memrpc.config import Settings, flag
-from memrpc.rpc.caller import CALLER
+from memrpc.rpc import caller
 from memrpc.rpc.decoding import PREFIX
 from memrpc.rpc.errors import ApiError, Context, retry_info
 from memrpc.rpc.handlers import rebuild
@@ -42,8 +42,8 @@ log = logging.getLogger("memrpc.fairness")
 
 def tenant_of(request: Any) -> str:
     """The tenant a decoded memrpc request counts against."""
-    caller = CALLER.get()
-    return f"credential:{caller}" if caller is not None else f"namespace:{request.namespace}"
+    subject = caller.subject()
+    return f"credential:{subject}" if subject is not None else f"namespace:{request.namespace}"
 
 
 def refusal(over: OverQuota) -> ApiError:

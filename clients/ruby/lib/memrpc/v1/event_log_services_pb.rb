@@ -44,16 +44,19 @@ module Memrpc
         # message is an event, or a checkpoint when nothing happened for
         # `heartbeat_interval`. To resume after a disconnect, send the cursors of
         # the last message received: no event is missed or repeated while it is
-        # still in the log. The stream ends with `OK` when the client cancels or
-        # the server shuts down. `RESOURCE_EXHAUSTED` when the caller's connection
-        # or the server has as many tails open as it allows, and when the client
-        # falls behind: once one of its threads has more new events than the
-        # server allows (by default 10,000) since the last one sent, the stream
-        # ends with `RESOURCE_EXHAUSTED` (after the messages already sent); resume
-        # from the last cursor received. On a server with authentication, an open
-        # stream checks its credential again about once a second: a revoked key,
-        # an expired token or a scope that no longer covers the namespace ends it
-        # with `UNAUTHENTICATED` or `PERMISSION_DENIED`, as a new call would be.
+        # still in the log. A tail the server ends (it shuts down or drains, or
+        # the tail reached the server's maximum tail lifetime) sends a final
+        # checkpoint, then ends with `OK`: open a new tail with its cursors, on
+        # any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
+        # without authentication its address) or the server has as many tails open
+        # as it allows, and when the client falls behind: once one of its threads
+        # has more new events than the server allows (by default 10,000) since the
+        # last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
+        # messages already sent); resume from the last cursor received. On a
+        # server with authentication, an open stream checks its credential again
+        # about once a second: a revoked key, an expired token or a scope that no
+        # longer covers the namespace ends it with `UNAUTHENTICATED` or
+        # `PERMISSION_DENIED`, as a new call would be.
         rpc :TailEvents, ::Memrpc::V1::TailEventsRequest, stream(::Memrpc::V1::TailEventsResponse)
         # Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
         # the group exists.
