@@ -1,4 +1,4 @@
-"""Correlation ids: `x-request-id` sent is echoed in the response headers,
+"""Correlation ids: `x-request-id` sent is echoed in the response trailers,
 one is made when absent or invalid, failed calls carry it too, and every log
 line about a call names it (an authentication refusal's as well)."""
 
@@ -32,11 +32,11 @@ def sent_id(metadata: grpc.aio.Metadata | None) -> str | None:
 
 
 async def update_session(stub: working_memory_pb2_grpc.WorkingMemoryStub, ns: str, *sent: str):
-    """An UpdateSession call sending `sent` as x-request-id values; its response headers."""
+    """An UpdateSession call sending `sent` as x-request-id values; its response trailers."""
     request = pb.UpdateSessionRequest(namespace=ns, thread_id="t", session=pb.Session(goal="g"))
     call = stub.UpdateSession(request, metadata=[(HEADER, value) for value in sent])
     await call
-    return await call.initial_metadata()
+    return await call.trailing_metadata()
 
 
 @pytest.mark.parametrize("sent", ["abc-123", "0f" * 16, "!" * MAX_CORRELATION_ID_CHARS])
@@ -71,7 +71,7 @@ async def test_a_failed_call_carries_the_id(wm, ns: str) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as failed:
         await wm.GetSession(request, metadata=[(HEADER, "lost-1")])
     assert failed.value.code() == grpc.StatusCode.NOT_FOUND
-    assert sent_id(failed.value.initial_metadata()) == "lost-1"
+    assert sent_id(failed.value.trailing_metadata()) == "lost-1"
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ async def test_every_log_line_of_a_call_names_its_id(
     with pytest.raises(grpc.aio.AioRpcError) as denied:
         await secured.GetSession(request, metadata=[(HEADER, "denied-7")])
     assert denied.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    assert sent_id(denied.value.initial_metadata()) == "denied-7"
+    assert sent_id(denied.value.trailing_metadata()) == "denied-7"
     # The server logs a call's end just after its status is out: wait for it.
     ended = "/memrpc.v1.WorkingMemory/GetSession ended UNAUTHENTICATED"
     for _ in range(100):

@@ -15,8 +15,11 @@ interceptors and the servicer too; `stamp_log_records` makes every log
 record carry it as `record.request_id` (None outside calls), so the lines of
 an authentication refusal, of a servicer and of an internal-error incident
 all name it, and `LogFormatter` ends such lines with ` request_id=<id>`.
-The id goes back in the response's initial metadata (headers), sent before
-the call is served, so that a failed call's carry it too. The end of every
+The id goes back in the response's trailing metadata, a failed call's too
+(`ApiError.to_status` adds it to the trailers an abort sends). Trailers go
+out with the status at no cost, where headers sent ahead of the response
+would cost every call a write of their own (~0.15 ms of a 0.7 ms
+GetSession). The end of every
 call is logged at DEBUG with its method, status and duration.
 """
 
@@ -35,10 +38,10 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from memrpc.limits import MAX_CORRELATION_ID_CHARS
-from memrpc.rpc.errors import Context
 from memrpc.rpc.handlers import behavior, rebuild, responses
 
 if TYPE_CHECKING:
+    from memrpc.rpc.errors import Context
     from memrpc.rpc.handlers import Handler
 
 HEADER = "x-request-id"
@@ -62,7 +65,7 @@ def request_id(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
 
 class CorrelationInterceptor(grpc.aio.ServerInterceptor):
     """Gives every call its correlation id, answers it in the response
-    headers and logs the call's end at DEBUG. Must come first among the
+    trailers and logs the call's end at DEBUG. Must come first among the
     interceptors, so that their log lines name the id too."""
 
     async def intercept_service(
@@ -80,13 +83,13 @@ class CorrelationInterceptor(grpc.aio.ServerInterceptor):
 
 def _answered(handler: Handler, method: str, call_id: str) -> Callable[..., Any]:
     serve = behavior(handler)
-    headers = ((HEADER, call_id),)
+    trailers = ((HEADER, call_id),)
 
     if handler.response_streaming:
 
         async def answered_stream(request: Any, context: Context) -> AsyncIterator[Any]:
             started = time.monotonic()
-            await context.send_initial_metadata(headers)
+            context.set_trailing_metadata(trailers)
             try:
                 async for response in responses(serve(request, context)):
                     yield response
@@ -97,7 +100,7 @@ def _answered(handler: Handler, method: str, call_id: str) -> Callable[..., Any]
 
     async def answered(request: Any, context: Context) -> Any:
         started = time.monotonic()
-        await context.send_initial_metadata(headers)
+        context.set_trailing_metadata(trailers)
         try:
             return await serve(request, context)
         finally:

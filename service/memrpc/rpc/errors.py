@@ -26,6 +26,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from memrpc.config import flag
+from memrpc.rpc import correlation
 from memrpc.store.redis_errors import RedisUnavailable
 
 log = logging.getLogger("memrpc.api")
@@ -86,11 +87,14 @@ class ApiError(Exception):
             packed.append(box)
         proto = status_pb2.Status(code=self.code.value[0], message=self.message, details=packed)
         status: grpc.Status = rpc_status.to_status(proto)
+        trailers = [*status.trailing_metadata]
         delays = [d for d in self.details if isinstance(d, error_details_pb2.RetryInfo)]
-        if not delays:
-            return status
-        pushback = (PUSHBACK_KEY, str(delays[0].retry_delay.ToMilliseconds()))
-        return _Status(status.code, status.details, (*status.trailing_metadata, pushback))
+        if delays:
+            trailers.append((PUSHBACK_KEY, str(delays[0].retry_delay.ToMilliseconds())))
+        # Aborting replaces the trailers the call set: the id goes again.
+        if (call_id := correlation.current()) is not None:
+            trailers.append((correlation.HEADER, call_id))
+        return _Status(status.code, status.details, tuple(trailers))
 
 
 class _Status(
