@@ -1,6 +1,7 @@
-"""A loopback TCP proxy in front of a Redis whose established connections can
-be made to go silent, as a proxy or a network path that stops forwarding
-does, while new connections through it still work.
+"""A loopback TCP proxy in front of a server (a Redis, or a memrpc named by a
+`redis://host:port` URL) whose established connections can be made to go
+silent, as a proxy or a network path that stops forwarding does, or a host
+that vanished, while new connections through it still work.
 
 `stall()` stops every connection open at that moment: it forwards nothing
 more in either direction and reads no more than the chunk it holds (so the

@@ -1,5 +1,6 @@
 """Connections for a service mesh (docs/deployment.md): a client that pings
-every 10 s keeps a quiet tail; a connection past its age is told to
+every 10 s keeps a quiet tail; a client gone silent is pinged away and its
+tail freed; a connection past its age is told to
 reconnect while its calls go on; a tail the server ends sends where to
 resume, then `OK`; tail caps count callers, not connections.
 
@@ -25,6 +26,7 @@ from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc
+from stall_proxy import StallingProxy
 from test_auth import NS_A, bearer
 from test_credentials_reload import ALPHA, BETA
 from test_event_log import duration
@@ -106,6 +108,29 @@ async def test_a_client_pinging_every_10_s_keeps_a_quiet_tail_for_60_s(
         message = await asyncio.wait_for(reading, WITHIN_S)
         assert isinstance(message, ev.TailEventsResponse)
         assert message.event.id == event_id
+        call.cancel()
+
+
+async def test_the_server_pings_a_dead_client_away_and_frees_its_tail(
+    redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str
+) -> None:
+    """A client whose connection goes silent (a host that vanished, a proxy
+    that stopped forwarding) answers no ping: the server closes the
+    connection after its keepalive timeout, and the tail it held is freed."""
+    async with (
+        serving(redis_server, embedder, keepalive_time=1.0, keepalive_timeout=1.0) as server,
+        StallingProxy(f"redis://127.0.0.1:{server.port}") as proxy,
+        grpc.aio.insecure_channel(
+            f"127.0.0.1:{proxy.port}", options=[("grpc.use_local_subchannel_pool", 1)]
+        ) as vanishing,
+    ):
+        call = tail(vanishing, ns, [ev.ThreadCursor(thread_id="t")])
+        await next_message(call)
+        assert server.tails.stats().subscriptions == 1
+        proxy.stall()
+        async with asyncio.timeout(WITHIN_S):
+            while server.tails.stats().subscriptions:  # noqa: ASYNC110 - the server's state
+                await asyncio.sleep(0.05)
         call.cancel()
 
 
@@ -196,7 +221,7 @@ async def test_tails_are_capped_per_key_over_its_connections(
 def test_connection_settings_become_grpc_options_and_0_leaves_them_unset() -> None:
     options = dict(server_options(Settings(max_connection_age=90, max_connection_idle=0)))
     assert options["grpc.keepalive_time_ms"] == 60_000
-    assert options["grpc.keepalive_timeout_ms"] == 20_000
+    assert options["grpc.keepalive_timeout_ms"] == options["grpc.http2.ping_timeout_ms"] == 20_000
     assert options["grpc.keepalive_permit_without_calls"] == 1
     assert options["grpc.http2.min_ping_interval_without_data_ms"] == 5_000
     assert options["grpc.max_connection_age_ms"] == 90_000

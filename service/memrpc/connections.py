@@ -29,6 +29,10 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
     options = [
         ("grpc.keepalive_time_ms", _ms(settings.keepalive_time)),
         ("grpc.keepalive_timeout_ms", _ms(settings.keepalive_timeout)),
+        # grpc-core (1.85) waits this long for a ping's ack, whatever
+        # `keepalive_timeout_ms` says (default 60 s): without it, a client
+        # gone silent held its connection and tails for a minute or more.
+        ("grpc.http2.ping_timeout_ms", _ms(settings.keepalive_timeout)),
         ("grpc.keepalive_permit_without_calls", int(settings.keepalive_permit_without_calls)),
         ("grpc.http2.min_ping_interval_without_data_ms", _ms(settings.min_client_ping_interval)),
         # Keep pinging a connection that carries no data (a quiet tail).
