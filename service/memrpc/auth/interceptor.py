@@ -34,7 +34,7 @@ from memrpc.auth.credentials import Credential, describe, permission_denied, una
 from memrpc.auth.reloading import Authenticator
 from memrpc.rpc import caller
 from memrpc.rpc.errors import ApiError, Context
-from memrpc.rpc.handlers import rebuild
+from memrpc.rpc.handlers import WrappingInterceptor, rebuild
 
 log = logging.getLogger("memrpc.auth")
 
@@ -46,24 +46,19 @@ _HOW = "send metadata `authorization: Bearer <API key or JWT>`"
 RECHECK_INTERVAL_S = 1.0
 
 
-class AuthInterceptor(grpc.aio.ServerInterceptor):
+class AuthInterceptor(WrappingInterceptor):
     """Admits calls whose credential covers the method and the namespace."""
 
     def __init__(self, key_ring: Authenticator | None, jwts: Authenticator | None) -> None:
         self._key_ring = key_ring
         self._jwts = jwts
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or scopes.is_public(method):
+    def wrap(self, handler: Handler, call: grpc.HandlerCallDetails) -> Handler:
+        method = call.method
+        if scopes.is_public(method):
             return handler
         try:
-            token = _bearer_token(handler_call_details.invocation_metadata)
+            token = _bearer_token(call.invocation_metadata)
             credential = self._admit(token, method, handler)
         except ApiError as err:
             log.info("denied %s: %s", method, err.message)

@@ -20,7 +20,7 @@ import grpc
 
 from memrpc.config import flag
 from memrpc.rpc.errors import Context
-from memrpc.rpc.handlers import rebuild
+from memrpc.rpc.handlers import WrappingInterceptor, rebuild
 
 if TYPE_CHECKING:
     from memrpc.rpc.handlers import Handler
@@ -47,19 +47,14 @@ def _bounded(serve: Callable[..., Awaitable[Any]], seconds: float) -> Callable[.
     return bounded
 
 
-class DefaultDeadlineInterceptor(grpc.aio.ServerInterceptor):
+class DefaultDeadlineInterceptor(WrappingInterceptor):
     """Ends unary calls that carry no deadline after `seconds`, with
     DEADLINE_EXCEEDED."""
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+    def wrap(self, handler: Handler, call: grpc.HandlerCallDetails) -> Handler:
+        if handler.unary_unary is None:
             return handler
         return rebuild(handler, _bounded(handler.unary_unary, self._seconds))

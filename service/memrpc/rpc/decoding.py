@@ -12,7 +12,7 @@ every RPC, a new one too, refuses unknown enum values (proto3 decodes them).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context
-from memrpc.rpc.handlers import behavior, rebuild, responses
+from memrpc.rpc.handlers import WrappingInterceptor, behavior, rebuild, responses
 
 if TYPE_CHECKING:
     from memrpc.rpc.handlers import Handler
@@ -80,22 +80,16 @@ def _checked(handler: Handler) -> Callable[..., Any]:
     return checked
 
 
-class DecodingInterceptor(grpc.aio.ServerInterceptor):
+class DecodingInterceptor(WrappingInterceptor):
     """Answers undecodable requests to memrpc methods, and those with unknown
     enum values, with INVALID_ARGUMENT.
-    Must come first among the interceptors, so that the others see only
+    Must come before every interceptor that reads requests, so that they see only
     decoded requests."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
+    def wrap(self, handler: Handler, call: grpc.HandlerCallDetails) -> Handler:
+        method = call.method
         if (
-            handler is None
-            or not method.startswith(PREFIX)
+            not method.startswith(PREFIX)
             or handler.request_streaming
             or handler.request_deserializer is None
         ):

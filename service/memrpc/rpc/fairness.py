@@ -31,7 +31,7 @@ from memrpc.config import Settings, flag
 from memrpc.rpc import caller
 from memrpc.rpc.decoding import PREFIX
 from memrpc.rpc.errors import ApiError, Context, retry_info
-from memrpc.rpc.handlers import rebuild
+from memrpc.rpc.handlers import WrappingInterceptor, rebuild
 from memrpc.rpc.tenant_quotas import OverQuota, TenantQuotas
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def refusal(over: OverQuota) -> ApiError:
     )
 
 
-class FairnessInterceptor(grpc.aio.ServerInterceptor):
+class FairnessInterceptor(WrappingInterceptor):
     """Refuses the calls of a tenant over its rate or its calls in progress."""
 
     def __init__(self, quotas: TenantQuotas) -> None:
@@ -81,17 +81,8 @@ class FairnessInterceptor(grpc.aio.ServerInterceptor):
             )
         )
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = await continuation(handler_call_details)
-        if (
-            handler is None
-            or not handler_call_details.method.startswith(PREFIX)
-            or handler.request_streaming
-        ):
+    def wrap(self, handler: Handler, call: grpc.HandlerCallDetails) -> Handler:
+        if not call.method.startswith(PREFIX) or handler.request_streaming:
             return handler
         if handler.response_streaming:
             return rebuild(handler, self._limited_stream(handler))

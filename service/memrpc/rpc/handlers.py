@@ -1,10 +1,12 @@
 """Rebuilding a gRPC method handler with another behavior or deserializer,
-and serving a streaming behavior's responses, for server interceptors."""
+and serving a streaming behavior's responses, for server interceptors; and
+`WrappingInterceptor`, the shape of every memrpc interceptor that serves a
+method's calls another way."""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
@@ -54,3 +56,21 @@ async def responses(served: Any) -> AsyncIterator[Any]:
         return
     async for response in served:
         yield response
+
+
+class WrappingInterceptor(grpc.aio.ServerInterceptor):
+    """A server interceptor that hands each method handler found to `wrap`,
+    which returns it as it is or rebuilt (`rebuild`) to serve its calls
+    another way."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        handler = await continuation(handler_call_details)
+        return None if handler is None else self.wrap(handler, handler_call_details)
+
+    def wrap(self, handler: Handler, call: grpc.HandlerCallDetails) -> Handler:
+        """The handler to serve the call with (`call.method`, its metadata)."""
+        raise NotImplementedError
