@@ -6,6 +6,8 @@
 - `auth/` decides who may call, without the servicers or Redis;
 - `api/` maps requests onto the stores and does not know Redis itself;
 - `embedding/` runs the model, without gRPC or the layers that serve it;
+- `telemetry/` makes spans and log lines for every layer, and uses none of
+  them (nor gRPC: the store and the embedder import its `tracing`);
 - `config.py` and `limits.py` are read by every layer and read none, but
   `config.py` reads `limits.py` (fixed limits bound some settings).
 """
@@ -32,6 +34,16 @@ FORBIDDEN = {
         "memrpc.auth",
         "memrpc.store",
         "memrpc.tails",
+        "memrpc.server",
+    ),
+    "telemetry": (
+        "grpc",
+        "memrpc.api",
+        "memrpc.rpc",
+        "memrpc.auth",
+        "memrpc.store",
+        "memrpc.tails",
+        "memrpc.embedding",
         "memrpc.server",
     ),
     "config.py": (

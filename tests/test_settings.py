@@ -73,6 +73,9 @@ def serve_settings(
         ("allow_unauthenticated", "yes", True),
         ("allow_unauthenticated", "off", False),
         ("max_batch_items", "7", 7),
+        ("log_format", "JSON", "json"),
+        ("access_log_level", "off", "OFF"),
+        ("otlp_endpoint", "http://127.0.0.1:4317", "http://127.0.0.1:4317"),
     ],
 )
 def test_a_variable_and_a_flag_set_a_setting_and_the_flag_wins(
@@ -115,6 +118,8 @@ def test_a_boolean_flag_alone_means_true_and_unset_variables_mean_the_default(
         ("redis_url", "redis://h:99999", "--redis-url 'redis://h:99999' is not a Redis URL"),
         ("redis_password_file", "/nonexistent", "--redis-password-file needs --redis-url"),
         ("tls_cert_file", "/nonexistent", "--tls-cert-file and --tls-key-file go together"),
+        ("otlp_endpoint", "otel:4317", "--otlp-endpoint 'otel:4317' is not a collector URL"),
+        ("log_format", "xml", "--log-format must be text or json, not 'xml'"),
     ],
 )
 def test_a_bad_value_is_refused_from_the_flag_and_from_the_variable(

@@ -143,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         check_startup(settings)
     except SettingsError as err:
         parser.error(str(err))
-    configure_logging(settings.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(
+        settings.log_level, settings.log_format, "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # What only starting finds out (the Redis, the model) ends it in one
     # line too: status 2 for what a setting must change, 1 for a Redis that
     # never answered.

@@ -40,6 +40,7 @@ GROUPS = (
     "TLS",
     "authentication",
     "limits",
+    "tracing and logs",
 )
 ENV_PREFIX = "MEMRPC_"
 # The largest value gRPC takes for a channel argument (a C int).
@@ -140,6 +141,34 @@ class Settings:
             "log level; logs go to stderr",
             group="serving",
             choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        ),
+    )
+    # -- tracing and logs (docs/deployment.md; memrpc/telemetry/)
+    log_format: str = field(
+        default="text",
+        metadata=about(
+            "text: one line per record, ending with request_id=<id> for a call's; json: one "
+            "JSON object per line, with request_id, trace_id and span_id",
+            group="tracing and logs",
+            choices=("text", "json"),
+        ),
+    )
+    access_log_level: str = field(
+        default="DEBUG",
+        metadata=about(
+            "level of the access log line logged at the end of every call (method, status, "
+            "duration, tenant, request id); OFF: none",
+            group="tracing and logs",
+            choices=("DEBUG", "INFO", "WARNING", "OFF"),
+        ),
+    )
+    otlp_endpoint: str | None = field(
+        default=None,
+        metadata=about(
+            "OTLP/gRPC collector to export trace spans to (http://host:4317 plaintext, https:// "
+            "TLS): a span per call, with Redis and embedding child spans, parented by the "
+            "caller's traceparent; unset: no spans are made",
+            group="tracing and logs",
         ),
     )
     # -- connections (docs/deployment.md; memrpc/connections.py makes them gRPC options)
@@ -540,6 +569,11 @@ class Settings:
                 "--embed-queue-max must be at least --max-batch-items: the texts of one "
                 "CreateMemories must fit in the embedding queue"
             )
+        if self.otlp_endpoint is not None and not _is_http_url(self.otlp_endpoint):
+            raise SettingsError(
+                f"--otlp-endpoint {self.otlp_endpoint!r} is not a collector URL: "
+                "http://host:port (plaintext) or https://host:port (TLS)"
+            )
         grace = self.max_connection_age_grace
         if self.max_connection_age and grace and not 0 < self.max_tail_lifetime < grace:
             raise SettingsError(
@@ -547,6 +581,11 @@ class Settings:
                 "--max-tail-lifetime below it (tails then end cleanly, with a checkpoint to "
                 "resume from), or --max-connection-age-grace=0"
             )
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def effective(settings: Settings) -> str:

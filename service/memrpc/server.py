@@ -35,6 +35,7 @@ from memrpc.store.long_term import LongTermStore
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.working import WorkingStore
 from memrpc.tails import TailHub
+from memrpc.telemetry.export import SpanExport
 from memrpc.tls import check_files, server_credentials, transport_name
 from memrpc.v1 import (
     event_log_pb2,
@@ -101,6 +102,7 @@ class MemrpcServer:
         self._status_since = time.monotonic()
         self._drain_started: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._spans: SpanExport | None = None
         self.port = 0
 
     @property
@@ -125,6 +127,7 @@ class MemrpcServer:
         settings.validate()
         log.info("memrpc %s starting: %s", VERSION, effective(settings))
         stamp_log_records()  # log lines about a call name its correlation id
+        self._spans = SpanExport.start(settings.otlp_endpoint)
         limits = Limits.from_settings(settings)
         retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)
@@ -134,7 +137,7 @@ class MemrpcServer:
         # after auth, whose caller it counts against.
         fairness = FairnessInterceptor.from_settings(settings)
         interceptors = [
-            CorrelationInterceptor(),
+            CorrelationInterceptor(settings.access_log_level),
             DecodingInterceptor(),
             DefaultDeadlineInterceptor(settings.default_call_timeout),
             *auth_interceptors(settings),
@@ -269,6 +272,8 @@ class MemrpcServer:
             await self._redis.aclose()
         if self._embedded is not None:
             await self._embedded.astop()
+        if self._spans is not None:  # sends the spans still queued
+            await asyncio.to_thread(self._spans.shutdown)
         log.info(
             "stopped: in-flight calls took %.1f s, %.1f s in all since the drain started",
             finished - started,

@@ -182,7 +182,7 @@ def _worker_main(settings: Settings, ready: Connection, parent_pid: int) -> None
     for a Ctrl-C, so SIGINT is ignored here); dies with the parent."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    configure_logging(settings.log_level, WORKER_LOG_FORMAT)
+    configure_logging(settings.log_level, settings.log_format, WORKER_LOG_FORMAT)
 
     def on_ready() -> None:
         ready.send(True)

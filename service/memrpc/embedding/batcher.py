@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from memrpc.embedding.base import EmbeddingQueueFull
 from memrpc.embedding.onnx_model import OnnxModel
+from memrpc.telemetry import tracing
 
 Vector = npt.NDArray[np.float32]
 # Seconds the packaged model takes per text on one thread, until batches have
@@ -41,6 +42,12 @@ class BatchingEmbedder:
     waiting times a running average of the model's seconds per text). A
     burst therefore sheds its excess in microseconds instead of making every
     caller wait behind it; ``None`` leaves the queue unbounded.
+
+    With tracing on, each call has an ``embed`` span under the caller's
+    (``memrpc/telemetry/tracing.py``), from the call to its vectors: cache
+    lookups, the wait in the queue and the model's batch. A batch serves
+    several calls, so it has no span of its own (it would have several
+    parents); each call's span is its share of the wait.
 
     Counters: ``model_calls`` (batches sent to the model), ``texts_embedded``
     (texts in them), ``texts_abandoned`` (dropped unembedded), ``texts_refused``
@@ -88,6 +95,12 @@ class BatchingEmbedder:
         """Unit-norm float32 rows, shape ``(len(texts), dim)``, in the order of ``texts``."""
         if self._closed:
             raise RuntimeError("the embedder is closed")
+        if tracing.tracer is None:
+            return await self._embed(texts)
+        with tracing.child("embed", {"memrpc.embed.texts": len(texts)}):
+            return await self._embed(texts)
+
+    async def _embed(self, texts: Sequence[str]) -> Vector:
         self._admit(texts)
         loop = asyncio.get_running_loop()
         rows: list[Vector | asyncio.Future[Vector]] = []

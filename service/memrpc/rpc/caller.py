@@ -3,8 +3,9 @@
 On a server with authentication, the auth interceptor names each admitted
 call's caller with `act_as(credential.subject)` ("API key 'ci-bot'", "JWT
 of 'alice'"), so every connection of one key or token is one caller.
-The tenant of per-tenant quotas (`fairness`) is that subject too
-(`subject()`). Without authentication a caller is its client's address
+The tenant of per-tenant quotas (`fairness`) and of the access log is that
+subject too (`tenant_of`), and a request's namespace without
+authentication. Without authentication a caller is its client's address
 without the port: every connection from one host (or from one proxy, which
 all its clients share) is one caller; a Unix socket's clients are all one
 caller.
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 import contextvars
 import urllib.parse
+from typing import TYPE_CHECKING, Any
 
-from memrpc.rpc.errors import Context
+if TYPE_CHECKING:
+    from memrpc.rpc.errors import Context
 
 _SUBJECT: contextvars.ContextVar[str | None] = contextvars.ContextVar("memrpc_caller", default=None)
 
@@ -34,6 +37,13 @@ def subject() -> str | None:
     """The authenticated subject of the call being served, None without
     authentication."""
     return _SUBJECT.get()
+
+
+def tenant_of(request: Any) -> str:
+    """The tenant a decoded memrpc request counts against: its caller's
+    subject under authentication, else its namespace."""
+    name = _SUBJECT.get()
+    return f"credential:{name}" if name is not None else f"namespace:{request.namespace}"
 
 
 def caller(context: Context) -> str:

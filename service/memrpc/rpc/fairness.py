@@ -28,7 +28,7 @@ import grpc
 from google.rpc import error_details_pb2
 
 from memrpc.config import Settings, flag
-from memrpc.rpc import caller
+from memrpc.rpc.caller import tenant_of
 from memrpc.rpc.decoding import PREFIX
 from memrpc.rpc.errors import ApiError, Context, retry_info
 from memrpc.rpc.handlers import WrappingInterceptor, rebuild
@@ -38,12 +38,6 @@ if TYPE_CHECKING:
     from memrpc.rpc.handlers import Handler
 
 log = logging.getLogger("memrpc.fairness")
-
-
-def tenant_of(request: Any) -> str:
-    """The tenant a decoded memrpc request counts against."""
-    subject = caller.subject()
-    return f"credential:{subject}" if subject is not None else f"namespace:{request.namespace}"
 
 
 def refusal(over: OverQuota) -> ApiError:

@@ -41,6 +41,10 @@ forwarding, while the socket stays open) must not wedge the server:
   until the next attempt is due (`RECONNECT_*`, doubling): a down Redis
   is not hammered once per command.
 
+With tracing on, each command made during a traced call has a span of its
+own (`telemetry/tracing.py`), named for the command (`EVALSHA <script>` for
+a script); with it off, a command pays one attribute test.
+
 The shared connection's loss, a failed reconnection and the reconnection
 are each logged once (`memrpc.redis`), not per command. Failures to connect
 a first time are the caller's to report (start-up waits for Redis and logs
@@ -65,6 +69,7 @@ import redis.exceptions
 
 from memrpc.backoff import RestartBackoff
 from memrpc.store.redis_errors import CommandTimeout, classify
+from memrpc.telemetry import tracing
 
 log = logging.getLogger("memrpc.redis")
 
@@ -293,6 +298,15 @@ class Connection:
         self._protocol.close()
 
 
+def _span_of(args: tuple[Arg, ...], script: str | None) -> tuple[str, dict[str, str]]:
+    """The name and attributes of a command's span."""
+    command = str(args[0])
+    attributes = {"db.system.name": "redis", "db.operation.name": command}
+    if script is None:
+        return command, attributes
+    return f"{command} {script}", {**attributes, "memrpc.script": script}
+
+
 class RedisMux:
     """Every non-blocking command of the server, on one shared connection,
     reconnected on demand."""
@@ -314,17 +328,22 @@ class RedisMux:
         self._down_since: float | None = None
         self._closed = False
 
-    async def execute(self, *args: Arg) -> Any:
+    async def execute(self, *args: Arg, script: str | None = None) -> Any:
         """One command's reply. An error reply raises its typed exception
         (`redis_errors.classify`: a `redis.exceptions.ResponseError`, or a
         `RedisUnavailable` for the codes that mean "retry later"),
         `CommandTimeout` is raised when the reply does not come within the
         command timeout, and `redis.exceptions.ConnectionError` when Redis
-        cannot be reached or the connection drops before the reply."""
+        cannot be reached or the connection drops before the reply. With
+        tracing on, the command has a span under the call's (`script`: the
+        name of the script an `EVALSHA` runs, for its span's name)."""
         connection = self._connection
         if connection is None or not connection.usable:
             connection = await self._connect()
-        return await connection.execute(*args)
+        if tracing.tracer is None:
+            return await connection.execute(*args)
+        with tracing.child(*_span_of(args, script)):
+            return await connection.execute(*args)
 
     async def _connect(self) -> Connection:
         # Concurrent callers share one attempt; a cancelled caller does not

@@ -112,8 +112,9 @@ def _gather(names: tuple[str, ...], tail: str | None) -> Callable[[Any], list[Ar
 class Script(Generic[C]):
     """One script, called as `await script(call)` with its typed arguments."""
 
-    def __init__(self, redis: RedisMux, source: str, layout: Layout) -> None:
+    def __init__(self, redis: RedisMux, name: str, source: str, layout: Layout) -> None:
         self._redis = redis
+        self.name = name  # `lua/<name>.lua`
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
         self.layout = layout
@@ -124,9 +125,13 @@ class Script(Generic[C]):
         keys = self._keys(call)
         args = self._args(call)
         with contextlib.suppress(NoScriptError):
-            return await self._redis.execute("EVALSHA", self.sha, len(keys), *keys, *args)
+            return await self._redis.execute(
+                "EVALSHA", self.sha, len(keys), *keys, *args, script=self.name
+            )
         await self._redis.execute("SCRIPT", "LOAD", self.source)
-        return await self._redis.execute("EVALSHA", self.sha, len(keys), *keys, *args)
+        return await self._redis.execute(
+            "EVALSHA", self.sha, len(keys), *keys, *args, script=self.name
+        )
 
 
 def source(call: type[Call]) -> str:
@@ -139,4 +144,4 @@ def source(call: type[Call]) -> str:
 
 def load(redis: RedisMux, call: type[C]) -> Script[C]:
     """The script of a `Call` class, ready to be called with its instances."""
-    return Script(redis, source(call), Layout.of(call))
+    return Script(redis, call.LUA, source(call), Layout.of(call))
