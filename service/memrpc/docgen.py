@@ -61,6 +61,7 @@ def _cell(text: str) -> str:
 _SEE = {
     "connections": "[connections](docs/deployment.md#connections)",
     "limits": "[limits](docs/security.md#limits)",
+    "tracing and logs": "[tracing and logs](docs/deployment.md#tracing-and-logs)",
 }
 
 
