@@ -45,7 +45,9 @@ HEALTH_SPREAD_S = 0.5
 SERVICE_CONFIG = json.dumps(
     {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
 )
-_SERVED = re.compile(r"GetSession ended OK in [0-9.]+ ms request_id=(\S+)$", re.MULTILINE)
+_SERVED = re.compile(
+    r"GetSession ended OK in [0-9.]+ ms \(tenant \S+\) request_id=(\S+)$", re.MULTILINE
+)
 
 
 class Server:
