@@ -23,7 +23,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 from conftest import make_settings, running
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.rpc.correlation import HEADER
+from memrpc.rpc.correlation import HEADER, observe_call
 from memrpc.telemetry.json_log import JsonFormatter
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from memrpc.v1 import long_term_memory_pb2_grpc, working_memory_pb2_grpc
@@ -262,3 +262,12 @@ def test_json_logs_go_to_stderr_one_object_per_line() -> None:
         "logger": "memrpc.test",
         "message": "one 1",
     }
+
+
+def test_an_access_level_of_off_logs_no_line(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="memrpc.access")
+    observe_call("/memrpc.v1.EventLog/AppendEvents", grpc.StatusCode.OK, 0.001, None, None)
+    assert not caplog.records
+    observe_call("/grpc.health.v1.Health/Check", grpc.StatusCode.OK, 0.001, None, logging.DEBUG)
+    [record] = caplog.records
+    assert record.getMessage() == "/grpc.health.v1.Health/Check ended OK in 1.0 ms (tenant -)"
