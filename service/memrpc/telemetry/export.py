@@ -30,8 +30,9 @@ from memrpc.telemetry import tracing
 SCHEDULE_DELAY_MS = 1000
 # Spans queued for export at most; more are dropped.
 MAX_QUEUE_SPANS = 8192
-# How long one export may take.
-EXPORT_TIMEOUT_S = 10.0
+# How long one export may take, retries included: also the most a collector
+# that is down delays the server's stop by.
+EXPORT_TIMEOUT_S = 3.0
 
 
 def _resource() -> Resource:
