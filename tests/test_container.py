@@ -64,7 +64,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def image(pytestconfig: pytest.Config) -> str:
+def image(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The id of the image built from this tree (the tag may move: other
+    trees on the machine build it too)."""
     base = subprocess.run(
         [ROOT / "tools" / "container-base"], env=ENV, capture_output=True, text=True, check=False
     )
@@ -73,38 +75,44 @@ def image(pytestconfig: pytest.Config) -> str:
         if REQUIRED:
             pytest.fail(f"{reason} (MEMRPC_REQUIRE_CONTAINER=1 forbids skipping)")
         pytest.skip(reason)
+    iidfile = tmp_path_factory.mktemp("container") / "image-id"
     started = time.monotonic()
     build = podman(
         "build",
         "--format=docker",  # podman's default OCI format drops HEALTHCHECK
         f"--build-arg=BASE={base.stdout.strip()}",
         f"--tag={IMAGE}",
+        f"--iidfile={iidfile}",
         str(ROOT),
         timeout=BUILD_TIMEOUT,
     )
     assert build.returncode == 0, f"podman build failed:\n{build.stdout[-4000:]}{build.stderr}"
-    size = int(podman("image", "inspect", "--format={{.Size}}", IMAGE).stdout)
+    image_id = iidfile.read_text().strip()
+    size = int(podman("image", "inspect", "--format={{.Size}}", image_id).stdout)
     report(
         pytestconfig,
         f"built {IMAGE} in {time.monotonic() - started:.0f} s; image size {size / 1e6:.0f} MB",
     )
-    return IMAGE
+    return image_id
 
 
 @pytest.fixture
 def container(image: str, tmp_path: Path) -> Iterator[tuple[str, int, str]]:
     """A container serving with an API-keys file: its name, host port and a token."""
     key = new_key("container", [NS], read_only=False)
-    keys_file = tmp_path / "keys.toml"
-    keys_file.write_text(key.entry)
-    keys_file.chmod(0o644)  # read by the image's user, not by root
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir()
+    (keys_dir / "keys.toml").write_text(key.entry)
+    # Read by the image's user, not by root.
+    keys_dir.chmod(0o755)
+    (keys_dir / "keys.toml").chmod(0o644)
     name, port = f"memrpc-test-{uuid.uuid4().hex[:8]}", free_port()
     run = podman(
         "run",
         "--detach",
         f"--name={name}",
         f"--publish=127.0.0.1:{port}:50051",
-        f"--volume={keys_file}:/etc/memrpc/keys.toml:ro",
+        f"--volume={keys_dir}:/etc/memrpc:ro",
         "--env=MEMRPC_AUTH_KEYS_FILE=/etc/memrpc/keys.toml",
         image,
     )
