@@ -7,10 +7,12 @@ strictly into its Kubernetes (or prometheus-operator) Go type by
 deploy/validate. tools/build-helm-tools builds both into .tools/ once per
 machine; without Go the tests skip loudly, or fail under
 MEMRPC_REQUIRE_ALL_LANGS=1 (CI). Cold (no .tools/, Go build cache empty)
-the module takes about 5.5 min on 2 shared cores, warm about 5 s. The rest checks what the chart and the
-compose file promise about memrpc itself, against the code: every variable
-set is a setting of config.py, the probes name the server's health services,
-the termination grace covers the drain and the shutdown grace.
+this module takes about 5.5 min on 2 shared cores, warm about 5 s.
+
+The rest checks what the chart and the compose file promise about memrpc
+itself, against the code: every variable set is a setting of config.py, the
+probes name the server's health services, the termination grace covers the
+drain and the shutdown grace.
 """
 
 from __future__ import annotations
