@@ -137,10 +137,28 @@ def test_validate_refuses_an_unknown_field(tools: Tools) -> None:
     assert "readinessProbes" in result.stderr
 
 
-def test_several_replicas_need_an_external_redis(tools: Tools) -> None:
-    refused = tools.run_helm("template", "memrpc", str(CHART), "--set", "replicaCount=2")
+@pytest.mark.parametrize(
+    ("flags", "reason"),
+    [
+        (["replicaCount=2"], "replicaCount 2 needs an external Redis: set redis.url"),
+        (["auth.keysSecret.name="], "refuses to serve beyond loopback without credentials"),
+        (["redis.passwordSecret.name=pw"], "redis.passwordSecret needs redis.url"),
+        (["tls.clientCaSecret.name=ca"], "tls.clientCaSecret needs tls.secretName"),
+        (["server.workers=0"], "/server/workers"),
+        (["server.terminationSlack=2"], "/server/terminationSlack"),
+        (["redis.url=http://r"], "/redis/url"),
+    ],
+)
+def test_values_that_could_not_serve_do_not_render(
+    tools: Tools, flags: list[str], reason: str
+) -> None:
+    sets = [arg for flag in flags for arg in ("--set", flag)]
+    refused = tools.run_helm("template", "memrpc", str(CHART), *sets)
     assert refused.returncode != 0
-    assert "replicaCount 2 needs an external Redis: set redis.url" in refused.stderr
+    assert reason in refused.stderr
+
+
+def test_several_replicas_on_an_external_redis_roll(tools: Tools) -> None:
     stream = tools.render(None, "--set", "replicaCount=2", "--set", "redis.url=redis://r:6379")
     assert deployment(stream)["spec"]["strategy"]["type"] == "RollingUpdate"
     assert "PersistentVolumeClaim" not in {each["kind"] for each in objects(stream)}

@@ -48,9 +48,10 @@ slack (with workers > 1 the supervisor itself waits drain + grace + 5 s).
 {{- end }}
 
 {{/*
-The rules between values, each failing rendering with what to change. The
-server checks its own settings again at start (config.py); these are the ones
-that concern the deployment.
+The rules between values, each failing rendering with what to change
+(values.schema.json checks each value's type and range). The server checks
+its own settings again at start (config.py); these are the ones that concern
+the deployment.
 */}}
 {{- define "memrpc.validate" -}}
 {{- $v := .Values }}
@@ -69,8 +70,5 @@ that concern the deployment.
 {{- end }}
 {{- if and $v.tls.clientCaSecret.name (not $v.tls.secretName) }}
 {{- fail "tls.clientCaSecret needs tls.secretName: mutual TLS is TLS with client certificates" }}
-{{- end }}
-{{- if lt (float64 $v.server.terminationSlack) 5.0 }}
-{{- fail "server.terminationSlack must be at least 5 s: the worker supervisor waits drain + grace + 5 s" }}
 {{- end }}
 {{- end }}
