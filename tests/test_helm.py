@@ -185,14 +185,23 @@ def test_the_server_gets_only_its_own_settings(rendered: tuple[str, str]) -> Non
     Settings(**values).validate()
 
 
-def test_probes_read_the_servers_health(rendered: tuple[str, str]) -> None:
+def test_probes_read_the_servers_health(tools: Tools) -> None:
     """Readiness follows Redis and the drain (""); liveness does not follow
     Redis, so an outage restarts no pod."""
-    (container,) = deployment(rendered[1])["spec"]["template"]["spec"]["containers"]
+    (container,) = deployment(tools.render(None))["spec"]["template"]["spec"]["containers"]
     assert container["readinessProbe"]["grpc"] == {"port": 50051, "service": ""}
     assert container["livenessProbe"]["grpc"] == {"port": 50051, "service": LIVENESS_SERVICE}
     assert container["startupProbe"]["grpc"]["service"] == LIVENESS_SERVICE
     assert container["ports"][0] == {"name": "grpc", "containerPort": 50051, "protocol": "TCP"}
+
+
+def test_probes_under_tls_check_the_port(tools: Tools) -> None:
+    """The kubelet's gRPC probes speak plaintext: under TLS they would fail."""
+    stream = tools.render(None, "--set", "tls.secretName=memrpc-tls")
+    (container,) = deployment(stream)["spec"]["template"]["spec"]["containers"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert "grpc" not in container[probe]
+        assert container[probe]["tcpSocket"] == {"port": "grpc"}
 
 
 def test_service_port_is_declared_grpc(rendered: tuple[str, str]) -> None:

@@ -48,6 +48,23 @@ slack (with workers > 1 the supervisor itself waits drain + grace + 5 s).
 {{- end }}
 
 {{/*
+What a probe checks (a dict: `service`, the health service; `tls`, whether the
+server serves TLS): the kubelet's gRPC probe on that health service, or,
+under TLS, the gRPC port's TCP handshake only: the kubelet's gRPC probes speak
+plaintext.
+*/}}
+{{- define "memrpc.probeAction" -}}
+{{- if .tls }}
+tcpSocket:
+  port: grpc
+{{- else }}
+grpc:
+  port: 50051
+  service: {{ .service | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
 The rules between values, each failing rendering with what to change
 (values.schema.json checks each value's type and range). The server checks
 its own settings again at start (config.py); these are the ones that concern
