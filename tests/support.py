@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 
 import grpc
 import numpy as np
 import numpy.typing as npt
+import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
@@ -18,6 +21,18 @@ from hypothesis import HealthCheck, settings
 REPRODUCIBLE = settings(
     deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
 )
+
+# CI sets it: a test whose toolchain (Go, a language's compiler) is missing
+# fails instead of skipping.
+REQUIRE_ALL_LANGS = os.environ.get("MEMRPC_REQUIRE_ALL_LANGS") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """A missing toolchain: a loud skip, or a failure under MEMRPC_REQUIRE_ALL_LANGS=1."""
+    if REQUIRE_ALL_LANGS:
+        pytest.fail(f"{reason} (MEMRPC_REQUIRE_ALL_LANGS=1 forbids skipping)")
+    warnings.warn(f"SKIPPED LANGUAGE: {reason}", stacklevel=2)
+    pytest.skip(f"SKIPPED LANGUAGE: {reason}")
 
 
 def bad_request_fields(err: grpc.aio.AioRpcError) -> list[str]:

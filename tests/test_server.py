@@ -18,7 +18,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from conftest import make_settings
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.server import MemrpcServer
+from memrpc.server import LIVENESS_SERVICE, MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -33,7 +33,7 @@ async def health_status(channel: grpc.aio.Channel, service: str = "") -> int:
 
 
 async def test_health_is_serving_for_every_service(channel):
-    for service in ("", *SERVICES):
+    for service in ("", *SERVICES, LIVENESS_SERVICE):
         assert await health_status(channel, service) == health_pb2.HealthCheckResponse.SERVING
 
 
@@ -65,6 +65,9 @@ async def test_redis_outage_gives_unavailable_and_not_serving_then_recovers(tmp_
             assert "Traceback" not in err.value.details()
             await asyncio.sleep(1.5)
             assert await health_status(channel) == health_pb2.HealthCheckResponse.NOT_SERVING
+            # Liveness does not follow Redis: a probe on it restarts no pod.
+            live = await health_status(channel, LIVENESS_SERVICE)
+            assert live == health_pb2.HealthCheckResponse.SERVING
             redis_server.start()
             await asyncio.sleep(1.5)
             assert await health_status(channel) == health_pb2.HealthCheckResponse.SERVING

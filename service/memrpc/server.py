@@ -54,6 +54,10 @@ SERVICE_NAMES = (
     long_term_memory_pb2.DESCRIPTOR.services_by_name["LongTermMemory"].full_name,
     event_log_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
 )
+# The health name for liveness probes: SERVING from start to drain whether
+# Redis answers or not, so that a Redis outage takes pods out of rotation
+# (readiness, on "" and SERVICE_NAMES) without restarting them in a loop.
+LIVENESS_SERVICE = "memrpc.liveness"
 # How often health checks ping Redis, and how long a ping may take.
 HEALTH_PERIOD_S = 1.0
 HEALTH_TIMEOUT_S = 1.0
@@ -204,6 +208,7 @@ class MemrpcServer:
         )
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.listen}")
+        await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         await server.start()
         self._server = server
         await self._check_health()

@@ -5,33 +5,23 @@ generated code is current. See README.md in this folder."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import uuid
-import warnings
 from pathlib import Path
 
 import pytest
 
 from memrpc.server import MemrpcServer
+from support import skip_or_fail
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 LANGS = ["python", "go", "typescript", "java", "rust", "cpp", "ruby"]
 SKIP = 77  # the exit code of a build or generate script whose toolchain is missing
-REQUIRE_ALL = os.environ.get("MEMRPC_REQUIRE_ALL_LANGS") == "1"
 BUILD_TIMEOUT_S = 1800
 RUN_TIMEOUT_S = 300
 # A test may build up to two runners cold (downloads included) before running.
 pytestmark = pytest.mark.timeout(2 * BUILD_TIMEOUT_S + 2 * RUN_TIMEOUT_S)
-
-
-def skip_or_fail(reason: str) -> None:
-    """A missing toolchain: a loud skip, or a failure under MEMRPC_REQUIRE_ALL_LANGS=1."""
-    if REQUIRE_ALL:
-        pytest.fail(f"{reason} (MEMRPC_REQUIRE_ALL_LANGS=1 forbids skipping)")
-    warnings.warn(f"SKIPPED LANGUAGE: {reason}", stacklevel=2)
-    pytest.skip(f"SKIPPED LANGUAGE: {reason}")
 
 
 def run_script(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
