@@ -184,6 +184,23 @@ def ratios(report: dict[str, Any]) -> list[dict[str, Any]]:
     found += _loadgen_ratios(report.get("loadgen", {}))
     found += _ams_ratios(report)
     found += _worker_ratios(report.get("workers", {}))
+    found += _telemetry_ratios(report.get("telemetry", {}))
+    return found
+
+
+def _telemetry_ratios(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """p50 and p99 with metrics on / off, per hot-path RPC."""
+    found = []
+    for op, entry in section.get("ops", {}).items():
+        for stat, target in (("p50_us", section["target"]), ("p99_us", "")):
+            found.append(
+                _ratio(
+                    f"{op} {stat[:3]} metrics on / off (same run, interleaved)",
+                    entry["on"][stat],
+                    entry["off"][stat],
+                    target,
+                )
+            )
     return found
 
 
@@ -297,6 +314,13 @@ def table(report: dict[str, Any]) -> str:
             + ", ".join(f"{run['rpc']} {_fmt(run.get('throughput_per_s'))}/s" for run in runs)
         )
     lines += redis_time_lines(report.get("redis_time", {}))
+    overhead = report.get("telemetry", {})
+    lines.append(f"Telemetry overhead (c=1, µs): {overhead.get('status', 'not run')}")
+    for op, entry in overhead.get("ops", {}).items():
+        lines.append(
+            f"  {op:<22} off p50 {_fmt(entry['off']['p50_us'])} p99 {_fmt(entry['off']['p99_us'])}"
+            f"  on p50 {_fmt(entry['on']['p50_us'])} p99 {_fmt(entry['on']['p99_us'])}"
+        )
     ams = report.get("ams", {})
     lines.append(f"Agent Memory Server: {ams.get('status', 'not run')}")
     for name, ops in ams.get("ops", {}).items():

@@ -5,10 +5,11 @@ Starts an embedded Redis, the memrpc server and the echo server (loopback
 only, in a temporary directory), seeds data, measures every operation of
 each group (echo floor, memrpc RPCs, raw Redis and embedding floors, the
 redis.io reference pattern), measures the Redis time of ListSessions over
-expired sessions and of a 100-item CreateMemories (`bench/redis_time.py`),
-calls the Go load generator, the multi-worker mode and the Agent Memory
-Server peer when present, then prints a table and
-writes `results.json` to the output directory. See bench/README.md.
+expired sessions and of a 100-item CreateMemories (`bench/redis_time.py`)
+and the overhead of metrics on the hot path (`bench/telemetry.py`), calls
+the Go load generator, the multi-worker mode and the Agent Memory Server
+peer when present, then prints a table and writes `results.json` to the
+output directory. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 import redis.asyncio
 
-from bench import external, redis_time, report
+from bench import external, redis_time, report, telemetry
 from bench.channels import ChannelPool
 from bench.corpus import NAMESPACE, Dataset, build_dataset
 from bench.echo import echo_call
@@ -67,6 +68,7 @@ class Profile:
     loadgen_warmup_s: float
     peers: bool
     redis_time: redis_time.Sizes
+    telemetry: telemetry.Sizes
 
 
 FULL = Profile(
@@ -84,6 +86,7 @@ FULL = Profile(
     loadgen_warmup_s=1.0,
     peers=True,
     redis_time=redis_time.FULL,
+    telemetry=telemetry.FULL,
 )
 SMOKE = Profile(
     plan=Plan(
@@ -100,6 +103,7 @@ SMOKE = Profile(
     loadgen_warmup_s=0.2,
     peers=False,
     redis_time=redis_time.Sizes(expired=2000, list_calls=5, create_calls=2),
+    telemetry=telemetry.SMOKE,
 )
 
 
@@ -223,6 +227,10 @@ class Run:
             self.log(f"Redis time: {profile.redis_time.expired:,} expired sessions")
             self.report["redis_time"] = await redis_time.measure(
                 memrpc.target, client, namespace=NAMESPACE, sizes=profile.redis_time
+            )
+            self.log("telemetry overhead: metrics on against off")
+            self.report["telemetry"] = await telemetry.measure(
+                redis_server.url, self.work, memrpc.target, data, profile.telemetry
             )
             await self.measure_workers(redis_server.url, memrpc.target, data)
             await self.run_ams(redis_server.url)

@@ -37,6 +37,10 @@ def test_bench_smoke_run_reports_every_section(tmp_path: Path) -> None:
                 assert phase["count"] > 0, (group, name, concurrency, phase)
     for call in ("ListSessions", "dedup_insert"):
         assert report["redis_time"][call]["calls"] > 0, call
+    for op in ("GetSession", "AppendTurns"):
+        for side in ("off", "on"):
+            assert report["telemetry"]["ops"][op][side]["count"] > 0, (op, side)
+    assert report["telemetry"]["counted_get_session_ok"] > 0
     for section in ("loadgen", "workers", "ams"):
         assert report[section]["status"], section
     if report["workers"]["status"] == "ok":

@@ -9,7 +9,9 @@
 - `telemetry/` makes spans and log lines for every layer, and uses none of
   them (nor gRPC: the store and the embedder import its `tracing`);
 - `config.py` and `limits.py` are read by every layer and read none, but
-  `config.py` reads `limits.py` (fixed limits bound some settings).
+  `config.py` reads `limits.py` (fixed limits bound some settings);
+- `metrics.py` holds the metrics that every layer counts into, and knows
+  none of them (nor gRPC, nor Redis).
 """
 
 from __future__ import annotations
@@ -57,6 +59,18 @@ FORBIDDEN = {
         "memrpc.embedding",
     ),
     "limits.py": ("memrpc.api", "memrpc.rpc", "memrpc.auth", "memrpc.store", "memrpc.tails"),
+    "metrics.py": (
+        "grpc",
+        "redis",
+        "memrpc.api",
+        "memrpc.rpc",
+        "memrpc.auth",
+        "memrpc.store",
+        "memrpc.tails",
+        "memrpc.embedding",
+        "memrpc.server",
+        "memrpc.config",
+    ),
 }
 
 

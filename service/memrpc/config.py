@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ ENV_PREFIX = "MEMRPC_"
 _MAX_GRPC_INT = 2**31 - 1
 # The longest duration a connection setting takes, in seconds.
 _DAY_S = 86_400
+# An address of --metrics-listen: `host:port`, `[v6]:port`.
+_HOST_PORT = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):[0-9]{1,5}")
 
 
 class SettingsError(ValueError):
@@ -104,6 +107,14 @@ class Settings:
             "more than one worker",
             group="serving",
             low=1,
+        ),
+    )
+    metrics_listen: str | None = field(
+        default=None,
+        metadata=about(
+            "host:port to serve Prometheus metrics on (GET /metrics; with --workers, the "
+            "supervisor serves the sum of its workers'); unset: no metrics",
+            group="serving",
         ),
     )
     drain_delay: float = field(
@@ -564,6 +575,10 @@ class Settings:
                     "--redis-url holds a password and --redis-password-file gives one: drop "
                     "the password from the URL"
                 )
+        if self.metrics_listen is not None and not _HOST_PORT.fullmatch(self.metrics_listen):
+            raise SettingsError(
+                f"--metrics-listen: {self.metrics_listen!r} is not host:port (e.g. 0.0.0.0:9090)"
+            )
         if self.embed_queue_max < self.max_batch_items:
             raise SettingsError(
                 "--embed-queue-max must be at least --max-batch-items: the texts of one "

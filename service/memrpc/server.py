@@ -15,6 +15,7 @@ import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from memrpc import metrics
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
@@ -107,7 +108,9 @@ class MemrpcServer:
         self._drain_started: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._spans: SpanExport | None = None
+        self._metrics: metrics.Endpoint | None = None
         self.port = 0
+        self.metrics_port = 0
 
     @property
     def tails(self) -> TailHub:
@@ -211,6 +214,8 @@ class MemrpcServer:
         await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         await server.start()
         self._server = server
+        if settings.metrics_listen is not None:
+            self._start_metrics(settings.metrics_listen, alone=settings.workers == 1)
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health()))
         log.info(
@@ -223,6 +228,26 @@ class MemrpcServer:
             redacted_url(self.redis_url),
             redis_info,
         )
+
+    def _start_metrics(self, listen: str, *, alone: bool) -> None:
+        """Turns the metrics on, samples the tails for them, and serves them
+        unless a worker (whose supervisor serves the sum of its workers')."""
+        metrics.enable()
+        if alone:
+            self._metrics = metrics.Endpoint(listen)
+            self.metrics_port = self._metrics.port
+            log.info(
+                "serving metrics on http://%s/metrics", bound_address(listen, self.metrics_port)
+            )
+        self._tasks.append(asyncio.create_task(self._sample_tails()))
+
+    async def _sample_tails(self) -> None:
+        while True:
+            stats = self.tails.stats()
+            metrics.tails_sampled(
+                stats.subscriptions, stats.failed, stats.queued_events, stats.queued_bytes
+            )
+            await asyncio.sleep(metrics.SAMPLE_PERIOD_S)
 
     async def drain(self, delay: float, hurry: asyncio.Event) -> None:
         """The first phase of a graceful stop (memrpc/shutdown.py): health
@@ -275,6 +300,9 @@ class MemrpcServer:
             await self._tails.aclose()
         if self._redis is not None:
             await self._redis.aclose()
+        if self._metrics is not None:
+            self._metrics.close()
+            metrics.disable()
         if self._embedded is not None:
             await self._embedded.astop()
         if self._spans is not None:  # sends the spans still queued

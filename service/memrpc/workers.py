@@ -3,6 +3,8 @@
 The parent starts and supervises the embedded Redis (unless a Redis URL is
 set) and N worker processes, each a full `MemrpcServer` listening on the same
 address with SO_REUSEPORT, so that the kernel spreads connections over them.
+With `--metrics-listen`, the parent serves the sum of the workers' metrics
+(prometheus_client's multiprocess mode, `memrpc/metrics.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from memrpc import metrics
 from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings, SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
@@ -45,8 +48,14 @@ async def run_workers(settings: Settings) -> int:
     one Redis. If a worker fails to start, everything stops and the status is
     1. A worker that dies later is restarted (see `_Worker.keep_running`). On
     a signal, the workers get SIGTERM and drain (another signal is passed on
-    to end their drain), then Redis stops; status 0.
+    to end their drain), then Redis stops; status 0. With metrics on, the
+    parent serves their sum (`metrics.workers_metrics`).
     """
+    with metrics.workers_metrics(settings.metrics_listen):
+        return await _supervise(settings)
+
+
+async def _supervise(settings: Settings) -> int:
     received = Signals((signal.SIGTERM, signal.SIGINT))
     stopping = received.stop
     listen, port_holder = _reserve_port(settings.listen)
@@ -138,6 +147,7 @@ class _Worker:
             assert process is not None
             await _readable(process.sentinel)
             process.join()
+            metrics.worker_exited(process.pid)
             delay = backoff.next_delay()
             log.warning(
                 "worker %d (pid %s) exited with code %s; restarting in %.1f s",

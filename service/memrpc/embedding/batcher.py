@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 
+from memrpc import metrics
 from memrpc.embedding.base import EmbeddingQueueFull
 from memrpc.embedding.onnx_model import OnnxModel
 from memrpc.telemetry import tracing
@@ -51,7 +52,9 @@ class BatchingEmbedder:
 
     Counters: ``model_calls`` (batches sent to the model), ``texts_embedded``
     (texts in them), ``texts_abandoned`` (dropped unembedded), ``texts_refused``
-    (refused for a full queue) and ``cache_hits``.
+    (refused for a full queue) and ``cache_hits``; the queue's depth, the
+    batches' sizes and the texts refused go to the metrics too
+    (`memrpc/metrics.py`).
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class BatchingEmbedder:
                 future = self._pending[text] = loop.create_future()
                 self._queue.append(text)
             rows.append(future)
+        metrics.embed_queue(len(self._queue))
         if self._queue and self._worker is None:
             self._worker = asyncio.create_task(self._drain())
         awaited = {
@@ -147,6 +151,7 @@ class BatchingEmbedder:
         waiting = len(self._queue)
         if waiting + len(new) > self._max_queue:
             self.texts_refused += len(new)
+            metrics.embed_shed(len(new))
             raise EmbeddingQueueFull(waiting, self._max_queue, waiting * self._seconds_per_text)
 
     async def aclose(self) -> None:
@@ -162,10 +167,12 @@ class BatchingEmbedder:
         try:
             while self._queue:
                 batch = self._next_batch()
+                metrics.embed_queue(len(self._queue))
                 if not batch:
                     continue
                 self.model_calls += 1
                 self.texts_embedded += len(batch)
+                metrics.embed_batch(len(batch))
                 started = time.monotonic()
                 try:
                     vectors = await loop.run_in_executor(self._executor, self._model.embed, batch)

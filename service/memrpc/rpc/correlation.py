@@ -30,7 +30,8 @@ more interceptor would cost every call its own wrapper):
   call's status and namespace;
 - at the end, `observe_call` writes the access log line (`memrpc.access`, at
   `--access-log-level`): method, status, duration and tenant, with the id
-  as every line about the call; JSON logs get them as fields.
+  as every line about the call; JSON logs get them as fields. It counts the
+  call in the metrics too (`memrpc/metrics.py`), when they are on.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ import grpc
 from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer, set_span_in_context
 
+from memrpc import metrics
 from memrpc.limits import MAX_CORRELATION_ID_CHARS
 from memrpc.rpc.caller import tenant_of
 from memrpc.rpc.handlers import behavior, rebuild, responses
@@ -160,8 +162,9 @@ class CorrelationInterceptor(grpc.aio.ServerInterceptor):
 def observe_call(
     method: str, status: grpc.StatusCode, seconds: float, tenant: str | None, level: int | None
 ) -> None:
-    """What is recorded of every call at its end: the access log line, at
-    `level` (None: none)."""
+    """What is recorded of every call at its end: its count and duration in
+    the metrics, the access log line at `level` (None: none)."""
+    metrics.call_ended(method, status.name, seconds)
     if level is None or not access_log.isEnabledFor(level):
         return
     duration_ms = round(seconds * 1000, 1)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import grpc
 from google.rpc import error_details_pb2
 
+from memrpc import metrics
 from memrpc.config import Settings, flag
 from memrpc.rpc.caller import tenant_of
 from memrpc.rpc.decoding import PREFIX
@@ -41,7 +42,9 @@ log = logging.getLogger("memrpc.fairness")
 
 
 def refusal(over: OverQuota) -> ApiError:
-    """The `RESOURCE_EXHAUSTED` a call over its tenant's quota gets."""
+    """The `RESOURCE_EXHAUSTED` a call over its tenant's quota gets (counted
+    in the metrics by the setting that refused it)."""
+    metrics.refused(over.setting)
     violation = error_details_pb2.QuotaFailure.Violation(
         subject=over.tenant, description=f"{over.what} (server setting {flag(over.setting)})"
     )

@@ -20,6 +20,9 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import redis.exceptions
+
+from memrpc import metrics
 from memrpc.limits import REQUEST_ID_TTL_HOURS, TAIL_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.redis_errors import BusyGroupError, NoGroupError
@@ -235,7 +238,8 @@ class EventStore:
         fewer once they hold `max_bytes`. Taken by script calls of at most
         `RECEIVE_STEPS` reads each, the next going on from the pending entry
         where the last stopped. `GroupNotFound` when the group does not
-        exist."""
+        exist. With metrics on, the group's lag after the receive is
+        observed too (one `XINFO GROUPS` more)."""
         deliveries: list[Delivery] = []
         cursor, taken = BEFORE_FIRST, 0
         with _group_must_exist(ns, group):
@@ -258,7 +262,22 @@ class EventStore:
                 )
                 taken += size
                 if drained or len(deliveries) >= count or taken >= max_bytes:
-                    return deliveries
+                    break
+            if metrics.enabled():
+                await self._observe_lag(ns, group)
+        return deliveries
+
+    async def _observe_lag(self, ns: str, group: str) -> None:
+        """Observes in the metrics the feed entries a group was not yet
+        delivered (`XINFO GROUPS` lag; unknown after some deletions)."""
+        try:
+            groups = await self._redis.execute("XINFO", "GROUPS", keys.feed(ns))
+        except redis.exceptions.ResponseError:  # the feed deleted since
+            return
+        for info in groups:
+            fields = dict(zip(info[::2], info[1::2], strict=True))
+            if fields[b"name"] == group.encode() and fields.get(b"lag") is not None:
+                metrics.consumer_group_lag(fields[b"lag"])
 
     async def receive_next(
         self, ns: str, group: str, consumer: str, *, wait_ms: int

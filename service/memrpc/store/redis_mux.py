@@ -60,6 +60,7 @@ import functools
 import logging
 import socket
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -67,6 +68,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import hiredis
 import redis.exceptions
 
+from memrpc import metrics
 from memrpc.backoff import RestartBackoff
 from memrpc.store.redis_errors import CommandTimeout, classify
 from memrpc.telemetry import tracing
@@ -298,13 +300,17 @@ class Connection:
         self._protocol.close()
 
 
+def _name_of(args: tuple[Arg, ...], script: str | None) -> str:
+    """A command's name in spans and metrics: `HGETALL`, `EVALSHA <script>`."""
+    return str(args[0]) if script is None else f"{args[0]} {script}"
+
+
 def _span_of(args: tuple[Arg, ...], script: str | None) -> tuple[str, dict[str, str]]:
     """The name and attributes of a command's span."""
-    command = str(args[0])
-    attributes = {"db.system.name": "redis", "db.operation.name": command}
+    attributes = {"db.system.name": "redis", "db.operation.name": str(args[0])}
     if script is None:
-        return command, attributes
-    return f"{command} {script}", {**attributes, "memrpc.script": script}
+        return _name_of(args, script), attributes
+    return _name_of(args, script), {**attributes, "memrpc.script": script}
 
 
 class RedisMux:
@@ -336,7 +342,20 @@ class RedisMux:
         command timeout, and `redis.exceptions.ConnectionError` when Redis
         cannot be reached or the connection drops before the reply. With
         tracing on, the command has a span under the call's (`script`: the
-        name of the script an `EVALSHA` runs, for its span's name)."""
+        name of the script an `EVALSHA` runs, for its span's name). Timed
+        and counted by that name in the metrics, when they are on."""
+        if not metrics.enabled():
+            return await self._execute(args, script)
+        started = time.monotonic()
+        try:
+            reply = await self._execute(args, script)
+        except Exception as exc:
+            metrics.redis_command(_name_of(args, script), time.monotonic() - started, exc)
+            raise
+        metrics.redis_command(_name_of(args, script), time.monotonic() - started, None)
+        return reply
+
+    async def _execute(self, args: tuple[Arg, ...], script: str | None) -> Any:
         connection = self._connection
         if connection is None or not connection.usable:
             connection = await self._connect()

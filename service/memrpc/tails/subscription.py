@@ -47,6 +47,7 @@ from collections.abc import KeysView, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from memrpc import metrics
 from memrpc.limits import TAIL_BATCH
 from memrpc.store.events import EventStore, StoredEvent
 from memrpc.tails.stream_ids import Order, id_at, order_of
@@ -183,6 +184,7 @@ class Subscription:
         if lag > self._max_lag:
             self._drop_queue()
             self.fail(SubscriberTooSlow(lag, self._max_lag))
+            metrics.tail_dropped_slow()
             return
         if state in self._behind or order <= state.after:
             return

@@ -1,0 +1,119 @@
+"""Telemetry overhead: the hot-path RPCs with metrics on against off, in
+the same run (target: p50 on <= 1.05 x off).
+
+Two memrpc servers on the one Redis, side by side: the run's own (default
+settings: metrics off) and one more with `--metrics-listen`. GetSession and
+AppendTurns are measured at concurrency 1 on each over a connection of its
+own, interleaved: `rounds` rounds of `chunk` calls, the servers taking
+turns in alternating order (off on, on off, ...), so that drift (the
+windows growing, other load on the two cores) favours neither side. Then
+the metrics are scraped once, to check that they counted the calls.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.channels import ChannelPool
+from bench.corpus import Dataset
+from bench.measure import Operation
+from bench.servers import free_port, start_memrpc
+from bench.stats import summarize
+from bench.workloads import MemrpcWorkload
+
+OPS = ("GetSession", "AppendTurns")
+SIDES = ("off", "on")
+TARGET = "<= 1.05"
+COUNTED = 'memrpc_rpc_calls_total{code="OK",method="/memrpc.v1.WorkingMemory/GetSession"}'
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Calls per side: `warmup` unrecorded, then `rounds` x `chunk`."""
+
+    warmup: int
+    rounds: int
+    chunk: int
+
+
+FULL = Sizes(warmup=200, rounds=40, chunk=100)
+SMOKE = Sizes(warmup=5, rounds=2, chunk=10)
+
+
+async def _calls(op: Operation, count: int, samples: list[int] | None) -> int:
+    """`count` calls back to back, their latencies (ns) into `samples`; the
+    number that failed."""
+    errors = 0
+    for _ in range(count):
+        begin = time.perf_counter_ns()
+        try:
+            await op.call(op.next_number())
+        except Exception:
+            errors += 1
+            continue
+        if samples is not None:
+            samples.append(time.perf_counter_ns() - begin)
+    return errors
+
+
+def _scrape(port: int) -> float | None:
+    """GetSession's OK count on the metrics endpoint."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+        for line in reply.read().decode().splitlines():
+            if line.startswith(COUNTED + " "):
+                return float(line.split()[1])
+    return None
+
+
+async def measure(
+    redis_url: str, work: Path, off_target: str, data: Dataset, sizes: Sizes
+) -> dict[str, Any]:
+    """The section of the report: per operation, both sides' latency and
+    the p50 and p99 ratios, on / off."""
+    metrics_port = free_port()
+    (work / "metrics-on").mkdir(exist_ok=True)
+    on = await start_memrpc(
+        redis_url, work / "metrics-on", extra_args=["--metrics-listen", f"127.0.0.1:{metrics_port}"]
+    )
+    pools = {"off": ChannelPool(off_target, 1), "on": ChannelPool(on.target, 1)}
+    section: dict[str, Any] = {"sizes": sizes.__dict__, "target": TARGET, "ops": {}}
+    try:
+        for pool in pools.values():
+            await pool.ready()
+        ops = {
+            side: {op.name: op for op in MemrpcWorkload(pool, data).operations()}
+            for side, pool in pools.items()
+        }
+        for name in OPS:
+            samples: dict[str, list[int]] = {side: [] for side in SIDES}
+            errors = dict.fromkeys(SIDES, 0)
+            for side in SIDES:
+                await _calls(ops[side][name], sizes.warmup, None)
+            began = time.perf_counter()
+            for round_ in range(sizes.rounds):
+                for side in SIDES if round_ % 2 == 0 else SIDES[::-1]:
+                    errors[side] += await _calls(ops[side][name], sizes.chunk, samples[side])
+            elapsed = time.perf_counter() - began
+            summaries = {
+                side: summarize(
+                    samples[side], concurrency=1, elapsed_s=elapsed / 2, errors=errors[side]
+                )
+                for side in SIDES
+            }
+            off, on_ = summaries["off"], summaries["on"]
+            section["ops"][name] = {
+                **{side: summary.to_json() for side, summary in summaries.items()},
+                "p50_ratio": round(on_.p50_us / off.p50_us, 3) if off.p50_us else None,
+                "p99_ratio": round(on_.p99_us / off.p99_us, 3) if off.p99_us else None,
+            }
+        section["counted_get_session_ok"] = _scrape(metrics_port)
+        section["status"] = "ok"
+    finally:
+        for pool in pools.values():
+            await pool.close()
+        on.stop()
+    return section

@@ -1,0 +1,265 @@
+"""Prometheus metrics: every metric of the server, defined here, and the
+endpoint that serves them (`--metrics-listen`, off by default).
+
+Each metric is named `memrpc_...` with its unit in the name. The layers
+that count call the small hooks below (a store or the tail fan-out may:
+this module knows neither gRPC nor Redis), and every hook returns at once
+while metrics are off (`enable` was not called), so a server without
+`--metrics-listen` pays one flag test per hook:
+
+- calls: `call_ended` from the correlation interceptor's end-of-call hook,
+  counted by method and status code, timed per method;
+- Redis: `redis_command` from `RedisMux.execute`, timed per command name
+  (the first word: a bounded set), errors counted by exception type;
+- embedding: the batcher sets the queue depth on each change, observes each
+  batch's size and counts the texts it sheds;
+- tails: `tails_sampled` sets the open tails and their queues from the
+  hub's `stats()` once a `SAMPLE_PERIOD_S` (not per event); a subscriber
+  dropped for lagging is counted when it is;
+- consumer groups: `consumer_group_lag` observes, after each
+  ReceiveEvents, the feed entries its group has not yet been delivered
+  (`XINFO GROUPS` lag): a histogram over all groups, as a label per
+  namespace and group would have no bound;
+- refusals: `refused` counts calls refused for a quota by the setting that
+  refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
+  not by tenant, whose number has no bound (the logs name the tenant).
+
+With `--workers N`, prometheus_client's multiprocess mode
+aggregates the workers: the supervisor points `PROMETHEUS_MULTIPROC_DIR` at
+a fresh directory before starting them, each worker's metrics go to files
+there, and the supervisor alone serves `/metrics` (`workers_metrics`), summing counters and
+histograms over every worker that ever ran (restarted ones too), and gauges
+over the live ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
+
+log = logging.getLogger("memrpc.server")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# How often the sampled gauges (the tails) are brought up to date.
+SAMPLE_PERIOD_S = 1.0
+# Seconds: from a sub-millisecond read to a tail of minutes.
+_LATENCY_BUCKETS_S = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0, 600.0,
+)  # fmt: skip
+_COUNT_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384, 65536)
+
+RPC_CALLS = Counter(
+    "memrpc_rpc_calls", "RPCs ended, by full method name and gRPC status code", ("method", "code")
+)
+RPC_DURATION = Histogram(
+    "memrpc_rpc_duration_seconds",
+    "Time from the start of an RPC to its end (a stream's whole life), by full method name",
+    ("method",),
+    buckets=_LATENCY_BUCKETS_S,
+)
+REDIS_DURATION = Histogram(
+    "memrpc_redis_command_duration_seconds",
+    "Time from sending a command on the shared Redis connection to its reply, by command name",
+    ("command",),
+    buckets=_LATENCY_BUCKETS_S,
+)
+REDIS_ERRORS = Counter(
+    "memrpc_redis_command_errors",
+    "Redis commands failed (error reply, timeout, lost connection), by command and error type",
+    ("command", "error"),
+)
+EMBED_QUEUE = Gauge(
+    "memrpc_embed_queue_texts",
+    "Texts waiting for an embedding batch",
+    multiprocess_mode="livesum",
+)
+EMBED_BATCH = Histogram(
+    "memrpc_embed_batch_texts", "Texts in each batch sent to the model", buckets=_COUNT_BUCKETS
+)
+EMBED_SHED = Counter(
+    "memrpc_embed_shed_texts", "Texts refused because the embedding queue was full"
+)
+TAILS_OPEN = Gauge(
+    "memrpc_tails_open", "Open tails (TailEvents streams)", multiprocess_mode="livesum"
+)
+TAILS_FAILED = Gauge(
+    "memrpc_tails_failed",
+    "Open tails that failed and are about to end",
+    multiprocess_mode="livesum",
+)
+TAILS_QUEUED_EVENTS = Gauge(
+    "memrpc_tails_queued_events",
+    "Events read for open tails and not yet sent (the tails' lag)",
+    multiprocess_mode="livesum",
+)
+TAILS_QUEUED_BYTES = Gauge(
+    "memrpc_tails_queued_bytes",
+    "Bytes of the events queued for open tails",
+    multiprocess_mode="livesum",
+)
+TAILS_DROPPED_SLOW = Counter(
+    "memrpc_tails_dropped_slow",
+    "Tails ended for lagging more than --tail-max-lag-events behind their threads",
+)
+GROUP_LAG = Histogram(
+    "memrpc_consumer_group_lag_events",
+    "Feed entries a consumer group had not been delivered yet, after each ReceiveEvents",
+    buckets=_COUNT_BUCKETS,
+)
+REFUSED = Counter(
+    "memrpc_refused_calls",
+    "Calls refused for a quota, by the setting that refused them",
+    ("setting",),
+)
+
+
+class _Switch:
+    on = False
+
+
+_switch = _Switch()
+
+
+def enable() -> None:
+    """Turns the hooks on (for the process: metrics are process-wide)."""
+    _switch.on = True
+
+
+def disable() -> None:
+    """Turns the hooks off again (a stopped server, in tests)."""
+    _switch.on = False
+
+
+def enabled() -> bool:
+    """Whether the hooks count."""
+    return _switch.on
+
+
+def call_ended(method: str, code: str, seconds: float) -> None:
+    """An RPC ended with status `code` (`OK`, `NOT_FOUND`, ...)."""
+    if _switch.on:
+        RPC_CALLS.labels(method, code).inc()
+        RPC_DURATION.labels(method).observe(seconds)
+
+
+def redis_command(command: str, seconds: float, error: BaseException | None) -> None:
+    """A command on the shared connection got its reply, or failed."""
+    if _switch.on:
+        REDIS_DURATION.labels(command).observe(seconds)
+        if error is not None:
+            REDIS_ERRORS.labels(command, type(error).__name__).inc()
+
+
+def embed_queue(texts: int) -> None:
+    """The embedding queue now holds `texts` texts."""
+    if _switch.on:
+        EMBED_QUEUE.set(texts)
+
+
+def embed_batch(texts: int) -> None:
+    """A batch of `texts` texts went to the model."""
+    if _switch.on:
+        EMBED_BATCH.observe(texts)
+
+
+def embed_shed(texts: int) -> None:
+    """A call's `texts` new texts were refused for a full queue."""
+    if _switch.on:
+        EMBED_SHED.inc(texts)
+        REFUSED.labels("embed_queue_max").inc()
+
+
+def tails_sampled(open_tails: int, failed: int, queued_events: int, queued_bytes: int) -> None:
+    """What the tails hold now (`TailHub.stats()`)."""
+    if _switch.on:
+        TAILS_OPEN.set(open_tails)
+        TAILS_FAILED.set(failed)
+        TAILS_QUEUED_EVENTS.set(queued_events)
+        TAILS_QUEUED_BYTES.set(queued_bytes)
+
+
+def tail_dropped_slow() -> None:
+    """A tail failed for lagging too far."""
+    if _switch.on:
+        TAILS_DROPPED_SLOW.inc()
+
+
+def consumer_group_lag(entries: int) -> None:
+    """A group had `entries` feed entries left to deliver after a receive."""
+    if _switch.on:
+        GROUP_LAG.observe(entries)
+
+
+def refused(setting: str) -> None:
+    """A call was refused by the quota of `setting`."""
+    if _switch.on:
+        REFUSED.labels(setting).inc()
+
+
+class Endpoint:
+    """An HTTP server answering `GET /metrics`, on a thread of its own."""
+
+    def __init__(self, listen: str, registry: CollectorRegistry = REGISTRY) -> None:
+        host, port = split_listen(listen)
+        server, thread = start_http_server(port, host, registry)
+        self._server: WSGIServer = server
+        self._thread: threading.Thread = thread
+        self.port: int = server.server_port
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """`host:port` (`[v6]:port` too, as `Settings.validate` checks it) as a
+    host and a port."""
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+@contextmanager
+def workers_metrics(listen: str | None) -> Iterator[None]:
+    """While the context lasts, with `listen` set: a fresh directory for
+    the workers' metrics, named in the environment that the workers
+    inherit, and the endpoint serving their sum; both gone after."""
+    if listen is None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="memrpc-metrics-") as path:
+        os.environ[MULTIPROC_ENV] = path
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        endpoint = Endpoint(listen, registry)
+        log.info(
+            "serving the workers' metrics on http://%s:%d/metrics",
+            listen.rpartition(":")[0],
+            endpoint.port,
+        )
+        try:
+            yield
+        finally:
+            endpoint.close()
+            del os.environ[MULTIPROC_ENV]
+
+
+def worker_exited(pid: int | None) -> None:
+    """Drops a dead worker's gauges (its counters stay in the sums)."""
+    if pid is not None and MULTIPROC_ENV in os.environ:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
