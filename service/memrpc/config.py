@@ -113,7 +113,8 @@ class Settings:
         default=None,
         metadata=about(
             "host:port to serve Prometheus metrics on (GET /metrics; with --workers, the "
-            "supervisor serves the sum of its workers'); unset: no metrics",
+            "supervisor serves the sum of its workers'); unset: no metrics "
+            "(docs/deployment.md#metrics)",
             group="serving",
         ),
     )
