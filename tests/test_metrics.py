@@ -13,23 +13,25 @@ import os
 import signal
 import sys
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import make_settings, running
 from memrpc import metrics
 from memrpc.config import Settings, SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.embedding import BatchingEmbedder
+from memrpc.embedding import BatchingEmbedder, EmbeddingQueueFull, OnnxModel
 from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
+from test_tails import append, event_store, last_id, subscribed, tail_hub_on, take
 from test_workers import CHANNELS, free_port, wait_serving, wait_workers
 
 WM = "/memrpc.v1.WorkingMemory/"
@@ -247,3 +249,51 @@ async def test_workers_are_summed_by_the_supervisor(tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+@pytest.fixture
+def metrics_on() -> Iterator[Callable[..., float]]:
+    """Metrics on for the test; the value of a sample (by name and labels) now."""
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    metrics.enable()
+    try:
+        yield value
+    finally:
+        metrics.disable()
+
+
+async def test_a_subscriber_dropped_for_lagging_is_counted(
+    redis_server: EmbeddedRedis, metrics_on: Callable[..., float], ns: str
+) -> None:
+    dropped = metrics_on("memrpc_tails_dropped_slow_total")
+    async with event_store(redis_server.url) as store:
+        start = await last_id(store, ns, "t")
+        async with (
+            tail_hub_on(store, max_lag=2) as hub,
+            subscribed(hub, ns, [{"t": start}, {"t": start}]) as (_, fast),
+        ):
+            # Once the fast one has them, the hub has handed them to the slow
+            # one: 2 behind, the limit, then 3.
+            for n in (2, 1):
+                await append(store, ns, "t", n)
+                await take(fast, n)
+            assert hub.stats().failed == 1
+    assert metrics_on("memrpc_tails_dropped_slow_total") == dropped + 1
+
+
+async def test_texts_shed_by_a_full_embedding_queue_are_counted(
+    metrics_on: Callable[..., float],
+) -> None:
+    shed = metrics_on("memrpc_embed_shed_texts_total")
+    refused = metrics_on("memrpc_refused_calls_total", setting="embed_queue_max")
+    bounded = BatchingEmbedder(OnnxModel(), max_queue=1)
+    try:
+        with pytest.raises(EmbeddingQueueFull):
+            await bounded.embed(["one", "two"])  # 0 + 2 > 1: refused at once
+    finally:
+        await bounded.aclose()
+    assert metrics_on("memrpc_embed_shed_texts_total") == shed + 2
+    assert metrics_on("memrpc_refused_calls_total", setting="embed_queue_max") == refused + 1
