@@ -230,7 +230,7 @@ class Run:
             )
             self.log("telemetry overhead: metrics on against off")
             self.report["telemetry"] = await telemetry.measure(
-                redis_server.url, self.work, memrpc.target, data, profile.telemetry
+                redis_server.url, self.work, data, profile.telemetry
             )
             await self.measure_workers(redis_server.url, memrpc.target, data)
             await self.run_ams(redis_server.url)

@@ -1,8 +1,8 @@
 """Telemetry overhead: the hot-path RPCs with metrics on against off, in
 the same run (target: p50 on <= 1.05 x off).
 
-Two memrpc servers on the one Redis, side by side: the run's own (default
-settings: metrics off) and one more with `--metrics-listen`. GetSession and
+Two fresh memrpc servers on the run's Redis, side by side, the same but
+for `--metrics-listen` (the default: off; on). GetSession and
 AppendTurns are measured at concurrency 1 on each over a connection of its
 own, interleaved: `rounds` rounds of `chunk` calls, the servers taking
 turns in alternating order (off on, on off, ...), so that drift (the
@@ -21,7 +21,7 @@ from typing import Any
 from bench.channels import ChannelPool
 from bench.corpus import Dataset
 from bench.measure import Operation
-from bench.servers import free_port, start_memrpc
+from bench.servers import ServerProcess, free_port, start_memrpc
 from bench.stats import summarize
 from bench.workloads import MemrpcWorkload
 
@@ -69,19 +69,24 @@ def _scrape(port: int) -> float | None:
     return None
 
 
-async def measure(
-    redis_url: str, work: Path, off_target: str, data: Dataset, sizes: Sizes
-) -> dict[str, Any]:
+async def _start(redis_url: str, work: Path, side: str, metrics_port: int) -> ServerProcess:
+    """A memrpc server with metrics `side` ("on": on `metrics_port`)."""
+    (work / f"metrics-{side}").mkdir(exist_ok=True)
+    listen = ["--metrics-listen", f"127.0.0.1:{metrics_port}"] if side == "on" else []
+    return await start_memrpc(redis_url, work / f"metrics-{side}", extra_args=listen)
+
+
+async def measure(redis_url: str, work: Path, data: Dataset, sizes: Sizes) -> dict[str, Any]:
     """The section of the report: per operation, both sides' latency and
     the p50 and p99 ratios, on / off."""
     metrics_port = free_port()
-    (work / "metrics-on").mkdir(exist_ok=True)
-    on = await start_memrpc(
-        redis_url, work / "metrics-on", extra_args=["--metrics-listen", f"127.0.0.1:{metrics_port}"]
-    )
-    pools = {"off": ChannelPool(off_target, 1), "on": ChannelPool(on.target, 1)}
+    servers: dict[str, ServerProcess] = {}
+    pools: dict[str, ChannelPool] = {}
     section: dict[str, Any] = {"sizes": sizes.__dict__, "target": TARGET, "ops": {}}
     try:
+        for side in SIDES:
+            servers[side] = await _start(redis_url, work, side, metrics_port)
+            pools[side] = ChannelPool(servers[side].target, 1)
         for pool in pools.values():
             await pool.ready()
         ops = {
@@ -115,5 +120,6 @@ async def measure(
     finally:
         for pool in pools.values():
             await pool.close()
-        on.stop()
+        for server in servers.values():
+            server.stop()
     return section
