@@ -302,7 +302,8 @@ class Connection:
 
 def _name_of(args: tuple[Arg, ...], script: str | None) -> str:
     """A command's name in spans and metrics: `HGETALL`, `EVALSHA <script>`."""
-    return str(args[0]) if script is None else f"{args[0]} {script}"
+    command = str(args[0])
+    return command if script is None else f"{command} {script}"
 
 
 def _span_of(args: tuple[Arg, ...], script: str | None) -> tuple[str, dict[str, str]]:
