@@ -17,7 +17,6 @@ drain and the shutdown grace.
 
 from __future__ import annotations
 
-import importlib
 import re
 import subprocess
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from memrpc import metrics
 from memrpc.config import SETTINGS, Settings
 from memrpc.server import LIVENESS_SERVICE
 from support import skip_or_fail
@@ -39,11 +39,6 @@ SKIP = 77  # tools/build-helm-tools: the Go toolchain is missing
 BUILD_TIMEOUT_S = 1200
 RUN_TIMEOUT_S = 120
 ENV = {each.env: each for each in SETTINGS}
-# What the chart sets before main's server declares it: --metrics-listen comes
-# with the metrics work of issue 12 (a server ignores a variable it does not
-# declare). Empty once it has landed.
-NOT_YET_SETTINGS = {"MEMRPC_METRICS_LISTEN"} - set(ENV)
-
 pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 4 * RUN_TIMEOUT_S)
 
 
@@ -177,11 +172,7 @@ def test_the_server_gets_only_its_own_settings(rendered: tuple[str, str]) -> Non
     """Every MEMRPC_* variable the chart sets is a setting, with a value it
     takes, and the whole set passes the server's own validation."""
     env = container_env(rendered[1])
-    values = {
-        ENV[name].name: ENV[name].parse(text)
-        for name, text in env.items()
-        if name not in NOT_YET_SETTINGS
-    }
+    values = {ENV[name].name: ENV[name].parse(text) for name, text in env.items()}
     Settings(**values).validate()
 
 
@@ -245,12 +236,6 @@ def test_production_values_spread_over_an_external_redis(tools: Tools) -> None:
 
 def test_alerts_and_dashboard_name_the_servers_metrics() -> None:
     """templates/_metrics.tpl names metrics the server exports."""
-    try:
-        metrics = importlib.import_module("memrpc.metrics")
-    except ModuleNotFoundError as missing:
-        if missing.name != "memrpc.metrics":
-            raise
-        pytest.skip("memrpc.metrics lands with the metrics work of issue 12")
     exported = {family.name for family in metrics.REGISTRY.collect()}
     names = re.findall(r"-}}(memrpc_\w+){{", (CHART / "templates" / "_metrics.tpl").read_text())
     assert len(names) == 5
