@@ -22,6 +22,15 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parent.parent / "service" / "memrpc"
+# The server's layers, which its low-level parts never import.
+LAYERS = (
+    "memrpc.api",
+    "memrpc.rpc",
+    "memrpc.auth",
+    "memrpc.store",
+    "memrpc.tails",
+    "memrpc.server",
+)
 # What each part of the server may not import (module prefixes).
 FORBIDDEN = {
     "store": ("grpc", "memrpc.api", "memrpc.rpc", "memrpc.auth", "memrpc.tails", "memrpc.server"),
@@ -29,48 +38,11 @@ FORBIDDEN = {
     "rpc": ("memrpc.api", "memrpc.auth", "memrpc.tails", "memrpc.server"),
     "auth": ("memrpc.api", "memrpc.store", "memrpc.tails", "memrpc.server", "redis"),
     "api": ("redis", "hiredis", "memrpc.server"),
-    "embedding": (
-        "grpc",
-        "memrpc.api",
-        "memrpc.rpc",
-        "memrpc.auth",
-        "memrpc.store",
-        "memrpc.tails",
-        "memrpc.server",
-    ),
-    "telemetry": (
-        "grpc",
-        "memrpc.api",
-        "memrpc.rpc",
-        "memrpc.auth",
-        "memrpc.store",
-        "memrpc.tails",
-        "memrpc.embedding",
-        "memrpc.server",
-    ),
-    "config.py": (
-        "memrpc.api",
-        "memrpc.rpc",
-        "memrpc.auth",
-        "memrpc.store",
-        "memrpc.tails",
-        "memrpc.server",
-        "memrpc.tls",
-        "memrpc.embedding",
-    ),
+    "embedding": ("grpc", *LAYERS),
+    "telemetry": ("grpc", *LAYERS, "memrpc.embedding"),
+    "config.py": (*LAYERS, "memrpc.tls", "memrpc.embedding"),
     "limits.py": ("memrpc.api", "memrpc.rpc", "memrpc.auth", "memrpc.store", "memrpc.tails"),
-    "metrics.py": (
-        "grpc",
-        "redis",
-        "memrpc.api",
-        "memrpc.rpc",
-        "memrpc.auth",
-        "memrpc.store",
-        "memrpc.tails",
-        "memrpc.embedding",
-        "memrpc.server",
-        "memrpc.config",
-    ),
+    "metrics.py": ("grpc", "redis", *LAYERS, "memrpc.embedding", "memrpc.config"),
 }
 
 
