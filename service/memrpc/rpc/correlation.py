@@ -132,10 +132,9 @@ class CorrelationInterceptor(grpc.aio.ServerInterceptor):
         def end(request: Any, context: Context, started: float, span: Span | None) -> None:
             seconds = time.monotonic() - started
             status = _status(context)
-            tenant = _tenant(request)
             if span is not None:
                 _end_span(span, status, request)
-            observe_call(method, status, seconds, tenant, access)
+            observe_call(method, status, seconds, request, access)
 
         if handler.response_streaming:
 
@@ -160,13 +159,15 @@ class CorrelationInterceptor(grpc.aio.ServerInterceptor):
 
 
 def observe_call(
-    method: str, status: grpc.StatusCode, seconds: float, tenant: str | None, level: int | None
+    method: str, status: grpc.StatusCode, seconds: float, request: Any, level: int | None
 ) -> None:
     """What is recorded of every call at its end: its count and duration in
-    the metrics, the access log line at `level` (None: none)."""
+    the metrics, the access log line at `level` (None: none), naming the
+    tenant of `request` (worked out only when the line is written)."""
     metrics.call_ended(method, status.name, seconds)
     if level is None or not access_log.isEnabledFor(level):
         return
+    tenant = _tenant(request)
     duration_ms = round(seconds * 1000, 1)
     access_log.log(
         level,
