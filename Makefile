@@ -8,6 +8,9 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 GEN    := clients/python/memrpc/v1/.generated
 PROTOS := $(wildcard proto/memrpc/v1/*.proto)
+# The googleapis protos proto/ imports, copied from the installed
+# googleapis-common-protos package (see buf.yaml).
+GOOGLEAPIS := .tools/googleapis/google/api/field_behavior.proto
 
 .PHONY: serve test bench install generate generate-clients docs lint typecheck check clean
 
@@ -32,7 +35,11 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml tools/tokenizer.txt
 
 generate: $(GEN)  ## Generate the Python stubs from proto/ (buf, local plugins).
 
-$(GEN): $(STAMP) $(PROTOS) buf.yaml buf.gen.yaml tools/protoc-gen-grpc_python
+$(GOOGLEAPIS): $(STAMP)
+	mkdir -p $(@D)
+	cp "$$($(PY) -c 'import google.api.field_behavior_pb2 as m, os; print(os.path.dirname(m.__file__))')/$(@F)" $@
+
+$(GEN): $(STAMP) $(GOOGLEAPIS) $(PROTOS) buf.yaml buf.gen.yaml tools/protoc-gen-grpc_python
 	$(BIN)/buf lint
 	rm -rf clients/python/memrpc/v1
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/buf generate
@@ -44,7 +51,7 @@ generate-clients: $(STAMP)  ## Regenerate every other language's client code (cl
 docs: $(STAMP)  ## Rewrite the doc tables written from the code (README settings, docs/security.md limits).
 	$(PY) -m memrpc.docgen
 
-lint: $(STAMP) $(GEN)
+lint: $(STAMP) $(GEN) $(GOOGLEAPIS)
 	$(BIN)/buf lint
 	$(BIN)/ruff check service tests examples clients/python bench
 	$(BIN)/ruff format --check service tests examples clients/python bench
