@@ -10,10 +10,9 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
-import grpc
 from google.protobuf import json_format, struct_pb2
 
-from memrpc.api import paging
+from memrpc.api import paging, resources
 from memrpc.api.tail_slots import TailSlots
 from memrpc.limits import (
     EVENT_PAGE_SIZE,
@@ -47,6 +46,7 @@ from memrpc.store.events import (
 )
 from memrpc.tails import SubscriberTooSlow, Subscription, TailHub
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 RESERVED_TYPE_PREFIX = "memrpc."
 
@@ -161,7 +161,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         try:
             await self._store.create_group(ns, group, from_start=from_start)
         except GroupExists as exists:
-            raise ApiError(grpc.StatusCode.ALREADY_EXISTS, str(exists)) from None
+            raise resources.group_exists(exists.ns, exists.group) from None
         return event_log_pb2.CreateConsumerGroupResponse()
 
     async def DeleteConsumerGroup(
@@ -227,7 +227,7 @@ def _group_must_exist() -> Iterator[None]:
     try:
         yield
     except GroupNotFound as missing:
-        raise ApiError.not_found(str(missing)) from None
+        raise resources.group_not_found(missing.ns, missing.group) from None
 
 
 def _append_request(
@@ -364,7 +364,13 @@ async def _next_events(tail: Subscription, within: float) -> list[StoredEvent] |
     except SubscriberTooSlow as slow:
         message = f"subscriber too slow: {slow.lag} events behind"
         advice = "resume from the last cursor received"
-        raise ApiError.exhausted(message, slow.limit, "tail_max_lag_events", advice) from None
+        raise ApiError.exhausted(
+            ErrorReason.ERROR_REASON_TAIL_TOO_SLOW,
+            message,
+            slow.limit,
+            "tail_max_lag_events",
+            advice,
+        ) from None
 
 
 @contextlib.asynccontextmanager

@@ -6,12 +6,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-import grpc
 import numpy as np
 from google.protobuf import field_mask_pb2, timestamp_pb2
-from google.rpc import error_details_pb2
 
-from memrpc.api import paging
+from memrpc.api import paging, resources
 from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import (
@@ -40,6 +38,7 @@ from memrpc.store.long_term import (
 from memrpc.store.memory_index import Kind, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 # UpdateMemory paths that can change, and those that never can.
 UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl")
@@ -221,18 +220,6 @@ def _match(match: Match) -> pb.MemoryMatch:
     return message
 
 
-def _already_exists(exc: DuplicateMemoryError) -> ApiError:
-    return ApiError(
-        grpc.StatusCode.ALREADY_EXISTS,
-        f"the new text repeats memory {exc.memory_id}; nothing was changed",
-        error_details_pb2.ResourceInfo(
-            resource_type="memrpc.v1.Memory",
-            resource_name=exc.memory_id,
-            description="the memory of the same user and kind that the new text repeats",
-        ),
-    )
-
-
 @translate_errors
 class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     """Checks requests against `limits`, embeds texts, and calls the store."""
@@ -252,6 +239,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             return await self._embedder.embed(texts)
         except EmbeddingQueueFull as full:
             raise ApiError.exhausted(
+                ErrorReason.ERROR_REASON_EMBEDDING_QUEUE_FULL,
                 f"embedding queue full: {full.waiting} texts waiting",
                 full.limit,
                 "embed_queue_max",
@@ -314,7 +302,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         memory_id = validate.memory_id(request.memory_id)
         memory = await self._store.get(ns, memory_id)
         if memory is None:
-            raise ApiError.not_found(f"memory {memory_id}")
+            raise resources.memory_not_found(ns, memory_id)
         response = pb.GetMemoryResponse()
         _set_memory(response.memory, memory)
         return response
@@ -332,9 +320,9 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         try:
             memory = await self._store.update(ns, memory_id, patch, max_distance=max_distance)
         except DuplicateMemoryError as exc:
-            raise _already_exists(exc) from exc
+            raise resources.memory_duplicate(ns, memory_id, exc.memory_id) from exc
         if memory is None:
-            raise ApiError.not_found(f"memory {memory_id}")
+            raise resources.memory_not_found(ns, memory_id)
         response = pb.UpdateMemoryResponse()
         _set_memory(response.memory, memory)
         return response
@@ -345,7 +333,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         ns = validate.namespace(request.namespace)
         memory_id = validate.memory_id(request.memory_id)
         if not await self._store.delete(ns, memory_id):
-            raise ApiError.not_found(f"memory {memory_id}")
+            raise resources.memory_not_found(ns, memory_id)
         return pb.DeleteMemoryResponse()
 
     async def DeleteMemories(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from memrpc.limits import Limits
 from memrpc.rpc.errors import ApiError
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 
 class TailSlots:
@@ -30,6 +31,7 @@ class TailSlots:
         `RESOURCE_EXHAUSTED` when a cap is reached."""
         if self.open >= self._total:
             raise ApiError.exhausted(
+                ErrorReason.ERROR_REASON_SERVER_TAILS_EXCEEDED,
                 "too many tails open on this server",
                 self._total,
                 "max_tails",
@@ -37,10 +39,12 @@ class TailSlots:
             )
         if self._open[caller] >= self._per_caller:
             raise ApiError.exhausted(
+                ErrorReason.ERROR_REASON_CALLER_TAILS_EXCEEDED,
                 "too many tails open for this caller",
                 self._per_caller,
                 "max_tails_per_caller",
                 "close a tail, or follow more threads per tail",
+                subject=caller,
             )
         self._open[caller] += 1
         self.open += 1

@@ -8,10 +8,8 @@ import json
 import re
 from typing import Any
 
-import grpc
-
-from memrpc.api import paging
-from memrpc.api.convert import duration, now_ms, set_timestamp
+from memrpc.api import paging, resources
+from memrpc.api.convert import now_ms, set_timestamp
 from memrpc.limits import (
     MAX_CONTENT_CHARS,
     MAX_GOAL_CHARS,
@@ -49,14 +47,10 @@ def _expected(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int |
 
 
 def _aborted(mismatch: VersionMismatch, expected: int | None) -> ApiError:
-    return ApiError(
-        grpc.StatusCode.ABORTED,
-        f"session version is {mismatch.current}, not the expected {expected}: "
-        "read the session again and retry",
-    )
+    return ApiError.version_mismatch("the session", expected or 0, mismatch.current)
 
 
-def _turn(turn: pb.Turn, field: str, limits: Limits) -> dict[str, Any]:
+def _turn(turn: pb.TurnInput, field: str, limits: Limits) -> dict[str, Any]:
     return {
         "role": validate.printable(
             turn.role, f"{field}.role", max_chars=MAX_ROLE_CHARS, required=True
@@ -70,7 +64,7 @@ def _turn(turn: pb.Turn, field: str, limits: Limits) -> dict[str, Any]:
     }
 
 
-def _session(ns: str, thread: str, fields: Fields, pttl_ms: int) -> pb.Session:
+def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
     """A Session message from the Hash fields of a session.
 
     On the GetSession hot path: fields are set in place and empty maps
@@ -83,14 +77,15 @@ def _session(ns: str, thread: str, fields: Fields, pttl_ms: int) -> pb.Session:
         goal=fields.get(b"goal", b"").decode(),
         scratchpad=fields.get(b"scratchpad", b"").decode(),
         version=int(fields.get(b"version", 0)),
-        ttl=duration(max(pttl_ms, 0)),
         turn_count=int(fields.get(b"turn_count", 0)),
     )
     metadata = fields.get(b"metadata")
     if metadata and metadata != b"{}":
         session.metadata.update(json.loads(metadata))
     set_timestamp(session.create_time, int(fields.get(b"create_ms", 0)))
-    set_timestamp(session.update_time, int(fields.get(b"update_ms", 0)))
+    update_ms = int(fields.get(b"update_ms", 0))
+    set_timestamp(session.update_time, update_ms)
+    set_timestamp(session.expire_time, update_ms + int(fields.get(b"ttl_ms", 0)))
     add_turn = session.turns.add
     for entry in json.loads(fields.get(b"turns") or b"[]"):
         turn = add_turn(role=entry["role"], content=entry["content"])
@@ -131,9 +126,8 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         thread = validate.thread_id(request.thread_id)
         fields = await self._store.get(ns, thread)
         if fields is None:
-            raise ApiError.not_found(f"session of thread {thread!r} in namespace {ns!r}")
-        expires_ms = int(fields.get(b"update_ms", 0)) + int(fields.get(b"ttl_ms", 0))
-        return pb.GetSessionResponse(session=_session(ns, thread, fields, expires_ms - now_ms()))
+            raise resources.session_not_found(ns, thread)
+        return pb.GetSessionResponse(session=_session(ns, thread, fields))
 
     async def UpdateSession(
         self, request: pb.UpdateSessionRequest, context: Context
@@ -160,10 +154,6 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
             )
             values["metadata"] = json.dumps(metadata)
         if "turns" in paths:
-            if new.turns:
-                raise ApiError.invalid(
-                    "session.turns", "only clearing the window is allowed here: use AppendTurns"
-                )
             values["turns"] = EMPTY_WINDOW
         try:
             fields = await self._store.update(
@@ -177,7 +167,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
             )
         except VersionMismatch as mismatch:
             raise _aborted(mismatch, expected) from None
-        return pb.UpdateSessionResponse(session=_session(ns, thread, fields, ttl_ms))
+        return pb.UpdateSessionResponse(session=_session(ns, thread, fields))
 
     @staticmethod
     def _paths(request: pb.UpdateSessionRequest) -> set[str]:
@@ -245,7 +235,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
         if not await self._store.delete(ns, thread):
-            raise ApiError.not_found(f"session of thread {thread!r} in namespace {ns!r}")
+            raise resources.session_not_found(ns, thread)
         return pb.DeleteSessionResponse()
 
     async def ListSessions(
@@ -258,7 +248,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         full = request.view == pb.SESSION_VIEW_FULL
         listing = await self._store.list(ns, user, size=size, full=full, after=after)
         listed = listing.sessions
-        page = paging.fitting(_session(ns, s.thread_id, s.fields, s.pttl_ms) for s in listed)
+        page = paging.fitting(_session(ns, s.thread_id, s.fields) for s in listed)
         response = pb.ListSessionsResponse(sessions=page)
         if len(page) < len(listed):  # cut by bytes: go on after the last one sent
             last = listed[len(page) - 1]

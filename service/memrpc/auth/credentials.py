@@ -11,6 +11,7 @@ import grpc
 
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 T = TypeVar("T")
 
@@ -65,14 +66,14 @@ def _check_namespace(namespace: str) -> None:
         raise ValueError(err.message) from None
 
 
-def unauthenticated(message: str) -> ApiError:
-    """`UNAUTHENTICATED` with `message`."""
-    return ApiError(grpc.StatusCode.UNAUTHENTICATED, message)
+def unauthenticated(reason: ErrorReason.ValueType, message: str) -> ApiError:
+    """`UNAUTHENTICATED` for `reason`, with `message`."""
+    return ApiError(grpc.StatusCode.UNAUTHENTICATED, reason, message)
 
 
-def permission_denied(message: str) -> ApiError:
-    """`PERMISSION_DENIED` with `message`."""
-    return ApiError(grpc.StatusCode.PERMISSION_DENIED, message)
+def permission_denied(reason: ErrorReason.ValueType, message: str, **metadata: str) -> ApiError:
+    """`PERMISSION_DENIED` for `reason`, with `message` and `metadata`."""
+    return ApiError(grpc.StatusCode.PERMISSION_DENIED, reason, message, metadata=metadata)
 
 
 def describe(namespaces: Iterable[str]) -> str:

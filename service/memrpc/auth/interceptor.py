@@ -35,6 +35,7 @@ from memrpc.auth.reloading import Authenticator
 from memrpc.rpc import caller
 from memrpc.rpc.errors import ApiError, Context
 from memrpc.rpc.handlers import WrappingInterceptor, rebuild
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 log = logging.getLogger("memrpc.auth")
 
@@ -78,30 +79,46 @@ class AuthInterceptor(WrappingInterceptor):
     def _authenticate(self, token: str) -> Credential:
         if token.startswith(keys.PREFIX):
             if self._key_ring is None:
-                raise unauthenticated("this server accepts no API keys: send a JWT")
+                raise unauthenticated(
+                    ErrorReason.ERROR_REASON_CREDENTIAL_MISSING,
+                    "this server accepts no API keys: send a JWT",
+                )
             return self._key_ring.authenticate(token)
         if self._jwts is None:
-            raise unauthenticated("this server accepts only API keys (mrk_<id>_<secret>)")
+            raise unauthenticated(
+                ErrorReason.ERROR_REASON_CREDENTIAL_MISSING,
+                "this server accepts only API keys (mrk_<id>_<secret>)",
+            )
         return self._jwts.authenticate(token)
 
 
 def _bearer_token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
     values = [value for key, value in metadata or () if key == "authorization"]
     if not values:
-        raise unauthenticated(f"missing credential: {_HOW}")
+        raise unauthenticated(
+            ErrorReason.ERROR_REASON_CREDENTIAL_MISSING, f"missing credential: {_HOW}"
+        )
     scheme, _, token = str(values[0]).partition(" ")
     if len(values) > 1 or scheme.lower() != "bearer" or not token.strip():
-        raise unauthenticated(f"malformed authorization metadata: {_HOW}")
+        raise unauthenticated(
+            ErrorReason.ERROR_REASON_CREDENTIAL_MISSING, f"malformed authorization metadata: {_HOW}"
+        )
     return token.strip()
 
 
 def _check_method(credential: Credential, method: str, handler: Handler) -> None:
     access = scopes.METHOD_ACCESS.get(method)
     if access is None or handler.request_streaming:
-        raise permission_denied(f"{method} has no access rule on this server")
+        raise permission_denied(
+            ErrorReason.ERROR_REASON_METHOD_FORBIDDEN,
+            f"{method} has no access rule on this server",
+            method=method,
+        )
     if not credential.may(access):
         raise permission_denied(
-            f"{credential.subject} is read-only and {method} writes: use a read-write credential"
+            ErrorReason.ERROR_REASON_METHOD_FORBIDDEN,
+            f"{credential.subject} is read-only and {method} writes: use a read-write credential",
+            method=method,
         )
 
 
@@ -109,8 +126,10 @@ def _check_namespace(credential: Credential, request: Any) -> None:
     namespace = request.namespace
     if not credential.may_use(namespace):
         raise permission_denied(
+            ErrorReason.ERROR_REASON_NAMESPACE_FORBIDDEN,
             f"{credential.subject} may not use namespace {namespace!r}; "
-            f"it is limited to: {describe(credential.namespaces)}"
+            f"it is limited to: {describe(credential.namespaces)}",
+            namespace=namespace,
         )
 
 

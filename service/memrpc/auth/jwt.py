@@ -29,6 +29,7 @@ from memrpc.auth.credentials import (
     permission_denied,
     unauthenticated,
 )
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 NAMESPACES_CLAIM = "memrpc_namespaces"
 ACCESS_CLAIM = "memrpc_access"
@@ -73,7 +74,8 @@ class JwtVerifier:
             namespaces, access = parse_scope(claims.get(NAMESPACES_CLAIM), claims.get(ACCESS_CLAIM))
         except ValueError as err:
             raise permission_denied(
-                f"the JWT grants no memrpc scope ({NAMESPACES_CLAIM}, {ACCESS_CLAIM}): {err}"
+                ErrorReason.ERROR_REASON_NAMESPACE_FORBIDDEN,
+                f"the JWT grants no memrpc scope ({NAMESPACES_CLAIM}, {ACCESS_CLAIM}): {err}",
             ) from None
         return Credential(f"JWT of {claims.get('sub', '?')!r}", namespaces, access)
 
@@ -82,11 +84,15 @@ class JwtVerifier:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.InvalidTokenError:
             raise unauthenticated(
-                "malformed token: expected an API key (mrk_<id>_<secret>) or a JWT"
+                ErrorReason.ERROR_REASON_CREDENTIAL_MISSING,
+                "malformed token: expected an API key (mrk_<id>_<secret>) or a JWT",
             ) from None
         key = self._keys.get(kid) if isinstance(kid, str) else None
         if key is None:
-            raise unauthenticated("the JWT's kid names no key of the server's JWKS file")
+            raise unauthenticated(
+                ErrorReason.ERROR_REASON_CREDENTIAL_INVALID,
+                "the JWT's kid names no key of the server's JWKS file",
+            )
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -98,19 +104,28 @@ class JwtVerifier:
                 options={"require": ["exp", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
-            raise unauthenticated("the JWT has expired: get a new one") from None
+            raise unauthenticated(
+                ErrorReason.ERROR_REASON_CREDENTIAL_EXPIRED, "the JWT has expired: get a new one"
+            ) from None
         except jwt.InvalidIssuerError:
-            raise unauthenticated("the JWT's iss is not the server's --jwt-issuer") from None
+            raise unauthenticated(
+                ErrorReason.ERROR_REASON_CREDENTIAL_INVALID,
+                "the JWT's iss is not the server's --jwt-issuer",
+            ) from None
         except jwt.InvalidAudienceError:
             raise unauthenticated(
-                "the JWT's aud does not hold the server's --jwt-audience"
+                ErrorReason.ERROR_REASON_CREDENTIAL_INVALID,
+                "the JWT's aud does not hold the server's --jwt-audience",
             ) from None
         except jwt.InvalidAlgorithmError:
             raise unauthenticated(
-                f"the JWT's alg must be {key.algorithm_name}, the algorithm of its key"
+                ErrorReason.ERROR_REASON_CREDENTIAL_INVALID,
+                f"the JWT's alg must be {key.algorithm_name}, the algorithm of its key",
             ) from None
         except jwt.InvalidTokenError as err:
-            raise unauthenticated(f"invalid JWT: {err}") from None
+            raise unauthenticated(
+                ErrorReason.ERROR_REASON_CREDENTIAL_INVALID, f"invalid JWT: {err}"
+            ) from None
         return claims
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memrpc.auth.credentials import Credential, by_name, parse_scope, unauthenticated
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 PREFIX = "mrk_"
 _ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -75,12 +76,16 @@ class KeyRing:
         """The credential of an API key; raises `UNAUTHENTICATED` otherwise."""
         key_id, _, secret = token.removeprefix(PREFIX).partition("_")
         if not secret:
-            raise unauthenticated("malformed API key: expected mrk_<id>_<secret>")
+            raise unauthenticated(
+                ErrorReason.ERROR_REASON_CREDENTIAL_MISSING,
+                "malformed API key: expected mrk_<id>_<secret>",
+            )
         key = self._keys.get(key_id)
         expected = _NO_DIGEST if key is None else key.digest
         if not hmac.compare_digest(_digest(secret), expected) or key is None:
             raise unauthenticated(
-                "invalid API key: check that the whole key was sent and is still configured"
+                ErrorReason.ERROR_REASON_CREDENTIAL_INVALID,
+                "invalid API key: check that the whole key was sent and is still configured",
             )
         return key.credential
 

@@ -19,18 +19,22 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from memrpc.config import flag
-from memrpc.rpc.errors import Context
+from memrpc.rpc.errors import ApiError, Context
 from memrpc.rpc.handlers import WrappingInterceptor, rebuild
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 if TYPE_CHECKING:
     from memrpc.rpc.handlers import Handler
 
 
 def _bounded(serve: Callable[..., Awaitable[Any]], seconds: float) -> Callable[..., Any]:
-    message = (
+    error = ApiError(
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        ErrorReason.ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED,
         f"the call carried no deadline and ran past the server's default of {seconds:g} s "
         f"(server setting {flag('default_call_timeout')}); set a deadline on the call "
-        "(a timeout in your gRPC client) to choose another"
+        "(a timeout in your gRPC client) to choose another",
+        metadata={"timeoutMs": str(round(seconds * 1000))},
     )
 
     async def bounded(request: Any, context: Context) -> Any:
@@ -42,7 +46,7 @@ def _bounded(serve: Callable[..., Awaitable[Any]], seconds: float) -> Callable[.
         except TimeoutError:
             if not scope.expired():
                 raise
-        return await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, message)
+        return await context.abort_with_status(error.to_status())
 
     return bounded
 

@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context
 from memrpc.rpc.handlers import WrappingInterceptor, behavior, rebuild, responses
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 if TYPE_CHECKING:
     from memrpc.rpc.handlers import Handler
@@ -55,8 +56,10 @@ def _lenient(method: str, deserializer: Callable[[bytes], Any]) -> Callable[[byt
 def _undecodable(method: str, reason: str) -> ApiError:
     return ApiError(
         grpc.StatusCode.INVALID_ARGUMENT,
+        ErrorReason.ERROR_REASON_REQUEST_UNDECODABLE,
         f"the request bytes are not a valid request of {method} ({reason}): "
         "send a message encoded from the memrpc proto",
+        metadata={"method": method},
     )
 
 

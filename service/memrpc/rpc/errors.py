@@ -2,9 +2,12 @@
 
 Servicers raise `ApiError`; `translate_errors` turns it, and any Redis
 failure, into a status on the wire. No stack trace ever reaches a client.
-A status with a `RetryInfo` also carries its delay in the
-`grpc-retry-pushback-ms` trailer, which gRPC's own retry policies honour
-(gRFC A6).
+Every status carries a `google.rpc.ErrorInfo` (domain `memrpc.dev`) whose
+reason is an `ErrorReason` of the proto, with the metadata the proto names
+for it (`error_reason.proto`); `NOT_FOUND` and `ALREADY_EXISTS` carry a
+`ResourceInfo`, `RESOURCE_EXHAUSTED` a `QuotaFailure`. A status with a
+`RetryInfo` also carries its delay in the `grpc-retry-pushback-ms` trailer,
+which gRPC's own retry policies honour (gRFC A6).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import inspect
 import logging
 import math
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
 import grpc
@@ -28,6 +31,10 @@ from grpc_status import rpc_status
 from memrpc.config import flag
 from memrpc.rpc import correlation
 from memrpc.store.redis_errors import RedisUnavailable
+from memrpc.v1.error_reason_pb2 import ErrorReason
+
+# The `ErrorInfo.domain` of every error the server returns.
+DOMAIN = "memrpc.dev"
 
 log = logging.getLogger("memrpc.api")
 
@@ -40,48 +47,134 @@ S = TypeVar("S", bound=type)
 
 
 class ApiError(Exception):
-    """A failure to report to the caller as a gRPC status."""
+    """A failure to report to the caller as a gRPC status: its code, its
+    `ErrorReason` with that reason's metadata, a message for people, and
+    further details."""
 
-    def __init__(self, code: grpc.StatusCode, message: str, *details: Message) -> None:
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        reason: ErrorReason.ValueType,
+        message: str,
+        *details: Message,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.reason = reason
         self.message = message
         self.details = details
+        self.metadata = dict(metadata or {})
+
+    @property
+    def reason_name(self) -> str:
+        """The reason as the `ErrorInfo` carries it, e.g. `ERROR_REASON_INTERNAL`."""
+        return ErrorReason.Name(self.reason)
 
     @classmethod
-    def invalid(cls, field: str, description: str) -> ApiError:
-        """`INVALID_ARGUMENT` naming the offending field in a `BadRequest`."""
+    def invalid(
+        cls,
+        field: str,
+        description: str,
+        reason: ErrorReason.ValueType = ErrorReason.ERROR_REASON_FIELD_INVALID,
+        **metadata: str,
+    ) -> ApiError:
+        """`INVALID_ARGUMENT` naming the offending field in a `BadRequest`
+        (and in the metadata, as `field`)."""
         violation = error_details_pb2.BadRequest.FieldViolation(
             field=field, description=description
         )
         return cls(
             grpc.StatusCode.INVALID_ARGUMENT,
+            reason,
             f"{field}: {description}",
             error_details_pb2.BadRequest(field_violations=[violation]),
+            metadata={"field": field, **metadata},
         )
 
     @classmethod
-    def not_found(cls, what: str) -> ApiError:
+    def not_found(
+        cls,
+        reason: ErrorReason.ValueType,
+        resource: Resource,
+        what: str,
+        **metadata: str,
+    ) -> ApiError:
         """`NOT_FOUND` for a resource, described as `what`."""
-        return cls(grpc.StatusCode.NOT_FOUND, f"{what} not found")
+        return cls(
+            grpc.StatusCode.NOT_FOUND,
+            reason,
+            f"{what} not found",
+            resource.info("not found"),
+            metadata=metadata,
+        )
+
+    @classmethod
+    def already_exists(
+        cls,
+        reason: ErrorReason.ValueType,
+        resource: Resource,
+        message: str,
+        **metadata: str,
+    ) -> ApiError:
+        """`ALREADY_EXISTS` for a resource, with `message`."""
+        return cls(
+            grpc.StatusCode.ALREADY_EXISTS,
+            reason,
+            message,
+            resource.info(message),
+            metadata=metadata,
+        )
+
+    @classmethod
+    def version_mismatch(cls, what: str, expected: int, current: int) -> ApiError:
+        """`ABORTED`: `what` is at version `current` (0: it does not exist),
+        not the `expected` one."""
+        now = f"is at version {current}" if current else "does not exist"
+        return cls(
+            grpc.StatusCode.ABORTED,
+            ErrorReason.ERROR_REASON_VERSION_MISMATCH,
+            f"{what} {now}, not at the expected version {expected}: "
+            "read it again and retry with its version",
+            metadata={"expectedVersion": str(expected), "currentVersion": str(current)},
+        )
 
     @classmethod
     def exhausted(
-        cls, what: str, limit: float, setting: str, advice: str, *details: Message
+        cls,
+        reason: ErrorReason.ValueType,
+        what: str,
+        limit: float,
+        setting: str,
+        advice: str,
+        *details: Message,
+        subject: str = "",
+        **metadata: str,
     ) -> ApiError:
         """`RESOURCE_EXHAUSTED` naming the cap that was hit, its value and
-        the server setting that sets it, with `details` such as `retry_info`."""
+        the server setting that sets it (in the message, the metadata and a
+        `QuotaFailure` about `subject`), with `details` such as `retry_info`."""
         shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        violation = error_details_pb2.QuotaFailure.Violation(
+            subject=subject, description=f"{what} (server setting {flag(setting)})"
+        )
         return cls(
             grpc.StatusCode.RESOURCE_EXHAUSTED,
+            reason,
             f"{what}, the limit is {shown} (server setting {flag(setting)}); {advice}",
+            error_details_pb2.QuotaFailure(violations=[violation]),
             *details,
+            metadata={"limit": shown, "setting": flag(setting), **metadata},
         )
 
     def to_status(self) -> grpc.Status:
-        """The status with its details packed, ready to abort with."""
+        """The status with its details packed, ready to abort with: the
+        `ErrorInfo` first."""
+        info = error_details_pb2.ErrorInfo(
+            reason=self.reason_name, domain=DOMAIN, metadata=self.metadata
+        )
         packed = []
-        for detail in self.details:
+        for detail in (info, *self.details):
             box = any_pb2.Any()
             box.Pack(detail)
             packed.append(box)
@@ -103,6 +196,22 @@ class _Status(
     """A status to abort with (grpc.Status is an interface without a constructor)."""
 
 
+class Resource:
+    """A resource named in a `ResourceInfo`: its type (the proto message's
+    full name) and its name (`namespace/id` style)."""
+
+    __slots__ = ("name", "type")
+
+    def __init__(self, type_: str, name: str) -> None:
+        self.type = type_
+        self.name = name
+
+    def info(self, description: str) -> error_details_pb2.ResourceInfo:
+        return error_details_pb2.ResourceInfo(
+            resource_type=self.type, resource_name=self.name, description=description
+        )
+
+
 def retry_info(seconds: float) -> error_details_pb2.RetryInfo:
     """A `RetryInfo` detail asking the caller to wait `seconds` (rounded up
     to the millisecond) before trying again."""
@@ -116,13 +225,28 @@ def _as_api_error(exc: Exception) -> ApiError:
     type (`store/redis_errors.py` classifies Redis's replies), never by text."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, RedisUnavailable):
-        return ApiError(grpc.StatusCode.UNAVAILABLE, f"Redis cannot serve now, retry later: {exc}")
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        return ApiError(grpc.StatusCode.UNAVAILABLE, f"Redis is unavailable, retry later: {exc}")
+    unavailable = (
+        RedisUnavailable | redis.exceptions.ConnectionError | redis.exceptions.TimeoutError
+    )
+    if isinstance(exc, unavailable):
+        return redis_unavailable(exc)
     incident = uuid.uuid4().hex[:12]
     log.error("internal error %s", incident, exc_info=exc)
-    return ApiError(grpc.StatusCode.INTERNAL, f"internal error (incident {incident} in server log)")
+    return ApiError(
+        grpc.StatusCode.INTERNAL,
+        ErrorReason.ERROR_REASON_INTERNAL,
+        f"internal error (incident {incident} in server log)",
+        metadata={"incident": incident},
+    )
+
+
+def redis_unavailable(exc: Exception) -> ApiError:
+    """`UNAVAILABLE`: Redis cannot serve now (`exc` says why)."""
+    return ApiError(
+        grpc.StatusCode.UNAVAILABLE,
+        ErrorReason.ERROR_REASON_REDIS_UNAVAILABLE,
+        f"Redis cannot serve now, retry later: {exc}",
+    )
 
 
 def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -25,15 +25,15 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
-from google.rpc import error_details_pb2
 
 from memrpc import metrics
-from memrpc.config import Settings, flag
+from memrpc.config import Settings
 from memrpc.rpc.caller import tenant_of
 from memrpc.rpc.decoding import PREFIX
 from memrpc.rpc.errors import ApiError, Context, retry_info
 from memrpc.rpc.handlers import WrappingInterceptor, rebuild
 from memrpc.rpc.tenant_quotas import OverQuota, TenantQuotas
+from memrpc.v1.error_reason_pb2 import ErrorReason
 
 if TYPE_CHECKING:
     from memrpc.rpc.handlers import Handler
@@ -45,16 +45,19 @@ def refusal(over: OverQuota) -> ApiError:
     """The `RESOURCE_EXHAUSTED` a call over its tenant's quota gets (counted
     in the metrics by the setting that refused it)."""
     metrics.refused(over.setting)
-    violation = error_details_pb2.QuotaFailure.Violation(
-        subject=over.tenant, description=f"{over.what} (server setting {flag(over.setting)})"
+    reason = (
+        ErrorReason.ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED
+        if over.setting == "tenant_max_in_flight"
+        else ErrorReason.ERROR_REASON_TENANT_RATE_EXCEEDED
     )
     return ApiError.exhausted(
+        reason,
         over.what,
         over.limit,
         over.setting,
         "retry after the RetryInfo delay",
-        error_details_pb2.QuotaFailure(violations=[violation]),
         retry_info(over.retry_after_s),
+        subject=over.tenant,
     )
 
 

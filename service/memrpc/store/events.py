@@ -312,6 +312,8 @@ class GroupExists(Exception):
 
     def __init__(self, ns: str, group: str) -> None:
         super().__init__(f"consumer group {group!r} already exists in namespace {ns!r}")
+        self.ns = ns
+        self.group = group
 
 
 class GroupNotFound(Exception):
@@ -319,6 +321,8 @@ class GroupNotFound(Exception):
 
     def __init__(self, ns: str, group: str) -> None:
         super().__init__(f"consumer group {group!r} in namespace {ns!r}")
+        self.ns = ns
+        self.group = group
 
 
 # A thread log: its namespace and thread id.
