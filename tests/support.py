@@ -7,11 +7,13 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import grpc
 import numpy as np
 import numpy.typing as npt
 import pytest
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
@@ -35,24 +37,59 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(f"SKIPPED LANGUAGE: {reason}")
 
 
+D = TypeVar("D", bound=Message)
+
+
+def details_of(err: grpc.aio.AioRpcError, kind: type[D]) -> list[D]:
+    """The details of type `kind` that an error carries."""
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    found: list[D] = []
+    for detail in status.details if status is not None else ():
+        if detail.Is(kind.DESCRIPTOR):
+            message = kind()
+            detail.Unpack(message)
+            found.append(message)
+    return found
+
+
+def error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    """The one `ErrorInfo` of an error, checked to be the server's
+    (domain `memrpc.dev`)."""
+    infos = details_of(err, error_details_pb2.ErrorInfo)
+    assert len(infos) == 1, (err.code(), err.details(), infos)
+    assert infos[0].domain == "memrpc.dev", infos[0]
+    return infos[0]
+
+
+def assert_reason(err: grpc.aio.AioRpcError, code: grpc.StatusCode, reason: str) -> dict[str, str]:
+    """Asserts an error's code and ErrorInfo reason (`ERROR_REASON_` may be
+    left out); returns its metadata."""
+    info = error_info(err)
+    assert err.code() == code, (err.code(), err.details())
+    expected = reason if reason.startswith("ERROR_REASON_") else f"ERROR_REASON_{reason}"
+    assert info.reason == expected, (info.reason, err.details())
+    return dict(info.metadata)
+
+
 def bad_request_fields(err: grpc.aio.AioRpcError) -> list[str]:
     """The fields named by the `BadRequest` detail of an error, if any."""
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
-    fields: list[str] = []
-    if status is None:
-        return fields
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields.extend(v.field for v in bad.field_violations)
-    return fields
+    return [
+        violation.field
+        for bad in details_of(err, error_details_pb2.BadRequest)
+        for violation in bad.field_violations
+    ]
 
 
 def assert_invalid(err: grpc.aio.AioRpcError, field: str) -> None:
-    """Asserts that an error is INVALID_ARGUMENT naming `field`."""
+    """Asserts that an error is INVALID_ARGUMENT naming `field`, with a
+    field reason."""
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, (err.code(), err.details())
     assert field in bad_request_fields(err), (field, bad_request_fields(err), err.details())
+    assert error_info(err).reason in (
+        "ERROR_REASON_FIELD_INVALID",
+        "ERROR_REASON_PAGE_TOKEN_INVALID",
+        "ERROR_REASON_REQUEST_ID_REUSED",
+    ), error_info(err)
 
 
 class Gate:
