@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import grpc
@@ -52,13 +55,53 @@ def details_of(err: grpc.aio.AioRpcError, kind: type[D]) -> list[D]:
     return found
 
 
+# The repository's root.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class DocumentedReason:
+    """What error_reason.proto says of a reason: its status code and the
+    metadata keys it carries."""
+
+    code: grpc.StatusCode
+    metadata: frozenset[str]
+
+
+def documented_reasons() -> dict[str, DocumentedReason]:
+    """Each `ErrorReason` of the proto with its documented code (the first
+    backquoted word of its comment) and metadata keys (the lowerCamelCase
+    words backquoted after `Metadata:`)."""
+    text = (ROOT / "proto" / "memrpc" / "v1" / "error_reason.proto").read_text()
+    reasons = {}
+    for comment, name in re.findall(r"((?:\n  //[^\n]*)+)\n  (ERROR_REASON_\w+) = \d+;", text):
+        if name == "ERROR_REASON_UNSPECIFIED":
+            continue
+        prose = " ".join(line.strip().removeprefix("//") for line in comment.splitlines())
+        code = re.search(r"`([A-Z_]+)`", prose)
+        assert code is not None, f"{name}: its comment names no status code"
+        _, _, metadata = prose.partition("Metadata:")
+        keys = frozenset(re.findall(r"`([a-z][a-zA-Z]*)`", metadata))
+        reasons[name] = DocumentedReason(grpc.StatusCode[code.group(1)], keys)
+    return reasons
+
+
+_DOCUMENTED = documented_reasons()
+
+
 def error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    """The one `ErrorInfo` of an error, checked to be the server's
-    (domain `memrpc.dev`)."""
+    """The one `ErrorInfo` of an error, checked against the contract: the
+    server's domain, a reason of the proto returned with the status code and
+    exactly the metadata keys error_reason.proto documents for it."""
     infos = details_of(err, error_details_pb2.ErrorInfo)
     assert len(infos) == 1, (err.code(), err.details(), infos)
-    assert infos[0].domain == "memrpc.dev", infos[0]
-    return infos[0]
+    info = infos[0]
+    assert info.domain == "memrpc.dev", info
+    documented = _DOCUMENTED.get(info.reason)
+    assert documented is not None, f"{info.reason} is not a documented reason"
+    assert err.code() == documented.code, (info.reason, err.code(), err.details())
+    assert set(info.metadata) == documented.metadata, (info.reason, dict(info.metadata))
+    return info
 
 
 def assert_reason(err: grpc.aio.AioRpcError, code: grpc.StatusCode, reason: str) -> dict[str, str]:

@@ -74,7 +74,7 @@ class JwtVerifier:
             namespaces, access = parse_scope(claims.get(NAMESPACES_CLAIM), claims.get(ACCESS_CLAIM))
         except ValueError as err:
             raise permission_denied(
-                ErrorReason.ERROR_REASON_NAMESPACE_FORBIDDEN,
+                ErrorReason.ERROR_REASON_SCOPE_MISSING,
                 f"the JWT grants no memrpc scope ({NAMESPACES_CLAIM}, {ACCESS_CLAIM}): {err}",
             ) from None
         return Credential(f"JWT of {claims.get('sub', '?')!r}", namespaces, access)
