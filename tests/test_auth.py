@@ -136,7 +136,9 @@ def event_log(secured: grpc.aio.Channel) -> event_log_pb2_grpc.EventLogStub:
 
 
 def update(namespace: str) -> wm.UpdateSessionRequest:
-    return wm.UpdateSessionRequest(namespace=namespace, thread_id="t", session=wm.Session(goal="g"))
+    return wm.UpdateSessionRequest(
+        namespace=namespace, thread_id="t", session=wm.SessionInput(goal="g")
+    )
 
 
 def get(namespace: str) -> wm.GetSessionRequest:

@@ -147,7 +147,9 @@ async def test_a_token_function_is_asked_before_every_call(secured):
 
 async def test_a_calls_own_authorization_is_sent_instead(secured):
     own = (("authorization", f"Bearer {secured.tokens['writer']}"),)
-    request = wm.UpdateSessionRequest(namespace=NS, thread_id="own", session=wm.Session(goal="g"))
+    request = wm.UpdateSessionRequest(
+        namespace=NS, thread_id="own", session=wm.SessionInput(goal="g")
+    )
     token = secured.tokens["reader"]
     async with AsyncMemoryClient(secured.target, namespace=NS, token=token) as memory:
         response = await memory.working.UpdateSession(request, metadata=own, timeout=5)

@@ -33,7 +33,9 @@ def sent_id(metadata: grpc.aio.Metadata | None) -> str | None:
 
 async def update_session(stub: working_memory_pb2_grpc.WorkingMemoryStub, ns: str, *sent: str):
     """An UpdateSession call sending `sent` as x-request-id values; its response trailers."""
-    request = pb.UpdateSessionRequest(namespace=ns, thread_id="t", session=pb.Session(goal="g"))
+    request = pb.UpdateSessionRequest(
+        namespace=ns, thread_id="t", session=pb.SessionInput(goal="g")
+    )
     call = stub.UpdateSession(request, metadata=[(HEADER, value) for value in sent])
     await call
     return await call.trailing_metadata()

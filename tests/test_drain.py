@@ -133,7 +133,9 @@ async def test_a_sigterm_drains_a_server_without_failing_a_call(
         options = [("grpc.service_config", SERVICE_CONFIG)]
         async with grpc.aio.insecure_channel(target, options=options) as channel:
             stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
-            session = pb.UpdateSessionRequest(namespace=ns, thread_id="t", session=pb.Session())
+            session = pb.UpdateSessionRequest(
+                namespace=ns, thread_id="t", session=pb.SessionInput()
+            )
             await stub.UpdateSession(session, timeout=WITHIN_S)
             caller = Caller(channel, ns)
             try:

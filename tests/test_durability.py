@@ -73,7 +73,7 @@ class Writers:
                 self.failures.append(err.code())
 
     async def _write_session(self, thread: str) -> None:
-        session = wm.Session(
+        session = wm.SessionInput(
             user_id="u", goal=f"goal of {thread}", scratchpad="é" * 100, metadata={"k": thread}
         )
         reply = await self.sessions.UpdateSession(
@@ -82,7 +82,10 @@ class Writers:
         self.updated[thread] = reply.session
 
     async def _append_turns(self, thread: str) -> None:
-        turns = [wm.Turn(role="user", content=f"q {thread}"), wm.Turn(role="bot", content="a")]
+        turns = [
+            wm.TurnInput(role="user", content=f"q {thread}"),
+            wm.TurnInput(role="bot", content="a"),
+        ]
         await self.sessions.AppendTurns(
             wm.AppendTurnsRequest(namespace="n", thread_id=thread, turns=turns), timeout=5
         )

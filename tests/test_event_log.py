@@ -246,7 +246,7 @@ async def test_the_server_sets_the_default_log_length_turns_included(
         for _ in range(12):  # no max_len: the server's
             ids += await append(stub, ns, "t", *(event() for _ in range(100)))
         turn = wm_pb.AppendTurnsRequest(
-            namespace=ns, thread_id="t", turns=[wm_pb.Turn(role="user", content="hi")]
+            namespace=ns, thread_id="t", turns=[wm_pb.TurnInput(role="user", content="hi")]
         )
         ids += (
             await working_memory_pb2_grpc.WorkingMemoryStub(channel).AppendTurns(turn)
@@ -269,7 +269,7 @@ async def test_reads_turns_appended_by_working_memory(
             wm_pb.AppendTurnsRequest(
                 namespace=ns,
                 thread_id="t",
-                turns=[wm_pb.Turn(role="user", content="hi", metadata={"tool_call_id": "c1"})],
+                turns=[wm_pb.TurnInput(role="user", content="hi", metadata={"tool_call_id": "c1"})],
             )
         )
         (tailed,) = await next_events(stream, 1)

@@ -180,7 +180,9 @@ class Load:
         calls: dict[str, Callable[[], Awaitable[Any]]] = {
             "AppendTurns": lambda: self._wm.AppendTurns(
                 wm.AppendTurnsRequest(
-                    namespace=self._ns, thread_id=thread, turns=[wm.Turn(role="user", content="x")]
+                    namespace=self._ns,
+                    thread_id=thread,
+                    turns=[wm.TurnInput(role="user", content="x")],
                 ),
                 timeout=5,
             ),
@@ -649,7 +651,7 @@ async def test_embedding_runs_off_the_event_loop_and_deadlines_hold(
             # While the model runs, cheap calls complete...
             await sessions.AppendTurns(
                 wm.AppendTurnsRequest(
-                    namespace="n", thread_id="t", turns=[wm.Turn(role="user", content="hi")]
+                    namespace="n", thread_id="t", turns=[wm.TurnInput(role="user", content="hi")]
                 ),
                 timeout=5,
             )

@@ -34,7 +34,7 @@ def calls(stubs: tuple, value: str, ns: str) -> list:  # type: ignore[type-arg]
         w.UpdateSession(wm.UpdateSessionRequest(namespace=value, thread_id="t")),
         w.UpdateSession(
             wm.UpdateSessionRequest(
-                namespace=ns, thread_id=value, session=wm.Session(user_id=value)
+                namespace=ns, thread_id=value, session=wm.SessionInput(user_id=value)
             )
         ),
         w.GetSession(wm.GetSessionRequest(namespace=ns, thread_id=value)),

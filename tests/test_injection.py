@@ -367,10 +367,10 @@ def cases(draw: st.DrawFn) -> Case:
 
 async def check_working_memory(wm: Any, c: Case) -> None:
     """Written in A: read back exactly there, listed for X only, not in B."""
-    session = wpb.Session(user_id=c.user, goal=c.text, metadata=c.metadata)
+    session = wpb.SessionInput(user_id=c.user, goal=c.text, metadata=c.metadata)
     update = wpb.UpdateSessionRequest(namespace=c.a, thread_id=c.thread, session=session)
     await ok(wm.UpdateSession(update))
-    turn = wpb.Turn(role=c.role, content=c.text, metadata=c.metadata)
+    turn = wpb.TurnInput(role=c.role, content=c.text, metadata=c.metadata)
     append = wpb.AppendTurnsRequest(namespace=c.a, thread_id=c.thread, user_id=c.user, turns=[turn])
     await ok(wm.AppendTurns(append))
 
@@ -506,7 +506,7 @@ def every_field(v: str, ns: str) -> list[tuple[str, Message]]:
     item = lpb.MemoryInput(
         text=v, user_id=v, thread_id=v, topics=[v], metadata={v: v}, embedding=VECTOR.values
     )
-    turn = wpb.Turn(role=v, content=v, metadata={"k": v})
+    turn = wpb.TurnInput(role=v, content=v, metadata={"k": v})
     event = ev.EventInput(type=v, attributes={v: v}, json=struct({v: v, "k": {v: [v]}}))
     filters = [
         lpb.MemoryFilter(user_ids=[v]),
@@ -527,7 +527,9 @@ def every_field(v: str, ns: str) -> list[tuple[str, Message]]:
         (
             "UpdateSession",
             wpb.UpdateSessionRequest(
-                namespace=ns, thread_id=v, session=wpb.Session(user_id=v, goal=v, metadata={v: v})
+                namespace=ns,
+                thread_id=v,
+                session=wpb.SessionInput(user_id=v, goal=v, metadata={v: v}),
             ),
         ),
         (
@@ -650,7 +652,7 @@ async def test_every_key_follows_the_key_grammar(
     await ok(
         wm.AppendTurns(
             wpb.AppendTurnsRequest(
-                namespace=a, thread_id="}{x}:", user_id="{u}", turns=[wpb.Turn(role="r")]
+                namespace=a, thread_id="}{x}:", user_id="{u}", turns=[wpb.TurnInput(role="r")]
             )
         )
     )

@@ -121,7 +121,7 @@ async def test_request_content_over_a_limit_names_the_field_and_the_limit(
     events = event_log_pb2_grpc.EventLogStub(small_channel)
     memory = ltm.MemoryInput(text="short")
     event = ev.EventInput(type="e")
-    turn = wm.Turn(role="user", content="hi")
+    turn = wm.TurnInput(role="user", content="hi")
 
     await invalid(
         memories.CreateMemories(ltm.CreateMemoriesRequest(namespace=ns, memories=[memory] * 4)),
@@ -180,7 +180,7 @@ async def test_request_content_over_a_limit_names_the_field_and_the_limit(
                 wm.AppendTurnsRequest(
                     namespace=ns,
                     thread_id="t",
-                    turns=[wm.Turn(role="user", metadata=BIG_METADATA)],
+                    turns=[wm.TurnInput(role="user", metadata=BIG_METADATA)],
                 )
             ),
             "turns[0].metadata",
@@ -188,7 +188,7 @@ async def test_request_content_over_a_limit_names_the_field_and_the_limit(
         (
             sessions.UpdateSession(
                 wm.UpdateSessionRequest(
-                    namespace=ns, thread_id="t", session=wm.Session(metadata=BIG_METADATA)
+                    namespace=ns, thread_id="t", session=wm.SessionInput(metadata=BIG_METADATA)
                 )
             ),
             "session.metadata",

@@ -125,7 +125,7 @@ async def test_known_calls_are_counted_and_timed(
         with pytest.raises(grpc.aio.AioRpcError) as missing:
             await stub.GetSession(wm.GetSessionRequest(namespace=ns, thread_id="none"))
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
-        turns = [wm.Turn(role="user", content="hello")]
+        turns = [wm.TurnInput(role="user", content="hello")]
         await stub.AppendTurns(wm.AppendTurnsRequest(namespace=ns, thread_id="t", turns=turns))
         await stub.GetSession(wm.GetSessionRequest(namespace=ns, thread_id="t"))
         search = ltm.SearchMemoriesRequest(namespace=ns, text=f"metrics {ns}")

@@ -196,7 +196,7 @@ class Run:
                 wm.AppendTurnsRequest(
                     namespace=ns,
                     thread_id=thread,
-                    turns=[wm.Turn(role="user", content=c) for c in contents],
+                    turns=[wm.TurnInput(role="user", content=c) for c in contents],
                     max_window_turns=WINDOW,
                     user_id=state.user,
                 )
@@ -225,7 +225,7 @@ class Run:
                     wm.UpdateSessionRequest(
                         namespace=ns,
                         thread_id=thread,
-                        session=wm.Session(goal=goal, user_id=state.user),
+                        session=wm.SessionInput(goal=goal, user_id=state.user),
                         update_mask=field_mask_pb2.FieldMask(paths=["goal", "user_id"]),
                         expected_version=expected,
                     )

@@ -161,7 +161,7 @@ def victim_calls(channel: grpc.aio.Channel, ns: str) -> list[Callable[[], Awaita
     sessions = working_memory_pb2_grpc.WorkingMemoryStub(channel)
     memories = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
     vector = [1.0] + [0.0] * 383
-    turn = wm.Turn(role="user", content="hello")
+    turn = wm.TurnInput(role="user", content="hello")
     return [
         lambda: sessions.AppendTurns(
             wm.AppendTurnsRequest(namespace=ns, thread_id="t", turns=[turn])
@@ -223,7 +223,7 @@ async def test_a_credential_over_its_rate_is_refused_in_every_namespace(
         def call(key: str, ns: str) -> Awaitable[object]:
             metadata = (("authorization", f"Bearer {keys[key].token}"),)
             request = wm.UpdateSessionRequest(
-                namespace=ns, thread_id="t", session=wm.Session(goal="g")
+                namespace=ns, thread_id="t", session=wm.SessionInput(goal="g")
             )
             return stub.UpdateSession(request, metadata=metadata, timeout=PATIENCE_S)
 

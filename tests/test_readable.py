@@ -329,7 +329,7 @@ async def test_list_sessions_pages_fit_in_a_default_client(
     stub = working_memory_pb2_grpc.WorkingMemoryStub(default_channel)
     threads = [f"t{i}" for i in range(9)]
     for thread in threads:
-        session = wm.Session(
+        session = wm.SessionInput(
             scratchpad=EMOJI * MAX_SCRATCHPAD_CHARS, goal="g", metadata=metadata(EMOJI)
         )
         await stub.UpdateSession(
@@ -467,7 +467,7 @@ async def write_and_read_back(
     rng = np.random.default_rng(case["seed"])
 
     # Working memory: a session at its limits, and many small turns.
-    session = wm.Session(
+    session = wm.SessionInput(
         user_id=char * 32,
         goal=char * MAX_GOAL_CHARS,
         scratchpad=char * MAX_SCRATCHPAD_CHARS,
@@ -476,7 +476,7 @@ async def write_and_read_back(
     await sessions.UpdateSession(
         wm.UpdateSessionRequest(namespace=ns, thread_id="s", session=session), timeout=TIMEOUT
     )
-    turns = [wm.Turn(role=char * 64, content=char * 256) for _ in range(case["turns"])]
+    turns = [wm.TurnInput(role=char * 64, content=char * 256) for _ in range(case["turns"])]
     await sessions.AppendTurns(
         wm.AppendTurnsRequest(namespace=ns, thread_id="s", turns=turns, max_window_turns=1000),
         timeout=TIMEOUT,
@@ -558,10 +558,12 @@ async def test_a_full_window_of_maximal_turns_is_read_back(
     whose metadata is at its limit: GetSession and ListSessions still read it
     (once the window is bounded by bytes, the oldest turns are evicted)."""
     stub = working_memory_pb2_grpc.WorkingMemoryStub(default_channel)
-    session = wm.Session(scratchpad=EMOJI * MAX_SCRATCHPAD_CHARS, metadata=metadata(EMOJI))
+    session = wm.SessionInput(scratchpad=EMOJI * MAX_SCRATCHPAD_CHARS, metadata=metadata(EMOJI))
     await stub.UpdateSession(wm.UpdateSessionRequest(namespace=ns, thread_id="s", session=session))
     for _ in range(20):
-        turn = wm.Turn(role="user", content=EMOJI * MAX_CONTENT_CHARS, metadata=metadata(EMOJI))
+        turn = wm.TurnInput(
+            role="user", content=EMOJI * MAX_CONTENT_CHARS, metadata=metadata(EMOJI)
+        )
         await stub.AppendTurns(
             wm.AppendTurnsRequest(namespace=ns, thread_id="s", turns=[turn]), timeout=TIMEOUT
         )

@@ -212,9 +212,9 @@ async def _every_rpc(channel: grpc.aio.Channel) -> None:
     wm, ltm, log = WorkingMemoryStub(channel), LongTermMemoryStub(channel), EventLogStub(channel)
     ns, thread = "acl", "t1"
     await wm.UpdateSession(
-        wpb.UpdateSessionRequest(namespace=ns, thread_id=thread, session=wpb.Session(goal="g"))
+        wpb.UpdateSessionRequest(namespace=ns, thread_id=thread, session=wpb.SessionInput(goal="g"))
     )
-    turn = wpb.Turn(role="user", content="hello")
+    turn = wpb.TurnInput(role="user", content="hello")
     await wm.AppendTurns(wpb.AppendTurnsRequest(namespace=ns, thread_id=thread, turns=[turn]))
     await wm.GetSession(wpb.GetSessionRequest(namespace=ns, thread_id=thread))
     assert (await wm.ListSessions(wpb.ListSessionsRequest(namespace=ns))).sessions

@@ -55,7 +55,7 @@ async def test_redis_outage_gives_unavailable_and_not_serving_then_recovers(tmp_
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
             request = wm.UpdateSessionRequest(
-                namespace="n", thread_id="t", session=wm.Session(goal="g")
+                namespace="n", thread_id="t", session=wm.SessionInput(goal="g")
             )
             await stub.UpdateSession(request)
             redis_server.kill()
@@ -84,7 +84,7 @@ async def test_everything_persists_across_a_restart_with_embedded_redis(tmp_path
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
         await working_memory_pb2_grpc.WorkingMemoryStub(channel).AppendTurns(
             wm.AppendTurnsRequest(
-                namespace="n", thread_id="t", turns=[wm.Turn(role="user", content="hi")]
+                namespace="n", thread_id="t", turns=[wm.TurnInput(role="user", content="hi")]
             )
         )
         created = await long_term_memory_pb2_grpc.LongTermMemoryStub(channel).CreateMemories(

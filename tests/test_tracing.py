@@ -123,7 +123,7 @@ async def traced(
             sampled = [("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01"), (HEADER, "traced-1")]
             await wm.UpdateSession(
                 wm_pb.UpdateSessionRequest(
-                    namespace="traced", thread_id="t", session=wm_pb.Session(goal="g")
+                    namespace="traced", thread_id="t", session=wm_pb.SessionInput(goal="g")
                 ),
                 metadata=sampled,
             )
@@ -134,7 +134,7 @@ async def traced(
             unsampled = [("traceparent", f"00-{UNSAMPLED_TRACE_ID}-{PARENT_ID}-00")]
             await wm.UpdateSession(
                 wm_pb.UpdateSessionRequest(
-                    namespace="traced", thread_id="u", session=wm_pb.Session(goal="g")
+                    namespace="traced", thread_id="u", session=wm_pb.SessionInput(goal="g")
                 ),
                 metadata=unsampled,
             )

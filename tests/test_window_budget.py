@@ -44,7 +44,7 @@ def issue_turn(i: int) -> pb.Turn:
     """The turn of the issue: 65,536 emoji and 64 metadata entries of 4,000
     characters (10.4 MB for 20 of them)."""
     metadata = {f"k{j:02}": f"{i:04}" + "m" * 3996 for j in range(MAX_METADATA_ENTRIES)}
-    return pb.Turn(role="user", content=EMOJI * MAX_CONTENT_CHARS, metadata=metadata)
+    return pb.TurnInput(role="user", content=EMOJI * MAX_CONTENT_CHARS, metadata=metadata)
 
 
 async def read_back(port: int, ns: str, thread: str) -> pb.Session:
@@ -87,7 +87,7 @@ async def test_a_full_session_stays_readable_by_a_default_client(
         pb.UpdateSessionRequest(
             namespace=ns,
             thread_id="t",
-            session=pb.Session(
+            session=pb.SessionInput(
                 goal=EMOJI * MAX_GOAL_CHARS,
                 scratchpad=EMOJI * MAX_SCRATCHPAD_CHARS,
                 metadata=emoji_metadata(DEFAULT_METADATA_BYTES),
@@ -128,7 +128,7 @@ async def test_many_small_turns_fill_the_budget_and_stay_readable(
                 thread_id="t",
                 max_window_turns=1000,
                 turns=[
-                    pb.Turn(role="r", content=f"{batch * 100 + i}", metadata=metadata)
+                    pb.TurnInput(role="r", content=f"{batch * 100 + i}", metadata=metadata)
                     for i in range(100)
                 ],
             )
@@ -148,13 +148,15 @@ async def test_a_turn_that_cannot_fit_an_empty_window_is_refused(
         grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
     ):
         stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
-        big = pb.Turn(
+        big = pb.TurnInput(
             role="user", content=EMOJI * MAX_CONTENT_CHARS, metadata=emoji_metadata(256_000)
         )
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.AppendTurns(
                 pb.AppendTurnsRequest(
-                    namespace=ns, thread_id="t", turns=[pb.Turn(role="user", content="hi"), big]
+                    namespace=ns,
+                    thread_id="t",
+                    turns=[pb.TurnInput(role="user", content="hi"), big],
                 )
             )
         assert_invalid(err.value, "turns[1]")

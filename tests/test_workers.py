@@ -127,7 +127,7 @@ async def test_workers_share_the_address_and_the_data_and_stop_on_sigterm(tmp_pa
         [redis_pid] = children_running(proc.pid, b"valkey-server")
         stubs = [working_memory_pb2_grpc.WorkingMemoryStub(channel) for channel in channels]
         for index, stub in enumerate(stubs):
-            session = wm.Session(goal=f"goal {index}")
+            session = wm.SessionInput(goal=f"goal {index}")
             update = wm.UpdateSessionRequest(namespace="w", thread_id=f"t{index}", session=session)
             await stub.UpdateSession(update, timeout=10)
         assert all(sockets_on_port(pid, port, "01") for pid in workers)
