@@ -32,6 +32,7 @@ from memrpc.embedding import BatchingEmbedder
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm
+from support import assert_reason
 
 ISSUER = "https://issuer.test"
 AUDIENCE = "memrpc"
@@ -166,7 +167,7 @@ async def rejected(call: Any, request: Any, metadata: Any = None) -> grpc.aio.Ai
 )
 async def test_missing_or_malformed_credential_is_unauthenticated(sessions, metadata, message):
     err = await rejected(sessions.GetSession, get(NS_A), metadata)
-    assert err.code() == UNAUTHENTICATED
+    assert_reason(err, UNAUTHENTICATED, "CREDENTIAL_MISSING")
     assert message in err.details()
     assert "authorization: Bearer" in err.details() or "mrk_<id>_<secret>" in err.details()
 
@@ -177,7 +178,8 @@ async def test_wrong_secret_and_unknown_key_are_unauthenticated_alike(auth, sess
     unknown_id = await rejected(
         sessions.GetSession, get(NS_A), bearer(token.replace("writer", "nobody"))
     )
-    assert wrong_secret.code() == unknown_id.code() == UNAUTHENTICATED
+    assert_reason(wrong_secret, UNAUTHENTICATED, "CREDENTIAL_INVALID")
+    assert_reason(unknown_id, UNAUTHENTICATED, "CREDENTIAL_INVALID")
     assert wrong_secret.details() == unknown_id.details()
     assert "nobody" not in unknown_id.details()
 
@@ -193,7 +195,8 @@ async def test_read_only_key_reads_but_may_not_write(auth, sessions):
     metadata = bearer(auth.tokens["reader"])
     await sessions.GetSession(get(NS_A), metadata=metadata)
     err = await rejected(sessions.UpdateSession, update(NS_A), metadata)
-    assert err.code() == PERMISSION_DENIED
+    found = assert_reason(err, PERMISSION_DENIED, "METHOD_FORBIDDEN")
+    assert found == {"method": "/memrpc.v1.WorkingMemory/UpdateSession"}
     assert "'reader' is read-only" in err.details()
 
 
@@ -201,7 +204,7 @@ async def test_read_only_key_reads_but_may_not_write(auth, sessions):
 async def test_key_of_one_namespace_may_not_touch_another(auth, sessions, role, caplog):
     with caplog.at_level(logging.INFO, logger="memrpc.auth"):
         err = await rejected(sessions.GetSession, get(NS_B), bearer(auth.tokens[role]))
-    assert err.code() == PERMISSION_DENIED
+    assert assert_reason(err, PERMISSION_DENIED, "NAMESPACE_FORBIDDEN") == {"namespace": NS_B}
     assert NS_B in err.details()
     assert NS_A in err.details()  # the caller's own scope, to act on
     # Logged like any denial, without the token.
@@ -323,14 +326,15 @@ BAD_JWTS: dict[str, tuple[Callable[[], str], str]] = {
 async def test_untrusted_jwt_is_unauthenticated(sessions, case):
     build, message = BAD_JWTS[case]
     err = await rejected(sessions.GetSession, get(NS_A), bearer(build()))
-    assert err.code() == UNAUTHENTICATED, err.details()
+    expired = case == "expired"
+    assert_reason(err, UNAUTHENTICATED, "CREDENTIAL_EXPIRED" if expired else "CREDENTIAL_INVALID")
     assert message in err.details()
 
 
 async def test_jwt_without_scope_claims_is_denied(sessions):
     token = make_jwt({NAMESPACES_CLAIM: None, ACCESS_CLAIM: None})
     err = await rejected(sessions.GetSession, get(NS_A), bearer(token))
-    assert err.code() == PERMISSION_DENIED
+    assert_reason(err, PERMISSION_DENIED, "SCOPE_MISSING")
     assert NAMESPACES_CLAIM in err.details()
 
 

@@ -22,7 +22,7 @@ from memrpc.store import keys
 from memrpc.v1 import event_log_pb2 as pb
 from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm_pb
-from support import assert_invalid
+from support import assert_invalid, assert_reason
 
 Stub = event_log_pb2_grpc.EventLogStub
 # Generous bound on any single wait; tests never rely on it being tight.
@@ -875,7 +875,8 @@ async def test_receive_wait_ends_empty(events: Stub, ns: str) -> None:
 
 async def test_group_errors(events: Stub, ns: str) -> None:
     def missing(err: grpc.aio.AioRpcError) -> None:
-        assert err.code() == grpc.StatusCode.NOT_FOUND, err
+        found = assert_reason(err, grpc.StatusCode.NOT_FOUND, "CONSUMER_GROUP_NOT_FOUND")
+        assert found == {"namespace": ns, "group": "g"}
         assert "'g'" in (err.details() or "")
         assert ns in (err.details() or "")
 
@@ -894,7 +895,8 @@ async def test_group_errors(events: Stub, ns: str) -> None:
 
     await create_group(events, ns, "g")
     err = await expect_error(create_group(events, ns, "g", pb.GROUP_START_POSITION_EARLIEST))
-    assert err.code() == grpc.StatusCode.ALREADY_EXISTS
+    found = assert_reason(err, grpc.StatusCode.ALREADY_EXISTS, "CONSUMER_GROUP_ALREADY_EXISTS")
+    assert found == {"namespace": ns, "group": "g"}
 
     await events.DeleteConsumerGroup(pb.DeleteConsumerGroupRequest(namespace=ns, group="g"))
     missing(await expect_error(events.ReceiveEvents(receive_request(ns, "g", "c"))))

@@ -40,6 +40,7 @@ from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_mem
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
 from stall_proxy import StallingProxy
+from support import assert_reason
 from test_event_log import duration, id_key, wait_for_clients
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -695,7 +696,10 @@ async def test_unary_calls_without_a_deadline_get_the_servers_default(
         with pytest.raises(grpc.aio.AioRpcError) as ended:
             async with asyncio.timeout(WITHIN_S):
                 await stub.ReceiveEvents(request)
-        assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        metadata = assert_reason(
+            ended.value, grpc.StatusCode.DEADLINE_EXCEEDED, "DEFAULT_DEADLINE_EXCEEDED"
+        )
+        assert metadata == {"timeoutMs": "500"}
         assert "--default-call-timeout" in (ended.value.details() or "")
         # Streams are exempt: a tail without a deadline outlives the default.
         tail = stub.TailEvents(

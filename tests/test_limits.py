@@ -23,7 +23,7 @@ from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
-from support import assert_invalid
+from support import assert_invalid, assert_reason
 
 # Generous bound on any single wait; tests never rely on it being tight.
 TIMEOUT = 10.0
@@ -231,11 +231,12 @@ async def open_tail(channel: grpc.aio.Channel, ns: str) -> grpc.aio.UnaryStreamC
     return call
 
 
-async def refused(channel: grpc.aio.Channel, ns: str, *words: str) -> None:
-    """Asserts that a new tail ends with RESOURCE_EXHAUSTED saying `words`."""
+async def refused(channel: grpc.aio.Channel, ns: str, reason: str, *words: str) -> None:
+    """Asserts that a new tail ends with RESOURCE_EXHAUSTED for `reason`,
+    saying `words`."""
     with pytest.raises(grpc.aio.AioRpcError) as failed:
         await open_tail(channel, ns)
-    assert failed.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert_reason(failed.value, grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
     for word in words:
         assert word in (failed.value.details() or ""), failed.value.details()
 
@@ -252,10 +253,17 @@ async def test_tails_are_capped_per_caller_and_per_server(small: MemrpcServer, n
         first = [await open_tail(a, ns), await open_tail(b, ns)]
         for same_caller in (a, b):
             await refused(
-                same_caller, ns, "for this caller", "the limit is 2", "--max-tails-per-caller"
+                same_caller,
+                ns,
+                "CALLER_TAILS_EXCEEDED",
+                "for this caller",
+                "the limit is 2",
+                "--max-tails-per-caller",
             )
         await open_tail(c, ns)
-        await refused(c, ns, "on this server", "the limit is 3", "--max-tails")
+        await refused(
+            c, ns, "SERVER_TAILS_EXCEEDED", "on this server", "the limit is 3", "--max-tails"
+        )
         # A tail that ends frees its place.
         first[0].cancel()
         await eventually(lambda: small.tails.stats().subscriptions == 2, "the tail to end")
@@ -298,7 +306,8 @@ async def test_a_tail_whose_client_stops_reading_is_ended_and_its_memory_stays_b
         # What was sent comes first, then the status.
         with pytest.raises(grpc.aio.AioRpcError) as ended:
             await asyncio.wait_for(read_to_the_end(tail), TIMEOUT)
-        assert ended.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        metadata = assert_reason(ended.value, grpc.StatusCode.RESOURCE_EXHAUSTED, "TAIL_TOO_SLOW")
+        assert metadata == {"limit": "100", "setting": "--tail-max-lag-events"}
         details = ended.value.details() or ""
         assert details.startswith("subscriber too slow: "), details
         assert "events behind, the limit is 100" in details, details

@@ -27,7 +27,7 @@ from memrpc.server import MemrpcServer
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm
-from support import Gate
+from support import Gate, assert_reason
 
 # How long a test waits for calls it expects at most (never reached when
 # the server is right).
@@ -94,10 +94,13 @@ async def settled(calls: list[asyncio.Future[object]], count: int) -> None:
             _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
 
 
-def exhausted(results: list[object]) -> list[grpc.aio.AioRpcError]:
+def exhausted(results: list[object], reason: str) -> list[grpc.aio.AioRpcError]:
+    """The calls refused, each checked to be for `reason`, with the limit's
+    setting in its metadata."""
     refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
     for err in refused:
-        assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, (err.code(), err.details())
+        metadata = assert_reason(err, grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
+        assert f"(server setting {metadata['setting']})" in (err.details() or "")
     return refused
 
 
@@ -119,7 +122,7 @@ async def test_a_burst_of_text_searches_is_shed_by_the_embedding_queue(
         await settled(burst, 9)
         gate.open.set()
         results = await outcomes([first, *burst])
-        refused = exhausted(results)
+        refused = exhausted(results, "EMBEDDING_QUEUE_FULL")
         assert len(refused) == 9
         assert embedder.texts_refused == 9
         for err in refused:
@@ -195,7 +198,7 @@ async def test_a_flooding_namespace_is_refused_while_another_is_served(
         await settled(flood, 16)
         await all_succeed(victim_calls(channel, victim))
         gate.open.set()
-        refused = exhausted(await outcomes(flood))
+        refused = exhausted(await outcomes(flood), "TENANT_CONCURRENCY_EXCEEDED")
         assert len(refused) == 16
         for err in refused:
             assert (err.details() or "").startswith(
@@ -231,7 +234,7 @@ async def test_a_credential_over_its_rate_is_refused_in_every_namespace(
         for ns in ("x", "other"):
             with pytest.raises(grpc.aio.AioRpcError) as over:
                 await call("flood", ns)
-            assert exhausted([over.value])
+            assert exhausted([over.value], "TENANT_RATE_EXCEEDED")
             assert (over.value.details() or "").startswith(
                 "credential:API key 'flood' is over its call rate, the limit is 0.01 "
                 "(server setting --tenant-rate)"

@@ -190,10 +190,12 @@ def test_the_api_maps_each_class_to_its_status(code: str) -> None:
     error = _as_api_error(classify(SAMPLE[code]))
     if code in TRANSIENT:
         assert error.code == grpc.StatusCode.UNAVAILABLE
+        assert error.reason_name == "ERROR_REASON_REDIS_UNAVAILABLE"
         assert "retry later" in error.message
         assert SAMPLE[code] in error.message
     else:
         assert error.code == grpc.StatusCode.INTERNAL
+        assert error.reason_name == "ERROR_REASON_INTERNAL"
         assert SAMPLE[code] not in error.message
 
 

@@ -23,6 +23,7 @@ from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
+from support import assert_reason
 
 SERVICES = {"memrpc.v1.WorkingMemory", "memrpc.v1.LongTermMemory", "memrpc.v1.EventLog"}
 
@@ -61,7 +62,7 @@ async def test_redis_outage_gives_unavailable_and_not_serving_then_recovers(tmp_
             redis_server.kill()
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await stub.UpdateSession(request)
-            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert_reason(err.value, grpc.StatusCode.UNAVAILABLE, "REDIS_UNAVAILABLE")
             assert "Traceback" not in err.value.details()
             await asyncio.sleep(1.5)
             assert await health_status(channel) == health_pb2.HealthCheckResponse.NOT_SERVING

@@ -25,6 +25,7 @@ _RULES: Mapping[str, Mapping[str, Access]] = {
     "memrpc.v1.LongTermMemory": {
         "CreateMemories": WRITE,
         "SearchMemories": READ,
+        "ListMemories": READ,
         "GetMemory": READ,
         "UpdateMemory": WRITE,
         "DeleteMemory": WRITE,
