@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -20,6 +19,8 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
+
+from memrpc.docgen import error_reasons
 
 # Property tests that run the same examples every time (derandomized, no
 # example database), however slow a call to the server is.
@@ -69,21 +70,12 @@ class DocumentedReason:
 
 
 def documented_reasons() -> dict[str, DocumentedReason]:
-    """Each `ErrorReason` of the proto with its documented code (the first
-    backquoted word of its comment) and metadata keys (the lowerCamelCase
-    words backquoted after `Metadata:`)."""
-    text = (ROOT / "proto" / "memrpc" / "v1" / "error_reason.proto").read_text()
-    reasons = {}
-    for comment, name in re.findall(r"((?:\n  //[^\n]*)+)\n  (ERROR_REASON_\w+) = \d+;", text):
-        if name == "ERROR_REASON_UNSPECIFIED":
-            continue
-        prose = " ".join(line.strip().removeprefix("//") for line in comment.splitlines())
-        code = re.search(r"`([A-Z_]+)`", prose)
-        assert code is not None, f"{name}: its comment names no status code"
-        _, _, metadata = prose.partition("Metadata:")
-        keys = frozenset(re.findall(r"`([a-z][a-zA-Z]*)`", metadata))
-        reasons[name] = DocumentedReason(grpc.StatusCode[code.group(1)], keys)
-    return reasons
+    """Each `ErrorReason` of the proto with its documented code and
+    metadata keys (as `make docs` reads them for docs/api.md)."""
+    return {
+        reason.name: DocumentedReason(grpc.StatusCode[reason.code], frozenset(reason.metadata))
+        for reason in error_reasons(ROOT)
+    }
 
 
 _DOCUMENTED = documented_reasons()

@@ -1,6 +1,9 @@
 """The parts of the docs written from the code: the README configuration
-table (every setting `memrpc.config` declares) and, in `docs/security.md`,
-the table of configurable limits and the fixed limits (`memrpc.limits`).
+table (every setting `memrpc.config` declares), in `docs/security.md` the
+table of configurable limits and the fixed limits (`memrpc.limits`), and in
+`docs/api.md` the table of error reasons (the comments of
+`proto/memrpc/v1/error_reason.proto`, which `error_reasons` reads for the
+tests too).
 
 Each part sits between `<!-- generated:NAME -->` and
 `<!-- /generated:NAME -->` in its file; the prose around it is the
@@ -15,6 +18,7 @@ import argparse
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from memrpc import limits
@@ -152,11 +156,55 @@ def fixed_limits() -> str:
     return text + "\n\n" + "\n".join(rows)
 
 
+@dataclass(frozen=True)
+class Reason:
+    """What error_reason.proto says of an `ErrorReason`: the status code it
+    comes with, the metadata keys it carries, and its first sentence."""
+
+    name: str
+    code: str
+    metadata: tuple[str, ...]
+    summary: str
+
+
+def error_reasons(root: Path = ROOT) -> list[Reason]:
+    """Every `ErrorReason` but UNSPECIFIED, in proto order: its code is the
+    first backquoted word of its comment, its metadata keys the
+    lowerCamelCase words backquoted after `Metadata:`."""
+    text = (root / "proto" / "memrpc" / "v1" / "error_reason.proto").read_text()
+    found = []
+    for comment, name in re.findall(r"((?:\n  //[^\n]*)+)\n  (ERROR_REASON_\w+) = \d+;", text):
+        if name == "ERROR_REASON_UNSPECIFIED":
+            continue
+        prose = " ".join(line.strip().removeprefix("//").strip() for line in comment.splitlines())
+        code = re.match(r"`([A-Z_]+)`: ", prose.strip())
+        if code is None:
+            raise ValueError(f"{name}: its comment must start with its status code")
+        body, _, metadata = prose.strip()[code.end() :].partition("Metadata:")
+        summary = re.split(r"\.\s+(?=[A-Z`])", body.strip())[0].rstrip(".") + "."
+        keys = tuple(re.findall(r"`([a-z][a-zA-Z]*)`", metadata))
+        found.append(Reason(name, code[1], keys, summary))
+    return found
+
+
+def reasons_table() -> str:
+    """The error reasons: code, meaning, metadata."""
+    rows = ["| reason (`ERROR_REASON_…`) | code | when | metadata |", "|---|---|---|---|"]
+    rows += [
+        f"| `{r.name.removeprefix('ERROR_REASON_')}` | `{r.code}` | {_cell(r.summary)} | "
+        + (", ".join(f"`{key}`" for key in r.metadata) or "—")
+        + " |"
+        for r in error_reasons()
+    ]
+    return "\n".join(rows)
+
+
 # Each generated part: the file it is in (from the repository) and its text.
 PARTS: dict[str, tuple[str, Callable[[], str]]] = {
     "settings": ("README.md", settings_table),
     "limits": ("docs/security.md", limits_table),
     "fixed-limits": ("docs/security.md", fixed_limits),
+    "error-reasons": ("docs/api.md", reasons_table),
 }
 
 
