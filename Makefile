@@ -11,8 +11,10 @@ PROTOS := $(wildcard proto/memrpc/v1/*.proto)
 # The googleapis protos proto/ imports, copied from the installed
 # googleapis-common-protos package (see buf.yaml).
 GOOGLEAPIS := .tools/googleapis/google/api/field_behavior.proto
+# The contract as published: `buf breaking` checks proto/ against it.
+BASELINE := proto/baseline/memrpc-v1.binpb
 
-.PHONY: serve test bench install generate generate-clients docs lint typecheck check clean
+.PHONY: serve test bench install generate generate-clients docs baseline lint typecheck check clean
 
 serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
@@ -51,8 +53,12 @@ generate-clients: $(STAMP)  ## Regenerate every other language's client code (cl
 docs: $(STAMP)  ## Rewrite the doc tables written from the code (README settings, docs/security.md limits).
 	$(PY) -m memrpc.docgen
 
+baseline: $(STAMP) $(GOOGLEAPIS)  ## Record proto/ as the published contract (only when releasing it).
+	$(BIN)/buf build proto --exclude-source-info -o $(BASELINE)
+
 lint: $(STAMP) $(GEN) $(GOOGLEAPIS)
 	$(BIN)/buf lint
+	$(BIN)/buf breaking proto --against $(BASELINE)
 	$(BIN)/ruff check service tests examples clients/python bench
 	$(BIN)/ruff format --check service tests examples clients/python bench
 
