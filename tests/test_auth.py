@@ -356,6 +356,7 @@ READ_METHODS = {
     "GetSession",
     "ListSessions",
     "SearchMemories",
+    "ListMemories",
     "GetMemory",
     "ListEvents",
     "TailEvents",
