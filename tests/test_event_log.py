@@ -22,7 +22,7 @@ from memrpc.store import keys
 from memrpc.v1 import event_log_pb2 as pb
 from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm_pb
-from support import assert_invalid, assert_reason
+from support import assert_invalid, assert_reason, error_info
 
 Stub = event_log_pb2_grpc.EventLogStub
 # Generous bound on any single wait; tests never rely on it being tight.
@@ -334,7 +334,9 @@ async def test_a_request_id_reused_for_other_events_appends_nothing(events: Stub
 
     first = await events.AppendEvents(request(event("a")))
     for changed in ([event("b")], [event("a"), event("a")], [event("a", data=b"x")]):
-        assert_invalid(await expect_error(events.AppendEvents(request(*changed))), "request_id")
+        err = await expect_error(events.AppendEvents(request(*changed)))
+        assert_invalid(err, "request_id", "REQUEST_ID_REUSED")
+        assert error_info(err).metadata["requestId"] == "r1"
     assert await list_ids(events, ns, "t") == list(first.event_ids)
 
 

@@ -19,7 +19,7 @@ import pytest
 import redis.asyncio
 import redis.exceptions
 
-from memrpc.store import keys, script_args, scripts
+from memrpc.store import keys, request_ids, script_args, scripts
 from memrpc.store.redis_mux import Arg
 from memrpc.v1 import working_memory_pb2 as pb
 
@@ -73,10 +73,10 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
     return {
         "append_turns": (
             [session, index, stream, feed],
-            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", entry, "{}"],
+            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", 0, entry, "{}"],
         ),
         "session_update": ([session, index], ["t", 1000, 60_000, "", "0", "", "", "goal", "g"]),
-        "delete_session": ([session, index], ["t"]),
+        "delete_session": ([session, index], ["t", ""]),
         "list_sessions": ([index], [keys.session(ns, ""), 10, "0", "+inf", "", 100]),
         "append_events": ([stream, feed], [100, 100, "t", "", 0, 2, "type", "x"]),
         "events_receive": ([feed], ["g", "c", 0, 10, 1000, 10, "0-0"]),
@@ -98,9 +98,12 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("append_turns", 4, 0),  # an empty window
     ("append_turns", 5, -1),  # a negative byte budget
     ("append_turns", 5, 10),  # an entry over the budget
-    ("append_turns", 10, "not json"),  # an entry that is not an object
-    ("append_turns", 11, None),  # a turn without its payload (odd pairs)
+    ("append_turns", 12, "not json"),  # an entry that is not an object
+    ("append_turns", 13, None),  # a turn without its payload (odd pairs)
     ("append_turns", 6, 1.5),  # a fractional MAXLEN
+    ("append_turns", 11, -1),  # a negative time to remember the request
+    ("delete_session", 1, "x"),  # expected version, not a number
+    ("delete_session", 1, 0),  # expected version 0: sessions start at 1
     ("session_update", 2, "never"),
     ("session_update", 4, "yes"),
     ("session_update", 7, "version"),  # a field scripts do not write
@@ -181,11 +184,39 @@ async def test_the_valid_calls_are_accepted(redis_client: redis.asyncio.Redis, n
         await redis_client.eval(sources[lua], len(call_keys), *call_keys, *args)
 
 
+async def test_a_request_key_needs_a_fingerprint_and_a_time_to_remember_it(
+    redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    valid = _valid(ns)
+    sources = {cls.LUA: scripts.source(cls) for cls in BUILDERS}
+    request = keys.turns_request(ns, "r", "t")
+    # (script, ARGV index of the fingerprint): the time to remember follows it.
+    for lua, at in (("append_turns", 10), ("append_events", 3)):
+        call_keys, args = valid[lua]
+        for fingerprint, remember_ms in (("", 1000), ("f", 0)):
+            bad = [*args[:at], fingerprint, remember_ms, *args[at + 2 :]]
+            with pytest.raises(redis.exceptions.ResponseError, match="memrpc: bad argument"):
+                await redis_client.eval(sources[lua], len(call_keys) + 1, *call_keys, request, *bad)
+    assert not await redis_client.exists(request, keys.session(ns, "t"), keys.events(ns, "t"))
+
+
+def test_the_request_outcomes_are_those_of_the_lua_helpers() -> None:
+    lua = (scripts.LUA_DIR / "lib" / "request_ids.lua").read_text()
+    names = re.search(r"^local (REQUEST_\w+(?:, REQUEST_\w+)*) = (.*)$", lua, re.MULTILINE)
+    assert names is not None
+    values = dict(zip(names[1].split(", "), map(int, names[2].split(", ")), strict=True))
+    assert values == {
+        "REQUEST_DONE": request_ids.DONE,
+        "REQUEST_REPLAYED": request_ids.REPLAYED,
+        "REQUEST_REUSED": request_ids.REUSED,
+    }
+
+
 # -- A window whose turn_sizes disagrees with it ----------------------------------------
 
 
 def _turns(*contents: str) -> pb.AppendTurnsRequest:
-    return pb.AppendTurnsRequest(turns=[pb.Turn(role="user", content=c) for c in contents])
+    return pb.AppendTurnsRequest(turns=[pb.TurnInput(role="user", content=c) for c in contents])
 
 
 @pytest.mark.parametrize(

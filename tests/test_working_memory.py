@@ -1,4 +1,5 @@
-"""WorkingMemory end to end: sessions, versions, the turn window, listing, TTL."""
+"""WorkingMemory end to end: sessions, versions, the turn window, update
+masks, request ids, listing and its page tokens, expiry."""
 
 from __future__ import annotations
 
@@ -12,20 +13,22 @@ from memrpc.store import keys
 from memrpc.store.working import LIST_SCAN_BUDGET
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import working_memory_pb2 as pb
-from support import assert_invalid
+from support import assert_invalid, error_info
 
 HOSTILE = ["a}b", "{x}", "a|b", "@user", "*", '"q"', "it's", "sp ace", "ünï €", "-x", "a,b", "a\\b"]
 
 
-def turn(content: str, role: str = "user", **metadata: str) -> pb.Turn:
-    return pb.Turn(role=role, content=content, metadata=metadata)
+def turn(content: str, role: str = "user", **metadata: str) -> pb.TurnInput:
+    return pb.TurnInput(role=role, content=content, metadata=metadata)
 
 
 async def update(wm, ns: str, thread: str, **kwargs) -> pb.Session:  # type: ignore[no-untyped-def]
     mask = kwargs.pop("mask", None)
     expected = kwargs.pop("expected_version", None)
     ttl = kwargs.pop("ttl", None)
-    request = pb.UpdateSessionRequest(namespace=ns, thread_id=thread, session=pb.Session(**kwargs))
+    request = pb.UpdateSessionRequest(
+        namespace=ns, thread_id=thread, session=pb.SessionInput(**kwargs)
+    )
     if mask is not None:
         request.update_mask.CopyFrom(field_mask_pb2.FieldMask(paths=mask))
     if expected is not None:
@@ -62,7 +65,10 @@ async def test_update_creates_then_get_reads_it_back(wm, ns):
     assert session.namespace == ns
     assert session.thread_id == "t1"
     assert session.version == 1
-    assert 3590 <= session.ttl.seconds <= 3600
+    # The default hour from the write on, the same at every read.
+    lifetime = session.expire_time.ToMilliseconds() - session.update_time.ToMilliseconds()
+    assert lifetime == 3600_000
+    assert (await get(wm, ns, "t1")).expire_time == session.expire_time
 
 
 async def test_update_with_mask_clears_and_keeps_fields(wm, ns):
@@ -167,9 +173,6 @@ async def test_clearing_the_window_keeps_the_turn_count(wm, ns):
     cleared = await update(wm, ns, "t", mask=["turns"])
     assert list(cleared.turns) == []
     assert cleared.turn_count == 1
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await update(wm, ns, "t", mask=["turns"], turns=[turn("x")])
-    assert_invalid(err.value, "session.turns")
 
 
 async def test_delete_session(wm, ns):
@@ -205,7 +208,9 @@ async def test_every_write_refreshes_the_ttl(wm, ns):
             namespace=ns, thread_id="t", turns=[turn("a")], ttl=duration_pb2.Duration(seconds=100)
         )
     )
-    assert (await get(wm, ns, "t")).ttl.seconds > 90
+    session = await get(wm, ns, "t")
+    lifetime = session.expire_time.ToMilliseconds() - session.update_time.ToMilliseconds()
+    assert lifetime == 100_000
 
 
 async def test_list_sessions_pages_most_recent_first_and_filters_by_user(wm, ns):
@@ -284,7 +289,7 @@ async def test_namespaces_are_isolated(wm, ns):
         ),
         (
             pb.UpdateSessionRequest(
-                namespace="n", thread_id="t", session=pb.Session(goal="x" * 4097)
+                namespace="n", thread_id="t", session=pb.SessionInput(goal="x" * 4097)
             ),
             "session.goal",
         ),
@@ -302,7 +307,7 @@ async def test_namespaces_are_isolated(wm, ns):
         ),
         (
             pb.UpdateSessionRequest(
-                namespace="n", thread_id="t", session=pb.Session(metadata={"": "empty key"})
+                namespace="n", thread_id="t", session=pb.SessionInput(metadata={"": "empty key"})
             ),
             "session.metadata[''] key",
         ),
@@ -357,7 +362,8 @@ async def test_list_rejects_a_forged_page_token(wm, ns):
     for token in ("garbage!", "eyJ4Ijo1fQ=="):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await wm.ListSessions(pb.ListSessionsRequest(namespace=ns, page_token=token))
-        assert_invalid(err.value, "page_token")
+        assert_invalid(err.value, "page_token", "PAGE_TOKEN_INVALID")
+        assert error_info(err.value).reason == "ERROR_REASON_PAGE_TOKEN_INVALID"
 
 
 async def test_list_sessions_examines_at_most_its_budget_and_pages_through_dead_entries(
@@ -408,3 +414,242 @@ async def test_a_write_prunes_a_bounded_number_of_entries_past_the_longest_ttl(
     assert await redis_client.zcard(index) == 150 - 100 + 1
     await update(wm, ns, "t", goal="h")
     assert await redis_client.zrange(index, 0, -1) == [b"t"]
+
+
+# -- Update masks ---------------------------------------------------------------------
+
+
+async def test_a_star_mask_replaces_every_session_input_field_and_keeps_the_window(wm, ns):
+    await update(wm, ns, "t", goal="g", scratchpad="s", user_id="u", metadata={"a": "1"})
+    await wm.AppendTurns(pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=[turn("a")]))
+    after = await update(wm, ns, "t", mask=["*"], goal="g2")
+    assert (after.goal, after.scratchpad, after.user_id, dict(after.metadata)) == ("g2", "", "", {})
+    assert [t.content for t in after.turns] == ["a"]
+    listed = await wm.ListSessions(pb.ListSessionsRequest(namespace=ns, user_id="u"))
+    assert list(listed.sessions) == []  # no user any more: out of u's listing
+
+
+async def test_an_empty_mask_writes_the_populated_fields_only(wm, ns):
+    await update(wm, ns, "t", goal="g", scratchpad="s", metadata={"a": "1"})
+    after = await update(wm, ns, "t", metadata={"b": "2"})
+    assert (after.goal, after.scratchpad, dict(after.metadata)) == ("g", "s", {"b": "2"})
+    touched = await update(wm, ns, "t")  # nothing set: nothing written but the version
+    assert (touched.goal, touched.version) == ("g", after.version + 1)
+
+
+async def test_the_turns_path_empties_the_window_and_keeps_the_rest(wm, ns):
+    await update(wm, ns, "t", goal="g")
+    await wm.AppendTurns(pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=[turn("a")]))
+    after = await update(wm, ns, "t", mask=["turns"], goal="ignored")
+    assert (list(after.turns), after.goal, after.turn_count) == ([], "g", 1)
+
+
+@pytest.mark.parametrize("paths", [["*", "goal"], ["ttl"], ["session.goal"], ["turns.role"]])
+async def test_other_masks_are_invalid(wm, ns, paths):
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await update(wm, ns, "t", mask=paths, goal="g")
+    assert_invalid(err.value, "update_mask")
+    assert error_info(err.value).reason == "ERROR_REASON_FIELD_INVALID"
+    with pytest.raises(grpc.aio.AioRpcError):
+        await get(wm, ns, "t")  # nothing written
+
+
+# -- Versions -------------------------------------------------------------------------
+
+
+async def test_a_version_mismatch_says_the_current_version(wm, ns):
+    await update(wm, ns, "t", goal="g")
+    await update(wm, ns, "t", goal="h")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await update(wm, ns, "t", goal="x", expected_version=1)
+    assert err.value.code() == grpc.StatusCode.ABORTED
+    info = error_info(err.value)
+    assert info.reason == "ERROR_REASON_VERSION_MISMATCH"
+    assert dict(info.metadata) == {"expectedVersion": "1", "currentVersion": "2"}
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await wm.AppendTurns(
+            pb.AppendTurnsRequest(
+                namespace=ns, thread_id="new", turns=[turn("a")], expected_version=3
+            )
+        )
+    assert dict(error_info(err.value).metadata)["currentVersion"] == "0"
+
+
+def _delete(ns: str, thread: str, expected: int | None = None) -> pb.DeleteSessionRequest:
+    request = pb.DeleteSessionRequest(namespace=ns, thread_id=thread)
+    if expected is not None:
+        request.expected_version = expected
+    return request
+
+
+async def test_delete_session_at_an_expected_version(wm, ns):
+    await update(wm, ns, "t", goal="g")
+    await update(wm, ns, "t", goal="h")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await wm.DeleteSession(_delete(ns, "t", expected=1))
+    assert err.value.code() == grpc.StatusCode.ABORTED
+    assert dict(error_info(err.value).metadata)["currentVersion"] == "2"
+    assert (await get(wm, ns, "t")).goal == "h"  # still there
+    await wm.DeleteSession(_delete(ns, "t", expected=2))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await get(wm, ns, "t")
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    # Gone: with an expected version, the version mismatch (current 0), as
+    # UpdateSession says; without, NOT_FOUND.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await wm.DeleteSession(_delete(ns, "t", expected=2))
+    assert err.value.code() == grpc.StatusCode.ABORTED
+    info = error_info(err.value)
+    assert (info.reason, info.metadata["currentVersion"]) == ("ERROR_REASON_VERSION_MISMATCH", "0")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await wm.DeleteSession(_delete(ns, "t"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    assert error_info(err.value).reason == "ERROR_REASON_SESSION_NOT_FOUND"
+
+
+async def test_delete_session_expects_a_version_from_1(wm, ns):
+    await update(wm, ns, "t", goal="g")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await wm.DeleteSession(_delete(ns, "t", expected=0))
+    assert_invalid(err.value, "expected_version")
+    assert (await get(wm, ns, "t")).goal == "g"
+
+
+# -- Request ids ----------------------------------------------------------------------
+
+
+def _append(ns: str, thread: str, *contents: str, **fields) -> pb.AppendTurnsRequest:  # type: ignore[no-untyped-def]
+    return pb.AppendTurnsRequest(
+        namespace=ns, thread_id=thread, turns=[turn(c) for c in contents], **fields
+    )
+
+
+async def _logged(events, ns: str, thread: str) -> list[str]:  # type: ignore[no-untyped-def]
+    listed = await events.ListEvents(ev.ListEventsRequest(namespace=ns, thread_id=thread))
+    return [e.json["content"] for e in listed.events]
+
+
+async def test_a_replayed_append_returns_the_first_response_and_changes_nothing(
+    wm, events, ns, redis_client
+):
+    first = await wm.AppendTurns(
+        _append(ns, "t", "a", "b", "c", request_id="r-1", max_window_turns=2)
+    )
+    assert (first.replayed, first.evicted_turn_count, first.turn_count) == (False, 1, 3)
+    before = await get(wm, ns, "t")
+    ttl_before = await redis_client.pttl(keys.session(ns, "t"))
+    # A retry with another window size, TTL and user: only the turns count.
+    again = await wm.AppendTurns(
+        _append(
+            ns,
+            "t",
+            *("a", "b", "c"),
+            request_id="r-1",
+            max_window_turns=5,
+            user_id="x",
+            ttl=duration_pb2.Duration(seconds=7),
+        )
+    )
+    assert again.replayed
+    again.replayed = False
+    assert again == first
+    assert await get(wm, ns, "t") == before  # no version, time, window or TTL change
+    assert await redis_client.pttl(keys.session(ns, "t")) <= ttl_before
+    assert await _logged(events, ns, "t") == ["a", "b", "c"]
+    remembered = await redis_client.pttl(keys.turns_request(ns, "r-1", "t"))
+    assert 23 * 3600_000 < remembered <= 24 * 3600_000
+
+
+async def test_a_request_id_reused_for_other_turns_is_refused(wm, events, ns):
+    await wm.AppendTurns(_append(ns, "t", "a", request_id="r-1"))
+    for contents in (("b",), ("a", "a"), ("A",)):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await wm.AppendTurns(_append(ns, "t", *contents, request_id="r-1"))
+        assert_invalid(err.value, "request_id", "REQUEST_ID_REUSED")
+        info = error_info(err.value)
+        assert info.reason == "ERROR_REASON_REQUEST_ID_REUSED"
+        assert info.metadata["requestId"] == "r-1"
+    assert await _logged(events, ns, "t") == ["a"]
+    assert (await get(wm, ns, "t")).turn_count == 1
+
+
+async def test_a_replay_after_other_appends_replays_even_with_a_stale_expected_version(
+    wm, events, ns
+):
+    first = await wm.AppendTurns(_append(ns, "t", "a", request_id="r-1", expected_version=0))
+    await wm.AppendTurns(_append(ns, "t", "b"))
+    await wm.AppendTurns(_append(ns, "t", "c", request_id="r-2"))
+    again = await wm.AppendTurns(_append(ns, "t", "a", request_id="r-1", expected_version=0))
+    assert (again.replayed, again.version, again.event_ids) == (True, 1, first.event_ids)
+    assert await _logged(events, ns, "t") == ["a", "b", "c"]
+    session = await get(wm, ns, "t")
+    assert (session.version, session.turn_count) == (3, 3)
+
+
+async def test_concurrent_appends_with_one_request_id_append_once(wm, events, ns):
+    responses = await asyncio.gather(
+        *(wm.AppendTurns(_append(ns, "t", "a", "b", request_id="r-1")) for _ in range(10))
+    )
+    assert sorted(r.replayed for r in responses) == [False] + [True] * 9
+    assert len({tuple(r.event_ids) for r in responses}) == 1
+    assert await _logged(events, ns, "t") == ["a", "b"]
+    assert (await get(wm, ns, "t")).turn_count == 2
+
+
+async def test_a_replay_after_the_session_was_deleted_does_not_recreate_it(wm, events, ns):
+    first = await wm.AppendTurns(_append(ns, "t", "a", request_id="r-1"))
+    await wm.DeleteSession(_delete(ns, "t"))
+    again = await wm.AppendTurns(_append(ns, "t", "a", request_id="r-1"))
+    assert (again.replayed, again.event_ids) == (True, first.event_ids)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await get(wm, ns, "t")
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    assert await _logged(events, ns, "t") == ["a"]  # the log keeps the turn, once
+
+
+async def test_request_ids_are_per_thread_and_apart_from_append_events(wm, events, ns):
+    await wm.AppendTurns(_append(ns, "t", "a", request_id="r-1"))
+    other = await wm.AppendTurns(_append(ns, "u", "a", request_id="r-1"))
+    assert not other.replayed
+    appended = await events.AppendEvents(
+        ev.AppendEventsRequest(
+            namespace=ns, thread_id="t", events=[ev.EventInput(type="note")], request_id="r-1"
+        )
+    )
+    assert not appended.replayed
+    assert await _logged(events, ns, "u") == ["a"]
+
+
+@pytest.mark.parametrize("request_id", ["a:b", "{x}", "x" * 65, "sp ace"])
+async def test_a_malformed_request_id_is_invalid(wm, ns, request_id):
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await wm.AppendTurns(_append(ns, "t", "a", request_id=request_id))
+    assert_invalid(err.value, "request_id")
+
+
+# -- Page tokens ----------------------------------------------------------------------
+
+
+async def test_a_page_token_is_bound_to_its_user_and_view_but_not_its_page_size(wm, ns):
+    for i in range(4):
+        await update(wm, ns, f"t{i}", goal="g", user_id="u")
+        await asyncio.sleep(0.002)
+    first = await wm.ListSessions(pb.ListSessionsRequest(namespace=ns, user_id="u", page_size=1))
+    token = first.next_page_token
+    assert token
+    for other in (
+        pb.ListSessionsRequest(namespace=ns, user_id="v", page_token=token),
+        pb.ListSessionsRequest(namespace=ns, page_token=token),
+        pb.ListSessionsRequest(
+            namespace=ns, user_id="u", view=pb.SESSION_VIEW_FULL, page_token=token
+        ),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await wm.ListSessions(other)
+        assert_invalid(err.value, "page_token", "PAGE_TOKEN_INVALID")
+        assert error_info(err.value).reason == "ERROR_REASON_PAGE_TOKEN_INVALID"
+    rest = await wm.ListSessions(
+        pb.ListSessionsRequest(namespace=ns, user_id="u", page_size=10, page_token=token)
+    )
+    assert [s.thread_id for s in rest.sessions] == ["t2", "t1", "t0"]
+    assert rest.next_page_token == ""

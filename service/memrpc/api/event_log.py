@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
 from google.protobuf import json_format, struct_pb2
 
-from memrpc.api import paging, resources
+from memrpc.api import paging, request_ids, resources
 from memrpc.api.tail_slots import TailSlots
 from memrpc.limits import (
     EVENT_PAGE_SIZE,
@@ -27,7 +26,6 @@ from memrpc.limits import (
     RECEIVE_EVENTS,
     RECEIVE_WAIT_S,
     REDELIVER_AFTER_S,
-    REQUEST_ID_TTL_HOURS,
     Limits,
     Range,
 )
@@ -36,14 +34,13 @@ from memrpc.rpc.caller import caller
 from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.shutdown import unless
 from memrpc.store.events import (
-    AppendRequest,
     EventContent,
     EventStore,
     GroupExists,
     GroupNotFound,
-    RequestIdReused,
     StoredEvent,
 )
+from memrpc.store.request_ids import RequestIdReused
 from memrpc.tails import SubscriberTooSlow, Subscription, TailHub
 from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 from memrpc.v1.error_reason_pb2 import ErrorReason
@@ -77,18 +74,13 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         validate.batch(request.events, "events", max_items=limits.max_batch_items)
         events = [_content(event, f"events[{i}]", limits) for i, event in enumerate(request.events)]
         max_len = validate.count(request.max_len, "max_len", self._log_len)
-        request_id = validate.request_id(request.request_id)
+        request_id = request_ids.parse(request.request_id, request.events)
         try:
             appended = await self._store.append(
-                ns, thread, events, max_len=max_len, request=_append_request(request_id, request)
+                ns, thread, events, max_len=max_len, request=request_id
             )
         except RequestIdReused:
-            raise ApiError.invalid(
-                "request_id",
-                "already used in this thread for other events within "
-                f"{REQUEST_ID_TTL_HOURS} hours: a retry must send the same events; "
-                "new events need a new request id",
-            ) from None
+            raise request_ids.reused(request.request_id, "in this thread", "events") from None
         return event_log_pb2.AppendEventsResponse(
             event_ids=appended.ids, replayed=appended.replayed
         )
@@ -228,22 +220,6 @@ def _group_must_exist() -> Iterator[None]:
         yield
     except GroupNotFound as missing:
         raise resources.group_not_found(missing.ns, missing.group) from None
-
-
-def _append_request(
-    request_id: str, request: event_log_pb2.AppendEventsRequest
-) -> AppendRequest | None:
-    """The request id of an append with the fingerprint of its events: their
-    deterministic encoding, so a retry matches whatever order its client
-    wrote map entries in."""
-    if not request_id:
-        return None
-    digest = hashlib.sha256()
-    for event in request.events:
-        encoded = event.SerializeToString(deterministic=True)
-        digest.update(len(encoded).to_bytes(8, "big"))
-        digest.update(encoded)
-    return AppendRequest(request_id, digest.hexdigest())
 
 
 def _content(event: event_log_pb2.EventInput, field: str, limits: Limits) -> EventContent:

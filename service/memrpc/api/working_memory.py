@@ -1,14 +1,18 @@
-"""The WorkingMemory service: sessions on `store.working`."""
+"""The WorkingMemory service: sessions on `store.working`.
+
+Update masks follow `api/update_masks.py` (the paths: `SessionInput`'s
+fields, plus `turns` to empty the window), request ids `api/request_ids.py`,
+page tokens `api/page_tokens.py` (the position: the listing index's score
+and thread id of the last session sent).
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import Any
 
-from memrpc.api import paging, resources
+from memrpc.api import page_tokens, paging, request_ids, resources, update_masks
 from memrpc.api.convert import now_ms, set_timestamp
 from memrpc.limits import (
     MAX_CONTENT_CHARS,
@@ -22,12 +26,16 @@ from memrpc.limits import (
 )
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
+from memrpc.store.request_ids import RequestIdReused
 from memrpc.store.working import EMPTY_WINDOW, Fields, VersionMismatch, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
 
-# UpdateSession paths written from `session`, and how each is stored.
-UPDATABLE = ("user_id", "goal", "scratchpad", "metadata", "turns")
+# UpdateSession's `*`: every field of SessionInput.
+SESSION_INPUT = tuple(field.name for field in pb.SessionInput.DESCRIPTOR.fields)
+# The paths an UpdateSession mask may name: `turns` empties the window.
+UPDATABLE = (*SESSION_INPUT, "turns")
+LIST_SESSIONS = "ListSessions"
 # A page token's score, as Redis writes a ZSet score (and is sure to parse it
 # back: Python's float() also takes 'nan', ' 1' or '1_0', which Redis refuses).
 _SCORE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -38,11 +46,18 @@ def _ttl_ms(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int:
     return round(ttl * 1000)
 
 
-def _expected(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int | None:
+def _expected(
+    request: pb.UpdateSessionRequest | pb.AppendTurnsRequest | pb.DeleteSessionRequest,
+    *,
+    creates: bool = True,
+) -> int | None:
+    """The expected version, if any: a session's (they start at 1), or 0 for
+    "no session yet" when the method `creates` sessions."""
     if not request.HasField("expected_version"):
         return None
-    if request.expected_version < 0:
-        raise ApiError.invalid("expected_version", "must be 0 or a positive version")
+    if request.expected_version < (0 if creates else 1):
+        allowed = "0 or a positive version" if creates else "a session's version (from 1)"
+        raise ApiError.invalid("expected_version", f"must be {allowed}")
     return request.expected_version
 
 
@@ -95,20 +110,16 @@ def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
     return session
 
 
-def _page_token(score: str, thread: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([score, thread]).encode()).decode()
-
-
-def _parse_page_token(token: str) -> tuple[str, str] | None:
-    if not token:
+def _position(request: pb.ListSessionsRequest) -> tuple[str, str] | None:
+    """The (score, thread) the page of `request` starts after, from its page
+    token: None for the first page."""
+    position = page_tokens.decode(LIST_SESSIONS, request)
+    if position is None:
         return None
-    try:
-        score, thread = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, TypeError, binascii.Error):
-        raise ApiError.invalid("page_token", "not a token returned by ListSessions") from None
-    if not isinstance(score, str) or not isinstance(thread, str) or not _SCORE.fullmatch(score):
-        raise ApiError.invalid("page_token", "not a token returned by ListSessions")
-    return score, thread
+    match position:
+        case [str(score), str(thread)] if _SCORE.fullmatch(score):
+            return score, thread
+    raise page_tokens.invalid(LIST_SESSIONS)
 
 
 @translate_errors
@@ -136,8 +147,13 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         thread = validate.thread_id(request.thread_id)
         ttl_ms = _ttl_ms(request)
         expected = _expected(request)
-        paths = self._paths(request)
         new = request.session
+        paths = update_masks.paths_to_write(
+            request.update_mask,
+            allowed=UPDATABLE,
+            full_replace=SESSION_INPUT,
+            populated=update_masks.populated(new),
+        )
         user = validate.user_id(new.user_id, "session.user_id") if "user_id" in paths else None
         values: dict[str, str] = {}
         if "goal" in paths:
@@ -169,22 +185,6 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
             raise _aborted(mismatch, expected) from None
         return pb.UpdateSessionResponse(session=_session(ns, thread, fields))
 
-    @staticmethod
-    def _paths(request: pb.UpdateSessionRequest) -> set[str]:
-        paths = set(request.update_mask.paths)
-        for path in paths:
-            if path not in UPDATABLE:
-                raise ApiError.invalid(
-                    "update_mask", f"unknown path {path!r}; allowed: {', '.join(UPDATABLE)}"
-                )
-        if paths:
-            return paths
-        # AIP-134: no mask means every populated field.
-        new = request.session
-        populated = {"user_id": new.user_id, "goal": new.goal, "scratchpad": new.scratchpad}
-        paths = {name for name, value in populated.items() if value}
-        return paths | ({"metadata"} if new.metadata else set())
-
     async def AppendTurns(
         self, request: pb.AppendTurnsRequest, context: Context
     ) -> pb.AppendTurnsResponse:
@@ -208,6 +208,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                     f"the window's budget of {budget} bytes",
                 )
             turns.append((entry, json.dumps(payload)))
+        request_id = request_ids.parse(request.request_id, request.turns)
         try:
             appended = await self._store.append_turns(
                 ns,
@@ -219,14 +220,18 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 window_bytes=budget,
                 user=user,
                 turns=turns,
+                request=request_id,
             )
         except VersionMismatch as mismatch:
             raise _aborted(mismatch, expected) from None
+        except RequestIdReused:
+            raise request_ids.reused(request.request_id, "in this thread", "turns") from None
         return pb.AppendTurnsResponse(
             version=appended.version,
             event_ids=appended.event_ids,
             evicted_turn_count=appended.evicted,
             turn_count=appended.turn_count,
+            replayed=appended.replayed,
         )
 
     async def DeleteSession(
@@ -234,7 +239,12 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
     ) -> pb.DeleteSessionResponse:
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
-        if not await self._store.delete(ns, thread):
+        expected = _expected(request, creates=False)
+        try:
+            deleted = await self._store.delete(ns, thread, expected=expected)
+        except VersionMismatch as mismatch:
+            raise _aborted(mismatch, expected) from None
+        if not deleted:
             raise resources.session_not_found(ns, thread)
         return pb.DeleteSessionResponse()
 
@@ -244,7 +254,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         ns = validate.namespace(request.namespace)
         user = validate.user_id(request.user_id)
         size = validate.count(request.page_size, "page_size", SESSION_PAGE_SIZE)
-        after = _parse_page_token(request.page_token)
+        after = _position(request)
         full = request.view == pb.SESSION_VIEW_FULL
         listing = await self._store.list(ns, user, size=size, full=full, after=after)
         listed = listing.sessions
@@ -252,7 +262,9 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         response = pb.ListSessionsResponse(sessions=page)
         if len(page) < len(listed):  # cut by bytes: go on after the last one sent
             last = listed[len(page) - 1]
-            response.next_page_token = _page_token(last.score, last.thread_id)
-        elif listing.after is not None:
-            response.next_page_token = _page_token(*listing.after)
+            after = last.score, last.thread_id
+        else:
+            after = listing.after
+        if after is not None:
+            response.next_page_token = page_tokens.encode(LIST_SESSIONS, request, [*after])
         return response

@@ -1,7 +1,8 @@
 -- Appends the events of one request to a thread's log and to its namespace
 -- feed, atomically: all of them or none (the first XADD is the first write,
 -- so a refusal such as OOM happens before anything is written). With a
--- request key, it runs once: a repeat returns the first append's ids.
+-- request key, it runs once: a repeat returns the first append's ids (see
+-- lib/request_ids.lua).
 --
 -- KEYS[1] stream: the thread's stream
 -- KEYS[2] feed: the namespace feed
@@ -15,18 +16,17 @@
 --   without KEYS[3])
 -- ARGV[6..] events: per event, the number of its stream fields followed by
 --   those fields (`type` and its value first; see lib/events.lua)
--- Returns {1, ids} for an append, {2, ids} for a repeat of the same request,
--- {0} for a repeated request id with other events; ids are the events' ids in
--- the thread's log, in request order.
+-- Returns {REQUEST_DONE, ids} for an append, {REQUEST_REPLAYED, ids} for a
+-- repeat of the same request, {REQUEST_REUSED} for a repeated request id
+-- with other events; ids are the events' ids in the thread's log, in request
+-- order.
 -- Bounded work: two XADDs per event, at most the batch limit
 -- (`Limits.max_batch_items`, memrpc/limits.py) events per request.
 check_shape(2, 3, 5, 1, 1)
 local max_len, feed_max_len = arg_integer(1, 1), arg_integer(2, 1)
 local thread, fingerprint, remember_ms = arg_present(3), ARGV[4], arg_integer(5, 0)
 local request = KEYS[3]
-if request and (fingerprint == '' or remember_ms < 1) then
-  bad_argument('a request key needs a fingerprint and a time to remember it')
-end
+request_check(request, fingerprint, remember_ms)
 -- Every event is well-formed before the first is appended.
 local at = 6
 while at <= #ARGV do
@@ -36,15 +36,9 @@ while at <= #ARGV do
   end
   at = at + n + 1
 end
-if request then
-  local earlier = redis.call('GET', request)
-  if earlier then
-    local first = cjson.decode(earlier)
-    if first[1] ~= fingerprint then
-      return {0}
-    end
-    return {2, first[2]}
-  end
+local earlier, first_ids = request_recall(request, fingerprint)
+if earlier then
+  return {earlier, first_ids}
 end
 local ids = {}
 local i = 6
@@ -54,7 +48,5 @@ while i <= #ARGV do
   ids[#ids + 1] = append_event(KEYS[1], KEYS[2], max_len, feed_max_len, thread, fields)
   i = i + n + 1
 end
-if request then
-  redis.call('SET', request, cjson.encode({fingerprint, ids}), 'PX', remember_ms)
-end
-return {1, ids}
+request_remember(request, fingerprint, remember_ms, ids)
+return {REQUEST_DONE, ids}

@@ -1,11 +1,16 @@
 -- AppendTurns: appends turns to the window, evicting the oldest beyond its
 -- size in turns or in bytes, and records every turn in the thread's event
--- log, atomically.
+-- log, atomically. With a request key, it runs once: a repeat with the same
+-- turns (the same fingerprint) returns the first append's reply and changes
+-- nothing, whatever the session's version or existence now (see
+-- lib/request_ids.lua).
 --
 -- KEYS[1] session: the session Hash
 -- KEYS[2] index: the namespace listing index
 -- KEYS[3] stream: the thread's event Stream
 -- KEYS[4] feed: the namespace feed Stream
+-- KEYS[5..] request: only with a request id, the String remembering that
+--   request
 -- ARGV[1] thread: the thread id
 -- ARGV[2] now_ms: now (ms)
 -- ARGV[3] ttl_ms: the session's time to live (ms)
@@ -16,29 +21,46 @@
 -- ARGV[8] feed_max_len: the feed's MAXLEN
 -- ARGV[9] user: the user id of a new session
 -- ARGV[10] user_index: that user's listing index ('' for no user)
--- ARGV[11..] turns: per turn, its window entry (a JSON object of at most
+-- ARGV[11] fingerprint: the request's fingerprint (ignored without KEYS[5])
+-- ARGV[12] remember_ms: how long to remember the request (ms; ignored
+--   without KEYS[5])
+-- ARGV[13..] turns: per turn, its window entry (a JSON object of at most
 --   window_bytes bytes) and its event payload (JSON)
 -- Returns {0, version} on a version mismatch, else
--- {1, version, evicted, turn_count, event ids...}.
+-- {REQUEST_DONE, version, evicted, turn_count, event ids...} for an append,
+-- the same reply of the first append with REQUEST_REPLAYED for a repeat of
+-- its request, {REQUEST_REUSED} for its request id with other turns.
 -- Bounded work: one pass over the request's turns (at most
 -- `Limits.max_batch_items`, memrpc/limits.py) and over the window's sizes
 -- (at most the window size); the window is decoded only to repair sizes
 -- that disagree with it, once.
-check_shape(4, 4, 10, 2, 1)
-local key, idx, stream, feed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+check_shape(4, 5, 12, 2, 1)
+local key, idx, stream, feed, request = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local thread = arg_present(1)
 local now, ttl = arg_integer(2, 0), arg_integer(3, 1)
 arg_optional_integer(4, 0)
 local window_turns, window_bytes = arg_integer(5, 1), arg_integer(6, 2)
 arg_integer(7, 1)
 arg_integer(8, 1)
+local fingerprint, remember_ms = ARGV[11], arg_integer(12, 0)
+request_check(request, fingerprint, remember_ms)
+local FIRST_TURN = 13
 local OPEN, CLOSE, COMMA = string.byte('{'), string.byte('}'), string.byte(',')
-for i = 11, #ARGV, 2 do
+for i = FIRST_TURN, #ARGV, 2 do
   local entry = ARGV[i]
   if #entry < 2 or #entry > window_bytes or string.byte(entry, 1) ~= OPEN
     or string.byte(entry, -1) ~= CLOSE then
     bad_argument('ARGV[' .. i .. '] must be a JSON object of 2 to ' .. window_bytes .. ' bytes')
   end
+end
+
+-- A repeated request, checked before the version: a retry whose expected
+-- version the first append has made stale still gets that append's reply.
+local earlier, first = request_recall(request, fingerprint)
+if earlier == REQUEST_REUSED then
+  return {REQUEST_REUSED}
+elseif earlier then
+  return {REQUEST_REPLAYED, first[1], first[2], first[3], unpack(first[4])}
 end
 
 local version, ok = session_version(key, ARGV[4])
@@ -107,7 +129,7 @@ if stored[1] then
   end
 end
 local ids = {}
-for i = 11, #ARGV, 2 do
+for i = FIRST_TURN, #ARGV, 2 do
   pieces[#pieces + 1] = ARGV[i]
   sizes[#sizes + 1] = #ARGV[i]
   ids[#ids + 1] = append_event(stream, feed, ARGV[7], ARGV[8], thread,
@@ -134,4 +156,5 @@ end
 local count = redis.call('HINCRBY', key, 'turn_count', #ids)
 redis.call('HSET', key, 'turns', '[' .. text .. ']', 'turn_sizes', table.concat(sizes, ','))
 version = session_touch(key, idx, thread, now, ttl, version)
-return {1, version, evicted, count, unpack(ids)}
+request_remember(request, fingerprint, remember_ms, {version, evicted, count, ids})
+return {REQUEST_DONE, version, evicted, count, unpack(ids)}

@@ -15,7 +15,7 @@
 -- index holds; when the budget runs out before the page is full, the page
 -- is returned short (even empty) with the cursor of the last entry examined,
 -- and the next call goes on from there.
--- Returns {cursor score, cursor thread, {thread, score, pttl, fields, ...}}:
+-- Returns {cursor score, cursor thread, {thread, score, fields, ...}}:
 -- the cursor is that of the last entry listed when the page is full, of the
 -- last entry examined when the budget ran out, and '', '' when the index
 -- holds nothing more.
@@ -71,7 +71,6 @@ while found < size and examined < budget do
       else
         out[#out + 1] = thread
         out[#out + 1] = score
-        out[#out + 1] = redis.call('PTTL', key)
         out[#out + 1] = fields
         found = found + 1
       end

@@ -21,14 +21,12 @@ from memrpc.limits import (
     MAX_METADATA_VALUE_CHARS,
     MAX_NAME_CHARS,
     MAX_NAMESPACE_CHARS,
-    MAX_REQUEST_ID_CHARS,
     Range,
 )
 from memrpc.rpc.errors import ApiError
 
 _NAMESPACE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAMESPACE_CHARS - 1}}}")
 _NAME = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_NAME_CHARS}}}")
-_REQUEST_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID_CHARS}}}")
 _EVENT_ID = re.compile(r"(0|[0-9]{1,19}(-[0-9]{1,19})?)")
 _MEMORY_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
@@ -89,15 +87,6 @@ def name(value: str, field: str) -> str:
     if not _NAME.fullmatch(value):
         raise ApiError.invalid(
             field, f"must be 1 to {MAX_NAME_CHARS} characters of [A-Za-z0-9._:-]"
-        )
-    return value
-
-
-def request_id(value: str, field: str = "request_id") -> str:
-    """An optional request id (AIP-155): empty, or 1 to 64 of `[A-Za-z0-9._-]`."""
-    if value and not _REQUEST_ID.fullmatch(value):
-        raise ApiError.invalid(
-            field, f"must be 1 to {MAX_REQUEST_ID_CHARS} of [A-Za-z0-9._-], such as a UUID"
         )
     return value
 

@@ -23,17 +23,16 @@ from typing import TYPE_CHECKING, Any
 import redis.exceptions
 
 from memrpc import metrics
-from memrpc.limits import REQUEST_ID_TTL_HOURS, TAIL_BATCH
-from memrpc.store import keys, scripts
+from memrpc.limits import TAIL_BATCH
+from memrpc.store import keys, request_ids, scripts
 from memrpc.store.redis_errors import BusyGroupError, NoGroupError
 from memrpc.store.redis_mux import Connection, RedisMux
+from memrpc.store.request_ids import RequestId
 from memrpc.store.script_args import AppendEvents, EventsDeleteGroup, EventsReceive, event_group
 
 if TYPE_CHECKING:
     from memrpc.config import Settings
 
-# How long an append's request id is remembered.
-REQUEST_TTL_MS = REQUEST_ID_TTL_HOURS * 3600 * 1000
 # The id before every stream entry.
 BEFORE_FIRST = "0-0"
 # The most reads (a claim or a read of one entry, 10 to 30 µs each) one
@@ -91,15 +90,6 @@ class Retention:
 
 
 @dataclass(frozen=True, slots=True)
-class AppendRequest:
-    """A client's id for one append, and the fingerprint of its events that a
-    repeat must match."""
-
-    id: str
-    fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
 class Appended:
     """The ids of an append's events; `replayed` when a repeated request id
     returned an earlier append's ids instead of appending."""
@@ -143,28 +133,31 @@ class EventStore:
         events: Sequence[EventContent],
         *,
         max_len: int | None = None,
-        request: AppendRequest | None = None,
+        request: RequestId | None = None,
     ) -> Appended:
         """Appends events to a thread's log (`MAXLEN ~ max_len`, by default
-        the retention's) and to the namespace feed, all or none. With a `request`, only once in
-        `REQUEST_TTL_MS`: a repeat returns the first append's ids, or raises
-        `RequestIdReused` if its fingerprint differs."""
+        the retention's) and to the namespace feed, all or none. With a
+        `request`, only once in `request_ids.REMEMBER_MS`: a repeat returns
+        the first append's ids, or raises `RequestIdReused` if its
+        fingerprint differs."""
+        remembered = request_ids.script_args(
+            request, lambda request_id: keys.append_request(ns, request_id, thread)
+        )
         reply = await self._append(
             AppendEvents(
                 stream=keys.events(ns, thread),
                 feed=keys.feed(ns),
-                request=() if request is None else (keys.append_request(ns, request.id, thread),),
+                request=remembered.keys,
                 max_len=self.retention.log_max_len if max_len is None else max_len,
                 feed_max_len=self.retention.feed_max_len,
                 thread=thread,
-                fingerprint="" if request is None else request.fingerprint,
-                remember_ms=0 if request is None else REQUEST_TTL_MS,
+                fingerprint=remembered.fingerprint,
+                remember_ms=remembered.remember_ms,
                 events=[event_group(event.fields()) for event in events],
             )
         )
-        if reply[0] == 0:
-            raise RequestIdReused()
-        return Appended([event_id.decode() for event_id in reply[1]], replayed=reply[0] == 2)
+        replayed = request_ids.check_outcome(reply[0])
+        return Appended([event_id.decode() for event_id in reply[1]], replayed=replayed)
 
     async def range(
         self, ns: str, thread: str, low: str, high: str, *, descending: bool, count: int
@@ -301,10 +294,6 @@ class EventStore:
         """Acknowledges feed entries (`XACK`); returns how many were pending."""
         acknowledged: int = await self._redis.execute("XACK", keys.feed(ns), group, *delivery_ids)
         return acknowledged
-
-
-class RequestIdReused(Exception):
-    """An append repeats a request id of the thread with other events."""
 
 
 class GroupExists(Exception):

@@ -5,15 +5,16 @@ Every key of a namespace carries the namespace as its Redis Cluster hash tag
 one slot. Namespaces cannot contain braces, so the tag is always the
 namespace itself whatever the rest of the key holds.
 
-| key                                    | type   | holds                            |
-|----------------------------------------|--------|----------------------------------|
-| `memrpc:ses:{ns}:<thread>`             | Hash   | a thread's working memory        |
-| `memrpc:sesidx:{ns}`                   | ZSet   | thread ids by last update (ms)   |
-| `memrpc:sesidx:{ns}:u:<user hex>`      | ZSet   | one user's thread ids by update  |
-| `memrpc:mem:{ns}:<id>`                 | JSON   | a long-term memory               |
-| `memrpc:ev:{ns}:<thread>`              | Stream | a thread's event log             |
-| `memrpc:evreq:{ns}:<request>:<thread>` | String | an append's request id, for 24 h |
-| `memrpc:feed:{ns}`                     | Stream | every event of the namespace     |
+| key                                      | type   | holds                            |
+|------------------------------------------|--------|----------------------------------|
+| `memrpc:ses:{ns}:<thread>`               | Hash   | a thread's working memory        |
+| `memrpc:sesidx:{ns}`                     | ZSet   | thread ids by last update (ms)   |
+| `memrpc:sesidx:{ns}:u:<user hex>`        | ZSet   | one user's thread ids by update  |
+| `memrpc:mem:{ns}:<id>`                   | JSON   | a long-term memory               |
+| `memrpc:ev:{ns}:<thread>`                | Stream | a thread's event log             |
+| `memrpc:evreq:{ns}:<request>:<thread>`   | String | an AppendEvents request id, 24 h |
+| `memrpc:turnreq:{ns}:<request>:<thread>` | String | an AppendTurns request id, 24 h  |
+| `memrpc:feed:{ns}`                       | Stream | every event of the namespace     |
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ def append_request(ns: str, request_id: str, thread: str) -> str:
     """The String remembering an append's request id and result. Request ids
     have no `:`, so the thread id that follows cannot shift the split."""
     return f"{PREFIX}:evreq:{{{ns}}}:{request_id}:{thread}"
+
+
+def turns_request(ns: str, request_id: str, thread: str) -> str:
+    """The String remembering an append of turns' request id and result
+    (`store/request_ids.py`), apart from `append_request`: the two methods'
+    request ids are independent."""
+    return f"{PREFIX}:turnreq:{{{ns}}}:{request_id}:{thread}"
 
 
 def feed(ns: str) -> str:

@@ -23,15 +23,18 @@ from memrpc.store.scripts import Call, Groups, Key, Keys
 @dataclass(slots=True)
 class AppendTurns(Call):
     """Appends turns to a session's window and its thread's event log;
-    `turns` are (window entry, event payload) pairs."""
+    `request` holds the request key when there is a request id (see
+    `store/request_ids.py`); `turns` are (window entry, event payload)
+    pairs."""
 
     LUA = "append_turns"
-    LIBS = ("session", "events")
+    LIBS = ("session", "events", "request_ids")
 
     session: Key
     index: Key
     stream: Key
     feed: Key
+    request: Keys
     thread: str
     now_ms: int
     ttl_ms: int
@@ -42,6 +45,8 @@ class AppendTurns(Call):
     feed_max_len: int
     user: str
     user_index: str
+    fingerprint: str
+    remember_ms: int
     turns: Groups
 
 
@@ -66,13 +71,16 @@ class SessionUpdate(Call):
 
 @dataclass(slots=True)
 class DeleteSession(Call):
-    """Deletes a session and its listing entries."""
+    """Deletes a session and its listing entries, at an expected version
+    unless `expected_version` is ''."""
 
     LUA = "delete_session"
+    LIBS = ("session",)
 
     session: Key
     index: Key
     thread: str
+    expected_version: str
 
 
 @dataclass(slots=True)
@@ -93,11 +101,11 @@ class ListSessions(Call):
 @dataclass(slots=True)
 class AppendEvents(Call):
     """Appends events to a thread's log and the namespace feed; `request`
-    holds the request key when there is a request id; `events` are
-    `event_group`s."""
+    holds the request key when there is a request id (see
+    `store/request_ids.py`); `events` are `event_group`s."""
 
     LUA = "append_events"
-    LIBS = ("events",)
+    LIBS = ("events", "request_ids")
 
     stream: Key
     feed: Key

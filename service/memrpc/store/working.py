@@ -13,7 +13,9 @@
 
 Every write is one Lua script: version check, fields, TTL and listing
 indexes change together, and appended turns are recorded in the event log
-in the same step.
+in the same step. An append of turns with a request id is remembered apart
+from the session (`store/request_ids.py`, key `keys.turns_request`), in the
+same step too.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from memrpc.store import keys, scripts
+from memrpc.store import keys, request_ids, scripts
 from memrpc.store.events import Retention
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.request_ids import RequestId
 from memrpc.store.script_args import AppendTurns, DeleteSession, ListSessions, SessionUpdate
 
 Fields = dict[bytes, bytes]
@@ -36,7 +39,8 @@ LIST_SCAN_BUDGET = 500
 
 
 class VersionMismatch(Exception):
-    """The session's version is not the one the caller expected."""
+    """The session's version is not the one the caller expected (`current`
+    0: the session does not exist)."""
 
     def __init__(self, current: int) -> None:
         super().__init__(f"current version is {current}")
@@ -45,12 +49,14 @@ class VersionMismatch(Exception):
 
 @dataclass(frozen=True)
 class Appended:
-    """The outcome of an append of turns."""
+    """The outcome of an append of turns; `replayed` when a repeated request
+    id returned an earlier append's outcome instead of appending."""
 
     version: int
     evicted: int
     turn_count: int
     event_ids: list[str]
+    replayed: bool
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,6 @@ class Listed:
 
     thread_id: str
     score: str
-    pttl_ms: int
     fields: Fields
 
 
@@ -148,16 +153,24 @@ class WorkingStore:
         window_bytes: int,
         user: str,
         turns: Sequence[tuple[bytes, str]],
+        request: RequestId | None = None,
     ) -> Appended:
         """Appends turns, each a (window entry, event payload) JSON pair; the
         oldest leave the window beyond `window` turns or `window_bytes` bytes
-        of entries (each entry must fit alone)."""
+        of entries (each entry must fit alone). With a `request`, only once
+        in `request_ids.REMEMBER_MS`: a repeat returns the first append's
+        outcome, whatever the session's version now (or `RequestIdReused`
+        if its fingerprint differs)."""
+        remembered = request_ids.script_args(
+            request, lambda request_id: keys.turns_request(ns, request_id, thread)
+        )
         reply = await self._append(
             AppendTurns(
                 session=keys.session(ns, thread),
                 index=keys.session_index(ns),
                 stream=keys.events(ns, thread),
                 feed=keys.feed(ns),
+                request=remembered.keys,
                 thread=thread,
                 now_ms=now_ms,
                 ttl_ms=ttl_ms,
@@ -168,22 +181,35 @@ class WorkingStore:
                 feed_max_len=self._retention.feed_max_len,
                 user=user,
                 user_index=_user_index(ns, user),
+                fingerprint=remembered.fingerprint,
+                remember_ms=remembered.remember_ms,
                 turns=turns,
             )
         )
         if reply[0] == 0:
             raise VersionMismatch(int(reply[1]))
+        replayed = request_ids.check_outcome(reply[0])
         _, version, evicted, count, *ids = reply
-        return Appended(int(version), int(evicted), int(count), [i.decode() for i in ids])
+        return Appended(int(version), int(evicted), int(count), [i.decode() for i in ids], replayed)
 
-    async def delete(self, ns: str, thread: str) -> bool:
-        """Deletes the session; False when it did not exist."""
-        deleted = await self._delete(
+    async def delete(self, ns: str, thread: str, *, expected: int | None) -> bool:
+        """Deletes the session, at version `expected` unless None; False when
+        it does not exist and no version was expected, `VersionMismatch`
+        when one was and the session is not at it (current 0: it does not
+        exist)."""
+        deleted, *current = await self._delete(
             DeleteSession(
-                session=keys.session(ns, thread), index=keys.session_index(ns), thread=thread
+                session=keys.session(ns, thread),
+                index=keys.session_index(ns),
+                thread=thread,
+                expected_version=_expected(expected),
             )
         )
-        return bool(deleted)
+        if deleted:
+            return True
+        if expected is None:
+            return False
+        raise VersionMismatch(int(current[0]))
 
     async def list(
         self, ns: str, user: str, *, size: int, full: bool, after: tuple[str, str] | None
@@ -207,8 +233,8 @@ class WorkingStore:
             )
         )
         sessions = [
-            Listed(flat[i].decode(), flat[i + 1].decode(), int(flat[i + 2]), _fields(flat[i + 3]))
-            for i in range(0, len(flat), 4)
+            Listed(flat[i].decode(), flat[i + 1].decode(), _fields(flat[i + 2]))
+            for i in range(0, len(flat), 3)
         ]
         cursor = (next_score.decode(), next_thread.decode()) if next_score else None
         return Listing(sessions, cursor)
