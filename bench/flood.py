@@ -58,7 +58,7 @@ async def _calm(channel: grpc.aio.Channel, until: float) -> dict[str, object]:
     memories = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
     sessions = working_memory_pb2_grpc.WorkingMemoryStub(channel)
     await sessions.UpdateSession(
-        wm.UpdateSessionRequest(namespace="calm", thread_id="t", session=wm.Session(goal="g"))
+        wm.UpdateSessionRequest(namespace="calm", thread_id="t", session=wm.SessionInput(goal="g"))
     )
     samples: dict[str, list[float]] = {"SearchMemories(text)": [], "GetSession": []}
     failures: dict[str, int] = {}

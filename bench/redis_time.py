@@ -145,7 +145,7 @@ async def measure(
                 working_memory_pb2.UpdateSessionRequest(
                     namespace=namespace,
                     thread_id=f"redis-time-live-{i}",
-                    session=working_memory_pb2.Session(goal="live"),
+                    session=working_memory_pb2.SessionInput(goal="live"),
                 ),
                 timeout=CALL_TIMEOUT_S,
             )

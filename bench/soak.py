@@ -76,7 +76,7 @@ def calls(channel: grpc.aio.Channel) -> dict[str, Call]:
             wm.AppendTurnsRequest(
                 namespace=NAMESPACE,
                 thread_id=thread(i),
-                turns=[wm.Turn(role="user", content=f"message {i} " + "x" * 200)],
+                turns=[wm.TurnInput(role="user", content=f"message {i} " + "x" * 200)],
             ),
             timeout=10,
         ),

@@ -62,11 +62,11 @@ class _Stubs:
     ev: Any
 
 
-def _turn(role: str, content: str) -> working_memory_pb2.Turn:
-    return working_memory_pb2.Turn(role=role, content=content)
+def _turn(role: str, content: str) -> working_memory_pb2.TurnInput:
+    return working_memory_pb2.TurnInput(role=role, content=content)
 
 
-def _turns(number: int) -> list[working_memory_pb2.Turn]:
+def _turns(number: int) -> list[working_memory_pb2.TurnInput]:
     return [_turn("user", user_turn(number)), _turn("assistant", assistant_turn(number))]
 
 
@@ -107,7 +107,7 @@ class MemrpcWorkload:
         """Sessions with a full window, event logs, and the dataset's memories."""
         data, stub = self._data, self._stubs[0]
         for index, thread in enumerate(data.threads):
-            session = working_memory_pb2.Session(
+            session = working_memory_pb2.SessionInput(
                 user_id=data.memory_users[index % len(data.memory_users)],
                 goal="Plan a three-day trip to Berlin in March within a mid-range budget.",
                 scratchpad="Notes: " + " ".join(assistant_turn(index).split()[:60]),
@@ -161,7 +161,7 @@ class MemrpcWorkload:
             working_memory_pb2.UpdateSessionRequest(
                 namespace=NAMESPACE,
                 thread_id=t,
-                session=working_memory_pb2.Session(scratchpad=f"Notes v{n}: " + "x" * 400),
+                session=working_memory_pb2.SessionInput(scratchpad=f"Notes v{n}: " + "x" * 400),
                 update_mask=field_mask_pb2.FieldMask(paths=["scratchpad"]),
             )
             for n, t in enumerate(threads)

@@ -215,7 +215,9 @@ async def _every_rpc(channel: grpc.aio.Channel) -> None:
         wpb.UpdateSessionRequest(namespace=ns, thread_id=thread, session=wpb.SessionInput(goal="g"))
     )
     turn = wpb.TurnInput(role="user", content="hello")
-    await wm.AppendTurns(wpb.AppendTurnsRequest(namespace=ns, thread_id=thread, turns=[turn]))
+    append = wpb.AppendTurnsRequest(namespace=ns, thread_id=thread, turns=[turn], request_id="r")
+    await wm.AppendTurns(append)
+    assert (await wm.AppendTurns(append)).replayed
     await wm.GetSession(wpb.GetSessionRequest(namespace=ns, thread_id=thread))
     assert (await wm.ListSessions(wpb.ListSessionsRequest(namespace=ns))).sessions
     await wm.DeleteSession(wpb.DeleteSessionRequest(namespace=ns, thread_id=thread))

@@ -40,7 +40,7 @@ def emoji_metadata(total_bytes: int) -> dict[str, str]:
     return {f"k{i:02}": EMOJI * per_value for i in range(MAX_METADATA_ENTRIES)}
 
 
-def issue_turn(i: int) -> pb.Turn:
+def issue_turn(i: int) -> pb.TurnInput:
     """The turn of the issue: 65,536 emoji and 64 metadata entries of 4,000
     characters (10.4 MB for 20 of them)."""
     metadata = {f"k{j:02}": f"{i:04}" + "m" * 3996 for j in range(MAX_METADATA_ENTRIES)}

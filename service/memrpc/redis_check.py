@@ -79,7 +79,7 @@ ACL_COMMANDS = (
     "ping", "info", "select", "client|id", "client|unblock",
     # Lua scripts
     "evalsha", "script|load",
-    "del", "exists", "get", "set", "pexpire", "pexpireat", "persist", "pttl",
+    "del", "exists", "get", "set", "pexpire", "pexpireat", "persist",
     "hget", "hgetall", "hincrby", "hmget", "hset",
     "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
     "xadd", "xrange", "xrevrange", "xtrim", "xread", "xreadgroup", "xack", "xautoclaim",

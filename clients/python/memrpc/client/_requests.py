@@ -11,7 +11,7 @@ from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
 
-TurnLike = wm.Turn | tuple[str, str]
+TurnLike = wm.TurnInput | tuple[str, str]
 EventLike = ev.EventInput | tuple[str, bytes | Mapping[str, Any]]
 
 
@@ -37,7 +37,7 @@ def update_session(
 ) -> wm.UpdateSessionRequest:
     """An UpdateSession writing exactly the arguments that are not None."""
     values = {"goal": goal, "scratchpad": scratchpad, "user_id": user_id}
-    session = wm.Session(**{k: v for k, v in values.items() if v is not None})
+    session = wm.SessionInput(**{k: v for k, v in values.items() if v is not None})
     paths = [k for k, v in values.items() if v is not None]
     if metadata is not None:
         session.metadata.update(metadata)
@@ -63,11 +63,14 @@ def append_turns(
     user_id: str,
     ttl: float | None,
 ) -> wm.AppendTurnsRequest:
-    """An AppendTurns of `Turn`s or (role, content) pairs."""
+    """An AppendTurns of `TurnInput`s or (role, content) pairs."""
     return wm.AppendTurnsRequest(
         namespace=namespace,
         thread_id=thread_id,
-        turns=[t if isinstance(t, wm.Turn) else wm.Turn(role=t[0], content=t[1]) for t in turns],
+        turns=[
+            t if isinstance(t, wm.TurnInput) else wm.TurnInput(role=t[0], content=t[1])
+            for t in turns
+        ],
         max_window_turns=max_window_turns,
         user_id=user_id,
         ttl=seconds(ttl),

@@ -94,7 +94,7 @@ class MemoryClient:
         user_id: str = "",
         ttl: float | None = None,
     ) -> wm.AppendTurnsResponse:
-        """Appends turns (`Turn`s or (role, content) pairs) to the window."""
+        """Appends turns (`TurnInput`s or (role, content) pairs) to the window."""
         request = req.append_turns(
             self.namespace,
             thread_id,
