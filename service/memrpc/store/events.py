@@ -156,7 +156,7 @@ class EventStore:
                 events=[event_group(event.fields()) for event in events],
             )
         )
-        replayed = request_ids.check_outcome(reply[0])
+        replayed = request_ids.replayed(reply[0])
         return Appended([event_id.decode() for event_id in reply[1]], replayed=replayed)
 
     async def range(

@@ -56,7 +56,7 @@ def script_args(request: RequestId | None, key: Callable[[str], str]) -> ScriptA
     return ScriptArgs((key(request.id),), request.fingerprint, REMEMBER_MS)
 
 
-def check_outcome(outcome: int) -> bool:
+def replayed(outcome: int) -> bool:
     """Whether a script's `outcome` is a replay; `RequestIdReused` for a
     reused id."""
     if outcome == REUSED:

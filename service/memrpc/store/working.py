@@ -188,7 +188,7 @@ class WorkingStore:
         )
         if reply[0] == 0:
             raise VersionMismatch(int(reply[1]))
-        replayed = request_ids.check_outcome(reply[0])
+        replayed = request_ids.replayed(reply[0])
         _, version, evicted, count, *ids = reply
         return Appended(int(version), int(evicted), int(count), [i.decode() for i in ids], replayed)
 
