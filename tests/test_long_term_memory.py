@@ -18,6 +18,7 @@ from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
+from memrpc.api import request_ids
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.store import keys
@@ -31,8 +32,9 @@ from memrpc.store.long_term import (
 )
 from memrpc.store.memory_index import Kind, MemoryFilter, scope_tag
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.request_ids import RequestId
 from memrpc.v1 import long_term_memory_pb2 as pb
-from support import assert_invalid
+from support import assert_invalid, assert_reason
 
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
@@ -122,15 +124,30 @@ async def get(ltm: LongTermMemoryAsyncStub, ns: str, memory_id: str) -> pb.Memor
 
 
 async def update(
-    ltm: LongTermMemoryAsyncStub, ns: str, memory_id: str, paths: Sequence[str], **fields: Any
+    ltm: LongTermMemoryAsyncStub,
+    ns: str,
+    memory_id: str,
+    paths: Sequence[str],
+    expected_version: int | None = None,
+    **fields: Any,
 ) -> pb.Memory:
     request = pb.UpdateMemoryRequest(
         namespace=ns,
         memory_id=memory_id,
         memory=pb.MemoryInput(**fields),
         update_mask=field_mask_pb2.FieldMask(paths=paths),
+        expected_version=expected_version,
     )
     return (await ltm.UpdateMemory(request)).memory
+
+
+async def delete(
+    ltm: LongTermMemoryAsyncStub, ns: str, memory_id: str, expected_version: int | None = None
+) -> None:
+    request = pb.DeleteMemoryRequest(
+        namespace=ns, memory_id=memory_id, expected_version=expected_version
+    )
+    await ltm.DeleteMemory(request)
 
 
 async def expect_code(call: Any, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
@@ -532,7 +549,15 @@ async def test_update_to_duplicate_fails_and_changes_nothing(
             update(ltm, ns, peanuts.memory.id, ["text", "topics"], text=text, topics=["ui"]),
             grpc.StatusCode.ALREADY_EXISTS,
         )
-        assert dark.memory.id in (error.details() or "")
+        metadata = assert_reason(error, grpc.StatusCode.ALREADY_EXISTS, "MEMORY_DUPLICATE")
+        distance = float(metadata.pop("distance"))
+        assert (distance == 0) == (text == DARK_MODE.lower())
+        assert 0 <= distance <= 0.2
+        assert metadata == {
+            "namespace": ns,
+            "memoryId": peanuts.memory.id,
+            "duplicateMemoryId": dark.memory.id,
+        }
     assert await get(ltm, ns, peanuts.memory.id) == before
     assert (await get(ltm, ns, dark.memory.id)).hit_count == 1
     # Repeating only itself is no duplicate.
@@ -562,6 +587,208 @@ async def test_update_topics_metadata_and_ttl(ltm: LongTermMemoryAsyncStub, ns: 
     assert default.expire_time.ToMilliseconds() == default.update_time.ToMilliseconds() + week_ms
     cleared = await update(ltm, ns, memory_id, ["topics", "metadata"])
     assert (list(cleared.topics), dict(cleared.metadata)) == ([], {})
+
+
+async def test_update_mask_empty_writes_the_populated_fields(
+    ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    [created] = await create(
+        ltm, ns, item(PEANUTS, kind=EPISODIC, topics=["food"], metadata={"k": "v"})
+    )
+    memory_id = created.memory.id
+    updated = await update(ltm, ns, memory_id, [], topics=["health"])
+    assert (updated.text, list(updated.topics)) == (PEANUTS, ["health"])
+    assert (dict(updated.metadata), updated.expire_time) == ({"k": "v"}, created.memory.expire_time)
+    updated = await update(ltm, ns, memory_id, [], text="Alice plays the trombone.", ttl=seconds(0))
+    assert (updated.text, list(updated.topics)) == ("Alice plays the trombone.", ["health"])
+    assert not updated.HasField("expire_time")
+
+
+async def test_update_mask_star_replaces_every_field(ltm: LongTermMemoryAsyncStub, ns: str) -> None:
+    [created] = await create(
+        ltm, ns, item(PEANUTS, kind=EPISODIC, topics=["food"], metadata={"k": "v"}, ttl=seconds(60))
+    )
+    replaced = await update(ltm, ns, created.memory.id, ["*"], text="Alice plays the trombone.")
+    assert replaced.text == "Alice plays the trombone."
+    assert (list(replaced.topics), dict(replaced.metadata)) == ([], {})
+    # No ttl: the kind's default lifetime, from now.
+    week_ms = 7 * 86_400_000
+    assert replaced.expire_time.ToMilliseconds() == replaced.update_time.ToMilliseconds() + week_ms
+    assert (replaced.kind, replaced.version) == (EPISODIC, 2)
+
+
+# Versions.
+
+
+async def test_versions_count_content_changes_only(ltm: LongTermMemoryAsyncStub, ns: str) -> None:
+    [created] = await create(ltm, ns, item(PEANUTS, topics=["food"]))
+    memory = created.memory
+    assert memory.version == 1
+    [hit] = await create(ltm, ns, item(PEANUTS.upper()))
+    assert (hit.outcome, hit.memory.id, hit.memory.hit_count) == (DUPLICATE, memory.id, 2)
+    # A merged duplicate changes neither the version nor the update time.
+    assert (hit.memory.version, hit.memory.update_time) == (1, memory.update_time)
+    updated = await update(ltm, ns, memory.id, ["topics"], expected_version=1, topics=["health"])
+    assert (updated.version, updated.hit_count) == (2, 2)
+    assert await get(ltm, ns, memory.id) == updated
+    assert (await update(ltm, ns, memory.id, ["ttl"], ttl=seconds(60))).version == 3
+
+
+async def test_expected_version_mismatch_changes_nothing(
+    ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    [created] = await create(ltm, ns, item(PEANUTS, topics=["food"]))
+    memory_id = created.memory.id
+    await update(ltm, ns, memory_id, ["topics"], topics=["health"])
+    before = await get(ltm, ns, memory_id)
+    stale = update(ltm, ns, memory_id, ["text"], expected_version=1, text="Bob likes tea.")
+    error = await expect_code(stale, grpc.StatusCode.ABORTED)
+    metadata = assert_reason(error, grpc.StatusCode.ABORTED, "VERSION_MISMATCH")
+    assert metadata == {"expectedVersion": "1", "currentVersion": "2"}
+    error = await expect_code(delete(ltm, ns, memory_id, 3), grpc.StatusCode.ABORTED)
+    metadata = assert_reason(error, grpc.StatusCode.ABORTED, "VERSION_MISMATCH")
+    assert metadata == {"expectedVersion": "3", "currentVersion": "2"}
+    assert await get(ltm, ns, memory_id) == before
+    await delete(ltm, ns, memory_id, 2)
+    # Gone: with an expected version, ABORTED at version 0; without, NOT_FOUND.
+    for call in [
+        delete(ltm, ns, memory_id, 2),
+        update(ltm, ns, memory_id, ["topics"], expected_version=2, topics=["x"]),
+    ]:
+        error = await expect_code(call, grpc.StatusCode.ABORTED)
+        metadata = assert_reason(error, grpc.StatusCode.ABORTED, "VERSION_MISMATCH")
+        assert metadata == {"expectedVersion": "2", "currentVersion": "0"}
+    error = await expect_code(delete(ltm, ns, memory_id), grpc.StatusCode.NOT_FOUND)
+    assert (
+        assert_reason(error, grpc.StatusCode.NOT_FOUND, "MEMORY_NOT_FOUND")["memoryId"] == memory_id
+    )
+
+
+async def test_a_document_without_a_version_is_at_version_1(
+    ltm: LongTermMemoryAsyncStub, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    """Memories written before versions existed."""
+    [created] = await create(ltm, ns, item(PEANUTS))
+    memory_id = created.memory.id
+    key = keys.memory(ns, memory_id)
+    assert await redis_client.execute_command("JSON.DEL", key, "$.memory.version") == 1
+    assert (await get(ltm, ns, memory_id)).version == 1
+    assert (await update(ltm, ns, memory_id, [], expected_version=1, topics=["a"])).version == 2
+    await delete(ltm, ns, memory_id, 2)
+
+
+async def test_concurrent_updates_at_one_version_let_one_through(
+    ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    [created] = await create(ltm, ns, item(PEANUTS))
+    writes = [
+        update(ltm, ns, created.memory.id, ["topics"], expected_version=1, topics=[f"t{n}"])
+        for n in range(8)
+    ]
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    written = [o for o in outcomes if isinstance(o, pb.Memory)]
+    assert len(written) == 1
+    assert all(
+        isinstance(o, grpc.aio.AioRpcError) and o.code() == grpc.StatusCode.ABORTED
+        for o in outcomes
+        if not isinstance(o, pb.Memory)
+    )
+    assert await get(ltm, ns, created.memory.id) == written[0]
+
+
+# Request ids.
+
+
+def results_of(response: pb.CreateMemoriesResponse) -> list[tuple[int, str, float]]:
+    """What a replay returns again: each item's outcome, memory and distance."""
+    return [(r.outcome, r.memory.id, r.distance) for r in response.results]
+
+
+async def test_a_repeated_request_id_replays_the_first_create(
+    ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    [existing] = await create(ltm, ns, item(DARK_MODE))
+    request = pb.CreateMemoriesRequest(
+        namespace=ns,
+        memories=[item(PEANUTS), item(DARK_MODE_PARAPHRASE), item("Bob likes green tea.")],
+        request_id="req-1",
+    )
+    first = await ltm.CreateMemories(request)
+    assert [r.outcome for r in first.results] == [CREATED, DUPLICATE, CREATED]
+    assert first.results[1].memory.id == existing.memory.id
+    assert not first.replayed
+    # The created memory changes meanwhile; the replay shows it as it is now.
+    await update(ltm, ns, first.results[0].memory.id, ["topics"], topics=["food"])
+    again = await ltm.CreateMemories(request)
+    assert again.replayed
+    assert results_of(again) == results_of(first)
+    assert again.results[1].memory == first.results[1].memory  # no hit grew
+    assert again.results[1].memory.hit_count == 2
+    assert (again.results[0].memory.version, list(again.results[0].memory.topics)) == (2, ["food"])
+    # A memory deleted since comes back with its id alone.
+    await delete(ltm, ns, first.results[2].memory.id)
+    gone = (await ltm.CreateMemories(request)).results[2]
+    assert gone.memory == pb.Memory(id=first.results[2].memory.id)
+    assert gone.outcome == CREATED
+    # The id is the namespace's: another namespace creates.
+    request.namespace = f"{ns}-other"
+    other = await ltm.CreateMemories(request)
+    assert not other.replayed
+    assert [r.outcome for r in other.results] == [CREATED, CREATED, CREATED]
+
+
+async def test_a_request_id_reused_for_other_memories_creates_nothing(
+    ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    [peanuts] = await create(ltm, ns, item(PEANUTS), request_id="req-2")
+    others = [[item(DARK_MODE)], [item(PEANUTS), item(DARK_MODE)], [item(PEANUTS, topics=["x"])]]
+    for memories in others:
+        reused = pb.CreateMemoriesRequest(namespace=ns, memories=memories, request_id="req-2")
+        error = await expect_code(ltm.CreateMemories(reused), grpc.StatusCode.INVALID_ARGUMENT)
+        assert_invalid(error, "request_id", "REQUEST_ID_REUSED")
+        metadata = assert_reason(error, grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_ID_REUSED")
+        assert metadata == {"field": "request_id", "requestId": "req-2"}
+    assert await search_ids(ltm, ns, pb.MemoryFilter()) == {peanuts.memory.id}
+    assert (await get(ltm, ns, peanuts.memory.id)).hit_count == 1
+
+
+async def test_a_retry_completes_a_create_that_failed_part_of_the_way(
+    ltm: LongTermMemoryAsyncStub, redis_server: EmbeddedRedis, ns: str
+) -> None:
+    """A create whose first script call ran and whose next ones did not (the
+    connection dropped): its retry replays the items done and does the rest,
+    each once."""
+    count = CREATE_BATCH + 2
+    vectors = unit_vectors(count, seed=6)
+    inputs = [item(f"note {n}", embedding=vectors[n].tolist()) for n in range(count)]
+    request = pb.CreateMemoriesRequest(namespace=ns, memories=inputs, request_id="req-3")
+    done = RequestId("req-3", request_ids.fingerprint(request.memories))
+    client = RedisMux(redis_server.url)
+    try:
+        store = LongTermStore(client, dim=DIM)
+        first_batch = [NewMemory(f"note {n}", vectors[n]) for n in range(CREATE_BATCH)]
+        partial = await store.create(ns, first_batch, max_distance=0.2, request=done)
+    finally:
+        await client.aclose()
+    retry = await ltm.CreateMemories(request)
+    assert not retry.replayed
+    assert all(r.outcome == CREATED for r in retry.results)
+    assert [r.memory.id for r in retry.results[:CREATE_BATCH]] == [c.memory_id for c in partial]
+    assert len(await search_ids(ltm, ns, pb.MemoryFilter())) == count
+    again = await ltm.CreateMemories(request)
+    assert again.replayed
+    assert results_of(again) == results_of(retry)
+
+
+async def test_concurrent_retries_do_each_item_once(ltm: LongTermMemoryAsyncStub, ns: str) -> None:
+    count = 2 * CREATE_BATCH + 1
+    vectors = unit_vectors(count, seed=7)
+    inputs = [item(f"note {n}", embedding=vectors[n].tolist()) for n in range(count)]
+    request = pb.CreateMemoriesRequest(namespace=ns, memories=inputs, request_id="req-4")
+    responses = await asyncio.gather(*(ltm.CreateMemories(request) for _ in range(4)))
+    assert all(results_of(r) == results_of(responses[0]) for r in responses)
+    assert all(r.outcome == CREATED for r in responses[0].results)
+    assert len(await search_ids(ltm, ns, pb.MemoryFilter())) == count
 
 
 # Delete by filter.
@@ -669,12 +896,15 @@ def create_request(**item_fields: Any) -> pb.CreateMemoriesRequest:
     return pb.CreateMemoriesRequest(namespace="ns", memories=[item("text", **item_fields)])
 
 
-def update_request(paths: Sequence[str], **fields: Any) -> pb.UpdateMemoryRequest:
+def update_request(
+    paths: Sequence[str], expected_version: int | None = None, **fields: Any
+) -> pb.UpdateMemoryRequest:
     return pb.UpdateMemoryRequest(
         namespace="ns",
         memory_id="01ARZ3NDEKTSV4RRFFQ69G5FAV",
         memory=pb.MemoryInput(**fields),
         update_mask=field_mask_pb2.FieldMask(paths=paths),
+        expected_version=expected_version,
     )
 
 
@@ -814,7 +1044,30 @@ INVALID: list[tuple[str, Any, str]] = [
         pb.DeleteMemoriesRequest(namespace="ns", filter=pb.MemoryFilter(topics=["x" * 65])),
         "filter.topics[0]",
     ),
-    ("UpdateMemory", update_request([]), "update_mask"),
+    ("UpdateMemory", update_request([]), "memory"),
+    ("UpdateMemory", update_request([], text="x", user_id="bob"), "update_mask"),
+    ("UpdateMemory", update_request([], thread_id="t"), "update_mask"),
+    ("UpdateMemory", update_request([], embedding=[0.1] * DIM), "update_mask"),
+    ("UpdateMemory", update_request(["*", "text"], text="x"), "update_mask"),
+    ("UpdateMemory", update_request(["*"]), "memory.text"),
+    ("UpdateMemory", update_request(["text"], text="x", expected_version=0), "expected_version"),
+    (
+        "DeleteMemory",
+        pb.DeleteMemoryRequest(
+            namespace="ns", memory_id="01ARZ3NDEKTSV4RRFFQ69G5FAV", expected_version=-1
+        ),
+        "expected_version",
+    ),
+    (
+        "CreateMemories",
+        pb.CreateMemoriesRequest(namespace="ns", memories=[item("x")], request_id="a:b"),
+        "request_id",
+    ),
+    (
+        "CreateMemories",
+        pb.CreateMemoriesRequest(namespace="ns", memories=[item("x")], request_id="r" * 65),
+        "request_id",
+    ),
     ("UpdateMemory", update_request(["user_id"], user_id="bob"), "update_mask"),
     ("UpdateMemory", update_request(["kind"], kind=EPISODIC), "update_mask"),
     ("UpdateMemory", update_request(["thread_id"]), "update_mask"),

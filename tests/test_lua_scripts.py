@@ -82,9 +82,14 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "events_receive": ([feed], ["g", "c", 0, 10, 1000, 10, "0-0"]),
         "events_delete_group": ([feed], ["g"]),
         "dedup_insert": (
-            [doc],
-            ["idx", 0.2, keys.memory(ns, ""), "create", "", "", b"", 0, 1, "$", "{}"],
+            [keys.memory_request(ns, ""), doc],
+            ["idx", 0.2, keys.memory(ns, ""), "", 0, 0, "", "", b"", 0, "{}"],
         ),
+        "dedup_update": (
+            [doc],
+            ["idx", 0.2, keys.memory(ns, ""), "", "", "", b"", "", "$.memory.text", '"x"'],
+        ),
+        "delete_memory": ([doc], [""]),
         "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
     }
 
@@ -126,12 +131,21 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("events_delete_group", 0, ""),
     ("dedup_insert", 1, "near"),
     ("dedup_insert", 1, -0.5),
-    ("dedup_insert", 3, "upsert"),
-    ("dedup_insert", 7, "tomorrow"),  # expire ms
-    ("dedup_insert", 8, 2),  # more pairs than given
-    ("dedup_insert", 8, -1),
-    ("dedup_insert", 10, None),  # a path without its value
+    ("dedup_insert", 3, "fp"),  # a fingerprint without a time to remember it
+    ("dedup_insert", 4, -1),
+    ("dedup_insert", 5, "second"),  # the first item's index
+    ("dedup_insert", 9, "tomorrow"),  # expire ms
+    ("dedup_insert", 10, ""),  # no document
+    ("dedup_insert", 10, None),  # an item cut short
     ("dedup_insert", 2, "memrpc:elsewhere:"),  # a document outside the prefix
+    ("dedup_update", 1, 3),
+    ("dedup_update", 3, 0),  # versions start at 1
+    ("dedup_update", 3, "v2"),
+    ("dedup_update", 7, "tomorrow"),
+    ("dedup_update", 9, None),  # a path without its value
+    ("dedup_update", 2, "memrpc:elsewhere:"),  # the document outside the prefix
+    ("delete_memory", 0, "any"),
+    ("delete_memory", 0, 0),
     ("delete_memories", 2, 0),
     ("delete_memories", 2, "all"),
 ]
@@ -179,7 +193,7 @@ async def test_the_valid_calls_are_accepted(redis_client: redis.asyncio.Redis, n
     sources = {cls.LUA: scripts.source(cls) for cls in BUILDERS}
     await redis_client.xgroup_create(keys.feed(ns), "g", id="0", mkstream=True)
     for lua, (call_keys, args) in _valid(ns).items():
-        if lua in ("dedup_insert", "delete_memories"):
+        if lua in ("dedup_insert", "dedup_update", "delete_memories"):
             continue  # need the search index: covered by test_long_term_memory.py
         await redis_client.eval(sources[lua], len(call_keys), *call_keys, *args)
 

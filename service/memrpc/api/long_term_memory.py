@@ -1,5 +1,11 @@
 """The LongTermMemory service: memories on `store.long_term`, embedded by the
-server's model unless the caller sends vectors."""
+server's model unless the caller sends vectors.
+
+Writes are safe to retry: `CreateMemories` with a `request_id`
+(`api/request_ids.py`; the store does each item once), `UpdateMemory` and
+`DeleteMemory` with an `expected_version` (checked in the store's script,
+in the same step as the write). `UpdateMemory` reads its mask with
+`api/update_masks.py`, like every `Update*` method."""
 
 from __future__ import annotations
 
@@ -7,9 +13,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import timestamp_pb2
 
-from memrpc.api import paging, resources
+from memrpc.api import paging, request_ids, resources, update_masks
 from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import (
@@ -27,6 +33,7 @@ from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, retry_info, translate_errors
 from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
+    Created,
     DuplicateMemoryError,
     LongTermStore,
     Match,
@@ -34,13 +41,16 @@ from memrpc.store.long_term import (
     MemoryPatch,
     NewMemory,
     Vector,
+    VersionMismatch,
 )
 from memrpc.store.memory_index import Kind, MemoryFilter
+from memrpc.store.request_ids import RequestIdReused
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
 from memrpc.v1.error_reason_pb2 import ErrorReason
 
-# UpdateMemory paths that can change, and those that never can.
+# UpdateMemory paths that can change (all of them under `*`), and those
+# that never can.
 UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl")
 IMMUTABLE = ("user_id", "kind", "thread_id")
 # The range of a valid Timestamp: years 1 to 9999.
@@ -154,23 +164,44 @@ def _filter(value: pb.MemoryFilter, field: str) -> MemoryFilter:
     )
 
 
-def _mask(mask: field_mask_pb2.FieldMask) -> set[str]:
-    paths = set(mask.paths)
-    if not paths:
-        raise ApiError.invalid("update_mask", f"required: name some of {', '.join(UPDATABLE)}")
-    for path in sorted(paths):
+def _paths(request: pb.UpdateMemoryRequest) -> frozenset[str]:
+    """The paths an update writes (`api/update_masks.py`): an immutable
+    field named, or set under an empty mask, is refused."""
+    for path in request.update_mask.paths:
         if path in IMMUTABLE:
             raise ApiError.invalid("update_mask", f"{path} cannot change: create a new memory")
-        if path not in UPDATABLE:
-            raise ApiError.invalid(
-                "update_mask", f"unknown path {path!r}: use {', '.join(UPDATABLE)}"
-            )
+    paths = update_masks.paths_to_write(
+        request.update_mask,
+        allowed=UPDATABLE,
+        full_replace=UPDATABLE,
+        populated=update_masks.populated(request.memory),
+    )
+    if not paths:
+        raise ApiError.invalid(
+            "memory",
+            f"sets no field and update_mask is empty: set or name some of {', '.join(UPDATABLE)}",
+        )
     if "embedding" in paths and "text" not in paths:
         raise ApiError.invalid("update_mask", "embedding can change only with text")
     return paths
 
 
-def _patch(new: pb.MemoryInput, paths: set[str], dim: int, limits: Limits) -> MemoryPatch:
+def _expected_version(request: pb.UpdateMemoryRequest | pb.DeleteMemoryRequest) -> int | None:
+    """The version the memory must be at, None for any."""
+    if not request.HasField("expected_version"):
+        return None
+    if request.expected_version < 1:
+        raise ApiError.invalid("expected_version", "must be a version: 1 or more")
+    return request.expected_version
+
+
+def _version_mismatch(memory_id: str, expected: int | None, mismatch: VersionMismatch) -> ApiError:
+    """`ABORTED`: the memory is not at the `expected` version (only a
+    write that expected one fails so)."""
+    return ApiError.version_mismatch(f"memory {memory_id}", expected or 0, mismatch.current)
+
+
+def _patch(new: pb.MemoryInput, paths: frozenset[str], dim: int, limits: Limits) -> MemoryPatch:
     """The checked changes that `paths` name; a new text's embedding is
     `_TO_EMBED` when the caller sent none."""
     text: str | None = None
@@ -212,6 +243,20 @@ def _set_memory(message: pb.Memory, memory: Memory) -> None:
     if memory.expire_ms:
         set_timestamp(message.expire_time, memory.expire_ms)
     message.hit_count = memory.hit_count
+    message.version = memory.version
+
+
+def _add_result(response: pb.CreateMemoriesResponse, created: Created) -> None:
+    """Adds an item's result; a memory deleted since a replayed create comes
+    back with only its id."""
+    result = response.results.add(
+        outcome=pb.CREATE_OUTCOME_CREATED if created.created else pb.CREATE_OUTCOME_DUPLICATE,
+        distance=created.distance,
+    )
+    if created.memory is None:
+        result.memory.id = created.memory_id
+    else:
+        _set_memory(result.memory, created.memory)
 
 
 def _match(match: Match) -> pb.MemoryMatch:
@@ -258,6 +303,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         limits = self._limits
         validate.batch(request.memories, "memories", max_items=limits.max_batch_items)
         max_distance = _dedup_distance(request)
+        request_id = request_ids.parse(request.request_id, request.memories)
         dim = self._embedder.dim
         items = [
             _new_memory(m, f"memories[{i}]", dim, limits) for i, m in enumerate(request.memories)
@@ -267,13 +313,15 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             vectors = await self._embed_all([items[i].text for i in missing])
             for i, vector in zip(missing, vectors, strict=True):
                 items[i] = dataclasses.replace(items[i], embedding=vector)
-        response = pb.CreateMemoriesResponse()
-        for c in await self._store.create(ns, items, max_distance=max_distance):
-            result = response.results.add(
-                outcome=pb.CREATE_OUTCOME_CREATED if c.created else pb.CREATE_OUTCOME_DUPLICATE,
-                distance=c.distance,
+        try:
+            results = await self._store.create(
+                ns, items, max_distance=max_distance, request=request_id
             )
-            _set_memory(result.memory, c.memory)
+        except RequestIdReused:
+            raise request_ids.reused(request.request_id, "in this namespace", "memories") from None
+        response = pb.CreateMemoriesResponse(replayed=all(c.replayed for c in results))
+        for created in results:
+            _add_result(response, created)
         return response
 
     async def SearchMemories(
@@ -312,15 +360,20 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     ) -> pb.UpdateMemoryResponse:
         ns = validate.namespace(request.namespace)
         memory_id = validate.memory_id(request.memory_id)
-        paths = _mask(request.update_mask)
+        paths = _paths(request)
+        expected = _expected_version(request)
         max_distance = _dedup_distance(request)
         patch = _patch(request.memory, paths, self._embedder.dim, self._limits)
         if patch.text is not None and patch.embedding is _TO_EMBED:
             patch = dataclasses.replace(patch, embedding=await self._embed(patch.text))
         try:
-            memory = await self._store.update(ns, memory_id, patch, max_distance=max_distance)
+            memory = await self._store.update(
+                ns, memory_id, patch, max_distance=max_distance, expected_version=expected
+            )
         except DuplicateMemoryError as exc:
-            raise resources.memory_duplicate(ns, memory_id, exc.memory_id) from exc
+            raise resources.memory_duplicate(ns, memory_id, exc.memory_id, exc.distance) from exc
+        except VersionMismatch as mismatch:
+            raise _version_mismatch(memory_id, expected, mismatch) from None
         if memory is None:
             raise resources.memory_not_found(ns, memory_id)
         response = pb.UpdateMemoryResponse()
@@ -332,7 +385,12 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     ) -> pb.DeleteMemoryResponse:
         ns = validate.namespace(request.namespace)
         memory_id = validate.memory_id(request.memory_id)
-        if not await self._store.delete(ns, memory_id):
+        expected = _expected_version(request)
+        try:
+            deleted = await self._store.delete(ns, memory_id, expected_version=expected)
+        except VersionMismatch as mismatch:
+            raise _version_mismatch(memory_id, expected, mismatch) from None
+        if not deleted:
             raise resources.memory_not_found(ns, memory_id)
         return pb.DeleteMemoryResponse()
 

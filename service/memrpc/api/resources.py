@@ -62,13 +62,16 @@ def group_exists(ns: str, name: str) -> ApiError:
     )
 
 
-def memory_duplicate(ns: str, memory_id: str, duplicate_id: str) -> ApiError:
-    """An update of `memory_id` whose new text repeats `duplicate_id`."""
+def memory_duplicate(ns: str, memory_id: str, duplicate_id: str, distance: float) -> ApiError:
+    """An update of `memory_id` whose new text repeats `duplicate_id`, at
+    cosine `distance` (0 for the same normalised text)."""
     return ApiError.already_exists(
         ErrorReason.ERROR_REASON_MEMORY_DUPLICATE,
         memory(ns, duplicate_id),
-        f"the new text repeats memory {duplicate_id}; nothing was changed",
+        f"the new text repeats memory {duplicate_id} (cosine distance {distance:.9g}); "
+        "nothing was changed",
         namespace=ns,
         memoryId=memory_id,
         duplicateMemoryId=duplicate_id,
+        distance=f"{distance:.9g}",
     )

@@ -1,112 +1,86 @@
--- Deduplicates and writes long-term memories, item after item, in one atomic
--- step: each item sees the items written before it (Redis Search indexes a
--- JSON write at once).
+-- Deduplicates and creates long-term memories, item after item, in one
+-- atomic step: each item sees the items written before it (Redis Search
+-- indexes a JSON write at once). With a request id, each item of the
+-- request is done once: its outcome is recorded in the request's Hash in
+-- the same step, and a repeat of the item returns it instead.
 --
--- KEYS[1..] documents: the document of each item
+-- KEYS[1] request: the Hash remembering the request (field `fingerprint`,
+--   and per item index its recorded outcome); without a fingerprint, a key
+--   of the namespace that routes the call and is never touched
+-- KEYS[2..] documents: the new document of each item
 -- ARGV[1] index: the search index
 -- ARGV[2] max_distance: the max dedup distance (0: exact text only)
--- ARGV[3] prefix: the namespace's key prefix
--- ARGV[4..] items: per item, `mode`, exact query, KNN query, vector, expire
---   ms, the number of (path, JSON value) pairs to write and those pairs
---   mode `create`: a new document; a duplicate gains a hit instead.
---   mode `update`: an existing document; a duplicate stops the item.
---   An empty exact query skips the dedup, an empty KNN query its vector part.
---   Expire ms: '' keeps the expiry, '0' removes it, else the PEXPIREAT time.
--- Returns per item {outcome, distance, memory}: outcome `written` (the item's
--- memory; a create, which knows it, gets {'written'} alone), `duplicate` (the
--- memory it repeats) or `missing` (an update of a memory that does not exist,
--- alone in its reply). A memory is the JSON of its document's `$.memory` path.
+-- ARGV[3] prefix: the namespace's memory key prefix
+-- ARGV[4] fingerprint: the request's fingerprint ('' without a request id)
+-- ARGV[5] remember_ms: how long to remember a new request (ms; ignored
+--   without a fingerprint)
+-- ARGV[6] first: the index in the request of the first item
+-- ARGV[7..] items: per item, its exact query, KNN query, vector, expire ms
+--   ('' or '0': none, else the PEXPIREAT time) and document (JSON); an
+--   empty KNN query skips the vector check
+-- Returns {'reused'} when the request's Hash holds another fingerprint
+-- (nothing written), else per item: {'written'} (its document, which the
+-- caller knows), {'duplicate', distance, memory} (the memory it repeats,
+-- after its hit), or for an item done before {outcome, distance, memory or
+-- '' when deleted since, memory id}. A memory is the JSON of a document's
+-- `$.memory` path.
 -- Bounded work: two searches and a write per item, and the caller sends at
 -- most `CREATE_BATCH` items per call (store/long_term.py), so that a call
 -- stays within a few ms of Redis time (bench/redis_time.py).
-check_shape(1, nil, 3, 1, 1)
+check_shape(2, nil, 6, 5, 1)
+local request = KEYS[1]
 local index, max_distance, prefix = arg_present(1), arg_number(2, 0, 2), arg_present(3)
+local fingerprint, remember_ms, first = ARGV[4], arg_integer(5, 0), arg_integer(6, 0)
+if fingerprint ~= '' and remember_ms < 1 then
+  bad_argument('a fingerprint needs a time to remember the request')
+end
+if #KEYS - 1 ~= (#ARGV - 6) / 5 then
+  bad_argument('expected ' .. (#KEYS - 1) .. ' items, not the ' .. #ARGV .. ' arguments given')
+end
 -- Every item is well-formed, and its document under the prefix, before the
 -- first is written.
-local MODES = {create = true, update = true}
-local at = 4
-for i, key in ipairs(KEYS) do
-  if string.sub(key, 1, #prefix) ~= prefix then
+for i = 2, #KEYS do
+  if string.sub(KEYS[i], 1, #prefix) ~= prefix then
     bad_argument('KEYS[' .. i .. '] is not under the prefix')
   end
-  arg_choice(at, MODES)
-  arg_optional_integer(at + 4, 0)
-  at = at + 6 + 2 * arg_integer(at + 5, 0, (#ARGV - at - 5) / 2)
-end
-if at ~= #ARGV + 1 then
-  bad_argument('expected ' .. #KEYS .. ' items, not the ' .. #ARGV .. ' arguments given')
+  arg_optional_integer(5 * i, 0)
+  arg_present(5 * i + 1)
 end
 
--- Both searches pass TIMEOUT 0: a search cut short by the module's timeout
--- (500 ms, returning partial results by default) could miss a duplicate.
-
--- A live memory of this namespace, other than `self`.
-local function is_other(key, self)
-  return key ~= self and string.sub(key, 1, #prefix) == prefix
-    and redis.call('EXISTS', key) == 1
-end
-
-local function same_text(self, query)
-  local found = redis.call('FT.SEARCH', index, query, 'NOCONTENT', 'LIMIT', 0, 2,
-    'TIMEOUT', 0, 'DIALECT', 2)
-  for i = 2, #found do
-    if is_other(found[i], self) then return found[i] end
+if fingerprint ~= '' then
+  local earlier = redis.call('HGET', request, 'fingerprint')
+  if not earlier then
+    redis.call('HSET', request, 'fingerprint', fingerprint)
+    redis.call('PEXPIRE', request, remember_ms)
+  elseif earlier ~= fingerprint then
+    return {'reused'}
   end
-end
-
-local function nearest(self, query, vector)
-  local found = redis.call('FT.SEARCH', index, query, 'PARAMS', 2, 'v', vector,
-    'RETURN', 1, 'd', 'SORTBY', 'd', 'LIMIT', 0, 2, 'TIMEOUT', 0, 'DIALECT', 2)
-  for i = 2, #found, 2 do
-    local distance = tonumber(found[i + 1][2])
-    if distance <= max_distance and is_other(found[i], self) then return found[i], distance end
-  end
-end
-
-local function write(key, first, n_pairs, expire_ms)
-  local args = {}
-  for j = first, first + 2 * n_pairs - 1, 2 do
-    args[#args + 1] = key
-    args[#args + 1] = ARGV[j]
-    args[#args + 1] = ARGV[j + 1]
-  end
-  redis.call('JSON.MSET', unpack(args))
-  if expire_ms == '0' then
-    redis.call('PERSIST', key)
-  elseif expire_ms ~= '' then
-    redis.call('PEXPIREAT', key, expire_ms)
-  end
-end
-
-local function memory(key)
-  return redis.call('JSON.GET', key, '$.memory')
 end
 
 local results = {}
-local arg = 4
-for i, key in ipairs(KEYS) do
-  local mode, exact, knn, vector, expire_ms = unpack(ARGV, arg, arg + 4)
-  local n_pairs = tonumber(ARGV[arg + 5])
-  local first_pair = arg + 6
-  arg = first_pair + 2 * n_pairs
-  if mode == 'update' and redis.call('EXISTS', key) == 0 then
-    results[i] = {'missing'}
+for i = 2, #KEYS do
+  local key = KEYS[i]
+  local item = tostring(first + i - 2)
+  local done = fingerprint ~= '' and redis.call('HGET', request, item)
+  if done then
+    local outcome, distance, id = string.match(done, '^(%a+) (%S+) (.+)$')
+    results[#results + 1] = {outcome, distance, memory_json(prefix .. id) or '', id}
   else
-    local duplicate, distance = nil, 0
-    if exact ~= '' then duplicate = same_text(key, exact) end
-    if not duplicate and knn ~= '' then duplicate, distance = nearest(key, knn, vector) end
+    local exact, knn, vector, expire_ms, document = unpack(ARGV, 5 * i - 3, 5 * i + 1)
+    local duplicate, distance =
+      memory_duplicate(index, prefix, max_distance, key, exact, knn, vector)
+    local record
     if duplicate then
-      if mode == 'create' then
-        redis.call('JSON.NUMINCRBY', duplicate, '$.memory.hit_count', 1)
-      end
-      results[i] = {'duplicate', tostring(distance), memory(duplicate)}
+      redis.call('JSON.NUMINCRBY', duplicate, '$.memory.hit_count', 1)
+      results[#results + 1] = {'duplicate', distance, memory_json(duplicate)}
+      record = 'duplicate ' .. distance .. ' ' .. string.sub(duplicate, #prefix + 1)
     else
-      write(key, first_pair, n_pairs, expire_ms)
-      if mode == 'create' then
-        results[i] = {'written'}
-      else
-        results[i] = {'written', '0', memory(key)}
-      end
+      memory_write(key, {'$', document}, expire_ms == '0' and '' or expire_ms)
+      results[#results + 1] = {'written'}
+      record = 'written 0 ' .. string.sub(key, #prefix + 1)
+    end
+    if fingerprint ~= '' then
+      redis.call('HSET', request, item, record)
     end
   end
 end

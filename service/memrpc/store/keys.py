@@ -11,6 +11,7 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:sesidx:{ns}`                     | ZSet   | thread ids by last update (ms)   |
 | `memrpc:sesidx:{ns}:u:<user hex>`        | ZSet   | one user's thread ids by update  |
 | `memrpc:mem:{ns}:<id>`                   | JSON   | a long-term memory               |
+| `memrpc:memreq:{ns}:<request>`           | Hash   | CreateMemories request id, 24 h  |
 | `memrpc:ev:{ns}:<thread>`                | Stream | a thread's event log             |
 | `memrpc:evreq:{ns}:<request>:<thread>`   | String | an AppendEvents request id, 24 h |
 | `memrpc:turnreq:{ns}:<request>:<thread>` | String | an AppendTurns request id, 24 h  |
@@ -51,6 +52,13 @@ def session_user_index(ns: str, user: str) -> str:
 def memory(ns: str, memory_id: str) -> str:
     """The JSON document of a long-term memory."""
     return f"{MEMORY_PREFIX}{{{ns}}}:{memory_id}"
+
+
+def memory_request(ns: str, request_id: str) -> str:
+    """The Hash remembering a create's request id and each item's outcome
+    (`store/long_term.py`). Not under `MEMORY_PREFIX`: the index never
+    sees it."""
+    return f"{PREFIX}:memreq:{{{ns}}}:{request_id}"
 
 
 def events(ns: str, thread: str) -> str:

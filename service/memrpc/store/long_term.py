@@ -12,6 +12,8 @@ The document at `keys.memory(ns, id)`:
 | `memory.create_ms`, `.update_ms`       | ms since the epoch                      |
 | `memory.expire_ms`                     | when the memory (and key) expires, or 0 |
 | `memory.hit_count`                     | 1 + the duplicates merged into it       |
+| `memory.version`                       | 1 + the updates (absent: 1, from before |
+|                                        | versions)                               |
 | `embedding`                            | the vector: float32 values written with |
 |                                        | 9 significant digits (exact round trip) |
 | `tags`                                 | what the index filters on (`tags()`)    |
@@ -20,9 +22,24 @@ The document at `keys.memory(ns, id)`:
 Reads (`get`, `search`, the script's replies) load the one path `$.memory`
 and parse it once; the embedding never leaves Redis.
 
-Creates and updates deduplicate and write in `lua/dedup_insert.lua`, one
-script call per request (per `CREATE_BATCH` items of a create); deletes by
-filter run `lua/delete_memories.lua`.
+Creates deduplicate and write in `lua/dedup_insert.lua`, one script call
+per `CREATE_BATCH` items; an update in `lua/dedup_update.lua`, which also
+checks and bumps the version; a delete in `lua/delete_memory.lua` (version
+check and `DEL` in one step); deletes by filter in `lua/delete_memories.lua`.
+
+A create with a request id (AIP-155; `store/request_ids.py`) is remembered
+in the Hash `keys.memory_request(ns, request_id)` for `REMEMBER_MS`:
+
+| field         | holds                                                   |
+|---------------|---------------------------------------------------------|
+| `fingerprint` | the request's fingerprint, which a repeat must match    |
+| `<i>`         | item `i`'s outcome: `written 0 <memory id>`, or         |
+|               | `duplicate <distance> <memory id>`                      |
+
+Each item's field is written in the same script step as its insert or hit,
+so an item is done once however its request is retried: a repeat returns
+the recorded outcome with the memory as it is now, and completes the items
+a failed call did not reach.
 """
 
 from __future__ import annotations
@@ -56,7 +73,14 @@ from memrpc.store.memory_index import (
 )
 from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisMux
-from memrpc.store.script_args import DedupInsert, DeleteMemories, dedup_item
+from memrpc.store.request_ids import REMEMBER_MS, RequestId, RequestIdReused
+from memrpc.store.script_args import (
+    DedupInsert,
+    DedupUpdate,
+    DeleteMemories,
+    DeleteMemory,
+    insert_item,
+)
 from memrpc.store.ulid import new_ulid
 
 Vector = npt.NDArray[np.float32]
@@ -128,16 +152,21 @@ class Memory:
     update_ms: int
     expire_ms: int
     hit_count: int
+    version: int
 
 
 @dataclass(frozen=True)
 class Created:
-    """The outcome of one item of a create: `created`, or else `memory` is the
-    existing memory it duplicates, at `distance` (0 for the same text)."""
+    """The outcome of one item of a create: `created` memory `memory_id`, or
+    else the existing memory it duplicates, at `distance` (0 for the same
+    text). `replayed`: an earlier call with the same request id did the
+    item, and `memory` is that memory as it is now (None: deleted since)."""
 
     created: bool
-    memory: Memory
+    memory_id: str
+    memory: Memory | None
     distance: float
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,11 +178,22 @@ class Match:
 
 
 class DuplicateMemoryError(Exception):
-    """An update would repeat another memory of the same scope."""
+    """An update would repeat another memory of the same scope, at `distance`
+    (0 for the same text)."""
 
-    def __init__(self, memory_id: str) -> None:
-        super().__init__(f"the memory repeats memory {memory_id}")
+    def __init__(self, memory_id: str, distance: float) -> None:
+        super().__init__(f"the memory repeats memory {memory_id} at distance {distance:g}")
         self.memory_id = memory_id
+        self.distance = distance
+
+
+class VersionMismatch(Exception):
+    """The memory is not at the version the caller expected (`current` 0:
+    it does not exist)."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"current version is {current}")
+        self.current = current
 
 
 class LongTermStore:
@@ -162,7 +202,9 @@ class LongTermStore:
     def __init__(self, redis: RedisMux, *, dim: int) -> None:
         self._redis = redis
         self.dim = dim
-        self._write = scripts.load(redis, DedupInsert)
+        self._insert = scripts.load(redis, DedupInsert)
+        self._update = scripts.load(redis, DedupUpdate)
+        self._delete = scripts.load(redis, DeleteMemory)
         self._delete_batch = scripts.load(redis, DeleteMemories)
 
     async def _command(self, *args: Arg) -> Any:
@@ -175,19 +217,31 @@ class LongTermStore:
             await self._command(*create_command(self.dim))
 
     async def create(
-        self, ns: str, items: Sequence[NewMemory], *, max_distance: float
+        self,
+        ns: str,
+        items: Sequence[NewMemory],
+        *,
+        max_distance: float,
+        request: RequestId | None = None,
     ) -> list[Created]:
         """Creates memories, in order, skipping those that repeat a live memory
         of the same user and kind: same normalised text, or (when
         `max_distance` > 0) within that cosine distance. A repeated memory
         gains a hit instead. One script call per `CREATE_BATCH` items, one
         after the other: each item is deduplicated and written atomically and
-        sees the items before it, and no call holds Redis for long."""
+        sees the items before it, and no call holds Redis for long.
+
+        With a `request`, each item is done once in `REMEMBER_MS`: an item an
+        earlier call with the same request id did is `replayed` (nothing
+        written), and `RequestIdReused` is raised, before anything is
+        written, if that call's fingerprint differs."""
         now = _now_ms()
+        request_key = keys.memory_request(ns, "" if request is None else request.id)
+        fingerprint = "" if request is None else request.fingerprint
         created: list[Created] = []
         for first in range(0, len(items), CREATE_BATCH):
             memories: list[Memory] = []
-            groups: list[list[Arg]] = []
+            groups: list[Sequence[Arg]] = []
             for item in items[first : first + CREATE_BATCH]:
                 memory, doc = document(ns, new_ulid(now), item, now)
                 memories.append(memory)
@@ -195,17 +249,29 @@ class LongTermStore:
                     ns, now, item.user_id, item.kind, item.text, nearest=max_distance > 0
                 )
                 groups.append(
-                    dedup_item(
-                        mode="create",
+                    insert_item(
                         exact=exact,
                         knn=near,
                         vector=_blob(item.embedding),
                         expire_ms=memory.expire_ms,
-                        pairs=[("$", doc)],
+                        document=doc,
                     )
                 )
-            doc_keys = [keys.memory(ns, memory.id) for memory in memories]
-            replies = await self._write(_dedup_insert(ns, max_distance, doc_keys, groups))
+            replies = await self._insert(
+                DedupInsert(
+                    request=request_key,
+                    documents=[keys.memory(ns, memory.id) for memory in memories],
+                    index=INDEX,
+                    max_distance=max_distance,
+                    prefix=keys.memory(ns, ""),
+                    fingerprint=fingerprint,
+                    remember_ms=REMEMBER_MS if request else 0,
+                    first=first,
+                    items=groups,
+                )
+            )
+            if replies == [b"reused"]:
+                raise RequestIdReused()
             created += map(_created, memories, replies)
         return created
 
@@ -215,17 +281,27 @@ class LongTermStore:
         return None if found is None else _parse(found)
 
     async def update(
-        self, ns: str, memory_id: str, patch: MemoryPatch, *, max_distance: float
+        self,
+        ns: str,
+        memory_id: str,
+        patch: MemoryPatch,
+        *,
+        max_distance: float,
+        expected_version: int | None = None,
     ) -> Memory | None:
-        """Applies `patch` to a memory and returns it, or None when it does not
-        exist. A new text that repeats another memory of the same scope (as in
-        `create`) raises `DuplicateMemoryError` and changes nothing. Two round
-        trips: the memory's scope, then one script call."""
+        """Applies `patch` to a memory, bumps its version and returns it, or
+        None when it does not exist. A new text that repeats another memory
+        of the same scope (as in `create`) raises `DuplicateMemoryError`, and
+        a memory not at `expected_version` (when given) `VersionMismatch`;
+        either changes nothing. Two round trips: the memory's scope, then
+        one script call that checks and writes."""
         if (patch.text is None) != (patch.embedding is None):
             raise ValueError("text and embedding change together")
         key = keys.memory(ns, memory_id)
         found = await self._command("JSON.GET", key, "$.memory.user_id", "$.memory.kind")
         if found is None:
+            if expected_version is not None:
+                raise VersionMismatch(0)
             return None
         scope = json.loads(found)
         user_id, kind = scope["$.memory.user_id"][0], _KINDS[scope["$.memory.kind"][0]]
@@ -235,22 +311,42 @@ class LongTermStore:
             exact, near = dedup_queries(
                 ns, now, user_id, kind, patch.text, nearest=max_distance > 0
             )
-        blob = b"" if patch.embedding is None else _blob(patch.embedding)
         changes, expire = _changes(patch, kind, now)
-        item = dedup_item(
-            mode="update", exact=exact, knn=near, vector=blob, expire_ms=expire, pairs=changes
+        reply = await self._update(
+            DedupUpdate(
+                document=key,
+                index=INDEX,
+                max_distance=max_distance,
+                prefix=keys.memory(ns, ""),
+                expected_version=_expected(expected_version),
+                exact=exact,
+                knn=near,
+                vector=b"" if patch.embedding is None else _blob(patch.embedding),
+                expire_ms=expire,
+                changes=changes,
+            )
         )
-        [reply] = await self._write(_dedup_insert(ns, max_distance, [key], [item]))
-        if reply[0] == b"missing":
+        outcome = reply[0]
+        if outcome == b"mismatch":
+            raise VersionMismatch(int(reply[1]))
+        if outcome == b"missing":
             return None
-        memory = _parse(reply[2])
-        if reply[0] == b"duplicate":
-            raise DuplicateMemoryError(memory.id)
-        return memory
+        if outcome == b"duplicate":
+            raise DuplicateMemoryError(_parse(reply[2]).id, _distance(reply[1]))
+        return _parse(reply[1])
 
-    async def delete(self, ns: str, memory_id: str) -> bool:
-        """Deletes a memory; False when it did not exist. One `DEL`."""
-        return bool(await self._command("DEL", keys.memory(ns, memory_id)))
+    async def delete(self, ns: str, memory_id: str, *, expected_version: int | None = None) -> bool:
+        """Deletes a memory; False when it did not exist. `VersionMismatch`
+        (nothing deleted) when it is not at `expected_version` (when given).
+        One script call: the check and the `DEL` in one step."""
+        version, deleted = await self._delete(
+            DeleteMemory(
+                document=keys.memory(ns, memory_id), expected_version=_expected(expected_version)
+            )
+        )
+        if expected_version is not None and version != expected_version:
+            raise VersionMismatch(version)
+        return bool(deleted)
 
     async def search(
         self, ns: str, vector: Vector, flt: MemoryFilter, *, limit: int, max_distance: float
@@ -326,6 +422,7 @@ def document(ns: str, memory_id: str, item: NewMemory, now_ms: int) -> tuple[Mem
         update_ms=now_ms,
         expire_ms=expire_ms,
         hit_count=1,
+        version=1,
     )
     fields = {
         "memory": _memory_fields(memory),
@@ -370,7 +467,7 @@ def _expire_ms(kind: Kind, ttl_ms: int, now_ms: int) -> int:
 
 def _changes(patch: MemoryPatch, kind: Kind, now_ms: int) -> tuple[list[tuple[str, str]], str]:
     """The (path, JSON value) writes of a patch, and the expire argument of
-    `dedup_insert.lua` ('' to keep the expiry)."""
+    `dedup_update.lua` ('' to keep the expiry)."""
     changes = [("$.memory.update_ms", str(now_ms))]
     if patch.text is not None and patch.embedding is not None:
         changes += [("$.memory.text", _json(patch.text))]
@@ -404,6 +501,7 @@ def _memory_fields(memory: Memory) -> dict[str, Any]:
         "update_ms": memory.update_ms,
         "expire_ms": memory.expire_ms,
         "hit_count": memory.hit_count,
+        "version": memory.version,
     }
 
 
@@ -422,6 +520,8 @@ def _memory(value: Mapping[str, Any]) -> Memory:
         update_ms=value["update_ms"],
         expire_ms=value["expire_ms"],
         hit_count=value["hit_count"],
+        # Documents written before versions have none: their first version.
+        version=value.get("version", 1),
     )
 
 
@@ -433,23 +533,26 @@ def _parse(found: bytes) -> Memory:
 
 def _created(memory: Memory, reply: Sequence[bytes]) -> Created:
     """The outcome of a create item from its reply of `dedup_insert.lua`:
-    `memory` itself when written, else the memory it repeats."""
-    if reply[0] == b"written":
-        return Created(created=True, memory=memory, distance=0.0)
-    return Created(created=False, memory=_parse(reply[2]), distance=_distance(reply[1]))
-
-
-def _dedup_insert(
-    ns: str, max_distance: float, documents: Sequence[str], items: Sequence[Sequence[Arg]]
-) -> DedupInsert:
-    """A call of `dedup_insert.lua` writing `items` to `documents` of `ns`."""
-    return DedupInsert(
-        documents=documents,
-        index=INDEX,
-        max_distance=max_distance,
-        prefix=keys.memory(ns, ""),
-        items=items,
+    `memory` itself when written, else the memory it repeats; for an item
+    done before, the recorded outcome with its memory as it is now."""
+    if len(reply) == 1:
+        return Created(created=True, memory_id=memory.id, memory=memory, distance=0.0)
+    distance = _distance(reply[1])
+    if len(reply) == 3:
+        repeated = _parse(reply[2])
+        return Created(created=False, memory_id=repeated.id, memory=repeated, distance=distance)
+    return Created(
+        created=reply[0] == b"written",
+        memory_id=reply[3].decode(),
+        memory=_parse(reply[2]) if reply[2] else None,
+        distance=distance,
+        replayed=True,
     )
+
+
+def _expected(version: int | None) -> str:
+    """An expected version as the scripts take it: '' for any."""
+    return "" if version is None else str(version)
 
 
 def _json(value: Any) -> str:

@@ -151,32 +151,59 @@ class EventsDeleteGroup(Call):
 
 @dataclass(slots=True)
 class DedupInsert(Call):
-    """Deduplicates and writes memories; `items` are `dedup_item`s, one per
-    document of `documents`."""
+    """Deduplicates and creates memories, each item once under a request id;
+    `items` are `insert_item`s, one per document of `documents`."""
 
     LUA = "dedup_insert"
+    LIBS = ("memory",)
 
+    request: Key
     documents: Keys
     index: str
     max_distance: float
     prefix: str
+    fingerprint: str
+    remember_ms: int
+    first: int
     items: Groups
 
 
-def dedup_item(
-    *,
-    mode: str,
-    exact: str,
-    knn: str,
-    vector: bytes,
-    expire_ms: int | str,
-    pairs: Sequence[tuple[str, str]],
-) -> list[Arg]:
+def insert_item(
+    *, exact: str, knn: str, vector: bytes, expire_ms: int, document: str
+) -> tuple[Arg, ...]:
     """An item of `DedupInsert.items`, in the order its script reads it."""
-    item: list[Arg] = [mode, exact, knn, vector, expire_ms, len(pairs)]
-    for path, value in pairs:
-        item += [path, value]
-    return item
+    return (exact, knn, vector, expire_ms, document)
+
+
+@dataclass(slots=True)
+class DedupUpdate(Call):
+    """Deduplicates and updates one memory at an expected version; `changes`
+    are (JSON path, JSON value) pairs."""
+
+    LUA = "dedup_update"
+    LIBS = ("memory",)
+
+    document: Key
+    index: str
+    max_distance: float
+    prefix: str
+    expected_version: int | str
+    exact: str
+    knn: str
+    vector: bytes
+    expire_ms: int | str
+    changes: Groups
+
+
+@dataclass(slots=True)
+class DeleteMemory(Call):
+    """Deletes one memory at an expected version."""
+
+    LUA = "delete_memory"
+    LIBS = ("memory",)
+
+    document: Key
+    expected_version: int | str
 
 
 @dataclass(slots=True)
