@@ -18,8 +18,9 @@ Redis time is what `SLOWLOG` records for each of those script calls
 (`EVALSHA`): the command's execution, without network or queueing. While
 measuring, `slowlog-log-slower-than` is 0 (every command logged) and
 `slowlog-max-len` large enough; both are set back afterwards. The entries
-are told apart by the script's first key: the namespace's listing index, or
-a memory document of the namespace.
+are told apart by the script's first key: the namespace's listing index,
+its create-request key (`dedup_insert.lua`, whose first key it is with or
+without a request id), or its memory key prefix (`delete_memories.lua`).
 
 The expired sessions are entries written straight into the namespace's
 listing ZSet with no session Hash behind them (what a session that expired
@@ -192,7 +193,7 @@ async def measure(
             await client.slowlog_reset()
             for call in range(sizes.create_calls):
                 await ltm.CreateMemories(create(call, CREATE_ITEMS), timeout=CALL_TIMEOUT_S)
-            create_times = await _redis_times_ms(client, keys.memory(namespace, ""))
+            create_times = await _redis_times_ms(client, keys.memory_request(namespace, ""))
             await client.slowlog_reset()
             deleted = await ltm.DeleteMemories(
                 long_term_memory_pb2.DeleteMemoriesRequest(
