@@ -245,6 +245,7 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}"), b"zset"),
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}:u:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
     (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"ReJSON-RL"),
+    (re.compile(rf"memrpc:memreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}"), b"hash"),
     (re.compile(rf"memrpc:ev:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"stream"),
     (
         re.compile(rf"memrpc:evreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}:(?P<thread>.+)", re.S),
@@ -659,11 +660,13 @@ async def test_every_key_follows_the_key_grammar(
     await ok(
         ltm.CreateMemories(
             lpb.CreateMemoriesRequest(
-                namespace=a, memories=[lpb.MemoryInput(text="t", embedding=VECTOR.values)]
+                namespace=a,
+                memories=[lpb.MemoryInput(text="t", embedding=VECTOR.values)],
+                request_id="r",
             )
         )
     )
-    assert await assert_keyspace_well_formed(redis_client) >= 6
+    assert await assert_keyspace_well_formed(redis_client) >= 7
 
 
 @pytest.mark.parametrize(
@@ -676,6 +679,8 @@ async def test_every_key_follows_the_key_grammar(
         (b"memrpc:ses:{a}:t", b"zset"),
         (b"memrpc:sesidx:{a}:u:7", b"zset"),
         (b"memrpc:mem:{a}:x", b"ReJSON-RL"),
+        (b"memrpc:memreq:{a}:", b"hash"),
+        (b"memrpc:memreq:{a}:r:t", b"hash"),
         (b"memrpc:ev:{}:t", b"stream"),
         (b"memrpc:evreq:{a}:r", b"string"),
         (b"memrpc:evreq:{a}:r|x:t", b"string"),
