@@ -780,6 +780,29 @@ async def test_a_retry_completes_a_create_that_failed_part_of_the_way(
     assert results_of(again) == results_of(retry)
 
 
+async def test_a_retry_after_an_ambiguous_failure_creates_each_memory_once(
+    ltm: LongTermMemoryAsyncStub, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    count = CREATE_BATCH + 2
+    vectors = unit_vectors(count, seed=8)
+    inputs = [item(f"note {n}", embedding=vectors[n].tolist()) for n in range(count)]
+    request = pb.CreateMemoriesRequest(namespace=ns, memories=inputs, request_id="ambiguous")
+    # Writes wait in Redis, so the client gives up on a create whose first
+    # script call the server has already sent (it runs once the pause ends;
+    # the next ones may or may not be sent).
+    await redis_client.execute_command("CLIENT", "PAUSE", 300, "WRITE")
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await ltm.CreateMemories(request, timeout=0.1)
+    assert failed.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    retried = await ltm.CreateMemories(request)
+    assert all(r.outcome == CREATED for r in retried.results)
+    assert await search_ids(ltm, ns, pb.MemoryFilter()) == {r.memory.id for r in retried.results}
+    assert len({r.memory.id for r in retried.results}) == count
+    again = await ltm.CreateMemories(request)
+    assert again.replayed
+    assert results_of(again) == results_of(retried)
+
+
 async def test_concurrent_retries_do_each_item_once(ltm: LongTermMemoryAsyncStub, ns: str) -> None:
     count = 2 * CREATE_BATCH + 1
     vectors = unit_vectors(count, seed=7)
