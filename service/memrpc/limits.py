@@ -158,7 +158,8 @@ RECEIVE_WAIT_S = Range(default=0.0, low=0.0, high=30.0)
 REDELIVER_AFTER_S = Range(default=60.0, low=0.1, high=86_400.0)
 # Delivery ids one `AcknowledgeEvents` names.
 MAX_DELIVERY_IDS = 1000
-# How long an `AppendEvents` request id is remembered.
+# How long a request id (AppendEvents, AppendTurns, CreateMemories) is
+# remembered.
 REQUEST_ID_TTL_HOURS = 24
 # Events one read of a tail takes from a thread's log at most: the least
 # `--tail-max-lag-events` can be.

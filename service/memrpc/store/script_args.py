@@ -187,11 +187,11 @@ class DedupUpdate(Call):
     index: str
     max_distance: float
     prefix: str
-    expected_version: int | str
+    expected_version: str
     exact: str
     knn: str
     vector: bytes
-    expire_ms: int | str
+    expire_ms: str
     changes: Groups
 
 
@@ -203,7 +203,7 @@ class DeleteMemory(Call):
     LIBS = ("memory",)
 
     document: Key
-    expected_version: int | str
+    expected_version: str
 
 
 @dataclass(slots=True)
