@@ -130,9 +130,6 @@ PROTO_LIMITS: list[tuple[str, str]] = [
     ),
     # Long-term memory
     ("MemoryKind.MEMORY_KIND_EPISODIC", f"by default after {seconds(lim.EPISODIC_TTL_S)}"),
-    ("Memory.topics", TOPICS),
-    ("Memory.text", TEXT),
-    ("Memory.metadata", metadata_rule()),
     ("MemoryInput.text", TEXT),
     ("MemoryInput.topics", TOPICS),
     ("MemoryInput.metadata", metadata_rule()),
