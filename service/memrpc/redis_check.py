@@ -84,7 +84,8 @@ ACL_COMMANDS = (
     "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
     "xadd", "xrange", "xrevrange", "xtrim", "xread", "xreadgroup", "xack", "xautoclaim",
     "xpending", "xgroup|create", "xgroup|destroy",
-    "ft.create", "ft.search", "json.get", "json.mset", "json.numincrby",
+    "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
+    "json.get", "json.mset", "json.numincrby",
 )  # fmt: skip
 
 

@@ -176,7 +176,13 @@ class MemrpcServer:
             except EmbeddingError as err:
                 raise SettingsError(f"--model-dir: {err}") from None
         long_term = LongTermStore(self._redis, dim=self._embedder.dim)
-        await long_term.ensure_index()
+        if added := await long_term.ensure_index():
+            log.warning(
+                "search index: added the fields %s; Redis indexes the existing memories "
+                "again in the background (FT.INFO percent_indexed), listings may miss "
+                "some of them until it is done",
+                ", ".join(added),
+            )
 
         server = grpc.aio.server(
             interceptors=interceptors,

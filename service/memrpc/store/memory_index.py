@@ -1,7 +1,11 @@
 """The Redis Search index over long-term memories, and every query on it.
 
 One index, `INDEX`, covers the JSON documents of every namespace (keys under
-`keys.MEMORY_PREFIX`); a new schema gets a new versioned name. User-supplied
+`keys.MEMORY_PREFIX`). Its schema is `FIELDS`: a field added to the end of it
+reaches an index made by an earlier version as `FT.ALTER ... SCHEMA ADD`
+(`missing_fields`, `alter_command`), after which Search indexes the existing
+documents again in the background; any other change of schema gets a new
+versioned name. User-supplied
 values reach documents and queries only as `keys.tag_value` hex tags, so no
 user string is ever parsed as query syntax. Every query is built on
 `filter_query`, which always confines it to one namespace (the `ns` tag, or
@@ -19,6 +23,11 @@ the `scope` tag that holds it) and to memories that have not expired.
 | `create_ms`   | `$.memory.create_ms`  | NUMERIC | when the memory was created           |
 | `live_until`  | `$.live_until`        | NUMERIC | when it expires, `NEVER_MS` for never |
 | `embedding`   | `$.embedding`         | VECTOR  | HNSW, FLOAT32, cosine distance        |
+| `id`          | `$.memory.id`         | TAG     | SORTABLE NOINDEX: the ULID, to sort   |
+| `hit_count`   | `$.memory.hit_count`  | NUMERIC | SORTABLE: how often it was written    |
+
+`id` and `hit_count` are only sorted and compared by listings
+(`memory_listing`); they were added to index v2 by `FT.ALTER`.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from memrpc.store import keys
 
@@ -59,18 +69,50 @@ class MemoryFilter:
     create_end_ms: int | None = None  # exclusive
 
 
-def create_command(dim: int) -> list[str | int]:
-    """The `FT.CREATE` command of the index, for vectors of `dim` values."""
+def fields(dim: int) -> list[tuple[str, list[str | int]]]:
+    """The index's fields, each as its name and its `SCHEMA` arguments, for
+    vectors of `dim` values. New fields go at the end (an older index gets
+    them by `alter_command`)."""
     tag_fields = [("ns", "ns"), ("scope", "scope"), ("user", "user"), ("thread", "thread")]
     tag_fields += [("kind", "kind"), ("topics[*]", "topics"), ("text", "text")]
-    schema: list[str | int] = []
-    for path, name in tag_fields:
-        schema += [f"$.tags.{path}", "AS", name, "TAG"]
-    schema += ["$.memory.create_ms", "AS", "create_ms", "NUMERIC"]
-    schema += ["$.live_until", "AS", "live_until", "NUMERIC"]
-    schema += ["$.embedding", "AS", "embedding", "VECTOR", "HNSW", 6]
-    schema += ["TYPE", "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "COSINE"]
+    schema: list[tuple[str, list[str | int]]] = [
+        (name, [f"$.tags.{path}", "AS", name, "TAG"]) for path, name in tag_fields
+    ]
+    schema.append(("create_ms", ["$.memory.create_ms", "AS", "create_ms", "NUMERIC"]))
+    schema.append(("live_until", ["$.live_until", "AS", "live_until", "NUMERIC"]))
+    vector: list[str | int] = ["$.embedding", "AS", "embedding", "VECTOR", "HNSW", 6]
+    vector += ["TYPE", "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "COSINE"]
+    schema.append(("embedding", vector))
+    schema.append(("id", ["$.memory.id", "AS", "id", "TAG", "SORTABLE", "NOINDEX"]))
+    schema.append(("hit_count", ["$.memory.hit_count", "AS", "hit_count", "NUMERIC", "SORTABLE"]))
+    return schema
+
+
+def create_command(dim: int) -> list[str | int]:
+    """The `FT.CREATE` command of the index, for vectors of `dim` values."""
+    schema = [arg for _, args in fields(dim) for arg in args]
     return ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1, keys.MEMORY_PREFIX, "SCHEMA", *schema]
+
+
+def info_command() -> list[str]:
+    """The `FT.INFO` command whose reply `missing_fields` reads."""
+    return ["FT.INFO", INDEX]
+
+
+def missing_fields(dim: int, info: Sequence[Any]) -> list[str]:
+    """The fields of the schema that an existing index lacks, from its
+    `FT.INFO` reply (RESP2: a flat list of names and values; `attributes` a
+    list of flat lists, each holding `attribute` then the field's name, and
+    flags without values)."""
+    attributes = info[info.index(b"attributes") + 1]
+    present = {field[field.index(b"attribute") + 1].decode() for field in attributes}
+    return [name for name, _ in fields(dim) if name not in present]
+
+
+def alter_command(dim: int, name: str) -> list[str | int]:
+    """The `FT.ALTER` command that adds field `name` to an existing index."""
+    args = dict(fields(dim))[name]
+    return ["FT.ALTER", INDEX, "SCHEMA", "ADD", *args]
 
 
 def text_hash(text: str) -> str:
