@@ -145,6 +145,13 @@ PROTO_LIMITS: list[tuple[str, str]] = [
     ("CreateMemoriesRequest.dedup_max_distance", DEDUP),
     ("UpdateMemoryRequest.dedup_max_distance", f"Default {number(lim.DEDUP_DISTANCE.default)}."),
     ("MemoryFilter", f"holds at most {lim.MAX_FILTER_VALUES} values"),
+    (
+        "ListMemoriesRequest.page_size",
+        f"Default {number(lim.MEMORY_PAGE_SIZE.default)}; at most "
+        f"{number(lim.MEMORY_PAGE_SIZE.high)}",
+    ),
+    ("ListMemoriesRequest.page_size", f"take more than {size(lim.MAX_PAGE_BYTES)}"),
+    ("ListMemoriesRequest.page_size", f"default {size(lim.CLIENT_RECEIVE_BYTES)} receive limit"),
     ("SearchMemoriesRequest.text", TEXT),
     (
         "SearchMemoriesRequest.limit",

@@ -232,6 +232,8 @@ async def _every_rpc(channel: grpc.aio.Channel) -> None:
     search = lpb.SearchMemoriesRequest(namespace=ns, text="what colour is the sky")
     assert (await ltm.SearchMemories(search)).matches
     await ltm.GetMemory(lpb.GetMemoryRequest(namespace=ns, memory_id=memory_id))
+    listed = await ltm.ListMemories(lpb.ListMemoriesRequest(namespace=ns, page_size=1))
+    assert [m.id for m in listed.memories] == [memory_id]
     await ltm.UpdateMemory(
         lpb.UpdateMemoryRequest(
             namespace=ns,

@@ -125,6 +125,8 @@ DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
+# `ListMemories.page_size`.
+MEMORY_PAGE_SIZE = Range(default=50, low=1, high=1000)
 
 # -- Event log ----------------------------------------------------------------
 MAX_EVENT_TYPE_CHARS = 128
@@ -171,7 +173,7 @@ TAIL_BATCH = 100
 # client with no options reads back whatever was accepted.
 CLIENT_RECEIVE_BYTES = 4 * 1024 * 1024
 # The most the items of one page hold (ListEvents, ListSessions,
-# SearchMemories), unless its one item is larger: a page of large items has
+# ListMemories, SearchMemories), unless its one item is larger: a page of large items has
 # fewer than its page size. A quarter of what a client accepts is left for
 # the response's other fields.
 MAX_PAGE_BYTES = CLIENT_RECEIVE_BYTES * 3 // 4

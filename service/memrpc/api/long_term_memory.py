@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from google.protobuf import timestamp_pb2
 
-from memrpc.api import paging, request_ids, resources, update_masks
+from memrpc.api import page_tokens, paging, request_ids, resources, update_masks
 from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import (
@@ -24,6 +24,7 @@ from memrpc.limits import (
     MAX_FILTER_VALUES,
     MAX_TOPIC_CHARS,
     MAX_TOPICS,
+    MEMORY_PAGE_SIZE,
     MEMORY_TTL_S,
     SEARCH_DISTANCE,
     Limits,
@@ -44,6 +45,7 @@ from memrpc.store.long_term import (
     VersionMismatch,
 )
 from memrpc.store.memory_index import Kind, MemoryFilter
+from memrpc.store.memory_listing import Order, Position
 from memrpc.store.request_ids import RequestIdReused
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
@@ -65,6 +67,13 @@ _KIND_IN = {
     pb.MEMORY_KIND_SEMANTIC: Kind.SEMANTIC,
 }
 _KIND_OUT = {Kind.EPISODIC: pb.MEMORY_KIND_EPISODIC, Kind.SEMANTIC: pb.MEMORY_KIND_SEMANTIC}
+_ORDER = {
+    pb.MEMORY_ORDER_UNSPECIFIED: Order.NEWEST,
+    pb.MEMORY_ORDER_NEWEST_FIRST: Order.NEWEST,
+    pb.MEMORY_ORDER_MOST_HIT: Order.MOST_HIT,
+}
+# The method page tokens of ListMemories are made for.
+_LIST = "ListMemories"
 
 
 def _kind(value: pb.MemoryKind.ValueType) -> Kind:
@@ -259,6 +268,37 @@ def _add_result(response: pb.CreateMemoriesResponse, created: Created) -> None:
         _set_memory(result.memory, created.memory)
 
 
+def _message(memory: Memory) -> pb.Memory:
+    message = pb.Memory()
+    _set_memory(message, memory)
+    return message
+
+
+def _token_position(order: Order, memory: Memory) -> list[int | str]:
+    """What a page token holds of the last memory of a page: its id, and
+    for `MOST_HIT` its hit count before it."""
+    return [memory.id] if order is Order.NEWEST else [memory.hit_count, memory.id]
+
+
+def _list_position(request: pb.ListMemoriesRequest, order: Order) -> Position | None:
+    """Where the page of `request` starts: after the memory its token holds
+    (None for the first page); `PAGE_TOKEN_INVALID` for a token ListMemories
+    did not make for this request."""
+    position = page_tokens.decode(_LIST, request)
+    if position is None:
+        return None
+    try:
+        if order is Order.NEWEST:
+            hit_count, [memory_id] = 0, position
+        else:
+            hit_count, memory_id = position
+        if type(hit_count) is not int or not isinstance(memory_id, str):
+            raise TypeError
+        return Position(memory_id, hit_count)
+    except (TypeError, ValueError):
+        raise page_tokens.invalid(_LIST, "its position is not one ListMemories makes") from None
+
+
 def _match(match: Match) -> pb.MemoryMatch:
     message = pb.MemoryMatch(distance=match.distance)
     _set_memory(message.memory, match.memory)
@@ -342,6 +382,22 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             raise ApiError.invalid("query", "required: set text or vector")
         found = await self._store.search(ns, vector, flt, limit=limit, max_distance=max_distance)
         return pb.SearchMemoriesResponse(matches=paging.fitting(_match(m) for m in found))
+
+    async def ListMemories(
+        self, request: pb.ListMemoriesRequest, context: Context
+    ) -> pb.ListMemoriesResponse:
+        ns = validate.namespace(request.namespace)
+        flt = _filter(request.filter, "filter")
+        order = _ORDER[request.order]
+        size = validate.count(request.page_size, "page_size", MEMORY_PAGE_SIZE)
+        after = _list_position(request, order)
+        found = await self._store.list_page(ns, flt, order, after, count=size + 1)
+        page = paging.fitting(_message(memory) for memory in found[:size])
+        response = pb.ListMemoriesResponse(memories=page)
+        if len(found) > len(page):
+            position = _token_position(order, found[len(page) - 1])
+            response.next_page_token = page_tokens.encode(_LIST, request, position)
+        return response
 
     async def GetMemory(
         self, request: pb.GetMemoryRequest, context: Context

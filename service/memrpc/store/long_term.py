@@ -19,8 +19,9 @@ The document at `keys.memory(ns, id)`:
 | `tags`                                 | what the index filters on (`tags()`)    |
 | `live_until`                           | `expire_ms`, or `NEVER_MS` for never    |
 
-Reads (`get`, `search`, the script's replies) load the one path `$.memory`
-and parse it once; the embedding never leaves Redis.
+Reads (`get`, `search`, `list_page`, the script's replies) load the one path
+`$.memory` and parse it once; the embedding never leaves Redis. Listings
+page through the index in a total order (`memory_listing`).
 
 Creates deduplicate and write in `lua/dedup_insert.lua`, one script call
 per `CREATE_BATCH` items; an update in `lua/dedup_update.lua`, which also
@@ -44,7 +45,6 @@ a failed call did not reach.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import time
@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import redis.exceptions
 
 from memrpc.limits import EPISODIC_TTL_S
 from memrpc.store import keys, scripts
@@ -63,14 +64,18 @@ from memrpc.store.memory_index import (
     NEVER_MS,
     Kind,
     MemoryFilter,
+    alter_command,
     create_command,
     dedup_queries,
     filter_query,
+    info_command,
     knn,
+    missing_fields,
     tags,
     text_hash,
     topic_tags,
 )
+from memrpc.store.memory_listing import KEY_FIELD, Order, Position, list_command
 from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.request_ids import REMEMBER_MS, RequestId, RequestIdReused
@@ -103,6 +108,7 @@ CREATE_BATCH = 5
 # (`bench.scale` builds its raw search from these).
 MEMORY_PATHS = ("$.memory",)
 _MEMORY_FIELD = MEMORY_PATHS[0].encode()
+_KEY_FIELD = KEY_FIELD.encode()
 _DISTANCE_FIELD = DISTANCE.encode()
 # Enough significant digits for every float32 to read back as itself.
 _FLOAT32_FORMAT = "%.9g"
@@ -211,10 +217,27 @@ class LongTermStore:
         """One Redis command."""
         return await self._redis.execute(*args)
 
-    async def ensure_index(self) -> None:
-        """Creates the index unless it exists."""
-        with contextlib.suppress(IndexExistsError):
+    async def ensure_index(self) -> list[str]:
+        """Creates the index unless it exists; adds to an existing one the
+        fields of the schema it lacks (an index made by an earlier version)
+        and returns their names. Search then indexes the existing memories
+        again in the background; until it is done, listings may miss or
+        misplace them. Servers starting together may add a field at once:
+        whichever `FT.ALTER` fails finds the field there."""
+        try:
             await self._command(*create_command(self.dim))
+        except IndexExistsError:
+            pass
+        else:
+            return []
+        missing = missing_fields(self.dim, await self._command(*info_command()))
+        for name in missing:
+            try:
+                await self._command(*alter_command(self.dim, name))
+            except redis.exceptions.ResponseError:
+                if name in missing_fields(self.dim, await self._command(*info_command())):
+                    raise
+        return missing
 
     async def create(
         self,
@@ -365,11 +388,28 @@ class LongTermStore:
             if key.startswith(prefix) and distance <= max_distance and _MEMORY_FIELD in values:
                 distances.append(distance)
                 found.append(values[_MEMORY_FIELD])
-        memories = json.loads(b"[" + b",".join(found) + b"]")
         return [
-            Match(_memory(value), distance)
-            for [value], distance in zip(memories, distances, strict=True)
+            Match(memory, distance)
+            for memory, distance in zip(_parse_all(found), distances, strict=True)
         ]
+
+    async def list_page(
+        self, ns: str, flt: MemoryFilter, order: Order, after: Position | None, *, count: int
+    ) -> list[Memory]:
+        """The first `count` live memories of `ns` that `flt` keeps, in
+        `order`, after the memory at `after` (from the first when None).
+        One `FT.AGGREGATE` (`memory_listing`); the memories' JSON is parsed
+        in one go."""
+        command = list_command(ns, _now_ms(), flt, order, after, count=count, paths=MEMORY_PATHS)
+        reply = await self._command(*command)
+        prefix = keys.memory(ns, "").encode()
+        found: list[bytes] = []
+        for row in reply[1:]:
+            values = dict(zip(row[::2], row[1::2], strict=True))
+            # A document can vanish between the match and the load of its fields.
+            if values.get(_KEY_FIELD, b"").startswith(prefix) and _MEMORY_FIELD in values:
+                found.append(values[_MEMORY_FIELD])
+        return _parse_all(found)
 
     async def delete_matching(self, ns: str, flt: MemoryFilter) -> int:
         """Deletes every live memory of `ns` that `flt` keeps; returns how many.
@@ -529,6 +569,12 @@ def _parse(found: bytes) -> Memory:
     """A memory from the reply of a `JSON.GET` of `$.memory` (a list of one)."""
     [value] = json.loads(found)
     return _memory(value)
+
+
+def _parse_all(found: Sequence[bytes]) -> list[Memory]:
+    """Memories from the `$.memory` values (each a list of one) of a search
+    or listing, parsed in one go."""
+    return [_memory(value) for [value] in json.loads(b"[" + b",".join(found) + b"]")]
 
 
 def _created(memory: Memory, reply: Sequence[bytes]) -> Created:

@@ -1,0 +1,115 @@
+"""Listing a namespace's memories in a stable order, page after page, on
+the index of `memory_index`.
+
+Two orders, both total (no two memories compare equal):
+
+| order      | sorted by                                | keyset after the last memory `L` |
+|------------|------------------------------------------|----------------------------------|
+| `NEWEST`   | `id` descending                          | `id < L.id`                      |
+| `MOST_HIT` | `hit_count` descending, then `id` desc.  | `hit_count < L.hit_count`, or    |
+|            |                                          | equal and `id < L.id`            |
+
+Ids are ULIDs whose first 48 bits are the creation time in ms
+(`store/ulid.py`, `memory.create_ms`), so ordering by id is ordering by
+creation time with the memories of one millisecond (all the items of one
+`CreateMemories`) ordered by the rest of their id: newest first, ties
+broken by id, is one string order, and no tie group needs fetching apart.
+
+A page is one `FT.AGGREGATE`, not `FT.SEARCH`: `FT.SEARCH` sorts by one
+field, and the ties of `hit_count` are most of a namespace (every memory
+written once), which keyset paging could only step through by offsets.
+`FT.AGGREGATE` sorts by both fields from their sortable values, without
+reading the documents:
+
+    FT.AGGREGATE idx '<filter> @create_ms:[-inf <L's ms>]'   (NEWEST)
+                     '<filter> @hit_count:[-inf <L's hits>]' (MOST_HIT)
+      FILTER "@id < 'L'" / "@hit_count < h || @id < 'L'"
+      SORTBY 2|4 @hit_count DESC @id DESC MAX n
+      LOAD 2 @__key $.memory
+      TIMEOUT 0 DIALECT 3
+
+The numeric range of the query narrows the candidates to the memories at or
+after the position (a deep page examines fewer memories than the first), the
+`FILTER` drops the ones of its millisecond (or hit count) already listed,
+`SORTBY ... MAX n` keeps the first `n` in a heap, and only those `n`
+documents are read. No offset is ever used, so a page costs the same
+however deep it is, and a memory deleted or created meanwhile shifts
+nothing: each page starts strictly after the last memory sent.
+
+`TIMEOUT 0`: a page cut short by the module's timeout (500 ms, partial
+results by default) would be sorted from some of the candidates only, and
+the pages after it would skip memories.
+
+The position's id reaches the `FILTER` expression quoted: it is checked to
+be a ULID first (Crockford base 32 only), so no caller's string is parsed
+as expression syntax; every other part of the query is `filter_query`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query
+from memrpc.store.redis_mux import Arg
+from memrpc.store.ulid import is_ulid, time_ms
+
+# The field of each row that holds its document's key.
+KEY_FIELD = "__key"
+
+
+class Order(Enum):
+    """The order of a listing."""
+
+    NEWEST = "newest"
+    MOST_HIT = "most_hit"
+
+
+@dataclass(frozen=True)
+class Position:
+    """The last memory a page held: the next page starts right after it.
+    `hit_count` is read by `MOST_HIT` only."""
+
+    id: str
+    hit_count: int = 0
+
+    def __post_init__(self) -> None:
+        if not is_ulid(self.id):
+            raise ValueError("a listing position holds a memory id (ULID)")
+        if self.hit_count < 0:
+            raise ValueError("a listing position holds a hit count of 0 or more")
+
+
+def list_command(
+    ns: str,
+    now_ms: int,
+    flt: MemoryFilter,
+    order: Order,
+    after: Position | None,
+    *,
+    count: int,
+    paths: Sequence[str],
+) -> list[Arg]:
+    """The `FT.AGGREGATE` of the first `count` live memories of `ns` that
+    `flt` keeps, in `order`, after `after` (from the start when None); each
+    row holds its document's key (`KEY_FIELD`), the document `paths` and the
+    sort keys."""
+    query = filter_query(ns, now_ms, flt)
+    steps: list[Arg] = []
+    if after is not None:
+        if order is Order.NEWEST:
+            query += f" @create_ms:[-inf {time_ms(after.id)}]"
+            steps += ["FILTER", f"@id < '{after.id}'"]
+        else:
+            query += f" @hit_count:[-inf {after.hit_count}]"
+            steps += ["FILTER", f"@hit_count < {after.hit_count} || @id < '{after.id}'"]
+    sort: list[Arg] = ["@id", "DESC"]
+    if order is Order.MOST_HIT:
+        sort = ["@hit_count", "DESC", *sort]
+    return [
+        "FT.AGGREGATE", INDEX, query, *steps,
+        "SORTBY", len(sort), *sort, "MAX", count,
+        "LOAD", 1 + len(paths), f"@{KEY_FIELD}", *paths,
+        "TIMEOUT", 0, "DIALECT", 3,
+    ]  # fmt: skip
