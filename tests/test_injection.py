@@ -207,10 +207,15 @@ async def threads(wm: Any, ns: str, user: str = "") -> list[str]:
 
 
 async def found(ltm: Any, ns: str, flt: lpb.MemoryFilter) -> list[str]:
+    """The memories a search with `flt` finds, which a listing with it lists."""
     request = lpb.SearchMemoriesRequest(
         namespace=ns, vector=VECTOR, filter=flt, max_distance=2.0, limit=100
     )
-    return [m.memory.id for m in (await ok(ltm.SearchMemories(request))).matches]
+    ids = [m.memory.id for m in (await ok(ltm.SearchMemories(request))).matches]
+    listing = lpb.ListMemoriesRequest(namespace=ns, filter=flt, page_size=1000)
+    listed = await ok(ltm.ListMemories(listing))
+    assert sorted(m.id for m in listed.memories) == sorted(ids)
+    return ids
 
 
 async def tail_events(events: Any, ns: str, thread: str, until_type: str | None) -> list[Any]:
@@ -551,6 +556,8 @@ def every_field(v: str, ns: str) -> list[tuple[str, Message]]:
             ("SearchMemories", lpb.SearchMemoriesRequest(namespace=ns, vector=VECTOR, filter=f))
             for f in filters
         ],
+        *[("ListMemories", lpb.ListMemoriesRequest(namespace=ns, filter=f)) for f in filters],
+        ("ListMemories", lpb.ListMemoriesRequest(namespace=ns, page_token=v)),
         *[("DeleteMemories", lpb.DeleteMemoriesRequest(namespace=ns, filter=f)) for f in filters],
         ("GetMemory", lpb.GetMemoryRequest(namespace=ns, memory_id=v)),
         ("DeleteMemory", lpb.DeleteMemoryRequest(namespace=ns, memory_id=v)),

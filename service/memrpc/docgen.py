@@ -113,6 +113,7 @@ _RANGES: list[tuple[str, Range, Callable[[float], str]]] = [
     ("`ListSessionsRequest.page_size`", limits.SESSION_PAGE_SIZE, number),
     ("`CreateMemoriesRequest.dedup_max_distance`", limits.DEDUP_DISTANCE, number),
     ("`SearchMemoriesRequest.max_distance`", limits.SEARCH_DISTANCE, number),
+    ("`ListMemoriesRequest.page_size`", limits.MEMORY_PAGE_SIZE, number),
     ("`ListEventsRequest.page_size`", limits.EVENT_PAGE_SIZE, number),
     ("`TailEventsRequest.heartbeat_interval`", limits.HEARTBEAT_S, seconds),
     ("`ReceiveEventsRequest.max_events`", limits.RECEIVE_EVENTS, number),
@@ -140,7 +141,8 @@ def fixed_limits() -> str:
         f"events, {lim.MAX_CURSORS} threads per tail, "
         f"{number(lim.MAX_DELIVERY_IDS)} delivery ids per acknowledgement, JSON payloads "
         f"nested at most {lim.MAX_PAYLOAD_DEPTH} protobuf message levels, `ListEvents`, "
-        f"`ListSessions` and `SearchMemories` responses cut at {size(lim.MAX_PAGE_BYTES)} "
+        "`ListSessions`, `ListMemories` and `SearchMemories` responses cut at "
+        f"{size(lim.MAX_PAGE_BYTES)} "
         f"and a `ReceiveEvents` batch at {size(lim.MAX_RECEIVE_BYTES)} as stored, request "
         "ids remembered "
         f"{lim.REQUEST_ID_TTL_HOURS} hours, memory lifetimes (`ttl`) of "
