@@ -108,6 +108,18 @@ async def test_newest_first_pages_of_every_size_list_every_memory_once(
     assert {m.id: m for m in listed} == {m.id: m for m in memories}
 
 
+async def test_deletes_between_pages_skip_nothing(ltm: LongTermMemoryAsyncStub, ns: str) -> None:
+    made = await create(ltm, ns, *items(9, seed=20))
+    expected = newest_first([r.memory for r in made])
+    first = await list_page(ltm, ns, page_size=3)
+    assert [m.id for m in first.memories] == expected[:3]
+    # The last memory sent and the next one go: the listing goes on after them.
+    for memory_id in expected[2:4]:
+        await ltm.DeleteMemory(pb.DeleteMemoryRequest(namespace=ns, memory_id=memory_id))
+    rest = await list_page(ltm, ns, page_size=10, page_token=first.next_page_token)
+    assert [m.id for m in rest.memories] == expected[4:]
+
+
 async def test_most_hit_first_then_newest_over_every_page_size(
     ltm: LongTermMemoryAsyncStub, ns: str
 ) -> None:
