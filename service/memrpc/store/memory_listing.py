@@ -21,27 +21,30 @@ written once), which keyset paging could only step through by offsets.
 `FT.AGGREGATE` sorts by both fields from their sortable values, without
 reading the documents:
 
-    FT.AGGREGATE idx '<filter> @create_ms:[-inf <L's ms>]'   (NEWEST)
-                     '<filter> @hit_count:[-inf <L's hits>]' (MOST_HIT)
+    FT.AGGREGATE idx '<filter> @create_ms:[-inf ms]'                  (NEWEST)
+                     '<filter> (@hit_count:[-inf (h] |
+                                (@hit_count:[h h] @create_ms:[-inf ms]))' (MOST_HIT)
       FILTER "@id < 'L'" / "@hit_count < h || @id < 'L'"
       SORTBY 2|4 @hit_count DESC @id DESC MAX n
       LOAD 2 @__key $.memory
       TIMEOUT 0 DIALECT 3
 
-The numeric range of the query narrows the candidates to the memories at or
-after the position (a deep page examines fewer memories than the first), the
-`FILTER` drops the ones of its millisecond (or hit count) already listed,
+(`L` the last memory listed, `h` its hit count, `ms` its creation time.)
+The numeric ranges of the query narrow the candidates to the memories after
+the position but for those of its millisecond (a deep page examines fewer
+memories than the first), the `FILTER` drops those already listed,
 `SORTBY ... MAX n` keeps the first `n` in a heap, and only those `n`
 documents are read. No offset is ever used, so a deep page costs no more
 than the first, and a memory deleted or created meanwhile shifts nothing:
 each page starts strictly after the last memory sent.
 
 What a page does cost grows with its candidates: Search sorts every memory
-the query matches at or after the position, from the sortable values, about
-0.25 to 0.5 us each (a first page of 50 over 10,000 memories: 2.5 to 6 ms
-of Redis time, `bench/list_memories.py`; a numeric sort key would save a
-third of it). Sorting the ULIDs as they are keeps the index at two small
-sortable fields, read from what every document already holds.
+the query matches, from the sortable values, about 0.25 to 0.5 us each
+(`bench/list_memories.py`, 10,000 memories: a first page of 50 in about
+6 ms, a page of 50 after 9,000 in 1.2 to 1.5 ms; a numeric sort key instead
+of the id would save about a third). Sorting the ULIDs as they are keeps the
+index at two small sortable fields, read from what every document already
+holds.
 
 `TIMEOUT 0`: a page cut short by the module's timeout (500 ms, partial
 results by default) would be sorted from some of the candidates only, and
@@ -109,7 +112,9 @@ def list_command(
             query += f" @create_ms:[-inf {time_ms(after.id)}]"
             steps += ["FILTER", f"@id < '{after.id}'"]
         else:
-            query += f" @hit_count:[-inf {after.hit_count}]"
+            hits, ms = after.hit_count, time_ms(after.id)
+            same_hits = f"@hit_count:[{hits} {hits}] @create_ms:[-inf {ms}]"
+            query += f" (@hit_count:[-inf ({hits}] | ({same_hits}))"
             steps += ["FILTER", f"@hit_count < {after.hit_count} || @id < '{after.id}'"]
     sort: list[Arg] = ["@id", "DESC"]
     if order is Order.MOST_HIT:
