@@ -79,9 +79,10 @@ async def _deep_position(store: LongTermStore, order: Order, count: int) -> Posi
     """The position after the first `count` memories of the listing."""
     after = None
     while count > 0:
-        page = await store.list_page(
+        listed = await store.list_page(
             NAMESPACE, MemoryFilter(), order, after, count=min(count, 1000)
         )
+        page = listed.memories
         last = page[-1]
         after = Position(last.id, last.hit_count)
         count -= len(page)

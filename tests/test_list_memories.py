@@ -282,6 +282,50 @@ async def test_expired_memories_are_not_listed(
         await client.aclose()
 
 
+async def test_a_listing_reads_little_past_its_byte_budget(
+    redis_server: EmbeddedRedis, memrpc_server: object, ns: str
+) -> None:
+    client = RedisMux(redis_server.url)
+    reads: list[int] = []
+    try:
+        store = LongTermStore(client, dim=DIM)
+        vectors = unit_vectors(40, seed=23)
+        # 40 memories of about 10 kB each.
+        big = {"blob": "x" * 10_000}
+        await store.create(
+            ns, [NewMemory(f"big {i}", vectors[i], metadata=big) for i in range(40)], max_distance=0
+        )
+        await _indexed(client)
+        execute = client.execute
+
+        async def counted(*args: Arg) -> Any:
+            if args[0] == "JSON.MGET":
+                reads.append(len(args) - 2)
+            return await execute(*args)
+
+        client.execute = counted  # type: ignore[method-assign]
+        # A budget of 100 kB stops after the first read of 16 (160 kB)...
+        cut = await store.list_page(
+            ns, MemoryFilter(), Order.NEWEST, None, count=41, max_bytes=100_000
+        )
+        assert (len(cut.memories), cut.cut, reads) == (16, True, [16])
+        # ... and one of 300 kB reads 16, then about what fits of the rest.
+        reads.clear()
+        more = await store.list_page(
+            ns, MemoryFilter(), Order.NEWEST, None, count=41, max_bytes=300_000
+        )
+        assert more.cut
+        assert reads[0] == 16
+        assert sum(reads) == len(more.memories)
+        assert 28 <= len(more.memories) <= 31
+        # Without a budget to reach, every memory is read, in two reads.
+        reads.clear()
+        whole = await store.list_page(ns, MemoryFilter(), Order.NEWEST, None, count=41)
+        assert (len(whole.memories), whole.cut, reads) == (40, False, [16, 24])
+    finally:
+        await client.aclose()
+
+
 # An index made by an earlier version.
 
 
@@ -316,8 +360,9 @@ async def test_an_older_index_gets_the_listing_fields(tmp_path: Path) -> None:
         await _indexed(client)
         ids = [c.memory.id for c in made]
         newest = await store.list_page("ns", MemoryFilter(), Order.NEWEST, None, count=10)
-        assert [m.id for m in newest] == sorted(ids, reverse=True)
-        most_hit = await store.list_page("ns", MemoryFilter(), Order.MOST_HIT, None, count=10)
+        assert [m.id for m in newest.memories] == sorted(ids, reverse=True)
+        listed = await store.list_page("ns", MemoryFilter(), Order.MOST_HIT, None, count=10)
+        most_hit = listed.memories
         assert [m.id for m in most_hit] == [ids[2], ids[1], *sorted([ids[0], ids[3]])[::-1]]
         assert [m.hit_count for m in most_hit] == [3, 2, 1, 1]
         # Search and deduplication still work on the altered index.

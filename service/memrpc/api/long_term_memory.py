@@ -391,10 +391,11 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         order = _ORDER[request.order]
         size = validate.count(request.page_size, "page_size", MEMORY_PAGE_SIZE)
         after = _list_position(request, order)
-        found = await self._store.list_page(ns, flt, order, after, count=size + 1)
+        listed = await self._store.list_page(ns, flt, order, after, count=size + 1)
+        found = listed.memories
         page = paging.fitting(_message(memory) for memory in found[:size])
         response = pb.ListMemoriesResponse(memories=page)
-        if len(found) > len(page):
+        if listed.cut or len(found) > len(page):
             position = _token_position(order, found[len(page) - 1])
             response.next_page_token = page_tokens.encode(_LIST, request, position)
         return response

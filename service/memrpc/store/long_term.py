@@ -56,7 +56,7 @@ import numpy as np
 import numpy.typing as npt
 import redis.exceptions
 
-from memrpc.limits import EPISODIC_TTL_S
+from memrpc.limits import EPISODIC_TTL_S, MAX_PAGE_BYTES
 from memrpc.store import keys, scripts
 from memrpc.store.memory_index import (
     DISTANCE,
@@ -100,6 +100,10 @@ _ROUNDING = 1e-6
 # costs Redis its removal from the vector index (~0.1 ms), so a call stays
 # within a few ms of Redis time (bench/redis_time.py).
 DELETE_BATCH = 8
+# How many documents a listing reads in its first `JSON.MGET`: enough for
+# a page of small memories to take one or two reads, few enough that large
+# ones (up to about 300 KiB each) read little past the page's byte budget.
+LIST_FIRST_READ = 16
 # Items per `dedup_insert.lua` call of a create: each costs Redis two
 # searches and an index insert (~0.3 ms), so a call stays within a few ms of
 # Redis time, during which every other client waits (bench/redis_time.py).
@@ -181,6 +185,15 @@ class Match:
 
     memory: Memory
     distance: float
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A page of a listing: its memories, in order, and whether reading
+    stopped at its byte budget (`cut`) with more memories after them."""
+
+    memories: list[Memory]
+    cut: bool
 
 
 class DuplicateMemoryError(Exception):
@@ -394,22 +407,49 @@ class LongTermStore:
         ]
 
     async def list_page(
-        self, ns: str, flt: MemoryFilter, order: Order, after: Position | None, *, count: int
-    ) -> list[Memory]:
+        self,
+        ns: str,
+        flt: MemoryFilter,
+        order: Order,
+        after: Position | None,
+        *,
+        count: int,
+        max_bytes: int = MAX_PAGE_BYTES,
+    ) -> Listed:
         """The first `count` live memories of `ns` that `flt` keeps, in
         `order`, after the memory at `after` (from the first when None).
-        One `FT.AGGREGATE` (`memory_listing`); the memories' JSON is parsed
-        in one go."""
-        command = list_command(ns, _now_ms(), flt, order, after, count=count, paths=MEMORY_PATHS)
+
+        One `FT.AGGREGATE` (`memory_listing`) finds their keys; their
+        documents are then read with `JSON.MGET`s, `LIST_FIRST_READ` at
+        first, then as many as the bytes read so far say fit in what is left
+        of `max_bytes`. Reading stops once `max_bytes` of JSON are read, so
+        a page of large memories never reads more than about `max_bytes`
+        plus one read's worth from Redis (`Listed.cut` then says more may
+        follow)."""
+        command = list_command(ns, _now_ms(), flt, order, after, count=count)
         reply = await self._command(*command)
         prefix = keys.memory(ns, "").encode()
+        found_keys = [
+            key
+            for row in reply[1:]
+            if (key := dict(zip(row[::2], row[1::2], strict=True)).get(_KEY_FIELD, b"")).startswith(
+                prefix
+            )
+        ]
         found: list[bytes] = []
-        for row in reply[1:]:
-            values = dict(zip(row[::2], row[1::2], strict=True))
-            # A document can vanish between the match and the load of its fields.
-            if values.get(_KEY_FIELD, b"").startswith(prefix) and _MEMORY_FIELD in values:
-                found.append(values[_MEMORY_FIELD])
-        return _parse_all(found)
+        read = 0
+        start, take = 0, LIST_FIRST_READ
+        while start < len(found_keys):
+            chunk = found_keys[start : start + take]
+            start += len(chunk)
+            # A document can vanish between the search and its read.
+            values = await self._command("JSON.MGET", *chunk, *MEMORY_PATHS)
+            found += [value for value in values if value is not None]
+            read += sum(len(value) for value in values if value is not None)
+            if read >= max_bytes:
+                return Listed(_parse_all(found), cut=start < len(found_keys))
+            take = max(1, (max_bytes - read) * len(found) // read) if read else len(found_keys)
+        return Listed(_parse_all(found), cut=False)
 
     async def delete_matching(self, ns: str, flt: MemoryFilter) -> int:
         """Deletes every live memory of `ns` that `flt` keeps; returns how many.

@@ -26,15 +26,17 @@ reading the documents:
                                 (@hit_count:[h h] @create_ms:[-inf ms]))' (MOST_HIT)
       FILTER "@id < 'L'" / "@hit_count < h || @id < 'L'"
       SORTBY 2|4 @hit_count DESC @id DESC MAX n
-      LOAD 2 @__key $.memory
+      LOAD 1 @__key
       TIMEOUT 0 DIALECT 3
 
 (`L` the last memory listed, `h` its hit count, `ms` its creation time.)
 The numeric ranges of the query narrow the candidates to the memories after
 the position but for those of its millisecond (a deep page examines fewer
 memories than the first), the `FILTER` drops those already listed,
-`SORTBY ... MAX n` keeps the first `n` in a heap, and only those `n`
-documents are read. No offset is ever used, so a deep page costs no more
+`SORTBY ... MAX n` keeps the first `n` in a heap, and only their keys are
+loaded: `LongTermStore.list_page` reads the documents with `JSON.MGET`s that
+stop at the page's byte budget, so a page of large memories reads little
+more than it can send. No offset is ever used, so a deep page costs no more
 than the first, and a memory deleted or created meanwhile shifts nothing:
 each page starts strictly after the last memory sent.
 
@@ -57,7 +59,6 @@ as expression syntax; every other part of the query is `filter_query`'s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -99,11 +100,10 @@ def list_command(
     after: Position | None,
     *,
     count: int,
-    paths: Sequence[str],
 ) -> list[Arg]:
     """The `FT.AGGREGATE` of the first `count` live memories of `ns` that
     `flt` keeps, in `order`, after `after` (from the start when None); each
-    row holds its document's key (`KEY_FIELD`), the document `paths` and the
+    row holds its document's key (`KEY_FIELD`) and the
     sort keys."""
     query = filter_query(ns, now_ms, flt)
     steps: list[Arg] = []
@@ -122,6 +122,6 @@ def list_command(
     return [
         "FT.AGGREGATE", INDEX, query, *steps,
         "SORTBY", len(sort), *sort, "MAX", count,
-        "LOAD", 1 + len(paths), f"@{KEY_FIELD}", *paths,
+        "LOAD", 1, f"@{KEY_FIELD}",
         "TIMEOUT", 0, "DIALECT", 3,
     ]  # fmt: skip
