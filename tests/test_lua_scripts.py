@@ -81,6 +81,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "append_events": ([stream, feed], [100, 100, "t", "", 0, 2, "type", "x"]),
         "events_receive": ([feed], ["g", "c", 0, 10, 1000, 10, "0-0"]),
         "events_delete_group": ([feed], ["g"]),
+        "events_after": ([stream], ["0-0", 10]),
         "dedup_insert": (
             [keys.memory_request(ns, ""), doc],
             ["idx", 0.2, keys.memory(ns, ""), "", 0, 0, "", "", b"", 0, "{}"],
@@ -129,6 +130,8 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("events_receive", 5, 0),  # no steps
     ("events_receive", 6, "later"),  # a claim cursor that is not a stream id
     ("events_delete_group", 0, ""),
+    ("events_after", 0, "later"),  # a cursor that is not a stream id
+    ("events_after", 1, -1),
     ("dedup_insert", 1, "near"),
     ("dedup_insert", 1, -0.5),
     ("dedup_insert", 3, "fp"),  # a fingerprint without a time to remember it

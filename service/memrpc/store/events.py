@@ -9,6 +9,17 @@ Blocking reads (`Tail.read`, `receive_next`) run on a connection of
 their own (`RedisMux.dedicated`), closed afterwards, never on the shared one:
 they would stall every command behind them. Their reply is due within their
 block time plus the command timeout, or the connection is taken for wedged.
+
+Trims (`MAXLEN ~` on append, `TrimEvents`) only ever remove the oldest
+events of a log, and nothing else removes any. So a reader whose cursor is
+below the oldest event left may have lost events: the log was *trimmed
+past* the cursor (`trimmed_past`), which a read from that cursor reports as
+`EventsTrimmed` instead of skipping them. The rule needs the oldest event
+and the events read at the same instant: `read_after` gets both in one
+script (`lua/events_after.lua`). Redis keeps no record of the ids a trim
+removed (`max-deleted-entry-id` follows `XDEL` only), so a cursor whose own
+event was the last one trimmed counts as trimmed past too, though nothing
+after it is lost.
 """
 
 from __future__ import annotations
@@ -28,7 +39,14 @@ from memrpc.store import keys, request_ids, scripts
 from memrpc.store.redis_errors import BusyGroupError, NoGroupError
 from memrpc.store.redis_mux import Connection, RedisMux
 from memrpc.store.request_ids import RequestId
-from memrpc.store.script_args import AppendEvents, EventsDeleteGroup, EventsReceive, event_group
+from memrpc.store.script_args import (
+    AppendEvents,
+    EventsAfter,
+    EventsDeleteGroup,
+    EventsReceive,
+    event_group,
+)
+from memrpc.store.stream_ids import ZERO, order_of
 
 if TYPE_CHECKING:
     from memrpc.config import Settings
@@ -125,6 +143,7 @@ class EventStore:
         self._append = scripts.load(redis, AppendEvents)
         self._receive = scripts.load(redis, EventsReceive)
         self._delete_group = scripts.load(redis, EventsDeleteGroup)
+        self._after = scripts.load(redis, EventsAfter)
 
     async def append(
         self,
@@ -170,6 +189,35 @@ class EventStore:
         else:
             entries = await self._redis.execute("XRANGE", key, low, high, "COUNT", count)
         return [_thread_event(thread, entry) for entry in entries]
+
+    async def read_after(
+        self, ns: str, thread: str, after: str, *, count: int
+    ) -> list[StoredEvent]:
+        """At most `count` events after the cursor `after`, oldest first;
+        `EventsTrimmed` when the log was trimmed past it. One atomic script
+        (`lua/events_after.lua`)."""
+        oldest, last, entries = await self._after(
+            EventsAfter(stream=keys.events(ns, thread), after=_full_id(after), count=count)
+        )
+        if trimmed_past(after, oldest.decode() or last.decode()):
+            raise EventsTrimmed(thread, after, oldest.decode())
+        return [_thread_event(thread, entry) for entry in entries]
+
+    async def read_on(
+        self, ns: str, thread: str, at: str, end: str, *, after: str, descending: bool, count: int
+    ) -> list[StoredEvent]:
+        """At most `count` events from the event `at` (included) to `end`
+        (in XRANGE syntax), oldest or newest first: the next page of a
+        listing whose last page ended with the event `after`, `at` being
+        the event that came next then. `EventsTrimmed` when `at` was trimmed
+        since (trims remove the oldest events only: then every event of the
+        range beyond `after` is gone, ascending or descending)."""
+        low, high = (end, at) if descending else (at, end)
+        events = await self.range(ns, thread, low, high, descending=descending, count=count)
+        if events and events[0].id == at:
+            return events
+        oldest = await self._redis.execute("XRANGE", keys.events(ns, thread), "-", "+", "COUNT", 1)
+        raise EventsTrimmed(thread, after, oldest[0][0].decode() if oldest else "")
 
     async def trim(
         self, ns: str, thread: str, *, max_len: int | None = None, min_id: str | None = None
@@ -296,6 +344,31 @@ class EventStore:
         return acknowledged
 
 
+def trimmed_past(cursor: str, bound: str) -> bool:
+    """Whether a log was trimmed past a cursor: a cursor other than `0` is
+    when it is below `bound`, the oldest event left, or for an empty log its
+    last generated id (`""` for a log that never was)."""
+    after = order_of(cursor)
+    return bool(bound) and after != ZERO and after < order_of(bound)
+
+
+class EventsTrimmed(Exception):
+    """A thread's log was trimmed past a cursor before the events after it
+    were read: those with ids above `after` and below `first`, the oldest
+    event left (`""`: the log is empty), are gone (maybe none, when the
+    cursor's own event was the last one trimmed)."""
+
+    def __init__(self, thread: str, after: str, first: str) -> None:
+        super().__init__(thread, after, first)  # copies are made from the args
+        self.thread = thread
+        self.after = after
+        self.first = first
+
+    def __str__(self) -> str:
+        left = f"the oldest event left is {self.first}" if self.first else "the log is empty"
+        return f"thread {self.thread!r} was trimmed past {self.after}: {left}"
+
+
 class GroupExists(Exception):
     """A consumer group of that name exists already."""
 
@@ -347,6 +420,11 @@ class Tail:
         """Ends the read blocked in Redis, as if its time were up (`CLIENT
         UNBLOCK`, on the shared connection); False when none was blocked."""
         return bool(await self._redis.execute("CLIENT", "UNBLOCK", self._client_id))
+
+
+def _full_id(event_id: str) -> str:
+    """An event id with its sequence (`5` is `5-0`)."""
+    return event_id if "-" in event_id else f"{event_id}-0"
 
 
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:

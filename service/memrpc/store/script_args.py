@@ -124,6 +124,17 @@ def event_group(fields: Sequence[Arg]) -> list[Arg]:
 
 
 @dataclass(slots=True)
+class EventsAfter(Call):
+    """Reads a thread's log after a cursor, with where the log starts."""
+
+    LUA = "events_after"
+
+    stream: Key
+    after: str
+    count: int
+
+
+@dataclass(slots=True)
 class EventsReceive(Call):
     """Hands feed entries to a consumer of a group."""
 

@@ -6,7 +6,7 @@ that some subscription follows read by a few `Reader`s (`reader.py`), each
 with blocking `XREAD`s on a connection of its own. Each event read is parsed
 once and handed to every subscription of its log; a subscription behind its
 log reads the history itself, then takes the shared reads again. Stream ids
-are compared as numbers (`stream_ids.py`). Redis itself is reached only
+are compared as numbers (`store/stream_ids.py`). Redis itself is reached only
 through `EventStore` (`store/events.py`).
 """
 

@@ -108,7 +108,6 @@ class TailHub:
                 log = (ns, thread)
                 watch = self._watch_of(log) or self._reader_of(log).start(log, starts[thread])
                 subscription.attach(watch)
-        subscription.promote()
 
     def _reader_of(self, log: ThreadLog) -> Reader:
         """The reader a log goes to."""

@@ -8,6 +8,32 @@ over, and the subscriptions it hands them to. Each event read is parsed
 once and handed to every subscription of its log. An idle reader waits in
 Redis (reading again every `READ_BLOCK_MS`): no polling.
 
+A read from a position finds the events after it, but not whether the log
+was trimmed past it (events after it gone before they were read). Reading
+from just *before* the position tells: the entry at the position comes
+first if it is still there, and then nothing after it was trimmed (trims
+remove the oldest events only). Such a read returns at once, the entry at
+the position being there to read, so a reader cannot wait that way; it
+does it when it reads anyway without waiting:
+
+- once, when it starts following a log (from the log's last event);
+- after a read that returned a full batch (`TAIL_BATCH`), while the log
+  has more to read, and in place of handing over a full batch read from
+  the end of the log (waiting): a burst of events, maybe long enough for
+  the trimming to overtake the reader's position, is read again from just
+  before that position.
+
+When the entry at the position is gone, the reader hands the events over
+to its subscriptions with their thread put back behind (`overtaken`): each
+then finds out from its own cursor, with an exact read of the history,
+whether it lost events (`EventsTrimmed`). Trimming keeps at least the
+`MAXLEN` newest events (whole stream nodes of up to 100 are removed, never
+fewer events than `MAXLEN` kept), so with the default retention only a
+burst of more than `TAIL_BATCH` events can overtake a reader waiting at
+the end of a log; a log that a `TrimEvents` (or an append's `max_len`
+under `TAIL_BATCH`) cuts down between two reads, below events appended
+since the last one (a few milliseconds), is not checked this way.
+
 When a reader's set of logs changes, the XREAD it has in flight is ended
 with `CLIENT UNBLOCK` (`Tail.interrupt`) and the reader reads again with the
 new set. The interrupt can reach Redis before that XREAD does, or after it
@@ -35,8 +61,9 @@ from typing import TYPE_CHECKING
 import redis.exceptions
 
 from memrpc.backoff import RestartBackoff
+from memrpc.limits import TAIL_BATCH
 from memrpc.store.events import EventStore, StoredEvent, Tail, ThreadLog
-from memrpc.tails.stream_ids import id_at, order_of
+from memrpc.store.stream_ids import ZERO, before, id_at, order_of
 
 if TYPE_CHECKING:
     from memrpc.tails.subscription import Subscription
@@ -62,15 +89,47 @@ def _size(event: StoredEvent) -> int:
 
 class Watch:
     """A thread log a reader follows: the last id read, how many events it
-    handed over, who takes them."""
+    handed over, who takes them, and whether its next read checks that the
+    entry at its position is still there."""
 
-    __slots__ = ("handed", "log", "position", "subscriptions")
+    __slots__ = ("checking", "handed", "log", "position", "subscriptions")
 
     def __init__(self, log: ThreadLog, position: str) -> None:
         self.log = log
         self.position = order_of(position)
         self.handed = 0
         self.subscriptions: set[Subscription] = set()
+        self.checking = self.position != ZERO
+
+    @property
+    def read_from(self) -> str:
+        """The id the next read of the log reads after."""
+        return id_at(before(self.position) if self.checking else self.position)
+
+    def take(self, events: list[StoredEvent]) -> None:
+        """Hands over the events of a read from `read_from`, unless that
+        read must be made again from just before the position."""
+        full = len(events) >= TAIL_BATCH
+        if self.checking:
+            if events and events[0].id == id_at(self.position):
+                del events[0]
+            else:
+                self._overtaken()
+            self.checking = full
+        elif full:
+            # A burst: the trimming may have overtaken the position.
+            if self.position != ZERO:
+                self.checking = True
+                return
+            self._overtaken()  # from an empty log: each subscription checks
+        self.hand_over(events)
+
+    def _overtaken(self) -> None:
+        """The log was trimmed past the position: every subscription's
+        thread reads on from its own cursor, checking for a gap."""
+        thread = self.log[1]
+        for subscription in self.subscriptions:
+            subscription.overtaken(thread)
 
     def hand_over(self, events: list[StoredEvent]) -> None:
         """Moves past events just read, offering each to every subscription."""
@@ -169,8 +228,7 @@ class Reader:
         self._reading = self._changes
         try:
             read = await tail.read(
-                {log: id_at(watch.position) for log, watch in watches.items()},
-                block_ms=READ_BLOCK_MS,
+                {log: watch.read_from for log, watch in watches.items()}, block_ms=READ_BLOCK_MS
             )
         finally:
             self._reading = None
@@ -182,7 +240,7 @@ class Reader:
         for log, events in read.items():
             # Unless no longer followed (a new watch of the log reads on its own).
             if self.watches.get(log) is watches[log]:
-                watches[log].hand_over(events)
+                watches[log].take(events)
 
     async def _wake(self) -> None:
         """Ends the XREAD in flight while it reads an older set of logs."""

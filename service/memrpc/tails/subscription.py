@@ -5,27 +5,37 @@ A `Subscription` (one tail) has a cursor per thread: the id of the last
 event it took. A thread is either live, taking the events its reader hands
 over that come after its cursor (stream ids only grow, so comparing ids
 drops duplicates), or behind, reading its log's history from its cursor with
-non-blocking XRANGEs on the shared connection (`EventStore.range`). A thread
-goes live once its cursor is at or past the last id its reader has read:
-every event the reader hands over from then on comes after it. An XRANGE
+non-blocking reads on the shared connection (`EventStore.read_after`). A
+thread goes live once its cursor is at or past the last id its reader has
+read: every event the reader hands over from then on comes after it. A read
 that reaches the end of the log also moves the cursor up to where the reader
-was when the XRANGE was sent: the reader had read those events before, so
-any of them the XRANGE lacks were deleted since. (For this, a reader starts
+was when the read was sent: the reader had read those events before, so
+any of them the read lacks were trimmed since. (For this, a reader starts
 following a log at the log's last event, `EventStore.resolve`, never at a
 subscriber's cursor: its position is always an id Redis had reached.)
+
+No gap is silent. A history read finds out, in the same atomic step,
+whether the log was trimmed past the thread's cursor (`EventsTrimmed`):
+then the subscription fails with it, once the events it took before (of
+every thread) are handed out, so that its tail ends right after the last
+event before the gap. The events the read lacks that the reader had read
+are such a gap, unless the cursor is `0` ("whatever is left"). A reader
+that finds its own log trimmed past its position (`reader.py`) puts the
+thread back behind from its last event taken (`overtaken`), and the
+history read tells. A live thread that keeps up costs nothing more.
 
 A subscription queues at most `MAX_QUEUED` events, holding at most
 `MAX_QUEUED_BYTES` of payloads and attributes (the events themselves are
 shared by the subscriptions of their thread). One that falls further behind
 (its client reads too slowly) drops its queue and puts every thread back
 behind, from the last event it delivered: its memory stays bounded and it
-loses nothing, since the log holds the history (unless trimmed meanwhile,
-as for any cursor).
+loses nothing, since the log holds the history (or it fails with
+`EventsTrimmed` if the log was trimmed past its cursor meanwhile).
 
 A subscription's lag in a thread is how many events the reader has handed
 over since the last one the subscription delivered (events of the thread
 that came while the subscription was open; the history before it is not
-counted, nor are events trimmed before it reached them). Once that lag
+counted). Once that lag
 exceeds the hub's `max_lag` in any thread, when the next event comes, the
 subscription fails with `SubscriberTooSlow`, drops its queue and takes no
 more events: a client that stops reading, or reads slower than its threads
@@ -49,8 +59,8 @@ from typing import TYPE_CHECKING
 
 from memrpc import metrics
 from memrpc.limits import TAIL_BATCH
-from memrpc.store.events import EventStore, StoredEvent
-from memrpc.tails.stream_ids import Order, id_at, order_of
+from memrpc.store.events import EventStore, EventsTrimmed, StoredEvent
+from memrpc.store.stream_ids import Order, id_at, order_of
 
 if TYPE_CHECKING:
     from memrpc.tails.reader import Watch
@@ -93,6 +103,16 @@ class _ThreadState:
     handed_at: int
     # The same for the last event queued, while the thread has some queued.
     queued_at: int = 0
+    # Whether a history read has checked the cursor against the log (a
+    # thread goes live only once one has).
+    checked: bool = False
+
+    @property
+    def cursor(self) -> str:
+        """The last event taken, as the tail knows it (its own cursor's
+        spelling while it took none)."""
+        delivered = self.delivered
+        return delivered if order_of(delivered) == self.after else id_at(self.after)
 
     def advance(self, events: list[StoredEvent], reader_at: Order, handed: int) -> None:
         """Moves the cursor past events read from the log, and up to
@@ -100,7 +120,7 @@ class _ThreadState:
         over `handed` events) when they reach the log's end; so does the
         start of the lag: by the events read that the reader hands over
         (ahead of it, maybe), and past every event it had handed over once
-        the read reaches the end (events deleted meanwhile are never read)."""
+        the read reaches the end (a read from `0` skips those trimmed)."""
         if events:
             self.after = order_of(events[-1].id)
         watched_after = self.watched_after
@@ -210,9 +230,18 @@ class Subscription:
         self._failure = failure
         self._ready.set()
 
+    def overtaken(self, thread: str) -> None:
+        """Puts a thread back behind from the last event it took (its queued
+        events stay, to be handed out first): its reader found its log
+        trimmed past its own position, so events after this thread's cursor
+        may be gone, which its next history read tells."""
+        self._behind.add(self._threads[thread])
+        self._ready.set()
+
     def attach(self, watch: Watch) -> None:
         """Takes the events a watch hands over; the thread starts behind, at
-        the tail's cursor."""
+        the tail's cursor, and reads the history from there at least once,
+        which tells whether the log was trimmed past it."""
         thread = watch.log[1]
         cursor = self._cursors[thread]
         state = _ThreadState(
@@ -239,49 +268,59 @@ class Subscription:
         self._threads.clear()
         return watches
 
-    def promote(self) -> None:
-        """Puts live the threads behind that reached their reader's position."""
-        self._behind = {state for state in self._behind if state.after < state.watch.position}
+    def _promote(self) -> None:
+        """Puts live the threads behind that reached their reader's position
+        (once checked)."""
+        self._behind = {
+            state
+            for state in self._behind
+            if not state.checked or state.after < state.watch.position
+        }
 
     async def _collect(self) -> list[StoredEvent]:
-        """The events ready now: the next ones of the threads behind, read
-        from their logs, and those queued."""
+        """The events ready now: those queued, then the next ones of the
+        threads behind, read from their logs (a thread with both, put back
+        behind by `overtaken`, queued the older ones)."""
         self._ready.clear()
         if self._failure is not None:
             raise copy.copy(self._failure) from self._failure
-        self.promote()
+        self._promote()
         caught = await self._catch_up() if self._behind else []
         queued, self._queue, self._queued_bytes = self._queue, [], 0
         for state in self._queuing:
             state.handed_at = max(state.handed_at, state.queued_at)
         self._queuing.clear()
-        return caught + queued
+        return queued + caught
 
     async def _catch_up(self) -> list[StoredEvent]:
         """The next events of the threads behind, read from their logs; the
-        threads that reach their reader's position go live."""
+        threads that reach their reader's position go live. A log trimmed
+        past its thread's cursor makes the subscription fail, once the
+        events taken so far are handed out."""
         reader_at = {state: (state.watch.position, state.watch.handed) for state in self._behind}
-        reads = await asyncio.gather(
-            *(
-                self._store.range(
-                    self.ns,
-                    state.thread,
-                    f"({id_at(state.after)}",
-                    "+",
-                    descending=False,
-                    count=TAIL_BATCH,
-                )
-                for state in reader_at
-            )
-        )
+        reads = await asyncio.gather(*(self._read_history(state) for state in reader_at))
         # Falling behind meanwhile moved cursors back over events delivered
-        # or deleted only: the events read still come next.
+        # only: the events read still come next.
         caught: list[StoredEvent] = []
-        for (state, (position, handed)), events in zip(reader_at.items(), reads, strict=True):
-            caught += events
-            state.advance(events, position, handed)
-        self.promote()
+        for (state, (position, handed)), read in zip(reader_at.items(), reads, strict=True):
+            if isinstance(read, EventsTrimmed):
+                if self._failure is None:
+                    self.fail(read)
+                continue
+            caught += read
+            state.advance(read, position, handed)
+            state.checked = True
+        self._promote()
         return caught
+
+    async def _read_history(self, state: _ThreadState) -> list[StoredEvent] | EventsTrimmed:
+        """The next events of a thread behind, or the gap before them."""
+        try:
+            return await self._store.read_after(
+                self.ns, state.thread, state.cursor, count=TAIL_BATCH
+            )
+        except EventsTrimmed as gap:
+            return gap
 
     def _drop_queue(self) -> None:
         """Empties the queue, its events delivered to nobody."""
