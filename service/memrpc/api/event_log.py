@@ -4,14 +4,15 @@ stream entries turned back into `Event` messages."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
 
+import grpc
 from google.protobuf import json_format, struct_pb2
 
-from memrpc.api import paging, request_ids, resources
+from memrpc.api import page_tokens, paging, request_ids, resources
 from memrpc.api.tail_slots import TailSlots
 from memrpc.limits import (
     EVENT_PAGE_SIZE,
@@ -36,6 +37,7 @@ from memrpc.shutdown import unless
 from memrpc.store.events import (
     EventContent,
     EventStore,
+    EventsTrimmed,
     GroupExists,
     GroupNotFound,
     StoredEvent,
@@ -46,6 +48,8 @@ from memrpc.v1 import event_log_pb2, event_log_pb2_grpc
 from memrpc.v1.error_reason_pb2 import ErrorReason
 
 RESERVED_TYPE_PREFIX = "memrpc."
+# The method whose page tokens `ListEvents` makes and takes.
+LIST_EVENTS = "ListEvents"
 
 
 @translate_errors
@@ -93,17 +97,29 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         low = _bound(request.start_event_id, "start_event_id", "-")
         high = _bound(request.end_event_id, "end_event_id", "+")
         page_size = validate.count(request.page_size, "page_size", EVENT_PAGE_SIZE)
-        if request.page_token:
-            after = f"({_token_id(request.page_token)}"
-            low, high = (low, after) if request.descending else (after, high)
-        events = await self._store.range(
-            ns, thread, low, high, descending=request.descending, count=page_size + 1
-        )
+        resume = _resume_at(page_tokens.decode(LIST_EVENTS, request))
+        descending = request.descending
+        with _gaps_reported():
+            if resume is None:
+                events = await self._store.range(
+                    ns, thread, low, high, descending=descending, count=page_size + 1
+                )
+            else:
+                after, at = resume
+                events = await self._store.read_on(
+                    ns,
+                    thread,
+                    at,
+                    low if descending else high,
+                    after=after,
+                    descending=descending,
+                    count=page_size + 1,
+                )
         page = paging.fitting(_event(event) for event in events[:page_size])
-        more = len(events) > len(page)
-        return event_log_pb2.ListEventsResponse(
-            events=page, next_page_token=_page_token(page[-1].id) if more else ""
-        )
+        token = ""
+        if len(events) > len(page):  # the last event of the page, and the next one
+            token = page_tokens.encode(LIST_EVENTS, request, [page[-1].id, events[len(page)].id])
+        return event_log_pb2.ListEventsResponse(events=page, next_page_token=token)
 
     async def TrimEvents(
         self, request: event_log_pb2.TrimEventsRequest, context: Context
@@ -129,7 +145,8 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         cursors = _cursors(request.cursors)
         heartbeat = validate.seconds(request.heartbeat_interval, "heartbeat_interval", HEARTBEAT_S)
         with self._tail_slots.hold(caller(context)):
-            positions = await self._store.resolve(ns, cursors)
+            with _gaps_reported():
+                positions = await self._store.resolve(ns, cursors)
             async with (
                 self._tails.subscribe(ns, positions) as tail,
                 _ending(tail, self._draining, self._limits.max_tail_lifetime),
@@ -284,22 +301,39 @@ def _bound(value: str, field: str, unbounded: str) -> str:
     return validate.event_id(value, field) if value else unbounded
 
 
-def _page_token(last_id: str) -> str:
-    """The token of the page after the event `last_id`."""
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
-
-
-def _token_id(token: str) -> str:
-    """The event id a page token continues after."""
+def _resume_at(position: list[Any] | None) -> tuple[str, str] | None:
+    """Where a `ListEvents` page token goes on (None for the first page):
+    the last event of the page before, and the event that came next then,
+    whose absence now tells that the log was trimmed past the listing."""
+    if position is None:
+        return None
     try:
-        padded = token + "=" * (-len(token) % 4)
-        return validate.event_id(
-            base64.b64decode(padded, altchars=b"-_", validate=True).decode("ascii"), "page_token"
-        )
-    except (ValueError, ApiError):  # not base64, not ASCII, not an id
-        raise ApiError.invalid(
-            "page_token", "must be a next_page_token returned by ListEvents"
-        ) from None
+        after, at = (validate.event_id(event_id, "page_token") for event_id in position)
+    except (ValueError, TypeError, ApiError):  # not two ids
+        raise page_tokens.invalid(LIST_EVENTS) from None
+    return after, at
+
+
+@contextlib.contextmanager
+def _gaps_reported() -> Iterator[None]:
+    """Reports a cursor (or page token) the log was trimmed past as
+    `OUT_OF_RANGE` with `ERROR_REASON_EVENTS_TRIMMED`."""
+    try:
+        yield
+    except EventsTrimmed as gap:
+        raise _events_trimmed(gap) from None
+
+
+def _events_trimmed(gap: EventsTrimmed) -> ApiError:
+    """`OUT_OF_RANGE` for a cursor its thread's log was trimmed past."""
+    left = f"the oldest event left is {gap.first}" if gap.first else "the log is empty"
+    return ApiError(
+        grpc.StatusCode.OUT_OF_RANGE,
+        ErrorReason.ERROR_REASON_EVENTS_TRIMMED,
+        f"the events of thread {gap.thread!r} after {gap.after} were trimmed before they "
+        f"were read ({left}); read from 0 to go on with the events left",
+        metadata={"threadId": gap.thread, "afterEventId": gap.after, "firstEventId": gap.first},
+    )
 
 
 def _cursors(cursors: Sequence[event_log_pb2.ThreadCursor]) -> dict[str, str]:
@@ -332,11 +366,13 @@ def _ms(seconds: float) -> int:
 
 async def _next_events(tail: Subscription, within: float) -> list[StoredEvent] | None:
     """`tail.next(within)`; a tail dropped as too slow ends its call with
-    `RESOURCE_EXHAUSTED`. (A dropped tail holds no events. When its client
-    has stopped reading, the handler waits in a gRPC write until the client
+    `RESOURCE_EXHAUSTED`, one whose log was trimmed past its cursor with
+    `OUT_OF_RANGE`. (A dropped tail holds no events. When its client has
+    stopped reading, the handler waits in a gRPC write until the client
     reads on, then comes here; the status follows the messages in flight.)"""
     try:
-        return await tail.next(within)
+        with _gaps_reported():
+            return await tail.next(within)
     except SubscriberTooSlow as slow:
         message = f"subscriber too slow: {slow.lag} events behind"
         advice = "resume from the last cursor received"
