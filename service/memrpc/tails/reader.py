@@ -122,7 +122,7 @@ class Watch:
                 self.checking = True
                 return
             self._overtaken()  # from an empty log: each subscription checks
-        self.hand_over(events)
+        self._hand_over(events)
 
     def _overtaken(self) -> None:
         """The log was trimmed past the position: every subscription's
@@ -131,7 +131,7 @@ class Watch:
         for subscription in self.subscriptions:
             subscription.overtaken(thread)
 
-    def hand_over(self, events: list[StoredEvent]) -> None:
+    def _hand_over(self, events: list[StoredEvent]) -> None:
         """Moves past events just read, offering each to every subscription."""
         for event in events:
             order = self.position = order_of(event.id)

@@ -6,23 +6,24 @@ event it took. A thread is either live, taking the events its reader hands
 over that come after its cursor (stream ids only grow, so comparing ids
 drops duplicates), or behind, reading its log's history from its cursor with
 non-blocking reads on the shared connection (`EventStore.read_after`). A
-thread goes live once its cursor is at or past the last id its reader has
-read: every event the reader hands over from then on comes after it. A read
-that reaches the end of the log also moves the cursor up to where the reader
-was when the read was sent: the reader had read those events before, so
-any of them the read lacks were trimmed since. (For this, a reader starts
-following a log at the log's last event, `EventStore.resolve`, never at a
-subscriber's cursor: its position is always an id Redis had reached.)
+thread starts behind and reads the history at least once; it goes live once
+its cursor is at or past the last id its reader has read: every event the
+reader hands over from then on comes after it. A read that reaches the end
+of the log also moves the cursor up to where the reader was when the read
+was sent: the reader had read those events before, so any of them the read
+lacks were trimmed since, which only a cursor `0` ("whatever is left")
+accepts. (For this, a reader starts following a log at the log's last
+event, `EventStore.resolve`, never at a subscriber's cursor: its position
+is always an id Redis had reached.)
 
-No gap is silent. A history read finds out, in the same atomic step,
+No gap is silent. Each history read finds out, in the same atomic step,
 whether the log was trimmed past the thread's cursor (`EventsTrimmed`):
 then the subscription fails with it, once the events it took before (of
 every thread) are handed out, so that its tail ends right after the last
-event before the gap. The events the read lacks that the reader had read
-are such a gap, unless the cursor is `0` ("whatever is left"). A reader
-that finds its own log trimmed past its position (`reader.py`) puts the
-thread back behind from its last event taken (`overtaken`), and the
-history read tells. A live thread that keeps up costs nothing more.
+event before the gap. A reader that finds its own log trimmed past its
+position (`reader.py`) puts the thread back behind from its last event
+taken (`overtaken`), and the next history read tells. A live thread that
+keeps up pays nothing for this.
 
 A subscription queues at most `MAX_QUEUED` events, holding at most
 `MAX_QUEUED_BYTES` of payloads and attributes (the events themselves are
@@ -35,13 +36,13 @@ loses nothing, since the log holds the history (or it fails with
 A subscription's lag in a thread is how many events the reader has handed
 over since the last one the subscription delivered (events of the thread
 that came while the subscription was open; the history before it is not
-counted). Once that lag
-exceeds the hub's `max_lag` in any thread, when the next event comes, the
-subscription fails with `SubscriberTooSlow`, drops its queue and takes no
-more events: a client that stops reading, or reads slower than its threads
-grow, is ended instead of being followed further and further behind. (Its
-`next` raises once its tail asks again, which a tail whose client stopped
-reading does only after the client reads on; meanwhile it holds nothing.)
+counted). Once that lag exceeds the hub's `max_lag` in any thread, when the
+next event comes, the subscription fails with `SubscriberTooSlow`, drops its
+queue and takes no more events: a client that stops reading, or reads slower
+than its threads grow, is ended instead of being followed further and
+further behind. (Its `next` raises once its tail asks again, which a tail
+whose client stopped reading does only after the client reads on;
+meanwhile it holds nothing.)
 
 What a subscription knows of one thread (its cursors, where its lag counts
 from, its watch) is one `_ThreadState`, made when the thread attaches to
