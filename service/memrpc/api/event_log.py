@@ -145,8 +145,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         cursors = _cursors(request.cursors)
         heartbeat = validate.seconds(request.heartbeat_interval, "heartbeat_interval", HEARTBEAT_S)
         with self._tail_slots.hold(caller(context)):
-            with _gaps_reported():
-                positions = await self._store.resolve(ns, cursors)
+            positions = await self._store.resolve(ns, cursors)
             async with (
                 self._tails.subscribe(ns, positions) as tail,
                 _ending(tail, self._draining, self._limits.max_tail_lifetime),
