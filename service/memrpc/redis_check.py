@@ -83,9 +83,9 @@ ACL_COMMANDS = (
     "hget", "hgetall", "hincrby", "hmget", "hset",
     "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
     "xadd", "xrange", "xrevrange", "xtrim", "xread", "xreadgroup", "xack", "xautoclaim",
-    "xpending", "xgroup|create", "xgroup|destroy",
+    "xpending", "xgroup|create", "xgroup|destroy", "xinfo|stream",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
-    "json.get", "json.mset", "json.numincrby",
+    "json.get", "json.mget", "json.mset", "json.numincrby",
 )  # fmt: skip
 
 
