@@ -46,7 +46,7 @@ from memrpc.store.script_args import (
     EventsReceive,
     event_group,
 )
-from memrpc.store.stream_ids import ZERO, order_of
+from memrpc.store.stream_ids import ZERO, id_at, order_of
 
 if TYPE_CHECKING:
     from memrpc.config import Settings
@@ -197,7 +197,7 @@ class EventStore:
         `EventsTrimmed` when the log was trimmed past it. One atomic script
         (`lua/events_after.lua`)."""
         oldest, last, entries = await self._after(
-            EventsAfter(stream=keys.events(ns, thread), after=_full_id(after), count=count)
+            EventsAfter(stream=keys.events(ns, thread), after=id_at(order_of(after)), count=count)
         )
         if trimmed_past(after, oldest.decode() or last.decode()):
             raise EventsTrimmed(thread, after, oldest.decode())
@@ -420,11 +420,6 @@ class Tail:
         """Ends the read blocked in Redis, as if its time were up (`CLIENT
         UNBLOCK`, on the shared connection); False when none was blocked."""
         return bool(await self._redis.execute("CLIENT", "UNBLOCK", self._client_id))
-
-
-def _full_id(event_id: str) -> str:
-    """An event id with its sequence (`5` is `5-0`)."""
-    return event_id if "-" in event_id else f"{event_id}-0"
 
 
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:
