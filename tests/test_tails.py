@@ -142,12 +142,15 @@ async def test_one_read_feeds_a_hundred_subscriptions(
     async with subscribed(hub, ns, [{"t": start}] * 100) as subscriptions:
         await wait_for_xread_clients(redis_client, 1)
         await settled(subscriptions)
+        reads = await xrange_calls(redis_client)
         takers = [asyncio.create_task(take(s, 60)) for s in subscriptions]
         appended = []
         for size in (1, 7, 1, 1, 50):
             appended += await append(store, ns, "t", size)
         got = await asyncio.gather(*takers)
         assert len(await xread_clients(redis_client)) == 1
+        # Live and keeping up: no history read, no check for gaps.
+        assert await xrange_calls(redis_client) == reads
         for events in got:
             assert ids(events) == appended
             # Read and parsed once: every subscription has the same objects.

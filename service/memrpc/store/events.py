@@ -416,6 +416,17 @@ class Tail:
             for key, entries in reply or ()
         }
 
+    async def holds(self, entries: Mapping[ThreadLog, str]) -> dict[ThreadLog, bool]:
+        """Whether each log still holds the entry of its id (an `XRANGE` of
+        that one id per log, sent together, not waiting)."""
+        replies = await asyncio.gather(
+            *(
+                self._connection.execute("XRANGE", keys.events(ns, thread), entry, entry)
+                for (ns, thread), entry in entries.items()
+            )
+        )
+        return {log: bool(reply) for log, reply in zip(entries, replies, strict=True)}
+
     async def interrupt(self) -> bool:
         """Ends the read blocked in Redis, as if its time were up (`CLIENT
         UNBLOCK`, on the shared connection); False when none was blocked."""

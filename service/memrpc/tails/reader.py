@@ -9,30 +9,30 @@ once and handed to every subscription of its log. An idle reader waits in
 Redis (reading again every `READ_BLOCK_MS`): no polling.
 
 A read from a position finds the events after it, but not whether the log
-was trimmed past it (events after it gone before they were read). Reading
-from just *before* the position tells: the entry at the position comes
-first if it is still there, and then nothing after it was trimmed (trims
-remove the oldest events only). Such a read returns at once, the entry at
-the position being there to read, so a reader cannot wait that way; it
-does it when it reads anyway without waiting:
+was trimmed past it (events after it gone before they were read). Since
+trims remove the oldest events only, none was when the entry at the
+position is still there; and an entry once gone never comes back, so it
+being there after the read means it was there at the read. A reader finds
+out:
 
-- once, when it starts following a log (from the log's last event);
-- after a read that returned a full batch (`TAIL_BATCH`), while the log
-  has more to read, and in place of handing over a full batch read from
-  the end of the log (waiting): a burst of events, maybe long enough for
-  the trimming to overtake the reader's position, is read again from just
-  before that position.
+- on its first read of a log, which starts just *before* the position it
+  starts from (the log's last event): the entry at the position comes
+  first if it is still there (such a read returns at once, so it cannot
+  be how a reader waits);
+- after a read that returned a full batch (`TAIL_BATCH`) for a log, by
+  asking whether the entry at its position before the read is still there
+  (`Tail.holds`, one `XRANGE`, sent only then): a burst of events, maybe
+  long enough for the trimming to overtake the position.
 
-When the entry at the position is gone, the reader hands the events over
-to its subscriptions with their thread put back behind (`overtaken`): each
-then finds out from its own cursor, with an exact read of the history,
-whether it lost events (`EventsTrimmed`). Trimming keeps at least the
-`MAXLEN` newest events (whole stream nodes of up to 100 are removed, never
-fewer events than `MAXLEN` kept), so with the default retention only a
-burst of more than `TAIL_BATCH` events can overtake a reader waiting at
-the end of a log; a log that a `TrimEvents` (or an append's `max_len`
-under `TAIL_BATCH`) cuts down between two reads, below events appended
-since the last one (a few milliseconds), is not checked this way.
+When that entry is gone, the reader hands the events over to its
+subscriptions with their thread put back behind (`overtaken`): each then
+finds out from its own cursor, with an exact read of the history, whether
+it lost events (`EventsTrimmed`). Trimming keeps at least the `MAXLEN`
+newest events (Redis removes whole stream nodes of up to 100, never leaving
+fewer than `MAXLEN`), so with the default retention only a burst of at
+least `TAIL_BATCH` events can overtake a reader; a log that a `TrimEvents`
+(or an append's `max_len` under `TAIL_BATCH`) cuts below events appended
+since the reader's last read (milliseconds before) is not checked this way.
 
 When a reader's set of logs changes, the XREAD it has in flight is ended
 with `CLIENT UNBLOCK` (`Tail.interrupt`) and the reader reads again with the
@@ -89,8 +89,8 @@ def _size(event: StoredEvent) -> int:
 
 class Watch:
     """A thread log a reader follows: the last id read, how many events it
-    handed over, who takes them, and whether its next read checks that the
-    entry at its position is still there."""
+    handed over, who takes them, and whether its next read starts just
+    before its position, to check that the entry there is still there."""
 
     __slots__ = ("checking", "handed", "log", "position", "subscriptions")
 
@@ -106,30 +106,32 @@ class Watch:
         """The id the next read of the log reads after."""
         return id_at(before(self.position) if self.checking else self.position)
 
-    def take(self, events: list[StoredEvent]) -> None:
-        """Hands over the events of a read from `read_from`, unless that
-        read must be made again from just before the position."""
-        full = len(events) >= TAIL_BATCH
+    def to_check(self, events: list[StoredEvent]) -> bool:
+        """Whether to ask, before handing over the events of a read, if the
+        log still holds the entry at the position: after a full batch (a
+        burst, which the trimming may have overtaken) read from the
+        position itself."""
+        return not self.checking and self.position != ZERO and len(events) >= TAIL_BATCH
+
+    def take(self, events: list[StoredEvent], *, overtaken: bool = False) -> None:
+        """Hands over the events of a read from `read_from`; `overtaken`
+        when the log no longer held the entry at the position. A log
+        trimmed past the position, or a burst into an empty log (no entry
+        to check), puts the thread of every subscription back behind, so
+        that each checks its own cursor."""
         if self.checking:
+            self.checking = False
             if events and events[0].id == id_at(self.position):
                 del events[0]
             else:
-                self._overtaken()
-            self.checking = full
-        elif full:
-            # A burst: the trimming may have overtaken the position.
-            if self.position != ZERO:
-                self.checking = True
-                return
-            self._overtaken()  # from an empty log: each subscription checks
+                overtaken = True
+        elif self.position == ZERO and len(events) >= TAIL_BATCH:
+            overtaken = True
+        if overtaken:
+            thread = self.log[1]
+            for subscription in self.subscriptions:
+                subscription.overtaken(thread)
         self._hand_over(events)
-
-    def _overtaken(self) -> None:
-        """The log was trimmed past the position: every subscription's
-        thread reads on from its own cursor, checking for a gap."""
-        thread = self.log[1]
-        for subscription in self.subscriptions:
-            subscription.overtaken(thread)
 
     def _hand_over(self, events: list[StoredEvent]) -> None:
         """Moves past events just read, offering each to every subscription."""
@@ -237,10 +239,16 @@ class Reader:
                 "tail reads succeed again after %.1f s", time.monotonic() - self._failing_since
             )
             self._failing_since = None
+        checks = {
+            log: id_at(watches[log].position)
+            for log, events in read.items()
+            if watches[log].to_check(events)
+        }
+        kept = await tail.holds(checks) if checks else {}
         for log, events in read.items():
             # Unless no longer followed (a new watch of the log reads on its own).
             if self.watches.get(log) is watches[log]:
-                watches[log].take(events)
+                watches[log].take(events, overtaken=not kept.get(log, True))
 
     async def _wake(self) -> None:
         """Ends the XREAD in flight while it reads an older set of logs."""
