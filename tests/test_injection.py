@@ -252,9 +252,12 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"ReJSON-RL"),
     (re.compile(rf"memrpc:memreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}"), b"hash"),
     (re.compile(rf"memrpc:ev:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"stream"),
-    (
-        re.compile(rf"memrpc:evreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}:(?P<thread>.+)", re.S),
-        b"string",
+    *(
+        (
+            re.compile(rf"memrpc:{kind}:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}:(?P<thread>.+)", re.S),
+            b"string",
+        )
+        for kind in ("evreq", "turnreq")
     ),
     (re.compile(rf"memrpc:feed:\{{{_NS}\}}"), b"stream"),
 ]

@@ -366,8 +366,8 @@ async def test_a_cursor_at_the_oldest_event_left_is_not_trimmed_past(
     async with subscribed(hub, ns, cursors) as (kept, boundary, lost):
         assert ids(await take(kept, 2)) == history[4:]
         # The cursor's own event was the last one trimmed: nothing after it
-        # is lost, but Redis keeps no trace of it (accepted false alarm).
-        assert facts(await gap_of(boundary)) == gap("t", history[2], history[3])
+        # is lost, as the oldest event left says (its `prev` is the cursor).
+        assert ids(await take(boundary, 3)) == history[3:]
         assert facts(await gap_of(lost)) == gap("t", history[1], history[3])
 
 
@@ -546,3 +546,56 @@ async def test_lag_counts_from_what_a_subscription_delivered_even_from_history(
         await take(fast, 200)
         await store.trim(ns, "t", max_len=0)
         assert facts(await gap_of(slow)) == gap("t", behind[-1], "")
+
+
+# Every event says which came before it in its log.
+
+
+async def test_each_event_records_the_one_before_it_across_appends_and_trims(
+    store: EventStore, ns: str
+) -> None:
+    first = await append(store, ns, "t", 3)
+    second = await append(store, ns, "t", 2)
+    await store.trim(ns, "t", max_len=0)
+    third = await append(store, ns, "t")
+    await store.trim(ns, "t", max_len=0)
+    # Read back what each append recorded, from a log kept whole.
+    history = await append(store, ns, "u", 2)
+    read = await store.read_after(ns, "u", "0", count=10)
+    assert [(e.id, e.prev) for e in read] == [(history[0], "0-0"), (history[1], history[0])]
+    # In "t", the last event appended after the log was emptied names the
+    # last event appended before, which no longer exists.
+    fourth = await append(store, ns, "t")
+    [event] = await store.read_after(ns, "t", third[0], count=10)
+    assert (event.id, event.prev) == (fourth[0], third[0])
+    assert first[-1] < second[0] < third[0] < fourth[0]
+
+
+class _Told:
+    """A subscription that records what its watch tells it."""
+
+    def __init__(self) -> None:
+        self.overtaken_threads: list[str] = []
+        self.offered: list[str] = []
+
+    def overtaken(self, thread: str) -> None:
+        self.overtaken_threads.append(thread)
+
+    def offer(self, event: StoredEvent, order: object, size: int) -> None:
+        self.offered.append(event.id)
+
+
+def test_a_read_whose_first_event_follows_a_trimmed_one_puts_the_thread_back_behind() -> None:
+    # The reader read up to 5-0; the next read finds 9-0, which came right
+    # after 7-0: 6-0 and 7-0 were appended and trimmed between two reads
+    # (a log kept under a batch, or a TrimEvents), so no full batch warned.
+    watch = tail_reader.Watch((("ns", "t")), "5-0")
+    watch.checking = False
+    told = _Told()
+    watch.subscriptions.add(told)  # type: ignore[arg-type]
+    watch.take([StoredEvent("9-0", "t", EventContent("e"), prev="7-0")])
+    assert (told.overtaken_threads, told.offered) == (["t"], ["9-0"])
+    # An event right after the position, or one that does not say, does not.
+    watch.take([StoredEvent("10-0", "t", EventContent("e"), prev="9-0")])
+    watch.take([StoredEvent("11-0", "t", EventContent("e"))])
+    assert (told.overtaken_threads, told.offered) == (["t"], ["9-0", "10-0", "11-0"])

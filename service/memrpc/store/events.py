@@ -11,15 +11,18 @@ they would stall every command behind them. Their reply is due within their
 block time plus the command timeout, or the connection is taken for wedged.
 
 Trims (`MAXLEN ~` on append, `TrimEvents`) only ever remove the oldest
-events of a log, and nothing else removes any. So a reader whose cursor is
-below the oldest event left may have lost events: the log was *trimmed
-past* the cursor (`trimmed_past`), which a read from that cursor reports as
-`EventsTrimmed` instead of skipping them. The rule needs the oldest event
-and the events read at the same instant: `read_after` gets both in one
-script (`lua/events_after.lua`). Redis keeps no record of the ids a trim
-removed (`max-deleted-entry-id` follows `XDEL` only), so a cursor whose own
-event was the last one trimmed counts as trimmed past too, though nothing
-after it is lost.
+events of a log, and nothing else removes any; Redis keeps no record of the
+ids a trim removed (`max-deleted-entry-id` follows `XDEL` only). So each
+event records the id of the event before it in its log, `prev` (`0-0` for
+the first; written by `lua/lib/events.lua`): the first event read after a
+cursor says whether the log was *trimmed past* the cursor, events after it
+gone before they were read, which a read from that cursor reports as
+`EventsTrimmed` instead of skipping them. `read_after` reads the events and
+where the log starts at the same instant, in one script
+(`lua/events_after.lua`): with no event after the cursor, or events
+written before they recorded `prev`, the cursor is trimmed past when it is
+below the oldest event left (`trimmed_past`; which counts a cursor whose
+own event was the last one trimmed as trimmed past too).
 """
 
 from __future__ import annotations
@@ -118,11 +121,23 @@ class Appended:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An event of a thread's log."""
+    """An event of a thread's log; `prev`, the id of the event before it in
+    its log (`0-0` for the first; None in a feed entry, or an entry written
+    before events recorded it)."""
 
     id: str
     thread: str
     content: EventContent
+    prev: str | None = None
+
+    def follows(self, position: str) -> bool | None:
+        """Whether this event came right after the event `position` (or is
+        the first after it of what was ever appended): False when events
+        between them were trimmed away; None when the event does not say
+        (written before events recorded `prev`)."""
+        if self.prev is None:
+            return None
+        return order_of(self.prev) <= order_of(position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +214,15 @@ class EventStore:
         oldest, last, entries = await self._after(
             EventsAfter(stream=keys.events(ns, thread), after=id_at(order_of(after)), count=count)
         )
-        if trimmed_past(after, oldest.decode() or last.decode()):
+        events = [_thread_event(thread, entry) for entry in entries]
+        follows = events[0].follows(after) if events else None
+        if follows is None:  # nothing read, or an event that does not say
+            lost = trimmed_past(after, oldest.decode() or last.decode())
+        else:
+            lost = not follows and order_of(after) != ZERO
+        if lost:
             raise EventsTrimmed(thread, after, oldest.decode())
-        return [_thread_event(thread, entry) for entry in entries]
+        return events
 
     async def read_on(
         self, ns: str, thread: str, at: str, end: str, *, after: str, descending: bool, count: int
@@ -355,8 +376,7 @@ def trimmed_past(cursor: str, bound: str) -> bool:
 class EventsTrimmed(Exception):
     """A thread's log was trimmed past a cursor before the events after it
     were read: those with ids above `after` and below `first`, the oldest
-    event left (`""`: the log is empty), are gone (maybe none, when the
-    cursor's own event was the last one trimmed)."""
+    event left (`""`: the log is empty), are gone."""
 
     def __init__(self, thread: str, after: str, first: str) -> None:
         super().__init__(thread, after, first)  # copies are made from the args
@@ -436,7 +456,14 @@ class Tail:
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:
     """A thread log entry, `[id, [name, value, ...]]` as Redis returns it."""
     entry_id, flat = entry
-    return StoredEvent(entry_id.decode(), thread, EventContent.from_fields(_pairs(flat)))
+    fields = _pairs(flat)
+    prev = fields.get(b"prev")
+    return StoredEvent(
+        entry_id.decode(),
+        thread,
+        EventContent.from_fields(fields),
+        prev.decode() if prev is not None else None,
+    )
 
 
 def _delivery(entry_id: bytes, fields: Mapping[bytes, bytes], count: int) -> Delivery:

@@ -19,20 +19,23 @@ out:
   starts from (the log's last event): the entry at the position comes
   first if it is still there (such a read returns at once, so it cannot
   be how a reader waits);
-- after a read that returned a full batch (`TAIL_BATCH`) for a log, by
-  asking whether the entry at its position before the read is still there
-  (`Tail.holds`, one `XRANGE`, sent only then): a burst of events, maybe
-  long enough for the trimming to overtake the position.
+- from the first event of each read: every event records the id of the
+  event before it in its log (`prev`, `lua/lib/events.lua`), so an event
+  whose `prev` is after the position says that events in between were
+  trimmed before the reader read them, at no cost;
+- for events written before they recorded `prev`: after a read that
+  returned a full batch (`TAIL_BATCH`) for a log, by asking whether the
+  entry at its position before the read is still there (`Tail.holds`, one
+  `XRANGE`, sent only then): a burst of events, maybe long enough for the
+  trimming to overtake the position.
 
-When that entry is gone, the reader hands the events over to its
+When events may have been lost, the reader hands the events over to its
 subscriptions with their thread put back behind (`overtaken`): each then
 finds out from its own cursor, with an exact read of the history, whether
-it lost events (`EventsTrimmed`). Trimming keeps at least the `MAXLEN`
-newest events (Redis removes whole stream nodes of up to 100, never leaving
-fewer than `MAXLEN`), so with the default retention only a burst of at
-least `TAIL_BATCH` events can overtake a reader; a log that a `TrimEvents`
-(or an append's `max_len` under `TAIL_BATCH`) cuts below events appended
-since the reader's last read (milliseconds before) is not checked this way.
+it lost events (`EventsTrimmed`). (For events without `prev`, the full-batch
+check relies on trimming keeping at least the `MAXLEN` newest events, in
+whole stream nodes of up to 100: with the default retention only a burst of
+at least `TAIL_BATCH` events can overtake a reader.)
 
 When a reader's set of logs changes, the XREAD it has in flight is ended
 with `CLIENT UNBLOCK` (`Tail.interrupt`) and the reader reads again with the
@@ -110,8 +113,13 @@ class Watch:
         """Whether to ask, before handing over the events of a read, if the
         log still holds the entry at the position: after a full batch (a
         burst, which the trimming may have overtaken) read from the
-        position itself."""
-        return not self.checking and self.position != ZERO and len(events) >= TAIL_BATCH
+        position itself, of events that do not say what came before them."""
+        return (
+            not self.checking
+            and self.position != ZERO
+            and len(events) >= TAIL_BATCH
+            and events[0].prev is None  # else the event itself says
+        )
 
     def take(self, events: list[StoredEvent], *, overtaken: bool = False) -> None:
         """Hands over the events of a read from `read_from`; `overtaken`
@@ -125,6 +133,8 @@ class Watch:
                 del events[0]
             else:
                 overtaken = True
+        elif events and events[0].follows(id_at(self.position)) is False:
+            overtaken = True  # the event says events before it were trimmed
         elif self.position == ZERO and len(events) >= TAIL_BATCH:
             overtaken = True
         if overtaken:
