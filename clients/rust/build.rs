@@ -13,6 +13,7 @@ use std::env;
 use std::path::PathBuf;
 
 const PROTOS: &[&str] = &[
+    "memrpc/v1/error_reason.proto",
     "memrpc/v1/working_memory.proto",
     "memrpc/v1/long_term_memory.proto",
     "memrpc/v1/event_log.proto",
@@ -30,6 +31,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_dir = proto_dir
         .canonicalize()
         .map_err(|err| format!("memrpc protos not found at {}: {err}", proto_dir.display()))?;
+    // google/api/field_behavior.proto, which the protos import: `make`
+    // copies it into .tools/googleapis (see buf.yaml); override with
+    // MEMRPC_GOOGLEAPIS_DIR.
+    println!("cargo:rerun-if-env-changed=MEMRPC_GOOGLEAPIS_DIR");
+    let googleapis_dir = match env::var_os("MEMRPC_GOOGLEAPIS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => manifest_dir.join("../../.tools/googleapis"),
+    };
+    let googleapis_dir = googleapis_dir.canonicalize().map_err(|err| {
+        format!(
+            "google/api protos not found at {} (run `make generate`): {err}",
+            googleapis_dir.display()
+        )
+    })?;
     let protos: Vec<PathBuf> = PROTOS.iter().map(|p| proto_dir.join(p)).collect();
     for proto in &protos {
         println!("cargo:rerun-if-changed={}", proto.display());
@@ -52,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .extern_path(".google.protobuf.FieldMask", "crate::FieldMask")
         .extern_path(".google.protobuf.Timestamp", "crate::Timestamp")
         .extern_path(".google.protobuf", "::pbjson_types")
-        .compile_with_config(config, &protos, &[proto_dir, wkt_include])?;
+        .compile_with_config(config, &protos, &[proto_dir, googleapis_dir, wkt_include])?;
 
     let descriptor_set = std::fs::read(&descriptor_path)?;
     pbjson_build::Builder::new()

@@ -19,6 +19,7 @@
 package memrpcv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -505,7 +506,12 @@ type ListEventsRequest struct {
 	// that a client's default 4 MiB receive limit takes it: it may hold fewer
 	// events, and its `next_page_token` continues after the last one.
 	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// `next_page_token` of the previous page; empty for the first page.
+	// `next_page_token` of the previous page; empty for the first page. The
+	// other fields must be those of the first page's request (`page_size`
+	// may change): otherwise `INVALID_ARGUMENT`
+	// (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+	// page were trimmed from the log before this call, it fails with
+	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
 	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -802,7 +808,9 @@ type ThreadCursor struct {
 	// The thread. Required.
 	ThreadId string `protobuf:"bytes,1,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// Deliver the events after this id. Empty: only events appended from now
-	// on. `0`: every event still in the log.
+	// on. `0`: every event still in the log. An id below the oldest event
+	// still in the log, once events after it were trimmed, ends the tail
+	// with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
 	AfterEventId  string `protobuf:"bytes,2,opt,name=after_event_id,json=afterEventId,proto3" json:"after_event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1565,7 +1573,7 @@ var File_memrpc_v1_event_log_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_event_log_proto_rawDesc = "" +
 	"\n" +
-	"\x19memrpc/v1/event_log.proto\x12\tmemrpc.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x02\n" +
+	"\x19memrpc/v1/event_log.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x02\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tthread_id\x18\x02 \x01(\tR\bthreadId\x12\x12\n" +
@@ -1580,10 +1588,10 @@ const file_memrpc_v1_event_log_proto_rawDesc = "" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
-	"\apayload\"\xf6\x01\n" +
+	"\apayload\"\xfc\x01\n" +
 	"\n" +
-	"EventInput\x12\x12\n" +
-	"\x04type\x18\x01 \x01(\tR\x04type\x12\x14\n" +
+	"EventInput\x12\x18\n" +
+	"\x04type\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04type\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04data\x12-\n" +
 	"\x04json\x18\x03 \x01(\v2\x17.google.protobuf.StructH\x00R\x04json\x12E\n" +
 	"\n" +
@@ -1592,49 +1600,49 @@ const file_memrpc_v1_event_log_proto_rawDesc = "" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
-	"\apayload\"\xb7\x01\n" +
-	"\x13AppendEventsRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n" +
-	"\tthread_id\x18\x02 \x01(\tR\bthreadId\x12-\n" +
-	"\x06events\x18\x03 \x03(\v2\x15.memrpc.v1.EventInputR\x06events\x12\x17\n" +
-	"\amax_len\x18\x04 \x01(\x03R\x06maxLen\x12\x1d\n" +
+	"\apayload\"\xd5\x01\n" +
+	"\x13AppendEventsRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
+	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x123\n" +
+	"\x06events\x18\x03 \x03(\v2\x15.memrpc.v1.EventInputB\x04\xe2A\x01\x02R\x06events\x12\x1d\n" +
+	"\amax_len\x18\x04 \x01(\x03B\x04\xe2A\x01\x01R\x06maxLen\x12#\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"O\n" +
+	"request_id\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"O\n" +
 	"\x14AppendEventsResponse\x12\x1b\n" +
 	"\tevent_ids\x18\x01 \x03(\tR\beventIds\x12\x1a\n" +
-	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xf2\x01\n" +
-	"\x11ListEventsRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n" +
-	"\tthread_id\x18\x02 \x01(\tR\bthreadId\x12$\n" +
-	"\x0estart_event_id\x18\x03 \x01(\tR\fstartEventId\x12 \n" +
-	"\fend_event_id\x18\x04 \x01(\tR\n" +
-	"endEventId\x12\x1e\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"\x9c\x02\n" +
+	"\x11ListEventsRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
+	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12*\n" +
+	"\x0estart_event_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\fstartEventId\x12&\n" +
+	"\fend_event_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\n" +
+	"endEventId\x12$\n" +
 	"\n" +
-	"descending\x18\x05 \x01(\bR\n" +
-	"descending\x12\x1b\n" +
-	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"descending\x18\x05 \x01(\bB\x04\xe2A\x01\x01R\n" +
+	"descending\x12!\n" +
+	"\tpage_size\x18\x06 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"f\n" +
+	"page_token\x18\a \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"f\n" +
 	"\x12ListEventsResponse\x12(\n" +
 	"\x06events\x18\x01 \x03(\v2\x10.memrpc.v1.EventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x99\x01\n" +
-	"\x11TrimEventsRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n" +
-	"\tthread_id\x18\x02 \x01(\tR\bthreadId\x12\x19\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa5\x01\n" +
+	"\x11TrimEventsRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
+	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12\x19\n" +
 	"\amax_len\x18\x03 \x01(\x03H\x00R\x06maxLen\x12\"\n" +
 	"\fmin_event_id\x18\x04 \x01(\tH\x00R\n" +
 	"minEventIdB\n" +
 	"\n" +
 	"\bstrategy\"9\n" +
 	"\x12TrimEventsResponse\x12#\n" +
-	"\rtrimmed_count\x18\x01 \x01(\x03R\ftrimmedCount\"Q\n" +
-	"\fThreadCursor\x12\x1b\n" +
-	"\tthread_id\x18\x01 \x01(\tR\bthreadId\x12$\n" +
-	"\x0eafter_event_id\x18\x02 \x01(\tR\fafterEventId\"\xae\x01\n" +
-	"\x11TailEventsRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x121\n" +
-	"\acursors\x18\x02 \x03(\v2\x17.memrpc.v1.ThreadCursorR\acursors\x12H\n" +
-	"\x12heartbeat_interval\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\"?\n" +
+	"\rtrimmed_count\x18\x01 \x01(\x03R\ftrimmedCount\"]\n" +
+	"\fThreadCursor\x12!\n" +
+	"\tthread_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12*\n" +
+	"\x0eafter_event_id\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\fafterEventId\"\xc0\x01\n" +
+	"\x11TailEventsRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x127\n" +
+	"\acursors\x18\x02 \x03(\v2\x17.memrpc.v1.ThreadCursorB\x04\xe2A\x01\x02R\acursors\x12N\n" +
+	"\x12heartbeat_interval\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x11heartbeatInterval\"?\n" +
 	"\n" +
 	"Checkpoint\x121\n" +
 	"\acursors\x18\x01 \x03(\v2\x17.memrpc.v1.ThreadCursorR\acursors\"\x82\x01\n" +
@@ -1643,35 +1651,35 @@ const file_memrpc_v1_event_log_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x02 \x01(\v2\x15.memrpc.v1.CheckpointH\x00R\n" +
 	"checkpointB\t\n" +
-	"\amessage\"\x96\x01\n" +
-	"\x1aCreateConsumerGroupRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
-	"\x05group\x18\x02 \x01(\tR\x05group\x12D\n" +
-	"\x0estart_position\x18\x03 \x01(\x0e2\x1d.memrpc.v1.GroupStartPositionR\rstartPosition\"\x1d\n" +
-	"\x1bCreateConsumerGroupResponse\"P\n" +
-	"\x1aDeleteConsumerGroupRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
-	"\x05group\x18\x02 \x01(\tR\x05group\"\x1d\n" +
-	"\x1bDeleteConsumerGroupResponse\"\xf8\x01\n" +
-	"\x14ReceiveEventsRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
-	"\x05group\x18\x02 \x01(\tR\x05group\x12\x1a\n" +
-	"\bconsumer\x18\x03 \x01(\tR\bconsumer\x12\x1d\n" +
+	"\amessage\"\xa8\x01\n" +
+	"\x1aCreateConsumerGroupRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1a\n" +
+	"\x05group\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05group\x12J\n" +
+	"\x0estart_position\x18\x03 \x01(\x0e2\x1d.memrpc.v1.GroupStartPositionB\x04\xe2A\x01\x01R\rstartPosition\"\x1d\n" +
+	"\x1bCreateConsumerGroupResponse\"\\\n" +
+	"\x1aDeleteConsumerGroupRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1a\n" +
+	"\x05group\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05group\"\x1d\n" +
+	"\x1bDeleteConsumerGroupResponse\"\x9c\x02\n" +
+	"\x14ReceiveEventsRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1a\n" +
+	"\x05group\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05group\x12 \n" +
+	"\bconsumer\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\bconsumer\x12#\n" +
 	"\n" +
-	"max_events\x18\x04 \x01(\x05R\tmaxEvents\x12-\n" +
-	"\x04wait\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x04wait\x12B\n" +
-	"\x0fredeliver_after\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x0eredeliverAfter\"\x7f\n" +
+	"max_events\x18\x04 \x01(\x05B\x04\xe2A\x01\x01R\tmaxEvents\x123\n" +
+	"\x04wait\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x04wait\x12H\n" +
+	"\x0fredeliver_after\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x0eredeliverAfter\"\x7f\n" +
 	"\rReceivedEvent\x12\x1f\n" +
 	"\vdelivery_id\x18\x01 \x01(\tR\n" +
 	"deliveryId\x12&\n" +
 	"\x05event\x18\x02 \x01(\v2\x10.memrpc.v1.EventR\x05event\x12%\n" +
 	"\x0edelivery_count\x18\x03 \x01(\x03R\rdeliveryCount\"I\n" +
 	"\x15ReceiveEventsResponse\x120\n" +
-	"\x06events\x18\x01 \x03(\v2\x18.memrpc.v1.ReceivedEventR\x06events\"q\n" +
-	"\x18AcknowledgeEventsRequest\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x14\n" +
-	"\x05group\x18\x02 \x01(\tR\x05group\x12!\n" +
-	"\fdelivery_ids\x18\x03 \x03(\tR\vdeliveryIds\"J\n" +
+	"\x06events\x18\x01 \x03(\v2\x18.memrpc.v1.ReceivedEventR\x06events\"\x83\x01\n" +
+	"\x18AcknowledgeEventsRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1a\n" +
+	"\x05group\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x05group\x12'\n" +
+	"\fdelivery_ids\x18\x03 \x03(\tB\x04\xe2A\x01\x02R\vdeliveryIds\"J\n" +
 	"\x19AcknowledgeEventsResponse\x12-\n" +
 	"\x12acknowledged_count\x18\x01 \x01(\x03R\x11acknowledgedCount*~\n" +
 	"\x12GroupStartPosition\x12$\n" +

@@ -53,7 +53,8 @@ type EventLogClient interface {
 	// all of them or none, and only once per `request_id`.
 	AppendEvents(ctx context.Context, in *AppendEventsRequest, opts ...grpc.CallOption) (*AppendEventsResponse, error)
 	// Reads a range of a thread's log, oldest or newest first, a page at a
-	// time.
+	// time. A page token whose next events were trimmed away meanwhile gets
+	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// Removes a thread's oldest events, down to a length or up to an id.
 	TrimEvents(ctx context.Context, in *TrimEventsRequest, opts ...grpc.CallOption) (*TrimEventsResponse, error)
@@ -62,13 +63,22 @@ type EventLogClient interface {
 	// checkpoint with the resolved position of every thread; after that each
 	// message is an event, or a checkpoint when nothing happened for
 	// `heartbeat_interval`. To resume after a disconnect, send the cursors of
-	// the last message received: no event is missed or repeated while it is
-	// still in the log. A tail the server ends (it shuts down or drains, or
+	// the last message received: no event is missed or repeated.
+	//
+	// No gap is ever silent: when a cursor is below the oldest event still in
+	// its thread's log (the log was trimmed past it, by `max_len` or
+	// `TrimEvents`, before the tail read on), the stream ends with
+	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+	// cursor and the oldest event left), whether the tail opened with that
+	// cursor or the trimming overtook a slow tail, after the messages already
+	// sent. A tail the server ends (it shuts down or drains, or
 	// the tail reached the server's maximum tail lifetime) sends a final
 	// checkpoint, then ends with `OK`: open a new tail with its cursors, on
 	// any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
 	// without authentication its address) or the server has as many tails open
-	// as it allows, and when the client falls behind: once one of its threads
+	// as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+	// `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+	// (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
 	// has more new events than the server allows (by default 10,000) since the
 	// last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
 	// messages already sent); resume from the last cursor received. On a
@@ -77,17 +87,18 @@ type EventLogClient interface {
 	// longer covers the namespace ends it with `UNAUTHENTICATED` or
 	// `PERMISSION_DENIED`, as a new call would be.
 	TailEvents(ctx context.Context, in *TailEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailEventsResponse], error)
-	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-	// the group exists.
+	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+	// (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
 	CreateConsumerGroup(ctx context.Context, in *CreateConsumerGroupRequest, opts ...grpc.CallOption) (*CreateConsumerGroupResponse, error)
-	// Deletes a consumer group and its pending events. `NOT_FOUND` when the
-	// group does not exist.
+	// Deletes a consumer group and its pending events. `NOT_FOUND`
+	// (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
 	DeleteConsumerGroup(ctx context.Context, in *DeleteConsumerGroupRequest, opts ...grpc.CallOption) (*DeleteConsumerGroupResponse, error)
 	// Hands events of the namespace feed to one consumer of a group. Events
 	// that another consumer received but did not acknowledge within
 	// `redeliver_after` come first (the other consumer is presumed dead); then
 	// new events. Waits up to `wait` when there are none. Received events stay
-	// pending until acknowledged. `NOT_FOUND` when the group does not exist.
+	// pending until acknowledged. `NOT_FOUND`
+	// (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
 	ReceiveEvents(ctx context.Context, in *ReceiveEventsRequest, opts ...grpc.CallOption) (*ReceiveEventsResponse, error)
 	// Acknowledges received events, so that they are not delivered again.
 	// Ids that are not pending in the group (already acknowledged, unknown, or
@@ -204,7 +215,8 @@ type EventLogServer interface {
 	// all of them or none, and only once per `request_id`.
 	AppendEvents(context.Context, *AppendEventsRequest) (*AppendEventsResponse, error)
 	// Reads a range of a thread's log, oldest or newest first, a page at a
-	// time.
+	// time. A page token whose next events were trimmed away meanwhile gets
+	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// Removes a thread's oldest events, down to a length or up to an id.
 	TrimEvents(context.Context, *TrimEventsRequest) (*TrimEventsResponse, error)
@@ -213,13 +225,22 @@ type EventLogServer interface {
 	// checkpoint with the resolved position of every thread; after that each
 	// message is an event, or a checkpoint when nothing happened for
 	// `heartbeat_interval`. To resume after a disconnect, send the cursors of
-	// the last message received: no event is missed or repeated while it is
-	// still in the log. A tail the server ends (it shuts down or drains, or
+	// the last message received: no event is missed or repeated.
+	//
+	// No gap is ever silent: when a cursor is below the oldest event still in
+	// its thread's log (the log was trimmed past it, by `max_len` or
+	// `TrimEvents`, before the tail read on), the stream ends with
+	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+	// cursor and the oldest event left), whether the tail opened with that
+	// cursor or the trimming overtook a slow tail, after the messages already
+	// sent. A tail the server ends (it shuts down or drains, or
 	// the tail reached the server's maximum tail lifetime) sends a final
 	// checkpoint, then ends with `OK`: open a new tail with its cursors, on
 	// any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
 	// without authentication its address) or the server has as many tails open
-	// as it allows, and when the client falls behind: once one of its threads
+	// as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+	// `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+	// (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
 	// has more new events than the server allows (by default 10,000) since the
 	// last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
 	// messages already sent); resume from the last cursor received. On a
@@ -228,17 +249,18 @@ type EventLogServer interface {
 	// longer covers the namespace ends it with `UNAUTHENTICATED` or
 	// `PERMISSION_DENIED`, as a new call would be.
 	TailEvents(*TailEventsRequest, grpc.ServerStreamingServer[TailEventsResponse]) error
-	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-	// the group exists.
+	// Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+	// (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
 	CreateConsumerGroup(context.Context, *CreateConsumerGroupRequest) (*CreateConsumerGroupResponse, error)
-	// Deletes a consumer group and its pending events. `NOT_FOUND` when the
-	// group does not exist.
+	// Deletes a consumer group and its pending events. `NOT_FOUND`
+	// (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
 	DeleteConsumerGroup(context.Context, *DeleteConsumerGroupRequest) (*DeleteConsumerGroupResponse, error)
 	// Hands events of the namespace feed to one consumer of a group. Events
 	// that another consumer received but did not acknowledge within
 	// `redeliver_after` come first (the other consumer is presumed dead); then
 	// new events. Waits up to `wait` when there are none. Received events stay
-	// pending until acknowledged. `NOT_FOUND` when the group does not exist.
+	// pending until acknowledged. `NOT_FOUND`
+	// (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
 	ReceiveEvents(context.Context, *ReceiveEventsRequest) (*ReceiveEventsResponse, error)
 	// Acknowledges received events, so that they are not delivered again.
 	// Ids that are not pending in the group (already acknowledged, unknown, or

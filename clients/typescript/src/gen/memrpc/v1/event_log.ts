@@ -214,7 +214,14 @@ export interface ListEventsRequest {
    * events, and its `next_page_token` continues after the last one.
    */
   pageSize: number;
-  /** `next_page_token` of the previous page; empty for the first page. */
+  /**
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+   * page were trimmed from the log before this call, it fails with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
+   */
   pageToken: string;
 }
 
@@ -255,7 +262,9 @@ export interface ThreadCursor {
   threadId: string;
   /**
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log.
+   * on. `0`: every event still in the log. An id below the oldest event
+   * still in the log, once events after it were trimmed, ends the tail
+   * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    */
   afterEventId: string;
 }
@@ -2894,7 +2903,8 @@ export const EventLogService = {
   },
   /**
    * Reads a range of a thread's log, oldest or newest first, a page at a
-   * time.
+   * time. A page token whose next events were trimmed away meanwhile gets
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
    */
   listEvents: {
     path: "/memrpc.v1.EventLog/ListEvents" as const,
@@ -2921,13 +2931,22 @@ export const EventLogService = {
    * checkpoint with the resolved position of every thread; after that each
    * message is an event, or a checkpoint when nothing happened for
    * `heartbeat_interval`. To resume after a disconnect, send the cursors of
-   * the last message received: no event is missed or repeated while it is
-   * still in the log. A tail the server ends (it shuts down or drains, or
+   * the last message received: no event is missed or repeated.
+   *
+   * No gap is ever silent: when a cursor is below the oldest event still in
+   * its thread's log (the log was trimmed past it, by `max_len` or
+   * `TrimEvents`, before the tail read on), the stream ends with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+   * cursor and the oldest event left), whether the tail opened with that
+   * cursor or the trimming overtook a slow tail, after the messages already
+   * sent. A tail the server ends (it shuts down or drains, or
    * the tail reached the server's maximum tail lifetime) sends a final
    * checkpoint, then ends with `OK`: open a new tail with its cursors, on
    * any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
    * without authentication its address) or the server has as many tails open
-   * as it allows, and when the client falls behind: once one of its threads
+   * as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+   * `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+   * (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
    * has more new events than the server allows (by default 10,000) since the
    * last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
    * messages already sent); resume from the last cursor received. On a
@@ -2946,8 +2965,8 @@ export const EventLogService = {
     responseDeserialize: (value: Buffer): TailEventsResponse => TailEventsResponse.decode(value),
   },
   /**
-   * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-   * the group exists.
+   * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+   * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
    */
   createConsumerGroup: {
     path: "/memrpc.v1.EventLog/CreateConsumerGroup" as const,
@@ -2961,8 +2980,8 @@ export const EventLogService = {
     responseDeserialize: (value: Buffer): CreateConsumerGroupResponse => CreateConsumerGroupResponse.decode(value),
   },
   /**
-   * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-   * group does not exist.
+   * Deletes a consumer group and its pending events. `NOT_FOUND`
+   * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
    */
   deleteConsumerGroup: {
     path: "/memrpc.v1.EventLog/DeleteConsumerGroup" as const,
@@ -2980,7 +2999,8 @@ export const EventLogService = {
    * that another consumer received but did not acknowledge within
    * `redeliver_after` come first (the other consumer is presumed dead); then
    * new events. Waits up to `wait` when there are none. Received events stay
-   * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+   * pending until acknowledged. `NOT_FOUND`
+   * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
    */
   receiveEvents: {
     path: "/memrpc.v1.EventLog/ReceiveEvents" as const,
@@ -3018,7 +3038,8 @@ export interface EventLogServer extends UntypedServiceImplementation {
   appendEvents: handleUnaryCall<AppendEventsRequest, AppendEventsResponse>;
   /**
    * Reads a range of a thread's log, oldest or newest first, a page at a
-   * time.
+   * time. A page token whose next events were trimmed away meanwhile gets
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
    */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   /** Removes a thread's oldest events, down to a length or up to an id. */
@@ -3029,13 +3050,22 @@ export interface EventLogServer extends UntypedServiceImplementation {
    * checkpoint with the resolved position of every thread; after that each
    * message is an event, or a checkpoint when nothing happened for
    * `heartbeat_interval`. To resume after a disconnect, send the cursors of
-   * the last message received: no event is missed or repeated while it is
-   * still in the log. A tail the server ends (it shuts down or drains, or
+   * the last message received: no event is missed or repeated.
+   *
+   * No gap is ever silent: when a cursor is below the oldest event still in
+   * its thread's log (the log was trimmed past it, by `max_len` or
+   * `TrimEvents`, before the tail read on), the stream ends with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+   * cursor and the oldest event left), whether the tail opened with that
+   * cursor or the trimming overtook a slow tail, after the messages already
+   * sent. A tail the server ends (it shuts down or drains, or
    * the tail reached the server's maximum tail lifetime) sends a final
    * checkpoint, then ends with `OK`: open a new tail with its cursors, on
    * any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
    * without authentication its address) or the server has as many tails open
-   * as it allows, and when the client falls behind: once one of its threads
+   * as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+   * `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+   * (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
    * has more new events than the server allows (by default 10,000) since the
    * last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
    * messages already sent); resume from the last cursor received. On a
@@ -3046,13 +3076,13 @@ export interface EventLogServer extends UntypedServiceImplementation {
    */
   tailEvents: handleServerStreamingCall<TailEventsRequest, TailEventsResponse>;
   /**
-   * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-   * the group exists.
+   * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+   * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
    */
   createConsumerGroup: handleUnaryCall<CreateConsumerGroupRequest, CreateConsumerGroupResponse>;
   /**
-   * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-   * group does not exist.
+   * Deletes a consumer group and its pending events. `NOT_FOUND`
+   * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
    */
   deleteConsumerGroup: handleUnaryCall<DeleteConsumerGroupRequest, DeleteConsumerGroupResponse>;
   /**
@@ -3060,7 +3090,8 @@ export interface EventLogServer extends UntypedServiceImplementation {
    * that another consumer received but did not acknowledge within
    * `redeliver_after` come first (the other consumer is presumed dead); then
    * new events. Waits up to `wait` when there are none. Received events stay
-   * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+   * pending until acknowledged. `NOT_FOUND`
+   * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
    */
   receiveEvents: handleUnaryCall<ReceiveEventsRequest, ReceiveEventsResponse>;
   /**
@@ -3093,7 +3124,8 @@ export interface EventLogClient extends Client {
   ): ClientUnaryCall;
   /**
    * Reads a range of a thread's log, oldest or newest first, a page at a
-   * time.
+   * time. A page token whose next events were trimmed away meanwhile gets
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
    */
   listEvents(
     request: ListEventsRequest,
@@ -3132,13 +3164,22 @@ export interface EventLogClient extends Client {
    * checkpoint with the resolved position of every thread; after that each
    * message is an event, or a checkpoint when nothing happened for
    * `heartbeat_interval`. To resume after a disconnect, send the cursors of
-   * the last message received: no event is missed or repeated while it is
-   * still in the log. A tail the server ends (it shuts down or drains, or
+   * the last message received: no event is missed or repeated.
+   *
+   * No gap is ever silent: when a cursor is below the oldest event still in
+   * its thread's log (the log was trimmed past it, by `max_len` or
+   * `TrimEvents`, before the tail read on), the stream ends with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+   * cursor and the oldest event left), whether the tail opened with that
+   * cursor or the trimming overtook a slow tail, after the messages already
+   * sent. A tail the server ends (it shuts down or drains, or
    * the tail reached the server's maximum tail lifetime) sends a final
    * checkpoint, then ends with `OK`: open a new tail with its cursors, on
    * any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
    * without authentication its address) or the server has as many tails open
-   * as it allows, and when the client falls behind: once one of its threads
+   * as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+   * `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+   * (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
    * has more new events than the server allows (by default 10,000) since the
    * last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
    * messages already sent); resume from the last cursor received. On a
@@ -3154,8 +3195,8 @@ export interface EventLogClient extends Client {
     options?: Partial<CallOptions>,
   ): ClientReadableStream<TailEventsResponse>;
   /**
-   * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-   * the group exists.
+   * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+   * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
    */
   createConsumerGroup(
     request: CreateConsumerGroupRequest,
@@ -3173,8 +3214,8 @@ export interface EventLogClient extends Client {
     callback: (error: ServiceError | null, response: CreateConsumerGroupResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-   * group does not exist.
+   * Deletes a consumer group and its pending events. `NOT_FOUND`
+   * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
    */
   deleteConsumerGroup(
     request: DeleteConsumerGroupRequest,
@@ -3196,7 +3237,8 @@ export interface EventLogClient extends Client {
    * that another consumer received but did not acknowledge within
    * `redeliver_after` come first (the other consumer is presumed dead); then
    * new events. Waits up to `wait` when there are none. Received events stay
-   * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+   * pending until acknowledged. `NOT_FOUND`
+   * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
    */
   receiveEvents(
     request: ReceiveEventsRequest,

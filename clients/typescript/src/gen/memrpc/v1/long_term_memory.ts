@@ -33,6 +33,11 @@ import { Timestamp } from "../../google/protobuf/timestamp";
  * Identifier rules are those of `working_memory.proto`. Topics follow the
  * `user_id` rules, at most 64 characters each and 32 per memory. Memory ids
  * are server-generated ULIDs: 26 characters of Crockford base 32.
+ *
+ * A memory's `version` changes only when its content does (text, topics,
+ * metadata, time to live): pass it back as `expected_version` to update or
+ * delete a memory only if nobody changed it meanwhile. A duplicate write
+ * merged into a memory grows its `hit_count`, never its version.
  */
 
 /** The kind of a memory, which sets its default lifetime. */
@@ -124,7 +129,57 @@ export function createOutcomeToJSON(object: CreateOutcome): string {
   }
 }
 
-/** A stored memory. */
+/** The order of a memory listing. */
+export enum MemoryOrder {
+  /** MEMORY_ORDER_UNSPECIFIED - Same as `MEMORY_ORDER_NEWEST_FIRST`. */
+  MEMORY_ORDER_UNSPECIFIED = 0,
+  /** MEMORY_ORDER_NEWEST_FIRST - Most recently created first. */
+  MEMORY_ORDER_NEWEST_FIRST = 1,
+  /**
+   * MEMORY_ORDER_MOST_HIT - Highest `hit_count` first, the newest first among equal counts. A
+   * memory whose hit count grows while a listing is paged may be missed or
+   * listed twice.
+   */
+  MEMORY_ORDER_MOST_HIT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function memoryOrderFromJSON(object: any): MemoryOrder {
+  switch (object) {
+    case 0:
+    case "MEMORY_ORDER_UNSPECIFIED":
+      return MemoryOrder.MEMORY_ORDER_UNSPECIFIED;
+    case 1:
+    case "MEMORY_ORDER_NEWEST_FIRST":
+      return MemoryOrder.MEMORY_ORDER_NEWEST_FIRST;
+    case 2:
+    case "MEMORY_ORDER_MOST_HIT":
+      return MemoryOrder.MEMORY_ORDER_MOST_HIT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MemoryOrder.UNRECOGNIZED;
+  }
+}
+
+export function memoryOrderToJSON(object: MemoryOrder): string {
+  switch (object) {
+    case MemoryOrder.MEMORY_ORDER_UNSPECIFIED:
+      return "MEMORY_ORDER_UNSPECIFIED";
+    case MemoryOrder.MEMORY_ORDER_NEWEST_FIRST:
+      return "MEMORY_ORDER_NEWEST_FIRST";
+    case MemoryOrder.MEMORY_ORDER_MOST_HIT:
+      return "MEMORY_ORDER_MOST_HIT";
+    case MemoryOrder.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * A stored memory, as the server returns it. It is written with
+ * `MemoryInput`.
+ */
 export interface Memory {
   /** Server-generated id (ULID), unique within the namespace. */
   id: string;
@@ -136,21 +191,20 @@ export interface Memory {
   kind: MemoryKind;
   /** The thread the memory was drawn from, empty when none. */
   threadId: string;
-  /** Topics to filter on. At most 32, each 1 to 64 characters. */
+  /** Topics to filter on. */
   topics: string[];
-  /** The memory itself, 1 to 8,192 characters by default (server-configurable). */
+  /** The memory itself. */
   text: string;
-  /**
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
-   */
+  /** Free-form string metadata. */
   metadata: { [key: string]: string };
   /** When the memory was created. */
   createTime?:
     | Timestamp
     | undefined;
-  /** When the memory was last changed. */
+  /**
+   * When the memory's content (text, topics, metadata or time to live) last
+   * changed; a merged duplicate does not change it.
+   */
   updateTime?:
     | Timestamp
     | undefined;
@@ -163,6 +217,12 @@ export interface Memory {
    * duplicate that was merged into it.
    */
   hitCount: bigint;
+  /**
+   * Starts at 1 and grows by one with every change of the memory's content
+   * (an `UpdateMemory`), never with `hit_count`. Pass it back as
+   * `expected_version` for optimistic concurrency.
+   */
+  version: bigint;
 }
 
 export interface Memory_MetadataEntry {
@@ -177,11 +237,14 @@ export interface MemoryInput {
    * (server-configurable). Required.
    */
   text: string;
-  /** The user the memory is about. Optional. */
+  /** The user the memory is about. Optional; cannot change once created. */
   userId: string;
-  /** Episodic or semantic. Default semantic. */
+  /** Episodic or semantic. Default semantic; cannot change once created. */
   kind: MemoryKind;
-  /** The thread the memory was drawn from. Optional. */
+  /**
+   * The thread the memory was drawn from. Optional; cannot change once
+   * created.
+   */
   threadId: string;
   /** Topics to filter on. At most 32, each 1 to 64 characters. */
   topics: string[];
@@ -224,7 +287,23 @@ export interface CreateMemoriesRequest {
    * namespace, user and kind is a duplicate. Default 0.2; 0 to 1. 0 keeps
    * only the exact-text check.
    */
-  dedupMaxDistance?: number | undefined;
+  dedupMaxDistance?:
+    | number
+    | undefined;
+  /**
+   * Makes retries safe (AIP-155): a unique id for this request, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+   * create with a request id, another create in the same namespace with the
+   * same id creates nothing and grows no hit count: it returns the first
+   * one's results (with the memories as they are now; a memory deleted
+   * since comes back with only its `id`), with `replayed` set. A first
+   * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+   * its retry, each item done exactly once. If the items differ from the
+   * first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure may grow the hit counts twice.
+   */
+  requestId: string;
 }
 
 /** The result of one item of a create, in the order of the request. */
@@ -249,6 +328,11 @@ export interface CreateMemoryResult {
 export interface CreateMemoriesResponse {
   /** One result per item, in request order. */
   results: CreateMemoryResult[];
+  /**
+   * True when `request_id` named an earlier create: the results are that
+   * create's.
+   */
+  replayed: boolean;
 }
 
 /**
@@ -314,6 +398,44 @@ export interface SearchMemoriesRequest {
   maxDistance?: number | undefined;
 }
 
+/** Request of `LongTermMemory.ListMemories`. */
+export interface ListMemoriesRequest {
+  /** The tenant. Only this namespace's memories are listed. Required. */
+  namespace: string;
+  /** Which memories to list; empty lists every memory of the namespace. */
+  filter?:
+    | MemoryFilter
+    | undefined;
+  /** The order. Default newest first. */
+  order: MemoryOrder;
+  /**
+   * The most memories to return. Default 50; at most 1,000. A page also
+   * stops before its memories take more than 3 MiB (unless its one memory
+   * does), so that a client's default 4 MiB receive limit takes it: it may
+   * hold fewer memories, and its `next_page_token` continues after the last
+   * one.
+   */
+  pageSize: number;
+  /**
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
+   */
+  pageToken: string;
+}
+
+/** Response of `LongTermMemory.ListMemories`. */
+export interface ListMemoriesResponse {
+  /** The memories, in the requested order. */
+  memories: Memory[];
+  /**
+   * Token for the next page; empty on the last page. A memory created while
+   * a listing is paged newest first is not listed by later pages.
+   */
+  nextPageToken: string;
+}
+
 /** A memory found by a search. */
 export interface MemoryMatch {
   /** The memory. */
@@ -356,22 +478,37 @@ export interface UpdateMemoryRequest {
   namespace: string;
   /** The memory's id. Required. */
   memoryId: string;
-  /** The new values. Only the fields named in `update_mask` are read. */
+  /** The new values. Only the fields named by `update_mask` are read. */
   memory?:
     | MemoryInput
     | undefined;
   /**
-   * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-   * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-   * `thread_id` cannot change: create a new memory instead. A new `ttl`
-   * counts from this update: unset gives the kind's default lifetime, a zero
-   * duration means "never expires".
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateSessionRequest.update_mask`:
+   *   * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+   *     `text`), `ttl`; a field named that is empty in `memory` is cleared
+   *     (`text` cannot be: it is required);
+   *   * empty (or unset): the fields that are set (non-empty) in `memory`;
+   *   * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+   * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+   * a new memory instead. A new `ttl` counts from this update: unset gives
+   * the kind's default lifetime, a zero duration means "never expires".
    */
   updateMask?:
     | string[]
     | undefined;
   /** As in `CreateMemoriesRequest`. Default 0.2. */
-  dedupMaxDistance?: number | undefined;
+  dedupMaxDistance?:
+    | number
+    | undefined;
+  /**
+   * When set, the update happens only if the memory's current `version` is
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+   * nothing.
+   */
+  expectedVersion?: bigint | undefined;
 }
 
 /** Response of `LongTermMemory.UpdateMemory`. */
@@ -386,6 +523,13 @@ export interface DeleteMemoryRequest {
   namespace: string;
   /** The memory's id. Required. */
   memoryId: string;
+  /**
+   * When set, the memory is deleted only if its current `version` is this
+   * one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+   * nothing.
+   */
+  expectedVersion?: bigint | undefined;
 }
 
 /** Response of `LongTermMemory.DeleteMemory`. */
@@ -424,6 +568,7 @@ function createBaseMemory(): Memory {
     updateTime: undefined,
     expireTime: undefined,
     hitCount: 0n,
+    version: 0n,
   };
 }
 
@@ -467,6 +612,12 @@ export const Memory: MessageFns<Memory> = {
         throw new globalThis.Error("value provided for field message.hitCount of type int64 too large");
       }
       writer.uint32(96).int64(message.hitCount);
+    }
+    if (message.version !== 0n) {
+      if (BigInt.asIntN(64, message.version) !== message.version) {
+        throw new globalThis.Error("value provided for field message.version of type int64 too large");
+      }
+      writer.uint32(104).int64(message.version);
     }
     return writer;
   },
@@ -583,6 +734,14 @@ export const Memory: MessageFns<Memory> = {
             message.hitCount = reader.int64() as bigint;
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.version = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -648,6 +807,7 @@ export const Memory: MessageFns<Memory> = {
         : isSet(object.hit_count)
         ? BigInt(object.hit_count)
         : 0n,
+      version: isSet(object.version) ? BigInt(object.version) : 0n,
     };
   },
 
@@ -695,6 +855,9 @@ export const Memory: MessageFns<Memory> = {
     if (message.hitCount !== 0n) {
       obj.hitCount = message.hitCount.toString();
     }
+    if (message.version !== 0n) {
+      obj.version = message.version.toString();
+    }
     return obj;
   },
 
@@ -729,6 +892,7 @@ export const Memory: MessageFns<Memory> = {
       ? Timestamp.fromPartial(object.expireTime)
       : undefined;
     message.hitCount = (object.hitCount !== undefined && object.hitCount !== null) ? BigInt(object.hitCount) : 0n;
+    message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
     return message;
   },
 };
@@ -842,12 +1006,8 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
       MemoryInput_MetadataEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
-    if (message.embedding.length !== 0) {
-      writer.uint32(58).fork();
-      for (const v of message.embedding) {
-        writer.float(v);
-      }
-      writer.join();
+    for (const v of message.embedding) {
+      writer.uint32(61).float(v!);
     }
     if (message.ttl !== undefined) {
       Duration.encode(message.ttl, writer.uint32(66).fork()).join();
@@ -1141,7 +1301,7 @@ export const MemoryInput_MetadataEntry: MessageFns<MemoryInput_MetadataEntry> = 
 };
 
 function createBaseCreateMemoriesRequest(): CreateMemoriesRequest {
-  return { namespace: "", memories: [], dedupMaxDistance: undefined };
+  return { namespace: "", memories: [], dedupMaxDistance: undefined, requestId: "" };
 }
 
 export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
@@ -1154,6 +1314,9 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
     }
     if (message.dedupMaxDistance !== undefined) {
       writer.uint32(29).float(message.dedupMaxDistance);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
     }
     return writer;
   },
@@ -1195,6 +1358,14 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
             message.dedupMaxDistance = reader.float();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1218,6 +1389,11 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
         : isSet(object.dedup_max_distance)
         ? globalThis.Number(object.dedup_max_distance)
         : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -1232,6 +1408,9 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
     if (message.dedupMaxDistance !== undefined) {
       obj.dedupMaxDistance = floatToJson(message.dedupMaxDistance);
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -1243,6 +1422,7 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
     message.namespace = object.namespace ?? "";
     message.memories = object.memories?.map((e) => MemoryInput.fromPartial(e)) || [];
     message.dedupMaxDistance = object.dedupMaxDistance ?? undefined;
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -1351,13 +1531,16 @@ export const CreateMemoryResult: MessageFns<CreateMemoryResult> = {
 };
 
 function createBaseCreateMemoriesResponse(): CreateMemoriesResponse {
-  return { results: [] };
+  return { results: [], replayed: false };
 }
 
 export const CreateMemoriesResponse: MessageFns<CreateMemoriesResponse> = {
   encode(message: CreateMemoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.results) {
       CreateMemoryResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.replayed !== false) {
+      writer.uint32(16).bool(message.replayed);
     }
     return writer;
   },
@@ -1383,6 +1566,14 @@ export const CreateMemoriesResponse: MessageFns<CreateMemoriesResponse> = {
             message.results.push(CreateMemoryResult.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1400,6 +1591,7 @@ export const CreateMemoriesResponse: MessageFns<CreateMemoriesResponse> = {
       results: globalThis.Array.isArray(object?.results)
         ? object.results.map((e: any) => CreateMemoryResult.fromJSON(e))
         : [],
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
     };
   },
 
@@ -1407,6 +1599,9 @@ export const CreateMemoriesResponse: MessageFns<CreateMemoriesResponse> = {
     const obj: any = {};
     if (message.results?.length) {
       obj.results = message.results.map((e) => CreateMemoryResult.toJSON(e));
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
     }
     return obj;
   },
@@ -1417,6 +1612,7 @@ export const CreateMemoriesResponse: MessageFns<CreateMemoriesResponse> = {
   fromPartial<I extends Exact<DeepPartial<CreateMemoriesResponse>, I>>(object: I): CreateMemoriesResponse {
     const message = createBaseCreateMemoriesResponse();
     message.results = object.results?.map((e) => CreateMemoryResult.fromPartial(e)) || [];
+    message.replayed = object.replayed ?? false;
     return message;
   },
 };
@@ -1858,6 +2054,238 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
   },
 };
 
+function createBaseListMemoriesRequest(): ListMemoriesRequest {
+  return { namespace: "", filter: undefined, order: 0, pageSize: 0, pageToken: "" };
+}
+
+export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
+  encode(message: ListMemoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.filter !== undefined) {
+      MemoryFilter.encode(message.filter, writer.uint32(18).fork()).join();
+    }
+    if (message.order !== 0) {
+      writer.uint32(24).int32(message.order);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMemoriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMemoriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filter = MemoryFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.order = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMemoriesRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      filter: isSet(object.filter) ? MemoryFilter.fromJSON(object.filter) : undefined,
+      order: isSet(object.order) ? memoryOrderFromJSON(object.order) : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMemoriesRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.filter !== undefined) {
+      obj.filter = MemoryFilter.toJSON(message.filter);
+    }
+    if (message.order !== 0) {
+      obj.order = memoryOrderToJSON(message.order);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMemoriesRequest>, I>>(base?: I): ListMemoriesRequest {
+    return ListMemoriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMemoriesRequest>, I>>(object: I): ListMemoriesRequest {
+    const message = createBaseListMemoriesRequest();
+    message.namespace = object.namespace ?? "";
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? MemoryFilter.fromPartial(object.filter)
+      : undefined;
+    message.order = object.order ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListMemoriesResponse(): ListMemoriesResponse {
+  return { memories: [], nextPageToken: "" };
+}
+
+export const ListMemoriesResponse: MessageFns<ListMemoriesResponse> = {
+  encode(message: ListMemoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.memories) {
+      Memory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMemoriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMemoriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memories.push(Memory.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMemoriesResponse {
+    return {
+      memories: globalThis.Array.isArray(object?.memories) ? object.memories.map((e: any) => Memory.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMemoriesResponse): unknown {
+    const obj: any = {};
+    if (message.memories?.length) {
+      obj.memories = message.memories.map((e) => Memory.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMemoriesResponse>, I>>(base?: I): ListMemoriesResponse {
+    return ListMemoriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMemoriesResponse>, I>>(object: I): ListMemoriesResponse {
+    const message = createBaseListMemoriesResponse();
+    message.memories = object.memories?.map((e) => Memory.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 function createBaseMemoryMatch(): MemoryMatch {
   return { memory: undefined, distance: 0 };
 }
@@ -2173,7 +2601,14 @@ export const GetMemoryResponse: MessageFns<GetMemoryResponse> = {
 };
 
 function createBaseUpdateMemoryRequest(): UpdateMemoryRequest {
-  return { namespace: "", memoryId: "", memory: undefined, updateMask: undefined, dedupMaxDistance: undefined };
+  return {
+    namespace: "",
+    memoryId: "",
+    memory: undefined,
+    updateMask: undefined,
+    dedupMaxDistance: undefined,
+    expectedVersion: undefined,
+  };
 }
 
 export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
@@ -2192,6 +2627,12 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     }
     if (message.dedupMaxDistance !== undefined) {
       writer.uint32(45).float(message.dedupMaxDistance);
+    }
+    if (message.expectedVersion !== undefined) {
+      if (BigInt.asIntN(64, message.expectedVersion) !== message.expectedVersion) {
+        throw new globalThis.Error("value provided for field message.expectedVersion of type int64 too large");
+      }
+      writer.uint32(48).int64(message.expectedVersion);
     }
     return writer;
   },
@@ -2249,6 +2690,14 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
             message.dedupMaxDistance = reader.float();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.expectedVersion = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2280,6 +2729,11 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
         : isSet(object.dedup_max_distance)
         ? globalThis.Number(object.dedup_max_distance)
         : undefined,
+      expectedVersion: isSet(object.expectedVersion)
+        ? BigInt(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? BigInt(object.expected_version)
+        : undefined,
     };
   },
 
@@ -2300,6 +2754,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     if (message.dedupMaxDistance !== undefined) {
       obj.dedupMaxDistance = floatToJson(message.dedupMaxDistance);
     }
+    if (message.expectedVersion !== undefined) {
+      obj.expectedVersion = message.expectedVersion.toString();
+    }
     return obj;
   },
 
@@ -2315,6 +2772,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
       : undefined;
     message.updateMask = object.updateMask ?? undefined;
     message.dedupMaxDistance = object.dedupMaxDistance ?? undefined;
+    message.expectedVersion = (object.expectedVersion !== undefined && object.expectedVersion !== null)
+      ? BigInt(object.expectedVersion)
+      : undefined;
     return message;
   },
 };
@@ -2389,7 +2849,7 @@ export const UpdateMemoryResponse: MessageFns<UpdateMemoryResponse> = {
 };
 
 function createBaseDeleteMemoryRequest(): DeleteMemoryRequest {
-  return { namespace: "", memoryId: "" };
+  return { namespace: "", memoryId: "", expectedVersion: undefined };
 }
 
 export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
@@ -2399,6 +2859,12 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
     }
     if (message.memoryId !== "") {
       writer.uint32(18).string(message.memoryId);
+    }
+    if (message.expectedVersion !== undefined) {
+      if (BigInt.asIntN(64, message.expectedVersion) !== message.expectedVersion) {
+        throw new globalThis.Error("value provided for field message.expectedVersion of type int64 too large");
+      }
+      writer.uint32(24).int64(message.expectedVersion);
     }
     return writer;
   },
@@ -2432,6 +2898,14 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
             message.memoryId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expectedVersion = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2452,6 +2926,11 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
         : isSet(object.memory_id)
         ? globalThis.String(object.memory_id)
         : "",
+      expectedVersion: isSet(object.expectedVersion)
+        ? BigInt(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? BigInt(object.expected_version)
+        : undefined,
     };
   },
 
@@ -2463,6 +2942,9 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
     if (message.memoryId !== "") {
       obj.memoryId = message.memoryId;
     }
+    if (message.expectedVersion !== undefined) {
+      obj.expectedVersion = message.expectedVersion.toString();
+    }
     return obj;
   },
 
@@ -2473,6 +2955,9 @@ export const DeleteMemoryRequest: MessageFns<DeleteMemoryRequest> = {
     const message = createBaseDeleteMemoryRequest();
     message.namespace = object.namespace ?? "";
     message.memoryId = object.memoryId ?? "";
+    message.expectedVersion = (object.expectedVersion !== undefined && object.expectedVersion !== null)
+      ? BigInt(object.expectedVersion)
+      : undefined;
     return message;
   },
 };
@@ -2708,7 +3193,7 @@ export const LongTermMemoryService = {
    * or lies within `dedup_max_distance`, nothing is inserted and that memory's
    * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
    * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-   * this call returns.
+   * this call returns. Safe to retry with a `request_id`.
    */
   createMemories: {
     path: "/memrpc.v1.LongTermMemory/CreateMemories" as const,
@@ -2736,7 +3221,25 @@ export const LongTermMemoryService = {
       Buffer.from(SearchMemoriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SearchMemoriesResponse => SearchMemoriesResponse.decode(value),
   },
-  /** Returns one memory. `NOT_FOUND` when it does not exist or has expired. */
+  /**
+   * Pages through the memories of a namespace that match a filter, newest
+   * first (or most hit first), without a query: for exports, reviews and
+   * administration. Each page costs one bounded `FT.SEARCH`.
+   */
+  listMemories: {
+    path: "/memrpc.v1.LongTermMemory/ListMemories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMemoriesRequest): Buffer => Buffer.from(ListMemoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMemoriesRequest => ListMemoriesRequest.decode(value),
+    responseSerialize: (value: ListMemoriesResponse): Buffer =>
+      Buffer.from(ListMemoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMemoriesResponse => ListMemoriesResponse.decode(value),
+  },
+  /**
+   * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+   * does not exist or has expired.
+   */
   getMemory: {
     path: "/memrpc.v1.LongTermMemory/GetMemory" as const,
     requestStream: false as const,
@@ -2747,9 +3250,12 @@ export const LongTermMemoryService = {
     responseDeserialize: (value: Buffer): GetMemoryResponse => GetMemoryResponse.decode(value),
   },
   /**
-   * Changes a memory. A new text is embedded again and deduplicated: when it
-   * repeats another memory of the same scope, the call fails with
-   * `ALREADY_EXISTS` naming that memory, and nothing changes.
+   * Changes a memory's content. A new text is embedded again and
+   * deduplicated: when it repeats another memory of the same scope, the call
+   * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+   * memory, and nothing changes. With `expected_version`, fails with
+   * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+   * there first.
    */
   updateMemory: {
     path: "/memrpc.v1.LongTermMemory/UpdateMemory" as const,
@@ -2761,7 +3267,10 @@ export const LongTermMemoryService = {
       Buffer.from(UpdateMemoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateMemoryResponse => UpdateMemoryResponse.decode(value),
   },
-  /** Deletes one memory. `NOT_FOUND` when it does not exist. */
+  /**
+   * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+   * it does not exist; `ABORTED` when `expected_version` is not its version.
+   */
   deleteMemory: {
     path: "/memrpc.v1.LongTermMemory/DeleteMemory" as const,
     requestStream: false as const,
@@ -2796,7 +3305,7 @@ export interface LongTermMemoryServer extends UntypedServiceImplementation {
    * or lies within `dedup_max_distance`, nothing is inserted and that memory's
    * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
    * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-   * this call returns.
+   * this call returns. Safe to retry with a `request_id`.
    */
   createMemories: handleUnaryCall<CreateMemoriesRequest, CreateMemoriesResponse>;
   /**
@@ -2804,15 +3313,30 @@ export interface LongTermMemoryServer extends UntypedServiceImplementation {
    * filtered, never farther than `max_distance`.
    */
   searchMemories: handleUnaryCall<SearchMemoriesRequest, SearchMemoriesResponse>;
-  /** Returns one memory. `NOT_FOUND` when it does not exist or has expired. */
+  /**
+   * Pages through the memories of a namespace that match a filter, newest
+   * first (or most hit first), without a query: for exports, reviews and
+   * administration. Each page costs one bounded `FT.SEARCH`.
+   */
+  listMemories: handleUnaryCall<ListMemoriesRequest, ListMemoriesResponse>;
+  /**
+   * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+   * does not exist or has expired.
+   */
   getMemory: handleUnaryCall<GetMemoryRequest, GetMemoryResponse>;
   /**
-   * Changes a memory. A new text is embedded again and deduplicated: when it
-   * repeats another memory of the same scope, the call fails with
-   * `ALREADY_EXISTS` naming that memory, and nothing changes.
+   * Changes a memory's content. A new text is embedded again and
+   * deduplicated: when it repeats another memory of the same scope, the call
+   * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+   * memory, and nothing changes. With `expected_version`, fails with
+   * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+   * there first.
    */
   updateMemory: handleUnaryCall<UpdateMemoryRequest, UpdateMemoryResponse>;
-  /** Deletes one memory. `NOT_FOUND` when it does not exist. */
+  /**
+   * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+   * it does not exist; `ABORTED` when `expected_version` is not its version.
+   */
   deleteMemory: handleUnaryCall<DeleteMemoryRequest, DeleteMemoryResponse>;
   /**
    * Deletes every memory of a namespace that matches a filter, for example
@@ -2828,7 +3352,7 @@ export interface LongTermMemoryClient extends Client {
    * or lies within `dedup_max_distance`, nothing is inserted and that memory's
    * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
    * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-   * this call returns.
+   * this call returns. Safe to retry with a `request_id`.
    */
   createMemories(
     request: CreateMemoriesRequest,
@@ -2864,7 +3388,30 @@ export interface LongTermMemoryClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchMemoriesResponse) => void,
   ): ClientUnaryCall;
-  /** Returns one memory. `NOT_FOUND` when it does not exist or has expired. */
+  /**
+   * Pages through the memories of a namespace that match a filter, newest
+   * first (or most hit first), without a query: for exports, reviews and
+   * administration. Each page costs one bounded `FT.SEARCH`.
+   */
+  listMemories(
+    request: ListMemoriesRequest,
+    callback: (error: ServiceError | null, response: ListMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  listMemories(
+    request: ListMemoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  listMemories(
+    request: ListMemoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+   * does not exist or has expired.
+   */
   getMemory(
     request: GetMemoryRequest,
     callback: (error: ServiceError | null, response: GetMemoryResponse) => void,
@@ -2881,9 +3428,12 @@ export interface LongTermMemoryClient extends Client {
     callback: (error: ServiceError | null, response: GetMemoryResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Changes a memory. A new text is embedded again and deduplicated: when it
-   * repeats another memory of the same scope, the call fails with
-   * `ALREADY_EXISTS` naming that memory, and nothing changes.
+   * Changes a memory's content. A new text is embedded again and
+   * deduplicated: when it repeats another memory of the same scope, the call
+   * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+   * memory, and nothing changes. With `expected_version`, fails with
+   * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+   * there first.
    */
   updateMemory(
     request: UpdateMemoryRequest,
@@ -2900,7 +3450,10 @@ export interface LongTermMemoryClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateMemoryResponse) => void,
   ): ClientUnaryCall;
-  /** Deletes one memory. `NOT_FOUND` when it does not exist. */
+  /**
+   * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+   * it does not exist; `ABORTED` when `expected_version` is not its version.
+   */
   deleteMemory(
     request: DeleteMemoryRequest,
     callback: (error: ServiceError | null, response: DeleteMemoryResponse) => void,

@@ -37,8 +37,13 @@ import { Timestamp } from "../../google/protobuf/timestamp";
  *     (letters, marks, numbers, punctuation, symbols and the ASCII space; no
  *     control, format or other separator characters), not starting or ending
  *     with a space.
- * A value outside these rules is rejected with `INVALID_ARGUMENT` and a
- * `google.rpc.BadRequest` detail naming the offending field.
+ * A value outside these rules is rejected with `INVALID_ARGUMENT`, reason
+ * `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
+ * the offending field (see `error_reason.proto`).
+ *
+ * Field behaviours follow AIP-203: `REQUIRED` fields must be set,
+ * `OUTPUT_ONLY` fields are set by the server, `IMMUTABLE` fields are set
+ * when a resource is created and never change.
  */
 
 /** Which parts of a session a list returns. */
@@ -86,6 +91,26 @@ export function sessionViewToJSON(object: SessionView): string {
 
 /** One message of the conversation held in the recent-turns window. */
 export interface Turn {
+  /** Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name. */
+  role: string;
+  /** What was said. */
+  content: string;
+  /** Free-form string metadata of the turn (tool call id, model, ...). */
+  metadata: { [key: string]: string };
+  /** When the turn was appended. */
+  createTime?: Timestamp | undefined;
+}
+
+export interface Turn_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+/**
+ * A turn to append. Its fields have the numbers of the same fields of
+ * `Turn`.
+ */
+export interface TurnInput {
   /**
    * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
    * 1 to 64 printable characters.
@@ -99,16 +124,17 @@ export interface Turn {
    * most 256 KiB of UTF-8 in all (server-configurable).
    */
   metadata: { [key: string]: string };
-  /** When the turn was appended. Set by the server; ignored on input. */
-  createTime?: Timestamp | undefined;
 }
 
-export interface Turn_MetadataEntry {
+export interface TurnInput_MetadataEntry {
   key: string;
   value: string;
 }
 
-/** The working memory of one thread. */
+/**
+ * The working memory of one thread, as the server returns it. It is written
+ * with `SessionInput` and `TurnInput`.
+ */
 export interface Session {
   /** The tenant the session belongs to. */
   namespace: string;
@@ -119,9 +145,9 @@ export interface Session {
    * user with `ListSessionsRequest.user_id`.
    */
   userId: string;
-  /** The agent's current goal. At most 4,096 characters. */
+  /** The agent's current goal. */
   goal: string;
-  /** The agent's running notes. At most 65,536 characters. */
+  /** The agent's running notes. */
   scratchpad: string;
   /**
    * The recent-turns window, oldest first. Older turns are in the thread's
@@ -132,11 +158,7 @@ export interface Session {
    * default.
    */
   turns: Turn[];
-  /**
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
-   */
+  /** Free-form string metadata. */
   metadata: { [key: string]: string };
   /** When the session was first written. */
   createTime?:
@@ -151,18 +173,48 @@ export interface Session {
    * `expected_version` for optimistic concurrency.
    */
   version: bigint;
-  /** How long the session lives if nothing writes it again. */
-  ttl?:
-    | Duration
-    | undefined;
   /**
    * The total number of turns ever appended, including those that have left
    * the window.
    */
   turnCount: bigint;
+  /**
+   * When the session expires unless it is written again (each write sets it
+   * to the write's time plus its `ttl`). A time rather than a remaining
+   * duration, so that it does not change between reads (before v1's
+   * contract break this was `ttl = 11`).
+   */
+  expireTime?: Timestamp | undefined;
 }
 
 export interface Session_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+/**
+ * The fields of a session that `UpdateSession` writes. Its fields have the
+ * numbers of the same fields of `Session`.
+ */
+export interface SessionInput {
+  /**
+   * The user the thread belongs to. 1 to 128 characters (the identifier
+   * rules above); empty clears it.
+   */
+  userId: string;
+  /** The agent's current goal. At most 4,096 characters. */
+  goal: string;
+  /** The agent's running notes. At most 65,536 characters. */
+  scratchpad: string;
+  /**
+   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
+   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
+   * (server-configurable).
+   */
+  metadata: { [key: string]: string };
+}
+
+export interface SessionInput_MetadataEntry {
   key: string;
   value: string;
 }
@@ -177,7 +229,7 @@ export interface GetSessionRequest {
 
 /** Response of `WorkingMemory.GetSession`. */
 export interface GetSessionResponse {
-  /** The session, with `ttl` set to the time it has left. */
+  /** The session. */
   session?: Session | undefined;
 }
 
@@ -187,28 +239,32 @@ export interface UpdateSessionRequest {
   namespace: string;
   /** The thread whose session to write. Required. */
   threadId: string;
-  /**
-   * The new values. Only the fields named in `update_mask` are read;
-   * `namespace`, `thread_id` and the output-only fields are ignored.
-   */
+  /** The new values. Only the fields named by `update_mask` are read. */
   session?:
-    | Session
+    | SessionInput
     | undefined;
   /**
-   * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-   * and `turns`. A field in the mask that is empty in `session` is cleared.
-   * `turns` can only be cleared (empty the window; `turn_count` and the event
-   * log keep the history): turns are added with `AppendTurns`, so that every
-   * turn is in the event log. An empty mask writes the fields that are set
-   * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateMemoryRequest.update_mask`:
+   *   * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+   *     `turns`; a field named that is empty in `session` is cleared.
+   *     `turns` is not a field of `SessionInput`: naming it empties the
+   *     window (`turn_count` and the event log keep the history), as turns
+   *     are added only with `AppendTurns`, so that every turn is in the
+   *     event log;
+   *   * empty (or unset): the fields that are set (non-empty) in `session`;
+   *   * `*`: every field of `SessionInput`, replaced (those empty in
+   *     `session` are cleared); the window is kept.
+   * Other paths are `INVALID_ARGUMENT`.
    */
   updateMask?:
     | string[]
     | undefined;
   /**
    * When set, the write happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED` and writes nothing.
-   * 0 means "only if the session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+   * nothing. 0 means "only if the session does not exist yet".
    */
   expectedVersion?:
     | bigint
@@ -235,7 +291,7 @@ export interface AppendTurnsRequest {
    * its own (see `Session.turns`) is refused with `INVALID_ARGUMENT` naming
    * it and the budget, and nothing is appended.
    */
-  turns: Turn[];
+  turns: TurnInput[];
   /**
    * How many turns the window keeps. Default 20; 1 to 1,000. The window also
    * keeps no more bytes than its budget (see `Session.turns`): the oldest
@@ -244,8 +300,9 @@ export interface AppendTurnsRequest {
   maxWindowTurns: number;
   /**
    * When set, the append happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-   * session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+   * "only if the session does not exist yet".
    */
   expectedVersion?:
     | bigint
@@ -259,6 +316,18 @@ export interface AppendTurnsRequest {
    * call. Ignored when the session exists.
    */
   userId: string;
+  /**
+   * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+   * a unique id for this append, such as a UUID, 1 to 64 characters from
+   * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+   * another append to the same thread with the same id appends nothing and
+   * returns the first one's response, with `replayed` set; if its turns
+   * differ from the first append's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * turns twice.
+   */
+  requestId: string;
 }
 
 /** Response of `WorkingMemory.AppendTurns`. */
@@ -275,6 +344,11 @@ export interface AppendTurnsResponse {
   evictedTurnCount: number;
   /** The total number of turns ever appended to the session. */
   turnCount: bigint;
+  /**
+   * True when `request_id` named an earlier append: nothing was appended,
+   * and this response is that append's.
+   */
+  replayed: boolean;
 }
 
 /** Request of `WorkingMemory.DeleteSession`. */
@@ -283,6 +357,13 @@ export interface DeleteSessionRequest {
   namespace: string;
   /** The thread whose session to delete. Required. */
   threadId: string;
+  /**
+   * When set, the session is deleted only if its current version is this
+   * one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+   * nothing.
+   */
+  expectedVersion?: bigint | undefined;
 }
 
 /** Response of `WorkingMemory.DeleteSession`. */
@@ -303,7 +384,12 @@ export interface ListSessionsRequest {
    * one.
    */
   pageSize: number;
-  /** `next_page_token` of the previous page; empty for the first page. */
+  /**
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
+   */
   pageToken: string;
   /**
    * Which fields to return. Default `SESSION_VIEW_BASIC`. An unknown value
@@ -563,6 +649,222 @@ export const Turn_MetadataEntry: MessageFns<Turn_MetadataEntry> = {
   },
 };
 
+function createBaseTurnInput(): TurnInput {
+  return { role: "", content: "", metadata: {} };
+}
+
+export const TurnInput: MessageFns<TurnInput> = {
+  encode(message: TurnInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    if (message.content !== "") {
+      writer.uint32(18).string(message.content);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      TurnInput_MetadataEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TurnInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTurnInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = TurnInput_MetadataEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.metadata[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TurnInput {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: TurnInput): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TurnInput>, I>>(base?: I): TurnInput {
+    return TurnInput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TurnInput>, I>>(object: I): TurnInput {
+    const message = createBaseTurnInput();
+    message.role = object.role ?? "";
+    message.content = object.content ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseTurnInput_MetadataEntry(): TurnInput_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const TurnInput_MetadataEntry: MessageFns<TurnInput_MetadataEntry> = {
+  encode(message: TurnInput_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TurnInput_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTurnInput_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TurnInput_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: TurnInput_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TurnInput_MetadataEntry>, I>>(base?: I): TurnInput_MetadataEntry {
+    return TurnInput_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TurnInput_MetadataEntry>, I>>(object: I): TurnInput_MetadataEntry {
+    const message = createBaseTurnInput_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
 function createBaseSession(): Session {
   return {
     namespace: "",
@@ -575,8 +877,8 @@ function createBaseSession(): Session {
     createTime: undefined,
     updateTime: undefined,
     version: 0n,
-    ttl: undefined,
     turnCount: 0n,
+    expireTime: undefined,
   };
 }
 
@@ -615,14 +917,14 @@ export const Session: MessageFns<Session> = {
       }
       writer.uint32(80).int64(message.version);
     }
-    if (message.ttl !== undefined) {
-      Duration.encode(message.ttl, writer.uint32(90).fork()).join();
-    }
     if (message.turnCount !== 0n) {
       if (BigInt.asIntN(64, message.turnCount) !== message.turnCount) {
         throw new globalThis.Error("value provided for field message.turnCount of type int64 too large");
       }
       writer.uint32(96).int64(message.turnCount);
+    }
+    if (message.expireTime !== undefined) {
+      Timestamp.encode(message.expireTime, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -723,20 +1025,20 @@ export const Session: MessageFns<Session> = {
             message.version = reader.int64() as bigint;
             continue;
           }
-          case 11: {
-            if (tag !== 90) {
-              break;
-            }
-
-            message.ttl = Duration.decode(reader, reader.uint32());
-            continue;
-          }
           case 12: {
             if (tag !== 96) {
               break;
             }
 
             message.turnCount = reader.int64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.expireTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -792,12 +1094,16 @@ export const Session: MessageFns<Session> = {
         ? fromJsonTimestamp(object.update_time)
         : undefined,
       version: isSet(object.version) ? BigInt(object.version) : 0n,
-      ttl: isSet(object.ttl) ? Duration.fromJSON(object.ttl) : undefined,
       turnCount: isSet(object.turnCount)
         ? BigInt(object.turnCount)
         : isSet(object.turn_count)
         ? BigInt(object.turn_count)
         : 0n,
+      expireTime: isSet(object.expireTime)
+        ? fromJsonTimestamp(object.expireTime)
+        : isSet(object.expire_time)
+        ? fromJsonTimestamp(object.expire_time)
+        : undefined,
     };
   },
 
@@ -839,11 +1145,11 @@ export const Session: MessageFns<Session> = {
     if (message.version !== 0n) {
       obj.version = message.version.toString();
     }
-    if (message.ttl !== undefined) {
-      obj.ttl = Duration.toJSON(message.ttl);
-    }
     if (message.turnCount !== 0n) {
       obj.turnCount = message.turnCount.toString();
+    }
+    if (message.expireTime !== undefined) {
+      obj.expireTime = fromTimestamp(message.expireTime).toISOString();
     }
     return obj;
   },
@@ -875,8 +1181,10 @@ export const Session: MessageFns<Session> = {
       ? Timestamp.fromPartial(object.updateTime)
       : undefined;
     message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
-    message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
     message.turnCount = (object.turnCount !== undefined && object.turnCount !== null) ? BigInt(object.turnCount) : 0n;
+    message.expireTime = (object.expireTime !== undefined && object.expireTime !== null)
+      ? Timestamp.fromPartial(object.expireTime)
+      : undefined;
     return message;
   },
 };
@@ -960,6 +1268,242 @@ export const Session_MetadataEntry: MessageFns<Session_MetadataEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<Session_MetadataEntry>, I>>(object: I): Session_MetadataEntry {
     const message = createBaseSession_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSessionInput(): SessionInput {
+  return { userId: "", goal: "", scratchpad: "", metadata: {} };
+}
+
+export const SessionInput: MessageFns<SessionInput> = {
+  encode(message: SessionInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    if (message.goal !== "") {
+      writer.uint32(34).string(message.goal);
+    }
+    if (message.scratchpad !== "") {
+      writer.uint32(42).string(message.scratchpad);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      SessionInput_MetadataEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.goal = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scratchpad = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = SessionInput_MetadataEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.metadata[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionInput {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      goal: isSet(object.goal) ? globalThis.String(object.goal) : "",
+      scratchpad: isSet(object.scratchpad) ? globalThis.String(object.scratchpad) : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: SessionInput): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.goal !== "") {
+      obj.goal = message.goal;
+    }
+    if (message.scratchpad !== "") {
+      obj.scratchpad = message.scratchpad;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SessionInput>, I>>(base?: I): SessionInput {
+    return SessionInput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SessionInput>, I>>(object: I): SessionInput {
+    const message = createBaseSessionInput();
+    message.userId = object.userId ?? "";
+    message.goal = object.goal ?? "";
+    message.scratchpad = object.scratchpad ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseSessionInput_MetadataEntry(): SessionInput_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const SessionInput_MetadataEntry: MessageFns<SessionInput_MetadataEntry> = {
+  encode(message: SessionInput_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionInput_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionInput_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionInput_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SessionInput_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SessionInput_MetadataEntry>, I>>(base?: I): SessionInput_MetadataEntry {
+    return SessionInput_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SessionInput_MetadataEntry>, I>>(object: I): SessionInput_MetadataEntry {
+    const message = createBaseSessionInput_MetadataEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
@@ -1144,7 +1688,7 @@ export const UpdateSessionRequest: MessageFns<UpdateSessionRequest> = {
       writer.uint32(18).string(message.threadId);
     }
     if (message.session !== undefined) {
-      Session.encode(message.session, writer.uint32(26).fork()).join();
+      SessionInput.encode(message.session, writer.uint32(26).fork()).join();
     }
     if (message.updateMask !== undefined) {
       FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(34).fork()).join();
@@ -1195,7 +1739,7 @@ export const UpdateSessionRequest: MessageFns<UpdateSessionRequest> = {
               break;
             }
 
-            message.session = Session.decode(reader, reader.uint32());
+            message.session = SessionInput.decode(reader, reader.uint32());
             continue;
           }
           case 4: {
@@ -1242,7 +1786,7 @@ export const UpdateSessionRequest: MessageFns<UpdateSessionRequest> = {
         : isSet(object.thread_id)
         ? globalThis.String(object.thread_id)
         : "",
-      session: isSet(object.session) ? Session.fromJSON(object.session) : undefined,
+      session: isSet(object.session) ? SessionInput.fromJSON(object.session) : undefined,
       updateMask: isSet(object.updateMask)
         ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
         : isSet(object.update_mask)
@@ -1266,7 +1810,7 @@ export const UpdateSessionRequest: MessageFns<UpdateSessionRequest> = {
       obj.threadId = message.threadId;
     }
     if (message.session !== undefined) {
-      obj.session = Session.toJSON(message.session);
+      obj.session = SessionInput.toJSON(message.session);
     }
     if (message.updateMask !== undefined) {
       obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
@@ -1288,7 +1832,7 @@ export const UpdateSessionRequest: MessageFns<UpdateSessionRequest> = {
     message.namespace = object.namespace ?? "";
     message.threadId = object.threadId ?? "";
     message.session = (object.session !== undefined && object.session !== null)
-      ? Session.fromPartial(object.session)
+      ? SessionInput.fromPartial(object.session)
       : undefined;
     message.updateMask = object.updateMask ?? undefined;
     message.expectedVersion = (object.expectedVersion !== undefined && object.expectedVersion !== null)
@@ -1377,6 +1921,7 @@ function createBaseAppendTurnsRequest(): AppendTurnsRequest {
     expectedVersion: undefined,
     ttl: undefined,
     userId: "",
+    requestId: "",
   };
 }
 
@@ -1389,7 +1934,7 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
       writer.uint32(18).string(message.threadId);
     }
     for (const v of message.turns) {
-      Turn.encode(v!, writer.uint32(26).fork()).join();
+      TurnInput.encode(v!, writer.uint32(26).fork()).join();
     }
     if (message.maxWindowTurns !== 0) {
       writer.uint32(32).int32(message.maxWindowTurns);
@@ -1405,6 +1950,9 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
     }
     if (message.userId !== "") {
       writer.uint32(58).string(message.userId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(66).string(message.requestId);
     }
     return writer;
   },
@@ -1443,7 +1991,7 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
               break;
             }
 
-            message.turns.push(Turn.decode(reader, reader.uint32()));
+            message.turns.push(TurnInput.decode(reader, reader.uint32()));
             continue;
           }
           case 4: {
@@ -1478,6 +2026,14 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
             message.userId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1498,7 +2054,7 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
         : isSet(object.thread_id)
         ? globalThis.String(object.thread_id)
         : "",
-      turns: globalThis.Array.isArray(object?.turns) ? object.turns.map((e: any) => Turn.fromJSON(e)) : [],
+      turns: globalThis.Array.isArray(object?.turns) ? object.turns.map((e: any) => TurnInput.fromJSON(e)) : [],
       maxWindowTurns: isSet(object.maxWindowTurns)
         ? globalThis.Number(object.maxWindowTurns)
         : isSet(object.max_window_turns)
@@ -1515,6 +2071,11 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
         : isSet(object.user_id)
         ? globalThis.String(object.user_id)
         : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -1527,7 +2088,7 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
       obj.threadId = message.threadId;
     }
     if (message.turns?.length) {
-      obj.turns = message.turns.map((e) => Turn.toJSON(e));
+      obj.turns = message.turns.map((e) => TurnInput.toJSON(e));
     }
     if (message.maxWindowTurns !== 0) {
       obj.maxWindowTurns = Math.round(message.maxWindowTurns);
@@ -1541,6 +2102,9 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
     if (message.userId !== "") {
       obj.userId = message.userId;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -1551,19 +2115,20 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
     const message = createBaseAppendTurnsRequest();
     message.namespace = object.namespace ?? "";
     message.threadId = object.threadId ?? "";
-    message.turns = object.turns?.map((e) => Turn.fromPartial(e)) || [];
+    message.turns = object.turns?.map((e) => TurnInput.fromPartial(e)) || [];
     message.maxWindowTurns = object.maxWindowTurns ?? 0;
     message.expectedVersion = (object.expectedVersion !== undefined && object.expectedVersion !== null)
       ? BigInt(object.expectedVersion)
       : undefined;
     message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
     message.userId = object.userId ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
 
 function createBaseAppendTurnsResponse(): AppendTurnsResponse {
-  return { version: 0n, eventIds: [], evictedTurnCount: 0, turnCount: 0n };
+  return { version: 0n, eventIds: [], evictedTurnCount: 0, turnCount: 0n, replayed: false };
 }
 
 export const AppendTurnsResponse: MessageFns<AppendTurnsResponse> = {
@@ -1585,6 +2150,9 @@ export const AppendTurnsResponse: MessageFns<AppendTurnsResponse> = {
         throw new globalThis.Error("value provided for field message.turnCount of type int64 too large");
       }
       writer.uint32(32).int64(message.turnCount);
+    }
+    if (message.replayed !== false) {
+      writer.uint32(40).bool(message.replayed);
     }
     return writer;
   },
@@ -1634,6 +2202,14 @@ export const AppendTurnsResponse: MessageFns<AppendTurnsResponse> = {
             message.turnCount = reader.int64() as bigint;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1664,6 +2240,7 @@ export const AppendTurnsResponse: MessageFns<AppendTurnsResponse> = {
         : isSet(object.turn_count)
         ? BigInt(object.turn_count)
         : 0n,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
     };
   },
 
@@ -1681,6 +2258,9 @@ export const AppendTurnsResponse: MessageFns<AppendTurnsResponse> = {
     if (message.turnCount !== 0n) {
       obj.turnCount = message.turnCount.toString();
     }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
     return obj;
   },
 
@@ -1693,12 +2273,13 @@ export const AppendTurnsResponse: MessageFns<AppendTurnsResponse> = {
     message.eventIds = object.eventIds?.map((e) => e) || [];
     message.evictedTurnCount = object.evictedTurnCount ?? 0;
     message.turnCount = (object.turnCount !== undefined && object.turnCount !== null) ? BigInt(object.turnCount) : 0n;
+    message.replayed = object.replayed ?? false;
     return message;
   },
 };
 
 function createBaseDeleteSessionRequest(): DeleteSessionRequest {
-  return { namespace: "", threadId: "" };
+  return { namespace: "", threadId: "", expectedVersion: undefined };
 }
 
 export const DeleteSessionRequest: MessageFns<DeleteSessionRequest> = {
@@ -1708,6 +2289,12 @@ export const DeleteSessionRequest: MessageFns<DeleteSessionRequest> = {
     }
     if (message.threadId !== "") {
       writer.uint32(18).string(message.threadId);
+    }
+    if (message.expectedVersion !== undefined) {
+      if (BigInt.asIntN(64, message.expectedVersion) !== message.expectedVersion) {
+        throw new globalThis.Error("value provided for field message.expectedVersion of type int64 too large");
+      }
+      writer.uint32(24).int64(message.expectedVersion);
     }
     return writer;
   },
@@ -1741,6 +2328,14 @@ export const DeleteSessionRequest: MessageFns<DeleteSessionRequest> = {
             message.threadId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expectedVersion = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1761,6 +2356,11 @@ export const DeleteSessionRequest: MessageFns<DeleteSessionRequest> = {
         : isSet(object.thread_id)
         ? globalThis.String(object.thread_id)
         : "",
+      expectedVersion: isSet(object.expectedVersion)
+        ? BigInt(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? BigInt(object.expected_version)
+        : undefined,
     };
   },
 
@@ -1772,6 +2372,9 @@ export const DeleteSessionRequest: MessageFns<DeleteSessionRequest> = {
     if (message.threadId !== "") {
       obj.threadId = message.threadId;
     }
+    if (message.expectedVersion !== undefined) {
+      obj.expectedVersion = message.expectedVersion.toString();
+    }
     return obj;
   },
 
@@ -1782,6 +2385,9 @@ export const DeleteSessionRequest: MessageFns<DeleteSessionRequest> = {
     const message = createBaseDeleteSessionRequest();
     message.namespace = object.namespace ?? "";
     message.threadId = object.threadId ?? "";
+    message.expectedVersion = (object.expectedVersion !== undefined && object.expectedVersion !== null)
+      ? BigInt(object.expectedVersion)
+      : undefined;
     return message;
   },
 };
@@ -2082,8 +2688,9 @@ export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
 export type WorkingMemoryService = typeof WorkingMemoryService;
 export const WorkingMemoryService = {
   /**
-   * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-   * does not exist or has expired.
+   * Returns a session in one Redis round trip. `NOT_FOUND`
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+   * has expired.
    */
   getSession: {
     path: "/memrpc.v1.WorkingMemory/GetSession" as const,
@@ -2097,8 +2704,9 @@ export const WorkingMemoryService = {
   /**
    * Sets or clears session fields, creating the session when it does not
    * exist. Atomic: either every field in the mask is written or none is.
-   * With `expected_version`, fails with `ABORTED` when another writer got
-   * there first. Refreshes the time to live.
+   * With `expected_version`, fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+   * writer got there first. Refreshes the time to live.
    */
   updateSession: {
     path: "/memrpc.v1.WorkingMemory/UpdateSession" as const,
@@ -2113,10 +2721,11 @@ export const WorkingMemoryService = {
   /**
    * Appends turns to the recent-turns window, creating the session when it
    * does not exist. The oldest turns leave the window once it is full (in
-   * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-   * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-   * then keeps about the server's default number of events (1,000 unless
-   * configured). Refreshes the time to live.
+   * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+   * also appended, in the same atomic step, to the thread's event log
+   * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+   * the server's default number of events (1,000 unless configured).
+   * Refreshes the time to live. Safe to retry with a `request_id`.
    */
   appendTurns: {
     path: "/memrpc.v1.WorkingMemory/AppendTurns" as const,
@@ -2128,8 +2737,8 @@ export const WorkingMemoryService = {
     responseDeserialize: (value: Buffer): AppendTurnsResponse => AppendTurnsResponse.decode(value),
   },
   /**
-   * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-   * session does not exist.
+   * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
    */
   deleteSession: {
     path: "/memrpc.v1.WorkingMemory/DeleteSession" as const,
@@ -2162,29 +2771,32 @@ export const WorkingMemoryService = {
 
 export interface WorkingMemoryServer extends UntypedServiceImplementation {
   /**
-   * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-   * does not exist or has expired.
+   * Returns a session in one Redis round trip. `NOT_FOUND`
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+   * has expired.
    */
   getSession: handleUnaryCall<GetSessionRequest, GetSessionResponse>;
   /**
    * Sets or clears session fields, creating the session when it does not
    * exist. Atomic: either every field in the mask is written or none is.
-   * With `expected_version`, fails with `ABORTED` when another writer got
-   * there first. Refreshes the time to live.
+   * With `expected_version`, fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+   * writer got there first. Refreshes the time to live.
    */
   updateSession: handleUnaryCall<UpdateSessionRequest, UpdateSessionResponse>;
   /**
    * Appends turns to the recent-turns window, creating the session when it
    * does not exist. The oldest turns leave the window once it is full (in
-   * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-   * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-   * then keeps about the server's default number of events (1,000 unless
-   * configured). Refreshes the time to live.
+   * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+   * also appended, in the same atomic step, to the thread's event log
+   * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+   * the server's default number of events (1,000 unless configured).
+   * Refreshes the time to live. Safe to retry with a `request_id`.
    */
   appendTurns: handleUnaryCall<AppendTurnsRequest, AppendTurnsResponse>;
   /**
-   * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-   * session does not exist.
+   * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
    */
   deleteSession: handleUnaryCall<DeleteSessionRequest, DeleteSessionResponse>;
   /**
@@ -2199,8 +2811,9 @@ export interface WorkingMemoryServer extends UntypedServiceImplementation {
 
 export interface WorkingMemoryClient extends Client {
   /**
-   * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-   * does not exist or has expired.
+   * Returns a session in one Redis round trip. `NOT_FOUND`
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+   * has expired.
    */
   getSession(
     request: GetSessionRequest,
@@ -2220,8 +2833,9 @@ export interface WorkingMemoryClient extends Client {
   /**
    * Sets or clears session fields, creating the session when it does not
    * exist. Atomic: either every field in the mask is written or none is.
-   * With `expected_version`, fails with `ABORTED` when another writer got
-   * there first. Refreshes the time to live.
+   * With `expected_version`, fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+   * writer got there first. Refreshes the time to live.
    */
   updateSession(
     request: UpdateSessionRequest,
@@ -2241,10 +2855,11 @@ export interface WorkingMemoryClient extends Client {
   /**
    * Appends turns to the recent-turns window, creating the session when it
    * does not exist. The oldest turns leave the window once it is full (in
-   * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-   * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-   * then keeps about the server's default number of events (1,000 unless
-   * configured). Refreshes the time to live.
+   * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+   * also appended, in the same atomic step, to the thread's event log
+   * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+   * the server's default number of events (1,000 unless configured).
+   * Refreshes the time to live. Safe to retry with a `request_id`.
    */
   appendTurns(
     request: AppendTurnsRequest,
@@ -2262,8 +2877,8 @@ export interface WorkingMemoryClient extends Client {
     callback: (error: ServiceError | null, response: AppendTurnsResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-   * session does not exist.
+   * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
    */
   deleteSession(
     request: DeleteSessionRequest,
