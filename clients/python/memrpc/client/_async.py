@@ -10,6 +10,7 @@ import grpc
 
 from memrpc.client import _requests as req
 from memrpc.client._auth import BearerToken, Token, async_interceptors, describe
+from memrpc.client._service_config import channel_options
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -32,11 +33,14 @@ class AsyncMemoryClient:
         """`token`, an API key or a JWT (or a function returning the current
         one), goes with every call as `authorization: Bearer <token>`; a call
         whose own metadata has `authorization` sends that instead. `options`
-        are gRPC channel options, e.g. `("grpc.ssl_target_name_override", name)`."""
+        are gRPC channel options, e.g. `("grpc.ssl_target_name_override", name)`;
+        unless they set `grpc.service_config`, the published service config
+        (`memrpc.client.SERVICE_CONFIG`) retries the reads on `UNAVAILABLE`."""
         self.target = target
         self.namespace = namespace
         self.timeout = timeout
         self._token = None if token is None else BearerToken(token)
+        options = channel_options(options)
         interceptors = None if self._token is None else async_interceptors(self._token)
         self.channel = (
             grpc.aio.secure_channel(target, credentials, options, interceptors=interceptors)
@@ -89,8 +93,12 @@ class AsyncMemoryClient:
         max_window_turns: int = 0,
         user_id: str = "",
         ttl: float | None = None,
+        request_id: str = "",
     ) -> wm.AppendTurnsResponse:
-        """Appends turns (`TurnInput`s or (role, content) pairs) to the window."""
+        """Appends turns (`TurnInput`s or (role, content) pairs) to the window.
+        Send the same `request_id` (such as a UUID) when retrying an append
+        whose outcome is unknown: the server appends the turns only once
+        (`replayed` is set on the retry's response)."""
         request = req.append_turns(
             self.namespace,
             thread_id,
@@ -98,15 +106,21 @@ class AsyncMemoryClient:
             max_window_turns=max_window_turns,
             user_id=user_id,
             ttl=ttl,
+            request_id=request_id,
         )
         return await self.working.AppendTurns(request, timeout=self.timeout)
 
     async def remember(
-        self, *memories: ltm.MemoryInput | str, dedup_max_distance: float | None = None
+        self,
+        *memories: ltm.MemoryInput | str,
+        dedup_max_distance: float | None = None,
+        request_id: str = "",
     ) -> list[ltm.CreateMemoryResult]:
-        """Stores memories, deduplicated; one result per memory."""
+        """Stores memories, deduplicated; one result per memory. Send the same
+        `request_id` when retrying a create whose outcome is unknown: the
+        server creates them (and grows hit counts) only once."""
         request = req.create_memories(
-            self.namespace, memories, dedup_max_distance=dedup_max_distance
+            self.namespace, memories, dedup_max_distance=dedup_max_distance, request_id=request_id
         )
         return list((await self.long_term.CreateMemories(request, timeout=self.timeout)).results)
 

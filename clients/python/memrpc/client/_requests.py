@@ -37,8 +37,8 @@ def update_session(
 ) -> wm.UpdateSessionRequest:
     """An UpdateSession writing exactly the arguments that are not None."""
     values = {"goal": goal, "scratchpad": scratchpad, "user_id": user_id}
-    session = wm.SessionInput(**{k: v for k, v in values.items() if v is not None})
     paths = [k for k, v in values.items() if v is not None]
+    session = wm.SessionInput(goal=goal or "", scratchpad=scratchpad or "", user_id=user_id or "")
     if metadata is not None:
         session.metadata.update(metadata)
         paths.append("metadata")
@@ -62,8 +62,10 @@ def append_turns(
     max_window_turns: int,
     user_id: str,
     ttl: float | None,
+    request_id: str,
 ) -> wm.AppendTurnsRequest:
-    """An AppendTurns of `TurnInput`s or (role, content) pairs."""
+    """An AppendTurns of `TurnInput`s or (role, content) pairs; `request_id`
+    empty for none."""
     return wm.AppendTurnsRequest(
         namespace=namespace,
         thread_id=thread_id,
@@ -74,6 +76,7 @@ def append_turns(
         max_window_turns=max_window_turns,
         user_id=user_id,
         ttl=seconds(ttl),
+        request_id=request_id,
     )
 
 
@@ -82,13 +85,16 @@ def create_memories(
     memories: Iterable[ltm.MemoryInput | str],
     *,
     dedup_max_distance: float | None,
+    request_id: str,
 ) -> ltm.CreateMemoriesRequest:
-    """A CreateMemories of `MemoryInput`s or plain texts (semantic memories)."""
+    """A CreateMemories of `MemoryInput`s or plain texts (semantic memories);
+    `request_id` empty for none."""
     request = ltm.CreateMemoriesRequest(
         namespace=namespace,
         memories=[
             m if isinstance(m, ltm.MemoryInput) else ltm.MemoryInput(text=m) for m in memories
         ],
+        request_id=request_id,
     )
     if dedup_max_distance is not None:
         request.dedup_max_distance = dedup_max_distance
