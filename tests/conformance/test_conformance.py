@@ -5,6 +5,7 @@ generated code is current. See README.md in this folder."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from memrpc.server import MemrpcServer
+from memrpc.v1.error_reason_pb2 import ErrorReason
 from support import skip_or_fail
 
 HERE = Path(__file__).resolve().parent
@@ -78,6 +80,32 @@ async def run_scenario(lang: str, port: int, scenario: str, **variables: str) ->
 
 def fresh_ns(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def scenario_steps(name: str) -> list[dict[str, object]]:
+    steps: list[dict[str, object]] = json.loads((HERE / name).read_text("utf-8"))["steps"]
+    return steps
+
+
+@pytest.mark.parametrize("scenario", ["scenario.json", "interop_write.json", "interop_read.json"])
+def test_error_steps_name_their_reason(scenario: str) -> None:
+    """Every step expecting an error names its ErrorInfo reason (README.md:
+    `expect.reason`), one of the proto's; `reason` and `errorMetadata` come
+    only with a non-OK code, and such a step saves only from `errorMetadata`."""
+    reasons = set(ErrorReason.keys()) - {"ERROR_REASON_UNSPECIFIED"}
+    for step in scenario_steps(scenario):
+        expect = step.get("expect", {})
+        assert isinstance(expect, dict)
+        name = step["name"]
+        if expect.get("code", "OK") == "OK":
+            assert "reason" not in expect, name
+            assert "errorMetadata" not in expect, name
+            continue
+        assert expect.get("reason") in reasons, f"{name}: expect.reason must name an ErrorReason"
+        saves = step.get("save", {})
+        assert isinstance(saves, dict)
+        for path in saves.values():
+            assert path.startswith("errorMetadata."), f"{name}: saves {path} from an error"
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -18,8 +18,8 @@ import grpc
 from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
+from memrpc.client.errors import error_info, status_details
 from memrpc.v1 import (
     event_log_pb2_grpc,
     long_term_memory_pb2,
@@ -101,9 +101,8 @@ def lookup(document: Any, path: str) -> str:
 
 def bad_request_fields(err: grpc.RpcError) -> list[str]:
     """The fields named in the error's google.rpc.BadRequest detail."""
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
     fields: list[str] = []
-    for detail in status.details if status else []:
+    for detail in status_details(err):
         if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad = error_details_pb2.BadRequest()
             detail.Unpack(bad)
@@ -123,19 +122,18 @@ class Tail:
         try:
             for message in self.call:
                 self.messages.put(message)
-            self.messages.put(StepFailed("stream ended"))
+            self.messages.put(StepFailed("stream ended with OK"))
         except grpc.RpcError as err:
             self.messages.put(err)
 
-    def next(self) -> Message:
+    def next(self) -> Message | grpc.RpcError:
+        """The stream's next message, or the error status it ended with."""
         try:
             item = self.messages.get(timeout=NEXT_TIMEOUT_S)
         except queue.Empty:
             raise StepFailed(f"no message within {NEXT_TIMEOUT_S:g} s") from None
         if isinstance(item, StepFailed):
             raise item
-        if isinstance(item, grpc.RpcError):
-            raise StepFailed(f"stream failed: {item.code().name}: {item.details()}")
         return item  # type: ignore[no-any-return]
 
 
@@ -180,23 +178,41 @@ class Runner:
 
     def run_call(self, step: dict[str, Any]) -> None:
         method, request_type = self.method(step["call"])
-        expect = step.get("expect", {})
-        code = expect.get("code", "OK")
         try:
             response = method(self.request(step, request_type), timeout=30)
         except grpc.RpcError as err:
-            if err.code().name != code:
-                raise StepFailed(
-                    f"expected {code}, got {err.code().name}: {err.details()}"
-                ) from None
-            if "field" in expect and expect["field"] not in bad_request_fields(err):
-                raise StepFailed(
-                    f"expected BadRequest field {expect['field']!r}, got {bad_request_fields(err)}"
-                ) from None
+            self.check_error(step, err)
             return
+        self.check_ok(step, response)
+
+    def check_ok(self, step: dict[str, Any], response: Message) -> None:
+        """Checks a message received where `expect.code` may want an error."""
+        code = step.get("expect", {}).get("code", "OK")
         if code != "OK":
             raise StepFailed(f"expected {code}, got OK")
         self.check(step, response)
+
+    def check_error(self, step: dict[str, Any], err: grpc.RpcError) -> None:
+        """Checks a failed call (or a stream's end) against the step: its code,
+        BadRequest field, ErrorInfo reason and metadata; saves from the metadata."""
+        expect = step.get("expect", {})
+        code = expect.get("code", "OK")
+        if err.code().name != code:
+            raise StepFailed(f"expected {code}, got {err.code().name}: {err.details()}")
+        if "field" in expect and expect["field"] not in bad_request_fields(err):
+            raise StepFailed(
+                f"expected BadRequest field {expect['field']!r}, got {bad_request_fields(err)}"
+            )
+        info = error_info(err)
+        if ("reason" in expect or "errorMetadata" in expect) and info is None:
+            raise StepFailed(f"expected an ErrorInfo of domain memrpc.dev: {err.details()}")
+        reason, metadata = ("", {}) if info is None else (info.reason, dict(info.metadata))
+        if "reason" in expect and reason != expect["reason"]:
+            raise StepFailed(f"expected reason {expect['reason']}, got {reason}")
+        if "errorMetadata" in expect:
+            match(substitute(expect["errorMetadata"], self.variables), metadata, "errorMetadata")
+        for name, path in step.get("save", {}).items():
+            self.variables[name] = lookup({"errorMetadata": metadata}, path)
 
     def run_tail(self, step: dict[str, Any]) -> None:
         action, stream = step["tail"], step["stream"]
@@ -204,7 +220,11 @@ class Runner:
             method, request_type = self.method("memrpc.v1.EventLog/TailEvents")
             self.tails[stream] = Tail(method(self.request(step, request_type)))
         elif action == "next":
-            self.check(step, self.tails[stream].next())
+            item = self.tails[stream].next()
+            if isinstance(item, grpc.RpcError):
+                self.check_error(step, item)
+            else:
+                self.check_ok(step, item)
         elif action == "close":
             self.tails.pop(stream).call.cancel()
         else:
