@@ -3,7 +3,7 @@
 // is described in tests/conformance/README.md; runners/python/runner.py is
 // the reference this mirrors.
 //
-//	runner --target HOST:PORT --scenario FILE [--var NAME=VALUE]...
+//	runner --target HOST:PORT --scenario FILE [--var NAME=VALUE]... [--service-config FILE]
 package main
 
 import (
@@ -29,7 +29,10 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/memrpc/memrpc/clients/go/memrpc"
 	memrpcv1 "github.com/memrpc/memrpc/clients/go/memrpc/v1"
 )
 
@@ -51,9 +54,11 @@ type step struct {
 }
 
 type expect struct {
-	Code     string  `json:"code"`
-	Response any     `json:"response"`
-	Field    *string `json:"field"`
+	Code          string  `json:"code"`
+	Response      any     `json:"response"`
+	Field         *string `json:"field"`
+	Reason        *string `json:"reason"`
+	ErrorMetadata any     `json:"errorMetadata"`
 }
 
 // unaryFunc calls one unary RPC with a request given as proto3 JSON.
@@ -67,11 +72,54 @@ func unary[Req any, PReq interface {
 }, Resp proto.Message](call func(context.Context, PReq, ...grpc.CallOption) (Resp, error)) unaryFunc {
 	return func(ctx context.Context, request []byte) (proto.Message, error) {
 		req := PReq(new(Req))
-		if err := protojson.Unmarshal(request, req); err != nil {
+		if err := unmarshalRequest(request, req); err != nil {
 			return nil, stepError("request: %v", err)
 		}
 		return call(ctx, req)
 	}
+}
+
+// fullMask is the update mask "*" (AIP-134: replace every field).
+const fullMask = "*"
+
+// unmarshalRequest parses a request's proto3 JSON with protojson, except
+// for a top-level FieldMask "*": it is canonical JSON, but protojson refuses
+// it (not a field path), so it is set on the message directly, as a Go
+// program would write it (&fieldmaskpb.FieldMask{Paths: []string{"*"}}).
+func unmarshalRequest(data []byte, req proto.Message) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	var full []protoreflect.FieldDescriptor
+	descriptors := req.ProtoReflect().Descriptor().Fields()
+	for i := range descriptors.Len() {
+		fd := descriptors.Get(i)
+		if fd.Message() == nil || fd.Message().FullName() != "google.protobuf.FieldMask" {
+			continue
+		}
+		for _, key := range []string{fd.JSONName(), string(fd.Name())} {
+			var mask string
+			if json.Unmarshal(fields[key], &mask) == nil && mask == fullMask {
+				delete(fields, key)
+				full = append(full, fd)
+			}
+		}
+	}
+	if len(full) > 0 {
+		var err error
+		if data, err = json.Marshal(fields); err != nil {
+			return err
+		}
+	}
+	if err := protojson.Unmarshal(data, req); err != nil {
+		return err
+	}
+	for _, fd := range full {
+		mask := &fieldmaskpb.FieldMask{Paths: []string{fullMask}}
+		req.ProtoReflect().Set(fd, protoreflect.ValueOfMessage(mask.ProtoReflect()))
+	}
+	return nil
 }
 
 // methods is the dispatch table from "memrpc.v1.Service/Method" to the typed
@@ -89,6 +137,7 @@ func methods(conn grpc.ClientConnInterface) map[string]unaryFunc {
 
 		"memrpc.v1.LongTermMemory/CreateMemories": unary(ltm.CreateMemories),
 		"memrpc.v1.LongTermMemory/SearchMemories": unary(ltm.SearchMemories),
+		"memrpc.v1.LongTermMemory/ListMemories":   unary(ltm.ListMemories),
 		"memrpc.v1.LongTermMemory/GetMemory":      unary(ltm.GetMemory),
 		"memrpc.v1.LongTermMemory/UpdateMemory":   unary(ltm.UpdateMemory),
 		"memrpc.v1.LongTermMemory/DeleteMemory":   unary(ltm.DeleteMemory),
@@ -422,21 +471,16 @@ func openTail(client memrpcv1.EventLogClient, req *memrpcv1.TailEventsRequest) *
 	return t
 }
 
-func (t *tail) next() (proto.Message, error) {
+// next waits for the stream's next item: a message, or the error status the
+// stream ended with (io.EOF for OK).
+func (t *tail) next() (tailItem, error) {
 	timer := time.NewTimer(nextTimeout)
 	defer timer.Stop()
 	select {
 	case item := <-t.items:
-		if errors.Is(item.err, io.EOF) {
-			return nil, stepError("stream ended")
-		}
-		if item.err != nil {
-			st := status.Convert(item.err)
-			return nil, stepError("stream failed: %s: %s", codeName(st.Code()), st.Message())
-		}
-		return item.msg, nil
+		return item, nil
 	case <-timer.C:
-		return nil, stepError("no message within %g s", nextTimeout.Seconds())
+		return tailItem{}, stepError("no message within %g s", nextTimeout.Seconds())
 	}
 }
 
@@ -502,14 +546,18 @@ func (r *runner) runStep(s *step) error {
 	}
 }
 
+// code is the step's expected status code name.
+func (s *step) code() string {
+	if s.Expect.Code == "" {
+		return "OK"
+	}
+	return s.Expect.Code
+}
+
 func (r *runner) runCall(s *step) error {
 	call, ok := r.methods[s.Call]
 	if !ok {
 		return stepError("unknown call %q", s.Call)
-	}
-	code := s.Expect.Code
-	if code == "" {
-		code = "OK"
 	}
 	req, err := r.request(s)
 	if err != nil {
@@ -523,25 +571,62 @@ func (r *runner) runCall(s *step) error {
 		if errors.As(err, &failed) {
 			return err
 		}
-		st := status.Convert(err)
-		if got := codeName(st.Code()); got != code {
-			return stepError("expected %s, got %s: %s", code, got, st.Message())
-		}
-		if s.Expect.Field != nil {
-			fields := badRequestFields(st)
-			for _, f := range fields {
-				if f == *s.Expect.Field {
-					return nil
-				}
-			}
-			return stepError("expected BadRequest field %q, got %q", *s.Expect.Field, fields)
-		}
-		return nil
+		return r.checkError(s, err)
 	}
-	if code != "OK" {
+	return r.checkOK(s, response)
+}
+
+// checkOK checks a message received where the step may expect an error.
+func (r *runner) checkOK(s *step, response proto.Message) error {
+	if code := s.code(); code != "OK" {
 		return stepError("expected %s, got OK", code)
 	}
 	return r.check(s, response)
+}
+
+// checkError checks a failed call (or a stream's end) against the step: its
+// code, BadRequest field, ErrorInfo reason and metadata; then saves from the
+// metadata.
+func (r *runner) checkError(s *step, err error) error {
+	st := status.Convert(err)
+	if got := codeName(st.Code()); got != s.code() {
+		return stepError("expected %s, got %s: %s", s.code(), got, st.Message())
+	}
+	if s.Expect.Field != nil {
+		fields := badRequestFields(st)
+		if !slices.Contains(fields, *s.Expect.Field) {
+			return stepError("expected BadRequest field %q, got %q", *s.Expect.Field, fields)
+		}
+	}
+	info := memrpc.ErrorInfo(err)
+	if info == nil && (s.Expect.Reason != nil || s.Expect.ErrorMetadata != nil) {
+		return stepError("expected an ErrorInfo of domain %s: %s", memrpc.Domain, st.Message())
+	}
+	if s.Expect.Reason != nil && info.GetReason() != *s.Expect.Reason {
+		return stepError("expected reason %s, got %s", *s.Expect.Reason, info.GetReason())
+	}
+	metadata := map[string]any{}
+	for key, value := range info.GetMetadata() {
+		metadata[key] = value
+	}
+	if s.Expect.ErrorMetadata != nil {
+		want, err := substitute(s.Expect.ErrorMetadata, r.vars)
+		if err != nil {
+			return err
+		}
+		if err := match(want, metadata, "errorMetadata"); err != nil {
+			return err
+		}
+	}
+	document := map[string]any{"errorMetadata": metadata}
+	for name, path := range s.Save {
+		value, err := lookup(document, path)
+		if err != nil {
+			return err
+		}
+		r.vars[name] = value
+	}
+	return nil
 }
 
 func (r *runner) runTail(s *step) error {
@@ -565,11 +650,16 @@ func (r *runner) runTail(s *step) error {
 		if !ok {
 			return stepError("no open stream %q", s.Stream)
 		}
-		msg, err := t.next()
-		if err != nil {
+		item, err := t.next()
+		switch {
+		case err != nil:
 			return err
+		case errors.Is(item.err, io.EOF):
+			return stepError("expected %s, stream ended with OK", s.code())
+		case item.err != nil:
+			return r.checkError(s, item.err)
 		}
-		return r.check(s, msg)
+		return r.checkOK(s, item.msg)
 	case "close":
 		t, ok := r.tails[s.Stream]
 		if !ok {
@@ -604,6 +694,7 @@ func run() int {
 	target := flag.String("target", "", "the server, HOST:PORT")
 	scenario := flag.String("scenario", "", "the scenario file (JSON)")
 	flag.Var(vars, "var", "a variable, NAME=VALUE (repeatable)")
+	serviceConfig := flag.String("service-config", "", "a gRPC service config (JSON file) for the channel")
 	flag.Parse()
 	if *target == "" || *scenario == "" || flag.NArg() > 0 {
 		flag.Usage()
@@ -625,7 +716,16 @@ func run() int {
 		return 2
 	}
 
-	conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	options := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if *serviceConfig != "" {
+		config, err := os.ReadFile(*serviceConfig)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		options = append(options, grpc.WithDefaultServiceConfig(string(config)))
+	}
+	conn, err := grpc.NewClient(*target, options...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

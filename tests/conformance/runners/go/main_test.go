@@ -77,3 +77,27 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestFullUpdateMask checks that the canonical JSON update mask "*", which
+// protojson refuses, reaches the request as the path "*", and that the
+// other fields are parsed as usual.
+func TestFullUpdateMask(t *testing.T) {
+	req := &memrpcv1.UpdateSessionRequest{}
+	err := unmarshalRequest([]byte(`{"threadId": "t", "updateMask": "*", "session": {"goal": "g"}}`), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := req.GetUpdateMask().GetPaths(); len(got) != 1 || got[0] != "*" {
+		t.Errorf("update_mask paths = %q, want [*]", got)
+	}
+	if req.GetThreadId() != "t" || req.GetSession().GetGoal() != "g" {
+		t.Errorf("other fields lost: %v", req)
+	}
+	plain := &memrpcv1.UpdateSessionRequest{}
+	if err := unmarshalRequest([]byte(`{"updateMask": "goal,userId"}`), plain); err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.GetUpdateMask().GetPaths(); len(got) != 2 || got[1] != "user_id" {
+		t.Errorf("update_mask paths = %q, want [goal user_id]", got)
+	}
+}

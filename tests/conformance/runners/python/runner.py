@@ -19,6 +19,7 @@ from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 
+from memrpc.client import SERVICE_CONFIG
 from memrpc.client.errors import error_info, status_details
 from memrpc.v1 import (
     event_log_pb2_grpc,
@@ -241,7 +242,10 @@ def main() -> int:
     with open(args.scenario, encoding="utf-8") as f:
         steps = json.load(f)["steps"]
     passed = failed = 0
-    with grpc.insecure_channel(args.target) as channel:
+    # The published service config (clients/service-config.json), as the
+    # client applies it by default.
+    options = [("grpc.service_config", SERVICE_CONFIG)]
+    with grpc.insecure_channel(args.target, options) as channel:
         runner = Runner(channel, variables)
         for step in steps:
             try:
