@@ -9,11 +9,20 @@
 export * from "./gen/memrpc/v1/working_memory";
 export * from "./gen/memrpc/v1/long_term_memory";
 export * from "./gen/memrpc/v1/event_log";
+export * from "./gen/memrpc/v1/error_reason";
 export { Duration } from "./gen/google/protobuf/duration";
 export { Timestamp } from "./gen/google/protobuf/timestamp";
 export { Status } from "./gen/google/rpc/status";
-export { BadRequest, type BadRequest_FieldViolation } from "./gen/google/rpc/error_details";
-export { STATUS_DETAILS_KEY, fieldViolations, richStatus } from "./errors";
+export { BadRequest, type BadRequest_FieldViolation, ErrorInfo } from "./gen/google/rpc/error_details";
+export {
+  ERROR_DOMAIN,
+  STATUS_DETAILS_KEY,
+  errorInfo,
+  errorMetadata,
+  errorReason,
+  fieldViolations,
+  richStatus,
+} from "./errors";
 export { type UnaryMethod, unaryCall } from "./calls";
 
 /**

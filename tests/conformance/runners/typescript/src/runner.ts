@@ -5,6 +5,7 @@
  * tests/conformance/runners/python/runner.py is the reference.
  *
  *   node out/runner.js --target HOST:PORT --scenario FILE [--var NAME=VALUE]...
+ *                      [--service-config FILE]
  *
  * Requests are parsed and responses printed with the proto3 JSON mapping that
  * ts-proto generates (`fromJSON` / `toJSON`), plus two small corrections where
@@ -45,6 +46,8 @@ import {
   GetSessionResponse,
   ListEventsRequest,
   ListEventsResponse,
+  ListMemoriesRequest,
+  ListMemoriesResponse,
   ListSessionsRequest,
   ListSessionsResponse,
   LongTermMemoryClient,
@@ -64,6 +67,8 @@ import {
   WorkingMemoryClient,
   WorkingMemoryService,
   type UnaryMethod,
+  ERROR_DOMAIN,
+  errorInfo,
   fieldViolations,
   grpc,
   unaryCall,
@@ -288,7 +293,10 @@ function isServiceError(error: unknown): error is grpc.ServiceError {
   return error instanceof Error && typeof (error as grpc.ServiceError).code === "number";
 }
 
-/** A TailEvents stream whose messages queue up until `next` takes them. */
+/**
+ * A TailEvents stream whose messages queue up until `next` takes them; its
+ * end is queued too: the error status it ended with, or a StepFailed for OK.
+ */
 class Tail {
   private readonly items: (TailEventsResponse | Error)[] = [];
   private wake: (() => void) | undefined;
@@ -297,7 +305,7 @@ class Tail {
   constructor(readonly call: grpc.ClientReadableStream<TailEventsResponse>) {
     call.on("data", (message: TailEventsResponse) => this.push(message));
     call.on("error", (error: Error) => this.push(error));
-    call.on("end", () => this.push(new Error("stream ended")));
+    call.on("end", () => this.push(new StepFailed("stream ended with OK")));
   }
 
   private push(item: TailEventsResponse | Error): void {
@@ -308,7 +316,7 @@ class Tail {
     this.wake?.();
   }
 
-  async next(): Promise<TailEventsResponse> {
+  async next(): Promise<TailEventsResponse | grpc.ServiceError> {
     if (this.items.length === 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -322,9 +330,8 @@ class Tail {
     if (item === undefined) {
       throw new StepFailed(`no message within ${NEXT_TIMEOUT_MS / 1000} s`);
     }
-    if (item instanceof Error) {
-      const reason = isServiceError(item) ? `${codeName(item.code)}: ${item.details}` : item.message;
-      throw new StepFailed(`stream failed: ${reason}`);
+    if (item instanceof Error && !isServiceError(item)) {
+      throw item instanceof StepFailed ? item : new StepFailed(`stream failed: ${item.message}`);
     }
     return item;
   }
@@ -346,9 +353,10 @@ class Runner {
   constructor(
     target: string,
     private readonly variables: Map<string, string>,
+    options: grpc.ChannelOptions,
   ) {
     const credentials = grpc.credentials.createInsecure();
-    this.workingMemory = new WorkingMemoryClient(target, credentials);
+    this.workingMemory = new WorkingMemoryClient(target, credentials, options);
     const shared = { channelOverride: this.workingMemory.getChannel() };
     this.longTermMemory = new LongTermMemoryClient(target, credentials, shared);
     this.eventLog = new EventLogClient(target, credentials, shared);
@@ -371,6 +379,8 @@ class Runner {
         unary(CreateMemoriesRequest, CreateMemoriesResponse, ltm.createMemories.bind(ltm))],
       ["memrpc.v1.LongTermMemory/SearchMemories",
         unary(SearchMemoriesRequest, SearchMemoriesResponse, ltm.searchMemories.bind(ltm))],
+      ["memrpc.v1.LongTermMemory/ListMemories",
+        unary(ListMemoriesRequest, ListMemoriesResponse, ltm.listMemories.bind(ltm))],
       ["memrpc.v1.LongTermMemory/GetMemory",
         unary(GetMemoryRequest, GetMemoryResponse, ltm.getMemory.bind(ltm))],
       ["memrpc.v1.LongTermMemory/UpdateMemory",
@@ -433,8 +443,6 @@ class Runner {
     if (method === undefined) {
       throw new StepFailed(`unknown call ${JSON.stringify(step.call)}`);
     }
-    const expect = (step.expect ?? {}) as Step;
-    const code = String(expect.code ?? "OK");
     const request = method.parse(this.request(step));
     let response: Json;
     try {
@@ -443,23 +451,53 @@ class Runner {
       if (!isServiceError(error)) {
         throw error;
       }
-      if (codeName(error.code) !== code) {
-        throw new StepFailed(`expected ${code}, got ${codeName(error.code)}: ${error.details}`);
-      }
-      if ("field" in expect) {
-        const fields = fieldViolations(error).map((violation) => violation.field);
-        if (!fields.includes(String(expect.field))) {
-          throw new StepFailed(
-            `expected BadRequest field ${JSON.stringify(expect.field)}, got ${JSON.stringify(fields)}`,
-          );
-        }
-      }
+      this.checkError(step, error);
       return;
     }
+    this.checkOk(step, response);
+  }
+
+  /** Checks a message received where the step may expect an error. */
+  private checkOk(step: Step, actual: Json): void {
+    const code = String(step.expect?.code ?? "OK");
     if (code !== "OK") {
       throw new StepFailed(`expected ${code}, got OK`);
     }
-    this.check(step, response);
+    this.check(step, actual);
+  }
+
+  /**
+   * Checks a failed call (or a stream's end) against the step: its code,
+   * BadRequest field, ErrorInfo reason and metadata; then saves from the metadata.
+   */
+  private checkError(step: Step, error: grpc.ServiceError): void {
+    const expect = (step.expect ?? {}) as Step;
+    const code = String(expect.code ?? "OK");
+    if (codeName(error.code) !== code) {
+      throw new StepFailed(`expected ${code}, got ${codeName(error.code)}: ${error.details}`);
+    }
+    if ("field" in expect) {
+      const fields = fieldViolations(error).map((violation) => violation.field);
+      if (!fields.includes(String(expect.field))) {
+        throw new StepFailed(
+          `expected BadRequest field ${JSON.stringify(expect.field)}, got ${JSON.stringify(fields)}`,
+        );
+      }
+    }
+    const info = errorInfo(error);
+    if (info === undefined && ("reason" in expect || "errorMetadata" in expect)) {
+      throw new StepFailed(`expected an ErrorInfo of domain ${ERROR_DOMAIN}: ${error.details}`);
+    }
+    if ("reason" in expect && info?.reason !== expect.reason) {
+      throw new StepFailed(`expected reason ${String(expect.reason)}, got ${info?.reason ?? ""}`);
+    }
+    const metadata: Json = { ...(info?.metadata ?? {}) };
+    if ("errorMetadata" in expect) {
+      match(substitute(expect.errorMetadata as Json, this.variables), metadata, "errorMetadata");
+    }
+    for (const [name, path] of Object.entries((step.save ?? {}) as Record<string, string>)) {
+      this.variables.set(name, lookup({ errorMetadata: metadata }, path));
+    }
   }
 
   private async runTail(step: Step): Promise<void> {
@@ -471,8 +509,12 @@ class Runner {
       checkNothingIgnored(json, toJson(TailEventsRequest, request), "");
       this.tails.set(stream, new Tail(this.eventLog.tailEvents(request, new grpc.Metadata())));
     } else if (action === "next") {
-      const message = await this.tail(stream).next();
-      this.check(step, toJson(TailEventsResponse, message));
+      const item = await this.tail(stream).next();
+      if (isServiceError(item)) {
+        this.checkError(step, item);
+      } else {
+        this.checkOk(step, toJson(TailEventsResponse, item));
+      }
     } else if (action === "close") {
       this.tail(stream).close();
       this.tails.delete(stream);
@@ -497,9 +539,17 @@ class Runner {
   }
 }
 
-function parseArgs(argv: string[]): { target: string; scenario: string; variables: Map<string, string> } {
+interface Args {
+  target: string;
+  scenario: string;
+  variables: Map<string, string>;
+  serviceConfig: string | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
   let target: string | undefined;
   let scenario: string | undefined;
+  let serviceConfig: string | undefined;
   const variables = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     // --flag VALUE or --flag=VALUE
@@ -513,6 +563,8 @@ function parseArgs(argv: string[]): { target: string; scenario: string; variable
       target = value;
     } else if (flag === "--scenario") {
       scenario = value;
+    } else if (flag === "--service-config") {
+      serviceConfig = value;
     } else if (flag === "--var" && value.includes("=")) {
       variables.set(value.slice(0, value.indexOf("=")), value.slice(value.indexOf("=") + 1));
     } else {
@@ -520,9 +572,11 @@ function parseArgs(argv: string[]): { target: string; scenario: string; variable
     }
   }
   if (target === undefined || scenario === undefined) {
-    throw new Error("usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]...");
+    throw new Error(
+      "usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]... [--service-config FILE]",
+    );
   }
-  return { target, scenario, variables };
+  return { target, scenario, variables, serviceConfig };
 }
 
 async function main(): Promise<number> {
@@ -534,7 +588,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const steps = (JSON.parse(readFileSync(args.scenario, "utf-8")) as { steps: Step[] }).steps;
-  const runner = new Runner(args.target, args.variables);
+  // The published service config (clients/service-config.json), as a channel option.
+  const options: grpc.ChannelOptions =
+    args.serviceConfig === undefined ? {} : { "grpc.service_config": readFileSync(args.serviceConfig, "utf-8") };
+  const runner = new Runner(args.target, args.variables, options);
   let passed = 0;
   let failed = 0;
   try {
