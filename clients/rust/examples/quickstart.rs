@@ -10,10 +10,12 @@ use memrpc_client::tonic::{Code, Status};
 use memrpc_client::tonic_types::StatusExt;
 use memrpc_client::v1::{
     event_input, search_memories_request, tail_events_response, AppendEventsRequest,
-    CreateMemoriesRequest, EventInput, GetMemoryRequest, MemoryInput, MemoryKind,
-    SearchMemoriesRequest, Session, TailEventsRequest, ThreadCursor, UpdateSessionRequest,
+    CreateMemoriesRequest, ErrorReason, EventInput, GetMemoryRequest, MemoryInput, MemoryKind,
+    SearchMemoriesRequest, SessionInput, TailEventsRequest, ThreadCursor, UpdateSessionRequest,
 };
-use memrpc_client::{EventLogClient, FieldMask, LongTermMemoryClient, WorkingMemoryClient};
+use memrpc_client::{
+    ErrorReasonExt, EventLogClient, FieldMask, LongTermMemoryClient, WorkingMemoryClient,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .update_session(UpdateSessionRequest {
             namespace: ns.clone(),
             thread_id: "thread-1".into(),
-            session: Some(Session {
+            session: Some(SessionInput {
                 goal: "plan a trip to Oslo".into(),
                 ..Default::default()
             }),
@@ -49,6 +51,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_default();
     println!("session version {}", session.version);
 
+    // Errors: branch on the reason. A stale expected_version is ABORTED with
+    // ERROR_REASON_VERSION_MISMATCH, and the metadata gives the current version.
+    let stale = sessions
+        .update_session(UpdateSessionRequest {
+            namespace: ns.clone(),
+            thread_id: "thread-1".into(),
+            session: Some(SessionInput {
+                scratchpad: "likes museums".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask::new(["scratchpad"])),
+            expected_version: Some(0),
+            ttl: None,
+        })
+        .await
+        .unwrap_err();
+    if stale.error_reason() == ErrorReason::VersionMismatch {
+        let current = stale.error_metadata().remove("currentVersion");
+        println!("someone else wrote first; current version {current:?}");
+    }
+
     // LongTermMemory: store a memory, then search by meaning.
     memories
         .create_memories(CreateMemoriesRequest {
@@ -60,6 +83,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..Default::default()
             }],
             dedup_max_distance: None,
+            // The same id on a retry creates nothing twice (see README, "Retries").
+            request_id: format!("create-{}", std::process::id()),
         })
         .await?;
     let found = memories
@@ -122,6 +147,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             ],
             max_len: 0,
+            request_id: String::new(),
         })
         .await?;
 
@@ -140,6 +166,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..Default::default()
             }],
             max_len: 0,
+            request_id: String::new(),
         })
         .await?;
     // Resumed from the cursors: exactly the event appended since.

@@ -20,7 +20,11 @@
 //! # Ok(()) }
 //! ```
 
+mod errors;
 mod wkt;
+
+/// Reading why a call failed: the `ErrorInfo` reason and metadata of a [`tonic::Status`].
+pub use errors::{ErrorReasonExt, ERROR_DOMAIN};
 
 /// `google.protobuf.FieldMask` and `google.protobuf.Timestamp`, with the
 /// canonical proto3 JSON (the other well-known types are `pbjson_types`').

@@ -12,7 +12,9 @@ use std::time::Duration;
 use memrpc_client::tonic::transport::{Channel, Endpoint};
 use memrpc_client::tonic::{Code, Request, Status};
 use memrpc_client::tonic_types::{ErrorDetail, StatusExt};
-use memrpc_client::{v1, EventLogClient, LongTermMemoryClient, WorkingMemoryClient};
+use memrpc_client::{
+    v1, ErrorReasonExt, EventLogClient, LongTermMemoryClient, WorkingMemoryClient, ERROR_DOMAIN,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -248,6 +250,14 @@ fn bad_request_fields(status: &Status) -> Vec<String> {
         .collect()
 }
 
+/// The step's expected status code name (`OK` when absent).
+fn expected_code(step: &Value) -> &str {
+    step.get("expect")
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_str)
+        .unwrap_or("OK")
+}
+
 /// A request from its proto3 canonical JSON (pbjson: unknown fields are errors).
 fn parse<T: DeserializeOwned>(request: Value) -> StepResult<T> {
     serde_json::from_value(request).map_err(|err| format!("bad request JSON: {err}"))
@@ -299,16 +309,12 @@ impl Tail {
         Tail { messages, task }
     }
 
-    async fn next(&mut self) -> StepResult<v1::TailEventsResponse> {
+    /// The stream's next message, or the error status it ended with.
+    async fn next(&mut self) -> StepResult<Result<v1::TailEventsResponse, Status>> {
         match tokio::time::timeout(NEXT_TIMEOUT, self.messages.recv()).await {
             Err(_) => Err(format!("no message within {} s", NEXT_TIMEOUT.as_secs())),
-            Ok(None) => Err("stream ended".to_string()),
-            Ok(Some(Err(status))) => Err(format!(
-                "stream failed: {}: {}",
-                code_name(status.code()),
-                status.message()
-            )),
-            Ok(Some(Ok(message))) => Ok(message),
+            Ok(None) => Err("stream ended with OK".to_string()),
+            Ok(Some(item)) => Ok(item),
         }
     }
 
@@ -370,6 +376,7 @@ impl Runner {
             "memrpc.v1.WorkingMemory/ListSessions" => unary!(wm, list_sessions, request),
             "memrpc.v1.LongTermMemory/CreateMemories" => unary!(ltm, create_memories, request),
             "memrpc.v1.LongTermMemory/SearchMemories" => unary!(ltm, search_memories, request),
+            "memrpc.v1.LongTermMemory/ListMemories" => unary!(ltm, list_memories, request),
             "memrpc.v1.LongTermMemory/GetMemory" => unary!(ltm, get_memory, request),
             "memrpc.v1.LongTermMemory/UpdateMemory" => unary!(ltm, update_memory, request),
             "memrpc.v1.LongTermMemory/DeleteMemory" => unary!(ltm, delete_memory, request),
@@ -394,14 +401,75 @@ impl Runner {
 
     /// Matches a response (canonical JSON) and saves its values.
     fn check(&mut self, step: &Value, actual: &Value) -> StepResult {
+        let code = expected_code(step);
+        if code != "OK" {
+            return Err(format!("expected {code}, got OK"));
+        }
         if let Some(expected) = step.get("expect").and_then(|e| e.get("response")) {
             match_value(&substitute(expected, &self.variables)?, Some(actual), "")?;
         }
+        self.save(step, actual)
+    }
+
+    /// Checks a failed call (or a stream's end) against the step: its code,
+    /// BadRequest field, ErrorInfo reason and metadata; then saves from the
+    /// metadata.
+    fn check_error(&mut self, step: &Value, status: &Status) -> StepResult {
+        let expect = step.get("expect");
+        let code = expected_code(step);
+        let got = code_name(status.code());
+        if got != code {
+            return Err(format!("expected {code}, got {got}: {}", status.message()));
+        }
+        if let Some(field) = expect.and_then(|e| e.get("field")).and_then(Value::as_str) {
+            let fields = bad_request_fields(status);
+            if !fields.iter().any(|f| f == field) {
+                return Err(format!(
+                    "expected BadRequest field {field:?}, got {fields:?}"
+                ));
+            }
+        }
+        let reason = expect.and_then(|e| e.get("reason"));
+        let error_metadata = expect.and_then(|e| e.get("errorMetadata"));
+        let info = status.error_info();
+        if info.is_none() && (reason.is_some() || error_metadata.is_some()) {
+            return Err(format!(
+                "expected an ErrorInfo of domain {ERROR_DOMAIN}: {}",
+                status.message()
+            ));
+        }
+        let (got_reason, metadata) = info
+            .map(|info| (info.reason, info.metadata))
+            .unwrap_or_default();
+        if let Some(reason) = reason {
+            if reason.as_str() != Some(got_reason.as_str()) {
+                return Err(format!(
+                    "expected reason {}, got {got_reason}",
+                    show(reason)
+                ));
+            }
+        }
+        let metadata: Map<String, Value> = metadata
+            .into_iter()
+            .map(|(key, value)| (key, Value::String(value)))
+            .collect();
+        let metadata = Value::Object(metadata);
+        if let Some(expected) = error_metadata {
+            let expected = substitute(expected, &self.variables)?;
+            match_value(&expected, Some(&metadata), "errorMetadata")?;
+        }
+        let mut document = Map::new();
+        document.insert("errorMetadata".to_string(), metadata);
+        self.save(step, &Value::Object(document))
+    }
+
+    /// Saves the values of `document` the step's `save` names.
+    fn save(&mut self, step: &Value, document: &Value) -> StepResult {
         if let Some(save) = step.get("save") {
             let save = save.as_object().ok_or("save: not an object")?;
             for (name, path) in save {
                 let path = path.as_str().ok_or("save: a path is not a string")?;
-                let value = lookup(actual, path)?;
+                let value = lookup(document, path)?;
                 self.variables.insert(name.clone(), value);
             }
         }
@@ -425,29 +493,9 @@ impl Runner {
             .get("call")
             .and_then(Value::as_str)
             .ok_or("step has no call")?;
-        let expect = step.get("expect");
-        let code = expect
-            .and_then(|e| e.get("code"))
-            .and_then(Value::as_str)
-            .unwrap_or("OK");
         let request = self.request(step)?;
         match self.call(call, request).await? {
-            Err(status) => {
-                let got = code_name(status.code());
-                if got != code {
-                    return Err(format!("expected {code}, got {got}: {}", status.message()));
-                }
-                if let Some(field) = expect.and_then(|e| e.get("field")).and_then(Value::as_str) {
-                    let fields = bad_request_fields(&status);
-                    if !fields.iter().any(|f| f == field) {
-                        return Err(format!(
-                            "expected BadRequest field {field:?}, got {fields:?}"
-                        ));
-                    }
-                }
-                Ok(())
-            }
-            Ok(_) if code != "OK" => Err(format!("expected {code}, got OK")),
+            Err(status) => self.check_error(step, &status),
             Ok(actual) => self.check(step, &actual),
         }
     }
@@ -474,8 +522,10 @@ impl Runner {
                     .tails
                     .get_mut(&stream)
                     .ok_or_else(|| format!("no open stream '{stream}'"))?;
-                let message = tail.next().await?;
-                self.check(step, &to_json(&message)?)
+                match tail.next().await? {
+                    Err(status) => self.check_error(step, &status),
+                    Ok(message) => self.check(step, &to_json(&message)?),
+                }
             }
             "close" => {
                 self.tails
