@@ -69,7 +69,7 @@ const (
 	// `INVALID_ARGUMENT`: `request_id` names an earlier request whose content
 	// differs from this one. Use a new request id for a new request.
 	//
-	// Metadata: `requestId`.
+	// Metadata: `field` (`request_id`), `requestId`.
 	ErrorReason_ERROR_REASON_REQUEST_ID_REUSED ErrorReason = 3
 	// `INVALID_ARGUMENT`: the request bytes are not a message of the method's
 	// request type. (An enum value this server does not know is
@@ -152,7 +152,7 @@ const (
 	// than the server allows; the stream ended after the messages already
 	// sent. Resume from the last cursor received, and read faster.
 	//
-	// Metadata: `limit`, `setting`, `threadId`.
+	// Metadata: `limit`, `setting`.
 	ErrorReason_ERROR_REASON_TAIL_TOO_SLOW ErrorReason = 45
 	// `UNAUTHENTICATED`: the call carries no credential, or one this server
 	// does not take (an API key where it takes only JWTs, or the other way
@@ -173,6 +173,9 @@ const (
 	//
 	// Metadata: `method`.
 	ErrorReason_ERROR_REASON_METHOD_FORBIDDEN ErrorReason = 54
+	// `PERMISSION_DENIED`: the credential (a JWT) grants no memrpc scope: it
+	// lacks the namespaces or access claims, or they do not parse.
+	ErrorReason_ERROR_REASON_SCOPE_MISSING ErrorReason = 55
 	// `UNAVAILABLE`: Redis cannot serve now (down, restarting, loading,
 	// failing over, or too slow). Nothing was written unless the call's own
 	// contract says it may have been (see `request_id`). Retry with backoff.
@@ -214,6 +217,7 @@ var (
 		52: "ERROR_REASON_CREDENTIAL_EXPIRED",
 		53: "ERROR_REASON_NAMESPACE_FORBIDDEN",
 		54: "ERROR_REASON_METHOD_FORBIDDEN",
+		55: "ERROR_REASON_SCOPE_MISSING",
 		60: "ERROR_REASON_REDIS_UNAVAILABLE",
 		61: "ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED",
 		70: "ERROR_REASON_INTERNAL",
@@ -242,6 +246,7 @@ var (
 		"ERROR_REASON_CREDENTIAL_EXPIRED":            52,
 		"ERROR_REASON_NAMESPACE_FORBIDDEN":           53,
 		"ERROR_REASON_METHOD_FORBIDDEN":              54,
+		"ERROR_REASON_SCOPE_MISSING":                 55,
 		"ERROR_REASON_REDIS_UNAVAILABLE":             60,
 		"ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED":     61,
 		"ERROR_REASON_INTERNAL":                      70,
@@ -279,7 +284,7 @@ var File_memrpc_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\xd2\a\n" +
+	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\xf2\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_FIELD_INVALID\x10\x01\x12#\n" +
@@ -304,7 +309,8 @@ const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\x1fERROR_REASON_CREDENTIAL_INVALID\x103\x12#\n" +
 	"\x1fERROR_REASON_CREDENTIAL_EXPIRED\x104\x12$\n" +
 	" ERROR_REASON_NAMESPACE_FORBIDDEN\x105\x12!\n" +
-	"\x1dERROR_REASON_METHOD_FORBIDDEN\x106\x12\"\n" +
+	"\x1dERROR_REASON_METHOD_FORBIDDEN\x106\x12\x1e\n" +
+	"\x1aERROR_REASON_SCOPE_MISSING\x107\x12\"\n" +
 	"\x1eERROR_REASON_REDIS_UNAVAILABLE\x10<\x12*\n" +
 	"&ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED\x10=\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10FB\x86\x01\n" +

@@ -1588,14 +1588,14 @@ const file_memrpc_v1_event_log_proto_rawDesc = "" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
-	"\apayload\"\xfc\x01\n" +
+	"\apayload\"\x8e\x02\n" +
 	"\n" +
 	"EventInput\x12\x18\n" +
-	"\x04type\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04type\x12\x14\n" +
-	"\x04data\x18\x02 \x01(\fH\x00R\x04data\x12-\n" +
-	"\x04json\x18\x03 \x01(\v2\x17.google.protobuf.StructH\x00R\x04json\x12E\n" +
+	"\x04type\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04type\x12\x1a\n" +
+	"\x04data\x18\x02 \x01(\fB\x04\xe2A\x01\x01H\x00R\x04data\x123\n" +
+	"\x04json\x18\x03 \x01(\v2\x17.google.protobuf.StructB\x04\xe2A\x01\x01H\x00R\x04json\x12K\n" +
 	"\n" +
-	"attributes\x18\x04 \x03(\v2%.memrpc.v1.EventInput.AttributesEntryR\n" +
+	"attributes\x18\x04 \x03(\v2%.memrpc.v1.EventInput.AttributesEntryB\x04\xe2A\x01\x01R\n" +
 	"attributes\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1625,12 +1625,12 @@ const file_memrpc_v1_event_log_proto_rawDesc = "" +
 	"page_token\x18\a \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"f\n" +
 	"\x12ListEventsResponse\x12(\n" +
 	"\x06events\x18\x01 \x03(\v2\x10.memrpc.v1.EventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa5\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb1\x01\n" +
 	"\x11TrimEventsRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
-	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12\x19\n" +
-	"\amax_len\x18\x03 \x01(\x03H\x00R\x06maxLen\x12\"\n" +
-	"\fmin_event_id\x18\x04 \x01(\tH\x00R\n" +
+	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12\x1f\n" +
+	"\amax_len\x18\x03 \x01(\x03B\x04\xe2A\x01\x01H\x00R\x06maxLen\x12(\n" +
+	"\fmin_event_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01H\x00R\n" +
 	"minEventIdB\n" +
 	"\n" +
 	"\bstrategy\"9\n" +

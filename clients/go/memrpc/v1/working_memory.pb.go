@@ -760,9 +760,15 @@ type AppendTurnsRequest struct {
 	// another append to the same thread with the same id appends nothing and
 	// returns the first one's response, with `replayed` set; if its turns
 	// differ from the first append's, it fails with `INVALID_ARGUMENT`
-	// (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-	// ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-	// turns twice.
+	// (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+	// replays whatever its other fields, even when its `expected_version` no
+	// longer matches (the first append changed the version) or the session
+	// has since been deleted or has expired (it is not created again; the
+	// turns are in the event log). A replay writes nothing: no version, time
+	// to live or listing change. Without it, a retry after an ambiguous
+	// failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+	// twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+	// the same id in both names two requests.
 	RequestId     string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -949,7 +955,9 @@ type DeleteSessionRequest struct {
 	// When set, the session is deleted only if its current version is this
 	// one; otherwise the call fails with `ABORTED`
 	// (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-	// nothing.
+	// nothing. A session that does not exist (any more) has version 0, as in
+	// `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+	// 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
 	ExpectedVersion *int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache

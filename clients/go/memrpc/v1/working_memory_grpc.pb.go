@@ -77,7 +77,10 @@ type WorkingMemoryClient interface {
 	// Refreshes the time to live. Safe to retry with a `request_id`.
 	AppendTurns(ctx context.Context, in *AppendTurnsRequest, opts ...grpc.CallOption) (*AppendTurnsResponse, error)
 	// Deletes a session. The thread's event log is kept. `NOT_FOUND`
-	// (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+	// (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+	// no `expected_version` is given. With `expected_version`, fails with
+	// `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+	// when the session does not exist) unless the session is at that version.
 	DeleteSession(ctx context.Context, in *DeleteSessionRequest, opts ...grpc.CallOption) (*DeleteSessionResponse, error)
 	// Lists the live sessions of a namespace, optionally of one user, most
 	// recently updated first. Expired sessions are never listed. Each call does
@@ -174,7 +177,10 @@ type WorkingMemoryServer interface {
 	// Refreshes the time to live. Safe to retry with a `request_id`.
 	AppendTurns(context.Context, *AppendTurnsRequest) (*AppendTurnsResponse, error)
 	// Deletes a session. The thread's event log is kept. `NOT_FOUND`
-	// (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+	// (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+	// no `expected_version` is given. With `expected_version`, fails with
+	// `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+	// when the session does not exist) unless the session is at that version.
 	DeleteSession(context.Context, *DeleteSessionRequest) (*DeleteSessionResponse, error)
 	// Lists the live sessions of a namespace, optionally of one user, most
 	// recently updated first. Expired sessions are never listed. Each call does

@@ -61,7 +61,7 @@ export enum ErrorReason {
    * ERROR_REASON_REQUEST_ID_REUSED - `INVALID_ARGUMENT`: `request_id` names an earlier request whose content
    * differs from this one. Use a new request id for a new request.
    *
-   * Metadata: `requestId`.
+   * Metadata: `field` (`request_id`), `requestId`.
    */
   ERROR_REASON_REQUEST_ID_REUSED = 3,
   /**
@@ -172,7 +172,7 @@ export enum ErrorReason {
    * than the server allows; the stream ended after the messages already
    * sent. Resume from the last cursor received, and read faster.
    *
-   * Metadata: `limit`, `setting`, `threadId`.
+   * Metadata: `limit`, `setting`.
    */
   ERROR_REASON_TAIL_TOO_SLOW = 45,
   /**
@@ -202,6 +202,11 @@ export enum ErrorReason {
    * Metadata: `method`.
    */
   ERROR_REASON_METHOD_FORBIDDEN = 54,
+  /**
+   * ERROR_REASON_SCOPE_MISSING - `PERMISSION_DENIED`: the credential (a JWT) grants no memrpc scope: it
+   * lacks the namespaces or access claims, or they do not parse.
+   */
+  ERROR_REASON_SCOPE_MISSING = 55,
   /**
    * ERROR_REASON_REDIS_UNAVAILABLE - `UNAVAILABLE`: Redis cannot serve now (down, restarting, loading,
    * failing over, or too slow). Nothing was written unless the call's own
@@ -295,6 +300,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 54:
     case "ERROR_REASON_METHOD_FORBIDDEN":
       return ErrorReason.ERROR_REASON_METHOD_FORBIDDEN;
+    case 55:
+    case "ERROR_REASON_SCOPE_MISSING":
+      return ErrorReason.ERROR_REASON_SCOPE_MISSING;
     case 60:
     case "ERROR_REASON_REDIS_UNAVAILABLE":
       return ErrorReason.ERROR_REASON_REDIS_UNAVAILABLE;
@@ -359,6 +367,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_NAMESPACE_FORBIDDEN";
     case ErrorReason.ERROR_REASON_METHOD_FORBIDDEN:
       return "ERROR_REASON_METHOD_FORBIDDEN";
+    case ErrorReason.ERROR_REASON_SCOPE_MISSING:
+      return "ERROR_REASON_SCOPE_MISSING";
     case ErrorReason.ERROR_REASON_REDIS_UNAVAILABLE:
       return "ERROR_REASON_REDIS_UNAVAILABLE";
     case ErrorReason.ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED:

@@ -323,9 +323,15 @@ export interface AppendTurnsRequest {
    * another append to the same thread with the same id appends nothing and
    * returns the first one's response, with `replayed` set; if its turns
    * differ from the first append's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-   * turns twice.
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+   * replays whatever its other fields, even when its `expected_version` no
+   * longer matches (the first append changed the version) or the session
+   * has since been deleted or has expired (it is not created again; the
+   * turns are in the event log). A replay writes nothing: no version, time
+   * to live or listing change. Without it, a retry after an ambiguous
+   * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+   * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+   * the same id in both names two requests.
    */
   requestId: string;
 }
@@ -361,7 +367,9 @@ export interface DeleteSessionRequest {
    * When set, the session is deleted only if its current version is this
    * one; otherwise the call fails with `ABORTED`
    * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * nothing. A session that does not exist (any more) has version 0, as in
+   * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+   * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
    */
   expectedVersion?: bigint | undefined;
 }
@@ -2738,7 +2746,10 @@ export const WorkingMemoryService = {
   },
   /**
    * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+   * no `expected_version` is given. With `expected_version`, fails with
+   * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+   * when the session does not exist) unless the session is at that version.
    */
   deleteSession: {
     path: "/memrpc.v1.WorkingMemory/DeleteSession" as const,
@@ -2796,7 +2807,10 @@ export interface WorkingMemoryServer extends UntypedServiceImplementation {
   appendTurns: handleUnaryCall<AppendTurnsRequest, AppendTurnsResponse>;
   /**
    * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+   * no `expected_version` is given. With `expected_version`, fails with
+   * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+   * when the session does not exist) unless the session is at that version.
    */
   deleteSession: handleUnaryCall<DeleteSessionRequest, DeleteSessionResponse>;
   /**
@@ -2878,7 +2892,10 @@ export interface WorkingMemoryClient extends Client {
   ): ClientUnaryCall;
   /**
    * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+   * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+   * no `expected_version` is given. With `expected_version`, fails with
+   * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+   * when the session does not exist) unless the session is at that version.
    */
   deleteSession(
     request: DeleteSessionRequest,
