@@ -10,10 +10,20 @@ from pathlib import Path
 
 import grpc
 import pytest
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
 
-from memrpc.client import AsyncMemoryClient, MemoryClient
+from memrpc.client import (
+    AsyncMemoryClient,
+    ErrorReason,
+    MemoryClient,
+    error_info,
+    error_metadata,
+    error_reason,
+)
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as ltm
+from memrpc.v1 import working_memory_pb2 as wm
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_loop.py"
 
@@ -126,3 +136,71 @@ async def test_channel_options_reach_the_channel(memrpc_server, ns):
             return err.value.code()  # type: ignore[no-any-return]
 
     assert await asyncio.to_thread(sync) == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+async def test_append_turns_with_a_request_id_appends_once(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        first = await memory.append_turns("t", [("user", "hi")], request_id="r1")
+        again = await memory.append_turns("t", [("user", "hi")], request_id="r1")
+    assert not first.replayed
+    assert again.replayed
+    assert (again.event_ids, again.turn_count) == (first.event_ids, first.turn_count)
+
+
+async def test_error_reason_and_metadata_of_a_failed_call(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        await memory.update_session("t", goal="plan")
+        with pytest.raises(grpc.aio.AioRpcError) as stale:
+            await memory.update_session("t", goal="again", expected_version=7)
+    assert error_reason(stale.value) == ErrorReason.ERROR_REASON_VERSION_MISMATCH
+    assert error_metadata(stale.value) == {"expectedVersion": "7", "currentVersion": "1"}
+
+    def sync() -> grpc.RpcError:
+        with MemoryClient(target, namespace=ns) as memory:
+            with pytest.raises(grpc.RpcError) as missing:
+                memory.working.DeleteSession(
+                    wm.DeleteSessionRequest(namespace=ns, thread_id="gone", expected_version=3)
+                )
+            return missing.value
+
+    missing = await asyncio.to_thread(sync)
+    assert error_reason(missing) == ErrorReason.ERROR_REASON_VERSION_MISMATCH
+    assert error_metadata(missing)["currentVersion"] == "0"
+
+
+async def test_a_status_made_by_grpc_has_no_reason(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        await memory.update_session("t", goal="a goal longer than eight bytes")
+    tiny = [("grpc.max_receive_message_length", 8)]
+    async with AsyncMemoryClient(target, namespace=ns, options=tiny) as memory:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await memory.get_session("t")
+    assert error_info(err.value) is None
+    assert error_reason(err.value) == ErrorReason.ERROR_REASON_UNSPECIFIED
+    assert error_metadata(err.value) == {}
+
+
+class _Failed(grpc.RpcError):
+    """A failed call whose trailer holds the given ErrorInfo."""
+
+    def __init__(self, info: error_details_pb2.ErrorInfo) -> None:
+        detail = any_pb2.Any()
+        detail.Pack(info)
+        self._status = status_pb2.Status(code=3, details=[detail]).SerializeToString()
+
+    def trailing_metadata(self) -> tuple[tuple[str, bytes], ...]:
+        return (("grpc-status-details-bin", self._status),)
+
+
+def test_an_unknown_reason_or_another_domain_reads_as_unspecified():
+    newer = error_details_pb2.ErrorInfo(
+        reason="ERROR_REASON_FROM_A_NEWER_SERVER", domain="memrpc.dev", metadata={"k": "v"}
+    )
+    assert error_reason(_Failed(newer)) == ErrorReason.ERROR_REASON_UNSPECIFIED
+    assert error_metadata(_Failed(newer)) == {"k": "v"}
+    foreign = error_details_pb2.ErrorInfo(reason="ERROR_REASON_FIELD_INVALID", domain="x.dev")
+    assert error_info(_Failed(foreign)) is None
+    assert error_reason(_Failed(foreign)) == ErrorReason.ERROR_REASON_UNSPECIFIED
