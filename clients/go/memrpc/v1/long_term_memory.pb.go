@@ -498,10 +498,12 @@ type CreateMemoriesRequest struct {
 	// one's results (with the memories as they are now; a memory deleted
 	// since comes back with only its `id`), with `replayed` set. A first
 	// call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-	// its retry, each item done exactly once. If the items differ from the
-	// first create's, it fails with `INVALID_ARGUMENT`
-	// (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-	// ambiguous failure may grow the hit counts twice.
+	// its retry, each item done exactly once: the items done come back as
+	// they were done, the others are created or merged now (with the retry's
+	// `dedup_max_distance`), and `replayed` is not set. If the items differ
+	// from the first create's, it fails with `INVALID_ARGUMENT`
+	// (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+	// retry after an ambiguous failure may grow the hit counts twice.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -636,8 +638,8 @@ type CreateMemoriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One result per item, in request order.
 	Results []*CreateMemoryResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
-	// True when `request_id` named an earlier create: the results are that
-	// create's.
+	// True when `request_id` named an earlier create that did every item:
+	// the results are that create's, and this call wrote nothing.
 	Replayed      bool `protobuf:"varint,2,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1332,8 +1334,9 @@ type UpdateMemoryRequest struct {
 	DedupMaxDistance *float32 `protobuf:"fixed32,5,opt,name=dedup_max_distance,json=dedupMaxDistance,proto3,oneof" json:"dedup_max_distance,omitempty"`
 	// When set, the update happens only if the memory's current `version` is
 	// this one; otherwise the call fails with `ABORTED`
-	// (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-	// nothing.
+	// (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+	// memory does not exist) and changes nothing. Versions start at 1: 0 is
+	// `INVALID_ARGUMENT`.
 	ExpectedVersion *int64 `protobuf:"varint,6,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1466,8 +1469,9 @@ type DeleteMemoryRequest struct {
 	MemoryId string `protobuf:"bytes,2,opt,name=memory_id,json=memoryId,proto3" json:"memory_id,omitempty"`
 	// When set, the memory is deleted only if its current `version` is this
 	// one; otherwise the call fails with `ABORTED`
-	// (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-	// nothing.
+	// (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+	// memory does not exist) and deletes nothing. Versions start at 1: 0 is
+	// `INVALID_ARGUMENT`.
 	ExpectedVersion *int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache

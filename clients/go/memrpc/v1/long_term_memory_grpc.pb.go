@@ -63,9 +63,13 @@ type LongTermMemoryClient interface {
 	// Returns the memories nearest to a text or a vector, nearest first,
 	// filtered, never farther than `max_distance`.
 	SearchMemories(ctx context.Context, in *SearchMemoriesRequest, opts ...grpc.CallOption) (*SearchMemoriesResponse, error)
-	// Pages through the memories of a namespace that match a filter, newest
-	// first (or most hit first), without a query: for exports, reviews and
-	// administration. Each page costs one bounded `FT.SEARCH`.
+	// Pages through the live memories of a namespace that match a filter,
+	// newest first (or most hit first), without a query: for exports, reviews
+	// and administration. Each page is one `FT.AGGREGATE` that starts right
+	// after the last memory of the page before (keyset, no offset), so a deep
+	// page costs no more than the first, and a memory deleted meanwhile makes
+	// no other one skipped or listed twice; its memories are then read until
+	// the page's 3 MiB are reached. Expired memories are never listed.
 	ListMemories(ctx context.Context, in *ListMemoriesRequest, opts ...grpc.CallOption) (*ListMemoriesResponse, error)
 	// Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
 	// does not exist or has expired.
@@ -78,7 +82,8 @@ type LongTermMemoryClient interface {
 	// there first.
 	UpdateMemory(ctx context.Context, in *UpdateMemoryRequest, opts ...grpc.CallOption) (*UpdateMemoryResponse, error)
 	// Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-	// it does not exist; `ABORTED` when `expected_version` is not its version.
+	// it does not exist; `ABORTED` when `expected_version` is not its version
+	// (also when it does not exist).
 	DeleteMemory(ctx context.Context, in *DeleteMemoryRequest, opts ...grpc.CallOption) (*DeleteMemoryResponse, error)
 	// Deletes every memory of a namespace that matches a filter, for example
 	// all memories of one user ("forget me").
@@ -182,9 +187,13 @@ type LongTermMemoryServer interface {
 	// Returns the memories nearest to a text or a vector, nearest first,
 	// filtered, never farther than `max_distance`.
 	SearchMemories(context.Context, *SearchMemoriesRequest) (*SearchMemoriesResponse, error)
-	// Pages through the memories of a namespace that match a filter, newest
-	// first (or most hit first), without a query: for exports, reviews and
-	// administration. Each page costs one bounded `FT.SEARCH`.
+	// Pages through the live memories of a namespace that match a filter,
+	// newest first (or most hit first), without a query: for exports, reviews
+	// and administration. Each page is one `FT.AGGREGATE` that starts right
+	// after the last memory of the page before (keyset, no offset), so a deep
+	// page costs no more than the first, and a memory deleted meanwhile makes
+	// no other one skipped or listed twice; its memories are then read until
+	// the page's 3 MiB are reached. Expired memories are never listed.
 	ListMemories(context.Context, *ListMemoriesRequest) (*ListMemoriesResponse, error)
 	// Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
 	// does not exist or has expired.
@@ -197,7 +206,8 @@ type LongTermMemoryServer interface {
 	// there first.
 	UpdateMemory(context.Context, *UpdateMemoryRequest) (*UpdateMemoryResponse, error)
 	// Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-	// it does not exist; `ABORTED` when `expected_version` is not its version.
+	// it does not exist; `ABORTED` when `expected_version` is not its version
+	// (also when it does not exist).
 	DeleteMemory(context.Context, *DeleteMemoryRequest) (*DeleteMemoryResponse, error)
 	// Deletes every memory of a namespace that matches a filter, for example
 	// all memories of one user ("forget me").

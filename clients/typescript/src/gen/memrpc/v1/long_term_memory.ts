@@ -298,10 +298,12 @@ export interface CreateMemoriesRequest {
    * one's results (with the memories as they are now; a memory deleted
    * since comes back with only its `id`), with `replayed` set. A first
    * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-   * its retry, each item done exactly once. If the items differ from the
-   * first create's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure may grow the hit counts twice.
+   * its retry, each item done exactly once: the items done come back as
+   * they were done, the others are created or merged now (with the retry's
+   * `dedup_max_distance`), and `replayed` is not set. If the items differ
+   * from the first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+   * retry after an ambiguous failure may grow the hit counts twice.
    */
   requestId: string;
 }
@@ -329,8 +331,8 @@ export interface CreateMemoriesResponse {
   /** One result per item, in request order. */
   results: CreateMemoryResult[];
   /**
-   * True when `request_id` named an earlier create: the results are that
-   * create's.
+   * True when `request_id` named an earlier create that did every item:
+   * the results are that create's, and this call wrote nothing.
    */
   replayed: boolean;
 }
@@ -505,8 +507,9 @@ export interface UpdateMemoryRequest {
   /**
    * When set, the update happens only if the memory's current `version` is
    * this one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and changes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    */
   expectedVersion?: bigint | undefined;
 }
@@ -526,8 +529,9 @@ export interface DeleteMemoryRequest {
   /**
    * When set, the memory is deleted only if its current `version` is this
    * one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    */
   expectedVersion?: bigint | undefined;
 }
@@ -3222,9 +3226,13 @@ export const LongTermMemoryService = {
     responseDeserialize: (value: Buffer): SearchMemoriesResponse => SearchMemoriesResponse.decode(value),
   },
   /**
-   * Pages through the memories of a namespace that match a filter, newest
-   * first (or most hit first), without a query: for exports, reviews and
-   * administration. Each page costs one bounded `FT.SEARCH`.
+   * Pages through the live memories of a namespace that match a filter,
+   * newest first (or most hit first), without a query: for exports, reviews
+   * and administration. Each page is one `FT.AGGREGATE` that starts right
+   * after the last memory of the page before (keyset, no offset), so a deep
+   * page costs no more than the first, and a memory deleted meanwhile makes
+   * no other one skipped or listed twice; its memories are then read until
+   * the page's 3 MiB are reached. Expired memories are never listed.
    */
   listMemories: {
     path: "/memrpc.v1.LongTermMemory/ListMemories" as const,
@@ -3269,7 +3277,8 @@ export const LongTermMemoryService = {
   },
   /**
    * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-   * it does not exist; `ABORTED` when `expected_version` is not its version.
+   * it does not exist; `ABORTED` when `expected_version` is not its version
+   * (also when it does not exist).
    */
   deleteMemory: {
     path: "/memrpc.v1.LongTermMemory/DeleteMemory" as const,
@@ -3314,9 +3323,13 @@ export interface LongTermMemoryServer extends UntypedServiceImplementation {
    */
   searchMemories: handleUnaryCall<SearchMemoriesRequest, SearchMemoriesResponse>;
   /**
-   * Pages through the memories of a namespace that match a filter, newest
-   * first (or most hit first), without a query: for exports, reviews and
-   * administration. Each page costs one bounded `FT.SEARCH`.
+   * Pages through the live memories of a namespace that match a filter,
+   * newest first (or most hit first), without a query: for exports, reviews
+   * and administration. Each page is one `FT.AGGREGATE` that starts right
+   * after the last memory of the page before (keyset, no offset), so a deep
+   * page costs no more than the first, and a memory deleted meanwhile makes
+   * no other one skipped or listed twice; its memories are then read until
+   * the page's 3 MiB are reached. Expired memories are never listed.
    */
   listMemories: handleUnaryCall<ListMemoriesRequest, ListMemoriesResponse>;
   /**
@@ -3335,7 +3348,8 @@ export interface LongTermMemoryServer extends UntypedServiceImplementation {
   updateMemory: handleUnaryCall<UpdateMemoryRequest, UpdateMemoryResponse>;
   /**
    * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-   * it does not exist; `ABORTED` when `expected_version` is not its version.
+   * it does not exist; `ABORTED` when `expected_version` is not its version
+   * (also when it does not exist).
    */
   deleteMemory: handleUnaryCall<DeleteMemoryRequest, DeleteMemoryResponse>;
   /**
@@ -3389,9 +3403,13 @@ export interface LongTermMemoryClient extends Client {
     callback: (error: ServiceError | null, response: SearchMemoriesResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Pages through the memories of a namespace that match a filter, newest
-   * first (or most hit first), without a query: for exports, reviews and
-   * administration. Each page costs one bounded `FT.SEARCH`.
+   * Pages through the live memories of a namespace that match a filter,
+   * newest first (or most hit first), without a query: for exports, reviews
+   * and administration. Each page is one `FT.AGGREGATE` that starts right
+   * after the last memory of the page before (keyset, no offset), so a deep
+   * page costs no more than the first, and a memory deleted meanwhile makes
+   * no other one skipped or listed twice; its memories are then read until
+   * the page's 3 MiB are reached. Expired memories are never listed.
    */
   listMemories(
     request: ListMemoriesRequest,
@@ -3452,7 +3470,8 @@ export interface LongTermMemoryClient extends Client {
   ): ClientUnaryCall;
   /**
    * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-   * it does not exist; `ABORTED` when `expected_version` is not its version.
+   * it does not exist; `ABORTED` when `expected_version` is not its version
+   * (also when it does not exist).
    */
   deleteMemory(
     request: DeleteMemoryRequest,
