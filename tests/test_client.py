@@ -148,6 +148,23 @@ async def test_append_turns_with_a_request_id_appends_once(memrpc_server, ns):
     assert (again.event_ids, again.turn_count) == (first.event_ids, first.turn_count)
 
 
+async def test_remember_with_a_request_id_creates_once(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        [first] = await memory.remember("Alice likes tea", request_id="c1")
+        [again] = await memory.remember("Alice likes tea", request_id="c1")
+
+    def sync_retry() -> ltm.CreateMemoryResult:
+        with MemoryClient(target, namespace=ns) as memory:
+            [result] = memory.remember("Alice likes tea", request_id="c1")
+            return result
+
+    retried = await asyncio.to_thread(sync_retry)
+    assert first.memory.id == again.memory.id == retried.memory.id
+    assert {first.outcome, again.outcome, retried.outcome} == {ltm.CREATE_OUTCOME_CREATED}
+    assert retried.memory.hit_count == 1
+
+
 async def test_error_reason_and_metadata_of_a_failed_call(memrpc_server, ns):
     target = f"127.0.0.1:{memrpc_server.port}"
     async with AsyncMemoryClient(target, namespace=ns) as memory:
