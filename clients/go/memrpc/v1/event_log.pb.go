@@ -808,9 +808,9 @@ type ThreadCursor struct {
 	// The thread. Required.
 	ThreadId string `protobuf:"bytes,1,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// Deliver the events after this id. Empty: only events appended from now
-	// on. `0`: every event still in the log. An id below the oldest event
-	// still in the log, once events after it were trimmed, ends the tail
-	// with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
+	// on. `0`: every event still in the log (never trimmed past). An id
+	// whose next events were trimmed from the log ends the tail with
+	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
 	AfterEventId  string `protobuf:"bytes,2,opt,name=after_event_id,json=afterEventId,proto3" json:"after_event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -65,13 +65,12 @@ type EventLogClient interface {
 	// `heartbeat_interval`. To resume after a disconnect, send the cursors of
 	// the last message received: no event is missed or repeated.
 	//
-	// No gap is ever silent: when a cursor is below the oldest event still in
-	// its thread's log (the log was trimmed past it, by `max_len` or
-	// `TrimEvents`, before the tail read on), the stream ends with
-	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
-	// cursor and the oldest event left), whether the tail opened with that
-	// cursor or the trimming overtook a slow tail, after the messages already
-	// sent. A tail the server ends (it shuts down or drains, or
+	// No gap is silent: when events after a cursor were trimmed from its
+	// thread's log (by `max_len` or `TrimEvents`) before the tail read them,
+	// the stream ends with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`,
+	// naming the thread, the cursor and the oldest event left), whether the
+	// tail opened with that cursor or the trimming overtook a slow tail,
+	// after the messages already sent. A tail the server ends (it shuts down or drains, or
 	// the tail reached the server's maximum tail lifetime) sends a final
 	// checkpoint, then ends with `OK`: open a new tail with its cursors, on
 	// any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
@@ -227,13 +226,12 @@ type EventLogServer interface {
 	// `heartbeat_interval`. To resume after a disconnect, send the cursors of
 	// the last message received: no event is missed or repeated.
 	//
-	// No gap is ever silent: when a cursor is below the oldest event still in
-	// its thread's log (the log was trimmed past it, by `max_len` or
-	// `TrimEvents`, before the tail read on), the stream ends with
-	// `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
-	// cursor and the oldest event left), whether the tail opened with that
-	// cursor or the trimming overtook a slow tail, after the messages already
-	// sent. A tail the server ends (it shuts down or drains, or
+	// No gap is silent: when events after a cursor were trimmed from its
+	// thread's log (by `max_len` or `TrimEvents`) before the tail read them,
+	// the stream ends with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`,
+	// naming the thread, the cursor and the oldest event left), whether the
+	// tail opened with that cursor or the trimming overtook a slow tail,
+	// after the messages already sent. A tail the server ends (it shuts down or drains, or
 	// the tail reached the server's maximum tail lifetime) sends a final
 	// checkpoint, then ends with `OK`: open a new tail with its cursors, on
 	// any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or

@@ -115,17 +115,18 @@ export enum ErrorReason {
    */
   ERROR_REASON_VERSION_MISMATCH = 20,
   /**
-   * ERROR_REASON_EVENTS_TRIMMED - `OUT_OF_RANGE`: a cursor is below the oldest event still in its
-   * thread's log: the events after it were trimmed (by `max_len` or
-   * `TrimEvents`) before they were read, and reading on from the cursor
-   * would skip them silently. Events with ids above `afterEventId` and below
-   * `firstEventId` are gone (there may be none, when the cursor's own event
-   * was the last one trimmed); every event from `firstEventId` on is still
-   * in the log (`firstEventId` is empty when the log is empty). A `TailEvents` stream ends this
+   * ERROR_REASON_EVENTS_TRIMMED - `OUT_OF_RANGE`: events after a cursor were trimmed from its thread's
+   * log (by `max_len` or `TrimEvents`) before they were read, and reading
+   * on from the cursor would skip them silently. Events with ids above
+   * `afterEventId` and below `firstEventId` are gone; every event from
+   * `firstEventId` on is still in the log (`firstEventId` is empty when the
+   * log is empty). A `TailEvents` stream ends this
    * way (after the messages already sent) when it opens with such a cursor
    * or when the trimming overtakes it; a `ListEvents` call does when its
-   * page token is such a cursor. To go on, accept the loss and read from
-   * `0` (every event still in the log).
+   * page token is such a cursor: its `afterEventId` is the last event the
+   * previous page returned (descending, the events of the range below it
+   * are gone). To go on, accept the loss and read from `0` (every event
+   * still in the log).
    *
    * Metadata: `threadId`, `afterEventId` (the cursor), `firstEventId` (the
    * oldest event still in the log).
