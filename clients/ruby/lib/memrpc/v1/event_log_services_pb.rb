@@ -34,7 +34,8 @@ module Memrpc
         # all of them or none, and only once per `request_id`.
         rpc :AppendEvents, ::Memrpc::V1::AppendEventsRequest, ::Memrpc::V1::AppendEventsResponse
         # Reads a range of a thread's log, oldest or newest first, a page at a
-        # time.
+        # time. A page token whose next events were trimmed away meanwhile gets
+        # `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
         rpc :ListEvents, ::Memrpc::V1::ListEventsRequest, ::Memrpc::V1::ListEventsResponse
         # Removes a thread's oldest events, down to a length or up to an id.
         rpc :TrimEvents, ::Memrpc::V1::TrimEventsRequest, ::Memrpc::V1::TrimEventsResponse
@@ -43,13 +44,22 @@ module Memrpc
         # checkpoint with the resolved position of every thread; after that each
         # message is an event, or a checkpoint when nothing happened for
         # `heartbeat_interval`. To resume after a disconnect, send the cursors of
-        # the last message received: no event is missed or repeated while it is
-        # still in the log. A tail the server ends (it shuts down or drains, or
+        # the last message received: no event is missed or repeated.
+        #
+        # No gap is ever silent: when a cursor is below the oldest event still in
+        # its thread's log (the log was trimmed past it, by `max_len` or
+        # `TrimEvents`, before the tail read on), the stream ends with
+        # `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+        # cursor and the oldest event left), whether the tail opened with that
+        # cursor or the trimming overtook a slow tail, after the messages already
+        # sent. A tail the server ends (it shuts down or drains, or
         # the tail reached the server's maximum tail lifetime) sends a final
         # checkpoint, then ends with `OK`: open a new tail with its cursors, on
         # any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
         # without authentication its address) or the server has as many tails open
-        # as it allows, and when the client falls behind: once one of its threads
+        # as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+        # `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+        # (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
         # has more new events than the server allows (by default 10,000) since the
         # last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
         # messages already sent); resume from the last cursor received. On a
@@ -58,17 +68,18 @@ module Memrpc
         # longer covers the namespace ends it with `UNAUTHENTICATED` or
         # `PERMISSION_DENIED`, as a new call would be.
         rpc :TailEvents, ::Memrpc::V1::TailEventsRequest, stream(::Memrpc::V1::TailEventsResponse)
-        # Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-        # the group exists.
+        # Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+        # (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
         rpc :CreateConsumerGroup, ::Memrpc::V1::CreateConsumerGroupRequest, ::Memrpc::V1::CreateConsumerGroupResponse
-        # Deletes a consumer group and its pending events. `NOT_FOUND` when the
-        # group does not exist.
+        # Deletes a consumer group and its pending events. `NOT_FOUND`
+        # (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
         rpc :DeleteConsumerGroup, ::Memrpc::V1::DeleteConsumerGroupRequest, ::Memrpc::V1::DeleteConsumerGroupResponse
         # Hands events of the namespace feed to one consumer of a group. Events
         # that another consumer received but did not acknowledge within
         # `redeliver_after` come first (the other consumer is presumed dead); then
         # new events. Waits up to `wait` when there are none. Received events stay
-        # pending until acknowledged. `NOT_FOUND` when the group does not exist.
+        # pending until acknowledged. `NOT_FOUND`
+        # (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
         rpc :ReceiveEvents, ::Memrpc::V1::ReceiveEventsRequest, ::Memrpc::V1::ReceiveEventsResponse
         # Acknowledges received events, so that they are not delivered again.
         # Ids that are not pending in the group (already acknowledged, unknown, or

@@ -3,6 +3,7 @@
 
 require 'google/protobuf'
 
+require 'google/api/field_behavior_pb'
 require 'google/protobuf/duration_pb'
 require 'google/protobuf/field_mask_pb'
 require 'google/protobuf/timestamp_pb'
@@ -22,6 +23,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :update_time, :message, 10, "google.protobuf.Timestamp", json_name: "updateTime"
       optional :expire_time, :message, 11, "google.protobuf.Timestamp", json_name: "expireTime"
       optional :hit_count, :int64, 12, json_name: "hitCount"
+      optional :version, :int64, 13, json_name: "version"
     end
     add_message "memrpc.v1.MemoryInput" do
       optional :text, :string, 1, json_name: "text"
@@ -37,6 +39,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :namespace, :string, 1, json_name: "namespace"
       repeated :memories, :message, 2, "memrpc.v1.MemoryInput", json_name: "memories"
       proto3_optional :dedup_max_distance, :float, 3, json_name: "dedupMaxDistance"
+      optional :request_id, :string, 4, json_name: "requestId"
     end
     add_message "memrpc.v1.CreateMemoryResult" do
       optional :outcome, :enum, 1, "memrpc.v1.CreateOutcome", json_name: "outcome"
@@ -45,6 +48,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     end
     add_message "memrpc.v1.CreateMemoriesResponse" do
       repeated :results, :message, 1, "memrpc.v1.CreateMemoryResult", json_name: "results"
+      optional :replayed, :bool, 2, json_name: "replayed"
     end
     add_message "memrpc.v1.MemoryFilter" do
       repeated :user_ids, :string, 1, json_name: "userIds"
@@ -67,6 +71,17 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
         optional :vector, :message, 3, "memrpc.v1.Vector", json_name: "vector"
       end
     end
+    add_message "memrpc.v1.ListMemoriesRequest" do
+      optional :namespace, :string, 1, json_name: "namespace"
+      optional :filter, :message, 2, "memrpc.v1.MemoryFilter", json_name: "filter"
+      optional :order, :enum, 3, "memrpc.v1.MemoryOrder", json_name: "order"
+      optional :page_size, :int32, 4, json_name: "pageSize"
+      optional :page_token, :string, 5, json_name: "pageToken"
+    end
+    add_message "memrpc.v1.ListMemoriesResponse" do
+      repeated :memories, :message, 1, "memrpc.v1.Memory", json_name: "memories"
+      optional :next_page_token, :string, 2, json_name: "nextPageToken"
+    end
     add_message "memrpc.v1.MemoryMatch" do
       optional :memory, :message, 1, "memrpc.v1.Memory", json_name: "memory"
       optional :distance, :float, 2, json_name: "distance"
@@ -87,6 +102,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :memory, :message, 3, "memrpc.v1.MemoryInput", json_name: "memory"
       optional :update_mask, :message, 4, "google.protobuf.FieldMask", json_name: "updateMask"
       proto3_optional :dedup_max_distance, :float, 5, json_name: "dedupMaxDistance"
+      proto3_optional :expected_version, :int64, 6, json_name: "expectedVersion"
     end
     add_message "memrpc.v1.UpdateMemoryResponse" do
       optional :memory, :message, 1, "memrpc.v1.Memory", json_name: "memory"
@@ -94,6 +110,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "memrpc.v1.DeleteMemoryRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
       optional :memory_id, :string, 2, json_name: "memoryId"
+      proto3_optional :expected_version, :int64, 3, json_name: "expectedVersion"
     end
     add_message "memrpc.v1.DeleteMemoryResponse" do
     end
@@ -114,6 +131,11 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :CREATE_OUTCOME_CREATED, 1
       value :CREATE_OUTCOME_DUPLICATE, 2
     end
+    add_enum "memrpc.v1.MemoryOrder" do
+      value :MEMORY_ORDER_UNSPECIFIED, 0
+      value :MEMORY_ORDER_NEWEST_FIRST, 1
+      value :MEMORY_ORDER_MOST_HIT, 2
+    end
   end
 end
 
@@ -127,6 +149,8 @@ module Memrpc
     MemoryFilter = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryFilter").msgclass
     Vector = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.Vector").msgclass
     SearchMemoriesRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SearchMemoriesRequest").msgclass
+    ListMemoriesRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.ListMemoriesRequest").msgclass
+    ListMemoriesResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.ListMemoriesResponse").msgclass
     MemoryMatch = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryMatch").msgclass
     SearchMemoriesResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SearchMemoriesResponse").msgclass
     GetMemoryRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetMemoryRequest").msgclass
@@ -139,5 +163,6 @@ module Memrpc
     DeleteMemoriesResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.DeleteMemoriesResponse").msgclass
     MemoryKind = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryKind").enummodule
     CreateOutcome = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.CreateOutcome").enummodule
+    MemoryOrder = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryOrder").enummodule
   end
 end

@@ -11,6 +11,11 @@
 # Identifier rules are those of `working_memory.proto`. Topics follow the
 # `user_id` rules, at most 64 characters each and 32 per memory. Memory ids
 # are server-generated ULIDs: 26 characters of Crockford base 32.
+#
+# A memory's `version` changes only when its content does (text, topics,
+# metadata, time to live): pass it back as `expected_version` to update or
+# delete a memory only if nobody changed it meanwhile. A duplicate write
+# merged into a memory grows its `hit_count`, never its version.
 
 require 'grpc'
 require 'memrpc/v1/long_term_memory_pb'
@@ -35,18 +40,27 @@ module Memrpc
         # or lies within `dedup_max_distance`, nothing is inserted and that memory's
         # `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
         # is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-        # this call returns.
+        # this call returns. Safe to retry with a `request_id`.
         rpc :CreateMemories, ::Memrpc::V1::CreateMemoriesRequest, ::Memrpc::V1::CreateMemoriesResponse
         # Returns the memories nearest to a text or a vector, nearest first,
         # filtered, never farther than `max_distance`.
         rpc :SearchMemories, ::Memrpc::V1::SearchMemoriesRequest, ::Memrpc::V1::SearchMemoriesResponse
-        # Returns one memory. `NOT_FOUND` when it does not exist or has expired.
+        # Pages through the memories of a namespace that match a filter, newest
+        # first (or most hit first), without a query: for exports, reviews and
+        # administration. Each page costs one bounded `FT.SEARCH`.
+        rpc :ListMemories, ::Memrpc::V1::ListMemoriesRequest, ::Memrpc::V1::ListMemoriesResponse
+        # Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+        # does not exist or has expired.
         rpc :GetMemory, ::Memrpc::V1::GetMemoryRequest, ::Memrpc::V1::GetMemoryResponse
-        # Changes a memory. A new text is embedded again and deduplicated: when it
-        # repeats another memory of the same scope, the call fails with
-        # `ALREADY_EXISTS` naming that memory, and nothing changes.
+        # Changes a memory's content. A new text is embedded again and
+        # deduplicated: when it repeats another memory of the same scope, the call
+        # fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+        # memory, and nothing changes. With `expected_version`, fails with
+        # `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+        # there first.
         rpc :UpdateMemory, ::Memrpc::V1::UpdateMemoryRequest, ::Memrpc::V1::UpdateMemoryResponse
-        # Deletes one memory. `NOT_FOUND` when it does not exist.
+        # Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+        # it does not exist; `ABORTED` when `expected_version` is not its version.
         rpc :DeleteMemory, ::Memrpc::V1::DeleteMemoryRequest, ::Memrpc::V1::DeleteMemoryResponse
         # Deletes every memory of a namespace that matches a filter, for example
         # all memories of one user ("forget me").

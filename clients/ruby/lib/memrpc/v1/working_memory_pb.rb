@@ -3,6 +3,7 @@
 
 require 'google/protobuf'
 
+require 'google/api/field_behavior_pb'
 require 'google/protobuf/duration_pb'
 require 'google/protobuf/field_mask_pb'
 require 'google/protobuf/timestamp_pb'
@@ -15,6 +16,11 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       map :metadata, :string, :string, 3
       optional :create_time, :message, 4, "google.protobuf.Timestamp", json_name: "createTime"
     end
+    add_message "memrpc.v1.TurnInput" do
+      optional :role, :string, 1, json_name: "role"
+      optional :content, :string, 2, json_name: "content"
+      map :metadata, :string, :string, 3
+    end
     add_message "memrpc.v1.Session" do
       optional :namespace, :string, 1, json_name: "namespace"
       optional :thread_id, :string, 2, json_name: "threadId"
@@ -26,8 +32,14 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :create_time, :message, 8, "google.protobuf.Timestamp", json_name: "createTime"
       optional :update_time, :message, 9, "google.protobuf.Timestamp", json_name: "updateTime"
       optional :version, :int64, 10, json_name: "version"
-      optional :ttl, :message, 11, "google.protobuf.Duration", json_name: "ttl"
       optional :turn_count, :int64, 12, json_name: "turnCount"
+      optional :expire_time, :message, 13, "google.protobuf.Timestamp", json_name: "expireTime"
+    end
+    add_message "memrpc.v1.SessionInput" do
+      optional :user_id, :string, 3, json_name: "userId"
+      optional :goal, :string, 4, json_name: "goal"
+      optional :scratchpad, :string, 5, json_name: "scratchpad"
+      map :metadata, :string, :string, 7
     end
     add_message "memrpc.v1.GetSessionRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
@@ -39,7 +51,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "memrpc.v1.UpdateSessionRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
       optional :thread_id, :string, 2, json_name: "threadId"
-      optional :session, :message, 3, "memrpc.v1.Session", json_name: "session"
+      optional :session, :message, 3, "memrpc.v1.SessionInput", json_name: "session"
       optional :update_mask, :message, 4, "google.protobuf.FieldMask", json_name: "updateMask"
       proto3_optional :expected_version, :int64, 5, json_name: "expectedVersion"
       optional :ttl, :message, 6, "google.protobuf.Duration", json_name: "ttl"
@@ -50,21 +62,24 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "memrpc.v1.AppendTurnsRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
       optional :thread_id, :string, 2, json_name: "threadId"
-      repeated :turns, :message, 3, "memrpc.v1.Turn", json_name: "turns"
+      repeated :turns, :message, 3, "memrpc.v1.TurnInput", json_name: "turns"
       optional :max_window_turns, :int32, 4, json_name: "maxWindowTurns"
       proto3_optional :expected_version, :int64, 5, json_name: "expectedVersion"
       optional :ttl, :message, 6, "google.protobuf.Duration", json_name: "ttl"
       optional :user_id, :string, 7, json_name: "userId"
+      optional :request_id, :string, 8, json_name: "requestId"
     end
     add_message "memrpc.v1.AppendTurnsResponse" do
       optional :version, :int64, 1, json_name: "version"
       repeated :event_ids, :string, 2, json_name: "eventIds"
       optional :evicted_turn_count, :int32, 3, json_name: "evictedTurnCount"
       optional :turn_count, :int64, 4, json_name: "turnCount"
+      optional :replayed, :bool, 5, json_name: "replayed"
     end
     add_message "memrpc.v1.DeleteSessionRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
       optional :thread_id, :string, 2, json_name: "threadId"
+      proto3_optional :expected_version, :int64, 3, json_name: "expectedVersion"
     end
     add_message "memrpc.v1.DeleteSessionResponse" do
     end
@@ -90,7 +105,9 @@ end
 module Memrpc
   module V1
     Turn = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.Turn").msgclass
+    TurnInput = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.TurnInput").msgclass
     Session = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.Session").msgclass
+    SessionInput = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SessionInput").msgclass
     GetSessionRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetSessionRequest").msgclass
     GetSessionResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetSessionResponse").msgclass
     UpdateSessionRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.UpdateSessionRequest").msgclass

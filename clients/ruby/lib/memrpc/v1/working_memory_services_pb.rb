@@ -15,8 +15,13 @@
 #     (letters, marks, numbers, punctuation, symbols and the ASCII space; no
 #     control, format or other separator characters), not starting or ending
 #     with a space.
-# A value outside these rules is rejected with `INVALID_ARGUMENT` and a
-# `google.rpc.BadRequest` detail naming the offending field.
+# A value outside these rules is rejected with `INVALID_ARGUMENT`, reason
+# `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
+# the offending field (see `error_reason.proto`).
+#
+# Field behaviours follow AIP-203: `REQUIRED` fields must be set,
+# `OUTPUT_ONLY` fields are set by the server, `IMMUTABLE` fields are set
+# when a resource is created and never change.
 
 require 'grpc'
 require 'memrpc/v1/working_memory_pb'
@@ -37,23 +42,26 @@ module Memrpc
         self.unmarshal_class_method = :decode
         self.service_name = 'memrpc.v1.WorkingMemory'
 
-        # Returns a session in one Redis round trip. `NOT_FOUND` when the session
-        # does not exist or has expired.
+        # Returns a session in one Redis round trip. `NOT_FOUND`
+        # (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+        # has expired.
         rpc :GetSession, ::Memrpc::V1::GetSessionRequest, ::Memrpc::V1::GetSessionResponse
         # Sets or clears session fields, creating the session when it does not
         # exist. Atomic: either every field in the mask is written or none is.
-        # With `expected_version`, fails with `ABORTED` when another writer got
-        # there first. Refreshes the time to live.
+        # With `expected_version`, fails with `ABORTED`
+        # (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+        # writer got there first. Refreshes the time to live.
         rpc :UpdateSession, ::Memrpc::V1::UpdateSessionRequest, ::Memrpc::V1::UpdateSessionResponse
         # Appends turns to the recent-turns window, creating the session when it
         # does not exist. The oldest turns leave the window once it is full (in
-        # turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-        # thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-        # then keeps about the server's default number of events (1,000 unless
-        # configured). Refreshes the time to live.
+        # turns or in bytes, see `Session.turns`), but no turn is lost: each is
+        # also appended, in the same atomic step, to the thread's event log
+        # (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+        # the server's default number of events (1,000 unless configured).
+        # Refreshes the time to live. Safe to retry with a `request_id`.
         rpc :AppendTurns, ::Memrpc::V1::AppendTurnsRequest, ::Memrpc::V1::AppendTurnsResponse
-        # Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-        # session does not exist.
+        # Deletes a session. The thread's event log is kept. `NOT_FOUND`
+        # (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
         rpc :DeleteSession, ::Memrpc::V1::DeleteSessionRequest, ::Memrpc::V1::DeleteSessionResponse
         # Lists the live sessions of a namespace, optionally of one user, most
         # recently updated first. Expired sessions are never listed. Each call does

@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The group.
    */
   @java.lang.Override
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for group.
    */
   @java.lang.Override
@@ -159,7 +159,7 @@ private static final long serialVersionUID = 0L;
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the deliveryIds.
    */
   public com.google.protobuf.ProtocolStringList
@@ -171,7 +171,7 @@ private static final long serialVersionUID = 0L;
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of deliveryIds.
    */
   public int getDeliveryIdsCount() {
@@ -182,7 +182,7 @@ private static final long serialVersionUID = 0L;
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The deliveryIds at the given index.
    */
@@ -194,7 +194,7 @@ private static final long serialVersionUID = 0L;
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the value to return.
    * @return The bytes of the deliveryIds at the given index.
    */
@@ -571,7 +571,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -591,7 +591,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -612,7 +612,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -629,7 +629,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -643,7 +643,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -663,7 +663,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The group.
      */
     public java.lang.String getGroup() {
@@ -683,7 +683,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for group.
      */
     public com.google.protobuf.ByteString
@@ -704,7 +704,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The group to set.
      * @return This builder for chaining.
      */
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearGroup() {
@@ -735,7 +735,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for group to set.
      * @return This builder for chaining.
      */
@@ -762,7 +762,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @return A list containing the deliveryIds.
      */
     public com.google.protobuf.ProtocolStringList
@@ -775,7 +775,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The count of deliveryIds.
      */
     public int getDeliveryIdsCount() {
@@ -786,7 +786,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the element to return.
      * @return The deliveryIds at the given index.
      */
@@ -798,7 +798,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index of the value to return.
      * @return The bytes of the deliveryIds at the given index.
      */
@@ -811,7 +811,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @param index The index to set the value at.
      * @param value The deliveryIds to set.
      * @return This builder for chaining.
@@ -830,7 +830,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The deliveryIds to add.
      * @return This builder for chaining.
      */
@@ -848,7 +848,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @param values The deliveryIds to add.
      * @return This builder for chaining.
      */
@@ -866,7 +866,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearDeliveryIds() {
@@ -881,7 +881,7 @@ private static final long serialVersionUID = 0L;
      * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
      * </pre>
      *
-     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+     * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes of the deliveryIds to add.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The group.
    */
   java.lang.String getGroup();
@@ -44,7 +44,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for group.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @return A list containing the deliveryIds.
    */
   java.util.List<java.lang.String>
@@ -65,7 +65,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The count of deliveryIds.
    */
   int getDeliveryIdsCount();
@@ -74,7 +74,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the element to return.
    * @return The deliveryIds at the given index.
    */
@@ -84,7 +84,7 @@ public interface AcknowledgeEventsRequestOrBuilder extends
    * `ReceivedEvent.delivery_id`s of the processed events. 1 to 1,000.
    * </pre>
    *
-   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds"];</code>
+   * <code>repeated string delivery_ids = 3 [json_name = "deliveryIds", (.google.api.field_behavior) = REQUIRED];</code>
    * @param index The index of the value to return.
    * @return The bytes of the deliveryIds at the given index.
    */

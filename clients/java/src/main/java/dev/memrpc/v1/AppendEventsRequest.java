@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.memrpc.v1.EventInput> getEventsList() {
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.memrpc.v1.EventInputOrBuilder> 
@@ -181,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getEventsCount() {
@@ -192,7 +192,7 @@ private static final long serialVersionUID = 0L;
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.EventInput getEvents(int index) {
@@ -203,7 +203,7 @@ private static final long serialVersionUID = 0L;
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.EventInputOrBuilder getEventsOrBuilder(
@@ -219,7 +219,7 @@ private static final long serialVersionUID = 0L;
    * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
    * </pre>
    *
-   * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
+   * <code>int64 max_len = 4 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxLen.
    */
   @java.lang.Override
@@ -242,7 +242,7 @@ private static final long serialVersionUID = 0L;
    * events twice.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -270,7 +270,7 @@ private static final long serialVersionUID = 0L;
    * events twice.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -743,7 +743,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -763,7 +763,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -784,7 +784,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -801,7 +801,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -835,7 +835,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -855,7 +855,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -876,7 +876,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -893,7 +893,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -907,7 +907,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -938,7 +938,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.memrpc.v1.EventInput> getEventsList() {
       if (eventsBuilder_ == null) {
@@ -952,7 +952,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getEventsCount() {
       if (eventsBuilder_ == null) {
@@ -966,7 +966,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.EventInput getEvents(int index) {
       if (eventsBuilder_ == null) {
@@ -980,7 +980,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setEvents(
         int index, dev.memrpc.v1.EventInput value) {
@@ -999,7 +999,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setEvents(
         int index, dev.memrpc.v1.EventInput.Builder builderForValue) {
@@ -1017,7 +1017,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addEvents(dev.memrpc.v1.EventInput value) {
       if (eventsBuilder_ == null) {
@@ -1035,7 +1035,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addEvents(
         int index, dev.memrpc.v1.EventInput value) {
@@ -1054,7 +1054,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addEvents(
         dev.memrpc.v1.EventInput.Builder builderForValue) {
@@ -1072,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addEvents(
         int index, dev.memrpc.v1.EventInput.Builder builderForValue) {
@@ -1090,7 +1090,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllEvents(
         java.lang.Iterable<? extends dev.memrpc.v1.EventInput> values) {
@@ -1109,7 +1109,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearEvents() {
       if (eventsBuilder_ == null) {
@@ -1126,7 +1126,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeEvents(int index) {
       if (eventsBuilder_ == null) {
@@ -1143,7 +1143,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.EventInput.Builder getEventsBuilder(
         int index) {
@@ -1154,7 +1154,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.EventInputOrBuilder getEventsOrBuilder(
         int index) {
@@ -1168,7 +1168,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.memrpc.v1.EventInputOrBuilder> 
          getEventsOrBuilderList() {
@@ -1183,7 +1183,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.EventInput.Builder addEventsBuilder() {
       return internalGetEventsFieldBuilder().addBuilder(
@@ -1194,7 +1194,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.EventInput.Builder addEventsBuilder(
         int index) {
@@ -1206,7 +1206,7 @@ private static final long serialVersionUID = 0L;
      * The events, oldest first. 1 to 100 events by default (server-configurable).
      * </pre>
      *
-     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+     * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.memrpc.v1.EventInput.Builder> 
          getEventsBuilderList() {
@@ -1234,7 +1234,7 @@ private static final long serialVersionUID = 0L;
      * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
      * </pre>
      *
-     * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
+     * <code>int64 max_len = 4 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxLen.
      */
     @java.lang.Override
@@ -1247,7 +1247,7 @@ private static final long serialVersionUID = 0L;
      * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
      * </pre>
      *
-     * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
+     * <code>int64 max_len = 4 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxLen to set.
      * @return This builder for chaining.
      */
@@ -1264,7 +1264,7 @@ private static final long serialVersionUID = 0L;
      * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
      * </pre>
      *
-     * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
+     * <code>int64 max_len = 4 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxLen() {
@@ -1287,7 +1287,7 @@ private static final long serialVersionUID = 0L;
      * events twice.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1314,7 +1314,7 @@ private static final long serialVersionUID = 0L;
      * events twice.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1342,7 +1342,7 @@ private static final long serialVersionUID = 0L;
      * events twice.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1366,7 +1366,7 @@ private static final long serialVersionUID = 0L;
      * events twice.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1387,7 +1387,7 @@ private static final long serialVersionUID = 0L;
      * events twice.
      * </pre>
      *
-     * <code>string request_id = 5 [json_name = "requestId"];</code>
+     * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

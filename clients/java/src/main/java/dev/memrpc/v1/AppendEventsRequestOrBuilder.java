@@ -15,7 +15,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
@@ -44,7 +44,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.memrpc.v1.EventInput> 
       getEventsList();
@@ -64,7 +64,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.EventInput getEvents(int index);
   /**
@@ -72,7 +72,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getEventsCount();
   /**
@@ -80,7 +80,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.memrpc.v1.EventInputOrBuilder> 
       getEventsOrBuilderList();
@@ -89,7 +89,7 @@ public interface AppendEventsRequestOrBuilder extends
    * The events, oldest first. 1 to 100 events by default (server-configurable).
    * </pre>
    *
-   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events"];</code>
+   * <code>repeated .memrpc.v1.EventInput events = 3 [json_name = "events", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.EventInputOrBuilder getEventsOrBuilder(
       int index);
@@ -100,7 +100,7 @@ public interface AppendEventsRequestOrBuilder extends
    * keep a few more). 1 to 1,000,000; by default 1,000 (server-configurable).
    * </pre>
    *
-   * <code>int64 max_len = 4 [json_name = "maxLen"];</code>
+   * <code>int64 max_len = 4 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxLen.
    */
   long getMaxLen();
@@ -117,7 +117,7 @@ public interface AppendEventsRequestOrBuilder extends
    * events twice.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -133,7 +133,7 @@ public interface AppendEventsRequestOrBuilder extends
    * events twice.
    * </pre>
    *
-   * <code>string request_id = 5 [json_name = "requestId"];</code>
+   * <code>string request_id = 5 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

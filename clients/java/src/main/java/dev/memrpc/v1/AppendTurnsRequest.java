@@ -36,6 +36,7 @@ private static final long serialVersionUID = 0L;
     threadId_ = "";
     turns_ = java.util.Collections.emptyList();
     userId_ = "";
+    requestId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -65,7 +66,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -86,7 +87,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -112,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -133,7 +134,7 @@ private static final long serialVersionUID = 0L;
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -153,7 +154,7 @@ private static final long serialVersionUID = 0L;
 
   public static final int TURNS_FIELD_NUMBER = 3;
   @SuppressWarnings("serial")
-  private java.util.List<dev.memrpc.v1.Turn> turns_;
+  private java.util.List<dev.memrpc.v1.TurnInput> turns_;
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
@@ -162,10 +163,10 @@ private static final long serialVersionUID = 0L;
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
-  public java.util.List<dev.memrpc.v1.Turn> getTurnsList() {
+  public java.util.List<dev.memrpc.v1.TurnInput> getTurnsList() {
     return turns_;
   }
   /**
@@ -176,10 +177,10 @@ private static final long serialVersionUID = 0L;
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
-  public java.util.List<? extends dev.memrpc.v1.TurnOrBuilder> 
+  public java.util.List<? extends dev.memrpc.v1.TurnInputOrBuilder> 
       getTurnsOrBuilderList() {
     return turns_;
   }
@@ -191,7 +192,7 @@ private static final long serialVersionUID = 0L;
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getTurnsCount() {
@@ -205,10 +206,10 @@ private static final long serialVersionUID = 0L;
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
-  public dev.memrpc.v1.Turn getTurns(int index) {
+  public dev.memrpc.v1.TurnInput getTurns(int index) {
     return turns_.get(index);
   }
   /**
@@ -219,10 +220,10 @@ private static final long serialVersionUID = 0L;
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
-  public dev.memrpc.v1.TurnOrBuilder getTurnsOrBuilder(
+  public dev.memrpc.v1.TurnInputOrBuilder getTurnsOrBuilder(
       int index) {
     return turns_.get(index);
   }
@@ -236,7 +237,7 @@ private static final long serialVersionUID = 0L;
    * turns leave first, by count or by bytes.
    * </pre>
    *
-   * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
+   * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxWindowTurns.
    */
   @java.lang.Override
@@ -249,11 +250,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * When set, the append happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-   * session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+   * "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersion field is set.
    */
   @java.lang.Override
@@ -263,11 +265,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * When set, the append happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-   * session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+   * "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersion.
    */
   @java.lang.Override
@@ -282,7 +285,7 @@ private static final long serialVersionUID = 0L;
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the ttl field is set.
    */
   @java.lang.Override
@@ -294,7 +297,7 @@ private static final long serialVersionUID = 0L;
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The ttl.
    */
   @java.lang.Override
@@ -306,7 +309,7 @@ private static final long serialVersionUID = 0L;
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
@@ -322,7 +325,7 @@ private static final long serialVersionUID = 0L;
    * call. Ignored when the session exists.
    * </pre>
    *
-   * <code>string user_id = 7 [json_name = "userId"];</code>
+   * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -344,7 +347,7 @@ private static final long serialVersionUID = 0L;
    * call. Ignored when the session exists.
    * </pre>
    *
-   * <code>string user_id = 7 [json_name = "userId"];</code>
+   * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -356,6 +359,69 @@ private static final long serialVersionUID = 0L;
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
       userId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int REQUEST_ID_FIELD_NUMBER = 8;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object requestId_ = "";
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+   * a unique id for this append, such as a UUID, 1 to 64 characters from
+   * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+   * another append to the same thread with the same id appends nothing and
+   * returns the first one's response, with `replayed` set; if its turns
+   * differ from the first append's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * turns twice.
+   * </pre>
+   *
+   * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The requestId.
+   */
+  @java.lang.Override
+  public java.lang.String getRequestId() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      requestId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+   * a unique id for this append, such as a UUID, 1 to 64 characters from
+   * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+   * another append to the same thread with the same id appends nothing and
+   * returns the first one's response, with `replayed` set; if its turns
+   * differ from the first append's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * turns twice.
+   * </pre>
+   *
+   * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for requestId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getRequestIdBytes() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      requestId_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
@@ -397,6 +463,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(userId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 7, userId_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 8, requestId_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -430,6 +499,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(userId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(7, userId_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(8, requestId_);
     }
     return size;
   }
@@ -475,6 +547,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getUserId()
         .equals(other.getUserId())) return false;
+    if (!getRequestId()
+        .equals(other.getRequestId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -507,6 +581,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + USER_ID_FIELD_NUMBER;
     hash = (53 * hash) + getUserId().hashCode();
+    hash = (37 * hash) + REQUEST_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getRequestId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -666,6 +742,7 @@ private static final long serialVersionUID = 0L;
         ttlBuilder_ = null;
       }
       userId_ = "";
+      requestId_ = "";
       return this;
     }
 
@@ -735,6 +812,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.userId_ = userId_;
       }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.requestId_ = requestId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -800,6 +880,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000040;
         onChanged();
       }
+      if (!other.getRequestId().isEmpty()) {
+        requestId_ = other.requestId_;
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -835,9 +920,9 @@ private static final long serialVersionUID = 0L;
               break;
             } // case 18
             case 26: {
-              dev.memrpc.v1.Turn m =
+              dev.memrpc.v1.TurnInput m =
                   input.readMessage(
-                      dev.memrpc.v1.Turn.parser(),
+                      dev.memrpc.v1.TurnInput.parser(),
                       extensionRegistry);
               if (turnsBuilder_ == null) {
                 ensureTurnsIsMutable();
@@ -869,6 +954,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 58
+            case 66: {
+              requestId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -892,7 +982,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -912,7 +1002,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -933,7 +1023,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -950,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -964,7 +1054,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -984,7 +1074,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -1004,7 +1094,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -1025,7 +1115,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -1042,7 +1132,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -1056,7 +1146,7 @@ private static final long serialVersionUID = 0L;
      * The thread to append to. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -1070,17 +1160,17 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private java.util.List<dev.memrpc.v1.Turn> turns_ =
+    private java.util.List<dev.memrpc.v1.TurnInput> turns_ =
       java.util.Collections.emptyList();
     private void ensureTurnsIsMutable() {
       if (!((bitField0_ & 0x00000004) != 0)) {
-        turns_ = new java.util.ArrayList<dev.memrpc.v1.Turn>(turns_);
+        turns_ = new java.util.ArrayList<dev.memrpc.v1.TurnInput>(turns_);
         bitField0_ |= 0x00000004;
        }
     }
 
     private com.google.protobuf.RepeatedFieldBuilder<
-        dev.memrpc.v1.Turn, dev.memrpc.v1.Turn.Builder, dev.memrpc.v1.TurnOrBuilder> turnsBuilder_;
+        dev.memrpc.v1.TurnInput, dev.memrpc.v1.TurnInput.Builder, dev.memrpc.v1.TurnInputOrBuilder> turnsBuilder_;
 
     /**
      * <pre>
@@ -1090,9 +1180,9 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public java.util.List<dev.memrpc.v1.Turn> getTurnsList() {
+    public java.util.List<dev.memrpc.v1.TurnInput> getTurnsList() {
       if (turnsBuilder_ == null) {
         return java.util.Collections.unmodifiableList(turns_);
       } else {
@@ -1107,7 +1197,7 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getTurnsCount() {
       if (turnsBuilder_ == null) {
@@ -1124,9 +1214,9 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public dev.memrpc.v1.Turn getTurns(int index) {
+    public dev.memrpc.v1.TurnInput getTurns(int index) {
       if (turnsBuilder_ == null) {
         return turns_.get(index);
       } else {
@@ -1141,10 +1231,10 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setTurns(
-        int index, dev.memrpc.v1.Turn value) {
+        int index, dev.memrpc.v1.TurnInput value) {
       if (turnsBuilder_ == null) {
         java.util.Objects.requireNonNull(value);
         ensureTurnsIsMutable();
@@ -1163,10 +1253,10 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setTurns(
-        int index, dev.memrpc.v1.Turn.Builder builderForValue) {
+        int index, dev.memrpc.v1.TurnInput.Builder builderForValue) {
       if (turnsBuilder_ == null) {
         ensureTurnsIsMutable();
         turns_.set(index, builderForValue.build());
@@ -1184,9 +1274,9 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public Builder addTurns(dev.memrpc.v1.Turn value) {
+    public Builder addTurns(dev.memrpc.v1.TurnInput value) {
       if (turnsBuilder_ == null) {
         java.util.Objects.requireNonNull(value);
         ensureTurnsIsMutable();
@@ -1205,10 +1295,10 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addTurns(
-        int index, dev.memrpc.v1.Turn value) {
+        int index, dev.memrpc.v1.TurnInput value) {
       if (turnsBuilder_ == null) {
         java.util.Objects.requireNonNull(value);
         ensureTurnsIsMutable();
@@ -1227,10 +1317,10 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addTurns(
-        dev.memrpc.v1.Turn.Builder builderForValue) {
+        dev.memrpc.v1.TurnInput.Builder builderForValue) {
       if (turnsBuilder_ == null) {
         ensureTurnsIsMutable();
         turns_.add(builderForValue.build());
@@ -1248,10 +1338,10 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addTurns(
-        int index, dev.memrpc.v1.Turn.Builder builderForValue) {
+        int index, dev.memrpc.v1.TurnInput.Builder builderForValue) {
       if (turnsBuilder_ == null) {
         ensureTurnsIsMutable();
         turns_.add(index, builderForValue.build());
@@ -1269,10 +1359,10 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllTurns(
-        java.lang.Iterable<? extends dev.memrpc.v1.Turn> values) {
+        java.lang.Iterable<? extends dev.memrpc.v1.TurnInput> values) {
       if (turnsBuilder_ == null) {
         ensureTurnsIsMutable();
         com.google.protobuf.AbstractMessageLite.Builder.addAll(
@@ -1291,7 +1381,7 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearTurns() {
       if (turnsBuilder_ == null) {
@@ -1311,7 +1401,7 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeTurns(int index) {
       if (turnsBuilder_ == null) {
@@ -1331,9 +1421,9 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public dev.memrpc.v1.Turn.Builder getTurnsBuilder(
+    public dev.memrpc.v1.TurnInput.Builder getTurnsBuilder(
         int index) {
       return internalGetTurnsFieldBuilder().getBuilder(index);
     }
@@ -1345,9 +1435,9 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public dev.memrpc.v1.TurnOrBuilder getTurnsOrBuilder(
+    public dev.memrpc.v1.TurnInputOrBuilder getTurnsOrBuilder(
         int index) {
       if (turnsBuilder_ == null) {
         return turns_.get(index);  } else {
@@ -1362,9 +1452,9 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public java.util.List<? extends dev.memrpc.v1.TurnOrBuilder> 
+    public java.util.List<? extends dev.memrpc.v1.TurnInputOrBuilder> 
          getTurnsOrBuilderList() {
       if (turnsBuilder_ != null) {
         return turnsBuilder_.getMessageOrBuilderList();
@@ -1380,11 +1470,11 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public dev.memrpc.v1.Turn.Builder addTurnsBuilder() {
+    public dev.memrpc.v1.TurnInput.Builder addTurnsBuilder() {
       return internalGetTurnsFieldBuilder().addBuilder(
-          dev.memrpc.v1.Turn.getDefaultInstance());
+          dev.memrpc.v1.TurnInput.getDefaultInstance());
     }
     /**
      * <pre>
@@ -1394,12 +1484,12 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public dev.memrpc.v1.Turn.Builder addTurnsBuilder(
+    public dev.memrpc.v1.TurnInput.Builder addTurnsBuilder(
         int index) {
       return internalGetTurnsFieldBuilder().addBuilder(
-          index, dev.memrpc.v1.Turn.getDefaultInstance());
+          index, dev.memrpc.v1.TurnInput.getDefaultInstance());
     }
     /**
      * <pre>
@@ -1409,18 +1499,18 @@ private static final long serialVersionUID = 0L;
      * it and the budget, and nothing is appended.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
      */
-    public java.util.List<dev.memrpc.v1.Turn.Builder> 
+    public java.util.List<dev.memrpc.v1.TurnInput.Builder> 
          getTurnsBuilderList() {
       return internalGetTurnsFieldBuilder().getBuilderList();
     }
     private com.google.protobuf.RepeatedFieldBuilder<
-        dev.memrpc.v1.Turn, dev.memrpc.v1.Turn.Builder, dev.memrpc.v1.TurnOrBuilder> 
+        dev.memrpc.v1.TurnInput, dev.memrpc.v1.TurnInput.Builder, dev.memrpc.v1.TurnInputOrBuilder> 
         internalGetTurnsFieldBuilder() {
       if (turnsBuilder_ == null) {
         turnsBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
-            dev.memrpc.v1.Turn, dev.memrpc.v1.Turn.Builder, dev.memrpc.v1.TurnOrBuilder>(
+            dev.memrpc.v1.TurnInput, dev.memrpc.v1.TurnInput.Builder, dev.memrpc.v1.TurnInputOrBuilder>(
                 turns_,
                 ((bitField0_ & 0x00000004) != 0),
                 getParentForChildren(),
@@ -1438,7 +1528,7 @@ private static final long serialVersionUID = 0L;
      * turns leave first, by count or by bytes.
      * </pre>
      *
-     * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
+     * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxWindowTurns.
      */
     @java.lang.Override
@@ -1452,7 +1542,7 @@ private static final long serialVersionUID = 0L;
      * turns leave first, by count or by bytes.
      * </pre>
      *
-     * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
+     * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxWindowTurns to set.
      * @return This builder for chaining.
      */
@@ -1470,7 +1560,7 @@ private static final long serialVersionUID = 0L;
      * turns leave first, by count or by bytes.
      * </pre>
      *
-     * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
+     * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxWindowTurns() {
@@ -1484,11 +1574,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the append happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-     * session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+     * "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the expectedVersion field is set.
      */
     @java.lang.Override
@@ -1498,11 +1589,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the append happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-     * session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+     * "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The expectedVersion.
      */
     @java.lang.Override
@@ -1512,11 +1604,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the append happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-     * session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+     * "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The expectedVersion to set.
      * @return This builder for chaining.
      */
@@ -1530,11 +1623,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the append happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-     * session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+     * "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersion() {
@@ -1552,7 +1646,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the ttl field is set.
      */
     public boolean hasTtl() {
@@ -1563,7 +1657,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The ttl.
      */
     public com.google.protobuf.Duration getTtl() {
@@ -1578,7 +1672,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setTtl(com.google.protobuf.Duration value) {
       if (ttlBuilder_ == null) {
@@ -1596,7 +1690,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setTtl(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1614,7 +1708,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeTtl(com.google.protobuf.Duration value) {
       if (ttlBuilder_ == null) {
@@ -1639,7 +1733,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearTtl() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1656,7 +1750,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getTtlBuilder() {
       bitField0_ |= 0x00000020;
@@ -1668,7 +1762,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
       if (ttlBuilder_ != null) {
@@ -1683,7 +1777,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1706,7 +1800,7 @@ private static final long serialVersionUID = 0L;
      * call. Ignored when the session exists.
      * </pre>
      *
-     * <code>string user_id = 7 [json_name = "userId"];</code>
+     * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -1727,7 +1821,7 @@ private static final long serialVersionUID = 0L;
      * call. Ignored when the session exists.
      * </pre>
      *
-     * <code>string user_id = 7 [json_name = "userId"];</code>
+     * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -1749,7 +1843,7 @@ private static final long serialVersionUID = 0L;
      * call. Ignored when the session exists.
      * </pre>
      *
-     * <code>string user_id = 7 [json_name = "userId"];</code>
+     * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -1767,7 +1861,7 @@ private static final long serialVersionUID = 0L;
      * call. Ignored when the session exists.
      * </pre>
      *
-     * <code>string user_id = 7 [json_name = "userId"];</code>
+     * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -1782,7 +1876,7 @@ private static final long serialVersionUID = 0L;
      * call. Ignored when the session exists.
      * </pre>
      *
-     * <code>string user_id = 7 [json_name = "userId"];</code>
+     * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -1792,6 +1886,138 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       userId_ = value;
       bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object requestId_ = "";
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+     * a unique id for this append, such as a UUID, 1 to 64 characters from
+     * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+     * another append to the same thread with the same id appends nothing and
+     * returns the first one's response, with `replayed` set; if its turns
+     * differ from the first append's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * turns twice.
+     * </pre>
+     *
+     * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The requestId.
+     */
+    public java.lang.String getRequestId() {
+      java.lang.Object ref = requestId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        requestId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+     * a unique id for this append, such as a UUID, 1 to 64 characters from
+     * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+     * another append to the same thread with the same id appends nothing and
+     * returns the first one's response, with `replayed` set; if its turns
+     * differ from the first append's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * turns twice.
+     * </pre>
+     *
+     * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for requestId.
+     */
+    public com.google.protobuf.ByteString
+        getRequestIdBytes() {
+      java.lang.Object ref = requestId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        requestId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+     * a unique id for this append, such as a UUID, 1 to 64 characters from
+     * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+     * another append to the same thread with the same id appends nothing and
+     * returns the first one's response, with `replayed` set; if its turns
+     * differ from the first append's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * turns twice.
+     * </pre>
+     *
+     * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+     * a unique id for this append, such as a UUID, 1 to 64 characters from
+     * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+     * another append to the same thread with the same id appends nothing and
+     * returns the first one's response, with `replayed` set; if its turns
+     * differ from the first append's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * turns twice.
+     * </pre>
+     *
+     * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRequestId() {
+      requestId_ = getDefaultInstance().getRequestId();
+      bitField0_ = (bitField0_ & ~0x00000080);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+     * a unique id for this append, such as a UUID, 1 to 64 characters from
+     * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+     * another append to the same thread with the same id appends nothing and
+     * returns the first one's response, with `replayed` set; if its turns
+     * differ from the first append's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+     * turns twice.
+     * </pre>
+     *
+     * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }

@@ -15,7 +15,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
@@ -44,7 +44,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * The thread to append to. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -58,9 +58,9 @@ public interface AppendTurnsRequestOrBuilder extends
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
-  java.util.List<dev.memrpc.v1.Turn> 
+  java.util.List<dev.memrpc.v1.TurnInput> 
       getTurnsList();
   /**
    * <pre>
@@ -70,9 +70,9 @@ public interface AppendTurnsRequestOrBuilder extends
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
-  dev.memrpc.v1.Turn getTurns(int index);
+  dev.memrpc.v1.TurnInput getTurns(int index);
   /**
    * <pre>
    * The turns to append, oldest first. 1 to 100 turns by default
@@ -81,7 +81,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getTurnsCount();
   /**
@@ -92,9 +92,9 @@ public interface AppendTurnsRequestOrBuilder extends
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
-  java.util.List<? extends dev.memrpc.v1.TurnOrBuilder> 
+  java.util.List<? extends dev.memrpc.v1.TurnInputOrBuilder> 
       getTurnsOrBuilderList();
   /**
    * <pre>
@@ -104,9 +104,9 @@ public interface AppendTurnsRequestOrBuilder extends
    * it and the budget, and nothing is appended.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 3 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.TurnInput turns = 3 [json_name = "turns", (.google.api.field_behavior) = REQUIRED];</code>
    */
-  dev.memrpc.v1.TurnOrBuilder getTurnsOrBuilder(
+  dev.memrpc.v1.TurnInputOrBuilder getTurnsOrBuilder(
       int index);
 
   /**
@@ -116,7 +116,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * turns leave first, by count or by bytes.
    * </pre>
    *
-   * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns"];</code>
+   * <code>int32 max_window_turns = 4 [json_name = "maxWindowTurns", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxWindowTurns.
    */
   int getMaxWindowTurns();
@@ -124,22 +124,24 @@ public interface AppendTurnsRequestOrBuilder extends
   /**
    * <pre>
    * When set, the append happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-   * session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+   * "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersion field is set.
    */
   boolean hasExpectedVersion();
   /**
    * <pre>
    * When set, the append happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED`. 0 means "only if the
-   * session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version). 0 means
+   * "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersion.
    */
   long getExpectedVersion();
@@ -149,7 +151,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the ttl field is set.
    */
   boolean hasTtl();
@@ -158,7 +160,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The ttl.
    */
   com.google.protobuf.Duration getTtl();
@@ -167,7 +169,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getTtlOrBuilder();
 
@@ -177,7 +179,7 @@ public interface AppendTurnsRequestOrBuilder extends
    * call. Ignored when the session exists.
    * </pre>
    *
-   * <code>string user_id = 7 [json_name = "userId"];</code>
+   * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -187,9 +189,45 @@ public interface AppendTurnsRequestOrBuilder extends
    * call. Ignored when the session exists.
    * </pre>
    *
-   * <code>string user_id = 7 [json_name = "userId"];</code>
+   * <code>string user_id = 7 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
       getUserIdBytes();
+
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+   * a unique id for this append, such as a UUID, 1 to 64 characters from
+   * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+   * another append to the same thread with the same id appends nothing and
+   * returns the first one's response, with `replayed` set; if its turns
+   * differ from the first append's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * turns twice.
+   * </pre>
+   *
+   * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The requestId.
+   */
+  java.lang.String getRequestId();
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155), as `AppendEventsRequest.request_id` does:
+   * a unique id for this append, such as a UUID, 1 to 64 characters from
+   * `[A-Za-z0-9._-]`. For 24 hours after an append with a request id,
+   * another append to the same thread with the same id appends nothing and
+   * returns the first one's response, with `replayed` set; if its turns
+   * differ from the first append's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
+   * turns twice.
+   * </pre>
+   *
+   * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for requestId.
+   */
+  com.google.protobuf.ByteString
+      getRequestIdBytes();
 }

@@ -154,6 +154,22 @@ private static final long serialVersionUID = 0L;
     return turnCount_;
   }
 
+  public static final int REPLAYED_FIELD_NUMBER = 5;
+  private boolean replayed_ = false;
+  /**
+   * <pre>
+   * True when `request_id` named an earlier append: nothing was appended,
+   * and this response is that append's.
+   * </pre>
+   *
+   * <code>bool replayed = 5 [json_name = "replayed"];</code>
+   * @return The replayed.
+   */
+  @java.lang.Override
+  public boolean getReplayed() {
+    return replayed_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -180,6 +196,9 @@ private static final long serialVersionUID = 0L;
     if (turnCount_ != 0L) {
       output.writeInt64(4, turnCount_);
     }
+    if (replayed_ != false) {
+      output.writeBool(5, replayed_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -203,6 +222,10 @@ private static final long serialVersionUID = 0L;
     if (turnCount_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(4, turnCount_);
+    }
+    if (replayed_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(5, replayed_);
     }
     return size;
   }
@@ -236,6 +259,8 @@ private static final long serialVersionUID = 0L;
         != other.getEvictedTurnCount()) return false;
     if (getTurnCount()
         != other.getTurnCount()) return false;
+    if (getReplayed()
+        != other.getReplayed()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -259,6 +284,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + TURN_COUNT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getTurnCount());
+    hash = (37 * hash) + REPLAYED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getReplayed());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -399,6 +427,7 @@ private static final long serialVersionUID = 0L;
           com.google.protobuf.LazyStringArrayList.emptyList();
       evictedTurnCount_ = 0;
       turnCount_ = 0L;
+      replayed_ = false;
       return this;
     }
 
@@ -445,6 +474,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.turnCount_ = turnCount_;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.replayed_ = replayed_;
+      }
     }
 
     @java.lang.Override
@@ -477,6 +509,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getTurnCount() != 0L) {
         setTurnCount(other.getTurnCount());
+      }
+      if (other.getReplayed() != false) {
+        setReplayed(other.getReplayed());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -522,6 +557,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 40: {
+              replayed_ = input.readBool();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -820,6 +860,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearTurnCount() {
       bitField0_ = (bitField0_ & ~0x00000008);
       turnCount_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private boolean replayed_ ;
+    /**
+     * <pre>
+     * True when `request_id` named an earlier append: nothing was appended,
+     * and this response is that append's.
+     * </pre>
+     *
+     * <code>bool replayed = 5 [json_name = "replayed"];</code>
+     * @return The replayed.
+     */
+    @java.lang.Override
+    public boolean getReplayed() {
+      return replayed_;
+    }
+    /**
+     * <pre>
+     * True when `request_id` named an earlier append: nothing was appended,
+     * and this response is that append's.
+     * </pre>
+     *
+     * <code>bool replayed = 5 [json_name = "replayed"];</code>
+     * @param value The replayed to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReplayed(boolean value) {
+
+      replayed_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True when `request_id` named an earlier append: nothing was appended,
+     * and this response is that append's.
+     * </pre>
+     *
+     * <code>bool replayed = 5 [json_name = "replayed"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReplayed() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      replayed_ = false;
       onChanged();
       return this;
     }

@@ -82,4 +82,15 @@ public interface AppendTurnsResponseOrBuilder extends
    * @return The turnCount.
    */
   long getTurnCount();
+
+  /**
+   * <pre>
+   * True when `request_id` named an earlier append: nothing was appended,
+   * and this response is that append's.
+   * </pre>
+   *
+   * <code>bool replayed = 5 [json_name = "replayed"];</code>
+   * @return The replayed.
+   */
+  boolean getReplayed();
 }

@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The tenant whose feed the group reads. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The tenant whose feed the group reads. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * The group's name. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The group.
    */
   @java.lang.Override
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * The group's name. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for group.
    */
   @java.lang.Override
@@ -156,7 +156,7 @@ private static final long serialVersionUID = 0L;
    * Where the group starts. Default latest.
    * </pre>
    *
-   * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition"];</code>
+   * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for startPosition.
    */
   @java.lang.Override public int getStartPositionValue() {
@@ -167,7 +167,7 @@ private static final long serialVersionUID = 0L;
    * Where the group starts. Default latest.
    * </pre>
    *
-   * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition"];</code>
+   * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startPosition.
    */
   @java.lang.Override public dev.memrpc.v1.GroupStartPosition getStartPosition() {
@@ -527,7 +527,7 @@ private static final long serialVersionUID = 0L;
      * The tenant whose feed the group reads. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -547,7 +547,7 @@ private static final long serialVersionUID = 0L;
      * The tenant whose feed the group reads. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -568,7 +568,7 @@ private static final long serialVersionUID = 0L;
      * The tenant whose feed the group reads. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -585,7 +585,7 @@ private static final long serialVersionUID = 0L;
      * The tenant whose feed the group reads. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -599,7 +599,7 @@ private static final long serialVersionUID = 0L;
      * The tenant whose feed the group reads. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -619,7 +619,7 @@ private static final long serialVersionUID = 0L;
      * The group's name. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The group.
      */
     public java.lang.String getGroup() {
@@ -639,7 +639,7 @@ private static final long serialVersionUID = 0L;
      * The group's name. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for group.
      */
     public com.google.protobuf.ByteString
@@ -660,7 +660,7 @@ private static final long serialVersionUID = 0L;
      * The group's name. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The group to set.
      * @return This builder for chaining.
      */
@@ -677,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * The group's name. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearGroup() {
@@ -691,7 +691,7 @@ private static final long serialVersionUID = 0L;
      * The group's name. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for group to set.
      * @return This builder for chaining.
      */
@@ -711,7 +711,7 @@ private static final long serialVersionUID = 0L;
      * Where the group starts. Default latest.
      * </pre>
      *
-     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition"];</code>
+     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for startPosition.
      */
     @java.lang.Override public int getStartPositionValue() {
@@ -722,7 +722,7 @@ private static final long serialVersionUID = 0L;
      * Where the group starts. Default latest.
      * </pre>
      *
-     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition"];</code>
+     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for startPosition to set.
      * @return This builder for chaining.
      */
@@ -737,7 +737,7 @@ private static final long serialVersionUID = 0L;
      * Where the group starts. Default latest.
      * </pre>
      *
-     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition"];</code>
+     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The startPosition.
      */
     @java.lang.Override
@@ -750,7 +750,7 @@ private static final long serialVersionUID = 0L;
      * Where the group starts. Default latest.
      * </pre>
      *
-     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition"];</code>
+     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The startPosition to set.
      * @throws IllegalArgumentException if UNRECOGNIZED is provided.
      * @return This builder for chaining.
@@ -767,7 +767,7 @@ private static final long serialVersionUID = 0L;
      * Where the group starts. Default latest.
      * </pre>
      *
-     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition"];</code>
+     * <code>.memrpc.v1.GroupStartPosition start_position = 3 [json_name = "startPosition", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStartPosition() {

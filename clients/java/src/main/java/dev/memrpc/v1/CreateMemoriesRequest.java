@@ -34,6 +34,7 @@ private static final long serialVersionUID = 0L;
   private CreateMemoriesRequest() {
     namespace_ = "";
     memories_ = java.util.Collections.emptyList();
+    requestId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -63,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -84,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -111,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.memrpc.v1.MemoryInput> getMemoriesList() {
@@ -123,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.memrpc.v1.MemoryInputOrBuilder> 
@@ -136,7 +137,7 @@ private static final long serialVersionUID = 0L;
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getMemoriesCount() {
@@ -148,7 +149,7 @@ private static final long serialVersionUID = 0L;
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.MemoryInput getMemories(int index) {
@@ -160,7 +161,7 @@ private static final long serialVersionUID = 0L;
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.MemoryInputOrBuilder getMemoriesOrBuilder(
@@ -177,7 +178,7 @@ private static final long serialVersionUID = 0L;
    * only the exact-text check.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dedupMaxDistance field is set.
    */
   @java.lang.Override
@@ -191,12 +192,79 @@ private static final long serialVersionUID = 0L;
    * only the exact-text check.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dedupMaxDistance.
    */
   @java.lang.Override
   public float getDedupMaxDistance() {
     return dedupMaxDistance_;
+  }
+
+  public static final int REQUEST_ID_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object requestId_ = "";
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this request, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+   * create with a request id, another create in the same namespace with the
+   * same id creates nothing and grows no hit count: it returns the first
+   * one's results (with the memories as they are now; a memory deleted
+   * since comes back with only its `id`), with `replayed` set. A first
+   * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+   * its retry, each item done exactly once. If the items differ from the
+   * first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure may grow the hit counts twice.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The requestId.
+   */
+  @java.lang.Override
+  public java.lang.String getRequestId() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      requestId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this request, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+   * create with a request id, another create in the same namespace with the
+   * same id creates nothing and grows no hit count: it returns the first
+   * one's results (with the memories as they are now; a memory deleted
+   * since comes back with only its `id`), with `replayed` set. A first
+   * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+   * its retry, each item done exactly once. If the items differ from the
+   * first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure may grow the hit counts twice.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for requestId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getRequestIdBytes() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      requestId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
   }
 
   private byte memoizedIsInitialized = -1;
@@ -222,6 +290,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeFloat(3, dedupMaxDistance_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 4, requestId_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -241,6 +312,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(3, dedupMaxDistance_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(4, requestId_);
     }
     return size;
   }
@@ -276,6 +350,8 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getDedupMaxDistance())) return false;
     }
+    if (!getRequestId()
+        .equals(other.getRequestId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -298,6 +374,8 @@ private static final long serialVersionUID = 0L;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getDedupMaxDistance());
     }
+    hash = (37 * hash) + REQUEST_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getRequestId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -442,6 +520,7 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000002);
       dedupMaxDistance_ = 0F;
+      requestId_ = "";
       return this;
     }
 
@@ -496,6 +575,9 @@ private static final long serialVersionUID = 0L;
         result.dedupMaxDistance_ = dedupMaxDistance_;
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.requestId_ = requestId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -545,6 +627,11 @@ private static final long serialVersionUID = 0L;
       if (other.hasDedupMaxDistance()) {
         setDedupMaxDistance(other.getDedupMaxDistance());
       }
+      if (!other.getRequestId().isEmpty()) {
+        requestId_ = other.requestId_;
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -592,6 +679,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 29
+            case 34: {
+              requestId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -615,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -635,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -656,7 +748,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -673,7 +765,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -687,7 +779,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -719,7 +811,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.memrpc.v1.MemoryInput> getMemoriesList() {
       if (memoriesBuilder_ == null) {
@@ -734,7 +826,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getMemoriesCount() {
       if (memoriesBuilder_ == null) {
@@ -749,7 +841,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryInput getMemories(int index) {
       if (memoriesBuilder_ == null) {
@@ -764,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMemories(
         int index, dev.memrpc.v1.MemoryInput value) {
@@ -784,7 +876,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMemories(
         int index, dev.memrpc.v1.MemoryInput.Builder builderForValue) {
@@ -803,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addMemories(dev.memrpc.v1.MemoryInput value) {
       if (memoriesBuilder_ == null) {
@@ -822,7 +914,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addMemories(
         int index, dev.memrpc.v1.MemoryInput value) {
@@ -842,7 +934,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addMemories(
         dev.memrpc.v1.MemoryInput.Builder builderForValue) {
@@ -861,7 +953,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addMemories(
         int index, dev.memrpc.v1.MemoryInput.Builder builderForValue) {
@@ -880,7 +972,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllMemories(
         java.lang.Iterable<? extends dev.memrpc.v1.MemoryInput> values) {
@@ -900,7 +992,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearMemories() {
       if (memoriesBuilder_ == null) {
@@ -918,7 +1010,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeMemories(int index) {
       if (memoriesBuilder_ == null) {
@@ -936,7 +1028,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryInput.Builder getMemoriesBuilder(
         int index) {
@@ -948,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryInputOrBuilder getMemoriesOrBuilder(
         int index) {
@@ -963,7 +1055,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.memrpc.v1.MemoryInputOrBuilder> 
          getMemoriesOrBuilderList() {
@@ -979,7 +1071,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryInput.Builder addMemoriesBuilder() {
       return internalGetMemoriesFieldBuilder().addBuilder(
@@ -991,7 +1083,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryInput.Builder addMemoriesBuilder(
         int index) {
@@ -1004,7 +1096,7 @@ private static final long serialVersionUID = 0L;
      * Items are deduplicated in order, also against each other.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+     * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.memrpc.v1.MemoryInput.Builder> 
          getMemoriesBuilderList() {
@@ -1033,7 +1125,7 @@ private static final long serialVersionUID = 0L;
      * only the exact-text check.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the dedupMaxDistance field is set.
      */
     @java.lang.Override
@@ -1047,7 +1139,7 @@ private static final long serialVersionUID = 0L;
      * only the exact-text check.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The dedupMaxDistance.
      */
     @java.lang.Override
@@ -1061,7 +1153,7 @@ private static final long serialVersionUID = 0L;
      * only the exact-text check.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The dedupMaxDistance to set.
      * @return This builder for chaining.
      */
@@ -1079,12 +1171,154 @@ private static final long serialVersionUID = 0L;
      * only the exact-text check.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDedupMaxDistance() {
       bitField0_ = (bitField0_ & ~0x00000004);
       dedupMaxDistance_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object requestId_ = "";
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this request, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+     * create with a request id, another create in the same namespace with the
+     * same id creates nothing and grows no hit count: it returns the first
+     * one's results (with the memories as they are now; a memory deleted
+     * since comes back with only its `id`), with `replayed` set. A first
+     * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+     * its retry, each item done exactly once. If the items differ from the
+     * first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure may grow the hit counts twice.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The requestId.
+     */
+    public java.lang.String getRequestId() {
+      java.lang.Object ref = requestId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        requestId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this request, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+     * create with a request id, another create in the same namespace with the
+     * same id creates nothing and grows no hit count: it returns the first
+     * one's results (with the memories as they are now; a memory deleted
+     * since comes back with only its `id`), with `replayed` set. A first
+     * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+     * its retry, each item done exactly once. If the items differ from the
+     * first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure may grow the hit counts twice.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The bytes for requestId.
+     */
+    public com.google.protobuf.ByteString
+        getRequestIdBytes() {
+      java.lang.Object ref = requestId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        requestId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this request, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+     * create with a request id, another create in the same namespace with the
+     * same id creates nothing and grows no hit count: it returns the first
+     * one's results (with the memories as they are now; a memory deleted
+     * since comes back with only its `id`), with `replayed` set. A first
+     * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+     * its retry, each item done exactly once. If the items differ from the
+     * first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure may grow the hit counts twice.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this request, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+     * create with a request id, another create in the same namespace with the
+     * same id creates nothing and grows no hit count: it returns the first
+     * one's results (with the memories as they are now; a memory deleted
+     * since comes back with only its `id`), with `replayed` set. A first
+     * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+     * its retry, each item done exactly once. If the items differ from the
+     * first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure may grow the hit counts twice.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRequestId() {
+      requestId_ = getDefaultInstance().getRequestId();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Makes retries safe (AIP-155): a unique id for this request, such as a
+     * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+     * create with a request id, another create in the same namespace with the
+     * same id creates nothing and grows no hit count: it returns the first
+     * one's results (with the memories as they are now; a memory deleted
+     * since comes back with only its `id`), with `replayed` set. A first
+     * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+     * its retry, each item done exactly once. If the items differ from the
+     * first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+     * ambiguous failure may grow the hit counts twice.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The bytes for requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }

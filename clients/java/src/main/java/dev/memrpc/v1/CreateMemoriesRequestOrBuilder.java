@@ -15,7 +15,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -36,7 +36,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.memrpc.v1.MemoryInput> 
       getMemoriesList();
@@ -46,7 +46,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.MemoryInput getMemories(int index);
   /**
@@ -55,7 +55,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getMemoriesCount();
   /**
@@ -64,7 +64,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.memrpc.v1.MemoryInputOrBuilder> 
       getMemoriesOrBuilderList();
@@ -74,7 +74,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * Items are deduplicated in order, also against each other.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories"];</code>
+   * <code>repeated .memrpc.v1.MemoryInput memories = 2 [json_name = "memories", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.MemoryInputOrBuilder getMemoriesOrBuilder(
       int index);
@@ -86,7 +86,7 @@ public interface CreateMemoriesRequestOrBuilder extends
    * only the exact-text check.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dedupMaxDistance field is set.
    */
   boolean hasDedupMaxDistance();
@@ -97,8 +97,48 @@ public interface CreateMemoriesRequestOrBuilder extends
    * only the exact-text check.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 3 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dedupMaxDistance.
    */
   float getDedupMaxDistance();
+
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this request, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+   * create with a request id, another create in the same namespace with the
+   * same id creates nothing and grows no hit count: it returns the first
+   * one's results (with the memories as they are now; a memory deleted
+   * since comes back with only its `id`), with `replayed` set. A first
+   * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+   * its retry, each item done exactly once. If the items differ from the
+   * first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure may grow the hit counts twice.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The requestId.
+   */
+  java.lang.String getRequestId();
+  /**
+   * <pre>
+   * Makes retries safe (AIP-155): a unique id for this request, such as a
+   * UUID, 1 to 64 characters from `[A-Za-z0-9._-]`. For 24 hours after a
+   * create with a request id, another create in the same namespace with the
+   * same id creates nothing and grows no hit count: it returns the first
+   * one's results (with the memories as they are now; a memory deleted
+   * since comes back with only its `id`), with `replayed` set. A first
+   * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
+   * its retry, each item done exactly once. If the items differ from the
+   * first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
+   * ambiguous failure may grow the hit counts twice.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The bytes for requestId.
+   */
+  com.google.protobuf.ByteString
+      getRequestIdBytes();
 }

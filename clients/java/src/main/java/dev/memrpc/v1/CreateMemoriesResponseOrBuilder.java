@@ -53,4 +53,15 @@ public interface CreateMemoriesResponseOrBuilder extends
    */
   dev.memrpc.v1.CreateMemoryResultOrBuilder getResultsOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * True when `request_id` named an earlier create: the results are that
+   * create's.
+   * </pre>
+   *
+   * <code>bool replayed = 2 [json_name = "replayed"];</code>
+   * @return The replayed.
+   */
+  boolean getReplayed();
 }

@@ -15,7 +15,7 @@ public interface DeleteConsumerGroupRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface DeleteConsumerGroupRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface DeleteConsumerGroupRequestOrBuilder extends
    * The group's name. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The group.
    */
   java.lang.String getGroup();
@@ -44,7 +44,7 @@ public interface DeleteConsumerGroupRequestOrBuilder extends
    * The group's name. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for group.
    */
   com.google.protobuf.ByteString

@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * `kinds` to both kinds.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the filter field is set.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * `kinds` to both kinds.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -138,7 +138,7 @@ private static final long serialVersionUID = 0L;
    * `kinds` to both kinds.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.MemoryFilterOrBuilder getFilterOrBuilder() {
@@ -496,7 +496,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -516,7 +516,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -554,7 +554,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -568,7 +568,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -592,7 +592,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the filter field is set.
      */
     public boolean hasFilter() {
@@ -605,7 +605,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The filter.
      */
     public dev.memrpc.v1.MemoryFilter getFilter() {
@@ -622,7 +622,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setFilter(dev.memrpc.v1.MemoryFilter value) {
       if (filterBuilder_ == null) {
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setFilter(
         dev.memrpc.v1.MemoryFilter.Builder builderForValue) {
@@ -662,7 +662,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeFilter(dev.memrpc.v1.MemoryFilter value) {
       if (filterBuilder_ == null) {
@@ -689,7 +689,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearFilter() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -708,7 +708,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryFilter.Builder getFilterBuilder() {
       bitField0_ |= 0x00000002;
@@ -722,7 +722,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryFilterOrBuilder getFilterOrBuilder() {
       if (filterBuilder_ != null) {
@@ -739,7 +739,7 @@ private static final long serialVersionUID = 0L;
      * `kinds` to both kinds.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         dev.memrpc.v1.MemoryFilter, dev.memrpc.v1.MemoryFilter.Builder, dev.memrpc.v1.MemoryFilterOrBuilder> 

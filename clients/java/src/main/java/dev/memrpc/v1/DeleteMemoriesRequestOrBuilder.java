@@ -15,7 +15,7 @@ public interface DeleteMemoriesRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface DeleteMemoriesRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -37,7 +37,7 @@ public interface DeleteMemoriesRequestOrBuilder extends
    * `kinds` to both kinds.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the filter field is set.
    */
   boolean hasFilter();
@@ -48,7 +48,7 @@ public interface DeleteMemoriesRequestOrBuilder extends
    * `kinds` to both kinds.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The filter.
    */
   dev.memrpc.v1.MemoryFilter getFilter();
@@ -59,7 +59,7 @@ public interface DeleteMemoriesRequestOrBuilder extends
    * `kinds` to both kinds.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 2 [json_name = "filter", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.MemoryFilterOrBuilder getFilterOrBuilder();
 }

@@ -54,6 +54,7 @@ private static final long serialVersionUID = 0L;
             dev.memrpc.v1.DeleteMemoryRequest.class, dev.memrpc.v1.DeleteMemoryRequest.Builder.class);
   }
 
+  private int bitField0_;
   public static final int NAMESPACE_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private volatile java.lang.Object namespace_ = "";
@@ -62,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -83,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -109,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memoryId.
    */
   @java.lang.Override
@@ -130,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for memoryId.
    */
   @java.lang.Override
@@ -146,6 +147,39 @@ private static final long serialVersionUID = 0L;
     } else {
       return (com.google.protobuf.ByteString) ref;
     }
+  }
+
+  public static final int EXPECTED_VERSION_FIELD_NUMBER = 3;
+  private long expectedVersion_ = 0L;
+  /**
+   * <pre>
+   * When set, the memory is deleted only if its current `version` is this
+   * one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the expectedVersion field is set.
+   */
+  @java.lang.Override
+  public boolean hasExpectedVersion() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * When set, the memory is deleted only if its current `version` is this
+   * one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The expectedVersion.
+   */
+  @java.lang.Override
+  public long getExpectedVersion() {
+    return expectedVersion_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -168,6 +202,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(memoryId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 2, memoryId_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeInt64(3, expectedVersion_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -177,6 +214,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(memoryId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(2, memoryId_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(3, expectedVersion_);
     }
     return size;
   }
@@ -206,6 +247,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getNamespace())) return false;
     if (!getMemoryId()
         .equals(other.getMemoryId())) return false;
+    if (hasExpectedVersion() != other.hasExpectedVersion()) return false;
+    if (hasExpectedVersion()) {
+      if (getExpectedVersion()
+          != other.getExpectedVersion()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -221,6 +267,11 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getNamespace().hashCode();
     hash = (37 * hash) + MEMORY_ID_FIELD_NUMBER;
     hash = (53 * hash) + getMemoryId().hashCode();
+    if (hasExpectedVersion()) {
+      hash = (37 * hash) + EXPECTED_VERSION_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          getExpectedVersion());
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -358,6 +409,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       namespace_ = "";
       memoryId_ = "";
+      expectedVersion_ = 0L;
       return this;
     }
 
@@ -397,6 +449,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.memoryId_ = memoryId_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.expectedVersion_ = expectedVersion_;
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -420,6 +478,9 @@ private static final long serialVersionUID = 0L;
         memoryId_ = other.memoryId_;
         bitField0_ |= 0x00000002;
         onChanged();
+      }
+      if (other.hasExpectedVersion()) {
+        setExpectedVersion(other.getExpectedVersion());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -455,6 +516,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
+            case 24: {
+              expectedVersion_ = input.readInt64();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -478,7 +544,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -498,7 +564,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -519,7 +585,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -536,7 +602,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -550,7 +616,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -570,7 +636,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The memoryId.
      */
     public java.lang.String getMemoryId() {
@@ -590,7 +656,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for memoryId.
      */
     public com.google.protobuf.ByteString
@@ -611,7 +677,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The memoryId to set.
      * @return This builder for chaining.
      */
@@ -628,7 +694,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMemoryId() {
@@ -642,7 +708,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for memoryId to set.
      * @return This builder for chaining.
      */
@@ -652,6 +718,74 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       memoryId_ = value;
       bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+
+    private long expectedVersion_ ;
+    /**
+     * <pre>
+     * When set, the memory is deleted only if its current `version` is this
+     * one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the expectedVersion field is set.
+     */
+    @java.lang.Override
+    public boolean hasExpectedVersion() {
+      return ((bitField0_ & 0x00000004) != 0);
+    }
+    /**
+     * <pre>
+     * When set, the memory is deleted only if its current `version` is this
+     * one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The expectedVersion.
+     */
+    @java.lang.Override
+    public long getExpectedVersion() {
+      return expectedVersion_;
+    }
+    /**
+     * <pre>
+     * When set, the memory is deleted only if its current `version` is this
+     * one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The expectedVersion to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExpectedVersion(long value) {
+
+      expectedVersion_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When set, the memory is deleted only if its current `version` is this
+     * one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExpectedVersion() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      expectedVersion_ = 0L;
       onChanged();
       return this;
     }

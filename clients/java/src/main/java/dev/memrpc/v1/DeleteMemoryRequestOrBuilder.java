@@ -15,7 +15,7 @@ public interface DeleteMemoryRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface DeleteMemoryRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface DeleteMemoryRequestOrBuilder extends
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memoryId.
    */
   java.lang.String getMemoryId();
@@ -44,9 +44,34 @@ public interface DeleteMemoryRequestOrBuilder extends
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for memoryId.
    */
   com.google.protobuf.ByteString
       getMemoryIdBytes();
+
+  /**
+   * <pre>
+   * When set, the memory is deleted only if its current `version` is this
+   * one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the expectedVersion field is set.
+   */
+  boolean hasExpectedVersion();
+  /**
+   * <pre>
+   * When set, the memory is deleted only if its current `version` is this
+   * one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The expectedVersion.
+   */
+  long getExpectedVersion();
 }

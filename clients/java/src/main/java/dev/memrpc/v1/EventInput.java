@@ -116,7 +116,7 @@ private static final long serialVersionUID = 0L;
    * with `memrpc.`. Required.
    * </pre>
    *
-   * <code>string type = 1 [json_name = "type"];</code>
+   * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The type.
    */
   @java.lang.Override
@@ -138,7 +138,7 @@ private static final long serialVersionUID = 0L;
    * with `memrpc.`. Required.
    * </pre>
    *
-   * <code>string type = 1 [json_name = "type"];</code>
+   * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for type.
    */
   @java.lang.Override
@@ -813,7 +813,7 @@ java.lang.String defaultValue) {
      * with `memrpc.`. Required.
      * </pre>
      *
-     * <code>string type = 1 [json_name = "type"];</code>
+     * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The type.
      */
     public java.lang.String getType() {
@@ -834,7 +834,7 @@ java.lang.String defaultValue) {
      * with `memrpc.`. Required.
      * </pre>
      *
-     * <code>string type = 1 [json_name = "type"];</code>
+     * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for type.
      */
     public com.google.protobuf.ByteString
@@ -856,7 +856,7 @@ java.lang.String defaultValue) {
      * with `memrpc.`. Required.
      * </pre>
      *
-     * <code>string type = 1 [json_name = "type"];</code>
+     * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The type to set.
      * @return This builder for chaining.
      */
@@ -874,7 +874,7 @@ java.lang.String defaultValue) {
      * with `memrpc.`. Required.
      * </pre>
      *
-     * <code>string type = 1 [json_name = "type"];</code>
+     * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearType() {
@@ -889,7 +889,7 @@ java.lang.String defaultValue) {
      * with `memrpc.`. Required.
      * </pre>
      *
-     * <code>string type = 1 [json_name = "type"];</code>
+     * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for type to set.
      * @return This builder for chaining.
      */

@@ -16,7 +16,7 @@ public interface EventInputOrBuilder extends
    * with `memrpc.`. Required.
    * </pre>
    *
-   * <code>string type = 1 [json_name = "type"];</code>
+   * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The type.
    */
   java.lang.String getType();
@@ -26,7 +26,7 @@ public interface EventInputOrBuilder extends
    * with `memrpc.`. Required.
    * </pre>
    *
-   * <code>string type = 1 [json_name = "type"];</code>
+   * <code>string type = 1 [json_name = "type", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for type.
    */
   com.google.protobuf.ByteString

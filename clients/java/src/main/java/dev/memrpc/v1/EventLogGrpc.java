@@ -347,7 +347,8 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Reads a range of a thread's log, oldest or newest first, a page at a
-     * time.
+     * time. A page token whose next events were trimmed away meanwhile gets
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
      * </pre>
      */
     default void listEvents(dev.memrpc.v1.ListEventsRequest request,
@@ -372,13 +373,21 @@ public final class EventLogGrpc {
      * checkpoint with the resolved position of every thread; after that each
      * message is an event, or a checkpoint when nothing happened for
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
-     * the last message received: no event is missed or repeated while it is
-     * still in the log. A tail the server ends (it shuts down or drains, or
+     * the last message received: no event is missed or repeated.
+     * No gap is ever silent: when a cursor is below the oldest event still in
+     * its thread's log (the log was trimmed past it, by `max_len` or
+     * `TrimEvents`, before the tail read on), the stream ends with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+     * cursor and the oldest event left), whether the tail opened with that
+     * cursor or the trimming overtook a slow tail, after the messages already
+     * sent. A tail the server ends (it shuts down or drains, or
      * the tail reached the server's maximum tail lifetime) sends a final
      * checkpoint, then ends with `OK`: open a new tail with its cursors, on
      * any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
      * without authentication its address) or the server has as many tails open
-     * as it allows, and when the client falls behind: once one of its threads
+     * as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+     * `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+     * (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
      * has more new events than the server allows (by default 10,000) since the
      * last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
      * messages already sent); resume from the last cursor received. On a
@@ -395,8 +404,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-     * the group exists.
+     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+     * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
      * </pre>
      */
     default void createConsumerGroup(dev.memrpc.v1.CreateConsumerGroupRequest request,
@@ -406,8 +415,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-     * group does not exist.
+     * Deletes a consumer group and its pending events. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     default void deleteConsumerGroup(dev.memrpc.v1.DeleteConsumerGroupRequest request,
@@ -421,7 +430,8 @@ public final class EventLogGrpc {
      * that another consumer received but did not acknowledge within
      * `redeliver_after` come first (the other consumer is presumed dead); then
      * new events. Waits up to `wait` when there are none. Received events stay
-     * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+     * pending until acknowledged. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     default void receiveEvents(dev.memrpc.v1.ReceiveEventsRequest request,
@@ -494,7 +504,8 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Reads a range of a thread's log, oldest or newest first, a page at a
-     * time.
+     * time. A page token whose next events were trimmed away meanwhile gets
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
      * </pre>
      */
     public void listEvents(dev.memrpc.v1.ListEventsRequest request,
@@ -521,13 +532,21 @@ public final class EventLogGrpc {
      * checkpoint with the resolved position of every thread; after that each
      * message is an event, or a checkpoint when nothing happened for
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
-     * the last message received: no event is missed or repeated while it is
-     * still in the log. A tail the server ends (it shuts down or drains, or
+     * the last message received: no event is missed or repeated.
+     * No gap is ever silent: when a cursor is below the oldest event still in
+     * its thread's log (the log was trimmed past it, by `max_len` or
+     * `TrimEvents`, before the tail read on), the stream ends with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+     * cursor and the oldest event left), whether the tail opened with that
+     * cursor or the trimming overtook a slow tail, after the messages already
+     * sent. A tail the server ends (it shuts down or drains, or
      * the tail reached the server's maximum tail lifetime) sends a final
      * checkpoint, then ends with `OK`: open a new tail with its cursors, on
      * any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
      * without authentication its address) or the server has as many tails open
-     * as it allows, and when the client falls behind: once one of its threads
+     * as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+     * `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+     * (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
      * has more new events than the server allows (by default 10,000) since the
      * last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
      * messages already sent); resume from the last cursor received. On a
@@ -545,8 +564,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-     * the group exists.
+     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+     * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
      * </pre>
      */
     public void createConsumerGroup(dev.memrpc.v1.CreateConsumerGroupRequest request,
@@ -557,8 +576,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-     * group does not exist.
+     * Deletes a consumer group and its pending events. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public void deleteConsumerGroup(dev.memrpc.v1.DeleteConsumerGroupRequest request,
@@ -573,7 +592,8 @@ public final class EventLogGrpc {
      * that another consumer received but did not acknowledge within
      * `redeliver_after` come first (the other consumer is presumed dead); then
      * new events. Waits up to `wait` when there are none. Received events stay
-     * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+     * pending until acknowledged. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public void receiveEvents(dev.memrpc.v1.ReceiveEventsRequest request,
@@ -631,7 +651,8 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Reads a range of a thread's log, oldest or newest first, a page at a
-     * time.
+     * time. A page token whose next events were trimmed away meanwhile gets
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
      * </pre>
      */
     public dev.memrpc.v1.ListEventsResponse listEvents(dev.memrpc.v1.ListEventsRequest request) throws io.grpc.StatusException {
@@ -656,13 +677,21 @@ public final class EventLogGrpc {
      * checkpoint with the resolved position of every thread; after that each
      * message is an event, or a checkpoint when nothing happened for
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
-     * the last message received: no event is missed or repeated while it is
-     * still in the log. A tail the server ends (it shuts down or drains, or
+     * the last message received: no event is missed or repeated.
+     * No gap is ever silent: when a cursor is below the oldest event still in
+     * its thread's log (the log was trimmed past it, by `max_len` or
+     * `TrimEvents`, before the tail read on), the stream ends with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+     * cursor and the oldest event left), whether the tail opened with that
+     * cursor or the trimming overtook a slow tail, after the messages already
+     * sent. A tail the server ends (it shuts down or drains, or
      * the tail reached the server's maximum tail lifetime) sends a final
      * checkpoint, then ends with `OK`: open a new tail with its cursors, on
      * any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
      * without authentication its address) or the server has as many tails open
-     * as it allows, and when the client falls behind: once one of its threads
+     * as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+     * `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+     * (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
      * has more new events than the server allows (by default 10,000) since the
      * last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
      * messages already sent); resume from the last cursor received. On a
@@ -681,8 +710,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-     * the group exists.
+     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+     * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
      * </pre>
      */
     public dev.memrpc.v1.CreateConsumerGroupResponse createConsumerGroup(dev.memrpc.v1.CreateConsumerGroupRequest request) throws io.grpc.StatusException {
@@ -692,8 +721,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-     * group does not exist.
+     * Deletes a consumer group and its pending events. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public dev.memrpc.v1.DeleteConsumerGroupResponse deleteConsumerGroup(dev.memrpc.v1.DeleteConsumerGroupRequest request) throws io.grpc.StatusException {
@@ -707,7 +736,8 @@ public final class EventLogGrpc {
      * that another consumer received but did not acknowledge within
      * `redeliver_after` come first (the other consumer is presumed dead); then
      * new events. Waits up to `wait` when there are none. Received events stay
-     * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+     * pending until acknowledged. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public dev.memrpc.v1.ReceiveEventsResponse receiveEvents(dev.memrpc.v1.ReceiveEventsRequest request) throws io.grpc.StatusException {
@@ -763,7 +793,8 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Reads a range of a thread's log, oldest or newest first, a page at a
-     * time.
+     * time. A page token whose next events were trimmed away meanwhile gets
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
      * </pre>
      */
     public dev.memrpc.v1.ListEventsResponse listEvents(dev.memrpc.v1.ListEventsRequest request) {
@@ -788,13 +819,21 @@ public final class EventLogGrpc {
      * checkpoint with the resolved position of every thread; after that each
      * message is an event, or a checkpoint when nothing happened for
      * `heartbeat_interval`. To resume after a disconnect, send the cursors of
-     * the last message received: no event is missed or repeated while it is
-     * still in the log. A tail the server ends (it shuts down or drains, or
+     * the last message received: no event is missed or repeated.
+     * No gap is ever silent: when a cursor is below the oldest event still in
+     * its thread's log (the log was trimmed past it, by `max_len` or
+     * `TrimEvents`, before the tail read on), the stream ends with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
+     * cursor and the oldest event left), whether the tail opened with that
+     * cursor or the trimming overtook a slow tail, after the messages already
+     * sent. A tail the server ends (it shuts down or drains, or
      * the tail reached the server's maximum tail lifetime) sends a final
      * checkpoint, then ends with `OK`: open a new tail with its cursors, on
      * any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or
      * without authentication its address) or the server has as many tails open
-     * as it allows, and when the client falls behind: once one of its threads
+     * as it allows (`ERROR_REASON_CALLER_TAILS_EXCEEDED`,
+     * `ERROR_REASON_SERVER_TAILS_EXCEEDED`), and when the client falls behind
+     * (`ERROR_REASON_TAIL_TOO_SLOW`): once one of its threads
      * has more new events than the server allows (by default 10,000) since the
      * last one sent, the stream ends with `RESOURCE_EXHAUSTED` (after the
      * messages already sent); resume from the last cursor received. On a
@@ -812,8 +851,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-     * the group exists.
+     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+     * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
      * </pre>
      */
     public dev.memrpc.v1.CreateConsumerGroupResponse createConsumerGroup(dev.memrpc.v1.CreateConsumerGroupRequest request) {
@@ -823,8 +862,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-     * group does not exist.
+     * Deletes a consumer group and its pending events. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public dev.memrpc.v1.DeleteConsumerGroupResponse deleteConsumerGroup(dev.memrpc.v1.DeleteConsumerGroupRequest request) {
@@ -838,7 +877,8 @@ public final class EventLogGrpc {
      * that another consumer received but did not acknowledge within
      * `redeliver_after` come first (the other consumer is presumed dead); then
      * new events. Waits up to `wait` when there are none. Received events stay
-     * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+     * pending until acknowledged. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public dev.memrpc.v1.ReceiveEventsResponse receiveEvents(dev.memrpc.v1.ReceiveEventsRequest request) {
@@ -895,7 +935,8 @@ public final class EventLogGrpc {
     /**
      * <pre>
      * Reads a range of a thread's log, oldest or newest first, a page at a
-     * time.
+     * time. A page token whose next events were trimmed away meanwhile gets
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`), never a silent gap.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.ListEventsResponse> listEvents(
@@ -917,8 +958,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS` when
-     * the group exists.
+     * Creates a consumer group on the namespace feed. `ALREADY_EXISTS`
+     * (`ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS`) when the group exists.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.CreateConsumerGroupResponse> createConsumerGroup(
@@ -929,8 +970,8 @@ public final class EventLogGrpc {
 
     /**
      * <pre>
-     * Deletes a consumer group and its pending events. `NOT_FOUND` when the
-     * group does not exist.
+     * Deletes a consumer group and its pending events. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.DeleteConsumerGroupResponse> deleteConsumerGroup(
@@ -945,7 +986,8 @@ public final class EventLogGrpc {
      * that another consumer received but did not acknowledge within
      * `redeliver_after` come first (the other consumer is presumed dead); then
      * new events. Waits up to `wait` when there are none. Received events stay
-     * pending until acknowledged. `NOT_FOUND` when the group does not exist.
+     * pending until acknowledged. `NOT_FOUND`
+     * (`ERROR_REASON_CONSUMER_GROUP_NOT_FOUND`) when the group does not exist.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.ReceiveEventsResponse> receiveEvents(

@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memoryId.
    */
   @java.lang.Override
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for memoryId.
    */
   @java.lang.Override
@@ -478,7 +478,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -498,7 +498,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -519,7 +519,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -536,7 +536,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -550,7 +550,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -570,7 +570,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The memoryId.
      */
     public java.lang.String getMemoryId() {
@@ -590,7 +590,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for memoryId.
      */
     public com.google.protobuf.ByteString
@@ -611,7 +611,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The memoryId to set.
      * @return This builder for chaining.
      */
@@ -628,7 +628,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMemoryId() {
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for memoryId to set.
      * @return This builder for chaining.
      */

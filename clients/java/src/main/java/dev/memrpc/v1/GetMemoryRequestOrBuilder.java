@@ -15,7 +15,7 @@ public interface GetMemoryRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface GetMemoryRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface GetMemoryRequestOrBuilder extends
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memoryId.
    */
   java.lang.String getMemoryId();
@@ -44,7 +44,7 @@ public interface GetMemoryRequestOrBuilder extends
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for memoryId.
    */
   com.google.protobuf.ByteString

@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * The thread whose session to return. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -130,7 +130,7 @@ private static final long serialVersionUID = 0L;
    * The thread whose session to return. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -478,7 +478,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -498,7 +498,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -519,7 +519,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -536,7 +536,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -550,7 +550,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -570,7 +570,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to return. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -590,7 +590,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to return. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -611,7 +611,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to return. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -628,7 +628,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to return. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to return. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */

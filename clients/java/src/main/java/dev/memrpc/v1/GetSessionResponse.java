@@ -57,7 +57,7 @@ private static final long serialVersionUID = 0L;
   private dev.memrpc.v1.Session session_;
   /**
    * <pre>
-   * The session, with `ttl` set to the time it has left.
+   * The session.
    * </pre>
    *
    * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -69,7 +69,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The session, with `ttl` set to the time it has left.
+   * The session.
    * </pre>
    *
    * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The session, with `ttl` set to the time it has left.
+   * The session.
    * </pre>
    *
    * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -417,7 +417,7 @@ private static final long serialVersionUID = 0L;
         dev.memrpc.v1.Session, dev.memrpc.v1.Session.Builder, dev.memrpc.v1.SessionOrBuilder> sessionBuilder_;
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -428,7 +428,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -443,7 +443,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -461,7 +461,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -479,7 +479,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -504,7 +504,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -521,7 +521,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -533,7 +533,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -548,7 +548,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The session, with `ttl` set to the time it has left.
+     * The session.
      * </pre>
      *
      * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>

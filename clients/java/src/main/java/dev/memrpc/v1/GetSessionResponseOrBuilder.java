@@ -12,7 +12,7 @@ public interface GetSessionResponseOrBuilder extends
 
   /**
    * <pre>
-   * The session, with `ttl` set to the time it has left.
+   * The session.
    * </pre>
    *
    * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -21,7 +21,7 @@ public interface GetSessionResponseOrBuilder extends
   boolean hasSession();
   /**
    * <pre>
-   * The session, with `ttl` set to the time it has left.
+   * The session.
    * </pre>
    *
    * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>
@@ -30,7 +30,7 @@ public interface GetSessionResponseOrBuilder extends
   dev.memrpc.v1.Session getSession();
   /**
    * <pre>
-   * The session, with `ttl` set to the time it has left.
+   * The session.
    * </pre>
    *
    * <code>.memrpc.v1.Session session = 1 [json_name = "session"];</code>

@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -112,7 +112,7 @@ private static final long serialVersionUID = 0L;
    * The thread whose log to read. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -133,7 +133,7 @@ private static final long serialVersionUID = 0L;
    * The thread whose log to read. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -159,7 +159,7 @@ private static final long serialVersionUID = 0L;
    * The first id of the range, inclusive. Empty: the oldest event.
    * </pre>
    *
-   * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+   * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startEventId.
    */
   @java.lang.Override
@@ -180,7 +180,7 @@ private static final long serialVersionUID = 0L;
    * The first id of the range, inclusive. Empty: the oldest event.
    * </pre>
    *
-   * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+   * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for startEventId.
    */
   @java.lang.Override
@@ -206,7 +206,7 @@ private static final long serialVersionUID = 0L;
    * The last id of the range, inclusive. Empty: the newest event.
    * </pre>
    *
-   * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+   * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endEventId.
    */
   @java.lang.Override
@@ -227,7 +227,7 @@ private static final long serialVersionUID = 0L;
    * The last id of the range, inclusive. Empty: the newest event.
    * </pre>
    *
-   * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+   * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for endEventId.
    */
   @java.lang.Override
@@ -252,7 +252,7 @@ private static final long serialVersionUID = 0L;
    * When true, newest first.
    * </pre>
    *
-   * <code>bool descending = 5 [json_name = "descending"];</code>
+   * <code>bool descending = 5 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The descending.
    */
   @java.lang.Override
@@ -270,7 +270,7 @@ private static final long serialVersionUID = 0L;
    * events, and its `next_page_token` continues after the last one.
    * </pre>
    *
-   * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 6 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -283,10 +283,15 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+   * page were trimmed from the log before this call, it fails with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string page_token = 7 [json_name = "pageToken"];</code>
+   * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -304,10 +309,15 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+   * page were trimmed from the log before this call, it fails with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string page_token = 7 [json_name = "pageToken"];</code>
+   * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -774,7 +784,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -794,7 +804,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -815,7 +825,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -832,7 +842,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -846,7 +856,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -866,7 +876,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose log to read. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -886,7 +896,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose log to read. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -907,7 +917,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose log to read. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -924,7 +934,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose log to read. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -938,7 +948,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose log to read. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -958,7 +968,7 @@ private static final long serialVersionUID = 0L;
      * The first id of the range, inclusive. Empty: the oldest event.
      * </pre>
      *
-     * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+     * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The startEventId.
      */
     public java.lang.String getStartEventId() {
@@ -978,7 +988,7 @@ private static final long serialVersionUID = 0L;
      * The first id of the range, inclusive. Empty: the oldest event.
      * </pre>
      *
-     * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+     * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for startEventId.
      */
     public com.google.protobuf.ByteString
@@ -999,7 +1009,7 @@ private static final long serialVersionUID = 0L;
      * The first id of the range, inclusive. Empty: the oldest event.
      * </pre>
      *
-     * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+     * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The startEventId to set.
      * @return This builder for chaining.
      */
@@ -1016,7 +1026,7 @@ private static final long serialVersionUID = 0L;
      * The first id of the range, inclusive. Empty: the oldest event.
      * </pre>
      *
-     * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+     * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearStartEventId() {
@@ -1030,7 +1040,7 @@ private static final long serialVersionUID = 0L;
      * The first id of the range, inclusive. Empty: the oldest event.
      * </pre>
      *
-     * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+     * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for startEventId to set.
      * @return This builder for chaining.
      */
@@ -1050,7 +1060,7 @@ private static final long serialVersionUID = 0L;
      * The last id of the range, inclusive. Empty: the newest event.
      * </pre>
      *
-     * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+     * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The endEventId.
      */
     public java.lang.String getEndEventId() {
@@ -1070,7 +1080,7 @@ private static final long serialVersionUID = 0L;
      * The last id of the range, inclusive. Empty: the newest event.
      * </pre>
      *
-     * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+     * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for endEventId.
      */
     public com.google.protobuf.ByteString
@@ -1091,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * The last id of the range, inclusive. Empty: the newest event.
      * </pre>
      *
-     * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+     * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The endEventId to set.
      * @return This builder for chaining.
      */
@@ -1108,7 +1118,7 @@ private static final long serialVersionUID = 0L;
      * The last id of the range, inclusive. Empty: the newest event.
      * </pre>
      *
-     * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+     * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearEndEventId() {
@@ -1122,7 +1132,7 @@ private static final long serialVersionUID = 0L;
      * The last id of the range, inclusive. Empty: the newest event.
      * </pre>
      *
-     * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+     * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for endEventId to set.
      * @return This builder for chaining.
      */
@@ -1142,7 +1152,7 @@ private static final long serialVersionUID = 0L;
      * When true, newest first.
      * </pre>
      *
-     * <code>bool descending = 5 [json_name = "descending"];</code>
+     * <code>bool descending = 5 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The descending.
      */
     @java.lang.Override
@@ -1154,7 +1164,7 @@ private static final long serialVersionUID = 0L;
      * When true, newest first.
      * </pre>
      *
-     * <code>bool descending = 5 [json_name = "descending"];</code>
+     * <code>bool descending = 5 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The descending to set.
      * @return This builder for chaining.
      */
@@ -1170,7 +1180,7 @@ private static final long serialVersionUID = 0L;
      * When true, newest first.
      * </pre>
      *
-     * <code>bool descending = 5 [json_name = "descending"];</code>
+     * <code>bool descending = 5 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDescending() {
@@ -1189,7 +1199,7 @@ private static final long serialVersionUID = 0L;
      * events, and its `next_page_token` continues after the last one.
      * </pre>
      *
-     * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 6 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -1204,7 +1214,7 @@ private static final long serialVersionUID = 0L;
      * events, and its `next_page_token` continues after the last one.
      * </pre>
      *
-     * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 6 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -1223,7 +1233,7 @@ private static final long serialVersionUID = 0L;
      * events, and its `next_page_token` continues after the last one.
      * </pre>
      *
-     * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 6 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -1236,10 +1246,15 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+     * page were trimmed from the log before this call, it fails with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string page_token = 7 [json_name = "pageToken"];</code>
+     * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -1256,10 +1271,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+     * page were trimmed from the log before this call, it fails with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string page_token = 7 [json_name = "pageToken"];</code>
+     * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -1277,10 +1297,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+     * page were trimmed from the log before this call, it fails with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string page_token = 7 [json_name = "pageToken"];</code>
+     * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -1294,10 +1319,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+     * page were trimmed from the log before this call, it fails with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string page_token = 7 [json_name = "pageToken"];</code>
+     * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -1308,10 +1338,15 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+     * page were trimmed from the log before this call, it fails with
+     * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string page_token = 7 [json_name = "pageToken"];</code>
+     * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface ListEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface ListEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface ListEventsRequestOrBuilder extends
    * The thread whose log to read. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
@@ -44,7 +44,7 @@ public interface ListEventsRequestOrBuilder extends
    * The thread whose log to read. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface ListEventsRequestOrBuilder extends
    * The first id of the range, inclusive. Empty: the oldest event.
    * </pre>
    *
-   * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+   * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The startEventId.
    */
   java.lang.String getStartEventId();
@@ -64,7 +64,7 @@ public interface ListEventsRequestOrBuilder extends
    * The first id of the range, inclusive. Empty: the oldest event.
    * </pre>
    *
-   * <code>string start_event_id = 3 [json_name = "startEventId"];</code>
+   * <code>string start_event_id = 3 [json_name = "startEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for startEventId.
    */
   com.google.protobuf.ByteString
@@ -75,7 +75,7 @@ public interface ListEventsRequestOrBuilder extends
    * The last id of the range, inclusive. Empty: the newest event.
    * </pre>
    *
-   * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+   * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The endEventId.
    */
   java.lang.String getEndEventId();
@@ -84,7 +84,7 @@ public interface ListEventsRequestOrBuilder extends
    * The last id of the range, inclusive. Empty: the newest event.
    * </pre>
    *
-   * <code>string end_event_id = 4 [json_name = "endEventId"];</code>
+   * <code>string end_event_id = 4 [json_name = "endEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for endEventId.
    */
   com.google.protobuf.ByteString
@@ -95,7 +95,7 @@ public interface ListEventsRequestOrBuilder extends
    * When true, newest first.
    * </pre>
    *
-   * <code>bool descending = 5 [json_name = "descending"];</code>
+   * <code>bool descending = 5 [json_name = "descending", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The descending.
    */
   boolean getDescending();
@@ -108,26 +108,36 @@ public interface ListEventsRequestOrBuilder extends
    * events, and its `next_page_token` continues after the last one.
    * </pre>
    *
-   * <code>int32 page_size = 6 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 6 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
 
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+   * page were trimmed from the log before this call, it fails with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string page_token = 7 [json_name = "pageToken"];</code>
+   * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`). When events after the previous
+   * page were trimmed from the log before this call, it fails with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string page_token = 7 [json_name = "pageToken"];</code>
+   * <code>string page_token = 7 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString

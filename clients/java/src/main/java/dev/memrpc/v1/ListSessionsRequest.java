@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * When set, only this user's sessions.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * When set, only this user's sessions.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -161,7 +161,7 @@ private static final long serialVersionUID = 0L;
    * one.
    * </pre>
    *
-   * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 3 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -174,10 +174,13 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object pageToken_ = "";
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
    * </pre>
    *
-   * <code>string page_token = 4 [json_name = "pageToken"];</code>
+   * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   @java.lang.Override
@@ -195,10 +198,13 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
    * </pre>
    *
-   * <code>string page_token = 4 [json_name = "pageToken"];</code>
+   * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   @java.lang.Override
@@ -224,7 +230,7 @@ private static final long serialVersionUID = 0L;
    * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
-   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for view.
    */
   @java.lang.Override public int getViewValue() {
@@ -236,7 +242,7 @@ private static final long serialVersionUID = 0L;
    * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
-   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The view.
    */
   @java.lang.Override public dev.memrpc.v1.SessionView getView() {
@@ -643,7 +649,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -663,7 +669,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -684,7 +690,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -701,7 +707,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -715,7 +721,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -735,7 +741,7 @@ private static final long serialVersionUID = 0L;
      * When set, only this user's sessions.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -755,7 +761,7 @@ private static final long serialVersionUID = 0L;
      * When set, only this user's sessions.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -776,7 +782,7 @@ private static final long serialVersionUID = 0L;
      * When set, only this user's sessions.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -793,7 +799,7 @@ private static final long serialVersionUID = 0L;
      * When set, only this user's sessions.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -807,7 +813,7 @@ private static final long serialVersionUID = 0L;
      * When set, only this user's sessions.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -831,7 +837,7 @@ private static final long serialVersionUID = 0L;
      * one.
      * </pre>
      *
-     * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 3 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -847,7 +853,7 @@ private static final long serialVersionUID = 0L;
      * one.
      * </pre>
      *
-     * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 3 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -867,7 +873,7 @@ private static final long serialVersionUID = 0L;
      * one.
      * </pre>
      *
-     * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
+     * <code>int32 page_size = 3 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {
@@ -880,10 +886,13 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object pageToken_ = "";
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
      * </pre>
      *
-     * <code>string page_token = 4 [json_name = "pageToken"];</code>
+     * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The pageToken.
      */
     public java.lang.String getPageToken() {
@@ -900,10 +909,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
      * </pre>
      *
-     * <code>string page_token = 4 [json_name = "pageToken"];</code>
+     * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for pageToken.
      */
     public com.google.protobuf.ByteString
@@ -921,10 +933,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
      * </pre>
      *
-     * <code>string page_token = 4 [json_name = "pageToken"];</code>
+     * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The pageToken to set.
      * @return This builder for chaining.
      */
@@ -938,10 +953,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
      * </pre>
      *
-     * <code>string page_token = 4 [json_name = "pageToken"];</code>
+     * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearPageToken() {
@@ -952,10 +970,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * `next_page_token` of the previous page; empty for the first page.
+     * `next_page_token` of the previous page; empty for the first page. The
+     * other fields must be those of the first page's request (`page_size`
+     * may change): otherwise `INVALID_ARGUMENT`
+     * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
      * </pre>
      *
-     * <code>string page_token = 4 [json_name = "pageToken"];</code>
+     * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for pageToken to set.
      * @return This builder for chaining.
      */
@@ -976,7 +997,7 @@ private static final long serialVersionUID = 0L;
      * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
-     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The enum numeric value on the wire for view.
      */
     @java.lang.Override public int getViewValue() {
@@ -988,7 +1009,7 @@ private static final long serialVersionUID = 0L;
      * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
-     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The enum numeric value on the wire for view to set.
      * @return This builder for chaining.
      */
@@ -1004,7 +1025,7 @@ private static final long serialVersionUID = 0L;
      * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
-     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The view.
      */
     @java.lang.Override
@@ -1018,7 +1039,7 @@ private static final long serialVersionUID = 0L;
      * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
-     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The view to set.
      * @throws IllegalArgumentException if UNRECOGNIZED is provided.
      * @return This builder for chaining.
@@ -1036,7 +1057,7 @@ private static final long serialVersionUID = 0L;
      * gets `INVALID_ARGUMENT`, as in every enum field of every request.
      * </pre>
      *
-     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+     * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearView() {

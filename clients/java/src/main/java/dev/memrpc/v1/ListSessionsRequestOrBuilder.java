@@ -15,7 +15,7 @@ public interface ListSessionsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface ListSessionsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface ListSessionsRequestOrBuilder extends
    * When set, only this user's sessions.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -44,7 +44,7 @@ public interface ListSessionsRequestOrBuilder extends
    * When set, only this user's sessions.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -59,26 +59,32 @@ public interface ListSessionsRequestOrBuilder extends
    * one.
    * </pre>
    *
-   * <code>int32 page_size = 3 [json_name = "pageSize"];</code>
+   * <code>int32 page_size = 3 [json_name = "pageSize", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageSize.
    */
   int getPageSize();
 
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
    * </pre>
    *
-   * <code>string page_token = 4 [json_name = "pageToken"];</code>
+   * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The pageToken.
    */
   java.lang.String getPageToken();
   /**
    * <pre>
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The
+   * other fields must be those of the first page's request (`page_size`
+   * may change): otherwise `INVALID_ARGUMENT`
+   * (`ERROR_REASON_PAGE_TOKEN_INVALID`).
    * </pre>
    *
-   * <code>string page_token = 4 [json_name = "pageToken"];</code>
+   * <code>string page_token = 4 [json_name = "pageToken", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for pageToken.
    */
   com.google.protobuf.ByteString
@@ -90,7 +96,7 @@ public interface ListSessionsRequestOrBuilder extends
    * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
-   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The enum numeric value on the wire for view.
    */
   int getViewValue();
@@ -100,7 +106,7 @@ public interface ListSessionsRequestOrBuilder extends
    * gets `INVALID_ARGUMENT`, as in every enum field of every request.
    * </pre>
    *
-   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view"];</code>
+   * <code>.memrpc.v1.SessionView view = 5 [json_name = "view", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The view.
    */
   dev.memrpc.v1.SessionView getView();

@@ -80,6 +80,37 @@ public final class LongTermMemoryGrpc {
     return getSearchMemoriesMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.memrpc.v1.ListMemoriesRequest,
+      dev.memrpc.v1.ListMemoriesResponse> getListMemoriesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListMemories",
+      requestType = dev.memrpc.v1.ListMemoriesRequest.class,
+      responseType = dev.memrpc.v1.ListMemoriesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.memrpc.v1.ListMemoriesRequest,
+      dev.memrpc.v1.ListMemoriesResponse> getListMemoriesMethod() {
+    io.grpc.MethodDescriptor<dev.memrpc.v1.ListMemoriesRequest, dev.memrpc.v1.ListMemoriesResponse> getListMemoriesMethod;
+    if ((getListMemoriesMethod = LongTermMemoryGrpc.getListMemoriesMethod) == null) {
+      synchronized (LongTermMemoryGrpc.class) {
+        if ((getListMemoriesMethod = LongTermMemoryGrpc.getListMemoriesMethod) == null) {
+          LongTermMemoryGrpc.getListMemoriesMethod = getListMemoriesMethod =
+              io.grpc.MethodDescriptor.<dev.memrpc.v1.ListMemoriesRequest, dev.memrpc.v1.ListMemoriesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListMemories"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.memrpc.v1.ListMemoriesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.memrpc.v1.ListMemoriesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new LongTermMemoryMethodDescriptorSupplier("ListMemories"))
+              .build();
+        }
+      }
+    }
+    return getListMemoriesMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<dev.memrpc.v1.GetMemoryRequest,
       dev.memrpc.v1.GetMemoryResponse> getGetMemoryMethod;
 
@@ -280,7 +311,7 @@ public final class LongTermMemoryGrpc {
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
      * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns.
+     * this call returns. Safe to retry with a `request_id`.
      * </pre>
      */
     default void createMemories(dev.memrpc.v1.CreateMemoriesRequest request,
@@ -301,7 +332,20 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns one memory. `NOT_FOUND` when it does not exist or has expired.
+     * Pages through the memories of a namespace that match a filter, newest
+     * first (or most hit first), without a query: for exports, reviews and
+     * administration. Each page costs one bounded `FT.SEARCH`.
+     * </pre>
+     */
+    default void listMemories(dev.memrpc.v1.ListMemoriesRequest request,
+        io.grpc.stub.StreamObserver<dev.memrpc.v1.ListMemoriesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListMemoriesMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+     * does not exist or has expired.
      * </pre>
      */
     default void getMemory(dev.memrpc.v1.GetMemoryRequest request,
@@ -311,9 +355,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Changes a memory. A new text is embedded again and deduplicated: when it
-     * repeats another memory of the same scope, the call fails with
-     * `ALREADY_EXISTS` naming that memory, and nothing changes.
+     * Changes a memory's content. A new text is embedded again and
+     * deduplicated: when it repeats another memory of the same scope, the call
+     * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+     * memory, and nothing changes. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+     * there first.
      * </pre>
      */
     default void updateMemory(dev.memrpc.v1.UpdateMemoryRequest request,
@@ -323,7 +370,8 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes one memory. `NOT_FOUND` when it does not exist.
+     * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+     * it does not exist; `ABORTED` when `expected_version` is not its version.
      * </pre>
      */
     default void deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request,
@@ -389,7 +437,7 @@ public final class LongTermMemoryGrpc {
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
      * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns.
+     * this call returns. Safe to retry with a `request_id`.
      * </pre>
      */
     public void createMemories(dev.memrpc.v1.CreateMemoriesRequest request,
@@ -412,7 +460,21 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns one memory. `NOT_FOUND` when it does not exist or has expired.
+     * Pages through the memories of a namespace that match a filter, newest
+     * first (or most hit first), without a query: for exports, reviews and
+     * administration. Each page costs one bounded `FT.SEARCH`.
+     * </pre>
+     */
+    public void listMemories(dev.memrpc.v1.ListMemoriesRequest request,
+        io.grpc.stub.StreamObserver<dev.memrpc.v1.ListMemoriesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListMemoriesMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+     * does not exist or has expired.
      * </pre>
      */
     public void getMemory(dev.memrpc.v1.GetMemoryRequest request,
@@ -423,9 +485,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Changes a memory. A new text is embedded again and deduplicated: when it
-     * repeats another memory of the same scope, the call fails with
-     * `ALREADY_EXISTS` naming that memory, and nothing changes.
+     * Changes a memory's content. A new text is embedded again and
+     * deduplicated: when it repeats another memory of the same scope, the call
+     * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+     * memory, and nothing changes. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+     * there first.
      * </pre>
      */
     public void updateMemory(dev.memrpc.v1.UpdateMemoryRequest request,
@@ -436,7 +501,8 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes one memory. `NOT_FOUND` when it does not exist.
+     * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+     * it does not exist; `ABORTED` when `expected_version` is not its version.
      * </pre>
      */
     public void deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request,
@@ -487,7 +553,7 @@ public final class LongTermMemoryGrpc {
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
      * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns.
+     * this call returns. Safe to retry with a `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.CreateMemoriesResponse createMemories(dev.memrpc.v1.CreateMemoriesRequest request) throws io.grpc.StatusException {
@@ -508,7 +574,20 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns one memory. `NOT_FOUND` when it does not exist or has expired.
+     * Pages through the memories of a namespace that match a filter, newest
+     * first (or most hit first), without a query: for exports, reviews and
+     * administration. Each page costs one bounded `FT.SEARCH`.
+     * </pre>
+     */
+    public dev.memrpc.v1.ListMemoriesResponse listMemories(dev.memrpc.v1.ListMemoriesRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListMemoriesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+     * does not exist or has expired.
      * </pre>
      */
     public dev.memrpc.v1.GetMemoryResponse getMemory(dev.memrpc.v1.GetMemoryRequest request) throws io.grpc.StatusException {
@@ -518,9 +597,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Changes a memory. A new text is embedded again and deduplicated: when it
-     * repeats another memory of the same scope, the call fails with
-     * `ALREADY_EXISTS` naming that memory, and nothing changes.
+     * Changes a memory's content. A new text is embedded again and
+     * deduplicated: when it repeats another memory of the same scope, the call
+     * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+     * memory, and nothing changes. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+     * there first.
      * </pre>
      */
     public dev.memrpc.v1.UpdateMemoryResponse updateMemory(dev.memrpc.v1.UpdateMemoryRequest request) throws io.grpc.StatusException {
@@ -530,7 +612,8 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes one memory. `NOT_FOUND` when it does not exist.
+     * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+     * it does not exist; `ABORTED` when `expected_version` is not its version.
      * </pre>
      */
     public dev.memrpc.v1.DeleteMemoryResponse deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request) throws io.grpc.StatusException {
@@ -579,7 +662,7 @@ public final class LongTermMemoryGrpc {
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
      * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns.
+     * this call returns. Safe to retry with a `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.CreateMemoriesResponse createMemories(dev.memrpc.v1.CreateMemoriesRequest request) {
@@ -600,7 +683,20 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns one memory. `NOT_FOUND` when it does not exist or has expired.
+     * Pages through the memories of a namespace that match a filter, newest
+     * first (or most hit first), without a query: for exports, reviews and
+     * administration. Each page costs one bounded `FT.SEARCH`.
+     * </pre>
+     */
+    public dev.memrpc.v1.ListMemoriesResponse listMemories(dev.memrpc.v1.ListMemoriesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListMemoriesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+     * does not exist or has expired.
      * </pre>
      */
     public dev.memrpc.v1.GetMemoryResponse getMemory(dev.memrpc.v1.GetMemoryRequest request) {
@@ -610,9 +706,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Changes a memory. A new text is embedded again and deduplicated: when it
-     * repeats another memory of the same scope, the call fails with
-     * `ALREADY_EXISTS` naming that memory, and nothing changes.
+     * Changes a memory's content. A new text is embedded again and
+     * deduplicated: when it repeats another memory of the same scope, the call
+     * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+     * memory, and nothing changes. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+     * there first.
      * </pre>
      */
     public dev.memrpc.v1.UpdateMemoryResponse updateMemory(dev.memrpc.v1.UpdateMemoryRequest request) {
@@ -622,7 +721,8 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes one memory. `NOT_FOUND` when it does not exist.
+     * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+     * it does not exist; `ABORTED` when `expected_version` is not its version.
      * </pre>
      */
     public dev.memrpc.v1.DeleteMemoryResponse deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request) {
@@ -671,7 +771,7 @@ public final class LongTermMemoryGrpc {
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
      * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns.
+     * this call returns. Safe to retry with a `request_id`.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.CreateMemoriesResponse> createMemories(
@@ -694,7 +794,21 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns one memory. `NOT_FOUND` when it does not exist or has expired.
+     * Pages through the memories of a namespace that match a filter, newest
+     * first (or most hit first), without a query: for exports, reviews and
+     * administration. Each page costs one bounded `FT.SEARCH`.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.ListMemoriesResponse> listMemories(
+        dev.memrpc.v1.ListMemoriesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListMemoriesMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
+     * does not exist or has expired.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.GetMemoryResponse> getMemory(
@@ -705,9 +819,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Changes a memory. A new text is embedded again and deduplicated: when it
-     * repeats another memory of the same scope, the call fails with
-     * `ALREADY_EXISTS` naming that memory, and nothing changes.
+     * Changes a memory's content. A new text is embedded again and
+     * deduplicated: when it repeats another memory of the same scope, the call
+     * fails with `ALREADY_EXISTS` (`ERROR_REASON_MEMORY_DUPLICATE`) naming that
+     * memory, and nothing changes. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`) when another writer got
+     * there first.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.UpdateMemoryResponse> updateMemory(
@@ -718,7 +835,8 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes one memory. `NOT_FOUND` when it does not exist.
+     * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
+     * it does not exist; `ABORTED` when `expected_version` is not its version.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.DeleteMemoryResponse> deleteMemory(
@@ -742,10 +860,11 @@ public final class LongTermMemoryGrpc {
 
   private static final int METHODID_CREATE_MEMORIES = 0;
   private static final int METHODID_SEARCH_MEMORIES = 1;
-  private static final int METHODID_GET_MEMORY = 2;
-  private static final int METHODID_UPDATE_MEMORY = 3;
-  private static final int METHODID_DELETE_MEMORY = 4;
-  private static final int METHODID_DELETE_MEMORIES = 5;
+  private static final int METHODID_LIST_MEMORIES = 2;
+  private static final int METHODID_GET_MEMORY = 3;
+  private static final int METHODID_UPDATE_MEMORY = 4;
+  private static final int METHODID_DELETE_MEMORY = 5;
+  private static final int METHODID_DELETE_MEMORIES = 6;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -771,6 +890,10 @@ public final class LongTermMemoryGrpc {
         case METHODID_SEARCH_MEMORIES:
           serviceImpl.searchMemories((dev.memrpc.v1.SearchMemoriesRequest) request,
               (io.grpc.stub.StreamObserver<dev.memrpc.v1.SearchMemoriesResponse>) responseObserver);
+          break;
+        case METHODID_LIST_MEMORIES:
+          serviceImpl.listMemories((dev.memrpc.v1.ListMemoriesRequest) request,
+              (io.grpc.stub.StreamObserver<dev.memrpc.v1.ListMemoriesResponse>) responseObserver);
           break;
         case METHODID_GET_MEMORY:
           serviceImpl.getMemory((dev.memrpc.v1.GetMemoryRequest) request,
@@ -820,6 +943,13 @@ public final class LongTermMemoryGrpc {
               dev.memrpc.v1.SearchMemoriesRequest,
               dev.memrpc.v1.SearchMemoriesResponse>(
                 service, METHODID_SEARCH_MEMORIES)))
+        .addMethod(
+          getListMemoriesMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.memrpc.v1.ListMemoriesRequest,
+              dev.memrpc.v1.ListMemoriesResponse>(
+                service, METHODID_LIST_MEMORIES)))
         .addMethod(
           getGetMemoryMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
@@ -898,6 +1028,7 @@ public final class LongTermMemoryGrpc {
               .setSchemaDescriptor(new LongTermMemoryFileDescriptorSupplier())
               .addMethod(getCreateMemoriesMethod())
               .addMethod(getSearchMemoriesMethod())
+              .addMethod(getListMemoriesMethod())
               .addMethod(getGetMemoryMethod())
               .addMethod(getUpdateMemoryMethod())
               .addMethod(getDeleteMemoryMethod())

@@ -77,6 +77,16 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_memrpc_v1_SearchMemoriesRequest_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_ListMemoriesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_ListMemoriesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_ListMemoriesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_ListMemoriesResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_memrpc_v1_MemoryMatch_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -136,104 +146,132 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
   static {
     java.lang.String[] descriptorData = {
       "\n memrpc/v1/long_term_memory.proto\022\tmemr" +
-      "pc.v1\032\036google/protobuf/duration.proto\032 g" +
-      "oogle/protobuf/field_mask.proto\032\037google/" +
-      "protobuf/timestamp.proto\"\221\004\n\006Memory\022\016\n\002i" +
-      "d\030\001 \001(\tR\002id\022\034\n\tnamespace\030\002 \001(\tR\tnamespac" +
-      "e\022\027\n\007user_id\030\003 \001(\tR\006userId\022)\n\004kind\030\004 \001(\016" +
-      "2\025.memrpc.v1.MemoryKindR\004kind\022\033\n\tthread_" +
-      "id\030\005 \001(\tR\010threadId\022\026\n\006topics\030\006 \003(\tR\006topi" +
-      "cs\022\022\n\004text\030\007 \001(\tR\004text\022;\n\010metadata\030\010 \003(\013" +
-      "2\037.memrpc.v1.Memory.MetadataEntryR\010metad" +
-      "ata\022;\n\013create_time\030\t \001(\0132\032.google.protob" +
-      "uf.TimestampR\ncreateTime\022;\n\013update_time\030" +
-      "\n \001(\0132\032.google.protobuf.TimestampR\nupdat" +
-      "eTime\022;\n\013expire_time\030\013 \001(\0132\032.google.prot" +
-      "obuf.TimestampR\nexpireTime\022\033\n\thit_count\030" +
-      "\014 \001(\003R\010hitCount\032;\n\rMetadataEntry\022\020\n\003key\030" +
-      "\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\344\002\n" +
-      "\013MemoryInput\022\022\n\004text\030\001 \001(\tR\004text\022\027\n\007user" +
-      "_id\030\002 \001(\tR\006userId\022)\n\004kind\030\003 \001(\0162\025.memrpc" +
-      ".v1.MemoryKindR\004kind\022\033\n\tthread_id\030\004 \001(\tR" +
-      "\010threadId\022\026\n\006topics\030\005 \003(\tR\006topics\022@\n\010met" +
-      "adata\030\006 \003(\0132$.memrpc.v1.MemoryInput.Meta" +
-      "dataEntryR\010metadata\022\034\n\tembedding\030\007 \003(\002R\t" +
-      "embedding\022+\n\003ttl\030\010 \001(\0132\031.google.protobuf" +
-      ".DurationR\003ttl\032;\n\rMetadataEntry\022\020\n\003key\030\001" +
-      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\263\001\n\025" +
-      "CreateMemoriesRequest\022\034\n\tnamespace\030\001 \001(\t" +
-      "R\tnamespace\0222\n\010memories\030\002 \003(\0132\026.memrpc.v" +
-      "1.MemoryInputR\010memories\0221\n\022dedup_max_dis" +
-      "tance\030\003 \001(\002H\000R\020dedupMaxDistance\210\001\001B\025\n\023_d" +
-      "edup_max_distance\"\217\001\n\022CreateMemoryResult" +
-      "\0222\n\007outcome\030\001 \001(\0162\030.memrpc.v1.CreateOutc" +
-      "omeR\007outcome\022)\n\006memory\030\002 \001(\0132\021.memrpc.v1" +
-      ".MemoryR\006memory\022\032\n\010distance\030\003 \001(\002R\010dista" +
-      "nce\"Q\n\026CreateMemoriesResponse\0227\n\007results" +
-      "\030\001 \003(\0132\035.memrpc.v1.CreateMemoryResultR\007r" +
-      "esults\"\231\002\n\014MemoryFilter\022\031\n\010user_ids\030\001 \003(" +
-      "\tR\007userIds\022+\n\005kinds\030\002 \003(\0162\025.memrpc.v1.Me" +
-      "moryKindR\005kinds\022\035\n\nthread_ids\030\003 \003(\tR\tthr" +
-      "eadIds\022\026\n\006topics\030\004 \003(\tR\006topics\022F\n\021create" +
-      "_time_start\030\005 \001(\0132\032.google.protobuf.Time" +
-      "stampR\017createTimeStart\022B\n\017create_time_en" +
-      "d\030\006 \001(\0132\032.google.protobuf.TimestampR\rcre" +
-      "ateTimeEnd\" \n\006Vector\022\026\n\006values\030\001 \003(\002R\006va" +
-      "lues\"\201\002\n\025SearchMemoriesRequest\022\034\n\tnamesp" +
-      "ace\030\001 \001(\tR\tnamespace\022\024\n\004text\030\002 \001(\tH\000R\004te" +
-      "xt\022+\n\006vector\030\003 \001(\0132\021.memrpc.v1.VectorH\000R" +
-      "\006vector\022/\n\006filter\030\004 \001(\0132\027.memrpc.v1.Memo" +
-      "ryFilterR\006filter\022\024\n\005limit\030\005 \001(\005R\005limit\022&" +
-      "\n\014max_distance\030\006 \001(\002H\001R\013maxDistance\210\001\001B\007" +
-      "\n\005queryB\017\n\r_max_distance\"T\n\013MemoryMatch\022" +
-      ")\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memo" +
-      "ry\022\032\n\010distance\030\002 \001(\002R\010distance\"J\n\026Search" +
-      "MemoriesResponse\0220\n\007matches\030\001 \003(\0132\026.memr" +
-      "pc.v1.MemoryMatchR\007matches\"M\n\020GetMemoryR" +
-      "equest\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\033\n\t" +
-      "memory_id\030\002 \001(\tR\010memoryId\">\n\021GetMemoryRe" +
-      "sponse\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.Memor" +
-      "yR\006memory\"\207\002\n\023UpdateMemoryRequest\022\034\n\tnam" +
-      "espace\030\001 \001(\tR\tnamespace\022\033\n\tmemory_id\030\002 \001" +
-      "(\tR\010memoryId\022.\n\006memory\030\003 \001(\0132\026.memrpc.v1" +
-      ".MemoryInputR\006memory\022;\n\013update_mask\030\004 \001(" +
-      "\0132\032.google.protobuf.FieldMaskR\nupdateMas" +
-      "k\0221\n\022dedup_max_distance\030\005 \001(\002H\000R\020dedupMa" +
-      "xDistance\210\001\001B\025\n\023_dedup_max_distance\"A\n\024U" +
-      "pdateMemoryResponse\022)\n\006memory\030\001 \001(\0132\021.me" +
-      "mrpc.v1.MemoryR\006memory\"P\n\023DeleteMemoryRe" +
-      "quest\022\034\n\tnamespace\030\001 \001(\tR\tnamespace\022\033\n\tm" +
-      "emory_id\030\002 \001(\tR\010memoryId\"\026\n\024DeleteMemory" +
-      "Response\"f\n\025DeleteMemoriesRequest\022\034\n\tnam" +
-      "espace\030\001 \001(\tR\tnamespace\022/\n\006filter\030\002 \001(\0132" +
-      "\027.memrpc.v1.MemoryFilterR\006filter\"=\n\026Dele" +
-      "teMemoriesResponse\022#\n\rdeleted_count\030\001 \001(" +
-      "\003R\014deletedCount*]\n\nMemoryKind\022\033\n\027MEMORY_" +
-      "KIND_UNSPECIFIED\020\000\022\030\n\024MEMORY_KIND_EPISOD" +
-      "IC\020\001\022\030\n\024MEMORY_KIND_SEMANTIC\020\002*i\n\rCreate" +
-      "Outcome\022\036\n\032CREATE_OUTCOME_UNSPECIFIED\020\000\022" +
-      "\032\n\026CREATE_OUTCOME_CREATED\020\001\022\034\n\030CREATE_OU" +
-      "TCOME_DUPLICATE\020\0022\377\003\n\016LongTermMemory\022U\n\016" +
-      "CreateMemories\022 .memrpc.v1.CreateMemorie" +
-      "sRequest\032!.memrpc.v1.CreateMemoriesRespo" +
-      "nse\022U\n\016SearchMemories\022 .memrpc.v1.Search" +
-      "MemoriesRequest\032!.memrpc.v1.SearchMemori" +
-      "esResponse\022F\n\tGetMemory\022\033.memrpc.v1.GetM" +
-      "emoryRequest\032\034.memrpc.v1.GetMemoryRespon" +
-      "se\022O\n\014UpdateMemory\022\036.memrpc.v1.UpdateMem" +
-      "oryRequest\032\037.memrpc.v1.UpdateMemoryRespo" +
-      "nse\022O\n\014DeleteMemory\022\036.memrpc.v1.DeleteMe" +
-      "moryRequest\032\037.memrpc.v1.DeleteMemoryResp" +
-      "onse\022U\n\016DeleteMemories\022 .memrpc.v1.Delet" +
-      "eMemoriesRequest\032!.memrpc.v1.DeleteMemor" +
-      "iesResponseB\211\001\n\rdev.memrpc.v1B\023LongTermM" +
-      "emoryProtoP\001Z6github.com/memrpc/memrpc/c" +
-      "lients/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMem" +
-      "rpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "pc.v1\032\037google/api/field_behavior.proto\032\036" +
+      "google/protobuf/duration.proto\032 google/p" +
+      "rotobuf/field_mask.proto\032\037google/protobu" +
+      "f/timestamp.proto\"\371\004\n\006Memory\022\024\n\002id\030\001 \001(\t" +
+      "B\004\342A\001\003R\002id\022\"\n\tnamespace\030\002 \001(\tB\004\342A\001\003R\tnam" +
+      "espace\022\035\n\007user_id\030\003 \001(\tB\004\342A\001\003R\006userId\022/\n" +
+      "\004kind\030\004 \001(\0162\025.memrpc.v1.MemoryKindB\004\342A\001\003" +
+      "R\004kind\022!\n\tthread_id\030\005 \001(\tB\004\342A\001\003R\010threadI" +
+      "d\022\034\n\006topics\030\006 \003(\tB\004\342A\001\003R\006topics\022\030\n\004text\030" +
+      "\007 \001(\tB\004\342A\001\003R\004text\022A\n\010metadata\030\010 \003(\0132\037.me" +
+      "mrpc.v1.Memory.MetadataEntryB\004\342A\001\003R\010meta" +
+      "data\022A\n\013create_time\030\t \001(\0132\032.google.proto" +
+      "buf.TimestampB\004\342A\001\003R\ncreateTime\022A\n\013updat" +
+      "e_time\030\n \001(\0132\032.google.protobuf.Timestamp" +
+      "B\004\342A\001\003R\nupdateTime\022A\n\013expire_time\030\013 \001(\0132" +
+      "\032.google.protobuf.TimestampB\004\342A\001\003R\nexpir" +
+      "eTime\022!\n\thit_count\030\014 \001(\003B\004\342A\001\003R\010hitCount" +
+      "\022\036\n\007version\030\r \001(\003B\004\342A\001\003R\007version\032;\n\rMeta" +
+      "dataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001" +
+      "(\tR\005value:\0028\001\"\231\003\n\013MemoryInput\022\030\n\004text\030\001 " +
+      "\001(\tB\004\342A\001\002R\004text\022\036\n\007user_id\030\002 \001(\tB\005\342A\002\001\005R" +
+      "\006userId\0220\n\004kind\030\003 \001(\0162\025.memrpc.v1.Memory" +
+      "KindB\005\342A\002\001\005R\004kind\022\"\n\tthread_id\030\004 \001(\tB\005\342A" +
+      "\002\001\005R\010threadId\022\034\n\006topics\030\005 \003(\tB\004\342A\001\001R\006top" +
+      "ics\022F\n\010metadata\030\006 \003(\0132$.memrpc.v1.Memory" +
+      "Input.MetadataEntryB\004\342A\001\001R\010metadata\022#\n\te" +
+      "mbedding\030\007 \003(\002B\005\342A\002\001\004R\tembedding\0222\n\003ttl\030" +
+      "\010 \001(\0132\031.google.protobuf.DurationB\005\342A\002\001\004R" +
+      "\003ttl\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022" +
+      "\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\352\001\n\025CreateMemo" +
+      "riesRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tna" +
+      "mespace\0228\n\010memories\030\002 \003(\0132\026.memrpc.v1.Me" +
+      "moryInputB\004\342A\001\002R\010memories\0227\n\022dedup_max_d" +
+      "istance\030\003 \001(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210" +
+      "\001\001\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\trequestIdB" +
+      "\025\n\023_dedup_max_distance\"\217\001\n\022CreateMemoryR" +
+      "esult\0222\n\007outcome\030\001 \001(\0162\030.memrpc.v1.Creat" +
+      "eOutcomeR\007outcome\022)\n\006memory\030\002 \001(\0132\021.memr" +
+      "pc.v1.MemoryR\006memory\022\032\n\010distance\030\003 \001(\002R\010" +
+      "distance\"m\n\026CreateMemoriesResponse\0227\n\007re" +
+      "sults\030\001 \003(\0132\035.memrpc.v1.CreateMemoryResu" +
+      "ltR\007results\022\032\n\010replayed\030\002 \001(\010R\010replayed\"" +
+      "\231\002\n\014MemoryFilter\022\031\n\010user_ids\030\001 \003(\tR\007user" +
+      "Ids\022+\n\005kinds\030\002 \003(\0162\025.memrpc.v1.MemoryKin" +
+      "dR\005kinds\022\035\n\nthread_ids\030\003 \003(\tR\tthreadIds\022" +
+      "\026\n\006topics\030\004 \003(\tR\006topics\022F\n\021create_time_s" +
+      "tart\030\005 \001(\0132\032.google.protobuf.TimestampR\017" +
+      "createTimeStart\022B\n\017create_time_end\030\006 \001(\013" +
+      "2\032.google.protobuf.TimestampR\rcreateTime" +
+      "End\" \n\006Vector\022\026\n\006values\030\001 \003(\002R\006values\"\231\002" +
+      "\n\025SearchMemoriesRequest\022\"\n\tnamespace\030\001 \001" +
+      "(\tB\004\342A\001\002R\tnamespace\022\024\n\004text\030\002 \001(\tH\000R\004tex" +
+      "t\022+\n\006vector\030\003 \001(\0132\021.memrpc.v1.VectorH\000R\006" +
+      "vector\0225\n\006filter\030\004 \001(\0132\027.memrpc.v1.Memor" +
+      "yFilterB\004\342A\001\001R\006filter\022\032\n\005limit\030\005 \001(\005B\004\342A" +
+      "\001\001R\005limit\022,\n\014max_distance\030\006 \001(\002B\004\342A\001\001H\001R" +
+      "\013maxDistance\210\001\001B\007\n\005queryB\017\n\r_max_distanc" +
+      "e\"\354\001\n\023ListMemoriesRequest\022\"\n\tnamespace\030\001" +
+      " \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027." +
+      "memrpc.v1.MemoryFilterB\004\342A\001\001R\006filter\0222\n\005" +
+      "order\030\003 \001(\0162\026.memrpc.v1.MemoryOrderB\004\342A\001" +
+      "\001R\005order\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageS" +
+      "ize\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken" +
+      "\"m\n\024ListMemoriesResponse\022-\n\010memories\030\001 \003" +
+      "(\0132\021.memrpc.v1.MemoryR\010memories\022&\n\017next_" +
+      "page_token\030\002 \001(\tR\rnextPageToken\"T\n\013Memor" +
+      "yMatch\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.Memor" +
+      "yR\006memory\022\032\n\010distance\030\002 \001(\002R\010distance\"J\n" +
+      "\026SearchMemoriesResponse\0220\n\007matches\030\001 \003(\013" +
+      "2\026.memrpc.v1.MemoryMatchR\007matches\"Y\n\020Get" +
+      "MemoryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\t" +
+      "namespace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memo" +
+      "ryId\">\n\021GetMemoryResponse\022)\n\006memory\030\001 \001(" +
+      "\0132\021.memrpc.v1.MemoryR\006memory\"\360\002\n\023UpdateM" +
+      "emoryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tn" +
+      "amespace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memor" +
+      "yId\0224\n\006memory\030\003 \001(\0132\026.memrpc.v1.MemoryIn" +
+      "putB\004\342A\001\002R\006memory\022A\n\013update_mask\030\004 \001(\0132\032" +
+      ".google.protobuf.FieldMaskB\004\342A\001\001R\nupdate" +
+      "Mask\0227\n\022dedup_max_distance\030\005 \001(\002B\004\342A\001\001H\000" +
+      "R\020dedupMaxDistance\210\001\001\0224\n\020expected_versio" +
+      "n\030\006 \001(\003B\004\342A\001\001H\001R\017expectedVersion\210\001\001B\025\n\023_" +
+      "dedup_max_distanceB\023\n\021_expected_version\"" +
+      "A\n\024UpdateMemoryResponse\022)\n\006memory\030\001 \001(\0132" +
+      "\021.memrpc.v1.MemoryR\006memory\"\247\001\n\023DeleteMem" +
+      "oryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnam" +
+      "espace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryI" +
+      "d\0224\n\020expected_version\030\003 \001(\003B\004\342A\001\001H\000R\017exp" +
+      "ectedVersion\210\001\001B\023\n\021_expected_version\"\026\n\024" +
+      "DeleteMemoryResponse\"r\n\025DeleteMemoriesRe" +
+      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
+      "e\0225\n\006filter\030\002 \001(\0132\027.memrpc.v1.MemoryFilt" +
+      "erB\004\342A\001\002R\006filter\"=\n\026DeleteMemoriesRespon" +
+      "se\022#\n\rdeleted_count\030\001 \001(\003R\014deletedCount*" +
+      "]\n\nMemoryKind\022\033\n\027MEMORY_KIND_UNSPECIFIED" +
+      "\020\000\022\030\n\024MEMORY_KIND_EPISODIC\020\001\022\030\n\024MEMORY_K" +
+      "IND_SEMANTIC\020\002*i\n\rCreateOutcome\022\036\n\032CREAT" +
+      "E_OUTCOME_UNSPECIFIED\020\000\022\032\n\026CREATE_OUTCOM" +
+      "E_CREATED\020\001\022\034\n\030CREATE_OUTCOME_DUPLICATE\020" +
+      "\002*e\n\013MemoryOrder\022\034\n\030MEMORY_ORDER_UNSPECI" +
+      "FIED\020\000\022\035\n\031MEMORY_ORDER_NEWEST_FIRST\020\001\022\031\n" +
+      "\025MEMORY_ORDER_MOST_HIT\020\0022\320\004\n\016LongTermMem" +
+      "ory\022U\n\016CreateMemories\022 .memrpc.v1.Create" +
+      "MemoriesRequest\032!.memrpc.v1.CreateMemori" +
+      "esResponse\022U\n\016SearchMemories\022 .memrpc.v1" +
+      ".SearchMemoriesRequest\032!.memrpc.v1.Searc" +
+      "hMemoriesResponse\022O\n\014ListMemories\022\036.memr" +
+      "pc.v1.ListMemoriesRequest\032\037.memrpc.v1.Li" +
+      "stMemoriesResponse\022F\n\tGetMemory\022\033.memrpc" +
+      ".v1.GetMemoryRequest\032\034.memrpc.v1.GetMemo" +
+      "ryResponse\022O\n\014UpdateMemory\022\036.memrpc.v1.U" +
+      "pdateMemoryRequest\032\037.memrpc.v1.UpdateMem" +
+      "oryResponse\022O\n\014DeleteMemory\022\036.memrpc.v1." +
+      "DeleteMemoryRequest\032\037.memrpc.v1.DeleteMe" +
+      "moryResponse\022U\n\016DeleteMemories\022 .memrpc." +
+      "v1.DeleteMemoriesRequest\032!.memrpc.v1.Del" +
+      "eteMemoriesResponseB\211\001\n\rdev.memrpc.v1B\023L" +
+      "ongTermMemoryProtoP\001Z6github.com/memrpc/" +
+      "memrpc/clients/go/memrpc/v1;memrpcv1\242\002\003M" +
+      "RP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b" +
+      "\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
@@ -243,7 +281,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_Memory_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Memory_descriptor,
-        new java.lang.String[] { "Id", "Namespace", "UserId", "Kind", "ThreadId", "Topics", "Text", "Metadata", "CreateTime", "UpdateTime", "ExpireTime", "HitCount", });
+        new java.lang.String[] { "Id", "Namespace", "UserId", "Kind", "ThreadId", "Topics", "Text", "Metadata", "CreateTime", "UpdateTime", "ExpireTime", "HitCount", "Version", });
     internal_static_memrpc_v1_Memory_MetadataEntry_descriptor =
       internal_static_memrpc_v1_Memory_descriptor.getNestedType(0);
     internal_static_memrpc_v1_Memory_MetadataEntry_fieldAccessorTable = new
@@ -267,7 +305,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_CreateMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_CreateMemoriesRequest_descriptor,
-        new java.lang.String[] { "Namespace", "Memories", "DedupMaxDistance", });
+        new java.lang.String[] { "Namespace", "Memories", "DedupMaxDistance", "RequestId", });
     internal_static_memrpc_v1_CreateMemoryResult_descriptor =
       getDescriptor().getMessageType(3);
     internal_static_memrpc_v1_CreateMemoryResult_fieldAccessorTable = new
@@ -279,7 +317,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_CreateMemoriesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_CreateMemoriesResponse_descriptor,
-        new java.lang.String[] { "Results", });
+        new java.lang.String[] { "Results", "Replayed", });
     internal_static_memrpc_v1_MemoryFilter_descriptor =
       getDescriptor().getMessageType(5);
     internal_static_memrpc_v1_MemoryFilter_fieldAccessorTable = new
@@ -298,70 +336,88 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SearchMemoriesRequest_descriptor,
         new java.lang.String[] { "Namespace", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Query", });
-    internal_static_memrpc_v1_MemoryMatch_descriptor =
+    internal_static_memrpc_v1_ListMemoriesRequest_descriptor =
       getDescriptor().getMessageType(8);
+    internal_static_memrpc_v1_ListMemoriesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_ListMemoriesRequest_descriptor,
+        new java.lang.String[] { "Namespace", "Filter", "Order", "PageSize", "PageToken", });
+    internal_static_memrpc_v1_ListMemoriesResponse_descriptor =
+      getDescriptor().getMessageType(9);
+    internal_static_memrpc_v1_ListMemoriesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_ListMemoriesResponse_descriptor,
+        new java.lang.String[] { "Memories", "NextPageToken", });
+    internal_static_memrpc_v1_MemoryMatch_descriptor =
+      getDescriptor().getMessageType(10);
     internal_static_memrpc_v1_MemoryMatch_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryMatch_descriptor,
         new java.lang.String[] { "Memory", "Distance", });
     internal_static_memrpc_v1_SearchMemoriesResponse_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(11);
     internal_static_memrpc_v1_SearchMemoriesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SearchMemoriesResponse_descriptor,
         new java.lang.String[] { "Matches", });
     internal_static_memrpc_v1_GetMemoryRequest_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(12);
     internal_static_memrpc_v1_GetMemoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetMemoryRequest_descriptor,
         new java.lang.String[] { "Namespace", "MemoryId", });
     internal_static_memrpc_v1_GetMemoryResponse_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(13);
     internal_static_memrpc_v1_GetMemoryResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetMemoryResponse_descriptor,
         new java.lang.String[] { "Memory", });
     internal_static_memrpc_v1_UpdateMemoryRequest_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(14);
     internal_static_memrpc_v1_UpdateMemoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateMemoryRequest_descriptor,
-        new java.lang.String[] { "Namespace", "MemoryId", "Memory", "UpdateMask", "DedupMaxDistance", });
+        new java.lang.String[] { "Namespace", "MemoryId", "Memory", "UpdateMask", "DedupMaxDistance", "ExpectedVersion", });
     internal_static_memrpc_v1_UpdateMemoryResponse_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(15);
     internal_static_memrpc_v1_UpdateMemoryResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateMemoryResponse_descriptor,
         new java.lang.String[] { "Memory", });
     internal_static_memrpc_v1_DeleteMemoryRequest_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(16);
     internal_static_memrpc_v1_DeleteMemoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoryRequest_descriptor,
-        new java.lang.String[] { "Namespace", "MemoryId", });
+        new java.lang.String[] { "Namespace", "MemoryId", "ExpectedVersion", });
     internal_static_memrpc_v1_DeleteMemoryResponse_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(17);
     internal_static_memrpc_v1_DeleteMemoryResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoryResponse_descriptor,
         new java.lang.String[] { });
     internal_static_memrpc_v1_DeleteMemoriesRequest_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(18);
     internal_static_memrpc_v1_DeleteMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoriesRequest_descriptor,
         new java.lang.String[] { "Namespace", "Filter", });
     internal_static_memrpc_v1_DeleteMemoriesResponse_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(19);
     internal_static_memrpc_v1_DeleteMemoriesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoriesResponse_descriptor,
         new java.lang.String[] { "DeletedCount", });
     descriptor.resolveAllFeaturesImmutable();
+    com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -7,7 +7,8 @@ package dev.memrpc.v1;
 
 /**
  * <pre>
- * A stored memory.
+ * A stored memory, as the server returns it. It is written with
+ * `MemoryInput`.
  * </pre>
  *
  * Protobuf type {@code memrpc.v1.Memory}
@@ -81,7 +82,7 @@ private static final long serialVersionUID = 0L;
    * Server-generated id (ULID), unique within the namespace.
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   @java.lang.Override
@@ -102,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * Server-generated id (ULID), unique within the namespace.
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   @java.lang.Override
@@ -128,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * The tenant the memory belongs to.
    * </pre>
    *
-   * <code>string namespace = 2 [json_name = "namespace"];</code>
+   * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -149,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * The tenant the memory belongs to.
    * </pre>
    *
-   * <code>string namespace = 2 [json_name = "namespace"];</code>
+   * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -175,7 +176,7 @@ private static final long serialVersionUID = 0L;
    * The user the memory is about, empty when none.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -196,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * The user the memory is about, empty when none.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -221,7 +222,7 @@ private static final long serialVersionUID = 0L;
    * Episodic or semantic.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -232,7 +233,7 @@ private static final long serialVersionUID = 0L;
    * Episodic or semantic.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   @java.lang.Override public dev.memrpc.v1.MemoryKind getKind() {
@@ -248,7 +249,7 @@ private static final long serialVersionUID = 0L;
    * The thread the memory was drawn from, empty when none.
    * </pre>
    *
-   * <code>string thread_id = 5 [json_name = "threadId"];</code>
+   * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -269,7 +270,7 @@ private static final long serialVersionUID = 0L;
    * The thread the memory was drawn from, empty when none.
    * </pre>
    *
-   * <code>string thread_id = 5 [json_name = "threadId"];</code>
+   * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -293,10 +294,10 @@ private static final long serialVersionUID = 0L;
       com.google.protobuf.LazyStringArrayList.emptyList();
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the topics.
    */
   public com.google.protobuf.ProtocolStringList
@@ -305,10 +306,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of topics.
    */
   public int getTopicsCount() {
@@ -316,10 +317,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The topics at the given index.
    */
@@ -328,10 +329,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the topics at the given index.
    */
@@ -345,10 +346,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object text_ = "";
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters by default (server-configurable).
+   * The memory itself.
    * </pre>
    *
-   * <code>string text = 7 [json_name = "text"];</code>
+   * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The text.
    */
   @java.lang.Override
@@ -366,10 +367,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters by default (server-configurable).
+   * The memory itself.
    * </pre>
    *
-   * <code>string text = 7 [json_name = "text"];</code>
+   * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for text.
    */
   @java.lang.Override
@@ -415,12 +416,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsMetadata(
@@ -438,12 +437,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -451,12 +448,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -471,12 +466,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.lang.String getMetadataOrThrow(
@@ -497,7 +490,7 @@ java.lang.String defaultValue) {
    * When the memory was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -509,7 +502,7 @@ java.lang.String defaultValue) {
    * When the memory was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -521,7 +514,7 @@ java.lang.String defaultValue) {
    * When the memory was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -532,10 +525,11 @@ java.lang.String defaultValue) {
   private com.google.protobuf.Timestamp updateTime_;
   /**
    * <pre>
-   * When the memory was last changed.
+   * When the memory's content (text, topics, metadata or time to live) last
+   * changed; a merged duplicate does not change it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   @java.lang.Override
@@ -544,10 +538,11 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * When the memory was last changed.
+   * When the memory's content (text, topics, metadata or time to live) last
+   * changed; a merged duplicate does not change it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   @java.lang.Override
@@ -556,10 +551,11 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * When the memory was last changed.
+   * When the memory's content (text, topics, metadata or time to live) last
+   * changed; a merged duplicate does not change it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
@@ -573,7 +569,7 @@ java.lang.String defaultValue) {
    * When the memory expires; unset when it never does.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the expireTime field is set.
    */
   @java.lang.Override
@@ -585,7 +581,7 @@ java.lang.String defaultValue) {
    * When the memory expires; unset when it never does.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The expireTime.
    */
   @java.lang.Override
@@ -597,7 +593,7 @@ java.lang.String defaultValue) {
    * When the memory expires; unset when it never does.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder() {
@@ -612,12 +608,29 @@ java.lang.String defaultValue) {
    * duplicate that was merged into it.
    * </pre>
    *
-   * <code>int64 hit_count = 12 [json_name = "hitCount"];</code>
+   * <code>int64 hit_count = 12 [json_name = "hitCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hitCount.
    */
   @java.lang.Override
   public long getHitCount() {
     return hitCount_;
+  }
+
+  public static final int VERSION_FIELD_NUMBER = 13;
+  private long version_ = 0L;
+  /**
+   * <pre>
+   * Starts at 1 and grows by one with every change of the memory's content
+   * (an `UpdateMemory`), never with `hit_count`. Pass it back as
+   * `expected_version` for optimistic concurrency.
+   * </pre>
+   *
+   * <code>int64 version = 13 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The version.
+   */
+  @java.lang.Override
+  public long getVersion() {
+    return version_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -672,6 +685,9 @@ java.lang.String defaultValue) {
     }
     if (hitCount_ != 0L) {
       output.writeInt64(12, hitCount_);
+    }
+    if (version_ != 0L) {
+      output.writeInt64(13, version_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -730,6 +746,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(12, hitCount_);
     }
+    if (version_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(13, version_);
+    }
     return size;
   }
   @java.lang.Override
@@ -786,6 +806,8 @@ java.lang.String defaultValue) {
     }
     if (getHitCount()
         != other.getHitCount()) return false;
+    if (getVersion()
+        != other.getVersion()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -832,6 +854,9 @@ java.lang.String defaultValue) {
     hash = (37 * hash) + HIT_COUNT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getHitCount());
+    hash = (37 * hash) + VERSION_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getVersion());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -931,7 +956,8 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * A stored memory.
+   * A stored memory, as the server returns it. It is written with
+   * `MemoryInput`.
    * </pre>
    *
    * Protobuf type {@code memrpc.v1.Memory}
@@ -1022,6 +1048,7 @@ java.lang.String defaultValue) {
         expireTimeBuilder_ = null;
       }
       hitCount_ = 0L;
+      version_ = 0L;
       return this;
     }
 
@@ -1103,6 +1130,9 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00000800) != 0)) {
         result.hitCount_ = hitCount_;
       }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.version_ = version_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1170,6 +1200,9 @@ java.lang.String defaultValue) {
       }
       if (other.getHitCount() != 0L) {
         setHitCount(other.getHitCount());
+      }
+      if (other.getVersion() != 0L) {
+        setVersion(other.getVersion());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1265,6 +1298,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000800;
               break;
             } // case 96
+            case 104: {
+              version_ = input.readInt64();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 104
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1288,7 +1326,7 @@ java.lang.String defaultValue) {
      * Server-generated id (ULID), unique within the namespace.
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The id.
      */
     public java.lang.String getId() {
@@ -1308,7 +1346,7 @@ java.lang.String defaultValue) {
      * Server-generated id (ULID), unique within the namespace.
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for id.
      */
     public com.google.protobuf.ByteString
@@ -1329,7 +1367,7 @@ java.lang.String defaultValue) {
      * Server-generated id (ULID), unique within the namespace.
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The id to set.
      * @return This builder for chaining.
      */
@@ -1346,7 +1384,7 @@ java.lang.String defaultValue) {
      * Server-generated id (ULID), unique within the namespace.
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearId() {
@@ -1360,7 +1398,7 @@ java.lang.String defaultValue) {
      * Server-generated id (ULID), unique within the namespace.
      * </pre>
      *
-     * <code>string id = 1 [json_name = "id"];</code>
+     * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for id to set.
      * @return This builder for chaining.
      */
@@ -1380,7 +1418,7 @@ java.lang.String defaultValue) {
      * The tenant the memory belongs to.
      * </pre>
      *
-     * <code>string namespace = 2 [json_name = "namespace"];</code>
+     * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -1400,7 +1438,7 @@ java.lang.String defaultValue) {
      * The tenant the memory belongs to.
      * </pre>
      *
-     * <code>string namespace = 2 [json_name = "namespace"];</code>
+     * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -1421,7 +1459,7 @@ java.lang.String defaultValue) {
      * The tenant the memory belongs to.
      * </pre>
      *
-     * <code>string namespace = 2 [json_name = "namespace"];</code>
+     * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -1438,7 +1476,7 @@ java.lang.String defaultValue) {
      * The tenant the memory belongs to.
      * </pre>
      *
-     * <code>string namespace = 2 [json_name = "namespace"];</code>
+     * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -1452,7 +1490,7 @@ java.lang.String defaultValue) {
      * The tenant the memory belongs to.
      * </pre>
      *
-     * <code>string namespace = 2 [json_name = "namespace"];</code>
+     * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -1472,7 +1510,7 @@ java.lang.String defaultValue) {
      * The user the memory is about, empty when none.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -1492,7 +1530,7 @@ java.lang.String defaultValue) {
      * The user the memory is about, empty when none.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -1513,7 +1551,7 @@ java.lang.String defaultValue) {
      * The user the memory is about, empty when none.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -1530,7 +1568,7 @@ java.lang.String defaultValue) {
      * The user the memory is about, empty when none.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -1544,7 +1582,7 @@ java.lang.String defaultValue) {
      * The user the memory is about, empty when none.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -1564,7 +1602,7 @@ java.lang.String defaultValue) {
      * Episodic or semantic.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -1575,7 +1613,7 @@ java.lang.String defaultValue) {
      * Episodic or semantic.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -1590,7 +1628,7 @@ java.lang.String defaultValue) {
      * Episodic or semantic.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -1603,7 +1641,7 @@ java.lang.String defaultValue) {
      * Episodic or semantic.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The kind to set.
      * @throws IllegalArgumentException if UNRECOGNIZED is provided.
      * @return This builder for chaining.
@@ -1620,7 +1658,7 @@ java.lang.String defaultValue) {
      * Episodic or semantic.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -1636,7 +1674,7 @@ java.lang.String defaultValue) {
      * The thread the memory was drawn from, empty when none.
      * </pre>
      *
-     * <code>string thread_id = 5 [json_name = "threadId"];</code>
+     * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -1656,7 +1694,7 @@ java.lang.String defaultValue) {
      * The thread the memory was drawn from, empty when none.
      * </pre>
      *
-     * <code>string thread_id = 5 [json_name = "threadId"];</code>
+     * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -1677,7 +1715,7 @@ java.lang.String defaultValue) {
      * The thread the memory was drawn from, empty when none.
      * </pre>
      *
-     * <code>string thread_id = 5 [json_name = "threadId"];</code>
+     * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -1694,7 +1732,7 @@ java.lang.String defaultValue) {
      * The thread the memory was drawn from, empty when none.
      * </pre>
      *
-     * <code>string thread_id = 5 [json_name = "threadId"];</code>
+     * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -1708,7 +1746,7 @@ java.lang.String defaultValue) {
      * The thread the memory was drawn from, empty when none.
      * </pre>
      *
-     * <code>string thread_id = 5 [json_name = "threadId"];</code>
+     * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -1732,10 +1770,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return A list containing the topics.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1745,10 +1783,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The count of topics.
      */
     public int getTopicsCount() {
@@ -1756,10 +1794,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The topics at the given index.
      */
@@ -1768,10 +1806,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index of the value to return.
      * @return The bytes of the topics at the given index.
      */
@@ -1781,10 +1819,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The topics to set.
      * @return This builder for chaining.
@@ -1800,10 +1838,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The topics to add.
      * @return This builder for chaining.
      */
@@ -1818,10 +1856,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param values The topics to add.
      * @return This builder for chaining.
      */
@@ -1836,10 +1874,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTopics() {
@@ -1851,10 +1889,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Topics to filter on. At most 32, each 1 to 64 characters.
+     * Topics to filter on.
      * </pre>
      *
-     * <code>repeated string topics = 6 [json_name = "topics"];</code>
+     * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes of the topics to add.
      * @return This builder for chaining.
      */
@@ -1872,10 +1910,10 @@ java.lang.String defaultValue) {
     private java.lang.Object text_ = "";
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters by default (server-configurable).
+     * The memory itself.
      * </pre>
      *
-     * <code>string text = 7 [json_name = "text"];</code>
+     * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The text.
      */
     public java.lang.String getText() {
@@ -1892,10 +1930,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters by default (server-configurable).
+     * The memory itself.
      * </pre>
      *
-     * <code>string text = 7 [json_name = "text"];</code>
+     * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for text.
      */
     public com.google.protobuf.ByteString
@@ -1913,10 +1951,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters by default (server-configurable).
+     * The memory itself.
      * </pre>
      *
-     * <code>string text = 7 [json_name = "text"];</code>
+     * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The text to set.
      * @return This builder for chaining.
      */
@@ -1930,10 +1968,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters by default (server-configurable).
+     * The memory itself.
      * </pre>
      *
-     * <code>string text = 7 [json_name = "text"];</code>
+     * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearText() {
@@ -1944,10 +1982,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The memory itself, 1 to 8,192 characters by default (server-configurable).
+     * The memory itself.
      * </pre>
      *
-     * <code>string text = 7 [json_name = "text"];</code>
+     * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for text to set.
      * @return This builder for chaining.
      */
@@ -1989,12 +2027,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsMetadata(
@@ -2012,12 +2048,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -2025,12 +2059,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -2045,12 +2077,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.lang.String getMetadataOrThrow(
@@ -2071,12 +2101,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeMetadata(
         java.lang.String key) {
@@ -2096,12 +2124,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putMetadata(
         java.lang.String key,
@@ -2115,12 +2141,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllMetadata(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -2138,7 +2162,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -2149,7 +2173,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -2164,7 +2188,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2182,7 +2206,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2200,7 +2224,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2225,7 +2249,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2242,7 +2266,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -2254,7 +2278,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -2269,7 +2293,7 @@ java.lang.String defaultValue) {
      * When the memory was created.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2290,10 +2314,11 @@ java.lang.String defaultValue) {
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> updateTimeBuilder_;
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
@@ -2301,10 +2326,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The updateTime.
      */
     public com.google.protobuf.Timestamp getUpdateTime() {
@@ -2316,10 +2342,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2334,10 +2361,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2352,10 +2380,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2377,10 +2406,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
       bitField0_ = (bitField0_ & ~0x00000200);
@@ -2394,10 +2424,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
       bitField0_ |= 0x00000200;
@@ -2406,10 +2437,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
       if (updateTimeBuilder_ != null) {
@@ -2421,10 +2453,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the memory was last changed.
+     * When the memory's content (text, topics, metadata or time to live) last
+     * changed; a merged duplicate does not change it.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2448,7 +2481,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the expireTime field is set.
      */
     public boolean hasExpireTime() {
@@ -2459,7 +2492,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The expireTime.
      */
     public com.google.protobuf.Timestamp getExpireTime() {
@@ -2474,7 +2507,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setExpireTime(com.google.protobuf.Timestamp value) {
       if (expireTimeBuilder_ == null) {
@@ -2492,7 +2525,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setExpireTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2510,7 +2543,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeExpireTime(com.google.protobuf.Timestamp value) {
       if (expireTimeBuilder_ == null) {
@@ -2535,7 +2568,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearExpireTime() {
       bitField0_ = (bitField0_ & ~0x00000400);
@@ -2552,7 +2585,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getExpireTimeBuilder() {
       bitField0_ |= 0x00000400;
@@ -2564,7 +2597,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder() {
       if (expireTimeBuilder_ != null) {
@@ -2579,7 +2612,7 @@ java.lang.String defaultValue) {
      * When the memory expires; unset when it never does.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+     * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2602,7 +2635,7 @@ java.lang.String defaultValue) {
      * duplicate that was merged into it.
      * </pre>
      *
-     * <code>int64 hit_count = 12 [json_name = "hitCount"];</code>
+     * <code>int64 hit_count = 12 [json_name = "hitCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The hitCount.
      */
     @java.lang.Override
@@ -2615,7 +2648,7 @@ java.lang.String defaultValue) {
      * duplicate that was merged into it.
      * </pre>
      *
-     * <code>int64 hit_count = 12 [json_name = "hitCount"];</code>
+     * <code>int64 hit_count = 12 [json_name = "hitCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The hitCount to set.
      * @return This builder for chaining.
      */
@@ -2632,12 +2665,62 @@ java.lang.String defaultValue) {
      * duplicate that was merged into it.
      * </pre>
      *
-     * <code>int64 hit_count = 12 [json_name = "hitCount"];</code>
+     * <code>int64 hit_count = 12 [json_name = "hitCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearHitCount() {
       bitField0_ = (bitField0_ & ~0x00000800);
       hitCount_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long version_ ;
+    /**
+     * <pre>
+     * Starts at 1 and grows by one with every change of the memory's content
+     * (an `UpdateMemory`), never with `hit_count`. Pass it back as
+     * `expected_version` for optimistic concurrency.
+     * </pre>
+     *
+     * <code>int64 version = 13 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The version.
+     */
+    @java.lang.Override
+    public long getVersion() {
+      return version_;
+    }
+    /**
+     * <pre>
+     * Starts at 1 and grows by one with every change of the memory's content
+     * (an `UpdateMemory`), never with `hit_count`. Pass it back as
+     * `expected_version` for optimistic concurrency.
+     * </pre>
+     *
+     * <code>int64 version = 13 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The version to set.
+     * @return This builder for chaining.
+     */
+    public Builder setVersion(long value) {
+
+      version_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Starts at 1 and grows by one with every change of the memory's content
+     * (an `UpdateMemory`), never with `hit_count`. Pass it back as
+     * `expected_version` for optimistic concurrency.
+     * </pre>
+     *
+     * <code>int64 version = 13 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearVersion() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      version_ = 0L;
       onChanged();
       return this;
     }

@@ -81,7 +81,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable). Required.
    * </pre>
    *
-   * <code>string text = 1 [json_name = "text"];</code>
+   * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The text.
    */
   @java.lang.Override
@@ -103,7 +103,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable). Required.
    * </pre>
    *
-   * <code>string text = 1 [json_name = "text"];</code>
+   * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for text.
    */
   @java.lang.Override
@@ -126,10 +126,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object userId_ = "";
   /**
    * <pre>
-   * The user the memory is about. Optional.
+   * The user the memory is about. Optional; cannot change once created.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -147,10 +147,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The user the memory is about. Optional.
+   * The user the memory is about. Optional; cannot change once created.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -172,10 +172,10 @@ private static final long serialVersionUID = 0L;
   private int kind_ = 0;
   /**
    * <pre>
-   * Episodic or semantic. Default semantic.
+   * Episodic or semantic. Default semantic; cannot change once created.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The enum numeric value on the wire for kind.
    */
   @java.lang.Override public int getKindValue() {
@@ -183,10 +183,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Episodic or semantic. Default semantic.
+   * Episodic or semantic. Default semantic; cannot change once created.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The kind.
    */
   @java.lang.Override public dev.memrpc.v1.MemoryKind getKind() {
@@ -199,10 +199,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object threadId_ = "";
   /**
    * <pre>
-   * The thread the memory was drawn from. Optional.
+   * The thread the memory was drawn from. Optional; cannot change once
+   * created.
    * </pre>
    *
-   * <code>string thread_id = 4 [json_name = "threadId"];</code>
+   * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -220,10 +221,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The thread the memory was drawn from. Optional.
+   * The thread the memory was drawn from. Optional; cannot change once
+   * created.
    * </pre>
    *
-   * <code>string thread_id = 4 [json_name = "threadId"];</code>
+   * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -250,7 +252,7 @@ private static final long serialVersionUID = 0L;
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the topics.
    */
   public com.google.protobuf.ProtocolStringList
@@ -262,7 +264,7 @@ private static final long serialVersionUID = 0L;
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of topics.
    */
   public int getTopicsCount() {
@@ -273,7 +275,7 @@ private static final long serialVersionUID = 0L;
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The topics at the given index.
    */
@@ -285,7 +287,7 @@ private static final long serialVersionUID = 0L;
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the topics at the given index.
    */
@@ -327,7 +329,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsMetadata(
@@ -350,7 +352,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -363,7 +365,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -383,7 +385,7 @@ java.lang.String defaultValue) {
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.lang.String getMetadataOrThrow(
@@ -408,7 +410,7 @@ java.lang.String defaultValue) {
    * length. When empty, the server embeds `text`.
    * </pre>
    *
-   * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+   * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return A list containing the embedding.
    */
   @java.lang.Override
@@ -423,7 +425,7 @@ java.lang.String defaultValue) {
    * length. When empty, the server embeds `text`.
    * </pre>
    *
-   * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+   * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return The count of embedding.
    */
   public int getEmbeddingCount() {
@@ -436,7 +438,7 @@ java.lang.String defaultValue) {
    * length. When empty, the server embeds `text`.
    * </pre>
    *
-   * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+   * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The embedding at the given index.
    */
@@ -454,7 +456,7 @@ java.lang.String defaultValue) {
    * expires".
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return Whether the ttl field is set.
    */
   @java.lang.Override
@@ -468,7 +470,7 @@ java.lang.String defaultValue) {
    * expires".
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return The ttl.
    */
   @java.lang.Override
@@ -482,7 +484,7 @@ java.lang.String defaultValue) {
    * expires".
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
@@ -1068,7 +1070,7 @@ java.lang.String defaultValue) {
      * (server-configurable). Required.
      * </pre>
      *
-     * <code>string text = 1 [json_name = "text"];</code>
+     * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The text.
      */
     public java.lang.String getText() {
@@ -1089,7 +1091,7 @@ java.lang.String defaultValue) {
      * (server-configurable). Required.
      * </pre>
      *
-     * <code>string text = 1 [json_name = "text"];</code>
+     * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for text.
      */
     public com.google.protobuf.ByteString
@@ -1111,7 +1113,7 @@ java.lang.String defaultValue) {
      * (server-configurable). Required.
      * </pre>
      *
-     * <code>string text = 1 [json_name = "text"];</code>
+     * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The text to set.
      * @return This builder for chaining.
      */
@@ -1129,7 +1131,7 @@ java.lang.String defaultValue) {
      * (server-configurable). Required.
      * </pre>
      *
-     * <code>string text = 1 [json_name = "text"];</code>
+     * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearText() {
@@ -1144,7 +1146,7 @@ java.lang.String defaultValue) {
      * (server-configurable). Required.
      * </pre>
      *
-     * <code>string text = 1 [json_name = "text"];</code>
+     * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for text to set.
      * @return This builder for chaining.
      */
@@ -1161,10 +1163,10 @@ java.lang.String defaultValue) {
     private java.lang.Object userId_ = "";
     /**
      * <pre>
-     * The user the memory is about. Optional.
+     * The user the memory is about. Optional; cannot change once created.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -1181,10 +1183,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The user the memory is about. Optional.
+     * The user the memory is about. Optional; cannot change once created.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -1202,10 +1204,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The user the memory is about. Optional.
+     * The user the memory is about. Optional; cannot change once created.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -1219,10 +1221,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The user the memory is about. Optional.
+     * The user the memory is about. Optional; cannot change once created.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -1233,10 +1235,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The user the memory is about. Optional.
+     * The user the memory is about. Optional; cannot change once created.
      * </pre>
      *
-     * <code>string user_id = 2 [json_name = "userId"];</code>
+     * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -1253,10 +1255,10 @@ java.lang.String defaultValue) {
     private int kind_ = 0;
     /**
      * <pre>
-     * Episodic or semantic. Default semantic.
+     * Episodic or semantic. Default semantic; cannot change once created.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The enum numeric value on the wire for kind.
      */
     @java.lang.Override public int getKindValue() {
@@ -1264,10 +1266,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Episodic or semantic. Default semantic.
+     * Episodic or semantic. Default semantic; cannot change once created.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The enum numeric value on the wire for kind to set.
      * @return This builder for chaining.
      */
@@ -1279,10 +1281,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Episodic or semantic. Default semantic.
+     * Episodic or semantic. Default semantic; cannot change once created.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The kind.
      */
     @java.lang.Override
@@ -1292,10 +1294,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Episodic or semantic. Default semantic.
+     * Episodic or semantic. Default semantic; cannot change once created.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The kind to set.
      * @throws IllegalArgumentException if UNRECOGNIZED is provided.
      * @return This builder for chaining.
@@ -1309,10 +1311,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Episodic or semantic. Default semantic.
+     * Episodic or semantic. Default semantic; cannot change once created.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+     * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return This builder for chaining.
      */
     public Builder clearKind() {
@@ -1325,10 +1327,11 @@ java.lang.String defaultValue) {
     private java.lang.Object threadId_ = "";
     /**
      * <pre>
-     * The thread the memory was drawn from. Optional.
+     * The thread the memory was drawn from. Optional; cannot change once
+     * created.
      * </pre>
      *
-     * <code>string thread_id = 4 [json_name = "threadId"];</code>
+     * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -1345,10 +1348,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The thread the memory was drawn from. Optional.
+     * The thread the memory was drawn from. Optional; cannot change once
+     * created.
      * </pre>
      *
-     * <code>string thread_id = 4 [json_name = "threadId"];</code>
+     * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -1366,10 +1370,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The thread the memory was drawn from. Optional.
+     * The thread the memory was drawn from. Optional; cannot change once
+     * created.
      * </pre>
      *
-     * <code>string thread_id = 4 [json_name = "threadId"];</code>
+     * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -1383,10 +1388,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The thread the memory was drawn from. Optional.
+     * The thread the memory was drawn from. Optional; cannot change once
+     * created.
      * </pre>
      *
-     * <code>string thread_id = 4 [json_name = "threadId"];</code>
+     * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -1397,10 +1403,11 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The thread the memory was drawn from. Optional.
+     * The thread the memory was drawn from. Optional; cannot change once
+     * created.
      * </pre>
      *
-     * <code>string thread_id = 4 [json_name = "threadId"];</code>
+     * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -1427,7 +1434,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return A list containing the topics.
      */
     public com.google.protobuf.ProtocolStringList
@@ -1440,7 +1447,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The count of topics.
      */
     public int getTopicsCount() {
@@ -1451,7 +1458,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the element to return.
      * @return The topics at the given index.
      */
@@ -1463,7 +1470,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index of the value to return.
      * @return The bytes of the topics at the given index.
      */
@@ -1476,7 +1483,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param index The index to set the value at.
      * @param value The topics to set.
      * @return This builder for chaining.
@@ -1495,7 +1502,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The topics to add.
      * @return This builder for chaining.
      */
@@ -1513,7 +1520,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param values The topics to add.
      * @return This builder for chaining.
      */
@@ -1531,7 +1538,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearTopics() {
@@ -1546,7 +1553,7 @@ java.lang.String defaultValue) {
      * Topics to filter on. At most 32, each 1 to 64 characters.
      * </pre>
      *
-     * <code>repeated string topics = 5 [json_name = "topics"];</code>
+     * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes of the topics to add.
      * @return This builder for chaining.
      */
@@ -1594,7 +1601,7 @@ java.lang.String defaultValue) {
      * (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsMetadata(
@@ -1617,7 +1624,7 @@ java.lang.String defaultValue) {
      * (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -1630,7 +1637,7 @@ java.lang.String defaultValue) {
      * (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1650,7 +1657,7 @@ java.lang.String defaultValue) {
      * (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.lang.String getMetadataOrThrow(
@@ -1676,7 +1683,7 @@ java.lang.String defaultValue) {
      * (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeMetadata(
         java.lang.String key) {
@@ -1701,7 +1708,7 @@ java.lang.String defaultValue) {
      * (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putMetadata(
         java.lang.String key,
@@ -1720,7 +1727,7 @@ java.lang.String defaultValue) {
      * (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllMetadata(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -1750,7 +1757,7 @@ java.lang.String defaultValue) {
      * length. When empty, the server embeds `text`.
      * </pre>
      *
-     * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+     * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @return A list containing the embedding.
      */
     public java.util.List<java.lang.Float>
@@ -1765,7 +1772,7 @@ java.lang.String defaultValue) {
      * length. When empty, the server embeds `text`.
      * </pre>
      *
-     * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+     * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @return The count of embedding.
      */
     public int getEmbeddingCount() {
@@ -1778,7 +1785,7 @@ java.lang.String defaultValue) {
      * length. When empty, the server embeds `text`.
      * </pre>
      *
-     * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+     * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @param index The index of the element to return.
      * @return The embedding at the given index.
      */
@@ -1792,7 +1799,7 @@ java.lang.String defaultValue) {
      * length. When empty, the server embeds `text`.
      * </pre>
      *
-     * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+     * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @param index The index to set the value at.
      * @param value The embedding to set.
      * @return This builder for chaining.
@@ -1813,7 +1820,7 @@ java.lang.String defaultValue) {
      * length. When empty, the server embeds `text`.
      * </pre>
      *
-     * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+     * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @param value The embedding to add.
      * @return This builder for chaining.
      */
@@ -1832,7 +1839,7 @@ java.lang.String defaultValue) {
      * length. When empty, the server embeds `text`.
      * </pre>
      *
-     * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+     * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @param values The embedding to add.
      * @return This builder for chaining.
      */
@@ -1852,7 +1859,7 @@ java.lang.String defaultValue) {
      * length. When empty, the server embeds `text`.
      * </pre>
      *
-     * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+     * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearEmbedding() {
@@ -1872,7 +1879,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @return Whether the ttl field is set.
      */
     public boolean hasTtl() {
@@ -1885,7 +1892,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      * @return The ttl.
      */
     public com.google.protobuf.Duration getTtl() {
@@ -1902,7 +1909,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      */
     public Builder setTtl(com.google.protobuf.Duration value) {
       if (ttlBuilder_ == null) {
@@ -1922,7 +1929,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      */
     public Builder setTtl(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1942,7 +1949,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      */
     public Builder mergeTtl(com.google.protobuf.Duration value) {
       if (ttlBuilder_ == null) {
@@ -1969,7 +1976,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      */
     public Builder clearTtl() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -1988,7 +1995,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      */
     public com.google.protobuf.Duration.Builder getTtlBuilder() {
       bitField0_ |= 0x00000080;
@@ -2002,7 +2009,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      */
     public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
       if (ttlBuilder_ != null) {
@@ -2019,7 +2026,7 @@ java.lang.String defaultValue) {
      * expires".
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

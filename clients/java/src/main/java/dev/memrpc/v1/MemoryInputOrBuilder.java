@@ -16,7 +16,7 @@ public interface MemoryInputOrBuilder extends
    * (server-configurable). Required.
    * </pre>
    *
-   * <code>string text = 1 [json_name = "text"];</code>
+   * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The text.
    */
   java.lang.String getText();
@@ -26,7 +26,7 @@ public interface MemoryInputOrBuilder extends
    * (server-configurable). Required.
    * </pre>
    *
-   * <code>string text = 1 [json_name = "text"];</code>
+   * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for text.
    */
   com.google.protobuf.ByteString
@@ -34,19 +34,19 @@ public interface MemoryInputOrBuilder extends
 
   /**
    * <pre>
-   * The user the memory is about. Optional.
+   * The user the memory is about. Optional; cannot change once created.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The userId.
    */
   java.lang.String getUserId();
   /**
    * <pre>
-   * The user the memory is about. Optional.
+   * The user the memory is about. Optional; cannot change once created.
    * </pre>
    *
-   * <code>string user_id = 2 [json_name = "userId"];</code>
+   * <code>string user_id = 2 [json_name = "userId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -54,38 +54,40 @@ public interface MemoryInputOrBuilder extends
 
   /**
    * <pre>
-   * Episodic or semantic. Default semantic.
+   * Episodic or semantic. Default semantic; cannot change once created.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
   /**
    * <pre>
-   * Episodic or semantic. Default semantic.
+   * Episodic or semantic. Default semantic; cannot change once created.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 3 [json_name = "kind", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The kind.
    */
   dev.memrpc.v1.MemoryKind getKind();
 
   /**
    * <pre>
-   * The thread the memory was drawn from. Optional.
+   * The thread the memory was drawn from. Optional; cannot change once
+   * created.
    * </pre>
    *
-   * <code>string thread_id = 4 [json_name = "threadId"];</code>
+   * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
   /**
    * <pre>
-   * The thread the memory was drawn from. Optional.
+   * The thread the memory was drawn from. Optional; cannot change once
+   * created.
    * </pre>
    *
-   * <code>string thread_id = 4 [json_name = "threadId"];</code>
+   * <code>string thread_id = 4 [json_name = "threadId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -96,7 +98,7 @@ public interface MemoryInputOrBuilder extends
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return A list containing the topics.
    */
   java.util.List<java.lang.String>
@@ -106,7 +108,7 @@ public interface MemoryInputOrBuilder extends
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The count of topics.
    */
   int getTopicsCount();
@@ -115,7 +117,7 @@ public interface MemoryInputOrBuilder extends
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the element to return.
    * @return The topics at the given index.
    */
@@ -125,7 +127,7 @@ public interface MemoryInputOrBuilder extends
    * Topics to filter on. At most 32, each 1 to 64 characters.
    * </pre>
    *
-   * <code>repeated string topics = 5 [json_name = "topics"];</code>
+   * <code>repeated string topics = 5 [json_name = "topics", (.google.api.field_behavior) = OPTIONAL];</code>
    * @param index The index of the value to return.
    * @return The bytes of the topics at the given index.
    */
@@ -139,7 +141,7 @@ public interface MemoryInputOrBuilder extends
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getMetadataCount();
   /**
@@ -149,7 +151,7 @@ public interface MemoryInputOrBuilder extends
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsMetadata(
       java.lang.String key);
@@ -166,7 +168,7 @@ public interface MemoryInputOrBuilder extends
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getMetadataMap();
@@ -177,7 +179,7 @@ public interface MemoryInputOrBuilder extends
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 java.lang.String getMetadataOrDefault(
@@ -191,7 +193,7 @@ java.lang.String defaultValue);
    * (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 6 [json_name = "metadata", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.lang.String getMetadataOrThrow(
       java.lang.String key);
@@ -203,7 +205,7 @@ java.lang.String defaultValue);
    * length. When empty, the server embeds `text`.
    * </pre>
    *
-   * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+   * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return A list containing the embedding.
    */
   java.util.List<java.lang.Float> getEmbeddingList();
@@ -214,7 +216,7 @@ java.lang.String defaultValue);
    * length. When empty, the server embeds `text`.
    * </pre>
    *
-   * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+   * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return The count of embedding.
    */
   int getEmbeddingCount();
@@ -225,7 +227,7 @@ java.lang.String defaultValue);
    * length. When empty, the server embeds `text`.
    * </pre>
    *
-   * <code>repeated float embedding = 7 [json_name = "embedding"];</code>
+   * <code>repeated float embedding = 7 [json_name = "embedding", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The embedding at the given index.
    */
@@ -238,7 +240,7 @@ java.lang.String defaultValue);
    * expires".
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return Whether the ttl field is set.
    */
   boolean hasTtl();
@@ -249,7 +251,7 @@ java.lang.String defaultValue);
    * expires".
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    * @return The ttl.
    */
   com.google.protobuf.Duration getTtl();
@@ -260,7 +262,7 @@ java.lang.String defaultValue);
    * expires".
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getTtlOrBuilder();
 }

@@ -15,7 +15,7 @@ public interface MemoryOrBuilder extends
    * Server-generated id (ULID), unique within the namespace.
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The id.
    */
   java.lang.String getId();
@@ -24,7 +24,7 @@ public interface MemoryOrBuilder extends
    * Server-generated id (ULID), unique within the namespace.
    * </pre>
    *
-   * <code>string id = 1 [json_name = "id"];</code>
+   * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for id.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface MemoryOrBuilder extends
    * The tenant the memory belongs to.
    * </pre>
    *
-   * <code>string namespace = 2 [json_name = "namespace"];</code>
+   * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -44,7 +44,7 @@ public interface MemoryOrBuilder extends
    * The tenant the memory belongs to.
    * </pre>
    *
-   * <code>string namespace = 2 [json_name = "namespace"];</code>
+   * <code>string namespace = 2 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface MemoryOrBuilder extends
    * The user the memory is about, empty when none.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -64,7 +64,7 @@ public interface MemoryOrBuilder extends
    * The user the memory is about, empty when none.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -75,7 +75,7 @@ public interface MemoryOrBuilder extends
    * Episodic or semantic.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The enum numeric value on the wire for kind.
    */
   int getKindValue();
@@ -84,7 +84,7 @@ public interface MemoryOrBuilder extends
    * Episodic or semantic.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind"];</code>
+   * <code>.memrpc.v1.MemoryKind kind = 4 [json_name = "kind", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The kind.
    */
   dev.memrpc.v1.MemoryKind getKind();
@@ -94,7 +94,7 @@ public interface MemoryOrBuilder extends
    * The thread the memory was drawn from, empty when none.
    * </pre>
    *
-   * <code>string thread_id = 5 [json_name = "threadId"];</code>
+   * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
@@ -103,7 +103,7 @@ public interface MemoryOrBuilder extends
    * The thread the memory was drawn from, empty when none.
    * </pre>
    *
-   * <code>string thread_id = 5 [json_name = "threadId"];</code>
+   * <code>string thread_id = 5 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -111,39 +111,39 @@ public interface MemoryOrBuilder extends
 
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return A list containing the topics.
    */
   java.util.List<java.lang.String>
       getTopicsList();
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The count of topics.
    */
   int getTopicsCount();
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the element to return.
    * @return The topics at the given index.
    */
   java.lang.String getTopics(int index);
   /**
    * <pre>
-   * Topics to filter on. At most 32, each 1 to 64 characters.
+   * Topics to filter on.
    * </pre>
    *
-   * <code>repeated string topics = 6 [json_name = "topics"];</code>
+   * <code>repeated string topics = 6 [json_name = "topics", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @param index The index of the value to return.
    * @return The bytes of the topics at the given index.
    */
@@ -152,19 +152,19 @@ public interface MemoryOrBuilder extends
 
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters by default (server-configurable).
+   * The memory itself.
    * </pre>
    *
-   * <code>string text = 7 [json_name = "text"];</code>
+   * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The text.
    */
   java.lang.String getText();
   /**
    * <pre>
-   * The memory itself, 1 to 8,192 characters by default (server-configurable).
+   * The memory itself.
    * </pre>
    *
-   * <code>string text = 7 [json_name = "text"];</code>
+   * <code>string text = 7 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for text.
    */
   com.google.protobuf.ByteString
@@ -172,22 +172,18 @@ public interface MemoryOrBuilder extends
 
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getMetadataCount();
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsMetadata(
       java.lang.String key);
@@ -199,23 +195,19 @@ public interface MemoryOrBuilder extends
   getMetadata();
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getMetadataMap();
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   /* nullable */
 java.lang.String getMetadataOrDefault(
@@ -224,12 +216,10 @@ java.lang.String getMetadataOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 8 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.lang.String getMetadataOrThrow(
       java.lang.String key);
@@ -239,7 +229,7 @@ java.lang.String defaultValue);
    * When the memory was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -248,7 +238,7 @@ java.lang.String defaultValue);
    * When the memory was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -257,34 +247,37 @@ java.lang.String defaultValue);
    * When the memory was created.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 9 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
   /**
    * <pre>
-   * When the memory was last changed.
+   * When the memory's content (text, topics, metadata or time to live) last
+   * changed; a merged duplicate does not change it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   boolean hasUpdateTime();
   /**
    * <pre>
-   * When the memory was last changed.
+   * When the memory's content (text, topics, metadata or time to live) last
+   * changed; a merged duplicate does not change it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   com.google.protobuf.Timestamp getUpdateTime();
   /**
    * <pre>
-   * When the memory was last changed.
+   * When the memory's content (text, topics, metadata or time to live) last
+   * changed; a merged duplicate does not change it.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 10 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
 
@@ -293,7 +286,7 @@ java.lang.String defaultValue);
    * When the memory expires; unset when it never does.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the expireTime field is set.
    */
   boolean hasExpireTime();
@@ -302,7 +295,7 @@ java.lang.String defaultValue);
    * When the memory expires; unset when it never does.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The expireTime.
    */
   com.google.protobuf.Timestamp getExpireTime();
@@ -311,7 +304,7 @@ java.lang.String defaultValue);
    * When the memory expires; unset when it never does.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime"];</code>
+   * <code>.google.protobuf.Timestamp expire_time = 11 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder();
 
@@ -321,8 +314,20 @@ java.lang.String defaultValue);
    * duplicate that was merged into it.
    * </pre>
    *
-   * <code>int64 hit_count = 12 [json_name = "hitCount"];</code>
+   * <code>int64 hit_count = 12 [json_name = "hitCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The hitCount.
    */
   long getHitCount();
+
+  /**
+   * <pre>
+   * Starts at 1 and grows by one with every change of the memory's content
+   * (an `UpdateMemory`), never with `hit_count`. Pass it back as
+   * `expected_version` for optimistic concurrency.
+   * </pre>
+   *
+   * <code>int64 version = 13 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The version.
+   */
+  long getVersion();
 }

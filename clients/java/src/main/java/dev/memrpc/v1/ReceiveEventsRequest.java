@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The group.
    */
   @java.lang.Override
@@ -132,7 +132,7 @@ private static final long serialVersionUID = 0L;
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for group.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * This worker's name within the group, stable across its calls. Required.
    * </pre>
    *
-   * <code>string consumer = 3 [json_name = "consumer"];</code>
+   * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The consumer.
    */
   @java.lang.Override
@@ -179,7 +179,7 @@ private static final long serialVersionUID = 0L;
    * This worker's name within the group, stable across its calls. Required.
    * </pre>
    *
-   * <code>string consumer = 3 [json_name = "consumer"];</code>
+   * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for consumer.
    */
   @java.lang.Override
@@ -207,7 +207,7 @@ private static final long serialVersionUID = 0L;
    * events: it always fits in a client's default 4 MiB receive limit.
    * </pre>
    *
-   * <code>int32 max_events = 4 [json_name = "maxEvents"];</code>
+   * <code>int32 max_events = 4 [json_name = "maxEvents", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxEvents.
    */
   @java.lang.Override
@@ -223,7 +223,7 @@ private static final long serialVersionUID = 0L;
    * once); at most 30 s.
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the wait field is set.
    */
   @java.lang.Override
@@ -236,7 +236,7 @@ private static final long serialVersionUID = 0L;
    * once); at most 30 s.
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The wait.
    */
   @java.lang.Override
@@ -249,7 +249,7 @@ private static final long serialVersionUID = 0L;
    * once); at most 30 s.
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getWaitOrBuilder() {
@@ -264,7 +264,7 @@ private static final long serialVersionUID = 0L;
    * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
-   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the redeliverAfter field is set.
    */
   @java.lang.Override
@@ -277,7 +277,7 @@ private static final long serialVersionUID = 0L;
    * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
-   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The redeliverAfter.
    */
   @java.lang.Override
@@ -290,7 +290,7 @@ private static final long serialVersionUID = 0L;
    * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
-   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getRedeliverAfterOrBuilder() {
@@ -757,7 +757,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -777,7 +777,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -798,7 +798,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -815,7 +815,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -829,7 +829,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -849,7 +849,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The group.
      */
     public java.lang.String getGroup() {
@@ -869,7 +869,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for group.
      */
     public com.google.protobuf.ByteString
@@ -890,7 +890,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The group to set.
      * @return This builder for chaining.
      */
@@ -907,7 +907,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearGroup() {
@@ -921,7 +921,7 @@ private static final long serialVersionUID = 0L;
      * The group. Required.
      * </pre>
      *
-     * <code>string group = 2 [json_name = "group"];</code>
+     * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for group to set.
      * @return This builder for chaining.
      */
@@ -941,7 +941,7 @@ private static final long serialVersionUID = 0L;
      * This worker's name within the group, stable across its calls. Required.
      * </pre>
      *
-     * <code>string consumer = 3 [json_name = "consumer"];</code>
+     * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The consumer.
      */
     public java.lang.String getConsumer() {
@@ -961,7 +961,7 @@ private static final long serialVersionUID = 0L;
      * This worker's name within the group, stable across its calls. Required.
      * </pre>
      *
-     * <code>string consumer = 3 [json_name = "consumer"];</code>
+     * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for consumer.
      */
     public com.google.protobuf.ByteString
@@ -982,7 +982,7 @@ private static final long serialVersionUID = 0L;
      * This worker's name within the group, stable across its calls. Required.
      * </pre>
      *
-     * <code>string consumer = 3 [json_name = "consumer"];</code>
+     * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The consumer to set.
      * @return This builder for chaining.
      */
@@ -999,7 +999,7 @@ private static final long serialVersionUID = 0L;
      * This worker's name within the group, stable across its calls. Required.
      * </pre>
      *
-     * <code>string consumer = 3 [json_name = "consumer"];</code>
+     * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearConsumer() {
@@ -1013,7 +1013,7 @@ private static final long serialVersionUID = 0L;
      * This worker's name within the group, stable across its calls. Required.
      * </pre>
      *
-     * <code>string consumer = 3 [json_name = "consumer"];</code>
+     * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for consumer to set.
      * @return This builder for chaining.
      */
@@ -1036,7 +1036,7 @@ private static final long serialVersionUID = 0L;
      * events: it always fits in a client's default 4 MiB receive limit.
      * </pre>
      *
-     * <code>int32 max_events = 4 [json_name = "maxEvents"];</code>
+     * <code>int32 max_events = 4 [json_name = "maxEvents", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxEvents.
      */
     @java.lang.Override
@@ -1051,7 +1051,7 @@ private static final long serialVersionUID = 0L;
      * events: it always fits in a client's default 4 MiB receive limit.
      * </pre>
      *
-     * <code>int32 max_events = 4 [json_name = "maxEvents"];</code>
+     * <code>int32 max_events = 4 [json_name = "maxEvents", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxEvents to set.
      * @return This builder for chaining.
      */
@@ -1070,7 +1070,7 @@ private static final long serialVersionUID = 0L;
      * events: it always fits in a client's default 4 MiB receive limit.
      * </pre>
      *
-     * <code>int32 max_events = 4 [json_name = "maxEvents"];</code>
+     * <code>int32 max_events = 4 [json_name = "maxEvents", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxEvents() {
@@ -1089,7 +1089,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the wait field is set.
      */
     public boolean hasWait() {
@@ -1101,7 +1101,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The wait.
      */
     public com.google.protobuf.Duration getWait() {
@@ -1117,7 +1117,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setWait(com.google.protobuf.Duration value) {
       if (waitBuilder_ == null) {
@@ -1136,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setWait(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1155,7 +1155,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeWait(com.google.protobuf.Duration value) {
       if (waitBuilder_ == null) {
@@ -1181,7 +1181,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearWait() {
       bitField0_ = (bitField0_ & ~0x00000010);
@@ -1199,7 +1199,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getWaitBuilder() {
       bitField0_ |= 0x00000010;
@@ -1212,7 +1212,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getWaitOrBuilder() {
       if (waitBuilder_ != null) {
@@ -1228,7 +1228,7 @@ private static final long serialVersionUID = 0L;
      * once); at most 30 s.
      * </pre>
      *
-     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+     * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
@@ -1253,7 +1253,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the redeliverAfter field is set.
      */
     public boolean hasRedeliverAfter() {
@@ -1265,7 +1265,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The redeliverAfter.
      */
     public com.google.protobuf.Duration getRedeliverAfter() {
@@ -1281,7 +1281,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setRedeliverAfter(com.google.protobuf.Duration value) {
       if (redeliverAfterBuilder_ == null) {
@@ -1300,7 +1300,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setRedeliverAfter(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1319,7 +1319,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeRedeliverAfter(com.google.protobuf.Duration value) {
       if (redeliverAfterBuilder_ == null) {
@@ -1345,7 +1345,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearRedeliverAfter() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1363,7 +1363,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getRedeliverAfterBuilder() {
       bitField0_ |= 0x00000020;
@@ -1376,7 +1376,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getRedeliverAfterOrBuilder() {
       if (redeliverAfterBuilder_ != null) {
@@ -1392,7 +1392,7 @@ private static final long serialVersionUID = 0L;
      * are delivered to this one. Default 1 min; 100 ms to 1 day.
      * </pre>
      *
-     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+     * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

@@ -15,7 +15,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The group.
    */
   java.lang.String getGroup();
@@ -44,7 +44,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * The group. Required.
    * </pre>
    *
-   * <code>string group = 2 [json_name = "group"];</code>
+   * <code>string group = 2 [json_name = "group", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for group.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * This worker's name within the group, stable across its calls. Required.
    * </pre>
    *
-   * <code>string consumer = 3 [json_name = "consumer"];</code>
+   * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The consumer.
    */
   java.lang.String getConsumer();
@@ -64,7 +64,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * This worker's name within the group, stable across its calls. Required.
    * </pre>
    *
-   * <code>string consumer = 3 [json_name = "consumer"];</code>
+   * <code>string consumer = 3 [json_name = "consumer", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for consumer.
    */
   com.google.protobuf.ByteString
@@ -78,7 +78,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * events: it always fits in a client's default 4 MiB receive limit.
    * </pre>
    *
-   * <code>int32 max_events = 4 [json_name = "maxEvents"];</code>
+   * <code>int32 max_events = 4 [json_name = "maxEvents", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxEvents.
    */
   int getMaxEvents();
@@ -89,7 +89,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * once); at most 30 s.
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the wait field is set.
    */
   boolean hasWait();
@@ -99,7 +99,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * once); at most 30 s.
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The wait.
    */
   com.google.protobuf.Duration getWait();
@@ -109,7 +109,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * once); at most 30 s.
    * </pre>
    *
-   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait"];</code>
+   * <code>.google.protobuf.Duration wait = 5 [json_name = "wait", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getWaitOrBuilder();
 
@@ -119,7 +119,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
-   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the redeliverAfter field is set.
    */
   boolean hasRedeliverAfter();
@@ -129,7 +129,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
-   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The redeliverAfter.
    */
   com.google.protobuf.Duration getRedeliverAfter();
@@ -139,7 +139,7 @@ public interface ReceiveEventsRequestOrBuilder extends
    * are delivered to this one. Default 1 min; 100 ms to 1 day.
    * </pre>
    *
-   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter"];</code>
+   * <code>.google.protobuf.Duration redeliver_after = 6 [json_name = "redeliverAfter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getRedeliverAfterOrBuilder();
 }

@@ -104,7 +104,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Only this namespace's memories are searched. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Only this namespace's memories are searched. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -256,7 +256,7 @@ private static final long serialVersionUID = 0L;
    * Which memories to consider.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   @java.lang.Override
@@ -268,7 +268,7 @@ private static final long serialVersionUID = 0L;
    * Which memories to consider.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   @java.lang.Override
@@ -280,7 +280,7 @@ private static final long serialVersionUID = 0L;
    * Which memories to consider.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.MemoryFilterOrBuilder getFilterOrBuilder() {
@@ -296,7 +296,7 @@ private static final long serialVersionUID = 0L;
    * 3 MiB (see `SearchMemoriesResponse`).
    * </pre>
    *
-   * <code>int32 limit = 5 [json_name = "limit"];</code>
+   * <code>int32 limit = 5 [json_name = "limit", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The limit.
    */
   @java.lang.Override
@@ -312,7 +312,7 @@ private static final long serialVersionUID = 0L;
    * so an unrelated query returns nothing; 0 to 2.
    * </pre>
    *
-   * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+   * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxDistance field is set.
    */
   @java.lang.Override
@@ -325,7 +325,7 @@ private static final long serialVersionUID = 0L;
    * so an unrelated query returns nothing; 0 to 2.
    * </pre>
    *
-   * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+   * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxDistance.
    */
   @java.lang.Override
@@ -833,7 +833,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Only this namespace's memories are searched. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -853,7 +853,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Only this namespace's memories are searched. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -874,7 +874,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Only this namespace's memories are searched. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -891,7 +891,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Only this namespace's memories are searched. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -905,7 +905,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Only this namespace's memories are searched. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -1222,7 +1222,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the filter field is set.
      */
     public boolean hasFilter() {
@@ -1233,7 +1233,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The filter.
      */
     public dev.memrpc.v1.MemoryFilter getFilter() {
@@ -1248,7 +1248,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(dev.memrpc.v1.MemoryFilter value) {
       if (filterBuilder_ == null) {
@@ -1266,7 +1266,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setFilter(
         dev.memrpc.v1.MemoryFilter.Builder builderForValue) {
@@ -1284,7 +1284,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeFilter(dev.memrpc.v1.MemoryFilter value) {
       if (filterBuilder_ == null) {
@@ -1309,7 +1309,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearFilter() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1326,7 +1326,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.memrpc.v1.MemoryFilter.Builder getFilterBuilder() {
       bitField0_ |= 0x00000008;
@@ -1338,7 +1338,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.memrpc.v1.MemoryFilterOrBuilder getFilterOrBuilder() {
       if (filterBuilder_ != null) {
@@ -1353,7 +1353,7 @@ private static final long serialVersionUID = 0L;
      * Which memories to consider.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+     * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         dev.memrpc.v1.MemoryFilter, dev.memrpc.v1.MemoryFilter.Builder, dev.memrpc.v1.MemoryFilterOrBuilder> 
@@ -1377,7 +1377,7 @@ private static final long serialVersionUID = 0L;
      * 3 MiB (see `SearchMemoriesResponse`).
      * </pre>
      *
-     * <code>int32 limit = 5 [json_name = "limit"];</code>
+     * <code>int32 limit = 5 [json_name = "limit", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The limit.
      */
     @java.lang.Override
@@ -1391,7 +1391,7 @@ private static final long serialVersionUID = 0L;
      * 3 MiB (see `SearchMemoriesResponse`).
      * </pre>
      *
-     * <code>int32 limit = 5 [json_name = "limit"];</code>
+     * <code>int32 limit = 5 [json_name = "limit", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The limit to set.
      * @return This builder for chaining.
      */
@@ -1409,7 +1409,7 @@ private static final long serialVersionUID = 0L;
      * 3 MiB (see `SearchMemoriesResponse`).
      * </pre>
      *
-     * <code>int32 limit = 5 [json_name = "limit"];</code>
+     * <code>int32 limit = 5 [json_name = "limit", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearLimit() {
@@ -1426,7 +1426,7 @@ private static final long serialVersionUID = 0L;
      * so an unrelated query returns nothing; 0 to 2.
      * </pre>
      *
-     * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+     * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the maxDistance field is set.
      */
     @java.lang.Override
@@ -1439,7 +1439,7 @@ private static final long serialVersionUID = 0L;
      * so an unrelated query returns nothing; 0 to 2.
      * </pre>
      *
-     * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+     * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxDistance.
      */
     @java.lang.Override
@@ -1452,7 +1452,7 @@ private static final long serialVersionUID = 0L;
      * so an unrelated query returns nothing; 0 to 2.
      * </pre>
      *
-     * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+     * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxDistance to set.
      * @return This builder for chaining.
      */
@@ -1469,7 +1469,7 @@ private static final long serialVersionUID = 0L;
      * so an unrelated query returns nothing; 0 to 2.
      * </pre>
      *
-     * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+     * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxDistance() {

@@ -15,7 +15,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * The tenant. Only this namespace's memories are searched. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * The tenant. Only this namespace's memories are searched. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -94,7 +94,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * Which memories to consider.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the filter field is set.
    */
   boolean hasFilter();
@@ -103,7 +103,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * Which memories to consider.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The filter.
    */
   dev.memrpc.v1.MemoryFilter getFilter();
@@ -112,7 +112,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * Which memories to consider.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter"];</code>
+   * <code>.memrpc.v1.MemoryFilter filter = 4 [json_name = "filter", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.memrpc.v1.MemoryFilterOrBuilder getFilterOrBuilder();
 
@@ -123,7 +123,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * 3 MiB (see `SearchMemoriesResponse`).
    * </pre>
    *
-   * <code>int32 limit = 5 [json_name = "limit"];</code>
+   * <code>int32 limit = 5 [json_name = "limit", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The limit.
    */
   int getLimit();
@@ -134,7 +134,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * so an unrelated query returns nothing; 0 to 2.
    * </pre>
    *
-   * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+   * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxDistance field is set.
    */
   boolean hasMaxDistance();
@@ -144,7 +144,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * so an unrelated query returns nothing; 0 to 2.
    * </pre>
    *
-   * <code>optional float max_distance = 6 [json_name = "maxDistance"];</code>
+   * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxDistance.
    */
   float getMaxDistance();

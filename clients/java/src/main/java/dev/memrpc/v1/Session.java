@@ -7,7 +7,8 @@ package dev.memrpc.v1;
 
 /**
  * <pre>
- * The working memory of one thread.
+ * The working memory of one thread, as the server returns it. It is written
+ * with `SessionInput` and `TurnInput`.
  * </pre>
  *
  * Protobuf type {@code memrpc.v1.Session}
@@ -79,7 +80,7 @@ private static final long serialVersionUID = 0L;
    * The tenant the session belongs to.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -100,7 +101,7 @@ private static final long serialVersionUID = 0L;
    * The tenant the session belongs to.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -126,7 +127,7 @@ private static final long serialVersionUID = 0L;
    * The agent thread (conversation) this session holds the state of.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -147,7 +148,7 @@ private static final long serialVersionUID = 0L;
    * The agent thread (conversation) this session holds the state of.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -174,7 +175,7 @@ private static final long serialVersionUID = 0L;
    * user with `ListSessionsRequest.user_id`.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -196,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * user with `ListSessionsRequest.user_id`.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -219,10 +220,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object goal_ = "";
   /**
    * <pre>
-   * The agent's current goal. At most 4,096 characters.
+   * The agent's current goal.
    * </pre>
    *
-   * <code>string goal = 4 [json_name = "goal"];</code>
+   * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The goal.
    */
   @java.lang.Override
@@ -240,10 +241,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The agent's current goal. At most 4,096 characters.
+   * The agent's current goal.
    * </pre>
    *
-   * <code>string goal = 4 [json_name = "goal"];</code>
+   * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for goal.
    */
   @java.lang.Override
@@ -266,10 +267,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object scratchpad_ = "";
   /**
    * <pre>
-   * The agent's running notes. At most 65,536 characters.
+   * The agent's running notes.
    * </pre>
    *
-   * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+   * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The scratchpad.
    */
   @java.lang.Override
@@ -287,10 +288,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The agent's running notes. At most 65,536 characters.
+   * The agent's running notes.
    * </pre>
    *
-   * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+   * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for scratchpad.
    */
   @java.lang.Override
@@ -321,7 +322,7 @@ private static final long serialVersionUID = 0L;
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<dev.memrpc.v1.Turn> getTurnsList() {
@@ -337,7 +338,7 @@ private static final long serialVersionUID = 0L;
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.memrpc.v1.TurnOrBuilder> 
@@ -354,7 +355,7 @@ private static final long serialVersionUID = 0L;
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public int getTurnsCount() {
@@ -370,7 +371,7 @@ private static final long serialVersionUID = 0L;
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.Turn getTurns(int index) {
@@ -386,7 +387,7 @@ private static final long serialVersionUID = 0L;
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.TurnOrBuilder getTurnsOrBuilder(
@@ -422,12 +423,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsMetadata(
@@ -445,12 +444,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -458,12 +455,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -478,12 +473,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.lang.String getMetadataOrThrow(
@@ -504,7 +497,7 @@ java.lang.String defaultValue) {
    * When the session was first written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -516,7 +509,7 @@ java.lang.String defaultValue) {
    * When the session was first written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -528,7 +521,7 @@ java.lang.String defaultValue) {
    * When the session was first written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -542,7 +535,7 @@ java.lang.String defaultValue) {
    * When the session was last written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   @java.lang.Override
@@ -554,7 +547,7 @@ java.lang.String defaultValue) {
    * When the session was last written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   @java.lang.Override
@@ -566,7 +559,7 @@ java.lang.String defaultValue) {
    * When the session was last written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
@@ -581,50 +574,12 @@ java.lang.String defaultValue) {
    * `expected_version` for optimistic concurrency.
    * </pre>
    *
-   * <code>int64 version = 10 [json_name = "version"];</code>
+   * <code>int64 version = 10 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The version.
    */
   @java.lang.Override
   public long getVersion() {
     return version_;
-  }
-
-  public static final int TTL_FIELD_NUMBER = 11;
-  private com.google.protobuf.Duration ttl_;
-  /**
-   * <pre>
-   * How long the session lives if nothing writes it again.
-   * </pre>
-   *
-   * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-   * @return Whether the ttl field is set.
-   */
-  @java.lang.Override
-  public boolean hasTtl() {
-    return ((bitField0_ & 0x00000004) != 0);
-  }
-  /**
-   * <pre>
-   * How long the session lives if nothing writes it again.
-   * </pre>
-   *
-   * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-   * @return The ttl.
-   */
-  @java.lang.Override
-  public com.google.protobuf.Duration getTtl() {
-    return ttl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : ttl_;
-  }
-  /**
-   * <pre>
-   * How long the session lives if nothing writes it again.
-   * </pre>
-   *
-   * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-   */
-  @java.lang.Override
-  public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
-    return ttl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : ttl_;
   }
 
   public static final int TURN_COUNT_FIELD_NUMBER = 12;
@@ -635,12 +590,59 @@ java.lang.String defaultValue) {
    * the window.
    * </pre>
    *
-   * <code>int64 turn_count = 12 [json_name = "turnCount"];</code>
+   * <code>int64 turn_count = 12 [json_name = "turnCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The turnCount.
    */
   @java.lang.Override
   public long getTurnCount() {
     return turnCount_;
+  }
+
+  public static final int EXPIRE_TIME_FIELD_NUMBER = 13;
+  private com.google.protobuf.Timestamp expireTime_;
+  /**
+   * <pre>
+   * When the session expires unless it is written again (each write sets it
+   * to the write's time plus its `ttl`). A time rather than a remaining
+   * duration, so that it does not change between reads (before v1's
+   * contract break this was `ttl = 11`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the expireTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasExpireTime() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * When the session expires unless it is written again (each write sets it
+   * to the write's time plus its `ttl`). A time rather than a remaining
+   * duration, so that it does not change between reads (before v1's
+   * contract break this was `ttl = 11`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The expireTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getExpireTime() {
+    return expireTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : expireTime_;
+  }
+  /**
+   * <pre>
+   * When the session expires unless it is written again (each write sets it
+   * to the write's time plus its `ttl`). A time rather than a remaining
+   * duration, so that it does not change between reads (before v1's
+   * contract break this was `ttl = 11`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder() {
+    return expireTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : expireTime_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -690,11 +692,11 @@ java.lang.String defaultValue) {
     if (version_ != 0L) {
       output.writeInt64(10, version_);
     }
-    if (((bitField0_ & 0x00000004) != 0)) {
-      output.writeMessage(11, getTtl());
-    }
     if (turnCount_ != 0L) {
       output.writeInt64(12, turnCount_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(13, getExpireTime());
     }
     getUnknownFields().writeTo(output);
   }
@@ -746,13 +748,13 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(10, version_);
     }
-    if (((bitField0_ & 0x00000004) != 0)) {
-      size += com.google.protobuf.CodedOutputStream
-        .computeMessageSize(11, getTtl());
-    }
     if (turnCount_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(12, turnCount_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(13, getExpireTime());
     }
     return size;
   }
@@ -804,13 +806,13 @@ java.lang.String defaultValue) {
     }
     if (getVersion()
         != other.getVersion()) return false;
-    if (hasTtl() != other.hasTtl()) return false;
-    if (hasTtl()) {
-      if (!getTtl()
-          .equals(other.getTtl())) return false;
-    }
     if (getTurnCount()
         != other.getTurnCount()) return false;
+    if (hasExpireTime() != other.hasExpireTime()) return false;
+    if (hasExpireTime()) {
+      if (!getExpireTime()
+          .equals(other.getExpireTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -851,13 +853,13 @@ java.lang.String defaultValue) {
     hash = (37 * hash) + VERSION_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getVersion());
-    if (hasTtl()) {
-      hash = (37 * hash) + TTL_FIELD_NUMBER;
-      hash = (53 * hash) + getTtl().hashCode();
-    }
     hash = (37 * hash) + TURN_COUNT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getTurnCount());
+    if (hasExpireTime()) {
+      hash = (37 * hash) + EXPIRE_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getExpireTime().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -957,7 +959,8 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * The working memory of one thread.
+   * The working memory of one thread, as the server returns it. It is written
+   * with `SessionInput` and `TurnInput`.
    * </pre>
    *
    * Protobuf type {@code memrpc.v1.Session}
@@ -1017,7 +1020,7 @@ java.lang.String defaultValue) {
         internalGetTurnsFieldBuilder();
         internalGetCreateTimeFieldBuilder();
         internalGetUpdateTimeFieldBuilder();
-        internalGetTtlFieldBuilder();
+        internalGetExpireTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1048,12 +1051,12 @@ java.lang.String defaultValue) {
         updateTimeBuilder_ = null;
       }
       version_ = 0L;
-      ttl_ = null;
-      if (ttlBuilder_ != null) {
-        ttlBuilder_.dispose();
-        ttlBuilder_ = null;
-      }
       turnCount_ = 0L;
+      expireTime_ = null;
+      if (expireTimeBuilder_ != null) {
+        expireTimeBuilder_.dispose();
+        expireTimeBuilder_ = null;
+      }
       return this;
     }
 
@@ -1136,13 +1139,13 @@ java.lang.String defaultValue) {
         result.version_ = version_;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
-        result.ttl_ = ttlBuilder_ == null
-            ? ttl_
-            : ttlBuilder_.build();
-        to_bitField0_ |= 0x00000004;
+        result.turnCount_ = turnCount_;
       }
       if (((from_bitField0_ & 0x00000800) != 0)) {
-        result.turnCount_ = turnCount_;
+        result.expireTime_ = expireTimeBuilder_ == null
+            ? expireTime_
+            : expireTimeBuilder_.build();
+        to_bitField0_ |= 0x00000004;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1222,11 +1225,11 @@ java.lang.String defaultValue) {
       if (other.getVersion() != 0L) {
         setVersion(other.getVersion());
       }
-      if (other.hasTtl()) {
-        mergeTtl(other.getTtl());
-      }
       if (other.getTurnCount() != 0L) {
         setTurnCount(other.getTurnCount());
+      }
+      if (other.hasExpireTime()) {
+        mergeExpireTime(other.getExpireTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1318,18 +1321,18 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000200;
               break;
             } // case 80
-            case 90: {
-              input.readMessage(
-                  internalGetTtlFieldBuilder().getBuilder(),
-                  extensionRegistry);
-              bitField0_ |= 0x00000400;
-              break;
-            } // case 90
             case 96: {
               turnCount_ = input.readInt64();
-              bitField0_ |= 0x00000800;
+              bitField0_ |= 0x00000400;
               break;
             } // case 96
+            case 106: {
+              input.readMessage(
+                  internalGetExpireTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 106
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1353,7 +1356,7 @@ java.lang.String defaultValue) {
      * The tenant the session belongs to.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -1373,7 +1376,7 @@ java.lang.String defaultValue) {
      * The tenant the session belongs to.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -1394,7 +1397,7 @@ java.lang.String defaultValue) {
      * The tenant the session belongs to.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -1411,7 +1414,7 @@ java.lang.String defaultValue) {
      * The tenant the session belongs to.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -1425,7 +1428,7 @@ java.lang.String defaultValue) {
      * The tenant the session belongs to.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -1445,7 +1448,7 @@ java.lang.String defaultValue) {
      * The agent thread (conversation) this session holds the state of.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -1465,7 +1468,7 @@ java.lang.String defaultValue) {
      * The agent thread (conversation) this session holds the state of.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -1486,7 +1489,7 @@ java.lang.String defaultValue) {
      * The agent thread (conversation) this session holds the state of.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -1503,7 +1506,7 @@ java.lang.String defaultValue) {
      * The agent thread (conversation) this session holds the state of.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -1517,7 +1520,7 @@ java.lang.String defaultValue) {
      * The agent thread (conversation) this session holds the state of.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -1538,7 +1541,7 @@ java.lang.String defaultValue) {
      * user with `ListSessionsRequest.user_id`.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -1559,7 +1562,7 @@ java.lang.String defaultValue) {
      * user with `ListSessionsRequest.user_id`.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -1581,7 +1584,7 @@ java.lang.String defaultValue) {
      * user with `ListSessionsRequest.user_id`.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -1599,7 +1602,7 @@ java.lang.String defaultValue) {
      * user with `ListSessionsRequest.user_id`.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -1614,7 +1617,7 @@ java.lang.String defaultValue) {
      * user with `ListSessionsRequest.user_id`.
      * </pre>
      *
-     * <code>string user_id = 3 [json_name = "userId"];</code>
+     * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -1631,10 +1634,10 @@ java.lang.String defaultValue) {
     private java.lang.Object goal_ = "";
     /**
      * <pre>
-     * The agent's current goal. At most 4,096 characters.
+     * The agent's current goal.
      * </pre>
      *
-     * <code>string goal = 4 [json_name = "goal"];</code>
+     * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The goal.
      */
     public java.lang.String getGoal() {
@@ -1651,10 +1654,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's current goal. At most 4,096 characters.
+     * The agent's current goal.
      * </pre>
      *
-     * <code>string goal = 4 [json_name = "goal"];</code>
+     * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for goal.
      */
     public com.google.protobuf.ByteString
@@ -1672,10 +1675,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's current goal. At most 4,096 characters.
+     * The agent's current goal.
      * </pre>
      *
-     * <code>string goal = 4 [json_name = "goal"];</code>
+     * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The goal to set.
      * @return This builder for chaining.
      */
@@ -1689,10 +1692,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's current goal. At most 4,096 characters.
+     * The agent's current goal.
      * </pre>
      *
-     * <code>string goal = 4 [json_name = "goal"];</code>
+     * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearGoal() {
@@ -1703,10 +1706,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's current goal. At most 4,096 characters.
+     * The agent's current goal.
      * </pre>
      *
-     * <code>string goal = 4 [json_name = "goal"];</code>
+     * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for goal to set.
      * @return This builder for chaining.
      */
@@ -1723,10 +1726,10 @@ java.lang.String defaultValue) {
     private java.lang.Object scratchpad_ = "";
     /**
      * <pre>
-     * The agent's running notes. At most 65,536 characters.
+     * The agent's running notes.
      * </pre>
      *
-     * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+     * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The scratchpad.
      */
     public java.lang.String getScratchpad() {
@@ -1743,10 +1746,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's running notes. At most 65,536 characters.
+     * The agent's running notes.
      * </pre>
      *
-     * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+     * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for scratchpad.
      */
     public com.google.protobuf.ByteString
@@ -1764,10 +1767,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's running notes. At most 65,536 characters.
+     * The agent's running notes.
      * </pre>
      *
-     * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+     * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The scratchpad to set.
      * @return This builder for chaining.
      */
@@ -1781,10 +1784,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's running notes. At most 65,536 characters.
+     * The agent's running notes.
      * </pre>
      *
-     * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+     * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearScratchpad() {
@@ -1795,10 +1798,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * The agent's running notes. At most 65,536 characters.
+     * The agent's running notes.
      * </pre>
      *
-     * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+     * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for scratchpad to set.
      * @return This builder for chaining.
      */
@@ -1834,7 +1837,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.memrpc.v1.Turn> getTurnsList() {
       if (turnsBuilder_ == null) {
@@ -1853,7 +1856,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public int getTurnsCount() {
       if (turnsBuilder_ == null) {
@@ -1872,7 +1875,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.memrpc.v1.Turn getTurns(int index) {
       if (turnsBuilder_ == null) {
@@ -1891,7 +1894,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTurns(
         int index, dev.memrpc.v1.Turn value) {
@@ -1915,7 +1918,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setTurns(
         int index, dev.memrpc.v1.Turn.Builder builderForValue) {
@@ -1938,7 +1941,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addTurns(dev.memrpc.v1.Turn value) {
       if (turnsBuilder_ == null) {
@@ -1961,7 +1964,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addTurns(
         int index, dev.memrpc.v1.Turn value) {
@@ -1985,7 +1988,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addTurns(
         dev.memrpc.v1.Turn.Builder builderForValue) {
@@ -2008,7 +2011,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addTurns(
         int index, dev.memrpc.v1.Turn.Builder builderForValue) {
@@ -2031,7 +2034,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder addAllTurns(
         java.lang.Iterable<? extends dev.memrpc.v1.Turn> values) {
@@ -2055,7 +2058,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearTurns() {
       if (turnsBuilder_ == null) {
@@ -2077,7 +2080,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeTurns(int index) {
       if (turnsBuilder_ == null) {
@@ -2099,7 +2102,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.memrpc.v1.Turn.Builder getTurnsBuilder(
         int index) {
@@ -2115,7 +2118,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.memrpc.v1.TurnOrBuilder getTurnsOrBuilder(
         int index) {
@@ -2134,7 +2137,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<? extends dev.memrpc.v1.TurnOrBuilder> 
          getTurnsOrBuilderList() {
@@ -2154,7 +2157,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.memrpc.v1.Turn.Builder addTurnsBuilder() {
       return internalGetTurnsFieldBuilder().addBuilder(
@@ -2170,7 +2173,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public dev.memrpc.v1.Turn.Builder addTurnsBuilder(
         int index) {
@@ -2187,7 +2190,7 @@ java.lang.String defaultValue) {
      * default.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+     * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public java.util.List<dev.memrpc.v1.Turn.Builder> 
          getTurnsBuilderList() {
@@ -2236,12 +2239,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsMetadata(
@@ -2259,12 +2260,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -2272,12 +2271,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -2292,12 +2289,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.lang.String getMetadataOrThrow(
@@ -2318,12 +2313,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeMetadata(
         java.lang.String key) {
@@ -2343,12 +2336,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putMetadata(
         java.lang.String key,
@@ -2362,12 +2353,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-     * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-     * (server-configurable).
+     * Free-form string metadata.
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllMetadata(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -2385,7 +2374,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -2396,7 +2385,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -2411,7 +2400,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2429,7 +2418,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2447,7 +2436,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -2472,7 +2461,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00000080);
@@ -2489,7 +2478,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00000080;
@@ -2501,7 +2490,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -2516,7 +2505,7 @@ java.lang.String defaultValue) {
      * When the session was first written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2540,7 +2529,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
@@ -2551,7 +2540,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The updateTime.
      */
     public com.google.protobuf.Timestamp getUpdateTime() {
@@ -2566,7 +2555,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2584,7 +2573,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setUpdateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -2602,7 +2591,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
@@ -2627,7 +2616,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
       bitField0_ = (bitField0_ & ~0x00000100);
@@ -2644,7 +2633,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
       bitField0_ |= 0x00000100;
@@ -2656,7 +2645,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder() {
       if (updateTimeBuilder_ != null) {
@@ -2671,7 +2660,7 @@ java.lang.String defaultValue) {
      * When the session was last written.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+     * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
@@ -2694,7 +2683,7 @@ java.lang.String defaultValue) {
      * `expected_version` for optimistic concurrency.
      * </pre>
      *
-     * <code>int64 version = 10 [json_name = "version"];</code>
+     * <code>int64 version = 10 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The version.
      */
     @java.lang.Override
@@ -2707,7 +2696,7 @@ java.lang.String defaultValue) {
      * `expected_version` for optimistic concurrency.
      * </pre>
      *
-     * <code>int64 version = 10 [json_name = "version"];</code>
+     * <code>int64 version = 10 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The version to set.
      * @return This builder for chaining.
      */
@@ -2724,7 +2713,7 @@ java.lang.String defaultValue) {
      * `expected_version` for optimistic concurrency.
      * </pre>
      *
-     * <code>int64 version = 10 [json_name = "version"];</code>
+     * <code>int64 version = 10 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearVersion() {
@@ -2734,161 +2723,6 @@ java.lang.String defaultValue) {
       return this;
     }
 
-    private com.google.protobuf.Duration ttl_;
-    private com.google.protobuf.SingleFieldBuilder<
-        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> ttlBuilder_;
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     * @return Whether the ttl field is set.
-     */
-    public boolean hasTtl() {
-      return ((bitField0_ & 0x00000400) != 0);
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     * @return The ttl.
-     */
-    public com.google.protobuf.Duration getTtl() {
-      if (ttlBuilder_ == null) {
-        return ttl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : ttl_;
-      } else {
-        return ttlBuilder_.getMessage();
-      }
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     */
-    public Builder setTtl(com.google.protobuf.Duration value) {
-      if (ttlBuilder_ == null) {
-        java.util.Objects.requireNonNull(value);
-        ttl_ = value;
-      } else {
-        ttlBuilder_.setMessage(value);
-      }
-      bitField0_ |= 0x00000400;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     */
-    public Builder setTtl(
-        com.google.protobuf.Duration.Builder builderForValue) {
-      if (ttlBuilder_ == null) {
-        ttl_ = builderForValue.build();
-      } else {
-        ttlBuilder_.setMessage(builderForValue.build());
-      }
-      bitField0_ |= 0x00000400;
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     */
-    public Builder mergeTtl(com.google.protobuf.Duration value) {
-      if (ttlBuilder_ == null) {
-        if (((bitField0_ & 0x00000400) != 0) &&
-          ttl_ != null &&
-          ttl_ != com.google.protobuf.Duration.getDefaultInstance()) {
-          getTtlBuilder().mergeFrom(value);
-        } else {
-          ttl_ = value;
-        }
-      } else {
-        ttlBuilder_.mergeFrom(value);
-      }
-      if (ttl_ != null) {
-        bitField0_ |= 0x00000400;
-        onChanged();
-      }
-      return this;
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     */
-    public Builder clearTtl() {
-      bitField0_ = (bitField0_ & ~0x00000400);
-      ttl_ = null;
-      if (ttlBuilder_ != null) {
-        ttlBuilder_.dispose();
-        ttlBuilder_ = null;
-      }
-      onChanged();
-      return this;
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     */
-    public com.google.protobuf.Duration.Builder getTtlBuilder() {
-      bitField0_ |= 0x00000400;
-      onChanged();
-      return internalGetTtlFieldBuilder().getBuilder();
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     */
-    public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
-      if (ttlBuilder_ != null) {
-        return ttlBuilder_.getMessageOrBuilder();
-      } else {
-        return ttl_ == null ?
-            com.google.protobuf.Duration.getDefaultInstance() : ttl_;
-      }
-    }
-    /**
-     * <pre>
-     * How long the session lives if nothing writes it again.
-     * </pre>
-     *
-     * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-     */
-    private com.google.protobuf.SingleFieldBuilder<
-        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
-        internalGetTtlFieldBuilder() {
-      if (ttlBuilder_ == null) {
-        ttlBuilder_ = new com.google.protobuf.SingleFieldBuilder<
-            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
-                getTtl(),
-                getParentForChildren(),
-                isClean());
-        ttl_ = null;
-      }
-      return ttlBuilder_;
-    }
-
     private long turnCount_ ;
     /**
      * <pre>
@@ -2896,7 +2730,7 @@ java.lang.String defaultValue) {
      * the window.
      * </pre>
      *
-     * <code>int64 turn_count = 12 [json_name = "turnCount"];</code>
+     * <code>int64 turn_count = 12 [json_name = "turnCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The turnCount.
      */
     @java.lang.Override
@@ -2909,14 +2743,14 @@ java.lang.String defaultValue) {
      * the window.
      * </pre>
      *
-     * <code>int64 turn_count = 12 [json_name = "turnCount"];</code>
+     * <code>int64 turn_count = 12 [json_name = "turnCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The turnCount to set.
      * @return This builder for chaining.
      */
     public Builder setTurnCount(long value) {
 
       turnCount_ = value;
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }
@@ -2926,14 +2760,196 @@ java.lang.String defaultValue) {
      * the window.
      * </pre>
      *
-     * <code>int64 turn_count = 12 [json_name = "turnCount"];</code>
+     * <code>int64 turn_count = 12 [json_name = "turnCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearTurnCount() {
-      bitField0_ = (bitField0_ & ~0x00000800);
+      bitField0_ = (bitField0_ & ~0x00000400);
       turnCount_ = 0L;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp expireTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> expireTimeBuilder_;
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the expireTime field is set.
+     */
+    public boolean hasExpireTime() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The expireTime.
+     */
+    public com.google.protobuf.Timestamp getExpireTime() {
+      if (expireTimeBuilder_ == null) {
+        return expireTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : expireTime_;
+      } else {
+        return expireTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setExpireTime(com.google.protobuf.Timestamp value) {
+      if (expireTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        expireTime_ = value;
+      } else {
+        expireTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setExpireTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (expireTimeBuilder_ == null) {
+        expireTime_ = builderForValue.build();
+      } else {
+        expireTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeExpireTime(com.google.protobuf.Timestamp value) {
+      if (expireTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          expireTime_ != null &&
+          expireTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getExpireTimeBuilder().mergeFrom(value);
+        } else {
+          expireTime_ = value;
+        }
+      } else {
+        expireTimeBuilder_.mergeFrom(value);
+      }
+      if (expireTime_ != null) {
+        bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearExpireTime() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      expireTime_ = null;
+      if (expireTimeBuilder_ != null) {
+        expireTimeBuilder_.dispose();
+        expireTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getExpireTimeBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return internalGetExpireTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder() {
+      if (expireTimeBuilder_ != null) {
+        return expireTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return expireTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : expireTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When the session expires unless it is written again (each write sets it
+     * to the write's time plus its `ttl`). A time rather than a remaining
+     * duration, so that it does not change between reads (before v1's
+     * contract break this was `ttl = 11`).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetExpireTimeFieldBuilder() {
+      if (expireTimeBuilder_ == null) {
+        expireTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getExpireTime(),
+                getParentForChildren(),
+                isClean());
+        expireTime_ = null;
+      }
+      return expireTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.Session)

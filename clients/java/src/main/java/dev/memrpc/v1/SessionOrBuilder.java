@@ -15,7 +15,7 @@ public interface SessionOrBuilder extends
    * The tenant the session belongs to.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface SessionOrBuilder extends
    * The tenant the session belongs to.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface SessionOrBuilder extends
    * The agent thread (conversation) this session holds the state of.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
@@ -44,7 +44,7 @@ public interface SessionOrBuilder extends
    * The agent thread (conversation) this session holds the state of.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -56,7 +56,7 @@ public interface SessionOrBuilder extends
    * user with `ListSessionsRequest.user_id`.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -66,7 +66,7 @@ public interface SessionOrBuilder extends
    * user with `ListSessionsRequest.user_id`.
    * </pre>
    *
-   * <code>string user_id = 3 [json_name = "userId"];</code>
+   * <code>string user_id = 3 [json_name = "userId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -74,19 +74,19 @@ public interface SessionOrBuilder extends
 
   /**
    * <pre>
-   * The agent's current goal. At most 4,096 characters.
+   * The agent's current goal.
    * </pre>
    *
-   * <code>string goal = 4 [json_name = "goal"];</code>
+   * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The goal.
    */
   java.lang.String getGoal();
   /**
    * <pre>
-   * The agent's current goal. At most 4,096 characters.
+   * The agent's current goal.
    * </pre>
    *
-   * <code>string goal = 4 [json_name = "goal"];</code>
+   * <code>string goal = 4 [json_name = "goal", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for goal.
    */
   com.google.protobuf.ByteString
@@ -94,19 +94,19 @@ public interface SessionOrBuilder extends
 
   /**
    * <pre>
-   * The agent's running notes. At most 65,536 characters.
+   * The agent's running notes.
    * </pre>
    *
-   * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+   * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The scratchpad.
    */
   java.lang.String getScratchpad();
   /**
    * <pre>
-   * The agent's running notes. At most 65,536 characters.
+   * The agent's running notes.
    * </pre>
    *
-   * <code>string scratchpad = 5 [json_name = "scratchpad"];</code>
+   * <code>string scratchpad = 5 [json_name = "scratchpad", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for scratchpad.
    */
   com.google.protobuf.ByteString
@@ -122,7 +122,7 @@ public interface SessionOrBuilder extends
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<dev.memrpc.v1.Turn> 
       getTurnsList();
@@ -136,7 +136,7 @@ public interface SessionOrBuilder extends
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.memrpc.v1.Turn getTurns(int index);
   /**
@@ -149,7 +149,7 @@ public interface SessionOrBuilder extends
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getTurnsCount();
   /**
@@ -162,7 +162,7 @@ public interface SessionOrBuilder extends
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.List<? extends dev.memrpc.v1.TurnOrBuilder> 
       getTurnsOrBuilderList();
@@ -176,29 +176,25 @@ public interface SessionOrBuilder extends
    * default.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns"];</code>
+   * <code>repeated .memrpc.v1.Turn turns = 6 [json_name = "turns", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.memrpc.v1.TurnOrBuilder getTurnsOrBuilder(
       int index);
 
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getMetadataCount();
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsMetadata(
       java.lang.String key);
@@ -210,23 +206,19 @@ public interface SessionOrBuilder extends
   getMetadata();
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getMetadataMap();
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   /* nullable */
 java.lang.String getMetadataOrDefault(
@@ -235,12 +227,10 @@ java.lang.String getMetadataOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Free-form string metadata. At most 64 entries; keys 1 to 128 characters,
-   * values at most 4,096; by default at most 256 KiB of UTF-8 in all
-   * (server-configurable).
+   * Free-form string metadata.
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 7 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.lang.String getMetadataOrThrow(
       java.lang.String key);
@@ -250,7 +240,7 @@ java.lang.String defaultValue);
    * When the session was first written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
@@ -259,7 +249,7 @@ java.lang.String defaultValue);
    * When the session was first written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
@@ -268,7 +258,7 @@ java.lang.String defaultValue);
    * When the session was first written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 8 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 
@@ -277,7 +267,7 @@ java.lang.String defaultValue);
    * When the session was last written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the updateTime field is set.
    */
   boolean hasUpdateTime();
@@ -286,7 +276,7 @@ java.lang.String defaultValue);
    * When the session was last written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The updateTime.
    */
   com.google.protobuf.Timestamp getUpdateTime();
@@ -295,7 +285,7 @@ java.lang.String defaultValue);
    * When the session was last written.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime"];</code>
+   * <code>.google.protobuf.Timestamp update_time = 9 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getUpdateTimeOrBuilder();
 
@@ -305,37 +295,10 @@ java.lang.String defaultValue);
    * `expected_version` for optimistic concurrency.
    * </pre>
    *
-   * <code>int64 version = 10 [json_name = "version"];</code>
+   * <code>int64 version = 10 [json_name = "version", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The version.
    */
   long getVersion();
-
-  /**
-   * <pre>
-   * How long the session lives if nothing writes it again.
-   * </pre>
-   *
-   * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-   * @return Whether the ttl field is set.
-   */
-  boolean hasTtl();
-  /**
-   * <pre>
-   * How long the session lives if nothing writes it again.
-   * </pre>
-   *
-   * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-   * @return The ttl.
-   */
-  com.google.protobuf.Duration getTtl();
-  /**
-   * <pre>
-   * How long the session lives if nothing writes it again.
-   * </pre>
-   *
-   * <code>.google.protobuf.Duration ttl = 11 [json_name = "ttl"];</code>
-   */
-  com.google.protobuf.DurationOrBuilder getTtlOrBuilder();
 
   /**
    * <pre>
@@ -343,8 +306,44 @@ java.lang.String defaultValue);
    * the window.
    * </pre>
    *
-   * <code>int64 turn_count = 12 [json_name = "turnCount"];</code>
+   * <code>int64 turn_count = 12 [json_name = "turnCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The turnCount.
    */
   long getTurnCount();
+
+  /**
+   * <pre>
+   * When the session expires unless it is written again (each write sets it
+   * to the write's time plus its `ttl`). A time rather than a remaining
+   * duration, so that it does not change between reads (before v1's
+   * contract break this was `ttl = 11`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the expireTime field is set.
+   */
+  boolean hasExpireTime();
+  /**
+   * <pre>
+   * When the session expires unless it is written again (each write sets it
+   * to the write's time plus its `ttl`). A time rather than a remaining
+   * duration, so that it does not change between reads (before v1's
+   * contract break this was `ttl = 11`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The expireTime.
+   */
+  com.google.protobuf.Timestamp getExpireTime();
+  /**
+   * <pre>
+   * When the session expires unless it is written again (each write sets it
+   * to the write's time plus its `ttl`). A time rather than a remaining
+   * duration, so that it does not change between reads (before v1's
+   * contract break this was `ttl = 11`).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder();
 }

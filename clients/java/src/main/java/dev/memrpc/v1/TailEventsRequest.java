@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<dev.memrpc.v1.ThreadCursor> getCursorsList() {
@@ -123,7 +123,7 @@ private static final long serialVersionUID = 0L;
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public java.util.List<? extends dev.memrpc.v1.ThreadCursorOrBuilder> 
@@ -136,7 +136,7 @@ private static final long serialVersionUID = 0L;
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public int getCursorsCount() {
@@ -148,7 +148,7 @@ private static final long serialVersionUID = 0L;
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.ThreadCursor getCursors(int index) {
@@ -160,7 +160,7 @@ private static final long serialVersionUID = 0L;
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.ThreadCursorOrBuilder getCursorsOrBuilder(
@@ -176,7 +176,7 @@ private static final long serialVersionUID = 0L;
    * 15 s; 100 ms to 5 min.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the heartbeatInterval field is set.
    */
   @java.lang.Override
@@ -189,7 +189,7 @@ private static final long serialVersionUID = 0L;
    * 15 s; 100 ms to 5 min.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The heartbeatInterval.
    */
   @java.lang.Override
@@ -202,7 +202,7 @@ private static final long serialVersionUID = 0L;
    * 15 s; 100 ms to 5 min.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getHeartbeatIntervalOrBuilder() {
@@ -638,7 +638,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -658,7 +658,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -679,7 +679,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -696,7 +696,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -710,7 +710,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -742,7 +742,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.memrpc.v1.ThreadCursor> getCursorsList() {
       if (cursorsBuilder_ == null) {
@@ -757,7 +757,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public int getCursorsCount() {
       if (cursorsBuilder_ == null) {
@@ -772,7 +772,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.ThreadCursor getCursors(int index) {
       if (cursorsBuilder_ == null) {
@@ -787,7 +787,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setCursors(
         int index, dev.memrpc.v1.ThreadCursor value) {
@@ -807,7 +807,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setCursors(
         int index, dev.memrpc.v1.ThreadCursor.Builder builderForValue) {
@@ -826,7 +826,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addCursors(dev.memrpc.v1.ThreadCursor value) {
       if (cursorsBuilder_ == null) {
@@ -845,7 +845,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addCursors(
         int index, dev.memrpc.v1.ThreadCursor value) {
@@ -865,7 +865,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addCursors(
         dev.memrpc.v1.ThreadCursor.Builder builderForValue) {
@@ -884,7 +884,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addCursors(
         int index, dev.memrpc.v1.ThreadCursor.Builder builderForValue) {
@@ -903,7 +903,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder addAllCursors(
         java.lang.Iterable<? extends dev.memrpc.v1.ThreadCursor> values) {
@@ -923,7 +923,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearCursors() {
       if (cursorsBuilder_ == null) {
@@ -941,7 +941,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder removeCursors(int index) {
       if (cursorsBuilder_ == null) {
@@ -959,7 +959,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.ThreadCursor.Builder getCursorsBuilder(
         int index) {
@@ -971,7 +971,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.ThreadCursorOrBuilder getCursorsOrBuilder(
         int index) {
@@ -986,7 +986,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<? extends dev.memrpc.v1.ThreadCursorOrBuilder> 
          getCursorsOrBuilderList() {
@@ -1002,7 +1002,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.ThreadCursor.Builder addCursorsBuilder() {
       return internalGetCursorsFieldBuilder().addBuilder(
@@ -1014,7 +1014,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.ThreadCursor.Builder addCursorsBuilder(
         int index) {
@@ -1027,7 +1027,7 @@ private static final long serialVersionUID = 0L;
      * each at most once.
      * </pre>
      *
-     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+     * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public java.util.List<dev.memrpc.v1.ThreadCursor.Builder> 
          getCursorsBuilderList() {
@@ -1057,7 +1057,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the heartbeatInterval field is set.
      */
     public boolean hasHeartbeatInterval() {
@@ -1069,7 +1069,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The heartbeatInterval.
      */
     public com.google.protobuf.Duration getHeartbeatInterval() {
@@ -1085,7 +1085,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setHeartbeatInterval(com.google.protobuf.Duration value) {
       if (heartbeatIntervalBuilder_ == null) {
@@ -1104,7 +1104,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setHeartbeatInterval(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1123,7 +1123,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeHeartbeatInterval(com.google.protobuf.Duration value) {
       if (heartbeatIntervalBuilder_ == null) {
@@ -1149,7 +1149,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearHeartbeatInterval() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1167,7 +1167,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getHeartbeatIntervalBuilder() {
       bitField0_ |= 0x00000004;
@@ -1180,7 +1180,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getHeartbeatIntervalOrBuilder() {
       if (heartbeatIntervalBuilder_ != null) {
@@ -1196,7 +1196,7 @@ private static final long serialVersionUID = 0L;
      * 15 s; 100 ms to 5 min.
      * </pre>
      *
-     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+     * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

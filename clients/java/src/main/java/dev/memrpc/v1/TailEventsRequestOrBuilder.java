@@ -15,7 +15,7 @@ public interface TailEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface TailEventsRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -36,7 +36,7 @@ public interface TailEventsRequestOrBuilder extends
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<dev.memrpc.v1.ThreadCursor> 
       getCursorsList();
@@ -46,7 +46,7 @@ public interface TailEventsRequestOrBuilder extends
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.ThreadCursor getCursors(int index);
   /**
@@ -55,7 +55,7 @@ public interface TailEventsRequestOrBuilder extends
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   int getCursorsCount();
   /**
@@ -64,7 +64,7 @@ public interface TailEventsRequestOrBuilder extends
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   java.util.List<? extends dev.memrpc.v1.ThreadCursorOrBuilder> 
       getCursorsOrBuilderList();
@@ -74,7 +74,7 @@ public interface TailEventsRequestOrBuilder extends
    * each at most once.
    * </pre>
    *
-   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors"];</code>
+   * <code>repeated .memrpc.v1.ThreadCursor cursors = 2 [json_name = "cursors", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.ThreadCursorOrBuilder getCursorsOrBuilder(
       int index);
@@ -85,7 +85,7 @@ public interface TailEventsRequestOrBuilder extends
    * 15 s; 100 ms to 5 min.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the heartbeatInterval field is set.
    */
   boolean hasHeartbeatInterval();
@@ -95,7 +95,7 @@ public interface TailEventsRequestOrBuilder extends
    * 15 s; 100 ms to 5 min.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The heartbeatInterval.
    */
   com.google.protobuf.Duration getHeartbeatInterval();
@@ -105,7 +105,7 @@ public interface TailEventsRequestOrBuilder extends
    * 15 s; 100 ms to 5 min.
    * </pre>
    *
-   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval"];</code>
+   * <code>.google.protobuf.Duration heartbeat_interval = 3 [json_name = "heartbeatInterval", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getHeartbeatIntervalOrBuilder();
 }

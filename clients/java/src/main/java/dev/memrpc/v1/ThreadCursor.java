@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
    * The thread. Required.
    * </pre>
    *
-   * <code>string thread_id = 1 [json_name = "threadId"];</code>
+   * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The thread. Required.
    * </pre>
    *
-   * <code>string thread_id = 1 [json_name = "threadId"];</code>
+   * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -107,10 +107,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log.
+   * on. `0`: every event still in the log. An id below the oldest event
+   * still in the log, once events after it were trimmed, ends the tail
+   * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+   * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The afterEventId.
    */
   @java.lang.Override
@@ -129,10 +131,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log.
+   * on. `0`: every event still in the log. An id below the oldest event
+   * still in the log, once events after it were trimmed, ends the tail
+   * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+   * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for afterEventId.
    */
   @java.lang.Override
@@ -480,7 +484,7 @@ private static final long serialVersionUID = 0L;
      * The thread. Required.
      * </pre>
      *
-     * <code>string thread_id = 1 [json_name = "threadId"];</code>
+     * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -500,7 +504,7 @@ private static final long serialVersionUID = 0L;
      * The thread. Required.
      * </pre>
      *
-     * <code>string thread_id = 1 [json_name = "threadId"];</code>
+     * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -521,7 +525,7 @@ private static final long serialVersionUID = 0L;
      * The thread. Required.
      * </pre>
      *
-     * <code>string thread_id = 1 [json_name = "threadId"];</code>
+     * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -538,7 +542,7 @@ private static final long serialVersionUID = 0L;
      * The thread. Required.
      * </pre>
      *
-     * <code>string thread_id = 1 [json_name = "threadId"];</code>
+     * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -552,7 +556,7 @@ private static final long serialVersionUID = 0L;
      * The thread. Required.
      * </pre>
      *
-     * <code>string thread_id = 1 [json_name = "threadId"];</code>
+     * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -570,10 +574,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver the events after this id. Empty: only events appended from now
-     * on. `0`: every event still in the log.
+     * on. `0`: every event still in the log. An id below the oldest event
+     * still in the log, once events after it were trimmed, ends the tail
+     * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+     * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The afterEventId.
      */
     public java.lang.String getAfterEventId() {
@@ -591,10 +597,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver the events after this id. Empty: only events appended from now
-     * on. `0`: every event still in the log.
+     * on. `0`: every event still in the log. An id below the oldest event
+     * still in the log, once events after it were trimmed, ends the tail
+     * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+     * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for afterEventId.
      */
     public com.google.protobuf.ByteString
@@ -613,10 +621,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver the events after this id. Empty: only events appended from now
-     * on. `0`: every event still in the log.
+     * on. `0`: every event still in the log. An id below the oldest event
+     * still in the log, once events after it were trimmed, ends the tail
+     * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+     * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The afterEventId to set.
      * @return This builder for chaining.
      */
@@ -631,10 +641,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver the events after this id. Empty: only events appended from now
-     * on. `0`: every event still in the log.
+     * on. `0`: every event still in the log. An id below the oldest event
+     * still in the log, once events after it were trimmed, ends the tail
+     * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+     * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearAfterEventId() {
@@ -646,10 +658,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Deliver the events after this id. Empty: only events appended from now
-     * on. `0`: every event still in the log.
+     * on. `0`: every event still in the log. An id below the oldest event
+     * still in the log, once events after it were trimmed, ends the tail
+     * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
      * </pre>
      *
-     * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+     * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for afterEventId to set.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface ThreadCursorOrBuilder extends
    * The thread. Required.
    * </pre>
    *
-   * <code>string thread_id = 1 [json_name = "threadId"];</code>
+   * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
@@ -24,7 +24,7 @@ public interface ThreadCursorOrBuilder extends
    * The thread. Required.
    * </pre>
    *
-   * <code>string thread_id = 1 [json_name = "threadId"];</code>
+   * <code>string thread_id = 1 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -33,20 +33,24 @@ public interface ThreadCursorOrBuilder extends
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log.
+   * on. `0`: every event still in the log. An id below the oldest event
+   * still in the log, once events after it were trimmed, ends the tail
+   * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+   * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The afterEventId.
    */
   java.lang.String getAfterEventId();
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log.
+   * on. `0`: every event still in the log. An id below the oldest event
+   * still in the log, once events after it were trimmed, ends the tail
+   * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
-   * <code>string after_event_id = 2 [json_name = "afterEventId"];</code>
+   * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for afterEventId.
    */
   com.google.protobuf.ByteString

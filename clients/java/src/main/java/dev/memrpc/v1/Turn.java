@@ -73,10 +73,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-   * 1 to 64 printable characters.
    * </pre>
    *
-   * <code>string role = 1 [json_name = "role"];</code>
+   * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The role.
    */
   @java.lang.Override
@@ -95,10 +94,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-   * 1 to 64 printable characters.
    * </pre>
    *
-   * <code>string role = 1 [json_name = "role"];</code>
+   * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for role.
    */
   @java.lang.Override
@@ -121,10 +119,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object content_ = "";
   /**
    * <pre>
-   * What was said. At most 65,536 characters.
+   * What was said.
    * </pre>
    *
-   * <code>string content = 2 [json_name = "content"];</code>
+   * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The content.
    */
   @java.lang.Override
@@ -142,10 +140,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * What was said. At most 65,536 characters.
+   * What was said.
    * </pre>
    *
-   * <code>string content = 2 [json_name = "content"];</code>
+   * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for content.
    */
   @java.lang.Override
@@ -191,12 +189,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public boolean containsMetadata(
@@ -214,12 +210,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -227,12 +221,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -247,12 +239,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public java.lang.String getMetadataOrThrow(
@@ -270,10 +260,10 @@ java.lang.String defaultValue) {
   private com.google.protobuf.Timestamp createTime_;
   /**
    * <pre>
-   * When the turn was appended. Set by the server; ignored on input.
+   * When the turn was appended.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   @java.lang.Override
@@ -282,10 +272,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * When the turn was appended. Set by the server; ignored on input.
+   * When the turn was appended.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   @java.lang.Override
@@ -294,10 +284,10 @@ java.lang.String defaultValue) {
   }
   /**
    * <pre>
-   * When the turn was appended. Set by the server; ignored on input.
+   * When the turn was appended.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   @java.lang.Override
   public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
@@ -738,10 +728,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-     * 1 to 64 printable characters.
      * </pre>
      *
-     * <code>string role = 1 [json_name = "role"];</code>
+     * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The role.
      */
     public java.lang.String getRole() {
@@ -759,10 +748,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-     * 1 to 64 printable characters.
      * </pre>
      *
-     * <code>string role = 1 [json_name = "role"];</code>
+     * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for role.
      */
     public com.google.protobuf.ByteString
@@ -781,10 +769,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-     * 1 to 64 printable characters.
      * </pre>
      *
-     * <code>string role = 1 [json_name = "role"];</code>
+     * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The role to set.
      * @return This builder for chaining.
      */
@@ -799,10 +786,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-     * 1 to 64 printable characters.
      * </pre>
      *
-     * <code>string role = 1 [json_name = "role"];</code>
+     * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearRole() {
@@ -814,10 +800,9 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-     * 1 to 64 printable characters.
      * </pre>
      *
-     * <code>string role = 1 [json_name = "role"];</code>
+     * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for role to set.
      * @return This builder for chaining.
      */
@@ -834,10 +819,10 @@ java.lang.String defaultValue) {
     private java.lang.Object content_ = "";
     /**
      * <pre>
-     * What was said. At most 65,536 characters.
+     * What was said.
      * </pre>
      *
-     * <code>string content = 2 [json_name = "content"];</code>
+     * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The content.
      */
     public java.lang.String getContent() {
@@ -854,10 +839,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * What was said. At most 65,536 characters.
+     * What was said.
      * </pre>
      *
-     * <code>string content = 2 [json_name = "content"];</code>
+     * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The bytes for content.
      */
     public com.google.protobuf.ByteString
@@ -875,10 +860,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * What was said. At most 65,536 characters.
+     * What was said.
      * </pre>
      *
-     * <code>string content = 2 [json_name = "content"];</code>
+     * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The content to set.
      * @return This builder for chaining.
      */
@@ -892,10 +877,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * What was said. At most 65,536 characters.
+     * What was said.
      * </pre>
      *
-     * <code>string content = 2 [json_name = "content"];</code>
+     * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return This builder for chaining.
      */
     public Builder clearContent() {
@@ -906,10 +891,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * What was said. At most 65,536 characters.
+     * What was said.
      * </pre>
      *
-     * <code>string content = 2 [json_name = "content"];</code>
+     * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @param value The bytes for content to set.
      * @return This builder for chaining.
      */
@@ -951,12 +936,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-     * most 256 KiB of UTF-8 in all (server-configurable).
+     * Free-form string metadata of the turn (tool call id, model, ...).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public boolean containsMetadata(
@@ -974,12 +957,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-     * most 256 KiB of UTF-8 in all (server-configurable).
+     * Free-form string metadata of the turn (tool call id, model, ...).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getMetadataMap() {
@@ -987,12 +968,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-     * most 256 KiB of UTF-8 in all (server-configurable).
+     * Free-form string metadata of the turn (tool call id, model, ...).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1007,12 +986,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-     * most 256 KiB of UTF-8 in all (server-configurable).
+     * Free-form string metadata of the turn (tool call id, model, ...).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     @java.lang.Override
     public java.lang.String getMetadataOrThrow(
@@ -1033,12 +1010,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-     * most 256 KiB of UTF-8 in all (server-configurable).
+     * Free-form string metadata of the turn (tool call id, model, ...).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder removeMetadata(
         java.lang.String key) {
@@ -1058,12 +1033,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-     * most 256 KiB of UTF-8 in all (server-configurable).
+     * Free-form string metadata of the turn (tool call id, model, ...).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putMetadata(
         java.lang.String key,
@@ -1077,12 +1050,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Free-form string metadata of the turn (tool call id, model, ...). At most
-     * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-     * most 256 KiB of UTF-8 in all (server-configurable).
+     * Free-form string metadata of the turn (tool call id, model, ...).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+     * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder putAllMetadata(
         java.util.Map<java.lang.String, java.lang.String> values) {
@@ -1097,10 +1068,10 @@ java.lang.String defaultValue) {
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> createTimeBuilder_;
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return Whether the createTime field is set.
      */
     public boolean hasCreateTime() {
@@ -1108,10 +1079,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      * @return The createTime.
      */
     public com.google.protobuf.Timestamp getCreateTime() {
@@ -1123,10 +1094,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -1141,10 +1112,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder setCreateTime(
         com.google.protobuf.Timestamp.Builder builderForValue) {
@@ -1159,10 +1130,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder mergeCreateTime(com.google.protobuf.Timestamp value) {
       if (createTimeBuilder_ == null) {
@@ -1184,10 +1155,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearCreateTime() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1201,10 +1172,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getCreateTimeBuilder() {
       bitField0_ |= 0x00000008;
@@ -1213,10 +1184,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder() {
       if (createTimeBuilder_ != null) {
@@ -1228,10 +1199,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * When the turn was appended. Set by the server; ignored on input.
+     * When the turn was appended.
      * </pre>
      *
-     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+     * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 

@@ -13,20 +13,18 @@ public interface TurnOrBuilder extends
   /**
    * <pre>
    * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-   * 1 to 64 printable characters.
    * </pre>
    *
-   * <code>string role = 1 [json_name = "role"];</code>
+   * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The role.
    */
   java.lang.String getRole();
   /**
    * <pre>
    * Who spoke, e.g. `user`, `assistant`, `tool`, `system` or an agent's name.
-   * 1 to 64 printable characters.
    * </pre>
    *
-   * <code>string role = 1 [json_name = "role"];</code>
+   * <code>string role = 1 [json_name = "role", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for role.
    */
   com.google.protobuf.ByteString
@@ -34,19 +32,19 @@ public interface TurnOrBuilder extends
 
   /**
    * <pre>
-   * What was said. At most 65,536 characters.
+   * What was said.
    * </pre>
    *
-   * <code>string content = 2 [json_name = "content"];</code>
+   * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The content.
    */
   java.lang.String getContent();
   /**
    * <pre>
-   * What was said. At most 65,536 characters.
+   * What was said.
    * </pre>
    *
-   * <code>string content = 2 [json_name = "content"];</code>
+   * <code>string content = 2 [json_name = "content", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The bytes for content.
    */
   com.google.protobuf.ByteString
@@ -54,22 +52,18 @@ public interface TurnOrBuilder extends
 
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   int getMetadataCount();
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   boolean containsMetadata(
       java.lang.String key);
@@ -81,23 +75,19 @@ public interface TurnOrBuilder extends
   getMetadata();
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getMetadataMap();
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   /* nullable */
 java.lang.String getMetadataOrDefault(
@@ -106,40 +96,38 @@ java.lang.String getMetadataOrDefault(
 java.lang.String defaultValue);
   /**
    * <pre>
-   * Free-form string metadata of the turn (tool call id, model, ...). At most
-   * 64 entries; keys 1 to 128 characters, values at most 4,096; by default at
-   * most 256 KiB of UTF-8 in all (server-configurable).
+   * Free-form string metadata of the turn (tool call id, model, ...).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata"];</code>
+   * <code>map&lt;string, string&gt; metadata = 3 [json_name = "metadata", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   java.lang.String getMetadataOrThrow(
       java.lang.String key);
 
   /**
    * <pre>
-   * When the turn was appended. Set by the server; ignored on input.
+   * When the turn was appended.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return Whether the createTime field is set.
    */
   boolean hasCreateTime();
   /**
    * <pre>
-   * When the turn was appended. Set by the server; ignored on input.
+   * When the turn was appended.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    * @return The createTime.
    */
   com.google.protobuf.Timestamp getCreateTime();
   /**
    * <pre>
-   * When the turn was appended. Set by the server; ignored on input.
+   * When the turn was appended.
    * </pre>
    *
-   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime"];</code>
+   * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
 }

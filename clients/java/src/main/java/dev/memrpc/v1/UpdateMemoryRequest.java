@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memoryId.
    */
   @java.lang.Override
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for memoryId.
    */
   @java.lang.Override
@@ -153,10 +153,10 @@ private static final long serialVersionUID = 0L;
   private dev.memrpc.v1.MemoryInput memory_;
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the memory field is set.
    */
   @java.lang.Override
@@ -165,10 +165,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memory.
    */
   @java.lang.Override
@@ -177,10 +177,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.MemoryInputOrBuilder getMemoryOrBuilder() {
@@ -191,14 +191,20 @@ private static final long serialVersionUID = 0L;
   private com.google.protobuf.FieldMask updateMask_;
   /**
    * <pre>
-   * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-   * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-   * `thread_id` cannot change: create a new memory instead. A new `ttl`
-   * counts from this update: unset gives the kind's default lifetime, a zero
-   * duration means "never expires".
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateSessionRequest.update_mask`:
+   * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+   * `text`), `ttl`; a field named that is empty in `memory` is cleared
+   * (`text` cannot be: it is required);
+   * * empty (or unset): the fields that are set (non-empty) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+   * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+   * a new memory instead. A new `ttl` counts from this update: unset gives
+   * the kind's default lifetime, a zero duration means "never expires".
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   @java.lang.Override
@@ -207,14 +213,20 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-   * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-   * `thread_id` cannot change: create a new memory instead. A new `ttl`
-   * counts from this update: unset gives the kind's default lifetime, a zero
-   * duration means "never expires".
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateSessionRequest.update_mask`:
+   * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+   * `text`), `ttl`; a field named that is empty in `memory` is cleared
+   * (`text` cannot be: it is required);
+   * * empty (or unset): the fields that are set (non-empty) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+   * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+   * a new memory instead. A new `ttl` counts from this update: unset gives
+   * the kind's default lifetime, a zero duration means "never expires".
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   @java.lang.Override
@@ -223,14 +235,20 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-   * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-   * `thread_id` cannot change: create a new memory instead. A new `ttl`
-   * counts from this update: unset gives the kind's default lifetime, a zero
-   * duration means "never expires".
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateSessionRequest.update_mask`:
+   * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+   * `text`), `ttl`; a field named that is empty in `memory` is cleared
+   * (`text` cannot be: it is required);
+   * * empty (or unset): the fields that are set (non-empty) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+   * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+   * a new memory instead. A new `ttl` counts from this update: unset gives
+   * the kind's default lifetime, a zero duration means "never expires".
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
@@ -244,7 +262,7 @@ private static final long serialVersionUID = 0L;
    * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dedupMaxDistance field is set.
    */
   @java.lang.Override
@@ -256,12 +274,45 @@ private static final long serialVersionUID = 0L;
    * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dedupMaxDistance.
    */
   @java.lang.Override
   public float getDedupMaxDistance() {
     return dedupMaxDistance_;
+  }
+
+  public static final int EXPECTED_VERSION_FIELD_NUMBER = 6;
+  private long expectedVersion_ = 0L;
+  /**
+   * <pre>
+   * When set, the update happens only if the memory's current `version` is
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the expectedVersion field is set.
+   */
+  @java.lang.Override
+  public boolean hasExpectedVersion() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * When set, the update happens only if the memory's current `version` is
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The expectedVersion.
+   */
+  @java.lang.Override
+  public long getExpectedVersion() {
+    return expectedVersion_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -293,6 +344,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeFloat(5, dedupMaxDistance_);
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeInt64(6, expectedVersion_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -314,6 +368,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(5, dedupMaxDistance_);
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(6, expectedVersion_);
     }
     return size;
   }
@@ -359,6 +417,11 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getDedupMaxDistance())) return false;
     }
+    if (hasExpectedVersion() != other.hasExpectedVersion()) return false;
+    if (hasExpectedVersion()) {
+      if (getExpectedVersion()
+          != other.getExpectedVersion()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -386,6 +449,11 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + DEDUP_MAX_DISTANCE_FIELD_NUMBER;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getDedupMaxDistance());
+    }
+    if (hasExpectedVersion()) {
+      hash = (37 * hash) + EXPECTED_VERSION_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          getExpectedVersion());
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -542,6 +610,7 @@ private static final long serialVersionUID = 0L;
         updateMaskBuilder_ = null;
       }
       dedupMaxDistance_ = 0F;
+      expectedVersion_ = 0L;
       return this;
     }
 
@@ -598,6 +667,10 @@ private static final long serialVersionUID = 0L;
         result.dedupMaxDistance_ = dedupMaxDistance_;
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.expectedVersion_ = expectedVersion_;
+        to_bitField0_ |= 0x00000008;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -631,6 +704,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasDedupMaxDistance()) {
         setDedupMaxDistance(other.getDedupMaxDistance());
+      }
+      if (other.hasExpectedVersion()) {
+        setExpectedVersion(other.getExpectedVersion());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -685,6 +761,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 45
+            case 48: {
+              expectedVersion_ = input.readInt64();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -708,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -728,7 +809,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -749,7 +830,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -766,7 +847,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -780,7 +861,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -800,7 +881,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The memoryId.
      */
     public java.lang.String getMemoryId() {
@@ -820,7 +901,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for memoryId.
      */
     public com.google.protobuf.ByteString
@@ -841,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The memoryId to set.
      * @return This builder for chaining.
      */
@@ -858,7 +939,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearMemoryId() {
@@ -872,7 +953,7 @@ private static final long serialVersionUID = 0L;
      * The memory's id. Required.
      * </pre>
      *
-     * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+     * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for memoryId to set.
      * @return This builder for chaining.
      */
@@ -891,10 +972,10 @@ private static final long serialVersionUID = 0L;
         dev.memrpc.v1.MemoryInput, dev.memrpc.v1.MemoryInput.Builder, dev.memrpc.v1.MemoryInputOrBuilder> memoryBuilder_;
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      * @return Whether the memory field is set.
      */
     public boolean hasMemory() {
@@ -902,10 +983,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The memory.
      */
     public dev.memrpc.v1.MemoryInput getMemory() {
@@ -917,10 +998,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMemory(dev.memrpc.v1.MemoryInput value) {
       if (memoryBuilder_ == null) {
@@ -935,10 +1016,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder setMemory(
         dev.memrpc.v1.MemoryInput.Builder builderForValue) {
@@ -953,10 +1034,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder mergeMemory(dev.memrpc.v1.MemoryInput value) {
       if (memoryBuilder_ == null) {
@@ -978,10 +1059,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public Builder clearMemory() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -995,10 +1076,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryInput.Builder getMemoryBuilder() {
       bitField0_ |= 0x00000004;
@@ -1007,10 +1088,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      */
     public dev.memrpc.v1.MemoryInputOrBuilder getMemoryOrBuilder() {
       if (memoryBuilder_ != null) {
@@ -1022,10 +1103,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+     * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         dev.memrpc.v1.MemoryInput, dev.memrpc.v1.MemoryInput.Builder, dev.memrpc.v1.MemoryInputOrBuilder> 
@@ -1046,14 +1127,20 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> updateMaskBuilder_;
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the updateMask field is set.
      */
     public boolean hasUpdateMask() {
@@ -1061,14 +1148,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The updateMask.
      */
     public com.google.protobuf.FieldMask getUpdateMask() {
@@ -1080,14 +1173,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -1102,14 +1201,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(
         com.google.protobuf.FieldMask.Builder builderForValue) {
@@ -1124,14 +1229,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -1153,14 +1264,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearUpdateMask() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1174,14 +1291,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMask.Builder getUpdateMaskBuilder() {
       bitField0_ |= 0x00000008;
@@ -1190,14 +1313,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
       if (updateMaskBuilder_ != null) {
@@ -1209,14 +1338,20 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-     * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-     * `thread_id` cannot change: create a new memory instead. A new `ttl`
-     * counts from this update: unset gives the kind's default lifetime, a zero
-     * duration means "never expires".
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateSessionRequest.update_mask`:
+     * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+     * `text`), `ttl`; a field named that is empty in `memory` is cleared
+     * (`text` cannot be: it is required);
+     * * empty (or unset): the fields that are set (non-empty) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+     * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+     * a new memory instead. A new `ttl` counts from this update: unset gives
+     * the kind's default lifetime, a zero duration means "never expires".
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> 
@@ -1238,7 +1373,7 @@ private static final long serialVersionUID = 0L;
      * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the dedupMaxDistance field is set.
      */
     @java.lang.Override
@@ -1250,7 +1385,7 @@ private static final long serialVersionUID = 0L;
      * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The dedupMaxDistance.
      */
     @java.lang.Override
@@ -1262,7 +1397,7 @@ private static final long serialVersionUID = 0L;
      * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The dedupMaxDistance to set.
      * @return This builder for chaining.
      */
@@ -1278,12 +1413,80 @@ private static final long serialVersionUID = 0L;
      * As in `CreateMemoriesRequest`. Default 0.2.
      * </pre>
      *
-     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+     * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearDedupMaxDistance() {
       bitField0_ = (bitField0_ & ~0x00000010);
       dedupMaxDistance_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private long expectedVersion_ ;
+    /**
+     * <pre>
+     * When set, the update happens only if the memory's current `version` is
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the expectedVersion field is set.
+     */
+    @java.lang.Override
+    public boolean hasExpectedVersion() {
+      return ((bitField0_ & 0x00000020) != 0);
+    }
+    /**
+     * <pre>
+     * When set, the update happens only if the memory's current `version` is
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The expectedVersion.
+     */
+    @java.lang.Override
+    public long getExpectedVersion() {
+      return expectedVersion_;
+    }
+    /**
+     * <pre>
+     * When set, the update happens only if the memory's current `version` is
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The expectedVersion to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExpectedVersion(long value) {
+
+      expectedVersion_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When set, the update happens only if the memory's current `version` is
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+     * nothing.
+     * </pre>
+     *
+     * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExpectedVersion() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      expectedVersion_ = 0L;
       onChanged();
       return this;
     }

@@ -15,7 +15,7 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memoryId.
    */
   java.lang.String getMemoryId();
@@ -44,7 +44,7 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The memory's id. Required.
    * </pre>
    *
-   * <code>string memory_id = 2 [json_name = "memoryId"];</code>
+   * <code>string memory_id = 2 [json_name = "memoryId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for memoryId.
    */
   com.google.protobuf.ByteString
@@ -52,67 +52,85 @@ public interface UpdateMemoryRequestOrBuilder extends
 
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
    * @return Whether the memory field is set.
    */
   boolean hasMemory();
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The memory.
    */
   dev.memrpc.v1.MemoryInput getMemory();
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory"];</code>
+   * <code>.memrpc.v1.MemoryInput memory = 3 [json_name = "memory", (.google.api.field_behavior) = REQUIRED];</code>
    */
   dev.memrpc.v1.MemoryInputOrBuilder getMemoryOrBuilder();
 
   /**
    * <pre>
-   * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-   * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-   * `thread_id` cannot change: create a new memory instead. A new `ttl`
-   * counts from this update: unset gives the kind's default lifetime, a zero
-   * duration means "never expires".
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateSessionRequest.update_mask`:
+   * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+   * `text`), `ttl`; a field named that is empty in `memory` is cleared
+   * (`text` cannot be: it is required);
+   * * empty (or unset): the fields that are set (non-empty) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+   * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+   * a new memory instead. A new `ttl` counts from this update: unset gives
+   * the kind's default lifetime, a zero duration means "never expires".
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   boolean hasUpdateMask();
   /**
    * <pre>
-   * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-   * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-   * `thread_id` cannot change: create a new memory instead. A new `ttl`
-   * counts from this update: unset gives the kind's default lifetime, a zero
-   * duration means "never expires".
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateSessionRequest.update_mask`:
+   * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+   * `text`), `ttl`; a field named that is empty in `memory` is cleared
+   * (`text` cannot be: it is required);
+   * * empty (or unset): the fields that are set (non-empty) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+   * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+   * a new memory instead. A new `ttl` counts from this update: unset gives
+   * the kind's default lifetime, a zero duration means "never expires".
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   com.google.protobuf.FieldMask getUpdateMask();
   /**
    * <pre>
-   * The fields to write: any of `text`, `topics`, `metadata`, `embedding`
-   * (with `text`), `ttl`. Required, not empty. `user_id`, `kind` and
-   * `thread_id` cannot change: create a new memory instead. A new `ttl`
-   * counts from this update: unset gives the kind's default lifetime, a zero
-   * duration means "never expires".
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateSessionRequest.update_mask`:
+   * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
+   * `text`), `ttl`; a field named that is empty in `memory` is cleared
+   * (`text` cannot be: it is required);
+   * * empty (or unset): the fields that are set (non-empty) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
+   * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
+   * a new memory instead. A new `ttl` counts from this update: unset gives
+   * the kind's default lifetime, a zero duration means "never expires".
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder();
 
@@ -121,7 +139,7 @@ public interface UpdateMemoryRequestOrBuilder extends
    * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the dedupMaxDistance field is set.
    */
   boolean hasDedupMaxDistance();
@@ -130,8 +148,33 @@ public interface UpdateMemoryRequestOrBuilder extends
    * As in `CreateMemoriesRequest`. Default 0.2.
    * </pre>
    *
-   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance"];</code>
+   * <code>optional float dedup_max_distance = 5 [json_name = "dedupMaxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The dedupMaxDistance.
    */
   float getDedupMaxDistance();
+
+  /**
+   * <pre>
+   * When set, the update happens only if the memory's current `version` is
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the expectedVersion field is set.
+   */
+  boolean hasExpectedVersion();
+  /**
+   * <pre>
+   * When set, the update happens only if the memory's current `version` is
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
+   * nothing.
+   * </pre>
+   *
+   * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The expectedVersion.
+   */
+  long getExpectedVersion();
 }

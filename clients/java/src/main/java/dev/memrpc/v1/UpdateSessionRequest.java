@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   @java.lang.Override
@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * The thread whose session to write. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   @java.lang.Override
@@ -131,7 +131,7 @@ private static final long serialVersionUID = 0L;
    * The thread whose session to write. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   @java.lang.Override
@@ -150,14 +150,13 @@ private static final long serialVersionUID = 0L;
   }
 
   public static final int SESSION_FIELD_NUMBER = 3;
-  private dev.memrpc.v1.Session session_;
+  private dev.memrpc.v1.SessionInput session_;
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read;
-   * `namespace`, `thread_id` and the output-only fields are ignored.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+   * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the session field is set.
    */
   @java.lang.Override
@@ -166,43 +165,47 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read;
-   * `namespace`, `thread_id` and the output-only fields are ignored.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+   * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The session.
    */
   @java.lang.Override
-  public dev.memrpc.v1.Session getSession() {
-    return session_ == null ? dev.memrpc.v1.Session.getDefaultInstance() : session_;
+  public dev.memrpc.v1.SessionInput getSession() {
+    return session_ == null ? dev.memrpc.v1.SessionInput.getDefaultInstance() : session_;
   }
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read;
-   * `namespace`, `thread_id` and the output-only fields are ignored.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+   * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
-  public dev.memrpc.v1.SessionOrBuilder getSessionOrBuilder() {
-    return session_ == null ? dev.memrpc.v1.Session.getDefaultInstance() : session_;
+  public dev.memrpc.v1.SessionInputOrBuilder getSessionOrBuilder() {
+    return session_ == null ? dev.memrpc.v1.SessionInput.getDefaultInstance() : session_;
   }
 
   public static final int UPDATE_MASK_FIELD_NUMBER = 4;
   private com.google.protobuf.FieldMask updateMask_;
   /**
    * <pre>
-   * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-   * and `turns`. A field in the mask that is empty in `session` is cleared.
-   * `turns` can only be cleared (empty the window; `turn_count` and the event
-   * log keep the history): turns are added with `AppendTurns`, so that every
-   * turn is in the event log. An empty mask writes the fields that are set
-   * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateMemoryRequest.update_mask`:
+   * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+   * `turns`; a field named that is empty in `session` is cleared.
+   * `turns` is not a field of `SessionInput`: naming it empties the
+   * window (`turn_count` and the event log keep the history), as turns
+   * are added only with `AppendTurns`, so that every turn is in the
+   * event log;
+   * * empty (or unset): the fields that are set (non-empty) in `session`;
+   * * `*`: every field of `SessionInput`, replaced (those empty in
+   * `session` are cleared); the window is kept.
+   * Other paths are `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   @java.lang.Override
@@ -211,15 +214,21 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-   * and `turns`. A field in the mask that is empty in `session` is cleared.
-   * `turns` can only be cleared (empty the window; `turn_count` and the event
-   * log keep the history): turns are added with `AppendTurns`, so that every
-   * turn is in the event log. An empty mask writes the fields that are set
-   * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateMemoryRequest.update_mask`:
+   * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+   * `turns`; a field named that is empty in `session` is cleared.
+   * `turns` is not a field of `SessionInput`: naming it empties the
+   * window (`turn_count` and the event log keep the history), as turns
+   * are added only with `AppendTurns`, so that every turn is in the
+   * event log;
+   * * empty (or unset): the fields that are set (non-empty) in `session`;
+   * * `*`: every field of `SessionInput`, replaced (those empty in
+   * `session` are cleared); the window is kept.
+   * Other paths are `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   @java.lang.Override
@@ -228,15 +237,21 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-   * and `turns`. A field in the mask that is empty in `session` is cleared.
-   * `turns` can only be cleared (empty the window; `turn_count` and the event
-   * log keep the history): turns are added with `AppendTurns`, so that every
-   * turn is in the event log. An empty mask writes the fields that are set
-   * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateMemoryRequest.update_mask`:
+   * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+   * `turns`; a field named that is empty in `session` is cleared.
+   * `turns` is not a field of `SessionInput`: naming it empties the
+   * window (`turn_count` and the event log keep the history), as turns
+   * are added only with `AppendTurns`, so that every turn is in the
+   * event log;
+   * * empty (or unset): the fields that are set (non-empty) in `session`;
+   * * `*`: every field of `SessionInput`, replaced (those empty in
+   * `session` are cleared); the window is kept.
+   * Other paths are `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
@@ -248,11 +263,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * When set, the write happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED` and writes nothing.
-   * 0 means "only if the session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+   * nothing. 0 means "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersion field is set.
    */
   @java.lang.Override
@@ -262,11 +278,12 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * When set, the write happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED` and writes nothing.
-   * 0 means "only if the session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+   * nothing. 0 means "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersion.
    */
   @java.lang.Override
@@ -281,7 +298,7 @@ private static final long serialVersionUID = 0L;
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the ttl field is set.
    */
   @java.lang.Override
@@ -293,7 +310,7 @@ private static final long serialVersionUID = 0L;
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The ttl.
    */
   @java.lang.Override
@@ -305,7 +322,7 @@ private static final long serialVersionUID = 0L;
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
@@ -793,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The namespace.
      */
     public java.lang.String getNamespace() {
@@ -813,7 +830,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for namespace.
      */
     public com.google.protobuf.ByteString
@@ -834,7 +851,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The namespace to set.
      * @return This builder for chaining.
      */
@@ -851,7 +868,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearNamespace() {
@@ -865,7 +882,7 @@ private static final long serialVersionUID = 0L;
      * The tenant. Required.
      * </pre>
      *
-     * <code>string namespace = 1 [json_name = "namespace"];</code>
+     * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for namespace to set.
      * @return This builder for chaining.
      */
@@ -885,7 +902,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to write. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The threadId.
      */
     public java.lang.String getThreadId() {
@@ -905,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to write. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return The bytes for threadId.
      */
     public com.google.protobuf.ByteString
@@ -926,7 +943,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to write. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The threadId to set.
      * @return This builder for chaining.
      */
@@ -943,7 +960,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to write. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @return This builder for chaining.
      */
     public Builder clearThreadId() {
@@ -957,7 +974,7 @@ private static final long serialVersionUID = 0L;
      * The thread whose session to write. Required.
      * </pre>
      *
-     * <code>string thread_id = 2 [json_name = "threadId"];</code>
+     * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
      * @param value The bytes for threadId to set.
      * @return This builder for chaining.
      */
@@ -971,16 +988,15 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
-    private dev.memrpc.v1.Session session_;
+    private dev.memrpc.v1.SessionInput session_;
     private com.google.protobuf.SingleFieldBuilder<
-        dev.memrpc.v1.Session, dev.memrpc.v1.Session.Builder, dev.memrpc.v1.SessionOrBuilder> sessionBuilder_;
+        dev.memrpc.v1.SessionInput, dev.memrpc.v1.SessionInput.Builder, dev.memrpc.v1.SessionInputOrBuilder> sessionBuilder_;
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the session field is set.
      */
     public boolean hasSession() {
@@ -988,29 +1004,27 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The session.
      */
-    public dev.memrpc.v1.Session getSession() {
+    public dev.memrpc.v1.SessionInput getSession() {
       if (sessionBuilder_ == null) {
-        return session_ == null ? dev.memrpc.v1.Session.getDefaultInstance() : session_;
+        return session_ == null ? dev.memrpc.v1.SessionInput.getDefaultInstance() : session_;
       } else {
         return sessionBuilder_.getMessage();
       }
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      */
-    public Builder setSession(dev.memrpc.v1.Session value) {
+    public Builder setSession(dev.memrpc.v1.SessionInput value) {
       if (sessionBuilder_ == null) {
         java.util.Objects.requireNonNull(value);
         session_ = value;
@@ -1023,14 +1037,13 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setSession(
-        dev.memrpc.v1.Session.Builder builderForValue) {
+        dev.memrpc.v1.SessionInput.Builder builderForValue) {
       if (sessionBuilder_ == null) {
         session_ = builderForValue.build();
       } else {
@@ -1042,17 +1055,16 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      */
-    public Builder mergeSession(dev.memrpc.v1.Session value) {
+    public Builder mergeSession(dev.memrpc.v1.SessionInput value) {
       if (sessionBuilder_ == null) {
         if (((bitField0_ & 0x00000004) != 0) &&
           session_ != null &&
-          session_ != dev.memrpc.v1.Session.getDefaultInstance()) {
+          session_ != dev.memrpc.v1.SessionInput.getDefaultInstance()) {
           getSessionBuilder().mergeFrom(value);
         } else {
           session_ = value;
@@ -1068,11 +1080,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearSession() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1086,47 +1097,44 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      */
-    public dev.memrpc.v1.Session.Builder getSessionBuilder() {
+    public dev.memrpc.v1.SessionInput.Builder getSessionBuilder() {
       bitField0_ |= 0x00000004;
       onChanged();
       return internalGetSessionFieldBuilder().getBuilder();
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      */
-    public dev.memrpc.v1.SessionOrBuilder getSessionOrBuilder() {
+    public dev.memrpc.v1.SessionInputOrBuilder getSessionOrBuilder() {
       if (sessionBuilder_ != null) {
         return sessionBuilder_.getMessageOrBuilder();
       } else {
         return session_ == null ?
-            dev.memrpc.v1.Session.getDefaultInstance() : session_;
+            dev.memrpc.v1.SessionInput.getDefaultInstance() : session_;
       }
     }
     /**
      * <pre>
-     * The new values. Only the fields named in `update_mask` are read;
-     * `namespace`, `thread_id` and the output-only fields are ignored.
+     * The new values. Only the fields named by `update_mask` are read.
      * </pre>
      *
-     * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+     * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
-        dev.memrpc.v1.Session, dev.memrpc.v1.Session.Builder, dev.memrpc.v1.SessionOrBuilder> 
+        dev.memrpc.v1.SessionInput, dev.memrpc.v1.SessionInput.Builder, dev.memrpc.v1.SessionInputOrBuilder> 
         internalGetSessionFieldBuilder() {
       if (sessionBuilder_ == null) {
         sessionBuilder_ = new com.google.protobuf.SingleFieldBuilder<
-            dev.memrpc.v1.Session, dev.memrpc.v1.Session.Builder, dev.memrpc.v1.SessionOrBuilder>(
+            dev.memrpc.v1.SessionInput, dev.memrpc.v1.SessionInput.Builder, dev.memrpc.v1.SessionInputOrBuilder>(
                 getSession(),
                 getParentForChildren(),
                 isClean());
@@ -1140,15 +1148,21 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> updateMaskBuilder_;
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the updateMask field is set.
      */
     public boolean hasUpdateMask() {
@@ -1156,15 +1170,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The updateMask.
      */
     public com.google.protobuf.FieldMask getUpdateMask() {
@@ -1176,15 +1196,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -1199,15 +1225,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setUpdateMask(
         com.google.protobuf.FieldMask.Builder builderForValue) {
@@ -1222,15 +1254,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeUpdateMask(com.google.protobuf.FieldMask value) {
       if (updateMaskBuilder_ == null) {
@@ -1252,15 +1290,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearUpdateMask() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1274,15 +1318,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMask.Builder getUpdateMaskBuilder() {
       bitField0_ |= 0x00000008;
@@ -1291,15 +1341,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder() {
       if (updateMaskBuilder_ != null) {
@@ -1311,15 +1367,21 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-     * and `turns`. A field in the mask that is empty in `session` is cleared.
-     * `turns` can only be cleared (empty the window; `turn_count` and the event
-     * log keep the history): turns are added with `AppendTurns`, so that every
-     * turn is in the event log. An empty mask writes the fields that are set
-     * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+     * The fields to write (AIP-134), the same rules as
+     * `UpdateMemoryRequest.update_mask`:
+     * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+     * `turns`; a field named that is empty in `session` is cleared.
+     * `turns` is not a field of `SessionInput`: naming it empties the
+     * window (`turn_count` and the event log keep the history), as turns
+     * are added only with `AppendTurns`, so that every turn is in the
+     * event log;
+     * * empty (or unset): the fields that are set (non-empty) in `session`;
+     * * `*`: every field of `SessionInput`, replaced (those empty in
+     * `session` are cleared); the window is kept.
+     * Other paths are `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+     * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.FieldMask, com.google.protobuf.FieldMask.Builder, com.google.protobuf.FieldMaskOrBuilder> 
@@ -1339,11 +1401,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the write happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED` and writes nothing.
-     * 0 means "only if the session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+     * nothing. 0 means "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the expectedVersion field is set.
      */
     @java.lang.Override
@@ -1353,11 +1416,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the write happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED` and writes nothing.
-     * 0 means "only if the session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+     * nothing. 0 means "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The expectedVersion.
      */
     @java.lang.Override
@@ -1367,11 +1431,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the write happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED` and writes nothing.
-     * 0 means "only if the session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+     * nothing. 0 means "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The expectedVersion to set.
      * @return This builder for chaining.
      */
@@ -1385,11 +1450,12 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * When set, the write happens only if the session's current version is
-     * this one; otherwise the call fails with `ABORTED` and writes nothing.
-     * 0 means "only if the session does not exist yet".
+     * this one; otherwise the call fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+     * nothing. 0 means "only if the session does not exist yet".
      * </pre>
      *
-     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+     * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersion() {
@@ -1407,7 +1473,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the ttl field is set.
      */
     public boolean hasTtl() {
@@ -1418,7 +1484,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The ttl.
      */
     public com.google.protobuf.Duration getTtl() {
@@ -1433,7 +1499,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setTtl(com.google.protobuf.Duration value) {
       if (ttlBuilder_ == null) {
@@ -1451,7 +1517,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setTtl(
         com.google.protobuf.Duration.Builder builderForValue) {
@@ -1469,7 +1535,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeTtl(com.google.protobuf.Duration value) {
       if (ttlBuilder_ == null) {
@@ -1494,7 +1560,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearTtl() {
       bitField0_ = (bitField0_ & ~0x00000020);
@@ -1511,7 +1577,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Duration.Builder getTtlBuilder() {
       bitField0_ |= 0x00000020;
@@ -1523,7 +1589,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.DurationOrBuilder getTtlOrBuilder() {
       if (ttlBuilder_ != null) {
@@ -1538,7 +1604,7 @@ private static final long serialVersionUID = 0L;
      * The time to live from this write on. Default 1 hour; 1 s to 30 days.
      * </pre>
      *
-     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+     * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 

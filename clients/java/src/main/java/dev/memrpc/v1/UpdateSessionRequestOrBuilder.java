@@ -15,7 +15,7 @@ public interface UpdateSessionRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The namespace.
    */
   java.lang.String getNamespace();
@@ -24,7 +24,7 @@ public interface UpdateSessionRequestOrBuilder extends
    * The tenant. Required.
    * </pre>
    *
-   * <code>string namespace = 1 [json_name = "namespace"];</code>
+   * <code>string namespace = 1 [json_name = "namespace", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for namespace.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface UpdateSessionRequestOrBuilder extends
    * The thread whose session to write. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The threadId.
    */
   java.lang.String getThreadId();
@@ -44,7 +44,7 @@ public interface UpdateSessionRequestOrBuilder extends
    * The thread whose session to write. Required.
    * </pre>
    *
-   * <code>string thread_id = 2 [json_name = "threadId"];</code>
+   * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
    * @return The bytes for threadId.
    */
   com.google.protobuf.ByteString
@@ -52,95 +52,112 @@ public interface UpdateSessionRequestOrBuilder extends
 
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read;
-   * `namespace`, `thread_id` and the output-only fields are ignored.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+   * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the session field is set.
    */
   boolean hasSession();
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read;
-   * `namespace`, `thread_id` and the output-only fields are ignored.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+   * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The session.
    */
-  dev.memrpc.v1.Session getSession();
+  dev.memrpc.v1.SessionInput getSession();
   /**
    * <pre>
-   * The new values. Only the fields named in `update_mask` are read;
-   * `namespace`, `thread_id` and the output-only fields are ignored.
+   * The new values. Only the fields named by `update_mask` are read.
    * </pre>
    *
-   * <code>.memrpc.v1.Session session = 3 [json_name = "session"];</code>
+   * <code>.memrpc.v1.SessionInput session = 3 [json_name = "session", (.google.api.field_behavior) = OPTIONAL];</code>
    */
-  dev.memrpc.v1.SessionOrBuilder getSessionOrBuilder();
+  dev.memrpc.v1.SessionInputOrBuilder getSessionOrBuilder();
 
   /**
    * <pre>
-   * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-   * and `turns`. A field in the mask that is empty in `session` is cleared.
-   * `turns` can only be cleared (empty the window; `turn_count` and the event
-   * log keep the history): turns are added with `AppendTurns`, so that every
-   * turn is in the event log. An empty mask writes the fields that are set
-   * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateMemoryRequest.update_mask`:
+   * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+   * `turns`; a field named that is empty in `session` is cleared.
+   * `turns` is not a field of `SessionInput`: naming it empties the
+   * window (`turn_count` and the event log keep the history), as turns
+   * are added only with `AppendTurns`, so that every turn is in the
+   * event log;
+   * * empty (or unset): the fields that are set (non-empty) in `session`;
+   * * `*`: every field of `SessionInput`, replaced (those empty in
+   * `session` are cleared); the window is kept.
+   * Other paths are `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the updateMask field is set.
    */
   boolean hasUpdateMask();
   /**
    * <pre>
-   * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-   * and `turns`. A field in the mask that is empty in `session` is cleared.
-   * `turns` can only be cleared (empty the window; `turn_count` and the event
-   * log keep the history): turns are added with `AppendTurns`, so that every
-   * turn is in the event log. An empty mask writes the fields that are set
-   * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateMemoryRequest.update_mask`:
+   * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+   * `turns`; a field named that is empty in `session` is cleared.
+   * `turns` is not a field of `SessionInput`: naming it empties the
+   * window (`turn_count` and the event log keep the history), as turns
+   * are added only with `AppendTurns`, so that every turn is in the
+   * event log;
+   * * empty (or unset): the fields that are set (non-empty) in `session`;
+   * * `*`: every field of `SessionInput`, replaced (those empty in
+   * `session` are cleared); the window is kept.
+   * Other paths are `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The updateMask.
    */
   com.google.protobuf.FieldMask getUpdateMask();
   /**
    * <pre>
-   * The fields to write: any of `user_id`, `goal`, `scratchpad`, `metadata`
-   * and `turns`. A field in the mask that is empty in `session` is cleared.
-   * `turns` can only be cleared (empty the window; `turn_count` and the event
-   * log keep the history): turns are added with `AppendTurns`, so that every
-   * turn is in the event log. An empty mask writes the fields that are set
-   * (non-empty) in `session` (AIP-134). Other paths are `INVALID_ARGUMENT`.
+   * The fields to write (AIP-134), the same rules as
+   * `UpdateMemoryRequest.update_mask`:
+   * * paths: any of `user_id`, `goal`, `scratchpad`, `metadata` and
+   * `turns`; a field named that is empty in `session` is cleared.
+   * `turns` is not a field of `SessionInput`: naming it empties the
+   * window (`turn_count` and the event log keep the history), as turns
+   * are added only with `AppendTurns`, so that every turn is in the
+   * event log;
+   * * empty (or unset): the fields that are set (non-empty) in `session`;
+   * * `*`: every field of `SessionInput`, replaced (those empty in
+   * `session` are cleared); the window is kept.
+   * Other paths are `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask"];</code>
+   * <code>.google.protobuf.FieldMask update_mask = 4 [json_name = "updateMask", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.FieldMaskOrBuilder getUpdateMaskOrBuilder();
 
   /**
    * <pre>
    * When set, the write happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED` and writes nothing.
-   * 0 means "only if the session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+   * nothing. 0 means "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the expectedVersion field is set.
    */
   boolean hasExpectedVersion();
   /**
    * <pre>
    * When set, the write happens only if the session's current version is
-   * this one; otherwise the call fails with `ABORTED` and writes nothing.
-   * 0 means "only if the session does not exist yet".
+   * this one; otherwise the call fails with `ABORTED`
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and writes
+   * nothing. 0 means "only if the session does not exist yet".
    * </pre>
    *
-   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion"];</code>
+   * <code>optional int64 expected_version = 5 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The expectedVersion.
    */
   long getExpectedVersion();
@@ -150,7 +167,7 @@ public interface UpdateSessionRequestOrBuilder extends
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the ttl field is set.
    */
   boolean hasTtl();
@@ -159,7 +176,7 @@ public interface UpdateSessionRequestOrBuilder extends
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The ttl.
    */
   com.google.protobuf.Duration getTtl();
@@ -168,7 +185,7 @@ public interface UpdateSessionRequestOrBuilder extends
    * The time to live from this write on. Default 1 hour; 1 s to 30 days.
    * </pre>
    *
-   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl"];</code>
+   * <code>.google.protobuf.Duration ttl = 6 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getTtlOrBuilder();
 }

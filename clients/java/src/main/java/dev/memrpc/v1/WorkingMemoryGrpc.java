@@ -244,8 +244,9 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-     * does not exist or has expired.
+     * Returns a session in one Redis round trip. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+     * has expired.
      * </pre>
      */
     default void getSession(dev.memrpc.v1.GetSessionRequest request,
@@ -257,8 +258,9 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Sets or clears session fields, creating the session when it does not
      * exist. Atomic: either every field in the mask is written or none is.
-     * With `expected_version`, fails with `ABORTED` when another writer got
-     * there first. Refreshes the time to live.
+     * With `expected_version`, fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+     * writer got there first. Refreshes the time to live.
      * </pre>
      */
     default void updateSession(dev.memrpc.v1.UpdateSessionRequest request,
@@ -270,10 +272,11 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full (in
-     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-     * then keeps about the server's default number of events (1,000 unless
-     * configured). Refreshes the time to live.
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+     * also appended, in the same atomic step, to the thread's event log
+     * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+     * the server's default number of events (1,000 unless configured).
+     * Refreshes the time to live. Safe to retry with a `request_id`.
      * </pre>
      */
     default void appendTurns(dev.memrpc.v1.AppendTurnsRequest request,
@@ -283,8 +286,8 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-     * session does not exist.
+     * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
      * </pre>
      */
     default void deleteSession(dev.memrpc.v1.DeleteSessionRequest request,
@@ -348,8 +351,9 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-     * does not exist or has expired.
+     * Returns a session in one Redis round trip. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+     * has expired.
      * </pre>
      */
     public void getSession(dev.memrpc.v1.GetSessionRequest request,
@@ -362,8 +366,9 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Sets or clears session fields, creating the session when it does not
      * exist. Atomic: either every field in the mask is written or none is.
-     * With `expected_version`, fails with `ABORTED` when another writer got
-     * there first. Refreshes the time to live.
+     * With `expected_version`, fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+     * writer got there first. Refreshes the time to live.
      * </pre>
      */
     public void updateSession(dev.memrpc.v1.UpdateSessionRequest request,
@@ -376,10 +381,11 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full (in
-     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-     * then keeps about the server's default number of events (1,000 unless
-     * configured). Refreshes the time to live.
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+     * also appended, in the same atomic step, to the thread's event log
+     * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+     * the server's default number of events (1,000 unless configured).
+     * Refreshes the time to live. Safe to retry with a `request_id`.
      * </pre>
      */
     public void appendTurns(dev.memrpc.v1.AppendTurnsRequest request,
@@ -390,8 +396,8 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-     * session does not exist.
+     * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
      * </pre>
      */
     public void deleteSession(dev.memrpc.v1.DeleteSessionRequest request,
@@ -440,8 +446,9 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-     * does not exist or has expired.
+     * Returns a session in one Redis round trip. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+     * has expired.
      * </pre>
      */
     public dev.memrpc.v1.GetSessionResponse getSession(dev.memrpc.v1.GetSessionRequest request) throws io.grpc.StatusException {
@@ -453,8 +460,9 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Sets or clears session fields, creating the session when it does not
      * exist. Atomic: either every field in the mask is written or none is.
-     * With `expected_version`, fails with `ABORTED` when another writer got
-     * there first. Refreshes the time to live.
+     * With `expected_version`, fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+     * writer got there first. Refreshes the time to live.
      * </pre>
      */
     public dev.memrpc.v1.UpdateSessionResponse updateSession(dev.memrpc.v1.UpdateSessionRequest request) throws io.grpc.StatusException {
@@ -466,10 +474,11 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full (in
-     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-     * then keeps about the server's default number of events (1,000 unless
-     * configured). Refreshes the time to live.
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+     * also appended, in the same atomic step, to the thread's event log
+     * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+     * the server's default number of events (1,000 unless configured).
+     * Refreshes the time to live. Safe to retry with a `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.AppendTurnsResponse appendTurns(dev.memrpc.v1.AppendTurnsRequest request) throws io.grpc.StatusException {
@@ -479,8 +488,8 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-     * session does not exist.
+     * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
      * </pre>
      */
     public dev.memrpc.v1.DeleteSessionResponse deleteSession(dev.memrpc.v1.DeleteSessionRequest request) throws io.grpc.StatusException {
@@ -527,8 +536,9 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-     * does not exist or has expired.
+     * Returns a session in one Redis round trip. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+     * has expired.
      * </pre>
      */
     public dev.memrpc.v1.GetSessionResponse getSession(dev.memrpc.v1.GetSessionRequest request) {
@@ -540,8 +550,9 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Sets or clears session fields, creating the session when it does not
      * exist. Atomic: either every field in the mask is written or none is.
-     * With `expected_version`, fails with `ABORTED` when another writer got
-     * there first. Refreshes the time to live.
+     * With `expected_version`, fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+     * writer got there first. Refreshes the time to live.
      * </pre>
      */
     public dev.memrpc.v1.UpdateSessionResponse updateSession(dev.memrpc.v1.UpdateSessionRequest request) {
@@ -553,10 +564,11 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full (in
-     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-     * then keeps about the server's default number of events (1,000 unless
-     * configured). Refreshes the time to live.
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+     * also appended, in the same atomic step, to the thread's event log
+     * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+     * the server's default number of events (1,000 unless configured).
+     * Refreshes the time to live. Safe to retry with a `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.AppendTurnsResponse appendTurns(dev.memrpc.v1.AppendTurnsRequest request) {
@@ -566,8 +578,8 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-     * session does not exist.
+     * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
      * </pre>
      */
     public dev.memrpc.v1.DeleteSessionResponse deleteSession(dev.memrpc.v1.DeleteSessionRequest request) {
@@ -614,8 +626,9 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Returns a session in one Redis round trip. `NOT_FOUND` when the session
-     * does not exist or has expired.
+     * Returns a session in one Redis round trip. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist or
+     * has expired.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.GetSessionResponse> getSession(
@@ -628,8 +641,9 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Sets or clears session fields, creating the session when it does not
      * exist. Atomic: either every field in the mask is written or none is.
-     * With `expected_version`, fails with `ABORTED` when another writer got
-     * there first. Refreshes the time to live.
+     * With `expected_version`, fails with `ABORTED`
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) when another
+     * writer got there first. Refreshes the time to live.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.UpdateSessionResponse> updateSession(
@@ -642,10 +656,11 @@ public final class WorkingMemoryGrpc {
      * <pre>
      * Appends turns to the recent-turns window, creating the session when it
      * does not exist. The oldest turns leave the window once it is full (in
-     * turns or in bytes, see `Session.turns`), but no turn is lost: each is also appended, in the same atomic step, to the
-     * thread's event log (`EventLog`) as an event of type `memrpc.turn`, which
-     * then keeps about the server's default number of events (1,000 unless
-     * configured). Refreshes the time to live.
+     * turns or in bytes, see `Session.turns`), but no turn is lost: each is
+     * also appended, in the same atomic step, to the thread's event log
+     * (`EventLog`) as an event of type `memrpc.turn`, which then keeps about
+     * the server's default number of events (1,000 unless configured).
+     * Refreshes the time to live. Safe to retry with a `request_id`.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.AppendTurnsResponse> appendTurns(
@@ -656,8 +671,8 @@ public final class WorkingMemoryGrpc {
 
     /**
      * <pre>
-     * Deletes a session. The thread's event log is kept. `NOT_FOUND` when the
-     * session does not exist.
+     * Deletes a session. The thread's event log is kept. `NOT_FOUND`
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.DeleteSessionResponse> deleteSession(
