@@ -1,6 +1,28 @@
 #include "memrpc/errors.h"
 
 namespace memrpc {
+namespace {
+
+// Every detail of type T in the status, in order, for which keep(detail) holds.
+template <class T, class Keep>
+std::vector<T> DetailsOf(const grpc::Status& status, Keep keep) {
+  std::vector<T> found;
+  auto rich = RichStatus(status);
+  if (!rich) return found;
+  for (const auto& any : rich->details()) {
+    T detail;
+    if (any.Is<T>() && any.UnpackTo(&detail) && keep(detail)) found.push_back(std::move(detail));
+  }
+  return found;
+}
+
+template <class T>
+std::optional<T> FirstOf(std::vector<T> details) {
+  if (details.empty()) return std::nullopt;
+  return std::move(details.front());
+}
+
+}  // namespace
 
 std::optional<google::rpc::Status> RichStatus(const grpc::Status& status) {
   if (status.ok() || status.error_details().empty()) return std::nullopt;
@@ -9,23 +31,35 @@ std::optional<google::rpc::Status> RichStatus(const grpc::Status& status) {
   return rich;
 }
 
-std::optional<google::rpc::BadRequest> BadRequestOf(const grpc::Status& status) {
-  auto rich = RichStatus(status);
-  if (!rich) return std::nullopt;
-  for (const auto& detail : rich->details()) {
-    google::rpc::BadRequest bad;
-    if (detail.Is<google::rpc::BadRequest>() && detail.UnpackTo(&bad)) return bad;
+std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const grpc::Status& status) {
+  return FirstOf(DetailsOf<google::rpc::ErrorInfo>(
+      status, [](const google::rpc::ErrorInfo& info) { return info.domain() == kErrorDomain; }));
+}
+
+v1::ErrorReason ReasonOf(const grpc::Status& status) {
+  auto info = ErrorInfoOf(status);
+  v1::ErrorReason reason = v1::ERROR_REASON_UNSPECIFIED;
+  if (info && !v1::ErrorReason_Parse(info->reason(), &reason)) {
+    reason = v1::ERROR_REASON_UNSPECIFIED;
   }
-  return std::nullopt;
+  return reason;
+}
+
+std::map<std::string, std::string> ErrorMetadata(const grpc::Status& status) {
+  auto info = ErrorInfoOf(status);
+  if (!info) return {};
+  return {info->metadata().begin(), info->metadata().end()};
+}
+
+std::optional<google::rpc::BadRequest> BadRequestOf(const grpc::Status& status) {
+  return FirstOf(
+      DetailsOf<google::rpc::BadRequest>(status, [](const google::rpc::BadRequest&) { return true; }));
 }
 
 std::vector<std::string> InvalidFields(const grpc::Status& status) {
   std::vector<std::string> fields;
-  auto rich = RichStatus(status);
-  if (!rich) return fields;
-  for (const auto& detail : rich->details()) {
-    google::rpc::BadRequest bad;
-    if (!detail.Is<google::rpc::BadRequest>() || !detail.UnpackTo(&bad)) continue;
+  for (const auto& bad : DetailsOf<google::rpc::BadRequest>(
+           status, [](const google::rpc::BadRequest&) { return true; })) {
     for (const auto& violation : bad.field_violations()) fields.push_back(violation.field());
   }
   return fields;

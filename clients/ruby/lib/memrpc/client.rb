@@ -2,7 +2,8 @@
 
 # The memrpc Ruby client: the messages and gRPC stubs generated from
 # proto/memrpc/v1 (Memrpc::V1, under lib/memrpc/v1/, never edited by hand),
-# plus Memrpc::Client, which opens one channel for the three services.
+# plus Memrpc::Client, which opens one channel for the three services, and
+# Memrpc::Errors, which reads the reason and details of a failed call.
 #
 #   require "memrpc/client"
 #   client = Memrpc::Client.new("127.0.0.1:50051")
@@ -10,9 +11,7 @@
 #     Memrpc::V1::GetSessionRequest.new(namespace: "acme", thread_id: "t1"))
 
 require "grpc"
-require "google/protobuf/well_known_types" # Google::Protobuf::Any#unpack
-require "google/rpc/status_pb"
-require "google/rpc/error_details_pb"
+require "memrpc/errors"
 require "memrpc/v1/working_memory_services_pb"
 require "memrpc/v1/long_term_memory_services_pb"
 require "memrpc/v1/event_log_services_pb"
@@ -51,22 +50,6 @@ module Memrpc
     # Closes the channel; calls in flight are cancelled.
     def close
       @channel.close
-    end
-
-    # The google.rpc.BadRequest field violations carried by a failed call (in
-    # its grpc-status-details-bin trailer), e.g. ["memories[1].text"]-style
-    # fields with their descriptions; [] when there are none.
-    #
-    # @param error [GRPC::BadStatus]
-    # @return [Array<Google::Rpc::BadRequest::FieldViolation>]
-    def self.field_violations(error)
-      status = error.to_rpc_status
-      return [] if status.nil?
-
-      status.details.flat_map do |any|
-        bad = any.unpack(Google::Rpc::BadRequest)
-        bad ? bad.field_violations.to_a : []
-      end
     end
   end
 end
