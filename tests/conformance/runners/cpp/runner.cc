@@ -302,14 +302,16 @@ class Tail {
 
   ~Tail() { Close(); }
 
-  memrpc::v1::TailEventsResponse Next() {
+  // The next message within 10 s, or nullopt when the stream has ended
+  // instead (then `end` is how: every later call gives the same).
+  std::optional<memrpc::v1::TailEventsResponse> Next(grpc::Status* end) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (!ready_.wait_for(lock, kNextTimeout, [this] { return !messages_.empty() || ended_; })) {
       throw StepFailed("no message within 10 s");
     }
     if (messages_.empty()) {
-      throw StepFailed(std::string("stream ended: ") + CodeName(end_.error_code()) + ": " +
-                       end_.error_message());
+      *end = end_;
+      return std::nullopt;
     }
     auto message = std::move(messages_.front());
     messages_.pop_front();
@@ -373,6 +375,7 @@ class Runner {
     MEMRPC_UNARY(long_term_memory_, LongTermMemory, UpdateMemory);
     MEMRPC_UNARY(long_term_memory_, LongTermMemory, DeleteMemory);
     MEMRPC_UNARY(long_term_memory_, LongTermMemory, DeleteMemories);
+    MEMRPC_UNARY(long_term_memory_, LongTermMemory, ListMemories);
     MEMRPC_UNARY(event_log_, EventLog, AppendEvents);
     MEMRPC_UNARY(event_log_, EventLog, ListEvents);
     MEMRPC_UNARY(event_log_, EventLog, TrimEvents);
@@ -415,11 +418,67 @@ class Runner {
     if (const Value* expected = expect ? Get(*expect, "response") : nullptr) {
       Match(Substitute(*expected, variables_), &actual);
     }
+    Save(step, actual);
+  }
+
+  // Stores the values that the step's `save` names in `document`.
+  void Save(const Value& step, const Value& document) {
     if (const Value* save = Get(step, "save")) {
       for (const auto& name : Keys(*save)) {
-        variables_[name] = Lookup(actual, Require(*save, name).string_value());
+        variables_[name] = Lookup(document, Require(*save, name).string_value());
       }
     }
+  }
+
+  // The step's expect.<key>, or nullptr.
+  static const Value* Expected(const Value& step, const std::string& key) {
+    const Value* expect = Get(step, "expect");
+    return expect ? Get(*expect, key) : nullptr;
+  }
+
+  // The step's expected status code name (OK when absent).
+  static std::string ExpectedCode(const Value& step) {
+    const Value* code = Expected(step, "code");
+    return code ? code->string_value() : "OK";
+  }
+
+  // Checks a failed call (or a stream's end) against the step, in the
+  // README's order: the code, the BadRequest field, the ErrorInfo's reason
+  // and metadata; then saves from {"errorMetadata": {...}}.
+  void CheckFailure(const Value& step, const grpc::Status& status) {
+    const std::string code = ExpectedCode(step);
+    const std::string got = CodeName(status.error_code());
+    if (got != code) {
+      throw StepFailed("expected " + code + ", got " + got + ": " + status.error_message());
+    }
+    if (const Value* field = Expected(step, "field")) {
+      std::vector<std::string> fields = memrpc::InvalidFields(status);
+      if (std::find(fields.begin(), fields.end(), field->string_value()) == fields.end()) {
+        std::string shown;
+        for (const auto& f : fields) shown += (shown.empty() ? "'" : ", '") + f + "'";
+        throw StepFailed("expected BadRequest field '" + field->string_value() + "', got [" +
+                         shown + "]");
+      }
+    }
+    const Value* reason = Expected(step, "reason");
+    const Value* metadata = Expected(step, "errorMetadata");
+    auto info = memrpc::ErrorInfoOf(status);
+    if (!info && (reason || metadata)) {
+      throw StepFailed(std::string("expected an ErrorInfo of domain ") + memrpc::kErrorDomain +
+                       ", got none (" + got + ": " + status.error_message() + ")");
+    }
+    if (reason && reason->string_value() != info->reason()) {
+      throw StepFailed("expected reason " + reason->string_value() + ", got " + info->reason() +
+                       ": " + status.error_message());
+    }
+    Value document;
+    auto& actual = (*document.mutable_struct_value()->mutable_fields())["errorMetadata"];
+    auto* fields = actual.mutable_struct_value()->mutable_fields();
+    for (const auto& [key, value] : memrpc::ErrorMetadata(status)) {
+      (*fields)[key].set_string_value(value);
+    }
+    if (metadata) Match(Substitute(*metadata, variables_), &actual, "errorMetadata");
+    Save(step, document);
   }
 
   void RunCall(const Value& step) {
@@ -427,10 +486,7 @@ class Runner {
     auto found = methods_.find(call);
     if (found == methods_.end()) throw StepFailed("unknown call '" + call + "'");
     const Method& method = found->second;
-
-    const Value* expect = Get(step, "expect");
-    const Value* code_value = expect ? Get(*expect, "code") : nullptr;
-    const std::string code = code_value ? code_value->string_value() : "OK";
+    const std::string code = ExpectedCode(step);
 
     auto request = method.new_request();
     ParseRequest(step, request.get());
@@ -440,23 +496,35 @@ class Runner {
     grpc::Status status = method.call(&context, *request, &response);
 
     if (!status.ok()) {
-      if (CodeName(status.error_code()) != code) {
-        throw StepFailed("expected " + code + ", got " + CodeName(status.error_code()) + ": " +
-                         status.error_message());
-      }
-      if (const Value* field = expect ? Get(*expect, "field") : nullptr) {
-        std::vector<std::string> fields = memrpc::InvalidFields(status);
-        if (std::find(fields.begin(), fields.end(), field->string_value()) == fields.end()) {
-          std::string got;
-          for (const auto& f : fields) got += (got.empty() ? "'" : ", '") + f + "'";
-          throw StepFailed("expected BadRequest field '" + field->string_value() + "', got [" +
-                           got + "]");
-        }
-      }
+      CheckFailure(step, status);
       return;
     }
     if (code != "OK") throw StepFailed("expected " + code + ", got OK");
     Check(step, *response);
+  }
+
+  // A `tail next` step: the stream's next message, matched like a response;
+  // or, when the step expects a non-OK code, the status the stream ends with,
+  // checked like a failed call.
+  void RunNext(const Value& step, Tail& tail) {
+    const std::string code = ExpectedCode(step);
+    grpc::Status end;
+    auto message = tail.Next(&end);
+    if (message) {
+      if (code != "OK") {
+        throw StepFailed("expected the stream to end with " + code + ", got a message: " +
+                         ToJson(*message));
+      }
+      Check(step, *message);
+    } else if (end.ok()) {
+      throw StepFailed(code == "OK" ? "stream ended (OK) before a message"
+                                    : "expected the stream to end with " + code + ", it ended OK");
+    } else if (code == "OK") {
+      throw StepFailed(std::string("stream failed: ") + CodeName(end.error_code()) + ": " +
+                       end.error_message());
+    } else {
+      CheckFailure(step, end);
+    }
   }
 
   void RunTail(const Value& step) {
@@ -467,7 +535,7 @@ class Runner {
       ParseRequest(step, &request);
       tails_[stream] = std::make_unique<Tail>(event_log_.get(), request);
     } else if (action == "next") {
-      Check(step, TailOf(stream).Next());
+      RunNext(step, TailOf(stream));
     } else if (action == "close") {
       TailOf(stream).Close();
       tails_.erase(stream);

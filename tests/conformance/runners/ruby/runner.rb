@@ -117,10 +117,8 @@ module Conformance
     value.is_a?(String) ? value : JSON.generate(value)
   end
 
-  # The fields named in the error's google.rpc.BadRequest detail
-  # (grpc-status-details-bin trailer).
-  def bad_request_fields(error)
-    Memrpc::Client.field_violations(error).map(&:field)
+  def code_name(error)
+    CODE_NAMES.fetch(error.code, error.code.to_s)
   end
 
   # A queue whose pop waits at most a given time (Ruby 3.1's Queue#pop cannot).
@@ -164,14 +162,14 @@ module Conformance
       @thread = Thread.new { pump }
     end
 
-    def next_message
+    # The next item within NEXT_TIMEOUT_S: a message, the GRPC::BadStatus the
+    # stream failed with, or ENDED (it ended OK). Once the stream is over,
+    # every later call returns how it ended.
+    def next_item
       item = @inbox.pop(NEXT_TIMEOUT_S, TIMED_OUT)
       raise StepFailed, "no message within #{NEXT_TIMEOUT_S.to_i} s" if item.equal?(TIMED_OUT)
-      raise StepFailed, "stream ended" if item.equal?(ENDED)
-      if item.is_a?(GRPC::BadStatus)
-        raise StepFailed, "stream failed: #{CODE_NAMES.fetch(item.code, item.code)}: #{item.details}"
-      end
 
+      @inbox.push(item) if item.equal?(ENDED) || item.is_a?(GRPC::BadStatus)
       item
     end
 
@@ -214,6 +212,7 @@ module Conformance
         "memrpc.v1.LongTermMemory/UpdateMemory" => [ltm.method(:update_memory), v1::UpdateMemoryRequest],
         "memrpc.v1.LongTermMemory/DeleteMemory" => [ltm.method(:delete_memory), v1::DeleteMemoryRequest],
         "memrpc.v1.LongTermMemory/DeleteMemories" => [ltm.method(:delete_memories), v1::DeleteMemoriesRequest],
+        "memrpc.v1.LongTermMemory/ListMemories" => [ltm.method(:list_memories), v1::ListMemoriesRequest],
         "memrpc.v1.EventLog/AppendEvents" => [log.method(:append_events), v1::AppendEventsRequest],
         "memrpc.v1.EventLog/ListEvents" => [log.method(:list_events), v1::ListEventsRequest],
         "memrpc.v1.EventLog/TrimEvents" => [log.method(:trim_events), v1::TrimEventsRequest],
@@ -277,30 +276,82 @@ module Conformance
       actual = canonical(response)
       expected = step.fetch("expect", {})["response"]
       Conformance.match(Conformance.substitute(expected, @variables), actual) unless expected.nil?
-      step.fetch("save", {}).each { |name, path| @variables[name] = Conformance.lookup(actual, path) }
+      save(step, actual)
+    end
+
+    def save(step, document)
+      step.fetch("save", {}).each { |name, path| @variables[name] = Conformance.lookup(document, path) }
+    end
+
+    def expected_code(step)
+      step.fetch("expect", {}).fetch("code", "OK")
+    end
+
+    # Checks a failed call (or a stream's end) against the step, in the
+    # README's order: the code, the BadRequest field, the ErrorInfo's reason
+    # and metadata; then saves from {"errorMetadata" => {...}}.
+    def check_failure(step, error)
+      expect = step.fetch("expect", {})
+      code = expected_code(step)
+      got = Conformance.code_name(error)
+      raise StepFailed, "expected #{code}, got #{got}: #{error.details}" if got != code
+
+      if expect.key?("field")
+        fields = Memrpc::Errors.field_violations(error).map(&:field)
+        unless fields.include?(expect["field"])
+          raise StepFailed, "expected BadRequest field #{expect['field'].inspect}, got #{fields.inspect}"
+        end
+      end
+      info = Memrpc::Errors.error_info(error)
+      if info.nil? && (expect.key?("reason") || expect.key?("errorMetadata"))
+        raise StepFailed, "expected an ErrorInfo of domain #{Memrpc::Errors::DOMAIN}, got none " \
+                          "(#{got}: #{error.details})"
+      end
+      if expect.key?("reason") && info.reason != expect["reason"]
+        raise StepFailed, "expected reason #{expect['reason']}, got #{info.reason}: #{error.details}"
+      end
+
+      metadata = Memrpc::Errors.metadata(error)
+      if expect.key?("errorMetadata")
+        Conformance.match(Conformance.substitute(expect["errorMetadata"], @variables), metadata,
+                          "errorMetadata")
+      end
+      save(step, { "errorMetadata" => metadata })
     end
 
     def run_call(step)
       stub_call, request_class = method_for(step.fetch("call"))
-      expect = step.fetch("expect", {})
-      code = expect.fetch("code", "OK")
+      code = expected_code(step)
       begin
         response = stub_call.call(request(step, request_class), deadline: Time.now + CALL_TIMEOUT_S)
       rescue GRPC::BadStatus => e
-        got = CODE_NAMES.fetch(e.code, e.code.to_s)
-        raise StepFailed, "expected #{code}, got #{got}: #{e.details}" if got != code
-
-        if expect.key?("field")
-          fields = Conformance.bad_request_fields(e)
-          unless fields.include?(expect["field"])
-            raise StepFailed, "expected BadRequest field #{expect['field'].inspect}, got #{fields.inspect}"
-          end
-        end
+        check_failure(step, e)
         return
       end
       raise StepFailed, "expected #{code}, got OK" if code != "OK"
 
       check(step, response)
+    end
+
+    # A `tail next` step: the stream's next message, matched like a response;
+    # or, when the step expects a non-OK code, the status the stream ends
+    # with, checked like a failed call.
+    def run_next(step, tail)
+      code = expected_code(step)
+      item = tail.next_item
+      if item.is_a?(GRPC::BadStatus)
+        raise StepFailed, "stream failed: #{Conformance.code_name(item)}: #{item.details}" if code == "OK"
+
+        check_failure(step, item)
+      elsif item.equal?(Tail::ENDED)
+        raise StepFailed, "stream ended (OK) before a message" if code == "OK"
+
+        raise StepFailed, "expected the stream to end with #{code}, it ended OK"
+      elsif code != "OK"
+        raise StepFailed, "expected the stream to end with #{code}, got a message: #{item.class.encode_json(item)}"
+      else
+        check(step, item)
+      end
     end
 
     def run_tail(step)
@@ -312,7 +363,7 @@ module Conformance
         # return_op: the call is made now; its messages are read by Tail's thread.
         @tails[stream] = Tail.new(stub_call.call(request(step, request_class), return_op: true))
       when "next"
-        check(step, tail(stream).next_message)
+        run_next(step, tail(stream))
       when "close"
         tail(stream).cancel
         @tails.delete(stream)

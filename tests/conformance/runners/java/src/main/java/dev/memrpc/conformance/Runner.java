@@ -12,6 +12,7 @@ import com.google.protobuf.Descriptors.ServiceDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import com.google.rpc.ErrorInfo;
 import dev.memrpc.client.MemrpcErrors;
 import dev.memrpc.v1.EventLogGrpc;
 import dev.memrpc.v1.EventLogProto;
@@ -41,6 +42,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -105,6 +107,7 @@ public final class Runner {
     unary(
         LongTermMemoryGrpc.getDeleteMemoriesMethod(),
         r -> timed(longTermMemory).deleteMemories(r));
+    unary(LongTermMemoryGrpc.getListMemoriesMethod(), r -> timed(longTermMemory).listMemories(r));
 
     unary(EventLogGrpc.getAppendEventsMethod(), r -> timed(eventLog).appendEvents(r));
     unary(EventLogGrpc.getListEventsMethod(), r -> timed(eventLog).listEvents(r));
@@ -370,9 +373,64 @@ public final class Runner {
     if (expected != null) {
       match(substitute(expected), actual, "");
     }
+    save(step, actual);
+  }
+
+  private void save(JsonObject step, JsonElement document) throws StepFailed {
     for (var entry : object(step, "save").entrySet()) {
-      variables.put(entry.getKey(), lookup(actual, entry.getValue().getAsString()));
+      variables.put(entry.getKey(), lookup(document, entry.getValue().getAsString()));
     }
+  }
+
+  /** The step's expected status code name ({@code OK} when absent). */
+  private static String expectedCode(JsonObject step) {
+    JsonObject expect = object(step, "expect");
+    return expect.has("code") ? expect.get("code").getAsString() : "OK";
+  }
+
+  /**
+   * Checks a failed call (or a stream's end) against the step, in the README's order: the code,
+   * the BadRequest field, the ErrorInfo's reason and metadata; then saves from {@code
+   * {"errorMetadata": {...}}}.
+   */
+  private void checkFailure(JsonObject step, Throwable error) throws StepFailed {
+    Status status = Status.fromThrowable(error);
+    String code = expectedCode(step);
+    if (!status.getCode().name().equals(code)) {
+      throw new StepFailed(
+          "expected " + code + ", got " + status.getCode().name() + ": "
+              + status.getDescription());
+    }
+    JsonObject expect = object(step, "expect");
+    if (expect.has("field")) {
+      String field = expect.get("field").getAsString();
+      List<String> fields = MemrpcErrors.badRequestFields(error);
+      if (!fields.contains(field)) {
+        throw new StepFailed("expected BadRequest field '" + field + "', got " + fields);
+      }
+    }
+    Optional<ErrorInfo> info = MemrpcErrors.errorInfo(error);
+    if ((expect.has("reason") || expect.has("errorMetadata")) && info.isEmpty()) {
+      throw new StepFailed(
+          "expected an ErrorInfo of domain " + MemrpcErrors.DOMAIN + ", got none ("
+              + status.getCode().name() + ": " + status.getDescription() + ")");
+    }
+    if (expect.has("reason")) {
+      String reason = expect.get("reason").getAsString();
+      if (!reason.equals(info.get().getReason())) {
+        throw new StepFailed(
+            "expected reason " + reason + ", got " + info.get().getReason() + ": "
+                + status.getDescription());
+      }
+    }
+    JsonObject metadata = new JsonObject();
+    info.ifPresent(i -> i.getMetadataMap().forEach(metadata::addProperty));
+    if (expect.has("errorMetadata")) {
+      match(substitute(expect.get("errorMetadata")), metadata, "errorMetadata");
+    }
+    JsonObject document = new JsonObject();
+    document.add("errorMetadata", metadata);
+    save(step, document);
   }
 
   void runStep(JsonObject step) throws StepFailed, InterruptedException {
@@ -391,25 +449,12 @@ public final class Runner {
     if (method == null) {
       throw new StepFailed("unknown call \"" + name + "\"");
     }
-    JsonObject expect = object(step, "expect");
-    String code = expect.has("code") ? expect.get("code").getAsString() : "OK";
+    String code = expectedCode(step);
     Message response;
     try {
       response = method.call().apply(request(step, method.requestPrototype()));
     } catch (StatusRuntimeException err) {
-      Status status = err.getStatus();
-      if (!status.getCode().name().equals(code)) {
-        throw new StepFailed(
-            "expected " + code + ", got " + status.getCode().name() + ": "
-                + status.getDescription());
-      }
-      if (expect.has("field")) {
-        String field = expect.get("field").getAsString();
-        List<String> fields = MemrpcErrors.badRequestFields(err);
-        if (!fields.contains(field)) {
-          throw new StepFailed("expected BadRequest field '" + field + "', got " + fields);
-        }
-      }
+      checkFailure(step, err);
       return;
     }
     if (!code.equals("OK")) {
@@ -437,7 +482,7 @@ public final class Runner {
         if (tail == null) {
           throw new StepFailed("no open stream \"" + stream + "\"");
         }
-        check(step, tail.next());
+        nextOf(step, tail);
       }
       case "close" -> {
         Tail tail = tails.remove(stream);
@@ -447,6 +492,43 @@ public final class Runner {
         tail.close();
       }
       default -> throw new StepFailed("unknown tail action \"" + action + "\"");
+    }
+  }
+
+  /**
+   * A {@code tail next} step: the stream's next message, matched like a response; or, when the
+   * step expects a non-OK code, the status the stream ends with, checked like a failed call.
+   */
+  private void nextOf(JsonObject step, Tail tail) throws StepFailed, InterruptedException {
+    String code = expectedCode(step);
+    Object item = tail.next();
+    if (item instanceof TailEventsResponse message) {
+      if (!code.equals("OK")) {
+        throw new StepFailed(
+            "expected the stream to end with " + code + ", got a message: "
+                + GSON.toJson(JsonParser.parseString(printed(message))));
+      }
+      check(step, message);
+    } else if (item instanceof Throwable error) {
+      if (code.equals("OK")) {
+        Status status = Status.fromThrowable(error);
+        throw new StepFailed(
+            "stream failed: " + status.getCode().name() + ": " + status.getDescription());
+      }
+      checkFailure(step, error);
+    } else {
+      throw new StepFailed(
+          code.equals("OK")
+              ? "stream ended (OK) before a message"
+              : "expected the stream to end with " + code + ", it ended OK");
+    }
+  }
+
+  private static String printed(Message message) throws StepFailed {
+    try {
+      return JsonFormat.printer().print(message);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StepFailed("message has no JSON form: " + e.getMessage());
     }
   }
 
@@ -482,21 +564,20 @@ public final class Runner {
       items.add(END);
     }
 
-    TailEventsResponse next() throws StepFailed, InterruptedException {
+    /**
+     * The next item within {@code NEXT_TIMEOUT_S}: a {@link TailEventsResponse}, the {@link
+     * Throwable} the stream failed with, or {@code END} (it ended OK). Once the stream is over,
+     * every later call returns how it ended.
+     */
+    Object next() throws StepFailed, InterruptedException {
       Object item = items.poll(NEXT_TIMEOUT_S, TimeUnit.SECONDS);
       if (item == null) {
         throw new StepFailed("no message within " + NEXT_TIMEOUT_S + " s");
       }
-      if (item instanceof TailEventsResponse message) {
-        return message;
+      if (!(item instanceof TailEventsResponse)) {
+        items.add(item);
       }
-      items.add(item); // the stream is over: so is every later `next`
-      if (item instanceof Throwable error) {
-        Status status = Status.fromThrowable(error);
-        throw new StepFailed(
-            "stream failed: " + status.getCode().name() + ": " + status.getDescription());
-      }
-      throw new StepFailed("stream ended (OK) before a message");
+      return item;
     }
 
     void close() {
