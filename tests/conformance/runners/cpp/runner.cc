@@ -3,6 +3,10 @@
 // tests/conformance/README.md; runners/python/runner.py is the reference.
 //
 //   memrpc-conformance --target HOST:PORT --scenario FILE [--var NAME=VALUE]...
+//                      [--service-config FILE]
+//
+// `run` passes the published service config, clients/service-config.json,
+// which the channel then uses.
 //
 // JSON goes through protobuf's own proto3 JSON mapping: requests are parsed
 // with JsonStringToMessage (unknown fields rejected), responses printed with
@@ -558,16 +562,27 @@ class Runner {
   std::map<std::string, std::unique_ptr<Tail>> tails_;
 };
 
+// Reads a whole file into `out`; false when it cannot be read.
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return false;
+  std::stringstream text;
+  text << file.rdbuf();
+  *out = text.str();
+  return true;
+}
+
 int Usage(const std::string& error) {
   std::cerr << "memrpc-conformance: " << error << "\n"
-            << "usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]...\n";
+            << "usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]... "
+               "[--service-config FILE]\n";
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string target, scenario;
+  std::string target, scenario, service_config;
   Variables variables;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
@@ -584,6 +599,8 @@ int main(int argc, char** argv) {
       target = value;
     } else if (arg == "--scenario") {
       scenario = value;
+    } else if (arg == "--service-config") {
+      service_config = value;
     } else if (arg == "--var") {
       auto sep = value.find('=');
       if (sep == std::string::npos) return Usage("--var takes NAME=VALUE, got " + value);
@@ -594,14 +611,18 @@ int main(int argc, char** argv) {
   }
   if (target.empty() || scenario.empty()) return Usage("--target and --scenario are required");
 
-  std::ifstream file(scenario, std::ios::binary);
-  if (!file) return Usage("cannot read " + scenario);
-  std::stringstream text;
-  text << file.rdbuf();
+  std::string text;
+  if (!ReadFile(scenario, &text)) return Usage("cannot read " + scenario);
+  grpc::ChannelArguments channel_args;
+  if (!service_config.empty()) {
+    std::string config;
+    if (!ReadFile(service_config, &config)) return Usage("cannot read " + service_config);
+    channel_args.SetServiceConfigJSON(config);
+  }
   Value document;
   std::vector<Value> steps;
   try {
-    document = ParseValue(text.str());
+    document = ParseValue(text);
     for (const auto& step : Require(document, "steps").list_value().values()) steps.push_back(step);
   } catch (const StepFailed& err) {
     return Usage(scenario + ": " + err.what());
@@ -609,8 +630,9 @@ int main(int argc, char** argv) {
 
   int passed = 0, failed = 0;
   {
-    Runner runner(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
-                  std::move(variables));
+    Runner runner(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), channel_args),
+        std::move(variables));
     for (const auto& step : steps) {
       const Value* name = Get(step, "name");
       const std::string shown = name ? name->string_value() : "?";

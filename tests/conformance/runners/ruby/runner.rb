@@ -4,7 +4,10 @@
 # (clients/ruby) against a live memrpc server. Mirrors runners/python/runner.py;
 # the format is described in tests/conformance/README.md.
 #
-#   ruby runner.rb --target HOST:PORT --scenario FILE [--var NAME=VALUE]...
+#   ruby runner.rb --target HOST:PORT --scenario FILE [--var NAME=VALUE]... [--service-config FILE]
+#
+# `run` passes the published service config, clients/service-config.json,
+# which the channel then uses.
 
 $LOAD_PATH.unshift(File.expand_path("../../../../clients/ruby/lib", __dir__))
 
@@ -112,7 +115,7 @@ module Conformance
       else raise StepFailed, "save: #{path}: no #{part.inspect} in #{show(node)}"
       end
     rescue KeyError, IndexError, ArgumentError
-      raise StepFailed, "save: #{path}: no #{part.inspect} in the response"
+      raise StepFailed, "save: #{path}: no #{part.inspect}"
     end
     value.is_a?(String) ? value : JSON.generate(value)
   end
@@ -380,9 +383,10 @@ module Conformance
   def parse_args(argv)
     options = { vars: {} }
     parser = OptionParser.new do |o|
-      o.banner = "usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]..."
+      o.banner = "usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]... [--service-config FILE]"
       o.on("--target HOST:PORT") { |v| options[:target] = v }
       o.on("--scenario FILE") { |v| options[:scenario] = v }
+      o.on("--service-config FILE") { |v| options[:service_config] = v }
       o.on("--var NAME=VALUE") do |v|
         name, value = v.split("=", 2)
         raise OptionParser::InvalidArgument, v if value.nil?
@@ -406,7 +410,9 @@ module Conformance
   def main(argv)
     options = parse_args(argv)
     steps = JSON.parse(File.read(options[:scenario], encoding: "UTF-8")).fetch("steps")
-    client = Memrpc::Client.new(options[:target])
+    channel_args = {}
+    channel_args["grpc.service_config"] = File.read(options[:service_config]) if options[:service_config]
+    client = Memrpc::Client.new(options[:target], channel_args: channel_args)
     runner = Runner.new(client, options[:vars])
     missing = Runner.uncovered(runner.methods)
     warn "runner: no dispatch entry for #{missing.join(', ')}" unless missing.empty?

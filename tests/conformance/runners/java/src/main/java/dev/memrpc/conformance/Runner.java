@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import com.google.gson.reflect.TypeToken;
 import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.Descriptors.ServiceDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -55,7 +56,9 @@ import java.util.regex.Pattern;
  * against a live memrpc server. Mirrors runners/python/runner.py; the format is described in
  * tests/conformance/README.md.
  *
- * <p>Usage: {@code run --target HOST:PORT --scenario FILE [--var NAME=VALUE]...}
+ * <p>Usage: {@code run --target HOST:PORT --scenario FILE [--var NAME=VALUE]... [--service-config
+ * FILE]}; {@code run} passes the published service config, {@code clients/service-config.json},
+ * which the channel then uses.
  */
 public final class Runner {
   private static final long NEXT_TIMEOUT_S = 10;
@@ -592,13 +595,16 @@ public final class Runner {
 
   private static int usage(PrintStream err, String problem) {
     err.println("run: " + problem);
-    err.println("usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]...");
+    err.println(
+        "usage: run --target HOST:PORT --scenario FILE [--var NAME=VALUE]... "
+            + "[--service-config FILE]");
     return 2;
   }
 
   static int main(String[] args, PrintStream out, PrintStream err) throws Exception {
     String target = null;
     String scenario = null;
+    String serviceConfig = null;
     Map<String, String> variables = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
@@ -618,6 +624,7 @@ public final class Runner {
       switch (flag) {
         case "--target" -> target = value;
         case "--scenario" -> scenario = value;
+        case "--service-config" -> serviceConfig = value;
         case "--var" -> {
           int split = value.indexOf('=');
           if (split < 0) {
@@ -644,9 +651,24 @@ public final class Runner {
       return 2;
     }
 
+    ManagedChannelBuilder<?> builder = ManagedChannelBuilder.forTarget(target).usePlaintext();
+    if (serviceConfig != null) {
+      try {
+        // Gson gives the Maps, Lists and Doubles that grpc-java takes.
+        Map<String, ?> config =
+            GSON.fromJson(
+                Files.readString(Path.of(serviceConfig), StandardCharsets.UTF_8),
+                new TypeToken<Map<String, Object>>() {}.getType());
+        builder.defaultServiceConfig(config).enableRetry();
+      } catch (IOException | RuntimeException e) {
+        err.println("run: cannot read service config " + serviceConfig + ": " + e);
+        return 2;
+      }
+    }
+
     int passed = 0;
     int failed = 0;
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+    ManagedChannel channel = builder.build();
     try {
       Runner runner = new Runner(channel, variables);
       try {
