@@ -45,9 +45,12 @@ module Memrpc
         # Returns the memories nearest to a text or a vector, nearest first,
         # filtered, never farther than `max_distance`.
         rpc :SearchMemories, ::Memrpc::V1::SearchMemoriesRequest, ::Memrpc::V1::SearchMemoriesResponse
-        # Pages through the memories of a namespace that match a filter, newest
-        # first (or most hit first), without a query: for exports, reviews and
-        # administration. Each page costs one bounded `FT.SEARCH`.
+        # Pages through the live memories of a namespace that match a filter,
+        # newest first (or most hit first), without a query: for exports, reviews
+        # and administration. Each page is one `FT.AGGREGATE` that starts right
+        # after the last memory of the page before (keyset, no offset), so a deep
+        # page costs no more than the first, and a memory deleted meanwhile makes
+        # no other one skipped or listed twice. Expired memories are never listed.
         rpc :ListMemories, ::Memrpc::V1::ListMemoriesRequest, ::Memrpc::V1::ListMemoriesResponse
         # Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
         # does not exist or has expired.
@@ -60,7 +63,8 @@ module Memrpc
         # there first.
         rpc :UpdateMemory, ::Memrpc::V1::UpdateMemoryRequest, ::Memrpc::V1::UpdateMemoryResponse
         # Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-        # it does not exist; `ABORTED` when `expected_version` is not its version.
+        # it does not exist; `ABORTED` when `expected_version` is not its version
+        # (also when it does not exist).
         rpc :DeleteMemory, ::Memrpc::V1::DeleteMemoryRequest, ::Memrpc::V1::DeleteMemoryResponse
         # Deletes every memory of a namespace that matches a filter, for example
         # all memories of one user ("forget me").

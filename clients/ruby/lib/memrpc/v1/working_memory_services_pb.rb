@@ -61,7 +61,10 @@ module Memrpc
         # Refreshes the time to live. Safe to retry with a `request_id`.
         rpc :AppendTurns, ::Memrpc::V1::AppendTurnsRequest, ::Memrpc::V1::AppendTurnsResponse
         # Deletes a session. The thread's event log is kept. `NOT_FOUND`
-        # (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+        # (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+        # no `expected_version` is given. With `expected_version`, fails with
+        # `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+        # when the session does not exist) unless the session is at that version.
         rpc :DeleteSession, ::Memrpc::V1::DeleteSessionRequest, ::Memrpc::V1::DeleteSessionResponse
         # Lists the live sessions of a namespace, optionally of one user, most
         # recently updated first. Expired sessions are never listed. Each call does

@@ -376,9 +376,15 @@ private static final long serialVersionUID = 0L;
    * another append to the same thread with the same id appends nothing and
    * returns the first one's response, with `replayed` set; if its turns
    * differ from the first append's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-   * turns twice.
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+   * replays whatever its other fields, even when its `expected_version` no
+   * longer matches (the first append changed the version) or the session
+   * has since been deleted or has expired (it is not created again; the
+   * turns are in the event log). A replay writes nothing: no version, time
+   * to live or listing change. Without it, a retry after an ambiguous
+   * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+   * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+   * the same id in both names two requests.
    * </pre>
    *
    * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -405,9 +411,15 @@ private static final long serialVersionUID = 0L;
    * another append to the same thread with the same id appends nothing and
    * returns the first one's response, with `replayed` set; if its turns
    * differ from the first append's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-   * turns twice.
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+   * replays whatever its other fields, even when its `expected_version` no
+   * longer matches (the first append changed the version) or the session
+   * has since been deleted or has expired (it is not created again; the
+   * turns are in the event log). A replay writes nothing: no version, time
+   * to live or listing change. Without it, a retry after an ambiguous
+   * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+   * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+   * the same id in both names two requests.
    * </pre>
    *
    * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1899,9 +1911,15 @@ private static final long serialVersionUID = 0L;
      * another append to the same thread with the same id appends nothing and
      * returns the first one's response, with `replayed` set; if its turns
      * differ from the first append's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-     * turns twice.
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+     * replays whatever its other fields, even when its `expected_version` no
+     * longer matches (the first append changed the version) or the session
+     * has since been deleted or has expired (it is not created again; the
+     * turns are in the event log). A replay writes nothing: no version, time
+     * to live or listing change. Without it, a retry after an ambiguous
+     * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+     * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+     * the same id in both names two requests.
      * </pre>
      *
      * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1927,9 +1945,15 @@ private static final long serialVersionUID = 0L;
      * another append to the same thread with the same id appends nothing and
      * returns the first one's response, with `replayed` set; if its turns
      * differ from the first append's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-     * turns twice.
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+     * replays whatever its other fields, even when its `expected_version` no
+     * longer matches (the first append changed the version) or the session
+     * has since been deleted or has expired (it is not created again; the
+     * turns are in the event log). A replay writes nothing: no version, time
+     * to live or listing change. Without it, a retry after an ambiguous
+     * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+     * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+     * the same id in both names two requests.
      * </pre>
      *
      * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1956,9 +1980,15 @@ private static final long serialVersionUID = 0L;
      * another append to the same thread with the same id appends nothing and
      * returns the first one's response, with `replayed` set; if its turns
      * differ from the first append's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-     * turns twice.
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+     * replays whatever its other fields, even when its `expected_version` no
+     * longer matches (the first append changed the version) or the session
+     * has since been deleted or has expired (it is not created again; the
+     * turns are in the event log). A replay writes nothing: no version, time
+     * to live or listing change. Without it, a retry after an ambiguous
+     * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+     * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+     * the same id in both names two requests.
      * </pre>
      *
      * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1981,9 +2011,15 @@ private static final long serialVersionUID = 0L;
      * another append to the same thread with the same id appends nothing and
      * returns the first one's response, with `replayed` set; if its turns
      * differ from the first append's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-     * turns twice.
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+     * replays whatever its other fields, even when its `expected_version` no
+     * longer matches (the first append changed the version) or the session
+     * has since been deleted or has expired (it is not created again; the
+     * turns are in the event log). A replay writes nothing: no version, time
+     * to live or listing change. Without it, a retry after an ambiguous
+     * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+     * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+     * the same id in both names two requests.
      * </pre>
      *
      * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2003,9 +2039,15 @@ private static final long serialVersionUID = 0L;
      * another append to the same thread with the same id appends nothing and
      * returns the first one's response, with `replayed` set; if its turns
      * differ from the first append's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-     * turns twice.
+     * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+     * replays whatever its other fields, even when its `expected_version` no
+     * longer matches (the first append changed the version) or the session
+     * has since been deleted or has expired (it is not created again; the
+     * turns are in the event log). A replay writes nothing: no version, time
+     * to live or listing change. Without it, a retry after an ambiguous
+     * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+     * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+     * the same id in both names two requests.
      * </pre>
      *
      * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -203,9 +203,15 @@ public interface AppendTurnsRequestOrBuilder extends
    * another append to the same thread with the same id appends nothing and
    * returns the first one's response, with `replayed` set; if its turns
    * differ from the first append's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-   * turns twice.
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+   * replays whatever its other fields, even when its `expected_version` no
+   * longer matches (the first append changed the version) or the session
+   * has since been deleted or has expired (it is not created again; the
+   * turns are in the event log). A replay writes nothing: no version, time
+   * to live or listing change. Without it, a retry after an ambiguous
+   * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+   * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+   * the same id in both names two requests.
    * </pre>
    *
    * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -220,9 +226,15 @@ public interface AppendTurnsRequestOrBuilder extends
    * another append to the same thread with the same id appends nothing and
    * returns the first one's response, with `replayed` set; if its turns
    * differ from the first append's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the
-   * turns twice.
+   * (`ERROR_REASON_REQUEST_ID_REUSED`). Only the turns count: a repeat
+   * replays whatever its other fields, even when its `expected_version` no
+   * longer matches (the first append changed the version) or the session
+   * has since been deleted or has expired (it is not created again; the
+   * turns are in the event log). A replay writes nothing: no version, time
+   * to live or listing change. Without it, a retry after an ambiguous
+   * failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
+   * twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
+   * the same id in both names two requests.
    * </pre>
    *
    * <code>string request_id = 8 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>

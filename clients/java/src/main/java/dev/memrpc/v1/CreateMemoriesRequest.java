@@ -212,10 +212,12 @@ private static final long serialVersionUID = 0L;
    * one's results (with the memories as they are now; a memory deleted
    * since comes back with only its `id`), with `replayed` set. A first
    * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-   * its retry, each item done exactly once. If the items differ from the
-   * first create's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure may grow the hit counts twice.
+   * its retry, each item done exactly once: the items done come back as
+   * they were done, the others are created or merged now (with the retry's
+   * `dedup_max_distance`), and `replayed` is not set. If the items differ
+   * from the first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+   * retry after an ambiguous failure may grow the hit counts twice.
    * </pre>
    *
    * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -243,10 +245,12 @@ private static final long serialVersionUID = 0L;
    * one's results (with the memories as they are now; a memory deleted
    * since comes back with only its `id`), with `replayed` set. A first
    * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-   * its retry, each item done exactly once. If the items differ from the
-   * first create's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure may grow the hit counts twice.
+   * its retry, each item done exactly once: the items done come back as
+   * they were done, the others are created or merged now (with the retry's
+   * `dedup_max_distance`), and `replayed` is not set. If the items differ
+   * from the first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+   * retry after an ambiguous failure may grow the hit counts twice.
    * </pre>
    *
    * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1191,10 +1195,12 @@ private static final long serialVersionUID = 0L;
      * one's results (with the memories as they are now; a memory deleted
      * since comes back with only its `id`), with `replayed` set. A first
      * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-     * its retry, each item done exactly once. If the items differ from the
-     * first create's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure may grow the hit counts twice.
+     * its retry, each item done exactly once: the items done come back as
+     * they were done, the others are created or merged now (with the retry's
+     * `dedup_max_distance`), and `replayed` is not set. If the items differ
+     * from the first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+     * retry after an ambiguous failure may grow the hit counts twice.
      * </pre>
      *
      * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1221,10 +1227,12 @@ private static final long serialVersionUID = 0L;
      * one's results (with the memories as they are now; a memory deleted
      * since comes back with only its `id`), with `replayed` set. A first
      * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-     * its retry, each item done exactly once. If the items differ from the
-     * first create's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure may grow the hit counts twice.
+     * its retry, each item done exactly once: the items done come back as
+     * they were done, the others are created or merged now (with the retry's
+     * `dedup_max_distance`), and `replayed` is not set. If the items differ
+     * from the first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+     * retry after an ambiguous failure may grow the hit counts twice.
      * </pre>
      *
      * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1252,10 +1260,12 @@ private static final long serialVersionUID = 0L;
      * one's results (with the memories as they are now; a memory deleted
      * since comes back with only its `id`), with `replayed` set. A first
      * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-     * its retry, each item done exactly once. If the items differ from the
-     * first create's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure may grow the hit counts twice.
+     * its retry, each item done exactly once: the items done come back as
+     * they were done, the others are created or merged now (with the retry's
+     * `dedup_max_distance`), and `replayed` is not set. If the items differ
+     * from the first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+     * retry after an ambiguous failure may grow the hit counts twice.
      * </pre>
      *
      * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1279,10 +1289,12 @@ private static final long serialVersionUID = 0L;
      * one's results (with the memories as they are now; a memory deleted
      * since comes back with only its `id`), with `replayed` set. A first
      * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-     * its retry, each item done exactly once. If the items differ from the
-     * first create's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure may grow the hit counts twice.
+     * its retry, each item done exactly once: the items done come back as
+     * they were done, the others are created or merged now (with the retry's
+     * `dedup_max_distance`), and `replayed` is not set. If the items differ
+     * from the first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+     * retry after an ambiguous failure may grow the hit counts twice.
      * </pre>
      *
      * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1303,10 +1315,12 @@ private static final long serialVersionUID = 0L;
      * one's results (with the memories as they are now; a memory deleted
      * since comes back with only its `id`), with `replayed` set. A first
      * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-     * its retry, each item done exactly once. If the items differ from the
-     * first create's, it fails with `INVALID_ARGUMENT`
-     * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-     * ambiguous failure may grow the hit counts twice.
+     * its retry, each item done exactly once: the items done come back as
+     * they were done, the others are created or merged now (with the retry's
+     * `dedup_max_distance`), and `replayed` is not set. If the items differ
+     * from the first create's, it fails with `INVALID_ARGUMENT`
+     * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+     * retry after an ambiguous failure may grow the hit counts twice.
      * </pre>
      *
      * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>

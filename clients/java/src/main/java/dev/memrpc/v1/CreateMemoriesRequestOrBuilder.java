@@ -111,10 +111,12 @@ public interface CreateMemoriesRequestOrBuilder extends
    * one's results (with the memories as they are now; a memory deleted
    * since comes back with only its `id`), with `replayed` set. A first
    * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-   * its retry, each item done exactly once. If the items differ from the
-   * first create's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure may grow the hit counts twice.
+   * its retry, each item done exactly once: the items done come back as
+   * they were done, the others are created or merged now (with the retry's
+   * `dedup_max_distance`), and `replayed` is not set. If the items differ
+   * from the first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+   * retry after an ambiguous failure may grow the hit counts twice.
    * </pre>
    *
    * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -130,10 +132,12 @@ public interface CreateMemoriesRequestOrBuilder extends
    * one's results (with the memories as they are now; a memory deleted
    * since comes back with only its `id`), with `replayed` set. A first
    * call that failed part of the way (e.g. `UNAVAILABLE`) is completed by
-   * its retry, each item done exactly once. If the items differ from the
-   * first create's, it fails with `INVALID_ARGUMENT`
-   * (`ERROR_REASON_REQUEST_ID_REUSED`). Without it, a retry after an
-   * ambiguous failure may grow the hit counts twice.
+   * its retry, each item done exactly once: the items done come back as
+   * they were done, the others are created or merged now (with the retry's
+   * `dedup_max_distance`), and `replayed` is not set. If the items differ
+   * from the first create's, it fails with `INVALID_ARGUMENT`
+   * (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
+   * retry after an ambiguous failure may grow the hit counts twice.
    * </pre>
    *
    * <code>string request_id = 4 [json_name = "requestId", (.google.api.field_behavior) = OPTIONAL];</code>

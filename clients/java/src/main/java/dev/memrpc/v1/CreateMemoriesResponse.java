@@ -118,8 +118,8 @@ private static final long serialVersionUID = 0L;
   private boolean replayed_ = false;
   /**
    * <pre>
-   * True when `request_id` named an earlier create: the results are that
-   * create's.
+   * True when `request_id` named an earlier create that did every item:
+   * the results are that create's, and this call wrote nothing.
    * </pre>
    *
    * <code>bool replayed = 2 [json_name = "replayed"];</code>
@@ -816,8 +816,8 @@ private static final long serialVersionUID = 0L;
     private boolean replayed_ ;
     /**
      * <pre>
-     * True when `request_id` named an earlier create: the results are that
-     * create's.
+     * True when `request_id` named an earlier create that did every item:
+     * the results are that create's, and this call wrote nothing.
      * </pre>
      *
      * <code>bool replayed = 2 [json_name = "replayed"];</code>
@@ -829,8 +829,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * True when `request_id` named an earlier create: the results are that
-     * create's.
+     * True when `request_id` named an earlier create that did every item:
+     * the results are that create's, and this call wrote nothing.
      * </pre>
      *
      * <code>bool replayed = 2 [json_name = "replayed"];</code>
@@ -846,8 +846,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * True when `request_id` named an earlier create: the results are that
-     * create's.
+     * True when `request_id` named an earlier create that did every item:
+     * the results are that create's, and this call wrote nothing.
      * </pre>
      *
      * <code>bool replayed = 2 [json_name = "replayed"];</code>

@@ -56,8 +56,8 @@ public interface CreateMemoriesResponseOrBuilder extends
 
   /**
    * <pre>
-   * True when `request_id` named an earlier create: the results are that
-   * create's.
+   * True when `request_id` named an earlier create that did every item:
+   * the results are that create's, and this call wrote nothing.
    * </pre>
    *
    * <code>bool replayed = 2 [json_name = "replayed"];</code>

@@ -155,8 +155,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * When set, the memory is deleted only if its current `version` is this
    * one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -170,8 +171,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * When set, the memory is deleted only if its current `version` is this
    * one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -727,8 +729,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the memory is deleted only if its current `version` is this
      * one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -742,8 +745,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the memory is deleted only if its current `version` is this
      * one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -757,8 +761,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the memory is deleted only if its current `version` is this
      * one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -776,8 +781,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the memory is deleted only if its current `version` is this
      * one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>

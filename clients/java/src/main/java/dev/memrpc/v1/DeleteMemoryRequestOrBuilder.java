@@ -54,8 +54,9 @@ public interface DeleteMemoryRequestOrBuilder extends
    * <pre>
    * When set, the memory is deleted only if its current `version` is this
    * one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -66,8 +67,9 @@ public interface DeleteMemoryRequestOrBuilder extends
    * <pre>
    * When set, the memory is deleted only if its current `version` is this
    * one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and deletes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>

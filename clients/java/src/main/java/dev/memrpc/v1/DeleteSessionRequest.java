@@ -156,7 +156,9 @@ private static final long serialVersionUID = 0L;
    * When set, the session is deleted only if its current version is this
    * one; otherwise the call fails with `ABORTED`
    * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * nothing. A session that does not exist (any more) has version 0, as in
+   * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+   * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -171,7 +173,9 @@ private static final long serialVersionUID = 0L;
    * When set, the session is deleted only if its current version is this
    * one; otherwise the call fails with `ABORTED`
    * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * nothing. A session that does not exist (any more) has version 0, as in
+   * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+   * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -728,7 +732,9 @@ private static final long serialVersionUID = 0L;
      * When set, the session is deleted only if its current version is this
      * one; otherwise the call fails with `ABORTED`
      * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * nothing. A session that does not exist (any more) has version 0, as in
+     * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+     * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -743,7 +749,9 @@ private static final long serialVersionUID = 0L;
      * When set, the session is deleted only if its current version is this
      * one; otherwise the call fails with `ABORTED`
      * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * nothing. A session that does not exist (any more) has version 0, as in
+     * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+     * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -758,7 +766,9 @@ private static final long serialVersionUID = 0L;
      * When set, the session is deleted only if its current version is this
      * one; otherwise the call fails with `ABORTED`
      * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * nothing. A session that does not exist (any more) has version 0, as in
+     * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+     * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -777,7 +787,9 @@ private static final long serialVersionUID = 0L;
      * When set, the session is deleted only if its current version is this
      * one; otherwise the call fails with `ABORTED`
      * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-     * nothing.
+     * nothing. A session that does not exist (any more) has version 0, as in
+     * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+     * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -55,7 +55,9 @@ public interface DeleteSessionRequestOrBuilder extends
    * When set, the session is deleted only if its current version is this
    * one; otherwise the call fails with `ABORTED`
    * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * nothing. A session that does not exist (any more) has version 0, as in
+   * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+   * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -67,7 +69,9 @@ public interface DeleteSessionRequestOrBuilder extends
    * When set, the session is deleted only if its current version is this
    * one; otherwise the call fails with `ABORTED`
    * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and deletes
-   * nothing.
+   * nothing. A session that does not exist (any more) has version 0, as in
+   * `UpdateSessionRequest.expected_version`: `ABORTED` with current version
+   * 0, not `NOT_FOUND`. Versions start at 1: 0 is `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 3 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -53,7 +53,7 @@ public enum ErrorReason
    * `INVALID_ARGUMENT`: `request_id` names an earlier request whose content
    * differs from this one. Use a new request id for a new request.
    *
-   * Metadata: `requestId`.
+   * Metadata: `field` (`request_id`), `requestId`.
    * </pre>
    *
    * <code>ERROR_REASON_REQUEST_ID_REUSED = 3;</code>
@@ -220,7 +220,7 @@ public enum ErrorReason
    * than the server allows; the stream ended after the messages already
    * sent. Resume from the last cursor received, and read faster.
    *
-   * Metadata: `limit`, `setting`, `threadId`.
+   * Metadata: `limit`, `setting`.
    * </pre>
    *
    * <code>ERROR_REASON_TAIL_TOO_SLOW = 45;</code>
@@ -275,6 +275,15 @@ public enum ErrorReason
    * <code>ERROR_REASON_METHOD_FORBIDDEN = 54;</code>
    */
   ERROR_REASON_METHOD_FORBIDDEN(54),
+  /**
+   * <pre>
+   * `PERMISSION_DENIED`: the credential (a JWT) grants no memrpc scope: it
+   * lacks the namespaces or access claims, or they do not parse.
+   * </pre>
+   *
+   * <code>ERROR_REASON_SCOPE_MISSING = 55;</code>
+   */
+  ERROR_REASON_SCOPE_MISSING(55),
   /**
    * <pre>
    * `UNAVAILABLE`: Redis cannot serve now (down, restarting, loading,
@@ -355,7 +364,7 @@ public enum ErrorReason
    * `INVALID_ARGUMENT`: `request_id` names an earlier request whose content
    * differs from this one. Use a new request id for a new request.
    *
-   * Metadata: `requestId`.
+   * Metadata: `field` (`request_id`), `requestId`.
    * </pre>
    *
    * <code>ERROR_REASON_REQUEST_ID_REUSED = 3;</code>
@@ -522,7 +531,7 @@ public enum ErrorReason
    * than the server allows; the stream ended after the messages already
    * sent. Resume from the last cursor received, and read faster.
    *
-   * Metadata: `limit`, `setting`, `threadId`.
+   * Metadata: `limit`, `setting`.
    * </pre>
    *
    * <code>ERROR_REASON_TAIL_TOO_SLOW = 45;</code>
@@ -577,6 +586,15 @@ public enum ErrorReason
    * <code>ERROR_REASON_METHOD_FORBIDDEN = 54;</code>
    */
   public static final int ERROR_REASON_METHOD_FORBIDDEN_VALUE = 54;
+  /**
+   * <pre>
+   * `PERMISSION_DENIED`: the credential (a JWT) grants no memrpc scope: it
+   * lacks the namespaces or access claims, or they do not parse.
+   * </pre>
+   *
+   * <code>ERROR_REASON_SCOPE_MISSING = 55;</code>
+   */
+  public static final int ERROR_REASON_SCOPE_MISSING_VALUE = 55;
   /**
    * <pre>
    * `UNAVAILABLE`: Redis cannot serve now (down, restarting, loading,
@@ -657,6 +675,7 @@ public enum ErrorReason
       case 52: return ERROR_REASON_CREDENTIAL_EXPIRED;
       case 53: return ERROR_REASON_NAMESPACE_FORBIDDEN;
       case 54: return ERROR_REASON_METHOD_FORBIDDEN;
+      case 55: return ERROR_REASON_SCOPE_MISSING;
       case 60: return ERROR_REASON_REDIS_UNAVAILABLE;
       case 61: return ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED;
       case 70: return ERROR_REASON_INTERNAL;

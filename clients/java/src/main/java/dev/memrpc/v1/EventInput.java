@@ -162,7 +162,7 @@ private static final long serialVersionUID = 0L;
    * Opaque bytes, at most 1 MiB.
    * </pre>
    *
-   * <code>bytes data = 2 [json_name = "data"];</code>
+   * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the data field is set.
    */
   @java.lang.Override
@@ -174,7 +174,7 @@ private static final long serialVersionUID = 0L;
    * Opaque bytes, at most 1 MiB.
    * </pre>
    *
-   * <code>bytes data = 2 [json_name = "data"];</code>
+   * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The data.
    */
   @java.lang.Override
@@ -197,7 +197,7 @@ private static final long serialVersionUID = 0L;
    * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+   * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the json field is set.
    */
   @java.lang.Override
@@ -215,7 +215,7 @@ private static final long serialVersionUID = 0L;
    * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+   * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The json.
    */
   @java.lang.Override
@@ -236,7 +236,7 @@ private static final long serialVersionUID = 0L;
    * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+   * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public com.google.protobuf.StructOrBuilder getJsonOrBuilder() {
@@ -279,7 +279,7 @@ private static final long serialVersionUID = 0L;
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public boolean containsAttributes(
@@ -302,7 +302,7 @@ private static final long serialVersionUID = 0L;
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.util.Map<java.lang.String, java.lang.String> getAttributesMap() {
@@ -315,7 +315,7 @@ private static final long serialVersionUID = 0L;
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public /* nullable */
@@ -335,7 +335,7 @@ java.lang.String defaultValue) {
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public java.lang.String getAttributesOrThrow(
@@ -908,7 +908,7 @@ java.lang.String defaultValue) {
      * Opaque bytes, at most 1 MiB.
      * </pre>
      *
-     * <code>bytes data = 2 [json_name = "data"];</code>
+     * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the data field is set.
      */
     public boolean hasData() {
@@ -919,7 +919,7 @@ java.lang.String defaultValue) {
      * Opaque bytes, at most 1 MiB.
      * </pre>
      *
-     * <code>bytes data = 2 [json_name = "data"];</code>
+     * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The data.
      */
     public com.google.protobuf.ByteString getData() {
@@ -933,7 +933,7 @@ java.lang.String defaultValue) {
      * Opaque bytes, at most 1 MiB.
      * </pre>
      *
-     * <code>bytes data = 2 [json_name = "data"];</code>
+     * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The data to set.
      * @return This builder for chaining.
      */
@@ -949,7 +949,7 @@ java.lang.String defaultValue) {
      * Opaque bytes, at most 1 MiB.
      * </pre>
      *
-     * <code>bytes data = 2 [json_name = "data"];</code>
+     * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearData() {
@@ -974,7 +974,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the json field is set.
      */
     @java.lang.Override
@@ -992,7 +992,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The json.
      */
     @java.lang.Override
@@ -1020,7 +1020,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setJson(com.google.protobuf.Struct value) {
       if (jsonBuilder_ == null) {
@@ -1044,7 +1044,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setJson(
         com.google.protobuf.Struct.Builder builderForValue) {
@@ -1068,7 +1068,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeJson(com.google.protobuf.Struct value) {
       if (jsonBuilder_ == null) {
@@ -1101,7 +1101,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearJson() {
       if (jsonBuilder_ == null) {
@@ -1130,7 +1130,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public com.google.protobuf.Struct.Builder getJsonBuilder() {
       return internalGetJsonFieldBuilder().getBuilder();
@@ -1146,7 +1146,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public com.google.protobuf.StructOrBuilder getJsonOrBuilder() {
@@ -1170,7 +1170,7 @@ java.lang.String defaultValue) {
      * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
      * </pre>
      *
-     * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+     * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         com.google.protobuf.Struct, com.google.protobuf.Struct.Builder, com.google.protobuf.StructOrBuilder> 
@@ -1224,7 +1224,7 @@ java.lang.String defaultValue) {
      * in all (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public boolean containsAttributes(
@@ -1247,7 +1247,7 @@ java.lang.String defaultValue) {
      * in all (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.util.Map<java.lang.String, java.lang.String> getAttributesMap() {
@@ -1260,7 +1260,7 @@ java.lang.String defaultValue) {
      * in all (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public /* nullable */
@@ -1280,7 +1280,7 @@ java.lang.String defaultValue) {
      * in all (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public java.lang.String getAttributesOrThrow(
@@ -1306,7 +1306,7 @@ java.lang.String defaultValue) {
      * in all (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder removeAttributes(
         java.lang.String key) {
@@ -1331,7 +1331,7 @@ java.lang.String defaultValue) {
      * in all (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAttributes(
         java.lang.String key,
@@ -1350,7 +1350,7 @@ java.lang.String defaultValue) {
      * in all (server-configurable).
      * </pre>
      *
-     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+     * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder putAllAttributes(
         java.util.Map<java.lang.String, java.lang.String> values) {

@@ -37,7 +37,7 @@ public interface EventInputOrBuilder extends
    * Opaque bytes, at most 1 MiB.
    * </pre>
    *
-   * <code>bytes data = 2 [json_name = "data"];</code>
+   * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the data field is set.
    */
   boolean hasData();
@@ -46,7 +46,7 @@ public interface EventInputOrBuilder extends
    * Opaque bytes, at most 1 MiB.
    * </pre>
    *
-   * <code>bytes data = 2 [json_name = "data"];</code>
+   * <code>bytes data = 2 [json_name = "data", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The data.
    */
   com.google.protobuf.ByteString getData();
@@ -62,7 +62,7 @@ public interface EventInputOrBuilder extends
    * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+   * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the json field is set.
    */
   boolean hasJson();
@@ -77,7 +77,7 @@ public interface EventInputOrBuilder extends
    * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+   * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The json.
    */
   com.google.protobuf.Struct getJson();
@@ -92,7 +92,7 @@ public interface EventInputOrBuilder extends
    * decode by default. A deeper payload gets `INVALID_ARGUMENT`.
    * </pre>
    *
-   * <code>.google.protobuf.Struct json = 3 [json_name = "json"];</code>
+   * <code>.google.protobuf.Struct json = 3 [json_name = "json", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.StructOrBuilder getJsonOrBuilder();
 
@@ -103,7 +103,7 @@ public interface EventInputOrBuilder extends
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   int getAttributesCount();
   /**
@@ -113,7 +113,7 @@ public interface EventInputOrBuilder extends
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   boolean containsAttributes(
       java.lang.String key);
@@ -130,7 +130,7 @@ public interface EventInputOrBuilder extends
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.util.Map<java.lang.String, java.lang.String>
   getAttributesMap();
@@ -141,7 +141,7 @@ public interface EventInputOrBuilder extends
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   /* nullable */
 java.lang.String getAttributesOrDefault(
@@ -155,7 +155,7 @@ java.lang.String defaultValue);
    * in all (server-configurable).
    * </pre>
    *
-   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes"];</code>
+   * <code>map&lt;string, string&gt; attributes = 4 [json_name = "attributes", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   java.lang.String getAttributesOrThrow(
       java.lang.String key);

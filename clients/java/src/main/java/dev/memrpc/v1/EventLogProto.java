@@ -162,99 +162,100 @@ public final class EventLogProto extends com.google.protobuf.GeneratedFile {
       "ntryR\nattributes\022;\n\013create_time\030\007 \001(\0132\032." +
       "google.protobuf.TimestampR\ncreateTime\032=\n" +
       "\017AttributesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001B\t\n\007payload\"\374\001\n\nEven" +
-      "tInput\022\030\n\004type\030\001 \001(\tB\004\342A\001\002R\004type\022\024\n\004data" +
-      "\030\002 \001(\014H\000R\004data\022-\n\004json\030\003 \001(\0132\027.google.pr" +
-      "otobuf.StructH\000R\004json\022E\n\nattributes\030\004 \003(" +
-      "\0132%.memrpc.v1.EventInput.AttributesEntry" +
-      "R\nattributes\032=\n\017AttributesEntry\022\020\n\003key\030\001" +
-      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001B\t\n\007p" +
-      "ayload\"\325\001\n\023AppendEventsRequest\022\"\n\tnamesp" +
-      "ace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_id\030" +
-      "\002 \001(\tB\004\342A\001\002R\010threadId\0223\n\006events\030\003 \003(\0132\025." +
-      "memrpc.v1.EventInputB\004\342A\001\002R\006events\022\035\n\007ma" +
-      "x_len\030\004 \001(\003B\004\342A\001\001R\006maxLen\022#\n\nrequest_id\030" +
-      "\005 \001(\tB\004\342A\001\001R\trequestId\"O\n\024AppendEventsRe" +
-      "sponse\022\033\n\tevent_ids\030\001 \003(\tR\010eventIds\022\032\n\010r" +
-      "eplayed\030\002 \001(\010R\010replayed\"\234\002\n\021ListEventsRe" +
-      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
-      "e\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\022*\n\016" +
-      "start_event_id\030\003 \001(\tB\004\342A\001\001R\014startEventId" +
-      "\022&\n\014end_event_id\030\004 \001(\tB\004\342A\001\001R\nendEventId" +
-      "\022$\n\ndescending\030\005 \001(\010B\004\342A\001\001R\ndescending\022!" +
-      "\n\tpage_size\030\006 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npag" +
-      "e_token\030\007 \001(\tB\004\342A\001\001R\tpageToken\"f\n\022ListEv" +
-      "entsResponse\022(\n\006events\030\001 \003(\0132\020.memrpc.v1" +
-      ".EventR\006events\022&\n\017next_page_token\030\002 \001(\tR" +
-      "\rnextPageToken\"\245\001\n\021TrimEventsRequest\022\"\n\t" +
-      "namespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthre" +
-      "ad_id\030\002 \001(\tB\004\342A\001\002R\010threadId\022\031\n\007max_len\030\003" +
-      " \001(\003H\000R\006maxLen\022\"\n\014min_event_id\030\004 \001(\tH\000R\n" +
-      "minEventIdB\n\n\010strategy\"9\n\022TrimEventsResp" +
-      "onse\022#\n\rtrimmed_count\030\001 \001(\003R\014trimmedCoun" +
-      "t\"]\n\014ThreadCursor\022!\n\tthread_id\030\001 \001(\tB\004\342A" +
-      "\001\002R\010threadId\022*\n\016after_event_id\030\002 \001(\tB\004\342A" +
-      "\001\001R\014afterEventId\"\300\001\n\021TailEventsRequest\022\"" +
-      "\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0227\n\007cu" +
-      "rsors\030\002 \003(\0132\027.memrpc.v1.ThreadCursorB\004\342A" +
-      "\001\002R\007cursors\022N\n\022heartbeat_interval\030\003 \001(\0132" +
-      "\031.google.protobuf.DurationB\004\342A\001\001R\021heartb" +
-      "eatInterval\"?\n\nCheckpoint\0221\n\007cursors\030\001 \003" +
-      "(\0132\027.memrpc.v1.ThreadCursorR\007cursors\"\202\001\n" +
-      "\022TailEventsResponse\022(\n\005event\030\001 \001(\0132\020.mem" +
-      "rpc.v1.EventH\000R\005event\0227\n\ncheckpoint\030\002 \001(" +
-      "\0132\025.memrpc.v1.CheckpointH\000R\ncheckpointB\t" +
-      "\n\007message\"\250\001\n\032CreateConsumerGroupRequest" +
-      "\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n\005" +
-      "group\030\002 \001(\tB\004\342A\001\002R\005group\022J\n\016start_positi" +
-      "on\030\003 \001(\0162\035.memrpc.v1.GroupStartPositionB" +
-      "\004\342A\001\001R\rstartPosition\"\035\n\033CreateConsumerGr" +
-      "oupResponse\"\\\n\032DeleteConsumerGroupReques" +
-      "t\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n" +
-      "\005group\030\002 \001(\tB\004\342A\001\002R\005group\"\035\n\033DeleteConsu" +
-      "merGroupResponse\"\234\002\n\024ReceiveEventsReques" +
-      "t\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n" +
-      "\005group\030\002 \001(\tB\004\342A\001\002R\005group\022 \n\010consumer\030\003 " +
-      "\001(\tB\004\342A\001\002R\010consumer\022#\n\nmax_events\030\004 \001(\005B" +
-      "\004\342A\001\001R\tmaxEvents\0223\n\004wait\030\005 \001(\0132\031.google." +
-      "protobuf.DurationB\004\342A\001\001R\004wait\022H\n\017redeliv" +
-      "er_after\030\006 \001(\0132\031.google.protobuf.Duratio" +
-      "nB\004\342A\001\001R\016redeliverAfter\"\177\n\rReceivedEvent" +
-      "\022\037\n\013delivery_id\030\001 \001(\tR\ndeliveryId\022&\n\005eve" +
-      "nt\030\002 \001(\0132\020.memrpc.v1.EventR\005event\022%\n\016del" +
-      "ivery_count\030\003 \001(\003R\rdeliveryCount\"I\n\025Rece" +
-      "iveEventsResponse\0220\n\006events\030\001 \003(\0132\030.memr" +
-      "pc.v1.ReceivedEventR\006events\"\203\001\n\030Acknowle" +
-      "dgeEventsRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001" +
-      "\002R\tnamespace\022\032\n\005group\030\002 \001(\tB\004\342A\001\002R\005group" +
-      "\022\'\n\014delivery_ids\030\003 \003(\tB\004\342A\001\002R\013deliveryId" +
-      "s\"J\n\031AcknowledgeEventsResponse\022-\n\022acknow" +
-      "ledged_count\030\001 \001(\003R\021acknowledgedCount*~\n" +
-      "\022GroupStartPosition\022$\n GROUP_START_POSIT" +
-      "ION_UNSPECIFIED\020\000\022\037\n\033GROUP_START_POSITIO" +
-      "N_LATEST\020\001\022!\n\035GROUP_START_POSITION_EARLI" +
-      "EST\020\0022\276\005\n\010EventLog\022O\n\014AppendEvents\022\036.mem" +
-      "rpc.v1.AppendEventsRequest\032\037.memrpc.v1.A" +
-      "ppendEventsResponse\022I\n\nListEvents\022\034.memr" +
-      "pc.v1.ListEventsRequest\032\035.memrpc.v1.List" +
-      "EventsResponse\022I\n\nTrimEvents\022\034.memrpc.v1" +
-      ".TrimEventsRequest\032\035.memrpc.v1.TrimEvent" +
-      "sResponse\022K\n\nTailEvents\022\034.memrpc.v1.Tail" +
-      "EventsRequest\032\035.memrpc.v1.TailEventsResp" +
-      "onse0\001\022d\n\023CreateConsumerGroup\022%.memrpc.v" +
-      "1.CreateConsumerGroupRequest\032&.memrpc.v1" +
-      ".CreateConsumerGroupResponse\022d\n\023DeleteCo" +
-      "nsumerGroup\022%.memrpc.v1.DeleteConsumerGr" +
-      "oupRequest\032&.memrpc.v1.DeleteConsumerGro" +
-      "upResponse\022R\n\rReceiveEvents\022\037.memrpc.v1." +
-      "ReceiveEventsRequest\032 .memrpc.v1.Receive" +
-      "EventsResponse\022^\n\021AcknowledgeEvents\022#.me" +
-      "mrpc.v1.AcknowledgeEventsRequest\032$.memrp" +
-      "c.v1.AcknowledgeEventsResponseB\203\001\n\rdev.m" +
-      "emrpc.v1B\rEventLogProtoP\001Z6github.com/me" +
-      "mrpc/memrpc/clients/go/memrpc/v1;memrpcv" +
-      "1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc" +
-      "::V1b\006proto3"
+      "lue\030\002 \001(\tR\005value:\0028\001B\t\n\007payload\"\216\002\n\nEven" +
+      "tInput\022\030\n\004type\030\001 \001(\tB\004\342A\001\002R\004type\022\032\n\004data" +
+      "\030\002 \001(\014B\004\342A\001\001H\000R\004data\0223\n\004json\030\003 \001(\0132\027.goo" +
+      "gle.protobuf.StructB\004\342A\001\001H\000R\004json\022K\n\natt" +
+      "ributes\030\004 \003(\0132%.memrpc.v1.EventInput.Att" +
+      "ributesEntryB\004\342A\001\001R\nattributes\032=\n\017Attrib" +
+      "utesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001" +
+      "(\tR\005value:\0028\001B\t\n\007payload\"\325\001\n\023AppendEvent" +
+      "sRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnames" +
+      "pace\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\022" +
+      "3\n\006events\030\003 \003(\0132\025.memrpc.v1.EventInputB\004" +
+      "\342A\001\002R\006events\022\035\n\007max_len\030\004 \001(\003B\004\342A\001\001R\006max" +
+      "Len\022#\n\nrequest_id\030\005 \001(\tB\004\342A\001\001R\trequestId" +
+      "\"O\n\024AppendEventsResponse\022\033\n\tevent_ids\030\001 " +
+      "\003(\tR\010eventIds\022\032\n\010replayed\030\002 \001(\010R\010replaye" +
+      "d\"\234\002\n\021ListEventsRequest\022\"\n\tnamespace\030\001 \001" +
+      "(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_id\030\002 \001(\tB\004" +
+      "\342A\001\002R\010threadId\022*\n\016start_event_id\030\003 \001(\tB\004" +
+      "\342A\001\001R\014startEventId\022&\n\014end_event_id\030\004 \001(\t" +
+      "B\004\342A\001\001R\nendEventId\022$\n\ndescending\030\005 \001(\010B\004" +
+      "\342A\001\001R\ndescending\022!\n\tpage_size\030\006 \001(\005B\004\342A\001" +
+      "\001R\010pageSize\022#\n\npage_token\030\007 \001(\tB\004\342A\001\001R\tp" +
+      "ageToken\"f\n\022ListEventsResponse\022(\n\006events" +
+      "\030\001 \003(\0132\020.memrpc.v1.EventR\006events\022&\n\017next" +
+      "_page_token\030\002 \001(\tR\rnextPageToken\"\261\001\n\021Tri" +
+      "mEventsRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R" +
+      "\tnamespace\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010thr" +
+      "eadId\022\037\n\007max_len\030\003 \001(\003B\004\342A\001\001H\000R\006maxLen\022(" +
+      "\n\014min_event_id\030\004 \001(\tB\004\342A\001\001H\000R\nminEventId" +
+      "B\n\n\010strategy\"9\n\022TrimEventsResponse\022#\n\rtr" +
+      "immed_count\030\001 \001(\003R\014trimmedCount\"]\n\014Threa" +
+      "dCursor\022!\n\tthread_id\030\001 \001(\tB\004\342A\001\002R\010thread" +
+      "Id\022*\n\016after_event_id\030\002 \001(\tB\004\342A\001\001R\014afterE" +
+      "ventId\"\300\001\n\021TailEventsRequest\022\"\n\tnamespac" +
+      "e\030\001 \001(\tB\004\342A\001\002R\tnamespace\0227\n\007cursors\030\002 \003(" +
+      "\0132\027.memrpc.v1.ThreadCursorB\004\342A\001\002R\007cursor" +
+      "s\022N\n\022heartbeat_interval\030\003 \001(\0132\031.google.p" +
+      "rotobuf.DurationB\004\342A\001\001R\021heartbeatInterva" +
+      "l\"?\n\nCheckpoint\0221\n\007cursors\030\001 \003(\0132\027.memrp" +
+      "c.v1.ThreadCursorR\007cursors\"\202\001\n\022TailEvent" +
+      "sResponse\022(\n\005event\030\001 \001(\0132\020.memrpc.v1.Eve" +
+      "ntH\000R\005event\0227\n\ncheckpoint\030\002 \001(\0132\025.memrpc" +
+      ".v1.CheckpointH\000R\ncheckpointB\t\n\007message\"" +
+      "\250\001\n\032CreateConsumerGroupRequest\022\"\n\tnamesp" +
+      "ace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n\005group\030\002 \001(" +
+      "\tB\004\342A\001\002R\005group\022J\n\016start_position\030\003 \001(\0162\035" +
+      ".memrpc.v1.GroupStartPositionB\004\342A\001\001R\rsta" +
+      "rtPosition\"\035\n\033CreateConsumerGroupRespons" +
+      "e\"\\\n\032DeleteConsumerGroupRequest\022\"\n\tnames" +
+      "pace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n\005group\030\002 \001" +
+      "(\tB\004\342A\001\002R\005group\"\035\n\033DeleteConsumerGroupRe" +
+      "sponse\"\234\002\n\024ReceiveEventsRequest\022\"\n\tnames" +
+      "pace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n\005group\030\002 \001" +
+      "(\tB\004\342A\001\002R\005group\022 \n\010consumer\030\003 \001(\tB\004\342A\001\002R" +
+      "\010consumer\022#\n\nmax_events\030\004 \001(\005B\004\342A\001\001R\tmax" +
+      "Events\0223\n\004wait\030\005 \001(\0132\031.google.protobuf.D" +
+      "urationB\004\342A\001\001R\004wait\022H\n\017redeliver_after\030\006" +
+      " \001(\0132\031.google.protobuf.DurationB\004\342A\001\001R\016r" +
+      "edeliverAfter\"\177\n\rReceivedEvent\022\037\n\013delive" +
+      "ry_id\030\001 \001(\tR\ndeliveryId\022&\n\005event\030\002 \001(\0132\020" +
+      ".memrpc.v1.EventR\005event\022%\n\016delivery_coun" +
+      "t\030\003 \001(\003R\rdeliveryCount\"I\n\025ReceiveEventsR" +
+      "esponse\0220\n\006events\030\001 \003(\0132\030.memrpc.v1.Rece" +
+      "ivedEventR\006events\"\203\001\n\030AcknowledgeEventsR" +
+      "equest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespa" +
+      "ce\022\032\n\005group\030\002 \001(\tB\004\342A\001\002R\005group\022\'\n\014delive" +
+      "ry_ids\030\003 \003(\tB\004\342A\001\002R\013deliveryIds\"J\n\031Ackno" +
+      "wledgeEventsResponse\022-\n\022acknowledged_cou" +
+      "nt\030\001 \001(\003R\021acknowledgedCount*~\n\022GroupStar" +
+      "tPosition\022$\n GROUP_START_POSITION_UNSPEC" +
+      "IFIED\020\000\022\037\n\033GROUP_START_POSITION_LATEST\020\001" +
+      "\022!\n\035GROUP_START_POSITION_EARLIEST\020\0022\276\005\n\010" +
+      "EventLog\022O\n\014AppendEvents\022\036.memrpc.v1.App" +
+      "endEventsRequest\032\037.memrpc.v1.AppendEvent" +
+      "sResponse\022I\n\nListEvents\022\034.memrpc.v1.List" +
+      "EventsRequest\032\035.memrpc.v1.ListEventsResp" +
+      "onse\022I\n\nTrimEvents\022\034.memrpc.v1.TrimEvent" +
+      "sRequest\032\035.memrpc.v1.TrimEventsResponse\022" +
+      "K\n\nTailEvents\022\034.memrpc.v1.TailEventsRequ" +
+      "est\032\035.memrpc.v1.TailEventsResponse0\001\022d\n\023" +
+      "CreateConsumerGroup\022%.memrpc.v1.CreateCo" +
+      "nsumerGroupRequest\032&.memrpc.v1.CreateCon" +
+      "sumerGroupResponse\022d\n\023DeleteConsumerGrou" +
+      "p\022%.memrpc.v1.DeleteConsumerGroupRequest" +
+      "\032&.memrpc.v1.DeleteConsumerGroupResponse" +
+      "\022R\n\rReceiveEvents\022\037.memrpc.v1.ReceiveEve" +
+      "ntsRequest\032 .memrpc.v1.ReceiveEventsResp" +
+      "onse\022^\n\021AcknowledgeEvents\022#.memrpc.v1.Ac" +
+      "knowledgeEventsRequest\032$.memrpc.v1.Ackno" +
+      "wledgeEventsResponseB\203\001\n\rdev.memrpc.v1B\r" +
+      "EventLogProtoP\001Z6github.com/memrpc/memrp" +
+      "c/clients/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\t" +
+      "Memrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006prot" +
+      "o3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -332,9 +332,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Pages through the memories of a namespace that match a filter, newest
-     * first (or most hit first), without a query: for exports, reviews and
-     * administration. Each page costs one bounded `FT.SEARCH`.
+     * Pages through the live memories of a namespace that match a filter,
+     * newest first (or most hit first), without a query: for exports, reviews
+     * and administration. Each page is one `FT.AGGREGATE` that starts right
+     * after the last memory of the page before (keyset, no offset), so a deep
+     * page costs no more than the first, and a memory deleted meanwhile makes
+     * no other one skipped or listed twice. Expired memories are never listed.
      * </pre>
      */
     default void listMemories(dev.memrpc.v1.ListMemoriesRequest request,
@@ -371,7 +374,8 @@ public final class LongTermMemoryGrpc {
     /**
      * <pre>
      * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-     * it does not exist; `ABORTED` when `expected_version` is not its version.
+     * it does not exist; `ABORTED` when `expected_version` is not its version
+     * (also when it does not exist).
      * </pre>
      */
     default void deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request,
@@ -460,9 +464,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Pages through the memories of a namespace that match a filter, newest
-     * first (or most hit first), without a query: for exports, reviews and
-     * administration. Each page costs one bounded `FT.SEARCH`.
+     * Pages through the live memories of a namespace that match a filter,
+     * newest first (or most hit first), without a query: for exports, reviews
+     * and administration. Each page is one `FT.AGGREGATE` that starts right
+     * after the last memory of the page before (keyset, no offset), so a deep
+     * page costs no more than the first, and a memory deleted meanwhile makes
+     * no other one skipped or listed twice. Expired memories are never listed.
      * </pre>
      */
     public void listMemories(dev.memrpc.v1.ListMemoriesRequest request,
@@ -502,7 +509,8 @@ public final class LongTermMemoryGrpc {
     /**
      * <pre>
      * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-     * it does not exist; `ABORTED` when `expected_version` is not its version.
+     * it does not exist; `ABORTED` when `expected_version` is not its version
+     * (also when it does not exist).
      * </pre>
      */
     public void deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request,
@@ -574,9 +582,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Pages through the memories of a namespace that match a filter, newest
-     * first (or most hit first), without a query: for exports, reviews and
-     * administration. Each page costs one bounded `FT.SEARCH`.
+     * Pages through the live memories of a namespace that match a filter,
+     * newest first (or most hit first), without a query: for exports, reviews
+     * and administration. Each page is one `FT.AGGREGATE` that starts right
+     * after the last memory of the page before (keyset, no offset), so a deep
+     * page costs no more than the first, and a memory deleted meanwhile makes
+     * no other one skipped or listed twice. Expired memories are never listed.
      * </pre>
      */
     public dev.memrpc.v1.ListMemoriesResponse listMemories(dev.memrpc.v1.ListMemoriesRequest request) throws io.grpc.StatusException {
@@ -613,7 +624,8 @@ public final class LongTermMemoryGrpc {
     /**
      * <pre>
      * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-     * it does not exist; `ABORTED` when `expected_version` is not its version.
+     * it does not exist; `ABORTED` when `expected_version` is not its version
+     * (also when it does not exist).
      * </pre>
      */
     public dev.memrpc.v1.DeleteMemoryResponse deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request) throws io.grpc.StatusException {
@@ -683,9 +695,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Pages through the memories of a namespace that match a filter, newest
-     * first (or most hit first), without a query: for exports, reviews and
-     * administration. Each page costs one bounded `FT.SEARCH`.
+     * Pages through the live memories of a namespace that match a filter,
+     * newest first (or most hit first), without a query: for exports, reviews
+     * and administration. Each page is one `FT.AGGREGATE` that starts right
+     * after the last memory of the page before (keyset, no offset), so a deep
+     * page costs no more than the first, and a memory deleted meanwhile makes
+     * no other one skipped or listed twice. Expired memories are never listed.
      * </pre>
      */
     public dev.memrpc.v1.ListMemoriesResponse listMemories(dev.memrpc.v1.ListMemoriesRequest request) {
@@ -722,7 +737,8 @@ public final class LongTermMemoryGrpc {
     /**
      * <pre>
      * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-     * it does not exist; `ABORTED` when `expected_version` is not its version.
+     * it does not exist; `ABORTED` when `expected_version` is not its version
+     * (also when it does not exist).
      * </pre>
      */
     public dev.memrpc.v1.DeleteMemoryResponse deleteMemory(dev.memrpc.v1.DeleteMemoryRequest request) {
@@ -794,9 +810,12 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Pages through the memories of a namespace that match a filter, newest
-     * first (or most hit first), without a query: for exports, reviews and
-     * administration. Each page costs one bounded `FT.SEARCH`.
+     * Pages through the live memories of a namespace that match a filter,
+     * newest first (or most hit first), without a query: for exports, reviews
+     * and administration. Each page is one `FT.AGGREGATE` that starts right
+     * after the last memory of the page before (keyset, no offset), so a deep
+     * page costs no more than the first, and a memory deleted meanwhile makes
+     * no other one skipped or listed twice. Expired memories are never listed.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.ListMemoriesResponse> listMemories(
@@ -836,7 +855,8 @@ public final class LongTermMemoryGrpc {
     /**
      * <pre>
      * Deletes one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when
-     * it does not exist; `ABORTED` when `expected_version` is not its version.
+     * it does not exist; `ABORTED` when `expected_version` is not its version
+     * (also when it does not exist).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.DeleteMemoryResponse> deleteMemory(

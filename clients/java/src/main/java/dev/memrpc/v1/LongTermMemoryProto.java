@@ -195,78 +195,78 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "tart\030\005 \001(\0132\032.google.protobuf.TimestampR\017" +
       "createTimeStart\022B\n\017create_time_end\030\006 \001(\013" +
       "2\032.google.protobuf.TimestampR\rcreateTime" +
-      "End\" \n\006Vector\022\026\n\006values\030\001 \003(\002R\006values\"\231\002" +
+      "End\" \n\006Vector\022\026\n\006values\030\001 \003(\002R\006values\"\245\002" +
       "\n\025SearchMemoriesRequest\022\"\n\tnamespace\030\001 \001" +
-      "(\tB\004\342A\001\002R\tnamespace\022\024\n\004text\030\002 \001(\tH\000R\004tex" +
-      "t\022+\n\006vector\030\003 \001(\0132\021.memrpc.v1.VectorH\000R\006" +
-      "vector\0225\n\006filter\030\004 \001(\0132\027.memrpc.v1.Memor" +
-      "yFilterB\004\342A\001\001R\006filter\022\032\n\005limit\030\005 \001(\005B\004\342A" +
-      "\001\001R\005limit\022,\n\014max_distance\030\006 \001(\002B\004\342A\001\001H\001R" +
-      "\013maxDistance\210\001\001B\007\n\005queryB\017\n\r_max_distanc" +
-      "e\"\354\001\n\023ListMemoriesRequest\022\"\n\tnamespace\030\001" +
-      " \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027." +
-      "memrpc.v1.MemoryFilterB\004\342A\001\001R\006filter\0222\n\005" +
-      "order\030\003 \001(\0162\026.memrpc.v1.MemoryOrderB\004\342A\001" +
-      "\001R\005order\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageS" +
-      "ize\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken" +
-      "\"m\n\024ListMemoriesResponse\022-\n\010memories\030\001 \003" +
-      "(\0132\021.memrpc.v1.MemoryR\010memories\022&\n\017next_" +
-      "page_token\030\002 \001(\tR\rnextPageToken\"T\n\013Memor" +
-      "yMatch\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.Memor" +
-      "yR\006memory\022\032\n\010distance\030\002 \001(\002R\010distance\"J\n" +
-      "\026SearchMemoriesResponse\0220\n\007matches\030\001 \003(\013" +
-      "2\026.memrpc.v1.MemoryMatchR\007matches\"Y\n\020Get" +
-      "MemoryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\t" +
-      "namespace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memo" +
-      "ryId\">\n\021GetMemoryResponse\022)\n\006memory\030\001 \001(" +
-      "\0132\021.memrpc.v1.MemoryR\006memory\"\360\002\n\023UpdateM" +
-      "emoryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tn" +
-      "amespace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memor" +
-      "yId\0224\n\006memory\030\003 \001(\0132\026.memrpc.v1.MemoryIn" +
-      "putB\004\342A\001\002R\006memory\022A\n\013update_mask\030\004 \001(\0132\032" +
-      ".google.protobuf.FieldMaskB\004\342A\001\001R\nupdate" +
-      "Mask\0227\n\022dedup_max_distance\030\005 \001(\002B\004\342A\001\001H\000" +
-      "R\020dedupMaxDistance\210\001\001\0224\n\020expected_versio" +
-      "n\030\006 \001(\003B\004\342A\001\001H\001R\017expectedVersion\210\001\001B\025\n\023_" +
-      "dedup_max_distanceB\023\n\021_expected_version\"" +
-      "A\n\024UpdateMemoryResponse\022)\n\006memory\030\001 \001(\0132" +
-      "\021.memrpc.v1.MemoryR\006memory\"\247\001\n\023DeleteMem" +
-      "oryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnam" +
-      "espace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryI" +
-      "d\0224\n\020expected_version\030\003 \001(\003B\004\342A\001\001H\000R\017exp" +
-      "ectedVersion\210\001\001B\023\n\021_expected_version\"\026\n\024" +
-      "DeleteMemoryResponse\"r\n\025DeleteMemoriesRe" +
-      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
-      "e\0225\n\006filter\030\002 \001(\0132\027.memrpc.v1.MemoryFilt" +
-      "erB\004\342A\001\002R\006filter\"=\n\026DeleteMemoriesRespon" +
-      "se\022#\n\rdeleted_count\030\001 \001(\003R\014deletedCount*" +
-      "]\n\nMemoryKind\022\033\n\027MEMORY_KIND_UNSPECIFIED" +
-      "\020\000\022\030\n\024MEMORY_KIND_EPISODIC\020\001\022\030\n\024MEMORY_K" +
-      "IND_SEMANTIC\020\002*i\n\rCreateOutcome\022\036\n\032CREAT" +
-      "E_OUTCOME_UNSPECIFIED\020\000\022\032\n\026CREATE_OUTCOM" +
-      "E_CREATED\020\001\022\034\n\030CREATE_OUTCOME_DUPLICATE\020" +
-      "\002*e\n\013MemoryOrder\022\034\n\030MEMORY_ORDER_UNSPECI" +
-      "FIED\020\000\022\035\n\031MEMORY_ORDER_NEWEST_FIRST\020\001\022\031\n" +
-      "\025MEMORY_ORDER_MOST_HIT\020\0022\320\004\n\016LongTermMem" +
-      "ory\022U\n\016CreateMemories\022 .memrpc.v1.Create" +
-      "MemoriesRequest\032!.memrpc.v1.CreateMemori" +
-      "esResponse\022U\n\016SearchMemories\022 .memrpc.v1" +
-      ".SearchMemoriesRequest\032!.memrpc.v1.Searc" +
-      "hMemoriesResponse\022O\n\014ListMemories\022\036.memr" +
-      "pc.v1.ListMemoriesRequest\032\037.memrpc.v1.Li" +
-      "stMemoriesResponse\022F\n\tGetMemory\022\033.memrpc" +
-      ".v1.GetMemoryRequest\032\034.memrpc.v1.GetMemo" +
-      "ryResponse\022O\n\014UpdateMemory\022\036.memrpc.v1.U" +
-      "pdateMemoryRequest\032\037.memrpc.v1.UpdateMem" +
-      "oryResponse\022O\n\014DeleteMemory\022\036.memrpc.v1." +
-      "DeleteMemoryRequest\032\037.memrpc.v1.DeleteMe" +
-      "moryResponse\022U\n\016DeleteMemories\022 .memrpc." +
-      "v1.DeleteMemoriesRequest\032!.memrpc.v1.Del" +
-      "eteMemoriesResponseB\211\001\n\rdev.memrpc.v1B\023L" +
-      "ongTermMemoryProtoP\001Z6github.com/memrpc/" +
-      "memrpc/clients/go/memrpc/v1;memrpcv1\242\002\003M" +
-      "RP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b" +
-      "\006proto3"
+      "(\tB\004\342A\001\002R\tnamespace\022\032\n\004text\030\002 \001(\tB\004\342A\001\001H" +
+      "\000R\004text\0221\n\006vector\030\003 \001(\0132\021.memrpc.v1.Vect" +
+      "orB\004\342A\001\001H\000R\006vector\0225\n\006filter\030\004 \001(\0132\027.mem" +
+      "rpc.v1.MemoryFilterB\004\342A\001\001R\006filter\022\032\n\005lim" +
+      "it\030\005 \001(\005B\004\342A\001\001R\005limit\022,\n\014max_distance\030\006 " +
+      "\001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001B\007\n\005queryB\017\n\r" +
+      "_max_distance\"\354\001\n\023ListMemoriesRequest\022\"\n" +
+      "\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006fil" +
+      "ter\030\002 \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A\001\001" +
+      "R\006filter\0222\n\005order\030\003 \001(\0162\026.memrpc.v1.Memo" +
+      "ryOrderB\004\342A\001\001R\005order\022!\n\tpage_size\030\004 \001(\005B" +
+      "\004\342A\001\001R\010pageSize\022#\n\npage_token\030\005 \001(\tB\004\342A\001" +
+      "\001R\tpageToken\"m\n\024ListMemoriesResponse\022-\n\010" +
+      "memories\030\001 \003(\0132\021.memrpc.v1.MemoryR\010memor" +
+      "ies\022&\n\017next_page_token\030\002 \001(\tR\rnextPageTo" +
+      "ken\"T\n\013MemoryMatch\022)\n\006memory\030\001 \001(\0132\021.mem" +
+      "rpc.v1.MemoryR\006memory\022\032\n\010distance\030\002 \001(\002R" +
+      "\010distance\"J\n\026SearchMemoriesResponse\0220\n\007m" +
+      "atches\030\001 \003(\0132\026.memrpc.v1.MemoryMatchR\007ma" +
+      "tches\"Y\n\020GetMemoryRequest\022\"\n\tnamespace\030\001" +
+      " \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001(\t" +
+      "B\004\342A\001\002R\010memoryId\">\n\021GetMemoryResponse\022)\n" +
+      "\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memory" +
+      "\"\360\002\n\023UpdateMemoryRequest\022\"\n\tnamespace\030\001 " +
+      "\001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001(\tB" +
+      "\004\342A\001\002R\010memoryId\0224\n\006memory\030\003 \001(\0132\026.memrpc" +
+      ".v1.MemoryInputB\004\342A\001\002R\006memory\022A\n\013update_" +
+      "mask\030\004 \001(\0132\032.google.protobuf.FieldMaskB\004" +
+      "\342A\001\001R\nupdateMask\0227\n\022dedup_max_distance\030\005" +
+      " \001(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210\001\001\0224\n\020exp" +
+      "ected_version\030\006 \001(\003B\004\342A\001\001H\001R\017expectedVer" +
+      "sion\210\001\001B\025\n\023_dedup_max_distanceB\023\n\021_expec" +
+      "ted_version\"A\n\024UpdateMemoryResponse\022)\n\006m" +
+      "emory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memory\"\247" +
+      "\001\n\023DeleteMemoryRequest\022\"\n\tnamespace\030\001 \001(" +
+      "\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001(\tB\004\342" +
+      "A\001\002R\010memoryId\0224\n\020expected_version\030\003 \001(\003B" +
+      "\004\342A\001\001H\000R\017expectedVersion\210\001\001B\023\n\021_expected" +
+      "_version\"\026\n\024DeleteMemoryResponse\"r\n\025Dele" +
+      "teMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A" +
+      "\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027.memrpc.v" +
+      "1.MemoryFilterB\004\342A\001\002R\006filter\"=\n\026DeleteMe" +
+      "moriesResponse\022#\n\rdeleted_count\030\001 \001(\003R\014d" +
+      "eletedCount*]\n\nMemoryKind\022\033\n\027MEMORY_KIND" +
+      "_UNSPECIFIED\020\000\022\030\n\024MEMORY_KIND_EPISODIC\020\001" +
+      "\022\030\n\024MEMORY_KIND_SEMANTIC\020\002*i\n\rCreateOutc" +
+      "ome\022\036\n\032CREATE_OUTCOME_UNSPECIFIED\020\000\022\032\n\026C" +
+      "REATE_OUTCOME_CREATED\020\001\022\034\n\030CREATE_OUTCOM" +
+      "E_DUPLICATE\020\002*e\n\013MemoryOrder\022\034\n\030MEMORY_O" +
+      "RDER_UNSPECIFIED\020\000\022\035\n\031MEMORY_ORDER_NEWES" +
+      "T_FIRST\020\001\022\031\n\025MEMORY_ORDER_MOST_HIT\020\0022\320\004\n" +
+      "\016LongTermMemory\022U\n\016CreateMemories\022 .memr" +
+      "pc.v1.CreateMemoriesRequest\032!.memrpc.v1." +
+      "CreateMemoriesResponse\022U\n\016SearchMemories" +
+      "\022 .memrpc.v1.SearchMemoriesRequest\032!.mem" +
+      "rpc.v1.SearchMemoriesResponse\022O\n\014ListMem" +
+      "ories\022\036.memrpc.v1.ListMemoriesRequest\032\037." +
+      "memrpc.v1.ListMemoriesResponse\022F\n\tGetMem" +
+      "ory\022\033.memrpc.v1.GetMemoryRequest\032\034.memrp" +
+      "c.v1.GetMemoryResponse\022O\n\014UpdateMemory\022\036" +
+      ".memrpc.v1.UpdateMemoryRequest\032\037.memrpc." +
+      "v1.UpdateMemoryResponse\022O\n\014DeleteMemory\022" +
+      "\036.memrpc.v1.DeleteMemoryRequest\032\037.memrpc" +
+      ".v1.DeleteMemoryResponse\022U\n\016DeleteMemori" +
+      "es\022 .memrpc.v1.DeleteMemoriesRequest\032!.m" +
+      "emrpc.v1.DeleteMemoriesResponseB\211\001\n\rdev." +
+      "memrpc.v1B\023LongTermMemoryProtoP\001Z6github" +
+      ".com/memrpc/memrpc/clients/go/memrpc/v1;" +
+      "memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002" +
+      "\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -150,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable).
    * </pre>
    *
-   * <code>string text = 2 [json_name = "text"];</code>
+   * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the text field is set.
    */
   public boolean hasText() {
@@ -162,7 +162,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable).
    * </pre>
    *
-   * <code>string text = 2 [json_name = "text"];</code>
+   * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The text.
    */
   public java.lang.String getText() {
@@ -186,7 +186,7 @@ private static final long serialVersionUID = 0L;
    * (server-configurable).
    * </pre>
    *
-   * <code>string text = 2 [json_name = "text"];</code>
+   * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for text.
    */
   public com.google.protobuf.ByteString
@@ -212,7 +212,7 @@ private static final long serialVersionUID = 0L;
    * A vector computed with the server's model.
    * </pre>
    *
-   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the vector field is set.
    */
   @java.lang.Override
@@ -224,7 +224,7 @@ private static final long serialVersionUID = 0L;
    * A vector computed with the server's model.
    * </pre>
    *
-   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The vector.
    */
   @java.lang.Override
@@ -239,7 +239,7 @@ private static final long serialVersionUID = 0L;
    * A vector computed with the server's model.
    * </pre>
    *
-   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   @java.lang.Override
   public dev.memrpc.v1.VectorOrBuilder getVectorOrBuilder() {
@@ -925,7 +925,7 @@ private static final long serialVersionUID = 0L;
      * (server-configurable).
      * </pre>
      *
-     * <code>string text = 2 [json_name = "text"];</code>
+     * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the text field is set.
      */
     @java.lang.Override
@@ -938,7 +938,7 @@ private static final long serialVersionUID = 0L;
      * (server-configurable).
      * </pre>
      *
-     * <code>string text = 2 [json_name = "text"];</code>
+     * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The text.
      */
     @java.lang.Override
@@ -963,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * (server-configurable).
      * </pre>
      *
-     * <code>string text = 2 [json_name = "text"];</code>
+     * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for text.
      */
     @java.lang.Override
@@ -989,7 +989,7 @@ private static final long serialVersionUID = 0L;
      * (server-configurable).
      * </pre>
      *
-     * <code>string text = 2 [json_name = "text"];</code>
+     * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The text to set.
      * @return This builder for chaining.
      */
@@ -1007,7 +1007,7 @@ private static final long serialVersionUID = 0L;
      * (server-configurable).
      * </pre>
      *
-     * <code>string text = 2 [json_name = "text"];</code>
+     * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearText() {
@@ -1024,7 +1024,7 @@ private static final long serialVersionUID = 0L;
      * (server-configurable).
      * </pre>
      *
-     * <code>string text = 2 [json_name = "text"];</code>
+     * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for text to set.
      * @return This builder for chaining.
      */
@@ -1045,7 +1045,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the vector field is set.
      */
     @java.lang.Override
@@ -1057,7 +1057,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The vector.
      */
     @java.lang.Override
@@ -1079,7 +1079,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setVector(dev.memrpc.v1.Vector value) {
       if (vectorBuilder_ == null) {
@@ -1097,7 +1097,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder setVector(
         dev.memrpc.v1.Vector.Builder builderForValue) {
@@ -1115,7 +1115,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder mergeVector(dev.memrpc.v1.Vector value) {
       if (vectorBuilder_ == null) {
@@ -1142,7 +1142,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public Builder clearVector() {
       if (vectorBuilder_ == null) {
@@ -1165,7 +1165,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     public dev.memrpc.v1.Vector.Builder getVectorBuilder() {
       return internalGetVectorFieldBuilder().getBuilder();
@@ -1175,7 +1175,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     @java.lang.Override
     public dev.memrpc.v1.VectorOrBuilder getVectorOrBuilder() {
@@ -1193,7 +1193,7 @@ private static final long serialVersionUID = 0L;
      * A vector computed with the server's model.
      * </pre>
      *
-     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+     * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         dev.memrpc.v1.Vector, dev.memrpc.v1.Vector.Builder, dev.memrpc.v1.VectorOrBuilder> 

@@ -36,7 +36,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * (server-configurable).
    * </pre>
    *
-   * <code>string text = 2 [json_name = "text"];</code>
+   * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the text field is set.
    */
   boolean hasText();
@@ -46,7 +46,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * (server-configurable).
    * </pre>
    *
-   * <code>string text = 2 [json_name = "text"];</code>
+   * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The text.
    */
   java.lang.String getText();
@@ -56,7 +56,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * (server-configurable).
    * </pre>
    *
-   * <code>string text = 2 [json_name = "text"];</code>
+   * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for text.
    */
   com.google.protobuf.ByteString
@@ -67,7 +67,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * A vector computed with the server's model.
    * </pre>
    *
-   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the vector field is set.
    */
   boolean hasVector();
@@ -76,7 +76,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * A vector computed with the server's model.
    * </pre>
    *
-   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The vector.
    */
   dev.memrpc.v1.Vector getVector();
@@ -85,7 +85,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * A vector computed with the server's model.
    * </pre>
    *
-   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector"];</code>
+   * <code>.memrpc.v1.Vector vector = 3 [json_name = "vector", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   dev.memrpc.v1.VectorOrBuilder getVectorOrBuilder();
 

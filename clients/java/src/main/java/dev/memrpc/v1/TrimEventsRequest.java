@@ -196,7 +196,7 @@ private static final long serialVersionUID = 0L;
    * Keep exactly the newest `max_len` events; 0 empties the log.
    * </pre>
    *
-   * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+   * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxLen field is set.
    */
   @java.lang.Override
@@ -208,7 +208,7 @@ private static final long serialVersionUID = 0L;
    * Keep exactly the newest `max_len` events; 0 empties the log.
    * </pre>
    *
-   * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+   * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxLen.
    */
   @java.lang.Override
@@ -225,7 +225,7 @@ private static final long serialVersionUID = 0L;
    * Remove every event with an id lower than this one.
    * </pre>
    *
-   * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+   * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the minEventId field is set.
    */
   public boolean hasMinEventId() {
@@ -236,7 +236,7 @@ private static final long serialVersionUID = 0L;
    * Remove every event with an id lower than this one.
    * </pre>
    *
-   * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+   * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The minEventId.
    */
   public java.lang.String getMinEventId() {
@@ -259,7 +259,7 @@ private static final long serialVersionUID = 0L;
    * Remove every event with an id lower than this one.
    * </pre>
    *
-   * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+   * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for minEventId.
    */
   public com.google.protobuf.ByteString
@@ -881,7 +881,7 @@ private static final long serialVersionUID = 0L;
      * Keep exactly the newest `max_len` events; 0 empties the log.
      * </pre>
      *
-     * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+     * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the maxLen field is set.
      */
     public boolean hasMaxLen() {
@@ -892,7 +892,7 @@ private static final long serialVersionUID = 0L;
      * Keep exactly the newest `max_len` events; 0 empties the log.
      * </pre>
      *
-     * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+     * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The maxLen.
      */
     public long getMaxLen() {
@@ -906,7 +906,7 @@ private static final long serialVersionUID = 0L;
      * Keep exactly the newest `max_len` events; 0 empties the log.
      * </pre>
      *
-     * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+     * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The maxLen to set.
      * @return This builder for chaining.
      */
@@ -922,7 +922,7 @@ private static final long serialVersionUID = 0L;
      * Keep exactly the newest `max_len` events; 0 empties the log.
      * </pre>
      *
-     * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+     * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxLen() {
@@ -939,7 +939,7 @@ private static final long serialVersionUID = 0L;
      * Remove every event with an id lower than this one.
      * </pre>
      *
-     * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+     * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return Whether the minEventId field is set.
      */
     @java.lang.Override
@@ -951,7 +951,7 @@ private static final long serialVersionUID = 0L;
      * Remove every event with an id lower than this one.
      * </pre>
      *
-     * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+     * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The minEventId.
      */
     @java.lang.Override
@@ -975,7 +975,7 @@ private static final long serialVersionUID = 0L;
      * Remove every event with an id lower than this one.
      * </pre>
      *
-     * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+     * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The bytes for minEventId.
      */
     @java.lang.Override
@@ -1000,7 +1000,7 @@ private static final long serialVersionUID = 0L;
      * Remove every event with an id lower than this one.
      * </pre>
      *
-     * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+     * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The minEventId to set.
      * @return This builder for chaining.
      */
@@ -1017,7 +1017,7 @@ private static final long serialVersionUID = 0L;
      * Remove every event with an id lower than this one.
      * </pre>
      *
-     * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+     * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearMinEventId() {
@@ -1033,7 +1033,7 @@ private static final long serialVersionUID = 0L;
      * Remove every event with an id lower than this one.
      * </pre>
      *
-     * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+     * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The bytes for minEventId to set.
      * @return This builder for chaining.
      */

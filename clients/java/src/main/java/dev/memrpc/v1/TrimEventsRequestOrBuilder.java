@@ -55,7 +55,7 @@ public interface TrimEventsRequestOrBuilder extends
    * Keep exactly the newest `max_len` events; 0 empties the log.
    * </pre>
    *
-   * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+   * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the maxLen field is set.
    */
   boolean hasMaxLen();
@@ -64,7 +64,7 @@ public interface TrimEventsRequestOrBuilder extends
    * Keep exactly the newest `max_len` events; 0 empties the log.
    * </pre>
    *
-   * <code>int64 max_len = 3 [json_name = "maxLen"];</code>
+   * <code>int64 max_len = 3 [json_name = "maxLen", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxLen.
    */
   long getMaxLen();
@@ -74,7 +74,7 @@ public interface TrimEventsRequestOrBuilder extends
    * Remove every event with an id lower than this one.
    * </pre>
    *
-   * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+   * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return Whether the minEventId field is set.
    */
   boolean hasMinEventId();
@@ -83,7 +83,7 @@ public interface TrimEventsRequestOrBuilder extends
    * Remove every event with an id lower than this one.
    * </pre>
    *
-   * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+   * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The minEventId.
    */
   java.lang.String getMinEventId();
@@ -92,7 +92,7 @@ public interface TrimEventsRequestOrBuilder extends
    * Remove every event with an id lower than this one.
    * </pre>
    *
-   * <code>string min_event_id = 4 [json_name = "minEventId"];</code>
+   * <code>string min_event_id = 4 [json_name = "minEventId", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The bytes for minEventId.
    */
   com.google.protobuf.ByteString

@@ -288,8 +288,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * When set, the update happens only if the memory's current `version` is
    * this one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and changes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -303,8 +304,9 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * When set, the update happens only if the memory's current `version` is
    * this one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and changes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1428,8 +1430,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the update happens only if the memory's current `version` is
      * this one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and changes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1443,8 +1446,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the update happens only if the memory's current `version` is
      * this one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and changes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1458,8 +1462,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the update happens only if the memory's current `version` is
      * this one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and changes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1477,8 +1482,9 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * When set, the update happens only if the memory's current `version` is
      * this one; otherwise the call fails with `ABORTED`
-     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-     * nothing.
+     * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+     * memory does not exist) and changes nothing. Versions start at 1: 0 is
+     * `INVALID_ARGUMENT`.
      * </pre>
      *
      * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -157,8 +157,9 @@ public interface UpdateMemoryRequestOrBuilder extends
    * <pre>
    * When set, the update happens only if the memory's current `version` is
    * this one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and changes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -169,8 +170,9 @@ public interface UpdateMemoryRequestOrBuilder extends
    * <pre>
    * When set, the update happens only if the memory's current `version` is
    * this one; otherwise the call fails with `ABORTED`
-   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version) and changes
-   * nothing.
+   * (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0 when the
+   * memory does not exist) and changes nothing. Versions start at 1: 0 is
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>optional int64 expected_version = 6 [json_name = "expectedVersion", (.google.api.field_behavior) = OPTIONAL];</code>

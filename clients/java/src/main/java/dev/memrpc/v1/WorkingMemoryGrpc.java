@@ -287,7 +287,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+     * no `expected_version` is given. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+     * when the session does not exist) unless the session is at that version.
      * </pre>
      */
     default void deleteSession(dev.memrpc.v1.DeleteSessionRequest request,
@@ -397,7 +400,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+     * no `expected_version` is given. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+     * when the session does not exist) unless the session is at that version.
      * </pre>
      */
     public void deleteSession(dev.memrpc.v1.DeleteSessionRequest request,
@@ -489,7 +495,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+     * no `expected_version` is given. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+     * when the session does not exist) unless the session is at that version.
      * </pre>
      */
     public dev.memrpc.v1.DeleteSessionResponse deleteSession(dev.memrpc.v1.DeleteSessionRequest request) throws io.grpc.StatusException {
@@ -579,7 +588,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+     * no `expected_version` is given. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+     * when the session does not exist) unless the session is at that version.
      * </pre>
      */
     public dev.memrpc.v1.DeleteSessionResponse deleteSession(dev.memrpc.v1.DeleteSessionRequest request) {
@@ -672,7 +684,10 @@ public final class WorkingMemoryGrpc {
     /**
      * <pre>
      * Deletes a session. The thread's event log is kept. `NOT_FOUND`
-     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist.
+     * (`ERROR_REASON_SESSION_NOT_FOUND`) when the session does not exist and
+     * no `expected_version` is given. With `expected_version`, fails with
+     * `ABORTED` (`ERROR_REASON_VERSION_MISMATCH`, with the current version, 0
+     * when the session does not exist) unless the session is at that version.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.DeleteSessionResponse> deleteSession(
