@@ -471,7 +471,9 @@ class Runner {
       throw StepFailed(std::string("expected an ErrorInfo of domain ") + memrpc::kErrorDomain +
                        ", got none (" + got + ": " + status.error_message() + ")");
     }
-    if (reason && reason->string_value() != info->reason()) {
+    // The reason as the client's helper reads it, the generated enum (the
+    // scenario names only reasons of the proto).
+    if (reason && reason->string_value() != memrpc::v1::ErrorReason_Name(memrpc::ReasonOf(status))) {
       throw StepFailed("expected reason " + reason->string_value() + ", got " + info->reason() +
                        ": " + status.error_message());
     }

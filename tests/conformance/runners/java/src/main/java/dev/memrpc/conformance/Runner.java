@@ -418,9 +418,11 @@ public final class Runner {
           "expected an ErrorInfo of domain " + MemrpcErrors.DOMAIN + ", got none ("
               + status.getCode().name() + ": " + status.getDescription() + ")");
     }
+    // The reason as the client's helper reads it, the generated enum (the
+    // scenario names only reasons of the proto).
     if (expect.has("reason")) {
       String reason = expect.get("reason").getAsString();
-      if (!reason.equals(info.get().getReason())) {
+      if (!reason.equals(MemrpcErrors.reason(error).name())) {
         throw new StepFailed(
             "expected reason " + reason + ", got " + info.get().getReason() + ": "
                 + status.getDescription());
