@@ -50,7 +50,8 @@ module Memrpc
         # and administration. Each page is one `FT.AGGREGATE` that starts right
         # after the last memory of the page before (keyset, no offset), so a deep
         # page costs no more than the first, and a memory deleted meanwhile makes
-        # no other one skipped or listed twice. Expired memories are never listed.
+        # no other one skipped or listed twice; its memories are then read until
+        # the page's 3 MiB are reached. Expired memories are never listed.
         rpc :ListMemories, ::Memrpc::V1::ListMemoriesRequest, ::Memrpc::V1::ListMemoriesResponse
         # Returns one memory. `NOT_FOUND` (`ERROR_REASON_MEMORY_NOT_FOUND`) when it
         # does not exist or has expired.

@@ -148,8 +148,10 @@ public enum ErrorReason
    * in the log (`firstEventId` is empty when the log is empty). A `TailEvents` stream ends this
    * way (after the messages already sent) when it opens with such a cursor
    * or when the trimming overtakes it; a `ListEvents` call does when its
-   * page token is such a cursor. To go on, accept the loss and read from
-   * `0` (every event still in the log).
+   * page token is such a cursor: its `afterEventId` is the last event the
+   * previous page returned (descending, the events of the range below it
+   * are gone). To go on, accept the loss and read from `0` (every event
+   * still in the log).
    *
    * Metadata: `threadId`, `afterEventId` (the cursor), `firstEventId` (the
    * oldest event still in the log).
@@ -459,8 +461,10 @@ public enum ErrorReason
    * in the log (`firstEventId` is empty when the log is empty). A `TailEvents` stream ends this
    * way (after the messages already sent) when it opens with such a cursor
    * or when the trimming overtakes it; a `ListEvents` call does when its
-   * page token is such a cursor. To go on, accept the loss and read from
-   * `0` (every event still in the log).
+   * page token is such a cursor: its `afterEventId` is the last event the
+   * previous page returned (descending, the events of the range below it
+   * are gone). To go on, accept the loss and read from `0` (every event
+   * still in the log).
    *
    * Metadata: `threadId`, `afterEventId` (the cursor), `firstEventId` (the
    * oldest event still in the log).

@@ -337,7 +337,8 @@ public final class LongTermMemoryGrpc {
      * and administration. Each page is one `FT.AGGREGATE` that starts right
      * after the last memory of the page before (keyset, no offset), so a deep
      * page costs no more than the first, and a memory deleted meanwhile makes
-     * no other one skipped or listed twice. Expired memories are never listed.
+     * no other one skipped or listed twice; its memories are then read until
+     * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
      */
     default void listMemories(dev.memrpc.v1.ListMemoriesRequest request,
@@ -469,7 +470,8 @@ public final class LongTermMemoryGrpc {
      * and administration. Each page is one `FT.AGGREGATE` that starts right
      * after the last memory of the page before (keyset, no offset), so a deep
      * page costs no more than the first, and a memory deleted meanwhile makes
-     * no other one skipped or listed twice. Expired memories are never listed.
+     * no other one skipped or listed twice; its memories are then read until
+     * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
      */
     public void listMemories(dev.memrpc.v1.ListMemoriesRequest request,
@@ -587,7 +589,8 @@ public final class LongTermMemoryGrpc {
      * and administration. Each page is one `FT.AGGREGATE` that starts right
      * after the last memory of the page before (keyset, no offset), so a deep
      * page costs no more than the first, and a memory deleted meanwhile makes
-     * no other one skipped or listed twice. Expired memories are never listed.
+     * no other one skipped or listed twice; its memories are then read until
+     * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
      */
     public dev.memrpc.v1.ListMemoriesResponse listMemories(dev.memrpc.v1.ListMemoriesRequest request) throws io.grpc.StatusException {
@@ -700,7 +703,8 @@ public final class LongTermMemoryGrpc {
      * and administration. Each page is one `FT.AGGREGATE` that starts right
      * after the last memory of the page before (keyset, no offset), so a deep
      * page costs no more than the first, and a memory deleted meanwhile makes
-     * no other one skipped or listed twice. Expired memories are never listed.
+     * no other one skipped or listed twice; its memories are then read until
+     * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
      */
     public dev.memrpc.v1.ListMemoriesResponse listMemories(dev.memrpc.v1.ListMemoriesRequest request) {
@@ -815,7 +819,8 @@ public final class LongTermMemoryGrpc {
      * and administration. Each page is one `FT.AGGREGATE` that starts right
      * after the last memory of the page before (keyset, no offset), so a deep
      * page costs no more than the first, and a memory deleted meanwhile makes
-     * no other one skipped or listed twice. Expired memories are never listed.
+     * no other one skipped or listed twice; its memories are then read until
+     * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.ListMemoriesResponse> listMemories(

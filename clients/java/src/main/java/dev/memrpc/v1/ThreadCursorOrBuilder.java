@@ -33,9 +33,11 @@ public interface ThreadCursorOrBuilder extends
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log. An id below the oldest event
-   * still in the log, once events after it were trimmed, ends the tail
-   * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
+   * on. `0`: every event still in the log (never trimmed past). Any other
+   * id below the oldest event still in the log (for an emptied log, below
+   * its last event) ends the tail with `OUT_OF_RANGE`
+   * (`ERROR_REASON_EVENTS_TRIMMED`): the events after it were trimmed
+   * before they were read.
    * </pre>
    *
    * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -45,9 +47,11 @@ public interface ThreadCursorOrBuilder extends
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log. An id below the oldest event
-   * still in the log, once events after it were trimmed, ends the tail
-   * with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
+   * on. `0`: every event still in the log (never trimmed past). Any other
+   * id below the oldest event still in the log (for an emptied log, below
+   * its last event) ends the tail with `OUT_OF_RANGE`
+   * (`ERROR_REASON_EVENTS_TRIMMED`): the events after it were trimmed
+   * before they were read.
    * </pre>
    *
    * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
