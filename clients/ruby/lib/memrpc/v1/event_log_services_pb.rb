@@ -46,16 +46,12 @@ module Memrpc
         # `heartbeat_interval`. To resume after a disconnect, send the cursors of
         # the last message received: no event is missed or repeated.
         #
-        # No gap is silent: when a cursor is below the oldest event still in
-        # its thread's log (the log was trimmed past it, by `max_len` or
-        # `TrimEvents`, before the tail read on), the stream ends with
-        # `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`, naming the thread, the
-        # cursor and the oldest event left), whether the tail opened with that
-        # cursor or the trimming overtook a slow tail, after the messages already
-        # sent. (One exception: events appended and trimmed away again within a
-        # few milliseconds, before the server read them, from a log kept under
-        # 100 events, by a `max_len` below 100 or a `TrimEvents` keeping fewer
-        # events than were just appended.) A tail the server ends (it shuts down or drains, or
+        # No gap is silent: when events after a cursor were trimmed from its
+        # thread's log (by `max_len` or `TrimEvents`) before the tail read them,
+        # the stream ends with `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`,
+        # naming the thread, the cursor and the oldest event left), whether the
+        # tail opened with that cursor or the trimming overtook a slow tail,
+        # after the messages already sent. A tail the server ends (it shuts down or drains, or
         # the tail reached the server's maximum tail lifetime) sends a final
         # checkpoint, then ends with `OK`: open a new tail with its cursors, on
         # any server. `RESOURCE_EXHAUSTED` when the caller (its credential, or

@@ -139,13 +139,12 @@ public enum ErrorReason
   ERROR_REASON_VERSION_MISMATCH(20),
   /**
    * <pre>
-   * `OUT_OF_RANGE`: a cursor is below the oldest event still in its
-   * thread's log: the events after it were trimmed (by `max_len` or
-   * `TrimEvents`) before they were read, and reading on from the cursor
-   * would skip them silently. Events with ids above `afterEventId` and below
-   * `firstEventId` are gone (there may be none, when the cursor's own event
-   * was the last one trimmed); every event from `firstEventId` on is still
-   * in the log (`firstEventId` is empty when the log is empty). A `TailEvents` stream ends this
+   * `OUT_OF_RANGE`: events after a cursor were trimmed from its thread's
+   * log (by `max_len` or `TrimEvents`) before they were read, and reading
+   * on from the cursor would skip them silently. Events with ids above
+   * `afterEventId` and below `firstEventId` are gone; every event from
+   * `firstEventId` on is still in the log (`firstEventId` is empty when the
+   * log is empty). A `TailEvents` stream ends this
    * way (after the messages already sent) when it opens with such a cursor
    * or when the trimming overtakes it; a `ListEvents` call does when its
    * page token is such a cursor: its `afterEventId` is the last event the
@@ -452,13 +451,12 @@ public enum ErrorReason
   public static final int ERROR_REASON_VERSION_MISMATCH_VALUE = 20;
   /**
    * <pre>
-   * `OUT_OF_RANGE`: a cursor is below the oldest event still in its
-   * thread's log: the events after it were trimmed (by `max_len` or
-   * `TrimEvents`) before they were read, and reading on from the cursor
-   * would skip them silently. Events with ids above `afterEventId` and below
-   * `firstEventId` are gone (there may be none, when the cursor's own event
-   * was the last one trimmed); every event from `firstEventId` on is still
-   * in the log (`firstEventId` is empty when the log is empty). A `TailEvents` stream ends this
+   * `OUT_OF_RANGE`: events after a cursor were trimmed from its thread's
+   * log (by `max_len` or `TrimEvents`) before they were read, and reading
+   * on from the cursor would skip them silently. Events with ids above
+   * `afterEventId` and below `firstEventId` are gone; every event from
+   * `firstEventId` on is still in the log (`firstEventId` is empty when the
+   * log is empty). A `TailEvents` stream ends this
    * way (after the messages already sent) when it opens with such a cursor
    * or when the trimming overtakes it; a `ListEvents` call does when its
    * page token is such a cursor: its `afterEventId` is the last event the

@@ -33,11 +33,9 @@ public interface ThreadCursorOrBuilder extends
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log (never trimmed past). Any other
-   * id below the oldest event still in the log (for an emptied log, below
-   * its last event) ends the tail with `OUT_OF_RANGE`
-   * (`ERROR_REASON_EVENTS_TRIMMED`): the events after it were trimmed
-   * before they were read.
+   * on. `0`: every event still in the log (never trimmed past). An id
+   * whose next events were trimmed from the log ends the tail with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
    * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -47,11 +45,9 @@ public interface ThreadCursorOrBuilder extends
   /**
    * <pre>
    * Deliver the events after this id. Empty: only events appended from now
-   * on. `0`: every event still in the log (never trimmed past). Any other
-   * id below the oldest event still in the log (for an emptied log, below
-   * its last event) ends the tail with `OUT_OF_RANGE`
-   * (`ERROR_REASON_EVENTS_TRIMMED`): the events after it were trimmed
-   * before they were read.
+   * on. `0`: every event still in the log (never trimmed past). An id
+   * whose next events were trimmed from the log ends the tail with
+   * `OUT_OF_RANGE` (`ERROR_REASON_EVENTS_TRIMMED`).
    * </pre>
    *
    * <code>string after_event_id = 2 [json_name = "afterEventId", (.google.api.field_behavior) = OPTIONAL];</code>
