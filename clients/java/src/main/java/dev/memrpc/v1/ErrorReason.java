@@ -144,9 +144,9 @@ public enum ErrorReason
    * on from the cursor would skip them silently. Events with ids above
    * `afterEventId` and below `firstEventId` are gone; every event from
    * `firstEventId` on is still in the log (`firstEventId` is empty when the
-   * log is empty). A `TailEvents` stream ends this
-   * way (after the messages already sent) when it opens with such a cursor
-   * or when the trimming overtakes it; a `ListEvents` call does when its
+   * log is empty). A `TailEvents` stream ends this way, after the messages
+   * already sent (at least its first checkpoint), when it opens with such a
+   * cursor or when the trimming overtakes it; a `ListEvents` call does when its
    * page token is such a cursor: its `afterEventId` is the last event the
    * previous page returned (descending, the events of the range below it
    * are gone). To go on, accept the loss and read from `0` (every event
@@ -456,9 +456,9 @@ public enum ErrorReason
    * on from the cursor would skip them silently. Events with ids above
    * `afterEventId` and below `firstEventId` are gone; every event from
    * `firstEventId` on is still in the log (`firstEventId` is empty when the
-   * log is empty). A `TailEvents` stream ends this
-   * way (after the messages already sent) when it opens with such a cursor
-   * or when the trimming overtakes it; a `ListEvents` call does when its
+   * log is empty). A `TailEvents` stream ends this way, after the messages
+   * already sent (at least its first checkpoint), when it opens with such a
+   * cursor or when the trimming overtakes it; a `ListEvents` call does when its
    * page token is such a cursor: its `afterEventId` is the last event the
    * previous page returned (descending, the events of the range below it
    * are gone). To go on, accept the loss and read from `0` (every event
