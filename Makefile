@@ -37,9 +37,8 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml tools/tokenizer.txt
 
 generate: $(GEN)  ## Generate the Python stubs from proto/ (buf, local plugins).
 
-$(GOOGLEAPIS): $(STAMP)
-	mkdir -p $(@D)
-	cp "$$($(PY) -c 'import google.api.field_behavior_pb2 as m, os; print(os.path.dirname(m.__file__))')/$(@F)" $@
+$(GOOGLEAPIS): $(STAMP) tools/googleapis-protos
+	tools/googleapis-protos $(PY) .tools/googleapis
 
 $(GEN): $(STAMP) $(GOOGLEAPIS) $(PROTOS) buf.yaml buf.gen.yaml tools/protoc-gen-grpc_python
 	$(BIN)/buf lint
