@@ -42,11 +42,11 @@ from memrpc.store.long_term import (
     MemoryPatch,
     NewMemory,
     Vector,
-    VersionMismatch,
 )
 from memrpc.store.memory_index import Kind, MemoryFilter
 from memrpc.store.memory_listing import Order, Position
 from memrpc.store.request_ids import RequestIdReused
+from memrpc.store.versions import VersionMismatch
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
 from memrpc.v1.error_reason_pb2 import ErrorReason
@@ -193,15 +193,6 @@ def _paths(request: pb.UpdateMemoryRequest) -> frozenset[str]:
     if "embedding" in paths and "text" not in paths:
         raise ApiError.invalid("update_mask", "embedding can change only with text")
     return paths
-
-
-def _expected_version(request: pb.UpdateMemoryRequest | pb.DeleteMemoryRequest) -> int | None:
-    """The version the memory must be at, None for any."""
-    if not request.HasField("expected_version"):
-        return None
-    if request.expected_version < 1:
-        raise ApiError.invalid("expected_version", "must be a version: 1 or more")
-    return request.expected_version
 
 
 def _version_mismatch(memory_id: str, expected: int | None, mismatch: VersionMismatch) -> ApiError:
@@ -418,7 +409,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         ns = validate.namespace(request.namespace)
         memory_id = validate.memory_id(request.memory_id)
         paths = _paths(request)
-        expected = _expected_version(request)
+        expected = validate.expected_version(request, creates=False)
         max_distance = _dedup_distance(request)
         patch = _patch(request.memory, paths, self._embedder.dim, self._limits)
         if patch.text is not None and patch.embedding is _TO_EMBED:
@@ -442,7 +433,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     ) -> pb.DeleteMemoryResponse:
         ns = validate.namespace(request.namespace)
         memory_id = validate.memory_id(request.memory_id)
-        expected = _expected_version(request)
+        expected = validate.expected_version(request, creates=False)
         try:
             deleted = await self._store.delete(ns, memory_id, expected_version=expected)
         except VersionMismatch as mismatch:

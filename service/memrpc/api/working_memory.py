@@ -27,7 +27,8 @@ from memrpc.limits import (
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.request_ids import RequestIdReused
-from memrpc.store.working import EMPTY_WINDOW, Fields, VersionMismatch, WorkingStore
+from memrpc.store.versions import VersionMismatch
+from memrpc.store.working import EMPTY_WINDOW, Fields, WorkingStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
 
@@ -44,21 +45,6 @@ _SCORE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 def _ttl_ms(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int:
     ttl = validate.seconds(request.ttl, "ttl", SESSION_TTL_S)
     return round(ttl * 1000)
-
-
-def _expected(
-    request: pb.UpdateSessionRequest | pb.AppendTurnsRequest | pb.DeleteSessionRequest,
-    *,
-    creates: bool = True,
-) -> int | None:
-    """The expected version, if any: a session's (they start at 1), or 0 for
-    "no session yet" when the method `creates` sessions."""
-    if not request.HasField("expected_version"):
-        return None
-    if request.expected_version < (0 if creates else 1):
-        allowed = "0 or a positive version" if creates else "a session's version (from 1)"
-        raise ApiError.invalid("expected_version", f"must be {allowed}")
-    return request.expected_version
 
 
 def _aborted(mismatch: VersionMismatch, expected: int | None) -> ApiError:
@@ -146,7 +132,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
         ttl_ms = _ttl_ms(request)
-        expected = _expected(request)
+        expected = validate.expected_version(request, creates=True)
         new = request.session
         paths = update_masks.paths_to_write(
             request.update_mask,
@@ -194,7 +180,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         validate.batch(request.turns, "turns", max_items=self._limits.max_batch_items)
         window = validate.count(request.max_window_turns, "max_window_turns", WINDOW_TURNS)
         ttl_ms = _ttl_ms(request)
-        expected = _expected(request)
+        expected = validate.expected_version(request, creates=True)
         now = now_ms()
         budget = self._limits.max_window_bytes
         turns = []
@@ -239,7 +225,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
     ) -> pb.DeleteSessionResponse:
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
-        expected = _expected(request, creates=False)
+        expected = validate.expected_version(request, creates=False)
         try:
             deleted = await self._store.delete(ns, thread, expected=expected)
         except VersionMismatch as mismatch:

@@ -107,6 +107,19 @@ def memory_id(value: str, field: str = "memory_id") -> str:
     return value
 
 
+def expected_version(request: Message, *, creates: bool) -> int | None:
+    """The `expected_version` of a write, None when unset: a version (they
+    start at 1), or also 0 ("does not exist yet") for a method that
+    `creates` its resource."""
+    if not request.HasField("expected_version"):
+        return None
+    version: int = getattr(request, "expected_version")  # noqa: B009 (any write request)
+    if version < (0 if creates else 1):
+        allowed = "0 (not created yet) or a version (from 1)" if creates else "a version (from 1)"
+        raise ApiError.invalid("expected_version", f"must be {allowed}")
+    return version
+
+
 def text(value: str, field: str, *, max_chars: int, required: bool) -> str:
     """Free text: at most `max_chars` characters; not blank when required."""
     if required and not value.strip():

@@ -87,6 +87,7 @@ from memrpc.store.script_args import (
     insert_item,
 )
 from memrpc.store.ulid import new_ulid
+from memrpc.store.versions import VersionMismatch
 
 Vector = npt.NDArray[np.float32]
 
@@ -204,15 +205,6 @@ class DuplicateMemoryError(Exception):
         super().__init__(f"the memory repeats memory {memory_id} at distance {distance:g}")
         self.memory_id = memory_id
         self.distance = distance
-
-
-class VersionMismatch(Exception):
-    """The memory is not at the version the caller expected (`current` 0:
-    it does not exist)."""
-
-    def __init__(self, current: int) -> None:
-        super().__init__(f"current version is {current}")
-        self.current = current
 
 
 class LongTermStore:

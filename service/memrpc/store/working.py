@@ -28,6 +28,7 @@ from memrpc.store.events import Retention
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.request_ids import RequestId
 from memrpc.store.script_args import AppendTurns, DeleteSession, ListSessions, SessionUpdate
+from memrpc.store.versions import VersionMismatch
 
 Fields = dict[bytes, bytes]
 # The `turns` of a session without turns.
@@ -36,15 +37,6 @@ EMPTY_WINDOW = "[]"
 # page size: the bound on its Redis time however many expired sessions the
 # index holds (each costs a read and a removal; 500 take about 2 ms).
 LIST_SCAN_BUDGET = 500
-
-
-class VersionMismatch(Exception):
-    """The session's version is not the one the caller expected (`current`
-    0: the session does not exist)."""
-
-    def __init__(self, current: int) -> None:
-        super().__init__(f"current version is {current}")
-        self.current = current
 
 
 @dataclass(frozen=True)
