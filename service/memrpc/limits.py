@@ -123,6 +123,11 @@ EPISODIC_TTL_S = 7 * 86_400
 DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
+# -- Running summaries (`SessionSummary`, `NamespaceSettings.summaries`) -------
+# The most characters a summary holds.
+SUMMARY_MAX_CHARS = Range(default=2000, low=200, high=10_000)
+# How many turns must have left the window before a fold runs.
+SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.

@@ -1,0 +1,45 @@
+"""The defaults a request falls back on, per namespace.
+
+Precedence, for every default: a value in the request wins; else the
+namespace's setting (`Namespaces.UpdateNamespaceSettings`); else the
+server's default (`memrpc/limits.py` and the server settings).
+`NamespaceDefaults` is that resolution for one namespace: every field set.
+A `DefaultsSource` gives it for any namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SummaryPolicy:
+    """How the running-summary job treats a namespace's threads."""
+
+    enabled: bool
+    # The most characters a summary holds.
+    max_chars: int
+    # How many turns must have left a window before a fold runs.
+    min_fold_turns: int
+
+
+@dataclass(frozen=True)
+class NamespaceDefaults:
+    """Every default of one namespace, resolved."""
+
+    session_ttl_s: float
+    window_turns: int
+    window_bytes: int
+    dedup_distance: float
+    recall_distance: float
+    episodic_ttl_s: float
+    summaries: SummaryPolicy
+
+
+class DefaultsSource(Protocol):
+    """Gives the resolved defaults of any namespace."""
+
+    async def defaults(self, ns: str) -> NamespaceDefaults:
+        """The defaults that apply to `ns` now."""
+        ...
