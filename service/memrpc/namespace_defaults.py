@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from memrpc import limits as lim
+from memrpc.limits import Limits
+
 
 @dataclass(frozen=True)
 class SummaryPolicy:
@@ -43,3 +46,20 @@ class DefaultsSource(Protocol):
     async def defaults(self, ns: str) -> NamespaceDefaults:
         """The defaults that apply to `ns` now."""
         ...
+
+
+def server_defaults(limits: Limits) -> NamespaceDefaults:
+    """The server's defaults: what a namespace with no settings gets."""
+    return NamespaceDefaults(
+        session_ttl_s=lim.SESSION_TTL_S.default,
+        window_turns=int(lim.WINDOW_TURNS.default),
+        window_bytes=limits.max_window_bytes,
+        dedup_distance=lim.DEDUP_DISTANCE.default,
+        recall_distance=lim.SEARCH_DISTANCE.default,
+        episodic_ttl_s=float(lim.EPISODIC_TTL_S),
+        summaries=SummaryPolicy(
+            enabled=True,
+            max_chars=int(lim.SUMMARY_MAX_CHARS.default),
+            min_fold_turns=int(lim.SUMMARY_MIN_FOLD_TURNS.default),
+        ),
+    )
