@@ -23,15 +23,20 @@ from memrpc.limits import (
     MAX_METADATA_VALUE_CHARS,
     MAX_SCRATCHPAD_CHARS,
     MIN_WINDOW_BYTES,
+    SUMMARY_MAX_CHARS,
     TURN_EXCESS_BYTES,
     window_bytes,
 )
 from memrpc.server import MemrpcServer
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.summaries import SummaryStore
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
 from support import assert_invalid
 
 EMOJI = "\U0001f600"  # 4 bytes of UTF-8
+# The longest event id: both parts of a stream id at 2**64 - 1.
+LONGEST_EVENT_ID = f"{2**64 - 1}-{2**64 - 1}"
 
 
 def emoji_metadata(total_bytes: int) -> dict[str, str]:
@@ -70,7 +75,7 @@ def test_the_budget_is_derived_from_the_limits() -> None:
 def test_a_turn_takes_at_most_its_excess_more_in_protobuf_than_in_its_entry() -> None:
     # The worst case for the excess: many entries whose lengths take 3 bytes.
     metadata = {f"{i:03}" * 42: EMOJI * MAX_METADATA_VALUE_CHARS for i in range(64)}
-    turn = pb.Turn(role="r", content="", metadata=metadata)
+    turn = pb.Turn(role="r", content="", metadata=metadata, event_id=LONGEST_EVENT_ID)
     turn.create_time.FromMilliseconds(4_102_444_800_999)  # 2100
     entry = json.dumps(
         {"role": "r", "content": "", "metadata": metadata, "create_ms": 4_102_444_800_999},
@@ -81,7 +86,7 @@ def test_a_turn_takes_at_most_its_excess_more_in_protobuf_than_in_its_entry() ->
 
 
 async def test_a_full_session_stays_readable_by_a_default_client(
-    memrpc_server: MemrpcServer, wm, ns: str
+    memrpc_server: MemrpcServer, redis_server: EmbeddedRedis, wm, ns: str
 ) -> None:
     await wm.UpdateSession(
         pb.UpdateSessionRequest(
@@ -114,6 +119,17 @@ async def test_a_full_session_stays_readable_by_a_default_client(
             f"{i:04}" for i in range(20 - kept, 20)
         ]
         assert session.turn_count == 20 * (1 + bool(max_window_turns))
+    # And with the longest summary, folding what left the window.
+    mux = RedisMux(redis_server.url)
+    try:
+        work = await SummaryStore(mux).next_fold(ns, "t", min_turns=1)
+        assert work is not None
+        text = EMOJI * int(SUMMARY_MAX_CHARS.high)
+        assert await SummaryStore(mux).write(work, text=text, summarizer="s" * 64, now_ms=1)
+    finally:
+        await mux.aclose()
+    session = await read_back(memrpc_server.port, ns, "t")
+    assert session.summary.text == text
 
 
 async def test_many_small_turns_fill_the_budget_and_stay_readable(
