@@ -16,6 +16,11 @@
 // `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
 // the offending field (see `error_reason.proto`).
 //
+// Defaults: the default a request comment states is the server's. A
+// namespace's settings (`Namespaces`, `namespace_settings.proto`) replace it
+// for that namespace: a value in the request wins over the namespace's
+// setting, which wins over the server's default.
+//
 // Field behaviours follow AIP-203: `REQUIRED` fields must be set,
 // `OUTPUT_ONLY` fields are set by the server, `IMMUTABLE` fields are set
 // when a resource is created and never change.
@@ -110,7 +115,11 @@ type Turn struct {
 	// Free-form string metadata of the turn (tool call id, model, ...).
 	Metadata map[string]string `protobuf:"bytes,3,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When the turn was appended.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The id of the turn's event (`memrpc.turn`) in the thread's event log.
+	// Empty for a turn appended before the server recorded it (before
+	// memrpc 0.14).
+	EventId       string `protobuf:"bytes,5,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -171,6 +180,13 @@ func (x *Turn) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Turn) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
 }
 
 // A turn to append. Its fields have the numbers of the same fields of
@@ -279,7 +295,10 @@ type Session struct {
 	// to the write's time plus its `ttl`). A time rather than a remaining
 	// duration, so that it does not change between reads (before v1's
 	// contract break this was `ttl = 11`).
-	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// The running summary of the turns that have left the window. Unset until
+	// the first turns leave it.
+	Summary       *SessionSummary `protobuf:"bytes,14,opt,name=summary,proto3" json:"summary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -398,6 +417,141 @@ func (x *Session) GetExpireTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Session) GetSummary() *SessionSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+// The running summary of a thread: the turns that left its window (by count
+// or by bytes, or when the window was emptied), folded in by a background
+// job (`memrpc worker`, or in `memrpc serve` by default) shortly after they
+// leave it. Each fold is incremental (the summary so far and the newly left
+// turns) and conditional: a turn is never folded twice nor skipped, however
+// appends, updates and jobs interleave. Written by the server only: a fold
+// changes neither the session's `version` nor its time to live.
+//
+// The covered turns are exactly the `memrpc.turn` events of the thread's log
+// from `first_event_id` to `last_event_id`, `turn_count` of them, less the
+// `skipped_turn_count` oldest that the log had trimmed before they could be
+// folded (so the log's retention should exceed a window's worth of turns).
+type SessionSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The summary. The default summarizer needs no language model: it keeps
+	// the most central and least redundant sentences of the turns (by the
+	// server's embedding model), preferring those with names, numbers and
+	// dates, within the namespace's size budget
+	// (`NamespaceSettings.summaries.max_chars`).
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// The event id of the first turn folded in.
+	FirstEventId string `protobuf:"bytes,2,opt,name=first_event_id,json=firstEventId,proto3" json:"first_event_id,omitempty"`
+	// The event id of the last turn folded in: every turn of the session up
+	// to this one is covered.
+	LastEventId string `protobuf:"bytes,3,opt,name=last_event_id,json=lastEventId,proto3" json:"last_event_id,omitempty"`
+	// How many turns the summary covers.
+	TurnCount int64 `protobuf:"varint,4,opt,name=turn_count,json=turnCount,proto3" json:"turn_count,omitempty"`
+	// How many turns left the window but were trimmed from the event log
+	// before they could be folded in: not covered.
+	SkippedTurnCount int64 `protobuf:"varint,5,opt,name=skipped_turn_count,json=skippedTurnCount,proto3" json:"skipped_turn_count,omitempty"`
+	// How many turns have left the window and are not folded in yet (the
+	// job's backlog for this thread). `turn_count + skipped_turn_count +
+	// pending_turn_count` is the number of turns that have left the window.
+	PendingTurnCount int64 `protobuf:"varint,6,opt,name=pending_turn_count,json=pendingTurnCount,proto3" json:"pending_turn_count,omitempty"`
+	// When the summary was last folded.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Which summarizer wrote it, e.g. `extractive`.
+	Summarizer    string `protobuf:"bytes,8,opt,name=summarizer,proto3" json:"summarizer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionSummary) Reset() {
+	*x = SessionSummary{}
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionSummary) ProtoMessage() {}
+
+func (x *SessionSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionSummary.ProtoReflect.Descriptor instead.
+func (*SessionSummary) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SessionSummary) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *SessionSummary) GetFirstEventId() string {
+	if x != nil {
+		return x.FirstEventId
+	}
+	return ""
+}
+
+func (x *SessionSummary) GetLastEventId() string {
+	if x != nil {
+		return x.LastEventId
+	}
+	return ""
+}
+
+func (x *SessionSummary) GetTurnCount() int64 {
+	if x != nil {
+		return x.TurnCount
+	}
+	return 0
+}
+
+func (x *SessionSummary) GetSkippedTurnCount() int64 {
+	if x != nil {
+		return x.SkippedTurnCount
+	}
+	return 0
+}
+
+func (x *SessionSummary) GetPendingTurnCount() int64 {
+	if x != nil {
+		return x.PendingTurnCount
+	}
+	return 0
+}
+
+func (x *SessionSummary) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *SessionSummary) GetSummarizer() string {
+	if x != nil {
+		return x.Summarizer
+	}
+	return ""
+}
+
 // The fields of a session that `UpdateSession` writes. Its fields have the
 // numbers of the same fields of `Session`.
 type SessionInput struct {
@@ -419,7 +573,7 @@ type SessionInput struct {
 
 func (x *SessionInput) Reset() {
 	*x = SessionInput{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[3]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +585,7 @@ func (x *SessionInput) String() string {
 func (*SessionInput) ProtoMessage() {}
 
 func (x *SessionInput) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[3]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +598,7 @@ func (x *SessionInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionInput.ProtoReflect.Descriptor instead.
 func (*SessionInput) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{3}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SessionInput) GetUserId() string {
@@ -488,7 +642,7 @@ type GetSessionRequest struct {
 
 func (x *GetSessionRequest) Reset() {
 	*x = GetSessionRequest{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[4]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -500,7 +654,7 @@ func (x *GetSessionRequest) String() string {
 func (*GetSessionRequest) ProtoMessage() {}
 
 func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[4]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -513,7 +667,7 @@ func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
 func (*GetSessionRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{4}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetSessionRequest) GetNamespace() string {
@@ -541,7 +695,7 @@ type GetSessionResponse struct {
 
 func (x *GetSessionResponse) Reset() {
 	*x = GetSessionResponse{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[5]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -553,7 +707,7 @@ func (x *GetSessionResponse) String() string {
 func (*GetSessionResponse) ProtoMessage() {}
 
 func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[5]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -566,7 +720,7 @@ func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionResponse.ProtoReflect.Descriptor instead.
 func (*GetSessionResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{5}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetSessionResponse) GetSession() *Session {
@@ -612,7 +766,7 @@ type UpdateSessionRequest struct {
 
 func (x *UpdateSessionRequest) Reset() {
 	*x = UpdateSessionRequest{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[6]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +778,7 @@ func (x *UpdateSessionRequest) String() string {
 func (*UpdateSessionRequest) ProtoMessage() {}
 
 func (x *UpdateSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[6]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +791,7 @@ func (x *UpdateSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSessionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSessionRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{6}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdateSessionRequest) GetNamespace() string {
@@ -693,7 +847,7 @@ type UpdateSessionResponse struct {
 
 func (x *UpdateSessionResponse) Reset() {
 	*x = UpdateSessionResponse{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[7]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +859,7 @@ func (x *UpdateSessionResponse) String() string {
 func (*UpdateSessionResponse) ProtoMessage() {}
 
 func (x *UpdateSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[7]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +872,7 @@ func (x *UpdateSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSessionResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSessionResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{7}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateSessionResponse) GetSession() *Session {
@@ -776,7 +930,7 @@ type AppendTurnsRequest struct {
 
 func (x *AppendTurnsRequest) Reset() {
 	*x = AppendTurnsRequest{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[8]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +942,7 @@ func (x *AppendTurnsRequest) String() string {
 func (*AppendTurnsRequest) ProtoMessage() {}
 
 func (x *AppendTurnsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[8]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +955,7 @@ func (x *AppendTurnsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendTurnsRequest.ProtoReflect.Descriptor instead.
 func (*AppendTurnsRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{8}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AppendTurnsRequest) GetNamespace() string {
@@ -882,7 +1036,7 @@ type AppendTurnsResponse struct {
 
 func (x *AppendTurnsResponse) Reset() {
 	*x = AppendTurnsResponse{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[9]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1048,7 @@ func (x *AppendTurnsResponse) String() string {
 func (*AppendTurnsResponse) ProtoMessage() {}
 
 func (x *AppendTurnsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[9]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1061,7 @@ func (x *AppendTurnsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendTurnsResponse.ProtoReflect.Descriptor instead.
 func (*AppendTurnsResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{9}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AppendTurnsResponse) GetVersion() int64 {
@@ -965,7 +1119,7 @@ type DeleteSessionRequest struct {
 
 func (x *DeleteSessionRequest) Reset() {
 	*x = DeleteSessionRequest{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[10]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1131,7 @@ func (x *DeleteSessionRequest) String() string {
 func (*DeleteSessionRequest) ProtoMessage() {}
 
 func (x *DeleteSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[10]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1144,7 @@ func (x *DeleteSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSessionRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSessionRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{10}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteSessionRequest) GetNamespace() string {
@@ -1023,7 +1177,7 @@ type DeleteSessionResponse struct {
 
 func (x *DeleteSessionResponse) Reset() {
 	*x = DeleteSessionResponse{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[11]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1189,7 @@ func (x *DeleteSessionResponse) String() string {
 func (*DeleteSessionResponse) ProtoMessage() {}
 
 func (x *DeleteSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[11]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1202,7 @@ func (x *DeleteSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSessionResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSessionResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{11}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{12}
 }
 
 // Request of `WorkingMemory.ListSessions`.
@@ -1078,7 +1232,7 @@ type ListSessionsRequest struct {
 
 func (x *ListSessionsRequest) Reset() {
 	*x = ListSessionsRequest{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[12]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1244,7 @@ func (x *ListSessionsRequest) String() string {
 func (*ListSessionsRequest) ProtoMessage() {}
 
 func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[12]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1257,7 @@ func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{12}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListSessionsRequest) GetNamespace() string {
@@ -1157,7 +1311,7 @@ type ListSessionsResponse struct {
 
 func (x *ListSessionsResponse) Reset() {
 	*x = ListSessionsResponse{}
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[13]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1323,7 @@ func (x *ListSessionsResponse) String() string {
 func (*ListSessionsResponse) ProtoMessage() {}
 
 func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_working_memory_proto_msgTypes[13]
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1336,7 @@ func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{13}
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListSessionsResponse) GetSessions() []*Session {
@@ -1199,17 +1353,215 @@ func (x *ListSessionsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request of `WorkingMemory.GetContext`. Its search fields are those of
+// `SearchMemoriesRequest`, with the same rules.
+type GetContextRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tenant. Required.
+	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// The thread whose session to return. Required.
+	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
+	// What to recall. Optional: without a query, no memory is searched and
+	// `matches` is empty.
+	//
+	// Types that are valid to be assigned to Query:
+	//
+	//	*GetContextRequest_Text
+	//	*GetContextRequest_Vector
+	Query isGetContextRequest_Query `protobuf_oneof:"query"`
+	// Which memories to consider. When it names no user, only the memories
+	// of the session's user are considered (all of the namespace's when the
+	// session has no user or does not exist).
+	Filter *MemoryFilter `protobuf:"bytes,5,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The most memories to return. Default 10; 1 to 100 by default
+	// (server-configurable).
+	Limit int32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Memories farther than this cosine distance are left out. Default 0.55;
+	// 0 to 2.
+	MaxDistance   *float32 `protobuf:"fixed32,7,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContextRequest) Reset() {
+	*x = GetContextRequest{}
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContextRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContextRequest) ProtoMessage() {}
+
+func (x *GetContextRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContextRequest.ProtoReflect.Descriptor instead.
+func (*GetContextRequest) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetContextRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *GetContextRequest) GetThreadId() string {
+	if x != nil {
+		return x.ThreadId
+	}
+	return ""
+}
+
+func (x *GetContextRequest) GetQuery() isGetContextRequest_Query {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *GetContextRequest) GetText() string {
+	if x != nil {
+		if x, ok := x.Query.(*GetContextRequest_Text); ok {
+			return x.Text
+		}
+	}
+	return ""
+}
+
+func (x *GetContextRequest) GetVector() *Vector {
+	if x != nil {
+		if x, ok := x.Query.(*GetContextRequest_Vector); ok {
+			return x.Vector
+		}
+	}
+	return nil
+}
+
+func (x *GetContextRequest) GetFilter() *MemoryFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *GetContextRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *GetContextRequest) GetMaxDistance() float32 {
+	if x != nil && x.MaxDistance != nil {
+		return *x.MaxDistance
+	}
+	return 0
+}
+
+type isGetContextRequest_Query interface {
+	isGetContextRequest_Query()
+}
+
+type GetContextRequest_Text struct {
+	// A text, embedded by the server (once). 1 to 8,192 characters by
+	// default (server-configurable).
+	Text string `protobuf:"bytes,3,opt,name=text,proto3,oneof"`
+}
+
+type GetContextRequest_Vector struct {
+	// A vector computed with the server's model.
+	Vector *Vector `protobuf:"bytes,4,opt,name=vector,proto3,oneof"`
+}
+
+func (*GetContextRequest_Text) isGetContextRequest_Query() {}
+
+func (*GetContextRequest_Vector) isGetContextRequest_Query() {}
+
+// Response of `WorkingMemory.GetContext`.
+type GetContextResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The session, with its summary and window. Unset when the thread has no
+	// session (none yet, deleted or expired).
+	Session *Session `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	// The memories found, nearest first, as `SearchMemoriesResponse.matches`
+	// (the two together stay within 3 MiB: matches are left out, farthest
+	// first, when they would not fit).
+	Matches       []*MemoryMatch `protobuf:"bytes,2,rep,name=matches,proto3" json:"matches,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContextResponse) Reset() {
+	*x = GetContextResponse{}
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContextResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContextResponse) ProtoMessage() {}
+
+func (x *GetContextResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_working_memory_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContextResponse.ProtoReflect.Descriptor instead.
+func (*GetContextResponse) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_working_memory_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetContextResponse) GetSession() *Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *GetContextResponse) GetMatches() []*MemoryMatch {
+	if x != nil {
+		return x.Matches
+	}
+	return nil
+}
+
 var File_memrpc_v1_working_memory_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\n" +
-	"\x1ememrpc/v1/working_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x02\n" +
+	"\x1ememrpc/v1/working_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a memrpc/v1/long_term_memory.proto\"\xa2\x02\n" +
 	"\x04Turn\x12\x18\n" +
 	"\x04role\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04role\x12\x1e\n" +
 	"\acontent\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\acontent\x12?\n" +
 	"\bmetadata\x18\x03 \x03(\v2\x1d.memrpc.v1.Turn.MetadataEntryB\x04\xe2A\x01\x03R\bmetadata\x12A\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"createTime\x1a;\n" +
+	"createTime\x12\x1f\n" +
+	"\bevent_id\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\aeventId\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc8\x01\n" +
@@ -1219,7 +1571,7 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\bmetadata\x18\x03 \x03(\v2\".memrpc.v1.TurnInput.MetadataEntryB\x04\xe2A\x01\x01R\bmetadata\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf6\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x05\n" +
 	"\aSession\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\tnamespace\x12!\n" +
 	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bthreadId\x12\x1d\n" +
@@ -1239,10 +1591,24 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\n" +
 	"turn_count\x18\f \x01(\x03B\x04\xe2A\x01\x03R\tturnCount\x12A\n" +
 	"\vexpire_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"expireTime\x1a;\n" +
+	"expireTime\x129\n" +
+	"\asummary\x18\x0e \x01(\v2\x19.memrpc.v1.SessionSummaryB\x04\xe2A\x01\x03R\asummary\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01J\x04\b\v\x10\fR\x03ttl\"\xf3\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01J\x04\b\v\x10\fR\x03ttl\"\xf6\x02\n" +
+	"\x0eSessionSummary\x12\x18\n" +
+	"\x04text\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04text\x12*\n" +
+	"\x0efirst_event_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\ffirstEventId\x12(\n" +
+	"\rlast_event_id\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\vlastEventId\x12#\n" +
+	"\n" +
+	"turn_count\x18\x04 \x01(\x03B\x04\xe2A\x01\x03R\tturnCount\x122\n" +
+	"\x12skipped_turn_count\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\x10skippedTurnCount\x122\n" +
+	"\x12pending_turn_count\x18\x06 \x01(\x03B\x04\xe2A\x01\x03R\x10pendingTurnCount\x12A\n" +
+	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12$\n" +
+	"\n" +
+	"summarizer\x18\b \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"summarizer\"\xf3\x01\n" +
 	"\fSessionInput\x12\x1d\n" +
 	"\auser_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\x06userId\x12\x18\n" +
 	"\x04goal\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\x04goal\x12$\n" +
@@ -1302,18 +1668,33 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\x04view\x18\x05 \x01(\x0e2\x16.memrpc.v1.SessionViewB\x04\xe2A\x01\x01R\x04view\"n\n" +
 	"\x14ListSessionsResponse\x12.\n" +
 	"\bsessions\x18\x01 \x03(\v2\x12.memrpc.v1.SessionR\bsessions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*Z\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc4\x02\n" +
+	"\x11GetContextRequest\x12\"\n" +
+	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
+	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12\x1a\n" +
+	"\x04text\x18\x03 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04text\x121\n" +
+	"\x06vector\x18\x04 \x01(\v2\x11.memrpc.v1.VectorB\x04\xe2A\x01\x01H\x00R\x06vector\x125\n" +
+	"\x06filter\x18\x05 \x01(\v2\x17.memrpc.v1.MemoryFilterB\x04\xe2A\x01\x01R\x06filter\x12\x1a\n" +
+	"\x05limit\x18\x06 \x01(\x05B\x04\xe2A\x01\x01R\x05limit\x12,\n" +
+	"\fmax_distance\x18\a \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01B\a\n" +
+	"\x05queryB\x0f\n" +
+	"\r_max_distance\"t\n" +
+	"\x12GetContextResponse\x12,\n" +
+	"\asession\x18\x01 \x01(\v2\x12.memrpc.v1.SessionR\asession\x120\n" +
+	"\amatches\x18\x02 \x03(\v2\x16.memrpc.v1.MemoryMatchR\amatches*Z\n" +
 	"\vSessionView\x12\x1c\n" +
 	"\x18SESSION_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SESSION_VIEW_BASIC\x10\x01\x12\x15\n" +
-	"\x11SESSION_VIEW_FULL\x10\x022\xa1\x03\n" +
+	"\x11SESSION_VIEW_FULL\x10\x022\xec\x03\n" +
 	"\rWorkingMemory\x12I\n" +
 	"\n" +
 	"GetSession\x12\x1c.memrpc.v1.GetSessionRequest\x1a\x1d.memrpc.v1.GetSessionResponse\x12R\n" +
 	"\rUpdateSession\x12\x1f.memrpc.v1.UpdateSessionRequest\x1a .memrpc.v1.UpdateSessionResponse\x12L\n" +
 	"\vAppendTurns\x12\x1d.memrpc.v1.AppendTurnsRequest\x1a\x1e.memrpc.v1.AppendTurnsResponse\x12R\n" +
 	"\rDeleteSession\x12\x1f.memrpc.v1.DeleteSessionRequest\x1a .memrpc.v1.DeleteSessionResponse\x12O\n" +
-	"\fListSessions\x12\x1e.memrpc.v1.ListSessionsRequest\x1a\x1f.memrpc.v1.ListSessionsResponseB\x88\x01\n" +
+	"\fListSessions\x12\x1e.memrpc.v1.ListSessionsRequest\x1a\x1f.memrpc.v1.ListSessionsResponse\x12I\n" +
+	"\n" +
+	"GetContext\x12\x1c.memrpc.v1.GetContextRequest\x1a\x1d.memrpc.v1.GetContextResponseB\x88\x01\n" +
 	"\rdev.memrpc.v1B\x12WorkingMemoryProtoP\x01Z6github.com/memrpc/memrpc/clients/go/memrpc/v1;memrpcv1\xa2\x02\x03MRP\xaa\x02\tMemrpc.V1\xca\x02\tMemrpc\\V1\xea\x02\n" +
 	"Memrpc::V1b\x06proto3"
 
@@ -1330,65 +1711,79 @@ func file_memrpc_v1_working_memory_proto_rawDescGZIP() []byte {
 }
 
 var file_memrpc_v1_working_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_memrpc_v1_working_memory_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_memrpc_v1_working_memory_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_memrpc_v1_working_memory_proto_goTypes = []any{
 	(SessionView)(0),              // 0: memrpc.v1.SessionView
 	(*Turn)(nil),                  // 1: memrpc.v1.Turn
 	(*TurnInput)(nil),             // 2: memrpc.v1.TurnInput
 	(*Session)(nil),               // 3: memrpc.v1.Session
-	(*SessionInput)(nil),          // 4: memrpc.v1.SessionInput
-	(*GetSessionRequest)(nil),     // 5: memrpc.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),    // 6: memrpc.v1.GetSessionResponse
-	(*UpdateSessionRequest)(nil),  // 7: memrpc.v1.UpdateSessionRequest
-	(*UpdateSessionResponse)(nil), // 8: memrpc.v1.UpdateSessionResponse
-	(*AppendTurnsRequest)(nil),    // 9: memrpc.v1.AppendTurnsRequest
-	(*AppendTurnsResponse)(nil),   // 10: memrpc.v1.AppendTurnsResponse
-	(*DeleteSessionRequest)(nil),  // 11: memrpc.v1.DeleteSessionRequest
-	(*DeleteSessionResponse)(nil), // 12: memrpc.v1.DeleteSessionResponse
-	(*ListSessionsRequest)(nil),   // 13: memrpc.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),  // 14: memrpc.v1.ListSessionsResponse
-	nil,                           // 15: memrpc.v1.Turn.MetadataEntry
-	nil,                           // 16: memrpc.v1.TurnInput.MetadataEntry
-	nil,                           // 17: memrpc.v1.Session.MetadataEntry
-	nil,                           // 18: memrpc.v1.SessionInput.MetadataEntry
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 20: google.protobuf.FieldMask
-	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
+	(*SessionSummary)(nil),        // 4: memrpc.v1.SessionSummary
+	(*SessionInput)(nil),          // 5: memrpc.v1.SessionInput
+	(*GetSessionRequest)(nil),     // 6: memrpc.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),    // 7: memrpc.v1.GetSessionResponse
+	(*UpdateSessionRequest)(nil),  // 8: memrpc.v1.UpdateSessionRequest
+	(*UpdateSessionResponse)(nil), // 9: memrpc.v1.UpdateSessionResponse
+	(*AppendTurnsRequest)(nil),    // 10: memrpc.v1.AppendTurnsRequest
+	(*AppendTurnsResponse)(nil),   // 11: memrpc.v1.AppendTurnsResponse
+	(*DeleteSessionRequest)(nil),  // 12: memrpc.v1.DeleteSessionRequest
+	(*DeleteSessionResponse)(nil), // 13: memrpc.v1.DeleteSessionResponse
+	(*ListSessionsRequest)(nil),   // 14: memrpc.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),  // 15: memrpc.v1.ListSessionsResponse
+	(*GetContextRequest)(nil),     // 16: memrpc.v1.GetContextRequest
+	(*GetContextResponse)(nil),    // 17: memrpc.v1.GetContextResponse
+	nil,                           // 18: memrpc.v1.Turn.MetadataEntry
+	nil,                           // 19: memrpc.v1.TurnInput.MetadataEntry
+	nil,                           // 20: memrpc.v1.Session.MetadataEntry
+	nil,                           // 21: memrpc.v1.SessionInput.MetadataEntry
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil), // 23: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(*Vector)(nil),                // 25: memrpc.v1.Vector
+	(*MemoryFilter)(nil),          // 26: memrpc.v1.MemoryFilter
+	(*MemoryMatch)(nil),           // 27: memrpc.v1.MemoryMatch
 }
 var file_memrpc_v1_working_memory_proto_depIdxs = []int32{
-	15, // 0: memrpc.v1.Turn.metadata:type_name -> memrpc.v1.Turn.MetadataEntry
-	19, // 1: memrpc.v1.Turn.create_time:type_name -> google.protobuf.Timestamp
-	16, // 2: memrpc.v1.TurnInput.metadata:type_name -> memrpc.v1.TurnInput.MetadataEntry
+	18, // 0: memrpc.v1.Turn.metadata:type_name -> memrpc.v1.Turn.MetadataEntry
+	22, // 1: memrpc.v1.Turn.create_time:type_name -> google.protobuf.Timestamp
+	19, // 2: memrpc.v1.TurnInput.metadata:type_name -> memrpc.v1.TurnInput.MetadataEntry
 	1,  // 3: memrpc.v1.Session.turns:type_name -> memrpc.v1.Turn
-	17, // 4: memrpc.v1.Session.metadata:type_name -> memrpc.v1.Session.MetadataEntry
-	19, // 5: memrpc.v1.Session.create_time:type_name -> google.protobuf.Timestamp
-	19, // 6: memrpc.v1.Session.update_time:type_name -> google.protobuf.Timestamp
-	19, // 7: memrpc.v1.Session.expire_time:type_name -> google.protobuf.Timestamp
-	18, // 8: memrpc.v1.SessionInput.metadata:type_name -> memrpc.v1.SessionInput.MetadataEntry
-	3,  // 9: memrpc.v1.GetSessionResponse.session:type_name -> memrpc.v1.Session
-	4,  // 10: memrpc.v1.UpdateSessionRequest.session:type_name -> memrpc.v1.SessionInput
-	20, // 11: memrpc.v1.UpdateSessionRequest.update_mask:type_name -> google.protobuf.FieldMask
-	21, // 12: memrpc.v1.UpdateSessionRequest.ttl:type_name -> google.protobuf.Duration
-	3,  // 13: memrpc.v1.UpdateSessionResponse.session:type_name -> memrpc.v1.Session
-	2,  // 14: memrpc.v1.AppendTurnsRequest.turns:type_name -> memrpc.v1.TurnInput
-	21, // 15: memrpc.v1.AppendTurnsRequest.ttl:type_name -> google.protobuf.Duration
-	0,  // 16: memrpc.v1.ListSessionsRequest.view:type_name -> memrpc.v1.SessionView
-	3,  // 17: memrpc.v1.ListSessionsResponse.sessions:type_name -> memrpc.v1.Session
-	5,  // 18: memrpc.v1.WorkingMemory.GetSession:input_type -> memrpc.v1.GetSessionRequest
-	7,  // 19: memrpc.v1.WorkingMemory.UpdateSession:input_type -> memrpc.v1.UpdateSessionRequest
-	9,  // 20: memrpc.v1.WorkingMemory.AppendTurns:input_type -> memrpc.v1.AppendTurnsRequest
-	11, // 21: memrpc.v1.WorkingMemory.DeleteSession:input_type -> memrpc.v1.DeleteSessionRequest
-	13, // 22: memrpc.v1.WorkingMemory.ListSessions:input_type -> memrpc.v1.ListSessionsRequest
-	6,  // 23: memrpc.v1.WorkingMemory.GetSession:output_type -> memrpc.v1.GetSessionResponse
-	8,  // 24: memrpc.v1.WorkingMemory.UpdateSession:output_type -> memrpc.v1.UpdateSessionResponse
-	10, // 25: memrpc.v1.WorkingMemory.AppendTurns:output_type -> memrpc.v1.AppendTurnsResponse
-	12, // 26: memrpc.v1.WorkingMemory.DeleteSession:output_type -> memrpc.v1.DeleteSessionResponse
-	14, // 27: memrpc.v1.WorkingMemory.ListSessions:output_type -> memrpc.v1.ListSessionsResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	20, // 4: memrpc.v1.Session.metadata:type_name -> memrpc.v1.Session.MetadataEntry
+	22, // 5: memrpc.v1.Session.create_time:type_name -> google.protobuf.Timestamp
+	22, // 6: memrpc.v1.Session.update_time:type_name -> google.protobuf.Timestamp
+	22, // 7: memrpc.v1.Session.expire_time:type_name -> google.protobuf.Timestamp
+	4,  // 8: memrpc.v1.Session.summary:type_name -> memrpc.v1.SessionSummary
+	22, // 9: memrpc.v1.SessionSummary.update_time:type_name -> google.protobuf.Timestamp
+	21, // 10: memrpc.v1.SessionInput.metadata:type_name -> memrpc.v1.SessionInput.MetadataEntry
+	3,  // 11: memrpc.v1.GetSessionResponse.session:type_name -> memrpc.v1.Session
+	5,  // 12: memrpc.v1.UpdateSessionRequest.session:type_name -> memrpc.v1.SessionInput
+	23, // 13: memrpc.v1.UpdateSessionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	24, // 14: memrpc.v1.UpdateSessionRequest.ttl:type_name -> google.protobuf.Duration
+	3,  // 15: memrpc.v1.UpdateSessionResponse.session:type_name -> memrpc.v1.Session
+	2,  // 16: memrpc.v1.AppendTurnsRequest.turns:type_name -> memrpc.v1.TurnInput
+	24, // 17: memrpc.v1.AppendTurnsRequest.ttl:type_name -> google.protobuf.Duration
+	0,  // 18: memrpc.v1.ListSessionsRequest.view:type_name -> memrpc.v1.SessionView
+	3,  // 19: memrpc.v1.ListSessionsResponse.sessions:type_name -> memrpc.v1.Session
+	25, // 20: memrpc.v1.GetContextRequest.vector:type_name -> memrpc.v1.Vector
+	26, // 21: memrpc.v1.GetContextRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	3,  // 22: memrpc.v1.GetContextResponse.session:type_name -> memrpc.v1.Session
+	27, // 23: memrpc.v1.GetContextResponse.matches:type_name -> memrpc.v1.MemoryMatch
+	6,  // 24: memrpc.v1.WorkingMemory.GetSession:input_type -> memrpc.v1.GetSessionRequest
+	8,  // 25: memrpc.v1.WorkingMemory.UpdateSession:input_type -> memrpc.v1.UpdateSessionRequest
+	10, // 26: memrpc.v1.WorkingMemory.AppendTurns:input_type -> memrpc.v1.AppendTurnsRequest
+	12, // 27: memrpc.v1.WorkingMemory.DeleteSession:input_type -> memrpc.v1.DeleteSessionRequest
+	14, // 28: memrpc.v1.WorkingMemory.ListSessions:input_type -> memrpc.v1.ListSessionsRequest
+	16, // 29: memrpc.v1.WorkingMemory.GetContext:input_type -> memrpc.v1.GetContextRequest
+	7,  // 30: memrpc.v1.WorkingMemory.GetSession:output_type -> memrpc.v1.GetSessionResponse
+	9,  // 31: memrpc.v1.WorkingMemory.UpdateSession:output_type -> memrpc.v1.UpdateSessionResponse
+	11, // 32: memrpc.v1.WorkingMemory.AppendTurns:output_type -> memrpc.v1.AppendTurnsResponse
+	13, // 33: memrpc.v1.WorkingMemory.DeleteSession:output_type -> memrpc.v1.DeleteSessionResponse
+	15, // 34: memrpc.v1.WorkingMemory.ListSessions:output_type -> memrpc.v1.ListSessionsResponse
+	17, // 35: memrpc.v1.WorkingMemory.GetContext:output_type -> memrpc.v1.GetContextResponse
+	30, // [30:36] is the sub-list for method output_type
+	24, // [24:30] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_working_memory_proto_init() }
@@ -1396,16 +1791,21 @@ func file_memrpc_v1_working_memory_proto_init() {
 	if File_memrpc_v1_working_memory_proto != nil {
 		return
 	}
-	file_memrpc_v1_working_memory_proto_msgTypes[6].OneofWrappers = []any{}
-	file_memrpc_v1_working_memory_proto_msgTypes[8].OneofWrappers = []any{}
-	file_memrpc_v1_working_memory_proto_msgTypes[10].OneofWrappers = []any{}
+	file_memrpc_v1_long_term_memory_proto_init()
+	file_memrpc_v1_working_memory_proto_msgTypes[7].OneofWrappers = []any{}
+	file_memrpc_v1_working_memory_proto_msgTypes[9].OneofWrappers = []any{}
+	file_memrpc_v1_working_memory_proto_msgTypes[11].OneofWrappers = []any{}
+	file_memrpc_v1_working_memory_proto_msgTypes[15].OneofWrappers = []any{
+		(*GetContextRequest_Text)(nil),
+		(*GetContextRequest_Vector)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memrpc_v1_working_memory_proto_rawDesc), len(file_memrpc_v1_working_memory_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -16,6 +16,11 @@
 // `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
 // the offending field (see `error_reason.proto`).
 //
+// Defaults: the default a request comment states is the server's. A
+// namespace's settings (`Namespaces`, `namespace_settings.proto`) replace it
+// for that namespace: a value in the request wins over the namespace's
+// setting, which wins over the server's default.
+//
 // Field behaviours follow AIP-203: `REQUIRED` fields must be set,
 // `OUTPUT_ONLY` fields are set by the server, `IMMUTABLE` fields are set
 // when a resource is created and never change.
@@ -46,6 +51,7 @@ const (
 	WorkingMemory_AppendTurns_FullMethodName   = "/memrpc.v1.WorkingMemory/AppendTurns"
 	WorkingMemory_DeleteSession_FullMethodName = "/memrpc.v1.WorkingMemory/DeleteSession"
 	WorkingMemory_ListSessions_FullMethodName  = "/memrpc.v1.WorkingMemory/ListSessions"
+	WorkingMemory_GetContext_FullMethodName    = "/memrpc.v1.WorkingMemory/GetContext"
 )
 
 // WorkingMemoryClient is the client API for WorkingMemory service.
@@ -88,6 +94,18 @@ type WorkingMemoryClient interface {
 	// fewer sessions than `page_size`, even none, with a `next_page_token` to
 	// go on from; only an empty `next_page_token` means the end.
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
+	// Returns what an agent needs before calling its model, in one call and
+	// with at most one embedding: the thread's session (goal, scratchpad,
+	// running summary, recent turns) and the long-term memories relevant to
+	// a query, searched as `LongTermMemory.SearchMemories` searches (the same
+	// filter, limit and distance, and the same search mode: nearest by
+	// embedding, the only mode today; new search options are added to both
+	// requests alike). Unless the filter names users, the search is scoped to
+	// the session's user (when the session has one). A thread without a
+	// session is not an error: `session` is unset and the memories are still
+	// searched. An agent step is then two calls: `GetContext` before the
+	// model call, `AppendTurns` after it.
+	GetContext(ctx context.Context, in *GetContextRequest, opts ...grpc.CallOption) (*GetContextResponse, error)
 }
 
 type workingMemoryClient struct {
@@ -148,6 +166,16 @@ func (c *workingMemoryClient) ListSessions(ctx context.Context, in *ListSessions
 	return out, nil
 }
 
+func (c *workingMemoryClient) GetContext(ctx context.Context, in *GetContextRequest, opts ...grpc.CallOption) (*GetContextResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetContextResponse)
+	err := c.cc.Invoke(ctx, WorkingMemory_GetContext_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WorkingMemoryServer is the server API for WorkingMemory service.
 // All implementations must embed UnimplementedWorkingMemoryServer
 // for forward compatibility.
@@ -188,6 +216,18 @@ type WorkingMemoryServer interface {
 	// fewer sessions than `page_size`, even none, with a `next_page_token` to
 	// go on from; only an empty `next_page_token` means the end.
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
+	// Returns what an agent needs before calling its model, in one call and
+	// with at most one embedding: the thread's session (goal, scratchpad,
+	// running summary, recent turns) and the long-term memories relevant to
+	// a query, searched as `LongTermMemory.SearchMemories` searches (the same
+	// filter, limit and distance, and the same search mode: nearest by
+	// embedding, the only mode today; new search options are added to both
+	// requests alike). Unless the filter names users, the search is scoped to
+	// the session's user (when the session has one). A thread without a
+	// session is not an error: `session` is unset and the memories are still
+	// searched. An agent step is then two calls: `GetContext` before the
+	// model call, `AppendTurns` after it.
+	GetContext(context.Context, *GetContextRequest) (*GetContextResponse, error)
 	mustEmbedUnimplementedWorkingMemoryServer()
 }
 
@@ -212,6 +252,9 @@ func (UnimplementedWorkingMemoryServer) DeleteSession(context.Context, *DeleteSe
 }
 func (UnimplementedWorkingMemoryServer) ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListSessions not implemented")
+}
+func (UnimplementedWorkingMemoryServer) GetContext(context.Context, *GetContextRequest) (*GetContextResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetContext not implemented")
 }
 func (UnimplementedWorkingMemoryServer) mustEmbedUnimplementedWorkingMemoryServer() {}
 func (UnimplementedWorkingMemoryServer) testEmbeddedByValue()                       {}
@@ -324,6 +367,24 @@ func _WorkingMemory_ListSessions_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WorkingMemory_GetContext_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetContextRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkingMemoryServer).GetContext(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WorkingMemory_GetContext_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkingMemoryServer).GetContext(ctx, req.(*GetContextRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WorkingMemory_ServiceDesc is the grpc.ServiceDesc for WorkingMemory service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -350,6 +411,10 @@ var WorkingMemory_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSessions",
 			Handler:    _WorkingMemory_ListSessions_Handler,
+		},
+		{
+			MethodName: "GetContext",
+			Handler:    _WorkingMemory_GetContext_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -7,6 +7,7 @@ require 'google/api/field_behavior_pb'
 require 'google/protobuf/duration_pb'
 require 'google/protobuf/field_mask_pb'
 require 'google/protobuf/timestamp_pb'
+require 'memrpc/v1/long_term_memory_pb'
 
 Google::Protobuf::DescriptorPool.generated_pool.build do
   add_file("memrpc/v1/working_memory.proto", :syntax => :proto3) do
@@ -15,6 +16,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :content, :string, 2, json_name: "content"
       map :metadata, :string, :string, 3
       optional :create_time, :message, 4, "google.protobuf.Timestamp", json_name: "createTime"
+      optional :event_id, :string, 5, json_name: "eventId"
     end
     add_message "memrpc.v1.TurnInput" do
       optional :role, :string, 1, json_name: "role"
@@ -34,6 +36,17 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :version, :int64, 10, json_name: "version"
       optional :turn_count, :int64, 12, json_name: "turnCount"
       optional :expire_time, :message, 13, "google.protobuf.Timestamp", json_name: "expireTime"
+      optional :summary, :message, 14, "memrpc.v1.SessionSummary", json_name: "summary"
+    end
+    add_message "memrpc.v1.SessionSummary" do
+      optional :text, :string, 1, json_name: "text"
+      optional :first_event_id, :string, 2, json_name: "firstEventId"
+      optional :last_event_id, :string, 3, json_name: "lastEventId"
+      optional :turn_count, :int64, 4, json_name: "turnCount"
+      optional :skipped_turn_count, :int64, 5, json_name: "skippedTurnCount"
+      optional :pending_turn_count, :int64, 6, json_name: "pendingTurnCount"
+      optional :update_time, :message, 7, "google.protobuf.Timestamp", json_name: "updateTime"
+      optional :summarizer, :string, 8, json_name: "summarizer"
     end
     add_message "memrpc.v1.SessionInput" do
       optional :user_id, :string, 3, json_name: "userId"
@@ -94,6 +107,21 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       repeated :sessions, :message, 1, "memrpc.v1.Session", json_name: "sessions"
       optional :next_page_token, :string, 2, json_name: "nextPageToken"
     end
+    add_message "memrpc.v1.GetContextRequest" do
+      optional :namespace, :string, 1, json_name: "namespace"
+      optional :thread_id, :string, 2, json_name: "threadId"
+      optional :filter, :message, 5, "memrpc.v1.MemoryFilter", json_name: "filter"
+      optional :limit, :int32, 6, json_name: "limit"
+      proto3_optional :max_distance, :float, 7, json_name: "maxDistance"
+      oneof :query do
+        optional :text, :string, 3, json_name: "text"
+        optional :vector, :message, 4, "memrpc.v1.Vector", json_name: "vector"
+      end
+    end
+    add_message "memrpc.v1.GetContextResponse" do
+      optional :session, :message, 1, "memrpc.v1.Session", json_name: "session"
+      repeated :matches, :message, 2, "memrpc.v1.MemoryMatch", json_name: "matches"
+    end
     add_enum "memrpc.v1.SessionView" do
       value :SESSION_VIEW_UNSPECIFIED, 0
       value :SESSION_VIEW_BASIC, 1
@@ -107,6 +135,7 @@ module Memrpc
     Turn = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.Turn").msgclass
     TurnInput = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.TurnInput").msgclass
     Session = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.Session").msgclass
+    SessionSummary = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SessionSummary").msgclass
     SessionInput = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SessionInput").msgclass
     GetSessionRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetSessionRequest").msgclass
     GetSessionResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetSessionResponse").msgclass
@@ -118,6 +147,8 @@ module Memrpc
     DeleteSessionResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.DeleteSessionResponse").msgclass
     ListSessionsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.ListSessionsRequest").msgclass
     ListSessionsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.ListSessionsResponse").msgclass
+    GetContextRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetContextRequest").msgclass
+    GetContextResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetContextResponse").msgclass
     SessionView = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SessionView").enummodule
   end
 end

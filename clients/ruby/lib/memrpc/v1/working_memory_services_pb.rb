@@ -19,6 +19,11 @@
 # `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
 # the offending field (see `error_reason.proto`).
 #
+# Defaults: the default a request comment states is the server's. A
+# namespace's settings (`Namespaces`, `namespace_settings.proto`) replace it
+# for that namespace: a value in the request wins over the namespace's
+# setting, which wins over the server's default.
+#
 # Field behaviours follow AIP-203: `REQUIRED` fields must be set,
 # `OUTPUT_ONLY` fields are set by the server, `IMMUTABLE` fields are set
 # when a resource is created and never change.
@@ -72,6 +77,18 @@ module Memrpc
         # fewer sessions than `page_size`, even none, with a `next_page_token` to
         # go on from; only an empty `next_page_token` means the end.
         rpc :ListSessions, ::Memrpc::V1::ListSessionsRequest, ::Memrpc::V1::ListSessionsResponse
+        # Returns what an agent needs before calling its model, in one call and
+        # with at most one embedding: the thread's session (goal, scratchpad,
+        # running summary, recent turns) and the long-term memories relevant to
+        # a query, searched as `LongTermMemory.SearchMemories` searches (the same
+        # filter, limit and distance, and the same search mode: nearest by
+        # embedding, the only mode today; new search options are added to both
+        # requests alike). Unless the filter names users, the search is scoped to
+        # the session's user (when the session has one). A thread without a
+        # session is not an error: `session` is unset and the memories are still
+        # searched. An agent step is then two calls: `GetContext` before the
+        # model call, `AppendTurns` after it.
+        rpc :GetContext, ::Memrpc::V1::GetContextRequest, ::Memrpc::V1::GetContextResponse
       end
 
       Stub = Service.rpc_stub_class

@@ -35,7 +35,9 @@ import { Timestamp } from "../../google/protobuf/timestamp";
  * Event ids are Redis stream ids, `<milliseconds>-<sequence>` (for example
  * `1732550400000-0`), increasing within a thread. `0` stands for "before the
  * first event". Identifier rules are those of `working_memory.proto`; group
- * and consumer names are 1 to 64 characters from `[A-Za-z0-9._:-]`.
+ * and consumer names are 1 to 64 characters from `[A-Za-z0-9._:-]`. Group
+ * names starting with `memrpc.` belong to the server's background jobs
+ * (`memrpc worker`): a request naming one is `INVALID_ARGUMENT`.
  */
 
 /** Where a new consumer group starts in the namespace feed. */

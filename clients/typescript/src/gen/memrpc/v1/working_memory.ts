@@ -21,6 +21,7 @@ import {
 import { Duration } from "../../google/protobuf/duration";
 import { FieldMask } from "../../google/protobuf/field_mask";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { MemoryFilter, MemoryMatch, Vector } from "./long_term_memory";
 
 /**
  * Working memory: the short-lived state of one agent thread.
@@ -40,6 +41,11 @@ import { Timestamp } from "../../google/protobuf/timestamp";
  * A value outside these rules is rejected with `INVALID_ARGUMENT`, reason
  * `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
  * the offending field (see `error_reason.proto`).
+ *
+ * Defaults: the default a request comment states is the server's. A
+ * namespace's settings (`Namespaces`, `namespace_settings.proto`) replace it
+ * for that namespace: a value in the request wins over the namespace's
+ * setting, which wins over the server's default.
  *
  * Field behaviours follow AIP-203: `REQUIRED` fields must be set,
  * `OUTPUT_ONLY` fields are set by the server, `IMMUTABLE` fields are set
@@ -98,7 +104,15 @@ export interface Turn {
   /** Free-form string metadata of the turn (tool call id, model, ...). */
   metadata: { [key: string]: string };
   /** When the turn was appended. */
-  createTime?: Timestamp | undefined;
+  createTime?:
+    | Timestamp
+    | undefined;
+  /**
+   * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+   * Empty for a turn appended before the server recorded it (before
+   * memrpc 0.14).
+   */
+  eventId: string;
 }
 
 export interface Turn_MetadataEntry {
@@ -184,12 +198,70 @@ export interface Session {
    * duration, so that it does not change between reads (before v1's
    * contract break this was `ttl = 11`).
    */
-  expireTime?: Timestamp | undefined;
+  expireTime?:
+    | Timestamp
+    | undefined;
+  /**
+   * The running summary of the turns that have left the window. Unset until
+   * the first turns leave it.
+   */
+  summary?: SessionSummary | undefined;
 }
 
 export interface Session_MetadataEntry {
   key: string;
   value: string;
+}
+
+/**
+ * The running summary of a thread: the turns that left its window (by count
+ * or by bytes, or when the window was emptied), folded in by a background
+ * job (`memrpc worker`, or in `memrpc serve` by default) shortly after they
+ * leave it. Each fold is incremental (the summary so far and the newly left
+ * turns) and conditional: a turn is never folded twice nor skipped, however
+ * appends, updates and jobs interleave. Written by the server only: a fold
+ * changes neither the session's `version` nor its time to live.
+ *
+ * The covered turns are exactly the `memrpc.turn` events of the thread's log
+ * from `first_event_id` to `last_event_id`, `turn_count` of them, less the
+ * `skipped_turn_count` oldest that the log had trimmed before they could be
+ * folded (so the log's retention should exceed a window's worth of turns).
+ */
+export interface SessionSummary {
+  /**
+   * The summary. The default summarizer needs no language model: it keeps
+   * the most central and least redundant sentences of the turns (by the
+   * server's embedding model), preferring those with names, numbers and
+   * dates, within the namespace's size budget
+   * (`NamespaceSettings.summaries.max_chars`).
+   */
+  text: string;
+  /** The event id of the first turn folded in. */
+  firstEventId: string;
+  /**
+   * The event id of the last turn folded in: every turn of the session up
+   * to this one is covered.
+   */
+  lastEventId: string;
+  /** How many turns the summary covers. */
+  turnCount: bigint;
+  /**
+   * How many turns left the window but were trimmed from the event log
+   * before they could be folded in: not covered.
+   */
+  skippedTurnCount: bigint;
+  /**
+   * How many turns have left the window and are not folded in yet (the
+   * job's backlog for this thread). `turn_count + skipped_turn_count +
+   * pending_turn_count` is the number of turns that have left the window.
+   */
+  pendingTurnCount: bigint;
+  /** When the summary was last folded. */
+  updateTime?:
+    | Timestamp
+    | undefined;
+  /** Which summarizer wrote it, e.g. `extractive`. */
+  summarizer: string;
 }
 
 /**
@@ -419,8 +491,69 @@ export interface ListSessionsResponse {
   nextPageToken: string;
 }
 
+/**
+ * Request of `WorkingMemory.GetContext`. Its search fields are those of
+ * `SearchMemoriesRequest`, with the same rules.
+ */
+export interface GetContextRequest {
+  /** The tenant. Required. */
+  namespace: string;
+  /** The thread whose session to return. Required. */
+  threadId: string;
+  /**
+   * What to recall. Optional: without a query, no memory is searched and
+   * `matches` is empty.
+   */
+  query?:
+    | //
+    /**
+     * A text, embedded by the server (once). 1 to 8,192 characters by
+     * default (server-configurable).
+     */
+    { $case: "text"; text: string }
+    | //
+    /** A vector computed with the server's model. */
+    { $case: "vector"; vector: Vector }
+    | undefined;
+  /**
+   * Which memories to consider. When it names no user, only the memories
+   * of the session's user are considered (all of the namespace's when the
+   * session has no user or does not exist).
+   */
+  filter?:
+    | MemoryFilter
+    | undefined;
+  /**
+   * The most memories to return. Default 10; 1 to 100 by default
+   * (server-configurable).
+   */
+  limit: number;
+  /**
+   * Memories farther than this cosine distance are left out. Default 0.55;
+   * 0 to 2.
+   */
+  maxDistance?: number | undefined;
+}
+
+/** Response of `WorkingMemory.GetContext`. */
+export interface GetContextResponse {
+  /**
+   * The session, with its summary and window. Unset when the thread has no
+   * session (none yet, deleted or expired).
+   */
+  session?:
+    | Session
+    | undefined;
+  /**
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
+   * (the two together stay within 3 MiB: matches are left out, farthest
+   * first, when they would not fit).
+   */
+  matches: MemoryMatch[];
+}
+
 function createBaseTurn(): Turn {
-  return { role: "", content: "", metadata: {}, createTime: undefined };
+  return { role: "", content: "", metadata: {}, createTime: undefined, eventId: "" };
 }
 
 export const Turn: MessageFns<Turn> = {
@@ -436,6 +569,9 @@ export const Turn: MessageFns<Turn> = {
     });
     if (message.createTime !== undefined) {
       Timestamp.encode(message.createTime, writer.uint32(34).fork()).join();
+    }
+    if (message.eventId !== "") {
+      writer.uint32(42).string(message.eventId);
     }
     return writer;
   },
@@ -488,6 +624,14 @@ export const Turn: MessageFns<Turn> = {
             message.createTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -523,6 +667,11 @@ export const Turn: MessageFns<Turn> = {
         : isSet(object.create_time)
         ? fromJsonTimestamp(object.create_time)
         : undefined,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
     };
   },
 
@@ -546,6 +695,9 @@ export const Turn: MessageFns<Turn> = {
     if (message.createTime !== undefined) {
       obj.createTime = fromTimestamp(message.createTime).toISOString();
     }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
     return obj;
   },
 
@@ -568,6 +720,7 @@ export const Turn: MessageFns<Turn> = {
     message.createTime = (object.createTime !== undefined && object.createTime !== null)
       ? Timestamp.fromPartial(object.createTime)
       : undefined;
+    message.eventId = object.eventId ?? "";
     return message;
   },
 };
@@ -887,6 +1040,7 @@ function createBaseSession(): Session {
     version: 0n,
     turnCount: 0n,
     expireTime: undefined,
+    summary: undefined,
   };
 }
 
@@ -933,6 +1087,9 @@ export const Session: MessageFns<Session> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(message.expireTime, writer.uint32(106).fork()).join();
+    }
+    if (message.summary !== undefined) {
+      SessionSummary.encode(message.summary, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -1049,6 +1206,14 @@ export const Session: MessageFns<Session> = {
             message.expireTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.summary = SessionSummary.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1112,6 +1277,7 @@ export const Session: MessageFns<Session> = {
         : isSet(object.expire_time)
         ? fromJsonTimestamp(object.expire_time)
         : undefined,
+      summary: isSet(object.summary) ? SessionSummary.fromJSON(object.summary) : undefined,
     };
   },
 
@@ -1159,6 +1325,9 @@ export const Session: MessageFns<Session> = {
     if (message.expireTime !== undefined) {
       obj.expireTime = fromTimestamp(message.expireTime).toISOString();
     }
+    if (message.summary !== undefined) {
+      obj.summary = SessionSummary.toJSON(message.summary);
+    }
     return obj;
   },
 
@@ -1192,6 +1361,9 @@ export const Session: MessageFns<Session> = {
     message.turnCount = (object.turnCount !== undefined && object.turnCount !== null) ? BigInt(object.turnCount) : 0n;
     message.expireTime = (object.expireTime !== undefined && object.expireTime !== null)
       ? Timestamp.fromPartial(object.expireTime)
+      : undefined;
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? SessionSummary.fromPartial(object.summary)
       : undefined;
     return message;
   },
@@ -1278,6 +1450,235 @@ export const Session_MetadataEntry: MessageFns<Session_MetadataEntry> = {
     const message = createBaseSession_MetadataEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSessionSummary(): SessionSummary {
+  return {
+    text: "",
+    firstEventId: "",
+    lastEventId: "",
+    turnCount: 0n,
+    skippedTurnCount: 0n,
+    pendingTurnCount: 0n,
+    updateTime: undefined,
+    summarizer: "",
+  };
+}
+
+export const SessionSummary: MessageFns<SessionSummary> = {
+  encode(message: SessionSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.firstEventId !== "") {
+      writer.uint32(18).string(message.firstEventId);
+    }
+    if (message.lastEventId !== "") {
+      writer.uint32(26).string(message.lastEventId);
+    }
+    if (message.turnCount !== 0n) {
+      if (BigInt.asIntN(64, message.turnCount) !== message.turnCount) {
+        throw new globalThis.Error("value provided for field message.turnCount of type int64 too large");
+      }
+      writer.uint32(32).int64(message.turnCount);
+    }
+    if (message.skippedTurnCount !== 0n) {
+      if (BigInt.asIntN(64, message.skippedTurnCount) !== message.skippedTurnCount) {
+        throw new globalThis.Error("value provided for field message.skippedTurnCount of type int64 too large");
+      }
+      writer.uint32(40).int64(message.skippedTurnCount);
+    }
+    if (message.pendingTurnCount !== 0n) {
+      if (BigInt.asIntN(64, message.pendingTurnCount) !== message.pendingTurnCount) {
+        throw new globalThis.Error("value provided for field message.pendingTurnCount of type int64 too large");
+      }
+      writer.uint32(48).int64(message.pendingTurnCount);
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(message.updateTime, writer.uint32(58).fork()).join();
+    }
+    if (message.summarizer !== "") {
+      writer.uint32(66).string(message.summarizer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.firstEventId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lastEventId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.turnCount = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.skippedTurnCount = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.pendingTurnCount = reader.int64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.updateTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.summarizer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionSummary {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      firstEventId: isSet(object.firstEventId)
+        ? globalThis.String(object.firstEventId)
+        : isSet(object.first_event_id)
+        ? globalThis.String(object.first_event_id)
+        : "",
+      lastEventId: isSet(object.lastEventId)
+        ? globalThis.String(object.lastEventId)
+        : isSet(object.last_event_id)
+        ? globalThis.String(object.last_event_id)
+        : "",
+      turnCount: isSet(object.turnCount)
+        ? BigInt(object.turnCount)
+        : isSet(object.turn_count)
+        ? BigInt(object.turn_count)
+        : 0n,
+      skippedTurnCount: isSet(object.skippedTurnCount)
+        ? BigInt(object.skippedTurnCount)
+        : isSet(object.skipped_turn_count)
+        ? BigInt(object.skipped_turn_count)
+        : 0n,
+      pendingTurnCount: isSet(object.pendingTurnCount)
+        ? BigInt(object.pendingTurnCount)
+        : isSet(object.pending_turn_count)
+        ? BigInt(object.pending_turn_count)
+        : 0n,
+      updateTime: isSet(object.updateTime)
+        ? fromJsonTimestamp(object.updateTime)
+        : isSet(object.update_time)
+        ? fromJsonTimestamp(object.update_time)
+        : undefined,
+      summarizer: isSet(object.summarizer) ? globalThis.String(object.summarizer) : "",
+    };
+  },
+
+  toJSON(message: SessionSummary): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.firstEventId !== "") {
+      obj.firstEventId = message.firstEventId;
+    }
+    if (message.lastEventId !== "") {
+      obj.lastEventId = message.lastEventId;
+    }
+    if (message.turnCount !== 0n) {
+      obj.turnCount = message.turnCount.toString();
+    }
+    if (message.skippedTurnCount !== 0n) {
+      obj.skippedTurnCount = message.skippedTurnCount.toString();
+    }
+    if (message.pendingTurnCount !== 0n) {
+      obj.pendingTurnCount = message.pendingTurnCount.toString();
+    }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = fromTimestamp(message.updateTime).toISOString();
+    }
+    if (message.summarizer !== "") {
+      obj.summarizer = message.summarizer;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SessionSummary>, I>>(base?: I): SessionSummary {
+    return SessionSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SessionSummary>, I>>(object: I): SessionSummary {
+    const message = createBaseSessionSummary();
+    message.text = object.text ?? "";
+    message.firstEventId = object.firstEventId ?? "";
+    message.lastEventId = object.lastEventId ?? "";
+    message.turnCount = (object.turnCount !== undefined && object.turnCount !== null) ? BigInt(object.turnCount) : 0n;
+    message.skippedTurnCount = (object.skippedTurnCount !== undefined && object.skippedTurnCount !== null)
+      ? BigInt(object.skippedTurnCount)
+      : 0n;
+    message.pendingTurnCount = (object.pendingTurnCount !== undefined && object.pendingTurnCount !== null)
+      ? BigInt(object.pendingTurnCount)
+      : 0n;
+    message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)
+      ? Timestamp.fromPartial(object.updateTime)
+      : undefined;
+    message.summarizer = object.summarizer ?? "";
     return message;
   },
 };
@@ -2686,6 +3087,284 @@ export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
   },
 };
 
+function createBaseGetContextRequest(): GetContextRequest {
+  return { namespace: "", threadId: "", query: undefined, filter: undefined, limit: 0, maxDistance: undefined };
+}
+
+export const GetContextRequest: MessageFns<GetContextRequest> = {
+  encode(message: GetContextRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.threadId !== "") {
+      writer.uint32(18).string(message.threadId);
+    }
+    switch (message.query?.$case) {
+      case "text":
+        writer.uint32(26).string(message.query.text);
+        break;
+      case "vector":
+        Vector.encode(message.query.vector, writer.uint32(34).fork()).join();
+        break;
+    }
+    if (message.filter !== undefined) {
+      MemoryFilter.encode(message.filter, writer.uint32(42).fork()).join();
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).int32(message.limit);
+    }
+    if (message.maxDistance !== undefined) {
+      writer.uint32(61).float(message.maxDistance);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetContextRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetContextRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.threadId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.query = { $case: "text", text: reader.string() };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.query = { $case: "vector", vector: Vector.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.filter = MemoryFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 61) {
+              break;
+            }
+
+            message.maxDistance = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetContextRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      threadId: isSet(object.threadId)
+        ? globalThis.String(object.threadId)
+        : isSet(object.thread_id)
+        ? globalThis.String(object.thread_id)
+        : "",
+      query: isSet(object.text)
+        ? { $case: "text", text: globalThis.String(object.text) }
+        : isSet(object.vector)
+        ? { $case: "vector", vector: Vector.fromJSON(object.vector) }
+        : undefined,
+      filter: isSet(object.filter) ? MemoryFilter.fromJSON(object.filter) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      maxDistance: isSet(object.maxDistance)
+        ? globalThis.Number(object.maxDistance)
+        : isSet(object.max_distance)
+        ? globalThis.Number(object.max_distance)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetContextRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.threadId !== "") {
+      obj.threadId = message.threadId;
+    }
+    if (message.query?.$case === "text") {
+      obj.text = message.query.text;
+    } else if (message.query?.$case === "vector") {
+      obj.vector = Vector.toJSON(message.query.vector);
+    }
+    if (message.filter !== undefined) {
+      obj.filter = MemoryFilter.toJSON(message.filter);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.maxDistance !== undefined) {
+      obj.maxDistance = floatToJson(message.maxDistance);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetContextRequest>, I>>(base?: I): GetContextRequest {
+    return GetContextRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetContextRequest>, I>>(object: I): GetContextRequest {
+    const message = createBaseGetContextRequest();
+    message.namespace = object.namespace ?? "";
+    message.threadId = object.threadId ?? "";
+    switch (object.query?.$case) {
+      case "text": {
+        if (object.query?.text !== undefined && object.query?.text !== null) {
+          message.query = { $case: "text", text: object.query.text };
+        }
+        break;
+      }
+      case "vector": {
+        if (object.query?.vector !== undefined && object.query?.vector !== null) {
+          message.query = { $case: "vector", vector: Vector.fromPartial(object.query.vector) };
+        }
+        break;
+      }
+    }
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? MemoryFilter.fromPartial(object.filter)
+      : undefined;
+    message.limit = object.limit ?? 0;
+    message.maxDistance = object.maxDistance ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetContextResponse(): GetContextResponse {
+  return { session: undefined, matches: [] };
+}
+
+export const GetContextResponse: MessageFns<GetContextResponse> = {
+  encode(message: GetContextResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.matches) {
+      MemoryMatch.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetContextResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetContextResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.matches.push(MemoryMatch.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetContextResponse {
+    return {
+      session: isSet(object.session) ? Session.fromJSON(object.session) : undefined,
+      matches: globalThis.Array.isArray(object?.matches) ? object.matches.map((e: any) => MemoryMatch.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetContextResponse): unknown {
+    const obj: any = {};
+    if (message.session !== undefined) {
+      obj.session = Session.toJSON(message.session);
+    }
+    if (message.matches?.length) {
+      obj.matches = message.matches.map((e) => MemoryMatch.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetContextResponse>, I>>(base?: I): GetContextResponse {
+    return GetContextResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetContextResponse>, I>>(object: I): GetContextResponse {
+    const message = createBaseGetContextResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    message.matches = object.matches?.map((e) => MemoryMatch.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * WorkingMemory keeps one session per (namespace, thread): the goal, a
  * scratchpad, a bounded window of recent turns and free-form metadata.
@@ -2778,6 +3457,28 @@ export const WorkingMemoryService = {
       Buffer.from(ListSessionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListSessionsResponse => ListSessionsResponse.decode(value),
   },
+  /**
+   * Returns what an agent needs before calling its model, in one call and
+   * with at most one embedding: the thread's session (goal, scratchpad,
+   * running summary, recent turns) and the long-term memories relevant to
+   * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+   * filter, limit and distance, and the same search mode: nearest by
+   * embedding, the only mode today; new search options are added to both
+   * requests alike). Unless the filter names users, the search is scoped to
+   * the session's user (when the session has one). A thread without a
+   * session is not an error: `session` is unset and the memories are still
+   * searched. An agent step is then two calls: `GetContext` before the
+   * model call, `AppendTurns` after it.
+   */
+  getContext: {
+    path: "/memrpc.v1.WorkingMemory/GetContext" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetContextRequest): Buffer => Buffer.from(GetContextRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetContextRequest => GetContextRequest.decode(value),
+    responseSerialize: (value: GetContextResponse): Buffer => Buffer.from(GetContextResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetContextResponse => GetContextResponse.decode(value),
+  },
 } as const;
 
 export interface WorkingMemoryServer extends UntypedServiceImplementation {
@@ -2821,6 +3522,20 @@ export interface WorkingMemoryServer extends UntypedServiceImplementation {
    * go on from; only an empty `next_page_token` means the end.
    */
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
+  /**
+   * Returns what an agent needs before calling its model, in one call and
+   * with at most one embedding: the thread's session (goal, scratchpad,
+   * running summary, recent turns) and the long-term memories relevant to
+   * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+   * filter, limit and distance, and the same search mode: nearest by
+   * embedding, the only mode today; new search options are added to both
+   * requests alike). Unless the filter names users, the search is scoped to
+   * the session's user (when the session has one). A thread without a
+   * session is not an error: `session` is unset and the memories are still
+   * searched. An agent step is then two calls: `GetContext` before the
+   * model call, `AppendTurns` after it.
+   */
+  getContext: handleUnaryCall<GetContextRequest, GetContextResponse>;
 }
 
 export interface WorkingMemoryClient extends Client {
@@ -2934,6 +3649,34 @@ export interface WorkingMemoryClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Returns what an agent needs before calling its model, in one call and
+   * with at most one embedding: the thread's session (goal, scratchpad,
+   * running summary, recent turns) and the long-term memories relevant to
+   * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+   * filter, limit and distance, and the same search mode: nearest by
+   * embedding, the only mode today; new search options are added to both
+   * requests alike). Unless the filter names users, the search is scoped to
+   * the session's user (when the session has one). A thread without a
+   * session is not an error: `session` is unset and the memories are still
+   * searched. An agent step is then two calls: `GetContext` before the
+   * model call, `AppendTurns` after it.
+   */
+  getContext(
+    request: GetContextRequest,
+    callback: (error: ServiceError | null, response: GetContextResponse) => void,
+  ): ClientUnaryCall;
+  getContext(
+    request: GetContextRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetContextResponse) => void,
+  ): ClientUnaryCall;
+  getContext(
+    request: GetContextRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetContextResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const WorkingMemoryClient = makeGenericClientConstructor(
@@ -2944,6 +3687,10 @@ export const WorkingMemoryClient = makeGenericClientConstructor(
   service: typeof WorkingMemoryService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

@@ -645,6 +645,47 @@ java.lang.String defaultValue) {
     return expireTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : expireTime_;
   }
 
+  public static final int SUMMARY_FIELD_NUMBER = 14;
+  private dev.memrpc.v1.SessionSummary summary_;
+  /**
+   * <pre>
+   * The running summary of the turns that have left the window. Unset until
+   * the first turns leave it.
+   * </pre>
+   *
+   * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the summary field is set.
+   */
+  @java.lang.Override
+  public boolean hasSummary() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * The running summary of the turns that have left the window. Unset until
+   * the first turns leave it.
+   * </pre>
+   *
+   * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The summary.
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.SessionSummary getSummary() {
+    return summary_ == null ? dev.memrpc.v1.SessionSummary.getDefaultInstance() : summary_;
+  }
+  /**
+   * <pre>
+   * The running summary of the turns that have left the window. Unset until
+   * the first turns leave it.
+   * </pre>
+   *
+   * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.SessionSummaryOrBuilder getSummaryOrBuilder() {
+    return summary_ == null ? dev.memrpc.v1.SessionSummary.getDefaultInstance() : summary_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -697,6 +738,9 @@ java.lang.String defaultValue) {
     }
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeMessage(13, getExpireTime());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(14, getSummary());
     }
     getUnknownFields().writeTo(output);
   }
@@ -756,6 +800,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(13, getExpireTime());
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(14, getSummary());
+    }
     return size;
   }
   @java.lang.Override
@@ -813,6 +861,11 @@ java.lang.String defaultValue) {
       if (!getExpireTime()
           .equals(other.getExpireTime())) return false;
     }
+    if (hasSummary() != other.hasSummary()) return false;
+    if (hasSummary()) {
+      if (!getSummary()
+          .equals(other.getSummary())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -859,6 +912,10 @@ java.lang.String defaultValue) {
     if (hasExpireTime()) {
       hash = (37 * hash) + EXPIRE_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getExpireTime().hashCode();
+    }
+    if (hasSummary()) {
+      hash = (37 * hash) + SUMMARY_FIELD_NUMBER;
+      hash = (53 * hash) + getSummary().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -1021,6 +1078,7 @@ java.lang.String defaultValue) {
         internalGetCreateTimeFieldBuilder();
         internalGetUpdateTimeFieldBuilder();
         internalGetExpireTimeFieldBuilder();
+        internalGetSummaryFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1056,6 +1114,11 @@ java.lang.String defaultValue) {
       if (expireTimeBuilder_ != null) {
         expireTimeBuilder_.dispose();
         expireTimeBuilder_ = null;
+      }
+      summary_ = null;
+      if (summaryBuilder_ != null) {
+        summaryBuilder_.dispose();
+        summaryBuilder_ = null;
       }
       return this;
     }
@@ -1147,6 +1210,12 @@ java.lang.String defaultValue) {
             : expireTimeBuilder_.build();
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.summary_ = summaryBuilder_ == null
+            ? summary_
+            : summaryBuilder_.build();
+        to_bitField0_ |= 0x00000008;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1230,6 +1299,9 @@ java.lang.String defaultValue) {
       }
       if (other.hasExpireTime()) {
         mergeExpireTime(other.getExpireTime());
+      }
+      if (other.hasSummary()) {
+        mergeSummary(other.getSummary());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1333,6 +1405,13 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000800;
               break;
             } // case 106
+            case 114: {
+              input.readMessage(
+                  internalGetSummaryFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 114
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2950,6 +3029,170 @@ java.lang.String defaultValue) {
         expireTime_ = null;
       }
       return expireTimeBuilder_;
+    }
+
+    private dev.memrpc.v1.SessionSummary summary_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.SessionSummary, dev.memrpc.v1.SessionSummary.Builder, dev.memrpc.v1.SessionSummaryOrBuilder> summaryBuilder_;
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the summary field is set.
+     */
+    public boolean hasSummary() {
+      return ((bitField0_ & 0x00001000) != 0);
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The summary.
+     */
+    public dev.memrpc.v1.SessionSummary getSummary() {
+      if (summaryBuilder_ == null) {
+        return summary_ == null ? dev.memrpc.v1.SessionSummary.getDefaultInstance() : summary_;
+      } else {
+        return summaryBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setSummary(dev.memrpc.v1.SessionSummary value) {
+      if (summaryBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        summary_ = value;
+      } else {
+        summaryBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setSummary(
+        dev.memrpc.v1.SessionSummary.Builder builderForValue) {
+      if (summaryBuilder_ == null) {
+        summary_ = builderForValue.build();
+      } else {
+        summaryBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeSummary(dev.memrpc.v1.SessionSummary value) {
+      if (summaryBuilder_ == null) {
+        if (((bitField0_ & 0x00001000) != 0) &&
+          summary_ != null &&
+          summary_ != dev.memrpc.v1.SessionSummary.getDefaultInstance()) {
+          getSummaryBuilder().mergeFrom(value);
+        } else {
+          summary_ = value;
+        }
+      } else {
+        summaryBuilder_.mergeFrom(value);
+      }
+      if (summary_ != null) {
+        bitField0_ |= 0x00001000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearSummary() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      summary_ = null;
+      if (summaryBuilder_ != null) {
+        summaryBuilder_.dispose();
+        summaryBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public dev.memrpc.v1.SessionSummary.Builder getSummaryBuilder() {
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return internalGetSummaryFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public dev.memrpc.v1.SessionSummaryOrBuilder getSummaryOrBuilder() {
+      if (summaryBuilder_ != null) {
+        return summaryBuilder_.getMessageOrBuilder();
+      } else {
+        return summary_ == null ?
+            dev.memrpc.v1.SessionSummary.getDefaultInstance() : summary_;
+      }
+    }
+    /**
+     * <pre>
+     * The running summary of the turns that have left the window. Unset until
+     * the first turns leave it.
+     * </pre>
+     *
+     * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.SessionSummary, dev.memrpc.v1.SessionSummary.Builder, dev.memrpc.v1.SessionSummaryOrBuilder> 
+        internalGetSummaryFieldBuilder() {
+      if (summaryBuilder_ == null) {
+        summaryBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.memrpc.v1.SessionSummary, dev.memrpc.v1.SessionSummary.Builder, dev.memrpc.v1.SessionSummaryOrBuilder>(
+                getSummary(),
+                getParentForChildren(),
+                isClean());
+        summary_ = null;
+      }
+      return summaryBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.Session)

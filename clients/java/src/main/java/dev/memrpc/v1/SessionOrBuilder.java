@@ -346,4 +346,34 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp expire_time = 13 [json_name = "expireTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder();
+
+  /**
+   * <pre>
+   * The running summary of the turns that have left the window. Unset until
+   * the first turns leave it.
+   * </pre>
+   *
+   * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the summary field is set.
+   */
+  boolean hasSummary();
+  /**
+   * <pre>
+   * The running summary of the turns that have left the window. Unset until
+   * the first turns leave it.
+   * </pre>
+   *
+   * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The summary.
+   */
+  dev.memrpc.v1.SessionSummary getSummary();
+  /**
+   * <pre>
+   * The running summary of the turns that have left the window. Unset until
+   * the first turns leave it.
+   * </pre>
+   *
+   * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  dev.memrpc.v1.SessionSummaryOrBuilder getSummaryOrBuilder();
 }

@@ -34,6 +34,7 @@ private static final long serialVersionUID = 0L;
   private Turn() {
     role_ = "";
     content_ = "";
+    eventId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -294,6 +295,57 @@ java.lang.String defaultValue) {
     return createTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createTime_;
   }
 
+  public static final int EVENT_ID_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object eventId_ = "";
+  /**
+   * <pre>
+   * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+   * Empty for a turn appended before the server recorded it (before
+   * memrpc 0.14).
+   * </pre>
+   *
+   * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The eventId.
+   */
+  @java.lang.Override
+  public java.lang.String getEventId() {
+    java.lang.Object ref = eventId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      eventId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+   * Empty for a turn appended before the server recorded it (before
+   * memrpc 0.14).
+   * </pre>
+   *
+   * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The bytes for eventId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getEventIdBytes() {
+    java.lang.Object ref = eventId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      eventId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -323,6 +375,9 @@ java.lang.String defaultValue) {
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(4, getCreateTime());
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 5, eventId_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -346,6 +401,9 @@ java.lang.String defaultValue) {
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(4, getCreateTime());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(5, eventId_);
     }
     return size;
   }
@@ -382,6 +440,8 @@ java.lang.String defaultValue) {
       if (!getCreateTime()
           .equals(other.getCreateTime())) return false;
     }
+    if (!getEventId()
+        .equals(other.getEventId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -405,6 +465,8 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + CREATE_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getCreateTime().hashCode();
     }
+    hash = (37 * hash) + EVENT_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getEventId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -576,6 +638,7 @@ java.lang.String defaultValue) {
         createTimeBuilder_.dispose();
         createTimeBuilder_ = null;
       }
+      eventId_ = "";
       return this;
     }
 
@@ -626,6 +689,9 @@ java.lang.String defaultValue) {
             : createTimeBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.eventId_ = eventId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -656,6 +722,11 @@ java.lang.String defaultValue) {
       bitField0_ |= 0x00000004;
       if (other.hasCreateTime()) {
         mergeCreateTime(other.getCreateTime());
+      }
+      if (!other.getEventId().isEmpty()) {
+        eventId_ = other.eventId_;
+        bitField0_ |= 0x00000010;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -707,6 +778,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 42: {
+              eventId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1216,6 +1292,108 @@ java.lang.String defaultValue) {
         createTime_ = null;
       }
       return createTimeBuilder_;
+    }
+
+    private java.lang.Object eventId_ = "";
+    /**
+     * <pre>
+     * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+     * Empty for a turn appended before the server recorded it (before
+     * memrpc 0.14).
+     * </pre>
+     *
+     * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The eventId.
+     */
+    public java.lang.String getEventId() {
+      java.lang.Object ref = eventId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        eventId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+     * Empty for a turn appended before the server recorded it (before
+     * memrpc 0.14).
+     * </pre>
+     *
+     * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The bytes for eventId.
+     */
+    public com.google.protobuf.ByteString
+        getEventIdBytes() {
+      java.lang.Object ref = eventId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        eventId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+     * Empty for a turn appended before the server recorded it (before
+     * memrpc 0.14).
+     * </pre>
+     *
+     * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The eventId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEventId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      eventId_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+     * Empty for a turn appended before the server recorded it (before
+     * memrpc 0.14).
+     * </pre>
+     *
+     * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearEventId() {
+      eventId_ = getDefaultInstance().getEventId();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+     * Empty for a turn appended before the server recorded it (before
+     * memrpc 0.14).
+     * </pre>
+     *
+     * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The bytes for eventId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEventIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      eventId_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.Turn)

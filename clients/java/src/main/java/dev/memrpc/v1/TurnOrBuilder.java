@@ -130,4 +130,28 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp create_time = 4 [json_name = "createTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
+
+  /**
+   * <pre>
+   * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+   * Empty for a turn appended before the server recorded it (before
+   * memrpc 0.14).
+   * </pre>
+   *
+   * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The eventId.
+   */
+  java.lang.String getEventId();
+  /**
+   * <pre>
+   * The id of the turn's event (`memrpc.turn`) in the thread's event log.
+   * Empty for a turn appended before the server recorded it (before
+   * memrpc 0.14).
+   * </pre>
+   *
+   * <code>string event_id = 5 [json_name = "eventId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The bytes for eventId.
+   */
+  com.google.protobuf.ByteString
+      getEventIdBytes();
 }

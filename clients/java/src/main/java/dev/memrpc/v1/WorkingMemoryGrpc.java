@@ -173,6 +173,37 @@ public final class WorkingMemoryGrpc {
     return getListSessionsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.memrpc.v1.GetContextRequest,
+      dev.memrpc.v1.GetContextResponse> getGetContextMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetContext",
+      requestType = dev.memrpc.v1.GetContextRequest.class,
+      responseType = dev.memrpc.v1.GetContextResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.memrpc.v1.GetContextRequest,
+      dev.memrpc.v1.GetContextResponse> getGetContextMethod() {
+    io.grpc.MethodDescriptor<dev.memrpc.v1.GetContextRequest, dev.memrpc.v1.GetContextResponse> getGetContextMethod;
+    if ((getGetContextMethod = WorkingMemoryGrpc.getGetContextMethod) == null) {
+      synchronized (WorkingMemoryGrpc.class) {
+        if ((getGetContextMethod = WorkingMemoryGrpc.getGetContextMethod) == null) {
+          WorkingMemoryGrpc.getGetContextMethod = getGetContextMethod =
+              io.grpc.MethodDescriptor.<dev.memrpc.v1.GetContextRequest, dev.memrpc.v1.GetContextResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetContext"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.memrpc.v1.GetContextRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.memrpc.v1.GetContextResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new WorkingMemoryMethodDescriptorSupplier("GetContext"))
+              .build();
+        }
+      }
+    }
+    return getGetContextMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -311,6 +342,26 @@ public final class WorkingMemoryGrpc {
         io.grpc.stub.StreamObserver<dev.memrpc.v1.ListSessionsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListSessionsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Returns what an agent needs before calling its model, in one call and
+     * with at most one embedding: the thread's session (goal, scratchpad,
+     * running summary, recent turns) and the long-term memories relevant to
+     * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+     * filter, limit and distance, and the same search mode: nearest by
+     * embedding, the only mode today; new search options are added to both
+     * requests alike). Unless the filter names users, the search is scoped to
+     * the session's user (when the session has one). A thread without a
+     * session is not an error: `session` is unset and the memories are still
+     * searched. An agent step is then two calls: `GetContext` before the
+     * model call, `AppendTurns` after it.
+     * </pre>
+     */
+    default void getContext(dev.memrpc.v1.GetContextRequest request,
+        io.grpc.stub.StreamObserver<dev.memrpc.v1.GetContextResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetContextMethod(), responseObserver);
+    }
   }
 
   /**
@@ -426,6 +477,27 @@ public final class WorkingMemoryGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListSessionsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Returns what an agent needs before calling its model, in one call and
+     * with at most one embedding: the thread's session (goal, scratchpad,
+     * running summary, recent turns) and the long-term memories relevant to
+     * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+     * filter, limit and distance, and the same search mode: nearest by
+     * embedding, the only mode today; new search options are added to both
+     * requests alike). Unless the filter names users, the search is scoped to
+     * the session's user (when the session has one). A thread without a
+     * session is not an error: `session` is unset and the memories are still
+     * searched. An agent step is then two calls: `GetContext` before the
+     * model call, `AppendTurns` after it.
+     * </pre>
+     */
+    public void getContext(dev.memrpc.v1.GetContextRequest request,
+        io.grpc.stub.StreamObserver<dev.memrpc.v1.GetContextResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetContextMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -519,6 +591,26 @@ public final class WorkingMemoryGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getListSessionsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Returns what an agent needs before calling its model, in one call and
+     * with at most one embedding: the thread's session (goal, scratchpad,
+     * running summary, recent turns) and the long-term memories relevant to
+     * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+     * filter, limit and distance, and the same search mode: nearest by
+     * embedding, the only mode today; new search options are added to both
+     * requests alike). Unless the filter names users, the search is scoped to
+     * the session's user (when the session has one). A thread without a
+     * session is not an error: `session` is unset and the memories are still
+     * searched. An agent step is then two calls: `GetContext` before the
+     * model call, `AppendTurns` after it.
+     * </pre>
+     */
+    public dev.memrpc.v1.GetContextResponse getContext(dev.memrpc.v1.GetContextRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetContextMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -611,6 +703,26 @@ public final class WorkingMemoryGrpc {
     public dev.memrpc.v1.ListSessionsResponse listSessions(dev.memrpc.v1.ListSessionsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListSessionsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns what an agent needs before calling its model, in one call and
+     * with at most one embedding: the thread's session (goal, scratchpad,
+     * running summary, recent turns) and the long-term memories relevant to
+     * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+     * filter, limit and distance, and the same search mode: nearest by
+     * embedding, the only mode today; new search options are added to both
+     * requests alike). Unless the filter names users, the search is scoped to
+     * the session's user (when the session has one). A thread without a
+     * session is not an error: `session` is unset and the memories are still
+     * searched. An agent step is then two calls: `GetContext` before the
+     * model call, `AppendTurns` after it.
+     * </pre>
+     */
+    public dev.memrpc.v1.GetContextResponse getContext(dev.memrpc.v1.GetContextRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetContextMethod(), getCallOptions(), request);
     }
   }
 
@@ -710,6 +822,27 @@ public final class WorkingMemoryGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListSessionsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Returns what an agent needs before calling its model, in one call and
+     * with at most one embedding: the thread's session (goal, scratchpad,
+     * running summary, recent turns) and the long-term memories relevant to
+     * a query, searched as `LongTermMemory.SearchMemories` searches (the same
+     * filter, limit and distance, and the same search mode: nearest by
+     * embedding, the only mode today; new search options are added to both
+     * requests alike). Unless the filter names users, the search is scoped to
+     * the session's user (when the session has one). A thread without a
+     * session is not an error: `session` is unset and the memories are still
+     * searched. An agent step is then two calls: `GetContext` before the
+     * model call, `AppendTurns` after it.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.GetContextResponse> getContext(
+        dev.memrpc.v1.GetContextRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetContextMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_SESSION = 0;
@@ -717,6 +850,7 @@ public final class WorkingMemoryGrpc {
   private static final int METHODID_APPEND_TURNS = 2;
   private static final int METHODID_DELETE_SESSION = 3;
   private static final int METHODID_LIST_SESSIONS = 4;
+  private static final int METHODID_GET_CONTEXT = 5;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -754,6 +888,10 @@ public final class WorkingMemoryGrpc {
         case METHODID_LIST_SESSIONS:
           serviceImpl.listSessions((dev.memrpc.v1.ListSessionsRequest) request,
               (io.grpc.stub.StreamObserver<dev.memrpc.v1.ListSessionsResponse>) responseObserver);
+          break;
+        case METHODID_GET_CONTEXT:
+          serviceImpl.getContext((dev.memrpc.v1.GetContextRequest) request,
+              (io.grpc.stub.StreamObserver<dev.memrpc.v1.GetContextResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -808,6 +946,13 @@ public final class WorkingMemoryGrpc {
               dev.memrpc.v1.ListSessionsRequest,
               dev.memrpc.v1.ListSessionsResponse>(
                 service, METHODID_LIST_SESSIONS)))
+        .addMethod(
+          getGetContextMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.memrpc.v1.GetContextRequest,
+              dev.memrpc.v1.GetContextResponse>(
+                service, METHODID_GET_CONTEXT)))
         .build();
   }
 
@@ -861,6 +1006,7 @@ public final class WorkingMemoryGrpc {
               .addMethod(getAppendTurnsMethod())
               .addMethod(getDeleteSessionMethod())
               .addMethod(getListSessionsMethod())
+              .addMethod(getGetContextMethod())
               .build();
         }
       }

@@ -57,6 +57,11 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_memrpc_v1_Session_MetadataEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_SessionSummary_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_SessionSummary_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_memrpc_v1_SessionInput_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -116,6 +121,16 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_memrpc_v1_ListSessionsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_GetContextRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_GetContextRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_GetContextResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_GetContextResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -129,99 +144,124 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
       ".v1\032\037google/api/field_behavior.proto\032\036go" +
       "ogle/protobuf/duration.proto\032 google/pro" +
       "tobuf/field_mask.proto\032\037google/protobuf/" +
-      "timestamp.proto\"\201\002\n\004Turn\022\030\n\004role\030\001 \001(\tB\004" +
-      "\342A\001\003R\004role\022\036\n\007content\030\002 \001(\tB\004\342A\001\003R\007conte" +
-      "nt\022?\n\010metadata\030\003 \003(\0132\035.memrpc.v1.Turn.Me" +
-      "tadataEntryB\004\342A\001\003R\010metadata\022A\n\013create_ti" +
-      "me\030\004 \001(\0132\032.google.protobuf.TimestampB\004\342A" +
-      "\001\003R\ncreateTime\032;\n\rMetadataEntry\022\020\n\003key\030\001" +
-      " \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\310\001\n\t" +
-      "TurnInput\022\030\n\004role\030\001 \001(\tB\004\342A\001\002R\004role\022\036\n\007c" +
-      "ontent\030\002 \001(\tB\004\342A\001\001R\007content\022D\n\010metadata\030" +
-      "\003 \003(\0132\".memrpc.v1.TurnInput.MetadataEntr" +
-      "yB\004\342A\001\001R\010metadata\032;\n\rMetadataEntry\022\020\n\003ke" +
-      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\366" +
-      "\004\n\007Session\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\003R\tnam" +
-      "espace\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\003R\010threadI" +
-      "d\022\035\n\007user_id\030\003 \001(\tB\004\342A\001\003R\006userId\022\030\n\004goal" +
-      "\030\004 \001(\tB\004\342A\001\003R\004goal\022$\n\nscratchpad\030\005 \001(\tB\004" +
-      "\342A\001\003R\nscratchpad\022+\n\005turns\030\006 \003(\0132\017.memrpc" +
-      ".v1.TurnB\004\342A\001\003R\005turns\022B\n\010metadata\030\007 \003(\0132" +
-      " .memrpc.v1.Session.MetadataEntryB\004\342A\001\003R" +
-      "\010metadata\022A\n\013create_time\030\010 \001(\0132\032.google." +
-      "protobuf.TimestampB\004\342A\001\003R\ncreateTime\022A\n\013" +
-      "update_time\030\t \001(\0132\032.google.protobuf.Time" +
-      "stampB\004\342A\001\003R\nupdateTime\022\036\n\007version\030\n \001(\003" +
-      "B\004\342A\001\003R\007version\022#\n\nturn_count\030\014 \001(\003B\004\342A\001" +
-      "\003R\tturnCount\022A\n\013expire_time\030\r \001(\0132\032.goog" +
-      "le.protobuf.TimestampB\004\342A\001\003R\nexpireTime\032" +
+      "timestamp.proto\032 memrpc/v1/long_term_mem" +
+      "ory.proto\"\242\002\n\004Turn\022\030\n\004role\030\001 \001(\tB\004\342A\001\003R\004" +
+      "role\022\036\n\007content\030\002 \001(\tB\004\342A\001\003R\007content\022?\n\010" +
+      "metadata\030\003 \003(\0132\035.memrpc.v1.Turn.Metadata" +
+      "EntryB\004\342A\001\003R\010metadata\022A\n\013create_time\030\004 \001" +
+      "(\0132\032.google.protobuf.TimestampB\004\342A\001\003R\ncr" +
+      "eateTime\022\037\n\010event_id\030\005 \001(\tB\004\342A\001\003R\007eventI" +
+      "d\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005" +
+      "value\030\002 \001(\tR\005value:\0028\001\"\310\001\n\tTurnInput\022\030\n\004" +
+      "role\030\001 \001(\tB\004\342A\001\002R\004role\022\036\n\007content\030\002 \001(\tB" +
+      "\004\342A\001\001R\007content\022D\n\010metadata\030\003 \003(\0132\".memrp" +
+      "c.v1.TurnInput.MetadataEntryB\004\342A\001\001R\010meta" +
+      "data\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022" +
+      "\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\261\005\n\007Session\022\"\n" +
+      "\tnamespace\030\001 \001(\tB\004\342A\001\003R\tnamespace\022!\n\tthr" +
+      "ead_id\030\002 \001(\tB\004\342A\001\003R\010threadId\022\035\n\007user_id\030" +
+      "\003 \001(\tB\004\342A\001\003R\006userId\022\030\n\004goal\030\004 \001(\tB\004\342A\001\003R" +
+      "\004goal\022$\n\nscratchpad\030\005 \001(\tB\004\342A\001\003R\nscratch" +
+      "pad\022+\n\005turns\030\006 \003(\0132\017.memrpc.v1.TurnB\004\342A\001" +
+      "\003R\005turns\022B\n\010metadata\030\007 \003(\0132 .memrpc.v1.S" +
+      "ession.MetadataEntryB\004\342A\001\003R\010metadata\022A\n\013" +
+      "create_time\030\010 \001(\0132\032.google.protobuf.Time" +
+      "stampB\004\342A\001\003R\ncreateTime\022A\n\013update_time\030\t" +
+      " \001(\0132\032.google.protobuf.TimestampB\004\342A\001\003R\n" +
+      "updateTime\022\036\n\007version\030\n \001(\003B\004\342A\001\003R\007versi" +
+      "on\022#\n\nturn_count\030\014 \001(\003B\004\342A\001\003R\tturnCount\022" +
+      "A\n\013expire_time\030\r \001(\0132\032.google.protobuf.T" +
+      "imestampB\004\342A\001\003R\nexpireTime\0229\n\007summary\030\016 " +
+      "\001(\0132\031.memrpc.v1.SessionSummaryB\004\342A\001\003R\007su" +
+      "mmary\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key" +
+      "\022\024\n\005value\030\002 \001(\tR\005value:\0028\001J\004\010\013\020\014R\003ttl\"\366\002" +
+      "\n\016SessionSummary\022\030\n\004text\030\001 \001(\tB\004\342A\001\003R\004te" +
+      "xt\022*\n\016first_event_id\030\002 \001(\tB\004\342A\001\003R\014firstE" +
+      "ventId\022(\n\rlast_event_id\030\003 \001(\tB\004\342A\001\003R\013las" +
+      "tEventId\022#\n\nturn_count\030\004 \001(\003B\004\342A\001\003R\tturn" +
+      "Count\0222\n\022skipped_turn_count\030\005 \001(\003B\004\342A\001\003R" +
+      "\020skippedTurnCount\0222\n\022pending_turn_count\030" +
+      "\006 \001(\003B\004\342A\001\003R\020pendingTurnCount\022A\n\013update_" +
+      "time\030\007 \001(\0132\032.google.protobuf.TimestampB\004" +
+      "\342A\001\003R\nupdateTime\022$\n\nsummarizer\030\010 \001(\tB\004\342A" +
+      "\001\003R\nsummarizer\"\363\001\n\014SessionInput\022\035\n\007user_" +
+      "id\030\003 \001(\tB\004\342A\001\001R\006userId\022\030\n\004goal\030\004 \001(\tB\004\342A" +
+      "\001\001R\004goal\022$\n\nscratchpad\030\005 \001(\tB\004\342A\001\001R\nscra" +
+      "tchpad\022G\n\010metadata\030\007 \003(\0132%.memrpc.v1.Ses" +
+      "sionInput.MetadataEntryB\004\342A\001\001R\010metadata\032" +
       ";\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001J\004\010\013\020\014R\003ttl\"\363\001\n\014Sess" +
-      "ionInput\022\035\n\007user_id\030\003 \001(\tB\004\342A\001\001R\006userId\022" +
-      "\030\n\004goal\030\004 \001(\tB\004\342A\001\001R\004goal\022$\n\nscratchpad\030" +
-      "\005 \001(\tB\004\342A\001\001R\nscratchpad\022G\n\010metadata\030\007 \003(" +
-      "\0132%.memrpc.v1.SessionInput.MetadataEntry" +
-      "B\004\342A\001\001R\010metadata\032;\n\rMetadataEntry\022\020\n\003key" +
-      "\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"Z\n" +
-      "\021GetSessionRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342" +
-      "A\001\002R\tnamespace\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R" +
-      "\010threadId\"B\n\022GetSessionResponse\022,\n\007sessi" +
-      "on\030\001 \001(\0132\022.memrpc.v1.SessionR\007session\"\327\002" +
-      "\n\024UpdateSessionRequest\022\"\n\tnamespace\030\001 \001(" +
-      "\tB\004\342A\001\002R\tnamespace\022!\n\tthread_id\030\002 \001(\tB\004\342" +
-      "A\001\002R\010threadId\0227\n\007session\030\003 \001(\0132\027.memrpc." +
-      "v1.SessionInputB\004\342A\001\001R\007session\022A\n\013update" +
-      "_mask\030\004 \001(\0132\032.google.protobuf.FieldMaskB" +
-      "\004\342A\001\001R\nupdateMask\0224\n\020expected_version\030\005 " +
-      "\001(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001\0221\n\003ttl\030\006" +
-      " \001(\0132\031.google.protobuf.DurationB\004\342A\001\001R\003t" +
-      "tlB\023\n\021_expected_version\"E\n\025UpdateSession" +
-      "Response\022,\n\007session\030\001 \001(\0132\022.memrpc.v1.Se" +
-      "ssionR\007session\"\377\002\n\022AppendTurnsRequest\022\"\n" +
-      "\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthr" +
-      "ead_id\030\002 \001(\tB\004\342A\001\002R\010threadId\0220\n\005turns\030\003 " +
-      "\003(\0132\024.memrpc.v1.TurnInputB\004\342A\001\002R\005turns\022." +
-      "\n\020max_window_turns\030\004 \001(\005B\004\342A\001\001R\016maxWindo" +
-      "wTurns\0224\n\020expected_version\030\005 \001(\003B\004\342A\001\001H\000" +
-      "R\017expectedVersion\210\001\001\0221\n\003ttl\030\006 \001(\0132\031.goog" +
-      "le.protobuf.DurationB\004\342A\001\001R\003ttl\022\035\n\007user_" +
-      "id\030\007 \001(\tB\004\342A\001\001R\006userId\022#\n\nrequest_id\030\010 \001" +
-      "(\tB\004\342A\001\001R\trequestIdB\023\n\021_expected_version" +
-      "\"\265\001\n\023AppendTurnsResponse\022\030\n\007version\030\001 \001(" +
-      "\003R\007version\022\033\n\tevent_ids\030\002 \003(\tR\010eventIds\022" +
-      ",\n\022evicted_turn_count\030\003 \001(\005R\020evictedTurn" +
-      "Count\022\035\n\nturn_count\030\004 \001(\003R\tturnCount\022\032\n\010" +
-      "replayed\030\005 \001(\010R\010replayed\"\250\001\n\024DeleteSessi" +
-      "onRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tname" +
-      "space\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId" +
-      "\0224\n\020expected_version\030\003 \001(\003B\004\342A\001\001H\000R\017expe" +
-      "ctedVersion\210\001\001B\023\n\021_expected_version\"\027\n\025D" +
-      "eleteSessionResponse\"\322\001\n\023ListSessionsReq" +
-      "uest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace" +
-      "\022\035\n\007user_id\030\002 \001(\tB\004\342A\001\001R\006userId\022!\n\tpage_" +
-      "size\030\003 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token" +
-      "\030\004 \001(\tB\004\342A\001\001R\tpageToken\0220\n\004view\030\005 \001(\0162\026." +
-      "memrpc.v1.SessionViewB\004\342A\001\001R\004view\"n\n\024Lis" +
-      "tSessionsResponse\022.\n\010sessions\030\001 \003(\0132\022.me" +
-      "mrpc.v1.SessionR\010sessions\022&\n\017next_page_t" +
-      "oken\030\002 \001(\tR\rnextPageToken*Z\n\013SessionView" +
-      "\022\034\n\030SESSION_VIEW_UNSPECIFIED\020\000\022\026\n\022SESSIO" +
-      "N_VIEW_BASIC\020\001\022\025\n\021SESSION_VIEW_FULL\020\0022\241\003" +
-      "\n\rWorkingMemory\022I\n\nGetSession\022\034.memrpc.v" +
-      "1.GetSessionRequest\032\035.memrpc.v1.GetSessi" +
-      "onResponse\022R\n\rUpdateSession\022\037.memrpc.v1." +
-      "UpdateSessionRequest\032 .memrpc.v1.UpdateS" +
-      "essionResponse\022L\n\013AppendTurns\022\035.memrpc.v" +
-      "1.AppendTurnsRequest\032\036.memrpc.v1.AppendT" +
-      "urnsResponse\022R\n\rDeleteSession\022\037.memrpc.v" +
-      "1.DeleteSessionRequest\032 .memrpc.v1.Delet" +
-      "eSessionResponse\022O\n\014ListSessions\022\036.memrp" +
-      "c.v1.ListSessionsRequest\032\037.memrpc.v1.Lis" +
-      "tSessionsResponseB\210\001\n\rdev.memrpc.v1B\022Wor" +
-      "kingMemoryProtoP\001Z6github.com/memrpc/mem" +
-      "rpc/clients/go/memrpc/v1;memrpcv1\242\002\003MRP\252" +
-      "\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006pr" +
-      "oto3"
+      "lue\030\002 \001(\tR\005value:\0028\001\"Z\n\021GetSessionReques" +
+      "t\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n" +
+      "\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\"B\n\022GetS" +
+      "essionResponse\022,\n\007session\030\001 \001(\0132\022.memrpc" +
+      ".v1.SessionR\007session\"\327\002\n\024UpdateSessionRe" +
+      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
+      "e\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\0227\n\007" +
+      "session\030\003 \001(\0132\027.memrpc.v1.SessionInputB\004" +
+      "\342A\001\001R\007session\022A\n\013update_mask\030\004 \001(\0132\032.goo" +
+      "gle.protobuf.FieldMaskB\004\342A\001\001R\nupdateMask" +
+      "\0224\n\020expected_version\030\005 \001(\003B\004\342A\001\001H\000R\017expe" +
+      "ctedVersion\210\001\001\0221\n\003ttl\030\006 \001(\0132\031.google.pro" +
+      "tobuf.DurationB\004\342A\001\001R\003ttlB\023\n\021_expected_v" +
+      "ersion\"E\n\025UpdateSessionResponse\022,\n\007sessi" +
+      "on\030\001 \001(\0132\022.memrpc.v1.SessionR\007session\"\377\002" +
+      "\n\022AppendTurnsRequest\022\"\n\tnamespace\030\001 \001(\tB" +
+      "\004\342A\001\002R\tnamespace\022!\n\tthread_id\030\002 \001(\tB\004\342A\001" +
+      "\002R\010threadId\0220\n\005turns\030\003 \003(\0132\024.memrpc.v1.T" +
+      "urnInputB\004\342A\001\002R\005turns\022.\n\020max_window_turn" +
+      "s\030\004 \001(\005B\004\342A\001\001R\016maxWindowTurns\0224\n\020expecte" +
+      "d_version\030\005 \001(\003B\004\342A\001\001H\000R\017expectedVersion" +
+      "\210\001\001\0221\n\003ttl\030\006 \001(\0132\031.google.protobuf.Durat" +
+      "ionB\004\342A\001\001R\003ttl\022\035\n\007user_id\030\007 \001(\tB\004\342A\001\001R\006u" +
+      "serId\022#\n\nrequest_id\030\010 \001(\tB\004\342A\001\001R\trequest" +
+      "IdB\023\n\021_expected_version\"\265\001\n\023AppendTurnsR" +
+      "esponse\022\030\n\007version\030\001 \001(\003R\007version\022\033\n\teve" +
+      "nt_ids\030\002 \003(\tR\010eventIds\022,\n\022evicted_turn_c" +
+      "ount\030\003 \001(\005R\020evictedTurnCount\022\035\n\nturn_cou" +
+      "nt\030\004 \001(\003R\tturnCount\022\032\n\010replayed\030\005 \001(\010R\010r" +
+      "eplayed\"\250\001\n\024DeleteSessionRequest\022\"\n\tname" +
+      "space\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_i" +
+      "d\030\002 \001(\tB\004\342A\001\002R\010threadId\0224\n\020expected_vers" +
+      "ion\030\003 \001(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001B\023\n" +
+      "\021_expected_version\"\027\n\025DeleteSessionRespo" +
+      "nse\"\322\001\n\023ListSessionsRequest\022\"\n\tnamespace" +
+      "\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\035\n\007user_id\030\002 \001(\t" +
+      "B\004\342A\001\001R\006userId\022!\n\tpage_size\030\003 \001(\005B\004\342A\001\001R" +
+      "\010pageSize\022#\n\npage_token\030\004 \001(\tB\004\342A\001\001R\tpag" +
+      "eToken\0220\n\004view\030\005 \001(\0162\026.memrpc.v1.Session" +
+      "ViewB\004\342A\001\001R\004view\"n\n\024ListSessionsResponse" +
+      "\022.\n\010sessions\030\001 \003(\0132\022.memrpc.v1.SessionR\010" +
+      "sessions\022&\n\017next_page_token\030\002 \001(\tR\rnextP" +
+      "ageToken\"\304\002\n\021GetContextRequest\022\"\n\tnamesp" +
+      "ace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_id\030" +
+      "\002 \001(\tB\004\342A\001\002R\010threadId\022\032\n\004text\030\003 \001(\tB\004\342A\001" +
+      "\001H\000R\004text\0221\n\006vector\030\004 \001(\0132\021.memrpc.v1.Ve" +
+      "ctorB\004\342A\001\001H\000R\006vector\0225\n\006filter\030\005 \001(\0132\027.m" +
+      "emrpc.v1.MemoryFilterB\004\342A\001\001R\006filter\022\032\n\005l" +
+      "imit\030\006 \001(\005B\004\342A\001\001R\005limit\022,\n\014max_distance\030" +
+      "\007 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001B\007\n\005queryB\017" +
+      "\n\r_max_distance\"t\n\022GetContextResponse\022,\n" +
+      "\007session\030\001 \001(\0132\022.memrpc.v1.SessionR\007sess" +
+      "ion\0220\n\007matches\030\002 \003(\0132\026.memrpc.v1.MemoryM" +
+      "atchR\007matches*Z\n\013SessionView\022\034\n\030SESSION_" +
+      "VIEW_UNSPECIFIED\020\000\022\026\n\022SESSION_VIEW_BASIC" +
+      "\020\001\022\025\n\021SESSION_VIEW_FULL\020\0022\354\003\n\rWorkingMem" +
+      "ory\022I\n\nGetSession\022\034.memrpc.v1.GetSession" +
+      "Request\032\035.memrpc.v1.GetSessionResponse\022R" +
+      "\n\rUpdateSession\022\037.memrpc.v1.UpdateSessio" +
+      "nRequest\032 .memrpc.v1.UpdateSessionRespon" +
+      "se\022L\n\013AppendTurns\022\035.memrpc.v1.AppendTurn" +
+      "sRequest\032\036.memrpc.v1.AppendTurnsResponse" +
+      "\022R\n\rDeleteSession\022\037.memrpc.v1.DeleteSess" +
+      "ionRequest\032 .memrpc.v1.DeleteSessionResp" +
+      "onse\022O\n\014ListSessions\022\036.memrpc.v1.ListSes" +
+      "sionsRequest\032\037.memrpc.v1.ListSessionsRes" +
+      "ponse\022I\n\nGetContext\022\034.memrpc.v1.GetConte" +
+      "xtRequest\032\035.memrpc.v1.GetContextResponse" +
+      "B\210\001\n\rdev.memrpc.v1B\022WorkingMemoryProtoP\001" +
+      "Z6github.com/memrpc/memrpc/clients/go/me" +
+      "mrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMem" +
+      "rpc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -230,13 +270,14 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.memrpc.v1.LongTermMemoryProto.getDescriptor(),
         });
     internal_static_memrpc_v1_Turn_descriptor =
       getDescriptor().getMessageType(0);
     internal_static_memrpc_v1_Turn_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Turn_descriptor,
-        new java.lang.String[] { "Role", "Content", "Metadata", "CreateTime", });
+        new java.lang.String[] { "Role", "Content", "Metadata", "CreateTime", "EventId", });
     internal_static_memrpc_v1_Turn_MetadataEntry_descriptor =
       internal_static_memrpc_v1_Turn_descriptor.getNestedType(0);
     internal_static_memrpc_v1_Turn_MetadataEntry_fieldAccessorTable = new
@@ -260,15 +301,21 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
     internal_static_memrpc_v1_Session_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Session_descriptor,
-        new java.lang.String[] { "Namespace", "ThreadId", "UserId", "Goal", "Scratchpad", "Turns", "Metadata", "CreateTime", "UpdateTime", "Version", "TurnCount", "ExpireTime", });
+        new java.lang.String[] { "Namespace", "ThreadId", "UserId", "Goal", "Scratchpad", "Turns", "Metadata", "CreateTime", "UpdateTime", "Version", "TurnCount", "ExpireTime", "Summary", });
     internal_static_memrpc_v1_Session_MetadataEntry_descriptor =
       internal_static_memrpc_v1_Session_descriptor.getNestedType(0);
     internal_static_memrpc_v1_Session_MetadataEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Session_MetadataEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_memrpc_v1_SessionInput_descriptor =
+    internal_static_memrpc_v1_SessionSummary_descriptor =
       getDescriptor().getMessageType(3);
+    internal_static_memrpc_v1_SessionSummary_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_SessionSummary_descriptor,
+        new java.lang.String[] { "Text", "FirstEventId", "LastEventId", "TurnCount", "SkippedTurnCount", "PendingTurnCount", "UpdateTime", "Summarizer", });
+    internal_static_memrpc_v1_SessionInput_descriptor =
+      getDescriptor().getMessageType(4);
     internal_static_memrpc_v1_SessionInput_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SessionInput_descriptor,
@@ -280,70 +327,83 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
         internal_static_memrpc_v1_SessionInput_MetadataEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_memrpc_v1_GetSessionRequest_descriptor =
-      getDescriptor().getMessageType(4);
+      getDescriptor().getMessageType(5);
     internal_static_memrpc_v1_GetSessionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetSessionRequest_descriptor,
         new java.lang.String[] { "Namespace", "ThreadId", });
     internal_static_memrpc_v1_GetSessionResponse_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(6);
     internal_static_memrpc_v1_GetSessionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetSessionResponse_descriptor,
         new java.lang.String[] { "Session", });
     internal_static_memrpc_v1_UpdateSessionRequest_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(7);
     internal_static_memrpc_v1_UpdateSessionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateSessionRequest_descriptor,
         new java.lang.String[] { "Namespace", "ThreadId", "Session", "UpdateMask", "ExpectedVersion", "Ttl", });
     internal_static_memrpc_v1_UpdateSessionResponse_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_memrpc_v1_UpdateSessionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateSessionResponse_descriptor,
         new java.lang.String[] { "Session", });
     internal_static_memrpc_v1_AppendTurnsRequest_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_memrpc_v1_AppendTurnsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_AppendTurnsRequest_descriptor,
         new java.lang.String[] { "Namespace", "ThreadId", "Turns", "MaxWindowTurns", "ExpectedVersion", "Ttl", "UserId", "RequestId", });
     internal_static_memrpc_v1_AppendTurnsResponse_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_memrpc_v1_AppendTurnsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_AppendTurnsResponse_descriptor,
         new java.lang.String[] { "Version", "EventIds", "EvictedTurnCount", "TurnCount", "Replayed", });
     internal_static_memrpc_v1_DeleteSessionRequest_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_memrpc_v1_DeleteSessionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteSessionRequest_descriptor,
         new java.lang.String[] { "Namespace", "ThreadId", "ExpectedVersion", });
     internal_static_memrpc_v1_DeleteSessionResponse_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_memrpc_v1_DeleteSessionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteSessionResponse_descriptor,
         new java.lang.String[] { });
     internal_static_memrpc_v1_ListSessionsRequest_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_memrpc_v1_ListSessionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_ListSessionsRequest_descriptor,
         new java.lang.String[] { "Namespace", "UserId", "PageSize", "PageToken", "View", });
     internal_static_memrpc_v1_ListSessionsResponse_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(14);
     internal_static_memrpc_v1_ListSessionsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_ListSessionsResponse_descriptor,
         new java.lang.String[] { "Sessions", "NextPageToken", });
+    internal_static_memrpc_v1_GetContextRequest_descriptor =
+      getDescriptor().getMessageType(15);
+    internal_static_memrpc_v1_GetContextRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_GetContextRequest_descriptor,
+        new java.lang.String[] { "Namespace", "ThreadId", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Query", });
+    internal_static_memrpc_v1_GetContextResponse_descriptor =
+      getDescriptor().getMessageType(16);
+    internal_static_memrpc_v1_GetContextResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_GetContextResponse_descriptor,
+        new java.lang.String[] { "Session", "Matches", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.memrpc.v1.LongTermMemoryProto.getDescriptor();
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);
