@@ -58,7 +58,8 @@ type SessionView int32
 const (
 	// Same as `SESSION_VIEW_BASIC`.
 	SessionView_SESSION_VIEW_UNSPECIFIED SessionView = 0
-	// Everything but `turns` and `scratchpad`.
+	// Everything but `turns`, `scratchpad` and `summary.text` (the
+	// summary's other fields are returned).
 	SessionView_SESSION_VIEW_BASIC SessionView = 1
 	// The whole session.
 	SessionView_SESSION_VIEW_FULL SessionView = 2

@@ -56,7 +56,10 @@ import { MemoryFilter, MemoryMatch, Vector } from "./long_term_memory";
 export enum SessionView {
   /** SESSION_VIEW_UNSPECIFIED - Same as `SESSION_VIEW_BASIC`. */
   SESSION_VIEW_UNSPECIFIED = 0,
-  /** SESSION_VIEW_BASIC - Everything but `turns` and `scratchpad`. */
+  /**
+   * SESSION_VIEW_BASIC - Everything but `turns`, `scratchpad` and `summary.text` (the
+   * summary's other fields are returned).
+   */
   SESSION_VIEW_BASIC = 1,
   /** SESSION_VIEW_FULL - The whole session. */
   SESSION_VIEW_FULL = 2,

@@ -25,7 +25,8 @@ public enum SessionView
   SESSION_VIEW_UNSPECIFIED(0),
   /**
    * <pre>
-   * Everything but `turns` and `scratchpad`.
+   * Everything but `turns`, `scratchpad` and `summary.text` (the
+   * summary's other fields are returned).
    * </pre>
    *
    * <code>SESSION_VIEW_BASIC = 1;</code>
@@ -61,7 +62,8 @@ public enum SessionView
   public static final int SESSION_VIEW_UNSPECIFIED_VALUE = 0;
   /**
    * <pre>
-   * Everything but `turns` and `scratchpad`.
+   * Everything but `turns`, `scratchpad` and `summary.text` (the
+   * summary's other fields are returned).
    * </pre>
    *
    * <code>SESSION_VIEW_BASIC = 1;</code>
