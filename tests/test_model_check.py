@@ -9,6 +9,13 @@ exact), no duplicate from the dedup race (concurrent creates of one text in
 one scope make one memory; its hit count is the number of creates), no
 orphaned index entry (the search index holds exactly the memory keys).
 
+Fold jobs run alongside: `FOLDERS` coroutines fold the turns that left
+the windows into the running summaries (`store/summaries.py`) with a
+deterministic summarizer, racing each other and the writes, without locks.
+At the end, after a last fold of every session, each live session's summary
+must cover exactly the turns of that session that left its window (evicted
+or emptied), by event id, in order, none twice, none missing.
+
 Writes that the model cannot order are kept apart by locks in the test:
 deleting a session or a user's memories waits for the writes in flight to
 that thread or scope (the model could not tell which came first), and a
@@ -41,6 +48,8 @@ from redis.commands.search.query import Query
 from memrpc.embedding import BatchingEmbedder
 from memrpc.store import keys
 from memrpc.store.long_term import INDEX
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.summaries import FoldWork, SummaryStore
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm
@@ -56,6 +65,8 @@ THREADS = tuple(f"t{i}" for i in range(4))
 USERS = ("u0", "u1")
 TEXTS = tuple(f"{fruit} is the favourite fruit" for fruit in ("apple", "kiwi", "plum", "fig"))
 WINDOW = 5
+# Coroutines folding summaries while the workers write.
+FOLDERS = 3
 # How many concurrent creates of one text a dedup race sends.
 RACE = 4
 
@@ -104,14 +115,29 @@ class Thread:
     user: str
     lock: SharedLock = field(default_factory=SharedLock)
     deleted: bool = False
-    # version -> ("goal", [goal]) or ("turns", contents)
+    # version -> ("goal", [goal]), ("turns", contents) or ("clear", [])
     writes: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
     versions: list[int] = field(default_factory=list)
     events: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # version -> the event ids of the turns it appended
+    turn_ids: dict[int, list[str]] = field(default_factory=dict)
+    # The turns the folds that were written covered, in order.
+    folded: list[str] = field(default_factory=list)
 
     def written(self, kind: str) -> list[str]:
         """The goals or turns written, in version order."""
         return [v for _, (k, values) in sorted(self.writes.items()) if k == kind for v in values]
+
+    def window(self) -> tuple[list[str], list[str]]:
+        """The event ids of the turns that left the window, and of those in
+        it, oldest first."""
+        left: list[str] = []
+        window: list[str] = []
+        for version, (kind, _) in sorted(self.writes.items()):
+            if kind == "clear":
+                left, window = left + window, []
+            window += self.turn_ids.get(version, [])
+        return left + window[:-WINDOW], window[-WINDOW:]
 
 
 @dataclass
@@ -137,7 +163,8 @@ class Scope:
 class Run:
     """The workers, the model they fill, and the checks against it."""
 
-    def __init__(self, channel: grpc.aio.Channel, seed: int) -> None:
+    def __init__(self, channel: grpc.aio.Channel, summaries: SummaryStore, seed: int) -> None:
+        self.summaries = summaries
         self.sessions = working_memory_pb2_grpc.WorkingMemoryStub(channel)
         self.memories = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
         self.events = event_log_pb2_grpc.EventLogStub(channel)
@@ -149,6 +176,7 @@ class Run:
         self.unique = itertools.count()
         self.ops: collections.Counter[str] = collections.Counter()
         self.aborted = 0
+        self.folds: collections.Counter[str] = collections.Counter()
         self.problems: list[str] = []
 
     async def run(self, ops: int, seconds: float) -> None:
@@ -158,12 +186,19 @@ class Run:
         def more() -> bool:
             return time.monotonic() < deadline if seconds else next(budget) < ops
 
-        await asyncio.gather(*(self._worker(more) for _ in range(WORKERS)))
+        done = asyncio.Event()
+
+        async def workers() -> None:
+            await asyncio.gather(*(self._worker(more) for _ in range(WORKERS)))
+            done.set()
+
+        await asyncio.gather(workers(), *(self._folder(done) for _ in range(FOLDERS)))
 
     async def _worker(self, more: Callable[[], bool]) -> None:
         choices: list[tuple[Callable[[], object], int]] = [
             (self.append_turns, 6),
             (self.update_session, 4),
+            (self.empty_window, 1),
             (self.append_events, 4),
             (self.create_race, 4),
             (self.update_memory, 2),
@@ -202,6 +237,7 @@ class Run:
                 )
             )
         self._wrote(state, reply.version, ("turns", contents))
+        state.turn_ids[reply.version] = list(reply.event_ids)
         for event_id, content in zip(reply.event_ids, contents, strict=True):
             state.events[event_id] = ("memrpc.turn", content.encode())
 
@@ -238,6 +274,50 @@ class Run:
         if expected is not None and reply.session.version != expected + 1:
             self.problems.append(f"{ns}/{thread}: wrote over version {expected}")
         self._wrote(state, reply.session.version, ("goal", [goal]))
+
+    async def empty_window(self) -> None:
+        if (picked := self._live_thread()) is None:
+            return
+        ns, thread, state = picked
+        async with state.lock.shared():
+            if state.deleted:
+                return
+            reply = await self.sessions.UpdateSession(
+                wm.UpdateSessionRequest(
+                    namespace=ns,
+                    thread_id=thread,
+                    update_mask=field_mask_pb2.FieldMask(paths=["turns"]),
+                )
+            )
+        self._wrote(state, reply.session.version, ("clear", []))
+
+    # --- the fold job ---
+
+    async def _folder(self, done: asyncio.Event) -> None:
+        while not done.is_set():
+            ns, thread = self.random.choice(list(self.threads))
+            await self._fold(ns, thread, max_turns=self.random.randint(1, 4))
+
+    async def _fold(self, ns: str, thread: str, *, max_turns: int) -> FoldWork | None:
+        """One fold step of the thread's session, if it has turns to fold:
+        its summary counts the turns folded."""
+        work = await self.summaries.next_fold(ns, thread, min_turns=1, max_turns=max_turns)
+        if work is None:
+            return None
+        text = str(int(work.summary or 0) + len(work.turns))
+        if await self.summaries.write(work, text=text, summarizer="count", now_ms=1):
+            self.threads[(ns, thread)].folded += [turn.event_id for turn in work.turns]
+            self.folds["written"] += 1
+        else:
+            self.folds["stale"] += 1
+        return work
+
+    async def drain_folds(self) -> None:
+        """Folds every live session's backlog (a bounded number of steps)."""
+        for (ns, thread), state in self.threads.items():
+            for _ in range(1000):
+                if state.deleted or await self._fold(ns, thread, max_turns=100) is None:
+                    break
 
     def _wrote(self, state: Thread, version: int, write: tuple[str, list[str]]) -> None:
         if version in state.writes:
@@ -379,14 +459,38 @@ class Run:
         session = (
             await self.sessions.GetSession(wm.GetSessionRequest(namespace=ns, thread_id=thread))
         ).session
-        found = (session.version, session.turn_count, [t.content for t in session.turns])
-        expected = (len(versions), len(turns), turns[-WINDOW:])
+        left, window = state.window()
+        found = (session.version, session.turn_count, [t.event_id for t in session.turns])
+        expected = (len(versions), len(turns), window)
         if found != expected or session.goal != (goals[-1] if goals else ""):
             self.problems.append(
                 f"{where}: session {found}, {session.goal!r}; want {expected}, {goals[-1:]}"
             )
+        contents = {
+            i: c
+            for v, ids in state.turn_ids.items()
+            for i, c in zip(ids, state.writes[v][1], strict=True)
+        }
+        if [t.content for t in session.turns] != [contents[i] for i in window]:
+            self.problems.append(f"{where}: window contents differ")
+        self._check_summary(where, session.summary, left, state.folded)
         if session.user_id != state.user:
             self.problems.append(f"{where}: user {session.user_id!r}, want {state.user!r}")
+
+    def _check_summary(
+        self, where: str, summary: wm.SessionSummary, left: list[str], folded: list[str]
+    ) -> None:
+        """The summary covers exactly the turns that left the window, less
+        the oldest ones the log trimmed first (skipped), once each."""
+        skipped = summary.skipped_turn_count
+        found = (summary.turn_count, summary.pending_turn_count, summary.text)
+        expected = (len(left) - skipped, 0, str(len(left) - skipped) if left[skipped:] else "")
+        if folded != left[skipped:] or found != expected:
+            self.problems.append(
+                f"{where}: summary {found} of {folded}; want {expected} of {left[skipped:]}"
+            )
+        if folded and (summary.first_event_id, summary.last_event_id) != (folded[0], folded[-1]):
+            self.problems.append(f"{where}: summary from {summary.first_event_id}")
 
     async def _check_log(self, ns: str, thread: str, state: Thread) -> None:
         """The log holds the newest acknowledged events and nothing else, the
@@ -464,13 +568,19 @@ async def test_random_concurrent_writes_match_the_model(
     tmp_path: Path, embedder: BatchingEmbedder
 ) -> None:
     async with serving(None, embedder, data_dir=tmp_path / "data") as (server, channel):
-        run = Run(channel, SEED)
-        await run.run(OPS, SECONDS)
-        await run.check_sessions()
-        await run.check_memories(server.redis_url)
+        mux = RedisMux(server.redis_url)
+        try:
+            run = Run(channel, SummaryStore(mux), SEED)
+            await run.run(OPS, SECONDS)
+            await run.drain_folds()
+            await run.check_sessions()
+            await run.check_memories(server.redis_url)
+        finally:
+            await mux.aclose()
     print(
         "DBG",
         run.ops,
+        run.folds,
         run.aborted,
         sum(len(s.live) for s in run.scopes.values()),
         sum(len(t.events) for t in run.threads.values()),
@@ -478,6 +588,7 @@ async def test_random_concurrent_writes_match_the_model(
     assert not run.problems, (f"seed {SEED}", run.problems[:20])
     # The run did what it is for.
     assert all(run.ops.values()), run.ops
+    assert run.folds["written"] > 0, run.folds
     assert any(
         stored.creates > 1 for scope in run.scopes.values() for stored in scope.live.values()
     )
