@@ -5,7 +5,8 @@ the order its header states them. Each script, called directly on the
 embedded Redis with malformed arguments (missing, not numbers, out of
 range, odd groups, wrong key counts), fails with `memrpc: bad argument`
 and writes nothing. A session whose `turn_sizes` disagrees with its window
-is repaired by the next append: GetSession keeps working.
+is repaired by the next append: GetSession keeps working, the window's event
+ids (`turn_ids`) stay in step with it.
 """
 
 from __future__ import annotations
@@ -271,7 +272,7 @@ async def test_an_append_repairs_turn_sizes_that_disagree_with_the_window(
 ) -> None:
     request = _turns("one", "a longer second turn", "3")
     request.namespace, request.thread_id = ns, "t"
-    await wm.AppendTurns(request)
+    ids = list((await wm.AppendTurns(request)).event_ids)
     key = keys.session(ns, "t")
     sizes = (await redis_client.hget(key, "turn_sizes")).decode().split(",")
     assert len(sizes) == 3
@@ -290,6 +291,9 @@ async def test_an_append_repairs_turn_sizes_that_disagree_with_the_window(
     assert response.evicted_turn_count == 1
     session = (await wm.GetSession(pb.GetSessionRequest(namespace=ns, thread_id="t"))).session
     assert [t.content for t in session.turns] == ["a longer second turn", "3", "four"]
+    # The window's event ids stay in step with it, and the one that left counts.
+    assert [t.event_id for t in session.turns] == [*ids[1:], *response.event_ids]
+    assert session.summary.pending_turn_count == 1
     # Repaired for good: the sizes cut the window into its entries again.
     text, listed = await redis_client.hmget(key, "turns", "turn_sizes")
     at = 1
@@ -312,3 +316,6 @@ async def test_a_window_that_is_not_json_starts_again_empty(
     assert response.turn_count == 2
     session = (await wm.GetSession(pb.GetSessionRequest(namespace=ns, thread_id="t"))).session
     assert [t.content for t in session.turns] == ["two"]
+    assert [t.event_id for t in session.turns] == list(response.event_ids)
+    # The turn lost with the window has left it: its summary will fold it.
+    assert session.summary.pending_turn_count == 1
