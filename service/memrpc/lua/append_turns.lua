@@ -129,8 +129,7 @@ if stored[1] then
   if not sizes then
     pieces, sizes = rebuilt(stored[1])
     if #sizes == 0 then
-      local lost = session_window_ids(stored[3])
-      session_evict(key, lost, #lost)
+      session_evict_all(key, stored[3] or '')
     end
   elseif #sizes > 0 then
     pieces[1] = string.sub(stored[1], 2, -2)
@@ -148,7 +147,11 @@ for i = FIRST_TURN, #ARGV, 2 do
   sizes[#sizes + 1] = #ARGV[i]
   ids[#ids + 1] = append_event(stream, feed, ARGV[7], ARGV[8], thread,
     {'type', 'memrpc.turn', 'json', ARGV[i + 1]})
-  window_ids[#window_ids + 1] = ids[#ids]
+end
+if #sizes > #ids then
+  window_ids = window_ids .. ',' .. table.concat(ids, ',')
+else
+  window_ids = table.concat(ids, ',')
 end
 
 -- The oldest entries leave until at most `window_turns` remain, holding at
@@ -167,12 +170,11 @@ end
 if evicted > 0 then
   text = string.sub(text, cut + 1)
   sizes = {unpack(sizes, evicted + 1)}
-  session_evict(key, window_ids, evicted)
-  window_ids = {unpack(window_ids, evicted + 1)}
+  window_ids = session_evict(key, window_ids, evicted)
 end
 local count = redis.call('HINCRBY', key, 'turn_count', #ids)
 redis.call('HSET', key, 'turns', '[' .. text .. ']', 'turn_sizes', table.concat(sizes, ','),
-  'turn_ids', table.concat(window_ids, ','))
+  'turn_ids', window_ids)
 version = session_touch(key, idx, thread, now, ttl, version)
 request_remember(request, fingerprint, remember_ms, {version, evicted, count, ids})
 return {REQUEST_DONE, version, evicted, count, unpack(ids)}

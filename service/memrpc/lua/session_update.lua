@@ -43,8 +43,7 @@ if version == 0 then
   redis.call('HSET', key, 'folded_through', newest_id(stream))
 end
 if empties then
-  local left = session_window_ids(redis.call('HGET', key, 'turn_ids'))
-  session_evict(key, left, #left)
+  session_evict_all(key, redis.call('HGET', key, 'turn_ids') or '')
   redis.call('HSET', key, 'turn_sizes', '', 'turn_ids', '')
 end
 if #ARGV >= 10 then

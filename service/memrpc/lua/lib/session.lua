@@ -32,39 +32,46 @@ end
 
 -- The window's event ids, `turn_ids`: comma-separated, parallel to
 -- `turn_sizes`, '' for a turn whose id is unknown (appended before ids were
--- kept, or not a stream id). `listed` split into `n` ids, or `n` unknown ones when it does not
--- hold `n` (a field missing or out of step with the window); with `n` nil,
--- as many as it holds.
+-- kept). Kept as text and cut as text, like the window: an append or an
+-- eviction costs string operations, not a table of the whole window.
+
+-- `listed` if it holds the ids of `n` entries, else `n` unknown ones (the
+-- field missing or out of step with the window).
 local function session_window_ids(listed, n)
-  local ids = {}
-  if listed and listed ~= '' and n ~= 0 then
-    for id in string.gmatch(listed .. ',', '([^,]*),') do
-      ids[#ids + 1] = string.find(id, '^%d+%-%d+$') and id or ''
-    end
+  listed = listed or ''
+  if n == 0 then
+    return ''
   end
-  if n and #ids ~= n then
-    ids = {}
-    for i = 1, n do
-      ids[i] = ''
-    end
+  if select(2, string.gsub(listed, ',', ',')) + 1 == n then
+    return listed
   end
-  return ids
+  return string.rep(',', n - 1)
 end
 
--- Records that the turns `ids[1..n]` (oldest first) left the window: the
--- known ones count in `evicted_count`, the newest known one becomes
--- `evicted_last` (see store/summaries.py).
-local function session_evict(key, ids, n)
-  local known, last = 0, nil
-  for i = 1, n do
-    if ids[i] ~= '' then
-      known, last = known + 1, ids[i]
+-- Records that the first `k` entries of the window ids `ids` (oldest first)
+-- left the window: those of a known id count in `evicted_count`, the newest
+-- of them becomes `evicted_last` (see store/summaries.py). Returns the ids
+-- of the entries left.
+local function session_evict(key, ids, k)
+  local known, last, at = 0, nil, 1
+  for _ = 1, k do
+    local comma = string.find(ids, ',', at, true)
+    local id = string.sub(ids, at, (comma or #ids + 1) - 1)
+    if string.find(id, '^%d+%-%d+$') then
+      known, last = known + 1, id
     end
+    at = (comma or #ids) + 1
   end
   if known > 0 then
     redis.call('HINCRBY', key, 'evicted_count', known)
     redis.call('HSET', key, 'evicted_last', last)
   end
+  return string.sub(ids, at)
+end
+
+-- Records that every entry of the window ids `ids` left the window.
+local function session_evict_all(key, ids)
+  session_evict(key, ids, select(2, string.gsub(ids, ',', ',')) + 1)
 end
 
 local function session_index(idx, thread, now)
