@@ -37,6 +37,7 @@ from memrpc.limits import FOLD_MAX_TURNS, FOLD_READ_PAGE, MAX_NAME_CHARS, SUMMAR
 from memrpc.store import keys, scripts
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import SummaryFold
+from memrpc.store.stream_ids import order_of
 from memrpc.summaries.base import FoldTurn
 
 # The event type AppendTurns records each turn as (`lua/append_turns.lua`).
@@ -128,6 +129,8 @@ class SummaryStore:
             return None
         found = await self._newest_turns(keys.events(ns, thread), last, folded_through, pending)
         turns = found[:max_turns]
+        # Without a turn to fold, past the newest that left (never backwards).
+        skipped_through = max(last.decode(), folded_through.decode(), key=order_of)
         return FoldWork(
             ns=ns,
             thread=thread,
@@ -137,7 +140,7 @@ class SummaryStore:
             pending=pending,
             create_ms=create_ms.decode(),
             folded_through=folded_through.decode(),
-            through=turns[-1].event_id if turns else last.decode(),
+            through=turns[-1].event_id if turns else skipped_through,
         )
 
     async def _newest_turns(
