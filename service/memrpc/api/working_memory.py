@@ -195,6 +195,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 )
             turns.append((entry, json.dumps(payload)))
         request_id = request_ids.parse(request.request_id, request.turns)
+        await self._store.namespaces.note(ns)  # before the append: the jobs will see its feed
         try:
             appended = await self._store.append_turns(
                 ns,
