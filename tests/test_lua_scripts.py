@@ -73,9 +73,13 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
     return {
         "append_turns": (
             [session, index, stream, feed],
-            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", 0, entry, "{}"],
+            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", "", 0, entry, "{}"],
         ),
-        "session_update": ([session, index], ["t", 1000, 60_000, "", "0", "", "", "goal", "g"]),
+        "session_update": (
+            [session, index, stream],
+            ["t", 1000, 60_000, "", "0", "", "", "", "goal", "g"],
+        ),
+        "summary_fold": ([session], ["1", "0-0", "1-0", "1-0", "1-0", 1, 0, "s", 1000, "x"]),
         "delete_session": ([session, index], ["t", ""]),
         "list_sessions": ([index], [keys.session(ns, ""), 10, "0", "+inf", "", 100]),
         "append_events": ([stream, feed], [100, 100, "t", "", 0, 2, "type", "x"]),
@@ -104,16 +108,27 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("append_turns", 4, 0),  # an empty window
     ("append_turns", 5, -1),  # a negative byte budget
     ("append_turns", 5, 10),  # an entry over the budget
-    ("append_turns", 12, "not json"),  # an entry that is not an object
-    ("append_turns", 13, None),  # a turn without its payload (odd pairs)
+    ("append_turns", 13, "not json"),  # an entry that is not an object
+    ("append_turns", 14, None),  # a turn without its payload (odd pairs)
     ("append_turns", 6, 1.5),  # a fractional MAXLEN
-    ("append_turns", 11, -1),  # a negative time to remember the request
+    ("append_turns", 12, -1),  # a negative time to remember the request
     ("delete_session", 1, "x"),  # expected version, not a number
     ("delete_session", 1, 0),  # expected version 0: sessions start at 1
     ("session_update", 2, "never"),
     ("session_update", 4, "yes"),
-    ("session_update", 7, "version"),  # a field scripts do not write
-    ("session_update", 8, None),  # a field without a value
+    ("session_update", 8, "version"),  # a field scripts do not write
+    ("session_update", 8, "turn_sizes"),  # written by the script alone
+    ("session_update", 8, "turns"),  # the window set to other than '[]'
+    ("session_update", 9, None),  # a field without a value
+    ("summary_fold", 0, "soon"),  # create_ms, not a number
+    ("summary_fold", 1, ""),  # no folded_through
+    ("summary_fold", 2, ""),  # no new folded_through
+    ("summary_fold", 3, ""),  # turns folded without a first id
+    ("summary_fold", 4, ""),  # turns folded without a last id
+    ("summary_fold", 5, 0),  # no turn covered at all
+    ("summary_fold", 6, -1),
+    ("summary_fold", 8, "later"),
+    ("summary_fold", 9, ""),  # no summarizer
     ("list_sessions", 1, 0),
     ("list_sessions", 1, "ten"),
     ("list_sessions", 2, "2"),
@@ -208,7 +223,7 @@ async def test_a_request_key_needs_a_fingerprint_and_a_time_to_remember_it(
     sources = {cls.LUA: scripts.source(cls) for cls in BUILDERS}
     request = keys.turns_request(ns, "r", "t")
     # (script, ARGV index of the fingerprint): the time to remember follows it.
-    for lua, at in (("append_turns", 10), ("append_events", 3)):
+    for lua, at in (("append_turns", 11), ("append_events", 3)):
         call_keys, args = valid[lua]
         for fingerprint, remember_ms in (("", 1000), ("f", 0)):
             bad = [*args[:at], fingerprint, remember_ms, *args[at + 2 :]]

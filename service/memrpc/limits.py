@@ -65,6 +65,17 @@ MAX_SCRATCHPAD_CHARS = 65_536
 # `ListSessions.page_size`.
 SESSION_PAGE_SIZE = Range(default=50, low=1, high=1000)
 
+# -- Running summaries (`SessionSummary`, `NamespaceSettings.summaries`) -------
+# The most characters a summary holds.
+SUMMARY_MAX_CHARS = Range(default=2000, low=200, high=10_000)
+# How many turns must have left the window before a fold runs.
+SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
+# The most turns one fold step reads and folds: a longer backlog is folded
+# in several steps (`store/summaries.py`).
+FOLD_MAX_TURNS = 100
+# Log entries one read of a fold step fetches at a time (newest first).
+FOLD_READ_PAGE = 200
+
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in
 # every runtime, 4 MiB. Its window is therefore bounded by bytes as well as
@@ -82,16 +93,27 @@ MAP_ENTRY_FRAMING_BYTES = 11
 # JSON); the rest of a turn's framing is smaller in protobuf than in JSON.
 TURN_EXCESS_BYTES = 3 * MAX_METADATA_ENTRIES
 # A GetSessionResponse's tags, lengths, timestamps, duration and counters
-# outside strings, maps and turns, at most.
+# outside strings, maps, turns and the summary, at most.
 SESSION_FRAMING_BYTES = 128
+# A SessionSummary's bytes besides its text, at most: tags and lengths, two
+# event ids of up to 41 characters (`<ms>-<seq>`, 64-bit each), three
+# counters, a timestamp, the summarizer's name (`MAX_NAME_CHARS`).
+SUMMARY_FRAMING_BYTES = 256
 # Everything a session read whole holds at its limits besides its metadata
-# and its turns' entries: ids, goal and scratchpad in 4-byte characters, the
-# framing, the metadata's tags and lengths, and the protobuf excess of the
-# most turns a window keeps.
+# and its turns' entries: ids, goal, scratchpad and summary in 4-byte
+# characters, the framing, the metadata's tags and lengths, and the protobuf
+# excess of the most turns a window keeps (a turn's event id included).
 SESSION_REST_BYTES = (
     MAX_UTF8_BYTES
-    * (MAX_NAMESPACE_CHARS + 2 * MAX_ID_CHARS + MAX_GOAL_CHARS + MAX_SCRATCHPAD_CHARS)
+    * (
+        MAX_NAMESPACE_CHARS
+        + 2 * MAX_ID_CHARS
+        + MAX_GOAL_CHARS
+        + MAX_SCRATCHPAD_CHARS
+        + int(SUMMARY_MAX_CHARS.high)
+    )
     + SESSION_FRAMING_BYTES
+    + SUMMARY_FRAMING_BYTES
     + MAX_METADATA_ENTRIES * MAP_ENTRY_FRAMING_BYTES
     + int(WINDOW_TURNS.high) * TURN_EXCESS_BYTES
 )
@@ -126,11 +148,6 @@ EPISODIC_TTL_S = 7 * 86_400
 DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
-# -- Running summaries (`SessionSummary`, `NamespaceSettings.summaries`) -------
-# The most characters a summary holds.
-SUMMARY_MAX_CHARS = Range(default=2000, low=200, high=10_000)
-# How many turns must have left the window before a fold runs.
-SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.

@@ -28,7 +28,7 @@ from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.request_ids import RequestIdReused
 from memrpc.store.versions import VersionMismatch
-from memrpc.store.working import EMPTY_WINDOW, Fields, WorkingStore
+from memrpc.store.working import EMPTY_WINDOW, Fields, WorkingStore, window_ids
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
 
@@ -65,6 +65,23 @@ def _turn(turn: pb.TurnInput, field: str, limits: Limits) -> dict[str, Any]:
     }
 
 
+def _summary(summary: pb.SessionSummary, fields: Fields, evicted: int) -> None:
+    """Fills the running summary of a session whose window `evicted` turns
+    have left (`store/summaries.py`); the text only if `fields` hold it
+    (not in a listing's basic view)."""
+    covered = int(fields.get(b"summary_turns", 0))
+    skipped = int(fields.get(b"summary_skipped", 0))
+    summary.text = fields.get(b"summary", b"").decode()
+    summary.first_event_id = fields.get(b"summary_first", b"").decode()
+    summary.last_event_id = fields.get(b"summary_last", b"").decode()
+    summary.turn_count = covered
+    summary.skipped_turn_count = skipped
+    summary.pending_turn_count = evicted - covered - skipped
+    summary.summarizer = fields.get(b"summarizer", b"").decode()
+    if folded_ms := fields.get(b"summary_ms"):
+        set_timestamp(summary.update_time, int(folded_ms))
+
+
 def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
     """A Session message from the Hash fields of a session.
 
@@ -88,11 +105,14 @@ def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
     set_timestamp(session.update_time, update_ms)
     set_timestamp(session.expire_time, update_ms + int(fields.get(b"ttl_ms", 0)))
     add_turn = session.turns.add
-    for entry in json.loads(fields.get(b"turns") or b"[]"):
-        turn = add_turn(role=entry["role"], content=entry["content"])
+    entries = json.loads(fields.get(b"turns") or b"[]")
+    for entry, event_id in zip(entries, window_ids(fields, len(entries)), strict=True):
+        turn = add_turn(role=entry["role"], content=entry["content"], event_id=event_id)
         if entry["metadata"]:
             turn.metadata.update(entry["metadata"])
         set_timestamp(turn.create_time, entry["create_ms"])
+    if evicted := int(fields.get(b"evicted_count", 0)):
+        _summary(session.summary, fields, evicted)
     return session
 
 

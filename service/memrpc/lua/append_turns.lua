@@ -1,6 +1,8 @@
 -- AppendTurns: appends turns to the window, evicting the oldest beyond its
 -- size in turns or in bytes, and records every turn in the thread's event
--- log, atomically. With a request key, it runs once: a repeat with the same
+-- log, atomically, keeping the event id of each window entry (`turn_ids`)
+-- and counting the turns that leave the window for the running summary
+-- (`evicted_count`, `evicted_last`; see store/summaries.py). With a request key, it runs once: a repeat with the same
 -- turns (the same fingerprint) returns the first append's reply and changes
 -- nothing, whatever the session's version or existence now (see
 -- lib/request_ids.lua).
@@ -21,10 +23,11 @@
 -- ARGV[8] feed_max_len: the feed's MAXLEN
 -- ARGV[9] user: the user id of a new session
 -- ARGV[10] user_index: that user's listing index ('' for no user)
--- ARGV[11] fingerprint: the request's fingerprint (ignored without KEYS[5])
--- ARGV[12] remember_ms: how long to remember the request (ms; ignored
+-- ARGV[11] user_threads: that user's durable threads ('' for no user)
+-- ARGV[12] fingerprint: the request's fingerprint (ignored without KEYS[5])
+-- ARGV[13] remember_ms: how long to remember the request (ms; ignored
 --   without KEYS[5])
--- ARGV[13..] turns: per turn, its window entry (a JSON object of at most
+-- ARGV[14..] turns: per turn, its window entry (a JSON object of at most
 --   window_bytes bytes) and its event payload (JSON)
 -- Returns {0, version} on a version mismatch, else
 -- {REQUEST_DONE, version, evicted, turn_count, event ids...} for an append,
@@ -34,7 +37,7 @@
 -- `Limits.max_batch_items`, memrpc/limits.py) and over the window's sizes
 -- (at most the window size); the window is decoded only to repair sizes
 -- that disagree with it, once.
-check_shape(4, 5, 12, 2, 1)
+check_shape(4, 5, 13, 2, 1)
 local key, idx, stream, feed, request = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local thread = arg_present(1)
 local now, ttl = arg_integer(2, 0), arg_integer(3, 1)
@@ -42,9 +45,9 @@ arg_optional_integer(4, 0)
 local window_turns, window_bytes = arg_integer(5, 1), arg_integer(6, 2)
 arg_integer(7, 1)
 arg_integer(8, 1)
-local fingerprint, remember_ms = ARGV[11], arg_integer(12, 0)
+local fingerprint, remember_ms = ARGV[12], arg_integer(13, 0)
 request_check(request, fingerprint, remember_ms)
-local FIRST_TURN = 13
+local FIRST_TURN = 14
 local OPEN, CLOSE, COMMA = string.byte('{'), string.byte('}'), string.byte(',')
 for i = FIRST_TURN, #ARGV, 2 do
   local entry = ARGV[i]
@@ -68,7 +71,7 @@ if not ok then
   return {0, version}
 end
 if version == 0 and ARGV[9] ~= '' then
-  session_set_user(key, thread, ARGV[9], ARGV[10])
+  session_set_user(key, thread, ARGV[9], ARGV[10], ARGV[11], now)
 end
 
 -- The window stays JSON text, not decoded here: `turns` is the JSON array
@@ -100,9 +103,10 @@ local function entry_sizes(text, listed)
 end
 
 -- A window whose `turn_sizes` disagrees with it (a field lost or edited by
--- hand): its entries encoded again from the decoded window, and their sizes.
+-- hand): its entries encoded again from the decoded window, and their sizes
+-- (their ids stay theirs if `turn_ids` has as many, else become unknown).
 -- A window that is not a JSON array starts again empty (its turns are in
--- the event log).
+-- the event log; the known ones count as having left the window).
 local function rebuilt(text)
   local decoded, window = pcall(cjson.decode, text)
   local pieces, sizes = {}, {}
@@ -118,22 +122,33 @@ local function rebuilt(text)
   return pieces, sizes
 end
 
-local stored = redis.call('HMGET', key, 'turns', 'turn_sizes')
+local stored = redis.call('HMGET', key, 'turns', 'turn_sizes', 'turn_ids', 'folded_through')
 local pieces, sizes = {}, {}
 if stored[1] then
   sizes = entry_sizes(stored[1], stored[2] or '')
   if not sizes then
     pieces, sizes = rebuilt(stored[1])
+    if #sizes == 0 then
+      local lost = session_window_ids(stored[3])
+      session_evict(key, lost, #lost)
+    end
   elseif #sizes > 0 then
     pieces[1] = string.sub(stored[1], 2, -2)
   end
 end
+-- The summary folds only this session's turns: a new session (or one
+-- written before summaries) starts after the log's newest event.
+if not stored[4] then
+  redis.call('HSET', key, 'folded_through', newest_id(stream))
+end
+local window_ids = session_window_ids(stored[3], #sizes)
 local ids = {}
 for i = FIRST_TURN, #ARGV, 2 do
   pieces[#pieces + 1] = ARGV[i]
   sizes[#sizes + 1] = #ARGV[i]
   ids[#ids + 1] = append_event(stream, feed, ARGV[7], ARGV[8], thread,
     {'type', 'memrpc.turn', 'json', ARGV[i + 1]})
+  window_ids[#window_ids + 1] = ids[#ids]
 end
 
 -- The oldest entries leave until at most `window_turns` remain, holding at
@@ -152,9 +167,12 @@ end
 if evicted > 0 then
   text = string.sub(text, cut + 1)
   sizes = {unpack(sizes, evicted + 1)}
+  session_evict(key, window_ids, evicted)
+  window_ids = {unpack(window_ids, evicted + 1)}
 end
 local count = redis.call('HINCRBY', key, 'turn_count', #ids)
-redis.call('HSET', key, 'turns', '[' .. text .. ']', 'turn_sizes', table.concat(sizes, ','))
+redis.call('HSET', key, 'turns', '[' .. text .. ']', 'turn_sizes', table.concat(sizes, ','),
+  'turn_ids', table.concat(window_ids, ','))
 version = session_touch(key, idx, thread, now, ttl, version)
 request_remember(request, fingerprint, remember_ms, {version, evicted, count, ids})
 return {REQUEST_DONE, version, evicted, count, unpack(ids)}

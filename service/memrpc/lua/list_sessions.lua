@@ -26,8 +26,10 @@ local cursor_score, cursor_thread, budget = ARGV[4], ARGV[5], arg_integer(6, 1)
 if cursor_score ~= '+inf' then
   arg_number(4, -math.huge, math.huge)
 end
+-- The basic view: all but the window, the scratchpad and the summary's text.
 local basic = {'user_id', 'goal', 'metadata', 'create_ms', 'update_ms', 'version',
-  'ttl_ms', 'turn_count'}
+  'ttl_ms', 'turn_count', 'evicted_count', 'summary_first', 'summary_last', 'summary_turns',
+  'summary_skipped', 'summary_ms', 'summarizer'}
 
 local function read(key)
   if full then

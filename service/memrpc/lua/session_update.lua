@@ -1,7 +1,11 @@
--- UpdateSession: sets or clears session fields atomically.
+-- UpdateSession: sets or clears session fields atomically. Emptying the
+-- window (`turns` set to '[]') counts its turns as having left it, for the
+-- running summary (see store/summaries.py); a new session's summary starts
+-- after the thread log's newest event.
 --
 -- KEYS[1] session: the session Hash
 -- KEYS[2] index: the namespace listing index
+-- KEYS[3] stream: the thread's event Stream (only read)
 -- ARGV[1] thread: the thread id
 -- ARGV[2] now_ms: now (ms)
 -- ARGV[3] ttl_ms: the session's time to live (ms)
@@ -9,18 +13,23 @@
 -- ARGV[5] set_user: '1' to set the user, '0' to keep it
 -- ARGV[6] user: the user id to set
 -- ARGV[7] user_index: that user's listing index ('' for no user)
--- ARGV[8..] fields: field, value pairs to write (goal, scratchpad, metadata,
---   and turns with turn_sizes to clear the window)
+-- ARGV[8] user_threads: that user's durable threads ('' for no user)
+-- ARGV[9..] fields: field, value pairs to write (goal, scratchpad, metadata,
+--   and turns, only '[]', to empty the window)
 -- Returns {0, version} on a version mismatch, else {1, HGETALL...}.
-check_shape(2, 2, 7, 2, 0)
-local key, idx = KEYS[1], KEYS[2]
+check_shape(3, 3, 8, 2, 0)
+local key, idx, stream = KEYS[1], KEYS[2], KEYS[3]
 local thread = arg_present(1)
 local now, ttl = arg_integer(2, 0), arg_integer(3, 1)
 arg_optional_integer(4, 0)
 arg_choice(5, {['0'] = true, ['1'] = true})
-local WRITABLE = {goal = true, scratchpad = true, metadata = true, turns = true, turn_sizes = true}
-for i = 8, #ARGV, 2 do
-  arg_choice(i, WRITABLE)
+local WRITABLE = {goal = true, scratchpad = true, metadata = true, turns = true}
+local empties = false
+for i = 9, #ARGV, 2 do
+  if arg_choice(i, WRITABLE) == 'turns' then
+    arg_choice(i + 1, {['[]'] = true})
+    empties = true
+  end
 end
 
 local version, ok = session_version(key, ARGV[4])
@@ -28,10 +37,18 @@ if not ok then
   return {0, version}
 end
 if ARGV[5] == '1' then
-  session_set_user(key, thread, ARGV[6], ARGV[7])
+  session_set_user(key, thread, ARGV[6], ARGV[7], ARGV[8], now)
 end
-if #ARGV >= 9 then
-  redis.call('HSET', key, unpack(ARGV, 8))
+if version == 0 then
+  redis.call('HSET', key, 'folded_through', newest_id(stream))
+end
+if empties then
+  local left = session_window_ids(redis.call('HGET', key, 'turn_ids'))
+  session_evict(key, left, #left)
+  redis.call('HSET', key, 'turn_sizes', '', 'turn_ids', '')
+end
+if #ARGV >= 10 then
+  redis.call('HSET', key, unpack(ARGV, 9))
 end
 session_touch(key, idx, thread, now, ttl, version)
 return {1, redis.call('HGETALL', key)}

@@ -10,6 +10,7 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:ses:{ns}:<thread>`               | Hash   | a thread's working memory        |
 | `memrpc:sesidx:{ns}`                     | ZSet   | thread ids by last update (ms)   |
 | `memrpc:sesidx:{ns}:u:<user hex>`        | ZSet   | one user's thread ids by update  |
+| `memrpc:userthreads:{ns}:<user hex>`     | ZSet   | a user's threads ever, no TTL    |
 | `memrpc:mem:{ns}:<id>`                   | JSON   | a long-term memory               |
 | `memrpc:memreq:{ns}:<request>`           | Hash   | CreateMemories request id, 24 h  |
 | `memrpc:ev:{ns}:<thread>`                | Stream | a thread's event log             |
@@ -54,6 +55,14 @@ def session_index(ns: str) -> str:
 def session_user_index(ns: str, user: str) -> str:
     """The sorted set of one user's thread ids by last update."""
     return f"{PREFIX}:sesidx:{{{ns}}}:u:{tag_value(user)}"
+
+
+def user_threads(ns: str, user: str) -> str:
+    """The sorted set of every thread a session of the user was ever on,
+    scored by when it was first seen (ms): durable (no TTL, kept when the
+    sessions expire or are deleted, like the logs and memories they leave),
+    so that later work on a user (forgetting, exports) finds all of it."""
+    return f"{PREFIX}:userthreads:{{{ns}}}:{tag_value(user)}"
 
 
 def memory(ns: str, memory_id: str) -> str:

@@ -45,6 +45,7 @@ class AppendTurns(Call):
     feed_max_len: int
     user: str
     user_index: str
+    user_threads: str
     fingerprint: str
     remember_ms: int
     turns: Groups
@@ -55,10 +56,11 @@ class SessionUpdate(Call):
     """Sets session fields; `fields` are (field, value) pairs."""
 
     LUA = "session_update"
-    LIBS = ("session",)
+    LIBS = ("session", "events")
 
     session: Key
     index: Key
+    stream: Key
     thread: str
     now_ms: int
     ttl_ms: int
@@ -66,7 +68,28 @@ class SessionUpdate(Call):
     set_user: str
     user: str
     user_index: str
+    user_threads: str
     fields: Groups
+
+
+@dataclass(slots=True)
+class SummaryFold(Call):
+    """Writes a fold of a session's running summary, if the session is still
+    as the fold read it (`store/summaries.py`)."""
+
+    LUA = "summary_fold"
+
+    session: Key
+    create_ms: str
+    folded_through: str
+    through: str
+    first: str
+    last: str
+    turns: int
+    skipped: int
+    summary: str
+    now_ms: int
+    summarizer: str
 
 
 @dataclass(slots=True)

@@ -8,14 +8,29 @@
 | `scratchpad` | the running notes                                   |
 | `turns`      | the recent-turns window, a JSON array, oldest first |
 | `turn_sizes` | the byte length of each entry of `turns`, comma-separated |
+| `turn_ids`   | the event id of each entry of `turns`, comma-separated ('' unknown) |
 | `metadata`   | a JSON object of strings                            |
 | `create_ms`, `update_ms`, `ttl_ms`, `version`, `turn_count` | integers |
+| `evicted_count` | how many turns (of known id) have left the window |
+| `evicted_last`  | the event id of the newest of them                |
+| `folded_through` | the log's event id the summary folds through (at first: the log's newest) |
+| `summary`    | the running summary's text                          |
+| `summary_first`, `summary_last` | the event ids of the first and last turn folded |
+| `summary_turns`, `summary_skipped` | turns folded; turns trimmed before they could be |
+| `summary_ms`, `summarizer` | when the last fold was written, and by which summarizer |
 
 Every write is one Lua script: version check, fields, TTL and listing
 indexes change together, and appended turns are recorded in the event log
 in the same step. An append of turns with a request id is remembered apart
 from the session (`store/request_ids.py`, key `keys.turns_request`), in the
-same step too.
+same step too. The `evicted_*`, `folded_through` and `summary*` fields are
+the running summary's (`store/summaries.py`): the writes here count the
+turns that leave the window (evicted by an append, or the window emptied by
+an update), the fold job folds them in.
+
+A session with a user adds its thread to the user's durable threads
+(`keys.user_threads`), which outlive the session: `user_threads` pages
+through them.
 """
 
 from __future__ import annotations
@@ -81,6 +96,18 @@ def _user_index(ns: str, user: str) -> str:
     return keys.session_user_index(ns, user) if user else ""
 
 
+def _user_threads(ns: str, user: str) -> str:
+    return keys.user_threads(ns, user) if user else ""
+
+
+def window_ids(fields: Fields, count: int) -> list[str]:
+    """The event id of each of the `count` entries of a session's window
+    (`turn_ids`), '' for an unknown one; all unknown when the field does not
+    hold `count` ids (a session written before ids were kept)."""
+    ids = fields.get(b"turn_ids", b"").decode().split(",") if count else []
+    return ids if len(ids) == count else [""] * count
+
+
 class WorkingStore:
     """Reads and writes sessions."""
 
@@ -112,16 +139,13 @@ class WorkingStore:
         values: Mapping[str, str],
     ) -> Fields:
         """Writes `values` (and the user, unless None); returns all fields.
-        `turns` can only be cleared (`EMPTY_WINDOW`) here."""
-        fields = list(values.items())
-        if "turns" in values:
-            if values["turns"] != EMPTY_WINDOW:
-                raise ValueError("turns are appended with `append_turns`, only cleared here")
-            fields.append(("turn_sizes", ""))
+        `turns` can only be emptied (`EMPTY_WINDOW`) here: its turns count
+        as having left the window."""
         reply = await self._update(
             SessionUpdate(
                 session=keys.session(ns, thread),
                 index=keys.session_index(ns),
+                stream=keys.events(ns, thread),
                 thread=thread,
                 now_ms=now_ms,
                 ttl_ms=ttl_ms,
@@ -129,7 +153,8 @@ class WorkingStore:
                 set_user="0" if user is None else "1",
                 user=user or "",
                 user_index=_user_index(ns, user or ""),
-                fields=fields,
+                user_threads=_user_threads(ns, user or ""),
+                fields=list(values.items()),
             )
         )
         if reply[0] == 0:
@@ -176,6 +201,7 @@ class WorkingStore:
                 feed_max_len=self._retention.feed_max_len,
                 user=user,
                 user_index=_user_index(ns, user),
+                user_threads=_user_threads(ns, user),
                 fingerprint=remembered.fingerprint,
                 remember_ms=remembered.remember_ms,
                 turns=turns,
@@ -233,3 +259,22 @@ class WorkingStore:
         ]
         cursor = (next_score.decode(), next_thread.decode()) if next_score else None
         return Listing(sessions, cursor)
+
+    async def user_threads(
+        self, ns: str, user: str, *, after: str | None, count: int
+    ) -> Sequence[tuple[str, int]]:
+        """Up to `count` of the threads a session of `user` was ever on, as
+        (thread, first seen ms), in the order they were first seen, after
+        the thread `after` (None: from the first). The index keeps every
+        thread for good (sessions expiring or deleted leave it as it is), so
+        `after` is always found in it; entries added meanwhile with an
+        earlier time (another server's clock) may be missed."""
+        index = keys.user_threads(ns, user)
+        start = 0
+        if after is not None:
+            rank = await self._redis.execute("ZRANK", index, after)
+            if rank is None:
+                raise KeyError(after)
+            start = int(rank) + 1
+        flat = await self._redis.execute("ZRANGE", index, start, start + count - 1, "WITHSCORES")
+        return [(flat[i].decode(), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]

@@ -16,13 +16,55 @@ local function session_version(key, expected)
   return version, expected == '' or tonumber(expected) == version
 end
 
--- Records the session's user and moves it to that user's listing index.
-local function session_set_user(key, thread, user, user_idx)
+-- Records the session's user and moves it to that user's listing index;
+-- adds the thread to the user's durable threads (`user_threads`, '' for no
+-- user), keeping when it was first seen.
+local function session_set_user(key, thread, user, user_idx, user_threads, now)
   local old = redis.call('HGET', key, 'user_idx')
   if old and old ~= user_idx then
     redis.call('ZREM', old, thread)
   end
   redis.call('HSET', key, 'user_id', user, 'user_idx', user_idx)
+  if user_threads ~= '' then
+    redis.call('ZADD', user_threads, 'NX', now, thread)
+  end
+end
+
+-- The window's event ids, `turn_ids`: comma-separated, parallel to
+-- `turn_sizes`, '' for a turn whose id is unknown (appended before ids were
+-- kept, or not a stream id). `listed` split into `n` ids, or `n` unknown ones when it does not
+-- hold `n` (a field missing or out of step with the window); with `n` nil,
+-- as many as it holds.
+local function session_window_ids(listed, n)
+  local ids = {}
+  if listed and listed ~= '' and n ~= 0 then
+    for id in string.gmatch(listed .. ',', '([^,]*),') do
+      ids[#ids + 1] = string.find(id, '^%d+%-%d+$') and id or ''
+    end
+  end
+  if n and #ids ~= n then
+    ids = {}
+    for i = 1, n do
+      ids[i] = ''
+    end
+  end
+  return ids
+end
+
+-- Records that the turns `ids[1..n]` (oldest first) left the window: the
+-- known ones count in `evicted_count`, the newest known one becomes
+-- `evicted_last` (see store/summaries.py).
+local function session_evict(key, ids, n)
+  local known, last = 0, nil
+  for i = 1, n do
+    if ids[i] ~= '' then
+      known, last = known + 1, ids[i]
+    end
+  end
+  if known > 0 then
+    redis.call('HINCRBY', key, 'evicted_count', known)
+    redis.call('HSET', key, 'evicted_last', last)
+  end
 end
 
 local function session_index(idx, thread, now)

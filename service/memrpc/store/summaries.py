@@ -1,0 +1,188 @@
+"""The running summary of each session: the turns left to fold, and the
+conditional write of a fold.
+
+The summary lives in the session Hash (fields in `store/working.py`): the
+writes of working memory count the turns that leave the window
+(`evicted_count`) and keep the newest one's event id (`evicted_last`); the
+summary records how far the thread's log is folded (`folded_through`,
+set at the session's creation to the log's newest event, so that turns of
+an earlier, deleted session of the same thread are never folded in) and
+how many turns it covers or skipped (`summary_turns`, `summary_skipped`).
+So the turns still to fold are
+
+    pending = evicted_count - summary_turns - summary_skipped
+
+and they are exactly the newest `pending` events of type `memrpc.turn` in
+the log after `folded_through` up to `evicted_last`: the window keeps its
+newest turns, so every turn of the session up to `evicted_last` has left
+it. Those the log has trimmed meanwhile are *skipped*: counted, not folded.
+
+A fold step (`next_fold`, then the summarizer, then `write`) reads the Hash
+(one HMGET), then the log backwards from `evicted_last` in pages of
+`FOLD_READ_PAGE`, and folds the oldest `FOLD_MAX_TURNS` at most; a longer
+backlog takes several steps. Its write (`lua/summary_fold.lua`) is
+conditional: it writes only if the session is the same one (`create_ms`),
+nobody folded since (`folded_through`) and the fold covers no more than is
+pending, else nothing; so concurrent folders, appends, updates and deletes
+never fold a turn twice nor lose one. A fold changes neither the session's
+`version` nor its time to live nor the listing indexes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from memrpc.limits import FOLD_MAX_TURNS, FOLD_READ_PAGE, MAX_NAME_CHARS, SUMMARY_MAX_CHARS
+from memrpc.store import keys, scripts
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.script_args import SummaryFold
+from memrpc.summaries.base import FoldTurn
+
+# The event type AppendTurns records each turn as (`lua/append_turns.lua`).
+TURN_EVENT = b"memrpc.turn"
+_STATE = (
+    "create_ms",
+    "folded_through",
+    "evicted_count",
+    "evicted_last",
+    "summary",
+    "summary_turns",
+    "summary_skipped",
+)
+
+
+@dataclass(frozen=True)
+class FoldWork:
+    """One fold step of a session: the summary so far and the turns to fold
+    into it, and what its write checks.
+
+    `turns` (oldest first) can be empty when every pending turn was trimmed
+    from the log: the write then records them as skipped and keeps the
+    summary (write `summary` back as `text`)."""
+
+    ns: str
+    thread: str
+    # The summary so far ('' for none).
+    summary: str
+    turns: list[FoldTurn]
+    # Turns of this step trimmed from the log before they could be read.
+    skipped: int
+    # The turns left to fold before this step (`turns`, `skipped` and later
+    # steps' turns).
+    pending: int
+    # The session's state when read: the write needs it unchanged.
+    create_ms: str
+    folded_through: str
+    # The `folded_through` the write sets: the last turn's id, or the
+    # newest skipped one's when no turn is left to fold.
+    through: str
+
+
+def _int(value: bytes | None) -> int:
+    return int(value) if value else 0
+
+
+def _turn(event_id: bytes, fields: list[bytes]) -> FoldTurn | None:
+    """The turn an event of the log records, or None for another event."""
+    values = dict(zip(fields[::2], fields[1::2], strict=True))
+    if values.get(b"type") != TURN_EVENT:
+        return None
+    payload = json.loads(values[b"json"])
+    return FoldTurn(event_id.decode(), payload["role"], payload["content"])
+
+
+class SummaryStore:
+    """Reads the work of a fold step and writes its outcome."""
+
+    def __init__(self, redis: RedisMux) -> None:
+        self._redis = redis
+        self._fold = scripts.load(redis, SummaryFold)
+
+    async def next_fold(
+        self, ns: str, thread: str, *, min_turns: int, max_turns: int = FOLD_MAX_TURNS
+    ) -> FoldWork | None:
+        """The next fold step of the thread's session: its oldest `max_turns`
+        pending turns at most; None when it has no session or fewer than
+        `min_turns` (at least one) pending."""
+        state = dict(
+            zip(
+                _STATE,
+                await self._redis.execute("HMGET", keys.session(ns, thread), *_STATE),
+                strict=True,
+            )
+        )
+        create_ms, folded_through, last = (
+            state["create_ms"],
+            state["folded_through"],
+            state["evicted_last"],
+        )
+        pending = (
+            _int(state["evicted_count"])
+            - _int(state["summary_turns"])
+            - _int(state["summary_skipped"])
+        )
+        if create_ms is None or folded_through is None or last is None:
+            return None
+        if pending < max(min_turns, 1):
+            return None
+        found = await self._newest_turns(keys.events(ns, thread), last, folded_through, pending)
+        turns = found[:max_turns]
+        return FoldWork(
+            ns=ns,
+            thread=thread,
+            summary=(state["summary"] or b"").decode(),
+            turns=turns,
+            skipped=pending - len(found),
+            pending=pending,
+            create_ms=create_ms.decode(),
+            folded_through=folded_through.decode(),
+            through=turns[-1].event_id if turns else last.decode(),
+        )
+
+    async def _newest_turns(
+        self, stream: str, last: bytes, folded_through: bytes, count: int
+    ) -> list[FoldTurn]:
+        """The newest `count` turns of the log from `last` back to
+        `folded_through` (exclusive), oldest first: fewer when the log has
+        trimmed the oldest of them."""
+        found: list[FoldTurn] = []
+        end, start = last, b"(" + folded_through
+        while len(found) < count:
+            page = await self._redis.execute(
+                "XREVRANGE", stream, end, start, "COUNT", FOLD_READ_PAGE
+            )
+            for event_id, fields in page:
+                turn = _turn(event_id, fields)
+                if turn is not None and len(found) < count:
+                    found.append(turn)
+            if len(page) < FOLD_READ_PAGE:
+                break
+            end = b"(" + page[-1][0]
+        found.reverse()
+        return found
+
+    async def write(self, work: FoldWork, *, text: str, summarizer: str, now_ms: int) -> bool:
+        """Writes the fold of `work` with the new summary `text`, only if the
+        session is as `work` read it; False (nothing written) when it is not
+        (deleted, recreated, or folded by another step meanwhile)."""
+        if len(text) > SUMMARY_MAX_CHARS.high:
+            raise ValueError(f"a summary holds at most {SUMMARY_MAX_CHARS.high:.0f} characters")
+        if not 0 < len(summarizer) <= MAX_NAME_CHARS:
+            raise ValueError(f"a summarizer's name has 1 to {MAX_NAME_CHARS} characters")
+        written = await self._fold(
+            SummaryFold(
+                session=keys.session(work.ns, work.thread),
+                create_ms=work.create_ms,
+                folded_through=work.folded_through,
+                through=work.through,
+                first=work.turns[0].event_id if work.turns else "",
+                last=work.turns[-1].event_id if work.turns else "",
+                turns=len(work.turns),
+                skipped=work.skipped,
+                summary=text,
+                now_ms=now_ms,
+                summarizer=summarizer,
+            )
+        )
+        return bool(written)
