@@ -213,10 +213,9 @@ JOB_SAMPLE_S = 5.0
 # doubled up to the last.
 JOB_BACKOFF_FIRST_S = 0.1
 JOB_BACKOFF_LAST_S = 5.0
-# Turns one fold step reads and folds, at most, and fold steps one job run
-# makes, at most: a thread's backlog beyond their product is folded by the
-# next delivery of its entries.
-FOLD_MAX_TURNS = 100
+# Fold steps (of at most `FOLD_MAX_TURNS` turns each) one run of the summary
+# job makes, at most: a thread's backlog beyond that is folded by the next
+# delivery of its entries.
 FOLD_MAX_STEPS = 50
 
 # -- Responses --------------------------------------------------------------------
