@@ -128,6 +128,17 @@ SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 SUMMARY_MAX_CHARS = Range(default=2000, low=200, high=10_000)
 # How many turns must have left the window before a fold runs.
 SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
+# The extractive summarizer's bound on the work of one fold, however many
+# turns it folds and however long they are: a sentence longer than this is
+# cut into pieces of at most this many characters (at word boundaries) ...
+SUMMARY_MAX_UNIT_CHARS = 300
+# ... and a fold weighs (embeds, in one call) at most this many candidates:
+# the summary's units (at most half of them) and the turns' sentences, each
+# turn keeping its most specific ones when there are more. The units of the
+# summary were embedded by the fold before (the embedder's cache has them):
+# at most this many texts wait for the model, below `--embed-queue-max`'s
+# default.
+SUMMARY_MAX_CANDIDATES = 128
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.
