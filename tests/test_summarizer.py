@@ -18,7 +18,7 @@ from memrpc import limits as lim
 from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
 from memrpc.summaries.base import FoldTurn, Summarizer
 from memrpc.summaries.extractive import ExtractiveSummarizer, Unit, candidates, units
-from memrpc.summaries.salience import is_trivia, specific_tokens, specificity
+from memrpc.summaries.salience import salience, specific_tokens
 from memrpc.summaries.sentences import ELLIPSIS, cut, pieces, sentences
 
 DEFAULT_CHARS = int(lim.SUMMARY_MAX_CHARS.default)
@@ -149,9 +149,9 @@ def test_specific_tokens_by_kind() -> None:
 
 
 def test_specificity_grows_with_details() -> None:
-    plain = specificity("that sounds like a very good idea to me")
-    some = specificity("the venue is in Bristol")
-    many = specificity("the venue is at 27 Kestrel Lane in Bristol, booked for 14 June")
+    plain = salience("that sounds like a very good idea to me").specificity
+    some = salience("the venue is in Bristol").specificity
+    many = salience("the venue is at 27 Kestrel Lane in Bristol, booked for 14 June").specificity
     assert plain == 0.0
     assert 0.0 < some < many < 1.0
 
@@ -170,7 +170,7 @@ def test_specificity_grows_with_details() -> None:
     ],
 )
 def test_trivia(sentence: str) -> None:
-    assert is_trivia(sentence)
+    assert salience(sentence).trivia
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_trivia(sentence: str) -> None:
     ],
 )
 def test_not_trivia(sentence: str) -> None:
-    assert not is_trivia(sentence)
+    assert not salience(sentence).trivia
 
 
 # -- Summaries: format, bounds ----------------------------------------------------

@@ -8,7 +8,7 @@ reads only the summary so far and the new turns, never older turns:
 1. **Candidates.** The summary's units (each line, split at its first
    `: ` into role and text) and the sentences of each new turn
    (`sentences.py`; a sentence over `SUMMARY_MAX_UNIT_CHARS` is cut into
-   pieces) less the trivia (`salience.is_trivia`: greetings, thanks,
+   pieces) less the trivia (`Salience.trivia`: greetings, thanks,
    questions without content). A line longer than the whole budget is
    shortened at a word boundary. The work is bounded: at most
    `SUMMARY_MAX_CANDIDATES` candidates. The summary's units come first,
@@ -21,7 +21,7 @@ reads only the summary so far and the new turns, never older turns:
    the old summary were embedded by the previous fold, so the embedder's
    cache answers them). A candidate's relevance mixes its centrality
    (cosine to the centroid of all candidates) with its specificity
-   (`salience.specificity`: names, numbers, dates, codes), the latter
+   (`Salience.specificity`: names, numbers, dates, codes), the latter
    weighing more: details are what an agent cannot get back otherwise.
 3. **Selection**, maximal marginal relevance: repeatedly the candidate of
    the highest relevance less its similarity to the closest one already
@@ -31,13 +31,16 @@ reads only the summary so far and the new turns, never older turns:
 4. **Output**: the kept units in their chronological order, one a line.
 
 Deterministic: scores are rounded before they are compared and ties go to
-the older candidate.
+the older candidate. Step 1 is linear in the turns' length and runs in a
+worker thread, so that a fold in `memrpc serve` does not hold its event
+loop; the model runs in the embedder's thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +49,7 @@ import numpy.typing as npt
 from memrpc import limits as lim
 from memrpc.embedding import Embedder
 from memrpc.summaries.base import FoldTurn
-from memrpc.summaries.salience import is_trivia, specificity
+from memrpc.summaries.salience import salience
 from memrpc.summaries.sentences import cut, pieces, sentences
 
 # Relevance = CENTRALITY_WEIGHT * centrality + (1 - CENTRALITY_WEIGHT) * specificity.
@@ -70,6 +73,12 @@ class Unit:
     @property
     def line(self) -> str:
         return f"{self.role}{_SEPARATOR}{self.text}" if self.role else self.text
+
+    def within(self, max_chars: int) -> Unit:
+        """This unit, its text shortened between words if its line is
+        longer than `max_chars`."""
+        over = len(self.line) - max_chars
+        return self if over <= 0 else Unit(self.role, cut(self.text, len(self.text) - over))
 
     @classmethod
     def parse(cls, line: str) -> Unit:
@@ -105,21 +114,24 @@ def candidates(summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> li
     chronological order (see the module's docstring)."""
     made = itertools.count()
 
-    def candidate(unit: Unit) -> Candidate:
-        if len(unit.line) > max_chars:
-            unit = Unit(unit.role, cut(unit.text, max_chars - len(unit.line) + len(unit.text)))
-        return Candidate(unit, next(made), specificity(unit.text))
+    def candidates_of(found: Iterable[Unit]) -> list[Candidate]:
+        """Those of `found` that are not trivia, shortened to the budget."""
+        kept = []
+        for unit in (u.within(max_chars) for u in found):
+            weighed = salience(unit.text)
+            if not weighed.trivia:
+                kept.append(Candidate(unit, next(made), weighed.specificity))
+        return kept
 
-    old = [candidate(unit) for unit in units(summary) if not is_trivia(unit.text)]
+    old = candidates_of(units(summary))
     new: list[tuple[int, Candidate]] = []  # each with its rank in its turn
     for turn in turns:
         role = " ".join(turn.role.split())
-        mine = [
-            candidate(Unit(role, piece))
+        mine = candidates_of(
+            Unit(role, piece)
             for sentence in sentences(turn.content)
             for piece in pieces(sentence, lim.SUMMARY_MAX_UNIT_CHARS)
-            if not is_trivia(piece)
-        ]
+        )
         new.extend(enumerate(sorted(mine, key=_most_specific_first)))
     kept = sorted(old, key=_most_specific_first)[: lim.SUMMARY_MAX_CANDIDATES // 2]
     room = lim.SUMMARY_MAX_CANDIDATES - len(kept)
@@ -183,7 +195,9 @@ class ExtractiveSummarizer:
         """`summary` with `turns` folded in, in at most `max_chars` characters."""
         if not turns:
             return summary
-        pool = candidates(summary, turns, max_chars=max_chars)
+        # Reading the turns is linear in their length (~0.7 ms per 1,000
+        # characters): off the event loop, which serves calls meanwhile.
+        pool = await asyncio.to_thread(candidates, summary, turns, max_chars=max_chars)
         if not pool:
             return ""
         vectors = await self._embedder.embed([c.unit.text for c in pool])

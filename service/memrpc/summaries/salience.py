@@ -3,8 +3,9 @@ extractive summarizer prefers and what it drops, from the sentence alone.
 
 What an agent needs back from a long thread are the details it cannot
 guess: names, numbers, dates, codes, addresses, and personal facts such as
-an allergy or a relation. `specificity` scores a sentence in [0, 1] by the
-distinct specific tokens it holds, each weighed by its kind (`WEIGHTS`):
+an allergy or a relation. A sentence's `salience` scores its specificity
+in [0, 1) by the distinct specific tokens it holds, each weighed by its
+kind (`WEIGHTS`):
 
 | kind         | examples                              |
 |--------------|---------------------------------------|
@@ -16,7 +17,7 @@ distinct specific tokens it holds, each weighed by its kind (`WEIGHTS`):
 | `acronym`    | `LH`, `PDF`                           |
 | `small`      | a digit, as in `Step 2`               |
 
-`is_trivia` tells the sentences worth no room: greetings and
+and tells whether it is trivia, worth no room: greetings, thanks and
 acknowledgements, and questions or very short sentences without one
 specific token.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 WEIGHTS = {
     "code": 1.0,
@@ -195,19 +197,28 @@ def specific_tokens(sentence: str) -> dict[str, str]:
     return found
 
 
-def specificity(sentence: str) -> float:
-    """How much `sentence` holds that an agent could not guess, in [0, 1)."""
-    weight = sum(WEIGHTS[kind] for kind in specific_tokens(sentence).values())
-    return 1.0 - math.exp(-weight / _SCALE)
+@dataclass(frozen=True)
+class Salience:
+    """What a sentence is worth to a summary, from the sentence alone."""
+
+    # How much it holds that an agent could not guess, in [0, 1).
+    specificity: float
+    # Whether it is worth no room: a greeting, thanks or acknowledgement, or
+    # a question or very short sentence without one specific token.
+    trivia: bool
 
 
-def is_trivia(sentence: str) -> bool:
-    """Whether `sentence` is worth no room in a summary: a greeting, thanks
-    or acknowledgement, or a question or very short sentence without one
-    specific token."""
-    words = sentence.split()
-    if len(words) <= _PLEASANTRY_MAX_WORDS and _PLEASANTRY.match(sentence.lower()):
-        return not specific_tokens(sentence) or len(words) < _MIN_WORDS
-    if specific_tokens(sentence):
+def salience(sentence: str) -> Salience:
+    """The salience of `sentence`."""
+    kinds = specific_tokens(sentence).values()
+    weight = sum(WEIGHTS[kind] for kind in kinds)
+    return Salience(1.0 - math.exp(-weight / _SCALE), _is_trivia(sentence, specific=bool(kinds)))
+
+
+def _is_trivia(sentence: str, *, specific: bool) -> bool:
+    words = len(sentence.split())
+    if words <= _PLEASANTRY_MAX_WORDS and _PLEASANTRY.match(sentence.lower()):
+        return not specific or words < _MIN_WORDS
+    if specific:
         return False
-    return len(words) < _MIN_WORDS or sentence.rstrip().endswith("?")
+    return words < _MIN_WORDS or sentence.rstrip().endswith("?")
