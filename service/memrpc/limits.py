@@ -75,6 +75,17 @@ SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
 FOLD_MAX_TURNS = 100
 # Log entries one read of a fold step fetches at a time (newest first).
 FOLD_READ_PAGE = 200
+# The extractive summarizer's bound on the work of one fold, however many
+# turns it folds and however long they are: a sentence longer than this is
+# cut into pieces of at most this many characters (at word boundaries) ...
+SUMMARY_MAX_UNIT_CHARS = 300
+# ... and a fold weighs (embeds, in one call) at most this many candidates:
+# the summary's units (at most half of them) and the turns' sentences, each
+# turn keeping its most specific ones when there are more. The units of the
+# summary were embedded by the fold before (the embedder's cache has them):
+# at most this many texts wait for the model, below `--embed-queue-max`'s
+# default.
+SUMMARY_MAX_CANDIDATES = 128
 
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in
