@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 import memrpc.jobs.runner
+from memrpc import metrics
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.jobs.base import group_of
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
@@ -88,7 +90,7 @@ async def running(
     try:
         yield runner
     finally:
-        runner.stop()
+        await runner.stop()
         await asyncio.wait_for(task, 10)
 
 
@@ -132,8 +134,8 @@ async def test_entries_a_crashed_consumer_left_are_claimed_and_run(mux: RedisMux
     feeds = feeds_of(mux, job)
     await feeds.ensure_group(ns)
     # A consumer reads the entry, then dies without acknowledging it.
-    async with feeds.reader() as connection:
-        taken = await feeds.read(connection, [ns], "crashed", count=10, block_ms=1)
+    async with feeds.reader() as reader:
+        taken = await feeds.read(reader, [ns], "crashed", count=10, block_ms=1)
     assert [entry.thread for entry in taken] == ["t1"]
     assert await pending(mux, ns, job) == 1
     async with running(mux, job):
@@ -184,6 +186,36 @@ async def test_two_runners_share_a_feed_and_leave_their_groups_on_stop(mux: Redi
     # Stopped runners holding nothing leave the group.
     consumers = await mux.execute("XINFO", "CONSUMERS", keys.feed(ns), group_of(job))
     assert consumers == []
+
+
+async def test_runs_failures_dead_letters_and_lag_are_counted(
+    own_redis: EmbeddedRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Redis of its own: the job sees this test's entries only.
+    monkeypatch.setattr(memrpc.jobs.runner, "JOB_SAMPLE_S", 0.05)
+    mux = RedisMux(own_redis.url)
+    job = Recorder(fail={"bad"})
+    ns = f"m{uuid.uuid4().hex[:8]}"
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, {"job": job.name, **labels}) or 0.0
+
+    metrics.enable()
+    try:
+        await append(mux, ns, "good", TURN)
+        await append(mux, ns, "bad", TURN)
+        async with running(mux, job) as runner:
+            await eventually(lambda: settled(mux, ns, job), "done and given up on")
+            await eventually(lambda: runner.state.lag == 0 and runner.state.pending == 0, "sampled")
+        assert value("memrpc_job_dead_letters_total") == 1
+        assert value("memrpc_job_runs_total", outcome="failed") == POLICY.max_deliveries
+        assert value("memrpc_job_runs_total", outcome="done") == 1
+        assert value("memrpc_job_duration_seconds_count") == POLICY.max_deliveries + 1
+        assert value("memrpc_job_lag_events") == 0
+        assert value("memrpc_job_pending_entries") == 0
+    finally:
+        metrics.disable()
+        await mux.aclose()
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,8 @@ idempotent.
 A failed step (Redis unreachable, a command timed out) is logged, counted,
 and retried after a backoff (`JOB_BACKOFF_*`, doubling); the entries it had
 read stay pending and are claimed again. `stop` ends the loop after the
-step in progress; an entry whose run did not end is claimed again.
+step in progress (a read waiting for entries is ended at once, with none:
+`CLIENT UNBLOCK`); an entry whose run did not end is claimed again.
 """
 
 from __future__ import annotations
@@ -58,10 +59,9 @@ from memrpc.limits import (
     JOB_READ_COUNT,
     JOB_SAMPLE_S,
 )
-from memrpc.store.job_feeds import FeedEntry, JobFeeds
+from memrpc.store.job_feeds import FeedEntry, FeedReader, JobFeeds
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_errors import NoGroupError
-from memrpc.store.redis_mux import Connection
 
 log = logging.getLogger("memrpc.jobs")
 
@@ -123,11 +123,16 @@ class JobRunner:
         self.consumer = consumer or consumer_name()
         self._known: set[str] = set()
         self._stopping = asyncio.Event()
+        self._reader: FeedReader | None = None
         self._due = {"refresh": 0.0, "claim": 0.0, "sample": 0.0}
 
-    def stop(self) -> None:
-        """Ends the loop after the step in progress."""
+    async def stop(self) -> None:
+        """Ends the loop after the step in progress (a read waiting for new
+        entries ends at once, with none)."""
         self._stopping.set()
+        if self._reader is not None:
+            with contextlib.suppress(redis.exceptions.RedisError, OSError):
+                await self._feeds.interrupt(self._reader)
 
     async def run(self) -> None:
         """Runs steps until `stop`; a failed step is retried after a backoff.
@@ -136,12 +141,14 @@ class JobRunner:
         log.info("job %s running as consumer %s", self._feeds.group, self.consumer)
         while not self._stopping.is_set():
             try:
-                async with self._feeds.reader() as connection:
+                async with self._feeds.reader() as reader:
+                    self._reader = reader
                     while not self._stopping.is_set():
-                        await self._step(connection)
+                        await self._step(reader)
                         delay = JOB_BACKOFF_FIRST_S
                         self._recovered()
             except (redis.exceptions.RedisError, OSError) as exc:
+                self._reader = None
                 self._failed(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
@@ -167,7 +174,7 @@ class JobRunner:
         self._due[what] = now + period
         return True
 
-    async def _step(self, connection: Connection) -> None:
+    async def _step(self, reader: FeedReader) -> None:
         if self._is_due("refresh", JOB_NAMESPACES_REFRESH_S):
             await self._refresh()
         if self._is_due("claim", self._policy.claim_idle_s / 2):
@@ -175,13 +182,13 @@ class JobRunner:
                 await self._claim(ns)
         if self._is_due("sample", JOB_SAMPLE_S):
             await self._sample()
-        if not self._known:
+        if not self._known or self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), JOB_BLOCK_S)
             return
         try:
             entries = await self._feeds.read(
-                connection,
+                reader,
                 sorted(self._known),
                 self.consumer,
                 count=JOB_READ_COUNT,

@@ -23,7 +23,7 @@ entry's own fields (or `trimmed 1` when the feed no longer held it).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,14 @@ class FeedEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedReader:
+    """A connection for blocking reads of the feeds, and its Redis client id."""
+
+    connection: Connection
+    client_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class GroupStats:
     """What a job's group has left on one feed: entries not yet delivered
     (`lag`, None when Redis cannot tell), and delivered but unacknowledged
@@ -78,9 +86,17 @@ class JobFeeds:
         self._dead_max_len = dead_max_len
         self._dead_letter = scripts.load(redis, JobDeadLetter)
 
-    def reader(self) -> contextlib.AbstractAsyncContextManager[Connection]:
-        """A connection of its own for `read`, which blocks."""
-        return self._redis.dedicated()
+    @contextlib.asynccontextmanager
+    async def reader(self) -> AsyncIterator[FeedReader]:
+        """A connection of its own for `read`, which blocks, while the
+        context lasts."""
+        async with self._redis.dedicated() as connection:
+            yield FeedReader(connection, await connection.execute("CLIENT", "ID"))
+
+    async def interrupt(self, reader: FeedReader) -> None:
+        """Ends the reader's blocked read as if its time were up, with no
+        entry delivered (`CLIENT UNBLOCK`, on the shared connection)."""
+        await self._redis.execute("CLIENT", "UNBLOCK", reader.client_id)
 
     async def ensure_group(self, ns: str) -> None:
         """Creates the group on the feed of `ns` (and the feed), reading from
@@ -92,7 +108,7 @@ class JobFeeds:
 
     async def read(
         self,
-        connection: Connection,
+        reader: FeedReader,
         namespaces: Sequence[str],
         consumer: str,
         *,
@@ -100,10 +116,11 @@ class JobFeeds:
         block_ms: int,
     ) -> list[FeedEntry]:
         """New entries of any of the feeds, at most `count` of each, waiting
-        up to `block_ms` for one (`XREADGROUP ... BLOCK`, on `connection`).
+        up to `block_ms` for one (`XREADGROUP ... BLOCK`, on the reader's
+        connection; `interrupt` ends the wait).
         NOGROUP (`NoGroupError`) when a feed or its group is gone."""
         feeds = {keys.feed(ns).encode(): ns for ns in namespaces}
-        reply = await connection.execute(
+        reply = await reader.connection.execute(
             "XREADGROUP", "GROUP", self.group, consumer, "COUNT", count, "BLOCK", block_ms,
             "STREAMS", *feeds, *[">"] * len(feeds), wait=block_ms / 1000,
         )  # fmt: skip
