@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from memrpc import metrics
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
+from memrpc.api.memory_search import MemorySearch
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
 from memrpc.config import Settings, SettingsError, effective, redacted_url
@@ -213,12 +214,13 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
+        search = MemorySearch(long_term, self._embedder, limits)
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
-            WorkingMemoryServicer(WorkingStore(self._redis, retention), limits),
+            WorkingMemoryServicer(WorkingStore(self._redis, retention), search, limits),
             server,
         )
         long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
-            LongTermMemoryServicer(long_term, self._embedder, limits), server
+            LongTermMemoryServicer(long_term, search, limits), server
         )
         events = EventStore(self._redis, retention)
         self._tails = TailHub(events, max_lag=limits.tail_max_lag_events)
