@@ -3,7 +3,7 @@ process, the real embedded Redis and model.
 
 - 60 turns into a 20-turn window: the summary covers exactly the 40 turns
   the window evicted, by event id, and keeps at least 8 of the 10 facts
-  planted in them (`long_conversation.py`);
+  planted in them (`long_conversation.py`), as GetContext returns it;
 - a worker killed (SIGKILL) while its group holds delivered, unacknowledged
   entries, then restarted: every evicted turn is folded exactly once;
 - a poison feed entry is dead-lettered after its most deliveries, and the
@@ -110,8 +110,12 @@ async def test_sixty_turns_into_a_twenty_turn_window_give_a_summary_of_the_forty
         stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
         ids = await append_conversation(stub, ns, "wedding")
         summary = await folded(stub, ns, "wedding")
+        # What the agent's next step reads: GetContext holds the summary.
+        context = await stub.GetContext(wm.GetContextRequest(namespace=ns, thread_id="wedding"))
     assert_covers_the_evicted_turns(summary, ids)
-    found = facts_found(summary.text)
+    assert context.session.summary == summary
+    # The facts were all said in the evicted turns: the summary alone keeps them.
+    found = facts_found(context.session.summary.text)
     assert len(found) >= 8, f"only {found} of {list(FACTS)} in {summary.text!r}"
 
 
