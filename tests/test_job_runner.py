@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -247,3 +250,19 @@ async def test_group_names_of_the_jobs_are_reserved(
         await events.CreateConsumerGroup(
             el.CreateConsumerGroupRequest(namespace=ns, group="app.memrpc.summaries")
         )
+
+
+def test_worker_refuses_bad_settings_in_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "memrpc.cli", "worker", "--job-max-deliveries", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MEMRPC_")},
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "memrpc worker: error: --job-max-deliveries must be 1 to 1,000, not 0 "
+        "(see memrpc worker --help)"
+    )
