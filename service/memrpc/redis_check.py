@@ -80,7 +80,7 @@ ACL_COMMANDS = (
     # Lua scripts
     "evalsha", "script|load",
     "del", "exists", "get", "set", "pexpire", "pexpireat", "persist",
-    "hget", "hgetall", "hincrby", "hmget", "hset",
+    "hget", "hgetall", "hincrby", "hmget", "hset", "hsetnx",
     "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
     "xadd", "xrange", "xrevrange", "xtrim", "xread", "xreadgroup", "xack", "xautoclaim",
     "xpending", "xgroup|create", "xgroup|destroy", "xinfo|stream",
