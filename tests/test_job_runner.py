@@ -201,7 +201,7 @@ async def test_runs_failures_dead_letters_and_lag_are_counted(
     ns = f"m{uuid.uuid4().hex[:8]}"
 
     def value(name: str, **labels: str) -> float:
-        return REGISTRY.get_sample_value(name, {"job": job.name, **labels}) or 0.0
+        return REGISTRY.get_sample_value(name, {"job_name": job.name, **labels}) or 0.0
 
     metrics.enable()
     try:

@@ -27,7 +27,8 @@ while metrics are off (`enable` was not called), so a server without
   (`job_sampled`; the most recent sample of any live process, as every
   runner of a job sees the same groups); job runs are counted by outcome
   and timed, dead-lettered entries and failed runner steps (Redis errors)
-  counted, by job; the running-summary job counts the turns it folds;
+  counted, by job (label `job_name`: Prometheus keeps `job` for its
+  scrape jobs); the running-summary job counts the turns it folds;
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -133,38 +134,38 @@ GROUP_LAG = Histogram(
 JOB_LAG = Gauge(
     "memrpc_job_lag_events",
     "Feed entries a background job's group has not been delivered yet, over every namespace",
-    ("job",),
+    ("job_name",),
     multiprocess_mode="livemostrecent",
 )
 JOB_PENDING = Gauge(
     "memrpc_job_pending_entries",
     "Feed entries delivered to a background job and not acknowledged yet (in progress, "
     "or waiting to be claimed again), over every namespace",
-    ("job",),
+    ("job_name",),
     multiprocess_mode="livemostrecent",
 )
 JOB_RUNS = Counter(
     "memrpc_job_runs",
     "Background job runs (one per thread and batch), by job and outcome (done, failed)",
-    ("job", "outcome"),
+    ("job_name", "outcome"),
 )
 JOB_DURATION = Histogram(
     "memrpc_job_duration_seconds",
     "Time one background job run took, by job",
-    ("job",),
+    ("job_name",),
     buckets=_LATENCY_BUCKETS_S,
 )
 JOB_DEAD_LETTERS = Counter(
     "memrpc_job_dead_letters",
     "Feed entries a background job gave up on after its most deliveries (moved to the "
     "namespace's dead-letter stream), by job",
-    ("job",),
+    ("job_name",),
 )
 JOB_STEP_ERRORS = Counter(
     "memrpc_job_step_errors",
     "Steps of a background job's runner that failed (Redis unreachable...) and were retried "
     "after a backoff, by job",
-    ("job",),
+    ("job_name",),
 )
 SUMMARY_FOLDED_TURNS = Counter("memrpc_summary_folded_turns", "Turns folded into running summaries")
 REFUSED = Counter(
