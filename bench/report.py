@@ -4,6 +4,7 @@ stdout and everything in a JSON file."""
 from __future__ import annotations
 
 import json
+import operator
 import os
 import platform
 import subprocess
@@ -11,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import job_lag
 from bench.servers import REPO
 
 PACKAGES = (
@@ -35,6 +37,21 @@ LOADGEN_RPCS = {
     "SearchMemoriesVector": "SearchMemories(vector)",
     "AppendEvents": "AppendEvents",
 }
+
+
+_RELATIONS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge}
+# The agent step: GetContext against the two reads it replaces, and memrpc's
+# two-RPC step against the reference pattern's four-command turn, each pair
+# measured together; (name, numerator, denominator, target at p50).
+STEP_RATIOS = (
+    (
+        "GetContext / GetSession+SearchMemories",
+        ("memrpc", "GetContext"),
+        ("memrpc", "GetSession+SearchMemories"),
+        "< 1",
+    ),
+    ("memrpc step / reference turn", ("memrpc", "step"), ("reference", "turn"), "<= 1"),
+)
 
 
 def _cpu_model() -> str:
@@ -98,14 +115,15 @@ def _phase(report: dict[str, Any], group: str, op: str, concurrency: int) -> dic
 def _ratio(
     name: str, numerator: float | None, denominator: float | None, target: str = ""
 ) -> dict[str, Any]:
-    """A ratio with its target ("<= x" or ">= x"; "" for none) and whether it is met."""
+    """A ratio with its target ("< x", "<= x" or ">= x"; "" for none) and
+    whether it is met."""
     value = None
     if numerator is not None and denominator:
         value = round(numerator / denominator, 3)
     met = None
     if value is not None and target:
-        bound = float(target.split()[1])
-        met = value <= bound if target.startswith("<=") else value >= bound
+        relation, bound = target.split()
+        met = _RELATIONS[relation](value, float(bound))
     return {
         "name": name,
         "value": value,
@@ -116,9 +134,10 @@ def _ratio(
     }
 
 
-def _p50(report: dict[str, Any], group: str, op: str) -> float | None:
+def _p50(report: dict[str, Any], group: str, op: str, stat: str = "p50_us") -> float | None:
+    """An operation's p50 at concurrency 1 (or another `stat` of that phase)."""
     phase = _phase(report, group, op, 1)
-    return None if phase is None else float(phase["p50_us"])
+    return None if phase is None else float(phase[stat])
 
 
 def _rate(report: dict[str, Any], group: str, op: str, concurrency: int) -> float | None:
@@ -166,6 +185,16 @@ def ratios(report: dict[str, Any]) -> list[dict[str, Any]]:
                 ">= 0.8",
             )
         )
+    for name, numerator, denominator, target in STEP_RATIOS:
+        for stat, stat_target in (("p50_us", target), ("p99_us", "")):
+            found.append(
+                _ratio(
+                    f"{name} {stat[:3]}",
+                    _p50(report, *numerator, stat),
+                    _p50(report, *denominator, stat),
+                    stat_target,
+                )
+            )
     for op in report["groups"].get("reference", {}):
         found.append(
             _ratio(
@@ -313,6 +342,7 @@ def table(report: dict[str, Any]) -> str:
             f"  workers={count}, Go client: "
             + ", ".join(f"{run['rpc']} {_fmt(run.get('throughput_per_s'))}/s" for run in runs)
         )
+    lines += job_lag.lines(report.get("summary_job", {}))
     lines += redis_time_lines(report.get("redis_time", {}))
     overhead = report.get("telemetry", {})
     lines.append(f"Telemetry overhead (c=1, µs): {overhead.get('status', 'not run')}")

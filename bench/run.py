@@ -30,7 +30,7 @@ from typing import Any
 
 import redis.asyncio
 
-from bench import external, redis_time, report, telemetry
+from bench import external, job_lag, redis_time, report, telemetry
 from bench.channels import ChannelPool
 from bench.corpus import NAMESPACE, Dataset, build_dataset
 from bench.echo import echo_call
@@ -120,6 +120,7 @@ SCHEDULE: tuple[tuple[tuple[str, str], ...], ...] = (
     (("memrpc", "ListEvents"),),
     (("floors", "FT.SEARCH KNN"), ("memrpc", "SearchMemories(vector)")),
     (("reference", "SearchMemories(vector)"),),
+    (("memrpc", "GetContext"), ("memrpc", "GetSession+SearchMemories")),
     (("floors", "embed(1 text)"),),
     (("floors", "embed(16 texts)"),),
     (("memrpc", "SearchMemories(text)"),),
@@ -135,7 +136,7 @@ SCHEDULE: tuple[tuple[tuple[str, str], ...], ...] = (
     (("memrpc", "CreateMemories(text)"),),
     (("memrpc", "CreateMemories(duplicate)"),),
     (("memrpc", "turn"),),
-    (("reference", "turn"),),
+    (("memrpc", "step"), ("reference", "turn")),
 )
 
 
@@ -178,7 +179,7 @@ class Run:
                 "redis": "embedded valkey + RediSearch + RedisJSON (memrpc.embedded_redis) on "
                 "TCP loopback, shared by memrpc, the floors and the peers",
                 "memrpc_server": "memrpc serve, default settings (embed threads 1, "
-                "embed cache 4096)",
+                "embed cache 4096, background jobs in-process)",
             },
             "groups": {group: {} for group in report.GROUPS},
         }
@@ -253,7 +254,8 @@ class Run:
     ) -> None:
         """Seeds memrpc and the reference pattern, then measures every
         operation of every group in `SCHEDULE` order, running `before_writes`
-        once the reads are done (so that it sees the seeded data only)."""
+        once the reads are done (so that it sees the seeded data only),
+        sampling the summary job's lag meanwhile (`bench/job_lag.py`)."""
         echo_pool = ChannelPool(echo_target, CHANNELS)
         memrpc_pool = ChannelPool(memrpc_target, CHANNELS)
         try:
@@ -279,11 +281,16 @@ class Run:
             batches = _scheduled(groups)
             keys = [(batch[0][0], batch[0][1].name) for batch in batches]
             first_write = keys.index(FIRST_WRITE) if FIRST_WRITE in keys else len(batches)
-            for batch in batches[:first_write]:
-                await self.measure_batch(batch)
-            await before_writes()
-            for batch in batches[first_write:]:
-                await self.measure_batch(batch)
+            lag = job_lag.LagSampler(client, NAMESPACE)
+            lag.start()
+            try:
+                for batch in batches[:first_write]:
+                    await self.measure_batch(batch)
+                await before_writes()
+                for batch in batches[first_write:]:
+                    await self.measure_batch(batch)
+            finally:
+                self.report["summary_job"] = await lag.stop()
         finally:
             await echo_pool.close()
             await memrpc_pool.close()

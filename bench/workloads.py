@@ -108,7 +108,7 @@ class MemrpcWorkload:
         data, stub = self._data, self._stubs[0]
         for index, thread in enumerate(data.threads):
             session = working_memory_pb2.SessionInput(
-                user_id=data.memory_users[index % len(data.memory_users)],
+                user_id=self._thread_user(index),
                 goal="Plan a three-day trip to Berlin in March within a mid-range budget.",
                 scratchpad="Notes: " + " ".join(assistant_turn(index).split()[:60]),
                 metadata={"channel": "web", "locale": "en-GB", "plan": "pro"},
@@ -150,8 +150,13 @@ class MemrpcWorkload:
             )
             self.memory_ids += [result.memory.id for result in reply.results]
 
+    def _thread_user(self, index: int) -> str:
+        """The user of the session of `threads[index]`."""
+        return self._data.memory_users[index % len(self._data.memory_users)]
+
     def operations(self) -> list[Operation]:
-        """One operation per RPC measured, and a whole agent turn."""
+        """One operation per RPC measured, and the agent step: four RPCs
+        (`turn`), and two (`step`: GetContext, then AppendTurns)."""
         data = self._data
         threads = data.threads
         get_session = [
@@ -180,6 +185,28 @@ class MemrpcWorkload:
                 max_distance=SEARCH_MAX_DISTANCE,
             )
             for vector in data.query_vectors
+        ]
+        # GetContext's search is scoped to the session's user: the same
+        # search as a SearchMemories(vector) filtered by that user.
+        get_context = [
+            working_memory_pb2.GetContextRequest(
+                namespace=NAMESPACE,
+                thread_id=t,
+                vector=long_term_memory_pb2.Vector(values=vector.tolist()),
+                limit=SEARCH_LIMIT,
+                max_distance=SEARCH_MAX_DISTANCE,
+            )
+            for t, vector in zip(threads, itertools.cycle(data.query_vectors), strict=False)
+        ]
+        user_search = [
+            long_term_memory_pb2.SearchMemoriesRequest(
+                namespace=NAMESPACE,
+                vector=request.vector,
+                filter=long_term_memory_pb2.MemoryFilter(user_ids=[self._thread_user(n)]),
+                limit=SEARCH_LIMIT,
+                max_distance=SEARCH_MAX_DISTANCE,
+            )
+            for n, request in enumerate(get_context)
         ]
         duplicates = [
             long_term_memory_pb2.CreateMemoriesRequest(
@@ -233,6 +260,16 @@ class MemrpcWorkload:
             await stub.wm.AppendTurns(_pick(append_turns, number))
             return await stub.ltm.CreateMemories(self._unique_create())
 
+        async def session_then_search(number: int) -> object:
+            stub = self._stub(number)
+            await stub.wm.GetSession(_pick(get_session, number))
+            return await stub.ltm.SearchMemories(_pick(user_search, number))
+
+        async def step(number: int) -> object:
+            stub = self._stub(number)
+            await stub.wm.GetContext(_pick(get_context, number))
+            return await stub.wm.AppendTurns(_pick(append_turns, number))
+
         s = self._stub
         return [
             Operation("GetSession", lambda n: s(n).wm.GetSession(_pick(get_session, n))),
@@ -254,6 +291,17 @@ class MemrpcWorkload:
                 lambda n: s(n).ltm.SearchMemories(_pick(vector_search, n)),
                 note=f"namespace filter, {SEARCH_LIMIT} matches",
             ),
+            Operation(
+                "GetContext",
+                lambda n: s(n).wm.GetContext(_pick(get_context, n)),
+                note=f"session + vector search in the session user's memories, {SEARCH_LIMIT}"
+                " matches",
+            ),
+            Operation(
+                "GetSession+SearchMemories",
+                session_then_search,
+                note="what GetContext replaces: the two RPCs one after the other, the same search",
+            ),
             Operation("SearchMemories(text)", search_text, note="every text new: no cache hit"),
             Operation(
                 "SearchMemories(text,repeated)",
@@ -267,6 +315,11 @@ class MemrpcWorkload:
                 "turn",
                 turn,
                 note="GetSession + SearchMemories(vector) + AppendTurns + CreateMemories",
+            ),
+            Operation(
+                "step",
+                step,
+                note="the agent step in two RPCs: GetContext(vector) + AppendTurns",
             ),
         ]
 

@@ -28,6 +28,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
     server.stop()
 
 
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A Redis of the test's own, stopped at the end."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 async def embedder() -> AsyncIterator[BatchingEmbedder]:
     model = load_default_embedder()
@@ -45,11 +54,16 @@ async def redis_client(redis_server: EmbeddedRedis) -> AsyncIterator[redis.async
 def make_settings(
     redis_url: str | None, data_dir: Path | None = None, **overrides: object
 ) -> Settings:
-    """Settings for a test server on a free loopback port."""
+    """Settings for a test server on a free loopback port. Without the
+    background jobs unless `jobs=True`: a runner would read every feed of
+    the shared Redis, block in XREADGROUP beside the tests' own reads and
+    fold their threads (tests/test_summaries_e2e.py runs them, on Redis
+    servers of its own)."""
     values: dict[str, object] = {
         "listen": "127.0.0.1:0",
         "redis_url": redis_url,
         "shutdown_grace": 2.0,
+        "jobs": False,
     }
     if data_dir is not None:
         values["data_dir"] = data_dir

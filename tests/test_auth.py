@@ -355,6 +355,7 @@ SERVICES = [
 READ_METHODS = {
     "GetSession",
     "ListSessions",
+    "GetContext",
     "SearchMemories",
     "ListMemories",
     "GetMemory",

@@ -168,6 +168,18 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         "SearchMemoriesRequest.max_distance",
         f"{number(lim.SEARCH_DISTANCE.low)} to {number(lim.SEARCH_DISTANCE.high)}.",
     ),
+    ("GetContextRequest.text", TEXT),
+    (
+        "GetContextRequest.limit",
+        f"Default {lim.DEFAULT_SEARCH_LIMIT}; 1 to {number(DEFAULTS.max_search_limit)} by "
+        f"default {CONFIGURABLE}",
+    ),
+    (
+        "GetContextRequest.max_distance",
+        f"Default {number(lim.SEARCH_DISTANCE.default)}; {number(lim.SEARCH_DISTANCE.low)} "
+        f"to {number(lim.SEARCH_DISTANCE.high)}.",
+    ),
+    ("GetContextResponse.matches", f"stay within {size(lim.MAX_PAGE_BYTES)}"),
     # Event log
     ("Event.data", PAYLOAD),
     ("Event.json", f"{PAYLOAD} once encoded"),

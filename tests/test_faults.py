@@ -142,15 +142,6 @@ def fast_health(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memrpc.server, "HEALTH_PERIOD_S", 0.02)
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Any:
-    """A Redis of the test's own, stopped at the end."""
-    server = EmbeddedRedis(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
-
-
 # --- Redis killed under load -------------------------------------------------
 
 

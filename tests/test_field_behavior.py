@@ -60,6 +60,7 @@ def test_every_field_of_requests_inputs_and_resources_has_a_behaviour(name: str)
 # memory id that exists, made by the fixture below.
 VALID: dict[str, dict[str, Any]] = {
     "GetSession": {"threadId": "t"},
+    "GetContext": {"threadId": "t", "text": "tea"},
     "UpdateSession": {"threadId": "t", "session": {"goal": "g"}},
     "AppendTurns": {"threadId": "t", "turns": [{"role": "user", "content": "hi"}]},
     "DeleteSession": {"threadId": "t"},

@@ -238,7 +238,7 @@ def test_alerts_and_dashboard_name_the_servers_metrics() -> None:
     """templates/_metrics.tpl names metrics the server exports."""
     exported = {family.name for family in metrics.REGISTRY.collect()}
     names = re.findall(r"-}}(memrpc_\w+){{", (CHART / "templates" / "_metrics.tpl").read_text())
-    assert len(names) == 5
+    assert len(names) == 7
     for name in names:
         assert name.removesuffix("_total") in exported, name
 

@@ -29,6 +29,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.redis_check import ACL_COMMANDS, RedisUnreachable, acl_rule
 from memrpc.server import MemrpcServer
+from memrpc.store import keys
 from memrpc.store.redis_errors import NoPermissionError
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as ev
@@ -205,6 +206,49 @@ async def test_the_acl_user_serves_every_rpc_and_touches_only_memrpc_keys(
     finally:
         await mux.aclose()
     assert "flushall" not in ACL_COMMANDS
+
+
+async def test_the_acl_user_runs_the_background_jobs(
+    tmp_path: Path, acl_redis: str, embedder: BatchingEmbedder
+) -> None:
+    """Every command of the jobs: the namespace set, the group, reads, a
+    fold, claims, a dead letter, the lag, and the consumer left on stop."""
+    password_file = tmp_path / "redis-password"
+    password_file.write_text(PASSWORD + "\n")
+    settings = make_settings(
+        acl_redis,
+        redis_password_file=password_file,
+        jobs=True,
+        job_claim_idle=0.2,
+        job_max_deliveries=2,
+    )
+    mux = RedisMux(acl_redis.replace("memrpc@", f"memrpc:{PASSWORD.replace(' ', '%20')}@"))
+    ns, thread = "acl", "t1"
+    try:
+        async with (
+            running(settings, embedder) as memrpc,
+            grpc.aio.insecure_channel(f"127.0.0.1:{memrpc.port}") as channel,
+        ):
+            wm = WorkingMemoryStub(channel)
+            turns = [wpb.TurnInput(role="user", content=f"turn {i}") for i in range(3)]
+            append = wpb.AppendTurnsRequest(
+                namespace=ns, thread_id=thread, turns=turns, max_window_turns=1
+            )
+            await wm.AppendTurns(append)
+            # A poison entry: claimed once, then given up on.
+            await mux.execute("XADD", keys.feed(ns), "*", "type", "memrpc.turn")
+            get = wpb.GetSessionRequest(namespace=ns, thread_id=thread)
+            deadline = time.monotonic() + 30
+            while (await wm.GetSession(get)).session.summary.turn_count != 2 or not (
+                await mux.execute("XRANGE", keys.dead_letters(ns), "-", "+")
+            ):
+                assert time.monotonic() < deadline, "no fold and dead letter as the ACL user"
+                await asyncio.sleep(0.05)
+        groups = await mux.execute("XINFO", "GROUPS", keys.feed(ns))
+        info = dict(zip(groups[0][::2], groups[0][1::2], strict=True))
+        assert (info[b"consumers"], info[b"pending"]) == (0, 0)
+    finally:
+        await mux.aclose()
 
 
 async def _every_rpc(channel: grpc.aio.Channel) -> None:

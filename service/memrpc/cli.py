@@ -1,9 +1,10 @@
 """The `memrpc` command.
 
-`memrpc serve` takes every setting `memrpc.config` declares: its flag, its
-`MEMRPC_*` variable (a flag wins over its variable), its help and default
-come from the declaration, and `memrpc.server.check_startup` checks the
-values and files; a bad one is a usage error (exit status 2) naming the flag or variable.
+`memrpc serve` (and `memrpc worker`, the background jobs alone) takes every
+setting `memrpc.config` declares: its flag, its `MEMRPC_*` variable (a flag
+wins over its variable), its help and default come from the declaration, and
+`memrpc.server.check_startup` checks the values and files; a bad one is a
+usage error (exit status 2) naming the flag or variable.
 """
 
 from __future__ import annotations
@@ -39,7 +40,26 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the memrpc gRPC server. Every flag can also be set with the "
         "MEMRPC_* environment variable named in its help; a flag wins over the variable.",
     )
-    groups = {name: serve.add_argument_group(name) for name in GROUPS}
+    _add_settings(serve)
+    serve.set_defaults(subparser=serve)
+    worker = commands.add_parser(
+        "worker",
+        help="run the background jobs only",
+        description="Run memrpc's background jobs (running summaries) without serving gRPC, "
+        "on the Redis of the servers (--redis-url, else the embedded Redis of a memrpc serve "
+        "with the same --data-dir); start as many as wanted, they share the work. It takes "
+        "the flags of memrpc serve: those of Redis, the model, the background jobs, the logs "
+        "and --metrics-listen apply.",
+    )
+    _add_settings(worker)
+    worker.set_defaults(subparser=worker)
+    _keys_parser(commands)
+    return parser
+
+
+def _add_settings(command: argparse.ArgumentParser) -> None:
+    """Every setting's flag, in its group."""
+    groups = {name: command.add_argument_group(name) for name in GROUPS}
     for declared in SETTINGS:
         boolean = declared.kind is bool
         groups[declared.group].add_argument(
@@ -54,9 +74,6 @@ def _parser() -> argparse.ArgumentParser:
             nargs="?" if boolean else None,
             const=True if boolean else None,
         )
-    _keys_parser(commands)
-    parser.set_defaults(serve=serve)
-    return parser
 
 
 def _metavar(declared: Setting) -> str:
@@ -125,6 +142,27 @@ def _new_key(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     print(f"Add this entry to the --auth-keys-file (a running memrpc picks it up):\n\n{key.entry}")
 
 
+def _worker(parser: argparse.ArgumentParser, settings: Settings) -> None:
+    from memrpc.jobs.worker import redis_url, run_worker
+    from memrpc.redis_check import RedisUnreachable, connect_url
+    from memrpc.rpc.correlation import configure_logging
+
+    try:
+        settings.validate()
+        connect_url(settings, redis_url(settings))
+    except SettingsError as err:
+        parser.error(str(err))
+    configure_logging(
+        settings.log_level, settings.log_format, "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(run_worker(settings))
+    except SettingsError as err:
+        parser.error(str(err))
+    except RedisUnreachable as err:
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `memrpc` console script."""
     parser = _parser()
@@ -132,8 +170,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "keys":
         _new_key(parser, args)
         return
-    parser = args.serve  # its errors say `memrpc serve: error: ...`
+    parser = args.subparser  # its errors say `memrpc serve: error: ...`
     settings = _settings(parser, args)
+    if args.command == "worker":
+        _worker(parser, settings)
+        return
     from memrpc.redis_check import RedisUnreachable
     from memrpc.rpc.correlation import configure_logging
     from memrpc.server import check_startup, run

@@ -38,6 +38,7 @@ GROUPS = (
     "Redis",
     "model",
     "event retention",
+    "background jobs",
     "TLS",
     "authentication",
     "limits",
@@ -345,6 +346,38 @@ class Settings:
             group="event retention",
             low=1,
             high=MAX_LOG_LEN,
+        ),
+    )
+    # -- background jobs (memrpc/jobs/; docs/deployment.md#background-jobs)
+    jobs: bool = field(
+        default=True,
+        metadata=about(
+            "run the background jobs (running summaries) in each server process, beside "
+            "serving; false: leave them to `memrpc worker` processes (with neither, "
+            "summaries are not made)",
+            group="background jobs",
+        ),
+    )
+    job_claim_idle: float = field(
+        default=30.0,
+        metadata=about(
+            "seconds a feed entry delivered to a job may stay unacknowledged (its runner "
+            "crashed, or its run failed) before another runner claims it again; longer than "
+            "a job run takes",
+            group="background jobs",
+            low=0.1,
+            high=_DAY_S,
+        ),
+    )
+    job_max_deliveries: int = field(
+        default=5,
+        metadata=about(
+            "deliveries of a feed entry whose job keeps failing before it is given up on: "
+            "moved to the namespace's dead letters (memrpc:jobdead:{ns}), acknowledged, "
+            "counted and logged",
+            group="background jobs",
+            low=1,
+            high=1000,
         ),
     )
     # -- TLS (docs/security.md); replaced files are picked up without a restart.

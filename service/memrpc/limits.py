@@ -39,6 +39,9 @@ MAX_NAMESPACE_CHARS = 64
 MAX_ID_CHARS = 128
 # Consumer group and consumer names: [A-Za-z0-9._:-].
 MAX_NAME_CHARS = 64
+# Consumer group names starting with this belong to the server's background
+# jobs (`memrpc/jobs/`): a request naming one is refused.
+RESERVED_GROUP_PREFIX = "memrpc."
 # Request ids (AIP-155): [A-Za-z0-9._-], such as a UUID.
 MAX_REQUEST_ID_CHARS = 64
 # Correlation ids (`x-request-id` metadata, rpc/correlation.py): visible ASCII;
@@ -72,6 +75,17 @@ SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
 FOLD_MAX_TURNS = 100
 # Log entries one read of a fold step fetches at a time (newest first).
 FOLD_READ_PAGE = 200
+# The extractive summarizer's bound on the work of one fold, however many
+# turns it folds and however long they are: a sentence longer than this is
+# cut into pieces of at most this many characters (at word boundaries) ...
+SUMMARY_MAX_UNIT_CHARS = 300
+# ... and a fold weighs (embeds, in one call) at most this many candidates:
+# the summary's units (at most half of them) and the turns' sentences, each
+# turn keeping its most specific ones when there are more. The units of the
+# summary were embedded by the fold before (the embedder's cache has them):
+# at most this many texts wait for the model, below `--embed-queue-max`'s
+# default.
+SUMMARY_MAX_CANDIDATES = 128
 
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in
@@ -188,6 +202,32 @@ REQUEST_ID_TTL_HOURS = 24
 # Events one read of a tail takes from a thread's log at most: the least
 # `--tail-max-lag-events` can be.
 TAIL_BATCH = 100
+
+# -- Background jobs (memrpc/jobs/) ----------------------------------------------
+# Feed entries one read of a job's group takes from each feed, at most.
+JOB_READ_COUNT = 100
+# How long one read of a job's group waits for a new entry: a stopping
+# runner notices within it.
+JOB_BLOCK_S = 1.0
+# How often a runner reads the set of namespaces again, to find new feeds.
+JOB_NAMESPACES_REFRESH_S = 2.0
+# Overdue entries one claim pass takes from each feed, at most.
+JOB_CLAIM_COUNT = 100
+# Threads of one batch whose jobs run at the same time, at most.
+JOB_CONCURRENCY = 8
+# About how many dead letters each namespace keeps (`MAXLEN ~`).
+JOB_DEAD_MAX_LEN = 10_000
+# How often a runner samples its groups' lag and pending entries (metrics,
+# health, the log line).
+JOB_SAMPLE_S = 5.0
+# The delays after a failed runner step (Redis unreachable...): the first,
+# doubled up to the last.
+JOB_BACKOFF_FIRST_S = 0.1
+JOB_BACKOFF_LAST_S = 5.0
+# Fold steps (of at most `FOLD_MAX_TURNS` turns each) one run of the summary
+# job makes, at most: a thread's backlog beyond that is folded by the next
+# delivery of its entries.
+FOLD_MAX_STEPS = 50
 
 # -- Responses --------------------------------------------------------------------
 # What a gRPC client accepts in one message unless told otherwise: the default

@@ -21,6 +21,14 @@ while metrics are off (`enable` was not called), so a server without
   ReceiveEvents, the feed entries its group has not yet been delivered
   (`XINFO GROUPS` lag): a histogram over all groups, as a label per
   namespace and group would have no bound;
+- background jobs (`memrpc/jobs/`): each runner samples its group's lag
+  (entries of every feed not yet delivered, `XINFO GROUPS` lag, summed)
+  and pending entries (delivered, unacknowledged) once a `JOB_SAMPLE_S`
+  (`job_sampled`; the most recent sample of any live process, as every
+  runner of a job sees the same groups); job runs are counted by outcome
+  and timed, dead-lettered entries and failed runner steps (Redis errors)
+  counted, by job (label `job_name`: Prometheus keeps `job` for its
+  scrape jobs); the running-summary job counts the turns it folds;
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -123,6 +131,43 @@ GROUP_LAG = Histogram(
     "Feed entries a consumer group had not been delivered yet, after each ReceiveEvents",
     buckets=_COUNT_BUCKETS,
 )
+JOB_LAG = Gauge(
+    "memrpc_job_lag_events",
+    "Feed entries a background job's group has not been delivered yet, over every namespace",
+    ("job_name",),
+    multiprocess_mode="livemostrecent",
+)
+JOB_PENDING = Gauge(
+    "memrpc_job_pending_entries",
+    "Feed entries delivered to a background job and not acknowledged yet (in progress, "
+    "or waiting to be claimed again), over every namespace",
+    ("job_name",),
+    multiprocess_mode="livemostrecent",
+)
+JOB_RUNS = Counter(
+    "memrpc_job_runs",
+    "Background job runs (one per thread and batch), by job and outcome (done, failed)",
+    ("job_name", "outcome"),
+)
+JOB_DURATION = Histogram(
+    "memrpc_job_duration_seconds",
+    "Time one background job run took, by job",
+    ("job_name",),
+    buckets=_LATENCY_BUCKETS_S,
+)
+JOB_DEAD_LETTERS = Counter(
+    "memrpc_job_dead_letters",
+    "Feed entries a background job gave up on after its most deliveries (moved to the "
+    "namespace's dead-letter stream), by job",
+    ("job_name",),
+)
+JOB_STEP_ERRORS = Counter(
+    "memrpc_job_step_errors",
+    "Steps of a background job's runner that failed (Redis unreachable...) and were retried "
+    "after a backoff, by job",
+    ("job_name",),
+)
+SUMMARY_FOLDED_TURNS = Counter("memrpc_summary_folded_turns", "Turns folded into running summaries")
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -210,6 +255,38 @@ def consumer_group_lag(entries: int) -> None:
     """A group had `entries` feed entries left to deliver after a receive."""
     if _switch.on:
         GROUP_LAG.observe(entries)
+
+
+def job_sampled(job: str, lag: int, pending: int) -> None:
+    """A job's groups have `lag` entries to deliver and `pending` unacknowledged."""
+    if _switch.on:
+        JOB_LAG.labels(job).set(lag)
+        JOB_PENDING.labels(job).set(pending)
+
+
+def job_ran(job: str, *, ok: bool, seconds: float) -> None:
+    """A job run ended, done or failed."""
+    if _switch.on:
+        JOB_RUNS.labels(job, "done" if ok else "failed").inc()
+        JOB_DURATION.labels(job).observe(seconds)
+
+
+def job_dead_letter(job: str) -> None:
+    """A job gave up on a feed entry."""
+    if _switch.on:
+        JOB_DEAD_LETTERS.labels(job).inc()
+
+
+def job_step_failed(job: str) -> None:
+    """A step of a job's runner failed and is retried."""
+    if _switch.on:
+        JOB_STEP_ERRORS.labels(job).inc()
+
+
+def turns_folded(turns: int) -> None:
+    """`turns` turns were folded into a running summary."""
+    if _switch.on:
+        SUMMARY_FOLDED_TURNS.inc(turns)
 
 
 def refused(setting: str) -> None:

@@ -80,10 +80,13 @@ ACL_COMMANDS = (
     # Lua scripts
     "evalsha", "script|load",
     "del", "exists", "get", "set", "pexpire", "pexpireat", "persist",
-    "hget", "hgetall", "hincrby", "hmget", "hset",
+    "hget", "hgetall", "hincrby", "hmget", "hset", "hsetnx",
     "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
     "xadd", "xrange", "xrevrange", "xtrim", "xread", "xreadgroup", "xack", "xautoclaim",
     "xpending", "xgroup|create", "xgroup|destroy", "xinfo|stream",
+    # the background jobs (memrpc/jobs/): the namespace set, claims, their
+    # consumers' clean-up, their groups' lag
+    "sadd", "sscan", "xclaim", "xgroup|delconsumer", "xinfo|groups",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
     "json.get", "json.mget", "json.mset", "json.numincrby",
 )  # fmt: skip

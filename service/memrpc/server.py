@@ -18,12 +18,14 @@ from grpc_reflection.v1alpha import reflection
 from memrpc import metrics
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
+from memrpc.api.memory_search import MemorySearch
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
 from memrpc.config import Settings, SettingsError, effective, redacted_url
 from memrpc.connections import server_options
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
+from memrpc.jobs.runtime import BackgroundJobs, ServerDefaults
 from memrpc.limits import Limits
 from memrpc.redis_check import connect_url, reach
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
@@ -59,6 +61,11 @@ SERVICE_NAMES = (
 # Redis answers or not, so that a Redis outage takes pods out of rotation
 # (readiness, on "" and SERVICE_NAMES) without restarting them in a loop.
 LIVENESS_SERVICE = "memrpc.liveness"
+# The health name of the background jobs (with --jobs): SERVING while their
+# runners' last steps succeeded, NOT_SERVING while one fails (Redis errors);
+# for monitoring, not for readiness: a server serves calls whatever its jobs
+# do.
+JOBS_SERVICE = "memrpc.jobs"
 # How often health checks ping Redis, and how long a ping may take.
 HEALTH_PERIOD_S = 1.0
 HEALTH_TIMEOUT_S = 1.0
@@ -87,6 +94,31 @@ def check_startup(settings: Settings) -> None:
         connect_url(settings, settings.redis_url)
 
 
+def connect_redis(settings: Settings, url: str) -> RedisMux:
+    """The shared connection to the Redis at `url` (with the password of
+    --redis-password-file), not yet opened."""
+    return RedisMux(
+        connect_url(settings, url),
+        connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+        command_timeout=settings.redis_command_timeout,
+    )
+
+
+async def load_model(settings: Settings) -> Embedder:
+    """The embedding model of the settings, loaded off the event loop; a
+    model that does not load is a `SettingsError` naming --model-dir."""
+    try:
+        return await asyncio.to_thread(
+            load_default_embedder,
+            settings.model_dir,
+            threads=settings.embed_threads,
+            cache_size=settings.embed_cache_size,
+            max_queue=settings.embed_queue_max,
+        )
+    except EmbeddingError as err:
+        raise SettingsError(f"--model-dir: {err}") from None
+
+
 class MemrpcServer:
     """One memrpc server: start it, serve, stop it gracefully."""
 
@@ -109,6 +141,8 @@ class MemrpcServer:
         self._tasks: list[asyncio.Task[None]] = []
         self._spans: SpanExport | None = None
         self._metrics: metrics.Endpoint | None = None
+        self._jobs: BackgroundJobs | None = None
+        self._jobs_status: int | None = None
         self.port = 0
         self.metrics_port = 0
 
@@ -157,24 +191,10 @@ class MemrpcServer:
             log.info(
                 "embedded Redis serving at %s (data in %s)", self._embedded.url, settings.data_dir
             )
-        url = connect_url(settings, self.redis_url)
-        self._redis = RedisMux(
-            url,
-            connect_timeout=REDIS_CONNECT_TIMEOUT_S,
-            command_timeout=settings.redis_command_timeout,
-        )
-        redis_info = await reach(self._redis, url, timeout=settings.redis_start_timeout)
+        self._redis = connect_redis(settings, self.redis_url)
+        redis_info = await reach(self._redis, self.redis_url, timeout=settings.redis_start_timeout)
         if self._embedder is None:
-            try:
-                self._embedder = await asyncio.to_thread(
-                    load_default_embedder,
-                    settings.model_dir,
-                    threads=settings.embed_threads,
-                    cache_size=settings.embed_cache_size,
-                    max_queue=settings.embed_queue_max,
-                )
-            except EmbeddingError as err:
-                raise SettingsError(f"--model-dir: {err}") from None
+            self._embedder = await load_model(settings)
         long_term = LongTermStore(self._redis, dim=self._embedder.dim)
         if added := await long_term.ensure_index():
             log.warning(
@@ -194,12 +214,13 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
+        search = MemorySearch(long_term, self._embedder, limits)
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
-            WorkingMemoryServicer(WorkingStore(self._redis, retention), limits),
+            WorkingMemoryServicer(WorkingStore(self._redis, retention), search, limits),
             server,
         )
         long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
-            LongTermMemoryServicer(long_term, self._embedder, limits), server
+            LongTermMemoryServicer(long_term, search, limits), server
         )
         events = EventStore(self._redis, retention)
         self._tails = TailHub(events, max_lag=limits.tail_max_lag_events)
@@ -218,6 +239,11 @@ class MemrpcServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.listen}")
         await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
+        if settings.jobs:
+            self._jobs = BackgroundJobs.from_settings(
+                self._redis, self._embedder, settings, ServerDefaults(limits)
+            )
+            self._jobs.start()
         await server.start()
         self._server = server
         if settings.metrics_listen is not None:
@@ -296,6 +322,8 @@ class MemrpcServer:
         if stopping is not None:
             await stopping
         finished = time.monotonic()
+        if self._jobs is not None:
+            await self._jobs.stop(grace)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -338,6 +366,27 @@ class MemrpcServer:
             self._log_transition(status, reason)
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, status)
+        if self._jobs is not None:
+            await self._check_jobs(self._jobs)
+
+    async def _check_jobs(self, jobs: BackgroundJobs) -> None:
+        """The jobs' health (`JOBS_SERVICE`); a change is logged with their state."""
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if jobs.healthy
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        if status != self._jobs_status:
+            name = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+            log.log(
+                logging.INFO if jobs.healthy else logging.WARNING,
+                "health of %s %s: %s",
+                JOBS_SERVICE,
+                name,
+                jobs.describe(),
+            )
+            self._jobs_status = status
+        await self._health.set(JOBS_SERVICE, status)
 
     def _log_transition(self, status: int, reason: str) -> None:
         """Logs a change of health once, with why and how long the last lasted."""

@@ -164,7 +164,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         self, request: event_log_pb2.CreateConsumerGroupRequest, context: Context
     ) -> event_log_pb2.CreateConsumerGroupResponse:
         ns = validate.namespace(request.namespace)
-        group = validate.name(request.group, "group")
+        group = validate.group(request.group)
         from_start = request.start_position == event_log_pb2.GROUP_START_POSITION_EARLIEST
         try:
             await self._store.create_group(ns, group, from_start=from_start)
@@ -176,7 +176,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         self, request: event_log_pb2.DeleteConsumerGroupRequest, context: Context
     ) -> event_log_pb2.DeleteConsumerGroupResponse:
         ns = validate.namespace(request.namespace)
-        group = validate.name(request.group, "group")
+        group = validate.group(request.group)
         with _group_must_exist():
             await self._store.delete_group(ns, group)
         return event_log_pb2.DeleteConsumerGroupResponse()
@@ -185,7 +185,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         self, request: event_log_pb2.ReceiveEventsRequest, context: Context
     ) -> event_log_pb2.ReceiveEventsResponse:
         ns = validate.namespace(request.namespace)
-        group = validate.name(request.group, "group")
+        group = validate.group(request.group)
         consumer = validate.name(request.consumer, "consumer")
         count = validate.count(request.max_events, "max_events", RECEIVE_EVENTS)
         wait = validate.seconds(request.wait, "wait", RECEIVE_WAIT_S)
@@ -219,7 +219,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         self, request: event_log_pb2.AcknowledgeEventsRequest, context: Context
     ) -> event_log_pb2.AcknowledgeEventsResponse:
         ns = validate.namespace(request.namespace)
-        group = validate.name(request.group, "group")
+        group = validate.group(request.group)
         if not request.delivery_ids:
             raise ApiError.invalid("delivery_ids", "required")
         ids = validate.each_unique(request.delivery_ids, "delivery_ids", max_items=MAX_DELIVERY_IDS)

@@ -10,63 +10,38 @@ in the same step as the write). `UpdateMemory` reads its mask with
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
 
 import numpy as np
-from google.protobuf import timestamp_pb2
 
-from memrpc.api import page_tokens, paging, request_ids, resources, update_masks
-from memrpc.api.convert import set_timestamp, timestamp_ms
-from memrpc.embedding import Embedder, EmbeddingQueueFull
-from memrpc.limits import (
-    DEDUP_DISTANCE,
-    DEFAULT_SEARCH_LIMIT,
-    MAX_FILTER_VALUES,
-    MAX_TOPIC_CHARS,
-    MAX_TOPICS,
-    MEMORY_PAGE_SIZE,
-    MEMORY_TTL_S,
-    SEARCH_DISTANCE,
-    Limits,
-    Range,
-)
+from memrpc.api import memory_fields, page_tokens, paging, request_ids, resources, update_masks
+from memrpc.api.memory_search import MemorySearch, matches
+from memrpc.limits import DEDUP_DISTANCE, MAX_TOPICS, MEMORY_PAGE_SIZE, MEMORY_TTL_S, Limits
 from memrpc.rpc import validate
-from memrpc.rpc.errors import ApiError, Context, retry_info, translate_errors
+from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
     Created,
     DuplicateMemoryError,
     LongTermStore,
-    Match,
     Memory,
     MemoryPatch,
     NewMemory,
     Vector,
 )
-from memrpc.store.memory_index import Kind, MemoryFilter
+from memrpc.store.memory_index import MemoryFilter
 from memrpc.store.memory_listing import Order, Position
 from memrpc.store.request_ids import RequestIdReused
 from memrpc.store.versions import VersionMismatch
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import long_term_memory_pb2_grpc
-from memrpc.v1.error_reason_pb2 import ErrorReason
 
 # UpdateMemory paths that can change (all of them under `*`), and those
 # that never can.
 UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl")
 IMMUTABLE = ("user_id", "kind", "thread_id")
-# The range of a valid Timestamp: years 1 to 9999.
-_MIN_SECONDS = -62_135_596_800
-_MAX_SECONDS = 253_402_300_799
 # An embedding still to compute from the text.
 _TO_EMBED: Vector = np.empty(0, dtype=np.float32)
 
-_KIND_IN = {
-    pb.MEMORY_KIND_UNSPECIFIED: Kind.SEMANTIC,
-    pb.MEMORY_KIND_EPISODIC: Kind.EPISODIC,
-    pb.MEMORY_KIND_SEMANTIC: Kind.SEMANTIC,
-}
-_KIND_OUT = {Kind.EPISODIC: pb.MEMORY_KIND_EPISODIC, Kind.SEMANTIC: pb.MEMORY_KIND_SEMANTIC}
 _ORDER = {
     pb.MEMORY_ORDER_UNSPECIFIED: Order.NEWEST,
     pb.MEMORY_ORDER_NEWEST_FIRST: Order.NEWEST,
@@ -74,48 +49,6 @@ _ORDER = {
 }
 # The method page tokens of ListMemories are made for.
 _LIST = "ListMemories"
-
-
-def _kind(value: pb.MemoryKind.ValueType) -> Kind:
-    """A known kind (unknown ones are refused as the request decodes:
-    `validate.known_enums`)."""
-    return _KIND_IN[value]
-
-
-def _text(value: str, field: str, limits: Limits) -> str:
-    return validate.text(value, field, max_chars=limits.max_text_chars, required=True)
-
-
-def _topic(value: str, field: str) -> str:
-    return validate.printable(value, field, max_chars=MAX_TOPIC_CHARS, required=True)
-
-
-def _filter_id(value: str, field: str) -> str:
-    """A user or thread id of a filter; '' matches memories without one."""
-    return validate.printable(value, field, required=False)
-
-
-def _strings(
-    values: Sequence[str], field: str, check: Callable[[str, str], str], max_items: int
-) -> tuple[str, ...]:
-    """Checked values without repeats; errors name the value's index."""
-    unique = validate.each_unique(values, field, max_items=max_items)
-    for i, value in enumerate(values):
-        check(value, f"{field}[{i}]")
-    return tuple(unique)
-
-
-def _vector(values: Sequence[float], field: str, dim: int) -> Vector:
-    """A caller's vector, checked and scaled to unit length."""
-    vector = np.asarray(values, dtype=np.float64)
-    if vector.shape != (dim,):
-        raise ApiError.invalid(field, f"must have exactly {dim} values")
-    if not np.isfinite(vector).all():
-        raise ApiError.invalid(field, "must contain only finite numbers")
-    norm = np.linalg.norm(vector)
-    if norm == 0:
-        raise ApiError.invalid(field, "must not be all zeros")
-    return (vector / norm).astype(np.float32)
 
 
 def _ttl_ms(item: pb.MemoryInput, field: str) -> int:
@@ -127,12 +60,6 @@ def _ttl_ms(item: pb.MemoryInput, field: str) -> int:
     return round(validate.seconds(item.ttl, field, MEMORY_TTL_S) * 1000)
 
 
-def _time_ms(value: timestamp_pb2.Timestamp, field: str) -> int:
-    if not (_MIN_SECONDS <= value.seconds <= _MAX_SECONDS and 0 <= value.nanos < 1_000_000_000):
-        raise ApiError.invalid(field, "must be a valid timestamp (years 1 to 9999)")
-    return timestamp_ms(value)
-
-
 def _dedup_distance(request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest) -> float:
     if not request.HasField("dedup_max_distance"):
         return DEDUP_DISTANCE.default
@@ -141,35 +68,24 @@ def _dedup_distance(request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest) 
 
 def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> NewMemory:
     """A checked item; its embedding is `_TO_EMBED` when the caller sent none."""
-    embedding = _vector(item.embedding, f"{field}.embedding", dim) if item.embedding else _TO_EMBED
+    embedding = (
+        memory_fields.vector(item.embedding, f"{field}.embedding", dim)
+        if item.embedding
+        else _TO_EMBED
+    )
     return NewMemory(
-        text=_text(item.text, f"{field}.text", limits),
+        text=memory_fields.text(item.text, f"{field}.text", limits),
         embedding=embedding,
         user_id=validate.user_id(item.user_id, f"{field}.user_id"),
-        kind=_kind(item.kind),
+        kind=memory_fields.kind(item.kind),
         thread_id=validate.thread_id(item.thread_id, f"{field}.thread_id", required=False),
-        topics=_strings(item.topics, f"{field}.topics", _topic, MAX_TOPICS),
+        topics=memory_fields.strings(
+            item.topics, f"{field}.topics", memory_fields.topic, MAX_TOPICS
+        ),
         metadata=validate.metadata(
             item.metadata, f"{field}.metadata", max_bytes=limits.max_metadata_bytes
         ),
         ttl_ms=_ttl_ms(item, f"{field}.ttl"),
-    )
-
-
-def _filter(value: pb.MemoryFilter, field: str) -> MemoryFilter:
-    start = end = None
-    if value.HasField("create_time_start"):
-        start = _time_ms(value.create_time_start, f"{field}.create_time_start")
-    if value.HasField("create_time_end"):
-        end = _time_ms(value.create_time_end, f"{field}.create_time_end")
-    kinds = (_kind(kind) for kind in value.kinds)
-    return MemoryFilter(
-        user_ids=_strings(value.user_ids, f"{field}.user_ids", _filter_id, MAX_FILTER_VALUES),
-        kinds=tuple(dict.fromkeys(kinds)),
-        thread_ids=_strings(value.thread_ids, f"{field}.thread_ids", _filter_id, MAX_FILTER_VALUES),
-        topics=_strings(value.topics, f"{field}.topics", _topic, MAX_FILTER_VALUES),
-        create_start_ms=start,
-        create_end_ms=end,
     )
 
 
@@ -207,14 +123,14 @@ def _patch(new: pb.MemoryInput, paths: frozenset[str], dim: int, limits: Limits)
     text: str | None = None
     embedding: Vector | None = None
     if "text" in paths:
-        text = _text(new.text, "memory.text", limits)
+        text = memory_fields.text(new.text, "memory.text", limits)
         embedding = _TO_EMBED
         if "embedding" in paths and new.embedding:
-            embedding = _vector(new.embedding, "memory.embedding", dim)
+            embedding = memory_fields.vector(new.embedding, "memory.embedding", dim)
     return MemoryPatch(
         text=text,
         embedding=embedding,
-        topics=_strings(new.topics, "memory.topics", _topic, MAX_TOPICS)
+        topics=memory_fields.strings(new.topics, "memory.topics", memory_fields.topic, MAX_TOPICS)
         if "topics" in paths
         else None,
         metadata=validate.metadata(
@@ -224,26 +140,6 @@ def _patch(new: pb.MemoryInput, paths: frozenset[str], dim: int, limits: Limits)
         else None,
         ttl_ms=_ttl_ms(new, "memory.ttl") if "ttl" in paths else None,
     )
-
-
-def _set_memory(message: pb.Memory, memory: Memory) -> None:
-    """Fills an empty message in place (building one and copying it into its
-    parent message would cost more than twice as much)."""
-    message.id = memory.id
-    message.namespace = memory.namespace
-    message.user_id = memory.user_id
-    message.kind = _KIND_OUT[memory.kind]
-    message.thread_id = memory.thread_id
-    message.topics.extend(memory.topics)
-    message.text = memory.text
-    if memory.metadata:
-        message.metadata.update(memory.metadata)
-    set_timestamp(message.create_time, memory.create_ms)
-    set_timestamp(message.update_time, memory.update_ms)
-    if memory.expire_ms:
-        set_timestamp(message.expire_time, memory.expire_ms)
-    message.hit_count = memory.hit_count
-    message.version = memory.version
 
 
 def _add_result(response: pb.CreateMemoriesResponse, created: Created) -> None:
@@ -256,12 +152,12 @@ def _add_result(response: pb.CreateMemoriesResponse, created: Created) -> None:
     if created.memory is None:
         result.memory.id = created.memory_id
     else:
-        _set_memory(result.memory, created.memory)
+        memory_fields.set_memory(result.memory, created.memory)
 
 
 def _message(memory: Memory) -> pb.Memory:
     message = pb.Memory()
-    _set_memory(message, memory)
+    memory_fields.set_memory(message, memory)
     return message
 
 
@@ -290,42 +186,14 @@ def _list_position(request: pb.ListMemoriesRequest, order: Order) -> Position | 
         raise page_tokens.invalid(_LIST, "its position is not one ListMemories makes") from None
 
 
-def _match(match: Match) -> pb.MemoryMatch:
-    message = pb.MemoryMatch(distance=match.distance)
-    _set_memory(message.memory, match.memory)
-    return message
-
-
 @translate_errors
 class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     """Checks requests against `limits`, embeds texts, and calls the store."""
 
-    def __init__(self, store: LongTermStore, embedder: Embedder, limits: Limits) -> None:
+    def __init__(self, store: LongTermStore, search: MemorySearch, limits: Limits) -> None:
         self._store = store
-        self._embedder = embedder
+        self._search = search
         self._limits = limits
-        self._search_limit = Range(
-            default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit
-        )
-
-    async def _embed_all(self, texts: Sequence[str]) -> Vector:
-        """The vectors of `texts`, one row each; `RESOURCE_EXHAUSTED` when
-        the embedding queue is full."""
-        try:
-            return await self._embedder.embed(texts)
-        except EmbeddingQueueFull as full:
-            raise ApiError.exhausted(
-                ErrorReason.ERROR_REASON_EMBEDDING_QUEUE_FULL,
-                f"embedding queue full: {full.waiting} texts waiting",
-                full.limit,
-                "embed_queue_max",
-                "retry after the RetryInfo delay, or send vectors",
-                retry_info(full.drain_s),
-            ) from None
-
-    async def _embed(self, text: str) -> Vector:
-        vector: Vector = (await self._embed_all([text]))[0]
-        return vector
 
     async def CreateMemories(
         self, request: pb.CreateMemoriesRequest, context: Context
@@ -335,13 +203,13 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         validate.batch(request.memories, "memories", max_items=limits.max_batch_items)
         max_distance = _dedup_distance(request)
         request_id = request_ids.parse(request.request_id, request.memories)
-        dim = self._embedder.dim
+        dim = self._search.dim
         items = [
             _new_memory(m, f"memories[{i}]", dim, limits) for i, m in enumerate(request.memories)
         ]
         missing = [i for i, item in enumerate(items) if item.embedding is _TO_EMBED]
         if missing:
-            vectors = await self._embed_all([items[i].text for i in missing])
+            vectors = await self._search.embed([items[i].text for i in missing])
             for i, vector in zip(missing, vectors, strict=True):
                 items[i] = dataclasses.replace(items[i], embedding=vector)
         try:
@@ -359,26 +227,19 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         self, request: pb.SearchMemoriesRequest, context: Context
     ) -> pb.SearchMemoriesResponse:
         ns = validate.namespace(request.namespace)
-        flt = _filter(request.filter, "filter")
-        limit = validate.count(request.limit, "limit", self._search_limit)
-        max_distance = SEARCH_DISTANCE.default
-        if request.HasField("max_distance"):
-            max_distance = validate.distance(request.max_distance, "max_distance", SEARCH_DISTANCE)
-        query = request.WhichOneof("query")
-        if query == "text":
-            vector = await self._embed(_text(request.text, "text", self._limits))
-        elif query == "vector":
-            vector = _vector(request.vector.values, "vector.values", self._embedder.dim)
-        else:
+        query = self._search.parse(request)
+        vector = await self._search.vector(query)
+        if vector is None:
             raise ApiError.invalid("query", "required: set text or vector")
-        found = await self._store.search(ns, vector, flt, limit=limit, max_distance=max_distance)
-        return pb.SearchMemoriesResponse(matches=paging.fitting(_match(m) for m in found))
+        return pb.SearchMemoriesResponse(
+            matches=matches(await self._search.search(ns, query, vector))
+        )
 
     async def ListMemories(
         self, request: pb.ListMemoriesRequest, context: Context
     ) -> pb.ListMemoriesResponse:
         ns = validate.namespace(request.namespace)
-        flt = _filter(request.filter, "filter")
+        flt = memory_fields.memory_filter(request.filter, "filter")
         order = _ORDER[request.order]
         size = validate.count(request.page_size, "page_size", MEMORY_PAGE_SIZE)
         after = _list_position(request, order)
@@ -400,7 +261,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         if memory is None:
             raise resources.memory_not_found(ns, memory_id)
         response = pb.GetMemoryResponse()
-        _set_memory(response.memory, memory)
+        memory_fields.set_memory(response.memory, memory)
         return response
 
     async def UpdateMemory(
@@ -411,9 +272,11 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         paths = _paths(request)
         expected = validate.expected_version(request, creates=False)
         max_distance = _dedup_distance(request)
-        patch = _patch(request.memory, paths, self._embedder.dim, self._limits)
+        patch = _patch(request.memory, paths, self._search.dim, self._limits)
         if patch.text is not None and patch.embedding is _TO_EMBED:
-            patch = dataclasses.replace(patch, embedding=await self._embed(patch.text))
+            patch = dataclasses.replace(
+                patch, embedding=(await self._search.embed([patch.text]))[0]
+            )
         try:
             memory = await self._store.update(
                 ns, memory_id, patch, max_distance=max_distance, expected_version=expected
@@ -425,7 +288,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         if memory is None:
             raise resources.memory_not_found(ns, memory_id)
         response = pb.UpdateMemoryResponse()
-        _set_memory(response.memory, memory)
+        memory_fields.set_memory(response.memory, memory)
         return response
 
     async def DeleteMemory(
@@ -446,7 +309,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         self, request: pb.DeleteMemoriesRequest, context: Context
     ) -> pb.DeleteMemoriesResponse:
         ns = validate.namespace(request.namespace)
-        flt = _filter(request.filter, "filter")
+        flt = memory_fields.memory_filter(request.filter, "filter")
         if flt == MemoryFilter():
             raise ApiError.invalid(
                 "filter", "required: set at least one field (kinds set to both kinds deletes all)"

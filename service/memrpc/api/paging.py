@@ -6,7 +6,9 @@ response's repeated field, stays within `limits.MAX_PAGE_BYTES`. The
 first item is always taken, so a page is never empty while items remain (an
 item larger than the budget comes alone: the write limits keep each item
 within what a client accepts). A paged RPC continues after the last item of
-the page, so no item is skipped.
+the page, so no item is skipped. A response that holds more than the page
+(`GetContext`: a session, then matches) gives the page what its other
+fields leave of the budget, and may then have no room even for the first.
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ M = TypeVar("M", bound=Message)
 _ELEMENT_OVERHEAD = 6
 
 
-def fitting(items: Iterable[M], budget: int = MAX_PAGE_BYTES) -> list[M]:
+def fitting(
+    items: Iterable[M], budget: int = MAX_PAGE_BYTES, *, at_least_one: bool = True
+) -> list[M]:
     """The first `items` whose encoded sizes add up to at most `budget`
-    bytes, and at least one. `items` is read no further than needed, so a
-    generator builds only the messages of the page and the one after."""
+    bytes, and at least one unless `at_least_one` is False. `items` is read
+    no further than needed, so a generator builds only the messages of the
+    page and the one after."""
     page: list[M] = []
     size = 0
     for item in items:
         size += item.ByteSize() + _ELEMENT_OVERHEAD
-        if page and size > budget:
+        if size > budget and (page or not at_least_one):
             break
         page.append(item)
     return page

@@ -8,15 +8,18 @@ and thread id of the last session sent).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
 
-from memrpc.api import page_tokens, paging, request_ids, resources, update_masks
+from memrpc.api import memory_search, page_tokens, paging, request_ids, resources, update_masks
 from memrpc.api.convert import now_ms, set_timestamp
+from memrpc.api.memory_search import MemorySearch, Query
 from memrpc.limits import (
     MAX_CONTENT_CHARS,
     MAX_GOAL_CHARS,
+    MAX_PAGE_BYTES,
     MAX_ROLE_CHARS,
     MAX_SCRATCHPAD_CHARS,
     SESSION_PAGE_SIZE,
@@ -26,6 +29,8 @@ from memrpc.limits import (
 )
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
+from memrpc.store.long_term import Match
+from memrpc.store.memory_index import MemoryFilter
 from memrpc.store.request_ids import RequestIdReused
 from memrpc.store.versions import VersionMismatch
 from memrpc.store.working import EMPTY_WINDOW, Fields, WorkingStore, window_ids
@@ -116,6 +121,14 @@ def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
     return session
 
 
+def _scope(query: Query, fields: Fields | None) -> MemoryFilter:
+    """The filter of a GetContext search: the query's, scoped to the
+    session's user unless it names users (no session, no user: the
+    namespace's memories)."""
+    user = fields.get(b"user_id", b"").decode() if fields is not None else ""
+    return query.scoped_to(user)
+
+
 def _position(request: pb.ListSessionsRequest) -> tuple[str, str] | None:
     """The (score, thread) the page of `request` starts after, from its page
     token: None for the first page."""
@@ -130,10 +143,12 @@ def _position(request: pb.ListSessionsRequest) -> tuple[str, str] | None:
 
 @translate_errors
 class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
-    """Serves sessions from Redis Hashes, requests within `limits`."""
+    """Serves sessions from Redis Hashes, requests within `limits`;
+    `GetContext` searches long-term memories with `search`."""
 
-    def __init__(self, store: WorkingStore, limits: Limits) -> None:
+    def __init__(self, store: WorkingStore, search: MemorySearch, limits: Limits) -> None:
         self._store = store
+        self._search = search
         self._limits = limits
 
     async def GetSession(
@@ -215,6 +230,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 )
             turns.append((entry, json.dumps(payload)))
         request_id = request_ids.parse(request.request_id, request.turns)
+        await self._store.namespaces.note(ns)  # before the append: the jobs will see its feed
         try:
             appended = await self._store.append_turns(
                 ns,
@@ -274,3 +290,48 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         if after is not None:
             response.next_page_token = page_tokens.encode(LIST_SESSIONS, request, [*after])
         return response
+
+    async def GetContext(
+        self, request: pb.GetContextRequest, context: Context
+    ) -> pb.GetContextResponse:
+        ns = validate.namespace(request.namespace)
+        thread = validate.thread_id(request.thread_id)
+        query = self._search.parse(request)
+        fields, found = await self._context(ns, thread, query)
+        response = pb.GetContextResponse()
+        budget = MAX_PAGE_BYTES
+        if fields is not None:
+            response.session.CopyFrom(_session(ns, thread, fields))
+            budget -= response.ByteSize()
+        if found:
+            page = memory_search.matches(found, budget, at_least_one=False)
+            response.matches.extend(page)
+        return response
+
+    async def _context(
+        self, ns: str, thread: str, query: Query
+    ) -> tuple[Fields | None, list[Match]]:
+        """The session's fields (None: no session) and the memories `query`
+        finds, scoped to the session's user unless its filter names users.
+
+        The session is read while the query text is embedded; when the
+        filter names users, the search need not wait for the session
+        either, and its command goes to Redis right behind the session's
+        (`RedisMux` pipelines them)."""
+        if query.empty:
+            return await self._store.get(ns, thread), []
+        if query.vector is not None and not query.filter.user_ids:
+            # Nothing to overlap: the search needs the session's user.
+            fields = await self._store.get(ns, thread)
+            return fields, await self._search.search(ns, query, query.vector, _scope(query, fields))
+        reading = asyncio.ensure_future(self._store.get(ns, thread))
+        try:
+            vector = await self._search.vector(query)
+            assert vector is not None
+            if query.filter.user_ids:
+                found = await self._search.search(ns, query, vector)
+                return await reading, found
+            fields = await reading
+        finally:
+            reading.cancel()
+        return fields, await self._search.search(ns, query, vector, _scope(query, fields))

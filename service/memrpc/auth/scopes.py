@@ -21,6 +21,7 @@ _RULES: Mapping[str, Mapping[str, Access]] = {
         "AppendTurns": WRITE,
         "DeleteSession": WRITE,
         "ListSessions": READ,
+        "GetContext": READ,
     },
     "memrpc.v1.LongTermMemory": {
         "CreateMemories": WRITE,

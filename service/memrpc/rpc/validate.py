@@ -21,6 +21,7 @@ from memrpc.limits import (
     MAX_METADATA_VALUE_CHARS,
     MAX_NAME_CHARS,
     MAX_NAMESPACE_CHARS,
+    RESERVED_GROUP_PREFIX,
     Range,
 )
 from memrpc.rpc.errors import ApiError
@@ -87,6 +88,19 @@ def name(value: str, field: str) -> str:
     if not _NAME.fullmatch(value):
         raise ApiError.invalid(
             field, f"must be 1 to {MAX_NAME_CHARS} characters of [A-Za-z0-9._:-]"
+        )
+    return value
+
+
+def group(value: str, field: str = "group") -> str:
+    """A consumer group name: a `name` not starting with `memrpc.`, which
+    the server's background jobs own (`memrpc/jobs/`)."""
+    name(value, field)
+    if value.startswith(RESERVED_GROUP_PREFIX):
+        raise ApiError.invalid(
+            field,
+            f"must not start with {RESERVED_GROUP_PREFIX!r}: such groups belong to the "
+            "server's background jobs",
         )
     return value
 

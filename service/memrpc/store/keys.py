@@ -17,6 +17,13 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:evreq:{ns}:<request>:<thread>`   | String | an AppendEvents request id, 24 h |
 | `memrpc:turnreq:{ns}:<request>:<thread>` | String | an AppendTurns request id, 24 h  |
 | `memrpc:feed:{ns}`                       | Stream | every event of the namespace     |
+| `memrpc:jobdead:{ns}`                    | Stream | feed entries a job gave up on    |
+| `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
+
+`memrpc:namespaces` is the one key outside every namespace (no hash tag):
+the background jobs (`memrpc/jobs/`) find the feeds to read there. A server
+process adds a namespace the first time it sees an AppendTurns in it
+(`store/namespaces.py`), outside the append's script.
 """
 
 from __future__ import annotations
@@ -91,3 +98,16 @@ def turns_request(ns: str, request_id: str, thread: str) -> str:
 def feed(ns: str) -> str:
     """The Stream of every event of a namespace, read by consumer groups."""
     return f"{PREFIX}:feed:{{{ns}}}"
+
+
+def dead_letters(ns: str) -> str:
+    """The Stream of the feed entries a background job gave up on: each
+    entry's fields, the job, its last error and its deliveries
+    (`store/job_feeds.py`)."""
+    return f"{PREFIX}:jobdead:{{{ns}}}"
+
+
+def namespaces() -> str:
+    """The Set of the namespaces that ever had turns appended, which the
+    background jobs read the feeds of. Not namespace-tagged."""
+    return f"{PREFIX}:namespaces"

@@ -184,6 +184,21 @@ class EventsDeleteGroup(Call):
 
 
 @dataclass(slots=True)
+class JobDeadLetter(Call):
+    """Records a feed entry a background job gave up on, and acknowledges it."""
+
+    LUA = "job_dead_letter"
+
+    feed: Key
+    dead: Key
+    group: str
+    entry_id: str
+    deliveries: int
+    error: str
+    dead_max_len: int
+
+
+@dataclass(slots=True)
 class DedupInsert(Call):
     """Deduplicates and creates memories, each item once under a request id;
     `items` are `insert_item`s, one per document of `documents`."""

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from memrpc.store import keys, request_ids, scripts
 from memrpc.store.events import Retention
+from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.request_ids import RequestId
 from memrpc.store.script_args import AppendTurns, DeleteSession, ListSessions, SessionUpdate
@@ -117,6 +118,8 @@ class WorkingStore:
         self._append = scripts.load(redis, AppendTurns)
         self._delete = scripts.load(redis, DeleteSession)
         self._list = scripts.load(redis, ListSessions)
+        # The namespaces with turns, for the background jobs.
+        self.namespaces = NamespaceSet(redis)
 
     async def get(self, ns: str, thread: str) -> Fields | None:
         """The session's fields: one HGETALL. The remaining TTL follows from

@@ -1,0 +1,143 @@
+"""The search of long-term memories, as `LongTermMemory.SearchMemories` and
+`WorkingMemory.GetContext` both do it: their requests share the search
+fields (`text` or `vector`, `filter`, `limit`, `max_distance`, with the same
+names and rules), checked here once; a query text is embedded once; the
+search is one `FT.SEARCH` (`LongTermStore.search`); the matches a response
+returns stay within its byte budget (`api/paging.py`), the nearest first.
+
+A default the request leaves out is read here, in one place
+(`max_distance`: `_max_distance`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from memrpc.api import memory_fields, paging
+from memrpc.embedding import Embedder, EmbeddingQueueFull
+from memrpc.limits import DEFAULT_SEARCH_LIMIT, MAX_PAGE_BYTES, SEARCH_DISTANCE, Limits, Range
+from memrpc.rpc import validate
+from memrpc.rpc.errors import ApiError, retry_info
+from memrpc.store.long_term import LongTermStore, Match, Vector
+from memrpc.store.memory_index import MemoryFilter
+from memrpc.v1 import long_term_memory_pb2 as ltm_pb
+from memrpc.v1 import working_memory_pb2 as wm_pb
+from memrpc.v1.error_reason_pb2 import ErrorReason
+
+# The requests that search memories.
+SearchRequest = ltm_pb.SearchMemoriesRequest | wm_pb.GetContextRequest
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search request's search fields, checked. At most one of `text` (to
+    embed) and `vector` (the caller's, unit length) is set; neither when
+    the request has no query."""
+
+    filter: MemoryFilter
+    limit: int
+    max_distance: float
+    text: str | None = None
+    vector: Vector | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when the request named nothing to look for."""
+        return self.text is None and self.vector is None
+
+    def scoped_to(self, user: str) -> MemoryFilter:
+        """The filter, with the memories of `user` only unless it names users
+        already (or `user` is '': no scope)."""
+        if self.filter.user_ids or not user:
+            return self.filter
+        return dataclasses.replace(self.filter, user_ids=(user,))
+
+
+def _max_distance(request: SearchRequest) -> float:
+    """The request's `max_distance`, else the default (the server's)."""
+    if not request.HasField("max_distance"):
+        return SEARCH_DISTANCE.default
+    return validate.distance(request.max_distance, "max_distance", SEARCH_DISTANCE)
+
+
+class MemorySearch:
+    """Checks search requests against `limits`, embeds texts with `embedder`
+    and searches `store`."""
+
+    def __init__(self, store: LongTermStore, embedder: Embedder, limits: Limits) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._limits = limits
+        self._limit = Range(default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit)
+
+    @property
+    def dim(self) -> int:
+        """The dimension of the server's embeddings (and of a caller's vectors)."""
+        return self._embedder.dim
+
+    def parse(self, request: SearchRequest) -> Query:
+        """The checked search fields of `request`, in the order they are
+        checked: filter, limit, max_distance, query."""
+        query = Query(
+            filter=memory_fields.memory_filter(request.filter, "filter"),
+            limit=validate.count(request.limit, "limit", self._limit),
+            max_distance=_max_distance(request),
+        )
+        match request.WhichOneof("query"):
+            case "text":
+                text = memory_fields.text(request.text, "text", self._limits)
+                return dataclasses.replace(query, text=text)
+            case "vector":
+                values = request.vector.values
+                vector = memory_fields.vector(values, "vector.values", self._embedder.dim)
+                return dataclasses.replace(query, vector=vector)
+        return query
+
+    async def embed(self, texts: Sequence[str]) -> Vector:
+        """The vectors of `texts`, one row each; `RESOURCE_EXHAUSTED` when
+        the embedding queue is full."""
+        try:
+            return await self._embedder.embed(texts)
+        except EmbeddingQueueFull as full:
+            raise ApiError.exhausted(
+                ErrorReason.ERROR_REASON_EMBEDDING_QUEUE_FULL,
+                f"embedding queue full: {full.waiting} texts waiting",
+                full.limit,
+                "embed_queue_max",
+                "retry after the RetryInfo delay, or send vectors",
+                retry_info(full.drain_s),
+            ) from None
+
+    async def vector(self, query: Query) -> Vector | None:
+        """What `query` looks for: the caller's vector, or its text's
+        embedding (one); None when it has no query."""
+        if query.text is not None:
+            vector: Vector = (await self.embed([query.text]))[0]
+            return vector
+        return query.vector
+
+    async def search(
+        self, ns: str, query: Query, vector: Vector, flt: MemoryFilter | None = None
+    ) -> list[Match]:
+        """The memories of `ns` nearest to `vector` within `query`'s limit and
+        distance, among those `flt` (default: the query's filter) keeps."""
+        return await self._store.search(
+            ns,
+            vector,
+            query.filter if flt is None else flt,
+            limit=query.limit,
+            max_distance=query.max_distance,
+        )
+
+
+def matches(
+    found: Sequence[Match], budget: int = MAX_PAGE_BYTES, *, at_least_one: bool = True
+) -> list[ltm_pb.MemoryMatch]:
+    """The nearest of `found` whose messages fit in `budget` bytes: those
+    farther away are left out. The nearest is kept whatever its size unless
+    `at_least_one` is False (a memory alone always fits what a client
+    accepts, but not always next to a large session)."""
+    messages = (memory_fields.match(m) for m in found)
+    return paging.fitting(messages, budget, at_least_one=at_least_one)

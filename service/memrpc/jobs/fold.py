@@ -1,0 +1,79 @@
+"""The running-summary job (`memrpc.summaries`): folds the turns that left a
+thread's window into its session's summary.
+
+It runs on `memrpc.turn` events: every AppendTurns records its turns there,
+and an append is what makes turns leave a window. A run folds everything
+pending on the thread, in steps: read the summary so far and the next turns
+to fold (`SummaryStore.next_fold`, which the session's fold state decides,
+not the event that triggered the run), summarize, write conditionally
+(`SummaryStore.write`, refused when the fold state changed meanwhile: an
+append, an update or another runner; the step reads again). A repeated run
+thus folds nothing twice, whichever runner and delivery it comes from.
+
+A namespace whose settings turn summaries off is skipped (its entries are
+acknowledged); its turns stay pending and are folded if it turns them on
+again and a later append runs the job.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from memrpc import metrics
+from memrpc.api.convert import now_ms
+from memrpc.limits import FOLD_MAX_STEPS, FOLD_MAX_TURNS
+from memrpc.namespace_defaults import DefaultsSource
+from memrpc.store.summaries import SummaryStore
+from memrpc.summaries.base import Summarizer
+
+log = logging.getLogger("memrpc.jobs")
+
+# The event type the job runs on (written by `lua/append_turns.lua`).
+TURN_EVENT = "memrpc.turn"
+
+
+class FoldUnfinished(Exception):
+    """A run made its most steps and turns are still pending: its entries
+    stay unacknowledged, and their next delivery goes on."""
+
+
+class FoldJob:
+    """Folds a thread's left-the-window turns into its running summary."""
+
+    name = "summaries"
+    event_type = TURN_EVENT
+
+    def __init__(
+        self, store: SummaryStore, summarizer: Summarizer, defaults: DefaultsSource
+    ) -> None:
+        self._store = store
+        self._summarizer = summarizer
+        self._defaults = defaults
+
+    async def run(self, ns: str, thread: str) -> None:
+        policy = (await self._defaults.defaults(ns)).summaries
+        if not policy.enabled:
+            return
+        for _ in range(FOLD_MAX_STEPS):
+            work = await self._store.next_fold(
+                ns, thread, min_turns=policy.min_fold_turns, max_turns=FOLD_MAX_TURNS
+            )
+            if work is None:
+                return
+            # No turn left to read (the log trimmed them): the write records
+            # them as skipped and keeps the summary.
+            text = (
+                await self._summarizer.fold(work.summary, work.turns, max_chars=policy.max_chars)
+                if work.turns
+                else work.summary
+            )
+            written = await self._store.write(
+                work, text=text, summarizer=self._summarizer.name, now_ms=now_ms()
+            )
+            if written:
+                metrics.turns_folded(len(work.turns))
+            else:
+                log.debug("fold of %s/%s lost a race, reading again", ns, thread)
+        raise FoldUnfinished(
+            f"thread {thread!r} still has turns to fold after {FOLD_MAX_STEPS} steps"
+        )

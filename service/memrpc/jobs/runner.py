@@ -1,0 +1,308 @@
+"""One background job's loop over every namespace feed.
+
+A runner is one consumer (`<host>:<pid>:<random>`) of the job's group on
+each feed; any number of runners, in any processes, share the work. Each
+step of its loop:
+
+1. now and then (`JOB_NAMESPACES_REFRESH_S`), reads the namespaces with
+   turns (`store/namespaces.py`) and creates the group on new feeds;
+2. now and then (half the claim idle time), claims the entries left
+   unacknowledged for the claim idle time (their consumer crashed, or their
+   job failed) and runs them; one delivered `max_deliveries` times already
+   is given up on (dead-lettered) instead;
+3. reads new entries of every feed (`XREADGROUP`, `JOB_READ_COUNT` per feed,
+   blocking up to `JOB_BLOCK_S`) and runs them.
+
+Running a batch: entries of other event types are acknowledged at once; the
+job's entries are grouped by thread, and the job runs once per thread
+(`JOB_CONCURRENCY` threads at a time): it does all the work pending on the
+thread, so one run covers every entry of the thread in the batch. A run that
+succeeds acknowledges its entries; one that fails leaves them pending, to
+be claimed again after the claim idle time, unless that was their last
+delivery: then they are dead-lettered (moved with the error to
+`memrpc:jobdead:{ns}` and acknowledged), counted and logged, so a job that
+keeps failing never blocks its feed. Delivery is at least once: a job is
+idempotent.
+
+A failed step (Redis unreachable, a command timed out) is logged, counted,
+and retried after a backoff (`JOB_BACKOFF_*`, doubling); the entries it had
+read stay pending and are claimed again. `stop` ends the loop after the
+step in progress (a read waiting for entries is ended at once, with none:
+`CLIENT UNBLOCK`); an entry whose run did not end is claimed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import redis.exceptions
+
+from memrpc import metrics
+from memrpc.config import Settings
+from memrpc.jobs.base import Job
+from memrpc.limits import (
+    JOB_BACKOFF_FIRST_S,
+    JOB_BACKOFF_LAST_S,
+    JOB_BLOCK_S,
+    JOB_CLAIM_COUNT,
+    JOB_CONCURRENCY,
+    JOB_NAMESPACES_REFRESH_S,
+    JOB_READ_COUNT,
+    JOB_SAMPLE_S,
+)
+from memrpc.store.job_feeds import FeedEntry, FeedReader, JobFeeds
+from memrpc.store.namespaces import NamespaceSet
+from memrpc.store.redis_errors import NoGroupError
+
+log = logging.getLogger("memrpc.jobs")
+
+
+@dataclass(frozen=True)
+class RunnerPolicy:
+    """When an unacknowledged entry is claimed again, and how many
+    deliveries it gets before it is given up on."""
+
+    claim_idle_s: float
+    max_deliveries: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RunnerPolicy:
+        """The policy of the settings `--job-claim-idle` and `--job-max-deliveries`."""
+        return cls(settings.job_claim_idle, settings.job_max_deliveries)
+
+
+@dataclass
+class RunnerState:
+    """What a runner has seen last: for health and the log."""
+
+    # Feed entries its groups have not been delivered yet, over every
+    # namespace, and delivered but unacknowledged (last sample).
+    lag: int = 0
+    pending: int = 0
+    namespaces: int = 0
+    # The error of the last failed step, while the steps since have failed
+    # too; "" once a step succeeds.
+    error: str = ""
+
+
+def consumer_name() -> str:
+    """A consumer name of this process, unique among runners: host, process
+    id and a random part (a restarted process with a reused pid is another
+    consumer)."""
+    host = "".join(c if c.isalnum() or c in "._-" else "-" for c in socket.gethostname())
+    return f"{host[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class JobRunner:
+    """Runs one job over every namespace feed, until stopped."""
+
+    def __init__(
+        self,
+        job: Job,
+        feeds: JobFeeds,
+        namespaces: NamespaceSet,
+        policy: RunnerPolicy,
+        *,
+        consumer: str | None = None,
+    ) -> None:
+        self.job = job
+        self.state = RunnerState()
+        self._feeds = feeds
+        self._namespaces = namespaces
+        self._policy = policy
+        self._idle_ms = max(1, int(policy.claim_idle_s * 1000))
+        self.consumer = consumer or consumer_name()
+        self._known: set[str] = set()
+        self._stopping = asyncio.Event()
+        self._reader: FeedReader | None = None
+        self._due = {"refresh": 0.0, "claim": 0.0, "sample": 0.0}
+
+    async def stop(self) -> None:
+        """Ends the loop after the step in progress (a read waiting for new
+        entries ends at once, with none)."""
+        self._stopping.set()
+        if self._reader is not None:
+            with contextlib.suppress(redis.exceptions.RedisError, OSError):
+                await self._feeds.interrupt(self._reader)
+
+    async def run(self) -> None:
+        """Runs steps until `stop`; a failed step is retried after a backoff.
+        On the way out, leaves the groups where it holds no entry."""
+        delay = JOB_BACKOFF_FIRST_S
+        log.info("job %s running as consumer %s", self._feeds.group, self.consumer)
+        while not self._stopping.is_set():
+            try:
+                async with self._feeds.reader() as reader:
+                    self._reader = reader
+                    while not self._stopping.is_set():
+                        await self._step(reader)
+                        delay = JOB_BACKOFF_FIRST_S
+                        self._recovered()
+            except (redis.exceptions.RedisError, OSError) as exc:
+                self._reader = None
+                self._failed(exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                delay = min(delay * 2, JOB_BACKOFF_LAST_S)
+        await self._leave()
+
+    def _failed(self, exc: BaseException) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        if error != self.state.error:
+            log.warning("job %s: %s; retrying with backoff", self._feeds.group, error)
+        self.state.error = error
+        metrics.job_step_failed(self.job.name)
+
+    def _recovered(self) -> None:
+        if self.state.error:
+            log.info("job %s: running again (was: %s)", self._feeds.group, self.state.error)
+            self.state.error = ""
+
+    def _is_due(self, what: str, period: float) -> bool:
+        now = time.monotonic()
+        if now < self._due[what]:
+            return False
+        self._due[what] = now + period
+        return True
+
+    async def _step(self, reader: FeedReader) -> None:
+        if self._is_due("refresh", JOB_NAMESPACES_REFRESH_S):
+            await self._refresh()
+        if self._is_due("claim", self._policy.claim_idle_s / 2):
+            for ns in sorted(self._known):
+                await self._claim(ns)
+        if self._is_due("sample", JOB_SAMPLE_S):
+            await self._sample()
+        if not self._known or self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), JOB_BLOCK_S)
+            return
+        try:
+            entries = await self._feeds.read(
+                reader,
+                sorted(self._known),
+                self.consumer,
+                count=JOB_READ_COUNT,
+                block_ms=int(JOB_BLOCK_S * 1000),
+            )
+        except NoGroupError:  # a feed deleted since: create the groups again
+            self._known.clear()
+            self._due["refresh"] = 0.0
+            return
+        await self._run(entries)
+
+    async def _refresh(self) -> None:
+        """Creates the group on the feeds of namespaces new to this runner."""
+        for ns in sorted(await self._namespaces.members() - self._known):
+            await self._feeds.ensure_group(ns)
+            self._known.add(ns)
+
+    async def _claim(self, ns: str) -> None:
+        """Runs the entries of a feed left unacknowledged too long; gives up
+        on those delivered the most times already."""
+        overdue = await self._feeds.overdue(ns, idle_ms=self._idle_ms, count=JOB_CLAIM_COUNT)
+        retry = []
+        for entry_id, deliveries in overdue:
+            if deliveries < self._policy.max_deliveries:
+                retry.append((entry_id, deliveries))
+                continue
+            await self._give_up(
+                ns,
+                entry_id,
+                deliveries,
+                f"never acknowledged in {deliveries} deliveries (its runs failed, or their "
+                "runners stopped or crashed)",
+            )
+        await self._run(await self._feeds.claim(ns, self.consumer, retry, idle_ms=self._idle_ms))
+
+    async def _run(self, entries: Sequence[FeedEntry]) -> None:
+        """Runs the job once per thread of `entries`; acknowledges what is done."""
+        done: list[FeedEntry] = []
+        runs: dict[tuple[str, str], list[FeedEntry]] = collections.defaultdict(list)
+        for entry in entries:
+            if entry.type != self.job.event_type:
+                done.append(entry)
+            elif entry.thread is None:
+                await self._failed_entries([entry], "a feed entry without a thread")
+            else:
+                runs[entry.ns, entry.thread].append(entry)
+        slots = asyncio.Semaphore(JOB_CONCURRENCY)
+
+        async def run_one(ns: str, thread: str, of_thread: list[FeedEntry]) -> None:
+            async with slots:
+                error = await self._run_job(ns, thread)
+            if error is None:
+                done.extend(of_thread)
+            else:
+                await self._failed_entries(of_thread, error)
+
+        await asyncio.gather(*(run_one(ns, thread, of) for (ns, thread), of in runs.items()))
+        await self._acknowledge(done)
+
+    async def _run_job(self, ns: str, thread: str) -> str | None:
+        """Runs the job on a thread; its error, or None when it succeeded."""
+        started = time.perf_counter()
+        try:
+            await self.job.run(ns, thread)
+        except Exception as exc:  # any failure of a job is its entries' to retry
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("job %s failed on %s/%s: %s", self._feeds.group, ns, thread, error)
+            metrics.job_ran(self.job.name, ok=False, seconds=time.perf_counter() - started)
+            return error
+        metrics.job_ran(self.job.name, ok=True, seconds=time.perf_counter() - started)
+        return None
+
+    async def _failed_entries(self, entries: Iterable[FeedEntry], error: str) -> None:
+        """Leaves failed entries pending, to be claimed again, but gives up on
+        those that had their last delivery."""
+        for entry in entries:
+            if entry.deliveries >= self._policy.max_deliveries:
+                await self._give_up(entry.ns, entry.id, entry.deliveries, error)
+
+    async def _give_up(self, ns: str, entry_id: str, deliveries: int, error: str) -> None:
+        if await self._feeds.give_up(ns, entry_id, deliveries, error):
+            metrics.job_dead_letter(self.job.name)
+            log.error(
+                "job %s gave up on feed entry %s of namespace %r after %d deliveries "
+                "(moved to its dead letters): %s",
+                self._feeds.group,
+                entry_id,
+                ns,
+                deliveries,
+                error,
+            )
+
+    async def _acknowledge(self, entries: Iterable[FeedEntry]) -> None:
+        by_ns: dict[str, list[str]] = collections.defaultdict(list)
+        for entry in entries:
+            by_ns[entry.ns].append(entry.id)
+        for ns, ids in by_ns.items():
+            await self._feeds.acknowledge(ns, ids)
+
+    async def _sample(self) -> None:
+        """The groups' lag and pending entries, for metrics and health."""
+        lag = pending = 0
+        for ns in sorted(self._known):
+            stats = await self._feeds.stats(ns)
+            if stats is not None:
+                lag += stats.lag or 0
+                pending += stats.pending
+        self.state.lag, self.state.pending = lag, pending
+        self.state.namespaces = len(self._known)
+        metrics.job_sampled(self.job.name, lag, pending)
+
+    async def _leave(self) -> None:
+        """Deletes this runner's consumer from the groups where it holds no
+        entry (best effort: a Redis gone leaves it behind, harmless)."""
+        with contextlib.suppress(redis.exceptions.RedisError, OSError):
+            for ns in sorted(self._known):
+                await self._feeds.leave(ns, self.consumer)

@@ -1,0 +1,101 @@
+"""The background jobs of one process, started and stopped together: in
+`memrpc serve` (unless `--jobs=false`) beside the gRPC services, in
+`memrpc worker` alone.
+
+Each job gets one runner (`runner.py`) with a consumer of its own; the
+runners of every process share the work through the consumer groups.
+`healthy` and `describe` sum their state up for health and the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from memrpc.config import Settings
+from memrpc.embedding import Embedder
+from memrpc.jobs.base import Job, group_of
+from memrpc.jobs.fold import FoldJob
+from memrpc.jobs.runner import JobRunner, RunnerPolicy
+from memrpc.limits import JOB_DEAD_MAX_LEN, Limits
+from memrpc.namespace_defaults import DefaultsSource, NamespaceDefaults, server_defaults
+from memrpc.store.job_feeds import JobFeeds
+from memrpc.store.namespaces import NamespaceSet
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.summaries import SummaryStore
+from memrpc.summaries.extractive import ExtractiveSummarizer
+
+log = logging.getLogger("memrpc.jobs")
+
+
+class ServerDefaults:
+    """The server's defaults for every namespace (a `DefaultsSource` for a
+    process that does not read namespace settings)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._defaults = server_defaults(limits)
+
+    async def defaults(self, ns: str) -> NamespaceDefaults:
+        return self._defaults
+
+
+def process_jobs(redis: RedisMux, embedder: Embedder, defaults: DefaultsSource) -> list[Job]:
+    """Every background job, as one process runs them."""
+    return [FoldJob(SummaryStore(redis), ExtractiveSummarizer(embedder), defaults)]
+
+
+class BackgroundJobs:
+    """The runners of a process's jobs."""
+
+    def __init__(self, redis: RedisMux, jobs: list[Job], policy: RunnerPolicy) -> None:
+        namespaces = NamespaceSet(redis)
+        self.runners = [
+            JobRunner(job, JobFeeds(redis, group_of(job), dead_max_len=JOB_DEAD_MAX_LEN),
+                      namespaces, policy)
+            for job in jobs
+        ]  # fmt: skip
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    def from_settings(
+        cls, redis: RedisMux, embedder: Embedder, settings: Settings, defaults: DefaultsSource
+    ) -> BackgroundJobs:
+        """Every job, with the policy of the settings."""
+        return cls(
+            redis, process_jobs(redis, embedder, defaults), RunnerPolicy.from_settings(settings)
+        )
+
+    def start(self) -> None:
+        """Starts every runner, each a task."""
+        self._tasks = [asyncio.create_task(runner.run()) for runner in self.runners]
+
+    async def stop(self, grace: float) -> None:
+        """Asks every runner to stop after its step in progress, waits up to
+        `grace` seconds, then cancels those still running (their entries
+        not acknowledged are claimed again by other runners)."""
+        for runner in self.runners:
+            await runner.stop()
+        if not self._tasks:
+            return
+        _, running = await asyncio.wait(self._tasks, timeout=grace)
+        for task in running:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if running:
+            log.warning("background jobs: %d runner(s) cancelled mid-batch", len(running))
+
+    @property
+    def healthy(self) -> bool:
+        """Whether every runner's last step succeeded."""
+        return not any(runner.state.error for runner in self.runners)
+
+    def describe(self) -> str:
+        """Each runner's lag, pending entries and error, in one line."""
+        return "; ".join(
+            f"{group_of(runner.job)}: {runner.state.lag} behind, {runner.state.pending} pending"
+            + (f", failing: {runner.state.error}" if runner.state.error else "")
+            for runner in self.runners
+        )

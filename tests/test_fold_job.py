@@ -1,0 +1,114 @@
+"""The running-summary job (memrpc/jobs/fold.py) run directly, with the real
+store, summarizer and model: it folds everything pending in one run, a
+repeat folds nothing twice, and it follows the namespace's summary policy
+(off, or waiting for enough turns)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+
+from memrpc.config import Settings
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedding import BatchingEmbedder
+from memrpc.jobs.fold import FoldJob
+from memrpc.limits import Limits
+from memrpc.namespace_defaults import NamespaceDefaults, SummaryPolicy, server_defaults
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.summaries import SummaryStore
+from memrpc.summaries.extractive import ExtractiveSummarizer
+from memrpc.v1 import working_memory_pb2 as pb
+from memrpc.v1 import working_memory_pb2_grpc
+
+Stub = working_memory_pb2_grpc.WorkingMemoryStub
+
+
+class Policy:
+    """A namespace's defaults with the summary policy a test sets."""
+
+    def __init__(self, summaries: SummaryPolicy) -> None:
+        base = server_defaults(Limits.from_settings(Settings()))
+        self._defaults = dataclasses.replace(base, summaries=summaries)
+
+    async def defaults(self, ns: str) -> NamespaceDefaults:
+        return self._defaults
+
+
+ON = SummaryPolicy(enabled=True, max_chars=1000, min_fold_turns=1)
+
+
+@pytest.fixture
+async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
+    client = RedisMux(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+def job(mux: RedisMux, embedder: BatchingEmbedder, policy: SummaryPolicy) -> FoldJob:
+    return FoldJob(SummaryStore(mux), ExtractiveSummarizer(embedder), Policy(policy))
+
+
+async def append(wm: Stub, ns: str, thread: str, turns: int) -> list[str]:
+    """`turns` turns into a 5-turn window, one by one; their event ids."""
+    ids = []
+    for i in range(turns):
+        reply = await wm.AppendTurns(
+            pb.AppendTurnsRequest(
+                namespace=ns,
+                thread_id=thread,
+                turns=[pb.TurnInput(role="user", content=f"Turn {i}: we met Ada at gate {i}.")],
+                max_window_turns=5,
+            )
+        )
+        ids += reply.event_ids
+    return ids
+
+
+async def summary(wm: Stub, ns: str, thread: str) -> pb.SessionSummary:
+    reply = await wm.GetSession(pb.GetSessionRequest(namespace=ns, thread_id=thread))
+    return reply.session.summary
+
+
+async def test_one_run_folds_everything_pending_and_a_repeat_folds_nothing(
+    wm: Stub, mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    ids = await append(wm, ns, "t", 17)
+    fold = job(mux, embedder, ON)
+    await fold.run(ns, "t")
+    first = await summary(wm, ns, "t")
+    assert (first.first_event_id, first.last_event_id) == (ids[0], ids[11])
+    assert (first.turn_count, first.pending_turn_count) == (12, 0)
+    assert "Ada" in first.text
+    # A repeated delivery: nothing left, nothing written.
+    await fold.run(ns, "t")
+    assert await summary(wm, ns, "t") == first
+
+
+async def test_a_namespace_with_summaries_off_is_left_alone(
+    wm: Stub, mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    await append(wm, ns, "t", 8)
+    await job(mux, embedder, dataclasses.replace(ON, enabled=False)).run(ns, "t")
+    left = await summary(wm, ns, "t")
+    assert (left.turn_count, left.pending_turn_count) == (0, 3)
+
+
+async def test_a_fold_waits_for_the_namespaces_min_turns(
+    wm: Stub, mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    await append(wm, ns, "t", 8)
+    waiting = job(mux, embedder, dataclasses.replace(ON, min_fold_turns=4))
+    await waiting.run(ns, "t")
+    assert (await summary(wm, ns, "t")).pending_turn_count == 3
+    await append(wm, ns, "t", 1)
+    await waiting.run(ns, "t")
+    folded = await summary(wm, ns, "t")
+    assert (folded.turn_count, folded.pending_turn_count) == (4, 0)
+
+
+async def test_a_thread_without_a_session_has_nothing_to_fold(
+    mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    await job(mux, embedder, ON).run(ns, "never")
