@@ -292,7 +292,7 @@ async def test_one_fold_embeds_once_and_at_most_the_bound(
 
 
 def test_candidates_are_bounded_keeping_the_best_of_each_turn() -> None:
-    bound = lim.SUMMARY_MAX_CANDIDATES
+    bound, new = lim.SUMMARY_MAX_CANDIDATES, lim.SUMMARY_NEW_CANDIDATES
     summary = "\n".join(f"user: I live at {i:03d} Elm Row." for i in range(bound))
     turns = [
         turn(i, "user", f"I like plain things a lot. Booking AB{i:03d} is for 14 May.")
@@ -301,14 +301,16 @@ def test_candidates_are_bounded_keeping_the_best_of_each_turn() -> None:
     pool = candidates(summary, turns, max_chars=int(lim.SUMMARY_MAX_CHARS.high))
     assert len(pool) == bound
     texts = [c.unit.text for c in pool]
-    # Half the summary's units, then each turn's most specific sentence.
-    assert texts[: bound // 2] == [f"I live at {i:03d} Elm Row." for i in range(bound // 2)]
-    assert texts[bound // 2 :] == [f"Booking AB{i:03d} is for 14 May." for i in range(bound // 2)]
+    # The summary's units leave room for each turn's most specific sentence.
+    old = bound - new
+    assert texts[:old] == [f"I live at {i:03d} Elm Row." for i in range(old)]
+    assert texts[old:] == [f"Booking AB{i:03d} is for 14 May." for i in range(new)]
     # Without a summary, each turn's best sentence before any turn's second best.
     few = turns[: bound // 2 + 1]
     texts = [c.unit.text for c in candidates("", few, max_chars=DEFAULT_CHARS)]
     assert len(texts) == bound
     assert sum(t.startswith("Booking") for t in texts) == len(few)
+    assert texts[0] == "I like plain things a lot."
 
 
 # -- Determinism and redundancy ------------------------------------------------

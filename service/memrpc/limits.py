@@ -133,12 +133,15 @@ SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
 # cut into pieces of at most this many characters (at word boundaries) ...
 SUMMARY_MAX_UNIT_CHARS = 300
 # ... and a fold weighs (embeds, in one call) at most this many candidates:
-# the summary's units (at most half of them) and the turns' sentences, each
-# turn keeping its most specific ones when there are more. The units of the
-# summary were embedded by the fold before (the embedder's cache has them):
-# at most this many texts wait for the model, below `--embed-queue-max`'s
-# default.
+# the summary's units and the turns' sentences, each turn keeping its most
+# specific ones when there are more. The summary's units were embedded by
+# the fold before, so the embedder's cache has them (in the process that
+# made that fold); the model embeds the new sentences, 1 to 3 a turn.
 SUMMARY_MAX_CANDIDATES = 128
+# Of those, the turns' sentences may always take this many: the summary's
+# units take the rest at most (its most specific ones, when a large budget
+# holds more).
+SUMMARY_NEW_CANDIDATES = 32
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.

@@ -12,8 +12,9 @@ reads only the summary so far and the new turns, never older turns:
    questions without content). A line longer than the whole budget is
    shortened at a word boundary. The work is bounded: at most
    `SUMMARY_MAX_CANDIDATES` candidates. The summary's units come first,
-   up to half of them (the most specific, when a large budget holds more
-   units); the turns' sentences fill the rest in rounds (every turn's most
+   leaving room for `SUMMARY_NEW_CANDIDATES` at least (the most specific
+   units, when a large budget holds more); the turns' sentences fill the
+   rest in rounds (every turn's most
    specific sentence, then every turn's second most specific, ...), the
    most specific first within a round. Folding many turns at once thus
    keeps the best of each rather than all of the first ones.
@@ -133,7 +134,8 @@ def candidates(summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> li
             for piece in pieces(sentence, lim.SUMMARY_MAX_UNIT_CHARS)
         )
         new.extend(enumerate(sorted(mine, key=_most_specific_first)))
-    kept = sorted(old, key=_most_specific_first)[: lim.SUMMARY_MAX_CANDIDATES // 2]
+    room = lim.SUMMARY_MAX_CANDIDATES - lim.SUMMARY_NEW_CANDIDATES
+    kept = sorted(old, key=_most_specific_first)[:room]
     room = lim.SUMMARY_MAX_CANDIDATES - len(kept)
     kept += [c for _, c in sorted(new, key=lambda rc: (rc[0], *_most_specific_first(rc[1])))][:room]
     return sorted(kept, key=lambda c: c.position)
