@@ -97,6 +97,12 @@ async def fold_in_chunks(summarizer: Summarizer, turns: Sequence[FoldTurn], chun
             ["First line", "a bullet", "a step", "spaced out"],
         ),
         ("Wait... 10 more minutes.", ["Wait...", "10 more minutes."]),
+        ("Привет. Это Анна. ok. Да", ["Привет.", "Это Анна. ok.", "Да"]),
+        (
+            "会議は月曜日です。場所は東京\uff01本当\uff1fはい",
+            ["会議は月曜日です。", "場所は東京\uff01", "本当\uff1f", "はい"],
+        ),
+        ("(See above.) Then go.", ["(See above.)", "Then go."]),
         ("   \n  ", []),
     ],
 )
