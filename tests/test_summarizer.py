@@ -151,7 +151,7 @@ def test_specific_tokens_by_kind() -> None:
         "86": "figure",
     }
     # The first word of a sentence is capitalised whatever it is; "I" and "OK" name nothing.
-    assert specific_tokens("Ingrid said I was OK") == {}
+    assert specific_tokens("Ingrid said I was OK and I\u2019ll stay") == {}
 
 
 def test_specificity_grows_with_details() -> None:
@@ -292,13 +292,13 @@ async def test_one_fold_embeds_once_and_at_most_the_bound(
     ]
     summary = await summarizer.fold("", many, max_chars=DEFAULT_CHARS)
     assert len(counting.calls) == 1
-    assert 0 < len(counting.calls[0]) <= lim.SUMMARY_MAX_CANDIDATES
+    assert 0 < len(counting.calls[0]) <= lim.SUMMARY_MAX_NEW_CANDIDATES
     await summarizer.fold(summary, many[:5], max_chars=DEFAULT_CHARS)
     assert len(counting.calls) == 2
 
 
 def test_candidates_are_bounded_keeping_the_best_of_each_turn() -> None:
-    bound, new = lim.SUMMARY_MAX_CANDIDATES, lim.SUMMARY_NEW_CANDIDATES
+    bound, new = lim.SUMMARY_MAX_CANDIDATES, lim.SUMMARY_MAX_NEW_CANDIDATES
     summary = "\n".join(f"user: I live at {i:03d} Elm Row." for i in range(bound))
     turns = [
         turn(i, "user", f"I like plain things a lot. Booking AB{i:03d} is for 14 May.")
@@ -312,9 +312,9 @@ def test_candidates_are_bounded_keeping_the_best_of_each_turn() -> None:
     assert texts[:old] == [f"I live at {i:03d} Elm Row." for i in range(old)]
     assert texts[old:] == [f"Booking AB{i:03d} is for 14 May." for i in range(new)]
     # Without a summary, each turn's best sentence before any turn's second best.
-    few = turns[: bound // 2 + 1]
+    few = turns[: new // 2 + 1]
     texts = [c.unit.text for c in candidates("", few, max_chars=DEFAULT_CHARS)]
-    assert len(texts) == bound
+    assert len(texts) == new
     assert sum(t.startswith("Booking") for t in texts) == len(few)
     assert texts[0] == "I like plain things a lot."
 

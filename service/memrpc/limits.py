@@ -132,16 +132,16 @@ SUMMARY_MIN_FOLD_TURNS = Range(default=1, low=1, high=100)
 # turns it folds and however long they are: a sentence longer than this is
 # cut into pieces of at most this many characters (at word boundaries) ...
 SUMMARY_MAX_UNIT_CHARS = 300
-# ... and a fold weighs (embeds, in one call) at most this many candidates:
-# the summary's units and the turns' sentences, each turn keeping its most
-# specific ones when there are more. The summary's units were embedded by
-# the fold before, so the embedder's cache has them (in the process that
-# made that fold); the model embeds the new sentences, 1 to 3 a turn.
-SUMMARY_MAX_CANDIDATES = 128
-# Of those, the turns' sentences may always take this many: the summary's
-# units take the rest at most (its most specific ones, when a large budget
-# holds more).
-SUMMARY_NEW_CANDIDATES = 32
+# ... and a fold weighs (embeds, in one call) at most this many candidates,
+# units of the summary and sentences of the new turns ...
+SUMMARY_MAX_CANDIDATES = 160
+# ... of which at most this many sentences of the new turns, each turn
+# keeping its most specific ones when there are more: what the model embeds
+# (a turn has 1 to 3 sentences worth keeping, usually). The summary's units,
+# the rest at most (its most specific, when a large budget holds more), were
+# embedded by the fold before: the embedder's cache has them, in the
+# process that made that fold.
+SUMMARY_MAX_NEW_CANDIDATES = 64
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.

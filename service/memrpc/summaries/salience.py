@@ -165,7 +165,7 @@ def token_kind(token: str, *, first: bool) -> str | None:
     word = token.rstrip(_TRAILING)
     if not word:
         return None
-    lower = word.lower()
+    lower = word.lower().replace("\u2019", "'")
     if _EMAIL_OR_URL.fullmatch(word):
         return "code"
     if _HAS_DIGIT.search(word):
