@@ -193,7 +193,9 @@ class ExtractiveSummarizer:
         return "extractive"
 
     async def fold(self, summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> str:
-        """`summary` with `turns` folded in, in at most `max_chars` characters."""
+        """`summary` with `turns` folded in, in at most `max_chars`
+        characters. Raises `EmbeddingQueueFull` when the embedder refuses
+        the fold's texts (a fold is one call: retry it later, whole)."""
         if not turns:
             return summary
         # Reading the turns is linear in their length (~0.7 ms per 1,000
