@@ -1,9 +1,11 @@
 """The extractive summarizer (memrpc.summaries), with the real embedding
 model: its sentence splitting and salience rules, its bounds (the budget,
 the candidates of one fold), determinism, redundancy, and the quality bar of
-issue 14: folded the way the job folds, the 40 turns a 20-turn window evicts
-from `long_conversation.TURNS` leave at least 8 of its 10 planted facts in
-a summary of the default size."""
+issue 14: folded the way the job folds (a turn at a time, 5 at a time, all
+40 at once), the 40 turns a 20-turn window evicts from a 60-turn
+conversation leave at least 8 of its 10 planted facts in a summary of the
+default size; for two conversations (`long_conversation.py`,
+`incident_conversation.py`)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from long_conversation import FACTS, TURNS, facts_found
+import incident_conversation
+import long_conversation
+from long_conversation import facts_found
 from memrpc import limits as lim
 from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
 from memrpc.summaries.base import FoldTurn, Summarizer
@@ -24,9 +28,19 @@ from memrpc.summaries.sentences import ELLIPSIS, cut, pieces, sentences
 DEFAULT_CHARS = int(lim.SUMMARY_MAX_CHARS.default)
 MIN_CHARS = int(lim.SUMMARY_MAX_CHARS.low)
 WINDOW = int(lim.WINDOW_TURNS.default)
-EVICTED = [FoldTurn(f"{i}-0", role, content) for i, (role, content) in enumerate(TURNS)][
-    : len(TURNS) - WINDOW
-]
+# Each conversation's turns and the distinctive token of each of its facts.
+CONVERSATIONS = {
+    "wedding": (long_conversation.TURNS, long_conversation.FACTS),
+    "incident": (incident_conversation.TURNS, incident_conversation.FACTS),
+}
+
+
+def evicted(turns: Sequence[tuple[str, str]]) -> list[FoldTurn]:
+    """The turns a window of the default size evicts, oldest first."""
+    return [FoldTurn(f"{i}-0", role, text) for i, (role, text) in enumerate(turns)][:-WINDOW]
+
+
+EVICTED = evicted(long_conversation.TURNS)
 
 
 class CountingEmbedder:
@@ -348,27 +362,31 @@ async def test_a_repeated_fact_appears_once(summarizer: ExtractiveSummarizer) ->
 # -- The quality bar of issue 14 ------------------------------------------------
 
 
-def test_the_conversation_plants_its_facts_in_the_evicted_turns() -> None:
-    assert len(TURNS) == 60
-    assert [role for role, _ in TURNS] == ["user", "assistant"] * 30
-    assert len(EVICTED) == 40
-    evicted = "\n".join(t.content for t in EVICTED)
-    kept = "\n".join(content for _, content in TURNS[len(EVICTED) :])
-    assert facts_found(evicted) == list(FACTS)
-    assert facts_found(kept) == []
+@pytest.mark.parametrize("name", CONVERSATIONS)
+def test_the_conversation_plants_its_facts_in_the_evicted_turns(name: str) -> None:
+    turns, facts = CONVERSATIONS[name]
+    assert len(turns) == 60
+    assert [role for role, _ in turns] == ["user", "assistant"] * 30
+    gone = evicted(turns)
+    assert len(gone) == 40
+    kept = "\n".join(content for _, content in turns[len(gone) :])
+    assert facts_found("\n".join(t.content for t in gone), facts) == list(facts)
+    assert facts_found(kept, facts) == []
     # Each fact is said once, inside a longer turn.
-    for token in FACTS.values():
-        holding = [t.content for t in EVICTED if facts_found(t.content) and token in t.content]
+    for fact in facts:
+        holding = [t.content for t in gone if fact in facts_found(t.content, facts)]
         assert len(holding) == 1
         assert len(sentences(holding[0])) >= 2
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 40])
+@pytest.mark.parametrize("name", CONVERSATIONS)
 async def test_planted_facts_survive_the_folds(
-    summarizer: ExtractiveSummarizer, chunk: int
+    summarizer: ExtractiveSummarizer, name: str, chunk: int
 ) -> None:
-    summary = await fold_in_chunks(summarizer, EVICTED, chunk)
-    found = facts_found(summary)
-    print(f"folded {chunk} turn(s) at a time: {len(found)} of {len(FACTS)} facts kept")
+    turns, facts = CONVERSATIONS[name]
+    summary = await fold_in_chunks(summarizer, evicted(turns), chunk)
+    found = facts_found(summary, facts)
+    print(f"{name}, folded {chunk} turn(s) at a time: {len(found)} of {len(facts)} facts kept")
     assert len(summary) <= DEFAULT_CHARS
-    assert len(found) >= 8, (sorted(set(FACTS) - set(found)), summary)
+    assert len(found) >= 8, (sorted(set(facts) - set(found)), summary)
