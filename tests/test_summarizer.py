@@ -390,3 +390,19 @@ async def test_planted_facts_survive_the_folds(
     print(f"{name}, folded {chunk} turn(s) at a time: {len(found)} of {len(facts)} facts kept")
     assert len(summary) <= DEFAULT_CHARS
     assert len(found) >= 8, (sorted(set(facts) - set(found)), summary)
+
+
+async def test_one_long_tool_output_does_not_wipe_the_summary(
+    summarizer: ExtractiveSummarizer,
+) -> None:
+    summary = await fold_in_chunks(summarizer, EVICTED, 5)
+    before = facts_found(summary)
+    orders = " ".join(
+        f"Order ORD-{i * 7919 % 1_000_000:06d} for customer {('Ana', 'Bo', 'Cy')[i % 3]} Smith "
+        f"shipped on {i % 27 + 1} May from Warehouse {i % 8 + 1}."
+        for i in range(200)
+    )
+    after = await summarizer.fold(summary, [turn(99, "tool", orders)], max_chars=DEFAULT_CHARS)
+    assert len(after) <= DEFAULT_CHARS
+    assert any(line.startswith("tool: Order ORD-") for line in after.splitlines())
+    assert len(facts_found(after)) >= len(before) - 2 >= 8
