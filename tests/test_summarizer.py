@@ -166,6 +166,9 @@ def test_specific_tokens_by_kind() -> None:
     }
     # The first word of a sentence is capitalised whatever it is; "I" and "OK" name nothing.
     assert specific_tokens("Ingrid said I was OK and I\u2019ll stay") == {}
+    assert specific_tokens("May I ask?") == {}
+    assert specific_tokens("May 3 works") == {"3": "small"}
+    assert specific_tokens("Come in May") == {"may": "date"}
 
 
 def test_specificity_grows_with_details() -> None:
