@@ -297,10 +297,11 @@ FACTS: dict[str, str] = {
 }
 
 
-def facts_found(text: str) -> list[str]:
-    """The facts whose token `text` holds (as a whole word, ignoring case)."""
+def facts_found(text: str, facts: dict[str, str] = FACTS) -> list[str]:
+    """The facts (by default this conversation's) whose token `text` holds,
+    as a whole word, ignoring case."""
     return [
         fact
-        for fact, token in FACTS.items()
+        for fact, token in facts.items()
         if re.search(rf"(?<!\w){re.escape(token)}(?!\w)", text, re.IGNORECASE)
     ]

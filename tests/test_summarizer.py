@@ -1,9 +1,11 @@
 """The extractive summarizer (memrpc.summaries), with the real embedding
 model: its sentence splitting and salience rules, its bounds (the budget,
 the candidates of one fold), determinism, redundancy, and the quality bar of
-issue 14: folded the way the job folds, the 40 turns a 20-turn window evicts
-from `long_conversation.TURNS` leave at least 8 of its 10 planted facts in
-a summary of the default size."""
+issue 14: folded the way the job folds (a turn at a time, 5 at a time, all
+40 at once), the 40 turns a 20-turn window evicts from a 60-turn
+conversation leave at least 8 of its 10 planted facts in a summary of the
+default size; for two conversations (`long_conversation.py`,
+`incident_conversation.py`)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from long_conversation import FACTS, TURNS, facts_found
+import incident_conversation
+import long_conversation
+from long_conversation import facts_found
 from memrpc import limits as lim
 from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
 from memrpc.summaries.base import FoldTurn, Summarizer
@@ -24,9 +28,19 @@ from memrpc.summaries.sentences import ELLIPSIS, cut, pieces, sentences
 DEFAULT_CHARS = int(lim.SUMMARY_MAX_CHARS.default)
 MIN_CHARS = int(lim.SUMMARY_MAX_CHARS.low)
 WINDOW = int(lim.WINDOW_TURNS.default)
-EVICTED = [FoldTurn(f"{i}-0", role, content) for i, (role, content) in enumerate(TURNS)][
-    : len(TURNS) - WINDOW
-]
+# Each conversation's turns and the distinctive token of each of its facts.
+CONVERSATIONS = {
+    "wedding": (long_conversation.TURNS, long_conversation.FACTS),
+    "incident": (incident_conversation.TURNS, incident_conversation.FACTS),
+}
+
+
+def evicted(turns: Sequence[tuple[str, str]]) -> list[FoldTurn]:
+    """The turns a window of the default size evicts, oldest first."""
+    return [FoldTurn(f"{i}-0", role, text) for i, (role, text) in enumerate(turns)][:-WINDOW]
+
+
+EVICTED = evicted(long_conversation.TURNS)
 
 
 class CountingEmbedder:
@@ -97,6 +111,12 @@ async def fold_in_chunks(summarizer: Summarizer, turns: Sequence[FoldTurn], chun
             ["First line", "a bullet", "a step", "spaced out"],
         ),
         ("Wait... 10 more minutes.", ["Wait...", "10 more minutes."]),
+        ("Привет. Это Анна. ok. Да", ["Привет.", "Это Анна. ok.", "Да"]),
+        (
+            "会議は月曜日です。場所は東京\uff01本当\uff1fはい",
+            ["会議は月曜日です。", "場所は東京\uff01", "本当\uff1f", "はい"],
+        ),
+        ("(See above.) Then go.", ["(See above.)", "Then go."]),
         ("   \n  ", []),
     ],
 )
@@ -145,7 +165,10 @@ def test_specific_tokens_by_kind() -> None:
         "86": "figure",
     }
     # The first word of a sentence is capitalised whatever it is; "I" and "OK" name nothing.
-    assert specific_tokens("Ingrid said I was OK") == {}
+    assert specific_tokens("Ingrid said I was OK and I\u2019ll stay") == {}
+    assert specific_tokens("May I ask?") == {}
+    assert specific_tokens("May 3 works") == {"3": "small"}
+    assert specific_tokens("Come in May") == {"may": "date"}
 
 
 def test_specificity_grows_with_details() -> None:
@@ -286,13 +309,13 @@ async def test_one_fold_embeds_once_and_at_most_the_bound(
     ]
     summary = await summarizer.fold("", many, max_chars=DEFAULT_CHARS)
     assert len(counting.calls) == 1
-    assert 0 < len(counting.calls[0]) <= lim.SUMMARY_MAX_CANDIDATES
+    assert 0 < len(counting.calls[0]) <= lim.SUMMARY_MAX_NEW_CANDIDATES
     await summarizer.fold(summary, many[:5], max_chars=DEFAULT_CHARS)
     assert len(counting.calls) == 2
 
 
 def test_candidates_are_bounded_keeping_the_best_of_each_turn() -> None:
-    bound = lim.SUMMARY_MAX_CANDIDATES
+    bound, new = lim.SUMMARY_MAX_CANDIDATES, lim.SUMMARY_MAX_NEW_CANDIDATES
     summary = "\n".join(f"user: I live at {i:03d} Elm Row." for i in range(bound))
     turns = [
         turn(i, "user", f"I like plain things a lot. Booking AB{i:03d} is for 14 May.")
@@ -301,14 +324,16 @@ def test_candidates_are_bounded_keeping_the_best_of_each_turn() -> None:
     pool = candidates(summary, turns, max_chars=int(lim.SUMMARY_MAX_CHARS.high))
     assert len(pool) == bound
     texts = [c.unit.text for c in pool]
-    # Half the summary's units, then each turn's most specific sentence.
-    assert texts[: bound // 2] == [f"I live at {i:03d} Elm Row." for i in range(bound // 2)]
-    assert texts[bound // 2 :] == [f"Booking AB{i:03d} is for 14 May." for i in range(bound // 2)]
+    # The summary's units leave room for each turn's most specific sentence.
+    old = bound - new
+    assert texts[:old] == [f"I live at {i:03d} Elm Row." for i in range(old)]
+    assert texts[old:] == [f"Booking AB{i:03d} is for 14 May." for i in range(new)]
     # Without a summary, each turn's best sentence before any turn's second best.
-    few = turns[: bound // 2 + 1]
+    few = turns[: new // 2 + 1]
     texts = [c.unit.text for c in candidates("", few, max_chars=DEFAULT_CHARS)]
-    assert len(texts) == bound
+    assert len(texts) == new
     assert sum(t.startswith("Booking") for t in texts) == len(few)
+    assert texts[0] == "I like plain things a lot."
 
 
 # -- Determinism and redundancy ------------------------------------------------
@@ -340,27 +365,47 @@ async def test_a_repeated_fact_appears_once(summarizer: ExtractiveSummarizer) ->
 # -- The quality bar of issue 14 ------------------------------------------------
 
 
-def test_the_conversation_plants_its_facts_in_the_evicted_turns() -> None:
-    assert len(TURNS) == 60
-    assert [role for role, _ in TURNS] == ["user", "assistant"] * 30
-    assert len(EVICTED) == 40
-    evicted = "\n".join(t.content for t in EVICTED)
-    kept = "\n".join(content for _, content in TURNS[len(EVICTED) :])
-    assert facts_found(evicted) == list(FACTS)
-    assert facts_found(kept) == []
+@pytest.mark.parametrize("name", CONVERSATIONS)
+def test_the_conversation_plants_its_facts_in_the_evicted_turns(name: str) -> None:
+    turns, facts = CONVERSATIONS[name]
+    assert len(turns) == 60
+    assert [role for role, _ in turns] == ["user", "assistant"] * 30
+    gone = evicted(turns)
+    assert len(gone) == 40
+    kept = "\n".join(content for _, content in turns[len(gone) :])
+    assert facts_found("\n".join(t.content for t in gone), facts) == list(facts)
+    assert facts_found(kept, facts) == []
     # Each fact is said once, inside a longer turn.
-    for token in FACTS.values():
-        holding = [t.content for t in EVICTED if facts_found(t.content) and token in t.content]
+    for fact in facts:
+        holding = [t.content for t in gone if fact in facts_found(t.content, facts)]
         assert len(holding) == 1
         assert len(sentences(holding[0])) >= 2
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 40])
+@pytest.mark.parametrize("name", CONVERSATIONS)
 async def test_planted_facts_survive_the_folds(
-    summarizer: ExtractiveSummarizer, chunk: int
+    summarizer: ExtractiveSummarizer, name: str, chunk: int
 ) -> None:
-    summary = await fold_in_chunks(summarizer, EVICTED, chunk)
-    found = facts_found(summary)
-    print(f"folded {chunk} turn(s) at a time: {len(found)} of {len(FACTS)} facts kept")
+    turns, facts = CONVERSATIONS[name]
+    summary = await fold_in_chunks(summarizer, evicted(turns), chunk)
+    found = facts_found(summary, facts)
+    print(f"{name}, folded {chunk} turn(s) at a time: {len(found)} of {len(facts)} facts kept")
     assert len(summary) <= DEFAULT_CHARS
-    assert len(found) >= 8, (sorted(set(FACTS) - set(found)), summary)
+    assert len(found) >= 8, (sorted(set(facts) - set(found)), summary)
+
+
+async def test_one_long_tool_output_does_not_wipe_the_summary(
+    summarizer: ExtractiveSummarizer,
+) -> None:
+    summary = await fold_in_chunks(summarizer, EVICTED, 5)
+    before = facts_found(summary)
+    orders = " ".join(
+        f"Order ORD-{i * 7919 % 1_000_000:06d} for customer {('Ana', 'Bo', 'Cy')[i % 3]} Smith "
+        f"shipped on {i % 27 + 1} May from Warehouse {i % 8 + 1}."
+        for i in range(200)
+    )
+    after = await summarizer.fold(summary, [turn(99, "tool", orders)], max_chars=DEFAULT_CHARS)
+    assert len(after) <= DEFAULT_CHARS
+    assert any(line.startswith("tool: Order ORD-") for line in after.splitlines())
+    assert len(facts_found(after)) >= len(before) - 2 >= 8

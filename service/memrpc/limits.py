@@ -79,13 +79,16 @@ FOLD_READ_PAGE = 200
 # turns it folds and however long they are: a sentence longer than this is
 # cut into pieces of at most this many characters (at word boundaries) ...
 SUMMARY_MAX_UNIT_CHARS = 300
-# ... and a fold weighs (embeds, in one call) at most this many candidates:
-# the summary's units (at most half of them) and the turns' sentences, each
-# turn keeping its most specific ones when there are more. The units of the
-# summary were embedded by the fold before (the embedder's cache has them):
-# at most this many texts wait for the model, below `--embed-queue-max`'s
-# default.
-SUMMARY_MAX_CANDIDATES = 128
+# ... and a fold weighs (embeds, in one call) at most this many candidates,
+# units of the summary and sentences of the new turns ...
+SUMMARY_MAX_CANDIDATES = 160
+# ... of which at most this many sentences of the new turns, each turn
+# keeping its most specific ones when there are more: what the model embeds
+# (a turn has 1 to 3 sentences worth keeping, usually). The summary's units,
+# the rest at most (its most specific, when a large budget holds more), were
+# embedded by the fold before: the embedder's cache has them, in the
+# process that made that fold.
+SUMMARY_MAX_NEW_CANDIDATES = 64
 
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in

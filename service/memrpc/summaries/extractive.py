@@ -11,12 +11,12 @@ reads only the summary so far and the new turns, never older turns:
    pieces) less the trivia (`Salience.trivia`: greetings, thanks,
    questions without content). A line longer than the whole budget is
    shortened at a word boundary. The work is bounded: at most
-   `SUMMARY_MAX_CANDIDATES` candidates. The summary's units come first,
-   up to half of them (the most specific, when a large budget holds more
-   units); the turns' sentences fill the rest in rounds (every turn's most
-   specific sentence, then every turn's second most specific, ...), the
-   most specific first within a round. Folding many turns at once thus
-   keeps the best of each rather than all of the first ones.
+   `SUMMARY_MAX_NEW_CANDIDATES` sentences of the new turns, taken in
+   rounds (every turn's most specific sentence, then every turn's second
+   most specific, ...), the most specific first within a round, so that
+   folding many turns at once keeps the best of each rather than all of
+   the first ones; and the summary's units, up to `SUMMARY_MAX_CANDIDATES`
+   in all (its most specific, when a large budget holds more).
 2. **Weights.** Every candidate's text is embedded in one call (units of
    the old summary were embedded by the previous fold, so the embedder's
    cache answers them). A candidate's relevance mixes its centrality
@@ -133,9 +133,10 @@ def candidates(summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> li
             for piece in pieces(sentence, lim.SUMMARY_MAX_UNIT_CHARS)
         )
         new.extend(enumerate(sorted(mine, key=_most_specific_first)))
-    kept = sorted(old, key=_most_specific_first)[: lim.SUMMARY_MAX_CANDIDATES // 2]
-    room = lim.SUMMARY_MAX_CANDIDATES - len(kept)
-    kept += [c for _, c in sorted(new, key=lambda rc: (rc[0], *_most_specific_first(rc[1])))][:room]
+    room = lim.SUMMARY_MAX_CANDIDATES - lim.SUMMARY_MAX_NEW_CANDIDATES
+    kept = sorted(old, key=_most_specific_first)[:room]
+    by_round = sorted(new, key=lambda rc: (rc[0], *_most_specific_first(rc[1])))
+    kept += [c for _, c in by_round[: lim.SUMMARY_MAX_NEW_CANDIDATES]]
     return sorted(kept, key=lambda c: c.position)
 
 
@@ -192,7 +193,9 @@ class ExtractiveSummarizer:
         return "extractive"
 
     async def fold(self, summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> str:
-        """`summary` with `turns` folded in, in at most `max_chars` characters."""
+        """`summary` with `turns` folded in, in at most `max_chars`
+        characters. Raises `EmbeddingQueueFull` when the embedder refuses
+        the fold's texts (a fold is one call: retry it later, whole)."""
         if not turns:
             return summary
         # Reading the turns is linear in their length (~0.7 ms per 1,000

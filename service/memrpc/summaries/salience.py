@@ -7,15 +7,15 @@ an allergy or a relation. A sentence's `salience` scores its specificity
 in [0, 1) by the distinct specific tokens it holds, each weighed by its
 kind (`WEIGHTS`):
 
-| kind         | examples                              |
-|--------------|---------------------------------------|
-| `code`       | `LH2417`, `EPX-9120`, `jo@example.com` |
-| `figure`     | `$3,850`, `6:35`, `2026-03-14`, `86`  |
-| `date`       | `March`, `Tuesday`, `14th`            |
-| `name`       | a capitalised word inside a sentence  |
-| `cue`        | `allergic`, `sister`, `birthday`      |
-| `acronym`    | `LH`, `PDF`                           |
-| `small`      | a digit, as in `Step 2`               |
+| kind      | examples                               |
+|-----------|----------------------------------------|
+| `code`    | `LH2417`, `EPX-9120`, `jo@example.com` |
+| `figure`  | `$3,850`, `6:35`, `2026-03-14`, `86`   |
+| `date`    | `March`, `Tuesday`, `14th`             |
+| `name`    | a capitalised word inside a sentence   |
+| `cue`     | `allergic`, `sister`, `birthday`       |
+| `acronym` | `LH`, `PDF`                            |
+| `small`   | a digit, as in `Step 2`                |
 
 and tells whether it is trivia, worth no room: greetings, thanks and
 acknowledgements, and questions or very short sentences without one
@@ -83,6 +83,8 @@ _DATES = frozenset(
         "sunday",
     }
 )
+# Months that are verbs too ("May I ...?"): dates only inside a sentence.
+_ALSO_VERBS = frozenset({"may", "march"})
 # Words that mark a personal fact worth keeping even without a name or a number.
 _CUES = frozenset(
     {
@@ -165,7 +167,7 @@ def token_kind(token: str, *, first: bool) -> str | None:
     word = token.rstrip(_TRAILING)
     if not word:
         return None
-    lower = word.lower()
+    lower = word.lower().replace("\u2019", "'")
     if _EMAIL_OR_URL.fullmatch(word):
         return "code"
     if _HAS_DIGIT.search(word):
@@ -174,7 +176,7 @@ def token_kind(token: str, *, first: bool) -> str | None:
         if _HAS_LETTER.search(word.strip("$€£¥%")):
             return "code"
         return "small" if _SMALL.fullmatch(word) else "figure"
-    if lower in _DATES and word[0].isupper():
+    if lower in _DATES and word[0].isupper() and not (first and lower in _ALSO_VERBS):
         return "date"
     if lower in _CUES:
         return "cue"

@@ -3,7 +3,9 @@
 The extractive summarizer picks whole sentences, so it needs them split
 from a turn's content without a language model. A sentence ends at `.`,
 `!`, `?` or `…` (closing quotes and brackets kept with it) followed by
-white space and an upper-case letter, a digit or an opening quote; or at a
+white space and an upper-case letter or a digit (in any script, after an
+opening quote or bracket if any); at an ideographic full stop or a
+full-width exclamation or question mark (U+3002, U+FF01, U+FF1F); or at a
 line break, so that lists and paragraphs split too (a list's bullet is
 dropped). A period after a common abbreviation (`Dr.`, `e.g.`) or a single
 initial (`J. Smith`) ends nothing. White space inside a sentence becomes
@@ -22,12 +24,17 @@ from collections.abc import Iterator
 ELLIPSIS = "…"
 
 # Where a sentence may end: its closing punctuation (and quotes or brackets
-# closing with it), then the white space before the next one, which starts
-# with an upper-case letter, a digit or an opening quote or bracket.
+# closing with it), then the white space before the next one, whose first
+# word character (group 1, after an opening quote or bracket) must be an
+# upper-case letter or a digit; or an ideographic full stop or a full-width
+# exclamation or question mark, with or without white space after it.
+# Group 2 is the white space between them.
 _OPENING = "\"'\u201c\u2018(["
 _CLOSING = "\"'\u201d\u2019)]"
+_CLOSING_FULL_WIDTH = "\u300d\u300f\u3011\uff09"
 _BOUNDARY = re.compile(
-    rf"[.!?…]+[{re.escape(_CLOSING)}]*(\s+)(?=[{re.escape(_OPENING)}]?[A-Z0-9À-Ý])"
+    rf"(?:[.!?…]+[{re.escape(_CLOSING)}]*(?=\s+[{re.escape(_OPENING)}]?(\w))"
+    rf"|[\u3002\uff01\uff1f]+[{_CLOSING_FULL_WIDTH}]*)(\s*)"
 )
 # The word a boundary's period follows.
 _LAST_WORD = re.compile(r"(\S+)$")
@@ -73,10 +80,13 @@ def sentences(text: str) -> list[str]:
         line = _BULLET.sub("", raw.strip())
         start = 0
         for boundary in _BOUNDARY.finditer(line):
+            after = boundary[1]
+            if after is not None and not (after.isupper() or after.isdigit()):
+                continue
             if _ends_nothing(line[start : boundary.start() + 1]):
                 continue
-            found.append(line[start : boundary.start(1)])
-            start = boundary.end(1)
+            found.append(line[start : boundary.start(2)])
+            start = boundary.end(2)
         found.append(line[start:])
     return [s for s in (" ".join(f.split()) for f in found) if s]
 
