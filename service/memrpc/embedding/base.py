@@ -37,7 +37,14 @@ class Embedder(Protocol):
 
     async def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One unit-norm float32 row per text: shape ``(len(texts), dim)``.
-        Raises :class:`EmbeddingQueueFull` rather than queue past a bound."""
+        Raises :class:`EmbeddingQueueFull` rather than queue past a bound
+        (never in the :meth:`background` view)."""
+        ...
+
+    def background(self) -> Embedder:
+        """The same embedder for the background jobs: their texts never count
+        against a queue bound (never `EmbeddingQueueFull`) and wait behind the
+        interactive ones. Its :meth:`aclose` leaves this embedder open."""
         ...
 
     async def aclose(self) -> None:

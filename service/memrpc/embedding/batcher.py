@@ -1,10 +1,11 @@
-"""Micro-batching, caching asyncio front end for an :class:`OnnxModel`."""
+"""Micro-batching, caching asyncio front end for an :class:`OnnxModel`, with
+a background lane for the work nobody waits on."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,8 +13,9 @@ import numpy as np
 import numpy.typing as npt
 
 from memrpc import metrics
-from memrpc.embedding.base import EmbeddingQueueFull
+from memrpc.embedding.base import Embedder, EmbeddingQueueFull
 from memrpc.embedding.onnx_model import OnnxModel
+from memrpc.limits import EMBED_BACKGROUND_BATCH
 from memrpc.telemetry import tracing
 
 Vector = npt.NDArray[np.float32]
@@ -44,17 +46,31 @@ class BatchingEmbedder:
     burst therefore sheds its excess in microseconds instead of making every
     caller wait behind it; ``None`` leaves the queue unbounded.
 
+    :meth:`background` is the same embedder for the background jobs (a fold
+    embeds up to 160 texts, and nobody waits on it): their texts wait in a
+    lane of their own, never count against ``max_queue`` and are never
+    refused for it (the jobs' concurrency bounds them). A batch is taken from
+    the background lane only when no interactive text waits, and holds at
+    most ``EMBED_BACKGROUND_BATCH`` texts (`memrpc/limits.py`), so an
+    interactive text waits for one small batch at most, not behind a fold. A
+    text waiting in the background lane that an interactive call asks for
+    moves to the interactive queue (it counts against ``max_queue`` there,
+    like a new text); a background call for a text already pending joins
+    it. The cache, the dedup of pending texts and the dropping of abandoned
+    ones are the same in both lanes.
+
     With tracing on, each call has an ``embed`` span under the caller's
     (``memrpc/telemetry/tracing.py``), from the call to its vectors: cache
     lookups, the wait in the queue and the model's batch. A batch serves
     several calls, so it has no span of its own (it would have several
-    parents); each call's span is its share of the wait.
+    parents); each call's span is its share of the wait (a background
+    call's has ``memrpc.embed.lane`` = ``background``).
 
     Counters: ``model_calls`` (batches sent to the model), ``texts_embedded``
     (texts in them), ``texts_abandoned`` (dropped unembedded), ``texts_refused``
-    (refused for a full queue) and ``cache_hits``; the queue's depth, the
-    batches' sizes and the texts refused go to the metrics too
-    (`memrpc/metrics.py`).
+    (refused for a full queue) and ``cache_hits``, over both lanes; the
+    interactive queue's depth, the batches' sizes and the texts refused go to
+    the metrics too (`memrpc/metrics.py`).
     """
 
     def __init__(
@@ -77,12 +93,16 @@ class BatchingEmbedder:
         self._max_queue = max_queue
         self._seconds_per_text = INITIAL_SECONDS_PER_TEXT
         self._cache: OrderedDict[str, Vector] = OrderedDict()
-        self._queue: deque[str] = deque()  # texts waiting for the next batch
+        # Texts waiting for a batch, in order: the interactive queue and the
+        # background lane (ordered sets: a text moves from the lane to the queue).
+        self._queue: OrderedDict[str, None] = OrderedDict()
+        self._background: OrderedDict[str, None] = OrderedDict()
         self._pending: dict[str, asyncio.Future[Vector]] = {}  # queued or running
         self._callers: Counter[str] = Counter()  # callers waiting for each pending text
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memrpc-embed")
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
+        self._background_view = BackgroundLane(self)
         self.model_calls = 0
         self.texts_embedded = 0
         self.texts_abandoned = 0
@@ -94,17 +114,32 @@ class BatchingEmbedder:
         """Length of every vector."""
         return self._model.dim
 
-    async def embed(self, texts: Sequence[str]) -> Vector:
-        """Unit-norm float32 rows, shape ``(len(texts), dim)``, in the order of ``texts``."""
+    @property
+    def background_waiting(self) -> int:
+        """Texts waiting in the background lane."""
+        return len(self._background)
+
+    def background(self) -> Embedder:
+        """This embedder for the background jobs: their texts wait in the
+        background lane."""
+        return self._background_view
+
+    async def embed(self, texts: Sequence[str], *, background: bool = False) -> Vector:
+        """Unit-norm float32 rows, shape ``(len(texts), dim)``, in the order of
+        ``texts``; in the background lane with ``background``."""
         if self._closed:
             raise RuntimeError("the embedder is closed")
         if tracing.tracer is None:
-            return await self._embed(texts)
-        with tracing.child("embed", {"memrpc.embed.texts": len(texts)}):
-            return await self._embed(texts)
+            return await self._embed(texts, background)
+        attributes: dict[str, str | int] = {"memrpc.embed.texts": len(texts)}
+        if background:
+            attributes["memrpc.embed.lane"] = "background"
+        with tracing.child("embed", attributes):
+            return await self._embed(texts, background)
 
-    async def _embed(self, texts: Sequence[str]) -> Vector:
-        self._admit(texts)
+    async def _embed(self, texts: Sequence[str], background: bool) -> Vector:
+        if not background:
+            self._admit(texts)
         loop = asyncio.get_running_loop()
         rows: list[Vector | asyncio.Future[Vector]] = []
         for text in texts:
@@ -117,10 +152,13 @@ class BatchingEmbedder:
             future = self._pending.get(text)
             if future is None:
                 future = self._pending[text] = loop.create_future()
-                self._queue.append(text)
+                (self._background if background else self._queue)[text] = None
+            elif not background and text in self._background:
+                del self._background[text]  # promoted: an interactive caller waits for it
+                self._queue[text] = None
             rows.append(future)
         metrics.embed_queue(len(self._queue))
-        if self._queue and self._worker is None:
+        if (self._queue or self._background) and self._worker is None:
             self._worker = asyncio.create_task(self._drain())
         awaited = {
             text: row
@@ -144,10 +182,15 @@ class BatchingEmbedder:
 
     def _admit(self, texts: Sequence[str]) -> None:
         """Raises `EmbeddingQueueFull` if queueing the new ones of `texts`
-        would take the queue past `max_queue`."""
+        (or those promoted from the background lane) would take the queue
+        past `max_queue`."""
         if self._max_queue is None:
             return
-        new = {text for text in texts if text not in self._cache and text not in self._pending}
+        new = {
+            text
+            for text in texts
+            if text not in self._cache and (text not in self._pending or text in self._background)
+        }
         waiting = len(self._queue)
         if waiting + len(new) > self._max_queue:
             self.texts_refused += len(new)
@@ -162,10 +205,11 @@ class BatchingEmbedder:
         self._executor.shutdown(wait=True)
 
     async def _drain(self) -> None:
-        """Run queued texts through the model, batch after batch, until none are left."""
+        """Run queued texts through the model, batch after batch, until none are
+        left in either lane."""
         loop = asyncio.get_running_loop()
         try:
-            while self._queue:
+            while self._queue or self._background:
                 batch = self._next_batch()
                 metrics.embed_queue(len(self._queue))
                 if not batch:
@@ -196,14 +240,22 @@ class BatchingEmbedder:
                 future.cancel()
             self._pending.clear()
             self._queue.clear()
+            self._background.clear()
             self._worker = None
 
     def _next_batch(self) -> list[str]:
-        """Up to ``max_batch`` queued texts that a caller still waits for; the
-        queued texts nobody waits for any more are dropped on the way."""
+        """Up to ``max_batch`` interactive texts that a caller still waits
+        for; when none waits, up to ``EMBED_BACKGROUND_BATCH`` of the
+        background lane. Texts nobody waits for any more are dropped on the way."""
+        batch = self._take(self._queue, self._max_batch)
+        return batch or self._take(self._background, min(self._max_batch, EMBED_BACKGROUND_BATCH))
+
+    def _take(self, lane: OrderedDict[str, None], limit: int) -> list[str]:
+        """Up to `limit` texts of `lane`, first come first, that a caller
+        still waits for; those it passes that nobody waits for are dropped."""
         batch: list[str] = []
-        while self._queue and len(batch) < self._max_batch:
-            text = self._queue.popleft()
+        while lane and len(batch) < limit:
+            text, _ = lane.popitem(last=False)
             if self._callers[text] > 0:
                 batch.append(text)
             else:
@@ -217,3 +269,29 @@ class BatchingEmbedder:
         self._cache[text] = vector.copy()  # a row alone, not a view pinning the whole batch
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+
+class BackgroundLane:
+    """A :class:`BatchingEmbedder` seen by the background jobs: an
+    :class:`~memrpc.embedding.base.Embedder` whose texts go to its background
+    lane (never refused for a full queue; they wait behind interactive ones).
+    The batcher's owner closes it: :meth:`aclose` here leaves it open."""
+
+    def __init__(self, batcher: BatchingEmbedder) -> None:
+        self._batcher = batcher
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector."""
+        return self._batcher.dim
+
+    async def embed(self, texts: Sequence[str]) -> Vector:
+        """As :meth:`BatchingEmbedder.embed`, in the background lane."""
+        return await self._batcher.embed(texts, background=True)
+
+    def background(self) -> Embedder:
+        """Itself: it is the background lane already."""
+        return self
+
+    async def aclose(self) -> None:
+        """Nothing: the batcher is its owner's to close."""

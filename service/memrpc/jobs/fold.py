@@ -10,6 +10,10 @@ not the event that triggered the run), summarize, write conditionally
 append, an update or another runner; the step reads again). A repeated run
 thus folds nothing twice, whichever runner and delivery it comes from.
 
+The summarizer embeds in the embedder's background lane (`runtime.py`):
+never refused for a full queue (no `EmbeddingQueueFull` to retry), its texts
+wait behind the interactive calls' in batches of a few.
+
 A namespace whose settings turn summaries off is skipped (its entries are
 acknowledged); its turns stay pending and are folded if it turns them on
 again and a later append runs the job.

@@ -41,8 +41,11 @@ class ServerDefaults:
 
 
 def process_jobs(redis: RedisMux, embedder: Embedder, defaults: DefaultsSource) -> list[Job]:
-    """Every background job, as one process runs them."""
-    return [FoldJob(SummaryStore(redis), ExtractiveSummarizer(embedder), defaults)]
+    """Every background job, as one process runs them. They embed in the
+    embedder's background lane: never refused for a full queue, behind the
+    interactive calls of the same process."""
+    background = embedder.background()
+    return [FoldJob(SummaryStore(redis), ExtractiveSummarizer(background), defaults)]
 
 
 class BackgroundJobs:

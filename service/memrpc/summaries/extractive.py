@@ -195,7 +195,8 @@ class ExtractiveSummarizer:
     async def fold(self, summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> str:
         """`summary` with `turns` folded in, in at most `max_chars`
         characters. Raises `EmbeddingQueueFull` when the embedder refuses
-        the fold's texts (a fold is one call: retry it later, whole)."""
+        the fold's texts (a fold is one call: retry it later, whole); the
+        jobs give it the embedder's background lane, which never does."""
         if not turns:
             return summary
         # Reading the turns is linear in their length (~0.7 ms per 1,000
