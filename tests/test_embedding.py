@@ -372,6 +372,144 @@ async def test_a_full_queue_refuses_new_texts_at_once(model: OnnxModel, gate: Ga
         await bounded.aclose()
 
 
+# --- BatchingEmbedder: the background lane ----------------------------------------
+
+
+async def test_the_background_lane_is_an_embedder_its_owner_closes(
+    embedder: BatchingEmbedder,
+) -> None:
+    lane: Embedder = embedder.background()
+    assert lane.dim == 384
+    assert lane.background() is lane
+    assert (await lane.embed(["The cat sat on the mat.", ""])).shape == (2, 384)
+    await lane.aclose()
+    assert (await embedder.embed(["still open"])).shape == (1, 384)
+
+
+async def test_background_texts_never_count_against_max_queue(model: OnnxModel, gate: Gate) -> None:
+    bounded = BatchingEmbedder(model, max_queue=2)
+    try:
+        gate.open.clear()
+        running = asyncio.create_task(bounded.embed(["running"]))
+        await gate.wait_entered()
+        texts = [f"background {i}" for i in range(20)]
+        folded = asyncio.create_task(bounded.background().embed(texts))
+        await asyncio.sleep(0)
+        assert bounded.background_waiting == 20
+        queued = asyncio.create_task(bounded.embed(["queued 0", "queued 1"]))  # 0 + 2 <= 2
+        await asyncio.sleep(0)
+        with pytest.raises(EmbeddingQueueFull) as full:
+            await bounded.embed(["over"])
+        assert (full.value.waiting, full.value.limit) == (2, 2)
+        # A background text asked for interactively would join the queue: it counts.
+        with pytest.raises(EmbeddingQueueFull):
+            await bounded.embed(["background 3"])
+        assert bounded.texts_refused == 2
+        assert bounded.background_waiting == 20
+        gate.open.set()
+        vectors, *_ = await asyncio.gather(folded, running, queued)
+        assert vectors.shape == (20, 384)
+    finally:
+        gate.open.set()
+        await bounded.aclose()
+
+
+async def test_interactive_texts_go_first_and_background_batches_are_small(
+    embedder: BatchingEmbedder, gate: Gate
+) -> None:
+    lane = embedder.background()
+    gate.open.clear()
+    running = asyncio.create_task(embedder.embed(["running"]))
+    await gate.wait_entered()
+    first = [f"first fold {i}" for i in range(20)]
+    folded = asyncio.create_task(lane.embed(first))
+    await asyncio.sleep(0)
+    asked = [asyncio.create_task(embedder.embed([f"asked {i}"])) for i in range(3)]
+    await asyncio.sleep(0)
+    gate.open.set()
+    await asyncio.gather(running, folded, *asked)
+    assert gate.batches == [
+        ["running"],
+        ["asked 0", "asked 1", "asked 2"],
+        first[:8],
+        first[8:16],
+        first[16:],
+    ]
+
+    # An interactive text that comes while a background batch runs waits for
+    # that batch only, not for the rest of the lane.
+    gate.batches.clear()
+    gate.entered.clear()
+    gate.open.clear()
+    second = [f"second fold {i}" for i in range(20)]
+    folded = asyncio.create_task(lane.embed(second))
+    await gate.wait_entered()
+    asked_late = asyncio.create_task(embedder.embed(["asked late"]))
+    await asyncio.sleep(0)
+    gate.open.set()
+    await asyncio.gather(folded, asked_late)
+    assert gate.batches == [second[:8], ["asked late"], second[8:16], second[16:]]
+    assert embedder.texts_embedded == 1 + 3 + 20 + 20 + 1
+
+
+async def test_a_background_text_asked_for_interactively_is_promoted(
+    embedder: BatchingEmbedder, gate: Gate
+) -> None:
+    gate.open.clear()
+    running = asyncio.create_task(embedder.embed(["running"]))
+    await gate.wait_entered()
+    texts = [f"pending {i}" for i in range(12)]
+    folded = asyncio.create_task(embedder.background().embed(texts))
+    await asyncio.sleep(0)
+    asked = asyncio.create_task(embedder.embed(["pending 9"]))
+    await asyncio.sleep(0)
+    assert embedder.background_waiting == 11
+    gate.open.set()
+    vectors, promoted, _ = await asyncio.gather(folded, asked, running)
+    assert gate.batches == [["running"], ["pending 9"], texts[:8], texts[8:9] + texts[10:]]
+    np.testing.assert_array_equal(vectors[9:10], promoted)
+    assert embedder.texts_embedded == 13
+
+
+async def test_a_background_call_joins_a_pending_interactive_text(
+    embedder: BatchingEmbedder, gate: Gate
+) -> None:
+    gate.open.clear()
+    running = asyncio.create_task(embedder.embed(["running"]))
+    await gate.wait_entered()
+    asked = asyncio.create_task(embedder.embed(["shared"]))
+    await asyncio.sleep(0)
+    folded = asyncio.create_task(embedder.background().embed(["shared", "own"]))
+    await asyncio.sleep(0)
+    assert embedder.background_waiting == 1
+    gate.open.set()
+    await asyncio.gather(running, asked, folded)
+    assert gate.batches == [["running"], ["shared"], ["own"]]
+
+
+async def test_abandoned_texts_are_dropped_in_both_lanes(
+    embedder: BatchingEmbedder, gate: Gate
+) -> None:
+    lane = embedder.background()
+    gate.open.clear()
+    running = asyncio.create_task(embedder.embed(["running"]))
+    await gate.wait_entered()
+    abandoned = [
+        asyncio.create_task(embedder.embed(["gone"])),
+        asyncio.create_task(lane.embed(["background gone", "background shared"])),
+    ]
+    kept = asyncio.create_task(lane.embed(["background shared"]))
+    await asyncio.sleep(0)
+    for task in abandoned:
+        task.cancel()
+    await asyncio.gather(*abandoned, return_exceptions=True)
+    gate.open.set()
+    await asyncio.gather(running, kept)
+    assert gate.batches == [["running"], ["background shared"]]
+    assert (embedder.texts_abandoned, embedder.texts_embedded) == (2, 2)
+    assert embedder.background_waiting == 0
+
+
 def test_invalid_settings_are_refused(model: OnnxModel) -> None:
     with pytest.raises(ValueError, match="max_batch"):
         BatchingEmbedder(model, max_batch=0)

@@ -1,10 +1,12 @@
 """The running-summary job (memrpc/jobs/fold.py) run directly, with the real
 store, summarizer and model: it folds everything pending in one run, a
 repeat folds nothing twice, and it follows the namespace's summary policy
-(off, or waiting for enough turns)."""
+(off, or waiting for enough turns); the jobs fold in the embedder's
+background lane, so a full embedding queue does not stop them."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -12,15 +14,17 @@ import pytest
 
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.embedding import BatchingEmbedder
+from memrpc.embedding import BatchingEmbedder, EmbeddingQueueFull, OnnxModel
 from memrpc.jobs.fold import FoldJob
-from memrpc.limits import Limits
+from memrpc.jobs.runtime import process_jobs
+from memrpc.limits import EMBED_BACKGROUND_BATCH, Limits
 from memrpc.namespace_defaults import NamespaceDefaults, SummaryPolicy, server_defaults
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
 from memrpc.v1 import working_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2_grpc
+from support import Gate
 
 Stub = working_memory_pb2_grpc.WorkingMemoryStub
 
@@ -112,3 +116,37 @@ async def test_a_thread_without_a_session_has_nothing_to_fold(
     mux: RedisMux, embedder: BatchingEmbedder, ns: str
 ) -> None:
     await job(mux, embedder, ON).run(ns, "never")
+
+
+async def test_the_jobs_fold_under_a_full_embedding_queue(
+    wm: Stub, mux: RedisMux, ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = OnnxModel()
+    gate = Gate(model.embed)
+    monkeypatch.setattr(model, "embed", gate)
+    bounded = BatchingEmbedder(model, max_queue=1)
+    try:
+        await append(wm, ns, "t", 25)  # 20 turns to fold: 20 texts to embed
+        (fold,) = process_jobs(mux, bounded, Policy(ON))
+        gate.open.clear()
+        running = asyncio.create_task(bounded.embed(["running"]))
+        await gate.wait_entered()
+        queued = asyncio.create_task(bounded.embed(["queued"]))  # the queue is full
+        folding = asyncio.create_task(fold.run(ns, "t"))
+        for _ in range(1000):  # until the fold's texts wait (at most 10 s)
+            if bounded.background_waiting or folding.done():
+                break
+            await asyncio.sleep(0.01)
+        assert bounded.background_waiting == 20
+        with pytest.raises(EmbeddingQueueFull):
+            await bounded.embed(["over"])
+        gate.open.set()
+        await asyncio.gather(running, queued, folding)
+        assert gate.batches[:2] == [["running"], ["queued"]]
+        sizes = [min(EMBED_BACKGROUND_BATCH, 20 - i) for i in range(0, 20, EMBED_BACKGROUND_BATCH)]
+        assert [len(batch) for batch in gate.batches[2:]] == sizes
+        folded = await summary(wm, ns, "t")
+        assert (folded.turn_count, folded.pending_turn_count) == (20, 0)
+    finally:
+        gate.open.set()
+        await bounded.aclose()

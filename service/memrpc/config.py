@@ -529,8 +529,9 @@ class Settings:
     embed_queue_max: int = field(
         default=200,
         metadata=about(
-            "texts waiting for the embedding model, at most (about 2 s of its work on one "
-            "thread); at least --max-batch-items",
+            "texts of calls waiting for the embedding model, at most (about 2 s of its work on "
+            "one thread; the background jobs' texts wait apart, not counted); at least "
+            "--max-batch-items",
             group="limits",
             low=1,
             over="`RESOURCE_EXHAUSTED` at once, with a `RetryInfo` of the time the queue takes "

@@ -95,7 +95,7 @@ REDIS_ERRORS = Counter(
 )
 EMBED_QUEUE = Gauge(
     "memrpc_embed_queue_texts",
-    "Texts waiting for an embedding batch",
+    "Texts of calls waiting for an embedding batch (not the background lane's)",
     multiprocess_mode="livesum",
 )
 EMBED_BATCH = Histogram(
@@ -218,7 +218,7 @@ def redis_command(command: str, seconds: float, error: BaseException | None) -> 
 
 
 def embed_queue(texts: int) -> None:
-    """The embedding queue now holds `texts` texts."""
+    """The embedding queue (of calls; not the background lane) now holds `texts` texts."""
     if _switch.on:
         EMBED_QUEUE.set(texts)
 
