@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from conftest import make_settings, running
 from memrpc.auth import AuthConfigError, auth_interceptors, check_settings
+from memrpc.auth.credentials import Access
 from memrpc.auth.jwt import ACCESS_CLAIM, NAMESPACES_CLAIM, JwtVerifier
 from memrpc.auth.keys import KeyRing, new_key
 from memrpc.auth.policy import is_local, requires_auth
@@ -30,7 +31,12 @@ from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.v1 import event_log_pb2 as ev
-from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2, working_memory_pb2_grpc
+from memrpc.v1 import (
+    event_log_pb2_grpc,
+    long_term_memory_pb2,
+    namespace_settings_pb2,
+    working_memory_pb2_grpc,
+)
 from memrpc.v1 import working_memory_pb2 as wm
 from support import assert_reason
 
@@ -43,11 +49,12 @@ NS_B = f"b{uuid.uuid4().hex[:12]}"
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
 
-# The test's API keys, by role: (id, namespaces, read_only).
+# The test's API keys, by role: (id, namespaces, access).
 KEYS = {
-    "writer": ("writer", [NS_A], False),
-    "reader": ("reader", [NS_A], True),
-    "everything": ("everything", ["*"], False),
+    "writer": ("writer", [NS_A], Access.WRITE),
+    "reader": ("reader", [NS_A], Access.READ),
+    "admin": ("admin", [NS_A], Access.ADMIN),
+    "everything": ("everything", ["*"], Access.WRITE),
 }
 SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -106,7 +113,7 @@ async def auth(
     embedder: BatchingEmbedder,
 ) -> AsyncIterator[Auth]:
     directory = tmp_path_factory.mktemp("auth")
-    made = {role: new_key(i, ns, read_only=ro) for role, (i, ns, ro) in KEYS.items()}
+    made = {role: new_key(i, ns, access=a) for role, (i, ns, a) in KEYS.items()}
     keys_file = directory / "keys.toml"
     keys_file.write_text("\n\n".join(key.entry for key in made.values()))
     settings = make_settings(
@@ -197,7 +204,7 @@ async def test_read_only_key_reads_but_may_not_write(auth, sessions):
     err = await rejected(sessions.UpdateSession, update(NS_A), metadata)
     found = assert_reason(err, PERMISSION_DENIED, "METHOD_FORBIDDEN")
     assert found == {"method": "/memrpc.v1.WorkingMemory/UpdateSession"}
-    assert "'reader' is read-only" in err.details()
+    assert "'reader' has read access" in err.details()
 
 
 @pytest.mark.parametrize("role", ["writer", "reader"])
@@ -347,6 +354,7 @@ SERVICES = [
         (wm.DESCRIPTOR, "WorkingMemory"),
         (long_term_memory_pb2.DESCRIPTOR, "LongTermMemory"),
         (ev.DESCRIPTOR, "EventLog"),
+        (namespace_settings_pb2.DESCRIPTOR, "Namespaces"),
     ]
 ]
 
@@ -361,7 +369,10 @@ READ_METHODS = {
     "GetMemory",
     "ListEvents",
     "TailEvents",
+    "GetNamespaceSettings",
 }
+# The methods a read-write credential may not call either.
+ADMIN_METHODS = {"UpdateNamespaceSettings"}
 METHODS = [method for service in SERVICES for method in service.methods]
 
 
@@ -384,8 +395,33 @@ async def test_read_only_key_may_call_exactly_the_read_methods(auth, secured, me
         assert code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT), details
     else:
         assert code == PERMISSION_DENIED
-        assert "read-only" in details
+        assert "has read access" in details
     call.cancel()
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.name)
+async def test_write_key_may_call_all_but_the_admin_methods_and_admin_key_all(
+    auth, secured, method
+):
+    path = f"/{method.containing_service.full_name}/{method.name}"
+    request = GetMessageClass(method.input_type)(namespace=NS_A)
+    kind = secured.unary_stream if method.server_streaming else secured.unary_unary
+    for role in ("writer", "admin"):
+        call = kind(
+            path,
+            request_serializer=type(request).SerializeToString,
+            response_deserializer=GetMessageClass(method.output_type).FromString,
+        )(request, metadata=bearer(auth.tokens[role]), timeout=5)
+        try:
+            await (call.read() if method.server_streaming else call)
+            code = grpc.StatusCode.OK
+        except grpc.aio.AioRpcError as err:  # most requests here are incomplete
+            code = err.code()
+        call.cancel()
+        if role == "writer" and method.name in ADMIN_METHODS:
+            assert code == PERMISSION_DENIED
+        else:
+            assert code != PERMISSION_DENIED, role
 
 
 def test_method_table_covers_every_rpc_exactly():
@@ -458,7 +494,7 @@ def test_auth_off_is_warned_about(caplog):
 
 
 def test_new_key_is_accepted_by_its_entry_only(tmp_path):
-    key = new_key("ci", ["acme", "acme", "*"], read_only=True)
+    key = new_key("ci", ["acme", "acme", "*"], access=Access.READ)
     assert key.token.startswith("mrk_ci_")
     assert key.token.removeprefix("mrk_ci_") not in key.entry
     path = tmp_path / "keys.toml"
@@ -466,7 +502,7 @@ def test_new_key_is_accepted_by_its_entry_only(tmp_path):
     credential = KeyRing.load(path).authenticate(key.token)
     assert credential.namespaces == {"acme", "*"}
     assert credential.access.value == "read"
-    assert new_key("ci", ["acme"], read_only=True).token != key.token
+    assert new_key("ci", ["acme"], access=Access.READ).token != key.token
 
 
 def entry(**fields: object) -> str:

@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from conftest import make_settings, running
+from memrpc.auth.credentials import Access
 from memrpc.auth.keys import PREFIX, new_key
 from memrpc.client import AsyncMemoryClient, MemoryClient
 from memrpc.embedded_redis import EmbeddedRedis
@@ -40,8 +41,8 @@ async def secured(
     embedder: BatchingEmbedder,
 ) -> AsyncIterator[Secured]:
     keys = {
-        "writer": new_key("client-writer", [NS], read_only=False),
-        "reader": new_key("client-reader", [NS], read_only=True),
+        "writer": new_key("client-writer", [NS], access=Access.WRITE),
+        "reader": new_key("client-reader", [NS], access=Access.READ),
     }
     keys_file = tmp_path_factory.mktemp("client-auth") / "keys.toml"
     keys_file.write_text("\n\n".join(key.entry for key in keys.values()))
@@ -121,7 +122,7 @@ async def test_read_only_key_reads_but_may_not_write(secured):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await memory.update_session("t", goal="g")
         assert err.value.code() == PERMISSION_DENIED
-        assert "read-only" in (err.value.details() or "")
+        assert "has read access" in (err.value.details() or "")
 
     def sync() -> grpc.StatusCode:
         with MemoryClient(secured.target, namespace=NS, token=token) as memory:

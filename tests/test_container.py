@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from memrpc.auth.credentials import Access
 from memrpc.auth.keys import new_key
 from memrpc.client import MemoryClient
 
@@ -99,7 +100,7 @@ def image(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture
 def container(image: str, tmp_path: Path) -> Iterator[tuple[str, int, str]]:
     """A container serving with an API-keys file: its name, host port and a token."""
-    key = new_key("container", [NS], read_only=False)
+    key = new_key("container", [NS], access=Access.WRITE)
     keys_dir = tmp_path / "keys"
     keys_dir.mkdir()
     (keys_dir / "keys.toml").write_text(key.entry)

@@ -180,6 +180,41 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"to {number(lim.SEARCH_DISTANCE.high)}.",
     ),
     ("GetContextResponse.matches", f"stay within {size(lim.MAX_PAGE_BYTES)}"),
+    # Namespace settings
+    (
+        "SessionDefaults.ttl",
+        f"{seconds(lim.SESSION_TTL_S.low)} to {seconds(lim.SESSION_TTL_S.high)}.",
+    ),
+    (
+        "SessionDefaults.max_window_turns",
+        f"{number(lim.WINDOW_TURNS.low)} to {number(lim.WINDOW_TURNS.high)}.",
+    ),
+    (
+        "SessionDefaults.max_window_bytes",
+        f"{number(lim.MIN_NAMESPACE_WINDOW_BYTES)} up to the server's window budget",
+    ),
+    (
+        "MemoryDefaults.dedup_max_distance",
+        f"{number(lim.DEDUP_DISTANCE.low)} to {number(lim.DEDUP_DISTANCE.high)}.",
+    ),
+    (
+        "MemoryDefaults.recall_max_distance",
+        f"{number(lim.SEARCH_DISTANCE.low)} to {number(lim.SEARCH_DISTANCE.high)}.",
+    ),
+    (
+        "MemoryDefaults.episodic_ttl",
+        f"{seconds(lim.MEMORY_TTL_S.low)} to {seconds(lim.MEMORY_TTL_S.high)}.",
+    ),
+    (
+        "SummaryPolicy.max_chars",
+        f"Default {number(lim.SUMMARY_MAX_CHARS.default)}; {number(lim.SUMMARY_MAX_CHARS.low)} "
+        f"to {number(lim.SUMMARY_MAX_CHARS.high)}.",
+    ),
+    (
+        "SummaryPolicy.min_fold_turns",
+        f"Default {number(lim.SUMMARY_MIN_FOLD_TURNS.default)}; "
+        f"{number(lim.SUMMARY_MIN_FOLD_TURNS.low)} to {number(lim.SUMMARY_MIN_FOLD_TURNS.high)}.",
+    ),
     # Event log
     ("Event.data", PAYLOAD),
     ("Event.json", f"{PAYLOAD} once encoded"),

@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from conftest import make_settings, running
+from memrpc.auth.credentials import Access
 from memrpc.auth.keys import new_key
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
@@ -84,7 +85,7 @@ async def secured(
 ) -> AsyncIterator[working_memory_pb2_grpc.WorkingMemoryStub]:
     """A stub of a server that takes API keys only."""
     keys_file = tmp_path_factory.mktemp("keys") / "keys.toml"
-    keys_file.write_text(new_key("k", ["n"], read_only=False).entry)
+    keys_file.write_text(new_key("k", ["n"], access=Access.WRITE).entry)
     settings = make_settings(redis_server.url, auth_keys_file=keys_file)
     async with (
         running(settings, embedder) as server,

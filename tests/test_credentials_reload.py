@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import make_settings, running
 from memrpc.auth import reloading
+from memrpc.auth.credentials import Access
 from memrpc.auth.keys import KeyRing, NewKey, new_key
 from memrpc.auth.reloading import Reloading
 from memrpc.embedded_redis import EmbeddedRedis
@@ -44,8 +45,8 @@ from test_auth import (
 )
 from test_tls import replace_file
 
-ALPHA = new_key("alpha", [NS_A], read_only=False)
-BETA = new_key("beta", [NS_A], read_only=False)
+ALPHA = new_key("alpha", [NS_A], access=Access.WRITE)
+BETA = new_key("beta", [NS_A], access=Access.WRITE)
 # A second JWKS signing key, listed as kid "k2" next to test_auth's "k1".
 OTHER_KID = "k2"
 OTHER_SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -156,7 +157,7 @@ async def test_narrowed_namespaces_and_access_are_denied_from_the_next_call(serv
     server.install_keys(rescoped(ALPHA, access="read"))
     err = await server.refused(ALPHA.token, NS_A)
     assert err.code() == PERMISSION_DENIED
-    assert "read-only" in err.details()
+    assert "has read access" in err.details()
 
 
 def empty(path: Path) -> None:

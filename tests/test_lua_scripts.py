@@ -97,6 +97,10 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         ),
         "delete_memory": ([doc], [""]),
         "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
+        "namespace_settings_update": (
+            [keys.namespace_settings(ns)],
+            [1000, "", "window_turns", 5, "dedup_distance", ""],
+        ),
     }
 
 
@@ -167,6 +171,12 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("delete_memory", 0, 0),
     ("delete_memories", 2, 0),
     ("delete_memories", 2, "all"),
+    ("namespace_settings_update", 0, "now"),
+    ("namespace_settings_update", 1, -1),  # versions start at 0 (never changed)
+    ("namespace_settings_update", 2, "version"),  # a field scripts do not write
+    ("namespace_settings_update", 3, "five"),  # a value that is not a number
+    ("namespace_settings_update", 3, -5),
+    ("namespace_settings_update", 5, None),  # a field without a value
 ]
 
 

@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from conftest import make_settings, running
+from memrpc.auth.credentials import Access
 from memrpc.auth.keys import new_key
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, OnnxModel
@@ -215,7 +216,7 @@ async def test_a_flooding_namespace_is_refused_while_another_is_served(
 async def test_a_credential_over_its_rate_is_refused_in_every_namespace(
     redis_server: EmbeddedRedis, model: OnnxModel, tmp_path: Path
 ) -> None:
-    keys = {name: new_key(name, ["*"], read_only=False) for name in ("flood", "calm")}
+    keys = {name: new_key(name, ["*"], access=Access.WRITE) for name in ("flood", "calm")}
     keys_file = tmp_path / "keys.toml"
     keys_file.write_text("\n\n".join(key.entry for key in keys.values()))
     # One token per 100 s: a credential makes 3 calls, then waits.

@@ -128,14 +128,22 @@ def _keys_parser(commands: Any) -> None:
         required=True,
         help="a namespace the key may use (repeat for more; * for every namespace)",
     )
-    new.add_argument("--read-only", action="store_true", help="only read calls")
+    access = new.add_mutually_exclusive_group()
+    access.add_argument("--read-only", action="store_true", help="only read calls")
+    access.add_argument(
+        "--admin",
+        action="store_true",
+        help="read and write calls, and changing the namespaces' settings",
+    )
 
 
 def _new_key(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from memrpc.auth.credentials import Access
     from memrpc.auth.keys import new_key
 
+    access = Access.READ if args.read_only else Access.ADMIN if args.admin else Access.WRITE
     try:
-        key = new_key(args.id, args.namespace, read_only=args.read_only)
+        key = new_key(args.id, args.namespace, access=access)
     except ValueError as err:
         parser.error(str(err))
     print(f"API key (shown only now; send it as `authorization: Bearer <key>`):\n\n{key.token}\n")

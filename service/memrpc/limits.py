@@ -133,6 +133,9 @@ SESSION_REST_BYTES = (
 )
 # The budget is rounded down to a multiple of this.
 WINDOW_BYTES_STEP = 64 * 1024
+# The least window budget a namespace may set (`SessionDefaults.max_window_bytes`);
+# the most is the server's (`window_bytes()`).
+MIN_NAMESPACE_WINDOW_BYTES = 1024
 
 
 def window_bytes(max_metadata_bytes: int) -> int:

@@ -1,4 +1,4 @@
-"""The memrpc gRPC server: the three services, health and reflection, on Redis."""
+"""The memrpc gRPC server: the memrpc services, health and reflection, on Redis."""
 
 from __future__ import annotations
 
@@ -19,14 +19,17 @@ from memrpc import metrics
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.memory_search import MemorySearch
+from memrpc.api.namespaces import NamespacesServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
 from memrpc.config import Settings, SettingsError, effective, redacted_url
 from memrpc.connections import server_options
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
-from memrpc.jobs.runtime import BackgroundJobs, ServerDefaults
+from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import Limits
+from memrpc.namespace_cache import NamespaceCache
+from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import connect_url, reach
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
@@ -35,6 +38,7 @@ from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.shutdown import Health, Signals
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
+from memrpc.store.namespace_settings import NamespaceSettingsStore
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.working import WorkingStore
 from memrpc.tails import TailHub
@@ -45,6 +49,8 @@ from memrpc.v1 import (
     event_log_pb2_grpc,
     long_term_memory_pb2,
     long_term_memory_pb2_grpc,
+    namespace_settings_pb2,
+    namespace_settings_pb2_grpc,
     working_memory_pb2,
     working_memory_pb2_grpc,
 )
@@ -56,6 +62,7 @@ SERVICE_NAMES = (
     working_memory_pb2.DESCRIPTOR.services_by_name["WorkingMemory"].full_name,
     long_term_memory_pb2.DESCRIPTOR.services_by_name["LongTermMemory"].full_name,
     event_log_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
+    namespace_settings_pb2.DESCRIPTOR.services_by_name["Namespaces"].full_name,
 )
 # The health name for liveness probes: SERVING from start to drain whether
 # Redis answers or not, so that a Redis outage takes pods out of rotation
@@ -129,6 +136,7 @@ class MemrpcServer:
         self._embedded: EmbeddedRedis | None = None
         self._redis: RedisMux | None = None
         self._tails: TailHub | None = None
+        self._defaults: NamespaceCache | None = None
         self._server: grpc.aio.Server | None = None
         # Set once the server stops accepting calls: tails and health
         # watches end then (memrpc/shutdown.py).
@@ -151,6 +159,13 @@ class MemrpcServer:
         """The server's tail hub (its `stats` show what the tails hold)."""
         assert self._tails is not None, "server not started"
         return self._tails
+
+    @property
+    def defaults(self) -> NamespaceCache:
+        """The namespaces' defaults, cached: those every call of this
+        server falls back on (background jobs read them here too)."""
+        assert self._defaults is not None, "server not started"
+        return self._defaults
 
     @property
     def redis_url(self) -> str:
@@ -215,12 +230,17 @@ class MemrpcServer:
             ],
         )
         search = MemorySearch(long_term, self._embedder, limits)
+        settings_store = NamespaceSettingsStore(self._redis)
+        defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
-            WorkingMemoryServicer(WorkingStore(self._redis, retention), search, limits),
+            WorkingMemoryServicer(WorkingStore(self._redis, retention), search, limits, defaults),
             server,
         )
         long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
-            LongTermMemoryServicer(long_term, search, limits), server
+            LongTermMemoryServicer(long_term, search, limits, defaults), server
+        )
+        namespace_settings_pb2_grpc.add_NamespacesServicer_to_server(
+            NamespacesServicer(settings_store, defaults, limits), server
         )
         events = EventStore(self._redis, retention)
         self._tails = TailHub(events, max_lag=limits.tail_max_lag_events)
@@ -241,7 +261,7 @@ class MemrpcServer:
         await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         if settings.jobs:
             self._jobs = BackgroundJobs.from_settings(
-                self._redis, self._embedder, settings, ServerDefaults(limits)
+                self._redis, self._embedder, settings, defaults
             )
             self._jobs.start()
         await server.start()

@@ -5,7 +5,11 @@ Writes are safe to retry: `CreateMemories` with a `request_id`
 (`api/request_ids.py`; the store does each item once), `UpdateMemory` and
 `DeleteMemory` with an `expected_version` (checked in the store's script,
 in the same step as the write). `UpdateMemory` reads its mask with
-`api/update_masks.py`, like every `Update*` method."""
+`api/update_masks.py`, like every `Update*` method.
+
+What a request leaves unset (a create's or update's dedup distance, an
+episodic memory's lifetime, a search's most distance) follows its
+namespace's settings, else the server's defaults (`namespace_cache`)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import numpy as np
 from memrpc.api import memory_fields, page_tokens, paging, request_ids, resources, update_masks
 from memrpc.api.memory_search import MemorySearch, matches
 from memrpc.limits import DEDUP_DISTANCE, MAX_TOPICS, MEMORY_PAGE_SIZE, MEMORY_TTL_S, Limits
+from memrpc.namespace_defaults import DefaultsSource, NamespaceDefaults
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.long_term import (
@@ -60,9 +65,15 @@ def _ttl_ms(item: pb.MemoryInput, field: str) -> int:
     return round(validate.seconds(item.ttl, field, MEMORY_TTL_S) * 1000)
 
 
-def _dedup_distance(request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest) -> float:
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _dedup_distance(
+    request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest, defaults: NamespaceDefaults
+) -> float:
     if not request.HasField("dedup_max_distance"):
-        return DEDUP_DISTANCE.default
+        return defaults.dedup_distance
     return validate.distance(request.dedup_max_distance, "dedup_max_distance", DEDUP_DISTANCE)
 
 
@@ -190,10 +201,13 @@ def _list_position(request: pb.ListMemoriesRequest, order: Order) -> Position | 
 class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     """Checks requests against `limits`, embeds texts, and calls the store."""
 
-    def __init__(self, store: LongTermStore, search: MemorySearch, limits: Limits) -> None:
+    def __init__(
+        self, store: LongTermStore, search: MemorySearch, limits: Limits, defaults: DefaultsSource
+    ) -> None:
         self._store = store
         self._search = search
         self._limits = limits
+        self._defaults = defaults
 
     async def CreateMemories(
         self, request: pb.CreateMemoriesRequest, context: Context
@@ -201,7 +215,8 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         ns = validate.namespace(request.namespace)
         limits = self._limits
         validate.batch(request.memories, "memories", max_items=limits.max_batch_items)
-        max_distance = _dedup_distance(request)
+        defaults = await self._defaults.defaults(ns)
+        max_distance = _dedup_distance(request, defaults)
         request_id = request_ids.parse(request.request_id, request.memories)
         dim = self._search.dim
         items = [
@@ -214,7 +229,11 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
                 items[i] = dataclasses.replace(items[i], embedding=vector)
         try:
             results = await self._store.create(
-                ns, items, max_distance=max_distance, request=request_id
+                ns,
+                items,
+                max_distance=max_distance,
+                request=request_id,
+                episodic_ttl_ms=_ms(defaults.episodic_ttl_s),
             )
         except RequestIdReused:
             raise request_ids.reused(request.request_id, "in this namespace", "memories") from None
@@ -227,7 +246,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         self, request: pb.SearchMemoriesRequest, context: Context
     ) -> pb.SearchMemoriesResponse:
         ns = validate.namespace(request.namespace)
-        query = self._search.parse(request)
+        query = self._search.parse(request, await self._defaults.defaults(ns))
         vector = await self._search.vector(query)
         if vector is None:
             raise ApiError.invalid("query", "required: set text or vector")
@@ -271,7 +290,8 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         memory_id = validate.memory_id(request.memory_id)
         paths = _paths(request)
         expected = validate.expected_version(request, creates=False)
-        max_distance = _dedup_distance(request)
+        defaults = await self._defaults.defaults(ns)
+        max_distance = _dedup_distance(request, defaults)
         patch = _patch(request.memory, paths, self._search.dim, self._limits)
         if patch.text is not None and patch.embedding is _TO_EMBED:
             patch = dataclasses.replace(
@@ -279,7 +299,12 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
             )
         try:
             memory = await self._store.update(
-                ns, memory_id, patch, max_distance=max_distance, expected_version=expected
+                ns,
+                memory_id,
+                patch,
+                max_distance=max_distance,
+                expected_version=expected,
+                episodic_ttl_ms=_ms(defaults.episodic_ttl_s),
             )
         except DuplicateMemoryError as exc:
             raise resources.memory_duplicate(ns, memory_id, exc.memory_id, exc.distance) from exc

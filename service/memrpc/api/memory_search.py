@@ -6,7 +6,8 @@ search is one `FT.SEARCH` (`LongTermStore.search`); the matches a response
 returns stay within its byte budget (`api/paging.py`), the nearest first.
 
 A default the request leaves out is read here, in one place
-(`max_distance`: `_max_distance`).
+(`max_distance`: `_max_distance`, the namespace's setting else the
+server's, from the namespace's `NamespaceDefaults`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from memrpc.api import memory_fields, paging
 from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import DEFAULT_SEARCH_LIMIT, MAX_PAGE_BYTES, SEARCH_DISTANCE, Limits, Range
+from memrpc.namespace_defaults import NamespaceDefaults
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, retry_info
 from memrpc.store.long_term import LongTermStore, Match, Vector
@@ -55,10 +57,10 @@ class Query:
         return dataclasses.replace(self.filter, user_ids=(user,))
 
 
-def _max_distance(request: SearchRequest) -> float:
-    """The request's `max_distance`, else the default (the server's)."""
+def _max_distance(request: SearchRequest, defaults: NamespaceDefaults) -> float:
+    """The request's `max_distance`, else the namespace's default."""
     if not request.HasField("max_distance"):
-        return SEARCH_DISTANCE.default
+        return defaults.recall_distance
     return validate.distance(request.max_distance, "max_distance", SEARCH_DISTANCE)
 
 
@@ -77,13 +79,14 @@ class MemorySearch:
         """The dimension of the server's embeddings (and of a caller's vectors)."""
         return self._embedder.dim
 
-    def parse(self, request: SearchRequest) -> Query:
+    def parse(self, request: SearchRequest, defaults: NamespaceDefaults) -> Query:
         """The checked search fields of `request`, in the order they are
-        checked: filter, limit, max_distance, query."""
+        checked: filter, limit, max_distance, query; what it leaves unset
+        from `defaults` (its namespace's)."""
         query = Query(
             filter=memory_fields.memory_filter(request.filter, "filter"),
             limit=validate.count(request.limit, "limit", self._limit),
-            max_distance=_max_distance(request),
+            max_distance=_max_distance(request, defaults),
         )
         match request.WhichOneof("query"):
             case "text":

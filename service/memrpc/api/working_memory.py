@@ -3,7 +3,10 @@
 Update masks follow `api/update_masks.py` (the paths: `SessionInput`'s
 fields, plus `turns` to empty the window), request ids `api/request_ids.py`,
 page tokens `api/page_tokens.py` (the position: the listing index's score
-and thread id of the last session sent).
+and thread id of the last session sent). What a request leaves unset (its
+`ttl`, an append's window in turns, and the window's byte budget, which a
+request cannot set) follows its namespace's settings, else the server's
+defaults (`namespace_cache`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from memrpc.limits import (
     WINDOW_TURNS,
     Limits,
 )
+from memrpc.namespace_defaults import DefaultsSource, NamespaceDefaults
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.long_term import Match
@@ -47,8 +51,10 @@ LIST_SESSIONS = "ListSessions"
 _SCORE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
-def _ttl_ms(request: pb.UpdateSessionRequest | pb.AppendTurnsRequest) -> int:
-    ttl = validate.seconds(request.ttl, "ttl", SESSION_TTL_S)
+def _ttl_ms(
+    request: pb.UpdateSessionRequest | pb.AppendTurnsRequest, defaults: NamespaceDefaults
+) -> int:
+    ttl = validate.seconds(request.ttl, "ttl", SESSION_TTL_S, default=defaults.session_ttl_s)
     return round(ttl * 1000)
 
 
@@ -144,12 +150,16 @@ def _position(request: pb.ListSessionsRequest) -> tuple[str, str] | None:
 @translate_errors
 class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
     """Serves sessions from Redis Hashes, requests within `limits`;
-    `GetContext` searches long-term memories with `search`."""
+    `GetContext` searches long-term memories with `search`. What a request
+    leaves unset follows its namespace's `defaults`."""
 
-    def __init__(self, store: WorkingStore, search: MemorySearch, limits: Limits) -> None:
+    def __init__(
+        self, store: WorkingStore, search: MemorySearch, limits: Limits, defaults: DefaultsSource
+    ) -> None:
         self._store = store
         self._search = search
         self._limits = limits
+        self._defaults = defaults
 
     async def GetSession(
         self, request: pb.GetSessionRequest, context: Context
@@ -166,7 +176,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
     ) -> pb.UpdateSessionResponse:
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
-        ttl_ms = _ttl_ms(request)
+        ttl_ms = _ttl_ms(request, await self._defaults.defaults(ns))
         expected = validate.expected_version(request, creates=True)
         new = request.session
         paths = update_masks.paths_to_write(
@@ -213,11 +223,17 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         thread = validate.thread_id(request.thread_id)
         user = validate.user_id(request.user_id)
         validate.batch(request.turns, "turns", max_items=self._limits.max_batch_items)
-        window = validate.count(request.max_window_turns, "max_window_turns", WINDOW_TURNS)
-        ttl_ms = _ttl_ms(request)
+        defaults = await self._defaults.defaults(ns)
+        window = validate.count(
+            request.max_window_turns,
+            "max_window_turns",
+            WINDOW_TURNS,
+            default=defaults.window_turns,
+        )
+        ttl_ms = _ttl_ms(request, defaults)
         expected = validate.expected_version(request, creates=True)
         now = now_ms()
-        budget = self._limits.max_window_bytes
+        budget = defaults.window_bytes
         turns = []
         for i, turn in enumerate(request.turns):
             payload = _turn(turn, f"turns[{i}]", self._limits)
@@ -296,7 +312,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
     ) -> pb.GetContextResponse:
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
-        query = self._search.parse(request)
+        query = self._search.parse(request, await self._defaults.defaults(ns))
         fields, found = await self._context(ns, thread, query)
         response = pb.GetContextResponse()
         budget = MAX_PAGE_BYTES

@@ -1,4 +1,8 @@
-"""What a credential grants: namespaces and read-only or read-write access."""
+"""What a credential grants: namespaces, and read, write or admin access.
+
+Access levels nest: `admin` ⊇ `write` ⊇ `read`. `admin` adds what changes
+how a namespace behaves for everyone (its settings, `Namespaces`).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,11 @@ class Access(enum.Enum):
 
     READ = "read"
     WRITE = "write"
+    ADMIN = "admin"
+
+
+# Each access level, with every level it includes before it.
+_LEVELS = tuple(Access)
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,9 @@ class Credential:
         return ANY_NAMESPACE in self.namespaces or namespace in self.namespaces
 
     def may(self, access: Access) -> bool:
-        """Whether the credential grants `access` (write implies read)."""
-        return self.access is Access.WRITE or access is Access.READ
+        """Whether the credential grants `access` (admin implies write, write
+        implies read)."""
+        return _LEVELS.index(access) <= _LEVELS.index(self.access)
 
 
 def parse_scope(namespaces: object, access: object) -> tuple[frozenset[str], Access]:
@@ -54,8 +64,9 @@ def parse_scope(namespaces: object, access: object) -> tuple[frozenset[str], Acc
             raise ValueError(f"namespace {namespace!r} is not a string")
         if namespace != ANY_NAMESPACE:
             _check_namespace(namespace)
-    if access not in ("read", "write"):
-        raise ValueError(f'access must be "read" or "write", not {access!r}')
+    choices = [level.value for level in Access]
+    if access not in choices:
+        raise ValueError(f"access must be one of {', '.join(map(repr, choices))}, not {access!r}")
     return frozenset(namespaces), Access(access)
 
 

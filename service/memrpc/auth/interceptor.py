@@ -117,7 +117,8 @@ def _check_method(credential: Credential, method: str, handler: Handler) -> None
     if not credential.may(access):
         raise permission_denied(
             ErrorReason.ERROR_REASON_METHOD_FORBIDDEN,
-            f"{credential.subject} is read-only and {method} writes: use a read-write credential",
+            f"{credential.subject} has {credential.access.value} access and {method} needs "
+            f"{access.value} access: use a credential with {access.value} access",
             method=method,
         )
 

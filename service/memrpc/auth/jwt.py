@@ -11,7 +11,7 @@ for Ed25519), so `alg: none` and HMAC tokens are never accepted. `exp`,
 The scope is in two claims:
 
 - `memrpc_namespaces`: a list of namespaces, or `["*"]` for every namespace;
-- `memrpc_access`: `"read"` or `"write"`.
+- `memrpc_access`: `"read"`, `"write"` or `"admin"` (write, and namespace settings).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ The file lists one `[[keys]]` table per key:
     id = "ci-bot"                  # [A-Za-z0-9-], 1 to 64 characters
     sha256 = "<64 hex digits>"     # SHA-256 of the secret part of the key
     namespaces = ["acme"]          # or ["*"] for every namespace
-    access = "write"               # or "read"
+    access = "write"               # or "read", or "admin" (write and settings)
 
 The server keeps only the hashes. A key is found by its id (a dict lookup)
 and its secret checked with `hmac.compare_digest`; an unknown id costs the
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from memrpc.auth.credentials import Credential, by_name, parse_scope, unauthenticated
+from memrpc.auth.credentials import Access, Credential, by_name, parse_scope, unauthenticated
 from memrpc.v1.error_reason_pb2 import ErrorReason
 
 PREFIX = "mrk_"
@@ -122,11 +122,11 @@ class NewKey:
     entry: str
 
 
-def new_key(key_id: str, namespaces: Sequence[str], *, read_only: bool) -> NewKey:
+def new_key(key_id: str, namespaces: Sequence[str], *, access: Access) -> NewKey:
     """A new random key for `key_id`; raises ValueError for a bad id or namespace."""
     _check_id(key_id)
     unique = list(dict.fromkeys(namespaces))
-    _, access = parse_scope(unique, "read" if read_only else "write")
+    parse_scope(unique, access.value)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     # JSON strings of these characters are valid TOML strings.
     entry = "\n".join(

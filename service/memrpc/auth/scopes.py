@@ -1,9 +1,11 @@
 """Which access each RPC needs, and which RPCs need no credential.
 
-Every method of the three memrpc services is listed: a method missing here is
+Every method of the memrpc services is listed: a method missing here is
 denied (tests/test_auth.py checks the table against the service descriptors).
 Consumer-group calls that move a group's position (ReceiveEvents,
-AcknowledgeEvents) change state, so they need write access.
+AcknowledgeEvents) change state, so they need write access. Changing a
+namespace's settings changes how every call of the namespace behaves, so it
+needs admin access; reading them, read access.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 
 from memrpc.auth.credentials import Access
 
-READ, WRITE = Access.READ, Access.WRITE
+READ, WRITE, ADMIN = Access.READ, Access.WRITE, Access.ADMIN
 
 _RULES: Mapping[str, Mapping[str, Access]] = {
     "memrpc.v1.WorkingMemory": {
@@ -41,6 +43,10 @@ _RULES: Mapping[str, Mapping[str, Access]] = {
         "DeleteConsumerGroup": WRITE,
         "ReceiveEvents": WRITE,
         "AcknowledgeEvents": WRITE,
+    },
+    "memrpc.v1.Namespaces": {
+        "GetNamespaceSettings": READ,
+        "UpdateNamespaceSettings": ADMIN,
     },
 }
 

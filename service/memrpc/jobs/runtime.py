@@ -18,8 +18,8 @@ from memrpc.embedding import Embedder
 from memrpc.jobs.base import Job, group_of
 from memrpc.jobs.fold import FoldJob
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
-from memrpc.limits import JOB_DEAD_MAX_LEN, Limits
-from memrpc.namespace_defaults import DefaultsSource, NamespaceDefaults, server_defaults
+from memrpc.limits import JOB_DEAD_MAX_LEN
+from memrpc.namespace_defaults import DefaultsSource
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
@@ -27,17 +27,6 @@ from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
 
 log = logging.getLogger("memrpc.jobs")
-
-
-class ServerDefaults:
-    """The server's defaults for every namespace (a `DefaultsSource` for a
-    process that does not read namespace settings)."""
-
-    def __init__(self, limits: Limits) -> None:
-        self._defaults = server_defaults(limits)
-
-    async def defaults(self, ns: str) -> NamespaceDefaults:
-        return self._defaults
 
 
 def process_jobs(redis: RedisMux, embedder: Embedder, defaults: DefaultsSource) -> list[Job]:

@@ -20,11 +20,14 @@ from collections.abc import Callable, Sequence
 
 from memrpc import metrics
 from memrpc.config import Settings, redacted_url
-from memrpc.jobs.runtime import BackgroundJobs, ServerDefaults
+from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import Limits
+from memrpc.namespace_cache import NamespaceCache
+from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import reach
 from memrpc.server import bound_address, connect_redis, load_model
 from memrpc.shutdown import Signals
+from memrpc.store.namespace_settings import NamespaceSettingsStore
 
 log = logging.getLogger("memrpc.jobs")
 
@@ -62,8 +65,10 @@ async def run_worker(
                 bound_address(settings.metrics_listen, endpoint.port),
             )
         received = Signals(signals)
+        # The namespaces' settings, as the servers read them (cached 2 s).
+        defaults = server_defaults(Limits.from_settings(settings))
         jobs = BackgroundJobs.from_settings(
-            redis, embedder, settings, ServerDefaults(Limits.from_settings(settings))
+            redis, embedder, settings, NamespaceCache(NamespaceSettingsStore(redis), defaults)
         )
         jobs.start()
         log.info(

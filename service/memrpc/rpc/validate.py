@@ -171,10 +171,10 @@ def batch(values: Sized, field: str, *, max_items: int) -> None:
         raise ApiError.invalid(field, f"must have at most {max_items} items, not {len(values)}")
 
 
-def count(value: int, field: str, limit: Range) -> int:
-    """A count or size: the limit's default when 0, else within its bounds."""
+def count(value: int, field: str, limit: Range, *, default: int | None = None) -> int:
+    """A count or size: `default` (else the limit's) when 0, else within its bounds."""
     if value == 0:
-        return int(limit.default)
+        return int(limit.default) if default is None else default
     if not limit.low <= value <= limit.high:
         raise ApiError.invalid(
             field, f"must be between {_number(limit.low)} and {_number(limit.high)}"
@@ -182,11 +182,13 @@ def count(value: int, field: str, limit: Range) -> int:
     return value
 
 
-def seconds(value: duration_pb2.Duration, field: str, limit: Range) -> float:
-    """A duration in seconds: the limit's default when unset or zero, else
-    within its bounds."""
+def seconds(
+    value: duration_pb2.Duration, field: str, limit: Range, *, default: float | None = None
+) -> float:
+    """A duration in seconds: `default` (else the limit's) when unset or
+    zero, else within its bounds."""
     if value.seconds == 0 and value.nanos == 0:
-        return limit.default
+        return limit.default if default is None else default
     if value.seconds < 0 or value.nanos < 0 or value.nanos >= 1_000_000_000:
         raise ApiError.invalid(field, "must be a positive duration")
     total = value.seconds + value.nanos / 1e9

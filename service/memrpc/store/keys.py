@@ -18,6 +18,7 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:turnreq:{ns}:<request>:<thread>` | String | an AppendTurns request id, 24 h  |
 | `memrpc:feed:{ns}`                       | Stream | every event of the namespace     |
 | `memrpc:jobdead:{ns}`                    | Stream | feed entries a job gave up on    |
+| `memrpc:nsset:{ns}`                      | Hash   | the namespace's settings         |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 
 `memrpc:namespaces` is the one key outside every namespace (no hash tag):
@@ -111,3 +112,8 @@ def namespaces() -> str:
     """The Set of the namespaces that ever had turns appended, which the
     background jobs read the feeds of. Not namespace-tagged."""
     return f"{PREFIX}:namespaces"
+
+
+def namespace_settings(ns: str) -> str:
+    """The Hash of a namespace's settings (`store/namespace_settings.py`)."""
+    return f"{PREFIX}:nsset:{{{ns}}}"

@@ -91,8 +91,9 @@ from memrpc.store.versions import VersionMismatch
 
 Vector = npt.NDArray[np.float32]
 
-# The lifetime of a memory created without one (0: never expires).
-DEFAULT_TTL_MS = {Kind.EPISODIC: EPISODIC_TTL_S * 1000, Kind.SEMANTIC: 0}
+# The lifetime of an episodic memory created without one, unless the caller
+# gives its own (a namespace's setting); a semantic one never expires.
+EPISODIC_TTL_MS = EPISODIC_TTL_S * 1000
 # A `ttl_ms` asking for the kind's default lifetime.
 KIND_DEFAULT_TTL = -1
 # Distances up to this are float32 rounding of 0.
@@ -251,11 +252,13 @@ class LongTermStore:
         *,
         max_distance: float,
         request: RequestId | None = None,
+        episodic_ttl_ms: int = EPISODIC_TTL_MS,
     ) -> list[Created]:
         """Creates memories, in order, skipping those that repeat a live memory
         of the same user and kind: same normalised text, or (when
         `max_distance` > 0) within that cosine distance. A repeated memory
-        gains a hit instead. One script call per `CREATE_BATCH` items, one
+        gains a hit instead. An episodic memory created with
+        `KIND_DEFAULT_TTL` lives `episodic_ttl_ms`. One script call per `CREATE_BATCH` items, one
         after the other: each item is deduplicated and written atomically and
         sees the items before it, and no call holds Redis for long.
 
@@ -271,7 +274,7 @@ class LongTermStore:
             memories: list[Memory] = []
             groups: list[Sequence[Arg]] = []
             for item in items[first : first + CREATE_BATCH]:
-                memory, doc = document(ns, new_ulid(now), item, now)
+                memory, doc = document(ns, new_ulid(now), item, now, episodic_ttl_ms)
                 memories.append(memory)
                 exact, near = dedup_queries(
                     ns, now, item.user_id, item.kind, item.text, nearest=max_distance > 0
@@ -316,12 +319,14 @@ class LongTermStore:
         *,
         max_distance: float,
         expected_version: int | None = None,
+        episodic_ttl_ms: int = EPISODIC_TTL_MS,
     ) -> Memory | None:
         """Applies `patch` to a memory, bumps its version and returns it, or
         None when it does not exist. A new text that repeats another memory
         of the same scope (as in `create`) raises `DuplicateMemoryError`, and
         a memory not at `expected_version` (when given) `VersionMismatch`;
-        either changes nothing. Two round trips: the memory's scope, then
+        either changes nothing. A `KIND_DEFAULT_TTL` of an episodic memory
+        is `episodic_ttl_ms`. Two round trips: the memory's scope, then
         one script call that checks and writes."""
         if (patch.text is None) != (patch.embedding is None):
             raise ValueError("text and embedding change together")
@@ -339,7 +344,7 @@ class LongTermStore:
             exact, near = dedup_queries(
                 ns, now, user_id, kind, patch.text, nearest=max_distance > 0
             )
-        changes, expire = _changes(patch, kind, now)
+        changes, expire = _changes(patch, kind, now, episodic_ttl_ms)
         reply = await self._update(
             DedupUpdate(
                 document=key,
@@ -478,9 +483,11 @@ def search_command(
     ]  # fmt: skip
 
 
-def document(ns: str, memory_id: str, item: NewMemory, now_ms: int) -> tuple[Memory, str]:
+def document(
+    ns: str, memory_id: str, item: NewMemory, now_ms: int, episodic_ttl_ms: int = EPISODIC_TTL_MS
+) -> tuple[Memory, str]:
     """A new memory, and the JSON text of its document (what `create` writes)."""
-    expire_ms = _expire_ms(item.kind, item.ttl_ms, now_ms)
+    expire_ms = _expire_ms(item.kind, item.ttl_ms, now_ms, episodic_ttl_ms)
     memory = Memory(
         id=memory_id,
         namespace=ns,
@@ -531,13 +538,18 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _expire_ms(kind: Kind, ttl_ms: int, now_ms: int) -> int:
-    """When a memory of `kind` living `ttl_ms` from now expires; 0 for never."""
-    ttl = DEFAULT_TTL_MS[kind] if ttl_ms == KIND_DEFAULT_TTL else ttl_ms
+def _expire_ms(kind: Kind, ttl_ms: int, now_ms: int, episodic_ttl_ms: int) -> int:
+    """When a memory of `kind` living `ttl_ms` from now expires (an episodic
+    one of the kind's default lifetime: `episodic_ttl_ms`); 0 for never."""
+    ttl = ttl_ms
+    if ttl_ms == KIND_DEFAULT_TTL:
+        ttl = episodic_ttl_ms if kind is Kind.EPISODIC else 0
     return now_ms + ttl if ttl else 0
 
 
-def _changes(patch: MemoryPatch, kind: Kind, now_ms: int) -> tuple[list[tuple[str, str]], str]:
+def _changes(
+    patch: MemoryPatch, kind: Kind, now_ms: int, episodic_ttl_ms: int
+) -> tuple[list[tuple[str, str]], str]:
     """The (path, JSON value) writes of a patch, and the expire argument of
     `dedup_update.lua` ('' to keep the expiry)."""
     changes = [("$.memory.update_ms", str(now_ms))]
@@ -552,7 +564,7 @@ def _changes(patch: MemoryPatch, kind: Kind, now_ms: int) -> tuple[list[tuple[st
         changes.append(("$.memory.metadata", _json(dict(patch.metadata))))
     if patch.ttl_ms is None:
         return changes, ""
-    expire_ms = _expire_ms(kind, patch.ttl_ms, now_ms)
+    expire_ms = _expire_ms(kind, patch.ttl_ms, now_ms, episodic_ttl_ms)
     changes += [("$.memory.expire_ms", str(expire_ms))]
     changes += [("$.live_until", str(expire_ms or NEVER_MS))]
     return changes, str(expire_ms)

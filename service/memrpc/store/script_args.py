@@ -265,3 +265,16 @@ class DeleteMemories(Call):
     index: str
     query: str
     batch_size: int
+
+
+@dataclass(slots=True)
+class NamespaceSettingsUpdate(Call):
+    """Sets and clears a namespace's settings at an expected version unless
+    `expected_version` is ''; `fields` are (field, value) pairs, '' to clear."""
+
+    LUA = "namespace_settings_update"
+
+    settings: Key
+    now_ms: int
+    expected_version: str
+    fields: Groups

@@ -1,0 +1,40 @@
+-- UpdateNamespaceSettings: sets and clears a namespace's settings at once,
+-- with its version and update time.
+--
+-- KEYS[1] settings: the namespace's settings Hash
+-- ARGV[1] now_ms: now (ms)
+-- ARGV[2] expected_version: the version the settings must have (0: never
+--   changed), or '' for any
+-- ARGV[3..] fields: field, value pairs; a value is a number, or '' to clear
+--   the field (it follows the server again)
+-- Returns {0, version} on a version mismatch, else {1, HGETALL...}.
+check_shape(1, 1, 2, 2, 0)
+local key = KEYS[1]
+local now = arg_integer(1, 0)
+local expected = arg_optional_integer(2, 0)
+local SETTABLE = {
+  session_ttl_ms = true, window_turns = true, window_bytes = true,
+  dedup_distance = true, recall_distance = true, episodic_ttl_ms = true,
+  summaries_enabled = true, summary_max_chars = true, summary_min_fold_turns = true,
+}
+local set, clear = {}, {}
+for i = 3, #ARGV, 2 do
+  arg_choice(i, SETTABLE)
+  if ARGV[i + 1] == '' then
+    clear[#clear + 1] = ARGV[i]
+  else
+    arg_number(i + 1, 0, math.huge)
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
+  end
+end
+
+local version = tonumber(redis.call('HGET', key, 'version') or '0')
+if expected and expected ~= version then
+  return {0, version}
+end
+if #clear > 0 then
+  redis.call('HDEL', key, unpack(clear))
+end
+redis.call('HSET', key, 'version', version + 1, 'update_ms', now, unpack(set))
+return {1, redis.call('HGETALL', key)}
