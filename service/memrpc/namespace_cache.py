@@ -35,6 +35,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -99,16 +100,23 @@ class NamespaceCache:
     """Each namespace's resolved defaults, cached per process (see the
     module docstring)."""
 
-    def __init__(self, store: NamespaceSettingsStore, server: NamespaceDefaults) -> None:
+    def __init__(
+        self,
+        store: NamespaceSettingsStore,
+        server: NamespaceDefaults,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self.server = server
+        self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._reads: dict[str, asyncio.Future[NamespaceDefaults]] = {}
 
     async def defaults(self, ns: str) -> NamespaceDefaults:
         """The defaults that apply to `ns` now."""
         entry = self._entries.get(ns)
-        if entry is not None and time.monotonic() < entry.fresh_until:
+        if entry is not None and self._clock() < entry.fresh_until:
             return entry.defaults
         read = self._reads.get(ns)
         if read is None:
@@ -122,7 +130,7 @@ class NamespaceCache:
         """Keeps `stored`, just read or written by this process, as the
         settings of `ns` (unless newer ones are kept already); returns the
         defaults they resolve to."""
-        now = time.monotonic()
+        now = self._clock()
         entry = self._entries.get(ns)
         if entry is not None and entry.version > stored.version:
             entry.read_at, entry.fresh_until = now, now + FRESH_S
@@ -139,7 +147,7 @@ class NamespaceCache:
             stored = await self._store.get(ns)
         except READ_FAILURES as err:
             entry = self._entries.get(ns)
-            now = time.monotonic()
+            now = self._clock()
             if entry is None or now - entry.read_at > STALE_S:
                 raise
             log.warning(

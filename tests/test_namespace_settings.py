@@ -1,0 +1,633 @@
+"""Namespace settings (`memrpc.v1.Namespaces`) and the precedence request >
+namespace > server, end to end against the real Redis and model.
+
+Get on a fresh namespace; update and get; the update mask (leaf, message,
+empty, `*`, unknown paths); every range refused naming its field, with
+nothing changed; expected versions; admin access; each setting followed by
+the calls that fall back on it, while a request's own value wins and other
+namespaces keep the server's defaults; a second server on the same Redis
+following a change within the cache's bound; the cache itself (hits cost no
+Redis read, concurrent misses share one, a failed read serves the last
+value for a bounded time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+import numpy as np
+import pytest
+from google.protobuf import duration_pb2, field_mask_pb2
+
+from conftest import make_settings, running
+from memrpc import namespace_cache
+from memrpc.config import Settings
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedding import BatchingEmbedder
+from memrpc.limits import EPISODIC_TTL_S, Limits
+from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
+from memrpc.namespace_defaults import server_defaults
+from memrpc.server import MemrpcServer
+from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
+from memrpc.store.redis_mux import RedisMux
+from memrpc.v1 import long_term_memory_pb2 as ltm_pb
+from memrpc.v1 import namespace_settings_pb2 as pb
+from memrpc.v1 import namespace_settings_pb2_grpc
+from memrpc.v1 import working_memory_pb2 as wm_pb
+from support import assert_invalid, assert_reason
+from test_auth import NS_A as AUTH_NS
+from test_auth import auth, bearer, secured  # noqa: F401 (the auth server's fixtures)
+
+ABORTED = grpc.StatusCode.ABORTED
+PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
+# How long a poll for another server's view waits at most: the cache's bound
+# and a margin for a loaded machine.
+FOLLOW_WAIT_S = namespace_cache.FRESH_S + 3.0
+
+
+@pytest.fixture
+def nss(channel: grpc.aio.Channel) -> namespace_settings_pb2_grpc.NamespacesStub:
+    return namespace_settings_pb2_grpc.NamespacesStub(channel)
+
+
+def secs(value: float) -> duration_pb2.Duration:
+    return duration_pb2.Duration(seconds=int(value), nanos=round(value % 1 * 1e9))
+
+
+def mask(*paths: str) -> field_mask_pb2.FieldMask:
+    return field_mask_pb2.FieldMask(paths=list(paths))
+
+
+async def update(
+    nss: namespace_settings_pb2_grpc.NamespacesStub,
+    ns: str,
+    settings: pb.NamespaceSettings,
+    *paths: str,
+    **fields: object,
+) -> pb.UpdateNamespaceSettingsResponse:
+    request = pb.UpdateNamespaceSettingsRequest(
+        namespace=ns, settings=settings, update_mask=mask(*paths), **fields
+    )
+    response: pb.UpdateNamespaceSettingsResponse = await nss.UpdateNamespaceSettings(request)
+    return response
+
+
+async def stored(nss: namespace_settings_pb2_grpc.NamespacesStub, ns: str) -> pb.NamespaceSettings:
+    response = await nss.GetNamespaceSettings(pb.GetNamespaceSettingsRequest(namespace=ns))
+    return response.settings
+
+
+def server_effective(ns: str, server: MemrpcServer, version: int = 0) -> pb.NamespaceSettings:
+    """The effective settings of a namespace with none of its own."""
+    d = server.defaults.server
+    return pb.NamespaceSettings(
+        namespace=ns,
+        version=version,
+        sessions=pb.SessionDefaults(
+            ttl=secs(d.session_ttl_s),
+            max_window_turns=d.window_turns,
+            max_window_bytes=d.window_bytes,
+        ),
+        memories=pb.MemoryDefaults(
+            dedup_max_distance=d.dedup_distance,
+            recall_max_distance=d.recall_distance,
+            episodic_ttl=secs(d.episodic_ttl_s),
+        ),
+        summaries=pb.SummaryPolicy(
+            enabled=d.summaries.enabled,
+            max_chars=d.summaries.max_chars,
+            min_fold_turns=d.summaries.min_fold_turns,
+        ),
+    )
+
+
+# -- Get and Update -------------------------------------------------------------
+
+
+async def test_a_fresh_namespace_has_no_settings_and_the_servers_defaults(nss, ns, memrpc_server):
+    response = await nss.GetNamespaceSettings(pb.GetNamespaceSettingsRequest(namespace=ns))
+    assert response.settings == pb.NamespaceSettings(namespace=ns, version=0)
+    assert not response.settings.HasField("update_time")
+    assert response.effective == server_effective(ns, memrpc_server)
+    assert response.effective.sessions.ttl.seconds == 3600
+    assert response.effective.memories.episodic_ttl.seconds == EPISODIC_TTL_S
+
+
+async def test_update_then_get(nss, ns, memrpc_server):
+    new = pb.NamespaceSettings(
+        sessions=pb.SessionDefaults(max_window_turns=5, ttl=secs(90)),
+        memories=pb.MemoryDefaults(dedup_max_distance=0.0),
+        summaries=pb.SummaryPolicy(enabled=False),
+    )
+    before = time.time()
+    updated = await update(nss, ns, new)
+    got = await nss.GetNamespaceSettings(pb.GetNamespaceSettingsRequest(namespace=ns))
+    assert got.settings == updated.settings
+    assert got.effective == updated.effective
+    settings = got.settings
+    assert settings.version == 1
+    assert settings.update_time.ToSeconds() >= int(before)
+    assert settings.sessions == pb.SessionDefaults(max_window_turns=5, ttl=secs(90))
+    assert settings.memories.HasField("dedup_max_distance")
+    assert settings.memories.dedup_max_distance == 0.0
+    assert not settings.memories.HasField("recall_max_distance")
+    assert settings.summaries == pb.SummaryPolicy(enabled=False)
+    expected = server_effective(ns, memrpc_server, version=1)
+    expected.update_time.CopyFrom(settings.update_time)
+    expected.sessions.max_window_turns = 5
+    expected.sessions.ttl.CopyFrom(secs(90))
+    expected.memories.dedup_max_distance = 0.0
+    expected.summaries.enabled = False
+    assert got.effective == expected
+
+
+async def test_an_unset_leaf_named_by_the_mask_is_cleared_and_others_kept(nss, ns):
+    first = pb.NamespaceSettings(
+        sessions=pb.SessionDefaults(max_window_turns=5, ttl=secs(90)),
+        summaries=pb.SummaryPolicy(max_chars=500),
+    )
+    await update(nss, ns, first)
+    # A leaf path: only that leaf, even though another is set in the input.
+    only_ttl = pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=9))
+    after = (await update(nss, ns, only_ttl, "sessions.ttl")).settings
+    assert after.sessions == pb.SessionDefaults(max_window_turns=5)
+    assert after.summaries.max_chars == 500
+    assert after.version == 2
+
+
+async def test_a_message_path_writes_all_its_leaves(nss, ns):
+    first = pb.NamespaceSettings(
+        sessions=pb.SessionDefaults(max_window_turns=5, ttl=secs(90), max_window_bytes=4096),
+        memories=pb.MemoryDefaults(recall_max_distance=0.3),
+    )
+    await update(nss, ns, first)
+    new = pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=7))
+    after = (await update(nss, ns, new, "sessions")).settings
+    assert after.sessions == pb.SessionDefaults(max_window_turns=7)
+    assert after.memories.recall_max_distance == pytest.approx(0.3)
+
+
+async def test_an_empty_mask_writes_the_set_fields(nss, ns):
+    await update(nss, ns, pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=5)))
+    new = pb.NamespaceSettings(summaries=pb.SummaryPolicy(min_fold_turns=4))
+    after = (await update(nss, ns, new)).settings
+    assert after.sessions.max_window_turns == 5
+    assert after.summaries.min_fold_turns == 4
+
+
+async def test_a_star_mask_replaces_every_setting(nss, ns):
+    first = pb.NamespaceSettings(
+        sessions=pb.SessionDefaults(max_window_turns=5, ttl=secs(90)),
+        memories=pb.MemoryDefaults(dedup_max_distance=0.1, episodic_ttl=secs(3600)),
+        summaries=pb.SummaryPolicy(max_chars=500, enabled=True),
+    )
+    await update(nss, ns, first)
+    new = pb.NamespaceSettings(summaries=pb.SummaryPolicy(enabled=False))
+    after = (await update(nss, ns, new, "*")).settings
+    assert after == pb.NamespaceSettings(
+        namespace=ns,
+        version=2,
+        summaries=pb.SummaryPolicy(enabled=False),
+        update_time=after.update_time,
+    )
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["sessions.nope"],
+        ["namespace"],
+        ["version"],
+        ["sessions.ttl.seconds"],
+        ["*", "sessions"],
+    ],
+)
+async def test_other_mask_paths_are_refused(nss, ns, paths):
+    new = pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=5))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await update(nss, ns, new, *paths)
+    assert_invalid(err.value, "update_mask")
+    assert (await stored(nss, ns)).version == 0
+
+
+async def test_an_update_that_names_nothing_is_refused(nss, ns):
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await update(nss, ns, pb.NamespaceSettings(namespace="ignored", version=4))
+    assert_invalid(err.value, "settings")
+
+
+def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
+    S, M, P = pb.SessionDefaults, pb.MemoryDefaults, pb.SummaryPolicy
+    year = 365.25 * 86_400
+    return [
+        ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=secs(0.5)))),
+        ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=secs(31 * 86_400)))),
+        ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=duration_pb2.Duration(seconds=-5)))),
+        ("sessions.max_window_turns", pb.NamespaceSettings(sessions=S(max_window_turns=1001))),
+        ("sessions.max_window_turns", pb.NamespaceSettings(sessions=S(max_window_turns=-1))),
+        ("sessions.max_window_bytes", pb.NamespaceSettings(sessions=S(max_window_bytes=1023))),
+        (
+            "sessions.max_window_bytes",
+            pb.NamespaceSettings(sessions=S(max_window_bytes=budget + 1)),
+        ),
+        ("memories.dedup_max_distance", pb.NamespaceSettings(memories=M(dedup_max_distance=1.5))),
+        ("memories.dedup_max_distance", pb.NamespaceSettings(memories=M(dedup_max_distance=-0.1))),
+        (
+            "memories.recall_max_distance",
+            pb.NamespaceSettings(memories=M(recall_max_distance=2.5)),
+        ),
+        (
+            "memories.recall_max_distance",
+            pb.NamespaceSettings(memories=M(recall_max_distance=float("nan"))),
+        ),
+        ("memories.episodic_ttl", pb.NamespaceSettings(memories=M(episodic_ttl=secs(0.5)))),
+        ("memories.episodic_ttl", pb.NamespaceSettings(memories=M(episodic_ttl=secs(11 * year)))),
+        ("summaries.max_chars", pb.NamespaceSettings(summaries=P(max_chars=199))),
+        ("summaries.max_chars", pb.NamespaceSettings(summaries=P(max_chars=20_001))),
+        ("summaries.min_fold_turns", pb.NamespaceSettings(summaries=P(min_fold_turns=101))),
+        ("summaries.min_fold_turns", pb.NamespaceSettings(summaries=P(min_fold_turns=-3))),
+    ]
+
+
+async def test_every_range_is_refused_naming_its_field_and_nothing_changes(nss, ns, memrpc_server):
+    budget = memrpc_server.defaults.server.window_bytes
+    await update(nss, ns, pb.NamespaceSettings(summaries=pb.SummaryPolicy(max_chars=500)))
+    for field, bad in _out_of_range(budget):
+        bad.summaries.enabled = False  # a valid change in the same request
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await update(nss, ns, bad)
+        assert_invalid(err.value, f"settings.{field}")
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await update(nss, ns, bad, field)
+        assert_invalid(err.value, f"settings.{field}")
+    after = await stored(nss, ns)
+    assert after.version == 1
+    assert not after.summaries.HasField("enabled")
+
+
+async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
+    budget = memrpc_server.defaults.server.window_bytes
+    low = pb.NamespaceSettings(
+        sessions=pb.SessionDefaults(ttl=secs(1), max_window_turns=1, max_window_bytes=1024),
+        memories=pb.MemoryDefaults(
+            dedup_max_distance=0, recall_max_distance=0, episodic_ttl=secs(1)
+        ),
+        summaries=pb.SummaryPolicy(max_chars=200, min_fold_turns=1, enabled=False),
+    )
+    high = pb.NamespaceSettings(
+        sessions=pb.SessionDefaults(
+            ttl=secs(30 * 86_400), max_window_turns=1000, max_window_bytes=budget
+        ),
+        memories=pb.MemoryDefaults(
+            dedup_max_distance=1, recall_max_distance=2, episodic_ttl=secs(10 * 365.25 * 86_400)
+        ),
+        summaries=pb.SummaryPolicy(max_chars=20_000, min_fold_turns=100, enabled=True),
+    )
+    for settings in (low, high):
+        response = await update(nss, ns, settings, "*")
+        settings.namespace = ns
+        settings.version = response.settings.version
+        settings.update_time.CopyFrom(response.settings.update_time)
+        assert response.settings == settings
+        assert response.effective == settings
+
+
+async def test_a_value_the_mask_does_not_name_is_not_read(nss, ns):
+    new = pb.NamespaceSettings(
+        sessions=pb.SessionDefaults(max_window_turns=4, ttl=secs(0.5))  # ttl out of range
+    )
+    after = (await update(nss, ns, new, "sessions.max_window_turns")).settings
+    assert after.sessions == pb.SessionDefaults(max_window_turns=4)
+
+
+async def test_expected_version(nss, ns):
+    new = pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=4))
+    assert (await update(nss, ns, new, expected_version=0)).settings.version == 1
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await update(nss, ns, new, expected_version=0)
+    found = assert_reason(err.value, ABORTED, "VERSION_MISMATCH")
+    assert found == {"expectedVersion": "0", "currentVersion": "1"}
+    assert (await update(nss, ns, new, expected_version=1)).settings.version == 2
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await update(nss, ns, new, expected_version=-1)
+    assert_invalid(err.value, "expected_version")
+    assert (await stored(nss, ns)).version == 2
+
+
+# -- Admin access -----------------------------------------------------------------
+
+
+async def test_only_an_admin_credential_may_update_and_a_reader_may_get(auth, secured):  # noqa: F811
+    stub = namespace_settings_pb2_grpc.NamespacesStub(secured)
+    request = pb.UpdateNamespaceSettingsRequest(
+        namespace=AUTH_NS,
+        settings=pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=6)),
+    )
+    for role in ("reader", "writer"):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.UpdateNamespaceSettings(request, metadata=bearer(auth.tokens[role]))
+        found = assert_reason(err.value, PERMISSION_DENIED, "METHOD_FORBIDDEN")
+        assert found == {"method": "/memrpc.v1.Namespaces/UpdateNamespaceSettings"}
+        assert "needs admin access" in (err.value.details() or "")
+    admin = bearer(auth.tokens["admin"])
+    updated = await stub.UpdateNamespaceSettings(request, metadata=admin)
+    assert updated.settings.sessions.max_window_turns == 6
+    get = pb.GetNamespaceSettingsRequest(namespace=AUTH_NS)
+    read = await stub.GetNamespaceSettings(get, metadata=bearer(auth.tokens["reader"]))
+    assert read.settings == updated.settings
+    other = pb.UpdateNamespaceSettingsRequest(namespace=f"x{AUTH_NS}", settings=request.settings)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.UpdateNamespaceSettings(other, metadata=admin)
+    assert_reason(err.value, PERMISSION_DENIED, "NAMESPACE_FORBIDDEN")
+
+
+# -- Precedence: request > namespace > server -----------------------------------------
+
+
+def turns(count: int, content: str = "hello") -> list[wm_pb.TurnInput]:
+    return [wm_pb.TurnInput(role="user", content=f"{content} {i}") for i in range(count)]
+
+
+async def window_of(wm, ns: str, thread: str) -> int:
+    response = await wm.GetSession(wm_pb.GetSessionRequest(namespace=ns, thread_id=thread))
+    return len(response.session.turns)
+
+
+async def test_window_turns_follow_the_namespace_unless_the_request_sets_them(nss, wm, ns):
+    other = f"o{ns}"
+    await update(nss, ns, pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=3)))
+    await wm.AppendTurns(wm_pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=turns(5)))
+    assert await window_of(wm, ns, "t") == 3
+    await wm.AppendTurns(
+        wm_pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=turns(5), max_window_turns=4)
+    )
+    assert await window_of(wm, ns, "t") == 4
+    await wm.AppendTurns(wm_pb.AppendTurnsRequest(namespace=other, thread_id="t", turns=turns(5)))
+    assert await window_of(wm, other, "t") == 5
+
+
+async def test_the_window_byte_budget_follows_the_namespace(nss, wm, ns):
+    await update(nss, ns, pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_bytes=1024)))
+    request = wm_pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=turns(10, "x" * 200))
+    appended = await wm.AppendTurns(request)
+    assert appended.evicted_turn_count > 0
+    assert 0 < await window_of(wm, ns, "t") < 10
+    big = wm_pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=turns(1, "y" * 1100))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await wm.AppendTurns(big)
+    assert_invalid(err.value, "turns[0]")
+    big.namespace = f"o{ns}"
+    await wm.AppendTurns(big)  # the server's budget elsewhere
+
+
+def lifetime_s(session: wm_pb.Session) -> float:
+    return (session.expire_time.ToMilliseconds() - session.update_time.ToMilliseconds()) / 1000
+
+
+async def test_session_ttl_follows_the_namespace_unless_the_request_sets_it(nss, wm, ns):
+    await update(nss, ns, pb.NamespaceSettings(sessions=pb.SessionDefaults(ttl=secs(120))))
+    goal = wm_pb.SessionInput(goal="g")
+    plain = await wm.UpdateSession(
+        wm_pb.UpdateSessionRequest(namespace=ns, thread_id="t", session=goal)
+    )
+    assert lifetime_s(plain.session) == 120
+    own = await wm.UpdateSession(
+        wm_pb.UpdateSessionRequest(namespace=ns, thread_id="t", session=goal, ttl=secs(60))
+    )
+    assert lifetime_s(own.session) == 60
+    await wm.AppendTurns(wm_pb.AppendTurnsRequest(namespace=ns, thread_id="a", turns=turns(1)))
+    get = wm_pb.GetSessionRequest(namespace=ns, thread_id="a")
+    assert lifetime_s((await wm.GetSession(get)).session) == 120
+    elsewhere = await wm.UpdateSession(
+        wm_pb.UpdateSessionRequest(namespace=f"o{ns}", thread_id="t", session=goal)
+    )
+    assert lifetime_s(elsewhere.session) == 3600
+
+
+def unit(dim: int, cosine_to_first: float) -> list[float]:
+    """A unit vector at the given cosine similarity to the first axis."""
+    vector = np.zeros(dim)
+    vector[0], vector[1] = cosine_to_first, np.sqrt(1 - cosine_to_first**2)
+    return vector.tolist()
+
+
+def memory(text: str, vector: list[float], **fields: object) -> ltm_pb.MemoryInput:
+    return ltm_pb.MemoryInput(text=text, embedding=vector, user_id="u", **fields)
+
+
+async def test_dedup_distance_follows_the_namespace_unless_the_request_sets_it(
+    nss, ltm, ns, embedder
+):
+    first, near = unit(embedder.dim, 1.0), unit(embedder.dim, 0.9)  # distance 0.1
+    DUPLICATE = ltm_pb.CREATE_OUTCOME_DUPLICATE
+
+    async def second_is_duplicate(namespace: str, **fields: object) -> bool:
+        await ltm.CreateMemories(
+            ltm_pb.CreateMemoriesRequest(namespace=namespace, memories=[memory("a", first)])
+        )
+        created = await ltm.CreateMemories(
+            ltm_pb.CreateMemoriesRequest(
+                namespace=namespace, memories=[memory("b", near)], **fields
+            )
+        )
+        return created.results[0].outcome == DUPLICATE
+
+    memories = pb.MemoryDefaults(dedup_max_distance=0.05)
+    await update(nss, ns, pb.NamespaceSettings(memories=memories))
+    assert not await second_is_duplicate(ns)
+    assert await second_is_duplicate(f"r{ns}", dedup_max_distance=0.2)  # the server's
+    await update(nss, f"q{ns}", pb.NamespaceSettings(memories=memories))
+    assert await second_is_duplicate(f"q{ns}", dedup_max_distance=0.15)  # the request's
+    assert await second_is_duplicate(f"o{ns}")  # the server's default, 0.2
+
+
+async def test_recall_distance_follows_the_namespace_unless_the_request_sets_it(
+    nss, ltm, ns, embedder
+):
+    stored_at, query = unit(embedder.dim, 1.0), unit(embedder.dim, 0.9)  # distance 0.1
+    memories = pb.MemoryDefaults(recall_max_distance=0.05)
+    await update(nss, ns, pb.NamespaceSettings(memories=memories))
+
+    async def found(namespace: str, **fields: object) -> int:
+        search = ltm_pb.SearchMemoriesRequest(
+            namespace=namespace, vector=ltm_pb.Vector(values=query), **fields
+        )
+        return len((await ltm.SearchMemories(search)).matches)
+
+    for namespace in (ns, f"o{ns}"):
+        await ltm.CreateMemories(
+            ltm_pb.CreateMemoriesRequest(namespace=namespace, memories=[memory("a", stored_at)])
+        )
+    assert await found(ns) == 0
+    assert await found(ns, max_distance=0.2) == 1
+    assert await found(f"o{ns}") == 1
+
+
+async def test_episodic_ttl_follows_the_namespace_unless_the_request_sets_it(
+    nss, ltm, ns, embedder
+):
+    memories = pb.MemoryDefaults(episodic_ttl=secs(3600))
+    await update(nss, ns, pb.NamespaceSettings(memories=memories))
+    EPISODIC, SEMANTIC = ltm_pb.MEMORY_KIND_EPISODIC, ltm_pb.MEMORY_KIND_SEMANTIC
+
+    async def lifetimes(namespace: str) -> list[float | None]:
+        created = await ltm.CreateMemories(
+            ltm_pb.CreateMemoriesRequest(
+                namespace=namespace,
+                memories=[
+                    memory("a", unit(embedder.dim, 1.0), kind=EPISODIC),
+                    memory("b", unit(embedder.dim, 0.0), kind=EPISODIC, ttl=secs(60)),
+                    memory("c", unit(embedder.dim, 0.5), kind=SEMANTIC),
+                ],
+                dedup_max_distance=0,
+            )
+        )
+        return [
+            (m.expire_time.ToMilliseconds() - m.create_time.ToMilliseconds()) / 1000
+            if m.HasField("expire_time")
+            else None
+            for m in (r.memory for r in created.results)
+        ]
+
+    assert await lifetimes(ns) == [3600, 60, None]
+    assert await lifetimes(f"o{ns}") == [EPISODIC_TTL_S, 60, None]
+    # An update naming `ttl` without one gives the kind's default: the namespace's.
+    first = (await ltm.ListMemories(ltm_pb.ListMemoriesRequest(namespace=ns))).memories
+    episodic = next(m for m in first if m.text == "b")
+    updated = await ltm.UpdateMemory(
+        ltm_pb.UpdateMemoryRequest(
+            namespace=ns,
+            memory_id=episodic.id,
+            memory=ltm_pb.MemoryInput(),
+            update_mask=mask("ttl"),
+        )
+    )
+    m = updated.memory
+    assert m.expire_time.ToMilliseconds() - m.update_time.ToMilliseconds() == 3_600_000
+
+
+# -- Other processes, and the cache ---------------------------------------------------
+
+
+async def test_another_server_follows_a_change_within_the_cache_bound(
+    nss, wm, ns, redis_server: EmbeddedRedis, embedder: BatchingEmbedder
+):
+    async with (
+        running(make_settings(redis_server.url), embedder) as other,
+        grpc.aio.insecure_channel(f"127.0.0.1:{other.port}") as channel,
+    ):
+        from memrpc.v1 import working_memory_pb2_grpc
+
+        other_wm = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+
+        async def other_window() -> int:
+            request = wm_pb.AppendTurnsRequest(namespace=ns, thread_id="t", turns=turns(5))
+            await other_wm.AppendTurns(request)
+            return await window_of(wm, ns, "t")
+
+        assert await other_window() == 5  # the other server's cache now holds the default
+        new = pb.NamespaceSettings(sessions=pb.SessionDefaults(max_window_turns=3))
+        await update(nss, ns, new)
+        deadline = time.monotonic() + FOLLOW_WAIT_S
+        polls = 0
+        while await other_window() != 3:
+            polls += 1
+            assert time.monotonic() < deadline, "the change never arrived"
+            assert polls < 1000
+            await asyncio.sleep(0.1)
+
+
+class CountingStore(NamespaceSettingsStore):
+    """The real store, counting its reads, which can be made to fail."""
+
+    def __init__(self, redis: RedisMux) -> None:
+        super().__init__(redis)
+        self.reads = 0
+        self.failing = False
+
+    async def get(self, ns: str) -> StoredSettings:
+        self.reads += 1
+        if self.failing:
+            raise ConnectionError("Redis is away")
+        await asyncio.sleep(0.01)  # lets concurrent misses meet
+        return await super().get(ns)
+
+
+@pytest.fixture
+async def counting(redis_server: EmbeddedRedis) -> AsyncIterator[CountingStore]:
+    redis = RedisMux(redis_server.url)
+    yield CountingStore(redis)
+    await redis.aclose()
+
+
+LIMITS = Limits.from_settings(Settings())
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_hits_read_nothing_and_concurrent_misses_share_one_read(counting, ns):
+    clock = Clock()
+    cache = NamespaceCache(counting, server_defaults(LIMITS), clock=clock)
+    results = await asyncio.gather(*(cache.defaults(ns) for _ in range(20)))
+    assert counting.reads == 1
+    assert all(result == cache.server for result in results)
+    for _ in range(100):
+        await cache.defaults(ns)
+    clock.now += namespace_cache.FRESH_S - 0.01
+    await cache.defaults(ns)
+    assert counting.reads == 1
+    clock.now += 0.02
+    await cache.defaults(ns)
+    assert counting.reads == 2
+
+
+async def test_an_update_of_this_process_applies_at_once(counting, ns):
+    cache = NamespaceCache(counting, server_defaults(LIMITS))
+    await cache.defaults(ns)
+    written = await counting.update(ns, {"window_turns": 3}, now_ms=1, expected=None)
+    assert (await cache.defaults(ns)).window_turns == 20  # another process's write: not yet
+    cache.remember(ns, written)
+    assert (await cache.defaults(ns)).window_turns == 3
+    cache.remember(ns, StoredSettings(version=0))  # an older read that raced the update
+    assert (await cache.defaults(ns)).window_turns == 3
+    assert counting.reads == 1
+
+
+async def test_a_failed_read_serves_the_last_value_for_a_bounded_time(counting, ns):
+    clock = Clock()
+    cache = NamespaceCache(counting, server_defaults(LIMITS), clock=clock)
+    await counting.update(ns, {"window_turns": 3}, now_ms=1, expected=None)
+    assert (await cache.defaults(ns)).window_turns == 3
+    counting.failing = True
+    clock.now += namespace_cache.FRESH_S + 1
+    assert (await cache.defaults(ns)).window_turns == 3  # stale, served
+    assert counting.reads == 2
+    assert (await cache.defaults(ns)).window_turns == 3  # not read again at once
+    assert counting.reads == 2
+    clock.now += namespace_cache.STALE_S
+    with pytest.raises(ConnectionError):
+        await cache.defaults(ns)
+    with pytest.raises(ConnectionError):
+        await cache.defaults(f"o{ns}")  # nothing known: the call fails, as its Redis would
+    counting.failing = False
+    assert (await cache.defaults(ns)).window_turns == 3
+
+
+def test_resolve_and_as_settings_are_inverse_and_the_window_is_capped():
+    server = server_defaults(LIMITS)
+    full = as_settings(server, StoredSettings(version=3, update_ms=5))
+    assert resolve(full, server) == server
+    assert resolve(StoredSettings(), server) == server
+    bigger = StoredSettings(window_bytes=server.window_bytes * 2)
+    assert resolve(bigger, server).window_bytes == server.window_bytes
