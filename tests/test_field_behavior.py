@@ -16,10 +16,15 @@ from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
-from memrpc.v1 import event_log_pb2, long_term_memory_pb2, working_memory_pb2
+from memrpc.v1 import (
+    event_log_pb2,
+    long_term_memory_pb2,
+    namespace_settings_pb2,
+    working_memory_pb2,
+)
 from support import assert_invalid
 
-FILES = (working_memory_pb2, long_term_memory_pb2, event_log_pb2)
+FILES = (working_memory_pb2, long_term_memory_pb2, event_log_pb2, namespace_settings_pb2)
 MESSAGES = {
     message.name: message
     for file in FILES
@@ -79,6 +84,8 @@ VALID: dict[str, dict[str, Any]] = {
     "ReceiveEvents": {"group": "g", "consumer": "c"},
     "AcknowledgeEvents": {"group": "g", "deliveryIds": ["1-0"]},
     "DeleteConsumerGroup": {"group": "g"},
+    "GetNamespaceSettings": {},
+    "UpdateNamespaceSettings": {"settings": {"sessions": {"maxWindowTurns": 5}}},
 }
 
 

@@ -31,13 +31,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memrpc.v1 import event_log_pb2, long_term_memory_pb2, working_memory_pb2
+from memrpc.v1 import (
+    event_log_pb2,
+    long_term_memory_pb2,
+    namespace_settings_pb2,
+    working_memory_pb2,
+)
 from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
 from support import REPRODUCIBLE, error_info
 
 FD = descriptor.FieldDescriptor
-MODULES = (working_memory_pb2, long_term_memory_pb2, event_log_pb2)
+MODULES = (working_memory_pb2, long_term_memory_pb2, event_log_pb2, namespace_settings_pb2)
 METHODS = [
     method
     for module in MODULES
