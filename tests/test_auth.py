@@ -26,6 +26,7 @@ from memrpc.auth.jwt import ACCESS_CLAIM, NAMESPACES_CLAIM, JwtVerifier
 from memrpc.auth.keys import KeyRing, new_key
 from memrpc.auth.policy import is_local, requires_auth
 from memrpc.auth.scopes import METHOD_ACCESS
+from memrpc.cli import main
 from memrpc.client import AsyncMemoryClient
 from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
@@ -503,6 +504,24 @@ def test_new_key_is_accepted_by_its_entry_only(tmp_path):
     assert credential.namespaces == {"acme", "*"}
     assert credential.access.value == "read"
     assert new_key("ci", ["acme"], access=Access.READ).token != key.token
+
+
+@pytest.mark.parametrize(
+    ("flags", "access"), [([], "write"), (["--read-only"], "read"), (["--admin"], "admin")]
+)
+def test_keys_new_makes_a_key_of_each_access(capsys, tmp_path, flags, access):
+    main(["keys", "new", "--id", "ci", "--namespace", "acme", *flags])
+    printed = capsys.readouterr().out
+    token = next(line for line in printed.splitlines() if line.startswith("mrk_ci_"))
+    path = tmp_path / "keys.toml"
+    path.write_text(printed[printed.index("[[keys]]") :])
+    assert KeyRing.load(path).authenticate(token).access.value == access
+
+
+def test_keys_new_takes_one_access(capsys):
+    with pytest.raises(SystemExit):
+        main(["keys", "new", "--id", "ci", "--namespace", "acme", "--admin", "--read-only"])
+    assert "not allowed with" in capsys.readouterr().err
 
 
 def entry(**fields: object) -> str:
