@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from memrpc.api import update_masks
-from memrpc.api.convert import now_ms, set_timestamp
+from memrpc.api.convert import duration, now_ms, set_timestamp
 from memrpc.limits import (
     DEDUP_DISTANCE,
     MEMORY_TTL_S,
@@ -103,12 +103,12 @@ def _flag(parent: Message, name: str, field: str) -> Value:
 
 
 def _set_duration(parent: Message, name: str, value: Value) -> None:
-    target = getattr(parent, name)
-    target.seconds, target.nanos = divmod(int(value or 0), 1000)
-    target.nanos *= 1_000_000
+    """Writes a Duration from ms."""
+    getattr(parent, name).CopyFrom(duration(int(value or 0)))
 
 
 def _set(parent: Message, name: str, value: Value) -> None:
+    """Writes a scalar."""
     setattr(parent, name, value)
 
 
