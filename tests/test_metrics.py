@@ -142,9 +142,12 @@ async def test_known_calls_are_counted_and_timed(
         assert scrapes.delta("memrpc_rpc_duration_seconds_sum", method=WM + "GetSession") > 0
         slowest = {"method": WM + "GetSession", "le": "+Inf"}
         assert scrapes.delta("memrpc_rpc_duration_seconds_bucket", **slowest) == 2
-        # One HGETALL per GetSession; the texts of a search, one new text.
+        # One HGETALL per GetSession, and one of the namespace's settings
+        # (AppendTurns reads them; the search finds them cached, unless a
+        # slow machine took their 2 s in between); the texts of a search,
+        # one new text.
         redis = "memrpc_redis_command_duration_seconds_count"
-        assert scrapes.delta(redis, command="HGETALL") == 2
+        assert scrapes.delta(redis, command="HGETALL") in (3, 4)
         assert scrapes.delta("memrpc_embed_batch_texts_count") == 1
         assert scrapes.delta("memrpc_embed_batch_texts_sum") == 1
         assert scrapes.value("memrpc_embed_queue_texts") == 0
