@@ -34,9 +34,11 @@ from memrpc.store.redis_errors import NoPermissionError
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
+from memrpc.v1 import namespace_settings_pb2 as nspb
 from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
+from memrpc.v1.namespace_settings_pb2_grpc import NamespacesStub
 from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
 
 MEMRPC = [sys.executable, "-m", "memrpc.cli"]
@@ -255,6 +257,16 @@ async def _every_rpc(channel: grpc.aio.Channel) -> None:
     """Every RPC once, tails, groups, search and deduplication included."""
     wm, ltm, log = WorkingMemoryStub(channel), LongTermMemoryStub(channel), EventLogStub(channel)
     ns, thread = "acl", "t1"
+    namespaces = NamespacesStub(channel)
+    window = nspb.NamespaceSettings(sessions=nspb.SessionDefaults(max_window_turns=5))
+    for settings, paths in ((window, []), (nspb.NamespaceSettings(), ["sessions"])):  # set, clear
+        await namespaces.UpdateNamespaceSettings(
+            nspb.UpdateNamespaceSettingsRequest(
+                namespace=ns, settings=settings, update_mask=FieldMask(paths=paths)
+            )
+        )
+    got = await namespaces.GetNamespaceSettings(nspb.GetNamespaceSettingsRequest(namespace=ns))
+    assert got.settings.version == 2
     await wm.UpdateSession(
         wpb.UpdateSessionRequest(namespace=ns, thread_id=thread, session=wpb.SessionInput(goal="g"))
     )

@@ -17,24 +17,35 @@ local SETTABLE = {
   dedup_distance = true, recall_distance = true, episodic_ttl_ms = true,
   summaries_enabled = true, summary_max_chars = true, summary_min_fold_turns = true,
 }
-local set, clear = {}, {}
+local changes = {}
 for i = 3, #ARGV, 2 do
   arg_choice(i, SETTABLE)
-  if ARGV[i + 1] == '' then
-    clear[#clear + 1] = ARGV[i]
-  else
+  if ARGV[i + 1] ~= '' then
     arg_number(i + 1, 0, math.huge)
-    set[#set + 1] = ARGV[i]
-    set[#set + 1] = ARGV[i + 1]
   end
+  changes[ARGV[i]] = ARGV[i + 1]
 end
 
-local version = tonumber(redis.call('HGET', key, 'version') or '0')
+local current = redis.call('HGETALL', key)
+local fields = {}
+for i = 1, #current, 2 do
+  fields[current[i]] = current[i + 1]
+end
+local version = tonumber(fields.version or '0')
 if expected and expected ~= version then
   return {0, version}
 end
-if #clear > 0 then
-  redis.call('HDEL', key, unpack(clear))
+for field, value in pairs(changes) do
+  fields[field] = value ~= '' and value or nil
 end
-redis.call('HSET', key, 'version', version + 1, 'update_ms', now, unpack(set))
+fields.version, fields.update_ms = tostring(version + 1), tostring(now)
+-- Written whole (DEL, then HSET): a cleared field is gone, with only the
+-- commands the other scripts need (the least-privilege ACL has no HDEL).
+local flat = {}
+for field, value in pairs(fields) do
+  flat[#flat + 1] = field
+  flat[#flat + 1] = value
+end
+redis.call('DEL', key)
+redis.call('HSET', key, unpack(flat))
 return {1, redis.call('HGETALL', key)}
