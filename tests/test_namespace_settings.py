@@ -27,7 +27,7 @@ from memrpc import namespace_cache
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.limits import EPISODIC_TTL_S, Limits
+from memrpc.limits import EPISODIC_TTL_S, SUMMARY_MAX_CHARS, Limits
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
 from memrpc.namespace_defaults import server_defaults
 from memrpc.server import MemrpcServer
@@ -246,7 +246,10 @@ def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
         ("memories.episodic_ttl", pb.NamespaceSettings(memories=M(episodic_ttl=secs(0.5)))),
         ("memories.episodic_ttl", pb.NamespaceSettings(memories=M(episodic_ttl=secs(11 * year)))),
         ("summaries.max_chars", pb.NamespaceSettings(summaries=P(max_chars=199))),
-        ("summaries.max_chars", pb.NamespaceSettings(summaries=P(max_chars=20_001))),
+        (
+            "summaries.max_chars",
+            pb.NamespaceSettings(summaries=P(max_chars=int(SUMMARY_MAX_CHARS.high) + 1)),
+        ),
         ("summaries.min_fold_turns", pb.NamespaceSettings(summaries=P(min_fold_turns=101))),
         ("summaries.min_fold_turns", pb.NamespaceSettings(summaries=P(min_fold_turns=-3))),
     ]
@@ -284,7 +287,9 @@ async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
         memories=pb.MemoryDefaults(
             dedup_max_distance=1, recall_max_distance=2, episodic_ttl=secs(10 * 365.25 * 86_400)
         ),
-        summaries=pb.SummaryPolicy(max_chars=20_000, min_fold_turns=100, enabled=True),
+        summaries=pb.SummaryPolicy(
+            max_chars=int(SUMMARY_MAX_CHARS.high), min_fold_turns=100, enabled=True
+        ),
     )
     for settings in (low, high):
         response = await update(nss, ns, settings, "*")

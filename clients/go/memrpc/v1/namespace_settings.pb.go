@@ -176,7 +176,7 @@ type SummaryPolicy struct {
 	// Whether turns that leave a window are folded into the session's
 	// summary. Default true.
 	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
-	// The most characters a summary holds. Default 2,000; 200 to 20,000.
+	// The most characters a summary holds. Default 2,000; 200 to 10,000.
 	MaxChars int32 `protobuf:"varint,2,opt,name=max_chars,json=maxChars,proto3" json:"max_chars,omitempty"`
 	// How many turns must have left the window before a fold runs: more
 	// turns per fold cost less in all but leave the summary further behind.

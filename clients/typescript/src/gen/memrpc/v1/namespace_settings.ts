@@ -86,7 +86,7 @@ export interface SummaryPolicy {
   enabled?:
     | boolean
     | undefined;
-  /** The most characters a summary holds. Default 2,000; 200 to 20,000. */
+  /** The most characters a summary holds. Default 2,000; 200 to 10,000. */
   maxChars: number;
   /**
    * How many turns must have left the window before a fold runs: more

@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
   private int maxChars_ = 0;
   /**
    * <pre>
-   * The most characters a summary holds. Default 2,000; 200 to 20,000.
+   * The most characters a summary holds. Default 2,000; 200 to 10,000.
    * </pre>
    *
    * <code>int32 max_chars = 2 [json_name = "maxChars", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -531,7 +531,7 @@ private static final long serialVersionUID = 0L;
     private int maxChars_ ;
     /**
      * <pre>
-     * The most characters a summary holds. Default 2,000; 200 to 20,000.
+     * The most characters a summary holds. Default 2,000; 200 to 10,000.
      * </pre>
      *
      * <code>int32 max_chars = 2 [json_name = "maxChars", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -543,7 +543,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most characters a summary holds. Default 2,000; 200 to 20,000.
+     * The most characters a summary holds. Default 2,000; 200 to 10,000.
      * </pre>
      *
      * <code>int32 max_chars = 2 [json_name = "maxChars", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -559,7 +559,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The most characters a summary holds. Default 2,000; 200 to 20,000.
+     * The most characters a summary holds. Default 2,000; 200 to 10,000.
      * </pre>
      *
      * <code>int32 max_chars = 2 [json_name = "maxChars", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -33,7 +33,7 @@ public interface SummaryPolicyOrBuilder extends
 
   /**
    * <pre>
-   * The most characters a summary holds. Default 2,000; 200 to 20,000.
+   * The most characters a summary holds. Default 2,000; 200 to 10,000.
    * </pre>
    *
    * <code>int32 max_chars = 2 [json_name = "maxChars", (.google.api.field_behavior) = OPTIONAL];</code>
