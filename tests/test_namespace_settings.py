@@ -27,12 +27,15 @@ from memrpc import namespace_cache
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
+from memrpc.jobs.fold import FoldJob
 from memrpc.limits import EPISODIC_TTL_S, SUMMARY_MAX_CHARS, Limits
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
 from memrpc.namespace_defaults import server_defaults
 from memrpc.server import MemrpcServer
 from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.summaries import SummaryStore
+from memrpc.summaries.extractive import ExtractiveSummarizer
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from memrpc.v1 import namespace_settings_pb2 as pb
 from memrpc.v1 import namespace_settings_pb2_grpc
@@ -450,7 +453,7 @@ async def test_dedup_distance_follows_the_namespace_unless_the_request_sets_it(
 
 
 async def test_recall_distance_follows_the_namespace_unless_the_request_sets_it(
-    nss, ltm, ns, embedder
+    nss, ltm, wm, ns, embedder
 ):
     stored_at, query = unit(embedder.dim, 1.0), unit(embedder.dim, 0.9)  # distance 0.1
     memories = pb.MemoryDefaults(recall_max_distance=0.05)
@@ -469,6 +472,16 @@ async def test_recall_distance_follows_the_namespace_unless_the_request_sets_it(
     assert await found(ns) == 0
     assert await found(ns, max_distance=0.2) == 1
     assert await found(f"o{ns}") == 1
+
+    async def in_context(namespace: str, **fields: object) -> int:
+        request = wm_pb.GetContextRequest(
+            namespace=namespace, thread_id="t", vector=ltm_pb.Vector(values=query), **fields
+        )
+        return len((await wm.GetContext(request)).matches)
+
+    assert await in_context(ns) == 0
+    assert await in_context(ns, max_distance=0.2) == 1
+    assert await in_context(f"o{ns}") == 1
 
 
 async def test_episodic_ttl_follows_the_namespace_unless_the_request_sets_it(
@@ -514,6 +527,38 @@ async def test_episodic_ttl_follows_the_namespace_unless_the_request_sets_it(
     assert m.expire_time.ToMilliseconds() - m.update_time.ToMilliseconds() == 3_600_000
 
 
+@pytest.fixture
+def fold(counting, embedder, memrpc_server) -> FoldJob:
+    """The summary job, reading the policy from the test server's cache."""
+    summarizer = ExtractiveSummarizer(embedder)
+    return FoldJob(SummaryStore(counting.redis), summarizer, memrpc_server.defaults)
+
+
+async def test_the_summary_job_follows_the_namespaces_policy(nss, wm, ns, fold):
+    # The update went through the server whose cache the job reads: it
+    # applies at once.
+    async def append(count: int) -> None:
+        request = wm_pb.AppendTurnsRequest(
+            namespace=ns, thread_id="t", turns=turns(count, "we met Ada"), max_window_turns=5
+        )
+        await wm.AppendTurns(request)
+
+    async def run() -> tuple[int, int]:
+        """The turns the summary covers and those pending, after a run."""
+        await fold.run(ns, "t")
+        got = await wm.GetSession(wm_pb.GetSessionRequest(namespace=ns, thread_id="t"))
+        return got.session.summary.turn_count, got.session.summary.pending_turn_count
+
+    await update(nss, ns, pb.NamespaceSettings(summaries=pb.SummaryPolicy(enabled=False)))
+    await append(8)
+    assert await run() == (0, 3)
+    waiting = pb.NamespaceSettings(summaries=pb.SummaryPolicy(enabled=True, min_fold_turns=4))
+    await update(nss, ns, waiting)
+    assert await run() == (0, 3)
+    await append(1)
+    assert await run() == (4, 0)
+
+
 # -- Other processes, and the cache ---------------------------------------------------
 
 
@@ -550,6 +595,7 @@ class CountingStore(NamespaceSettingsStore):
 
     def __init__(self, redis: RedisMux) -> None:
         super().__init__(redis)
+        self.redis = redis
         self.reads = 0
         self.failing = False
 
