@@ -4,8 +4,9 @@ namespace > server, end to end against the real Redis and model.
 Get on a fresh namespace; update and get; the update mask (leaf, message,
 empty, `*`, unknown paths); every range refused naming its field, with
 nothing changed; expected versions; admin access; each setting followed by
-the calls that fall back on it, while a request's own value wins and other
-namespaces keep the server's defaults; a second server on the same Redis
+the calls that fall back on it (GetContext's search and the summary job
+included), while a request's own value wins and other namespaces keep the
+server's defaults; a second server on the same Redis
 following a change within the cache's bound; the cache itself (hits cost no
 Redis read, concurrent misses share one, a failed read serves the last
 value for a bounded time).
