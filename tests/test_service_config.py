@@ -20,6 +20,7 @@ from memrpc.client import SERVICE_CONFIG, MemoryClient
 from memrpc.v1 import (
     event_log_pb2,
     long_term_memory_pb2,
+    namespace_settings_pb2,
     working_memory_pb2,
     working_memory_pb2_grpc,
 )
@@ -37,10 +38,12 @@ IDEMPOTENT = frozenset(
     {
         "memrpc.v1.WorkingMemory/GetSession",
         "memrpc.v1.WorkingMemory/ListSessions",
+        "memrpc.v1.WorkingMemory/GetContext",
         "memrpc.v1.LongTermMemory/GetMemory",
         "memrpc.v1.LongTermMemory/SearchMemories",
         "memrpc.v1.LongTermMemory/ListMemories",
         "memrpc.v1.EventLog/ListEvents",
+        "memrpc.v1.Namespaces/GetNamespaceSettings",
     }
 )
 
@@ -49,7 +52,12 @@ def proto_methods() -> dict[str, Any]:
     """Every method of the memrpc services: full name -> descriptor."""
     return {
         f"{service.full_name}/{method.name}": method
-        for module in (working_memory_pb2, long_term_memory_pb2, event_log_pb2)
+        for module in (
+            working_memory_pb2,
+            long_term_memory_pb2,
+            event_log_pb2,
+            namespace_settings_pb2,
+        )
         for service in module.DESCRIPTOR.services_by_name.values()
         for method in service.methods
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import duration_pb2, field_mask_pb2, struct_pb2
 
@@ -101,6 +101,25 @@ def create_memories(
     return request
 
 
+# The requests that search memories: the same query, filter, limit and
+# distance fields, with the same rules.
+Search = TypeVar("Search", ltm.SearchMemoriesRequest, wm.GetContextRequest)
+
+
+def with_search(
+    request: Search, query: str | Sequence[float] | None, max_distance: float | None
+) -> Search:
+    """`request` with its query (a text or a vector; None: none) and its
+    distance (None: the server's)."""
+    if isinstance(query, str):
+        request.text = query
+    elif query is not None:
+        request.vector.values.extend(query)
+    if max_distance is not None:
+        request.max_distance = max_distance
+    return request
+
+
 def search_memories(
     namespace: str,
     query: str | Sequence[float],
@@ -111,13 +130,24 @@ def search_memories(
 ) -> ltm.SearchMemoriesRequest:
     """A SearchMemories by text or by vector."""
     request = ltm.SearchMemoriesRequest(namespace=namespace, filter=filter, limit=limit)
-    if isinstance(query, str):
-        request.text = query
-    else:
-        request.vector.values.extend(query)
-    if max_distance is not None:
-        request.max_distance = max_distance
-    return request
+    return with_search(request, query, max_distance)
+
+
+def get_context(
+    namespace: str,
+    thread_id: str,
+    query: str | Sequence[float] | None,
+    *,
+    filter: ltm.MemoryFilter | None,
+    limit: int,
+    max_distance: float | None,
+) -> wm.GetContextRequest:
+    """A GetContext of a thread, searching by text or by vector (None: no
+    search)."""
+    request = wm.GetContextRequest(
+        namespace=namespace, thread_id=thread_id, filter=filter, limit=limit
+    )
+    return with_search(request, query, max_distance)
 
 
 def event_input(event: EventLike) -> ev.EventInput:

@@ -2,7 +2,8 @@
 
 clients/service-config.json (a gRFC A6 service config, shipped in this
 package as `service-config.json`) retries the idempotent reads (GetSession,
-ListSessions, GetMemory, SearchMemories, ListMemories, ListEvents) on
+ListSessions, GetContext, GetMemory, SearchMemories, ListMemories, ListEvents,
+GetNamespaceSettings) on
 `UNAVAILABLE` with exponential backoff, and nothing else: a write is retried
 safely only by the application, with the same `request_id`. Both clients
 pass it as the `grpc.service_config` channel option unless their `options`

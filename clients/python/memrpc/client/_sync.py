@@ -12,7 +12,12 @@ from memrpc.client import _requests as req
 from memrpc.client._auth import BearerToken, SyncBearerInterceptor, Token, describe
 from memrpc.client._service_config import channel_options
 from memrpc.v1 import event_log_pb2 as ev
-from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import (
+    event_log_pb2_grpc,
+    long_term_memory_pb2_grpc,
+    namespace_settings_pb2_grpc,
+    working_memory_pb2_grpc,
+)
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
 
@@ -54,6 +59,7 @@ class MemoryClient:
         self.working = working_memory_pb2_grpc.WorkingMemoryStub(self.channel)
         self.long_term = long_term_memory_pb2_grpc.LongTermMemoryStub(self.channel)
         self.events = event_log_pb2_grpc.EventLogStub(self.channel)
+        self.namespaces = namespace_settings_pb2_grpc.NamespacesStub(self.channel)
 
     def get_session(self, thread_id: str) -> wm.Session | None:
         """The thread's session, or None when it does not exist."""
@@ -64,6 +70,30 @@ class MemoryClient:
             if err.code() == grpc.StatusCode.NOT_FOUND:
                 return None
             raise
+
+    def get_context(
+        self,
+        thread_id: str,
+        query: str | Sequence[float] | None = None,
+        *,
+        filter: ltm.MemoryFilter | None = None,
+        limit: int = 10,
+        max_distance: float | None = None,
+    ) -> wm.GetContextResponse:
+        """What the agent needs before calling its model, in one call: the
+        thread's session (`session`, unset when there is none) and the
+        memories nearest to `query` (`matches`, nearest first; none without a
+        query), searched as `recall` searches but, unless `filter` names users,
+        only among the memories of the session's user."""
+        request = req.get_context(
+            self.namespace,
+            thread_id,
+            query,
+            filter=filter,
+            limit=limit,
+            max_distance=max_distance,
+        )
+        return self.working.GetContext(request, timeout=self.timeout)
 
     def update_session(
         self,
