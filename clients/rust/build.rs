@@ -17,6 +17,7 @@ const PROTOS: &[&str] = &[
     "memrpc/v1/working_memory.proto",
     "memrpc/v1/long_term_memory.proto",
     "memrpc/v1/event_log.proto",
+    "memrpc/v1/namespace_settings.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

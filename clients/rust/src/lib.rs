@@ -31,7 +31,8 @@ pub use errors::{ErrorReasonExt, ERROR_DOMAIN};
 pub use wkt::{FieldMask, Timestamp};
 
 /// The `memrpc.v1` package: messages, enums and the client stubs
-/// (`working_memory_client`, `long_term_memory_client`, `event_log_client`).
+/// (`working_memory_client`, `long_term_memory_client`, `event_log_client`,
+/// `namespaces_client`).
 #[allow(clippy::all, missing_docs, rustdoc::all)]
 pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/memrpc.v1.rs"));
@@ -40,6 +41,7 @@ pub mod v1 {
 
 pub use v1::event_log_client::EventLogClient;
 pub use v1::long_term_memory_client::LongTermMemoryClient;
+pub use v1::namespaces_client::NamespacesClient;
 pub use v1::working_memory_client::WorkingMemoryClient;
 
 /// The crates the generated code is built on, re-exported so that callers

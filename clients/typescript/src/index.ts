@@ -9,6 +9,7 @@
 export * from "./gen/memrpc/v1/working_memory";
 export * from "./gen/memrpc/v1/long_term_memory";
 export * from "./gen/memrpc/v1/event_log";
+export * from "./gen/memrpc/v1/namespace_settings";
 export * from "./gen/memrpc/v1/error_reason";
 export { Duration } from "./gen/google/protobuf/duration";
 export { Timestamp } from "./gen/google/protobuf/timestamp";

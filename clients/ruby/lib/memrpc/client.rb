@@ -2,19 +2,20 @@
 
 # The memrpc Ruby client: the messages and gRPC stubs generated from
 # proto/memrpc/v1 (Memrpc::V1, under lib/memrpc/v1/, never edited by hand),
-# plus Memrpc::Client, which opens one channel for the three services, and
+# plus Memrpc::Client, which opens one channel for the four services, and
 # Memrpc::Errors, which reads the reason and details of a failed call.
 #
 #   require "memrpc/client"
 #   client = Memrpc::Client.new("127.0.0.1:50051")
-#   client.working_memory.get_session(
-#     Memrpc::V1::GetSessionRequest.new(namespace: "acme", thread_id: "t1"))
+#   client.working_memory.get_context(
+#     Memrpc::V1::GetContextRequest.new(namespace: "acme", thread_id: "t1", text: "what next?"))
 
 require "grpc"
 require "memrpc/errors"
 require "memrpc/v1/working_memory_services_pb"
 require "memrpc/v1/long_term_memory_services_pb"
 require "memrpc/v1/event_log_services_pb"
+require "memrpc/v1/namespace_settings_services_pb"
 require "memrpc/client/version"
 
 module Memrpc
@@ -30,6 +31,8 @@ module Memrpc
     attr_reader :long_term_memory
     # @return [Memrpc::V1::EventLog::Stub]
     attr_reader :event_log
+    # @return [Memrpc::V1::Namespaces::Stub]
+    attr_reader :namespaces
 
     # @param target [String] "host:port"
     # @param credentials [Symbol, GRPC::Core::ChannelCredentials]
@@ -45,6 +48,7 @@ module Memrpc
       @working_memory = stub.call(V1::WorkingMemory::Stub)
       @long_term_memory = stub.call(V1::LongTermMemory::Stub)
       @event_log = stub.call(V1::EventLog::Stub)
+      @namespaces = stub.call(V1::Namespaces::Stub)
     end
 
     # Closes the channel; calls in flight are cancelled.

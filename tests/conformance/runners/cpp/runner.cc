@@ -362,9 +362,11 @@ class Runner {
       : variables_(std::move(variables)),
         working_memory_(memrpc::v1::WorkingMemory::NewStub(channel)),
         long_term_memory_(memrpc::v1::LongTermMemory::NewStub(channel)),
-        event_log_(memrpc::v1::EventLog::NewStub(channel)) {
+        event_log_(memrpc::v1::EventLog::NewStub(channel)),
+        namespaces_(memrpc::v1::Namespaces::NewStub(channel)) {
     using memrpc::v1::EventLog;
     using memrpc::v1::LongTermMemory;
+    using memrpc::v1::Namespaces;
     using memrpc::v1::WorkingMemory;
 #define MEMRPC_UNARY(stub, Service, Name) \
   methods_["memrpc.v1." #Service "/" #Name] = Unary(stub.get(), &Service::Stub::Name)
@@ -373,6 +375,7 @@ class Runner {
     MEMRPC_UNARY(working_memory_, WorkingMemory, AppendTurns);
     MEMRPC_UNARY(working_memory_, WorkingMemory, DeleteSession);
     MEMRPC_UNARY(working_memory_, WorkingMemory, ListSessions);
+    MEMRPC_UNARY(working_memory_, WorkingMemory, GetContext);
     MEMRPC_UNARY(long_term_memory_, LongTermMemory, CreateMemories);
     MEMRPC_UNARY(long_term_memory_, LongTermMemory, SearchMemories);
     MEMRPC_UNARY(long_term_memory_, LongTermMemory, GetMemory);
@@ -387,6 +390,8 @@ class Runner {
     MEMRPC_UNARY(event_log_, EventLog, DeleteConsumerGroup);
     MEMRPC_UNARY(event_log_, EventLog, ReceiveEvents);
     MEMRPC_UNARY(event_log_, EventLog, AcknowledgeEvents);
+    MEMRPC_UNARY(namespaces_, Namespaces, GetNamespaceSettings);
+    MEMRPC_UNARY(namespaces_, Namespaces, UpdateNamespaceSettings);
 #undef MEMRPC_UNARY
   }
 
@@ -560,6 +565,7 @@ class Runner {
   std::unique_ptr<memrpc::v1::WorkingMemory::Stub> working_memory_;
   std::unique_ptr<memrpc::v1::LongTermMemory::Stub> long_term_memory_;
   std::unique_ptr<memrpc::v1::EventLog::Stub> event_log_;
+  std::unique_ptr<memrpc::v1::Namespaces::Stub> namespaces_;
   std::map<std::string, Method> methods_;
   std::map<std::string, std::unique_ptr<Tail>> tails_;
 };

@@ -128,12 +128,14 @@ func methods(conn grpc.ClientConnInterface) map[string]unaryFunc {
 	wm := memrpcv1.NewWorkingMemoryClient(conn)
 	ltm := memrpcv1.NewLongTermMemoryClient(conn)
 	ev := memrpcv1.NewEventLogClient(conn)
+	ns := memrpcv1.NewNamespacesClient(conn)
 	return map[string]unaryFunc{
 		"memrpc.v1.WorkingMemory/GetSession":    unary(wm.GetSession),
 		"memrpc.v1.WorkingMemory/UpdateSession": unary(wm.UpdateSession),
 		"memrpc.v1.WorkingMemory/AppendTurns":   unary(wm.AppendTurns),
 		"memrpc.v1.WorkingMemory/DeleteSession": unary(wm.DeleteSession),
 		"memrpc.v1.WorkingMemory/ListSessions":  unary(wm.ListSessions),
+		"memrpc.v1.WorkingMemory/GetContext":    unary(wm.GetContext),
 
 		"memrpc.v1.LongTermMemory/CreateMemories": unary(ltm.CreateMemories),
 		"memrpc.v1.LongTermMemory/SearchMemories": unary(ltm.SearchMemories),
@@ -150,6 +152,9 @@ func methods(conn grpc.ClientConnInterface) map[string]unaryFunc {
 		"memrpc.v1.EventLog/DeleteConsumerGroup": unary(ev.DeleteConsumerGroup),
 		"memrpc.v1.EventLog/ReceiveEvents":       unary(ev.ReceiveEvents),
 		"memrpc.v1.EventLog/AcknowledgeEvents":   unary(ev.AcknowledgeEvents),
+
+		"memrpc.v1.Namespaces/GetNamespaceSettings":    unary(ns.GetNamespaceSettings),
+		"memrpc.v1.Namespaces/UpdateNamespaceSettings": unary(ns.UpdateNamespaceSettings),
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	memrpcv1 "github.com/memrpc/memrpc/clients/go/memrpc/v1"
 )
 
-// TestDispatchTableIsComplete checks that every unary RPC of the three
+// TestDispatchTableIsComplete checks that every unary RPC of the
 // services has an entry in the dispatch table, and nothing else does.
 func TestDispatchTableIsComplete(t *testing.T) {
 	table := methods(nil)
@@ -17,6 +17,7 @@ func TestDispatchTableIsComplete(t *testing.T) {
 		memrpcv1.File_memrpc_v1_working_memory_proto,
 		memrpcv1.File_memrpc_v1_long_term_memory_proto,
 		memrpcv1.File_memrpc_v1_event_log_proto,
+		memrpcv1.File_memrpc_v1_namespace_settings_proto,
 	} {
 		services := file.Services()
 		for i := 0; i < services.Len(); i++ {

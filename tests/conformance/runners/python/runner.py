@@ -25,6 +25,7 @@ from memrpc.v1 import (
     event_log_pb2_grpc,
     long_term_memory_pb2,
     long_term_memory_pb2_grpc,
+    namespace_settings_pb2_grpc,
     working_memory_pb2_grpc,
 )
 
@@ -147,6 +148,7 @@ class Runner:
             "memrpc.v1.WorkingMemory": working_memory_pb2_grpc.WorkingMemoryStub(channel),
             "memrpc.v1.LongTermMemory": long_term_memory_pb2_grpc.LongTermMemoryStub(channel),
             "memrpc.v1.EventLog": event_log_pb2_grpc.EventLogStub(channel),
+            "memrpc.v1.Namespaces": namespace_settings_pb2_grpc.NamespacesStub(channel),
         }
         self.tails: dict[str, Tail] = {}
 

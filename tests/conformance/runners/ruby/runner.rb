@@ -201,6 +201,7 @@ module Conformance
       wm = client.working_memory
       ltm = client.long_term_memory
       log = client.event_log
+      nss = client.namespaces
       v1 = Memrpc::V1
       # "memrpc.v1.Service/Method" => [typed stub call, request class].
       @methods = {
@@ -209,6 +210,7 @@ module Conformance
         "memrpc.v1.WorkingMemory/AppendTurns" => [wm.method(:append_turns), v1::AppendTurnsRequest],
         "memrpc.v1.WorkingMemory/DeleteSession" => [wm.method(:delete_session), v1::DeleteSessionRequest],
         "memrpc.v1.WorkingMemory/ListSessions" => [wm.method(:list_sessions), v1::ListSessionsRequest],
+        "memrpc.v1.WorkingMemory/GetContext" => [wm.method(:get_context), v1::GetContextRequest],
         "memrpc.v1.LongTermMemory/CreateMemories" => [ltm.method(:create_memories), v1::CreateMemoriesRequest],
         "memrpc.v1.LongTermMemory/SearchMemories" => [ltm.method(:search_memories), v1::SearchMemoriesRequest],
         "memrpc.v1.LongTermMemory/GetMemory" => [ltm.method(:get_memory), v1::GetMemoryRequest],
@@ -225,14 +227,19 @@ module Conformance
         "memrpc.v1.EventLog/DeleteConsumerGroup" =>
           [log.method(:delete_consumer_group), v1::DeleteConsumerGroupRequest],
         "memrpc.v1.EventLog/ReceiveEvents" => [log.method(:receive_events), v1::ReceiveEventsRequest],
-        "memrpc.v1.EventLog/AcknowledgeEvents" => [log.method(:acknowledge_events), v1::AcknowledgeEventsRequest]
+        "memrpc.v1.EventLog/AcknowledgeEvents" => [log.method(:acknowledge_events), v1::AcknowledgeEventsRequest],
+        "memrpc.v1.Namespaces/GetNamespaceSettings" =>
+          [nss.method(:get_namespace_settings), v1::GetNamespaceSettingsRequest],
+        "memrpc.v1.Namespaces/UpdateNamespaceSettings" =>
+          [nss.method(:update_namespace_settings), v1::UpdateNamespaceSettingsRequest]
       }.freeze
     end
 
     # Every RPC of the generated services that the table above lacks (none,
     # unless the protos gained one).
     def self.uncovered(methods)
-      [Memrpc::V1::WorkingMemory, Memrpc::V1::LongTermMemory, Memrpc::V1::EventLog].flat_map do |mod|
+      [Memrpc::V1::WorkingMemory, Memrpc::V1::LongTermMemory, Memrpc::V1::EventLog,
+       Memrpc::V1::Namespaces].flat_map do |mod|
         mod::Service.rpc_descs.keys.map { |name| "#{mod::Service.service_name}/#{name}" }
       end - methods.keys
     end

@@ -13,7 +13,8 @@ use memrpc_client::tonic::transport::{Channel, Endpoint};
 use memrpc_client::tonic::{Code, Request, Status};
 use memrpc_client::tonic_types::{ErrorDetail, StatusExt};
 use memrpc_client::{
-    v1, ErrorReasonExt, EventLogClient, LongTermMemoryClient, WorkingMemoryClient, ERROR_DOMAIN,
+    v1, ErrorReasonExt, EventLogClient, LongTermMemoryClient, NamespacesClient,
+    WorkingMemoryClient, ERROR_DOMAIN,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -347,6 +348,7 @@ struct Runner {
     working_memory: WorkingMemoryClient<Channel>,
     long_term_memory: LongTermMemoryClient<Channel>,
     event_log: EventLogClient<Channel>,
+    namespaces: NamespacesClient<Channel>,
     tails: HashMap<String, Tail>,
 }
 
@@ -356,17 +358,19 @@ impl Runner {
             variables,
             working_memory: WorkingMemoryClient::new(channel.clone()),
             long_term_memory: LongTermMemoryClient::new(channel.clone()),
-            event_log: EventLogClient::new(channel),
+            event_log: EventLogClient::new(channel.clone()),
+            namespaces: NamespacesClient::new(channel),
             tails: HashMap::new(),
         }
     }
 
     /// The dispatch table: `"memrpc.v1.Service/Method"` to the typed stub call.
     async fn call(&self, call: &str, request: Value) -> StepResult<Result<Value, Status>> {
-        let (wm, ltm, ev) = (
+        let (wm, ltm, ev, ns) = (
             &self.working_memory,
             &self.long_term_memory,
             &self.event_log,
+            &self.namespaces,
         );
         Ok(match call {
             "memrpc.v1.WorkingMemory/GetSession" => unary!(wm, get_session, request),
@@ -374,6 +378,7 @@ impl Runner {
             "memrpc.v1.WorkingMemory/AppendTurns" => unary!(wm, append_turns, request),
             "memrpc.v1.WorkingMemory/DeleteSession" => unary!(wm, delete_session, request),
             "memrpc.v1.WorkingMemory/ListSessions" => unary!(wm, list_sessions, request),
+            "memrpc.v1.WorkingMemory/GetContext" => unary!(wm, get_context, request),
             "memrpc.v1.LongTermMemory/CreateMemories" => unary!(ltm, create_memories, request),
             "memrpc.v1.LongTermMemory/SearchMemories" => unary!(ltm, search_memories, request),
             "memrpc.v1.LongTermMemory/ListMemories" => unary!(ltm, list_memories, request),
@@ -388,6 +393,12 @@ impl Runner {
             "memrpc.v1.EventLog/DeleteConsumerGroup" => unary!(ev, delete_consumer_group, request),
             "memrpc.v1.EventLog/ReceiveEvents" => unary!(ev, receive_events, request),
             "memrpc.v1.EventLog/AcknowledgeEvents" => unary!(ev, acknowledge_events, request),
+            "memrpc.v1.Namespaces/GetNamespaceSettings" => {
+                unary!(ns, get_namespace_settings, request)
+            }
+            "memrpc.v1.Namespaces/UpdateNamespaceSettings" => {
+                unary!(ns, update_namespace_settings, request)
+            }
             other => return Err(format!("unknown call {other:?}")),
         })
     }

@@ -40,8 +40,12 @@ import {
   DeleteSessionResponse,
   EventLogClient,
   EventLogService,
+  GetContextRequest,
+  GetContextResponse,
   GetMemoryRequest,
   GetMemoryResponse,
+  GetNamespaceSettingsRequest,
+  GetNamespaceSettingsResponse,
   GetSessionRequest,
   GetSessionResponse,
   ListEventsRequest,
@@ -52,6 +56,8 @@ import {
   ListSessionsResponse,
   LongTermMemoryClient,
   LongTermMemoryService,
+  NamespacesClient,
+  NamespacesService,
   ReceiveEventsRequest,
   ReceiveEventsResponse,
   SearchMemoriesRequest,
@@ -62,6 +68,8 @@ import {
   TrimEventsResponse,
   UpdateMemoryRequest,
   UpdateMemoryResponse,
+  UpdateNamespaceSettingsRequest,
+  UpdateNamespaceSettingsResponse,
   UpdateSessionRequest,
   UpdateSessionResponse,
   WorkingMemoryClient,
@@ -347,6 +355,7 @@ class Runner {
   private readonly workingMemory: WorkingMemoryClient;
   private readonly longTermMemory: LongTermMemoryClient;
   private readonly eventLog: EventLogClient;
+  private readonly namespaces: NamespacesClient;
   private readonly methods: Map<string, Unary>;
   private readonly tails = new Map<string, Tail>();
 
@@ -360,9 +369,11 @@ class Runner {
     const shared = { channelOverride: this.workingMemory.getChannel() };
     this.longTermMemory = new LongTermMemoryClient(target, credentials, shared);
     this.eventLog = new EventLogClient(target, credentials, shared);
+    this.namespaces = new NamespacesClient(target, credentials, shared);
     const wm = this.workingMemory;
     const ltm = this.longTermMemory;
     const log = this.eventLog;
+    const nss = this.namespaces;
     // "memrpc.v1.Service/Method" -> the typed stub call, with its codecs.
     this.methods = new Map<string, Unary>([
       ["memrpc.v1.WorkingMemory/GetSession",
@@ -375,6 +386,8 @@ class Runner {
         unary(DeleteSessionRequest, DeleteSessionResponse, wm.deleteSession.bind(wm))],
       ["memrpc.v1.WorkingMemory/ListSessions",
         unary(ListSessionsRequest, ListSessionsResponse, wm.listSessions.bind(wm))],
+      ["memrpc.v1.WorkingMemory/GetContext",
+        unary(GetContextRequest, GetContextResponse, wm.getContext.bind(wm))],
       ["memrpc.v1.LongTermMemory/CreateMemories",
         unary(CreateMemoriesRequest, CreateMemoriesResponse, ltm.createMemories.bind(ltm))],
       ["memrpc.v1.LongTermMemory/SearchMemories",
@@ -403,9 +416,14 @@ class Runner {
         unary(ReceiveEventsRequest, ReceiveEventsResponse, log.receiveEvents.bind(log))],
       ["memrpc.v1.EventLog/AcknowledgeEvents",
         unary(AcknowledgeEventsRequest, AcknowledgeEventsResponse, log.acknowledgeEvents.bind(log))],
+      ["memrpc.v1.Namespaces/GetNamespaceSettings",
+        unary(GetNamespaceSettingsRequest, GetNamespaceSettingsResponse, nss.getNamespaceSettings.bind(nss))],
+      ["memrpc.v1.Namespaces/UpdateNamespaceSettings",
+        unary(UpdateNamespaceSettingsRequest, UpdateNamespaceSettingsResponse,
+          nss.updateNamespaceSettings.bind(nss), snakeCaseMask)],
     ]);
-    // Every unary method of the three services must be in the table.
-    for (const service of [WorkingMemoryService, LongTermMemoryService, EventLogService]) {
+    // Every unary method of the services must be in the table.
+    for (const service of [WorkingMemoryService, LongTermMemoryService, EventLogService, NamespacesService]) {
       for (const method of Object.values(service)) {
         if (!method.responseStream && !this.methods.has(method.path.slice(1))) {
           throw new Error(`runner: no dispatch entry for ${method.path}`);

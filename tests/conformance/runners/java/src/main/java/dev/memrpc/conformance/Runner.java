@@ -19,6 +19,8 @@ import dev.memrpc.v1.EventLogGrpc;
 import dev.memrpc.v1.EventLogProto;
 import dev.memrpc.v1.LongTermMemoryGrpc;
 import dev.memrpc.v1.LongTermMemoryProto;
+import dev.memrpc.v1.NamespaceSettingsProto;
+import dev.memrpc.v1.NamespacesGrpc;
 import dev.memrpc.v1.TailEventsRequest;
 import dev.memrpc.v1.TailEventsResponse;
 import dev.memrpc.v1.WorkingMemoryGrpc;
@@ -88,6 +90,7 @@ public final class Runner {
     var workingMemory = WorkingMemoryGrpc.newBlockingStub(channel);
     var longTermMemory = LongTermMemoryGrpc.newBlockingStub(channel);
     var eventLog = EventLogGrpc.newBlockingStub(channel);
+    var namespaces = NamespacesGrpc.newBlockingStub(channel);
     eventLogAsync = EventLogGrpc.newStub(channel);
 
     // The dispatch table: "memrpc.v1.Service/Method" -> the typed blocking stub call.
@@ -96,6 +99,7 @@ public final class Runner {
     unary(WorkingMemoryGrpc.getAppendTurnsMethod(), r -> timed(workingMemory).appendTurns(r));
     unary(WorkingMemoryGrpc.getDeleteSessionMethod(), r -> timed(workingMemory).deleteSession(r));
     unary(WorkingMemoryGrpc.getListSessionsMethod(), r -> timed(workingMemory).listSessions(r));
+    unary(WorkingMemoryGrpc.getGetContextMethod(), r -> timed(workingMemory).getContext(r));
 
     unary(
         LongTermMemoryGrpc.getCreateMemoriesMethod(),
@@ -122,6 +126,13 @@ public final class Runner {
     unary(EventLogGrpc.getAcknowledgeEventsMethod(), r -> timed(eventLog).acknowledgeEvents(r));
     // TailEvents, the one streaming method, is run by the "tail" steps.
 
+    unary(
+        NamespacesGrpc.getGetNamespaceSettingsMethod(),
+        r -> timed(namespaces).getNamespaceSettings(r));
+    unary(
+        NamespacesGrpc.getUpdateNamespaceSettingsMethod(),
+        r -> timed(namespaces).updateNamespaceSettings(r));
+
     checkTableIsComplete();
   }
 
@@ -139,14 +150,15 @@ public final class Runner {
         new Unary(marshaller.getMessagePrototype(), request -> call.apply((Q) request)));
   }
 
-  /** Every unary method of the three services must be in the dispatch table. */
+  /** Every unary method of the services must be in the dispatch table. */
   private void checkTableIsComplete() {
     List<String> missing = new ArrayList<>();
     for (var file :
         List.of(
             WorkingMemoryProto.getDescriptor(),
             LongTermMemoryProto.getDescriptor(),
-            EventLogProto.getDescriptor())) {
+            EventLogProto.getDescriptor(),
+            NamespaceSettingsProto.getDescriptor())) {
       for (ServiceDescriptor service : file.getServices()) {
         for (MethodDescriptor method : service.getMethods()) {
           String name = service.getFullName() + "/" + method.getName();
