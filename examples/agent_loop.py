@@ -1,9 +1,10 @@
 """A per-turn agent loop on memrpc, with the Python client.
 
-Each step of the agent: read the thread's working memory, recall what it
-knows about the user, "think" (a stand-in for the LLM call), record the turn,
-remember a new fact, and log what it did. Run it against a server started
-with `make serve`:
+Each step of the agent is two calls: `get_context` before the model call
+(the thread's session, with its running summary and recent turns, and what
+it knows about the user, in one round trip) and `append_turns` after it;
+"think" stands in for the LLM call. A fact the user states is also
+remembered. Run it against a server started with `make serve`:
 
     .venv/bin/python examples/agent_loop.py --target 127.0.0.1:50051
 """
@@ -14,26 +15,33 @@ import argparse
 
 from memrpc.client import MemoryClient
 from memrpc.v1 import long_term_memory_pb2 as ltm
+from memrpc.v1 import working_memory_pb2 as wm
 
 
-def think(goal: str, recalled: list[str], message: str) -> str:
-    """Stands in for the LLM: a reply built from what memory supplied."""
+def think(session: wm.Session, recalled: list[str], message: str) -> str:
+    """Stands in for the LLM: a reply built from what memory supplied (the
+    goal, the summary of the turns that left the window, the recent turns
+    and the memories recalled)."""
     known = "; ".join(recalled) if recalled else "nothing yet"
-    return f"[goal: {goal or 'none'}] You said {message!r}. I remember: {known}."
+    earlier = f" Earlier: {session.summary.text}" if session.summary.text else ""
+    return (
+        f"[goal: {session.goal or 'none'}, {len(session.turns)} recent turns]{earlier} "
+        f"You said {message!r}. I remember: {known}."
+    )
 
 
 def agent_step(memory: MemoryClient, thread: str, user: str, message: str) -> str:
-    """One reasoning step of the agent, with every memory tier in play."""
-    session = memory.get_session(thread)
-    if session is None:
+    """One reasoning step of the agent: two calls to memrpc, one to the model."""
+    about_user = ltm.MemoryFilter(user_ids=[user])  # the session's user, even before it exists
+    context = memory.get_context(thread, message, filter=about_user, limit=3)
+    if context.HasField("session"):
+        session = context.session
+    else:  # the thread's first step
         session = memory.update_session(thread, goal="help plan a trip", user_id=user)
-    about_user = ltm.MemoryFilter(user_ids=[user])
-    recalled = [m.memory.text for m in memory.recall(message, filter=about_user, limit=3)]
-    reply = think(session.goal, recalled, message)
+    reply = think(session, [m.memory.text for m in context.matches], message)
     memory.append_turns(thread, [("user", message), ("assistant", reply)], user_id=user)
     if message.lower().startswith("i "):
         memory.remember(ltm.MemoryInput(text=message, user_id=user, thread_id=thread))
-    memory.append_events(thread, [("agent.step", {"recalled": len(recalled)})])
     return reply
 
 

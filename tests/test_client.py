@@ -70,6 +70,40 @@ async def test_async_client_covers_an_agent_step(memrpc_server, ns):
         await tail.aclose()
 
 
+async def test_get_context_returns_the_session_and_its_users_memories(memrpc_server, embedder, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    fact = "Alice prefers window seats"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        none = await memory.get_context("t", "Which seat does Alice like?")
+        assert not none.HasField("session")
+        assert list(none.matches) == []
+        await memory.update_session("t", goal="book a flight", user_id="alice")
+        await memory.append_turns("t", [("user", "hi"), ("assistant", "hello")])
+        await memory.remember(
+            ltm.MemoryInput(text=fact, user_id="alice"), ltm.MemoryInput(text=fact, user_id="bob")
+        )
+        by_text = await memory.get_context("t", "Which seat does Alice like?")
+        assert by_text.session.goal == "book a flight"
+        assert [t.content for t in by_text.session.turns] == ["hi", "hello"]
+        assert [(m.memory.user_id, m.memory.text) for m in by_text.matches] == [("alice", fact)]
+        assert list((await memory.get_context("t")).matches) == []
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await memory.get_context("t", [0.5, 0.5])
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_metadata(err.value) == {"field": "vector.values"}
+
+    vector = [float(x) for x in (await embedder.embed([fact]))[0]]
+
+    def sync() -> wm.GetContextResponse:
+        with MemoryClient(target, namespace=ns) as memory:
+            bob = ltm.MemoryFilter(user_ids=["bob"])
+            return memory.get_context("t", vector, filter=bob, limit=1, max_distance=0.01)
+
+    by_vector = await asyncio.to_thread(sync)
+    assert by_vector.session.user_id == "alice"
+    assert [(m.memory.user_id, m.memory.text) for m in by_vector.matches] == [("bob", fact)]
+
+
 async def test_append_events_with_a_request_id_appends_once(memrpc_server, ns):
     target = f"127.0.0.1:{memrpc_server.port}"
     async with AsyncMemoryClient(target, namespace=ns) as memory:
