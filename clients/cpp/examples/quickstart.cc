@@ -1,5 +1,5 @@
-// One call of each memrpc service, then a TailEvents stream that is resumed
-// from its last cursor. Built with the client (clients/cpp/generate):
+// One call of each memrpc service, an agent step (GetContext, then
+// AppendTurns), then a TailEvents stream that is resumed from its last cursor. Built with the client (clients/cpp/generate):
 //
 //   clients/cpp/build/memrpc-quickstart 127.0.0.1:50051 [namespace]
 #include <iostream>
@@ -106,6 +106,47 @@ int main(int argc, char** argv) {
     for (const auto& match : found.matches()) {
       std::cout << match.distance() << " " << match.memory().text() << "\n";
     }
+  }
+
+  // An agent step is two calls. Before the model call, GetContext: the
+  // session (goal, running summary, recent turns) and the memories relevant
+  // to the message, of the session's user, in one round trip; after it,
+  // AppendTurns.
+  {
+    const std::string message = "What can't I eat?";
+    v1::GetContextRequest get;
+    get.set_namespace_(ns);
+    get.set_thread_id("thread-1");
+    get.set_text(message);
+    get.set_limit(3);
+    v1::GetContextResponse context;
+    grpc::ClientContext get_context;
+    if (grpc::Status status = working->GetContext(&get_context, get, &context); !status.ok()) {
+      std::cerr << "GetContext: " << status.error_message() << "\n";
+      return 1;
+    }
+    // context.has_session() is false for a thread without a session.
+    const v1::Session& session = context.session();
+    std::string reply = "[" + std::to_string(session.turns_size()) + " recent turns; earlier: " +
+                        session.summary().text() + "] " + std::to_string(context.matches_size()) +
+                        " memories recalled";  // your LLM call
+
+    v1::AppendTurnsRequest step;
+    step.set_namespace_(ns);
+    step.set_thread_id("thread-1");
+    auto* asked = step.add_turns();
+    asked->set_role("user");
+    asked->set_content(message);
+    auto* answered = step.add_turns();
+    answered->set_role("assistant");
+    answered->set_content(reply);
+    v1::AppendTurnsResponse recorded;
+    grpc::ClientContext append_context;
+    if (grpc::Status status = working->AppendTurns(&append_context, step, &recorded); !status.ok()) {
+      std::cerr << "AppendTurns: " << status.error_message() << "\n";
+      return 1;
+    }
+    std::cout << "agent step: session version " << recorded.version() << "\n";
   }
 
   // Event log: append events to a thread.

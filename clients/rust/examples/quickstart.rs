@@ -1,5 +1,6 @@
-//! One call of each memrpc service, error details, and a TailEvents stream
-//! that resumes from its last cursor. The code of README.md, runnable:
+//! One call of each memrpc service, an agent step (GetContext, then
+//! AppendTurns), error details, and a TailEvents stream that resumes from its
+//! last cursor. The code of README.md, runnable:
 //!
 //!     cargo run --example quickstart -- http://127.0.0.1:50051
 
@@ -9,9 +10,11 @@ use memrpc_client::tonic::transport::Channel;
 use memrpc_client::tonic::{Code, Status};
 use memrpc_client::tonic_types::StatusExt;
 use memrpc_client::v1::{
-    event_input, search_memories_request, tail_events_response, AppendEventsRequest,
-    CreateMemoriesRequest, ErrorReason, EventInput, GetMemoryRequest, MemoryInput, MemoryKind,
-    SearchMemoriesRequest, SessionInput, TailEventsRequest, ThreadCursor, UpdateSessionRequest,
+    event_input, get_context_request, search_memories_request, tail_events_response,
+    AppendEventsRequest, AppendTurnsRequest, CreateMemoriesRequest, ErrorReason, EventInput,
+    GetContextRequest, GetMemoryRequest, MemoryFilter, MemoryInput, MemoryKind,
+    SearchMemoriesRequest, SessionInput, TailEventsRequest, ThreadCursor, TurnInput,
+    UpdateSessionRequest,
 };
 use memrpc_client::{
     ErrorReasonExt, EventLogClient, FieldMask, LongTermMemoryClient, WorkingMemoryClient,
@@ -22,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = std::env::args()
         .nth(1)
         .unwrap_or("http://127.0.0.1:50051".into());
-    // One channel (one HTTP/2 connection), shared by the three clients.
+    // One channel (one HTTP/2 connection), shared by the clients.
     let channel = Channel::from_shared(target)?.connect().await?;
     let mut sessions = WorkingMemoryClient::new(channel.clone());
     let mut memories = LongTermMemoryClient::new(channel.clone());
@@ -108,6 +111,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Messages are serde types with the proto3 JSON mapping.
     println!("{}", serde_json::to_string(&found)?);
+
+    // An agent step is two calls. Before the model call, GetContext: the
+    // session (goal, running summary, recent turns) and the memories relevant
+    // to the message, in one round trip; after it, AppendTurns.
+    let message = "What can't I eat?";
+    let context = sessions
+        .get_context(GetContextRequest {
+            namespace: ns.clone(),
+            thread_id: "thread-1".into(),
+            query: Some(get_context_request::Query::Text(message.into())),
+            filter: Some(MemoryFilter {
+                user_ids: vec!["alice".into()],
+                ..Default::default()
+            }),
+            limit: 3,
+            max_distance: None,
+        })
+        .await?
+        .into_inner();
+    let session = context.session.unwrap_or_default(); // None: no session yet
+    let summary = session.summary.unwrap_or_default();
+    let reply = format!(
+        "[{}; earlier: {}; {} recent turns] {} memories recalled",
+        session.goal,
+        summary.text,
+        session.turns.len(),
+        context.matches.len()
+    ); // your LLM call
+    sessions
+        .append_turns(AppendTurnsRequest {
+            namespace: ns.clone(),
+            thread_id: "thread-1".into(),
+            turns: vec![
+                TurnInput {
+                    role: "user".into(),
+                    content: message.into(),
+                    ..Default::default()
+                },
+                TurnInput {
+                    role: "assistant".into(),
+                    content: reply,
+                    ..Default::default()
+                },
+            ],
+            user_id: "alice".into(),
+            ..Default::default()
+        })
+        .await?;
 
     // Errors: the status code, and the request fields that were wrong.
     let err = memories
