@@ -23,6 +23,7 @@ from memrpc.client import (
 )
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as ltm
+from memrpc.v1 import namespace_settings_pb2 as nsp
 from memrpc.v1 import working_memory_pb2 as wm
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_loop.py"
@@ -102,6 +103,27 @@ async def test_get_context_returns_the_session_and_its_users_memories(memrpc_ser
     by_vector = await asyncio.to_thread(sync)
     assert by_vector.session.user_id == "alice"
     assert [(m.memory.user_id, m.memory.text) for m in by_vector.matches] == [("bob", fact)]
+
+
+async def test_the_namespaces_stub_reads_and_changes_settings(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        fresh = await memory.namespaces.GetNamespaceSettings(
+            nsp.GetNamespaceSettingsRequest(namespace=ns)
+        )
+        assert fresh.settings.version == 0
+        settings = nsp.NamespaceSettings(sessions=nsp.SessionDefaults(max_window_turns=5))
+        await memory.namespaces.UpdateNamespaceSettings(
+            nsp.UpdateNamespaceSettingsRequest(namespace=ns, settings=settings, expected_version=0)
+        )
+
+    def sync() -> nsp.GetNamespaceSettingsResponse:
+        with MemoryClient(target, namespace=ns) as memory:
+            request = nsp.GetNamespaceSettingsRequest(namespace=ns)
+            return memory.namespaces.GetNamespaceSettings(request)  # type: ignore[no-any-return]
+
+    read = await asyncio.to_thread(sync)
+    assert (read.settings.version, read.effective.sessions.max_window_turns) == (1, 5)
 
 
 async def test_append_events_with_a_request_id_appends_once(memrpc_server, ns):
