@@ -249,6 +249,7 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:ses:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"hash"),
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}"), b"zset"),
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}:u:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
+    (re.compile(rf"memrpc:userthreads:\{{{_NS}\}}:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
     (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"ReJSON-RL"),
     (re.compile(rf"memrpc:memreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}"), b"hash"),
     (re.compile(rf"memrpc:ev:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"stream"),
@@ -260,7 +261,11 @@ KEY_GRAMMAR = [
         for kind in ("evreq", "turnreq")
     ),
     (re.compile(rf"memrpc:feed:\{{{_NS}\}}"), b"stream"),
+    (re.compile(rf"memrpc:jobdead:\{{{_NS}\}}"), b"stream"),
+    (re.compile(rf"memrpc:nsset:\{{{_NS}\}}"), b"hash"),
 ]
+# The one key outside every namespace: the namespaces the jobs read.
+GLOBAL_KEYS = {"memrpc:namespaces": b"set"}
 
 
 def hash_tag(key: str) -> str:
@@ -276,6 +281,8 @@ def grammar_violation(raw_key: bytes, key_type: bytes) -> str | None:
         key = raw_key.decode()
     except UnicodeDecodeError:
         return "not UTF-8"
+    if key in GLOBAL_KEYS:
+        return None if key_type == GLOBAL_KEYS[key] else f"holds a {key_type!r}"
     shapes = ((pattern.fullmatch(key), expected) for pattern, expected in KEY_GRAMMAR)
     match, expected = next(((m, t) for m, t in shapes if m), (None, b""))
     if match is None:

@@ -204,15 +204,15 @@ async def test_tails_groups_errors_and_refusals_are_counted(
                 await sessions.GetSession(request)
             codes.append(err.value.code())
         assert codes == [grpc.StatusCode.NOT_FOUND] * BURST + [grpc.StatusCode.RESOURCE_EXHAUSTED]
-        scrapes.again()
+        # A call is counted once its status is sent: the client can see it first.
+        exhausted = {"method": WM + "GetSession", "code": "RESOURCE_EXHAUSTED"}
+        await scrapes.until(lambda s: s.delta("memrpc_rpc_calls_total", **exhausted) == 1)
 
         assert scrapes.delta("memrpc_consumer_group_lag_events_count") == 1
         assert scrapes.delta("memrpc_consumer_group_lag_events_sum") == 2
         errors = "memrpc_redis_command_errors_total"
         assert scrapes.delta_where(errors, error="NoGroupError") == 1
         assert scrapes.delta("memrpc_refused_calls_total", setting="tenant_rate") == 1
-        exhausted = {"method": WM + "GetSession", "code": "RESOURCE_EXHAUSTED"}
-        assert scrapes.delta("memrpc_rpc_calls_total", **exhausted) == 1
 
 
 async def test_workers_are_summed_by_the_supervisor(tmp_path: Path) -> None:
