@@ -70,15 +70,16 @@ async def session_of(wm: WorkingMemoryAsyncStub, ns: str, thread: str = THREAD) 
     return (await wm.GetSession(pb.GetSessionRequest(namespace=ns, thread_id=thread))).session
 
 
+@pytest.mark.parametrize("user", ["alice", "ünï {x} | @user:{*}"])
 async def test_the_search_is_scoped_to_the_sessions_user(
-    wm: WorkingMemoryAsyncStub, ltm: LongTermMemoryAsyncStub, ns: str
+    wm: WorkingMemoryAsyncStub, ltm: LongTermMemoryAsyncStub, ns: str, user: str
 ) -> None:
-    await start_session(wm, ns, user="alice")
-    ids = await remember(ltm, ns, "alice", "bob", "")
+    await start_session(wm, ns, user=user)
+    ids = await remember(ltm, ns, user, "bob", "")
     response = await context(
         wm, ns, vector=query(unit_vectors(1, seed=99)[0]), max_distance=ANY_DISTANCE
     )
-    assert found(response) == {ids["alice"]}
+    assert found(response) == {ids[user]}
     # The session comes back whole: goal, window and all, as GetSession reads it.
     assert response.session == await session_of(wm, ns)
     assert response.session.goal == "plan a trip"
@@ -157,6 +158,16 @@ async def test_a_text_query_finds_what_search_memories_finds(
     )
     assert [m.memory.text for m in response.matches] == [DARK_MODE]
     assert list(response.matches) == list(searched.matches)
+
+
+async def test_a_text_query_with_a_filter_naming_users_searches_theirs(
+    wm: WorkingMemoryAsyncStub, ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    await start_session(wm, ns, user="alice")
+    await create(ltm, ns, item(DARK_MODE, user_id="alice"), item(DARK_MODE, user_id="bob"))
+    response = await context(wm, ns, text=DARK_MODE, filter=ltm_pb.MemoryFilter(user_ids=["bob"]))
+    assert [m.memory.user_id for m in response.matches] == ["bob"]
+    assert response.session.user_id == "alice"
 
 
 async def test_limit_and_max_distance_apply(
