@@ -141,7 +141,7 @@ def fixed_limits() -> str:
         f"events, {lim.MAX_CURSORS} threads per tail, "
         f"{number(lim.MAX_DELIVERY_IDS)} delivery ids per acknowledgement, JSON payloads "
         f"nested at most {lim.MAX_PAYLOAD_DEPTH} protobuf message levels, `ListEvents`, "
-        "`ListSessions`, `ListMemories` and `SearchMemories` responses cut at "
+        "`ListSessions`, `ListMemories`, `SearchMemories` and `GetContext` responses cut at "
         f"{size(lim.MAX_PAGE_BYTES)} "
         f"and a `ReceiveEvents` batch at {size(lim.MAX_RECEIVE_BYTES)} as stored, request "
         "ids remembered "
