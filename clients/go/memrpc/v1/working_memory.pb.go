@@ -443,7 +443,8 @@ type SessionSummary struct {
 	// the most central and least redundant sentences of the turns (by the
 	// server's embedding model), preferring those with names, numbers and
 	// dates, within the namespace's size budget
-	// (`NamespaceSettings.summaries.max_chars`).
+	// (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+	// oldest first, as `role: sentence`.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// The event id of the first turn folded in.
 	FirstEventId string `protobuf:"bytes,2,opt,name=first_event_id,json=firstEventId,proto3" json:"first_event_id,omitempty"`
@@ -1499,9 +1500,10 @@ type GetContextResponse struct {
 	// The session, with its summary and window. Unset when the thread has no
 	// session (none yet, deleted or expired).
 	Session *Session `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
-	// The memories found, nearest first, as `SearchMemoriesResponse.matches`
-	// (the two together stay within 3 MiB: matches are left out, farthest
-	// first, when they would not fit).
+	// The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+	// They get what the session leaves of 3 MiB: matches that would not fit
+	// are left out, farthest first (all of them when the session alone takes
+	// that much).
 	Matches       []*MemoryMatch `protobuf:"bytes,2,rep,name=matches,proto3" json:"matches,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -236,7 +236,8 @@ export interface SessionSummary {
    * the most central and least redundant sentences of the turns (by the
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
-   * (`NamespaceSettings.summaries.max_chars`).
+   * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+   * oldest first, as `role: sentence`.
    */
   text: string;
   /** The event id of the first turn folded in. */
@@ -548,9 +549,10 @@ export interface GetContextResponse {
     | Session
     | undefined;
   /**
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    */
   matches: MemoryMatch[];
 }

@@ -100,9 +100,10 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.memrpc.v1.MemoryMatch> matches_;
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -113,9 +114,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -127,9 +129,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -140,9 +143,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -153,9 +157,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -743,9 +748,10 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -759,9 +765,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -775,9 +782,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -791,9 +799,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -812,9 +821,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -832,9 +842,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -852,9 +863,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -873,9 +885,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -893,9 +906,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -913,9 +927,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -934,9 +949,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -953,9 +969,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -972,9 +989,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -985,9 +1003,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -1001,9 +1020,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -1018,9 +1038,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -1031,9 +1052,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -1045,9 +1067,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-     * (the two together stay within 3 MiB: matches are left out, farthest
-     * first, when they would not fit).
+     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * They get what the session leaves of 3 MiB: matches that would not fit
+     * are left out, farthest first (all of them when the session alone takes
+     * that much).
      * </pre>
      *
      * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>

@@ -42,9 +42,10 @@ public interface GetContextResponseOrBuilder extends
 
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -53,9 +54,10 @@ public interface GetContextResponseOrBuilder extends
       getMatchesList();
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -63,9 +65,10 @@ public interface GetContextResponseOrBuilder extends
   dev.memrpc.v1.MemoryMatch getMatches(int index);
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -73,9 +76,10 @@ public interface GetContextResponseOrBuilder extends
   int getMatchesCount();
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>
@@ -84,9 +88,10 @@ public interface GetContextResponseOrBuilder extends
       getMatchesOrBuilderList();
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`
-   * (the two together stay within 3 MiB: matches are left out, farthest
-   * first, when they would not fit).
+   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * They get what the session leaves of 3 MiB: matches that would not fit
+   * are left out, farthest first (all of them when the session alone takes
+   * that much).
    * </pre>
    *
    * <code>repeated .memrpc.v1.MemoryMatch matches = 2 [json_name = "matches"];</code>

@@ -77,7 +77,8 @@ private static final long serialVersionUID = 0L;
    * the most central and least redundant sentences of the turns (by the
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
-   * (`NamespaceSettings.summaries.max_chars`).
+   * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+   * oldest first, as `role: sentence`.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -102,7 +103,8 @@ private static final long serialVersionUID = 0L;
    * the most central and least redundant sentences of the turns (by the
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
-   * (`NamespaceSettings.summaries.max_chars`).
+   * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+   * oldest first, as `role: sentence`.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -859,7 +861,8 @@ private static final long serialVersionUID = 0L;
      * the most central and least redundant sentences of the turns (by the
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
-     * (`NamespaceSettings.summaries.max_chars`).
+     * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+     * oldest first, as `role: sentence`.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -883,7 +886,8 @@ private static final long serialVersionUID = 0L;
      * the most central and least redundant sentences of the turns (by the
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
-     * (`NamespaceSettings.summaries.max_chars`).
+     * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+     * oldest first, as `role: sentence`.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -908,7 +912,8 @@ private static final long serialVersionUID = 0L;
      * the most central and least redundant sentences of the turns (by the
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
-     * (`NamespaceSettings.summaries.max_chars`).
+     * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+     * oldest first, as `role: sentence`.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -929,7 +934,8 @@ private static final long serialVersionUID = 0L;
      * the most central and least redundant sentences of the turns (by the
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
-     * (`NamespaceSettings.summaries.max_chars`).
+     * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+     * oldest first, as `role: sentence`.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -947,7 +953,8 @@ private static final long serialVersionUID = 0L;
      * the most central and least redundant sentences of the turns (by the
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
-     * (`NamespaceSettings.summaries.max_chars`).
+     * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+     * oldest first, as `role: sentence`.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>

@@ -16,7 +16,8 @@ public interface SessionSummaryOrBuilder extends
    * the most central and least redundant sentences of the turns (by the
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
-   * (`NamespaceSettings.summaries.max_chars`).
+   * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+   * oldest first, as `role: sentence`.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -29,7 +30,8 @@ public interface SessionSummaryOrBuilder extends
    * the most central and least redundant sentences of the turns (by the
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
-   * (`NamespaceSettings.summaries.max_chars`).
+   * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
+   * oldest first, as `role: sentence`.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
