@@ -17,6 +17,7 @@ from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
 from memrpc.server import MemrpcServer
+from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 
 
@@ -26,6 +27,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
+    """A multiplexed connection to the shared Redis, closed after the test."""
+    client = RedisMux(redis_server.url)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

@@ -179,7 +179,7 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"Default {number(lim.SEARCH_DISTANCE.default)}; {number(lim.SEARCH_DISTANCE.low)} "
         f"to {number(lim.SEARCH_DISTANCE.high)}.",
     ),
-    ("GetContextResponse.matches", f"stay within {size(lim.MAX_PAGE_BYTES)}"),
+    ("GetContextResponse.matches", f"what the session leaves of {size(lim.MAX_PAGE_BYTES)}"),
     # Namespace settings
     (
         "SessionDefaults.ttl",

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 
 import pytest
 
 from memrpc.config import Settings
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, EmbeddingQueueFull, OnnxModel
 from memrpc.jobs.fold import FoldJob
 from memrpc.jobs.runtime import process_jobs
@@ -41,13 +39,6 @@ class Policy:
 
 
 ON = SummaryPolicy(enabled=True, max_chars=1000, min_fold_turns=1)
-
-
-@pytest.fixture
-async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
-    client = RedisMux(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 def job(mux: RedisMux, embedder: BatchingEmbedder, policy: SummaryPolicy) -> FoldJob:

@@ -18,7 +18,6 @@ import hiredis
 import pytest
 import redis.exceptions
 
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.rpc.errors import _as_api_error
 from memrpc.store import scripts
 from memrpc.store.redis_errors import (
@@ -42,13 +41,6 @@ SAMPLE = {code: f"{code} something went wrong" for code in CODES} | {
     "MOVED": "MOVED 3999 127.0.0.1:6381",
     "ASK": "ASK 3999 127.0.0.1:6381",
 }
-
-
-@pytest.fixture
-async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
-    client = RedisMux(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

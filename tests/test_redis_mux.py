@@ -26,13 +26,6 @@ from stall_proxy import StallingProxy
 COMMAND_TIMEOUT_S = 0.5
 
 
-@pytest.fixture
-async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
-    client = RedisMux(redis_server.url)
-    yield client
-    await client.aclose()
-
-
 async def test_concurrent_commands_get_their_own_replies(mux: RedisMux) -> None:
     values = [f"value-{i}".encode() * (i % 7 + 1) for i in range(2000)]
     replies = await asyncio.gather(*(mux.execute("ECHO", value) for value in values))

@@ -10,13 +10,12 @@ turns it covers. The appends go through the server (`wm`); the folds use a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 import redis.asyncio
 from google.protobuf import field_mask_pb2
 
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.limits import FOLD_MAX_TURNS
 from memrpc.store import keys
 from memrpc.store.events import Retention
@@ -36,13 +35,6 @@ MAX_STEPS = 1000
 def fold_ids(summary: str, turns: Sequence[FoldTurn]) -> str:
     """The test's summarizer: the summary so far, then the turns' ids."""
     return ",".join([*([summary] if summary else []), *(t.event_id for t in turns)])
-
-
-@pytest.fixture
-async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
-    client = RedisMux(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
