@@ -27,13 +27,10 @@ from memrpc import metrics
 from memrpc.api.convert import now_ms
 from memrpc.limits import FOLD_MAX_STEPS, FOLD_MAX_TURNS
 from memrpc.namespace_defaults import DefaultsSource
-from memrpc.store.summaries import SummaryStore
+from memrpc.store.summaries import TURN_EVENT, SummaryStore
 from memrpc.summaries.base import Summarizer
 
 log = logging.getLogger("memrpc.jobs")
-
-# The event type the job runs on (written by `lua/append_turns.lua`).
-TURN_EVENT = "memrpc.turn"
 
 
 class FoldUnfinished(Exception):

@@ -41,7 +41,7 @@ from memrpc.store.stream_ids import order_of
 from memrpc.summaries.base import FoldTurn
 
 # The event type AppendTurns records each turn as (`lua/append_turns.lua`).
-TURN_EVENT = b"memrpc.turn"
+TURN_EVENT = "memrpc.turn"
 _STATE = (
     "create_ms",
     "folded_through",
@@ -87,7 +87,7 @@ def _int(value: bytes | None) -> int:
 def _turn(event_id: bytes, fields: list[bytes]) -> FoldTurn | None:
     """The turn an event of the log records, or None for another event."""
     values = dict(zip(fields[::2], fields[1::2], strict=True))
-    if values.get(b"type") != TURN_EVENT:
+    if values.get(b"type") != TURN_EVENT.encode():
         return None
     payload = json.loads(values[b"json"])
     return FoldTurn(event_id.decode(), payload["role"], payload["content"])
