@@ -203,7 +203,7 @@ func prepare(o options, conn *grpc.ClientConn) (callFunc, error) {
 		if _, err := wm.UpdateSession(ctx, &memrpcv1.UpdateSessionRequest{
 			Namespace: o.namespace,
 			ThreadId:  o.thread,
-			Session: &memrpcv1.Session{
+			Session: &memrpcv1.SessionInput{
 				UserId:     "bench-user",
 				Goal:       "Plan a three-day trip to Oslo",
 				Scratchpad: "flights: compare morning departures",
@@ -212,7 +212,7 @@ func prepare(o options, conn *grpc.ClientConn) (callFunc, error) {
 		}, wait); err != nil {
 			return nil, fmt.Errorf("UpdateSession: %w", err)
 		}
-		turns := make([]*memrpcv1.Turn, seedTurns)
+		turns := make([]*memrpcv1.TurnInput, seedTurns)
 		for i := range turns {
 			turns[i] = turn(i)
 		}
@@ -230,7 +230,7 @@ func prepare(o options, conn *grpc.ClientConn) (callFunc, error) {
 	case "AppendTurns":
 		req := &memrpcv1.AppendTurnsRequest{
 			Namespace: o.namespace, ThreadId: o.thread, UserId: "bench-user",
-			Turns: []*memrpcv1.Turn{turn(0)},
+			Turns: []*memrpcv1.TurnInput{turn(0)},
 		}
 		return func(ctx context.Context, conn *grpc.ClientConn) error {
 			_, err := memrpcv1.NewWorkingMemoryClient(conn).AppendTurns(ctx, req)
@@ -277,12 +277,12 @@ func prepare(o options, conn *grpc.ClientConn) (callFunc, error) {
 }
 
 // turn returns the i-th turn of a made-up conversation, about 60 characters.
-func turn(i int) *memrpcv1.Turn {
+func turn(i int) *memrpcv1.TurnInput {
 	role := "user"
 	if i%2 == 1 {
 		role = "assistant"
 	}
-	return &memrpcv1.Turn{Role: role, Content: fmt.Sprintf("turn %d: which morning flights to Oslo leave before nine?", i)}
+	return &memrpcv1.TurnInput{Role: role, Content: fmt.Sprintf("turn %d: which morning flights to Oslo leave before nine?", i)}
 }
 
 // seedMemoriesIfEmpty stores seedMemories memories with their own embeddings
