@@ -19,6 +19,7 @@ from prometheus_client import REGISTRY
 
 import memrpc.jobs.runner
 from memrpc import metrics
+from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.jobs.base import group_of
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
@@ -86,9 +87,9 @@ def feeds_of(mux: RedisMux, job: Recorder) -> JobFeeds:
 
 @contextlib.asynccontextmanager
 async def running(
-    mux: RedisMux, job: Recorder, consumer: str | None = None
+    mux: RedisMux, job: Recorder, consumer: str | None = None, policy: RunnerPolicy = POLICY
 ) -> AsyncIterator[JobRunner]:
-    runner = JobRunner(job, feeds_of(mux, job), NamespaceSet(mux), POLICY, consumer=consumer)
+    runner = JobRunner(job, feeds_of(mux, job), NamespaceSet(mux), policy, consumer=consumer)
     task = asyncio.create_task(runner.run())
     try:
         yield runner
@@ -128,6 +129,35 @@ async def test_one_run_per_thread_and_batch_and_every_entry_acknowledged(mux: Re
         await eventually(lambda: settled(mux, b, job), "namespace b done")
     # One batch: one run per thread with turns; t3 had none.
     assert job.threads_run(a, b) == sorted([(a, "t1"), (a, "t2"), (b, "t1")])
+
+
+def test_a_runner_rests_in_proportion_to_its_share_of_the_time() -> None:
+    assert RunnerPolicy(1.0, 1, work_share=0.5).rest_after(0.2) == pytest.approx(0.2)
+    assert RunnerPolicy(1.0, 1, work_share=0.25).rest_after(0.1) == pytest.approx(0.3)
+    assert RunnerPolicy(1.0, 1).rest_after(5.0) == 0
+    settings = Settings(jobs_share=0.3)
+    assert RunnerPolicy.from_settings(settings, in_server=True).work_share == 0.3
+    assert RunnerPolicy.from_settings(settings, in_server=False).work_share == 1.0
+
+
+async def test_a_runner_rests_after_each_batch_it_ran_jobs_in(
+    mux: RedisMux, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rests: list[float] = []
+
+    async def rest(runner: JobRunner, seconds: float) -> None:
+        rests.append(seconds)
+
+    monkeypatch.setattr(JobRunner, "_rest", rest)
+    job = Recorder()
+    ns = f"r{uuid.uuid4().hex[:8]}"
+    await append(mux, ns, "t1", TURN, TURN)
+    await append(mux, ns, "t2", "agent.step")
+    async with running(mux, job, policy=RunnerPolicy(1.0, 3, work_share=0.5)):
+        await eventually(lambda: settled(mux, ns, job), "the feed done")
+    # One batch ran the job (on t1): one rest, as long as its runs took.
+    assert len(rests) == 1
+    assert rests[0] > 0
 
 
 async def test_entries_a_crashed_consumer_left_are_claimed_and_run(mux: RedisMux) -> None:

@@ -358,6 +358,18 @@ class Settings:
             group="background jobs",
         ),
     )
+    jobs_share: float = field(
+        default=0.5,
+        metadata=about(
+            "in `memrpc serve`, the most of the time each in-process job runner spends "
+            "running jobs: after each batch it rests so that its runs take at most this share "
+            "of the time, leaving the rest to the calls; 1: no rest. `memrpc worker` runs "
+            "its jobs flat out",
+            group="background jobs",
+            low=0.05,
+            high=1.0,
+        ),
+    )
     job_claim_idle: float = field(
         default=30.0,
         metadata=about(

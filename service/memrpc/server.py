@@ -261,7 +261,7 @@ class MemrpcServer:
         await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         if settings.jobs:
             self._jobs = BackgroundJobs.from_settings(
-                self._redis, self._embedder, settings, defaults
+                self._redis, self._embedder, settings, defaults, in_server=True
             )
             self._jobs.start()
         await server.start()

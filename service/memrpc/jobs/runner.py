@@ -22,7 +22,11 @@ be claimed again after the claim idle time, unless that was their last
 delivery: then they are dead-lettered (moved with the error to
 `memrpc:jobdead:{ns}` and acknowledged), counted and logged, so a job that
 keeps failing never blocks its feed. Delivery is at least once: a job is
-idempotent.
+idempotent. In a server, a runner then rests in proportion to the time its
+runs took (`RunnerPolicy.work_share`, `--jobs-share`), so that jobs take a
+bounded share of the process and the calls the rest; under a sustained load
+the job's lag grows meanwhile and is caught up once the load eases (more
+turns per fold cost less each).
 
 A failed step (Redis unreachable, a command timed out) is logged, counted,
 and retried after a backoff (`JOB_BACKOFF_*`, doubling); the entries it had
@@ -68,16 +72,25 @@ log = logging.getLogger("memrpc.jobs")
 
 @dataclass(frozen=True)
 class RunnerPolicy:
-    """When an unacknowledged entry is claimed again, and how many
-    deliveries it gets before it is given up on."""
+    """When an unacknowledged entry is claimed again, how many deliveries it
+    gets before it is given up on, and what share of the time the runner
+    may spend running jobs (1: all of it)."""
 
     claim_idle_s: float
     max_deliveries: int
+    work_share: float = 1.0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RunnerPolicy:
-        """The policy of the settings `--job-claim-idle` and `--job-max-deliveries`."""
-        return cls(settings.job_claim_idle, settings.job_max_deliveries)
+    def from_settings(cls, settings: Settings, *, in_server: bool) -> RunnerPolicy:
+        """The policy of the settings `--job-claim-idle` and
+        `--job-max-deliveries`, and in a server `--jobs-share`."""
+        share = settings.jobs_share if in_server else 1.0
+        return cls(settings.job_claim_idle, settings.job_max_deliveries, share)
+
+    def rest_after(self, worked_s: float) -> float:
+        """How long to rest after `worked_s` seconds of runs, so that runs
+        take at most `work_share` of the time."""
+        return worked_s * (1 - self.work_share) / self.work_share
 
 
 @dataclass
@@ -236,6 +249,7 @@ class JobRunner:
             else:
                 runs[entry.ns, entry.thread].append(entry)
         slots = asyncio.Semaphore(JOB_CONCURRENCY)
+        started = time.perf_counter()
 
         async def run_one(ns: str, thread: str, of_thread: list[FeedEntry]) -> None:
             async with slots:
@@ -247,6 +261,14 @@ class JobRunner:
 
         await asyncio.gather(*(run_one(ns, thread, of) for (ns, thread), of in runs.items()))
         await self._acknowledge(done)
+        if runs:
+            await self._rest(self._policy.rest_after(time.perf_counter() - started))
+
+    async def _rest(self, seconds: float) -> None:
+        """Waits `seconds` (the runner's share of the time), or until `stop`."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _run_job(self, ns: str, thread: str) -> str | None:
         """Runs the job on a thread; its error, or None when it succeeded."""

@@ -51,12 +51,18 @@ class BackgroundJobs:
 
     @classmethod
     def from_settings(
-        cls, redis: RedisMux, embedder: Embedder, settings: Settings, defaults: DefaultsSource
+        cls,
+        redis: RedisMux,
+        embedder: Embedder,
+        settings: Settings,
+        defaults: DefaultsSource,
+        *,
+        in_server: bool,
     ) -> BackgroundJobs:
-        """Every job, with the policy of the settings."""
-        return cls(
-            redis, process_jobs(redis, embedder, defaults), RunnerPolicy.from_settings(settings)
-        )
+        """Every job, with the policy of the settings (`in_server`: beside
+        the calls of `memrpc serve`, in their share of the time)."""
+        policy = RunnerPolicy.from_settings(settings, in_server=in_server)
+        return cls(redis, process_jobs(redis, embedder, defaults), policy)
 
     def start(self) -> None:
         """Starts every runner, each a task."""

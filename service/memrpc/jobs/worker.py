@@ -68,7 +68,11 @@ async def run_worker(
         # The namespaces' settings, as the servers read them (cached 2 s).
         defaults = server_defaults(Limits.from_settings(settings))
         jobs = BackgroundJobs.from_settings(
-            redis, embedder, settings, NamespaceCache(NamespaceSettingsStore(redis), defaults)
+            redis,
+            embedder,
+            settings,
+            NamespaceCache(NamespaceSettingsStore(redis), defaults),
+            in_server=False,
         )
         jobs.start()
         log.info(
