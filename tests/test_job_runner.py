@@ -42,7 +42,7 @@ POLICY = RunnerPolicy(claim_idle_s=0.2, max_deliveries=3)
 class Recorder:
     """A job that records its runs, and fails on the threads it is told to."""
 
-    event_type = TURN
+    event_types = frozenset({TURN})
 
     def __init__(self, fail: set[str] | None = None) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}"

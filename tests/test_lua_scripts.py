@@ -77,8 +77,8 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
             ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", "", 0, entry, "{}"],
         ),
         "session_update": (
-            [session, index, stream],
-            ["t", 1000, 60_000, "", "0", "", "", "", "goal", "g"],
+            [session, index, stream, feed],
+            ["t", 1000, 60_000, "", "0", "", "", "", 100, 100, "goal", "g"],
         ),
         "summary_fold": ([session], ["1", "0-0", "1-0", "1-0", "1-0", 1, 0, "s", 1000, "x"]),
         "delete_session": ([session, index], ["t", ""]),
@@ -121,10 +121,12 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("delete_session", 1, 0),  # expected version 0: sessions start at 1
     ("session_update", 2, "never"),
     ("session_update", 4, "yes"),
-    ("session_update", 8, "version"),  # a field scripts do not write
-    ("session_update", 8, "turn_sizes"),  # written by the script alone
-    ("session_update", 8, "turns"),  # the window set to other than '[]'
-    ("session_update", 9, None),  # a field without a value
+    ("session_update", 8, 0),  # a MAXLEN of 0
+    ("session_update", 9, 1.5),  # a fractional feed MAXLEN
+    ("session_update", 10, "version"),  # a field scripts do not write
+    ("session_update", 10, "turn_sizes"),  # written by the script alone
+    ("session_update", 10, "turns"),  # the window set to other than '[]'
+    ("session_update", 11, None),  # a field without a value
     ("summary_fold", 0, "soon"),  # create_ms, not a number
     ("summary_fold", 1, ""),  # no folded_through
     ("summary_fold", 2, ""),  # no new folded_through

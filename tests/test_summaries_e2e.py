@@ -8,6 +8,7 @@ process, the real embedded Redis and model.
   entries, then restarted: every evicted turn is folded exactly once;
 - a poison feed entry is dead-lettered after its most deliveries, and the
   summaries go on;
+- a window emptied by UpdateSession is folded with no other append;
 - `memrpc serve --jobs=false` does not fold; two runners on one feed fold
   each turn once.
 """
@@ -28,6 +29,7 @@ import grpc
 import pytest
 import redis.asyncio
 import redis.exceptions
+from google.protobuf import field_mask_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from long_conversation import FACTS, TURNS, facts_found
@@ -117,6 +119,36 @@ async def test_sixty_turns_into_a_twenty_turn_window_give_a_summary_of_the_forty
     # The facts were all said in the evicted turns: the summary alone keeps them.
     found = facts_found(context.session.summary.text)
     assert len(found) >= 8, f"only {found} of {list(FACTS)} in {summary.text!r}"
+
+
+async def test_a_window_emptied_by_an_update_is_folded_without_another_append(
+    own_redis: EmbeddedRedis, embedder: BatchingEmbedder, ns: str
+) -> None:
+    async with serving(own_redis.url, embedder, jobs=True) as (_, channel):
+        stub = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+        turns = [wm.TurnInput(role=role, content=text) for role, text in TURNS[:3]]
+        appended = await stub.AppendTurns(
+            wm.AppendTurnsRequest(namespace=ns, thread_id="emptied", turns=turns)
+        )
+
+        async def consumed() -> bool:
+            """The job has run on the append's entries (nothing left of the window)."""
+            info = await summary_group(own_redis.url, ns)
+            return info is not None and info["lag"] == 0 and info["pending"] == 0
+
+        # Only the emptying's own event can run the job now.
+        await eventually(consumed, "the append's entries consumed")
+        await stub.UpdateSession(
+            wm.UpdateSessionRequest(
+                namespace=ns,
+                thread_id="emptied",
+                update_mask=field_mask_pb2.FieldMask(paths=["turns"]),
+            )
+        )
+        summary = await folded(stub, ns, "emptied")
+    ids = list(appended.event_ids)
+    assert (summary.first_event_id, summary.last_event_id) == (ids[0], ids[-1])
+    assert (summary.turn_count, summary.skipped_turn_count) == (3, 0)
 
 
 def worker_process(redis_url: str, work_dir: Path, *extra: str) -> subprocess.Popen[bytes]:

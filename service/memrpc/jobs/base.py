@@ -8,7 +8,7 @@ from memrpc.limits import RESERVED_GROUP_PREFIX
 
 
 class Job(Protocol):
-    """Work to do on a thread when events of one type come in its feed.
+    """Work to do on a thread when events of some types come in its feed.
 
     A run must be idempotent: the runner delivers at least once, so the same
     entries may come again (a consumer crashed before acknowledging, another
@@ -22,8 +22,8 @@ class Job(Protocol):
         ...
 
     @property
-    def event_type(self) -> str:
-        """The type of the events it runs on; others are acknowledged at once."""
+    def event_types(self) -> frozenset[str]:
+        """The types of the events it runs on; others are acknowledged at once."""
         ...
 
     async def run(self, ns: str, thread: str) -> None:

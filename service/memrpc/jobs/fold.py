@@ -1,8 +1,10 @@
 """The running-summary job (`memrpc.summaries`): folds the turns that left a
 thread's window into its session's summary.
 
-It runs on `memrpc.turn` events: every AppendTurns records its turns there,
-and an append is what makes turns leave a window. A run folds everything
+It runs on the events that make turns leave a window: `memrpc.turn` (every
+AppendTurns records its turns so, and an append evicts the oldest) and
+`memrpc.window_emptied` (an UpdateSession that emptied a window holding
+turns). A run folds everything
 pending on the thread, in steps: read the summary so far and the next turns
 to fold (`SummaryStore.next_fold`, which the session's fold state decides,
 not the event that triggered the run), summarize, write conditionally
@@ -27,7 +29,7 @@ from memrpc import metrics
 from memrpc.api.convert import now_ms
 from memrpc.limits import FOLD_MAX_STEPS, FOLD_MAX_TURNS
 from memrpc.namespace_defaults import DefaultsSource
-from memrpc.store.summaries import TURN_EVENT, SummaryStore
+from memrpc.store.summaries import TURN_EVENT, WINDOW_EMPTIED_EVENT, SummaryStore
 from memrpc.summaries.base import Summarizer
 
 log = logging.getLogger("memrpc.jobs")
@@ -42,7 +44,8 @@ class FoldJob:
     """Folds a thread's left-the-window turns into its running summary."""
 
     name = "summaries"
-    event_type = TURN_EVENT
+    # Turns leave a window when an append evicts them or an update empties it.
+    event_types = frozenset({TURN_EVENT, WINDOW_EMPTIED_EVENT})
 
     def __init__(
         self, store: SummaryStore, summarizer: Summarizer, defaults: DefaultsSource

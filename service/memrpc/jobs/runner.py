@@ -242,7 +242,7 @@ class JobRunner:
         done: list[FeedEntry] = []
         runs: dict[tuple[str, str], list[FeedEntry]] = collections.defaultdict(list)
         for entry in entries:
-            if entry.type != self.job.event_type:
+            if entry.type not in self.job.event_types:
                 done.append(entry)
             elif entry.thread is None:
                 await self._failed_entries([entry], "a feed entry without a thread")

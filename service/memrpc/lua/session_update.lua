@@ -1,11 +1,14 @@
 -- UpdateSession: sets or clears session fields atomically. Emptying the
 -- window (`turns` set to '[]') counts its turns as having left it, for the
--- running summary (see store/summaries.py); a new session's summary starts
--- after the thread log's newest event.
+-- running summary (see store/summaries.py), and records that in the thread's
+-- log (and feed) as an event `memrpc.window_emptied`, which runs the summary
+-- job as appended turns do; a new session's summary starts after the thread
+-- log's newest event.
 --
 -- KEYS[1] session: the session Hash
 -- KEYS[2] index: the namespace listing index
--- KEYS[3] stream: the thread's event Stream (only read)
+-- KEYS[3] stream: the thread's event Stream
+-- KEYS[4] feed: the namespace feed Stream
 -- ARGV[1] thread: the thread id
 -- ARGV[2] now_ms: now (ms)
 -- ARGV[3] ttl_ms: the session's time to live (ms)
@@ -14,18 +17,22 @@
 -- ARGV[6] user: the user id to set
 -- ARGV[7] user_index: that user's listing index ('' for no user)
 -- ARGV[8] user_threads: that user's durable threads ('' for no user)
--- ARGV[9..] fields: field, value pairs to write (goal, scratchpad, metadata,
+-- ARGV[9] log_max_len: the event log's MAXLEN
+-- ARGV[10] feed_max_len: the feed's MAXLEN
+-- ARGV[11..] fields: field, value pairs to write (goal, scratchpad, metadata,
 --   and turns, only '[]', to empty the window)
 -- Returns {0, version} on a version mismatch, else {1, HGETALL...}.
-check_shape(3, 3, 8, 2, 0)
-local key, idx, stream = KEYS[1], KEYS[2], KEYS[3]
+check_shape(4, 4, 10, 2, 0)
+local key, idx, stream, feed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local thread = arg_present(1)
 local now, ttl = arg_integer(2, 0), arg_integer(3, 1)
 arg_optional_integer(4, 0)
 arg_choice(5, {['0'] = true, ['1'] = true})
+arg_integer(9, 1)
+arg_integer(10, 1)
 local WRITABLE = {goal = true, scratchpad = true, metadata = true, turns = true}
 local empties = false
-for i = 9, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   if arg_choice(i, WRITABLE) == 'turns' then
     arg_choice(i + 1, {['[]'] = true})
     empties = true
@@ -43,11 +50,15 @@ if version == 0 then
   redis.call('HSET', key, 'folded_through', newest_id(stream))
 end
 if empties then
-  session_evict_all(key, redis.call('HGET', key, 'turn_ids') or '')
+  local left = session_evict_all(key, redis.call('HGET', key, 'turn_ids') or '')
   redis.call('HSET', key, 'turn_sizes', '', 'turn_ids', '')
+  if left > 0 then
+    append_event(stream, feed, ARGV[9], ARGV[10], thread,
+      {'type', 'memrpc.window_emptied', 'json', cjson.encode({turn_count = left})})
+  end
 end
-if #ARGV >= 10 then
-  redis.call('HSET', key, unpack(ARGV, 9))
+if #ARGV >= 12 then
+  redis.call('HSET', key, unpack(ARGV, 11))
 end
 session_touch(key, idx, thread, now, ttl, version)
 return {1, redis.call('HGETALL', key)}

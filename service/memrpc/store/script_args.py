@@ -61,6 +61,7 @@ class SessionUpdate(Call):
     session: Key
     index: Key
     stream: Key
+    feed: Key
     thread: str
     now_ms: int
     ttl_ms: int
@@ -69,6 +70,8 @@ class SessionUpdate(Call):
     user: str
     user_index: str
     user_threads: str
+    log_max_len: int
+    feed_max_len: int
     fields: Groups
 
 

@@ -42,6 +42,9 @@ from memrpc.summaries.base import FoldTurn
 
 # The event type AppendTurns records each turn as (`lua/append_turns.lua`).
 TURN_EVENT = "memrpc.turn"
+# The event type UpdateSession records an emptied window as
+# (`lua/session_update.lua`).
+WINDOW_EMPTIED_EVENT = "memrpc.window_emptied"
 _STATE = (
     "create_ms",
     "folded_through",

@@ -146,6 +146,7 @@ class WorkingStore:
                 session=keys.session(ns, thread),
                 index=keys.session_index(ns),
                 stream=keys.events(ns, thread),
+                feed=keys.feed(ns),
                 thread=thread,
                 now_ms=now_ms,
                 ttl_ms=ttl_ms,
@@ -154,6 +155,8 @@ class WorkingStore:
                 user=user or "",
                 user_index=_user_index(ns, user or ""),
                 user_threads=_user_threads(ns, user or ""),
+                log_max_len=self._retention.log_max_len,
+                feed_max_len=self._retention.feed_max_len,
                 fields=list(values.items()),
             )
         )

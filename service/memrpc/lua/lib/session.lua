@@ -51,7 +51,7 @@ end
 -- Records that the first `k` entries of the window ids `ids` (oldest first)
 -- left the window: those of a known id count in `evicted_count`, the newest
 -- of them becomes `evicted_last` (see store/summaries.py). Returns the ids
--- of the entries left.
+-- of the entries left, and how many of those that left had a known id.
 local function session_evict(key, ids, k)
   local known, last, at = 0, nil, 1
   for _ = 1, k do
@@ -66,12 +66,14 @@ local function session_evict(key, ids, k)
     redis.call('HINCRBY', key, 'evicted_count', known)
     redis.call('HSET', key, 'evicted_last', last)
   end
-  return string.sub(ids, at)
+  return string.sub(ids, at), known
 end
 
--- Records that every entry of the window ids `ids` left the window.
+-- Records that every entry of the window ids `ids` left the window;
+-- returns how many had a known id.
 local function session_evict_all(key, ids)
-  session_evict(key, ids, select(2, string.gsub(ids, ',', ',')) + 1)
+  local _, known = session_evict(key, ids, select(2, string.gsub(ids, ',', ',')) + 1)
+  return known
 end
 
 local function session_index(idx, thread, now)

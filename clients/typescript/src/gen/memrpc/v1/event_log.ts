@@ -93,7 +93,9 @@ export interface Event {
    * What kind of event this is, e.g. `tool_call` or `observation`. Types
    * starting with `memrpc.` are written by the server: `memrpc.turn` records
    * a turn appended to working memory, with payload `{role, content,
-   * metadata}`.
+   * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+   * emptied a window holding turns, with payload `{turn_count}` (how many
+   * turns left it).
    */
   type: string;
   /** The event's content. */

@@ -212,7 +212,9 @@ private static final long serialVersionUID = 0L;
    * What kind of event this is, e.g. `tool_call` or `observation`. Types
    * starting with `memrpc.` are written by the server: `memrpc.turn` records
    * a turn appended to working memory, with payload `{role, content,
-   * metadata}`.
+   * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+   * emptied a window holding turns, with payload `{turn_count}` (how many
+   * turns left it).
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>
@@ -236,7 +238,9 @@ private static final long serialVersionUID = 0L;
    * What kind of event this is, e.g. `tool_call` or `observation`. Types
    * starting with `memrpc.` are written by the server: `memrpc.turn` records
    * a turn appended to working memory, with payload `{role, content,
-   * metadata}`.
+   * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+   * emptied a window holding turns, with payload `{turn_count}` (how many
+   * turns left it).
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>
@@ -1213,7 +1217,9 @@ java.lang.String defaultValue) {
      * What kind of event this is, e.g. `tool_call` or `observation`. Types
      * starting with `memrpc.` are written by the server: `memrpc.turn` records
      * a turn appended to working memory, with payload `{role, content,
-     * metadata}`.
+     * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+     * emptied a window holding turns, with payload `{turn_count}` (how many
+     * turns left it).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1236,7 +1242,9 @@ java.lang.String defaultValue) {
      * What kind of event this is, e.g. `tool_call` or `observation`. Types
      * starting with `memrpc.` are written by the server: `memrpc.turn` records
      * a turn appended to working memory, with payload `{role, content,
-     * metadata}`.
+     * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+     * emptied a window holding turns, with payload `{turn_count}` (how many
+     * turns left it).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1260,7 +1268,9 @@ java.lang.String defaultValue) {
      * What kind of event this is, e.g. `tool_call` or `observation`. Types
      * starting with `memrpc.` are written by the server: `memrpc.turn` records
      * a turn appended to working memory, with payload `{role, content,
-     * metadata}`.
+     * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+     * emptied a window holding turns, with payload `{turn_count}` (how many
+     * turns left it).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1280,7 +1290,9 @@ java.lang.String defaultValue) {
      * What kind of event this is, e.g. `tool_call` or `observation`. Types
      * starting with `memrpc.` are written by the server: `memrpc.turn` records
      * a turn appended to working memory, with payload `{role, content,
-     * metadata}`.
+     * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+     * emptied a window holding turns, with payload `{turn_count}` (how many
+     * turns left it).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1297,7 +1309,9 @@ java.lang.String defaultValue) {
      * What kind of event this is, e.g. `tool_call` or `observation`. Types
      * starting with `memrpc.` are written by the server: `memrpc.turn` records
      * a turn appended to working memory, with payload `{role, content,
-     * metadata}`.
+     * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
+     * emptied a window holding turns, with payload `{turn_count}` (how many
+     * turns left it).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>

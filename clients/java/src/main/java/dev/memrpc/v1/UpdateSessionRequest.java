@@ -198,7 +198,9 @@ private static final long serialVersionUID = 0L;
    * `turns` is not a field of `SessionInput`: naming it empties the
    * window (`turn_count` and the event log keep the history), as turns
    * are added only with `AppendTurns`, so that every turn is in the
-   * event log;
+   * event log; the turns that leave it are folded into the summary like
+   * evicted ones, and the log records the emptying as an event of type
+   * `memrpc.window_emptied`;
    * * empty (or unset): the fields that are set (non-empty) in `session`;
    * * `*`: every field of `SessionInput`, replaced (those empty in
    * `session` are cleared); the window is kept.
@@ -221,7 +223,9 @@ private static final long serialVersionUID = 0L;
    * `turns` is not a field of `SessionInput`: naming it empties the
    * window (`turn_count` and the event log keep the history), as turns
    * are added only with `AppendTurns`, so that every turn is in the
-   * event log;
+   * event log; the turns that leave it are folded into the summary like
+   * evicted ones, and the log records the emptying as an event of type
+   * `memrpc.window_emptied`;
    * * empty (or unset): the fields that are set (non-empty) in `session`;
    * * `*`: every field of `SessionInput`, replaced (those empty in
    * `session` are cleared); the window is kept.
@@ -244,7 +248,9 @@ private static final long serialVersionUID = 0L;
    * `turns` is not a field of `SessionInput`: naming it empties the
    * window (`turn_count` and the event log keep the history), as turns
    * are added only with `AppendTurns`, so that every turn is in the
-   * event log;
+   * event log; the turns that leave it are folded into the summary like
+   * evicted ones, and the log records the emptying as an event of type
+   * `memrpc.window_emptied`;
    * * empty (or unset): the fields that are set (non-empty) in `session`;
    * * `*`: every field of `SessionInput`, replaced (those empty in
    * `session` are cleared); the window is kept.
@@ -1155,7 +1161,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1177,7 +1185,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1203,7 +1213,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1232,7 +1244,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1261,7 +1275,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1297,7 +1313,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1325,7 +1343,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1348,7 +1368,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.
@@ -1374,7 +1396,9 @@ private static final long serialVersionUID = 0L;
      * `turns` is not a field of `SessionInput`: naming it empties the
      * window (`turn_count` and the event log keep the history), as turns
      * are added only with `AppendTurns`, so that every turn is in the
-     * event log;
+     * event log; the turns that leave it are folded into the summary like
+     * evicted ones, and the log records the emptying as an event of type
+     * `memrpc.window_emptied`;
      * * empty (or unset): the fields that are set (non-empty) in `session`;
      * * `*`: every field of `SessionInput`, replaced (those empty in
      * `session` are cleared); the window is kept.

@@ -86,7 +86,9 @@ public interface UpdateSessionRequestOrBuilder extends
    * `turns` is not a field of `SessionInput`: naming it empties the
    * window (`turn_count` and the event log keep the history), as turns
    * are added only with `AppendTurns`, so that every turn is in the
-   * event log;
+   * event log; the turns that leave it are folded into the summary like
+   * evicted ones, and the log records the emptying as an event of type
+   * `memrpc.window_emptied`;
    * * empty (or unset): the fields that are set (non-empty) in `session`;
    * * `*`: every field of `SessionInput`, replaced (those empty in
    * `session` are cleared); the window is kept.
@@ -106,7 +108,9 @@ public interface UpdateSessionRequestOrBuilder extends
    * `turns` is not a field of `SessionInput`: naming it empties the
    * window (`turn_count` and the event log keep the history), as turns
    * are added only with `AppendTurns`, so that every turn is in the
-   * event log;
+   * event log; the turns that leave it are folded into the summary like
+   * evicted ones, and the log records the emptying as an event of type
+   * `memrpc.window_emptied`;
    * * empty (or unset): the fields that are set (non-empty) in `session`;
    * * `*`: every field of `SessionInput`, replaced (those empty in
    * `session` are cleared); the window is kept.
@@ -126,7 +130,9 @@ public interface UpdateSessionRequestOrBuilder extends
    * `turns` is not a field of `SessionInput`: naming it empties the
    * window (`turn_count` and the event log keep the history), as turns
    * are added only with `AppendTurns`, so that every turn is in the
-   * event log;
+   * event log; the turns that leave it are folded into the summary like
+   * evicted ones, and the log records the emptying as an event of type
+   * `memrpc.window_emptied`;
    * * empty (or unset): the fields that are set (non-empty) in `session`;
    * * `*`: every field of `SessionInput`, replaced (those empty in
    * `session` are cleared); the window is kept.
