@@ -12,7 +12,8 @@ this module takes about 5.5 min on 2 shared cores, warm about 5 s.
 The rest checks what the chart and the compose file promise about memrpc
 itself, against the code: every variable set is a setting of config.py, the
 probes name the server's health services, the termination grace covers the
-drain and the shutdown grace.
+drain and the shutdown grace, the workers (`memrpc worker`) share the
+servers' Redis and are selected by no Service.
 """
 
 from __future__ import annotations
@@ -96,14 +97,37 @@ def objects(stream: str) -> Iterator[dict[str, Any]]:
     return (each for each in yaml.safe_load_all(stream) if each)
 
 
+WORKER = "memrpc-worker"  # the workers' Deployment, beside the servers' "memrpc"
+WITH_WORKERS = ("--set", "worker.enabled=true", "--set", "redis.url=redis://r:6379")
+
+
+def deployments(stream: str) -> dict[str, dict[str, Any]]:
+    """The rendered Deployments by name."""
+    found = (each for each in objects(stream) if each["kind"] == "Deployment")
+    return {each["metadata"]["name"]: each for each in found}
+
+
 def deployment(stream: str) -> dict[str, Any]:
-    (found,) = (each for each in objects(stream) if each["kind"] == "Deployment")
-    return found
+    """The servers' Deployment."""
+    return deployments(stream)["memrpc"]
+
+
+def the_container(found: dict[str, Any]) -> dict[str, Any]:
+    (container,) = found["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def env_of(found: dict[str, Any]) -> dict[str, str]:
+    """A Deployment's container's variables (the last of a name wins, as in Kubernetes)."""
+    return {each["name"]: each["value"] for each in the_container(found)["env"]}
 
 
 def container_env(stream: str) -> dict[str, str]:
-    (container,) = deployment(stream)["spec"]["template"]["spec"]["containers"]
-    return {each["name"]: each["value"] for each in container["env"]}
+    return env_of(deployment(stream))
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return selector.items() <= labels.items()
 
 
 @pytest.mark.parametrize("values", sorted(VALUES))
@@ -120,7 +144,7 @@ def test_every_rendered_object_decodes_strictly(tools: Tools, rendered: tuple[st
     kinds = {line.split()[2] for line in result.stdout.splitlines()}
     expected = {"Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"}
     if name == "production":
-        expected |= {"ServiceMonitor", "PrometheusRule", "ConfigMap"}
+        expected |= {"ServiceMonitor", "PrometheusRule", "ConfigMap", "PodMonitor"}
     else:
         expected |= {"PersistentVolumeClaim"}
     assert kinds == expected
@@ -144,6 +168,8 @@ def test_validate_refuses_an_unknown_field(tools: Tools) -> None:
         (["server.workers=0"], "/server/workers"),
         (["server.terminationSlack=2"], "/server/terminationSlack"),
         (["redis.url=http://r"], "/redis/url"),
+        (["worker.enabled=true"], "worker.enabled needs redis.url"),
+        (["jobs.share=0"], "/jobs/share"),
     ],
 )
 def test_values_that_could_not_serve_do_not_render(
@@ -169,11 +195,13 @@ def test_embedded_redis_keeps_its_data_on_a_claim_and_never_shares_it(tools: Too
 
 
 def test_the_server_gets_only_its_own_settings(rendered: tuple[str, str]) -> None:
-    """Every MEMRPC_* variable the chart sets is a setting, with a value it
-    takes, and the whole set passes the server's own validation."""
-    env = container_env(rendered[1])
-    values = {ENV[name].name: ENV[name].parse(text) for name, text in env.items()}
-    Settings(**values).validate()
+    """Every MEMRPC_* variable the chart sets, for servers and workers, is a
+    setting, with a value it takes, and the whole set passes the server's
+    own validation."""
+    for found in deployments(rendered[1]).values():
+        env = env_of(found)
+        values = {ENV[name].name: ENV[name].parse(text) for name, text in env.items()}
+        Settings(**values).validate()
 
 
 def test_probes_read_the_servers_health(tools: Tools) -> None:
@@ -271,3 +299,105 @@ def test_compose_gives_memrpc_only_its_own_settings(compose: dict[str, Any]) -> 
     Settings(**values).validate()
     stop = int(compose["services"]["memrpc"]["stop_grace_period"].removesuffix("s"))
     assert stop > values["drain_delay"] + values["shutdown_grace"]
+
+
+# -- workers (memrpc worker)
+
+
+def test_workers_render_only_when_enabled_and_then_take_the_jobs(tools: Tools) -> None:
+    """Without workers the servers run the jobs; with them the servers do
+    not, unless jobs.inServer says so."""
+    alone = tools.render(None)
+    assert set(deployments(alone)) == {"memrpc"}
+    assert "PodMonitor" not in {each["kind"] for each in objects(alone)}
+    assert container_env(alone)["MEMRPC_JOBS"] == "true"
+    assert (
+        container_env(tools.render(None, "--set", "jobs.inServer=false"))["MEMRPC_JOBS"] == "false"
+    )
+    with_workers = tools.render(None, *WITH_WORKERS)
+    assert set(deployments(with_workers)) == {"memrpc", WORKER}
+    assert container_env(with_workers)["MEMRPC_JOBS"] == "false"
+    both = tools.render(None, *WITH_WORKERS, "--set", "jobs.inServer=true")
+    assert container_env(both)["MEMRPC_JOBS"] == "true"
+
+
+def test_workers_run_memrpc_worker_on_the_servers_redis(tools: Tools) -> None:
+    stream = tools.render(
+        VALUES["production"],
+        "--set",
+        "worker.replicas=3",
+        "--set",
+        "worker.extraEnv[0].name=MEMRPC_JOB_CLAIM_IDLE",
+        "--set-string",
+        "worker.extraEnv[0].value=60",
+    )
+    found = deployments(stream)[WORKER]
+    container = the_container(found)
+    assert found["spec"]["replicas"] == 3
+    assert container["command"] == ["/opt/memrpc/bin/memrpc", "worker"]
+    assert "args" not in container
+    env, servers = env_of(found), container_env(stream)
+    shared = ("MEMRPC_REDIS_URL", "MEMRPC_REDIS_PASSWORD_FILE", "MEMRPC_EMBED_THREADS")
+    assert {name: env[name] for name in shared} == {name: servers[name] for name in shared}
+    assert env["MEMRPC_JOB_CLAIM_IDLE"] == "60"
+    # The password file is in the mounted Secret; no gRPC, no credentials.
+    mounts = [each["mountPath"] for each in container["volumeMounts"]]
+    assert any(env["MEMRPC_REDIS_PASSWORD_FILE"].startswith(mount + "/") for mount in mounts)
+    assert not {"MEMRPC_LISTEN", "MEMRPC_AUTH_KEYS_FILE", "MEMRPC_TLS_CERT_FILE"} & set(env)
+    assert [port["name"] for port in container["ports"]] == ["metrics"]
+    grace = found["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace >= float(env["MEMRPC_SHUTDOWN_GRACE"]) + 5
+
+
+@pytest.mark.parametrize("values", sorted(VALUES))
+def test_no_service_or_budget_selects_the_workers(tools: Tools, values: str) -> None:
+    """The servers' selectors (immutable) match the servers' pods, never the
+    workers', which their own Deployment selects."""
+    stream = tools.render(VALUES[values], *WITH_WORKERS)
+    found = deployments(stream)
+    pods = {name: each["spec"]["template"]["metadata"]["labels"] for name, each in found.items()}
+    assert pods[WORKER]["app.kubernetes.io/component"] == "worker"
+    assert selects(found[WORKER]["spec"]["selector"]["matchLabels"], pods[WORKER])
+    assert not selects(found[WORKER]["spec"]["selector"]["matchLabels"], pods["memrpc"])
+    selectors = {
+        each["kind"]: each["spec"]["selector"].get("matchLabels", each["spec"]["selector"])
+        for each in objects(stream)
+        if each["kind"] in {"Service", "PodDisruptionBudget"}
+    }
+    assert set(selectors) == {"Service", "PodDisruptionBudget"}
+    for selector in selectors.values():
+        assert selects(selector, pods["memrpc"])
+        assert not selects(selector, pods[WORKER])
+
+
+def test_workers_are_scraped_and_probed_on_their_metrics_port(tools: Tools) -> None:
+    """No gRPC port: liveness is the metrics endpoint, a PodMonitor scrapes
+    it under a job the alert rules name."""
+    stream = tools.render(VALUES["production"])
+    container = the_container(deployments(stream)[WORKER])
+    (port,) = container["ports"]
+    assert (
+        f"0.0.0.0:{port['containerPort']}"
+        == env_of(deployments(stream)[WORKER])["MEMRPC_METRICS_LISTEN"]
+    )
+    assert container["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": port["name"]}
+    assert not {"readinessProbe", "startupProbe"} & set(container)
+    (monitor,) = (each for each in objects(stream) if each["kind"] == "PodMonitor")
+    pods = deployments(stream)[WORKER]["spec"]["template"]["metadata"]["labels"]
+    assert selects(monitor["spec"]["selector"]["matchLabels"], pods)
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["port"] == port["name"]
+    (relabel,) = endpoint["relabelings"]
+    assert relabel == {"targetLabel": "job", "replacement": WORKER}
+    (rules,) = (each for each in objects(stream) if each["kind"] == "PrometheusRule")
+    alerts = {rule["alert"]: rule["expr"] for rule in rules["spec"]["groups"][0]["rules"]}
+    for name in ("MemrpcJobLag", "MemrpcJobDeadLetters", "MemrpcDown", "MemrpcRedisErrors"):
+        assert f'job=~"memrpc|{WORKER}"' in alerts[name], name
+
+
+def test_workers_without_metrics_have_no_port_and_no_probe(tools: Tools) -> None:
+    stream = tools.render(None, *WITH_WORKERS, "--set", "metrics.enabled=false")
+    container = the_container(deployments(stream)[WORKER])
+    assert "ports" not in container
+    assert "livenessProbe" not in container
+    assert "MEMRPC_METRICS_LISTEN" not in env_of(deployments(stream)[WORKER])
