@@ -235,9 +235,9 @@ async def test_workers_are_summed_by_the_supervisor(tmp_path: Path) -> None:
         for channel in channels:  # on both workers (see tests/test_workers.py)
             with pytest.raises(grpc.aio.AioRpcError):
                 await working_memory_pb2_grpc.WorkingMemoryStub(channel).GetSession(request)
-        await asyncio.to_thread(scrapes.again)
+        # A call is counted once its status is sent: the client can see it first.
         calls = {"method": WM + "GetSession", "code": "NOT_FOUND"}
-        assert scrapes.delta("memrpc_rpc_calls_total", **calls) == CHANNELS
+        await scrapes.until(lambda s: s.delta("memrpc_rpc_calls_total", **calls) == CHANNELS)
         assert scrapes.delta("memrpc_redis_command_duration_seconds_count", command="HGETALL") == (
             CHANNELS
         )
