@@ -362,6 +362,22 @@ async def test_a_repeated_fact_appears_once(summarizer: ExtractiveSummarizer) ->
         assert "Friday" in summary
 
 
+async def test_a_restated_fact_keeps_its_latest_wording(
+    summarizer: ExtractiveSummarizer,
+) -> None:
+    turns = [
+        turn(1, "user", "My locker code is 4100 and my cat is called Miso."),
+        turn(2, "assistant", "Noted, I will remind you before the trip to Porto on May 9."),
+        turn(3, "user", "Update: my locker code is 4107 and my cat is called Miso."),
+    ]
+    one_fold = await summarizer.fold("", turns, max_chars=DEFAULT_CHARS)
+    by_turn = await fold_in_chunks(summarizer, turns, 1)
+    for summary in (one_fold, by_turn):
+        assert "4107" in summary, summary
+        assert "4100" not in summary, summary
+        assert "Porto" in summary
+
+
 # -- The quality bar of issue 14 ------------------------------------------------
 
 

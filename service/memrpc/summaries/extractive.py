@@ -26,8 +26,9 @@ reads only the summary so far and the new turns, never older turns:
 3. **Selection**, maximal marginal relevance: repeatedly the candidate of
    the highest relevance less its similarity to the closest one already
    kept, among those that still fit in `max_chars`; one nearly identical
-   to a kept one (`DUPLICATE_SIMILARITY`) is dropped, so a repeated fact
-   appears once.
+   to a kept one or to one of a later turn (`DUPLICATE_SIMILARITY`) is
+   dropped, so a repeated fact appears once, in its latest wording (a
+   changed code or date replaces the old one).
 4. **Output**: the kept units in their chronological order, one a line.
 
 Deterministic: scores are rounded before they are compared and ties go to
@@ -95,6 +96,8 @@ class Candidate:
     # Chronological order among the fold's candidates.
     position: int
     specificity: float
+    # Which of the fold's turns it comes from; -1 for the summary so far.
+    turn: int
 
 
 def units(summary: str) -> list[Unit]:
@@ -114,23 +117,26 @@ def candidates(summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> li
     chronological order (see the module's docstring)."""
     made = itertools.count()
 
-    def candidates_of(found: Iterable[Unit]) -> list[Candidate]:
+    def candidates_of(found: Iterable[Unit], turn: int) -> list[Candidate]:
         """Those of `found` that are not trivia, shortened to the budget."""
         kept = []
         for unit in (u.within(max_chars) for u in found):
             weighed = salience(unit.text)
             if not weighed.trivia:
-                kept.append(Candidate(unit, next(made), weighed.specificity))
+                kept.append(Candidate(unit, next(made), weighed.specificity, turn))
         return kept
 
-    old = candidates_of(units(summary))
+    old = candidates_of(units(summary), -1)
     new: list[tuple[int, Candidate]] = []  # each with its rank in its turn
-    for turn in turns:
+    for number, turn in enumerate(turns):
         role = " ".join(turn.role.split())
         mine = candidates_of(
-            Unit(role, piece)
-            for sentence in sentences(turn.content)
-            for piece in pieces(sentence, lim.SUMMARY_MAX_UNIT_CHARS)
+            (
+                Unit(role, piece)
+                for sentence in sentences(turn.content)
+                for piece in pieces(sentence, lim.SUMMARY_MAX_UNIT_CHARS)
+            ),
+            number,
         )
         new.extend(enumerate(sorted(mine, key=_most_specific_first)))
     room = lim.SUMMARY_MAX_CANDIDATES - lim.SUMMARY_MAX_NEW_CANDIDATES
@@ -159,7 +165,17 @@ def select(
     ]
     similarity = vectors @ vectors.T
     closest = np.full(len(pool), -1.0)  # similarity to the closest kept unit
-    open_ = set(range(len(pool)))
+    # A unit that a later turn repeats gives way to it: the latest wording
+    # of a fact (a changed code, a moved date) is the one kept.
+    open_ = {
+        i
+        for i, c in enumerate(pool)
+        if not any(
+            later.turn > c.turn
+            and round(float(similarity[i, j]), _DECIMALS) >= DUPLICATE_SIMILARITY
+            for j, later in enumerate(pool)
+        )
+    }
     kept: list[int] = []
     used = -1  # characters of the kept lines and the line breaks between them
     while open_:
