@@ -37,6 +37,7 @@ from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.long_term import Match
 from memrpc.store.memory_index import MemoryFilter
 from memrpc.store.request_ids import RequestIdReused
+from memrpc.store.summaries import pending_turns
 from memrpc.store.versions import VersionMismatch
 from memrpc.store.working import EMPTY_WINDOW, Fields, WorkingStore, window_ids
 from memrpc.v1 import working_memory_pb2 as pb
@@ -77,18 +78,16 @@ def _turn(turn: pb.TurnInput, field: str, limits: Limits) -> dict[str, Any]:
     }
 
 
-def _summary(summary: pb.SessionSummary, fields: Fields, evicted: int) -> None:
-    """Fills the running summary of a session whose window `evicted` turns
-    have left (`store/summaries.py`); the text only if `fields` hold it
-    (not in a listing's basic view)."""
-    covered = int(fields.get(b"summary_turns", 0))
-    skipped = int(fields.get(b"summary_skipped", 0))
+def _summary(summary: pb.SessionSummary, fields: Fields) -> None:
+    """Fills the running summary of a session from its Hash `fields`
+    (`store/summaries.py`); the text only if `fields` hold it (not in a
+    listing's basic view)."""
     summary.text = fields.get(b"summary", b"").decode()
     summary.first_event_id = fields.get(b"summary_first", b"").decode()
     summary.last_event_id = fields.get(b"summary_last", b"").decode()
-    summary.turn_count = covered
-    summary.skipped_turn_count = skipped
-    summary.pending_turn_count = evicted - covered - skipped
+    summary.turn_count = int(fields.get(b"summary_turns", 0))
+    summary.skipped_turn_count = int(fields.get(b"summary_skipped", 0))
+    summary.pending_turn_count = pending_turns(fields)
     summary.summarizer = fields.get(b"summarizer", b"").decode()
     if folded_ms := fields.get(b"summary_ms"):
         set_timestamp(summary.update_time, int(folded_ms))
@@ -123,8 +122,8 @@ def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
         if entry["metadata"]:
             turn.metadata.update(entry["metadata"])
         set_timestamp(turn.create_time, entry["create_ms"])
-    if evicted := int(fields.get(b"evicted_count", 0)):
-        _summary(session.summary, fields, evicted)
+    if int(fields.get(b"evicted_count", 0)):
+        _summary(session.summary, fields)
     return session
 
 

@@ -31,6 +31,7 @@ never fold a turn twice nor lose one. A fold changes neither the session's
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from memrpc.limits import FOLD_MAX_TURNS, FOLD_READ_PAGE, MAX_NAME_CHARS, SUMMARY_MAX_CHARS
@@ -46,13 +47,13 @@ TURN_EVENT = "memrpc.turn"
 # (`lua/session_update.lua`).
 WINDOW_EMPTIED_EVENT = "memrpc.window_emptied"
 _STATE = (
-    "create_ms",
-    "folded_through",
-    "evicted_count",
-    "evicted_last",
-    "summary",
-    "summary_turns",
-    "summary_skipped",
+    b"create_ms",
+    b"folded_through",
+    b"evicted_count",
+    b"evicted_last",
+    b"summary",
+    b"summary_turns",
+    b"summary_skipped",
 )
 
 
@@ -87,6 +88,16 @@ def _int(value: bytes | None) -> int:
     return int(value) if value else 0
 
 
+def pending_turns(fields: Mapping[bytes, bytes | None]) -> int:
+    """How many turns have left a session's window and are not folded in
+    yet, from its Hash `fields`: evicted, less covered, less skipped."""
+    return (
+        _int(fields.get(b"evicted_count"))
+        - _int(fields.get(b"summary_turns"))
+        - _int(fields.get(b"summary_skipped"))
+    )
+
+
 def _turn(event_id: bytes, fields: list[bytes]) -> FoldTurn | None:
     """The turn an event of the log records, or None for another event."""
     values = dict(zip(fields[::2], fields[1::2], strict=True))
@@ -117,15 +128,11 @@ class SummaryStore:
             )
         )
         create_ms, folded_through, last = (
-            state["create_ms"],
-            state["folded_through"],
-            state["evicted_last"],
+            state[b"create_ms"],
+            state[b"folded_through"],
+            state[b"evicted_last"],
         )
-        pending = (
-            _int(state["evicted_count"])
-            - _int(state["summary_turns"])
-            - _int(state["summary_skipped"])
-        )
+        pending = pending_turns(state)
         if create_ms is None or folded_through is None or last is None:
             return None
         if pending < max(min_turns, 1):
@@ -137,7 +144,7 @@ class SummaryStore:
         return FoldWork(
             ns=ns,
             thread=thread,
-            summary=(state["summary"] or b"").decode(),
+            summary=(state[b"summary"] or b"").decode(),
             turns=turns,
             skipped=pending - len(found),
             pending=pending,
