@@ -144,11 +144,13 @@ async def test_a_runner_rests_after_each_batch_it_ran_jobs_in(
     mux: RedisMux, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rests: list[float] = []
+    rest_after = RunnerPolicy.rest_after
 
-    async def rest(runner: JobRunner, seconds: float) -> None:
-        rests.append(seconds)
+    def rest(policy: RunnerPolicy, worked_s: float) -> float:
+        rests.append(rest_after(policy, worked_s))
+        return rests[-1]
 
-    monkeypatch.setattr(JobRunner, "_rest", rest)
+    monkeypatch.setattr(RunnerPolicy, "rest_after", rest)
     job = Recorder()
     ns = f"r{uuid.uuid4().hex[:8]}"
     await append(mux, ns, "t1", TURN, TURN)

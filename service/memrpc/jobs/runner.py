@@ -163,8 +163,7 @@ class JobRunner:
             except (redis.exceptions.RedisError, OSError) as exc:
                 self._reader = None
                 self._failed(exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                await self._pause(delay)
                 delay = min(delay * 2, JOB_BACKOFF_LAST_S)
         await self._leave()
 
@@ -196,8 +195,7 @@ class JobRunner:
         if self._is_due("sample", JOB_SAMPLE_S):
             await self._sample()
         if not self._known or self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), JOB_BLOCK_S)
+            await self._pause(JOB_BLOCK_S)
             return
         try:
             entries = await self._feeds.read(
@@ -262,10 +260,10 @@ class JobRunner:
         await asyncio.gather(*(run_one(ns, thread, of) for (ns, thread), of in runs.items()))
         await self._acknowledge(done)
         if runs:
-            await self._rest(self._policy.rest_after(time.perf_counter() - started))
+            await self._pause(self._policy.rest_after(time.perf_counter() - started))
 
-    async def _rest(self, seconds: float) -> None:
-        """Waits `seconds` (the runner's share of the time), or until `stop`."""
+    async def _pause(self, seconds: float) -> None:
+        """Waits `seconds` (a rest, a backoff, an idle wait), or until `stop`."""
         if seconds > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), seconds)
