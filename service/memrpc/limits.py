@@ -90,6 +90,12 @@ SUMMARY_MAX_CANDIDATES = 160
 # process that made that fold.
 SUMMARY_MAX_NEW_CANDIDATES = 64
 
+# -- Memory formation (`NamespaceSettings.formation`) --------------------------
+# How many turns that left a window one formed memory records.
+FORMATION_TURNS_PER_MEMORY = Range(default=10, low=1, high=100)
+# The most characters of a formed memory's text.
+FORMATION_MAX_CHARS = Range(default=1000, low=200, high=8192)
+
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in
 # every runtime, 4 MiB. Its window is therefore bounded by bytes as well as

@@ -28,6 +28,17 @@ class SummaryPolicy:
 
 
 @dataclass(frozen=True)
+class FormationPolicy:
+    """How the memory-formation job treats a namespace's threads."""
+
+    enabled: bool
+    # How many turns that left a window one memory records.
+    turns_per_memory: int
+    # The most characters of a formed memory's text.
+    max_chars: int
+
+
+@dataclass(frozen=True)
 class NamespaceDefaults:
     """Every default of one namespace, resolved."""
 
@@ -38,6 +49,7 @@ class NamespaceDefaults:
     recall_distance: float
     episodic_ttl_s: float
     summaries: SummaryPolicy
+    formation: FormationPolicy
 
 
 class DefaultsSource(Protocol):
@@ -61,5 +73,10 @@ def server_defaults(limits: Limits) -> NamespaceDefaults:
             enabled=True,
             max_chars=int(lim.SUMMARY_MAX_CHARS.default),
             min_fold_turns=int(lim.SUMMARY_MIN_FOLD_TURNS.default),
+        ),
+        formation=FormationPolicy(
+            enabled=True,
+            turns_per_memory=int(lim.FORMATION_TURNS_PER_MEMORY.default),
+            max_chars=int(lim.FORMATION_MAX_CHARS.default),
         ),
     )
