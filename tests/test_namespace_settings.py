@@ -15,6 +15,7 @@ value for a bounded time).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 
@@ -29,7 +30,13 @@ from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.jobs.fold import FoldJob
-from memrpc.limits import EPISODIC_TTL_S, SUMMARY_MAX_CHARS, Limits
+from memrpc.limits import (
+    EPISODIC_TTL_S,
+    FORMATION_MAX_CHARS,
+    SUMMARY_MAX_CHARS,
+    Limits,
+    Range,
+)
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
 from memrpc.namespace_defaults import server_defaults
 from memrpc.server import MemrpcServer
@@ -105,6 +112,11 @@ def server_effective(ns: str, server: MemrpcServer, version: int = 0) -> pb.Name
             max_chars=d.summaries.max_chars,
             min_fold_turns=d.summaries.min_fold_turns,
         ),
+        formation=pb.FormationPolicy(
+            enabled=d.formation.enabled,
+            turns_per_memory=d.formation.turns_per_memory,
+            max_chars=d.formation.max_chars,
+        ),
     )
 
 
@@ -125,6 +137,7 @@ async def test_update_then_get(nss, ns, memrpc_server):
         sessions=pb.SessionDefaults(max_window_turns=5, ttl=secs(90)),
         memories=pb.MemoryDefaults(dedup_max_distance=0.0),
         summaries=pb.SummaryPolicy(enabled=False),
+        formation=pb.FormationPolicy(turns_per_memory=4),
     )
     before = time.time()
     updated = await update(nss, ns, new)
@@ -139,12 +152,14 @@ async def test_update_then_get(nss, ns, memrpc_server):
     assert settings.memories.dedup_max_distance == 0.0
     assert not settings.memories.HasField("recall_max_distance")
     assert settings.summaries == pb.SummaryPolicy(enabled=False)
+    assert settings.formation == pb.FormationPolicy(turns_per_memory=4)
     expected = server_effective(ns, memrpc_server, version=1)
     expected.update_time.CopyFrom(settings.update_time)
     expected.sessions.max_window_turns = 5
     expected.sessions.ttl.CopyFrom(secs(90))
     expected.memories.dedup_max_distance = 0.0
     expected.summaries.enabled = False
+    expected.formation.turns_per_memory = 4
     assert got.effective == expected
 
 
@@ -190,10 +205,11 @@ async def test_a_star_mask_replaces_every_setting(nss, ns):
     )
     await update(nss, ns, first)
     new = pb.NamespaceSettings(summaries=pb.SummaryPolicy(enabled=False))
+    await update(nss, ns, pb.NamespaceSettings(formation=pb.FormationPolicy(enabled=False)))
     after = (await update(nss, ns, new, "*")).settings
     assert after == pb.NamespaceSettings(
         namespace=ns,
-        version=2,
+        version=3,
         summaries=pb.SummaryPolicy(enabled=False),
         update_time=after.update_time,
     )
@@ -224,7 +240,7 @@ async def test_an_update_that_names_nothing_is_refused(nss, ns):
 
 
 def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
-    S, M, P = pb.SessionDefaults, pb.MemoryDefaults, pb.SummaryPolicy
+    S, M, P, F = pb.SessionDefaults, pb.MemoryDefaults, pb.SummaryPolicy, pb.FormationPolicy
     year = 365.25 * 86_400
     return [
         ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=secs(0.5)))),
@@ -256,6 +272,13 @@ def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
         ),
         ("summaries.min_fold_turns", pb.NamespaceSettings(summaries=P(min_fold_turns=101))),
         ("summaries.min_fold_turns", pb.NamespaceSettings(summaries=P(min_fold_turns=-3))),
+        ("formation.turns_per_memory", pb.NamespaceSettings(formation=F(turns_per_memory=101))),
+        ("formation.turns_per_memory", pb.NamespaceSettings(formation=F(turns_per_memory=-1))),
+        ("formation.max_chars", pb.NamespaceSettings(formation=F(max_chars=199))),
+        (
+            "formation.max_chars",
+            pb.NamespaceSettings(formation=F(max_chars=int(FORMATION_MAX_CHARS.high) + 1)),
+        ),
     ]
 
 
@@ -283,6 +306,7 @@ async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
             dedup_max_distance=0, recall_max_distance=0, episodic_ttl=secs(1)
         ),
         summaries=pb.SummaryPolicy(max_chars=200, min_fold_turns=1, enabled=False),
+        formation=pb.FormationPolicy(enabled=False, turns_per_memory=1, max_chars=200),
     )
     high = pb.NamespaceSettings(
         sessions=pb.SessionDefaults(
@@ -293,6 +317,9 @@ async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
         ),
         summaries=pb.SummaryPolicy(
             max_chars=int(SUMMARY_MAX_CHARS.high), min_fold_turns=100, enabled=True
+        ),
+        formation=pb.FormationPolicy(
+            enabled=True, turns_per_memory=100, max_chars=int(FORMATION_MAX_CHARS.high)
         ),
     )
     for settings in (low, high):
@@ -683,3 +710,10 @@ def test_resolve_and_as_settings_are_inverse_and_the_window_is_capped():
     assert resolve(StoredSettings(), server) == server
     bigger = StoredSettings(window_bytes=server.window_bytes * 2)
     assert resolve(bigger, server).window_bytes == server.window_bytes
+
+
+def test_a_formed_memory_holds_at_most_what_a_memory_may_hold():
+    small = dataclasses.replace(LIMITS, max_text_chars=500)
+    assert small.formation_max_chars == Range(default=500, low=200, high=500)
+    assert server_defaults(small).formation.max_chars == 500
+    assert LIMITS.formation_max_chars == FORMATION_MAX_CHARS

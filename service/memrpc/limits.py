@@ -289,6 +289,16 @@ class Limits:
         """The byte budget of a session's window (`window_bytes`)."""
         return window_bytes(self.max_metadata_bytes)
 
+    @property
+    def formation_max_chars(self) -> Range:
+        """`FORMATION_MAX_CHARS`, within what a memory's text may hold
+        (`max_text_chars`)."""
+        most = self.max_text_chars
+        limit = FORMATION_MAX_CHARS
+        return Range(
+            default=min(limit.default, most), low=min(limit.low, most), high=min(limit.high, most)
+        )
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         """The limits the settings set (a field of each name)."""

@@ -41,7 +41,7 @@ from typing import TypeVar
 
 import redis.exceptions
 
-from memrpc.namespace_defaults import NamespaceDefaults, SummaryPolicy
+from memrpc.namespace_defaults import FormationPolicy, NamespaceDefaults, SummaryPolicy
 from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
 
 log = logging.getLogger("memrpc.namespaces")
@@ -70,7 +70,7 @@ def _ms_to_s(value: int | None, default: float) -> float:
 def resolve(stored: StoredSettings, server: NamespaceDefaults) -> NamespaceDefaults:
     """The defaults that apply to a namespace with the `stored` settings on
     a server whose own defaults are `server`."""
-    summaries = server.summaries
+    summaries, formation = server.summaries, server.formation
     return NamespaceDefaults(
         session_ttl_s=_ms_to_s(stored.session_ttl_ms, server.session_ttl_s),
         window_turns=_pick(stored.window_turns, server.window_turns),
@@ -82,6 +82,11 @@ def resolve(stored: StoredSettings, server: NamespaceDefaults) -> NamespaceDefau
             enabled=_pick(stored.summaries_enabled, summaries.enabled),
             max_chars=_pick(stored.summary_max_chars, summaries.max_chars),
             min_fold_turns=_pick(stored.summary_min_fold_turns, summaries.min_fold_turns),
+        ),
+        formation=FormationPolicy(
+            enabled=_pick(stored.formation_enabled, formation.enabled),
+            turns_per_memory=_pick(stored.formation_turns_per_memory, formation.turns_per_memory),
+            max_chars=_pick(stored.formation_max_chars, formation.max_chars),
         ),
     )
 
@@ -164,7 +169,7 @@ class NamespaceCache:
 def as_settings(defaults: NamespaceDefaults, stored: StoredSettings) -> StoredSettings:
     """`defaults` as settings with every field set (what `resolve` gives
     back), with the version and update time of `stored`."""
-    summaries = defaults.summaries
+    summaries, formation = defaults.summaries, defaults.formation
     return StoredSettings(
         session_ttl_ms=round(defaults.session_ttl_s * 1000),
         window_turns=defaults.window_turns,
@@ -175,6 +180,9 @@ def as_settings(defaults: NamespaceDefaults, stored: StoredSettings) -> StoredSe
         summaries_enabled=summaries.enabled,
         summary_max_chars=summaries.max_chars,
         summary_min_fold_turns=summaries.min_fold_turns,
+        formation_enabled=formation.enabled,
+        formation_turns_per_memory=formation.turns_per_memory,
+        formation_max_chars=formation.max_chars,
         version=stored.version,
         update_ms=stored.update_ms,
     )

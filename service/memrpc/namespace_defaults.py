@@ -77,6 +77,6 @@ def server_defaults(limits: Limits) -> NamespaceDefaults:
         formation=FormationPolicy(
             enabled=True,
             turns_per_memory=int(lim.FORMATION_TURNS_PER_MEMORY.default),
-            max_chars=int(lim.FORMATION_MAX_CHARS.default),
+            max_chars=int(limits.formation_max_chars.default),
         ),
     )

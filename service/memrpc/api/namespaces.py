@@ -3,8 +3,8 @@
 
 A setting is a leaf of `NamespaceSettings` (`sessions.ttl`, ...), each held
 by one field of the store (`_LEAVES`). Update masks follow
-`api/update_masks.py`, with the leaf paths, and the three messages
-(`sessions`, `memories`, `summaries`) standing for all their leaves; `*`
+`api/update_masks.py`, with the leaf paths, and the four messages
+(`sessions`, `memories`, `summaries`, `formation`) standing for all their leaves; `*`
 is every leaf. A leaf named but unset (an integer or a duration 0, an
 optional field absent) is cleared: it follows the server again. Every value
 is checked against its range in `limits.py` before anything is written.
@@ -25,6 +25,7 @@ from memrpc.api import update_masks
 from memrpc.api.convert import duration, now_ms, set_timestamp
 from memrpc.limits import (
     DEDUP_DISTANCE,
+    FORMATION_TURNS_PER_MEMORY,
     MEMORY_TTL_S,
     MIN_NAMESPACE_WINDOW_BYTES,
     SEARCH_DISTANCE,
@@ -112,8 +113,9 @@ def _set(parent: Message, name: str, value: Value) -> None:
     setattr(parent, name, value)
 
 
-def _leaves(window_bytes: Range) -> tuple[_Leaf, ...]:
-    """Every setting, on a server whose window budget is `window_bytes.high`."""
+def _leaves(window_bytes: Range, formation_chars: Range) -> tuple[_Leaf, ...]:
+    """Every setting, on a server whose window budget is `window_bytes.high`
+    and whose formed memories hold at most `formation_chars.high` characters."""
     return (
         _Leaf("sessions.ttl", "session_ttl_ms", _duration(SESSION_TTL_S), _set_duration),
         _Leaf("sessions.max_window_turns", "window_turns", _count(WINDOW_TURNS), _set),
@@ -129,11 +131,19 @@ def _leaves(window_bytes: Range) -> tuple[_Leaf, ...]:
             _count(SUMMARY_MIN_FOLD_TURNS),
             _set,
         ),
+        _Leaf("formation.enabled", "formation_enabled", _flag, _set),
+        _Leaf(
+            "formation.turns_per_memory",
+            "formation_turns_per_memory",
+            _count(FORMATION_TURNS_PER_MEMORY),
+            _set,
+        ),
+        _Leaf("formation.max_chars", "formation_max_chars", _count(formation_chars), _set),
     )
 
 
 # The messages of `NamespaceSettings` whose leaves are settings.
-GROUPS = ("sessions", "memories", "summaries")
+GROUPS = ("sessions", "memories", "summaries", "formation")
 
 
 def _message(ns: str, stored: StoredSettings, leaves: tuple[_Leaf, ...]) -> pb.NamespaceSettings:
@@ -158,7 +168,10 @@ class NamespacesServicer(namespace_settings_pb2_grpc.NamespacesServicer):
         self._store = store
         self._cache = cache
         budget = limits.max_window_bytes
-        self._leaves = _leaves(Range(default=budget, low=MIN_NAMESPACE_WINDOW_BYTES, high=budget))
+        self._leaves = _leaves(
+            Range(default=budget, low=MIN_NAMESPACE_WINDOW_BYTES, high=budget),
+            limits.formation_max_chars,
+        )
         self._paths = tuple(leaf.path for leaf in self._leaves)
 
     def _both(

@@ -16,6 +16,7 @@ local SETTABLE = {
   session_ttl_ms = true, window_turns = true, window_bytes = true,
   dedup_distance = true, recall_distance = true, episodic_ttl_ms = true,
   summaries_enabled = true, summary_max_chars = true, summary_min_fold_turns = true,
+  formation_enabled = true, formation_turns_per_memory = true, formation_max_chars = true,
 }
 local changes = {}
 for i = 3, #ARGV, 2 do

@@ -11,6 +11,9 @@
 | `summaries_enabled`      | `1` or `0`: whether threads are summarized    |
 | `summary_max_chars`      | the most characters of a summary              |
 | `summary_min_fold_turns` | turns evicted before a fold runs              |
+| `formation_enabled`      | `1` or `0`: whether memories are formed       |
+| `formation_turns_per_memory` | turns one formed memory records           |
+| `formation_max_chars`    | the most characters of a formed memory        |
 | `version`, `update_ms`   | integers; absent until the first update       |
 
 A field that is absent is not set: the server's default applies. The Hash
@@ -47,6 +50,9 @@ class StoredSettings:
     summaries_enabled: bool | None = None
     summary_max_chars: int | None = None
     summary_min_fold_turns: int | None = None
+    formation_enabled: bool | None = None
+    formation_turns_per_memory: int | None = None
+    formation_max_chars: int | None = None
     # 0: never changed.
     version: int = 0
     # 0: never changed.
@@ -58,6 +64,7 @@ _PARSE_OTHER: dict[str, Callable[[bytes], Value]] = {
     "dedup_distance": float,
     "recall_distance": float,
     "summaries_enabled": lambda value: value == b"1",
+    "formation_enabled": lambda value: value == b"1",
 }
 _PARSE: dict[str, Callable[[bytes], Value]] = {
     field.name: _PARSE_OTHER.get(field.name, int) for field in dataclasses.fields(StoredSettings)
