@@ -95,6 +95,62 @@ func (MemoryKind) EnumDescriptor() ([]byte, []int) {
 	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{0}
 }
 
+// Who wrote a memory.
+type MemorySource int32
+
+const (
+	// Not recorded: a memory written before sources were (a client's).
+	MemorySource_MEMORY_SOURCE_UNSPECIFIED MemorySource = 0
+	// A client, with `CreateMemories`.
+	MemorySource_MEMORY_SOURCE_CLIENT MemorySource = 1
+	// The server's formation job, from the turns that left a thread's window
+	// (see `NamespaceSettings.formation`): an episodic memory of what
+	// happened, with the user and thread of the session and the event ids of
+	// its turns.
+	MemorySource_MEMORY_SOURCE_FORMATION MemorySource = 2
+)
+
+// Enum value maps for MemorySource.
+var (
+	MemorySource_name = map[int32]string{
+		0: "MEMORY_SOURCE_UNSPECIFIED",
+		1: "MEMORY_SOURCE_CLIENT",
+		2: "MEMORY_SOURCE_FORMATION",
+	}
+	MemorySource_value = map[string]int32{
+		"MEMORY_SOURCE_UNSPECIFIED": 0,
+		"MEMORY_SOURCE_CLIENT":      1,
+		"MEMORY_SOURCE_FORMATION":   2,
+	}
+)
+
+func (x MemorySource) Enum() *MemorySource {
+	p := new(MemorySource)
+	*p = x
+	return p
+}
+
+func (x MemorySource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MemorySource) Descriptor() protoreflect.EnumDescriptor {
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[1].Descriptor()
+}
+
+func (MemorySource) Type() protoreflect.EnumType {
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[1]
+}
+
+func (x MemorySource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MemorySource.Descriptor instead.
+func (MemorySource) EnumDescriptor() ([]byte, []int) {
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{1}
+}
+
 // What happened to one item of a create.
 type CreateOutcome int32
 
@@ -132,11 +188,11 @@ func (x CreateOutcome) String() string {
 }
 
 func (CreateOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_memrpc_v1_long_term_memory_proto_enumTypes[1].Descriptor()
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[2].Descriptor()
 }
 
 func (CreateOutcome) Type() protoreflect.EnumType {
-	return &file_memrpc_v1_long_term_memory_proto_enumTypes[1]
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[2]
 }
 
 func (x CreateOutcome) Number() protoreflect.EnumNumber {
@@ -145,7 +201,7 @@ func (x CreateOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CreateOutcome.Descriptor instead.
 func (CreateOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{1}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{2}
 }
 
 // The order of a memory listing.
@@ -187,11 +243,11 @@ func (x MemoryOrder) String() string {
 }
 
 func (MemoryOrder) Descriptor() protoreflect.EnumDescriptor {
-	return file_memrpc_v1_long_term_memory_proto_enumTypes[2].Descriptor()
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[3].Descriptor()
 }
 
 func (MemoryOrder) Type() protoreflect.EnumType {
-	return &file_memrpc_v1_long_term_memory_proto_enumTypes[2]
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[3]
 }
 
 func (x MemoryOrder) Number() protoreflect.EnumNumber {
@@ -200,7 +256,7 @@ func (x MemoryOrder) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MemoryOrder.Descriptor instead.
 func (MemoryOrder) EnumDescriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{2}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{3}
 }
 
 // A stored memory, as the server returns it. It is written with
@@ -236,7 +292,20 @@ type Memory struct {
 	// Starts at 1 and grows by one with every change of the memory's content
 	// (an `UpdateMemory`), never with `hit_count`. Pass it back as
 	// `expected_version` for optimistic concurrency.
-	Version       int64 `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`
+	Version int64 `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`
+	// Who wrote the memory: a client (`CreateMemories`), or the server's
+	// formation job from a thread's turns.
+	Source MemorySource `protobuf:"varint,14,opt,name=source,proto3,enum=memrpc.v1.MemorySource" json:"source,omitempty"`
+	// For a formed memory: the ids of the `memrpc.turn` events of
+	// `thread_id`'s log it was formed from, oldest first. Empty for a client's
+	// memory.
+	SourceEventIds []string `protobuf:"bytes,15,rep,name=source_event_ids,json=sourceEventIds,proto3" json:"source_event_ids,omitempty"`
+	// For a formed memory: when the first of its turns was appended (the
+	// start of the episode it records). Unset for a client's memory.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// For a formed memory: when the last of its turns was appended. Unset for
+	// a client's memory.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -360,6 +429,34 @@ func (x *Memory) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *Memory) GetSource() MemorySource {
+	if x != nil {
+		return x.Source
+	}
+	return MemorySource_MEMORY_SOURCE_UNSPECIFIED
+}
+
+func (x *Memory) GetSourceEventIds() []string {
+	if x != nil {
+		return x.SourceEventIds
+	}
+	return nil
+}
+
+func (x *Memory) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *Memory) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
 }
 
 // What to create: a memory's text and metadata.
@@ -1672,7 +1769,7 @@ var File_memrpc_v1_long_term_memory_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\n" +
-	" memrpc/v1/long_term_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf9\x04\n" +
+	" memrpc/v1/long_term_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x06\n" +
 	"\x06Memory\x12\x14\n" +
 	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\"\n" +
 	"\tnamespace\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\tnamespace\x12\x1d\n" +
@@ -1690,7 +1787,12 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\vexpire_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"expireTime\x12!\n" +
 	"\thit_count\x18\f \x01(\x03B\x04\xe2A\x01\x03R\bhitCount\x12\x1e\n" +
-	"\aversion\x18\r \x01(\x03B\x04\xe2A\x01\x03R\aversion\x1a;\n" +
+	"\aversion\x18\r \x01(\x03B\x04\xe2A\x01\x03R\aversion\x125\n" +
+	"\x06source\x18\x0e \x01(\x0e2\x17.memrpc.v1.MemorySourceB\x04\xe2A\x01\x03R\x06source\x12.\n" +
+	"\x10source_event_ids\x18\x0f \x03(\tB\x04\xe2A\x01\x03R\x0esourceEventIds\x12?\n" +
+	"\n" +
+	"start_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tstartTime\x12;\n" +
+	"\bend_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\aendTime\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x99\x03\n" +
@@ -1786,7 +1888,11 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"MemoryKind\x12\x1b\n" +
 	"\x17MEMORY_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14MEMORY_KIND_EPISODIC\x10\x01\x12\x18\n" +
-	"\x14MEMORY_KIND_SEMANTIC\x10\x02*i\n" +
+	"\x14MEMORY_KIND_SEMANTIC\x10\x02*d\n" +
+	"\fMemorySource\x12\x1d\n" +
+	"\x19MEMORY_SOURCE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14MEMORY_SOURCE_CLIENT\x10\x01\x12\x1b\n" +
+	"\x17MEMORY_SOURCE_FORMATION\x10\x02*i\n" +
 	"\rCreateOutcome\x12\x1e\n" +
 	"\x1aCREATE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CREATE_OUTCOME_CREATED\x10\x01\x12\x1c\n" +
@@ -1818,85 +1924,89 @@ func file_memrpc_v1_long_term_memory_proto_rawDescGZIP() []byte {
 	return file_memrpc_v1_long_term_memory_proto_rawDescData
 }
 
-var file_memrpc_v1_long_term_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_memrpc_v1_long_term_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_memrpc_v1_long_term_memory_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_memrpc_v1_long_term_memory_proto_goTypes = []any{
 	(MemoryKind)(0),                // 0: memrpc.v1.MemoryKind
-	(CreateOutcome)(0),             // 1: memrpc.v1.CreateOutcome
-	(MemoryOrder)(0),               // 2: memrpc.v1.MemoryOrder
-	(*Memory)(nil),                 // 3: memrpc.v1.Memory
-	(*MemoryInput)(nil),            // 4: memrpc.v1.MemoryInput
-	(*CreateMemoriesRequest)(nil),  // 5: memrpc.v1.CreateMemoriesRequest
-	(*CreateMemoryResult)(nil),     // 6: memrpc.v1.CreateMemoryResult
-	(*CreateMemoriesResponse)(nil), // 7: memrpc.v1.CreateMemoriesResponse
-	(*MemoryFilter)(nil),           // 8: memrpc.v1.MemoryFilter
-	(*Vector)(nil),                 // 9: memrpc.v1.Vector
-	(*SearchMemoriesRequest)(nil),  // 10: memrpc.v1.SearchMemoriesRequest
-	(*ListMemoriesRequest)(nil),    // 11: memrpc.v1.ListMemoriesRequest
-	(*ListMemoriesResponse)(nil),   // 12: memrpc.v1.ListMemoriesResponse
-	(*MemoryMatch)(nil),            // 13: memrpc.v1.MemoryMatch
-	(*SearchMemoriesResponse)(nil), // 14: memrpc.v1.SearchMemoriesResponse
-	(*GetMemoryRequest)(nil),       // 15: memrpc.v1.GetMemoryRequest
-	(*GetMemoryResponse)(nil),      // 16: memrpc.v1.GetMemoryResponse
-	(*UpdateMemoryRequest)(nil),    // 17: memrpc.v1.UpdateMemoryRequest
-	(*UpdateMemoryResponse)(nil),   // 18: memrpc.v1.UpdateMemoryResponse
-	(*DeleteMemoryRequest)(nil),    // 19: memrpc.v1.DeleteMemoryRequest
-	(*DeleteMemoryResponse)(nil),   // 20: memrpc.v1.DeleteMemoryResponse
-	(*DeleteMemoriesRequest)(nil),  // 21: memrpc.v1.DeleteMemoriesRequest
-	(*DeleteMemoriesResponse)(nil), // 22: memrpc.v1.DeleteMemoriesResponse
-	nil,                            // 23: memrpc.v1.Memory.MetadataEntry
-	nil,                            // 24: memrpc.v1.MemoryInput.MetadataEntry
-	(*timestamppb.Timestamp)(nil),  // 25: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 26: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),  // 27: google.protobuf.FieldMask
+	(MemorySource)(0),              // 1: memrpc.v1.MemorySource
+	(CreateOutcome)(0),             // 2: memrpc.v1.CreateOutcome
+	(MemoryOrder)(0),               // 3: memrpc.v1.MemoryOrder
+	(*Memory)(nil),                 // 4: memrpc.v1.Memory
+	(*MemoryInput)(nil),            // 5: memrpc.v1.MemoryInput
+	(*CreateMemoriesRequest)(nil),  // 6: memrpc.v1.CreateMemoriesRequest
+	(*CreateMemoryResult)(nil),     // 7: memrpc.v1.CreateMemoryResult
+	(*CreateMemoriesResponse)(nil), // 8: memrpc.v1.CreateMemoriesResponse
+	(*MemoryFilter)(nil),           // 9: memrpc.v1.MemoryFilter
+	(*Vector)(nil),                 // 10: memrpc.v1.Vector
+	(*SearchMemoriesRequest)(nil),  // 11: memrpc.v1.SearchMemoriesRequest
+	(*ListMemoriesRequest)(nil),    // 12: memrpc.v1.ListMemoriesRequest
+	(*ListMemoriesResponse)(nil),   // 13: memrpc.v1.ListMemoriesResponse
+	(*MemoryMatch)(nil),            // 14: memrpc.v1.MemoryMatch
+	(*SearchMemoriesResponse)(nil), // 15: memrpc.v1.SearchMemoriesResponse
+	(*GetMemoryRequest)(nil),       // 16: memrpc.v1.GetMemoryRequest
+	(*GetMemoryResponse)(nil),      // 17: memrpc.v1.GetMemoryResponse
+	(*UpdateMemoryRequest)(nil),    // 18: memrpc.v1.UpdateMemoryRequest
+	(*UpdateMemoryResponse)(nil),   // 19: memrpc.v1.UpdateMemoryResponse
+	(*DeleteMemoryRequest)(nil),    // 20: memrpc.v1.DeleteMemoryRequest
+	(*DeleteMemoryResponse)(nil),   // 21: memrpc.v1.DeleteMemoryResponse
+	(*DeleteMemoriesRequest)(nil),  // 22: memrpc.v1.DeleteMemoriesRequest
+	(*DeleteMemoriesResponse)(nil), // 23: memrpc.v1.DeleteMemoriesResponse
+	nil,                            // 24: memrpc.v1.Memory.MetadataEntry
+	nil,                            // 25: memrpc.v1.MemoryInput.MetadataEntry
+	(*timestamppb.Timestamp)(nil),  // 26: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 27: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),  // 28: google.protobuf.FieldMask
 }
 var file_memrpc_v1_long_term_memory_proto_depIdxs = []int32{
 	0,  // 0: memrpc.v1.Memory.kind:type_name -> memrpc.v1.MemoryKind
-	23, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
-	25, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
-	25, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
-	25, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
-	0,  // 5: memrpc.v1.MemoryInput.kind:type_name -> memrpc.v1.MemoryKind
-	24, // 6: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
-	26, // 7: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
-	4,  // 8: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
-	1,  // 9: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
-	3,  // 10: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
-	6,  // 11: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
-	0,  // 12: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
-	25, // 13: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
-	25, // 14: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
-	9,  // 15: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
-	8,  // 16: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	8,  // 17: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	2,  // 18: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
-	3,  // 19: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
-	3,  // 20: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
-	13, // 21: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
-	3,  // 22: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	4,  // 23: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
-	27, // 24: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 25: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	8,  // 26: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	5,  // 27: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
-	10, // 28: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
-	11, // 29: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
-	15, // 30: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
-	17, // 31: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
-	19, // 32: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
-	21, // 33: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
-	7,  // 34: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
-	14, // 35: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
-	12, // 36: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
-	16, // 37: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
-	18, // 38: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
-	20, // 39: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
-	22, // 40: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
-	34, // [34:41] is the sub-list for method output_type
-	27, // [27:34] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	24, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
+	26, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
+	26, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
+	26, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
+	1,  // 5: memrpc.v1.Memory.source:type_name -> memrpc.v1.MemorySource
+	26, // 6: memrpc.v1.Memory.start_time:type_name -> google.protobuf.Timestamp
+	26, // 7: memrpc.v1.Memory.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 8: memrpc.v1.MemoryInput.kind:type_name -> memrpc.v1.MemoryKind
+	25, // 9: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
+	27, // 10: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
+	5,  // 11: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
+	2,  // 12: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
+	4,  // 13: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
+	7,  // 14: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
+	0,  // 15: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
+	26, // 16: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
+	26, // 17: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
+	10, // 18: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
+	9,  // 19: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	9,  // 20: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	3,  // 21: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
+	4,  // 22: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
+	4,  // 23: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
+	14, // 24: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
+	4,  // 25: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	5,  // 26: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
+	28, // 27: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 28: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	9,  // 29: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	6,  // 30: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
+	11, // 31: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
+	12, // 32: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
+	16, // 33: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
+	18, // 34: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
+	20, // 35: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
+	22, // 36: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
+	8,  // 37: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
+	15, // 38: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
+	13, // 39: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
+	17, // 40: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
+	19, // 41: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
+	21, // 42: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
+	23, // 43: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
+	37, // [37:44] is the sub-list for method output_type
+	30, // [30:37] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_long_term_memory_proto_init() }
@@ -1916,7 +2026,7 @@ func file_memrpc_v1_long_term_memory_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memrpc_v1_long_term_memory_proto_rawDesc), len(file_memrpc_v1_long_term_memory_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -237,6 +237,79 @@ func (x *SummaryPolicy) GetMinFoldTurns() int32 {
 	return 0
 }
 
+// The memory-formation job: turns that leave a session's window become
+// episodic long-term memories, one for every `turns_per_memory` of them, each
+// the extractive summary of those turns (no language model), created through
+// the same atomic deduplication as `CreateMemories` (a repeated episode grows
+// the existing memory's `hit_count`), with the session's user and thread, the
+// turns' event ids and time span, and the namespace's episodic time to live.
+// A turn is formed into at most one memory, however the job's deliveries
+// repeat. Turns that left the window and are fewer than `turns_per_memory`
+// wait for more.
+type FormationPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the job forms memories. Default true.
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// How many turns one memory records. Default 10; 1 to 100.
+	TurnsPerMemory int32 `protobuf:"varint,2,opt,name=turns_per_memory,json=turnsPerMemory,proto3" json:"turns_per_memory,omitempty"`
+	// The most characters a formed memory's text holds. Default 1,000; 200
+	// to 8,192 (and at most the server's `--max-text-chars`).
+	MaxChars      int32 `protobuf:"varint,3,opt,name=max_chars,json=maxChars,proto3" json:"max_chars,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FormationPolicy) Reset() {
+	*x = FormationPolicy{}
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FormationPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FormationPolicy) ProtoMessage() {}
+
+func (x *FormationPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FormationPolicy.ProtoReflect.Descriptor instead.
+func (*FormationPolicy) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FormationPolicy) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *FormationPolicy) GetTurnsPerMemory() int32 {
+	if x != nil {
+		return x.TurnsPerMemory
+	}
+	return 0
+}
+
+func (x *FormationPolicy) GetMaxChars() int32 {
+	if x != nil {
+		return x.MaxChars
+	}
+	return 0
+}
+
 // A namespace's settings. Every field is optional: an unset field follows
 // the server's default.
 type NamespaceSettings struct {
@@ -249,6 +322,8 @@ type NamespaceSettings struct {
 	Memories *MemoryDefaults `protobuf:"bytes,3,opt,name=memories,proto3" json:"memories,omitempty"`
 	// The running-summary job.
 	Summaries *SummaryPolicy `protobuf:"bytes,4,opt,name=summaries,proto3" json:"summaries,omitempty"`
+	// The memory-formation job.
+	Formation *FormationPolicy `protobuf:"bytes,7,opt,name=formation,proto3" json:"formation,omitempty"`
 	// Starts at 1 with the first update and grows by one with every update;
 	// 0 for a namespace never configured. Pass it back as `expected_version`
 	// for optimistic concurrency.
@@ -261,7 +336,7 @@ type NamespaceSettings struct {
 
 func (x *NamespaceSettings) Reset() {
 	*x = NamespaceSettings{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[3]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -273,7 +348,7 @@ func (x *NamespaceSettings) String() string {
 func (*NamespaceSettings) ProtoMessage() {}
 
 func (x *NamespaceSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[3]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -286,7 +361,7 @@ func (x *NamespaceSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NamespaceSettings.ProtoReflect.Descriptor instead.
 func (*NamespaceSettings) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{3}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *NamespaceSettings) GetNamespace() string {
@@ -317,6 +392,13 @@ func (x *NamespaceSettings) GetSummaries() *SummaryPolicy {
 	return nil
 }
 
+func (x *NamespaceSettings) GetFormation() *FormationPolicy {
+	if x != nil {
+		return x.Formation
+	}
+	return nil
+}
+
 func (x *NamespaceSettings) GetVersion() int64 {
 	if x != nil {
 		return x.Version
@@ -342,7 +424,7 @@ type GetNamespaceSettingsRequest struct {
 
 func (x *GetNamespaceSettingsRequest) Reset() {
 	*x = GetNamespaceSettingsRequest{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +436,7 @@ func (x *GetNamespaceSettingsRequest) String() string {
 func (*GetNamespaceSettingsRequest) ProtoMessage() {}
 
 func (x *GetNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +449,7 @@ func (x *GetNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNamespaceSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetNamespaceSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{4}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetNamespaceSettingsRequest) GetNamespace() string {
@@ -392,7 +474,7 @@ type GetNamespaceSettingsResponse struct {
 
 func (x *GetNamespaceSettingsResponse) Reset() {
 	*x = GetNamespaceSettingsResponse{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +486,7 @@ func (x *GetNamespaceSettingsResponse) String() string {
 func (*GetNamespaceSettingsResponse) ProtoMessage() {}
 
 func (x *GetNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +499,7 @@ func (x *GetNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNamespaceSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetNamespaceSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{5}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetNamespaceSettingsResponse) GetSettings() *NamespaceSettings {
@@ -461,7 +543,7 @@ type UpdateNamespaceSettingsRequest struct {
 
 func (x *UpdateNamespaceSettingsRequest) Reset() {
 	*x = UpdateNamespaceSettingsRequest{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -473,7 +555,7 @@ func (x *UpdateNamespaceSettingsRequest) String() string {
 func (*UpdateNamespaceSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -486,7 +568,7 @@ func (x *UpdateNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateNamespaceSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateNamespaceSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{6}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdateNamespaceSettingsRequest) GetNamespace() string {
@@ -530,7 +612,7 @@ type UpdateNamespaceSettingsResponse struct {
 
 func (x *UpdateNamespaceSettingsResponse) Reset() {
 	*x = UpdateNamespaceSettingsResponse{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -542,7 +624,7 @@ func (x *UpdateNamespaceSettingsResponse) String() string {
 func (*UpdateNamespaceSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -555,7 +637,7 @@ func (x *UpdateNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateNamespaceSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateNamespaceSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{7}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateNamespaceSettingsResponse) GetSettings() *NamespaceSettings {
@@ -592,12 +674,19 @@ const file_memrpc_v1_namespace_settings_proto_rawDesc = "" +
 	"\tmax_chars\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bmaxChars\x12*\n" +
 	"\x0emin_fold_turns\x18\x03 \x01(\x05B\x04\xe2A\x01\x01R\fminFoldTurnsB\n" +
 	"\n" +
-	"\b_enabled\"\xd3\x02\n" +
+	"\b_enabled\"\x95\x01\n" +
+	"\x0fFormationPolicy\x12#\n" +
+	"\aenabled\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\aenabled\x88\x01\x01\x12.\n" +
+	"\x10turns_per_memory\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\x0eturnsPerMemory\x12!\n" +
+	"\tmax_chars\x18\x03 \x01(\x05B\x04\xe2A\x01\x01R\bmaxCharsB\n" +
+	"\n" +
+	"\b_enabled\"\x93\x03\n" +
 	"\x11NamespaceSettings\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\tnamespace\x12<\n" +
 	"\bsessions\x18\x02 \x01(\v2\x1a.memrpc.v1.SessionDefaultsB\x04\xe2A\x01\x01R\bsessions\x12;\n" +
 	"\bmemories\x18\x03 \x01(\v2\x19.memrpc.v1.MemoryDefaultsB\x04\xe2A\x01\x01R\bmemories\x12<\n" +
-	"\tsummaries\x18\x04 \x01(\v2\x18.memrpc.v1.SummaryPolicyB\x04\xe2A\x01\x01R\tsummaries\x12\x1e\n" +
+	"\tsummaries\x18\x04 \x01(\v2\x18.memrpc.v1.SummaryPolicyB\x04\xe2A\x01\x01R\tsummaries\x12>\n" +
+	"\tformation\x18\a \x01(\v2\x1a.memrpc.v1.FormationPolicyB\x04\xe2A\x01\x01R\tformation\x12\x1e\n" +
 	"\aversion\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\aversion\x12A\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"updateTime\"A\n" +
@@ -635,42 +724,44 @@ func file_memrpc_v1_namespace_settings_proto_rawDescGZIP() []byte {
 	return file_memrpc_v1_namespace_settings_proto_rawDescData
 }
 
-var file_memrpc_v1_namespace_settings_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_memrpc_v1_namespace_settings_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_memrpc_v1_namespace_settings_proto_goTypes = []any{
 	(*SessionDefaults)(nil),                 // 0: memrpc.v1.SessionDefaults
 	(*MemoryDefaults)(nil),                  // 1: memrpc.v1.MemoryDefaults
 	(*SummaryPolicy)(nil),                   // 2: memrpc.v1.SummaryPolicy
-	(*NamespaceSettings)(nil),               // 3: memrpc.v1.NamespaceSettings
-	(*GetNamespaceSettingsRequest)(nil),     // 4: memrpc.v1.GetNamespaceSettingsRequest
-	(*GetNamespaceSettingsResponse)(nil),    // 5: memrpc.v1.GetNamespaceSettingsResponse
-	(*UpdateNamespaceSettingsRequest)(nil),  // 6: memrpc.v1.UpdateNamespaceSettingsRequest
-	(*UpdateNamespaceSettingsResponse)(nil), // 7: memrpc.v1.UpdateNamespaceSettingsResponse
-	(*durationpb.Duration)(nil),             // 8: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),           // 9: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),           // 10: google.protobuf.FieldMask
+	(*FormationPolicy)(nil),                 // 3: memrpc.v1.FormationPolicy
+	(*NamespaceSettings)(nil),               // 4: memrpc.v1.NamespaceSettings
+	(*GetNamespaceSettingsRequest)(nil),     // 5: memrpc.v1.GetNamespaceSettingsRequest
+	(*GetNamespaceSettingsResponse)(nil),    // 6: memrpc.v1.GetNamespaceSettingsResponse
+	(*UpdateNamespaceSettingsRequest)(nil),  // 7: memrpc.v1.UpdateNamespaceSettingsRequest
+	(*UpdateNamespaceSettingsResponse)(nil), // 8: memrpc.v1.UpdateNamespaceSettingsResponse
+	(*durationpb.Duration)(nil),             // 9: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),           // 10: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 11: google.protobuf.FieldMask
 }
 var file_memrpc_v1_namespace_settings_proto_depIdxs = []int32{
-	8,  // 0: memrpc.v1.SessionDefaults.ttl:type_name -> google.protobuf.Duration
-	8,  // 1: memrpc.v1.MemoryDefaults.episodic_ttl:type_name -> google.protobuf.Duration
+	9,  // 0: memrpc.v1.SessionDefaults.ttl:type_name -> google.protobuf.Duration
+	9,  // 1: memrpc.v1.MemoryDefaults.episodic_ttl:type_name -> google.protobuf.Duration
 	0,  // 2: memrpc.v1.NamespaceSettings.sessions:type_name -> memrpc.v1.SessionDefaults
 	1,  // 3: memrpc.v1.NamespaceSettings.memories:type_name -> memrpc.v1.MemoryDefaults
 	2,  // 4: memrpc.v1.NamespaceSettings.summaries:type_name -> memrpc.v1.SummaryPolicy
-	9,  // 5: memrpc.v1.NamespaceSettings.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 6: memrpc.v1.GetNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
-	3,  // 7: memrpc.v1.GetNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
-	3,  // 8: memrpc.v1.UpdateNamespaceSettingsRequest.settings:type_name -> memrpc.v1.NamespaceSettings
-	10, // 9: memrpc.v1.UpdateNamespaceSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 10: memrpc.v1.UpdateNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
-	3,  // 11: memrpc.v1.UpdateNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
-	4,  // 12: memrpc.v1.Namespaces.GetNamespaceSettings:input_type -> memrpc.v1.GetNamespaceSettingsRequest
-	6,  // 13: memrpc.v1.Namespaces.UpdateNamespaceSettings:input_type -> memrpc.v1.UpdateNamespaceSettingsRequest
-	5,  // 14: memrpc.v1.Namespaces.GetNamespaceSettings:output_type -> memrpc.v1.GetNamespaceSettingsResponse
-	7,  // 15: memrpc.v1.Namespaces.UpdateNamespaceSettings:output_type -> memrpc.v1.UpdateNamespaceSettingsResponse
-	14, // [14:16] is the sub-list for method output_type
-	12, // [12:14] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	3,  // 5: memrpc.v1.NamespaceSettings.formation:type_name -> memrpc.v1.FormationPolicy
+	10, // 6: memrpc.v1.NamespaceSettings.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 7: memrpc.v1.GetNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
+	4,  // 8: memrpc.v1.GetNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
+	4,  // 9: memrpc.v1.UpdateNamespaceSettingsRequest.settings:type_name -> memrpc.v1.NamespaceSettings
+	11, // 10: memrpc.v1.UpdateNamespaceSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 11: memrpc.v1.UpdateNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
+	4,  // 12: memrpc.v1.UpdateNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
+	5,  // 13: memrpc.v1.Namespaces.GetNamespaceSettings:input_type -> memrpc.v1.GetNamespaceSettingsRequest
+	7,  // 14: memrpc.v1.Namespaces.UpdateNamespaceSettings:input_type -> memrpc.v1.UpdateNamespaceSettingsRequest
+	6,  // 15: memrpc.v1.Namespaces.GetNamespaceSettings:output_type -> memrpc.v1.GetNamespaceSettingsResponse
+	8,  // 16: memrpc.v1.Namespaces.UpdateNamespaceSettings:output_type -> memrpc.v1.UpdateNamespaceSettingsResponse
+	15, // [15:17] is the sub-list for method output_type
+	13, // [13:15] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_namespace_settings_proto_init() }
@@ -680,14 +771,15 @@ func file_memrpc_v1_namespace_settings_proto_init() {
 	}
 	file_memrpc_v1_namespace_settings_proto_msgTypes[1].OneofWrappers = []any{}
 	file_memrpc_v1_namespace_settings_proto_msgTypes[2].OneofWrappers = []any{}
-	file_memrpc_v1_namespace_settings_proto_msgTypes[6].OneofWrappers = []any{}
+	file_memrpc_v1_namespace_settings_proto_msgTypes[3].OneofWrappers = []any{}
+	file_memrpc_v1_namespace_settings_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memrpc_v1_namespace_settings_proto_rawDesc), len(file_memrpc_v1_namespace_settings_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

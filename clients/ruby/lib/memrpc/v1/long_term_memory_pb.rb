@@ -24,6 +24,10 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :expire_time, :message, 11, "google.protobuf.Timestamp", json_name: "expireTime"
       optional :hit_count, :int64, 12, json_name: "hitCount"
       optional :version, :int64, 13, json_name: "version"
+      optional :source, :enum, 14, "memrpc.v1.MemorySource", json_name: "source"
+      repeated :source_event_ids, :string, 15, json_name: "sourceEventIds"
+      optional :start_time, :message, 16, "google.protobuf.Timestamp", json_name: "startTime"
+      optional :end_time, :message, 17, "google.protobuf.Timestamp", json_name: "endTime"
     end
     add_message "memrpc.v1.MemoryInput" do
       optional :text, :string, 1, json_name: "text"
@@ -126,6 +130,11 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :MEMORY_KIND_EPISODIC, 1
       value :MEMORY_KIND_SEMANTIC, 2
     end
+    add_enum "memrpc.v1.MemorySource" do
+      value :MEMORY_SOURCE_UNSPECIFIED, 0
+      value :MEMORY_SOURCE_CLIENT, 1
+      value :MEMORY_SOURCE_FORMATION, 2
+    end
     add_enum "memrpc.v1.CreateOutcome" do
       value :CREATE_OUTCOME_UNSPECIFIED, 0
       value :CREATE_OUTCOME_CREATED, 1
@@ -162,6 +171,7 @@ module Memrpc
     DeleteMemoriesRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.DeleteMemoriesRequest").msgclass
     DeleteMemoriesResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.DeleteMemoriesResponse").msgclass
     MemoryKind = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryKind").enummodule
+    MemorySource = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemorySource").enummodule
     CreateOutcome = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.CreateOutcome").enummodule
     MemoryOrder = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryOrder").enummodule
   end

@@ -25,11 +25,17 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :max_chars, :int32, 2, json_name: "maxChars"
       optional :min_fold_turns, :int32, 3, json_name: "minFoldTurns"
     end
+    add_message "memrpc.v1.FormationPolicy" do
+      proto3_optional :enabled, :bool, 1, json_name: "enabled"
+      optional :turns_per_memory, :int32, 2, json_name: "turnsPerMemory"
+      optional :max_chars, :int32, 3, json_name: "maxChars"
+    end
     add_message "memrpc.v1.NamespaceSettings" do
       optional :namespace, :string, 1, json_name: "namespace"
       optional :sessions, :message, 2, "memrpc.v1.SessionDefaults", json_name: "sessions"
       optional :memories, :message, 3, "memrpc.v1.MemoryDefaults", json_name: "memories"
       optional :summaries, :message, 4, "memrpc.v1.SummaryPolicy", json_name: "summaries"
+      optional :formation, :message, 7, "memrpc.v1.FormationPolicy", json_name: "formation"
       optional :version, :int64, 5, json_name: "version"
       optional :update_time, :message, 6, "google.protobuf.Timestamp", json_name: "updateTime"
     end
@@ -58,6 +64,7 @@ module Memrpc
     SessionDefaults = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SessionDefaults").msgclass
     MemoryDefaults = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryDefaults").msgclass
     SummaryPolicy = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SummaryPolicy").msgclass
+    FormationPolicy = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.FormationPolicy").msgclass
     NamespaceSettings = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.NamespaceSettings").msgclass
     GetNamespaceSettingsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetNamespaceSettingsRequest").msgclass
     GetNamespaceSettingsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetNamespaceSettingsResponse").msgclass

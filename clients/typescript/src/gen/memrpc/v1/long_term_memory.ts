@@ -86,6 +86,54 @@ export function memoryKindToJSON(object: MemoryKind): string {
   }
 }
 
+/** Who wrote a memory. */
+export enum MemorySource {
+  /** MEMORY_SOURCE_UNSPECIFIED - Not recorded: a memory written before sources were (a client's). */
+  MEMORY_SOURCE_UNSPECIFIED = 0,
+  /** MEMORY_SOURCE_CLIENT - A client, with `CreateMemories`. */
+  MEMORY_SOURCE_CLIENT = 1,
+  /**
+   * MEMORY_SOURCE_FORMATION - The server's formation job, from the turns that left a thread's window
+   * (see `NamespaceSettings.formation`): an episodic memory of what
+   * happened, with the user and thread of the session and the event ids of
+   * its turns.
+   */
+  MEMORY_SOURCE_FORMATION = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function memorySourceFromJSON(object: any): MemorySource {
+  switch (object) {
+    case 0:
+    case "MEMORY_SOURCE_UNSPECIFIED":
+      return MemorySource.MEMORY_SOURCE_UNSPECIFIED;
+    case 1:
+    case "MEMORY_SOURCE_CLIENT":
+      return MemorySource.MEMORY_SOURCE_CLIENT;
+    case 2:
+    case "MEMORY_SOURCE_FORMATION":
+      return MemorySource.MEMORY_SOURCE_FORMATION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MemorySource.UNRECOGNIZED;
+  }
+}
+
+export function memorySourceToJSON(object: MemorySource): string {
+  switch (object) {
+    case MemorySource.MEMORY_SOURCE_UNSPECIFIED:
+      return "MEMORY_SOURCE_UNSPECIFIED";
+    case MemorySource.MEMORY_SOURCE_CLIENT:
+      return "MEMORY_SOURCE_CLIENT";
+    case MemorySource.MEMORY_SOURCE_FORMATION:
+      return "MEMORY_SOURCE_FORMATION";
+    case MemorySource.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** What happened to one item of a create. */
 export enum CreateOutcome {
   /** CREATE_OUTCOME_UNSPECIFIED - Not used. */
@@ -223,6 +271,29 @@ export interface Memory {
    * `expected_version` for optimistic concurrency.
    */
   version: bigint;
+  /**
+   * Who wrote the memory: a client (`CreateMemories`), or the server's
+   * formation job from a thread's turns.
+   */
+  source: MemorySource;
+  /**
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   */
+  sourceEventIds: string[];
+  /**
+   * For a formed memory: when the first of its turns was appended (the
+   * start of the episode it records). Unset for a client's memory.
+   */
+  startTime?:
+    | Timestamp
+    | undefined;
+  /**
+   * For a formed memory: when the last of its turns was appended. Unset for
+   * a client's memory.
+   */
+  endTime?: Timestamp | undefined;
 }
 
 export interface Memory_MetadataEntry {
@@ -573,6 +644,10 @@ function createBaseMemory(): Memory {
     expireTime: undefined,
     hitCount: 0n,
     version: 0n,
+    source: 0,
+    sourceEventIds: [],
+    startTime: undefined,
+    endTime: undefined,
   };
 }
 
@@ -622,6 +697,18 @@ export const Memory: MessageFns<Memory> = {
         throw new globalThis.Error("value provided for field message.version of type int64 too large");
       }
       writer.uint32(104).int64(message.version);
+    }
+    if (message.source !== 0) {
+      writer.uint32(112).int32(message.source);
+    }
+    for (const v of message.sourceEventIds) {
+      writer.uint32(122).string(v!);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(message.startTime, writer.uint32(130).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(message.endTime, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -746,6 +833,38 @@ export const Memory: MessageFns<Memory> = {
             message.version = reader.int64() as bigint;
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.source = reader.int32() as any;
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.sourceEventIds.push(reader.string());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.startTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.endTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -812,6 +931,22 @@ export const Memory: MessageFns<Memory> = {
         ? BigInt(object.hit_count)
         : 0n,
       version: isSet(object.version) ? BigInt(object.version) : 0n,
+      source: isSet(object.source) ? memorySourceFromJSON(object.source) : 0,
+      sourceEventIds: globalThis.Array.isArray(object?.sourceEventIds)
+        ? object.sourceEventIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.source_event_ids)
+        ? object.source_event_ids.map((e: any) => globalThis.String(e))
+        : [],
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
     };
   },
 
@@ -862,6 +997,18 @@ export const Memory: MessageFns<Memory> = {
     if (message.version !== 0n) {
       obj.version = message.version.toString();
     }
+    if (message.source !== 0) {
+      obj.source = memorySourceToJSON(message.source);
+    }
+    if (message.sourceEventIds?.length) {
+      obj.sourceEventIds = message.sourceEventIds;
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = fromTimestamp(message.startTime).toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = fromTimestamp(message.endTime).toISOString();
+    }
     return obj;
   },
 
@@ -897,6 +1044,14 @@ export const Memory: MessageFns<Memory> = {
       : undefined;
     message.hitCount = (object.hitCount !== undefined && object.hitCount !== null) ? BigInt(object.hitCount) : 0n;
     message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
+    message.source = object.source ?? 0;
+    message.sourceEventIds = object.sourceEventIds?.map((e) => e) || [];
+    message.startTime = (object.startTime !== undefined && object.startTime !== null)
+      ? Timestamp.fromPartial(object.startTime)
+      : undefined;
+    message.endTime = (object.endTime !== undefined && object.endTime !== null)
+      ? Timestamp.fromPartial(object.endTime)
+      : undefined;
     return message;
   },
 };

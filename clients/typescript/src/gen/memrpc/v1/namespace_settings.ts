@@ -97,6 +97,31 @@ export interface SummaryPolicy {
 }
 
 /**
+ * The memory-formation job: turns that leave a session's window become
+ * episodic long-term memories, one for every `turns_per_memory` of them, each
+ * the extractive summary of those turns (no language model), created through
+ * the same atomic deduplication as `CreateMemories` (a repeated episode grows
+ * the existing memory's `hit_count`), with the session's user and thread, the
+ * turns' event ids and time span, and the namespace's episodic time to live.
+ * A turn is formed into at most one memory, however the job's deliveries
+ * repeat. Turns that left the window and are fewer than `turns_per_memory`
+ * wait for more.
+ */
+export interface FormationPolicy {
+  /** Whether the job forms memories. Default true. */
+  enabled?:
+    | boolean
+    | undefined;
+  /** How many turns one memory records. Default 10; 1 to 100. */
+  turnsPerMemory: number;
+  /**
+   * The most characters a formed memory's text holds. Default 1,000; 200
+   * to 8,192 (and at most the server's `--max-text-chars`).
+   */
+  maxChars: number;
+}
+
+/**
  * A namespace's settings. Every field is optional: an unset field follows
  * the server's default.
  */
@@ -114,6 +139,10 @@ export interface NamespaceSettings {
   /** The running-summary job. */
   summaries?:
     | SummaryPolicy
+    | undefined;
+  /** The memory-formation job. */
+  formation?:
+    | FormationPolicy
     | undefined;
   /**
    * Starts at 1 with the first update and grows by one with every update;
@@ -522,12 +551,122 @@ export const SummaryPolicy: MessageFns<SummaryPolicy> = {
   },
 };
 
+function createBaseFormationPolicy(): FormationPolicy {
+  return { enabled: undefined, turnsPerMemory: 0, maxChars: 0 };
+}
+
+export const FormationPolicy: MessageFns<FormationPolicy> = {
+  encode(message: FormationPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== undefined) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.turnsPerMemory !== 0) {
+      writer.uint32(16).int32(message.turnsPerMemory);
+    }
+    if (message.maxChars !== 0) {
+      writer.uint32(24).int32(message.maxChars);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FormationPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFormationPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.turnsPerMemory = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxChars = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FormationPolicy {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
+      turnsPerMemory: isSet(object.turnsPerMemory)
+        ? globalThis.Number(object.turnsPerMemory)
+        : isSet(object.turns_per_memory)
+        ? globalThis.Number(object.turns_per_memory)
+        : 0,
+      maxChars: isSet(object.maxChars)
+        ? globalThis.Number(object.maxChars)
+        : isSet(object.max_chars)
+        ? globalThis.Number(object.max_chars)
+        : 0,
+    };
+  },
+
+  toJSON(message: FormationPolicy): unknown {
+    const obj: any = {};
+    if (message.enabled !== undefined) {
+      obj.enabled = message.enabled;
+    }
+    if (message.turnsPerMemory !== 0) {
+      obj.turnsPerMemory = Math.round(message.turnsPerMemory);
+    }
+    if (message.maxChars !== 0) {
+      obj.maxChars = Math.round(message.maxChars);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FormationPolicy>, I>>(base?: I): FormationPolicy {
+    return FormationPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FormationPolicy>, I>>(object: I): FormationPolicy {
+    const message = createBaseFormationPolicy();
+    message.enabled = object.enabled ?? undefined;
+    message.turnsPerMemory = object.turnsPerMemory ?? 0;
+    message.maxChars = object.maxChars ?? 0;
+    return message;
+  },
+};
+
 function createBaseNamespaceSettings(): NamespaceSettings {
   return {
     namespace: "",
     sessions: undefined,
     memories: undefined,
     summaries: undefined,
+    formation: undefined,
     version: 0n,
     updateTime: undefined,
   };
@@ -546,6 +685,9 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
     }
     if (message.summaries !== undefined) {
       SummaryPolicy.encode(message.summaries, writer.uint32(34).fork()).join();
+    }
+    if (message.formation !== undefined) {
+      FormationPolicy.encode(message.formation, writer.uint32(58).fork()).join();
     }
     if (message.version !== 0n) {
       if (BigInt.asIntN(64, message.version) !== message.version) {
@@ -604,6 +746,14 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
             message.summaries = SummaryPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.formation = FormationPolicy.decode(reader, reader.uint32());
+            continue;
+          }
           case 5: {
             if (tag !== 40) {
               break;
@@ -638,6 +788,7 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
       sessions: isSet(object.sessions) ? SessionDefaults.fromJSON(object.sessions) : undefined,
       memories: isSet(object.memories) ? MemoryDefaults.fromJSON(object.memories) : undefined,
       summaries: isSet(object.summaries) ? SummaryPolicy.fromJSON(object.summaries) : undefined,
+      formation: isSet(object.formation) ? FormationPolicy.fromJSON(object.formation) : undefined,
       version: isSet(object.version) ? BigInt(object.version) : 0n,
       updateTime: isSet(object.updateTime)
         ? fromJsonTimestamp(object.updateTime)
@@ -660,6 +811,9 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
     }
     if (message.summaries !== undefined) {
       obj.summaries = SummaryPolicy.toJSON(message.summaries);
+    }
+    if (message.formation !== undefined) {
+      obj.formation = FormationPolicy.toJSON(message.formation);
     }
     if (message.version !== 0n) {
       obj.version = message.version.toString();
@@ -684,6 +838,9 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
       : undefined;
     message.summaries = (object.summaries !== undefined && object.summaries !== null)
       ? SummaryPolicy.fromPartial(object.summaries)
+      : undefined;
+    message.formation = (object.formation !== undefined && object.formation !== null)
+      ? FormationPolicy.fromPartial(object.formation)
       : undefined;
     message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
     message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)

@@ -134,7 +134,7 @@ public enum CreateOutcome
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(1);
+    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(2);
   }
 
   private static final CreateOutcome[] VALUES = values();

@@ -41,6 +41,9 @@ private static final long serialVersionUID = 0L;
     topics_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
     text_ = "";
+    source_ = 0;
+    sourceEventIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -633,6 +636,177 @@ java.lang.String defaultValue) {
     return version_;
   }
 
+  public static final int SOURCE_FIELD_NUMBER = 14;
+  private int source_ = 0;
+  /**
+   * <pre>
+   * Who wrote the memory: a client (`CreateMemories`), or the server's
+   * formation job from a thread's turns.
+   * </pre>
+   *
+   * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The enum numeric value on the wire for source.
+   */
+  @java.lang.Override public int getSourceValue() {
+    return source_;
+  }
+  /**
+   * <pre>
+   * Who wrote the memory: a client (`CreateMemories`), or the server's
+   * formation job from a thread's turns.
+   * </pre>
+   *
+   * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The source.
+   */
+  @java.lang.Override public dev.memrpc.v1.MemorySource getSource() {
+    dev.memrpc.v1.MemorySource result = dev.memrpc.v1.MemorySource.forNumber(source_);
+    return result == null ? dev.memrpc.v1.MemorySource.UNRECOGNIZED : result;
+  }
+
+  public static final int SOURCE_EVENT_IDS_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList sourceEventIds_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return A list containing the sourceEventIds.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getSourceEventIdsList() {
+    return sourceEventIds_;
+  }
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The count of sourceEventIds.
+   */
+  public int getSourceEventIdsCount() {
+    return sourceEventIds_.size();
+  }
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the element to return.
+   * @return The sourceEventIds at the given index.
+   */
+  public java.lang.String getSourceEventIds(int index) {
+    return sourceEventIds_.get(index);
+  }
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the sourceEventIds at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getSourceEventIdsBytes(int index) {
+    return sourceEventIds_.getByteString(index);
+  }
+
+  public static final int START_TIME_FIELD_NUMBER = 16;
+  private com.google.protobuf.Timestamp startTime_;
+  /**
+   * <pre>
+   * For a formed memory: when the first of its turns was appended (the
+   * start of the episode it records). Unset for a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the startTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasStartTime() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * For a formed memory: when the first of its turns was appended (the
+   * start of the episode it records). Unset for a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The startTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getStartTime() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+  /**
+   * <pre>
+   * For a formed memory: when the first of its turns was appended (the
+   * start of the episode it records). Unset for a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+
+  public static final int END_TIME_FIELD_NUMBER = 17;
+  private com.google.protobuf.Timestamp endTime_;
+  /**
+   * <pre>
+   * For a formed memory: when the last of its turns was appended. Unset for
+   * a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the endTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasEndTime() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * For a formed memory: when the last of its turns was appended. Unset for
+   * a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The endTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getEndTime() {
+    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+  }
+  /**
+   * <pre>
+   * For a formed memory: when the last of its turns was appended. Unset for
+   * a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
+    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -688,6 +862,18 @@ java.lang.String defaultValue) {
     }
     if (version_ != 0L) {
       output.writeInt64(13, version_);
+    }
+    if (source_ != dev.memrpc.v1.MemorySource.MEMORY_SOURCE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(14, source_);
+    }
+    for (int i = 0; i < sourceEventIds_.size(); i++) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 15, sourceEventIds_.getRaw(i));
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(16, getStartTime());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(17, getEndTime());
     }
     getUnknownFields().writeTo(output);
   }
@@ -750,6 +936,26 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(13, version_);
     }
+    if (source_ != dev.memrpc.v1.MemorySource.MEMORY_SOURCE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(14, source_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < sourceEventIds_.size(); i++) {
+        dataSize += computeStringSizeNoTag(sourceEventIds_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getSourceEventIdsList().size();
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(16, getStartTime());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(17, getEndTime());
+    }
     return size;
   }
   @java.lang.Override
@@ -808,6 +1014,19 @@ java.lang.String defaultValue) {
         != other.getHitCount()) return false;
     if (getVersion()
         != other.getVersion()) return false;
+    if (source_ != other.source_) return false;
+    if (!getSourceEventIdsList()
+        .equals(other.getSourceEventIdsList())) return false;
+    if (hasStartTime() != other.hasStartTime()) return false;
+    if (hasStartTime()) {
+      if (!getStartTime()
+          .equals(other.getStartTime())) return false;
+    }
+    if (hasEndTime() != other.hasEndTime()) return false;
+    if (hasEndTime()) {
+      if (!getEndTime()
+          .equals(other.getEndTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -857,6 +1076,20 @@ java.lang.String defaultValue) {
     hash = (37 * hash) + VERSION_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getVersion());
+    hash = (37 * hash) + SOURCE_FIELD_NUMBER;
+    hash = (53 * hash) + source_;
+    if (getSourceEventIdsCount() > 0) {
+      hash = (37 * hash) + SOURCE_EVENT_IDS_FIELD_NUMBER;
+      hash = (53 * hash) + getSourceEventIdsList().hashCode();
+    }
+    if (hasStartTime()) {
+      hash = (37 * hash) + START_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getStartTime().hashCode();
+    }
+    if (hasEndTime()) {
+      hash = (37 * hash) + END_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getEndTime().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1017,6 +1250,8 @@ java.lang.String defaultValue) {
         internalGetCreateTimeFieldBuilder();
         internalGetUpdateTimeFieldBuilder();
         internalGetExpireTimeFieldBuilder();
+        internalGetStartTimeFieldBuilder();
+        internalGetEndTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1049,6 +1284,19 @@ java.lang.String defaultValue) {
       }
       hitCount_ = 0L;
       version_ = 0L;
+      source_ = 0;
+      sourceEventIds_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
+      }
+      endTime_ = null;
+      if (endTimeBuilder_ != null) {
+        endTimeBuilder_.dispose();
+        endTimeBuilder_ = null;
+      }
       return this;
     }
 
@@ -1133,6 +1381,25 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.version_ = version_;
       }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.source_ = source_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        sourceEventIds_.makeImmutable();
+        result.sourceEventIds_ = sourceEventIds_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.startTime_ = startTimeBuilder_ == null
+            ? startTime_
+            : startTimeBuilder_.build();
+        to_bitField0_ |= 0x00000008;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.endTime_ = endTimeBuilder_ == null
+            ? endTime_
+            : endTimeBuilder_.build();
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1203,6 +1470,25 @@ java.lang.String defaultValue) {
       }
       if (other.getVersion() != 0L) {
         setVersion(other.getVersion());
+      }
+      if (other.source_ != 0) {
+        setSourceValue(other.getSourceValue());
+      }
+      if (!other.sourceEventIds_.isEmpty()) {
+        if (sourceEventIds_.isEmpty()) {
+          sourceEventIds_ = other.sourceEventIds_;
+          bitField0_ |= 0x00004000;
+        } else {
+          ensureSourceEventIdsIsMutable();
+          sourceEventIds_.addAll(other.sourceEventIds_);
+        }
+        onChanged();
+      }
+      if (other.hasStartTime()) {
+        mergeStartTime(other.getStartTime());
+      }
+      if (other.hasEndTime()) {
+        mergeEndTime(other.getEndTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1303,6 +1589,30 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00001000;
               break;
             } // case 104
+            case 112: {
+              source_ = input.readEnum();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
+            case 122: {
+              ensureSourceEventIdsIsMutable();
+              sourceEventIds_.add(input.readStringRequireUtf8());
+              break;
+            } // case 122
+            case 130: {
+              input.readMessage(
+                  internalGetStartTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 130
+            case 138: {
+              input.readMessage(
+                  internalGetEndTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 138
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2723,6 +3033,576 @@ java.lang.String defaultValue) {
       version_ = 0L;
       onChanged();
       return this;
+    }
+
+    private int source_ = 0;
+    /**
+     * <pre>
+     * Who wrote the memory: a client (`CreateMemories`), or the server's
+     * formation job from a thread's turns.
+     * </pre>
+     *
+     * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The enum numeric value on the wire for source.
+     */
+    @java.lang.Override public int getSourceValue() {
+      return source_;
+    }
+    /**
+     * <pre>
+     * Who wrote the memory: a client (`CreateMemories`), or the server's
+     * formation job from a thread's turns.
+     * </pre>
+     *
+     * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The enum numeric value on the wire for source to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSourceValue(int value) {
+      source_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Who wrote the memory: a client (`CreateMemories`), or the server's
+     * formation job from a thread's turns.
+     * </pre>
+     *
+     * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The source.
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.MemorySource getSource() {
+      dev.memrpc.v1.MemorySource result = dev.memrpc.v1.MemorySource.forNumber(source_);
+      return result == null ? dev.memrpc.v1.MemorySource.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Who wrote the memory: a client (`CreateMemories`), or the server's
+     * formation job from a thread's turns.
+     * </pre>
+     *
+     * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The source to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setSource(dev.memrpc.v1.MemorySource value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00002000;
+      source_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Who wrote the memory: a client (`CreateMemories`), or the server's
+     * formation job from a thread's turns.
+     * </pre>
+     *
+     * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSource() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      source_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringArrayList sourceEventIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureSourceEventIdsIsMutable() {
+      if (!sourceEventIds_.isModifiable()) {
+        sourceEventIds_ = new com.google.protobuf.LazyStringArrayList(sourceEventIds_);
+      }
+      bitField0_ |= 0x00004000;
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return A list containing the sourceEventIds.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getSourceEventIdsList() {
+      sourceEventIds_.makeImmutable();
+      return sourceEventIds_;
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The count of sourceEventIds.
+     */
+    public int getSourceEventIdsCount() {
+      return sourceEventIds_.size();
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param index The index of the element to return.
+     * @return The sourceEventIds at the given index.
+     */
+    public java.lang.String getSourceEventIds(int index) {
+      return sourceEventIds_.get(index);
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the sourceEventIds at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getSourceEventIdsBytes(int index) {
+      return sourceEventIds_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param index The index to set the value at.
+     * @param value The sourceEventIds to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSourceEventIds(
+        int index, java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureSourceEventIdsIsMutable();
+      sourceEventIds_.set(index, value);
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The sourceEventIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addSourceEventIds(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureSourceEventIdsIsMutable();
+      sourceEventIds_.add(value);
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param values The sourceEventIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllSourceEventIds(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureSourceEventIdsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, sourceEventIds_);
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSourceEventIds() {
+      sourceEventIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00004000);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: the ids of the `memrpc.turn` events of
+     * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+     * memory.
+     * </pre>
+     *
+     * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The bytes of the sourceEventIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addSourceEventIdsBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      ensureSourceEventIdsIsMutable();
+      sourceEventIds_.add(value);
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp startTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the startTime field is set.
+     */
+    public boolean hasStartTime() {
+      return ((bitField0_ & 0x00008000) != 0);
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The startTime.
+     */
+    public com.google.protobuf.Timestamp getStartTime() {
+      if (startTimeBuilder_ == null) {
+        return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      } else {
+        return startTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        startTime_ = value;
+      } else {
+        startTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setStartTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (startTimeBuilder_ == null) {
+        startTime_ = builderForValue.build();
+      } else {
+        startTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00008000) != 0) &&
+          startTime_ != null &&
+          startTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getStartTimeBuilder().mergeFrom(value);
+        } else {
+          startTime_ = value;
+        }
+      } else {
+        startTimeBuilder_.mergeFrom(value);
+      }
+      if (startTime_ != null) {
+        bitField0_ |= 0x00008000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearStartTime() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return internalGetStartTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+      if (startTimeBuilder_ != null) {
+        return startTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return startTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      }
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the first of its turns was appended (the
+     * start of the episode it records). Unset for a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetStartTimeFieldBuilder() {
+      if (startTimeBuilder_ == null) {
+        startTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getStartTime(),
+                getParentForChildren(),
+                isClean());
+        startTime_ = null;
+      }
+      return startTimeBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp endTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> endTimeBuilder_;
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the endTime field is set.
+     */
+    public boolean hasEndTime() {
+      return ((bitField0_ & 0x00010000) != 0);
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The endTime.
+     */
+    public com.google.protobuf.Timestamp getEndTime() {
+      if (endTimeBuilder_ == null) {
+        return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+      } else {
+        return endTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setEndTime(com.google.protobuf.Timestamp value) {
+      if (endTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        endTime_ = value;
+      } else {
+        endTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setEndTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (endTimeBuilder_ == null) {
+        endTime_ = builderForValue.build();
+      } else {
+        endTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
+      if (endTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00010000) != 0) &&
+          endTime_ != null &&
+          endTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getEndTimeBuilder().mergeFrom(value);
+        } else {
+          endTime_ = value;
+        }
+      } else {
+        endTimeBuilder_.mergeFrom(value);
+      }
+      if (endTime_ != null) {
+        bitField0_ |= 0x00010000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearEndTime() {
+      bitField0_ = (bitField0_ & ~0x00010000);
+      endTime_ = null;
+      if (endTimeBuilder_ != null) {
+        endTimeBuilder_.dispose();
+        endTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return internalGetEndTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
+      if (endTimeBuilder_ != null) {
+        return endTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return endTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+      }
+    }
+    /**
+     * <pre>
+     * For a formed memory: when the last of its turns was appended. Unset for
+     * a client's memory.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetEndTimeFieldBuilder() {
+      if (endTimeBuilder_ == null) {
+        endTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getEndTime(),
+                getParentForChildren(),
+                isClean());
+        endTime_ = null;
+      }
+      return endTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.Memory)

@@ -330,4 +330,134 @@ java.lang.String defaultValue);
    * @return The version.
    */
   long getVersion();
+
+  /**
+   * <pre>
+   * Who wrote the memory: a client (`CreateMemories`), or the server's
+   * formation job from a thread's turns.
+   * </pre>
+   *
+   * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The enum numeric value on the wire for source.
+   */
+  int getSourceValue();
+  /**
+   * <pre>
+   * Who wrote the memory: a client (`CreateMemories`), or the server's
+   * formation job from a thread's turns.
+   * </pre>
+   *
+   * <code>.memrpc.v1.MemorySource source = 14 [json_name = "source", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The source.
+   */
+  dev.memrpc.v1.MemorySource getSource();
+
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return A list containing the sourceEventIds.
+   */
+  java.util.List<java.lang.String>
+      getSourceEventIdsList();
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The count of sourceEventIds.
+   */
+  int getSourceEventIdsCount();
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the element to return.
+   * @return The sourceEventIds at the given index.
+   */
+  java.lang.String getSourceEventIds(int index);
+  /**
+   * <pre>
+   * For a formed memory: the ids of the `memrpc.turn` events of
+   * `thread_id`'s log it was formed from, oldest first. Empty for a client's
+   * memory.
+   * </pre>
+   *
+   * <code>repeated string source_event_ids = 15 [json_name = "sourceEventIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the sourceEventIds at the given index.
+   */
+  com.google.protobuf.ByteString
+      getSourceEventIdsBytes(int index);
+
+  /**
+   * <pre>
+   * For a formed memory: when the first of its turns was appended (the
+   * start of the episode it records). Unset for a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the startTime field is set.
+   */
+  boolean hasStartTime();
+  /**
+   * <pre>
+   * For a formed memory: when the first of its turns was appended (the
+   * start of the episode it records). Unset for a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The startTime.
+   */
+  com.google.protobuf.Timestamp getStartTime();
+  /**
+   * <pre>
+   * For a formed memory: when the first of its turns was appended (the
+   * start of the episode it records). Unset for a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 16 [json_name = "startTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
+
+  /**
+   * <pre>
+   * For a formed memory: when the last of its turns was appended. Unset for
+   * a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the endTime field is set.
+   */
+  boolean hasEndTime();
+  /**
+   * <pre>
+   * For a formed memory: when the last of its turns was appended. Unset for
+   * a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The endTime.
+   */
+  com.google.protobuf.Timestamp getEndTime();
+  /**
+   * <pre>
+   * For a formed memory: when the last of its turns was appended. Unset for
+   * a client's memory.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
 }

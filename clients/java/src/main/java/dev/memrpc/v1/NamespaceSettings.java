@@ -216,6 +216,44 @@ private static final long serialVersionUID = 0L;
     return summaries_ == null ? dev.memrpc.v1.SummaryPolicy.getDefaultInstance() : summaries_;
   }
 
+  public static final int FORMATION_FIELD_NUMBER = 7;
+  private dev.memrpc.v1.FormationPolicy formation_;
+  /**
+   * <pre>
+   * The memory-formation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the formation field is set.
+   */
+  @java.lang.Override
+  public boolean hasFormation() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * The memory-formation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The formation.
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.FormationPolicy getFormation() {
+    return formation_ == null ? dev.memrpc.v1.FormationPolicy.getDefaultInstance() : formation_;
+  }
+  /**
+   * <pre>
+   * The memory-formation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.FormationPolicyOrBuilder getFormationOrBuilder() {
+    return formation_ == null ? dev.memrpc.v1.FormationPolicy.getDefaultInstance() : formation_;
+  }
+
   public static final int VERSION_FIELD_NUMBER = 5;
   private long version_ = 0L;
   /**
@@ -245,7 +283,7 @@ private static final long serialVersionUID = 0L;
    */
   @java.lang.Override
   public boolean hasUpdateTime() {
-    return ((bitField0_ & 0x00000008) != 0);
+    return ((bitField0_ & 0x00000010) != 0);
   }
   /**
    * <pre>
@@ -300,8 +338,11 @@ private static final long serialVersionUID = 0L;
     if (version_ != 0L) {
       output.writeInt64(5, version_);
     }
-    if (((bitField0_ & 0x00000008) != 0)) {
+    if (((bitField0_ & 0x00000010) != 0)) {
       output.writeMessage(6, getUpdateTime());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(7, getFormation());
     }
     getUnknownFields().writeTo(output);
   }
@@ -326,9 +367,13 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(5, version_);
     }
-    if (((bitField0_ & 0x00000008) != 0)) {
+    if (((bitField0_ & 0x00000010) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getUpdateTime());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getFormation());
     }
     return size;
   }
@@ -371,6 +416,11 @@ private static final long serialVersionUID = 0L;
       if (!getSummaries()
           .equals(other.getSummaries())) return false;
     }
+    if (hasFormation() != other.hasFormation()) return false;
+    if (hasFormation()) {
+      if (!getFormation()
+          .equals(other.getFormation())) return false;
+    }
     if (getVersion()
         != other.getVersion()) return false;
     if (hasUpdateTime() != other.hasUpdateTime()) return false;
@@ -402,6 +452,10 @@ private static final long serialVersionUID = 0L;
     if (hasSummaries()) {
       hash = (37 * hash) + SUMMARIES_FIELD_NUMBER;
       hash = (53 * hash) + getSummaries().hashCode();
+    }
+    if (hasFormation()) {
+      hash = (37 * hash) + FORMATION_FIELD_NUMBER;
+      hash = (53 * hash) + getFormation().hashCode();
     }
     hash = (37 * hash) + VERSION_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
@@ -548,6 +602,7 @@ private static final long serialVersionUID = 0L;
         internalGetSessionsFieldBuilder();
         internalGetMemoriesFieldBuilder();
         internalGetSummariesFieldBuilder();
+        internalGetFormationFieldBuilder();
         internalGetUpdateTimeFieldBuilder();
       }
     }
@@ -570,6 +625,11 @@ private static final long serialVersionUID = 0L;
       if (summariesBuilder_ != null) {
         summariesBuilder_.dispose();
         summariesBuilder_ = null;
+      }
+      formation_ = null;
+      if (formationBuilder_ != null) {
+        formationBuilder_.dispose();
+        formationBuilder_ = null;
       }
       version_ = 0L;
       updateTime_ = null;
@@ -633,13 +693,19 @@ private static final long serialVersionUID = 0L;
         to_bitField0_ |= 0x00000004;
       }
       if (((from_bitField0_ & 0x00000010) != 0)) {
-        result.version_ = version_;
+        result.formation_ = formationBuilder_ == null
+            ? formation_
+            : formationBuilder_.build();
+        to_bitField0_ |= 0x00000008;
       }
       if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.version_ = version_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
         result.updateTime_ = updateTimeBuilder_ == null
             ? updateTime_
             : updateTimeBuilder_.build();
-        to_bitField0_ |= 0x00000008;
+        to_bitField0_ |= 0x00000010;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -669,6 +735,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasSummaries()) {
         mergeSummaries(other.getSummaries());
+      }
+      if (other.hasFormation()) {
+        mergeFormation(other.getFormation());
       }
       if (other.getVersion() != 0L) {
         setVersion(other.getVersion());
@@ -728,16 +797,23 @@ private static final long serialVersionUID = 0L;
             } // case 34
             case 40: {
               version_ = input.readInt64();
-              bitField0_ |= 0x00000010;
+              bitField0_ |= 0x00000020;
               break;
             } // case 40
             case 50: {
               input.readMessage(
                   internalGetUpdateTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000020;
+              bitField0_ |= 0x00000040;
               break;
             } // case 50
+            case 58: {
+              input.readMessage(
+                  internalGetFormationFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1312,6 +1388,161 @@ private static final long serialVersionUID = 0L;
       return summariesBuilder_;
     }
 
+    private dev.memrpc.v1.FormationPolicy formation_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.FormationPolicy, dev.memrpc.v1.FormationPolicy.Builder, dev.memrpc.v1.FormationPolicyOrBuilder> formationBuilder_;
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the formation field is set.
+     */
+    public boolean hasFormation() {
+      return ((bitField0_ & 0x00000010) != 0);
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The formation.
+     */
+    public dev.memrpc.v1.FormationPolicy getFormation() {
+      if (formationBuilder_ == null) {
+        return formation_ == null ? dev.memrpc.v1.FormationPolicy.getDefaultInstance() : formation_;
+      } else {
+        return formationBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setFormation(dev.memrpc.v1.FormationPolicy value) {
+      if (formationBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        formation_ = value;
+      } else {
+        formationBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setFormation(
+        dev.memrpc.v1.FormationPolicy.Builder builderForValue) {
+      if (formationBuilder_ == null) {
+        formation_ = builderForValue.build();
+      } else {
+        formationBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder mergeFormation(dev.memrpc.v1.FormationPolicy value) {
+      if (formationBuilder_ == null) {
+        if (((bitField0_ & 0x00000010) != 0) &&
+          formation_ != null &&
+          formation_ != dev.memrpc.v1.FormationPolicy.getDefaultInstance()) {
+          getFormationBuilder().mergeFrom(value);
+        } else {
+          formation_ = value;
+        }
+      } else {
+        formationBuilder_.mergeFrom(value);
+      }
+      if (formation_ != null) {
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder clearFormation() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      formation_ = null;
+      if (formationBuilder_ != null) {
+        formationBuilder_.dispose();
+        formationBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.FormationPolicy.Builder getFormationBuilder() {
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return internalGetFormationFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.FormationPolicyOrBuilder getFormationOrBuilder() {
+      if (formationBuilder_ != null) {
+        return formationBuilder_.getMessageOrBuilder();
+      } else {
+        return formation_ == null ?
+            dev.memrpc.v1.FormationPolicy.getDefaultInstance() : formation_;
+      }
+    }
+    /**
+     * <pre>
+     * The memory-formation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.FormationPolicy, dev.memrpc.v1.FormationPolicy.Builder, dev.memrpc.v1.FormationPolicyOrBuilder> 
+        internalGetFormationFieldBuilder() {
+      if (formationBuilder_ == null) {
+        formationBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.memrpc.v1.FormationPolicy, dev.memrpc.v1.FormationPolicy.Builder, dev.memrpc.v1.FormationPolicyOrBuilder>(
+                getFormation(),
+                getParentForChildren(),
+                isClean());
+        formation_ = null;
+      }
+      return formationBuilder_;
+    }
+
     private long version_ ;
     /**
      * <pre>
@@ -1341,7 +1572,7 @@ private static final long serialVersionUID = 0L;
     public Builder setVersion(long value) {
 
       version_ = value;
-      bitField0_ |= 0x00000010;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }
@@ -1356,7 +1587,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearVersion() {
-      bitField0_ = (bitField0_ & ~0x00000010);
+      bitField0_ = (bitField0_ & ~0x00000020);
       version_ = 0L;
       onChanged();
       return this;
@@ -1374,7 +1605,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
-      return ((bitField0_ & 0x00000020) != 0);
+      return ((bitField0_ & 0x00000040) != 0);
     }
     /**
      * <pre>
@@ -1405,7 +1636,7 @@ private static final long serialVersionUID = 0L;
       } else {
         updateTimeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000040;
       onChanged();
       return this;
     }
@@ -1423,7 +1654,7 @@ private static final long serialVersionUID = 0L;
       } else {
         updateTimeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000040;
       onChanged();
       return this;
     }
@@ -1436,7 +1667,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000020) != 0) &&
+        if (((bitField0_ & 0x00000040) != 0) &&
           updateTime_ != null &&
           updateTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getUpdateTimeBuilder().mergeFrom(value);
@@ -1447,7 +1678,7 @@ private static final long serialVersionUID = 0L;
         updateTimeBuilder_.mergeFrom(value);
       }
       if (updateTime_ != null) {
-        bitField0_ |= 0x00000020;
+        bitField0_ |= 0x00000040;
         onChanged();
       }
       return this;
@@ -1460,7 +1691,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp update_time = 6 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
-      bitField0_ = (bitField0_ & ~0x00000020);
+      bitField0_ = (bitField0_ & ~0x00000040);
       updateTime_ = null;
       if (updateTimeBuilder_ != null) {
         updateTimeBuilder_.dispose();
@@ -1477,7 +1708,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp update_time = 6 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000040;
       onChanged();
       return internalGetUpdateTimeFieldBuilder().getBuilder();
     }

@@ -113,6 +113,33 @@ public interface NamespaceSettingsOrBuilder extends
 
   /**
    * <pre>
+   * The memory-formation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the formation field is set.
+   */
+  boolean hasFormation();
+  /**
+   * <pre>
+   * The memory-formation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The formation.
+   */
+  dev.memrpc.v1.FormationPolicy getFormation();
+  /**
+   * <pre>
+   * The memory-formation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.FormationPolicy formation = 7 [json_name = "formation", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  dev.memrpc.v1.FormationPolicyOrBuilder getFormationOrBuilder();
+
+  /**
+   * <pre>
    * Starts at 1 with the first update and grows by one with every update;
    * 0 for a namespace never configured. Pass it back as `expected_version`
    * for optimistic concurrency.

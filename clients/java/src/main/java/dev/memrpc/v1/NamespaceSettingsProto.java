@@ -42,6 +42,11 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_memrpc_v1_SummaryPolicy_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_FormationPolicy_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_FormationPolicy_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_memrpc_v1_NamespaceSettings_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -93,41 +98,47 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
       "\rSummaryPolicy\022#\n\007enabled\030\001 \001(\010B\004\342A\001\001H\000R" +
       "\007enabled\210\001\001\022!\n\tmax_chars\030\002 \001(\005B\004\342A\001\001R\010ma" +
       "xChars\022*\n\016min_fold_turns\030\003 \001(\005B\004\342A\001\001R\014mi" +
-      "nFoldTurnsB\n\n\010_enabled\"\323\002\n\021NamespaceSett" +
-      "ings\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\003R\tnamespace" +
-      "\022<\n\010sessions\030\002 \001(\0132\032.memrpc.v1.SessionDe" +
-      "faultsB\004\342A\001\001R\010sessions\022;\n\010memories\030\003 \001(\013" +
-      "2\031.memrpc.v1.MemoryDefaultsB\004\342A\001\001R\010memor" +
-      "ies\022<\n\tsummaries\030\004 \001(\0132\030.memrpc.v1.Summa" +
-      "ryPolicyB\004\342A\001\001R\tsummaries\022\036\n\007version\030\005 \001" +
-      "(\003B\004\342A\001\003R\007version\022A\n\013update_time\030\006 \001(\0132\032" +
-      ".google.protobuf.TimestampB\004\342A\001\003R\nupdate" +
-      "Time\"A\n\033GetNamespaceSettingsRequest\022\"\n\tn" +
-      "amespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\"\224\001\n\034GetN" +
-      "amespaceSettingsResponse\0228\n\010settings\030\001 \001" +
-      "(\0132\034.memrpc.v1.NamespaceSettingsR\010settin" +
-      "gs\022:\n\teffective\030\002 \001(\0132\034.memrpc.v1.Namesp" +
-      "aceSettingsR\teffective\"\222\002\n\036UpdateNamespa" +
-      "ceSettingsRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A" +
-      "\001\002R\tnamespace\022>\n\010settings\030\002 \001(\0132\034.memrpc" +
-      ".v1.NamespaceSettingsB\004\342A\001\002R\010settings\022A\n" +
-      "\013update_mask\030\003 \001(\0132\032.google.protobuf.Fie" +
-      "ldMaskB\004\342A\001\001R\nupdateMask\0224\n\020expected_ver" +
-      "sion\030\004 \001(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001B\023" +
-      "\n\021_expected_version\"\227\001\n\037UpdateNamespaceS" +
-      "ettingsResponse\0228\n\010settings\030\001 \001(\0132\034.memr" +
-      "pc.v1.NamespaceSettingsR\010settings\022:\n\teff" +
-      "ective\030\002 \001(\0132\034.memrpc.v1.NamespaceSettin" +
-      "gsR\teffective2\347\001\n\nNamespaces\022g\n\024GetNames" +
-      "paceSettings\022&.memrpc.v1.GetNamespaceSet" +
-      "tingsRequest\032\'.memrpc.v1.GetNamespaceSet" +
-      "tingsResponse\022p\n\027UpdateNamespaceSettings" +
-      "\022).memrpc.v1.UpdateNamespaceSettingsRequ" +
-      "est\032*.memrpc.v1.UpdateNamespaceSettingsR" +
-      "esponseB\214\001\n\rdev.memrpc.v1B\026NamespaceSett" +
-      "ingsProtoP\001Z6github.com/memrpc/memrpc/cl" +
-      "ients/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemr" +
-      "pc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "nFoldTurnsB\n\n\010_enabled\"\225\001\n\017FormationPoli" +
+      "cy\022#\n\007enabled\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\022" +
+      ".\n\020turns_per_memory\030\002 \001(\005B\004\342A\001\001R\016turnsPe" +
+      "rMemory\022!\n\tmax_chars\030\003 \001(\005B\004\342A\001\001R\010maxCha" +
+      "rsB\n\n\010_enabled\"\223\003\n\021NamespaceSettings\022\"\n\t" +
+      "namespace\030\001 \001(\tB\004\342A\001\003R\tnamespace\022<\n\010sess" +
+      "ions\030\002 \001(\0132\032.memrpc.v1.SessionDefaultsB\004" +
+      "\342A\001\001R\010sessions\022;\n\010memories\030\003 \001(\0132\031.memrp" +
+      "c.v1.MemoryDefaultsB\004\342A\001\001R\010memories\022<\n\ts" +
+      "ummaries\030\004 \001(\0132\030.memrpc.v1.SummaryPolicy" +
+      "B\004\342A\001\001R\tsummaries\022>\n\tformation\030\007 \001(\0132\032.m" +
+      "emrpc.v1.FormationPolicyB\004\342A\001\001R\tformatio" +
+      "n\022\036\n\007version\030\005 \001(\003B\004\342A\001\003R\007version\022A\n\013upd" +
+      "ate_time\030\006 \001(\0132\032.google.protobuf.Timesta" +
+      "mpB\004\342A\001\003R\nupdateTime\"A\n\033GetNamespaceSett" +
+      "ingsRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tna" +
+      "mespace\"\224\001\n\034GetNamespaceSettingsResponse" +
+      "\0228\n\010settings\030\001 \001(\0132\034.memrpc.v1.Namespace" +
+      "SettingsR\010settings\022:\n\teffective\030\002 \001(\0132\034." +
+      "memrpc.v1.NamespaceSettingsR\teffective\"\222" +
+      "\002\n\036UpdateNamespaceSettingsRequest\022\"\n\tnam" +
+      "espace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022>\n\010setting" +
+      "s\030\002 \001(\0132\034.memrpc.v1.NamespaceSettingsB\004\342" +
+      "A\001\002R\010settings\022A\n\013update_mask\030\003 \001(\0132\032.goo" +
+      "gle.protobuf.FieldMaskB\004\342A\001\001R\nupdateMask" +
+      "\0224\n\020expected_version\030\004 \001(\003B\004\342A\001\001H\000R\017expe" +
+      "ctedVersion\210\001\001B\023\n\021_expected_version\"\227\001\n\037" +
+      "UpdateNamespaceSettingsResponse\0228\n\010setti" +
+      "ngs\030\001 \001(\0132\034.memrpc.v1.NamespaceSettingsR" +
+      "\010settings\022:\n\teffective\030\002 \001(\0132\034.memrpc.v1" +
+      ".NamespaceSettingsR\teffective2\347\001\n\nNamesp" +
+      "aces\022g\n\024GetNamespaceSettings\022&.memrpc.v1" +
+      ".GetNamespaceSettingsRequest\032\'.memrpc.v1" +
+      ".GetNamespaceSettingsResponse\022p\n\027UpdateN" +
+      "amespaceSettings\022).memrpc.v1.UpdateNames" +
+      "paceSettingsRequest\032*.memrpc.v1.UpdateNa" +
+      "mespaceSettingsResponseB\214\001\n\rdev.memrpc.v" +
+      "1B\026NamespaceSettingsProtoP\001Z6github.com/" +
+      "memrpc/memrpc/clients/go/memrpc/v1;memrp" +
+      "cv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemr" +
+      "pc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -155,32 +166,38 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SummaryPolicy_descriptor,
         new java.lang.String[] { "Enabled", "MaxChars", "MinFoldTurns", });
-    internal_static_memrpc_v1_NamespaceSettings_descriptor =
+    internal_static_memrpc_v1_FormationPolicy_descriptor =
       getDescriptor().getMessageType(3);
+    internal_static_memrpc_v1_FormationPolicy_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_FormationPolicy_descriptor,
+        new java.lang.String[] { "Enabled", "TurnsPerMemory", "MaxChars", });
+    internal_static_memrpc_v1_NamespaceSettings_descriptor =
+      getDescriptor().getMessageType(4);
     internal_static_memrpc_v1_NamespaceSettings_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_NamespaceSettings_descriptor,
-        new java.lang.String[] { "Namespace", "Sessions", "Memories", "Summaries", "Version", "UpdateTime", });
+        new java.lang.String[] { "Namespace", "Sessions", "Memories", "Summaries", "Formation", "Version", "UpdateTime", });
     internal_static_memrpc_v1_GetNamespaceSettingsRequest_descriptor =
-      getDescriptor().getMessageType(4);
+      getDescriptor().getMessageType(5);
     internal_static_memrpc_v1_GetNamespaceSettingsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetNamespaceSettingsRequest_descriptor,
         new java.lang.String[] { "Namespace", });
     internal_static_memrpc_v1_GetNamespaceSettingsResponse_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(6);
     internal_static_memrpc_v1_GetNamespaceSettingsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetNamespaceSettingsResponse_descriptor,
         new java.lang.String[] { "Settings", "Effective", });
     internal_static_memrpc_v1_UpdateNamespaceSettingsRequest_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(7);
     internal_static_memrpc_v1_UpdateNamespaceSettingsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateNamespaceSettingsRequest_descriptor,
         new java.lang.String[] { "Namespace", "Settings", "UpdateMask", "ExpectedVersion", });
     internal_static_memrpc_v1_UpdateNamespaceSettingsResponse_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_memrpc_v1_UpdateNamespaceSettingsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateNamespaceSettingsResponse_descriptor,
