@@ -677,6 +677,26 @@ async def test_a_document_without_a_version_is_at_version_1(
     await delete(ltm, ns, memory_id, 2)
 
 
+async def test_a_clients_memory_has_source_client_and_no_episode(
+    ltm: LongTermMemoryAsyncStub, redis_client: redis.asyncio.Redis, ns: str
+) -> None:
+    [created] = await create(ltm, ns, item(PEANUTS, kind=EPISODIC))
+    memory = created.memory
+    assert memory.source == pb.MEMORY_SOURCE_CLIENT
+    assert list(memory.source_event_ids) == []
+    assert not memory.HasField("start_time")
+    assert not memory.HasField("end_time")
+    assert await get(ltm, ns, memory.id) == memory
+    # Memories written before sources were recorded read as not recorded.
+    key = keys.memory(ns, memory.id)
+    for path in ("source", "source_event_ids", "start_ms", "end_ms"):
+        assert await redis_client.execute_command("JSON.DEL", key, f"$.memory.{path}") == 1
+    old = await get(ltm, ns, memory.id)
+    assert old.source == pb.MEMORY_SOURCE_UNSPECIFIED
+    old.source = pb.MEMORY_SOURCE_CLIENT
+    assert old == memory
+
+
 async def test_concurrent_updates_at_one_version_let_one_through(
     ltm: LongTermMemoryAsyncStub, ns: str
 ) -> None:

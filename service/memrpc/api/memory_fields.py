@@ -15,7 +15,7 @@ from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.limits import MAX_FILTER_VALUES, MAX_TOPIC_CHARS, Limits
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError
-from memrpc.store.long_term import Match, Memory, Vector
+from memrpc.store.long_term import Match, Memory, Source, Vector
 from memrpc.store.memory_index import Kind, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
 
@@ -29,6 +29,11 @@ _KIND_IN = {
     pb.MEMORY_KIND_SEMANTIC: Kind.SEMANTIC,
 }
 _KIND_OUT = {Kind.EPISODIC: pb.MEMORY_KIND_EPISODIC, Kind.SEMANTIC: pb.MEMORY_KIND_SEMANTIC}
+_SOURCE_OUT = {
+    Source.UNSPECIFIED: pb.MEMORY_SOURCE_UNSPECIFIED,
+    Source.CLIENT: pb.MEMORY_SOURCE_CLIENT,
+    Source.FORMATION: pb.MEMORY_SOURCE_FORMATION,
+}
 
 
 def kind(value: pb.MemoryKind.ValueType) -> Kind:
@@ -116,6 +121,13 @@ def set_memory(message: pb.Memory, memory: Memory) -> None:
         set_timestamp(message.expire_time, memory.expire_ms)
     message.hit_count = memory.hit_count
     message.version = memory.version
+    message.source = _SOURCE_OUT[memory.source]
+    if memory.source_event_ids:
+        message.source_event_ids.extend(memory.source_event_ids)
+    if memory.start_ms:
+        set_timestamp(message.start_time, memory.start_ms)
+    if memory.end_ms:
+        set_timestamp(message.end_time, memory.end_ms)
 
 
 def match(found: Match) -> pb.MemoryMatch:

@@ -14,6 +14,10 @@ The document at `keys.memory(ns, id)`:
 | `memory.hit_count`                     | 1 + the duplicates merged into it       |
 | `memory.version`                       | 1 + the updates (absent: 1, from before |
 |                                        | versions)                               |
+| `memory.source`                        | `client` or `formation` (absent: not    |
+|                                        | recorded, from before sources)          |
+| `memory.source_event_ids`              | a formed memory's turn event ids        |
+| `memory.start_ms`, `.end_ms`           | a formed memory's time span (0: none)   |
 | `embedding`                            | the vector: float32 values written with |
 |                                        | 9 significant digits (exact round trip) |
 | `tags`                                 | what the index filters on (`tags()`)    |
@@ -50,6 +54,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -121,6 +126,16 @@ _FLOAT32_FORMAT = "%.9g"
 _KINDS = {kind.value: kind for kind in Kind}
 
 
+class Source(StrEnum):
+    """Who wrote a memory, as stored."""
+
+    # Not recorded: a document written before sources (a client's).
+    UNSPECIFIED = ""
+    CLIENT = "client"
+    # The formation job, from the turns that left a thread's window.
+    FORMATION = "formation"
+
+
 @dataclass(frozen=True)
 class NewMemory:
     """A memory to create. `ttl_ms`: its lifetime, 0 for never, or
@@ -134,6 +149,12 @@ class NewMemory:
     topics: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
     ttl_ms: int = KIND_DEFAULT_TTL
+    source: Source = Source.CLIENT
+    # A formed memory's turns: their event ids, and when the first and the
+    # last were appended (ms since the epoch).
+    source_event_ids: tuple[str, ...] = ()
+    start_ms: int = 0
+    end_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,6 +186,11 @@ class Memory:
     expire_ms: int
     hit_count: int
     version: int
+    source: Source
+    source_event_ids: tuple[str, ...]
+    # 0: none (a client's memory).
+    start_ms: int
+    end_ms: int
 
 
 @dataclass(frozen=True)
@@ -502,6 +528,10 @@ def document(
         expire_ms=expire_ms,
         hit_count=1,
         version=1,
+        source=item.source,
+        source_event_ids=item.source_event_ids,
+        start_ms=item.start_ms,
+        end_ms=item.end_ms,
     )
     fields = {
         "memory": _memory_fields(memory),
@@ -586,6 +616,10 @@ def _memory_fields(memory: Memory) -> dict[str, Any]:
         "expire_ms": memory.expire_ms,
         "hit_count": memory.hit_count,
         "version": memory.version,
+        "source": memory.source.value,
+        "source_event_ids": memory.source_event_ids,
+        "start_ms": memory.start_ms,
+        "end_ms": memory.end_ms,
     }
 
 
@@ -606,6 +640,11 @@ def _memory(value: Mapping[str, Any]) -> Memory:
         hit_count=value["hit_count"],
         # Documents written before versions have none: their first version.
         version=value.get("version", 1),
+        # Documents written before sources have none of these fields.
+        source=Source(value.get("source", "")),
+        source_event_ids=tuple(value.get("source_event_ids", ())),
+        start_ms=value.get("start_ms", 0),
+        end_ms=value.get("end_ms", 0),
     )
 
 
