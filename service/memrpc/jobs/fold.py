@@ -29,7 +29,8 @@ from memrpc import metrics
 from memrpc.api.convert import now_ms
 from memrpc.limits import FOLD_MAX_STEPS, FOLD_MAX_TURNS
 from memrpc.namespace_defaults import DefaultsSource
-from memrpc.store.summaries import TURN_EVENT, WINDOW_EMPTIED_EVENT, SummaryStore
+from memrpc.store.summaries import WINDOW_EMPTIED_EVENT, SummaryStore
+from memrpc.store.turn_log import TURN_EVENT
 from memrpc.summaries.base import Summarizer
 
 log = logging.getLogger("memrpc.jobs")

@@ -135,10 +135,11 @@ if stored[1] then
     pieces[1] = string.sub(stored[1], 2, -2)
   end
 end
--- The summary folds only this session's turns: a new session (or one
--- written before summaries) starts after the log's newest event.
+-- The summary and formation take only this session's turns: a new session
+-- (or one written before summaries) starts after the log's newest event.
 if not stored[4] then
-  redis.call('HSET', key, 'folded_through', newest_id(stream))
+  local newest = newest_id(stream)
+  redis.call('HSET', key, 'folded_through', newest, 'formed_through', newest)
 end
 local window_ids = session_window_ids(stored[3], #sizes)
 local ids = {}

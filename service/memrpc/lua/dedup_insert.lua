@@ -66,16 +66,13 @@ for i = 2, #KEYS do
     local outcome, distance, id = string.match(done, '^(%a+) (%S+) (.+)$')
     results[#results + 1] = {outcome, distance, memory_json(prefix .. id) or '', id}
   else
-    local exact, knn, vector, expire_ms, document = unpack(ARGV, 5 * i - 3, 5 * i + 1)
     local duplicate, distance =
-      memory_duplicate(index, prefix, max_distance, key, exact, knn, vector)
+      memory_insert(index, prefix, max_distance, key, unpack(ARGV, 5 * i - 3, 5 * i + 1))
     local record
     if duplicate then
-      redis.call('JSON.NUMINCRBY', duplicate, '$.memory.hit_count', 1)
       results[#results + 1] = {'duplicate', distance, memory_json(duplicate)}
       record = 'duplicate ' .. distance .. ' ' .. string.sub(duplicate, #prefix + 1)
     else
-      memory_write(key, {'$', document}, expire_ms == '0' and '' or expire_ms)
       results[#results + 1] = {'written'}
       record = 'written 0 ' .. string.sub(key, #prefix + 1)
     end

@@ -47,7 +47,8 @@ if ARGV[5] == '1' then
   session_set_user(key, thread, ARGV[6], ARGV[7], ARGV[8], now)
 end
 if version == 0 then
-  redis.call('HSET', key, 'folded_through', newest_id(stream))
+  local newest = newest_id(stream)
+  redis.call('HSET', key, 'folded_through', newest, 'formed_through', newest)
 end
 if empties then
   local left = session_evict_all(key, redis.call('HGET', key, 'turn_ids') or '')

@@ -309,7 +309,7 @@ class LongTermStore:
                     insert_item(
                         exact=exact,
                         knn=near,
-                        vector=_blob(item.embedding),
+                        vector=blob(item.embedding),
                         expire_ms=memory.expire_ms,
                         document=doc,
                     )
@@ -335,7 +335,7 @@ class LongTermStore:
     async def get(self, ns: str, memory_id: str) -> Memory | None:
         """A live memory, or None. One `JSON.GET`."""
         found = await self._command("JSON.GET", keys.memory(ns, memory_id), *MEMORY_PATHS)
-        return None if found is None else _parse(found)
+        return None if found is None else parse_memory(found)
 
     async def update(
         self,
@@ -380,7 +380,7 @@ class LongTermStore:
                 expected_version=_expected(expected_version),
                 exact=exact,
                 knn=near,
-                vector=b"" if patch.embedding is None else _blob(patch.embedding),
+                vector=b"" if patch.embedding is None else blob(patch.embedding),
                 expire_ms=expire,
                 changes=changes,
             )
@@ -391,8 +391,8 @@ class LongTermStore:
         if outcome == b"missing":
             return None
         if outcome == b"duplicate":
-            raise DuplicateMemoryError(_parse(reply[2]).id, _distance(reply[1]))
-        return _parse(reply[1])
+            raise DuplicateMemoryError(parse_memory(reply[2]).id, _distance(reply[1]))
+        return parse_memory(reply[1])
 
     async def delete(self, ns: str, memory_id: str, *, expected_version: int | None = None) -> bool:
         """Deletes a memory; False when it did not exist. `VersionMismatch`
@@ -501,7 +501,7 @@ def search_command(
     distance."""
     return [
         "FT.SEARCH", INDEX, knn(filter_query(ns, now_ms, flt), limit),
-        "PARAMS", 2, "v", _blob(vector),
+        "PARAMS", 2, "v", blob(vector),
         "SORTBY", DISTANCE,
         "RETURN", len(MEMORY_PATHS) + 1, *MEMORY_PATHS, DISTANCE,
         "LIMIT", 0, limit,
@@ -648,7 +648,7 @@ def _memory(value: Mapping[str, Any]) -> Memory:
     )
 
 
-def _parse(found: bytes) -> Memory:
+def parse_memory(found: bytes) -> Memory:
     """A memory from the reply of a `JSON.GET` of `$.memory` (a list of one)."""
     [value] = json.loads(found)
     return _memory(value)
@@ -668,12 +668,12 @@ def _created(memory: Memory, reply: Sequence[bytes]) -> Created:
         return Created(created=True, memory_id=memory.id, memory=memory, distance=0.0)
     distance = _distance(reply[1])
     if len(reply) == 3:
-        repeated = _parse(reply[2])
+        repeated = parse_memory(reply[2])
         return Created(created=False, memory_id=repeated.id, memory=repeated, distance=distance)
     return Created(
         created=reply[0] == b"written",
         memory_id=reply[3].decode(),
-        memory=_parse(reply[2]) if reply[2] else None,
+        memory=parse_memory(reply[2]) if reply[2] else None,
         distance=distance,
         replayed=True,
     )
@@ -688,7 +688,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _blob(vector: Vector) -> bytes:
+def blob(vector: Vector) -> bytes:
     """A vector as a query parameter: little-endian float32."""
     return np.asarray(vector, dtype="<f4").tobytes()
 

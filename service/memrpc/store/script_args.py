@@ -96,6 +96,28 @@ class SummaryFold(Call):
 
 
 @dataclass(slots=True)
+class MemoryForm(Call):
+    """Forms a memory from a chunk of a session's turns, if the session is
+    still as the chunk was read (`store/formation.py`); `item` is an
+    `insert_item`."""
+
+    LUA = "memory_form"
+    LIBS = ("memory",)
+
+    session: Key
+    document: Key
+    create_ms: str
+    formed_through: str
+    through: str
+    turns: int
+    skipped: int
+    index: str
+    max_distance: float
+    prefix: str
+    item: Groups
+
+
+@dataclass(slots=True)
 class DeleteSession(Call):
     """Deletes a session and its listing entries, at an expected version
     unless `expected_version` is ''."""

@@ -30,19 +30,17 @@ never fold a turn twice nor lose one. A fold changes neither the session's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from memrpc.limits import FOLD_MAX_TURNS, FOLD_READ_PAGE, MAX_NAME_CHARS, SUMMARY_MAX_CHARS
+from memrpc.limits import FOLD_MAX_TURNS, MAX_NAME_CHARS, SUMMARY_MAX_CHARS
 from memrpc.store import keys, scripts
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import SummaryFold
 from memrpc.store.stream_ids import order_of
+from memrpc.store.turn_log import newest_turns
 from memrpc.summaries.base import FoldTurn
 
-# The event type AppendTurns records each turn as (`lua/append_turns.lua`).
-TURN_EVENT = "memrpc.turn"
 # The event type UpdateSession records an emptied window as
 # (`lua/session_update.lua`).
 WINDOW_EMPTIED_EVENT = "memrpc.window_emptied"
@@ -98,15 +96,6 @@ def pending_turns(fields: Mapping[bytes, bytes | None]) -> int:
     )
 
 
-def _turn(event_id: bytes, fields: list[bytes]) -> FoldTurn | None:
-    """The turn an event of the log records, or None for another event."""
-    values = dict(zip(fields[::2], fields[1::2], strict=True))
-    if values.get(b"type") != TURN_EVENT.encode():
-        return None
-    payload = json.loads(values[b"json"])
-    return FoldTurn(event_id.decode(), payload["role"], payload["content"])
-
-
 class SummaryStore:
     """Reads the work of a fold step and writes its outcome."""
 
@@ -137,7 +126,9 @@ class SummaryStore:
             return None
         if pending < max(min_turns, 1):
             return None
-        found = await self._newest_turns(keys.events(ns, thread), last, folded_through, pending)
+        found = await newest_turns(
+            self._redis, keys.events(ns, thread), last, folded_through, pending
+        )
         turns = found[:max_turns]
         # Without a turn to fold, past the newest that left (never backwards).
         skipped_through = max(last.decode(), folded_through.decode(), key=order_of)
@@ -152,28 +143,6 @@ class SummaryStore:
             folded_through=folded_through.decode(),
             through=turns[-1].event_id if turns else skipped_through,
         )
-
-    async def _newest_turns(
-        self, stream: str, last: bytes, folded_through: bytes, count: int
-    ) -> list[FoldTurn]:
-        """The newest `count` turns of the log from `last` back to
-        `folded_through` (exclusive), oldest first: fewer when the log has
-        trimmed the oldest of them."""
-        found: list[FoldTurn] = []
-        end, start = last, b"(" + folded_through
-        while len(found) < count:
-            page = await self._redis.execute(
-                "XREVRANGE", stream, end, start, "COUNT", FOLD_READ_PAGE
-            )
-            for event_id, fields in page:
-                turn = _turn(event_id, fields)
-                if turn is not None and len(found) < count:
-                    found.append(turn)
-            if len(page) < FOLD_READ_PAGE:
-                break
-            end = b"(" + page[-1][0]
-        found.reverse()
-        return found
 
     async def write(self, work: FoldWork, *, text: str, summarizer: str, now_ms: int) -> bool:
         """Writes the fold of `work` with the new summary `text`, only if the

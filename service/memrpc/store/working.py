@@ -18,6 +18,8 @@
 | `summary_first`, `summary_last` | the event ids of the first and last turn folded |
 | `summary_turns`, `summary_skipped` | turns folded; turns trimmed before they could be |
 | `summary_ms`, `summarizer` | when the last fold was written, and by which summarizer |
+| `formed_through` | the log's event id memories are formed through (at first: the log's newest) |
+| `formed_turns`, `formed_skipped` | turns formed into memories; turns trimmed first |
 
 Every write is one Lua script: version check, fields, TTL and listing
 indexes change together, and appended turns are recorded in the event log
@@ -26,7 +28,8 @@ from the session (`store/request_ids.py`, key `keys.turns_request`), in the
 same step too. The `evicted_*`, `folded_through` and `summary*` fields are
 the running summary's (`store/summaries.py`): the writes here count the
 turns that leave the window (evicted by an append, or the window emptied by
-an update), the fold job folds them in.
+an update), the fold job folds them in. The `formed_*` fields are memory
+formation's (`store/formation.py`), on the same count of evicted turns.
 
 A session with a user adds its thread to the user's durable threads
 (`keys.user_threads`), which outlive the session: `user_threads` pages

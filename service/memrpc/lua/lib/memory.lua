@@ -84,3 +84,17 @@ local function memory_write(key, pairs, expire_ms)
     redis.call('PEXPIREAT', key, expire_ms)
   end
 end
+
+-- Creates the memory `key` with JSON `document` (expiring at `expire_ms`,
+-- '' or '0' for never) unless it repeats another (see `memory_duplicate`):
+-- then that one gains a hit instead. Returns the repeated memory's key and
+-- distance, or nil when `key` was written.
+local function memory_insert(index, prefix, max_distance, key, exact, knn, vector, expire_ms,
+    document)
+  local duplicate, distance = memory_duplicate(index, prefix, max_distance, key, exact, knn, vector)
+  if duplicate then
+    redis.call('JSON.NUMINCRBY', duplicate, '$.memory.hit_count', 1)
+    return duplicate, distance
+  end
+  memory_write(key, {'$', document}, expire_ms == '0' and '' or expire_ms)
+end

@@ -1,0 +1,215 @@
+"""Memory formation: the turns that left a session's window, in chunks, and
+the conditional write of the memory a chunk forms.
+
+The cursor lives in the session Hash (fields in `store/working.py`), beside
+the running summary's: `formed_through`, set at the session's creation to
+the log's newest event (so turns of an earlier, deleted session of the same
+thread are never formed), then the last event id formed; `formed_turns`
+and `formed_skipped`, the turns formed and those the log trimmed before
+they could be. So the turns waiting to be formed are
+
+    waiting = evicted_count - formed_turns - formed_skipped
+
+and they are the newest `waiting` turns of the log after `formed_through`
+up to `evicted_last` (`store/turn_log.py`, as for the summary). A chunk is
+the oldest `turns_per_memory` of them; fewer wait for more turns. Sessions
+written before formation have no `formed_through`: they form nothing.
+
+A formation step (`next_chunk`, then the summary of the chunk and its
+embedding, then `form`) reads the Hash (one HMGET) and the log, and writes
+in one script (`lua/memory_form.lua`): only if the session is the same one
+(`create_ms`) and nobody formed since (`formed_through`), it creates the
+memory through the dedup path of `CreateMemories` and advances the cursor,
+else nothing; so concurrent formers, redeliveries and crashes never form a
+turn twice nor lose one. Turns the log trimmed are counted as skipped in the
+same write (alone, when no whole chunk is left of them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memrpc.store import keys, scripts
+from memrpc.store.long_term import Memory, NewMemory, Source, blob, document, parse_memory
+from memrpc.store.memory_index import INDEX, Kind, dedup_queries
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.script_args import MemoryForm, insert_item
+from memrpc.store.stream_ids import order_of
+from memrpc.store.turn_log import newest_turns
+from memrpc.store.ulid import new_ulid
+from memrpc.summaries.base import FoldTurn
+
+_STATE = (
+    "create_ms",
+    "formed_through",
+    "evicted_count",
+    "evicted_last",
+    "formed_turns",
+    "formed_skipped",
+    "user_id",
+)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One formation step of a session: the turns a memory records (oldest
+    first; empty when the step only counts turns trimmed from the log), and
+    what its write checks."""
+
+    ns: str
+    thread: str
+    user_id: str
+    turns: list[FoldTurn]
+    # Turns before `turns` trimmed from the log before they could be read.
+    skipped: int
+    # The session's state when read: the write needs it unchanged.
+    create_ms: str
+    formed_through: str
+    # The `formed_through` the write sets.
+    through: str
+
+
+def _int(value: bytes | None) -> int:
+    return int(value) if value else 0
+
+
+def event_ms(event_id: str) -> int:
+    """When an event was appended: the time part of its id (ms)."""
+    return int(event_id.split("-", 1)[0])
+
+
+class FormationStore:
+    """Reads the chunks of a formation step and writes the memory they form."""
+
+    def __init__(self, redis: RedisMux) -> None:
+        self._redis = redis
+        self._form = scripts.load(redis, MemoryForm)
+
+    async def next_chunk(self, ns: str, thread: str, *, turns_per_memory: int) -> Chunk | None:
+        """The next chunk of the thread's session: its oldest
+        `turns_per_memory` waiting turns; None when it has no session or
+        fewer turns wait."""
+        state = dict(
+            zip(
+                _STATE,
+                await self._redis.execute("HMGET", keys.session(ns, thread), *_STATE),
+                strict=True,
+            )
+        )
+        create_ms, formed_through, last = (
+            state["create_ms"],
+            state["formed_through"],
+            state["evicted_last"],
+        )
+        if create_ms is None or formed_through is None or last is None:
+            return None
+        waiting = (
+            _int(state["evicted_count"])
+            - _int(state["formed_turns"])
+            - _int(state["formed_skipped"])
+        )
+        if waiting < max(turns_per_memory, 1):
+            return None
+        found = await newest_turns(
+            self._redis, keys.events(ns, thread), last, formed_through, waiting
+        )
+        # The oldest waiting turns trimmed from the log are counted as
+        # skipped: with the chunk, or alone when no whole chunk is left.
+        skipped = waiting - len(found)
+        turns = found[:turns_per_memory] if len(found) >= turns_per_memory else []
+        newest_skipped = max(last.decode(), formed_through.decode(), key=order_of)
+        return Chunk(
+            ns=ns,
+            thread=thread,
+            user_id=(state["user_id"] or b"").decode(),
+            turns=turns,
+            skipped=skipped,
+            create_ms=create_ms.decode(),
+            formed_through=formed_through.decode(),
+            through=turns[-1].event_id if turns else _before(found, newest_skipped),
+        )
+
+    async def form(
+        self,
+        chunk: Chunk,
+        memory: NewMemory,
+        *,
+        max_distance: float,
+        episodic_ttl_ms: int,
+        now_ms: int,
+    ) -> tuple[bool, Memory | None]:
+        """Writes the formation of `chunk`: `memory` (its text and embedding;
+        the rest is the chunk's) created or, when it repeats a live memory,
+        that one's hit; only if the session is as `chunk` read it. Returns
+        whether it was written, and the memory repeated (None: created)."""
+        if not chunk.turns:
+            raise ValueError("only a chunk with turns forms a memory")
+        item = NewMemory(
+            text=memory.text,
+            embedding=memory.embedding,
+            user_id=chunk.user_id,
+            kind=Kind.EPISODIC,
+            thread_id=chunk.thread,
+            source=Source.FORMATION,
+            source_event_ids=tuple(turn.event_id for turn in chunk.turns),
+            start_ms=event_ms(chunk.turns[0].event_id),
+            end_ms=event_ms(chunk.turns[-1].event_id),
+        )
+        return await self._write(chunk, item, max_distance, episodic_ttl_ms, now_ms)
+
+    async def skip(self, chunk: Chunk) -> bool:
+        """Counts a chunk's trimmed turns, when it has no turns to form."""
+        written, _ = await self._write(chunk, None, 0.0, 0, 0)
+        return written
+
+    async def _write(
+        self,
+        chunk: Chunk,
+        item: NewMemory | None,
+        max_distance: float,
+        episodic_ttl_ms: int,
+        now_ms: int,
+    ) -> tuple[bool, Memory | None]:
+        ns = chunk.ns
+        memory_id, insert = "", insert_item(exact="", knn="", vector=b"", expire_ms=0, document="")
+        if item is not None:
+            memory_id = new_ulid(now_ms)
+            new, doc = document(ns, memory_id, item, now_ms, episodic_ttl_ms)
+            exact, near = dedup_queries(
+                ns, now_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
+            )
+            insert = insert_item(
+                exact=exact,
+                knn=near,
+                vector=blob(item.embedding),
+                expire_ms=new.expire_ms,
+                document=doc,
+            )
+        reply = await self._form(
+            MemoryForm(
+                session=keys.session(ns, chunk.thread),
+                document=keys.memory(ns, memory_id or "skipped"),
+                create_ms=chunk.create_ms,
+                formed_through=chunk.formed_through,
+                through=chunk.through,
+                turns=len(chunk.turns),
+                skipped=chunk.skipped,
+                index=INDEX,
+                max_distance=max_distance,
+                prefix=keys.memory(ns, ""),
+                item=[insert],
+            )
+        )
+        if reply[0] == 0:
+            return False, None
+        return True, parse_memory(reply[1]) if reply[0] == 2 else None
+
+
+def _before(found: list[FoldTurn], newest_skipped: str) -> str:
+    """Where a skip-only step moves the cursor: just before the oldest turn
+    still in the log (its trimmed predecessors are counted), else past the
+    newest turn that left."""
+    if not found:
+        return newest_skipped
+    ms, seq = found[0].event_id.split("-")
+    return f"{ms}-{int(seq) - 1}" if int(seq) else f"{int(ms) - 1}-{2**64 - 1}"

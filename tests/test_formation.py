@@ -1,0 +1,173 @@
+"""Memory formation's store: the turns that leave a window become episodic
+memories, a chunk of `turns_per_memory` turns each, formed exactly once by
+event id whatever the repeats and races, through the dedup path of
+`CreateMemories`.
+
+The appends go through the server (`wm`, which also makes the memory
+index); the formation steps use a `FormationStore` on the same Redis with
+the real extractive summarizer and embedding model, as the job will.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from long_conversation import TURNS
+from memrpc.api.convert import now_ms
+from memrpc.embedding.batcher import BatchingEmbedder
+from memrpc.limits import EPISODIC_TTL_S
+from memrpc.store.formation import Chunk, FormationStore, event_ms
+from memrpc.store.long_term import NewMemory
+from memrpc.store.redis_mux import RedisMux
+from memrpc.summaries.extractive import ExtractiveSummarizer
+from memrpc.v1 import long_term_memory_pb2 as lpb
+from memrpc.v1 import working_memory_pb2 as pb
+
+TTL_MS = EPISODIC_TTL_S * 1000
+PER_MEMORY = 10
+# The most formation steps one drain takes: far more than any test needs.
+MAX_STEPS = 100
+
+
+@pytest.fixture
+def store(mux: RedisMux) -> FormationStore:
+    return FormationStore(mux)
+
+
+async def formed(chunk: Chunk, embedder: BatchingEmbedder) -> NewMemory:
+    """The memory of a chunk: its extractive summary and that's embedding."""
+    text = await ExtractiveSummarizer(embedder).fold("", chunk.turns, max_chars=1000)
+    [vector] = await embedder.embed([text], background=True)
+    return NewMemory(text=text, embedding=vector)
+
+
+async def form(store: FormationStore, chunk: Chunk, embedder: BatchingEmbedder):
+    memory = await formed(chunk, embedder)
+    return await store.form(
+        chunk, memory, max_distance=0.2, episodic_ttl_ms=TTL_MS, now_ms=now_ms()
+    )
+
+
+async def drain(store: FormationStore, embedder: BatchingEmbedder, ns: str, thread: str) -> int:
+    """Forms until no chunk waits; returns the steps written."""
+    written = 0
+    for _ in range(MAX_STEPS):
+        chunk = await store.next_chunk(ns, thread, turns_per_memory=PER_MEMORY)
+        if chunk is None:
+            return written
+        ok, _ = await form(store, chunk, embedder)
+        written += ok
+    raise AssertionError("the backlog never drained")
+
+
+async def append(wm, ns: str, thread: str, contents: list[str], user: str = "u1") -> list[str]:
+    reply = await wm.AppendTurns(
+        pb.AppendTurnsRequest(
+            namespace=ns,
+            thread_id=thread,
+            turns=[pb.TurnInput(role="user", content=c) for c in contents],
+            max_window_turns=20,
+            user_id=user,
+        )
+    )
+    return list(reply.event_ids)
+
+
+def sentences(first: int, count: int) -> list[str]:
+    """Turns `first` to `first + count` of the long conversation (distinct
+    episodes), or past its end distinct notes."""
+    return [
+        TURNS[i][1] if i < len(TURNS) else f"Note {i}: parcel {i} left depot {i}."
+        for i in range(first, first + count)
+    ]
+
+
+async def formation_memories(ltm, ns: str) -> list[lpb.Memory]:
+    reply = await ltm.ListMemories(lpb.ListMemoriesRequest(namespace=ns, page_size=100))
+    return [m for m in reply.memories if m.source == lpb.MEMORY_SOURCE_FORMATION]
+
+
+async def test_sixty_turns_into_a_twenty_turn_window_form_four_memories_of_the_forty_evicted(
+    wm, ltm, store: FormationStore, embedder: BatchingEmbedder, ns: str
+) -> None:
+    ids: list[str] = []
+    for i in range(6):
+        ids += await append(wm, ns, "t", sentences(10 * i, 10))
+        await drain(store, embedder, ns, "t")
+    memories = sorted(
+        await formation_memories(ltm, ns), key=lambda m: m.start_time.ToMilliseconds()
+    )
+    assert len(memories) == 4
+    assert [e for m in memories for e in m.source_event_ids] == ids[:40]
+    for memory in memories:
+        assert len(memory.source_event_ids) == PER_MEMORY
+        assert (memory.user_id, memory.thread_id) == ("u1", "t")
+        assert memory.kind == lpb.MEMORY_KIND_EPISODIC
+        assert memory.start_time.ToMilliseconds() == event_ms(memory.source_event_ids[0])
+        assert memory.end_time.ToMilliseconds() == event_ms(memory.source_event_ids[-1])
+        assert memory.expire_time.ToMilliseconds() == memory.create_time.ToMilliseconds() + TTL_MS
+        assert 0 < len(memory.text) <= 1000
+    assert await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY) is None
+
+
+async def test_fewer_turns_than_a_chunk_wait(wm, store: FormationStore, ns: str) -> None:
+    await append(wm, ns, "t", sentences(0, 29))
+    assert await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY) is None
+    await append(wm, ns, "t", sentences(29, 1))
+    chunk = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
+    assert chunk is not None
+    assert len(chunk.turns) == PER_MEMORY
+
+
+async def test_a_chunk_is_formed_once_whatever_repeats_or_races(
+    wm, ltm, store: FormationStore, embedder: BatchingEmbedder, ns: str
+) -> None:
+    await append(wm, ns, "t", sentences(0, 40))
+    chunk = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
+    assert chunk is not None
+    # Two concurrent formers of the same chunk: one writes.
+    outcomes = await asyncio.gather(*(form(store, chunk, embedder) for _ in range(2)))
+    assert sorted(ok for ok, _ in outcomes) == [False, True]
+    # A redelivery after it: the chunk read before is stale, nothing written.
+    assert await form(store, chunk, embedder) == (False, None)
+    again = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
+    assert again is not None
+    assert again.turns[0].event_id != chunk.turns[0].event_id
+    await drain(store, embedder, ns, "t")
+    memories = await formation_memories(ltm, ns)
+    event_ids = [e for m in memories for e in m.source_event_ids]
+    assert len(event_ids) == len(set(event_ids)) == 20
+
+
+async def test_a_repeated_episode_grows_the_existing_memorys_hit_count(
+    wm, ltm, store: FormationStore, embedder: BatchingEmbedder, ns: str
+) -> None:
+    for thread in ("a", "b"):
+        await append(wm, ns, thread, sentences(0, 30))
+    written = []
+    for thread in ("a", "b"):
+        chunk = await store.next_chunk(ns, thread, turns_per_memory=PER_MEMORY)
+        assert chunk is not None
+        written.append(await form(store, chunk, embedder))
+    assert written[0] == (True, None)
+    ok, repeated = written[1]
+    assert ok
+    assert repeated is not None
+    assert repeated.hit_count == 2
+    [memory] = await formation_memories(ltm, ns)
+    assert (memory.id, memory.hit_count, memory.thread_id) == (repeated.id, 2, "a")
+    # The second thread's turns count as formed all the same.
+    assert await store.next_chunk(ns, "b", turns_per_memory=PER_MEMORY) is None
+
+
+async def test_a_session_of_a_deleted_thread_forms_only_its_own_turns(
+    wm, ltm, store: FormationStore, embedder: BatchingEmbedder, ns: str
+) -> None:
+    await append(wm, ns, "t", sentences(0, 25))
+    await wm.DeleteSession(pb.DeleteSessionRequest(namespace=ns, thread_id="t"))
+    ids = await append(wm, ns, "t", sentences(100, 30))
+    assert await drain(store, embedder, ns, "t") == 1
+    [memory] = await formation_memories(ltm, ns)
+    assert list(memory.source_event_ids) == ids[:PER_MEMORY]
