@@ -118,7 +118,7 @@ async def test_the_jobs_fold_under_a_full_embedding_queue(
     bounded = BatchingEmbedder(model, max_queue=1)
     try:
         await append(wm, ns, "t", 25)  # 20 turns to fold: 20 texts to embed
-        (fold,) = process_jobs(mux, bounded, Policy(ON))
+        fold, _formation = process_jobs(mux, bounded, Policy(ON))
         gate.open.clear()
         running = asyncio.create_task(bounded.embed(["running"]))
         await gate.wait_entered()

@@ -11,13 +11,17 @@ the real extractive summarizer and embedding model, as the job will.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
-from long_conversation import TURNS
+from long_conversation import FACTS, TURNS, facts_found
 from memrpc.api.convert import now_ms
+from memrpc.config import Settings
 from memrpc.embedding.batcher import BatchingEmbedder
-from memrpc.limits import EPISODIC_TTL_S
+from memrpc.jobs.formation import FormationJob
+from memrpc.limits import EPISODIC_TTL_S, Limits
+from memrpc.namespace_defaults import FormationPolicy, NamespaceDefaults, server_defaults
 from memrpc.store.formation import Chunk, FormationStore, event_ms
 from memrpc.store.long_term import NewMemory
 from memrpc.store.redis_mux import RedisMux
@@ -171,3 +175,67 @@ async def test_a_session_of_a_deleted_thread_forms_only_its_own_turns(
     assert await drain(store, embedder, ns, "t") == 1
     [memory] = await formation_memories(ltm, ns)
     assert list(memory.source_event_ids) == ids[:PER_MEMORY]
+
+
+# -- The job ---------------------------------------------------------------------
+
+
+class Policy:
+    """A namespace's defaults with the formation policy a test sets."""
+
+    def __init__(self, formation: FormationPolicy) -> None:
+        base = server_defaults(Limits.from_settings(Settings()))
+        self._defaults = dataclasses.replace(base, formation=formation)
+
+    async def defaults(self, ns: str) -> NamespaceDefaults:
+        return self._defaults
+
+
+ON = FormationPolicy(enabled=True, turns_per_memory=PER_MEMORY, max_chars=1000)
+
+
+def job(mux: RedisMux, embedder: BatchingEmbedder, policy: FormationPolicy) -> FormationJob:
+    summarizer = ExtractiveSummarizer(embedder)
+    return FormationJob(FormationStore(mux), summarizer, embedder.background(), Policy(policy))
+
+
+async def conversation(wm, ns: str, thread: str) -> list[str]:
+    """The 60-turn conversation into a 20-turn window, in appends of 6."""
+    ids: list[str] = []
+    for first in range(0, len(TURNS), 6):
+        ids += await append(wm, ns, thread, [content for _, content in TURNS[first : first + 6]])
+    return ids
+
+
+async def test_the_job_forms_each_chunk_once_whatever_its_runs_and_the_facts_are_recalled(
+    wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    ids = await conversation(wm, ns, "t")
+    formation = job(mux, embedder, ON)
+    # Two concurrent runs, then a repeated delivery.
+    await asyncio.gather(formation.run(ns, "t"), formation.run(ns, "t"))
+    await formation.run(ns, "t")
+    memories = await formation_memories(ltm, ns)
+    assert len(memories) == 4
+    assert sorted(e for m in memories for e in m.source_event_ids) == sorted(ids[:40])
+    # Each fact's own question recalls a memory that holds it.
+    recalled = []
+    for fact in FACTS:
+        reply = await wm.GetContext(
+            pb.GetContextRequest(
+                namespace=ns, thread_id="t", text=f"What is {fact}?", limit=2, max_distance=1.0
+            )
+        )
+        texts = " ".join(match.memory.text for match in reply.matches)
+        recalled += [found for found in facts_found(texts) if found == fact]
+    assert len(recalled) >= 8, recalled
+
+
+async def test_a_disabled_policy_forms_nothing_until_enabled(
+    wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    await conversation(wm, ns, "t")
+    await job(mux, embedder, dataclasses.replace(ON, enabled=False)).run(ns, "t")
+    assert await formation_memories(ltm, ns) == []
+    await job(mux, embedder, ON).run(ns, "t")
+    assert len(await formation_memories(ltm, ns)) == 4

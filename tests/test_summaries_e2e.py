@@ -263,13 +263,19 @@ async def test_a_poison_entry_is_dead_lettered_and_summaries_go_on(
             assert_covers_the_evicted_turns(await folded(stub, ns, "after"), ids)
 
             async def dead_lettered() -> bool:
-                return bool(await client.xrange(keys.dead_letters(ns)))
+                return len(await client.xrange(keys.dead_letters(ns))) == 2
 
-            await eventually(dead_lettered, "the poison entry dead-lettered")
-        [(_, letter)] = await client.xrange(keys.dead_letters(ns))
-        assert letter[b"entry_id"] == poison
-        assert letter[b"deliveries"] == b"2"
-        assert letter[b"error"] == b"a feed entry without a thread"
+            await eventually(dead_lettered, "the poison entry dead-lettered by both jobs")
+        # Each job on the feed (summaries, formation) gives up on it once.
+        letters = [letter for _, letter in await client.xrange(keys.dead_letters(ns))]
+        assert sorted(letter[b"job"] for letter in letters) == [
+            b"memrpc.formation",
+            b"memrpc.summaries",
+        ]
+        for letter in letters:
+            assert letter[b"entry_id"] == poison
+            assert letter[b"deliveries"] == b"2"
+            assert letter[b"error"] == b"a feed entry without a thread"
     finally:
         await client.aclose()
 

@@ -95,6 +95,10 @@ SUMMARY_MAX_NEW_CANDIDATES = 64
 FORMATION_TURNS_PER_MEMORY = Range(default=10, low=1, high=100)
 # The most characters of a formed memory's text.
 FORMATION_MAX_CHARS = Range(default=1000, low=200, high=8192)
+# Formation steps (one memory each) one run of the formation job makes, at
+# most: a thread's backlog beyond that is formed by the next delivery of its
+# entries.
+FORMATION_MAX_STEPS = 20
 
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in

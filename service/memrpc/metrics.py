@@ -168,6 +168,11 @@ JOB_STEP_ERRORS = Counter(
     ("job_name",),
 )
 SUMMARY_FOLDED_TURNS = Counter("memrpc_summary_folded_turns", "Turns folded into running summaries")
+FORMED_MEMORIES = Counter(
+    "memrpc_formed_memories",
+    "Memories formed from the turns that left windows, by outcome",
+    ("outcome",),
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -287,6 +292,13 @@ def turns_folded(turns: int) -> None:
     """`turns` turns were folded into a running summary."""
     if _switch.on:
         SUMMARY_FOLDED_TURNS.inc(turns)
+
+
+def memory_formed(duplicate: bool) -> None:
+    """The formation job formed a memory (`duplicate`: it repeated a live
+    memory, which gained a hit)."""
+    if _switch.on:
+        FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
 
 
 def refused(setting: str) -> None:

@@ -17,9 +17,11 @@ from memrpc.config import Settings
 from memrpc.embedding import Embedder
 from memrpc.jobs.base import Job, group_of
 from memrpc.jobs.fold import FoldJob
+from memrpc.jobs.formation import FormationJob
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
 from memrpc.namespace_defaults import DefaultsSource
+from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
@@ -33,8 +35,11 @@ def process_jobs(redis: RedisMux, embedder: Embedder, defaults: DefaultsSource) 
     """Every background job, as one process runs them. They embed in the
     embedder's background lane: never refused for a full queue, behind the
     interactive calls of the same process."""
-    background = embedder.background()
-    return [FoldJob(SummaryStore(redis), ExtractiveSummarizer(background), defaults)]
+    summarizer = ExtractiveSummarizer(embedder.background())
+    return [
+        FoldJob(SummaryStore(redis), summarizer, defaults),
+        FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults),
+    ]
 
 
 class BackgroundJobs:

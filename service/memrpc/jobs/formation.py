@@ -1,0 +1,92 @@
+"""The memory-formation job (`memrpc.formation`): the turns that left a
+thread's window become episodic long-term memories, `turns_per_memory` of
+them each (`NamespaceSettings.formation`).
+
+It runs on the same events as the running summary (`jobs/fold.py`):
+`memrpc.turn` and `memrpc.window_emptied`. A run forms every whole chunk
+waiting on the thread, in steps: read the next chunk
+(`FormationStore.next_chunk`, decided by the session's formation cursor,
+not by the event that triggered the run), summarize it extractively (no
+language model) within `max_chars`, embed the summary, and write
+conditionally (`FormationStore.form`, one script: refused when the cursor
+moved meanwhile, e.g. another runner formed the chunk; the step reads
+again). The write goes through `CreateMemories`' dedup, so a repeated
+episode grows the existing memory's hit count. A repeated run thus forms
+nothing twice, whichever runner and delivery it comes from.
+
+A namespace whose settings turn formation off is skipped (its entries are
+acknowledged); its turns keep waiting and are formed if it turns formation
+on again and a later append runs the job.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from memrpc import metrics
+from memrpc.api.convert import now_ms
+from memrpc.embedding.base import Embedder
+from memrpc.jobs.fold import FoldJob
+from memrpc.limits import FORMATION_MAX_STEPS
+from memrpc.namespace_defaults import DefaultsSource
+from memrpc.store.formation import FormationStore
+from memrpc.store.long_term import NewMemory
+from memrpc.summaries.base import Summarizer
+
+log = logging.getLogger("memrpc.jobs")
+
+
+class FormationUnfinished(Exception):
+    """A run made its most steps and chunks are still waiting: its entries
+    stay unacknowledged, and their next delivery goes on."""
+
+
+class FormationJob:
+    """Forms a thread's left-the-window turns into episodic memories."""
+
+    name = "formation"
+    event_types = FoldJob.event_types
+
+    def __init__(
+        self,
+        store: FormationStore,
+        summarizer: Summarizer,
+        embedder: Embedder,
+        defaults: DefaultsSource,
+    ) -> None:
+        self._store = store
+        self._summarizer = summarizer
+        self._embedder = embedder
+        self._defaults = defaults
+
+    async def run(self, ns: str, thread: str) -> None:
+        defaults = await self._defaults.defaults(ns)
+        policy = defaults.formation
+        if not policy.enabled:
+            return
+        for _ in range(FORMATION_MAX_STEPS):
+            chunk = await self._store.next_chunk(
+                ns, thread, turns_per_memory=policy.turns_per_memory
+            )
+            if chunk is None:
+                return
+            if not chunk.turns:
+                # Only turns the log trimmed: counted, nothing formed.
+                await self._store.skip(chunk)
+                continue
+            text = await self._summarizer.fold("", chunk.turns, max_chars=policy.max_chars)
+            [vector] = await self._embedder.embed([text])
+            written, repeated = await self._store.form(
+                chunk,
+                NewMemory(text=text, embedding=vector),
+                max_distance=defaults.dedup_distance,
+                episodic_ttl_ms=round(defaults.episodic_ttl_s * 1000),
+                now_ms=now_ms(),
+            )
+            if written:
+                metrics.memory_formed(duplicate=repeated is not None)
+            else:
+                log.debug("formation of %s/%s lost a race, reading again", ns, thread)
+        raise FormationUnfinished(
+            f"thread {thread!r} still has turns to form after {FORMATION_MAX_STEPS} steps"
+        )
