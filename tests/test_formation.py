@@ -61,8 +61,7 @@ async def drain(store: FormationStore, embedder: BatchingEmbedder, ns: str, thre
         chunk = await store.next_chunk(ns, thread, turns_per_memory=PER_MEMORY)
         if chunk is None:
             return written
-        ok, _ = await form(store, chunk, embedder)
-        written += ok
+        written += await form(store, chunk, embedder) is not None
     raise AssertionError("the backlog never drained")
 
 
@@ -133,9 +132,9 @@ async def test_a_chunk_is_formed_once_whatever_repeats_or_races(
     assert chunk is not None
     # Two concurrent formers of the same chunk: one writes.
     outcomes = await asyncio.gather(*(form(store, chunk, embedder) for _ in range(2)))
-    assert sorted(ok for ok, _ in outcomes) == [False, True]
+    assert sorted(formed is not None for formed in outcomes) == [False, True]
     # A redelivery after it: the chunk read before is stale, nothing written.
-    assert await form(store, chunk, embedder) == (False, None)
+    assert await form(store, chunk, embedder) is None
     again = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
     assert again is not None
     assert again.turns[0].event_id != chunk.turns[0].event_id
@@ -155,13 +154,14 @@ async def test_a_repeated_episode_grows_the_existing_memorys_hit_count(
         chunk = await store.next_chunk(ns, thread, turns_per_memory=PER_MEMORY)
         assert chunk is not None
         written.append(await form(store, chunk, embedder))
-    assert written[0] == (True, None)
-    ok, repeated = written[1]
-    assert ok
+    first, repeated = written
+    assert first is not None
+    assert not first.duplicate
     assert repeated is not None
-    assert repeated.hit_count == 2
+    assert repeated.duplicate
+    assert (repeated.memory.id, repeated.memory.hit_count) == (first.memory.id, 2)
     [memory] = await formation_memories(ltm, ns)
-    assert (memory.id, memory.hit_count, memory.thread_id) == (repeated.id, 2, "a")
+    assert (memory.id, memory.hit_count, memory.thread_id) == (first.memory.id, 2, "a")
     # The second thread's turns count as formed all the same.
     assert await store.next_chunk(ns, "b", turns_per_memory=PER_MEMORY) is None
 

@@ -76,15 +76,15 @@ class FormationJob:
                 continue
             text = await self._summarizer.fold("", chunk.turns, max_chars=policy.max_chars)
             [vector] = await self._embedder.embed([text])
-            written, repeated = await self._store.form(
+            formed = await self._store.form(
                 chunk,
                 NewMemory(text=text, embedding=vector),
                 max_distance=defaults.dedup_distance,
                 episodic_ttl_ms=round(defaults.episodic_ttl_s * 1000),
                 now_ms=now_ms(),
             )
-            if written:
-                metrics.memory_formed(duplicate=repeated is not None)
+            if formed is not None:
+                metrics.memory_formed(duplicate=formed.duplicate)
             else:
                 log.debug("formation of %s/%s lost a race, reading again", ns, thread)
         raise FormationUnfinished(

@@ -27,12 +27,14 @@ same write (alone, when no whole chunk is left of them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from memrpc.store import keys, scripts
 from memrpc.store.long_term import Memory, NewMemory, Source, blob, document, parse_memory
 from memrpc.store.memory_index import INDEX, Kind, dedup_queries
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.script_args import MemoryForm, insert_item
 from memrpc.store.stream_ids import order_of
 from memrpc.store.turn_log import newest_turns
@@ -67,6 +69,15 @@ class Chunk:
     formed_through: str
     # The `formed_through` the write sets.
     through: str
+
+
+@dataclass(frozen=True)
+class Formed:
+    """The outcome of a chunk's write: the memory created or, when it
+    repeated a live one (`duplicate`), that memory after its hit."""
+
+    memory: Memory
+    duplicate: bool
 
 
 def _int(value: bytes | None) -> int:
@@ -137,13 +148,14 @@ class FormationStore:
         max_distance: float,
         episodic_ttl_ms: int,
         now_ms: int,
-    ) -> tuple[bool, Memory | None]:
+    ) -> Formed | None:
         """Writes the formation of `chunk`: `memory` (its text and embedding;
         the rest is the chunk's) created or, when it repeats a live memory,
-        that one's hit; only if the session is as `chunk` read it. Returns
-        whether it was written, and the memory repeated (None: created)."""
+        that one's hit; only if the session is as `chunk` read it (else
+        None, nothing written)."""
         if not chunk.turns:
             raise ValueError("only a chunk with turns forms a memory")
+        ns = chunk.ns
         item = NewMemory(
             text=memory.text,
             embedding=memory.embedding,
@@ -155,40 +167,39 @@ class FormationStore:
             start_ms=event_ms(chunk.turns[0].event_id),
             end_ms=event_ms(chunk.turns[-1].event_id),
         )
-        return await self._write(chunk, item, max_distance, episodic_ttl_ms, now_ms)
+        new, doc = document(ns, new_ulid(now_ms), item, now_ms, episodic_ttl_ms)
+        exact, near = dedup_queries(
+            ns, now_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
+        )
+        insert = insert_item(
+            exact=exact,
+            knn=near,
+            vector=blob(item.embedding),
+            expire_ms=new.expire_ms,
+            document=doc,
+        )
+        reply = await self._write(chunk, new.id, insert, max_distance)
+        if reply[0] == 0:
+            return None
+        if reply[0] == 2:
+            return Formed(parse_memory(reply[1]), duplicate=True)
+        return Formed(new, duplicate=False)
 
     async def skip(self, chunk: Chunk) -> bool:
-        """Counts a chunk's trimmed turns, when it has no turns to form."""
-        written, _ = await self._write(chunk, None, 0.0, 0, 0)
-        return written
+        """Counts a chunk's trimmed turns, when it has no turns to form;
+        False when the session changed (nothing written)."""
+        nothing = insert_item(exact="", knn="", vector=b"", expire_ms=0, document="")
+        return bool((await self._write(chunk, "", nothing, 0.0))[0])
 
     async def _write(
-        self,
-        chunk: Chunk,
-        item: NewMemory | None,
-        max_distance: float,
-        episodic_ttl_ms: int,
-        now_ms: int,
-    ) -> tuple[bool, Memory | None]:
-        ns = chunk.ns
-        memory_id, insert = "", insert_item(exact="", knn="", vector=b"", expire_ms=0, document="")
-        if item is not None:
-            memory_id = new_ulid(now_ms)
-            new, doc = document(ns, memory_id, item, now_ms, episodic_ttl_ms)
-            exact, near = dedup_queries(
-                ns, now_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
-            )
-            insert = insert_item(
-                exact=exact,
-                knn=near,
-                vector=blob(item.embedding),
-                expire_ms=new.expire_ms,
-                document=doc,
-            )
-        reply = await self._form(
+        self, chunk: Chunk, memory_id: str, insert: Sequence[Arg], max_distance: float
+    ) -> Any:
+        """One call of `memory_form.lua` (see there for the reply)."""
+        return await self._form(
             MemoryForm(
-                session=keys.session(ns, chunk.thread),
-                document=keys.memory(ns, memory_id or "skipped"),
+                session=keys.session(chunk.ns, chunk.thread),
+                # A skip-only write writes no document: any key of the prefix.
+                document=keys.memory(chunk.ns, memory_id),
                 create_ms=chunk.create_ms,
                 formed_through=chunk.formed_through,
                 through=chunk.through,
@@ -196,13 +207,10 @@ class FormationStore:
                 skipped=chunk.skipped,
                 index=INDEX,
                 max_distance=max_distance,
-                prefix=keys.memory(ns, ""),
+                prefix=keys.memory(chunk.ns, ""),
                 item=[insert],
             )
         )
-        if reply[0] == 0:
-            return False, None
-        return True, parse_memory(reply[1]) if reply[0] == 2 else None
 
 
 def _before(found: list[FoldTurn], newest_skipped: str) -> str:
