@@ -16,6 +16,13 @@ At the end, after a last fold of every session, each live session's summary
 must cover exactly the turns of that session that left its window (evicted
 or emptied), by event id, in order, none twice, none missing.
 
+Formation runs alongside too: `FORMERS` coroutines form memories of
+`CHUNK` turns from the same turns (`store/formation.py`), racing each other,
+the folders and the writes. Every turn that left a window is formed at most
+once, in order; after a last formation of every session, exactly the whole
+chunks are formed. The formed memories (episodic, with a text of their own)
+are checked apart from the clients' (semantic): they exist and are indexed.
+
 Writes that the model cannot order are kept apart by locks in the test:
 deleting a session or a user's memories waits for the writes in flight to
 that thread or scope (the model could not tell which came first), and a
@@ -41,13 +48,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+import numpy as np
 import redis.asyncio
 from google.protobuf import field_mask_pb2
 from redis.commands.search.query import Query
 
+from memrpc.api.convert import now_ms
 from memrpc.embedding import BatchingEmbedder
 from memrpc.store import keys
-from memrpc.store.long_term import INDEX
+from memrpc.store.formation import Chunk, FormationStore
+from memrpc.store.long_term import INDEX, NewMemory
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import FoldWork, SummaryStore
 from memrpc.v1 import event_log_pb2 as ev
@@ -69,6 +79,10 @@ WINDOW = 5
 WINDOW_EMPTIED = "memrpc.window_emptied"
 # Coroutines folding summaries while the workers write.
 FOLDERS = 3
+# Coroutines forming memories while the workers write, and the turns each
+# memory records.
+FORMERS = 2
+CHUNK = 3
 # How many concurrent creates of one text a dedup race sends.
 RACE = 4
 
@@ -125,6 +139,8 @@ class Thread:
     turn_ids: dict[int, list[str]] = field(default_factory=dict)
     # The turns the folds that were written covered, in order.
     folded: list[str] = field(default_factory=list)
+    # The turns the formations that were written recorded, in order.
+    formed: list[str] = field(default_factory=list)
 
     def written(self, kind: str) -> list[str]:
         """The goals or turns written, in version order."""
@@ -179,8 +195,20 @@ class Scope:
 class Run:
     """The workers, the model they fill, and the checks against it."""
 
-    def __init__(self, channel: grpc.aio.Channel, summaries: SummaryStore, seed: int) -> None:
-        self.summaries = summaries
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        mux: RedisMux,
+        seed: int,
+        dim: int,
+    ) -> None:
+        self.mux = mux
+        self.summaries = SummaryStore(mux)
+        self.formation = FormationStore(mux)
+        # Every formed memory's embedding: their texts differ, and their
+        # dedup is by text only.
+        self.vector = np.eye(dim, dtype=np.float32)[0]
+        self.formed_keys: set[str] = set()
         self.sessions = working_memory_pb2_grpc.WorkingMemoryStub(channel)
         self.memories = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
         self.events = event_log_pb2_grpc.EventLogStub(channel)
@@ -193,6 +221,7 @@ class Run:
         self.ops: collections.Counter[str] = collections.Counter()
         self.aborted = 0
         self.folds: collections.Counter[str] = collections.Counter()
+        self.formations: collections.Counter[str] = collections.Counter()
         self.problems: list[str] = []
 
     async def run(self, ops: int, seconds: float) -> None:
@@ -208,7 +237,11 @@ class Run:
             await asyncio.gather(*(self._worker(more) for _ in range(WORKERS)))
             done.set()
 
-        await asyncio.gather(workers(), *(self._folder(done) for _ in range(FOLDERS)))
+        await asyncio.gather(
+            workers(),
+            *(self._folder(done) for _ in range(FOLDERS)),
+            *(self._former(done) for _ in range(FORMERS)),
+        )
 
     async def _worker(self, more: Callable[[], bool]) -> None:
         choices: list[tuple[Callable[[], object], int]] = [
@@ -335,6 +368,46 @@ class Run:
                 if state.deleted or await self._fold(ns, thread, max_turns=100) is None:
                     break
 
+    # --- the formation job ---
+
+    async def _former(self, done: asyncio.Event) -> None:
+        while not done.is_set():
+            ns, thread = self.random.choice(list(self.threads))
+            await self._form(ns, thread)
+
+    async def _form(self, ns: str, thread: str) -> Chunk | None:
+        """One formation step of the thread's session, if a whole chunk
+        waits (or turns the log trimmed)."""
+        chunk = await self.formation.next_chunk(ns, thread, turns_per_memory=CHUNK)
+        if chunk is None:
+            return None
+        if not chunk.turns:
+            self.formations["skip"] += await self.formation.skip(chunk)
+            return chunk
+        formed = await self.formation.form(
+            chunk,
+            NewMemory(text=f"episode {chunk.turns[0].event_id}", embedding=self.vector),
+            max_distance=0,
+            episodic_ttl_ms=3_600_000,
+            now_ms=now_ms(),
+        )
+        if formed is None:
+            self.formations["stale"] += 1
+            return chunk
+        if formed.duplicate:
+            self.problems.append(f"{ns}/{thread}: formation repeated {formed.memory.text!r}")
+        self.threads[(ns, thread)].formed += [turn.event_id for turn in chunk.turns]
+        self.formed_keys.add(keys.memory(ns, formed.memory.id))
+        self.formations["written"] += 1
+        return chunk
+
+    async def drain_formations(self) -> None:
+        """Forms every live session's whole chunks (a bounded number of steps)."""
+        for (ns, thread), state in self.threads.items():
+            for _ in range(1000):
+                if state.deleted or await self._form(ns, thread) is None:
+                    break
+
     def _wrote(self, state: Thread, version: int, write: tuple[str, list[str]]) -> None:
         if version in state.writes:
             self.problems.append(f"two writes got version {version}: a lost update")
@@ -429,8 +502,10 @@ class Run:
     async def forget_user(self) -> None:
         ns, user, scope = self._scope()
         async with scope.lock.exclusive():
+            # The clients' memories: the formed ones are episodic.
+            clients = ltm.MemoryFilter(user_ids=[user], kinds=[ltm.MEMORY_KIND_SEMANTIC])
             reply = await self.memories.DeleteMemories(
-                ltm.DeleteMemoriesRequest(namespace=ns, filter=ltm.MemoryFilter(user_ids=[user]))
+                ltm.DeleteMemoriesRequest(namespace=ns, filter=clients)
             )
             if reply.deleted_count != len(scope.live):
                 self.problems.append(
@@ -490,6 +565,16 @@ class Run:
         if [t.content for t in session.turns] != [contents[i] for i in window]:
             self.problems.append(f"{where}: window contents differ")
         self._check_summary(where, session.summary, left, state.folded)
+        skipped = int(
+            await self.mux.execute("HGET", keys.session(ns, thread), "formed_skipped") or 0
+        )
+        formed, waiting = state.formed, left[skipped:]
+        if (
+            formed != waiting[: len(formed)]
+            or len(formed) % CHUNK
+            or len(waiting) - len(formed) >= CHUNK
+        ):
+            self.problems.append(f"{where}: formed {formed}; left {waiting} after {skipped}")
         if session.user_id != state.user:
             self.problems.append(f"{where}: user {session.user_id!r}, want {state.user!r}")
 
@@ -581,6 +666,7 @@ class Run:
             await client.aclose()
         num_docs = int(info["num_docs"])
         indexed = {doc.id for doc in found.docs}
+        live_keys |= self.formed_keys
         if not stored_keys == indexed == live_keys or num_docs != len(live_keys):
             self.problems.append(
                 f"index: {len(indexed)} found, {num_docs} docs, {len(stored_keys)} keys,"
@@ -594,9 +680,10 @@ async def test_random_concurrent_writes_match_the_model(
     async with serving(None, embedder, data_dir=tmp_path / "data") as (server, channel):
         mux = RedisMux(server.redis_url)
         try:
-            run = Run(channel, SummaryStore(mux), SEED)
+            run = Run(channel, mux, SEED, embedder.dim)
             await run.run(OPS, SECONDS)
             await run.drain_folds()
+            await run.drain_formations()
             await run.check_sessions()
             await run.check_memories(server.redis_url)
         finally:
@@ -605,6 +692,7 @@ async def test_random_concurrent_writes_match_the_model(
     # The run did what it is for.
     assert all(run.ops.values()), run.ops
     assert run.folds["written"] > 0, run.folds
+    assert run.formations["written"] > 0, run.formations
     assert any(
         stored.creates > 1 for scope in run.scopes.values() for stored in scope.live.values()
     )
