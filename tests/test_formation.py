@@ -26,6 +26,7 @@ from memrpc.store.formation import Chunk, FormationStore, event_ms
 from memrpc.store.long_term import NewMemory
 from memrpc.store.redis_mux import RedisMux
 from memrpc.summaries.extractive import ExtractiveSummarizer
+from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as pb
 
@@ -239,3 +240,30 @@ async def test_a_disabled_policy_forms_nothing_until_enabled(
     assert await formation_memories(ltm, ns) == []
     await job(mux, embedder, ON).run(ns, "t")
     assert len(await formation_memories(ltm, ns)) == 4
+
+
+async def test_turns_trimmed_from_the_log_are_skipped_and_the_rest_formed(
+    wm, ltm, events, *, store: FormationStore, embedder: BatchingEmbedder, ns: str
+) -> None:
+    ids = await append(wm, ns, "t", sentences(0, 45))  # 25 left the window
+    # The oldest 7 trimmed: 18 readable, one chunk formed with the 7 skipped.
+    await events.TrimEvents(ev.TrimEventsRequest(namespace=ns, thread_id="t", min_event_id=ids[7]))
+    chunk = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
+    assert chunk is not None
+    assert ([t.event_id for t in chunk.turns], chunk.skipped) == (ids[7:17], 7)
+    assert await form(store, chunk, embedder) is not None
+    # 13 wait once 5 more left, the oldest 5 trimmed: fewer than a chunk are
+    # readable, so a skip-only step counts the 5 and forms nothing.
+    await events.TrimEvents(ev.TrimEventsRequest(namespace=ns, thread_id="t", min_event_id=ids[22]))
+    ids += await append(wm, ns, "t", sentences(45, 5))
+    chunk = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
+    assert chunk is not None
+    assert (chunk.turns, chunk.skipped) == ([], 5)
+    assert await store.skip(chunk)
+    assert await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY) is None
+    # Two more leave: the 8 kept and they make a chunk.
+    ids += await append(wm, ns, "t", sentences(50, 2))
+    assert await drain(store, embedder, ns, "t") == 1
+    memories = await formation_memories(ltm, ns)
+    formed = sorted((list(m.source_event_ids) for m in memories), key=lambda e: ids.index(e[0]))
+    assert formed == [ids[7:17], ids[22:32]]
