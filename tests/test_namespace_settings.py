@@ -30,6 +30,7 @@ from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.jobs.fold import FoldJob
+from memrpc.jobs.formation import FormationJob
 from memrpc.limits import (
     EPISODIC_TTL_S,
     FORMATION_MAX_CHARS,
@@ -40,6 +41,7 @@ from memrpc.limits import (
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
 from memrpc.namespace_defaults import server_defaults
 from memrpc.server import MemrpcServer
+from memrpc.store.formation import FormationStore
 from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
@@ -585,6 +587,37 @@ async def test_the_summary_job_follows_the_namespaces_policy(nss, wm, ns, fold):
     assert await run() == (0, 3)
     await append(1)
     assert await run() == (4, 0)
+
+
+@pytest.fixture
+def formation(counting, embedder, memrpc_server) -> FormationJob:
+    """The formation job, reading the policy from the test server's cache."""
+    summarizer = ExtractiveSummarizer(embedder)
+    return FormationJob(
+        FormationStore(counting.redis), summarizer, embedder, memrpc_server.defaults
+    )
+
+
+async def test_the_formation_job_follows_the_namespaces_policy(nss, wm, ltm, ns, formation):
+
+    async def formed() -> list[list[str]]:
+        """The turns of each formed memory, after a run."""
+        await formation.run(ns, "t")
+        listed = await ltm.ListMemories(ltm_pb.ListMemoriesRequest(namespace=ns, page_size=10))
+        return [list(m.source_event_ids) for m in listed.memories]
+
+    off = pb.NamespaceSettings(formation=pb.FormationPolicy(enabled=False, turns_per_memory=2))
+    await update(nss, ns, off)
+    reply = await wm.AppendTurns(
+        wm_pb.AppendTurnsRequest(
+            namespace=ns, thread_id="t", turns=turns(8, "we met Ada"), max_window_turns=5
+        )
+    )
+    assert await formed() == []
+    on = pb.NamespaceSettings(formation=pb.FormationPolicy(enabled=True))
+    await update(nss, ns, on)
+    # Two turns per memory, the namespace's: the 3 that left make one.
+    assert await formed() == [list(reply.event_ids[:2])]
 
 
 # -- Other processes, and the cache ---------------------------------------------------
