@@ -9,6 +9,8 @@ clients may not use), so that any number of processes share its work:
 - `base.py`: what a job is (`Job`);
 - `fold.py`: the running-summary job (`memrpc.summaries`), which folds the
   turns that left a thread's window into its summary;
+- `formation.py`: the memory-formation job (`memrpc.formation`), which
+  forms episodic memories of the same turns, a chunk at a time;
 - `runner.py`: one job's loop over the feeds: at least once, idempotent
   jobs, poison entries dead-lettered, lag and state sampled;
 - `runtime.py`: the jobs of one process, started and stopped together;
