@@ -14,8 +14,10 @@ import asyncio
 import dataclasses
 
 import pytest
+from prometheus_client import REGISTRY
 
 from long_conversation import FACTS, TURNS, facts_found
+from memrpc import metrics
 from memrpc.api.convert import now_ms
 from memrpc.config import Settings
 from memrpc.embedding.batcher import BatchingEmbedder
@@ -232,14 +234,24 @@ async def test_the_job_forms_each_chunk_once_whatever_its_runs_and_the_facts_are
     assert len(recalled) >= 8, recalled
 
 
-async def test_a_disabled_policy_forms_nothing_until_enabled(
+async def test_a_disabled_policy_forms_nothing_until_enabled_and_each_memory_is_counted(
     wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
 ) -> None:
+    def created() -> float:
+        found = REGISTRY.get_sample_value("memrpc_formed_memories_total", {"outcome": "created"})
+        return found or 0.0
+
     await conversation(wm, ns, "t")
     await job(mux, embedder, dataclasses.replace(ON, enabled=False)).run(ns, "t")
     assert await formation_memories(ltm, ns) == []
-    await job(mux, embedder, ON).run(ns, "t")
+    before = created()
+    metrics.enable()
+    try:
+        await job(mux, embedder, ON).run(ns, "t")
+    finally:
+        metrics.disable()
     assert len(await formation_memories(ltm, ns)) == 4
+    assert created() - before == 4
 
 
 async def test_turns_trimmed_from_the_log_are_skipped_and_the_rest_formed(
