@@ -194,7 +194,7 @@ class Policy:
         return self._defaults
 
 
-ON = FormationPolicy(enabled=True, turns_per_memory=PER_MEMORY, max_chars=1000)
+ON = FormationPolicy(enabled=True, turns_per_memory=PER_MEMORY, max_chars=1000, extract_facts=False)
 
 
 def job(mux: RedisMux, embedder: BatchingEmbedder, policy: FormationPolicy) -> FormationJob:

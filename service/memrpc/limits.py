@@ -100,6 +100,23 @@ FORMATION_MAX_CHARS = Range(default=1000, low=200, high=8192)
 # entries.
 FORMATION_MAX_STEPS = 20
 
+# -- Consolidation and forgetting (`NamespaceSettings.consolidation`,
+# `.forgetting`) -------------------------------------------------------------
+# The widest cosine distance at which consolidation merges two memories.
+CONSOLIDATION_DISTANCE = Range(default=0.25, low=0.0, high=1.0)
+# How often the consolidation and the forgetting jobs run over a namespace.
+CONSOLIDATION_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
+FORGETTING_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
+# The most memories a user keeps under a forgetting budget (0: no budget).
+FORGETTING_MAX_PER_USER = Range(default=0, low=0, high=10_000_000)
+# How long a memory may go unrecalled before forgetting takes it (no
+# default: never).
+FORGETTING_UNRECALLED_S = Range(default=0.0, low=3600.0, high=10 * 365.25 * 86_400)
+
+# -- Language model (`NamespaceSettings.language_model`) ------------------------
+# Calls a namespace's jobs make to the language model per minute, at most.
+LLM_CALLS_PER_MINUTE = Range(default=60, low=1, high=100_000)
+
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in
 # every runtime, 4 MiB. Its window is therefore bounded by bytes as well as
@@ -175,6 +192,9 @@ EPISODIC_TTL_S = 7 * 86_400
 DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
+# The weight of the keyword score against the vector similarity in hybrid
+# recall (`RECALL_MODE_HYBRID`).
+KEYWORD_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.

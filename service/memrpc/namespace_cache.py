@@ -77,6 +77,8 @@ def resolve(stored: StoredSettings, server: NamespaceDefaults) -> NamespaceDefau
         window_bytes=min(_pick(stored.window_bytes, server.window_bytes), server.window_bytes),
         dedup_distance=_pick(stored.dedup_distance, server.dedup_distance),
         recall_distance=_pick(stored.recall_distance, server.recall_distance),
+        recall_mode=server.recall_mode,
+        keyword_weight=server.keyword_weight,
         episodic_ttl_s=_ms_to_s(stored.episodic_ttl_ms, server.episodic_ttl_s),
         summaries=SummaryPolicy(
             enabled=_pick(stored.summaries_enabled, summaries.enabled),
@@ -87,7 +89,11 @@ def resolve(stored: StoredSettings, server: NamespaceDefaults) -> NamespaceDefau
             enabled=_pick(stored.formation_enabled, formation.enabled),
             turns_per_memory=_pick(stored.formation_turns_per_memory, formation.turns_per_memory),
             max_chars=_pick(stored.formation_max_chars, formation.max_chars),
+            extract_facts=formation.extract_facts,
         ),
+        consolidation=server.consolidation,
+        forgetting=server.forgetting,
+        language_model=server.language_model,
     )
 
 

@@ -10,6 +10,7 @@ A `DefaultsSource` gives it for any namespace.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from memrpc import limits as lim
@@ -36,6 +37,49 @@ class FormationPolicy:
     turns_per_memory: int
     # The most characters of a formed memory's text.
     max_chars: int
+    # With a language model: also extract facts as semantic memories.
+    extract_facts: bool
+
+
+class RecallMode(StrEnum):
+    """How a search finds memories (`memrpc.v1.RecallMode`)."""
+
+    VECTOR = "vector"
+    KEYWORD = "keyword"
+    HYBRID = "hybrid"
+
+
+@dataclass(frozen=True)
+class ConsolidationPolicy:
+    """How the consolidation job treats a namespace's memories."""
+
+    enabled: bool
+    # The widest cosine distance at which two memories are merged.
+    max_distance: float
+    # How often the job runs over the namespace.
+    interval_s: float
+
+
+@dataclass(frozen=True)
+class ForgettingPolicy:
+    """What the forgetting job forgets of a namespace's memories."""
+
+    enabled: bool
+    # The most unpinned memories a user keeps; 0: no budget.
+    max_memories_per_user: int
+    # Memories unrecalled this long are forgotten; 0: never.
+    unrecalled_s: float
+    # How often the job runs over the namespace.
+    interval_s: float
+
+
+@dataclass(frozen=True)
+class LanguageModelPolicy:
+    """A namespace's use of the server's language model (when it has one)."""
+
+    enabled: bool
+    # Calls of all the namespace's jobs per minute, at most.
+    max_calls_per_minute: int
 
 
 @dataclass(frozen=True)
@@ -47,9 +91,14 @@ class NamespaceDefaults:
     window_bytes: int
     dedup_distance: float
     recall_distance: float
+    recall_mode: RecallMode
+    keyword_weight: float
     episodic_ttl_s: float
     summaries: SummaryPolicy
     formation: FormationPolicy
+    consolidation: ConsolidationPolicy
+    forgetting: ForgettingPolicy
+    language_model: LanguageModelPolicy
 
 
 class DefaultsSource(Protocol):
@@ -68,6 +117,8 @@ def server_defaults(limits: Limits) -> NamespaceDefaults:
         window_bytes=limits.max_window_bytes,
         dedup_distance=lim.DEDUP_DISTANCE.default,
         recall_distance=lim.SEARCH_DISTANCE.default,
+        recall_mode=RecallMode.VECTOR,
+        keyword_weight=lim.KEYWORD_WEIGHT.default,
         episodic_ttl_s=float(lim.EPISODIC_TTL_S),
         summaries=SummaryPolicy(
             enabled=True,
@@ -78,5 +129,20 @@ def server_defaults(limits: Limits) -> NamespaceDefaults:
             enabled=True,
             turns_per_memory=int(lim.FORMATION_TURNS_PER_MEMORY.default),
             max_chars=int(limits.formation_max_chars.default),
+            extract_facts=True,
+        ),
+        consolidation=ConsolidationPolicy(
+            enabled=True,
+            max_distance=lim.CONSOLIDATION_DISTANCE.default,
+            interval_s=lim.CONSOLIDATION_INTERVAL_S.default,
+        ),
+        forgetting=ForgettingPolicy(
+            enabled=True,
+            max_memories_per_user=int(lim.FORGETTING_MAX_PER_USER.default),
+            unrecalled_s=0.0,
+            interval_s=lim.FORGETTING_INTERVAL_S.default,
+        ),
+        language_model=LanguageModelPolicy(
+            enabled=True, max_calls_per_minute=int(lim.LLM_CALLS_PER_MINUTE.default)
         ),
     )

@@ -335,7 +335,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     ) -> pb.DeleteMemoriesResponse:
         ns = validate.namespace(request.namespace)
         flt = memory_fields.memory_filter(request.filter, "filter")
-        if flt == MemoryFilter():
+        if dataclasses.replace(flt, include_superseded=False) == MemoryFilter():
             raise ApiError.invalid(
                 "filter", "required: set at least one field (kinds set to both kinds deletes all)"
             )

@@ -33,6 +33,7 @@ _SOURCE_OUT = {
     Source.UNSPECIFIED: pb.MEMORY_SOURCE_UNSPECIFIED,
     Source.CLIENT: pb.MEMORY_SOURCE_CLIENT,
     Source.FORMATION: pb.MEMORY_SOURCE_FORMATION,
+    Source.EXTRACTION: pb.MEMORY_SOURCE_EXTRACTION,
 }
 
 
@@ -100,6 +101,7 @@ def memory_filter(value: pb.MemoryFilter, field: str) -> MemoryFilter:
         topics=strings(value.topics, f"{field}.topics", topic, MAX_FILTER_VALUES),
         create_start_ms=start,
         create_end_ms=end,
+        include_superseded=value.include_superseded,
     )
 
 
@@ -128,6 +130,13 @@ def set_memory(message: pb.Memory, memory: Memory) -> None:
         set_timestamp(message.start_time, memory.start_ms)
     if memory.end_ms:
         set_timestamp(message.end_time, memory.end_ms)
+    message.pinned = memory.pinned
+    message.access_count = memory.access_count
+    if memory.last_access_ms:
+        set_timestamp(message.last_access_time, memory.last_access_ms)
+    if memory.merged_ids:
+        message.merged_memory_ids.extend(memory.merged_ids)
+    message.superseded_by_memory_id = memory.superseded_by
 
 
 def match(found: Match) -> pb.MemoryMatch:

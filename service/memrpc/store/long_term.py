@@ -67,6 +67,7 @@ from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
     NEVER_MS,
+    Flag,
     Kind,
     MemoryFilter,
     alter_command,
@@ -134,6 +135,8 @@ class Source(StrEnum):
     CLIENT = "client"
     # The formation job, from the turns that left a thread's window.
     FORMATION = "formation"
+    # The formation job with a language model: a fact extracted from turns.
+    EXTRACTION = "extraction"
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class NewMemory:
     source_event_ids: tuple[str, ...] = ()
     start_ms: int = 0
     end_ms: int = 0
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,7 @@ class MemoryPatch:
     topics: tuple[str, ...] | None = None
     metadata: Mapping[str, str] | None = None
     ttl_ms: int | None = None
+    pinned: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,14 @@ class Memory:
     # 0: none (a client's memory).
     start_ms: int
     end_ms: int
+    pinned: bool = False
+    # How many searches returned it, and when the last did (0: never).
+    access_count: int = 0
+    last_access_ms: int = 0
+    # The memories consolidation merged into it, in order.
+    merged_ids: tuple[str, ...] = ()
+    # The newer memory that supersedes it; '' when none.
+    superseded_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -532,6 +545,7 @@ def document(
         source_event_ids=item.source_event_ids,
         start_ms=item.start_ms,
         end_ms=item.end_ms,
+        pinned=item.pinned,
     )
     fields = {
         "memory": _memory_fields(memory),
@@ -542,8 +556,11 @@ def document(
             kind=item.kind,
             topics=item.topics,
             text=item.text,
+            flags=(Flag.PINNED,) if item.pinned else (),
         ),
         "live_until": expire_ms or NEVER_MS,
+        # Never recalled yet: `recalled` counts from the creation.
+        "recalled_ms": now_ms,
     }
     # The embedding, formatted apart, goes last: `{...}` becomes `{...,"embedding":[...]}`.
     return memory, f'{_json(fields)[:-1]},"embedding":{vector_json(item.embedding)}}}'
@@ -620,6 +637,11 @@ def _memory_fields(memory: Memory) -> dict[str, Any]:
         "source_event_ids": memory.source_event_ids,
         "start_ms": memory.start_ms,
         "end_ms": memory.end_ms,
+        "pinned": memory.pinned,
+        "access_count": memory.access_count,
+        "last_access_ms": memory.last_access_ms,
+        "merged_ids": memory.merged_ids,
+        "superseded_by": memory.superseded_by,
     }
 
 
@@ -645,6 +667,12 @@ def _memory(value: Mapping[str, Any]) -> Memory:
         source_event_ids=tuple(value.get("source_event_ids", ())),
         start_ms=value.get("start_ms", 0),
         end_ms=value.get("end_ms", 0),
+        # Documents written before lifecycles have none of these fields.
+        pinned=value.get("pinned", False),
+        access_count=value.get("access_count", 0),
+        last_access_ms=value.get("last_access_ms", 0),
+        merged_ids=tuple(value.get("merged_ids", ())),
+        superseded_by=value.get("superseded_by", ""),
     )
 
 

@@ -25,9 +25,16 @@ the `scope` tag that holds it) and to memories that have not expired.
 | `embedding`   | `$.embedding`         | VECTOR  | HNSW, FLOAT32, cosine distance        |
 | `id`          | `$.memory.id`         | TAG     | SORTABLE NOINDEX: the ULID, to sort   |
 | `hit_count`   | `$.memory.hit_count`  | NUMERIC | SORTABLE: how often it was written    |
+| `body`        | `$.memory.text`       | TEXT    | the text's words, for keyword recall  |
+| `flags`       | `$.tags.flags[*]`     | TAG     | `Flag`s: pinned, superseded           |
+| `recalled`    | `$.recalled_ms`       | NUMERIC | last search that returned it, else    |
+|               |                       |         | its creation (forgetting reads it)    |
 
 `id` and `hit_count` are only sorted and compared by listings
-(`memory_listing`); they were added to index v2 by `FT.ALTER`.
+(`memory_listing`); they were added to index v2 by `FT.ALTER`, like `body`,
+`flags` and `recalled` after them. Documents written before those lack
+them: no flag, and no `recalled` (queries treat that as "never recalled";
+see `unrecalled_query`).
 """
 
 from __future__ import annotations
@@ -49,6 +56,15 @@ DISTANCE = "d"
 _TEXT_HASH_CHARS = 32
 
 
+class Flag(StrEnum):
+    """A state of a memory the index filters on (`$.tags.flags`)."""
+
+    # Never forgotten by policy nor merged away.
+    PINNED = "pinned"
+    # Contradicted by a newer memory; kept as history, left out by default.
+    SUPERSEDED = "superseded"
+
+
 class Kind(StrEnum):
     """The kind of a memory, as stored."""
 
@@ -67,6 +83,7 @@ class MemoryFilter:
     topics: tuple[str, ...] = ()
     create_start_ms: int | None = None  # inclusive
     create_end_ms: int | None = None  # exclusive
+    include_superseded: bool = False
 
 
 def fields(dim: int) -> list[tuple[str, list[str | int]]]:
@@ -85,6 +102,9 @@ def fields(dim: int) -> list[tuple[str, list[str | int]]]:
     schema.append(("embedding", vector))
     schema.append(("id", ["$.memory.id", "AS", "id", "TAG", "SORTABLE", "NOINDEX"]))
     schema.append(("hit_count", ["$.memory.hit_count", "AS", "hit_count", "NUMERIC", "SORTABLE"]))
+    schema.append(("body", ["$.memory.text", "AS", "body", "TEXT"]))
+    schema.append(("flags", ["$.tags.flags[*]", "AS", "flags", "TAG"]))
+    schema.append(("recalled", ["$.recalled_ms", "AS", "recalled", "NUMERIC"]))
     return schema
 
 
@@ -135,7 +155,14 @@ def topic_tags(topics: Iterable[str]) -> list[str]:
 
 
 def tags(
-    ns: str, *, user_id: str, thread_id: str, kind: Kind, topics: Sequence[str], text: str
+    ns: str,
+    *,
+    user_id: str,
+    thread_id: str,
+    kind: Kind,
+    topics: Sequence[str],
+    text: str,
+    flags: Sequence[Flag] = (),
 ) -> dict[str, str | list[str]]:
     """The `tags` object of a memory document: what the index filters on."""
     return {
@@ -146,6 +173,7 @@ def tags(
         "kind": keys.tag_value(kind),
         "topics": topic_tags(topics),
         "text": text_hash(text),
+        "flags": [flag.value for flag in flags],
     }
 
 
@@ -177,7 +205,21 @@ def filter_query(ns: str, now_ms: int, flt: MemoryFilter) -> str:
         low = "-inf" if flt.create_start_ms is None else str(flt.create_start_ms)
         high = "+inf" if flt.create_end_ms is None else f"({flt.create_end_ms}"
         parts.append(f"@create_ms:[{low} {high}]")
+    if not flt.include_superseded:
+        parts.append(f"-@flags:{{{Flag.SUPERSEDED}}}")
     return " ".join(parts)
+
+
+def unrecalled_query(before_ms: int) -> str:
+    """The part of a query that keeps the memories no search has returned
+    since `before_ms` (exclusive), created before it: by `recalled`, or by
+    `create_ms` for documents written before `recalled` was."""
+    return f"@create_ms:[-inf ({before_ms}] -@recalled:[{before_ms} +inf]"
+
+
+def unpinned_query() -> str:
+    """The part of a query that leaves out pinned memories."""
+    return f"-@flags:{{{Flag.PINNED}}}"
 
 
 def knn(query: str, k: int) -> str:
