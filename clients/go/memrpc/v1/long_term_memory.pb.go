@@ -108,6 +108,11 @@ const (
 	// happened, with the user and thread of the session and the event ids of
 	// its turns.
 	MemorySource_MEMORY_SOURCE_FORMATION MemorySource = 2
+	// The server's formation job with a language model configured: a fact or
+	// preference extracted from the turns that left a thread's window (a
+	// semantic memory), with the user and thread of the session and the event
+	// ids of the turns it came from.
+	MemorySource_MEMORY_SOURCE_EXTRACTION MemorySource = 3
 )
 
 // Enum value maps for MemorySource.
@@ -116,11 +121,13 @@ var (
 		0: "MEMORY_SOURCE_UNSPECIFIED",
 		1: "MEMORY_SOURCE_CLIENT",
 		2: "MEMORY_SOURCE_FORMATION",
+		3: "MEMORY_SOURCE_EXTRACTION",
 	}
 	MemorySource_value = map[string]int32{
 		"MEMORY_SOURCE_UNSPECIFIED": 0,
 		"MEMORY_SOURCE_CLIENT":      1,
 		"MEMORY_SOURCE_FORMATION":   2,
+		"MEMORY_SOURCE_EXTRACTION":  3,
 	}
 )
 
@@ -204,6 +211,73 @@ func (CreateOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{2}
 }
 
+// How a search finds memories.
+type RecallMode int32
+
+const (
+	// Not set: the namespace's `MemoryDefaults.recall_mode`, else
+	// `RECALL_MODE_VECTOR`.
+	RecallMode_RECALL_MODE_UNSPECIFIED RecallMode = 0
+	// By meaning: the memories nearest the query's embedding within
+	// `max_distance`, nearest first (`score` is 1 - distance).
+	RecallMode_RECALL_MODE_VECTOR RecallMode = 1
+	// By words: the memories whose text holds words of the query text, ranked
+	// by their BM25 score (`score` is `keyword_score`). Words are matched
+	// stemmed (English), ignoring case; common words ("the", "what", "my")
+	// are ignored, so a query of only such words finds nothing. The query is
+	// not embedded: `distance` is 0 and `max_distance` does not apply. Needs
+	// a text query: with a vector, `INVALID_ARGUMENT`.
+	RecallMode_RECALL_MODE_KEYWORD RecallMode = 2
+	// Both: the vector matches within `max_distance` and the keyword matches
+	// at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
+	// × `keyword_score` / (the best `keyword_score` among them). Needs a text
+	// query: with a vector, `INVALID_ARGUMENT`.
+	RecallMode_RECALL_MODE_HYBRID RecallMode = 3
+)
+
+// Enum value maps for RecallMode.
+var (
+	RecallMode_name = map[int32]string{
+		0: "RECALL_MODE_UNSPECIFIED",
+		1: "RECALL_MODE_VECTOR",
+		2: "RECALL_MODE_KEYWORD",
+		3: "RECALL_MODE_HYBRID",
+	}
+	RecallMode_value = map[string]int32{
+		"RECALL_MODE_UNSPECIFIED": 0,
+		"RECALL_MODE_VECTOR":      1,
+		"RECALL_MODE_KEYWORD":     2,
+		"RECALL_MODE_HYBRID":      3,
+	}
+)
+
+func (x RecallMode) Enum() *RecallMode {
+	p := new(RecallMode)
+	*p = x
+	return p
+}
+
+func (x RecallMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecallMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[3].Descriptor()
+}
+
+func (RecallMode) Type() protoreflect.EnumType {
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[3]
+}
+
+func (x RecallMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecallMode.Descriptor instead.
+func (RecallMode) EnumDescriptor() ([]byte, []int) {
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{3}
+}
+
 // The order of a memory listing.
 type MemoryOrder int32
 
@@ -243,11 +317,11 @@ func (x MemoryOrder) String() string {
 }
 
 func (MemoryOrder) Descriptor() protoreflect.EnumDescriptor {
-	return file_memrpc_v1_long_term_memory_proto_enumTypes[3].Descriptor()
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[4].Descriptor()
 }
 
 func (MemoryOrder) Type() protoreflect.EnumType {
-	return &file_memrpc_v1_long_term_memory_proto_enumTypes[3]
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[4]
 }
 
 func (x MemoryOrder) Number() protoreflect.EnumNumber {
@@ -256,7 +330,7 @@ func (x MemoryOrder) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MemoryOrder.Descriptor instead.
 func (MemoryOrder) EnumDescriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{3}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{4}
 }
 
 // A stored memory, as the server returns it. It is written with
@@ -305,9 +379,33 @@ type Memory struct {
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// For a formed memory: when the last of its turns was appended. Unset for
 	// a client's memory.
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Whether the memory is pinned (`MemoryInput.pinned`): a pinned memory is
+	// never forgotten by the namespace's forgetting policy nor merged away by
+	// consolidation (it may absorb others). Its time to live still applies:
+	// give it a zero `ttl` to keep it for ever.
+	Pinned bool `protobuf:"varint,18,opt,name=pinned,proto3" json:"pinned,omitempty"`
+	// How many times a search (`SearchMemories`, `GetContext`) returned the
+	// memory. Recorded in the background, in batches, so it lags the searches
+	// by up to a few seconds; it changes neither `version` nor `update_time`.
+	AccessCount int64 `protobuf:"varint,19,opt,name=access_count,json=accessCount,proto3" json:"access_count,omitempty"`
+	// When a search last returned the memory, recorded like `access_count`;
+	// unset when none has.
+	LastAccessTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=last_access_time,json=lastAccessTime,proto3" json:"last_access_time,omitempty"`
+	// The ids of the memories the consolidation job merged into this one
+	// (their hit counts added to `hit_count`), in the order merged. Each
+	// merge is also recorded as a `memrpc.memory_merged` event (see
+	// `Event.type`).
+	MergedMemoryIds []string `protobuf:"bytes,21,rep,name=merged_memory_ids,json=mergedMemoryIds,proto3" json:"merged_memory_ids,omitempty"`
+	// The id of the newer memory that supersedes this one: a fact it
+	// contradicts (e.g. a move to another city), found by the server's jobs
+	// with a language model configured. A superseded memory is kept as
+	// history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+	// lists and searches it; otherwise searches and listings leave it out.
+	// Empty when not superseded.
+	SupersededByMemoryId string `protobuf:"bytes,22,opt,name=superseded_by_memory_id,json=supersededByMemoryId,proto3" json:"superseded_by_memory_id,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Memory) Reset() {
@@ -459,6 +557,41 @@ func (x *Memory) GetEndTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Memory) GetPinned() bool {
+	if x != nil {
+		return x.Pinned
+	}
+	return false
+}
+
+func (x *Memory) GetAccessCount() int64 {
+	if x != nil {
+		return x.AccessCount
+	}
+	return 0
+}
+
+func (x *Memory) GetLastAccessTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastAccessTime
+	}
+	return nil
+}
+
+func (x *Memory) GetMergedMemoryIds() []string {
+	if x != nil {
+		return x.MergedMemoryIds
+	}
+	return nil
+}
+
+func (x *Memory) GetSupersededByMemoryId() string {
+	if x != nil {
+		return x.SupersededByMemoryId
+	}
+	return ""
+}
+
 // What to create: a memory's text and metadata.
 type MemoryInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -485,7 +618,9 @@ type MemoryInput struct {
 	// How long the memory lives. Default: 7 days for episodic memories, for
 	// ever for semantic ones. 1 s to 10 years. A zero duration means "never
 	// expires".
-	Ttl           *durationpb.Duration `protobuf:"bytes,8,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	Ttl *durationpb.Duration `protobuf:"bytes,8,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// Pins the memory (see `Memory.pinned`). Default false.
+	Pinned        bool `protobuf:"varint,9,opt,name=pinned,proto3" json:"pinned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -574,6 +709,13 @@ func (x *MemoryInput) GetTtl() *durationpb.Duration {
 		return x.Ttl
 	}
 	return nil
+}
+
+func (x *MemoryInput) GetPinned() bool {
+	if x != nil {
+		return x.Pinned
+	}
+	return false
 }
 
 // Request of `LongTermMemory.CreateMemories`.
@@ -805,8 +947,12 @@ type MemoryFilter struct {
 	CreateTimeStart *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time_start,json=createTimeStart,proto3" json:"create_time_start,omitempty"`
 	// Memories created strictly before this time.
 	CreateTimeEnd *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time_end,json=createTimeEnd,proto3" json:"create_time_end,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Also memories superseded by a newer one (see
+	// `Memory.superseded_by_memory_id`), which are left out otherwise. It
+	// does not count as a field set for `DeleteMemoriesRequest.filter`.
+	IncludeSuperseded bool `protobuf:"varint,7,opt,name=include_superseded,json=includeSuperseded,proto3" json:"include_superseded,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *MemoryFilter) Reset() {
@@ -881,6 +1027,13 @@ func (x *MemoryFilter) GetCreateTimeEnd() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *MemoryFilter) GetIncludeSuperseded() bool {
+	if x != nil {
+		return x.IncludeSuperseded
+	}
+	return false
+}
+
 // A query vector.
 type Vector struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -946,8 +1099,16 @@ type SearchMemoriesRequest struct {
 	// 3 MiB (see `SearchMemoriesResponse`).
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Memories farther than this cosine distance are left out. Default 0.55,
-	// so an unrelated query returns nothing; 0 to 2.
-	MaxDistance   *float32 `protobuf:"fixed32,6,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
+	// so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+	// the vector matches only; keyword mode ignores it (see `RecallMode`).
+	MaxDistance *float32 `protobuf:"fixed32,6,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
+	// How to find memories. Default the namespace's
+	// `MemoryDefaults.recall_mode`, else vector.
+	Mode RecallMode `protobuf:"varint,7,opt,name=mode,proto3,enum=memrpc.v1.RecallMode" json:"mode,omitempty"`
+	// In hybrid mode, the weight of the keyword score against the vector
+	// similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+	// `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+	KeywordWeight *float32 `protobuf:"fixed32,8,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1031,6 +1192,20 @@ func (x *SearchMemoriesRequest) GetLimit() int32 {
 func (x *SearchMemoriesRequest) GetMaxDistance() float32 {
 	if x != nil && x.MaxDistance != nil {
 		return *x.MaxDistance
+	}
+	return 0
+}
+
+func (x *SearchMemoriesRequest) GetMode() RecallMode {
+	if x != nil {
+		return x.Mode
+	}
+	return RecallMode_RECALL_MODE_UNSPECIFIED
+}
+
+func (x *SearchMemoriesRequest) GetKeywordWeight() float32 {
+	if x != nil && x.KeywordWeight != nil {
+		return *x.KeywordWeight
 	}
 	return 0
 }
@@ -1204,8 +1379,16 @@ type MemoryMatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The memory.
 	Memory *Memory `protobuf:"bytes,1,opt,name=memory,proto3" json:"memory,omitempty"`
-	// Its cosine distance to the query.
-	Distance      float32 `protobuf:"fixed32,2,opt,name=distance,proto3" json:"distance,omitempty"`
+	// Its cosine distance to the query's embedding; 0 in keyword mode, which
+	// does not embed the query.
+	Distance float32 `protobuf:"fixed32,2,opt,name=distance,proto3" json:"distance,omitempty"`
+	// Its BM25 score for the query's words (keyword and hybrid modes); 0 when
+	// its text holds none of them, and in vector mode.
+	KeywordScore float32 `protobuf:"fixed32,3,opt,name=keyword_score,json=keywordScore,proto3" json:"keyword_score,omitempty"`
+	// What the matches are ordered by, highest first: 1 - `distance` in
+	// vector mode, `keyword_score` in keyword mode, the fused score in hybrid
+	// mode (see `RecallMode`).
+	Score         float32 `protobuf:"fixed32,4,opt,name=score,proto3" json:"score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1254,13 +1437,28 @@ func (x *MemoryMatch) GetDistance() float32 {
 	return 0
 }
 
+func (x *MemoryMatch) GetKeywordScore() float32 {
+	if x != nil {
+		return x.KeywordScore
+	}
+	return 0
+}
+
+func (x *MemoryMatch) GetScore() float32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
 // Response of `LongTermMemory.SearchMemories`.
 type SearchMemoriesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The matches, nearest first. They stop before they would take more than
-	// 3 MiB (unless the first one does), so that a client's default 4 MiB
-	// receive limit takes the response: fewer than `limit` matches come back
-	// when they would not fit, the farthest left out. As a memory takes at
+	// The matches, best first (highest `score`: nearest first in vector
+	// mode). They stop before they would take more than 3 MiB (unless the
+	// first one does), so that a client's default 4 MiB receive limit takes
+	// the response: fewer than `limit` matches come back when they would not
+	// fit, the worst left out. As a memory takes at
 	// most about 300 KiB with the default limits, at least 10 always fit.
 	Matches       []*MemoryMatch `protobuf:"bytes,1,rep,name=matches,proto3" json:"matches,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1417,10 +1615,12 @@ type UpdateMemoryRequest struct {
 	// The fields to write (AIP-134), the same rules as
 	// `UpdateSessionRequest.update_mask`:
 	//   - paths: any of `text`, `topics`, `metadata`, `embedding` (with
-	//     `text`), `ttl`; a field named that is empty in `memory` is cleared
-	//     (`text` cannot be: it is required);
-	//   - empty (or unset): the fields that are set (non-empty) in `memory`;
-	//   - `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+	//     `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+	//     cleared (`text` cannot be: it is required; `pinned` false unpins);
+	//   - empty (or unset): the fields that are set (non-empty, `pinned`
+	//     true) in `memory`;
+	//   - `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+	//     replaced.
 	//
 	// `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
 	// one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
@@ -1769,7 +1969,7 @@ var File_memrpc_v1_long_term_memory_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\n" +
-	" memrpc/v1/long_term_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x06\n" +
+	" memrpc/v1/long_term_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\b\n" +
 	"\x06Memory\x12\x14\n" +
 	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\"\n" +
 	"\tnamespace\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\tnamespace\x12\x1d\n" +
@@ -1792,10 +1992,15 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\x10source_event_ids\x18\x0f \x03(\tB\x04\xe2A\x01\x03R\x0esourceEventIds\x12?\n" +
 	"\n" +
 	"start_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\tstartTime\x12;\n" +
-	"\bend_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\aendTime\x1a;\n" +
+	"\bend_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\aendTime\x12\x1c\n" +
+	"\x06pinned\x18\x12 \x01(\bB\x04\xe2A\x01\x03R\x06pinned\x12'\n" +
+	"\faccess_count\x18\x13 \x01(\x03B\x04\xe2A\x01\x03R\vaccessCount\x12J\n" +
+	"\x10last_access_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\x0elastAccessTime\x120\n" +
+	"\x11merged_memory_ids\x18\x15 \x03(\tB\x04\xe2A\x01\x03R\x0fmergedMemoryIds\x12;\n" +
+	"\x17superseded_by_memory_id\x18\x16 \x01(\tB\x04\xe2A\x01\x03R\x14supersededByMemoryId\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x99\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb7\x03\n" +
 	"\vMemoryInput\x12\x18\n" +
 	"\x04text\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04text\x12\x1e\n" +
 	"\auser_id\x18\x02 \x01(\tB\x05\xe2A\x02\x01\x05R\x06userId\x120\n" +
@@ -1804,7 +2009,8 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\x06topics\x18\x05 \x03(\tB\x04\xe2A\x01\x01R\x06topics\x12F\n" +
 	"\bmetadata\x18\x06 \x03(\v2$.memrpc.v1.MemoryInput.MetadataEntryB\x04\xe2A\x01\x01R\bmetadata\x12#\n" +
 	"\tembedding\x18\a \x03(\x02B\x05\xe2A\x02\x01\x04R\tembedding\x122\n" +
-	"\x03ttl\x18\b \x01(\v2\x19.google.protobuf.DurationB\x05\xe2A\x02\x01\x04R\x03ttl\x1a;\n" +
+	"\x03ttl\x18\b \x01(\v2\x19.google.protobuf.DurationB\x05\xe2A\x02\x01\x04R\x03ttl\x12\x1c\n" +
+	"\x06pinned\x18\t \x01(\bB\x04\xe2A\x01\x01R\x06pinned\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x01\n" +
@@ -1821,7 +2027,7 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\bdistance\x18\x03 \x01(\x02R\bdistance\"m\n" +
 	"\x16CreateMemoriesResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.memrpc.v1.CreateMemoryResultR\aresults\x12\x1a\n" +
-	"\breplayed\x18\x02 \x01(\bR\breplayed\"\x99\x02\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xc8\x02\n" +
 	"\fMemoryFilter\x12\x19\n" +
 	"\buser_ids\x18\x01 \x03(\tR\auserIds\x12+\n" +
 	"\x05kinds\x18\x02 \x03(\x0e2\x15.memrpc.v1.MemoryKindR\x05kinds\x12\x1d\n" +
@@ -1829,18 +2035,22 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"thread_ids\x18\x03 \x03(\tR\tthreadIds\x12\x16\n" +
 	"\x06topics\x18\x04 \x03(\tR\x06topics\x12F\n" +
 	"\x11create_time_start\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
-	"\x0fcreate_time_end\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\" \n" +
+	"\x0fcreate_time_end\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\x12-\n" +
+	"\x12include_superseded\x18\a \x01(\bR\x11includeSuperseded\" \n" +
 	"\x06Vector\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\x02R\x06values\"\xa5\x02\n" +
+	"\x06values\x18\x01 \x03(\x02R\x06values\"\x9b\x03\n" +
 	"\x15SearchMemoriesRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1a\n" +
 	"\x04text\x18\x02 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04text\x121\n" +
 	"\x06vector\x18\x03 \x01(\v2\x11.memrpc.v1.VectorB\x04\xe2A\x01\x01H\x00R\x06vector\x125\n" +
 	"\x06filter\x18\x04 \x01(\v2\x17.memrpc.v1.MemoryFilterB\x04\xe2A\x01\x01R\x06filter\x12\x1a\n" +
 	"\x05limit\x18\x05 \x01(\x05B\x04\xe2A\x01\x01R\x05limit\x12,\n" +
-	"\fmax_distance\x18\x06 \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01B\a\n" +
+	"\fmax_distance\x18\x06 \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01\x12/\n" +
+	"\x04mode\x18\a \x01(\x0e2\x15.memrpc.v1.RecallModeB\x04\xe2A\x01\x01R\x04mode\x120\n" +
+	"\x0ekeyword_weight\x18\b \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01B\a\n" +
 	"\x05queryB\x0f\n" +
-	"\r_max_distance\"\xec\x01\n" +
+	"\r_max_distanceB\x11\n" +
+	"\x0f_keyword_weight\"\xec\x01\n" +
 	"\x13ListMemoriesRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x125\n" +
 	"\x06filter\x18\x02 \x01(\v2\x17.memrpc.v1.MemoryFilterB\x04\xe2A\x01\x01R\x06filter\x122\n" +
@@ -1850,10 +2060,12 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"m\n" +
 	"\x14ListMemoriesResponse\x12-\n" +
 	"\bmemories\x18\x01 \x03(\v2\x11.memrpc.v1.MemoryR\bmemories\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"T\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n" +
 	"\vMemoryMatch\x12)\n" +
 	"\x06memory\x18\x01 \x01(\v2\x11.memrpc.v1.MemoryR\x06memory\x12\x1a\n" +
-	"\bdistance\x18\x02 \x01(\x02R\bdistance\"J\n" +
+	"\bdistance\x18\x02 \x01(\x02R\bdistance\x12#\n" +
+	"\rkeyword_score\x18\x03 \x01(\x02R\fkeywordScore\x12\x14\n" +
+	"\x05score\x18\x04 \x01(\x02R\x05score\"J\n" +
 	"\x16SearchMemoriesResponse\x120\n" +
 	"\amatches\x18\x01 \x03(\v2\x16.memrpc.v1.MemoryMatchR\amatches\"Y\n" +
 	"\x10GetMemoryRequest\x12\"\n" +
@@ -1888,15 +2100,22 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"MemoryKind\x12\x1b\n" +
 	"\x17MEMORY_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14MEMORY_KIND_EPISODIC\x10\x01\x12\x18\n" +
-	"\x14MEMORY_KIND_SEMANTIC\x10\x02*d\n" +
+	"\x14MEMORY_KIND_SEMANTIC\x10\x02*\x82\x01\n" +
 	"\fMemorySource\x12\x1d\n" +
 	"\x19MEMORY_SOURCE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14MEMORY_SOURCE_CLIENT\x10\x01\x12\x1b\n" +
-	"\x17MEMORY_SOURCE_FORMATION\x10\x02*i\n" +
+	"\x17MEMORY_SOURCE_FORMATION\x10\x02\x12\x1c\n" +
+	"\x18MEMORY_SOURCE_EXTRACTION\x10\x03*i\n" +
 	"\rCreateOutcome\x12\x1e\n" +
 	"\x1aCREATE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CREATE_OUTCOME_CREATED\x10\x01\x12\x1c\n" +
-	"\x18CREATE_OUTCOME_DUPLICATE\x10\x02*e\n" +
+	"\x18CREATE_OUTCOME_DUPLICATE\x10\x02*r\n" +
+	"\n" +
+	"RecallMode\x12\x1b\n" +
+	"\x17RECALL_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12RECALL_MODE_VECTOR\x10\x01\x12\x17\n" +
+	"\x13RECALL_MODE_KEYWORD\x10\x02\x12\x16\n" +
+	"\x12RECALL_MODE_HYBRID\x10\x03*e\n" +
 	"\vMemoryOrder\x12\x1c\n" +
 	"\x18MEMORY_ORDER_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19MEMORY_ORDER_NEWEST_FIRST\x10\x01\x12\x19\n" +
@@ -1924,89 +2143,92 @@ func file_memrpc_v1_long_term_memory_proto_rawDescGZIP() []byte {
 	return file_memrpc_v1_long_term_memory_proto_rawDescData
 }
 
-var file_memrpc_v1_long_term_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_memrpc_v1_long_term_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_memrpc_v1_long_term_memory_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_memrpc_v1_long_term_memory_proto_goTypes = []any{
 	(MemoryKind)(0),                // 0: memrpc.v1.MemoryKind
 	(MemorySource)(0),              // 1: memrpc.v1.MemorySource
 	(CreateOutcome)(0),             // 2: memrpc.v1.CreateOutcome
-	(MemoryOrder)(0),               // 3: memrpc.v1.MemoryOrder
-	(*Memory)(nil),                 // 4: memrpc.v1.Memory
-	(*MemoryInput)(nil),            // 5: memrpc.v1.MemoryInput
-	(*CreateMemoriesRequest)(nil),  // 6: memrpc.v1.CreateMemoriesRequest
-	(*CreateMemoryResult)(nil),     // 7: memrpc.v1.CreateMemoryResult
-	(*CreateMemoriesResponse)(nil), // 8: memrpc.v1.CreateMemoriesResponse
-	(*MemoryFilter)(nil),           // 9: memrpc.v1.MemoryFilter
-	(*Vector)(nil),                 // 10: memrpc.v1.Vector
-	(*SearchMemoriesRequest)(nil),  // 11: memrpc.v1.SearchMemoriesRequest
-	(*ListMemoriesRequest)(nil),    // 12: memrpc.v1.ListMemoriesRequest
-	(*ListMemoriesResponse)(nil),   // 13: memrpc.v1.ListMemoriesResponse
-	(*MemoryMatch)(nil),            // 14: memrpc.v1.MemoryMatch
-	(*SearchMemoriesResponse)(nil), // 15: memrpc.v1.SearchMemoriesResponse
-	(*GetMemoryRequest)(nil),       // 16: memrpc.v1.GetMemoryRequest
-	(*GetMemoryResponse)(nil),      // 17: memrpc.v1.GetMemoryResponse
-	(*UpdateMemoryRequest)(nil),    // 18: memrpc.v1.UpdateMemoryRequest
-	(*UpdateMemoryResponse)(nil),   // 19: memrpc.v1.UpdateMemoryResponse
-	(*DeleteMemoryRequest)(nil),    // 20: memrpc.v1.DeleteMemoryRequest
-	(*DeleteMemoryResponse)(nil),   // 21: memrpc.v1.DeleteMemoryResponse
-	(*DeleteMemoriesRequest)(nil),  // 22: memrpc.v1.DeleteMemoriesRequest
-	(*DeleteMemoriesResponse)(nil), // 23: memrpc.v1.DeleteMemoriesResponse
-	nil,                            // 24: memrpc.v1.Memory.MetadataEntry
-	nil,                            // 25: memrpc.v1.MemoryInput.MetadataEntry
-	(*timestamppb.Timestamp)(nil),  // 26: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 27: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),  // 28: google.protobuf.FieldMask
+	(RecallMode)(0),                // 3: memrpc.v1.RecallMode
+	(MemoryOrder)(0),               // 4: memrpc.v1.MemoryOrder
+	(*Memory)(nil),                 // 5: memrpc.v1.Memory
+	(*MemoryInput)(nil),            // 6: memrpc.v1.MemoryInput
+	(*CreateMemoriesRequest)(nil),  // 7: memrpc.v1.CreateMemoriesRequest
+	(*CreateMemoryResult)(nil),     // 8: memrpc.v1.CreateMemoryResult
+	(*CreateMemoriesResponse)(nil), // 9: memrpc.v1.CreateMemoriesResponse
+	(*MemoryFilter)(nil),           // 10: memrpc.v1.MemoryFilter
+	(*Vector)(nil),                 // 11: memrpc.v1.Vector
+	(*SearchMemoriesRequest)(nil),  // 12: memrpc.v1.SearchMemoriesRequest
+	(*ListMemoriesRequest)(nil),    // 13: memrpc.v1.ListMemoriesRequest
+	(*ListMemoriesResponse)(nil),   // 14: memrpc.v1.ListMemoriesResponse
+	(*MemoryMatch)(nil),            // 15: memrpc.v1.MemoryMatch
+	(*SearchMemoriesResponse)(nil), // 16: memrpc.v1.SearchMemoriesResponse
+	(*GetMemoryRequest)(nil),       // 17: memrpc.v1.GetMemoryRequest
+	(*GetMemoryResponse)(nil),      // 18: memrpc.v1.GetMemoryResponse
+	(*UpdateMemoryRequest)(nil),    // 19: memrpc.v1.UpdateMemoryRequest
+	(*UpdateMemoryResponse)(nil),   // 20: memrpc.v1.UpdateMemoryResponse
+	(*DeleteMemoryRequest)(nil),    // 21: memrpc.v1.DeleteMemoryRequest
+	(*DeleteMemoryResponse)(nil),   // 22: memrpc.v1.DeleteMemoryResponse
+	(*DeleteMemoriesRequest)(nil),  // 23: memrpc.v1.DeleteMemoriesRequest
+	(*DeleteMemoriesResponse)(nil), // 24: memrpc.v1.DeleteMemoriesResponse
+	nil,                            // 25: memrpc.v1.Memory.MetadataEntry
+	nil,                            // 26: memrpc.v1.MemoryInput.MetadataEntry
+	(*timestamppb.Timestamp)(nil),  // 27: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 28: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),  // 29: google.protobuf.FieldMask
 }
 var file_memrpc_v1_long_term_memory_proto_depIdxs = []int32{
 	0,  // 0: memrpc.v1.Memory.kind:type_name -> memrpc.v1.MemoryKind
-	24, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
-	26, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
-	26, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
-	26, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
+	25, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
+	27, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
+	27, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
+	27, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
 	1,  // 5: memrpc.v1.Memory.source:type_name -> memrpc.v1.MemorySource
-	26, // 6: memrpc.v1.Memory.start_time:type_name -> google.protobuf.Timestamp
-	26, // 7: memrpc.v1.Memory.end_time:type_name -> google.protobuf.Timestamp
-	0,  // 8: memrpc.v1.MemoryInput.kind:type_name -> memrpc.v1.MemoryKind
-	25, // 9: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
-	27, // 10: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
-	5,  // 11: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
-	2,  // 12: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
-	4,  // 13: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
-	7,  // 14: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
-	0,  // 15: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
-	26, // 16: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
-	26, // 17: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
-	10, // 18: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
-	9,  // 19: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	9,  // 20: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	3,  // 21: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
-	4,  // 22: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
-	4,  // 23: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
-	14, // 24: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
-	4,  // 25: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	5,  // 26: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
-	28, // 27: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,  // 28: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	9,  // 29: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	6,  // 30: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
-	11, // 31: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
-	12, // 32: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
-	16, // 33: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
-	18, // 34: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
-	20, // 35: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
-	22, // 36: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
-	8,  // 37: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
-	15, // 38: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
-	13, // 39: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
-	17, // 40: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
-	19, // 41: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
-	21, // 42: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
-	23, // 43: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
-	37, // [37:44] is the sub-list for method output_type
-	30, // [30:37] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	27, // 6: memrpc.v1.Memory.start_time:type_name -> google.protobuf.Timestamp
+	27, // 7: memrpc.v1.Memory.end_time:type_name -> google.protobuf.Timestamp
+	27, // 8: memrpc.v1.Memory.last_access_time:type_name -> google.protobuf.Timestamp
+	0,  // 9: memrpc.v1.MemoryInput.kind:type_name -> memrpc.v1.MemoryKind
+	26, // 10: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
+	28, // 11: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
+	6,  // 12: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
+	2,  // 13: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
+	5,  // 14: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
+	8,  // 15: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
+	0,  // 16: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
+	27, // 17: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
+	27, // 18: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
+	11, // 19: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
+	10, // 20: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	3,  // 21: memrpc.v1.SearchMemoriesRequest.mode:type_name -> memrpc.v1.RecallMode
+	10, // 22: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	4,  // 23: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
+	5,  // 24: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
+	5,  // 25: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
+	15, // 26: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
+	5,  // 27: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	6,  // 28: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
+	29, // 29: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 30: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	10, // 31: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	7,  // 32: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
+	12, // 33: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
+	13, // 34: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
+	17, // 35: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
+	19, // 36: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
+	21, // 37: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
+	23, // 38: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
+	9,  // 39: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
+	16, // 40: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
+	14, // 41: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
+	18, // 42: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
+	20, // 43: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
+	22, // 44: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
+	24, // 45: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
+	39, // [39:46] is the sub-list for method output_type
+	32, // [32:39] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_long_term_memory_proto_init() }
@@ -2026,7 +2248,7 @@ func file_memrpc_v1_long_term_memory_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memrpc_v1_long_term_memory_proto_rawDesc), len(file_memrpc_v1_long_term_memory_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -114,7 +114,12 @@ type MemoryDefaults struct {
 	RecallMaxDistance *float32 `protobuf:"fixed32,2,opt,name=recall_max_distance,json=recallMaxDistance,proto3,oneof" json:"recall_max_distance,omitempty"`
 	// The time to live of episodic memories created without a `ttl`. 1 s to
 	// 10 years.
-	EpisodicTtl   *durationpb.Duration `protobuf:"bytes,3,opt,name=episodic_ttl,json=episodicTtl,proto3" json:"episodic_ttl,omitempty"`
+	EpisodicTtl *durationpb.Duration `protobuf:"bytes,3,opt,name=episodic_ttl,json=episodicTtl,proto3" json:"episodic_ttl,omitempty"`
+	// The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+	// clears it: vector).
+	RecallMode RecallMode `protobuf:"varint,4,opt,name=recall_mode,json=recallMode,proto3,enum=memrpc.v1.RecallMode" json:"recall_mode,omitempty"`
+	// The `keyword_weight` of hybrid searches that give none. 0 to 10.
+	KeywordWeight *float32 `protobuf:"fixed32,5,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -168,6 +173,20 @@ func (x *MemoryDefaults) GetEpisodicTtl() *durationpb.Duration {
 		return x.EpisodicTtl
 	}
 	return nil
+}
+
+func (x *MemoryDefaults) GetRecallMode() RecallMode {
+	if x != nil {
+		return x.RecallMode
+	}
+	return RecallMode_RECALL_MODE_UNSPECIFIED
+}
+
+func (x *MemoryDefaults) GetKeywordWeight() float32 {
+	if x != nil && x.KeywordWeight != nil {
+		return *x.KeywordWeight
+	}
+	return 0
 }
 
 // The running-summary job (see `SessionSummary`).
@@ -254,7 +273,13 @@ type FormationPolicy struct {
 	TurnsPerMemory int32 `protobuf:"varint,2,opt,name=turns_per_memory,json=turnsPerMemory,proto3" json:"turns_per_memory,omitempty"`
 	// The most characters a formed memory's text holds. Default 1,000; 200
 	// to 8,192 (and at most the server's `--max-text-chars`).
-	MaxChars      int32 `protobuf:"varint,3,opt,name=max_chars,json=maxChars,proto3" json:"max_chars,omitempty"`
+	MaxChars int32 `protobuf:"varint,3,opt,name=max_chars,json=maxChars,proto3" json:"max_chars,omitempty"`
+	// With a language model configured (the server's `--llm-url`, and
+	// `language_model.enabled`): whether the job also extracts the facts and
+	// preferences the turns state as semantic memories
+	// (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+	// Default true.
+	ExtractFacts  *bool `protobuf:"varint,4,opt,name=extract_facts,json=extractFacts,proto3,oneof" json:"extract_facts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -310,6 +335,236 @@ func (x *FormationPolicy) GetMaxChars() int32 {
 	return 0
 }
 
+func (x *FormationPolicy) GetExtractFacts() bool {
+	if x != nil && x.ExtractFacts != nil {
+		return *x.ExtractFacts
+	}
+	return false
+}
+
+// The consolidation job: it runs every `interval` over each scope of the
+// namespace (user and kind) and merges near-duplicate memories that
+// write-time deduplication let through (created with a lower
+// `dedup_max_distance`, or paraphrases a little farther apart): of two
+// memories within `max_distance` of each other, the older survives, the
+// newer's hit count is added to its `hit_count` and the newer's id (and
+// those it had absorbed) to its `merged_memory_ids`, and the newer is
+// deleted, in one atomic step per merge. A pinned memory is never merged
+// away, and a memory changed since the job read it is left for its next
+// run. Each merge appends a `memrpc.memory_merged` event (see
+// `Event.type`). With a language model configured, it also asks whether a
+// newer semantic memory contradicts a near older one; if so, the older is
+// marked superseded (`Memory.superseded_by_memory_id`) and kept as history
+// (`memrpc.memory_superseded`).
+type ConsolidationPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the job runs. Default true.
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// The widest cosine distance at which two memories are merged. Default
+	// 0.25; 0 to 1.
+	MaxDistance *float32 `protobuf:"fixed32,2,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
+	// How often the job runs over the namespace. Default 1 hour; 1 minute to
+	// 7 days.
+	Interval      *durationpb.Duration `protobuf:"bytes,3,opt,name=interval,proto3" json:"interval,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsolidationPolicy) Reset() {
+	*x = ConsolidationPolicy{}
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsolidationPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsolidationPolicy) ProtoMessage() {}
+
+func (x *ConsolidationPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsolidationPolicy.ProtoReflect.Descriptor instead.
+func (*ConsolidationPolicy) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ConsolidationPolicy) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *ConsolidationPolicy) GetMaxDistance() float32 {
+	if x != nil && x.MaxDistance != nil {
+		return *x.MaxDistance
+	}
+	return 0
+}
+
+func (x *ConsolidationPolicy) GetInterval() *durationpb.Duration {
+	if x != nil {
+		return x.Interval
+	}
+	return nil
+}
+
+// The forgetting job: it runs every `interval` and deletes, beyond their
+// time to live, the memories its rules select, never a pinned one. Each
+// memory forgotten appends a `memrpc.memory_forgotten` event naming the
+// rule (see `Event.type`), so what was forgotten and why stays readable.
+type ForgettingPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the job runs. Default true (it forgets nothing until a rule
+	// below is set).
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// The most memories (of both kinds, pinned ones not counted) a user of
+	// the namespace keeps: beyond it, the least recently recalled are
+	// forgotten (by `last_access_time`, else `create_time`), oldest first.
+	// Memories without a user count as one user's. 0 (the default): no
+	// budget; at most 10,000,000.
+	MaxMemoriesPerUser int64 `protobuf:"varint,2,opt,name=max_memories_per_user,json=maxMemoriesPerUser,proto3" json:"max_memories_per_user,omitempty"`
+	// Memories not returned by a search for this long (counted from
+	// `last_access_time`, else from `create_time`) are forgotten. Unset (the
+	// default): never; 1 hour to 10 years.
+	ForgetUnrecalledAfter *durationpb.Duration `protobuf:"bytes,3,opt,name=forget_unrecalled_after,json=forgetUnrecalledAfter,proto3" json:"forget_unrecalled_after,omitempty"`
+	// How often the job runs over the namespace. Default 1 hour; 1 minute to
+	// 7 days.
+	Interval      *durationpb.Duration `protobuf:"bytes,4,opt,name=interval,proto3" json:"interval,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgettingPolicy) Reset() {
+	*x = ForgettingPolicy{}
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgettingPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgettingPolicy) ProtoMessage() {}
+
+func (x *ForgettingPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgettingPolicy.ProtoReflect.Descriptor instead.
+func (*ForgettingPolicy) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ForgettingPolicy) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *ForgettingPolicy) GetMaxMemoriesPerUser() int64 {
+	if x != nil {
+		return x.MaxMemoriesPerUser
+	}
+	return 0
+}
+
+func (x *ForgettingPolicy) GetForgetUnrecalledAfter() *durationpb.Duration {
+	if x != nil {
+		return x.ForgetUnrecalledAfter
+	}
+	return nil
+}
+
+func (x *ForgettingPolicy) GetInterval() *durationpb.Duration {
+	if x != nil {
+		return x.Interval
+	}
+	return nil
+}
+
+// The namespace's use of the server's language model (`--llm-url`), which
+// the formation, summary and consolidation jobs use when configured.
+// Without one, they work without it (extractive summaries, episodic
+// memories only, no contradiction checks).
+type LanguageModelPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the namespace's jobs use the language model. Default true.
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// The most calls the namespace's jobs make to the model per minute, all
+	// jobs and processes together; work beyond it waits for the next minute.
+	// Default 60; 1 to 100,000.
+	MaxCallsPerMinute int32 `protobuf:"varint,2,opt,name=max_calls_per_minute,json=maxCallsPerMinute,proto3" json:"max_calls_per_minute,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *LanguageModelPolicy) Reset() {
+	*x = LanguageModelPolicy{}
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LanguageModelPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LanguageModelPolicy) ProtoMessage() {}
+
+func (x *LanguageModelPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LanguageModelPolicy.ProtoReflect.Descriptor instead.
+func (*LanguageModelPolicy) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *LanguageModelPolicy) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *LanguageModelPolicy) GetMaxCallsPerMinute() int32 {
+	if x != nil {
+		return x.MaxCallsPerMinute
+	}
+	return 0
+}
+
 // A namespace's settings. Every field is optional: an unset field follows
 // the server's default.
 type NamespaceSettings struct {
@@ -324,6 +579,12 @@ type NamespaceSettings struct {
 	Summaries *SummaryPolicy `protobuf:"bytes,4,opt,name=summaries,proto3" json:"summaries,omitempty"`
 	// The memory-formation job.
 	Formation *FormationPolicy `protobuf:"bytes,7,opt,name=formation,proto3" json:"formation,omitempty"`
+	// The consolidation job.
+	Consolidation *ConsolidationPolicy `protobuf:"bytes,8,opt,name=consolidation,proto3" json:"consolidation,omitempty"`
+	// The forgetting job.
+	Forgetting *ForgettingPolicy `protobuf:"bytes,9,opt,name=forgetting,proto3" json:"forgetting,omitempty"`
+	// The use of the server's language model.
+	LanguageModel *LanguageModelPolicy `protobuf:"bytes,10,opt,name=language_model,json=languageModel,proto3" json:"language_model,omitempty"`
 	// Starts at 1 with the first update and grows by one with every update;
 	// 0 for a namespace never configured. Pass it back as `expected_version`
 	// for optimistic concurrency.
@@ -336,7 +597,7 @@ type NamespaceSettings struct {
 
 func (x *NamespaceSettings) Reset() {
 	*x = NamespaceSettings{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -348,7 +609,7 @@ func (x *NamespaceSettings) String() string {
 func (*NamespaceSettings) ProtoMessage() {}
 
 func (x *NamespaceSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[4]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -361,7 +622,7 @@ func (x *NamespaceSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NamespaceSettings.ProtoReflect.Descriptor instead.
 func (*NamespaceSettings) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{4}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *NamespaceSettings) GetNamespace() string {
@@ -399,6 +660,27 @@ func (x *NamespaceSettings) GetFormation() *FormationPolicy {
 	return nil
 }
 
+func (x *NamespaceSettings) GetConsolidation() *ConsolidationPolicy {
+	if x != nil {
+		return x.Consolidation
+	}
+	return nil
+}
+
+func (x *NamespaceSettings) GetForgetting() *ForgettingPolicy {
+	if x != nil {
+		return x.Forgetting
+	}
+	return nil
+}
+
+func (x *NamespaceSettings) GetLanguageModel() *LanguageModelPolicy {
+	if x != nil {
+		return x.LanguageModel
+	}
+	return nil
+}
+
 func (x *NamespaceSettings) GetVersion() int64 {
 	if x != nil {
 		return x.Version
@@ -424,7 +706,7 @@ type GetNamespaceSettingsRequest struct {
 
 func (x *GetNamespaceSettingsRequest) Reset() {
 	*x = GetNamespaceSettingsRequest{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +718,7 @@ func (x *GetNamespaceSettingsRequest) String() string {
 func (*GetNamespaceSettingsRequest) ProtoMessage() {}
 
 func (x *GetNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[5]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +731,7 @@ func (x *GetNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNamespaceSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetNamespaceSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{5}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetNamespaceSettingsRequest) GetNamespace() string {
@@ -474,7 +756,7 @@ type GetNamespaceSettingsResponse struct {
 
 func (x *GetNamespaceSettingsResponse) Reset() {
 	*x = GetNamespaceSettingsResponse{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +768,7 @@ func (x *GetNamespaceSettingsResponse) String() string {
 func (*GetNamespaceSettingsResponse) ProtoMessage() {}
 
 func (x *GetNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[6]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +781,7 @@ func (x *GetNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNamespaceSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetNamespaceSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{6}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetNamespaceSettingsResponse) GetSettings() *NamespaceSettings {
@@ -543,7 +825,7 @@ type UpdateNamespaceSettingsRequest struct {
 
 func (x *UpdateNamespaceSettingsRequest) Reset() {
 	*x = UpdateNamespaceSettingsRequest{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +837,7 @@ func (x *UpdateNamespaceSettingsRequest) String() string {
 func (*UpdateNamespaceSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[7]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +850,7 @@ func (x *UpdateNamespaceSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateNamespaceSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateNamespaceSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{7}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateNamespaceSettingsRequest) GetNamespace() string {
@@ -612,7 +894,7 @@ type UpdateNamespaceSettingsResponse struct {
 
 func (x *UpdateNamespaceSettingsResponse) Reset() {
 	*x = UpdateNamespaceSettingsResponse{}
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[8]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +906,7 @@ func (x *UpdateNamespaceSettingsResponse) String() string {
 func (*UpdateNamespaceSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[8]
+	mi := &file_memrpc_v1_namespace_settings_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +919,7 @@ func (x *UpdateNamespaceSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateNamespaceSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateNamespaceSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{8}
+	return file_memrpc_v1_namespace_settings_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateNamespaceSettingsResponse) GetSettings() *NamespaceSettings {
@@ -658,35 +940,66 @@ var File_memrpc_v1_namespace_settings_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_namespace_settings_proto_rawDesc = "" +
 	"\n" +
-	"\"memrpc/v1/namespace_settings.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x01\n" +
+	"\"memrpc/v1/namespace_settings.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a memrpc/v1/long_term_memory.proto\"\xa4\x01\n" +
 	"\x0fSessionDefaults\x121\n" +
 	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x03ttl\x12.\n" +
 	"\x10max_window_turns\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\x0emaxWindowTurns\x12.\n" +
-	"\x10max_window_bytes\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x0emaxWindowBytes\"\xf7\x01\n" +
+	"\x10max_window_bytes\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x0emaxWindowBytes\"\xfa\x02\n" +
 	"\x0eMemoryDefaults\x127\n" +
 	"\x12dedup_max_distance\x18\x01 \x01(\x02B\x04\xe2A\x01\x01H\x00R\x10dedupMaxDistance\x88\x01\x01\x129\n" +
 	"\x13recall_max_distance\x18\x02 \x01(\x02B\x04\xe2A\x01\x01H\x01R\x11recallMaxDistance\x88\x01\x01\x12B\n" +
-	"\fepisodic_ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\vepisodicTtlB\x15\n" +
+	"\fepisodic_ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\vepisodicTtl\x12<\n" +
+	"\vrecall_mode\x18\x04 \x01(\x0e2\x15.memrpc.v1.RecallModeB\x04\xe2A\x01\x01R\n" +
+	"recallMode\x120\n" +
+	"\x0ekeyword_weight\x18\x05 \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01B\x15\n" +
 	"\x13_dedup_max_distanceB\x16\n" +
-	"\x14_recall_max_distance\"\x8f\x01\n" +
+	"\x14_recall_max_distanceB\x11\n" +
+	"\x0f_keyword_weight\"\x8f\x01\n" +
 	"\rSummaryPolicy\x12#\n" +
 	"\aenabled\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\aenabled\x88\x01\x01\x12!\n" +
 	"\tmax_chars\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bmaxChars\x12*\n" +
 	"\x0emin_fold_turns\x18\x03 \x01(\x05B\x04\xe2A\x01\x01R\fminFoldTurnsB\n" +
 	"\n" +
-	"\b_enabled\"\x95\x01\n" +
+	"\b_enabled\"\xd7\x01\n" +
 	"\x0fFormationPolicy\x12#\n" +
 	"\aenabled\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\aenabled\x88\x01\x01\x12.\n" +
 	"\x10turns_per_memory\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\x0eturnsPerMemory\x12!\n" +
-	"\tmax_chars\x18\x03 \x01(\x05B\x04\xe2A\x01\x01R\bmaxCharsB\n" +
+	"\tmax_chars\x18\x03 \x01(\x05B\x04\xe2A\x01\x01R\bmaxChars\x12.\n" +
+	"\rextract_facts\x18\x04 \x01(\bB\x04\xe2A\x01\x01H\x01R\fextractFacts\x88\x01\x01B\n" +
 	"\n" +
-	"\b_enabled\"\x93\x03\n" +
+	"\b_enabledB\x10\n" +
+	"\x0e_extract_facts\"\xc2\x01\n" +
+	"\x13ConsolidationPolicy\x12#\n" +
+	"\aenabled\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\aenabled\x88\x01\x01\x12,\n" +
+	"\fmax_distance\x18\x02 \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01\x12;\n" +
+	"\binterval\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\bintervalB\n" +
+	"\n" +
+	"\b_enabledB\x0f\n" +
+	"\r_max_distance\"\x92\x02\n" +
+	"\x10ForgettingPolicy\x12#\n" +
+	"\aenabled\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\aenabled\x88\x01\x01\x127\n" +
+	"\x15max_memories_per_user\x18\x02 \x01(\x03B\x04\xe2A\x01\x01R\x12maxMemoriesPerUser\x12W\n" +
+	"\x17forget_unrecalled_after\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x15forgetUnrecalledAfter\x12;\n" +
+	"\binterval\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\bintervalB\n" +
+	"\n" +
+	"\b_enabled\"}\n" +
+	"\x13LanguageModelPolicy\x12#\n" +
+	"\aenabled\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\aenabled\x88\x01\x01\x125\n" +
+	"\x14max_calls_per_minute\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\x11maxCallsPerMinuteB\n" +
+	"\n" +
+	"\b_enabled\"\xef\x04\n" +
 	"\x11NamespaceSettings\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\tnamespace\x12<\n" +
 	"\bsessions\x18\x02 \x01(\v2\x1a.memrpc.v1.SessionDefaultsB\x04\xe2A\x01\x01R\bsessions\x12;\n" +
 	"\bmemories\x18\x03 \x01(\v2\x19.memrpc.v1.MemoryDefaultsB\x04\xe2A\x01\x01R\bmemories\x12<\n" +
 	"\tsummaries\x18\x04 \x01(\v2\x18.memrpc.v1.SummaryPolicyB\x04\xe2A\x01\x01R\tsummaries\x12>\n" +
-	"\tformation\x18\a \x01(\v2\x1a.memrpc.v1.FormationPolicyB\x04\xe2A\x01\x01R\tformation\x12\x1e\n" +
+	"\tformation\x18\a \x01(\v2\x1a.memrpc.v1.FormationPolicyB\x04\xe2A\x01\x01R\tformation\x12J\n" +
+	"\rconsolidation\x18\b \x01(\v2\x1e.memrpc.v1.ConsolidationPolicyB\x04\xe2A\x01\x01R\rconsolidation\x12A\n" +
+	"\n" +
+	"forgetting\x18\t \x01(\v2\x1b.memrpc.v1.ForgettingPolicyB\x04\xe2A\x01\x01R\n" +
+	"forgetting\x12K\n" +
+	"\x0elanguage_model\x18\n" +
+	" \x01(\v2\x1e.memrpc.v1.LanguageModelPolicyB\x04\xe2A\x01\x01R\rlanguageModel\x12\x1e\n" +
 	"\aversion\x18\x05 \x01(\x03B\x04\xe2A\x01\x03R\aversion\x12A\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"updateTime\"A\n" +
@@ -724,44 +1037,55 @@ func file_memrpc_v1_namespace_settings_proto_rawDescGZIP() []byte {
 	return file_memrpc_v1_namespace_settings_proto_rawDescData
 }
 
-var file_memrpc_v1_namespace_settings_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_memrpc_v1_namespace_settings_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_memrpc_v1_namespace_settings_proto_goTypes = []any{
 	(*SessionDefaults)(nil),                 // 0: memrpc.v1.SessionDefaults
 	(*MemoryDefaults)(nil),                  // 1: memrpc.v1.MemoryDefaults
 	(*SummaryPolicy)(nil),                   // 2: memrpc.v1.SummaryPolicy
 	(*FormationPolicy)(nil),                 // 3: memrpc.v1.FormationPolicy
-	(*NamespaceSettings)(nil),               // 4: memrpc.v1.NamespaceSettings
-	(*GetNamespaceSettingsRequest)(nil),     // 5: memrpc.v1.GetNamespaceSettingsRequest
-	(*GetNamespaceSettingsResponse)(nil),    // 6: memrpc.v1.GetNamespaceSettingsResponse
-	(*UpdateNamespaceSettingsRequest)(nil),  // 7: memrpc.v1.UpdateNamespaceSettingsRequest
-	(*UpdateNamespaceSettingsResponse)(nil), // 8: memrpc.v1.UpdateNamespaceSettingsResponse
-	(*durationpb.Duration)(nil),             // 9: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),           // 10: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),           // 11: google.protobuf.FieldMask
+	(*ConsolidationPolicy)(nil),             // 4: memrpc.v1.ConsolidationPolicy
+	(*ForgettingPolicy)(nil),                // 5: memrpc.v1.ForgettingPolicy
+	(*LanguageModelPolicy)(nil),             // 6: memrpc.v1.LanguageModelPolicy
+	(*NamespaceSettings)(nil),               // 7: memrpc.v1.NamespaceSettings
+	(*GetNamespaceSettingsRequest)(nil),     // 8: memrpc.v1.GetNamespaceSettingsRequest
+	(*GetNamespaceSettingsResponse)(nil),    // 9: memrpc.v1.GetNamespaceSettingsResponse
+	(*UpdateNamespaceSettingsRequest)(nil),  // 10: memrpc.v1.UpdateNamespaceSettingsRequest
+	(*UpdateNamespaceSettingsResponse)(nil), // 11: memrpc.v1.UpdateNamespaceSettingsResponse
+	(*durationpb.Duration)(nil),             // 12: google.protobuf.Duration
+	(RecallMode)(0),                         // 13: memrpc.v1.RecallMode
+	(*timestamppb.Timestamp)(nil),           // 14: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 15: google.protobuf.FieldMask
 }
 var file_memrpc_v1_namespace_settings_proto_depIdxs = []int32{
-	9,  // 0: memrpc.v1.SessionDefaults.ttl:type_name -> google.protobuf.Duration
-	9,  // 1: memrpc.v1.MemoryDefaults.episodic_ttl:type_name -> google.protobuf.Duration
-	0,  // 2: memrpc.v1.NamespaceSettings.sessions:type_name -> memrpc.v1.SessionDefaults
-	1,  // 3: memrpc.v1.NamespaceSettings.memories:type_name -> memrpc.v1.MemoryDefaults
-	2,  // 4: memrpc.v1.NamespaceSettings.summaries:type_name -> memrpc.v1.SummaryPolicy
-	3,  // 5: memrpc.v1.NamespaceSettings.formation:type_name -> memrpc.v1.FormationPolicy
-	10, // 6: memrpc.v1.NamespaceSettings.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 7: memrpc.v1.GetNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
-	4,  // 8: memrpc.v1.GetNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
-	4,  // 9: memrpc.v1.UpdateNamespaceSettingsRequest.settings:type_name -> memrpc.v1.NamespaceSettings
-	11, // 10: memrpc.v1.UpdateNamespaceSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	4,  // 11: memrpc.v1.UpdateNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
-	4,  // 12: memrpc.v1.UpdateNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
-	5,  // 13: memrpc.v1.Namespaces.GetNamespaceSettings:input_type -> memrpc.v1.GetNamespaceSettingsRequest
-	7,  // 14: memrpc.v1.Namespaces.UpdateNamespaceSettings:input_type -> memrpc.v1.UpdateNamespaceSettingsRequest
-	6,  // 15: memrpc.v1.Namespaces.GetNamespaceSettings:output_type -> memrpc.v1.GetNamespaceSettingsResponse
-	8,  // 16: memrpc.v1.Namespaces.UpdateNamespaceSettings:output_type -> memrpc.v1.UpdateNamespaceSettingsResponse
-	15, // [15:17] is the sub-list for method output_type
-	13, // [13:15] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	12, // 0: memrpc.v1.SessionDefaults.ttl:type_name -> google.protobuf.Duration
+	12, // 1: memrpc.v1.MemoryDefaults.episodic_ttl:type_name -> google.protobuf.Duration
+	13, // 2: memrpc.v1.MemoryDefaults.recall_mode:type_name -> memrpc.v1.RecallMode
+	12, // 3: memrpc.v1.ConsolidationPolicy.interval:type_name -> google.protobuf.Duration
+	12, // 4: memrpc.v1.ForgettingPolicy.forget_unrecalled_after:type_name -> google.protobuf.Duration
+	12, // 5: memrpc.v1.ForgettingPolicy.interval:type_name -> google.protobuf.Duration
+	0,  // 6: memrpc.v1.NamespaceSettings.sessions:type_name -> memrpc.v1.SessionDefaults
+	1,  // 7: memrpc.v1.NamespaceSettings.memories:type_name -> memrpc.v1.MemoryDefaults
+	2,  // 8: memrpc.v1.NamespaceSettings.summaries:type_name -> memrpc.v1.SummaryPolicy
+	3,  // 9: memrpc.v1.NamespaceSettings.formation:type_name -> memrpc.v1.FormationPolicy
+	4,  // 10: memrpc.v1.NamespaceSettings.consolidation:type_name -> memrpc.v1.ConsolidationPolicy
+	5,  // 11: memrpc.v1.NamespaceSettings.forgetting:type_name -> memrpc.v1.ForgettingPolicy
+	6,  // 12: memrpc.v1.NamespaceSettings.language_model:type_name -> memrpc.v1.LanguageModelPolicy
+	14, // 13: memrpc.v1.NamespaceSettings.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 14: memrpc.v1.GetNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
+	7,  // 15: memrpc.v1.GetNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
+	7,  // 16: memrpc.v1.UpdateNamespaceSettingsRequest.settings:type_name -> memrpc.v1.NamespaceSettings
+	15, // 17: memrpc.v1.UpdateNamespaceSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 18: memrpc.v1.UpdateNamespaceSettingsResponse.settings:type_name -> memrpc.v1.NamespaceSettings
+	7,  // 19: memrpc.v1.UpdateNamespaceSettingsResponse.effective:type_name -> memrpc.v1.NamespaceSettings
+	8,  // 20: memrpc.v1.Namespaces.GetNamespaceSettings:input_type -> memrpc.v1.GetNamespaceSettingsRequest
+	10, // 21: memrpc.v1.Namespaces.UpdateNamespaceSettings:input_type -> memrpc.v1.UpdateNamespaceSettingsRequest
+	9,  // 22: memrpc.v1.Namespaces.GetNamespaceSettings:output_type -> memrpc.v1.GetNamespaceSettingsResponse
+	11, // 23: memrpc.v1.Namespaces.UpdateNamespaceSettings:output_type -> memrpc.v1.UpdateNamespaceSettingsResponse
+	22, // [22:24] is the sub-list for method output_type
+	20, // [20:22] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_namespace_settings_proto_init() }
@@ -769,17 +1093,21 @@ func file_memrpc_v1_namespace_settings_proto_init() {
 	if File_memrpc_v1_namespace_settings_proto != nil {
 		return
 	}
+	file_memrpc_v1_long_term_memory_proto_init()
 	file_memrpc_v1_namespace_settings_proto_msgTypes[1].OneofWrappers = []any{}
 	file_memrpc_v1_namespace_settings_proto_msgTypes[2].OneofWrappers = []any{}
 	file_memrpc_v1_namespace_settings_proto_msgTypes[3].OneofWrappers = []any{}
-	file_memrpc_v1_namespace_settings_proto_msgTypes[7].OneofWrappers = []any{}
+	file_memrpc_v1_namespace_settings_proto_msgTypes[4].OneofWrappers = []any{}
+	file_memrpc_v1_namespace_settings_proto_msgTypes[5].OneofWrappers = []any{}
+	file_memrpc_v1_namespace_settings_proto_msgTypes[6].OneofWrappers = []any{}
+	file_memrpc_v1_namespace_settings_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memrpc_v1_namespace_settings_proto_rawDesc), len(file_memrpc_v1_namespace_settings_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

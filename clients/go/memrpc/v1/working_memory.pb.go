@@ -299,7 +299,11 @@ type Session struct {
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// The running summary of the turns that have left the window. Unset until
 	// the first turns leave it.
-	Summary       *SessionSummary `protobuf:"bytes,14,opt,name=summary,proto3" json:"summary,omitempty"`
+	Summary *SessionSummary `protobuf:"bytes,14,opt,name=summary,proto3" json:"summary,omitempty"`
+	// The thread's own choice of memory formation
+	// (`AppendTurnsRequest.form_memories`); unset when it made none and the
+	// namespace's `formation.enabled` applies.
+	FormMemories  *bool `protobuf:"varint,15,opt,name=form_memories,json=formMemories,proto3,oneof" json:"form_memories,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -423,6 +427,13 @@ func (x *Session) GetSummary() *SessionSummary {
 		return x.Summary
 	}
 	return nil
+}
+
+func (x *Session) GetFormMemories() bool {
+	if x != nil && x.FormMemories != nil {
+		return *x.FormMemories
+	}
+	return false
 }
 
 // The running summary of a thread: the turns that left its window (by count
@@ -927,7 +938,13 @@ type AppendTurnsRequest struct {
 	// failure (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) may append the turns
 	// twice. Request ids of `AppendTurns` and of `AppendEvents` are apart:
 	// the same id in both names two requests.
-	RequestId     string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Whether this thread's turns are formed into long-term memories (see
+	// `NamespaceSettings.formation`) from now on, whatever the namespace's
+	// `formation.enabled`: recorded on the session (`Session.form_memories`)
+	// and kept by later appends that leave it unset. Unset on a session that
+	// never set it: the namespace's setting applies.
+	FormMemories  *bool `protobuf:"varint,9,opt,name=form_memories,json=formMemories,proto3,oneof" json:"form_memories,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1016,6 +1033,13 @@ func (x *AppendTurnsRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *AppendTurnsRequest) GetFormMemories() bool {
+	if x != nil && x.FormMemories != nil {
+		return *x.FormMemories
+	}
+	return false
 }
 
 // Response of `WorkingMemory.AppendTurns`.
@@ -1382,7 +1406,11 @@ type GetContextRequest struct {
 	Limit int32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Memories farther than this cosine distance are left out. Default 0.55;
 	// 0 to 2.
-	MaxDistance   *float32 `protobuf:"fixed32,7,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
+	MaxDistance *float32 `protobuf:"fixed32,7,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
+	// How to find memories, as `SearchMemoriesRequest.mode`.
+	Mode RecallMode `protobuf:"varint,8,opt,name=mode,proto3,enum=memrpc.v1.RecallMode" json:"mode,omitempty"`
+	// As `SearchMemoriesRequest.keyword_weight`.
+	KeywordWeight *float32 `protobuf:"fixed32,9,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1473,6 +1501,20 @@ func (x *GetContextRequest) GetLimit() int32 {
 func (x *GetContextRequest) GetMaxDistance() float32 {
 	if x != nil && x.MaxDistance != nil {
 		return *x.MaxDistance
+	}
+	return 0
+}
+
+func (x *GetContextRequest) GetMode() RecallMode {
+	if x != nil {
+		return x.Mode
+	}
+	return RecallMode_RECALL_MODE_UNSPECIFIED
+}
+
+func (x *GetContextRequest) GetKeywordWeight() float32 {
+	if x != nil && x.KeywordWeight != nil {
+		return *x.KeywordWeight
 	}
 	return 0
 }
@@ -1576,7 +1618,7 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\bmetadata\x18\x03 \x03(\v2\".memrpc.v1.TurnInput.MetadataEntryB\x04\xe2A\x01\x01R\bmetadata\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf3\x05\n" +
 	"\aSession\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\tnamespace\x12!\n" +
 	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bthreadId\x12\x1d\n" +
@@ -1597,10 +1639,12 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"turn_count\x18\f \x01(\x03B\x04\xe2A\x01\x03R\tturnCount\x12A\n" +
 	"\vexpire_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"expireTime\x129\n" +
-	"\asummary\x18\x0e \x01(\v2\x19.memrpc.v1.SessionSummaryB\x04\xe2A\x01\x03R\asummary\x1a;\n" +
+	"\asummary\x18\x0e \x01(\v2\x19.memrpc.v1.SessionSummaryB\x04\xe2A\x01\x03R\asummary\x12.\n" +
+	"\rform_memories\x18\x0f \x01(\bB\x04\xe2A\x01\x03H\x00R\fformMemories\x88\x01\x01\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01J\x04\b\v\x10\fR\x03ttl\"\xf6\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x10\n" +
+	"\x0e_form_memoriesJ\x04\b\v\x10\fR\x03ttl\"\xf6\x02\n" +
 	"\x0eSessionSummary\x12\x18\n" +
 	"\x04text\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04text\x12*\n" +
 	"\x0efirst_event_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\ffirstEventId\x12(\n" +
@@ -1639,7 +1683,7 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\x03ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x03ttlB\x13\n" +
 	"\x11_expected_version\"E\n" +
 	"\x15UpdateSessionResponse\x12,\n" +
-	"\asession\x18\x01 \x01(\v2\x12.memrpc.v1.SessionR\asession\"\xff\x02\n" +
+	"\asession\x18\x01 \x01(\v2\x12.memrpc.v1.SessionR\asession\"\xc1\x03\n" +
 	"\x12AppendTurnsRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
 	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x120\n" +
@@ -1649,8 +1693,10 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\x03ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x03ttl\x12\x1d\n" +
 	"\auser_id\x18\a \x01(\tB\x04\xe2A\x01\x01R\x06userId\x12#\n" +
 	"\n" +
-	"request_id\x18\b \x01(\tB\x04\xe2A\x01\x01R\trequestIdB\x13\n" +
-	"\x11_expected_version\"\xb5\x01\n" +
+	"request_id\x18\b \x01(\tB\x04\xe2A\x01\x01R\trequestId\x12.\n" +
+	"\rform_memories\x18\t \x01(\bB\x04\xe2A\x01\x01H\x01R\fformMemories\x88\x01\x01B\x13\n" +
+	"\x11_expected_versionB\x10\n" +
+	"\x0e_form_memories\"\xb5\x01\n" +
 	"\x13AppendTurnsResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12\x1b\n" +
 	"\tevent_ids\x18\x02 \x03(\tR\beventIds\x12,\n" +
@@ -1673,7 +1719,7 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\x04view\x18\x05 \x01(\x0e2\x16.memrpc.v1.SessionViewB\x04\xe2A\x01\x01R\x04view\"n\n" +
 	"\x14ListSessionsResponse\x12.\n" +
 	"\bsessions\x18\x01 \x03(\v2\x12.memrpc.v1.SessionR\bsessions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc4\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x03\n" +
 	"\x11GetContextRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
 	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12\x1a\n" +
@@ -1681,9 +1727,12 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\x06vector\x18\x04 \x01(\v2\x11.memrpc.v1.VectorB\x04\xe2A\x01\x01H\x00R\x06vector\x125\n" +
 	"\x06filter\x18\x05 \x01(\v2\x17.memrpc.v1.MemoryFilterB\x04\xe2A\x01\x01R\x06filter\x12\x1a\n" +
 	"\x05limit\x18\x06 \x01(\x05B\x04\xe2A\x01\x01R\x05limit\x12,\n" +
-	"\fmax_distance\x18\a \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01B\a\n" +
+	"\fmax_distance\x18\a \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01\x12/\n" +
+	"\x04mode\x18\b \x01(\x0e2\x15.memrpc.v1.RecallModeB\x04\xe2A\x01\x01R\x04mode\x120\n" +
+	"\x0ekeyword_weight\x18\t \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01B\a\n" +
 	"\x05queryB\x0f\n" +
-	"\r_max_distance\"t\n" +
+	"\r_max_distanceB\x11\n" +
+	"\x0f_keyword_weight\"t\n" +
 	"\x12GetContextResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.memrpc.v1.SessionR\asession\x120\n" +
 	"\amatches\x18\x02 \x03(\v2\x16.memrpc.v1.MemoryMatchR\amatches*Z\n" +
@@ -1745,7 +1794,8 @@ var file_memrpc_v1_working_memory_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
 	(*Vector)(nil),                // 25: memrpc.v1.Vector
 	(*MemoryFilter)(nil),          // 26: memrpc.v1.MemoryFilter
-	(*MemoryMatch)(nil),           // 27: memrpc.v1.MemoryMatch
+	(RecallMode)(0),               // 27: memrpc.v1.RecallMode
+	(*MemoryMatch)(nil),           // 28: memrpc.v1.MemoryMatch
 }
 var file_memrpc_v1_working_memory_proto_depIdxs = []int32{
 	18, // 0: memrpc.v1.Turn.metadata:type_name -> memrpc.v1.Turn.MetadataEntry
@@ -1770,25 +1820,26 @@ var file_memrpc_v1_working_memory_proto_depIdxs = []int32{
 	3,  // 19: memrpc.v1.ListSessionsResponse.sessions:type_name -> memrpc.v1.Session
 	25, // 20: memrpc.v1.GetContextRequest.vector:type_name -> memrpc.v1.Vector
 	26, // 21: memrpc.v1.GetContextRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	3,  // 22: memrpc.v1.GetContextResponse.session:type_name -> memrpc.v1.Session
-	27, // 23: memrpc.v1.GetContextResponse.matches:type_name -> memrpc.v1.MemoryMatch
-	6,  // 24: memrpc.v1.WorkingMemory.GetSession:input_type -> memrpc.v1.GetSessionRequest
-	8,  // 25: memrpc.v1.WorkingMemory.UpdateSession:input_type -> memrpc.v1.UpdateSessionRequest
-	10, // 26: memrpc.v1.WorkingMemory.AppendTurns:input_type -> memrpc.v1.AppendTurnsRequest
-	12, // 27: memrpc.v1.WorkingMemory.DeleteSession:input_type -> memrpc.v1.DeleteSessionRequest
-	14, // 28: memrpc.v1.WorkingMemory.ListSessions:input_type -> memrpc.v1.ListSessionsRequest
-	16, // 29: memrpc.v1.WorkingMemory.GetContext:input_type -> memrpc.v1.GetContextRequest
-	7,  // 30: memrpc.v1.WorkingMemory.GetSession:output_type -> memrpc.v1.GetSessionResponse
-	9,  // 31: memrpc.v1.WorkingMemory.UpdateSession:output_type -> memrpc.v1.UpdateSessionResponse
-	11, // 32: memrpc.v1.WorkingMemory.AppendTurns:output_type -> memrpc.v1.AppendTurnsResponse
-	13, // 33: memrpc.v1.WorkingMemory.DeleteSession:output_type -> memrpc.v1.DeleteSessionResponse
-	15, // 34: memrpc.v1.WorkingMemory.ListSessions:output_type -> memrpc.v1.ListSessionsResponse
-	17, // 35: memrpc.v1.WorkingMemory.GetContext:output_type -> memrpc.v1.GetContextResponse
-	30, // [30:36] is the sub-list for method output_type
-	24, // [24:30] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	27, // 22: memrpc.v1.GetContextRequest.mode:type_name -> memrpc.v1.RecallMode
+	3,  // 23: memrpc.v1.GetContextResponse.session:type_name -> memrpc.v1.Session
+	28, // 24: memrpc.v1.GetContextResponse.matches:type_name -> memrpc.v1.MemoryMatch
+	6,  // 25: memrpc.v1.WorkingMemory.GetSession:input_type -> memrpc.v1.GetSessionRequest
+	8,  // 26: memrpc.v1.WorkingMemory.UpdateSession:input_type -> memrpc.v1.UpdateSessionRequest
+	10, // 27: memrpc.v1.WorkingMemory.AppendTurns:input_type -> memrpc.v1.AppendTurnsRequest
+	12, // 28: memrpc.v1.WorkingMemory.DeleteSession:input_type -> memrpc.v1.DeleteSessionRequest
+	14, // 29: memrpc.v1.WorkingMemory.ListSessions:input_type -> memrpc.v1.ListSessionsRequest
+	16, // 30: memrpc.v1.WorkingMemory.GetContext:input_type -> memrpc.v1.GetContextRequest
+	7,  // 31: memrpc.v1.WorkingMemory.GetSession:output_type -> memrpc.v1.GetSessionResponse
+	9,  // 32: memrpc.v1.WorkingMemory.UpdateSession:output_type -> memrpc.v1.UpdateSessionResponse
+	11, // 33: memrpc.v1.WorkingMemory.AppendTurns:output_type -> memrpc.v1.AppendTurnsResponse
+	13, // 34: memrpc.v1.WorkingMemory.DeleteSession:output_type -> memrpc.v1.DeleteSessionResponse
+	15, // 35: memrpc.v1.WorkingMemory.ListSessions:output_type -> memrpc.v1.ListSessionsResponse
+	17, // 36: memrpc.v1.WorkingMemory.GetContext:output_type -> memrpc.v1.GetContextResponse
+	31, // [31:37] is the sub-list for method output_type
+	25, // [25:31] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_working_memory_proto_init() }
@@ -1797,6 +1848,7 @@ func file_memrpc_v1_working_memory_proto_init() {
 		return
 	}
 	file_memrpc_v1_long_term_memory_proto_init()
+	file_memrpc_v1_working_memory_proto_msgTypes[2].OneofWrappers = []any{}
 	file_memrpc_v1_working_memory_proto_msgTypes[7].OneofWrappers = []any{}
 	file_memrpc_v1_working_memory_proto_msgTypes[9].OneofWrappers = []any{}
 	file_memrpc_v1_working_memory_proto_msgTypes[11].OneofWrappers = []any{}

@@ -28,6 +28,11 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       repeated :source_event_ids, :string, 15, json_name: "sourceEventIds"
       optional :start_time, :message, 16, "google.protobuf.Timestamp", json_name: "startTime"
       optional :end_time, :message, 17, "google.protobuf.Timestamp", json_name: "endTime"
+      optional :pinned, :bool, 18, json_name: "pinned"
+      optional :access_count, :int64, 19, json_name: "accessCount"
+      optional :last_access_time, :message, 20, "google.protobuf.Timestamp", json_name: "lastAccessTime"
+      repeated :merged_memory_ids, :string, 21, json_name: "mergedMemoryIds"
+      optional :superseded_by_memory_id, :string, 22, json_name: "supersededByMemoryId"
     end
     add_message "memrpc.v1.MemoryInput" do
       optional :text, :string, 1, json_name: "text"
@@ -38,6 +43,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       map :metadata, :string, :string, 6
       repeated :embedding, :float, 7, json_name: "embedding"
       optional :ttl, :message, 8, "google.protobuf.Duration", json_name: "ttl"
+      optional :pinned, :bool, 9, json_name: "pinned"
     end
     add_message "memrpc.v1.CreateMemoriesRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
@@ -61,6 +67,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       repeated :topics, :string, 4, json_name: "topics"
       optional :create_time_start, :message, 5, "google.protobuf.Timestamp", json_name: "createTimeStart"
       optional :create_time_end, :message, 6, "google.protobuf.Timestamp", json_name: "createTimeEnd"
+      optional :include_superseded, :bool, 7, json_name: "includeSuperseded"
     end
     add_message "memrpc.v1.Vector" do
       repeated :values, :float, 1, json_name: "values"
@@ -70,6 +77,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :filter, :message, 4, "memrpc.v1.MemoryFilter", json_name: "filter"
       optional :limit, :int32, 5, json_name: "limit"
       proto3_optional :max_distance, :float, 6, json_name: "maxDistance"
+      optional :mode, :enum, 7, "memrpc.v1.RecallMode", json_name: "mode"
+      proto3_optional :keyword_weight, :float, 8, json_name: "keywordWeight"
       oneof :query do
         optional :text, :string, 2, json_name: "text"
         optional :vector, :message, 3, "memrpc.v1.Vector", json_name: "vector"
@@ -89,6 +98,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "memrpc.v1.MemoryMatch" do
       optional :memory, :message, 1, "memrpc.v1.Memory", json_name: "memory"
       optional :distance, :float, 2, json_name: "distance"
+      optional :keyword_score, :float, 3, json_name: "keywordScore"
+      optional :score, :float, 4, json_name: "score"
     end
     add_message "memrpc.v1.SearchMemoriesResponse" do
       repeated :matches, :message, 1, "memrpc.v1.MemoryMatch", json_name: "matches"
@@ -134,11 +145,18 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :MEMORY_SOURCE_UNSPECIFIED, 0
       value :MEMORY_SOURCE_CLIENT, 1
       value :MEMORY_SOURCE_FORMATION, 2
+      value :MEMORY_SOURCE_EXTRACTION, 3
     end
     add_enum "memrpc.v1.CreateOutcome" do
       value :CREATE_OUTCOME_UNSPECIFIED, 0
       value :CREATE_OUTCOME_CREATED, 1
       value :CREATE_OUTCOME_DUPLICATE, 2
+    end
+    add_enum "memrpc.v1.RecallMode" do
+      value :RECALL_MODE_UNSPECIFIED, 0
+      value :RECALL_MODE_VECTOR, 1
+      value :RECALL_MODE_KEYWORD, 2
+      value :RECALL_MODE_HYBRID, 3
     end
     add_enum "memrpc.v1.MemoryOrder" do
       value :MEMORY_ORDER_UNSPECIFIED, 0
@@ -173,6 +191,7 @@ module Memrpc
     MemoryKind = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryKind").enummodule
     MemorySource = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemorySource").enummodule
     CreateOutcome = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.CreateOutcome").enummodule
+    RecallMode = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.RecallMode").enummodule
     MemoryOrder = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryOrder").enummodule
   end
 end

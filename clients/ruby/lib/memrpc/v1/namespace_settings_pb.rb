@@ -7,6 +7,7 @@ require 'google/api/field_behavior_pb'
 require 'google/protobuf/duration_pb'
 require 'google/protobuf/field_mask_pb'
 require 'google/protobuf/timestamp_pb'
+require 'memrpc/v1/long_term_memory_pb'
 
 Google::Protobuf::DescriptorPool.generated_pool.build do
   add_file("memrpc/v1/namespace_settings.proto", :syntax => :proto3) do
@@ -19,6 +20,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       proto3_optional :dedup_max_distance, :float, 1, json_name: "dedupMaxDistance"
       proto3_optional :recall_max_distance, :float, 2, json_name: "recallMaxDistance"
       optional :episodic_ttl, :message, 3, "google.protobuf.Duration", json_name: "episodicTtl"
+      optional :recall_mode, :enum, 4, "memrpc.v1.RecallMode", json_name: "recallMode"
+      proto3_optional :keyword_weight, :float, 5, json_name: "keywordWeight"
     end
     add_message "memrpc.v1.SummaryPolicy" do
       proto3_optional :enabled, :bool, 1, json_name: "enabled"
@@ -29,6 +32,22 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       proto3_optional :enabled, :bool, 1, json_name: "enabled"
       optional :turns_per_memory, :int32, 2, json_name: "turnsPerMemory"
       optional :max_chars, :int32, 3, json_name: "maxChars"
+      proto3_optional :extract_facts, :bool, 4, json_name: "extractFacts"
+    end
+    add_message "memrpc.v1.ConsolidationPolicy" do
+      proto3_optional :enabled, :bool, 1, json_name: "enabled"
+      proto3_optional :max_distance, :float, 2, json_name: "maxDistance"
+      optional :interval, :message, 3, "google.protobuf.Duration", json_name: "interval"
+    end
+    add_message "memrpc.v1.ForgettingPolicy" do
+      proto3_optional :enabled, :bool, 1, json_name: "enabled"
+      optional :max_memories_per_user, :int64, 2, json_name: "maxMemoriesPerUser"
+      optional :forget_unrecalled_after, :message, 3, "google.protobuf.Duration", json_name: "forgetUnrecalledAfter"
+      optional :interval, :message, 4, "google.protobuf.Duration", json_name: "interval"
+    end
+    add_message "memrpc.v1.LanguageModelPolicy" do
+      proto3_optional :enabled, :bool, 1, json_name: "enabled"
+      optional :max_calls_per_minute, :int32, 2, json_name: "maxCallsPerMinute"
     end
     add_message "memrpc.v1.NamespaceSettings" do
       optional :namespace, :string, 1, json_name: "namespace"
@@ -36,6 +55,9 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :memories, :message, 3, "memrpc.v1.MemoryDefaults", json_name: "memories"
       optional :summaries, :message, 4, "memrpc.v1.SummaryPolicy", json_name: "summaries"
       optional :formation, :message, 7, "memrpc.v1.FormationPolicy", json_name: "formation"
+      optional :consolidation, :message, 8, "memrpc.v1.ConsolidationPolicy", json_name: "consolidation"
+      optional :forgetting, :message, 9, "memrpc.v1.ForgettingPolicy", json_name: "forgetting"
+      optional :language_model, :message, 10, "memrpc.v1.LanguageModelPolicy", json_name: "languageModel"
       optional :version, :int64, 5, json_name: "version"
       optional :update_time, :message, 6, "google.protobuf.Timestamp", json_name: "updateTime"
     end
@@ -65,6 +87,9 @@ module Memrpc
     MemoryDefaults = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryDefaults").msgclass
     SummaryPolicy = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SummaryPolicy").msgclass
     FormationPolicy = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.FormationPolicy").msgclass
+    ConsolidationPolicy = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.ConsolidationPolicy").msgclass
+    ForgettingPolicy = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.ForgettingPolicy").msgclass
+    LanguageModelPolicy = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.LanguageModelPolicy").msgclass
     NamespaceSettings = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.NamespaceSettings").msgclass
     GetNamespaceSettingsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetNamespaceSettingsRequest").msgclass
     GetNamespaceSettingsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.GetNamespaceSettingsResponse").msgclass

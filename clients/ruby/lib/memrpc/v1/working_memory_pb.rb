@@ -37,6 +37,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :turn_count, :int64, 12, json_name: "turnCount"
       optional :expire_time, :message, 13, "google.protobuf.Timestamp", json_name: "expireTime"
       optional :summary, :message, 14, "memrpc.v1.SessionSummary", json_name: "summary"
+      proto3_optional :form_memories, :bool, 15, json_name: "formMemories"
     end
     add_message "memrpc.v1.SessionSummary" do
       optional :text, :string, 1, json_name: "text"
@@ -81,6 +82,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :ttl, :message, 6, "google.protobuf.Duration", json_name: "ttl"
       optional :user_id, :string, 7, json_name: "userId"
       optional :request_id, :string, 8, json_name: "requestId"
+      proto3_optional :form_memories, :bool, 9, json_name: "formMemories"
     end
     add_message "memrpc.v1.AppendTurnsResponse" do
       optional :version, :int64, 1, json_name: "version"
@@ -113,6 +115,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :filter, :message, 5, "memrpc.v1.MemoryFilter", json_name: "filter"
       optional :limit, :int32, 6, json_name: "limit"
       proto3_optional :max_distance, :float, 7, json_name: "maxDistance"
+      optional :mode, :enum, 8, "memrpc.v1.RecallMode", json_name: "mode"
+      proto3_optional :keyword_weight, :float, 9, json_name: "keywordWeight"
       oneof :query do
         optional :text, :string, 3, json_name: "text"
         optional :vector, :message, 4, "memrpc.v1.Vector", json_name: "vector"

@@ -99,6 +99,13 @@ export enum MemorySource {
    * its turns.
    */
   MEMORY_SOURCE_FORMATION = 2,
+  /**
+   * MEMORY_SOURCE_EXTRACTION - The server's formation job with a language model configured: a fact or
+   * preference extracted from the turns that left a thread's window (a
+   * semantic memory), with the user and thread of the session and the event
+   * ids of the turns it came from.
+   */
+  MEMORY_SOURCE_EXTRACTION = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -113,6 +120,9 @@ export function memorySourceFromJSON(object: any): MemorySource {
     case 2:
     case "MEMORY_SOURCE_FORMATION":
       return MemorySource.MEMORY_SOURCE_FORMATION;
+    case 3:
+    case "MEMORY_SOURCE_EXTRACTION":
+      return MemorySource.MEMORY_SOURCE_EXTRACTION;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -128,6 +138,8 @@ export function memorySourceToJSON(object: MemorySource): string {
       return "MEMORY_SOURCE_CLIENT";
     case MemorySource.MEMORY_SOURCE_FORMATION:
       return "MEMORY_SOURCE_FORMATION";
+    case MemorySource.MEMORY_SOURCE_EXTRACTION:
+      return "MEMORY_SOURCE_EXTRACTION";
     case MemorySource.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -172,6 +184,74 @@ export function createOutcomeToJSON(object: CreateOutcome): string {
     case CreateOutcome.CREATE_OUTCOME_DUPLICATE:
       return "CREATE_OUTCOME_DUPLICATE";
     case CreateOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** How a search finds memories. */
+export enum RecallMode {
+  /**
+   * RECALL_MODE_UNSPECIFIED - Not set: the namespace's `MemoryDefaults.recall_mode`, else
+   * `RECALL_MODE_VECTOR`.
+   */
+  RECALL_MODE_UNSPECIFIED = 0,
+  /**
+   * RECALL_MODE_VECTOR - By meaning: the memories nearest the query's embedding within
+   * `max_distance`, nearest first (`score` is 1 - distance).
+   */
+  RECALL_MODE_VECTOR = 1,
+  /**
+   * RECALL_MODE_KEYWORD - By words: the memories whose text holds words of the query text, ranked
+   * by their BM25 score (`score` is `keyword_score`). Words are matched
+   * stemmed (English), ignoring case; common words ("the", "what", "my")
+   * are ignored, so a query of only such words finds nothing. The query is
+   * not embedded: `distance` is 0 and `max_distance` does not apply. Needs
+   * a text query: with a vector, `INVALID_ARGUMENT`.
+   */
+  RECALL_MODE_KEYWORD = 2,
+  /**
+   * RECALL_MODE_HYBRID - Both: the vector matches within `max_distance` and the keyword matches
+   * at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
+   * × `keyword_score` / (the best `keyword_score` among them). Needs a text
+   * query: with a vector, `INVALID_ARGUMENT`.
+   */
+  RECALL_MODE_HYBRID = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function recallModeFromJSON(object: any): RecallMode {
+  switch (object) {
+    case 0:
+    case "RECALL_MODE_UNSPECIFIED":
+      return RecallMode.RECALL_MODE_UNSPECIFIED;
+    case 1:
+    case "RECALL_MODE_VECTOR":
+      return RecallMode.RECALL_MODE_VECTOR;
+    case 2:
+    case "RECALL_MODE_KEYWORD":
+      return RecallMode.RECALL_MODE_KEYWORD;
+    case 3:
+    case "RECALL_MODE_HYBRID":
+      return RecallMode.RECALL_MODE_HYBRID;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RecallMode.UNRECOGNIZED;
+  }
+}
+
+export function recallModeToJSON(object: RecallMode): string {
+  switch (object) {
+    case RecallMode.RECALL_MODE_UNSPECIFIED:
+      return "RECALL_MODE_UNSPECIFIED";
+    case RecallMode.RECALL_MODE_VECTOR:
+      return "RECALL_MODE_VECTOR";
+    case RecallMode.RECALL_MODE_KEYWORD:
+      return "RECALL_MODE_KEYWORD";
+    case RecallMode.RECALL_MODE_HYBRID:
+      return "RECALL_MODE_HYBRID";
+    case RecallMode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -293,7 +373,45 @@ export interface Memory {
    * For a formed memory: when the last of its turns was appended. Unset for
    * a client's memory.
    */
-  endTime?: Timestamp | undefined;
+  endTime?:
+    | Timestamp
+    | undefined;
+  /**
+   * Whether the memory is pinned (`MemoryInput.pinned`): a pinned memory is
+   * never forgotten by the namespace's forgetting policy nor merged away by
+   * consolidation (it may absorb others). Its time to live still applies:
+   * give it a zero `ttl` to keep it for ever.
+   */
+  pinned: boolean;
+  /**
+   * How many times a search (`SearchMemories`, `GetContext`) returned the
+   * memory. Recorded in the background, in batches, so it lags the searches
+   * by up to a few seconds; it changes neither `version` nor `update_time`.
+   */
+  accessCount: bigint;
+  /**
+   * When a search last returned the memory, recorded like `access_count`;
+   * unset when none has.
+   */
+  lastAccessTime?:
+    | Timestamp
+    | undefined;
+  /**
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   */
+  mergedMemoryIds: string[];
+  /**
+   * The id of the newer memory that supersedes this one: a fact it
+   * contradicts (e.g. a move to another city), found by the server's jobs
+   * with a language model configured. A superseded memory is kept as
+   * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+   * lists and searches it; otherwise searches and listings leave it out.
+   * Empty when not superseded.
+   */
+  supersededByMemoryId: string;
 }
 
 export interface Memory_MetadataEntry {
@@ -336,7 +454,11 @@ export interface MemoryInput {
    * ever for semantic ones. 1 s to 10 years. A zero duration means "never
    * expires".
    */
-  ttl?: Duration | undefined;
+  ttl?:
+    | Duration
+    | undefined;
+  /** Pins the memory (see `Memory.pinned`). Default false. */
+  pinned: boolean;
 }
 
 export interface MemoryInput_MetadataEntry {
@@ -429,7 +551,15 @@ export interface MemoryFilter {
     | Timestamp
     | undefined;
   /** Memories created strictly before this time. */
-  createTimeEnd?: Timestamp | undefined;
+  createTimeEnd?:
+    | Timestamp
+    | undefined;
+  /**
+   * Also memories superseded by a newer one (see
+   * `Memory.superseded_by_memory_id`), which are left out otherwise. It
+   * does not count as a field set for `DeleteMemoriesRequest.filter`.
+   */
+  includeSuperseded: boolean;
 }
 
 /** A query vector. */
@@ -466,9 +596,23 @@ export interface SearchMemoriesRequest {
   limit: number;
   /**
    * Memories farther than this cosine distance are left out. Default 0.55,
-   * so an unrelated query returns nothing; 0 to 2.
+   * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+   * the vector matches only; keyword mode ignores it (see `RecallMode`).
    */
-  maxDistance?: number | undefined;
+  maxDistance?:
+    | number
+    | undefined;
+  /**
+   * How to find memories. Default the namespace's
+   * `MemoryDefaults.recall_mode`, else vector.
+   */
+  mode: RecallMode;
+  /**
+   * In hybrid mode, the weight of the keyword score against the vector
+   * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   */
+  keywordWeight?: number | undefined;
 }
 
 /** Request of `LongTermMemory.ListMemories`. */
@@ -515,17 +659,32 @@ export interface MemoryMatch {
   memory?:
     | Memory
     | undefined;
-  /** Its cosine distance to the query. */
+  /**
+   * Its cosine distance to the query's embedding; 0 in keyword mode, which
+   * does not embed the query.
+   */
   distance: number;
+  /**
+   * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
+   * its text holds none of them, and in vector mode.
+   */
+  keywordScore: number;
+  /**
+   * What the matches are ordered by, highest first: 1 - `distance` in
+   * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
+   * mode (see `RecallMode`).
+   */
+  score: number;
 }
 
 /** Response of `LongTermMemory.SearchMemories`. */
 export interface SearchMemoriesResponse {
   /**
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    */
   matches: MemoryMatch[];
@@ -559,10 +718,12 @@ export interface UpdateMemoryRequest {
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    *   * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   *     `text`), `ttl`; a field named that is empty in `memory` is cleared
-   *     (`text` cannot be: it is required);
-   *   * empty (or unset): the fields that are set (non-empty) in `memory`;
-   *   * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   *     `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+   *     cleared (`text` cannot be: it is required; `pinned` false unpins);
+   *   * empty (or unset): the fields that are set (non-empty, `pinned`
+   *     true) in `memory`;
+   *   * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+   *     replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -648,6 +809,11 @@ function createBaseMemory(): Memory {
     sourceEventIds: [],
     startTime: undefined,
     endTime: undefined,
+    pinned: false,
+    accessCount: 0n,
+    lastAccessTime: undefined,
+    mergedMemoryIds: [],
+    supersededByMemoryId: "",
   };
 }
 
@@ -709,6 +875,24 @@ export const Memory: MessageFns<Memory> = {
     }
     if (message.endTime !== undefined) {
       Timestamp.encode(message.endTime, writer.uint32(138).fork()).join();
+    }
+    if (message.pinned !== false) {
+      writer.uint32(144).bool(message.pinned);
+    }
+    if (message.accessCount !== 0n) {
+      if (BigInt.asIntN(64, message.accessCount) !== message.accessCount) {
+        throw new globalThis.Error("value provided for field message.accessCount of type int64 too large");
+      }
+      writer.uint32(152).int64(message.accessCount);
+    }
+    if (message.lastAccessTime !== undefined) {
+      Timestamp.encode(message.lastAccessTime, writer.uint32(162).fork()).join();
+    }
+    for (const v of message.mergedMemoryIds) {
+      writer.uint32(170).string(v!);
+    }
+    if (message.supersededByMemoryId !== "") {
+      writer.uint32(178).string(message.supersededByMemoryId);
     }
     return writer;
   },
@@ -865,6 +1049,46 @@ export const Memory: MessageFns<Memory> = {
             message.endTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.accessCount = reader.int64() as bigint;
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.lastAccessTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.mergedMemoryIds.push(reader.string());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.supersededByMemoryId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -947,6 +1171,27 @@ export const Memory: MessageFns<Memory> = {
         : isSet(object.end_time)
         ? fromJsonTimestamp(object.end_time)
         : undefined,
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+      accessCount: isSet(object.accessCount)
+        ? BigInt(object.accessCount)
+        : isSet(object.access_count)
+        ? BigInt(object.access_count)
+        : 0n,
+      lastAccessTime: isSet(object.lastAccessTime)
+        ? fromJsonTimestamp(object.lastAccessTime)
+        : isSet(object.last_access_time)
+        ? fromJsonTimestamp(object.last_access_time)
+        : undefined,
+      mergedMemoryIds: globalThis.Array.isArray(object?.mergedMemoryIds)
+        ? object.mergedMemoryIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.merged_memory_ids)
+        ? object.merged_memory_ids.map((e: any) => globalThis.String(e))
+        : [],
+      supersededByMemoryId: isSet(object.supersededByMemoryId)
+        ? globalThis.String(object.supersededByMemoryId)
+        : isSet(object.superseded_by_memory_id)
+        ? globalThis.String(object.superseded_by_memory_id)
+        : "",
     };
   },
 
@@ -1009,6 +1254,21 @@ export const Memory: MessageFns<Memory> = {
     if (message.endTime !== undefined) {
       obj.endTime = fromTimestamp(message.endTime).toISOString();
     }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    if (message.accessCount !== 0n) {
+      obj.accessCount = message.accessCount.toString();
+    }
+    if (message.lastAccessTime !== undefined) {
+      obj.lastAccessTime = fromTimestamp(message.lastAccessTime).toISOString();
+    }
+    if (message.mergedMemoryIds?.length) {
+      obj.mergedMemoryIds = message.mergedMemoryIds;
+    }
+    if (message.supersededByMemoryId !== "") {
+      obj.supersededByMemoryId = message.supersededByMemoryId;
+    }
     return obj;
   },
 
@@ -1052,6 +1312,15 @@ export const Memory: MessageFns<Memory> = {
     message.endTime = (object.endTime !== undefined && object.endTime !== null)
       ? Timestamp.fromPartial(object.endTime)
       : undefined;
+    message.pinned = object.pinned ?? false;
+    message.accessCount = (object.accessCount !== undefined && object.accessCount !== null)
+      ? BigInt(object.accessCount)
+      : 0n;
+    message.lastAccessTime = (object.lastAccessTime !== undefined && object.lastAccessTime !== null)
+      ? Timestamp.fromPartial(object.lastAccessTime)
+      : undefined;
+    message.mergedMemoryIds = object.mergedMemoryIds?.map((e) => e) || [];
+    message.supersededByMemoryId = object.supersededByMemoryId ?? "";
     return message;
   },
 };
@@ -1142,7 +1411,17 @@ export const Memory_MetadataEntry: MessageFns<Memory_MetadataEntry> = {
 };
 
 function createBaseMemoryInput(): MemoryInput {
-  return { text: "", userId: "", kind: 0, threadId: "", topics: [], metadata: {}, embedding: [], ttl: undefined };
+  return {
+    text: "",
+    userId: "",
+    kind: 0,
+    threadId: "",
+    topics: [],
+    metadata: {},
+    embedding: [],
+    ttl: undefined,
+    pinned: false,
+  };
 }
 
 export const MemoryInput: MessageFns<MemoryInput> = {
@@ -1170,6 +1449,9 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     }
     if (message.ttl !== undefined) {
       Duration.encode(message.ttl, writer.uint32(66).fork()).join();
+    }
+    if (message.pinned !== false) {
+      writer.uint32(72).bool(message.pinned);
     }
     return writer;
   },
@@ -1264,6 +1546,14 @@ export const MemoryInput: MessageFns<MemoryInput> = {
             message.ttl = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1311,6 +1601,7 @@ export const MemoryInput: MessageFns<MemoryInput> = {
         ? object.embedding.map((e: any) => globalThis.Number(e))
         : [],
       ttl: isSet(object.ttl) ? Duration.fromJSON(object.ttl) : undefined,
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
     };
   },
 
@@ -1346,6 +1637,9 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     if (message.ttl !== undefined) {
       obj.ttl = Duration.toJSON(message.ttl);
     }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
     return obj;
   },
 
@@ -1370,6 +1664,7 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     );
     message.embedding = object.embedding?.map((e) => e) || [];
     message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
+    message.pinned = object.pinned ?? false;
     return message;
   },
 };
@@ -1777,7 +2072,15 @@ export const CreateMemoriesResponse: MessageFns<CreateMemoriesResponse> = {
 };
 
 function createBaseMemoryFilter(): MemoryFilter {
-  return { userIds: [], kinds: [], threadIds: [], topics: [], createTimeStart: undefined, createTimeEnd: undefined };
+  return {
+    userIds: [],
+    kinds: [],
+    threadIds: [],
+    topics: [],
+    createTimeStart: undefined,
+    createTimeEnd: undefined,
+    includeSuperseded: false,
+  };
 }
 
 export const MemoryFilter: MessageFns<MemoryFilter> = {
@@ -1803,6 +2106,9 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
     }
     if (message.createTimeEnd !== undefined) {
       Timestamp.encode(message.createTimeEnd, writer.uint32(50).fork()).join();
+    }
+    if (message.includeSuperseded !== false) {
+      writer.uint32(56).bool(message.includeSuperseded);
     }
     return writer;
   },
@@ -1878,6 +2184,14 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
             message.createTimeEnd = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.includeSuperseded = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1914,6 +2228,11 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
         : isSet(object.create_time_end)
         ? fromJsonTimestamp(object.create_time_end)
         : undefined,
+      includeSuperseded: isSet(object.includeSuperseded)
+        ? globalThis.Boolean(object.includeSuperseded)
+        : isSet(object.include_superseded)
+        ? globalThis.Boolean(object.include_superseded)
+        : false,
     };
   },
 
@@ -1937,6 +2256,9 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
     if (message.createTimeEnd !== undefined) {
       obj.createTimeEnd = fromTimestamp(message.createTimeEnd).toISOString();
     }
+    if (message.includeSuperseded !== false) {
+      obj.includeSuperseded = message.includeSuperseded;
+    }
     return obj;
   },
 
@@ -1955,6 +2277,7 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
     message.createTimeEnd = (object.createTimeEnd !== undefined && object.createTimeEnd !== null)
       ? Timestamp.fromPartial(object.createTimeEnd)
       : undefined;
+    message.includeSuperseded = object.includeSuperseded ?? false;
     return message;
   },
 };
@@ -2043,7 +2366,15 @@ export const Vector: MessageFns<Vector> = {
 };
 
 function createBaseSearchMemoriesRequest(): SearchMemoriesRequest {
-  return { namespace: "", query: undefined, filter: undefined, limit: 0, maxDistance: undefined };
+  return {
+    namespace: "",
+    query: undefined,
+    filter: undefined,
+    limit: 0,
+    maxDistance: undefined,
+    mode: 0,
+    keywordWeight: undefined,
+  };
 }
 
 export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
@@ -2067,6 +2398,12 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
     }
     if (message.maxDistance !== undefined) {
       writer.uint32(53).float(message.maxDistance);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(56).int32(message.mode);
+    }
+    if (message.keywordWeight !== undefined) {
+      writer.uint32(69).float(message.keywordWeight);
     }
     return writer;
   },
@@ -2132,6 +2469,22 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
             message.maxDistance = reader.float();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 69) {
+              break;
+            }
+
+            message.keywordWeight = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2159,6 +2512,12 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
         : isSet(object.max_distance)
         ? globalThis.Number(object.max_distance)
         : undefined,
+      mode: isSet(object.mode) ? recallModeFromJSON(object.mode) : 0,
+      keywordWeight: isSet(object.keywordWeight)
+        ? globalThis.Number(object.keywordWeight)
+        : isSet(object.keyword_weight)
+        ? globalThis.Number(object.keyword_weight)
+        : undefined,
     };
   },
 
@@ -2180,6 +2539,12 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
     }
     if (message.maxDistance !== undefined) {
       obj.maxDistance = floatToJson(message.maxDistance);
+    }
+    if (message.mode !== 0) {
+      obj.mode = recallModeToJSON(message.mode);
+    }
+    if (message.keywordWeight !== undefined) {
+      obj.keywordWeight = floatToJson(message.keywordWeight);
     }
     return obj;
   },
@@ -2209,6 +2574,8 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
       : undefined;
     message.limit = object.limit ?? 0;
     message.maxDistance = object.maxDistance ?? undefined;
+    message.mode = object.mode ?? 0;
+    message.keywordWeight = object.keywordWeight ?? undefined;
     return message;
   },
 };
@@ -2446,7 +2813,7 @@ export const ListMemoriesResponse: MessageFns<ListMemoriesResponse> = {
 };
 
 function createBaseMemoryMatch(): MemoryMatch {
-  return { memory: undefined, distance: 0 };
+  return { memory: undefined, distance: 0, keywordScore: 0, score: 0 };
 }
 
 export const MemoryMatch: MessageFns<MemoryMatch> = {
@@ -2456,6 +2823,12 @@ export const MemoryMatch: MessageFns<MemoryMatch> = {
     }
     if (message.distance !== 0) {
       writer.uint32(21).float(message.distance);
+    }
+    if (message.keywordScore !== 0) {
+      writer.uint32(29).float(message.keywordScore);
+    }
+    if (message.score !== 0) {
+      writer.uint32(37).float(message.score);
     }
     return writer;
   },
@@ -2489,6 +2862,22 @@ export const MemoryMatch: MessageFns<MemoryMatch> = {
             message.distance = reader.float();
             continue;
           }
+          case 3: {
+            if (tag !== 29) {
+              break;
+            }
+
+            message.keywordScore = reader.float();
+            continue;
+          }
+          case 4: {
+            if (tag !== 37) {
+              break;
+            }
+
+            message.score = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2505,6 +2894,12 @@ export const MemoryMatch: MessageFns<MemoryMatch> = {
     return {
       memory: isSet(object.memory) ? Memory.fromJSON(object.memory) : undefined,
       distance: isSet(object.distance) ? globalThis.Number(object.distance) : 0,
+      keywordScore: isSet(object.keywordScore)
+        ? globalThis.Number(object.keywordScore)
+        : isSet(object.keyword_score)
+        ? globalThis.Number(object.keyword_score)
+        : 0,
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
     };
   },
 
@@ -2515,6 +2910,12 @@ export const MemoryMatch: MessageFns<MemoryMatch> = {
     }
     if (message.distance !== 0) {
       obj.distance = floatToJson(message.distance);
+    }
+    if (message.keywordScore !== 0) {
+      obj.keywordScore = floatToJson(message.keywordScore);
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
     }
     return obj;
   },
@@ -2528,6 +2929,8 @@ export const MemoryMatch: MessageFns<MemoryMatch> = {
       ? Memory.fromPartial(object.memory)
       : undefined;
     message.distance = object.distance ?? 0;
+    message.keywordScore = object.keywordScore ?? 0;
+    message.score = object.score ?? 0;
     return message;
   },
 };

@@ -21,6 +21,7 @@ import {
 import { Duration } from "../../google/protobuf/duration";
 import { FieldMask } from "../../google/protobuf/field_mask";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { RecallMode, recallModeFromJSON, recallModeToJSON } from "./long_term_memory";
 
 /**
  * Namespace settings: a tenant's own defaults and background jobs.
@@ -74,7 +75,16 @@ export interface MemoryDefaults {
    * The time to live of episodic memories created without a `ttl`. 1 s to
    * 10 years.
    */
-  episodicTtl?: Duration | undefined;
+  episodicTtl?:
+    | Duration
+    | undefined;
+  /**
+   * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+   * clears it: vector).
+   */
+  recallMode: RecallMode;
+  /** The `keyword_weight` of hybrid searches that give none. 0 to 10. */
+  keywordWeight?: number | undefined;
 }
 
 /** The running-summary job (see `SessionSummary`). */
@@ -119,6 +129,105 @@ export interface FormationPolicy {
    * to 8,192 (and at most the server's `--max-text-chars`).
    */
   maxChars: number;
+  /**
+   * With a language model configured (the server's `--llm-url`, and
+   * `language_model.enabled`): whether the job also extracts the facts and
+   * preferences the turns state as semantic memories
+   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * Default true.
+   */
+  extractFacts?: boolean | undefined;
+}
+
+/**
+ * The consolidation job: it runs every `interval` over each scope of the
+ * namespace (user and kind) and merges near-duplicate memories that
+ * write-time deduplication let through (created with a lower
+ * `dedup_max_distance`, or paraphrases a little farther apart): of two
+ * memories within `max_distance` of each other, the older survives, the
+ * newer's hit count is added to its `hit_count` and the newer's id (and
+ * those it had absorbed) to its `merged_memory_ids`, and the newer is
+ * deleted, in one atomic step per merge. A pinned memory is never merged
+ * away, and a memory changed since the job read it is left for its next
+ * run. Each merge appends a `memrpc.memory_merged` event (see
+ * `Event.type`). With a language model configured, it also asks whether a
+ * newer semantic memory contradicts a near older one; if so, the older is
+ * marked superseded (`Memory.superseded_by_memory_id`) and kept as history
+ * (`memrpc.memory_superseded`).
+ */
+export interface ConsolidationPolicy {
+  /** Whether the job runs. Default true. */
+  enabled?:
+    | boolean
+    | undefined;
+  /**
+   * The widest cosine distance at which two memories are merged. Default
+   * 0.25; 0 to 1.
+   */
+  maxDistance?:
+    | number
+    | undefined;
+  /**
+   * How often the job runs over the namespace. Default 1 hour; 1 minute to
+   * 7 days.
+   */
+  interval?: Duration | undefined;
+}
+
+/**
+ * The forgetting job: it runs every `interval` and deletes, beyond their
+ * time to live, the memories its rules select, never a pinned one. Each
+ * memory forgotten appends a `memrpc.memory_forgotten` event naming the
+ * rule (see `Event.type`), so what was forgotten and why stays readable.
+ */
+export interface ForgettingPolicy {
+  /**
+   * Whether the job runs. Default true (it forgets nothing until a rule
+   * below is set).
+   */
+  enabled?:
+    | boolean
+    | undefined;
+  /**
+   * The most memories (of both kinds, pinned ones not counted) a user of
+   * the namespace keeps: beyond it, the least recently recalled are
+   * forgotten (by `last_access_time`, else `create_time`), oldest first.
+   * Memories without a user count as one user's. 0 (the default): no
+   * budget; at most 10,000,000.
+   */
+  maxMemoriesPerUser: bigint;
+  /**
+   * Memories not returned by a search for this long (counted from
+   * `last_access_time`, else from `create_time`) are forgotten. Unset (the
+   * default): never; 1 hour to 10 years.
+   */
+  forgetUnrecalledAfter?:
+    | Duration
+    | undefined;
+  /**
+   * How often the job runs over the namespace. Default 1 hour; 1 minute to
+   * 7 days.
+   */
+  interval?: Duration | undefined;
+}
+
+/**
+ * The namespace's use of the server's language model (`--llm-url`), which
+ * the formation, summary and consolidation jobs use when configured.
+ * Without one, they work without it (extractive summaries, episodic
+ * memories only, no contradiction checks).
+ */
+export interface LanguageModelPolicy {
+  /** Whether the namespace's jobs use the language model. Default true. */
+  enabled?:
+    | boolean
+    | undefined;
+  /**
+   * The most calls the namespace's jobs make to the model per minute, all
+   * jobs and processes together; work beyond it waits for the next minute.
+   * Default 60; 1 to 100,000.
+   */
+  maxCallsPerMinute: number;
 }
 
 /**
@@ -143,6 +252,18 @@ export interface NamespaceSettings {
   /** The memory-formation job. */
   formation?:
     | FormationPolicy
+    | undefined;
+  /** The consolidation job. */
+  consolidation?:
+    | ConsolidationPolicy
+    | undefined;
+  /** The forgetting job. */
+  forgetting?:
+    | ForgettingPolicy
+    | undefined;
+  /** The use of the server's language model. */
+  languageModel?:
+    | LanguageModelPolicy
     | undefined;
   /**
    * Starts at 1 with the first update and grows by one with every update;
@@ -328,7 +449,13 @@ export const SessionDefaults: MessageFns<SessionDefaults> = {
 };
 
 function createBaseMemoryDefaults(): MemoryDefaults {
-  return { dedupMaxDistance: undefined, recallMaxDistance: undefined, episodicTtl: undefined };
+  return {
+    dedupMaxDistance: undefined,
+    recallMaxDistance: undefined,
+    episodicTtl: undefined,
+    recallMode: 0,
+    keywordWeight: undefined,
+  };
 }
 
 export const MemoryDefaults: MessageFns<MemoryDefaults> = {
@@ -341,6 +468,12 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
     }
     if (message.episodicTtl !== undefined) {
       Duration.encode(message.episodicTtl, writer.uint32(26).fork()).join();
+    }
+    if (message.recallMode !== 0) {
+      writer.uint32(32).int32(message.recallMode);
+    }
+    if (message.keywordWeight !== undefined) {
+      writer.uint32(45).float(message.keywordWeight);
     }
     return writer;
   },
@@ -382,6 +515,22 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
             message.episodicTtl = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.recallMode = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.keywordWeight = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -411,6 +560,16 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
         : isSet(object.episodic_ttl)
         ? Duration.fromJSON(object.episodic_ttl)
         : undefined,
+      recallMode: isSet(object.recallMode)
+        ? recallModeFromJSON(object.recallMode)
+        : isSet(object.recall_mode)
+        ? recallModeFromJSON(object.recall_mode)
+        : 0,
+      keywordWeight: isSet(object.keywordWeight)
+        ? globalThis.Number(object.keywordWeight)
+        : isSet(object.keyword_weight)
+        ? globalThis.Number(object.keyword_weight)
+        : undefined,
     };
   },
 
@@ -425,6 +584,12 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
     if (message.episodicTtl !== undefined) {
       obj.episodicTtl = Duration.toJSON(message.episodicTtl);
     }
+    if (message.recallMode !== 0) {
+      obj.recallMode = recallModeToJSON(message.recallMode);
+    }
+    if (message.keywordWeight !== undefined) {
+      obj.keywordWeight = floatToJson(message.keywordWeight);
+    }
     return obj;
   },
 
@@ -438,6 +603,8 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
     message.episodicTtl = (object.episodicTtl !== undefined && object.episodicTtl !== null)
       ? Duration.fromPartial(object.episodicTtl)
       : undefined;
+    message.recallMode = object.recallMode ?? 0;
+    message.keywordWeight = object.keywordWeight ?? undefined;
     return message;
   },
 };
@@ -552,7 +719,7 @@ export const SummaryPolicy: MessageFns<SummaryPolicy> = {
 };
 
 function createBaseFormationPolicy(): FormationPolicy {
-  return { enabled: undefined, turnsPerMemory: 0, maxChars: 0 };
+  return { enabled: undefined, turnsPerMemory: 0, maxChars: 0, extractFacts: undefined };
 }
 
 export const FormationPolicy: MessageFns<FormationPolicy> = {
@@ -565,6 +732,9 @@ export const FormationPolicy: MessageFns<FormationPolicy> = {
     }
     if (message.maxChars !== 0) {
       writer.uint32(24).int32(message.maxChars);
+    }
+    if (message.extractFacts !== undefined) {
+      writer.uint32(32).bool(message.extractFacts);
     }
     return writer;
   },
@@ -606,6 +776,14 @@ export const FormationPolicy: MessageFns<FormationPolicy> = {
             message.maxChars = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.extractFacts = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -631,6 +809,11 @@ export const FormationPolicy: MessageFns<FormationPolicy> = {
         : isSet(object.max_chars)
         ? globalThis.Number(object.max_chars)
         : 0,
+      extractFacts: isSet(object.extractFacts)
+        ? globalThis.Boolean(object.extractFacts)
+        : isSet(object.extract_facts)
+        ? globalThis.Boolean(object.extract_facts)
+        : undefined,
     };
   },
 
@@ -645,6 +828,9 @@ export const FormationPolicy: MessageFns<FormationPolicy> = {
     if (message.maxChars !== 0) {
       obj.maxChars = Math.round(message.maxChars);
     }
+    if (message.extractFacts !== undefined) {
+      obj.extractFacts = message.extractFacts;
+    }
     return obj;
   },
 
@@ -656,6 +842,338 @@ export const FormationPolicy: MessageFns<FormationPolicy> = {
     message.enabled = object.enabled ?? undefined;
     message.turnsPerMemory = object.turnsPerMemory ?? 0;
     message.maxChars = object.maxChars ?? 0;
+    message.extractFacts = object.extractFacts ?? undefined;
+    return message;
+  },
+};
+
+function createBaseConsolidationPolicy(): ConsolidationPolicy {
+  return { enabled: undefined, maxDistance: undefined, interval: undefined };
+}
+
+export const ConsolidationPolicy: MessageFns<ConsolidationPolicy> = {
+  encode(message: ConsolidationPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== undefined) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.maxDistance !== undefined) {
+      writer.uint32(21).float(message.maxDistance);
+    }
+    if (message.interval !== undefined) {
+      Duration.encode(message.interval, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsolidationPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsolidationPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.maxDistance = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.interval = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsolidationPolicy {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
+      maxDistance: isSet(object.maxDistance)
+        ? globalThis.Number(object.maxDistance)
+        : isSet(object.max_distance)
+        ? globalThis.Number(object.max_distance)
+        : undefined,
+      interval: isSet(object.interval) ? Duration.fromJSON(object.interval) : undefined,
+    };
+  },
+
+  toJSON(message: ConsolidationPolicy): unknown {
+    const obj: any = {};
+    if (message.enabled !== undefined) {
+      obj.enabled = message.enabled;
+    }
+    if (message.maxDistance !== undefined) {
+      obj.maxDistance = floatToJson(message.maxDistance);
+    }
+    if (message.interval !== undefined) {
+      obj.interval = Duration.toJSON(message.interval);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsolidationPolicy>, I>>(base?: I): ConsolidationPolicy {
+    return ConsolidationPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsolidationPolicy>, I>>(object: I): ConsolidationPolicy {
+    const message = createBaseConsolidationPolicy();
+    message.enabled = object.enabled ?? undefined;
+    message.maxDistance = object.maxDistance ?? undefined;
+    message.interval = (object.interval !== undefined && object.interval !== null)
+      ? Duration.fromPartial(object.interval)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseForgettingPolicy(): ForgettingPolicy {
+  return { enabled: undefined, maxMemoriesPerUser: 0n, forgetUnrecalledAfter: undefined, interval: undefined };
+}
+
+export const ForgettingPolicy: MessageFns<ForgettingPolicy> = {
+  encode(message: ForgettingPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== undefined) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.maxMemoriesPerUser !== 0n) {
+      if (BigInt.asIntN(64, message.maxMemoriesPerUser) !== message.maxMemoriesPerUser) {
+        throw new globalThis.Error("value provided for field message.maxMemoriesPerUser of type int64 too large");
+      }
+      writer.uint32(16).int64(message.maxMemoriesPerUser);
+    }
+    if (message.forgetUnrecalledAfter !== undefined) {
+      Duration.encode(message.forgetUnrecalledAfter, writer.uint32(26).fork()).join();
+    }
+    if (message.interval !== undefined) {
+      Duration.encode(message.interval, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgettingPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgettingPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxMemoriesPerUser = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.forgetUnrecalledAfter = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.interval = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForgettingPolicy {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
+      maxMemoriesPerUser: isSet(object.maxMemoriesPerUser)
+        ? BigInt(object.maxMemoriesPerUser)
+        : isSet(object.max_memories_per_user)
+        ? BigInt(object.max_memories_per_user)
+        : 0n,
+      forgetUnrecalledAfter: isSet(object.forgetUnrecalledAfter)
+        ? Duration.fromJSON(object.forgetUnrecalledAfter)
+        : isSet(object.forget_unrecalled_after)
+        ? Duration.fromJSON(object.forget_unrecalled_after)
+        : undefined,
+      interval: isSet(object.interval) ? Duration.fromJSON(object.interval) : undefined,
+    };
+  },
+
+  toJSON(message: ForgettingPolicy): unknown {
+    const obj: any = {};
+    if (message.enabled !== undefined) {
+      obj.enabled = message.enabled;
+    }
+    if (message.maxMemoriesPerUser !== 0n) {
+      obj.maxMemoriesPerUser = message.maxMemoriesPerUser.toString();
+    }
+    if (message.forgetUnrecalledAfter !== undefined) {
+      obj.forgetUnrecalledAfter = Duration.toJSON(message.forgetUnrecalledAfter);
+    }
+    if (message.interval !== undefined) {
+      obj.interval = Duration.toJSON(message.interval);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ForgettingPolicy>, I>>(base?: I): ForgettingPolicy {
+    return ForgettingPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ForgettingPolicy>, I>>(object: I): ForgettingPolicy {
+    const message = createBaseForgettingPolicy();
+    message.enabled = object.enabled ?? undefined;
+    message.maxMemoriesPerUser = (object.maxMemoriesPerUser !== undefined && object.maxMemoriesPerUser !== null)
+      ? BigInt(object.maxMemoriesPerUser)
+      : 0n;
+    message.forgetUnrecalledAfter =
+      (object.forgetUnrecalledAfter !== undefined && object.forgetUnrecalledAfter !== null)
+        ? Duration.fromPartial(object.forgetUnrecalledAfter)
+        : undefined;
+    message.interval = (object.interval !== undefined && object.interval !== null)
+      ? Duration.fromPartial(object.interval)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLanguageModelPolicy(): LanguageModelPolicy {
+  return { enabled: undefined, maxCallsPerMinute: 0 };
+}
+
+export const LanguageModelPolicy: MessageFns<LanguageModelPolicy> = {
+  encode(message: LanguageModelPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== undefined) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.maxCallsPerMinute !== 0) {
+      writer.uint32(16).int32(message.maxCallsPerMinute);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LanguageModelPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLanguageModelPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxCallsPerMinute = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LanguageModelPolicy {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
+      maxCallsPerMinute: isSet(object.maxCallsPerMinute)
+        ? globalThis.Number(object.maxCallsPerMinute)
+        : isSet(object.max_calls_per_minute)
+        ? globalThis.Number(object.max_calls_per_minute)
+        : 0,
+    };
+  },
+
+  toJSON(message: LanguageModelPolicy): unknown {
+    const obj: any = {};
+    if (message.enabled !== undefined) {
+      obj.enabled = message.enabled;
+    }
+    if (message.maxCallsPerMinute !== 0) {
+      obj.maxCallsPerMinute = Math.round(message.maxCallsPerMinute);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LanguageModelPolicy>, I>>(base?: I): LanguageModelPolicy {
+    return LanguageModelPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LanguageModelPolicy>, I>>(object: I): LanguageModelPolicy {
+    const message = createBaseLanguageModelPolicy();
+    message.enabled = object.enabled ?? undefined;
+    message.maxCallsPerMinute = object.maxCallsPerMinute ?? 0;
     return message;
   },
 };
@@ -667,6 +1185,9 @@ function createBaseNamespaceSettings(): NamespaceSettings {
     memories: undefined,
     summaries: undefined,
     formation: undefined,
+    consolidation: undefined,
+    forgetting: undefined,
+    languageModel: undefined,
     version: 0n,
     updateTime: undefined,
   };
@@ -688,6 +1209,15 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
     }
     if (message.formation !== undefined) {
       FormationPolicy.encode(message.formation, writer.uint32(58).fork()).join();
+    }
+    if (message.consolidation !== undefined) {
+      ConsolidationPolicy.encode(message.consolidation, writer.uint32(66).fork()).join();
+    }
+    if (message.forgetting !== undefined) {
+      ForgettingPolicy.encode(message.forgetting, writer.uint32(74).fork()).join();
+    }
+    if (message.languageModel !== undefined) {
+      LanguageModelPolicy.encode(message.languageModel, writer.uint32(82).fork()).join();
     }
     if (message.version !== 0n) {
       if (BigInt.asIntN(64, message.version) !== message.version) {
@@ -754,6 +1284,30 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
             message.formation = FormationPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.consolidation = ConsolidationPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.forgetting = ForgettingPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.languageModel = LanguageModelPolicy.decode(reader, reader.uint32());
+            continue;
+          }
           case 5: {
             if (tag !== 40) {
               break;
@@ -789,6 +1343,13 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
       memories: isSet(object.memories) ? MemoryDefaults.fromJSON(object.memories) : undefined,
       summaries: isSet(object.summaries) ? SummaryPolicy.fromJSON(object.summaries) : undefined,
       formation: isSet(object.formation) ? FormationPolicy.fromJSON(object.formation) : undefined,
+      consolidation: isSet(object.consolidation) ? ConsolidationPolicy.fromJSON(object.consolidation) : undefined,
+      forgetting: isSet(object.forgetting) ? ForgettingPolicy.fromJSON(object.forgetting) : undefined,
+      languageModel: isSet(object.languageModel)
+        ? LanguageModelPolicy.fromJSON(object.languageModel)
+        : isSet(object.language_model)
+        ? LanguageModelPolicy.fromJSON(object.language_model)
+        : undefined,
       version: isSet(object.version) ? BigInt(object.version) : 0n,
       updateTime: isSet(object.updateTime)
         ? fromJsonTimestamp(object.updateTime)
@@ -814,6 +1375,15 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
     }
     if (message.formation !== undefined) {
       obj.formation = FormationPolicy.toJSON(message.formation);
+    }
+    if (message.consolidation !== undefined) {
+      obj.consolidation = ConsolidationPolicy.toJSON(message.consolidation);
+    }
+    if (message.forgetting !== undefined) {
+      obj.forgetting = ForgettingPolicy.toJSON(message.forgetting);
+    }
+    if (message.languageModel !== undefined) {
+      obj.languageModel = LanguageModelPolicy.toJSON(message.languageModel);
     }
     if (message.version !== 0n) {
       obj.version = message.version.toString();
@@ -841,6 +1411,15 @@ export const NamespaceSettings: MessageFns<NamespaceSettings> = {
       : undefined;
     message.formation = (object.formation !== undefined && object.formation !== null)
       ? FormationPolicy.fromPartial(object.formation)
+      : undefined;
+    message.consolidation = (object.consolidation !== undefined && object.consolidation !== null)
+      ? ConsolidationPolicy.fromPartial(object.consolidation)
+      : undefined;
+    message.forgetting = (object.forgetting !== undefined && object.forgetting !== null)
+      ? ForgettingPolicy.fromPartial(object.forgetting)
+      : undefined;
+    message.languageModel = (object.languageModel !== undefined && object.languageModel !== null)
+      ? LanguageModelPolicy.fromPartial(object.languageModel)
       : undefined;
     message.version = (object.version !== undefined && object.version !== null) ? BigInt(object.version) : 0n;
     message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)

@@ -21,7 +21,14 @@ import {
 import { Duration } from "../../google/protobuf/duration";
 import { FieldMask } from "../../google/protobuf/field_mask";
 import { Timestamp } from "../../google/protobuf/timestamp";
-import { MemoryFilter, MemoryMatch, Vector } from "./long_term_memory";
+import {
+  MemoryFilter,
+  MemoryMatch,
+  RecallMode,
+  recallModeFromJSON,
+  recallModeToJSON,
+  Vector,
+} from "./long_term_memory";
 
 /**
  * Working memory: the short-lived state of one agent thread.
@@ -208,7 +215,15 @@ export interface Session {
    * The running summary of the turns that have left the window. Unset until
    * the first turns leave it.
    */
-  summary?: SessionSummary | undefined;
+  summary?:
+    | SessionSummary
+    | undefined;
+  /**
+   * The thread's own choice of memory formation
+   * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+   * namespace's `formation.enabled` applies.
+   */
+  formMemories?: boolean | undefined;
 }
 
 export interface Session_MetadataEntry {
@@ -412,6 +427,14 @@ export interface AppendTurnsRequest {
    * the same id in both names two requests.
    */
   requestId: string;
+  /**
+   * Whether this thread's turns are formed into long-term memories (see
+   * `NamespaceSettings.formation`) from now on, whatever the namespace's
+   * `formation.enabled`: recorded on the session (`Session.form_memories`)
+   * and kept by later appends that leave it unset. Unset on a session that
+   * never set it: the namespace's setting applies.
+   */
+  formMemories?: boolean | undefined;
 }
 
 /** Response of `WorkingMemory.AppendTurns`. */
@@ -538,7 +561,13 @@ export interface GetContextRequest {
    * Memories farther than this cosine distance are left out. Default 0.55;
    * 0 to 2.
    */
-  maxDistance?: number | undefined;
+  maxDistance?:
+    | number
+    | undefined;
+  /** How to find memories, as `SearchMemoriesRequest.mode`. */
+  mode: RecallMode;
+  /** As `SearchMemoriesRequest.keyword_weight`. */
+  keywordWeight?: number | undefined;
 }
 
 /** Response of `WorkingMemory.GetContext`. */
@@ -1048,6 +1077,7 @@ function createBaseSession(): Session {
     turnCount: 0n,
     expireTime: undefined,
     summary: undefined,
+    formMemories: undefined,
   };
 }
 
@@ -1097,6 +1127,9 @@ export const Session: MessageFns<Session> = {
     }
     if (message.summary !== undefined) {
       SessionSummary.encode(message.summary, writer.uint32(114).fork()).join();
+    }
+    if (message.formMemories !== undefined) {
+      writer.uint32(120).bool(message.formMemories);
     }
     return writer;
   },
@@ -1221,6 +1254,14 @@ export const Session: MessageFns<Session> = {
             message.summary = SessionSummary.decode(reader, reader.uint32());
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.formMemories = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1285,6 +1326,11 @@ export const Session: MessageFns<Session> = {
         ? fromJsonTimestamp(object.expire_time)
         : undefined,
       summary: isSet(object.summary) ? SessionSummary.fromJSON(object.summary) : undefined,
+      formMemories: isSet(object.formMemories)
+        ? globalThis.Boolean(object.formMemories)
+        : isSet(object.form_memories)
+        ? globalThis.Boolean(object.form_memories)
+        : undefined,
     };
   },
 
@@ -1335,6 +1381,9 @@ export const Session: MessageFns<Session> = {
     if (message.summary !== undefined) {
       obj.summary = SessionSummary.toJSON(message.summary);
     }
+    if (message.formMemories !== undefined) {
+      obj.formMemories = message.formMemories;
+    }
     return obj;
   },
 
@@ -1372,6 +1421,7 @@ export const Session: MessageFns<Session> = {
     message.summary = (object.summary !== undefined && object.summary !== null)
       ? SessionSummary.fromPartial(object.summary)
       : undefined;
+    message.formMemories = object.formMemories ?? undefined;
     return message;
   },
 };
@@ -2338,6 +2388,7 @@ function createBaseAppendTurnsRequest(): AppendTurnsRequest {
     ttl: undefined,
     userId: "",
     requestId: "",
+    formMemories: undefined,
   };
 }
 
@@ -2369,6 +2420,9 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
     }
     if (message.requestId !== "") {
       writer.uint32(66).string(message.requestId);
+    }
+    if (message.formMemories !== undefined) {
+      writer.uint32(72).bool(message.formMemories);
     }
     return writer;
   },
@@ -2450,6 +2504,14 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
             message.requestId = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.formMemories = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2492,6 +2554,11 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      formMemories: isSet(object.formMemories)
+        ? globalThis.Boolean(object.formMemories)
+        : isSet(object.form_memories)
+        ? globalThis.Boolean(object.form_memories)
+        : undefined,
     };
   },
 
@@ -2521,6 +2588,9 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.formMemories !== undefined) {
+      obj.formMemories = message.formMemories;
+    }
     return obj;
   },
 
@@ -2539,6 +2609,7 @@ export const AppendTurnsRequest: MessageFns<AppendTurnsRequest> = {
     message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
     message.userId = object.userId ?? "";
     message.requestId = object.requestId ?? "";
+    message.formMemories = object.formMemories ?? undefined;
     return message;
   },
 };
@@ -3095,7 +3166,16 @@ export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
 };
 
 function createBaseGetContextRequest(): GetContextRequest {
-  return { namespace: "", threadId: "", query: undefined, filter: undefined, limit: 0, maxDistance: undefined };
+  return {
+    namespace: "",
+    threadId: "",
+    query: undefined,
+    filter: undefined,
+    limit: 0,
+    maxDistance: undefined,
+    mode: 0,
+    keywordWeight: undefined,
+  };
 }
 
 export const GetContextRequest: MessageFns<GetContextRequest> = {
@@ -3122,6 +3202,12 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
     }
     if (message.maxDistance !== undefined) {
       writer.uint32(61).float(message.maxDistance);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(64).int32(message.mode);
+    }
+    if (message.keywordWeight !== undefined) {
+      writer.uint32(77).float(message.keywordWeight);
     }
     return writer;
   },
@@ -3195,6 +3281,22 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
             message.maxDistance = reader.float();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 77) {
+              break;
+            }
+
+            message.keywordWeight = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3227,6 +3329,12 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
         : isSet(object.max_distance)
         ? globalThis.Number(object.max_distance)
         : undefined,
+      mode: isSet(object.mode) ? recallModeFromJSON(object.mode) : 0,
+      keywordWeight: isSet(object.keywordWeight)
+        ? globalThis.Number(object.keywordWeight)
+        : isSet(object.keyword_weight)
+        ? globalThis.Number(object.keyword_weight)
+        : undefined,
     };
   },
 
@@ -3251,6 +3359,12 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
     }
     if (message.maxDistance !== undefined) {
       obj.maxDistance = floatToJson(message.maxDistance);
+    }
+    if (message.mode !== 0) {
+      obj.mode = recallModeToJSON(message.mode);
+    }
+    if (message.keywordWeight !== undefined) {
+      obj.keywordWeight = floatToJson(message.keywordWeight);
     }
     return obj;
   },
@@ -3281,6 +3395,8 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
       : undefined;
     message.limit = object.limit ?? 0;
     message.maxDistance = object.maxDistance ?? undefined;
+    message.mode = object.mode ?? 0;
+    message.keywordWeight = object.keywordWeight ?? undefined;
     return message;
   },
 };

@@ -440,6 +440,41 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int FORM_MEMORIES_FIELD_NUMBER = 9;
+  private boolean formMemories_ = false;
+  /**
+   * <pre>
+   * Whether this thread's turns are formed into long-term memories (see
+   * `NamespaceSettings.formation`) from now on, whatever the namespace's
+   * `formation.enabled`: recorded on the session (`Session.form_memories`)
+   * and kept by later appends that leave it unset. Unset on a session that
+   * never set it: the namespace's setting applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the formMemories field is set.
+   */
+  @java.lang.Override
+  public boolean hasFormMemories() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * Whether this thread's turns are formed into long-term memories (see
+   * `NamespaceSettings.formation`) from now on, whatever the namespace's
+   * `formation.enabled`: recorded on the session (`Session.form_memories`)
+   * and kept by later appends that leave it unset. Unset on a session that
+   * never set it: the namespace's setting applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The formMemories.
+   */
+  @java.lang.Override
+  public boolean getFormMemories() {
+    return formMemories_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -478,6 +513,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 8, requestId_);
     }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeBool(9, formMemories_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -514,6 +552,10 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(8, requestId_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(9, formMemories_);
     }
     return size;
   }
@@ -561,6 +603,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getUserId())) return false;
     if (!getRequestId()
         .equals(other.getRequestId())) return false;
+    if (hasFormMemories() != other.hasFormMemories()) return false;
+    if (hasFormMemories()) {
+      if (getFormMemories()
+          != other.getFormMemories()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -595,6 +642,11 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getUserId().hashCode();
     hash = (37 * hash) + REQUEST_ID_FIELD_NUMBER;
     hash = (53 * hash) + getRequestId().hashCode();
+    if (hasFormMemories()) {
+      hash = (37 * hash) + FORM_MEMORIES_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+          getFormMemories());
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -755,6 +807,7 @@ private static final long serialVersionUID = 0L;
       }
       userId_ = "";
       requestId_ = "";
+      formMemories_ = false;
       return this;
     }
 
@@ -827,6 +880,10 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000080) != 0)) {
         result.requestId_ = requestId_;
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.formMemories_ = formMemories_;
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -896,6 +953,9 @@ private static final long serialVersionUID = 0L;
         requestId_ = other.requestId_;
         bitField0_ |= 0x00000080;
         onChanged();
+      }
+      if (other.hasFormMemories()) {
+        setFormMemories(other.getFormMemories());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -971,6 +1031,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 72: {
+              formMemories_ = input.readBool();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 72
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2060,6 +2125,78 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       requestId_ = value;
       bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+
+    private boolean formMemories_ ;
+    /**
+     * <pre>
+     * Whether this thread's turns are formed into long-term memories (see
+     * `NamespaceSettings.formation`) from now on, whatever the namespace's
+     * `formation.enabled`: recorded on the session (`Session.form_memories`)
+     * and kept by later appends that leave it unset. Unset on a session that
+     * never set it: the namespace's setting applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the formMemories field is set.
+     */
+    @java.lang.Override
+    public boolean hasFormMemories() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * Whether this thread's turns are formed into long-term memories (see
+     * `NamespaceSettings.formation`) from now on, whatever the namespace's
+     * `formation.enabled`: recorded on the session (`Session.form_memories`)
+     * and kept by later appends that leave it unset. Unset on a session that
+     * never set it: the namespace's setting applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The formMemories.
+     */
+    @java.lang.Override
+    public boolean getFormMemories() {
+      return formMemories_;
+    }
+    /**
+     * <pre>
+     * Whether this thread's turns are formed into long-term memories (see
+     * `NamespaceSettings.formation`) from now on, whatever the namespace's
+     * `formation.enabled`: recorded on the session (`Session.form_memories`)
+     * and kept by later appends that leave it unset. Unset on a session that
+     * never set it: the namespace's setting applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The formMemories to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFormMemories(boolean value) {
+
+      formMemories_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether this thread's turns are formed into long-term memories (see
+     * `NamespaceSettings.formation`) from now on, whatever the namespace's
+     * `formation.enabled`: recorded on the session (`Session.form_memories`)
+     * and kept by later appends that leave it unset. Unset on a session that
+     * never set it: the namespace's setting applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFormMemories() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      formMemories_ = false;
       onChanged();
       return this;
     }

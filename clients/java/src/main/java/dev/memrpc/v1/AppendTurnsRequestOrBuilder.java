@@ -242,4 +242,31 @@ public interface AppendTurnsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getRequestIdBytes();
+
+  /**
+   * <pre>
+   * Whether this thread's turns are formed into long-term memories (see
+   * `NamespaceSettings.formation`) from now on, whatever the namespace's
+   * `formation.enabled`: recorded on the session (`Session.form_memories`)
+   * and kept by later appends that leave it unset. Unset on a session that
+   * never set it: the namespace's setting applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the formMemories field is set.
+   */
+  boolean hasFormMemories();
+  /**
+   * <pre>
+   * Whether this thread's turns are formed into long-term memories (see
+   * `NamespaceSettings.formation`) from now on, whatever the namespace's
+   * `formation.enabled`: recorded on the session (`Session.form_memories`)
+   * and kept by later appends that leave it unset. Unset on a session that
+   * never set it: the namespace's setting applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 9 [json_name = "formMemories", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The formMemories.
+   */
+  boolean getFormMemories();
 }

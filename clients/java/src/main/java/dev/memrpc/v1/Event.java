@@ -214,7 +214,20 @@ private static final long serialVersionUID = 0L;
    * a turn appended to working memory, with payload `{role, content,
    * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
    * emptied a window holding turns, with payload `{turn_count}` (how many
-   * turns left it).
+   * turns left it). The server's jobs record what they do to long-term
+   * memories in the namespace's thread `memrpc.memories` (readable like any
+   * thread; thread ids starting with `memrpc.` cannot be written by
+   * clients): `memrpc.memory_forgotten` with payload `{memory_id, user_id,
+   * kind, text, rule, hit_count, access_count, create_time,
+   * last_access_time}` (`rule`: `budget` or `unrecalled`);
+   * `memrpc.memory_merged` with `{memory_id, merged_memory_id, user_id,
+   * kind, distance, merged_text, hit_count}` (the survivor, the memory merged
+   * into it and deleted, and the survivor's new hit count);
+   * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
+   * user_id, text, superseding_text}`; `memrpc.language_model_failed`
+   * with `{job, thread_id, attempts, error}` when a job gave up on a call
+   * to the language model (malformed output, time-outs, refusals) and did
+   * that work without it.
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>
@@ -240,7 +253,20 @@ private static final long serialVersionUID = 0L;
    * a turn appended to working memory, with payload `{role, content,
    * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
    * emptied a window holding turns, with payload `{turn_count}` (how many
-   * turns left it).
+   * turns left it). The server's jobs record what they do to long-term
+   * memories in the namespace's thread `memrpc.memories` (readable like any
+   * thread; thread ids starting with `memrpc.` cannot be written by
+   * clients): `memrpc.memory_forgotten` with payload `{memory_id, user_id,
+   * kind, text, rule, hit_count, access_count, create_time,
+   * last_access_time}` (`rule`: `budget` or `unrecalled`);
+   * `memrpc.memory_merged` with `{memory_id, merged_memory_id, user_id,
+   * kind, distance, merged_text, hit_count}` (the survivor, the memory merged
+   * into it and deleted, and the survivor's new hit count);
+   * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
+   * user_id, text, superseding_text}`; `memrpc.language_model_failed`
+   * with `{job, thread_id, attempts, error}` when a job gave up on a call
+   * to the language model (malformed output, time-outs, refusals) and did
+   * that work without it.
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>
@@ -1219,7 +1245,20 @@ java.lang.String defaultValue) {
      * a turn appended to working memory, with payload `{role, content,
      * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
      * emptied a window holding turns, with payload `{turn_count}` (how many
-     * turns left it).
+     * turns left it). The server's jobs record what they do to long-term
+     * memories in the namespace's thread `memrpc.memories` (readable like any
+     * thread; thread ids starting with `memrpc.` cannot be written by
+     * clients): `memrpc.memory_forgotten` with payload `{memory_id, user_id,
+     * kind, text, rule, hit_count, access_count, create_time,
+     * last_access_time}` (`rule`: `budget` or `unrecalled`);
+     * `memrpc.memory_merged` with `{memory_id, merged_memory_id, user_id,
+     * kind, distance, merged_text, hit_count}` (the survivor, the memory merged
+     * into it and deleted, and the survivor's new hit count);
+     * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
+     * user_id, text, superseding_text}`; `memrpc.language_model_failed`
+     * with `{job, thread_id, attempts, error}` when a job gave up on a call
+     * to the language model (malformed output, time-outs, refusals) and did
+     * that work without it.
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1244,7 +1283,20 @@ java.lang.String defaultValue) {
      * a turn appended to working memory, with payload `{role, content,
      * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
      * emptied a window holding turns, with payload `{turn_count}` (how many
-     * turns left it).
+     * turns left it). The server's jobs record what they do to long-term
+     * memories in the namespace's thread `memrpc.memories` (readable like any
+     * thread; thread ids starting with `memrpc.` cannot be written by
+     * clients): `memrpc.memory_forgotten` with payload `{memory_id, user_id,
+     * kind, text, rule, hit_count, access_count, create_time,
+     * last_access_time}` (`rule`: `budget` or `unrecalled`);
+     * `memrpc.memory_merged` with `{memory_id, merged_memory_id, user_id,
+     * kind, distance, merged_text, hit_count}` (the survivor, the memory merged
+     * into it and deleted, and the survivor's new hit count);
+     * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
+     * user_id, text, superseding_text}`; `memrpc.language_model_failed`
+     * with `{job, thread_id, attempts, error}` when a job gave up on a call
+     * to the language model (malformed output, time-outs, refusals) and did
+     * that work without it.
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1270,7 +1322,20 @@ java.lang.String defaultValue) {
      * a turn appended to working memory, with payload `{role, content,
      * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
      * emptied a window holding turns, with payload `{turn_count}` (how many
-     * turns left it).
+     * turns left it). The server's jobs record what they do to long-term
+     * memories in the namespace's thread `memrpc.memories` (readable like any
+     * thread; thread ids starting with `memrpc.` cannot be written by
+     * clients): `memrpc.memory_forgotten` with payload `{memory_id, user_id,
+     * kind, text, rule, hit_count, access_count, create_time,
+     * last_access_time}` (`rule`: `budget` or `unrecalled`);
+     * `memrpc.memory_merged` with `{memory_id, merged_memory_id, user_id,
+     * kind, distance, merged_text, hit_count}` (the survivor, the memory merged
+     * into it and deleted, and the survivor's new hit count);
+     * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
+     * user_id, text, superseding_text}`; `memrpc.language_model_failed`
+     * with `{job, thread_id, attempts, error}` when a job gave up on a call
+     * to the language model (malformed output, time-outs, refusals) and did
+     * that work without it.
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1292,7 +1357,20 @@ java.lang.String defaultValue) {
      * a turn appended to working memory, with payload `{role, content,
      * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
      * emptied a window holding turns, with payload `{turn_count}` (how many
-     * turns left it).
+     * turns left it). The server's jobs record what they do to long-term
+     * memories in the namespace's thread `memrpc.memories` (readable like any
+     * thread; thread ids starting with `memrpc.` cannot be written by
+     * clients): `memrpc.memory_forgotten` with payload `{memory_id, user_id,
+     * kind, text, rule, hit_count, access_count, create_time,
+     * last_access_time}` (`rule`: `budget` or `unrecalled`);
+     * `memrpc.memory_merged` with `{memory_id, merged_memory_id, user_id,
+     * kind, distance, merged_text, hit_count}` (the survivor, the memory merged
+     * into it and deleted, and the survivor's new hit count);
+     * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
+     * user_id, text, superseding_text}`; `memrpc.language_model_failed`
+     * with `{job, thread_id, attempts, error}` when a job gave up on a call
+     * to the language model (malformed output, time-outs, refusals) and did
+     * that work without it.
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1311,7 +1389,20 @@ java.lang.String defaultValue) {
      * a turn appended to working memory, with payload `{role, content,
      * metadata}`; `memrpc.window_emptied` records an `UpdateSession` that
      * emptied a window holding turns, with payload `{turn_count}` (how many
-     * turns left it).
+     * turns left it). The server's jobs record what they do to long-term
+     * memories in the namespace's thread `memrpc.memories` (readable like any
+     * thread; thread ids starting with `memrpc.` cannot be written by
+     * clients): `memrpc.memory_forgotten` with payload `{memory_id, user_id,
+     * kind, text, rule, hit_count, access_count, create_time,
+     * last_access_time}` (`rule`: `budget` or `unrecalled`);
+     * `memrpc.memory_merged` with `{memory_id, merged_memory_id, user_id,
+     * kind, distance, merged_text, hit_count}` (the survivor, the memory merged
+     * into it and deleted, and the survivor's new hit count);
+     * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
+     * user_id, text, superseding_text}`; `memrpc.language_model_failed`
+     * with `{job, thread_id, attempts, error}` when a job gave up on a call
+     * to the language model (malformed output, time-outs, refusals) and did
+     * that work without it.
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>

@@ -119,6 +119,41 @@ private static final long serialVersionUID = 0L;
     return maxChars_;
   }
 
+  public static final int EXTRACT_FACTS_FIELD_NUMBER = 4;
+  private boolean extractFacts_ = false;
+  /**
+   * <pre>
+   * With a language model configured (the server's `--llm-url`, and
+   * `language_model.enabled`): whether the job also extracts the facts and
+   * preferences the turns state as semantic memories
+   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * Default true.
+   * </pre>
+   *
+   * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the extractFacts field is set.
+   */
+  @java.lang.Override
+  public boolean hasExtractFacts() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * With a language model configured (the server's `--llm-url`, and
+   * `language_model.enabled`): whether the job also extracts the facts and
+   * preferences the turns state as semantic memories
+   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * Default true.
+   * </pre>
+   *
+   * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The extractFacts.
+   */
+  @java.lang.Override
+  public boolean getExtractFacts() {
+    return extractFacts_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -142,6 +177,9 @@ private static final long serialVersionUID = 0L;
     if (maxChars_ != 0) {
       output.writeInt32(3, maxChars_);
     }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeBool(4, extractFacts_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -157,6 +195,10 @@ private static final long serialVersionUID = 0L;
     if (maxChars_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt32Size(3, maxChars_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(4, extractFacts_);
     }
     return size;
   }
@@ -191,6 +233,11 @@ private static final long serialVersionUID = 0L;
         != other.getTurnsPerMemory()) return false;
     if (getMaxChars()
         != other.getMaxChars()) return false;
+    if (hasExtractFacts() != other.hasExtractFacts()) return false;
+    if (hasExtractFacts()) {
+      if (getExtractFacts()
+          != other.getExtractFacts()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -211,6 +258,11 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getTurnsPerMemory();
     hash = (37 * hash) + MAX_CHARS_FIELD_NUMBER;
     hash = (53 * hash) + getMaxChars();
+    if (hasExtractFacts()) {
+      hash = (37 * hash) + EXTRACT_FACTS_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+          getExtractFacts());
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -357,6 +409,7 @@ private static final long serialVersionUID = 0L;
       enabled_ = false;
       turnsPerMemory_ = 0;
       maxChars_ = 0;
+      extractFacts_ = false;
       return this;
     }
 
@@ -401,6 +454,10 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.maxChars_ = maxChars_;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.extractFacts_ = extractFacts_;
+        to_bitField0_ |= 0x00000002;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -424,6 +481,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getMaxChars() != 0) {
         setMaxChars(other.getMaxChars());
+      }
+      if (other.hasExtractFacts()) {
+        setExtractFacts(other.getExtractFacts());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -464,6 +524,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 24
+            case 32: {
+              extractFacts_ = input.readBool();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -624,6 +689,78 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxChars() {
       bitField0_ = (bitField0_ & ~0x00000004);
       maxChars_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private boolean extractFacts_ ;
+    /**
+     * <pre>
+     * With a language model configured (the server's `--llm-url`, and
+     * `language_model.enabled`): whether the job also extracts the facts and
+     * preferences the turns state as semantic memories
+     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * Default true.
+     * </pre>
+     *
+     * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the extractFacts field is set.
+     */
+    @java.lang.Override
+    public boolean hasExtractFacts() {
+      return ((bitField0_ & 0x00000008) != 0);
+    }
+    /**
+     * <pre>
+     * With a language model configured (the server's `--llm-url`, and
+     * `language_model.enabled`): whether the job also extracts the facts and
+     * preferences the turns state as semantic memories
+     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * Default true.
+     * </pre>
+     *
+     * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The extractFacts.
+     */
+    @java.lang.Override
+    public boolean getExtractFacts() {
+      return extractFacts_;
+    }
+    /**
+     * <pre>
+     * With a language model configured (the server's `--llm-url`, and
+     * `language_model.enabled`): whether the job also extracts the facts and
+     * preferences the turns state as semantic memories
+     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * Default true.
+     * </pre>
+     *
+     * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The extractFacts to set.
+     * @return This builder for chaining.
+     */
+    public Builder setExtractFacts(boolean value) {
+
+      extractFacts_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With a language model configured (the server's `--llm-url`, and
+     * `language_model.enabled`): whether the job also extracts the facts and
+     * preferences the turns state as semantic memories
+     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * Default true.
+     * </pre>
+     *
+     * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearExtractFacts() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      extractFacts_ = false;
       onChanged();
       return this;
     }

@@ -49,4 +49,31 @@ public interface FormationPolicyOrBuilder extends
    * @return The maxChars.
    */
   int getMaxChars();
+
+  /**
+   * <pre>
+   * With a language model configured (the server's `--llm-url`, and
+   * `language_model.enabled`): whether the job also extracts the facts and
+   * preferences the turns state as semantic memories
+   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * Default true.
+   * </pre>
+   *
+   * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the extractFacts field is set.
+   */
+  boolean hasExtractFacts();
+  /**
+   * <pre>
+   * With a language model configured (the server's `--llm-url`, and
+   * `language_model.enabled`): whether the job also extracts the facts and
+   * preferences the turns state as semantic memories
+   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * Default true.
+   * </pre>
+   *
+   * <code>optional bool extract_facts = 4 [json_name = "extractFacts", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The extractFacts.
+   */
+  boolean getExtractFacts();
 }

@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
   private GetContextRequest() {
     namespace_ = "";
     threadId_ = "";
+    mode_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -387,6 +388,59 @@ private static final long serialVersionUID = 0L;
     return maxDistance_;
   }
 
+  public static final int MODE_FIELD_NUMBER = 8;
+  private int mode_ = 0;
+  /**
+   * <pre>
+   * How to find memories, as `SearchMemoriesRequest.mode`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for mode.
+   */
+  @java.lang.Override public int getModeValue() {
+    return mode_;
+  }
+  /**
+   * <pre>
+   * How to find memories, as `SearchMemoriesRequest.mode`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The mode.
+   */
+  @java.lang.Override public dev.memrpc.v1.RecallMode getMode() {
+    dev.memrpc.v1.RecallMode result = dev.memrpc.v1.RecallMode.forNumber(mode_);
+    return result == null ? dev.memrpc.v1.RecallMode.UNRECOGNIZED : result;
+  }
+
+  public static final int KEYWORD_WEIGHT_FIELD_NUMBER = 9;
+  private float keywordWeight_ = 0F;
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.keyword_weight`.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the keywordWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasKeywordWeight() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.keyword_weight`.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The keywordWeight.
+   */
+  @java.lang.Override
+  public float getKeywordWeight() {
+    return keywordWeight_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -422,6 +476,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeFloat(7, maxDistance_);
     }
+    if (mode_ != dev.memrpc.v1.RecallMode.RECALL_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(8, mode_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeFloat(9, keywordWeight_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -450,6 +510,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(7, maxDistance_);
+    }
+    if (mode_ != dev.memrpc.v1.RecallMode.RECALL_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(8, mode_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(9, keywordWeight_);
     }
     return size;
   }
@@ -492,6 +560,13 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getMaxDistance())) return false;
     }
+    if (mode_ != other.mode_) return false;
+    if (hasKeywordWeight() != other.hasKeywordWeight()) return false;
+    if (hasKeywordWeight()) {
+      if (java.lang.Float.floatToIntBits(getKeywordWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getKeywordWeight())) return false;
+    }
     if (!getQueryCase().equals(other.getQueryCase())) return false;
     switch (queryCase_) {
       case 3:
@@ -530,6 +605,13 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + MAX_DISTANCE_FIELD_NUMBER;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getMaxDistance());
+    }
+    hash = (37 * hash) + MODE_FIELD_NUMBER;
+    hash = (53 * hash) + mode_;
+    if (hasKeywordWeight()) {
+      hash = (37 * hash) + KEYWORD_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getKeywordWeight());
     }
     switch (queryCase_) {
       case 3:
@@ -697,6 +779,8 @@ private static final long serialVersionUID = 0L;
       }
       limit_ = 0;
       maxDistance_ = 0F;
+      mode_ = 0;
+      keywordWeight_ = 0F;
       queryCase_ = 0;
       query_ = null;
       return this;
@@ -753,6 +837,13 @@ private static final long serialVersionUID = 0L;
         result.maxDistance_ = maxDistance_;
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.mode_ = mode_;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.keywordWeight_ = keywordWeight_;
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -795,6 +886,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasMaxDistance()) {
         setMaxDistance(other.getMaxDistance());
+      }
+      if (other.mode_ != 0) {
+        setModeValue(other.getModeValue());
+      }
+      if (other.hasKeywordWeight()) {
+        setKeywordWeight(other.getKeywordWeight());
       }
       switch (other.getQueryCase()) {
         case TEXT: {
@@ -874,6 +971,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 61
+            case 64: {
+              mode_ = input.readEnum();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
+            case 77: {
+              keywordWeight_ = input.readFloat();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 77
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1661,6 +1768,134 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxDistance() {
       bitField0_ = (bitField0_ & ~0x00000040);
       maxDistance_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private int mode_ = 0;
+    /**
+     * <pre>
+     * How to find memories, as `SearchMemoriesRequest.mode`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for mode.
+     */
+    @java.lang.Override public int getModeValue() {
+      return mode_;
+    }
+    /**
+     * <pre>
+     * How to find memories, as `SearchMemoriesRequest.mode`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for mode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setModeValue(int value) {
+      mode_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How to find memories, as `SearchMemoriesRequest.mode`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The mode.
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.RecallMode getMode() {
+      dev.memrpc.v1.RecallMode result = dev.memrpc.v1.RecallMode.forNumber(mode_);
+      return result == null ? dev.memrpc.v1.RecallMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * How to find memories, as `SearchMemoriesRequest.mode`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The mode to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setMode(dev.memrpc.v1.RecallMode value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000080;
+      mode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How to find memories, as `SearchMemoriesRequest.mode`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMode() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      mode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private float keywordWeight_ ;
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.keyword_weight`.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the keywordWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasKeywordWeight() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.keyword_weight`.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The keywordWeight.
+     */
+    @java.lang.Override
+    public float getKeywordWeight() {
+      return keywordWeight_;
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.keyword_weight`.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The keywordWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setKeywordWeight(float value) {
+
+      keywordWeight_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.keyword_weight`.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearKeywordWeight() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      keywordWeight_ = 0F;
       onChanged();
       return this;
     }

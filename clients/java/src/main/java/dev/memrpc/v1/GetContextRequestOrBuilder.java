@@ -174,5 +174,43 @@ public interface GetContextRequestOrBuilder extends
    */
   float getMaxDistance();
 
+  /**
+   * <pre>
+   * How to find memories, as `SearchMemoriesRequest.mode`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for mode.
+   */
+  int getModeValue();
+  /**
+   * <pre>
+   * How to find memories, as `SearchMemoriesRequest.mode`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 8 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The mode.
+   */
+  dev.memrpc.v1.RecallMode getMode();
+
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.keyword_weight`.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the keywordWeight field is set.
+   */
+  boolean hasKeywordWeight();
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.keyword_weight`.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 9 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The keywordWeight.
+   */
+  float getKeywordWeight();
+
   dev.memrpc.v1.GetContextRequest.QueryCase getQueryCase();
 }

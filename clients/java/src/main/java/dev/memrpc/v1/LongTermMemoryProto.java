@@ -149,7 +149,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "pc.v1\032\037google/api/field_behavior.proto\032\036" +
       "google/protobuf/duration.proto\032 google/p" +
       "rotobuf/field_mask.proto\032\037google/protobu" +
-      "f/timestamp.proto\"\336\006\n\006Memory\022\024\n\002id\030\001 \001(\t" +
+      "f/timestamp.proto\"\340\010\n\006Memory\022\024\n\002id\030\001 \001(\t" +
       "B\004\342A\001\003R\002id\022\"\n\tnamespace\030\002 \001(\tB\004\342A\001\003R\tnam" +
       "espace\022\035\n\007user_id\030\003 \001(\tB\004\342A\001\003R\006userId\022/\n" +
       "\004kind\030\004 \001(\0162\025.memrpc.v1.MemoryKindB\004\342A\001\003" +
@@ -169,112 +169,129 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "\016sourceEventIds\022?\n\nstart_time\030\020 \001(\0132\032.go" +
       "ogle.protobuf.TimestampB\004\342A\001\003R\tstartTime" +
       "\022;\n\010end_time\030\021 \001(\0132\032.google.protobuf.Tim" +
-      "estampB\004\342A\001\003R\007endTime\032;\n\rMetadataEntry\022\020" +
-      "\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\002" +
-      "8\001\"\231\003\n\013MemoryInput\022\030\n\004text\030\001 \001(\tB\004\342A\001\002R\004" +
-      "text\022\036\n\007user_id\030\002 \001(\tB\005\342A\002\001\005R\006userId\0220\n\004" +
-      "kind\030\003 \001(\0162\025.memrpc.v1.MemoryKindB\005\342A\002\001\005" +
-      "R\004kind\022\"\n\tthread_id\030\004 \001(\tB\005\342A\002\001\005R\010thread" +
-      "Id\022\034\n\006topics\030\005 \003(\tB\004\342A\001\001R\006topics\022F\n\010meta" +
-      "data\030\006 \003(\0132$.memrpc.v1.MemoryInput.Metad" +
-      "ataEntryB\004\342A\001\001R\010metadata\022#\n\tembedding\030\007 " +
-      "\003(\002B\005\342A\002\001\004R\tembedding\0222\n\003ttl\030\010 \001(\0132\031.goo" +
-      "gle.protobuf.DurationB\005\342A\002\001\004R\003ttl\032;\n\rMet" +
-      "adataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
-      "\001(\tR\005value:\0028\001\"\352\001\n\025CreateMemoriesRequest" +
-      "\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0228\n\010" +
-      "memories\030\002 \003(\0132\026.memrpc.v1.MemoryInputB\004" +
-      "\342A\001\002R\010memories\0227\n\022dedup_max_distance\030\003 \001" +
-      "(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210\001\001\022#\n\nreque" +
-      "st_id\030\004 \001(\tB\004\342A\001\001R\trequestIdB\025\n\023_dedup_m" +
-      "ax_distance\"\217\001\n\022CreateMemoryResult\0222\n\007ou" +
-      "tcome\030\001 \001(\0162\030.memrpc.v1.CreateOutcomeR\007o" +
-      "utcome\022)\n\006memory\030\002 \001(\0132\021.memrpc.v1.Memor" +
-      "yR\006memory\022\032\n\010distance\030\003 \001(\002R\010distance\"m\n" +
-      "\026CreateMemoriesResponse\0227\n\007results\030\001 \003(\013" +
-      "2\035.memrpc.v1.CreateMemoryResultR\007results" +
-      "\022\032\n\010replayed\030\002 \001(\010R\010replayed\"\231\002\n\014MemoryF" +
-      "ilter\022\031\n\010user_ids\030\001 \003(\tR\007userIds\022+\n\005kind" +
-      "s\030\002 \003(\0162\025.memrpc.v1.MemoryKindR\005kinds\022\035\n" +
-      "\nthread_ids\030\003 \003(\tR\tthreadIds\022\026\n\006topics\030\004" +
-      " \003(\tR\006topics\022F\n\021create_time_start\030\005 \001(\0132" +
-      "\032.google.protobuf.TimestampR\017createTimeS" +
-      "tart\022B\n\017create_time_end\030\006 \001(\0132\032.google.p" +
-      "rotobuf.TimestampR\rcreateTimeEnd\" \n\006Vect" +
-      "or\022\026\n\006values\030\001 \003(\002R\006values\"\245\002\n\025SearchMem" +
-      "oriesRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tn" +
-      "amespace\022\032\n\004text\030\002 \001(\tB\004\342A\001\001H\000R\004text\0221\n\006" +
-      "vector\030\003 \001(\0132\021.memrpc.v1.VectorB\004\342A\001\001H\000R" +
-      "\006vector\0225\n\006filter\030\004 \001(\0132\027.memrpc.v1.Memo" +
-      "ryFilterB\004\342A\001\001R\006filter\022\032\n\005limit\030\005 \001(\005B\004\342" +
-      "A\001\001R\005limit\022,\n\014max_distance\030\006 \001(\002B\004\342A\001\001H\001" +
-      "R\013maxDistance\210\001\001B\007\n\005queryB\017\n\r_max_distan" +
-      "ce\"\354\001\n\023ListMemoriesRequest\022\"\n\tnamespace\030" +
-      "\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027" +
-      ".memrpc.v1.MemoryFilterB\004\342A\001\001R\006filter\0222\n" +
-      "\005order\030\003 \001(\0162\026.memrpc.v1.MemoryOrderB\004\342A" +
-      "\001\001R\005order\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010page" +
-      "Size\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToke" +
-      "n\"m\n\024ListMemoriesResponse\022-\n\010memories\030\001 " +
-      "\003(\0132\021.memrpc.v1.MemoryR\010memories\022&\n\017next" +
-      "_page_token\030\002 \001(\tR\rnextPageToken\"T\n\013Memo" +
-      "ryMatch\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.Memo" +
-      "ryR\006memory\022\032\n\010distance\030\002 \001(\002R\010distance\"J" +
-      "\n\026SearchMemoriesResponse\0220\n\007matches\030\001 \003(" +
-      "\0132\026.memrpc.v1.MemoryMatchR\007matches\"Y\n\020Ge" +
-      "tMemoryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R" +
-      "\tnamespace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010mem" +
-      "oryId\">\n\021GetMemoryResponse\022)\n\006memory\030\001 \001" +
-      "(\0132\021.memrpc.v1.MemoryR\006memory\"\360\002\n\023Update" +
-      "MemoryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\t" +
-      "namespace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memo" +
-      "ryId\0224\n\006memory\030\003 \001(\0132\026.memrpc.v1.MemoryI" +
-      "nputB\004\342A\001\002R\006memory\022A\n\013update_mask\030\004 \001(\0132" +
-      "\032.google.protobuf.FieldMaskB\004\342A\001\001R\nupdat" +
-      "eMask\0227\n\022dedup_max_distance\030\005 \001(\002B\004\342A\001\001H" +
-      "\000R\020dedupMaxDistance\210\001\001\0224\n\020expected_versi" +
-      "on\030\006 \001(\003B\004\342A\001\001H\001R\017expectedVersion\210\001\001B\025\n\023" +
-      "_dedup_max_distanceB\023\n\021_expected_version" +
-      "\"A\n\024UpdateMemoryResponse\022)\n\006memory\030\001 \001(\013" +
-      "2\021.memrpc.v1.MemoryR\006memory\"\247\001\n\023DeleteMe" +
-      "moryRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tna" +
-      "mespace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memory" +
-      "Id\0224\n\020expected_version\030\003 \001(\003B\004\342A\001\001H\000R\017ex" +
-      "pectedVersion\210\001\001B\023\n\021_expected_version\"\026\n" +
-      "\024DeleteMemoryResponse\"r\n\025DeleteMemoriesR" +
+      "estampB\004\342A\001\003R\007endTime\022\034\n\006pinned\030\022 \001(\010B\004\342" +
+      "A\001\003R\006pinned\022\'\n\014access_count\030\023 \001(\003B\004\342A\001\003R" +
+      "\013accessCount\022J\n\020last_access_time\030\024 \001(\0132\032" +
+      ".google.protobuf.TimestampB\004\342A\001\003R\016lastAc" +
+      "cessTime\0220\n\021merged_memory_ids\030\025 \003(\tB\004\342A\001" +
+      "\003R\017mergedMemoryIds\022;\n\027superseded_by_memo" +
+      "ry_id\030\026 \001(\tB\004\342A\001\003R\024supersededByMemoryId\032" +
+      ";\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
+      "lue\030\002 \001(\tR\005value:\0028\001\"\267\003\n\013MemoryInput\022\030\n\004" +
+      "text\030\001 \001(\tB\004\342A\001\002R\004text\022\036\n\007user_id\030\002 \001(\tB" +
+      "\005\342A\002\001\005R\006userId\0220\n\004kind\030\003 \001(\0162\025.memrpc.v1" +
+      ".MemoryKindB\005\342A\002\001\005R\004kind\022\"\n\tthread_id\030\004 " +
+      "\001(\tB\005\342A\002\001\005R\010threadId\022\034\n\006topics\030\005 \003(\tB\004\342A" +
+      "\001\001R\006topics\022F\n\010metadata\030\006 \003(\0132$.memrpc.v1" +
+      ".MemoryInput.MetadataEntryB\004\342A\001\001R\010metada" +
+      "ta\022#\n\tembedding\030\007 \003(\002B\005\342A\002\001\004R\tembedding\022" +
+      "2\n\003ttl\030\010 \001(\0132\031.google.protobuf.DurationB" +
+      "\005\342A\002\001\004R\003ttl\022\034\n\006pinned\030\t \001(\010B\004\342A\001\001R\006pinne" +
+      "d\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005" +
+      "value\030\002 \001(\tR\005value:\0028\001\"\352\001\n\025CreateMemorie" +
+      "sRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnames" +
+      "pace\0228\n\010memories\030\002 \003(\0132\026.memrpc.v1.Memor" +
+      "yInputB\004\342A\001\002R\010memories\0227\n\022dedup_max_dist" +
+      "ance\030\003 \001(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210\001\001\022" +
+      "#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\trequestIdB\025\n\023" +
+      "_dedup_max_distance\"\217\001\n\022CreateMemoryResu" +
+      "lt\0222\n\007outcome\030\001 \001(\0162\030.memrpc.v1.CreateOu" +
+      "tcomeR\007outcome\022)\n\006memory\030\002 \001(\0132\021.memrpc." +
+      "v1.MemoryR\006memory\022\032\n\010distance\030\003 \001(\002R\010dis" +
+      "tance\"m\n\026CreateMemoriesResponse\0227\n\007resul" +
+      "ts\030\001 \003(\0132\035.memrpc.v1.CreateMemoryResultR" +
+      "\007results\022\032\n\010replayed\030\002 \001(\010R\010replayed\"\310\002\n" +
+      "\014MemoryFilter\022\031\n\010user_ids\030\001 \003(\tR\007userIds" +
+      "\022+\n\005kinds\030\002 \003(\0162\025.memrpc.v1.MemoryKindR\005" +
+      "kinds\022\035\n\nthread_ids\030\003 \003(\tR\tthreadIds\022\026\n\006" +
+      "topics\030\004 \003(\tR\006topics\022F\n\021create_time_star" +
+      "t\030\005 \001(\0132\032.google.protobuf.TimestampR\017cre" +
+      "ateTimeStart\022B\n\017create_time_end\030\006 \001(\0132\032." +
+      "google.protobuf.TimestampR\rcreateTimeEnd" +
+      "\022-\n\022include_superseded\030\007 \001(\010R\021includeSup" +
+      "erseded\" \n\006Vector\022\026\n\006values\030\001 \003(\002R\006value" +
+      "s\"\233\003\n\025SearchMemoriesRequest\022\"\n\tnamespace" +
+      "\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n\004text\030\002 \001(\tB\004\342" +
+      "A\001\001H\000R\004text\0221\n\006vector\030\003 \001(\0132\021.memrpc.v1." +
+      "VectorB\004\342A\001\001H\000R\006vector\0225\n\006filter\030\004 \001(\0132\027" +
+      ".memrpc.v1.MemoryFilterB\004\342A\001\001R\006filter\022\032\n" +
+      "\005limit\030\005 \001(\005B\004\342A\001\001R\005limit\022,\n\014max_distanc" +
+      "e\030\006 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001\022/\n\004mode\030" +
+      "\007 \001(\0162\025.memrpc.v1.RecallModeB\004\342A\001\001R\004mode" +
+      "\0220\n\016keyword_weight\030\010 \001(\002B\004\342A\001\001H\002R\rkeywor" +
+      "dWeight\210\001\001B\007\n\005queryB\017\n\r_max_distanceB\021\n\017" +
+      "_keyword_weight\"\354\001\n\023ListMemoriesRequest\022" +
+      "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006f" +
+      "ilter\030\002 \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A" +
+      "\001\001R\006filter\0222\n\005order\030\003 \001(\0162\026.memrpc.v1.Me" +
+      "moryOrderB\004\342A\001\001R\005order\022!\n\tpage_size\030\004 \001(" +
+      "\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\005 \001(\tB\004\342" +
+      "A\001\001R\tpageToken\"m\n\024ListMemoriesResponse\022-" +
+      "\n\010memories\030\001 \003(\0132\021.memrpc.v1.MemoryR\010mem" +
+      "ories\022&\n\017next_page_token\030\002 \001(\tR\rnextPage" +
+      "Token\"\217\001\n\013MemoryMatch\022)\n\006memory\030\001 \001(\0132\021." +
+      "memrpc.v1.MemoryR\006memory\022\032\n\010distance\030\002 \001" +
+      "(\002R\010distance\022#\n\rkeyword_score\030\003 \001(\002R\014key" +
+      "wordScore\022\024\n\005score\030\004 \001(\002R\005score\"J\n\026Searc" +
+      "hMemoriesResponse\0220\n\007matches\030\001 \003(\0132\026.mem" +
+      "rpc.v1.MemoryMatchR\007matches\"Y\n\020GetMemory" +
+      "Request\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamesp" +
+      "ace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\">" +
+      "\n\021GetMemoryResponse\022)\n\006memory\030\001 \001(\0132\021.me" +
+      "mrpc.v1.MemoryR\006memory\"\360\002\n\023UpdateMemoryR" +
       "equest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespa" +
-      "ce\0225\n\006filter\030\002 \001(\0132\027.memrpc.v1.MemoryFil" +
-      "terB\004\342A\001\002R\006filter\"=\n\026DeleteMemoriesRespo" +
-      "nse\022#\n\rdeleted_count\030\001 \001(\003R\014deletedCount" +
-      "*]\n\nMemoryKind\022\033\n\027MEMORY_KIND_UNSPECIFIE" +
-      "D\020\000\022\030\n\024MEMORY_KIND_EPISODIC\020\001\022\030\n\024MEMORY_" +
-      "KIND_SEMANTIC\020\002*d\n\014MemorySource\022\035\n\031MEMOR" +
-      "Y_SOURCE_UNSPECIFIED\020\000\022\030\n\024MEMORY_SOURCE_" +
-      "CLIENT\020\001\022\033\n\027MEMORY_SOURCE_FORMATION\020\002*i\n" +
-      "\rCreateOutcome\022\036\n\032CREATE_OUTCOME_UNSPECI" +
-      "FIED\020\000\022\032\n\026CREATE_OUTCOME_CREATED\020\001\022\034\n\030CR" +
-      "EATE_OUTCOME_DUPLICATE\020\002*e\n\013MemoryOrder\022" +
-      "\034\n\030MEMORY_ORDER_UNSPECIFIED\020\000\022\035\n\031MEMORY_" +
-      "ORDER_NEWEST_FIRST\020\001\022\031\n\025MEMORY_ORDER_MOS" +
-      "T_HIT\020\0022\320\004\n\016LongTermMemory\022U\n\016CreateMemo" +
-      "ries\022 .memrpc.v1.CreateMemoriesRequest\032!" +
-      ".memrpc.v1.CreateMemoriesResponse\022U\n\016Sea" +
-      "rchMemories\022 .memrpc.v1.SearchMemoriesRe" +
-      "quest\032!.memrpc.v1.SearchMemoriesResponse" +
-      "\022O\n\014ListMemories\022\036.memrpc.v1.ListMemorie" +
-      "sRequest\032\037.memrpc.v1.ListMemoriesRespons" +
-      "e\022F\n\tGetMemory\022\033.memrpc.v1.GetMemoryRequ" +
-      "est\032\034.memrpc.v1.GetMemoryResponse\022O\n\014Upd" +
-      "ateMemory\022\036.memrpc.v1.UpdateMemoryReques" +
-      "t\032\037.memrpc.v1.UpdateMemoryResponse\022O\n\014De" +
-      "leteMemory\022\036.memrpc.v1.DeleteMemoryReque" +
-      "st\032\037.memrpc.v1.DeleteMemoryResponse\022U\n\016D" +
-      "eleteMemories\022 .memrpc.v1.DeleteMemories" +
-      "Request\032!.memrpc.v1.DeleteMemoriesRespon" +
-      "seB\211\001\n\rdev.memrpc.v1B\023LongTermMemoryProt" +
-      "oP\001Z6github.com/memrpc/memrpc/clients/go" +
-      "/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\t" +
-      "Memrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "ce\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n" +
+      "\006memory\030\003 \001(\0132\026.memrpc.v1.MemoryInputB\004\342" +
+      "A\001\002R\006memory\022A\n\013update_mask\030\004 \001(\0132\032.googl" +
+      "e.protobuf.FieldMaskB\004\342A\001\001R\nupdateMask\0227" +
+      "\n\022dedup_max_distance\030\005 \001(\002B\004\342A\001\001H\000R\020dedu" +
+      "pMaxDistance\210\001\001\0224\n\020expected_version\030\006 \001(" +
+      "\003B\004\342A\001\001H\001R\017expectedVersion\210\001\001B\025\n\023_dedup_" +
+      "max_distanceB\023\n\021_expected_version\"A\n\024Upd" +
+      "ateMemoryResponse\022)\n\006memory\030\001 \001(\0132\021.memr" +
+      "pc.v1.MemoryR\006memory\"\247\001\n\023DeleteMemoryReq" +
+      "uest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace" +
+      "\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n\020e" +
+      "xpected_version\030\003 \001(\003B\004\342A\001\001H\000R\017expectedV" +
+      "ersion\210\001\001B\023\n\021_expected_version\"\026\n\024Delete" +
+      "MemoryResponse\"r\n\025DeleteMemoriesRequest\022" +
+      "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006f" +
+      "ilter\030\002 \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A" +
+      "\001\002R\006filter\"=\n\026DeleteMemoriesResponse\022#\n\r" +
+      "deleted_count\030\001 \001(\003R\014deletedCount*]\n\nMem" +
+      "oryKind\022\033\n\027MEMORY_KIND_UNSPECIFIED\020\000\022\030\n\024" +
+      "MEMORY_KIND_EPISODIC\020\001\022\030\n\024MEMORY_KIND_SE" +
+      "MANTIC\020\002*\202\001\n\014MemorySource\022\035\n\031MEMORY_SOUR" +
+      "CE_UNSPECIFIED\020\000\022\030\n\024MEMORY_SOURCE_CLIENT" +
+      "\020\001\022\033\n\027MEMORY_SOURCE_FORMATION\020\002\022\034\n\030MEMOR" +
+      "Y_SOURCE_EXTRACTION\020\003*i\n\rCreateOutcome\022\036" +
+      "\n\032CREATE_OUTCOME_UNSPECIFIED\020\000\022\032\n\026CREATE" +
+      "_OUTCOME_CREATED\020\001\022\034\n\030CREATE_OUTCOME_DUP" +
+      "LICATE\020\002*r\n\nRecallMode\022\033\n\027RECALL_MODE_UN" +
+      "SPECIFIED\020\000\022\026\n\022RECALL_MODE_VECTOR\020\001\022\027\n\023R" +
+      "ECALL_MODE_KEYWORD\020\002\022\026\n\022RECALL_MODE_HYBR" +
+      "ID\020\003*e\n\013MemoryOrder\022\034\n\030MEMORY_ORDER_UNSP" +
+      "ECIFIED\020\000\022\035\n\031MEMORY_ORDER_NEWEST_FIRST\020\001" +
+      "\022\031\n\025MEMORY_ORDER_MOST_HIT\020\0022\320\004\n\016LongTerm" +
+      "Memory\022U\n\016CreateMemories\022 .memrpc.v1.Cre" +
+      "ateMemoriesRequest\032!.memrpc.v1.CreateMem" +
+      "oriesResponse\022U\n\016SearchMemories\022 .memrpc" +
+      ".v1.SearchMemoriesRequest\032!.memrpc.v1.Se" +
+      "archMemoriesResponse\022O\n\014ListMemories\022\036.m" +
+      "emrpc.v1.ListMemoriesRequest\032\037.memrpc.v1" +
+      ".ListMemoriesResponse\022F\n\tGetMemory\022\033.mem" +
+      "rpc.v1.GetMemoryRequest\032\034.memrpc.v1.GetM" +
+      "emoryResponse\022O\n\014UpdateMemory\022\036.memrpc.v" +
+      "1.UpdateMemoryRequest\032\037.memrpc.v1.Update" +
+      "MemoryResponse\022O\n\014DeleteMemory\022\036.memrpc." +
+      "v1.DeleteMemoryRequest\032\037.memrpc.v1.Delet" +
+      "eMemoryResponse\022U\n\016DeleteMemories\022 .memr" +
+      "pc.v1.DeleteMemoriesRequest\032!.memrpc.v1." +
+      "DeleteMemoriesResponseB\211\001\n\rdev.memrpc.v1" +
+      "B\023LongTermMemoryProtoP\001Z6github.com/memr" +
+      "pc/memrpc/clients/go/memrpc/v1;memrpcv1\242" +
+      "\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::" +
+      "V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -289,7 +306,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_Memory_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Memory_descriptor,
-        new java.lang.String[] { "Id", "Namespace", "UserId", "Kind", "ThreadId", "Topics", "Text", "Metadata", "CreateTime", "UpdateTime", "ExpireTime", "HitCount", "Version", "Source", "SourceEventIds", "StartTime", "EndTime", });
+        new java.lang.String[] { "Id", "Namespace", "UserId", "Kind", "ThreadId", "Topics", "Text", "Metadata", "CreateTime", "UpdateTime", "ExpireTime", "HitCount", "Version", "Source", "SourceEventIds", "StartTime", "EndTime", "Pinned", "AccessCount", "LastAccessTime", "MergedMemoryIds", "SupersededByMemoryId", });
     internal_static_memrpc_v1_Memory_MetadataEntry_descriptor =
       internal_static_memrpc_v1_Memory_descriptor.getNestedType(0);
     internal_static_memrpc_v1_Memory_MetadataEntry_fieldAccessorTable = new
@@ -301,7 +318,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_MemoryInput_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryInput_descriptor,
-        new java.lang.String[] { "Text", "UserId", "Kind", "ThreadId", "Topics", "Metadata", "Embedding", "Ttl", });
+        new java.lang.String[] { "Text", "UserId", "Kind", "ThreadId", "Topics", "Metadata", "Embedding", "Ttl", "Pinned", });
     internal_static_memrpc_v1_MemoryInput_MetadataEntry_descriptor =
       internal_static_memrpc_v1_MemoryInput_descriptor.getNestedType(0);
     internal_static_memrpc_v1_MemoryInput_MetadataEntry_fieldAccessorTable = new
@@ -331,7 +348,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_MemoryFilter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryFilter_descriptor,
-        new java.lang.String[] { "UserIds", "Kinds", "ThreadIds", "Topics", "CreateTimeStart", "CreateTimeEnd", });
+        new java.lang.String[] { "UserIds", "Kinds", "ThreadIds", "Topics", "CreateTimeStart", "CreateTimeEnd", "IncludeSuperseded", });
     internal_static_memrpc_v1_Vector_descriptor =
       getDescriptor().getMessageType(6);
     internal_static_memrpc_v1_Vector_fieldAccessorTable = new
@@ -343,7 +360,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_SearchMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SearchMemoriesRequest_descriptor,
-        new java.lang.String[] { "Namespace", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Query", });
+        new java.lang.String[] { "Namespace", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Mode", "KeywordWeight", "Query", });
     internal_static_memrpc_v1_ListMemoriesRequest_descriptor =
       getDescriptor().getMessageType(8);
     internal_static_memrpc_v1_ListMemoriesRequest_fieldAccessorTable = new
@@ -361,7 +378,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_MemoryMatch_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryMatch_descriptor,
-        new java.lang.String[] { "Memory", "Distance", });
+        new java.lang.String[] { "Memory", "Distance", "KeywordScore", "Score", });
     internal_static_memrpc_v1_SearchMemoriesResponse_descriptor =
       getDescriptor().getMessageType(11);
     internal_static_memrpc_v1_SearchMemoriesResponse_fieldAccessorTable = new

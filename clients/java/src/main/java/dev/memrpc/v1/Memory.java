@@ -44,6 +44,9 @@ private static final long serialVersionUID = 0L;
     source_ = 0;
     sourceEventIds_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
+    mergedMemoryIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    supersededByMemoryId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -807,6 +810,204 @@ java.lang.String defaultValue) {
     return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
   }
 
+  public static final int PINNED_FIELD_NUMBER = 18;
+  private boolean pinned_ = false;
+  /**
+   * <pre>
+   * Whether the memory is pinned (`MemoryInput.pinned`): a pinned memory is
+   * never forgotten by the namespace's forgetting policy nor merged away by
+   * consolidation (it may absorb others). Its time to live still applies:
+   * give it a zero `ttl` to keep it for ever.
+   * </pre>
+   *
+   * <code>bool pinned = 18 [json_name = "pinned", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The pinned.
+   */
+  @java.lang.Override
+  public boolean getPinned() {
+    return pinned_;
+  }
+
+  public static final int ACCESS_COUNT_FIELD_NUMBER = 19;
+  private long accessCount_ = 0L;
+  /**
+   * <pre>
+   * How many times a search (`SearchMemories`, `GetContext`) returned the
+   * memory. Recorded in the background, in batches, so it lags the searches
+   * by up to a few seconds; it changes neither `version` nor `update_time`.
+   * </pre>
+   *
+   * <code>int64 access_count = 19 [json_name = "accessCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The accessCount.
+   */
+  @java.lang.Override
+  public long getAccessCount() {
+    return accessCount_;
+  }
+
+  public static final int LAST_ACCESS_TIME_FIELD_NUMBER = 20;
+  private com.google.protobuf.Timestamp lastAccessTime_;
+  /**
+   * <pre>
+   * When a search last returned the memory, recorded like `access_count`;
+   * unset when none has.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the lastAccessTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasLastAccessTime() {
+    return ((bitField0_ & 0x00000020) != 0);
+  }
+  /**
+   * <pre>
+   * When a search last returned the memory, recorded like `access_count`;
+   * unset when none has.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The lastAccessTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getLastAccessTime() {
+    return lastAccessTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastAccessTime_;
+  }
+  /**
+   * <pre>
+   * When a search last returned the memory, recorded like `access_count`;
+   * unset when none has.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getLastAccessTimeOrBuilder() {
+    return lastAccessTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastAccessTime_;
+  }
+
+  public static final int MERGED_MEMORY_IDS_FIELD_NUMBER = 21;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList mergedMemoryIds_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return A list containing the mergedMemoryIds.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getMergedMemoryIdsList() {
+    return mergedMemoryIds_;
+  }
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The count of mergedMemoryIds.
+   */
+  public int getMergedMemoryIdsCount() {
+    return mergedMemoryIds_.size();
+  }
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the element to return.
+   * @return The mergedMemoryIds at the given index.
+   */
+  public java.lang.String getMergedMemoryIds(int index) {
+    return mergedMemoryIds_.get(index);
+  }
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the mergedMemoryIds at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getMergedMemoryIdsBytes(int index) {
+    return mergedMemoryIds_.getByteString(index);
+  }
+
+  public static final int SUPERSEDED_BY_MEMORY_ID_FIELD_NUMBER = 22;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object supersededByMemoryId_ = "";
+  /**
+   * <pre>
+   * The id of the newer memory that supersedes this one: a fact it
+   * contradicts (e.g. a move to another city), found by the server's jobs
+   * with a language model configured. A superseded memory is kept as
+   * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+   * lists and searches it; otherwise searches and listings leave it out.
+   * Empty when not superseded.
+   * </pre>
+   *
+   * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The supersededByMemoryId.
+   */
+  @java.lang.Override
+  public java.lang.String getSupersededByMemoryId() {
+    java.lang.Object ref = supersededByMemoryId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      supersededByMemoryId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The id of the newer memory that supersedes this one: a fact it
+   * contradicts (e.g. a move to another city), found by the server's jobs
+   * with a language model configured. A superseded memory is kept as
+   * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+   * lists and searches it; otherwise searches and listings leave it out.
+   * Empty when not superseded.
+   * </pre>
+   *
+   * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The bytes for supersededByMemoryId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSupersededByMemoryIdBytes() {
+    java.lang.Object ref = supersededByMemoryId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      supersededByMemoryId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -874,6 +1075,21 @@ java.lang.String defaultValue) {
     }
     if (((bitField0_ & 0x00000010) != 0)) {
       output.writeMessage(17, getEndTime());
+    }
+    if (pinned_ != false) {
+      output.writeBool(18, pinned_);
+    }
+    if (accessCount_ != 0L) {
+      output.writeInt64(19, accessCount_);
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      output.writeMessage(20, getLastAccessTime());
+    }
+    for (int i = 0; i < mergedMemoryIds_.size(); i++) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 21, mergedMemoryIds_.getRaw(i));
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(supersededByMemoryId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 22, supersededByMemoryId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -956,6 +1172,29 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(17, getEndTime());
     }
+    if (pinned_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(18, pinned_);
+    }
+    if (accessCount_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(19, accessCount_);
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(20, getLastAccessTime());
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < mergedMemoryIds_.size(); i++) {
+        dataSize += computeStringSizeNoTag(mergedMemoryIds_.getRaw(i));
+      }
+      size += dataSize;
+      size += 2 * getMergedMemoryIdsList().size();
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(supersededByMemoryId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(22, supersededByMemoryId_);
+    }
     return size;
   }
   @java.lang.Override
@@ -1027,6 +1266,19 @@ java.lang.String defaultValue) {
       if (!getEndTime()
           .equals(other.getEndTime())) return false;
     }
+    if (getPinned()
+        != other.getPinned()) return false;
+    if (getAccessCount()
+        != other.getAccessCount()) return false;
+    if (hasLastAccessTime() != other.hasLastAccessTime()) return false;
+    if (hasLastAccessTime()) {
+      if (!getLastAccessTime()
+          .equals(other.getLastAccessTime())) return false;
+    }
+    if (!getMergedMemoryIdsList()
+        .equals(other.getMergedMemoryIdsList())) return false;
+    if (!getSupersededByMemoryId()
+        .equals(other.getSupersededByMemoryId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -1090,6 +1342,22 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + END_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getEndTime().hashCode();
     }
+    hash = (37 * hash) + PINNED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getPinned());
+    hash = (37 * hash) + ACCESS_COUNT_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getAccessCount());
+    if (hasLastAccessTime()) {
+      hash = (37 * hash) + LAST_ACCESS_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getLastAccessTime().hashCode();
+    }
+    if (getMergedMemoryIdsCount() > 0) {
+      hash = (37 * hash) + MERGED_MEMORY_IDS_FIELD_NUMBER;
+      hash = (53 * hash) + getMergedMemoryIdsList().hashCode();
+    }
+    hash = (37 * hash) + SUPERSEDED_BY_MEMORY_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getSupersededByMemoryId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1252,6 +1520,7 @@ java.lang.String defaultValue) {
         internalGetExpireTimeFieldBuilder();
         internalGetStartTimeFieldBuilder();
         internalGetEndTimeFieldBuilder();
+        internalGetLastAccessTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1297,6 +1566,16 @@ java.lang.String defaultValue) {
         endTimeBuilder_.dispose();
         endTimeBuilder_ = null;
       }
+      pinned_ = false;
+      accessCount_ = 0L;
+      lastAccessTime_ = null;
+      if (lastAccessTimeBuilder_ != null) {
+        lastAccessTimeBuilder_.dispose();
+        lastAccessTimeBuilder_ = null;
+      }
+      mergedMemoryIds_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
+      supersededByMemoryId_ = "";
       return this;
     }
 
@@ -1400,6 +1679,25 @@ java.lang.String defaultValue) {
             : endTimeBuilder_.build();
         to_bitField0_ |= 0x00000010;
       }
+      if (((from_bitField0_ & 0x00020000) != 0)) {
+        result.pinned_ = pinned_;
+      }
+      if (((from_bitField0_ & 0x00040000) != 0)) {
+        result.accessCount_ = accessCount_;
+      }
+      if (((from_bitField0_ & 0x00080000) != 0)) {
+        result.lastAccessTime_ = lastAccessTimeBuilder_ == null
+            ? lastAccessTime_
+            : lastAccessTimeBuilder_.build();
+        to_bitField0_ |= 0x00000020;
+      }
+      if (((from_bitField0_ & 0x00100000) != 0)) {
+        mergedMemoryIds_.makeImmutable();
+        result.mergedMemoryIds_ = mergedMemoryIds_;
+      }
+      if (((from_bitField0_ & 0x00200000) != 0)) {
+        result.supersededByMemoryId_ = supersededByMemoryId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1489,6 +1787,30 @@ java.lang.String defaultValue) {
       }
       if (other.hasEndTime()) {
         mergeEndTime(other.getEndTime());
+      }
+      if (other.getPinned() != false) {
+        setPinned(other.getPinned());
+      }
+      if (other.getAccessCount() != 0L) {
+        setAccessCount(other.getAccessCount());
+      }
+      if (other.hasLastAccessTime()) {
+        mergeLastAccessTime(other.getLastAccessTime());
+      }
+      if (!other.mergedMemoryIds_.isEmpty()) {
+        if (mergedMemoryIds_.isEmpty()) {
+          mergedMemoryIds_ = other.mergedMemoryIds_;
+          bitField0_ |= 0x00100000;
+        } else {
+          ensureMergedMemoryIdsIsMutable();
+          mergedMemoryIds_.addAll(other.mergedMemoryIds_);
+        }
+        onChanged();
+      }
+      if (!other.getSupersededByMemoryId().isEmpty()) {
+        supersededByMemoryId_ = other.supersededByMemoryId_;
+        bitField0_ |= 0x00200000;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1613,6 +1935,33 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00010000;
               break;
             } // case 138
+            case 144: {
+              pinned_ = input.readBool();
+              bitField0_ |= 0x00020000;
+              break;
+            } // case 144
+            case 152: {
+              accessCount_ = input.readInt64();
+              bitField0_ |= 0x00040000;
+              break;
+            } // case 152
+            case 162: {
+              input.readMessage(
+                  internalGetLastAccessTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00080000;
+              break;
+            } // case 162
+            case 170: {
+              ensureMergedMemoryIdsIsMutable();
+              mergedMemoryIds_.add(input.readStringRequireUtf8());
+              break;
+            } // case 170
+            case 178: {
+              supersededByMemoryId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00200000;
+              break;
+            } // case 178
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3603,6 +3952,564 @@ java.lang.String defaultValue) {
         endTime_ = null;
       }
       return endTimeBuilder_;
+    }
+
+    private boolean pinned_ ;
+    /**
+     * <pre>
+     * Whether the memory is pinned (`MemoryInput.pinned`): a pinned memory is
+     * never forgotten by the namespace's forgetting policy nor merged away by
+     * consolidation (it may absorb others). Its time to live still applies:
+     * give it a zero `ttl` to keep it for ever.
+     * </pre>
+     *
+     * <code>bool pinned = 18 [json_name = "pinned", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The pinned.
+     */
+    @java.lang.Override
+    public boolean getPinned() {
+      return pinned_;
+    }
+    /**
+     * <pre>
+     * Whether the memory is pinned (`MemoryInput.pinned`): a pinned memory is
+     * never forgotten by the namespace's forgetting policy nor merged away by
+     * consolidation (it may absorb others). Its time to live still applies:
+     * give it a zero `ttl` to keep it for ever.
+     * </pre>
+     *
+     * <code>bool pinned = 18 [json_name = "pinned", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The pinned to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPinned(boolean value) {
+
+      pinned_ = value;
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether the memory is pinned (`MemoryInput.pinned`): a pinned memory is
+     * never forgotten by the namespace's forgetting policy nor merged away by
+     * consolidation (it may absorb others). Its time to live still applies:
+     * give it a zero `ttl` to keep it for ever.
+     * </pre>
+     *
+     * <code>bool pinned = 18 [json_name = "pinned", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPinned() {
+      bitField0_ = (bitField0_ & ~0x00020000);
+      pinned_ = false;
+      onChanged();
+      return this;
+    }
+
+    private long accessCount_ ;
+    /**
+     * <pre>
+     * How many times a search (`SearchMemories`, `GetContext`) returned the
+     * memory. Recorded in the background, in batches, so it lags the searches
+     * by up to a few seconds; it changes neither `version` nor `update_time`.
+     * </pre>
+     *
+     * <code>int64 access_count = 19 [json_name = "accessCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The accessCount.
+     */
+    @java.lang.Override
+    public long getAccessCount() {
+      return accessCount_;
+    }
+    /**
+     * <pre>
+     * How many times a search (`SearchMemories`, `GetContext`) returned the
+     * memory. Recorded in the background, in batches, so it lags the searches
+     * by up to a few seconds; it changes neither `version` nor `update_time`.
+     * </pre>
+     *
+     * <code>int64 access_count = 19 [json_name = "accessCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The accessCount to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAccessCount(long value) {
+
+      accessCount_ = value;
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How many times a search (`SearchMemories`, `GetContext`) returned the
+     * memory. Recorded in the background, in batches, so it lags the searches
+     * by up to a few seconds; it changes neither `version` nor `update_time`.
+     * </pre>
+     *
+     * <code>int64 access_count = 19 [json_name = "accessCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAccessCount() {
+      bitField0_ = (bitField0_ & ~0x00040000);
+      accessCount_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp lastAccessTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> lastAccessTimeBuilder_;
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the lastAccessTime field is set.
+     */
+    public boolean hasLastAccessTime() {
+      return ((bitField0_ & 0x00080000) != 0);
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The lastAccessTime.
+     */
+    public com.google.protobuf.Timestamp getLastAccessTime() {
+      if (lastAccessTimeBuilder_ == null) {
+        return lastAccessTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : lastAccessTime_;
+      } else {
+        return lastAccessTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setLastAccessTime(com.google.protobuf.Timestamp value) {
+      if (lastAccessTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        lastAccessTime_ = value;
+      } else {
+        lastAccessTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00080000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setLastAccessTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (lastAccessTimeBuilder_ == null) {
+        lastAccessTime_ = builderForValue.build();
+      } else {
+        lastAccessTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00080000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeLastAccessTime(com.google.protobuf.Timestamp value) {
+      if (lastAccessTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00080000) != 0) &&
+          lastAccessTime_ != null &&
+          lastAccessTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getLastAccessTimeBuilder().mergeFrom(value);
+        } else {
+          lastAccessTime_ = value;
+        }
+      } else {
+        lastAccessTimeBuilder_.mergeFrom(value);
+      }
+      if (lastAccessTime_ != null) {
+        bitField0_ |= 0x00080000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearLastAccessTime() {
+      bitField0_ = (bitField0_ & ~0x00080000);
+      lastAccessTime_ = null;
+      if (lastAccessTimeBuilder_ != null) {
+        lastAccessTimeBuilder_.dispose();
+        lastAccessTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getLastAccessTimeBuilder() {
+      bitField0_ |= 0x00080000;
+      onChanged();
+      return internalGetLastAccessTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getLastAccessTimeOrBuilder() {
+      if (lastAccessTimeBuilder_ != null) {
+        return lastAccessTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return lastAccessTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : lastAccessTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When a search last returned the memory, recorded like `access_count`;
+     * unset when none has.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetLastAccessTimeFieldBuilder() {
+      if (lastAccessTimeBuilder_ == null) {
+        lastAccessTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getLastAccessTime(),
+                getParentForChildren(),
+                isClean());
+        lastAccessTime_ = null;
+      }
+      return lastAccessTimeBuilder_;
+    }
+
+    private com.google.protobuf.LazyStringArrayList mergedMemoryIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureMergedMemoryIdsIsMutable() {
+      if (!mergedMemoryIds_.isModifiable()) {
+        mergedMemoryIds_ = new com.google.protobuf.LazyStringArrayList(mergedMemoryIds_);
+      }
+      bitField0_ |= 0x00100000;
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return A list containing the mergedMemoryIds.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getMergedMemoryIdsList() {
+      mergedMemoryIds_.makeImmutable();
+      return mergedMemoryIds_;
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The count of mergedMemoryIds.
+     */
+    public int getMergedMemoryIdsCount() {
+      return mergedMemoryIds_.size();
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param index The index of the element to return.
+     * @return The mergedMemoryIds at the given index.
+     */
+    public java.lang.String getMergedMemoryIds(int index) {
+      return mergedMemoryIds_.get(index);
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the mergedMemoryIds at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getMergedMemoryIdsBytes(int index) {
+      return mergedMemoryIds_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param index The index to set the value at.
+     * @param value The mergedMemoryIds to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMergedMemoryIds(
+        int index, java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureMergedMemoryIdsIsMutable();
+      mergedMemoryIds_.set(index, value);
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The mergedMemoryIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addMergedMemoryIds(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureMergedMemoryIdsIsMutable();
+      mergedMemoryIds_.add(value);
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param values The mergedMemoryIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllMergedMemoryIds(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureMergedMemoryIdsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, mergedMemoryIds_);
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMergedMemoryIds() {
+      mergedMemoryIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00100000);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The ids of the memories the consolidation job merged into this one
+     * (their hit counts added to `hit_count`), in the order merged. Each
+     * merge is also recorded as a `memrpc.memory_merged` event (see
+     * `Event.type`).
+     * </pre>
+     *
+     * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The bytes of the mergedMemoryIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addMergedMemoryIdsBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      ensureMergedMemoryIdsIsMutable();
+      mergedMemoryIds_.add(value);
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object supersededByMemoryId_ = "";
+    /**
+     * <pre>
+     * The id of the newer memory that supersedes this one: a fact it
+     * contradicts (e.g. a move to another city), found by the server's jobs
+     * with a language model configured. A superseded memory is kept as
+     * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+     * lists and searches it; otherwise searches and listings leave it out.
+     * Empty when not superseded.
+     * </pre>
+     *
+     * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The supersededByMemoryId.
+     */
+    public java.lang.String getSupersededByMemoryId() {
+      java.lang.Object ref = supersededByMemoryId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        supersededByMemoryId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id of the newer memory that supersedes this one: a fact it
+     * contradicts (e.g. a move to another city), found by the server's jobs
+     * with a language model configured. A superseded memory is kept as
+     * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+     * lists and searches it; otherwise searches and listings leave it out.
+     * Empty when not superseded.
+     * </pre>
+     *
+     * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The bytes for supersededByMemoryId.
+     */
+    public com.google.protobuf.ByteString
+        getSupersededByMemoryIdBytes() {
+      java.lang.Object ref = supersededByMemoryId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        supersededByMemoryId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id of the newer memory that supersedes this one: a fact it
+     * contradicts (e.g. a move to another city), found by the server's jobs
+     * with a language model configured. A superseded memory is kept as
+     * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+     * lists and searches it; otherwise searches and listings leave it out.
+     * Empty when not superseded.
+     * </pre>
+     *
+     * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The supersededByMemoryId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSupersededByMemoryId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      supersededByMemoryId_ = value;
+      bitField0_ |= 0x00200000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id of the newer memory that supersedes this one: a fact it
+     * contradicts (e.g. a move to another city), found by the server's jobs
+     * with a language model configured. A superseded memory is kept as
+     * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+     * lists and searches it; otherwise searches and listings leave it out.
+     * Empty when not superseded.
+     * </pre>
+     *
+     * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSupersededByMemoryId() {
+      supersededByMemoryId_ = getDefaultInstance().getSupersededByMemoryId();
+      bitField0_ = (bitField0_ & ~0x00200000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id of the newer memory that supersedes this one: a fact it
+     * contradicts (e.g. a move to another city), found by the server's jobs
+     * with a language model configured. A superseded memory is kept as
+     * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+     * lists and searches it; otherwise searches and listings leave it out.
+     * Empty when not superseded.
+     * </pre>
+     *
+     * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The bytes for supersededByMemoryId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSupersededByMemoryIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      supersededByMemoryId_ = value;
+      bitField0_ |= 0x00200000;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.Memory)

@@ -33,6 +33,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private MemoryDefaults() {
+    recallMode_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -149,6 +150,61 @@ private static final long serialVersionUID = 0L;
     return episodicTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : episodicTtl_;
   }
 
+  public static final int RECALL_MODE_FIELD_NUMBER = 4;
+  private int recallMode_ = 0;
+  /**
+   * <pre>
+   * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+   * clears it: vector).
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for recallMode.
+   */
+  @java.lang.Override public int getRecallModeValue() {
+    return recallMode_;
+  }
+  /**
+   * <pre>
+   * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+   * clears it: vector).
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The recallMode.
+   */
+  @java.lang.Override public dev.memrpc.v1.RecallMode getRecallMode() {
+    dev.memrpc.v1.RecallMode result = dev.memrpc.v1.RecallMode.forNumber(recallMode_);
+    return result == null ? dev.memrpc.v1.RecallMode.UNRECOGNIZED : result;
+  }
+
+  public static final int KEYWORD_WEIGHT_FIELD_NUMBER = 5;
+  private float keywordWeight_ = 0F;
+  /**
+   * <pre>
+   * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the keywordWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasKeywordWeight() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The keywordWeight.
+   */
+  @java.lang.Override
+  public float getKeywordWeight() {
+    return keywordWeight_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -172,6 +228,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeMessage(3, getEpisodicTtl());
     }
+    if (recallMode_ != dev.memrpc.v1.RecallMode.RECALL_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(4, recallMode_);
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeFloat(5, keywordWeight_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -187,6 +249,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(3, getEpisodicTtl());
+    }
+    if (recallMode_ != dev.memrpc.v1.RecallMode.RECALL_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(4, recallMode_);
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(5, keywordWeight_);
     }
     return size;
   }
@@ -229,6 +299,13 @@ private static final long serialVersionUID = 0L;
       if (!getEpisodicTtl()
           .equals(other.getEpisodicTtl())) return false;
     }
+    if (recallMode_ != other.recallMode_) return false;
+    if (hasKeywordWeight() != other.hasKeywordWeight()) return false;
+    if (hasKeywordWeight()) {
+      if (java.lang.Float.floatToIntBits(getKeywordWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getKeywordWeight())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -253,6 +330,13 @@ private static final long serialVersionUID = 0L;
     if (hasEpisodicTtl()) {
       hash = (37 * hash) + EPISODIC_TTL_FIELD_NUMBER;
       hash = (53 * hash) + getEpisodicTtl().hashCode();
+    }
+    hash = (37 * hash) + RECALL_MODE_FIELD_NUMBER;
+    hash = (53 * hash) + recallMode_;
+    if (hasKeywordWeight()) {
+      hash = (37 * hash) + KEYWORD_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getKeywordWeight());
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -403,6 +487,8 @@ private static final long serialVersionUID = 0L;
         episodicTtlBuilder_.dispose();
         episodicTtlBuilder_ = null;
       }
+      recallMode_ = 0;
+      keywordWeight_ = 0F;
       return this;
     }
 
@@ -451,6 +537,13 @@ private static final long serialVersionUID = 0L;
             : episodicTtlBuilder_.build();
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.recallMode_ = recallMode_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.keywordWeight_ = keywordWeight_;
+        to_bitField0_ |= 0x00000008;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -474,6 +567,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasEpisodicTtl()) {
         mergeEpisodicTtl(other.getEpisodicTtl());
+      }
+      if (other.recallMode_ != 0) {
+        setRecallModeValue(other.getRecallModeValue());
+      }
+      if (other.hasKeywordWeight()) {
+        setKeywordWeight(other.getKeywordWeight());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -516,6 +615,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 32: {
+              recallMode_ = input.readEnum();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
+            case 45: {
+              keywordWeight_ = input.readFloat();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 45
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -807,6 +916,139 @@ private static final long serialVersionUID = 0L;
         episodicTtl_ = null;
       }
       return episodicTtlBuilder_;
+    }
+
+    private int recallMode_ = 0;
+    /**
+     * <pre>
+     * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+     * clears it: vector).
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for recallMode.
+     */
+    @java.lang.Override public int getRecallModeValue() {
+      return recallMode_;
+    }
+    /**
+     * <pre>
+     * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+     * clears it: vector).
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for recallMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRecallModeValue(int value) {
+      recallMode_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+     * clears it: vector).
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The recallMode.
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.RecallMode getRecallMode() {
+      dev.memrpc.v1.RecallMode result = dev.memrpc.v1.RecallMode.forNumber(recallMode_);
+      return result == null ? dev.memrpc.v1.RecallMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+     * clears it: vector).
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The recallMode to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setRecallMode(dev.memrpc.v1.RecallMode value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000008;
+      recallMode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+     * clears it: vector).
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRecallMode() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      recallMode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private float keywordWeight_ ;
+    /**
+     * <pre>
+     * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the keywordWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasKeywordWeight() {
+      return ((bitField0_ & 0x00000010) != 0);
+    }
+    /**
+     * <pre>
+     * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The keywordWeight.
+     */
+    @java.lang.Override
+    public float getKeywordWeight() {
+      return keywordWeight_;
+    }
+    /**
+     * <pre>
+     * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The keywordWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setKeywordWeight(float value) {
+
+      keywordWeight_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearKeywordWeight() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      keywordWeight_ = 0F;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.MemoryDefaults)

@@ -77,4 +77,44 @@ public interface MemoryDefaultsOrBuilder extends
    * <code>.google.protobuf.Duration episodic_ttl = 3 [json_name = "episodicTtl", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.DurationOrBuilder getEpisodicTtlOrBuilder();
+
+  /**
+   * <pre>
+   * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+   * clears it: vector).
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for recallMode.
+   */
+  int getRecallModeValue();
+  /**
+   * <pre>
+   * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
+   * clears it: vector).
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The recallMode.
+   */
+  dev.memrpc.v1.RecallMode getRecallMode();
+
+  /**
+   * <pre>
+   * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the keywordWeight field is set.
+   */
+  boolean hasKeywordWeight();
+  /**
+   * <pre>
+   * The `keyword_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 5 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The keywordWeight.
+   */
+  float getKeywordWeight();
 }

@@ -378,6 +378,23 @@ private static final long serialVersionUID = 0L;
     return createTimeEnd_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createTimeEnd_;
   }
 
+  public static final int INCLUDE_SUPERSEDED_FIELD_NUMBER = 7;
+  private boolean includeSuperseded_ = false;
+  /**
+   * <pre>
+   * Also memories superseded by a newer one (see
+   * `Memory.superseded_by_memory_id`), which are left out otherwise. It
+   * does not count as a field set for `DeleteMemoriesRequest.filter`.
+   * </pre>
+   *
+   * <code>bool include_superseded = 7 [json_name = "includeSuperseded"];</code>
+   * @return The includeSuperseded.
+   */
+  @java.lang.Override
+  public boolean getIncludeSuperseded() {
+    return includeSuperseded_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -414,6 +431,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(6, getCreateTimeEnd());
+    }
+    if (includeSuperseded_ != false) {
+      output.writeBool(7, includeSuperseded_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -463,6 +483,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getCreateTimeEnd());
     }
+    if (includeSuperseded_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(7, includeSuperseded_);
+    }
     return size;
   }
   @java.lang.Override
@@ -504,6 +528,8 @@ private static final long serialVersionUID = 0L;
       if (!getCreateTimeEnd()
           .equals(other.getCreateTimeEnd())) return false;
     }
+    if (getIncludeSuperseded()
+        != other.getIncludeSuperseded()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -539,6 +565,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + CREATE_TIME_END_FIELD_NUMBER;
       hash = (53 * hash) + getCreateTimeEnd().hashCode();
     }
+    hash = (37 * hash) + INCLUDE_SUPERSEDED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getIncludeSuperseded());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -702,6 +731,7 @@ private static final long serialVersionUID = 0L;
         createTimeEndBuilder_.dispose();
         createTimeEndBuilder_ = null;
       }
+      includeSuperseded_ = false;
       return this;
     }
 
@@ -764,6 +794,9 @@ private static final long serialVersionUID = 0L;
             : createTimeEndBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.includeSuperseded_ = includeSuperseded_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -825,6 +858,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasCreateTimeEnd()) {
         mergeCreateTimeEnd(other.getCreateTimeEnd());
+      }
+      if (other.getIncludeSuperseded() != false) {
+        setIncludeSuperseded(other.getIncludeSuperseded());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -895,6 +931,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 56: {
+              includeSuperseded_ = input.readBool();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1847,6 +1888,56 @@ private static final long serialVersionUID = 0L;
         createTimeEnd_ = null;
       }
       return createTimeEndBuilder_;
+    }
+
+    private boolean includeSuperseded_ ;
+    /**
+     * <pre>
+     * Also memories superseded by a newer one (see
+     * `Memory.superseded_by_memory_id`), which are left out otherwise. It
+     * does not count as a field set for `DeleteMemoriesRequest.filter`.
+     * </pre>
+     *
+     * <code>bool include_superseded = 7 [json_name = "includeSuperseded"];</code>
+     * @return The includeSuperseded.
+     */
+    @java.lang.Override
+    public boolean getIncludeSuperseded() {
+      return includeSuperseded_;
+    }
+    /**
+     * <pre>
+     * Also memories superseded by a newer one (see
+     * `Memory.superseded_by_memory_id`), which are left out otherwise. It
+     * does not count as a field set for `DeleteMemoriesRequest.filter`.
+     * </pre>
+     *
+     * <code>bool include_superseded = 7 [json_name = "includeSuperseded"];</code>
+     * @param value The includeSuperseded to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIncludeSuperseded(boolean value) {
+
+      includeSuperseded_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Also memories superseded by a newer one (see
+     * `Memory.superseded_by_memory_id`), which are left out otherwise. It
+     * does not count as a field set for `DeleteMemoriesRequest.filter`.
+     * </pre>
+     *
+     * <code>bool include_superseded = 7 [json_name = "includeSuperseded"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearIncludeSuperseded() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      includeSuperseded_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.MemoryFilter)

@@ -235,4 +235,16 @@ public interface MemoryFilterOrBuilder extends
    * <code>.google.protobuf.Timestamp create_time_end = 6 [json_name = "createTimeEnd"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeEndOrBuilder();
+
+  /**
+   * <pre>
+   * Also memories superseded by a newer one (see
+   * `Memory.superseded_by_memory_id`), which are left out otherwise. It
+   * does not count as a field set for `DeleteMemoriesRequest.filter`.
+   * </pre>
+   *
+   * <code>bool include_superseded = 7 [json_name = "includeSuperseded"];</code>
+   * @return The includeSuperseded.
+   */
+  boolean getIncludeSuperseded();
 }

@@ -491,6 +491,21 @@ java.lang.String defaultValue) {
     return ttl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : ttl_;
   }
 
+  public static final int PINNED_FIELD_NUMBER = 9;
+  private boolean pinned_ = false;
+  /**
+   * <pre>
+   * Pins the memory (see `Memory.pinned`). Default false.
+   * </pre>
+   *
+   * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The pinned.
+   */
+  @java.lang.Override
+  public boolean getPinned() {
+    return pinned_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -536,6 +551,9 @@ java.lang.String defaultValue) {
     }
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(8, getTtl());
+    }
+    if (pinned_ != false) {
+      output.writeBool(9, pinned_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -587,6 +605,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(8, getTtl());
     }
+    if (pinned_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(9, pinned_);
+    }
     return size;
   }
   @java.lang.Override
@@ -629,6 +651,8 @@ java.lang.String defaultValue) {
       if (!getTtl()
           .equals(other.getTtl())) return false;
     }
+    if (getPinned()
+        != other.getPinned()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -664,6 +688,9 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + TTL_FIELD_NUMBER;
       hash = (53 * hash) + getTtl().hashCode();
     }
+    hash = (37 * hash) + PINNED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getPinned());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -840,6 +867,7 @@ java.lang.String defaultValue) {
         ttlBuilder_.dispose();
         ttlBuilder_ = null;
       }
+      pinned_ = false;
       return this;
     }
 
@@ -904,6 +932,9 @@ java.lang.String defaultValue) {
             : ttlBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.pinned_ = pinned_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -963,6 +994,9 @@ java.lang.String defaultValue) {
       }
       if (other.hasTtl()) {
         mergeTtl(other.getTtl());
+      }
+      if (other.getPinned() != false) {
+        setPinned(other.getPinned());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1046,6 +1080,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 72: {
+              pinned_ = input.readBool();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 72
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2040,6 +2079,50 @@ java.lang.String defaultValue) {
         ttl_ = null;
       }
       return ttlBuilder_;
+    }
+
+    private boolean pinned_ ;
+    /**
+     * <pre>
+     * Pins the memory (see `Memory.pinned`). Default false.
+     * </pre>
+     *
+     * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The pinned.
+     */
+    @java.lang.Override
+    public boolean getPinned() {
+      return pinned_;
+    }
+    /**
+     * <pre>
+     * Pins the memory (see `Memory.pinned`). Default false.
+     * </pre>
+     *
+     * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The pinned to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPinned(boolean value) {
+
+      pinned_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Pins the memory (see `Memory.pinned`). Default false.
+     * </pre>
+     *
+     * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPinned() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      pinned_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.MemoryInput)

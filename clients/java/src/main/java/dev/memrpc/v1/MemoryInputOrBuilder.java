@@ -265,4 +265,14 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Duration ttl = 8 [json_name = "ttl", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = INPUT_ONLY];</code>
    */
   com.google.protobuf.DurationOrBuilder getTtlOrBuilder();
+
+  /**
+   * <pre>
+   * Pins the memory (see `Memory.pinned`). Default false.
+   * </pre>
+   *
+   * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The pinned.
+   */
+  boolean getPinned();
 }

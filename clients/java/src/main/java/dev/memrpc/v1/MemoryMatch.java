@@ -95,7 +95,8 @@ private static final long serialVersionUID = 0L;
   private float distance_ = 0F;
   /**
    * <pre>
-   * Its cosine distance to the query.
+   * Its cosine distance to the query's embedding; 0 in keyword mode, which
+   * does not embed the query.
    * </pre>
    *
    * <code>float distance = 2 [json_name = "distance"];</code>
@@ -104,6 +105,39 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public float getDistance() {
     return distance_;
+  }
+
+  public static final int KEYWORD_SCORE_FIELD_NUMBER = 3;
+  private float keywordScore_ = 0F;
+  /**
+   * <pre>
+   * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
+   * its text holds none of them, and in vector mode.
+   * </pre>
+   *
+   * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
+   * @return The keywordScore.
+   */
+  @java.lang.Override
+  public float getKeywordScore() {
+    return keywordScore_;
+  }
+
+  public static final int SCORE_FIELD_NUMBER = 4;
+  private float score_ = 0F;
+  /**
+   * <pre>
+   * What the matches are ordered by, highest first: 1 - `distance` in
+   * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
+   * mode (see `RecallMode`).
+   * </pre>
+   *
+   * <code>float score = 4 [json_name = "score"];</code>
+   * @return The score.
+   */
+  @java.lang.Override
+  public float getScore() {
+    return score_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -126,6 +160,12 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Float.floatToRawIntBits(distance_) != 0) {
       output.writeFloat(2, distance_);
     }
+    if (java.lang.Float.floatToRawIntBits(keywordScore_) != 0) {
+      output.writeFloat(3, keywordScore_);
+    }
+    if (java.lang.Float.floatToRawIntBits(score_) != 0) {
+      output.writeFloat(4, score_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -137,6 +177,14 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Float.floatToRawIntBits(distance_) != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(2, distance_);
+    }
+    if (java.lang.Float.floatToRawIntBits(keywordScore_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(3, keywordScore_);
+    }
+    if (java.lang.Float.floatToRawIntBits(score_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(4, score_);
     }
     return size;
   }
@@ -170,6 +218,12 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Float.floatToIntBits(getDistance())
         != java.lang.Float.floatToIntBits(
             other.getDistance())) return false;
+    if (java.lang.Float.floatToIntBits(getKeywordScore())
+        != java.lang.Float.floatToIntBits(
+            other.getKeywordScore())) return false;
+    if (java.lang.Float.floatToIntBits(getScore())
+        != java.lang.Float.floatToIntBits(
+            other.getScore())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -188,6 +242,12 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + DISTANCE_FIELD_NUMBER;
     hash = (53 * hash) + java.lang.Float.floatToIntBits(
         getDistance());
+    hash = (37 * hash) + KEYWORD_SCORE_FIELD_NUMBER;
+    hash = (53 * hash) + java.lang.Float.floatToIntBits(
+        getKeywordScore());
+    hash = (37 * hash) + SCORE_FIELD_NUMBER;
+    hash = (53 * hash) + java.lang.Float.floatToIntBits(
+        getScore());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -335,6 +395,8 @@ private static final long serialVersionUID = 0L;
         memoryBuilder_ = null;
       }
       distance_ = 0F;
+      keywordScore_ = 0F;
+      score_ = 0F;
       return this;
     }
 
@@ -378,6 +440,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.distance_ = distance_;
       }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.keywordScore_ = keywordScore_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.score_ = score_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -398,6 +466,12 @@ private static final long serialVersionUID = 0L;
       }
       if (java.lang.Float.floatToRawIntBits(other.getDistance()) != 0) {
         setDistance(other.getDistance());
+      }
+      if (java.lang.Float.floatToRawIntBits(other.getKeywordScore()) != 0) {
+        setKeywordScore(other.getKeywordScore());
+      }
+      if (java.lang.Float.floatToRawIntBits(other.getScore()) != 0) {
+        setScore(other.getScore());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -435,6 +509,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 21
+            case 29: {
+              keywordScore_ = input.readFloat();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 29
+            case 37: {
+              score_ = input.readFloat();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 37
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -610,7 +694,8 @@ private static final long serialVersionUID = 0L;
     private float distance_ ;
     /**
      * <pre>
-     * Its cosine distance to the query.
+     * Its cosine distance to the query's embedding; 0 in keyword mode, which
+     * does not embed the query.
      * </pre>
      *
      * <code>float distance = 2 [json_name = "distance"];</code>
@@ -622,7 +707,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its cosine distance to the query.
+     * Its cosine distance to the query's embedding; 0 in keyword mode, which
+     * does not embed the query.
      * </pre>
      *
      * <code>float distance = 2 [json_name = "distance"];</code>
@@ -638,7 +724,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its cosine distance to the query.
+     * Its cosine distance to the query's embedding; 0 in keyword mode, which
+     * does not embed the query.
      * </pre>
      *
      * <code>float distance = 2 [json_name = "distance"];</code>
@@ -647,6 +734,103 @@ private static final long serialVersionUID = 0L;
     public Builder clearDistance() {
       bitField0_ = (bitField0_ & ~0x00000002);
       distance_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float keywordScore_ ;
+    /**
+     * <pre>
+     * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
+     * its text holds none of them, and in vector mode.
+     * </pre>
+     *
+     * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
+     * @return The keywordScore.
+     */
+    @java.lang.Override
+    public float getKeywordScore() {
+      return keywordScore_;
+    }
+    /**
+     * <pre>
+     * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
+     * its text holds none of them, and in vector mode.
+     * </pre>
+     *
+     * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
+     * @param value The keywordScore to set.
+     * @return This builder for chaining.
+     */
+    public Builder setKeywordScore(float value) {
+
+      keywordScore_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
+     * its text holds none of them, and in vector mode.
+     * </pre>
+     *
+     * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearKeywordScore() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      keywordScore_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float score_ ;
+    /**
+     * <pre>
+     * What the matches are ordered by, highest first: 1 - `distance` in
+     * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
+     * mode (see `RecallMode`).
+     * </pre>
+     *
+     * <code>float score = 4 [json_name = "score"];</code>
+     * @return The score.
+     */
+    @java.lang.Override
+    public float getScore() {
+      return score_;
+    }
+    /**
+     * <pre>
+     * What the matches are ordered by, highest first: 1 - `distance` in
+     * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
+     * mode (see `RecallMode`).
+     * </pre>
+     *
+     * <code>float score = 4 [json_name = "score"];</code>
+     * @param value The score to set.
+     * @return This builder for chaining.
+     */
+    public Builder setScore(float value) {
+
+      score_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What the matches are ordered by, highest first: 1 - `distance` in
+     * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
+     * mode (see `RecallMode`).
+     * </pre>
+     *
+     * <code>float score = 4 [json_name = "score"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearScore() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      score_ = 0F;
       onChanged();
       return this;
     }

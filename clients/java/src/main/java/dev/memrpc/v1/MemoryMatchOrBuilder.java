@@ -39,11 +39,35 @@ public interface MemoryMatchOrBuilder extends
 
   /**
    * <pre>
-   * Its cosine distance to the query.
+   * Its cosine distance to the query's embedding; 0 in keyword mode, which
+   * does not embed the query.
    * </pre>
    *
    * <code>float distance = 2 [json_name = "distance"];</code>
    * @return The distance.
    */
   float getDistance();
+
+  /**
+   * <pre>
+   * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
+   * its text holds none of them, and in vector mode.
+   * </pre>
+   *
+   * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
+   * @return The keywordScore.
+   */
+  float getKeywordScore();
+
+  /**
+   * <pre>
+   * What the matches are ordered by, highest first: 1 - `distance` in
+   * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
+   * mode (see `RecallMode`).
+   * </pre>
+   *
+   * <code>float score = 4 [json_name = "score"];</code>
+   * @return The score.
+   */
+  float getScore();
 }

@@ -460,4 +460,142 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp end_time = 17 [json_name = "endTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
+
+  /**
+   * <pre>
+   * Whether the memory is pinned (`MemoryInput.pinned`): a pinned memory is
+   * never forgotten by the namespace's forgetting policy nor merged away by
+   * consolidation (it may absorb others). Its time to live still applies:
+   * give it a zero `ttl` to keep it for ever.
+   * </pre>
+   *
+   * <code>bool pinned = 18 [json_name = "pinned", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The pinned.
+   */
+  boolean getPinned();
+
+  /**
+   * <pre>
+   * How many times a search (`SearchMemories`, `GetContext`) returned the
+   * memory. Recorded in the background, in batches, so it lags the searches
+   * by up to a few seconds; it changes neither `version` nor `update_time`.
+   * </pre>
+   *
+   * <code>int64 access_count = 19 [json_name = "accessCount", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The accessCount.
+   */
+  long getAccessCount();
+
+  /**
+   * <pre>
+   * When a search last returned the memory, recorded like `access_count`;
+   * unset when none has.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the lastAccessTime field is set.
+   */
+  boolean hasLastAccessTime();
+  /**
+   * <pre>
+   * When a search last returned the memory, recorded like `access_count`;
+   * unset when none has.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The lastAccessTime.
+   */
+  com.google.protobuf.Timestamp getLastAccessTime();
+  /**
+   * <pre>
+   * When a search last returned the memory, recorded like `access_count`;
+   * unset when none has.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp last_access_time = 20 [json_name = "lastAccessTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getLastAccessTimeOrBuilder();
+
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return A list containing the mergedMemoryIds.
+   */
+  java.util.List<java.lang.String>
+      getMergedMemoryIdsList();
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The count of mergedMemoryIds.
+   */
+  int getMergedMemoryIdsCount();
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the element to return.
+   * @return The mergedMemoryIds at the given index.
+   */
+  java.lang.String getMergedMemoryIds(int index);
+  /**
+   * <pre>
+   * The ids of the memories the consolidation job merged into this one
+   * (their hit counts added to `hit_count`), in the order merged. Each
+   * merge is also recorded as a `memrpc.memory_merged` event (see
+   * `Event.type`).
+   * </pre>
+   *
+   * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the mergedMemoryIds at the given index.
+   */
+  com.google.protobuf.ByteString
+      getMergedMemoryIdsBytes(int index);
+
+  /**
+   * <pre>
+   * The id of the newer memory that supersedes this one: a fact it
+   * contradicts (e.g. a move to another city), found by the server's jobs
+   * with a language model configured. A superseded memory is kept as
+   * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+   * lists and searches it; otherwise searches and listings leave it out.
+   * Empty when not superseded.
+   * </pre>
+   *
+   * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The supersededByMemoryId.
+   */
+  java.lang.String getSupersededByMemoryId();
+  /**
+   * <pre>
+   * The id of the newer memory that supersedes this one: a fact it
+   * contradicts (e.g. a move to another city), found by the server's jobs
+   * with a language model configured. A superseded memory is kept as
+   * history: `GetMemory` returns it, and `MemoryFilter.include_superseded`
+   * lists and searches it; otherwise searches and listings leave it out.
+   * Empty when not superseded.
+   * </pre>
+   *
+   * <code>string superseded_by_memory_id = 22 [json_name = "supersededByMemoryId", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The bytes for supersededByMemoryId.
+   */
+  com.google.protobuf.ByteString
+      getSupersededByMemoryIdBytes();
 }

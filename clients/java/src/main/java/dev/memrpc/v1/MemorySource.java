@@ -42,6 +42,17 @@ public enum MemorySource
    * <code>MEMORY_SOURCE_FORMATION = 2;</code>
    */
   MEMORY_SOURCE_FORMATION(2),
+  /**
+   * <pre>
+   * The server's formation job with a language model configured: a fact or
+   * preference extracted from the turns that left a thread's window (a
+   * semantic memory), with the user and thread of the session and the event
+   * ids of the turns it came from.
+   * </pre>
+   *
+   * <code>MEMORY_SOURCE_EXTRACTION = 3;</code>
+   */
+  MEMORY_SOURCE_EXTRACTION(3),
   UNRECOGNIZED(-1),
   ;
 
@@ -81,6 +92,17 @@ public enum MemorySource
    * <code>MEMORY_SOURCE_FORMATION = 2;</code>
    */
   public static final int MEMORY_SOURCE_FORMATION_VALUE = 2;
+  /**
+   * <pre>
+   * The server's formation job with a language model configured: a fact or
+   * preference extracted from the turns that left a thread's window (a
+   * semantic memory), with the user and thread of the session and the event
+   * ids of the turns it came from.
+   * </pre>
+   *
+   * <code>MEMORY_SOURCE_EXTRACTION = 3;</code>
+   */
+  public static final int MEMORY_SOURCE_EXTRACTION_VALUE = 3;
 
 
   public final int getNumber() {
@@ -110,6 +132,7 @@ public enum MemorySource
       case 0: return MEMORY_SOURCE_UNSPECIFIED;
       case 1: return MEMORY_SOURCE_CLIENT;
       case 2: return MEMORY_SOURCE_FORMATION;
+      case 3: return MEMORY_SOURCE_EXTRACTION;
       default: return null;
     }
   }

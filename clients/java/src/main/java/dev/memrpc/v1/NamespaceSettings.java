@@ -254,6 +254,120 @@ private static final long serialVersionUID = 0L;
     return formation_ == null ? dev.memrpc.v1.FormationPolicy.getDefaultInstance() : formation_;
   }
 
+  public static final int CONSOLIDATION_FIELD_NUMBER = 8;
+  private dev.memrpc.v1.ConsolidationPolicy consolidation_;
+  /**
+   * <pre>
+   * The consolidation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the consolidation field is set.
+   */
+  @java.lang.Override
+  public boolean hasConsolidation() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * The consolidation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The consolidation.
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.ConsolidationPolicy getConsolidation() {
+    return consolidation_ == null ? dev.memrpc.v1.ConsolidationPolicy.getDefaultInstance() : consolidation_;
+  }
+  /**
+   * <pre>
+   * The consolidation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.ConsolidationPolicyOrBuilder getConsolidationOrBuilder() {
+    return consolidation_ == null ? dev.memrpc.v1.ConsolidationPolicy.getDefaultInstance() : consolidation_;
+  }
+
+  public static final int FORGETTING_FIELD_NUMBER = 9;
+  private dev.memrpc.v1.ForgettingPolicy forgetting_;
+  /**
+   * <pre>
+   * The forgetting job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the forgetting field is set.
+   */
+  @java.lang.Override
+  public boolean hasForgetting() {
+    return ((bitField0_ & 0x00000020) != 0);
+  }
+  /**
+   * <pre>
+   * The forgetting job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The forgetting.
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.ForgettingPolicy getForgetting() {
+    return forgetting_ == null ? dev.memrpc.v1.ForgettingPolicy.getDefaultInstance() : forgetting_;
+  }
+  /**
+   * <pre>
+   * The forgetting job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.ForgettingPolicyOrBuilder getForgettingOrBuilder() {
+    return forgetting_ == null ? dev.memrpc.v1.ForgettingPolicy.getDefaultInstance() : forgetting_;
+  }
+
+  public static final int LANGUAGE_MODEL_FIELD_NUMBER = 10;
+  private dev.memrpc.v1.LanguageModelPolicy languageModel_;
+  /**
+   * <pre>
+   * The use of the server's language model.
+   * </pre>
+   *
+   * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the languageModel field is set.
+   */
+  @java.lang.Override
+  public boolean hasLanguageModel() {
+    return ((bitField0_ & 0x00000040) != 0);
+  }
+  /**
+   * <pre>
+   * The use of the server's language model.
+   * </pre>
+   *
+   * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The languageModel.
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.LanguageModelPolicy getLanguageModel() {
+    return languageModel_ == null ? dev.memrpc.v1.LanguageModelPolicy.getDefaultInstance() : languageModel_;
+  }
+  /**
+   * <pre>
+   * The use of the server's language model.
+   * </pre>
+   *
+   * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.LanguageModelPolicyOrBuilder getLanguageModelOrBuilder() {
+    return languageModel_ == null ? dev.memrpc.v1.LanguageModelPolicy.getDefaultInstance() : languageModel_;
+  }
+
   public static final int VERSION_FIELD_NUMBER = 5;
   private long version_ = 0L;
   /**
@@ -283,7 +397,7 @@ private static final long serialVersionUID = 0L;
    */
   @java.lang.Override
   public boolean hasUpdateTime() {
-    return ((bitField0_ & 0x00000010) != 0);
+    return ((bitField0_ & 0x00000080) != 0);
   }
   /**
    * <pre>
@@ -338,11 +452,20 @@ private static final long serialVersionUID = 0L;
     if (version_ != 0L) {
       output.writeInt64(5, version_);
     }
-    if (((bitField0_ & 0x00000010) != 0)) {
+    if (((bitField0_ & 0x00000080) != 0)) {
       output.writeMessage(6, getUpdateTime());
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(7, getFormation());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(8, getConsolidation());
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      output.writeMessage(9, getForgetting());
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      output.writeMessage(10, getLanguageModel());
     }
     getUnknownFields().writeTo(output);
   }
@@ -367,13 +490,25 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(5, version_);
     }
-    if (((bitField0_ & 0x00000010) != 0)) {
+    if (((bitField0_ & 0x00000080) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getUpdateTime());
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(7, getFormation());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getConsolidation());
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, getForgetting());
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, getLanguageModel());
     }
     return size;
   }
@@ -421,6 +556,21 @@ private static final long serialVersionUID = 0L;
       if (!getFormation()
           .equals(other.getFormation())) return false;
     }
+    if (hasConsolidation() != other.hasConsolidation()) return false;
+    if (hasConsolidation()) {
+      if (!getConsolidation()
+          .equals(other.getConsolidation())) return false;
+    }
+    if (hasForgetting() != other.hasForgetting()) return false;
+    if (hasForgetting()) {
+      if (!getForgetting()
+          .equals(other.getForgetting())) return false;
+    }
+    if (hasLanguageModel() != other.hasLanguageModel()) return false;
+    if (hasLanguageModel()) {
+      if (!getLanguageModel()
+          .equals(other.getLanguageModel())) return false;
+    }
     if (getVersion()
         != other.getVersion()) return false;
     if (hasUpdateTime() != other.hasUpdateTime()) return false;
@@ -456,6 +606,18 @@ private static final long serialVersionUID = 0L;
     if (hasFormation()) {
       hash = (37 * hash) + FORMATION_FIELD_NUMBER;
       hash = (53 * hash) + getFormation().hashCode();
+    }
+    if (hasConsolidation()) {
+      hash = (37 * hash) + CONSOLIDATION_FIELD_NUMBER;
+      hash = (53 * hash) + getConsolidation().hashCode();
+    }
+    if (hasForgetting()) {
+      hash = (37 * hash) + FORGETTING_FIELD_NUMBER;
+      hash = (53 * hash) + getForgetting().hashCode();
+    }
+    if (hasLanguageModel()) {
+      hash = (37 * hash) + LANGUAGE_MODEL_FIELD_NUMBER;
+      hash = (53 * hash) + getLanguageModel().hashCode();
     }
     hash = (37 * hash) + VERSION_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
@@ -603,6 +765,9 @@ private static final long serialVersionUID = 0L;
         internalGetMemoriesFieldBuilder();
         internalGetSummariesFieldBuilder();
         internalGetFormationFieldBuilder();
+        internalGetConsolidationFieldBuilder();
+        internalGetForgettingFieldBuilder();
+        internalGetLanguageModelFieldBuilder();
         internalGetUpdateTimeFieldBuilder();
       }
     }
@@ -630,6 +795,21 @@ private static final long serialVersionUID = 0L;
       if (formationBuilder_ != null) {
         formationBuilder_.dispose();
         formationBuilder_ = null;
+      }
+      consolidation_ = null;
+      if (consolidationBuilder_ != null) {
+        consolidationBuilder_.dispose();
+        consolidationBuilder_ = null;
+      }
+      forgetting_ = null;
+      if (forgettingBuilder_ != null) {
+        forgettingBuilder_.dispose();
+        forgettingBuilder_ = null;
+      }
+      languageModel_ = null;
+      if (languageModelBuilder_ != null) {
+        languageModelBuilder_.dispose();
+        languageModelBuilder_ = null;
       }
       version_ = 0L;
       updateTime_ = null;
@@ -699,13 +879,31 @@ private static final long serialVersionUID = 0L;
         to_bitField0_ |= 0x00000008;
       }
       if (((from_bitField0_ & 0x00000020) != 0)) {
-        result.version_ = version_;
+        result.consolidation_ = consolidationBuilder_ == null
+            ? consolidation_
+            : consolidationBuilder_.build();
+        to_bitField0_ |= 0x00000010;
       }
       if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.forgetting_ = forgettingBuilder_ == null
+            ? forgetting_
+            : forgettingBuilder_.build();
+        to_bitField0_ |= 0x00000020;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.languageModel_ = languageModelBuilder_ == null
+            ? languageModel_
+            : languageModelBuilder_.build();
+        to_bitField0_ |= 0x00000040;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.version_ = version_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
         result.updateTime_ = updateTimeBuilder_ == null
             ? updateTime_
             : updateTimeBuilder_.build();
-        to_bitField0_ |= 0x00000010;
+        to_bitField0_ |= 0x00000080;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -738,6 +936,15 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasFormation()) {
         mergeFormation(other.getFormation());
+      }
+      if (other.hasConsolidation()) {
+        mergeConsolidation(other.getConsolidation());
+      }
+      if (other.hasForgetting()) {
+        mergeForgetting(other.getForgetting());
+      }
+      if (other.hasLanguageModel()) {
+        mergeLanguageModel(other.getLanguageModel());
       }
       if (other.getVersion() != 0L) {
         setVersion(other.getVersion());
@@ -797,14 +1004,14 @@ private static final long serialVersionUID = 0L;
             } // case 34
             case 40: {
               version_ = input.readInt64();
-              bitField0_ |= 0x00000020;
+              bitField0_ |= 0x00000100;
               break;
             } // case 40
             case 50: {
               input.readMessage(
                   internalGetUpdateTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000040;
+              bitField0_ |= 0x00000200;
               break;
             } // case 50
             case 58: {
@@ -814,6 +1021,27 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 58
+            case 66: {
+              input.readMessage(
+                  internalGetConsolidationFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetForgettingFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 74
+            case 82: {
+              input.readMessage(
+                  internalGetLanguageModelFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1543,6 +1771,471 @@ private static final long serialVersionUID = 0L;
       return formationBuilder_;
     }
 
+    private dev.memrpc.v1.ConsolidationPolicy consolidation_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.ConsolidationPolicy, dev.memrpc.v1.ConsolidationPolicy.Builder, dev.memrpc.v1.ConsolidationPolicyOrBuilder> consolidationBuilder_;
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the consolidation field is set.
+     */
+    public boolean hasConsolidation() {
+      return ((bitField0_ & 0x00000020) != 0);
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The consolidation.
+     */
+    public dev.memrpc.v1.ConsolidationPolicy getConsolidation() {
+      if (consolidationBuilder_ == null) {
+        return consolidation_ == null ? dev.memrpc.v1.ConsolidationPolicy.getDefaultInstance() : consolidation_;
+      } else {
+        return consolidationBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setConsolidation(dev.memrpc.v1.ConsolidationPolicy value) {
+      if (consolidationBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        consolidation_ = value;
+      } else {
+        consolidationBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setConsolidation(
+        dev.memrpc.v1.ConsolidationPolicy.Builder builderForValue) {
+      if (consolidationBuilder_ == null) {
+        consolidation_ = builderForValue.build();
+      } else {
+        consolidationBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder mergeConsolidation(dev.memrpc.v1.ConsolidationPolicy value) {
+      if (consolidationBuilder_ == null) {
+        if (((bitField0_ & 0x00000020) != 0) &&
+          consolidation_ != null &&
+          consolidation_ != dev.memrpc.v1.ConsolidationPolicy.getDefaultInstance()) {
+          getConsolidationBuilder().mergeFrom(value);
+        } else {
+          consolidation_ = value;
+        }
+      } else {
+        consolidationBuilder_.mergeFrom(value);
+      }
+      if (consolidation_ != null) {
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder clearConsolidation() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      consolidation_ = null;
+      if (consolidationBuilder_ != null) {
+        consolidationBuilder_.dispose();
+        consolidationBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.ConsolidationPolicy.Builder getConsolidationBuilder() {
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return internalGetConsolidationFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.ConsolidationPolicyOrBuilder getConsolidationOrBuilder() {
+      if (consolidationBuilder_ != null) {
+        return consolidationBuilder_.getMessageOrBuilder();
+      } else {
+        return consolidation_ == null ?
+            dev.memrpc.v1.ConsolidationPolicy.getDefaultInstance() : consolidation_;
+      }
+    }
+    /**
+     * <pre>
+     * The consolidation job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.ConsolidationPolicy, dev.memrpc.v1.ConsolidationPolicy.Builder, dev.memrpc.v1.ConsolidationPolicyOrBuilder> 
+        internalGetConsolidationFieldBuilder() {
+      if (consolidationBuilder_ == null) {
+        consolidationBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.memrpc.v1.ConsolidationPolicy, dev.memrpc.v1.ConsolidationPolicy.Builder, dev.memrpc.v1.ConsolidationPolicyOrBuilder>(
+                getConsolidation(),
+                getParentForChildren(),
+                isClean());
+        consolidation_ = null;
+      }
+      return consolidationBuilder_;
+    }
+
+    private dev.memrpc.v1.ForgettingPolicy forgetting_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.ForgettingPolicy, dev.memrpc.v1.ForgettingPolicy.Builder, dev.memrpc.v1.ForgettingPolicyOrBuilder> forgettingBuilder_;
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the forgetting field is set.
+     */
+    public boolean hasForgetting() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The forgetting.
+     */
+    public dev.memrpc.v1.ForgettingPolicy getForgetting() {
+      if (forgettingBuilder_ == null) {
+        return forgetting_ == null ? dev.memrpc.v1.ForgettingPolicy.getDefaultInstance() : forgetting_;
+      } else {
+        return forgettingBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setForgetting(dev.memrpc.v1.ForgettingPolicy value) {
+      if (forgettingBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        forgetting_ = value;
+      } else {
+        forgettingBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setForgetting(
+        dev.memrpc.v1.ForgettingPolicy.Builder builderForValue) {
+      if (forgettingBuilder_ == null) {
+        forgetting_ = builderForValue.build();
+      } else {
+        forgettingBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder mergeForgetting(dev.memrpc.v1.ForgettingPolicy value) {
+      if (forgettingBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0) &&
+          forgetting_ != null &&
+          forgetting_ != dev.memrpc.v1.ForgettingPolicy.getDefaultInstance()) {
+          getForgettingBuilder().mergeFrom(value);
+        } else {
+          forgetting_ = value;
+        }
+      } else {
+        forgettingBuilder_.mergeFrom(value);
+      }
+      if (forgetting_ != null) {
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder clearForgetting() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      forgetting_ = null;
+      if (forgettingBuilder_ != null) {
+        forgettingBuilder_.dispose();
+        forgettingBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.ForgettingPolicy.Builder getForgettingBuilder() {
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return internalGetForgettingFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.ForgettingPolicyOrBuilder getForgettingOrBuilder() {
+      if (forgettingBuilder_ != null) {
+        return forgettingBuilder_.getMessageOrBuilder();
+      } else {
+        return forgetting_ == null ?
+            dev.memrpc.v1.ForgettingPolicy.getDefaultInstance() : forgetting_;
+      }
+    }
+    /**
+     * <pre>
+     * The forgetting job.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.ForgettingPolicy, dev.memrpc.v1.ForgettingPolicy.Builder, dev.memrpc.v1.ForgettingPolicyOrBuilder> 
+        internalGetForgettingFieldBuilder() {
+      if (forgettingBuilder_ == null) {
+        forgettingBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.memrpc.v1.ForgettingPolicy, dev.memrpc.v1.ForgettingPolicy.Builder, dev.memrpc.v1.ForgettingPolicyOrBuilder>(
+                getForgetting(),
+                getParentForChildren(),
+                isClean());
+        forgetting_ = null;
+      }
+      return forgettingBuilder_;
+    }
+
+    private dev.memrpc.v1.LanguageModelPolicy languageModel_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.LanguageModelPolicy, dev.memrpc.v1.LanguageModelPolicy.Builder, dev.memrpc.v1.LanguageModelPolicyOrBuilder> languageModelBuilder_;
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the languageModel field is set.
+     */
+    public boolean hasLanguageModel() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The languageModel.
+     */
+    public dev.memrpc.v1.LanguageModelPolicy getLanguageModel() {
+      if (languageModelBuilder_ == null) {
+        return languageModel_ == null ? dev.memrpc.v1.LanguageModelPolicy.getDefaultInstance() : languageModel_;
+      } else {
+        return languageModelBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setLanguageModel(dev.memrpc.v1.LanguageModelPolicy value) {
+      if (languageModelBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        languageModel_ = value;
+      } else {
+        languageModelBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setLanguageModel(
+        dev.memrpc.v1.LanguageModelPolicy.Builder builderForValue) {
+      if (languageModelBuilder_ == null) {
+        languageModel_ = builderForValue.build();
+      } else {
+        languageModelBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder mergeLanguageModel(dev.memrpc.v1.LanguageModelPolicy value) {
+      if (languageModelBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          languageModel_ != null &&
+          languageModel_ != dev.memrpc.v1.LanguageModelPolicy.getDefaultInstance()) {
+          getLanguageModelBuilder().mergeFrom(value);
+        } else {
+          languageModel_ = value;
+        }
+      } else {
+        languageModelBuilder_.mergeFrom(value);
+      }
+      if (languageModel_ != null) {
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder clearLanguageModel() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      languageModel_ = null;
+      if (languageModelBuilder_ != null) {
+        languageModelBuilder_.dispose();
+        languageModelBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.LanguageModelPolicy.Builder getLanguageModelBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return internalGetLanguageModelFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public dev.memrpc.v1.LanguageModelPolicyOrBuilder getLanguageModelOrBuilder() {
+      if (languageModelBuilder_ != null) {
+        return languageModelBuilder_.getMessageOrBuilder();
+      } else {
+        return languageModel_ == null ?
+            dev.memrpc.v1.LanguageModelPolicy.getDefaultInstance() : languageModel_;
+      }
+    }
+    /**
+     * <pre>
+     * The use of the server's language model.
+     * </pre>
+     *
+     * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.LanguageModelPolicy, dev.memrpc.v1.LanguageModelPolicy.Builder, dev.memrpc.v1.LanguageModelPolicyOrBuilder> 
+        internalGetLanguageModelFieldBuilder() {
+      if (languageModelBuilder_ == null) {
+        languageModelBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.memrpc.v1.LanguageModelPolicy, dev.memrpc.v1.LanguageModelPolicy.Builder, dev.memrpc.v1.LanguageModelPolicyOrBuilder>(
+                getLanguageModel(),
+                getParentForChildren(),
+                isClean());
+        languageModel_ = null;
+      }
+      return languageModelBuilder_;
+    }
+
     private long version_ ;
     /**
      * <pre>
@@ -1572,7 +2265,7 @@ private static final long serialVersionUID = 0L;
     public Builder setVersion(long value) {
 
       version_ = value;
-      bitField0_ |= 0x00000020;
+      bitField0_ |= 0x00000100;
       onChanged();
       return this;
     }
@@ -1587,7 +2280,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearVersion() {
-      bitField0_ = (bitField0_ & ~0x00000020);
+      bitField0_ = (bitField0_ & ~0x00000100);
       version_ = 0L;
       onChanged();
       return this;
@@ -1605,7 +2298,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the updateTime field is set.
      */
     public boolean hasUpdateTime() {
-      return ((bitField0_ & 0x00000040) != 0);
+      return ((bitField0_ & 0x00000200) != 0);
     }
     /**
      * <pre>
@@ -1636,7 +2329,7 @@ private static final long serialVersionUID = 0L;
       } else {
         updateTimeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000040;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }
@@ -1654,7 +2347,7 @@ private static final long serialVersionUID = 0L;
       } else {
         updateTimeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000040;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }
@@ -1667,7 +2360,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeUpdateTime(com.google.protobuf.Timestamp value) {
       if (updateTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000040) != 0) &&
+        if (((bitField0_ & 0x00000200) != 0) &&
           updateTime_ != null &&
           updateTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getUpdateTimeBuilder().mergeFrom(value);
@@ -1678,7 +2371,7 @@ private static final long serialVersionUID = 0L;
         updateTimeBuilder_.mergeFrom(value);
       }
       if (updateTime_ != null) {
-        bitField0_ |= 0x00000040;
+        bitField0_ |= 0x00000200;
         onChanged();
       }
       return this;
@@ -1691,7 +2384,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp update_time = 6 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public Builder clearUpdateTime() {
-      bitField0_ = (bitField0_ & ~0x00000040);
+      bitField0_ = (bitField0_ & ~0x00000200);
       updateTime_ = null;
       if (updateTimeBuilder_ != null) {
         updateTimeBuilder_.dispose();
@@ -1708,7 +2401,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp update_time = 6 [json_name = "updateTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
      */
     public com.google.protobuf.Timestamp.Builder getUpdateTimeBuilder() {
-      bitField0_ |= 0x00000040;
+      bitField0_ |= 0x00000200;
       onChanged();
       return internalGetUpdateTimeFieldBuilder().getBuilder();
     }

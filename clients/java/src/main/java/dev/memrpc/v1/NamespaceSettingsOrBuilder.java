@@ -140,6 +140,87 @@ public interface NamespaceSettingsOrBuilder extends
 
   /**
    * <pre>
+   * The consolidation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the consolidation field is set.
+   */
+  boolean hasConsolidation();
+  /**
+   * <pre>
+   * The consolidation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The consolidation.
+   */
+  dev.memrpc.v1.ConsolidationPolicy getConsolidation();
+  /**
+   * <pre>
+   * The consolidation job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ConsolidationPolicy consolidation = 8 [json_name = "consolidation", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  dev.memrpc.v1.ConsolidationPolicyOrBuilder getConsolidationOrBuilder();
+
+  /**
+   * <pre>
+   * The forgetting job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the forgetting field is set.
+   */
+  boolean hasForgetting();
+  /**
+   * <pre>
+   * The forgetting job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The forgetting.
+   */
+  dev.memrpc.v1.ForgettingPolicy getForgetting();
+  /**
+   * <pre>
+   * The forgetting job.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ForgettingPolicy forgetting = 9 [json_name = "forgetting", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  dev.memrpc.v1.ForgettingPolicyOrBuilder getForgettingOrBuilder();
+
+  /**
+   * <pre>
+   * The use of the server's language model.
+   * </pre>
+   *
+   * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the languageModel field is set.
+   */
+  boolean hasLanguageModel();
+  /**
+   * <pre>
+   * The use of the server's language model.
+   * </pre>
+   *
+   * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The languageModel.
+   */
+  dev.memrpc.v1.LanguageModelPolicy getLanguageModel();
+  /**
+   * <pre>
+   * The use of the server's language model.
+   * </pre>
+   *
+   * <code>.memrpc.v1.LanguageModelPolicy language_model = 10 [json_name = "languageModel", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  dev.memrpc.v1.LanguageModelPolicyOrBuilder getLanguageModelOrBuilder();
+
+  /**
+   * <pre>
    * Starts at 1 with the first update and grows by one with every update;
    * 0 for a namespace never configured. Pass it back as `expected_version`
    * for optimistic concurrency.

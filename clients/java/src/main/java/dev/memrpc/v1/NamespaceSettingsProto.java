@@ -47,6 +47,21 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_memrpc_v1_FormationPolicy_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_ConsolidationPolicy_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_ConsolidationPolicy_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_ForgettingPolicy_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_ForgettingPolicy_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_LanguageModelPolicy_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_LanguageModelPolicy_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_memrpc_v1_NamespaceSettings_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -84,61 +99,87 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
       "mrpc.v1\032\037google/api/field_behavior.proto" +
       "\032\036google/protobuf/duration.proto\032 google" +
       "/protobuf/field_mask.proto\032\037google/proto" +
-      "buf/timestamp.proto\"\244\001\n\017SessionDefaults\022" +
-      "1\n\003ttl\030\001 \001(\0132\031.google.protobuf.DurationB" +
-      "\004\342A\001\001R\003ttl\022.\n\020max_window_turns\030\002 \001(\005B\004\342A" +
-      "\001\001R\016maxWindowTurns\022.\n\020max_window_bytes\030\003" +
-      " \001(\003B\004\342A\001\001R\016maxWindowBytes\"\367\001\n\016MemoryDef" +
-      "aults\0227\n\022dedup_max_distance\030\001 \001(\002B\004\342A\001\001H" +
-      "\000R\020dedupMaxDistance\210\001\001\0229\n\023recall_max_dis" +
-      "tance\030\002 \001(\002B\004\342A\001\001H\001R\021recallMaxDistance\210\001" +
-      "\001\022B\n\014episodic_ttl\030\003 \001(\0132\031.google.protobu" +
-      "f.DurationB\004\342A\001\001R\013episodicTtlB\025\n\023_dedup_" +
-      "max_distanceB\026\n\024_recall_max_distance\"\217\001\n" +
-      "\rSummaryPolicy\022#\n\007enabled\030\001 \001(\010B\004\342A\001\001H\000R" +
-      "\007enabled\210\001\001\022!\n\tmax_chars\030\002 \001(\005B\004\342A\001\001R\010ma" +
-      "xChars\022*\n\016min_fold_turns\030\003 \001(\005B\004\342A\001\001R\014mi" +
-      "nFoldTurnsB\n\n\010_enabled\"\225\001\n\017FormationPoli" +
-      "cy\022#\n\007enabled\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\022" +
-      ".\n\020turns_per_memory\030\002 \001(\005B\004\342A\001\001R\016turnsPe" +
-      "rMemory\022!\n\tmax_chars\030\003 \001(\005B\004\342A\001\001R\010maxCha" +
-      "rsB\n\n\010_enabled\"\223\003\n\021NamespaceSettings\022\"\n\t" +
-      "namespace\030\001 \001(\tB\004\342A\001\003R\tnamespace\022<\n\010sess" +
-      "ions\030\002 \001(\0132\032.memrpc.v1.SessionDefaultsB\004" +
-      "\342A\001\001R\010sessions\022;\n\010memories\030\003 \001(\0132\031.memrp" +
-      "c.v1.MemoryDefaultsB\004\342A\001\001R\010memories\022<\n\ts" +
-      "ummaries\030\004 \001(\0132\030.memrpc.v1.SummaryPolicy" +
-      "B\004\342A\001\001R\tsummaries\022>\n\tformation\030\007 \001(\0132\032.m" +
-      "emrpc.v1.FormationPolicyB\004\342A\001\001R\tformatio" +
-      "n\022\036\n\007version\030\005 \001(\003B\004\342A\001\003R\007version\022A\n\013upd" +
-      "ate_time\030\006 \001(\0132\032.google.protobuf.Timesta" +
-      "mpB\004\342A\001\003R\nupdateTime\"A\n\033GetNamespaceSett" +
-      "ingsRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tna" +
-      "mespace\"\224\001\n\034GetNamespaceSettingsResponse" +
-      "\0228\n\010settings\030\001 \001(\0132\034.memrpc.v1.Namespace" +
-      "SettingsR\010settings\022:\n\teffective\030\002 \001(\0132\034." +
-      "memrpc.v1.NamespaceSettingsR\teffective\"\222" +
-      "\002\n\036UpdateNamespaceSettingsRequest\022\"\n\tnam" +
-      "espace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022>\n\010setting" +
-      "s\030\002 \001(\0132\034.memrpc.v1.NamespaceSettingsB\004\342" +
-      "A\001\002R\010settings\022A\n\013update_mask\030\003 \001(\0132\032.goo" +
-      "gle.protobuf.FieldMaskB\004\342A\001\001R\nupdateMask" +
-      "\0224\n\020expected_version\030\004 \001(\003B\004\342A\001\001H\000R\017expe" +
-      "ctedVersion\210\001\001B\023\n\021_expected_version\"\227\001\n\037" +
-      "UpdateNamespaceSettingsResponse\0228\n\010setti" +
-      "ngs\030\001 \001(\0132\034.memrpc.v1.NamespaceSettingsR" +
-      "\010settings\022:\n\teffective\030\002 \001(\0132\034.memrpc.v1" +
-      ".NamespaceSettingsR\teffective2\347\001\n\nNamesp" +
-      "aces\022g\n\024GetNamespaceSettings\022&.memrpc.v1" +
-      ".GetNamespaceSettingsRequest\032\'.memrpc.v1" +
-      ".GetNamespaceSettingsResponse\022p\n\027UpdateN" +
-      "amespaceSettings\022).memrpc.v1.UpdateNames" +
-      "paceSettingsRequest\032*.memrpc.v1.UpdateNa" +
-      "mespaceSettingsResponseB\214\001\n\rdev.memrpc.v" +
-      "1B\026NamespaceSettingsProtoP\001Z6github.com/" +
-      "memrpc/memrpc/clients/go/memrpc/v1;memrp" +
-      "cv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemr" +
-      "pc::V1b\006proto3"
+      "buf/timestamp.proto\032 memrpc/v1/long_term" +
+      "_memory.proto\"\244\001\n\017SessionDefaults\0221\n\003ttl" +
+      "\030\001 \001(\0132\031.google.protobuf.DurationB\004\342A\001\001R" +
+      "\003ttl\022.\n\020max_window_turns\030\002 \001(\005B\004\342A\001\001R\016ma" +
+      "xWindowTurns\022.\n\020max_window_bytes\030\003 \001(\003B\004" +
+      "\342A\001\001R\016maxWindowBytes\"\372\002\n\016MemoryDefaults\022" +
+      "7\n\022dedup_max_distance\030\001 \001(\002B\004\342A\001\001H\000R\020ded" +
+      "upMaxDistance\210\001\001\0229\n\023recall_max_distance\030" +
+      "\002 \001(\002B\004\342A\001\001H\001R\021recallMaxDistance\210\001\001\022B\n\014e" +
+      "pisodic_ttl\030\003 \001(\0132\031.google.protobuf.Dura" +
+      "tionB\004\342A\001\001R\013episodicTtl\022<\n\013recall_mode\030\004" +
+      " \001(\0162\025.memrpc.v1.RecallModeB\004\342A\001\001R\nrecal" +
+      "lMode\0220\n\016keyword_weight\030\005 \001(\002B\004\342A\001\001H\002R\rk" +
+      "eywordWeight\210\001\001B\025\n\023_dedup_max_distanceB\026" +
+      "\n\024_recall_max_distanceB\021\n\017_keyword_weigh" +
+      "t\"\217\001\n\rSummaryPolicy\022#\n\007enabled\030\001 \001(\010B\004\342A" +
+      "\001\001H\000R\007enabled\210\001\001\022!\n\tmax_chars\030\002 \001(\005B\004\342A\001" +
+      "\001R\010maxChars\022*\n\016min_fold_turns\030\003 \001(\005B\004\342A\001" +
+      "\001R\014minFoldTurnsB\n\n\010_enabled\"\327\001\n\017Formatio" +
+      "nPolicy\022#\n\007enabled\030\001 \001(\010B\004\342A\001\001H\000R\007enable" +
+      "d\210\001\001\022.\n\020turns_per_memory\030\002 \001(\005B\004\342A\001\001R\016tu" +
+      "rnsPerMemory\022!\n\tmax_chars\030\003 \001(\005B\004\342A\001\001R\010m" +
+      "axChars\022.\n\rextract_facts\030\004 \001(\010B\004\342A\001\001H\001R\014" +
+      "extractFacts\210\001\001B\n\n\010_enabledB\020\n\016_extract_" +
+      "facts\"\302\001\n\023ConsolidationPolicy\022#\n\007enabled" +
+      "\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\022,\n\014max_distan" +
+      "ce\030\002 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001\022;\n\010inte" +
+      "rval\030\003 \001(\0132\031.google.protobuf.DurationB\004\342" +
+      "A\001\001R\010intervalB\n\n\010_enabledB\017\n\r_max_distan" +
+      "ce\"\222\002\n\020ForgettingPolicy\022#\n\007enabled\030\001 \001(\010" +
+      "B\004\342A\001\001H\000R\007enabled\210\001\001\0227\n\025max_memories_per" +
+      "_user\030\002 \001(\003B\004\342A\001\001R\022maxMemoriesPerUser\022W\n" +
+      "\027forget_unrecalled_after\030\003 \001(\0132\031.google." +
+      "protobuf.DurationB\004\342A\001\001R\025forgetUnrecalle" +
+      "dAfter\022;\n\010interval\030\004 \001(\0132\031.google.protob" +
+      "uf.DurationB\004\342A\001\001R\010intervalB\n\n\010_enabled\"" +
+      "}\n\023LanguageModelPolicy\022#\n\007enabled\030\001 \001(\010B" +
+      "\004\342A\001\001H\000R\007enabled\210\001\001\0225\n\024max_calls_per_min" +
+      "ute\030\002 \001(\005B\004\342A\001\001R\021maxCallsPerMinuteB\n\n\010_e" +
+      "nabled\"\357\004\n\021NamespaceSettings\022\"\n\tnamespac" +
+      "e\030\001 \001(\tB\004\342A\001\003R\tnamespace\022<\n\010sessions\030\002 \001" +
+      "(\0132\032.memrpc.v1.SessionDefaultsB\004\342A\001\001R\010se" +
+      "ssions\022;\n\010memories\030\003 \001(\0132\031.memrpc.v1.Mem" +
+      "oryDefaultsB\004\342A\001\001R\010memories\022<\n\tsummaries" +
+      "\030\004 \001(\0132\030.memrpc.v1.SummaryPolicyB\004\342A\001\001R\t" +
+      "summaries\022>\n\tformation\030\007 \001(\0132\032.memrpc.v1" +
+      ".FormationPolicyB\004\342A\001\001R\tformation\022J\n\rcon" +
+      "solidation\030\010 \001(\0132\036.memrpc.v1.Consolidati" +
+      "onPolicyB\004\342A\001\001R\rconsolidation\022A\n\nforgett" +
+      "ing\030\t \001(\0132\033.memrpc.v1.ForgettingPolicyB\004" +
+      "\342A\001\001R\nforgetting\022K\n\016language_model\030\n \001(\013" +
+      "2\036.memrpc.v1.LanguageModelPolicyB\004\342A\001\001R\r" +
+      "languageModel\022\036\n\007version\030\005 \001(\003B\004\342A\001\003R\007ve" +
+      "rsion\022A\n\013update_time\030\006 \001(\0132\032.google.prot" +
+      "obuf.TimestampB\004\342A\001\003R\nupdateTime\"A\n\033GetN" +
+      "amespaceSettingsRequest\022\"\n\tnamespace\030\001 \001" +
+      "(\tB\004\342A\001\002R\tnamespace\"\224\001\n\034GetNamespaceSett" +
+      "ingsResponse\0228\n\010settings\030\001 \001(\0132\034.memrpc." +
+      "v1.NamespaceSettingsR\010settings\022:\n\teffect" +
+      "ive\030\002 \001(\0132\034.memrpc.v1.NamespaceSettingsR" +
+      "\teffective\"\222\002\n\036UpdateNamespaceSettingsRe" +
+      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
+      "e\022>\n\010settings\030\002 \001(\0132\034.memrpc.v1.Namespac" +
+      "eSettingsB\004\342A\001\002R\010settings\022A\n\013update_mask" +
+      "\030\003 \001(\0132\032.google.protobuf.FieldMaskB\004\342A\001\001" +
+      "R\nupdateMask\0224\n\020expected_version\030\004 \001(\003B\004" +
+      "\342A\001\001H\000R\017expectedVersion\210\001\001B\023\n\021_expected_" +
+      "version\"\227\001\n\037UpdateNamespaceSettingsRespo" +
+      "nse\0228\n\010settings\030\001 \001(\0132\034.memrpc.v1.Namesp" +
+      "aceSettingsR\010settings\022:\n\teffective\030\002 \001(\013" +
+      "2\034.memrpc.v1.NamespaceSettingsR\teffectiv" +
+      "e2\347\001\n\nNamespaces\022g\n\024GetNamespaceSettings" +
+      "\022&.memrpc.v1.GetNamespaceSettingsRequest" +
+      "\032\'.memrpc.v1.GetNamespaceSettingsRespons" +
+      "e\022p\n\027UpdateNamespaceSettings\022).memrpc.v1" +
+      ".UpdateNamespaceSettingsRequest\032*.memrpc" +
+      ".v1.UpdateNamespaceSettingsResponseB\214\001\n\r" +
+      "dev.memrpc.v1B\026NamespaceSettingsProtoP\001Z" +
+      "6github.com/memrpc/memrpc/clients/go/mem" +
+      "rpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemr" +
+      "pc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -147,6 +188,7 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.memrpc.v1.LongTermMemoryProto.getDescriptor(),
         });
     internal_static_memrpc_v1_SessionDefaults_descriptor =
       getDescriptor().getMessageType(0);
@@ -159,7 +201,7 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
     internal_static_memrpc_v1_MemoryDefaults_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryDefaults_descriptor,
-        new java.lang.String[] { "DedupMaxDistance", "RecallMaxDistance", "EpisodicTtl", });
+        new java.lang.String[] { "DedupMaxDistance", "RecallMaxDistance", "EpisodicTtl", "RecallMode", "KeywordWeight", });
     internal_static_memrpc_v1_SummaryPolicy_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_memrpc_v1_SummaryPolicy_fieldAccessorTable = new
@@ -171,33 +213,51 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
     internal_static_memrpc_v1_FormationPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_FormationPolicy_descriptor,
-        new java.lang.String[] { "Enabled", "TurnsPerMemory", "MaxChars", });
-    internal_static_memrpc_v1_NamespaceSettings_descriptor =
+        new java.lang.String[] { "Enabled", "TurnsPerMemory", "MaxChars", "ExtractFacts", });
+    internal_static_memrpc_v1_ConsolidationPolicy_descriptor =
       getDescriptor().getMessageType(4);
+    internal_static_memrpc_v1_ConsolidationPolicy_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_ConsolidationPolicy_descriptor,
+        new java.lang.String[] { "Enabled", "MaxDistance", "Interval", });
+    internal_static_memrpc_v1_ForgettingPolicy_descriptor =
+      getDescriptor().getMessageType(5);
+    internal_static_memrpc_v1_ForgettingPolicy_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_ForgettingPolicy_descriptor,
+        new java.lang.String[] { "Enabled", "MaxMemoriesPerUser", "ForgetUnrecalledAfter", "Interval", });
+    internal_static_memrpc_v1_LanguageModelPolicy_descriptor =
+      getDescriptor().getMessageType(6);
+    internal_static_memrpc_v1_LanguageModelPolicy_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_LanguageModelPolicy_descriptor,
+        new java.lang.String[] { "Enabled", "MaxCallsPerMinute", });
+    internal_static_memrpc_v1_NamespaceSettings_descriptor =
+      getDescriptor().getMessageType(7);
     internal_static_memrpc_v1_NamespaceSettings_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_NamespaceSettings_descriptor,
-        new java.lang.String[] { "Namespace", "Sessions", "Memories", "Summaries", "Formation", "Version", "UpdateTime", });
+        new java.lang.String[] { "Namespace", "Sessions", "Memories", "Summaries", "Formation", "Consolidation", "Forgetting", "LanguageModel", "Version", "UpdateTime", });
     internal_static_memrpc_v1_GetNamespaceSettingsRequest_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(8);
     internal_static_memrpc_v1_GetNamespaceSettingsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetNamespaceSettingsRequest_descriptor,
         new java.lang.String[] { "Namespace", });
     internal_static_memrpc_v1_GetNamespaceSettingsResponse_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(9);
     internal_static_memrpc_v1_GetNamespaceSettingsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetNamespaceSettingsResponse_descriptor,
         new java.lang.String[] { "Settings", "Effective", });
     internal_static_memrpc_v1_UpdateNamespaceSettingsRequest_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(10);
     internal_static_memrpc_v1_UpdateNamespaceSettingsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateNamespaceSettingsRequest_descriptor,
         new java.lang.String[] { "Namespace", "Settings", "UpdateMask", "ExpectedVersion", });
     internal_static_memrpc_v1_UpdateNamespaceSettingsResponse_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(11);
     internal_static_memrpc_v1_UpdateNamespaceSettingsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateNamespaceSettingsResponse_descriptor,
@@ -207,6 +267,7 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.memrpc.v1.LongTermMemoryProto.getDescriptor();
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(com.google.api.FieldBehaviorProto.fieldBehavior);

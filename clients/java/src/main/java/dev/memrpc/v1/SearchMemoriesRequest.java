@@ -33,6 +33,7 @@ private static final long serialVersionUID = 0L;
   }
   private SearchMemoriesRequest() {
     namespace_ = "";
+    mode_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -309,7 +310,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
-   * so an unrelated query returns nothing; 0 to 2.
+   * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+   * the vector matches only; keyword mode ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -322,7 +324,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
-   * so an unrelated query returns nothing; 0 to 2.
+   * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+   * the vector matches only; keyword mode ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -331,6 +334,65 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public float getMaxDistance() {
     return maxDistance_;
+  }
+
+  public static final int MODE_FIELD_NUMBER = 7;
+  private int mode_ = 0;
+  /**
+   * <pre>
+   * How to find memories. Default the namespace's
+   * `MemoryDefaults.recall_mode`, else vector.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for mode.
+   */
+  @java.lang.Override public int getModeValue() {
+    return mode_;
+  }
+  /**
+   * <pre>
+   * How to find memories. Default the namespace's
+   * `MemoryDefaults.recall_mode`, else vector.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The mode.
+   */
+  @java.lang.Override public dev.memrpc.v1.RecallMode getMode() {
+    dev.memrpc.v1.RecallMode result = dev.memrpc.v1.RecallMode.forNumber(mode_);
+    return result == null ? dev.memrpc.v1.RecallMode.UNRECOGNIZED : result;
+  }
+
+  public static final int KEYWORD_WEIGHT_FIELD_NUMBER = 8;
+  private float keywordWeight_ = 0F;
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the keyword score against the vector
+   * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the keywordWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasKeywordWeight() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the keyword score against the vector
+   * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The keywordWeight.
+   */
+  @java.lang.Override
+  public float getKeywordWeight() {
+    return keywordWeight_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -365,6 +427,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeFloat(6, maxDistance_);
     }
+    if (mode_ != dev.memrpc.v1.RecallMode.RECALL_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(7, mode_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeFloat(8, keywordWeight_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -390,6 +458,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(6, maxDistance_);
+    }
+    if (mode_ != dev.memrpc.v1.RecallMode.RECALL_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(7, mode_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(8, keywordWeight_);
     }
     return size;
   }
@@ -430,6 +506,13 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getMaxDistance())) return false;
     }
+    if (mode_ != other.mode_) return false;
+    if (hasKeywordWeight() != other.hasKeywordWeight()) return false;
+    if (hasKeywordWeight()) {
+      if (java.lang.Float.floatToIntBits(getKeywordWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getKeywordWeight())) return false;
+    }
     if (!getQueryCase().equals(other.getQueryCase())) return false;
     switch (queryCase_) {
       case 2:
@@ -466,6 +549,13 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + MAX_DISTANCE_FIELD_NUMBER;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getMaxDistance());
+    }
+    hash = (37 * hash) + MODE_FIELD_NUMBER;
+    hash = (53 * hash) + mode_;
+    if (hasKeywordWeight()) {
+      hash = (37 * hash) + KEYWORD_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getKeywordWeight());
     }
     switch (queryCase_) {
       case 2:
@@ -631,6 +721,8 @@ private static final long serialVersionUID = 0L;
       }
       limit_ = 0;
       maxDistance_ = 0F;
+      mode_ = 0;
+      keywordWeight_ = 0F;
       queryCase_ = 0;
       query_ = null;
       return this;
@@ -684,6 +776,13 @@ private static final long serialVersionUID = 0L;
         result.maxDistance_ = maxDistance_;
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.mode_ = mode_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.keywordWeight_ = keywordWeight_;
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -721,6 +820,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasMaxDistance()) {
         setMaxDistance(other.getMaxDistance());
+      }
+      if (other.mode_ != 0) {
+        setModeValue(other.getModeValue());
+      }
+      if (other.hasKeywordWeight()) {
+        setKeywordWeight(other.getKeywordWeight());
       }
       switch (other.getQueryCase()) {
         case TEXT: {
@@ -795,6 +900,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 53
+            case 56: {
+              mode_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
+            case 69: {
+              keywordWeight_ = input.readFloat();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 69
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1423,7 +1538,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
-     * so an unrelated query returns nothing; 0 to 2.
+     * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+     * the vector matches only; keyword mode ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1436,7 +1552,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
-     * so an unrelated query returns nothing; 0 to 2.
+     * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+     * the vector matches only; keyword mode ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1449,7 +1566,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
-     * so an unrelated query returns nothing; 0 to 2.
+     * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+     * the vector matches only; keyword mode ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1466,7 +1584,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
-     * so an unrelated query returns nothing; 0 to 2.
+     * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+     * the vector matches only; keyword mode ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1475,6 +1594,147 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxDistance() {
       bitField0_ = (bitField0_ & ~0x00000020);
       maxDistance_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private int mode_ = 0;
+    /**
+     * <pre>
+     * How to find memories. Default the namespace's
+     * `MemoryDefaults.recall_mode`, else vector.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for mode.
+     */
+    @java.lang.Override public int getModeValue() {
+      return mode_;
+    }
+    /**
+     * <pre>
+     * How to find memories. Default the namespace's
+     * `MemoryDefaults.recall_mode`, else vector.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for mode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setModeValue(int value) {
+      mode_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How to find memories. Default the namespace's
+     * `MemoryDefaults.recall_mode`, else vector.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The mode.
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.RecallMode getMode() {
+      dev.memrpc.v1.RecallMode result = dev.memrpc.v1.RecallMode.forNumber(mode_);
+      return result == null ? dev.memrpc.v1.RecallMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * How to find memories. Default the namespace's
+     * `MemoryDefaults.recall_mode`, else vector.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The mode to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setMode(dev.memrpc.v1.RecallMode value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000040;
+      mode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How to find memories. Default the namespace's
+     * `MemoryDefaults.recall_mode`, else vector.
+     * </pre>
+     *
+     * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMode() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      mode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private float keywordWeight_ ;
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the keyword score against the vector
+     * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the keywordWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasKeywordWeight() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the keyword score against the vector
+     * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The keywordWeight.
+     */
+    @java.lang.Override
+    public float getKeywordWeight() {
+      return keywordWeight_;
+    }
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the keyword score against the vector
+     * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The keywordWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setKeywordWeight(float value) {
+
+      keywordWeight_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the keyword score against the vector
+     * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearKeywordWeight() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      keywordWeight_ = 0F;
       onChanged();
       return this;
     }

@@ -131,7 +131,8 @@ public interface SearchMemoriesRequestOrBuilder extends
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
-   * so an unrelated query returns nothing; 0 to 2.
+   * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+   * the vector matches only; keyword mode ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -141,13 +142,58 @@ public interface SearchMemoriesRequestOrBuilder extends
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
-   * so an unrelated query returns nothing; 0 to 2.
+   * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
+   * the vector matches only; keyword mode ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The maxDistance.
    */
   float getMaxDistance();
+
+  /**
+   * <pre>
+   * How to find memories. Default the namespace's
+   * `MemoryDefaults.recall_mode`, else vector.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for mode.
+   */
+  int getModeValue();
+  /**
+   * <pre>
+   * How to find memories. Default the namespace's
+   * `MemoryDefaults.recall_mode`, else vector.
+   * </pre>
+   *
+   * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The mode.
+   */
+  dev.memrpc.v1.RecallMode getMode();
+
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the keyword score against the vector
+   * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the keywordWeight field is set.
+   */
+  boolean hasKeywordWeight();
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the keyword score against the vector
+   * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The keywordWeight.
+   */
+  float getKeywordWeight();
 
   dev.memrpc.v1.SearchMemoriesRequest.QueryCase getQueryCase();
 }

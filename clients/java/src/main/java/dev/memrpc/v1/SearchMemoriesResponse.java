@@ -58,10 +58,11 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.memrpc.v1.MemoryMatch> matches_;
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -73,10 +74,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -89,10 +91,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -104,10 +107,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -119,10 +123,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -501,10 +506,11 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -519,10 +525,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -537,10 +544,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -555,10 +563,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -578,10 +587,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -600,10 +610,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -622,10 +633,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -645,10 +657,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -667,10 +680,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -689,10 +703,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -712,10 +727,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -733,10 +749,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -754,10 +771,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -769,10 +787,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -787,10 +806,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -806,10 +826,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -821,10 +842,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *
@@ -837,10 +859,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches, nearest first. They stop before they would take more than
-     * 3 MiB (unless the first one does), so that a client's default 4 MiB
-     * receive limit takes the response: fewer than `limit` matches come back
-     * when they would not fit, the farthest left out. As a memory takes at
+     * The matches, best first (highest `score`: nearest first in vector
+     * mode). They stop before they would take more than 3 MiB (unless the
+     * first one does), so that a client's default 4 MiB receive limit takes
+     * the response: fewer than `limit` matches come back when they would not
+     * fit, the worst left out. As a memory takes at
      * most about 300 KiB with the default limits, at least 10 always fit.
      * </pre>
      *

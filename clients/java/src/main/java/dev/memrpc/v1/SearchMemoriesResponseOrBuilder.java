@@ -12,10 +12,11 @@ public interface SearchMemoriesResponseOrBuilder extends
 
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -25,10 +26,11 @@ public interface SearchMemoriesResponseOrBuilder extends
       getMatchesList();
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -37,10 +39,11 @@ public interface SearchMemoriesResponseOrBuilder extends
   dev.memrpc.v1.MemoryMatch getMatches(int index);
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -49,10 +52,11 @@ public interface SearchMemoriesResponseOrBuilder extends
   int getMatchesCount();
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *
@@ -62,10 +66,11 @@ public interface SearchMemoriesResponseOrBuilder extends
       getMatchesOrBuilderList();
   /**
    * <pre>
-   * The matches, nearest first. They stop before they would take more than
-   * 3 MiB (unless the first one does), so that a client's default 4 MiB
-   * receive limit takes the response: fewer than `limit` matches come back
-   * when they would not fit, the farthest left out. As a memory takes at
+   * The matches, best first (highest `score`: nearest first in vector
+   * mode). They stop before they would take more than 3 MiB (unless the
+   * first one does), so that a client's default 4 MiB receive limit takes
+   * the response: fewer than `limit` matches come back when they would not
+   * fit, the worst left out. As a memory takes at
    * most about 300 KiB with the default limits, at least 10 always fit.
    * </pre>
    *

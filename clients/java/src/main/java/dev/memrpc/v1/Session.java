@@ -686,6 +686,37 @@ java.lang.String defaultValue) {
     return summary_ == null ? dev.memrpc.v1.SessionSummary.getDefaultInstance() : summary_;
   }
 
+  public static final int FORM_MEMORIES_FIELD_NUMBER = 15;
+  private boolean formMemories_ = false;
+  /**
+   * <pre>
+   * The thread's own choice of memory formation
+   * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+   * namespace's `formation.enabled` applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the formMemories field is set.
+   */
+  @java.lang.Override
+  public boolean hasFormMemories() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * The thread's own choice of memory formation
+   * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+   * namespace's `formation.enabled` applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The formMemories.
+   */
+  @java.lang.Override
+  public boolean getFormMemories() {
+    return formMemories_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -741,6 +772,9 @@ java.lang.String defaultValue) {
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(14, getSummary());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeBool(15, formMemories_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -804,6 +838,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(14, getSummary());
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(15, formMemories_);
+    }
     return size;
   }
   @java.lang.Override
@@ -866,6 +904,11 @@ java.lang.String defaultValue) {
       if (!getSummary()
           .equals(other.getSummary())) return false;
     }
+    if (hasFormMemories() != other.hasFormMemories()) return false;
+    if (hasFormMemories()) {
+      if (getFormMemories()
+          != other.getFormMemories()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -916,6 +959,11 @@ java.lang.String defaultValue) {
     if (hasSummary()) {
       hash = (37 * hash) + SUMMARY_FIELD_NUMBER;
       hash = (53 * hash) + getSummary().hashCode();
+    }
+    if (hasFormMemories()) {
+      hash = (37 * hash) + FORM_MEMORIES_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+          getFormMemories());
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -1120,6 +1168,7 @@ java.lang.String defaultValue) {
         summaryBuilder_.dispose();
         summaryBuilder_ = null;
       }
+      formMemories_ = false;
       return this;
     }
 
@@ -1216,6 +1265,10 @@ java.lang.String defaultValue) {
             : summaryBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.formMemories_ = formMemories_;
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1302,6 +1355,9 @@ java.lang.String defaultValue) {
       }
       if (other.hasSummary()) {
         mergeSummary(other.getSummary());
+      }
+      if (other.hasFormMemories()) {
+        setFormMemories(other.getFormMemories());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1412,6 +1468,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00001000;
               break;
             } // case 114
+            case 120: {
+              formMemories_ = input.readBool();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 120
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3193,6 +3254,70 @@ java.lang.String defaultValue) {
         summary_ = null;
       }
       return summaryBuilder_;
+    }
+
+    private boolean formMemories_ ;
+    /**
+     * <pre>
+     * The thread's own choice of memory formation
+     * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+     * namespace's `formation.enabled` applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the formMemories field is set.
+     */
+    @java.lang.Override
+    public boolean hasFormMemories() {
+      return ((bitField0_ & 0x00002000) != 0);
+    }
+    /**
+     * <pre>
+     * The thread's own choice of memory formation
+     * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+     * namespace's `formation.enabled` applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The formMemories.
+     */
+    @java.lang.Override
+    public boolean getFormMemories() {
+      return formMemories_;
+    }
+    /**
+     * <pre>
+     * The thread's own choice of memory formation
+     * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+     * namespace's `formation.enabled` applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @param value The formMemories to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFormMemories(boolean value) {
+
+      formMemories_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The thread's own choice of memory formation
+     * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+     * namespace's `formation.enabled` applies.
+     * </pre>
+     *
+     * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFormMemories() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      formMemories_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.Session)

@@ -376,4 +376,27 @@ java.lang.String defaultValue);
    * <code>.memrpc.v1.SessionSummary summary = 14 [json_name = "summary", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
    */
   dev.memrpc.v1.SessionSummaryOrBuilder getSummaryOrBuilder();
+
+  /**
+   * <pre>
+   * The thread's own choice of memory formation
+   * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+   * namespace's `formation.enabled` applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the formMemories field is set.
+   */
+  boolean hasFormMemories();
+  /**
+   * <pre>
+   * The thread's own choice of memory formation
+   * (`AppendTurnsRequest.form_memories`); unset when it made none and the
+   * namespace's `formation.enabled` applies.
+   * </pre>
+   *
+   * <code>optional bool form_memories = 15 [json_name = "formMemories", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The formMemories.
+   */
+  boolean getFormMemories();
 }

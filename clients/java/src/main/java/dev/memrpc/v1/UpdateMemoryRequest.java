@@ -194,10 +194,12 @@ private static final long serialVersionUID = 0L;
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`; a field named that is empty in `memory` is cleared
-   * (`text` cannot be: it is required);
-   * * empty (or unset): the fields that are set (non-empty) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * * empty (or unset): the fields that are set (non-empty, `pinned`
+   * true) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+   * replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -216,10 +218,12 @@ private static final long serialVersionUID = 0L;
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`; a field named that is empty in `memory` is cleared
-   * (`text` cannot be: it is required);
-   * * empty (or unset): the fields that are set (non-empty) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * * empty (or unset): the fields that are set (non-empty, `pinned`
+   * true) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+   * replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -238,10 +242,12 @@ private static final long serialVersionUID = 0L;
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`; a field named that is empty in `memory` is cleared
-   * (`text` cannot be: it is required);
-   * * empty (or unset): the fields that are set (non-empty) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * * empty (or unset): the fields that are set (non-empty, `pinned`
+   * true) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+   * replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1132,10 +1138,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1153,10 +1161,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1178,10 +1188,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1206,10 +1218,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1234,10 +1248,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1269,10 +1285,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1296,10 +1314,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1318,10 +1338,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1343,10 +1365,12 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`; a field named that is empty in `memory` is cleared
-     * (`text` cannot be: it is required);
-     * * empty (or unset): the fields that are set (non-empty) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * * empty (or unset): the fields that are set (non-empty, `pinned`
+     * true) in `memory`;
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+     * replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives

@@ -82,10 +82,12 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`; a field named that is empty in `memory` is cleared
-   * (`text` cannot be: it is required);
-   * * empty (or unset): the fields that are set (non-empty) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * * empty (or unset): the fields that are set (non-empty, `pinned`
+   * true) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+   * replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -101,10 +103,12 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`; a field named that is empty in `memory` is cleared
-   * (`text` cannot be: it is required);
-   * * empty (or unset): the fields that are set (non-empty) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * * empty (or unset): the fields that are set (non-empty, `pinned`
+   * true) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+   * replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -120,10 +124,12 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`; a field named that is empty in `memory` is cleared
-   * (`text` cannot be: it is required);
-   * * empty (or unset): the fields that are set (non-empty) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding` and `ttl`, replaced.
+   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
+   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * * empty (or unset): the fields that are set (non-empty, `pinned`
+   * true) in `memory`;
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
+   * replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives

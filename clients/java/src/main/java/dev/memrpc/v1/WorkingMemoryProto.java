@@ -157,7 +157,7 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
       "\004\342A\001\001R\007content\022D\n\010metadata\030\003 \003(\0132\".memrp" +
       "c.v1.TurnInput.MetadataEntryB\004\342A\001\001R\010meta" +
       "data\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022" +
-      "\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\261\005\n\007Session\022\"\n" +
+      "\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\363\005\n\007Session\022\"\n" +
       "\tnamespace\030\001 \001(\tB\004\342A\001\003R\tnamespace\022!\n\tthr" +
       "ead_id\030\002 \001(\tB\004\342A\001\003R\010threadId\022\035\n\007user_id\030" +
       "\003 \001(\tB\004\342A\001\003R\006userId\022\030\n\004goal\030\004 \001(\tB\004\342A\001\003R" +
@@ -173,95 +173,101 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
       "A\n\013expire_time\030\r \001(\0132\032.google.protobuf.T" +
       "imestampB\004\342A\001\003R\nexpireTime\0229\n\007summary\030\016 " +
       "\001(\0132\031.memrpc.v1.SessionSummaryB\004\342A\001\003R\007su" +
-      "mmary\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key" +
-      "\022\024\n\005value\030\002 \001(\tR\005value:\0028\001J\004\010\013\020\014R\003ttl\"\366\002" +
-      "\n\016SessionSummary\022\030\n\004text\030\001 \001(\tB\004\342A\001\003R\004te" +
-      "xt\022*\n\016first_event_id\030\002 \001(\tB\004\342A\001\003R\014firstE" +
-      "ventId\022(\n\rlast_event_id\030\003 \001(\tB\004\342A\001\003R\013las" +
-      "tEventId\022#\n\nturn_count\030\004 \001(\003B\004\342A\001\003R\tturn" +
-      "Count\0222\n\022skipped_turn_count\030\005 \001(\003B\004\342A\001\003R" +
-      "\020skippedTurnCount\0222\n\022pending_turn_count\030" +
-      "\006 \001(\003B\004\342A\001\003R\020pendingTurnCount\022A\n\013update_" +
-      "time\030\007 \001(\0132\032.google.protobuf.TimestampB\004" +
-      "\342A\001\003R\nupdateTime\022$\n\nsummarizer\030\010 \001(\tB\004\342A" +
-      "\001\003R\nsummarizer\"\363\001\n\014SessionInput\022\035\n\007user_" +
-      "id\030\003 \001(\tB\004\342A\001\001R\006userId\022\030\n\004goal\030\004 \001(\tB\004\342A" +
-      "\001\001R\004goal\022$\n\nscratchpad\030\005 \001(\tB\004\342A\001\001R\nscra" +
-      "tchpad\022G\n\010metadata\030\007 \003(\0132%.memrpc.v1.Ses" +
-      "sionInput.MetadataEntryB\004\342A\001\001R\010metadata\032" +
-      ";\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001\"Z\n\021GetSessionReques" +
-      "t\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n" +
-      "\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\"B\n\022GetS" +
-      "essionResponse\022,\n\007session\030\001 \001(\0132\022.memrpc" +
-      ".v1.SessionR\007session\"\327\002\n\024UpdateSessionRe" +
-      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
-      "e\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\0227\n\007" +
-      "session\030\003 \001(\0132\027.memrpc.v1.SessionInputB\004" +
-      "\342A\001\001R\007session\022A\n\013update_mask\030\004 \001(\0132\032.goo" +
-      "gle.protobuf.FieldMaskB\004\342A\001\001R\nupdateMask" +
-      "\0224\n\020expected_version\030\005 \001(\003B\004\342A\001\001H\000R\017expe" +
-      "ctedVersion\210\001\001\0221\n\003ttl\030\006 \001(\0132\031.google.pro" +
-      "tobuf.DurationB\004\342A\001\001R\003ttlB\023\n\021_expected_v" +
-      "ersion\"E\n\025UpdateSessionResponse\022,\n\007sessi" +
-      "on\030\001 \001(\0132\022.memrpc.v1.SessionR\007session\"\377\002" +
-      "\n\022AppendTurnsRequest\022\"\n\tnamespace\030\001 \001(\tB" +
-      "\004\342A\001\002R\tnamespace\022!\n\tthread_id\030\002 \001(\tB\004\342A\001" +
-      "\002R\010threadId\0220\n\005turns\030\003 \003(\0132\024.memrpc.v1.T" +
-      "urnInputB\004\342A\001\002R\005turns\022.\n\020max_window_turn" +
-      "s\030\004 \001(\005B\004\342A\001\001R\016maxWindowTurns\0224\n\020expecte" +
-      "d_version\030\005 \001(\003B\004\342A\001\001H\000R\017expectedVersion" +
-      "\210\001\001\0221\n\003ttl\030\006 \001(\0132\031.google.protobuf.Durat" +
-      "ionB\004\342A\001\001R\003ttl\022\035\n\007user_id\030\007 \001(\tB\004\342A\001\001R\006u" +
-      "serId\022#\n\nrequest_id\030\010 \001(\tB\004\342A\001\001R\trequest" +
-      "IdB\023\n\021_expected_version\"\265\001\n\023AppendTurnsR" +
-      "esponse\022\030\n\007version\030\001 \001(\003R\007version\022\033\n\teve" +
-      "nt_ids\030\002 \003(\tR\010eventIds\022,\n\022evicted_turn_c" +
-      "ount\030\003 \001(\005R\020evictedTurnCount\022\035\n\nturn_cou" +
-      "nt\030\004 \001(\003R\tturnCount\022\032\n\010replayed\030\005 \001(\010R\010r" +
-      "eplayed\"\250\001\n\024DeleteSessionRequest\022\"\n\tname" +
-      "space\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_i" +
-      "d\030\002 \001(\tB\004\342A\001\002R\010threadId\0224\n\020expected_vers" +
-      "ion\030\003 \001(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001B\023\n" +
-      "\021_expected_version\"\027\n\025DeleteSessionRespo" +
-      "nse\"\322\001\n\023ListSessionsRequest\022\"\n\tnamespace" +
-      "\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\035\n\007user_id\030\002 \001(\t" +
-      "B\004\342A\001\001R\006userId\022!\n\tpage_size\030\003 \001(\005B\004\342A\001\001R" +
-      "\010pageSize\022#\n\npage_token\030\004 \001(\tB\004\342A\001\001R\tpag" +
-      "eToken\0220\n\004view\030\005 \001(\0162\026.memrpc.v1.Session" +
-      "ViewB\004\342A\001\001R\004view\"n\n\024ListSessionsResponse" +
-      "\022.\n\010sessions\030\001 \003(\0132\022.memrpc.v1.SessionR\010" +
-      "sessions\022&\n\017next_page_token\030\002 \001(\tR\rnextP" +
-      "ageToken\"\304\002\n\021GetContextRequest\022\"\n\tnamesp" +
-      "ace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_id\030" +
-      "\002 \001(\tB\004\342A\001\002R\010threadId\022\032\n\004text\030\003 \001(\tB\004\342A\001" +
-      "\001H\000R\004text\0221\n\006vector\030\004 \001(\0132\021.memrpc.v1.Ve" +
-      "ctorB\004\342A\001\001H\000R\006vector\0225\n\006filter\030\005 \001(\0132\027.m" +
-      "emrpc.v1.MemoryFilterB\004\342A\001\001R\006filter\022\032\n\005l" +
-      "imit\030\006 \001(\005B\004\342A\001\001R\005limit\022,\n\014max_distance\030" +
-      "\007 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001B\007\n\005queryB\017" +
-      "\n\r_max_distance\"t\n\022GetContextResponse\022,\n" +
-      "\007session\030\001 \001(\0132\022.memrpc.v1.SessionR\007sess" +
-      "ion\0220\n\007matches\030\002 \003(\0132\026.memrpc.v1.MemoryM" +
-      "atchR\007matches*Z\n\013SessionView\022\034\n\030SESSION_" +
-      "VIEW_UNSPECIFIED\020\000\022\026\n\022SESSION_VIEW_BASIC" +
-      "\020\001\022\025\n\021SESSION_VIEW_FULL\020\0022\354\003\n\rWorkingMem" +
-      "ory\022I\n\nGetSession\022\034.memrpc.v1.GetSession" +
-      "Request\032\035.memrpc.v1.GetSessionResponse\022R" +
-      "\n\rUpdateSession\022\037.memrpc.v1.UpdateSessio" +
-      "nRequest\032 .memrpc.v1.UpdateSessionRespon" +
-      "se\022L\n\013AppendTurns\022\035.memrpc.v1.AppendTurn" +
-      "sRequest\032\036.memrpc.v1.AppendTurnsResponse" +
-      "\022R\n\rDeleteSession\022\037.memrpc.v1.DeleteSess" +
-      "ionRequest\032 .memrpc.v1.DeleteSessionResp" +
-      "onse\022O\n\014ListSessions\022\036.memrpc.v1.ListSes" +
-      "sionsRequest\032\037.memrpc.v1.ListSessionsRes" +
-      "ponse\022I\n\nGetContext\022\034.memrpc.v1.GetConte" +
-      "xtRequest\032\035.memrpc.v1.GetContextResponse" +
-      "B\210\001\n\rdev.memrpc.v1B\022WorkingMemoryProtoP\001" +
-      "Z6github.com/memrpc/memrpc/clients/go/me" +
-      "mrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMem" +
-      "rpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "mmary\022.\n\rform_memories\030\017 \001(\010B\004\342A\001\003H\000R\014fo" +
+      "rmMemories\210\001\001\032;\n\rMetadataEntry\022\020\n\003key\030\001 " +
+      "\001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001B\020\n\016_f" +
+      "orm_memoriesJ\004\010\013\020\014R\003ttl\"\366\002\n\016SessionSumma" +
+      "ry\022\030\n\004text\030\001 \001(\tB\004\342A\001\003R\004text\022*\n\016first_ev" +
+      "ent_id\030\002 \001(\tB\004\342A\001\003R\014firstEventId\022(\n\rlast" +
+      "_event_id\030\003 \001(\tB\004\342A\001\003R\013lastEventId\022#\n\ntu" +
+      "rn_count\030\004 \001(\003B\004\342A\001\003R\tturnCount\0222\n\022skipp" +
+      "ed_turn_count\030\005 \001(\003B\004\342A\001\003R\020skippedTurnCo" +
+      "unt\0222\n\022pending_turn_count\030\006 \001(\003B\004\342A\001\003R\020p" +
+      "endingTurnCount\022A\n\013update_time\030\007 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampB\004\342A\001\003R\nupdateTi" +
+      "me\022$\n\nsummarizer\030\010 \001(\tB\004\342A\001\003R\nsummarizer" +
+      "\"\363\001\n\014SessionInput\022\035\n\007user_id\030\003 \001(\tB\004\342A\001\001" +
+      "R\006userId\022\030\n\004goal\030\004 \001(\tB\004\342A\001\001R\004goal\022$\n\nsc" +
+      "ratchpad\030\005 \001(\tB\004\342A\001\001R\nscratchpad\022G\n\010meta" +
+      "data\030\007 \003(\0132%.memrpc.v1.SessionInput.Meta" +
+      "dataEntryB\004\342A\001\001R\010metadata\032;\n\rMetadataEnt" +
+      "ry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005val" +
+      "ue:\0028\001\"Z\n\021GetSessionRequest\022\"\n\tnamespace" +
+      "\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_id\030\002 \001" +
+      "(\tB\004\342A\001\002R\010threadId\"B\n\022GetSessionResponse" +
+      "\022,\n\007session\030\001 \001(\0132\022.memrpc.v1.SessionR\007s" +
+      "ession\"\327\002\n\024UpdateSessionRequest\022\"\n\tnames" +
+      "pace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tthread_id" +
+      "\030\002 \001(\tB\004\342A\001\002R\010threadId\0227\n\007session\030\003 \001(\0132" +
+      "\027.memrpc.v1.SessionInputB\004\342A\001\001R\007session\022" +
+      "A\n\013update_mask\030\004 \001(\0132\032.google.protobuf.F" +
+      "ieldMaskB\004\342A\001\001R\nupdateMask\0224\n\020expected_v" +
+      "ersion\030\005 \001(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001" +
+      "\0221\n\003ttl\030\006 \001(\0132\031.google.protobuf.Duration" +
+      "B\004\342A\001\001R\003ttlB\023\n\021_expected_version\"E\n\025Upda" +
+      "teSessionResponse\022,\n\007session\030\001 \001(\0132\022.mem" +
+      "rpc.v1.SessionR\007session\"\301\003\n\022AppendTurnsR" +
+      "equest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespa" +
+      "ce\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\0220\n" +
+      "\005turns\030\003 \003(\0132\024.memrpc.v1.TurnInputB\004\342A\001\002" +
+      "R\005turns\022.\n\020max_window_turns\030\004 \001(\005B\004\342A\001\001R" +
+      "\016maxWindowTurns\0224\n\020expected_version\030\005 \001(" +
+      "\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001\0221\n\003ttl\030\006 \001" +
+      "(\0132\031.google.protobuf.DurationB\004\342A\001\001R\003ttl" +
+      "\022\035\n\007user_id\030\007 \001(\tB\004\342A\001\001R\006userId\022#\n\nreque" +
+      "st_id\030\010 \001(\tB\004\342A\001\001R\trequestId\022.\n\rform_mem" +
+      "ories\030\t \001(\010B\004\342A\001\001H\001R\014formMemories\210\001\001B\023\n\021" +
+      "_expected_versionB\020\n\016_form_memories\"\265\001\n\023" +
+      "AppendTurnsResponse\022\030\n\007version\030\001 \001(\003R\007ve" +
+      "rsion\022\033\n\tevent_ids\030\002 \003(\tR\010eventIds\022,\n\022ev" +
+      "icted_turn_count\030\003 \001(\005R\020evictedTurnCount" +
+      "\022\035\n\nturn_count\030\004 \001(\003R\tturnCount\022\032\n\010repla" +
+      "yed\030\005 \001(\010R\010replayed\"\250\001\n\024DeleteSessionReq" +
+      "uest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace" +
+      "\022!\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\0224\n\020e" +
+      "xpected_version\030\003 \001(\003B\004\342A\001\001H\000R\017expectedV" +
+      "ersion\210\001\001B\023\n\021_expected_version\"\027\n\025Delete" +
+      "SessionResponse\"\322\001\n\023ListSessionsRequest\022" +
+      "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\035\n\007u" +
+      "ser_id\030\002 \001(\tB\004\342A\001\001R\006userId\022!\n\tpage_size\030" +
+      "\003 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\004 \001(" +
+      "\tB\004\342A\001\001R\tpageToken\0220\n\004view\030\005 \001(\0162\026.memrp" +
+      "c.v1.SessionViewB\004\342A\001\001R\004view\"n\n\024ListSess" +
+      "ionsResponse\022.\n\010sessions\030\001 \003(\0132\022.memrpc." +
+      "v1.SessionR\010sessions\022&\n\017next_page_token\030" +
+      "\002 \001(\tR\rnextPageToken\"\272\003\n\021GetContextReque" +
+      "st\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!" +
+      "\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\022\032\n\004tex" +
+      "t\030\003 \001(\tB\004\342A\001\001H\000R\004text\0221\n\006vector\030\004 \001(\0132\021." +
+      "memrpc.v1.VectorB\004\342A\001\001H\000R\006vector\0225\n\006filt" +
+      "er\030\005 \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A\001\001R" +
+      "\006filter\022\032\n\005limit\030\006 \001(\005B\004\342A\001\001R\005limit\022,\n\014m" +
+      "ax_distance\030\007 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001" +
+      "\001\022/\n\004mode\030\010 \001(\0162\025.memrpc.v1.RecallModeB\004" +
+      "\342A\001\001R\004mode\0220\n\016keyword_weight\030\t \001(\002B\004\342A\001\001" +
+      "H\002R\rkeywordWeight\210\001\001B\007\n\005queryB\017\n\r_max_di" +
+      "stanceB\021\n\017_keyword_weight\"t\n\022GetContextR" +
+      "esponse\022,\n\007session\030\001 \001(\0132\022.memrpc.v1.Ses" +
+      "sionR\007session\0220\n\007matches\030\002 \003(\0132\026.memrpc." +
+      "v1.MemoryMatchR\007matches*Z\n\013SessionView\022\034" +
+      "\n\030SESSION_VIEW_UNSPECIFIED\020\000\022\026\n\022SESSION_" +
+      "VIEW_BASIC\020\001\022\025\n\021SESSION_VIEW_FULL\020\0022\354\003\n\r" +
+      "WorkingMemory\022I\n\nGetSession\022\034.memrpc.v1." +
+      "GetSessionRequest\032\035.memrpc.v1.GetSession" +
+      "Response\022R\n\rUpdateSession\022\037.memrpc.v1.Up" +
+      "dateSessionRequest\032 .memrpc.v1.UpdateSes" +
+      "sionResponse\022L\n\013AppendTurns\022\035.memrpc.v1." +
+      "AppendTurnsRequest\032\036.memrpc.v1.AppendTur" +
+      "nsResponse\022R\n\rDeleteSession\022\037.memrpc.v1." +
+      "DeleteSessionRequest\032 .memrpc.v1.DeleteS" +
+      "essionResponse\022O\n\014ListSessions\022\036.memrpc." +
+      "v1.ListSessionsRequest\032\037.memrpc.v1.ListS" +
+      "essionsResponse\022I\n\nGetContext\022\034.memrpc.v" +
+      "1.GetContextRequest\032\035.memrpc.v1.GetConte" +
+      "xtResponseB\210\001\n\rdev.memrpc.v1B\022WorkingMem" +
+      "oryProtoP\001Z6github.com/memrpc/memrpc/cli" +
+      "ents/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrp" +
+      "c.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -301,7 +307,7 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
     internal_static_memrpc_v1_Session_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Session_descriptor,
-        new java.lang.String[] { "Namespace", "ThreadId", "UserId", "Goal", "Scratchpad", "Turns", "Metadata", "CreateTime", "UpdateTime", "Version", "TurnCount", "ExpireTime", "Summary", });
+        new java.lang.String[] { "Namespace", "ThreadId", "UserId", "Goal", "Scratchpad", "Turns", "Metadata", "CreateTime", "UpdateTime", "Version", "TurnCount", "ExpireTime", "Summary", "FormMemories", });
     internal_static_memrpc_v1_Session_MetadataEntry_descriptor =
       internal_static_memrpc_v1_Session_descriptor.getNestedType(0);
     internal_static_memrpc_v1_Session_MetadataEntry_fieldAccessorTable = new
@@ -355,7 +361,7 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
     internal_static_memrpc_v1_AppendTurnsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_AppendTurnsRequest_descriptor,
-        new java.lang.String[] { "Namespace", "ThreadId", "Turns", "MaxWindowTurns", "ExpectedVersion", "Ttl", "UserId", "RequestId", });
+        new java.lang.String[] { "Namespace", "ThreadId", "Turns", "MaxWindowTurns", "ExpectedVersion", "Ttl", "UserId", "RequestId", "FormMemories", });
     internal_static_memrpc_v1_AppendTurnsResponse_descriptor =
       getDescriptor().getMessageType(10);
     internal_static_memrpc_v1_AppendTurnsResponse_fieldAccessorTable = new
@@ -391,7 +397,7 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
     internal_static_memrpc_v1_GetContextRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetContextRequest_descriptor,
-        new java.lang.String[] { "Namespace", "ThreadId", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Query", });
+        new java.lang.String[] { "Namespace", "ThreadId", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Mode", "KeywordWeight", "Query", });
     internal_static_memrpc_v1_GetContextResponse_descriptor =
       getDescriptor().getMessageType(16);
     internal_static_memrpc_v1_GetContextResponse_fieldAccessorTable = new
