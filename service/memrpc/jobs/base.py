@@ -34,3 +34,30 @@ class Job(Protocol):
 def group_of(job: Job) -> str:
     """The consumer group of a job on every feed."""
     return RESERVED_GROUP_PREFIX + job.name
+
+
+class PeriodicJob(Protocol):
+    """Work to do over a whole namespace every so often (consolidation,
+    forgetting), rather than on a thread's events.
+
+    The periodic runner (`jobs/periodic.py`) runs it at most once per
+    `interval_s` per namespace across every process (a lease in Redis). A run
+    must be bounded (in steps and Redis time) and safe to repeat or to stop
+    at any point: it returns whether work remains, and the runner then runs
+    it again soon rather than after a whole interval.
+    """
+
+    @property
+    def name(self) -> str:
+        """The job's name (`consolidation`), in metrics and leases."""
+        ...
+
+    async def interval_s(self, ns: str) -> float | None:
+        """How often the job runs over `ns` (its namespace policy); None when
+        the namespace's policy turns it off."""
+        ...
+
+    async def run(self, ns: str, now_ms: int) -> bool:
+        """Does one bounded run over `ns` as of `now_ms`; returns True when
+        work remains (the next run comes soon), False when done."""
+        ...
