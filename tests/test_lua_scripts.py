@@ -99,7 +99,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
         "namespace_settings_update": (
             [keys.namespace_settings(ns)],
-            [1000, "", "window_turns", 5, "dedup_distance", ""],
+            [1000, "", "window_turns", 5, "dedup_distance", "", "recall_mode", "hybrid"],
         ),
     }
 
@@ -178,7 +178,9 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("namespace_settings_update", 2, "version"),  # a field scripts do not write
     ("namespace_settings_update", 3, "five"),  # a value that is not a number
     ("namespace_settings_update", 3, -5),
-    ("namespace_settings_update", 5, None),  # a field without a value
+    ("namespace_settings_update", 7, None),  # a field without a value
+    ("namespace_settings_update", 7, "Hybrid!"),  # a mode that is not a word
+    ("namespace_settings_update", 7, 2),
 ]
 
 

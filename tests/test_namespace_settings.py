@@ -26,6 +26,7 @@ from google.protobuf import duration_pb2, field_mask_pb2
 
 from conftest import make_settings, running
 from memrpc import namespace_cache
+from memrpc.api.convert import RECALL_MODE_NUMBERS
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
@@ -39,10 +40,10 @@ from memrpc.limits import (
     Range,
 )
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
-from memrpc.namespace_defaults import server_defaults
+from memrpc.namespace_defaults import NamespaceDefaults, RecallMode, server_defaults
 from memrpc.server import MemrpcServer
 from memrpc.store.formation import FormationStore
-from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
+from memrpc.store.namespace_settings import SETTINGS, NamespaceSettingsStore, StoredSettings
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
@@ -108,6 +109,8 @@ def server_effective(ns: str, server: MemrpcServer, version: int = 0) -> pb.Name
             dedup_max_distance=d.dedup_distance,
             recall_max_distance=d.recall_distance,
             episodic_ttl=secs(d.episodic_ttl_s),
+            recall_mode=RECALL_MODE_NUMBERS[d.recall_mode],
+            keyword_weight=d.keyword_weight,
         ),
         summaries=pb.SummaryPolicy(
             enabled=d.summaries.enabled,
@@ -118,6 +121,22 @@ def server_effective(ns: str, server: MemrpcServer, version: int = 0) -> pb.Name
             enabled=d.formation.enabled,
             turns_per_memory=d.formation.turns_per_memory,
             max_chars=d.formation.max_chars,
+            extract_facts=d.formation.extract_facts,
+        ),
+        consolidation=pb.ConsolidationPolicy(
+            enabled=d.consolidation.enabled,
+            max_distance=d.consolidation.max_distance,
+            interval=secs(d.consolidation.interval_s),
+        ),
+        # `forget_unrecalled_after` unset: never (the server's default).
+        forgetting=pb.ForgettingPolicy(
+            enabled=d.forgetting.enabled,
+            max_memories_per_user=d.forgetting.max_memories_per_user,
+            interval=secs(d.forgetting.interval_s),
+        ),
+        language_model=pb.LanguageModelPolicy(
+            enabled=d.language_model.enabled,
+            max_calls_per_minute=d.language_model.max_calls_per_minute,
         ),
     )
 
@@ -243,7 +262,9 @@ async def test_an_update_that_names_nothing_is_refused(nss, ns):
 
 def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
     S, M, P, F = pb.SessionDefaults, pb.MemoryDefaults, pb.SummaryPolicy, pb.FormationPolicy
-    year = 365.25 * 86_400
+    C, G, L = pb.ConsolidationPolicy, pb.ForgettingPolicy, pb.LanguageModelPolicy
+    day = 86_400
+    year = 365.25 * day
     return [
         ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=secs(0.5)))),
         ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=secs(31 * 86_400)))),
@@ -281,6 +302,43 @@ def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
             "formation.max_chars",
             pb.NamespaceSettings(formation=F(max_chars=int(FORMATION_MAX_CHARS.high) + 1)),
         ),
+        ("memories.keyword_weight", pb.NamespaceSettings(memories=M(keyword_weight=-0.5))),
+        ("memories.keyword_weight", pb.NamespaceSettings(memories=M(keyword_weight=10.5))),
+        (
+            "memories.keyword_weight",
+            pb.NamespaceSettings(memories=M(keyword_weight=float("inf"))),
+        ),
+        ("consolidation.max_distance", pb.NamespaceSettings(consolidation=C(max_distance=1.01))),
+        ("consolidation.max_distance", pb.NamespaceSettings(consolidation=C(max_distance=-1))),
+        ("consolidation.interval", pb.NamespaceSettings(consolidation=C(interval=secs(59)))),
+        ("consolidation.interval", pb.NamespaceSettings(consolidation=C(interval=secs(8 * day)))),
+        (
+            "forgetting.max_memories_per_user",
+            pb.NamespaceSettings(forgetting=G(max_memories_per_user=10_000_001)),
+        ),
+        (
+            "forgetting.max_memories_per_user",
+            pb.NamespaceSettings(forgetting=G(max_memories_per_user=-1)),
+        ),
+        (
+            "forgetting.forget_unrecalled_after",
+            pb.NamespaceSettings(forgetting=G(forget_unrecalled_after=secs(3599))),
+        ),
+        (
+            "forgetting.forget_unrecalled_after",
+            pb.NamespaceSettings(forgetting=G(forget_unrecalled_after=secs(11 * year))),
+        ),
+        ("forgetting.interval", pb.NamespaceSettings(forgetting=G(interval=secs(30)))),
+        ("forgetting.interval", pb.NamespaceSettings(forgetting=G(interval=secs(8 * day)))),
+        (
+            "language_model.max_calls_per_minute",
+            pb.NamespaceSettings(language_model=L(max_calls_per_minute=100_001)),
+        ),
+        (
+            "language_model.max_calls_per_minute",
+            pb.NamespaceSettings(language_model=L(max_calls_per_minute=-1)),
+        ),
+        ("memories.recall_mode", pb.NamespaceSettings(memories=M(recall_mode=4))),  # unknown
     ]
 
 
@@ -305,24 +363,52 @@ async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
     low = pb.NamespaceSettings(
         sessions=pb.SessionDefaults(ttl=secs(1), max_window_turns=1, max_window_bytes=1024),
         memories=pb.MemoryDefaults(
-            dedup_max_distance=0, recall_max_distance=0, episodic_ttl=secs(1)
+            dedup_max_distance=0,
+            recall_max_distance=0,
+            episodic_ttl=secs(1),
+            recall_mode=ltm_pb.RECALL_MODE_KEYWORD,
+            keyword_weight=0,
         ),
         summaries=pb.SummaryPolicy(max_chars=200, min_fold_turns=1, enabled=False),
-        formation=pb.FormationPolicy(enabled=False, turns_per_memory=1, max_chars=200),
+        formation=pb.FormationPolicy(
+            enabled=False, turns_per_memory=1, max_chars=200, extract_facts=False
+        ),
+        consolidation=pb.ConsolidationPolicy(enabled=False, max_distance=0, interval=secs(60)),
+        forgetting=pb.ForgettingPolicy(
+            enabled=False, forget_unrecalled_after=secs(3600), interval=secs(60)
+        ),
+        language_model=pb.LanguageModelPolicy(enabled=False, max_calls_per_minute=1),
     )
     high = pb.NamespaceSettings(
         sessions=pb.SessionDefaults(
             ttl=secs(30 * 86_400), max_window_turns=1000, max_window_bytes=budget
         ),
         memories=pb.MemoryDefaults(
-            dedup_max_distance=1, recall_max_distance=2, episodic_ttl=secs(10 * 365.25 * 86_400)
+            dedup_max_distance=1,
+            recall_max_distance=2,
+            episodic_ttl=secs(10 * 365.25 * 86_400),
+            recall_mode=ltm_pb.RECALL_MODE_HYBRID,
+            keyword_weight=10,
         ),
         summaries=pb.SummaryPolicy(
             max_chars=int(SUMMARY_MAX_CHARS.high), min_fold_turns=100, enabled=True
         ),
         formation=pb.FormationPolicy(
-            enabled=True, turns_per_memory=100, max_chars=int(FORMATION_MAX_CHARS.high)
+            enabled=True,
+            turns_per_memory=100,
+            max_chars=int(FORMATION_MAX_CHARS.high),
+            extract_facts=True,
         ),
+        consolidation=pb.ConsolidationPolicy(
+            enabled=True, max_distance=1, interval=secs(7 * 86_400)
+        ),
+        forgetting=pb.ForgettingPolicy(
+            enabled=True,
+            max_memories_per_user=10_000_000,
+            forget_unrecalled_after=secs(10 * 365.25 * 86_400),
+            interval=secs(7 * 86_400),
+        ),
+        language_model=pb.LanguageModelPolicy(enabled=True, max_calls_per_minute=100_000),
     )
     for settings in (low, high):
         response = await update(nss, ns, settings, "*")
@@ -339,6 +425,144 @@ async def test_a_value_the_mask_does_not_name_is_not_read(nss, ns):
     )
     after = (await update(nss, ns, new, "sessions.max_window_turns")).settings
     assert after.sessions == pb.SessionDefaults(max_window_turns=4)
+
+
+# Each setting of the policies of issue 15, a value other than the server's,
+# and the field of the resolved defaults (`NamespaceDefaults`) it sets to
+# what.
+POLICY_LEAVES: list[tuple[str, pb.NamespaceSettings, str, object]] = [
+    (
+        "memories.recall_mode",
+        pb.NamespaceSettings(memories=pb.MemoryDefaults(recall_mode=ltm_pb.RECALL_MODE_HYBRID)),
+        "recall_mode",
+        RecallMode.HYBRID,
+    ),
+    (
+        "memories.keyword_weight",
+        pb.NamespaceSettings(memories=pb.MemoryDefaults(keyword_weight=2.5)),
+        "keyword_weight",
+        2.5,
+    ),
+    (
+        "formation.extract_facts",
+        pb.NamespaceSettings(formation=pb.FormationPolicy(extract_facts=False)),
+        "formation.extract_facts",
+        False,
+    ),
+    (
+        "consolidation.enabled",
+        pb.NamespaceSettings(consolidation=pb.ConsolidationPolicy(enabled=False)),
+        "consolidation.enabled",
+        False,
+    ),
+    (
+        "consolidation.max_distance",
+        pb.NamespaceSettings(consolidation=pb.ConsolidationPolicy(max_distance=0.125)),
+        "consolidation.max_distance",
+        0.125,
+    ),
+    (
+        "consolidation.interval",
+        pb.NamespaceSettings(consolidation=pb.ConsolidationPolicy(interval=secs(90.5))),
+        "consolidation.interval_s",
+        90.5,
+    ),
+    (
+        "forgetting.enabled",
+        pb.NamespaceSettings(forgetting=pb.ForgettingPolicy(enabled=False)),
+        "forgetting.enabled",
+        False,
+    ),
+    (
+        "forgetting.max_memories_per_user",
+        pb.NamespaceSettings(forgetting=pb.ForgettingPolicy(max_memories_per_user=250)),
+        "forgetting.max_memories_per_user",
+        250,
+    ),
+    (
+        "forgetting.forget_unrecalled_after",
+        pb.NamespaceSettings(
+            forgetting=pb.ForgettingPolicy(forget_unrecalled_after=secs(2 * 86_400))
+        ),
+        "forgetting.unrecalled_s",
+        2 * 86_400,
+    ),
+    (
+        "forgetting.interval",
+        pb.NamespaceSettings(forgetting=pb.ForgettingPolicy(interval=secs(600))),
+        "forgetting.interval_s",
+        600,
+    ),
+    (
+        "language_model.enabled",
+        pb.NamespaceSettings(language_model=pb.LanguageModelPolicy(enabled=False)),
+        "language_model.enabled",
+        False,
+    ),
+    (
+        "language_model.max_calls_per_minute",
+        pb.NamespaceSettings(language_model=pb.LanguageModelPolicy(max_calls_per_minute=7)),
+        "language_model.max_calls_per_minute",
+        7,
+    ),
+]
+
+
+def resolved(defaults: NamespaceDefaults, path: str) -> object:
+    """The field of `defaults` at a dotted `path`."""
+    value: object = defaults
+    for name in path.split("."):
+        value = getattr(value, name)
+    return value
+
+
+@pytest.mark.parametrize("leaf", POLICY_LEAVES, ids=[leaf[0] for leaf in POLICY_LEAVES])
+async def test_each_policy_setting_round_trips_applies_and_clears(nss, ns, memrpc_server, leaf):
+    path, settings, field, value = leaf
+    group, name = path.split(".")
+    server = memrpc_server.defaults.server
+    assert resolved(server, field) != value  # the test sets something else
+    updated = await update(nss, ns, settings, path)
+    # Stored: that leaf alone; in effect: that leaf, the server's elsewhere.
+    assert updated.settings == pb.NamespaceSettings(
+        namespace=ns,
+        version=1,
+        update_time=updated.settings.update_time,
+        **{group: getattr(settings, group)},
+    )
+    expected = server_effective(ns, memrpc_server, version=1)
+    expected.update_time.CopyFrom(updated.settings.update_time)
+    expected_group = getattr(expected, group)
+    expected_group.ClearField(name)
+    expected_group.MergeFrom(getattr(settings, group))
+    assert updated.effective == expected
+    got = await nss.GetNamespaceSettings(pb.GetNamespaceSettingsRequest(namespace=ns))
+    assert (got.settings, got.effective) == (updated.settings, updated.effective)
+    # Resolved for the calls and jobs of the namespace, not of others.
+    assert resolved(await memrpc_server.defaults.defaults(ns), field) == value
+    assert resolved(await memrpc_server.defaults.defaults(f"o{ns}"), field) != value
+    # Named by the mask but unset: cleared, the server's again.
+    cleared = await update(nss, ns, pb.NamespaceSettings(), path)
+    assert cleared.settings == pb.NamespaceSettings(
+        namespace=ns, version=2, update_time=cleared.settings.update_time
+    )
+    assert resolved(await memrpc_server.defaults.defaults(ns), field) == resolved(server, field)
+
+
+@pytest.mark.parametrize("group", ["consolidation", "forgetting", "language_model"])
+async def test_a_policy_message_path_writes_all_its_leaves(nss, ns, group):
+    whole = pb.NamespaceSettings()
+    for path, settings, _, _ in POLICY_LEAVES:
+        if path.startswith(f"{group}."):
+            getattr(whole, group).MergeFrom(getattr(settings, group))
+    await update(nss, ns, whole)
+    assert getattr(await stored(nss, ns), group) == getattr(whole, group)
+    one = pb.NamespaceSettings()
+    getattr(one, group).enabled = True
+    after = await update(nss, ns, one, group)
+    assert getattr(after.settings, group) == getattr(one, group)
+    cleared = (await update(nss, ns, pb.NamespaceSettings(), group)).settings
+    assert cleared == pb.NamespaceSettings(namespace=ns, version=3, update_time=cleared.update_time)
 
 
 async def test_expected_version(nss, ns):
@@ -741,6 +965,36 @@ def test_resolve_and_as_settings_are_inverse_and_the_window_is_capped():
     full = as_settings(server, StoredSettings(version=3, update_ms=5))
     assert resolve(full, server) == server
     assert resolve(StoredSettings(), server) == server
+    every = StoredSettings(
+        session_ttl_ms=90_000,
+        window_turns=5,
+        window_bytes=4096,
+        dedup_distance=0.1,
+        recall_distance=0.3,
+        episodic_ttl_ms=3_600_000,
+        summaries_enabled=False,
+        summary_max_chars=500,
+        summary_min_fold_turns=3,
+        formation_enabled=False,
+        formation_turns_per_memory=4,
+        formation_max_chars=300,
+        formation_extract_facts=False,
+        recall_mode=RecallMode.KEYWORD,
+        keyword_weight=1.5,
+        consolidation_enabled=False,
+        consolidation_distance=0.1,
+        consolidation_interval_ms=120_000,
+        forgetting_enabled=False,
+        forgetting_max_per_user=10,
+        forgetting_unrecalled_ms=7_200_000,
+        forgetting_interval_ms=300_000,
+        llm_enabled=False,
+        llm_calls_per_minute=5,
+        version=2,
+        update_ms=9,
+    )
+    assert all(getattr(every, name) is not None for name in SETTINGS)
+    assert as_settings(resolve(every, server), every) == every  # every setting resolved
     bigger = StoredSettings(window_bytes=server.window_bytes * 2)
     assert resolve(bigger, server).window_bytes == server.window_bytes
 

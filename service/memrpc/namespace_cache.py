@@ -41,7 +41,14 @@ from typing import TypeVar
 
 import redis.exceptions
 
-from memrpc.namespace_defaults import FormationPolicy, NamespaceDefaults, SummaryPolicy
+from memrpc.namespace_defaults import (
+    ConsolidationPolicy,
+    ForgettingPolicy,
+    FormationPolicy,
+    LanguageModelPolicy,
+    NamespaceDefaults,
+    SummaryPolicy,
+)
 from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
 
 log = logging.getLogger("memrpc.namespaces")
@@ -67,18 +74,23 @@ def _ms_to_s(value: int | None, default: float) -> float:
     return default if value is None else value / 1000
 
 
+def _s_to_ms(value: float) -> int:
+    return round(value * 1000)
+
+
 def resolve(stored: StoredSettings, server: NamespaceDefaults) -> NamespaceDefaults:
     """The defaults that apply to a namespace with the `stored` settings on
     a server whose own defaults are `server`."""
     summaries, formation = server.summaries, server.formation
+    consolidation, forgetting, llm = server.consolidation, server.forgetting, server.language_model
     return NamespaceDefaults(
         session_ttl_s=_ms_to_s(stored.session_ttl_ms, server.session_ttl_s),
         window_turns=_pick(stored.window_turns, server.window_turns),
         window_bytes=min(_pick(stored.window_bytes, server.window_bytes), server.window_bytes),
         dedup_distance=_pick(stored.dedup_distance, server.dedup_distance),
         recall_distance=_pick(stored.recall_distance, server.recall_distance),
-        recall_mode=server.recall_mode,
-        keyword_weight=server.keyword_weight,
+        recall_mode=_pick(stored.recall_mode, server.recall_mode),
+        keyword_weight=_pick(stored.keyword_weight, server.keyword_weight),
         episodic_ttl_s=_ms_to_s(stored.episodic_ttl_ms, server.episodic_ttl_s),
         summaries=SummaryPolicy(
             enabled=_pick(stored.summaries_enabled, summaries.enabled),
@@ -89,11 +101,25 @@ def resolve(stored: StoredSettings, server: NamespaceDefaults) -> NamespaceDefau
             enabled=_pick(stored.formation_enabled, formation.enabled),
             turns_per_memory=_pick(stored.formation_turns_per_memory, formation.turns_per_memory),
             max_chars=_pick(stored.formation_max_chars, formation.max_chars),
-            extract_facts=formation.extract_facts,
+            extract_facts=_pick(stored.formation_extract_facts, formation.extract_facts),
         ),
-        consolidation=server.consolidation,
-        forgetting=server.forgetting,
-        language_model=server.language_model,
+        consolidation=ConsolidationPolicy(
+            enabled=_pick(stored.consolidation_enabled, consolidation.enabled),
+            max_distance=_pick(stored.consolidation_distance, consolidation.max_distance),
+            interval_s=_ms_to_s(stored.consolidation_interval_ms, consolidation.interval_s),
+        ),
+        forgetting=ForgettingPolicy(
+            enabled=_pick(stored.forgetting_enabled, forgetting.enabled),
+            max_memories_per_user=_pick(
+                stored.forgetting_max_per_user, forgetting.max_memories_per_user
+            ),
+            unrecalled_s=_ms_to_s(stored.forgetting_unrecalled_ms, forgetting.unrecalled_s),
+            interval_s=_ms_to_s(stored.forgetting_interval_ms, forgetting.interval_s),
+        ),
+        language_model=LanguageModelPolicy(
+            enabled=_pick(stored.llm_enabled, llm.enabled),
+            max_calls_per_minute=_pick(stored.llm_calls_per_minute, llm.max_calls_per_minute),
+        ),
     )
 
 
@@ -176,19 +202,32 @@ def as_settings(defaults: NamespaceDefaults, stored: StoredSettings) -> StoredSe
     """`defaults` as settings with every field set (what `resolve` gives
     back), with the version and update time of `stored`."""
     summaries, formation = defaults.summaries, defaults.formation
+    consolidation, forgetting = defaults.consolidation, defaults.forgetting
     return StoredSettings(
-        session_ttl_ms=round(defaults.session_ttl_s * 1000),
+        session_ttl_ms=_s_to_ms(defaults.session_ttl_s),
         window_turns=defaults.window_turns,
         window_bytes=defaults.window_bytes,
         dedup_distance=defaults.dedup_distance,
         recall_distance=defaults.recall_distance,
-        episodic_ttl_ms=round(defaults.episodic_ttl_s * 1000),
+        episodic_ttl_ms=_s_to_ms(defaults.episodic_ttl_s),
         summaries_enabled=summaries.enabled,
         summary_max_chars=summaries.max_chars,
         summary_min_fold_turns=summaries.min_fold_turns,
         formation_enabled=formation.enabled,
         formation_turns_per_memory=formation.turns_per_memory,
         formation_max_chars=formation.max_chars,
+        formation_extract_facts=formation.extract_facts,
+        recall_mode=defaults.recall_mode,
+        keyword_weight=defaults.keyword_weight,
+        consolidation_enabled=consolidation.enabled,
+        consolidation_distance=consolidation.max_distance,
+        consolidation_interval_ms=_s_to_ms(consolidation.interval_s),
+        forgetting_enabled=forgetting.enabled,
+        forgetting_max_per_user=forgetting.max_memories_per_user,
+        forgetting_unrecalled_ms=_s_to_ms(forgetting.unrecalled_s),
+        forgetting_interval_ms=_s_to_ms(forgetting.interval_s),
+        llm_enabled=defaults.language_model.enabled,
+        llm_calls_per_minute=defaults.language_model.max_calls_per_minute,
         version=stored.version,
         update_ms=stored.update_ms,
     )
