@@ -175,7 +175,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         self, request: pb.UpdateSessionRequest, context: Context
     ) -> pb.UpdateSessionResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         ttl_ms = _ttl_ms(request, await self._defaults.defaults(ns))
         expected = validate.expected_version(request, creates=True)
         new = request.session
@@ -220,7 +220,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         self, request: pb.AppendTurnsRequest, context: Context
     ) -> pb.AppendTurnsResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         user = validate.user_id(request.user_id)
         validate.batch(request.turns, "turns", max_items=self._limits.max_batch_items)
         defaults = await self._defaults.defaults(ns)
@@ -276,7 +276,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         self, request: pb.DeleteSessionRequest, context: Context
     ) -> pb.DeleteSessionResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         expected = validate.expected_version(request, creates=False)
         try:
             deleted = await self._store.delete(ns, thread, expected=expected)
