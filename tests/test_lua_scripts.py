@@ -74,7 +74,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
     return {
         "append_turns": (
             [session, index, stream, feed],
-            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", "", 0, entry, "{}"],
+            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", "", 0, "1", entry, "{}"],
         ),
         "session_update": (
             [session, index, stream, feed],
@@ -108,6 +108,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
 # to cut ARGV there).
 MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("append_turns", 1, "soon"),  # now, not a number
+    ("append_turns", 13, "yes"),  # form_memories: '1', '0' or ''
     ("append_turns", 2, -5),  # a negative ttl
     ("append_turns", 3, "x"),  # expected version, not a number
     ("append_turns", 4, 0),  # an empty window

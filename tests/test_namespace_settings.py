@@ -45,6 +45,7 @@ from memrpc.server import MemrpcServer
 from memrpc.store.formation import FormationStore
 from memrpc.store.namespace_settings import SETTINGS, NamespaceSettingsStore, StoredSettings
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.stream_ids import order_of
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
@@ -842,6 +843,101 @@ async def test_the_formation_job_follows_the_namespaces_policy(nss, wm, ltm, ns,
     await update(nss, ns, on)
     # Two turns per memory, the namespace's: the 3 that left make one.
     assert await formed() == [list(reply.event_ids[:2])]
+
+
+async def test_a_threads_own_choice_outranks_the_namespaces_formation_setting(
+    nss, wm, ltm, ns, formation
+):
+    """`AppendTurnsRequest.form_memories`: on in a namespace with formation
+    off, off in one with it on; kept by appends that leave it unset; shown
+    as `Session.form_memories` wherever a session is returned."""
+    on_ns, off_ns = f"n{ns}", f"f{ns}"  # the namespace's formation: on, off
+    # Two turns a memory; only the same text deduplicates (the turns differ
+    # by a number alone).
+    settings = pb.NamespaceSettings(
+        formation=pb.FormationPolicy(turns_per_memory=2),
+        memories=pb.MemoryDefaults(dedup_max_distance=0),
+    )
+    await update(nss, on_ns, settings)
+    settings.formation.enabled = False
+    await update(nss, off_ns, settings)
+    appended = 0
+
+    async def append(namespace: str, thread: str, count: int, **choice: bool) -> list[str]:
+        """Appends `count` new turns to a 5-turn window; the event ids."""
+        nonlocal appended
+        request = wm_pb.AppendTurnsRequest(
+            namespace=namespace,
+            thread_id=thread,
+            turns=[
+                wm_pb.TurnInput(role="user", content=f"{thread} met guest {appended + i}")
+                for i in range(count)
+            ],
+            max_window_turns=5,
+            **choice,
+        )
+        appended += count
+        return list((await wm.AppendTurns(request)).event_ids)
+
+    async def formed(namespace: str, thread: str) -> list[list[str]]:
+        """The turns of each memory formed of the thread, after a run."""
+        await formation.run(namespace, thread)
+        listed = await ltm.ListMemories(
+            ltm_pb.ListMemoriesRequest(
+                namespace=namespace,
+                page_size=100,
+                filter=ltm_pb.MemoryFilter(thread_ids=[thread]),
+            )
+        )
+        return sorted(
+            (list(m.source_event_ids) for m in listed.memories), key=lambda ids: order_of(ids[0])
+        )
+
+    async def choice(namespace: str, thread: str) -> bool | None:
+        """The thread's choice, as GetSession, GetContext and ListSessions
+        (basic view) return it; None when unset."""
+        got = await wm.GetSession(wm_pb.GetSessionRequest(namespace=namespace, thread_id=thread))
+        context = await wm.GetContext(
+            wm_pb.GetContextRequest(namespace=namespace, thread_id=thread)
+        )
+        listed = await wm.ListSessions(wm_pb.ListSessionsRequest(namespace=namespace))
+        [in_list] = [s for s in listed.sessions if s.thread_id == thread]
+        shown = {
+            s.form_memories if s.HasField("form_memories") else None
+            for s in (got.session, context.session, in_list)
+        }
+        assert len(shown) == 1, shown
+        return shown.pop()
+
+    # Off in the namespace, on for the thread: formed; a thread without a
+    # choice is not.
+    ids = await append(off_ns, "mine", 8, form_memories=True)
+    await append(off_ns, "plain", 8)
+    assert await formed(off_ns, "mine") == [ids[:2]]
+    assert await formed(off_ns, "plain") == []
+    assert (await choice(off_ns, "mine"), await choice(off_ns, "plain")) == (True, None)
+    # Kept by an append that leaves it unset, and by a session update.
+    ids += await append(off_ns, "mine", 2)
+    goal = wm_pb.SessionInput(goal="g")
+    updated = await wm.UpdateSession(
+        wm_pb.UpdateSessionRequest(namespace=off_ns, thread_id="mine", session=goal)
+    )
+    assert updated.session.form_memories
+    assert await choice(off_ns, "mine") is True
+    assert await formed(off_ns, "mine") == [ids[:2], ids[2:4]]
+
+    # On in the namespace, off for the thread: nothing formed, even after
+    # appends that leave the choice unset; a thread without a choice is.
+    ids = await append(on_ns, "mine", 8, form_memories=False)
+    plain = await append(on_ns, "plain", 8)
+    ids += await append(on_ns, "mine", 2)
+    assert await formed(on_ns, "mine") == []
+    assert await formed(on_ns, "plain") == [plain[:2]]
+    assert await choice(on_ns, "mine") is False
+    # Turned on again: the turns that left the window meanwhile waited.
+    ids += await append(on_ns, "mine", 1, form_memories=True)
+    assert await formed(on_ns, "mine") == [ids[:2], ids[2:4], ids[4:6]]
+    assert await choice(on_ns, "mine") is True
 
 
 # -- Other processes, and the cache ---------------------------------------------------

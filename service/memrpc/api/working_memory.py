@@ -124,6 +124,8 @@ def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
         set_timestamp(turn.create_time, entry["create_ms"])
     if int(fields.get(b"evicted_count", 0)):
         _summary(session.summary, fields)
+    if form_memories := fields.get(b"form_memories"):
+        session.form_memories = form_memories == b"1"
     return session
 
 
@@ -259,6 +261,9 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 user=user,
                 turns=turns,
                 request=request_id,
+                form_memories=(
+                    request.form_memories if request.HasField("form_memories") else None
+                ),
             )
         except VersionMismatch as mismatch:
             raise _aborted(mismatch, expected) from None
