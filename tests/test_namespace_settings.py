@@ -76,6 +76,18 @@ def mask(*paths: str) -> field_mask_pb2.FieldMask:
     return field_mask_pb2.FieldMask(paths=list(paths))
 
 
+def setting(path: str, value: object) -> pb.NamespaceSettings:
+    """Settings with the leaf at `path` set to `value`."""
+    settings = pb.NamespaceSettings()
+    group, name = path.split(".")
+    parent = getattr(settings, group)
+    if isinstance(value, duration_pb2.Duration):
+        getattr(parent, name).CopyFrom(value)
+    else:
+        setattr(parent, name, value)
+    return settings
+
+
 async def update(
     nss: namespace_settings_pb2_grpc.NamespacesStub,
     ns: str,
@@ -263,7 +275,6 @@ async def test_an_update_that_names_nothing_is_refused(nss, ns):
 
 def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
     S, M, P, F = pb.SessionDefaults, pb.MemoryDefaults, pb.SummaryPolicy, pb.FormationPolicy
-    C, G, L = pb.ConsolidationPolicy, pb.ForgettingPolicy, pb.LanguageModelPolicy
     day = 86_400
     year = 365.25 * day
     return [
@@ -303,43 +314,27 @@ def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
             "formation.max_chars",
             pb.NamespaceSettings(formation=F(max_chars=int(FORMATION_MAX_CHARS.high) + 1)),
         ),
-        ("memories.keyword_weight", pb.NamespaceSettings(memories=M(keyword_weight=-0.5))),
-        ("memories.keyword_weight", pb.NamespaceSettings(memories=M(keyword_weight=10.5))),
-        (
-            "memories.keyword_weight",
-            pb.NamespaceSettings(memories=M(keyword_weight=float("inf"))),
+        *(
+            (path, setting(path, value))
+            for path, value in [
+                ("memories.keyword_weight", -0.5),
+                ("memories.keyword_weight", 10.5),
+                ("memories.keyword_weight", float("inf")),
+                ("memories.recall_mode", 4),  # not a RecallMode
+                ("consolidation.max_distance", 1.01),
+                ("consolidation.max_distance", -1),
+                ("consolidation.interval", secs(59)),
+                ("consolidation.interval", secs(8 * day)),
+                ("forgetting.max_memories_per_user", 10_000_001),
+                ("forgetting.max_memories_per_user", -1),
+                ("forgetting.forget_unrecalled_after", secs(3599)),
+                ("forgetting.forget_unrecalled_after", secs(11 * year)),
+                ("forgetting.interval", secs(30)),
+                ("forgetting.interval", secs(8 * day)),
+                ("language_model.max_calls_per_minute", 100_001),
+                ("language_model.max_calls_per_minute", -1),
+            ]
         ),
-        ("consolidation.max_distance", pb.NamespaceSettings(consolidation=C(max_distance=1.01))),
-        ("consolidation.max_distance", pb.NamespaceSettings(consolidation=C(max_distance=-1))),
-        ("consolidation.interval", pb.NamespaceSettings(consolidation=C(interval=secs(59)))),
-        ("consolidation.interval", pb.NamespaceSettings(consolidation=C(interval=secs(8 * day)))),
-        (
-            "forgetting.max_memories_per_user",
-            pb.NamespaceSettings(forgetting=G(max_memories_per_user=10_000_001)),
-        ),
-        (
-            "forgetting.max_memories_per_user",
-            pb.NamespaceSettings(forgetting=G(max_memories_per_user=-1)),
-        ),
-        (
-            "forgetting.forget_unrecalled_after",
-            pb.NamespaceSettings(forgetting=G(forget_unrecalled_after=secs(3599))),
-        ),
-        (
-            "forgetting.forget_unrecalled_after",
-            pb.NamespaceSettings(forgetting=G(forget_unrecalled_after=secs(11 * year))),
-        ),
-        ("forgetting.interval", pb.NamespaceSettings(forgetting=G(interval=secs(30)))),
-        ("forgetting.interval", pb.NamespaceSettings(forgetting=G(interval=secs(8 * day)))),
-        (
-            "language_model.max_calls_per_minute",
-            pb.NamespaceSettings(language_model=L(max_calls_per_minute=100_001)),
-        ),
-        (
-            "language_model.max_calls_per_minute",
-            pb.NamespaceSettings(language_model=L(max_calls_per_minute=-1)),
-        ),
-        ("memories.recall_mode", pb.NamespaceSettings(memories=M(recall_mode=4))),  # unknown
     ]
 
 
@@ -431,81 +426,19 @@ async def test_a_value_the_mask_does_not_name_is_not_read(nss, ns):
 # Each setting of the policies of issue 15, a value other than the server's,
 # and the field of the resolved defaults (`NamespaceDefaults`) it sets to
 # what.
-POLICY_LEAVES: list[tuple[str, pb.NamespaceSettings, str, object]] = [
-    (
-        "memories.recall_mode",
-        pb.NamespaceSettings(memories=pb.MemoryDefaults(recall_mode=ltm_pb.RECALL_MODE_HYBRID)),
-        "recall_mode",
-        RecallMode.HYBRID,
-    ),
-    (
-        "memories.keyword_weight",
-        pb.NamespaceSettings(memories=pb.MemoryDefaults(keyword_weight=2.5)),
-        "keyword_weight",
-        2.5,
-    ),
-    (
-        "formation.extract_facts",
-        pb.NamespaceSettings(formation=pb.FormationPolicy(extract_facts=False)),
-        "formation.extract_facts",
-        False,
-    ),
-    (
-        "consolidation.enabled",
-        pb.NamespaceSettings(consolidation=pb.ConsolidationPolicy(enabled=False)),
-        "consolidation.enabled",
-        False,
-    ),
-    (
-        "consolidation.max_distance",
-        pb.NamespaceSettings(consolidation=pb.ConsolidationPolicy(max_distance=0.125)),
-        "consolidation.max_distance",
-        0.125,
-    ),
-    (
-        "consolidation.interval",
-        pb.NamespaceSettings(consolidation=pb.ConsolidationPolicy(interval=secs(90.5))),
-        "consolidation.interval_s",
-        90.5,
-    ),
-    (
-        "forgetting.enabled",
-        pb.NamespaceSettings(forgetting=pb.ForgettingPolicy(enabled=False)),
-        "forgetting.enabled",
-        False,
-    ),
-    (
-        "forgetting.max_memories_per_user",
-        pb.NamespaceSettings(forgetting=pb.ForgettingPolicy(max_memories_per_user=250)),
-        "forgetting.max_memories_per_user",
-        250,
-    ),
-    (
-        "forgetting.forget_unrecalled_after",
-        pb.NamespaceSettings(
-            forgetting=pb.ForgettingPolicy(forget_unrecalled_after=secs(2 * 86_400))
-        ),
-        "forgetting.unrecalled_s",
-        2 * 86_400,
-    ),
-    (
-        "forgetting.interval",
-        pb.NamespaceSettings(forgetting=pb.ForgettingPolicy(interval=secs(600))),
-        "forgetting.interval_s",
-        600,
-    ),
-    (
-        "language_model.enabled",
-        pb.NamespaceSettings(language_model=pb.LanguageModelPolicy(enabled=False)),
-        "language_model.enabled",
-        False,
-    ),
-    (
-        "language_model.max_calls_per_minute",
-        pb.NamespaceSettings(language_model=pb.LanguageModelPolicy(max_calls_per_minute=7)),
-        "language_model.max_calls_per_minute",
-        7,
-    ),
+POLICY_LEAVES: list[tuple[str, object, str, object]] = [
+    ("memories.recall_mode", ltm_pb.RECALL_MODE_HYBRID, "recall_mode", RecallMode.HYBRID),
+    ("memories.keyword_weight", 2.5, "keyword_weight", 2.5),
+    ("formation.extract_facts", False, "formation.extract_facts", False),
+    ("consolidation.enabled", False, "consolidation.enabled", False),
+    ("consolidation.max_distance", 0.125, "consolidation.max_distance", 0.125),
+    ("consolidation.interval", secs(90.5), "consolidation.interval_s", 90.5),
+    ("forgetting.enabled", False, "forgetting.enabled", False),
+    ("forgetting.max_memories_per_user", 250, "forgetting.max_memories_per_user", 250),
+    ("forgetting.forget_unrecalled_after", secs(2 * 86_400), "forgetting.unrecalled_s", 172_800),
+    ("forgetting.interval", secs(600), "forgetting.interval_s", 600),
+    ("language_model.enabled", False, "language_model.enabled", False),
+    ("language_model.max_calls_per_minute", 7, "language_model.max_calls_per_minute", 7),
 ]
 
 
@@ -519,7 +452,8 @@ def resolved(defaults: NamespaceDefaults, path: str) -> object:
 
 @pytest.mark.parametrize("leaf", POLICY_LEAVES, ids=[leaf[0] for leaf in POLICY_LEAVES])
 async def test_each_policy_setting_round_trips_applies_and_clears(nss, ns, memrpc_server, leaf):
-    path, settings, field, value = leaf
+    path, given, field, value = leaf
+    settings = setting(path, given)
     group, name = path.split(".")
     server = memrpc_server.defaults.server
     assert resolved(server, field) != value  # the test sets something else
@@ -553,9 +487,9 @@ async def test_each_policy_setting_round_trips_applies_and_clears(nss, ns, memrp
 @pytest.mark.parametrize("group", ["consolidation", "forgetting", "language_model"])
 async def test_a_policy_message_path_writes_all_its_leaves(nss, ns, group):
     whole = pb.NamespaceSettings()
-    for path, settings, _, _ in POLICY_LEAVES:
+    for path, given, _, _ in POLICY_LEAVES:
         if path.startswith(f"{group}."):
-            getattr(whole, group).MergeFrom(getattr(settings, group))
+            whole.MergeFrom(setting(path, given))
     await update(nss, ns, whole)
     assert getattr(await stored(nss, ns), group) == getattr(whole, group)
     one = pb.NamespaceSettings()
@@ -1090,6 +1024,7 @@ def test_resolve_and_as_settings_are_inverse_and_the_window_is_capped():
         update_ms=9,
     )
     assert all(getattr(every, name) is not None for name in SETTINGS)
+    assert set(namespace_cache.APPLIES) == set(SETTINGS)
     assert as_settings(resolve(every, server), every) == every  # every setting resolved
     bigger = StoredSettings(window_bytes=server.window_bytes * 2)
     assert resolve(bigger, server).window_bytes == server.window_bytes
