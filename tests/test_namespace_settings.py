@@ -234,8 +234,16 @@ async def test_an_empty_mask_writes_the_set_fields(nss, ns):
 async def test_a_star_mask_replaces_every_setting(nss, ns):
     first = pb.NamespaceSettings(
         sessions=pb.SessionDefaults(max_window_turns=5, ttl=secs(90)),
-        memories=pb.MemoryDefaults(dedup_max_distance=0.1, episodic_ttl=secs(3600)),
+        memories=pb.MemoryDefaults(
+            dedup_max_distance=0.1,
+            episodic_ttl=secs(3600),
+            recall_mode=ltm_pb.RECALL_MODE_KEYWORD,
+            keyword_weight=1,
+        ),
         summaries=pb.SummaryPolicy(max_chars=500, enabled=True),
+        consolidation=pb.ConsolidationPolicy(enabled=False, interval=secs(600)),
+        forgetting=pb.ForgettingPolicy(max_memories_per_user=5),
+        language_model=pb.LanguageModelPolicy(enabled=True, max_calls_per_minute=3),
     )
     await update(nss, ns, first)
     new = pb.NamespaceSettings(summaries=pb.SummaryPolicy(enabled=False))
