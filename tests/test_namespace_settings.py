@@ -998,42 +998,31 @@ async def test_a_failed_read_serves_the_last_value_for_a_bounded_time(counting, 
     assert (await cache.defaults(ns)).window_turns == 3
 
 
+def other_than(value: object) -> object:
+    """A value of the type of a setting's `value`, other than it (an
+    integer lower where it can be: a window budget cannot grow)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, RecallMode):
+        return next(mode for mode in RecallMode if mode is not value)
+    if isinstance(value, int):
+        return value - 1 if value > 1 else value + 1
+    assert isinstance(value, float)
+    return value + 0.125
+
+
 def test_resolve_and_as_settings_are_inverse_and_the_window_is_capped():
     server = server_defaults(LIMITS)
     full = as_settings(server, StoredSettings(version=3, update_ms=5))
     assert resolve(full, server) == server
     assert resolve(StoredSettings(), server) == server
-    every = StoredSettings(
-        session_ttl_ms=90_000,
-        window_turns=5,
-        window_bytes=4096,
-        dedup_distance=0.1,
-        recall_distance=0.3,
-        episodic_ttl_ms=3_600_000,
-        summaries_enabled=False,
-        summary_max_chars=500,
-        summary_min_fold_turns=3,
-        formation_enabled=False,
-        formation_turns_per_memory=4,
-        formation_max_chars=300,
-        formation_extract_facts=False,
-        recall_mode=RecallMode.KEYWORD,
-        keyword_weight=1.5,
-        consolidation_enabled=False,
-        consolidation_distance=0.1,
-        consolidation_interval_ms=120_000,
-        forgetting_enabled=False,
-        forgetting_max_per_user=10,
-        forgetting_unrecalled_ms=7_200_000,
-        forgetting_interval_ms=300_000,
-        llm_enabled=False,
-        llm_calls_per_minute=5,
-        version=2,
-        update_ms=9,
+    # Every setting set, to another value than the server's.
+    every = dataclasses.replace(
+        full, **{name: other_than(getattr(full, name)) for name in SETTINGS}
     )
-    assert all(getattr(every, name) is not None for name in SETTINGS)
+    assert all(getattr(every, name) != getattr(full, name) for name in SETTINGS)
     assert set(namespace_cache.APPLIES) == set(SETTINGS)
-    assert as_settings(resolve(every, server), every) == every  # every setting resolved
+    assert as_settings(resolve(every, server), every) == every  # every setting applies
     bigger = StoredSettings(window_bytes=server.window_bytes * 2)
     assert resolve(bigger, server).window_bytes == server.window_bytes
 
