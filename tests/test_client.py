@@ -204,6 +204,25 @@ async def test_append_turns_with_a_request_id_appends_once(memrpc_server, ns):
     assert (again.event_ids, again.turn_count) == (first.event_ids, first.turn_count)
 
 
+async def test_append_turns_records_the_threads_formation_choice(memrpc_server, ns):
+    target = f"127.0.0.1:{memrpc_server.port}"
+    async with AsyncMemoryClient(target, namespace=ns) as memory:
+        await memory.append_turns("t", [("user", "hi")], form_memories=False)
+        await memory.append_turns("t", [("user", "again")])  # no choice: kept
+        session = await memory.get_session("t")
+    assert session is not None
+    assert session.HasField("form_memories")
+    assert not session.form_memories
+
+    def sync() -> bool:
+        with MemoryClient(target, namespace=ns) as memory:
+            memory.append_turns("t", [("user", "on")], form_memories=True)
+            session = memory.get_session("t")
+            return session is not None and session.form_memories
+
+    assert await asyncio.to_thread(sync)
+
+
 async def test_remember_with_a_request_id_creates_once(memrpc_server, ns):
     target = f"127.0.0.1:{memrpc_server.port}"
     async with AsyncMemoryClient(target, namespace=ns) as memory:

@@ -19,6 +19,9 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
 from memrpc.store import keys
+from memrpc.store.events import EventContent, EventStore, Retention
+from memrpc.store.memory_changes import CHANGES_THREAD, Change
+from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as pb
 from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm_pb
@@ -423,6 +426,72 @@ async def test_namespaces_are_isolated(events: Stub, ns: str) -> None:
     # The other namespace has no such group.
     err = await expect_error(events.ReceiveEvents(receive_request(other, "g", "c")))
     assert err.code() == grpc.StatusCode.NOT_FOUND
+
+
+# --- Reserved threads: the server's, read but not written ----------------------------
+
+RESERVED_THREADS = [CHANGES_THREAD, "memrpc.", "memrpc.other"]
+
+
+def _writes(ns: str, thread: str) -> list[tuple[str, Any]]:
+    """A valid request of each method that writes a thread, on `thread`."""
+    turn = wm_pb.TurnInput(role="user", content="hi")
+    return [
+        ("AppendEvents", pb.AppendEventsRequest(namespace=ns, thread_id=thread, events=[event()])),
+        ("TrimEvents", pb.TrimEventsRequest(namespace=ns, thread_id=thread, max_len=0)),
+        (
+            "UpdateSession",
+            wm_pb.UpdateSessionRequest(
+                namespace=ns, thread_id=thread, session=wm_pb.SessionInput(goal="g")
+            ),
+        ),
+        ("AppendTurns", wm_pb.AppendTurnsRequest(namespace=ns, thread_id=thread, turns=[turn])),
+        ("DeleteSession", wm_pb.DeleteSessionRequest(namespace=ns, thread_id=thread)),
+    ]
+
+
+@pytest.mark.parametrize("thread", RESERVED_THREADS)
+async def test_a_reserved_thread_is_not_written_by_clients(
+    events: Stub, channel: grpc.aio.Channel, ns: str, thread: str
+) -> None:
+    wm = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+    for method, request in _writes(ns, thread):
+        stub = events if method.endswith("Events") else wm
+        err = await expect_error(getattr(stub, method)(request))
+        assert_invalid(err, "thread_id")
+        assert "must not start with 'memrpc.'" in (err.details() or ""), method
+    assert await list_ids(events, ns, thread) == []
+    get = wm_pb.GetSessionRequest(namespace=ns, thread_id=thread)
+    assert (await expect_error(wm.GetSession(get))).code() == grpc.StatusCode.NOT_FOUND
+    # Only the prefix, as written, is reserved: these are the client's.
+    for own in ("memrpc", "memrpcx.y", "Memrpc.memories", "x.memrpc.memories"):
+        for method, request in _writes(ns, own):
+            stub = events if method.endswith("Events") else wm
+            if method != "DeleteSession":
+                await getattr(stub, method)(request)
+
+
+async def test_a_reserved_thread_is_read_like_any_other(
+    events: Stub, channel: grpc.aio.Channel, mux: RedisMux, ns: str
+) -> None:
+    await create_group(events, ns, "g", pb.GROUP_START_POSITION_EARLIEST)
+    # What the server's jobs append (`store/memory_changes.py`).
+    change = EventContent(type=Change.FORGOTTEN, json='{"memory_id": "m", "rule": "budget"}')
+    log = EventStore(mux, Retention(log_max_len=100, feed_max_len=100))
+    [written] = (await log.append(ns, CHANGES_THREAD, [change])).ids
+    assert await list_ids(events, ns, CHANGES_THREAD) == [written]
+    cursor = pb.ThreadCursor(thread_id=CHANGES_THREAD, after_event_id="0")
+    async with tail(events, ns, [cursor]) as stream:
+        assert (await next_message(stream)).HasField("checkpoint")  # the resolved cursors
+        [seen] = await next_events(stream, 1)
+    assert (seen.id, seen.thread_id, seen.type) == (written, CHANGES_THREAD, Change.FORGOTTEN)
+    assert seen.json["rule"] == "budget"
+    received = await receive(events, ns, "g", "c")
+    assert [(r.event.id, r.event.thread_id) for r in received] == [(written, CHANGES_THREAD)]
+    assert await acknowledge(events, ns, "g", received) == 1
+    wm = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+    context = await wm.GetContext(wm_pb.GetContextRequest(namespace=ns, thread_id=CHANGES_THREAD))
+    assert not context.HasField("session")
 
 
 # --- Validation -------------------------------------------------------------------

@@ -74,7 +74,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
     return {
         "append_turns": (
             [session, index, stream, feed],
-            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", "", 0, entry, "{}"],
+            ["t", 1000, 60_000, "", 20, 4096, 100, 100, "", "", "", "", 0, "1", entry, "{}"],
         ),
         "session_update": (
             [session, index, stream, feed],
@@ -99,7 +99,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
         "namespace_settings_update": (
             [keys.namespace_settings(ns)],
-            [1000, "", "window_turns", 5, "dedup_distance", ""],
+            [1000, "", "window_turns", 5, "dedup_distance", "", "recall_mode", "hybrid"],
         ),
     }
 
@@ -108,6 +108,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
 # to cut ARGV there).
 MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("append_turns", 1, "soon"),  # now, not a number
+    ("append_turns", 13, "yes"),  # form_memories: '1', '0' or ''
     ("append_turns", 2, -5),  # a negative ttl
     ("append_turns", 3, "x"),  # expected version, not a number
     ("append_turns", 4, 0),  # an empty window
@@ -178,7 +179,9 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("namespace_settings_update", 2, "version"),  # a field scripts do not write
     ("namespace_settings_update", 3, "five"),  # a value that is not a number
     ("namespace_settings_update", 3, -5),
-    ("namespace_settings_update", 5, None),  # a field without a value
+    ("namespace_settings_update", 7, None),  # a field without a value
+    ("namespace_settings_update", 7, "Hybrid!"),  # a mode that is not a word
+    ("namespace_settings_update", 7, 2),
 ]
 
 

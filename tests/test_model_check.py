@@ -386,7 +386,8 @@ class Run:
             return chunk
         formed = await self.formation.form(
             chunk,
-            NewMemory(text=f"episode {chunk.turns[0].event_id}", embedding=self.vector),
+            # Event ids are per thread: two threads can have the same one.
+            NewMemory(text=f"episode {thread} {chunk.turns[0].event_id}", embedding=self.vector),
             max_distance=0,
             episodic_ttl_ms=3_600_000,
             now_ms=now_ms(),

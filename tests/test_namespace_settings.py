@@ -26,6 +26,7 @@ from google.protobuf import duration_pb2, field_mask_pb2
 
 from conftest import make_settings, running
 from memrpc import namespace_cache
+from memrpc.api.convert import RECALL_MODE_NUMBERS
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
@@ -39,11 +40,12 @@ from memrpc.limits import (
     Range,
 )
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
-from memrpc.namespace_defaults import server_defaults
+from memrpc.namespace_defaults import NamespaceDefaults, RecallMode, server_defaults
 from memrpc.server import MemrpcServer
 from memrpc.store.formation import FormationStore
-from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
+from memrpc.store.namespace_settings import SETTINGS, NamespaceSettingsStore, StoredSettings
 from memrpc.store.redis_mux import RedisMux
+from memrpc.store.stream_ids import order_of
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
@@ -72,6 +74,18 @@ def secs(value: float) -> duration_pb2.Duration:
 
 def mask(*paths: str) -> field_mask_pb2.FieldMask:
     return field_mask_pb2.FieldMask(paths=list(paths))
+
+
+def setting(path: str, value: object) -> pb.NamespaceSettings:
+    """Settings with the leaf at `path` set to `value`."""
+    settings = pb.NamespaceSettings()
+    group, name = path.split(".")
+    parent = getattr(settings, group)
+    if isinstance(value, duration_pb2.Duration):
+        getattr(parent, name).CopyFrom(value)
+    else:
+        setattr(parent, name, value)
+    return settings
 
 
 async def update(
@@ -108,6 +122,8 @@ def server_effective(ns: str, server: MemrpcServer, version: int = 0) -> pb.Name
             dedup_max_distance=d.dedup_distance,
             recall_max_distance=d.recall_distance,
             episodic_ttl=secs(d.episodic_ttl_s),
+            recall_mode=RECALL_MODE_NUMBERS[d.recall_mode],
+            keyword_weight=d.keyword_weight,
         ),
         summaries=pb.SummaryPolicy(
             enabled=d.summaries.enabled,
@@ -118,6 +134,22 @@ def server_effective(ns: str, server: MemrpcServer, version: int = 0) -> pb.Name
             enabled=d.formation.enabled,
             turns_per_memory=d.formation.turns_per_memory,
             max_chars=d.formation.max_chars,
+            extract_facts=d.formation.extract_facts,
+        ),
+        consolidation=pb.ConsolidationPolicy(
+            enabled=d.consolidation.enabled,
+            max_distance=d.consolidation.max_distance,
+            interval=secs(d.consolidation.interval_s),
+        ),
+        # `forget_unrecalled_after` unset: never (the server's default).
+        forgetting=pb.ForgettingPolicy(
+            enabled=d.forgetting.enabled,
+            max_memories_per_user=d.forgetting.max_memories_per_user,
+            interval=secs(d.forgetting.interval_s),
+        ),
+        language_model=pb.LanguageModelPolicy(
+            enabled=d.language_model.enabled,
+            max_calls_per_minute=d.language_model.max_calls_per_minute,
         ),
     )
 
@@ -202,8 +234,16 @@ async def test_an_empty_mask_writes_the_set_fields(nss, ns):
 async def test_a_star_mask_replaces_every_setting(nss, ns):
     first = pb.NamespaceSettings(
         sessions=pb.SessionDefaults(max_window_turns=5, ttl=secs(90)),
-        memories=pb.MemoryDefaults(dedup_max_distance=0.1, episodic_ttl=secs(3600)),
+        memories=pb.MemoryDefaults(
+            dedup_max_distance=0.1,
+            episodic_ttl=secs(3600),
+            recall_mode=ltm_pb.RECALL_MODE_KEYWORD,
+            keyword_weight=1,
+        ),
         summaries=pb.SummaryPolicy(max_chars=500, enabled=True),
+        consolidation=pb.ConsolidationPolicy(enabled=False, interval=secs(600)),
+        forgetting=pb.ForgettingPolicy(max_memories_per_user=5),
+        language_model=pb.LanguageModelPolicy(enabled=True, max_calls_per_minute=3),
     )
     await update(nss, ns, first)
     new = pb.NamespaceSettings(summaries=pb.SummaryPolicy(enabled=False))
@@ -243,7 +283,8 @@ async def test_an_update_that_names_nothing_is_refused(nss, ns):
 
 def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
     S, M, P, F = pb.SessionDefaults, pb.MemoryDefaults, pb.SummaryPolicy, pb.FormationPolicy
-    year = 365.25 * 86_400
+    day = 86_400
+    year = 365.25 * day
     return [
         ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=secs(0.5)))),
         ("sessions.ttl", pb.NamespaceSettings(sessions=S(ttl=secs(31 * 86_400)))),
@@ -281,6 +322,27 @@ def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
             "formation.max_chars",
             pb.NamespaceSettings(formation=F(max_chars=int(FORMATION_MAX_CHARS.high) + 1)),
         ),
+        *(
+            (path, setting(path, value))
+            for path, value in [
+                ("memories.keyword_weight", -0.5),
+                ("memories.keyword_weight", 10.5),
+                ("memories.keyword_weight", float("inf")),
+                ("memories.recall_mode", 4),  # not a RecallMode
+                ("consolidation.max_distance", 1.01),
+                ("consolidation.max_distance", -1),
+                ("consolidation.interval", secs(59)),
+                ("consolidation.interval", secs(8 * day)),
+                ("forgetting.max_memories_per_user", 10_000_001),
+                ("forgetting.max_memories_per_user", -1),
+                ("forgetting.forget_unrecalled_after", secs(3599)),
+                ("forgetting.forget_unrecalled_after", secs(11 * year)),
+                ("forgetting.interval", secs(30)),
+                ("forgetting.interval", secs(8 * day)),
+                ("language_model.max_calls_per_minute", 100_001),
+                ("language_model.max_calls_per_minute", -1),
+            ]
+        ),
     ]
 
 
@@ -305,24 +367,52 @@ async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
     low = pb.NamespaceSettings(
         sessions=pb.SessionDefaults(ttl=secs(1), max_window_turns=1, max_window_bytes=1024),
         memories=pb.MemoryDefaults(
-            dedup_max_distance=0, recall_max_distance=0, episodic_ttl=secs(1)
+            dedup_max_distance=0,
+            recall_max_distance=0,
+            episodic_ttl=secs(1),
+            recall_mode=ltm_pb.RECALL_MODE_KEYWORD,
+            keyword_weight=0,
         ),
         summaries=pb.SummaryPolicy(max_chars=200, min_fold_turns=1, enabled=False),
-        formation=pb.FormationPolicy(enabled=False, turns_per_memory=1, max_chars=200),
+        formation=pb.FormationPolicy(
+            enabled=False, turns_per_memory=1, max_chars=200, extract_facts=False
+        ),
+        consolidation=pb.ConsolidationPolicy(enabled=False, max_distance=0, interval=secs(60)),
+        forgetting=pb.ForgettingPolicy(
+            enabled=False, forget_unrecalled_after=secs(3600), interval=secs(60)
+        ),
+        language_model=pb.LanguageModelPolicy(enabled=False, max_calls_per_minute=1),
     )
     high = pb.NamespaceSettings(
         sessions=pb.SessionDefaults(
             ttl=secs(30 * 86_400), max_window_turns=1000, max_window_bytes=budget
         ),
         memories=pb.MemoryDefaults(
-            dedup_max_distance=1, recall_max_distance=2, episodic_ttl=secs(10 * 365.25 * 86_400)
+            dedup_max_distance=1,
+            recall_max_distance=2,
+            episodic_ttl=secs(10 * 365.25 * 86_400),
+            recall_mode=ltm_pb.RECALL_MODE_HYBRID,
+            keyword_weight=10,
         ),
         summaries=pb.SummaryPolicy(
             max_chars=int(SUMMARY_MAX_CHARS.high), min_fold_turns=100, enabled=True
         ),
         formation=pb.FormationPolicy(
-            enabled=True, turns_per_memory=100, max_chars=int(FORMATION_MAX_CHARS.high)
+            enabled=True,
+            turns_per_memory=100,
+            max_chars=int(FORMATION_MAX_CHARS.high),
+            extract_facts=True,
         ),
+        consolidation=pb.ConsolidationPolicy(
+            enabled=True, max_distance=1, interval=secs(7 * 86_400)
+        ),
+        forgetting=pb.ForgettingPolicy(
+            enabled=True,
+            max_memories_per_user=10_000_000,
+            forget_unrecalled_after=secs(10 * 365.25 * 86_400),
+            interval=secs(7 * 86_400),
+        ),
+        language_model=pb.LanguageModelPolicy(enabled=True, max_calls_per_minute=100_000),
     )
     for settings in (low, high):
         response = await update(nss, ns, settings, "*")
@@ -339,6 +429,83 @@ async def test_a_value_the_mask_does_not_name_is_not_read(nss, ns):
     )
     after = (await update(nss, ns, new, "sessions.max_window_turns")).settings
     assert after.sessions == pb.SessionDefaults(max_window_turns=4)
+
+
+# Each setting of the policies of issue 15, a value other than the server's,
+# and the field of the resolved defaults (`NamespaceDefaults`) it sets to
+# what.
+POLICY_LEAVES: list[tuple[str, object, str, object]] = [
+    ("memories.recall_mode", ltm_pb.RECALL_MODE_HYBRID, "recall_mode", RecallMode.HYBRID),
+    ("memories.keyword_weight", 2.5, "keyword_weight", 2.5),
+    ("formation.extract_facts", False, "formation.extract_facts", False),
+    ("consolidation.enabled", False, "consolidation.enabled", False),
+    ("consolidation.max_distance", 0.125, "consolidation.max_distance", 0.125),
+    ("consolidation.interval", secs(90.5), "consolidation.interval_s", 90.5),
+    ("forgetting.enabled", False, "forgetting.enabled", False),
+    ("forgetting.max_memories_per_user", 250, "forgetting.max_memories_per_user", 250),
+    ("forgetting.forget_unrecalled_after", secs(2 * 86_400), "forgetting.unrecalled_s", 172_800),
+    ("forgetting.interval", secs(600), "forgetting.interval_s", 600),
+    ("language_model.enabled", False, "language_model.enabled", False),
+    ("language_model.max_calls_per_minute", 7, "language_model.max_calls_per_minute", 7),
+]
+
+
+def resolved(defaults: NamespaceDefaults, path: str) -> object:
+    """The field of `defaults` at a dotted `path`."""
+    value: object = defaults
+    for name in path.split("."):
+        value = getattr(value, name)
+    return value
+
+
+@pytest.mark.parametrize("leaf", POLICY_LEAVES, ids=[leaf[0] for leaf in POLICY_LEAVES])
+async def test_each_policy_setting_round_trips_applies_and_clears(nss, ns, memrpc_server, leaf):
+    path, given, field, value = leaf
+    settings = setting(path, given)
+    group, name = path.split(".")
+    server = memrpc_server.defaults.server
+    assert resolved(server, field) != value  # the test sets something else
+    updated = await update(nss, ns, settings, path)
+    # Stored: that leaf alone; in effect: that leaf, the server's elsewhere.
+    assert updated.settings == pb.NamespaceSettings(
+        namespace=ns,
+        version=1,
+        update_time=updated.settings.update_time,
+        **{group: getattr(settings, group)},
+    )
+    expected = server_effective(ns, memrpc_server, version=1)
+    expected.update_time.CopyFrom(updated.settings.update_time)
+    expected_group = getattr(expected, group)
+    expected_group.ClearField(name)
+    expected_group.MergeFrom(getattr(settings, group))
+    assert updated.effective == expected
+    got = await nss.GetNamespaceSettings(pb.GetNamespaceSettingsRequest(namespace=ns))
+    assert (got.settings, got.effective) == (updated.settings, updated.effective)
+    # Resolved for the calls and jobs of the namespace, not of others.
+    assert resolved(await memrpc_server.defaults.defaults(ns), field) == value
+    assert resolved(await memrpc_server.defaults.defaults(f"o{ns}"), field) != value
+    # Named by the mask but unset: cleared, the server's again.
+    cleared = await update(nss, ns, pb.NamespaceSettings(), path)
+    assert cleared.settings == pb.NamespaceSettings(
+        namespace=ns, version=2, update_time=cleared.settings.update_time
+    )
+    assert resolved(await memrpc_server.defaults.defaults(ns), field) == resolved(server, field)
+
+
+@pytest.mark.parametrize("group", ["consolidation", "forgetting", "language_model"])
+async def test_a_policy_message_path_writes_all_its_leaves(nss, ns, group):
+    whole = pb.NamespaceSettings()
+    for path, given, _, _ in POLICY_LEAVES:
+        if path.startswith(f"{group}."):
+            whole.MergeFrom(setting(path, given))
+    await update(nss, ns, whole)
+    assert getattr(await stored(nss, ns), group) == getattr(whole, group)
+    one = pb.NamespaceSettings()
+    getattr(one, group).enabled = True
+    after = await update(nss, ns, one, group)
+    assert getattr(after.settings, group) == getattr(one, group)
+    cleared = (await update(nss, ns, pb.NamespaceSettings(), group)).settings
+    assert cleared == pb.NamespaceSettings(namespace=ns, version=3, update_time=cleared.update_time)
 
 
 async def test_expected_version(nss, ns):
@@ -620,6 +787,101 @@ async def test_the_formation_job_follows_the_namespaces_policy(nss, wm, ltm, ns,
     assert await formed() == [list(reply.event_ids[:2])]
 
 
+async def test_a_threads_own_choice_outranks_the_namespaces_formation_setting(
+    nss, wm, ltm, ns, formation
+):
+    """`AppendTurnsRequest.form_memories`: on in a namespace with formation
+    off, off in one with it on; kept by appends that leave it unset; shown
+    as `Session.form_memories` wherever a session is returned."""
+    on_ns, off_ns = f"n{ns}", f"f{ns}"  # the namespace's formation: on, off
+    # Two turns a memory; only the same text deduplicates (the turns differ
+    # by a number alone).
+    settings = pb.NamespaceSettings(
+        formation=pb.FormationPolicy(turns_per_memory=2),
+        memories=pb.MemoryDefaults(dedup_max_distance=0),
+    )
+    await update(nss, on_ns, settings)
+    settings.formation.enabled = False
+    await update(nss, off_ns, settings)
+    appended = 0
+
+    async def append(namespace: str, thread: str, count: int, **choice: bool) -> list[str]:
+        """Appends `count` new turns to a 5-turn window; the event ids."""
+        nonlocal appended
+        request = wm_pb.AppendTurnsRequest(
+            namespace=namespace,
+            thread_id=thread,
+            turns=[
+                wm_pb.TurnInput(role="user", content=f"{thread} met guest {appended + i}")
+                for i in range(count)
+            ],
+            max_window_turns=5,
+            **choice,
+        )
+        appended += count
+        return list((await wm.AppendTurns(request)).event_ids)
+
+    async def formed(namespace: str, thread: str) -> list[list[str]]:
+        """The turns of each memory formed of the thread, after a run."""
+        await formation.run(namespace, thread)
+        listed = await ltm.ListMemories(
+            ltm_pb.ListMemoriesRequest(
+                namespace=namespace,
+                page_size=100,
+                filter=ltm_pb.MemoryFilter(thread_ids=[thread]),
+            )
+        )
+        return sorted(
+            (list(m.source_event_ids) for m in listed.memories), key=lambda ids: order_of(ids[0])
+        )
+
+    async def choice(namespace: str, thread: str) -> bool | None:
+        """The thread's choice, as GetSession, GetContext and ListSessions
+        (basic view) return it; None when unset."""
+        got = await wm.GetSession(wm_pb.GetSessionRequest(namespace=namespace, thread_id=thread))
+        context = await wm.GetContext(
+            wm_pb.GetContextRequest(namespace=namespace, thread_id=thread)
+        )
+        listed = await wm.ListSessions(wm_pb.ListSessionsRequest(namespace=namespace))
+        [in_list] = [s for s in listed.sessions if s.thread_id == thread]
+        shown = {
+            s.form_memories if s.HasField("form_memories") else None
+            for s in (got.session, context.session, in_list)
+        }
+        assert len(shown) == 1, shown
+        return shown.pop()
+
+    # Off in the namespace, on for the thread: formed; a thread without a
+    # choice is not.
+    ids = await append(off_ns, "mine", 8, form_memories=True)
+    await append(off_ns, "plain", 8)
+    assert await formed(off_ns, "mine") == [ids[:2]]
+    assert await formed(off_ns, "plain") == []
+    assert (await choice(off_ns, "mine"), await choice(off_ns, "plain")) == (True, None)
+    # Kept by an append that leaves it unset, and by a session update.
+    ids += await append(off_ns, "mine", 2)
+    goal = wm_pb.SessionInput(goal="g")
+    updated = await wm.UpdateSession(
+        wm_pb.UpdateSessionRequest(namespace=off_ns, thread_id="mine", session=goal)
+    )
+    assert updated.session.form_memories
+    assert await choice(off_ns, "mine") is True
+    assert await formed(off_ns, "mine") == [ids[:2], ids[2:4]]
+
+    # On in the namespace, off for the thread: nothing formed, even after
+    # appends that leave the choice unset; a thread without a choice is.
+    ids = await append(on_ns, "mine", 8, form_memories=False)
+    plain = await append(on_ns, "plain", 8)
+    ids += await append(on_ns, "mine", 2)
+    assert await formed(on_ns, "mine") == []
+    assert await formed(on_ns, "plain") == [plain[:2]]
+    assert await choice(on_ns, "mine") is False
+    # Turned on again: the turns that left the window meanwhile waited.
+    ids += await append(on_ns, "mine", 1, form_memories=True)
+    assert await formed(on_ns, "mine") == [ids[:2], ids[2:4], ids[4:6]]
+    assert await choice(on_ns, "mine") is True
+
+
 # -- Other processes, and the cache ---------------------------------------------------
 
 
@@ -736,11 +998,31 @@ async def test_a_failed_read_serves_the_last_value_for_a_bounded_time(counting, 
     assert (await cache.defaults(ns)).window_turns == 3
 
 
+def other_than(value: object) -> object:
+    """A value of the type of a setting's `value`, other than it (an
+    integer lower where it can be: a window budget cannot grow)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, RecallMode):
+        return next(mode for mode in RecallMode if mode is not value)
+    if isinstance(value, int):
+        return value - 1 if value > 1 else value + 1
+    assert isinstance(value, float)
+    return value + 0.125
+
+
 def test_resolve_and_as_settings_are_inverse_and_the_window_is_capped():
     server = server_defaults(LIMITS)
     full = as_settings(server, StoredSettings(version=3, update_ms=5))
     assert resolve(full, server) == server
     assert resolve(StoredSettings(), server) == server
+    # Every setting set, to another value than the server's.
+    every = dataclasses.replace(
+        full, **{name: other_than(getattr(full, name)) for name in SETTINGS}
+    )
+    assert all(getattr(every, name) != getattr(full, name) for name in SETTINGS)
+    assert set(namespace_cache.APPLIES) == set(SETTINGS)
+    assert as_settings(resolve(every, server), every) == every  # every setting applies
     bigger = StoredSettings(window_bytes=server.window_bytes * 2)
     assert resolve(bigger, server).window_bytes == server.window_bytes
 

@@ -32,16 +32,17 @@ The cache, `NamespaceCache` (a `DefaultsSource`):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any
 
 import redis.exceptions
 
-from memrpc.namespace_defaults import FormationPolicy, NamespaceDefaults, SummaryPolicy
+from memrpc.namespace_defaults import NamespaceDefaults
 from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings
 
 log = logging.getLogger("memrpc.namespaces")
@@ -56,44 +57,68 @@ MAX_ENTRIES = 10_000
 READ_FAILURES = (redis.exceptions.RedisError, TimeoutError, OSError)
 
 
-T = TypeVar("T")
+# Where each setting (`StoredSettings`) applies in `NamespaceDefaults`: the
+# dotted path of its field there. A setting named `..._ms` is held in ms in
+# the store and in seconds there.
+APPLIES: dict[str, str] = {
+    "session_ttl_ms": "session_ttl_s",
+    "window_turns": "window_turns",
+    "window_bytes": "window_bytes",
+    "dedup_distance": "dedup_distance",
+    "recall_distance": "recall_distance",
+    "episodic_ttl_ms": "episodic_ttl_s",
+    "recall_mode": "recall_mode",
+    "keyword_weight": "keyword_weight",
+    "summaries_enabled": "summaries.enabled",
+    "summary_max_chars": "summaries.max_chars",
+    "summary_min_fold_turns": "summaries.min_fold_turns",
+    "formation_enabled": "formation.enabled",
+    "formation_turns_per_memory": "formation.turns_per_memory",
+    "formation_max_chars": "formation.max_chars",
+    "formation_extract_facts": "formation.extract_facts",
+    "consolidation_enabled": "consolidation.enabled",
+    "consolidation_distance": "consolidation.max_distance",
+    "consolidation_interval_ms": "consolidation.interval_s",
+    "forgetting_enabled": "forgetting.enabled",
+    "forgetting_max_per_user": "forgetting.max_memories_per_user",
+    "forgetting_unrecalled_ms": "forgetting.unrecalled_s",
+    "forgetting_interval_ms": "forgetting.interval_s",
+    "llm_enabled": "language_model.enabled",
+    "llm_calls_per_minute": "language_model.max_calls_per_minute",
+}
 
 
-def _pick(value: T | None, default: T) -> T:
-    return default if value is None else value
+def _in_ms(setting: str) -> bool:
+    return setting.endswith("_ms")
 
 
-def _ms_to_s(value: int | None, default: float) -> float:
-    return default if value is None else value / 1000
+def _replaced(parent: Any, path: list[str], value: object) -> Any:
+    """`parent` (a frozen dataclass) with the field at `path` set to `value`."""
+    name, *rest = path
+    inner = _replaced(getattr(parent, name), rest, value) if rest else value
+    return dataclasses.replace(parent, **{name: inner})
+
+
+def _at(parent: object, path: str) -> Any:
+    """The field of `parent` at the dotted `path`."""
+    for name in path.split("."):
+        parent = getattr(parent, name)
+    return parent
 
 
 def resolve(stored: StoredSettings, server: NamespaceDefaults) -> NamespaceDefaults:
     """The defaults that apply to a namespace with the `stored` settings on
-    a server whose own defaults are `server`."""
-    summaries, formation = server.summaries, server.formation
-    return NamespaceDefaults(
-        session_ttl_s=_ms_to_s(stored.session_ttl_ms, server.session_ttl_s),
-        window_turns=_pick(stored.window_turns, server.window_turns),
-        window_bytes=min(_pick(stored.window_bytes, server.window_bytes), server.window_bytes),
-        dedup_distance=_pick(stored.dedup_distance, server.dedup_distance),
-        recall_distance=_pick(stored.recall_distance, server.recall_distance),
-        recall_mode=server.recall_mode,
-        keyword_weight=server.keyword_weight,
-        episodic_ttl_s=_ms_to_s(stored.episodic_ttl_ms, server.episodic_ttl_s),
-        summaries=SummaryPolicy(
-            enabled=_pick(stored.summaries_enabled, summaries.enabled),
-            max_chars=_pick(stored.summary_max_chars, summaries.max_chars),
-            min_fold_turns=_pick(stored.summary_min_fold_turns, summaries.min_fold_turns),
-        ),
-        formation=FormationPolicy(
-            enabled=_pick(stored.formation_enabled, formation.enabled),
-            turns_per_memory=_pick(stored.formation_turns_per_memory, formation.turns_per_memory),
-            max_chars=_pick(stored.formation_max_chars, formation.max_chars),
-            extract_facts=formation.extract_facts,
-        ),
-        consolidation=server.consolidation,
-        forgetting=server.forgetting,
-        language_model=server.language_model,
+    a server whose own defaults are `server`: each setting that is set, in
+    place of the server's (`APPLIES`)."""
+    defaults = server
+    for setting, path in APPLIES.items():
+        value = getattr(stored, setting)
+        if value is None:
+            continue
+        defaults = _replaced(defaults, path.split("."), value / 1000 if _in_ms(setting) else value)
+    # A namespace can only lower the server's window budget.
+    return dataclasses.replace(
+        defaults, window_bytes=min(defaults.window_bytes, server.window_bytes)
     )
 
 
@@ -175,20 +200,8 @@ class NamespaceCache:
 def as_settings(defaults: NamespaceDefaults, stored: StoredSettings) -> StoredSettings:
     """`defaults` as settings with every field set (what `resolve` gives
     back), with the version and update time of `stored`."""
-    summaries, formation = defaults.summaries, defaults.formation
-    return StoredSettings(
-        session_ttl_ms=round(defaults.session_ttl_s * 1000),
-        window_turns=defaults.window_turns,
-        window_bytes=defaults.window_bytes,
-        dedup_distance=defaults.dedup_distance,
-        recall_distance=defaults.recall_distance,
-        episodic_ttl_ms=round(defaults.episodic_ttl_s * 1000),
-        summaries_enabled=summaries.enabled,
-        summary_max_chars=summaries.max_chars,
-        summary_min_fold_turns=summaries.min_fold_turns,
-        formation_enabled=formation.enabled,
-        formation_turns_per_memory=formation.turns_per_memory,
-        formation_max_chars=formation.max_chars,
-        version=stored.version,
-        update_ms=stored.update_ms,
-    )
+    values = {
+        setting: round(_at(defaults, path) * 1000) if _in_ms(setting) else _at(defaults, path)
+        for setting, path in APPLIES.items()
+    }
+    return StoredSettings(**values, version=stored.version, update_ms=stored.update_ms)

@@ -1,10 +1,21 @@
-"""Conversions shared by the servicers: clock and timestamps."""
+"""Conversions shared by the servicers: clock, timestamps, recall modes."""
 
 from __future__ import annotations
 
 import time
 
 from google.protobuf import duration_pb2, timestamp_pb2
+
+from memrpc.namespace_defaults import RecallMode
+from memrpc.v1 import long_term_memory_pb2 as ltm_pb
+
+# Each `memrpc.v1.RecallMode` number but `RECALL_MODE_UNSPECIFIED`, and the
+# mode it names.
+RECALL_MODES: dict[int, RecallMode] = {
+    ltm_pb.RecallMode.Value(f"RECALL_MODE_{mode.name}"): mode for mode in RecallMode
+}
+# Each mode's `memrpc.v1.RecallMode` number.
+RECALL_MODE_NUMBERS: dict[RecallMode, int] = {mode: n for n, mode in RECALL_MODES.items()}
 
 
 def now_ms() -> int:

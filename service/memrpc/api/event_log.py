@@ -73,7 +73,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         self, request: event_log_pb2.AppendEventsRequest, context: Context
     ) -> event_log_pb2.AppendEventsResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         limits = self._limits
         validate.batch(request.events, "events", max_items=limits.max_batch_items)
         events = [_content(event, f"events[{i}]", limits) for i, event in enumerate(request.events)]
@@ -125,7 +125,7 @@ class EventLogServicer(event_log_pb2_grpc.EventLogServicer):
         self, request: event_log_pb2.TrimEventsRequest, context: Context
     ) -> event_log_pb2.TrimEventsResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         strategy = request.WhichOneof("strategy")
         if strategy == "max_len":
             if request.max_len < 0:

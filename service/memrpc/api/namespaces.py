@@ -2,12 +2,14 @@
 `store.namespace_settings`, resolved by `namespace_cache`.
 
 A setting is a leaf of `NamespaceSettings` (`sessions.ttl`, ...), each held
-by one field of the store (`_LEAVES`). Update masks follow
-`api/update_masks.py`, with the leaf paths, and the four messages
-(`sessions`, `memories`, `summaries`, `formation`) standing for all their leaves; `*`
-is every leaf. A leaf named but unset (an integer or a duration 0, an
-optional field absent) is cleared: it follows the server again. Every value
-is checked against its range in `limits.py` before anything is written.
+by one field of the store (`_leaves`). Update masks follow
+`api/update_masks.py`, with the leaf paths, and the messages that hold them
+(`sessions`, `memories`, `summaries`, `formation`, `consolidation`,
+`forgetting`, `language_model`) standing for all their leaves; `*` is every
+leaf. A leaf named but unset (an integer or a duration 0, an enum
+unspecified, an optional field absent) is cleared: it follows the server
+again. Every value is checked against its range in `limits.py` before
+anything is written.
 
 Get reads the settings from Redis (not the cache: they are what is stored
 now); both Get and Update hand what they read or wrote to the cache, so
@@ -22,10 +24,23 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from memrpc.api import update_masks
-from memrpc.api.convert import duration, now_ms, set_timestamp
+from memrpc.api.convert import (
+    RECALL_MODE_NUMBERS,
+    RECALL_MODES,
+    duration,
+    now_ms,
+    set_timestamp,
+)
 from memrpc.limits import (
+    CONSOLIDATION_DISTANCE,
+    CONSOLIDATION_INTERVAL_S,
     DEDUP_DISTANCE,
+    FORGETTING_INTERVAL_S,
+    FORGETTING_MAX_PER_USER,
+    FORGETTING_UNRECALLED_S,
     FORMATION_TURNS_PER_MEMORY,
+    KEYWORD_WEIGHT,
+    LLM_CALLS_PER_MINUTE,
     MEMORY_TTL_S,
     MIN_NAMESPACE_WINDOW_BYTES,
     SEARCH_DISTANCE,
@@ -37,6 +52,7 @@ from memrpc.limits import (
     Range,
 )
 from memrpc.namespace_cache import NamespaceCache, as_settings
+from memrpc.namespace_defaults import RecallMode
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.namespace_settings import NamespaceSettingsStore, StoredSettings, Value
@@ -87,8 +103,8 @@ def _count(limit: Range) -> Callable[[Message, str, str], Value]:
     return read
 
 
-def _distance(limit: Range) -> Callable[[Message, str, str], Value]:
-    """Reads an optional float: absent is None."""
+def _real(limit: Range) -> Callable[[Message, str, str], Value]:
+    """Reads an optional float (a distance, a weight): absent is None."""
 
     def read(parent: Message, name: str, field: str) -> Value:
         if not parent.HasField(name):
@@ -103,9 +119,23 @@ def _flag(parent: Message, name: str, field: str) -> Value:
     return bool(getattr(parent, name)) if parent.HasField(name) else None
 
 
+def _recall_mode(parent: Message, name: str, field: str) -> Value:
+    """Reads a `RecallMode` (its number known, `validate.known_enums`):
+    unspecified is None."""
+    number: int = getattr(parent, name)
+    return RECALL_MODES.get(number)
+
+
 def _set_duration(parent: Message, name: str, value: Value) -> None:
-    """Writes a Duration from ms."""
-    getattr(parent, name).CopyFrom(duration(int(value or 0)))
+    """Writes a Duration from ms; 0 (reads as unset) leaves it unset."""
+    if value:
+        getattr(parent, name).CopyFrom(duration(int(value)))
+
+
+def _set_recall_mode(parent: Message, name: str, value: Value) -> None:
+    """Writes a `RecallMode`."""
+    assert isinstance(value, RecallMode)
+    setattr(parent, name, RECALL_MODE_NUMBERS[value])
 
 
 def _set(parent: Message, name: str, value: Value) -> None:
@@ -120,9 +150,11 @@ def _leaves(window_bytes: Range, formation_chars: Range) -> tuple[_Leaf, ...]:
         _Leaf("sessions.ttl", "session_ttl_ms", _duration(SESSION_TTL_S), _set_duration),
         _Leaf("sessions.max_window_turns", "window_turns", _count(WINDOW_TURNS), _set),
         _Leaf("sessions.max_window_bytes", "window_bytes", _count(window_bytes), _set),
-        _Leaf("memories.dedup_max_distance", "dedup_distance", _distance(DEDUP_DISTANCE), _set),
-        _Leaf("memories.recall_max_distance", "recall_distance", _distance(SEARCH_DISTANCE), _set),
+        _Leaf("memories.dedup_max_distance", "dedup_distance", _real(DEDUP_DISTANCE), _set),
+        _Leaf("memories.recall_max_distance", "recall_distance", _real(SEARCH_DISTANCE), _set),
         _Leaf("memories.episodic_ttl", "episodic_ttl_ms", _duration(MEMORY_TTL_S), _set_duration),
+        _Leaf("memories.recall_mode", "recall_mode", _recall_mode, _set_recall_mode),
+        _Leaf("memories.keyword_weight", "keyword_weight", _real(KEYWORD_WEIGHT), _set),
         _Leaf("summaries.enabled", "summaries_enabled", _flag, _set),
         _Leaf("summaries.max_chars", "summary_max_chars", _count(SUMMARY_MAX_CHARS), _set),
         _Leaf(
@@ -139,11 +171,47 @@ def _leaves(window_bytes: Range, formation_chars: Range) -> tuple[_Leaf, ...]:
             _set,
         ),
         _Leaf("formation.max_chars", "formation_max_chars", _count(formation_chars), _set),
+        _Leaf("formation.extract_facts", "formation_extract_facts", _flag, _set),
+        _Leaf("consolidation.enabled", "consolidation_enabled", _flag, _set),
+        _Leaf(
+            "consolidation.max_distance",
+            "consolidation_distance",
+            _real(CONSOLIDATION_DISTANCE),
+            _set,
+        ),
+        _Leaf(
+            "consolidation.interval",
+            "consolidation_interval_ms",
+            _duration(CONSOLIDATION_INTERVAL_S),
+            _set_duration,
+        ),
+        _Leaf("forgetting.enabled", "forgetting_enabled", _flag, _set),
+        _Leaf(
+            "forgetting.max_memories_per_user",
+            "forgetting_max_per_user",
+            _count(FORGETTING_MAX_PER_USER),
+            _set,
+        ),
+        _Leaf(
+            "forgetting.forget_unrecalled_after",
+            "forgetting_unrecalled_ms",
+            _duration(FORGETTING_UNRECALLED_S),
+            _set_duration,
+        ),
+        _Leaf(
+            "forgetting.interval",
+            "forgetting_interval_ms",
+            _duration(FORGETTING_INTERVAL_S),
+            _set_duration,
+        ),
+        _Leaf("language_model.enabled", "llm_enabled", _flag, _set),
+        _Leaf(
+            "language_model.max_calls_per_minute",
+            "llm_calls_per_minute",
+            _count(LLM_CALLS_PER_MINUTE),
+            _set,
+        ),
     )
-
-
-# The messages of `NamespaceSettings` whose leaves are settings.
-GROUPS = ("sessions", "memories", "summaries", "formation")
 
 
 def _message(ns: str, stored: StoredSettings, leaves: tuple[_Leaf, ...]) -> pb.NamespaceSettings:
@@ -173,6 +241,8 @@ class NamespacesServicer(namespace_settings_pb2_grpc.NamespacesServicer):
             limits.formation_max_chars,
         )
         self._paths = tuple(leaf.path for leaf in self._leaves)
+        # The messages of `NamespaceSettings` whose leaves are settings.
+        self._groups = tuple(dict.fromkeys(path.split(".")[0] for path in self._paths))
 
     def _both(
         self, ns: str, stored: StoredSettings
@@ -186,12 +256,12 @@ class NamespacesServicer(namespace_settings_pb2_grpc.NamespacesServicer):
         new = request.settings
         populated = {
             f"{group}.{name}"
-            for group in GROUPS
+            for group in self._groups
             for name in update_masks.populated(getattr(new, group))
         }
         named = update_masks.paths_to_write(
             request.update_mask,
-            allowed=(*self._paths, *GROUPS),
+            allowed=(*self._paths, *self._groups),
             full_replace=self._paths,
             populated=populated,
         )

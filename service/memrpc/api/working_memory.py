@@ -124,6 +124,8 @@ def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
         set_timestamp(turn.create_time, entry["create_ms"])
     if int(fields.get(b"evicted_count", 0)):
         _summary(session.summary, fields)
+    if form_memories := fields.get(b"form_memories"):
+        session.form_memories = form_memories == b"1"
     return session
 
 
@@ -175,7 +177,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         self, request: pb.UpdateSessionRequest, context: Context
     ) -> pb.UpdateSessionResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         ttl_ms = _ttl_ms(request, await self._defaults.defaults(ns))
         expected = validate.expected_version(request, creates=True)
         new = request.session
@@ -220,7 +222,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         self, request: pb.AppendTurnsRequest, context: Context
     ) -> pb.AppendTurnsResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         user = validate.user_id(request.user_id)
         validate.batch(request.turns, "turns", max_items=self._limits.max_batch_items)
         defaults = await self._defaults.defaults(ns)
@@ -259,6 +261,9 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
                 user=user,
                 turns=turns,
                 request=request_id,
+                form_memories=(
+                    request.form_memories if request.HasField("form_memories") else None
+                ),
             )
         except VersionMismatch as mismatch:
             raise _aborted(mismatch, expected) from None
@@ -276,7 +281,7 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         self, request: pb.DeleteSessionRequest, context: Context
     ) -> pb.DeleteSessionResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
+        thread = validate.writable_thread_id(request.thread_id)
         expected = validate.expected_version(request, creates=False)
         try:
             deleted = await self._store.delete(ns, thread, expected=expected)

@@ -17,6 +17,12 @@ nothing twice, whichever runner and delivery it comes from.
 A namespace whose settings turn formation off is skipped (its entries are
 acknowledged); its turns keep waiting and are formed if it turns formation
 on again and a later append runs the job.
+
+A thread's own choice (`AppendTurnsRequest.form_memories`, kept on its
+session) outranks its namespace's `formation.enabled`, both ways; the job
+reads it with each chunk (`FormationStore.next_chunk`, the same HMGET), so
+a thread whose formation is off costs one read a run. Its turns wait the
+same way.
 """
 
 from __future__ import annotations
@@ -62,11 +68,9 @@ class FormationJob:
     async def run(self, ns: str, thread: str) -> None:
         defaults = await self._defaults.defaults(ns)
         policy = defaults.formation
-        if not policy.enabled:
-            return
         for _ in range(FORMATION_MAX_STEPS):
             chunk = await self._store.next_chunk(
-                ns, thread, turns_per_memory=policy.turns_per_memory
+                ns, thread, turns_per_memory=policy.turns_per_memory, enabled=policy.enabled
             )
             if chunk is None:
                 return

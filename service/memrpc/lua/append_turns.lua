@@ -27,7 +27,10 @@
 -- ARGV[12] fingerprint: the request's fingerprint (ignored without KEYS[5])
 -- ARGV[13] remember_ms: how long to remember the request (ms; ignored
 --   without KEYS[5])
--- ARGV[14..] turns: per turn, its window entry (a JSON object of at most
+-- ARGV[14] form_memories: the thread's own choice of memory formation, '1'
+--   or '0', recorded on the session (`form_memories`); '' keeps the one it
+--   has (none: the namespace's setting applies)
+-- ARGV[15..] turns: per turn, its window entry (a JSON object of at most
 --   window_bytes bytes) and its event payload (JSON)
 -- Returns {0, version} on a version mismatch, else
 -- {REQUEST_DONE, version, evicted, turn_count, event ids...} for an append,
@@ -37,7 +40,7 @@
 -- `Limits.max_batch_items`, memrpc/limits.py) and over the window's sizes
 -- (at most the window size); the window is decoded only to repair sizes
 -- that disagree with it, once.
-check_shape(4, 5, 13, 2, 1)
+check_shape(4, 5, 14, 2, 1)
 local key, idx, stream, feed, request = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local thread = arg_present(1)
 local now, ttl = arg_integer(2, 0), arg_integer(3, 1)
@@ -47,7 +50,8 @@ arg_integer(7, 1)
 arg_integer(8, 1)
 local fingerprint, remember_ms = ARGV[12], arg_integer(13, 0)
 request_check(request, fingerprint, remember_ms)
-local FIRST_TURN = 14
+local form_memories = arg_choice(14, {[''] = true, ['0'] = true, ['1'] = true})
+local FIRST_TURN = 15
 local OPEN, CLOSE, COMMA = string.byte('{'), string.byte('}'), string.byte(',')
 for i = FIRST_TURN, #ARGV, 2 do
   local entry = ARGV[i]
@@ -72,6 +76,9 @@ if not ok then
 end
 if version == 0 and ARGV[9] ~= '' then
   session_set_user(key, thread, ARGV[9], ARGV[10], ARGV[11], now)
+end
+if form_memories ~= '' then
+  redis.call('HSET', key, 'form_memories', form_memories)
 end
 
 -- The window stays JSON text, not decoded here: `turns` is the JSON array

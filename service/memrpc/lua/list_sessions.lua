@@ -29,7 +29,7 @@ end
 -- The basic view: all but the window, the scratchpad and the summary's text.
 local basic = {'user_id', 'goal', 'metadata', 'create_ms', 'update_ms', 'version',
   'ttl_ms', 'turn_count', 'evicted_count', 'summary_first', 'summary_last', 'summary_turns',
-  'summary_skipped', 'summary_ms', 'summarizer'}
+  'summary_skipped', 'summary_ms', 'summarizer', 'form_memories'}
 
 local function read(key)
   if full then

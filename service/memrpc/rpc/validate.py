@@ -25,6 +25,7 @@ from memrpc.limits import (
     Range,
 )
 from memrpc.rpc.errors import ApiError
+from memrpc.store.memory_changes import CHANGES_THREAD, RESERVED_THREAD_PREFIX
 
 _NAMESPACE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAMESPACE_CHARS - 1}}}")
 _NAME = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_NAME_CHARS}}}")
@@ -74,6 +75,22 @@ def printable(value: str, field: str, *, max_chars: int = MAX_ID_CHARS, required
 def thread_id(value: str, field: str = "thread_id", *, required: bool = True) -> str:
     """A thread id: 1 to 128 printable characters."""
     return printable(value, field, required=required)
+
+
+def writable_thread_id(value: str, field: str = "thread_id") -> str:
+    """The thread id of a request that writes the thread (its session or
+    its log): a `thread_id` not starting with `memrpc.`, which marks the
+    threads the server writes (`memory_changes.RESERVED_THREAD_PREFIX`);
+    those can be read like any other."""
+    thread_id(value, field)
+    if value.startswith(RESERVED_THREAD_PREFIX):
+        raise ApiError.invalid(
+            field,
+            f"must not start with {RESERVED_THREAD_PREFIX!r}: such threads are written by the "
+            f"server only (read them, such as {CHANGES_THREAD!r}, the memory changes), "
+            "so choose another thread id",
+        )
+    return value
 
 
 def user_id(value: str, field: str = "user_id", *, required: bool = False) -> str:

@@ -14,6 +14,9 @@ and they are the newest `waiting` turns of the log after `formed_through`
 up to `evicted_last` (`store/turn_log.py`, as for the summary). A chunk is
 the oldest `turns_per_memory` of them; fewer wait for more turns. Sessions
 written before formation have no `formed_through`: they form nothing.
+Formation is on for a session by its thread's own choice (`form_memories`,
+written by `AppendTurns`), else by its namespace's setting: read in the
+same HMGET as the cursor.
 
 A formation step (`next_chunk`, then the summary of the chunk and its
 embedding, then `form`) reads the Hash (one HMGET) and the log, and writes
@@ -49,6 +52,7 @@ _STATE = (
     "formed_turns",
     "formed_skipped",
     "user_id",
+    "form_memories",
 )
 
 
@@ -96,9 +100,13 @@ class FormationStore:
         self._redis = redis
         self._form = scripts.load(redis, MemoryForm)
 
-    async def next_chunk(self, ns: str, thread: str, *, turns_per_memory: int) -> Chunk | None:
+    async def next_chunk(
+        self, ns: str, thread: str, *, turns_per_memory: int, enabled: bool = True
+    ) -> Chunk | None:
         """The next chunk of the thread's session: its oldest
-        `turns_per_memory` waiting turns; None when it has no session or
+        `turns_per_memory` waiting turns; None when it has no session,
+        formation is off for it (by the thread's own choice, the session's
+        `form_memories`, else by `enabled`, the namespace's setting), or
         fewer turns wait."""
         state = dict(
             zip(
@@ -112,6 +120,9 @@ class FormationStore:
             state["formed_through"],
             state["evicted_last"],
         )
+        choice = state["form_memories"]
+        if not (enabled if choice is None else choice == b"1"):
+            return None
         if create_ms is None or formed_through is None or last is None:
             return None
         waiting = (

@@ -14,6 +14,18 @@
 | `formation_enabled`      | `1` or `0`: whether memories are formed       |
 | `formation_turns_per_memory` | turns one formed memory records           |
 | `formation_max_chars`    | the most characters of a formed memory        |
+| `formation_extract_facts` | `1` or `0`: whether facts are extracted      |
+| `recall_mode`            | a search's mode: `vector`, `keyword`, `hybrid` |
+| `keyword_weight`         | a hybrid search's keyword weight              |
+| `consolidation_enabled`  | `1` or `0`: whether memories are consolidated |
+| `consolidation_distance` | the widest distance of a merge                |
+| `consolidation_interval_ms` | how often consolidation runs (ms)          |
+| `forgetting_enabled`     | `1` or `0`: whether memories are forgotten    |
+| `forgetting_max_per_user` | the most memories a user keeps               |
+| `forgetting_unrecalled_ms` | how long unrecalled memories are kept (ms)  |
+| `forgetting_interval_ms` | how often forgetting runs (ms)                |
+| `llm_enabled`            | `1` or `0`: whether jobs use the language model |
+| `llm_calls_per_minute`   | the jobs' calls to the model per minute       |
 | `version`, `update_ms`   | integers; absent until the first update       |
 
 A field that is absent is not set: the server's default applies. The Hash
@@ -24,17 +36,18 @@ The store holds values as given; their ranges are the API's to check.
 
 from __future__ import annotations
 
-import dataclasses
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from memrpc.namespace_defaults import RecallMode
 from memrpc.store import keys, scripts
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import NamespaceSettingsUpdate
 from memrpc.store.versions import VersionMismatch
 
 # A setting's value: None when not set.
-Value = int | float | bool | None
+Value = int | float | bool | RecallMode | None
 
 
 @dataclass(frozen=True)
@@ -53,21 +66,35 @@ class StoredSettings:
     formation_enabled: bool | None = None
     formation_turns_per_memory: int | None = None
     formation_max_chars: int | None = None
+    formation_extract_facts: bool | None = None
+    recall_mode: RecallMode | None = None
+    keyword_weight: float | None = None
+    consolidation_enabled: bool | None = None
+    consolidation_distance: float | None = None
+    consolidation_interval_ms: int | None = None
+    forgetting_enabled: bool | None = None
+    forgetting_max_per_user: int | None = None
+    forgetting_unrecalled_ms: int | None = None
+    forgetting_interval_ms: int | None = None
+    llm_enabled: bool | None = None
+    llm_calls_per_minute: int | None = None
     # 0: never changed.
     version: int = 0
     # 0: never changed.
     update_ms: int = 0
 
 
-# How each field reads back from the Hash (the others are integers).
-_PARSE_OTHER: dict[str, Callable[[bytes], Value]] = {
-    "dedup_distance": float,
-    "recall_distance": float,
-    "summaries_enabled": lambda value: value == b"1",
-    "formation_enabled": lambda value: value == b"1",
+# How a value of each type reads back from the Hash.
+_PARSE_TYPE: dict[type, Callable[[bytes], Value]] = {
+    int: int,
+    float: float,
+    bool: lambda value: value == b"1",
+    RecallMode: lambda value: RecallMode(value.decode()),
 }
+# How each field reads back from the Hash: by its type.
 _PARSE: dict[str, Callable[[bytes], Value]] = {
-    field.name: _PARSE_OTHER.get(field.name, int) for field in dataclasses.fields(StoredSettings)
+    name: _PARSE_TYPE[next(t for t in typing.get_args(hint) or (hint,) if t is not type(None))]
+    for name, hint in typing.get_type_hints(StoredSettings).items()
 }
 SETTINGS = tuple(name for name in _PARSE if name not in ("version", "update_ms"))
 
@@ -76,6 +103,8 @@ def _encode(value: Value) -> str:
     """A value as the Hash holds it ('' clears the field)."""
     if value is None:
         return ""
+    if isinstance(value, RecallMode):
+        return value.value
     if isinstance(value, bool):
         return "1" if value else "0"
     return repr(value)

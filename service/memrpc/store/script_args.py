@@ -48,6 +48,7 @@ class AppendTurns(Call):
     user_threads: str
     fingerprint: str
     remember_ms: int
+    form_memories: str
     turns: Groups
 
 

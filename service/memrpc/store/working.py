@@ -20,6 +20,7 @@
 | `summary_ms`, `summarizer` | when the last fold was written, and by which summarizer |
 | `formed_through` | the log's event id memories are formed through (at first: the log's newest) |
 | `formed_turns`, `formed_skipped` | turns formed into memories; turns trimmed first |
+| `form_memories` | `1` or `0`: the thread's own choice of formation (absent: none) |
 
 Every write is one Lua script: version check, fields, TTL and listing
 indexes change together, and appended turns are recorded in the event log
@@ -29,7 +30,9 @@ same step too. The `evicted_*`, `folded_through` and `summary*` fields are
 the running summary's (`store/summaries.py`): the writes here count the
 turns that leave the window (evicted by an append, or the window emptied by
 an update), the fold job folds them in. The `formed_*` fields are memory
-formation's (`store/formation.py`), on the same count of evicted turns.
+formation's (`store/formation.py`), on the same count of evicted turns;
+`form_memories` is written by appends that make a choice, and outranks the
+namespace's setting there.
 
 A session with a user adds its thread to the user's durable threads
 (`keys.user_threads`), which outlive the session: `user_threads` pages
@@ -180,10 +183,13 @@ class WorkingStore:
         user: str,
         turns: Sequence[tuple[bytes, str]],
         request: RequestId | None = None,
+        form_memories: bool | None = None,
     ) -> Appended:
         """Appends turns, each a (window entry, event payload) JSON pair; the
         oldest leave the window beyond `window` turns or `window_bytes` bytes
-        of entries (each entry must fit alone). With a `request`, only once
+        of entries (each entry must fit alone). Records the thread's choice
+        of memory formation, unless `form_memories` is None (the session
+        keeps the one it has). With a `request`, only once
         in `request_ids.REMEMBER_MS`: a repeat returns the first append's
         outcome, whatever the session's version now (or `RequestIdReused`
         if its fingerprint differs)."""
@@ -210,6 +216,7 @@ class WorkingStore:
                 user_threads=_user_threads(ns, user),
                 fingerprint=remembered.fingerprint,
                 remember_ms=remembered.remember_ms,
+                form_memories="" if form_memories is None else str(int(form_memories)),
                 turns=turns,
             )
         )

@@ -124,11 +124,14 @@ class AsyncMemoryClient:
         user_id: str = "",
         ttl: float | None = None,
         request_id: str = "",
+        form_memories: bool | None = None,
     ) -> wm.AppendTurnsResponse:
         """Appends turns (`TurnInput`s or (role, content) pairs) to the window.
         Send the same `request_id` (such as a UUID) when retrying an append
         whose outcome is unknown: the server appends the turns only once
-        (`replayed` is set on the retry's response)."""
+        (`replayed` is set on the retry's response). `form_memories` turns
+        memory formation on or off for this thread from now on, whatever the
+        namespace's setting (None: the thread's earlier choice stands)."""
         request = req.append_turns(
             self.namespace,
             thread_id,
@@ -137,6 +140,7 @@ class AsyncMemoryClient:
             user_id=user_id,
             ttl=ttl,
             request_id=request_id,
+            form_memories=form_memories,
         )
         return await self.working.AppendTurns(request, timeout=self.timeout)
 

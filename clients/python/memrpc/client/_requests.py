@@ -63,9 +63,10 @@ def append_turns(
     user_id: str,
     ttl: float | None,
     request_id: str,
+    form_memories: bool | None,
 ) -> wm.AppendTurnsRequest:
     """An AppendTurns of `TurnInput`s or (role, content) pairs; `request_id`
-    empty for none."""
+    empty for none, `form_memories` None for no choice."""
     return wm.AppendTurnsRequest(
         namespace=namespace,
         thread_id=thread_id,
@@ -77,6 +78,7 @@ def append_turns(
         user_id=user_id,
         ttl=seconds(ttl),
         request_id=request_id,
+        form_memories=form_memories,
     )
 
 
