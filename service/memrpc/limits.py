@@ -107,6 +107,18 @@ CONSOLIDATION_DISTANCE = Range(default=0.25, low=0.0, high=1.0)
 # How often the consolidation and the forgetting jobs run over a namespace.
 CONSOLIDATION_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
 FORGETTING_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
+# Memories one run of the consolidation job examines, at most (one KNN
+# search each, ~1 ms of Redis, and up to `CONSOLIDATION_NEIGHBOURS` merge
+# scripts): a larger namespace is walked over several runs, from a cursor
+# kept in Redis (`keys.consolidation`).
+CONSOLIDATION_BATCH = 50
+# The nearest memories of its scope each examined memory is compared with
+# (the merge candidates, and the older ones asked about contradictions).
+CONSOLIDATION_NEIGHBOURS = 8
+# The widest cosine distance at which consolidation asks the language model
+# whether a newer semantic memory contradicts an older one (beyond the
+# merge distance: a contradiction words the same subject differently).
+CONSOLIDATION_RELATED_DISTANCE = 0.5
 # The most memories a user keeps under a forgetting budget (0: no budget).
 FORGETTING_MAX_PER_USER = Range(default=0, low=0, high=10_000_000)
 # How long a memory may go unrecalled before forgetting takes it (no

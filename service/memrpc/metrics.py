@@ -173,6 +173,12 @@ FORMED_MEMORIES = Counter(
     "Memories formed from the turns that left windows, by outcome",
     ("outcome",),
 )
+CONSOLIDATED = Counter(
+    "memrpc_consolidation_memories",
+    "Memories the consolidation job examined, merged away, marked superseded, or left for "
+    "a later run when the language model failed, by outcome",
+    ("outcome",),
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -299,6 +305,13 @@ def memory_formed(duplicate: bool) -> None:
     memory, which gained a hit)."""
     if _switch.on:
         FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
+
+
+def consolidated(outcome: str, count: int = 1) -> None:
+    """The consolidation job examined, merged (`merged`), superseded or left
+    (`model_failed`) `count` memories."""
+    if _switch.on and count:
+        CONSOLIDATED.labels(outcome).inc(count)
 
 
 def refused(setting: str) -> None:

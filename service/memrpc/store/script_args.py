@@ -303,3 +303,45 @@ class NamespaceSettingsUpdate(Call):
     now_ms: int
     expected_version: str
     fields: Groups
+
+
+@dataclass(slots=True)
+class MemoryMerge(Call):
+    """Merges one memory into a near duplicate at the versions read, with
+    its event (`store/consolidation.py`)."""
+
+    LUA = "memory_merge"
+    LIBS = ("memory", "events")
+
+    survivor: Key
+    loser: Key
+    stream: Key
+    feed: Key
+    survivor_version: int
+    loser_version: int
+    distance: float
+    thread: str
+    event_type: str
+    log_max_len: int
+    feed_max_len: int
+
+
+@dataclass(slots=True)
+class MemorySupersede(Call):
+    """Marks an older memory superseded by a newer one at the versions
+    read, with its event (`store/consolidation.py`)."""
+
+    LUA = "memory_supersede"
+    LIBS = ("memory", "events")
+
+    older: Key
+    newer: Key
+    stream: Key
+    feed: Key
+    older_version: int
+    newer_version: int
+    flag: str
+    thread: str
+    event_type: str
+    log_max_len: int
+    feed_max_len: int

@@ -1,0 +1,182 @@
+"""Consolidation's reads and writes: a walk over a namespace's memories,
+the near neighbours of each, and the merge or supersession of two memories
+(one script each, at the versions read, with its event on the namespace's
+changes thread `memory_changes.CHANGES_THREAD`).
+
+A pass walks the live, non-superseded memories of a namespace newest first
+(`memory_listing.Order.NEWEST`), a page per run; the walk is kept in the
+Hash `keys.consolidation(ns)`, so that a large namespace progresses across
+runs:
+
+| field     | holds                                                           |
+|-----------|-----------------------------------------------------------------|
+| `after`   | the id of the last memory the pass examined ('' at its start)   |
+| `top`     | the id of the pass's first (newest) memory ('' at its start)    |
+| `checked` | every memory up to this id was asked about (the language model) |
+| `failed`  | `1` once a call to the language model failed in this pass       |
+
+Only one run of the job works on a namespace at a time (the periodic
+runner's lease), so the Hash is written without a script.
+
+| script                 | writes                                                  |
+|------------------------|---------------------------------------------------------|
+| `memory_merge.lua`     | the survivor's counts and `merged_ids`; deletes the     |
+|                        | loser; a `memrpc.memory_merged` event                   |
+| `memory_supersede.lua` | the older memory's `superseded_by` and superseded flag; |
+|                        | a `memrpc.memory_superseded` event                      |
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from memrpc.limits import CONSOLIDATION_NEIGHBOURS
+from memrpc.llm.base import LanguageModelError
+from memrpc.store import keys, scripts
+from memrpc.store.events import EventContent, EventStore
+from memrpc.store.long_term import LongTermStore, Match, Memory, Vector
+from memrpc.store.memory_changes import CHANGES_THREAD, Change
+from memrpc.store.memory_index import Flag, MemoryFilter
+from memrpc.store.memory_listing import Order, Position
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.script_args import MemoryMerge, MemorySupersede
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Where a pass over a namespace stands (the fields of its Hash)."""
+
+    after: str = ""
+    top: str = ""
+    checked: str = ""
+    failed: bool = False
+
+    def asks_about(self, memory: Memory) -> bool:
+        """Whether this pass still asks the language model about `memory`:
+        not asked in an earlier pass, and no call failed in this one."""
+        return not self.failed and memory.id > self.checked
+
+    def finished(self) -> Walk:
+        """The walk of the next pass, once this one has examined every
+        memory: what it examined is checked, unless a call failed."""
+        return Walk(checked=self.checked if self.failed else max(self.top, self.checked))
+
+
+@dataclass(frozen=True)
+class Examined:
+    """A memory the walk examines, with its embedding."""
+
+    memory: Memory
+    vector: Vector
+
+
+class ConsolidationStore:
+    """The walk, neighbours, merges and supersessions of consolidation."""
+
+    def __init__(self, redis: RedisMux, long_term: LongTermStore, events: EventStore) -> None:
+        self._redis = redis
+        self._long_term = long_term
+        self._events = events
+        self._merge = scripts.load(self._redis, MemoryMerge)
+        self._supersede = scripts.load(self._redis, MemorySupersede)
+
+    async def walk(self, ns: str) -> Walk:
+        """The namespace's walk (a new pass's when none is kept)."""
+        found = await self._redis.execute("HGETALL", keys.consolidation(ns))
+        fields = {name.decode(): value.decode() for name, value in zip(*[iter(found)] * 2)}
+        return Walk(
+            after=fields.get("after", ""),
+            top=fields.get("top", ""),
+            checked=fields.get("checked", ""),
+            failed=fields.get("failed") == "1",
+        )
+
+    async def save(self, ns: str, walk: Walk) -> None:
+        """Keeps the namespace's walk."""
+        await self._redis.execute(
+            "HSET", keys.consolidation(ns),
+            "after", walk.after, "top", walk.top, "checked", walk.checked,
+            "failed", "1" if walk.failed else "0",
+        )  # fmt: skip
+
+    async def page(self, ns: str, walk: Walk, count: int) -> list[Examined]:
+        """The next `count` live, non-superseded memories of the pass, newest
+        first, each with its embedding (those deleted meanwhile left out).
+        One listing, then one `JSON.MGET` of the embeddings."""
+        after = Position(walk.after) if walk.after else None
+        listed = await self._long_term.list_page(ns, MemoryFilter(), Order.NEWEST, after, count=count)
+        if not listed.memories:
+            return []
+        documents = [keys.memory(ns, memory.id) for memory in listed.memories]
+        vectors = await self._redis.execute("JSON.MGET", *documents, "$.embedding")
+        return [
+            Examined(memory, json.loads(vector)[0])
+            for memory, vector in zip(listed.memories, vectors, strict=True)
+            if vector is not None
+        ]
+
+    async def neighbours(self, ns: str, examined: Examined, max_distance: float) -> list[Match]:
+        """The `CONSOLIDATION_NEIGHBOURS` nearest live, non-superseded memories of `examined`'s
+        scope (user and kind) within `max_distance`, nearest first, without
+        itself."""
+        memory = examined.memory
+        scope = MemoryFilter(user_ids=(memory.user_id,), kinds=(memory.kind,))
+        matches = await self._long_term.search(
+            ns, examined.vector, scope, limit=CONSOLIDATION_NEIGHBOURS + 1, max_distance=max_distance
+        )
+        return [match for match in matches if match.memory.id != memory.id]
+
+    async def merge(self, ns: str, survivor: Memory, loser: Memory, distance: float) -> int | None:
+        """Merges `loser` into `survivor`; returns the survivor's new hit
+        count, or None when either changed since read (nothing written)."""
+        reply = await self._merge(
+            MemoryMerge(
+                survivor=keys.memory(ns, survivor.id),
+                loser=keys.memory(ns, loser.id),
+                stream=keys.events(ns, CHANGES_THREAD),
+                feed=keys.feed(ns),
+                survivor_version=survivor.version,
+                loser_version=loser.version,
+                distance=distance,
+                thread=CHANGES_THREAD,
+                event_type=Change.MERGED,
+                log_max_len=self._events.retention.log_max_len,
+                feed_max_len=self._events.retention.feed_max_len,
+            )
+        )
+        return int(reply[1]) if reply[0] == 1 else None
+
+    async def supersede(self, ns: str, older: Memory, newer: Memory) -> bool:
+        """Marks `older` superseded by `newer`; False when either changed
+        since read (nothing written)."""
+        marked = await self._supersede(
+            MemorySupersede(
+                older=keys.memory(ns, older.id),
+                newer=keys.memory(ns, newer.id),
+                stream=keys.events(ns, CHANGES_THREAD),
+                feed=keys.feed(ns),
+                older_version=older.version,
+                newer_version=newer.version,
+                flag=Flag.SUPERSEDED,
+                thread=CHANGES_THREAD,
+                event_type=Change.SUPERSEDED,
+                log_max_len=self._events.retention.log_max_len,
+                feed_max_len=self._events.retention.feed_max_len,
+            )
+        )
+        return bool(marked)
+
+    async def model_failed(
+        self, ns: str, job: str, thread_id: str, error: LanguageModelError
+    ) -> None:
+        """Records that `job` gave up on a call to the language model about
+        a memory of thread `thread_id`."""
+        payload = {
+            "job": job,
+            "thread_id": thread_id,
+            "attempts": error.attempts,
+            "error": str(error),
+        }
+        event = EventContent(Change.LANGUAGE_MODEL_FAILED, json=json.dumps(payload))
+        await self._events.append(ns, CHANGES_THREAD, [event])
