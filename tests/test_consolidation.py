@@ -77,7 +77,9 @@ class ScriptedModel:
     async def extract_facts(self, ns: str, turns: Sequence[FoldTurn]) -> list:  # type: ignore[type-arg]
         raise AssertionError("not asked")
 
-    async def summarize(self, ns: str, summary: str, turns: Sequence[FoldTurn], *, max_chars: int) -> str:
+    async def summarize(
+        self, ns: str, summary: str, turns: Sequence[FoldTurn], *, max_chars: int
+    ) -> str:
         raise AssertionError("not asked")
 
     async def contradicted(self, ns: str, newer: str, older: Sequence[str]) -> list[int]:
@@ -116,7 +118,8 @@ async def write(
     [vector] = await embedder.embed([text])
     item = NewMemory(text=text, embedding=vector, user_id=user, kind=kind, ttl_ms=0, pinned=pinned)
     [created] = await long_term.create(ns, [item], max_distance=0)
-    assert created.created and created.memory is not None
+    assert created.created
+    assert created.memory is not None
     for _ in range(1000):
         if now_ms() > created.memory.create_ms:
             return created.memory
@@ -132,7 +135,9 @@ async def drain(job: ConsolidationJob, ns: str) -> int:
     raise AssertionError("the pass never finished")
 
 
-async def memories(long_term: LongTermStore, ns: str, *, superseded: bool = False) -> dict[str, Memory]:
+async def memories(
+    long_term: LongTermStore, ns: str, *, superseded: bool = False
+) -> dict[str, Memory]:
     """The live memories of `ns` by id (with the superseded ones, or not)."""
     flt = MemoryFilter(include_superseded=superseded)
     listed = await long_term.list_page(ns, flt, Order.NEWEST, None, count=1000)
@@ -248,15 +253,14 @@ async def test_a_disabled_policy_merges_nothing(long_term, store, embedder, ns):
     assert await ConsolidationJob(store, Defaults()).interval_s(ns) == 60
 
 
-async def test_a_memory_changed_since_read_is_left_for_the_next_run(
-    long_term, store, embedder, ns
-):
+async def test_a_memory_changed_since_read_is_left_for_the_next_run(long_term, store, embedder, ns):
     first = await write(long_term, embedder, ns, BLUE)
     second = await write(long_term, embedder, ns, BLUE_AGAIN)
     updated = await long_term.update(
         ns, second.id, MemoryPatch(metadata={"k": "v"}), max_distance=0
     )
-    assert updated is not None and updated.version == 2
+    assert updated is not None
+    assert updated.version == 2
     # `second` as read before its update: the merge writes nothing.
     assert await store.merge(ns, first, second, 0.1) is None
     assert set(await memories(long_term, ns)) == {first.id, second.id}
@@ -282,7 +286,84 @@ async def test_bounded_runs_progress_to_the_end_of_the_pass(long_term, store, em
     assert walk.after == others[-CONSOLIDATION_BATCH].id
     assert len(await memories(long_term, ns)) == len(others) + 2
     assert await drain(job, ns) == 1
-    assert await store.walk(ns) == Walk(checked=others[-1].id)
+    # A new pass next, with nothing asked of a model (none given).
+    assert await store.walk(ns) == Walk()
     left = await memories(long_term, ns)
     assert set(left) == {first.id, *(memory.id for memory in others)}
     assert left[first.id].merged_ids == (second.id,)
+
+
+# -- With a language model ----------------------------------------------------------
+
+
+async def test_a_contradicted_older_fact_is_superseded(long_term, store, embedder, ns, events):
+    await write(long_term, embedder, ns, NURSE)
+    older = await write(long_term, embedder, ns, BERGEN)
+    newer = await write(long_term, embedder, ns, TROMSO)
+    model = ScriptedModel([[0]])
+    job = ConsolidationJob(store, Defaults(model=True), model)
+    assert await drain(job, ns) == 1
+    # Asked once, about the newer fact and the older related one (not the
+    # unrelated nurse, farther than the related distance).
+    assert model.calls == [(TROMSO, [BERGEN])]
+    assert older.id not in await memories(long_term, ns)
+    marked = (await memories(long_term, ns, superseded=True))[older.id]
+    assert marked.superseded_by == newer.id
+    assert dataclasses.replace(marked, superseded_by="") == older
+    assert await changes(events, ns) == [
+        (
+            Change.SUPERSEDED,
+            {
+                "memory_id": older.id,
+                "superseded_by_memory_id": newer.id,
+                "user_id": "u1",
+                "text": BERGEN,
+                "superseding_text": TROMSO,
+            },
+        )
+    ]
+    # A later pass asks nothing again.
+    assert await store.walk(ns) == Walk(checked=newer.id)
+    assert await drain(job, ns) == 1
+    assert len(model.calls) == 1
+
+
+async def test_a_failed_call_is_reported_and_asked_again_next_pass(
+    long_term, store, embedder, ns, events
+):
+    older = await write(long_term, embedder, ns, BERGEN)
+    newer = await write(long_term, embedder, ns, TROMSO)
+    failure = LanguageModelError(Failure.TIMEOUT, 3, "no reply in 10 s")
+    model = ScriptedModel([failure, [0]])
+    job = ConsolidationJob(store, Defaults(model=True), model)
+    assert await drain(job, ns) == 1
+    assert set(await memories(long_term, ns)) == {older.id, newer.id}
+    assert await store.walk(ns) == Walk()
+    assert await changes(events, ns) == [
+        (
+            Change.LANGUAGE_MODEL_FAILED,
+            {"job": "consolidation", "thread_id": "", "attempts": 3.0, "error": str(failure)},
+        )
+    ]
+    assert await drain(job, ns) == 1
+    assert len(model.calls) == 2
+    assert set(await memories(long_term, ns)) == {newer.id}
+    assert [kind for kind, _ in await changes(events, ns)][-1] == Change.SUPERSEDED
+
+
+async def test_the_model_is_asked_about_semantic_facts_once_the_namespace_allows(
+    long_term, store, embedder, ns
+):
+    await write(long_term, embedder, ns, BERGEN)
+    await write(long_term, embedder, ns, TROMSO, kind=Kind.EPISODIC)
+    await write(long_term, embedder, ns, BERGEN, kind=Kind.EPISODIC)
+    model = ScriptedModel([])
+    # Semantic facts, but the namespace's policy is off.
+    await write(long_term, embedder, ns, TROMSO)
+    await drain(ConsolidationJob(store, Defaults(model=False), model), ns)
+    assert model.calls == []
+    assert len(await memories(long_term, ns)) == 4
+    # Allowed: a later pass asks, about the semantic facts only.
+    model.replies.append([])
+    await drain(ConsolidationJob(store, Defaults(model=True), model), ns)
+    assert model.calls == [(TROMSO, [BERGEN])]

@@ -18,7 +18,9 @@ kind):
   one the model names is marked superseded (one script each). A failed
   call is counted and recorded as a `memrpc.language_model_failed` event;
   the pass asks nothing more, and the next pass asks about that memory
-  (and those after it) again.
+  (and those after it) again. A pass without the model (none configured,
+  or the namespace's policy off) leaves its memories to be asked about by
+  a later pass with it.
 
 A run returns True while the pass has memories left, False once it has
 examined them all (the next pass starts after the job's interval).
@@ -78,6 +80,9 @@ class ConsolidationJob:
         page = await self._store.page(ns, walk, CONSOLIDATION_BATCH)
         if page and not walk.top:
             walk = replace(walk, top=page[0].memory.id)
+        if model is None:
+            # Nothing asked this pass: the next pass with a model asks.
+            walk = replace(walk, partial=True)
         gone: set[str] = set()
         for examined in page:
             memory = examined.memory
@@ -86,7 +91,7 @@ class ConsolidationJob:
             metrics.consolidated("examined")
             asked = model if model is not None and walk.asks_about(memory) else None
             if not await self._examine(ns, examined, policy, asked, gone):
-                walk = replace(walk, failed=True)
+                walk = replace(walk, partial=True)
             walk = replace(walk, after=memory.id)
         more = len(page) == CONSOLIDATION_BATCH
         await self._store.save(ns, walk if more else walk.finished())

@@ -13,7 +13,8 @@ runs:
 | `after`   | the id of the last memory the pass examined ('' at its start)   |
 | `top`     | the id of the pass's first (newest) memory ('' at its start)    |
 | `checked` | every memory up to this id was asked about (the language model) |
-| `failed`  | `1` once a call to the language model failed in this pass       |
+| `partial` | `1` once this pass examined memories without asking the model   |
+|           | about them (no model, or a call failed)                         |
 
 Only one run of the job works on a namespace at a time (the periodic
 runner's lease), so the Hash is written without a script.
@@ -50,17 +51,19 @@ class Walk:
     after: str = ""
     top: str = ""
     checked: str = ""
-    failed: bool = False
+    partial: bool = False
 
     def asks_about(self, memory: Memory) -> bool:
         """Whether this pass still asks the language model about `memory`:
-        not asked in an earlier pass, and no call failed in this one."""
-        return not self.failed and memory.id > self.checked
+        not asked in an earlier pass, and every memory before it in this
+        pass asked about."""
+        return not self.partial and memory.id > self.checked
 
     def finished(self) -> Walk:
         """The walk of the next pass, once this one has examined every
-        memory: what it examined is checked, unless a call failed."""
-        return Walk(checked=self.checked if self.failed else max(self.top, self.checked))
+        memory: what it examined is checked, unless it was not all asked
+        about."""
+        return Walk(checked=self.checked if self.partial else max(self.top, self.checked))
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,15 @@ class ConsolidationStore:
     async def walk(self, ns: str) -> Walk:
         """The namespace's walk (a new pass's when none is kept)."""
         found = await self._redis.execute("HGETALL", keys.consolidation(ns))
-        fields = {name.decode(): value.decode() for name, value in zip(*[iter(found)] * 2)}
+        fields = {
+            name.decode(): value.decode()
+            for name, value in zip(found[::2], found[1::2], strict=True)
+        }
         return Walk(
             after=fields.get("after", ""),
             top=fields.get("top", ""),
             checked=fields.get("checked", ""),
-            failed=fields.get("failed") == "1",
+            partial=fields.get("partial") == "1",
         )
 
     async def save(self, ns: str, walk: Walk) -> None:
@@ -97,7 +103,7 @@ class ConsolidationStore:
         await self._redis.execute(
             "HSET", keys.consolidation(ns),
             "after", walk.after, "top", walk.top, "checked", walk.checked,
-            "failed", "1" if walk.failed else "0",
+            "partial", "1" if walk.partial else "0",
         )  # fmt: skip
 
     async def page(self, ns: str, walk: Walk, count: int) -> list[Examined]:
@@ -105,7 +111,9 @@ class ConsolidationStore:
         first, each with its embedding (those deleted meanwhile left out).
         One listing, then one `JSON.MGET` of the embeddings."""
         after = Position(walk.after) if walk.after else None
-        listed = await self._long_term.list_page(ns, MemoryFilter(), Order.NEWEST, after, count=count)
+        listed = await self._long_term.list_page(
+            ns, MemoryFilter(), Order.NEWEST, after, count=count
+        )
         if not listed.memories:
             return []
         documents = [keys.memory(ns, memory.id) for memory in listed.memories]
@@ -123,7 +131,11 @@ class ConsolidationStore:
         memory = examined.memory
         scope = MemoryFilter(user_ids=(memory.user_id,), kinds=(memory.kind,))
         matches = await self._long_term.search(
-            ns, examined.vector, scope, limit=CONSOLIDATION_NEIGHBOURS + 1, max_distance=max_distance
+            ns,
+            examined.vector,
+            scope,
+            limit=CONSOLIDATION_NEIGHBOURS + 1,
+            max_distance=max_distance,
         )
         return [match for match in matches if match.memory.id != memory.id]
 
