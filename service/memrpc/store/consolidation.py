@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from memrpc.limits import CONSOLIDATION_NEIGHBOURS
 from memrpc.llm.base import LanguageModelError
@@ -139,6 +140,18 @@ class ConsolidationStore:
         )
         return [match for match in matches if match.memory.id != memory.id]
 
+    def _change_args(self, ns: str, change: Change) -> dict[str, Any]:
+        """The arguments of a script's event of `change` on the namespace's
+        changes thread."""
+        return {
+            "stream": keys.events(ns, CHANGES_THREAD),
+            "feed": keys.feed(ns),
+            "thread": CHANGES_THREAD,
+            "event_type": change,
+            "log_max_len": self._events.retention.log_max_len,
+            "feed_max_len": self._events.retention.feed_max_len,
+        }
+
     async def merge(self, ns: str, survivor: Memory, loser: Memory, distance: float) -> int | None:
         """Merges `loser` into `survivor`; returns the survivor's new hit
         count, or None when either changed since read (nothing written)."""
@@ -146,15 +159,10 @@ class ConsolidationStore:
             MemoryMerge(
                 survivor=keys.memory(ns, survivor.id),
                 loser=keys.memory(ns, loser.id),
-                stream=keys.events(ns, CHANGES_THREAD),
-                feed=keys.feed(ns),
                 survivor_version=survivor.version,
                 loser_version=loser.version,
                 distance=distance,
-                thread=CHANGES_THREAD,
-                event_type=Change.MERGED,
-                log_max_len=self._events.retention.log_max_len,
-                feed_max_len=self._events.retention.feed_max_len,
+                **self._change_args(ns, Change.MERGED),
             )
         )
         return int(reply[1]) if reply[0] == 1 else None
@@ -166,15 +174,10 @@ class ConsolidationStore:
             MemorySupersede(
                 older=keys.memory(ns, older.id),
                 newer=keys.memory(ns, newer.id),
-                stream=keys.events(ns, CHANGES_THREAD),
-                feed=keys.feed(ns),
                 older_version=older.version,
                 newer_version=newer.version,
                 flag=Flag.SUPERSEDED,
-                thread=CHANGES_THREAD,
-                event_type=Change.SUPERSEDED,
-                log_max_len=self._events.retention.log_max_len,
-                feed_max_len=self._events.retention.feed_max_len,
+                **self._change_args(ns, Change.SUPERSEDED),
             )
         )
         return bool(marked)
