@@ -19,6 +19,8 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:feed:{ns}`                       | Stream | every event of the namespace     |
 | `memrpc:jobdead:{ns}`                    | Stream | feed entries a job gave up on    |
 | `memrpc:nsset:{ns}`                      | Hash   | the namespace's settings         |
+| `memrpc:lease:{ns}:<job>`                | String | a periodic job's lease, its PX   |
+|                                          |        | the time until it may run again  |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 
 `memrpc:namespaces` is the one key outside every namespace (no hash tag):
@@ -117,3 +119,10 @@ def namespaces() -> str:
 def namespace_settings(ns: str) -> str:
     """The Hash of a namespace's settings (`store/namespace_settings.py`)."""
     return f"{PREFIX}:nsset:{{{ns}}}"
+
+
+def lease(ns: str, job: str) -> str:
+    """The String a periodic job's runner sets (`SET NX PX`) to run the job
+    over a namespace: while it exists, no runner runs that job there
+    (`jobs/periodic.py`). It holds the runner's token."""
+    return f"{PREFIX}:lease:{{{ns}}}:{job}"
