@@ -125,6 +125,14 @@ FORGETTING_MAX_PER_USER = Range(default=0, low=0, high=10_000_000)
 # default: never).
 FORGETTING_UNRECALLED_S = Range(default=0.0, low=3600.0, high=10 * 365.25 * 86_400)
 
+# Memories one run of the forgetting job examines and forgets at most, over
+# both rules: a namespace with more to forget is done by the runs after it,
+# which come a tick later rather than an interval.
+FORGETTING_RUN_MEMORIES = 1000
+# Memories one call of `lua/memory_forget.lua` forgets at most: each costs
+# Redis its removal from the vector index and an event (~0.2 ms).
+FORGET_BATCH = 8
+
 # -- Language model (`NamespaceSettings.language_model`) ------------------------
 # Calls a namespace's jobs make to the language model per minute, at most.
 LLM_CALLS_PER_MINUTE = Range(default=60, low=1, high=100_000)
@@ -272,6 +280,15 @@ JOB_SAMPLE_S = 5.0
 # doubled up to the last.
 JOB_BACKOFF_FIRST_S = 0.1
 JOB_BACKOFF_LAST_S = 5.0
+# How often a periodic job's runner (`jobs/periodic.py`) looks for the
+# namespaces whose job is due; a stopping runner notices within it too.
+PERIODIC_TICK_S = 5.0
+# The lease a runner keeps after a run that left work: shorter than a tick,
+# so that the next tick (of any runner) runs the job again.
+PERIODIC_AGAIN_S = 1.0
+# The delay before a failed run is tried again: the first, doubled after
+# each failure in a row, up to the job's interval.
+PERIODIC_RETRY_FIRST_S = 10.0
 # Texts one batch of the embedder's background lane (the jobs' texts,
 # `embedding/batcher.py`) holds at most: an interactive text that comes while
 # such a batch runs waits for it alone, about 40 ms, where a batch of 64

@@ -20,6 +20,8 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:jobdead:{ns}`                    | Stream | feed entries a job gave up on    |
 | `memrpc:nsset:{ns}`                      | Hash   | the namespace's settings         |
 | `memrpc:consol:{ns}`                     | Hash   | the consolidation job's cursor   |
+| `memrpc:lease:{ns}:<job>`                | String | a periodic job's lease, its PX   |
+|                                          |        | the time until it may run again  |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 
 `memrpc:namespaces` is the one key outside every namespace (no hash tag):
@@ -124,3 +126,10 @@ def consolidation(ns: str) -> str:
     """The Hash of the consolidation job's walk over a namespace's memories
     (`store/consolidation.py`)."""
     return f"{PREFIX}:consol:{{{ns}}}"
+
+
+def lease(ns: str, job: str) -> str:
+    """The String a periodic job's runner sets (`SET NX PX`) to run the job
+    over a namespace: while it exists, no runner runs that job there
+    (`jobs/periodic.py`). It holds the runner's token."""
+    return f"{PREFIX}:lease:{{{ns}}}:{job}"

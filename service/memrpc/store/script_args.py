@@ -345,3 +345,38 @@ class MemorySupersede(Call):
     event_type: str
     log_max_len: int
     feed_max_len: int
+
+
+@dataclass(slots=True)
+class LeaseKeep(Call):
+    """Sets the time left of a periodic job's lease, if the caller holds it
+    (`store/leases.py`)."""
+
+    LUA = "lease_keep"
+
+    lease: Key
+    token: str
+    ttl_ms: int
+
+
+@dataclass(slots=True)
+class MemoryForget(Call):
+    """Forgets memories chosen by a forgetting rule, each if it is as read,
+    and records each in the memory-changes thread (`store/forgetting.py`);
+    `expected` holds (version, recalled ms) per document."""
+
+    LUA = "memory_forget"
+    LIBS = ("memory", "events")
+
+    stream: Key
+    feed: Key
+    documents: Keys
+    rule: str
+    event_type: str
+    thread: str
+    log_max_len: int
+    feed_max_len: int
+    index: str
+    count_query: str
+    keep: int
+    expected: Groups
