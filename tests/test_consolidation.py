@@ -39,6 +39,10 @@ from memrpc.store.memory_listing import Order
 from memrpc.store.redis_mux import RedisMux
 from memrpc.summaries.base import FoldTurn
 from memrpc.v1 import event_log_pb2 as ev
+from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import long_term_memory_pb2 as lpb
+from memrpc.v1 import working_memory_pb2 as wpb
+from test_faults import eventually, serving
 
 # Runs enough to finish any pass of these tests many times over.
 MAX_RUNS = 50
@@ -367,3 +371,50 @@ async def test_the_model_is_asked_about_semantic_facts_once_the_namespace_allows
     model.replies.append([])
     await drain(ConsolidationJob(store, Defaults(model=True), model), ns)
     assert model.calls == [(TROMSO, [BERGEN])]
+
+
+# -- In a server ----------------------------------------------------------------------
+
+
+async def test_a_server_consolidates_its_namespaces(own_redis, embedder, ns):
+    """A server with its jobs merges the near duplicates written through
+    CreateMemories with dedup off (its periodic runner, the namespace's
+    default policy), and ListEvents reads the merge."""
+    async with serving(own_redis.url, embedder, jobs=True) as (_, channel):
+        memories_stub = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
+        written = []
+        for text in (BLUE, BLUE_AGAIN, NURSE):
+            reply = await memories_stub.CreateMemories(
+                lpb.CreateMemoriesRequest(
+                    namespace=ns,
+                    memories=[lpb.MemoryInput(text=text, user_id="u1")],
+                    dedup_max_distance=0,
+                )
+            )
+            written.append(reply.results[0].memory)
+        # The periodic jobs visit the namespaces that had turns.
+        await working_memory_pb2_grpc.WorkingMemoryStub(channel).AppendTurns(
+            wpb.AppendTurnsRequest(
+                namespace=ns, thread_id="t", turns=[wpb.TurnInput(role="user", content="hi")]
+            )
+        )
+
+        async def listed() -> list[lpb.Memory]:
+            reply = await memories_stub.ListMemories(lpb.ListMemoriesRequest(namespace=ns))
+            return list(reply.memories)
+
+        async def merged() -> bool:
+            return len(await listed()) == 2
+
+        await eventually(merged, "the near duplicates merged")
+        by_text = {memory.text: memory for memory in await listed()}
+        event_stub = event_log_pb2_grpc.EventLogStub(channel)
+        [(kind, payload)] = await changes(event_stub, ns)
+    survivor = by_text.get(BLUE) or by_text[BLUE_AGAIN]
+    loser = next(m for m in written[:2] if m.id != survivor.id)
+    assert survivor.hit_count == 2
+    assert list(survivor.merged_memory_ids) == [loser.id]
+    assert by_text[NURSE].hit_count == 1
+    assert kind == Change.MERGED
+    assert payload["memory_id"] == survivor.id
+    assert payload["merged_memory_id"] == loser.id
