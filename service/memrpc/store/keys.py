@@ -19,6 +19,7 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:feed:{ns}`                       | Stream | every event of the namespace     |
 | `memrpc:jobdead:{ns}`                    | Stream | feed entries a job gave up on    |
 | `memrpc:nsset:{ns}`                      | Hash   | the namespace's settings         |
+| `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 
 `memrpc:namespaces` is the one key outside every namespace (no hash tag):
@@ -117,3 +118,9 @@ def namespaces() -> str:
 def namespace_settings(ns: str) -> str:
     """The Hash of a namespace's settings (`store/namespace_settings.py`)."""
     return f"{PREFIX}:nsset:{{{ns}}}"
+
+
+def model_calls(ns: str, window: int) -> str:
+    """The String counting a namespace's calls to the language model in the
+    window (minute) `window` since the epoch (`store/model_budget.py`)."""
+    return f"{PREFIX}:llmcalls:{{{ns}}}:{window}"
