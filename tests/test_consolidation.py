@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
 
 import pytest
 from google.protobuf.json_format import MessageToDict
 
+from llm_standin import StandIn, json_reply, malformed
 from memrpc.api.convert import now_ms
 from memrpc.config import Settings
 from memrpc.embedding.batcher import BatchingEmbedder
 from memrpc.jobs.consolidation import ConsolidationJob, merge_order
 from memrpc.limits import CONSOLIDATION_BATCH, Limits
-from memrpc.llm.base import Failure, LanguageModelError
+from memrpc.llm.jobs_model import JobsModel
+from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.namespace_defaults import (
     ConsolidationPolicy,
     LanguageModelPolicy,
@@ -36,14 +38,15 @@ from memrpc.store.long_term import LongTermStore, Memory, MemoryPatch, NewMemory
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
 from memrpc.store.memory_index import Kind, MemoryFilter
 from memrpc.store.memory_listing import Order
+from memrpc.store.model_budget import ModelBudget
 from memrpc.store.redis_mux import RedisMux
-from memrpc.summaries.base import FoldTurn
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as wpb
 from test_faults import eventually, serving
 
+RETENTION = Retention(10_000, 100_000)
 # Runs enough to finish any pass of these tests many times over.
 MAX_RUNS = 50
 BLUE = "The user's favourite colour is blue."
@@ -68,32 +71,6 @@ class Defaults:
         return self._defaults
 
 
-class ScriptedModel:
-    """A language model whose `contradicted` replies are scripted: each
-    call takes the next reply (a list of indexes, or an error to raise)."""
-
-    name = "scripted"
-
-    def __init__(self, replies: list[list[int] | LanguageModelError]) -> None:
-        self.replies = replies
-        self.calls: list[tuple[str, list[str]]] = []
-
-    async def extract_facts(self, ns: str, turns: Sequence[FoldTurn]) -> list:  # type: ignore[type-arg]
-        raise AssertionError("not asked")
-
-    async def summarize(
-        self, ns: str, summary: str, turns: Sequence[FoldTurn], *, max_chars: int
-    ) -> str:
-        raise AssertionError("not asked")
-
-    async def contradicted(self, ns: str, newer: str, older: Sequence[str]) -> list[int]:
-        self.calls.append((newer, list(older)))
-        reply = self.replies.pop(0)
-        if isinstance(reply, LanguageModelError):
-            raise reply
-        return reply
-
-
 @pytest.fixture
 async def long_term(mux: RedisMux, embedder: BatchingEmbedder) -> LongTermStore:
     store = LongTermStore(mux, dim=embedder.dim)
@@ -103,7 +80,7 @@ async def long_term(mux: RedisMux, embedder: BatchingEmbedder) -> LongTermStore:
 
 @pytest.fixture
 def store(mux: RedisMux, long_term: LongTermStore) -> ConsolidationStore:
-    return ConsolidationStore(mux, long_term, EventStore(mux, Retention(10_000, 100_000)))
+    return ConsolidationStore(mux, long_term, EventStore(mux, RETENTION))
 
 
 async def write(
@@ -113,6 +90,7 @@ async def write(
     text: str,
     *,
     user: str = "u1",
+    thread: str = "",
     kind: Kind = Kind.SEMANTIC,
     pinned: bool = False,
 ) -> Memory:
@@ -120,7 +98,15 @@ async def write(
     millisecond of its own: ids order memories by creation only across
     milliseconds (within one, by their random part)."""
     [vector] = await embedder.embed([text])
-    item = NewMemory(text=text, embedding=vector, user_id=user, kind=kind, ttl_ms=0, pinned=pinned)
+    item = NewMemory(
+        text=text,
+        embedding=vector,
+        user_id=user,
+        thread_id=thread,
+        kind=kind,
+        ttl_ms=0,
+        pinned=pinned,
+    )
     [created] = await long_term.create(ns, [item], max_distance=0)
     assert created.created
     assert created.memory is not None
@@ -297,19 +283,43 @@ async def test_bounded_runs_progress_to_the_end_of_the_pass(long_term, store, em
     assert left[first.id].merged_ids == (second.id,)
 
 
-# -- With a language model ----------------------------------------------------------
+# -- With a language model (the client against the stand-in server) ----------------
 
 
-async def test_a_contradicted_older_fact_is_superseded(long_term, store, embedder, ns, events):
+@pytest.fixture
+async def model(mux: RedisMux, llm_standin: StandIn) -> AsyncIterator[JobsModel]:
+    """The jobs' model: the OpenAI-compatible client on the stand-in, one
+    attempt per call, its failures reported on the changes thread."""
+    client = OpenAICompatibleModel(
+        url=llm_standin.url,
+        model="standin",
+        key=None,
+        timeout_s=10.0,
+        max_attempts=1,
+        budget=ModelBudget(mux),
+        defaults=Defaults(model=True),
+    )
+    yield JobsModel(client, EventStore(mux, RETENTION))
+    await client.aclose()
+
+
+def asked(standin: StandIn) -> list[dict[str, object]]:
+    """What each call to the stand-in asked: the newer fact and the older ones."""
+    return [request.input for request in standin.requests]
+
+
+async def test_a_contradicted_older_fact_is_superseded(
+    *, long_term, store, embedder, ns, events, model, llm_standin
+):
     await write(long_term, embedder, ns, NURSE)
     older = await write(long_term, embedder, ns, BERGEN)
     newer = await write(long_term, embedder, ns, TROMSO)
-    model = ScriptedModel([[0]])
+    llm_standin.script(json_reply({"contradicted": [0]}))
     job = ConsolidationJob(store, Defaults(model=True), model)
     assert await drain(job, ns) == 1
     # Asked once, about the newer fact and the older related one (not the
     # unrelated nurse, farther than the related distance).
-    assert model.calls == [(TROMSO, [BERGEN])]
+    assert asked(llm_standin) == [{"newer": TROMSO, "older": [BERGEN]}]
     assert older.id not in await memories(long_term, ns)
     marked = (await memories(long_term, ns, superseded=True))[older.id]
     assert marked.superseded_by == newer.id
@@ -329,48 +339,50 @@ async def test_a_contradicted_older_fact_is_superseded(long_term, store, embedde
     # A later pass asks nothing again.
     assert await store.walk(ns) == Walk(checked=newer.id)
     assert await drain(job, ns) == 1
-    assert len(model.calls) == 1
+    assert len(llm_standin.requests) == 1
 
 
 async def test_a_failed_call_is_reported_and_asked_again_next_pass(
-    long_term, store, embedder, ns, events
+    *, long_term, store, embedder, ns, events, model, llm_standin
 ):
     older = await write(long_term, embedder, ns, BERGEN)
-    newer = await write(long_term, embedder, ns, TROMSO)
-    failure = LanguageModelError(Failure.TIMEOUT, 3, "no reply in 10 s")
-    model = ScriptedModel([failure, [0]])
+    newer = await write(long_term, embedder, ns, TROMSO, thread="moving")
+    llm_standin.script(malformed(), json_reply({"contradicted": [0]}))
     job = ConsolidationJob(store, Defaults(model=True), model)
     assert await drain(job, ns) == 1
     assert set(await memories(long_term, ns)) == {older.id, newer.id}
     assert await store.walk(ns) == Walk()
-    assert await changes(events, ns) == [
-        (
-            Change.LANGUAGE_MODEL_FAILED,
-            {"job": "consolidation", "thread_id": "", "attempts": 3.0, "error": str(failure)},
-        )
-    ]
+    [(kind, payload)] = await changes(events, ns)
+    assert kind == Change.LANGUAGE_MODEL_FAILED
+    assert payload.pop("error")
+    assert payload == {
+        "job": "consolidation",
+        "thread_id": "moving",
+        "reason": "malformed",
+        "attempts": 1.0,
+    }
+    # The next pass asks again, and supersedes.
     assert await drain(job, ns) == 1
-    assert len(model.calls) == 2
+    assert len(llm_standin.requests) == 2
     assert set(await memories(long_term, ns)) == {newer.id}
     assert [kind for kind, _ in await changes(events, ns)][-1] == Change.SUPERSEDED
 
 
 async def test_the_model_is_asked_about_semantic_facts_once_the_namespace_allows(
-    long_term, store, embedder, ns
+    *, long_term, store, embedder, ns, model, llm_standin
 ):
     await write(long_term, embedder, ns, BERGEN)
     await write(long_term, embedder, ns, TROMSO, kind=Kind.EPISODIC)
     await write(long_term, embedder, ns, BERGEN, kind=Kind.EPISODIC)
-    model = ScriptedModel([])
-    # Semantic facts, but the namespace's policy is off.
     await write(long_term, embedder, ns, TROMSO)
+    # Semantic facts, but the namespace's policy is off.
     await drain(ConsolidationJob(store, Defaults(model=False), model), ns)
-    assert model.calls == []
-    assert len(await memories(long_term, ns)) == 4
-    # Allowed: a later pass asks, about the semantic facts only.
-    model.replies.append([])
+    assert llm_standin.requests == []
+    # Allowed: a later pass asks, about the semantic facts only (the
+    # stand-in's rules find no contradiction: more than a last word differs).
     await drain(ConsolidationJob(store, Defaults(model=True), model), ns)
-    assert model.calls == [(TROMSO, [BERGEN])]
+    assert asked(llm_standin) == [{"newer": TROMSO, "older": [BERGEN]}]
+    assert len(await memories(long_term, ns)) == 4
 
 
 # -- In a server ----------------------------------------------------------------------

@@ -106,6 +106,9 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
             [keys.namespace_settings(ns)],
             [1000, "", "window_turns", 5, "dedup_distance", ""],
         ),
+        # A skip of one trimmed turn: no memory.
+        "memory_form": ([session], ["1", "0-0", "1-0", 0, 1, "idx", 0.2, keys.memory(ns, "")]),
+        "language_model_budget": ([keys.model_calls(ns, 1)], [60, 120_000]),
     }
 
 
@@ -192,6 +195,13 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("namespace_settings_update", 3, "five"),  # a value that is not a number
     ("namespace_settings_update", 3, -5),
     ("namespace_settings_update", 5, None),  # a field without a value
+    ("memory_form", 0, "soon"),  # create_ms, not a number
+    ("memory_form", 3, 1),  # turns formed without a memory
+    ("memory_form", 4, 0),  # no turn covered at all
+    ("memory_form", 6, 3),  # a dedup distance out of range
+    ("memory_form", 8, "x"),  # an item without its document
+    ("language_model_budget", 0, 0),  # a budget of no call
+    ("language_model_budget", 1, "soon"),  # a time to live that is not a number
 ]
 
 

@@ -136,6 +136,24 @@ FORGET_BATCH = 8
 # -- Language model (`NamespaceSettings.language_model`) ------------------------
 # Calls a namespace's jobs make to the language model per minute, at most.
 LLM_CALLS_PER_MINUTE = Range(default=60, low=1, high=100_000)
+# The window of that budget: one Redis counter per namespace and window.
+LLM_BUDGET_WINDOW_S = 60
+# The most facts one formation step takes from the model (each a semantic
+# memory written in the step's one script, two searches and a write each:
+# `lua/memory_form.lua`); a longer list of facts is malformed output.
+LLM_MAX_FACTS = 8
+# The most characters of one extracted fact (within `--max-text-chars`).
+LLM_FACT_MAX_CHARS = 500
+# The most older facts one contradiction check sends with the newer one.
+LLM_MAX_OLDER_FACTS = 20
+# The delays between the attempts of one call: the first, doubled up to the
+# last, each with up to as much again of random jitter; a 429's
+# `Retry-After` replaces the delay, capped at the most.
+LLM_BACKOFF_FIRST_S = 0.5
+LLM_BACKOFF_LAST_S = 8.0
+LLM_RETRY_AFTER_MAX_S = 30.0
+# The most bytes of a reply read: a longer one is malformed.
+LLM_MAX_REPLY_BYTES = 1024 * 1024
 
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in

@@ -29,6 +29,9 @@ while metrics are off (`enable` was not called), so a server without
   and timed, dead-lettered entries and failed runner steps (Redis errors)
   counted, by job (label `job_name`: Prometheus keeps `job` for its
   scrape jobs); the running-summary job counts the turns it folds;
+- the language model (`memrpc/llm/`): each job's calls counted by outcome
+  and timed, the tokens of their replies' `usage` and their retries
+  counted;
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -175,8 +178,37 @@ FORMED_MEMORIES = Counter(
 )
 CONSOLIDATED = Counter(
     "memrpc_consolidation_memories",
-    "Memories the consolidation job examined, merged away, marked superseded, or left for "
-    "a later run when the language model failed, by outcome",
+    "Memories the consolidation job examined, merged away, or marked superseded, by outcome",
+    ("outcome",),
+)
+LLM_CALLS = Counter(
+    "memrpc_llm_calls",
+    "Calls of the background jobs to the language model, by job and outcome (ok, or why it "
+    "gave up: malformed, timeout, rate_limited, unavailable, refused)",
+    ("job_name", "outcome"),
+)
+LLM_DURATION = Histogram(
+    "memrpc_llm_call_duration_seconds",
+    "Time one call to the language model took, its retries included, by job",
+    ("job_name",),
+    buckets=_LATENCY_BUCKETS_S,
+)
+LLM_TOKENS = Counter(
+    "memrpc_llm_tokens",
+    "Tokens the language model reported (`usage`), by job and direction (in: the prompt, "
+    "out: the completion), retries included",
+    ("job_name", "direction"),
+)
+LLM_RETRIES = Counter(
+    "memrpc_llm_retries",
+    "Attempts of calls to the language model repeated after a failed one, by job and the "
+    "failure (malformed, timeout, rate_limited, unavailable)",
+    ("job_name", "reason"),
+)
+EXTRACTED_FACTS = Counter(
+    "memrpc_extracted_facts",
+    "Facts a language model extracted from the turns that left windows, formed as semantic "
+    "memories, by outcome",
     ("outcome",),
 )
 REFUSED = Counter(
@@ -307,11 +339,38 @@ def memory_formed(duplicate: bool) -> None:
         FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
 
 
-def consolidated(outcome: str, count: int = 1) -> None:
-    """The consolidation job examined, merged (`merged`), superseded or left
-    (`model_failed`) `count` memories."""
-    if _switch.on and count:
-        CONSOLIDATED.labels(outcome).inc(count)
+def consolidated(outcome: str) -> None:
+    """The consolidation job examined, merged (away) or superseded a memory."""
+    if _switch.on:
+        CONSOLIDATED.labels(outcome).inc()
+
+
+def llm_call(job: str, outcome: str, seconds: float) -> None:
+    """A job's call to the language model ended: `ok`, or the `Failure` it
+    gave up on."""
+    if _switch.on:
+        LLM_CALLS.labels(job, outcome).inc()
+        LLM_DURATION.labels(job).observe(seconds)
+
+
+def llm_tokens(job: str, prompt: int, completion: int) -> None:
+    """An attempt of a job's call used `prompt` tokens in, `completion` out."""
+    if _switch.on:
+        LLM_TOKENS.labels(job, "in").inc(prompt)
+        LLM_TOKENS.labels(job, "out").inc(completion)
+
+
+def llm_retry(job: str, reason: str) -> None:
+    """A job's call to the language model is attempted again after `reason`."""
+    if _switch.on:
+        LLM_RETRIES.labels(job, reason).inc()
+
+
+def fact_extracted(duplicate: bool) -> None:
+    """The formation job formed an extracted fact (`duplicate`: it repeated
+    a live memory, which gained a hit)."""
+    if _switch.on:
+        EXTRACTED_FACTS.labels("duplicate" if duplicate else "created").inc()
 
 
 def refused(setting: str) -> None:

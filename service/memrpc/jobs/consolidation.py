@@ -12,12 +12,13 @@ kind):
   The older survives, unless only the newer is pinned; two pinned memories
   never merge. A memory changed since it was read is left for the next
   pass.
-- with a language model, for a semantic memory not asked about in an
-  earlier pass: the older ones within `CONSOLIDATION_RELATED_DISTANCE`
-  not merged are sent with it to `LanguageModel.contradicted`, and each
-  one the model names is marked superseded (one script each). A failed
-  call is counted and recorded as a `memrpc.language_model_failed` event;
-  the pass asks nothing more, and the next pass asks about that memory
+- with a language model the namespace uses, for a semantic memory not
+  asked about in an earlier pass: the older ones within
+  `CONSOLIDATION_RELATED_DISTANCE` not merged are sent with it to
+  `LanguageModel.contradicted`, and each one the model names is marked
+  superseded (one script each). A failed call is reported by `JobsModel`
+  (the client's metrics, a `memrpc.language_model_failed` event with the
+  memory's thread); the pass asks nothing more, and the next pass asks about that memory
   (and those after it) again. A pass without the model (none configured,
   or the namespace's policy off) leaves its memories to be asked about by
   a later pass with it.
@@ -33,7 +34,7 @@ from dataclasses import replace
 
 from memrpc import metrics
 from memrpc.limits import CONSOLIDATION_BATCH, CONSOLIDATION_RELATED_DISTANCE
-from memrpc.llm.base import LanguageModel, LanguageModelError
+from memrpc.llm.jobs_model import JobsModel
 from memrpc.namespace_defaults import ConsolidationPolicy, DefaultsSource
 from memrpc.store.consolidation import ConsolidationStore, Examined
 from memrpc.store.long_term import Match, Memory
@@ -60,7 +61,7 @@ class ConsolidationJob:
         self,
         store: ConsolidationStore,
         defaults: DefaultsSource,
-        model: LanguageModel | None = None,
+        model: JobsModel | None = None,
     ) -> None:
         self._store = store
         self._defaults = defaults
@@ -75,7 +76,7 @@ class ConsolidationJob:
         policy = defaults.consolidation
         if not policy.enabled:
             return False
-        model = self._model if defaults.language_model.enabled else None
+        model = self._model if self._model and self._model.enabled(defaults) else None
         walk = await self._store.walk(ns)
         page = await self._store.page(ns, walk, CONSOLIDATION_BATCH)
         if page and not walk.top:
@@ -102,7 +103,7 @@ class ConsolidationJob:
         ns: str,
         examined: Examined,
         policy: ConsolidationPolicy,
-        model: LanguageModel | None,
+        model: JobsModel | None,
         gone: set[str],
     ) -> bool:
         """Merges `examined` with its near duplicates (adding the losers to
@@ -121,12 +122,11 @@ class ConsolidationJob:
                 related.append(match.memory)
         if model is None or not asks or not related:
             return True
-        try:
-            named = await model.contradicted(ns, memory.text, [older.text for older in related])
-        except LanguageModelError as error:
-            log.warning("consolidation of %s: the language model failed: %s", ns, error)
-            metrics.consolidated("model_failed")
-            await self._store.model_failed(ns, self.name, memory.thread_id, error)
+        texts = [older.text for older in related]
+        named = await model.call(
+            ns, self.name, memory.thread_id, model.model.contradicted(ns, memory.text, texts)
+        )
+        if named is None:
             return False
         for index in sorted({index for index in named if 0 <= index < len(related)}):
             if await self._store.supersede(ns, related[index], memory):

@@ -7,6 +7,10 @@ own; the runners of every process share the work through the consumer
 groups. Each periodic job gets one runner (`periodic.py`); those of every
 process share the namespaces through leases. `healthy` and `describe` sum
 their state up for health and the logs.
+
+With `--llm-url`, the process's jobs share one language model client
+(`llm/openai.py`), made at start (its key file read then) and closed when
+the jobs stop.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from memrpc.config import Settings
+from memrpc.config import Settings, redacted_url
 from memrpc.embedding import Embedder
 from memrpc.jobs.base import Job, PeriodicJob, group_of
 from memrpc.jobs.consolidation import ConsolidationJob
@@ -25,6 +29,8 @@ from memrpc.jobs.formation import FormationJob
 from memrpc.jobs.periodic import PeriodicRunner
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
+from memrpc.llm.jobs_model import JobsModel
+from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.namespace_defaults import DefaultsSource
 from memrpc.store.consolidation import ConsolidationStore
 from memrpc.store.events import EventStore, Retention
@@ -49,33 +55,40 @@ class Jobs:
 
 
 def process_jobs(
-    redis: RedisMux, embedder: Embedder, defaults: DefaultsSource, retention: Retention
+    redis: RedisMux,
+    embedder: Embedder,
+    defaults: DefaultsSource,
+    retention: Retention,
+    model: JobsModel | None = None,
 ) -> Jobs:
-    """Every background job, as one process runs them. They embed in the
-    embedder's background lane: never refused for a full queue, behind the
-    interactive calls of the same process. The events they record (the
-    memory changes) are kept as `retention` says."""
+    """Every background job, as one process runs them, with the language
+    `model` if any. They embed in the embedder's background lane: never
+    refused for a full queue, behind the interactive calls of the same
+    process. The events they record (the memory changes) are kept as
+    `retention` says."""
     summarizer = ExtractiveSummarizer(embedder.background())
+    events = EventStore(redis, retention)
+    consolidation = ConsolidationStore(redis, LongTermStore(redis, dim=embedder.dim), events)
     return Jobs(
         events=[
-            FoldJob(SummaryStore(redis), summarizer, defaults),
-            FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults),
+            FoldJob(SummaryStore(redis), summarizer, defaults, model),
+            FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults, model),
         ],
-        periodic=[
-            ConsolidationJob(
-                ConsolidationStore(
-                    redis, LongTermStore(redis, dim=embedder.dim), EventStore(redis, retention)
-                ),
-                defaults,
-            ),
-        ],
+        periodic=[ConsolidationJob(consolidation, defaults, model)],
     )
 
 
 class BackgroundJobs:
     """The runners of a process's jobs."""
 
-    def __init__(self, redis: RedisMux, jobs: Jobs, policy: RunnerPolicy) -> None:
+    def __init__(
+        self,
+        redis: RedisMux,
+        jobs: Jobs,
+        policy: RunnerPolicy,
+        model: OpenAICompatibleModel | None = None,
+    ) -> None:
+        self._model = model
         namespaces = NamespaceSet(redis)
         self.runners = [
             JobRunner(job, JobFeeds(redis, group_of(job), dead_max_len=JOB_DEAD_MAX_LEN),
@@ -102,7 +115,20 @@ class BackgroundJobs:
         the calls of `memrpc serve`, in their share of the time)."""
         policy = RunnerPolicy.from_settings(settings, in_server=in_server)
         retention = Retention.from_settings(settings)
-        return cls(redis, process_jobs(redis, embedder, defaults, retention), policy)
+        model = OpenAICompatibleModel.from_settings(settings, redis, defaults)
+        if model is None:
+            return cls(redis, process_jobs(redis, embedder, defaults, retention), policy)
+        log.info("background jobs: language model %s at %s", model.name, redacted_url(model.url))
+        if settings.llm_timeout * settings.llm_max_attempts > settings.job_claim_idle:
+            log.warning(
+                "--llm-timeout x --llm-max-attempts (%g s) exceeds --job-claim-idle (%g s): a "
+                "job run waiting on slow calls may be claimed again by another runner meanwhile",
+                settings.llm_timeout * settings.llm_max_attempts,
+                settings.job_claim_idle,
+            )
+        events = EventStore(redis, retention)
+        jobs = process_jobs(redis, embedder, defaults, retention, JobsModel(model, events))
+        return cls(redis, jobs, policy, model)
 
     def _all(self) -> list[JobRunner | PeriodicRunner]:
         return [*self.runners, *self.periodic]
@@ -114,19 +140,21 @@ class BackgroundJobs:
     async def stop(self, grace: float) -> None:
         """Asks every runner to stop after its step in progress, waits up to
         `grace` seconds, then cancels those still running (their entries
-        not acknowledged are claimed again by other runners)."""
+        not acknowledged are claimed again by other runners); then closes
+        the language model's connections."""
         for runner in self._all():
             await runner.stop()
-        if not self._tasks:
-            return
-        _, running = await asyncio.wait(self._tasks, timeout=grace)
-        for task in running:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if running:
-            log.warning("background jobs: %d runner(s) cancelled mid-batch", len(running))
+        if self._tasks:
+            _, running = await asyncio.wait(self._tasks, timeout=grace)
+            for task in running:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if running:
+                log.warning("background jobs: %d runner(s) cancelled mid-batch", len(running))
+        if self._model is not None:
+            await self._model.aclose()
 
     @property
     def healthy(self) -> bool:

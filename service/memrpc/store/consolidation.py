@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from memrpc.limits import CONSOLIDATION_NEIGHBOURS
-from memrpc.llm.base import LanguageModelError
 from memrpc.store import keys, scripts
-from memrpc.store.events import EventContent, EventStore
+from memrpc.store.events import EventStore
 from memrpc.store.long_term import LongTermStore, Match, Memory, Vector
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
 from memrpc.store.memory_index import Flag, MemoryFilter
@@ -181,17 +180,3 @@ class ConsolidationStore:
             )
         )
         return bool(marked)
-
-    async def model_failed(
-        self, ns: str, job: str, thread_id: str, error: LanguageModelError
-    ) -> None:
-        """Records that `job` gave up on a call to the language model about
-        a memory of thread `thread_id`."""
-        payload = {
-            "job": job,
-            "thread_id": thread_id,
-            "attempts": error.attempts,
-            "error": str(error),
-        }
-        event = EventContent(Change.LANGUAGE_MODEL_FAILED, json=json.dumps(payload))
-        await self._events.append(ns, CHANGES_THREAD, [event])

@@ -22,6 +22,7 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:consol:{ns}`                     | Hash   | the consolidation job's cursor   |
 | `memrpc:lease:{ns}:<job>`                | String | a periodic job's lease, its PX   |
 |                                          |        | the time until it may run again  |
+| `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 
 `memrpc:namespaces` is the one key outside every namespace (no hash tag):
@@ -133,3 +134,9 @@ def lease(ns: str, job: str) -> str:
     over a namespace: while it exists, no runner runs that job there
     (`jobs/periodic.py`). It holds the runner's token."""
     return f"{PREFIX}:lease:{{{ns}}}:{job}"
+
+
+def model_calls(ns: str, window: int) -> str:
+    """The String counting a namespace's calls to the language model in the
+    window (minute) `window` since the epoch (`store/model_budget.py`)."""
+    return f"{PREFIX}:llmcalls:{{{ns}}}:{window}"

@@ -97,15 +97,15 @@ class SummaryFold(Call):
 
 @dataclass(slots=True)
 class MemoryForm(Call):
-    """Forms a memory from a chunk of a session's turns, if the session is
-    still as the chunk was read (`store/formation.py`); `item` is an
-    `insert_item`."""
+    """Forms the memories of a chunk of a session's turns, if the session is
+    still as the chunk was read (`store/formation.py`); `items` are
+    `insert_item`s, one per document of `documents`."""
 
     LUA = "memory_form"
     LIBS = ("memory",)
 
     session: Key
-    document: Key
+    documents: Keys
     create_ms: str
     formed_through: str
     through: str
@@ -114,7 +114,7 @@ class MemoryForm(Call):
     index: str
     max_distance: float
     prefix: str
-    item: Groups
+    items: Groups
 
 
 @dataclass(slots=True)
@@ -380,3 +380,15 @@ class MemoryForget(Call):
     count_query: str
     keep: int
     expected: Groups
+
+
+@dataclass(slots=True)
+class LanguageModelBudget(Call):
+    """Takes a call from a namespace's budget of language model calls in a
+    window (`store/model_budget.py`)."""
+
+    LUA = "language_model_budget"
+
+    counter: Key
+    limit: int
+    ttl_ms: int
