@@ -79,13 +79,13 @@ class ConsolidationJob:
         model = self._model if self._model and self._model.enabled(defaults) else None
         walk = await self._store.walk(ns)
         page = await self._store.page(ns, walk, CONSOLIDATION_BATCH)
-        if page and not walk.top:
-            walk = replace(walk, top=page[0].memory.id)
+        if not walk.top:
+            walk = replace(walk, top=page.first)
         if model is None:
             # Nothing asked this pass: the next pass with a model asks.
             walk = replace(walk, partial=True)
         gone: set[str] = set()
-        for examined in page:
+        for examined in page.examined:
             memory = examined.memory
             if memory.id in gone:
                 continue
@@ -93,10 +93,11 @@ class ConsolidationJob:
             asked = model if model is not None and walk.asks_about(memory) else None
             if not await self._examine(ns, examined, policy, asked, gone):
                 walk = replace(walk, partial=True)
-            walk = replace(walk, after=memory.id)
-        more = len(page) == CONSOLIDATION_BATCH
-        await self._store.save(ns, walk if more else walk.finished())
-        return more
+        if page.more:
+            await self._store.save(ns, replace(walk, after=page.last))
+        else:
+            await self._store.save(ns, walk.finished())
+        return page.more
 
     async def _examine(
         self,

@@ -74,6 +74,17 @@ class Examined:
     vector: Vector
 
 
+@dataclass(frozen=True)
+class Page:
+    """The memories of one run of a pass: the ids of the first and the last
+    memory listed ('' for none), and whether memories may follow (`more`)."""
+
+    examined: list[Examined]
+    first: str
+    last: str
+    more: bool
+
+
 class ConsolidationStore:
     """The walk, neighbours, merges and supersessions of consolidation."""
 
@@ -106,28 +117,32 @@ class ConsolidationStore:
             "partial", "1" if walk.partial else "0",
         )  # fmt: skip
 
-    async def page(self, ns: str, walk: Walk, count: int) -> list[Examined]:
+    async def page(self, ns: str, walk: Walk, count: int) -> Page:
         """The next `count` live, non-superseded memories of the pass, newest
         first, each with its embedding (those deleted meanwhile left out).
-        One listing, then one `JSON.MGET` of the embeddings."""
+        One listing (fewer memories when they are large: its byte budget),
+        then one `JSON.MGET` of the embeddings."""
         after = Position(walk.after) if walk.after else None
         listed = await self._long_term.list_page(
             ns, MemoryFilter(), Order.NEWEST, after, count=count
         )
         if not listed.memories:
-            return []
+            return Page([], "", "", more=False)
         documents = [keys.memory(ns, memory.id) for memory in listed.memories]
         vectors = await self._redis.execute("JSON.MGET", *documents, "$.embedding")
-        return [
+        examined = [
             Examined(memory, json.loads(vector)[0])
             for memory, vector in zip(listed.memories, vectors, strict=True)
             if vector is not None
         ]
+        more = listed.cut or len(listed.memories) == count
+        first, last = listed.memories[0].id, listed.memories[-1].id
+        return Page(examined, first, last, more=more)
 
     async def neighbours(self, ns: str, examined: Examined, max_distance: float) -> list[Match]:
-        """The `CONSOLIDATION_NEIGHBOURS` nearest live, non-superseded memories of `examined`'s
-        scope (user and kind) within `max_distance`, nearest first, without
-        itself."""
+        """The `CONSOLIDATION_NEIGHBOURS` nearest live, non-superseded
+        memories of `examined`'s scope (user and kind) within
+        `max_distance`, nearest first, without itself."""
         memory = examined.memory
         scope = MemoryFilter(user_ids=(memory.user_id,), kinds=(memory.kind,))
         matches = await self._long_term.search(
