@@ -28,7 +28,9 @@ while metrics are off (`enable` was not called), so a server without
   runner of a job sees the same groups); job runs are counted by outcome
   and timed, dead-lettered entries and failed runner steps (Redis errors)
   counted, by job (label `job_name`: Prometheus keeps `job` for its
-  scrape jobs); the running-summary job counts the turns it folds;
+  scrape jobs); the running-summary job counts the turns it folds, the
+  forgetting job the memories it forgets, by rule; the periodic jobs'
+  runs are counted and timed like the others, by job;
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -173,6 +175,11 @@ FORMED_MEMORIES = Counter(
     "Memories formed from the turns that left windows, by outcome",
     ("outcome",),
 )
+FORGOTTEN_MEMORIES = Counter(
+    "memrpc_memories_forgotten",
+    "Memories the forgetting job forgot, by rule (budget, unrecalled)",
+    ("rule",),
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -299,6 +306,13 @@ def memory_formed(duplicate: bool) -> None:
     memory, which gained a hit)."""
     if _switch.on:
         FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
+
+
+def memories_forgotten(rule: str, count: int) -> None:
+    """The forgetting job forgot `count` memories by `rule` (`budget`,
+    `unrecalled`)."""
+    if _switch.on and count:
+        FORGOTTEN_MEMORIES.labels(rule).inc(count)
 
 
 def refused(setting: str) -> None:

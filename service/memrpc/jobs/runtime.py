@@ -20,12 +20,14 @@ from memrpc.config import Settings
 from memrpc.embedding import Embedder
 from memrpc.jobs.base import Job, PeriodicJob, group_of
 from memrpc.jobs.fold import FoldJob
+from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.jobs.formation import FormationJob
 from memrpc.jobs.periodic import PeriodicRunner
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
 from memrpc.namespace_defaults import DefaultsSource
 from memrpc.store.events import Retention
+from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
@@ -58,7 +60,7 @@ def process_jobs(
             FoldJob(SummaryStore(redis), summarizer, defaults),
             FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults),
         ],
-        periodic=[],
+        periodic=[ForgettingJob(ForgettingStore(redis, retention), defaults)],
     )
 
 
