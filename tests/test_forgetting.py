@@ -16,11 +16,13 @@ from google.protobuf import json_format
 from prometheus_client import REGISTRY
 
 import memrpc.jobs.forgetting
+import memrpc.jobs.periodic
 from memrpc import metrics
 from memrpc.config import Settings
 from memrpc.embedding import BatchingEmbedder
 from memrpc.jobs.forgetting import ForgettingJob
-from memrpc.jobs.runtime import process_jobs
+from memrpc.jobs.runner import RunnerPolicy
+from memrpc.jobs.runtime import BackgroundJobs, Jobs, process_jobs
 from memrpc.limits import Limits
 from memrpc.namespace_defaults import ForgettingPolicy, NamespaceDefaults, server_defaults
 from memrpc.store import keys
@@ -28,9 +30,12 @@ from memrpc.store.events import Retention
 from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_changes import CHANGES_THREAD, ForgetRule
+from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as el
-from memrpc.v1 import event_log_pb2_grpc
+from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc
+from memrpc.v1 import long_term_memory_pb2 as ltm_pb
+from test_faults import eventually
 
 DAY_MS = 86_400_000
 HOUR_S = 3600.0
@@ -38,14 +43,16 @@ RETENTION = Retention(log_max_len=1000, feed_max_len=1000)
 
 
 class Policy:
-    """A namespace's defaults with the forgetting policy a test sets."""
+    """A namespace's defaults with the forgetting policy a test sets (only
+    in namespace `only` when given: the server's defaults elsewhere)."""
 
-    def __init__(self, forgetting: ForgettingPolicy) -> None:
-        base = server_defaults(Limits.from_settings(Settings()))
-        self._defaults = dataclasses.replace(base, forgetting=forgetting)
+    def __init__(self, forgetting: ForgettingPolicy, only: str | None = None) -> None:
+        self._base = server_defaults(Limits.from_settings(Settings()))
+        self._defaults = dataclasses.replace(self._base, forgetting=forgetting)
+        self._only = only
 
     async def defaults(self, ns: str) -> NamespaceDefaults:
-        return self._defaults
+        return self._defaults if self._only in (None, ns) else self._base
 
 
 def budget(keep: int) -> ForgettingPolicy:
@@ -303,3 +310,33 @@ async def test_every_process_runs_the_forgetting_job(
 ) -> None:
     jobs = process_jobs(mux, embedder, Policy(budget(1)), RETENTION)
     assert [periodic.name for periodic in jobs.periodic] == ["forgetting"]
+
+
+async def test_the_runners_forget_in_a_namespace_with_memories_only(
+    memories: Memories,
+    ltm: long_term_memory_pb2_grpc.LongTermMemoryStub,
+    events: event_log_pb2_grpc.EventLogStub,
+    ns: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(memrpc.jobs.periodic, "PERIODIC_TICK_S", 0.02)
+    mux = memories.mux
+    # Written by CreateMemories alone, no turns: the namespace is noted.
+    inputs = [ltm_pb.MemoryInput(text=text, user_id="kim") for text in TEXTS]
+    created = await ltm.CreateMemories(ltm_pb.CreateMemoriesRequest(namespace=ns, memories=inputs))
+    ids = [result.memory.id for result in created.results]
+    assert ns in await NamespaceSet(mux).members()
+    forgetting = ForgettingJob(ForgettingStore(mux, RETENTION), Policy(budget(2), only=ns))
+    jobs = BackgroundJobs(mux, Jobs(events=[], periodic=[forgetting]), RunnerPolicy(1.0, 3))
+    jobs.start()
+    try:
+        await eventually(
+            lambda: _count_forgotten(events, ns, 3), "the memories beyond the budget forgotten"
+        )
+    finally:
+        await jobs.stop(grace=5)
+    assert len(await memories.living(*ids)) == 2
+
+
+async def _count_forgotten(events: event_log_pb2_grpc.EventLogStub, ns: str, count: int) -> bool:
+    return len(await forgotten_events(events, ns)) == count
