@@ -41,9 +41,8 @@ from memrpc.store.memory_listing import Order
 from memrpc.store.model_budget import ModelBudget
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as ev
-from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as lpb
-from memrpc.v1 import working_memory_pb2 as wpb
 from test_faults import eventually, serving
 
 RETENTION = Retention(10_000, 100_000)
@@ -390,8 +389,9 @@ async def test_the_model_is_asked_about_semantic_facts_once_the_namespace_allows
 
 async def test_a_server_consolidates_its_namespaces(own_redis, embedder, ns):
     """A server with its jobs merges the near duplicates written through
-    CreateMemories with dedup off (its periodic runner, the namespace's
-    default policy), and ListEvents reads the merge."""
+    CreateMemories with dedup off (its periodic runner, in a namespace of
+    memories only, with the default policy), and ListEvents reads the
+    merge."""
     async with serving(own_redis.url, embedder, jobs=True) as (_, channel):
         memories_stub = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
         written = []
@@ -404,12 +404,6 @@ async def test_a_server_consolidates_its_namespaces(own_redis, embedder, ns):
                 )
             )
             written.append(reply.results[0].memory)
-        # The periodic jobs visit the namespaces that had turns.
-        await working_memory_pb2_grpc.WorkingMemoryStub(channel).AppendTurns(
-            wpb.AppendTurnsRequest(
-                namespace=ns, thread_id="t", turns=[wpb.TurnInput(role="user", content="hi")]
-            )
-        )
 
         async def listed() -> list[lpb.Memory]:
             reply = await memories_stub.ListMemories(lpb.ListMemoriesRequest(namespace=ns))

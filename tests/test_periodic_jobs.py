@@ -22,6 +22,7 @@ from memrpc.store import keys
 from memrpc.store.leases import Leases
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
+from support import started
 from test_faults import eventually
 
 POLICY = RunnerPolicy(claim_idle_s=1.0, max_deliveries=3)
@@ -73,12 +74,8 @@ def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
 @contextlib.asynccontextmanager
 async def running(mux: RedisMux, job: Periodic) -> AsyncIterator[PeriodicRunner]:
     runner = PeriodicRunner(job, Leases(mux, job.name), NamespaceSet(mux), POLICY)
-    task = asyncio.create_task(runner.run())
-    try:
+    async with started(runner):
         yield runner
-    finally:
-        await runner.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def ticked(*runners: PeriodicRunner, ticks: int = 5) -> None:

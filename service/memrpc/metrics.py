@@ -28,7 +28,10 @@ while metrics are off (`enable` was not called), so a server without
   runner of a job sees the same groups); job runs are counted by outcome
   and timed, dead-lettered entries and failed runner steps (Redis errors)
   counted, by job (label `job_name`: Prometheus keeps `job` for its
-  scrape jobs); the running-summary job counts the turns it folds;
+  scrape jobs); the running-summary job counts the turns it folds, the
+  forgetting job the memories it forgets, by rule, the consolidation job
+  the memories it examines, merges and supersedes; the periodic jobs'
+  runs are counted and timed like the others, by job;
 - the language model (`memrpc/llm/`): each job's calls counted by outcome
   and timed, the tokens of their replies' `usage` and their retries
   counted;
@@ -211,6 +214,11 @@ EXTRACTED_FACTS = Counter(
     "memories, by outcome",
     ("outcome",),
 )
+FORGOTTEN_MEMORIES = Counter(
+    "memrpc_memories_forgotten",
+    "Memories the forgetting job forgot, by rule (budget, unrecalled)",
+    ("rule",),
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -371,6 +379,13 @@ def fact_extracted(duplicate: bool) -> None:
     a live memory, which gained a hit)."""
     if _switch.on:
         EXTRACTED_FACTS.labels("duplicate" if duplicate else "created").inc()
+
+
+def memories_forgotten(rule: str, count: int) -> None:
+    """The forgetting job forgot `count` memories by `rule` (`budget`,
+    `unrecalled`)."""
+    if _switch.on and count:
+        FORGOTTEN_MEMORIES.labels(rule).inc(count)
 
 
 def refused(setting: str) -> None:

@@ -25,6 +25,7 @@ from memrpc.embedding import Embedder
 from memrpc.jobs.base import Job, PeriodicJob, group_of
 from memrpc.jobs.consolidation import ConsolidationJob
 from memrpc.jobs.fold import FoldJob
+from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.jobs.formation import FormationJob
 from memrpc.jobs.periodic import PeriodicRunner
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
@@ -34,6 +35,7 @@ from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.namespace_defaults import DefaultsSource
 from memrpc.store.consolidation import ConsolidationStore
 from memrpc.store.events import EventStore, Retention
+from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
@@ -74,7 +76,10 @@ def process_jobs(
             FoldJob(SummaryStore(redis), summarizer, defaults, model),
             FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults, model),
         ],
-        periodic=[ConsolidationJob(consolidation, defaults, model)],
+        periodic=[
+            ConsolidationJob(consolidation, defaults, model),
+            ForgettingJob(ForgettingStore(redis, retention), defaults),
+        ],
     )
 
 

@@ -24,11 +24,12 @@ namespace itself whatever the rest of the key holds.
 |                                          |        | the time until it may run again  |
 | `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
+|                                          |        | or created memories              |
 
 `memrpc:namespaces` is the one key outside every namespace (no hash tag):
-the background jobs (`memrpc/jobs/`) find the feeds to read there. A server
-process adds a namespace the first time it sees an AppendTurns in it
-(`store/namespaces.py`), outside the append's script.
+the background jobs (`memrpc/jobs/`) find the namespaces to work on there. A
+server process adds a namespace the first time it sees an AppendTurns or a
+CreateMemories in it (`store/namespaces.py`), outside the write's script.
 """
 
 from __future__ import annotations
@@ -113,8 +114,9 @@ def dead_letters(ns: str) -> str:
 
 
 def namespaces() -> str:
-    """The Set of the namespaces that ever had turns appended, which the
-    background jobs read the feeds of. Not namespace-tagged."""
+    """The Set of the namespaces that ever had turns appended or memories
+    created, whose feeds and memories the background jobs read. Not
+    namespace-tagged."""
     return f"{PREFIX}:namespaces"
 
 

@@ -41,6 +41,7 @@ class Leases:
     async def keep(self, ns: str, ttl_ms: int) -> bool:
         """Sets the lease of `ns` to expire `ttl_ms` from now, if this runner
         still holds it; False when it does not."""
-        kept = await self._keep(LeaseKeep(lease=keys.lease(ns, self.job), token=self.token,
-                                          ttl_ms=ttl_ms))  # fmt: skip
+        kept = await self._keep(
+            LeaseKeep(lease=keys.lease(ns, self.job), token=self.token, ttl_ms=ttl_ms)
+        )
         return bool(kept)
