@@ -23,6 +23,7 @@ from memrpc.api.convert import now_ms
 from memrpc.config import Settings
 from memrpc.embedding.batcher import BatchingEmbedder
 from memrpc.jobs.consolidation import ConsolidationJob, merge_order
+from memrpc.jobs.runtime import process_jobs
 from memrpc.limits import CONSOLIDATION_BATCH, Limits
 from memrpc.llm.jobs_model import JobsModel
 from memrpc.llm.openai import OpenAICompatibleModel
@@ -382,6 +383,11 @@ async def test_the_model_is_asked_about_semantic_facts_once_the_namespace_allows
     await drain(ConsolidationJob(store, Defaults(model=True), model), ns)
     assert asked(llm_standin) == [{"newer": TROMSO, "older": [BERGEN]}]
     assert len(await memories(long_term, ns)) == 4
+
+
+def test_every_process_runs_the_consolidation_job(mux: RedisMux, embedder: BatchingEmbedder):
+    jobs = process_jobs(mux, embedder, Defaults(), RETENTION)
+    assert "consolidation" in [periodic.name for periodic in jobs.periodic]
 
 
 # -- In a server ----------------------------------------------------------------------

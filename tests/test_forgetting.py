@@ -309,7 +309,7 @@ async def test_every_process_runs_the_forgetting_job(
     mux: RedisMux, embedder: BatchingEmbedder
 ) -> None:
     jobs = process_jobs(mux, embedder, Policy(budget(1)), RETENTION)
-    assert [periodic.name for periodic in jobs.periodic] == ["forgetting"]
+    assert "forgetting" in [periodic.name for periodic in jobs.periodic]
 
 
 async def test_the_runners_forget_in_a_namespace_with_memories_only(
