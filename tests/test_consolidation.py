@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -33,6 +34,7 @@ from memrpc.namespace_defaults import (
     NamespaceDefaults,
     server_defaults,
 )
+from memrpc.store import keys
 from memrpc.store.consolidation import ConsolidationStore, Walk
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, Memory, MemoryPatch, NewMemory, Source
@@ -258,6 +260,42 @@ async def test_a_memory_changed_since_read_is_left_for_the_next_run(long_term, s
     await drain(ConsolidationJob(store, Defaults()), ns)
     [survivor] = (await memories(long_term, ns)).values()
     assert survivor.merged_ids == (second.id,)
+
+
+async def test_a_merge_sums_the_counts_and_keeps_the_latest_access(
+    mux, long_term, store, embedder, ns
+):
+    survivor = await write(long_term, embedder, ns, BLUE)
+    loser = await write(long_term, embedder, ns, BLUE_AGAIN)
+    # As the searches' access recorder leaves them (no version change).
+    for memory, count, last, recalled in ((survivor, 3, 1000, 5000), (loser, 4, 2000, 4000)):
+        key = keys.memory(ns, memory.id)
+        await mux.execute("JSON.SET", key, "$.memory.access_count", count)
+        await mux.execute("JSON.SET", key, "$.memory.last_access_ms", last)
+        await mux.execute("JSON.SET", key, "$.recalled_ms", recalled)
+    assert await store.merge(ns, survivor, loser, 0.1) == 2
+    merged = await long_term.get(ns, survivor.id)
+    assert merged is not None
+    assert (merged.hit_count, merged.access_count, merged.last_access_ms) == (2, 7, 2000)
+    recalled = await mux.execute("JSON.GET", keys.memory(ns, survivor.id), "$.recalled_ms")
+    assert json.loads(recalled) == [5000]
+    assert await long_term.get(ns, loser.id) is None
+
+
+async def test_a_merge_refuses_a_pinned_loser_and_superseded_memories(
+    long_term, store, embedder, ns
+):
+    first = await write(long_term, embedder, ns, BLUE)
+    pinned = await write(long_term, embedder, ns, BLUE_AGAIN, pinned=True)
+    # The job never asks this; the script checks it all the same.
+    assert await store.merge(ns, first, pinned, 0.1) is None
+    other = await write(long_term, embedder, ns, "The user's favourite colour is the colour blue.")
+    assert await store.supersede(ns, first, other)
+    assert await store.merge(ns, first, other, 0.1) is None
+    assert await store.merge(ns, other, first, 0.1) is None
+    # Superseded once only.
+    assert not await store.supersede(ns, first, other)
+    assert set(await memories(long_term, ns, superseded=True)) == {first.id, pinned.id, other.id}
 
 
 async def test_bounded_runs_progress_to_the_end_of_the_pass(long_term, store, embedder, ns):
