@@ -13,6 +13,7 @@ import grpc
 import pytest
 import redis.asyncio
 
+from llm_standin import StandIn
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
@@ -126,3 +127,12 @@ def events(channel: grpc.aio.Channel) -> event_log_pb2_grpc.EventLogStub:
 def ns() -> str:
     """A namespace of the test's own."""
     return f"t{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+def llm_standin() -> Iterator[StandIn]:
+    """The scripted stand-in for a language model (tests/llm_standin.py), on
+    a free loopback port, closed after the test."""
+    standin = StandIn().start()
+    yield standin
+    standin.close()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import grpc
 import numpy as np
@@ -140,3 +141,26 @@ class Gate:
 
     async def wait_entered(self) -> None:
         assert await asyncio.to_thread(self.entered.wait, 30)
+
+
+class Runner(Protocol):
+    """A background-job runner: a loop until stopped."""
+
+    async def run(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+R = TypeVar("R", bound=Runner)
+
+
+@contextlib.asynccontextmanager
+async def started(runner: R) -> AsyncIterator[R]:
+    """`runner` running as a task, stopped and its task ended (within 10 s)
+    on exit."""
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        await runner.stop()
+        await asyncio.wait_for(task, 10)

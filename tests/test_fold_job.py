@@ -17,6 +17,7 @@ from memrpc.jobs.fold import FoldJob
 from memrpc.jobs.runtime import process_jobs
 from memrpc.limits import EMBED_BACKGROUND_BATCH, Limits
 from memrpc.namespace_defaults import NamespaceDefaults, SummaryPolicy, server_defaults
+from memrpc.store.events import Retention
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
@@ -38,6 +39,7 @@ class Policy:
         return self._defaults
 
 
+RETENTION = Retention(log_max_len=1000, feed_max_len=1000)
 ON = SummaryPolicy(enabled=True, max_chars=1000, min_fold_turns=1)
 
 
@@ -118,7 +120,7 @@ async def test_the_jobs_fold_under_a_full_embedding_queue(
     bounded = BatchingEmbedder(model, max_queue=1)
     try:
         await append(wm, ns, "t", 25)  # 20 turns to fold: 20 texts to embed
-        fold, _formation = process_jobs(mux, bounded, Policy(ON))
+        fold, _formation = process_jobs(mux, bounded, Policy(ON), RETENTION).events
         gate.open.clear()
         running = asyncio.create_task(bounded.embed(["running"]))
         await gate.wait_entered()

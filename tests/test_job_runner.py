@@ -5,7 +5,6 @@ failing, two runners sharing a feed, and the reserved group names."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import subprocess
@@ -31,7 +30,7 @@ from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as el
 from memrpc.v1 import event_log_pb2_grpc
-from support import assert_invalid
+from support import assert_invalid, started
 from test_faults import eventually
 
 TURN = "memrpc.turn"
@@ -90,12 +89,8 @@ async def running(
     mux: RedisMux, job: Recorder, consumer: str | None = None, policy: RunnerPolicy = POLICY
 ) -> AsyncIterator[JobRunner]:
     runner = JobRunner(job, feeds_of(mux, job), NamespaceSet(mux), policy, consumer=consumer)
-    task = asyncio.create_task(runner.run())
-    try:
+    async with started(runner):
         yield runner
-    finally:
-        await runner.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def append(mux: RedisMux, ns: str, thread: str, *types: str) -> list[str]:

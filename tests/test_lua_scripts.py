@@ -97,10 +97,18 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         ),
         "delete_memory": ([doc], [""]),
         "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
+        "lease_keep": ([keys.lease(ns, "job")], ["token", 1000]),
+        "memory_forget": (
+            [keys.events(ns, "memrpc.memories"), feed, doc],
+            ["budget", "memrpc.memory_forgotten", "memrpc.memories", 100, 100, "idx", "", 0, 1, ""],
+        ),
         "namespace_settings_update": (
             [keys.namespace_settings(ns)],
             [1000, "", "window_turns", 5, "dedup_distance", "", "recall_mode", "hybrid"],
         ),
+        # A skip of one trimmed turn: no memory.
+        "memory_form": ([session], ["1", "0-0", "1-0", 0, 1, "idx", 0.2, keys.memory(ns, "")]),
+        "language_model_budget": ([keys.model_calls(ns, 1)], [60, 120_000]),
     }
 
 
@@ -174,6 +182,14 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("delete_memory", 0, 0),
     ("delete_memories", 2, 0),
     ("delete_memories", 2, "all"),
+    ("lease_keep", 0, ""),  # no token
+    ("lease_keep", 1, 0),  # no time left
+    ("memory_forget", 0, ""),  # no rule
+    ("memory_forget", 3, 0),  # a MAXLEN of 0
+    ("memory_forget", 7, -1),  # a negative budget
+    ("memory_forget", 8, 0),  # versions start at 1
+    ("memory_forget", 9, "lately"),  # a recall time that is not a number
+    ("memory_forget", 9, None),  # a document without its recall time
     ("namespace_settings_update", 0, "now"),
     ("namespace_settings_update", 1, -1),  # versions start at 0 (never changed)
     ("namespace_settings_update", 2, "version"),  # a field scripts do not write
@@ -182,6 +198,13 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("namespace_settings_update", 7, None),  # a field without a value
     ("namespace_settings_update", 7, "Hybrid!"),  # a mode that is not a word
     ("namespace_settings_update", 7, 2),
+    ("memory_form", 0, "soon"),  # create_ms, not a number
+    ("memory_form", 3, 1),  # turns formed without a memory
+    ("memory_form", 4, 0),  # no turn covered at all
+    ("memory_form", 6, 3),  # a dedup distance out of range
+    ("memory_form", 8, "x"),  # an item without its document
+    ("language_model_budget", 0, 0),  # a budget of no call
+    ("language_model_budget", 1, "soon"),  # a time to live that is not a number
 ]
 
 
@@ -227,7 +250,7 @@ async def test_the_valid_calls_are_accepted(redis_client: redis.asyncio.Redis, n
     sources = {cls.LUA: scripts.source(cls) for cls in BUILDERS}
     await redis_client.xgroup_create(keys.feed(ns), "g", id="0", mkstream=True)
     for lua, (call_keys, args) in _valid(ns).items():
-        if lua in ("dedup_insert", "dedup_update", "delete_memories"):
+        if lua in ("dedup_insert", "dedup_update", "delete_memories", "memory_forget"):
             continue  # need the search index: covered by test_long_term_memory.py
         await redis_client.eval(sources[lua], len(call_keys), *call_keys, *args)
 

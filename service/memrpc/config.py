@@ -39,6 +39,7 @@ GROUPS = (
     "model",
     "event retention",
     "background jobs",
+    "language model",
     "TLS",
     "authentication",
     "limits",
@@ -392,6 +393,54 @@ class Settings:
             high=1000,
         ),
     )
+    # -- language model (memrpc/llm/; docs/deployment.md#language-model)
+    llm_url: str | None = field(
+        default=None,
+        metadata=about(
+            "base URL of an OpenAI-compatible chat-completions API (vLLM, Ollama, llama.cpp "
+            "server, a hosted API), e.g. http://127.0.0.1:8000/v1: the background jobs POST "
+            "<url>/chat/completions to extract facts, write abstractive summaries and find "
+            "contradicted facts; unset: no language model (episodic memories and extractive "
+            "summaries only)",
+            group="language model",
+        ),
+    )
+    llm_model: str = field(
+        default="",
+        metadata=about(
+            "the model every call names (`model`), which summaries record as their summarizer; "
+            "needed with --llm-url",
+            group="language model",
+        ),
+    )
+    llm_key_file: Path | None = field(
+        default=None,
+        metadata=about(
+            "file holding the API key sent as `Authorization: Bearer <key>` (surrounding white "
+            "space dropped), read once at start and never logged; unset: no key",
+            group="language model",
+        ),
+    )
+    llm_timeout: float = field(
+        default=30.0,
+        metadata=about(
+            "seconds one attempt of a call may take, reply included, before it is abandoned "
+            "and retried",
+            group="language model",
+            low=0.1,
+            high=600,
+        ),
+    )
+    llm_max_attempts: int = field(
+        default=3,
+        metadata=about(
+            "attempts of one call (malformed output, time-outs, 429 and 5xx are retried with "
+            "backoff) before the job does that work without the model and reports it",
+            group="language model",
+            low=1,
+            high=10,
+        ),
+    )
     # -- TLS (docs/security.md); replaced files are picked up without a restart.
     tls_cert_file: Path | None = field(
         default=None,
@@ -636,6 +685,16 @@ class Settings:
                 f"--otlp-endpoint {self.otlp_endpoint!r} is not a collector URL: "
                 "http://host:port (plaintext) or https://host:port (TLS)"
             )
+        if self.llm_url is not None:
+            if not _is_http_url(self.llm_url):
+                raise SettingsError(
+                    f"--llm-url {redacted_url(self.llm_url)!r} is not an API URL: "
+                    "http://host:port/v1 or https://host/v1"
+                )
+            if not self.llm_model:
+                raise SettingsError("--llm-url needs --llm-model: the model every call names")
+        elif self.llm_model or self.llm_key_file is not None:
+            raise SettingsError("--llm-model and --llm-key-file need --llm-url")
         grace = self.max_connection_age_grace
         if self.max_connection_age and grace and not 0 < self.max_tail_lifetime < grace:
             raise SettingsError(
@@ -652,11 +711,13 @@ def _is_http_url(url: str) -> bool:
 
 def effective(settings: Settings) -> str:
     """Every setting as `--flag=value`, for the start-up log: a password in
-    --redis-url shows as `***` (no other setting holds a secret: the TLS key,
-    API keys and Redis password are files, named by their paths)."""
+    --redis-url or --llm-url shows as `***` (no other setting holds a secret:
+    the TLS key, API keys, Redis password and model key are files, named by
+    their paths)."""
     values = {each.name: getattr(settings, each.name) for each in SETTINGS}
-    if values["redis_url"] is not None:
-        values["redis_url"] = redacted_url(values["redis_url"])
+    for url in ("redis_url", "llm_url"):
+        if values[url] is not None:
+            values[url] = redacted_url(values[url])
     return " ".join(f"{each.flag}={_text(values[each.name])}" for each in SETTINGS)
 
 

@@ -64,6 +64,7 @@ def _cell(text: str) -> str:
 # Where the README table sends a reader for a group's settings.
 _SEE = {
     "connections": "[connections](docs/deployment.md#connections)",
+    "language model": "[language model](docs/deployment.md#language-model)",
     "limits": "[limits](docs/security.md#limits)",
     "tracing and logs": "[tracing and logs](docs/deployment.md#tracing-and-logs)",
 }

@@ -107,15 +107,53 @@ CONSOLIDATION_DISTANCE = Range(default=0.25, low=0.0, high=1.0)
 # How often the consolidation and the forgetting jobs run over a namespace.
 CONSOLIDATION_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
 FORGETTING_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
+# Memories one run of the consolidation job examines, at most (one KNN
+# search each, ~1 ms of Redis, and up to `CONSOLIDATION_NEIGHBOURS` merge
+# scripts): a larger namespace is walked over several runs, from a cursor
+# kept in Redis (`keys.consolidation`).
+CONSOLIDATION_BATCH = 50
+# The nearest memories of its scope each examined memory is compared with
+# (the merge candidates, and the older ones asked about contradictions).
+CONSOLIDATION_NEIGHBOURS = 8
+# The widest cosine distance at which consolidation asks the language model
+# whether a newer semantic memory contradicts an older one (beyond the
+# merge distance: a contradiction words the same subject differently).
+CONSOLIDATION_RELATED_DISTANCE = 0.5
 # The most memories a user keeps under a forgetting budget (0: no budget).
 FORGETTING_MAX_PER_USER = Range(default=0, low=0, high=10_000_000)
 # How long a memory may go unrecalled before forgetting takes it (no
 # default: never).
 FORGETTING_UNRECALLED_S = Range(default=0.0, low=3600.0, high=10 * 365.25 * 86_400)
 
+# Memories one run of the forgetting job examines and forgets at most, over
+# both rules: a namespace with more to forget is done by the runs after it,
+# which come a tick later rather than an interval.
+FORGETTING_RUN_MEMORIES = 1000
+# Memories one call of `lua/memory_forget.lua` forgets at most: each costs
+# Redis its removal from the vector index and an event (~0.2 ms).
+FORGET_BATCH = 8
+
 # -- Language model (`NamespaceSettings.language_model`) ------------------------
 # Calls a namespace's jobs make to the language model per minute, at most.
 LLM_CALLS_PER_MINUTE = Range(default=60, low=1, high=100_000)
+# The window of that budget: one Redis counter per namespace and window.
+LLM_BUDGET_WINDOW_S = 60
+# The most facts one formation step takes from the model (each a semantic
+# memory written in the step's one script, two searches and a write each:
+# `lua/memory_form.lua`); a longer list of facts is malformed output.
+LLM_MAX_FACTS = 8
+# The most characters of one extracted fact (within `--max-text-chars`).
+LLM_FACT_MAX_CHARS = 500
+# The most older facts one contradiction check sends with the newer one.
+LLM_MAX_OLDER_FACTS = 20
+# The delays between the attempts of one call: the first, doubled up to the
+# last, each with up to as much again of random jitter; a 429's
+# `Retry-After` replaces the delay, capped at the most.
+LLM_BACKOFF_FIRST_S = 0.5
+LLM_BACKOFF_LAST_S = 8.0
+LLM_RETRY_AFTER_MAX_S = 30.0
+# The most bytes of a reply read: a longer one is malformed.
+LLM_MAX_REPLY_BYTES = 1024 * 1024
 
 # -- Whole sessions ---------------------------------------------------------------
 # A session read whole must fit in what a gRPC client receives by default in
@@ -260,6 +298,15 @@ JOB_SAMPLE_S = 5.0
 # doubled up to the last.
 JOB_BACKOFF_FIRST_S = 0.1
 JOB_BACKOFF_LAST_S = 5.0
+# How often a periodic job's runner (`jobs/periodic.py`) looks for the
+# namespaces whose job is due; a stopping runner notices within it too.
+PERIODIC_TICK_S = 5.0
+# The lease a runner keeps after a run that left work: shorter than a tick,
+# so that the next tick (of any runner) runs the job again.
+PERIODIC_AGAIN_S = 1.0
+# The delay before a failed run is tried again: the first, doubled after
+# each failure in a row, up to the job's interval.
+PERIODIC_RETRY_FIRST_S = 10.0
 # Texts one batch of the embedder's background lane (the jobs' texts,
 # `embedding/batcher.py`) holds at most: an interactive text that comes while
 # such a batch runs waits for it alone, about 40 ms, where a batch of 64

@@ -28,7 +28,13 @@ while metrics are off (`enable` was not called), so a server without
   runner of a job sees the same groups); job runs are counted by outcome
   and timed, dead-lettered entries and failed runner steps (Redis errors)
   counted, by job (label `job_name`: Prometheus keeps `job` for its
-  scrape jobs); the running-summary job counts the turns it folds;
+  scrape jobs); the running-summary job counts the turns it folds, the
+  forgetting job the memories it forgets, by rule, the consolidation job
+  the memories it examines, merges and supersedes; the periodic jobs'
+  runs are counted and timed like the others, by job;
+- the language model (`memrpc/llm/`): each job's calls counted by outcome
+  and timed, the tokens of their replies' `usage` and their retries
+  counted;
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -173,6 +179,46 @@ FORMED_MEMORIES = Counter(
     "Memories formed from the turns that left windows, by outcome",
     ("outcome",),
 )
+CONSOLIDATED = Counter(
+    "memrpc_consolidation_memories",
+    "Memories the consolidation job examined, merged away, or marked superseded, by outcome",
+    ("outcome",),
+)
+LLM_CALLS = Counter(
+    "memrpc_llm_calls",
+    "Calls of the background jobs to the language model, by job and outcome (ok, or why it "
+    "gave up: malformed, timeout, rate_limited, unavailable, refused)",
+    ("job_name", "outcome"),
+)
+LLM_DURATION = Histogram(
+    "memrpc_llm_call_duration_seconds",
+    "Time one call to the language model took, its retries included, by job",
+    ("job_name",),
+    buckets=_LATENCY_BUCKETS_S,
+)
+LLM_TOKENS = Counter(
+    "memrpc_llm_tokens",
+    "Tokens the language model reported (`usage`), by job and direction (in: the prompt, "
+    "out: the completion), retries included",
+    ("job_name", "direction"),
+)
+LLM_RETRIES = Counter(
+    "memrpc_llm_retries",
+    "Attempts of calls to the language model repeated after a failed one, by job and the "
+    "failure (malformed, timeout, rate_limited, unavailable)",
+    ("job_name", "reason"),
+)
+EXTRACTED_FACTS = Counter(
+    "memrpc_extracted_facts",
+    "Facts a language model extracted from the turns that left windows, formed as semantic "
+    "memories, by outcome",
+    ("outcome",),
+)
+FORGOTTEN_MEMORIES = Counter(
+    "memrpc_memories_forgotten",
+    "Memories the forgetting job forgot, by rule (budget, unrecalled)",
+    ("rule",),
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -299,6 +345,47 @@ def memory_formed(duplicate: bool) -> None:
     memory, which gained a hit)."""
     if _switch.on:
         FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
+
+
+def consolidated(outcome: str) -> None:
+    """The consolidation job examined, merged (away) or superseded a memory."""
+    if _switch.on:
+        CONSOLIDATED.labels(outcome).inc()
+
+
+def llm_call(job: str, outcome: str, seconds: float) -> None:
+    """A job's call to the language model ended: `ok`, or the `Failure` it
+    gave up on."""
+    if _switch.on:
+        LLM_CALLS.labels(job, outcome).inc()
+        LLM_DURATION.labels(job).observe(seconds)
+
+
+def llm_tokens(job: str, prompt: int, completion: int) -> None:
+    """An attempt of a job's call used `prompt` tokens in, `completion` out."""
+    if _switch.on:
+        LLM_TOKENS.labels(job, "in").inc(prompt)
+        LLM_TOKENS.labels(job, "out").inc(completion)
+
+
+def llm_retry(job: str, reason: str) -> None:
+    """A job's call to the language model is attempted again after `reason`."""
+    if _switch.on:
+        LLM_RETRIES.labels(job, reason).inc()
+
+
+def fact_extracted(duplicate: bool) -> None:
+    """The formation job formed an extracted fact (`duplicate`: it repeated
+    a live memory, which gained a hit)."""
+    if _switch.on:
+        EXTRACTED_FACTS.labels("duplicate" if duplicate else "created").inc()
+
+
+def memories_forgotten(rule: str, count: int) -> None:
+    """The forgetting job forgot `count` memories by `rule` (`budget`,
+    `unrecalled`)."""
+    if _switch.on and count:
+        FORGOTTEN_MEMORIES.labels(rule).inc(count)
 
 
 def refused(setting: str) -> None:

@@ -38,6 +38,7 @@ import redis.exceptions
 
 from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings, SettingsError, redacted_url
+from memrpc.secret_files import read_secret
 from memrpc.store import keys
 from memrpc.store.redis_errors import NoPermissionError, RedisUnavailable
 from memrpc.store.redis_mux import RedisAddress, RedisMux
@@ -125,13 +126,7 @@ def file_password(settings: Settings) -> str | None:
     path: Path | None = settings.redis_password_file
     if path is None:
         return None
-    try:
-        secret = path.read_text().strip()
-    except (OSError, UnicodeDecodeError) as err:
-        raise SettingsError(f"--redis-password-file: cannot read {path}: {err}") from None
-    if not secret:
-        raise SettingsError(f"--redis-password-file: {path} is empty")
-    return secret
+    return read_secret(path, "--redis-password-file")
 
 
 def connect_url(settings: Settings, url: str) -> str:

@@ -14,6 +14,14 @@ again). The write goes through `CreateMemories`' dedup, so a repeated
 episode grows the existing memory's hit count. A repeated run thus forms
 nothing twice, whichever runner and delivery it comes from.
 
+With a language model (`--llm-url`) that the namespace uses
+(`language_model.enabled`) and `formation.extract_facts`, each step also
+asks the model for the facts and preferences the chunk's turns state, and
+writes them as semantic memories (`Source.EXTRACTION`) in the same
+conditional write, each through the same dedup (a repeated fact grows the
+existing memory's hit count). A call that fails (`llm/jobs_model.py`:
+reported) forms the episodic memory alone.
+
 A namespace whose settings turn formation off is skipped (its entries are
 acknowledged); its turns keep waiting and are formed if it turns formation
 on again and a later append runs the job.
@@ -34,8 +42,9 @@ from memrpc.api.convert import now_ms
 from memrpc.embedding.base import Embedder
 from memrpc.jobs.fold import FoldJob
 from memrpc.limits import FORMATION_MAX_STEPS
-from memrpc.namespace_defaults import DefaultsSource
-from memrpc.store.formation import FormationStore
+from memrpc.llm.jobs_model import JobsModel
+from memrpc.namespace_defaults import DefaultsSource, NamespaceDefaults
+from memrpc.store.formation import Chunk, FormationStore
 from memrpc.store.long_term import NewMemory
 from memrpc.summaries.base import Summarizer
 
@@ -59,11 +68,13 @@ class FormationJob:
         summarizer: Summarizer,
         embedder: Embedder,
         defaults: DefaultsSource,
+        model: JobsModel | None = None,
     ) -> None:
         self._store = store
         self._summarizer = summarizer
         self._embedder = embedder
         self._defaults = defaults
+        self._model = model
 
     async def run(self, ns: str, thread: str) -> None:
         defaults = await self._defaults.defaults(ns)
@@ -79,18 +90,34 @@ class FormationJob:
                 await self._store.skip(chunk)
                 continue
             text = await self._summarizer.fold("", chunk.turns, max_chars=policy.max_chars)
-            [vector] = await self._embedder.embed([text])
+            facts = await self._facts(chunk, defaults)
+            [vector, *vectors] = await self._embedder.embed([text, *facts])
             formed = await self._store.form(
                 chunk,
                 NewMemory(text=text, embedding=vector),
+                facts=[NewMemory(text=f, embedding=v) for f, v in zip(facts, vectors, strict=True)],
                 max_distance=defaults.dedup_distance,
                 episodic_ttl_ms=round(defaults.episodic_ttl_s * 1000),
                 now_ms=now_ms(),
             )
             if formed is not None:
                 metrics.memory_formed(duplicate=formed.duplicate)
+                for fact in formed.facts:
+                    metrics.fact_extracted(duplicate=fact.duplicate)
             else:
                 log.debug("formation of %s/%s lost a race, reading again", ns, thread)
         raise FormationUnfinished(
             f"thread {thread!r} still has turns to form after {FORMATION_MAX_STEPS} steps"
         )
+
+    async def _facts(self, chunk: Chunk, defaults: NamespaceDefaults) -> list[str]:
+        """The facts the model extracts from the chunk's turns, when the
+        namespace asks for them (those longer than a formed memory may be
+        left out); [] without."""
+        model = self._model
+        if model is None or not (defaults.formation.extract_facts and model.enabled(defaults)):
+            return []
+        found = await model.call(
+            chunk.ns, self.name, chunk.thread, model.model.extract_facts(chunk.ns, chunk.turns)
+        )
+        return [fact.text for fact in found or () if len(fact.text) <= defaults.formation.max_chars]

@@ -53,9 +53,8 @@ import redis.exceptions
 from memrpc import metrics
 from memrpc.config import Settings
 from memrpc.jobs.base import Job
+from memrpc.jobs.steps import StepLoop
 from memrpc.limits import (
-    JOB_BACKOFF_FIRST_S,
-    JOB_BACKOFF_LAST_S,
     JOB_BLOCK_S,
     JOB_CLAIM_COUNT,
     JOB_CONCURRENCY,
@@ -102,9 +101,6 @@ class RunnerState:
     lag: int = 0
     pending: int = 0
     namespaces: int = 0
-    # The error of the last failed step, while the steps since have failed
-    # too; "" once a step succeeds.
-    error: str = ""
 
 
 def consumer_name() -> str:
@@ -135,14 +131,14 @@ class JobRunner:
         self._idle_ms = max(1, int(policy.claim_idle_s * 1000))
         self.consumer = consumer or consumer_name()
         self._known: set[str] = set()
-        self._stopping = asyncio.Event()
+        self.loop = StepLoop(feeds.group, job.name)
         self._reader: FeedReader | None = None
         self._due = {"refresh": 0.0, "claim": 0.0, "sample": 0.0}
 
     async def stop(self) -> None:
         """Ends the loop after the step in progress (a read waiting for new
         entries ends at once, with none)."""
-        self._stopping.set()
+        self.loop.stop()
         if self._reader is not None:
             with contextlib.suppress(redis.exceptions.RedisError, OSError):
                 await self._feeds.interrupt(self._reader)
@@ -150,34 +146,20 @@ class JobRunner:
     async def run(self) -> None:
         """Runs steps until `stop`; a failed step is retried after a backoff.
         On the way out, leaves the groups where it holds no entry."""
-        delay = JOB_BACKOFF_FIRST_S
         log.info("job %s running as consumer %s", self._feeds.group, self.consumer)
-        while not self._stopping.is_set():
-            try:
-                async with self._feeds.reader() as reader:
-                    self._reader = reader
-                    while not self._stopping.is_set():
-                        await self._step(reader)
-                        delay = JOB_BACKOFF_FIRST_S
-                        self._recovered()
-            except (redis.exceptions.RedisError, OSError) as exc:
-                self._reader = None
-                self._failed(exc)
-                await self._pause(delay)
-                delay = min(delay * 2, JOB_BACKOFF_LAST_S)
+        await self.loop.run(self._steps)
         await self._leave()
 
-    def _failed(self, exc: BaseException) -> None:
-        error = f"{type(exc).__name__}: {exc}"
-        if error != self.state.error:
-            log.warning("job %s: %s; retrying with backoff", self._feeds.group, error)
-        self.state.error = error
-        metrics.job_step_failed(self.job.name)
-
-    def _recovered(self) -> None:
-        if self.state.error:
-            log.info("job %s: running again (was: %s)", self._feeds.group, self.state.error)
-            self.state.error = ""
+    async def _steps(self) -> None:
+        """Steps on one reader connection, until `stop` or a failure."""
+        try:
+            async with self._feeds.reader() as reader:
+                self._reader = reader
+                while not self.loop.stopping:
+                    await self._step(reader)
+                    self.loop.succeeded()
+        finally:
+            self._reader = None
 
     def _is_due(self, what: str, period: float) -> bool:
         now = time.monotonic()
@@ -194,8 +176,8 @@ class JobRunner:
                 await self._claim(ns)
         if self._is_due("sample", JOB_SAMPLE_S):
             await self._sample()
-        if not self._known or self._stopping.is_set():
-            await self._pause(JOB_BLOCK_S)
+        if not self._known or self.loop.stopping:
+            await self.loop.pause(JOB_BLOCK_S)
             return
         try:
             entries = await self._feeds.read(
@@ -260,26 +242,11 @@ class JobRunner:
         await asyncio.gather(*(run_one(ns, thread, of) for (ns, thread), of in runs.items()))
         await self._acknowledge(done)
         if runs:
-            await self._pause(self._policy.rest_after(time.perf_counter() - started))
-
-    async def _pause(self, seconds: float) -> None:
-        """Waits `seconds` (a rest, a backoff, an idle wait), or until `stop`."""
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), seconds)
+            await self.loop.pause(self._policy.rest_after(time.perf_counter() - started))
 
     async def _run_job(self, ns: str, thread: str) -> str | None:
         """Runs the job on a thread; its error, or None when it succeeded."""
-        started = time.perf_counter()
-        try:
-            await self.job.run(ns, thread)
-        except Exception as exc:  # any failure of a job is its entries' to retry
-            error = f"{type(exc).__name__}: {exc}"
-            log.warning("job %s failed on %s/%s: %s", self._feeds.group, ns, thread, error)
-            metrics.job_ran(self.job.name, ok=False, seconds=time.perf_counter() - started)
-            return error
-        metrics.job_ran(self.job.name, ok=True, seconds=time.perf_counter() - started)
-        return None
+        return (await self.loop.timed(f"{ns}/{thread}", self.job.run(ns, thread))).error
 
     async def _failed_entries(self, entries: Iterable[FeedEntry], error: str) -> None:
         """Leaves failed entries pending, to be claimed again, but gives up on

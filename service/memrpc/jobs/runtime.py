@@ -2,9 +2,15 @@
 `memrpc serve` (unless `--jobs=false`) beside the gRPC services, in
 `memrpc worker` alone.
 
-Each job gets one runner (`runner.py`) with a consumer of its own; the
-runners of every process share the work through the consumer groups.
-`healthy` and `describe` sum their state up for health and the logs.
+Each job on events gets one runner (`runner.py`) with a consumer of its
+own; the runners of every process share the work through the consumer
+groups. Each periodic job gets one runner (`periodic.py`); those of every
+process share the namespaces through leases. `healthy` and `describe` sum
+their state up for health and the logs.
+
+With `--llm-url`, the process's jobs share one language model client
+(`llm/openai.py`), made at start (its key file read then) and closed when
+the jobs stop.
 """
 
 from __future__ import annotations
@@ -12,17 +18,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 
-from memrpc.config import Settings
+from memrpc.config import Settings, redacted_url
 from memrpc.embedding import Embedder
-from memrpc.jobs.base import Job, group_of
+from memrpc.jobs.base import Job, PeriodicJob, group_of
+from memrpc.jobs.consolidation import ConsolidationJob
 from memrpc.jobs.fold import FoldJob
+from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.jobs.formation import FormationJob
+from memrpc.jobs.periodic import PeriodicRunner
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
+from memrpc.llm.jobs_model import JobsModel
+from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.namespace_defaults import DefaultsSource
+from memrpc.store.consolidation import ConsolidationStore
+from memrpc.store.events import EventStore, Retention
+from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
+from memrpc.store.leases import Leases
+from memrpc.store.long_term import LongTermStore
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
@@ -31,27 +48,62 @@ from memrpc.summaries.extractive import ExtractiveSummarizer
 log = logging.getLogger("memrpc.jobs")
 
 
-def process_jobs(redis: RedisMux, embedder: Embedder, defaults: DefaultsSource) -> list[Job]:
-    """Every background job, as one process runs them. They embed in the
-    embedder's background lane: never refused for a full queue, behind the
-    interactive calls of the same process."""
+@dataclass(frozen=True)
+class Jobs:
+    """The background jobs of a process: on events, and periodic."""
+
+    events: list[Job]
+    periodic: list[PeriodicJob]
+
+
+def process_jobs(
+    redis: RedisMux,
+    embedder: Embedder,
+    defaults: DefaultsSource,
+    retention: Retention,
+    model: JobsModel | None = None,
+) -> Jobs:
+    """Every background job, as one process runs them, with the language
+    `model` if any. They embed in the embedder's background lane: never
+    refused for a full queue, behind the interactive calls of the same
+    process. The events they record (the memory changes) are kept as
+    `retention` says."""
     summarizer = ExtractiveSummarizer(embedder.background())
-    return [
-        FoldJob(SummaryStore(redis), summarizer, defaults),
-        FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults),
-    ]
+    events = EventStore(redis, retention)
+    consolidation = ConsolidationStore(redis, LongTermStore(redis, dim=embedder.dim), events)
+    return Jobs(
+        events=[
+            FoldJob(SummaryStore(redis), summarizer, defaults, model),
+            FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults, model),
+        ],
+        periodic=[
+            ConsolidationJob(consolidation, defaults, model),
+            ForgettingJob(ForgettingStore(redis, retention), defaults),
+        ],
+    )
 
 
 class BackgroundJobs:
     """The runners of a process's jobs."""
 
-    def __init__(self, redis: RedisMux, jobs: list[Job], policy: RunnerPolicy) -> None:
+    def __init__(
+        self,
+        redis: RedisMux,
+        jobs: Jobs,
+        policy: RunnerPolicy,
+        model: OpenAICompatibleModel | None = None,
+    ) -> None:
+        self._model = model
         namespaces = NamespaceSet(redis)
         self.runners = [
             JobRunner(job, JobFeeds(redis, group_of(job), dead_max_len=JOB_DEAD_MAX_LEN),
                       namespaces, policy)
-            for job in jobs
+            for job in jobs.events
         ]  # fmt: skip
+        self.periodic = [
+            PeriodicRunner(job, Leases(redis, job.name), namespaces, policy)
+            for job in jobs.periodic
+        ]
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -67,38 +119,69 @@ class BackgroundJobs:
         """Every job, with the policy of the settings (`in_server`: beside
         the calls of `memrpc serve`, in their share of the time)."""
         policy = RunnerPolicy.from_settings(settings, in_server=in_server)
-        return cls(redis, process_jobs(redis, embedder, defaults), policy)
+        retention = Retention.from_settings(settings)
+        model = OpenAICompatibleModel.from_settings(settings, redis, defaults)
+        if model is None:
+            return cls(redis, process_jobs(redis, embedder, defaults, retention), policy)
+        log.info("background jobs: language model %s at %s", model.name, redacted_url(model.url))
+        if settings.llm_timeout * settings.llm_max_attempts > settings.job_claim_idle:
+            log.warning(
+                "--llm-timeout x --llm-max-attempts (%g s) exceeds --job-claim-idle (%g s): a "
+                "job run waiting on slow calls may be claimed again by another runner meanwhile",
+                settings.llm_timeout * settings.llm_max_attempts,
+                settings.job_claim_idle,
+            )
+        events = EventStore(redis, retention)
+        jobs = process_jobs(redis, embedder, defaults, retention, JobsModel(model, events))
+        return cls(redis, jobs, policy, model)
+
+    def _all(self) -> list[JobRunner | PeriodicRunner]:
+        return [*self.runners, *self.periodic]
 
     def start(self) -> None:
         """Starts every runner, each a task."""
-        self._tasks = [asyncio.create_task(runner.run()) for runner in self.runners]
+        self._tasks = [asyncio.create_task(runner.run()) for runner in self._all()]
 
     async def stop(self, grace: float) -> None:
         """Asks every runner to stop after its step in progress, waits up to
         `grace` seconds, then cancels those still running (their entries
-        not acknowledged are claimed again by other runners)."""
-        for runner in self.runners:
+        not acknowledged are claimed again by other runners); then closes
+        the language model's connections."""
+        for runner in self._all():
             await runner.stop()
-        if not self._tasks:
-            return
-        _, running = await asyncio.wait(self._tasks, timeout=grace)
-        for task in running:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if running:
-            log.warning("background jobs: %d runner(s) cancelled mid-batch", len(running))
+        if self._tasks:
+            _, running = await asyncio.wait(self._tasks, timeout=grace)
+            for task in running:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if running:
+                log.warning("background jobs: %d runner(s) cancelled mid-batch", len(running))
+        if self._model is not None:
+            await self._model.aclose()
 
     @property
     def healthy(self) -> bool:
         """Whether every runner's last step succeeded."""
-        return not any(runner.state.error for runner in self.runners)
+        return not any(runner.loop.error for runner in self._all())
 
     def describe(self) -> str:
-        """Each runner's lag, pending entries and error, in one line."""
+        """Each runner's lag, pending entries (periodic: namespaces on, and
+        unfinished) and error, in one line."""
         return "; ".join(
-            f"{group_of(runner.job)}: {runner.state.lag} behind, {runner.state.pending} pending"
-            + (f", failing: {runner.state.error}" if runner.state.error else "")
-            for runner in self.runners
+            [
+                f"{group_of(runner.job)}: {runner.state.lag} behind, "
+                f"{runner.state.pending} pending" + _failing(runner.loop.error)
+                for runner in self.runners
+            ]
+            + [
+                f"{runner.job.name}: {runner.state.namespaces} namespaces on, "
+                f"{runner.state.unfinished} unfinished" + _failing(runner.loop.error)
+                for runner in self.periodic
+            ]
         )
+
+
+def _failing(error: str) -> str:
+    return f", failing: {error}" if error else ""

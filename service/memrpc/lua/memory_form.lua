@@ -1,43 +1,57 @@
--- MemoryForm: forms one memory from a chunk of turns that left a session's
--- window, only if the session is still the one the chunk was read from (the
--- same `create_ms`), nobody formed since (the same `formed_through`), and the
--- chunk covers no more turns than have left the window and are not formed
--- yet; so a turn is formed at most once, whatever the job's deliveries,
--- races and crashes. The memory goes through the same deduplication as
--- `CreateMemories` (`memory_insert`): a repeated episode gains a hit. A
--- formation changes neither the session's `version` nor its time to live.
+-- MemoryForm: forms the memories of a chunk of turns that left a session's
+-- window (its episodic memory, and the facts a language model extracted
+-- from it), only if the session is still the one the chunk was read from
+-- (the same `create_ms`), nobody formed since (the same `formed_through`),
+-- and the chunk covers no more turns than have left the window and are not
+-- formed yet; so a turn is formed at most once, whatever the job's
+-- deliveries, races and crashes, and a chunk's memories are written all
+-- together or not at all. Each memory goes through the same deduplication as
+-- `CreateMemories` (`memory_insert`), seeing those written before it: a
+-- repeated episode or fact gains a hit. A formation changes neither the
+-- session's `version` nor its time to live.
 --
 -- KEYS[1] session: the session Hash
--- KEYS[2] document: the new memory's document
+-- KEYS[2..] documents: the new document of each memory (none for a skip)
 -- ARGV[1] create_ms: the session's `create_ms` when the chunk was read
 -- ARGV[2] formed_through: its `formed_through` when the chunk was read
 -- ARGV[3] through: the new `formed_through`: the chunk's last event id
--- ARGV[4] turns: how many turns the memory records (0: none, only skipped)
+-- ARGV[4] turns: how many turns the memories record (0: none, only skipped)
 -- ARGV[5] skipped: how many turns before the chunk were trimmed from the log
 -- ARGV[6] index: the search index
 -- ARGV[7] max_distance: the max dedup distance (0: exact text only)
 -- ARGV[8] prefix: the namespace's memory key prefix
--- ARGV[9..] item: one item, as `dedup_insert.lua` reads it: exact query,
---   KNN query, vector, expire ms, document (JSON)
--- Returns {0} when the session changed (nothing written), {1} when the
--- memory was written (or only skipped turns counted), {2, memory} when it
--- repeats `memory` (the JSON of its `$.memory`, after its hit).
-check_shape(2, 2, 8, 5, 1)
-if #ARGV ~= 13 then
-  bad_argument('expected one item, not ' .. (#ARGV - 8) / 5)
+-- ARGV[9..] items: one per document, as `dedup_insert.lua` reads them: exact
+--   query, KNN query, vector, expire ms, document (JSON); at least one with
+--   turns, none without
+-- Returns {0} when the session changed (nothing written), else {1, then per
+-- item '' when its memory was written, or the memory it repeats (the JSON
+-- of its `$.memory`, after its hit)}.
+-- Bounded work: two searches and a write per item, and the caller sends at
+-- most 1 + `LLM_MAX_FACTS` items (store/formation.py).
+check_shape(1, nil, 8, 5, 0)
+local key = KEYS[1]
+local items = #KEYS - 1
+if #ARGV - 8 ~= 5 * items then
+  bad_argument('expected ' .. items .. ' items, not the ' .. #ARGV .. ' arguments given')
 end
-local key, document = KEYS[1], KEYS[2]
 arg_integer(1, 0)
 arg_present(2)
 arg_present(3)
 local turns, skipped = arg_integer(4, 0), arg_integer(5, 0)
 local index, max_distance, prefix = arg_present(6), arg_number(7, 0, 2), arg_present(8)
-arg_optional_integer(12, 0)
 if turns + skipped == 0 then
   bad_argument('a formation covers at least one turn')
 end
-if string.sub(document, 1, #prefix) ~= prefix then
-  bad_argument('KEYS[2] is not under the prefix')
+if (turns == 0) ~= (items == 0) then
+  bad_argument('a formation of turns writes at least one memory, a skip none')
+end
+-- Item i (KEYS[i]) is ARGV[5i-1..5i+3]: its expire ms and document checked.
+for i = 2, #KEYS do
+  if string.sub(KEYS[i], 1, #prefix) ~= prefix then
+    bad_argument('KEYS[' .. i .. '] is not under the prefix')
+  end
+  arg_optional_integer(5 * i + 2, 0)
+  arg_present(5 * i + 3)
 end
 
 local stored = redis.call('HMGET', key, 'create_ms', 'formed_through', 'evicted_count',
@@ -55,8 +69,10 @@ if turns == 0 then
   return {1}
 end
 redis.call('HINCRBY', key, 'formed_turns', turns)
-local duplicate = memory_insert(index, prefix, max_distance, document, unpack(ARGV, 9, 13))
-if duplicate then
-  return {2, memory_json(duplicate)}
+local results = {1}
+for i = 2, #KEYS do
+  local duplicate = memory_insert(index, prefix, max_distance, KEYS[i],
+    unpack(ARGV, 5 * i - 1, 5 * i + 3))
+  results[i] = duplicate and memory_json(duplicate) or ''
 end
-return {1}
+return results

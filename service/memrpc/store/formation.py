@@ -18,14 +18,17 @@ Formation is on for a session by its thread's own choice (`form_memories`,
 written by `AppendTurns`), else by its namespace's setting: read in the
 same HMGET as the cursor.
 
-A formation step (`next_chunk`, then the summary of the chunk and its
-embedding, then `form`) reads the Hash (one HMGET) and the log, and writes
-in one script (`lua/memory_form.lua`): only if the session is the same one
-(`create_ms`) and nobody formed since (`formed_through`), it creates the
-memory through the dedup path of `CreateMemories` and advances the cursor,
-else nothing; so concurrent formers, redeliveries and crashes never form a
-turn twice nor lose one. Turns the log trimmed are counted as skipped in the
-same write (alone, when no whole chunk is left of them).
+A formation step (`next_chunk`, then the summary of the chunk, the facts a
+language model extracts from it if any, and their embeddings, then `form`)
+reads the Hash (one HMGET) and the log, and writes in one script
+(`lua/memory_form.lua`): only if the session is the same one (`create_ms`)
+and nobody formed since (`formed_through`), it creates the episodic memory
+and the facts (semantic memories, `Source.EXTRACTION`) each through the
+dedup path of `CreateMemories` and advances the cursor, else nothing; so
+concurrent formers, redeliveries and crashes never form a turn twice nor
+lose one, nor write a chunk's facts without its episode. Turns the log
+trimmed are counted as skipped in the same write (alone, when no whole chunk
+is left of them).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from memrpc.limits import LLM_MAX_FACTS
 from memrpc.store import keys, scripts
 from memrpc.store.long_term import Memory, NewMemory, Source, blob, document, parse_memory
 from memrpc.store.memory_index import INDEX, Kind, dedup_queries
@@ -77,11 +81,13 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Formed:
-    """The outcome of a chunk's write: the memory created or, when it
-    repeated a live one (`duplicate`), that memory after its hit."""
+    """The outcome of a memory's write: the memory created or, when it
+    repeated a live one (`duplicate`), that memory after its hit; for a
+    chunk's episodic memory, its facts' (in their order)."""
 
     memory: Memory
     duplicate: bool
+    facts: tuple[Formed, ...] = ()
 
 
 def _int(value: bytes | None) -> int:
@@ -156,61 +162,84 @@ class FormationStore:
         chunk: Chunk,
         memory: NewMemory,
         *,
+        facts: Sequence[NewMemory] = (),
         max_distance: float,
         episodic_ttl_ms: int,
         now_ms: int,
     ) -> Formed | None:
         """Writes the formation of `chunk`: `memory` (its text and embedding;
-        the rest is the chunk's) created or, when it repeats a live memory,
-        that one's hit; only if the session is as `chunk` read it (else
-        None, nothing written)."""
+        the rest is the chunk's) and the `facts` extracted from it (semantic
+        memories, at most `LLM_MAX_FACTS`), each created or, when it repeats
+        a live memory, that one's hit; only if the session is as `chunk` read
+        it (else None, nothing written)."""
         if not chunk.turns:
             raise ValueError("only a chunk with turns forms a memory")
-        ns = chunk.ns
+        if len(facts) > LLM_MAX_FACTS:
+            raise ValueError(f"a chunk forms at most {LLM_MAX_FACTS} facts, not {len(facts)}")
+        times = {"episodic_ttl_ms": episodic_ttl_ms, "now_ms": now_ms}
+        formed = [
+            self._new(chunk, memory, kind=Kind.EPISODIC, source=Source.FORMATION, **times),
+            *(
+                self._new(chunk, fact, kind=Kind.SEMANTIC, source=Source.EXTRACTION, **times)
+                for fact in facts
+            ),
+        ]
+        inserts = [
+            _insert(ns=chunk.ns, new=new, doc=doc, item=item, max_distance=max_distance)
+            for new, doc, item in formed
+        ]
+        reply = await self._write(chunk, [new.id for new, _, _ in formed], inserts, max_distance)
+        if reply[0] == 0:
+            return None
+        outcomes = [
+            Formed(parse_memory(repeated), duplicate=True) if repeated else Formed(new, False)
+            for (new, _, _), repeated in zip(formed, reply[1:], strict=True)
+        ]
+        return Formed(outcomes[0].memory, outcomes[0].duplicate, tuple(outcomes[1:]))
+
+    @staticmethod
+    def _new(
+        chunk: Chunk,
+        memory: NewMemory,
+        *,
+        kind: Kind,
+        source: Source,
+        episodic_ttl_ms: int,
+        now_ms: int,
+    ) -> tuple[Memory, str, NewMemory]:
+        """A memory of `chunk` of `memory`'s text and embedding: as stored,
+        its document, and the item it was made of."""
         item = NewMemory(
             text=memory.text,
             embedding=memory.embedding,
             user_id=chunk.user_id,
-            kind=Kind.EPISODIC,
+            kind=kind,
             thread_id=chunk.thread,
-            source=Source.FORMATION,
+            source=source,
             source_event_ids=tuple(turn.event_id for turn in chunk.turns),
             start_ms=event_ms(chunk.turns[0].event_id),
             end_ms=event_ms(chunk.turns[-1].event_id),
         )
-        new, doc = document(ns, new_ulid(now_ms), item, now_ms, episodic_ttl_ms)
-        exact, near = dedup_queries(
-            ns, now_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
-        )
-        insert = insert_item(
-            exact=exact,
-            knn=near,
-            vector=blob(item.embedding),
-            expire_ms=new.expire_ms,
-            document=doc,
-        )
-        reply = await self._write(chunk, new.id, insert, max_distance)
-        if reply[0] == 0:
-            return None
-        if reply[0] == 2:
-            return Formed(parse_memory(reply[1]), duplicate=True)
-        return Formed(new, duplicate=False)
+        new, doc = document(chunk.ns, new_ulid(now_ms), item, now_ms, episodic_ttl_ms)
+        return new, doc, item
 
     async def skip(self, chunk: Chunk) -> bool:
         """Counts a chunk's trimmed turns, when it has no turns to form;
         False when the session changed (nothing written)."""
-        nothing = insert_item(exact="", knn="", vector=b"", expire_ms=0, document="")
-        return bool((await self._write(chunk, "", nothing, 0.0))[0])
+        return bool((await self._write(chunk, [], [], 0.0))[0])
 
     async def _write(
-        self, chunk: Chunk, memory_id: str, insert: Sequence[Arg], max_distance: float
+        self,
+        chunk: Chunk,
+        memory_ids: Sequence[str],
+        inserts: Sequence[Sequence[Arg]],
+        max_distance: float,
     ) -> Any:
         """One call of `memory_form.lua` (see there for the reply)."""
         return await self._form(
             MemoryForm(
                 session=keys.session(chunk.ns, chunk.thread),
-                # A skip-only write writes no document: any key of the prefix.
-                document=keys.memory(chunk.ns, memory_id),
+                documents=[keys.memory(chunk.ns, memory_id) for memory_id in memory_ids],
                 create_ms=chunk.create_ms,
                 formed_through=chunk.formed_through,
                 through=chunk.through,
@@ -219,9 +248,22 @@ class FormationStore:
                 index=INDEX,
                 max_distance=max_distance,
                 prefix=keys.memory(chunk.ns, ""),
-                item=[insert],
+                items=inserts,
             )
         )
+
+
+def _insert(
+    *, ns: str, new: Memory, doc: str, item: NewMemory, max_distance: float
+) -> tuple[Arg, ...]:
+    """The `insert_item` of a formed memory: its dedup queries, vector,
+    expiry and document."""
+    exact, near = dedup_queries(
+        ns, new.create_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
+    )
+    return insert_item(
+        exact=exact, knn=near, vector=blob(item.embedding), expire_ms=new.expire_ms, document=doc
+    )
 
 
 def _before(found: list[FoldTurn], newest_skipped: str) -> str:

@@ -19,12 +19,17 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:feed:{ns}`                       | Stream | every event of the namespace     |
 | `memrpc:jobdead:{ns}`                    | Stream | feed entries a job gave up on    |
 | `memrpc:nsset:{ns}`                      | Hash   | the namespace's settings         |
+| `memrpc:consol:{ns}`                     | Hash   | the consolidation job's cursor   |
+| `memrpc:lease:{ns}:<job>`                | String | a periodic job's lease, its PX   |
+|                                          |        | the time until it may run again  |
+| `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
+|                                          |        | or created memories              |
 
 `memrpc:namespaces` is the one key outside every namespace (no hash tag):
-the background jobs (`memrpc/jobs/`) find the feeds to read there. A server
-process adds a namespace the first time it sees an AppendTurns in it
-(`store/namespaces.py`), outside the append's script.
+the background jobs (`memrpc/jobs/`) find the namespaces to work on there. A
+server process adds a namespace the first time it sees an AppendTurns or a
+CreateMemories in it (`store/namespaces.py`), outside the write's script.
 """
 
 from __future__ import annotations
@@ -109,11 +114,31 @@ def dead_letters(ns: str) -> str:
 
 
 def namespaces() -> str:
-    """The Set of the namespaces that ever had turns appended, which the
-    background jobs read the feeds of. Not namespace-tagged."""
+    """The Set of the namespaces that ever had turns appended or memories
+    created, whose feeds and memories the background jobs read. Not
+    namespace-tagged."""
     return f"{PREFIX}:namespaces"
 
 
 def namespace_settings(ns: str) -> str:
     """The Hash of a namespace's settings (`store/namespace_settings.py`)."""
     return f"{PREFIX}:nsset:{{{ns}}}"
+
+
+def consolidation(ns: str) -> str:
+    """The Hash of the consolidation job's walk over a namespace's memories
+    (`store/consolidation.py`)."""
+    return f"{PREFIX}:consol:{{{ns}}}"
+
+
+def lease(ns: str, job: str) -> str:
+    """The String a periodic job's runner sets (`SET NX PX`) to run the job
+    over a namespace: while it exists, no runner runs that job there
+    (`jobs/periodic.py`). It holds the runner's token."""
+    return f"{PREFIX}:lease:{{{ns}}}:{job}"
+
+
+def model_calls(ns: str, window: int) -> str:
+    """The String counting a namespace's calls to the language model in the
+    window (minute) `window` since the epoch (`store/model_budget.py`)."""
+    return f"{PREFIX}:llmcalls:{{{ns}}}:{window}"

@@ -82,6 +82,7 @@ from memrpc.store.memory_index import (
     topic_tags,
 )
 from memrpc.store.memory_listing import KEY_FIELD, Order, Position, list_command
+from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.request_ids import REMEMBER_MS, RequestId, RequestIdReused
@@ -257,6 +258,8 @@ class LongTermStore:
         self._update = scripts.load(redis, DedupUpdate)
         self._delete = scripts.load(redis, DeleteMemory)
         self._delete_batch = scripts.load(redis, DeleteMemories)
+        # The namespaces with memories, for the periodic jobs (forgetting).
+        self.namespaces = NamespaceSet(redis)
 
     async def _command(self, *args: Arg) -> Any:
         """One Redis command."""
@@ -305,6 +308,7 @@ class LongTermStore:
         earlier call with the same request id did is `replayed` (nothing
         written), and `RequestIdReused` is raised, before anything is
         written, if that call's fingerprint differs."""
+        await self.namespaces.note(ns)  # before the write: the periodic jobs will see it
         now = _now_ms()
         request_key = keys.memory_request(ns, "" if request is None else request.id)
         fingerprint = "" if request is None else request.fingerprint

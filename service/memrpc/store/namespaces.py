@@ -2,12 +2,15 @@
 
 | key                 | type | holds                                      |
 |---------------------|------|--------------------------------------------|
-| `memrpc:namespaces` | Set  | every namespace that ever had turns        |
+| `memrpc:namespaces` | Set  | every namespace that ever had turns or     |
+|                     |      | memories written by CreateMemories         |
 
-The jobs read each namespace's feed; they find the feeds here rather than by
-scanning the keyspace. A server process adds a namespace the first time it
-appends turns in it (`note`, one `SADD` per namespace and process, before the
-append: a failed `SADD` fails the call before anything is written). The key
+The jobs read each namespace's feed, and the periodic jobs (forgetting) its
+memories; they find the namespaces here rather than by scanning the
+keyspace. A server process adds a namespace the first time it appends turns
+or creates memories in it (`note`, one `SADD` per namespace and process,
+before the write: a failed `SADD` fails the call before anything is
+written). The key
 is not namespace-tagged: it is written outside the append's script.
 """
 
@@ -22,7 +25,7 @@ SCAN_COUNT = 1000
 
 
 class NamespaceSet:
-    """The set of namespaces with turns, and this process's memory of the
+    """The set of namespaces with turns or memories, and this process's memory of the
     namespaces it has added already."""
 
     def __init__(self, redis: RedisMux) -> None:

@@ -98,15 +98,15 @@ class SummaryFold(Call):
 
 @dataclass(slots=True)
 class MemoryForm(Call):
-    """Forms a memory from a chunk of a session's turns, if the session is
-    still as the chunk was read (`store/formation.py`); `item` is an
-    `insert_item`."""
+    """Forms the memories of a chunk of a session's turns, if the session is
+    still as the chunk was read (`store/formation.py`); `items` are
+    `insert_item`s, one per document of `documents`."""
 
     LUA = "memory_form"
     LIBS = ("memory",)
 
     session: Key
-    document: Key
+    documents: Keys
     create_ms: str
     formed_through: str
     through: str
@@ -115,7 +115,7 @@ class MemoryForm(Call):
     index: str
     max_distance: float
     prefix: str
-    item: Groups
+    items: Groups
 
 
 @dataclass(slots=True)
@@ -304,3 +304,92 @@ class NamespaceSettingsUpdate(Call):
     now_ms: int
     expected_version: str
     fields: Groups
+
+
+@dataclass(slots=True)
+class MemoryMerge(Call):
+    """Merges one memory into a near duplicate at the versions read, with
+    its event (`store/consolidation.py`)."""
+
+    LUA = "memory_merge"
+    LIBS = ("memory", "events")
+
+    survivor: Key
+    loser: Key
+    stream: Key
+    feed: Key
+    survivor_version: int
+    loser_version: int
+    distance: float
+    thread: str
+    event_type: str
+    log_max_len: int
+    feed_max_len: int
+
+
+@dataclass(slots=True)
+class MemorySupersede(Call):
+    """Marks an older memory superseded by a newer one at the versions
+    read, with its event (`store/consolidation.py`)."""
+
+    LUA = "memory_supersede"
+    LIBS = ("memory", "events")
+
+    older: Key
+    newer: Key
+    stream: Key
+    feed: Key
+    older_version: int
+    newer_version: int
+    flag: str
+    thread: str
+    event_type: str
+    log_max_len: int
+    feed_max_len: int
+
+
+@dataclass(slots=True)
+class LeaseKeep(Call):
+    """Sets the time left of a periodic job's lease, if the caller holds it
+    (`store/leases.py`)."""
+
+    LUA = "lease_keep"
+
+    lease: Key
+    token: str
+    ttl_ms: int
+
+
+@dataclass(slots=True)
+class MemoryForget(Call):
+    """Forgets memories chosen by a forgetting rule, each if it is as read,
+    and records each in the memory-changes thread (`store/forgetting.py`);
+    `expected` holds (version, recalled ms) per document."""
+
+    LUA = "memory_forget"
+    LIBS = ("memory", "events")
+
+    stream: Key
+    feed: Key
+    documents: Keys
+    rule: str
+    event_type: str
+    thread: str
+    log_max_len: int
+    feed_max_len: int
+    index: str
+    count_query: str
+    keep: int
+    expected: Groups
+
+
+@dataclass(slots=True)
+class LanguageModelBudget(Call):
+    """Takes a call from a namespace's budget of language model calls in a
+    window (`store/model_budget.py`)."""
+
+    LUA = "language_model_budget"
+
+    counter: Key
+    limit: int
+    ttl_ms: int

@@ -98,3 +98,17 @@ local function memory_insert(index, prefix, max_distance, key, exact, knn, vecto
   end
   memory_write(key, {'$', document}, expire_ms == '0' and '' or expire_ms)
 end
+
+-- The decoded `$.memory` of `key` when it exists at `version` and is not
+-- superseded; nil otherwise (gone, changed, or superseded since read).
+local function memory_current(key, version)
+  local found = memory_json(key)
+  if not found then
+    return nil
+  end
+  local memory = cjson.decode(found)[1]
+  if (memory.version or 1) ~= tonumber(version) or (memory.superseded_by or '') ~= '' then
+    return nil
+  end
+  return memory
+end

@@ -1,0 +1,182 @@
+"""What the forgetting job (`jobs/forgetting.py`) reads and deletes: the
+memories a namespace's `ForgettingPolicy` selects, found on the index of
+`memory_index`, forgotten by `lua/memory_forget.lua`, each recorded as a
+`memrpc.memory_forgotten` event in the namespace's memory-changes thread
+(`memory_changes.CHANGES_THREAD`; keys: `keys.events(ns, CHANGES_THREAD)`
+and the namespace feed).
+
+Every query keeps the live (unexpired), unpinned memories of the namespace,
+superseded ones included (history counts against the budget, and goes
+when unrecalled, as it is never recalled by default):
+
+- **unrecalled**: those whose `recalled` (else `create_ms`) is before a
+  time (`memory_index.unrecalled_query`); one `FT.AGGREGATE`, a page of
+  them with their key, version and recall time as read;
+- **budget**: the users with more than the budget, one `FT.AGGREGATE`
+  (`GROUPBY @user REDUCE COUNT`, no document read; memories without a user
+  are one user, `none`); then per user, the least recently recalled: first
+  those without `recalled` (written before it was, so recalled before any
+  that have it), oldest first, then by `recalled`, ties by id (creation).
+
+A forget call re-checks each memory as read (exists, not pinned, same
+version and recall time: one a search returned meanwhile is kept) and, for
+the budget, counts the user's memories again in the same step, so a run
+never forgets below the budget whatever happens between its read and its
+write. One call forgets at most `FORGET_BATCH` memories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from memrpc.limits import FORGET_BATCH
+from memrpc.store import keys, scripts
+from memrpc.store.events import Retention
+from memrpc.store.memory_changes import CHANGES_THREAD, Change, ForgetRule
+from memrpc.store.memory_index import (
+    INDEX,
+    MemoryFilter,
+    filter_query,
+    unpinned_query,
+    unrecalled_query,
+)
+from memrpc.store.memory_listing import KEY_FIELD
+from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.script_args import MemoryForget
+
+# The users of a budget query: the hex tag of `memory_index.tags`, `none`
+# for no user.
+_NO_USER = "none"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A memory a rule selects, as read: its document's key, its version and
+    its recall time ('' when it has none)."""
+
+    key: str
+    version: str
+    recalled: str
+
+
+@dataclass(frozen=True)
+class Forgot:
+    """The outcome of a forget call: memories forgotten, and how many the
+    budget still counts beyond what it keeps (0 without a budget)."""
+
+    forgotten: int
+    left: int
+
+
+def _rows(reply: Sequence[Any]) -> list[dict[bytes, bytes]]:
+    """The rows of an `FT.AGGREGATE` reply (RESP2), each as a dict."""
+    return [dict(zip(row[::2], row[1::2], strict=True)) for row in reply[1:]]
+
+
+def _user(tag: bytes) -> str:
+    """A user id from its tag (`keys.tag_value`)."""
+    value = tag.decode()
+    return "" if value == _NO_USER else bytes.fromhex(value).decode()
+
+
+class ForgettingStore:
+    """The memories forgetting selects, and their forgetting."""
+
+    def __init__(self, redis: RedisMux, retention: Retention) -> None:
+        self._redis = redis
+        self._retention = retention
+        self._forget = scripts.load(redis, MemoryForget)
+
+    @staticmethod
+    def _scope(ns: str, now_ms: int, user: str | None = None) -> str:
+        """The memories a rule may forget (of `user` when given)."""
+        flt = MemoryFilter(user_ids=() if user is None else (user,), include_superseded=True)
+        return f"{filter_query(ns, now_ms, flt)} {unpinned_query()}"
+
+    async def _candidates(self, query: str, *steps: Arg) -> list[Candidate]:
+        reply = await self._redis.execute(
+            "FT.AGGREGATE", INDEX, query,
+            "LOAD", 5, f"@{KEY_FIELD}", "@recalled", "$.memory.version", "AS", "version",
+            *steps, "TIMEOUT", 0, "DIALECT", 2,
+        )  # fmt: skip
+        prefix = keys.MEMORY_PREFIX.encode()
+        return [
+            Candidate(
+                key=row[KEY_FIELD.encode()].decode(),
+                version=row.get(b"version", b"1").decode(),
+                recalled=row.get(b"recalled", b"").decode(),
+            )
+            for row in _rows(reply)
+            if row.get(KEY_FIELD.encode(), b"").startswith(prefix)
+        ]
+
+    async def unrecalled(
+        self, ns: str, now_ms: int, before_ms: int, *, count: int
+    ) -> list[Candidate]:
+        """At most `count` memories no search returned since `before_ms`."""
+        query = f"{self._scope(ns, now_ms)} {unrecalled_query(before_ms)}"
+        return await self._candidates(query, "LIMIT", 0, count)
+
+    async def over_budget(self, ns: str, now_ms: int, keep: int) -> list[tuple[str, int]]:
+        """The users with more than `keep` memories, each with how many
+        beyond it, the most first."""
+        reply = await self._redis.execute(
+            "FT.AGGREGATE", INDEX, self._scope(ns, now_ms),
+            "GROUPBY", 1, "@user", "REDUCE", "COUNT", 0, "AS", "n",
+            "FILTER", f"@n > {int(keep)}", "SORTBY", 2, "@n", "DESC",
+            "TIMEOUT", 0, "DIALECT", 2,
+        )  # fmt: skip
+        return [(_user(row[b"user"]), int(row[b"n"]) - keep) for row in _rows(reply)]
+
+    async def least_recalled(
+        self, ns: str, now_ms: int, user: str, *, count: int
+    ) -> list[Candidate]:
+        """A user's `count` least recently recalled memories, least first."""
+        scope = self._scope(ns, now_ms, user)
+        found: list[Candidate] = []
+        for part, sort in (("-", ["@id", "ASC"]), ("", ["@recalled", "ASC", "@id", "ASC"])):
+            if len(found) >= count:
+                break
+            query = f"{scope} {part}@recalled:[-inf +inf]"
+            left = count - len(found)
+            found += await self._candidates(query, "SORTBY", len(sort), *sort, "MAX", left)
+        return found
+
+    async def forget(
+        self,
+        ns: str,
+        rule: ForgetRule,
+        candidates: Sequence[Candidate],
+        *,
+        keep: int | None,
+        now_ms: int,
+        user: str = "",
+    ) -> Forgot:
+        """Forgets `candidates` (in order, `FORGET_BATCH` a call) that are as
+        read; with `keep`, the budget of `user`: no more than those beyond it."""
+        count_query = "" if keep is None else self._scope(ns, now_ms, user)
+        total = Forgot(0, 0)
+        for first in range(0, len(candidates), FORGET_BATCH):
+            batch = candidates[first : first + FORGET_BATCH]
+            forgotten, left = await self._forget(
+                MemoryForget(
+                    stream=keys.events(ns, CHANGES_THREAD),
+                    feed=keys.feed(ns),
+                    documents=[candidate.key for candidate in batch],
+                    rule=rule.value,
+                    event_type=Change.FORGOTTEN.value,
+                    thread=CHANGES_THREAD,
+                    log_max_len=self._retention.log_max_len,
+                    feed_max_len=self._retention.feed_max_len,
+                    index=INDEX,
+                    count_query=count_query,
+                    keep=keep or 0,
+                    expected=[(candidate.version, candidate.recalled) for candidate in batch],
+                )
+            )
+            total = Forgot(total.forgotten + forgotten, left)
+            if keep is not None and left == 0:
+                break
+        return total
