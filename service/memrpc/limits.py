@@ -103,7 +103,7 @@ FORMATION_MAX_STEPS = 20
 # -- Consolidation and forgetting (`NamespaceSettings.consolidation`,
 # `.forgetting`) -------------------------------------------------------------
 # The widest cosine distance at which consolidation merges two memories.
-CONSOLIDATION_DISTANCE = Range(default=0.25, low=0.0, high=1.0)
+CONSOLIDATION_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # How often the consolidation and the forgetting jobs run over a namespace.
 CONSOLIDATION_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
 FORGETTING_INTERVAL_S = Range(default=3600.0, low=60.0, high=7 * 86_400.0)
