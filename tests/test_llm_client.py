@@ -328,7 +328,8 @@ async def test_the_key_file_is_read_once_sent_as_bearer_and_never_logged(
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"llm_model": ""}, "--llm-url needs --llm-model"),
+        ({"llm_model": None}, "--llm-url needs --llm-model"),
+        ({"llm_model": "m" * 65}, "of at most 64 characters"),
         ({"llm_url": "ftp://host/v1"}, "--llm-url 'ftp://host/v1' is not an API URL"),
         ({"llm_url": None}, "--llm-model and --llm-key-file need --llm-url"),
         ({"llm_timeout": 0}, "--llm-timeout"),

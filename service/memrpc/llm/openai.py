@@ -129,7 +129,7 @@ class OpenAICompatibleModel:
         key_file = settings.llm_key_file
         return cls(
             url=settings.llm_url,
-            model=settings.llm_model,
+            model=settings.llm_model or "",
             key=read_secret(key_file, "--llm-key-file") if key_file is not None else None,
             timeout_s=settings.llm_timeout,
             max_attempts=settings.llm_max_attempts,
