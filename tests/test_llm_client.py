@@ -12,7 +12,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,14 +38,12 @@ from memrpc.llm.base import Fact, Failure, LanguageModelError
 from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.namespace_defaults import LanguageModelPolicy, server_defaults
 from memrpc.store import keys
-from memrpc.store.model_budget import ModelBudget
 from memrpc.store.redis_mux import RedisMux
 from memrpc.summaries.base import FoldTurn
 from support import FixedDefaults
 
 KEY = "sk-standin-0123456789"
-# An attempt's time-out, and a reply slower than it.
-TIMEOUT_S = 0.3
+# A reply slower than an attempt may take (0.3 s: the `llm_model` fixture's).
 SLOW_S = 5.0
 DEFAULTS = server_defaults(Limits.from_settings(Settings()))
 TURNS = [
@@ -60,29 +58,9 @@ Make = Callable[..., OpenAICompatibleModel]
 
 
 @pytest.fixture
-async def make_model(llm_standin: StandIn, mux: RedisMux) -> AsyncIterator[Make]:
-    """Makes clients of the stand-in (3 attempts, short backoff), closed
-    after the test."""
-    made: list[OpenAICompatibleModel] = []
-
-    def make(**overrides: Any) -> OpenAICompatibleModel:
-        values: dict[str, Any] = {
-            "url": llm_standin.url,
-            "model": "standin-1",
-            "key": KEY,
-            "timeout_s": TIMEOUT_S,
-            "max_attempts": 3,
-            "budget": ModelBudget(mux),
-            "defaults": FixedDefaults(DEFAULTS),
-            "backoff_first_s": 0.01,
-            "backoff_last_s": 0.02,
-        }
-        made.append(OpenAICompatibleModel(**(values | overrides)))
-        return made[-1]
-
-    yield make
-    for model in made:
-        await model.aclose()
+def make_model(llm_model: Make) -> Make:
+    """Clients of the stand-in that send `KEY`."""
+    return lambda **overrides: llm_model(**({"key": KEY} | overrides))
 
 
 _SAMPLES = [

@@ -25,7 +25,7 @@ import pytest
 from google.protobuf import json_format
 from prometheus_client import REGISTRY
 
-from llm_standin import StandIn, json_reply, malformed, server_error
+from llm_standin import json_reply, malformed, server_error
 from memrpc import metrics
 from memrpc.api.convert import now_ms
 from memrpc.config import Settings
@@ -41,7 +41,6 @@ from memrpc.store.events import EventStore, Retention
 from memrpc.store.formation import FormationStore
 from memrpc.store.long_term import NewMemory
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
-from memrpc.store.model_budget import ModelBudget
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
@@ -51,9 +50,9 @@ from memrpc.v1 import long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as pb
 from support import FixedDefaults
 from test_faults import eventually, serving
+from test_formation import append
 
 MODEL = "standin-1"
-WINDOW = 20
 PER_MEMORY = 10
 BASE = server_defaults(Limits.from_settings(Settings()))
 DEFAULTS = dataclasses.replace(
@@ -89,22 +88,9 @@ def with_model(defaults: NamespaceDefaults, *, enabled: bool = True, per_minute:
 
 
 @pytest.fixture
-async def model(llm_standin: StandIn, mux: RedisMux):
-    """The client of the stand-in, 3 attempts of at most 0.5 s each."""
-    made = OpenAICompatibleModel(
-        url=llm_standin.url,
-        model=MODEL,
-        key=None,
-        timeout_s=0.5,
-        max_attempts=3,
-        budget=ModelBudget(mux),
-        # The jobs' defaults say whether to call; the budget's are its own.
-        defaults=FixedDefaults(DEFAULTS),
-        backoff_first_s=0.01,
-        backoff_last_s=0.02,
-    )
-    yield made
-    await made.aclose()
+def model(llm_model) -> OpenAICompatibleModel:
+    """The client of the stand-in for the jobs' defaults."""
+    return llm_model(model=MODEL, timeout_s=0.5, defaults=FixedDefaults(DEFAULTS))
 
 
 def jobs_model(model: OpenAICompatibleModel, mux: RedisMux) -> JobsModel:
@@ -118,19 +104,6 @@ def formation(
     return FormationJob(
         FormationStore(mux), summarizer, embedder.background(), FixedDefaults(defaults), model
     )
-
-
-async def append(wm, ns: str, contents: list[str], thread: str = "t") -> list[str]:
-    reply = await wm.AppendTurns(
-        pb.AppendTurnsRequest(
-            namespace=ns,
-            thread_id=thread,
-            turns=[pb.TurnInput(role="user", content=c) for c in contents],
-            max_window_turns=WINDOW,
-            user_id="u1",
-        )
-    )
-    return list(reply.event_ids)
 
 
 async def memories(ltm, ns: str, source: int) -> list[lpb.Memory]:
@@ -155,7 +128,7 @@ async def test_formation_extracts_facts_as_semantic_memories_and_a_repeat_is_a_h
 ) -> None:
     job = formation(mux, embedder, jobs_model(model, mux), DEFAULTS)
     # The first 10 leave the window; the next 10 say one fact again, and a new one.
-    ids = await append(wm, ns, chunk(0) + chunk(1, (SISTER, COMPOSER)) + chunk(2))
+    ids = await append(wm, ns, "t", chunk(0) + chunk(1, (SISTER, COMPOSER)) + chunk(2))
     await job.run(ns, "t")
     [episode] = await memories(ltm, ns, lpb.MEMORY_SOURCE_FORMATION)
     facts = await memories(ltm, ns, lpb.MEMORY_SOURCE_EXTRACTION)
@@ -172,7 +145,7 @@ async def test_formation_extracts_facts_as_semantic_memories_and_a_repeat_is_a_h
     await job.run(ns, "t")
     assert len(llm_standin.requests) == 1
     # They leave the window.
-    await append(wm, ns, chunk(3))
+    await append(wm, ns, "t", chunk(3))
     await job.run(ns, "t")
     facts = await memories(ltm, ns, lpb.MEMORY_SOURCE_EXTRACTION)
     assert sorted((f.text, f.hit_count) for f in facts) == sorted(
@@ -186,7 +159,7 @@ async def test_a_chunk_whose_write_loses_a_race_writes_no_fact(
     wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
 ) -> None:
     store = FormationStore(mux)
-    await append(wm, ns, chunk(0) + chunk(1) + chunk(2))
+    await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2))
     read = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
     assert read is not None
     texts = ["The episode.", SISTER, FLAT]
@@ -210,7 +183,7 @@ async def test_malformed_output_forms_the_episode_alone_and_is_reported(
 ) -> None:
     llm_standin.script(malformed(), json_reply({"facts": [1]}), malformed())
     job = formation(mux, embedder, jobs_model(model, mux), DEFAULTS)
-    await append(wm, ns, chunk(0) + chunk(1) + chunk(2))
+    await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2))
     labels = {"job_name": "formation", "outcome": "malformed"}
     before = REGISTRY.get_sample_value("memrpc_llm_calls_total", labels) or 0.0
     metrics.enable()
@@ -229,24 +202,13 @@ async def test_malformed_output_forms_the_episode_alone_and_is_reported(
 
 
 async def test_a_spent_budget_forms_the_episode_alone_without_a_call(
-    wm, ltm, events, *, mux: RedisMux, embedder: BatchingEmbedder, llm_standin, ns: str
+    wm, ltm, events, *, mux: RedisMux, embedder: BatchingEmbedder, llm_model, llm_standin, ns: str
 ) -> None:
     one = with_model(DEFAULTS, per_minute=1)
-    client = OpenAICompatibleModel(
-        url=llm_standin.url,
-        model=MODEL,
-        key=None,
-        timeout_s=0.5,
-        max_attempts=1,
-        budget=ModelBudget(mux),
-        defaults=FixedDefaults(one),
-    )
-    try:
-        job = formation(mux, embedder, jobs_model(client, mux), one)
-        await append(wm, ns, chunk(0) + chunk(1) + chunk(2) + chunk(3))  # two chunks
-        await job.run(ns, "t")
-    finally:
-        await client.aclose()
+    client = llm_model(model=MODEL, defaults=FixedDefaults(one))
+    job = formation(mux, embedder, jobs_model(client, mux), one)
+    await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2) + chunk(3))  # two chunks
+    await job.run(ns, "t")
     assert len(await memories(ltm, ns, lpb.MEMORY_SOURCE_FORMATION)) == 2
     # The first chunk's facts; the second's (the same) not asked for.
     facts = await memories(ltm, ns, lpb.MEMORY_SOURCE_EXTRACTION)
@@ -267,7 +229,7 @@ async def test_no_call_when_the_namespace_turns_extraction_or_the_model_off(
         if turned_off == "extract_facts"
         else with_model(DEFAULTS, enabled=False)
     )
-    await append(wm, ns, chunk(0) + chunk(1) + chunk(2))
+    await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2))
     await formation(mux, embedder, jobs_model(model, mux), defaults).run(ns, "t")
     assert len(await memories(ltm, ns, lpb.MEMORY_SOURCE_FORMATION)) == 1
     assert await memories(ltm, ns, lpb.MEMORY_SOURCE_EXTRACTION) == []
@@ -287,7 +249,7 @@ async def test_summaries_are_abstractive_and_extractive_when_the_call_fails(
         FixedDefaults(DEFAULTS),
         jobs_model(model, mux),
     )
-    await append(wm, ns, chunk(0) + chunk(1) + chunk(2)[:5])  # 5 left the window
+    await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2)[:5])  # 5 left the window
     await fold.run(ns, "t")
     summary = await session_summary(wm, ns)
     assert summary.summarizer == MODEL
@@ -297,7 +259,7 @@ async def test_summaries_are_abstractive_and_extractive_when_the_call_fails(
     assert llm_standin.requests[0].input["summary"] == ""
     # The next fold's call fails every attempt: this fold is extractive.
     llm_standin.script(*[server_error()] * 3)
-    await append(wm, ns, ["I started learning the cello."])
+    await append(wm, ns, "t", ["I started learning the cello."])
     await fold.run(ns, "t")
     summary = await session_summary(wm, ns)
     assert (summary.summarizer, summary.turn_count) == ("extractive", 6)
@@ -308,7 +270,7 @@ async def test_summaries_are_abstractive_and_extractive_when_the_call_fails(
         3,
     )
     # And the model's again once it answers, from the summary so far.
-    await append(wm, ns, ["I sold my old bicycle."])
+    await append(wm, ns, "t", ["I sold my old bicycle."])
     await fold.run(ns, "t")
     assert (await session_summary(wm, ns)).summarizer == MODEL
     assert llm_standin.requests[-1].input["summary"] == summary.text
@@ -329,7 +291,7 @@ async def test_a_server_with_a_language_model_forms_facts_on_its_own(
     ) as (_, channel):
         wm = working_memory_pb2_grpc.WorkingMemoryStub(channel)
         ltm = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
-        await append(wm, ns, chunk(0) + chunk(1) + chunk(2))
+        await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2))
 
         async def facts_formed() -> bool:
             return len(await memories(ltm, ns, lpb.MEMORY_SOURCE_EXTRACTION)) == 2

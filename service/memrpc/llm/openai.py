@@ -126,11 +126,10 @@ class OpenAICompatibleModel:
         read now; `SettingsError` when it cannot be), or None without one."""
         if settings.llm_url is None:
             return None
-        key_file = settings.llm_key_file
         return cls(
             url=settings.llm_url,
             model=settings.llm_model or "",
-            key=read_secret(key_file, "--llm-key-file") if key_file is not None else None,
+            key=api_key(settings),
             timeout_s=settings.llm_timeout,
             max_attempts=settings.llm_max_attempts,
             budget=ModelBudget(redis),
@@ -289,6 +288,13 @@ class OpenAICompatibleModel:
         first, last = self._backoff
         delay: float = min(first * 2.0 ** (attempts - 1), last)
         return delay * (1 + random.random())
+
+
+def api_key(settings: Settings) -> str | None:
+    """The key of `--llm-key-file`, if set; `SettingsError` when the file
+    cannot be read or is empty."""
+    path = settings.llm_key_file
+    return read_secret(path, "--llm-key-file") if path is not None else None
 
 
 def _unfenced(text: str) -> str:
