@@ -303,3 +303,19 @@ async def test_a_server_with_a_language_model_forms_facts_on_its_own(
         await eventually(summarized, "an abstractive summary")
     assert {r.headers["Authorization"] for r in llm_standin.requests} == {"Bearer sk-e2e"}
     assert {r.task for r in llm_standin.requests} == {"facts", "summary"}
+
+
+async def test_a_namespace_off_the_model_folds_extractively_without_a_call(
+    wm, *, mux: RedisMux, embedder: BatchingEmbedder, model, llm_standin, ns: str
+) -> None:
+    fold = FoldJob(
+        SummaryStore(mux),
+        ExtractiveSummarizer(embedder.background()),
+        FixedDefaults(with_model(DEFAULTS, enabled=False)),
+        jobs_model(model, mux),
+    )
+    await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2)[:5])
+    await fold.run(ns, "t")
+    summary = await session_summary(wm, ns)
+    assert (summary.summarizer, summary.turn_count) == ("extractive", 5)
+    assert llm_standin.requests == []
