@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -17,9 +18,14 @@ from llm_standin import StandIn
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
+from memrpc.limits import Limits
+from memrpc.llm.openai import OpenAICompatibleModel
+from memrpc.namespace_defaults import server_defaults
 from memrpc.server import MemrpcServer
+from memrpc.store.model_budget import ModelBudget
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+from support import FixedDefaults
 
 
 @pytest.fixture(scope="session")
@@ -136,3 +142,33 @@ def llm_standin() -> Iterator[StandIn]:
     standin = StandIn().start()
     yield standin
     standin.close()
+
+
+@pytest.fixture
+async def llm_model(
+    llm_standin: StandIn, mux: RedisMux
+) -> AsyncIterator[Callable[..., OpenAICompatibleModel]]:
+    """Makes clients of the stand-in (`memrpc/llm/openai.py`), closed after
+    the test: model `standin-1`, 3 attempts of at most 0.3 s, a backoff of
+    10 to 20 ms, the namespace budgets of the server's defaults; keyword
+    arguments replace any of these."""
+    made: list[OpenAICompatibleModel] = []
+
+    def make(**overrides: Any) -> OpenAICompatibleModel:
+        values: dict[str, Any] = {
+            "url": llm_standin.url,
+            "model": "standin-1",
+            "key": None,
+            "timeout_s": 0.3,
+            "max_attempts": 3,
+            "budget": ModelBudget(mux),
+            "defaults": FixedDefaults(server_defaults(Limits.from_settings(Settings()))),
+            "backoff_first_s": 0.01,
+            "backoff_last_s": 0.02,
+        }
+        made.append(OpenAICompatibleModel(**(values | overrides)))
+        return made[-1]
+
+    yield make
+    for model in made:
+        await model.aclose()

@@ -10,11 +10,12 @@ would, from a script:
   a completion of given content (`content`, `json_reply`), or a failure
   (`malformed`, `slow`, `rate_limited`, `server_error`, `status`);
 - with the queue empty it answers by simple rules (`rules_reply`) from the
-  task the request names (its `response_format` schema's name) and the JSON
-  input of its last user message: extracted facts are the user's turns'
-  sentences in the first person; a summary is the summary so far and each
-  turn's first sentence; an older fact is contradicted by a newer one that
-  differs from it in its last word only.
+  task the request names (its `response_format` schema's name, else the
+  keys of its input) and the JSON input of its last user message:
+  extracted facts are the user's turns' sentences in the first person; a
+  summary is the summary so far and each turn's first sentence; an older
+  fact is contradicted by a newer one that differs from it in its last word
+  only.
 
 Every request is recorded (`requests`): its path, headers and JSON body.
 The `llm_standin` fixture (tests/conftest.py) starts one per test.
@@ -57,9 +58,16 @@ class Request:
 
     @property
     def task(self) -> str:
-        """The name of the schema the reply was asked to follow ('' for none)."""
+        """The name of the schema the reply was asked to follow; without
+        one, the task its input's keys tell ('' for none)."""
         schema = (self.body.get("response_format") or {}).get("json_schema") or {}
-        return str(schema.get("name", ""))
+        if "name" in schema:
+            return str(schema["name"])
+        given = self.input if isinstance(self.input, dict) else {}
+        for task, key in (("summary", "summary"), ("contradicted", "newer"), ("facts", "turns")):
+            if key in given:
+                return task
+        return ""
 
     @property
     def input(self) -> Any:

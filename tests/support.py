@@ -22,6 +22,7 @@ from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
 
 from memrpc.docgen import error_reasons
+from memrpc.namespace_defaults import NamespaceDefaults
 
 # Property tests that run the same examples every time (derandomized, no
 # example database), however slow a call to the server is.
@@ -164,3 +165,13 @@ async def started(runner: R) -> AsyncIterator[R]:
     finally:
         await runner.stop()
         await asyncio.wait_for(task, 10)
+
+
+class FixedDefaults:
+    """A `DefaultsSource` giving every namespace the same defaults."""
+
+    def __init__(self, defaults: NamespaceDefaults) -> None:
+        self.value = defaults
+
+    async def defaults(self, ns: str) -> NamespaceDefaults:
+        return self.value

@@ -215,6 +215,7 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"Default {number(lim.SUMMARY_MIN_FOLD_TURNS.default)}; "
         f"{number(lim.SUMMARY_MIN_FOLD_TURNS.low)} to {number(lim.SUMMARY_MIN_FOLD_TURNS.high)}.",
     ),
+    ("FormationPolicy.extract_facts", f"at most {lim.LLM_MAX_FACTS} per memory formed"),
     # Event log
     ("Event.data", PAYLOAD),
     ("Event.json", f"{PAYLOAD} once encoded"),

@@ -6,6 +6,8 @@
 - `auth/` decides who may call, without the servicers or Redis;
 - `api/` maps requests onto the stores and does not know Redis itself;
 - `embedding/` runs the model, without gRPC or the layers that serve it;
+- `llm/` calls the language model for the jobs, on the store, without gRPC
+  or the layers that serve calls;
 - `telemetry/` makes spans and log lines for every layer, and uses none of
   them (nor gRPC: the store and the embedder import its `tracing`);
 - `config.py` and `limits.py` are read by every layer and read none, but
@@ -39,6 +41,7 @@ FORBIDDEN = {
     "auth": ("memrpc.api", "memrpc.store", "memrpc.tails", "memrpc.server", "redis"),
     "api": ("redis", "hiredis", "memrpc.server"),
     "embedding": ("grpc", *LAYERS),
+    "llm": ("grpc", "memrpc.api", "memrpc.rpc", "memrpc.auth", "memrpc.tails", "memrpc.server"),
     "telemetry": ("grpc", *LAYERS, "memrpc.embedding"),
     "config.py": (*LAYERS, "memrpc.tls", "memrpc.embedding"),
     "limits.py": ("memrpc.api", "memrpc.rpc", "memrpc.auth", "memrpc.store", "memrpc.tails"),

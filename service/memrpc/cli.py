@@ -152,12 +152,14 @@ def _new_key(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 def _worker(parser: argparse.ArgumentParser, settings: Settings) -> None:
     from memrpc.jobs.worker import redis_url, run_worker
+    from memrpc.llm.openai import api_key
     from memrpc.redis_check import RedisUnreachable, connect_url
     from memrpc.rpc.correlation import configure_logging
 
     try:
         settings.validate()
         connect_url(settings, redis_url(settings))
+        api_key(settings)
     except SettingsError as err:
         parser.error(str(err))
     configure_logging(

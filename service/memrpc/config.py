@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any, Union
 from urllib.parse import urlsplit
 
-from memrpc.limits import MAX_LOG_LEN, MAX_METADATA_BYTES_SETTING, RECEIVE_WAIT_S, TAIL_BATCH
+from memrpc.limits import (
+    MAX_LOG_LEN,
+    MAX_METADATA_BYTES_SETTING,
+    MAX_NAME_CHARS,
+    RECEIVE_WAIT_S,
+    TAIL_BATCH,
+)
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = (
@@ -405,8 +411,8 @@ class Settings:
             group="language model",
         ),
     )
-    llm_model: str = field(
-        default="",
+    llm_model: str | None = field(
+        default=None,
         metadata=about(
             "the model every call names (`model`), which summaries record as their summarizer; "
             "needed with --llm-url",
@@ -691,9 +697,12 @@ class Settings:
                     f"--llm-url {redacted_url(self.llm_url)!r} is not an API URL: "
                     "http://host:port/v1 or https://host/v1"
                 )
-            if not self.llm_model:
-                raise SettingsError("--llm-url needs --llm-model: the model every call names")
-        elif self.llm_model or self.llm_key_file is not None:
+            if not 0 < len(self.llm_model or "") <= MAX_NAME_CHARS:
+                raise SettingsError(
+                    f"--llm-url needs --llm-model, of at most {MAX_NAME_CHARS} characters: the "
+                    "model every call names, which summaries record"
+                )
+        elif self.llm_model is not None or self.llm_key_file is not None:
             raise SettingsError("--llm-model and --llm-key-file need --llm-url")
         grace = self.max_connection_age_grace
         if self.max_connection_age and grace and not 0 < self.max_tail_lifetime < grace:

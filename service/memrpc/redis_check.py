@@ -88,6 +88,8 @@ ACL_COMMANDS = (
     # the background jobs (memrpc/jobs/): the namespace set, claims, their
     # consumers' clean-up, their groups' lag
     "sadd", "sscan", "xclaim", "xgroup|delconsumer", "xinfo|groups",
+    # the language model's budgets (store/model_budget.py)
+    "incr",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
     "json.get", "json.mget", "json.mset", "json.numincrby",
 )  # fmt: skip

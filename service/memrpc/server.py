@@ -28,6 +28,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
 from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import Limits
+from memrpc.llm.openai import api_key
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import connect_url, reach
@@ -90,13 +91,14 @@ def bound_address(listen: str, port: int) -> str:
 
 def check_startup(settings: Settings) -> None:
     """Raises `SettingsError` (naming the flag or file at fault) unless a
-    server can start with these settings: `Settings.validate()`, then the TLS
-    and authentication files load and the listen address may serve without
-    credentials if none are set. `memrpc serve` calls it before starting any
+    server can start with these settings: `Settings.validate()`, then the TLS,
+    authentication and language model key files load and the listen address
+    may serve without credentials if none are set. `memrpc serve` calls it before starting any
     worker; `MemrpcServer.start` makes the same checks."""
     settings.validate()
     check_files(settings)
     check_settings(settings)
+    api_key(settings)
     if settings.redis_url is not None:
         connect_url(settings, settings.redis_url)
 

@@ -126,11 +126,10 @@ class OpenAICompatibleModel:
         read now; `SettingsError` when it cannot be), or None without one."""
         if settings.llm_url is None:
             return None
-        key_file = settings.llm_key_file
         return cls(
             url=settings.llm_url,
-            model=settings.llm_model,
-            key=read_secret(key_file, "--llm-key-file") if key_file is not None else None,
+            model=settings.llm_model or "",
+            key=api_key(settings),
             timeout_s=settings.llm_timeout,
             max_attempts=settings.llm_max_attempts,
             budget=ModelBudget(redis),
@@ -186,22 +185,24 @@ class OpenAICompatibleModel:
                 "(language_model.max_calls_per_minute)",
             )
         attempts = 0
-        while True:
-            attempts += 1
+        # One pass more than attempts: the one that finds the server refuses
+        # response_format (once: it is not asked for again).
+        for _ in range(self._max_attempts + 1):
             structured = self._structured
             try:
                 reply = await self._attempt(task, given, value, structured=structured)
             except _Attempt as failed:
                 if failed.failure is Failure.REFUSED and structured and not self._structured:
-                    attempts -= 1  # asked again without response_format
-                    continue
+                    continue  # asked again without response_format
+                attempts += 1
                 if failed.failure not in _RETRIED or attempts >= self._max_attempts:
                     detail = failed.detail.replace(self._key, "***") if self._key else failed.detail
                     raise LanguageModelError(failed.failure, attempts, detail) from None
                 metrics.llm_retry(task.job, failed.failure.value)
                 await asyncio.sleep(self._delay(attempts, failed.retry_after))
-                continue
-            return reply[task.name]
+            else:
+                return reply[task.name]
+        raise AssertionError("every pass returns or raises by the last")
 
     async def _attempt(
         self, task: Task, given: dict[str, Any], value: Schema, *, structured: bool
@@ -289,6 +290,13 @@ class OpenAICompatibleModel:
         first, last = self._backoff
         delay: float = min(first * 2.0 ** (attempts - 1), last)
         return delay * (1 + random.random())
+
+
+def api_key(settings: Settings) -> str | None:
+    """The key of `--llm-key-file`, if set; `SettingsError` when the file
+    cannot be read or is empty."""
+    path = settings.llm_key_file
+    return read_secret(path, "--llm-key-file") if path is not None else None
 
 
 def _unfenced(text: str) -> str:

@@ -274,3 +274,6 @@ def configure_logging(level: str, log_format: str, text_format: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else LogFormatter(text_format))
     logging.basicConfig(level=level.upper(), handlers=[handler])
+    # httpx, the language model's client, logs every request at INFO: the
+    # jobs' calls are counted in the metrics instead.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
