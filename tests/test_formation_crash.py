@@ -34,6 +34,7 @@ from memrpc.v1 import (
 from memrpc.v1 import namespace_settings_pb2 as npb
 from memrpc.v1 import working_memory_pb2 as wm
 from test_faults import CHANNEL_OPTIONS, end_process, free_port, serve_process, until_serving
+from test_list_memories import list_all
 from test_summaries_e2e import WORKER_START_S, summary_group, worker_process
 
 WINDOW = 20
@@ -155,7 +156,7 @@ async def test_a_worker_killed_mid_batch_forms_nothing_twice(
                 await end_process(second, signal.SIGTERM)
             assert second.returncode == 0
             ltm = long_term_memory_pb2_grpc.LongTermMemoryStub(chan)
-            memories = await all_memories(ltm, ns)
+            memories = await list_all(ltm, ns, page_size=100)
     finally:
         await end_process(server, signal.SIGTERM)
         await client.aclose()
@@ -195,20 +196,3 @@ def check_memories(memories: list[lpb.Memory], ids: list[list[str]]) -> None:
             role, _, sentence = line.partition(": ")
             assert role == "user", line
             assert sentence in said, (line, said)
-
-
-async def all_memories(
-    ltm: long_term_memory_pb2_grpc.LongTermMemoryStub, ns: str
-) -> list[lpb.Memory]:
-    """Every memory of the namespace, page by page (bounded)."""
-    memories: list[lpb.Memory] = []
-    token = ""
-    for _ in range(100):
-        reply = await ltm.ListMemories(
-            lpb.ListMemoriesRequest(namespace=ns, page_size=100, page_token=token)
-        )
-        memories += reply.memories
-        token = reply.next_page_token
-        if not token:
-            return memories
-    raise AssertionError("more pages than expected")
