@@ -57,9 +57,9 @@ from google.protobuf import field_mask_pb2
 
 from bench import job_lag
 from bench.channels import ChannelPool
-from bench.corpus import assistant_turn, user_turn
 from bench.servers import embedded_memrpc, free_port
 from bench.stats import percentiles_ms, summarize
+from bench.workloads import WINDOW_TURNS, turn_pair
 from memrpc.limits import FORMATION_TURNS_PER_MEMORY
 from memrpc.store import keys
 from memrpc.store.formation import event_ms
@@ -68,7 +68,6 @@ from memrpc.v1 import working_memory_pb2 as wm
 
 SIDES = ("on", "off")
 NAMESPACES = {"on": "formation-on", "off": "formation-off"}
-WINDOW = 20
 PER_MEMORY = int(FORMATION_TURNS_PER_MEMORY.default)
 MAX_IN_FLIGHT = 32
 JOB_GROUPS = {job_lag.GROUP, "memrpc.formation"}
@@ -125,11 +124,8 @@ class Thread:
             namespace=self.ns,
             thread_id=self.thread_id,
             user_id=USER,
-            max_window_turns=WINDOW,
-            turns=[
-                wm.TurnInput(role="user", content=user_turn(number)),
-                wm.TurnInput(role="assistant", content=assistant_turn(number)),
-            ],
+            max_window_turns=WINDOW_TURNS,
+            turns=turn_pair(number),
         )
 
 
@@ -275,7 +271,7 @@ class FormationLoad:
             reply = await self._stub(number).AppendTurns(thread.request(number), timeout=30)
             if latencies is not None:
                 latencies.append(time.perf_counter_ns() - begin)
-        thread.evicted_ms += [event_ms(reply.event_ids[0])] * reply.evicted_turn_count
+            thread.evicted_ms += [event_ms(reply.event_ids[0])] * reply.evicted_turn_count
 
     async def prepare(self) -> None:
         """Formation off in the off namespace, and a full window in every thread."""
@@ -290,7 +286,7 @@ class FormationLoad:
                 update_mask=field_mask_pb2.FieldMask(paths=["formation.enabled"]),
             )
         )
-        for _ in range(WINDOW // 2):
+        for _ in range(WINDOW_TURNS // 2):
             await asyncio.gather(*(self._append(thread, None) for thread in self._all))
         await self._jobs_reading()
 
@@ -414,7 +410,7 @@ class FormationLoad:
         return {
             "status": "ok",
             "sizes": self._sizes.__dict__,
-            "window_turns": WINDOW,
+            "window_turns": WINDOW_TURNS,
             "turns_per_memory": PER_MEMORY,
             "max_in_flight": MAX_IN_FLIGHT,
             "load_s": round(load_s, 2),
