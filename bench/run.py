@@ -5,8 +5,9 @@ Starts an embedded Redis, the memrpc server and the echo server (loopback
 only, in a temporary directory), seeds data, measures every operation of
 each group (echo floor, memrpc RPCs, raw Redis and embedding floors, the
 redis.io reference pattern), measures the Redis time of ListSessions over
-expired sessions and of a 100-item CreateMemories (`bench/redis_time.py`)
-and the overhead of metrics on the hot path (`bench/telemetry.py`), calls
+expired sessions and of a 100-item CreateMemories (`bench/redis_time.py`),
+the overhead of metrics on the hot path (`bench/telemetry.py`) and memory
+formation under a steady turn load (`bench/formation_load.py`), calls
 the Go load generator, the multi-worker mode and the Agent Memory Server
 peer when present, then prints a table and writes `results.json` to the
 output directory. See bench/README.md.
@@ -30,7 +31,7 @@ from typing import Any
 
 import redis.asyncio
 
-from bench import external, job_lag, redis_time, report, telemetry
+from bench import external, formation_load, job_lag, redis_time, report, telemetry
 from bench.channels import ChannelPool
 from bench.corpus import NAMESPACE, Dataset, build_dataset
 from bench.echo import echo_call
@@ -69,6 +70,7 @@ class Profile:
     peers: bool
     redis_time: redis_time.Sizes
     telemetry: telemetry.Sizes
+    formation: formation_load.Sizes
 
 
 FULL = Profile(
@@ -87,6 +89,7 @@ FULL = Profile(
     peers=True,
     redis_time=redis_time.FULL,
     telemetry=telemetry.FULL,
+    formation=formation_load.FULL,
 )
 SMOKE = Profile(
     plan=Plan(
@@ -104,6 +107,7 @@ SMOKE = Profile(
     peers=False,
     redis_time=redis_time.Sizes(expired=2000, list_calls=5, create_calls=2),
     telemetry=telemetry.SMOKE,
+    formation=formation_load.SMOKE,
 )
 
 
@@ -233,6 +237,8 @@ class Run:
             self.report["telemetry"] = await telemetry.measure(
                 redis_server.url, self.work, data, profile.telemetry
             )
+            self.log("formation under a steady turn load, on against off")
+            self.report["formation"] = await formation_load.measure(profile.formation)
             await self.measure_workers(redis_server.url, memrpc.target, data)
             await self.run_ams(redis_server.url)
         finally:

@@ -174,14 +174,23 @@ async def start_memrpc(
 
 @contextlib.asynccontextmanager
 async def embedded_memrpc(
-    *, workers: int = 1, log_level: str = "WARNING", within_s: float = 120.0
+    *,
+    workers: int = 1,
+    log_level: str = "WARNING",
+    within_s: float = 120.0,
+    extra_args: Sequence[str] = (),
 ) -> AsyncIterator[ServerProcess]:
-    """`start_memrpc` with its own embedded Redis in a temporary directory
-    under /tmp (a short path: the Redis unix socket is in it); stopped (SIGTERM,
-    60 s to exit) and the directory removed on exit."""
+    """`start_memrpc` (with `extra_args`) with its own embedded Redis in a
+    temporary directory under /tmp (a short path: the Redis unix socket is in
+    it); stopped (SIGTERM, 60 s to exit) and the directory removed on exit."""
     with tempfile.TemporaryDirectory(prefix="memrpc-bench-", dir="/tmp") as work:
         server = await start_memrpc(
-            None, Path(work), workers=workers, log_level=log_level, within_s=within_s
+            None,
+            Path(work),
+            workers=workers,
+            log_level=log_level,
+            within_s=within_s,
+            extra_args=extra_args,
         )
         try:
             yield server

@@ -66,7 +66,8 @@ def _turn(role: str, content: str) -> working_memory_pb2.TurnInput:
     return working_memory_pb2.TurnInput(role=role, content=content)
 
 
-def _turns(number: int) -> list[working_memory_pb2.TurnInput]:
+def turn_pair(number: int) -> list[working_memory_pb2.TurnInput]:
+    """A user turn and the assistant's reply, distinct for every `number`."""
     return [_turn("user", user_turn(number)), _turn("assistant", assistant_turn(number))]
 
 
@@ -118,7 +119,7 @@ class MemrpcWorkload:
                     namespace=NAMESPACE, thread_id=thread, session=session
                 )
             )
-            turns = [t for n in range(WINDOW_TURNS // 2) for t in _turns(index * 100 + n)]
+            turns = [t for n in range(WINDOW_TURNS // 2) for t in turn_pair(index * 100 + n)]
             await stub.wm.AppendTurns(
                 working_memory_pb2.AppendTurnsRequest(
                     namespace=NAMESPACE, thread_id=thread, turns=turns
@@ -173,7 +174,7 @@ class MemrpcWorkload:
         ]
         append_turns = [
             working_memory_pb2.AppendTurnsRequest(
-                namespace=NAMESPACE, thread_id=t, turns=_turns(n), max_window_turns=WINDOW_TURNS
+                namespace=NAMESPACE, thread_id=t, turns=turn_pair(n), max_window_turns=WINDOW_TURNS
             )
             for n, t in enumerate(threads)
         ]

@@ -41,6 +41,12 @@ def test_bench_smoke_run_reports_every_section(tmp_path: Path) -> None:
         for side in ("off", "on"):
             assert report["telemetry"]["ops"][op][side]["count"] > 0, (op, side)
     assert report["telemetry"]["counted_get_session_ok"] > 0
+    formation = report["formation"]
+    assert formation["status"] == "ok", formation
+    for side in ("on", "off"):
+        assert formation["appends"][side]["count"] > 0, side
+    for lag in ("summary", "formation", "formation_from_chunk"):
+        assert formation["lag_s"][lag]["n"] > 0, lag
     for section in ("loadgen", "workers", "ams"):
         assert report[section]["status"], section
     if report["workers"]["status"] == "ok":

@@ -168,8 +168,9 @@ async def jobs_health(channel: grpc.aio.Channel) -> int:
     return int(reply.status)
 
 
-async def summary_group(url: str, ns: str) -> dict[str, Any] | None:
-    """The summary job's group on the feed of `ns` (`XINFO GROUPS`), if any."""
+async def summary_group(url: str, ns: str, group: str = GROUP) -> dict[str, Any] | None:
+    """The summary job's group (or another `group`) on the feed of `ns`
+    (`XINFO GROUPS`), if any."""
     client = redis.asyncio.from_url(url)
     try:
         groups = await client.xinfo_groups(keys.feed(ns))
@@ -177,7 +178,7 @@ async def summary_group(url: str, ns: str) -> dict[str, Any] | None:
         return None
     finally:
         await client.aclose()
-    return next((info for info in groups if info["name"] == GROUP.encode()), None)
+    return next((info for info in groups if info["name"] == group.encode()), None)
 
 
 # Tries at catching a worker mid-job: one that finished its whole batch
