@@ -95,13 +95,14 @@ class PeriodicRunner:
         for ns in sorted(await self._namespaces.members()):
             if self.loop.stopping:
                 return
+            if time.monotonic() < self._held_until.get(ns, 0.0):
+                enabled += 1  # on when its lease was found held: not read again before it ends
+                continue
             interval = await self.job.interval_s(ns)
             if interval is None:
                 self._unfinished.pop(ns, None)
                 continue
             enabled += 1
-            if time.monotonic() < self._held_until.get(ns, 0.0):
-                continue
             interval_ms = max(1, int(interval * 1000))
             held_ms = await self._leases.take(ns, interval_ms)
             if held_ms:
