@@ -97,7 +97,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         ),
         "delete_memory": ([doc], [""]),
         "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
-        "lease_keep": ([keys.lease(ns, "job")], ["token", 1000]),
+        "lease": ([keys.lease(ns, "job")], ["take", "token", 1000]),
         "memory_forget": (
             [keys.events(ns, "memrpc.memories"), feed, doc],
             ["budget", "memrpc.memory_forgotten", "memrpc.memories", 100, 100, "idx", "", 0, 1, ""],
@@ -182,8 +182,10 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("delete_memory", 0, 0),
     ("delete_memories", 2, 0),
     ("delete_memories", 2, "all"),
-    ("lease_keep", 0, ""),  # no token
-    ("lease_keep", 1, 0),  # no time left
+    ("lease", 0, "renew"),  # not an action
+    ("lease", 1, ""),  # no token
+    ("lease", 2, 0),  # no time left
+    ("lease", 2, 1.5),  # a fractional time
     ("memory_forget", 0, ""),  # no rule
     ("memory_forget", 3, 0),  # a MAXLEN of 0
     ("memory_forget", 7, -1),  # a negative budget

@@ -359,9 +359,9 @@ class Settings:
     jobs: bool = field(
         default=True,
         metadata=about(
-            "run the background jobs (running summaries) in each server process, beside "
-            "serving; false: leave them to `memrpc worker` processes (with neither, "
-            "summaries are not made)",
+            "run the background jobs (running summaries, memory formation, forgetting) in "
+            "each server process, beside serving; false: leave them to `memrpc worker` "
+            "processes (with neither, none of that is done)",
             group="background jobs",
         ),
     )

@@ -7,7 +7,10 @@ the job's lease of the namespace (`store/leases.py`: `SET NX PX`, for the
 interval) and, when it got it, runs the job once, as of now. The lease is
 one key per namespace and job across every process, so a namespace's job
 runs at most once per interval, whichever runners (servers with `--jobs`,
-`memrpc worker`s) tick. Afterwards the runner shortens its lease:
+`memrpc worker`s) tick. A runner that finds the lease held learns for how
+long, and does not ask again before then: it asks Redis about a namespace
+about once an interval rather than every tick. Afterwards the runner that
+ran shortens its lease:
 
 - to `PERIODIC_AGAIN_S` when the run returned True (work remains: a run is
   bounded), so that the next tick runs it again rather than an interval on;
@@ -67,6 +70,8 @@ class PeriodicRunner:
         self._policy = policy
         # Namespace: failed runs in a row (0: its last run here left work).
         self._unfinished: dict[str, int] = {}
+        # Namespace: when another runner's lease of it ends (monotonic s).
+        self._held_until: dict[str, float] = {}
 
     async def stop(self) -> None:
         """Ends the loop after the run in progress."""
@@ -90,13 +95,19 @@ class PeriodicRunner:
         for ns in sorted(await self._namespaces.members()):
             if self.loop.stopping:
                 return
+            if time.monotonic() < self._held_until.get(ns, 0.0):
+                enabled += 1  # on when its lease was found held: not read again before it ends
+                continue
             interval = await self.job.interval_s(ns)
             if interval is None:
                 self._unfinished.pop(ns, None)
                 continue
             enabled += 1
             interval_ms = max(1, int(interval * 1000))
-            if await self._leases.take(ns, interval_ms):
+            held_ms = await self._leases.take(ns, interval_ms)
+            if held_ms:
+                self._held_until[ns] = time.monotonic() + held_ms / 1000
+            else:
                 await self._run(ns, interval_ms)
         self.state.namespaces = enabled
         self.state.unfinished = len(self._unfinished)

@@ -349,13 +349,14 @@ class MemorySupersede(Call):
 
 
 @dataclass(slots=True)
-class LeaseKeep(Call):
-    """Sets the time left of a periodic job's lease, if the caller holds it
-    (`store/leases.py`)."""
+class Lease(Call):
+    """Takes a periodic job's lease or sets its time left, as `action`
+    (`take`, `keep`) says (`store/leases.py`)."""
 
-    LUA = "lease_keep"
+    LUA = "lease"
 
     lease: Key
+    action: str
     token: str
     ttl_ms: int
 
