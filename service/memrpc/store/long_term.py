@@ -164,7 +164,8 @@ class NewMemory:
 @dataclass(frozen=True)
 class MemoryPatch:
     """New values for a stored memory; None leaves a field as it is. `text`
-    and `embedding` change together; `ttl_ms` as in `NewMemory`, from now."""
+    and `embedding` change together; `ttl_ms` as in `NewMemory`, from now;
+    `pinned` also sets the `pinned` flag (`update` keeps the others)."""
 
     text: str | None = None
     embedding: Vector | None = None
@@ -395,6 +396,7 @@ class LongTermStore:
                 knn=near,
                 vector=b"" if patch.embedding is None else blob(patch.embedding),
                 expire_ms=expire,
+                pinned="" if patch.pinned is None else str(int(patch.pinned)),
                 changes=changes,
             )
         )
