@@ -200,6 +200,16 @@ DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.
 MEMORY_PAGE_SIZE = Range(default=50, low=1, high=1000)
 
+# Access tracking (`access_recorder.py`): how often the searches recorded
+# in a process are written to their memories; memories one script call
+# writes at most (each is read, written and indexed again by Redis Search,
+# ~0.1 ms: a call stays within a few ms of Redis time); and memories whose
+# accesses wait at once at most (about 200 bytes each: ~10 MiB). Beyond it a
+# search's accesses are dropped (and counted) until the next write.
+ACCESS_FLUSH_S = 1.0
+ACCESS_FLUSH_BATCH = 32
+ACCESS_MAX_PENDING = 50_000
+
 # -- Event log ----------------------------------------------------------------
 MAX_EVENT_TYPE_CHARS = 128
 # An event's `data` or `json` payload, in bytes.

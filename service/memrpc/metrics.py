@@ -29,6 +29,9 @@ while metrics are off (`enable` was not called), so a server without
   and timed, dead-lettered entries and failed runner steps (Redis errors)
   counted, by job (label `job_name`: Prometheus keeps `job` for its
   scrape jobs); the running-summary job counts the turns it folds;
+- access tracking (`access_recorder.py`): the memories searches returned,
+  recorded or dropped for a full recorder (`accesses_recorded`), and the
+  time each flush of them to Redis took (`access_flushed`);
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -173,6 +176,21 @@ FORMED_MEMORIES = Counter(
     "Memories formed from the turns that left windows, by outcome",
     ("outcome",),
 )
+ACCESSES_RECORDED = Counter(
+    "memrpc_memory_accesses_recorded",
+    "Memories returned by searches, recorded for their access counts (written within about "
+    "a second)",
+)
+ACCESSES_DROPPED = Counter(
+    "memrpc_memory_accesses_dropped",
+    "Memories returned by searches whose access was not recorded: the recorder held its "
+    "most memories waiting to be written",
+)
+ACCESS_FLUSH_DURATION = Histogram(
+    "memrpc_memory_access_flush_seconds",
+    "Time one write of the recorded accesses to Redis took (every memory waiting, in batches)",
+    buckets=_LATENCY_BUCKETS_S,
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -299,6 +317,21 @@ def memory_formed(duplicate: bool) -> None:
     memory, which gained a hit)."""
     if _switch.on:
         FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
+
+
+def accesses_recorded(recorded: int, dropped: int) -> None:
+    """A search's matches: `recorded` of them recorded, `dropped` not."""
+    if _switch.on:
+        if recorded:
+            ACCESSES_RECORDED.inc(recorded)
+        if dropped:
+            ACCESSES_DROPPED.inc(dropped)
+
+
+def access_flushed(seconds: float) -> None:
+    """A flush of the recorded accesses took `seconds`."""
+    if _switch.on:
+        ACCESS_FLUSH_DURATION.observe(seconds)
 
 
 def refused(setting: str) -> None:
