@@ -6,8 +6,12 @@ A search (`api/memory_search.py`) only adds its matches to a dict,
 waits for Redis. Every `ACCESS_FLUSH_S` the recorder takes the dict and
 writes it (`store/access.py`), one namespace at a time, in batches of at
 most `ACCESS_FLUSH_BATCH` memories, one script call each, one call after
-the other. So an access count lags its searches by about a second, and a
-memory returned by many searches in that second is written once.
+the other, resting after each so that the writes take at most
+`ACCESS_FLUSH_SHARE` of the time. So an access count lags its searches by
+about a second (more when many memories wait), and a memory returned by
+many searches in that second is written once: what Redis pays, an index
+update of each memory written, grows with the memories searches return,
+not with the searches.
 
 Memory is bounded: beyond `ACCESS_MAX_PENDING` memories waiting, a search's
 new ones are dropped and counted (`memrpc_memory_accesses_dropped`). A
@@ -27,7 +31,12 @@ from collections.abc import Iterable, Iterator
 import redis.exceptions
 
 from memrpc import metrics
-from memrpc.limits import ACCESS_FLUSH_BATCH, ACCESS_FLUSH_S, ACCESS_MAX_PENDING
+from memrpc.limits import (
+    ACCESS_FLUSH_BATCH,
+    ACCESS_FLUSH_S,
+    ACCESS_FLUSH_SHARE,
+    ACCESS_MAX_PENDING,
+)
 from memrpc.store.access import Access, AccessStore
 
 log = logging.getLogger("memrpc.access")
@@ -38,8 +47,8 @@ _Pending = dict[tuple[str, str], list[int]]
 
 class AccessRecorder:
     """Gathers the memories searches return and writes their access counts
-    every `interval_s` (`start`), in batches of `batch` memories, with at
-    most `max_pending` memories waiting."""
+    every `interval_s` (`start`), in batches of `batch` memories, taking at
+    most `share` of the time, with at most `max_pending` memories waiting."""
 
     def __init__(
         self,
@@ -47,17 +56,21 @@ class AccessRecorder:
         *,
         interval_s: float = ACCESS_FLUSH_S,
         batch: int = ACCESS_FLUSH_BATCH,
+        share: float = ACCESS_FLUSH_SHARE,
         max_pending: int = ACCESS_MAX_PENDING,
     ) -> None:
         self._store = store
         self._interval_s = interval_s
         self._batch = batch
+        self._share = share
         self._max_pending = max_pending
         self._pending: _Pending = {}
         # One flush at a time: a flush returns once every access recorded
         # before it is written, even those a flush under way took.
         self._flushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Set by `close`: a flush under way stops resting.
+        self._closing = False
 
     @property
     def pending(self) -> int:
@@ -82,29 +95,38 @@ class AccessRecorder:
             recorded += 1
         metrics.accesses_recorded(recorded, dropped)
 
-    async def flush(self) -> int:
+    async def flush(self, *, rest: bool = False) -> int:
         """Writes every access recorded so far; returns how many memories
-        were written (those deleted since are not). A batch Redis refuses
-        is put back, and its error raised once the others are written; a
-        flush cancelled puts back the batches it did not start."""
+        were written (those deleted since are not). With `rest`, waits
+        after each batch so that writing takes at most the recorder's share
+        of the time. A batch Redis refuses is put back, and its error
+        raised once the others are written; a flush cancelled puts back
+        the batches it did not start."""
         async with self._flushing:
             taken, self._pending = self._pending, {}
             if not taken:
                 return 0
             started = time.perf_counter()
             batches = list(self._batches(taken))
-            written = 0
+            written = done = 0
+            took = 0.0
             failure: BaseException | None = None
-            for i, (ns, batch) in enumerate(batches):
-                try:
-                    written += await self._store.write(ns, batch)
-                except (redis.exceptions.RedisError, OSError) as exc:
+            try:
+                for ns, batch in batches:
+                    if rest and done and not self._closing:
+                        await asyncio.sleep(took * (1 - self._share) / self._share)
+                    began = time.perf_counter()
+                    try:
+                        written += await self._store.write(ns, batch)
+                    except (redis.exceptions.RedisError, OSError) as exc:
+                        self._put_back(ns, batch)
+                        failure = exc
+                    finally:  # a batch cut short may or may not be written: done
+                        done += 1
+                    took = time.perf_counter() - began
+            finally:  # cancelled: the batches not started wait for the next flush
+                for ns, batch in batches[done:]:
                     self._put_back(ns, batch)
-                    failure = exc
-                except asyncio.CancelledError:
-                    for later_ns, later in batches[i + 1 :]:
-                        self._put_back(later_ns, later)
-                    raise
             metrics.access_flushed(time.perf_counter() - started)
             if failure is not None:
                 raise failure
@@ -145,7 +167,7 @@ class AccessRecorder:
             try:
                 # Shielded: `close` waits for a flush under way, which
                 # stopping the task would otherwise cut short.
-                await asyncio.shield(self.flush())
+                await asyncio.shield(self.flush(rest=True))
             except (redis.exceptions.RedisError, OSError) as exc:
                 log.warning(
                     "access counts: a write failed (%s); %d memories wait for the next",
@@ -156,6 +178,7 @@ class AccessRecorder:
     async def close(self, within_s: float) -> None:
         """Stops the background writes, then writes what is left within
         `within_s` seconds (what it cannot write is lost, and logged)."""
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -166,5 +189,5 @@ class AccessRecorder:
             log.warning(
                 "access counts: %d memories' accesses not written at shutdown: %s",
                 self.pending,
-                exc or "out of time",
+                str(exc) or "out of time",
             )

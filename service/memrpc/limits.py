@@ -201,13 +201,17 @@ DEFAULT_SEARCH_LIMIT = 10
 MEMORY_PAGE_SIZE = Range(default=50, low=1, high=1000)
 
 # Access tracking (`access_recorder.py`): how often the searches recorded
-# in a process are written to their memories; memories one script call
-# writes at most (each is read, written and indexed again by Redis Search,
-# ~0.1 ms: a call stays within a few ms of Redis time); and memories whose
-# accesses wait at once at most (about 200 bytes each: ~10 MiB). Beyond it a
-# search's accesses are dropped (and counted) until the next write.
+# in a process are written to their memories. Each memory written is
+# indexed again by Redis Search as a whole, its vector too: about 1 ms of
+# Redis time (0.7 to 1.6 ms measured on the shared development machine), so
+# one script call writes at most `ACCESS_FLUSH_BATCH` memories (a few ms,
+# during which every other client waits), and the background writes rest
+# after each call so that they take at most `ACCESS_FLUSH_SHARE` of the
+# time. At most `ACCESS_MAX_PENDING` memories wait at once (about 200 bytes
+# each: ~10 MiB); beyond it a search's new ones are dropped (and counted).
 ACCESS_FLUSH_S = 1.0
-ACCESS_FLUSH_BATCH = 32
+ACCESS_FLUSH_BATCH = 4
+ACCESS_FLUSH_SHARE = 0.5
 ACCESS_MAX_PENDING = 50_000
 
 # -- Event log ----------------------------------------------------------------
