@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from memrpc.store import keys
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query, unpinned_query
 from memrpc.store.redis_mux import RedisMux
-from test_long_term_memory import DARK_MODE, PEANUTS, create, get, item, update
+from test_long_term_memory import DARK_MODE, DUPLICATE, PEANUTS, create, get, item, update
 
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
@@ -116,3 +116,31 @@ async def test_a_duplicate_of_a_pinned_memory_keeps_it_pinned(
     assert (hit.memory.id, hit.memory.hit_count, hit.memory.pinned) == (created.memory.id, 2, True)
     assert hit.memory.version == 1
     assert await unpinned_ids(mux, ns) == set()
+
+
+async def test_a_pinned_duplicate_pins_the_memory_it_repeats(
+    ltm: LongTermMemoryAsyncStub, ns: str, mux: RedisMux
+) -> None:
+    [created] = await create(ltm, ns, item(PEANUTS))
+    [hit] = await create(ltm, ns, item(PEANUTS.upper(), pinned=True))
+    assert (hit.outcome, hit.memory.id, hit.memory.hit_count) == (
+        DUPLICATE,
+        created.memory.id,
+        2,
+    )
+    # Pinned as by UpdateMemory: a new version.
+    assert (hit.memory.pinned, hit.memory.version) == (True, 2)
+    assert await get(ltm, ns, created.memory.id) == hit.memory
+    assert await unpinned_ids(mux, ns) == set()
+    # A replay writes nothing, even after an unpin.
+    [first] = await create(ltm, ns, item(DARK_MODE))
+    pin = item(DARK_MODE, pinned=True)
+    [dup] = await create(ltm, ns, pin, request_id="pin-replay")
+    assert (dup.memory.id, dup.memory.pinned, dup.memory.version) == (first.memory.id, True, 2)
+    await update(ltm, ns, first.memory.id, ["pinned"], pinned=False)
+    [again] = await create(ltm, ns, pin, request_id="pin-replay")
+    assert (again.memory.id, again.memory.pinned, again.memory.version) == (
+        first.memory.id,
+        False,
+        3,
+    )
