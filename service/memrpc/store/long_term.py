@@ -348,7 +348,10 @@ class LongTermStore:
             if replies == [b"reused"]:
                 raise RequestIdReused()
             created += map(_created, memories, replies)
-        return [await self._pin_repeated(ns, item, done) for item, done in zip(items, created)]
+        return [
+            await self._pin_repeated(ns, item, done)
+            for item, done in zip(items, created, strict=True)
+        ]
 
     async def _pin_repeated(self, ns: str, item: NewMemory, done: Created) -> Created:
         """The outcome of a pinned item that repeated an unpinned memory,
