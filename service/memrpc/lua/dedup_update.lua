@@ -31,9 +31,7 @@ local exact, knn, vector = ARGV[5], ARGV[6], ARGV[7]
 local expire_ms = ARGV[8]
 arg_optional_integer(8, 0)
 local pinned = arg_choice(9, {[''] = true, ['0'] = true, ['1'] = true})
-if string.sub(key, 1, #prefix) ~= prefix then
-  bad_argument('KEYS[1] is not under the prefix')
-end
+key_under(1, prefix)
 local version, expected_ok = memory_expected(key, expected)
 if not expected_ok then
   return {'mismatch', version}

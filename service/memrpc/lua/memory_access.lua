@@ -18,9 +18,7 @@ if #KEYS ~= (#ARGV - 1) / 2 then
   bad_argument('expected ' .. #KEYS .. ' accesses, not the ' .. #ARGV .. ' arguments given')
 end
 for i = 1, #KEYS do
-  if string.sub(KEYS[i], 1, #prefix) ~= prefix then
-    bad_argument('KEYS[' .. i .. '] is not under the prefix')
-  end
+  key_under(i, prefix)
   arg_integer(2 * i, 1)
   arg_integer(2 * i + 1, 0)
 end
