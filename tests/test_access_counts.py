@@ -15,8 +15,11 @@ import grpc
 import pytest
 import redis.exceptions
 
+from conftest import make_settings, running
 from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
+from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
 from memrpc.store import keys
 from memrpc.store.access import Access, AccessStore
@@ -24,6 +27,7 @@ from memrpc.store.memory_index import INDEX, unrecalled_query
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2 as wm_pb
+from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from test_long_term_memory import DARK_MODE, PEANUTS, create, delete, get, item, unit_vectors
 
 if TYPE_CHECKING:
@@ -179,12 +183,14 @@ async def test_the_batch_and_pending_caps_hold(
     metrics.enable()
     try:
         dropped = metrics.ACCESSES_DROPPED._value.get()
+        recorded = metrics.ACCESSES_RECORDED._value.get()
         recorder.record(ns, ids[:3])
         recorder.record(ns, ids[:3])  # the same memories: merged, none dropped
         recorder.record(ns, ids[3:])  # one fits, one is dropped
         recorder.record(other_ns, [other])  # dropped too
         assert recorder.pending == 4
         assert metrics.ACCESSES_DROPPED._value.get() - dropped == 2
+        assert metrics.ACCESSES_RECORDED._value.get() - recorded == 7
     finally:
         metrics.disable()
     assert await recorder.flush() == 4
@@ -234,3 +240,19 @@ async def test_close_writes_what_is_left(
     await recorder.close(5.0)
     assert recorder.pending == 0
     assert (await get(ltm, ns, ids[0])).access_count == 1
+
+
+async def test_a_stopping_server_writes_the_accesses_it_recorded(
+    redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str, mux: RedisMux
+) -> None:
+    settings = make_settings(redis_server.url)
+    async with (
+        running(settings, embedder, grace=5.0) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        ltm = LongTermMemoryStub(channel)
+        first, _ = await two_memories(ltm, ns)
+        vector = pb.Vector(values=list(unit_vectors(2, seed=15)[0]))
+        await ltm.SearchMemories(pb.SearchMemoriesRequest(namespace=ns, vector=vector, limit=1))
+    found = await mux.execute("JSON.GET", keys.memory(ns, first.memory.id), "$.memory.access_count")
+    assert json.loads(found) == [1]
