@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from collections.abc import Sequence
@@ -41,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.report import write_json
 from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
 from memrpc.embedded_redis import EmbeddedRedis
@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--memories", type=int, default=5000, help="memories searched")
     parser.add_argument("--blocks", type=int, default=10, help="blocks per workload (even)")
     parser.add_argument("--block", type=int, default=500, help="searches per block")
-    parser.add_argument("--out", help="write the results as JSON to this file")
+    parser.add_argument("--out", type=Path, help="write the results as JSON to this file")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     for name in ("recurring", "random"):
@@ -180,8 +180,7 @@ def main() -> None:
         f"{writes['memories_written']} memories, {writes['redis_ms_per_memory']} ms each"
     )
     if args.out:
-        with open(args.out, "w") as out:
-            json.dump(results, out, indent=2)
+        write_json(results, args.out)
 
 
 if __name__ == "__main__":
