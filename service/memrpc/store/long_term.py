@@ -359,9 +359,8 @@ class LongTermStore:
         other outcome as it is. A second step, after the item's script
         call; a replayed item writes nothing (a create cut short between
         the two steps leaves the memory unpinned)."""
-        if not item.pinned or done.created or done.replayed or done.memory is None:
-            return done
-        if done.memory.pinned:
+        repeated = done.memory
+        if not item.pinned or done.created or done.replayed or not repeated or repeated.pinned:
             return done
         pinned = await self.update(ns, done.memory_id, MemoryPatch(pinned=True), max_distance=0)
         return dataclasses.replace(done, memory=pinned)
