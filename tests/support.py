@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -60,6 +62,22 @@ def details_of(err: grpc.aio.AioRpcError, kind: type[D]) -> list[D]:
 
 # The repository's root.
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(module: str, *args: str, timeout: float) -> str:
+    """Runs `python -m bench.<module> args` from the repository's root and
+    returns what it printed; fails the test (with its output's end) unless
+    it exits 0 within `timeout` seconds."""
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done.stdout
 
 
 @dataclass(frozen=True)

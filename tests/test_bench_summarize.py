@@ -4,29 +4,19 @@ runs and reports each of its figures (never a timing assert)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from support import ROOT
+from support import run_bench
 
 CASES = ("1 turn", "20 turns", "1 turn, no cache", "20 turns, no cache", "1 long turn")
 
 
 def test_summarize_bench_reports_every_case(tmp_path: Path) -> None:
     out = tmp_path / "summarize.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.summarize", "--repeat", "1", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
+    printed = run_bench("summarize", "--repeat", "1", "--out", str(out), timeout=300)
     results = json.loads(out.read_text())
     for case in CASES:
-        assert case in done.stdout
+        assert case in printed
         assert results[case]["folds"] == 1
         assert results[case]["texts_embedded_per_fold"] > 0
     # The cache spares the full summary's units: only new sentences are embedded.

@@ -239,6 +239,20 @@ DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.
 MEMORY_PAGE_SIZE = Range(default=50, low=1, high=1000)
 
+# Access tracking (`access_recorder.py`): how often the searches recorded
+# in a process are written to their memories. Each memory written is
+# indexed again by Redis Search as a whole, its vector too: about 0.65 ms
+# of Redis time (`python -m bench.access_tracking`), so one script call
+# writes at most `ACCESS_FLUSH_BATCH` memories (~2.6 ms, during which every
+# other client waits), and the background writes rest after each call so
+# that they take at most `ACCESS_FLUSH_SHARE` of the time. At most
+# `ACCESS_MAX_PENDING` memories wait at once (about 200 bytes each:
+# ~10 MiB); beyond it a search's new ones are dropped (and counted).
+ACCESS_FLUSH_S = 1.0
+ACCESS_FLUSH_BATCH = 4
+ACCESS_FLUSH_SHARE = 0.5
+ACCESS_MAX_PENDING = 50_000
+
 # -- Event log ----------------------------------------------------------------
 MAX_EVENT_TYPE_CHARS = 128
 # An event's `data` or `json` payload, in bytes.

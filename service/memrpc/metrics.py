@@ -35,6 +35,9 @@ while metrics are off (`enable` was not called), so a server without
 - the language model (`memrpc/llm/`): each job's calls counted by outcome
   and timed, the tokens of their replies' `usage` and their retries
   counted;
+- access tracking (`access_recorder.py`): the memories searches returned,
+  recorded or dropped for a full recorder (`accesses_recorded`), and the
+  time each flush of them to Redis took (`access_flushed`);
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -219,6 +222,21 @@ FORGOTTEN_MEMORIES = Counter(
     "Memories the forgetting job forgot, by rule (budget, unrecalled)",
     ("rule",),
 )
+ACCESSES_RECORDED = Counter(
+    "memrpc_memory_accesses_recorded",
+    "Memories returned by searches, recorded for their access counts (written within about "
+    "a second)",
+)
+ACCESSES_DROPPED = Counter(
+    "memrpc_memory_accesses_dropped",
+    "Memories returned by searches whose access was not recorded: the recorder held its "
+    "most memories waiting to be written",
+)
+ACCESS_FLUSH_DURATION = Histogram(
+    "memrpc_memory_access_flush_seconds",
+    "Time one write of the recorded accesses to Redis took (every memory waiting, in batches)",
+    buckets=_LATENCY_BUCKETS_S,
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -386,6 +404,21 @@ def memories_forgotten(rule: str, count: int) -> None:
     `unrecalled`)."""
     if _switch.on and count:
         FORGOTTEN_MEMORIES.labels(rule).inc(count)
+
+
+def accesses_recorded(recorded: int, dropped: int) -> None:
+    """A search's matches: `recorded` of them recorded, `dropped` not."""
+    if _switch.on:
+        if recorded:
+            ACCESSES_RECORDED.inc(recorded)
+        if dropped:
+            ACCESSES_DROPPED.inc(dropped)
+
+
+def access_flushed(seconds: float) -> None:
+    """A flush of the recorded accesses took `seconds`."""
+    if _switch.on:
+        ACCESS_FLUSH_DURATION.observe(seconds)
 
 
 def refused(setting: str) -> None:

@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from memrpc import metrics
+from memrpc.access_recorder import AccessRecorder
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.memory_search import MemorySearch
@@ -37,6 +38,7 @@ from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.shutdown import Health, Signals
+from memrpc.store.access import AccessStore
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.namespace_settings import NamespaceSettingsStore
@@ -153,6 +155,7 @@ class MemrpcServer:
         self._metrics: metrics.Endpoint | None = None
         self._jobs: BackgroundJobs | None = None
         self._jobs_status: int | None = None
+        self._access: AccessRecorder | None = None
         self.port = 0
         self.metrics_port = 0
 
@@ -168,6 +171,12 @@ class MemrpcServer:
         server falls back on (background jobs read them here too)."""
         assert self._defaults is not None, "server not started"
         return self._defaults
+
+    @property
+    def access(self) -> AccessRecorder:
+        """The recorder of the memories this server's searches return."""
+        assert self._access is not None, "server not started"
+        return self._access
 
     @property
     def redis_url(self) -> str:
@@ -231,7 +240,7 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
-        search = MemorySearch(long_term, self._embedder, limits)
+        search = MemorySearch(long_term, self._embedder, limits, self._record_access(self._redis))
         settings_store = NamespaceSettingsStore(self._redis)
         defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
@@ -283,6 +292,13 @@ class MemrpcServer:
             redis_info,
         )
 
+    def _record_access(self, redis: RedisMux) -> AccessRecorder:
+        """The recorder of the memories searches return, writing them in
+        the background from now on."""
+        self._access = AccessRecorder(AccessStore(redis))
+        self._access.start()
+        return self._access
+
     def _start_metrics(self, listen: str, *, alone: bool) -> None:
         """Turns the metrics on, samples the tails for them, and serves them
         unless a worker (whose supervisor serves the sum of its workers')."""
@@ -322,7 +338,8 @@ class MemrpcServer:
     async def stop(self, grace: float | None = None) -> None:
         """Stops accepting calls and ends tails and health watches (with
         `OK`), lets in-flight calls finish within `grace` (default: the
-        shutdown grace), then closes Redis (and stops the embedded one).
+        shutdown grace), writes the access counts recorded (within what is
+        left of it), then closes Redis (and stops the embedded one).
         Health turns `NOT_SERVING` first unless `drain` did."""
         grace = self.settings.shutdown_grace if grace is None else grace
         started = time.monotonic()
@@ -344,6 +361,8 @@ class MemrpcServer:
         if stopping is not None:
             await stopping
         finished = time.monotonic()
+        if self._access is not None:  # the searches are over: what is left of the grace
+            await self._access.close(max(0.0, grace - (finished - started)))
         if self._jobs is not None:
             await self._jobs.stop(grace)
         for task in self._tasks:

@@ -42,7 +42,7 @@ from memrpc.v1 import long_term_memory_pb2_grpc
 
 # UpdateMemory paths that can change (all of them under `*`), and those
 # that never can.
-UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl")
+UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl", "pinned")
 IMMUTABLE = ("user_id", "kind", "thread_id")
 # An embedding still to compute from the text.
 _TO_EMBED: Vector = np.empty(0, dtype=np.float32)
@@ -97,6 +97,7 @@ def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> N
             item.metadata, f"{field}.metadata", max_bytes=limits.max_metadata_bytes
         ),
         ttl_ms=_ttl_ms(item, f"{field}.ttl"),
+        pinned=item.pinned,
     )
 
 
@@ -150,6 +151,7 @@ def _patch(new: pb.MemoryInput, paths: frozenset[str], dim: int, limits: Limits)
         if "metadata" in paths
         else None,
         ttl_ms=_ttl_ms(new, "memory.ttl") if "ttl" in paths else None,
+        pinned=new.pinned if "pinned" in paths else None,
     )
 
 

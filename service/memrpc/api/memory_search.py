@@ -2,8 +2,10 @@
 `WorkingMemory.GetContext` both do it: their requests share the search
 fields (`text` or `vector`, `filter`, `limit`, `max_distance`, with the same
 names and rules), checked here once; a query text is embedded once; the
-search is one `FT.SEARCH` (`LongTermStore.search`); the matches a response
-returns stay within its byte budget (`api/paging.py`), the nearest first.
+search is one `FT.SEARCH` (`LongTermStore.search`); the memories it finds
+are handed to the access recorder (`access_recorder.py`: a dict update, no
+Redis); the matches a response returns stay within its byte budget
+(`api/paging.py`), the nearest first.
 
 A default the request leaves out is read here, in one place
 (`max_distance`: `_max_distance`, the namespace's setting else the
@@ -16,6 +18,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memrpc.access_recorder import AccessRecorder
 from memrpc.api import memory_fields, paging
 from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import DEFAULT_SEARCH_LIMIT, MAX_PAGE_BYTES, SEARCH_DISTANCE, Limits, Range
@@ -65,13 +68,16 @@ def _max_distance(request: SearchRequest, defaults: NamespaceDefaults) -> float:
 
 
 class MemorySearch:
-    """Checks search requests against `limits`, embeds texts with `embedder`
-    and searches `store`."""
+    """Checks search requests against `limits`, embeds texts with `embedder`,
+    searches `store` and records what it finds with `access`."""
 
-    def __init__(self, store: LongTermStore, embedder: Embedder, limits: Limits) -> None:
+    def __init__(
+        self, store: LongTermStore, embedder: Embedder, limits: Limits, access: AccessRecorder
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._limits = limits
+        self._access = access
         self._limit = Range(default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit)
 
     @property
@@ -125,14 +131,18 @@ class MemorySearch:
         self, ns: str, query: Query, vector: Vector, flt: MemoryFilter | None = None
     ) -> list[Match]:
         """The memories of `ns` nearest to `vector` within `query`'s limit and
-        distance, among those `flt` (default: the query's filter) keeps."""
-        return await self._store.search(
+        distance, among those `flt` (default: the query's filter) keeps;
+        each is recorded as accessed (a match a response then leaves out
+        for its byte budget too)."""
+        found = await self._store.search(
             ns,
             vector,
             query.filter if flt is None else flt,
             limit=query.limit,
             max_distance=query.max_distance,
         )
+        self._access.record(ns, (match.memory.id for match in found))
+        return found
 
 
 def matches(

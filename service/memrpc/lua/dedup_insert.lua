@@ -40,9 +40,7 @@ end
 -- Every item is well-formed, and its document under the prefix, before the
 -- first is written.
 for i = 2, #KEYS do
-  if string.sub(KEYS[i], 1, #prefix) ~= prefix then
-    bad_argument('KEYS[' .. i .. '] is not under the prefix')
-  end
+  key_under(i, prefix)
   arg_optional_integer(5 * i, 0)
   arg_present(5 * i + 1)
 end

@@ -49,6 +49,7 @@ a failed call did not reach.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
@@ -165,7 +166,8 @@ class NewMemory:
 @dataclass(frozen=True)
 class MemoryPatch:
     """New values for a stored memory; None leaves a field as it is. `text`
-    and `embedding` change together; `ttl_ms` as in `NewMemory`, from now."""
+    and `embedding` change together; `ttl_ms` as in `NewMemory`, from now;
+    `pinned` also sets the `pinned` flag (`update` keeps the others)."""
 
     text: str | None = None
     embedding: Vector | None = None
@@ -307,7 +309,10 @@ class LongTermStore:
         With a `request`, each item is done once in `REMEMBER_MS`: an item an
         earlier call with the same request id did is `replayed` (nothing
         written), and `RequestIdReused` is raised, before anything is
-        written, if that call's fingerprint differs."""
+        written, if that call's fingerprint differs.
+
+        A pinned item that repeats an unpinned memory pins it, in a second
+        step (`_pin_repeated`)."""
         await self.namespaces.note(ns)  # before the write: the periodic jobs will see it
         now = _now_ms()
         request_key = keys.memory_request(ns, "" if request is None else request.id)
@@ -347,7 +352,22 @@ class LongTermStore:
             if replies == [b"reused"]:
                 raise RequestIdReused()
             created += map(_created, memories, replies)
-        return created
+        return [
+            await self._pin_repeated(ns, item, done)
+            for item, done in zip(items, created, strict=True)
+        ]
+
+    async def _pin_repeated(self, ns: str, item: NewMemory, done: Created) -> Created:
+        """The outcome of a pinned item that repeated an unpinned memory,
+        once that memory is pinned (a new version, as by `update`); any
+        other outcome as it is. A second step, after the item's script
+        call; a replayed item writes nothing (a create cut short between
+        the two steps leaves the memory unpinned)."""
+        repeated = done.memory
+        if not item.pinned or done.created or done.replayed or not repeated or repeated.pinned:
+            return done
+        pinned = await self.update(ns, done.memory_id, MemoryPatch(pinned=True), max_distance=0)
+        return dataclasses.replace(done, memory=pinned)
 
     async def get(self, ns: str, memory_id: str) -> Memory | None:
         """A live memory, or None. One `JSON.GET`."""
@@ -399,6 +419,7 @@ class LongTermStore:
                 knn=near,
                 vector=b"" if patch.embedding is None else blob(patch.embedding),
                 expire_ms=expire,
+                pinned="" if patch.pinned is None else str(int(patch.pinned)),
                 changes=changes,
             )
         )

@@ -252,8 +252,8 @@ def insert_item(
 
 @dataclass(slots=True)
 class DedupUpdate(Call):
-    """Deduplicates and updates one memory at an expected version; `changes`
-    are (JSON path, JSON value) pairs."""
+    """Deduplicates and updates one memory at an expected version; `pinned`
+    is '' (kept), '1' or '0'; `changes` are (JSON path, JSON value) pairs."""
 
     LUA = "dedup_update"
     LIBS = ("memory",)
@@ -267,7 +267,20 @@ class DedupUpdate(Call):
     knn: str
     vector: bytes
     expire_ms: str
+    pinned: str
     changes: Groups
+
+
+@dataclass(slots=True)
+class MemoryAccess(Call):
+    """Records searches that returned memories; `accesses` are (count, last
+    ms) pairs, one per document of `documents`."""
+
+    LUA = "memory_access"
+
+    documents: Keys
+    prefix: str
+    accesses: Groups
 
 
 @dataclass(slots=True)

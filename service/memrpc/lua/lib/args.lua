@@ -70,3 +70,11 @@ local function arg_optional_integer(i, low)
   end
   return arg_integer(i, low)
 end
+
+-- KEYS[i], which must start with `prefix` (a namespace's key prefix).
+local function key_under(i, prefix)
+  if string.sub(KEYS[i], 1, #prefix) ~= prefix then
+    bad_argument('KEYS[' .. i .. '] is not under the prefix')
+  end
+  return KEYS[i]
+end

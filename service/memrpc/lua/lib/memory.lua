@@ -24,6 +24,19 @@ local function memory_json(key)
   return redis.call('JSON.GET', key, '$.memory')
 end
 
+-- The JSON of the `$.tags.flags` list of `key` with `flag` in it (`on`) or
+-- not, the other flags kept in order (a document written before flags has
+-- none). Flags are plain words (`memory_index.Flag`): no escaping needed.
+local function memory_flags(key, flag, on)
+  local found = redis.call('JSON.GET', key, '$.tags.flags')
+  local flags = {}
+  for _, value in ipairs((cjson.decode(found or '[]'))[1] or {}) do
+    if value ~= flag then flags[#flags + 1] = '"' .. value .. '"' end
+  end
+  if on then flags[#flags + 1] = '"' .. flag .. '"' end
+  return '[' .. table.concat(flags, ',') .. ']'
+end
+
 -- Dedup searches: both pass TIMEOUT 0, as a search cut short by the module's
 -- timeout (500 ms, returning partial results by default) could miss a
 -- duplicate. They skip `self` and keys outside `prefix` or gone meanwhile.
