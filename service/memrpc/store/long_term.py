@@ -49,7 +49,6 @@ a failed call did not reach.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import time
@@ -311,8 +310,8 @@ class LongTermStore:
         written), and `RequestIdReused` is raised, before anything is
         written, if that call's fingerprint differs.
 
-        A pinned item that repeats an unpinned memory pins it, in a second
-        step (`_pin_repeated`)."""
+        A pinned item that repeats an unpinned memory pins it, in the same
+        step (`lua/lib/memory.lua`)."""
         await self.namespaces.note(ns)  # before the write: the periodic jobs will see it
         now = _now_ms()
         request_key = keys.memory_request(ns, "" if request is None else request.id)
@@ -352,22 +351,7 @@ class LongTermStore:
             if replies == [b"reused"]:
                 raise RequestIdReused()
             created += map(_created, memories, replies)
-        return [
-            await self._pin_repeated(ns, item, done)
-            for item, done in zip(items, created, strict=True)
-        ]
-
-    async def _pin_repeated(self, ns: str, item: NewMemory, done: Created) -> Created:
-        """The outcome of a pinned item that repeated an unpinned memory,
-        once that memory is pinned (a new version, as by `update`); any
-        other outcome as it is. A second step, after the item's script
-        call; a replayed item writes nothing (a create cut short between
-        the two steps leaves the memory unpinned)."""
-        repeated = done.memory
-        if not item.pinned or done.created or done.replayed or not repeated or repeated.pinned:
-            return done
-        pinned = await self.update(ns, done.memory_id, MemoryPatch(pinned=True), max_distance=0)
-        return dataclasses.replace(done, memory=pinned)
+        return created
 
     async def get(self, ns: str, memory_id: str) -> Memory | None:
         """A live memory, or None. One `JSON.GET`."""

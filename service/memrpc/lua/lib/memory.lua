@@ -98,15 +98,32 @@ local function memory_write(key, pairs, expire_ms)
   end
 end
 
+-- Pins the memory `key` unless it is: a change of its content, so a new
+-- version, updated at `now_ms`.
+local function memory_pin(key, now_ms)
+  local memory = cjson.decode(memory_json(key))[1]
+  if memory.pinned then
+    return
+  end
+  memory_write(key, {'$.memory.pinned', 'true', '$.tags.flags', memory_flags(key, 'pinned', true),
+    '$.memory.version', tostring((memory.version or 1) + 1), '$.memory.update_ms', now_ms}, '')
+end
+
 -- Creates the memory `key` with JSON `document` (expiring at `expire_ms`,
 -- '' or '0' for never) unless it repeats another (see `memory_duplicate`):
--- then that one gains a hit instead. Returns the repeated memory's key and
--- distance, or nil when `key` was written.
+-- then that one gains a hit instead, and is pinned if the item is. Returns
+-- the repeated memory's key and distance, or nil when `key` was written.
 local function memory_insert(index, prefix, max_distance, key, exact, knn, vector, expire_ms,
     document)
   local duplicate, distance = memory_duplicate(index, prefix, max_distance, key, exact, knn, vector)
   if duplicate then
     redis.call('JSON.NUMINCRBY', duplicate, '$.memory.hit_count', 1)
+    -- A pinned item's document holds `"pinned":true` (store/long_term.py
+    -- writes it compact): a bare `true` after that key appears nowhere else,
+    -- as every user value is a JSON string, whose quotes are escaped.
+    if string.find(document, '"pinned":true', 1, true) then
+      memory_pin(duplicate, string.match(document, '"update_ms":(%d+)'))
+    end
     return duplicate, distance
   end
   memory_write(key, {'$', document}, expire_ms == '0' and '' or expire_ms)
