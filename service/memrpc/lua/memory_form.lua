@@ -54,11 +54,8 @@ for i = 2, #KEYS do
   arg_present(5 * i + 3)
 end
 
-local stored = redis.call('HMGET', key, 'create_ms', 'formed_through', 'evicted_count',
-  'formed_turns', 'formed_skipped')
-local pending = (tonumber(stored[3]) or 0) - (tonumber(stored[4]) or 0)
-  - (tonumber(stored[5]) or 0)
-if stored[1] ~= ARGV[1] or stored[2] ~= ARGV[2] or turns + skipped > pending then
+if not session_cursor_holds(key, ARGV[1], 'formed_through', ARGV[2], 'formed_turns',
+    'formed_skipped', turns + skipped) then
   return {0}
 end
 redis.call('HSET', key, 'formed_through', ARGV[3])

@@ -33,11 +33,8 @@ if (ARGV[4] == '') ~= (turns == 0) or (ARGV[5] == '') ~= (turns == 0) then
   bad_argument('first and last are set exactly when turns are folded')
 end
 
-local stored = redis.call('HMGET', key, 'create_ms', 'folded_through', 'evicted_count',
-  'summary_turns', 'summary_skipped')
-local pending = (tonumber(stored[3]) or 0) - (tonumber(stored[4]) or 0)
-  - (tonumber(stored[5]) or 0)
-if stored[1] ~= ARGV[1] or stored[2] ~= ARGV[2] or turns + skipped > pending then
+if not session_cursor_holds(key, ARGV[1], 'folded_through', ARGV[2], 'summary_turns',
+    'summary_skipped', turns + skipped) then
   return 0
 end
 redis.call('HSET', key, 'summary', ARGV[8], 'folded_through', ARGV[3], 'summary_ms', now,

@@ -82,6 +82,7 @@ class SummaryFold(Call):
     as the fold read it (`store/summaries.py`)."""
 
     LUA = "summary_fold"
+    LIBS = ("session",)
 
     session: Key
     create_ms: str
@@ -103,7 +104,7 @@ class MemoryForm(Call):
     `insert_item`s, one per document of `documents`."""
 
     LUA = "memory_form"
-    LIBS = ("memory",)
+    LIBS = ("memory", "session")
 
     session: Key
     documents: Keys

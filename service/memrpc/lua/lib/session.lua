@@ -100,3 +100,18 @@ local function session_touch(key, idx, thread, now, ttl, version)
   end
   return version + 1
 end
+
+-- Whether a job's step read from the session `key` may write: it is still
+-- the session the step read (`create_ms`), no step wrote since (its
+-- `through_field` still holds `through`), and the `covered` turns are no
+-- more than those that left the window and the job has neither covered
+-- (`turns_field`) nor skipped (`skipped_field`). The cursor of the running
+-- summary and of memory formation alike: so no turn is covered twice.
+local function session_cursor_holds(key, create_ms, through_field, through, turns_field,
+    skipped_field, covered)
+  local stored = redis.call('HMGET', key, 'create_ms', through_field, 'evicted_count',
+    turns_field, skipped_field)
+  local pending = (tonumber(stored[3]) or 0) - (tonumber(stored[4]) or 0)
+    - (tonumber(stored[5]) or 0)
+  return stored[1] == create_ms and stored[2] == through and covered <= pending
+end
