@@ -141,6 +141,8 @@ def set_memory(message: pb.Memory, memory: Memory) -> None:
 
 def match(found: Match) -> pb.MemoryMatch:
     """A search's match as a message."""
-    message = pb.MemoryMatch(distance=found.distance)
+    message = pb.MemoryMatch(
+        distance=found.distance, keyword_score=found.keyword_score, score=found.score
+    )
     set_memory(message.memory, found.memory)
     return message
