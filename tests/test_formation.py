@@ -17,7 +17,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 import incident_conversation
-from long_conversation import FACTS, QUESTIONS, TURNS, facts_found
+from long_conversation import QUESTIONS, TURNS, facts_found
 from memrpc import metrics
 from memrpc.api.convert import now_ms
 from memrpc.config import Settings

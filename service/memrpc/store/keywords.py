@@ -52,7 +52,14 @@ def words(text: str) -> tuple[str, ...]:
 
 def body_query(found: tuple[str, ...]) -> str:
     """The query part that keeps the memories whose text holds any of
-    `found` (`words` of a text, not empty)."""
+    `found` (`words` of a text, not empty) and scores each word it holds.
+
+    The union (`@body:(a | b)`) selects; then each word again, optional
+    (`~@body:a`), adds its own score. Redis Search 2.10 scores a union
+    inside an intersection (the namespace and filter's) by its first
+    matching word only, so without them a text holding every word would
+    rank no higher than one holding one (measured)."""
     if not found:
         raise ValueError("no words to look for")
-    return f"@body:({' | '.join(found)})"
+    optional = " ".join(f"~@body:{word}" for word in found)
+    return f"@body:({' | '.join(found)}) {optional}"
