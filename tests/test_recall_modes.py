@@ -13,7 +13,9 @@ from pathlib import Path
 import grpc
 import pytest
 import redis.asyncio
+from prometheus_client import REGISTRY
 
+from memrpc import metrics
 from memrpc.api.memory_search import MemorySearch
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
@@ -153,6 +155,21 @@ async def test_an_unrelated_query_finds_nothing_in_every_mode(ltm, ns: str) -> N
         assert await search(ltm, ns, "quantum chromodynamics lattice", mode) == [], mode
     # A query of only stop words has no word to look for.
     assert await search(ltm, ns, "What is it? Where was I?", KEYWORD) == []
+
+
+async def test_searches_are_counted_by_mode(ltm, ns: str) -> None:
+    def count(mode: str) -> float:
+        return REGISTRY.get_sample_value("memrpc_searches_total", {"mode": mode}) or 0.0
+
+    before = {mode: count(mode) for mode in ("vector", "keyword", "hybrid")}
+    metrics.enable()
+    try:
+        for mode in (HYBRID, HYBRID, KEYWORD):
+            await search(ltm, ns, "catering", mode)
+    finally:
+        metrics.disable()
+    after = {mode: count(mode) - before[mode] for mode in before}
+    assert after == {"vector": 0, "keyword": 1, "hybrid": 2}
 
 
 async def test_get_context_recalls_by_words_for_the_sessions_user(wm, ltm, ns: str) -> None:

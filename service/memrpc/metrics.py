@@ -29,6 +29,8 @@ while metrics are off (`enable` was not called), so a server without
   and timed, dead-lettered entries and failed runner steps (Redis errors)
   counted, by job (label `job_name`: Prometheus keeps `job` for its
   scrape jobs); the running-summary job counts the turns it folds;
+- searches: `searched` counts the searches of long-term memories by
+  recall mode (`vector`, `keyword`, `hybrid`);
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -173,6 +175,11 @@ FORMED_MEMORIES = Counter(
     "Memories formed from the turns that left windows, by outcome",
     ("outcome",),
 )
+SEARCHES = Counter(
+    "memrpc_searches",
+    "Searches of long-term memories (SearchMemories, GetContext), by recall mode",
+    ("mode",),
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -183,6 +190,7 @@ REFUSED = Counter(
 _rpc_calls = functools.cache(RPC_CALLS.labels)
 _rpc_duration = functools.cache(RPC_DURATION.labels)
 _redis_duration = functools.cache(REDIS_DURATION.labels)
+_searches = functools.cache(SEARCHES.labels)
 
 
 class _Switch:
@@ -299,6 +307,12 @@ def memory_formed(duplicate: bool) -> None:
     memory, which gained a hit)."""
     if _switch.on:
         FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
+
+
+def searched(mode: str) -> None:
+    """A search of long-term memories ran in recall mode `mode`."""
+    if _switch.on:
+        _searches(mode).inc()
 
 
 def refused(setting: str) -> None:

@@ -19,6 +19,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memrpc import metrics
 from memrpc.api import memory_fields, paging
 from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import (
@@ -85,7 +86,7 @@ def _mode(request: SearchRequest, defaults: NamespaceDefaults) -> RecallMode:
     vector_query = request.WhichOneof("query") == "vector"
     if request.mode == ltm_pb.RECALL_MODE_UNSPECIFIED:
         return RecallMode.VECTOR if vector_query else defaults.recall_mode
-    mode = recall_mode(request.mode)
+    mode = memory_fields.recall_mode(request.mode)
     if vector_query and mode is not RecallMode.VECTOR:
         name = ltm_pb.RecallMode.Name(request.mode)
         raise ApiError.invalid("mode", f"{name} needs a text query: send text, or no mode")
@@ -97,19 +98,6 @@ def _keyword_weight(request: SearchRequest, defaults: NamespaceDefaults) -> floa
     if not request.HasField("keyword_weight"):
         return defaults.keyword_weight
     return validate.distance(request.keyword_weight, "keyword_weight", KEYWORD_WEIGHT)
-
-
-_MODES = {
-    ltm_pb.RECALL_MODE_VECTOR: RecallMode.VECTOR,
-    ltm_pb.RECALL_MODE_KEYWORD: RecallMode.KEYWORD,
-    ltm_pb.RECALL_MODE_HYBRID: RecallMode.HYBRID,
-}
-
-
-def recall_mode(value: ltm_pb.RecallMode.ValueType) -> RecallMode:
-    """A set, known mode (unknown ones are refused as the request decodes:
-    `validate.known_enums`)."""
-    return _MODES[value]
 
 
 class MemorySearch:
@@ -188,6 +176,7 @@ class MemorySearch:
             vector=vector,
             words=words,
         )
+        metrics.searched(query.mode)
         return await self._store.recall(ns, query.filter if flt is None else flt, wanted)
 
 

@@ -118,6 +118,8 @@ LIST_FIRST_READ = 16
 # Redis time, during which every other client waits (bench/redis_time.py).
 CREATE_BATCH = 5
 _KEY_FIELD = KEY_FIELD.encode()
+# The reply of a search that found nothing: that of a search not sent.
+_NOTHING_FOUND: list[Any] = [0]
 # Enough significant digits for every float32 to read back as itself.
 _FLOAT32_FORMAT = "%.9g"
 _KINDS = {kind.value: kind for kind in Kind}
@@ -437,13 +439,21 @@ class LongTermStore:
         now = _now_ms()
         prefix = keys.memory(ns, "").encode()
         vector = wanted.vector
-        by_vector = by_words = _no_search()
+        knn = words = None
         if wanted.by_vector:
             assert vector is not None
-            by_vector = self._command(*search_command(ns, now, flt, vector, wanted.candidates))
+            knn = search_command(ns, now, flt, vector, wanted.candidates)
         if wanted.by_words:
-            by_words = self._command(*recall.keyword_command(ns, now, flt, wanted))
-        vector_reply, words_reply = await asyncio.gather(by_vector, by_words)
+            words = recall.keyword_command(ns, now, flt, wanted)
+        vector_reply = words_reply = _NOTHING_FOUND
+        if knn and words:  # hybrid: both, pipelined on the connection
+            vector_reply, words_reply = await asyncio.gather(
+                self._command(*knn), self._command(*words)
+            )
+        elif knn:
+            vector_reply = await self._command(*knn)
+        elif words:
+            words_reply = await self._command(*words)
         near = recall.nearest(vector_reply, prefix, wanted.max_distance)
         worded = recall.by_words(words_reply, prefix, vector)
         if wanted.mode is RecallMode.HYBRID:
@@ -593,11 +603,6 @@ def vector_json(vector: Vector) -> str:
 def _vector_format(dim: int) -> str:
     """The %-format of a JSON array of `dim` float32 values."""
     return "[" + ",".join([_FLOAT32_FORMAT] * dim) + "]"
-
-
-async def _no_search() -> list[int]:
-    """The reply of a search that finds nothing, for a search not sent."""
-    return [0]
 
 
 def _now_ms() -> int:
