@@ -38,6 +38,7 @@ SISTER = "My sister Ingrid is coming over from Hamburg for the wedding."
 CATERING = "We budgeted $3,850 for the catering, staff and tableware included."
 FLIGHT = "Ingrid lands on flight LH 2417 on Thursday evening."
 WINDOW = "I prefer window seats on long flights"
+KEY = "The spare key is under the blue flowerpot."
 WEATHER = "It rained all afternoon, so the garden party moved indoors."
 TEXTS = [SISTER, CATERING, FLIGHT, WINDOW, WEATHER]
 # Query syntax of Redis Search, and other text no query may parse.
@@ -138,6 +139,30 @@ async def test_hybrid_mode_fuses_vector_and_keyword_scores(ltm, ns: str) -> None
     unweighted = await search(ltm, ns, "flight Ingrid", HYBRID, keyword_weight=0.0, limit=1)
     assert texts(weighted) == [FLIGHT]
     assert unweighted[0].score == pytest.approx(1 - unweighted[0].distance, abs=1e-6)
+
+
+async def test_a_keyword_match_beyond_the_vector_candidates_gets_its_distance(ltm, ns: str) -> None:
+    travel = [
+        "We flew to Rome on holiday last spring.",
+        "Our plane to Lisbon was delayed by two hours.",
+        "I booked seats on the morning plane to Oslo.",
+        "The airport train was packed on Friday.",
+        "We took a night bus across the border.",
+        "The cruise stopped at four islands.",
+    ]
+    await create(ltm, ns, [*travel, KEY])
+    question = "journeys overseas via aircraft and airliners flowerpot"
+    # limit 1: the KNN search weighs the 3 nearest, all about travel; the
+    # key's text alone holds a word of the question.
+    nearest = await search(ltm, ns, question, VECTOR, max_distance=2.0, limit=3)
+    assert all(text in travel for text in texts(nearest))
+    assert texts(await search(ltm, ns, question, KEYWORD)) == [KEY]
+    [match] = await search(ltm, ns, question, HYBRID, limit=1, keyword_weight=10.0)
+    assert match.memory.text == KEY
+    everything = await search(ltm, ns, question, VECTOR, max_distance=2.0, limit=10)
+    [by_vector] = [m for m in everything if m.memory.id == match.memory.id]
+    assert match.distance == pytest.approx(by_vector.distance, abs=1e-5)
+    assert match.score == pytest.approx(1 - match.distance + 10.0, abs=1e-5)
 
 
 async def test_the_seed_preference_is_still_recalled_in_hybrid_mode(ltm, ns: str) -> None:

@@ -49,7 +49,6 @@ a failed call did not reach.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import time
@@ -118,8 +117,6 @@ LIST_FIRST_READ = 16
 # Redis time, during which every other client waits (bench/redis_time.py).
 CREATE_BATCH = 5
 _KEY_FIELD = KEY_FIELD.encode()
-# The reply of a search that found nothing: that of a search not sent.
-_NOTHING_FOUND: list[Any] = [0]
 # Enough significant digits for every float32 to read back as itself.
 _FLOAT32_FORMAT = "%.9g"
 _KINDS = {kind.value: kind for kind in Kind}
@@ -434,32 +431,15 @@ class LongTermStore:
     async def recall(self, ns: str, flt: MemoryFilter, wanted: recall.Recall) -> list[Match]:
         """The best `wanted.limit` live memories among those `flt` keeps,
         found as `wanted.mode` says (`store/recall.py`), best first. One
-        `FT.SEARCH`, or two pipelined in hybrid mode; the memories' JSON is
-        parsed in one go."""
+        `FT.SEARCH`; in hybrid mode two pipelined, then at most one more;
+        the memories' JSON is parsed in one go."""
         now = _now_ms()
-        prefix = keys.memory(ns, "").encode()
-        vector = wanted.vector
-        knn = words = None
+        knn = None
         if wanted.by_vector:
-            assert vector is not None
-            knn = search_command(ns, now, flt, vector, wanted.candidates)
-        if wanted.by_words:
-            words = recall.keyword_command(ns, now, flt, wanted)
-        vector_reply = words_reply = _NOTHING_FOUND
-        if knn and words:  # hybrid: both, pipelined on the connection
-            vector_reply, words_reply = await asyncio.gather(
-                self._command(*knn), self._command(*words)
-            )
-        elif knn:
-            vector_reply = await self._command(*knn)
-        elif words:
-            words_reply = await self._command(*words)
-        near = recall.nearest(vector_reply, prefix, wanted.max_distance)
-        worded = recall.by_words(words_reply, prefix, vector)
-        if wanted.mode is RecallMode.HYBRID:
-            hits = recall.fuse(wanted, near, worded)
-        else:
-            hits = recall.ranked([*near, *worded], wanted.limit)
+            assert wanted.vector is not None
+            command = search_command(ns, now, flt, wanted.vector, wanted.candidates)
+            knn = command, blob(wanted.vector)
+        hits = await recall.find(self._command, ns, now, flt, wanted, knn_search=knn)
         memories = _parse_all([hit.document for hit in hits])
         return [
             Match(memory, hit.distance, hit.keyword_score, hit.score)

@@ -1,33 +1,39 @@
 """How a search finds memories in each recall mode (`RecallMode`): the
 keyword search it sends beside the vector one (`long_term.search_command`),
-and how their replies become matches, ranked by score.
+and how their replies become matches, ranked by score (`find`).
 
 | mode    | sends                                   | a match's score                  |
 |---------|-----------------------------------------|----------------------------------|
 | vector  | the KNN search, `limit` nearest         | 1 - distance                     |
 | keyword | the keyword search, `limit` best BM25   | its BM25 score (`keyword_score`) |
 | hybrid  | both, `HYBRID_CANDIDATES_PER_MATCH` *   | (1 - distance) + weight * BM25 / |
-|         | `limit` each, pipelined (one round trip)| the best BM25 of the candidates  |
+|         | `limit` each, pipelined; then the       | the best BM25 of the candidates  |
+|         | distances of the keyword candidates the |                                  |
+|         | KNN search did not return               |                                  |
 
 The keyword search is `filter_query` (namespace, filter, live, not
 superseded) and `keywords.body_query`, scored by Redis Search's BM25
 (`SCORER`). A KNN search with the words as its pre-filter would give both
 in one query, but Redis Search 2.10 neither expands (stems) the words of a
 KNN pre-filter nor scores all of them (measured: "budget" finds no
-"budgeted", and a text holding two words scores as one), so hybrid recall
-sends the two searches, and the keyword search returns each match's
-embedding (`$.embedding`) for its distance to be computed here.
+"budgeted", and a text holding two words scores as one). So hybrid recall
+sends the two searches pipelined (one round trip), then, for the keyword
+candidates the KNN search did not return, a KNN search among the memories
+with their texts (the `text` tag, `distance_command`): one more round trip
+of about 0.3 ms, where reading their embeddings (`$.embedding`, JSON) cost
+about 4 ms of Redis time for 30 candidates (measured).
 
-In hybrid mode a memory found by both searches keeps the distance of the
-KNN search; one found by the KNN search only has a `keyword_score` of 0,
-which it may also have when its text holds the words but ranks below the
-keyword candidates.
+In hybrid mode a memory found by the KNN search only has a `keyword_score`
+of 0, which it may also have when its text holds the words but ranks below
+the keyword candidates.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -36,16 +42,23 @@ import numpy.typing as npt
 
 from memrpc.limits import HYBRID_CANDIDATES_PER_MATCH
 from memrpc.namespace_defaults import RecallMode
-from memrpc.store import keywords
-from memrpc.store.memory_index import DISTANCE, INDEX, MEMORY_PATHS, MemoryFilter, filter_query
+from memrpc.store import keys, keywords
+from memrpc.store.memory_index import (
+    DISTANCE,
+    INDEX,
+    MEMORY_PATHS,
+    MemoryFilter,
+    filter_query,
+    knn,
+)
 from memrpc.store.redis_mux import Arg
 
 # Redis Search's Okapi BM25 (2.10 scores TF-IDF unless told).
 SCORER = "BM25STD"
-# The embedding, which the keyword search of hybrid recall also returns.
-EMBEDDING_PATH = "$.embedding"
+# The text's tag, which the keyword search of hybrid recall also returns.
+TEXT_TAG_PATH = "$.tags.text"
 MEMORY_FIELD = MEMORY_PATHS[0].encode()
-_EMBEDDING_FIELD = EMBEDDING_PATH.encode()
+_TEXT_TAG_FIELD = TEXT_TAG_PATH.encode()
 _DISTANCE_FIELD = DISTANCE.encode()
 # Distances up to this are float32 rounding of 0.
 _ROUNDING = 1e-6
@@ -96,15 +109,17 @@ class Hit:
     distance: float
     keyword_score: float = 0.0
     score: float = 0.0
+    # Its `text` tag (`memory_index.text_hash`), read by hybrid recall.
+    text_tag: str = ""
 
 
 def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> list[Arg]:
     """The `FT.SEARCH` of the `recall.candidates` memories of `ns` that
     `flt` keeps whose text holds the most of `recall.words`, best BM25
-    first, each with its `$.memory` (and its embedding in hybrid mode)."""
+    first, each with its `$.memory` (and its text's tag in hybrid mode)."""
     paths = [*MEMORY_PATHS]
     if recall.mode is RecallMode.HYBRID:
-        paths.append(EMBEDDING_PATH)
+        paths.append(TEXT_TAG_PATH)
     query = f"{filter_query(ns, now_ms, flt)} {keywords.body_query(recall.words)}"
     return [
         "FT.SEARCH", INDEX, query,
@@ -128,37 +143,96 @@ def nearest(reply: Sequence[Any], prefix: bytes, max_distance: float) -> list[Hi
     return hits
 
 
-def by_words(reply: Sequence[Any], prefix: bytes, vector: Vector | None) -> list[Hit]:
-    """The hits of a keyword search's reply (`WITHSCORES`), best first: at
-    distance 0 and scored by BM25 without `vector` (keyword mode), else at
-    their distance from it (hybrid mode; scored by `fuse`)."""
-    found: list[tuple[bytes, float, dict[bytes, Any]]] = []
+def by_words(reply: Sequence[Any], prefix: bytes) -> list[Hit]:
+    """The hits of a keyword search's reply (`WITHSCORES`), best first, at
+    distance 0 and scored by BM25 (hybrid recall finds their distances)."""
+    hits = []
     for key, score, fields in zip(reply[1::3], reply[2::3], reply[3::3], strict=True):
         values = _values(fields)
         if key.startswith(prefix) and MEMORY_FIELD in values:
-            found.append((key, float(score), values))
-    if vector is None:
-        return [Hit(key, v[MEMORY_FIELD], 0.0, bm25, bm25) for key, bm25, v in found]
-    distances = _distances([v[_EMBEDDING_FIELD] for _, _, v in found], vector)
+            tag = values.get(_TEXT_TAG_FIELD)
+            text_tag = "" if tag is None else json.loads(tag)[0]
+            bm25 = float(score)
+            hits.append(Hit(key, values[MEMORY_FIELD], 0.0, bm25, bm25, text_tag))
+    return hits
+
+
+def distance_command(
+    ns: str, now_ms: int, flt: MemoryFilter, vector: bytes, hits: Sequence[Hit]
+) -> list[Arg]:
+    """The KNN search that gives the distances of `hits` from `vector` (a
+    query blob): among the memories `flt` keeps whose text is one of
+    theirs. Twice as many neighbours as hits, for other memories of the
+    same texts (a hit that more of them crowd out is left out)."""
+    tags = " | ".join(sorted({hit.text_tag for hit in hits}))
+    count = 2 * len(hits)
     return [
-        Hit(key, v[MEMORY_FIELD], distance, bm25)
-        for (key, bm25, v), distance in zip(found, distances, strict=True)
-    ]
+        "FT.SEARCH", INDEX, knn(f"{filter_query(ns, now_ms, flt)} @text:{{{tags}}}", count),
+        "PARAMS", 2, "v", vector,
+        "RETURN", 1, DISTANCE,
+        "LIMIT", 0, count,
+        "DIALECT", 3,
+    ]  # fmt: skip
 
 
-def fuse(recall: Recall, near: Sequence[Hit], worded: Sequence[Hit]) -> list[Hit]:
+def distances(reply: Sequence[Any]) -> dict[bytes, float]:
+    """The distance of each memory (by key) of a `distance_command` reply."""
+    return {
+        key: snapped(float(_values(fields)[_DISTANCE_FIELD]))
+        for key, fields in zip(reply[1::2], reply[2::2], strict=True)
+    }
+
+
+def fuse(
+    recall: Recall, near: Sequence[Hit], worded: Sequence[Hit], far: Mapping[bytes, float]
+) -> list[Hit]:
     """The best `recall.limit` of the hits of hybrid recall's two searches,
     each once, scored (1 - distance) + weight * keyword score / the best
-    keyword score, best first."""
+    keyword score, best first. A keyword hit's distance is its KNN hit's,
+    else its distance in `far`; without either it is left out."""
     best = max((hit.keyword_score for hit in worded), default=0.0)
-    scores = {hit.key: hit.keyword_score for hit in worded}
-    hits = {hit.key: hit for hit in worded}
-    hits.update((hit.key, replace(hit, keyword_score=scores.get(hit.key, 0.0))) for hit in near)
     weight = recall.keyword_weight / best if best > 0 else 0.0
+    scores = {hit.key: hit.keyword_score for hit in worded}
+    hits = {hit.key: replace(hit, distance=far[hit.key]) for hit in worded if hit.key in far}
+    hits.update((hit.key, replace(hit, keyword_score=scores.get(hit.key, 0.0))) for hit in near)
     fused = [
         replace(hit, score=1.0 - hit.distance + weight * hit.keyword_score) for hit in hits.values()
     ]
     return ranked(fused, recall.limit)
+
+
+async def find(
+    execute: Callable[..., Awaitable[Any]],
+    ns: str,
+    now_ms: int,
+    flt: MemoryFilter,
+    recall: Recall,
+    *,
+    knn_search: tuple[Sequence[Arg], bytes] | None,
+) -> list[Hit]:
+    """The best `recall.limit` memories of `ns` among those `flt` keeps, as
+    `recall.mode` finds them, best first, with `execute` (one Redis command;
+    `knn_search`: when the mode sends it, the KNN search of
+    `recall.candidates` and its query vector's blob): one search, or in
+    hybrid mode two pipelined, then the distances of the keyword
+    candidates the KNN search did not return."""
+    prefix = keys.memory(ns, "").encode()
+    words = keyword_command(ns, now_ms, flt, recall) if recall.by_words else None
+    if knn_search is None:
+        return ranked(by_words(await execute(*words), prefix), recall.limit) if words else []
+    knn_command, vector = knn_search
+    if words is None:
+        near = nearest(await execute(*knn_command), prefix, recall.max_distance)
+        return ranked(near, recall.limit)
+    knn_reply, words_reply = await asyncio.gather(execute(*knn_command), execute(*words))
+    worded = by_words(words_reply, prefix)
+    placed = {hit.key: hit.distance for hit in nearest(knn_reply, prefix, math.inf)}
+    unplaced = [hit for hit in worded if hit.key not in placed]
+    far: dict[bytes, float] = {}
+    if unplaced:
+        far = distances(await execute(*distance_command(ns, now_ms, flt, vector, unplaced)))
+    far.update(placed)
+    return fuse(recall, nearest(knn_reply, prefix, recall.max_distance), worded, far)
 
 
 def ranked(hits: Sequence[Hit], limit: int) -> list[Hit]:
@@ -168,18 +242,6 @@ def ranked(hits: Sequence[Hit], limit: int) -> list[Hit]:
 
 def _values(fields: Sequence[Any]) -> dict[bytes, Any]:
     return dict(zip(fields[::2], fields[1::2], strict=True))
-
-
-def _distances(embeddings: Sequence[bytes], vector: Vector) -> list[float]:
-    """The cosine distances of stored embeddings (each the JSON of a list of
-    one array, as a search returns it) from `vector`."""
-    if not embeddings:
-        return []
-    rows = np.asarray(json.loads(b"[" + b",".join(embeddings) + b"]"), dtype=np.float64)[:, 0]
-    query = np.asarray(vector, dtype=np.float64)
-    norms = np.linalg.norm(rows, axis=1) * np.linalg.norm(query)
-    similarity = rows @ query / np.where(norms > 0, norms, 1.0)
-    return [snapped(1.0 - value) for value in similarity.tolist()]
 
 
 def snapped(value: float) -> float:
