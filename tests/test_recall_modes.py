@@ -152,8 +152,8 @@ async def test_a_keyword_match_beyond_the_vector_candidates_gets_its_distance(lt
     ]
     await create(ltm, ns, [*travel, KEY])
     question = "journeys overseas via aircraft and airliners flowerpot"
-    # limit 1: the KNN search weighs the 3 nearest, all about travel; the
-    # key's text alone holds a word of the question.
+    # The nearest memories are about travel; the key's text alone holds a
+    # word of the question.
     nearest = await search(ltm, ns, question, VECTOR, max_distance=2.0, limit=3)
     assert all(text in travel for text in texts(nearest))
     assert texts(await search(ltm, ns, question, KEYWORD)) == [KEY]

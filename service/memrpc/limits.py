@@ -198,8 +198,8 @@ KEYWORD_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
 # The most words of a query text that keyword and hybrid recall look for
 # (`store/keywords.py`): the first ones, once each, stop words left out.
 MAX_KEYWORDS = 32
-# Hybrid recall weighs this many candidates per match asked for from each
-# of its two searches (the nearest by vector, the best by keywords).
+# Hybrid recall weighs this many keyword candidates (the best by BM25) per
+# match asked for.
 HYBRID_CANDIDATES_PER_MATCH = 3
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10

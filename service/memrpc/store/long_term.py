@@ -437,7 +437,7 @@ class LongTermStore:
         knn = None
         if wanted.by_vector:
             assert wanted.vector is not None
-            command = search_command(ns, now, flt, wanted.vector, wanted.candidates)
+            command = search_command(ns, now, flt, wanted.vector, wanted.limit)
             knn = command, blob(wanted.vector)
         hits = await recall.find(self._command, ns, now, flt, wanted, knn_search=knn)
         memories = _parse_all([hit.document for hit in hits])

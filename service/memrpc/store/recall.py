@@ -6,10 +6,16 @@ and how their replies become matches, ranked by score (`find`).
 |---------|-----------------------------------------|----------------------------------|
 | vector  | the KNN search, `limit` nearest         | 1 - distance                     |
 | keyword | the keyword search, `limit` best BM25   | its BM25 score (`keyword_score`) |
-| hybrid  | both, `HYBRID_CANDIDATES_PER_MATCH` *   | (1 - distance) + weight * BM25 / |
-|         | `limit` each, pipelined; then the       | the best BM25 of the candidates  |
-|         | distances of the keyword candidates the |                                  |
-|         | KNN search did not return               |                                  |
+| hybrid  | both, pipelined: the KNN search and     | (1 - distance) + weight * BM25 / |
+|         | the keyword search of                   | the best BM25 of the candidates  |
+|         | `HYBRID_CANDIDATES_PER_MATCH` * `limit`;|                                  |
+|         | then the distances of the keyword       |                                  |
+|         | candidates the KNN search did not return|                                  |
+
+The KNN search of hybrid recall needs no more than `limit` memories: a
+memory it finds that holds none of the words ranks by 1 - distance alone,
+so only the `limit` nearest can make the cut, and every keyword candidate
+gets its distance either way.
 
 The keyword search is `filter_query` (namespace, filter, live, not
 superseded) and `keywords.body_query`, scored by Redis Search's BM25
@@ -81,8 +87,8 @@ class Recall:
     words: tuple[str, ...] = ()
 
     @property
-    def candidates(self) -> int:
-        """How many matches each search of the mode asks Redis for."""
+    def keyword_candidates(self) -> int:
+        """How many matches the keyword search asks Redis for."""
         if self.mode is RecallMode.HYBRID:
             return self.limit * HYBRID_CANDIDATES_PER_MATCH
         return self.limit
@@ -114,7 +120,7 @@ class Hit:
 
 
 def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> list[Arg]:
-    """The `FT.SEARCH` of the `recall.candidates` memories of `ns` that
+    """The `FT.SEARCH` of the `recall.keyword_candidates` memories of `ns` that
     `flt` keeps whose text holds the most of `recall.words`, best BM25
     first, each with its `$.memory` (and its text's tag in hybrid mode)."""
     paths = [*MEMORY_PATHS]
@@ -125,7 +131,7 @@ def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> 
         "FT.SEARCH", INDEX, query,
         "SCORER", SCORER, "WITHSCORES",
         "RETURN", len(paths), *paths,
-        "LIMIT", 0, recall.candidates,
+        "LIMIT", 0, recall.keyword_candidates,
         "DIALECT", 3,
     ]  # fmt: skip
 
@@ -212,8 +218,8 @@ async def find(
 ) -> list[Hit]:
     """The best `recall.limit` memories of `ns` among those `flt` keeps, as
     `recall.mode` finds them, best first, with `execute` (one Redis command;
-    `knn_search`: when the mode sends it, the KNN search of
-    `recall.candidates` and its query vector's blob): one search, or in
+    `knn_search`: when the mode sends it, the KNN search of `recall.limit`
+    and its query vector's blob): one search, or in
     hybrid mode two pipelined, then the distances of the keyword
     candidates the KNN search did not return."""
     prefix = keys.memory(ns, "").encode()
