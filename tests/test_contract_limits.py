@@ -300,6 +300,7 @@ DOC_LIMITS: list[tuple[str, str]] = [
     ("docs/security.md", f"a turn of {number(lim.MAX_CONTENT_CHARS)} 4-byte characters"),
     ("docs/security.md", f"gRPC's default {size(lim.CLIENT_RECEIVE_BYTES)} receive limit"),
     ("docs/api.md", f"each once, the first {lim.MAX_KEYWORDS}, without common English words"),
+    ("docs/api.md", f"at most {lim.KEYWORD_SEARCH_TIMEOUT_MS} ms of Redis time"),
     (
         "docs/api.md",
         f"keyword search for {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` candidates",

@@ -201,6 +201,12 @@ MAX_KEYWORDS = 32
 # Hybrid recall weighs this many keyword candidates (the best by BM25) per
 # match asked for.
 HYBRID_CANDIDATES_PER_MATCH = 3
+# The Redis time a keyword search may take (ms, `FT.SEARCH ... TIMEOUT`):
+# it scores every memory of the scope that holds a word, so its cost grows
+# with the scope (50,000 memories in one namespace: p50 5 ms, at most
+# 14 ms for LoCoMo questions); past this it returns the best of the
+# memories scored so far, and Redis serves the other clients.
+KEYWORD_SEARCH_TIMEOUT_MS = 20
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.

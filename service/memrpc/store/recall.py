@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from memrpc.limits import HYBRID_CANDIDATES_PER_MATCH
+from memrpc.limits import HYBRID_CANDIDATES_PER_MATCH, KEYWORD_SEARCH_TIMEOUT_MS
 from memrpc.namespace_defaults import RecallMode
 from memrpc.store import keys, keywords
 from memrpc.store.memory_index import (
@@ -122,7 +122,8 @@ class Hit:
 def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> list[Arg]:
     """The `FT.SEARCH` of the `recall.keyword_candidates` memories of `ns` that
     `flt` keeps whose text holds the most of `recall.words`, best BM25
-    first, each with its `$.memory` (and its text's tag in hybrid mode)."""
+    first, each with its `$.memory` (and its text's tag in hybrid mode),
+    within `KEYWORD_SEARCH_TIMEOUT_MS` of Redis time."""
     paths = [*MEMORY_PATHS]
     if recall.mode is RecallMode.HYBRID:
         paths.append(TEXT_TAG_PATH)
@@ -132,6 +133,7 @@ def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> 
         "SCORER", SCORER, "WITHSCORES",
         "RETURN", len(paths), *paths,
         "LIMIT", 0, recall.keyword_candidates,
+        "TIMEOUT", KEYWORD_SEARCH_TIMEOUT_MS,
         "DIALECT", 3,
     ]  # fmt: skip
 
