@@ -32,8 +32,7 @@ import redis.asyncio
 from bench.report import machine_info
 from bench.servers import add_target_arguments, given_or_embedded_memrpc, parse_with_target
 from bench.stats import percentiles_ms
-from memrpc.store.long_term import MEMORY_PATHS
-from memrpc.store.memory_index import DISTANCE, INDEX, MemoryFilter, filter_query, knn
+from memrpc.store.memory_index import DISTANCE, INDEX, MEMORY_PATHS, MemoryFilter, filter_query, knn
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import long_term_memory_pb2_grpc
 

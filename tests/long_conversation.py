@@ -296,6 +296,20 @@ FACTS: dict[str, str] = {
     "the planner's name": "Tobias Wren",
 }
 
+# A question a user would ask about each fact, in words of their own.
+QUESTIONS: dict[str, str] = {
+    "the sister's name": "What's my sister's name?",
+    "the ceremony's date": "What date is the ceremony?",
+    "the venue's address": "What's the address of the venue?",
+    "the catering budget": "How much did we budget for catering?",
+    "the head count": "What's the final head count?",
+    "the flight number": "What's Ingrid's flight number?",
+    "the nephew's allergy": "What is my nephew allergic to?",
+    "the projector's model": "Which projector model are we renting?",
+    "the hotel booking reference": "What's the hotel booking reference?",
+    "the planner's name": "What's the name of the wedding planner?",
+}
+
 
 def facts_found(text: str, facts: dict[str, str] = FACTS) -> list[str]:
     """The facts (by default this conversation's) whose token `text` holds,

@@ -25,6 +25,8 @@ from hypothesis import HealthCheck, settings
 
 from memrpc.docgen import error_reasons
 from memrpc.namespace_defaults import NamespaceDefaults
+from memrpc.store.memory_index import INDEX
+from memrpc.store.redis_mux import RedisMux
 
 # Property tests that run the same examples every time (derandomized, no
 # example database), however slow a call to the server is.
@@ -193,3 +195,14 @@ class FixedDefaults:
 
     async def defaults(self, ns: str) -> NamespaceDefaults:
         return self.value
+
+
+async def indexed(client: RedisMux) -> None:
+    """Waits (at most 10 s) for Search to have indexed every memory document
+    (after an `FT.ALTER` adds fields to an index holding some)."""
+    for _ in range(200):
+        info = await client.execute("FT.INFO", INDEX)
+        if int(info[info.index(b"indexing") + 1]) == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the index was still indexing after 10 s")

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROTO = ROOT / "proto/memrpc/v1"
 DEFAULTS = Settings()
 CONFIGURABLE = "(server-configurable)"
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 _SCOPE = re.compile(r"(message|service|enum|oneof)\s+(\w+)\s*\{")
 _NAMED = re.compile(
@@ -180,6 +181,16 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"to {number(lim.SEARCH_DISTANCE.high)}.",
     ),
     ("GetContextResponse.matches", f"what the session leaves of {size(lim.MAX_PAGE_BYTES)}"),
+    (
+        "SearchMemoriesRequest.keyword_weight",
+        f"else {number(lim.KEYWORD_WEIGHT.default)}; {number(lim.KEYWORD_WEIGHT.low)} to "
+        f"{number(lim.KEYWORD_WEIGHT.high)}.",
+    ),
+    (
+        "RecallMode.RECALL_MODE_HYBRID",
+        f"the {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` best keyword matches",
+    ),
+    ("MemoryMatch.keyword_score", f"the {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` best"),
     # Namespace settings
     (
         "SessionDefaults.ttl",
@@ -289,6 +300,17 @@ DOC_LIMITS: list[tuple[str, str]] = [
     ("docs/security.md", f"above {number(lim.MAX_METADATA_BYTES_SETTING)}"),
     ("docs/security.md", f"a turn of {number(lim.MAX_CONTENT_CHARS)} 4-byte characters"),
     ("docs/security.md", f"gRPC's default {size(lim.CLIENT_RECEIVE_BYTES)} receive limit"),
+    ("docs/api.md", f"each once, the first {lim.MAX_KEYWORDS}, without common English words"),
+    ("docs/api.md", f"at most {lim.KEYWORD_SEARCH_TIMEOUT_MS} ms of Redis time"),
+    (
+        "docs/api.md",
+        f"keyword search for {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` candidates",
+    ),
+    (
+        "docs/api.md",
+        f"else {number(lim.KEYWORD_WEIGHT.default)}; {number(lim.KEYWORD_WEIGHT.low)} to "
+        f"{number(lim.KEYWORD_WEIGHT.high)}",
+    ),
 ]
 
 

@@ -16,7 +16,8 @@ import dataclasses
 import pytest
 from prometheus_client import REGISTRY
 
-from long_conversation import FACTS, TURNS, facts_found
+import incident_conversation
+from long_conversation import QUESTIONS, TURNS, facts_found
 from memrpc import metrics
 from memrpc.api.convert import now_ms
 from memrpc.config import Settings
@@ -202,15 +203,31 @@ def job(mux: RedisMux, embedder: BatchingEmbedder, policy: FormationPolicy) -> F
     return FormationJob(FormationStore(mux), summarizer, embedder.background(), Policy(policy))
 
 
-async def conversation(wm, ns: str, thread: str) -> list[str]:
-    """The 60-turn conversation into a 20-turn window, in appends of 6."""
+async def conversation(wm, ns: str, thread: str, turns: list[tuple[str, str]] = TURNS) -> list[str]:
+    """A 60-turn conversation (by default the long one) into a 20-turn
+    window, in appends of 6."""
     ids: list[str] = []
-    for first in range(0, len(TURNS), 6):
-        ids += await append(wm, ns, thread, [content for _, content in TURNS[first : first + 6]])
+    for first in range(0, len(turns), 6):
+        ids += await append(wm, ns, thread, [content for _, content in turns[first : first + 6]])
     return ids
 
 
-async def test_the_job_forms_each_chunk_once_whatever_its_runs_and_the_facts_are_recalled(
+async def recalled(wm, ns: str, mode: lpb.RecallMode.ValueType) -> list[str]:
+    """The planted facts whose natural question recalls, by `GetContext` at
+    the default distance in `mode`, a memory holding the fact among its
+    first three."""
+    found = []
+    for fact, question in QUESTIONS.items():
+        request = pb.GetContextRequest(
+            namespace=ns, thread_id="t", text=question, limit=3, mode=mode
+        )
+        reply = await wm.GetContext(request)
+        texts = " ".join(match.memory.text for match in reply.matches)
+        found += [hit for hit in facts_found(texts) if hit == fact]
+    return found
+
+
+async def test_the_job_forms_each_chunk_once_whatever_its_runs(
     wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
 ) -> None:
     ids = await conversation(wm, ns, "t")
@@ -221,17 +238,24 @@ async def test_the_job_forms_each_chunk_once_whatever_its_runs_and_the_facts_are
     memories = await formation_memories(ltm, ns)
     assert len(memories) == 4
     assert sorted(e for m in memories for e in m.source_event_ids) == sorted(ids[:40])
-    # Each fact's own question recalls a memory that holds it.
-    recalled = []
-    for fact in FACTS:
-        reply = await wm.GetContext(
-            pb.GetContextRequest(
-                namespace=ns, thread_id="t", text=f"What is {fact}?", limit=2, max_distance=1.0
-            )
-        )
-        texts = " ".join(match.memory.text for match in reply.matches)
-        recalled += [found for found in facts_found(texts) if found == fact]
-    assert len(recalled) >= 8, recalled
+
+
+async def test_hybrid_recall_finds_the_facts_in_formed_memories_among_others(
+    wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    # The same user's second conversation, formed too: 4 memories of an
+    # incident beside the 4 of the wedding, and 20 turns of each left in
+    # their windows.
+    await conversation(wm, ns, "t")
+    await conversation(wm, ns, "incident", incident_conversation.TURNS)
+    formation = job(mux, embedder, ON)
+    await formation.run(ns, "t")
+    await formation.run(ns, "incident")
+    assert len(await formation_memories(ltm, ns)) == 8
+    by_vector = await recalled(wm, ns, lpb.RECALL_MODE_VECTOR)
+    hybrid = await recalled(wm, ns, lpb.RECALL_MODE_HYBRID)
+    print(f"facts recalled: {len(by_vector)}/10 by vector, {len(hybrid)}/10 hybrid")
+    assert len(hybrid) >= 8, hybrid
 
 
 async def test_a_disabled_policy_forms_nothing_until_enabled_and_each_memory_is_counted(

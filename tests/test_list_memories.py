@@ -24,7 +24,7 @@ from memrpc.store.memory_index import INDEX, MemoryFilter, fields
 from memrpc.store.memory_listing import Order
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
-from support import assert_invalid, assert_reason
+from support import assert_invalid, assert_reason, indexed
 from test_long_term_memory import DIM, EPISODIC, SEMANTIC, create, search_ids, unit_vectors
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ async def test_a_listing_reads_little_past_its_byte_budget(
         await store.create(
             ns, [NewMemory(f"big {i}", vectors[i], metadata=big) for i in range(40)], max_distance=0
         )
-        await _indexed(client)
+        await indexed(client)
         execute = client.execute
 
         async def counted(*args: Arg) -> Any:
@@ -329,16 +329,6 @@ async def test_a_listing_reads_little_past_its_byte_budget(
 # An index made by an earlier version.
 
 
-async def _indexed(client: RedisMux) -> None:
-    """Waits (at most 10 s) for Search to have indexed every document."""
-    for _ in range(200):
-        info = await client.execute("FT.INFO", INDEX)
-        if int(info[info.index(b"indexing") + 1]) == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the index was still indexing after 10 s")
-
-
 async def test_an_older_index_gets_the_listing_fields(tmp_path: Path) -> None:
     redis_server = EmbeddedRedis(tmp_path / "redis", port=0)
     await redis_server.astart()
@@ -357,7 +347,7 @@ async def test_an_older_index_gets_the_listing_fields(tmp_path: Path) -> None:
         added = await asyncio.gather(store.ensure_index(), store.ensure_index())
         assert sorted(added, key=len)[-1] == list(LISTING_FIELDS)
         assert await store.ensure_index() == []
-        await _indexed(client)
+        await indexed(client)
         ids = [c.memory.id for c in made]
         newest = await store.list_page("ns", MemoryFilter(), Order.NEWEST, None, count=10)
         assert [m.id for m in newest.memories] == sorted(ids, reverse=True)

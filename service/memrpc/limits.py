@@ -234,6 +234,18 @@ SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
 # recall (`RECALL_MODE_HYBRID`).
 KEYWORD_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
+# The most words of a query text that keyword and hybrid recall look for
+# (`store/keywords.py`): the first ones, once each, stop words left out.
+MAX_KEYWORDS = 32
+# Hybrid recall weighs this many keyword candidates (the best by BM25) per
+# match asked for.
+HYBRID_CANDIDATES_PER_MATCH = 3
+# The Redis time a keyword search may take (ms, `FT.SEARCH ... TIMEOUT`):
+# it scores every memory of the scope that holds a word, so its cost grows
+# with the scope (50,000 memories in one namespace: p50 5 ms, at most
+# 14 ms for LoCoMo questions); past this it returns the best of the
+# memories scored so far, and Redis serves the other clients.
+KEYWORD_SEARCH_TIMEOUT_MS = 20
 # Matches one search returns by default (the most is `--max-search-limit`).
 DEFAULT_SEARCH_LIMIT = 10
 # `ListMemories.page_size`.

@@ -38,6 +38,8 @@ while metrics are off (`enable` was not called), so a server without
 - access tracking (`access_recorder.py`): the memories searches returned,
   recorded or dropped for a full recorder (`accesses_recorded`), and the
   time each flush of them to Redis took (`access_flushed`);
+- searches: `searched` counts the searches of long-term memories by
+  recall mode (`vector`, `keyword`, `hybrid`);
 - refusals: `refused` counts calls refused for a quota by the setting that
   refused them (`tenant_rate`, `tenant_max_in_flight`, `embed_queue_max`);
   not by tenant, whose number has no bound (the logs name the tenant).
@@ -237,6 +239,11 @@ ACCESS_FLUSH_DURATION = Histogram(
     "Time one write of the recorded accesses to Redis took (every memory waiting, in batches)",
     buckets=_LATENCY_BUCKETS_S,
 )
+SEARCHES = Counter(
+    "memrpc_searches",
+    "Searches of long-term memories (SearchMemories, GetContext), by recall mode",
+    ("mode",),
+)
 REFUSED = Counter(
     "memrpc_refused_calls",
     "Calls refused for a quota, by the setting that refused them",
@@ -247,6 +254,7 @@ REFUSED = Counter(
 _rpc_calls = functools.cache(RPC_CALLS.labels)
 _rpc_duration = functools.cache(RPC_DURATION.labels)
 _redis_duration = functools.cache(REDIS_DURATION.labels)
+_searches = functools.cache(SEARCHES.labels)
 
 
 class _Switch:
@@ -419,6 +427,12 @@ def access_flushed(seconds: float) -> None:
     """A flush of the recorded accesses took `seconds`."""
     if _switch.on:
         ACCESS_FLUSH_DURATION.observe(seconds)
+
+
+def searched(mode: str) -> None:
+    """A search of long-term memories ran in recall mode `mode`."""
+    if _switch.on:
+        _searches(mode).inc()
 
 
 def refused(setting: str) -> None:

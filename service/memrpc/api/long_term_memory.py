@@ -249,9 +249,9 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
     ) -> pb.SearchMemoriesResponse:
         ns = validate.namespace(request.namespace)
         query = self._search.parse(request, await self._defaults.defaults(ns))
-        vector = await self._search.vector(query)
-        if vector is None:
+        if query.empty:
             raise ApiError.invalid("query", "required: set text or vector")
+        vector = await self._search.vector(query)
         return pb.SearchMemoriesResponse(
             matches=matches(await self._search.search(ns, query, vector))
         )

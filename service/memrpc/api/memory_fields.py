@@ -13,6 +13,7 @@ from google.protobuf import timestamp_pb2
 
 from memrpc.api.convert import set_timestamp, timestamp_ms
 from memrpc.limits import MAX_FILTER_VALUES, MAX_TOPIC_CHARS, Limits
+from memrpc.namespace_defaults import RecallMode
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError
 from memrpc.store.long_term import Match, Memory, Source, Vector
@@ -41,6 +42,12 @@ def kind(value: pb.MemoryKind.ValueType) -> Kind:
     """A known kind (unknown ones are refused as the request decodes:
     `validate.known_enums`)."""
     return _KIND_IN[value]
+
+
+def recall_mode(value: pb.RecallMode.ValueType) -> RecallMode:
+    """A set, known recall mode (`RECALL_MODE_KEYWORD` is `keyword`;
+    unknown ones are refused as the request decodes)."""
+    return RecallMode(pb.RecallMode.Name(value).removeprefix("RECALL_MODE_").lower())
 
 
 def text(value: str, field: str, limits: Limits) -> str:
@@ -141,6 +148,8 @@ def set_memory(message: pb.Memory, memory: Memory) -> None:
 
 def match(found: Match) -> pb.MemoryMatch:
     """A search's match as a message."""
-    message = pb.MemoryMatch(distance=found.distance)
+    message = pb.MemoryMatch(
+        distance=found.distance, keyword_score=found.keyword_score, score=found.score
+    )
     set_memory(message.memory, found.memory)
     return message

@@ -1,15 +1,18 @@
 """The search of long-term memories, as `LongTermMemory.SearchMemories` and
 `WorkingMemory.GetContext` both do it: their requests share the search
-fields (`text` or `vector`, `filter`, `limit`, `max_distance`, with the same
-names and rules), checked here once; a query text is embedded once; the
-search is one `FT.SEARCH` (`LongTermStore.search`); the memories it finds
-are handed to the access recorder (`access_recorder.py`: a dict update, no
-Redis); the matches a response returns stay within its byte budget
-(`api/paging.py`), the nearest first.
+fields (`text` or `vector`, `filter`, `limit`, `max_distance`, `mode`,
+`keyword_weight`, with the same names and rules), checked here once; a
+query text is embedded once (not at all in keyword mode) and split into
+the words keyword recall looks for (`store/keywords.py`); the search is
+one `FT.SEARCH`, two pipelined in hybrid mode (`LongTermStore.search`,
+`store/recall.py`); the matches a response returns stay within its byte
+budget (`api/paging.py`), the best first; the memories it finds are
+handed to the access recorder (`access_recorder.py`: a dict update, no
+Redis).
 
 A default the request leaves out is read here, in one place
-(`max_distance`: `_max_distance`, the namespace's setting else the
-server's, from the namespace's `NamespaceDefaults`).
+(`_max_distance`, `_mode`, `_keyword_weight`: the namespace's setting else
+the server's, from the namespace's `NamespaceDefaults`).
 """
 
 from __future__ import annotations
@@ -18,15 +21,25 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api import memory_fields, paging
 from memrpc.embedding import Embedder, EmbeddingQueueFull
-from memrpc.limits import DEFAULT_SEARCH_LIMIT, MAX_PAGE_BYTES, SEARCH_DISTANCE, Limits, Range
-from memrpc.namespace_defaults import NamespaceDefaults
+from memrpc.limits import (
+    DEFAULT_SEARCH_LIMIT,
+    KEYWORD_WEIGHT,
+    MAX_PAGE_BYTES,
+    SEARCH_DISTANCE,
+    Limits,
+    Range,
+)
+from memrpc.namespace_defaults import NamespaceDefaults, RecallMode
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, retry_info
+from memrpc.store import keywords
 from memrpc.store.long_term import LongTermStore, Match, Vector
 from memrpc.store.memory_index import MemoryFilter
+from memrpc.store.recall import Recall
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from memrpc.v1 import working_memory_pb2 as wm_pb
 from memrpc.v1.error_reason_pb2 import ErrorReason
@@ -44,6 +57,8 @@ class Query:
     filter: MemoryFilter
     limit: int
     max_distance: float
+    mode: RecallMode = RecallMode.VECTOR
+    keyword_weight: float = KEYWORD_WEIGHT.default
     text: str | None = None
     vector: Vector | None = None
 
@@ -67,6 +82,27 @@ def _max_distance(request: SearchRequest, defaults: NamespaceDefaults) -> float:
     return validate.distance(request.max_distance, "max_distance", SEARCH_DISTANCE)
 
 
+def _mode(request: SearchRequest, defaults: NamespaceDefaults) -> RecallMode:
+    """The request's `mode`, else the namespace's default. A vector query is
+    searched by vector only: a vector query asking for words is refused, and
+    one left to a namespace default of another mode gets vector mode."""
+    vector_query = request.WhichOneof("query") == "vector"
+    if request.mode == ltm_pb.RECALL_MODE_UNSPECIFIED:
+        return RecallMode.VECTOR if vector_query else defaults.recall_mode
+    mode = memory_fields.recall_mode(request.mode)
+    if vector_query and mode is not RecallMode.VECTOR:
+        name = ltm_pb.RecallMode.Name(request.mode)
+        raise ApiError.invalid("mode", f"{name} needs a text query: send text, or no mode")
+    return mode
+
+
+def _keyword_weight(request: SearchRequest, defaults: NamespaceDefaults) -> float:
+    """The request's `keyword_weight`, else the namespace's default."""
+    if not request.HasField("keyword_weight"):
+        return defaults.keyword_weight
+    return validate.distance(request.keyword_weight, "keyword_weight", KEYWORD_WEIGHT)
+
+
 class MemorySearch:
     """Checks search requests against `limits`, embeds texts with `embedder`,
     searches `store` and records what it finds with `access`."""
@@ -87,12 +123,14 @@ class MemorySearch:
 
     def parse(self, request: SearchRequest, defaults: NamespaceDefaults) -> Query:
         """The checked search fields of `request`, in the order they are
-        checked: filter, limit, max_distance, query; what it leaves unset
-        from `defaults` (its namespace's)."""
+        checked: filter, limit, max_distance, mode, keyword_weight, query;
+        what it leaves unset from `defaults` (its namespace's)."""
         query = Query(
             filter=memory_fields.memory_filter(request.filter, "filter"),
             limit=validate.count(request.limit, "limit", self._limit),
             max_distance=_max_distance(request, defaults),
+            mode=_mode(request, defaults),
+            keyword_weight=_keyword_weight(request, defaults),
         )
         match request.WhichOneof("query"):
             case "text":
@@ -120,27 +158,33 @@ class MemorySearch:
             ) from None
 
     async def vector(self, query: Query) -> Vector | None:
-        """What `query` looks for: the caller's vector, or its text's
-        embedding (one); None when it has no query."""
+        """The vector `query` looks for: the caller's, or its text's
+        embedding (one); None when it has no query, or in keyword mode."""
+        if query.mode is RecallMode.KEYWORD:
+            return None
         if query.text is not None:
             vector: Vector = (await self.embed([query.text]))[0]
             return vector
         return query.vector
 
     async def search(
-        self, ns: str, query: Query, vector: Vector, flt: MemoryFilter | None = None
+        self, ns: str, query: Query, vector: Vector | None, flt: MemoryFilter | None = None
     ) -> list[Match]:
-        """The memories of `ns` nearest to `vector` within `query`'s limit and
-        distance, among those `flt` (default: the query's filter) keeps;
-        each is recorded as accessed (a match a response then leaves out
-        for its byte budget too)."""
-        found = await self._store.search(
-            ns,
-            vector,
-            query.filter if flt is None else flt,
+        """The best memories of `ns` for `query` (a query that is not
+        empty), within its limit, found by its mode (`vector`: its
+        `vector()`), among those `flt` (default: the query's filter) keeps; each is recorded as accessed (a match a response then
+        leaves out for its byte budget too)."""
+        words = () if query.text is None else keywords.words(query.text)
+        wanted = Recall(
+            mode=query.mode,
             limit=query.limit,
             max_distance=query.max_distance,
+            keyword_weight=query.keyword_weight,
+            vector=vector,
+            words=words,
         )
+        metrics.searched(query.mode)
+        found = await self._store.recall(ns, query.filter if flt is None else flt, wanted)
         self._access.record(ns, (match.memory.id for match in found))
         return found
 
@@ -148,8 +192,8 @@ class MemorySearch:
 def matches(
     found: Sequence[Match], budget: int = MAX_PAGE_BYTES, *, at_least_one: bool = True
 ) -> list[ltm_pb.MemoryMatch]:
-    """The nearest of `found` whose messages fit in `budget` bytes: those
-    farther away are left out. The nearest is kept whatever its size unless
+    """The best of `found` (best first) whose messages fit in `budget`
+    bytes: the worse are left out. The best is kept whatever its size unless
     `at_least_one` is False (a memory alone always fits what a client
     accepts, but not always next to a large session)."""
     messages = (memory_fields.match(m) for m in found)

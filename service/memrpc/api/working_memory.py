@@ -351,7 +351,6 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
         reading = asyncio.ensure_future(self._store.get(ns, thread))
         try:
             vector = await self._search.vector(query)
-            assert vector is not None  # the query is not empty
             found = None if scoped else await self._search.search(ns, query, vector)
             fields = await reading
         except BaseException:

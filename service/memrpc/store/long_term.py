@@ -62,10 +62,12 @@ import numpy.typing as npt
 import redis.exceptions
 
 from memrpc.limits import EPISODIC_TTL_S, MAX_PAGE_BYTES
-from memrpc.store import keys, scripts
+from memrpc.namespace_defaults import RecallMode
+from memrpc.store import keys, recall, scripts
 from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
+    MEMORY_PATHS,
     NEVER_MS,
     Flag,
     Kind,
@@ -103,8 +105,6 @@ Vector = npt.NDArray[np.float32]
 EPISODIC_TTL_MS = EPISODIC_TTL_S * 1000
 # A `ttl_ms` asking for the kind's default lifetime.
 KIND_DEFAULT_TTL = -1
-# Distances up to this are float32 rounding of 0.
-_ROUNDING = 1e-6
 # How many memories one call of `delete_memories.lua` deletes at most: each
 # costs Redis its removal from the vector index (~0.1 ms), so a call stays
 # within a few ms of Redis time (bench/redis_time.py).
@@ -117,12 +117,7 @@ LIST_FIRST_READ = 16
 # searches and an index insert (~0.3 ms), so a call stays within a few ms of
 # Redis time, during which every other client waits (bench/redis_time.py).
 CREATE_BATCH = 5
-# The document paths a read returns: the memory, without its embedding or tags
-# (`bench.scale` builds its raw search from these).
-MEMORY_PATHS = ("$.memory",)
-_MEMORY_FIELD = MEMORY_PATHS[0].encode()
 _KEY_FIELD = KEY_FIELD.encode()
-_DISTANCE_FIELD = DISTANCE.encode()
 # Enough significant digits for every float32 to read back as itself.
 _FLOAT32_FORMAT = "%.9g"
 _KINDS = {kind.value: kind for kind in Kind}
@@ -224,10 +219,14 @@ class Created:
 
 @dataclass(frozen=True)
 class Match:
-    """A memory found by a search, at its distance from the query."""
+    """A memory found by a search: its distance from the query's vector (0
+    in keyword mode), its BM25 score for the query's words (0 in vector
+    mode), and the score matches are ranked by (`store/recall.py`)."""
 
     memory: Memory
     distance: float
+    keyword_score: float
+    score: float
 
 
 @dataclass(frozen=True)
@@ -433,22 +432,27 @@ class LongTermStore:
         self, ns: str, vector: Vector, flt: MemoryFilter, *, limit: int, max_distance: float
     ) -> list[Match]:
         """The `limit` live memories nearest to `vector` among those `flt`
-        keeps, nearest first, none farther than `max_distance`. One
-        `FT.SEARCH`; the memories' JSON is parsed in one go."""
-        reply = await self._command(*search_command(ns, _now_ms(), flt, vector, limit))
-        prefix = keys.memory(ns, "").encode()
-        distances: list[float] = []
-        found: list[bytes] = []
-        for key, fields in zip(reply[1::2], reply[2::2], strict=True):
-            values = dict(zip(fields[::2], fields[1::2], strict=True))
-            distance = _distance(values[_DISTANCE_FIELD])
-            # A document can vanish between the match and the load of its fields.
-            if key.startswith(prefix) and distance <= max_distance and _MEMORY_FIELD in values:
-                distances.append(distance)
-                found.append(values[_MEMORY_FIELD])
+        keeps, nearest first, none farther than `max_distance` (`recall` in
+        vector mode)."""
+        wanted = recall.Recall(RecallMode.VECTOR, limit, max_distance, vector=vector)
+        return await self.recall(ns, flt, wanted)
+
+    async def recall(self, ns: str, flt: MemoryFilter, wanted: recall.Recall) -> list[Match]:
+        """The best `wanted.limit` live memories among those `flt` keeps,
+        found as `wanted.mode` says (`store/recall.py`), best first. One
+        `FT.SEARCH`; in hybrid mode two pipelined, then at most one more;
+        the memories' JSON is parsed in one go."""
+        now = _now_ms()
+        knn = None
+        if wanted.by_vector:
+            assert wanted.vector is not None
+            command = search_command(ns, now, flt, wanted.vector, wanted.limit)
+            knn = command, blob(wanted.vector)
+        hits = await recall.find(self._command, ns, now, flt, wanted, knn_search=knn)
+        memories = _parse_all([hit.document for hit in hits])
         return [
-            Match(memory, distance)
-            for memory, distance in zip(_parse_all(found), distances, strict=True)
+            Match(memory, hit.distance, hit.keyword_score, hit.score)
+            for memory, hit in zip(memories, hits, strict=True)
         ]
 
     async def list_page(
@@ -731,7 +735,5 @@ def blob(vector: Vector) -> bytes:
 
 
 def _distance(value: bytes) -> float:
-    """A distance from Redis, with float32 rounding (up to ~1e-7 either way
-    for a vector and itself) snapped to 0."""
-    distance = float(value)
-    return distance if distance > _ROUNDING else 0.0
+    """A distance from Redis, float32 rounding of 0 snapped to 0."""
+    return recall.snapped(float(value))

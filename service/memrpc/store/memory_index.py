@@ -53,6 +53,9 @@ INDEX = "memrpc:idx:mem:v2"
 NEVER_MS = 10**15
 # The name a KNN query gives the distance of each match (also in the Lua scripts).
 DISTANCE = "d"
+# The document paths a read returns: the memory, without its embedding or
+# tags (`bench.scale` builds its raw search from these).
+MEMORY_PATHS = ("$.memory",)
 _TEXT_HASH_CHARS = 32
 
 
