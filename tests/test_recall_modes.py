@@ -16,6 +16,7 @@ import redis.asyncio
 from prometheus_client import REGISTRY
 
 from memrpc import metrics
+from memrpc.access_recorder import AccessRecorder
 from memrpc.api.memory_search import MemorySearch
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
@@ -23,6 +24,7 @@ from memrpc.embedding import BatchingEmbedder
 from memrpc.limits import KEYWORD_WEIGHT, MAX_KEYWORDS, Limits
 from memrpc.namespace_defaults import RecallMode, server_defaults
 from memrpc.store import keys
+from memrpc.store.access import AccessStore
 from memrpc.store.keywords import STOP_WORDS, words
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_index import INDEX, MemoryFilter, fields
@@ -312,7 +314,8 @@ async def test_mode_and_weight_fall_back_on_the_namespace_then_the_server(
     mux: RedisMux, embedder: BatchingEmbedder
 ) -> None:
     limits = Limits.from_settings(Settings())
-    search = MemorySearch(LongTermStore(mux, dim=embedder.dim), embedder, limits)
+    recorder = AccessRecorder(AccessStore(mux))
+    search = MemorySearch(LongTermStore(mux, dim=embedder.dim), embedder, limits, recorder)
     server = server_defaults(limits)
     namespace = dataclasses.replace(server, recall_mode=RecallMode.HYBRID, keyword_weight=2.0)
     text = pb.SearchMemoriesRequest(namespace="n", text="catering")

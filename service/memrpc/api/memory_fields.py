@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from google.protobuf import timestamp_pb2
 
-from memrpc.api.convert import set_timestamp, timestamp_ms
+from memrpc.api.convert import RECALL_MODES, set_timestamp, timestamp_ms
 from memrpc.limits import MAX_FILTER_VALUES, MAX_TOPIC_CHARS, Limits
 from memrpc.namespace_defaults import RecallMode
 from memrpc.rpc import validate
@@ -45,9 +45,9 @@ def kind(value: pb.MemoryKind.ValueType) -> Kind:
 
 
 def recall_mode(value: pb.RecallMode.ValueType) -> RecallMode:
-    """A set, known recall mode (`RECALL_MODE_KEYWORD` is `keyword`;
-    unknown ones are refused as the request decodes)."""
-    return RecallMode(pb.RecallMode.Name(value).removeprefix("RECALL_MODE_").lower())
+    """A set, known recall mode (unknown ones are refused as the request
+    decodes)."""
+    return RECALL_MODES[value]
 
 
 def text(value: str, field: str, limits: Limits) -> str:

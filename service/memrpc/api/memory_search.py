@@ -172,8 +172,9 @@ class MemorySearch:
     ) -> list[Match]:
         """The best memories of `ns` for `query` (a query that is not
         empty), within its limit, found by its mode (`vector`: its
-        `vector()`), among those `flt` (default: the query's filter) keeps; each is recorded as accessed (a match a response then
-        leaves out for its byte budget too)."""
+        `vector()`), among those `flt` (default: the query's filter) keeps;
+        each is recorded as accessed (a match a response then leaves out
+        for its byte budget too)."""
         words = () if query.text is None else keywords.words(query.text)
         wanted = Recall(
             mode=query.mode,
