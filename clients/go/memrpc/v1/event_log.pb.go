@@ -115,9 +115,11 @@ type Event struct {
 	// into it and deleted, and the survivor's new hit count);
 	// `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
 	// user_id, text, superseding_text}`; `memrpc.language_model_failed`
-	// with `{job, thread_id, attempts, error}` when a job gave up on a call
-	// to the language model (malformed output, time-outs, refusals) and did
-	// that work without it.
+	// with `{job, thread_id, reason, attempts, error}` when a job gave up on
+	// a call to the language model and did that work without it (`reason`:
+	// `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+	// `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+	// (5xx, no connection) or `refused` (another status); `error` says more).
 	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	// The event's content.
 	//
@@ -364,7 +366,7 @@ type AppendEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tenant. Required.
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// The thread to append to. Required.
+	// The thread to append to, not starting with `memrpc.`. Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// The events, oldest first. 1 to 100 events by default (server-configurable).
 	Events []*EventInput `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
@@ -673,7 +675,7 @@ type TrimEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tenant. Required.
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// The thread whose log to trim. Required.
+	// The thread whose log to trim, not starting with `memrpc.`. Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// What to keep. Required.
 	//

@@ -216,7 +216,7 @@ type RecallMode int32
 
 const (
 	// Not set: the namespace's `MemoryDefaults.recall_mode`, else
-	// `RECALL_MODE_VECTOR`.
+	// `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
 	RecallMode_RECALL_MODE_UNSPECIFIED RecallMode = 0
 	// By meaning: the memories nearest the query's embedding within
 	// `max_distance`, nearest first (`score` is 1 - distance).
@@ -230,7 +230,8 @@ const (
 	RecallMode_RECALL_MODE_KEYWORD RecallMode = 2
 	// Both: the vector matches within `max_distance` and the keyword matches
 	// at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-	// × `keyword_score` / (the best `keyword_score` among them). Needs a text
+	// × `keyword_score` / (the best `keyword_score` among them), of the
+	// `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
 	// query: with a vector, `INVALID_ARGUMENT`.
 	RecallMode_RECALL_MODE_HYBRID RecallMode = 3
 )
@@ -393,9 +394,11 @@ type Memory struct {
 	// unset when none has.
 	LastAccessTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=last_access_time,json=lastAccessTime,proto3" json:"last_access_time,omitempty"`
 	// The ids of the memories the consolidation job merged into this one
-	// (their hit counts added to `hit_count`), in the order merged. Each
-	// merge is also recorded as a `memrpc.memory_merged` event (see
-	// `Event.type`).
+	// (their hit counts added to `hit_count`, their access counts to
+	// `access_count`), in the order merged, each followed by the ids merged
+	// into it before. Like a dedup hit, a merge changes neither `version` nor
+	// `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+	// event (see `Event.type`).
 	MergedMemoryIds []string `protobuf:"bytes,21,rep,name=merged_memory_ids,json=mergedMemoryIds,proto3" json:"merged_memory_ids,omitempty"`
 	// The id of the newer memory that supersedes this one: a fact it
 	// contradicts (e.g. a move to another city), found by the server's jobs
@@ -619,7 +622,10 @@ type MemoryInput struct {
 	// ever for semantic ones. 1 s to 10 years. A zero duration means "never
 	// expires".
 	Ttl *durationpb.Duration `protobuf:"bytes,8,opt,name=ttl,proto3" json:"ttl,omitempty"`
-	// Pins the memory (see `Memory.pinned`). Default false.
+	// Pins the memory (see `Memory.pinned`). Default false. A pinned item that
+	// repeats an unpinned memory pins that one too, in the same atomic step
+	// as its hit (a new `version` of it, as `UpdateMemory` would make); an
+	// unpinned item never unpins the memory it repeats.
 	Pinned        bool `protobuf:"varint,9,opt,name=pinned,proto3" json:"pinned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1215,8 +1221,8 @@ type isSearchMemoriesRequest_Query interface {
 }
 
 type SearchMemoriesRequest_Text struct {
-	// A text, embedded by the server. 1 to 8,192 characters by default
-	// (server-configurable).
+	// A text, embedded by the server (not in keyword mode). 1 to 8,192
+	// characters by default (server-configurable).
 	Text string `protobuf:"bytes,2,opt,name=text,proto3,oneof"`
 }
 
@@ -1383,7 +1389,8 @@ type MemoryMatch struct {
 	// does not embed the query.
 	Distance float32 `protobuf:"fixed32,2,opt,name=distance,proto3" json:"distance,omitempty"`
 	// Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-	// its text holds none of them, and in vector mode.
+	// its text holds none of them, in vector mode, and in hybrid mode for a
+	// vector match that is not among the 3 × `limit` best keyword matches.
 	KeywordScore float32 `protobuf:"fixed32,3,opt,name=keyword_score,json=keywordScore,proto3" json:"keyword_score,omitempty"`
 	// What the matches are ordered by, highest first: 1 - `distance` in
 	// vector mode, `keyword_score` in keyword mode, the fused score in hybrid

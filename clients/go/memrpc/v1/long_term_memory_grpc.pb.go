@@ -60,8 +60,9 @@ type LongTermMemoryClient interface {
 	// is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
 	// this call returns. Safe to retry with a `request_id`.
 	CreateMemories(ctx context.Context, in *CreateMemoriesRequest, opts ...grpc.CallOption) (*CreateMemoriesResponse, error)
-	// Returns the memories nearest to a text or a vector, nearest first,
-	// filtered, never farther than `max_distance`.
+	// Returns the memories that best match a text or a vector, best first,
+	// filtered: by meaning (nearest, never farther than `max_distance`), by
+	// words, or both (see `RecallMode`).
 	SearchMemories(ctx context.Context, in *SearchMemoriesRequest, opts ...grpc.CallOption) (*SearchMemoriesResponse, error)
 	// Pages through the live memories of a namespace that match a filter,
 	// newest first (or most hit first), without a query: for exports, reviews
@@ -184,8 +185,9 @@ type LongTermMemoryServer interface {
 	// is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
 	// this call returns. Safe to retry with a `request_id`.
 	CreateMemories(context.Context, *CreateMemoriesRequest) (*CreateMemoriesResponse, error)
-	// Returns the memories nearest to a text or a vector, nearest first,
-	// filtered, never farther than `max_distance`.
+	// Returns the memories that best match a text or a vector, best first,
+	// filtered: by meaning (nearest, never farther than `max_distance`), by
+	// words, or both (see `RecallMode`).
 	SearchMemories(context.Context, *SearchMemoriesRequest) (*SearchMemoriesResponse, error)
 	// Pages through the live memories of a namespace that match a filter,
 	// newest first (or most hit first), without a query: for exports, reviews

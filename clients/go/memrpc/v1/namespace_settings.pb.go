@@ -267,7 +267,8 @@ func (x *SummaryPolicy) GetMinFoldTurns() int32 {
 // wait for more.
 type FormationPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Whether the job forms memories. Default true.
+	// Whether the job forms memories. Default true. A thread's own choice
+	// (`AppendTurnsRequest.form_memories`) outranks it.
 	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
 	// How many turns one memory records. Default 10; 1 to 100.
 	TurnsPerMemory int32 `protobuf:"varint,2,opt,name=turns_per_memory,json=turnsPerMemory,proto3" json:"turns_per_memory,omitempty"`
@@ -277,7 +278,10 @@ type FormationPolicy struct {
 	// With a language model configured (the server's `--llm-url`, and
 	// `language_model.enabled`): whether the job also extracts the facts and
 	// preferences the turns state as semantic memories
-	// (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+	// (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+	// through the same deduplication, in the same atomic step as the
+	// episodic memory. When the model's call fails, the episodic memory is
+	// formed alone.
 	// Default true.
 	ExtractFacts  *bool `protobuf:"varint,4,opt,name=extract_facts,json=extractFacts,proto3,oneof" json:"extract_facts,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -361,7 +365,12 @@ type ConsolidationPolicy struct {
 	// Whether the job runs. Default true.
 	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
 	// The widest cosine distance at which two memories are merged. Default
-	// 0.25; 0 to 1.
+	// 0.2, the default `dedup_max_distance`: what write-time deduplication
+	// would have merged. Wider also merges paraphrases, but the embedding
+	// model cannot tell them from facts that differ in one word (with the
+	// bundled model, "The user is allergic to peanuts." and "... to sesame."
+	// are 0.25 apart; "I live in Berlin." and "... in Munich." 0.26), so a
+	// wider distance loses such facts. 0 to 1.
 	MaxDistance *float32 `protobuf:"fixed32,2,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
 	// How often the job runs over the namespace. Default 1 hour; 1 minute to
 	// 7 days.
@@ -514,7 +523,9 @@ type LanguageModelPolicy struct {
 	// Whether the namespace's jobs use the language model. Default true.
 	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
 	// The most calls the namespace's jobs make to the model per minute, all
-	// jobs and processes together; work beyond it waits for the next minute.
+	// jobs and processes together (a call's retries count as one); a call
+	// beyond it is not made: its job does that work without the model, as
+	// when a call fails, and reports it (`memrpc.language_model_failed`).
 	// Default 60; 1 to 100,000.
 	MaxCallsPerMinute int32 `protobuf:"varint,2,opt,name=max_calls_per_minute,json=maxCallsPerMinute,proto3" json:"max_calls_per_minute,omitempty"`
 	unknownFields     protoimpl.UnknownFields

@@ -11,7 +11,11 @@
 //   * `thread_id`, `user_id`: 1 to 128 printable Unicode characters
 //     (letters, marks, numbers, punctuation, symbols and the ASCII space; no
 //     control, format or other separator characters), not starting or ending
-//     with a space.
+//     with a space. Thread ids starting with `memrpc.` are the server's
+//     (such as each namespace's `memrpc.memories`, see `Event.type`): they
+//     can be read like any other, but a request that writes a thread
+//     (`UpdateSession`, `AppendTurns`, `DeleteSession`, `AppendEvents`,
+//     `TrimEvents`) is refused for them.
 // A value outside these rules is rejected with `INVALID_ARGUMENT`, reason
 // `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
 // the offending field (see `error_reason.proto`).
@@ -455,7 +459,11 @@ type SessionSummary struct {
 	// server's embedding model), preferring those with names, numbers and
 	// dates, within the namespace's size budget
 	// (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-	// oldest first, as `role: sentence`.
+	// oldest first, as `role: sentence`. With the server's language model
+	// (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+	// abstractive instead: the model's retelling of the summary so far and
+	// the new turns, within the same budget; a fold whose call to the model
+	// fails is extractive.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// The event id of the first turn folded in.
 	FirstEventId string `protobuf:"bytes,2,opt,name=first_event_id,json=firstEventId,proto3" json:"first_event_id,omitempty"`
@@ -473,7 +481,8 @@ type SessionSummary struct {
 	PendingTurnCount int64 `protobuf:"varint,6,opt,name=pending_turn_count,json=pendingTurnCount,proto3" json:"pending_turn_count,omitempty"`
 	// When the summary was last folded.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// Which summarizer wrote it, e.g. `extractive`.
+	// Which summarizer made the last fold: `extractive`, or the language
+	// model's name (`--llm-model`).
 	Summarizer    string `protobuf:"bytes,8,opt,name=summarizer,proto3" json:"summarizer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -748,7 +757,8 @@ type UpdateSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tenant. Required.
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// The thread whose session to write. Required.
+	// The thread whose session to write, not starting with `memrpc.`.
+	// Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// The new values. Only the fields named by `update_mask` are read.
 	Session *SessionInput `protobuf:"bytes,3,opt,name=session,proto3" json:"session,omitempty"`
@@ -902,7 +912,7 @@ type AppendTurnsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tenant. Required.
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// The thread to append to. Required.
+	// The thread to append to, not starting with `memrpc.`. Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// The turns to append, oldest first. 1 to 100 turns by default
 	// (server-configurable). A turn larger than the window's byte budget on
@@ -1132,7 +1142,8 @@ type DeleteSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tenant. Required.
 	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	// The thread whose session to delete. Required.
+	// The thread whose session to delete, not starting with `memrpc.`.
+	// Required.
 	ThreadId string `protobuf:"bytes,2,opt,name=thread_id,json=threadId,proto3" json:"thread_id,omitempty"`
 	// When set, the session is deleted only if its current version is this
 	// one; otherwise the call fails with `ABORTED`
@@ -1405,7 +1416,8 @@ type GetContextRequest struct {
 	// (server-configurable).
 	Limit int32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Memories farther than this cosine distance are left out. Default 0.55;
-	// 0 to 2.
+	// 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+	// ignores it (see `RecallMode`).
 	MaxDistance *float32 `protobuf:"fixed32,7,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
 	// How to find memories, as `SearchMemoriesRequest.mode`.
 	Mode RecallMode `protobuf:"varint,8,opt,name=mode,proto3,enum=memrpc.v1.RecallMode" json:"mode,omitempty"`
@@ -1524,8 +1536,8 @@ type isGetContextRequest_Query interface {
 }
 
 type GetContextRequest_Text struct {
-	// A text, embedded by the server (once). 1 to 8,192 characters by
-	// default (server-configurable).
+	// A text, embedded by the server (once; not in keyword mode). 1 to
+	// 8,192 characters by default (server-configurable).
 	Text string `protobuf:"bytes,3,opt,name=text,proto3,oneof"`
 }
 
@@ -1544,9 +1556,9 @@ type GetContextResponse struct {
 	// The session, with its summary and window. Unset when the thread has no
 	// session (none yet, deleted or expired).
 	Session *Session `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
-	// The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+	// The memories found, best first, as `SearchMemoriesResponse.matches`.
 	// They get what the session leaves of 3 MiB: matches that would not fit
-	// are left out, farthest first (all of them when the session alone takes
+	// are left out, worst first (all of them when the session alone takes
 	// that much).
 	Matches       []*MemoryMatch `protobuf:"bytes,2,rep,name=matches,proto3" json:"matches,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -42,8 +42,9 @@ module Memrpc
         # is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
         # this call returns. Safe to retry with a `request_id`.
         rpc :CreateMemories, ::Memrpc::V1::CreateMemoriesRequest, ::Memrpc::V1::CreateMemoriesResponse
-        # Returns the memories nearest to a text or a vector, nearest first,
-        # filtered, never farther than `max_distance`.
+        # Returns the memories that best match a text or a vector, best first,
+        # filtered: by meaning (nearest, never farther than `max_distance`), by
+        # words, or both (see `RecallMode`).
         rpc :SearchMemories, ::Memrpc::V1::SearchMemoriesRequest, ::Memrpc::V1::SearchMemoriesResponse
         # Pages through the live memories of a namespace that match a filter,
         # newest first (or most hit first), without a query: for exports, reviews

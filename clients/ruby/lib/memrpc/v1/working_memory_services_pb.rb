@@ -14,7 +14,11 @@
 #   * `thread_id`, `user_id`: 1 to 128 printable Unicode characters
 #     (letters, marks, numbers, punctuation, symbols and the ASCII space; no
 #     control, format or other separator characters), not starting or ending
-#     with a space.
+#     with a space. Thread ids starting with `memrpc.` are the server's
+#     (such as each namespace's `memrpc.memories`, see `Event.type`): they
+#     can be read like any other, but a request that writes a thread
+#     (`UpdateSession`, `AppendTurns`, `DeleteSession`, `AppendEvents`,
+#     `TrimEvents`) is refused for them.
 # A value outside these rules is rejected with `INVALID_ARGUMENT`, reason
 # `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
 # the offending field (see `error_reason.proto`).

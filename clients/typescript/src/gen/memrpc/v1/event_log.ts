@@ -106,9 +106,11 @@ export interface Event {
    * into it and deleted, and the survivor's new hit count);
    * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
    * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-   * with `{job, thread_id, attempts, error}` when a job gave up on a call
-   * to the language model (malformed output, time-outs, refusals) and did
-   * that work without it.
+   * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+   * a call to the language model and did that work without it (`reason`:
+   * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+   * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+   * (5xx, no connection) or `refused` (another status); `error` says more).
    */
   type: string;
   /** The event's content. */
@@ -179,7 +181,7 @@ export interface EventInput_AttributesEntry {
 export interface AppendEventsRequest {
   /** The tenant. Required. */
   namespace: string;
-  /** The thread to append to. Required. */
+  /** The thread to append to, not starting with `memrpc.`. Required. */
   threadId: string;
   /** The events, oldest first. 1 to 100 events by default (server-configurable). */
   events: EventInput[];
@@ -254,7 +256,7 @@ export interface ListEventsResponse {
 export interface TrimEventsRequest {
   /** The tenant. Required. */
   namespace: string;
-  /** The thread whose log to trim. Required. */
+  /** The thread whose log to trim, not starting with `memrpc.`. Required. */
   threadId: string;
   /** What to keep. Required. */
   strategy?:

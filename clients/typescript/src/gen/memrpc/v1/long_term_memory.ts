@@ -193,7 +193,7 @@ export function createOutcomeToJSON(object: CreateOutcome): string {
 export enum RecallMode {
   /**
    * RECALL_MODE_UNSPECIFIED - Not set: the namespace's `MemoryDefaults.recall_mode`, else
-   * `RECALL_MODE_VECTOR`.
+   * `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
    */
   RECALL_MODE_UNSPECIFIED = 0,
   /**
@@ -213,7 +213,8 @@ export enum RecallMode {
   /**
    * RECALL_MODE_HYBRID - Both: the vector matches within `max_distance` and the keyword matches
    * at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-   * × `keyword_score` / (the best `keyword_score` among them). Needs a text
+   * × `keyword_score` / (the best `keyword_score` among them), of the
+   * `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
    * query: with a vector, `INVALID_ARGUMENT`.
    */
   RECALL_MODE_HYBRID = 3,
@@ -398,9 +399,11 @@ export interface Memory {
     | undefined;
   /**
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    */
   mergedMemoryIds: string[];
   /**
@@ -457,7 +460,12 @@ export interface MemoryInput {
   ttl?:
     | Duration
     | undefined;
-  /** Pins the memory (see `Memory.pinned`). Default false. */
+  /**
+   * Pins the memory (see `Memory.pinned`). Default false. A pinned item that
+   * repeats an unpinned memory pins that one too, in the same atomic step
+   * as its hit (a new `version` of it, as `UpdateMemory` would make); an
+   * unpinned item never unpins the memory it repeats.
+   */
   pinned: boolean;
 }
 
@@ -576,8 +584,8 @@ export interface SearchMemoriesRequest {
   query?:
     | //
     /**
-     * A text, embedded by the server. 1 to 8,192 characters by default
-     * (server-configurable).
+     * A text, embedded by the server (not in keyword mode). 1 to 8,192
+     * characters by default (server-configurable).
      */
     { $case: "text"; text: string }
     | //
@@ -666,7 +674,8 @@ export interface MemoryMatch {
   distance: number;
   /**
    * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-   * its text holds none of them, and in vector mode.
+   * its text holds none of them, in vector mode, and in hybrid mode for a
+   * vector match that is not among the 3 × `limit` best keyword matches.
    */
   keywordScore: number;
   /**
@@ -3769,8 +3778,9 @@ export const LongTermMemoryService = {
     responseDeserialize: (value: Buffer): CreateMemoriesResponse => CreateMemoriesResponse.decode(value),
   },
   /**
-   * Returns the memories nearest to a text or a vector, nearest first,
-   * filtered, never farther than `max_distance`.
+   * Returns the memories that best match a text or a vector, best first,
+   * filtered: by meaning (nearest, never farther than `max_distance`), by
+   * words, or both (see `RecallMode`).
    */
   searchMemories: {
     path: "/memrpc.v1.LongTermMemory/SearchMemories" as const,
@@ -3876,8 +3886,9 @@ export interface LongTermMemoryServer extends UntypedServiceImplementation {
    */
   createMemories: handleUnaryCall<CreateMemoriesRequest, CreateMemoriesResponse>;
   /**
-   * Returns the memories nearest to a text or a vector, nearest first,
-   * filtered, never farther than `max_distance`.
+   * Returns the memories that best match a text or a vector, best first,
+   * filtered: by meaning (nearest, never farther than `max_distance`), by
+   * words, or both (see `RecallMode`).
    */
   searchMemories: handleUnaryCall<SearchMemoriesRequest, SearchMemoriesResponse>;
   /**
@@ -3942,8 +3953,9 @@ export interface LongTermMemoryClient extends Client {
     callback: (error: ServiceError | null, response: CreateMemoriesResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Returns the memories nearest to a text or a vector, nearest first,
-   * filtered, never farther than `max_distance`.
+   * Returns the memories that best match a text or a vector, best first,
+   * filtered: by meaning (nearest, never farther than `max_distance`), by
+   * words, or both (see `RecallMode`).
    */
   searchMemories(
     request: SearchMemoriesRequest,

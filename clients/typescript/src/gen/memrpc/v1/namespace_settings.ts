@@ -118,7 +118,10 @@ export interface SummaryPolicy {
  * wait for more.
  */
 export interface FormationPolicy {
-  /** Whether the job forms memories. Default true. */
+  /**
+   * Whether the job forms memories. Default true. A thread's own choice
+   * (`AppendTurnsRequest.form_memories`) outranks it.
+   */
   enabled?:
     | boolean
     | undefined;
@@ -133,7 +136,10 @@ export interface FormationPolicy {
    * With a language model configured (the server's `--llm-url`, and
    * `language_model.enabled`): whether the job also extracts the facts and
    * preferences the turns state as semantic memories
-   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+   * through the same deduplication, in the same atomic step as the
+   * episodic memory. When the model's call fails, the episodic memory is
+   * formed alone.
    * Default true.
    */
   extractFacts?: boolean | undefined;
@@ -162,7 +168,12 @@ export interface ConsolidationPolicy {
     | undefined;
   /**
    * The widest cosine distance at which two memories are merged. Default
-   * 0.25; 0 to 1.
+   * 0.2, the default `dedup_max_distance`: what write-time deduplication
+   * would have merged. Wider also merges paraphrases, but the embedding
+   * model cannot tell them from facts that differ in one word (with the
+   * bundled model, "The user is allergic to peanuts." and "... to sesame."
+   * are 0.25 apart; "I live in Berlin." and "... in Munich." 0.26), so a
+   * wider distance loses such facts. 0 to 1.
    */
   maxDistance?:
     | number
@@ -224,7 +235,9 @@ export interface LanguageModelPolicy {
     | undefined;
   /**
    * The most calls the namespace's jobs make to the model per minute, all
-   * jobs and processes together; work beyond it waits for the next minute.
+   * jobs and processes together (a call's retries count as one); a call
+   * beyond it is not made: its job does that work without the model, as
+   * when a call fails, and reports it (`memrpc.language_model_failed`).
    * Default 60; 1 to 100,000.
    */
   maxCallsPerMinute: number;

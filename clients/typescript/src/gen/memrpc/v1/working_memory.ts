@@ -44,7 +44,11 @@ import {
  *   * `thread_id`, `user_id`: 1 to 128 printable Unicode characters
  *     (letters, marks, numbers, punctuation, symbols and the ASCII space; no
  *     control, format or other separator characters), not starting or ending
- *     with a space.
+ *     with a space. Thread ids starting with `memrpc.` are the server's
+ *     (such as each namespace's `memrpc.memories`, see `Event.type`): they
+ *     can be read like any other, but a request that writes a thread
+ *     (`UpdateSession`, `AppendTurns`, `DeleteSession`, `AppendEvents`,
+ *     `TrimEvents`) is refused for them.
  * A value outside these rules is rejected with `INVALID_ARGUMENT`, reason
  * `ERROR_REASON_FIELD_INVALID` and a `google.rpc.BadRequest` detail naming
  * the offending field (see `error_reason.proto`).
@@ -252,7 +256,11 @@ export interface SessionSummary {
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
    * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-   * oldest first, as `role: sentence`.
+   * oldest first, as `role: sentence`. With the server's language model
+   * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+   * abstractive instead: the model's retelling of the summary so far and
+   * the new turns, within the same budget; a fold whose call to the model
+   * fails is extractive.
    */
   text: string;
   /** The event id of the first turn folded in. */
@@ -279,7 +287,10 @@ export interface SessionSummary {
   updateTime?:
     | Timestamp
     | undefined;
-  /** Which summarizer wrote it, e.g. `extractive`. */
+  /**
+   * Which summarizer made the last fold: `extractive`, or the language
+   * model's name (`--llm-model`).
+   */
   summarizer: string;
 }
 
@@ -328,7 +339,10 @@ export interface GetSessionResponse {
 export interface UpdateSessionRequest {
   /** The tenant. Required. */
   namespace: string;
-  /** The thread whose session to write. Required. */
+  /**
+   * The thread whose session to write, not starting with `memrpc.`.
+   * Required.
+   */
   threadId: string;
   /** The new values. Only the fields named by `update_mask` are read. */
   session?:
@@ -376,7 +390,7 @@ export interface UpdateSessionResponse {
 export interface AppendTurnsRequest {
   /** The tenant. Required. */
   namespace: string;
-  /** The thread to append to. Required. */
+  /** The thread to append to, not starting with `memrpc.`. Required. */
   threadId: string;
   /**
    * The turns to append, oldest first. 1 to 100 turns by default
@@ -462,7 +476,10 @@ export interface AppendTurnsResponse {
 export interface DeleteSessionRequest {
   /** The tenant. Required. */
   namespace: string;
-  /** The thread whose session to delete. Required. */
+  /**
+   * The thread whose session to delete, not starting with `memrpc.`.
+   * Required.
+   */
   threadId: string;
   /**
    * When set, the session is deleted only if its current version is this
@@ -536,8 +553,8 @@ export interface GetContextRequest {
   query?:
     | //
     /**
-     * A text, embedded by the server (once). 1 to 8,192 characters by
-     * default (server-configurable).
+     * A text, embedded by the server (once; not in keyword mode). 1 to
+     * 8,192 characters by default (server-configurable).
      */
     { $case: "text"; text: string }
     | //
@@ -559,7 +576,8 @@ export interface GetContextRequest {
   limit: number;
   /**
    * Memories farther than this cosine distance are left out. Default 0.55;
-   * 0 to 2.
+   * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+   * ignores it (see `RecallMode`).
    */
   maxDistance?:
     | number
@@ -580,9 +598,9 @@ export interface GetContextResponse {
     | Session
     | undefined;
   /**
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    */
   matches: MemoryMatch[];

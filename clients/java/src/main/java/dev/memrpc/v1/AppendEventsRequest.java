@@ -108,7 +108,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object threadId_ = "";
   /**
    * <pre>
-   * The thread to append to. Required.
+   * The thread to append to, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The thread to append to. Required.
+   * The thread to append to, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -832,7 +832,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object threadId_ = "";
     /**
      * <pre>
-     * The thread to append to. Required.
+     * The thread to append to, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -852,7 +852,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread to append to. Required.
+     * The thread to append to, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -873,7 +873,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread to append to. Required.
+     * The thread to append to, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -890,7 +890,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread to append to. Required.
+     * The thread to append to, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -904,7 +904,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread to append to. Required.
+     * The thread to append to, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>

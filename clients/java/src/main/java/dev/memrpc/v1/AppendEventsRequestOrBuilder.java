@@ -32,7 +32,7 @@ public interface AppendEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The thread to append to. Required.
+   * The thread to append to, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -41,7 +41,7 @@ public interface AppendEventsRequestOrBuilder extends
   java.lang.String getThreadId();
   /**
    * <pre>
-   * The thread to append to. Required.
+   * The thread to append to, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>

@@ -32,7 +32,12 @@ public interface ConsolidationPolicyOrBuilder extends
   /**
    * <pre>
    * The widest cosine distance at which two memories are merged. Default
-   * 0.25; 0 to 1.
+   * 0.2, the default `dedup_max_distance`: what write-time deduplication
+   * would have merged. Wider also merges paraphrases, but the embedding
+   * model cannot tell them from facts that differ in one word (with the
+   * bundled model, "The user is allergic to peanuts." and "... to sesame."
+   * are 0.25 apart; "I live in Berlin." and "... in Munich." 0.26), so a
+   * wider distance loses such facts. 0 to 1.
    * </pre>
    *
    * <code>optional float max_distance = 2 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -42,7 +47,12 @@ public interface ConsolidationPolicyOrBuilder extends
   /**
    * <pre>
    * The widest cosine distance at which two memories are merged. Default
-   * 0.25; 0 to 1.
+   * 0.2, the default `dedup_max_distance`: what write-time deduplication
+   * would have merged. Wider also merges paraphrases, but the embedding
+   * model cannot tell them from facts that differ in one word (with the
+   * bundled model, "The user is allergic to peanuts." and "... to sesame."
+   * are 0.25 apart; "I live in Berlin." and "... in Munich." 0.26), so a
+   * wider distance loses such facts. 0 to 1.
    * </pre>
    *
    * <code>optional float max_distance = 2 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>

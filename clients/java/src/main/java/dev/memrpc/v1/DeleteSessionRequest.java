@@ -107,7 +107,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object threadId_ = "";
   /**
    * <pre>
-   * The thread whose session to delete. Required.
+   * The thread whose session to delete, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -128,7 +129,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The thread whose session to delete. Required.
+   * The thread whose session to delete, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -637,7 +639,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object threadId_ = "";
     /**
      * <pre>
-     * The thread whose session to delete. Required.
+     * The thread whose session to delete, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -657,7 +660,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to delete. Required.
+     * The thread whose session to delete, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -678,7 +682,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to delete. Required.
+     * The thread whose session to delete, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -695,7 +700,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to delete. Required.
+     * The thread whose session to delete, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -709,7 +715,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to delete. Required.
+     * The thread whose session to delete, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>

@@ -32,7 +32,8 @@ public interface DeleteSessionRequestOrBuilder extends
 
   /**
    * <pre>
-   * The thread whose session to delete. Required.
+   * The thread whose session to delete, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -41,7 +42,8 @@ public interface DeleteSessionRequestOrBuilder extends
   java.lang.String getThreadId();
   /**
    * <pre>
-   * The thread whose session to delete. Required.
+   * The thread whose session to delete, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>

@@ -225,9 +225,11 @@ private static final long serialVersionUID = 0L;
    * into it and deleted, and the survivor's new hit count);
    * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
    * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-   * with `{job, thread_id, attempts, error}` when a job gave up on a call
-   * to the language model (malformed output, time-outs, refusals) and did
-   * that work without it.
+   * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+   * a call to the language model and did that work without it (`reason`:
+   * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+   * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+   * (5xx, no connection) or `refused` (another status); `error` says more).
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>
@@ -264,9 +266,11 @@ private static final long serialVersionUID = 0L;
    * into it and deleted, and the survivor's new hit count);
    * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
    * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-   * with `{job, thread_id, attempts, error}` when a job gave up on a call
-   * to the language model (malformed output, time-outs, refusals) and did
-   * that work without it.
+   * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+   * a call to the language model and did that work without it (`reason`:
+   * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+   * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+   * (5xx, no connection) or `refused` (another status); `error` says more).
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>
@@ -1256,9 +1260,11 @@ java.lang.String defaultValue) {
      * into it and deleted, and the survivor's new hit count);
      * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
      * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-     * with `{job, thread_id, attempts, error}` when a job gave up on a call
-     * to the language model (malformed output, time-outs, refusals) and did
-     * that work without it.
+     * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+     * a call to the language model and did that work without it (`reason`:
+     * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+     * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+     * (5xx, no connection) or `refused` (another status); `error` says more).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1294,9 +1300,11 @@ java.lang.String defaultValue) {
      * into it and deleted, and the survivor's new hit count);
      * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
      * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-     * with `{job, thread_id, attempts, error}` when a job gave up on a call
-     * to the language model (malformed output, time-outs, refusals) and did
-     * that work without it.
+     * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+     * a call to the language model and did that work without it (`reason`:
+     * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+     * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+     * (5xx, no connection) or `refused` (another status); `error` says more).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1333,9 +1341,11 @@ java.lang.String defaultValue) {
      * into it and deleted, and the survivor's new hit count);
      * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
      * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-     * with `{job, thread_id, attempts, error}` when a job gave up on a call
-     * to the language model (malformed output, time-outs, refusals) and did
-     * that work without it.
+     * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+     * a call to the language model and did that work without it (`reason`:
+     * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+     * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+     * (5xx, no connection) or `refused` (another status); `error` says more).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1368,9 +1378,11 @@ java.lang.String defaultValue) {
      * into it and deleted, and the survivor's new hit count);
      * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
      * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-     * with `{job, thread_id, attempts, error}` when a job gave up on a call
-     * to the language model (malformed output, time-outs, refusals) and did
-     * that work without it.
+     * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+     * a call to the language model and did that work without it (`reason`:
+     * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+     * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+     * (5xx, no connection) or `refused` (another status); `error` says more).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>
@@ -1400,9 +1412,11 @@ java.lang.String defaultValue) {
      * into it and deleted, and the survivor's new hit count);
      * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
      * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-     * with `{job, thread_id, attempts, error}` when a job gave up on a call
-     * to the language model (malformed output, time-outs, refusals) and did
-     * that work without it.
+     * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+     * a call to the language model and did that work without it (`reason`:
+     * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+     * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+     * (5xx, no connection) or `refused` (another status); `error` says more).
      * </pre>
      *
      * <code>string type = 3 [json_name = "type"];</code>

@@ -68,9 +68,11 @@ public interface EventOrBuilder extends
    * into it and deleted, and the survivor's new hit count);
    * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
    * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-   * with `{job, thread_id, attempts, error}` when a job gave up on a call
-   * to the language model (malformed output, time-outs, refusals) and did
-   * that work without it.
+   * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+   * a call to the language model and did that work without it (`reason`:
+   * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+   * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+   * (5xx, no connection) or `refused` (another status); `error` says more).
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>
@@ -95,9 +97,11 @@ public interface EventOrBuilder extends
    * into it and deleted, and the survivor's new hit count);
    * `memrpc.memory_superseded` with `{memory_id, superseded_by_memory_id,
    * user_id, text, superseding_text}`; `memrpc.language_model_failed`
-   * with `{job, thread_id, attempts, error}` when a job gave up on a call
-   * to the language model (malformed output, time-outs, refusals) and did
-   * that work without it.
+   * with `{job, thread_id, reason, attempts, error}` when a job gave up on
+   * a call to the language model and did that work without it (`reason`:
+   * `malformed`, `timeout`, `rate_limited` (429s, or the namespace's
+   * `max_calls_per_minute` spent: then `attempts` is 0), `unavailable`
+   * (5xx, no connection) or `refused` (another status); `error` says more).
    * </pre>
    *
    * <code>string type = 3 [json_name = "type"];</code>

@@ -65,7 +65,8 @@ private static final long serialVersionUID = 0L;
   private boolean enabled_ = false;
   /**
    * <pre>
-   * Whether the job forms memories. Default true.
+   * Whether the job forms memories. Default true. A thread's own choice
+   * (`AppendTurnsRequest.form_memories`) outranks it.
    * </pre>
    *
    * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -77,7 +78,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Whether the job forms memories. Default true.
+   * Whether the job forms memories. Default true. A thread's own choice
+   * (`AppendTurnsRequest.form_memories`) outranks it.
    * </pre>
    *
    * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -126,7 +128,10 @@ private static final long serialVersionUID = 0L;
    * With a language model configured (the server's `--llm-url`, and
    * `language_model.enabled`): whether the job also extracts the facts and
    * preferences the turns state as semantic memories
-   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+   * through the same deduplication, in the same atomic step as the
+   * episodic memory. When the model's call fails, the episodic memory is
+   * formed alone.
    * Default true.
    * </pre>
    *
@@ -142,7 +147,10 @@ private static final long serialVersionUID = 0L;
    * With a language model configured (the server's `--llm-url`, and
    * `language_model.enabled`): whether the job also extracts the facts and
    * preferences the turns state as semantic memories
-   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+   * through the same deduplication, in the same atomic step as the
+   * episodic memory. When the model's call fails, the episodic memory is
+   * formed alone.
    * Default true.
    * </pre>
    *
@@ -549,7 +557,8 @@ private static final long serialVersionUID = 0L;
     private boolean enabled_ ;
     /**
      * <pre>
-     * Whether the job forms memories. Default true.
+     * Whether the job forms memories. Default true. A thread's own choice
+     * (`AppendTurnsRequest.form_memories`) outranks it.
      * </pre>
      *
      * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -561,7 +570,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether the job forms memories. Default true.
+     * Whether the job forms memories. Default true. A thread's own choice
+     * (`AppendTurnsRequest.form_memories`) outranks it.
      * </pre>
      *
      * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -573,7 +583,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether the job forms memories. Default true.
+     * Whether the job forms memories. Default true. A thread's own choice
+     * (`AppendTurnsRequest.form_memories`) outranks it.
      * </pre>
      *
      * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -589,7 +600,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Whether the job forms memories. Default true.
+     * Whether the job forms memories. Default true. A thread's own choice
+     * (`AppendTurnsRequest.form_memories`) outranks it.
      * </pre>
      *
      * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -699,7 +711,10 @@ private static final long serialVersionUID = 0L;
      * With a language model configured (the server's `--llm-url`, and
      * `language_model.enabled`): whether the job also extracts the facts and
      * preferences the turns state as semantic memories
-     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+     * through the same deduplication, in the same atomic step as the
+     * episodic memory. When the model's call fails, the episodic memory is
+     * formed alone.
      * Default true.
      * </pre>
      *
@@ -715,7 +730,10 @@ private static final long serialVersionUID = 0L;
      * With a language model configured (the server's `--llm-url`, and
      * `language_model.enabled`): whether the job also extracts the facts and
      * preferences the turns state as semantic memories
-     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+     * through the same deduplication, in the same atomic step as the
+     * episodic memory. When the model's call fails, the episodic memory is
+     * formed alone.
      * Default true.
      * </pre>
      *
@@ -731,7 +749,10 @@ private static final long serialVersionUID = 0L;
      * With a language model configured (the server's `--llm-url`, and
      * `language_model.enabled`): whether the job also extracts the facts and
      * preferences the turns state as semantic memories
-     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+     * through the same deduplication, in the same atomic step as the
+     * episodic memory. When the model's call fails, the episodic memory is
+     * formed alone.
      * Default true.
      * </pre>
      *
@@ -751,7 +772,10 @@ private static final long serialVersionUID = 0L;
      * With a language model configured (the server's `--llm-url`, and
      * `language_model.enabled`): whether the job also extracts the facts and
      * preferences the turns state as semantic memories
-     * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+     * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+     * through the same deduplication, in the same atomic step as the
+     * episodic memory. When the model's call fails, the episodic memory is
+     * formed alone.
      * Default true.
      * </pre>
      *

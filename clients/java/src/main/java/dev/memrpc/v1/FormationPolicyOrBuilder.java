@@ -12,7 +12,8 @@ public interface FormationPolicyOrBuilder extends
 
   /**
    * <pre>
-   * Whether the job forms memories. Default true.
+   * Whether the job forms memories. Default true. A thread's own choice
+   * (`AppendTurnsRequest.form_memories`) outranks it.
    * </pre>
    *
    * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -21,7 +22,8 @@ public interface FormationPolicyOrBuilder extends
   boolean hasEnabled();
   /**
    * <pre>
-   * Whether the job forms memories. Default true.
+   * Whether the job forms memories. Default true. A thread's own choice
+   * (`AppendTurnsRequest.form_memories`) outranks it.
    * </pre>
    *
    * <code>optional bool enabled = 1 [json_name = "enabled", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -55,7 +57,10 @@ public interface FormationPolicyOrBuilder extends
    * With a language model configured (the server's `--llm-url`, and
    * `language_model.enabled`): whether the job also extracts the facts and
    * preferences the turns state as semantic memories
-   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+   * through the same deduplication, in the same atomic step as the
+   * episodic memory. When the model's call fails, the episodic memory is
+   * formed alone.
    * Default true.
    * </pre>
    *
@@ -68,7 +73,10 @@ public interface FormationPolicyOrBuilder extends
    * With a language model configured (the server's `--llm-url`, and
    * `language_model.enabled`): whether the job also extracts the facts and
    * preferences the turns state as semantic memories
-   * (`MEMORY_SOURCE_EXTRACTION`), each through the same deduplication.
+   * (`MEMORY_SOURCE_EXTRACTION`, at most 8 per memory formed), each
+   * through the same deduplication, in the same atomic step as the
+   * episodic memory. When the model's call fails, the episodic memory is
+   * formed alone.
    * Default true.
    * </pre>
    *

@@ -196,8 +196,8 @@ private static final long serialVersionUID = 0L;
   public static final int TEXT_FIELD_NUMBER = 3;
   /**
    * <pre>
-   * A text, embedded by the server (once). 1 to 8,192 characters by
-   * default (server-configurable).
+   * A text, embedded by the server (once; not in keyword mode). 1 to
+   * 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -208,8 +208,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A text, embedded by the server (once). 1 to 8,192 characters by
-   * default (server-configurable).
+   * A text, embedded by the server (once; not in keyword mode). 1 to
+   * 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -232,8 +232,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A text, embedded by the server (once). 1 to 8,192 characters by
-   * default (server-configurable).
+   * A text, embedded by the server (once; not in keyword mode). 1 to
+   * 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -364,7 +364,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55;
-   * 0 to 2.
+   * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+   * ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -377,7 +378,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55;
-   * 0 to 2.
+   * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+   * ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1199,8 +1201,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * A text, embedded by the server (once). 1 to 8,192 characters by
-     * default (server-configurable).
+     * A text, embedded by the server (once; not in keyword mode). 1 to
+     * 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1212,8 +1214,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server (once). 1 to 8,192 characters by
-     * default (server-configurable).
+     * A text, embedded by the server (once; not in keyword mode). 1 to
+     * 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1237,8 +1239,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server (once). 1 to 8,192 characters by
-     * default (server-configurable).
+     * A text, embedded by the server (once; not in keyword mode). 1 to
+     * 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1263,8 +1265,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server (once). 1 to 8,192 characters by
-     * default (server-configurable).
+     * A text, embedded by the server (once; not in keyword mode). 1 to
+     * 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1281,8 +1283,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server (once). 1 to 8,192 characters by
-     * default (server-configurable).
+     * A text, embedded by the server (once; not in keyword mode). 1 to
+     * 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1298,8 +1300,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server (once). 1 to 8,192 characters by
-     * default (server-configurable).
+     * A text, embedded by the server (once; not in keyword mode). 1 to
+     * 8,192 characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1716,7 +1718,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55;
-     * 0 to 2.
+     * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+     * ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1729,7 +1732,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55;
-     * 0 to 2.
+     * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+     * ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1742,7 +1746,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55;
-     * 0 to 2.
+     * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+     * ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1759,7 +1764,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55;
-     * 0 to 2.
+     * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+     * ignores it (see `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -52,8 +52,8 @@ public interface GetContextRequestOrBuilder extends
 
   /**
    * <pre>
-   * A text, embedded by the server (once). 1 to 8,192 characters by
-   * default (server-configurable).
+   * A text, embedded by the server (once; not in keyword mode). 1 to
+   * 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -62,8 +62,8 @@ public interface GetContextRequestOrBuilder extends
   boolean hasText();
   /**
    * <pre>
-   * A text, embedded by the server (once). 1 to 8,192 characters by
-   * default (server-configurable).
+   * A text, embedded by the server (once; not in keyword mode). 1 to
+   * 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -72,8 +72,8 @@ public interface GetContextRequestOrBuilder extends
   java.lang.String getText();
   /**
    * <pre>
-   * A text, embedded by the server (once). 1 to 8,192 characters by
-   * default (server-configurable).
+   * A text, embedded by the server (once; not in keyword mode). 1 to
+   * 8,192 characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 3 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -156,7 +156,8 @@ public interface GetContextRequestOrBuilder extends
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55;
-   * 0 to 2.
+   * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+   * ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -166,7 +167,8 @@ public interface GetContextRequestOrBuilder extends
   /**
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55;
-   * 0 to 2.
+   * 0 to 2. In hybrid mode it bounds the vector matches only; keyword mode
+   * ignores it (see `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 7 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -100,9 +100,9 @@ private static final long serialVersionUID = 0L;
   private java.util.List<dev.memrpc.v1.MemoryMatch> matches_;
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -114,9 +114,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -129,9 +129,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -143,9 +143,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -157,9 +157,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -748,9 +748,9 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -765,9 +765,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -782,9 +782,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -799,9 +799,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -821,9 +821,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -842,9 +842,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -863,9 +863,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -885,9 +885,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -906,9 +906,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -927,9 +927,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -949,9 +949,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -969,9 +969,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -989,9 +989,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -1003,9 +1003,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -1020,9 +1020,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -1038,9 +1038,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -1052,9 +1052,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *
@@ -1067,9 +1067,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+     * The memories found, best first, as `SearchMemoriesResponse.matches`.
      * They get what the session leaves of 3 MiB: matches that would not fit
-     * are left out, farthest first (all of them when the session alone takes
+     * are left out, worst first (all of them when the session alone takes
      * that much).
      * </pre>
      *

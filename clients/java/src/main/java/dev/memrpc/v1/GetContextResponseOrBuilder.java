@@ -42,9 +42,9 @@ public interface GetContextResponseOrBuilder extends
 
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -54,9 +54,9 @@ public interface GetContextResponseOrBuilder extends
       getMatchesList();
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -65,9 +65,9 @@ public interface GetContextResponseOrBuilder extends
   dev.memrpc.v1.MemoryMatch getMatches(int index);
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -76,9 +76,9 @@ public interface GetContextResponseOrBuilder extends
   int getMatchesCount();
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *
@@ -88,9 +88,9 @@ public interface GetContextResponseOrBuilder extends
       getMatchesOrBuilderList();
   /**
    * <pre>
-   * The memories found, nearest first, as `SearchMemoriesResponse.matches`.
+   * The memories found, best first, as `SearchMemoriesResponse.matches`.
    * They get what the session leaves of 3 MiB: matches that would not fit
-   * are left out, farthest first (all of them when the session alone takes
+   * are left out, worst first (all of them when the session alone takes
    * that much).
    * </pre>
    *

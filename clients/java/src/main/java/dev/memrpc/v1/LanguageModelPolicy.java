@@ -88,7 +88,9 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The most calls the namespace's jobs make to the model per minute, all
-   * jobs and processes together; work beyond it waits for the next minute.
+   * jobs and processes together (a call's retries count as one); a call
+   * beyond it is not made: its job does that work without the model, as
+   * when a call fails, and reports it (`memrpc.language_model_failed`).
    * Default 60; 1 to 100,000.
    * </pre>
    *
@@ -494,7 +496,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most calls the namespace's jobs make to the model per minute, all
-     * jobs and processes together; work beyond it waits for the next minute.
+     * jobs and processes together (a call's retries count as one); a call
+     * beyond it is not made: its job does that work without the model, as
+     * when a call fails, and reports it (`memrpc.language_model_failed`).
      * Default 60; 1 to 100,000.
      * </pre>
      *
@@ -508,7 +512,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most calls the namespace's jobs make to the model per minute, all
-     * jobs and processes together; work beyond it waits for the next minute.
+     * jobs and processes together (a call's retries count as one); a call
+     * beyond it is not made: its job does that work without the model, as
+     * when a call fails, and reports it (`memrpc.language_model_failed`).
      * Default 60; 1 to 100,000.
      * </pre>
      *
@@ -526,7 +532,9 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The most calls the namespace's jobs make to the model per minute, all
-     * jobs and processes together; work beyond it waits for the next minute.
+     * jobs and processes together (a call's retries count as one); a call
+     * beyond it is not made: its job does that work without the model, as
+     * when a call fails, and reports it (`memrpc.language_model_failed`).
      * Default 60; 1 to 100,000.
      * </pre>
      *

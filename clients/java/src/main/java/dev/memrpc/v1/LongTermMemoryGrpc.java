@@ -321,8 +321,9 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns the memories nearest to a text or a vector, nearest first,
-     * filtered, never farther than `max_distance`.
+     * Returns the memories that best match a text or a vector, best first,
+     * filtered: by meaning (nearest, never farther than `max_distance`), by
+     * words, or both (see `RecallMode`).
      * </pre>
      */
     default void searchMemories(dev.memrpc.v1.SearchMemoriesRequest request,
@@ -453,8 +454,9 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns the memories nearest to a text or a vector, nearest first,
-     * filtered, never farther than `max_distance`.
+     * Returns the memories that best match a text or a vector, best first,
+     * filtered: by meaning (nearest, never farther than `max_distance`), by
+     * words, or both (see `RecallMode`).
      * </pre>
      */
     public void searchMemories(dev.memrpc.v1.SearchMemoriesRequest request,
@@ -573,8 +575,9 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns the memories nearest to a text or a vector, nearest first,
-     * filtered, never farther than `max_distance`.
+     * Returns the memories that best match a text or a vector, best first,
+     * filtered: by meaning (nearest, never farther than `max_distance`), by
+     * words, or both (see `RecallMode`).
      * </pre>
      */
     public dev.memrpc.v1.SearchMemoriesResponse searchMemories(dev.memrpc.v1.SearchMemoriesRequest request) throws io.grpc.StatusException {
@@ -687,8 +690,9 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns the memories nearest to a text or a vector, nearest first,
-     * filtered, never farther than `max_distance`.
+     * Returns the memories that best match a text or a vector, best first,
+     * filtered: by meaning (nearest, never farther than `max_distance`), by
+     * words, or both (see `RecallMode`).
      * </pre>
      */
     public dev.memrpc.v1.SearchMemoriesResponse searchMemories(dev.memrpc.v1.SearchMemoriesRequest request) {
@@ -802,8 +806,9 @@ public final class LongTermMemoryGrpc {
 
     /**
      * <pre>
-     * Returns the memories nearest to a text or a vector, nearest first,
-     * filtered, never farther than `max_distance`.
+     * Returns the memories that best match a text or a vector, best first,
+     * filtered: by meaning (nearest, never farther than `max_distance`), by
+     * words, or both (see `RecallMode`).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.SearchMemoriesResponse> searchMemories(

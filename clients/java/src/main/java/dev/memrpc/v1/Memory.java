@@ -893,9 +893,11 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -908,9 +910,11 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -922,9 +926,11 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -937,9 +943,11 @@ java.lang.String defaultValue) {
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4232,9 +4240,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4248,9 +4258,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4262,9 +4274,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4277,9 +4291,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4293,9 +4309,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4315,9 +4333,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4336,9 +4356,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4357,9 +4379,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -4375,9 +4399,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * The ids of the memories the consolidation job merged into this one
-     * (their hit counts added to `hit_count`), in the order merged. Each
-     * merge is also recorded as a `memrpc.memory_merged` event (see
-     * `Event.type`).
+     * (their hit counts added to `hit_count`, their access counts to
+     * `access_count`), in the order merged, each followed by the ids merged
+     * into it before. Like a dedup hit, a merge changes neither `version` nor
+     * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+     * event (see `Event.type`).
      * </pre>
      *
      * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>

@@ -495,7 +495,10 @@ java.lang.String defaultValue) {
   private boolean pinned_ = false;
   /**
    * <pre>
-   * Pins the memory (see `Memory.pinned`). Default false.
+   * Pins the memory (see `Memory.pinned`). Default false. A pinned item that
+   * repeats an unpinned memory pins that one too, in the same atomic step
+   * as its hit (a new `version` of it, as `UpdateMemory` would make); an
+   * unpinned item never unpins the memory it repeats.
    * </pre>
    *
    * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2084,7 +2087,10 @@ java.lang.String defaultValue) {
     private boolean pinned_ ;
     /**
      * <pre>
-     * Pins the memory (see `Memory.pinned`). Default false.
+     * Pins the memory (see `Memory.pinned`). Default false. A pinned item that
+     * repeats an unpinned memory pins that one too, in the same atomic step
+     * as its hit (a new `version` of it, as `UpdateMemory` would make); an
+     * unpinned item never unpins the memory it repeats.
      * </pre>
      *
      * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2096,7 +2102,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Pins the memory (see `Memory.pinned`). Default false.
+     * Pins the memory (see `Memory.pinned`). Default false. A pinned item that
+     * repeats an unpinned memory pins that one too, in the same atomic step
+     * as its hit (a new `version` of it, as `UpdateMemory` would make); an
+     * unpinned item never unpins the memory it repeats.
      * </pre>
      *
      * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2112,7 +2121,10 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Pins the memory (see `Memory.pinned`). Default false.
+     * Pins the memory (see `Memory.pinned`). Default false. A pinned item that
+     * repeats an unpinned memory pins that one too, in the same atomic step
+     * as its hit (a new `version` of it, as `UpdateMemory` would make); an
+     * unpinned item never unpins the memory it repeats.
      * </pre>
      *
      * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>

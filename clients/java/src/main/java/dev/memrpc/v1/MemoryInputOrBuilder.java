@@ -268,7 +268,10 @@ java.lang.String defaultValue);
 
   /**
    * <pre>
-   * Pins the memory (see `Memory.pinned`). Default false.
+   * Pins the memory (see `Memory.pinned`). Default false. A pinned item that
+   * repeats an unpinned memory pins that one too, in the same atomic step
+   * as its hit (a new `version` of it, as `UpdateMemory` would make); an
+   * unpinned item never unpins the memory it repeats.
    * </pre>
    *
    * <code>bool pinned = 9 [json_name = "pinned", (.google.api.field_behavior) = OPTIONAL];</code>

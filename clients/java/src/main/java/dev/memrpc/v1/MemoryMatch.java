@@ -112,7 +112,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-   * its text holds none of them, and in vector mode.
+   * its text holds none of them, in vector mode, and in hybrid mode for a
+   * vector match that is not among the 3 × `limit` best keyword matches.
    * </pre>
    *
    * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
@@ -742,7 +743,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-     * its text holds none of them, and in vector mode.
+     * its text holds none of them, in vector mode, and in hybrid mode for a
+     * vector match that is not among the 3 × `limit` best keyword matches.
      * </pre>
      *
      * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
@@ -755,7 +757,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-     * its text holds none of them, and in vector mode.
+     * its text holds none of them, in vector mode, and in hybrid mode for a
+     * vector match that is not among the 3 × `limit` best keyword matches.
      * </pre>
      *
      * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
@@ -772,7 +775,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-     * its text holds none of them, and in vector mode.
+     * its text holds none of them, in vector mode, and in hybrid mode for a
+     * vector match that is not among the 3 × `limit` best keyword matches.
      * </pre>
      *
      * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>

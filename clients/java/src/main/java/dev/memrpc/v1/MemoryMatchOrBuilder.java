@@ -51,7 +51,8 @@ public interface MemoryMatchOrBuilder extends
   /**
    * <pre>
    * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-   * its text holds none of them, and in vector mode.
+   * its text holds none of them, in vector mode, and in hybrid mode for a
+   * vector match that is not among the 3 × `limit` best keyword matches.
    * </pre>
    *
    * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>

@@ -519,9 +519,11 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -532,9 +534,11 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -544,9 +548,11 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -557,9 +563,11 @@ java.lang.String defaultValue);
   /**
    * <pre>
    * The ids of the memories the consolidation job merged into this one
-   * (their hit counts added to `hit_count`), in the order merged. Each
-   * merge is also recorded as a `memrpc.memory_merged` event (see
-   * `Event.type`).
+   * (their hit counts added to `hit_count`, their access counts to
+   * `access_count`), in the order merged, each followed by the ids merged
+   * into it before. Like a dedup hit, a merge changes neither `version` nor
+   * `update_time`. Each merge is also recorded as a `memrpc.memory_merged`
+   * event (see `Event.type`).
    * </pre>
    *
    * <code>repeated string merged_memory_ids = 21 [json_name = "mergedMemoryIds", (.google.api.field_behavior) = OUTPUT_ONLY];</code>

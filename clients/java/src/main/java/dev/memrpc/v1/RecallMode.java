@@ -18,7 +18,7 @@ public enum RecallMode
   /**
    * <pre>
    * Not set: the namespace's `MemoryDefaults.recall_mode`, else
-   * `RECALL_MODE_VECTOR`.
+   * `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
    * </pre>
    *
    * <code>RECALL_MODE_UNSPECIFIED = 0;</code>
@@ -50,7 +50,8 @@ public enum RecallMode
    * <pre>
    * Both: the vector matches within `max_distance` and the keyword matches
    * at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-   * × `keyword_score` / (the best `keyword_score` among them). Needs a text
+   * × `keyword_score` / (the best `keyword_score` among them), of the
+   * `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
    * query: with a vector, `INVALID_ARGUMENT`.
    * </pre>
    *
@@ -72,7 +73,7 @@ public enum RecallMode
   /**
    * <pre>
    * Not set: the namespace's `MemoryDefaults.recall_mode`, else
-   * `RECALL_MODE_VECTOR`.
+   * `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
    * </pre>
    *
    * <code>RECALL_MODE_UNSPECIFIED = 0;</code>
@@ -104,7 +105,8 @@ public enum RecallMode
    * <pre>
    * Both: the vector matches within `max_distance` and the keyword matches
    * at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-   * × `keyword_score` / (the best `keyword_score` among them). Needs a text
+   * × `keyword_score` / (the best `keyword_score` among them), of the
+   * `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
    * query: with a vector, `INVALID_ARGUMENT`.
    * </pre>
    *

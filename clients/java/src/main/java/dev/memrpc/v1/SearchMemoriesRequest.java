@@ -147,8 +147,8 @@ private static final long serialVersionUID = 0L;
   public static final int TEXT_FIELD_NUMBER = 2;
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters by default
-   * (server-configurable).
+   * A text, embedded by the server (not in keyword mode). 1 to 8,192
+   * characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -159,8 +159,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters by default
-   * (server-configurable).
+   * A text, embedded by the server (not in keyword mode). 1 to 8,192
+   * characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -183,8 +183,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters by default
-   * (server-configurable).
+   * A text, embedded by the server (not in keyword mode). 1 to 8,192
+   * characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1036,8 +1036,8 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters by default
-     * (server-configurable).
+     * A text, embedded by the server (not in keyword mode). 1 to 8,192
+     * characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1049,8 +1049,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters by default
-     * (server-configurable).
+     * A text, embedded by the server (not in keyword mode). 1 to 8,192
+     * characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1074,8 +1074,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters by default
-     * (server-configurable).
+     * A text, embedded by the server (not in keyword mode). 1 to 8,192
+     * characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1100,8 +1100,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters by default
-     * (server-configurable).
+     * A text, embedded by the server (not in keyword mode). 1 to 8,192
+     * characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1118,8 +1118,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters by default
-     * (server-configurable).
+     * A text, embedded by the server (not in keyword mode). 1 to 8,192
+     * characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1135,8 +1135,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A text, embedded by the server. 1 to 8,192 characters by default
-     * (server-configurable).
+     * A text, embedded by the server (not in keyword mode). 1 to 8,192
+     * characters by default (server-configurable).
      * </pre>
      *
      * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>

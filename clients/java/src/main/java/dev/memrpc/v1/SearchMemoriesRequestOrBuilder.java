@@ -32,8 +32,8 @@ public interface SearchMemoriesRequestOrBuilder extends
 
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters by default
-   * (server-configurable).
+   * A text, embedded by the server (not in keyword mode). 1 to 8,192
+   * characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -42,8 +42,8 @@ public interface SearchMemoriesRequestOrBuilder extends
   boolean hasText();
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters by default
-   * (server-configurable).
+   * A text, embedded by the server (not in keyword mode). 1 to 8,192
+   * characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -52,8 +52,8 @@ public interface SearchMemoriesRequestOrBuilder extends
   java.lang.String getText();
   /**
    * <pre>
-   * A text, embedded by the server. 1 to 8,192 characters by default
-   * (server-configurable).
+   * A text, embedded by the server (not in keyword mode). 1 to 8,192
+   * characters by default (server-configurable).
    * </pre>
    *
    * <code>string text = 2 [json_name = "text", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -78,7 +78,11 @@ private static final long serialVersionUID = 0L;
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
    * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-   * oldest first, as `role: sentence`.
+   * oldest first, as `role: sentence`. With the server's language model
+   * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+   * abstractive instead: the model's retelling of the summary so far and
+   * the new turns, within the same budget; a fold whose call to the model
+   * fails is extractive.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -104,7 +108,11 @@ private static final long serialVersionUID = 0L;
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
    * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-   * oldest first, as `role: sentence`.
+   * oldest first, as `role: sentence`. With the server's language model
+   * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+   * abstractive instead: the model's retelling of the summary so far and
+   * the new turns, within the same budget; a fold whose call to the model
+   * fails is extractive.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -312,7 +320,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object summarizer_ = "";
   /**
    * <pre>
-   * Which summarizer wrote it, e.g. `extractive`.
+   * Which summarizer made the last fold: `extractive`, or the language
+   * model's name (`--llm-model`).
    * </pre>
    *
    * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -333,7 +342,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Which summarizer wrote it, e.g. `extractive`.
+   * Which summarizer made the last fold: `extractive`, or the language
+   * model's name (`--llm-model`).
    * </pre>
    *
    * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -862,7 +872,11 @@ private static final long serialVersionUID = 0L;
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
      * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-     * oldest first, as `role: sentence`.
+     * oldest first, as `role: sentence`. With the server's language model
+     * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+     * abstractive instead: the model's retelling of the summary so far and
+     * the new turns, within the same budget; a fold whose call to the model
+     * fails is extractive.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -887,7 +901,11 @@ private static final long serialVersionUID = 0L;
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
      * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-     * oldest first, as `role: sentence`.
+     * oldest first, as `role: sentence`. With the server's language model
+     * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+     * abstractive instead: the model's retelling of the summary so far and
+     * the new turns, within the same budget; a fold whose call to the model
+     * fails is extractive.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -913,7 +931,11 @@ private static final long serialVersionUID = 0L;
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
      * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-     * oldest first, as `role: sentence`.
+     * oldest first, as `role: sentence`. With the server's language model
+     * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+     * abstractive instead: the model's retelling of the summary so far and
+     * the new turns, within the same budget; a fold whose call to the model
+     * fails is extractive.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -935,7 +957,11 @@ private static final long serialVersionUID = 0L;
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
      * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-     * oldest first, as `role: sentence`.
+     * oldest first, as `role: sentence`. With the server's language model
+     * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+     * abstractive instead: the model's retelling of the summary so far and
+     * the new turns, within the same budget; a fold whose call to the model
+     * fails is extractive.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -954,7 +980,11 @@ private static final long serialVersionUID = 0L;
      * server's embedding model), preferring those with names, numbers and
      * dates, within the namespace's size budget
      * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-     * oldest first, as `role: sentence`.
+     * oldest first, as `role: sentence`. With the server's language model
+     * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+     * abstractive instead: the model's retelling of the summary so far and
+     * the new turns, within the same budget; a fold whose call to the model
+     * fails is extractive.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -1459,7 +1489,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object summarizer_ = "";
     /**
      * <pre>
-     * Which summarizer wrote it, e.g. `extractive`.
+     * Which summarizer made the last fold: `extractive`, or the language
+     * model's name (`--llm-model`).
      * </pre>
      *
      * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -1479,7 +1510,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which summarizer wrote it, e.g. `extractive`.
+     * Which summarizer made the last fold: `extractive`, or the language
+     * model's name (`--llm-model`).
      * </pre>
      *
      * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -1500,7 +1532,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which summarizer wrote it, e.g. `extractive`.
+     * Which summarizer made the last fold: `extractive`, or the language
+     * model's name (`--llm-model`).
      * </pre>
      *
      * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -1517,7 +1550,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which summarizer wrote it, e.g. `extractive`.
+     * Which summarizer made the last fold: `extractive`, or the language
+     * model's name (`--llm-model`).
      * </pre>
      *
      * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -1531,7 +1565,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Which summarizer wrote it, e.g. `extractive`.
+     * Which summarizer made the last fold: `extractive`, or the language
+     * model's name (`--llm-model`).
      * </pre>
      *
      * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>

@@ -17,7 +17,11 @@ public interface SessionSummaryOrBuilder extends
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
    * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-   * oldest first, as `role: sentence`.
+   * oldest first, as `role: sentence`. With the server's language model
+   * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+   * abstractive instead: the model's retelling of the summary so far and
+   * the new turns, within the same budget; a fold whose call to the model
+   * fails is extractive.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -31,7 +35,11 @@ public interface SessionSummaryOrBuilder extends
    * server's embedding model), preferring those with names, numbers and
    * dates, within the namespace's size budget
    * (`NamespaceSettings.summaries.max_chars`): one kept sentence a line,
-   * oldest first, as `role: sentence`.
+   * oldest first, as `role: sentence`. With the server's language model
+   * (`--llm-url`, and the namespace's `language_model.enabled`), a fold is
+   * abstractive instead: the model's retelling of the summary so far and
+   * the new turns, within the same budget; a fold whose call to the model
+   * fails is extractive.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -144,7 +152,8 @@ public interface SessionSummaryOrBuilder extends
 
   /**
    * <pre>
-   * Which summarizer wrote it, e.g. `extractive`.
+   * Which summarizer made the last fold: `extractive`, or the language
+   * model's name (`--llm-model`).
    * </pre>
    *
    * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -153,7 +162,8 @@ public interface SessionSummaryOrBuilder extends
   java.lang.String getSummarizer();
   /**
    * <pre>
-   * Which summarizer wrote it, e.g. `extractive`.
+   * Which summarizer made the last fold: `extractive`, or the language
+   * model's name (`--llm-model`).
    * </pre>
    *
    * <code>string summarizer = 8 [json_name = "summarizer", (.google.api.field_behavior) = OUTPUT_ONLY];</code>

@@ -148,7 +148,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object threadId_ = "";
   /**
    * <pre>
-   * The thread whose log to trim. Required.
+   * The thread whose log to trim, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -169,7 +169,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The thread whose log to trim. Required.
+   * The thread whose log to trim, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -787,7 +787,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object threadId_ = "";
     /**
      * <pre>
-     * The thread whose log to trim. Required.
+     * The thread whose log to trim, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -807,7 +807,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose log to trim. Required.
+     * The thread whose log to trim, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -828,7 +828,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose log to trim. Required.
+     * The thread whose log to trim, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -845,7 +845,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose log to trim. Required.
+     * The thread whose log to trim, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -859,7 +859,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose log to trim. Required.
+     * The thread whose log to trim, not starting with `memrpc.`. Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>

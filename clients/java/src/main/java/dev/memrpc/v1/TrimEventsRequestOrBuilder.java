@@ -32,7 +32,7 @@ public interface TrimEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The thread whose log to trim. Required.
+   * The thread whose log to trim, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -41,7 +41,7 @@ public interface TrimEventsRequestOrBuilder extends
   java.lang.String getThreadId();
   /**
    * <pre>
-   * The thread whose log to trim. Required.
+   * The thread whose log to trim, not starting with `memrpc.`. Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>

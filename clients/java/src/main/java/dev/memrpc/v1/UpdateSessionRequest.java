@@ -107,7 +107,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object threadId_ = "";
   /**
    * <pre>
-   * The thread whose session to write. Required.
+   * The thread whose session to write, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -128,7 +129,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The thread whose session to write. Required.
+   * The thread whose session to write, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -905,7 +907,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object threadId_ = "";
     /**
      * <pre>
-     * The thread whose session to write. Required.
+     * The thread whose session to write, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -925,7 +928,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to write. Required.
+     * The thread whose session to write, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -946,7 +950,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to write. Required.
+     * The thread whose session to write, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -963,7 +968,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to write. Required.
+     * The thread whose session to write, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -977,7 +983,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The thread whose session to write. Required.
+     * The thread whose session to write, not starting with `memrpc.`.
+     * Required.
      * </pre>
      *
      * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>

@@ -32,7 +32,8 @@ public interface UpdateSessionRequestOrBuilder extends
 
   /**
    * <pre>
-   * The thread whose session to write. Required.
+   * The thread whose session to write, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
@@ -41,7 +42,8 @@ public interface UpdateSessionRequestOrBuilder extends
   java.lang.String getThreadId();
   /**
    * <pre>
-   * The thread whose session to write. Required.
+   * The thread whose session to write, not starting with `memrpc.`.
+   * Required.
    * </pre>
    *
    * <code>string thread_id = 2 [json_name = "threadId", (.google.api.field_behavior) = REQUIRED];</code>
