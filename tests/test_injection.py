@@ -263,6 +263,9 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:feed:\{{{_NS}\}}"), b"stream"),
     (re.compile(rf"memrpc:jobdead:\{{{_NS}\}}"), b"stream"),
     (re.compile(rf"memrpc:nsset:\{{{_NS}\}}"), b"hash"),
+    (re.compile(rf"memrpc:consol:\{{{_NS}\}}"), b"hash"),
+    (re.compile(rf"memrpc:lease:\{{{_NS}\}}:[a-z_]+"), b"string"),
+    (re.compile(rf"memrpc:llmcalls:\{{{_NS}\}}:[0-9]+"), b"string"),
 ]
 # The one key outside every namespace: the namespaces the jobs read.
 GLOBAL_KEYS = {"memrpc:namespaces": b"set"}
