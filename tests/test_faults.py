@@ -656,6 +656,11 @@ async def test_embedding_runs_off_the_event_loop_and_deadlines_hold(
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await late
             assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            # The server ends its side of the call at the deadline too, but
+            # not necessarily before the client has seen it end.
+            await eventually(
+                lambda: embedder.callers_of("Bob") == 0, "the server gives up the late call"
+            )
             assert not create.done()
             model.release.set()
             created = await create

@@ -119,6 +119,12 @@ class BatchingEmbedder:
         """Texts waiting in the background lane."""
         return len(self._background)
 
+    def callers_of(self, text: str) -> int:
+        """How many calls wait for the vector of `text` (queued or being
+        embedded): 0 once they all ended, after which its queued copy is
+        dropped when its batch comes."""
+        return self._callers[text]
+
     def background(self) -> Embedder:
         """This embedder for the background jobs: their texts wait in the
         background lane."""
