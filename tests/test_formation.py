@@ -114,6 +114,8 @@ async def test_sixty_turns_into_a_twenty_turn_window_form_four_memories_of_the_f
         assert memory.kind == lpb.MEMORY_KIND_EPISODIC
         assert memory.start_time.ToMilliseconds() == event_ms(memory.source_event_ids[0])
         assert memory.end_time.ToMilliseconds() == event_ms(memory.source_event_ids[-1])
+        # The episode happened when it started.
+        assert memory.event_time == memory.start_time
         assert memory.expire_time.ToMilliseconds() == memory.create_time.ToMilliseconds() + TTL_MS
         assert 0 < len(memory.text) <= 1000
     assert await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY) is None

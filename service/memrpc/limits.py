@@ -221,8 +221,10 @@ MAX_METADATA_BYTES_SETTING = CLIENT_RECEIVE_BYTES - SESSION_REST_BYTES - MIN_WIN
 # -- Long-term memory -----------------------------------------------------------
 MAX_TOPICS = 32
 MAX_TOPIC_CHARS = 64
-# The most values of one field of a memory filter.
+# The most values of one field of a memory filter (also of one metadata filter).
 MAX_FILTER_VALUES = 100
+# The most metadata filters (`MemoryFilter.metadata`, ANDed) of one filter.
+MAX_METADATA_FILTERS = 16
 # A memory's lifetime (`ttl`); the default depends on its kind: an episodic
 # memory lives this long, a semantic one for ever.
 MEMORY_TTL_S = Range(default=0.0, low=1.0, high=10 * 365.25 * 86_400)

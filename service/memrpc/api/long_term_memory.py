@@ -27,6 +27,7 @@ from memrpc.store.long_term import (
     KIND_DEFAULT_TTL,
     Created,
     DuplicateMemoryError,
+    Keep,
     LongTermStore,
     Memory,
     MemoryPatch,
@@ -42,7 +43,7 @@ from memrpc.v1 import long_term_memory_pb2_grpc
 
 # UpdateMemory paths that can change (all of them under `*`), and those
 # that never can.
-UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl", "pinned")
+UPDATABLE = ("text", "topics", "metadata", "embedding", "ttl", "pinned", "event_time")
 IMMUTABLE = ("user_id", "kind", "thread_id")
 # An embedding still to compute from the text.
 _TO_EMBED: Vector = np.empty(0, dtype=np.float32)
@@ -63,6 +64,13 @@ def _ttl_ms(item: pb.MemoryInput, field: str) -> int:
     if item.ttl.seconds == 0 and item.ttl.nanos == 0:
         return 0
     return round(validate.seconds(item.ttl, field, MEMORY_TTL_S) * 1000)
+
+
+def _event_ms(item: pb.MemoryInput, field: str) -> int | None:
+    """An item's event time in ms; None when unset."""
+    if not item.HasField("event_time"):
+        return None
+    return memory_fields.time_ms(item.event_time, field)
 
 
 def _ms(seconds: float) -> int:
@@ -98,6 +106,7 @@ def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> N
         ),
         ttl_ms=_ttl_ms(item, f"{field}.ttl"),
         pinned=item.pinned,
+        event_ms=_event_ms(item, f"{field}.event_time"),
     )
 
 
@@ -152,6 +161,7 @@ def _patch(new: pb.MemoryInput, paths: frozenset[str], dim: int, limits: Limits)
         else None,
         ttl_ms=_ttl_ms(new, "memory.ttl") if "ttl" in paths else None,
         pinned=new.pinned if "pinned" in paths else None,
+        event_ms=_event_ms(new, "memory.event_time") if "event_time" in paths else Keep.KEEP,
     )
 
 

@@ -12,7 +12,13 @@ import numpy as np
 from google.protobuf import timestamp_pb2
 
 from memrpc.api.convert import RECALL_MODES, set_timestamp, timestamp_ms
-from memrpc.limits import MAX_FILTER_VALUES, MAX_TOPIC_CHARS, Limits
+from memrpc.limits import (
+    MAX_FILTER_VALUES,
+    MAX_METADATA_FILTERS,
+    MAX_METADATA_KEY_CHARS,
+    MAX_TOPIC_CHARS,
+    Limits,
+)
 from memrpc.namespace_defaults import RecallMode
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError
@@ -87,28 +93,57 @@ def vector(values: Sequence[float], field: str, dim: int) -> Vector:
     return (array / norm).astype(np.float32)
 
 
-def _time_ms(value: timestamp_pb2.Timestamp, field: str) -> int:
+def time_ms(value: timestamp_pb2.Timestamp, field: str) -> int:
+    """A timestamp of a request in ms: years 1 to 9999."""
     if not (_MIN_SECONDS <= value.seconds <= _MAX_SECONDS and 0 <= value.nanos < 1_000_000_000):
         raise ApiError.invalid(field, "must be a valid timestamp (years 1 to 9999)")
     return timestamp_ms(value)
 
 
+def _optional_time_ms(message: pb.MemoryFilter, name: str, field: str) -> int | None:
+    """A filter's timestamp field `name` in ms; None when unset."""
+    if not message.HasField(name):  # type: ignore[arg-type]
+        return None
+    return time_ms(getattr(message, name), f"{field}.{name}")
+
+
+def _metadata_filters(
+    values: Sequence[pb.MetadataFilter], field: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Checked metadata filters: each a key of a metadata entry and 1 to
+    `MAX_FILTER_VALUES` values; at most `MAX_METADATA_FILTERS` of them."""
+    if len(values) > MAX_METADATA_FILTERS:
+        raise ApiError.invalid(
+            field, f"must have at most {MAX_METADATA_FILTERS} items, not {len(values)}"
+        )
+    checked = []
+    for i, item in enumerate(values):
+        key = validate.printable(
+            item.key, f"{field}[{i}].key", max_chars=MAX_METADATA_KEY_CHARS, required=True
+        )
+        if not item.values:
+            raise ApiError.invalid(f"{field}[{i}].values", "required: at least one value")
+        found = strings(
+            item.values, f"{field}[{i}].values", validate.metadata_value, MAX_FILTER_VALUES
+        )
+        checked.append((key, found))
+    return tuple(checked)
+
+
 def memory_filter(value: pb.MemoryFilter, field: str) -> MemoryFilter:
     """A checked `MemoryFilter`."""
-    start = end = None
-    if value.HasField("create_time_start"):
-        start = _time_ms(value.create_time_start, f"{field}.create_time_start")
-    if value.HasField("create_time_end"):
-        end = _time_ms(value.create_time_end, f"{field}.create_time_end")
     kinds = (kind(k) for k in value.kinds)
     return MemoryFilter(
         user_ids=strings(value.user_ids, f"{field}.user_ids", _filter_id, MAX_FILTER_VALUES),
         kinds=tuple(dict.fromkeys(kinds)),
         thread_ids=strings(value.thread_ids, f"{field}.thread_ids", _filter_id, MAX_FILTER_VALUES),
         topics=strings(value.topics, f"{field}.topics", topic, MAX_FILTER_VALUES),
-        create_start_ms=start,
-        create_end_ms=end,
+        create_start_ms=_optional_time_ms(value, "create_time_start", field),
+        create_end_ms=_optional_time_ms(value, "create_time_end", field),
         include_superseded=value.include_superseded,
+        event_start_ms=_optional_time_ms(value, "event_time_start", field),
+        event_end_ms=_optional_time_ms(value, "event_time_end", field),
+        metadata=_metadata_filters(value.metadata, f"{field}.metadata"),
     )
 
 
@@ -144,6 +179,8 @@ def set_memory(message: pb.Memory, memory: Memory) -> None:
     if memory.merged_ids:
         message.merged_memory_ids.extend(memory.merged_ids)
     message.superseded_by_memory_id = memory.superseded_by
+    if memory.event_ms is not None:
+        set_timestamp(message.event_time, memory.event_ms)
 
 
 def match(found: Match) -> pb.MemoryMatch:

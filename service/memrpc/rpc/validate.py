@@ -168,16 +168,20 @@ def metadata(value: Mapping[str, str], field: str, *, max_bytes: int) -> dict[st
     size = 0
     for key, item in value.items():
         printable(key, f"{field}[{key!r}] key", max_chars=MAX_METADATA_KEY_CHARS, required=True)
-        if len(item) > MAX_METADATA_VALUE_CHARS:
-            raise ApiError.invalid(
-                f"{field}[{key!r}]", f"must be at most {MAX_METADATA_VALUE_CHARS} characters"
-            )
+        metadata_value(item, f"{field}[{key!r}]")
         size += len(key.encode()) + len(item.encode())
     if size > max_bytes:
         raise ApiError.invalid(
             field, f"must hold at most {max_bytes} bytes of keys and values (UTF-8), not {size}"
         )
     return dict(value)
+
+
+def metadata_value(value: str, field: str) -> str:
+    """A metadata value: at most `MAX_METADATA_VALUE_CHARS` characters."""
+    if len(value) > MAX_METADATA_VALUE_CHARS:
+        raise ApiError.invalid(field, f"must be at most {MAX_METADATA_VALUE_CHARS} characters")
+    return value
 
 
 def batch(values: Sized, field: str, *, max_items: int) -> None:

@@ -209,6 +209,7 @@ class FormationStore:
     ) -> tuple[Memory, str, NewMemory]:
         """A memory of `chunk` of `memory`'s text and embedding: as stored,
         its document, and the item it was made of."""
+        start_ms = event_ms(chunk.turns[0].event_id)
         item = NewMemory(
             text=memory.text,
             embedding=memory.embedding,
@@ -217,8 +218,10 @@ class FormationStore:
             thread_id=chunk.thread,
             source=source,
             source_event_ids=tuple(turn.event_id for turn in chunk.turns),
-            start_ms=event_ms(chunk.turns[0].event_id),
+            start_ms=start_ms,
             end_ms=event_ms(chunk.turns[-1].event_id),
+            # The episode happened when it started.
+            event_ms=start_ms,
         )
         new, doc = document(chunk.ns, new_ulid(now_ms), item, now_ms, episodic_ttl_ms)
         return new, doc, item

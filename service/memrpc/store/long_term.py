@@ -18,6 +18,8 @@ The document at `keys.memory(ns, id)`:
 |                                        | recorded, from before sources)          |
 | `memory.source_event_ids`              | a formed memory's turn event ids        |
 | `memory.start_ms`, `.end_ms`           | a formed memory's time span (0: none)   |
+| `memory.event_ms`                      | when the remembered thing happened, or  |
+|                                        | null (absent: from before event times)  |
 | `embedding`                            | the vector: float32 values written with |
 |                                        | 9 significant digits (exact round trip) |
 | `tags`                                 | what the index filters on (`tags()`)    |
@@ -54,7 +56,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
@@ -78,6 +80,7 @@ from memrpc.store.memory_index import (
     filter_query,
     info_command,
     knn,
+    metadata_tags,
     missing_fields,
     tags,
     text_hash,
@@ -123,6 +126,13 @@ _FLOAT32_FORMAT = "%.9g"
 _KINDS = {kind.value: kind for kind in Kind}
 
 
+class Keep(Enum):
+    """A patch's value for a field it leaves as it is (where None means
+    "none")."""
+
+    KEEP = "keep"
+
+
 class Source(StrEnum):
     """Who wrote a memory, as stored."""
 
@@ -155,13 +165,16 @@ class NewMemory:
     start_ms: int = 0
     end_ms: int = 0
     pinned: bool = False
+    # When the remembered thing happened (ms since the epoch); None: unknown.
+    event_ms: int | None = None
 
 
 @dataclass(frozen=True)
 class MemoryPatch:
     """New values for a stored memory; None leaves a field as it is. `text`
     and `embedding` change together; `ttl_ms` as in `NewMemory`, from now;
-    `pinned` also sets the `pinned` flag (`update` keeps the others)."""
+    `pinned` also sets the `pinned` flag (`update` keeps the others);
+    `event_ms` None removes the event time, `Keep.KEEP` keeps it."""
 
     text: str | None = None
     embedding: Vector | None = None
@@ -169,6 +182,7 @@ class MemoryPatch:
     metadata: Mapping[str, str] | None = None
     ttl_ms: int | None = None
     pinned: bool | None = None
+    event_ms: int | Keep | None = Keep.KEEP
 
 
 @dataclass(frozen=True)
@@ -201,6 +215,8 @@ class Memory:
     merged_ids: tuple[str, ...] = ()
     # The newer memory that supersedes it; '' when none.
     superseded_by: str = ""
+    # When the remembered thing happened; None when unknown.
+    event_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -559,6 +575,7 @@ def document(
         start_ms=item.start_ms,
         end_ms=item.end_ms,
         pinned=item.pinned,
+        event_ms=item.event_ms,
     )
     fields = {
         "memory": _memory_fields(memory),
@@ -569,6 +586,7 @@ def document(
             kind=item.kind,
             topics=item.topics,
             text=item.text,
+            metadata=item.metadata,
             flags=(Flag.PINNED,) if item.pinned else (),
         ),
         "live_until": expire_ms or NEVER_MS,
@@ -622,6 +640,9 @@ def _changes(
         changes += [("$.tags.topics", _json(topic_tags(patch.topics)))]
     if patch.metadata is not None:
         changes.append(("$.memory.metadata", _json(dict(patch.metadata))))
+        changes.append(("$.tags.meta", _json(metadata_tags(patch.metadata))))
+    if patch.event_ms is not Keep.KEEP:
+        changes.append(("$.memory.event_ms", _json(patch.event_ms)))
     if patch.ttl_ms is None:
         return changes, ""
     expire_ms = _expire_ms(kind, patch.ttl_ms, now_ms, episodic_ttl_ms)
@@ -655,6 +676,7 @@ def _memory_fields(memory: Memory) -> dict[str, Any]:
         "last_access_ms": memory.last_access_ms,
         "merged_ids": memory.merged_ids,
         "superseded_by": memory.superseded_by,
+        "event_ms": memory.event_ms,
     }
 
 
@@ -686,6 +708,8 @@ def _memory(value: Mapping[str, Any]) -> Memory:
         last_access_ms=value.get("last_access_ms", 0),
         merged_ids=tuple(value.get("merged_ids", ())),
         superseded_by=value.get("superseded_by", ""),
+        # Documents written before event times have none.
+        event_ms=value.get("event_ms"),
     )
 
 

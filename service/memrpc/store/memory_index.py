@@ -29,19 +29,25 @@ the `scope` tag that holds it) and to memories that have not expired.
 | `flags`       | `$.tags.flags[*]`     | TAG     | `Flag`s: pinned, superseded           |
 | `recalled`    | `$.recalled_ms`       | NUMERIC | last search that returned it, else    |
 |               |                       |         | its creation (forgetting reads it)    |
+| `event_ms`    | `$.memory.event_ms`   | NUMERIC | when the remembered thing happened;   |
+|               |                       |         | null (not indexed) when none          |
+| `meta`        | `$.tags.meta[*]`      | TAG     | `metadata_tag` of each metadata entry |
 
 `id` and `hit_count` are only sorted and compared by listings
 (`memory_listing`); they were added to index v2 by `FT.ALTER`, like `body`,
 `flags` and `recalled` after them. Documents written before those lack
 them: no flag, and no `recalled` (queries treat that as "never recalled";
-see `unrecalled_query`).
+see `unrecalled_query`). Documents written before `event_ms` and `meta`
+lack them (and a document's `event_ms` is null when it has no event time):
+they match no event time range and no metadata filter; an update of their
+metadata or event time writes them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -87,6 +93,10 @@ class MemoryFilter:
     create_start_ms: int | None = None  # inclusive
     create_end_ms: int | None = None  # exclusive
     include_superseded: bool = False
+    event_start_ms: int | None = None  # inclusive
+    event_end_ms: int | None = None  # exclusive
+    # Each (key, values): metadata[key] is one of values; all of them (AND).
+    metadata: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def fields(dim: int) -> list[tuple[str, list[str | int]]]:
@@ -108,6 +118,8 @@ def fields(dim: int) -> list[tuple[str, list[str | int]]]:
     schema.append(("body", ["$.memory.text", "AS", "body", "TEXT"]))
     schema.append(("flags", ["$.tags.flags[*]", "AS", "flags", "TAG"]))
     schema.append(("recalled", ["$.recalled_ms", "AS", "recalled", "NUMERIC"]))
+    schema.append(("event_ms", ["$.memory.event_ms", "AS", "event_ms", "NUMERIC"]))
+    schema.append(("meta", ["$.tags.meta[*]", "AS", "meta", "TAG"]))
     return schema
 
 
@@ -157,6 +169,19 @@ def topic_tags(topics: Iterable[str]) -> list[str]:
     return [keys.tag_value(topic) for topic in topics]
 
 
+def metadata_tag(key: str, value: str) -> str:
+    """The indexed tag of one metadata entry: a hash of its key and value
+    (each `keys.tag_value`, so that no two entries share one), hex of a
+    fixed length however long the value."""
+    entry = f"{keys.tag_value(key)}x{keys.tag_value(value)}"
+    return hashlib.sha256(entry.encode()).hexdigest()[:_TEXT_HASH_CHARS]
+
+
+def metadata_tags(metadata: Mapping[str, str]) -> list[str]:
+    """The indexed tags of a memory's metadata."""
+    return [metadata_tag(key, value) for key, value in metadata.items()]
+
+
 def tags(
     ns: str,
     *,
@@ -165,6 +190,7 @@ def tags(
     kind: Kind,
     topics: Sequence[str],
     text: str,
+    metadata: Mapping[str, str],
     flags: Sequence[Flag] = (),
 ) -> dict[str, str | list[str]]:
     """The `tags` object of a memory document: what the index filters on."""
@@ -177,13 +203,27 @@ def tags(
         "topics": topic_tags(topics),
         "text": text_hash(text),
         "flags": [flag.value for flag in flags],
+        "meta": metadata_tags(metadata),
     }
 
 
 def _any_of(field: str, values: Iterable[str]) -> str:
+    return _any_tag(field, (keys.tag_value(value) for value in values))
+
+
+def _any_tag(field: str, tokens: Iterable[str]) -> str:
     # Tag tokens are hex or `none`: nothing in them needs escaping.
-    tokens = (keys.tag_value(value) for value in values)
     return f"@{field}:{{{' | '.join(tokens)}}}"
+
+
+def _range(field: str, start_ms: int | None, end_ms: int | None) -> str:
+    """The query part of `start_ms` (inclusive) to `end_ms` (exclusive) of a
+    NUMERIC field; '' when both are None."""
+    if start_ms is None and end_ms is None:
+        return ""
+    low = "-inf" if start_ms is None else str(start_ms)
+    high = "+inf" if end_ms is None else f"({end_ms}"
+    return f"@{field}:[{low} {high}]"
 
 
 def filter_query(ns: str, now_ms: int, flt: MemoryFilter) -> str:
@@ -204,13 +244,13 @@ def filter_query(ns: str, now_ms: int, flt: MemoryFilter) -> str:
     for field, values in fields:
         if values:
             parts.append(_any_of(field, values))
-    if flt.create_start_ms is not None or flt.create_end_ms is not None:
-        low = "-inf" if flt.create_start_ms is None else str(flt.create_start_ms)
-        high = "+inf" if flt.create_end_ms is None else f"({flt.create_end_ms}"
-        parts.append(f"@create_ms:[{low} {high}]")
+    parts.append(_range("create_ms", flt.create_start_ms, flt.create_end_ms))
+    parts.append(_range("event_ms", flt.event_start_ms, flt.event_end_ms))
+    for key, values in flt.metadata:
+        parts.append(_any_tag("meta", (metadata_tag(key, value) for value in values)))
     if not flt.include_superseded:
         parts.append(f"-@flags:{{{Flag.SUPERSEDED}}}")
-    return " ".join(parts)
+    return " ".join(part for part in parts if part)
 
 
 def unrecalled_query(before_ms: int) -> str:
