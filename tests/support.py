@@ -24,9 +24,11 @@ from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
 
 from memrpc.docgen import error_reasons
+from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.namespace_defaults import NamespaceDefaults
-from memrpc.store.memory_index import INDEX
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store import keys
+from memrpc.store.memory_index import INDEX, fields
+from memrpc.store.redis_mux import Arg, RedisMux
 
 # Property tests that run the same examples every time (derandomized, no
 # example database), however slow a call to the server is.
@@ -195,6 +197,24 @@ class FixedDefaults:
 
     async def defaults(self, ns: str) -> NamespaceDefaults:
         return self.value
+
+
+@contextlib.asynccontextmanager
+async def older_index(tmp_path: Path, dim: int, lacking: Sequence[str]) -> AsyncIterator[RedisMux]:
+    """A client of a Redis of its own (under `tmp_path`) whose memory index
+    was made by an earlier version: the schema of `fields(dim)` without the
+    fields named in `lacking`. Stopped on exit."""
+    redis_server = EmbeddedRedis(tmp_path / "redis", port=0)
+    await redis_server.astart()
+    client = RedisMux(redis_server.url)
+    try:
+        old = [a for name, args in fields(dim) if name not in lacking for a in args]
+        create: list[Arg] = ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1, keys.MEMORY_PREFIX]
+        await client.execute(*create, "SCHEMA", *old)
+        yield client
+    finally:
+        await client.aclose()
+        await redis_server.astop()
 
 
 async def indexed(client: RedisMux) -> None:

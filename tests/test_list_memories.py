@@ -20,11 +20,11 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.limits import MAX_PAGE_BYTES, MEMORY_PAGE_SIZE
 from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory
-from memrpc.store.memory_index import INDEX, MemoryFilter, fields
+from memrpc.store.memory_index import MemoryFilter
 from memrpc.store.memory_listing import Order
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
-from support import assert_invalid, assert_reason, indexed
+from support import assert_invalid, assert_reason, indexed, older_index
 from test_long_term_memory import DIM, EPISODIC, SEMANTIC, create, search_ids, unit_vectors
 
 if TYPE_CHECKING:
@@ -330,14 +330,7 @@ async def test_a_listing_reads_little_past_its_byte_budget(
 
 
 async def test_an_older_index_gets_the_listing_fields(tmp_path: Path) -> None:
-    redis_server = EmbeddedRedis(tmp_path / "redis", port=0)
-    await redis_server.astart()
-    client = RedisMux(redis_server.url)
-    try:
-        old = [arg for name, args in fields(DIM) if name not in LISTING_FIELDS for arg in args]
-        prefix: list[Arg] = ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1, keys.MEMORY_PREFIX]
-        prefix.append("SCHEMA")
-        await client.execute(*prefix, *old)
+    async with older_index(tmp_path, DIM, LISTING_FIELDS) as client:
         store = LongTermStore(client, dim=DIM)
         vectors = unit_vectors(4, seed=19)
         news = [NewMemory(f"old {i}", vectors[i]) for i in range(4)]
@@ -360,6 +353,3 @@ async def test_an_older_index_gets_the_listing_fields(tmp_path: Path) -> None:
         assert match.memory.id == ids[3]
         [again] = await store.create("ns", [news[3]], max_distance=0.2)
         assert not again.created
-    finally:
-        await client.aclose()
-        await redis_server.astop()

@@ -13,7 +13,6 @@ import pytest
 import redis.asyncio
 from google.protobuf import field_mask_pb2, timestamp_pb2
 
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.limits import (
     MAX_FILTER_VALUES,
@@ -23,10 +22,9 @@ from memrpc.limits import (
 )
 from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory
-from memrpc.store.memory_index import INDEX, MemoryFilter, fields
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.memory_index import INDEX, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
-from support import assert_invalid, indexed
+from support import assert_invalid, indexed, older_index
 
 MODES = [pb.RECALL_MODE_VECTOR, pb.RECALL_MODE_KEYWORD, pb.RECALL_MODE_HYBRID]
 QUERY = "the trip to the lake"
@@ -355,21 +353,7 @@ NEW_FIELDS = ("event_ms", "meta")
 async def test_an_older_index_gets_the_filter_fields(
     tmp_path: Path, embedder: BatchingEmbedder
 ) -> None:
-    redis_server = EmbeddedRedis(tmp_path / "redis", port=0)
-    await redis_server.astart()
-    client = RedisMux(redis_server.url)
-    try:
-        old = [a for name, args in fields(embedder.dim) if name not in NEW_FIELDS for a in args]
-        create_index: list[Arg] = [
-            "FT.CREATE",
-            INDEX,
-            "ON",
-            "JSON",
-            "PREFIX",
-            1,
-            keys.MEMORY_PREFIX,
-        ]
-        await client.execute(*create_index, "SCHEMA", *old)
+    async with older_index(tmp_path, embedder.dim, NEW_FIELDS) as client:
         store = LongTermStore(client, dim=embedder.dim)
         [vector] = await embedder.embed(["x"])
         item = NewMemory("x", vector, metadata={"k": "v"}, event_ms=T0_MS)
@@ -384,6 +368,3 @@ async def test_an_older_index_gets_the_filter_fields(
         assert match.memory.event_ms == T0_MS
         info = await client.execute("FT.INFO", INDEX)
         assert int(info[info.index(b"hash_indexing_failures") + 1]) == 0
-    finally:
-        await client.aclose()
-        await redis_server.astop()

@@ -19,7 +19,6 @@ from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api.memory_search import MemorySearch
 from memrpc.config import Settings
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.limits import KEYWORD_WEIGHT, MAX_KEYWORDS, Limits
 from memrpc.namespace_defaults import RecallMode, server_defaults
@@ -27,12 +26,12 @@ from memrpc.store import keys
 from memrpc.store.access import AccessStore
 from memrpc.store.keywords import STOP_WORDS, words
 from memrpc.store.long_term import LongTermStore, NewMemory
-from memrpc.store.memory_index import INDEX, MemoryFilter, fields
+from memrpc.store.memory_index import INDEX, MemoryFilter
 from memrpc.store.recall import Recall
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2 as wpb
-from support import assert_invalid, indexed
+from support import assert_invalid, indexed, older_index
 
 VECTOR, KEYWORD, HYBRID = pb.RECALL_MODE_VECTOR, pb.RECALL_MODE_KEYWORD, pb.RECALL_MODE_HYBRID
 MODES = [VECTOR, KEYWORD, HYBRID]
@@ -343,13 +342,7 @@ KEYWORD_FIELDS = ("body", "flags", "recalled")
 async def test_an_older_index_gets_the_keyword_fields_and_finds_its_memories(
     tmp_path: Path, embedder: BatchingEmbedder
 ) -> None:
-    redis_server = EmbeddedRedis(tmp_path / "redis", port=0)
-    await redis_server.astart()
-    client = RedisMux(redis_server.url)
-    try:
-        old = [a for name, args in fields(embedder.dim) if name not in KEYWORD_FIELDS for a in args]
-        create: list[Arg] = ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1, keys.MEMORY_PREFIX]
-        await client.execute(*create, "SCHEMA", *old)
+    async with older_index(tmp_path, embedder.dim, KEYWORD_FIELDS) as client:
         store = LongTermStore(client, dim=embedder.dim)
         vectors = await embedder.embed(TEXTS)
         news = [NewMemory(text, vector) for text, vector in zip(TEXTS, vectors, strict=True)]
@@ -366,6 +359,3 @@ async def test_an_older_index_gets_the_keyword_fields_and_finds_its_memories(
         assert found[0] == len(TEXTS)
         found = await client.execute("FT.SEARCH", INDEX, "@recalled:[0 +inf]", "NOCONTENT")
         assert found[0] == len(TEXTS)
-    finally:
-        await client.aclose()
-        await redis_server.astop()

@@ -10,7 +10,7 @@
 // are server-generated ULIDs: 26 characters of Crockford base 32.
 //
 // A memory's `version` changes only when its content does (text, topics,
-// metadata, time to live): pass it back as `expected_version` to update or
+// metadata, event time, time to live): pass it back as `expected_version` to update or
 // delete a memory only if nobody changed it meanwhile. A duplicate write
 // merged into a memory grows its `hit_count`, never its version.
 
@@ -407,8 +407,13 @@ type Memory struct {
 	// lists and searches it; otherwise searches and listings leave it out.
 	// Empty when not superseded.
 	SupersededByMemoryId string `protobuf:"bytes,22,opt,name=superseded_by_memory_id,json=supersededByMemoryId,proto3" json:"superseded_by_memory_id,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// When the remembered thing happened (`MemoryInput.event_time`), as
+	// distinct from `create_time`, when it was written. A formed memory's is
+	// its `start_time`. Unset when none (and for every memory written before
+	// event times were recorded).
+	EventTime     *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Memory) Reset() {
@@ -595,6 +600,13 @@ func (x *Memory) GetSupersededByMemoryId() string {
 	return ""
 }
 
+func (x *Memory) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
 // What to create: a memory's text and metadata.
 type MemoryInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -626,7 +638,12 @@ type MemoryInput struct {
 	// repeats an unpinned memory pins that one too, in the same atomic step
 	// as its hit (a new `version` of it, as `UpdateMemory` would make); an
 	// unpinned item never unpins the memory it repeats.
-	Pinned        bool `protobuf:"varint,9,opt,name=pinned,proto3" json:"pinned,omitempty"`
+	Pinned bool `protobuf:"varint,9,opt,name=pinned,proto3" json:"pinned,omitempty"`
+	// When the remembered thing happened (e.g. the day of the conversation a
+	// fact was said in), as distinct from when it is written. Optional, years
+	// 1 to 9999, kept to the millisecond; filter on it with
+	// `MemoryFilter.event_time_start` and `event_time_end`.
+	EventTime     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -722,6 +739,13 @@ func (x *MemoryInput) GetPinned() bool {
 		return x.Pinned
 	}
 	return false
+}
+
+func (x *MemoryInput) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
 }
 
 // Request of `LongTermMemory.CreateMemories`.
@@ -957,8 +981,17 @@ type MemoryFilter struct {
 	// `Memory.superseded_by_memory_id`), which are left out otherwise. It
 	// does not count as a field set for `DeleteMemoriesRequest.filter`.
 	IncludeSuperseded bool `protobuf:"varint,7,opt,name=include_superseded,json=includeSuperseded,proto3" json:"include_superseded,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Memories whose event time (`Memory.event_time`) is at or after this
+	// time. A memory without an event time matches no event time range.
+	EventTimeStart *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=event_time_start,json=eventTimeStart,proto3" json:"event_time_start,omitempty"`
+	// Memories whose event time is strictly before this time.
+	EventTimeEnd *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=event_time_end,json=eventTimeEnd,proto3" json:"event_time_end,omitempty"`
+	// Memories whose metadata matches every one of these (AND), at most 16.
+	// Memories written before metadata filters existed match none until they
+	// are updated (their metadata was not indexed).
+	Metadata      []*MetadataFilter `protobuf:"bytes,10,rep,name=metadata,proto3" json:"metadata,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MemoryFilter) Reset() {
@@ -1040,6 +1073,84 @@ func (x *MemoryFilter) GetIncludeSuperseded() bool {
 	return false
 }
 
+func (x *MemoryFilter) GetEventTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTimeStart
+	}
+	return nil
+}
+
+func (x *MemoryFilter) GetEventTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTimeEnd
+	}
+	return nil
+}
+
+func (x *MemoryFilter) GetMetadata() []*MetadataFilter {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+// A condition on one metadata entry of a memory (`Memory.metadata`).
+type MetadataFilter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The metadata key, 1 to 128 characters, matched exactly (case and all).
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The memory's value for `key` must be one of these (OR), each matched
+	// exactly; 1 to 100 values, each at most 4,096 characters (an empty value
+	// matches an entry whose value is empty, not a missing key).
+	Values        []string `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetadataFilter) Reset() {
+	*x = MetadataFilter{}
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetadataFilter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetadataFilter) ProtoMessage() {}
+
+func (x *MetadataFilter) ProtoReflect() protoreflect.Message {
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetadataFilter.ProtoReflect.Descriptor instead.
+func (*MetadataFilter) Descriptor() ([]byte, []int) {
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MetadataFilter) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *MetadataFilter) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
 // A query vector.
 type Vector struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1051,7 +1162,7 @@ type Vector struct {
 
 func (x *Vector) Reset() {
 	*x = Vector{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[6]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1174,7 @@ func (x *Vector) String() string {
 func (*Vector) ProtoMessage() {}
 
 func (x *Vector) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[6]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1187,7 @@ func (x *Vector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vector.ProtoReflect.Descriptor instead.
 func (*Vector) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{6}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Vector) GetValues() []float32 {
@@ -1121,7 +1232,7 @@ type SearchMemoriesRequest struct {
 
 func (x *SearchMemoriesRequest) Reset() {
 	*x = SearchMemoriesRequest{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[7]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1244,7 @@ func (x *SearchMemoriesRequest) String() string {
 func (*SearchMemoriesRequest) ProtoMessage() {}
 
 func (x *SearchMemoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[7]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1257,7 @@ func (x *SearchMemoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchMemoriesRequest.ProtoReflect.Descriptor instead.
 func (*SearchMemoriesRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{7}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SearchMemoriesRequest) GetNamespace() string {
@@ -1261,7 +1372,7 @@ type ListMemoriesRequest struct {
 
 func (x *ListMemoriesRequest) Reset() {
 	*x = ListMemoriesRequest{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[8]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1384,7 @@ func (x *ListMemoriesRequest) String() string {
 func (*ListMemoriesRequest) ProtoMessage() {}
 
 func (x *ListMemoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[8]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1397,7 @@ func (x *ListMemoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMemoriesRequest.ProtoReflect.Descriptor instead.
 func (*ListMemoriesRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{8}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListMemoriesRequest) GetNamespace() string {
@@ -1338,7 +1449,7 @@ type ListMemoriesResponse struct {
 
 func (x *ListMemoriesResponse) Reset() {
 	*x = ListMemoriesResponse{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[9]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1461,7 @@ func (x *ListMemoriesResponse) String() string {
 func (*ListMemoriesResponse) ProtoMessage() {}
 
 func (x *ListMemoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[9]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1474,7 @@ func (x *ListMemoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMemoriesResponse.ProtoReflect.Descriptor instead.
 func (*ListMemoriesResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{9}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListMemoriesResponse) GetMemories() []*Memory {
@@ -1402,7 +1513,7 @@ type MemoryMatch struct {
 
 func (x *MemoryMatch) Reset() {
 	*x = MemoryMatch{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[10]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1525,7 @@ func (x *MemoryMatch) String() string {
 func (*MemoryMatch) ProtoMessage() {}
 
 func (x *MemoryMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[10]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1538,7 @@ func (x *MemoryMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryMatch.ProtoReflect.Descriptor instead.
 func (*MemoryMatch) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{10}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MemoryMatch) GetMemory() *Memory {
@@ -1474,7 +1585,7 @@ type SearchMemoriesResponse struct {
 
 func (x *SearchMemoriesResponse) Reset() {
 	*x = SearchMemoriesResponse{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[11]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1597,7 @@ func (x *SearchMemoriesResponse) String() string {
 func (*SearchMemoriesResponse) ProtoMessage() {}
 
 func (x *SearchMemoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[11]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1610,7 @@ func (x *SearchMemoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchMemoriesResponse.ProtoReflect.Descriptor instead.
 func (*SearchMemoriesResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{11}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SearchMemoriesResponse) GetMatches() []*MemoryMatch {
@@ -1522,7 +1633,7 @@ type GetMemoryRequest struct {
 
 func (x *GetMemoryRequest) Reset() {
 	*x = GetMemoryRequest{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[12]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1534,7 +1645,7 @@ func (x *GetMemoryRequest) String() string {
 func (*GetMemoryRequest) ProtoMessage() {}
 
 func (x *GetMemoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[12]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1547,7 +1658,7 @@ func (x *GetMemoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemoryRequest.ProtoReflect.Descriptor instead.
 func (*GetMemoryRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{12}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetMemoryRequest) GetNamespace() string {
@@ -1575,7 +1686,7 @@ type GetMemoryResponse struct {
 
 func (x *GetMemoryResponse) Reset() {
 	*x = GetMemoryResponse{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[13]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1698,7 @@ func (x *GetMemoryResponse) String() string {
 func (*GetMemoryResponse) ProtoMessage() {}
 
 func (x *GetMemoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[13]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1711,7 @@ func (x *GetMemoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemoryResponse.ProtoReflect.Descriptor instead.
 func (*GetMemoryResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{13}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetMemoryResponse) GetMemory() *Memory {
@@ -1622,12 +1733,13 @@ type UpdateMemoryRequest struct {
 	// The fields to write (AIP-134), the same rules as
 	// `UpdateSessionRequest.update_mask`:
 	//   - paths: any of `text`, `topics`, `metadata`, `embedding` (with
-	//     `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-	//     cleared (`text` cannot be: it is required; `pinned` false unpins);
+	//     `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+	//     in `memory` is cleared (`text` cannot be: it is required; `pinned`
+	//     false unpins; an unset `event_time` removes the event time);
 	//   - empty (or unset): the fields that are set (non-empty, `pinned`
 	//     true) in `memory`;
-	//   - `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-	//     replaced.
+	//   - `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+	//     `event_time`, replaced.
 	//
 	// `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
 	// one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
@@ -1648,7 +1760,7 @@ type UpdateMemoryRequest struct {
 
 func (x *UpdateMemoryRequest) Reset() {
 	*x = UpdateMemoryRequest{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[14]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +1772,7 @@ func (x *UpdateMemoryRequest) String() string {
 func (*UpdateMemoryRequest) ProtoMessage() {}
 
 func (x *UpdateMemoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[14]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +1785,7 @@ func (x *UpdateMemoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemoryRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemoryRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{14}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateMemoryRequest) GetNamespace() string {
@@ -1729,7 +1841,7 @@ type UpdateMemoryResponse struct {
 
 func (x *UpdateMemoryResponse) Reset() {
 	*x = UpdateMemoryResponse{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[15]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1853,7 @@ func (x *UpdateMemoryResponse) String() string {
 func (*UpdateMemoryResponse) ProtoMessage() {}
 
 func (x *UpdateMemoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[15]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1866,7 @@ func (x *UpdateMemoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemoryResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemoryResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{15}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateMemoryResponse) GetMemory() *Memory {
@@ -1783,7 +1895,7 @@ type DeleteMemoryRequest struct {
 
 func (x *DeleteMemoryRequest) Reset() {
 	*x = DeleteMemoryRequest{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[16]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1795,7 +1907,7 @@ func (x *DeleteMemoryRequest) String() string {
 func (*DeleteMemoryRequest) ProtoMessage() {}
 
 func (x *DeleteMemoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[16]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1808,7 +1920,7 @@ func (x *DeleteMemoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMemoryRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMemoryRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{16}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteMemoryRequest) GetNamespace() string {
@@ -1841,7 +1953,7 @@ type DeleteMemoryResponse struct {
 
 func (x *DeleteMemoryResponse) Reset() {
 	*x = DeleteMemoryResponse{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[17]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +1965,7 @@ func (x *DeleteMemoryResponse) String() string {
 func (*DeleteMemoryResponse) ProtoMessage() {}
 
 func (x *DeleteMemoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[17]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +1978,7 @@ func (x *DeleteMemoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMemoryResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMemoryResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{17}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{18}
 }
 
 // Request of `LongTermMemory.DeleteMemories`.
@@ -1884,7 +1996,7 @@ type DeleteMemoriesRequest struct {
 
 func (x *DeleteMemoriesRequest) Reset() {
 	*x = DeleteMemoriesRequest{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[18]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1896,7 +2008,7 @@ func (x *DeleteMemoriesRequest) String() string {
 func (*DeleteMemoriesRequest) ProtoMessage() {}
 
 func (x *DeleteMemoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[18]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1909,7 +2021,7 @@ func (x *DeleteMemoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMemoriesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteMemoriesRequest) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{18}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteMemoriesRequest) GetNamespace() string {
@@ -1937,7 +2049,7 @@ type DeleteMemoriesResponse struct {
 
 func (x *DeleteMemoriesResponse) Reset() {
 	*x = DeleteMemoriesResponse{}
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[19]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2061,7 @@ func (x *DeleteMemoriesResponse) String() string {
 func (*DeleteMemoriesResponse) ProtoMessage() {}
 
 func (x *DeleteMemoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[19]
+	mi := &file_memrpc_v1_long_term_memory_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2074,7 @@ func (x *DeleteMemoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteMemoriesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteMemoriesResponse) Descriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{19}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteMemoriesResponse) GetDeletedCount() int64 {
@@ -1976,7 +2088,7 @@ var File_memrpc_v1_long_term_memory_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\n" +
-	" memrpc/v1/long_term_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\b\n" +
+	" memrpc/v1/long_term_memory.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\t\n" +
 	"\x06Memory\x12\x14\n" +
 	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\"\n" +
 	"\tnamespace\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\tnamespace\x12\x1d\n" +
@@ -2004,10 +2116,12 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\faccess_count\x18\x13 \x01(\x03B\x04\xe2A\x01\x03R\vaccessCount\x12J\n" +
 	"\x10last_access_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\x0elastAccessTime\x120\n" +
 	"\x11merged_memory_ids\x18\x15 \x03(\tB\x04\xe2A\x01\x03R\x0fmergedMemoryIds\x12;\n" +
-	"\x17superseded_by_memory_id\x18\x16 \x01(\tB\x04\xe2A\x01\x03R\x14supersededByMemoryId\x1a;\n" +
+	"\x17superseded_by_memory_id\x18\x16 \x01(\tB\x04\xe2A\x01\x03R\x14supersededByMemoryId\x12?\n" +
+	"\n" +
+	"event_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\teventTime\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb7\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf8\x03\n" +
 	"\vMemoryInput\x12\x18\n" +
 	"\x04text\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04text\x12\x1e\n" +
 	"\auser_id\x18\x02 \x01(\tB\x05\xe2A\x02\x01\x05R\x06userId\x120\n" +
@@ -2017,7 +2131,10 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\bmetadata\x18\x06 \x03(\v2$.memrpc.v1.MemoryInput.MetadataEntryB\x04\xe2A\x01\x01R\bmetadata\x12#\n" +
 	"\tembedding\x18\a \x03(\x02B\x05\xe2A\x02\x01\x04R\tembedding\x122\n" +
 	"\x03ttl\x18\b \x01(\v2\x19.google.protobuf.DurationB\x05\xe2A\x02\x01\x04R\x03ttl\x12\x1c\n" +
-	"\x06pinned\x18\t \x01(\bB\x04\xe2A\x01\x01R\x06pinned\x1a;\n" +
+	"\x06pinned\x18\t \x01(\bB\x04\xe2A\x01\x01R\x06pinned\x12?\n" +
+	"\n" +
+	"event_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\teventTime\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x01\n" +
@@ -2034,7 +2151,7 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\bdistance\x18\x03 \x01(\x02R\bdistance\"m\n" +
 	"\x16CreateMemoriesResponse\x127\n" +
 	"\aresults\x18\x01 \x03(\v2\x1d.memrpc.v1.CreateMemoryResultR\aresults\x12\x1a\n" +
-	"\breplayed\x18\x02 \x01(\bR\breplayed\"\xc8\x02\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"\x87\x04\n" +
 	"\fMemoryFilter\x12\x19\n" +
 	"\buser_ids\x18\x01 \x03(\tR\auserIds\x12+\n" +
 	"\x05kinds\x18\x02 \x03(\x0e2\x15.memrpc.v1.MemoryKindR\x05kinds\x12\x1d\n" +
@@ -2043,7 +2160,14 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\x06topics\x18\x04 \x03(\tR\x06topics\x12F\n" +
 	"\x11create_time_start\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
 	"\x0fcreate_time_end\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\x12-\n" +
-	"\x12include_superseded\x18\a \x01(\bR\x11includeSuperseded\" \n" +
+	"\x12include_superseded\x18\a \x01(\bR\x11includeSuperseded\x12D\n" +
+	"\x10event_time_start\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0eeventTimeStart\x12@\n" +
+	"\x0eevent_time_end\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\feventTimeEnd\x125\n" +
+	"\bmetadata\x18\n" +
+	" \x03(\v2\x19.memrpc.v1.MetadataFilterR\bmetadata\":\n" +
+	"\x0eMetadataFilter\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
+	"\x06values\x18\x02 \x03(\tR\x06values\" \n" +
 	"\x06Vector\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\x02R\x06values\"\x9b\x03\n" +
 	"\x15SearchMemoriesRequest\x12\"\n" +
@@ -2151,7 +2275,7 @@ func file_memrpc_v1_long_term_memory_proto_rawDescGZIP() []byte {
 }
 
 var file_memrpc_v1_long_term_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_memrpc_v1_long_term_memory_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_memrpc_v1_long_term_memory_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_memrpc_v1_long_term_memory_proto_goTypes = []any{
 	(MemoryKind)(0),                // 0: memrpc.v1.MemoryKind
 	(MemorySource)(0),              // 1: memrpc.v1.MemorySource
@@ -2164,78 +2288,84 @@ var file_memrpc_v1_long_term_memory_proto_goTypes = []any{
 	(*CreateMemoryResult)(nil),     // 8: memrpc.v1.CreateMemoryResult
 	(*CreateMemoriesResponse)(nil), // 9: memrpc.v1.CreateMemoriesResponse
 	(*MemoryFilter)(nil),           // 10: memrpc.v1.MemoryFilter
-	(*Vector)(nil),                 // 11: memrpc.v1.Vector
-	(*SearchMemoriesRequest)(nil),  // 12: memrpc.v1.SearchMemoriesRequest
-	(*ListMemoriesRequest)(nil),    // 13: memrpc.v1.ListMemoriesRequest
-	(*ListMemoriesResponse)(nil),   // 14: memrpc.v1.ListMemoriesResponse
-	(*MemoryMatch)(nil),            // 15: memrpc.v1.MemoryMatch
-	(*SearchMemoriesResponse)(nil), // 16: memrpc.v1.SearchMemoriesResponse
-	(*GetMemoryRequest)(nil),       // 17: memrpc.v1.GetMemoryRequest
-	(*GetMemoryResponse)(nil),      // 18: memrpc.v1.GetMemoryResponse
-	(*UpdateMemoryRequest)(nil),    // 19: memrpc.v1.UpdateMemoryRequest
-	(*UpdateMemoryResponse)(nil),   // 20: memrpc.v1.UpdateMemoryResponse
-	(*DeleteMemoryRequest)(nil),    // 21: memrpc.v1.DeleteMemoryRequest
-	(*DeleteMemoryResponse)(nil),   // 22: memrpc.v1.DeleteMemoryResponse
-	(*DeleteMemoriesRequest)(nil),  // 23: memrpc.v1.DeleteMemoriesRequest
-	(*DeleteMemoriesResponse)(nil), // 24: memrpc.v1.DeleteMemoriesResponse
-	nil,                            // 25: memrpc.v1.Memory.MetadataEntry
-	nil,                            // 26: memrpc.v1.MemoryInput.MetadataEntry
-	(*timestamppb.Timestamp)(nil),  // 27: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 28: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),  // 29: google.protobuf.FieldMask
+	(*MetadataFilter)(nil),         // 11: memrpc.v1.MetadataFilter
+	(*Vector)(nil),                 // 12: memrpc.v1.Vector
+	(*SearchMemoriesRequest)(nil),  // 13: memrpc.v1.SearchMemoriesRequest
+	(*ListMemoriesRequest)(nil),    // 14: memrpc.v1.ListMemoriesRequest
+	(*ListMemoriesResponse)(nil),   // 15: memrpc.v1.ListMemoriesResponse
+	(*MemoryMatch)(nil),            // 16: memrpc.v1.MemoryMatch
+	(*SearchMemoriesResponse)(nil), // 17: memrpc.v1.SearchMemoriesResponse
+	(*GetMemoryRequest)(nil),       // 18: memrpc.v1.GetMemoryRequest
+	(*GetMemoryResponse)(nil),      // 19: memrpc.v1.GetMemoryResponse
+	(*UpdateMemoryRequest)(nil),    // 20: memrpc.v1.UpdateMemoryRequest
+	(*UpdateMemoryResponse)(nil),   // 21: memrpc.v1.UpdateMemoryResponse
+	(*DeleteMemoryRequest)(nil),    // 22: memrpc.v1.DeleteMemoryRequest
+	(*DeleteMemoryResponse)(nil),   // 23: memrpc.v1.DeleteMemoryResponse
+	(*DeleteMemoriesRequest)(nil),  // 24: memrpc.v1.DeleteMemoriesRequest
+	(*DeleteMemoriesResponse)(nil), // 25: memrpc.v1.DeleteMemoriesResponse
+	nil,                            // 26: memrpc.v1.Memory.MetadataEntry
+	nil,                            // 27: memrpc.v1.MemoryInput.MetadataEntry
+	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 29: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),  // 30: google.protobuf.FieldMask
 }
 var file_memrpc_v1_long_term_memory_proto_depIdxs = []int32{
 	0,  // 0: memrpc.v1.Memory.kind:type_name -> memrpc.v1.MemoryKind
-	25, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
-	27, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
-	27, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
-	27, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
+	26, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
+	28, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
+	28, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
+	28, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
 	1,  // 5: memrpc.v1.Memory.source:type_name -> memrpc.v1.MemorySource
-	27, // 6: memrpc.v1.Memory.start_time:type_name -> google.protobuf.Timestamp
-	27, // 7: memrpc.v1.Memory.end_time:type_name -> google.protobuf.Timestamp
-	27, // 8: memrpc.v1.Memory.last_access_time:type_name -> google.protobuf.Timestamp
-	0,  // 9: memrpc.v1.MemoryInput.kind:type_name -> memrpc.v1.MemoryKind
-	26, // 10: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
-	28, // 11: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
-	6,  // 12: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
-	2,  // 13: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
-	5,  // 14: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
-	8,  // 15: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
-	0,  // 16: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
-	27, // 17: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
-	27, // 18: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
-	11, // 19: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
-	10, // 20: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	3,  // 21: memrpc.v1.SearchMemoriesRequest.mode:type_name -> memrpc.v1.RecallMode
-	10, // 22: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	4,  // 23: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
-	5,  // 24: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
-	5,  // 25: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
-	15, // 26: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
-	5,  // 27: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	6,  // 28: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
-	29, // 29: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 30: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	10, // 31: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	7,  // 32: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
-	12, // 33: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
-	13, // 34: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
-	17, // 35: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
-	19, // 36: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
-	21, // 37: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
-	23, // 38: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
-	9,  // 39: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
-	16, // 40: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
-	14, // 41: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
-	18, // 42: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
-	20, // 43: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
-	22, // 44: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
-	24, // 45: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
-	39, // [39:46] is the sub-list for method output_type
-	32, // [32:39] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	28, // 6: memrpc.v1.Memory.start_time:type_name -> google.protobuf.Timestamp
+	28, // 7: memrpc.v1.Memory.end_time:type_name -> google.protobuf.Timestamp
+	28, // 8: memrpc.v1.Memory.last_access_time:type_name -> google.protobuf.Timestamp
+	28, // 9: memrpc.v1.Memory.event_time:type_name -> google.protobuf.Timestamp
+	0,  // 10: memrpc.v1.MemoryInput.kind:type_name -> memrpc.v1.MemoryKind
+	27, // 11: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
+	29, // 12: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
+	28, // 13: memrpc.v1.MemoryInput.event_time:type_name -> google.protobuf.Timestamp
+	6,  // 14: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
+	2,  // 15: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
+	5,  // 16: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
+	8,  // 17: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
+	0,  // 18: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
+	28, // 19: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
+	28, // 20: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
+	28, // 21: memrpc.v1.MemoryFilter.event_time_start:type_name -> google.protobuf.Timestamp
+	28, // 22: memrpc.v1.MemoryFilter.event_time_end:type_name -> google.protobuf.Timestamp
+	11, // 23: memrpc.v1.MemoryFilter.metadata:type_name -> memrpc.v1.MetadataFilter
+	12, // 24: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
+	10, // 25: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	3,  // 26: memrpc.v1.SearchMemoriesRequest.mode:type_name -> memrpc.v1.RecallMode
+	10, // 27: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	4,  // 28: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
+	5,  // 29: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
+	5,  // 30: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
+	16, // 31: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
+	5,  // 32: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	6,  // 33: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
+	30, // 34: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 35: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	10, // 36: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	7,  // 37: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
+	13, // 38: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
+	14, // 39: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
+	18, // 40: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
+	20, // 41: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
+	22, // 42: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
+	24, // 43: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
+	9,  // 44: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
+	17, // 45: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
+	15, // 46: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
+	19, // 47: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
+	21, // 48: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
+	23, // 49: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
+	25, // 50: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
+	44, // [44:51] is the sub-list for method output_type
+	37, // [37:44] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_long_term_memory_proto_init() }
@@ -2244,19 +2374,19 @@ func file_memrpc_v1_long_term_memory_proto_init() {
 		return
 	}
 	file_memrpc_v1_long_term_memory_proto_msgTypes[2].OneofWrappers = []any{}
-	file_memrpc_v1_long_term_memory_proto_msgTypes[7].OneofWrappers = []any{
+	file_memrpc_v1_long_term_memory_proto_msgTypes[8].OneofWrappers = []any{
 		(*SearchMemoriesRequest_Text)(nil),
 		(*SearchMemoriesRequest_Vector)(nil),
 	}
-	file_memrpc_v1_long_term_memory_proto_msgTypes[14].OneofWrappers = []any{}
-	file_memrpc_v1_long_term_memory_proto_msgTypes[16].OneofWrappers = []any{}
+	file_memrpc_v1_long_term_memory_proto_msgTypes[15].OneofWrappers = []any{}
+	file_memrpc_v1_long_term_memory_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memrpc_v1_long_term_memory_proto_rawDesc), len(file_memrpc_v1_long_term_memory_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

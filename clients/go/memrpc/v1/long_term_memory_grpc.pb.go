@@ -10,7 +10,7 @@
 // are server-generated ULIDs: 26 characters of Crockford base 32.
 //
 // A memory's `version` changes only when its content does (text, topics,
-// metadata, time to live): pass it back as `expected_version` to update or
+// metadata, event time, time to live): pass it back as `expected_version` to update or
 // delete a memory only if nobody changed it meanwhile. A duplicate write
 // merged into a memory grows its `hit_count`, never its version.
 

@@ -33,6 +33,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :last_access_time, :message, 20, "google.protobuf.Timestamp", json_name: "lastAccessTime"
       repeated :merged_memory_ids, :string, 21, json_name: "mergedMemoryIds"
       optional :superseded_by_memory_id, :string, 22, json_name: "supersededByMemoryId"
+      optional :event_time, :message, 23, "google.protobuf.Timestamp", json_name: "eventTime"
     end
     add_message "memrpc.v1.MemoryInput" do
       optional :text, :string, 1, json_name: "text"
@@ -44,6 +45,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       repeated :embedding, :float, 7, json_name: "embedding"
       optional :ttl, :message, 8, "google.protobuf.Duration", json_name: "ttl"
       optional :pinned, :bool, 9, json_name: "pinned"
+      optional :event_time, :message, 10, "google.protobuf.Timestamp", json_name: "eventTime"
     end
     add_message "memrpc.v1.CreateMemoriesRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
@@ -68,6 +70,13 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :create_time_start, :message, 5, "google.protobuf.Timestamp", json_name: "createTimeStart"
       optional :create_time_end, :message, 6, "google.protobuf.Timestamp", json_name: "createTimeEnd"
       optional :include_superseded, :bool, 7, json_name: "includeSuperseded"
+      optional :event_time_start, :message, 8, "google.protobuf.Timestamp", json_name: "eventTimeStart"
+      optional :event_time_end, :message, 9, "google.protobuf.Timestamp", json_name: "eventTimeEnd"
+      repeated :metadata, :message, 10, "memrpc.v1.MetadataFilter", json_name: "metadata"
+    end
+    add_message "memrpc.v1.MetadataFilter" do
+      optional :key, :string, 1, json_name: "key"
+      repeated :values, :string, 2, json_name: "values"
     end
     add_message "memrpc.v1.Vector" do
       repeated :values, :float, 1, json_name: "values"
@@ -174,6 +183,7 @@ module Memrpc
     CreateMemoryResult = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.CreateMemoryResult").msgclass
     CreateMemoriesResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.CreateMemoriesResponse").msgclass
     MemoryFilter = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryFilter").msgclass
+    MetadataFilter = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MetadataFilter").msgclass
     Vector = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.Vector").msgclass
     SearchMemoriesRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.SearchMemoriesRequest").msgclass
     ListMemoriesRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.ListMemoriesRequest").msgclass

@@ -67,6 +67,11 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_memrpc_v1_MemoryFilter_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_memrpc_v1_MetadataFilter_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_memrpc_v1_MetadataFilter_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_memrpc_v1_Vector_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -149,7 +154,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "pc.v1\032\037google/api/field_behavior.proto\032\036" +
       "google/protobuf/duration.proto\032 google/p" +
       "rotobuf/field_mask.proto\032\037google/protobu" +
-      "f/timestamp.proto\"\340\010\n\006Memory\022\024\n\002id\030\001 \001(\t" +
+      "f/timestamp.proto\"\241\t\n\006Memory\022\024\n\002id\030\001 \001(\t" +
       "B\004\342A\001\003R\002id\022\"\n\tnamespace\030\002 \001(\tB\004\342A\001\003R\tnam" +
       "espace\022\035\n\007user_id\030\003 \001(\tB\004\342A\001\003R\006userId\022/\n" +
       "\004kind\030\004 \001(\0162\025.memrpc.v1.MemoryKindB\004\342A\001\003" +
@@ -175,123 +180,132 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       ".google.protobuf.TimestampB\004\342A\001\003R\016lastAc" +
       "cessTime\0220\n\021merged_memory_ids\030\025 \003(\tB\004\342A\001" +
       "\003R\017mergedMemoryIds\022;\n\027superseded_by_memo" +
-      "ry_id\030\026 \001(\tB\004\342A\001\003R\024supersededByMemoryId\032" +
-      ";\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value:\0028\001\"\267\003\n\013MemoryInput\022\030\n\004" +
-      "text\030\001 \001(\tB\004\342A\001\002R\004text\022\036\n\007user_id\030\002 \001(\tB" +
-      "\005\342A\002\001\005R\006userId\0220\n\004kind\030\003 \001(\0162\025.memrpc.v1" +
-      ".MemoryKindB\005\342A\002\001\005R\004kind\022\"\n\tthread_id\030\004 " +
-      "\001(\tB\005\342A\002\001\005R\010threadId\022\034\n\006topics\030\005 \003(\tB\004\342A" +
-      "\001\001R\006topics\022F\n\010metadata\030\006 \003(\0132$.memrpc.v1" +
-      ".MemoryInput.MetadataEntryB\004\342A\001\001R\010metada" +
-      "ta\022#\n\tembedding\030\007 \003(\002B\005\342A\002\001\004R\tembedding\022" +
-      "2\n\003ttl\030\010 \001(\0132\031.google.protobuf.DurationB" +
-      "\005\342A\002\001\004R\003ttl\022\034\n\006pinned\030\t \001(\010B\004\342A\001\001R\006pinne" +
-      "d\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005" +
-      "value\030\002 \001(\tR\005value:\0028\001\"\352\001\n\025CreateMemorie" +
+      "ry_id\030\026 \001(\tB\004\342A\001\003R\024supersededByMemoryId\022" +
+      "?\n\nevent_time\030\027 \001(\0132\032.google.protobuf.Ti" +
+      "mestampB\004\342A\001\003R\teventTime\032;\n\rMetadataEntr" +
+      "y\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005valu" +
+      "e:\0028\001\"\370\003\n\013MemoryInput\022\030\n\004text\030\001 \001(\tB\004\342A\001" +
+      "\002R\004text\022\036\n\007user_id\030\002 \001(\tB\005\342A\002\001\005R\006userId\022" +
+      "0\n\004kind\030\003 \001(\0162\025.memrpc.v1.MemoryKindB\005\342A" +
+      "\002\001\005R\004kind\022\"\n\tthread_id\030\004 \001(\tB\005\342A\002\001\005R\010thr" +
+      "eadId\022\034\n\006topics\030\005 \003(\tB\004\342A\001\001R\006topics\022F\n\010m" +
+      "etadata\030\006 \003(\0132$.memrpc.v1.MemoryInput.Me" +
+      "tadataEntryB\004\342A\001\001R\010metadata\022#\n\tembedding" +
+      "\030\007 \003(\002B\005\342A\002\001\004R\tembedding\0222\n\003ttl\030\010 \001(\0132\031." +
+      "google.protobuf.DurationB\005\342A\002\001\004R\003ttl\022\034\n\006" +
+      "pinned\030\t \001(\010B\004\342A\001\001R\006pinned\022?\n\nevent_time" +
+      "\030\n \001(\0132\032.google.protobuf.TimestampB\004\342A\001\001" +
+      "R\teventTime\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(" +
+      "\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\352\001\n\025Cre" +
+      "ateMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342" +
+      "A\001\002R\tnamespace\0228\n\010memories\030\002 \003(\0132\026.memrp" +
+      "c.v1.MemoryInputB\004\342A\001\002R\010memories\0227\n\022dedu" +
+      "p_max_distance\030\003 \001(\002B\004\342A\001\001H\000R\020dedupMaxDi" +
+      "stance\210\001\001\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treq" +
+      "uestIdB\025\n\023_dedup_max_distance\"\217\001\n\022Create" +
+      "MemoryResult\0222\n\007outcome\030\001 \001(\0162\030.memrpc.v" +
+      "1.CreateOutcomeR\007outcome\022)\n\006memory\030\002 \001(\013" +
+      "2\021.memrpc.v1.MemoryR\006memory\022\032\n\010distance\030" +
+      "\003 \001(\002R\010distance\"m\n\026CreateMemoriesRespons" +
+      "e\0227\n\007results\030\001 \003(\0132\035.memrpc.v1.CreateMem" +
+      "oryResultR\007results\022\032\n\010replayed\030\002 \001(\010R\010re" +
+      "played\"\207\004\n\014MemoryFilter\022\031\n\010user_ids\030\001 \003(" +
+      "\tR\007userIds\022+\n\005kinds\030\002 \003(\0162\025.memrpc.v1.Me" +
+      "moryKindR\005kinds\022\035\n\nthread_ids\030\003 \003(\tR\tthr" +
+      "eadIds\022\026\n\006topics\030\004 \003(\tR\006topics\022F\n\021create" +
+      "_time_start\030\005 \001(\0132\032.google.protobuf.Time" +
+      "stampR\017createTimeStart\022B\n\017create_time_en" +
+      "d\030\006 \001(\0132\032.google.protobuf.TimestampR\rcre" +
+      "ateTimeEnd\022-\n\022include_superseded\030\007 \001(\010R\021" +
+      "includeSuperseded\022D\n\020event_time_start\030\010 " +
+      "\001(\0132\032.google.protobuf.TimestampR\016eventTi" +
+      "meStart\022@\n\016event_time_end\030\t \001(\0132\032.google" +
+      ".protobuf.TimestampR\014eventTimeEnd\0225\n\010met" +
+      "adata\030\n \003(\0132\031.memrpc.v1.MetadataFilterR\010" +
+      "metadata\":\n\016MetadataFilter\022\020\n\003key\030\001 \001(\tR" +
+      "\003key\022\026\n\006values\030\002 \003(\tR\006values\" \n\006Vector\022\026" +
+      "\n\006values\030\001 \003(\002R\006values\"\233\003\n\025SearchMemorie" +
       "sRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnames" +
-      "pace\0228\n\010memories\030\002 \003(\0132\026.memrpc.v1.Memor" +
-      "yInputB\004\342A\001\002R\010memories\0227\n\022dedup_max_dist" +
-      "ance\030\003 \001(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210\001\001\022" +
-      "#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\trequestIdB\025\n\023" +
-      "_dedup_max_distance\"\217\001\n\022CreateMemoryResu" +
-      "lt\0222\n\007outcome\030\001 \001(\0162\030.memrpc.v1.CreateOu" +
-      "tcomeR\007outcome\022)\n\006memory\030\002 \001(\0132\021.memrpc." +
-      "v1.MemoryR\006memory\022\032\n\010distance\030\003 \001(\002R\010dis" +
-      "tance\"m\n\026CreateMemoriesResponse\0227\n\007resul" +
-      "ts\030\001 \003(\0132\035.memrpc.v1.CreateMemoryResultR" +
-      "\007results\022\032\n\010replayed\030\002 \001(\010R\010replayed\"\310\002\n" +
-      "\014MemoryFilter\022\031\n\010user_ids\030\001 \003(\tR\007userIds" +
-      "\022+\n\005kinds\030\002 \003(\0162\025.memrpc.v1.MemoryKindR\005" +
-      "kinds\022\035\n\nthread_ids\030\003 \003(\tR\tthreadIds\022\026\n\006" +
-      "topics\030\004 \003(\tR\006topics\022F\n\021create_time_star" +
-      "t\030\005 \001(\0132\032.google.protobuf.TimestampR\017cre" +
-      "ateTimeStart\022B\n\017create_time_end\030\006 \001(\0132\032." +
-      "google.protobuf.TimestampR\rcreateTimeEnd" +
-      "\022-\n\022include_superseded\030\007 \001(\010R\021includeSup" +
-      "erseded\" \n\006Vector\022\026\n\006values\030\001 \003(\002R\006value" +
-      "s\"\233\003\n\025SearchMemoriesRequest\022\"\n\tnamespace" +
-      "\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n\004text\030\002 \001(\tB\004\342" +
-      "A\001\001H\000R\004text\0221\n\006vector\030\003 \001(\0132\021.memrpc.v1." +
-      "VectorB\004\342A\001\001H\000R\006vector\0225\n\006filter\030\004 \001(\0132\027" +
-      ".memrpc.v1.MemoryFilterB\004\342A\001\001R\006filter\022\032\n" +
-      "\005limit\030\005 \001(\005B\004\342A\001\001R\005limit\022,\n\014max_distanc" +
-      "e\030\006 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001\022/\n\004mode\030" +
-      "\007 \001(\0162\025.memrpc.v1.RecallModeB\004\342A\001\001R\004mode" +
-      "\0220\n\016keyword_weight\030\010 \001(\002B\004\342A\001\001H\002R\rkeywor" +
-      "dWeight\210\001\001B\007\n\005queryB\017\n\r_max_distanceB\021\n\017" +
-      "_keyword_weight\"\354\001\n\023ListMemoriesRequest\022" +
-      "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006f" +
-      "ilter\030\002 \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A" +
-      "\001\001R\006filter\0222\n\005order\030\003 \001(\0162\026.memrpc.v1.Me" +
-      "moryOrderB\004\342A\001\001R\005order\022!\n\tpage_size\030\004 \001(" +
-      "\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\005 \001(\tB\004\342" +
-      "A\001\001R\tpageToken\"m\n\024ListMemoriesResponse\022-" +
-      "\n\010memories\030\001 \003(\0132\021.memrpc.v1.MemoryR\010mem" +
-      "ories\022&\n\017next_page_token\030\002 \001(\tR\rnextPage" +
-      "Token\"\217\001\n\013MemoryMatch\022)\n\006memory\030\001 \001(\0132\021." +
-      "memrpc.v1.MemoryR\006memory\022\032\n\010distance\030\002 \001" +
-      "(\002R\010distance\022#\n\rkeyword_score\030\003 \001(\002R\014key" +
-      "wordScore\022\024\n\005score\030\004 \001(\002R\005score\"J\n\026Searc" +
-      "hMemoriesResponse\0220\n\007matches\030\001 \003(\0132\026.mem" +
-      "rpc.v1.MemoryMatchR\007matches\"Y\n\020GetMemory" +
-      "Request\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamesp" +
-      "ace\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\">" +
-      "\n\021GetMemoryResponse\022)\n\006memory\030\001 \001(\0132\021.me" +
-      "mrpc.v1.MemoryR\006memory\"\360\002\n\023UpdateMemoryR" +
-      "equest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespa" +
-      "ce\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n" +
-      "\006memory\030\003 \001(\0132\026.memrpc.v1.MemoryInputB\004\342" +
-      "A\001\002R\006memory\022A\n\013update_mask\030\004 \001(\0132\032.googl" +
-      "e.protobuf.FieldMaskB\004\342A\001\001R\nupdateMask\0227" +
-      "\n\022dedup_max_distance\030\005 \001(\002B\004\342A\001\001H\000R\020dedu" +
-      "pMaxDistance\210\001\001\0224\n\020expected_version\030\006 \001(" +
-      "\003B\004\342A\001\001H\001R\017expectedVersion\210\001\001B\025\n\023_dedup_" +
-      "max_distanceB\023\n\021_expected_version\"A\n\024Upd" +
-      "ateMemoryResponse\022)\n\006memory\030\001 \001(\0132\021.memr" +
-      "pc.v1.MemoryR\006memory\"\247\001\n\023DeleteMemoryReq" +
-      "uest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace" +
-      "\022!\n\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n\020e" +
-      "xpected_version\030\003 \001(\003B\004\342A\001\001H\000R\017expectedV" +
-      "ersion\210\001\001B\023\n\021_expected_version\"\026\n\024Delete" +
-      "MemoryResponse\"r\n\025DeleteMemoriesRequest\022" +
-      "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006f" +
-      "ilter\030\002 \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A" +
-      "\001\002R\006filter\"=\n\026DeleteMemoriesResponse\022#\n\r" +
-      "deleted_count\030\001 \001(\003R\014deletedCount*]\n\nMem" +
-      "oryKind\022\033\n\027MEMORY_KIND_UNSPECIFIED\020\000\022\030\n\024" +
-      "MEMORY_KIND_EPISODIC\020\001\022\030\n\024MEMORY_KIND_SE" +
-      "MANTIC\020\002*\202\001\n\014MemorySource\022\035\n\031MEMORY_SOUR" +
-      "CE_UNSPECIFIED\020\000\022\030\n\024MEMORY_SOURCE_CLIENT" +
-      "\020\001\022\033\n\027MEMORY_SOURCE_FORMATION\020\002\022\034\n\030MEMOR" +
-      "Y_SOURCE_EXTRACTION\020\003*i\n\rCreateOutcome\022\036" +
-      "\n\032CREATE_OUTCOME_UNSPECIFIED\020\000\022\032\n\026CREATE" +
-      "_OUTCOME_CREATED\020\001\022\034\n\030CREATE_OUTCOME_DUP" +
-      "LICATE\020\002*r\n\nRecallMode\022\033\n\027RECALL_MODE_UN" +
-      "SPECIFIED\020\000\022\026\n\022RECALL_MODE_VECTOR\020\001\022\027\n\023R" +
-      "ECALL_MODE_KEYWORD\020\002\022\026\n\022RECALL_MODE_HYBR" +
-      "ID\020\003*e\n\013MemoryOrder\022\034\n\030MEMORY_ORDER_UNSP" +
-      "ECIFIED\020\000\022\035\n\031MEMORY_ORDER_NEWEST_FIRST\020\001" +
-      "\022\031\n\025MEMORY_ORDER_MOST_HIT\020\0022\320\004\n\016LongTerm" +
-      "Memory\022U\n\016CreateMemories\022 .memrpc.v1.Cre" +
-      "ateMemoriesRequest\032!.memrpc.v1.CreateMem" +
-      "oriesResponse\022U\n\016SearchMemories\022 .memrpc" +
-      ".v1.SearchMemoriesRequest\032!.memrpc.v1.Se" +
-      "archMemoriesResponse\022O\n\014ListMemories\022\036.m" +
-      "emrpc.v1.ListMemoriesRequest\032\037.memrpc.v1" +
-      ".ListMemoriesResponse\022F\n\tGetMemory\022\033.mem" +
-      "rpc.v1.GetMemoryRequest\032\034.memrpc.v1.GetM" +
-      "emoryResponse\022O\n\014UpdateMemory\022\036.memrpc.v" +
-      "1.UpdateMemoryRequest\032\037.memrpc.v1.Update" +
-      "MemoryResponse\022O\n\014DeleteMemory\022\036.memrpc." +
-      "v1.DeleteMemoryRequest\032\037.memrpc.v1.Delet" +
-      "eMemoryResponse\022U\n\016DeleteMemories\022 .memr" +
-      "pc.v1.DeleteMemoriesRequest\032!.memrpc.v1." +
-      "DeleteMemoriesResponseB\211\001\n\rdev.memrpc.v1" +
-      "B\023LongTermMemoryProtoP\001Z6github.com/memr" +
-      "pc/memrpc/clients/go/memrpc/v1;memrpcv1\242" +
-      "\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::" +
-      "V1b\006proto3"
+      "pace\022\032\n\004text\030\002 \001(\tB\004\342A\001\001H\000R\004text\0221\n\006vect" +
+      "or\030\003 \001(\0132\021.memrpc.v1.VectorB\004\342A\001\001H\000R\006vec" +
+      "tor\0225\n\006filter\030\004 \001(\0132\027.memrpc.v1.MemoryFi" +
+      "lterB\004\342A\001\001R\006filter\022\032\n\005limit\030\005 \001(\005B\004\342A\001\001R" +
+      "\005limit\022,\n\014max_distance\030\006 \001(\002B\004\342A\001\001H\001R\013ma" +
+      "xDistance\210\001\001\022/\n\004mode\030\007 \001(\0162\025.memrpc.v1.R" +
+      "ecallModeB\004\342A\001\001R\004mode\0220\n\016keyword_weight\030" +
+      "\010 \001(\002B\004\342A\001\001H\002R\rkeywordWeight\210\001\001B\007\n\005query" +
+      "B\017\n\r_max_distanceB\021\n\017_keyword_weight\"\354\001\n" +
+      "\023ListMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB" +
+      "\004\342A\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027.memrp" +
+      "c.v1.MemoryFilterB\004\342A\001\001R\006filter\0222\n\005order" +
+      "\030\003 \001(\0162\026.memrpc.v1.MemoryOrderB\004\342A\001\001R\005or" +
+      "der\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSize\022#" +
+      "\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\"m\n\024L" +
+      "istMemoriesResponse\022-\n\010memories\030\001 \003(\0132\021." +
+      "memrpc.v1.MemoryR\010memories\022&\n\017next_page_" +
+      "token\030\002 \001(\tR\rnextPageToken\"\217\001\n\013MemoryMat" +
+      "ch\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006m" +
+      "emory\022\032\n\010distance\030\002 \001(\002R\010distance\022#\n\rkey" +
+      "word_score\030\003 \001(\002R\014keywordScore\022\024\n\005score\030" +
+      "\004 \001(\002R\005score\"J\n\026SearchMemoriesResponse\0220" +
+      "\n\007matches\030\001 \003(\0132\026.memrpc.v1.MemoryMatchR" +
+      "\007matches\"Y\n\020GetMemoryRequest\022\"\n\tnamespac" +
+      "e\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 " +
+      "\001(\tB\004\342A\001\002R\010memoryId\">\n\021GetMemoryResponse" +
+      "\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006mem" +
+      "ory\"\360\002\n\023UpdateMemoryRequest\022\"\n\tnamespace" +
+      "\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001" +
+      "(\tB\004\342A\001\002R\010memoryId\0224\n\006memory\030\003 \001(\0132\026.mem" +
+      "rpc.v1.MemoryInputB\004\342A\001\002R\006memory\022A\n\013upda" +
+      "te_mask\030\004 \001(\0132\032.google.protobuf.FieldMas" +
+      "kB\004\342A\001\001R\nupdateMask\0227\n\022dedup_max_distanc" +
+      "e\030\005 \001(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210\001\001\0224\n\020" +
+      "expected_version\030\006 \001(\003B\004\342A\001\001H\001R\017expected" +
+      "Version\210\001\001B\025\n\023_dedup_max_distanceB\023\n\021_ex" +
+      "pected_version\"A\n\024UpdateMemoryResponse\022)" +
+      "\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memor" +
+      "y\"\247\001\n\023DeleteMemoryRequest\022\"\n\tnamespace\030\001" +
+      " \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001(\t" +
+      "B\004\342A\001\002R\010memoryId\0224\n\020expected_version\030\003 \001" +
+      "(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001B\023\n\021_expec" +
+      "ted_version\"\026\n\024DeleteMemoryResponse\"r\n\025D" +
+      "eleteMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB" +
+      "\004\342A\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027.memrp" +
+      "c.v1.MemoryFilterB\004\342A\001\002R\006filter\"=\n\026Delet" +
+      "eMemoriesResponse\022#\n\rdeleted_count\030\001 \001(\003" +
+      "R\014deletedCount*]\n\nMemoryKind\022\033\n\027MEMORY_K" +
+      "IND_UNSPECIFIED\020\000\022\030\n\024MEMORY_KIND_EPISODI" +
+      "C\020\001\022\030\n\024MEMORY_KIND_SEMANTIC\020\002*\202\001\n\014Memory" +
+      "Source\022\035\n\031MEMORY_SOURCE_UNSPECIFIED\020\000\022\030\n" +
+      "\024MEMORY_SOURCE_CLIENT\020\001\022\033\n\027MEMORY_SOURCE" +
+      "_FORMATION\020\002\022\034\n\030MEMORY_SOURCE_EXTRACTION" +
+      "\020\003*i\n\rCreateOutcome\022\036\n\032CREATE_OUTCOME_UN" +
+      "SPECIFIED\020\000\022\032\n\026CREATE_OUTCOME_CREATED\020\001\022" +
+      "\034\n\030CREATE_OUTCOME_DUPLICATE\020\002*r\n\nRecallM" +
+      "ode\022\033\n\027RECALL_MODE_UNSPECIFIED\020\000\022\026\n\022RECA" +
+      "LL_MODE_VECTOR\020\001\022\027\n\023RECALL_MODE_KEYWORD\020" +
+      "\002\022\026\n\022RECALL_MODE_HYBRID\020\003*e\n\013MemoryOrder" +
+      "\022\034\n\030MEMORY_ORDER_UNSPECIFIED\020\000\022\035\n\031MEMORY" +
+      "_ORDER_NEWEST_FIRST\020\001\022\031\n\025MEMORY_ORDER_MO" +
+      "ST_HIT\020\0022\320\004\n\016LongTermMemory\022U\n\016CreateMem" +
+      "ories\022 .memrpc.v1.CreateMemoriesRequest\032" +
+      "!.memrpc.v1.CreateMemoriesResponse\022U\n\016Se" +
+      "archMemories\022 .memrpc.v1.SearchMemoriesR" +
+      "equest\032!.memrpc.v1.SearchMemoriesRespons" +
+      "e\022O\n\014ListMemories\022\036.memrpc.v1.ListMemori" +
+      "esRequest\032\037.memrpc.v1.ListMemoriesRespon" +
+      "se\022F\n\tGetMemory\022\033.memrpc.v1.GetMemoryReq" +
+      "uest\032\034.memrpc.v1.GetMemoryResponse\022O\n\014Up" +
+      "dateMemory\022\036.memrpc.v1.UpdateMemoryReque" +
+      "st\032\037.memrpc.v1.UpdateMemoryResponse\022O\n\014D" +
+      "eleteMemory\022\036.memrpc.v1.DeleteMemoryRequ" +
+      "est\032\037.memrpc.v1.DeleteMemoryResponse\022U\n\016" +
+      "DeleteMemories\022 .memrpc.v1.DeleteMemorie" +
+      "sRequest\032!.memrpc.v1.DeleteMemoriesRespo" +
+      "nseB\211\001\n\rdev.memrpc.v1B\023LongTermMemoryPro" +
+      "toP\001Z6github.com/memrpc/memrpc/clients/g" +
+      "o/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002" +
+      "\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -306,7 +320,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_Memory_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Memory_descriptor,
-        new java.lang.String[] { "Id", "Namespace", "UserId", "Kind", "ThreadId", "Topics", "Text", "Metadata", "CreateTime", "UpdateTime", "ExpireTime", "HitCount", "Version", "Source", "SourceEventIds", "StartTime", "EndTime", "Pinned", "AccessCount", "LastAccessTime", "MergedMemoryIds", "SupersededByMemoryId", });
+        new java.lang.String[] { "Id", "Namespace", "UserId", "Kind", "ThreadId", "Topics", "Text", "Metadata", "CreateTime", "UpdateTime", "ExpireTime", "HitCount", "Version", "Source", "SourceEventIds", "StartTime", "EndTime", "Pinned", "AccessCount", "LastAccessTime", "MergedMemoryIds", "SupersededByMemoryId", "EventTime", });
     internal_static_memrpc_v1_Memory_MetadataEntry_descriptor =
       internal_static_memrpc_v1_Memory_descriptor.getNestedType(0);
     internal_static_memrpc_v1_Memory_MetadataEntry_fieldAccessorTable = new
@@ -318,7 +332,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_MemoryInput_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryInput_descriptor,
-        new java.lang.String[] { "Text", "UserId", "Kind", "ThreadId", "Topics", "Metadata", "Embedding", "Ttl", "Pinned", });
+        new java.lang.String[] { "Text", "UserId", "Kind", "ThreadId", "Topics", "Metadata", "Embedding", "Ttl", "Pinned", "EventTime", });
     internal_static_memrpc_v1_MemoryInput_MetadataEntry_descriptor =
       internal_static_memrpc_v1_MemoryInput_descriptor.getNestedType(0);
     internal_static_memrpc_v1_MemoryInput_MetadataEntry_fieldAccessorTable = new
@@ -348,87 +362,93 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_MemoryFilter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryFilter_descriptor,
-        new java.lang.String[] { "UserIds", "Kinds", "ThreadIds", "Topics", "CreateTimeStart", "CreateTimeEnd", "IncludeSuperseded", });
-    internal_static_memrpc_v1_Vector_descriptor =
+        new java.lang.String[] { "UserIds", "Kinds", "ThreadIds", "Topics", "CreateTimeStart", "CreateTimeEnd", "IncludeSuperseded", "EventTimeStart", "EventTimeEnd", "Metadata", });
+    internal_static_memrpc_v1_MetadataFilter_descriptor =
       getDescriptor().getMessageType(6);
+    internal_static_memrpc_v1_MetadataFilter_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_memrpc_v1_MetadataFilter_descriptor,
+        new java.lang.String[] { "Key", "Values", });
+    internal_static_memrpc_v1_Vector_descriptor =
+      getDescriptor().getMessageType(7);
     internal_static_memrpc_v1_Vector_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_Vector_descriptor,
         new java.lang.String[] { "Values", });
     internal_static_memrpc_v1_SearchMemoriesRequest_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_memrpc_v1_SearchMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SearchMemoriesRequest_descriptor,
         new java.lang.String[] { "Namespace", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Mode", "KeywordWeight", "Query", });
     internal_static_memrpc_v1_ListMemoriesRequest_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_memrpc_v1_ListMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_ListMemoriesRequest_descriptor,
         new java.lang.String[] { "Namespace", "Filter", "Order", "PageSize", "PageToken", });
     internal_static_memrpc_v1_ListMemoriesResponse_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_memrpc_v1_ListMemoriesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_ListMemoriesResponse_descriptor,
         new java.lang.String[] { "Memories", "NextPageToken", });
     internal_static_memrpc_v1_MemoryMatch_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_memrpc_v1_MemoryMatch_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryMatch_descriptor,
         new java.lang.String[] { "Memory", "Distance", "KeywordScore", "Score", });
     internal_static_memrpc_v1_SearchMemoriesResponse_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_memrpc_v1_SearchMemoriesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SearchMemoriesResponse_descriptor,
         new java.lang.String[] { "Matches", });
     internal_static_memrpc_v1_GetMemoryRequest_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_memrpc_v1_GetMemoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetMemoryRequest_descriptor,
         new java.lang.String[] { "Namespace", "MemoryId", });
     internal_static_memrpc_v1_GetMemoryResponse_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(14);
     internal_static_memrpc_v1_GetMemoryResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetMemoryResponse_descriptor,
         new java.lang.String[] { "Memory", });
     internal_static_memrpc_v1_UpdateMemoryRequest_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(15);
     internal_static_memrpc_v1_UpdateMemoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateMemoryRequest_descriptor,
         new java.lang.String[] { "Namespace", "MemoryId", "Memory", "UpdateMask", "DedupMaxDistance", "ExpectedVersion", });
     internal_static_memrpc_v1_UpdateMemoryResponse_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(16);
     internal_static_memrpc_v1_UpdateMemoryResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateMemoryResponse_descriptor,
         new java.lang.String[] { "Memory", });
     internal_static_memrpc_v1_DeleteMemoryRequest_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(17);
     internal_static_memrpc_v1_DeleteMemoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoryRequest_descriptor,
         new java.lang.String[] { "Namespace", "MemoryId", "ExpectedVersion", });
     internal_static_memrpc_v1_DeleteMemoryResponse_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(18);
     internal_static_memrpc_v1_DeleteMemoryResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoryResponse_descriptor,
         new java.lang.String[] { });
     internal_static_memrpc_v1_DeleteMemoriesRequest_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(19);
     internal_static_memrpc_v1_DeleteMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoriesRequest_descriptor,
         new java.lang.String[] { "Namespace", "Filter", });
     internal_static_memrpc_v1_DeleteMemoriesResponse_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(20);
     internal_static_memrpc_v1_DeleteMemoriesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_DeleteMemoriesResponse_descriptor,

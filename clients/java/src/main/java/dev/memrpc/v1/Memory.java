@@ -1016,6 +1016,53 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int EVENT_TIME_FIELD_NUMBER = 23;
+  private com.google.protobuf.Timestamp eventTime_;
+  /**
+   * <pre>
+   * When the remembered thing happened (`MemoryInput.event_time`), as
+   * distinct from `create_time`, when it was written. A formed memory's is
+   * its `start_time`. Unset when none (and for every memory written before
+   * event times were recorded).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the eventTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasEventTime() {
+    return ((bitField0_ & 0x00000040) != 0);
+  }
+  /**
+   * <pre>
+   * When the remembered thing happened (`MemoryInput.event_time`), as
+   * distinct from `create_time`, when it was written. A formed memory's is
+   * its `start_time`. Unset when none (and for every memory written before
+   * event times were recorded).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The eventTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getEventTime() {
+    return eventTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+  }
+  /**
+   * <pre>
+   * When the remembered thing happened (`MemoryInput.event_time`), as
+   * distinct from `create_time`, when it was written. A formed memory's is
+   * its `start_time`. Unset when none (and for every memory written before
+   * event times were recorded).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
+    return eventTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -1098,6 +1145,9 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(supersededByMemoryId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 22, supersededByMemoryId_);
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      output.writeMessage(23, getEventTime());
     }
     getUnknownFields().writeTo(output);
   }
@@ -1203,6 +1253,10 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(supersededByMemoryId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(22, supersededByMemoryId_);
     }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(23, getEventTime());
+    }
     return size;
   }
   @java.lang.Override
@@ -1287,6 +1341,11 @@ java.lang.String defaultValue) {
         .equals(other.getMergedMemoryIdsList())) return false;
     if (!getSupersededByMemoryId()
         .equals(other.getSupersededByMemoryId())) return false;
+    if (hasEventTime() != other.hasEventTime()) return false;
+    if (hasEventTime()) {
+      if (!getEventTime()
+          .equals(other.getEventTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -1366,6 +1425,10 @@ java.lang.String defaultValue) {
     }
     hash = (37 * hash) + SUPERSEDED_BY_MEMORY_ID_FIELD_NUMBER;
     hash = (53 * hash) + getSupersededByMemoryId().hashCode();
+    if (hasEventTime()) {
+      hash = (37 * hash) + EVENT_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getEventTime().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1529,6 +1592,7 @@ java.lang.String defaultValue) {
         internalGetStartTimeFieldBuilder();
         internalGetEndTimeFieldBuilder();
         internalGetLastAccessTimeFieldBuilder();
+        internalGetEventTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1584,6 +1648,11 @@ java.lang.String defaultValue) {
       mergedMemoryIds_ =
           com.google.protobuf.LazyStringArrayList.emptyList();
       supersededByMemoryId_ = "";
+      eventTime_ = null;
+      if (eventTimeBuilder_ != null) {
+        eventTimeBuilder_.dispose();
+        eventTimeBuilder_ = null;
+      }
       return this;
     }
 
@@ -1706,6 +1775,12 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00200000) != 0)) {
         result.supersededByMemoryId_ = supersededByMemoryId_;
       }
+      if (((from_bitField0_ & 0x00400000) != 0)) {
+        result.eventTime_ = eventTimeBuilder_ == null
+            ? eventTime_
+            : eventTimeBuilder_.build();
+        to_bitField0_ |= 0x00000040;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1819,6 +1894,9 @@ java.lang.String defaultValue) {
         supersededByMemoryId_ = other.supersededByMemoryId_;
         bitField0_ |= 0x00200000;
         onChanged();
+      }
+      if (other.hasEventTime()) {
+        mergeEventTime(other.getEventTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1970,6 +2048,13 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00200000;
               break;
             } // case 178
+            case 186: {
+              input.readMessage(
+                  internalGetEventTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00400000;
+              break;
+            } // case 186
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -4536,6 +4621,188 @@ java.lang.String defaultValue) {
       bitField0_ |= 0x00200000;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp eventTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> eventTimeBuilder_;
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return Whether the eventTime field is set.
+     */
+    public boolean hasEventTime() {
+      return ((bitField0_ & 0x00400000) != 0);
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     * @return The eventTime.
+     */
+    public com.google.protobuf.Timestamp getEventTime() {
+      if (eventTimeBuilder_ == null) {
+        return eventTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+      } else {
+        return eventTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setEventTime(com.google.protobuf.Timestamp value) {
+      if (eventTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        eventTime_ = value;
+      } else {
+        eventTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00400000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder setEventTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (eventTimeBuilder_ == null) {
+        eventTime_ = builderForValue.build();
+      } else {
+        eventTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00400000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder mergeEventTime(com.google.protobuf.Timestamp value) {
+      if (eventTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00400000) != 0) &&
+          eventTime_ != null &&
+          eventTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getEventTimeBuilder().mergeFrom(value);
+        } else {
+          eventTime_ = value;
+        }
+      } else {
+        eventTimeBuilder_.mergeFrom(value);
+      }
+      if (eventTime_ != null) {
+        bitField0_ |= 0x00400000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public Builder clearEventTime() {
+      bitField0_ = (bitField0_ & ~0x00400000);
+      eventTime_ = null;
+      if (eventTimeBuilder_ != null) {
+        eventTimeBuilder_.dispose();
+        eventTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getEventTimeBuilder() {
+      bitField0_ |= 0x00400000;
+      onChanged();
+      return internalGetEventTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
+      if (eventTimeBuilder_ != null) {
+        return eventTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return eventTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (`MemoryInput.event_time`), as
+     * distinct from `create_time`, when it was written. A formed memory's is
+     * its `start_time`. Unset when none (and for every memory written before
+     * event times were recorded).
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetEventTimeFieldBuilder() {
+      if (eventTimeBuilder_ == null) {
+        eventTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getEventTime(),
+                getParentForChildren(),
+                isClean());
+        eventTime_ = null;
+      }
+      return eventTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.Memory)

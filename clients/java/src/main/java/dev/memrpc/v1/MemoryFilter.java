@@ -43,6 +43,7 @@ private static final long serialVersionUID = 0L;
         com.google.protobuf.LazyStringArrayList.emptyList();
     topics_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
+    metadata_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -395,6 +396,156 @@ private static final long serialVersionUID = 0L;
     return includeSuperseded_;
   }
 
+  public static final int EVENT_TIME_START_FIELD_NUMBER = 8;
+  private com.google.protobuf.Timestamp eventTimeStart_;
+  /**
+   * <pre>
+   * Memories whose event time (`Memory.event_time`) is at or after this
+   * time. A memory without an event time matches no event time range.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+   * @return Whether the eventTimeStart field is set.
+   */
+  @java.lang.Override
+  public boolean hasEventTimeStart() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * Memories whose event time (`Memory.event_time`) is at or after this
+   * time. A memory without an event time matches no event time range.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+   * @return The eventTimeStart.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getEventTimeStart() {
+    return eventTimeStart_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeStart_;
+  }
+  /**
+   * <pre>
+   * Memories whose event time (`Memory.event_time`) is at or after this
+   * time. A memory without an event time matches no event time range.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getEventTimeStartOrBuilder() {
+    return eventTimeStart_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeStart_;
+  }
+
+  public static final int EVENT_TIME_END_FIELD_NUMBER = 9;
+  private com.google.protobuf.Timestamp eventTimeEnd_;
+  /**
+   * <pre>
+   * Memories whose event time is strictly before this time.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+   * @return Whether the eventTimeEnd field is set.
+   */
+  @java.lang.Override
+  public boolean hasEventTimeEnd() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * Memories whose event time is strictly before this time.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+   * @return The eventTimeEnd.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getEventTimeEnd() {
+    return eventTimeEnd_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeEnd_;
+  }
+  /**
+   * <pre>
+   * Memories whose event time is strictly before this time.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getEventTimeEndOrBuilder() {
+    return eventTimeEnd_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeEnd_;
+  }
+
+  public static final int METADATA_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.memrpc.v1.MetadataFilter> metadata_;
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.memrpc.v1.MetadataFilter> getMetadataList() {
+    return metadata_;
+  }
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.memrpc.v1.MetadataFilterOrBuilder> 
+      getMetadataOrBuilderList() {
+    return metadata_;
+  }
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  @java.lang.Override
+  public int getMetadataCount() {
+    return metadata_.size();
+  }
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.MetadataFilter getMetadata(int index) {
+    return metadata_.get(index);
+  }
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.MetadataFilterOrBuilder getMetadataOrBuilder(
+      int index) {
+    return metadata_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -434,6 +585,15 @@ private static final long serialVersionUID = 0L;
     }
     if (includeSuperseded_ != false) {
       output.writeBool(7, includeSuperseded_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(8, getEventTimeStart());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(9, getEventTimeEnd());
+    }
+    for (int i = 0; i < metadata_.size(); i++) {
+      output.writeMessage(10, metadata_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -487,6 +647,23 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(7, includeSuperseded_);
     }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getEventTimeStart());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, getEventTimeEnd());
+    }
+
+        {
+          final int count = metadata_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(metadata_.get(i));
+          }
+          size += 1 * count;
+        }
     return size;
   }
   @java.lang.Override
@@ -530,6 +707,18 @@ private static final long serialVersionUID = 0L;
     }
     if (getIncludeSuperseded()
         != other.getIncludeSuperseded()) return false;
+    if (hasEventTimeStart() != other.hasEventTimeStart()) return false;
+    if (hasEventTimeStart()) {
+      if (!getEventTimeStart()
+          .equals(other.getEventTimeStart())) return false;
+    }
+    if (hasEventTimeEnd() != other.hasEventTimeEnd()) return false;
+    if (hasEventTimeEnd()) {
+      if (!getEventTimeEnd()
+          .equals(other.getEventTimeEnd())) return false;
+    }
+    if (!getMetadataList()
+        .equals(other.getMetadataList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -568,6 +757,18 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + INCLUDE_SUPERSEDED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIncludeSuperseded());
+    if (hasEventTimeStart()) {
+      hash = (37 * hash) + EVENT_TIME_START_FIELD_NUMBER;
+      hash = (53 * hash) + getEventTimeStart().hashCode();
+    }
+    if (hasEventTimeEnd()) {
+      hash = (37 * hash) + EVENT_TIME_END_FIELD_NUMBER;
+      hash = (53 * hash) + getEventTimeEnd().hashCode();
+    }
+    if (getMetadataCount() > 0) {
+      hash = (37 * hash) + METADATA_FIELD_NUMBER;
+      hash = (53 * hash) + getMetadataList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -708,6 +909,9 @@ private static final long serialVersionUID = 0L;
               .alwaysUseFieldBuilders) {
         internalGetCreateTimeStartFieldBuilder();
         internalGetCreateTimeEndFieldBuilder();
+        internalGetEventTimeStartFieldBuilder();
+        internalGetEventTimeEndFieldBuilder();
+        internalGetMetadataFieldBuilder();
       }
     }
     @java.lang.Override
@@ -732,6 +936,23 @@ private static final long serialVersionUID = 0L;
         createTimeEndBuilder_ = null;
       }
       includeSuperseded_ = false;
+      eventTimeStart_ = null;
+      if (eventTimeStartBuilder_ != null) {
+        eventTimeStartBuilder_.dispose();
+        eventTimeStartBuilder_ = null;
+      }
+      eventTimeEnd_ = null;
+      if (eventTimeEndBuilder_ != null) {
+        eventTimeEndBuilder_.dispose();
+        eventTimeEndBuilder_ = null;
+      }
+      if (metadataBuilder_ == null) {
+        metadata_ = java.util.Collections.emptyList();
+      } else {
+        metadata_ = null;
+        metadataBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000200);
       return this;
     }
 
@@ -758,9 +979,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.memrpc.v1.MemoryFilter buildPartial() {
       dev.memrpc.v1.MemoryFilter result = new dev.memrpc.v1.MemoryFilter(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(dev.memrpc.v1.MemoryFilter result) {
+      if (metadataBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0)) {
+          metadata_ = java.util.Collections.unmodifiableList(metadata_);
+          bitField0_ = (bitField0_ & ~0x00000200);
+        }
+        result.metadata_ = metadata_;
+      } else {
+        result.metadata_ = metadataBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.memrpc.v1.MemoryFilter result) {
@@ -796,6 +1030,18 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.includeSuperseded_ = includeSuperseded_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.eventTimeStart_ = eventTimeStartBuilder_ == null
+            ? eventTimeStart_
+            : eventTimeStartBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.eventTimeEnd_ = eventTimeEndBuilder_ == null
+            ? eventTimeEnd_
+            : eventTimeEndBuilder_.build();
+        to_bitField0_ |= 0x00000008;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -861,6 +1107,38 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getIncludeSuperseded() != false) {
         setIncludeSuperseded(other.getIncludeSuperseded());
+      }
+      if (other.hasEventTimeStart()) {
+        mergeEventTimeStart(other.getEventTimeStart());
+      }
+      if (other.hasEventTimeEnd()) {
+        mergeEventTimeEnd(other.getEventTimeEnd());
+      }
+      if (metadataBuilder_ == null) {
+        if (!other.metadata_.isEmpty()) {
+          if (metadata_.isEmpty()) {
+            metadata_ = other.metadata_;
+            bitField0_ = (bitField0_ & ~0x00000200);
+          } else {
+            ensureMetadataIsMutable();
+            metadata_.addAll(other.metadata_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.metadata_.isEmpty()) {
+          if (metadataBuilder_.isEmpty()) {
+            metadataBuilder_.dispose();
+            metadataBuilder_ = null;
+            metadata_ = other.metadata_;
+            bitField0_ = (bitField0_ & ~0x00000200);
+            metadataBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetMetadataFieldBuilder() : null;
+          } else {
+            metadataBuilder_.addAllMessages(other.metadata_);
+          }
+        }
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -936,6 +1214,33 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 56
+            case 66: {
+              input.readMessage(
+                  internalGetEventTimeStartFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
+            case 74: {
+              input.readMessage(
+                  internalGetEventTimeEndFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
+            case 82: {
+              dev.memrpc.v1.MetadataFilter m =
+                  input.readMessage(
+                      dev.memrpc.v1.MetadataFilter.parser(),
+                      extensionRegistry);
+              if (metadataBuilder_ == null) {
+                ensureMetadataIsMutable();
+                metadata_.add(m);
+              } else {
+                metadataBuilder_.addMessage(m);
+              }
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1938,6 +2243,667 @@ private static final long serialVersionUID = 0L;
       includeSuperseded_ = false;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp eventTimeStart_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> eventTimeStartBuilder_;
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     * @return Whether the eventTimeStart field is set.
+     */
+    public boolean hasEventTimeStart() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     * @return The eventTimeStart.
+     */
+    public com.google.protobuf.Timestamp getEventTimeStart() {
+      if (eventTimeStartBuilder_ == null) {
+        return eventTimeStart_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeStart_;
+      } else {
+        return eventTimeStartBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     */
+    public Builder setEventTimeStart(com.google.protobuf.Timestamp value) {
+      if (eventTimeStartBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        eventTimeStart_ = value;
+      } else {
+        eventTimeStartBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     */
+    public Builder setEventTimeStart(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (eventTimeStartBuilder_ == null) {
+        eventTimeStart_ = builderForValue.build();
+      } else {
+        eventTimeStartBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     */
+    public Builder mergeEventTimeStart(com.google.protobuf.Timestamp value) {
+      if (eventTimeStartBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          eventTimeStart_ != null &&
+          eventTimeStart_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getEventTimeStartBuilder().mergeFrom(value);
+        } else {
+          eventTimeStart_ = value;
+        }
+      } else {
+        eventTimeStartBuilder_.mergeFrom(value);
+      }
+      if (eventTimeStart_ != null) {
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     */
+    public Builder clearEventTimeStart() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      eventTimeStart_ = null;
+      if (eventTimeStartBuilder_ != null) {
+        eventTimeStartBuilder_.dispose();
+        eventTimeStartBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getEventTimeStartBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return internalGetEventTimeStartFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getEventTimeStartOrBuilder() {
+      if (eventTimeStartBuilder_ != null) {
+        return eventTimeStartBuilder_.getMessageOrBuilder();
+      } else {
+        return eventTimeStart_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeStart_;
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose event time (`Memory.event_time`) is at or after this
+     * time. A memory without an event time matches no event time range.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetEventTimeStartFieldBuilder() {
+      if (eventTimeStartBuilder_ == null) {
+        eventTimeStartBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getEventTimeStart(),
+                getParentForChildren(),
+                isClean());
+        eventTimeStart_ = null;
+      }
+      return eventTimeStartBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp eventTimeEnd_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> eventTimeEndBuilder_;
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     * @return Whether the eventTimeEnd field is set.
+     */
+    public boolean hasEventTimeEnd() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     * @return The eventTimeEnd.
+     */
+    public com.google.protobuf.Timestamp getEventTimeEnd() {
+      if (eventTimeEndBuilder_ == null) {
+        return eventTimeEnd_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeEnd_;
+      } else {
+        return eventTimeEndBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     */
+    public Builder setEventTimeEnd(com.google.protobuf.Timestamp value) {
+      if (eventTimeEndBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        eventTimeEnd_ = value;
+      } else {
+        eventTimeEndBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     */
+    public Builder setEventTimeEnd(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (eventTimeEndBuilder_ == null) {
+        eventTimeEnd_ = builderForValue.build();
+      } else {
+        eventTimeEndBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     */
+    public Builder mergeEventTimeEnd(com.google.protobuf.Timestamp value) {
+      if (eventTimeEndBuilder_ == null) {
+        if (((bitField0_ & 0x00000100) != 0) &&
+          eventTimeEnd_ != null &&
+          eventTimeEnd_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getEventTimeEndBuilder().mergeFrom(value);
+        } else {
+          eventTimeEnd_ = value;
+        }
+      } else {
+        eventTimeEndBuilder_.mergeFrom(value);
+      }
+      if (eventTimeEnd_ != null) {
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     */
+    public Builder clearEventTimeEnd() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      eventTimeEnd_ = null;
+      if (eventTimeEndBuilder_ != null) {
+        eventTimeEndBuilder_.dispose();
+        eventTimeEndBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getEventTimeEndBuilder() {
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return internalGetEventTimeEndFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getEventTimeEndOrBuilder() {
+      if (eventTimeEndBuilder_ != null) {
+        return eventTimeEndBuilder_.getMessageOrBuilder();
+      } else {
+        return eventTimeEnd_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : eventTimeEnd_;
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose event time is strictly before this time.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetEventTimeEndFieldBuilder() {
+      if (eventTimeEndBuilder_ == null) {
+        eventTimeEndBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getEventTimeEnd(),
+                getParentForChildren(),
+                isClean());
+        eventTimeEnd_ = null;
+      }
+      return eventTimeEndBuilder_;
+    }
+
+    private java.util.List<dev.memrpc.v1.MetadataFilter> metadata_ =
+      java.util.Collections.emptyList();
+    private void ensureMetadataIsMutable() {
+      if (!((bitField0_ & 0x00000200) != 0)) {
+        metadata_ = new java.util.ArrayList<dev.memrpc.v1.MetadataFilter>(metadata_);
+        bitField0_ |= 0x00000200;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.memrpc.v1.MetadataFilter, dev.memrpc.v1.MetadataFilter.Builder, dev.memrpc.v1.MetadataFilterOrBuilder> metadataBuilder_;
+
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public java.util.List<dev.memrpc.v1.MetadataFilter> getMetadataList() {
+      if (metadataBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(metadata_);
+      } else {
+        return metadataBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public int getMetadataCount() {
+      if (metadataBuilder_ == null) {
+        return metadata_.size();
+      } else {
+        return metadataBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public dev.memrpc.v1.MetadataFilter getMetadata(int index) {
+      if (metadataBuilder_ == null) {
+        return metadata_.get(index);
+      } else {
+        return metadataBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder setMetadata(
+        int index, dev.memrpc.v1.MetadataFilter value) {
+      if (metadataBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureMetadataIsMutable();
+        metadata_.set(index, value);
+        onChanged();
+      } else {
+        metadataBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder setMetadata(
+        int index, dev.memrpc.v1.MetadataFilter.Builder builderForValue) {
+      if (metadataBuilder_ == null) {
+        ensureMetadataIsMutable();
+        metadata_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        metadataBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder addMetadata(dev.memrpc.v1.MetadataFilter value) {
+      if (metadataBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureMetadataIsMutable();
+        metadata_.add(value);
+        onChanged();
+      } else {
+        metadataBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder addMetadata(
+        int index, dev.memrpc.v1.MetadataFilter value) {
+      if (metadataBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureMetadataIsMutable();
+        metadata_.add(index, value);
+        onChanged();
+      } else {
+        metadataBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder addMetadata(
+        dev.memrpc.v1.MetadataFilter.Builder builderForValue) {
+      if (metadataBuilder_ == null) {
+        ensureMetadataIsMutable();
+        metadata_.add(builderForValue.build());
+        onChanged();
+      } else {
+        metadataBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder addMetadata(
+        int index, dev.memrpc.v1.MetadataFilter.Builder builderForValue) {
+      if (metadataBuilder_ == null) {
+        ensureMetadataIsMutable();
+        metadata_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        metadataBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder addAllMetadata(
+        java.lang.Iterable<? extends dev.memrpc.v1.MetadataFilter> values) {
+      if (metadataBuilder_ == null) {
+        ensureMetadataIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, metadata_);
+        onChanged();
+      } else {
+        metadataBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder clearMetadata() {
+      if (metadataBuilder_ == null) {
+        metadata_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000200);
+        onChanged();
+      } else {
+        metadataBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public Builder removeMetadata(int index) {
+      if (metadataBuilder_ == null) {
+        ensureMetadataIsMutable();
+        metadata_.remove(index);
+        onChanged();
+      } else {
+        metadataBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public dev.memrpc.v1.MetadataFilter.Builder getMetadataBuilder(
+        int index) {
+      return internalGetMetadataFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public dev.memrpc.v1.MetadataFilterOrBuilder getMetadataOrBuilder(
+        int index) {
+      if (metadataBuilder_ == null) {
+        return metadata_.get(index);  } else {
+        return metadataBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public java.util.List<? extends dev.memrpc.v1.MetadataFilterOrBuilder> 
+         getMetadataOrBuilderList() {
+      if (metadataBuilder_ != null) {
+        return metadataBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(metadata_);
+      }
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public dev.memrpc.v1.MetadataFilter.Builder addMetadataBuilder() {
+      return internalGetMetadataFieldBuilder().addBuilder(
+          dev.memrpc.v1.MetadataFilter.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public dev.memrpc.v1.MetadataFilter.Builder addMetadataBuilder(
+        int index) {
+      return internalGetMetadataFieldBuilder().addBuilder(
+          index, dev.memrpc.v1.MetadataFilter.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Memories whose metadata matches every one of these (AND), at most 16.
+     * Memories written before metadata filters existed match none until they
+     * are updated (their metadata was not indexed).
+     * </pre>
+     *
+     * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+     */
+    public java.util.List<dev.memrpc.v1.MetadataFilter.Builder> 
+         getMetadataBuilderList() {
+      return internalGetMetadataFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.memrpc.v1.MetadataFilter, dev.memrpc.v1.MetadataFilter.Builder, dev.memrpc.v1.MetadataFilterOrBuilder> 
+        internalGetMetadataFieldBuilder() {
+      if (metadataBuilder_ == null) {
+        metadataBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            dev.memrpc.v1.MetadataFilter, dev.memrpc.v1.MetadataFilter.Builder, dev.memrpc.v1.MetadataFilterOrBuilder>(
+                metadata_,
+                ((bitField0_ & 0x00000200) != 0),
+                getParentForChildren(),
+                isClean());
+        metadata_ = null;
+      }
+      return metadataBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.MemoryFilter)

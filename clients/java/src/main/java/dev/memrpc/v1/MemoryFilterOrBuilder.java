@@ -247,4 +247,115 @@ public interface MemoryFilterOrBuilder extends
    * @return The includeSuperseded.
    */
   boolean getIncludeSuperseded();
+
+  /**
+   * <pre>
+   * Memories whose event time (`Memory.event_time`) is at or after this
+   * time. A memory without an event time matches no event time range.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+   * @return Whether the eventTimeStart field is set.
+   */
+  boolean hasEventTimeStart();
+  /**
+   * <pre>
+   * Memories whose event time (`Memory.event_time`) is at or after this
+   * time. A memory without an event time matches no event time range.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+   * @return The eventTimeStart.
+   */
+  com.google.protobuf.Timestamp getEventTimeStart();
+  /**
+   * <pre>
+   * Memories whose event time (`Memory.event_time`) is at or after this
+   * time. A memory without an event time matches no event time range.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_start = 8 [json_name = "eventTimeStart"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getEventTimeStartOrBuilder();
+
+  /**
+   * <pre>
+   * Memories whose event time is strictly before this time.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+   * @return Whether the eventTimeEnd field is set.
+   */
+  boolean hasEventTimeEnd();
+  /**
+   * <pre>
+   * Memories whose event time is strictly before this time.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+   * @return The eventTimeEnd.
+   */
+  com.google.protobuf.Timestamp getEventTimeEnd();
+  /**
+   * <pre>
+   * Memories whose event time is strictly before this time.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time_end = 9 [json_name = "eventTimeEnd"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getEventTimeEndOrBuilder();
+
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  java.util.List<dev.memrpc.v1.MetadataFilter> 
+      getMetadataList();
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  dev.memrpc.v1.MetadataFilter getMetadata(int index);
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  int getMetadataCount();
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  java.util.List<? extends dev.memrpc.v1.MetadataFilterOrBuilder> 
+      getMetadataOrBuilderList();
+  /**
+   * <pre>
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   * </pre>
+   *
+   * <code>repeated .memrpc.v1.MetadataFilter metadata = 10 [json_name = "metadata"];</code>
+   */
+  dev.memrpc.v1.MetadataFilterOrBuilder getMetadataOrBuilder(
+      int index);
 }

@@ -509,6 +509,53 @@ java.lang.String defaultValue) {
     return pinned_;
   }
 
+  public static final int EVENT_TIME_FIELD_NUMBER = 10;
+  private com.google.protobuf.Timestamp eventTime_;
+  /**
+   * <pre>
+   * When the remembered thing happened (e.g. the day of the conversation a
+   * fact was said in), as distinct from when it is written. Optional, years
+   * 1 to 9999, kept to the millisecond; filter on it with
+   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the eventTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasEventTime() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * When the remembered thing happened (e.g. the day of the conversation a
+   * fact was said in), as distinct from when it is written. Optional, years
+   * 1 to 9999, kept to the millisecond; filter on it with
+   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The eventTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getEventTime() {
+    return eventTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+  }
+  /**
+   * <pre>
+   * When the remembered thing happened (e.g. the day of the conversation a
+   * fact was said in), as distinct from when it is written. Optional, years
+   * 1 to 9999, kept to the millisecond; filter on it with
+   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
+    return eventTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -557,6 +604,9 @@ java.lang.String defaultValue) {
     }
     if (pinned_ != false) {
       output.writeBool(9, pinned_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(10, getEventTime());
     }
     getUnknownFields().writeTo(output);
   }
@@ -612,6 +662,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(9, pinned_);
     }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, getEventTime());
+    }
     return size;
   }
   @java.lang.Override
@@ -656,6 +710,11 @@ java.lang.String defaultValue) {
     }
     if (getPinned()
         != other.getPinned()) return false;
+    if (hasEventTime() != other.hasEventTime()) return false;
+    if (hasEventTime()) {
+      if (!getEventTime()
+          .equals(other.getEventTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -694,6 +753,10 @@ java.lang.String defaultValue) {
     hash = (37 * hash) + PINNED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getPinned());
+    if (hasEventTime()) {
+      hash = (37 * hash) + EVENT_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getEventTime().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -851,6 +914,7 @@ java.lang.String defaultValue) {
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetTtlFieldBuilder();
+        internalGetEventTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -871,6 +935,11 @@ java.lang.String defaultValue) {
         ttlBuilder_ = null;
       }
       pinned_ = false;
+      eventTime_ = null;
+      if (eventTimeBuilder_ != null) {
+        eventTimeBuilder_.dispose();
+        eventTimeBuilder_ = null;
+      }
       return this;
     }
 
@@ -938,6 +1007,12 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.pinned_ = pinned_;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.eventTime_ = eventTimeBuilder_ == null
+            ? eventTime_
+            : eventTimeBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1000,6 +1075,9 @@ java.lang.String defaultValue) {
       }
       if (other.getPinned() != false) {
         setPinned(other.getPinned());
+      }
+      if (other.hasEventTime()) {
+        mergeEventTime(other.getEventTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1088,6 +1166,13 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000100;
               break;
             } // case 72
+            case 82: {
+              input.readMessage(
+                  internalGetEventTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2135,6 +2220,188 @@ java.lang.String defaultValue) {
       pinned_ = false;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp eventTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> eventTimeBuilder_;
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the eventTime field is set.
+     */
+    public boolean hasEventTime() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The eventTime.
+     */
+    public com.google.protobuf.Timestamp getEventTime() {
+      if (eventTimeBuilder_ == null) {
+        return eventTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+      } else {
+        return eventTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setEventTime(com.google.protobuf.Timestamp value) {
+      if (eventTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        eventTime_ = value;
+      } else {
+        eventTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder setEventTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (eventTimeBuilder_ == null) {
+        eventTime_ = builderForValue.build();
+      } else {
+        eventTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder mergeEventTime(com.google.protobuf.Timestamp value) {
+      if (eventTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0) &&
+          eventTime_ != null &&
+          eventTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getEventTimeBuilder().mergeFrom(value);
+        } else {
+          eventTime_ = value;
+        }
+      } else {
+        eventTimeBuilder_.mergeFrom(value);
+      }
+      if (eventTime_ != null) {
+        bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public Builder clearEventTime() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      eventTime_ = null;
+      if (eventTimeBuilder_ != null) {
+        eventTimeBuilder_.dispose();
+        eventTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getEventTimeBuilder() {
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return internalGetEventTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder() {
+      if (eventTimeBuilder_ != null) {
+        return eventTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return eventTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When the remembered thing happened (e.g. the day of the conversation a
+     * fact was said in), as distinct from when it is written. Optional, years
+     * 1 to 9999, kept to the millisecond; filter on it with
+     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetEventTimeFieldBuilder() {
+      if (eventTimeBuilder_ == null) {
+        eventTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getEventTime(),
+                getParentForChildren(),
+                isClean());
+        eventTime_ = null;
+      }
+      return eventTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.MemoryInput)

@@ -278,4 +278,40 @@ java.lang.String defaultValue);
    * @return The pinned.
    */
   boolean getPinned();
+
+  /**
+   * <pre>
+   * When the remembered thing happened (e.g. the day of the conversation a
+   * fact was said in), as distinct from when it is written. Optional, years
+   * 1 to 9999, kept to the millisecond; filter on it with
+   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the eventTime field is set.
+   */
+  boolean hasEventTime();
+  /**
+   * <pre>
+   * When the remembered thing happened (e.g. the day of the conversation a
+   * fact was said in), as distinct from when it is written. Optional, years
+   * 1 to 9999, kept to the millisecond; filter on it with
+   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The eventTime.
+   */
+  com.google.protobuf.Timestamp getEventTime();
+  /**
+   * <pre>
+   * When the remembered thing happened (e.g. the day of the conversation a
+   * fact was said in), as distinct from when it is written. Optional, years
+   * 1 to 9999, kept to the millisecond; filter on it with
+   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder();
 }

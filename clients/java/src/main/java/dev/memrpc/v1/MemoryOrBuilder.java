@@ -606,4 +606,40 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getSupersededByMemoryIdBytes();
+
+  /**
+   * <pre>
+   * When the remembered thing happened (`MemoryInput.event_time`), as
+   * distinct from `create_time`, when it was written. A formed memory's is
+   * its `start_time`. Unset when none (and for every memory written before
+   * event times were recorded).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return Whether the eventTime field is set.
+   */
+  boolean hasEventTime();
+  /**
+   * <pre>
+   * When the remembered thing happened (`MemoryInput.event_time`), as
+   * distinct from `create_time`, when it was written. A formed memory's is
+   * its `start_time`. Unset when none (and for every memory written before
+   * event times were recorded).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   * @return The eventTime.
+   */
+  com.google.protobuf.Timestamp getEventTime();
+  /**
+   * <pre>
+   * When the remembered thing happened (`MemoryInput.event_time`), as
+   * distinct from `create_time`, when it was written. A formed memory's is
+   * its `start_time`. Unset when none (and for every memory written before
+   * event times were recorded).
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp event_time = 23 [json_name = "eventTime", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder();
 }

@@ -194,12 +194,13 @@ private static final long serialVersionUID = 0L;
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+   * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+   * false unpins; an unset `event_time` removes the event time);
    * * empty (or unset): the fields that are set (non-empty, `pinned`
    * true) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-   * replaced.
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+   * `event_time`, replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -218,12 +219,13 @@ private static final long serialVersionUID = 0L;
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+   * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+   * false unpins; an unset `event_time` removes the event time);
    * * empty (or unset): the fields that are set (non-empty, `pinned`
    * true) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-   * replaced.
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+   * `event_time`, replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -242,12 +244,13 @@ private static final long serialVersionUID = 0L;
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+   * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+   * false unpins; an unset `event_time` removes the event time);
    * * empty (or unset): the fields that are set (non-empty, `pinned`
    * true) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-   * replaced.
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+   * `event_time`, replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1138,12 +1141,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1161,12 +1165,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1188,12 +1193,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1218,12 +1224,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1248,12 +1255,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1285,12 +1293,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1314,12 +1323,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1338,12 +1348,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -1365,12 +1376,13 @@ private static final long serialVersionUID = 0L;
      * The fields to write (AIP-134), the same rules as
      * `UpdateSessionRequest.update_mask`:
      * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-     * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-     * cleared (`text` cannot be: it is required; `pinned` false unpins);
+     * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+     * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+     * false unpins; an unset `event_time` removes the event time);
      * * empty (or unset): the fields that are set (non-empty, `pinned`
      * true) in `memory`;
-     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-     * replaced.
+     * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+     * `event_time`, replaced.
      * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
      * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
      * a new memory instead. A new `ttl` counts from this update: unset gives

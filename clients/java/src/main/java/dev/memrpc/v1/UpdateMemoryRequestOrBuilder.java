@@ -82,12 +82,13 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+   * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+   * false unpins; an unset `event_time` removes the event time);
    * * empty (or unset): the fields that are set (non-empty, `pinned`
    * true) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-   * replaced.
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+   * `event_time`, replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -103,12 +104,13 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+   * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+   * false unpins; an unset `event_time` removes the event time);
    * * empty (or unset): the fields that are set (non-empty, `pinned`
    * true) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-   * replaced.
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+   * `event_time`, replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -124,12 +126,13 @@ public interface UpdateMemoryRequestOrBuilder extends
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    * * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   * `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-   * cleared (`text` cannot be: it is required; `pinned` false unpins);
+   * `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+   * in `memory` is cleared (`text` cannot be: it is required; `pinned`
+   * false unpins; an unset `event_time` removes the event time);
    * * empty (or unset): the fields that are set (non-empty, `pinned`
    * true) in `memory`;
-   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-   * replaced.
+   * * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+   * `event_time`, replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
