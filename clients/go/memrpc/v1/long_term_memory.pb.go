@@ -642,7 +642,8 @@ type MemoryInput struct {
 	// When the remembered thing happened (e.g. the day of the conversation a
 	// fact was said in), as distinct from when it is written. Optional, years
 	// 1 to 9999, kept to the millisecond; filter on it with
-	// `MemoryFilter.event_time_start` and `event_time_end`.
+	// `MemoryFilter.event_time_start` and `event_time_end`. An item that
+	// repeats an existing memory leaves that memory's event time as it is.
 	EventTime     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -35,7 +35,7 @@ import { Timestamp } from "../../google/protobuf/timestamp";
  * are server-generated ULIDs: 26 characters of Crockford base 32.
  *
  * A memory's `version` changes only when its content does (text, topics,
- * metadata, time to live): pass it back as `expected_version` to update or
+ * metadata, event time, time to live): pass it back as `expected_version` to update or
  * delete a memory only if nobody changed it meanwhile. A duplicate write
  * merged into a memory grows its `hit_count`, never its version.
  */
@@ -415,6 +415,13 @@ export interface Memory {
    * Empty when not superseded.
    */
   supersededByMemoryId: string;
+  /**
+   * When the remembered thing happened (`MemoryInput.event_time`), as
+   * distinct from `create_time`, when it was written. A formed memory's is
+   * its `start_time`. Unset when none (and for every memory written before
+   * event times were recorded).
+   */
+  eventTime?: Timestamp | undefined;
 }
 
 export interface Memory_MetadataEntry {
@@ -467,6 +474,14 @@ export interface MemoryInput {
    * unpinned item never unpins the memory it repeats.
    */
   pinned: boolean;
+  /**
+   * When the remembered thing happened (e.g. the day of the conversation a
+   * fact was said in), as distinct from when it is written. Optional, years
+   * 1 to 9999, kept to the millisecond; filter on it with
+   * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+   * repeats an existing memory leaves that memory's event time as it is.
+   */
+  eventTime?: Timestamp | undefined;
 }
 
 export interface MemoryInput_MetadataEntry {
@@ -568,6 +583,35 @@ export interface MemoryFilter {
    * does not count as a field set for `DeleteMemoriesRequest.filter`.
    */
   includeSuperseded: boolean;
+  /**
+   * Memories whose event time (`Memory.event_time`) is at or after this
+   * time. A memory without an event time matches no event time range.
+   */
+  eventTimeStart?:
+    | Timestamp
+    | undefined;
+  /** Memories whose event time is strictly before this time. */
+  eventTimeEnd?:
+    | Timestamp
+    | undefined;
+  /**
+   * Memories whose metadata matches every one of these (AND), at most 16.
+   * Memories written before metadata filters existed match none until they
+   * are updated (their metadata was not indexed).
+   */
+  metadata: MetadataFilter[];
+}
+
+/** A condition on one metadata entry of a memory (`Memory.metadata`). */
+export interface MetadataFilter {
+  /** The metadata key, 1 to 128 characters, matched exactly (case and all). */
+  key: string;
+  /**
+   * The memory's value for `key` must be one of these (OR), each matched
+   * exactly; 1 to 100 values, each at most 4,096 characters (an empty value
+   * matches an entry whose value is empty, not a missing key).
+   */
+  values: string[];
 }
 
 /** A query vector. */
@@ -727,12 +771,13 @@ export interface UpdateMemoryRequest {
    * The fields to write (AIP-134), the same rules as
    * `UpdateSessionRequest.update_mask`:
    *   * paths: any of `text`, `topics`, `metadata`, `embedding` (with
-   *     `text`), `ttl`, `pinned`; a field named that is empty in `memory` is
-   *     cleared (`text` cannot be: it is required; `pinned` false unpins);
+   *     `text`), `ttl`, `pinned`, `event_time`; a field named that is empty
+   *     in `memory` is cleared (`text` cannot be: it is required; `pinned`
+   *     false unpins; an unset `event_time` removes the event time);
    *   * empty (or unset): the fields that are set (non-empty, `pinned`
    *     true) in `memory`;
-   *   * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl` and `pinned`,
-   *     replaced.
+   *   * `*`: `text`, `topics`, `metadata`, `embedding`, `ttl`, `pinned` and
+   *     `event_time`, replaced.
    * `user_id`, `kind` and `thread_id` cannot change (a path naming one, or
    * one set in `memory` under an empty mask, is `INVALID_ARGUMENT`): create
    * a new memory instead. A new `ttl` counts from this update: unset gives
@@ -823,6 +868,7 @@ function createBaseMemory(): Memory {
     lastAccessTime: undefined,
     mergedMemoryIds: [],
     supersededByMemoryId: "",
+    eventTime: undefined,
   };
 }
 
@@ -902,6 +948,9 @@ export const Memory: MessageFns<Memory> = {
     }
     if (message.supersededByMemoryId !== "") {
       writer.uint32(178).string(message.supersededByMemoryId);
+    }
+    if (message.eventTime !== undefined) {
+      Timestamp.encode(message.eventTime, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -1098,6 +1147,14 @@ export const Memory: MessageFns<Memory> = {
             message.supersededByMemoryId = reader.string();
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.eventTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1201,6 +1258,11 @@ export const Memory: MessageFns<Memory> = {
         : isSet(object.superseded_by_memory_id)
         ? globalThis.String(object.superseded_by_memory_id)
         : "",
+      eventTime: isSet(object.eventTime)
+        ? fromJsonTimestamp(object.eventTime)
+        : isSet(object.event_time)
+        ? fromJsonTimestamp(object.event_time)
+        : undefined,
     };
   },
 
@@ -1278,6 +1340,9 @@ export const Memory: MessageFns<Memory> = {
     if (message.supersededByMemoryId !== "") {
       obj.supersededByMemoryId = message.supersededByMemoryId;
     }
+    if (message.eventTime !== undefined) {
+      obj.eventTime = fromTimestamp(message.eventTime).toISOString();
+    }
     return obj;
   },
 
@@ -1330,6 +1395,9 @@ export const Memory: MessageFns<Memory> = {
       : undefined;
     message.mergedMemoryIds = object.mergedMemoryIds?.map((e) => e) || [];
     message.supersededByMemoryId = object.supersededByMemoryId ?? "";
+    message.eventTime = (object.eventTime !== undefined && object.eventTime !== null)
+      ? Timestamp.fromPartial(object.eventTime)
+      : undefined;
     return message;
   },
 };
@@ -1430,6 +1498,7 @@ function createBaseMemoryInput(): MemoryInput {
     embedding: [],
     ttl: undefined,
     pinned: false,
+    eventTime: undefined,
   };
 }
 
@@ -1461,6 +1530,9 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     }
     if (message.pinned !== false) {
       writer.uint32(72).bool(message.pinned);
+    }
+    if (message.eventTime !== undefined) {
+      Timestamp.encode(message.eventTime, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1563,6 +1635,14 @@ export const MemoryInput: MessageFns<MemoryInput> = {
             message.pinned = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.eventTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1611,6 +1691,11 @@ export const MemoryInput: MessageFns<MemoryInput> = {
         : [],
       ttl: isSet(object.ttl) ? Duration.fromJSON(object.ttl) : undefined,
       pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+      eventTime: isSet(object.eventTime)
+        ? fromJsonTimestamp(object.eventTime)
+        : isSet(object.event_time)
+        ? fromJsonTimestamp(object.event_time)
+        : undefined,
     };
   },
 
@@ -1649,6 +1734,9 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     if (message.pinned !== false) {
       obj.pinned = message.pinned;
     }
+    if (message.eventTime !== undefined) {
+      obj.eventTime = fromTimestamp(message.eventTime).toISOString();
+    }
     return obj;
   },
 
@@ -1674,6 +1762,9 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     message.embedding = object.embedding?.map((e) => e) || [];
     message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
     message.pinned = object.pinned ?? false;
+    message.eventTime = (object.eventTime !== undefined && object.eventTime !== null)
+      ? Timestamp.fromPartial(object.eventTime)
+      : undefined;
     return message;
   },
 };
@@ -2089,6 +2180,9 @@ function createBaseMemoryFilter(): MemoryFilter {
     createTimeStart: undefined,
     createTimeEnd: undefined,
     includeSuperseded: false,
+    eventTimeStart: undefined,
+    eventTimeEnd: undefined,
+    metadata: [],
   };
 }
 
@@ -2118,6 +2212,15 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
     }
     if (message.includeSuperseded !== false) {
       writer.uint32(56).bool(message.includeSuperseded);
+    }
+    if (message.eventTimeStart !== undefined) {
+      Timestamp.encode(message.eventTimeStart, writer.uint32(66).fork()).join();
+    }
+    if (message.eventTimeEnd !== undefined) {
+      Timestamp.encode(message.eventTimeEnd, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.metadata) {
+      MetadataFilter.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2201,6 +2304,30 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
             message.includeSuperseded = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.eventTimeStart = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.eventTimeEnd = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.metadata.push(MetadataFilter.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2242,6 +2369,19 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
         : isSet(object.include_superseded)
         ? globalThis.Boolean(object.include_superseded)
         : false,
+      eventTimeStart: isSet(object.eventTimeStart)
+        ? fromJsonTimestamp(object.eventTimeStart)
+        : isSet(object.event_time_start)
+        ? fromJsonTimestamp(object.event_time_start)
+        : undefined,
+      eventTimeEnd: isSet(object.eventTimeEnd)
+        ? fromJsonTimestamp(object.eventTimeEnd)
+        : isSet(object.event_time_end)
+        ? fromJsonTimestamp(object.event_time_end)
+        : undefined,
+      metadata: globalThis.Array.isArray(object?.metadata)
+        ? object.metadata.map((e: any) => MetadataFilter.fromJSON(e))
+        : [],
     };
   },
 
@@ -2268,6 +2408,15 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
     if (message.includeSuperseded !== false) {
       obj.includeSuperseded = message.includeSuperseded;
     }
+    if (message.eventTimeStart !== undefined) {
+      obj.eventTimeStart = fromTimestamp(message.eventTimeStart).toISOString();
+    }
+    if (message.eventTimeEnd !== undefined) {
+      obj.eventTimeEnd = fromTimestamp(message.eventTimeEnd).toISOString();
+    }
+    if (message.metadata?.length) {
+      obj.metadata = message.metadata.map((e) => MetadataFilter.toJSON(e));
+    }
     return obj;
   },
 
@@ -2287,6 +2436,98 @@ export const MemoryFilter: MessageFns<MemoryFilter> = {
       ? Timestamp.fromPartial(object.createTimeEnd)
       : undefined;
     message.includeSuperseded = object.includeSuperseded ?? false;
+    message.eventTimeStart = (object.eventTimeStart !== undefined && object.eventTimeStart !== null)
+      ? Timestamp.fromPartial(object.eventTimeStart)
+      : undefined;
+    message.eventTimeEnd = (object.eventTimeEnd !== undefined && object.eventTimeEnd !== null)
+      ? Timestamp.fromPartial(object.eventTimeEnd)
+      : undefined;
+    message.metadata = object.metadata?.map((e) => MetadataFilter.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMetadataFilter(): MetadataFilter {
+  return { key: "", values: [] };
+}
+
+export const MetadataFilter: MessageFns<MetadataFilter> = {
+  encode(message: MetadataFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    for (const v of message.values) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetadataFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetadataFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.values.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetadataFilter {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: MetadataFilter): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.values?.length) {
+      obj.values = message.values;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetadataFilter>, I>>(base?: I): MetadataFilter {
+    return MetadataFilter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetadataFilter>, I>>(object: I): MetadataFilter {
+    const message = createBaseMetadataFilter();
+    message.key = object.key ?? "";
+    message.values = object.values?.map((e) => e) || [];
     return message;
   },
 };

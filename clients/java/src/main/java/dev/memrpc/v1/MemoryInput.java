@@ -516,7 +516,8 @@ java.lang.String defaultValue) {
    * When the remembered thing happened (e.g. the day of the conversation a
    * fact was said in), as distinct from when it is written. Optional, years
    * 1 to 9999, kept to the millisecond; filter on it with
-   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+   * repeats an existing memory leaves that memory's event time as it is.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -531,7 +532,8 @@ java.lang.String defaultValue) {
    * When the remembered thing happened (e.g. the day of the conversation a
    * fact was said in), as distinct from when it is written. Optional, years
    * 1 to 9999, kept to the millisecond; filter on it with
-   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+   * repeats an existing memory leaves that memory's event time as it is.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -546,7 +548,8 @@ java.lang.String defaultValue) {
    * When the remembered thing happened (e.g. the day of the conversation a
    * fact was said in), as distinct from when it is written. Optional, years
    * 1 to 9999, kept to the millisecond; filter on it with
-   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+   * repeats an existing memory leaves that memory's event time as it is.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2230,7 +2233,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2244,7 +2248,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2262,7 +2267,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2283,7 +2289,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2304,7 +2311,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2332,7 +2340,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2352,7 +2361,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2367,7 +2377,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -2385,7 +2396,8 @@ java.lang.String defaultValue) {
      * When the remembered thing happened (e.g. the day of the conversation a
      * fact was said in), as distinct from when it is written. Optional, years
      * 1 to 9999, kept to the millisecond; filter on it with
-     * `MemoryFilter.event_time_start` and `event_time_end`.
+     * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+     * repeats an existing memory leaves that memory's event time as it is.
      * </pre>
      *
      * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>

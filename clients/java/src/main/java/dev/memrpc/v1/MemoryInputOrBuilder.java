@@ -284,7 +284,8 @@ java.lang.String defaultValue);
    * When the remembered thing happened (e.g. the day of the conversation a
    * fact was said in), as distinct from when it is written. Optional, years
    * 1 to 9999, kept to the millisecond; filter on it with
-   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+   * repeats an existing memory leaves that memory's event time as it is.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -296,7 +297,8 @@ java.lang.String defaultValue);
    * When the remembered thing happened (e.g. the day of the conversation a
    * fact was said in), as distinct from when it is written. Optional, years
    * 1 to 9999, kept to the millisecond; filter on it with
-   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+   * repeats an existing memory leaves that memory's event time as it is.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -308,7 +310,8 @@ java.lang.String defaultValue);
    * When the remembered thing happened (e.g. the day of the conversation a
    * fact was said in), as distinct from when it is written. Optional, years
    * 1 to 9999, kept to the millisecond; filter on it with
-   * `MemoryFilter.event_time_start` and `event_time_end`.
+   * `MemoryFilter.event_time_start` and `event_time_end`. An item that
+   * repeats an existing memory leaves that memory's event time as it is.
    * </pre>
    *
    * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
