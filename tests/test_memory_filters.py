@@ -24,6 +24,7 @@ from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_index import INDEX, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
+from memrpc.v1 import working_memory_pb2 as wpb
 from support import assert_invalid, indexed, older_index
 
 MODES = [pb.RECALL_MODE_VECTOR, pb.RECALL_MODE_KEYWORD, pb.RECALL_MODE_HYBRID]
@@ -239,7 +240,9 @@ async def test_hostile_keys_and_values_match_only_themselves(ltm, ns: str) -> No
     assert len((await found_ids(ltm, other, pb.MemoryFilter()))["list"]) == len(HOSTILE)
 
 
-async def test_filters_combine_with_each_other_and_delete_by_them(ltm, ns: str) -> None:
+async def test_filters_combine_with_each_other_and_bound_context_and_deletes(
+    wm, ltm, ns: str
+) -> None:
     day = [T0_MS + d * DAY_MS for d in range(3)]
     a, b, c = await create(
         ltm,
@@ -251,6 +254,13 @@ async def test_filters_combine_with_each_other_and_delete_by_them(ltm, ns: str) 
     me = pb.MetadataFilter(key="who", values=["me"])
     flt = pb.MemoryFilter(metadata=[me], event_time_start=ts(day[1]), user_ids=["u1"])
     await assert_finds(ltm, ns, flt, [b])
+    for mode in MODES:
+        context = await wm.GetContext(
+            wpb.GetContextRequest(
+                namespace=ns, thread_id="none", text=QUERY, filter=flt, mode=mode, max_distance=1.0
+            )
+        )
+        assert [m.memory.id for m in context.matches] == [b], mode
     deleted = await ltm.DeleteMemories(pb.DeleteMemoriesRequest(namespace=ns, filter=flt))
     assert deleted.deleted_count == 1
     await assert_finds(ltm, ns, pb.MemoryFilter(), [a, c])

@@ -7,6 +7,7 @@ that takes or returns memories (`LongTermMemory`, and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 from google.protobuf import timestamp_pb2
@@ -100,9 +101,12 @@ def time_ms(value: timestamp_pb2.Timestamp, field: str) -> int:
     return timestamp_ms(value)
 
 
-def _optional_time_ms(message: pb.MemoryFilter, name: str, field: str) -> int | None:
+_TimeField = Literal["create_time_start", "create_time_end", "event_time_start", "event_time_end"]
+
+
+def _optional_time_ms(message: pb.MemoryFilter, name: _TimeField, field: str) -> int | None:
     """A filter's timestamp field `name` in ms; None when unset."""
-    if not message.HasField(name):  # type: ignore[arg-type]
+    if not message.HasField(name):
         return None
     return time_ms(getattr(message, name), f"{field}.{name}")
 
