@@ -232,8 +232,9 @@ DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
-# recall (`RECALL_MODE_HYBRID`).
-KEYWORD_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
+# recall (`RECALL_MODE_HYBRID`): chosen by leave-one-out on the LoCoMo
+# development conversations (docs/recall.md).
+KEYWORD_WEIGHT = Range(default=0.5, low=0.0, high=10.0)
 # The most words of a query text that keyword and hybrid recall look for
 # (`store/keywords.py`): the first ones, once each, stop words left out.
 MAX_KEYWORDS = 32

@@ -1113,7 +1113,7 @@ type SearchMemoriesRequest struct {
 	Mode RecallMode `protobuf:"varint,7,opt,name=mode,proto3,enum=memrpc.v1.RecallMode" json:"mode,omitempty"`
 	// In hybrid mode, the weight of the keyword score against the vector
 	// similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-	// `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+	// `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
 	KeywordWeight *float32 `protobuf:"fixed32,8,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

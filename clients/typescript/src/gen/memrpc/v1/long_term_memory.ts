@@ -618,7 +618,7 @@ export interface SearchMemoriesRequest {
   /**
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
    */
   keywordWeight?: number | undefined;
 }
