@@ -226,17 +226,23 @@ def parse_with_target(
 
 @contextlib.asynccontextmanager
 async def given_or_embedded_memrpc(
-    address: str | None, redis_url: str | None, *, workers: int = 1
+    address: str | None,
+    redis_url: str | None,
+    *,
+    workers: int = 1,
+    extra_args: Sequence[str] = (),
 ) -> AsyncIterator[MemrpcTarget]:
     """The memrpc at `address` with its Redis at `redis_url`, or, when both
-    are None, `embedded_memrpc` with `workers`; the Redis client is closed
-    (then the server stopped) on exit."""
+    are None, `embedded_memrpc` with `workers` and `extra_args`; the Redis
+    client is closed (then the server stopped) on exit."""
     if (address is None) != (redis_url is None):
         raise ValueError("give both address and redis_url, or neither")
     async with contextlib.AsyncExitStack() as stack:
         server = None
         if address is None or redis_url is None:
-            server = await stack.enter_async_context(embedded_memrpc(workers=workers))
+            server = await stack.enter_async_context(
+                embedded_memrpc(workers=workers, extra_args=extra_args)
+            )
             address, redis_url = server.target, server.redis_url
         client = redis.asyncio.from_url(redis_url)
         stack.push_async_callback(client.aclose)

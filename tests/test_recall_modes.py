@@ -20,7 +20,7 @@ from memrpc.access_recorder import AccessRecorder
 from memrpc.api.memory_search import MemorySearch
 from memrpc.config import Settings
 from memrpc.embedding import BatchingEmbedder
-from memrpc.limits import KEYWORD_WEIGHT, MAX_KEYWORDS, Limits
+from memrpc.limits import COMMON_WORD_SCOPE, COMMON_WORD_SHARE, KEYWORD_WEIGHT, MAX_KEYWORDS, Limits
 from memrpc.namespace_defaults import RecallMode, server_defaults
 from memrpc.store import keys
 from memrpc.store.access import AccessStore
@@ -60,10 +60,14 @@ HOSTILE = [
 ]
 
 
-async def create(ltm, ns: str, texts: list[str], **fields: object) -> list[str]:
+async def create(
+    ltm, ns: str, texts: list[str], dedup_max_distance: float | None = None, **fields: object
+) -> list[str]:
     reply = await ltm.CreateMemories(
         pb.CreateMemoriesRequest(
-            namespace=ns, memories=[pb.MemoryInput(text=t, **fields) for t in texts]
+            namespace=ns,
+            memories=[pb.MemoryInput(text=t, **fields) for t in texts],
+            dedup_max_distance=dedup_max_distance,
         )
     )
     return [result.memory.id for result in reply.results]
@@ -245,6 +249,27 @@ def test_words_are_lower_case_letters_and_digits_once_without_stop_words() -> No
     redis_stop_words = "a is the an and are as at be but by for if in into it no not of on or"
     redis_stop_words += " such that their then there these they this to was will with"
     assert set(redis_stop_words.split()) <= STOP_WORDS
+
+
+async def test_words_most_of_the_scope_holds_are_left_out(ltm, ns: str) -> None:
+    # Ann says every turn of a long conversation; two turns name a greyhound.
+    said = [f"Ann: item {n} of my packing list is sock pair {n}." for n in range(COMMON_WORD_SCOPE)]
+    dogs = ["Ann: I adopted a greyhound.", "Bob: The greyhound next door barks."]
+    await create(ltm, ns, said + dogs, dedup_max_distance=0.0)
+    assert COMMON_WORD_SHARE * (len(said) + 2) < len(said)
+    # "ann" is too common to tell turns apart: only the greyhound turns match.
+    for mode in (KEYWORD, HYBRID):
+        assert sorted(
+            texts(await search(ltm, ns, "Ann's greyhound", mode, max_distance=0.0))
+        ) == sorted(dogs)
+    # A query of common words only keeps them.
+    assert len(await search(ltm, ns, "Ann", KEYWORD)) == 10
+
+
+async def test_a_small_scope_keeps_every_word(ltm, ns: str) -> None:
+    dogs = ["Ann: I adopted a greyhound.", "Bob: The greyhound next door barks.", "Ann: Hello."]
+    await create(ltm, ns, dogs, dedup_max_distance=0.0)
+    assert sorted(texts(await search(ltm, ns, "Ann's greyhound", KEYWORD))) == sorted(dogs)
 
 
 # -- Filters, namespaces, supersession ----------------------------------------

@@ -234,8 +234,18 @@ DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
-# recall (`RECALL_MODE_HYBRID`).
-KEYWORD_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
+# recall (`RECALL_MODE_HYBRID`): chosen by leave-one-out on the LoCoMo
+# development conversations (docs/recall.md).
+KEYWORD_WEIGHT = Range(default=0.5, low=0.0, high=10.0)
+# A query word that more than this share of the memories a keyword search
+# considers hold says little of which to recall (a speaker's name in the
+# turns of a two-person conversation): keyword and hybrid recall leave it
+# out, in a scope of at least `COMMON_WORD_SCOPE` memories, unless every
+# word of the query is that common (`store/recall.py`). Redis Search's BM25
+# counts a word's documents over the whole index, not the namespace, so it
+# cannot tell (docs/recall.md).
+COMMON_WORD_SHARE = 0.3
+COMMON_WORD_SCOPE = 50
 # The most words of a query text that keyword and hybrid recall look for
 # (`store/keywords.py`): the first ones, once each, stop words left out.
 MAX_KEYWORDS = 32

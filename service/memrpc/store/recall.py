@@ -29,6 +29,13 @@ with their texts (the `text` tag, `distance_command`): one more round trip
 of about 0.3 ms, where reading their embeddings (`$.embedding`, JSON) cost
 about 4 ms of Redis time for 30 candidates (measured).
 
+Before the keyword search, keyword and hybrid recall count, in one
+pipelined round trip, the memories of the scope and those holding each
+word, and leave out the words too common to tell memories apart
+(`telling_words`, `limits.COMMON_WORD_SHARE`): Redis Search counts a
+word's documents over the whole index, so a word in every memory of one
+namespace (a speaker's name) still scores there as a rare one would.
+
 In hybrid mode a memory found by the KNN search only has a `keyword_score`
 of 0, which it may also have when its text holds the words but ranks below
 the keyword candidates.
@@ -46,7 +53,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from memrpc.limits import HYBRID_CANDIDATES_PER_MATCH, KEYWORD_SEARCH_TIMEOUT_MS
+from memrpc.limits import (
+    COMMON_WORD_SCOPE,
+    COMMON_WORD_SHARE,
+    HYBRID_CANDIDATES_PER_MATCH,
+    KEYWORD_SEARCH_TIMEOUT_MS,
+)
 from memrpc.namespace_defaults import RecallMode
 from memrpc.store import keys, keywords
 from memrpc.store.memory_index import (
@@ -138,6 +150,41 @@ def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> 
     ]  # fmt: skip
 
 
+def count_command(ns: str, now_ms: int, flt: MemoryFilter, word: str | None) -> list[Arg]:
+    """The `FT.SEARCH` that counts the memories of `ns` that `flt` keeps
+    (that hold `word`, a `keywords.words` word, when given), within
+    `KEYWORD_SEARCH_TIMEOUT_MS` of Redis time."""
+    query = filter_query(ns, now_ms, flt)
+    if word is not None:
+        query += f" @body:{word}"
+    return [
+        "FT.SEARCH", INDEX, query, "LIMIT", 0, 0,
+        "TIMEOUT", KEYWORD_SEARCH_TIMEOUT_MS, "DIALECT", 3,
+    ]  # fmt: skip
+
+
+async def telling_words(
+    execute: Callable[..., Awaitable[Any]],
+    ns: str,
+    now_ms: int,
+    flt: MemoryFilter,
+    found: tuple[str, ...],
+) -> tuple[str, ...]:
+    """`found` (words of a query) without those more than
+    `COMMON_WORD_SHARE` of the memories of `ns` that `flt` keeps hold, when
+    they are at least `COMMON_WORD_SCOPE`; all of `found` when every word is
+    that common. The counts are one pipelined round trip."""
+    commands = [count_command(ns, now_ms, flt, word) for word in (None, *found)]
+    replies = await asyncio.gather(*(execute(*command) for command in commands))
+    total, *held = [int(reply[0]) for reply in replies]
+    if total < COMMON_WORD_SCOPE:
+        return found
+    kept = tuple(
+        word for word, n in zip(found, held, strict=True) if n <= COMMON_WORD_SHARE * total
+    )
+    return kept or found
+
+
 def nearest(reply: Sequence[Any], prefix: bytes, max_distance: float) -> list[Hit]:
     """The hits of a KNN search's reply within `max_distance`, nearest first,
     scored 1 - distance."""
@@ -223,8 +270,11 @@ async def find(
     `knn_search`: when the mode sends it, the KNN search of `recall.limit`
     and its query vector's blob): one search, or in
     hybrid mode two pipelined, then the distances of the keyword
-    candidates the KNN search did not return."""
+    candidates the KNN search did not return; the keyword search after
+    the counts of `telling_words`."""
     prefix = keys.memory(ns, "").encode()
+    if recall.by_words:
+        recall = replace(recall, words=await telling_words(execute, ns, now_ms, flt, recall.words))
     words = keyword_command(ns, now_ms, flt, recall) if recall.by_words else None
     if knn_search is None:
         return ranked(by_words(await execute(*words), prefix), recall.limit) if words else []

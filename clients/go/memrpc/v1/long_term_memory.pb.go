@@ -224,9 +224,11 @@ const (
 	// By words: the memories whose text holds words of the query text, ranked
 	// by their BM25 score (`score` is `keyword_score`). Words are matched
 	// stemmed (English), ignoring case; common words ("the", "what", "my")
-	// are ignored, so a query of only such words finds nothing. The query is
-	// not embedded: `distance` is 0 and `max_distance` does not apply. Needs
-	// a text query: with a vector, `INVALID_ARGUMENT`.
+	// are ignored, so a query of only such words finds nothing; so is a word
+	// more than 30 % of the 50 or more memories searched hold, unless every
+	// word of the query is that common. The query is not embedded:
+	// `distance` is 0 and `max_distance` does not apply. Needs a text query:
+	// with a vector, `INVALID_ARGUMENT`.
 	RecallMode_RECALL_MODE_KEYWORD RecallMode = 2
 	// Both: the vector matches within `max_distance` and the keyword matches
 	// at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
@@ -1225,7 +1227,7 @@ type SearchMemoriesRequest struct {
 	Mode RecallMode `protobuf:"varint,7,opt,name=mode,proto3,enum=memrpc.v1.RecallMode" json:"mode,omitempty"`
 	// In hybrid mode, the weight of the keyword score against the vector
 	// similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-	// `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+	// `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
 	KeywordWeight *float32 `protobuf:"fixed32,8,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

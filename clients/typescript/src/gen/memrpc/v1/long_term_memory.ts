@@ -205,9 +205,11 @@ export enum RecallMode {
    * RECALL_MODE_KEYWORD - By words: the memories whose text holds words of the query text, ranked
    * by their BM25 score (`score` is `keyword_score`). Words are matched
    * stemmed (English), ignoring case; common words ("the", "what", "my")
-   * are ignored, so a query of only such words finds nothing. The query is
-   * not embedded: `distance` is 0 and `max_distance` does not apply. Needs
-   * a text query: with a vector, `INVALID_ARGUMENT`.
+   * are ignored, so a query of only such words finds nothing; so is a word
+   * more than 30 % of the 50 or more memories searched hold, unless every
+   * word of the query is that common. The query is not embedded:
+   * `distance` is 0 and `max_distance` does not apply. Needs a text query:
+   * with a vector, `INVALID_ARGUMENT`.
    */
   RECALL_MODE_KEYWORD = 2,
   /**
@@ -662,7 +664,7 @@ export interface SearchMemoriesRequest {
   /**
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
    */
   keywordWeight?: number | undefined;
 }

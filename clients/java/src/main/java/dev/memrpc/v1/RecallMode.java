@@ -38,9 +38,11 @@ public enum RecallMode
    * By words: the memories whose text holds words of the query text, ranked
    * by their BM25 score (`score` is `keyword_score`). Words are matched
    * stemmed (English), ignoring case; common words ("the", "what", "my")
-   * are ignored, so a query of only such words finds nothing. The query is
-   * not embedded: `distance` is 0 and `max_distance` does not apply. Needs
-   * a text query: with a vector, `INVALID_ARGUMENT`.
+   * are ignored, so a query of only such words finds nothing; so is a word
+   * more than 30 % of the 50 or more memories searched hold, unless every
+   * word of the query is that common. The query is not embedded:
+   * `distance` is 0 and `max_distance` does not apply. Needs a text query:
+   * with a vector, `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_KEYWORD = 2;</code>
@@ -93,9 +95,11 @@ public enum RecallMode
    * By words: the memories whose text holds words of the query text, ranked
    * by their BM25 score (`score` is `keyword_score`). Words are matched
    * stemmed (English), ignoring case; common words ("the", "what", "my")
-   * are ignored, so a query of only such words finds nothing. The query is
-   * not embedded: `distance` is 0 and `max_distance` does not apply. Needs
-   * a text query: with a vector, `INVALID_ARGUMENT`.
+   * are ignored, so a query of only such words finds nothing; so is a word
+   * more than 30 % of the 50 or more memories searched hold, unless every
+   * word of the query is that common. The query is not embedded:
+   * `distance` is 0 and `max_distance` does not apply. Needs a text query:
+   * with a vector, `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_KEYWORD = 2;</code>

@@ -370,7 +370,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -384,7 +384,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1680,7 +1680,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1694,7 +1694,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1708,7 +1708,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1726,7 +1726,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>

@@ -176,7 +176,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -187,7 +187,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
