@@ -1,7 +1,8 @@
 """The recall bench (`bench/recall.py`) on two small conversations in the
 LoCoMo format (the real ones stay outside the repository): every mode's
-scores and latency, the leave-one-out over keyword weights, the date in the
-text, and the skip without data (never a timing assert)."""
+scores and latency, the agent step's calls, the leave-one-out over the
+hybrid weights, the date in the text, and the skip without data (never a
+timing assert)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ def test_recall_bench_scores_every_mode_and_the_leave_one_out(tmp_path: Path) ->
     out = tmp_path / "recall.json"
     printed = run_bench(
         "recall",
-        *("--data", str(tmp_path), "--weights", "0.3,1.0", "--date-in-text", "--out", str(out)),
+        *("--data", str(tmp_path), "--weights", "0.3,1.0", "--neighbor-weights", "0,0.2"),
+        *("--time-weights", "0.3", "--date-in-text", "--out", str(out)),
         timeout=300,
     )
     report = json.loads(out.read_text())
@@ -86,10 +88,18 @@ def test_recall_bench_scores_every_mode_and_the_leave_one_out(tmp_path: Path) ->
     # Only the date in the text holds "March".
     assert report["keyword"]["by_category"]["2"]["recall@1"] == 1.0
     assert report["vector"]["latency"]["p50_over_vector"] == 1.0
+    steps = report["agent_step"]
+    assert set(steps) == {"GetContext", "GetContext vector", "GetSession+SearchMemories"}
+    assert all(step["n"] == 4 for step in steps.values())
+    assert steps["GetContext"]["p50_over_get_context"] == 1.0
+    assert "GetSession+SearchMemories" in printed
     loo = report["leave_one_out"]
     assert set(loo["folds"]) == {"locomo-conv-a", "locomo-conv-b"}
-    assert all(fold["weight"] in (0.3, 1.0) for fold in loo["folds"].values())
-    assert set(loo["by_weight"]) == {"0.3", "1.0"}
+    for fold in loo["folds"].values():
+        assert fold["keyword_weight"] in (0.3, 1.0)
+        assert fold["neighbor_weight"] in (0.0, 0.2)
+        assert fold["time_weight"] == 0.3
+    assert set(loo["by_weights"]) == {"0.3/0.0/0.3", "0.3/0.2/0.3", "1.0/0.0/0.3", "1.0/0.2/0.3"}
     assert loo["held_out"]["overall"]["hit@10"] == 1.0
     assert "leave-one-out recall@5" in printed
 

@@ -88,7 +88,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "events_delete_group": ([feed], ["g"]),
         "events_after": ([stream], ["0-0", 10]),
         "dedup_insert": (
-            [keys.memory_request(ns, ""), doc],
+            [keys.memory_request(ns, ""), keys.memory_sequence(ns), doc],
             ["idx", 0.2, keys.memory(ns, ""), "", 0, 0, "", "", b"", 0, "{}"],
         ),
         "dedup_update": (
@@ -107,7 +107,10 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
             [1000, "", "window_turns", 5, "dedup_distance", "", "recall_mode", "hybrid"],
         ),
         # A skip of one trimmed turn: no memory.
-        "memory_form": ([session], ["1", "0-0", "1-0", 0, 1, "idx", 0.2, keys.memory(ns, "")]),
+        "memory_form": (
+            [session, keys.memory_sequence(ns)],
+            ["1", "0-0", "1-0", 0, 1, "idx", 0.2, keys.memory(ns, "")],
+        ),
         "language_model_budget": ([keys.model_calls(ns, 1)], [60, 120_000]),
     }
 

@@ -20,7 +20,15 @@ from memrpc.access_recorder import AccessRecorder
 from memrpc.api.memory_search import MemorySearch
 from memrpc.config import Settings
 from memrpc.embedding import BatchingEmbedder
-from memrpc.limits import COMMON_WORD_SCOPE, COMMON_WORD_SHARE, KEYWORD_WEIGHT, MAX_KEYWORDS, Limits
+from memrpc.limits import (
+    COMMON_WORD_SCOPE,
+    COMMON_WORD_SHARE,
+    KEYWORD_WEIGHT,
+    MAX_KEYWORDS,
+    NEIGHBOR_WEIGHT,
+    TIME_WEIGHT,
+    Limits,
+)
 from memrpc.namespace_defaults import RecallMode, server_defaults
 from memrpc.store import keys
 from memrpc.store.access import AccessStore
@@ -120,8 +128,9 @@ async def test_keyword_mode_ranks_by_bm25_of_the_stemmed_words(ltm, ns: str) -> 
 async def test_hybrid_mode_fuses_vector_and_keyword_scores(ltm, ns: str) -> None:
     await create(ltm, ns, TEXTS)
     question = "How much did we budget for catering?"
-    found = await search(ltm, ns, question, HYBRID)
-    assert texts(found)[0] == CATERING
+    assert texts(await search(ltm, ns, question, HYBRID))[0] == CATERING
+    # The fusion alone (neighbours: test_recall_signals.py).
+    found = await search(ltm, ns, question, HYBRID, neighbor_weight=0.0)
     vector = {m.memory.id: m for m in await search(ltm, ns, question, VECTOR, max_distance=2.0)}
     keyword = {m.memory.id: m for m in await search(ltm, ns, question, KEYWORD)}
     best = max(m.keyword_score for m in keyword.values())
@@ -136,12 +145,14 @@ async def test_hybrid_mode_fuses_vector_and_keyword_scores(ltm, ns: str) -> None
         assert match.score == pytest.approx(fused, abs=1e-5)
     assert [m.score for m in found] == sorted((m.score for m in found), reverse=True)
     # A keyword match far from the query by meaning is found all the same.
-    far = await search(ltm, ns, "Hamburg", HYBRID, max_distance=0.05)
+    far = await search(ltm, ns, "Hamburg", HYBRID, max_distance=0.05, neighbor_weight=0.0)
     assert texts(far) == [SISTER]
     assert far[0].distance > 0.05
     # The weight moves the keyword match above the nearer memory.
     weighted = await search(ltm, ns, "flight Ingrid", HYBRID, keyword_weight=10.0, limit=1)
-    unweighted = await search(ltm, ns, "flight Ingrid", HYBRID, keyword_weight=0.0, limit=1)
+    unweighted = await search(
+        ltm, ns, "flight Ingrid", HYBRID, keyword_weight=0.0, neighbor_weight=0.0, limit=1
+    )
     assert texts(weighted) == [FLIGHT]
     assert unweighted[0].score == pytest.approx(1 - unweighted[0].distance, abs=1e-6)
 
@@ -162,7 +173,9 @@ async def test_a_keyword_match_beyond_the_vector_candidates_gets_its_distance(lt
     nearest = await search(ltm, ns, question, VECTOR, max_distance=2.0, limit=3)
     assert all(text in travel for text in texts(nearest))
     assert texts(await search(ltm, ns, question, KEYWORD)) == [KEY]
-    [match] = await search(ltm, ns, question, HYBRID, limit=1, keyword_weight=10.0)
+    [match] = await search(
+        ltm, ns, question, HYBRID, limit=1, keyword_weight=10.0, neighbor_weight=0.0
+    )
     assert match.memory.text == KEY
     everything = await search(ltm, ns, question, VECTOR, max_distance=2.0, limit=10)
     [by_vector] = [m for m in everything if m.memory.id == match.memory.id]
@@ -257,11 +270,11 @@ async def test_words_most_of_the_scope_holds_are_left_out(ltm, ns: str) -> None:
     dogs = ["Ann: I adopted a greyhound.", "Bob: The greyhound next door barks."]
     await create(ltm, ns, said + dogs, dedup_max_distance=0.0)
     assert COMMON_WORD_SHARE * (len(said) + 2) < len(said)
-    # "ann" is too common to tell turns apart: only the greyhound turns match.
+    # "ann" is too common to tell turns apart: only the greyhound turns match
+    # (in hybrid mode, neighbours aside).
     for mode in (KEYWORD, HYBRID):
-        assert sorted(
-            texts(await search(ltm, ns, "Ann's greyhound", mode, max_distance=0.0))
-        ) == sorted(dogs)
+        found = await search(ltm, ns, "Ann's greyhound", mode, max_distance=0.0, neighbor_weight=0)
+        assert sorted(texts(found)) == sorted(dogs)
     # A query of common words only keeps them.
     assert len(await search(ltm, ns, "Ann", KEYWORD)) == 10
 
@@ -323,10 +336,11 @@ async def test_word_modes_need_a_text_and_the_weight_its_range(ltm, ns: str) -> 
             )
         assert_invalid(err.value, "mode")
         assert "text" in (err.value.details() or "")
-    for weight in (-0.1, 10.5, math.nan, math.inf):
-        with pytest.raises(grpc.aio.AioRpcError) as err:
-            await search(ltm, ns, "catering", HYBRID, keyword_weight=weight)
-        assert_invalid(err.value, "keyword_weight")
+    for field in ("keyword_weight", "neighbor_weight", "time_weight"):
+        for weight in (-0.1, 10.5, math.nan, math.inf):
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await search(ltm, ns, "catering", HYBRID, **{field: weight})
+            assert_invalid(err.value, field)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await search(ltm, ns, "catering", 9)
     assert_invalid(err.value, "mode")
@@ -341,14 +355,29 @@ async def test_mode_and_weight_fall_back_on_the_namespace_then_the_server(
     recorder = AccessRecorder(AccessStore(mux))
     search = MemorySearch(LongTermStore(mux, dim=embedder.dim), embedder, limits, recorder)
     server = server_defaults(limits)
-    namespace = dataclasses.replace(server, recall_mode=RecallMode.HYBRID, keyword_weight=2.0)
-    text = pb.SearchMemoriesRequest(namespace="n", text="catering")
-    assert (search.parse(text, server).mode, search.parse(text, server).keyword_weight) == (
-        RecallMode.VECTOR,
-        KEYWORD_WEIGHT.default,
+    namespace = dataclasses.replace(
+        server,
+        recall_mode=RecallMode.KEYWORD,
+        keyword_weight=2.0,
+        neighbor_weight=0.0,
+        time_weight=1.5,
     )
-    assert search.parse(text, namespace).mode is RecallMode.HYBRID
-    assert search.parse(text, namespace).keyword_weight == 2.0
+    text = pb.SearchMemoriesRequest(namespace="n", text="catering")
+    weights = ("keyword_weight", "neighbor_weight", "time_weight")
+
+    def parsed(request: pb.SearchMemoriesRequest, defaults: object) -> tuple[object, ...]:
+        query = search.parse(request, defaults)  # type: ignore[arg-type]
+        return (query.mode, *(getattr(query, name) for name in weights))
+
+    assert parsed(text, server) == (
+        RecallMode.HYBRID,
+        KEYWORD_WEIGHT.default,
+        NEIGHBOR_WEIGHT.default,
+        TIME_WEIGHT.default,
+    )
+    assert parsed(text, namespace) == (RecallMode.KEYWORD, 2.0, 0.0, 1.5)
+    given = pb.SearchMemoriesRequest(namespace="n", text="x", neighbor_weight=0.25, time_weight=0.0)
+    assert parsed(given, namespace) == (RecallMode.KEYWORD, 2.0, 0.25, 0.0)
     asked = pb.SearchMemoriesRequest(namespace="n", text="x", mode=KEYWORD, keyword_weight=0.5)
     assert (search.parse(asked, namespace).mode, search.parse(asked, namespace).keyword_weight) == (
         RecallMode.KEYWORD,

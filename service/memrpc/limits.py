@@ -236,7 +236,7 @@ SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
 # recall (`RECALL_MODE_HYBRID`): chosen by leave-one-out on the LoCoMo
 # development conversations (docs/recall.md).
-KEYWORD_WEIGHT = Range(default=0.5, low=0.0, high=10.0)
+KEYWORD_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
 # A query word that more than this share of the memories a keyword search
 # considers hold says little of which to recall (a speaker's name in the
 # turns of a two-person conversation): keyword and hybrid recall leave it
@@ -246,12 +246,43 @@ KEYWORD_WEIGHT = Range(default=0.5, low=0.0, high=10.0)
 # cannot tell (docs/recall.md).
 COMMON_WORD_SHARE = 0.3
 COMMON_WORD_SCOPE = 50
+# Each server process remembers which words of the last this many search
+# scopes were that common, for this long (`common_words.py`), so hybrid
+# recall can embed a query while its words are counted.
+COMMON_WORDS_SCOPES = 1024
+COMMON_WORDS_TTL_S = 60.0
 # The most words of a query text that keyword and hybrid recall look for
 # (`store/keywords.py`): the first ones, once each, stop words left out.
 MAX_KEYWORDS = 32
-# Hybrid recall weighs this many keyword candidates (the best by BM25) per
-# match asked for.
+# The words whose stems the server keeps (`keywords.stem`, an LRU cache),
+# and the memory texts whose term counts it keeps (`keyword_scores`).
+STEM_CACHE_WORDS = 65_536
+TERMS_CACHE_TEXTS = 8_192
+# Okapi BM25's term-frequency saturation and length normalisation, as the
+# server scores keyword matches (`store/keyword_scores.py`): k1 the usual
+# 1.2; b 0.3 rather than the usual 0.75, chosen on the LoCoMo development
+# conversations (docs/recall.md): a memory is a short text, and a longer one
+# holding a word is no less about it.
+BM25_K1 = 1.2
+BM25_B = 0.3
+# Hybrid recall weighs this many candidates of each search (the nearest by
+# vector, the best by BM25) per match asked for.
 HYBRID_CANDIDATES_PER_MATCH = 3
+# Hybrid recall's neighbours (`store/recall.py`): a candidate gains this
+# weight times the best score of the candidates written next to it in its
+# thread (`$.seq` one apart), `NEIGHBOR_DECAY` times that for those two
+# apart, up to `NEIGHBOR_SPAN` apart. Chosen by leave-one-out on the LoCoMo
+# development conversations with the keyword weight (docs/recall.md): a
+# turn that answers a question is often the reply to, or the lead-in of,
+# the one that shares its words.
+NEIGHBOR_WEIGHT = Range(default=0.2, low=0.0, high=10.0)
+# What hybrid recall adds to the score of a candidate whose event time falls
+# in the time the query names ("on 16 November, 2023", "in June";
+# `store/named_times.py`): chosen by leave-one-out on the LoCoMo
+# development conversations (docs/recall.md).
+TIME_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
+NEIGHBOR_DECAY = 0.7
+NEIGHBOR_SPAN = 2
 # The Redis time a keyword search may take (ms, `FT.SEARCH ... TIMEOUT`):
 # it scores every memory of the scope that holds a word, so its cost grows
 # with the scope (50,000 memories in one namespace: p50 5 ms, at most

@@ -69,6 +69,8 @@ APPLIES: dict[str, str] = {
     "episodic_ttl_ms": "episodic_ttl_s",
     "recall_mode": "recall_mode",
     "keyword_weight": "keyword_weight",
+    "neighbor_weight": "neighbor_weight",
+    "time_weight": "time_weight",
     "summaries_enabled": "summaries.enabled",
     "summary_max_chars": "summaries.max_chars",
     "summary_min_fold_turns": "summaries.min_fold_turns",

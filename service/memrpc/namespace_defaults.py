@@ -93,6 +93,8 @@ class NamespaceDefaults:
     recall_distance: float
     recall_mode: RecallMode
     keyword_weight: float
+    neighbor_weight: float
+    time_weight: float
     episodic_ttl_s: float
     summaries: SummaryPolicy
     formation: FormationPolicy
@@ -117,8 +119,10 @@ def server_defaults(limits: Limits) -> NamespaceDefaults:
         window_bytes=limits.max_window_bytes,
         dedup_distance=lim.DEDUP_DISTANCE.default,
         recall_distance=lim.SEARCH_DISTANCE.default,
-        recall_mode=RecallMode.VECTOR,
+        recall_mode=RecallMode.HYBRID,
         keyword_weight=lim.KEYWORD_WEIGHT.default,
+        neighbor_weight=lim.NEIGHBOR_WEIGHT.default,
+        time_weight=lim.TIME_WEIGHT.default,
         episodic_ttl_s=float(lim.EPISODIC_TTL_S),
         summaries=SummaryPolicy(
             enabled=True,

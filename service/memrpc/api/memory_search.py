@@ -1,35 +1,46 @@
 """The search of long-term memories, as `LongTermMemory.SearchMemories` and
 `WorkingMemory.GetContext` both do it: their requests share the search
 fields (`text` or `vector`, `filter`, `limit`, `max_distance`, `mode`,
-`keyword_weight`, with the same names and rules), checked here once; a
-query text is embedded once (not at all in keyword mode) and split into
-the words keyword recall looks for (`store/keywords.py`); the search is
-one `FT.SEARCH`, two pipelined in hybrid mode (`LongTermStore.search`,
-`store/recall.py`); the matches a response returns stay within its byte
-budget (`api/paging.py`), the best first; the memories it finds are
-handed to the access recorder (`access_recorder.py`: a dict update, no
-Redis).
+`keyword_weight`, `neighbor_weight`, `time_weight`, with the same names
+and rules),
+checked here once; a query text is split into the words keyword recall
+looks for (`store/keywords.py`) and embedded once (not at all in keyword
+mode): in vector mode as it is, while the caller reads other things; in
+hybrid mode after the count of the words (one round trip), without those
+too common in the scope to tell memories apart (`WordCounts.telling`: a
+speaker's name in every turn of a conversation pulls the query's vector
+towards every turn of that speaker). The time a text names, if any, is
+read here too (`store/named_times.py`). The search is one `FT.SEARCH`, two
+pipelined in hybrid mode (`LongTermStore.recall`, `store/recall.py`); the
+matches a response returns stay within its byte budget (`api/paging.py`),
+the best first; the memories it finds are handed to the access recorder
+(`access_recorder.py`: a dict update, no Redis).
 
 A default the request leaves out is read here, in one place
-(`_max_distance`, `_mode`, `_keyword_weight`: the namespace's setting else
-the server's, from the namespace's `NamespaceDefaults`).
+(`_max_distance`, `_mode`, `_weight`: the namespace's setting else the
+server's, from the namespace's `NamespaceDefaults`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api import memory_fields, paging
+from memrpc.common_words import CommonWords
 from memrpc.embedding import Embedder, EmbeddingQueueFull
 from memrpc.limits import (
     DEFAULT_SEARCH_LIMIT,
     KEYWORD_WEIGHT,
     MAX_PAGE_BYTES,
+    NEIGHBOR_WEIGHT,
     SEARCH_DISTANCE,
+    TIME_WEIGHT,
     Limits,
     Range,
 )
@@ -37,8 +48,10 @@ from memrpc.namespace_defaults import NamespaceDefaults, RecallMode
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, retry_info
 from memrpc.store import keywords
+from memrpc.store.keyword_scores import NO_COUNTS
 from memrpc.store.long_term import LongTermStore, Match, Vector
 from memrpc.store.memory_index import MemoryFilter
+from memrpc.store.named_times import named_time
 from memrpc.store.recall import Recall
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from memrpc.v1 import working_memory_pb2 as wm_pb
@@ -59,6 +72,8 @@ class Query:
     max_distance: float
     mode: RecallMode = RecallMode.VECTOR
     keyword_weight: float = KEYWORD_WEIGHT.default
+    neighbor_weight: float = NEIGHBOR_WEIGHT.default
+    time_weight: float = TIME_WEIGHT.default
     text: str | None = None
     vector: Vector | None = None
 
@@ -96,11 +111,16 @@ def _mode(request: SearchRequest, defaults: NamespaceDefaults) -> RecallMode:
     return mode
 
 
-def _keyword_weight(request: SearchRequest, defaults: NamespaceDefaults) -> float:
-    """The request's `keyword_weight`, else the namespace's default."""
-    if not request.HasField("keyword_weight"):
-        return defaults.keyword_weight
-    return validate.distance(request.keyword_weight, "keyword_weight", KEYWORD_WEIGHT)
+def _weight(
+    request: SearchRequest,
+    field: Literal["keyword_weight", "neighbor_weight", "time_weight"],
+    default: float,
+    limit: Range,
+) -> float:
+    """The request's weight `field`, else `default` (the namespace's)."""
+    if not request.HasField(field):
+        return default
+    return validate.distance(getattr(request, field), field, limit)
 
 
 class MemorySearch:
@@ -114,6 +134,7 @@ class MemorySearch:
         self._embedder = embedder
         self._limits = limits
         self._access = access
+        self._common = CommonWords()
         self._limit = Range(default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit)
 
     @property
@@ -123,14 +144,21 @@ class MemorySearch:
 
     def parse(self, request: SearchRequest, defaults: NamespaceDefaults) -> Query:
         """The checked search fields of `request`, in the order they are
-        checked: filter, limit, max_distance, mode, keyword_weight, query;
+        checked: filter, limit, max_distance, mode, keyword_weight,
+        neighbor_weight, time_weight, query;
         what it leaves unset from `defaults` (its namespace's)."""
         query = Query(
             filter=memory_fields.memory_filter(request.filter, "filter"),
             limit=validate.count(request.limit, "limit", self._limit),
             max_distance=_max_distance(request, defaults),
             mode=_mode(request, defaults),
-            keyword_weight=_keyword_weight(request, defaults),
+            keyword_weight=_weight(
+                request, "keyword_weight", defaults.keyword_weight, KEYWORD_WEIGHT
+            ),
+            neighbor_weight=_weight(
+                request, "neighbor_weight", defaults.neighbor_weight, NEIGHBOR_WEIGHT
+            ),
+            time_weight=_weight(request, "time_weight", defaults.time_weight, TIME_WEIGHT),
         )
         match request.WhichOneof("query"):
             case "text":
@@ -157,15 +185,22 @@ class MemorySearch:
                 retry_info(full.drain_s),
             ) from None
 
+    async def _embed_one(self, text: str) -> Vector:
+        vector: Vector = (await self.embed([text]))[0]
+        return vector
+
+    def _embed_without(self, text: str, left_out: frozenset[str]) -> asyncio.Future[Vector]:
+        """The embedding of `text` without the words `left_out`, started."""
+        return asyncio.ensure_future(self._embed_one(keywords.without(text, left_out)))
+
     async def vector(self, query: Query) -> Vector | None:
-        """The vector `query` looks for: the caller's, or its text's
-        embedding (one); None when it has no query, or in keyword mode."""
-        if query.mode is RecallMode.KEYWORD:
-            return None
-        if query.text is not None:
-            vector: Vector = (await self.embed([query.text]))[0]
-            return vector
-        return query.vector
+        """The vector `query` looks for, as known before its search: the
+        caller's, or its text's embedding (one) in vector mode; None when
+        it has no query, or in keyword mode, or in hybrid mode, whose
+        `search` embeds the text once it knows the words to leave out."""
+        if query.mode is not RecallMode.VECTOR or query.text is None:
+            return query.vector
+        return await self._embed_one(query.text)
 
     async def search(
         self, ns: str, query: Query, vector: Vector | None, flt: MemoryFilter | None = None
@@ -174,20 +209,46 @@ class MemorySearch:
         empty), within its limit, found by its mode (`vector`: its
         `vector()`), among those `flt` (default: the query's filter) keeps;
         each is recorded as accessed (a match a response then leaves out
-        for its byte budget too)."""
-        words = () if query.text is None else keywords.words(query.text)
-        wanted = Recall(
-            mode=query.mode,
-            limit=query.limit,
-            max_distance=query.max_distance,
-            keyword_weight=query.keyword_weight,
-            vector=vector,
-            words=words,
-        )
-        metrics.searched(query.mode)
-        found = await self._store.recall(ns, query.filter if flt is None else flt, wanted)
-        self._access.record(ns, (match.memory.id for match in found))
-        return found
+        for its byte budget too). In keyword and hybrid mode, the words too
+        common in that scope are left out (one round trip to count them);
+        in hybrid mode the text is embedded without them, meanwhile, as
+        the scope's last counts say (`CommonWords`), again after the count
+        when it says otherwise."""
+        flt = query.filter if flt is None else flt
+        found = () if query.text is None else keywords.words(query.text)
+        counts, words, time, embedding = NO_COUNTS, found, None, None
+        try:
+            if query.mode is RecallMode.HYBRID and query.text is not None:
+                time = named_time(query.text)
+                guessed = self._common.guess(ns, flt, found)
+                embedding = self._embed_without(query.text, guessed)
+            if found and query.mode is not RecallMode.VECTOR:
+                counts = await self._store.count_words(ns, flt, found)
+                words = counts.telling()
+                self._common.learn(ns, flt, found, words)
+                left_out = frozenset(found) - frozenset(words)
+                if embedding is not None and query.text is not None and left_out != guessed:
+                    embedding.cancel()
+                    embedding = self._embed_without(query.text, left_out)
+            wanted = Recall(
+                mode=query.mode,
+                limit=query.limit,
+                max_distance=query.max_distance,
+                keyword_weight=query.keyword_weight,
+                neighbor_weight=query.neighbor_weight,
+                time_weight=query.time_weight,
+                vector=vector,
+                words=words,
+                counts=counts,
+                time=time,
+            )
+            metrics.searched(query.mode)
+            found_matches = await self._store.recall(ns, flt, wanted, embedding)
+        finally:
+            if embedding is not None and not embedding.done():
+                embedding.cancel()
+        self._access.record(ns, (match.memory.id for match in found_matches))
+        return found_matches
 
 
 def matches(

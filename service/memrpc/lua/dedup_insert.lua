@@ -7,7 +7,8 @@
 -- KEYS[1] request: the Hash remembering the request (field `fingerprint`,
 --   and per item index its recorded outcome); without a fingerprint, a key
 --   of the namespace that routes the call and is never touched
--- KEYS[2..] documents: the new document of each item
+-- KEYS[2] sequence: the namespace's counter of written memories
+-- KEYS[3..] documents: the new document of each item
 -- ARGV[1] index: the search index
 -- ARGV[2] max_distance: the max dedup distance (0: exact text only)
 -- ARGV[3] prefix: the namespace's memory key prefix
@@ -27,22 +28,23 @@
 -- Bounded work: two searches and a write per item, and the caller sends at
 -- most `CREATE_BATCH` items per call (store/long_term.py), so that a call
 -- stays within a few ms of Redis time (bench/redis_time.py).
-check_shape(2, nil, 6, 5, 1)
-local request = KEYS[1]
+check_shape(3, nil, 6, 5, 1)
+local request, sequence = KEYS[1], KEYS[2]
+local items = #KEYS - 2
 local index, max_distance, prefix = arg_present(1), arg_number(2, 0, 2), arg_present(3)
 local fingerprint, remember_ms, first = ARGV[4], arg_integer(5, 0), arg_integer(6, 0)
 if fingerprint ~= '' and remember_ms < 1 then
   bad_argument('a fingerprint needs a time to remember the request')
 end
-if #KEYS - 1 ~= (#ARGV - 6) / 5 then
-  bad_argument('expected ' .. (#KEYS - 1) .. ' items, not the ' .. #ARGV .. ' arguments given')
+if items ~= (#ARGV - 6) / 5 then
+  bad_argument('expected ' .. items .. ' items, not the ' .. #ARGV .. ' arguments given')
 end
 -- Every item is well-formed, and its document under the prefix, before the
--- first is written.
-for i = 2, #KEYS do
-  key_under(i, prefix)
-  arg_optional_integer(5 * i, 0)
-  arg_present(5 * i + 1)
+-- first is written: item j is KEYS[j + 2] and ARGV[5j + 2 .. 5j + 6].
+for j = 1, items do
+  key_under(j + 2, prefix)
+  arg_optional_integer(5 * j + 5, 0)
+  arg_present(5 * j + 6)
 end
 
 if fingerprint ~= '' then
@@ -56,16 +58,16 @@ if fingerprint ~= '' then
 end
 
 local results = {}
-for i = 2, #KEYS do
-  local key = KEYS[i]
-  local item = tostring(first + i - 2)
+for j = 1, items do
+  local key = KEYS[j + 2]
+  local item = tostring(first + j - 1)
   local done = fingerprint ~= '' and redis.call('HGET', request, item)
   if done then
     local outcome, distance, id = string.match(done, '^(%a+) (%S+) (.+)$')
     results[#results + 1] = {outcome, distance, memory_json(prefix .. id) or '', id}
   else
     local duplicate, distance =
-      memory_insert(index, prefix, max_distance, key, unpack(ARGV, 5 * i - 3, 5 * i + 1))
+      memory_insert(index, prefix, max_distance, sequence, key, unpack(ARGV, 5 * j + 2, 5 * j + 6))
     local record
     if duplicate then
       results[#results + 1] = {'duplicate', distance, memory_json(duplicate)}

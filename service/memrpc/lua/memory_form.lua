@@ -11,7 +11,8 @@
 -- session's `version` nor its time to live.
 --
 -- KEYS[1] session: the session Hash
--- KEYS[2..] documents: the new document of each memory (none for a skip)
+-- KEYS[2] sequence: the namespace's counter of written memories
+-- KEYS[3..] documents: the new document of each memory (none for a skip)
 -- ARGV[1] create_ms: the session's `create_ms` when the chunk was read
 -- ARGV[2] formed_through: its `formed_through` when the chunk was read
 -- ARGV[3] through: the new `formed_through`: the chunk's last event id
@@ -28,9 +29,9 @@
 -- of its `$.memory`, after its hit)}.
 -- Bounded work: two searches and a write per item, and the caller sends at
 -- most 1 + `LLM_MAX_FACTS` items (store/formation.py).
-check_shape(1, nil, 8, 5, 0)
-local key = KEYS[1]
-local items = #KEYS - 1
+check_shape(2, nil, 8, 5, 0)
+local key, sequence = KEYS[1], KEYS[2]
+local items = #KEYS - 2
 if #ARGV - 8 ~= 5 * items then
   bad_argument('expected ' .. items .. ' items, not the ' .. #ARGV .. ' arguments given')
 end
@@ -45,13 +46,11 @@ end
 if (turns == 0) ~= (items == 0) then
   bad_argument('a formation of turns writes at least one memory, a skip none')
 end
--- Item i (KEYS[i]) is ARGV[5i-1..5i+3]: its expire ms and document checked.
-for i = 2, #KEYS do
-  if string.sub(KEYS[i], 1, #prefix) ~= prefix then
-    bad_argument('KEYS[' .. i .. '] is not under the prefix')
-  end
-  arg_optional_integer(5 * i + 2, 0)
-  arg_present(5 * i + 3)
+-- Item j (KEYS[j + 2]) is ARGV[5j + 4 .. 5j + 8]: its expire ms and document checked.
+for j = 1, items do
+  key_under(j + 2, prefix)
+  arg_optional_integer(5 * j + 7, 0)
+  arg_present(5 * j + 8)
 end
 
 if not session_cursor_holds(key, ARGV[1], 'formed_through', ARGV[2], 'formed_turns',
@@ -67,9 +66,9 @@ if turns == 0 then
 end
 redis.call('HINCRBY', key, 'formed_turns', turns)
 local results = {1}
-for i = 2, #KEYS do
-  local duplicate = memory_insert(index, prefix, max_distance, KEYS[i],
-    unpack(ARGV, 5 * i - 1, 5 * i + 3))
-  results[i] = duplicate and memory_json(duplicate) or ''
+for j = 1, items do
+  local duplicate = memory_insert(index, prefix, max_distance, sequence, KEYS[j + 2],
+    unpack(ARGV, 5 * j + 4, 5 * j + 8))
+  results[j + 1] = duplicate and memory_json(duplicate) or ''
 end
 return results

@@ -21,7 +21,7 @@ local SETTABLE = {
   summaries_enabled = NUMBER, summary_max_chars = NUMBER, summary_min_fold_turns = NUMBER,
   formation_enabled = NUMBER, formation_turns_per_memory = NUMBER, formation_max_chars = NUMBER,
   formation_extract_facts = NUMBER, recall_mode = WORD, keyword_weight = NUMBER,
-  consolidation_enabled = NUMBER, consolidation_distance = NUMBER,
+  neighbor_weight = NUMBER, time_weight = NUMBER, consolidation_enabled = NUMBER, consolidation_distance = NUMBER,
   consolidation_interval_ms = NUMBER, forgetting_enabled = NUMBER,
   forgetting_max_per_user = NUMBER, forgetting_unrecalled_ms = NUMBER,
   forgetting_interval_ms = NUMBER, llm_enabled = NUMBER, llm_calls_per_minute = NUMBER,

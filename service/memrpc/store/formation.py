@@ -242,6 +242,7 @@ class FormationStore:
         return await self._form(
             MemoryForm(
                 session=keys.session(chunk.ns, chunk.thread),
+                sequence=keys.memory_sequence(chunk.ns),
                 documents=[keys.memory(chunk.ns, memory_id) for memory_id in memory_ids],
                 create_ms=chunk.create_ms,
                 formed_through=chunk.formed_through,

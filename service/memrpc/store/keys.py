@@ -13,6 +13,8 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:userthreads:{ns}:<user hex>`     | ZSet   | a user's threads ever, no TTL    |
 | `memrpc:mem:{ns}:<id>`                   | JSON   | a long-term memory               |
 | `memrpc:memreq:{ns}:<request>`           | Hash   | CreateMemories request id, 24 h  |
+| `memrpc:memseq:{ns}`                     | String | how many memories were written:  |
+|                                          |        | each new one's `$.seq`           |
 | `memrpc:ev:{ns}:<thread>`                | Stream | a thread's event log             |
 | `memrpc:evreq:{ns}:<request>:<thread>`   | String | an AppendEvents request id, 24 h |
 | `memrpc:turnreq:{ns}:<request>:<thread>` | String | an AppendTurns request id, 24 h  |
@@ -74,6 +76,12 @@ def user_threads(ns: str, user: str) -> str:
 def memory(ns: str, memory_id: str) -> str:
     """The JSON document of a long-term memory."""
     return f"{MEMORY_PREFIX}{{{ns}}}:{memory_id}"
+
+
+def memory_sequence(ns: str) -> str:
+    """The counter of the memories written in a namespace, whose next value
+    a new memory takes as its `$.seq` (`lua/lib/memory.lua`)."""
+    return f"{PREFIX}:memseq:{{{ns}}}"
 
 
 def memory_request(ns: str, request_id: str) -> str:

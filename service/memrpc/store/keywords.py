@@ -1,19 +1,25 @@
-"""The words of a query text that keyword recall looks for, and the
-Redis Search query part that finds them.
+"""The words of a query text that keyword recall looks for, the Redis
+Search query part that finds them, and the stemmed terms the server scores
+them by (`store/keyword_scores.py`).
 
 A query text becomes words in Python, never parsed as query syntax: runs of
 letters and digits (any script), lower-cased, without the `STOP_WORDS`,
 each once, the first `MAX_KEYWORDS`. Such a word needs no escaping in a
 query: query syntax is made of punctuation, which no word holds. Redis
 Search then matches them against the `body` field stemmed (English), as it
-indexed the texts.
+indexed the texts; the server stems them with the same Snowball English
+stemmer (`stem`) to score the memories found.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
 
-from memrpc.limits import MAX_KEYWORDS
+import snowballstemmer
+
+from memrpc.limits import MAX_KEYWORDS, STEM_CACHE_WORDS
 
 # A word: letters and digits only (`_` is a word character to `re`, not here).
 _WORD = re.compile(r"[^\W_]+")
@@ -35,19 +41,52 @@ _STOP_WORDS_TEXT = """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def _telling(text: str) -> list[str]:
+    """The words of `text`, lower-cased, without stop words and single
+    letters, in order, repeats kept."""
+    return [
+        word
+        for word in _WORD.findall(text.lower())
+        if word not in STOP_WORDS and (len(word) > 1 or word.isdigit())
+    ]
+
+
 def words(text: str) -> tuple[str, ...]:
     """The words of `text` keyword recall looks for: lower-cased, stop words
     and single letters left out, each once, at most `MAX_KEYWORDS`, in the
     order they first appear."""
     found: dict[str, None] = {}
-    for match in _WORD.finditer(text.lower()):
-        word = match.group()
-        if word in STOP_WORDS or (len(word) == 1 and not word.isdigit()):
-            continue
+    for word in _telling(text):
         found[word] = None
         if len(found) == MAX_KEYWORDS:
             break
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=STEM_CACHE_WORDS)
+def stem(word: str) -> str:
+    """The Snowball English stem of `word` (a `words` word), as Redis Search
+    stems the texts it indexes."""
+    stemmed: str = _STEMMER.stemWord(word)
+    return stemmed
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed words of a memory's text that keyword scoring counts: its
+    words as `words` finds them, every occurrence."""
+    return [stem(word) for word in _telling(text)]
+
+
+def without(text: str, left_out: Iterable[str]) -> str:
+    """`text` with every occurrence of the `left_out` words (`words` of it)
+    removed: what hybrid recall embeds once it leaves common words out."""
+    gone = frozenset(left_out)
+    if not gone:
+        return text
+    return _WORD.sub(lambda match: "" if match.group().lower() in gone else match.group(), text)
 
 
 def body_query(found: tuple[str, ...]) -> str:

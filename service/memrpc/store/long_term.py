@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
@@ -66,6 +66,7 @@ import redis.exceptions
 from memrpc.limits import EPISODIC_TTL_S, MAX_PAGE_BYTES
 from memrpc.namespace_defaults import RecallMode
 from memrpc.store import keys, recall, scripts
+from memrpc.store.keyword_scores import WordCounts
 from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
@@ -353,6 +354,7 @@ class LongTermStore:
             replies = await self._insert(
                 DedupInsert(
                     request=request_key,
+                    sequence=keys.memory_sequence(ns),
                     documents=[keys.memory(ns, memory.id) for memory in memories],
                     index=INDEX,
                     max_distance=max_distance,
@@ -453,18 +455,40 @@ class LongTermStore:
         wanted = recall.Recall(RecallMode.VECTOR, limit, max_distance, vector=vector)
         return await self.recall(ns, flt, wanted)
 
-    async def recall(self, ns: str, flt: MemoryFilter, wanted: recall.Recall) -> list[Match]:
+    async def count_words(self, ns: str, flt: MemoryFilter, found: tuple[str, ...]) -> WordCounts:
+        """How many memories of `ns` `flt` keeps, and how many of them hold
+        each of `found` (a query's words; `recall.count_words`): one
+        pipelined round trip."""
+        return await recall.count_words(self._command, ns, _now_ms(), flt, found)
+
+    async def recall(
+        self,
+        ns: str,
+        flt: MemoryFilter,
+        wanted: recall.Recall,
+        embedding: Awaitable[Vector] | None = None,
+    ) -> list[Match]:
         """The best `wanted.limit` live memories among those `flt` keeps,
-        found as `wanted.mode` says (`store/recall.py`), best first. One
-        `FT.SEARCH`; in hybrid mode two pipelined, then at most one more;
-        the memories' JSON is parsed in one go."""
+        found as `wanted.mode` says (`store/recall.py`), best first, near
+        `wanted.vector` (else the `embedding` being computed, in hybrid
+        mode). One `FT.SEARCH`; in hybrid mode one while the query is
+        embedded, then two pipelined; the memories' JSON is parsed in one
+        go."""
         now = _now_ms()
-        knn = None
-        if wanted.by_vector:
-            assert wanted.vector is not None
-            command = search_command(ns, now, flt, wanted.vector, wanted.limit)
-            knn = command, blob(wanted.vector)
-        hits = await recall.find(self._command, ns, now, flt, wanted, knn_search=knn)
+
+        def knn_search(vector: Vector) -> tuple[Sequence[Arg], bytes]:
+            command = search_command(ns, now, flt, vector, wanted.candidates, paths=wanted.paths)
+            return command, blob(vector)
+
+        hits = await recall.find(
+            self._command,
+            ns,
+            now,
+            flt,
+            wanted,
+            knn_search=knn_search if wanted.by_vector else None,
+            embedding=embedding,
+        )
         memories = _parse_all([hit.document for hit in hits])
         return [
             Match(memory, hit.distance, hit.keyword_score, hit.score)
@@ -536,16 +560,23 @@ class LongTermStore:
 
 
 def search_command(
-    ns: str, now_ms: int, flt: MemoryFilter, vector: Vector, limit: int
+    ns: str,
+    now_ms: int,
+    flt: MemoryFilter,
+    vector: Vector,
+    limit: int,
+    *,
+    paths: Sequence[str] = (),
 ) -> list[Arg]:
     """The `FT.SEARCH` of `LongTermStore.search`: the `limit` memories of
-    `ns` that `flt` keeps nearest to `vector`, each with its `$.memory` and
-    distance."""
+    `ns` that `flt` keeps nearest to `vector`, each with its `$.memory`,
+    distance and `paths`."""
+    returned = [*MEMORY_PATHS, DISTANCE, *paths]
     return [
         "FT.SEARCH", INDEX, knn(filter_query(ns, now_ms, flt), limit),
         "PARAMS", 2, "v", blob(vector),
         "SORTBY", DISTANCE,
-        "RETURN", len(MEMORY_PATHS) + 1, *MEMORY_PATHS, DISTANCE,
+        "RETURN", len(returned), *returned,
         "LIMIT", 0, limit,
         "DIALECT", 3,
     ]  # fmt: skip

@@ -17,6 +17,8 @@
 | `formation_extract_facts` | `1` or `0`: whether facts are extracted      |
 | `recall_mode`            | a search's mode: `vector`, `keyword`, `hybrid` |
 | `keyword_weight`         | a hybrid search's keyword weight              |
+| `neighbor_weight`        | a hybrid search's neighbour weight            |
+| `time_weight`            | a hybrid search's time weight                 |
 | `consolidation_enabled`  | `1` or `0`: whether memories are consolidated |
 | `consolidation_distance` | the widest distance of a merge                |
 | `consolidation_interval_ms` | how often consolidation runs (ms)          |
@@ -69,6 +71,8 @@ class StoredSettings:
     formation_extract_facts: bool | None = None
     recall_mode: RecallMode | None = None
     keyword_weight: float | None = None
+    neighbor_weight: float | None = None
+    time_weight: float | None = None
     consolidation_enabled: bool | None = None
     consolidation_distance: float | None = None
     consolidation_interval_ms: int | None = None

@@ -5,40 +5,47 @@ and how their replies become matches, ranked by score (`find`).
 | mode    | sends                                   | a match's score                  |
 |---------|-----------------------------------------|----------------------------------|
 | vector  | the KNN search, `limit` nearest         | 1 - distance                     |
-| keyword | the keyword search, `limit` best BM25   | its BM25 score (`keyword_score`) |
-| hybrid  | both, pipelined: the KNN search and     | (1 - distance) + weight * BM25 / |
-|         | the keyword search of                   | the best BM25 of the candidates  |
-|         | `HYBRID_CANDIDATES_PER_MATCH` * `limit`;|                                  |
-|         | then the distances of the keyword       |                                  |
-|         | candidates the KNN search did not return|                                  |
+| keyword | the keyword search, the 3 *             | its BM25 score (`keyword_score`) |
+|         | `limit` best by Redis Search's BM25     | as the server scores it          |
+| hybrid  | the keyword search while the query is   | (1 - distance) + weight * BM25 / |
+|         | embedded, then the KNN search and the   | the best BM25 of the candidates, |
+|         | distances of the keyword candidates,    | + time weight when in the time   |
+|         | pipelined; 3 * `limit` of each          | the query names, + neighbours'   |
 
-The KNN search of hybrid recall needs no more than `limit` memories: a
-memory it finds that holds none of the words ranks by 1 - distance alone,
-so only the `limit` nearest can make the cut, and every keyword candidate
-gets its distance either way.
+Before the searches, keyword and hybrid recall count, in one pipelined
+round trip, the memories of the scope and those holding each word of the
+query (`count_words`): the words too common to tell memories apart are
+left out (`WordCounts.telling`; hybrid recall embeds the query without
+them too, `api/memory_search.py`), and the others' counts weigh them in
+the server's BM25 (`store/keyword_scores.py`), which scores every
+candidate by its text: Redis Search's own BM25 (`SCORER`) only picks the
+keyword candidates, as its word counts span every namespace of the index.
 
 The keyword search is `filter_query` (namespace, filter, live, not
-superseded) and `keywords.body_query`, scored by Redis Search's BM25
-(`SCORER`). A KNN search with the words as its pre-filter would give both
-in one query, but Redis Search 2.10 neither expands (stems) the words of a
-KNN pre-filter nor scores all of them (measured: "budget" finds no
-"budgeted", and a text holding two words scores as one). So hybrid recall
-sends the two searches pipelined (one round trip), then, for the keyword
-candidates the KNN search did not return, a KNN search among the memories
-with their texts (the `text` tag, `distance_command`): one more round trip
-of about 0.3 ms, where reading their embeddings (`$.embedding`, JSON) cost
-about 4 ms of Redis time for 30 candidates (measured).
+superseded) and `keywords.body_query`. A KNN search with the words as its
+pre-filter would give both in one query, but Redis Search 2.10 neither
+expands (stems) the words of a KNN pre-filter nor scores all of them
+(measured: "budget" finds no "budgeted", and a text holding two words
+scores as one). So hybrid recall sends the keyword search as soon as it
+has the words, while the server embeds the query; then the KNN search and,
+pipelined with it, the distances of the keyword candidates: a KNN search
+among the memories with their texts (the `text` tag, `distance_command`),
+where reading their embeddings (`$.embedding`, JSON) cost about 4 ms of
+Redis time for 30 candidates (measured).
 
-Before the keyword search, keyword and hybrid recall count, in one
-pipelined round trip, the memories of the scope and those holding each
-word, and leave out the words too common to tell memories apart
-(`telling_words`, `limits.COMMON_WORD_SHARE`): Redis Search counts a
-word's documents over the whole index, so a word in every memory of one
-namespace (a speaker's name) still scores there as a rare one would.
+Time: when the query names a time (`named_times.named_time`: "on 16
+November, 2023", "in August 2023", "in June", "in 2023"), a hybrid
+candidate whose event time falls in it gains `time_weight`.
 
-In hybrid mode a memory found by the KNN search only has a `keyword_score`
-of 0, which it may also have when its text holds the words but ranks below
-the keyword candidates.
+Neighbours: memories written one after the other in a thread (`$.seq`, the
+namespace's order of writing, `lua/lib/memory.lua`) are often about the
+same thing, one the question, the other its answer. In hybrid mode a
+candidate gains `neighbor_weight` times the best score (as fused above) of
+the candidates of its thread one apart, and `NEIGHBOR_DECAY` times that of
+those two apart (up to `NEIGHBOR_SPAN`). A match is a candidate within
+`max_distance`, or whose text holds a query word, or (with a neighbour
+weight above 0) written next to such a one: a query that neither comes
+near nor shares a word with any memory finds none.
 """
 
 from __future__ import annotations
@@ -54,13 +61,14 @@ import numpy as np
 import numpy.typing as npt
 
 from memrpc.limits import (
-    COMMON_WORD_SCOPE,
-    COMMON_WORD_SHARE,
     HYBRID_CANDIDATES_PER_MATCH,
     KEYWORD_SEARCH_TIMEOUT_MS,
+    NEIGHBOR_DECAY,
+    NEIGHBOR_SPAN,
 )
 from memrpc.namespace_defaults import RecallMode
 from memrpc.store import keys, keywords
+from memrpc.store.keyword_scores import NO_COUNTS, WordCounts, bm25
 from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
@@ -69,14 +77,22 @@ from memrpc.store.memory_index import (
     filter_query,
     knn,
 )
+from memrpc.store.named_times import NamedTime
 from memrpc.store.redis_mux import Arg
 
 # Redis Search's Okapi BM25 (2.10 scores TF-IDF unless told).
 SCORER = "BM25STD"
 # The text's tag, which the keyword search of hybrid recall also returns.
 TEXT_TAG_PATH = "$.tags.text"
+# What the searches of keyword and hybrid recall return of each candidate
+# to score it: its text, its event time, its place in the order of writing,
+# its user and thread tags.
+CANDIDATE_PATHS = ("$.memory.text", "$.memory.event_ms", "$.seq", "$.tags.user", "$.tags.thread")
 MEMORY_FIELD = MEMORY_PATHS[0].encode()
 _TEXT_TAG_FIELD = TEXT_TAG_PATH.encode()
+_TEXT_FIELD, _EVENT_FIELD, _SEQ_FIELD, _USER_FIELD, _THREAD_FIELD = (
+    path.encode() for path in CANDIDATE_PATHS
+)
 _DISTANCE_FIELD = DISTANCE.encode()
 # Distances up to this are float32 rounding of 0.
 _ROUNDING = 1e-6
@@ -87,23 +103,35 @@ Vector = npt.NDArray[np.float32]
 @dataclass(frozen=True)
 class Recall:
     """What a search looks for, and how: `vector` (vector and hybrid modes)
-    and `words` (`keywords.words` of the text; keyword and hybrid modes),
-    at most `limit` matches, vector matches within `max_distance`, the
-    keyword score weighing `keyword_weight` in hybrid mode."""
+    and `words` (the query's words that tell memories apart, and their
+    `counts`; keyword and hybrid modes), at most `limit` matches, vector
+    matches within `max_distance`; in hybrid mode, the keyword score
+    weighing `keyword_weight`, the time the query names (`time`)
+    `time_weight`, the neighbours `neighbor_weight`."""
 
     mode: RecallMode
     limit: int
     max_distance: float
     keyword_weight: float = 0.0
+    neighbor_weight: float = 0.0
+    time_weight: float = 0.0
     vector: Vector | None = None
     words: tuple[str, ...] = ()
+    counts: WordCounts = NO_COUNTS
+    time: NamedTime | None = None
 
     @property
-    def keyword_candidates(self) -> int:
-        """How many matches the keyword search asks Redis for."""
-        if self.mode is RecallMode.HYBRID:
-            return self.limit * HYBRID_CANDIDATES_PER_MATCH
-        return self.limit
+    def candidates(self) -> int:
+        """How many matches each search of the mode asks Redis for."""
+        if self.mode is RecallMode.VECTOR:
+            return self.limit
+        return self.limit * HYBRID_CANDIDATES_PER_MATCH
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """What the searches return of each match besides its memory (and
+        distance): what scores it, but in vector mode."""
+        return () if self.mode is RecallMode.VECTOR else CANDIDATE_PATHS
 
     @property
     def by_vector(self) -> bool:
@@ -129,14 +157,21 @@ class Hit:
     score: float = 0.0
     # Its `text` tag (`memory_index.text_hash`), read by hybrid recall.
     text_tag: str = ""
+    # What keyword and hybrid recall score it by (`CANDIDATE_PATHS`): its
+    # text, event time (None: none), thread (user and thread tags as
+    # returned) and `$.seq` (None for a memory written before `$.seq`).
+    text: str = ""
+    event_ms: int | None = None
+    thread: tuple[bytes, bytes] = (b"", b"")
+    seq: int | None = None
 
 
 def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> list[Arg]:
-    """The `FT.SEARCH` of the `recall.keyword_candidates` memories of `ns` that
+    """The `FT.SEARCH` of the `recall.candidates` memories of `ns` that
     `flt` keeps whose text holds the most of `recall.words`, best BM25
-    first, each with its `$.memory` (and its text's tag in hybrid mode),
-    within `KEYWORD_SEARCH_TIMEOUT_MS` of Redis time."""
-    paths = [*MEMORY_PATHS]
+    first, each with its `$.memory` (and its text's tag and place in hybrid
+    mode), within `KEYWORD_SEARCH_TIMEOUT_MS` of Redis time."""
+    paths = [*MEMORY_PATHS, *recall.paths]
     if recall.mode is RecallMode.HYBRID:
         paths.append(TEXT_TAG_PATH)
     query = f"{filter_query(ns, now_ms, flt)} {keywords.body_query(recall.words)}"
@@ -144,7 +179,7 @@ def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> 
         "FT.SEARCH", INDEX, query,
         "SCORER", SCORER, "WITHSCORES",
         "RETURN", len(paths), *paths,
-        "LIMIT", 0, recall.keyword_candidates,
+        "LIMIT", 0, recall.candidates,
         "TIMEOUT", KEYWORD_SEARCH_TIMEOUT_MS,
         "DIALECT", 3,
     ]  # fmt: skip
@@ -163,26 +198,19 @@ def count_command(ns: str, now_ms: int, flt: MemoryFilter, word: str | None) -> 
     ]  # fmt: skip
 
 
-async def telling_words(
+async def count_words(
     execute: Callable[..., Awaitable[Any]],
     ns: str,
     now_ms: int,
     flt: MemoryFilter,
     found: tuple[str, ...],
-) -> tuple[str, ...]:
-    """`found` (words of a query) without those more than
-    `COMMON_WORD_SHARE` of the memories of `ns` that `flt` keeps hold, when
-    they are at least `COMMON_WORD_SCOPE`; all of `found` when every word is
-    that common. The counts are one pipelined round trip."""
+) -> WordCounts:
+    """How many memories of `ns` `flt` keeps, and how many of them hold each
+    of `found` (words of a query): one pipelined round trip."""
     commands = [count_command(ns, now_ms, flt, word) for word in (None, *found)]
     replies = await asyncio.gather(*(execute(*command) for command in commands))
     total, *held = [int(reply[0]) for reply in replies]
-    if total < COMMON_WORD_SCOPE:
-        return found
-    kept = tuple(
-        word for word, n in zip(found, held, strict=True) if n <= COMMON_WORD_SHARE * total
-    )
-    return kept or found
+    return WordCounts(total, dict(zip(found, held, strict=True)))
 
 
 def nearest(reply: Sequence[Any], prefix: bytes, max_distance: float) -> list[Hit]:
@@ -194,22 +222,48 @@ def nearest(reply: Sequence[Any], prefix: bytes, max_distance: float) -> list[Hi
         distance = snapped(float(values[_DISTANCE_FIELD]))
         # A document can vanish between the match and the load of its fields.
         if key.startswith(prefix) and distance <= max_distance and MEMORY_FIELD in values:
-            hits.append(Hit(key, values[MEMORY_FIELD], distance, score=1.0 - distance))
+            hits.append(_hit(key, values, distance, 0.0, 1.0 - distance))
     return hits
 
 
 def by_words(reply: Sequence[Any], prefix: bytes) -> list[Hit]:
     """The hits of a keyword search's reply (`WITHSCORES`), best first, at
-    distance 0 and scored by BM25 (hybrid recall finds their distances)."""
+    distance 0 and scored by Redis Search's BM25 (which `scored` replaces;
+    hybrid recall finds their distances)."""
     hits = []
     for key, score, fields in zip(reply[1::3], reply[2::3], reply[3::3], strict=True):
         values = _values(fields)
         if key.startswith(prefix) and MEMORY_FIELD in values:
-            tag = values.get(_TEXT_TAG_FIELD)
-            text_tag = "" if tag is None else json.loads(tag)[0]
-            bm25 = float(score)
-            hits.append(Hit(key, values[MEMORY_FIELD], 0.0, bm25, bm25, text_tag))
+            hits.append(_hit(key, values, 0.0, float(score), float(score)))
     return hits
+
+
+def _hit(
+    key: bytes, values: Mapping[bytes, Any], distance: float, keyword_score: float, score: float
+) -> Hit:
+    """The hit of `key` from the fields of a search's reply: its memory and
+    what scores it (`CANDIDATE_PATHS`, and `TEXT_TAG_PATH`) when returned.
+    Their JSON values (each a list of one) are decoded in one go."""
+    document = values[MEMORY_FIELD]
+    text = values.get(_TEXT_FIELD)
+    if text is None:
+        return Hit(key, document, distance, keyword_score, score)
+    parts = (text, values.get(_EVENT_FIELD), values.get(_SEQ_FIELD), values.get(_TEXT_TAG_FIELD))
+    (text_value,), (event,), (seq,), (text_tag,) = json.loads(
+        b"[" + b",".join(b"[null]" if part is None else part for part in parts) + b"]"
+    )
+    return Hit(
+        key,
+        document,
+        distance,
+        keyword_score,
+        score,
+        text_tag=text_tag or "",
+        text=text_value,
+        event_ms=event,
+        seq=seq,
+        thread=(values.get(_USER_FIELD, b""), values.get(_THREAD_FIELD, b"")),
+    )
 
 
 def distance_command(
@@ -238,22 +292,93 @@ def distances(reply: Sequence[Any]) -> dict[bytes, float]:
     }
 
 
+def scored(recall: Recall, hits: Sequence[Hit]) -> list[Hit]:
+    """`hits` with their `keyword_score` (and `score`, as keyword mode ranks
+    them): the server's BM25 of their texts for `recall.words`
+    (`keyword_scores.bm25`)."""
+    texts = [hit.text for hit in hits]
+    found = bm25(recall.counts, recall.words, texts, texts)
+    return [
+        replace(hit, keyword_score=score, score=score)
+        for hit, score in zip(hits, found, strict=True)
+    ]
+
+
 def fuse(
     recall: Recall, near: Sequence[Hit], worded: Sequence[Hit], far: Mapping[bytes, float]
 ) -> list[Hit]:
-    """The best `recall.limit` of the hits of hybrid recall's two searches,
-    each once, scored (1 - distance) + weight * keyword score / the best
-    keyword score, best first. A keyword hit's distance is its KNN hit's,
-    else its distance in `far`; without either it is left out."""
-    best = max((hit.keyword_score for hit in worded), default=0.0)
-    weight = recall.keyword_weight / best if best > 0 else 0.0
-    scores = {hit.key: hit.keyword_score for hit in worded}
+    """The best `recall.limit` of the hits of hybrid recall's two searches
+    (`near`: the KNN search's at any distance), each once, scored (1 -
+    distance) + weight * keyword score / the best keyword score, plus the
+    time weight when in the time the query names, plus their neighbours'
+    part (`neighbored`), best first. A keyword hit's distance is its KNN
+    hit's, else its distance in `far`; without either it is left out."""
     hits = {hit.key: replace(hit, distance=far[hit.key]) for hit in worded if hit.key in far}
-    hits.update((hit.key, replace(hit, keyword_score=scores.get(hit.key, 0.0))) for hit in near)
+    hits.update((hit.key, hit) for hit in near)
+    candidates = list(hits.values())
+    keyword = (
+        bm25(
+            recall.counts,
+            recall.words,
+            [hit.text for hit in candidates],
+            [hit.text for hit in worded],
+        )
+        if recall.words
+        else [0.0] * len(candidates)
+    )
+    best = max(keyword, default=0.0)
+    weight = recall.keyword_weight / best if best > 0 else 0.0
     fused = [
-        replace(hit, score=1.0 - hit.distance + weight * hit.keyword_score) for hit in hits.values()
+        1.0 - hit.distance + weight * score + _timely(recall, hit)
+        for hit, score in zip(candidates, keyword, strict=True)
     ]
-    return ranked(fused, recall.limit)
+    return ranked(neighbored(recall, candidates, keyword, fused), recall.limit)
+
+
+def _timely(recall: Recall, hit: Hit) -> float:
+    """The time weight, when `hit`'s event time is in the time the query
+    names; else 0."""
+    if recall.time is None or hit.event_ms is None or not recall.time.holds(hit.event_ms):
+        return 0.0
+    return recall.time_weight
+
+
+def neighbored(
+    recall: Recall, hits: Sequence[Hit], keyword: Sequence[float], fused: Sequence[float]
+) -> list[Hit]:
+    """The matches among `hits` (the candidates, with their keyword and
+    `fused` scores): those within `recall.max_distance` or holding a query
+    word, and (with a neighbour weight) those written next to one; each
+    with its keyword score, and its score raised by
+    `recall.neighbor_weight` times the best (positive) fused score of the
+    hits of its thread one apart, `NEIGHBOR_DECAY` times that of those two
+    apart, up to `NEIGHBOR_SPAN` apart."""
+    qualified = [
+        hit.distance <= recall.max_distance or score > 0
+        for hit, score in zip(hits, keyword, strict=True)
+    ]
+    placed = {(hit.thread, hit.seq): n for n, hit in enumerate(hits) if hit.seq is not None}
+    found = []
+    for n, hit in enumerate(hits):
+        lift, beside = 0.0, False
+        if hit.seq is not None:
+            for apart in range(1, NEIGHBOR_SPAN + 1):
+                around = [
+                    placed[place]
+                    for step in (-apart, apart)
+                    if (place := (hit.thread, hit.seq + step)) in placed
+                ]
+                if around:
+                    lift += NEIGHBOR_DECAY ** (apart - 1) * max(0.0, *(fused[m] for m in around))
+                    beside = beside or any(qualified[m] for m in around)
+        if qualified[n] or (beside and recall.neighbor_weight > 0):
+            score = fused[n] + recall.neighbor_weight * lift
+            found.append(replace(hit, keyword_score=keyword[n], score=score))
+    return found
+
+
+# The KNN search of a query vector, and the vector's blob (`LongTermStore.recall`).
+KnnSearch = Callable[[Vector], tuple[Sequence[Arg], bytes]]
 
 
 async def find(
@@ -263,34 +388,51 @@ async def find(
     flt: MemoryFilter,
     recall: Recall,
     *,
-    knn_search: tuple[Sequence[Arg], bytes] | None,
+    knn_search: KnnSearch | None,
+    embedding: Awaitable[Vector] | None = None,
 ) -> list[Hit]:
     """The best `recall.limit` memories of `ns` among those `flt` keeps, as
     `recall.mode` finds them, best first, with `execute` (one Redis command;
-    `knn_search`: when the mode sends it, the KNN search of `recall.limit`
-    and its query vector's blob): one search, or in
-    hybrid mode two pipelined, then the distances of the keyword
-    candidates the KNN search did not return; the keyword search after
-    the counts of `telling_words`."""
+    `knn_search`: when the mode sends it, the KNN search of
+    `recall.candidates` nearest to a vector: `recall.vector`, else the
+    `embedding` being computed). Vector and keyword modes send one search.
+    Hybrid mode sends the keyword search while the query is embedded, then
+    the KNN search and the distances of the keyword candidates, pipelined.
+    `recall.words` are the telling ones already (`WordCounts.telling`)."""
     prefix = keys.memory(ns, "").encode()
-    if recall.by_words:
-        recall = replace(recall, words=await telling_words(execute, ns, now_ms, flt, recall.words))
     words = keyword_command(ns, now_ms, flt, recall) if recall.by_words else None
     if knn_search is None:
-        return ranked(by_words(await execute(*words), prefix), recall.limit) if words else []
-    knn_command, vector = knn_search
-    if words is None:
-        near = nearest(await execute(*knn_command), prefix, recall.max_distance)
-        return ranked(near, recall.limit)
-    knn_reply, words_reply = await asyncio.gather(execute(*knn_command), execute(*words))
-    worded = by_words(words_reply, prefix)
-    placed = {hit.key: hit.distance for hit in nearest(knn_reply, prefix, math.inf)}
-    unplaced = [hit for hit in worded if hit.key not in placed]
+        if words is None:
+            return []
+        return ranked(scored(recall, by_words(await execute(*words), prefix)), recall.limit)
+    if recall.mode is not RecallMode.HYBRID:
+        assert recall.vector is not None
+        command, _ = knn_search(recall.vector)
+        return ranked(nearest(await execute(*command), prefix, recall.max_distance), recall.limit)
+    searching = None if words is None else asyncio.ensure_future(execute(*words))
+    try:
+        vector = recall.vector
+        if vector is None:
+            assert embedding is not None
+            vector = await embedding
+        command, blob = knn_search(vector)
+        if searching is None:
+            return fuse(recall, nearest(await execute(*command), prefix, math.inf), (), {})
+        worded = by_words(await searching, prefix)
+    finally:
+        if searching is not None and not searching.done():
+            searching.cancel()
     far: dict[bytes, float] = {}
-    if unplaced:
-        far = distances(await execute(*distance_command(ns, now_ms, flt, vector, unplaced)))
-    far.update(placed)
-    return fuse(recall, nearest(knn_reply, prefix, recall.max_distance), worded, far)
+    if worded:
+        knn_reply, far_reply = await asyncio.gather(
+            execute(*command), execute(*distance_command(ns, now_ms, flt, blob, worded))
+        )
+        far = distances(far_reply)
+    else:
+        knn_reply = await execute(*command)
+    near = nearest(knn_reply, prefix, math.inf)
+    far.update((hit.key, hit.distance) for hit in near)
+    return fuse(recall, near, worded, far)
 
 
 def ranked(hits: Sequence[Hit], limit: int) -> list[Hit]:

@@ -107,6 +107,7 @@ class MemoryForm(Call):
     LIBS = ("memory", "session")
 
     session: Key
+    sequence: Key
     documents: Keys
     create_ms: str
     formed_through: str
@@ -234,6 +235,7 @@ class DedupInsert(Call):
     LIBS = ("memory",)
 
     request: Key
+    sequence: Key
     documents: Keys
     index: str
     max_distance: float

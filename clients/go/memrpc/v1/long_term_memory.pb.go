@@ -216,7 +216,7 @@ type RecallMode int32
 
 const (
 	// Not set: the namespace's `MemoryDefaults.recall_mode`, else
-	// `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
+	// `RECALL_MODE_HYBRID`; a vector query is always searched by vector.
 	RecallMode_RECALL_MODE_UNSPECIFIED RecallMode = 0
 	// By meaning: the memories nearest the query's embedding within
 	// `max_distance`, nearest first (`score` is 1 - distance).
@@ -226,15 +226,29 @@ const (
 	// stemmed (English), ignoring case; common words ("the", "what", "my")
 	// are ignored, so a query of only such words finds nothing; so is a word
 	// more than 30 % of the 50 or more memories searched hold, unless every
-	// word of the query is that common. The query is not embedded:
-	// `distance` is 0 and `max_distance` does not apply. Needs a text query:
-	// with a vector, `INVALID_ARGUMENT`.
+	// word of the query is that common. BM25 counts how many memories hold a
+	// word among those searched (the namespace, within `filter`), so other
+	// namespaces never change a ranking; Redis Search picks the 3 × `limit`
+	// candidates the server scores. The query is not embedded: `distance` is
+	// 0 and `max_distance` does not apply. Needs a text query: with a vector,
+	// `INVALID_ARGUMENT`.
 	RecallMode_RECALL_MODE_KEYWORD RecallMode = 2
-	// Both: the vector matches within `max_distance` and the keyword matches
-	// at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-	// × `keyword_score` / (the best `keyword_score` among them), of the
-	// `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
-	// query: with a vector, `INVALID_ARGUMENT`.
+	// Both, the default: the 3 × `limit` memories nearest the query's
+	// embedding (at any distance) and the 3 × `limit` best keyword matches,
+	// each scored (1 - distance) + `keyword_weight` × `keyword_score` / (the
+	// best `keyword_score` among them), + `time_weight` when the query text
+	// names a time ("on 16 November, 2023", "in August 2023", "in June", "in
+	// 2023"; English month names, UTC) that the memory's `event_time` falls
+	// in; then each gains `neighbor_weight` × the best such score among the
+	// candidates written just before and after it in its thread (same user
+	// and thread), and 0.7 × that of those written two apart; ranked by that
+	// `score`. A match is within `max_distance`, or holds a word of the
+	// query, or (`neighbor_weight` above 0) was written next to such a one:
+	// a query that neither comes near nor shares a word with any memory
+	// finds none. The query is embedded without the words keyword mode
+	// ignores as too common (a speaker's name in every turn of a
+	// conversation), so `distance` is to that text. Needs a text query: with
+	// a vector, `INVALID_ARGUMENT`.
 	RecallMode_RECALL_MODE_HYBRID RecallMode = 3
 )
 
@@ -1220,15 +1234,25 @@ type SearchMemoriesRequest struct {
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Memories farther than this cosine distance are left out. Default 0.55,
 	// so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-	// the vector matches only; keyword mode ignores it (see `RecallMode`).
+	// the matches found by vector alone; keyword mode ignores it (see
+	// `RecallMode`).
 	MaxDistance *float32 `protobuf:"fixed32,6,opt,name=max_distance,json=maxDistance,proto3,oneof" json:"max_distance,omitempty"`
 	// How to find memories. Default the namespace's
-	// `MemoryDefaults.recall_mode`, else vector.
+	// `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
 	Mode RecallMode `protobuf:"varint,7,opt,name=mode,proto3,enum=memrpc.v1.RecallMode" json:"mode,omitempty"`
 	// In hybrid mode, the weight of the keyword score against the vector
 	// similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-	// `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+	// `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
 	KeywordWeight *float32 `protobuf:"fixed32,8,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
+	// In hybrid mode, the weight of the scores of the memories written next
+	// to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+	// memory by itself. Default the namespace's
+	// `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+	NeighborWeight *float32 `protobuf:"fixed32,9,opt,name=neighbor_weight,json=neighborWeight,proto3,oneof" json:"neighbor_weight,omitempty"`
+	// In hybrid mode, what a match gains when its `event_time` falls in the
+	// time the query text names (see `RECALL_MODE_HYBRID`). Default the
+	// namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+	TimeWeight    *float32 `protobuf:"fixed32,10,opt,name=time_weight,json=timeWeight,proto3,oneof" json:"time_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1326,6 +1350,20 @@ func (x *SearchMemoriesRequest) GetMode() RecallMode {
 func (x *SearchMemoriesRequest) GetKeywordWeight() float32 {
 	if x != nil && x.KeywordWeight != nil {
 		return *x.KeywordWeight
+	}
+	return 0
+}
+
+func (x *SearchMemoriesRequest) GetNeighborWeight() float32 {
+	if x != nil && x.NeighborWeight != nil {
+		return *x.NeighborWeight
+	}
+	return 0
+}
+
+func (x *SearchMemoriesRequest) GetTimeWeight() float32 {
+	if x != nil && x.TimeWeight != nil {
+		return *x.TimeWeight
 	}
 	return 0
 }
@@ -1502,13 +1540,13 @@ type MemoryMatch struct {
 	// Its cosine distance to the query's embedding; 0 in keyword mode, which
 	// does not embed the query.
 	Distance float32 `protobuf:"fixed32,2,opt,name=distance,proto3" json:"distance,omitempty"`
-	// Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-	// its text holds none of them, in vector mode, and in hybrid mode for a
-	// vector match that is not among the 3 × `limit` best keyword matches.
+	// Its BM25 score for the query's words (keyword and hybrid modes; see
+	// `RECALL_MODE_KEYWORD`); 0 when its text holds none of them, and in
+	// vector mode.
 	KeywordScore float32 `protobuf:"fixed32,3,opt,name=keyword_score,json=keywordScore,proto3" json:"keyword_score,omitempty"`
 	// What the matches are ordered by, highest first: 1 - `distance` in
-	// vector mode, `keyword_score` in keyword mode, the fused score in hybrid
-	// mode (see `RecallMode`).
+	// vector mode, `keyword_score` in keyword mode, the fused score with its
+	// neighbours' part in hybrid mode (see `RecallMode`).
 	Score         float32 `protobuf:"fixed32,4,opt,name=score,proto3" json:"score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2172,7 +2210,7 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
 	"\x06values\x18\x02 \x03(\tR\x06values\" \n" +
 	"\x06Vector\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\x02R\x06values\"\x9b\x03\n" +
+	"\x06values\x18\x01 \x03(\x02R\x06values\"\x9f\x04\n" +
 	"\x15SearchMemoriesRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1a\n" +
 	"\x04text\x18\x02 \x01(\tB\x04\xe2A\x01\x01H\x00R\x04text\x121\n" +
@@ -2181,10 +2219,16 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\x05limit\x18\x05 \x01(\x05B\x04\xe2A\x01\x01R\x05limit\x12,\n" +
 	"\fmax_distance\x18\x06 \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01\x12/\n" +
 	"\x04mode\x18\a \x01(\x0e2\x15.memrpc.v1.RecallModeB\x04\xe2A\x01\x01R\x04mode\x120\n" +
-	"\x0ekeyword_weight\x18\b \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01B\a\n" +
+	"\x0ekeyword_weight\x18\b \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01\x122\n" +
+	"\x0fneighbor_weight\x18\t \x01(\x02B\x04\xe2A\x01\x01H\x03R\x0eneighborWeight\x88\x01\x01\x12*\n" +
+	"\vtime_weight\x18\n" +
+	" \x01(\x02B\x04\xe2A\x01\x01H\x04R\n" +
+	"timeWeight\x88\x01\x01B\a\n" +
 	"\x05queryB\x0f\n" +
 	"\r_max_distanceB\x11\n" +
-	"\x0f_keyword_weight\"\xec\x01\n" +
+	"\x0f_keyword_weightB\x12\n" +
+	"\x10_neighbor_weightB\x0e\n" +
+	"\f_time_weight\"\xec\x01\n" +
 	"\x13ListMemoriesRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x125\n" +
 	"\x06filter\x18\x02 \x01(\v2\x17.memrpc.v1.MemoryFilterB\x04\xe2A\x01\x01R\x06filter\x122\n" +

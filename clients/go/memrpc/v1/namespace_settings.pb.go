@@ -116,10 +116,14 @@ type MemoryDefaults struct {
 	// 10 years.
 	EpisodicTtl *durationpb.Duration `protobuf:"bytes,3,opt,name=episodic_ttl,json=episodicTtl,proto3" json:"episodic_ttl,omitempty"`
 	// The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-	// clears it: vector).
+	// clears it: hybrid).
 	RecallMode RecallMode `protobuf:"varint,4,opt,name=recall_mode,json=recallMode,proto3,enum=memrpc.v1.RecallMode" json:"recall_mode,omitempty"`
 	// The `keyword_weight` of hybrid searches that give none. 0 to 10.
 	KeywordWeight *float32 `protobuf:"fixed32,5,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
+	// The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+	NeighborWeight *float32 `protobuf:"fixed32,6,opt,name=neighbor_weight,json=neighborWeight,proto3,oneof" json:"neighbor_weight,omitempty"`
+	// The `time_weight` of hybrid searches that give none. 0 to 10.
+	TimeWeight    *float32 `protobuf:"fixed32,7,opt,name=time_weight,json=timeWeight,proto3,oneof" json:"time_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -185,6 +189,20 @@ func (x *MemoryDefaults) GetRecallMode() RecallMode {
 func (x *MemoryDefaults) GetKeywordWeight() float32 {
 	if x != nil && x.KeywordWeight != nil {
 		return *x.KeywordWeight
+	}
+	return 0
+}
+
+func (x *MemoryDefaults) GetNeighborWeight() float32 {
+	if x != nil && x.NeighborWeight != nil {
+		return *x.NeighborWeight
+	}
+	return 0
+}
+
+func (x *MemoryDefaults) GetTimeWeight() float32 {
+	if x != nil && x.TimeWeight != nil {
+		return *x.TimeWeight
 	}
 	return 0
 }
@@ -955,17 +973,22 @@ const file_memrpc_v1_namespace_settings_proto_rawDesc = "" +
 	"\x0fSessionDefaults\x121\n" +
 	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\x03ttl\x12.\n" +
 	"\x10max_window_turns\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\x0emaxWindowTurns\x12.\n" +
-	"\x10max_window_bytes\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x0emaxWindowBytes\"\xfa\x02\n" +
+	"\x10max_window_bytes\x18\x03 \x01(\x03B\x04\xe2A\x01\x01R\x0emaxWindowBytes\"\xfe\x03\n" +
 	"\x0eMemoryDefaults\x127\n" +
 	"\x12dedup_max_distance\x18\x01 \x01(\x02B\x04\xe2A\x01\x01H\x00R\x10dedupMaxDistance\x88\x01\x01\x129\n" +
 	"\x13recall_max_distance\x18\x02 \x01(\x02B\x04\xe2A\x01\x01H\x01R\x11recallMaxDistance\x88\x01\x01\x12B\n" +
 	"\fepisodic_ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x04\xe2A\x01\x01R\vepisodicTtl\x12<\n" +
 	"\vrecall_mode\x18\x04 \x01(\x0e2\x15.memrpc.v1.RecallModeB\x04\xe2A\x01\x01R\n" +
 	"recallMode\x120\n" +
-	"\x0ekeyword_weight\x18\x05 \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01B\x15\n" +
+	"\x0ekeyword_weight\x18\x05 \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01\x122\n" +
+	"\x0fneighbor_weight\x18\x06 \x01(\x02B\x04\xe2A\x01\x01H\x03R\x0eneighborWeight\x88\x01\x01\x12*\n" +
+	"\vtime_weight\x18\a \x01(\x02B\x04\xe2A\x01\x01H\x04R\n" +
+	"timeWeight\x88\x01\x01B\x15\n" +
 	"\x13_dedup_max_distanceB\x16\n" +
 	"\x14_recall_max_distanceB\x11\n" +
-	"\x0f_keyword_weight\"\x8f\x01\n" +
+	"\x0f_keyword_weightB\x12\n" +
+	"\x10_neighbor_weightB\x0e\n" +
+	"\f_time_weight\"\x8f\x01\n" +
 	"\rSummaryPolicy\x12#\n" +
 	"\aenabled\x18\x01 \x01(\bB\x04\xe2A\x01\x01H\x00R\aenabled\x88\x01\x01\x12!\n" +
 	"\tmax_chars\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bmaxChars\x12*\n" +

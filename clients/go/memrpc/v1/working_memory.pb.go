@@ -1423,6 +1423,10 @@ type GetContextRequest struct {
 	Mode RecallMode `protobuf:"varint,8,opt,name=mode,proto3,enum=memrpc.v1.RecallMode" json:"mode,omitempty"`
 	// As `SearchMemoriesRequest.keyword_weight`.
 	KeywordWeight *float32 `protobuf:"fixed32,9,opt,name=keyword_weight,json=keywordWeight,proto3,oneof" json:"keyword_weight,omitempty"`
+	// As `SearchMemoriesRequest.neighbor_weight`.
+	NeighborWeight *float32 `protobuf:"fixed32,10,opt,name=neighbor_weight,json=neighborWeight,proto3,oneof" json:"neighbor_weight,omitempty"`
+	// As `SearchMemoriesRequest.time_weight`.
+	TimeWeight    *float32 `protobuf:"fixed32,11,opt,name=time_weight,json=timeWeight,proto3,oneof" json:"time_weight,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1527,6 +1531,20 @@ func (x *GetContextRequest) GetMode() RecallMode {
 func (x *GetContextRequest) GetKeywordWeight() float32 {
 	if x != nil && x.KeywordWeight != nil {
 		return *x.KeywordWeight
+	}
+	return 0
+}
+
+func (x *GetContextRequest) GetNeighborWeight() float32 {
+	if x != nil && x.NeighborWeight != nil {
+		return *x.NeighborWeight
+	}
+	return 0
+}
+
+func (x *GetContextRequest) GetTimeWeight() float32 {
+	if x != nil && x.TimeWeight != nil {
+		return *x.TimeWeight
 	}
 	return 0
 }
@@ -1731,7 +1749,7 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\x04view\x18\x05 \x01(\x0e2\x16.memrpc.v1.SessionViewB\x04\xe2A\x01\x01R\x04view\"n\n" +
 	"\x14ListSessionsResponse\x12.\n" +
 	"\bsessions\x18\x01 \x03(\v2\x12.memrpc.v1.SessionR\bsessions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbe\x04\n" +
 	"\x11GetContextRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
 	"\tthread_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bthreadId\x12\x1a\n" +
@@ -1741,10 +1759,16 @@ const file_memrpc_v1_working_memory_proto_rawDesc = "" +
 	"\x05limit\x18\x06 \x01(\x05B\x04\xe2A\x01\x01R\x05limit\x12,\n" +
 	"\fmax_distance\x18\a \x01(\x02B\x04\xe2A\x01\x01H\x01R\vmaxDistance\x88\x01\x01\x12/\n" +
 	"\x04mode\x18\b \x01(\x0e2\x15.memrpc.v1.RecallModeB\x04\xe2A\x01\x01R\x04mode\x120\n" +
-	"\x0ekeyword_weight\x18\t \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01B\a\n" +
+	"\x0ekeyword_weight\x18\t \x01(\x02B\x04\xe2A\x01\x01H\x02R\rkeywordWeight\x88\x01\x01\x122\n" +
+	"\x0fneighbor_weight\x18\n" +
+	" \x01(\x02B\x04\xe2A\x01\x01H\x03R\x0eneighborWeight\x88\x01\x01\x12*\n" +
+	"\vtime_weight\x18\v \x01(\x02B\x04\xe2A\x01\x01H\x04R\n" +
+	"timeWeight\x88\x01\x01B\a\n" +
 	"\x05queryB\x0f\n" +
 	"\r_max_distanceB\x11\n" +
-	"\x0f_keyword_weight\"t\n" +
+	"\x0f_keyword_weightB\x12\n" +
+	"\x10_neighbor_weightB\x0e\n" +
+	"\f_time_weight\"t\n" +
 	"\x12GetContextResponse\x12,\n" +
 	"\asession\x18\x01 \x01(\v2\x12.memrpc.v1.SessionR\asession\x120\n" +
 	"\amatches\x18\x02 \x03(\v2\x16.memrpc.v1.MemoryMatchR\amatches*Z\n" +

@@ -112,9 +112,12 @@ end
 -- Creates the memory `key` with JSON `document` (expiring at `expire_ms`,
 -- '' or '0' for never) unless it repeats another (see `memory_duplicate`):
 -- then that one gains a hit instead, and is pinned if the item is. Returns
--- the repeated memory's key and distance, or nil when `key` was written.
-local function memory_insert(index, prefix, max_distance, key, exact, knn, vector, expire_ms,
-    document)
+-- the repeated memory's key and distance, or nil when `key` was written. A
+-- written memory takes the next number of the namespace's counter
+-- `sequence` as its `$.seq` (the order memories were written in, which
+-- hybrid recall's neighbours follow; store/recall.py).
+local function memory_insert(index, prefix, max_distance, sequence, key, exact, knn, vector,
+    expire_ms, document)
   local duplicate, distance = memory_duplicate(index, prefix, max_distance, key, exact, knn, vector)
   if duplicate then
     redis.call('JSON.NUMINCRBY', duplicate, '$.memory.hit_count', 1)
@@ -126,6 +129,9 @@ local function memory_insert(index, prefix, max_distance, key, exact, knn, vecto
     end
     return duplicate, distance
   end
+  local seq = redis.call('INCR', sequence)
+  -- `document` is a JSON object: `{...}` becomes `{"seq":n,...}`.
+  document = '{"seq":' .. seq .. ',' .. string.sub(document, 2)
   memory_write(key, {'$', document}, expire_ms == '0' and '' or expire_ms)
 end
 

@@ -22,6 +22,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :episodic_ttl, :message, 3, "google.protobuf.Duration", json_name: "episodicTtl"
       optional :recall_mode, :enum, 4, "memrpc.v1.RecallMode", json_name: "recallMode"
       proto3_optional :keyword_weight, :float, 5, json_name: "keywordWeight"
+      proto3_optional :neighbor_weight, :float, 6, json_name: "neighborWeight"
+      proto3_optional :time_weight, :float, 7, json_name: "timeWeight"
     end
     add_message "memrpc.v1.SummaryPolicy" do
       proto3_optional :enabled, :bool, 1, json_name: "enabled"

@@ -117,6 +117,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       proto3_optional :max_distance, :float, 7, json_name: "maxDistance"
       optional :mode, :enum, 8, "memrpc.v1.RecallMode", json_name: "mode"
       proto3_optional :keyword_weight, :float, 9, json_name: "keywordWeight"
+      proto3_optional :neighbor_weight, :float, 10, json_name: "neighborWeight"
+      proto3_optional :time_weight, :float, 11, json_name: "timeWeight"
       oneof :query do
         optional :text, :string, 3, json_name: "text"
         optional :vector, :message, 4, "memrpc.v1.Vector", json_name: "vector"

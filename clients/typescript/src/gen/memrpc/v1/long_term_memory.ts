@@ -193,7 +193,7 @@ export function createOutcomeToJSON(object: CreateOutcome): string {
 export enum RecallMode {
   /**
    * RECALL_MODE_UNSPECIFIED - Not set: the namespace's `MemoryDefaults.recall_mode`, else
-   * `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
+   * `RECALL_MODE_HYBRID`; a vector query is always searched by vector.
    */
   RECALL_MODE_UNSPECIFIED = 0,
   /**
@@ -207,17 +207,31 @@ export enum RecallMode {
    * stemmed (English), ignoring case; common words ("the", "what", "my")
    * are ignored, so a query of only such words finds nothing; so is a word
    * more than 30 % of the 50 or more memories searched hold, unless every
-   * word of the query is that common. The query is not embedded:
-   * `distance` is 0 and `max_distance` does not apply. Needs a text query:
-   * with a vector, `INVALID_ARGUMENT`.
+   * word of the query is that common. BM25 counts how many memories hold a
+   * word among those searched (the namespace, within `filter`), so other
+   * namespaces never change a ranking; Redis Search picks the 3 × `limit`
+   * candidates the server scores. The query is not embedded: `distance` is
+   * 0 and `max_distance` does not apply. Needs a text query: with a vector,
+   * `INVALID_ARGUMENT`.
    */
   RECALL_MODE_KEYWORD = 2,
   /**
-   * RECALL_MODE_HYBRID - Both: the vector matches within `max_distance` and the keyword matches
-   * at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-   * × `keyword_score` / (the best `keyword_score` among them), of the
-   * `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
-   * query: with a vector, `INVALID_ARGUMENT`.
+   * RECALL_MODE_HYBRID - Both, the default: the 3 × `limit` memories nearest the query's
+   * embedding (at any distance) and the 3 × `limit` best keyword matches,
+   * each scored (1 - distance) + `keyword_weight` × `keyword_score` / (the
+   * best `keyword_score` among them), + `time_weight` when the query text
+   * names a time ("on 16 November, 2023", "in August 2023", "in June", "in
+   * 2023"; English month names, UTC) that the memory's `event_time` falls
+   * in; then each gains `neighbor_weight` × the best such score among the
+   * candidates written just before and after it in its thread (same user
+   * and thread), and 0.7 × that of those written two apart; ranked by that
+   * `score`. A match is within `max_distance`, or holds a word of the
+   * query, or (`neighbor_weight` above 0) was written next to such a one:
+   * a query that neither comes near nor shares a word with any memory
+   * finds none. The query is embedded without the words keyword mode
+   * ignores as too common (a speaker's name in every turn of a
+   * conversation), so `distance` is to that text. Needs a text query: with
+   * a vector, `INVALID_ARGUMENT`.
    */
   RECALL_MODE_HYBRID = 3,
   UNRECOGNIZED = -1,
@@ -651,22 +665,40 @@ export interface SearchMemoriesRequest {
   /**
    * Memories farther than this cosine distance are left out. Default 0.55,
    * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-   * the vector matches only; keyword mode ignores it (see `RecallMode`).
+   * the matches found by vector alone; keyword mode ignores it (see
+   * `RecallMode`).
    */
   maxDistance?:
     | number
     | undefined;
   /**
    * How to find memories. Default the namespace's
-   * `MemoryDefaults.recall_mode`, else vector.
+   * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
    */
   mode: RecallMode;
   /**
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
    */
-  keywordWeight?: number | undefined;
+  keywordWeight?:
+    | number
+    | undefined;
+  /**
+   * In hybrid mode, the weight of the scores of the memories written next
+   * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+   * memory by itself. Default the namespace's
+   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   */
+  neighborWeight?:
+    | number
+    | undefined;
+  /**
+   * In hybrid mode, what a match gains when its `event_time` falls in the
+   * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+   * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+   */
+  timeWeight?: number | undefined;
 }
 
 /** Request of `LongTermMemory.ListMemories`. */
@@ -719,15 +751,15 @@ export interface MemoryMatch {
    */
   distance: number;
   /**
-   * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-   * its text holds none of them, in vector mode, and in hybrid mode for a
-   * vector match that is not among the 3 × `limit` best keyword matches.
+   * Its BM25 score for the query's words (keyword and hybrid modes; see
+   * `RECALL_MODE_KEYWORD`); 0 when its text holds none of them, and in
+   * vector mode.
    */
   keywordScore: number;
   /**
    * What the matches are ordered by, highest first: 1 - `distance` in
-   * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
-   * mode (see `RecallMode`).
+   * vector mode, `keyword_score` in keyword mode, the fused score with its
+   * neighbours' part in hybrid mode (see `RecallMode`).
    */
   score: number;
 }
@@ -2626,6 +2658,8 @@ function createBaseSearchMemoriesRequest(): SearchMemoriesRequest {
     maxDistance: undefined,
     mode: 0,
     keywordWeight: undefined,
+    neighborWeight: undefined,
+    timeWeight: undefined,
   };
 }
 
@@ -2656,6 +2690,12 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
     }
     if (message.keywordWeight !== undefined) {
       writer.uint32(69).float(message.keywordWeight);
+    }
+    if (message.neighborWeight !== undefined) {
+      writer.uint32(77).float(message.neighborWeight);
+    }
+    if (message.timeWeight !== undefined) {
+      writer.uint32(85).float(message.timeWeight);
     }
     return writer;
   },
@@ -2737,6 +2777,22 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
             message.keywordWeight = reader.float();
             continue;
           }
+          case 9: {
+            if (tag !== 77) {
+              break;
+            }
+
+            message.neighborWeight = reader.float();
+            continue;
+          }
+          case 10: {
+            if (tag !== 85) {
+              break;
+            }
+
+            message.timeWeight = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2770,6 +2826,16 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
         : isSet(object.keyword_weight)
         ? globalThis.Number(object.keyword_weight)
         : undefined,
+      neighborWeight: isSet(object.neighborWeight)
+        ? globalThis.Number(object.neighborWeight)
+        : isSet(object.neighbor_weight)
+        ? globalThis.Number(object.neighbor_weight)
+        : undefined,
+      timeWeight: isSet(object.timeWeight)
+        ? globalThis.Number(object.timeWeight)
+        : isSet(object.time_weight)
+        ? globalThis.Number(object.time_weight)
+        : undefined,
     };
   },
 
@@ -2797,6 +2863,12 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
     }
     if (message.keywordWeight !== undefined) {
       obj.keywordWeight = floatToJson(message.keywordWeight);
+    }
+    if (message.neighborWeight !== undefined) {
+      obj.neighborWeight = floatToJson(message.neighborWeight);
+    }
+    if (message.timeWeight !== undefined) {
+      obj.timeWeight = floatToJson(message.timeWeight);
     }
     return obj;
   },
@@ -2828,6 +2900,8 @@ export const SearchMemoriesRequest: MessageFns<SearchMemoriesRequest> = {
     message.maxDistance = object.maxDistance ?? undefined;
     message.mode = object.mode ?? 0;
     message.keywordWeight = object.keywordWeight ?? undefined;
+    message.neighborWeight = object.neighborWeight ?? undefined;
+    message.timeWeight = object.timeWeight ?? undefined;
     return message;
   },
 };

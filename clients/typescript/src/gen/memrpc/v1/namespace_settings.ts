@@ -80,11 +80,19 @@ export interface MemoryDefaults {
     | undefined;
   /**
    * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-   * clears it: vector).
+   * clears it: hybrid).
    */
   recallMode: RecallMode;
   /** The `keyword_weight` of hybrid searches that give none. 0 to 10. */
-  keywordWeight?: number | undefined;
+  keywordWeight?:
+    | number
+    | undefined;
+  /** The `neighbor_weight` of hybrid searches that give none. 0 to 10. */
+  neighborWeight?:
+    | number
+    | undefined;
+  /** The `time_weight` of hybrid searches that give none. 0 to 10. */
+  timeWeight?: number | undefined;
 }
 
 /** The running-summary job (see `SessionSummary`). */
@@ -468,6 +476,8 @@ function createBaseMemoryDefaults(): MemoryDefaults {
     episodicTtl: undefined,
     recallMode: 0,
     keywordWeight: undefined,
+    neighborWeight: undefined,
+    timeWeight: undefined,
   };
 }
 
@@ -487,6 +497,12 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
     }
     if (message.keywordWeight !== undefined) {
       writer.uint32(45).float(message.keywordWeight);
+    }
+    if (message.neighborWeight !== undefined) {
+      writer.uint32(53).float(message.neighborWeight);
+    }
+    if (message.timeWeight !== undefined) {
+      writer.uint32(61).float(message.timeWeight);
     }
     return writer;
   },
@@ -544,6 +560,22 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
             message.keywordWeight = reader.float();
             continue;
           }
+          case 6: {
+            if (tag !== 53) {
+              break;
+            }
+
+            message.neighborWeight = reader.float();
+            continue;
+          }
+          case 7: {
+            if (tag !== 61) {
+              break;
+            }
+
+            message.timeWeight = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -583,6 +615,16 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
         : isSet(object.keyword_weight)
         ? globalThis.Number(object.keyword_weight)
         : undefined,
+      neighborWeight: isSet(object.neighborWeight)
+        ? globalThis.Number(object.neighborWeight)
+        : isSet(object.neighbor_weight)
+        ? globalThis.Number(object.neighbor_weight)
+        : undefined,
+      timeWeight: isSet(object.timeWeight)
+        ? globalThis.Number(object.timeWeight)
+        : isSet(object.time_weight)
+        ? globalThis.Number(object.time_weight)
+        : undefined,
     };
   },
 
@@ -603,6 +645,12 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
     if (message.keywordWeight !== undefined) {
       obj.keywordWeight = floatToJson(message.keywordWeight);
     }
+    if (message.neighborWeight !== undefined) {
+      obj.neighborWeight = floatToJson(message.neighborWeight);
+    }
+    if (message.timeWeight !== undefined) {
+      obj.timeWeight = floatToJson(message.timeWeight);
+    }
     return obj;
   },
 
@@ -618,6 +666,8 @@ export const MemoryDefaults: MessageFns<MemoryDefaults> = {
       : undefined;
     message.recallMode = object.recallMode ?? 0;
     message.keywordWeight = object.keywordWeight ?? undefined;
+    message.neighborWeight = object.neighborWeight ?? undefined;
+    message.timeWeight = object.timeWeight ?? undefined;
     return message;
   },
 };

@@ -585,7 +585,15 @@ export interface GetContextRequest {
   /** How to find memories, as `SearchMemoriesRequest.mode`. */
   mode: RecallMode;
   /** As `SearchMemoriesRequest.keyword_weight`. */
-  keywordWeight?: number | undefined;
+  keywordWeight?:
+    | number
+    | undefined;
+  /** As `SearchMemoriesRequest.neighbor_weight`. */
+  neighborWeight?:
+    | number
+    | undefined;
+  /** As `SearchMemoriesRequest.time_weight`. */
+  timeWeight?: number | undefined;
 }
 
 /** Response of `WorkingMemory.GetContext`. */
@@ -3193,6 +3201,8 @@ function createBaseGetContextRequest(): GetContextRequest {
     maxDistance: undefined,
     mode: 0,
     keywordWeight: undefined,
+    neighborWeight: undefined,
+    timeWeight: undefined,
   };
 }
 
@@ -3226,6 +3236,12 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
     }
     if (message.keywordWeight !== undefined) {
       writer.uint32(77).float(message.keywordWeight);
+    }
+    if (message.neighborWeight !== undefined) {
+      writer.uint32(85).float(message.neighborWeight);
+    }
+    if (message.timeWeight !== undefined) {
+      writer.uint32(93).float(message.timeWeight);
     }
     return writer;
   },
@@ -3315,6 +3331,22 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
             message.keywordWeight = reader.float();
             continue;
           }
+          case 10: {
+            if (tag !== 85) {
+              break;
+            }
+
+            message.neighborWeight = reader.float();
+            continue;
+          }
+          case 11: {
+            if (tag !== 93) {
+              break;
+            }
+
+            message.timeWeight = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3353,6 +3385,16 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
         : isSet(object.keyword_weight)
         ? globalThis.Number(object.keyword_weight)
         : undefined,
+      neighborWeight: isSet(object.neighborWeight)
+        ? globalThis.Number(object.neighborWeight)
+        : isSet(object.neighbor_weight)
+        ? globalThis.Number(object.neighbor_weight)
+        : undefined,
+      timeWeight: isSet(object.timeWeight)
+        ? globalThis.Number(object.timeWeight)
+        : isSet(object.time_weight)
+        ? globalThis.Number(object.time_weight)
+        : undefined,
     };
   },
 
@@ -3383,6 +3425,12 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
     }
     if (message.keywordWeight !== undefined) {
       obj.keywordWeight = floatToJson(message.keywordWeight);
+    }
+    if (message.neighborWeight !== undefined) {
+      obj.neighborWeight = floatToJson(message.neighborWeight);
+    }
+    if (message.timeWeight !== undefined) {
+      obj.timeWeight = floatToJson(message.timeWeight);
     }
     return obj;
   },
@@ -3415,6 +3463,8 @@ export const GetContextRequest: MessageFns<GetContextRequest> = {
     message.maxDistance = object.maxDistance ?? undefined;
     message.mode = object.mode ?? 0;
     message.keywordWeight = object.keywordWeight ?? undefined;
+    message.neighborWeight = object.neighborWeight ?? undefined;
+    message.timeWeight = object.timeWeight ?? undefined;
     return message;
   },
 };

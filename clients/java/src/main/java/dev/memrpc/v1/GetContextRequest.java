@@ -443,6 +443,60 @@ private static final long serialVersionUID = 0L;
     return keywordWeight_;
   }
 
+  public static final int NEIGHBOR_WEIGHT_FIELD_NUMBER = 10;
+  private float neighborWeight_ = 0F;
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.neighbor_weight`.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the neighborWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasNeighborWeight() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.neighbor_weight`.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The neighborWeight.
+   */
+  @java.lang.Override
+  public float getNeighborWeight() {
+    return neighborWeight_;
+  }
+
+  public static final int TIME_WEIGHT_FIELD_NUMBER = 11;
+  private float timeWeight_ = 0F;
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.time_weight`.
+   * </pre>
+   *
+   * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the timeWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasTimeWeight() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.time_weight`.
+   * </pre>
+   *
+   * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The timeWeight.
+   */
+  @java.lang.Override
+  public float getTimeWeight() {
+    return timeWeight_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -484,6 +538,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeFloat(9, keywordWeight_);
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeFloat(10, neighborWeight_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeFloat(11, timeWeight_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -520,6 +580,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(9, keywordWeight_);
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(10, neighborWeight_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(11, timeWeight_);
     }
     return size;
   }
@@ -569,6 +637,18 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getKeywordWeight())) return false;
     }
+    if (hasNeighborWeight() != other.hasNeighborWeight()) return false;
+    if (hasNeighborWeight()) {
+      if (java.lang.Float.floatToIntBits(getNeighborWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getNeighborWeight())) return false;
+    }
+    if (hasTimeWeight() != other.hasTimeWeight()) return false;
+    if (hasTimeWeight()) {
+      if (java.lang.Float.floatToIntBits(getTimeWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getTimeWeight())) return false;
+    }
     if (!getQueryCase().equals(other.getQueryCase())) return false;
     switch (queryCase_) {
       case 3:
@@ -614,6 +694,16 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + KEYWORD_WEIGHT_FIELD_NUMBER;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getKeywordWeight());
+    }
+    if (hasNeighborWeight()) {
+      hash = (37 * hash) + NEIGHBOR_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getNeighborWeight());
+    }
+    if (hasTimeWeight()) {
+      hash = (37 * hash) + TIME_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getTimeWeight());
     }
     switch (queryCase_) {
       case 3:
@@ -783,6 +873,8 @@ private static final long serialVersionUID = 0L;
       maxDistance_ = 0F;
       mode_ = 0;
       keywordWeight_ = 0F;
+      neighborWeight_ = 0F;
+      timeWeight_ = 0F;
       queryCase_ = 0;
       query_ = null;
       return this;
@@ -846,6 +938,14 @@ private static final long serialVersionUID = 0L;
         result.keywordWeight_ = keywordWeight_;
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.neighborWeight_ = neighborWeight_;
+        to_bitField0_ |= 0x00000008;
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.timeWeight_ = timeWeight_;
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -894,6 +994,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasKeywordWeight()) {
         setKeywordWeight(other.getKeywordWeight());
+      }
+      if (other.hasNeighborWeight()) {
+        setNeighborWeight(other.getNeighborWeight());
+      }
+      if (other.hasTimeWeight()) {
+        setTimeWeight(other.getTimeWeight());
       }
       switch (other.getQueryCase()) {
         case TEXT: {
@@ -983,6 +1089,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 77
+            case 85: {
+              neighborWeight_ = input.readFloat();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 85
+            case 93: {
+              timeWeight_ = input.readFloat();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 93
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1902,6 +2018,118 @@ private static final long serialVersionUID = 0L;
     public Builder clearKeywordWeight() {
       bitField0_ = (bitField0_ & ~0x00000100);
       keywordWeight_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float neighborWeight_ ;
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.neighbor_weight`.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the neighborWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasNeighborWeight() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.neighbor_weight`.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The neighborWeight.
+     */
+    @java.lang.Override
+    public float getNeighborWeight() {
+      return neighborWeight_;
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.neighbor_weight`.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The neighborWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setNeighborWeight(float value) {
+
+      neighborWeight_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.neighbor_weight`.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearNeighborWeight() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      neighborWeight_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float timeWeight_ ;
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.time_weight`.
+     * </pre>
+     *
+     * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the timeWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasTimeWeight() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.time_weight`.
+     * </pre>
+     *
+     * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The timeWeight.
+     */
+    @java.lang.Override
+    public float getTimeWeight() {
+      return timeWeight_;
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.time_weight`.
+     * </pre>
+     *
+     * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The timeWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeWeight(float value) {
+
+      timeWeight_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * As `SearchMemoriesRequest.time_weight`.
+     * </pre>
+     *
+     * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTimeWeight() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      timeWeight_ = 0F;
       onChanged();
       return this;
     }

@@ -214,5 +214,43 @@ public interface GetContextRequestOrBuilder extends
    */
   float getKeywordWeight();
 
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.neighbor_weight`.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the neighborWeight field is set.
+   */
+  boolean hasNeighborWeight();
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.neighbor_weight`.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 10 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The neighborWeight.
+   */
+  float getNeighborWeight();
+
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.time_weight`.
+   * </pre>
+   *
+   * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the timeWeight field is set.
+   */
+  boolean hasTimeWeight();
+  /**
+   * <pre>
+   * As `SearchMemoriesRequest.time_weight`.
+   * </pre>
+   *
+   * <code>optional float time_weight = 11 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The timeWeight.
+   */
+  float getTimeWeight();
+
   dev.memrpc.v1.GetContextRequest.QueryCase getQueryCase();
 }

@@ -224,7 +224,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "adata\030\n \003(\0132\031.memrpc.v1.MetadataFilterR\010" +
       "metadata\":\n\016MetadataFilter\022\020\n\003key\030\001 \001(\tR" +
       "\003key\022\026\n\006values\030\002 \003(\tR\006values\" \n\006Vector\022\026" +
-      "\n\006values\030\001 \003(\002R\006values\"\233\003\n\025SearchMemorie" +
+      "\n\006values\030\001 \003(\002R\006values\"\237\004\n\025SearchMemorie" +
       "sRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnames" +
       "pace\022\032\n\004text\030\002 \001(\tB\004\342A\001\001H\000R\004text\0221\n\006vect" +
       "or\030\003 \001(\0132\021.memrpc.v1.VectorB\004\342A\001\001H\000R\006vec" +
@@ -233,79 +233,83 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "\005limit\022,\n\014max_distance\030\006 \001(\002B\004\342A\001\001H\001R\013ma" +
       "xDistance\210\001\001\022/\n\004mode\030\007 \001(\0162\025.memrpc.v1.R" +
       "ecallModeB\004\342A\001\001R\004mode\0220\n\016keyword_weight\030" +
-      "\010 \001(\002B\004\342A\001\001H\002R\rkeywordWeight\210\001\001B\007\n\005query" +
-      "B\017\n\r_max_distanceB\021\n\017_keyword_weight\"\354\001\n" +
-      "\023ListMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB" +
-      "\004\342A\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027.memrp" +
-      "c.v1.MemoryFilterB\004\342A\001\001R\006filter\0222\n\005order" +
-      "\030\003 \001(\0162\026.memrpc.v1.MemoryOrderB\004\342A\001\001R\005or" +
-      "der\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSize\022#" +
-      "\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\"m\n\024L" +
-      "istMemoriesResponse\022-\n\010memories\030\001 \003(\0132\021." +
-      "memrpc.v1.MemoryR\010memories\022&\n\017next_page_" +
-      "token\030\002 \001(\tR\rnextPageToken\"\217\001\n\013MemoryMat" +
-      "ch\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006m" +
-      "emory\022\032\n\010distance\030\002 \001(\002R\010distance\022#\n\rkey" +
-      "word_score\030\003 \001(\002R\014keywordScore\022\024\n\005score\030" +
-      "\004 \001(\002R\005score\"J\n\026SearchMemoriesResponse\0220" +
-      "\n\007matches\030\001 \003(\0132\026.memrpc.v1.MemoryMatchR" +
-      "\007matches\"Y\n\020GetMemoryRequest\022\"\n\tnamespac" +
-      "e\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 " +
-      "\001(\tB\004\342A\001\002R\010memoryId\">\n\021GetMemoryResponse" +
-      "\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006mem" +
-      "ory\"\360\002\n\023UpdateMemoryRequest\022\"\n\tnamespace" +
-      "\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001" +
-      "(\tB\004\342A\001\002R\010memoryId\0224\n\006memory\030\003 \001(\0132\026.mem" +
-      "rpc.v1.MemoryInputB\004\342A\001\002R\006memory\022A\n\013upda" +
-      "te_mask\030\004 \001(\0132\032.google.protobuf.FieldMas" +
-      "kB\004\342A\001\001R\nupdateMask\0227\n\022dedup_max_distanc" +
-      "e\030\005 \001(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210\001\001\0224\n\020" +
-      "expected_version\030\006 \001(\003B\004\342A\001\001H\001R\017expected" +
-      "Version\210\001\001B\025\n\023_dedup_max_distanceB\023\n\021_ex" +
-      "pected_version\"A\n\024UpdateMemoryResponse\022)" +
-      "\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memor" +
-      "y\"\247\001\n\023DeleteMemoryRequest\022\"\n\tnamespace\030\001" +
-      " \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001(\t" +
-      "B\004\342A\001\002R\010memoryId\0224\n\020expected_version\030\003 \001" +
-      "(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001B\023\n\021_expec" +
-      "ted_version\"\026\n\024DeleteMemoryResponse\"r\n\025D" +
-      "eleteMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB" +
-      "\004\342A\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027.memrp" +
-      "c.v1.MemoryFilterB\004\342A\001\002R\006filter\"=\n\026Delet" +
-      "eMemoriesResponse\022#\n\rdeleted_count\030\001 \001(\003" +
-      "R\014deletedCount*]\n\nMemoryKind\022\033\n\027MEMORY_K" +
-      "IND_UNSPECIFIED\020\000\022\030\n\024MEMORY_KIND_EPISODI" +
-      "C\020\001\022\030\n\024MEMORY_KIND_SEMANTIC\020\002*\202\001\n\014Memory" +
-      "Source\022\035\n\031MEMORY_SOURCE_UNSPECIFIED\020\000\022\030\n" +
-      "\024MEMORY_SOURCE_CLIENT\020\001\022\033\n\027MEMORY_SOURCE" +
-      "_FORMATION\020\002\022\034\n\030MEMORY_SOURCE_EXTRACTION" +
-      "\020\003*i\n\rCreateOutcome\022\036\n\032CREATE_OUTCOME_UN" +
-      "SPECIFIED\020\000\022\032\n\026CREATE_OUTCOME_CREATED\020\001\022" +
-      "\034\n\030CREATE_OUTCOME_DUPLICATE\020\002*r\n\nRecallM" +
-      "ode\022\033\n\027RECALL_MODE_UNSPECIFIED\020\000\022\026\n\022RECA" +
-      "LL_MODE_VECTOR\020\001\022\027\n\023RECALL_MODE_KEYWORD\020" +
-      "\002\022\026\n\022RECALL_MODE_HYBRID\020\003*e\n\013MemoryOrder" +
-      "\022\034\n\030MEMORY_ORDER_UNSPECIFIED\020\000\022\035\n\031MEMORY" +
-      "_ORDER_NEWEST_FIRST\020\001\022\031\n\025MEMORY_ORDER_MO" +
-      "ST_HIT\020\0022\320\004\n\016LongTermMemory\022U\n\016CreateMem" +
-      "ories\022 .memrpc.v1.CreateMemoriesRequest\032" +
-      "!.memrpc.v1.CreateMemoriesResponse\022U\n\016Se" +
-      "archMemories\022 .memrpc.v1.SearchMemoriesR" +
-      "equest\032!.memrpc.v1.SearchMemoriesRespons" +
-      "e\022O\n\014ListMemories\022\036.memrpc.v1.ListMemori" +
-      "esRequest\032\037.memrpc.v1.ListMemoriesRespon" +
-      "se\022F\n\tGetMemory\022\033.memrpc.v1.GetMemoryReq" +
-      "uest\032\034.memrpc.v1.GetMemoryResponse\022O\n\014Up" +
-      "dateMemory\022\036.memrpc.v1.UpdateMemoryReque" +
-      "st\032\037.memrpc.v1.UpdateMemoryResponse\022O\n\014D" +
-      "eleteMemory\022\036.memrpc.v1.DeleteMemoryRequ" +
-      "est\032\037.memrpc.v1.DeleteMemoryResponse\022U\n\016" +
-      "DeleteMemories\022 .memrpc.v1.DeleteMemorie" +
-      "sRequest\032!.memrpc.v1.DeleteMemoriesRespo" +
-      "nseB\211\001\n\rdev.memrpc.v1B\023LongTermMemoryPro" +
-      "toP\001Z6github.com/memrpc/memrpc/clients/g" +
-      "o/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002" +
-      "\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "\010 \001(\002B\004\342A\001\001H\002R\rkeywordWeight\210\001\001\0222\n\017neigh" +
+      "bor_weight\030\t \001(\002B\004\342A\001\001H\003R\016neighborWeight" +
+      "\210\001\001\022*\n\013time_weight\030\n \001(\002B\004\342A\001\001H\004R\ntimeWe" +
+      "ight\210\001\001B\007\n\005queryB\017\n\r_max_distanceB\021\n\017_ke" +
+      "yword_weightB\022\n\020_neighbor_weightB\016\n\014_tim" +
+      "e_weight\"\354\001\n\023ListMemoriesRequest\022\"\n\tname" +
+      "space\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filter\030\002" +
+      " \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A\001\001R\006fil" +
+      "ter\0222\n\005order\030\003 \001(\0162\026.memrpc.v1.MemoryOrd" +
+      "erB\004\342A\001\001R\005order\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001" +
+      "R\010pageSize\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpa" +
+      "geToken\"m\n\024ListMemoriesResponse\022-\n\010memor" +
+      "ies\030\001 \003(\0132\021.memrpc.v1.MemoryR\010memories\022&" +
+      "\n\017next_page_token\030\002 \001(\tR\rnextPageToken\"\217" +
+      "\001\n\013MemoryMatch\022)\n\006memory\030\001 \001(\0132\021.memrpc." +
+      "v1.MemoryR\006memory\022\032\n\010distance\030\002 \001(\002R\010dis" +
+      "tance\022#\n\rkeyword_score\030\003 \001(\002R\014keywordSco" +
+      "re\022\024\n\005score\030\004 \001(\002R\005score\"J\n\026SearchMemori" +
+      "esResponse\0220\n\007matches\030\001 \003(\0132\026.memrpc.v1." +
+      "MemoryMatchR\007matches\"Y\n\020GetMemoryRequest" +
+      "\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\t" +
+      "memory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\">\n\021GetMe" +
+      "moryResponse\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1" +
+      ".MemoryR\006memory\"\360\002\n\023UpdateMemoryRequest\022" +
+      "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tm" +
+      "emory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n\006memory" +
+      "\030\003 \001(\0132\026.memrpc.v1.MemoryInputB\004\342A\001\002R\006me" +
+      "mory\022A\n\013update_mask\030\004 \001(\0132\032.google.proto" +
+      "buf.FieldMaskB\004\342A\001\001R\nupdateMask\0227\n\022dedup" +
+      "_max_distance\030\005 \001(\002B\004\342A\001\001H\000R\020dedupMaxDis" +
+      "tance\210\001\001\0224\n\020expected_version\030\006 \001(\003B\004\342A\001\001" +
+      "H\001R\017expectedVersion\210\001\001B\025\n\023_dedup_max_dis" +
+      "tanceB\023\n\021_expected_version\"A\n\024UpdateMemo" +
+      "ryResponse\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.M" +
+      "emoryR\006memory\"\247\001\n\023DeleteMemoryRequest\022\"\n" +
+      "\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmem" +
+      "ory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n\020expected" +
+      "_version\030\003 \001(\003B\004\342A\001\001H\000R\017expectedVersion\210" +
+      "\001\001B\023\n\021_expected_version\"\026\n\024DeleteMemoryR" +
+      "esponse\"r\n\025DeleteMemoriesRequest\022\"\n\tname" +
+      "space\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filter\030\002" +
+      " \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A\001\002R\006fil" +
+      "ter\"=\n\026DeleteMemoriesResponse\022#\n\rdeleted" +
+      "_count\030\001 \001(\003R\014deletedCount*]\n\nMemoryKind" +
+      "\022\033\n\027MEMORY_KIND_UNSPECIFIED\020\000\022\030\n\024MEMORY_" +
+      "KIND_EPISODIC\020\001\022\030\n\024MEMORY_KIND_SEMANTIC\020" +
+      "\002*\202\001\n\014MemorySource\022\035\n\031MEMORY_SOURCE_UNSP" +
+      "ECIFIED\020\000\022\030\n\024MEMORY_SOURCE_CLIENT\020\001\022\033\n\027M" +
+      "EMORY_SOURCE_FORMATION\020\002\022\034\n\030MEMORY_SOURC" +
+      "E_EXTRACTION\020\003*i\n\rCreateOutcome\022\036\n\032CREAT" +
+      "E_OUTCOME_UNSPECIFIED\020\000\022\032\n\026CREATE_OUTCOM" +
+      "E_CREATED\020\001\022\034\n\030CREATE_OUTCOME_DUPLICATE\020" +
+      "\002*r\n\nRecallMode\022\033\n\027RECALL_MODE_UNSPECIFI" +
+      "ED\020\000\022\026\n\022RECALL_MODE_VECTOR\020\001\022\027\n\023RECALL_M" +
+      "ODE_KEYWORD\020\002\022\026\n\022RECALL_MODE_HYBRID\020\003*e\n" +
+      "\013MemoryOrder\022\034\n\030MEMORY_ORDER_UNSPECIFIED" +
+      "\020\000\022\035\n\031MEMORY_ORDER_NEWEST_FIRST\020\001\022\031\n\025MEM" +
+      "ORY_ORDER_MOST_HIT\020\0022\320\004\n\016LongTermMemory\022" +
+      "U\n\016CreateMemories\022 .memrpc.v1.CreateMemo" +
+      "riesRequest\032!.memrpc.v1.CreateMemoriesRe" +
+      "sponse\022U\n\016SearchMemories\022 .memrpc.v1.Sea" +
+      "rchMemoriesRequest\032!.memrpc.v1.SearchMem" +
+      "oriesResponse\022O\n\014ListMemories\022\036.memrpc.v" +
+      "1.ListMemoriesRequest\032\037.memrpc.v1.ListMe" +
+      "moriesResponse\022F\n\tGetMemory\022\033.memrpc.v1." +
+      "GetMemoryRequest\032\034.memrpc.v1.GetMemoryRe" +
+      "sponse\022O\n\014UpdateMemory\022\036.memrpc.v1.Updat" +
+      "eMemoryRequest\032\037.memrpc.v1.UpdateMemoryR" +
+      "esponse\022O\n\014DeleteMemory\022\036.memrpc.v1.Dele" +
+      "teMemoryRequest\032\037.memrpc.v1.DeleteMemory" +
+      "Response\022U\n\016DeleteMemories\022 .memrpc.v1.D" +
+      "eleteMemoriesRequest\032!.memrpc.v1.DeleteM" +
+      "emoriesResponseB\211\001\n\rdev.memrpc.v1B\023LongT" +
+      "ermMemoryProtoP\001Z6github.com/memrpc/memr" +
+      "pc/clients/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002" +
+      "\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -380,7 +384,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_SearchMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_SearchMemoriesRequest_descriptor,
-        new java.lang.String[] { "Namespace", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Mode", "KeywordWeight", "Query", });
+        new java.lang.String[] { "Namespace", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Mode", "KeywordWeight", "NeighborWeight", "TimeWeight", "Query", });
     internal_static_memrpc_v1_ListMemoriesRequest_descriptor =
       getDescriptor().getMessageType(9);
     internal_static_memrpc_v1_ListMemoriesRequest_fieldAccessorTable = new

@@ -155,7 +155,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-   * clears it: vector).
+   * clears it: hybrid).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -167,7 +167,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-   * clears it: vector).
+   * clears it: hybrid).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -205,6 +205,60 @@ private static final long serialVersionUID = 0L;
     return keywordWeight_;
   }
 
+  public static final int NEIGHBOR_WEIGHT_FIELD_NUMBER = 6;
+  private float neighborWeight_ = 0F;
+  /**
+   * <pre>
+   * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the neighborWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasNeighborWeight() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The neighborWeight.
+   */
+  @java.lang.Override
+  public float getNeighborWeight() {
+    return neighborWeight_;
+  }
+
+  public static final int TIME_WEIGHT_FIELD_NUMBER = 7;
+  private float timeWeight_ = 0F;
+  /**
+   * <pre>
+   * The `time_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the timeWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasTimeWeight() {
+    return ((bitField0_ & 0x00000020) != 0);
+  }
+  /**
+   * <pre>
+   * The `time_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The timeWeight.
+   */
+  @java.lang.Override
+  public float getTimeWeight() {
+    return timeWeight_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -234,6 +288,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeFloat(5, keywordWeight_);
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeFloat(6, neighborWeight_);
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      output.writeFloat(7, timeWeight_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -257,6 +317,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(5, keywordWeight_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(6, neighborWeight_);
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(7, timeWeight_);
     }
     return size;
   }
@@ -306,6 +374,18 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getKeywordWeight())) return false;
     }
+    if (hasNeighborWeight() != other.hasNeighborWeight()) return false;
+    if (hasNeighborWeight()) {
+      if (java.lang.Float.floatToIntBits(getNeighborWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getNeighborWeight())) return false;
+    }
+    if (hasTimeWeight() != other.hasTimeWeight()) return false;
+    if (hasTimeWeight()) {
+      if (java.lang.Float.floatToIntBits(getTimeWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getTimeWeight())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -337,6 +417,16 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + KEYWORD_WEIGHT_FIELD_NUMBER;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getKeywordWeight());
+    }
+    if (hasNeighborWeight()) {
+      hash = (37 * hash) + NEIGHBOR_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getNeighborWeight());
+    }
+    if (hasTimeWeight()) {
+      hash = (37 * hash) + TIME_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getTimeWeight());
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -489,6 +579,8 @@ private static final long serialVersionUID = 0L;
       }
       recallMode_ = 0;
       keywordWeight_ = 0F;
+      neighborWeight_ = 0F;
+      timeWeight_ = 0F;
       return this;
     }
 
@@ -544,6 +636,14 @@ private static final long serialVersionUID = 0L;
         result.keywordWeight_ = keywordWeight_;
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.neighborWeight_ = neighborWeight_;
+        to_bitField0_ |= 0x00000010;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.timeWeight_ = timeWeight_;
+        to_bitField0_ |= 0x00000020;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -573,6 +673,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasKeywordWeight()) {
         setKeywordWeight(other.getKeywordWeight());
+      }
+      if (other.hasNeighborWeight()) {
+        setNeighborWeight(other.getNeighborWeight());
+      }
+      if (other.hasTimeWeight()) {
+        setTimeWeight(other.getTimeWeight());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -625,6 +731,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 45
+            case 53: {
+              neighborWeight_ = input.readFloat();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 53
+            case 61: {
+              timeWeight_ = input.readFloat();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 61
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -922,7 +1038,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-     * clears it: vector).
+     * clears it: hybrid).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -934,7 +1050,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-     * clears it: vector).
+     * clears it: hybrid).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -950,7 +1066,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-     * clears it: vector).
+     * clears it: hybrid).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -964,7 +1080,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-     * clears it: vector).
+     * clears it: hybrid).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -982,7 +1098,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-     * clears it: vector).
+     * clears it: hybrid).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1047,6 +1163,118 @@ private static final long serialVersionUID = 0L;
     public Builder clearKeywordWeight() {
       bitField0_ = (bitField0_ & ~0x00000010);
       keywordWeight_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float neighborWeight_ ;
+    /**
+     * <pre>
+     * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the neighborWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasNeighborWeight() {
+      return ((bitField0_ & 0x00000020) != 0);
+    }
+    /**
+     * <pre>
+     * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The neighborWeight.
+     */
+    @java.lang.Override
+    public float getNeighborWeight() {
+      return neighborWeight_;
+    }
+    /**
+     * <pre>
+     * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The neighborWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setNeighborWeight(float value) {
+
+      neighborWeight_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearNeighborWeight() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      neighborWeight_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float timeWeight_ ;
+    /**
+     * <pre>
+     * The `time_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the timeWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasTimeWeight() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * The `time_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The timeWeight.
+     */
+    @java.lang.Override
+    public float getTimeWeight() {
+      return timeWeight_;
+    }
+    /**
+     * <pre>
+     * The `time_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The timeWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeWeight(float value) {
+
+      timeWeight_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `time_weight` of hybrid searches that give none. 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTimeWeight() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      timeWeight_ = 0F;
       onChanged();
       return this;
     }

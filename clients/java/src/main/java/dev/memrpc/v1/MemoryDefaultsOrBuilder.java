@@ -81,7 +81,7 @@ public interface MemoryDefaultsOrBuilder extends
   /**
    * <pre>
    * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-   * clears it: vector).
+   * clears it: hybrid).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -91,7 +91,7 @@ public interface MemoryDefaultsOrBuilder extends
   /**
    * <pre>
    * The `mode` of searches that give none (`RECALL_MODE_UNSPECIFIED`
-   * clears it: vector).
+   * clears it: hybrid).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode recall_mode = 4 [json_name = "recallMode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -117,4 +117,42 @@ public interface MemoryDefaultsOrBuilder extends
    * @return The keywordWeight.
    */
   float getKeywordWeight();
+
+  /**
+   * <pre>
+   * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the neighborWeight field is set.
+   */
+  boolean hasNeighborWeight();
+  /**
+   * <pre>
+   * The `neighbor_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 6 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The neighborWeight.
+   */
+  float getNeighborWeight();
+
+  /**
+   * <pre>
+   * The `time_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the timeWeight field is set.
+   */
+  boolean hasTimeWeight();
+  /**
+   * <pre>
+   * The `time_weight` of hybrid searches that give none. 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 7 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The timeWeight.
+   */
+  float getTimeWeight();
 }

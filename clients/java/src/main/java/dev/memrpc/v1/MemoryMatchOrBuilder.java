@@ -50,9 +50,9 @@ public interface MemoryMatchOrBuilder extends
 
   /**
    * <pre>
-   * Its BM25 score for the query's words (keyword and hybrid modes); 0 when
-   * its text holds none of them, in vector mode, and in hybrid mode for a
-   * vector match that is not among the 3 × `limit` best keyword matches.
+   * Its BM25 score for the query's words (keyword and hybrid modes; see
+   * `RECALL_MODE_KEYWORD`); 0 when its text holds none of them, and in
+   * vector mode.
    * </pre>
    *
    * <code>float keyword_score = 3 [json_name = "keywordScore"];</code>
@@ -63,8 +63,8 @@ public interface MemoryMatchOrBuilder extends
   /**
    * <pre>
    * What the matches are ordered by, highest first: 1 - `distance` in
-   * vector mode, `keyword_score` in keyword mode, the fused score in hybrid
-   * mode (see `RecallMode`).
+   * vector mode, `keyword_score` in keyword mode, the fused score with its
+   * neighbours' part in hybrid mode (see `RecallMode`).
    * </pre>
    *
    * <code>float score = 4 [json_name = "score"];</code>

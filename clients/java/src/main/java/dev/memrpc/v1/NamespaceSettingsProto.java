@@ -104,7 +104,7 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
       "\030\001 \001(\0132\031.google.protobuf.DurationB\004\342A\001\001R" +
       "\003ttl\022.\n\020max_window_turns\030\002 \001(\005B\004\342A\001\001R\016ma" +
       "xWindowTurns\022.\n\020max_window_bytes\030\003 \001(\003B\004" +
-      "\342A\001\001R\016maxWindowBytes\"\372\002\n\016MemoryDefaults\022" +
+      "\342A\001\001R\016maxWindowBytes\"\376\003\n\016MemoryDefaults\022" +
       "7\n\022dedup_max_distance\030\001 \001(\002B\004\342A\001\001H\000R\020ded" +
       "upMaxDistance\210\001\001\0229\n\023recall_max_distance\030" +
       "\002 \001(\002B\004\342A\001\001H\001R\021recallMaxDistance\210\001\001\022B\n\014e" +
@@ -112,74 +112,77 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
       "tionB\004\342A\001\001R\013episodicTtl\022<\n\013recall_mode\030\004" +
       " \001(\0162\025.memrpc.v1.RecallModeB\004\342A\001\001R\nrecal" +
       "lMode\0220\n\016keyword_weight\030\005 \001(\002B\004\342A\001\001H\002R\rk" +
-      "eywordWeight\210\001\001B\025\n\023_dedup_max_distanceB\026" +
-      "\n\024_recall_max_distanceB\021\n\017_keyword_weigh" +
-      "t\"\217\001\n\rSummaryPolicy\022#\n\007enabled\030\001 \001(\010B\004\342A" +
-      "\001\001H\000R\007enabled\210\001\001\022!\n\tmax_chars\030\002 \001(\005B\004\342A\001" +
-      "\001R\010maxChars\022*\n\016min_fold_turns\030\003 \001(\005B\004\342A\001" +
-      "\001R\014minFoldTurnsB\n\n\010_enabled\"\327\001\n\017Formatio" +
-      "nPolicy\022#\n\007enabled\030\001 \001(\010B\004\342A\001\001H\000R\007enable" +
-      "d\210\001\001\022.\n\020turns_per_memory\030\002 \001(\005B\004\342A\001\001R\016tu" +
-      "rnsPerMemory\022!\n\tmax_chars\030\003 \001(\005B\004\342A\001\001R\010m" +
-      "axChars\022.\n\rextract_facts\030\004 \001(\010B\004\342A\001\001H\001R\014" +
-      "extractFacts\210\001\001B\n\n\010_enabledB\020\n\016_extract_" +
-      "facts\"\302\001\n\023ConsolidationPolicy\022#\n\007enabled" +
-      "\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\022,\n\014max_distan" +
-      "ce\030\002 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001\022;\n\010inte" +
-      "rval\030\003 \001(\0132\031.google.protobuf.DurationB\004\342" +
-      "A\001\001R\010intervalB\n\n\010_enabledB\017\n\r_max_distan" +
-      "ce\"\222\002\n\020ForgettingPolicy\022#\n\007enabled\030\001 \001(\010" +
-      "B\004\342A\001\001H\000R\007enabled\210\001\001\0227\n\025max_memories_per" +
-      "_user\030\002 \001(\003B\004\342A\001\001R\022maxMemoriesPerUser\022W\n" +
-      "\027forget_unrecalled_after\030\003 \001(\0132\031.google." +
-      "protobuf.DurationB\004\342A\001\001R\025forgetUnrecalle" +
-      "dAfter\022;\n\010interval\030\004 \001(\0132\031.google.protob" +
-      "uf.DurationB\004\342A\001\001R\010intervalB\n\n\010_enabled\"" +
-      "}\n\023LanguageModelPolicy\022#\n\007enabled\030\001 \001(\010B" +
-      "\004\342A\001\001H\000R\007enabled\210\001\001\0225\n\024max_calls_per_min" +
-      "ute\030\002 \001(\005B\004\342A\001\001R\021maxCallsPerMinuteB\n\n\010_e" +
-      "nabled\"\357\004\n\021NamespaceSettings\022\"\n\tnamespac" +
-      "e\030\001 \001(\tB\004\342A\001\003R\tnamespace\022<\n\010sessions\030\002 \001" +
-      "(\0132\032.memrpc.v1.SessionDefaultsB\004\342A\001\001R\010se" +
-      "ssions\022;\n\010memories\030\003 \001(\0132\031.memrpc.v1.Mem" +
-      "oryDefaultsB\004\342A\001\001R\010memories\022<\n\tsummaries" +
-      "\030\004 \001(\0132\030.memrpc.v1.SummaryPolicyB\004\342A\001\001R\t" +
-      "summaries\022>\n\tformation\030\007 \001(\0132\032.memrpc.v1" +
-      ".FormationPolicyB\004\342A\001\001R\tformation\022J\n\rcon" +
-      "solidation\030\010 \001(\0132\036.memrpc.v1.Consolidati" +
-      "onPolicyB\004\342A\001\001R\rconsolidation\022A\n\nforgett" +
-      "ing\030\t \001(\0132\033.memrpc.v1.ForgettingPolicyB\004" +
-      "\342A\001\001R\nforgetting\022K\n\016language_model\030\n \001(\013" +
-      "2\036.memrpc.v1.LanguageModelPolicyB\004\342A\001\001R\r" +
-      "languageModel\022\036\n\007version\030\005 \001(\003B\004\342A\001\003R\007ve" +
-      "rsion\022A\n\013update_time\030\006 \001(\0132\032.google.prot" +
-      "obuf.TimestampB\004\342A\001\003R\nupdateTime\"A\n\033GetN" +
-      "amespaceSettingsRequest\022\"\n\tnamespace\030\001 \001" +
-      "(\tB\004\342A\001\002R\tnamespace\"\224\001\n\034GetNamespaceSett" +
-      "ingsResponse\0228\n\010settings\030\001 \001(\0132\034.memrpc." +
-      "v1.NamespaceSettingsR\010settings\022:\n\teffect" +
-      "ive\030\002 \001(\0132\034.memrpc.v1.NamespaceSettingsR" +
-      "\teffective\"\222\002\n\036UpdateNamespaceSettingsRe" +
-      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
-      "e\022>\n\010settings\030\002 \001(\0132\034.memrpc.v1.Namespac" +
-      "eSettingsB\004\342A\001\002R\010settings\022A\n\013update_mask" +
-      "\030\003 \001(\0132\032.google.protobuf.FieldMaskB\004\342A\001\001" +
-      "R\nupdateMask\0224\n\020expected_version\030\004 \001(\003B\004" +
-      "\342A\001\001H\000R\017expectedVersion\210\001\001B\023\n\021_expected_" +
-      "version\"\227\001\n\037UpdateNamespaceSettingsRespo" +
-      "nse\0228\n\010settings\030\001 \001(\0132\034.memrpc.v1.Namesp" +
-      "aceSettingsR\010settings\022:\n\teffective\030\002 \001(\013" +
-      "2\034.memrpc.v1.NamespaceSettingsR\teffectiv" +
-      "e2\347\001\n\nNamespaces\022g\n\024GetNamespaceSettings" +
-      "\022&.memrpc.v1.GetNamespaceSettingsRequest" +
-      "\032\'.memrpc.v1.GetNamespaceSettingsRespons" +
-      "e\022p\n\027UpdateNamespaceSettings\022).memrpc.v1" +
-      ".UpdateNamespaceSettingsRequest\032*.memrpc" +
-      ".v1.UpdateNamespaceSettingsResponseB\214\001\n\r" +
-      "dev.memrpc.v1B\026NamespaceSettingsProtoP\001Z" +
-      "6github.com/memrpc/memrpc/clients/go/mem" +
-      "rpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemr" +
-      "pc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "eywordWeight\210\001\001\0222\n\017neighbor_weight\030\006 \001(\002" +
+      "B\004\342A\001\001H\003R\016neighborWeight\210\001\001\022*\n\013time_weig" +
+      "ht\030\007 \001(\002B\004\342A\001\001H\004R\ntimeWeight\210\001\001B\025\n\023_dedu" +
+      "p_max_distanceB\026\n\024_recall_max_distanceB\021" +
+      "\n\017_keyword_weightB\022\n\020_neighbor_weightB\016\n" +
+      "\014_time_weight\"\217\001\n\rSummaryPolicy\022#\n\007enabl" +
+      "ed\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\022!\n\tmax_char" +
+      "s\030\002 \001(\005B\004\342A\001\001R\010maxChars\022*\n\016min_fold_turn" +
+      "s\030\003 \001(\005B\004\342A\001\001R\014minFoldTurnsB\n\n\010_enabled\"" +
+      "\327\001\n\017FormationPolicy\022#\n\007enabled\030\001 \001(\010B\004\342A" +
+      "\001\001H\000R\007enabled\210\001\001\022.\n\020turns_per_memory\030\002 \001" +
+      "(\005B\004\342A\001\001R\016turnsPerMemory\022!\n\tmax_chars\030\003 " +
+      "\001(\005B\004\342A\001\001R\010maxChars\022.\n\rextract_facts\030\004 \001" +
+      "(\010B\004\342A\001\001H\001R\014extractFacts\210\001\001B\n\n\010_enabledB" +
+      "\020\n\016_extract_facts\"\302\001\n\023ConsolidationPolic" +
+      "y\022#\n\007enabled\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\022," +
+      "\n\014max_distance\030\002 \001(\002B\004\342A\001\001H\001R\013maxDistanc" +
+      "e\210\001\001\022;\n\010interval\030\003 \001(\0132\031.google.protobuf" +
+      ".DurationB\004\342A\001\001R\010intervalB\n\n\010_enabledB\017\n" +
+      "\r_max_distance\"\222\002\n\020ForgettingPolicy\022#\n\007e" +
+      "nabled\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\0227\n\025max_" +
+      "memories_per_user\030\002 \001(\003B\004\342A\001\001R\022maxMemori" +
+      "esPerUser\022W\n\027forget_unrecalled_after\030\003 \001" +
+      "(\0132\031.google.protobuf.DurationB\004\342A\001\001R\025for" +
+      "getUnrecalledAfter\022;\n\010interval\030\004 \001(\0132\031.g" +
+      "oogle.protobuf.DurationB\004\342A\001\001R\010intervalB" +
+      "\n\n\010_enabled\"}\n\023LanguageModelPolicy\022#\n\007en" +
+      "abled\030\001 \001(\010B\004\342A\001\001H\000R\007enabled\210\001\001\0225\n\024max_c" +
+      "alls_per_minute\030\002 \001(\005B\004\342A\001\001R\021maxCallsPer" +
+      "MinuteB\n\n\010_enabled\"\357\004\n\021NamespaceSettings" +
+      "\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\003R\tnamespace\022<\n\010" +
+      "sessions\030\002 \001(\0132\032.memrpc.v1.SessionDefaul" +
+      "tsB\004\342A\001\001R\010sessions\022;\n\010memories\030\003 \001(\0132\031.m" +
+      "emrpc.v1.MemoryDefaultsB\004\342A\001\001R\010memories\022" +
+      "<\n\tsummaries\030\004 \001(\0132\030.memrpc.v1.SummaryPo" +
+      "licyB\004\342A\001\001R\tsummaries\022>\n\tformation\030\007 \001(\013" +
+      "2\032.memrpc.v1.FormationPolicyB\004\342A\001\001R\tform" +
+      "ation\022J\n\rconsolidation\030\010 \001(\0132\036.memrpc.v1" +
+      ".ConsolidationPolicyB\004\342A\001\001R\rconsolidatio" +
+      "n\022A\n\nforgetting\030\t \001(\0132\033.memrpc.v1.Forget" +
+      "tingPolicyB\004\342A\001\001R\nforgetting\022K\n\016language" +
+      "_model\030\n \001(\0132\036.memrpc.v1.LanguageModelPo" +
+      "licyB\004\342A\001\001R\rlanguageModel\022\036\n\007version\030\005 \001" +
+      "(\003B\004\342A\001\003R\007version\022A\n\013update_time\030\006 \001(\0132\032" +
+      ".google.protobuf.TimestampB\004\342A\001\003R\nupdate" +
+      "Time\"A\n\033GetNamespaceSettingsRequest\022\"\n\tn" +
+      "amespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\"\224\001\n\034GetN" +
+      "amespaceSettingsResponse\0228\n\010settings\030\001 \001" +
+      "(\0132\034.memrpc.v1.NamespaceSettingsR\010settin" +
+      "gs\022:\n\teffective\030\002 \001(\0132\034.memrpc.v1.Namesp" +
+      "aceSettingsR\teffective\"\222\002\n\036UpdateNamespa" +
+      "ceSettingsRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A" +
+      "\001\002R\tnamespace\022>\n\010settings\030\002 \001(\0132\034.memrpc" +
+      ".v1.NamespaceSettingsB\004\342A\001\002R\010settings\022A\n" +
+      "\013update_mask\030\003 \001(\0132\032.google.protobuf.Fie" +
+      "ldMaskB\004\342A\001\001R\nupdateMask\0224\n\020expected_ver" +
+      "sion\030\004 \001(\003B\004\342A\001\001H\000R\017expectedVersion\210\001\001B\023" +
+      "\n\021_expected_version\"\227\001\n\037UpdateNamespaceS" +
+      "ettingsResponse\0228\n\010settings\030\001 \001(\0132\034.memr" +
+      "pc.v1.NamespaceSettingsR\010settings\022:\n\teff" +
+      "ective\030\002 \001(\0132\034.memrpc.v1.NamespaceSettin" +
+      "gsR\teffective2\347\001\n\nNamespaces\022g\n\024GetNames" +
+      "paceSettings\022&.memrpc.v1.GetNamespaceSet" +
+      "tingsRequest\032\'.memrpc.v1.GetNamespaceSet" +
+      "tingsResponse\022p\n\027UpdateNamespaceSettings" +
+      "\022).memrpc.v1.UpdateNamespaceSettingsRequ" +
+      "est\032*.memrpc.v1.UpdateNamespaceSettingsR" +
+      "esponseB\214\001\n\rdev.memrpc.v1B\026NamespaceSett" +
+      "ingsProtoP\001Z6github.com/memrpc/memrpc/cl" +
+      "ients/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemr" +
+      "pc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -201,7 +204,7 @@ public final class NamespaceSettingsProto extends com.google.protobuf.GeneratedF
     internal_static_memrpc_v1_MemoryDefaults_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryDefaults_descriptor,
-        new java.lang.String[] { "DedupMaxDistance", "RecallMaxDistance", "EpisodicTtl", "RecallMode", "KeywordWeight", });
+        new java.lang.String[] { "DedupMaxDistance", "RecallMaxDistance", "EpisodicTtl", "RecallMode", "KeywordWeight", "NeighborWeight", "TimeWeight", });
     internal_static_memrpc_v1_SummaryPolicy_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_memrpc_v1_SummaryPolicy_fieldAccessorTable = new

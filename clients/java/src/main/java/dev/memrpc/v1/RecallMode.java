@@ -18,7 +18,7 @@ public enum RecallMode
   /**
    * <pre>
    * Not set: the namespace's `MemoryDefaults.recall_mode`, else
-   * `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
+   * `RECALL_MODE_HYBRID`; a vector query is always searched by vector.
    * </pre>
    *
    * <code>RECALL_MODE_UNSPECIFIED = 0;</code>
@@ -40,9 +40,12 @@ public enum RecallMode
    * stemmed (English), ignoring case; common words ("the", "what", "my")
    * are ignored, so a query of only such words finds nothing; so is a word
    * more than 30 % of the 50 or more memories searched hold, unless every
-   * word of the query is that common. The query is not embedded:
-   * `distance` is 0 and `max_distance` does not apply. Needs a text query:
-   * with a vector, `INVALID_ARGUMENT`.
+   * word of the query is that common. BM25 counts how many memories hold a
+   * word among those searched (the namespace, within `filter`), so other
+   * namespaces never change a ranking; Redis Search picks the 3 × `limit`
+   * candidates the server scores. The query is not embedded: `distance` is
+   * 0 and `max_distance` does not apply. Needs a text query: with a vector,
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_KEYWORD = 2;</code>
@@ -50,11 +53,22 @@ public enum RecallMode
   RECALL_MODE_KEYWORD(2),
   /**
    * <pre>
-   * Both: the vector matches within `max_distance` and the keyword matches
-   * at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-   * × `keyword_score` / (the best `keyword_score` among them), of the
-   * `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
-   * query: with a vector, `INVALID_ARGUMENT`.
+   * Both, the default: the 3 × `limit` memories nearest the query's
+   * embedding (at any distance) and the 3 × `limit` best keyword matches,
+   * each scored (1 - distance) + `keyword_weight` × `keyword_score` / (the
+   * best `keyword_score` among them), + `time_weight` when the query text
+   * names a time ("on 16 November, 2023", "in August 2023", "in June", "in
+   * 2023"; English month names, UTC) that the memory's `event_time` falls
+   * in; then each gains `neighbor_weight` × the best such score among the
+   * candidates written just before and after it in its thread (same user
+   * and thread), and 0.7 × that of those written two apart; ranked by that
+   * `score`. A match is within `max_distance`, or holds a word of the
+   * query, or (`neighbor_weight` above 0) was written next to such a one:
+   * a query that neither comes near nor shares a word with any memory
+   * finds none. The query is embedded without the words keyword mode
+   * ignores as too common (a speaker's name in every turn of a
+   * conversation), so `distance` is to that text. Needs a text query: with
+   * a vector, `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_HYBRID = 3;</code>
@@ -75,7 +89,7 @@ public enum RecallMode
   /**
    * <pre>
    * Not set: the namespace's `MemoryDefaults.recall_mode`, else
-   * `RECALL_MODE_VECTOR`; a vector query is always searched by vector.
+   * `RECALL_MODE_HYBRID`; a vector query is always searched by vector.
    * </pre>
    *
    * <code>RECALL_MODE_UNSPECIFIED = 0;</code>
@@ -97,9 +111,12 @@ public enum RecallMode
    * stemmed (English), ignoring case; common words ("the", "what", "my")
    * are ignored, so a query of only such words finds nothing; so is a word
    * more than 30 % of the 50 or more memories searched hold, unless every
-   * word of the query is that common. The query is not embedded:
-   * `distance` is 0 and `max_distance` does not apply. Needs a text query:
-   * with a vector, `INVALID_ARGUMENT`.
+   * word of the query is that common. BM25 counts how many memories hold a
+   * word among those searched (the namespace, within `filter`), so other
+   * namespaces never change a ranking; Redis Search picks the 3 × `limit`
+   * candidates the server scores. The query is not embedded: `distance` is
+   * 0 and `max_distance` does not apply. Needs a text query: with a vector,
+   * `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_KEYWORD = 2;</code>
@@ -107,11 +124,22 @@ public enum RecallMode
   public static final int RECALL_MODE_KEYWORD_VALUE = 2;
   /**
    * <pre>
-   * Both: the vector matches within `max_distance` and the keyword matches
-   * at any distance, ranked by `score` = (1 - distance) + `keyword_weight`
-   * × `keyword_score` / (the best `keyword_score` among them), of the
-   * `limit` nearest and the 3 × `limit` best keyword matches. Needs a text
-   * query: with a vector, `INVALID_ARGUMENT`.
+   * Both, the default: the 3 × `limit` memories nearest the query's
+   * embedding (at any distance) and the 3 × `limit` best keyword matches,
+   * each scored (1 - distance) + `keyword_weight` × `keyword_score` / (the
+   * best `keyword_score` among them), + `time_weight` when the query text
+   * names a time ("on 16 November, 2023", "in August 2023", "in June", "in
+   * 2023"; English month names, UTC) that the memory's `event_time` falls
+   * in; then each gains `neighbor_weight` × the best such score among the
+   * candidates written just before and after it in its thread (same user
+   * and thread), and 0.7 × that of those written two apart; ranked by that
+   * `score`. A match is within `max_distance`, or holds a word of the
+   * query, or (`neighbor_weight` above 0) was written next to such a one:
+   * a query that neither comes near nor shares a word with any memory
+   * finds none. The query is embedded without the words keyword mode
+   * ignores as too common (a speaker's name in every turn of a
+   * conversation), so `distance` is to that text. Needs a text query: with
+   * a vector, `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_HYBRID = 3;</code>

@@ -311,7 +311,8 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
    * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-   * the vector matches only; keyword mode ignores it (see `RecallMode`).
+   * the matches found by vector alone; keyword mode ignores it (see
+   * `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -325,7 +326,8 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
    * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-   * the vector matches only; keyword mode ignores it (see `RecallMode`).
+   * the matches found by vector alone; keyword mode ignores it (see
+   * `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -341,7 +343,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * How to find memories. Default the namespace's
-   * `MemoryDefaults.recall_mode`, else vector.
+   * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -353,7 +355,7 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * How to find memories. Default the namespace's
-   * `MemoryDefaults.recall_mode`, else vector.
+   * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -370,7 +372,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -384,7 +386,7 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -393,6 +395,70 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public float getKeywordWeight() {
     return keywordWeight_;
+  }
+
+  public static final int NEIGHBOR_WEIGHT_FIELD_NUMBER = 9;
+  private float neighborWeight_ = 0F;
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the scores of the memories written next
+   * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+   * memory by itself. Default the namespace's
+   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the neighborWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasNeighborWeight() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the scores of the memories written next
+   * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+   * memory by itself. Default the namespace's
+   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The neighborWeight.
+   */
+  @java.lang.Override
+  public float getNeighborWeight() {
+    return neighborWeight_;
+  }
+
+  public static final int TIME_WEIGHT_FIELD_NUMBER = 10;
+  private float timeWeight_ = 0F;
+  /**
+   * <pre>
+   * In hybrid mode, what a match gains when its `event_time` falls in the
+   * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+   * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the timeWeight field is set.
+   */
+  @java.lang.Override
+  public boolean hasTimeWeight() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * In hybrid mode, what a match gains when its `event_time` falls in the
+   * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+   * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The timeWeight.
+   */
+  @java.lang.Override
+  public float getTimeWeight() {
+    return timeWeight_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -433,6 +499,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeFloat(8, keywordWeight_);
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeFloat(9, neighborWeight_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeFloat(10, timeWeight_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -466,6 +538,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeFloatSize(8, keywordWeight_);
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(9, neighborWeight_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeFloatSize(10, timeWeight_);
     }
     return size;
   }
@@ -513,6 +593,18 @@ private static final long serialVersionUID = 0L;
           != java.lang.Float.floatToIntBits(
               other.getKeywordWeight())) return false;
     }
+    if (hasNeighborWeight() != other.hasNeighborWeight()) return false;
+    if (hasNeighborWeight()) {
+      if (java.lang.Float.floatToIntBits(getNeighborWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getNeighborWeight())) return false;
+    }
+    if (hasTimeWeight() != other.hasTimeWeight()) return false;
+    if (hasTimeWeight()) {
+      if (java.lang.Float.floatToIntBits(getTimeWeight())
+          != java.lang.Float.floatToIntBits(
+              other.getTimeWeight())) return false;
+    }
     if (!getQueryCase().equals(other.getQueryCase())) return false;
     switch (queryCase_) {
       case 2:
@@ -556,6 +648,16 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + KEYWORD_WEIGHT_FIELD_NUMBER;
       hash = (53 * hash) + java.lang.Float.floatToIntBits(
           getKeywordWeight());
+    }
+    if (hasNeighborWeight()) {
+      hash = (37 * hash) + NEIGHBOR_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getNeighborWeight());
+    }
+    if (hasTimeWeight()) {
+      hash = (37 * hash) + TIME_WEIGHT_FIELD_NUMBER;
+      hash = (53 * hash) + java.lang.Float.floatToIntBits(
+          getTimeWeight());
     }
     switch (queryCase_) {
       case 2:
@@ -723,6 +825,8 @@ private static final long serialVersionUID = 0L;
       maxDistance_ = 0F;
       mode_ = 0;
       keywordWeight_ = 0F;
+      neighborWeight_ = 0F;
+      timeWeight_ = 0F;
       queryCase_ = 0;
       query_ = null;
       return this;
@@ -783,6 +887,14 @@ private static final long serialVersionUID = 0L;
         result.keywordWeight_ = keywordWeight_;
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.neighborWeight_ = neighborWeight_;
+        to_bitField0_ |= 0x00000008;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.timeWeight_ = timeWeight_;
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -826,6 +938,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasKeywordWeight()) {
         setKeywordWeight(other.getKeywordWeight());
+      }
+      if (other.hasNeighborWeight()) {
+        setNeighborWeight(other.getNeighborWeight());
+      }
+      if (other.hasTimeWeight()) {
+        setTimeWeight(other.getTimeWeight());
       }
       switch (other.getQueryCase()) {
         case TEXT: {
@@ -910,6 +1028,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 69
+            case 77: {
+              neighborWeight_ = input.readFloat();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 77
+            case 85: {
+              timeWeight_ = input.readFloat();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 85
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1539,7 +1667,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
      * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-     * the vector matches only; keyword mode ignores it (see `RecallMode`).
+     * the matches found by vector alone; keyword mode ignores it (see
+     * `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1553,7 +1682,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
      * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-     * the vector matches only; keyword mode ignores it (see `RecallMode`).
+     * the matches found by vector alone; keyword mode ignores it (see
+     * `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1567,7 +1697,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
      * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-     * the vector matches only; keyword mode ignores it (see `RecallMode`).
+     * the matches found by vector alone; keyword mode ignores it (see
+     * `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1585,7 +1716,8 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Memories farther than this cosine distance are left out. Default 0.55,
      * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-     * the vector matches only; keyword mode ignores it (see `RecallMode`).
+     * the matches found by vector alone; keyword mode ignores it (see
+     * `RecallMode`).
      * </pre>
      *
      * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1602,7 +1734,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * How to find memories. Default the namespace's
-     * `MemoryDefaults.recall_mode`, else vector.
+     * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1614,7 +1746,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * How to find memories. Default the namespace's
-     * `MemoryDefaults.recall_mode`, else vector.
+     * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1630,7 +1762,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * How to find memories. Default the namespace's
-     * `MemoryDefaults.recall_mode`, else vector.
+     * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1644,7 +1776,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * How to find memories. Default the namespace's
-     * `MemoryDefaults.recall_mode`, else vector.
+     * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1662,7 +1794,7 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * How to find memories. Default the namespace's
-     * `MemoryDefaults.recall_mode`, else vector.
+     * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
      * </pre>
      *
      * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1680,7 +1812,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1694,7 +1826,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1708,7 +1840,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1726,7 +1858,7 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * In hybrid mode, the weight of the keyword score against the vector
      * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-     * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+     * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1735,6 +1867,138 @@ private static final long serialVersionUID = 0L;
     public Builder clearKeywordWeight() {
       bitField0_ = (bitField0_ & ~0x00000080);
       keywordWeight_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float neighborWeight_ ;
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the scores of the memories written next
+     * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+     * memory by itself. Default the namespace's
+     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the neighborWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasNeighborWeight() {
+      return ((bitField0_ & 0x00000100) != 0);
+    }
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the scores of the memories written next
+     * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+     * memory by itself. Default the namespace's
+     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The neighborWeight.
+     */
+    @java.lang.Override
+    public float getNeighborWeight() {
+      return neighborWeight_;
+    }
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the scores of the memories written next
+     * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+     * memory by itself. Default the namespace's
+     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The neighborWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setNeighborWeight(float value) {
+
+      neighborWeight_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * In hybrid mode, the weight of the scores of the memories written next
+     * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+     * memory by itself. Default the namespace's
+     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearNeighborWeight() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      neighborWeight_ = 0F;
+      onChanged();
+      return this;
+    }
+
+    private float timeWeight_ ;
+    /**
+     * <pre>
+     * In hybrid mode, what a match gains when its `event_time` falls in the
+     * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+     * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return Whether the timeWeight field is set.
+     */
+    @java.lang.Override
+    public boolean hasTimeWeight() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * In hybrid mode, what a match gains when its `event_time` falls in the
+     * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+     * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The timeWeight.
+     */
+    @java.lang.Override
+    public float getTimeWeight() {
+      return timeWeight_;
+    }
+    /**
+     * <pre>
+     * In hybrid mode, what a match gains when its `event_time` falls in the
+     * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+     * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The timeWeight to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeWeight(float value) {
+
+      timeWeight_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * In hybrid mode, what a match gains when its `event_time` falls in the
+     * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+     * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+     * </pre>
+     *
+     * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTimeWeight() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      timeWeight_ = 0F;
       onChanged();
       return this;
     }

@@ -132,7 +132,8 @@ public interface SearchMemoriesRequestOrBuilder extends
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
    * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-   * the vector matches only; keyword mode ignores it (see `RecallMode`).
+   * the matches found by vector alone; keyword mode ignores it (see
+   * `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -143,7 +144,8 @@ public interface SearchMemoriesRequestOrBuilder extends
    * <pre>
    * Memories farther than this cosine distance are left out. Default 0.55,
    * so an unrelated query returns nothing; 0 to 2. In hybrid mode it bounds
-   * the vector matches only; keyword mode ignores it (see `RecallMode`).
+   * the matches found by vector alone; keyword mode ignores it (see
+   * `RecallMode`).
    * </pre>
    *
    * <code>optional float max_distance = 6 [json_name = "maxDistance", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -154,7 +156,7 @@ public interface SearchMemoriesRequestOrBuilder extends
   /**
    * <pre>
    * How to find memories. Default the namespace's
-   * `MemoryDefaults.recall_mode`, else vector.
+   * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -164,7 +166,7 @@ public interface SearchMemoriesRequestOrBuilder extends
   /**
    * <pre>
    * How to find memories. Default the namespace's
-   * `MemoryDefaults.recall_mode`, else vector.
+   * `MemoryDefaults.recall_mode`, else hybrid (vector for a vector query).
    * </pre>
    *
    * <code>.memrpc.v1.RecallMode mode = 7 [json_name = "mode", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -176,7 +178,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -187,13 +189,61 @@ public interface SearchMemoriesRequestOrBuilder extends
    * <pre>
    * In hybrid mode, the weight of the keyword score against the vector
    * similarity (see `RECALL_MODE_HYBRID`). Default the namespace's
-   * `MemoryDefaults.keyword_weight`, else 0.5; 0 to 10.
+   * `MemoryDefaults.keyword_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float keyword_weight = 8 [json_name = "keywordWeight", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The keywordWeight.
    */
   float getKeywordWeight();
+
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the scores of the memories written next
+   * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+   * memory by itself. Default the namespace's
+   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the neighborWeight field is set.
+   */
+  boolean hasNeighborWeight();
+  /**
+   * <pre>
+   * In hybrid mode, the weight of the scores of the memories written next
+   * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
+   * memory by itself. Default the namespace's
+   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The neighborWeight.
+   */
+  float getNeighborWeight();
+
+  /**
+   * <pre>
+   * In hybrid mode, what a match gains when its `event_time` falls in the
+   * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+   * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return Whether the timeWeight field is set.
+   */
+  boolean hasTimeWeight();
+  /**
+   * <pre>
+   * In hybrid mode, what a match gains when its `event_time` falls in the
+   * time the query text names (see `RECALL_MODE_HYBRID`). Default the
+   * namespace's `MemoryDefaults.time_weight`, else 0.3; 0 to 10.
+   * </pre>
+   *
+   * <code>optional float time_weight = 10 [json_name = "timeWeight", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The timeWeight.
+   */
+  float getTimeWeight();
 
   dev.memrpc.v1.SearchMemoriesRequest.QueryCase getQueryCase();
 }

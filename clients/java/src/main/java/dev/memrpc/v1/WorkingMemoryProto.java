@@ -235,7 +235,7 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
       "c.v1.SessionViewB\004\342A\001\001R\004view\"n\n\024ListSess" +
       "ionsResponse\022.\n\010sessions\030\001 \003(\0132\022.memrpc." +
       "v1.SessionR\010sessions\022&\n\017next_page_token\030" +
-      "\002 \001(\tR\rnextPageToken\"\272\003\n\021GetContextReque" +
+      "\002 \001(\tR\rnextPageToken\"\276\004\n\021GetContextReque" +
       "st\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!" +
       "\n\tthread_id\030\002 \001(\tB\004\342A\001\002R\010threadId\022\032\n\004tex" +
       "t\030\003 \001(\tB\004\342A\001\001H\000R\004text\0221\n\006vector\030\004 \001(\0132\021." +
@@ -245,29 +245,33 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
       "ax_distance\030\007 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001" +
       "\001\022/\n\004mode\030\010 \001(\0162\025.memrpc.v1.RecallModeB\004" +
       "\342A\001\001R\004mode\0220\n\016keyword_weight\030\t \001(\002B\004\342A\001\001" +
-      "H\002R\rkeywordWeight\210\001\001B\007\n\005queryB\017\n\r_max_di" +
-      "stanceB\021\n\017_keyword_weight\"t\n\022GetContextR" +
-      "esponse\022,\n\007session\030\001 \001(\0132\022.memrpc.v1.Ses" +
-      "sionR\007session\0220\n\007matches\030\002 \003(\0132\026.memrpc." +
-      "v1.MemoryMatchR\007matches*Z\n\013SessionView\022\034" +
-      "\n\030SESSION_VIEW_UNSPECIFIED\020\000\022\026\n\022SESSION_" +
-      "VIEW_BASIC\020\001\022\025\n\021SESSION_VIEW_FULL\020\0022\354\003\n\r" +
-      "WorkingMemory\022I\n\nGetSession\022\034.memrpc.v1." +
-      "GetSessionRequest\032\035.memrpc.v1.GetSession" +
-      "Response\022R\n\rUpdateSession\022\037.memrpc.v1.Up" +
-      "dateSessionRequest\032 .memrpc.v1.UpdateSes" +
-      "sionResponse\022L\n\013AppendTurns\022\035.memrpc.v1." +
-      "AppendTurnsRequest\032\036.memrpc.v1.AppendTur" +
-      "nsResponse\022R\n\rDeleteSession\022\037.memrpc.v1." +
-      "DeleteSessionRequest\032 .memrpc.v1.DeleteS" +
-      "essionResponse\022O\n\014ListSessions\022\036.memrpc." +
-      "v1.ListSessionsRequest\032\037.memrpc.v1.ListS" +
-      "essionsResponse\022I\n\nGetContext\022\034.memrpc.v" +
-      "1.GetContextRequest\032\035.memrpc.v1.GetConte" +
-      "xtResponseB\210\001\n\rdev.memrpc.v1B\022WorkingMem" +
-      "oryProtoP\001Z6github.com/memrpc/memrpc/cli" +
-      "ents/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrp" +
-      "c.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "H\002R\rkeywordWeight\210\001\001\0222\n\017neighbor_weight\030" +
+      "\n \001(\002B\004\342A\001\001H\003R\016neighborWeight\210\001\001\022*\n\013time" +
+      "_weight\030\013 \001(\002B\004\342A\001\001H\004R\ntimeWeight\210\001\001B\007\n\005" +
+      "queryB\017\n\r_max_distanceB\021\n\017_keyword_weigh" +
+      "tB\022\n\020_neighbor_weightB\016\n\014_time_weight\"t\n" +
+      "\022GetContextResponse\022,\n\007session\030\001 \001(\0132\022.m" +
+      "emrpc.v1.SessionR\007session\0220\n\007matches\030\002 \003" +
+      "(\0132\026.memrpc.v1.MemoryMatchR\007matches*Z\n\013S" +
+      "essionView\022\034\n\030SESSION_VIEW_UNSPECIFIED\020\000" +
+      "\022\026\n\022SESSION_VIEW_BASIC\020\001\022\025\n\021SESSION_VIEW" +
+      "_FULL\020\0022\354\003\n\rWorkingMemory\022I\n\nGetSession\022" +
+      "\034.memrpc.v1.GetSessionRequest\032\035.memrpc.v" +
+      "1.GetSessionResponse\022R\n\rUpdateSession\022\037." +
+      "memrpc.v1.UpdateSessionRequest\032 .memrpc." +
+      "v1.UpdateSessionResponse\022L\n\013AppendTurns\022" +
+      "\035.memrpc.v1.AppendTurnsRequest\032\036.memrpc." +
+      "v1.AppendTurnsResponse\022R\n\rDeleteSession\022" +
+      "\037.memrpc.v1.DeleteSessionRequest\032 .memrp" +
+      "c.v1.DeleteSessionResponse\022O\n\014ListSessio" +
+      "ns\022\036.memrpc.v1.ListSessionsRequest\032\037.mem" +
+      "rpc.v1.ListSessionsResponse\022I\n\nGetContex" +
+      "t\022\034.memrpc.v1.GetContextRequest\032\035.memrpc" +
+      ".v1.GetContextResponseB\210\001\n\rdev.memrpc.v1" +
+      "B\022WorkingMemoryProtoP\001Z6github.com/memrp" +
+      "c/memrpc/clients/go/memrpc/v1;memrpcv1\242\002" +
+      "\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -397,7 +401,7 @@ public final class WorkingMemoryProto extends com.google.protobuf.GeneratedFile 
     internal_static_memrpc_v1_GetContextRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_GetContextRequest_descriptor,
-        new java.lang.String[] { "Namespace", "ThreadId", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Mode", "KeywordWeight", "Query", });
+        new java.lang.String[] { "Namespace", "ThreadId", "Text", "Vector", "Filter", "Limit", "MaxDistance", "Mode", "KeywordWeight", "NeighborWeight", "TimeWeight", "Query", });
     internal_static_memrpc_v1_GetContextResponse_descriptor =
       getDescriptor().getMessageType(16);
     internal_static_memrpc_v1_GetContextResponse_fieldAccessorTable = new
