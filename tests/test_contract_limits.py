@@ -187,10 +187,28 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"{number(lim.KEYWORD_WEIGHT.high)}.",
     ),
     (
+        "SearchMemoriesRequest.neighbor_weight",
+        f"else {number(lim.NEIGHBOR_WEIGHT.default)}; {number(lim.NEIGHBOR_WEIGHT.low)} to "
+        f"{number(lim.NEIGHBOR_WEIGHT.high)}.",
+    ),
+    (
+        "SearchMemoriesRequest.time_weight",
+        f"else {number(lim.TIME_WEIGHT.default)}; {number(lim.TIME_WEIGHT.low)} to "
+        f"{number(lim.TIME_WEIGHT.high)}.",
+    ),
+    (
+        "RecallMode.RECALL_MODE_HYBRID",
+        f"the {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` memories nearest",
+    ),
+    (
         "RecallMode.RECALL_MODE_HYBRID",
         f"the {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` best keyword matches",
     ),
-    ("MemoryMatch.keyword_score", f"the {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` best"),
+    ("RecallMode.RECALL_MODE_HYBRID", f"and {number(lim.NEIGHBOR_DECAY)} {TIMES} that"),
+    (
+        "RecallMode.RECALL_MODE_KEYWORD",
+        f"the {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` candidates",
+    ),
     # Namespace settings
     (
         "SessionDefaults.ttl",
@@ -304,13 +322,15 @@ DOC_LIMITS: list[tuple[str, str]] = [
     ("docs/api.md", f"at most {lim.KEYWORD_SEARCH_TIMEOUT_MS} ms of Redis time"),
     (
         "docs/api.md",
-        f"keyword search for {lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` candidates",
+        f"The keyword search ({lim.HYBRID_CANDIDATES_PER_MATCH} {TIMES} `limit` candidates)",
     ),
     (
         "docs/api.md",
-        f"else {number(lim.KEYWORD_WEIGHT.default)}; {number(lim.KEYWORD_WEIGHT.low)} to "
-        f"{number(lim.KEYWORD_WEIGHT.high)}",
+        f"`keyword_weight` {number(lim.KEYWORD_WEIGHT.default)}, `neighbor_weight` "
+        f"{number(lim.NEIGHBOR_WEIGHT.default)}, `time_weight` {number(lim.TIME_WEIGHT.default)}",
     ),
+    ("docs/api.md", f"k1 {number(lim.BM25_K1)}, b {number(lim.BM25_B)}"),
+    ("docs/api.md", f"{number(lim.NEIGHBOR_DECAY)} {TIMES} that of"),
 ]
 
 

@@ -252,6 +252,7 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:userthreads:\{{{_NS}\}}:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
     (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"ReJSON-RL"),
     (re.compile(rf"memrpc:memreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}"), b"hash"),
+    (re.compile(rf"memrpc:memseq:\{{{_NS}\}}"), b"string"),
     (re.compile(rf"memrpc:ev:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"stream"),
     *(
         (

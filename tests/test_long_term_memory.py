@@ -347,7 +347,9 @@ async def test_search_by_text_nearest_first(ltm: LongTermMemoryAsyncStub, ns: st
     stored.ClearField("access_count")
     stored.ClearField("last_access_time")
     assert matches[0].memory == stored
-    everything = await search(ltm, ns, "dark editor theme", max_distance=2.0)
+    # In vector mode (the default, hybrid, also weighs words and neighbours).
+    vector = pb.RECALL_MODE_VECTOR
+    everything = await search(ltm, ns, "dark editor theme", max_distance=2.0, mode=vector)
     distances = [m.distance for m in everything]
     assert distances == sorted(distances)
     assert len(everything) == len(texts)

@@ -124,6 +124,8 @@ def server_effective(ns: str, server: MemrpcServer, version: int = 0) -> pb.Name
             episodic_ttl=secs(d.episodic_ttl_s),
             recall_mode=RECALL_MODE_NUMBERS[d.recall_mode],
             keyword_weight=d.keyword_weight,
+            neighbor_weight=d.neighbor_weight,
+            time_weight=d.time_weight,
         ),
         summaries=pb.SummaryPolicy(
             enabled=d.summaries.enabled,
@@ -328,6 +330,10 @@ def _out_of_range(budget: int) -> list[tuple[str, pb.NamespaceSettings]]:
                 ("memories.keyword_weight", -0.5),
                 ("memories.keyword_weight", 10.5),
                 ("memories.keyword_weight", float("inf")),
+                ("memories.neighbor_weight", -0.5),
+                ("memories.neighbor_weight", 10.5),
+                ("memories.time_weight", -0.5),
+                ("memories.time_weight", float("nan")),
                 ("memories.recall_mode", 4),  # not a RecallMode
                 ("consolidation.max_distance", 1.01),
                 ("consolidation.max_distance", -1),
@@ -372,6 +378,8 @@ async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
             episodic_ttl=secs(1),
             recall_mode=ltm_pb.RECALL_MODE_KEYWORD,
             keyword_weight=0,
+            neighbor_weight=0,
+            time_weight=0,
         ),
         summaries=pb.SummaryPolicy(max_chars=200, min_fold_turns=1, enabled=False),
         formation=pb.FormationPolicy(
@@ -393,6 +401,8 @@ async def test_the_bounds_themselves_are_accepted(nss, ns, memrpc_server):
             episodic_ttl=secs(10 * 365.25 * 86_400),
             recall_mode=ltm_pb.RECALL_MODE_HYBRID,
             keyword_weight=10,
+            neighbor_weight=10,
+            time_weight=10,
         ),
         summaries=pb.SummaryPolicy(
             max_chars=int(SUMMARY_MAX_CHARS.high), min_fold_turns=100, enabled=True
@@ -435,8 +445,10 @@ async def test_a_value_the_mask_does_not_name_is_not_read(nss, ns):
 # and the field of the resolved defaults (`NamespaceDefaults`) it sets to
 # what.
 POLICY_LEAVES: list[tuple[str, object, str, object]] = [
-    ("memories.recall_mode", ltm_pb.RECALL_MODE_HYBRID, "recall_mode", RecallMode.HYBRID),
+    ("memories.recall_mode", ltm_pb.RECALL_MODE_VECTOR, "recall_mode", RecallMode.VECTOR),
     ("memories.keyword_weight", 2.5, "keyword_weight", 2.5),
+    ("memories.neighbor_weight", 0.75, "neighbor_weight", 0.75),
+    ("memories.time_weight", 1.25, "time_weight", 1.25),
     ("formation.extract_facts", False, "formation.extract_facts", False),
     ("consolidation.enabled", False, "consolidation.enabled", False),
     ("consolidation.max_distance", 0.125, "consolidation.max_distance", 0.125),

@@ -33,6 +33,12 @@ the `scope` tag that holds it) and to memories that have not expired.
 |               |                       |         | null (not indexed) when none          |
 | `meta`        | `$.tags.meta[*]`      | TAG     | `metadata_tag` of each metadata entry |
 
+Besides the indexed fields, a document holds `$.memory` (what reads
+return), `$.embedding` (also the `embedding` field's source) and `$.seq`:
+its number in the namespace's order of writing (`keys.memory_sequence`),
+not indexed, read back by hybrid recall to find a match's neighbours
+(`store/recall.py`); a document written before `$.seq` has none.
+
 `id` and `hit_count` are only sorted and compared by listings
 (`memory_listing`); they were added to index v2 by `FT.ALTER`, like `body`,
 `flags` and `recalled` after them. Documents written before those lack

@@ -44,8 +44,10 @@ candidate gains `neighbor_weight` times the best score (as fused above) of
 the candidates of its thread one apart, and `NEIGHBOR_DECAY` times that of
 those two apart (up to `NEIGHBOR_SPAN`). A match is a candidate within
 `max_distance`, or whose text holds a query word, or (with a neighbour
-weight above 0) written next to such a one: a query that neither comes
-near nor shares a word with any memory finds none.
+weight above 0) written next to such a one and scoring, with its
+neighbours' part, at least 1 - `max_distance` (as a memory at
+`max_distance` scores by itself): a query that neither comes near nor
+shares a word with any memory finds none.
 """
 
 from __future__ import annotations
@@ -348,7 +350,9 @@ def neighbored(
 ) -> list[Hit]:
     """The matches among `hits` (the candidates, with their keyword and
     `fused` scores): those within `recall.max_distance` or holding a query
-    word, and (with a neighbour weight) those written next to one; each
+    word, and (with a neighbour weight) those written next to one whose
+    score, neighbours' part included, reaches 1 - `max_distance` (what a
+    memory at `max_distance` scores by itself); each
     with its keyword score, and its score raised by
     `recall.neighbor_weight` times the best (positive) fused score of the
     hits of its thread one apart, `NEIGHBOR_DECAY` times that of those two
@@ -371,8 +375,10 @@ def neighbored(
                 if around:
                     lift += NEIGHBOR_DECAY ** (apart - 1) * max(0.0, *(fused[m] for m in around))
                     beside = beside or any(qualified[m] for m in around)
-        if qualified[n] or (beside and recall.neighbor_weight > 0):
-            score = fused[n] + recall.neighbor_weight * lift
+        score = fused[n] + recall.neighbor_weight * lift
+        if qualified[n] or (
+            beside and recall.neighbor_weight > 0 and score >= 1 - recall.max_distance
+        ):
             found.append(replace(hit, keyword_score=keyword[n], score=score))
     return found
 
