@@ -275,7 +275,7 @@ HYBRID_CANDIDATES_PER_MATCH = 3
 # development conversations with the keyword weight (docs/recall.md): a
 # turn that answers a question is often the reply to, or the lead-in of,
 # the one that shares its words.
-NEIGHBOR_WEIGHT = Range(default=0.2, low=0.0, high=10.0)
+NEIGHBOR_WEIGHT = Range(default=0.3, low=0.0, high=10.0)
 # What hybrid recall adds to the score of a candidate whose event time falls
 # in the time the query names ("on 16 November, 2023", "in June";
 # `store/named_times.py`): chosen by leave-one-out on the LoCoMo
