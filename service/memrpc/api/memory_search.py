@@ -217,6 +217,7 @@ class MemorySearch:
         flt = query.filter if flt is None else flt
         found = () if query.text is None else keywords.words(query.text)
         counts, words, time, embedding = NO_COUNTS, found, None, None
+        guessed: frozenset[str] = frozenset()
         try:
             if query.mode is RecallMode.HYBRID and query.text is not None:
                 time = named_time(query.text)

@@ -243,12 +243,12 @@ const (
 	// candidates written just before and after it in its thread (same user
 	// and thread), and 0.7 × that of those written two apart; ranked by that
 	// `score`. A match is within `max_distance`, or holds a word of the
-	// query, or (`neighbor_weight` above 0) was written next to such a one:
-	// a query that neither comes near nor shares a word with any memory
-	// finds none. The query is embedded without the words keyword mode
-	// ignores as too common (a speaker's name in every turn of a
-	// conversation), so `distance` is to that text. Needs a text query: with
-	// a vector, `INVALID_ARGUMENT`.
+	// query, or (`neighbor_weight` above 0) was written next to such a one
+	// and scores at least 1 - `max_distance`: a query that neither comes
+	// near nor shares a word with any memory finds none. The query is
+	// embedded without the words keyword mode ignores as too common (a
+	// speaker's name in every turn of a conversation), so `distance` is to
+	// that text. Needs a text query: with a vector, `INVALID_ARGUMENT`.
 	RecallMode_RECALL_MODE_HYBRID RecallMode = 3
 )
 
@@ -1247,7 +1247,7 @@ type SearchMemoriesRequest struct {
 	// In hybrid mode, the weight of the scores of the memories written next
 	// to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
 	// memory by itself. Default the namespace's
-	// `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+	// `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
 	NeighborWeight *float32 `protobuf:"fixed32,9,opt,name=neighbor_weight,json=neighborWeight,proto3,oneof" json:"neighbor_weight,omitempty"`
 	// In hybrid mode, what a match gains when its `event_time` falls in the
 	// time the query text names (see `RECALL_MODE_HYBRID`). Default the

@@ -63,12 +63,12 @@ public enum RecallMode
    * candidates written just before and after it in its thread (same user
    * and thread), and 0.7 × that of those written two apart; ranked by that
    * `score`. A match is within `max_distance`, or holds a word of the
-   * query, or (`neighbor_weight` above 0) was written next to such a one:
-   * a query that neither comes near nor shares a word with any memory
-   * finds none. The query is embedded without the words keyword mode
-   * ignores as too common (a speaker's name in every turn of a
-   * conversation), so `distance` is to that text. Needs a text query: with
-   * a vector, `INVALID_ARGUMENT`.
+   * query, or (`neighbor_weight` above 0) was written next to such a one
+   * and scores at least 1 - `max_distance`: a query that neither comes
+   * near nor shares a word with any memory finds none. The query is
+   * embedded without the words keyword mode ignores as too common (a
+   * speaker's name in every turn of a conversation), so `distance` is to
+   * that text. Needs a text query: with a vector, `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_HYBRID = 3;</code>
@@ -134,12 +134,12 @@ public enum RecallMode
    * candidates written just before and after it in its thread (same user
    * and thread), and 0.7 × that of those written two apart; ranked by that
    * `score`. A match is within `max_distance`, or holds a word of the
-   * query, or (`neighbor_weight` above 0) was written next to such a one:
-   * a query that neither comes near nor shares a word with any memory
-   * finds none. The query is embedded without the words keyword mode
-   * ignores as too common (a speaker's name in every turn of a
-   * conversation), so `distance` is to that text. Needs a text query: with
-   * a vector, `INVALID_ARGUMENT`.
+   * query, or (`neighbor_weight` above 0) was written next to such a one
+   * and scores at least 1 - `max_distance`: a query that neither comes
+   * near nor shares a word with any memory finds none. The query is
+   * embedded without the words keyword mode ignores as too common (a
+   * speaker's name in every turn of a conversation), so `distance` is to
+   * that text. Needs a text query: with a vector, `INVALID_ARGUMENT`.
    * </pre>
    *
    * <code>RECALL_MODE_HYBRID = 3;</code>

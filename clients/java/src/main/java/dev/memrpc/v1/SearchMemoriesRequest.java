@@ -404,7 +404,7 @@ private static final long serialVersionUID = 0L;
    * In hybrid mode, the weight of the scores of the memories written next
    * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
    * memory by itself. Default the namespace's
-   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -419,7 +419,7 @@ private static final long serialVersionUID = 0L;
    * In hybrid mode, the weight of the scores of the memories written next
    * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
    * memory by itself. Default the namespace's
-   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1877,7 +1877,7 @@ private static final long serialVersionUID = 0L;
      * In hybrid mode, the weight of the scores of the memories written next
      * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
      * memory by itself. Default the namespace's
-     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1892,7 +1892,7 @@ private static final long serialVersionUID = 0L;
      * In hybrid mode, the weight of the scores of the memories written next
      * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
      * memory by itself. Default the namespace's
-     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1907,7 +1907,7 @@ private static final long serialVersionUID = 0L;
      * In hybrid mode, the weight of the scores of the memories written next
      * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
      * memory by itself. Default the namespace's
-     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -1926,7 +1926,7 @@ private static final long serialVersionUID = 0L;
      * In hybrid mode, the weight of the scores of the memories written next
      * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
      * memory by itself. Default the namespace's
-     * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+     * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
      * </pre>
      *
      * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>

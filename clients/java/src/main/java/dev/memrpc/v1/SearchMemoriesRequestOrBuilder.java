@@ -202,7 +202,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * In hybrid mode, the weight of the scores of the memories written next
    * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
    * memory by itself. Default the namespace's
-   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
@@ -214,7 +214,7 @@ public interface SearchMemoriesRequestOrBuilder extends
    * In hybrid mode, the weight of the scores of the memories written next
    * to a match in its thread (see `RECALL_MODE_HYBRID`); 0 ranks each
    * memory by itself. Default the namespace's
-   * `MemoryDefaults.neighbor_weight`, else 0.2; 0 to 10.
+   * `MemoryDefaults.neighbor_weight`, else 0.3; 0 to 10.
    * </pre>
    *
    * <code>optional float neighbor_weight = 9 [json_name = "neighborWeight", (.google.api.field_behavior) = OPTIONAL];</code>
