@@ -69,23 +69,42 @@ def _scrape(port: int) -> float | None:
     return None
 
 
-async def _start(redis_url: str, work: Path, side: str, metrics_port: int) -> ServerProcess:
-    """A memrpc server with metrics `side` ("on": on `metrics_port`)."""
+# Tries at a free metrics port: another process may take a port between
+# `free_port` and the server's bind.
+METRICS_PORT_TRIES = 3
+
+
+async def _start(redis_url: str, work: Path, side: str) -> tuple[ServerProcess, int | None]:
+    """A memrpc server with metrics `side`, and its metrics port ("on"; None
+    when "off"), a free one taken again when the server found it taken."""
     (work / f"metrics-{side}").mkdir(exist_ok=True)
-    listen = ["--metrics-listen", f"127.0.0.1:{metrics_port}"] if side == "on" else []
-    return await start_memrpc(redis_url, work / f"metrics-{side}", extra_args=listen)
+    if side != "on":
+        return await start_memrpc(redis_url, work / f"metrics-{side}"), None
+
+    async def on(port: int) -> tuple[ServerProcess, int]:
+        listen = ["--metrics-listen", f"127.0.0.1:{port}"]
+        return await start_memrpc(redis_url, work / "metrics-on", extra_args=listen), port
+
+    for _ in range(METRICS_PORT_TRIES - 1):
+        try:
+            return await on(free_port())
+        except RuntimeError as error:
+            if "Address already in use" not in str(error):
+                raise
+    return await on(free_port())
 
 
 async def measure(redis_url: str, work: Path, data: Dataset, sizes: Sizes) -> dict[str, Any]:
     """The section of the report: per operation, both sides' latency and
     the p50 and p99 ratios, on / off."""
-    metrics_port = free_port()
+    metrics_port: int | None = None
     servers: dict[str, ServerProcess] = {}
     pools: dict[str, ChannelPool] = {}
     section: dict[str, Any] = {"sizes": sizes.__dict__, "target": TARGET, "ops": {}}
     try:
         for side in SIDES:
-            servers[side] = await _start(redis_url, work, side, metrics_port)
+            servers[side], port = await _start(redis_url, work, side)
+            metrics_port = metrics_port or port
             pools[side] = ChannelPool(servers[side].target, 1)
         for pool in pools.values():
             await pool.ready()
@@ -115,6 +134,7 @@ async def measure(redis_url: str, work: Path, data: Dataset, sizes: Sizes) -> di
                 "p50_ratio": round(on_.p50_us / off.p50_us, 3) if off.p50_us else None,
                 "p99_ratio": round(on_.p99_us / off.p99_us, 3) if off.p99_us else None,
             }
+        assert metrics_port is not None
         section["counted_get_session_ok"] = _scrape(metrics_port)
         section["status"] = "ok"
     finally:
