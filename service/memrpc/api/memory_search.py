@@ -229,7 +229,7 @@ class MemorySearch:
                 self._common.learn(ns, flt, found, words)
                 left_out = frozenset(found) - frozenset(words)
                 if embedding is not None and query.text is not None and left_out != guessed:
-                    embedding.cancel()
+                    _let_go(embedding)
                     embedding = self._embed_without(query.text, left_out)
             wanted = Recall(
                 mode=query.mode,
@@ -246,10 +246,19 @@ class MemorySearch:
             metrics.searched(query.mode)
             found_matches = await self._store.recall(ns, flt, wanted, embedding)
         finally:
-            if embedding is not None and not embedding.done():
-                embedding.cancel()
+            if embedding is not None:
+                _let_go(embedding)
         self._access.record(ns, (match.memory.id for match in found_matches))
         return found_matches
+
+
+def _let_go(embedding: asyncio.Future[Vector]) -> None:
+    """Drops an embedding no one awaits any more: cancelled while pending,
+    its error (if it failed) taken, so that none is reported as unread."""
+    if not embedding.done():
+        embedding.cancel()
+    elif not embedding.cancelled():
+        embedding.exception()
 
 
 def matches(
