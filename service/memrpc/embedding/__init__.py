@@ -6,6 +6,7 @@ from pathlib import Path
 
 from memrpc.embedding.base import Embedder, EmbeddingError, EmbeddingQueueFull
 from memrpc.embedding.batcher import BatchingEmbedder
+from memrpc.embedding.identity import ModelIdentity
 from memrpc.embedding.onnx_model import OnnxModel
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Embedder",
     "EmbeddingError",
     "EmbeddingQueueFull",
+    "ModelIdentity",
     "OnnxModel",
     "load_default_embedder",
 ]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from memrpc.embedding.identity import ModelIdentity
 
 
 class EmbeddingError(Exception):
@@ -33,6 +36,11 @@ class Embedder(Protocol):
     @property
     def dim(self) -> int:
         """Length of every vector."""
+        ...
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Which model makes the vectors: its name, dimension and fingerprint."""
         ...
 
     async def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

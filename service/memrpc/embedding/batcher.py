@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from memrpc import metrics
 from memrpc.embedding.base import Embedder, EmbeddingQueueFull
+from memrpc.embedding.identity import ModelIdentity
 from memrpc.embedding.onnx_model import OnnxModel
 from memrpc.limits import EMBED_BACKGROUND_BATCH
 from memrpc.telemetry import tracing
@@ -113,6 +114,11 @@ class BatchingEmbedder:
     def dim(self) -> int:
         """Length of every vector."""
         return self._model.dim
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Which model makes the vectors."""
+        return self._model.identity
 
     @property
     def background_waiting(self) -> int:
@@ -290,6 +296,11 @@ class BackgroundLane:
     def dim(self) -> int:
         """Length of every vector."""
         return self._batcher.dim
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Which model makes the vectors."""
+        return self._batcher.identity
 
     async def embed(self, texts: Sequence[str]) -> Vector:
         """As :meth:`BatchingEmbedder.embed`, in the background lane."""

