@@ -27,11 +27,18 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 |                                          |        | or created memories              |
+| `memrpc:model`                           | Hash   | the embedding model of the       |
+|                                          |        | stored vectors: name, dim,       |
+|                                          |        | fingerprint, recorded_ms         |
 
-`memrpc:namespaces` is the one key outside every namespace (no hash tag):
-the background jobs (`memrpc/jobs/`) find the namespaces to work on there. A
-server process adds a namespace the first time it sees an AppendTurns or a
-CreateMemories in it (`store/namespaces.py`), outside the write's script.
+`memrpc:namespaces` and `memrpc:model` are the keys outside every namespace
+(no hash tag). The background jobs (`memrpc/jobs/`) find the namespaces to
+work on in `memrpc:namespaces`: a server process adds a namespace the first
+time it sees an AppendTurns or a CreateMemories in it
+(`store/namespaces.py`), outside the write's script. `memrpc:model` records
+the model whose vectors the one index holds, for every namespace: the first
+server or worker to start records its own, every later one compares its
+own with it (`store/model_record.py`).
 """
 
 from __future__ import annotations
@@ -126,6 +133,12 @@ def namespaces() -> str:
     created, whose feeds and memories the background jobs read. Not
     namespace-tagged."""
     return f"{PREFIX}:namespaces"
+
+
+def model() -> str:
+    """The Hash recording the embedding model that made the stored vectors
+    (`store/model_record.py`). Not namespace-tagged."""
+    return f"{PREFIX}:model"
 
 
 def namespace_settings(ns: str) -> str:

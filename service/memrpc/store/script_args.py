@@ -410,3 +410,17 @@ class LanguageModelBudget(Call):
     counter: Key
     limit: int
     ttl_ms: int
+
+
+@dataclass(slots=True)
+class ModelRecord(Call):
+    """Records the embedding model unless one is recorded, and returns the
+    record (`store/model_record.py`)."""
+
+    LUA = "model_record"
+
+    record: Key
+    name: str
+    dim: int
+    fingerprint: str
+    now_ms: int
