@@ -89,9 +89,10 @@ def make_settings(
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: Settings, embedder: Embedder, *, grace: float = 1.0
+    settings: Settings, embedder: Embedder | None, *, grace: float = 1.0
 ) -> AsyncIterator[MemrpcServer]:
-    """A started server with `settings`, stopped (allowing `grace`) on exit."""
+    """A started server with `settings` and `embedder` (None: the model of
+    the settings, loaded), stopped (allowing `grace`) on exit."""
     server = MemrpcServer(settings, embedder=embedder)
     await server.start()
     try:

@@ -84,6 +84,30 @@ def run_bench(module: str, *args: str, timeout: float) -> str:
     return done.stdout
 
 
+# The `memrpc` command, run from this environment.
+MEMRPC = [sys.executable, "-m", "memrpc.cli"]
+
+
+def memrpc_exits(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`memrpc args`, which is expected to exit by itself within `timeout` s."""
+    return subprocess.run(
+        [*MEMRPC, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`memrpc serve args` on a free loopback port, which is expected to exit
+    by itself."""
+    return memrpc_exits("serve", "--listen", "127.0.0.1:0", *args, timeout=timeout)
+
+
+def last_line(err: str) -> str:
+    """The last line of a command's stderr, which held no traceback."""
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err, err
+    return lines[-1]
+
+
 @dataclass(frozen=True)
 class DocumentedReason:
     """What error_reason.proto says of a reason: its status code and the

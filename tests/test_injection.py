@@ -268,8 +268,9 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:lease:\{{{_NS}\}}:[a-z_]+"), b"string"),
     (re.compile(rf"memrpc:llmcalls:\{{{_NS}\}}:[0-9]+"), b"string"),
 ]
-# The one key outside every namespace: the namespaces the jobs read.
-GLOBAL_KEYS = {"memrpc:namespaces": b"set"}
+# The keys outside every namespace: the namespaces the jobs read, and the
+# embedding model of the stored vectors.
+GLOBAL_KEYS = {"memrpc:namespaces": b"set", "memrpc:model": b"hash"}
 
 
 def hash_tag(key: str) -> str:

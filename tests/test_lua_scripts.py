@@ -20,6 +20,8 @@ import pytest
 import redis.asyncio
 import redis.exceptions
 
+from memrpc.embedding.identity import identify
+from memrpc.embedding.model_files import model_files
 from memrpc.store import keys, request_ids, script_args, scripts
 from memrpc.store.redis_mux import Arg
 from memrpc.v1 import working_memory_pb2 as pb
@@ -29,6 +31,8 @@ BUILDERS = [
     for _, cls in inspect.getmembers(script_args, inspect.isclass)
     if issubclass(cls, scripts.Call) and cls is not scripts.Call
 ]
+# The packaged model's identity (384-d), as the servers record it.
+PACKAGED = identify(model_files(None), 384)
 # `-- KEYS[1] name: ...`, `-- ARGV[4..] name: ...` (variadic).
 _HEADER = re.compile(r"^-- (KEYS|ARGV)\[(\d+)(\.\.)?\] ([a-z_]+): ", re.MULTILINE)
 
@@ -112,6 +116,11 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
             ["1", "0-0", "1-0", 0, 1, "idx", 0.2, keys.memory(ns, "")],
         ),
         "language_model_budget": ([keys.model_calls(ns, 1)], [60, 120_000]),
+        # The packaged model, which every server on the shared Redis records.
+        "model_record": (
+            [keys.model()],
+            [PACKAGED.name, PACKAGED.dim, PACKAGED.fingerprint, 1000],
+        ),
     }
 
 
@@ -210,6 +219,12 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("memory_form", 8, "x"),  # an item without its document
     ("language_model_budget", 0, 0),  # a budget of no call
     ("language_model_budget", 1, "soon"),  # a time to live that is not a number
+    ("model_record", 0, ""),  # no name
+    ("model_record", 1, 0),  # vectors of no number
+    ("model_record", 1, "wide"),
+    ("model_record", 2, ""),  # no fingerprint
+    ("model_record", 2, "not hex!"),
+    ("model_record", 3, "soon"),  # a time that is not a number
 ]
 
 
@@ -230,9 +245,10 @@ def _malformed(ns: str) -> list[tuple[str, list[str], list[Arg]]]:
 
 
 async def _snapshot(client: redis.asyncio.Redis, ns: str) -> dict[bytes, bytes | None]:
-    """Every key of the namespace, with its serialized value."""
+    """Every key of the namespace and the model record, with its serialized
+    value (None: absent)."""
     found = [key async for key in client.scan_iter(match=f"*{{{ns}}}*")]
-    return {key: await client.dump(key) for key in sorted(found)}
+    return {key: await client.dump(key) for key in [*sorted(found), keys.model().encode()]}
 
 
 async def test_every_script_refuses_malformed_arguments_before_writing(

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -40,8 +39,8 @@ from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from memrpc.v1.namespace_settings_pb2_grpc import NamespacesStub
 from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
+from support import last_line, serve
 
-MEMRPC = [sys.executable, "-m", "memrpc.cli"]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
 PASSWORD = "s3cret pass:word"
 
@@ -74,23 +73,6 @@ def plain_valkey(tmp_path: Path) -> Iterator[str]:
         client.close()
         proc.terminate()
         proc.wait(10)
-
-
-def serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`memrpc serve args`, which is expected to exit by itself."""
-    return subprocess.run(
-        [*MEMRPC, "serve", "--listen", "127.0.0.1:0", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def last_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert "Traceback" not in err, err
-    return lines[-1]
 
 
 def test_a_redis_that_never_answers_is_given_up_in_one_line() -> None:
@@ -158,7 +140,7 @@ async def test_the_start_up_log_states_version_settings_model_redis_and_address(
     assert "memrpc 0." in caplog.text
     assert "--max-batch-items=7" in caplog.text
     assert f"serving on unix:{socket_path} (plaintext)" in caplog.text
-    assert "(dim 384)" in caplog.text
+    assert f"; model {embedder.identity} from the package;" in caplog.text
     assert "with ReJSON 2." in caplog.text
     assert "search 2." in caplog.text
 

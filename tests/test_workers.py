@@ -159,8 +159,9 @@ async def test_workers_share_the_address_and_the_data_and_stop_on_sigterm(tmp_pa
             await proc.wait()
 
 
-async def test_a_worker_that_cannot_start_stops_everything_with_status_1(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+async def serve_workers(data_dir: Path, *args: str) -> tuple[int, bytes]:
+    """`memrpc serve --workers WORKERS args` with an embedded Redis in
+    `data_dir`, expected to exit by itself: its status and stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMRPC_")}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -169,12 +170,9 @@ async def test_a_worker_that_cannot_start_stops_everything_with_status_1(tmp_pat
         "serve",
         "--workers",
         str(WORKERS),
-        "--listen",
-        "127.0.0.1:0",
         "--data-dir",
         str(data_dir),
-        "--model-dir",
-        str(tmp_path / "no-model"),
+        *args,
         env=env,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -184,6 +182,34 @@ async def test_a_worker_that_cannot_start_stops_everything_with_status_1(tmp_pat
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert proc.returncode == 1, err
+    assert proc.returncode is not None
+    return proc.returncode, err
+
+
+async def test_a_worker_that_cannot_start_stops_everything_with_status_1(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    # A socket in a directory that does not exist: no worker can listen.
+    listen = f"unix:{tmp_path / 'missing' / 'memrpc.sock'}"
+    status, err = await serve_workers(data_dir, "--listen", listen)
+    assert status == 1, err
     assert b"a worker failed to start" in err
+    assert not (data_dir / "redis.sock").exists()
+
+
+async def test_a_model_that_does_not_load_is_refused_before_any_worker(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    model_dir = tmp_path / "no-model"
+    status, err = await serve_workers(
+        data_dir, "--listen", "127.0.0.1:0", "--model-dir", str(model_dir)
+    )
+    assert status == 2, err
+    assert (
+        err.decode()
+        .strip()
+        .splitlines()[-1]
+        .startswith(
+            f"memrpc serve: error: --model-dir: embedding model file not found: {model_dir}"
+        )
+    )
+    assert b"worker" not in err  # none was started
     assert not (data_dir / "redis.sock").exists()

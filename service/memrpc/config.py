@@ -320,7 +320,8 @@ class Settings:
         default=None,
         metadata=about(
             "directory of a sentence-transformers ONNX export (model.onnx and tokenizer.json); "
-            "unset: the packaged all-MiniLM-L6-v2 (int8)",
+            "unset: the packaged all-MiniLM-L6-v2 (int8). It must be the model that made the "
+            "memories in Redis: another is refused at start (docs/deployment.md#model-identity)",
             group="model",
         ),
     )

@@ -30,6 +30,7 @@ from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
 from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import Limits
 from memrpc.llm.openai import api_key
+from memrpc.model_check import check_model
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import connect_url, reach
@@ -221,6 +222,8 @@ class MemrpcServer:
         redis_info = await reach(self._redis, self.redis_url, timeout=settings.redis_start_timeout)
         if self._embedder is None:
             self._embedder = await load_model(settings)
+        # Before the index: a server of another model changes nothing.
+        await check_model(self._redis, self._embedder.identity, settings, self.redis_url)
         long_term = LongTermStore(self._redis, dim=self._embedder.dim)
         if added := await long_term.ensure_index():
             log.warning(
@@ -282,12 +285,12 @@ class MemrpcServer:
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health()))
         log.info(
-            "memrpc %s serving on %s (%s); model %s (dim %d); Redis %s (%s)",
+            "memrpc %s serving on %s (%s); model %s from %s; Redis %s (%s)",
             VERSION,
             bound_address(settings.listen, self.port),
             transport_name(settings),
-            settings.model_dir or "all-MiniLM-L6-v2 int8 (packaged)",
-            self._embedder.dim,
+            self._embedder.identity,
+            settings.model_dir or "the package",
             redacted_url(self.redis_url),
             redis_info,
         )

@@ -25,9 +25,10 @@ from memrpc import metrics
 from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings, SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.model_check import check_model
 from memrpc.redis_check import RedisUnreachable, check
 from memrpc.rpc.correlation import configure_logging
-from memrpc.server import run
+from memrpc.server import connect_redis, load_model, run
 from memrpc.shutdown import Signals
 
 log = logging.getLogger("memrpc.server")
@@ -72,9 +73,10 @@ async def _supervise(settings: Settings) -> int:
             redis_task = asyncio.create_task(embedded.supervise())
             redis_url = embedded.url
             log.info("embedded Redis serving at %s (data in %s)", redis_url, settings.data_dir)
-        # Waited for and checked once here, so that workers start on a Redis
-        # they can use and a refusal is said once.
+        # Waited for and checked once here, with the model, so that workers
+        # start on a Redis they can use and a refusal is said once.
         await check(settings, redis_url)
+        await _check_model(settings, redis_url)
         worker_settings = dataclasses.replace(settings, listen=listen, redis_url=redis_url)
         workers = [_Worker(index, worker_settings) for index in range(settings.workers)]
         starting = asyncio.gather(*(worker.start() for worker in workers))
@@ -108,6 +110,18 @@ async def _supervise(settings: Settings) -> int:
         if port_holder is not None:
             port_holder.close()
     return status
+
+
+async def _check_model(settings: Settings, url: str) -> None:
+    """`check_model` with a model and a connection of its own, closed after
+    (loading the model takes ~0.2 s; its dimension is part of its identity)."""
+    embedder = await load_model(settings)
+    await embedder.aclose()
+    redis = connect_redis(settings, url)
+    try:
+        await check_model(redis, embedder.identity, settings, url)
+    finally:
+        await redis.aclose()
 
 
 class _Worker:

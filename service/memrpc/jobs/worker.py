@@ -22,6 +22,7 @@ from memrpc import metrics
 from memrpc.config import Settings, redacted_url
 from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import Limits
+from memrpc.model_check import check_model
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import reach
@@ -57,6 +58,7 @@ async def run_worker(
     try:
         info = await reach(redis, url, timeout=settings.redis_start_timeout)
         embedder = await load_model(settings)
+        await check_model(redis, embedder.identity, settings, url)
         if settings.metrics_listen is not None:
             metrics.enable()
             endpoint = metrics.Endpoint(settings.metrics_listen)
