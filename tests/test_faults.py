@@ -32,7 +32,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 import memrpc.server
 from conftest import make_settings, running
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.embedding import BatchingEmbedder
+from memrpc.embedding import BatchingEmbedder, ModelIdentity
 from memrpc.server import MemrpcServer
 from memrpc.store import keys
 from memrpc.v1 import event_log_pb2 as ev
@@ -604,6 +604,8 @@ class GatedModel:
     texts it embeds and the threads it runs on; its vectors are random."""
 
     dim = 384
+    # Its own model: a fresh Redis records it.
+    identity = ModelIdentity("gated-stand-in", dim, "0" * 16)
 
     def __init__(self) -> None:
         self.running = threading.Event()
