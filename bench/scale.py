@@ -49,7 +49,7 @@ PROGRESS_KEY = "bench:scale:progress"  # the load's progress, next to the data i
 LIMIT = 10
 CALL_TIMEOUT_S = 60.0
 RESTART_TIMEOUT_S = 1800.0
-EF_RUNTIMES = (10, 50, 200)  # 10: RediSearch's default, the index's
+EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default, the index's
 SEARCH_KINDS = (
     ("vector", "namespace"),
     ("vector", "user"),
