@@ -49,6 +49,7 @@ PROGRESS_KEY = "bench:scale:progress"  # the load's progress, next to the data i
 LIMIT = 10
 CALL_TIMEOUT_S = 60.0
 RESTART_TIMEOUT_S = 1800.0
+REDIS_DIR = "memrpc-data"  # in the work dir, where `memrpc serve` keeps its embedded Redis
 EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default, the index's
 SEARCH_KINDS = (
     ("vector", "namespace"),
@@ -85,22 +86,23 @@ def parse_count(text: str) -> int:
 
 
 class Target(NamedTuple):
-    """The memrpc measured, a client of its Redis, and its work dir and
-    process when this run started it."""
+    """The memrpc measured, a client of its Redis, and its process and
+    Redis when this run started them."""
 
     address: str
     redis: redis.asyncio.Redis
-    work: Path | None
     server: ServerProcess | None
+    redis_server: EmbeddedRedis | None
 
 
 @contextlib.asynccontextmanager
 async def scale_target(
     address: str | None, redis_url: str | None, data_dir: Path | None
 ) -> AsyncIterator[Target]:
-    """The given memrpc, or one with its embedded Redis in `data_dir` (an
-    existing absolute path; kept) or in a temporary directory (removed);
-    stopped on exit."""
+    """The given memrpc, or one on an embedded Redis in `data_dir` (an
+    existing absolute path; kept) or in a temporary directory (removed),
+    both stopped on exit. The Redis is started here, given all the time its
+    AOF takes to load (`memrpc serve` gives its own embedded Redis 10 s)."""
     if address is not None and redis_url is not None:
         client = redis.asyncio.from_url(redis_url)
         try:
@@ -113,13 +115,16 @@ async def scale_target(
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mrscale-")))
         else:
             work = data_dir
-        server = await start_memrpc(None, work, log_level="WARNING", within_s=RESTART_TIMEOUT_S)
-        client = redis.asyncio.from_url(server.redis_url)
+        redis_server = EmbeddedRedis(work / REDIS_DIR)
+        await redis_server.astart(RESTART_TIMEOUT_S)
+        stack.callback(redis_server.stop, 60.0)
+        server = await start_memrpc(redis_server.url, work, log_level="WARNING")
+        stack.callback(server.stop, 60.0)
+        client = redis.asyncio.from_url(redis_server.url)
         try:
-            yield Target(server.target, client, work, server)
+            yield Target(server.target, client, server, redis_server)
         finally:
             await client.aclose()
-            server.stop(60.0)
 
 
 async def read_progress(client: redis.asyncio.Redis, settings: dict[str, Any]) -> dict[str, Any]:
@@ -333,23 +338,18 @@ async def measure_recall(
 
 async def measure_restart(target: Target) -> dict[str, Any]:
     """The AOF's size on disk, and how long Redis takes to start on it and
-    load it (memrpc stopped first, so Redis shuts down cleanly)."""
-    if target.work is None or target.server is None:
+    load it (memrpc stopped first; Redis shut down cleanly)."""
+    if target.server is None or target.redis_server is None:
         info = await target.redis.info("persistence")
         return {"aof_bytes": info.get("aof_current_size"), "restart_s": None}
-    data_dir = target.work / "memrpc-data"
     target.server.stop(60.0)
-    aof = sum(p.stat().st_size for p in data_dir.rglob("appendonly*") if p.is_file())
-    redis_server = EmbeddedRedis(data_dir)
+    redis_server = target.redis_server
+    await asyncio.to_thread(redis_server.stop, 60.0)
+    aof = sum(p.stat().st_size for p in redis_server.data_dir.rglob("appendonly*") if p.is_file())
     began = time.perf_counter()
-    await asyncio.to_thread(redis_server.start, RESTART_TIMEOUT_S)
+    await redis_server.astart(RESTART_TIMEOUT_S)
     restart_s = time.perf_counter() - began
-    try:
-        client = redis.asyncio.from_url(redis_server.url)
-        info = await client.execute_command("FT.INFO", INDEX)
-        await client.aclose()
-    finally:
-        await asyncio.to_thread(redis_server.stop, 60.0)
+    info = await target.redis.execute_command("FT.INFO", INDEX)
     return {"aof_bytes": aof, "restart_s": restart_s, "num_docs_after": int(info[b"num_docs"])}
 
 
