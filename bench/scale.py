@@ -1,9 +1,9 @@
 """Long-term memory at scale: one namespace loaded towards a million memories,
 resumably, then its cost and search figures.
 
-Starts `memrpc serve` with its embedded Redis in `--data-dir` (kept: a second
-run with the same arguments continues the load) or in a temporary directory,
-unless given `--address` and `--redis-url`. Loads memories through
+Starts an embedded Redis in `--data-dir` (kept: a second run with the same
+arguments continues the load) or in a temporary directory, and `memrpc serve`
+on it, unless given `--address` and `--redis-url`. Loads memories through
 CreateMemories (100 per call, the server's default dedup, users of
 `--scope` memories each), ~150-character texts with metadata and random unit
 vectors rebuilt from `--seed`, in chunks of `--chunk`; the progress is a
