@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import formation_load, job_lag
+from bench import formation_load, job_lag, scale
 from bench.servers import REPO
 
 PACKAGES = (
@@ -344,6 +344,7 @@ def table(report: dict[str, Any]) -> str:
         )
     lines += job_lag.lines(report.get("summary_job", {}))
     lines += formation_load.lines(report.get("formation", {}))
+    lines += scale.lines(report.get("scale", {}))
     lines += redis_time_lines(report.get("redis_time", {}))
     overhead = report.get("telemetry", {})
     lines.append(f"Telemetry overhead (c=1, µs): {overhead.get('status', 'not run')}")

@@ -7,7 +7,8 @@ each group (echo floor, memrpc RPCs, raw Redis and embedding floors, the
 redis.io reference pattern), measures the Redis time of ListSessions over
 expired sessions and of a 100-item CreateMemories (`bench/redis_time.py`),
 the overhead of metrics on the hot path (`bench/telemetry.py`) and memory
-formation under a steady turn load (`bench/formation_load.py`), calls
+formation under a steady turn load (`bench/formation_load.py`) and one
+namespace of 100,000 memories (`bench/scale.py`), calls
 the Go load generator, the multi-worker mode and the Agent Memory Server
 peer when present, then prints a table and writes `results.json` to the
 output directory. See bench/README.md.
@@ -31,7 +32,7 @@ from typing import Any
 
 import redis.asyncio
 
-from bench import external, formation_load, job_lag, redis_time, report, telemetry
+from bench import external, formation_load, job_lag, redis_time, report, scale, telemetry
 from bench.channels import ChannelPool
 from bench.corpus import NAMESPACE, Dataset, build_dataset
 from bench.echo import echo_call
@@ -71,6 +72,7 @@ class Profile:
     redis_time: redis_time.Sizes
     telemetry: telemetry.Sizes
     formation: formation_load.Sizes
+    scale: scale.Sizes
 
 
 FULL = Profile(
@@ -90,6 +92,7 @@ FULL = Profile(
     redis_time=redis_time.FULL,
     telemetry=telemetry.FULL,
     formation=formation_load.FULL,
+    scale=scale.FULL,
 )
 SMOKE = Profile(
     plan=Plan(
@@ -108,6 +111,7 @@ SMOKE = Profile(
     redis_time=redis_time.Sizes(expired=2000, list_calls=5, create_calls=2),
     telemetry=telemetry.SMOKE,
     formation=formation_load.SMOKE,
+    scale=scale.SMOKE,
 )
 
 
@@ -239,6 +243,8 @@ class Run:
             )
             self.log("formation under a steady turn load, on against off")
             self.report["formation"] = await formation_load.measure(profile.formation)
+            self.log(f"scale: {profile.scale.memories:,} memories in one namespace")
+            self.report["scale"] = await scale.measure(profile.scale)
             await self.measure_workers(redis_server.url, memrpc.target, data)
             await self.run_ams(redis_server.url)
         finally:

@@ -47,6 +47,8 @@ def test_bench_smoke_run_reports_every_section(tmp_path: Path) -> None:
         assert formation["appends"][side]["count"] > 0, side
     for lag in ("summary", "formation", "formation_from_chunk"):
         assert formation["lag_s"][lag]["n"] > 0, lag
+    assert report["scale"]["status"] == "ok", report["scale"]
+    assert report["scale"]["insert"]["created"] == report["scale"]["loaded"]
     for section in ("loadgen", "workers", "ams"):
         assert report[section]["status"], section
     if report["workers"]["status"] == "ok":

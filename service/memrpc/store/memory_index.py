@@ -271,10 +271,12 @@ def unpinned_query() -> str:
     return f"-@flags:{{{Flag.PINNED}}}"
 
 
-def knn(query: str, k: int) -> str:
+def knn(query: str, k: int, *, ef_runtime: int | None = None) -> str:
     """The `k` nearest neighbours of the vector parameter `$v` among the
-    documents `query` matches, each with its distance as `DISTANCE`."""
-    return f"({query})=>[KNN {k} @embedding $v AS {DISTANCE}]"
+    documents `query` matches, each with its distance as `DISTANCE`; HNSW
+    looks at `ef_runtime` candidates (None: the index's default, 10)."""
+    ef = "" if ef_runtime is None else f" EF_RUNTIME {ef_runtime}"
+    return f"({query})=>[KNN {k} @embedding $v{ef} AS {DISTANCE}]"
 
 
 def dedup_queries(
