@@ -187,23 +187,21 @@ def means(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     return {key: sum(row[key] for row in rows) / len(rows) for key in rows[0]} if rows else {}
 
 
-async def step(channel: grpc.aio.Channel, ns: str, qa: dict[str, Any], call: str) -> None:
-    """One of the `STEP_CALLS` for a question."""
+async def step(working: Any, stub: Any, ns: str, qa: dict[str, Any], call: str) -> None:
+    """One of the `STEP_CALLS` for a question (`working`: a WorkingMemory
+    stub, `stub`: a LongTermMemory one, made outside the timing)."""
     text, limit = qa["question"], LIMIT
     if call == "GetSession+SearchMemories":
-        session = wm.GetSessionRequest(namespace=ns, thread_id=THREAD)
-        await working_memory_pb2_grpc.WorkingMemoryStub(channel).GetSession(session)
+        await working.GetSession(wm.GetSessionRequest(namespace=ns, thread_id=THREAD))
         search = ltm.SearchMemoriesRequest(namespace=ns, text=text, limit=limit)
-        await long_term_memory_pb2_grpc.LongTermMemoryStub(channel).SearchMemories(search)
+        await stub.SearchMemories(search)
         return
     vector = call == "GetContext vector"
     mode = ltm.RECALL_MODE_VECTOR if vector else ltm.RECALL_MODE_UNSPECIFIED
     context = wm.GetContextRequest(
         namespace=ns, thread_id=THREAD, text=text, limit=limit, mode=mode
     )
-    await working_memory_pb2_grpc.WorkingMemoryStub(channel).GetContext(
-        context, timeout=CALL_TIMEOUT_S
-    )
+    await working.GetContext(context, timeout=CALL_TIMEOUT_S)
 
 
 async def search(stub: Any, ns: str, qa: dict[str, Any], **fields: Any) -> dict[str, float]:
@@ -238,6 +236,7 @@ async def measure(
     (timed), and in hybrid mode with each of `weights` (untimed)."""
     loaded = {ns: await load(channel, ns, conv, dated=dated) for ns, conv in conversations.items()}
     stub = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
+    working = working_memory_pb2_grpc.WorkingMemoryStub(channel)
     rows: dict[str, list[tuple[int, dict[str, float]]]] = {mode: [] for mode in MODES}
     latency: dict[str, list[float]] = {mode: [] for mode in MODES}
     grid: Grid = {w: {ns: [] for ns in conversations} for w in weights}
@@ -253,7 +252,7 @@ async def measure(
                 rows[name].append((qa["category"], found))
             for call in STEP_CALLS[n % 3 :] + STEP_CALLS[: n % 3]:
                 began = time.perf_counter()
-                await step(channel, ns, qa, call)
+                await step(working, stub, ns, qa, call)
                 steps[call].append(time.perf_counter() - began)
             for keyword, neighbor, when in weights:
                 found = await search(
