@@ -231,6 +231,12 @@ MEMORY_TTL_S = Range(default=0.0, low=1.0, high=10 * 365.25 * 86_400)
 EPISODIC_TTL_S = 7 * 86_400
 # Cosine distance under which a new memory repeats an existing one.
 DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
+# The HNSW graph of the memories' vectors (`store/memory_index.py`): each
+# vector's neighbours per layer (`M`), and how many candidates an insert
+# examines (`EF_CONSTRUCTION`); Redis Search's defaults, until
+# `bench/scale.py` measures better (docs/performance.md).
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 200
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
