@@ -252,7 +252,11 @@ async def _dump(client: redis.asyncio.Redis, out: Path, api: list[dict[str, Any]
     lines = []
     for key in await _keys(client, "memrpc:mem:*"):
         document = json.loads(await client.execute_command("JSON.GET", key))
-        lines.append({"key": key, "document": document, "pttl": await client.pttl(key)})
+        expiry = {
+            "pttl": await client.pttl(key),
+            "pexpiretime": await client.execute_command("PEXPIRETIME", key),
+        }
+        lines.append({"key": key, "document": document, **expiry})
     (out / MEMORIES).write_text("".join(json.dumps(line) + "\n" for line in lines))
     strings = {
         key: (await client.get(key)).decode() for key in await _keys(client, "memrpc:memseq:*")

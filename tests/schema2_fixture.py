@@ -5,7 +5,7 @@ by `memrpc:idx:mem:v2` — what an upgrade finds — and how a test loads them.
 | file             | holds                                                       |
 |------------------|-------------------------------------------------------------|
 | `memories.jsonl` | each `memrpc:mem:*` key: `key`, `document` (`JSON.GET key`,  |
-|                  | parsed) and `pttl` (-1: no expiry)                          |
+|                  | parsed), `pttl` and `pexpiretime` (-1: no expiry)            |
 | `keys.json`      | `index`: the `FT.CREATE` of the v2 index; the other keys the |
 |                  | old server wrote that an upgrade must keep: `strings`        |
 |                  | (`memrpc:memseq:*`), `hashes` (`memrpc:nsset:*`,             |
@@ -56,13 +56,14 @@ def read(directory: Path = DIR) -> Fixture:
 async def load(redis: RedisMux, fixture: Fixture) -> None:
     """Writes the fixture into `redis` as the old version left it: the v2
     index first (so that it indexes each document as it is written), the
-    documents with their time to live, then the other keys."""
+    documents with their expiry (the same time as then: they are written
+    years before it), then the other keys."""
     await redis.execute(*fixture.keys["index"])
     for memory in fixture.memories:
         key = memory["key"]
         await redis.execute("JSON.SET", key, "$", json.dumps(memory["document"]))
-        if memory["pttl"] > 0:
-            await redis.execute("PEXPIRE", key, memory["pttl"])
+        if memory["pexpiretime"] > 0:
+            await redis.execute("PEXPIREAT", key, memory["pexpiretime"])
     for key, value in fixture.keys["strings"].items():
         await redis.execute("SET", key, value)
     for key, value in fixture.keys["hashes"].items():

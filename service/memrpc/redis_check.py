@@ -91,6 +91,8 @@ ACL_COMMANDS = (
     # the language model's budgets (store/model_budget.py)
     "incr",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
+    # the migration of an older storage schema (jobs/migration.py)
+    "ft._list", "ft.dropindex",
     "json.get", "json.mget", "json.mset", "json.numincrby",
 )  # fmt: skip
 
