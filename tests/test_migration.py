@@ -360,11 +360,13 @@ async def test_a_runner_that_died_holding_the_lease_is_taken_over(redis: RedisMu
 
 
 async def convert(redis: RedisMux, documents: list[str]) -> None:
-    """Converts `documents` as a step would (one call per namespace)."""
+    """Converts `documents` as a step would (one call per namespace), to the
+    vector type of the schema-3 index."""
     upgrade = scripts.load(redis, MemoryUpgrade)
+    vector_type = await Migration(redis).vector_type()
     for ns in sorted({namespace_of(key) for key in documents}):
         group = [key for key in documents if namespace_of(key) == ns]
-        await upgrade(MemoryUpgrade(documents=group, vector_type=VectorType.FLOAT32, fields=[]))
+        await upgrade(MemoryUpgrade(documents=group, vector_type=vector_type, fields=[]))
 
 
 def by_text(text: str) -> dict[str, Any]:
@@ -393,9 +395,8 @@ STAGING = by_text("Deployed release 4.2 to the staging cluster.")
 
 
 async def half_migrated(redis: RedisMux) -> set[str]:
-    """The fixture loaded, about half of it converted, but for the memories
-    the test writes to (`OFFICE` converted); the keys still JSON."""
-    await load(redis, FIXTURE)
+    """About half the fixture converted, but for the memories the test
+    writes to (`OFFICE` converted); the keys still JSON."""
     stay = {key_of(OCAML), key_of(LICENCE), key_of(STAGING)}
     half = {key for key in memory_keys()[::2] if key not in stay} | {key_of(OFFICE)}
     await convert(redis, sorted(half))
@@ -483,12 +484,13 @@ async def test_e2e_the_new_server_serves_the_old_data_during_and_after_the_migra
     version returned it, but what the test changed, and is found."""
     from conftest import make_settings, running  # the server: after the merge
 
-    legacy = await half_migrated(redis)
+    await load(redis, FIXTURE)
     settings = make_settings(own.url, jobs=False)
     async with (
-        running(settings, embedder) as server,
+        running(settings, embedder) as server,  # it creates the schema-3 index
         grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
     ):
+        legacy = await half_migrated(redis)
         ltm = LongTermMemoryStub(channel)
         changed, searched = await traffic(ltm)
         runner = MigrationRunner(redis, POLICY)
@@ -497,3 +499,19 @@ async def test_e2e_the_new_server_serves_the_old_data_during_and_after_the_migra
         assert LEGACY_INDEX not in await indexes(redis)
         assert "ReJSON-RL" not in set((await types(redis)).values())
         await assert_served_after(ltm, changed, searched)
+
+
+async def test_e2e_a_server_with_jobs_migrates_the_old_data_when_it_starts(
+    own: EmbeddedRedis, redis: RedisMux, embedder: BatchingEmbedder
+) -> None:
+    """END-TO-END (after the merge). The migration runs where the jobs run:
+    a server started on the previous version's data converts all of it."""
+    from conftest import make_settings, running  # the server: after the merge
+
+    await load(redis, FIXTURE)
+    async with running(make_settings(own.url, jobs=True), embedder):
+        for _ in range(int(RUNNER_S / 0.05)):
+            if LEGACY_INDEX not in await indexes(redis):
+                break
+            await asyncio.sleep(0.05)
+    await assert_migrated(redis, await Migration(redis).vector_type())
