@@ -325,6 +325,16 @@ class Settings:
             group="model",
         ),
     )
+    vector_type: str = field(
+        default="FLOAT32",
+        metadata=about(
+            "how the stored vectors hold each value, chosen when the index is created: FLOAT16 "
+            "halves their memory (docs/performance.md); a server whose setting differs from the "
+            "index's is refused at start",
+            group="model",
+            choices=("FLOAT32", "FLOAT16"),
+        ),
+    )
     embed_threads: int = field(
         default=1,
         metadata=about(

@@ -276,7 +276,7 @@ BM25_B = 0.3
 HYBRID_CANDIDATES_PER_MATCH = 3
 # Hybrid recall's neighbours (`store/recall.py`): a candidate gains this
 # weight times the best score of the candidates written next to it in its
-# thread (`$.seq` one apart), `NEIGHBOR_DECAY` times that for those two
+# thread (numbers `q` one apart), `NEIGHBOR_DECAY` times that for those two
 # apart, up to `NEIGHBOR_SPAN` apart. Chosen by leave-one-out on the LoCoMo
 # development conversations with the keyword weight (docs/recall.md): a
 # turn that answers a question is often the reply to, or the lead-in of,

@@ -2,12 +2,12 @@
 memory, and when the last did, written in batches (`access_recorder.py`
 gathers them).
 
-| document path (`store/long_term.py`) | holds                                   |
-|--------------------------------------|-----------------------------------------|
-| `$.memory.access_count`              | searches that returned the memory       |
-| `$.memory.last_access_ms`            | when the last did (ms; 0: never)        |
-| `$.recalled_ms`                      | the same, or the memory's creation: the |
-|                                      | index's `recalled` (`memory_index`)     |
+| Hash field (`store/memory_document.py`) | holds                                |
+|-----------------------------------------|--------------------------------------|
+| `ac`                                    | searches that returned the memory    |
+| `la`                                    | when the last did (ms; absent: never)|
+| `r`                                     | the same: the index's `recalled`     |
+|                                         | (`memory_index`)                     |
 
 One `lua/memory_access.lua` call per batch of one namespace's memories:
 neither `version` nor `update_ms` changes, the times only move forward, and

@@ -11,10 +11,10 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:sesidx:{ns}`                     | ZSet   | thread ids by last update (ms)   |
 | `memrpc:sesidx:{ns}:u:<user hex>`        | ZSet   | one user's thread ids by update  |
 | `memrpc:userthreads:{ns}:<user hex>`     | ZSet   | a user's threads ever, no TTL    |
-| `memrpc:mem:{ns}:<id>`                   | JSON   | a long-term memory               |
+| `memrpc:mem:{ns}:<id>`                   | Hash   | a long-term memory               |
 | `memrpc:memreq:{ns}:<request>`           | Hash   | CreateMemories request id, 24 h  |
 | `memrpc:memseq:{ns}`                     | String | how many memories were written:  |
-|                                          |        | each new one's `$.seq`           |
+|                                          |        | each new one's number (`q`)      |
 | `memrpc:ev:{ns}:<thread>`                | Stream | a thread's event log             |
 | `memrpc:evreq:{ns}:<request>:<thread>`   | String | an AppendEvents request id, 24 h |
 | `memrpc:turnreq:{ns}:<request>:<thread>` | String | an AppendTurns request id, 24 h  |
@@ -87,7 +87,7 @@ def memory(ns: str, memory_id: str) -> str:
 
 def memory_sequence(ns: str) -> str:
     """The counter of the memories written in a namespace, whose next value
-    a new memory takes as its `$.seq` (`lua/lib/memory.lua`)."""
+    a new memory takes as its number, field `q` (`lua/lib/memory.lua`)."""
     return f"{PREFIX}:memseq:{{{ns}}}"
 
 

@@ -30,8 +30,8 @@ memories that have not expired.
 | `hit_count`   | `h`        | NUMERIC | SORTABLE: how often it was written      |
 | `body`        | `t`        | TEXT    | the text's words, for keyword recall    |
 | `flags`       | `f`        | TAG     | `Flag`s: pinned, superseded             |
-| `recalled`    | `r`        | NUMERIC | last search that returned it; absent:  |
-|               |            |         | never (forgetting reads `create_ms`)    |
+| `recalled`    | `r`        | NUMERIC | last search that returned it, else its  |
+|               |            |         | creation (absent: see `unrecalled_query`)|
 | `event_ms`    | `ev`       | NUMERIC | when the remembered thing happened;     |
 |               |            |         | absent when unknown                     |
 | `meta`        | `mt`       | TAG     | `metadata_tag` of each metadata entry   |
@@ -149,6 +149,17 @@ def missing_fields(dim: int, vector_type: VectorType, info: Sequence[Any]) -> li
     attributes = info[info.index(b"attributes") + 1]
     present = {field[field.index(b"attribute") + 1].decode() for field in attributes}
     return [name for name, _ in fields(dim, vector_type) if name not in present]
+
+
+def vector_type_of(info: Sequence[Any]) -> str:
+    """The `TYPE` of the `embedding` field of an index, from its `FT.INFO`
+    reply (read as `missing_fields` reads it: the field's flat list holds
+    `data_type` then the type)."""
+    attributes = info[info.index(b"attributes") + 1]
+    for field in attributes:
+        if field[field.index(b"attribute") + 1] == b"embedding":
+            return str(field[field.index(b"data_type") + 1].decode())
+    raise ValueError("the index has no embedding field")
 
 
 def alter_command(dim: int, vector_type: VectorType, name: str) -> list[str | int]:
