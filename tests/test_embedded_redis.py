@@ -1,4 +1,5 @@
-"""The embedded valkey-server: startup, modules, persistence, addresses, supervision."""
+"""The embedded valkey-server: startup, modules, persistence, addresses, supervision,
+and the wait for a server loading its data."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import redis
 import redis.asyncio
 
 from memrpc.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from support import serve
 
 
 @pytest.fixture
@@ -292,6 +294,16 @@ def test_a_server_not_answering_in_time_did_not_answer(tmp_path: Path) -> None:
     line = str(raised.value).splitlines()[0]
     assert line.startswith("embedded redis did not answer within 0 s (--redis-start-timeout);")
     assert not embedded.is_running()
+
+
+def test_serve_gives_its_embedded_redis_the_configured_time(tmp_path: Path) -> None:
+    done = serve("--data-dir", str(tmp_path / "data"), "--redis-start-timeout", "0")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (
+        "memrpc serve: error: embedded redis did not answer within 0 s (--redis-start-timeout)"
+        in done.stderr
+    )
 
 
 async def test_a_restart_waits_the_configured_time(

@@ -192,7 +192,9 @@ class EmbeddedRedis:
             self._proc.wait()
 
     async def astart(self) -> None:
-        """``start`` without blocking the event loop."""
+        """``start`` without blocking the event loop; cancelling it does not
+        end the wait, which runs in a thread until the server answers or the
+        start time is up."""
         if self.is_running():
             return
         await asyncio.to_thread(self._wait_ready, self._spawn())
