@@ -102,7 +102,8 @@ async def scale_target(
     """The given memrpc, or one on an embedded Redis in `data_dir` (an
     existing absolute path; kept) or in a temporary directory (removed),
     both stopped on exit. The Redis is started here, given all the time its
-    AOF takes to load (`memrpc serve` gives its own embedded Redis 10 s)."""
+    AOF takes to load (`memrpc serve` gives its own embedded Redis
+    `--redis-start-timeout`, more while the load advances)."""
     if address is not None and redis_url is not None:
         client = redis.asyncio.from_url(redis_url)
         try:
@@ -115,8 +116,8 @@ async def scale_target(
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mrscale-")))
         else:
             work = data_dir
-        redis_server = EmbeddedRedis(work / REDIS_DIR)
-        await redis_server.astart(RESTART_TIMEOUT_S)
+        redis_server = EmbeddedRedis(work / REDIS_DIR, start_timeout=RESTART_TIMEOUT_S)
+        await redis_server.astart()
         stack.callback(redis_server.stop, 60.0)
         server = await start_memrpc(redis_server.url, work, log_level="WARNING")
         stack.callback(server.stop, 60.0)
@@ -347,7 +348,7 @@ async def measure_restart(target: Target) -> dict[str, Any]:
     await asyncio.to_thread(redis_server.stop, 60.0)
     aof = sum(p.stat().st_size for p in redis_server.data_dir.rglob("appendonly*") if p.is_file())
     began = time.perf_counter()
-    await redis_server.astart(RESTART_TIMEOUT_S)
+    await redis_server.astart()
     restart_s = time.perf_counter() - began
     info = await target.redis.execute_command("FT.INFO", INDEX)
     return {"aof_bytes": aof, "restart_s": restart_s, "num_docs_after": int(info[b"num_docs"])}

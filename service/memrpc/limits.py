@@ -394,6 +394,16 @@ EMBED_BACKGROUND_BATCH = 8
 # delivery of its entries.
 FOLD_MAX_STEPS = 50
 
+# -- Redis at start (`--redis-start-timeout`, memrpc/embedded_redis.py) ----------
+# How long a server waits at start for Redis to answer, unless configured:
+# the setting's default, and the embedded Redis's own.
+REDIS_START_TIMEOUT_S = 60.0
+# An embedded Redis still loading its data when that time is up, whose load
+# advanced meanwhile, is given the same time again, up to this many times in
+# all (3: 180 s by default, ~100,000 memories): its load is progress that a
+# kill and a restart would throw away.
+REDIS_LOADING_WINDOWS = 3
+
 # -- Responses --------------------------------------------------------------------
 # What a gRPC client accepts in one message unless told otherwise: the default
 # receive limit of every gRPC runtime. Every response fits in it, so that a

@@ -229,7 +229,7 @@ class MemrpcServer:
             *([fairness] if fairness else []),
         ]
         if not settings.redis_url:
-            self._embedded = EmbeddedRedis(settings.data_dir)
+            self._embedded = EmbeddedRedis.from_settings(settings)
             await self._embedded.astart()
             self._tasks.append(asyncio.create_task(self._embedded.supervise()))
             log.info(

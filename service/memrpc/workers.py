@@ -68,7 +68,7 @@ async def _supervise(settings: Settings) -> int:
     try:
         redis_url = settings.redis_url
         if redis_url is None:
-            embedded = EmbeddedRedis(settings.data_dir)
+            embedded = EmbeddedRedis.from_settings(settings)
             await embedded.astart()
             redis_task = asyncio.create_task(embedded.supervise())
             redis_url = embedded.url
