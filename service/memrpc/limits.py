@@ -237,6 +237,12 @@ DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # `bench/scale.py` measures better (docs/performance.md).
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
+# The largest value a Hash keeps in its compact encoding (a listpack): a
+# memory's Hash with a larger one (a FLOAT32 vector is 1,536 B) is a
+# hashtable, ~500 B more per memory (docs/performance.md). The embedded
+# Redis is started with it; set `hash-max-listpack-value` as high on another
+# Redis (`redis_check` says so at start when it is lower).
+HASH_MAX_LISTPACK_VALUE = 4096
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
