@@ -70,9 +70,7 @@ class Requirement:
 
 REQUIREMENTS = (
     Requirement("Redis", "", (7, 0), "the XAUTOCLAIM reply of Redis 7"),
-    Requirement(
-        "the Search module (FT.*)", "search", (2, 6), "vector fields and DIALECT 3"
-    ),
+    Requirement("the Search module (FT.*)", "search", (2, 6), "vector fields and DIALECT 3"),
     Requirement("the JSON module (JSON.*)", "ReJSON", (2, 6), "migrating JSON memories"),
 )
 

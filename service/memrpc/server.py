@@ -38,6 +38,7 @@ from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
+from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
 from memrpc.store.access import AccessStore
 from memrpc.store.events import EventStore, Retention
@@ -241,6 +242,7 @@ class MemrpcServer:
             self._embedder = await load_model(settings)
         # Before the index: a server of another model changes nothing.
         await check_model(self._redis, self._embedder.identity, settings, self.redis_url)
+        await check_schema(self._redis, self.redis_url)
         long_term = await self._long_term(self._redis, settings, self._embedder.dim)
 
         server = grpc.aio.server(

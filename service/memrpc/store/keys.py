@@ -27,12 +27,14 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 |                                          |        | or created memories              |
+| `memrpc:schema`                          | String | the storage schema of the        |
+|                                          |        | memories (3: Hashes)             |
 | `memrpc:model`                           | Hash   | the embedding model of the       |
 |                                          |        | stored vectors: name, dim,       |
 |                                          |        | fingerprint, recorded_ms         |
 
-`memrpc:namespaces` and `memrpc:model` are the keys outside every namespace
-(no hash tag). The background jobs (`memrpc/jobs/`) find the namespaces to
+`memrpc:namespaces`, `memrpc:schema` and `memrpc:model` are the keys
+outside every namespace (no hash tag). The background jobs (`memrpc/jobs/`) find the namespaces to
 work on in `memrpc:namespaces`: a server process adds a namespace the first
 time it sees an AppendTurns or a CreateMemories in it
 (`store/namespaces.py`), outside the write's script. `memrpc:model` records
@@ -133,6 +135,12 @@ def namespaces() -> str:
     created, whose feeds and memories the background jobs read. Not
     namespace-tagged."""
     return f"{PREFIX}:namespaces"
+
+
+def storage_schema() -> str:
+    """The record of the storage schema the memories are written in
+    (`store/storage_schema.py`)."""
+    return f"{PREFIX}:schema"
 
 
 def model() -> str:

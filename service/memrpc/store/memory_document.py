@@ -56,6 +56,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+# The storage schema these fields make (`store/storage_schema.py`): 2 was a
+# JSON document per memory (`memory_index.LEGACY_INDEX`).
+SCHEMA = 3
+
 ID = "id"
 NAMESPACE = "n"
 SCOPE = "s"
