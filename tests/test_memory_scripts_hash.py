@@ -173,6 +173,15 @@ async def legacy_count(store: Store, ns: str) -> int:
     return int(found[0])
 
 
+def changes_thread(ns: str, event_type: str) -> dict[str, Any]:
+    """The arguments of a script that appends an event to the namespace's
+    memory-changes thread."""
+    return {
+        "stream": keys.events(ns, CHANGES), "feed": keys.feed(ns), "thread": CHANGES,
+        "event_type": event_type, "log_max_len": 100, "feed_max_len": 100,
+    }  # fmt: skip
+
+
 async def events(store: Store, ns: str) -> list[tuple[str, dict[str, Any]]]:
     entries = await store.mux.execute("XRANGE", keys.events(ns, CHANGES), "-", "+")
     found = []
@@ -358,19 +367,9 @@ async def test_a_merge_of_legacy_memories_sums_into_the_survivor(store: Store, n
     )  # fmt: skip
     script = scripts.load(store.mux, MemoryMerge)
     call = MemoryMerge(
-        survivor=survivor,
-        loser=loser,
-        stream=keys.events(ns, CHANGES),
-        feed=keys.feed(ns),
-        survivor_version=1,
-        loser_version=1,
-        distance=0.1,
-        thread=CHANGES,
-        event_type="memrpc.memory_merged",
-        log_max_len=100,
-        feed_max_len=100,
-        vector_type=store.vector_type,
-    )
+        survivor=survivor, loser=loser, survivor_version=1, loser_version=1, distance=0.1,
+        vector_type=store.vector_type, **changes_thread(ns, "memrpc.memory_merged"),
+    )  # fmt: skip
     reply = await script(call)
     assert reply == [1, 3]
     stored = await hash_of(store, survivor)
@@ -394,19 +393,9 @@ async def test_a_supersession_of_legacy_memories_flags_the_older(store: Store, n
     newer = await legacy(store, ns, 2, "lives in Rome", unit(24), user_id="ada")
     script = scripts.load(store.mux, MemorySupersede)
     call = MemorySupersede(
-        older=older,
-        newer=newer,
-        stream=keys.events(ns, CHANGES),
-        feed=keys.feed(ns),
-        older_version=1,
-        newer_version=1,
-        flag=Flag.SUPERSEDED,
-        thread=CHANGES,
-        event_type="memrpc.memory_superseded",
-        log_max_len=100,
-        feed_max_len=100,
-        vector_type=store.vector_type,
-    )
+        older=older, newer=newer, older_version=1, newer_version=1, flag=Flag.SUPERSEDED,
+        vector_type=store.vector_type, **changes_thread(ns, "memrpc.memory_superseded"),
+    )  # fmt: skip
     reply = await script(call)
     assert reply == 1
     stored = await hash_of(store, older)
@@ -437,20 +426,10 @@ async def test_forgetting_a_legacy_memory_as_read(store: Store, ns: str) -> None
     pinned = await legacy(store, ns, 3, "pinned", unit(27), pinned=True)
     script = scripts.load(store.mux, MemoryForget)
     call = MemoryForget(
-        stream=keys.events(ns, CHANGES),
-        feed=keys.feed(ns),
-        documents=[kept, gone, pinned],
-        rule="unrecalled",
-        event_type="memrpc.memory_forgotten",
-        thread=CHANGES,
-        log_max_len=100,
-        feed_max_len=100,
-        index=INDEX,
-        count_query="",
-        keep=0,
-        vector_type=store.vector_type,
-        expected=[(1, str(NOW - 1)), (1, str(NOW)), (1, str(NOW))],
-    )
+        documents=[kept, gone, pinned], rule="unrecalled", index=INDEX, count_query="", keep=0,
+        vector_type=store.vector_type, expected=[(1, str(NOW - 1)), (1, str(NOW)), (1, str(NOW))],
+        **changes_thread(ns, "memrpc.memory_forgotten"),
+    )  # fmt: skip
     reply = await script(call)
     assert reply == [1, 0]
     assert [await store.mux.execute("EXISTS", key) for key in (kept, gone, pinned)] == [1, 0, 1]

@@ -107,15 +107,18 @@ end
 -- `values` (numbers) as the blob of `vector_type`, little-endian: each
 -- rounded to float32, then for FLOAT16 to half precision.
 local function vector_blob(values, vector_type)
-  local n = #values
+  local format = '<' .. string.rep('f', #values)
+  local blob = struct.pack(format, unpack(values))
   if vector_type == 'FLOAT32' then
-    return struct.pack('<' .. string.rep('f', n), unpack(values))
+    return blob
   end
+  -- The float32 values, then the position after them (not a value).
+  local rounded = {struct.unpack(format, blob)}
   local bits = {}
-  for i = 1, n do
-    bits[i] = half_bits((struct.unpack('<f', struct.pack('<f', values[i]))))
+  for i = 1, #values do
+    bits[i] = half_bits(rounded[i])
   end
-  return struct.pack('<' .. string.rep('H', n), unpack(bits))
+  return struct.pack('<' .. string.rep('H', #values), unpack(bits))
 end
 
 -- A blob of `vector_type` as a FLOAT32 blob (the legacy index's type), exactly.
