@@ -98,7 +98,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "events_after": ([stream], ["0-0", 10]),
         "dedup_insert": (
             [keys.memory_request(ns, ""), keys.memory_sequence(ns), doc],
-            ["idx", "", F32, 0.2, prefix, "", 0, 0, "", "", b"", 0, document],
+            ["idx", "", F32, 0.2, prefix, "", 0, 0, "", "", b"\0\0\x80?", 0, document],
         ),
         "dedup_update": (
             [doc],
@@ -202,6 +202,7 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("dedup_insert", 5, "fp"),  # a fingerprint without a time to remember it
     ("dedup_insert", 6, -1),
     ("dedup_insert", 7, "second"),  # the first item's index
+    ("dedup_insert", 10, b""),  # no vector
     ("dedup_insert", 11, "tomorrow"),  # expire ms
     ("dedup_insert", 12, ""),  # no document
     ("dedup_insert", 12, "not json"),

@@ -38,6 +38,7 @@ from memrpc.store.script_args import (
     DeleteMemory,
     MemoryAccess,
     MemoryForget,
+    MemoryForm,
     MemoryMerge,
     MemorySupersede,
     insert_item,
@@ -277,6 +278,35 @@ async def test_a_replay_returns_the_outcome_with_the_memory_as_it_is_now(
     assert read(again[0][2])["h"] == b"2"  # counted once
     assert again[0][3] == ulid(1).encode()
     assert again[1] == [b"written", b"0", [], ulid(3).encode()]
+
+
+async def test_a_formation_counts_a_repeat_of_a_legacy_memory(store: Store, ns: str) -> None:
+    session = keys.session(ns, "t")
+    await store.mux.execute(
+        "HSET", session, "create_ms", 1, "formed_through", "0-0", "evicted_count", 4
+    )
+    old = await legacy(store, ns, 1, "User asked about the deploy.", unit(50))
+    items = [
+        item(store, ns, 2, "user asked about the deploy.", unit(51)),
+        item(store, ns, 3, "The deploy runs at noon.", unit(52)),
+    ]
+    script = scripts.load(store.mux, MemoryForm)
+    call = MemoryForm(
+        session=session, sequence=keys.memory_sequence(ns),
+        documents=[keys.memory(ns, ulid(2)), keys.memory(ns, ulid(3))], create_ms="1",
+        formed_through="0-0", through="4-0", turns=4, skipped=0, index=INDEX,
+        legacy_index=LEGACY_INDEX, vector_type=store.vector_type, max_distance=MAX_DISTANCE,
+        prefix=keys.memory(ns, ""), items=items,
+    )  # fmt: skip
+    reply = await script(call)
+    assert [reply[0], read(reply[1])["id"], read(reply[1])["h"], reply[2]] == [
+        1, ulid(1).encode(), b"2", b""
+    ]  # fmt: skip
+    assert await store.mux.execute("TYPE", old) == b"hash"
+    assert (await hash_of(store, keys.memory(ns, ulid(3))))["q"] == b"1"
+    # Formed once: the same chunk again changes nothing.
+    assert await script(call) == [0]
+    assert (await hash_of(store, old))["h"] == b"2"
 
 
 @pytest.mark.parametrize("legacy_index", ["", "memrpc:idx:mem:gone"])

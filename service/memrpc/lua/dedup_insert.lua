@@ -46,11 +46,13 @@ end
 if items ~= (#ARGV - 8) / 5 then
   bad_argument('expected ' .. items .. ' items, not the ' .. #ARGV .. ' arguments given')
 end
--- Every item is well-formed, and its document under the prefix, before the
--- first is written: item j is KEYS[j + 2] and ARGV[5j + 4 .. 5j + 8].
+-- Every item is well-formed (with a vector and a document), its key under
+-- the prefix, before the first is written: item j is KEYS[j + 2] and
+-- ARGV[5j + 4 .. 5j + 8].
 local documents = {}
 for j = 1, items do
   key_under(j + 2, dedup.prefix)
+  arg_present(5 * j + 6)
   arg_optional_integer(5 * j + 7, 0)
   documents[j] = arg_document(5 * j + 8)
 end

@@ -50,10 +50,12 @@ end
 if (turns == 0) ~= (items == 0) then
   bad_argument('a formation of turns writes at least one memory, a skip none')
 end
--- Item j (KEYS[j + 2]) is ARGV[5j + 6 .. 5j + 10]: its expire ms and document checked.
+-- Item j (KEYS[j + 2]) is ARGV[5j + 6 .. 5j + 10]: its vector, expire ms and
+-- document checked.
 local documents = {}
 for j = 1, items do
   key_under(j + 2, dedup.prefix)
+  arg_present(5 * j + 8)
   arg_optional_integer(5 * j + 9, 0)
   documents[j] = arg_document(5 * j + 10)
 end
