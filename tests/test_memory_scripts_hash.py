@@ -1,10 +1,11 @@
 """The long-term memory scripts on storage schema 3 during a migration: on a
 Redis of their own with both indexes (the Hashes' `INDEX`, of each vector
-type, and the schema-2 `LEGACY_INDEX` of JSON documents), the dedup scripts
-find a duplicate in either index (the nearer), convert a JSON one to a Hash
-before counting its hit, and every script that touches a memory of schema 2
-converts it first, then does what it did before (versions, pins, expiry,
-merges, supersessions, forgetting, accesses and their events)."""
+type, and the schema-2 `LEGACY_INDEX` of JSON documents), a converted memory
+matches every filter it matched before, the dedup scripts find a duplicate
+in either index (the nearer), convert a JSON one to a Hash before counting
+its hit, and every script that touches a memory of schema 2 converts it
+first, then does what it did before (versions, pins, expiry, merges,
+supersessions, forgetting, accesses and their events)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ from memrpc.store.memory_index import (
     LEGACY_INDEX,
     Flag,
     Kind,
+    MemoryFilter,
     create_command,
     dedup_queries,
+    filter_query,
     index_fields,
+    knn,
 )
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import (
@@ -41,6 +45,7 @@ from memrpc.store.script_args import (
     MemoryForm,
     MemoryMerge,
     MemorySupersede,
+    MemoryUpgrade,
     insert_item,
 )
 from schema2_documents import document, legacy_index_command, write
@@ -190,6 +195,39 @@ async def events(store: Store, ns: str) -> list[tuple[str, dict[str, Any]]]:
         fields = {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
         found.append((fields["type"].decode(), json.loads(fields["json"])))
     return found
+
+
+# -- Search ---------------------------------------------------------------------
+
+
+async def test_a_converted_memory_matches_the_filters_it_matched_before(
+    store: Store, ns: str
+) -> None:
+    vector = unit(60)
+    key = await legacy(
+        store, ns, 1, "Jörg drinks tea at noon", vector, user_id="Jörg 🙂", thread_id="t/1",
+        kind=Kind.EPISODIC, topics=("drinks", "Café"), metadata={"room": "kitchen"},
+        pinned=True, event_ms=NOW - 5, expire_ms=LATER,
+    )  # fmt: skip
+    filters = [
+        MemoryFilter(user_ids=("Jörg 🙂",), kinds=(Kind.EPISODIC,)),
+        MemoryFilter(thread_ids=("t/1",), topics=("Café",)),
+        MemoryFilter(metadata=(("room", ("kitchen", "hall")),), create_start_ms=NOW),
+        MemoryFilter(event_start_ms=NOW - 5, event_end_ms=NOW - 4),
+    ]
+    queries = [f"{filter_query(ns, now_ms(), flt)} @body:noon" for flt in filters]
+    queries += [f"{filter_query(ns, now_ms(), MemoryFilter())} @flags:{{{Flag.PINNED}}}"]
+    script = scripts.load(store.mux, MemoryUpgrade)
+    await script(MemoryUpgrade(documents=[key], vector_type=store.vector_type, fields=[]))
+    for query in queries:
+        found = await store.mux.execute("FT.SEARCH", INDEX, query, "NOCONTENT", "DIALECT", 2)
+        assert found == [1, key.encode()], query
+    nearest = await store.mux.execute(
+        "FT.SEARCH", INDEX, knn(filter_query(ns, now_ms(), MemoryFilter()), 1), "PARAMS", 2,
+        "v", store.vector_type.blob(vector), "RETURN", 1, "d", "DIALECT", 2,
+    )  # fmt: skip
+    assert nearest[1] == key.encode()
+    assert float(nearest[2][1]) == pytest.approx(0, abs=1e-3)
 
 
 # -- Dedup ----------------------------------------------------------------------
