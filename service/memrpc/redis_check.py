@@ -81,8 +81,8 @@ ACL_COMMANDS = (
     "ping", "info", "select", "client|id", "client|unblock",
     # Lua scripts
     "evalsha", "script|load",
-    "del", "exists", "get", "set", "pexpire", "pexpireat", "persist",
-    "hget", "hgetall", "hincrby", "hmget", "hset", "hsetnx",
+    "del", "exists", "get", "set", "pexpire", "pexpireat", "persist", "pexpiretime", "pttl",
+    "type", "hdel", "hget", "hgetall", "hincrby", "hmget", "hset", "hsetnx",
     "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
     "xadd", "xrange", "xrevrange", "xtrim", "xread", "xreadgroup", "xack", "xautoclaim",
     "xpending", "xgroup|create", "xgroup|destroy", "xinfo|stream",
@@ -91,8 +91,9 @@ ACL_COMMANDS = (
     "sadd", "sscan", "xclaim", "xgroup|delconsumer", "xinfo|groups",
     # the language model's budgets (store/model_budget.py)
     "incr",
-    "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
-    "json.get", "json.mget", "json.mset", "json.numincrby",
+    "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate", "ft.dropindex",
+    # reading the memories of storage schema 2 to migrate them (store/migration.py)
+    "json.get",
 )  # fmt: skip
 
 

@@ -40,7 +40,6 @@ from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
-from memrpc.store.access import AccessStore
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
@@ -255,7 +254,7 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
-        search = MemorySearch(long_term, self._embedder, limits, self._record_access(self._redis))
+        search = MemorySearch(long_term, self._embedder, limits, self._record_access(long_term))
         settings_store = NamespaceSettingsStore(self._redis)
         defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
@@ -307,10 +306,10 @@ class MemrpcServer:
             redis_info,
         )
 
-    def _record_access(self, redis: RedisMux) -> AccessRecorder:
-        """The recorder of the memories searches return, writing them in
-        the background from now on."""
-        self._access = AccessRecorder(AccessStore(redis))
+    def _record_access(self, long_term: LongTermStore) -> AccessRecorder:
+        """The recorder of the memories searches of `long_term` return,
+        writing them in the background from now on."""
+        self._access = AccessRecorder(long_term.access_store())
         self._access.start()
         return self._access
 

@@ -84,7 +84,7 @@ def process_jobs(
         ],
         periodic=[
             ConsolidationJob(consolidation, defaults, model),
-            ForgettingJob(ForgettingStore(redis, retention), defaults),
+            ForgettingJob(ForgettingStore(redis, retention, vector_type), defaults),
         ],
     )
 

@@ -165,6 +165,7 @@ class ConsolidationStore:
         """The arguments of a script's event of `change` on the namespace's
         changes thread."""
         return {
+            "vector_type": self._long_term.vector_type,
             "stream": keys.events(ns, CHANGES_THREAD),
             "feed": keys.feed(ns),
             "thread": CHANGES_THREAD,

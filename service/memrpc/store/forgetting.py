@@ -35,7 +35,7 @@ from memrpc.limits import FORGET_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.events import Retention
 from memrpc.store.memory_changes import CHANGES_THREAD, Change, ForgetRule
-from memrpc.store.memory_document import RECALLED_MS, VERSION
+from memrpc.store.memory_document import RECALLED_MS, VERSION, VectorType
 from memrpc.store.memory_index import (
     INDEX,
     MemoryFilter,
@@ -85,9 +85,15 @@ def _user(tag: bytes) -> str:
 class ForgettingStore:
     """The memories forgetting selects, and their forgetting."""
 
-    def __init__(self, redis: RedisMux, retention: Retention) -> None:
+    def __init__(
+        self,
+        redis: RedisMux,
+        retention: Retention,
+        vector_type: VectorType = VectorType.FLOAT32,
+    ) -> None:
         self._redis = redis
         self._retention = retention
+        self._vector_type = vector_type
         self._forget = scripts.load(redis, MemoryForget)
 
     @staticmethod
@@ -174,6 +180,7 @@ class ForgettingStore:
                     index=INDEX,
                     count_query=count_query,
                     keep=keep or 0,
+                    vector_type=self._vector_type,
                     expected=[(candidate.version, candidate.recalled) for candidate in batch],
                 )
             )

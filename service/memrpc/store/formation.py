@@ -273,7 +273,7 @@ class FormationStore:
                 skipped=chunk.skipped,
                 index=INDEX,
                 legacy_index=self._long_term.legacy_index(),
-                vector_type=self._long_term.vector_type.value,
+                vector_type=self._long_term.vector_type,
                 max_distance=max_distance,
                 prefix=keys.memory(chunk.ns, ""),
                 items=inserts,

@@ -73,7 +73,7 @@ class LegacySearch:
         reply: list[Any] = await self._upgrade(
             MemoryUpgrade(
                 documents=[key.decode() if isinstance(key, bytes) else key for key in documents],
-                vector_type=self._vector_type.value,
+                vector_type=self._vector_type,
                 fields=[(name,) for name in fields],
             )
         )

@@ -49,6 +49,7 @@ import redis.exceptions
 from memrpc.limits import EPISODIC_TTL_S, MAX_PAGE_BYTES
 from memrpc.namespace_defaults import RecallMode
 from memrpc.store import keys, memory_document, recall, scripts
+from memrpc.store.access import AccessStore
 from memrpc.store.keyword_scores import WordCounts
 from memrpc.store.legacy_search import LegacySearch
 from memrpc.store.memory_document import READ_FIELDS, VectorType
@@ -283,6 +284,10 @@ class LongTermStore:
         """One Redis command."""
         return await self._redis.execute(*args)
 
+    def access_store(self) -> AccessStore:
+        """The writer of these memories' access counts."""
+        return AccessStore(self._redis, self.vector_type)
+
     def legacy_index(self) -> str:
         """The legacy index the write scripts also search for duplicates:
         '' once it is gone."""
@@ -372,7 +377,7 @@ class LongTermStore:
                     documents=[keys.memory(ns, memory.id) for memory in memories],
                     index=INDEX,
                     legacy_index=self.legacy_index(),
-                    vector_type=self.vector_type.value,
+                    vector_type=self.vector_type,
                     max_distance=max_distance,
                     prefix=keys.memory(ns, ""),
                     fingerprint=fingerprint,
@@ -445,7 +450,7 @@ class LongTermStore:
                 document=key,
                 index=INDEX,
                 legacy_index=self.legacy_index(),
-                vector_type=self.vector_type.value,
+                vector_type=self.vector_type,
                 max_distance=max_distance,
                 prefix=keys.memory(ns, ""),
                 expected_version=_expected(expected_version),
@@ -474,7 +479,7 @@ class LongTermStore:
             DeleteMemory(
                 document=keys.memory(ns, memory_id),
                 expected_version=_expected(expected_version),
-                vector_type=self.vector_type.value,
+                vector_type=self.vector_type,
             )
         )
         if expected_version is not None and version != expected_version:

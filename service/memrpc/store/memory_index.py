@@ -26,7 +26,7 @@ memories that have not expired.
 | `live_until`  | `e`        | NUMERIC | when it expires; absent: never          |
 | `embedding`   | `v`        | VECTOR  | HNSW, cosine distance, the values of    |
 |               |            |         | the index's `VectorType`                |
-| `id`          | `id`       | TAG     | SORTABLE NOINDEX: the ULID, to sort     |
+| `id`          | `id`       | TAG     | SORTABLE UNF NOINDEX: the ULID, to sort |
 | `hit_count`   | `h`        | NUMERIC | SORTABLE: how often it was written      |
 | `body`        | `t`        | TEXT    | the text's words, for keyword recall    |
 | `flags`       | `f`        | TAG     | `Flag`s: pinned, superseded             |
@@ -115,7 +115,8 @@ def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]
     vector += ["TYPE", vector_type.value, "DIM", dim, "DISTANCE_METRIC", "COSINE"]
     vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION]
     schema.append(("embedding", vector))
-    schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "NOINDEX"]))
+    # UNF: sorted as written (a sortable TAG of a Hash is lowercased else).
+    schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "UNF", "NOINDEX"]))
     schema.append(("hit_count", [doc.HIT_COUNT, "AS", "hit_count", "NUMERIC", "SORTABLE"]))
     schema.append(("body", [doc.TEXT, "AS", "body", "TEXT"]))
     schema.append(("flags", [doc.FLAGS, "AS", "flags", "TAG", *separated]))
