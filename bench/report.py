@@ -178,10 +178,10 @@ def ratios(report: dict[str, Any]) -> list[dict[str, Any]]:
     for concurrency in (16, 64):
         found.append(
             _ratio(
-                f"CreateMemories(unique) c={concurrency} rate / raw JSON.SET+index c={concurrency}"
+                f"CreateMemories(unique) c={concurrency} rate / raw HSET+index c={concurrency}"
                 " rate",
                 _rate(report, "memrpc", "CreateMemories(unique)", concurrency),
-                _rate(report, "floors", "JSON.SET+index", concurrency),
+                _rate(report, "floors", "HSET+index", concurrency),
                 ">= 0.8",
             )
         )

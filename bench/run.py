@@ -139,7 +139,7 @@ SCHEDULE: tuple[tuple[tuple[str, str], ...], ...] = (
     (("reference", "AppendTurns"),),
     (("floors", "XADD"), ("memrpc", "AppendEvents")),
     (("reference", "AppendEvents"),),
-    (("floors", "JSON.SET+index"), ("memrpc", "CreateMemories(unique)")),
+    (("floors", "HSET+index"), ("memrpc", "CreateMemories(unique)")),
     (("reference", "CreateMemories(unique)"),),
     (("memrpc", "CreateMemories(text)"),),
     (("memrpc", "CreateMemories(duplicate)"),),

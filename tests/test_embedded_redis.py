@@ -1,9 +1,11 @@
-"""The embedded valkey-server: startup, modules, persistence, addresses, supervision."""
+"""The embedded valkey-server: startup, modules, persistence, addresses, supervision,
+and the wait for a server loading its data."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import stat
 import struct
@@ -19,6 +21,7 @@ import redis
 import redis.asyncio
 
 from memrpc.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from support import serve
 
 
 @pytest.fixture
@@ -213,3 +216,114 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state not in {"Z", "X"}
+
+
+# A server that loads each key of its data slowly, so that a test sees it
+# loading: the key delay applies to the AOF's RDB base (after BGREWRITEAOF),
+# and the server answers LOADING between every ~1 KB it reads.
+SLOW_KEYS = 3000
+KEY_LOAD_DELAY_US = 1000  # so the load takes more than 3 s
+
+
+class SlowLoading(EmbeddedRedis):
+    """An embedded server that sleeps `KEY_LOAD_DELAY_US` per key it loads."""
+
+    def _args(self) -> list[str]:
+        return [
+            *super()._args(),
+            "--key-load-delay", str(KEY_LOAD_DELAY_US),
+            "--loading-process-events-interval-bytes", "1024",
+        ]  # fmt: skip
+
+
+def write_slow_data(embedded: EmbeddedRedis) -> None:
+    """`SLOW_KEYS` keys into the running server's AOF base, which a start
+    loads one key at a time."""
+    r = client(embedded)
+    pipe = r.pipeline(transaction=False)
+    for i in range(SLOW_KEYS):
+        pipe.set(f"k{i}", f"value {i}")
+    pipe.execute()
+    r.bgrewriteaof()
+    for _ in range(500):  # bounded: 10 s
+        info = r.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the AOF rewrite did not end within 10 s")
+
+
+@pytest.fixture
+def slow_data(tmp_path: Path) -> Path:
+    """A data dir whose load takes more than 3 s."""
+    with EmbeddedRedis(tmp_path / "slow") as embedded:
+        write_slow_data(embedded)
+    return embedded.data_dir
+
+
+def test_a_start_shorter_than_the_load_says_it_is_still_loading(slow_data: Path) -> None:
+    embedded = SlowLoading(slow_data, start_timeout=0.9)  # 3 windows: 2.7 s < 3 s
+    with pytest.raises(EmbeddedRedisError) as raised:
+        embedded.start()
+    line = str(raised.value).splitlines()[0]
+    assert re.fullmatch(
+        r"embedded redis is still loading its data after \d+ s \(\d+% of 0\.\d MB loaded, "
+        r"about \d+ s left at its rate\): raise --redis-start-timeout \(now 0\.9 s; a load "
+        r"that advances gets up to 3 times that\); end of .*valkey\.log:",
+        line,
+    ), line
+    assert not embedded.is_running()
+
+
+def test_a_load_that_advances_gets_more_time_and_its_data_is_there(
+    slow_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    embedded = SlowLoading(slow_data, start_timeout=2.0)  # 3 windows: 6 s > 3 s
+    with caplog.at_level(logging.WARNING, logger="memrpc.embedded_redis"), embedded:
+        r = client(embedded)
+        assert r.dbsize() == SLOW_KEYS
+        assert r.get(f"k{SLOW_KEYS - 1}") == f"value {SLOW_KEYS - 1}"
+    assert "still loading its data after 2 s" in caplog.text
+    assert "waiting up to 2 s more" in caplog.text
+
+
+def test_a_server_not_answering_in_time_did_not_answer(tmp_path: Path) -> None:
+    embedded = EmbeddedRedis(tmp_path, start_timeout=0)  # 0: one try, before it listens
+    with pytest.raises(EmbeddedRedisError) as raised:
+        embedded.start()
+    line = str(raised.value).splitlines()[0]
+    assert line.startswith("embedded redis did not answer within 0 s (--redis-start-timeout);")
+    assert not embedded.is_running()
+
+
+def test_serve_gives_its_embedded_redis_the_configured_time(tmp_path: Path) -> None:
+    done = serve("--data-dir", str(tmp_path / "data"), "--redis-start-timeout", "0")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (
+        "memrpc serve: error: embedded redis did not answer within 0 s (--redis-start-timeout)"
+        in done.stderr
+    )
+
+
+async def test_a_restart_waits_the_configured_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    embedded = SlowLoading(tmp_path, start_timeout=0.9)
+    await embedded.astart()  # no data yet: quick
+    await asyncio.to_thread(write_slow_data, embedded)
+    supervisor = asyncio.create_task(embedded.supervise())
+    try:
+        with caplog.at_level(logging.WARNING, logger="memrpc.embedded_redis"):
+            embedded.kill()
+            for _ in range(200):  # bounded: 10 s
+                if "restart failed" in caplog.text:
+                    break
+                await asyncio.sleep(0.05)
+        assert "embedded redis restart failed: embedded redis is still loading" in caplog.text
+        assert "raise --redis-start-timeout (now 0.9 s;" in caplog.text
+    finally:
+        supervisor.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await supervisor
+        await embedded.astop()

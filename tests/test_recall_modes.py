@@ -30,7 +30,7 @@ from memrpc.limits import (
     Limits,
 )
 from memrpc.namespace_defaults import RecallMode, server_defaults
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.access import AccessStore
 from memrpc.store.keywords import STOP_WORDS, words
 from memrpc.store.long_term import LongTermStore, NewMemory
@@ -313,7 +313,7 @@ async def test_superseded_memories_are_left_out_unless_asked_for(
 ) -> None:
     [old, new] = await create(ltm, ns, [CATERING, "The catering budget grew to $4,100."])
     await redis_client.execute_command(
-        "JSON.SET", keys.memory(ns, old), "$.tags.flags", '["superseded"]'
+        "HSET", keys.memory(ns, old), memory_document.FLAGS, "superseded"
     )
     for mode in MODES:
         found = await search(ltm, ns, "catering budget", mode)

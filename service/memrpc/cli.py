@@ -185,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "worker":
         _worker(parser, settings)
         return
+    from memrpc.embedded_redis import EmbeddedRedisError
     from memrpc.redis_check import RedisUnreachable
     from memrpc.rpc.correlation import configure_logging
     from memrpc.server import check_startup, run
@@ -199,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     # What only starting finds out (the Redis, the model) ends it in one
     # line too: status 2 for what a setting must change, 1 for a Redis that
-    # never answered.
+    # never answered or an embedded one that did not start (its line is
+    # followed by the end of its log).
     try:
         if settings.workers == 1:
             asyncio.run(run(settings))
@@ -207,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(asyncio.run(run_workers(settings)))
     except SettingsError as err:
         parser.error(str(err))
-    except RedisUnreachable as err:
+    except (RedisUnreachable, EmbeddedRedisError) as err:
         parser.exit(1, f"{parser.prog}: error: {err}\n")
 
 

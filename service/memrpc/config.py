@@ -34,6 +34,8 @@ from memrpc.limits import (
     MAX_METADATA_BYTES_SETTING,
     MAX_NAME_CHARS,
     RECEIVE_WAIT_S,
+    REDIS_LOADING_WINDOWS,
+    REDIS_START_TIMEOUT_S,
     TAIL_BATCH,
 )
 
@@ -307,10 +309,12 @@ class Settings:
         ),
     )
     redis_start_timeout: float = field(
-        default=60.0,
+        default=REDIS_START_TIMEOUT_S,
         metadata=about(
             "seconds to keep trying an unreachable Redis at start, with backoff, before giving "
-            "up; 0: try once",
+            "up, 0: try once; the embedded Redis gets as long at each start and restart, and "
+            f"up to {REDIS_LOADING_WINDOWS} times as long while it loads its data and the load "
+            "advances",
             group="Redis",
             low=0,
         ),
@@ -323,6 +327,16 @@ class Settings:
             "unset: the packaged all-MiniLM-L6-v2 (int8). It must be the model that made the "
             "memories in Redis: another is refused at start (docs/deployment.md#model-identity)",
             group="model",
+        ),
+    )
+    vector_type: str = field(
+        default="FLOAT32",
+        metadata=about(
+            "how the stored vectors hold each value, chosen when the index is created: FLOAT16 "
+            "halves their memory (docs/performance.md); a server whose setting differs from the "
+            "index's is refused at start",
+            group="model",
+            choices=("FLOAT32", "FLOAT16"),
         ),
     )
     embed_threads: int = field(

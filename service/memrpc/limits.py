@@ -237,6 +237,19 @@ DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # `bench/scale.py` measures better (docs/performance.md).
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
+# The largest value a Hash keeps in its compact encoding (a listpack): a
+# memory's Hash with a larger one (a FLOAT32 vector is 1,536 B) is a
+# hashtable, ~500 B more per memory (docs/performance.md). The embedded
+# Redis is started with it; set `hash-max-listpack-value` as high on another
+# Redis (`redis_check` says so at start when it is lower).
+HASH_MAX_LISTPACK_VALUE = 4096
+# Memories one step of the migration from storage schema 2 converts (one
+# call of `lua/memory_upgrade.lua`): each costs Redis its JSON document's
+# read and removal from the legacy index and its Hash's insert into the
+# index, about 0.75 ms (FLOAT32) to 0.85 ms (FLOAT16) of Redis time at 5,000
+# memories (INFO commandstats of the script, both indexes), so that a step
+# holds Redis about 3 ms.
+MIGRATION_BATCH = 4
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
@@ -276,7 +289,7 @@ BM25_B = 0.3
 HYBRID_CANDIDATES_PER_MATCH = 3
 # Hybrid recall's neighbours (`store/recall.py`): a candidate gains this
 # weight times the best score of the candidates written next to it in its
-# thread (`$.seq` one apart), `NEIGHBOR_DECAY` times that for those two
+# thread (numbers `q` one apart), `NEIGHBOR_DECAY` times that for those two
 # apart, up to `NEIGHBOR_SPAN` apart. Chosen by leave-one-out on the LoCoMo
 # development conversations with the keyword weight (docs/recall.md): a
 # turn that answers a question is often the reply to, or the lead-in of,
@@ -402,6 +415,16 @@ EMBED_BACKGROUND_BATCH = 8
 # job makes, at most: a thread's backlog beyond that is folded by the next
 # delivery of its entries.
 FOLD_MAX_STEPS = 50
+
+# -- Redis at start (`--redis-start-timeout`, memrpc/embedded_redis.py) ----------
+# How long a server waits at start for Redis to answer, unless configured:
+# the setting's default, and the embedded Redis's own.
+REDIS_START_TIMEOUT_S = 60.0
+# An embedded Redis still loading its data when that time is up, whose load
+# advanced meanwhile, is given the same time again, up to this many times in
+# all (3: 180 s by default, ~100,000 memories): its load is progress that a
+# kill and a restart would throw away.
+REDIS_LOADING_WINDOWS = 3
 
 # -- Responses --------------------------------------------------------------------
 # What a gRPC client accepts in one message unless told otherwise: the default

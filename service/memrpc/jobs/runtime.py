@@ -43,6 +43,7 @@ from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
 from memrpc.store.long_term import LongTermStore
+from memrpc.store.memory_document import VectorType
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
@@ -65,23 +66,28 @@ def process_jobs(
     defaults: DefaultsSource,
     retention: Retention,
     model: JobsModel | None = None,
+    *,
+    vector_type: VectorType = VectorType.FLOAT32,
 ) -> Jobs:
     """Every background job, as one process runs them, with the language
-    `model` if any. They embed in the embedder's background lane: never
-    refused for a full queue, behind the interactive calls of the same
-    process. The events they record (the memory changes) are kept as
-    `retention` says."""
+    `model` if any, on memories whose vectors are `vector_type` values.
+    They embed in the embedder's background lane: never refused for a full
+    queue, behind the interactive calls of the same process. The events
+    they record (the memory changes) are kept as `retention` says."""
     summarizer = ExtractiveSummarizer(embedder.background())
     events = EventStore(redis, retention)
-    consolidation = ConsolidationStore(redis, LongTermStore(redis, dim=embedder.dim), events)
+    long_term = LongTermStore(redis, dim=embedder.dim, vector_type=vector_type)
+    consolidation = ConsolidationStore(redis, long_term, events)
     return Jobs(
         events=[
             FoldJob(SummaryStore(redis), summarizer, defaults, model),
-            FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults, model),
+            FormationJob(
+                FormationStore(redis, long_term), summarizer, embedder.background(), defaults, model
+            ),
         ],
         periodic=[
             ConsolidationJob(consolidation, defaults, model),
-            ForgettingJob(ForgettingStore(redis, retention), defaults),
+            ForgettingJob(ForgettingStore(redis, retention, vector_type), defaults),
         ],
     )
 
@@ -125,8 +131,10 @@ class BackgroundJobs:
         policy = RunnerPolicy.from_settings(settings, in_server=in_server)
         retention = Retention.from_settings(settings)
         model = OpenAICompatibleModel.from_settings(settings, redis, defaults)
+        vector_type = VectorType(settings.vector_type)
         if model is None:
-            return cls(redis, process_jobs(redis, embedder, defaults, retention), policy)
+            jobs = process_jobs(redis, embedder, defaults, retention, vector_type=vector_type)
+            return cls(redis, jobs, policy)
         log.info("background jobs: language model %s at %s", model.name, redacted_url(model.url))
         if settings.llm_timeout * settings.llm_max_attempts > settings.job_claim_idle:
             log.warning(
@@ -136,7 +144,9 @@ class BackgroundJobs:
                 settings.job_claim_idle,
             )
         events = EventStore(redis, retention)
-        jobs = process_jobs(redis, embedder, defaults, retention, JobsModel(model, events))
+        jobs = process_jobs(
+            redis, embedder, defaults, retention, JobsModel(model, events), vector_type=vector_type
+        )
         return cls(redis, jobs, policy, model)
 
     def _all(self) -> list[JobRunner | PeriodicRunner | MigrationRunner]:

@@ -35,6 +35,7 @@ from memrpc.limits import FORGET_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.events import Retention
 from memrpc.store.memory_changes import CHANGES_THREAD, Change, ForgetRule
+from memrpc.store.memory_document import RECALLED_MS, VERSION, VectorType
 from memrpc.store.memory_index import (
     INDEX,
     MemoryFilter,
@@ -46,8 +47,8 @@ from memrpc.store.memory_listing import KEY_FIELD
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.script_args import MemoryForget
 
-# The users of a budget query: the hex tag of `memory_index.tags`, `none`
-# for no user.
+# The users of a budget query: the hex tag of `memory_index.index_fields`,
+# `none` for no user.
 _NO_USER = "none"
 
 
@@ -84,9 +85,15 @@ def _user(tag: bytes) -> str:
 class ForgettingStore:
     """The memories forgetting selects, and their forgetting."""
 
-    def __init__(self, redis: RedisMux, retention: Retention) -> None:
+    def __init__(
+        self,
+        redis: RedisMux,
+        retention: Retention,
+        vector_type: VectorType = VectorType.FLOAT32,
+    ) -> None:
         self._redis = redis
         self._retention = retention
+        self._vector_type = vector_type
         self._forget = scripts.load(redis, MemoryForget)
 
     @staticmethod
@@ -98,15 +105,15 @@ class ForgettingStore:
     async def _candidates(self, query: str, *steps: Arg) -> list[Candidate]:
         reply = await self._redis.execute(
             "FT.AGGREGATE", INDEX, query,
-            "LOAD", 5, f"@{KEY_FIELD}", "@recalled", "$.memory.version", "AS", "version",
+            "LOAD", 3, f"@{KEY_FIELD}", f"@{RECALLED_MS}", f"@{VERSION}",
             *steps, "TIMEOUT", 0, "DIALECT", 2,
         )  # fmt: skip
         prefix = keys.MEMORY_PREFIX.encode()
         return [
             Candidate(
                 key=row[KEY_FIELD.encode()].decode(),
-                version=row.get(b"version", b"1").decode(),
-                recalled=row.get(b"recalled", b"").decode(),
+                version=row.get(VERSION.encode(), b"1").decode(),
+                recalled=row.get(RECALLED_MS.encode(), b"").decode(),
             )
             for row in _rows(reply)
             if row.get(KEY_FIELD.encode(), b"").startswith(prefix)
@@ -173,6 +180,7 @@ class ForgettingStore:
                     index=INDEX,
                     count_query=count_query,
                     keep=keep or 0,
+                    vector_type=self._vector_type,
                     expected=[(candidate.version, candidate.recalled) for candidate in batch],
                 )
             )

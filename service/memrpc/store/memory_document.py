@@ -26,7 +26,8 @@ of fields:
 | `h`   | 1 + the duplicates merged into it            |              | `hit_count` NUMERIC  |
 | `vr`  | 1 + its updates                              | 1            |                      |
 | `f`   | its `memory_index.Flag`s, `,` between        | none         | `flags` TAG          |
-| `r`   | the last search that returned it (ms)        | never        | `recalled` NUMERIC   |
+| `r`   | the last search that returned it, else its   | from before  | `recalled` NUMERIC   |
+|       | creation (ms)                                | recall times |                      |
 | `ev`  | when the remembered thing happened (ms)      | unknown      | `event_ms` NUMERIC   |
 | `q`   | its number in the namespace's order of       | written      |                      |
 |       | writing (`keys.memory_sequence`)             | before it    |                      |
@@ -54,6 +55,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+# The storage schema these fields make (`store/storage_schema.py`): 2 was a
+# JSON document per memory (`memory_index.LEGACY_INDEX`).
+SCHEMA = 3
 
 ID = "id"
 NAMESPACE = "n"
@@ -167,6 +172,4 @@ def decode(found: Mapping[str, str]) -> dict[str, Any]:
 def pairs(flat: Sequence[bytes]) -> dict[str, str]:
     """Field names and values from a flat reply (`HGETALL`, a search's
     `RETURN`), as text; the vector, binary, is never among them."""
-    return {
-        flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)
-    }
+    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}

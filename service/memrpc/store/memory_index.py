@@ -26,12 +26,12 @@ memories that have not expired.
 | `live_until`  | `e`        | NUMERIC | when it expires; absent: never          |
 | `embedding`   | `v`        | VECTOR  | HNSW, cosine distance, the values of    |
 |               |            |         | the index's `VectorType`                |
-| `id`          | `id`       | TAG     | SORTABLE NOINDEX: the ULID, to sort     |
+| `id`          | `id`       | TAG     | SORTABLE UNF NOINDEX: the ULID, to sort |
 | `hit_count`   | `h`        | NUMERIC | SORTABLE: how often it was written      |
 | `body`        | `t`        | TEXT    | the text's words, for keyword recall    |
 | `flags`       | `f`        | TAG     | `Flag`s: pinned, superseded             |
-| `recalled`    | `r`        | NUMERIC | last search that returned it; absent:  |
-|               |            |         | never (forgetting reads `create_ms`)    |
+| `recalled`    | `r`        | NUMERIC | last search that returned it, else its  |
+|               |            |         | creation (absent: see `unrecalled_query`)|
 | `event_ms`    | `ev`       | NUMERIC | when the remembered thing happened;     |
 |               |            |         | absent when unknown                     |
 | `meta`        | `mt`       | TAG     | `metadata_tag` of each metadata entry   |
@@ -115,7 +115,8 @@ def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]
     vector += ["TYPE", vector_type.value, "DIM", dim, "DISTANCE_METRIC", "COSINE"]
     vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION]
     schema.append(("embedding", vector))
-    schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "NOINDEX"]))
+    # UNF: sorted as written (a sortable TAG of a Hash is lowercased else).
+    schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "UNF", "NOINDEX"]))
     schema.append(("hit_count", [doc.HIT_COUNT, "AS", "hit_count", "NUMERIC", "SORTABLE"]))
     schema.append(("body", [doc.TEXT, "AS", "body", "TEXT"]))
     schema.append(("flags", [doc.FLAGS, "AS", "flags", "TAG", *separated]))
@@ -149,6 +150,17 @@ def missing_fields(dim: int, vector_type: VectorType, info: Sequence[Any]) -> li
     attributes = info[info.index(b"attributes") + 1]
     present = {field[field.index(b"attribute") + 1].decode() for field in attributes}
     return [name for name, _ in fields(dim, vector_type) if name not in present]
+
+
+def vector_type_of(info: Sequence[Any]) -> str:
+    """The `TYPE` of the `embedding` field of an index, from its `FT.INFO`
+    reply (read as `missing_fields` reads it: the field's flat list holds
+    `data_type` then the type)."""
+    attributes = info[info.index(b"attributes") + 1]
+    for field in attributes:
+        if field[field.index(b"attribute") + 1] == b"embedding":
+            return str(field[field.index(b"data_type") + 1].decode())
+    raise ValueError("the index has no embedding field")
 
 
 def alter_command(dim: int, vector_type: VectorType, name: str) -> list[str | int]:
