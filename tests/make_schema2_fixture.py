@@ -2,8 +2,8 @@
 with a server of the last version before storage schema 3, through its
 public gRPC API, and dumps what it stored.
 
-Run it with that version's environment (commit fafb991, `make install`
-there), from the root of this repository:
+Run it with that version's environment (`main` at 77087ab, whose storage
+is fafb991's; `make install` there), from the root of this repository:
 
     PYTHONPATH=. /path/to/fafb991/.venv/bin/python tests/make_schema2_fixture.py
 
