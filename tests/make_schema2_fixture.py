@@ -5,7 +5,7 @@ public gRPC API, and dumps what it stored.
 Run it with that version's environment (`main` at 77087ab, whose storage
 is fafb991's; `make install` there), from the root of this repository:
 
-    PYTHONPATH=. /path/to/fafb991/.venv/bin/python tests/make_schema2_fixture.py
+    PYTHONPATH=. /path/to/that/checkout/.venv/bin/python tests/make_schema2_fixture.py
 
 It starts that version's `memrpc serve` (its own embedded Redis, jobs on,
 `bench/servers.py`) and writes three namespaces: `mig-alpha` (users `ada`,
