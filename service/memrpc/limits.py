@@ -396,6 +396,15 @@ PERIODIC_AGAIN_S = 1.0
 # The delay before a failed run is tried again: the first, doubled after
 # each failure in a row, up to the job's interval.
 PERIODIC_RETRY_FIRST_S = 10.0
+# One run of the migration job (`jobs/migration.py`): steps of
+# `MIGRATION_BATCH` memories until this long has passed, or this many steps.
+MIGRATION_RUN_S = 0.5
+MIGRATION_RUN_STEPS = 1000
+# The migration's lease while a run goes: a runner that dies holding it
+# keeps every other one waiting this long at most.
+MIGRATION_LEASE_S = 30.0
+# How often a migration runner logs its progress, at most.
+MIGRATION_LOG_S = 10.0
 # Texts one batch of the embedder's background lane (the jobs' texts,
 # `embedding/batcher.py`) holds at most: an interactive text that comes while
 # such a batch runs waits for it alone, about 40 ms, where a batch of 64

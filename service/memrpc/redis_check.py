@@ -91,9 +91,10 @@ ACL_COMMANDS = (
     "sadd", "sscan", "xclaim", "xgroup|delconsumer", "xinfo|groups",
     # the language model's budgets (store/model_budget.py)
     "incr",
-    "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate", "ft.dropindex",
-    # reading the memories of storage schema 2 to migrate them (store/migration.py)
-    "json.get",
+    "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
+    # the migration of storage schema 2 (store/migration.py): its index
+    # listed and dropped, its documents read
+    "ft._list", "ft.dropindex", "json.get",
 )  # fmt: skip
 
 

@@ -5,8 +5,10 @@
 Each job on events gets one runner (`runner.py`) with a consumer of its
 own; the runners of every process share the work through the consumer
 groups. Each periodic job gets one runner (`periodic.py`); those of every
-process share the namespaces through leases. `healthy` and `describe` sum
-their state up for health and the logs.
+process share the namespaces through leases. The migration of memories
+stored by older versions gets one runner too (`migration.py`), which ends
+once there is none. `healthy` and `describe` sum their state up for
+health and the logs.
 
 With `--llm-url`, the process's jobs share one language model client
 (`llm/openai.py`), made at start (its key file read then) and closed when
@@ -27,6 +29,7 @@ from memrpc.jobs.consolidation import ConsolidationJob
 from memrpc.jobs.fold import FoldJob
 from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.jobs.formation import FormationJob
+from memrpc.jobs.migration import MigrationRunner
 from memrpc.jobs.periodic import PeriodicRunner
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
@@ -110,6 +113,7 @@ class BackgroundJobs:
             PeriodicRunner(job, Leases(redis, job.name), namespaces, policy)
             for job in jobs.periodic
         ]
+        self.migration = MigrationRunner(redis, policy)
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -145,8 +149,8 @@ class BackgroundJobs:
         )
         return cls(redis, jobs, policy, model)
 
-    def _all(self) -> list[JobRunner | PeriodicRunner]:
-        return [*self.runners, *self.periodic]
+    def _all(self) -> list[JobRunner | PeriodicRunner | MigrationRunner]:
+        return [*self.runners, *self.periodic, self.migration]
 
     def start(self) -> None:
         """Starts every runner, each a task."""
@@ -178,19 +182,24 @@ class BackgroundJobs:
 
     def describe(self) -> str:
         """Each runner's lag, pending entries (periodic: namespaces on, and
-        unfinished) and error, in one line."""
-        return "; ".join(
-            [
-                f"{group_of(runner.job)}: {runner.state.lag} behind, "
-                f"{runner.state.pending} pending" + _failing(runner.loop.error)
-                for runner in self.runners
-            ]
-            + [
-                f"{runner.job.name}: {runner.state.namespaces} namespaces on, "
-                f"{runner.state.unfinished} unfinished" + _failing(runner.loop.error)
-                for runner in self.periodic
-            ]
-        )
+        unfinished; the migration: memories left until it is done) and
+        error, in one line."""
+        parts = [
+            f"{group_of(runner.job)}: {runner.state.lag} behind, "
+            f"{runner.state.pending} pending" + _failing(runner.loop.error)
+            for runner in self.runners
+        ]
+        parts += [
+            f"{runner.job.name}: {runner.state.namespaces} namespaces on, "
+            f"{runner.state.unfinished} unfinished" + _failing(runner.loop.error)
+            for runner in self.periodic
+        ]
+        if not self.migration.state.done:
+            migration = self.migration
+            parts.append(
+                f"{migration.name}: {migration.state.left} left" + _failing(migration.loop.error)
+            )
+        return "; ".join(parts)
 
 
 def _failing(error: str) -> str:

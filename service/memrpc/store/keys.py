@@ -24,6 +24,7 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:consol:{ns}`                     | Hash   | the consolidation job's cursor   |
 | `memrpc:lease:{ns}:<job>`                | String | a periodic job's lease, its PX   |
 |                                          |        | the time until it may run again  |
+| `memrpc:lease:migration`                 | String | the schema migration's lease     |
 | `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 |                                          |        | or created memories              |
@@ -40,7 +41,8 @@ time it sees an AppendTurns or a CreateMemories in it
 (`store/namespaces.py`), outside the write's script. `memrpc:model` records
 the model whose vectors the one index holds, for every namespace: the first
 server or worker to start records its own, every later one compares its
-own with it (`store/model_record.py`).
+own with it (`store/model_record.py`). `memrpc:lease:migration`, the
+lease of the migration that covers every namespace, has no hash tag either.
 """
 
 from __future__ import annotations
@@ -165,6 +167,14 @@ def lease(ns: str, job: str) -> str:
     over a namespace: while it exists, no runner runs that job there
     (`jobs/periodic.py`). It holds the runner's token."""
     return f"{PREFIX}:lease:{{{ns}}}:{job}"
+
+
+def migration_lease() -> str:
+    """The String the migration job's runner sets (`SET NX PX`) to convert
+    memories of an older storage schema: while it exists, no other runner
+    does (`jobs/migration.py`). It holds the runner's token. Not
+    namespace-tagged: the migration covers every namespace."""
+    return f"{PREFIX}:lease:migration"
 
 
 def model_calls(ns: str, window: int) -> str:
