@@ -29,13 +29,12 @@ from memrpc.jobs.runner import RunnerPolicy
 from memrpc.limits import MIGRATION_BATCH
 from memrpc.store import keys, memory_document, scripts
 from memrpc.store.memory_document import VectorType
-from memrpc.store.memory_index import INDEX, LEGACY_INDEX, create_command
+from memrpc.store.memory_index import INDEX, LEGACY_INDEX, create_command, vector_type_of
 from memrpc.store.migration import (
     Migration,
     MigrationError,
     MigrationLease,
     namespace_of,
-    vector_type_of,
 )
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import MemoryUpgrade

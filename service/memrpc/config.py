@@ -333,8 +333,9 @@ class Settings:
         default="FLOAT32",
         metadata=about(
             "how the stored vectors hold each value, chosen when the index is created: FLOAT16 "
-            "halves their memory (docs/performance.md); a server whose setting differs from the "
-            "index's is refused at start",
+            "halves their memory (docs/performance.md) and needs Redis Search 2.10 (Redis 8, "
+            "Redis Stack 7.4); a server whose setting differs from the index's is refused at "
+            "start",
             group="model",
             choices=("FLOAT32", "FLOAT16"),
         ),

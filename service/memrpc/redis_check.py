@@ -11,8 +11,8 @@ that refuses memrpc's credentials or commands.
 | needs             | at least | for                                                  |
 |-------------------|----------|------------------------------------------------------|
 | Redis (server)    | 7.0      | the `XAUTOCLAIM` reply of Redis 7 (`events_receive`) |
-| Search (`FT.*`)   | 2.6      | vector fields on Hashes, DIALECT 3 (FLOAT16 vectors, |
-|                   |          | `--vector-type FLOAT16`, need 2.10)                  |
+| Search (`FT.*`)   | 2.8      | vector fields on Hashes, DIALECT 3 and 4 (FLOAT16    |
+|                   |          | vectors, `--vector-type FLOAT16`, need 2.10)         |
 | JSON (`JSON.*`)   | 2.6      | reading the JSON documents of storage schema 2 to    |
 |                   |          | migrate them (`store/migration.py`)                  |
 
@@ -70,7 +70,7 @@ class Requirement:
 
 REQUIREMENTS = (
     Requirement("Redis", "", (7, 0), "the XAUTOCLAIM reply of Redis 7"),
-    Requirement("the Search module (FT.*)", "search", (2, 6), "vector fields and DIALECT 3"),
+    Requirement("the Search module (FT.*)", "search", (2, 8), "vector fields and DIALECT 4"),
     Requirement("the JSON module (JSON.*)", "ReJSON", (2, 6), "migrating JSON memories"),
 )
 

@@ -254,10 +254,10 @@ class DuplicateMemoryError(Exception):
 class VectorTypeMismatch(Exception):
     """The index holds vectors of another `VectorType` than the server's."""
 
-    def __init__(self, indexed: str, wanted: VectorType) -> None:
+    def __init__(self, indexed: VectorType, wanted: VectorType) -> None:
         super().__init__(
-            f"the memories' index holds {indexed} vectors, not the {wanted.value} of "
-            f"--vector-type: start with --vector-type {indexed}"
+            f"the memories' index holds {indexed.value} vectors, not the {wanted.value} of "
+            f"--vector-type: start with --vector-type {indexed.value}"
         )
 
 
@@ -311,7 +311,7 @@ class LongTermStore:
             return []
         info = await self._command(*info_command())
         indexed = vector_type_of(info)
-        if indexed != self.vector_type.value:
+        if indexed is not self.vector_type:
             raise VectorTypeMismatch(indexed, self.vector_type)
         missing = missing_fields(self.dim, self.vector_type, info)
         for name in missing:

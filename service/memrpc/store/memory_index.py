@@ -152,14 +152,14 @@ def missing_fields(dim: int, vector_type: VectorType, info: Sequence[Any]) -> li
     return [name for name, _ in fields(dim, vector_type) if name not in present]
 
 
-def vector_type_of(info: Sequence[Any]) -> str:
+def vector_type_of(info: Sequence[Any]) -> VectorType:
     """The `TYPE` of the `embedding` field of an index, from its `FT.INFO`
     reply (read as `missing_fields` reads it: the field's flat list holds
     `data_type` then the type)."""
     attributes = info[info.index(b"attributes") + 1]
     for field in attributes:
         if field[field.index(b"attribute") + 1] == b"embedding":
-            return str(field[field.index(b"data_type") + 1].decode())
+            return VectorType(field[field.index(b"data_type") + 1].decode())
     raise ValueError("the index has no embedding field")
 
 

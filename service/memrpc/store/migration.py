@@ -32,14 +32,12 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from memrpc.limits import MIGRATION_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.memory_document import VectorType
-from memrpc.store.memory_index import INDEX, LEGACY_INDEX
+from memrpc.store.memory_index import INDEX, LEGACY_INDEX, vector_type_of
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import Lease, MemoryUpgrade
 
@@ -55,15 +53,6 @@ class Step:
 
     converted: int
     dropped: bool = False
-
-
-def vector_type_of(info: Sequence[Any]) -> VectorType:
-    """The vector type of an index, from its `FT.INFO` reply (RESP2: the
-    `embedding` attribute's `data_type`)."""
-    for attribute in info[info.index(b"attributes") + 1]:
-        if attribute[attribute.index(b"attribute") + 1] == b"embedding":
-            return VectorType(attribute[attribute.index(b"data_type") + 1].decode())
-    raise ValueError("the index has no embedding attribute")
 
 
 def namespace_of(key: str) -> str:
