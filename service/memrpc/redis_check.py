@@ -43,6 +43,7 @@ from memrpc.config import Settings, SettingsError, redacted_url
 from memrpc.limits import HASH_MAX_LISTPACK_VALUE
 from memrpc.secret_files import read_secret
 from memrpc.store import keys
+from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_errors import NoPermissionError, RedisUnavailable
 from memrpc.store.redis_mux import RedisAddress, RedisMux
 
@@ -115,6 +116,23 @@ class RedisInfo:
     def __str__(self) -> str:
         modules = ", ".join(f"{name} {version}" for name, version in sorted(self.modules.items()))
         return f"{self.server} {self.version}" + (f" with {modules}" if modules else "")
+
+
+# The Search module that first stores FLOAT16 vectors.
+FLOAT16_SEARCH = (2, 10)
+
+
+def check_vector_type(info: RedisInfo, vector_type: VectorType, url: str) -> None:
+    """Raises `SettingsError` (one line) when the Redis of `info` (at `url`,
+    as logged) cannot store `vector_type` vectors."""
+    search = info.modules.get("search", "0.0")
+    have = tuple(int(part) for part in search.split(".")[:2])
+    if vector_type is VectorType.FLOAT16 and have < FLOAT16_SEARCH:
+        raise SettingsError(
+            f"Redis at {redacted_url(url)} ({info}): --vector-type FLOAT16 needs the Search "
+            f"module {'.'.join(map(str, FLOAT16_SEARCH))} or later (Redis 8, Redis Stack 7.4); "
+            "use --vector-type FLOAT32 on this one"
+        )
 
 
 def acl_rule(user: str = "memrpc", password: str = "<password>") -> str:

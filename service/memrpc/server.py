@@ -33,7 +33,7 @@ from memrpc.llm.openai import api_key
 from memrpc.model_check import check_model
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
-from memrpc.redis_check import connect_url, reach
+from memrpc.redis_check import check_vector_type, connect_url, reach
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
@@ -242,6 +242,7 @@ class MemrpcServer:
         # Before the index: a server of another model changes nothing.
         await check_model(self._redis, self._embedder.identity, settings, self.redis_url)
         await check_schema(self._redis, self.redis_url)
+        check_vector_type(redis_info, VectorType(settings.vector_type), self.redis_url)
         long_term = await self._long_term(self._redis, settings, self._embedder.dim)
 
         server = grpc.aio.server(
