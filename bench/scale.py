@@ -51,7 +51,7 @@ LIMIT = 10
 CALL_TIMEOUT_S = 60.0
 RESTART_TIMEOUT_S = 1800.0
 REDIS_DIR = "memrpc-data"  # in the work dir, where `memrpc serve` keeps its embedded Redis
-EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default, the index's
+EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default; 50: the index's (HNSW_EF_RUNTIME)
 SEARCH_KINDS = (
     ("vector", "namespace"),
     ("vector", "user"),

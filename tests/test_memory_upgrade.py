@@ -203,7 +203,7 @@ async def test_defaults_are_left_out(mux: RedisMux, ns: str) -> None:
     await write(mux, key, document(ns, MEMORY_ID, vectors(2), text="plain", now_ms=NOW, seq=1))
     await upgrade(mux, [key], VectorType.FLOAT32)
     stored = await hash_of(mux, key)
-    assert set(stored) == {"c", "h", "id", "k", "n", "q", "r", "s", "src", "t", "th", "u", "v", "x"}
+    assert set(stored) == {"c", "h", "id", "k", "n", "q", "s", "src", "t", "th", "u", "v", "x"}
     assert decoded(stored)["user_id"] == ""
 
 

@@ -137,7 +137,10 @@ def expected_hash(document: dict[str, Any]) -> dict[str, Any]:
         "um": None if memory.get("update_ms", create_ms) == create_ms else str(memory["update_ms"]),
         "e": _positive(memory["expire_ms"]), "h": str(memory["hit_count"]),
         "vr": None if memory.get("version", 1) == 1 else str(memory["version"]),
-        "f": _joined(tags.get("flags", [])), "r": _positive(document.get("recalled_ms")),
+        "f": _joined(tags.get("flags", [])),
+        # Schema 2 wrote the creation as the recall until a search's: then none.
+        "r": None if document.get("recalled_ms") == create_ms
+        else _positive(document.get("recalled_ms")),
         "ev": None if memory.get("event_ms") is None else str(memory["event_ms"]),
         "q": _positive(document.get("seq")), "src": memory.get("source") or None,
         "se": memory.get("source_event_ids") or None, "sm": _positive(memory.get("start_ms")),

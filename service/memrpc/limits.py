@@ -232,11 +232,15 @@ EPISODIC_TTL_S = 7 * 86_400
 # Cosine distance under which a new memory repeats an existing one.
 DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 # The HNSW graph of the memories' vectors (`store/memory_index.py`): each
-# vector's neighbours per layer (`M`), and how many candidates an insert
-# examines (`EF_CONSTRUCTION`); Redis Search's defaults, until
-# `bench/scale.py` measures better (docs/performance.md).
+# vector's neighbours per layer (`M`) and the candidates an insert examines
+# (`EF_CONSTRUCTION`), Redis Search's defaults; and the candidates a search
+# examines (`EF_RUNTIME`, Search's default 10): at 100,000 memories
+# (`bench/scale.py`), recall@10 against exact KNN 0.39 at 10, 0.65 at 50
+# for 0.2 ms more (docs/performance.md#scale). M 8 would save ~60 B a memory
+# and cost recall.
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_RUNTIME = 50
 # The largest value a Hash keeps in its compact encoding (a listpack): a
 # memory's Hash with a larger one (a FLOAT32 vector is 1,536 B) is a
 # hashtable, ~500 B more per memory (docs/performance.md). The embedded

@@ -666,8 +666,7 @@ def document(
         flags=(Flag.PINNED,) if item.pinned else (),
     )
     fields |= {doc.ID: memory_id, doc.TEXT: item.text, doc.CREATE_MS: str(now_ms)}
-    # Never recalled yet: `recalled` counts from the creation.
-    fields |= {doc.HIT_COUNT: "1", doc.RECALLED_MS: str(now_ms)}
+    fields[doc.HIT_COUNT] = "1"
     optional = {
         doc.METADATA: _json(dict(item.metadata)) if item.metadata else "",
         doc.EXPIRE_MS: str(expire_ms) if expire_ms else "",

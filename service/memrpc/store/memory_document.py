@@ -26,8 +26,9 @@ of fields:
 | `h`   | 1 + the duplicates merged into it            |              | `hit_count` NUMERIC  |
 | `vr`  | 1 + its updates                              | 1            |                      |
 | `f`   | its `memory_index.Flag`s, `,` between        | none         | `flags` TAG          |
-| `r`   | the last search that returned it, else its   | from before  | `recalled` NUMERIC   |
-|       | creation (ms)                                | recall times |                      |
+| `r`   | the last search that returned it (ms)        | none yet:    | `recalled` NUMERIC   |
+|       |                                              | its creation |                      |
+|       |                                              | counts       |                      |
 | `ev`  | when the remembered thing happened (ms)      | unknown      | `event_ms` NUMERIC   |
 | `q`   | its number in the namespace's order of       | written      |                      |
 |       | writing (`keys.memory_sequence`)             | before it    |                      |

@@ -30,8 +30,8 @@ memories that have not expired.
 | `hit_count`   | `h`        | NUMERIC | SORTABLE: how often it was written      |
 | `body`        | `t`        | TEXT    | the text's words, for keyword recall    |
 | `flags`       | `f`        | TAG     | `Flag`s: pinned, superseded             |
-| `recalled`    | `r`        | NUMERIC | last search that returned it, else its  |
-|               |            |         | creation (absent: see `unrecalled_query`)|
+| `recalled`    | `r`        | NUMERIC | the last search that returned it;       |
+|               |            |         | absent: none yet (`unrecalled_query`)   |
 | `event_ms`    | `ev`       | NUMERIC | when the remembered thing happened;     |
 |               |            |         | absent when unknown                     |
 | `meta`        | `mt`       | TAG     | `metadata_tag` of each metadata entry   |
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from memrpc.limits import HNSW_EF_CONSTRUCTION, HNSW_M
+from memrpc.limits import HNSW_EF_CONSTRUCTION, HNSW_EF_RUNTIME, HNSW_M
 from memrpc.store import keys, memory_document
 from memrpc.store.memory_document import VectorType
 
@@ -111,9 +111,9 @@ def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]
     schema.append(("text", [doc.TEXT_HASH, "AS", "text", "TAG"]))
     schema.append(("create_ms", [doc.CREATE_MS, "AS", "create_ms", "NUMERIC"]))
     schema.append(("live_until", [doc.EXPIRE_MS, "AS", "live_until", "NUMERIC"]))
-    vector: list[str | int] = [doc.VECTOR, "AS", "embedding", "VECTOR", "HNSW", 10]
+    vector: list[str | int] = [doc.VECTOR, "AS", "embedding", "VECTOR", "HNSW", 12]
     vector += ["TYPE", vector_type.value, "DIM", dim, "DISTANCE_METRIC", "COSINE"]
-    vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION]
+    vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION, "EF_RUNTIME", HNSW_EF_RUNTIME]
     schema.append(("embedding", vector))
     # UNF: sorted as written (a sortable TAG of a Hash is lowercased else).
     schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "UNF", "NOINDEX"]))
@@ -278,7 +278,7 @@ def filter_query(ns: str, now_ms: int, flt: MemoryFilter) -> str:
 def unrecalled_query(before_ms: int) -> str:
     """The part of a query that keeps the memories no search has returned
     since `before_ms` (exclusive), created before it: by `recalled`, or by
-    `create_ms` for documents written before `recalled` was."""
+    `create_ms` for those no search returned yet."""
     return f"@create_ms:[-inf ({before_ms}] -@recalled:[{before_ms} +inf]"
 
 
@@ -290,7 +290,7 @@ def unpinned_query() -> str:
 def knn(query: str, k: int, *, ef_runtime: int | None = None) -> str:
     """The `k` nearest neighbours of the vector parameter `$v` among the
     documents `query` matches, each with its distance as `DISTANCE`; HNSW
-    looks at `ef_runtime` candidates (None: the index's default, 10)."""
+    looks at `ef_runtime` candidates (None: the index's, `HNSW_EF_RUNTIME`)."""
     ef = "" if ef_runtime is None else f" EF_RUNTIME {ef_runtime}"
     return f"({query})=>[KNN {k} @embedding $v{ef} AS {DISTANCE}]"
 

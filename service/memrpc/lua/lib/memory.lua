@@ -195,7 +195,9 @@ local function memory_upgrade(key, vector_type)
     e = upgrade_integer(memory.expire_ms, 0),
     v = vector_blob(document.embedding, vector_type),
     h = upgrade_integer(memory.hit_count), vr = upgrade_integer(memory.version, 1),
-    f = upgrade_tags(tags.flags), r = upgrade_integer(document.recalled_ms),
+    f = upgrade_tags(tags.flags),
+    -- Schema 2 wrote a memory's creation as its recall until a search's.
+    r = upgrade_integer(document.recalled_ms, memory.create_ms),
     ev = upgrade_integer(memory.event_ms), q = upgrade_integer(document.seq),
     src = upgrade_string(memory.source), se = upgrade_json(memory.source_event_ids),
     sm = upgrade_integer(memory.start_ms, 0), em = upgrade_integer(memory.end_ms, 0),
