@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import numpy as np
 import redis.asyncio
@@ -35,12 +34,14 @@ EMBED_BATCH = 16
 EMBED_TEXT_BASE = 500_000
 
 
-def raw_document(memory_id: str, text: str, user: str, vector: np.ndarray) -> dict[str, Any]:
+def raw_document(
+    memory_id: str, text: str, user: str, vector: np.ndarray
+) -> dict[str, str | bytes]:
     """The fields of a memory's Hash, built as memrpc builds the ones it
     writes (its number aside)."""
     item = NewMemory(text, vector, user_id=user, kind=Kind.SEMANTIC, topics=("preferences",))
     now = time.time_ns() // 1_000_000
-    fields: dict[str, Any] = json.loads(document(RAW_NAMESPACE, memory_id, item, now)[1])
+    fields: dict[str, str | bytes] = json.loads(document(RAW_NAMESPACE, memory_id, item, now)[1])
     return fields | {memory_document.VECTOR: VectorType.FLOAT32.blob(vector)}
 
 

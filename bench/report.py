@@ -344,7 +344,8 @@ def table(report: dict[str, Any]) -> str:
         )
     lines += job_lag.lines(report.get("summary_job", {}))
     lines += formation_load.lines(report.get("formation", {}))
-    lines += scale.lines(report.get("scale", {}))
+    for section in scale.SECTIONS.values():
+        lines += scale.lines(report.get(section, {}))
     lines += redis_time_lines(report.get("redis_time", {}))
     overhead = report.get("telemetry", {})
     lines.append(f"Telemetry overhead (c=1, µs): {overhead.get('status', 'not run')}")

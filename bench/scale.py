@@ -52,6 +52,8 @@ CALL_TIMEOUT_S = 60.0
 RESTART_TIMEOUT_S = 1800.0
 REDIS_DIR = "memrpc-data"  # in the work dir, where `memrpc serve` keeps its embedded Redis
 EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default; 50: the index's (HNSW_EF_RUNTIME)
+# The sections of `make bench` (bench/run.py): one load of each vector type.
+SECTIONS = {VectorType.FLOAT32: "scale", VectorType.FLOAT16: "scale_float16"}
 SEARCH_KINDS = (
     ("vector", "namespace"),
     ("vector", "user"),
