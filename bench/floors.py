@@ -73,7 +73,7 @@ def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operati
         memory_id = f"raw{number:012d}"
         doc = raw_document(memory_id, f"raw memory {number}", "user-00", vector)
         key = keys.memory(RAW_NAMESPACE, memory_id)
-        return await client.hset(key, mapping=doc)
+        return await client.hset(key, mapping=doc)  # type: ignore[arg-type]
 
     return [
         Operation("HGETALL", hgetall, note="a session hash memrpc wrote"),
