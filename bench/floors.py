@@ -3,10 +3,10 @@
 Raw redis-py (asyncio, hiredis, the server's own client library) on the same
 Redis and the same data: HGETALL of a session hash memrpc wrote, the
 FT.SEARCH KNN memrpc's search sends (`long_term.search_command`: same index,
-namespace filter, limit and returned fields), an XADD, and a JSON.SET of a
-memory document built as memrpc builds it (`long_term.document`: the same
-JSON text) into memrpc's index (so Redis inserts it into the same HNSW
-graph). And the embedding model alone (`memrpc.embedding.OnnxModel`, one
+namespace filter, limit and returned fields), an XADD, and an HSET of a
+memory's Hash built as memrpc builds it (`long_term.document`: the same
+fields, and the FLOAT32 vector) into memrpc's index (so Redis inserts it
+into the same HNSW graph). And the embedding model alone (`memrpc.embedding.OnnxModel`, one
 thread as the server's default), one text at a time and in batches.
 """
 
@@ -22,23 +22,27 @@ from bench.corpus import DIM, NAMESPACE, Dataset, query_text
 from bench.measure import Operation
 from bench.workloads import SEARCH_LIMIT
 from memrpc.embedding import OnnxModel
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.long_term import NewMemory, document, search_command
+from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import Kind, MemoryFilter
 
-# The namespace the raw JSON.SET floor writes its documents in.
+# The namespace the raw HSET floor writes its memories in.
 RAW_NAMESPACE = "benchraw"
 EMBED_BATCH = 16
 # Numbers of the texts the embedding floor embeds start here (never cached anywhere).
 EMBED_TEXT_BASE = 500_000
 
 
-def raw_document(memory_id: str, text: str, user: str, vector: np.ndarray) -> str:
-    """The JSON text of a memory document, built as memrpc builds the ones it
-    writes."""
+def raw_document(
+    memory_id: str, text: str, user: str, vector: np.ndarray
+) -> dict[str, str | bytes]:
+    """The fields of a memory's Hash, built as memrpc builds the ones it
+    writes (its number aside)."""
     item = NewMemory(text, vector, user_id=user, kind=Kind.SEMANTIC, topics=("preferences",))
     now = time.time_ns() // 1_000_000
-    return document(RAW_NAMESPACE, memory_id, item, now)[1]
+    fields: dict[str, str | bytes] = json.loads(document(RAW_NAMESPACE, memory_id, item, now)[1])
+    return fields | {memory_document.VECTOR: VectorType.FLOAT32.blob(vector)}
 
 
 def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operation]:
@@ -54,7 +58,8 @@ def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operati
     async def ft_search(number: int) -> object:
         now = time.time_ns() // 1_000_000
         vector = data.query_vectors[number % len(data.query_vectors)]
-        command = search_command(NAMESPACE, now, MemoryFilter(), vector, SEARCH_LIMIT)
+        query = VectorType.FLOAT32.blob(vector)
+        command = search_command(NAMESPACE, now, MemoryFilter(), query, SEARCH_LIMIT)
         return await client.execute_command(*command)  # type: ignore[no-untyped-call]
 
     async def xadd(number: int) -> object:
@@ -62,19 +67,19 @@ def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operati
         stream = streams[number % len(streams)]
         return await client.xadd(stream, fields, maxlen=1000, approximate=True)  # type: ignore[arg-type]
 
-    async def json_set(number: int) -> object:
+    async def hset(number: int) -> object:
         vector = rng.standard_normal(DIM).astype(np.float32)
         vector /= np.linalg.norm(vector)
         memory_id = f"raw{number:012d}"
         doc = raw_document(memory_id, f"raw memory {number}", "user-00", vector)
         key = keys.memory(RAW_NAMESPACE, memory_id)
-        return await client.execute_command("JSON.SET", key, "$", doc)  # type: ignore[no-untyped-call]
+        return await client.hset(key, mapping=doc)  # type: ignore[arg-type]
 
     return [
         Operation("HGETALL", hgetall, note="a session hash memrpc wrote"),
         Operation("FT.SEARCH KNN", ft_search, note="memrpc's search command, namespace filter"),
         Operation("XADD", xadd, note="MAXLEN ~ 1000"),
-        Operation("JSON.SET+index", json_set, note="memrpc-shaped document into memrpc's index"),
+        Operation("HSET+index", hset, note="memrpc-shaped memory into memrpc's index"),
     ]
 
 

@@ -15,7 +15,7 @@ millisecond).
   and from a position 90% of the way through the listing (reached by
   paging); the median and p90 of `--repeat` calls each.
 - **Hit path**: a create whose text repeats a stored memory (the exact-text
-  search, then `JSON.NUMINCRBY` of its `hit_count`, which makes Search index
+  search, then `HINCRBY` of its `hit_count`, which makes Search index
   the document again), on an index without the listing fields (as index v2
   was first deployed) and on the full index: the median and p90 wall time
   of 10 times `--repeat` calls, and the `EVALSHA` Redis time per call from
@@ -40,6 +40,7 @@ from bench.scale_data import unit_vectors
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory
+from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import INDEX, MemoryFilter, fields
 from memrpc.store.memory_listing import Order, Position
 from memrpc.store.redis_mux import Arg, RedisMux
@@ -133,12 +134,12 @@ async def hit_path(memories: int, repeat: int) -> None:
         async def work(client: RedisMux, listing: bool = listing, label: str = label) -> None:
             schema = [
                 arg
-                for name, args in fields(DIM)
+                for name, args in fields(DIM, VectorType.FLOAT32)
                 if listing or name not in LISTING_FIELDS
                 for arg in args
             ]
-            create: list[Arg] = ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1]
-            await client.execute(*create, keys.MEMORY_PREFIX, "SCHEMA", *schema)
+            create: list[Arg] = ["FT.CREATE", INDEX, "ON", "HASH", "PREFIX", 1]
+            await client.execute(*create, keys.MEMORY_PREFIX, "NOOFFSETS", "SCHEMA", *schema)
             store = LongTermStore(client, dim=DIM)
             items = await _fill(store, memories)
             await _indexed(client)

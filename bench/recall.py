@@ -129,6 +129,13 @@ def turns(conversation: dict[str, Any], *, dated: bool = False) -> list[Turn]:
     return found
 
 
+def conversations_in(data: Path) -> dict[str, dict[str, Any]]:
+    """The conversations of the directory `data` by namespace (none when it
+    holds none)."""
+    files = sorted(data.glob("conv-*.json")) if data.is_dir() else []
+    return {f"locomo-{f.stem}": json.loads(f.read_text()) for f in files}
+
+
 def questions(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     """The questions with evidence (categories 1 to 4, evidence named)."""
     return [
@@ -339,11 +346,10 @@ async def main(argv: Sequence[str] | None = None) -> int:
     )
     add_target_arguments(parser)
     args = parse_with_target(parser, argv)
-    files = sorted(args.data.glob("conv-*.json")) if args.data.is_dir() else []
-    if not files:
+    conversations = conversations_in(args.data)
+    if not conversations:
         print(f"no LoCoMo conversations in {args.data}: skipped", file=sys.stderr)
         return 0
-    conversations = {f"locomo-{f.stem}": json.loads(f.read_text()) for f in files}
     async with (
         given_or_embedded_memrpc(args.address, args.redis_url, extra_args=UNCACHED) as target,
         grpc.aio.insecure_channel(target.address) as channel,

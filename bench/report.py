@@ -178,10 +178,10 @@ def ratios(report: dict[str, Any]) -> list[dict[str, Any]]:
     for concurrency in (16, 64):
         found.append(
             _ratio(
-                f"CreateMemories(unique) c={concurrency} rate / raw JSON.SET+index c={concurrency}"
+                f"CreateMemories(unique) c={concurrency} rate / raw HSET+index c={concurrency}"
                 " rate",
                 _rate(report, "memrpc", "CreateMemories(unique)", concurrency),
-                _rate(report, "floors", "JSON.SET+index", concurrency),
+                _rate(report, "floors", "HSET+index", concurrency),
                 ">= 0.8",
             )
         )
@@ -344,7 +344,8 @@ def table(report: dict[str, Any]) -> str:
         )
     lines += job_lag.lines(report.get("summary_job", {}))
     lines += formation_load.lines(report.get("formation", {}))
-    lines += scale.lines(report.get("scale", {}))
+    for section in scale.SECTIONS.values():
+        lines += scale.lines(report.get(section, {}))
     lines += redis_time_lines(report.get("redis_time", {}))
     overhead = report.get("telemetry", {})
     lines.append(f"Telemetry overhead (c=1, µs): {overhead.get('status', 'not run')}")

@@ -139,7 +139,7 @@ SCHEDULE: tuple[tuple[tuple[str, str], ...], ...] = (
     (("reference", "AppendTurns"),),
     (("floors", "XADD"), ("memrpc", "AppendEvents")),
     (("reference", "AppendEvents"),),
-    (("floors", "JSON.SET+index"), ("memrpc", "CreateMemories(unique)")),
+    (("floors", "HSET+index"), ("memrpc", "CreateMemories(unique)")),
     (("reference", "CreateMemories(unique)"),),
     (("memrpc", "CreateMemories(text)"),),
     (("memrpc", "CreateMemories(duplicate)"),),
@@ -243,8 +243,9 @@ class Run:
             )
             self.log("formation under a steady turn load, on against off")
             self.report["formation"] = await formation_load.measure(profile.formation)
-            self.log(f"scale: {profile.scale.memories:,} memories in one namespace")
-            self.report["scale"] = await scale.measure(profile.scale)
+            for vector_type, section in scale.SECTIONS.items():
+                self.log(f"scale: {profile.scale.memories:,} memories, {vector_type} vectors")
+                self.report[section] = await scale.measure(profile.scale, vector_type=vector_type)
             await self.measure_workers(redis_server.url, memrpc.target, data)
             await self.run_ams(redis_server.url)
         finally:

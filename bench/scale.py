@@ -40,6 +40,7 @@ from bench.scale_data import BATCH, NUMBER_KEY, Layout, exact_neighbours, unit_v
 from bench.servers import ServerProcess, add_target_arguments, parse_with_target, start_memrpc
 from bench.stats import percentiles_ms
 from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query, knn
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import long_term_memory_pb2_grpc
@@ -50,7 +51,9 @@ LIMIT = 10
 CALL_TIMEOUT_S = 60.0
 RESTART_TIMEOUT_S = 1800.0
 REDIS_DIR = "memrpc-data"  # in the work dir, where `memrpc serve` keeps its embedded Redis
-EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default, the index's
+EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default; 50: the index's (HNSW_EF_RUNTIME)
+# The sections of `make bench` (bench/run.py): one load of each vector type.
+SECTIONS = {VectorType.FLOAT32: "scale", VectorType.FLOAT16: "scale_float16"}
 SEARCH_KINDS = (
     ("vector", "namespace"),
     ("vector", "user"),
@@ -97,13 +100,17 @@ class Target(NamedTuple):
 
 @contextlib.asynccontextmanager
 async def scale_target(
-    address: str | None, redis_url: str | None, data_dir: Path | None
+    address: str | None,
+    redis_url: str | None,
+    data_dir: Path | None,
+    vector_type: VectorType = VectorType.FLOAT32,
 ) -> AsyncIterator[Target]:
-    """The given memrpc, or one on an embedded Redis in `data_dir` (an
-    existing absolute path; kept) or in a temporary directory (removed),
-    both stopped on exit. The Redis is started here, given all the time its
-    AOF takes to load (`memrpc serve` gives its own embedded Redis
-    `--redis-start-timeout`, more while the load advances)."""
+    """The given memrpc, or one (storing `vector_type` vectors) on an
+    embedded Redis in `data_dir` (an existing absolute path; kept) or in a
+    temporary directory (removed), both stopped on exit. The Redis is
+    started here, given all the time its AOF takes to load (`memrpc serve`
+    gives its own embedded Redis `--redis-start-timeout`, more while the
+    load advances)."""
     if address is not None and redis_url is not None:
         client = redis.asyncio.from_url(redis_url)
         try:
@@ -119,7 +126,12 @@ async def scale_target(
         redis_server = EmbeddedRedis(work / REDIS_DIR, start_timeout=RESTART_TIMEOUT_S)
         await redis_server.astart()
         stack.callback(redis_server.stop, 60.0)
-        server = await start_memrpc(redis_server.url, work, log_level="WARNING")
+        server = await start_memrpc(
+            redis_server.url,
+            work,
+            log_level="WARNING",
+            extra_args=["--vector-type", vector_type.value],
+        )
         stack.callback(server.stop, 60.0)
         client = redis.asyncio.from_url(redis_server.url)
         try:
@@ -224,10 +236,14 @@ class Searcher:
     EF_RUNTIME; each match as its memory number."""
 
     def __init__(
-        self, stub: long_term_memory_pb2_grpc.LongTermMemoryStub, client: redis.asyncio.Redis
+        self,
+        stub: long_term_memory_pb2_grpc.LongTermMemoryStub,
+        client: redis.asyncio.Redis,
+        vector_type: VectorType,
     ) -> None:
         self.stub = stub
         self.client = client
+        self.vector_type = vector_type
         self.numbers: dict[bytes, int] = {}  # document key -> memory number
 
     async def rpc(self, kind: str, user: str | None, vector: np.ndarray, text: str) -> list[int]:
@@ -249,7 +265,7 @@ class Searcher:
             filter_query(NAMESPACE, int(time.time() * 1000), flt), LIMIT, ef_runtime=ef_runtime
         )
         reply = await self.client.execute_command(
-            "FT.SEARCH", INDEX, query, "PARAMS", 2, "v", vector.tobytes(),
+            "FT.SEARCH", INDEX, query, "PARAMS", 2, "v", self.vector_type.blob(vector),
             "NOCONTENT", "LIMIT", 0, LIMIT, "DIALECT", 3,
         )  # fmt: skip
         return [row[b"id"] for row in reply[b"results"]]  # RESP3
@@ -354,7 +370,14 @@ async def measure_restart(target: Target) -> dict[str, Any]:
     return {"aof_bytes": aof, "restart_s": restart_s, "num_docs_after": int(info[b"num_docs"])}
 
 
-async def bench(target: Target, sizes: Sizes, *, seed: int, max_seconds: float) -> dict[str, Any]:
+async def bench(
+    target: Target,
+    sizes: Sizes,
+    *,
+    seed: int,
+    max_seconds: float,
+    vector_type: VectorType = VectorType.FLOAT32,
+) -> dict[str, Any]:
     """Loads (or continues); once complete, measures. The report section."""
     layout = Layout(NAMESPACE, max(1, sizes.memories // sizes.scope), seed)
     settings = {
@@ -362,6 +385,7 @@ async def bench(target: Target, sizes: Sizes, *, seed: int, max_seconds: float) 
         "scope": sizes.scope,
         "users": layout.users,
         "seed": seed,
+        "vector_type": vector_type.value,
     }
     client = target.redis
     section: dict[str, Any] = {
@@ -388,7 +412,7 @@ async def bench(target: Target, sizes: Sizes, *, seed: int, max_seconds: float) 
         used = (await client.info("memory"))["used_memory"]
         section["bytes_per_memory"] = (used - progress["baseline_used_memory"]) / progress["loaded"]
         section["used_memory"] = used
-        searcher = Searcher(stub, client)
+        searcher = Searcher(stub, client, vector_type)
         section["search"] = await measure_latency(searcher, layout, sizes)
         section["recall"] = await measure_recall(searcher, layout, sizes, progress["loaded"])
     section["aof"] = await measure_restart(target)
@@ -396,15 +420,20 @@ async def bench(target: Target, sizes: Sizes, *, seed: int, max_seconds: float) 
     return section
 
 
-async def measure(sizes: Sizes, *, seed: int = 1) -> dict[str, Any]:
-    """The `scale` section of `make bench`: a fresh server, loaded whole."""
-    async with scale_target(None, None, None) as target:
-        return await bench(target, sizes, seed=seed, max_seconds=float("inf"))
+async def measure(
+    sizes: Sizes, *, seed: int = 1, vector_type: VectorType = VectorType.FLOAT32
+) -> dict[str, Any]:
+    """A `scale` section of `make bench`: a fresh server, loaded whole."""
+    async with scale_target(None, None, None, vector_type) as target:
+        return await bench(
+            target, sizes, seed=seed, max_seconds=float("inf"), vector_type=vector_type
+        )
 
 
 def lines(section: dict[str, Any]) -> list[str]:
     """The section as text lines for the report table."""
-    title = "Scale (one namespace)"
+    vector_type = section.get("settings", {}).get("vector_type", "FLOAT32")
+    title = f"Scale (one namespace, {vector_type} vectors)"
     if section.get("status") != "ok":
         return [
             f"{title}: {section.get('status', 'not run')} "
@@ -471,6 +500,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="stop between chunks before this (one chunk at least); run again to continue",
     )
     parser.add_argument("--data-dir", type=Path, help="keep the server's data here (resumable)")
+    parser.add_argument(
+        "--vector-type",
+        type=VectorType,
+        choices=list(VectorType),
+        default=VectorType.FLOAT32,
+        help="the stored vectors' type (the server's --vector-type)",
+    )
     add_target_arguments(parser)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="write the results here as JSON")
@@ -490,8 +526,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
 
     async def run() -> dict[str, Any]:
-        async with scale_target(args.address, args.redis_url, data_dir) as target:
-            return await bench(target, sizes, seed=args.seed, max_seconds=args.max_seconds)
+        async with scale_target(args.address, args.redis_url, data_dir, args.vector_type) as target:
+            return await bench(
+                target,
+                sizes,
+                seed=args.seed,
+                max_seconds=args.max_seconds,
+                vector_type=args.vector_type,
+            )
 
     results = asyncio.run(run())
     print("\n".join(lines(results)))

@@ -6,7 +6,6 @@ writes, which may run as well and change nothing that is asserted."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -21,7 +20,7 @@ from memrpc.access_recorder import AccessRecorder
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.access import Access, AccessStore
 from memrpc.store.memory_index import INDEX, unrecalled_query
 from memrpc.store.redis_mux import RedisMux
@@ -130,11 +129,11 @@ async def test_a_document_from_before_access_counts_gets_them(
 ) -> None:
     first, _ = await two_memories(ltm, ns)
     key = keys.memory(ns, first.memory.id)
-    for path in ("$.memory.access_count", "$.memory.last_access_ms", "$.recalled_ms"):
-        await mux.execute("JSON.DEL", key, path)
+    doc = memory_document
+    await mux.execute("HDEL", key, doc.ACCESS_COUNT, doc.LAST_ACCESS_MS, doc.RECALLED_MS)
     at = now_ms()
     assert await AccessStore(mux).write(ns, [Access(first.memory.id, 1, at)]) == 1
-    [stored] = json.loads(await mux.execute("JSON.GET", key, "$.recalled_ms"))
+    stored = int(await mux.execute("HGET", key, doc.RECALLED_MS))
     recalled = await get(ltm, ns, first.memory.id)
     assert (recalled.access_count, recalled.last_access_time.ToMilliseconds(), stored) == (
         1,
@@ -254,5 +253,5 @@ async def test_a_stopping_server_writes_the_accesses_it_recorded(
         first, _ = await two_memories(ltm, ns)
         vector = pb.Vector(values=list(unit_vectors(2, seed=15)[0]))
         await ltm.SearchMemories(pb.SearchMemoriesRequest(namespace=ns, vector=vector, limit=1))
-    found = await mux.execute("JSON.GET", keys.memory(ns, first.memory.id), "$.memory.access_count")
-    assert json.loads(found) == [1]
+    key = keys.memory(ns, first.memory.id)
+    assert await mux.execute("HGET", key, memory_document.ACCESS_COUNT) == b"1"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -34,7 +33,7 @@ from memrpc.namespace_defaults import (
     NamespaceDefaults,
     server_defaults,
 )
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.consolidation import ConsolidationStore, Walk
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, Memory, MemoryPatch, NewMemory, Source
@@ -270,15 +269,17 @@ async def test_a_merge_sums_the_counts_and_keeps_the_latest_access(
     # As the searches' access recorder leaves them (no version change).
     for memory, count, last, recalled in ((survivor, 3, 1000, 5000), (loser, 4, 2000, 4000)):
         key = keys.memory(ns, memory.id)
-        await mux.execute("JSON.SET", key, "$.memory.access_count", count)
-        await mux.execute("JSON.SET", key, "$.memory.last_access_ms", last)
-        await mux.execute("JSON.SET", key, "$.recalled_ms", recalled)
+        doc = memory_document
+        await mux.execute(
+            "HSET", key, doc.ACCESS_COUNT, count, doc.LAST_ACCESS_MS, last,
+            doc.RECALLED_MS, recalled,
+        )  # fmt: skip
     assert await store.merge(ns, survivor, loser, 0.1) == 2
     merged = await long_term.get(ns, survivor.id)
     assert merged is not None
     assert (merged.hit_count, merged.access_count, merged.last_access_ms) == (2, 7, 2000)
-    recalled = await mux.execute("JSON.GET", keys.memory(ns, survivor.id), "$.recalled_ms")
-    assert json.loads(recalled) == [5000]
+    recalled = await mux.execute("HGET", keys.memory(ns, survivor.id), memory_document.RECALLED_MS)
+    assert recalled == b"5000"
     assert await long_term.get(ns, loser.id) is None
 
 

@@ -25,7 +25,7 @@ from memrpc.jobs.runner import RunnerPolicy
 from memrpc.jobs.runtime import BackgroundJobs, Jobs, process_jobs
 from memrpc.limits import Limits
 from memrpc.namespace_defaults import ForgettingPolicy, NamespaceDefaults, server_defaults
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.events import Retention
 from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.long_term import LongTermStore, NewMemory
@@ -94,9 +94,9 @@ class Memories:
         recall times, counted from its creation)."""
         key = keys.memory(self.ns, memory_id)
         if ms is None:
-            await self.mux.execute("JSON.DEL", key, "$.recalled_ms")
+            await self.mux.execute("HDEL", key, memory_document.RECALLED_MS)
         else:
-            await self.mux.execute("JSON.SET", key, "$.recalled_ms", ms)
+            await self.mux.execute("HSET", key, memory_document.RECALLED_MS, ms)
 
     async def living(self, *ids: str) -> set[str]:
         return {i for i in ids if await self.store.get(self.ns, i) is not None}
@@ -236,13 +236,14 @@ async def test_each_memory_forgotten_is_an_event_with_what_it_was_and_why(
     # Creation times on edges of the calendar, for the events' times.
     created = [951_782_400_000, 1_709_164_800_123, 4_133_894_399_999, 86_399_999]
     for memory_id, ms in zip(ids, created, strict=True):
-        await mux.execute("JSON.SET", keys.memory(ns, memory_id), "$.memory.create_ms", ms)
+        await mux.execute("HSET", keys.memory(ns, memory_id), memory_document.CREATE_MS, ms)
         await memories.recalled_at(memory_id, None)
     key = keys.memory(ns, ids[0])
-    await mux.execute("JSON.SET", key, "$.memory.access_count", 3)
-    await mux.execute("JSON.SET", key, "$.memory.last_access_ms", 1_700_000_000_007)
-    await mux.execute("JSON.SET", key, "$.recalled_ms", 1_700_000_000_007)
-    await mux.execute("JSON.SET", key, "$.memory.hit_count", 2)
+    doc = memory_document
+    await mux.execute(
+        "HSET", key, doc.ACCESS_COUNT, 3, doc.LAST_ACCESS_MS, 1_700_000_000_007,
+        doc.RECALLED_MS, 1_700_000_000_007, doc.HIT_COUNT, 2,
+    )  # fmt: skip
     # As of 2103, after every one of them.
     assert await job(mux, unrecalled(HOUR_S)).run(ns, 4_200_000_000_000) is False
     assert await memories.living(*ids) == set()

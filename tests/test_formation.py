@@ -26,7 +26,7 @@ from memrpc.jobs.formation import FormationJob
 from memrpc.limits import EPISODIC_TTL_S, Limits
 from memrpc.namespace_defaults import FormationPolicy, NamespaceDefaults, server_defaults
 from memrpc.store.formation import Chunk, FormationStore, event_ms
-from memrpc.store.long_term import NewMemory
+from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.redis_mux import RedisMux
 from memrpc.summaries.extractive import ExtractiveSummarizer
 from memrpc.v1 import event_log_pb2 as ev
@@ -40,8 +40,8 @@ MAX_STEPS = 100
 
 
 @pytest.fixture
-def store(mux: RedisMux) -> FormationStore:
-    return FormationStore(mux)
+def store(mux: RedisMux, embedder: BatchingEmbedder) -> FormationStore:
+    return FormationStore(mux, LongTermStore(mux, dim=embedder.dim))
 
 
 async def formed(chunk: Chunk, embedder: BatchingEmbedder) -> NewMemory:
@@ -202,7 +202,8 @@ ON = FormationPolicy(enabled=True, turns_per_memory=PER_MEMORY, max_chars=1000, 
 
 def job(mux: RedisMux, embedder: BatchingEmbedder, policy: FormationPolicy) -> FormationJob:
     summarizer = ExtractiveSummarizer(embedder)
-    return FormationJob(FormationStore(mux), summarizer, embedder.background(), Policy(policy))
+    store = FormationStore(mux, LongTermStore(mux, dim=embedder.dim))
+    return FormationJob(store, summarizer, embedder.background(), Policy(policy))
 
 
 async def conversation(wm, ns: str, thread: str, turns: list[tuple[str, str]] = TURNS) -> list[str]:

@@ -187,6 +187,21 @@ def test_several_replicas_on_an_external_redis_roll(tools: Tools) -> None:
     assert "PersistentVolumeClaim" not in {each["kind"] for each in objects(stream)}
 
 
+def test_an_upgrade_that_cannot_roll_recreates_servers_and_workers(tools: Tools) -> None:
+    """`strategy.type=Recreate`: for releases that cannot run side by side
+    (docs/deployment.md#which-versions-can-run-side-by-side)."""
+    external = ("--set", "replicaCount=2", "--set", "redis.url=redis://r:6379")
+    stream = tools.render(None, *external, *WITH_WORKERS, "--set", "strategy.type=Recreate")
+    assert {name: d["spec"]["strategy"]["type"] for name, d in deployments(stream).items()} == {
+        "memrpc": "Recreate",
+        WORKER: "Recreate",
+    }
+    rolled = tools.render(None, *external, *WITH_WORKERS)
+    assert {d["spec"]["strategy"]["type"] for d in deployments(rolled).values()} == {
+        "RollingUpdate"
+    }
+
+
 def test_embedded_redis_keeps_its_data_on_a_claim_and_never_shares_it(tools: Tools) -> None:
     spec = deployment(tools.render(None))["spec"]
     assert spec["strategy"]["type"] == "Recreate"

@@ -250,7 +250,7 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}"), b"zset"),
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}:u:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
     (re.compile(rf"memrpc:userthreads:\{{{_NS}\}}:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
-    (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"ReJSON-RL"),
+    (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"hash"),
     (re.compile(rf"memrpc:memreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}"), b"hash"),
     (re.compile(rf"memrpc:memseq:\{{{_NS}\}}"), b"string"),
     (re.compile(rf"memrpc:ev:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"stream"),
@@ -268,9 +268,15 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:lease:\{{{_NS}\}}:[a-z_]+"), b"string"),
     (re.compile(rf"memrpc:llmcalls:\{{{_NS}\}}:[0-9]+"), b"string"),
 ]
-# The keys outside every namespace: the namespaces the jobs read, and the
-# embedding model of the stored vectors.
-GLOBAL_KEYS = {"memrpc:namespaces": b"set", "memrpc:model": b"hash"}
+# The keys outside every namespace: the namespaces the jobs read, the
+# storage schema and the embedding model of the stored memories, and the
+# lease of the migration from storage schema 2.
+GLOBAL_KEYS = {
+    "memrpc:namespaces": b"set",
+    "memrpc:schema": b"string",
+    "memrpc:model": b"hash",
+    "memrpc:lease:migration": b"string",
+}
 
 
 def hash_tag(key: str) -> str:
@@ -700,7 +706,7 @@ async def test_every_key_follows_the_key_grammar(
         (b"memrpc:ses:{a}: t", b"hash"),
         (b"memrpc:ses:{a}:t", b"zset"),
         (b"memrpc:sesidx:{a}:u:7", b"zset"),
-        (b"memrpc:mem:{a}:x", b"ReJSON-RL"),
+        (b"memrpc:mem:{a}:x", b"hash"),
         (b"memrpc:memreq:{a}:", b"hash"),
         (b"memrpc:memreq:{a}:r:t", b"hash"),
         (b"memrpc:ev:{}:t", b"stream"),

@@ -39,7 +39,7 @@ from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.namespace_defaults import LanguageModelPolicy, NamespaceDefaults, server_defaults
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.formation import FormationStore
-from memrpc.store.long_term import NewMemory
+from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
@@ -102,7 +102,11 @@ def formation(
 ) -> FormationJob:
     summarizer = ExtractiveSummarizer(embedder.background())
     return FormationJob(
-        FormationStore(mux), summarizer, embedder.background(), FixedDefaults(defaults), model
+        FormationStore(mux, LongTermStore(mux, dim=embedder.dim)),
+        summarizer,
+        embedder.background(),
+        FixedDefaults(defaults),
+        model,
     )
 
 
@@ -158,7 +162,7 @@ async def test_formation_extracts_facts_as_semantic_memories_and_a_repeat_is_a_h
 async def test_a_chunk_whose_write_loses_a_race_writes_no_fact(
     wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
 ) -> None:
-    store = FormationStore(mux)
+    store = FormationStore(mux, LongTermStore(mux, dim=embedder.dim))
     await append(wm, ns, "t", chunk(0) + chunk(1) + chunk(2))
     read = await store.next_chunk(ns, "t", turns_per_memory=PER_MEMORY)
     assert read is not None

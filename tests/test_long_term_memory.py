@@ -4,7 +4,6 @@ JSON, through the gRPC stub."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Sequence
@@ -21,14 +20,13 @@ from hypothesis import strategies as st
 from memrpc.api import request_ids
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.long_term import (
     CREATE_BATCH,
     LongTermStore,
     MemoryPatch,
     NewMemory,
     Vector,
-    vector_json,
 )
 from memrpc.store.memory_index import Kind, MemoryFilter, scope_tag
 from memrpc.store.redis_mux import RedisMux
@@ -505,7 +503,7 @@ async def test_memory_past_its_expiry_is_not_live(
     [stale] = await create(ltm, ns, item(DARK_MODE, user_id="u", kind=EPISODIC))
     key = keys.memory(ns, stale.memory.id)
     past_ms = time.time_ns() // 1_000_000 - 1000
-    await redis_client.execute_command("JSON.SET", key, "$.live_until", past_ms)
+    await redis_client.hset(key, memory_document.EXPIRE_MS, past_ms)
     assert await search_ids(ltm, ns, pb.MemoryFilter()) == set()
     assert await search_ids(ltm, ns, pb.MemoryFilter(user_ids=["u"], kinds=[EPISODIC])) == set()
     [again] = await create(ltm, ns, item(DARK_MODE, user_id="u", kind=EPISODIC))
@@ -677,7 +675,8 @@ async def test_a_document_without_a_version_is_at_version_1(
     [created] = await create(ltm, ns, item(PEANUTS))
     memory_id = created.memory.id
     key = keys.memory(ns, memory_id)
-    assert await redis_client.execute_command("JSON.DEL", key, "$.memory.version") == 1
+    await update(ltm, ns, memory_id, [], expected_version=1, topics=["b"])
+    assert await redis_client.hdel(key, memory_document.VERSION) == 1
     assert (await get(ltm, ns, memory_id)).version == 1
     assert (await update(ltm, ns, memory_id, [], expected_version=1, topics=["a"])).version == 2
     await delete(ltm, ns, memory_id, 2)
@@ -695,8 +694,10 @@ async def test_a_clients_memory_has_source_client_and_no_episode(
     assert await get(ltm, ns, memory.id) == memory
     # Memories written before sources were recorded read as not recorded.
     key = keys.memory(ns, memory.id)
-    for path in ("source", "source_event_ids", "start_ms", "end_ms"):
-        assert await redis_client.execute_command("JSON.DEL", key, f"$.memory.{path}") == 1
+    # A client's memory holds only its source of these (the others absent: none).
+    doc = memory_document
+    fields = (doc.SOURCE, doc.SOURCE_EVENT_IDS, doc.START_MS, doc.END_MS)
+    assert await redis_client.hdel(key, *fields) == 1
     old = await get(ltm, ns, memory.id)
     assert old.source == pb.MEMORY_SOURCE_UNSPECIFIED
     old.source = pb.MEMORY_SOURCE_CLIENT
@@ -896,7 +897,7 @@ async def test_store_round_trip(
         await client.aclose()
 
 
-async def test_documents_hold_the_exact_float32_vector(
+async def test_memories_hold_the_exact_float32_vector(
     redis_server: EmbeddedRedis, redis_client: redis.asyncio.Redis, ns: str
 ) -> None:
     client = RedisMux(redis_server.url)
@@ -905,24 +906,14 @@ async def test_documents_hold_the_exact_float32_vector(
         vectors = unit_vectors(2, seed=4)
         [created] = await store.create(ns, [NewMemory("a", vectors[0])], max_distance=0.2)
         key = keys.memory(ns, created.memory.id)
-        [stored] = json.loads(await redis_client.execute_command("JSON.GET", key, "$.embedding"))
-        assert np.array_equal(np.asarray(stored, dtype=np.float32), vectors[0])
+        stored = await redis_client.hget(key, memory_document.VECTOR)
+        assert np.array_equal(np.frombuffer(stored, "<f4"), vectors[0])
         patch = MemoryPatch(text="b", embedding=vectors[1])
         await store.update(ns, created.memory.id, patch, max_distance=0.2)
-        [stored] = json.loads(await redis_client.execute_command("JSON.GET", key, "$.embedding"))
-        assert np.array_equal(np.asarray(stored, dtype=np.float32), vectors[1])
+        stored = await redis_client.hget(key, memory_document.VECTOR)
+        assert np.array_equal(np.frombuffer(stored, "<f4"), vectors[1])
     finally:
         await client.aclose()
-
-
-def test_vector_json_reads_back_as_every_float32() -> None:
-    """9 significant digits read back as the same float32, at any scale."""
-    bits = np.random.default_rng(5).integers(0, 2**32, 100_000, dtype=np.uint64)
-    random = bits.astype(np.uint32).view(np.float32)
-    edges = [0.0, 1.0, -1.0, 1e-45, 1.1754944e-38, 3.4028235e38]
-    values = np.concatenate([random[np.isfinite(random)], edges]).astype(np.float32)
-    parsed = np.asarray(json.loads(vector_json(values)), dtype=np.float64)
-    assert np.array_equal(parsed.astype(np.float32), values)
 
 
 kinds = st.sampled_from(list(Kind))

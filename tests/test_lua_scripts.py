@@ -23,6 +23,7 @@ import redis.exceptions
 from memrpc.embedding.identity import identify
 from memrpc.embedding.model_files import model_files
 from memrpc.store import keys, request_ids, script_args, scripts
+from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_mux import Arg
 from memrpc.v1 import working_memory_pb2 as pb
 
@@ -31,6 +32,7 @@ BUILDERS = [
     for _, cls in inspect.getmembers(script_args, inspect.isclass)
     if issubclass(cls, scripts.Call) and cls is not scripts.Call
 ]
+F32 = VectorType.FLOAT32
 # The packaged model's identity (384-d), as the servers record it.
 PACKAGED = identify(model_files(None), 384)
 # `-- KEYS[1] name: ...`, `-- ARGV[4..] name: ...` (variadic).
@@ -75,6 +77,9 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
     stream, feed = keys.events(ns, "t"), keys.feed(ns)
     entry = json.dumps({"role": "user", "content": "hi", "metadata": {}, "create_ms": 1})
     doc = keys.memory(ns, "01J0000000000000000000000A")
+    other = keys.memory(ns, "01J0000000000000000000000B")
+    prefix, changes = keys.memory(ns, ""), keys.events(ns, "memrpc.memories")
+    document = json.dumps({"id": "01J0000000000000000000000A", "c": "1"})
     return {
         "append_turns": (
             [session, index, stream, feed],
@@ -93,19 +98,32 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "events_after": ([stream], ["0-0", 10]),
         "dedup_insert": (
             [keys.memory_request(ns, ""), keys.memory_sequence(ns), doc],
-            ["idx", 0.2, keys.memory(ns, ""), "", 0, 0, "", "", b"", 0, "{}"],
+            ["idx", "", F32, 0.2, prefix, "", 0, 0, "", "", b"\0\0\x80?", 0, document],
         ),
         "dedup_update": (
             [doc],
-            ["idx", 0.2, keys.memory(ns, ""), "", "", "", b"", "", "$.memory.text", '"x"'],
+            ["idx", "", F32, 0.2, prefix, "", "", "", b"", "", "", "t", "x"],
         ),
-        "delete_memory": ([doc], [""]),
-        "delete_memories": ([keys.memory(ns, "")], ["idx", "*", 10]),
+        "delete_memory": ([doc], ["", F32]),
+        "delete_memories": ([prefix], ["idx", "", "*", 10]),
         "lease": ([keys.lease(ns, "job")], ["take", "token", 1000]),
         "memory_forget": (
             [keys.events(ns, "memrpc.memories"), feed, doc],
-            ["budget", "memrpc.memory_forgotten", "memrpc.memories", 100, 100, "idx", "", 0, 1, ""],
+            [
+                *("budget", "memrpc.memory_forgotten", "memrpc.memories", 100, 100),
+                *("idx", "", 0, F32, 1, ""),
+            ],
         ),
+        "memory_access": ([doc], [prefix, F32, 1, 1000]),
+        "memory_merge": (
+            [doc, other, changes, feed],
+            [1, 1, 0.1, "memrpc.memories", "memrpc.memory_merged", 100, 100, F32],
+        ),
+        "memory_supersede": (
+            [doc, other, changes, feed],
+            [1, 1, "superseded", "memrpc.memories", "memrpc.memory_superseded", 100, 100, F32],
+        ),
+        "memory_upgrade": ([doc], [F32, "t"]),
         "namespace_settings_update": (
             [keys.namespace_settings(ns)],
             [1000, "", "window_turns", 5, "dedup_distance", "", "recall_mode", "hybrid"],
@@ -113,7 +131,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         # A skip of one trimmed turn: no memory.
         "memory_form": (
             [session, keys.memory_sequence(ns)],
-            ["1", "0-0", "1-0", 0, 1, "idx", 0.2, keys.memory(ns, "")],
+            ["1", "0-0", "1-0", 0, 1, "idx", "", F32, 0.2, prefix],
         ),
         "language_model_budget": ([keys.model_calls(ns, 1)], [60, 120_000]),
         # The packaged model, which every server on the shared Redis records.
@@ -123,6 +141,9 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         ),
     }
 
+
+# The scripts that take any number of keys (at least one), whatever their ARGV.
+ANY_KEY_COUNT = {"memory_upgrade"}
 
 # One thing wrong with a valid call: (script, ARGV index, new value or None
 # to cut ARGV there).
@@ -175,25 +196,56 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("events_delete_group", 0, ""),
     ("events_after", 0, "later"),  # a cursor that is not a stream id
     ("events_after", 1, -1),
-    ("dedup_insert", 1, "near"),
-    ("dedup_insert", 1, -0.5),
-    ("dedup_insert", 3, "fp"),  # a fingerprint without a time to remember it
-    ("dedup_insert", 4, -1),
-    ("dedup_insert", 5, "second"),  # the first item's index
-    ("dedup_insert", 9, "tomorrow"),  # expire ms
-    ("dedup_insert", 10, ""),  # no document
-    ("dedup_insert", 10, None),  # an item cut short
-    ("dedup_insert", 2, "memrpc:elsewhere:"),  # a document outside the prefix
-    ("dedup_update", 1, 3),
-    ("dedup_update", 3, 0),  # versions start at 1
-    ("dedup_update", 3, "v2"),
-    ("dedup_update", 7, "tomorrow"),
-    ("dedup_update", 9, None),  # a path without its value
-    ("dedup_update", 2, "memrpc:elsewhere:"),  # the document outside the prefix
+    ("dedup_insert", 2, "FLOAT64"),  # not a vector type
+    ("dedup_insert", 3, "near"),
+    ("dedup_insert", 3, -0.5),
+    ("dedup_insert", 5, "fp"),  # a fingerprint without a time to remember it
+    ("dedup_insert", 6, -1),
+    ("dedup_insert", 7, "second"),  # the first item's index
+    ("dedup_insert", 10, b""),  # no vector
+    ("dedup_insert", 11, "tomorrow"),  # expire ms
+    ("dedup_insert", 12, ""),  # no document
+    ("dedup_insert", 12, "not json"),
+    ("dedup_insert", 12, '["01J0000000000000000000000A", "1"]'),  # not an object
+    ("dedup_insert", 12, '{"id": "01J0000000000000000000000A"}'),  # no create time
+    ("dedup_insert", 12, '{"id": "x", "c": 1}'),  # a value that is not a string
+    ("dedup_insert", 12, '{"id": "x", "c": "1", "h": ""}'),  # an empty value
+    ("dedup_insert", 12, '{"id": "x", "c": "1", "v": "blob"}'),  # the script writes v
+    ("dedup_insert", 12, '{"id": "x", "c": "1", "q": "7"}'),  # and numbers q
+    ("dedup_insert", 12, None),  # an item cut short
+    ("dedup_insert", 4, "memrpc:elsewhere:"),  # a document outside the prefix
+    ("dedup_update", 2, "float32"),  # vector types are upper case
+    ("dedup_update", 3, 3),
+    ("dedup_update", 5, 0),  # versions start at 1
+    ("dedup_update", 5, "v2"),
+    ("dedup_update", 9, "tomorrow"),
+    ("dedup_update", 10, "yes"),  # pinned: '', '0' or '1'
+    ("dedup_update", 11, "vr"),  # fields the script owns
+    ("dedup_update", 11, "v"),
+    ("dedup_update", 11, "p"),
+    ("dedup_update", 11, "f"),
+    ("dedup_update", 11, "e"),
+    ("dedup_update", 11, ""),  # no field
+    ("dedup_update", 12, None),  # a field without its value
+    ("dedup_update", 4, "memrpc:elsewhere:"),  # the document outside the prefix
     ("delete_memory", 0, "any"),
     ("delete_memory", 0, 0),
-    ("delete_memories", 2, 0),
-    ("delete_memories", 2, "all"),
+    ("delete_memory", 1, ""),  # no vector type
+    ("delete_memories", 3, 0),
+    ("delete_memories", 3, "all"),
+    ("memory_access", 1, "FLOAT64"),
+    ("memory_access", 2, 0),  # no search returned it
+    ("memory_access", 3, "later"),
+    ("memory_access", 3, None),  # a count without its time
+    ("memory_merge", 0, 0),  # versions start at 1
+    ("memory_merge", 2, 3),  # a distance out of range
+    ("memory_merge", 7, "FLOAT64"),
+    ("memory_merge", 7, None),  # no vector type
+    ("memory_supersede", 1, "x"),
+    ("memory_supersede", 2, ""),  # no flag
+    ("memory_supersede", 7, "float16"),
+    ("memory_upgrade", 0, ""),  # no vector type
+    ("memory_upgrade", 0, "FLOAT64"),
     ("lease", 0, "renew"),  # not an action
     ("lease", 1, ""),  # no token
     ("lease", 2, 0),  # no time left
@@ -201,9 +253,10 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("memory_forget", 0, ""),  # no rule
     ("memory_forget", 3, 0),  # a MAXLEN of 0
     ("memory_forget", 7, -1),  # a negative budget
-    ("memory_forget", 8, 0),  # versions start at 1
-    ("memory_forget", 9, "lately"),  # a recall time that is not a number
-    ("memory_forget", 9, None),  # a document without its recall time
+    ("memory_forget", 8, "HALF"),  # not a vector type
+    ("memory_forget", 9, 0),  # versions start at 1
+    ("memory_forget", 10, "lately"),  # a recall time that is not a number
+    ("memory_forget", 10, None),  # a document without its recall time
     ("namespace_settings_update", 0, "now"),
     ("namespace_settings_update", 1, -1),  # versions start at 0 (never changed)
     ("namespace_settings_update", 2, "version"),  # a field scripts do not write
@@ -215,8 +268,9 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("memory_form", 0, "soon"),  # create_ms, not a number
     ("memory_form", 3, 1),  # turns formed without a memory
     ("memory_form", 4, 0),  # no turn covered at all
-    ("memory_form", 6, 3),  # a dedup distance out of range
-    ("memory_form", 8, "x"),  # an item without its document
+    ("memory_form", 7, "FLOAT64"),  # not a vector type
+    ("memory_form", 8, 3),  # a dedup distance out of range
+    ("memory_form", 10, "x"),  # an item without its document
     ("language_model_budget", 0, 0),  # a budget of no call
     ("language_model_budget", 1, "soon"),  # a time to live that is not a number
     ("model_record", 0, ""),  # no name
@@ -234,7 +288,8 @@ def _malformed(ns: str) -> list[tuple[str, list[str], list[Arg]]]:
     cases = []
     for lua, (call_keys, args) in valid.items():
         cases.append((lua, call_keys[:-1], args))  # one key too few
-        cases.append((lua, [*call_keys, *call_keys[-1:] * 2], args))  # two too many
+        if lua not in ANY_KEY_COUNT:
+            cases.append((lua, [*call_keys, *call_keys[-1:] * 2], args))  # two too many
         cases.append((lua, call_keys, []))  # no arguments
     for lua, i, value in MALFORMED:
         call_keys, args = valid[lua]

@@ -20,7 +20,7 @@ from memrpc.limits import (
     MAX_METADATA_KEY_CHARS,
     MAX_METADATA_VALUE_CHARS,
 )
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_index import INDEX, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
@@ -337,8 +337,7 @@ async def test_documents_written_before_match_no_such_filter_until_updated(
 ) -> None:
     [old] = await create(ltm, ns, lake(1, metadata={"k": "v"}, event_time=ts(T0_MS)))
     key = keys.memory(ns, old)
-    await redis_client.execute_command("JSON.DEL", key, "$.tags.meta")
-    await redis_client.execute_command("JSON.DEL", key, "$.memory.event_ms")
+    await redis_client.hdel(key, memory_document.METADATA_TAGS, memory_document.EVENT_MS)
     got = (await ltm.GetMemory(pb.GetMemoryRequest(namespace=ns, memory_id=old))).memory
     assert not got.HasField("event_time")
     assert dict(got.metadata) == {"k": "v"}

@@ -57,7 +57,7 @@ from memrpc.api.convert import now_ms
 from memrpc.embedding import BatchingEmbedder
 from memrpc.store import keys
 from memrpc.store.formation import Chunk, FormationStore
-from memrpc.store.long_term import INDEX, NewMemory
+from memrpc.store.long_term import INDEX, LongTermStore, NewMemory
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import FoldWork, SummaryStore
 from memrpc.v1 import event_log_pb2 as ev
@@ -204,7 +204,7 @@ class Run:
     ) -> None:
         self.mux = mux
         self.summaries = SummaryStore(mux)
-        self.formation = FormationStore(mux)
+        self.formation = FormationStore(mux, LongTermStore(mux, dim=dim))
         # Every formed memory's embedding: their texts differ, and their
         # dedup is by text only.
         self.vector = np.eye(dim, dtype=np.float32)[0]

@@ -43,6 +43,7 @@ from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
 from memrpc.namespace_defaults import NamespaceDefaults, RecallMode, server_defaults
 from memrpc.server import MemrpcServer
 from memrpc.store.formation import FormationStore
+from memrpc.store.long_term import LongTermStore
 from memrpc.store.namespace_settings import SETTINGS, NamespaceSettingsStore, StoredSettings
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.stream_ids import order_of
@@ -773,7 +774,10 @@ def formation(counting, embedder, memrpc_server) -> FormationJob:
     """The formation job, reading the policy from the test server's cache."""
     summarizer = ExtractiveSummarizer(embedder)
     return FormationJob(
-        FormationStore(counting.redis), summarizer, embedder, memrpc_server.defaults
+        FormationStore(counting.redis, LongTermStore(counting.redis, dim=embedder.dim)),
+        summarizer,
+        embedder,
+        memrpc_server.defaults,
     )
 
 

@@ -4,10 +4,9 @@ index filters on (`memory_index.unpinned_query`)."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query, unpinned_query
 from memrpc.store.redis_mux import RedisMux
 from test_long_term_memory import DARK_MODE, DUPLICATE, PEANUTS, create, get, item, update
@@ -27,9 +26,8 @@ async def unpinned_ids(mux: RedisMux, ns: str) -> set[str]:
 
 
 async def flags(mux: RedisMux, ns: str, memory_id: str) -> list[str]:
-    found = await mux.execute("JSON.GET", keys.memory(ns, memory_id), "$.tags.flags")
-    [value] = json.loads(found)
-    return list(value)
+    found = await mux.execute("HGET", keys.memory(ns, memory_id), memory_document.FLAGS)
+    return memory_document.split(None if found is None else found.decode())
 
 
 async def test_a_pinned_memory_is_created_pinned_and_indexed_so(
@@ -87,7 +85,7 @@ async def test_a_pin_change_keeps_the_other_flags(
     [created] = await create(ltm, ns, item(PEANUTS))
     key = keys.memory(ns, created.memory.id)
     # As the consolidation job marks a superseded memory.
-    await mux.execute("JSON.SET", key, "$.tags.flags", '["superseded"]')
+    await mux.execute("HSET", key, memory_document.FLAGS, "superseded")
     await update(ltm, ns, created.memory.id, ["pinned"], pinned=True)
     assert await flags(mux, ns, created.memory.id) == ["superseded", "pinned"]
     await update(ltm, ns, created.memory.id, ["pinned"], pinned=False)
@@ -99,9 +97,8 @@ async def test_a_document_without_flags_gets_them_on_a_pin(
 ) -> None:
     [created] = await create(ltm, ns, item(PEANUTS))
     key = keys.memory(ns, created.memory.id)
-    # A document written before pins had neither the field nor the flags.
-    await mux.execute("JSON.DEL", key, "$.tags.flags")
-    await mux.execute("JSON.DEL", key, "$.memory.pinned")
+    # A memory written before pins had neither the field nor the flags.
+    await mux.execute("HDEL", key, memory_document.FLAGS, memory_document.PINNED)
     assert not (await get(ltm, ns, created.memory.id)).pinned
     assert (await update(ltm, ns, created.memory.id, ["pinned"], pinned=True)).pinned
     assert await flags(mux, ns, created.memory.id) == ["pinned"]

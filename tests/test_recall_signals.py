@@ -1,19 +1,18 @@
 """What hybrid recall weighs besides distance and words, end to end against
 the real Redis and model: the neighbours (memories written next to a match
-in its thread, `$.seq`), the time a query names against each memory's
+in its thread, field `q`), the time a query names against each memory's
 event time, and BM25 counted within the namespace searched
 (`store/recall.py`, `store/keyword_scores.py`)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio
 
 from memrpc.limits import NEIGHBOR_DECAY, NEIGHBOR_WEIGHT, TIME_WEIGHT
-from memrpc.store import keys
+from memrpc.store import keys, memory_document
 from memrpc.v1 import long_term_memory_pb2 as pb
 
 HYBRID, KEYWORD = pb.RECALL_MODE_HYBRID, pb.RECALL_MODE_KEYWORD
@@ -56,9 +55,8 @@ async def test_each_written_memory_takes_the_next_number_of_its_namespace(
     assert repeat[0] == first[0]
 
     async def seq(memory_id: str) -> int:
-        found = await redis_client.execute_command("JSON.GET", keys.memory(ns, memory_id), "$.seq")
-        value: int = json.loads(found)[0]
-        return value
+        found = await redis_client.hget(keys.memory(ns, memory_id), memory_document.SEQ)
+        return int(found)
 
     assert [await seq(i) for i in (*first, repeat[1])] == [1, 2, 3]
     assert int(await redis_client.get(keys.memory_sequence(ns))) == 3

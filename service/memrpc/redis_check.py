@@ -11,8 +11,10 @@ that refuses memrpc's credentials or commands.
 | needs             | at least | for                                                  |
 |-------------------|----------|------------------------------------------------------|
 | Redis (server)    | 7.0      | the `XAUTOCLAIM` reply of Redis 7 (`events_receive`) |
-| Search (`FT.*`)   | 2.6      | vector and multi-value TAG fields on JSON, DIALECT 3 |
-| JSON (`JSON.*`)   | 2.6      | `JSON.MSET`                                          |
+| Search (`FT.*`)   | 2.8      | vector fields on Hashes, DIALECT 3 and 4 (FLOAT16    |
+|                   |          | vectors, `--vector-type FLOAT16`, need 2.10)         |
+| JSON (`JSON.*`)   | 2.6      | reading the JSON documents of storage schema 2 to    |
+|                   |          | migrate them (`store/migration.py`)                  |
 
 Redis 8 has both modules built in (and reports them as version 8.x);
 Redis Stack 7.2 and later ships them. valkey reports `redis_version` 7.2.4
@@ -38,8 +40,10 @@ import redis.exceptions
 
 from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings, SettingsError, redacted_url
+from memrpc.limits import HASH_MAX_LISTPACK_VALUE
 from memrpc.secret_files import read_secret
 from memrpc.store import keys
+from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_errors import NoPermissionError, RedisUnavailable
 from memrpc.store.redis_mux import RedisAddress, RedisMux
 
@@ -67,10 +71,8 @@ class Requirement:
 
 REQUIREMENTS = (
     Requirement("Redis", "", (7, 0), "the XAUTOCLAIM reply of Redis 7"),
-    Requirement(
-        "the Search module (FT.*)", "search", (2, 6), "vector fields on JSON and DIALECT 3"
-    ),
-    Requirement("the JSON module (JSON.*)", "ReJSON", (2, 6), "JSON.MSET"),
+    Requirement("the Search module (FT.*)", "search", (2, 8), "vector fields and DIALECT 4"),
+    Requirement("the JSON module (JSON.*)", "ReJSON", (2, 6), "migrating JSON memories"),
 )
 
 # Every command memrpc sends (its Lua scripts' included), as ACL rules name
@@ -80,8 +82,8 @@ ACL_COMMANDS = (
     "ping", "info", "select", "client|id", "client|unblock",
     # Lua scripts
     "evalsha", "script|load",
-    "del", "exists", "get", "set", "pexpire", "pexpireat", "persist",
-    "hget", "hgetall", "hincrby", "hmget", "hset", "hsetnx",
+    "del", "exists", "get", "set", "pexpire", "pexpireat", "persist", "pexpiretime", "pttl",
+    "type", "hdel", "hget", "hgetall", "hincrby", "hmget", "hset", "hsetnx",
     "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
     "xadd", "xrange", "xrevrange", "xtrim", "xread", "xreadgroup", "xack", "xautoclaim",
     "xpending", "xgroup|create", "xgroup|destroy", "xinfo|stream",
@@ -91,7 +93,9 @@ ACL_COMMANDS = (
     # the language model's budgets (store/model_budget.py)
     "incr",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
-    "json.get", "json.mget", "json.mset", "json.numincrby",
+    # the migration of storage schema 2 (store/migration.py): its index
+    # listed and dropped, its documents read
+    "ft._list", "ft.dropindex", "json.get",
 )  # fmt: skip
 
 
@@ -112,6 +116,23 @@ class RedisInfo:
     def __str__(self) -> str:
         modules = ", ".join(f"{name} {version}" for name, version in sorted(self.modules.items()))
         return f"{self.server} {self.version}" + (f" with {modules}" if modules else "")
+
+
+# The Search module that first stores FLOAT16 vectors.
+FLOAT16_SEARCH = (2, 10)
+
+
+def check_vector_type(info: RedisInfo, vector_type: VectorType, url: str) -> None:
+    """Raises `SettingsError` (one line) when the Redis of `info` (at `url`,
+    as logged) cannot store `vector_type` vectors."""
+    search = info.modules.get("search", "0.0")
+    have = tuple(int(part) for part in search.split(".")[:2])
+    if vector_type is VectorType.FLOAT16 and have < FLOAT16_SEARCH:
+        raise SettingsError(
+            f"Redis at {redacted_url(url)} ({info}): --vector-type FLOAT16 needs the Search "
+            f"module {'.'.join(map(str, FLOAT16_SEARCH))} or later (Redis 8, Redis Stack 7.4); "
+            "use --vector-type FLOAT32 on this one"
+        )
 
 
 def acl_rule(user: str = "memrpc", password: str = "<password>") -> str:
@@ -167,7 +188,29 @@ async def reach(mux: RedisMux, url: str, *, timeout: float) -> RedisInfo:  # noq
     missing = _unmet(server["redis_version"], modules)
     if missing:
         raise SettingsError(f"Redis at {where} ({info}): {'; '.join(missing)}")
+    await _check_listpack(mux, where)
     return info
+
+
+async def _check_listpack(mux: RedisMux, where: str) -> None:
+    """Warns when the Redis keeps memories' Hashes in its large encoding
+    (`HASH_MAX_LISTPACK_VALUE`); says nothing where `CONFIG` is not allowed
+    (the least-privilege ACL does not grant it)."""
+    try:
+        reply = await mux.execute("CONFIG", "GET", "hash-max-listpack-value")
+    except redis.exceptions.ResponseError:
+        return
+    found = dict(zip(reply[::2], reply[1::2], strict=True)).get(b"hash-max-listpack-value")
+    if found is not None and int(found) < HASH_MAX_LISTPACK_VALUE:
+        log.warning(
+            "Redis at %s has hash-max-listpack-value %s: each long-term memory takes ~500 B "
+            "more than with %d (CONFIG SET hash-max-listpack-value %d, and in its config "
+            "file; docs/deployment.md)",
+            where,
+            found.decode(),
+            HASH_MAX_LISTPACK_VALUE,
+            HASH_MAX_LISTPACK_VALUE,
+        )
 
 
 async def check(settings: Settings, url: str) -> RedisInfo:

@@ -33,15 +33,16 @@ from memrpc.llm.openai import api_key
 from memrpc.model_check import check_model
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
-from memrpc.redis_check import connect_url, reach
+from memrpc.redis_check import check_vector_type, connect_url, reach
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
+from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
-from memrpc.store.access import AccessStore
 from memrpc.store.events import EventStore, Retention
-from memrpc.store.long_term import LongTermStore
+from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
+from memrpc.store.memory_document import VectorType
 from memrpc.store.namespace_settings import NamespaceSettingsStore
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.working import WorkingStore
@@ -187,6 +188,22 @@ class MemrpcServer:
         assert self._embedded is not None, "server not started"
         return self._embedded.url
 
+    async def _long_term(self, redis: RedisMux, settings: Settings, dim: int) -> LongTermStore:
+        """The long-term store, its index made or completed."""
+        long_term = LongTermStore(redis, dim=dim, vector_type=VectorType(settings.vector_type))
+        try:
+            added = await long_term.ensure_index()
+        except VectorTypeMismatch as err:
+            raise SettingsError(f"Redis at {redacted_url(self.redis_url)}: {err}") from None
+        if added:
+            log.warning(
+                "search index: added the fields %s; Redis indexes the existing memories "
+                "again in the background (FT.INFO percent_indexed), listings may miss "
+                "some of them until it is done",
+                ", ".join(added),
+            )
+        return long_term
+
     async def start(self) -> None:
         """Connects to (or starts) Redis, loads the model, starts serving."""
         settings = self.settings
@@ -224,14 +241,9 @@ class MemrpcServer:
             self._embedder = await load_model(settings)
         # Before the index: a server of another model changes nothing.
         await check_model(self._redis, self._embedder.identity, settings, self.redis_url)
-        long_term = LongTermStore(self._redis, dim=self._embedder.dim)
-        if added := await long_term.ensure_index():
-            log.warning(
-                "search index: added the fields %s; Redis indexes the existing memories "
-                "again in the background (FT.INFO percent_indexed), listings may miss "
-                "some of them until it is done",
-                ", ".join(added),
-            )
+        await check_schema(self._redis, self.redis_url)
+        check_vector_type(redis_info, VectorType(settings.vector_type), self.redis_url)
+        long_term = await self._long_term(self._redis, settings, self._embedder.dim)
 
         server = grpc.aio.server(
             interceptors=interceptors,
@@ -243,7 +255,7 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
-        search = MemorySearch(long_term, self._embedder, limits, self._record_access(self._redis))
+        search = MemorySearch(long_term, self._embedder, limits, self._record_access(long_term))
         settings_store = NamespaceSettingsStore(self._redis)
         defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
@@ -295,10 +307,10 @@ class MemrpcServer:
             redis_info,
         )
 
-    def _record_access(self, redis: RedisMux) -> AccessRecorder:
-        """The recorder of the memories searches return, writing them in
-        the background from now on."""
-        self._access = AccessRecorder(AccessStore(redis))
+    def _record_access(self, long_term: LongTermStore) -> AccessRecorder:
+        """The recorder of the memories searches of `long_term` return,
+        writing them in the background from now on."""
+        self._access = AccessRecorder(long_term.access_store())
         self._access.start()
         return self._access
 

@@ -28,6 +28,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.model_check import check_model
 from memrpc.redis_check import RedisUnreachable, check
 from memrpc.rpc.correlation import configure_logging
+from memrpc.schema_check import check_schema
 from memrpc.server import connect_redis, load_model, run
 from memrpc.shutdown import Signals
 
@@ -76,7 +77,7 @@ async def _supervise(settings: Settings) -> int:
         # Waited for and checked once here, with the model, so that workers
         # start on a Redis they can use and a refusal is said once.
         await check(settings, redis_url)
-        await _check_model(settings, redis_url)
+        await _check_stored(settings, redis_url)
         worker_settings = dataclasses.replace(settings, listen=listen, redis_url=redis_url)
         workers = [_Worker(index, worker_settings) for index in range(settings.workers)]
         starting = asyncio.gather(*(worker.start() for worker in workers))
@@ -112,14 +113,16 @@ async def _supervise(settings: Settings) -> int:
     return status
 
 
-async def _check_model(settings: Settings, url: str) -> None:
-    """`check_model` with a model and a connection of its own, closed after
-    (loading the model takes ~0.2 s; its dimension is part of its identity)."""
+async def _check_stored(settings: Settings, url: str) -> None:
+    """`check_model` and `check_schema` with a model and a connection of its
+    own, closed after (loading the model takes ~0.2 s; its dimension is part
+    of its identity)."""
     embedder = await load_model(settings)
     await embedder.aclose()
     redis = connect_redis(settings, url)
     try:
         await check_model(redis, embedder.identity, settings, url)
+        await check_schema(redis, url)
     finally:
         await redis.aclose()
 

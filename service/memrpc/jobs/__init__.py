@@ -13,6 +13,9 @@ clients may not use), so that any number of processes share its work:
   forms episodic memories of the same turns, a chunk at a time;
 - `runner.py`: one job's loop over the feeds: at least once, idempotent
   jobs, poison entries dead-lettered, lag and state sampled;
+- `migration.py`: the migration of the memories an older version stored
+  (storage schema 2), one leased runner per process, which ends once none
+  is left;
 - `runtime.py`: the jobs of one process, started and stopped together;
 - `worker.py`: the `memrpc worker` process.
 """

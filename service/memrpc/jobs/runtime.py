@@ -5,8 +5,10 @@
 Each job on events gets one runner (`runner.py`) with a consumer of its
 own; the runners of every process share the work through the consumer
 groups. Each periodic job gets one runner (`periodic.py`); those of every
-process share the namespaces through leases. `healthy` and `describe` sum
-their state up for health and the logs.
+process share the namespaces through leases. The migration of memories
+stored by older versions gets one runner too (`migration.py`), which ends
+once there is none. `healthy` and `describe` sum their state up for
+health and the logs.
 
 With `--llm-url`, the process's jobs share one language model client
 (`llm/openai.py`), made at start (its key file read then) and closed when
@@ -27,6 +29,7 @@ from memrpc.jobs.consolidation import ConsolidationJob
 from memrpc.jobs.fold import FoldJob
 from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.jobs.formation import FormationJob
+from memrpc.jobs.migration import MigrationRunner
 from memrpc.jobs.periodic import PeriodicRunner
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
@@ -40,6 +43,7 @@ from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
 from memrpc.store.long_term import LongTermStore
+from memrpc.store.memory_document import VectorType
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
@@ -62,23 +66,28 @@ def process_jobs(
     defaults: DefaultsSource,
     retention: Retention,
     model: JobsModel | None = None,
+    *,
+    vector_type: VectorType = VectorType.FLOAT32,
 ) -> Jobs:
     """Every background job, as one process runs them, with the language
-    `model` if any. They embed in the embedder's background lane: never
-    refused for a full queue, behind the interactive calls of the same
-    process. The events they record (the memory changes) are kept as
-    `retention` says."""
+    `model` if any, on memories whose vectors are `vector_type` values.
+    They embed in the embedder's background lane: never refused for a full
+    queue, behind the interactive calls of the same process. The events
+    they record (the memory changes) are kept as `retention` says."""
     summarizer = ExtractiveSummarizer(embedder.background())
     events = EventStore(redis, retention)
-    consolidation = ConsolidationStore(redis, LongTermStore(redis, dim=embedder.dim), events)
+    long_term = LongTermStore(redis, dim=embedder.dim, vector_type=vector_type)
+    consolidation = ConsolidationStore(redis, long_term, events)
     return Jobs(
         events=[
             FoldJob(SummaryStore(redis), summarizer, defaults, model),
-            FormationJob(FormationStore(redis), summarizer, embedder.background(), defaults, model),
+            FormationJob(
+                FormationStore(redis, long_term), summarizer, embedder.background(), defaults, model
+            ),
         ],
         periodic=[
             ConsolidationJob(consolidation, defaults, model),
-            ForgettingJob(ForgettingStore(redis, retention), defaults),
+            ForgettingJob(ForgettingStore(redis, retention, vector_type), defaults),
         ],
     )
 
@@ -104,6 +113,7 @@ class BackgroundJobs:
             PeriodicRunner(job, Leases(redis, job.name), namespaces, policy)
             for job in jobs.periodic
         ]
+        self.migration = MigrationRunner(redis, policy)
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -121,8 +131,10 @@ class BackgroundJobs:
         policy = RunnerPolicy.from_settings(settings, in_server=in_server)
         retention = Retention.from_settings(settings)
         model = OpenAICompatibleModel.from_settings(settings, redis, defaults)
+        vector_type = VectorType(settings.vector_type)
         if model is None:
-            return cls(redis, process_jobs(redis, embedder, defaults, retention), policy)
+            jobs = process_jobs(redis, embedder, defaults, retention, vector_type=vector_type)
+            return cls(redis, jobs, policy)
         log.info("background jobs: language model %s at %s", model.name, redacted_url(model.url))
         if settings.llm_timeout * settings.llm_max_attempts > settings.job_claim_idle:
             log.warning(
@@ -132,11 +144,13 @@ class BackgroundJobs:
                 settings.job_claim_idle,
             )
         events = EventStore(redis, retention)
-        jobs = process_jobs(redis, embedder, defaults, retention, JobsModel(model, events))
+        jobs = process_jobs(
+            redis, embedder, defaults, retention, JobsModel(model, events), vector_type=vector_type
+        )
         return cls(redis, jobs, policy, model)
 
-    def _all(self) -> list[JobRunner | PeriodicRunner]:
-        return [*self.runners, *self.periodic]
+    def _all(self) -> list[JobRunner | PeriodicRunner | MigrationRunner]:
+        return [*self.runners, *self.periodic, self.migration]
 
     def start(self) -> None:
         """Starts every runner, each a task."""
@@ -168,19 +182,24 @@ class BackgroundJobs:
 
     def describe(self) -> str:
         """Each runner's lag, pending entries (periodic: namespaces on, and
-        unfinished) and error, in one line."""
-        return "; ".join(
-            [
-                f"{group_of(runner.job)}: {runner.state.lag} behind, "
-                f"{runner.state.pending} pending" + _failing(runner.loop.error)
-                for runner in self.runners
-            ]
-            + [
-                f"{runner.job.name}: {runner.state.namespaces} namespaces on, "
-                f"{runner.state.unfinished} unfinished" + _failing(runner.loop.error)
-                for runner in self.periodic
-            ]
-        )
+        unfinished; the migration: memories left until it is done) and
+        error, in one line."""
+        parts = [
+            f"{group_of(runner.job)}: {runner.state.lag} behind, "
+            f"{runner.state.pending} pending" + _failing(runner.loop.error)
+            for runner in self.runners
+        ]
+        parts += [
+            f"{runner.job.name}: {runner.state.namespaces} namespaces on, "
+            f"{runner.state.unfinished} unfinished" + _failing(runner.loop.error)
+            for runner in self.periodic
+        ]
+        if not self.migration.state.done:
+            migration = self.migration
+            parts.append(
+                f"{migration.name}: {migration.state.left} left" + _failing(migration.loop.error)
+            )
+        return "; ".join(parts)
 
 
 def _failing(error: str) -> str:

@@ -26,6 +26,7 @@ from memrpc.model_check import check_model
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import reach
+from memrpc.schema_check import check_schema
 from memrpc.server import bound_address, connect_redis, load_model
 from memrpc.shutdown import Signals
 from memrpc.store.namespace_settings import NamespaceSettingsStore
@@ -59,6 +60,7 @@ async def run_worker(
         info = await reach(redis, url, timeout=settings.redis_start_timeout)
         embedder = await load_model(settings)
         await check_model(redis, embedder.identity, settings, url)
+        await check_schema(redis, url)
         if settings.metrics_listen is not None:
             metrics.enable()
             endpoint = metrics.Endpoint(settings.metrics_listen)

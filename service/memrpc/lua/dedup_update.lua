@@ -1,37 +1,53 @@
--- Updates one long-term memory, atomically: checks its version, then (for a
--- new text) that it repeats no other memory of its scope, then writes the
--- changes and the next version.
+-- Updates one long-term memory, atomically: converts it to a Hash if it is
+-- a JSON document of schema 2 (`memory_upgrade`), checks its version, then
+-- (for a new text) that it repeats no other memory of its scope, then
+-- writes the changes and the next version.
 --
--- KEYS[1] document: the memory's document
+-- KEYS[1] document: the memory's key
 -- ARGV[1] index: the search index
--- ARGV[2] max_distance: the max dedup distance (0: exact text only)
--- ARGV[3] prefix: the namespace's memory key prefix
--- ARGV[4] expected_version: the version the memory must be at ('' for any)
--- ARGV[5] exact: the exact-text query of the new text ('' for no dedup)
--- ARGV[6] knn: the KNN query of the new text ('' to skip the vector check)
--- ARGV[7] vector: the new embedding, as the KNN query's parameter
--- ARGV[8] expire_ms: '' keeps the expiry, '0' removes it, else the
---   PEXPIREAT time
--- ARGV[9] pinned: '' keeps the pin, '1' pins the memory, '0' unpins it
---   (`$.memory.pinned` and the `pinned` flag of `$.tags.flags`, its other
---   flags kept)
--- ARGV[10..] changes: (JSON path, JSON value) pairs to write
+-- ARGV[2] legacy_index: the index of schema 2's JSON documents, searched
+--   too until the migration drops it ('' for none)
+-- ARGV[3] vector_type: the type of the stored vectors (`FLOAT32`, `FLOAT16`)
+-- ARGV[4] max_distance: the max dedup distance (0: exact text only)
+-- ARGV[5] prefix: the namespace's memory key prefix
+-- ARGV[6] expected_version: the version the memory must be at ('' for any)
+-- ARGV[7] exact: the exact-text query of the new text ('' for no dedup)
+-- ARGV[8] knn: the KNN query of the new text ('' to skip the vector check)
+-- ARGV[9] vector: the new embedding, a blob of the vector type: the KNN
+--   query's parameter, and the memory's new `v` ('' keeps it)
+-- ARGV[10] expire_ms: '' keeps the expiry, '0' removes it (and `e`), else
+--   the PEXPIREAT time (and `e`)
+-- ARGV[11] pinned: '' keeps the pin, '1' pins the memory, '0' unpins it
+--   (`p` and the `pinned` flag of `f`, its other flags kept)
+-- ARGV[12..] changes: (field, value) pairs of Hash fields to write, a value
+--   '' removing the field; not the fields the script owns (`UPDATE_OWNED`)
 -- Returns {'mismatch', version} when the version is not the expected one
 -- (0: the memory does not exist), {'missing'} when the memory does not
 -- exist, {'duplicate', distance, memory} when the new text repeats that
--- memory (nothing written), else {'written', memory}. A memory is the JSON
--- of a document's `$.memory` path.
--- Bounded work: two searches and a write.
-check_shape(1, 1, 9, 2, 1)
+-- memory (nothing written), else {'written', memory}. A memory is the list
+-- of its `memory_document.READ_FIELDS` (`MEMORY_READ`), nil for an absent
+-- field.
+-- Bounded work: a conversion, four searches (two per index) and a write.
+check_shape(1, 1, 11, 2, 1)
+-- The fields the script writes itself: the version, the vector, the pin and
+-- the expiry.
+local UPDATE_OWNED = {vr = true, v = true, p = true, f = true, e = true}
 local key = KEYS[1]
-local index, max_distance, prefix = arg_present(1), arg_number(2, 0, 2), arg_present(3)
-local expected = ARGV[4]
-arg_optional_integer(4, 1)
-local exact, knn, vector = ARGV[5], ARGV[6], ARGV[7]
-local expire_ms = ARGV[8]
-arg_optional_integer(8, 0)
-local pinned = arg_choice(9, {[''] = true, ['0'] = true, ['1'] = true})
-key_under(1, prefix)
+local dedup = arg_dedup(1)
+local expected = ARGV[6]
+arg_optional_integer(6, 1)
+local exact, knn, vector = ARGV[7], ARGV[8], ARGV[9]
+local expire_ms = ARGV[10]
+arg_optional_integer(10, 0)
+local pinned = arg_choice(11, {[''] = true, ['0'] = true, ['1'] = true})
+key_under(1, dedup.prefix)
+for i = 12, #ARGV, 2 do
+  if UPDATE_OWNED[ARGV[i]] or ARGV[i] == '' then
+    bad_argument('ARGV[' .. i .. '] is not a field the caller may change: ' .. ARGV[i])
+  end
+end
+
+memory_upgrade(key, dedup.vector_type)
 local version, expected_ok = memory_expected(key, expected)
 if not expected_ok then
   return {'mismatch', version}
@@ -39,19 +55,27 @@ end
 if version == 0 then
   return {'missing'}
 end
-local duplicate, distance = memory_duplicate(index, prefix, max_distance, key, exact, knn, vector)
+local duplicate, distance = memory_duplicate(dedup, key, exact, knn, vector)
 if duplicate then
-  return {'duplicate', distance, memory_json(duplicate)}
+  return {'duplicate', distance, memory_read(duplicate)}
 end
-local changes = {unpack(ARGV, 10)}
+local changes = {unpack(ARGV, 12)}
+if vector ~= '' then
+  changes[#changes + 1] = 'v'
+  changes[#changes + 1] = vector
+end
 if pinned ~= '' then
   local on = pinned == '1'
-  changes[#changes + 1] = '$.memory.pinned'
-  changes[#changes + 1] = tostring(on)
-  changes[#changes + 1] = '$.tags.flags'
-  changes[#changes + 1] = memory_flags(key, 'pinned', on)
+  changes[#changes + 1] = 'p'
+  changes[#changes + 1] = on and '1' or ''
+  changes[#changes + 1] = 'f'
+  changes[#changes + 1] = memory_flags(redis.call('HGET', key, 'f'), PINNED, on)
 end
-changes[#changes + 1] = '$.memory.version'
+if expire_ms ~= '' then
+  changes[#changes + 1] = 'e'
+  changes[#changes + 1] = expire_ms == '0' and '' or expire_ms
+end
+changes[#changes + 1] = 'vr'
 changes[#changes + 1] = tostring(version + 1)
 memory_write(key, changes, expire_ms)
-return {'written', memory_json(key)}
+return {'written', memory_read(key)}

@@ -1,7 +1,9 @@
 -- MemoryForget: forgets memories the forgetting job chose by a rule of the
 -- namespace's policy (store/forgetting.py), each only if it is as the job
 -- read it: it still exists (not expired nor deleted), is not pinned, is at
--- the version read, and was not recalled since (`$.recalled_ms` as read).
+-- the version read, and was not recalled since (`r` as read). A memory
+-- still a JSON document of schema 2 is converted to a Hash first
+-- (`memory_upgrade`).
 -- For the budget rule, the memories the budget counts are counted first,
 -- and no more are forgotten than those beyond it. Each memory forgotten is
 -- deleted (as delete_memory.lua deletes one) and recorded by an event
@@ -21,24 +23,29 @@
 -- ARGV[5] feed_max_len: the feed's MAXLEN
 -- ARGV[6] index: the search index
 -- ARGV[7] count_query: the query of the memories the budget counts ('':
---   no budget, forget each memory that is as read)
+--   no budget, forget each memory that is as read), over the index alone:
+--   during a migration, the memories still in the legacy index are not
+--   counted, so the budget forgets fewer, never more
 -- ARGV[8] keep: how many of those the budget keeps (with a count query)
--- ARGV[9..] expected: per document, its version and `$.recalled_ms` as
---   read ('' when it had none)
+-- ARGV[9] vector_type: the type of the stored vectors (`FLOAT32`, `FLOAT16`)
+-- ARGV[10..] expected: per document, its version and its `r` as read (''
+--   when it had none)
 -- Returns {forgotten, left}: how many memories were forgotten, and how many
 -- the budget still counts beyond what it keeps (0 without a budget).
-check_shape(3, nil, 8, 2, 1)
+check_shape(3, nil, 9, 2, 1)
 local n = #KEYS - 2
-if (#ARGV - 8) / 2 ~= n then
+if (#ARGV - 9) / 2 ~= n then
   bad_argument('expected a version and a recall time per document')
 end
 local rule, event_type, thread = arg_present(1), arg_present(2), arg_present(3)
 local log_max_len, feed_max_len = arg_integer(4, 1), arg_integer(5, 1)
 local index, count_query = arg_present(6), ARGV[7]
 local keep = arg_integer(8, 0)
+local vector_type = arg_vector_type(9)
+-- Document i is KEYS[2 + i], its version ARGV[8 + 2i], its `r` ARGV[9 + 2i].
 for i = 1, n do
-  arg_integer(7 + 2 * i, 1)
-  arg_optional_integer(8 + 2 * i, 0)
+  arg_integer(8 + 2 * i, 1)
+  arg_optional_integer(9 + 2 * i, 0)
 end
 
 -- A time in ms since the epoch as RFC 3339 in UTC, with milliseconds
@@ -74,27 +81,26 @@ for i = 1, n do
     break
   end
   local key = KEYS[2 + i]
-  local found = memory_json(key)
-  local recalled = cjson.decode(redis.call('JSON.GET', key, '$.recalled_ms') or '[]')[1]
-  if found and recalled == tonumber(ARGV[8 + 2 * i]) then
-    local memory = cjson.decode(found)[1]
-    if not memory.pinned and (memory.version or 1) == tonumber(ARGV[7 + 2 * i]) then
-      local payload = {
-        memory_id = memory.id, user_id = memory.user_id, kind = memory.kind,
-        text = memory.text, rule = rule, hit_count = memory.hit_count,
-        access_count = memory.access_count or 0,
-        create_time = rfc3339(memory.create_ms),
-      }
-      if (memory.last_access_ms or 0) > 0 then
-        payload.last_access_time = rfc3339(memory.last_access_ms)
-      end
-      redis.call('DEL', key)
-      append_event(KEYS[1], KEYS[2], log_max_len, feed_max_len, thread,
-        {'type', event_type, 'json', cjson.encode(payload)})
-      forgotten = forgotten + 1
-      if count_query ~= '' then
-        left = left - 1
-      end
+  memory_upgrade(key, vector_type)
+  local memory = memory_get(key, {'u', 'k', 't', 'h', 'ac', 'c', 'la', 'p', 'vr', 'r'})
+  if memory and tonumber(memory.r) == tonumber(ARGV[9 + 2 * i]) and not memory.p
+      and (tonumber(memory.vr) or 1) == tonumber(ARGV[8 + 2 * i]) then
+    local payload = {
+      memory_id = memory.id, user_id = unhex(memory.u), kind = unhex(memory.k),
+      text = memory.t, rule = rule, hit_count = tonumber(memory.h),
+      access_count = tonumber(memory.ac) or 0,
+      create_time = rfc3339(tonumber(memory.c)),
+    }
+    local last_access = tonumber(memory.la) or 0
+    if last_access > 0 then
+      payload.last_access_time = rfc3339(last_access)
+    end
+    redis.call('DEL', key)
+    append_event(KEYS[1], KEYS[2], log_max_len, feed_max_len, thread,
+      {'type', event_type, 'json', cjson.encode(payload)})
+    forgotten = forgotten + 1
+    if count_query ~= '' then
+      left = left - 1
     end
   end
 end

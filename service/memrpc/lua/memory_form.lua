@@ -12,45 +12,52 @@
 --
 -- KEYS[1] session: the session Hash
 -- KEYS[2] sequence: the namespace's counter of written memories
--- KEYS[3..] documents: the new document of each memory (none for a skip)
+-- KEYS[3..] documents: the new memory of each item (a Hash; none for a skip)
 -- ARGV[1] create_ms: the session's `create_ms` when the chunk was read
 -- ARGV[2] formed_through: its `formed_through` when the chunk was read
 -- ARGV[3] through: the new `formed_through`: the chunk's last event id
 -- ARGV[4] turns: how many turns the memories record (0: none, only skipped)
 -- ARGV[5] skipped: how many turns before the chunk were trimmed from the log
 -- ARGV[6] index: the search index
--- ARGV[7] max_distance: the max dedup distance (0: exact text only)
--- ARGV[8] prefix: the namespace's memory key prefix
--- ARGV[9..] items: one per document, as `dedup_insert.lua` reads them: exact
---   query, KNN query, vector, expire ms, document (JSON); at least one with
---   turns, none without
+-- ARGV[7] legacy_index: the index of schema 2's JSON documents, searched
+--   too until the migration drops it ('' for none)
+-- ARGV[8] vector_type: the type of the stored vectors (`FLOAT32`, `FLOAT16`)
+-- ARGV[9] max_distance: the max dedup distance (0: exact text only)
+-- ARGV[10] prefix: the namespace's memory key prefix
+-- ARGV[11..] items: one per document, as `dedup_insert.lua` reads them:
+--   exact query, KNN query, vector, expire ms, document (the JSON object of
+--   its Hash fields); at least one with turns, none without
 -- Returns {0} when the session changed (nothing written), else {1, then per
--- item '' when its memory was written, or the memory it repeats (the JSON
--- of its `$.memory`, after its hit)}.
--- Bounded work: two searches and a write per item, and the caller sends at
--- most 1 + `LLM_MAX_FACTS` items (store/formation.py).
-check_shape(2, nil, 8, 5, 0)
+-- item '' when its memory was written, or the memory it repeats (the list
+-- of its `memory_document.READ_FIELDS`, after its hit; converted to a Hash
+-- first if it was a JSON document of schema 2)}.
+-- Bounded work: four searches (two per index) and a write per item, and the
+-- caller sends at most 1 + `LLM_MAX_FACTS` items (store/formation.py).
+check_shape(2, nil, 10, 5, 0)
 local key, sequence = KEYS[1], KEYS[2]
 local items = #KEYS - 2
-if #ARGV - 8 ~= 5 * items then
+if #ARGV - 10 ~= 5 * items then
   bad_argument('expected ' .. items .. ' items, not the ' .. #ARGV .. ' arguments given')
 end
 arg_integer(1, 0)
 arg_present(2)
 arg_present(3)
 local turns, skipped = arg_integer(4, 0), arg_integer(5, 0)
-local index, max_distance, prefix = arg_present(6), arg_number(7, 0, 2), arg_present(8)
+local dedup = arg_dedup(6)
 if turns + skipped == 0 then
   bad_argument('a formation covers at least one turn')
 end
 if (turns == 0) ~= (items == 0) then
   bad_argument('a formation of turns writes at least one memory, a skip none')
 end
--- Item j (KEYS[j + 2]) is ARGV[5j + 4 .. 5j + 8]: its expire ms and document checked.
+-- Item j (KEYS[j + 2]) is ARGV[5j + 6 .. 5j + 10]: its vector, expire ms and
+-- document checked.
+local documents = {}
 for j = 1, items do
-  key_under(j + 2, prefix)
-  arg_optional_integer(5 * j + 7, 0)
+  key_under(j + 2, dedup.prefix)
   arg_present(5 * j + 8)
+  arg_optional_integer(5 * j + 9, 0)
+  documents[j] = arg_document(5 * j + 10)
 end
 
 if not session_cursor_holds(key, ARGV[1], 'formed_through', ARGV[2], 'formed_turns',
@@ -67,8 +74,9 @@ end
 redis.call('HINCRBY', key, 'formed_turns', turns)
 local results = {1}
 for j = 1, items do
-  local duplicate = memory_insert(index, prefix, max_distance, sequence, KEYS[j + 2],
-    unpack(ARGV, 5 * j + 4, 5 * j + 8))
-  results[j + 1] = duplicate and memory_json(duplicate) or ''
+  local exact, knn, vector, expire_ms = unpack(ARGV, 5 * j + 6, 5 * j + 9)
+  local duplicate = memory_insert(dedup, sequence, KEYS[j + 2], exact, knn, vector, expire_ms,
+    documents[j])
+  results[j + 1] = duplicate and memory_read(duplicate) or ''
 end
 return results

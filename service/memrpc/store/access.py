@@ -2,12 +2,12 @@
 memory, and when the last did, written in batches (`access_recorder.py`
 gathers them).
 
-| document path (`store/long_term.py`) | holds                                   |
-|--------------------------------------|-----------------------------------------|
-| `$.memory.access_count`              | searches that returned the memory       |
-| `$.memory.last_access_ms`            | when the last did (ms; 0: never)        |
-| `$.recalled_ms`                      | the same, or the memory's creation: the |
-|                                      | index's `recalled` (`memory_index`)     |
+| Hash field (`store/memory_document.py`) | holds                                |
+|-----------------------------------------|--------------------------------------|
+| `ac`                                    | searches that returned the memory    |
+| `la`                                    | when the last did (ms; absent: never)|
+| `r`                                     | the same: the index's `recalled`     |
+|                                         | (`memory_index`)                     |
 
 One `lua/memory_access.lua` call per batch of one namespace's memories:
 neither `version` nor `update_ms` changes, the times only move forward, and
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memrpc.store import keys, scripts
+from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import MemoryAccess
 
@@ -35,10 +36,12 @@ class Access:
 
 
 class AccessStore:
-    """Writes the access counts of memories, in Redis."""
+    """Writes the access counts of memories (whose vectors are `vector_type`
+    values), in Redis."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisMux, vector_type: VectorType = VectorType.FLOAT32) -> None:
         self._write = scripts.load(redis, MemoryAccess)
+        self._vector_type = vector_type
 
     async def write(self, ns: str, accesses: Sequence[Access]) -> int:
         """Adds `accesses` (of distinct memories of `ns`) to their memories;
@@ -48,6 +51,7 @@ class AccessStore:
             MemoryAccess(
                 documents=[keys.memory(ns, access.memory_id) for access in accesses],
                 prefix=keys.memory(ns, ""),
+                vector_type=self._vector_type,
                 accesses=[(access.count, access.last_ms) for access in accesses],
             )
         )

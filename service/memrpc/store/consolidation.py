@@ -29,12 +29,14 @@ runner's lease), so the Hash is written without a script.
 
 from __future__ import annotations
 
-import json
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from memrpc.limits import CONSOLIDATION_NEIGHBOURS
-from memrpc.store import keys, scripts
+from memrpc.store import keys, memory_document, scripts
 from memrpc.store.events import EventStore
 from memrpc.store.long_term import LongTermStore, Match, Memory, Vector
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
@@ -121,17 +123,22 @@ class ConsolidationStore:
         """The next `count` live, non-superseded memories of the pass, newest
         first, each with its embedding (those deleted meanwhile left out).
         One listing (fewer memories when they are large: its byte budget),
-        then one `JSON.MGET` of the embeddings."""
+        then their vectors, pipelined `HGET`s."""
         after = Position(walk.after) if walk.after else None
         listed = await self._long_term.list_page(
             ns, MemoryFilter(), Order.NEWEST, after, count=count
         )
         if not listed.memories:
             return Page([], "", "", more=False)
-        documents = [keys.memory(ns, memory.id) for memory in listed.memories]
-        vectors = await self._redis.execute("JSON.MGET", *documents, "$.embedding")
+        vectors = await asyncio.gather(
+            *(
+                self._redis.execute("HGET", keys.memory(ns, memory.id), memory_document.VECTOR)
+                for memory in listed.memories
+            )
+        )
+        dtype = self._long_term.vector_type.dtype
         examined = [
-            Examined(memory, json.loads(vector)[0])
+            Examined(memory, np.frombuffer(vector, dtype).astype(np.float32))
             for memory, vector in zip(listed.memories, vectors, strict=True)
             if vector is not None
         ]
@@ -158,6 +165,7 @@ class ConsolidationStore:
         """The arguments of a script's event of `change` on the namespace's
         changes thread."""
         return {
+            "vector_type": self._long_term.vector_type,
             "stream": keys.events(ns, CHANGES_THREAD),
             "feed": keys.feed(ns),
             "thread": CHANGES_THREAD,

@@ -14,9 +14,9 @@ when unrecalled, as it is never recalled by default):
   them with their key, version and recall time as read;
 - **budget**: the users with more than the budget, one `FT.AGGREGATE`
   (`GROUPBY @user REDUCE COUNT`, no document read; memories without a user
-  are one user, `none`); then per user, the least recently recalled: first
-  those without `recalled` (written before it was, so recalled before any
-  that have it), oldest first, then by `recalled`, ties by id (creation).
+  are one user, `none`); then per user, the least recently recalled, by
+  `recalled`, or by creation for those no search returned yet (no
+  `recalled`), ties by id: one query of each kind, each sorted, merged.
 
 A forget call re-checks each memory as read (exists, not pinned, same
 version and recall time: one a search returned meanwhile is kept) and, for
@@ -35,6 +35,7 @@ from memrpc.limits import FORGET_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.events import Retention
 from memrpc.store.memory_changes import CHANGES_THREAD, Change, ForgetRule
+from memrpc.store.memory_document import CREATE_MS, RECALLED_MS, VERSION, VectorType
 from memrpc.store.memory_index import (
     INDEX,
     MemoryFilter,
@@ -46,19 +47,20 @@ from memrpc.store.memory_listing import KEY_FIELD
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.script_args import MemoryForget
 
-# The users of a budget query: the hex tag of `memory_index.tags`, `none`
-# for no user.
+# The users of a budget query: the hex tag of `memory_index.index_fields`,
+# `none` for no user.
 _NO_USER = "none"
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A memory a rule selects, as read: its document's key, its version and
-    its recall time ('' when it has none)."""
+    """A memory a rule selects, as read: its key, its version, its recall
+    time ('' when it has none) and its creation time."""
 
     key: str
     version: str
     recalled: str
+    created: int
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,15 @@ def _user(tag: bytes) -> str:
 class ForgettingStore:
     """The memories forgetting selects, and their forgetting."""
 
-    def __init__(self, redis: RedisMux, retention: Retention) -> None:
+    def __init__(
+        self,
+        redis: RedisMux,
+        retention: Retention,
+        vector_type: VectorType = VectorType.FLOAT32,
+    ) -> None:
         self._redis = redis
         self._retention = retention
+        self._vector_type = vector_type
         self._forget = scripts.load(redis, MemoryForget)
 
     @staticmethod
@@ -98,15 +106,16 @@ class ForgettingStore:
     async def _candidates(self, query: str, *steps: Arg) -> list[Candidate]:
         reply = await self._redis.execute(
             "FT.AGGREGATE", INDEX, query,
-            "LOAD", 5, f"@{KEY_FIELD}", "@recalled", "$.memory.version", "AS", "version",
+            "LOAD", 4, f"@{KEY_FIELD}", f"@{RECALLED_MS}", f"@{VERSION}", f"@{CREATE_MS}",
             *steps, "TIMEOUT", 0, "DIALECT", 2,
         )  # fmt: skip
         prefix = keys.MEMORY_PREFIX.encode()
         return [
             Candidate(
                 key=row[KEY_FIELD.encode()].decode(),
-                version=row.get(b"version", b"1").decode(),
-                recalled=row.get(b"recalled", b"").decode(),
+                version=row.get(VERSION.encode(), b"1").decode(),
+                recalled=row.get(RECALLED_MS.encode(), b"").decode(),
+                created=int(row[CREATE_MS.encode()]),
             )
             for row in _rows(reply)
             if row.get(KEY_FIELD.encode(), b"").startswith(prefix)
@@ -133,16 +142,14 @@ class ForgettingStore:
     async def least_recalled(
         self, ns: str, now_ms: int, user: str, *, count: int
     ) -> list[Candidate]:
-        """A user's `count` least recently recalled memories, least first."""
+        """A user's `count` least recently recalled memories, least first: by
+        their recall time, else their creation."""
         scope = self._scope(ns, now_ms, user)
         found: list[Candidate] = []
         for part, sort in (("-", ["@id", "ASC"]), ("", ["@recalled", "ASC", "@id", "ASC"])):
-            if len(found) >= count:
-                break
             query = f"{scope} {part}@recalled:[-inf +inf]"
-            left = count - len(found)
-            found += await self._candidates(query, "SORTBY", len(sort), *sort, "MAX", left)
-        return found
+            found += await self._candidates(query, "SORTBY", len(sort), *sort, "MAX", count)
+        return sorted(found, key=_recalled_or_created)[:count]
 
     async def forget(
         self,
@@ -173,6 +180,7 @@ class ForgettingStore:
                     index=INDEX,
                     count_query=count_query,
                     keep=keep or 0,
+                    vector_type=self._vector_type,
                     expected=[(candidate.version, candidate.recalled) for candidate in batch],
                 )
             )
@@ -180,3 +188,9 @@ class ForgettingStore:
             if keep is not None and left == 0:
                 break
         return total
+
+
+def _recalled_or_created(candidate: Candidate) -> tuple[int, str]:
+    """When a candidate was last recalled, else created; then its key (its
+    id: its creation)."""
+    return int(candidate.recalled or candidate.created), candidate.key

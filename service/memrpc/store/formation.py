@@ -39,7 +39,14 @@ from typing import Any
 
 from memrpc.limits import LLM_MAX_FACTS
 from memrpc.store import keys, scripts
-from memrpc.store.long_term import Memory, NewMemory, Source, blob, document, parse_memory
+from memrpc.store.long_term import (
+    LongTermStore,
+    Memory,
+    NewMemory,
+    Source,
+    document,
+    parse_memory,
+)
 from memrpc.store.memory_index import INDEX, Kind, dedup_queries
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.script_args import MemoryForm, insert_item
@@ -100,10 +107,12 @@ def event_ms(event_id: str) -> int:
 
 
 class FormationStore:
-    """Reads the chunks of a formation step and writes the memory they form."""
+    """Reads the chunks of a formation step and writes the memory they form,
+    as `long_term` stores memories."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisMux, long_term: LongTermStore) -> None:
         self._redis = redis
+        self._long_term = long_term
         self._form = scripts.load(redis, MemoryForm)
 
     async def next_chunk(
@@ -185,7 +194,7 @@ class FormationStore:
             ),
         ]
         inserts = [
-            _insert(ns=chunk.ns, new=new, doc=doc, item=item, max_distance=max_distance)
+            self._insert(ns=chunk.ns, new=new, doc=doc, item=item, max_distance=max_distance)
             for new, doc, item in formed
         ]
         reply = await self._write(chunk, [new.id for new, _, _ in formed], inserts, max_distance)
@@ -226,6 +235,19 @@ class FormationStore:
         new, doc = document(chunk.ns, new_ulid(now_ms), item, now_ms, episodic_ttl_ms)
         return new, doc, item
 
+    def _insert(
+        self, *, ns: str, new: Memory, doc: str, item: NewMemory, max_distance: float
+    ) -> tuple[Arg, ...]:
+        """The `insert_item` of a formed memory: its dedup queries, vector,
+        expiry and document."""
+        exact, near = dedup_queries(
+            ns, new.create_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
+        )
+        vector = self._long_term.vector_type.blob(item.embedding)
+        return insert_item(
+            exact=exact, knn=near, vector=vector, expire_ms=new.expire_ms, document=doc
+        )
+
     async def skip(self, chunk: Chunk) -> bool:
         """Counts a chunk's trimmed turns, when it has no turns to form;
         False when the session changed (nothing written)."""
@@ -250,24 +272,13 @@ class FormationStore:
                 turns=len(chunk.turns),
                 skipped=chunk.skipped,
                 index=INDEX,
+                legacy_index=self._long_term.legacy_index(),
+                vector_type=self._long_term.vector_type,
                 max_distance=max_distance,
                 prefix=keys.memory(chunk.ns, ""),
                 items=inserts,
             )
         )
-
-
-def _insert(
-    *, ns: str, new: Memory, doc: str, item: NewMemory, max_distance: float
-) -> tuple[Arg, ...]:
-    """The `insert_item` of a formed memory: its dedup queries, vector,
-    expiry and document."""
-    exact, near = dedup_queries(
-        ns, new.create_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
-    )
-    return insert_item(
-        exact=exact, knn=near, vector=blob(item.embedding), expire_ms=new.expire_ms, document=doc
-    )
 
 
 def _before(found: list[FoldTurn], newest_skipped: str) -> str:

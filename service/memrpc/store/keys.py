@@ -11,10 +11,10 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:sesidx:{ns}`                     | ZSet   | thread ids by last update (ms)   |
 | `memrpc:sesidx:{ns}:u:<user hex>`        | ZSet   | one user's thread ids by update  |
 | `memrpc:userthreads:{ns}:<user hex>`     | ZSet   | a user's threads ever, no TTL    |
-| `memrpc:mem:{ns}:<id>`                   | JSON   | a long-term memory               |
+| `memrpc:mem:{ns}:<id>`                   | Hash   | a long-term memory               |
 | `memrpc:memreq:{ns}:<request>`           | Hash   | CreateMemories request id, 24 h  |
 | `memrpc:memseq:{ns}`                     | String | how many memories were written:  |
-|                                          |        | each new one's `$.seq`           |
+|                                          |        | each new one's number (`q`)      |
 | `memrpc:ev:{ns}:<thread>`                | Stream | a thread's event log             |
 | `memrpc:evreq:{ns}:<request>:<thread>`   | String | an AppendEvents request id, 24 h |
 | `memrpc:turnreq:{ns}:<request>:<thread>` | String | an AppendTurns request id, 24 h  |
@@ -24,21 +24,25 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:consol:{ns}`                     | Hash   | the consolidation job's cursor   |
 | `memrpc:lease:{ns}:<job>`                | String | a periodic job's lease, its PX   |
 |                                          |        | the time until it may run again  |
+| `memrpc:lease:migration`                 | String | the schema migration's lease     |
 | `memrpc:llmcalls:{ns}:<window>`          | String | language model calls of a minute |
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 |                                          |        | or created memories              |
+| `memrpc:schema`                          | String | the storage schema of the        |
+|                                          |        | memories (3: Hashes)             |
 | `memrpc:model`                           | Hash   | the embedding model of the       |
 |                                          |        | stored vectors: name, dim,       |
 |                                          |        | fingerprint, recorded_ms         |
 
-`memrpc:namespaces` and `memrpc:model` are the keys outside every namespace
-(no hash tag). The background jobs (`memrpc/jobs/`) find the namespaces to
+`memrpc:namespaces`, `memrpc:schema` and `memrpc:model` are the keys
+outside every namespace (no hash tag). The background jobs (`memrpc/jobs/`) find the namespaces to
 work on in `memrpc:namespaces`: a server process adds a namespace the first
 time it sees an AppendTurns or a CreateMemories in it
 (`store/namespaces.py`), outside the write's script. `memrpc:model` records
 the model whose vectors the one index holds, for every namespace: the first
 server or worker to start records its own, every later one compares its
-own with it (`store/model_record.py`).
+own with it (`store/model_record.py`). `memrpc:lease:migration`, the
+lease of the migration that covers every namespace, has no hash tag either.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ def memory(ns: str, memory_id: str) -> str:
 
 def memory_sequence(ns: str) -> str:
     """The counter of the memories written in a namespace, whose next value
-    a new memory takes as its `$.seq` (`lua/lib/memory.lua`)."""
+    a new memory takes as its number, field `q` (`lua/lib/memory.lua`)."""
     return f"{PREFIX}:memseq:{{{ns}}}"
 
 
@@ -135,6 +139,12 @@ def namespaces() -> str:
     return f"{PREFIX}:namespaces"
 
 
+def storage_schema() -> str:
+    """The record of the storage schema the memories are written in
+    (`store/storage_schema.py`)."""
+    return f"{PREFIX}:schema"
+
+
 def model() -> str:
     """The Hash recording the embedding model that made the stored vectors
     (`store/model_record.py`). Not namespace-tagged."""
@@ -157,6 +167,14 @@ def lease(ns: str, job: str) -> str:
     over a namespace: while it exists, no runner runs that job there
     (`jobs/periodic.py`). It holds the runner's token."""
     return f"{PREFIX}:lease:{{{ns}}}:{job}"
+
+
+def migration_lease() -> str:
+    """The String the migration job's runner sets (`SET NX PX`) to convert
+    memories of an older storage schema: while it exists, no other runner
+    does (`jobs/migration.py`). It holds the runner's token. Not
+    namespace-tagged: the migration covers every namespace."""
+    return f"{PREFIX}:lease:migration"
 
 
 def model_calls(ns: str, window: int) -> str:

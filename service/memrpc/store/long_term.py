@@ -1,33 +1,16 @@
-"""Long-term memories: one Redis JSON document per memory, recalled through
-the Redis Search index of `memory_index`.
+"""Long-term memories: one Redis Hash per memory (`store/memory_document.py`
+holds its fields), recalled through the Redis Search index of
+`memory_index`.
 
-The document at `keys.memory(ns, id)`:
+Reads (`get`, `search`, `list_page`, the scripts' replies) load the fields
+of `memory_document.READ_FIELDS`; the embedding never leaves Redis.
+Listings page through the index in a total order (`memory_listing`).
 
-| field                                  | holds                                   |
-|----------------------------------------|-----------------------------------------|
-| `memory`                               | the `Memory`: everything a read returns |
-| `memory.id`, `.namespace`, `.user_id`, | strings ('' for no user or thread)      |
-| `.kind`, `.thread_id`, `.text`         |                                         |
-| `memory.topics`, `.metadata`           | list of strings, object of strings      |
-| `memory.create_ms`, `.update_ms`       | ms since the epoch                      |
-| `memory.expire_ms`                     | when the memory (and key) expires, or 0 |
-| `memory.hit_count`                     | 1 + the duplicates merged into it       |
-| `memory.version`                       | 1 + the updates (absent: 1, from before |
-|                                        | versions)                               |
-| `memory.source`                        | `client` or `formation` (absent: not    |
-|                                        | recorded, from before sources)          |
-| `memory.source_event_ids`              | a formed memory's turn event ids        |
-| `memory.start_ms`, `.end_ms`           | a formed memory's time span (0: none)   |
-| `memory.event_ms`                      | when the remembered thing happened, or  |
-|                                        | null (absent: from before event times)  |
-| `embedding`                            | the vector: float32 values written with |
-|                                        | 9 significant digits (exact round trip) |
-| `tags`                                 | what the index filters on (`tags()`)    |
-| `live_until`                           | `expire_ms`, or `NEVER_MS` for never    |
-
-Reads (`get`, `search`, `list_page`, the script's replies) load the one path
-`$.memory` and parse it once; the embedding never leaves Redis. Listings
-page through the index in a total order (`memory_listing`).
+Memories of storage schema 2 (JSON documents, `memory_index.LEGACY_INDEX`)
+are converted in place by `store/migration.py`; until none is left, every
+search here also searches the legacy index, and a memory found there or
+read by key is converted first (`lua/memory_upgrade.lua`), so callers only
+ever see schema 3.
 
 Creates deduplicate and write in `lua/dedup_insert.lua`, one script call
 per `CREATE_BATCH` items; an update in `lua/dedup_update.lua`, which also
@@ -51,7 +34,7 @@ a failed call did not reach.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Mapping, Sequence
@@ -65,13 +48,15 @@ import redis.exceptions
 
 from memrpc.limits import EPISODIC_TTL_S, MAX_PAGE_BYTES
 from memrpc.namespace_defaults import RecallMode
-from memrpc.store import keys, recall, scripts
+from memrpc.store import keys, memory_document, recall, scripts
+from memrpc.store.access import AccessStore
 from memrpc.store.keyword_scores import WordCounts
+from memrpc.store.legacy_search import LegacySearch
+from memrpc.store.memory_document import READ_FIELDS, VectorType
 from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
-    MEMORY_PATHS,
-    NEVER_MS,
+    LEGACY_INDEX,
     Flag,
     Kind,
     MemoryFilter,
@@ -79,15 +64,16 @@ from memrpc.store.memory_index import (
     create_command,
     dedup_queries,
     filter_query,
+    index_fields,
     info_command,
     knn,
     metadata_tags,
     missing_fields,
-    tags,
     text_hash,
     topic_tags,
+    vector_type_of,
 )
-from memrpc.store.memory_listing import KEY_FIELD, Order, Position, list_command
+from memrpc.store.memory_listing import KEY_FIELD, Order, Position, list_command, merged_rows
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisMux
@@ -97,6 +83,7 @@ from memrpc.store.script_args import (
     DedupUpdate,
     DeleteMemories,
     DeleteMemory,
+    MemoryUpgrade,
     insert_item,
 )
 from memrpc.store.ulid import new_ulid
@@ -113,17 +100,16 @@ KIND_DEFAULT_TTL = -1
 # costs Redis its removal from the vector index (~0.1 ms), so a call stays
 # within a few ms of Redis time (bench/redis_time.py).
 DELETE_BATCH = 8
-# How many documents a listing reads in its first `JSON.MGET`: enough for
-# a page of small memories to take one or two reads, few enough that large
-# ones (up to about 300 KiB each) read little past the page's byte budget.
+# How many memories a listing reads in its first pipelined `HMGET`s: enough
+# for a page of small memories to take one or two reads, few enough that
+# large ones (up to about 300 KiB each) read little past the page's byte
+# budget.
 LIST_FIRST_READ = 16
 # Items per `dedup_insert.lua` call of a create: each costs Redis two
 # searches and an index insert (~0.3 ms), so a call stays within a few ms of
 # Redis time, during which every other client waits (bench/redis_time.py).
 CREATE_BATCH = 5
 _KEY_FIELD = KEY_FIELD.encode()
-# Enough significant digits for every float32 to read back as itself.
-_FLOAT32_FORMAT = "%.9g"
 _KINDS = {kind.value: kind for kind in Kind}
 
 
@@ -265,16 +251,32 @@ class DuplicateMemoryError(Exception):
         self.distance = distance
 
 
-class LongTermStore:
-    """Long-term memories of every namespace, in Redis."""
+class VectorTypeMismatch(Exception):
+    """The index holds vectors of another `VectorType` than the server's."""
 
-    def __init__(self, redis: RedisMux, *, dim: int) -> None:
+    def __init__(self, indexed: VectorType, wanted: VectorType) -> None:
+        super().__init__(
+            f"the memories' index holds {indexed.value} vectors, not the {wanted.value} of "
+            f"--vector-type: start with --vector-type {indexed.value}"
+        )
+
+
+class LongTermStore:
+    """Long-term memories of every namespace, in Redis, their vectors held as
+    `vector_type` values."""
+
+    def __init__(
+        self, redis: RedisMux, *, dim: int, vector_type: VectorType = VectorType.FLOAT32
+    ) -> None:
         self._redis = redis
         self.dim = dim
+        self.vector_type = vector_type
         self._insert = scripts.load(redis, DedupInsert)
         self._update = scripts.load(redis, DedupUpdate)
         self._delete = scripts.load(redis, DeleteMemory)
         self._delete_batch = scripts.load(redis, DeleteMemories)
+        # Searches of the index, and of schema 2's while it exists.
+        self.legacy = LegacySearch(self._command, scripts.load(redis, MemoryUpgrade), vector_type)
         # The namespaces with memories, for the periodic jobs (forgetting).
         self.namespaces = NamespaceSet(redis)
 
@@ -282,25 +284,42 @@ class LongTermStore:
         """One Redis command."""
         return await self._redis.execute(*args)
 
+    def access_store(self) -> AccessStore:
+        """The writer of these memories' access counts."""
+        return AccessStore(self._redis, self.vector_type)
+
+    def legacy_index(self) -> str:
+        """The legacy index the write scripts also search for duplicates:
+        '' once it is gone."""
+        return LEGACY_INDEX if self.legacy.active else ""
+
     async def ensure_index(self) -> list[str]:
         """Creates the index unless it exists; adds to an existing one the
         fields of the schema it lacks (an index made by an earlier version)
         and returns their names. Search then indexes the existing memories
         again in the background; until it is done, listings may miss or
         misplace them. Servers starting together may add a field at once:
-        whichever `FT.ALTER` fails finds the field there."""
+        whichever `FT.ALTER` fails finds the field there. Raises
+        `VectorTypeMismatch` for an index of another vector type. Also finds
+        whether schema 2's index is still there (`LegacySearch.find`)."""
+        await self.legacy.find()
         try:
-            await self._command(*create_command(self.dim))
+            await self._command(*create_command(self.dim, self.vector_type))
         except IndexExistsError:
             pass
         else:
             return []
-        missing = missing_fields(self.dim, await self._command(*info_command()))
+        info = await self._command(*info_command())
+        indexed = vector_type_of(info)
+        if indexed is not self.vector_type:
+            raise VectorTypeMismatch(indexed, self.vector_type)
+        missing = missing_fields(self.dim, self.vector_type, info)
         for name in missing:
             try:
-                await self._command(*alter_command(self.dim, name))
+                await self._command(*alter_command(self.dim, self.vector_type, name))
             except redis.exceptions.ResponseError:
-                if name in missing_fields(self.dim, await self._command(*info_command())):
+                info = await self._command(*info_command())
+                if name in missing_fields(self.dim, self.vector_type, info):
                     raise
         return missing
 
@@ -346,7 +365,7 @@ class LongTermStore:
                     insert_item(
                         exact=exact,
                         knn=near,
-                        vector=blob(item.embedding),
+                        vector=self.vector_type.blob(item.embedding),
                         expire_ms=memory.expire_ms,
                         document=doc,
                     )
@@ -357,6 +376,8 @@ class LongTermStore:
                     sequence=keys.memory_sequence(ns),
                     documents=[keys.memory(ns, memory.id) for memory in memories],
                     index=INDEX,
+                    legacy_index=self.legacy_index(),
+                    vector_type=self.vector_type,
                     max_distance=max_distance,
                     prefix=keys.memory(ns, ""),
                     fingerprint=fingerprint,
@@ -371,9 +392,23 @@ class LongTermStore:
         return created
 
     async def get(self, ns: str, memory_id: str) -> Memory | None:
-        """A live memory, or None. One `JSON.GET`."""
-        found = await self._command("JSON.GET", keys.memory(ns, memory_id), *MEMORY_PATHS)
+        """A live memory, or None. One `HMGET` (a script call while the
+        memory is still a JSON document: `read`)."""
+        [found] = await self.read(keys.memory(ns, memory_id), READ_FIELDS)
         return None if found is None else parse_memory(found)
+
+    async def read(self, key: str, fields: Sequence[str]) -> list[list[bytes | None] | None]:
+        """The values of `fields` of memory `key` (a list of one: None when
+        it does not exist). One `HMGET`; a JSON document of schema 2 is
+        converted first (`LegacySearch.upgrade`)."""
+        try:
+            found = await self._command("HMGET", key, *fields)
+        except redis.exceptions.ResponseError as err:
+            if "WRONGTYPE" not in str(err):
+                raise
+            [found] = await self.legacy.upgrade([key], fields)
+        # A memory always has its id: all None is a key that does not exist.
+        return [None if not found or found[0] is None else found]
 
     async def update(
         self,
@@ -395,13 +430,14 @@ class LongTermStore:
         if (patch.text is None) != (patch.embedding is None):
             raise ValueError("text and embedding change together")
         key = keys.memory(ns, memory_id)
-        found = await self._command("JSON.GET", key, "$.memory.user_id", "$.memory.kind")
+        doc = memory_document
+        [found] = await self.read(key, (doc.ID, doc.USER, doc.KIND))
         if found is None:
             if expected_version is not None:
                 raise VersionMismatch(0)
             return None
-        scope = json.loads(found)
-        user_id, kind = scope["$.memory.user_id"][0], _KINDS[scope["$.memory.kind"][0]]
+        user_id, kind = (memory_document.unhex(_text(value)) for value in found[1:])
+        kind = _KINDS[kind]
         now = _now_ms()
         exact = near = ""
         if patch.text is not None:
@@ -413,12 +449,14 @@ class LongTermStore:
             DedupUpdate(
                 document=key,
                 index=INDEX,
+                legacy_index=self.legacy_index(),
+                vector_type=self.vector_type,
                 max_distance=max_distance,
                 prefix=keys.memory(ns, ""),
                 expected_version=_expected(expected_version),
                 exact=exact,
                 knn=near,
-                vector=b"" if patch.embedding is None else blob(patch.embedding),
+                vector=b"" if patch.embedding is None else self.vector_type.blob(patch.embedding),
                 expire_ms=expire,
                 pinned="" if patch.pinned is None else str(int(patch.pinned)),
                 changes=changes,
@@ -439,7 +477,9 @@ class LongTermStore:
         One script call: the check and the `DEL` in one step."""
         version, deleted = await self._delete(
             DeleteMemory(
-                document=keys.memory(ns, memory_id), expected_version=_expected(expected_version)
+                document=keys.memory(ns, memory_id),
+                expected_version=_expected(expected_version),
+                vector_type=self.vector_type,
             )
         )
         if expected_version is not None and version != expected_version:
@@ -459,7 +499,7 @@ class LongTermStore:
         """How many memories of `ns` `flt` keeps, and how many of them hold
         each of `found` (a query's words; `recall.count_words`): one
         pipelined round trip."""
-        return await recall.count_words(self._command, ns, _now_ms(), flt, found)
+        return await recall.count_words(self.legacy.run, ns, _now_ms(), flt, found)
 
     async def recall(
         self,
@@ -477,11 +517,12 @@ class LongTermStore:
         now = _now_ms()
 
         def knn_search(vector: Vector) -> tuple[Sequence[Arg], bytes]:
-            command = search_command(ns, now, flt, vector, wanted.candidates, paths=wanted.paths)
-            return command, blob(vector)
+            query = self.vector_type.blob(vector)
+            command = search_command(ns, now, flt, query, wanted.candidates, fields=wanted.paths)
+            return command, query
 
         hits = await recall.find(
-            self._command,
+            self.legacy.run,
             ns,
             now,
             flt,
@@ -489,10 +530,8 @@ class LongTermStore:
             knn_search=knn_search if wanted.by_vector else None,
             embedding=embedding,
         )
-        memories = _parse_all([hit.document for hit in hits])
         return [
-            Match(memory, hit.distance, hit.keyword_score, hit.score)
-            for memory, hit in zip(memories, hits, strict=True)
+            Match(_memory(hit.memory), hit.distance, hit.keyword_score, hit.score) for hit in hits
         ]
 
     async def list_page(
@@ -508,37 +547,37 @@ class LongTermStore:
         """The first `count` live memories of `ns` that `flt` keeps, in
         `order`, after the memory at `after` (from the first when None).
 
-        One `FT.AGGREGATE` (`memory_listing`) finds their keys; their
-        documents are then read with `JSON.MGET`s, `LIST_FIRST_READ` at
-        first, then as many as the bytes read so far say fit in what is left
-        of `max_bytes`. Reading stops once `max_bytes` of JSON are read, so
-        a page of large memories never reads more than about `max_bytes`
-        plus one read's worth from Redis (`Listed.cut` then says more may
-        follow)."""
+        One `FT.AGGREGATE` (`memory_listing`) finds their keys (of both
+        indexes while schema 2's exists: `LegacySearch`); their fields are
+        then read with pipelined `HMGET`s, `LIST_FIRST_READ` at first, then
+        as many as the bytes read so far say fit in what is left of
+        `max_bytes`. Reading stops once `max_bytes` are read, so a page of
+        large memories never reads more than about `max_bytes` plus one
+        read's worth from Redis (`Listed.cut` then says more may follow)."""
         command = list_command(ns, _now_ms(), flt, order, after, count=count)
-        reply = await self._command(*command)
+        reply = await self.legacy.run(*command)
         prefix = keys.memory(ns, "").encode()
         found_keys = [
             key
-            for row in reply[1:]
-            if (key := dict(zip(row[::2], row[1::2], strict=True)).get(_KEY_FIELD, b"")).startswith(
-                prefix
-            )
+            for row in merged_rows(order, reply[1:], count)
+            if (key := row.get(_KEY_FIELD, b"")).startswith(prefix)
         ]
-        found: list[bytes] = []
+        found: list[Memory] = []
         read = 0
         start, take = 0, LIST_FIRST_READ
         while start < len(found_keys):
             chunk = found_keys[start : start + take]
             start += len(chunk)
-            # A document can vanish between the search and its read.
-            values = await self._command("JSON.MGET", *chunk, *MEMORY_PATHS)
-            found += [value for value in values if value is not None]
-            read += sum(len(value) for value in values if value is not None)
+            # A memory can vanish between the search and its read.
+            values = await asyncio.gather(*(self.read(key.decode(), READ_FIELDS) for key in chunk))
+            for [value] in values:
+                if value is not None:
+                    found.append(parse_memory(value))
+                    read += sum(len(part) for part in value if part is not None)
             if read >= max_bytes:
-                return Listed(_parse_all(found), cut=start < len(found_keys))
+                return Listed(found, cut=start < len(found_keys))
             take = max(1, (max_bytes - read) * len(found) // read) if read else len(found_keys)
-        return Listed(_parse_all(found), cut=False)
+        return Listed(found, cut=False)
 
     async def delete_matching(self, ns: str, flt: MemoryFilter) -> int:
         """Deletes every live memory of `ns` that `flt` keeps; returns how many.
@@ -550,7 +589,13 @@ class LongTermStore:
             found: int
             deleted: int
             found, deleted = await self._delete_batch(
-                DeleteMemories(prefix=prefix, index=INDEX, query=query, batch_size=DELETE_BATCH)
+                DeleteMemories(
+                    prefix=prefix,
+                    index=INDEX,
+                    legacy_index=self.legacy_index(),
+                    query=query,
+                    batch_size=DELETE_BATCH,
+                )
             )
             total += deleted
             # A full batch may leave more; a batch that deleted nothing (its
@@ -563,18 +608,18 @@ def search_command(
     ns: str,
     now_ms: int,
     flt: MemoryFilter,
-    vector: Vector,
+    vector: bytes,
     limit: int,
     *,
-    paths: Sequence[str] = (),
+    fields: Sequence[str] = (),
 ) -> list[Arg]:
     """The `FT.SEARCH` of `LongTermStore.search`: the `limit` memories of
-    `ns` that `flt` keeps nearest to `vector`, each with its `$.memory`,
-    distance and `paths`."""
-    returned = [*MEMORY_PATHS, DISTANCE, *paths]
+    `ns` that `flt` keeps nearest to `vector` (a query blob), each with its
+    `READ_FIELDS`, distance and `fields`."""
+    returned = [*READ_FIELDS, DISTANCE, *fields]
     return [
         "FT.SEARCH", INDEX, knn(filter_query(ns, now_ms, flt), limit),
-        "PARAMS", 2, "v", blob(vector),
+        "PARAMS", 2, "v", vector,
         "SORTBY", DISTANCE,
         "RETURN", len(returned), *returned,
         "LIMIT", 0, limit,
@@ -585,7 +630,8 @@ def search_command(
 def document(
     ns: str, memory_id: str, item: NewMemory, now_ms: int, episodic_ttl_ms: int = EPISODIC_TTL_MS
 ) -> tuple[Memory, str]:
-    """A new memory, and the JSON text of its document (what `create` writes)."""
+    """A new memory, and the JSON object of its Hash's fields but its vector
+    and number (what `create` sends `dedup_insert.lua`)."""
     expire_ms = _expire_ms(item.kind, item.ttl_ms, now_ms, episodic_ttl_ms)
     memory = Memory(
         id=memory_id,
@@ -608,39 +654,31 @@ def document(
         pinned=item.pinned,
         event_ms=item.event_ms,
     )
-    fields = {
-        "memory": _memory_fields(memory),
-        "tags": tags(
-            ns,
-            user_id=item.user_id,
-            thread_id=item.thread_id,
-            kind=item.kind,
-            topics=item.topics,
-            text=item.text,
-            metadata=item.metadata,
-            flags=(Flag.PINNED,) if item.pinned else (),
-        ),
-        "live_until": expire_ms or NEVER_MS,
-        # Never recalled yet: `recalled` counts from the creation.
-        "recalled_ms": now_ms,
+    doc = memory_document
+    fields = index_fields(
+        ns,
+        user_id=item.user_id,
+        thread_id=item.thread_id,
+        kind=item.kind,
+        topics=item.topics,
+        text=item.text,
+        metadata=item.metadata,
+        flags=(Flag.PINNED,) if item.pinned else (),
+    )
+    fields |= {doc.ID: memory_id, doc.TEXT: item.text, doc.CREATE_MS: str(now_ms)}
+    fields[doc.HIT_COUNT] = "1"
+    optional = {
+        doc.METADATA: _json(dict(item.metadata)) if item.metadata else "",
+        doc.EXPIRE_MS: str(expire_ms) if expire_ms else "",
+        doc.EVENT_MS: "" if item.event_ms is None else str(item.event_ms),
+        doc.SOURCE: item.source.value,
+        doc.SOURCE_EVENT_IDS: _json(item.source_event_ids) if item.source_event_ids else "",
+        doc.START_MS: str(item.start_ms) if item.start_ms else "",
+        doc.END_MS: str(item.end_ms) if item.end_ms else "",
+        doc.PINNED: "1" if item.pinned else "",
     }
-    # The embedding, formatted apart, goes last: `{...}` becomes `{...,"embedding":[...]}`.
-    return memory, f'{_json(fields)[:-1]},"embedding":{vector_json(item.embedding)}}}'
-
-
-def vector_json(vector: Vector) -> str:
-    """A vector as a JSON array of its float32 values, each with 9 significant
-    digits: the fewest that always read back as the same float32. A third
-    shorter than the float64 reprs of `json.dumps`, formatted in 40% of its
-    time (one %-format of the whole array)."""
-    values = np.asarray(vector, dtype=np.float32).tolist()
-    return _vector_format(len(values)) % tuple(values)
-
-
-@functools.cache
-def _vector_format(dim: int) -> str:
-    """The %-format of a JSON array of `dim` float32 values."""
-    return "[" + ",".join([_FLOAT32_FORMAT] * dim) + "]"
+    fields |= {name: value for name, value in optional.items() if value}
+    return memory, _json(fields)
 
 
 def _now_ms() -> int:
@@ -659,60 +697,28 @@ def _expire_ms(kind: Kind, ttl_ms: int, now_ms: int, episodic_ttl_ms: int) -> in
 def _changes(
     patch: MemoryPatch, kind: Kind, now_ms: int, episodic_ttl_ms: int
 ) -> tuple[list[tuple[str, str]], str]:
-    """The (path, JSON value) writes of a patch, and the expire argument of
-    `dedup_update.lua` ('' to keep the expiry)."""
-    changes = [("$.memory.update_ms", str(now_ms))]
+    """The (Hash field, value) writes of a patch ('' removes the field), and
+    the expire argument of `dedup_update.lua` ('' to keep the expiry; the
+    script writes the `e` field from it)."""
+    doc = memory_document
+    changes = [(doc.UPDATE_MS, str(now_ms))]
     if patch.text is not None and patch.embedding is not None:
-        changes += [("$.memory.text", _json(patch.text))]
-        changes += [("$.tags.text", _json(text_hash(patch.text)))]
-        changes.append(("$.embedding", vector_json(patch.embedding)))
+        changes += [(doc.TEXT, patch.text), (doc.TEXT_HASH, text_hash(patch.text))]
     if patch.topics is not None:
-        changes += [("$.memory.topics", _json(patch.topics))]
-        changes += [("$.tags.topics", _json(topic_tags(patch.topics)))]
+        changes.append((doc.TOPICS, doc.joined(topic_tags(patch.topics))))
     if patch.metadata is not None:
-        changes.append(("$.memory.metadata", _json(dict(patch.metadata))))
-        changes.append(("$.tags.meta", _json(metadata_tags(patch.metadata))))
+        changes.append((doc.METADATA, _json(dict(patch.metadata)) if patch.metadata else ""))
+        changes.append((doc.METADATA_TAGS, doc.joined(metadata_tags(patch.metadata))))
     if patch.event_ms is not Keep.KEEP:
-        changes.append(("$.memory.event_ms", _json(patch.event_ms)))
+        changes.append((doc.EVENT_MS, "" if patch.event_ms is None else str(patch.event_ms)))
     if patch.ttl_ms is None:
         return changes, ""
-    expire_ms = _expire_ms(kind, patch.ttl_ms, now_ms, episodic_ttl_ms)
-    changes += [("$.memory.expire_ms", str(expire_ms))]
-    changes += [("$.live_until", str(expire_ms or NEVER_MS))]
-    return changes, str(expire_ms)
+    return changes, str(_expire_ms(kind, patch.ttl_ms, now_ms, episodic_ttl_ms))
 
 
-def _memory_fields(memory: Memory) -> dict[str, Any]:
-    """The `memory` object of a document."""
-    return {
-        "id": memory.id,
-        "namespace": memory.namespace,
-        "user_id": memory.user_id,
-        "kind": memory.kind.value,
-        "thread_id": memory.thread_id,
-        "topics": memory.topics,
-        "text": memory.text,
-        "metadata": memory.metadata,
-        "create_ms": memory.create_ms,
-        "update_ms": memory.update_ms,
-        "expire_ms": memory.expire_ms,
-        "hit_count": memory.hit_count,
-        "version": memory.version,
-        "source": memory.source.value,
-        "source_event_ids": memory.source_event_ids,
-        "start_ms": memory.start_ms,
-        "end_ms": memory.end_ms,
-        "pinned": memory.pinned,
-        "access_count": memory.access_count,
-        "last_access_ms": memory.last_access_ms,
-        "merged_ids": memory.merged_ids,
-        "superseded_by": memory.superseded_by,
-        "event_ms": memory.event_ms,
-    }
-
-
-def _memory(value: Mapping[str, Any]) -> Memory:
-    """A memory from the parsed `memory` object of its document."""
+def _memory(found: Mapping[str, str]) -> Memory:
+    """A memory from the fields of its Hash (`memory_document.decode`)."""
+    value = memory_document.decode(found)
     return Memory(
         id=value["id"],
         namespace=value["namespace"],
@@ -726,37 +732,33 @@ def _memory(value: Mapping[str, Any]) -> Memory:
         update_ms=value["update_ms"],
         expire_ms=value["expire_ms"],
         hit_count=value["hit_count"],
-        # Documents written before versions have none: their first version.
-        version=value.get("version", 1),
-        # Documents written before sources have none of these fields.
-        source=Source(value.get("source", "")),
-        source_event_ids=tuple(value.get("source_event_ids", ())),
-        start_ms=value.get("start_ms", 0),
-        end_ms=value.get("end_ms", 0),
-        # Documents written before lifecycles have none of these fields.
-        pinned=value.get("pinned", False),
-        access_count=value.get("access_count", 0),
-        last_access_ms=value.get("last_access_ms", 0),
-        merged_ids=tuple(value.get("merged_ids", ())),
-        superseded_by=value.get("superseded_by", ""),
-        # Documents written before event times have none.
-        event_ms=value.get("event_ms"),
+        version=value["version"],
+        source=Source(value["source"]),
+        source_event_ids=tuple(value["source_event_ids"]),
+        start_ms=value["start_ms"],
+        end_ms=value["end_ms"],
+        pinned=value["pinned"],
+        access_count=value["access_count"],
+        last_access_ms=value["last_access_ms"],
+        merged_ids=tuple(value["merged_ids"]),
+        superseded_by=value["superseded_by"],
+        event_ms=value["event_ms"],
     )
 
 
-def parse_memory(found: bytes) -> Memory:
-    """A memory from the reply of a `JSON.GET` of `$.memory` (a list of one)."""
-    [value] = json.loads(found)
-    return _memory(value)
+def parse_memory(found: Sequence[bytes | None]) -> Memory:
+    """A memory from the `READ_FIELDS` values of its Hash (an `HMGET`, a
+    script's reply: None for an absent field)."""
+    return _memory(
+        {
+            name: value.decode()
+            for name, value in zip(READ_FIELDS, found, strict=True)
+            if value is not None
+        }
+    )
 
 
-def _parse_all(found: Sequence[bytes]) -> list[Memory]:
-    """Memories from the `$.memory` values (each a list of one) of a search
-    or listing, parsed in one go."""
-    return [_memory(value) for [value] in json.loads(b"[" + b",".join(found) + b"]")]
-
-
-def _created(memory: Memory, reply: Sequence[bytes]) -> Created:
+def _created(memory: Memory, reply: Sequence[Any]) -> Created:
     """The outcome of a create item from its reply of `dedup_insert.lua`:
     `memory` itself when written, else the memory it repeats; for an item
     done before, the recorded outcome with its memory as it is now."""
@@ -784,9 +786,8 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def blob(vector: Vector) -> bytes:
-    """A vector as a query parameter: little-endian float32."""
-    return np.asarray(vector, dtype="<f4").tobytes()
+def _text(value: bytes | None) -> str:
+    return "" if value is None else value.decode()
 
 
 def _distance(value: bytes) -> float:

@@ -1,52 +1,43 @@
 """The Redis Search index over long-term memories, and every query on it.
 
-One index, `INDEX`, covers the JSON documents of every namespace (keys under
-`keys.MEMORY_PREFIX`). Its schema is `FIELDS`: a field added to the end of it
-reaches an index made by an earlier version as `FT.ALTER ... SCHEMA ADD`
-(`missing_fields`, `alter_command`), after which Search indexes the existing
-documents again in the background; any other change of schema gets a new
-versioned name. User-supplied
-values reach documents and queries only as `keys.tag_value` hex tags, so no
-user string is ever parsed as query syntax. Every query is built on
-`filter_query`, which always confines it to one namespace (the `ns` tag, or
-the `scope` tag that holds it) and to memories that have not expired.
+One index, `INDEX`, covers the Hashes of every namespace (keys under
+`keys.MEMORY_PREFIX`; their fields are `memory_document`'s). Its schema is
+`fields`: a field added to the end of it reaches an index made by an earlier
+version as `FT.ALTER ... SCHEMA ADD` (`missing_fields`, `alter_command`),
+after which Search indexes the existing memories again in the background;
+any other change of schema gets a new versioned name (`LEGACY_INDEX`, the
+JSON documents of schema 2, is emptied into this one by
+`store/migration.py`). User-supplied values reach memories and queries only
+as `keys.tag_value` hex tags, so no user string is ever parsed as query
+syntax. Every query is built on `filter_query`, which always confines it to
+one namespace (the `ns` tag, or the `scope` tag that holds it) and to
+memories that have not expired.
 
-| field         | document path         | type    | holds                                 |
-|---------------|-----------------------|---------|---------------------------------------|
-| `ns`          | `$.tags.ns`           | TAG     | the namespace                         |
-| `scope`       | `$.tags.scope`        | TAG     | namespace, user and kind together     |
-| `user`        | `$.tags.user`         | TAG     | the user                              |
-| `thread`      | `$.tags.thread`       | TAG     | the thread                            |
-| `kind`        | `$.tags.kind`         | TAG     | the kind                              |
-| `topics`      | `$.tags.topics[*]`    | TAG     | each topic                            |
-| `text`        | `$.tags.text`         | TAG     | `text_hash` of the text               |
-| `create_ms`   | `$.memory.create_ms`  | NUMERIC | when the memory was created           |
-| `live_until`  | `$.live_until`        | NUMERIC | when it expires, `NEVER_MS` for never |
-| `embedding`   | `$.embedding`         | VECTOR  | HNSW, FLOAT32, cosine distance        |
-| `id`          | `$.memory.id`         | TAG     | SORTABLE NOINDEX: the ULID, to sort   |
-| `hit_count`   | `$.memory.hit_count`  | NUMERIC | SORTABLE: how often it was written    |
-| `body`        | `$.memory.text`       | TEXT    | the text's words, for keyword recall  |
-| `flags`       | `$.tags.flags[*]`     | TAG     | `Flag`s: pinned, superseded           |
-| `recalled`    | `$.recalled_ms`       | NUMERIC | last search that returned it, else    |
-|               |                       |         | its creation (forgetting reads it)    |
-| `event_ms`    | `$.memory.event_ms`   | NUMERIC | when the remembered thing happened;   |
-|               |                       |         | null (not indexed) when none          |
-| `meta`        | `$.tags.meta[*]`      | TAG     | `metadata_tag` of each metadata entry |
+| field         | Hash field | type    | holds                                   |
+|---------------|------------|---------|-----------------------------------------|
+| `ns`          | `n`        | TAG     | the namespace                           |
+| `scope`       | `s`        | TAG     | namespace, user and kind together       |
+| `user`        | `u`        | TAG     | the user                                |
+| `thread`      | `th`       | TAG     | the thread                              |
+| `kind`        | `k`        | TAG     | the kind                                |
+| `topics`      | `tp`       | TAG     | each topic                              |
+| `text`        | `x`        | TAG     | `text_hash` of the text                 |
+| `create_ms`   | `c`        | NUMERIC | when the memory was created             |
+| `live_until`  | `e`        | NUMERIC | when it expires; absent: never          |
+| `embedding`   | `v`        | VECTOR  | HNSW, cosine distance, the values of    |
+|               |            |         | the index's `VectorType`                |
+| `id`          | `id`       | TAG     | SORTABLE UNF NOINDEX: the ULID, to sort |
+| `hit_count`   | `h`        | NUMERIC | SORTABLE: how often it was written      |
+| `body`        | `t`        | TEXT    | the text's words, for keyword recall    |
+| `flags`       | `f`        | TAG     | `Flag`s: pinned, superseded             |
+| `recalled`    | `r`        | NUMERIC | the last search that returned it;       |
+|               |            |         | absent: none yet (`unrecalled_query`)   |
+| `event_ms`    | `ev`       | NUMERIC | when the remembered thing happened;     |
+|               |            |         | absent when unknown                     |
+| `meta`        | `mt`       | TAG     | `metadata_tag` of each metadata entry   |
 
-Besides the indexed fields, a document holds `$.memory` (what reads
-return), `$.embedding` (also the `embedding` field's source) and `$.seq`:
-its number in the namespace's order of writing (`keys.memory_sequence`),
-not indexed, read back by hybrid recall to find a match's neighbours
-(`store/recall.py`); a document written before `$.seq` has none.
-
-`id` and `hit_count` are only sorted and compared by listings
-(`memory_listing`); they were added to index v2 by `FT.ALTER`, like `body`,
-`flags` and `recalled` after them. Documents written before those lack
-them: no flag, and no `recalled` (queries treat that as "never recalled";
-see `unrecalled_query`). Documents written before `event_ms` and `meta`
-lack them (and a document's `event_ms` is null when it has no event time):
-they match no event time range and no metadata filter; an update of their
-metadata or event time writes them.
+A memory without a NUMERIC field matches no range of it, and every negated
+range (`-@live_until:[-inf now]` keeps the memories that never expire).
 """
 
 from __future__ import annotations
@@ -58,21 +49,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from memrpc.store import keys
+from memrpc.limits import HNSW_EF_CONSTRUCTION, HNSW_EF_RUNTIME, HNSW_M
+from memrpc.store import keys, memory_document
+from memrpc.store.memory_document import VectorType
 
-INDEX = "memrpc:idx:mem:v2"
-# The `live_until` of a memory that never expires (ms, year 33658).
-NEVER_MS = 10**15
+INDEX = "memrpc:idx:mem:v3"
+# The index of storage schema 2 (a JSON document per memory), which
+# `store/migration.py` empties into `INDEX` and then drops.
+LEGACY_INDEX = "memrpc:idx:mem:v2"
 # The name a KNN query gives the distance of each match (also in the Lua scripts).
 DISTANCE = "d"
-# The document paths a read returns: the memory, without its embedding or
-# tags (`bench.scale` builds its raw search from these).
-MEMORY_PATHS = ("$.memory",)
 _TEXT_HASH_CHARS = 32
 
 
 class Flag(StrEnum):
-    """A state of a memory the index filters on (`$.tags.flags`)."""
+    """A state of a memory the index filters on (`memory_document.FLAGS`)."""
 
     # Never forgotten by policy nor merged away.
     PINNED = "pinned"
@@ -105,34 +96,45 @@ class MemoryFilter:
     metadata: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def fields(dim: int) -> list[tuple[str, list[str | int]]]:
+def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]]]:
     """The index's fields, each as its name and its `SCHEMA` arguments, for
-    vectors of `dim` values. New fields go at the end (an older index gets
-    them by `alter_command`)."""
-    tag_fields = [("ns", "ns"), ("scope", "scope"), ("user", "user"), ("thread", "thread")]
-    tag_fields += [("kind", "kind"), ("topics[*]", "topics"), ("text", "text")]
+    vectors of `dim` values of `vector_type`. New fields go at the end (an
+    older index gets them by `alter_command`)."""
+    doc = memory_document
+    tag_fields = [(doc.NAMESPACE, "ns"), (doc.SCOPE, "scope"), (doc.USER, "user")]
+    tag_fields += [(doc.THREAD, "thread"), (doc.KIND, "kind")]
     schema: list[tuple[str, list[str | int]]] = [
-        (name, [f"$.tags.{path}", "AS", name, "TAG"]) for path, name in tag_fields
+        (name, [field, "AS", name, "TAG"]) for field, name in tag_fields
     ]
-    schema.append(("create_ms", ["$.memory.create_ms", "AS", "create_ms", "NUMERIC"]))
-    schema.append(("live_until", ["$.live_until", "AS", "live_until", "NUMERIC"]))
-    vector: list[str | int] = ["$.embedding", "AS", "embedding", "VECTOR", "HNSW", 6]
-    vector += ["TYPE", "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "COSINE"]
+    separated = ["SEPARATOR", doc.TAG_SEPARATOR]
+    schema.append(("topics", [doc.TOPICS, "AS", "topics", "TAG", *separated]))
+    schema.append(("text", [doc.TEXT_HASH, "AS", "text", "TAG"]))
+    schema.append(("create_ms", [doc.CREATE_MS, "AS", "create_ms", "NUMERIC"]))
+    schema.append(("live_until", [doc.EXPIRE_MS, "AS", "live_until", "NUMERIC"]))
+    vector: list[str | int] = [doc.VECTOR, "AS", "embedding", "VECTOR", "HNSW", 12]
+    vector += ["TYPE", vector_type.value, "DIM", dim, "DISTANCE_METRIC", "COSINE"]
+    vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION, "EF_RUNTIME", HNSW_EF_RUNTIME]
     schema.append(("embedding", vector))
-    schema.append(("id", ["$.memory.id", "AS", "id", "TAG", "SORTABLE", "NOINDEX"]))
-    schema.append(("hit_count", ["$.memory.hit_count", "AS", "hit_count", "NUMERIC", "SORTABLE"]))
-    schema.append(("body", ["$.memory.text", "AS", "body", "TEXT"]))
-    schema.append(("flags", ["$.tags.flags[*]", "AS", "flags", "TAG"]))
-    schema.append(("recalled", ["$.recalled_ms", "AS", "recalled", "NUMERIC"]))
-    schema.append(("event_ms", ["$.memory.event_ms", "AS", "event_ms", "NUMERIC"]))
-    schema.append(("meta", ["$.tags.meta[*]", "AS", "meta", "TAG"]))
+    # UNF: sorted as written (a sortable TAG of a Hash is lowercased else).
+    schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "UNF", "NOINDEX"]))
+    schema.append(("hit_count", [doc.HIT_COUNT, "AS", "hit_count", "NUMERIC", "SORTABLE"]))
+    schema.append(("body", [doc.TEXT, "AS", "body", "TEXT"]))
+    schema.append(("flags", [doc.FLAGS, "AS", "flags", "TAG", *separated]))
+    schema.append(("recalled", [doc.RECALLED_MS, "AS", "recalled", "NUMERIC"]))
+    schema.append(("event_ms", [doc.EVENT_MS, "AS", "event_ms", "NUMERIC"]))
+    schema.append(("meta", [doc.METADATA_TAGS, "AS", "meta", "TAG", *separated]))
     return schema
 
 
-def create_command(dim: int) -> list[str | int]:
-    """The `FT.CREATE` command of the index, for vectors of `dim` values."""
-    schema = [arg for _, args in fields(dim) for arg in args]
-    return ["FT.CREATE", INDEX, "ON", "JSON", "PREFIX", 1, keys.MEMORY_PREFIX, "SCHEMA", *schema]
+def create_command(dim: int, vector_type: VectorType) -> list[str | int]:
+    """The `FT.CREATE` command of the index, for vectors of `dim` values of
+    `vector_type`. `NOOFFSETS`: no query asks for words' positions (phrases,
+    `SLOP`), which would cost every memory ~130 B."""
+    schema = [arg for _, args in fields(dim, vector_type) for arg in args]
+    return [
+        "FT.CREATE", INDEX, "ON", "HASH", "PREFIX", 1, keys.MEMORY_PREFIX, "NOOFFSETS",
+        "SCHEMA", *schema,
+    ]  # fmt: skip
 
 
 def info_command() -> list[str]:
@@ -140,19 +142,30 @@ def info_command() -> list[str]:
     return ["FT.INFO", INDEX]
 
 
-def missing_fields(dim: int, info: Sequence[Any]) -> list[str]:
+def missing_fields(dim: int, vector_type: VectorType, info: Sequence[Any]) -> list[str]:
     """The fields of the schema that an existing index lacks, from its
     `FT.INFO` reply (RESP2: a flat list of names and values; `attributes` a
     list of flat lists, each holding `attribute` then the field's name, and
     flags without values)."""
     attributes = info[info.index(b"attributes") + 1]
     present = {field[field.index(b"attribute") + 1].decode() for field in attributes}
-    return [name for name, _ in fields(dim) if name not in present]
+    return [name for name, _ in fields(dim, vector_type) if name not in present]
 
 
-def alter_command(dim: int, name: str) -> list[str | int]:
+def vector_type_of(info: Sequence[Any]) -> VectorType:
+    """The `TYPE` of the `embedding` field of an index, from its `FT.INFO`
+    reply (read as `missing_fields` reads it: the field's flat list holds
+    `data_type` then the type)."""
+    attributes = info[info.index(b"attributes") + 1]
+    for field in attributes:
+        if field[field.index(b"attribute") + 1] == b"embedding":
+            return VectorType(field[field.index(b"data_type") + 1].decode())
+    raise ValueError("the index has no embedding field")
+
+
+def alter_command(dim: int, vector_type: VectorType, name: str) -> list[str | int]:
     """The `FT.ALTER` command that adds field `name` to an existing index."""
-    args = dict(fields(dim))[name]
+    args = dict(fields(dim, vector_type))[name]
     return ["FT.ALTER", INDEX, "SCHEMA", "ADD", *args]
 
 
@@ -188,7 +201,7 @@ def metadata_tags(metadata: Mapping[str, str]) -> list[str]:
     return [metadata_tag(key, value) for key, value in metadata.items()]
 
 
-def tags(
+def index_fields(
     ns: str,
     *,
     user_id: str,
@@ -198,19 +211,22 @@ def tags(
     text: str,
     metadata: Mapping[str, str],
     flags: Sequence[Flag] = (),
-) -> dict[str, str | list[str]]:
-    """The `tags` object of a memory document: what the index filters on."""
-    return {
-        "ns": keys.tag_value(ns),
-        "scope": scope_tag(ns, user_id, kind),
-        "user": keys.tag_value(user_id),
-        "thread": keys.tag_value(thread_id),
-        "kind": keys.tag_value(kind),
-        "topics": topic_tags(topics),
-        "text": text_hash(text),
-        "flags": [flag.value for flag in flags],
-        "meta": metadata_tags(metadata),
+) -> dict[str, str]:
+    """The Hash fields of a memory that the index filters on (the list
+    fields absent when empty)."""
+    doc = memory_document
+    found = {
+        doc.NAMESPACE: keys.tag_value(ns),
+        doc.SCOPE: scope_tag(ns, user_id, kind),
+        doc.USER: keys.tag_value(user_id),
+        doc.THREAD: keys.tag_value(thread_id),
+        doc.KIND: keys.tag_value(kind),
+        doc.TOPICS: doc.joined(topic_tags(topics)),
+        doc.TEXT_HASH: text_hash(text),
+        doc.FLAGS: doc.joined([flag.value for flag in flags]),
+        doc.METADATA_TAGS: doc.joined(metadata_tags(metadata)),
     }
+    return {name: value for name, value in found.items() if value}
 
 
 def _any_of(field: str, values: Iterable[str]) -> str:
@@ -262,7 +278,7 @@ def filter_query(ns: str, now_ms: int, flt: MemoryFilter) -> str:
 def unrecalled_query(before_ms: int) -> str:
     """The part of a query that keeps the memories no search has returned
     since `before_ms` (exclusive), created before it: by `recalled`, or by
-    `create_ms` for documents written before `recalled` was."""
+    `create_ms` for those no search returned yet."""
     return f"@create_ms:[-inf ({before_ms}] -@recalled:[{before_ms} +inf]"
 
 
@@ -274,7 +290,7 @@ def unpinned_query() -> str:
 def knn(query: str, k: int, *, ef_runtime: int | None = None) -> str:
     """The `k` nearest neighbours of the vector parameter `$v` among the
     documents `query` matches, each with its distance as `DISTANCE`; HNSW
-    looks at `ef_runtime` candidates (None: the index's default, 10)."""
+    looks at `ef_runtime` candidates (None: the index's, `HNSW_EF_RUNTIME`)."""
     ef = "" if ef_runtime is None else f" EF_RUNTIME {ef_runtime}"
     return f"({query})=>[KNN {k} @embedding $v{ef} AS {DISTANCE}]"
 

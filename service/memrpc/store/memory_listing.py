@@ -34,7 +34,7 @@ The numeric ranges of the query narrow the candidates to the memories after
 the position but for those of its millisecond (a deep page examines fewer
 memories than the first), the `FILTER` drops those already listed,
 `SORTBY ... MAX n` keeps the first `n` in a heap, and only their keys are
-loaded: `LongTermStore.list_page` reads the documents with `JSON.MGET`s that
+loaded: `LongTermStore.list_page` reads the memories with `HMGET`s that
 stop at the page's byte budget, so a page of large memories reads little
 more than it can send. No offset is ever used, so a deep page costs no more
 than the first, and a memory deleted or created meanwhile shifts nothing:
@@ -59,8 +59,10 @@ as expression syntax; every other part of the query is `filter_query`'s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query
 from memrpc.store.redis_mux import Arg
@@ -125,3 +127,17 @@ def list_command(
         "LOAD", 1, f"@{KEY_FIELD}",
         "TIMEOUT", 0, "DIALECT", 3,
     ]  # fmt: skip
+
+
+def merged_rows(order: Order, rows: Sequence[Any], count: int) -> list[dict[bytes, Any]]:
+    """The first `count` rows, in `order`, of the `list_command` replies of
+    two indexes (while schema 2's is migrated: `store/legacy_search.py`),
+    each row as its fields; one index's rows as they are."""
+    found = [dict(zip(row[::2], row[1::2], strict=True)) for row in rows]
+    return sorted(found, key=_sort_key(order), reverse=True)[:count]
+
+
+def _sort_key(order: Order) -> Any:
+    if order is Order.NEWEST:
+        return lambda row: row.get(b"id", b"")
+    return lambda row: (int(row.get(b"hit_count", b"0")), row.get(b"id", b""))

@@ -30,14 +30,14 @@ scores as one). So hybrid recall sends the keyword search as soon as it
 has the words, while the server embeds the query; then the KNN search and,
 pipelined with it, the distances of the keyword candidates: a KNN search
 among the memories with their texts (the `text` tag, `distance_command`),
-where reading their embeddings (`$.embedding`, JSON) cost about 4 ms of
-Redis time for 30 candidates (measured).
+where reading their embeddings cost about 4 ms of Redis time for 30
+candidates (measured on schema 2's JSON documents).
 
 Time: when the query names a time (`named_times.named_time`: "on 16
 November, 2023", "in August 2023", "in June", "in 2023"), a hybrid
 candidate whose event time falls in it gains `time_weight`.
 
-Neighbours: memories written one after the other in a thread (`$.seq`, the
+Neighbours: memories written one after the other in a thread (field `q`, the
 namespace's order of writing, `lua/lib/memory.lua`) are often about the
 same thing, one the question, the other its answer. In hybrid mode a
 candidate gains `neighbor_weight` times the best score (as fused above) of
@@ -53,7 +53,6 @@ shares a word with any memory finds none.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -69,12 +68,12 @@ from memrpc.limits import (
     NEIGHBOR_SPAN,
 )
 from memrpc.namespace_defaults import RecallMode
-from memrpc.store import keys, keywords
+from memrpc.store import keys, keywords, memory_document
 from memrpc.store.keyword_scores import NO_COUNTS, WordCounts, bm25
+from memrpc.store.memory_document import READ_FIELDS
 from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
-    MEMORY_PATHS,
     MemoryFilter,
     filter_query,
     knn,
@@ -84,17 +83,11 @@ from memrpc.store.redis_mux import Arg
 
 # Redis Search's Okapi BM25 (2.10 scores TF-IDF unless told).
 SCORER = "BM25STD"
-# The text's tag, which the keyword search of hybrid recall also returns.
-TEXT_TAG_PATH = "$.tags.text"
 # What the searches of keyword and hybrid recall return of each candidate
-# to score it: its text, its event time, its place in the order of writing,
-# its user and thread tags.
-CANDIDATE_PATHS = ("$.memory.text", "$.memory.event_ms", "$.seq", "$.tags.user", "$.tags.thread")
-MEMORY_FIELD = MEMORY_PATHS[0].encode()
-_TEXT_TAG_FIELD = TEXT_TAG_PATH.encode()
-_TEXT_FIELD, _EVENT_FIELD, _SEQ_FIELD, _USER_FIELD, _THREAD_FIELD = (
-    path.encode() for path in CANDIDATE_PATHS
-)
+# besides `READ_FIELDS` (which hold its text, event time, user and thread)
+# to score it: its place in the order of writing, and its text's tag.
+CANDIDATE_FIELDS = (memory_document.SEQ, memory_document.TEXT_HASH)
+_ID_FIELD = memory_document.ID.encode()
 _DISTANCE_FIELD = DISTANCE.encode()
 # Distances up to this are float32 rounding of 0.
 _ROUNDING = 1e-6
@@ -133,7 +126,7 @@ class Recall:
     def paths(self) -> tuple[str, ...]:
         """What the searches return of each match besides its memory (and
         distance): what scores it, but in vector mode."""
-        return () if self.mode is RecallMode.VECTOR else CANDIDATE_PATHS
+        return () if self.mode is RecallMode.VECTOR else CANDIDATE_FIELDS
 
     @property
     def by_vector(self) -> bool:
@@ -149,33 +142,50 @@ class Recall:
 
 @dataclass(frozen=True)
 class Hit:
-    """A memory a search found: its key, its `$.memory` JSON (a list of
-    one), its distance, keyword score and score."""
+    """A memory a search found: its key, its Hash's fields as returned
+    (`READ_FIELDS`, and `CANDIDATE_FIELDS` in keyword and hybrid modes), its
+    distance, keyword score and score."""
 
     key: bytes
-    document: bytes
+    memory: dict[str, str]
     distance: float
     keyword_score: float = 0.0
     score: float = 0.0
-    # Its `text` tag (`memory_index.text_hash`), read by hybrid recall.
-    text_tag: str = ""
-    # What keyword and hybrid recall score it by (`CANDIDATE_PATHS`): its
-    # text, event time (None: none), thread (user and thread tags as
-    # returned) and `$.seq` (None for a memory written before `$.seq`).
-    text: str = ""
-    event_ms: int | None = None
-    thread: tuple[bytes, bytes] = (b"", b"")
-    seq: int | None = None
+
+    @property
+    def text(self) -> str:
+        return self.memory[memory_document.TEXT]
+
+    @property
+    def text_tag(self) -> str:
+        """Its `text` tag (`memory_index.text_hash`), read by hybrid recall."""
+        return self.memory.get(memory_document.TEXT_HASH, "")
+
+    @property
+    def event_ms(self) -> int | None:
+        """When the remembered thing happened; None: unknown."""
+        event = self.memory.get(memory_document.EVENT_MS)
+        return None if event is None else int(event)
+
+    @property
+    def thread(self) -> tuple[str, str]:
+        """Its user and thread, as tags: where its neighbours are."""
+        return self.memory[memory_document.USER], self.memory[memory_document.THREAD]
+
+    @property
+    def seq(self) -> int | None:
+        """Its place in the namespace's order of writing; None for a memory
+        written before there was one."""
+        seq = self.memory.get(memory_document.SEQ)
+        return None if seq is None else int(seq)
 
 
 def keyword_command(ns: str, now_ms: int, flt: MemoryFilter, recall: Recall) -> list[Arg]:
     """The `FT.SEARCH` of the `recall.candidates` memories of `ns` that
     `flt` keeps whose text holds the most of `recall.words`, best BM25
-    first, each with its `$.memory` (and its text's tag and place in hybrid
-    mode), within `KEYWORD_SEARCH_TIMEOUT_MS` of Redis time."""
-    paths = [*MEMORY_PATHS, *recall.paths]
-    if recall.mode is RecallMode.HYBRID:
-        paths.append(TEXT_TAG_PATH)
+    first, each with its `READ_FIELDS` and `CANDIDATE_FIELDS`, within
+    `KEYWORD_SEARCH_TIMEOUT_MS` of Redis time."""
+    paths = [*READ_FIELDS, *recall.paths]
     query = f"{filter_query(ns, now_ms, flt)} {keywords.body_query(recall.words)}"
     return [
         "FT.SEARCH", INDEX, query,
@@ -221,10 +231,10 @@ def nearest(reply: Sequence[Any], prefix: bytes, max_distance: float) -> list[Hi
     hits = []
     for key, fields in zip(reply[1::2], reply[2::2], strict=True):
         values = _values(fields)
-        distance = snapped(float(values[_DISTANCE_FIELD]))
-        # A document can vanish between the match and the load of its fields.
-        if key.startswith(prefix) and distance <= max_distance and MEMORY_FIELD in values:
-            hits.append(_hit(key, values, distance, 0.0, 1.0 - distance))
+        distance = snapped(float(values.pop(_DISTANCE_FIELD)))
+        # A memory can vanish between the match and the load of its fields.
+        if key.startswith(prefix) and distance <= max_distance and _ID_FIELD in values:
+            hits.append(Hit(key, _texts(values), distance, 0.0, 1.0 - distance))
     return hits
 
 
@@ -235,37 +245,14 @@ def by_words(reply: Sequence[Any], prefix: bytes) -> list[Hit]:
     hits = []
     for key, score, fields in zip(reply[1::3], reply[2::3], reply[3::3], strict=True):
         values = _values(fields)
-        if key.startswith(prefix) and MEMORY_FIELD in values:
-            hits.append(_hit(key, values, 0.0, float(score), float(score)))
+        if key.startswith(prefix) and _ID_FIELD in values:
+            hits.append(Hit(key, _texts(values), 0.0, float(score), float(score)))
     return hits
 
 
-def _hit(
-    key: bytes, values: Mapping[bytes, Any], distance: float, keyword_score: float, score: float
-) -> Hit:
-    """The hit of `key` from the fields of a search's reply: its memory and
-    what scores it (`CANDIDATE_PATHS`, and `TEXT_TAG_PATH`) when returned.
-    Their JSON values (each a list of one) are decoded in one go."""
-    document = values[MEMORY_FIELD]
-    text = values.get(_TEXT_FIELD)
-    if text is None:
-        return Hit(key, document, distance, keyword_score, score)
-    parts = (text, values.get(_EVENT_FIELD), values.get(_SEQ_FIELD), values.get(_TEXT_TAG_FIELD))
-    (text_value,), (event,), (seq,), (text_tag,) = json.loads(
-        b"[" + b",".join(b"[null]" if part is None else part for part in parts) + b"]"
-    )
-    return Hit(
-        key,
-        document,
-        distance,
-        keyword_score,
-        score,
-        text_tag=text_tag or "",
-        text=text_value,
-        event_ms=event,
-        seq=seq,
-        thread=(values.get(_USER_FIELD, b""), values.get(_THREAD_FIELD, b"")),
-    )
+def _texts(values: Mapping[bytes, bytes]) -> dict[str, str]:
+    """A hit's fields, as text (the vector is never returned)."""
+    return {name.decode(): value.decode() for name, value in values.items()}
 
 
 def distance_command(

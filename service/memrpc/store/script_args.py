@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_mux import Arg
 from memrpc.store.scripts import Call, Groups, Key, Keys
 
@@ -115,6 +116,8 @@ class MemoryForm(Call):
     turns: int
     skipped: int
     index: str
+    legacy_index: str
+    vector_type: VectorType
     max_distance: float
     prefix: str
     items: Groups
@@ -238,6 +241,8 @@ class DedupInsert(Call):
     sequence: Key
     documents: Keys
     index: str
+    legacy_index: str
+    vector_type: VectorType
     max_distance: float
     prefix: str
     fingerprint: str
@@ -249,20 +254,26 @@ class DedupInsert(Call):
 def insert_item(
     *, exact: str, knn: str, vector: bytes, expire_ms: int, document: str
 ) -> tuple[Arg, ...]:
-    """An item of `DedupInsert.items`, in the order its script reads it."""
+    """An item of `DedupInsert.items` (and `MemoryForm.items`), in the order
+    its script reads it: `vector` is the blob of the index's vector type,
+    `document` the JSON object of the memory's other Hash fields (all but
+    `v` and `q`), each a string."""
     return (exact, knn, vector, expire_ms, document)
 
 
 @dataclass(slots=True)
 class DedupUpdate(Call):
-    """Deduplicates and updates one memory at an expected version; `pinned`
-    is '' (kept), '1' or '0'; `changes` are (JSON path, JSON value) pairs."""
+    """Deduplicates and updates one memory at an expected version; `vector`
+    is b'' (kept) or the new blob; `pinned` is '' (kept), '1' or '0';
+    `changes` are (Hash field, value) pairs, '' to remove the field."""
 
     LUA = "dedup_update"
     LIBS = ("memory",)
 
     document: Key
     index: str
+    legacy_index: str
+    vector_type: VectorType
     max_distance: float
     prefix: str
     expected_version: str
@@ -280,9 +291,11 @@ class MemoryAccess(Call):
     ms) pairs, one per document of `documents`."""
 
     LUA = "memory_access"
+    LIBS = ("memory",)
 
     documents: Keys
     prefix: str
+    vector_type: VectorType
     accesses: Groups
 
 
@@ -295,16 +308,20 @@ class DeleteMemory(Call):
 
     document: Key
     expected_version: str
+    vector_type: VectorType
 
 
 @dataclass(slots=True)
 class DeleteMemories(Call):
-    """Deletes a batch of the memories a query matches."""
+    """Deletes a batch of the memories a query matches, in the index and in
+    the legacy one."""
 
     LUA = "delete_memories"
+    LIBS = ("memory",)
 
     prefix: Key
     index: str
+    legacy_index: str
     query: str
     batch_size: int
 
@@ -341,6 +358,7 @@ class MemoryMerge(Call):
     event_type: str
     log_max_len: int
     feed_max_len: int
+    vector_type: VectorType
 
 
 @dataclass(slots=True)
@@ -362,6 +380,7 @@ class MemorySupersede(Call):
     event_type: str
     log_max_len: int
     feed_max_len: int
+    vector_type: VectorType
 
 
 @dataclass(slots=True)
@@ -381,7 +400,7 @@ class Lease(Call):
 class MemoryForget(Call):
     """Forgets memories chosen by a forgetting rule, each if it is as read,
     and records each in the memory-changes thread (`store/forgetting.py`);
-    `expected` holds (version, recalled ms) per document."""
+    `expected` holds (version, `r` as read or '') per document."""
 
     LUA = "memory_forget"
     LIBS = ("memory", "events")
@@ -397,6 +416,7 @@ class MemoryForget(Call):
     index: str
     count_query: str
     keep: int
+    vector_type: VectorType
     expected: Groups
 
 
@@ -424,3 +444,17 @@ class ModelRecord(Call):
     dim: int
     fingerprint: str
     now_ms: int
+
+
+@dataclass(slots=True)
+class MemoryUpgrade(Call):
+    """Converts memories from JSON documents of schema 2 to Hashes and reads
+    `fields` of each (`store/migration.py`); at most `MIGRATION_BATCH`
+    documents; `fields` are groups of one field name each."""
+
+    LUA = "memory_upgrade"
+    LIBS = ("memory",)
+
+    documents: Keys
+    vector_type: VectorType
+    fields: Groups

@@ -1,0 +1,143 @@
+"""Searching the memories of storage schema 2 while they are migrated.
+
+Until `store/migration.py` has converted every JSON document of
+`memory_index.LEGACY_INDEX` to a Hash and dropped that index, a search of
+`INDEX` alone would miss the memories not converted yet. `LegacySearch.run`
+sends such a search to both indexes, pipelined: the legacy one's hits are
+converted on the spot (`lua/memory_upgrade.lua`, which also returns the
+fields the search asked for) and join the reply as if `INDEX` had found
+them, so every caller reads one reply of schema 3. Once the legacy index is
+gone (a search of it fails: unknown index), `run` sends one search again,
+for good. A server that starts on data without a legacy index never sends
+it (`LegacySearch.find`).
+
+What is merged, by the search's shape (RESP2 replies):
+
+| search                          | reply                                    |
+|---------------------------------|------------------------------------------|
+| `LIMIT 0 0` (a count)           | the totals added                         |
+| `RETURN` fields (KNN, keyword)  | the hits of both, the legacy ones with   |
+|                                 | the fields read after their conversion   |
+|                                 | and their `d`istance or score as found   |
+| `FT.AGGREGATE` (listings)       | the rows of both, which                  |
+|                                 | `memory_listing.merged_rows` orders      |
+
+A search's totals (the counts of keyword recall's word weights) and its
+first `LIMIT` hits then span both indexes' memories: a KNN search's
+`limit` nearest of each, of which the caller keeps the nearest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import redis.exceptions
+
+from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_index import DISTANCE, INDEX, LEGACY_INDEX
+from memrpc.store.redis_mux import Arg
+from memrpc.store.script_args import MemoryUpgrade
+
+Execute = Callable[..., Awaitable[Any]]
+Upgrade = Callable[[MemoryUpgrade], Awaitable[Any]]
+_DISTANCE = DISTANCE.encode()
+
+
+class LegacySearch:
+    """Sends the searches of `INDEX` to `LEGACY_INDEX` too while it exists."""
+
+    def __init__(self, execute: Execute, upgrade: Upgrade, vector_type: VectorType) -> None:
+        self._execute = execute
+        self._upgrade = upgrade
+        self._vector_type = vector_type
+        # Whether the legacy index may still exist: until `find` or a search
+        # of it says it does not.
+        self.active = True
+
+    async def find(self) -> bool:
+        """Whether the legacy index exists (one `FT.INFO`); a server
+        without it never searches it again."""
+        try:
+            await self._execute("FT.INFO", LEGACY_INDEX)
+        except redis.exceptions.ResponseError:
+            self.active = False
+        return self.active
+
+    async def upgrade(self, documents: Sequence[str | bytes], fields: Sequence[str]) -> list[Any]:
+        """Converts `documents` (keys of one namespace) to schema 3 where they
+        are not, and returns `fields` of each (`{}` when it is gone)."""
+        if not documents:
+            return []
+        reply: list[Any] = await self._upgrade(
+            MemoryUpgrade(
+                documents=[key.decode() if isinstance(key, bytes) else key for key in documents],
+                vector_type=self._vector_type,
+                fields=[(name,) for name in fields],
+            )
+        )
+        return reply
+
+    async def run(self, *args: Arg) -> Any:
+        """The reply of search `args` (of `INDEX`), with the hits of the legacy
+        index merged in while it exists."""
+        if not self.active or args[1] != INDEX:
+            return await self._execute(*args)
+        own: Any
+        old: Any
+        own, old = await asyncio.gather(
+            self._execute(*args), self._legacy(args), return_exceptions=True
+        )
+        if isinstance(own, BaseException):
+            raise own
+        if isinstance(old, redis.exceptions.ResponseError) and _unknown_index(old):
+            self.active = False
+            return own
+        if isinstance(old, BaseException):
+            raise old
+        return await self._merged(args, own, old)
+
+    async def _legacy(self, args: Sequence[Arg]) -> Any:
+        return await self._execute(args[0], LEGACY_INDEX, *args[2:])
+
+    async def _merged(self, args: Sequence[Arg], own: Any, old: Any) -> Any:
+        if args[0] == "FT.AGGREGATE" or len(old) == 1:
+            return [own[0] + old[0], *own[1:], *old[1:]]
+        returned = _returned(args)
+        scored = "WITHSCORES" in args
+        step = 3 if scored else 2
+        keys = old[1::step]
+        values = await self.upgrade(keys, [name for name in returned if name != DISTANCE])
+        merged = [own[0] + old[0], *own[1:]]
+        for n, key in enumerate(keys):
+            if not values[n]:
+                continue  # deleted meanwhile
+            fields = _found_fields(old[1 + n * step + step - 1])
+            row: list[Any] = []
+            for name, value in zip(
+                [name for name in returned if name != DISTANCE], values[n], strict=False
+            ):
+                if value is not None:
+                    row += [name.encode(), value]
+            if _DISTANCE in fields:
+                row += [_DISTANCE, fields[_DISTANCE]]
+            merged += [key, old[1 + n * step + 1], row] if scored else [key, row]
+        return merged
+
+
+def _returned(args: Sequence[Arg]) -> list[str]:
+    """The fields a search's `RETURN` names."""
+    at = list(args).index("RETURN")
+    count = int(args[at + 1])
+    return [str(name) for name in args[at + 2 : at + 2 + count]]
+
+
+def _found_fields(fields: Any) -> dict[bytes, Any]:
+    return dict(zip(fields[::2], fields[1::2], strict=True))
+
+
+def _unknown_index(error: redis.exceptions.ResponseError) -> bool:
+    """Whether Redis refused a search for its index not existing."""
+    text = str(error).lower()
+    return "no such index" in text or "unknown index" in text
