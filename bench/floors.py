@@ -5,7 +5,7 @@ Redis and the same data: HGETALL of a session hash memrpc wrote, the
 FT.SEARCH KNN memrpc's search sends (`long_term.search_command`: same index,
 namespace filter, limit and returned fields), an XADD, and an HSET of a
 memory's Hash built as memrpc builds it (`long_term.document`: the same
-fields, and the FLOAT32 vector) into memrpc's index (so Redis inserts it
+fields, and the vector of the default type) into memrpc's index (so Redis inserts it
 into the same HNSW graph). And the embedding model alone (`memrpc.embedding.OnnxModel`, one
 thread as the server's default), one text at a time and in batches.
 """
@@ -24,7 +24,7 @@ from bench.workloads import SEARCH_LIMIT
 from memrpc.embedding import OnnxModel
 from memrpc.store import keys, memory_document
 from memrpc.store.long_term import NewMemory, document, search_command
-from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
 from memrpc.store.memory_index import Kind, MemoryFilter
 
 # The namespace the raw HSET floor writes its memories in.
@@ -42,7 +42,7 @@ def raw_document(
     item = NewMemory(text, vector, user_id=user, kind=Kind.SEMANTIC, topics=("preferences",))
     now = time.time_ns() // 1_000_000
     fields: dict[str, str | bytes] = json.loads(document(RAW_NAMESPACE, memory_id, item, now)[1])
-    return fields | {memory_document.VECTOR: VectorType.FLOAT32.blob(vector)}
+    return fields | {memory_document.VECTOR: DEFAULT_VECTOR_TYPE.blob(vector)}
 
 
 def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operation]:
@@ -58,7 +58,7 @@ def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operati
     async def ft_search(number: int) -> object:
         now = time.time_ns() // 1_000_000
         vector = data.query_vectors[number % len(data.query_vectors)]
-        query = VectorType.FLOAT32.blob(vector)
+        query = DEFAULT_VECTOR_TYPE.blob(vector)
         command = search_command(NAMESPACE, now, MemoryFilter(), query, SEARCH_LIMIT)
         return await client.execute_command(*command)  # type: ignore[no-untyped-call]
 

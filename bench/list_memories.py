@@ -40,7 +40,7 @@ from bench.scale_data import unit_vectors
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory
-from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
 from memrpc.store.memory_index import INDEX, MemoryFilter, fields
 from memrpc.store.memory_listing import Order, Position
 from memrpc.store.redis_mux import Arg, RedisMux
@@ -134,7 +134,7 @@ async def hit_path(memories: int, repeat: int) -> None:
         async def work(client: RedisMux, listing: bool = listing, label: str = label) -> None:
             schema = [
                 arg
-                for name, args in fields(DIM, VectorType.FLOAT32)
+                for name, args in fields(DIM, DEFAULT_VECTOR_TYPE)
                 if listing or name not in LISTING_FIELDS
                 for arg in args
             ]

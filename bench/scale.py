@@ -40,7 +40,7 @@ from bench.scale_data import BATCH, NUMBER_KEY, Layout, exact_neighbours, unit_v
 from bench.servers import ServerProcess, add_target_arguments, parse_with_target, start_memrpc
 from bench.stats import percentiles_ms
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query, knn
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import long_term_memory_pb2_grpc
@@ -53,7 +53,7 @@ RESTART_TIMEOUT_S = 1800.0
 REDIS_DIR = "memrpc-data"  # in the work dir, where `memrpc serve` keeps its embedded Redis
 EF_RUNTIMES = (10, 50, 200, 1000)  # 10: RediSearch's default; 50: the index's (HNSW_EF_RUNTIME)
 # The sections of `make bench` (bench/run.py): one load of each vector type.
-SECTIONS = {VectorType.FLOAT32: "scale", VectorType.FLOAT16: "scale_float16"}
+SECTIONS = {DEFAULT_VECTOR_TYPE: "scale", VectorType.FLOAT32: "scale_float32"}
 SEARCH_KINDS = (
     ("vector", "namespace"),
     ("vector", "user"),
@@ -103,7 +103,7 @@ async def scale_target(
     address: str | None,
     redis_url: str | None,
     data_dir: Path | None,
-    vector_type: VectorType = VectorType.FLOAT32,
+    vector_type: VectorType = DEFAULT_VECTOR_TYPE,
 ) -> AsyncIterator[Target]:
     """The given memrpc, or one (storing `vector_type` vectors) on an
     embedded Redis in `data_dir` (an existing absolute path; kept) or in a
@@ -376,7 +376,7 @@ async def bench(
     *,
     seed: int,
     max_seconds: float,
-    vector_type: VectorType = VectorType.FLOAT32,
+    vector_type: VectorType = DEFAULT_VECTOR_TYPE,
 ) -> dict[str, Any]:
     """Loads (or continues); once complete, measures. The report section."""
     layout = Layout(NAMESPACE, max(1, sizes.memories // sizes.scope), seed)
@@ -421,7 +421,7 @@ async def bench(
 
 
 async def measure(
-    sizes: Sizes, *, seed: int = 1, vector_type: VectorType = VectorType.FLOAT32
+    sizes: Sizes, *, seed: int = 1, vector_type: VectorType = DEFAULT_VECTOR_TYPE
 ) -> dict[str, Any]:
     """A `scale` section of `make bench`: a fresh server, loaded whole."""
     async with scale_target(None, None, None, vector_type) as target:
@@ -432,7 +432,7 @@ async def measure(
 
 def lines(section: dict[str, Any]) -> list[str]:
     """The section as text lines for the report table."""
-    vector_type = section.get("settings", {}).get("vector_type", "FLOAT32")
+    vector_type = section.get("settings", {}).get("vector_type", DEFAULT_VECTOR_TYPE.value)
     title = f"Scale (one namespace, {vector_type} vectors)"
     if section.get("status") != "ok":
         return [
@@ -504,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--vector-type",
         type=VectorType,
         choices=list(VectorType),
-        default=VectorType.FLOAT32,
+        default=DEFAULT_VECTOR_TYPE,
         help="the stored vectors' type (the server's --vector-type)",
     )
     add_target_arguments(parser)

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, settings
 from memrpc.docgen import error_reasons
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.namespace_defaults import NamespaceDefaults
-from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
 from memrpc.store.memory_index import INDEX, create_command, fields
 from memrpc.store.redis_mux import Arg, RedisMux
 
@@ -226,13 +226,14 @@ class FixedDefaults:
 @contextlib.asynccontextmanager
 async def older_index(tmp_path: Path, dim: int, lacking: Sequence[str]) -> AsyncIterator[RedisMux]:
     """A client of a Redis of its own (under `tmp_path`) whose memory index
-    was made by an earlier version: the schema of `fields(dim, FLOAT32)` without the
-    fields named in `lacking`. Stopped on exit."""
+    was made by an earlier version: the schema of `fields` (of `dim` values
+    of the default vector type) without the fields named in `lacking`.
+    Stopped on exit."""
     redis_server = EmbeddedRedis(tmp_path / "redis", port=0)
     await redis_server.astart()
     client = RedisMux(redis_server.url)
     try:
-        wide = VectorType.FLOAT32
+        wide = DEFAULT_VECTOR_TYPE
         old = [a for name, args in fields(dim, wide) if name not in lacking for a in args]
         create: list[Arg] = create_command(dim, wide)
         await client.execute(*create[: create.index("SCHEMA") + 1], *old)

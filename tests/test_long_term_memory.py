@@ -28,6 +28,7 @@ from memrpc.store.long_term import (
     NewMemory,
     Vector,
 )
+from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import Kind, MemoryFilter, scope_tag
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.request_ids import RequestId
@@ -897,22 +898,28 @@ async def test_store_round_trip(
         await client.aclose()
 
 
-async def test_memories_hold_the_exact_float32_vector(
-    redis_server: EmbeddedRedis, redis_client: redis.asyncio.Redis, ns: str
+@pytest.mark.parametrize("vector_type", list(VectorType))
+async def test_memories_hold_their_vector_as_the_vector_type(
+    own_redis: EmbeddedRedis, ns: str, vector_type: VectorType
 ) -> None:
-    client = RedisMux(redis_server.url)
+    """FLOAT32 exactly; FLOAT16 as numpy rounds it (each on a Redis of its
+    own: an index holds one type)."""
+    client = RedisMux(own_redis.url)
+    redis_client = redis.asyncio.from_url(own_redis.url)
     try:
-        store = LongTermStore(client, dim=DIM)
+        store = LongTermStore(client, dim=DIM, vector_type=vector_type)
+        await store.ensure_index()
         vectors = unit_vectors(2, seed=4)
         [created] = await store.create(ns, [NewMemory("a", vectors[0])], max_distance=0.2)
         key = keys.memory(ns, created.memory.id)
         stored = await redis_client.hget(key, memory_document.VECTOR)
-        assert np.array_equal(np.frombuffer(stored, "<f4"), vectors[0])
+        assert stored == np.asarray(vectors[0], np.float32).astype(vector_type.dtype).tobytes()
         patch = MemoryPatch(text="b", embedding=vectors[1])
         await store.update(ns, created.memory.id, patch, max_distance=0.2)
         stored = await redis_client.hget(key, memory_document.VECTOR)
-        assert np.array_equal(np.frombuffer(stored, "<f4"), vectors[1])
+        assert stored == np.asarray(vectors[1], np.float32).astype(vector_type.dtype).tobytes()
     finally:
+        await redis_client.aclose()
         await client.aclose()
 
 

@@ -38,6 +38,7 @@ from memrpc.limits import (
     REDIS_START_TIMEOUT_S,
     TAIL_BATCH,
 )
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = (
@@ -330,14 +331,15 @@ class Settings:
         ),
     )
     vector_type: str = field(
-        default="FLOAT32",
+        default=DEFAULT_VECTOR_TYPE.value,
         metadata=about(
             "how the stored vectors hold each value, chosen when the index is created: FLOAT16 "
-            "halves their memory (docs/performance.md) and needs Redis Search 2.10 (Redis 8, "
-            "Redis Stack 7.4); a server whose setting differs from the index's is refused at "
-            "start",
+            "takes half the memory of FLOAT32 for the same dedup and recall "
+            "(docs/performance.md#float16-vectors) and needs Redis Search 2.10 (Redis 8, Redis "
+            "Stack 7.4; FLOAT32 on older ones); a server whose setting differs from the index's "
+            "is refused at start",
             group="model",
-            choices=("FLOAT32", "FLOAT16"),
+            choices=tuple(vector_type.value for vector_type in VectorType),
         ),
     )
     embed_threads: int = field(

@@ -11,8 +11,8 @@ that refuses memrpc's credentials or commands.
 | needs             | at least | for                                                  |
 |-------------------|----------|------------------------------------------------------|
 | Redis (server)    | 7.0      | the `XAUTOCLAIM` reply of Redis 7 (`events_receive`) |
-| Search (`FT.*`)   | 2.8      | vector fields on Hashes, DIALECT 3 and 4 (FLOAT16    |
-|                   |          | vectors, `--vector-type FLOAT16`, need 2.10)         |
+| Search (`FT.*`)   | 2.8      | vector fields on Hashes, DIALECT 3 and 4; 2.10 for   |
+|                   |          | the default FLOAT16 vectors (`check_vector_type`)    |
 | JSON (`JSON.*`)   | 2.6      | reading the JSON documents of storage schema 2 to    |
 |                   |          | migrate them (`store/migration.py`)                  |
 

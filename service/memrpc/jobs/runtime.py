@@ -43,7 +43,7 @@ from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
 from memrpc.store.long_term import LongTermStore
-from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
@@ -67,7 +67,7 @@ def process_jobs(
     retention: Retention,
     model: JobsModel | None = None,
     *,
-    vector_type: VectorType = VectorType.FLOAT32,
+    vector_type: VectorType = DEFAULT_VECTOR_TYPE,
 ) -> Jobs:
     """Every background job, as one process runs them, with the language
     `model` if any, on memories whose vectors are `vector_type` values.

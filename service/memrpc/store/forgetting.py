@@ -35,7 +35,13 @@ from memrpc.limits import FORGET_BATCH
 from memrpc.store import keys, scripts
 from memrpc.store.events import Retention
 from memrpc.store.memory_changes import CHANGES_THREAD, Change, ForgetRule
-from memrpc.store.memory_document import CREATE_MS, RECALLED_MS, VERSION, VectorType
+from memrpc.store.memory_document import (
+    CREATE_MS,
+    DEFAULT_VECTOR_TYPE,
+    RECALLED_MS,
+    VERSION,
+    VectorType,
+)
 from memrpc.store.memory_index import (
     INDEX,
     MemoryFilter,
@@ -90,7 +96,7 @@ class ForgettingStore:
         self,
         redis: RedisMux,
         retention: Retention,
-        vector_type: VectorType = VectorType.FLOAT32,
+        vector_type: VectorType = DEFAULT_VECTOR_TYPE,
     ) -> None:
         self._redis = redis
         self._retention = retention

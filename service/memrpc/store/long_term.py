@@ -52,7 +52,7 @@ from memrpc.store import keys, memory_document, recall, scripts
 from memrpc.store.access import AccessStore
 from memrpc.store.keyword_scores import WordCounts
 from memrpc.store.legacy_search import LegacySearch
-from memrpc.store.memory_document import READ_FIELDS, VectorType
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, READ_FIELDS, VectorType
 from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
@@ -266,7 +266,7 @@ class LongTermStore:
     `vector_type` values."""
 
     def __init__(
-        self, redis: RedisMux, *, dim: int, vector_type: VectorType = VectorType.FLOAT32
+        self, redis: RedisMux, *, dim: int, vector_type: VectorType = DEFAULT_VECTOR_TYPE
     ) -> None:
         self._redis = redis
         self.dim = dim

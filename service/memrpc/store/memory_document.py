@@ -122,6 +122,12 @@ class VectorType(StrEnum):
         return np.asarray(vector, dtype=self.dtype).tobytes()
 
 
+# The vectors' type unless a server is told otherwise (`--vector-type`):
+# half the memory of FLOAT32 for the same dedup decisions and recall
+# (docs/performance.md#float16-vectors).
+DEFAULT_VECTOR_TYPE = VectorType.FLOAT16
+
+
 def unhex(value: str) -> str:
     """A `keys.tag_value` read back: the value it was made from."""
     return "" if value == _NONE else bytes.fromhex(value).decode()
