@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from memrpc.api import request_ids
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
+from memrpc.limits import DEFAULT_VECTOR_TYPE, VECTOR_TYPES
 from memrpc.store import keys, memory_document
 from memrpc.store.long_term import (
     CREATE_BATCH,
@@ -896,6 +897,11 @@ async def test_store_round_trip(
         assert await store.delete_matching(ns, MemoryFilter(topics=("ui",))) == 1
     finally:
         await client.aclose()
+
+
+def test_the_vector_types_are_the_limits() -> None:
+    assert tuple(VectorType) == VECTOR_TYPES
+    assert VectorType(DEFAULT_VECTOR_TYPE) in VectorType
 
 
 @pytest.mark.parametrize("vector_type", list(VectorType))

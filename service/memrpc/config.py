@@ -30,6 +30,7 @@ from typing import Any, Union
 from urllib.parse import urlsplit
 
 from memrpc.limits import (
+    DEFAULT_VECTOR_TYPE,
     MAX_LOG_LEN,
     MAX_METADATA_BYTES_SETTING,
     MAX_NAME_CHARS,
@@ -37,8 +38,8 @@ from memrpc.limits import (
     REDIS_LOADING_WINDOWS,
     REDIS_START_TIMEOUT_S,
     TAIL_BATCH,
+    VECTOR_TYPES,
 )
-from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = (
@@ -331,7 +332,7 @@ class Settings:
         ),
     )
     vector_type: str = field(
-        default=DEFAULT_VECTOR_TYPE.value,
+        default=DEFAULT_VECTOR_TYPE,
         metadata=about(
             "how the stored vectors hold each value, chosen when the index is created: FLOAT16 "
             "takes half the memory of FLOAT32 for the same dedup and recall "
@@ -339,7 +340,7 @@ class Settings:
             "Stack 7.4; FLOAT32 on older ones); a server whose setting differs from the index's "
             "is refused at start",
             group="model",
-            choices=tuple(vector_type.value for vector_type in VectorType),
+            choices=VECTOR_TYPES,
         ),
     )
     embed_threads: int = field(

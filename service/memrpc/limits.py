@@ -241,6 +241,12 @@ DEDUP_DISTANCE = Range(default=0.20, low=0.0, high=1.0)
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_RUNTIME = 50
+# How the stored vectors hold each value (`memory_document.VectorType`, the
+# index's vector `TYPE`), and how unless a server is told otherwise
+# (`--vector-type`): FLOAT16 takes half the memory of FLOAT32 for the same
+# dedup decisions and recall (docs/performance.md#float16-vectors).
+VECTOR_TYPES = ("FLOAT32", "FLOAT16")
+DEFAULT_VECTOR_TYPE = "FLOAT16"
 # The largest value a Hash keeps in its compact encoding (a listpack): a
 # memory's Hash with a larger one (a FLOAT32 vector is 1,536 B) is a
 # hashtable, ~500 B more per memory (docs/performance.md). The embedded

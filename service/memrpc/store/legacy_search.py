@@ -8,7 +8,9 @@ converted on the spot (`lua/memory_upgrade.lua`, which also returns the
 fields the search asked for) and join the reply as if `INDEX` had found
 them, so every caller reads one reply of schema 3. Once the legacy index is
 gone (a search of it fails: unknown index), `run` sends one search again,
-for good. A server that starts on data without a legacy index never sends
+for good. The legacy index holds FLOAT32 vectors: a query vector of
+another type is sent to it as FLOAT32 (exactly: FLOAT16 values are
+FLOAT32 values). A server that starts on data without a legacy index never sends
 it (`LegacySearch.find`).
 
 What is merged, by the search's shape (RESP2 replies):
@@ -33,6 +35,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import numpy as np
 import redis.exceptions
 
 from memrpc.store.memory_document import VectorType
@@ -99,7 +102,14 @@ class LegacySearch:
         return await self._merged(args, own, old)
 
     async def _legacy(self, args: Sequence[Arg]) -> Any:
-        return await self._execute(args[0], LEGACY_INDEX, *args[2:])
+        """Search `args` sent to the legacy index, whose vectors are FLOAT32:
+        a query vector of another type (`PARAMS ... v <blob>`) as FLOAT32."""
+        legacy = [args[0], LEGACY_INDEX, *args[2:]]
+        if "PARAMS" in legacy and self._vector_type is not VectorType.FLOAT32:
+            at = legacy.index("v", legacy.index("PARAMS")) + 1
+            query = np.frombuffer(bytes(legacy[at]), self._vector_type.dtype)  # type: ignore[arg-type]
+            legacy[at] = VectorType.FLOAT32.blob(query.astype(np.float32))
+        return await self._execute(*legacy)
 
     async def _merged(self, args: Sequence[Arg], own: Any, old: Any) -> Any:
         if args[0] == "FT.AGGREGATE" or len(old) == 1:

@@ -57,6 +57,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from memrpc import limits
+
 # The storage schema these fields make (`store/storage_schema.py`): 2 was a
 # JSON document per memory (`memory_index.LEGACY_INDEX`).
 SCHEMA = 3
@@ -122,10 +124,8 @@ class VectorType(StrEnum):
         return np.asarray(vector, dtype=self.dtype).tobytes()
 
 
-# The vectors' type unless a server is told otherwise (`--vector-type`):
-# half the memory of FLOAT32 for the same dedup decisions and recall
-# (docs/performance.md#float16-vectors).
-DEFAULT_VECTOR_TYPE = VectorType.FLOAT16
+# The vectors' type unless a server is told otherwise (`limits`).
+DEFAULT_VECTOR_TYPE = VectorType(limits.DEFAULT_VECTOR_TYPE)
 
 
 def unhex(value: str) -> str:
