@@ -717,32 +717,16 @@ def _changes(
 
 
 def _memory(found: Mapping[str, str]) -> Memory:
-    """A memory from the fields of its Hash (`memory_document.decode`)."""
+    """A memory from the fields of its Hash (`memory_document.decode`, whose
+    names are `Memory`'s)."""
     value = memory_document.decode(found)
     return Memory(
-        id=value["id"],
-        namespace=value["namespace"],
-        user_id=value["user_id"],
-        kind=_KINDS[value["kind"]],
-        thread_id=value["thread_id"],
-        topics=tuple(value["topics"]),
-        text=value["text"],
-        metadata=value["metadata"],
-        create_ms=value["create_ms"],
-        update_ms=value["update_ms"],
-        expire_ms=value["expire_ms"],
-        hit_count=value["hit_count"],
-        version=value["version"],
-        source=Source(value["source"]),
-        source_event_ids=tuple(value["source_event_ids"]),
-        start_ms=value["start_ms"],
-        end_ms=value["end_ms"],
-        pinned=value["pinned"],
-        access_count=value["access_count"],
-        last_access_ms=value["last_access_ms"],
-        merged_ids=tuple(value["merged_ids"]),
-        superseded_by=value["superseded_by"],
-        event_ms=value["event_ms"],
+        **value
+        | {
+            "kind": _KINDS[value["kind"]],
+            "source": Source(value["source"]),
+            **{name: tuple(value[name]) for name in ("topics", "source_event_ids", "merged_ids")},
+        }
     )
 
 
