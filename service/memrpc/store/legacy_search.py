@@ -7,8 +7,8 @@ sends such a search to both indexes, pipelined: the legacy one's hits are
 converted on the spot (`lua/memory_upgrade.lua`, which also returns the
 fields the search asked for) and join the reply as if `INDEX` had found
 them, so every caller reads one reply of schema 3. Once the legacy index is
-gone (a search of it fails: unknown index), `run` sends one search again,
-for good. The legacy index holds FLOAT32 vectors: a query vector of
+gone (a search of it fails and `FT._LIST` no longer names it), `run` sends
+one search again, for good. The legacy index holds FLOAT32 vectors: a query vector of
 another type is sent to it as FLOAT32 (exactly: FLOAT16 values are
 FLOAT32 values). A server that starts on data without a legacy index never sends
 it (`LegacySearch.find`).
@@ -60,12 +60,9 @@ class LegacySearch:
         self.active = True
 
     async def find(self) -> bool:
-        """Whether the legacy index exists (one `FT.INFO`); a server
-        without it never searches it again."""
-        try:
-            await self._execute("FT.INFO", LEGACY_INDEX)
-        except redis.exceptions.ResponseError:
-            self.active = False
+        """Whether the legacy index exists; a server without it never
+        searches it again."""
+        self.active = await legacy_index_exists(self._execute)
         return self.active
 
     async def upgrade(self, documents: Sequence[str | bytes], fields: Sequence[str]) -> list[Any]:
@@ -94,9 +91,8 @@ class LegacySearch:
         )
         if isinstance(own, BaseException):
             raise own
-        if isinstance(old, redis.exceptions.ResponseError) and _unknown_index(old):
-            self.active = False
-            return own
+        if isinstance(old, redis.exceptions.ResponseError) and not await self.find():
+            return own  # dropped by the migration meanwhile
         if isinstance(old, BaseException):
             raise old
         return await self._merged(args, own, old)
@@ -112,28 +108,37 @@ class LegacySearch:
         return await self._execute(*legacy)
 
     async def _merged(self, args: Sequence[Arg], own: Any, old: Any) -> Any:
+        """`own`'s reply with `old`'s (the legacy index's) merged in; a hit
+        of `old` (its key, score when `WITHSCORES`, fields) with the fields
+        `args` return, read after its conversion, and its distance."""
         if args[0] == "FT.AGGREGATE" or len(old) == 1:
             return [own[0] + old[0], *own[1:], *old[1:]]
-        returned = _returned(args)
-        scored = "WITHSCORES" in args
-        step = 3 if scored else 2
-        keys = old[1::step]
-        values = await self.upgrade(keys, [name for name in returned if name != DISTANCE])
+        wanted = [name for name in _returned(args) if name != DISTANCE]
+        step = 3 if "WITHSCORES" in args else 2
+        hits = [old[at : at + step] for at in range(1, len(old), step)]
+        values = await self.upgrade([hit[0] for hit in hits], wanted)
         merged = [own[0] + old[0], *own[1:]]
-        for n, key in enumerate(keys):
-            if not values[n]:
+        for hit, found in zip(hits, values, strict=True):
+            if not found:
                 continue  # deleted meanwhile
-            fields = _found_fields(old[1 + n * step + step - 1])
-            row: list[Any] = []
-            for name, value in zip(
-                [name for name in returned if name != DISTANCE], values[n], strict=False
-            ):
-                if value is not None:
-                    row += [name.encode(), value]
-            if _DISTANCE in fields:
-                row += [_DISTANCE, fields[_DISTANCE]]
-            merged += [key, old[1 + n * step + 1], row] if scored else [key, row]
+            # `found` is `{'ok'}` when no field is wanted: nothing to pair.
+            row = [
+                part
+                for name, value in zip(wanted, found, strict=False)
+                if value is not None
+                for part in (name.encode(), value)
+            ]
+            distance = dict(zip(hit[-1][::2], hit[-1][1::2], strict=True)).get(_DISTANCE)
+            if distance is not None:
+                row += [_DISTANCE, distance]
+            merged += [*hit[:-1], row]
         return merged
+
+
+async def legacy_index_exists(execute: Execute) -> bool:
+    """Whether schema 2's index exists (one `FT._LIST`: no error reply to
+    read)."""
+    return LEGACY_INDEX.encode() in await execute("FT._LIST")
 
 
 def _returned(args: Sequence[Arg]) -> list[str]:
@@ -141,13 +146,3 @@ def _returned(args: Sequence[Arg]) -> list[str]:
     at = list(args).index("RETURN")
     count = int(args[at + 1])
     return [str(name) for name in args[at + 2 : at + 2 + count]]
-
-
-def _found_fields(fields: Any) -> dict[bytes, Any]:
-    return dict(zip(fields[::2], fields[1::2], strict=True))
-
-
-def _unknown_index(error: redis.exceptions.ResponseError) -> bool:
-    """Whether Redis refused a search for its index not existing."""
-    text = str(error).lower()
-    return "no such index" in text or "unknown index" in text

@@ -394,21 +394,21 @@ class LongTermStore:
     async def get(self, ns: str, memory_id: str) -> Memory | None:
         """A live memory, or None. One `HMGET` (a script call while the
         memory is still a JSON document: `read`)."""
-        [found] = await self.read(keys.memory(ns, memory_id), READ_FIELDS)
+        found = await self.read(keys.memory(ns, memory_id), READ_FIELDS)
         return None if found is None else parse_memory(found)
 
-    async def read(self, key: str, fields: Sequence[str]) -> list[list[bytes | None] | None]:
-        """The values of `fields` of memory `key` (a list of one: None when
-        it does not exist). One `HMGET`; a JSON document of schema 2 is
+    async def read(self, key: str, fields: Sequence[str]) -> list[bytes | None] | None:
+        """The values of `fields` (the first `id`) of memory `key`; None when
+        it does not exist. One `HMGET`; a JSON document of schema 2 is
         converted first (`LegacySearch.upgrade`)."""
         try:
-            found = await self._command("HMGET", key, *fields)
+            found: list[bytes | None] = await self._command("HMGET", key, *fields)
         except redis.exceptions.ResponseError as err:
-            if "WRONGTYPE" not in str(err):
+            if err.status_code != "WRONGTYPE":  # the code `redis_errors.classify` read
                 raise
             [found] = await self.legacy.upgrade([key], fields)
-        # A memory always has its id: all None is a key that does not exist.
-        return [None if not found or found[0] is None else found]
+        # A memory always has its id: none is a key that does not exist.
+        return found if found and found[0] is not None else None
 
     async def update(
         self,
@@ -431,7 +431,7 @@ class LongTermStore:
             raise ValueError("text and embedding change together")
         key = keys.memory(ns, memory_id)
         doc = memory_document
-        [found] = await self.read(key, (doc.ID, doc.USER, doc.KIND))
+        found = await self.read(key, (doc.ID, doc.USER, doc.KIND))
         if found is None:
             if expected_version is not None:
                 raise VersionMismatch(0)
@@ -570,7 +570,7 @@ class LongTermStore:
             start += len(chunk)
             # A memory can vanish between the search and its read.
             values = await asyncio.gather(*(self.read(key.decode(), READ_FIELDS) for key in chunk))
-            for [value] in values:
+            for value in values:
                 if value is not None:
                     found.append(parse_memory(value))
                     read += sum(len(part) for part in value if part is not None)

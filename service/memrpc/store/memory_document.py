@@ -174,9 +174,3 @@ def decode(found: Mapping[str, str]) -> dict[str, Any]:
         "superseded_by": found.get(SUPERSEDED_BY, ""),
         "event_ms": None if event is None else int(event),
     }
-
-
-def pairs(flat: Sequence[bytes]) -> dict[str, str]:
-    """Field names and values from a flat reply (`HGETALL`, a search's
-    `RETURN`), as text; the vector, binary, is never among them."""
-    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from memrpc.limits import MIGRATION_BATCH
 from memrpc.store import keys, scripts
+from memrpc.store.legacy_search import legacy_index_exists
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import INDEX, LEGACY_INDEX, vector_type_of
 from memrpc.store.redis_mux import RedisMux
@@ -68,9 +69,8 @@ class Migration:
         self._upgrade = scripts.load(redis, MemoryUpgrade)
 
     async def pending(self) -> bool:
-        """Whether the legacy index exists: the migration is not done (one
-        `FT._LIST`, no error reply to parse)."""
-        return LEGACY_INDEX.encode() in await self._redis.execute("FT._LIST")
+        """Whether the legacy index exists: the migration is not done."""
+        return await legacy_index_exists(self._redis.execute)
 
     async def left(self) -> int:
         """The documents the legacy index holds (0 once it is dropped)."""
