@@ -19,15 +19,17 @@ from memrpc.store.memory_index import (
     LEGACY_INDEX,
     Flag,
     Kind,
-    metadata_tags,
+    metadata_digest,
     scope_tag,
-    text_hash,
+    text_digest,
     topic_tags,
 )
 from memrpc.store.redis_mux import RedisMux
 
 # `live_until` of a memory that never expires.
 NEVER_MS = 10**15
+# How many hex digits of their digests schema 2's text and metadata TAGs held.
+TAG_DIGITS = 32
 
 
 def legacy_index_command(dim: int) -> list[str | int]:
@@ -89,8 +91,9 @@ def document(
     tags = {
         "ns": keys.tag_value(ns), "scope": scope_tag(ns, user_id, kind),
         "user": keys.tag_value(user_id), "thread": keys.tag_value(thread_id),
-        "kind": keys.tag_value(kind), "topics": topic_tags(topics), "text": text_hash(text),
-        "flags": flags, "meta": metadata_tags(metadata),
+        "kind": keys.tag_value(kind), "topics": topic_tags(topics),
+        "text": text_digest(text)[:TAG_DIGITS], "flags": flags,
+        "meta": [metadata_digest(key, value)[:TAG_DIGITS] for key, value in metadata.items()],
     }  # fmt: skip
     found = {} if seq is None else {"seq": seq}
     found |= {"memory": memory, "tags": tags, "live_until": expire_ms or NEVER_MS}

@@ -1,4 +1,4 @@
-"""The long-term memory scripts on storage schema 3 during a migration: on a
+"""The long-term memory scripts on storage schema 4 during a migration: on a
 Redis of their own with both indexes (the Hashes' `INDEX`, of each vector
 type, and the schema-2 `LEGACY_INDEX` of JSON documents), a converted memory
 matches every filter it matched before, the dedup scripts find a duplicate
@@ -125,12 +125,12 @@ def item(
     store: Store, ns: str, i: int, text: str, vector: Vector, *, nearest: bool = True, **more: Any
 ) -> Sequence[Any]:
     """An insert item (without its vector check unless `nearest`)."""
-    exact, knn = dedup_queries(ns, now_ms(), "", Kind.SEMANTIC, text, nearest=nearest)
+    queries = dedup_queries(ns, now_ms(), "", Kind.SEMANTIC, text, nearest=nearest)
     expire_ms = int(more.pop("e", 0))
     if expire_ms:
         more["e"] = str(expire_ms)
     return insert_item(
-        exact=exact, knn=knn, vector=store.vector_type.blob(vector), expire_ms=expire_ms,
+        queries=queries, vector=store.vector_type.blob(vector), expire_ms=expire_ms,
         document=new_fields(ns, i, text, **more),
     )  # fmt: skip
 
@@ -148,7 +148,7 @@ async def insert(
     call = DedupInsert(
         request=keys.memory_request(ns, "r"),
         sequence=keys.memory_sequence(ns),
-        documents=[keys.memory(ns, json.loads(it[4])["id"]) for it in items],
+        documents=[keys.memory(ns, json.loads(it[-1])["id"]) for it in items],
         index=INDEX,
         legacy_index=legacy_index,
         vector_type=store.vector_type,
@@ -288,7 +288,7 @@ async def test_a_written_memory_is_its_document_numbered_with_its_vector(
     assert await insert(store, ns, [it]) == [[b"written"]]
     key = keys.memory(ns, ulid(1))
     stored = await hash_of(store, key)
-    expected = {name: value.encode() for name, value in json.loads(it[4]).items()}
+    expected = {name: value.encode() for name, value in json.loads(it[-1]).items()}
     assert stored == expected | {"q": b"7", "v": store.vector_type.blob(vector)}
     assert await store.mux.execute("PEXPIRETIME", key) == LATER
 
@@ -362,11 +362,12 @@ async def test_no_legacy_index_finds_no_legacy_duplicate(
 async def update(store: Store, ns: str, i: int, **fields: Any) -> Any:
     script = scripts.load(store.mux, DedupUpdate)
     text = fields.pop("text", "")
-    exact, knn = dedup_queries(ns, now_ms(), "", Kind.SEMANTIC, text, nearest=True)
+    queries = dedup_queries(ns, now_ms(), "", Kind.SEMANTIC, text, nearest=True)
     vector = fields.pop("vector", None)
     values: dict[str, Any] = {
         "expected_version": "", "expire_ms": "", "pinned": "", "changes": [("um", str(NOW + 9))],
-        "exact": exact if text else "", "knn": knn if text else "",
+        "exact": queries.exact if text else "",
+        "legacy_exact": queries.legacy_exact if text else "", "knn": queries.knn if text else "",
         "vector": b"" if vector is None else store.vector_type.blob(vector),
     }  # fmt: skip
     call = DedupUpdate(

@@ -1,10 +1,10 @@
-"""The online migration of storage schema 2 (JSON documents) to schema 3
+"""The online migration of storage schema 2 (JSON documents) to schema 4
 (Hashes): `store/migration.py` and `jobs/migration.py`, on the data the
 previous version wrote (`schema2_fixture.py`), loaded into a Redis of the
 test's own.
 
 The store and runner tests need the converter (`lua/memory_upgrade.lua`,
-`MemoryUpgrade`). The END-TO-END tests (`test_e2e_*`) also need the schema-3
+`MemoryUpgrade`). The END-TO-END tests (`test_e2e_*`) also need the schema-4
 server (the store modules and every script reading both indexes): they
 pass once the three branches of issue 17 are merged.
 """
@@ -29,7 +29,14 @@ from memrpc.jobs.runner import RunnerPolicy
 from memrpc.limits import MIGRATION_BATCH
 from memrpc.store import keys, memory_document, scripts
 from memrpc.store.memory_document import VectorType
-from memrpc.store.memory_index import INDEX, LEGACY_INDEX, create_command, vector_type_of
+from memrpc.store.memory_index import (
+    INDEX,
+    LEGACY_INDEX,
+    create_command,
+    metadata_tags,
+    text_hash,
+    vector_type_of,
+)
 from memrpc.store.migration import (
     Migration,
     MigrationError,
@@ -74,7 +81,7 @@ async def redis(own: EmbeddedRedis) -> AsyncIterator[RedisMux]:
 async def legacy_store(
     redis: RedisMux, vector_type: VectorType = VectorType.FLOAT32, fixture: Fixture = FIXTURE
 ) -> None:
-    """`redis` as the previous version left it, and the schema-3 index a new
+    """`redis` as the previous version left it, and the schema-4 index a new
     server creates when it starts."""
     await load(redis, fixture)
     await redis.execute(*create_command(DIM, vector_type))
@@ -124,16 +131,19 @@ def _positive(value: int | None) -> str | None:
 
 
 def expected_hash(document: dict[str, Any]) -> dict[str, Any]:
-    """The fields of the Hash a schema-2 document becomes, but `v`: text
-    values as strings, the JSON ones (`md`, `se`, `mg`) decoded; a field
+    """The fields of the Hash a schema-2 document becomes, but `v`: the text
+    hash and metadata tags as `memory_index` makes them, text values as
+    strings, the JSON ones (`md`, `se`, `mg`) decoded; a field
     absent when it holds its default."""
     memory, tags = document["memory"], document["tags"]
     create_ms = memory["create_ms"]
     fields: dict[str, Any] = {
         "id": memory["id"], "n": tags["ns"], "s": tags["scope"], "u": tags["user"],
         "th": tags["thread"], "k": tags["kind"], "tp": _joined(tags["topics"]),
-        "x": tags["text"], "t": memory["text"], "md": memory["metadata"] or None,
-        "mt": _joined(tags.get("meta", [])), "c": str(create_ms),
+        # The hashes of the text and metadata as this code makes them.
+        "x": str(text_hash(memory["text"])), "t": memory["text"],
+        "md": memory["metadata"] or None,
+        "mt": _joined(metadata_tags(memory["metadata"] or {})), "c": str(create_ms),
         "um": None if memory.get("update_ms", create_ms) == create_ms else str(memory["update_ms"]),
         "e": _positive(memory["expire_ms"]), "h": str(memory["hit_count"]),
         "vr": None if memory.get("version", 1) == 1 else str(memory["version"]),
@@ -209,7 +219,7 @@ def from_api(memory: dict[str, Any]) -> dict[str, Any]:
 async def assert_migrated(redis: RedisMux, vector_type: VectorType) -> None:
     """Every fixture memory is the Hash the contract makes of its document,
     reads back as the previous version returned it, with its expiry, and is
-    in the schema-3 index; the legacy index is gone."""
+    in the schema-4 index; the legacy index is gone."""
     assert LEGACY_INDEX not in await indexes(redis)
     assert set((await types(redis)).values()) == {"hash"}
     for memory in FIXTURE.memories:
@@ -310,9 +320,9 @@ async def test_a_crashed_migration_resumes_where_the_legacy_index_says(redis: Re
     await assert_migrated(redis, VectorType.FLOAT32)
 
 
-async def test_the_schema_3_index_decides_the_vector_type(redis: RedisMux) -> None:
+async def test_the_new_index_decides_the_vector_type(redis: RedisMux) -> None:
     migration = Migration(redis)
-    with pytest.raises(MigrationError, match="memrpc:idx:mem:v3 does not exist yet"):
+    with pytest.raises(MigrationError, match=f"{INDEX} does not exist yet"):
         await migration.vector_type()
     await redis.execute(*create_command(DIM, VectorType.FLOAT16))
     assert vector_type_of(await redis.execute("FT.INFO", INDEX)) == VectorType.FLOAT16
@@ -358,12 +368,12 @@ async def test_a_runner_that_died_holding_the_lease_is_taken_over(redis: RedisMu
     await assert_migrated(redis, VectorType.FLOAT32)
 
 
-# -- END-TO-END: the schema-3 server on the previous version's data --------
+# -- END-TO-END: the schema-4 server on the previous version's data --------
 
 
 async def convert(redis: RedisMux, documents: list[str]) -> None:
     """Converts `documents` as a step would (one call per namespace), to the
-    vector type of the schema-3 index."""
+    vector type of the schema-4 index."""
     upgrade = scripts.load(redis, MemoryUpgrade)
     vector_type = await Migration(redis).vector_type()
     for ns in sorted({namespace_of(key) for key in documents}):
@@ -394,13 +404,17 @@ OCAML = by_text("Ada's favourite programming language is OCaml.")
 OFFICE = by_text("The office closes at 6 pm on Fridays.")
 LICENCE = by_text("The trial licence is valid for one year.")
 STAGING = by_text("Deployed release 4.2 to the staging cluster.")
+PEANUTS = [m for m in FIXTURE.api.values() if m["text"] == "Ada is allergic to peanuts."]
+KOELN = by_text("Jörg wohnt jetzt in Köln-Ehrenfeld.")
+TEA = by_text("In the morning Ada prefers tea to coffee.")
 
 
 async def half_migrated(redis: RedisMux) -> set[str]:
     """About half the fixture converted, but for the memories the test
     writes to (`OFFICE` converted); the keys still JSON."""
-    stay = {key_of(OCAML), key_of(LICENCE), key_of(STAGING)}
-    half = {key for key in memory_keys()[::2] if key not in stay} | {key_of(OFFICE)}
+    stay = {key_of(OCAML), key_of(LICENCE), key_of(STAGING), key_of(KOELN), key_of(TEA)}
+    converted = {key_of(OFFICE), *(key_of(memory) for memory in PEANUTS)}
+    half = {key for key in memory_keys()[::2] if key not in stay} | converted
     await convert(redis, sorted(half))
     legacy = {key for key, kind in (await types(redis)).items() if kind == "ReJSON-RL"}
     assert legacy == set(memory_keys()) - half
@@ -417,6 +431,7 @@ async def traffic(ltm: LongTermMemoryStub) -> tuple[dict[str, dict[str, Any]], s
         lpb.SearchMemoriesRequest(namespace="mig-alpha", text="Which language does Ada like?")
     )
     assert found.matches[0].memory.id == OCAML["id"]
+    await found_in_both_indexes(ltm)
     created = await ltm.CreateMemories(
         lpb.CreateMemoriesRequest(
             namespace="mig-alpha",
@@ -433,7 +448,8 @@ async def traffic(ltm: LongTermMemoryStub) -> tuple[dict[str, dict[str, Any]], s
     ]
     assert created.results[2].outcome == lpb.CREATE_OUTCOME_CREATED
     changed = {
-        memory["id"]: {"hitCount": str(int(memory["hitCount"]) + 1)} for memory in (OCAML, OFFICE)
+        memory["id"]: {"hitCount": str(int(memory["hitCount"]) + 1)}
+        for memory in (OCAML, OFFICE, TEA)
     }
     assert created.results[0].memory.hit_count == int(OCAML["hitCount"]) + 1
     updated = await ltm.UpdateMemory(
@@ -450,6 +466,41 @@ async def traffic(ltm: LongTermMemoryStub) -> tuple[dict[str, dict[str, Any]], s
     changed[LICENCE["id"]] = {name: after[name] for name in ("text", "version", "updateTime")}
     await ltm.DeleteMemory(lpb.DeleteMemoryRequest(namespace="mig-beta", memory_id=STAGING["id"]))
     return changed, {match.memory.id for match in found.matches}
+
+
+async def found_in_both_indexes(ltm: LongTermMemoryStub) -> None:
+    """The queries whose parts differ between the two indexes find memories
+    in each: metadata filters (tags of 16 and of 32 hex digits), hybrid
+    recall's distances (text hashes: numbers and TAGs) and the exact-text
+    dedup (which alone finds a repeat when `dedup_max_distance` is 0)."""
+    [peanuts] = [m for m in PEANUTS if m["namespace"] == "mig-alpha"]
+    for memory, key, value in ((peanuts, "severity", "high"), (KOELN, "since", "2025")):
+        flt = lpb.MemoryFilter(metadata=[lpb.MetadataFilter(key=key, values=[value])])
+        found = await ltm.SearchMemories(
+            lpb.SearchMemoriesRequest(
+                namespace="mig-alpha", text="where", filter=flt, max_distance=2
+            )
+        )
+        assert [match.memory.id for match in found.matches] == [memory["id"]]
+    hybrid = await ltm.SearchMemories(
+        lpb.SearchMemoriesRequest(
+            namespace="mig-alpha", text="Köln", mode=lpb.RECALL_MODE_HYBRID, limit=1
+        )
+    )
+    assert [match.memory.id for match in hybrid.matches] == [KOELN["id"]]
+    assert hybrid.matches[0].distance < 1
+    exact = await ltm.CreateMemories(
+        lpb.CreateMemoriesRequest(
+            namespace="mig-alpha",
+            memories=[
+                lpb.MemoryInput(text="in the morning ada prefers TEA to coffee.", user_id="ada")
+            ],
+            dedup_max_distance=0,
+        )
+    )
+    assert [(r.outcome, r.memory.id) for r in exact.results] == [
+        (lpb.CREATE_OUTCOME_DUPLICATE, TEA["id"])
+    ]
 
 
 async def assert_served_after(
@@ -489,7 +540,7 @@ async def test_e2e_the_new_server_serves_the_old_data_during_and_after_the_migra
     await load(redis, FIXTURE)
     settings = make_settings(own.url, jobs=False)
     async with (
-        running(settings, embedder) as server,  # it creates the schema-3 index
+        running(settings, embedder) as server,  # it creates the schema-4 index
         grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
     ):
         legacy = await half_migrated(redis)

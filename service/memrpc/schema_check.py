@@ -1,4 +1,4 @@
-"""Refusing to start on memories stored in a newer schema than this code
+"""Refusing to start on memories stored in another schema than this code
 reads (`store/storage_schema.py`): every `memrpc serve` (each of its
 `--workers`, and their parent first) and every `memrpc worker` claims the
 record before it touches the memories, and one that cannot read them ends
@@ -18,11 +18,11 @@ DOCS = "docs/deployment.md#upgrading-stored-data"
 async def check_schema(redis: RedisMux, url: str) -> None:
     """Records this code's storage schema in the Redis of `redis` (at `url`,
     as logged) unless one is; raises `SettingsError` (one line) when the
-    recorded one is newer, or is not a schema."""
+    recorded one is another, or is not a schema."""
     where = redacted_url(url)
     try:
         await storage_schema.claim(redis)
-    except storage_schema.NewerSchema as err:
+    except storage_schema.OtherSchema as err:
         raise SettingsError(f"Redis at {where} {err} ({DOCS})") from None
     except ValueError:
         raise SettingsError(

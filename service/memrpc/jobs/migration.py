@@ -1,5 +1,5 @@
 """The migration job: converts the memories an older version stored as JSON
-documents (storage schema 2) into Hashes (schema 3) in the background,
+documents (storage schema 2) into Hashes (schema 4) in the background,
 while the server serves them (`store/migration.py`), then ends.
 
 Every process that runs jobs (`memrpc serve` with `--jobs`, `memrpc worker`)
@@ -59,7 +59,7 @@ class MigrationState:
 
 
 class MigrationRunner:
-    """Runs the migration to storage schema 3 until it is done, or stopped."""
+    """Runs the migration to storage schema 4 until it is done, or stopped."""
 
     def __init__(self, redis: RedisMux, policy: RunnerPolicy) -> None:
         self.name = NAME
@@ -84,7 +84,7 @@ class MigrationRunner:
             self._finish()
             return
         self.state.left = await self._migration.left()
-        log.info("migration to storage schema 3: %d memories to convert", self.state.left)
+        log.info("migration to storage schema 4: %d memories to convert", self.state.left)
         while not self.loop.stopping:
             held_ms = await self._lease.take(int(MIGRATION_LEASE_S * 1000))
             if held_ms:
@@ -120,7 +120,7 @@ class MigrationRunner:
             self._logged = time.monotonic()
             self.state.left = await self._migration.left()
             log.info(
-                "migration to storage schema 3: %d memories converted here, %d left",
+                "migration to storage schema 4: %d memories converted here, %d left",
                 self.state.converted,
                 self.state.left,
             )
@@ -130,7 +130,7 @@ class MigrationRunner:
         """The legacy index is gone: the runner ends."""
         if not self.state.done and self.state.converted:
             log.info(
-                "migration to storage schema 3 done: %d memories converted here, %s dropped",
+                "migration to storage schema 4 done: %d memories converted here, %s dropped",
                 self.state.converted,
                 LEGACY_INDEX,
             )

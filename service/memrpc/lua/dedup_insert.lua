@@ -19,11 +19,12 @@
 -- ARGV[7] remember_ms: how long to remember a new request (ms; ignored
 --   without a fingerprint)
 -- ARGV[8] first: the index in the request of the first item
--- ARGV[9..] items: per item, its exact query, KNN query, vector (a blob of
---   the vector type, written as the memory's `v`), expire ms ('' or '0':
---   none, else the PEXPIREAT time) and document (the JSON object of the
---   memory's other Hash fields but `q`, which the script numbers: see
---   `arg_document`); an empty KNN query skips the vector check
+-- ARGV[9..] items: per item, its exact query, the same of the legacy index,
+--   KNN query, vector (a blob of the vector type, written as the memory's
+--   `v`), expire ms ('' or '0': none, else the PEXPIREAT time) and document
+--   (the JSON object of the memory's other Hash fields but `q`, which the
+--   script numbers): see `arg_item`; an empty KNN query skips the vector
+--   check
 -- Returns {'reused'} when the request's Hash holds another fingerprint
 -- (nothing written), else per item: {'written'} (its document, which the
 -- caller knows), {'duplicate', distance, memory} (the memory it repeats,
@@ -35,7 +36,7 @@
 -- Bounded work: four searches (two per index) and a write per item, and the
 -- caller sends at most `CREATE_BATCH` items per call (store/long_term.py),
 -- so that a call stays within a few ms of Redis time (bench/redis_time.py).
-check_shape(3, nil, 8, 5, 1)
+check_shape(3, nil, 8, ITEM_ARGS, 1)
 local request, sequence = KEYS[1], KEYS[2]
 local items = #KEYS - 2
 local dedup = arg_dedup(1)
@@ -43,18 +44,16 @@ local fingerprint, remember_ms, first = ARGV[6], arg_integer(7, 0), arg_integer(
 if fingerprint ~= '' and remember_ms < 1 then
   bad_argument('a fingerprint needs a time to remember the request')
 end
-if items ~= (#ARGV - 8) / 5 then
+if items ~= (#ARGV - 8) / ITEM_ARGS then
   bad_argument('expected ' .. items .. ' items, not the ' .. #ARGV .. ' arguments given')
 end
--- Every item is well-formed (with a vector and a document), its key under
--- the prefix, before the first is written: item j is KEYS[j + 2] and
--- ARGV[5j + 4 .. 5j + 8].
-local documents = {}
+-- Every item is well-formed, its key under the prefix, before the first is
+-- written: item j is KEYS[j + 2] and the ITEM_ARGS arguments from
+-- ARGV[9 + ITEM_ARGS * (j - 1)].
+local checked = {}
 for j = 1, items do
   key_under(j + 2, dedup.prefix)
-  arg_present(5 * j + 6)
-  arg_optional_integer(5 * j + 7, 0)
-  documents[j] = arg_document(5 * j + 8)
+  checked[j] = arg_item(9 + ITEM_ARGS * (j - 1))
 end
 
 if fingerprint ~= '' then
@@ -78,9 +77,7 @@ for j = 1, items do
     memory_upgrade(prefix .. id, dedup.vector_type)
     results[#results + 1] = {outcome, distance, memory_read(prefix .. id) or {}, id}
   else
-    local exact, knn, vector, expire_ms = unpack(ARGV, 5 * j + 4, 5 * j + 7)
-    local duplicate, distance =
-      memory_insert(dedup, sequence, key, exact, knn, vector, expire_ms, documents[j])
+    local duplicate, distance = memory_insert(dedup, sequence, key, checked[j])
     local record
     if duplicate then
       results[#results + 1] = {'duplicate', distance, memory_read(duplicate)}

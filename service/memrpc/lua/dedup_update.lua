@@ -12,14 +12,15 @@
 -- ARGV[5] prefix: the namespace's memory key prefix
 -- ARGV[6] expected_version: the version the memory must be at ('' for any)
 -- ARGV[7] exact: the exact-text query of the new text ('' for no dedup)
--- ARGV[8] knn: the KNN query of the new text ('' to skip the vector check)
--- ARGV[9] vector: the new embedding, a blob of the vector type: the KNN
+-- ARGV[8] legacy_exact: the same of the legacy index
+-- ARGV[9] knn: the KNN query of the new text ('' to skip the vector check)
+-- ARGV[10] vector: the new embedding, a blob of the vector type: the KNN
 --   query's parameter, and the memory's new `v` ('' keeps it)
--- ARGV[10] expire_ms: '' keeps the expiry, '0' removes it (and `e`), else
+-- ARGV[11] expire_ms: '' keeps the expiry, '0' removes it (and `e`), else
 --   the PEXPIREAT time (and `e`)
--- ARGV[11] pinned: '' keeps the pin, '1' pins the memory, '0' unpins it
+-- ARGV[12] pinned: '' keeps the pin, '1' pins the memory, '0' unpins it
 --   (`p` and the `pinned` flag of `f`, its other flags kept)
--- ARGV[12..] changes: (field, value) pairs of Hash fields to write, a value
+-- ARGV[13..] changes: (field, value) pairs of Hash fields to write, a value
 --   '' removing the field; not the fields the script owns (`UPDATE_OWNED`)
 -- Returns {'mismatch', version} when the version is not the expected one
 -- (0: the memory does not exist), {'missing'} when the memory does not
@@ -28,7 +29,7 @@
 -- of its `memory_document.READ_FIELDS` (`MEMORY_READ`), nil for an absent
 -- field.
 -- Bounded work: a conversion, four searches (two per index) and a write.
-check_shape(1, 1, 11, 2, 1)
+check_shape(1, 1, 12, 2, 1)
 -- The fields the script writes itself: the version, the vector, the pin and
 -- the expiry.
 local UPDATE_OWNED = {vr = true, v = true, p = true, f = true, e = true}
@@ -36,12 +37,13 @@ local key = KEYS[1]
 local dedup = arg_dedup(1)
 local expected = ARGV[6]
 arg_optional_integer(6, 1)
-local exact, knn, vector = ARGV[7], ARGV[8], ARGV[9]
-local expire_ms = ARGV[10]
-arg_optional_integer(10, 0)
-local pinned = arg_choice(11, {[''] = true, ['0'] = true, ['1'] = true})
+local queries = {exact = ARGV[7], legacy_exact = ARGV[8], knn = ARGV[9]}
+local vector = ARGV[10]
+local expire_ms = ARGV[11]
+arg_optional_integer(11, 0)
+local pinned = arg_choice(12, {[''] = true, ['0'] = true, ['1'] = true})
 key_under(1, dedup.prefix)
-for i = 12, #ARGV, 2 do
+for i = 13, #ARGV, 2 do
   if UPDATE_OWNED[ARGV[i]] or ARGV[i] == '' then
     bad_argument('ARGV[' .. i .. '] is not a field the caller may change: ' .. ARGV[i])
   end
@@ -55,11 +57,11 @@ end
 if version == 0 then
   return {'missing'}
 end
-local duplicate, distance = memory_duplicate(dedup, key, exact, knn, vector)
+local duplicate, distance = memory_duplicate(dedup, key, queries, vector)
 if duplicate then
   return {'duplicate', distance, memory_read(duplicate)}
 end
-local changes = {unpack(ARGV, 12)}
+local changes = {unpack(ARGV, 13)}
 if vector ~= '' then
   changes[#changes + 1] = 'v'
   changes[#changes + 1] = vector

@@ -24,19 +24,18 @@
 -- ARGV[8] vector_type: the type of the stored vectors (`FLOAT32`, `FLOAT16`)
 -- ARGV[9] max_distance: the max dedup distance (0: exact text only)
 -- ARGV[10] prefix: the namespace's memory key prefix
--- ARGV[11..] items: one per document, as `dedup_insert.lua` reads them:
---   exact query, KNN query, vector, expire ms, document (the JSON object of
---   its Hash fields); at least one with turns, none without
+-- ARGV[11..] items: one per document, as `dedup_insert.lua` reads them
+--   (`arg_item`); at least one with turns, none without
 -- Returns {0} when the session changed (nothing written), else {1, then per
 -- item '' when its memory was written, or the memory it repeats (the list
 -- of its `memory_document.READ_FIELDS`, after its hit; converted to a Hash
 -- first if it was a JSON document of schema 2)}.
 -- Bounded work: four searches (two per index) and a write per item, and the
 -- caller sends at most 1 + `LLM_MAX_FACTS` items (store/formation.py).
-check_shape(2, nil, 10, 5, 0)
+check_shape(2, nil, 10, ITEM_ARGS, 0)
 local key, sequence = KEYS[1], KEYS[2]
 local items = #KEYS - 2
-if #ARGV - 10 ~= 5 * items then
+if #ARGV - 10 ~= ITEM_ARGS * items then
   bad_argument('expected ' .. items .. ' items, not the ' .. #ARGV .. ' arguments given')
 end
 arg_integer(1, 0)
@@ -50,14 +49,12 @@ end
 if (turns == 0) ~= (items == 0) then
   bad_argument('a formation of turns writes at least one memory, a skip none')
 end
--- Item j (KEYS[j + 2]) is ARGV[5j + 6 .. 5j + 10]: its vector, expire ms and
--- document checked.
-local documents = {}
+-- Item j (KEYS[j + 2]) is the ITEM_ARGS arguments from
+-- ARGV[11 + ITEM_ARGS * (j - 1)], checked.
+local checked = {}
 for j = 1, items do
   key_under(j + 2, dedup.prefix)
-  arg_present(5 * j + 8)
-  arg_optional_integer(5 * j + 9, 0)
-  documents[j] = arg_document(5 * j + 10)
+  checked[j] = arg_item(11 + ITEM_ARGS * (j - 1))
 end
 
 if not session_cursor_holds(key, ARGV[1], 'formed_through', ARGV[2], 'formed_turns',
@@ -74,9 +71,7 @@ end
 redis.call('HINCRBY', key, 'formed_turns', turns)
 local results = {1}
 for j = 1, items do
-  local exact, knn, vector, expire_ms = unpack(ARGV, 5 * j + 6, 5 * j + 9)
-  local duplicate = memory_insert(dedup, sequence, KEYS[j + 2], exact, knn, vector, expire_ms,
-    documents[j])
+  local duplicate = memory_insert(dedup, sequence, KEYS[j + 2], checked[j])
   results[j + 1] = duplicate and memory_read(duplicate) or ''
 end
 return results

@@ -240,13 +240,11 @@ class FormationStore:
     ) -> tuple[Arg, ...]:
         """The `insert_item` of a formed memory: its dedup queries, vector,
         expiry and document."""
-        exact, near = dedup_queries(
+        queries = dedup_queries(
             ns, new.create_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
         )
         vector = self._long_term.vector_type.blob(item.embedding)
-        return insert_item(
-            exact=exact, knn=near, vector=vector, expire_ms=new.expire_ms, document=doc
-        )
+        return insert_item(queries=queries, vector=vector, expire_ms=new.expire_ms, document=doc)
 
     async def skip(self, chunk: Chunk) -> bool:
         """Counts a chunk's trimmed turns, when it has no turns to form;

@@ -6,10 +6,11 @@ Until `store/migration.py` has converted every JSON document of
 sends such a search to both indexes, pipelined: the legacy one's hits are
 converted on the spot (`lua/memory_upgrade.lua`, which also returns the
 fields the search asked for) and join the reply as if `INDEX` had found
-them, so every caller reads one reply of schema 3. Once the legacy index is
+them, so every caller reads one reply of the current schema. Once the legacy index is
 gone (a search of it fails and `FT._LIST` no longer names it), `run` sends
-one search again, for good. The legacy index holds FLOAT32 vectors: a query vector of
-another type is sent to it as FLOAT32 (exactly: FLOAT16 values are
+one search again, for good. The legacy index is sent the query as it reads
+it (`memory_index.legacy_query`), and holds FLOAT32 vectors: a query vector
+of another type is sent to it as FLOAT32 (exactly: FLOAT16 values are
 FLOAT32 values). A server that starts on data without a legacy index never sends
 it (`LegacySearch.find`).
 
@@ -39,7 +40,7 @@ import numpy as np
 import redis.exceptions
 
 from memrpc.store.memory_document import VectorType
-from memrpc.store.memory_index import DISTANCE, INDEX, LEGACY_INDEX
+from memrpc.store.memory_index import DISTANCE, INDEX, LEGACY_INDEX, legacy_query
 from memrpc.store.redis_mux import Arg
 from memrpc.store.script_args import MemoryUpgrade
 
@@ -66,7 +67,7 @@ class LegacySearch:
         return self.active
 
     async def upgrade(self, documents: Sequence[str | bytes], fields: Sequence[str]) -> list[Any]:
-        """Converts `documents` (keys of one namespace) to schema 3 where they
+        """Converts `documents` (keys of one namespace) to schema 4 where they
         are not, and returns `fields` of each (`{}` when it is gone)."""
         if not documents:
             return []
@@ -98,9 +99,10 @@ class LegacySearch:
         return await self._merged(args, own, old)
 
     async def _legacy(self, args: Sequence[Arg]) -> Any:
-        """Search `args` sent to the legacy index, whose vectors are FLOAT32:
-        a query vector of another type (`PARAMS ... v <blob>`) as FLOAT32."""
-        legacy = [args[0], LEGACY_INDEX, *args[2:]]
+        """Search `args` sent to the legacy index: its query as that index
+        reads it, and a query vector (`PARAMS ... v <blob>`) of another type
+        than its FLOAT32 as FLOAT32."""
+        legacy = [args[0], LEGACY_INDEX, legacy_query(str(args[2])), *args[3:]]
         if "PARAMS" in legacy and self._vector_type is not VectorType.FLOAT32:
             at = legacy.index("v", legacy.index("PARAMS")) + 1
             query = np.frombuffer(bytes(legacy[at]), self._vector_type.dtype)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ Memories of storage schema 2 (JSON documents, `memory_index.LEGACY_INDEX`)
 are converted in place by `store/migration.py`; until none is left, every
 search here also searches the legacy index, and a memory found there or
 read by key is converted first (`lua/memory_upgrade.lua`), so callers only
-ever see schema 3.
+ever see schema 4.
 
 Creates deduplicate and write in `lua/dedup_insert.lua`, one script call
 per `CREATE_BATCH` items; an update in `lua/dedup_update.lua`, which also
@@ -57,6 +57,7 @@ from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
     LEGACY_INDEX,
+    DedupQueries,
     Flag,
     Kind,
     MemoryFilter,
@@ -358,13 +359,12 @@ class LongTermStore:
             for item in items[first : first + CREATE_BATCH]:
                 memory, doc = document(ns, new_ulid(now), item, now, episodic_ttl_ms)
                 memories.append(memory)
-                exact, near = dedup_queries(
+                queries = dedup_queries(
                     ns, now, item.user_id, item.kind, item.text, nearest=max_distance > 0
                 )
                 groups.append(
                     insert_item(
-                        exact=exact,
-                        knn=near,
+                        queries=queries,
                         vector=self.vector_type.blob(item.embedding),
                         expire_ms=memory.expire_ms,
                         document=doc,
@@ -439,11 +439,9 @@ class LongTermStore:
         user_id, kind = (memory_document.unhex(_text(value)) for value in found[1:])
         kind = _KINDS[kind]
         now = _now_ms()
-        exact = near = ""
+        queries = DedupQueries("", "", "")
         if patch.text is not None:
-            exact, near = dedup_queries(
-                ns, now, user_id, kind, patch.text, nearest=max_distance > 0
-            )
+            queries = dedup_queries(ns, now, user_id, kind, patch.text, nearest=max_distance > 0)
         changes, expire = _changes(patch, kind, now, episodic_ttl_ms)
         reply = await self._update(
             DedupUpdate(
@@ -454,8 +452,9 @@ class LongTermStore:
                 max_distance=max_distance,
                 prefix=keys.memory(ns, ""),
                 expected_version=_expected(expected_version),
-                exact=exact,
-                knn=near,
+                exact=queries.exact,
+                legacy_exact=queries.legacy_exact,
+                knn=queries.knn,
                 vector=b"" if patch.embedding is None else self.vector_type.blob(patch.embedding),
                 expire_ms=expire,
                 pinned="" if patch.pinned is None else str(int(patch.pinned)),
@@ -703,7 +702,7 @@ def _changes(
     doc = memory_document
     changes = [(doc.UPDATE_MS, str(now_ms))]
     if patch.text is not None and patch.embedding is not None:
-        changes += [(doc.TEXT, patch.text), (doc.TEXT_HASH, text_hash(patch.text))]
+        changes += [(doc.TEXT, patch.text), (doc.TEXT_HASH, str(text_hash(patch.text)))]
     if patch.topics is not None:
         changes.append((doc.TOPICS, doc.joined(topic_tags(patch.topics))))
     if patch.metadata is not None:

@@ -1,5 +1,5 @@
 """The stored form of a long-term memory: one Redis Hash per memory, at
-`keys.memory(ns, id)` (storage schema 3, `memory_index.INDEX`).
+`keys.memory(ns, id)` (storage schema 4, `memory_index.INDEX`).
 
 Each field is short-named and absent when it holds its default, so a memory
 pays only for what it has; user strings the index filters on are stored
@@ -61,7 +61,7 @@ from memrpc import limits
 
 # The storage schema these fields make (`store/storage_schema.py`): 2 was a
 # JSON document per memory (`memory_index.LEGACY_INDEX`).
-SCHEMA = 3
+SCHEMA = 4
 
 ID = "id"
 NAMESPACE = "n"

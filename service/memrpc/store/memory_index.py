@@ -7,9 +7,10 @@ version as `FT.ALTER ... SCHEMA ADD` (`missing_fields`, `alter_command`),
 after which Search indexes the existing memories again in the background;
 any other change of schema gets a new versioned name (`LEGACY_INDEX`, the
 JSON documents of schema 2, is emptied into this one by
-`store/migration.py`). User-supplied values reach memories and queries only
-as `keys.tag_value` hex tags, so no user string is ever parsed as query
-syntax. Every query is built on `filter_query`, which always confines it to
+`store/migration.py`; `legacy_query` is a query of this index as that one
+reads it). User-supplied values reach memories and queries only as
+`keys.tag_value` hex tags, hashes and numbers, so no user string is ever
+parsed as query syntax. Every query is built on `filter_query`, which always confines it to
 one namespace (the `ns` tag, or the `scope` tag that holds it) and to
 memories that have not expired.
 
@@ -21,7 +22,7 @@ memories that have not expired.
 | `thread`      | `th`       | TAG     | the thread                              |
 | `kind`        | `k`        | TAG     | the kind                                |
 | `topics`      | `tp`       | TAG     | each topic                              |
-| `text`        | `x`        | TAG     | `text_hash` of the text                 |
+| `text`        | `x`        | NUMERIC | `text_hash` of the text                 |
 | `create_ms`   | `c`        | NUMERIC | when the memory was created             |
 | `live_until`  | `e`        | NUMERIC | when it expires; absent: never          |
 | `embedding`   | `v`        | VECTOR  | HNSW, cosine distance, the values of    |
@@ -43,6 +44,7 @@ range (`-@live_until:[-inf now]` keeps the memories that never expire).
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,13 +55,23 @@ from memrpc.limits import HNSW_EF_CONSTRUCTION, HNSW_EF_RUNTIME, HNSW_M
 from memrpc.store import keys, memory_document
 from memrpc.store.memory_document import VectorType
 
-INDEX = "memrpc:idx:mem:v3"
+INDEX = "memrpc:idx:mem:v4"
 # The index of storage schema 2 (a JSON document per memory), which
 # `store/migration.py` empties into `INDEX` and then drops.
 LEGACY_INDEX = "memrpc:idx:mem:v2"
 # The name a KNN query gives the distance of each match (also in the Lua scripts).
 DISTANCE = "d"
-_TEXT_HASH_CHARS = 32
+# A text's hash is its normal form's SHA-256, first 13 hex digits: 52 bits,
+# which a NUMERIC field (a double) holds exactly. A unique TAG per memory
+# would cost ~200 B (its own inverted index); a number costs a few. Two texts
+# of one scope share a hash once in ~4.5e15 pairs.
+_TEXT_HASH_HEX = 13
+# A metadata entry's tag: the first 16 hex digits (64 bits) of a SHA-256.
+_METADATA_TAG_HEX = 16
+# What schema 2's index (`LEGACY_INDEX`) held instead: 32 hex digits of the
+# same SHA-256s, as TAGs, of which these are prefixes (`legacy_query`).
+_LEGACY_TEXT = re.compile(r"@text:\[(\d+) \1\]")
+_LEGACY_META = re.compile(r"@meta:\{([0-9a-f| ]+)\}")
 
 
 class Flag(StrEnum):
@@ -108,7 +120,7 @@ def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]
     ]
     separated = ["SEPARATOR", doc.TAG_SEPARATOR]
     schema.append(("topics", [doc.TOPICS, "AS", "topics", "TAG", *separated]))
-    schema.append(("text", [doc.TEXT_HASH, "AS", "text", "TAG"]))
+    schema.append(("text", [doc.TEXT_HASH, "AS", "text", "NUMERIC"]))
     schema.append(("create_ms", [doc.CREATE_MS, "AS", "create_ms", "NUMERIC"]))
     schema.append(("live_until", [doc.EXPIRE_MS, "AS", "live_until", "NUMERIC"]))
     vector: list[str | int] = [doc.VECTOR, "AS", "embedding", "VECTOR", "HNSW", 12]
@@ -129,11 +141,12 @@ def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]
 def create_command(dim: int, vector_type: VectorType) -> list[str | int]:
     """The `FT.CREATE` command of the index, for vectors of `dim` values of
     `vector_type`. `NOOFFSETS`: no query asks for words' positions (phrases,
-    `SLOP`), which would cost every memory ~130 B."""
+    `SLOP`), which would cost every memory ~130 B; `NOFIELDS`: `body` is the
+    one TEXT field, so no word needs to say which field holds it (~35 B)."""
     schema = [arg for _, args in fields(dim, vector_type) for arg in args]
     return [
         "FT.CREATE", INDEX, "ON", "HASH", "PREFIX", 1, keys.MEMORY_PREFIX, "NOOFFSETS",
-        "SCHEMA", *schema,
+        "NOFIELDS", "SCHEMA", *schema,
     ]  # fmt: skip
 
 
@@ -169,11 +182,22 @@ def alter_command(dim: int, vector_type: VectorType, name: str) -> list[str | in
     return ["FT.ALTER", INDEX, "SCHEMA", "ADD", *args]
 
 
-def text_hash(text: str) -> str:
-    """The exact-duplicate key of a text: a hash of it normalised (NFKC,
-    case-folded, white space collapsed and stripped)."""
+def text_digest(text: str) -> str:
+    """The SHA-256 (hex) of a text normalised (NFKC, case-folded, white space
+    collapsed and stripped): what `text_hash` is made of."""
     normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    return hashlib.sha256(normal.encode()).hexdigest()[:_TEXT_HASH_CHARS]
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def text_hash(text: str) -> int:
+    """The exact-duplicate key of a text: its `text_digest`'s first
+    `_TEXT_HASH_HEX` digits, a number below 2**52."""
+    return int(text_digest(text)[:_TEXT_HASH_HEX], 16)
+
+
+def text_query(hashes: Iterable[int]) -> str:
+    """The query part of the memories whose `text_hash` is one of `hashes`."""
+    return " | ".join(f"@text:[{value} {value}]" for value in sorted(set(hashes)))
 
 
 def scope_tag(ns: str, user_id: str, kind: Kind) -> str:
@@ -188,12 +212,18 @@ def topic_tags(topics: Iterable[str]) -> list[str]:
     return [keys.tag_value(topic) for topic in topics]
 
 
-def metadata_tag(key: str, value: str) -> str:
-    """The indexed tag of one metadata entry: a hash of its key and value
-    (each `keys.tag_value`, so that no two entries share one), hex of a
-    fixed length however long the value."""
+def metadata_digest(key: str, value: str) -> str:
+    """The SHA-256 (hex) of one metadata entry's key and value (each
+    `keys.tag_value`, so that no two entries share one): what
+    `metadata_tag` is made of."""
     entry = f"{keys.tag_value(key)}x{keys.tag_value(value)}"
-    return hashlib.sha256(entry.encode()).hexdigest()[:_TEXT_HASH_CHARS]
+    return hashlib.sha256(entry.encode()).hexdigest()
+
+
+def metadata_tag(key: str, value: str) -> str:
+    """The indexed tag of one metadata entry: its `metadata_digest`'s first
+    `_METADATA_TAG_HEX` digits, of a fixed length however long the value."""
+    return metadata_digest(key, value)[:_METADATA_TAG_HEX]
 
 
 def metadata_tags(metadata: Mapping[str, str]) -> list[str]:
@@ -222,7 +252,7 @@ def index_fields(
         doc.THREAD: keys.tag_value(thread_id),
         doc.KIND: keys.tag_value(kind),
         doc.TOPICS: doc.joined(topic_tags(topics)),
-        doc.TEXT_HASH: text_hash(text),
+        doc.TEXT_HASH: str(text_hash(text)),
         doc.FLAGS: doc.joined([flag.value for flag in flags]),
         doc.METADATA_TAGS: doc.joined(metadata_tags(metadata)),
     }
@@ -295,12 +325,33 @@ def knn(query: str, k: int, *, ef_runtime: int | None = None) -> str:
     return f"({query})=>[KNN {k} @embedding $v{ef} AS {DISTANCE}]"
 
 
+@dataclass(frozen=True)
+class DedupQueries:
+    """The queries that find the duplicates of a memory: `exact`, of its
+    text; `legacy_exact`, the same of `LEGACY_INDEX` (`legacy_query`); `knn`,
+    of its nearest neighbours ('' when only the text counts)."""
+
+    exact: str
+    legacy_exact: str
+    knn: str
+
+
 def dedup_queries(
     ns: str, now_ms: int, user_id: str, kind: Kind, text: str, *, nearest: bool
-) -> tuple[str, str]:
-    """The exact-text query and the KNN query ('' unless `nearest`) that find
-    the duplicates of a memory: same namespace, user and kind. Two neighbours,
-    so that a memory can skip itself."""
+) -> DedupQueries:
+    """The queries that find the duplicates of a memory: same namespace, user
+    and kind. Two neighbours, so that a memory can skip itself."""
     scope = filter_query(ns, now_ms, MemoryFilter(user_ids=(user_id,), kinds=(kind,)))
-    exact = f"{scope} @text:{{{text_hash(text)}}}"
-    return exact, knn(scope, 2) if nearest else ""
+    exact = f"{scope} {text_query([text_hash(text)])}"
+    return DedupQueries(exact, legacy_query(exact), knn(scope, 2) if nearest else "")
+
+
+def legacy_query(query: str) -> str:
+    """A query of `INDEX` as `LEGACY_INDEX` reads it: its text hashes and
+    metadata tags as prefixes of schema 2's longer TAGs (a prefix that more
+    than one text shares is as rare as a shared hash)."""
+    query = _LEGACY_TEXT.sub(lambda found: f"@text:{{{int(found[1]):0{_TEXT_HASH_HEX}x}*}}", query)
+    return _LEGACY_META.sub(
+        lambda found: "@meta:{" + " | ".join(f"{tag}*" for tag in found[1].split(" | ")) + "}",
+        query,
+    )

@@ -1,5 +1,5 @@
 """The migration of long-term memories from storage schema 2 (a JSON document
-per memory, indexed by `memory_index.LEGACY_INDEX`) to schema 3 (a Hash per
+per memory, indexed by `memory_index.LEGACY_INDEX`) to schema 4 (a Hash per
 memory, `memory_document`, indexed by `memory_index.INDEX`), in place and
 online: the same keys, converted a few at a time while the server serves.
 
@@ -62,7 +62,7 @@ def namespace_of(key: str) -> str:
 
 
 class Migration:
-    """Steps of the migration to schema 3 on one Redis."""
+    """Steps of the migration to schema 4 on one Redis."""
 
     def __init__(self, redis: RedisMux) -> None:
         self._redis = redis

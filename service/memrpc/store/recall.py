@@ -29,7 +29,7 @@ expands (stems) the words of a KNN pre-filter nor scores all of them
 scores as one). So hybrid recall sends the keyword search as soon as it
 has the words, while the server embeds the query; then the KNN search and,
 pipelined with it, the distances of the keyword candidates: a KNN search
-among the memories with their texts (the `text` tag, `distance_command`),
+among the memories with their texts (their `text` hashes, `distance_command`),
 where reading their embeddings cost about 4 ms of Redis time for 30
 candidates (measured on schema 2's JSON documents).
 
@@ -77,6 +77,7 @@ from memrpc.store.memory_index import (
     MemoryFilter,
     filter_query,
     knn,
+    text_query,
 )
 from memrpc.store.named_times import NamedTime
 from memrpc.store.redis_mux import Arg
@@ -85,7 +86,7 @@ from memrpc.store.redis_mux import Arg
 SCORER = "BM25STD"
 # What the searches of keyword and hybrid recall return of each candidate
 # besides `READ_FIELDS` (which hold its text, event time, user and thread)
-# to score it: its place in the order of writing, and its text's tag.
+# to score it: its place in the order of writing, and its text's hash.
 CANDIDATE_FIELDS = (memory_document.SEQ, memory_document.TEXT_HASH)
 _ID_FIELD = memory_document.ID.encode()
 _DISTANCE_FIELD = DISTANCE.encode()
@@ -157,9 +158,9 @@ class Hit:
         return self.memory[memory_document.TEXT]
 
     @property
-    def text_tag(self) -> str:
-        """Its `text` tag (`memory_index.text_hash`), read by hybrid recall."""
-        return self.memory.get(memory_document.TEXT_HASH, "")
+    def text_hash(self) -> int:
+        """Its `memory_index.text_hash`, read by hybrid recall."""
+        return int(self.memory[memory_document.TEXT_HASH])
 
     @property
     def event_ms(self) -> int | None:
@@ -262,10 +263,10 @@ def distance_command(
     query blob): among the memories `flt` keeps whose text is one of
     theirs. Twice as many neighbours as hits, for other memories of the
     same texts (a hit that more of them crowd out is left out)."""
-    tags = " | ".join(sorted({hit.text_tag for hit in hits}))
+    texts = text_query(hit.text_hash for hit in hits)
     count = 2 * len(hits)
     return [
-        "FT.SEARCH", INDEX, knn(f"{filter_query(ns, now_ms, flt)} @text:{{{tags}}}", count),
+        "FT.SEARCH", INDEX, knn(f"{filter_query(ns, now_ms, flt)} ({texts})", count),
         "PARAMS", 2, "v", vector,
         "RETURN", 1, DISTANCE,
         "LIMIT", 0, count,

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_index import DedupQueries
 from memrpc.store.redis_mux import Arg
 from memrpc.store.scripts import Call, Groups, Key, Keys
 
@@ -252,13 +253,13 @@ class DedupInsert(Call):
 
 
 def insert_item(
-    *, exact: str, knn: str, vector: bytes, expire_ms: int, document: str
+    *, queries: DedupQueries, vector: bytes, expire_ms: int, document: str
 ) -> tuple[Arg, ...]:
     """An item of `DedupInsert.items` (and `MemoryForm.items`), in the order
-    its script reads it: `vector` is the blob of the index's vector type,
-    `document` the JSON object of the memory's other Hash fields (all but
-    `v` and `q`), each a string."""
-    return (exact, knn, vector, expire_ms, document)
+    its script reads it (`arg_item` in `lua/lib/memory.lua`): `vector` is the
+    blob of the index's vector type, `document` the JSON object of the
+    memory's other Hash fields (all but `v` and `q`), each a string."""
+    return (queries.exact, queries.legacy_exact, queries.knn, vector, expire_ms, document)
 
 
 @dataclass(slots=True)
@@ -278,6 +279,7 @@ class DedupUpdate(Call):
     prefix: str
     expected_version: str
     exact: str
+    legacy_exact: str
     knn: str
     vector: bytes
     expire_ms: str

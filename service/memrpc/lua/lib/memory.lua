@@ -1,5 +1,5 @@
 -- Shared helpers of the long-term memory scripts. A memory is the Hash `key`
--- of storage schema 3, whose fields are the table of
+-- of storage schema 4, whose fields are the table of
 -- store/memory_document.py; or, until the migration has converted it, a JSON
 -- document of schema 2, which a script converts in place (`memory_upgrade`)
 -- before it reads or writes the key. Searches look in both indexes until the
@@ -135,7 +135,7 @@ local function vector_float32(blob, vector_type)
   return struct.pack('<' .. string.rep('f', n), unpack(values))
 end
 
--- -- Schema 2 to schema 3 ---------------------------------------------------
+-- -- Schema 2 to schema 4 ---------------------------------------------------
 
 -- An integer of a JSON document as a field's value; nil when it is absent,
 -- null or `default`.
@@ -153,6 +153,25 @@ local function upgrade_tags(values)
     return nil
   end
   return table.concat(values, TAG_SEPARATOR)
+end
+
+-- Schema 2's hex TAG of a text (32 digits of its hash) as schema 4's `x`:
+-- the number its first 13 digits make (memory_index.text_hash).
+local function upgrade_text_hash(tag)
+  return string.format('%.0f', tonumber(string.sub(tag, 1, 13), 16))
+end
+
+-- Schema 2's metadata TAGs (32 hex digits each) as schema 4's `mt`: the
+-- first 16 digits of each (memory_index.metadata_tag); nil for none.
+local function upgrade_metadata_tags(tags)
+  if tags == nil or #tags == 0 then
+    return nil
+  end
+  local short = {}
+  for i, tag in ipairs(tags) do
+    short[i] = string.sub(tag, 1, 16)
+  end
+  return table.concat(short, TAG_SEPARATOR)
 end
 
 -- A list or object of a JSON document as JSON; nil when it is absent or empty.
@@ -188,8 +207,8 @@ local function memory_upgrade(key, vector_type)
   end
   local fields = {
     id = memory.id, n = tags.ns, s = tags.scope, u = tags.user, th = tags.thread, k = tags.kind,
-    tp = upgrade_tags(tags.topics), x = tags.text, t = memory.text,
-    md = upgrade_json(memory.metadata), mt = upgrade_tags(tags.meta),
+    tp = upgrade_tags(tags.topics), x = upgrade_text_hash(tags.text), t = memory.text,
+    md = upgrade_json(memory.metadata), mt = upgrade_metadata_tags(tags.meta),
     c = upgrade_integer(memory.create_ms),
     um = upgrade_integer(memory.update_ms, memory.create_ms),
     e = upgrade_integer(memory.expire_ms, 0),
@@ -336,6 +355,23 @@ local function arg_dedup(i)
   }
 end
 
+-- How many arguments an item of dedup_insert.lua and memory_form.lua takes
+-- (script_args.insert_item).
+local ITEM_ARGS = 6
+
+-- The item at ARGV[i .. i + 5], checked: its dedup queries (`exact`,
+-- `legacy_exact`: the same of the legacy index, `knn`), its vector (a blob
+-- of the vector type), its expire ms ('' or '0': none, else the PEXPIREAT
+-- time) and its document (decoded by `arg_document`).
+local function arg_item(i)
+  arg_present(i + 3)
+  arg_optional_integer(i + 4, 0)
+  return {
+    queries = {exact = ARGV[i], legacy_exact = ARGV[i + 1], knn = ARGV[i + 2]},
+    vector = ARGV[i + 3], expire_ms = ARGV[i + 4], document = arg_document(i + 5),
+  }
+end
+
 -- The reply of an FT.SEARCH of `query` with `options` over `index`; over
 -- the legacy index (`legacy`), nil when there is none ('' or dropped).
 local function memory_search(index, legacy, query, options)
@@ -388,15 +424,18 @@ end
 
 -- The memory that an item with these queries repeats (nil: none), and its
 -- distance ('0' for the same text), in either index: the nearer, the
--- current index's on a tie; converted to the current schema. An empty
--- `exact` skips the text check, an empty `knn` the vector check; `vector` is
--- of the dedup's vector type.
-local function memory_duplicate(dedup, self, exact, knn, vector)
+-- current index's on a tie; converted to the current schema. `queries` are
+-- the item's `exact` text query, the same for the legacy index
+-- (`legacy_exact`) and its `knn` query: an empty `exact` skips the text
+-- check, an empty `knn` the vector check; `vector` is of the dedup's vector
+-- type.
+local function memory_duplicate(dedup, self, queries, vector)
   local index, legacy = dedup.index, dedup.legacy_index
+  local exact, knn = queries.exact, queries.knn
   local duplicate, distance
   if exact ~= '' then
     duplicate = memory_same_text(dedup, index, false, self, exact)
-      or memory_same_text(dedup, legacy, true, self, exact)
+      or memory_same_text(dedup, legacy, true, self, queries.legacy_exact)
     distance = '0'
   end
   if not duplicate and knn ~= '' then
@@ -415,17 +454,18 @@ local function memory_duplicate(dedup, self, exact, knn, vector)
   end
 end
 
--- Creates the memory `key` with the Hash fields `document` (decoded by
--- `arg_document`) and the embedding `vector`, expiring at `expire_ms` (''
--- or '0' for never), unless it repeats another (see `memory_duplicate`):
+-- Creates the memory `key` of `item` (`arg_item`): its document's Hash
+-- fields and its vector, expiring at its expire ms, unless it repeats
+-- another (see `memory_duplicate`):
 -- then that one gains a hit instead, and is pinned if the item is. Returns
 -- the repeated memory's key and distance, or nil when `key` was written. A
 -- written memory takes the next number of the namespace's counter
 -- `sequence` as its `q` (the order memories were written in, which hybrid
 -- recall's neighbours follow; store/recall.py). `key` is new (a new id):
 -- nothing to convert.
-local function memory_insert(dedup, sequence, key, exact, knn, vector, expire_ms, document)
-  local duplicate, distance = memory_duplicate(dedup, key, exact, knn, vector)
+local function memory_insert(dedup, sequence, key, item)
+  local document = item.document
+  local duplicate, distance = memory_duplicate(dedup, key, item.queries, item.vector)
   if duplicate then
     redis.call('HINCRBY', duplicate, 'h', 1)
     if document.p == '1' then
@@ -433,6 +473,6 @@ local function memory_insert(dedup, sequence, key, exact, knn, vector, expire_ms
     end
     return duplicate, distance
   end
-  local fields = memory_pairs(document, {'q', redis.call('INCR', sequence), 'v', vector})
-  memory_write(key, fields, expire_ms == '0' and '' or expire_ms)
+  local fields = memory_pairs(document, {'q', redis.call('INCR', sequence), 'v', item.vector})
+  memory_write(key, fields, item.expire_ms == '0' and '' or item.expire_ms)
 end
