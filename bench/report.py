@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import formation_load, job_lag, scale
+from bench import formation_load, job_lag, memory_floor, scale
 from bench.servers import REPO
 
 PACKAGES = (
@@ -344,6 +344,8 @@ def table(report: dict[str, Any]) -> str:
         )
     lines += job_lag.lines(report.get("summary_job", {}))
     lines += formation_load.lines(report.get("formation", {}))
+    if "memory_floor" in report:
+        lines += memory_floor.lines(report["memory_floor"])
     for section in scale.SECTIONS.values():
         lines += scale.lines(report.get(section, {}))
     lines += redis_time_lines(report.get("redis_time", {}))

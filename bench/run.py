@@ -6,11 +6,12 @@ only, in a temporary directory), seeds data, measures every operation of
 each group (echo floor, memrpc RPCs, raw Redis and embedding floors, the
 redis.io reference pattern), measures the Redis time of ListSessions over
 expired sessions and of a 100-item CreateMemories (`bench/redis_time.py`),
-the overhead of metrics on the hot path (`bench/telemetry.py`) and memory
-formation under a steady turn load (`bench/formation_load.py`) and one
-namespace of 100,000 memories (`bench/scale.py`), calls
-the Go load generator, the multi-worker mode and the Agent Memory Server
-peer when present, then prints a table and writes `results.json` to the
+the overhead of metrics on the hot path (`bench/telemetry.py`), memory
+formation under a steady turn load (`bench/formation_load.py`), what a
+memory costs in Redis against the floor of any searchable vector
+(`bench/memory_floor.py`) and one namespace of 100,000 memories
+(`bench/scale.py`), calls the Go load generator, the multi-worker mode and
+the Agent Memory Server peer when present, then prints a table and writes `results.json` to the
 output directory. See bench/README.md.
 """
 
@@ -32,7 +33,16 @@ from typing import Any
 
 import redis.asyncio
 
-from bench import external, formation_load, job_lag, redis_time, report, scale, telemetry
+from bench import (
+    external,
+    formation_load,
+    job_lag,
+    memory_floor,
+    redis_time,
+    report,
+    scale,
+    telemetry,
+)
 from bench.channels import ChannelPool
 from bench.corpus import NAMESPACE, Dataset, build_dataset
 from bench.echo import echo_call
@@ -73,6 +83,7 @@ class Profile:
     telemetry: telemetry.Sizes
     formation: formation_load.Sizes
     scale: scale.Sizes
+    floor_memories: int
 
 
 FULL = Profile(
@@ -93,6 +104,7 @@ FULL = Profile(
     telemetry=telemetry.FULL,
     formation=formation_load.FULL,
     scale=scale.FULL,
+    floor_memories=memory_floor.MEMORIES,
 )
 SMOKE = Profile(
     plan=Plan(
@@ -112,6 +124,7 @@ SMOKE = Profile(
     telemetry=telemetry.SMOKE,
     formation=formation_load.SMOKE,
     scale=scale.SMOKE,
+    floor_memories=200,
 )
 
 
@@ -243,6 +256,8 @@ class Run:
             )
             self.log("formation under a steady turn load, on against off")
             self.report["formation"] = await formation_load.measure(profile.formation)
+            self.log(f"memory floor: {profile.floor_memories:,} memories per layout")
+            self.report["memory_floor"] = await memory_floor.measure(profile.floor_memories)
             for vector_type, section in scale.SECTIONS.items():
                 self.log(f"scale: {profile.scale.memories:,} memories, {vector_type} vectors")
                 self.report[section] = await scale.measure(profile.scale, vector_type=vector_type)
