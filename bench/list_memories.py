@@ -35,8 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.scale import parse_count
-from bench.scale_data import unit_vectors
+from bench.scale_data import parse_count, unit_vectors
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory

@@ -29,8 +29,7 @@ from typing import Any
 
 import redis.asyncio
 
-from bench.scale import parse_count
-from bench.scale_data import BATCH, Layout
+from bench.scale_data import BATCH, Layout, parse_count
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store import memory_document as doc
 from memrpc.store.long_term import LongTermStore, NewMemory

@@ -53,8 +53,7 @@ import redis.asyncio
 from google.protobuf import duration_pb2
 
 from bench.report import redis_time_lines
-from bench.scale import parse_count
-from bench.scale_data import unit_vectors
+from bench.scale_data import parse_count, unit_vectors
 from bench.servers import add_target_arguments, given_or_embedded_memrpc, parse_with_target
 from bench.stats import percentile
 from memrpc.limits import RECEIVE_EVENTS

@@ -36,7 +36,14 @@ import redis.asyncio
 
 from bench import report  # the module: bench.report shows this section (`lines`)
 from bench.corpus import query_text
-from bench.scale_data import BATCH, NUMBER_KEY, Layout, exact_neighbours, unit_vectors
+from bench.scale_data import (
+    BATCH,
+    NUMBER_KEY,
+    Layout,
+    exact_neighbours,
+    parse_count,
+    unit_vectors,
+)
 from bench.servers import ServerProcess, add_target_arguments, parse_with_target, start_memrpc
 from bench.stats import percentiles_ms
 from memrpc.embedded_redis import EmbeddedRedis
@@ -79,13 +86,6 @@ class Sizes:
 
 FULL = Sizes(100_000, 10_000, 10_000, 4, queries=200, warmup=20, recall_queries=100)
 SMOKE = Sizes(300, 100, 300, 4, queries=10, warmup=2, recall_queries=5)
-
-
-def parse_count(text: str) -> int:
-    """`10k`, `1M` or `2500` as an integer."""
-    text = text.strip().lower()
-    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
-    return int(float(text.rstrip("km")) * scale)
 
 
 class Target(NamedTuple):

@@ -28,6 +28,13 @@ def unit_vectors(rng: np.random.Generator, count: int) -> Vectors:
     return vectors
 
 
+def parse_count(text: str) -> int:
+    """`10k`, `1M` or `2500` as an integer."""
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where memory number i goes: one namespace, `users` users (dedup scopes)
