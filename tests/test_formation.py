@@ -24,9 +24,11 @@ from memrpc.config import Settings
 from memrpc.embedding.batcher import BatchingEmbedder
 from memrpc.jobs.formation import FormationJob
 from memrpc.limits import EPISODIC_TTL_S, Limits
+from memrpc.models import Model, Models
 from memrpc.namespace_defaults import FormationPolicy, NamespaceDefaults, server_defaults
 from memrpc.store.formation import Chunk, FormationStore, event_ms
 from memrpc.store.long_term import LongTermStore, NewMemory
+from memrpc.store.memory_index import ORIGINAL_FIELD
 from memrpc.store.redis_mux import RedisMux
 from memrpc.summaries.extractive import ExtractiveSummarizer
 from memrpc.v1 import event_log_pb2 as ev
@@ -203,7 +205,8 @@ ON = FormationPolicy(enabled=True, turns_per_memory=PER_MEMORY, max_chars=1000, 
 def job(mux: RedisMux, embedder: BatchingEmbedder, policy: FormationPolicy) -> FormationJob:
     summarizer = ExtractiveSummarizer(embedder)
     store = FormationStore(mux, LongTermStore(mux, dim=embedder.dim))
-    return FormationJob(store, summarizer, embedder.background(), Policy(policy))
+    models = Models(mux, Model(embedder.background(), ORIGINAL_FIELD))
+    return FormationJob(store, summarizer, models, Policy(policy))
 
 
 async def conversation(wm, ns: str, thread: str, turns: list[tuple[str, str]] = TURNS) -> list[str]:
