@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from memrpc.embedding import Embedder, ModelIdentity
 from memrpc.limits import REEMBED_SWITCH_CACHE_S
 from memrpc.store import keys
-from memrpc.store.long_term import OtherVector, Vector
+from memrpc.store.long_term import LongTermStore, OtherVector, Vector
+from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import ModelField
 from memrpc.store.model_record import RecordedModel
 from memrpc.store.redis_mux import RedisMux
@@ -84,6 +85,15 @@ class Models:
         self._ended = False
         self._ended_read = -REEMBED_SWITCH_CACHE_S
 
+    def store(self, vector_type: VectorType) -> LongTermStore:
+        """The long-term store of these models' Redis, vectors as
+        `vector_type`, whose default field and dimension are the default
+        model's."""
+        default = self.default
+        return LongTermStore(
+            self._redis, dim=default.embedder.dim, vector_type=vector_type, field=default.field
+        )
+
     @property
     def models(self) -> tuple[Model, ...]:
         """Every model this process holds."""
@@ -102,7 +112,8 @@ class Models:
         if self.next is None:
             return Choice(self.default)
         if await self._uses_next(ns):
-            return Choice(self.next, (self.default,))
+            # Once the move has ended, the old vectors are on their way out.
+            return Choice(self.next, () if self._ended else (self.default,))
         return Choice(self.default, (self.next,))
 
     async def _uses_next(self, ns: str) -> bool:

@@ -237,13 +237,7 @@ class MemrpcServer:
     ) -> LongTermStore:
         """The long-term store, its index made or completed (with the field
         of the model a move goes to)."""
-        default = served.default
-        long_term = LongTermStore(
-            redis,
-            dim=default.embedder.dim,
-            vector_type=VectorType(settings.vector_type),
-            field=default.field,
-        )
+        long_term = served.store(VectorType(settings.vector_type))
         try:
             added = await long_term.ensure_index()
         except VectorTypeMismatch as err:

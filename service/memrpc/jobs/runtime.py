@@ -43,7 +43,6 @@ from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
-from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
@@ -77,12 +76,9 @@ def process_jobs(
     the same process. The events they record (the memory changes) are kept
     as `retention` says."""
     background = models.background()
-    default = background.default
-    summarizer = ExtractiveSummarizer(default.embedder)
+    summarizer = ExtractiveSummarizer(background.default.embedder)
     events = EventStore(redis, retention)
-    long_term = LongTermStore(
-        redis, dim=default.embedder.dim, vector_type=vector_type, field=default.field
-    )
+    long_term = background.store(vector_type)
     consolidation = ConsolidationStore(redis, long_term, events)
     return Jobs(
         events=[

@@ -29,7 +29,6 @@ from memrpc.redis_check import reach
 from memrpc.schema_check import check_schema
 from memrpc.server import add_model_field, bound_address, check_models, connect_redis, load_models
 from memrpc.shutdown import Signals
-from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import INDEX
 from memrpc.store.namespace_settings import NamespaceSettingsStore
@@ -65,14 +64,7 @@ async def run_worker(
         served = await check_models(redis, embedders, settings, url)
         await check_schema(redis, url)
         if INDEX.encode() in await redis.execute("FT._LIST"):  # else a server makes it
-            default = served.default
-            long_term = LongTermStore(
-                redis,
-                dim=default.embedder.dim,
-                vector_type=VectorType(settings.vector_type),
-                field=default.field,
-            )
-            await add_model_field(long_term, served)
+            await add_model_field(served.store(VectorType(settings.vector_type)), served)
         if settings.metrics_listen is not None:
             metrics.enable()
             endpoint = metrics.Endpoint(settings.metrics_listen)

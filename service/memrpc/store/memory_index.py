@@ -27,7 +27,7 @@ memories that have not expired.
 | `live_until`  | `e`        | NUMERIC | when it expires; absent: never          |
 | `embedding`   | `v`        | VECTOR  | HNSW, cosine distance, the values of    |
 |               |            |         | the index's `VectorType`                |
-| `embedding_<f>` | `v_<f>`  | VECTOR  | the same, of a model moved to (`f`: its |
+| `embedding_f` | `v_f`      | VECTOR  | the same, of a model moved to (`f`: its |
 |               |            |         | fingerprint's first 12 digits), added   |
 |               |            |         | by `model_alter_command`                |
 | `id`          | `id`       | TAG     | SORTABLE UNF NOINDEX: the ULID, to sort |
