@@ -455,6 +455,24 @@ async def test_real_processes_move_the_memories_of_a_changed_model(
     )
     assert done.returncode == 2, done.stderr
     assert f"--model-dir {changed} --previous-model-dir <the directory of" in last_line(done.stderr)
+    # Once a move to it is recorded, either model alone is refused.
+    old = embedder.identity  # as recorded: the packaged model's name
+    await claim(mux, identify(model_files(previous), 384), now_ms=1, next=mine)
+    refusals = {
+        ("serve", "--listen", "127.0.0.1:0", "--workers", "2", "--model-dir", str(previous)): (
+            f"moving from it to {mine}: start with --model-dir <the directory of {mine.name}> "
+            f"--previous-model-dir {previous} ({MOVE_DOCS})"
+        ),
+        ("worker", "--model-dir", str(changed)): (
+            f"are moving from {old}: start with --model-dir {changed} --previous-model-dir "
+            f"<the directory of {old.name}> ({MOVE_DOCS})"
+        ),
+    }
+    for args, said in refusals.items():
+        done = await asyncio.to_thread(memrpc_exits, *args, *start)
+        assert done.returncode == 2, done.stderr
+        assert last_line(done.stderr).endswith(f"{said} (see memrpc {args[0]} --help)")
+        assert done.stderr.count("error:") == 1  # said once, not by each worker
     # A worker with both moves them, and ends the move.
     worker = subprocess.Popen(  # noqa: ASYNC220 (ended below, off the loop)
         [
