@@ -134,7 +134,11 @@ class ReembedRunner:
         old = ended[1]
         if await self._walk(lambda ns: self._clean(reembed, ns, old)):
             await cleaned(self._redis)
-            log.info("re-embed: the old model's vectors (%s) are removed", old.hash)
+            log.info(
+                "re-embed: the old model's vectors (%s) are removed (%d by this runner)",
+                old.hash,
+                self.state.removed,
+            )
             self._finish()
 
     async def _walk(self, run: Callable[[str], Awaitable[bool]]) -> bool:

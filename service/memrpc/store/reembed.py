@@ -113,11 +113,10 @@ async def switched(redis: RedisMux, ns: str, fingerprint: str) -> bool:
 
 @dataclass(frozen=True)
 class Step:
-    """What one step did: memories it looked at, found lacking the new
-    vector, and filled; the state it saved."""
+    """What one step did: memory keys it looked at, new vectors it wrote;
+    the state it saved."""
 
     seen: int
-    missing: int
     filled: int
     state: MoveState
 
@@ -151,7 +150,7 @@ class Reembed:
         counts; at a pass's end, switches or marks the namespace done."""
         state = await self.state(ns)
         if state.done:
-            return Step(0, 0, 0, state)
+            return Step(0, 0, state)
         field = self.target.field.hash
         prefix = keys.memory(ns, "")
         cursor, found = await self._redis.execute(
@@ -175,7 +174,7 @@ class Reembed:
                 ReembedWrite(documents=list(texts), prefix=prefix, field=field, items=items)
             )
         state = await self._save(ns, state, cursor.decode(), len(texts), filled)
-        return Step(len(documents), len(texts), filled, state)
+        return Step(len(documents), filled, state)
 
     async def _save(
         self, ns: str, state: MoveState, cursor: str, missing: int, filled: int
