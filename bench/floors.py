@@ -25,7 +25,7 @@ from memrpc.embedding import OnnxModel
 from memrpc.store import keys, memory_document
 from memrpc.store.long_term import NewMemory, document, search_command
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
-from memrpc.store.memory_index import Kind, MemoryFilter
+from memrpc.store.memory_index import ORIGINAL_FIELD, Kind, MemoryFilter
 
 # The namespace the raw HSET floor writes its memories in.
 RAW_NAMESPACE = "benchraw"
@@ -59,7 +59,9 @@ def redis_operations(client: redis.asyncio.Redis, data: Dataset) -> list[Operati
         now = time.time_ns() // 1_000_000
         vector = data.query_vectors[number % len(data.query_vectors)]
         query = DEFAULT_VECTOR_TYPE.blob(vector)
-        command = search_command(NAMESPACE, now, MemoryFilter(), query, SEARCH_LIMIT)
+        command = search_command(
+            NAMESPACE, now, MemoryFilter(), query, SEARCH_LIMIT, field=ORIGINAL_FIELD
+        )
         return await client.execute_command(*command)  # type: ignore[no-untyped-call]
 
     async def xadd(number: int) -> object:

@@ -48,7 +48,7 @@ from bench.servers import ServerProcess, add_target_arguments, parse_with_target
 from bench.stats import percentiles_ms
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
-from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query, knn
+from memrpc.store.memory_index import INDEX, ORIGINAL_FIELD, MemoryFilter, filter_query, knn
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import long_term_memory_pb2_grpc
 
@@ -262,7 +262,10 @@ class Searcher:
         """The document keys FT.SEARCH finds with `ef_runtime` (sent as the server would)."""
         flt = MemoryFilter(user_ids=(user,) if user is not None else ())
         query = knn(
-            filter_query(NAMESPACE, int(time.time() * 1000), flt), LIMIT, ef_runtime=ef_runtime
+            filter_query(NAMESPACE, int(time.time() * 1000), flt),
+            LIMIT,
+            ORIGINAL_FIELD,
+            ef_runtime=ef_runtime,
         )
         reply = await self.client.execute_command(
             "FT.SEARCH", INDEX, query, "PARAMS", 2, "v", self.vector_type.blob(vector),

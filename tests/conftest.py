@@ -89,11 +89,16 @@ def make_settings(
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: Settings, embedder: Embedder | None, *, grace: float = 1.0
+    settings: Settings,
+    embedder: Embedder | None,
+    *,
+    grace: float = 1.0,
+    previous: Embedder | None = None,
 ) -> AsyncIterator[MemrpcServer]:
     """A started server with `settings` and `embedder` (None: the model of
-    the settings, loaded), stopped (allowing `grace`) on exit."""
-    server = MemrpcServer(settings, embedder=embedder)
+    the settings, loaded), and the `previous` model of a move if any,
+    stopped (allowing `grace`) on exit."""
+    server = MemrpcServer(settings, embedder=embedder, previous_embedder=previous)
     await server.start()
     try:
         yield server

@@ -27,6 +27,7 @@ from memrpc.jobs.runtime import process_jobs
 from memrpc.limits import CONSOLIDATION_BATCH, Limits
 from memrpc.llm.jobs_model import JobsModel
 from memrpc.llm.openai import OpenAICompatibleModel
+from memrpc.models import Model, Models
 from memrpc.namespace_defaults import (
     ConsolidationPolicy,
     LanguageModelPolicy,
@@ -38,7 +39,7 @@ from memrpc.store.consolidation import ConsolidationStore, Walk
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, Memory, MemoryPatch, NewMemory, Source
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
-from memrpc.store.memory_index import Kind, MemoryFilter
+from memrpc.store.memory_index import ORIGINAL_FIELD, Kind, MemoryFilter
 from memrpc.store.memory_listing import Order
 from memrpc.store.model_budget import ModelBudget
 from memrpc.store.redis_mux import RedisMux
@@ -425,7 +426,7 @@ async def test_the_model_is_asked_about_semantic_facts_once_the_namespace_allows
 
 
 def test_every_process_runs_the_consolidation_job(mux: RedisMux, embedder: BatchingEmbedder):
-    jobs = process_jobs(mux, embedder, Defaults(), RETENTION)
+    jobs = process_jobs(mux, Models(mux, Model(embedder, ORIGINAL_FIELD)), Defaults(), RETENTION)
     assert "consolidation" in [periodic.name for periodic in jobs.periodic]
 
 

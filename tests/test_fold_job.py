@@ -16,8 +16,10 @@ from memrpc.embedding import BatchingEmbedder, EmbeddingQueueFull, OnnxModel
 from memrpc.jobs.fold import FoldJob
 from memrpc.jobs.runtime import process_jobs
 from memrpc.limits import EMBED_BACKGROUND_BATCH, Limits
+from memrpc.models import Model, Models
 from memrpc.namespace_defaults import NamespaceDefaults, SummaryPolicy, server_defaults
 from memrpc.store.events import Retention
+from memrpc.store.memory_index import ORIGINAL_FIELD
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
@@ -120,7 +122,9 @@ async def test_the_jobs_fold_under_a_full_embedding_queue(
     bounded = BatchingEmbedder(model, max_queue=1)
     try:
         await append(wm, ns, "t", 25)  # 20 turns to fold: 20 texts to embed
-        fold, _formation = process_jobs(mux, bounded, Policy(ON), RETENTION).events
+        fold, _formation = process_jobs(
+            mux, Models(mux, Model(bounded, ORIGINAL_FIELD)), Policy(ON), RETENTION
+        ).events
         gate.open.clear()
         running = asyncio.create_task(bounded.embed(["running"]))
         await gate.wait_entered()

@@ -24,12 +24,14 @@ from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.jobs.runner import RunnerPolicy
 from memrpc.jobs.runtime import BackgroundJobs, Jobs, process_jobs
 from memrpc.limits import Limits
+from memrpc.models import Model, Models
 from memrpc.namespace_defaults import ForgettingPolicy, NamespaceDefaults, server_defaults
 from memrpc.store import keys, memory_document
 from memrpc.store.events import Retention
 from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_changes import CHANGES_THREAD, ForgetRule
+from memrpc.store.memory_index import ORIGINAL_FIELD
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as el
@@ -309,7 +311,9 @@ async def test_the_job_is_on_only_with_a_rule(mux: RedisMux, ns: str) -> None:
 async def test_every_process_runs_the_forgetting_job(
     mux: RedisMux, embedder: BatchingEmbedder
 ) -> None:
-    jobs = process_jobs(mux, embedder, Policy(budget(1)), RETENTION)
+    jobs = process_jobs(
+        mux, Models(mux, Model(embedder, ORIGINAL_FIELD)), Policy(budget(1)), RETENTION
+    )
     assert "forgetting" in [periodic.name for periodic in jobs.periodic]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import numpy as np
 import pytest
 from prometheus_client import REGISTRY
 
@@ -24,14 +25,19 @@ from memrpc.config import Settings
 from memrpc.embedding.batcher import BatchingEmbedder
 from memrpc.jobs.formation import FormationJob
 from memrpc.limits import EPISODIC_TTL_S, Limits
+from memrpc.models import Model, Models
 from memrpc.namespace_defaults import FormationPolicy, NamespaceDefaults, server_defaults
+from memrpc.store import keys
 from memrpc.store.formation import Chunk, FormationStore, event_ms
 from memrpc.store.long_term import LongTermStore, NewMemory
+from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
+from memrpc.store.memory_index import ORIGINAL_FIELD, model_field
 from memrpc.store.redis_mux import RedisMux
 from memrpc.summaries.extractive import ExtractiveSummarizer
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as pb
+from projected_model import ProjectedEmbedder
 
 TTL_MS = EPISODIC_TTL_S * 1000
 PER_MEMORY = 10
@@ -203,7 +209,8 @@ ON = FormationPolicy(enabled=True, turns_per_memory=PER_MEMORY, max_chars=1000, 
 def job(mux: RedisMux, embedder: BatchingEmbedder, policy: FormationPolicy) -> FormationJob:
     summarizer = ExtractiveSummarizer(embedder)
     store = FormationStore(mux, LongTermStore(mux, dim=embedder.dim))
-    return FormationJob(store, summarizer, embedder.background(), Policy(policy))
+    models = Models(mux, Model(embedder.background(), ORIGINAL_FIELD))
+    return FormationJob(store, summarizer, models, Policy(policy))
 
 
 async def conversation(wm, ns: str, thread: str, turns: list[tuple[str, str]] = TURNS) -> list[str]:
@@ -306,3 +313,30 @@ async def test_turns_trimmed_from_the_log_are_skipped_and_the_rest_formed(
     memories = await formation_memories(ltm, ns)
     formed = sorted((list(m.source_event_ids) for m in memories), key=lambda e: ids.index(e[0]))
     assert formed == [ids[7:17], ids[22:32]]
+
+
+async def test_during_a_move_formed_memories_get_both_models_vectors(
+    wm, ltm, mux: RedisMux, embedder: BatchingEmbedder, ns: str
+) -> None:
+    # A move to another model (not recorded on the shared Redis: the
+    # namespace has not switched, so it uses the first model, and its
+    # writes also store the other's vectors).
+    projected = ProjectedEmbedder(embedder)
+    new = model_field(projected.identity.fingerprint)
+    models = Models(
+        mux,
+        Model(embedder.background(), ORIGINAL_FIELD),
+        Model(projected.background(), new),
+    )
+    store = FormationStore(mux, LongTermStore(mux, dim=embedder.dim))
+    formation = FormationJob(store, ExtractiveSummarizer(embedder), models, Policy(ON))
+    await conversation(wm, ns, "t")
+    await formation.run(ns, "t")
+    memories = await formation_memories(ltm, ns)
+    assert len(memories) == 4
+    vectors = await projected.embed([memory.text for memory in memories])
+    for memory, vector in zip(memories, vectors, strict=True):
+        old, moved = await mux.execute("HMGET", keys.memory(ns, memory.id), "v", new.hash)
+        assert old is not None
+        stored = np.frombuffer(moved, DEFAULT_VECTOR_TYPE.dtype).astype(np.float32)
+        assert float(np.dot(stored, vector)) > 0.999

@@ -36,11 +36,13 @@ from memrpc.jobs.formation import FormationJob
 from memrpc.limits import Limits
 from memrpc.llm.jobs_model import JobsModel
 from memrpc.llm.openai import OpenAICompatibleModel
+from memrpc.models import Model, Models
 from memrpc.namespace_defaults import LanguageModelPolicy, NamespaceDefaults, server_defaults
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.formation import FormationStore
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
+from memrpc.store.memory_index import ORIGINAL_FIELD
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
@@ -104,7 +106,7 @@ def formation(
     return FormationJob(
         FormationStore(mux, LongTermStore(mux, dim=embedder.dim)),
         summarizer,
-        embedder.background(),
+        Models(mux, Model(embedder.background(), ORIGINAL_FIELD)),
         FixedDefaults(defaults),
         model,
     )

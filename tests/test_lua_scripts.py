@@ -98,11 +98,29 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "events_after": ([stream], ["0-0", 10]),
         "dedup_insert": (
             [keys.memory_request(ns, ""), keys.memory_sequence(ns), doc],
-            ["idx", "", F32, 0.2, prefix, "", 0, 0, "", "", b"\0\0\x80?", 0, document],
+            [
+                "idx",
+                "",
+                F32,
+                0.2,
+                prefix,
+                "",
+                0,
+                0,
+                "",
+                "",
+                "",
+                b"\0\0\x80?",
+                "v",
+                "",
+                b"",
+                0,
+                document,
+            ],
         ),
         "dedup_update": (
             [doc],
-            ["idx", "", F32, 0.2, prefix, "", "", "", b"", "", "", "t", "x"],
+            ["idx", "", F32, 0.2, prefix, "", "", "", "", b"", "v", "", b"", "", "", "t", "x"],
         ),
         "delete_memory": ([doc], ["", F32]),
         "delete_memories": ([prefix], ["idx", "", "*", 10]),
@@ -136,14 +154,19 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "language_model_budget": ([keys.model_calls(ns, 1)], [60, 120_000]),
         # The packaged model, which every server on the shared Redis records.
         "model_record": (
-            [keys.model()],
-            [PACKAGED.name, PACKAGED.dim, PACKAGED.fingerprint, 1000],
+            [keys.model(), keys.model_next()],
+            [PACKAGED.name, PACKAGED.dim, PACKAGED.fingerprint, 1000, "", 0, "", ""],
         ),
+        "reembed_read": ([doc], [prefix, "v_0123456789ab"]),
+        "reembed_write": ([doc], [prefix, "v_0123456789ab", "123", b"\0\0\x80?"]),
+        "reembed_cleanup": ([doc], [prefix, "v"]),
+        # Of a model no move goes to: ends nothing.
+        "reembed_finish": ([keys.model(), keys.model_next()], ["0123456789ab", 1000]),
     }
 
 
 # The scripts that take any number of keys (at least one), whatever their ARGV.
-ANY_KEY_COUNT = {"memory_upgrade"}
+ANY_KEY_COUNT = {"memory_upgrade", "reembed_read", "reembed_cleanup"}
 
 # One thing wrong with a valid call: (script, ARGV index, new value or None
 # to cut ARGV there).
@@ -202,31 +225,31 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("dedup_insert", 5, "fp"),  # a fingerprint without a time to remember it
     ("dedup_insert", 6, -1),
     ("dedup_insert", 7, "second"),  # the first item's index
-    ("dedup_insert", 10, b""),  # no vector
-    ("dedup_insert", 11, "tomorrow"),  # expire ms
-    ("dedup_insert", 12, ""),  # no document
-    ("dedup_insert", 12, "not json"),
-    ("dedup_insert", 12, '["01J0000000000000000000000A", "1"]'),  # not an object
-    ("dedup_insert", 12, '{"id": "01J0000000000000000000000A"}'),  # no create time
-    ("dedup_insert", 12, '{"id": "x", "c": 1}'),  # a value that is not a string
-    ("dedup_insert", 12, '{"id": "x", "c": "1", "h": ""}'),  # an empty value
-    ("dedup_insert", 12, '{"id": "x", "c": "1", "v": "blob"}'),  # the script writes v
-    ("dedup_insert", 12, '{"id": "x", "c": "1", "q": "7"}'),  # and numbers q
-    ("dedup_insert", 12, None),  # an item cut short
+    ("dedup_insert", 11, b""),  # no vector
+    ("dedup_insert", 15, "tomorrow"),  # expire ms
+    ("dedup_insert", 16, ""),  # no document
+    ("dedup_insert", 16, "not json"),
+    ("dedup_insert", 16, '["01J0000000000000000000000A", "1"]'),  # not an object
+    ("dedup_insert", 16, '{"id": "01J0000000000000000000000A"}'),  # no create time
+    ("dedup_insert", 16, '{"id": "x", "c": 1}'),  # a value that is not a string
+    ("dedup_insert", 16, '{"id": "x", "c": "1", "h": ""}'),  # an empty value
+    ("dedup_insert", 16, '{"id": "x", "c": "1", "v": "blob"}'),  # the script writes v
+    ("dedup_insert", 16, '{"id": "x", "c": "1", "q": "7"}'),  # and numbers q
+    ("dedup_insert", 16, None),  # an item cut short
     ("dedup_insert", 4, "memrpc:elsewhere:"),  # a document outside the prefix
     ("dedup_update", 2, "float32"),  # vector types are upper case
     ("dedup_update", 3, 3),
     ("dedup_update", 5, 0),  # versions start at 1
     ("dedup_update", 5, "v2"),
-    ("dedup_update", 9, "tomorrow"),
-    ("dedup_update", 10, "yes"),  # pinned: '', '0' or '1'
-    ("dedup_update", 11, "vr"),  # fields the script owns
-    ("dedup_update", 11, "v"),
-    ("dedup_update", 11, "p"),
-    ("dedup_update", 11, "f"),
-    ("dedup_update", 11, "e"),
-    ("dedup_update", 11, ""),  # no field
-    ("dedup_update", 12, None),  # a field without its value
+    ("dedup_update", 13, "tomorrow"),
+    ("dedup_update", 14, "yes"),  # pinned: '', '0' or '1'
+    ("dedup_update", 15, "vr"),  # fields the script owns
+    ("dedup_update", 15, "v"),
+    ("dedup_update", 15, "p"),
+    ("dedup_update", 15, "f"),
+    ("dedup_update", 15, "e"),
+    ("dedup_update", 15, ""),  # no field
+    ("dedup_update", 16, None),  # a field without its value
     ("dedup_update", 4, "memrpc:elsewhere:"),  # the document outside the prefix
     ("delete_memory", 0, "any"),
     ("delete_memory", 0, 0),
@@ -279,6 +302,20 @@ MALFORMED: list[tuple[str, int, Arg | None]] = [
     ("model_record", 2, ""),  # no fingerprint
     ("model_record", 2, "not hex!"),
     ("model_record", 3, "soon"),  # a time that is not a number
+    ("model_record", 4, "next"),  # a model to move to without its dim
+    ("model_record", 7, None),  # ... or without its field
+    ("dedup_insert", 12, "embedding"),  # a field that holds no vectors
+    ("dedup_insert", 13, "v_x"),  # another field that is not a model's
+    ("dedup_insert", 16, json.dumps({"id": "a", "c": "1", "v_0a": "x"})),  # a vector field
+    ("dedup_update", 10, ""),  # no field for the vector
+    ("dedup_update", 15, "v_0123"),  # a vector field among the changes
+    ("reembed_read", 0, "memrpc:elsewhere:"),  # keys outside the prefix
+    ("reembed_read", 1, ""),  # no field
+    ("reembed_write", 2, None),  # an item without its text hash and vector
+    ("reembed_write", 3, ""),  # an empty vector
+    ("reembed_cleanup", 1, ""),
+    ("reembed_finish", 0, ""),  # no fingerprint
+    ("reembed_finish", 1, "soon"),
 ]
 
 
@@ -300,10 +337,11 @@ def _malformed(ns: str) -> list[tuple[str, list[str], list[Arg]]]:
 
 
 async def _snapshot(client: redis.asyncio.Redis, ns: str) -> dict[bytes, bytes | None]:
-    """Every key of the namespace and the model record, with its serialized
+    """Every key of the namespace and the model records, with its serialized
     value (None: absent)."""
     found = [key async for key in client.scan_iter(match=f"*{{{ns}}}*")]
-    return {key: await client.dump(key) for key in [*sorted(found), keys.model().encode()]}
+    records = [keys.model().encode(), keys.model_next().encode()]
+    return {key: await client.dump(key) for key in [*sorted(found), *records]}
 
 
 async def test_every_script_refuses_malformed_arguments_before_writing(

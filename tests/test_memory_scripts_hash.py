@@ -25,6 +25,7 @@ from memrpc.store.memory_document import READ_FIELDS, VectorType
 from memrpc.store.memory_index import (
     INDEX,
     LEGACY_INDEX,
+    ORIGINAL_FIELD,
     Flag,
     Kind,
     MemoryFilter,
@@ -46,6 +47,7 @@ from memrpc.store.script_args import (
     MemoryMerge,
     MemorySupersede,
     MemoryUpgrade,
+    VectorWrite,
     insert_item,
 )
 from schema2_documents import document, legacy_index_command, write
@@ -125,12 +127,15 @@ def item(
     store: Store, ns: str, i: int, text: str, vector: Vector, *, nearest: bool = True, **more: Any
 ) -> Sequence[Any]:
     """An insert item (without its vector check unless `nearest`)."""
-    queries = dedup_queries(ns, now_ms(), "", Kind.SEMANTIC, text, nearest=nearest)
+    queries = dedup_queries(
+        ns, now_ms(), "", Kind.SEMANTIC, text, nearest=ORIGINAL_FIELD if nearest else None
+    )
     expire_ms = int(more.pop("e", 0))
     if expire_ms:
         more["e"] = str(expire_ms)
     return insert_item(
-        queries=queries, vector=store.vector_type.blob(vector), expire_ms=expire_ms,
+        queries=queries, vectors=VectorWrite(store.vector_type.blob(vector), "v"),
+        expire_ms=expire_ms,
         document=new_fields(ns, i, text, **more),
     )  # fmt: skip
 
@@ -222,9 +227,10 @@ async def test_a_converted_memory_matches_the_filters_it_matched_before(
     for query in queries:
         found = await store.mux.execute("FT.SEARCH", INDEX, query, "NOCONTENT", "DIALECT", 2)
         assert found == [1, key.encode()], query
+    query = knn(filter_query(ns, now_ms(), MemoryFilter()), 1, ORIGINAL_FIELD)
     nearest = await store.mux.execute(
-        "FT.SEARCH", INDEX, knn(filter_query(ns, now_ms(), MemoryFilter()), 1), "PARAMS", 2,
-        "v", store.vector_type.blob(vector), "RETURN", 1, "d", "DIALECT", 2,
+        "FT.SEARCH", INDEX, query, "PARAMS", 2, "v", store.vector_type.blob(vector),
+        "RETURN", 1, "d", "DIALECT", 2,
     )  # fmt: skip
     assert nearest[1] == key.encode()
     assert float(nearest[2][1]) == pytest.approx(0, abs=1e-3)
@@ -362,13 +368,14 @@ async def test_no_legacy_index_finds_no_legacy_duplicate(
 async def update(store: Store, ns: str, i: int, **fields: Any) -> Any:
     script = scripts.load(store.mux, DedupUpdate)
     text = fields.pop("text", "")
-    queries = dedup_queries(ns, now_ms(), "", Kind.SEMANTIC, text, nearest=True)
+    queries = dedup_queries(ns, now_ms(), "", Kind.SEMANTIC, text, nearest=ORIGINAL_FIELD)
     vector = fields.pop("vector", None)
     values: dict[str, Any] = {
         "expected_version": "", "expire_ms": "", "pinned": "", "changes": [("um", str(NOW + 9))],
         "exact": queries.exact if text else "",
         "legacy_exact": queries.legacy_exact if text else "", "knn": queries.knn if text else "",
         "vector": b"" if vector is None else store.vector_type.blob(vector),
+        "field": "v", "other_field": "", "other_vector": b"",
     }  # fmt: skip
     call = DedupUpdate(
         document=keys.memory(ns, ulid(i)),

@@ -31,7 +31,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, ModelIdentity
 from memrpc.embedding.identity import FINGERPRINT_HEX, identify
 from memrpc.embedding.model_files import ModelFiles, model_files
-from memrpc.model_check import DOCS, check_model
+from memrpc.model_check import DOCS, MOVE_DOCS, check_model
 from memrpc.store import keys
 from memrpc.store.model_record import MalformedRecord, claim
 from memrpc.store.redis_mux import RedisMux
@@ -262,9 +262,9 @@ async def test_a_start_with_another_model_is_refused_in_one_line(
         assert line == (
             f"memrpc {program}: error: --model-dir {copy} is the model {mine}, but the "
             f"memories in Redis at {own_redis.url} were embedded by {recorded}, recorded "
-            "2025-12-05T16:00:00Z: start with the --model-dir of that model; moving memories "
-            f"to another model (re-embedding) is not available yet ({DOCS}) "
-            f"(see memrpc {program} --help)"
+            "2025-12-05T16:00:00Z: start with the --model-dir of that model, or move the "
+            f"memories to this one with --model-dir {copy} --previous-model-dir <the directory "
+            f"of {recorded.name}> ({MOVE_DOCS}) (see memrpc {program} --help)"
         )
         assert done.stderr.count("were embedded by") == 1  # said once, not by each worker
         # Refused before the index: nothing was created, the record is as it was.
@@ -275,7 +275,8 @@ async def test_a_start_with_another_model_is_refused_in_one_line(
         await mux.aclose()
 
 
-def test_the_refusal_points_to_a_section_of_the_docs() -> None:
-    path, anchor = DOCS.split("#")
+@pytest.mark.parametrize("docs", [DOCS, MOVE_DOCS])
+def test_the_refusals_point_to_sections_of_the_docs(docs: str) -> None:
+    path, anchor = docs.split("#")
     headings = re.findall(r"^#+ (.+)$", (ROOT / path).read_text(), re.MULTILINE)
     assert anchor in [heading.lower().replace(" ", "-") for heading in headings]

@@ -39,11 +39,13 @@ from memrpc.limits import (
     Limits,
     Range,
 )
+from memrpc.models import Model, Models
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
 from memrpc.namespace_defaults import NamespaceDefaults, RecallMode, server_defaults
 from memrpc.server import MemrpcServer
 from memrpc.store.formation import FormationStore
 from memrpc.store.long_term import LongTermStore
+from memrpc.store.memory_index import ORIGINAL_FIELD
 from memrpc.store.namespace_settings import SETTINGS, NamespaceSettingsStore, StoredSettings
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.stream_ids import order_of
@@ -776,7 +778,7 @@ def formation(counting, embedder, memrpc_server) -> FormationJob:
     return FormationJob(
         FormationStore(counting.redis, LongTermStore(counting.redis, dim=embedder.dim)),
         summarizer,
-        embedder,
+        Models(counting.redis, Model(embedder, ORIGINAL_FIELD)),
         memrpc_server.defaults,
     )
 

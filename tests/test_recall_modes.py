@@ -29,12 +29,13 @@ from memrpc.limits import (
     TIME_WEIGHT,
     Limits,
 )
+from memrpc.models import Model, Models
 from memrpc.namespace_defaults import RecallMode, server_defaults
 from memrpc.store import keys, memory_document
 from memrpc.store.access import AccessStore
 from memrpc.store.keywords import STOP_WORDS, words
 from memrpc.store.long_term import LongTermStore, NewMemory
-from memrpc.store.memory_index import INDEX, MemoryFilter
+from memrpc.store.memory_index import INDEX, ORIGINAL_FIELD, MemoryFilter
 from memrpc.store.recall import Recall
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
@@ -353,7 +354,10 @@ async def test_mode_and_weight_fall_back_on_the_namespace_then_the_server(
 ) -> None:
     limits = Limits.from_settings(Settings())
     recorder = AccessRecorder(AccessStore(mux))
-    search = MemorySearch(LongTermStore(mux, dim=embedder.dim), embedder, limits, recorder)
+    model = Model(embedder, ORIGINAL_FIELD)
+    search = MemorySearch(
+        LongTermStore(mux, dim=embedder.dim), Models(mux, model), limits, recorder
+    )
     server = server_defaults(limits)
     namespace = dataclasses.replace(
         server,
@@ -366,7 +370,7 @@ async def test_mode_and_weight_fall_back_on_the_namespace_then_the_server(
     weights = ("keyword_weight", "neighbor_weight", "time_weight")
 
     def parsed(request: pb.SearchMemoriesRequest, defaults: object) -> tuple[object, ...]:
-        query = search.parse(request, defaults)  # type: ignore[arg-type]
+        query = search.parse(request, defaults, model)  # type: ignore[arg-type]
         return (query.mode, *(getattr(query, name) for name in weights))
 
     assert parsed(text, server) == (
@@ -379,13 +383,16 @@ async def test_mode_and_weight_fall_back_on_the_namespace_then_the_server(
     given = pb.SearchMemoriesRequest(namespace="n", text="x", neighbor_weight=0.25, time_weight=0.0)
     assert parsed(given, namespace) == (RecallMode.KEYWORD, 2.0, 0.25, 0.0)
     asked = pb.SearchMemoriesRequest(namespace="n", text="x", mode=KEYWORD, keyword_weight=0.5)
-    assert (search.parse(asked, namespace).mode, search.parse(asked, namespace).keyword_weight) == (
+    assert (
+        search.parse(asked, namespace, model).mode,
+        search.parse(asked, namespace, model).keyword_weight,
+    ) == (
         RecallMode.KEYWORD,
         0.5,
     )
     # A vector query left to a namespace's word mode is searched by vector.
     vector = pb.SearchMemoriesRequest(namespace="n", vector=pb.Vector(values=[1.0] * 384))
-    assert search.parse(vector, namespace).mode is RecallMode.VECTOR
+    assert search.parse(vector, namespace, model).mode is RecallMode.VECTOR
 
 
 # -- An index made before the keyword fields ----------------------------------

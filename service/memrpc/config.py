@@ -327,7 +327,18 @@ class Settings:
         metadata=about(
             "directory of a sentence-transformers ONNX export (model.onnx and tokenizer.json); "
             "unset: the packaged all-MiniLM-L6-v2 (int8). It must be the model that made the "
-            "memories in Redis: another is refused at start (docs/deployment.md#model-identity)",
+            "memories in Redis, or the one they move to (--previous-model-dir): another is "
+            "refused at start (docs/deployment.md#model-identity)",
+            group="model",
+        ),
+    )
+    previous_model_dir: Path | None = field(
+        default=None,
+        metadata=about(
+            "directory of the model that made the memories in Redis, when --model-dir is "
+            "another one to move them to: the process holds both, serves each namespace with "
+            "its model and (with jobs) re-embeds the memories with the new one; unused once "
+            "the move is over (docs/deployment.md#moving-to-another-model)",
             group="model",
         ),
     )

@@ -261,6 +261,12 @@ HASH_MAX_LISTPACK_VALUE = 4096
 # memories (INFO commandstats of the script, both indexes), so that a step
 # holds Redis about 3 ms.
 MIGRATION_BATCH = 4
+# Memories one step of the re-embed job (`store/reembed.py`) looks at at
+# most: the keys of one `SCAN ... COUNT` of a namespace's prefix, those
+# lacking the new model's vector embedded in one batch of the background
+# lane (`EMBED_BACKGROUND_BATCH` texts at a time) and written in one script
+# call (a Hash field each, and its insert into the new field's HNSW).
+REEMBED_BATCH = 32
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
 # The weight of the keyword score against the vector similarity in hybrid
@@ -416,6 +422,20 @@ MIGRATION_RUN_STEPS = 1000
 MIGRATION_LEASE_S = 30.0
 # How often a migration runner logs its progress, at most.
 MIGRATION_LOG_S = 10.0
+# One run of the re-embed job (`jobs/reembed.py`) over a namespace: steps of
+# `REEMBED_BATCH` memories until this long has passed, or this many steps;
+# its lease of the namespace while the run goes.
+REEMBED_RUN_S = 1.0
+REEMBED_RUN_STEPS = 1000
+REEMBED_LEASE_S = 30.0
+# How long a process uses what it read of a namespace's move (whether it
+# has switched to the new model) and of the move's end, before it reads
+# them again.
+REEMBED_SWITCH_CACHE_S = 2.0
+# How long after a move ended the old model's vectors are removed: far
+# longer than `REEMBED_SWITCH_CACHE_S`, so that no process searches them by
+# then.
+REEMBED_CLEANUP_DELAY_S = 60.0
 # Texts one batch of the embedder's background lane (the jobs' texts,
 # `embedding/batcher.py`) holds at most: an interactive text that comes while
 # such a batch runs waits for it alone, about 40 ms, where a batch of 64

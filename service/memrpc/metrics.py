@@ -184,6 +184,13 @@ FORMED_MEMORIES = Counter(
     "Memories formed from the turns that left windows, by outcome",
     ("outcome",),
 )
+REEMBED_VECTORS = Counter(
+    "memrpc_reembed_vectors",
+    "Vectors the re-embed job wrote of memories lacking the vector of the model moved to",
+)
+REEMBED_MOVES = Counter(
+    "memrpc_reembed_moves", "Moves to another embedding model that the re-embed job ended"
+)
 CONSOLIDATED = Counter(
     "memrpc_consolidation_memories",
     "Memories the consolidation job examined, merged away, or marked superseded, by outcome",
@@ -371,6 +378,18 @@ def memory_formed(duplicate: bool) -> None:
     memory, which gained a hit)."""
     if _switch.on:
         FORMED_MEMORIES.labels("duplicate" if duplicate else "created").inc()
+
+
+def reembed_filled(vectors: int) -> None:
+    """The re-embed job wrote `vectors` vectors of the model moved to."""
+    if _switch.on:
+        REEMBED_VECTORS.inc(vectors)
+
+
+def reembed_moved() -> None:
+    """The re-embed job ended a move: the new model is the default."""
+    if _switch.on:
+        REEMBED_MOVES.inc()
 
 
 def consolidated(outcome: str) -> None:

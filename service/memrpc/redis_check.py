@@ -92,6 +92,8 @@ ACL_COMMANDS = (
     "sadd", "sscan", "xclaim", "xgroup|delconsumer", "xinfo|groups",
     # the language model's budgets (store/model_budget.py)
     "incr",
+    # the re-embed job (store/reembed.py): its walk over a namespace's keys
+    "scan", "hexists",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
     # the migration of storage schema 2 (store/migration.py): its index
     # listed and dropped, its documents read

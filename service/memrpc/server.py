@@ -15,7 +15,7 @@ import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from memrpc import metrics
+from memrpc import metrics, models
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
@@ -31,6 +31,7 @@ from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import Limits
 from memrpc.llm.openai import api_key
 from memrpc.model_check import check_model
+from memrpc.models import Models
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import check_vector_type, connect_url, reach
@@ -117,28 +118,71 @@ def connect_redis(settings: Settings, url: str) -> RedisMux:
     )
 
 
-async def load_model(settings: Settings) -> Embedder:
-    """The embedding model of the settings, loaded off the event loop; a
-    model that does not load is a `SettingsError` naming --model-dir."""
+async def load_model(settings: Settings, *, previous: bool = False) -> Embedder:
+    """The embedding model of the settings (`previous`: of
+    --previous-model-dir), loaded off the event loop; a model that does not
+    load is a `SettingsError` naming its flag."""
+    flag = "--previous-model-dir" if previous else "--model-dir"
     try:
         return await asyncio.to_thread(
             load_default_embedder,
-            settings.model_dir,
+            settings.previous_model_dir if previous else settings.model_dir,
             threads=settings.embed_threads,
             cache_size=settings.embed_cache_size,
             max_queue=settings.embed_queue_max,
         )
     except EmbeddingError as err:
-        raise SettingsError(f"--model-dir: {err}") from None
+        raise SettingsError(f"{flag}: {err}") from None
+
+
+async def load_models(settings: Settings) -> list[Embedder]:
+    """The model of --model-dir, then that of --previous-model-dir if set."""
+    embedders = [await load_model(settings)]
+    if settings.previous_model_dir is not None:
+        embedders.append(await load_model(settings, previous=True))
+    return embedders
+
+
+async def check_models(
+    redis: RedisMux, embedders: Sequence[Embedder], settings: Settings, url: str
+) -> Models:
+    """`check_model` of the models of `load_models`; the models the
+    process serves with."""
+    previous = embedders[1].identity if len(embedders) > 1 else None
+    record = await check_model(redis, embedders[0].identity, settings, url, previous)
+    return models.from_record(redis, record, embedders)
+
+
+async def add_model_field(long_term: LongTermStore, served: Models) -> None:
+    """Adds the vector field of the model a move goes to, if any, to the
+    index (which exists)."""
+    if served.next is not None and await long_term.ensure_model_field(
+        served.next.field, served.next.embedder.dim
+    ):
+        log.info(
+            "search index: added the field %s of %s, to move the memories to",
+            served.next.field.index,
+            served.next.embedder.identity,
+        )
 
 
 class MemrpcServer:
     """One memrpc server: start it, serve, stop it gracefully."""
 
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        previous_embedder: Embedder | None = None,
+    ) -> None:
         self.settings = settings
-        self._embedder = embedder
+        # The models given (that of --model-dir, then --previous-model-dir's),
+        # or loaded at start (owned, closed at the end).
+        given = [e for e in (embedder, previous_embedder) if e is not None]
+        self._embedders: list[Embedder] = given
         self._owns_embedder = embedder is None
+        self._models: Models | None = None
         self._embedded: EmbeddedRedis | None = None
         self._redis: RedisMux | None = None
         self._tails: TailHub | None = None
@@ -188,9 +232,12 @@ class MemrpcServer:
         assert self._embedded is not None, "server not started"
         return self._embedded.url
 
-    async def _long_term(self, redis: RedisMux, settings: Settings, dim: int) -> LongTermStore:
-        """The long-term store, its index made or completed."""
-        long_term = LongTermStore(redis, dim=dim, vector_type=VectorType(settings.vector_type))
+    async def _long_term(
+        self, redis: RedisMux, settings: Settings, served: Models
+    ) -> LongTermStore:
+        """The long-term store, its index made or completed (with the field
+        of the model a move goes to)."""
+        long_term = served.store(VectorType(settings.vector_type))
         try:
             added = await long_term.ensure_index()
         except VectorTypeMismatch as err:
@@ -202,6 +249,7 @@ class MemrpcServer:
                 "some of them until it is done",
                 ", ".join(added),
             )
+        await add_model_field(long_term, served)
         return long_term
 
     async def start(self) -> None:
@@ -237,13 +285,15 @@ class MemrpcServer:
             )
         self._redis = connect_redis(settings, self.redis_url)
         redis_info = await reach(self._redis, self.redis_url, timeout=settings.redis_start_timeout)
-        if self._embedder is None:
-            self._embedder = await load_model(settings)
+        if not self._embedders:
+            self._embedders = await load_models(settings)
         # Before the index: a server of another model changes nothing.
-        await check_model(self._redis, self._embedder.identity, settings, self.redis_url)
+        served = self._models = await check_models(
+            self._redis, self._embedders, settings, self.redis_url
+        )
         await check_schema(self._redis, self.redis_url)
         check_vector_type(redis_info, VectorType(settings.vector_type), self.redis_url)
-        long_term = await self._long_term(self._redis, settings, self._embedder.dim)
+        long_term = await self._long_term(self._redis, settings, served)
 
         server = grpc.aio.server(
             interceptors=interceptors,
@@ -255,7 +305,7 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
-        search = MemorySearch(long_term, self._embedder, limits, self._record_access(long_term))
+        search = MemorySearch(long_term, served, limits, self._record_access(long_term))
         settings_store = NamespaceSettingsStore(self._redis)
         defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
@@ -287,7 +337,7 @@ class MemrpcServer:
         await self._health.set(LIVENESS_SERVICE, health_pb2.HealthCheckResponse.SERVING)
         if settings.jobs:
             self._jobs = BackgroundJobs.from_settings(
-                self._redis, self._embedder, settings, defaults, in_server=True
+                self._redis, served, settings, defaults, in_server=True
             )
             self._jobs.start()
         await server.start()
@@ -301,7 +351,7 @@ class MemrpcServer:
             VERSION,
             bound_address(settings.listen, self.port),
             transport_name(settings),
-            self._embedder.identity,
+            " moving to ".join(str(model.embedder.identity) for model in served.models),
             settings.model_dir or "the package",
             redacted_url(self.redis_url),
             redis_info,
@@ -384,8 +434,9 @@ class MemrpcServer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._owns_embedder and self._embedder is not None:
-            await self._embedder.aclose()
+        if self._owns_embedder:
+            for embedder in self._embedders:
+                await embedder.aclose()
         if self._tails is not None:
             await self._tails.aclose()
         if self._redis is not None:

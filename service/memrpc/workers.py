@@ -25,11 +25,10 @@ from memrpc import metrics
 from memrpc.backoff import RestartBackoff
 from memrpc.config import Settings, SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
-from memrpc.model_check import check_model
 from memrpc.redis_check import RedisUnreachable, check
 from memrpc.rpc.correlation import configure_logging
 from memrpc.schema_check import check_schema
-from memrpc.server import connect_redis, load_model, run
+from memrpc.server import check_models, connect_redis, load_models, run
 from memrpc.shutdown import Signals
 
 log = logging.getLogger("memrpc.server")
@@ -114,14 +113,15 @@ async def _supervise(settings: Settings) -> int:
 
 
 async def _check_stored(settings: Settings, url: str) -> None:
-    """`check_model` and `check_schema` with a model and a connection of its
-    own, closed after (loading the model takes ~0.2 s; its dimension is part
-    of its identity)."""
-    embedder = await load_model(settings)
-    await embedder.aclose()
+    """`check_models` and `check_schema` with the models and a connection of
+    its own, closed after (loading a model takes ~0.2 s; its dimension is
+    part of its identity)."""
+    embedders = await load_models(settings)
+    for embedder in embedders:
+        await embedder.aclose()
     redis = connect_redis(settings, url)
     try:
-        await check_model(redis, embedder.identity, settings, url)
+        await check_models(redis, embedders, settings, url)
         await check_schema(redis, url)
     finally:
         await redis.aclose()

@@ -230,15 +230,17 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         defaults = await self._defaults.defaults(ns)
         max_distance = _dedup_distance(request, defaults)
         request_id = request_ids.parse(request.request_id, request.memories)
-        dim = self._search.dim
+        choice = await self._search.choice(ns)
+        dim = choice.model.embedder.dim
         items = [
             _new_memory(m, f"memories[{i}]", dim, limits) for i, m in enumerate(request.memories)
         ]
         missing = [i for i, item in enumerate(items) if item.embedding is _TO_EMBED]
         if missing:
-            vectors = await self._search.embed([items[i].text for i in missing])
-            for i, vector in zip(missing, vectors, strict=True):
-                items[i] = dataclasses.replace(items[i], embedding=vector)
+            texts = [items[i].text for i in missing]
+            vectors, others = await self._search.write_vectors(choice, texts)
+            for i, vector, other in zip(missing, vectors, others, strict=True):
+                items[i] = dataclasses.replace(items[i], embedding=vector, other=other)
         try:
             results = await self._store.create(
                 ns,
@@ -246,6 +248,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
                 max_distance=max_distance,
                 request=request_id,
                 episodic_ttl_ms=_ms(defaults.episodic_ttl_s),
+                field=choice.model.field,
             )
         except RequestIdReused:
             raise request_ids.reused(request.request_id, "in this namespace", "memories") from None
@@ -258,7 +261,8 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         self, request: pb.SearchMemoriesRequest, context: Context
     ) -> pb.SearchMemoriesResponse:
         ns = validate.namespace(request.namespace)
-        query = self._search.parse(request, await self._defaults.defaults(ns))
+        choice = await self._search.choice(ns)
+        query = self._search.parse(request, await self._defaults.defaults(ns), choice.model)
         if query.empty:
             raise ApiError.invalid("query", "required: set text or vector")
         vector = await self._search.vector(query)
@@ -304,11 +308,11 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         expected = validate.expected_version(request, creates=False)
         defaults = await self._defaults.defaults(ns)
         max_distance = _dedup_distance(request, defaults)
-        patch = _patch(request.memory, paths, self._search.dim, self._limits)
+        choice = await self._search.choice(ns)
+        patch = _patch(request.memory, paths, choice.model.embedder.dim, self._limits)
         if patch.text is not None and patch.embedding is _TO_EMBED:
-            patch = dataclasses.replace(
-                patch, embedding=(await self._search.embed([patch.text]))[0]
-            )
+            vectors, others = await self._search.write_vectors(choice, [patch.text])
+            patch = dataclasses.replace(patch, embedding=vectors[0], other=others[0])
         try:
             memory = await self._store.update(
                 ns,
@@ -317,6 +321,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
                 max_distance=max_distance,
                 expected_version=expected,
                 episodic_ttl_ms=_ms(defaults.episodic_ttl_s),
+                field=choice.model.field,
             )
         except DuplicateMemoryError as exc:
             raise resources.memory_duplicate(ns, memory_id, exc.memory_id, exc.distance) from exc

@@ -44,12 +44,13 @@ from memrpc.limits import (
     Limits,
     Range,
 )
+from memrpc.models import Choice, Model, Models
 from memrpc.namespace_defaults import NamespaceDefaults, RecallMode
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, retry_info
 from memrpc.store import keywords
 from memrpc.store.keyword_scores import NO_COUNTS
-from memrpc.store.long_term import LongTermStore, Match, Vector
+from memrpc.store.long_term import LongTermStore, Match, OtherVector, Vector
 from memrpc.store.memory_index import MemoryFilter
 from memrpc.store.named_times import named_time
 from memrpc.store.recall import Recall
@@ -76,6 +77,8 @@ class Query:
     time_weight: float = TIME_WEIGHT.default
     text: str | None = None
     vector: Vector | None = None
+    # The namespace's model: its embedder and the vector field searched.
+    model: Model | None = None
 
     @property
     def empty(self) -> bool:
@@ -124,30 +127,33 @@ def _weight(
 
 
 class MemorySearch:
-    """Checks search requests against `limits`, embeds texts with `embedder`,
-    searches `store` and records what it finds with `access`."""
+    """Checks search requests against `limits`, embeds texts with each
+    namespace's model of `models`, searches `store` and records what it
+    finds with `access`."""
 
     def __init__(
-        self, store: LongTermStore, embedder: Embedder, limits: Limits, access: AccessRecorder
+        self, store: LongTermStore, models: Models, limits: Limits, access: AccessRecorder
     ) -> None:
         self._store = store
-        self._embedder = embedder
+        self._models = models
         self._limits = limits
         self._access = access
         self._common = CommonWords()
         self._limit = Range(default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit)
 
-    @property
-    def dim(self) -> int:
-        """The dimension of the server's embeddings (and of a caller's vectors)."""
-        return self._embedder.dim
+    async def choice(self, ns: str) -> Choice:
+        """The model `ns` uses (whose embeddings, and a caller's vectors,
+        have its dimension), and the other whose vectors writes also write."""
+        return await self._models.choice(ns)
 
-    def parse(self, request: SearchRequest, defaults: NamespaceDefaults) -> Query:
+    def parse(self, request: SearchRequest, defaults: NamespaceDefaults, model: Model) -> Query:
         """The checked search fields of `request`, in the order they are
         checked: filter, limit, max_distance, mode, keyword_weight,
         neighbor_weight, time_weight, query;
-        what it leaves unset from `defaults` (its namespace's)."""
+        what it leaves unset from `defaults` (its namespace's); searched
+        with `model` (its namespace's)."""
         query = Query(
+            model=model,
             filter=memory_fields.memory_filter(request.filter, "filter"),
             limit=validate.count(request.limit, "limit", self._limit),
             max_distance=_max_distance(request, defaults),
@@ -166,15 +172,15 @@ class MemorySearch:
                 return dataclasses.replace(query, text=text)
             case "vector":
                 values = request.vector.values
-                vector = memory_fields.vector(values, "vector.values", self._embedder.dim)
+                vector = memory_fields.vector(values, "vector.values", model.embedder.dim)
                 return dataclasses.replace(query, vector=vector)
         return query
 
-    async def embed(self, texts: Sequence[str]) -> Vector:
-        """The vectors of `texts`, one row each; `RESOURCE_EXHAUSTED` when
-        the embedding queue is full."""
+    async def embed(self, texts: Sequence[str], embedder: Embedder) -> Vector:
+        """The vectors of `texts` by `embedder`, one row each;
+        `RESOURCE_EXHAUSTED` when the embedding queue is full."""
         try:
-            return await self._embedder.embed(texts)
+            return await embedder.embed(texts)
         except EmbeddingQueueFull as full:
             raise ApiError.exhausted(
                 ErrorReason.ERROR_REASON_EMBEDDING_QUEUE_FULL,
@@ -185,13 +191,25 @@ class MemorySearch:
                 retry_info(full.drain_s),
             ) from None
 
-    async def _embed_one(self, text: str) -> Vector:
-        vector: Vector = (await self.embed([text]))[0]
+    async def write_vectors(
+        self, choice: Choice, texts: Sequence[str]
+    ) -> tuple[Vector, list[OtherVector | None]]:
+        """The vectors of `texts` by the namespace's model of `choice`, and
+        by the other model of a move (None each without one): what a text
+        write stores."""
+        vectors = await self.embed(texts, choice.model.embedder)
+        others = await choice.other_vectors(texts, self.embed)
+        return vectors, others
+
+    async def _embed_one(self, text: str, embedder: Embedder) -> Vector:
+        vector: Vector = (await self.embed([text], embedder))[0]
         return vector
 
-    def _embed_without(self, text: str, left_out: frozenset[str]) -> asyncio.Future[Vector]:
+    def _embed_without(
+        self, text: str, left_out: frozenset[str], embedder: Embedder
+    ) -> asyncio.Future[Vector]:
         """The embedding of `text` without the words `left_out`, started."""
-        return asyncio.ensure_future(self._embed_one(keywords.without(text, left_out)))
+        return asyncio.ensure_future(self._embed_one(keywords.without(text, left_out), embedder))
 
     async def vector(self, query: Query) -> Vector | None:
         """The vector `query` looks for, as known before its search: the
@@ -200,7 +218,7 @@ class MemorySearch:
         `search` embeds the text once it knows the words to leave out."""
         if query.mode is not RecallMode.VECTOR or query.text is None:
             return query.vector
-        return await self._embed_one(query.text)
+        return await self._embed_one(query.text, _model(query).embedder)
 
     async def search(
         self, ns: str, query: Query, vector: Vector | None, flt: MemoryFilter | None = None
@@ -215,6 +233,7 @@ class MemorySearch:
         the scope's last counts say (`CommonWords`), again after the count
         when it says otherwise."""
         flt = query.filter if flt is None else flt
+        model = _model(query)
         found = () if query.text is None else keywords.words(query.text)
         counts, words, time, embedding = NO_COUNTS, found, None, None
         guessed: frozenset[str] = frozenset()
@@ -222,7 +241,7 @@ class MemorySearch:
             if query.mode is RecallMode.HYBRID and query.text is not None:
                 time = named_time(query.text)
                 guessed = self._common.guess(ns, flt, found)
-                embedding = self._embed_without(query.text, guessed)
+                embedding = self._embed_without(query.text, guessed, model.embedder)
             if found and query.mode is not RecallMode.VECTOR:
                 counts = await self._store.count_words(ns, flt, found)
                 words = counts.telling()
@@ -230,7 +249,7 @@ class MemorySearch:
                 left_out = frozenset(found) - frozenset(words)
                 if embedding is not None and query.text is not None and left_out != guessed:
                     _let_go(embedding)
-                    embedding = self._embed_without(query.text, left_out)
+                    embedding = self._embed_without(query.text, left_out, model.embedder)
             wanted = Recall(
                 mode=query.mode,
                 limit=query.limit,
@@ -244,12 +263,18 @@ class MemorySearch:
                 time=time,
             )
             metrics.searched(query.mode)
-            found_matches = await self._store.recall(ns, flt, wanted, embedding)
+            found_matches = await self._store.recall(ns, flt, wanted, embedding, field=model.field)
         finally:
             if embedding is not None:
                 _let_go(embedding)
         self._access.record(ns, (match.memory.id for match in found_matches))
         return found_matches
+
+
+def _model(query: Query) -> Model:
+    """The model a parsed query is searched with."""
+    assert query.model is not None, "a query of parse has its model"
+    return query.model
 
 
 def _let_go(embedding: asyncio.Future[Vector]) -> None:

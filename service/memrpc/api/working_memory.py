@@ -317,7 +317,8 @@ class WorkingMemoryServicer(working_memory_pb2_grpc.WorkingMemoryServicer):
     ) -> pb.GetContextResponse:
         ns = validate.namespace(request.namespace)
         thread = validate.thread_id(request.thread_id)
-        query = self._search.parse(request, await self._defaults.defaults(ns))
+        choice = await self._search.choice(ns)
+        query = self._search.parse(request, await self._defaults.defaults(ns), choice.model)
         fields, found = await self._context(ns, thread, query)
         response = pb.GetContextResponse()
         budget = MAX_PAGE_BYTES

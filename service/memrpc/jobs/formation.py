@@ -39,10 +39,10 @@ import logging
 
 from memrpc import metrics
 from memrpc.api.convert import now_ms
-from memrpc.embedding.base import Embedder
 from memrpc.jobs.fold import FoldJob
 from memrpc.limits import FORMATION_MAX_STEPS
 from memrpc.llm.jobs_model import JobsModel
+from memrpc.models import Models
 from memrpc.namespace_defaults import DefaultsSource, NamespaceDefaults
 from memrpc.store.formation import Chunk, FormationStore
 from memrpc.store.long_term import NewMemory
@@ -66,13 +66,13 @@ class FormationJob:
         self,
         store: FormationStore,
         summarizer: Summarizer,
-        embedder: Embedder,
+        models: Models,
         defaults: DefaultsSource,
         model: JobsModel | None = None,
     ) -> None:
         self._store = store
         self._summarizer = summarizer
-        self._embedder = embedder
+        self._models = models
         self._defaults = defaults
         self._model = model
 
@@ -91,14 +91,22 @@ class FormationJob:
                 continue
             text = await self._summarizer.fold("", chunk.turns, max_chars=policy.max_chars)
             facts = await self._facts(chunk, defaults)
-            [vector, *vectors] = await self._embedder.embed([text, *facts])
+            choice = await self._models.choice(ns)
+            texts = [text, *facts]
+            vectors = await choice.model.embedder.embed(texts)
+            others = await choice.other_vectors(texts)
+            [memory, *fact_memories] = [
+                NewMemory(text=t, embedding=v, other=o)
+                for t, v, o in zip(texts, vectors, others, strict=True)
+            ]
             formed = await self._store.form(
                 chunk,
-                NewMemory(text=text, embedding=vector),
-                facts=[NewMemory(text=f, embedding=v) for f, v in zip(facts, vectors, strict=True)],
+                memory,
+                facts=fact_memories,
                 max_distance=defaults.dedup_distance,
                 episodic_ttl_ms=round(defaults.episodic_ttl_s * 1000),
                 now_ms=now_ms(),
+                field=choice.model.field,
             )
             if formed is not None:
                 metrics.memory_formed(duplicate=formed.duplicate)

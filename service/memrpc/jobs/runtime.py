@@ -23,7 +23,6 @@ import logging
 from dataclasses import dataclass
 
 from memrpc.config import Settings, redacted_url
-from memrpc.embedding import Embedder
 from memrpc.jobs.base import Job, PeriodicJob, group_of
 from memrpc.jobs.consolidation import ConsolidationJob
 from memrpc.jobs.fold import FoldJob
@@ -31,10 +30,12 @@ from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.jobs.formation import FormationJob
 from memrpc.jobs.migration import MigrationRunner
 from memrpc.jobs.periodic import PeriodicRunner
+from memrpc.jobs.reembed import ReembedRunner
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
 from memrpc.llm.jobs_model import JobsModel
 from memrpc.llm.openai import OpenAICompatibleModel
+from memrpc.models import Models
 from memrpc.namespace_defaults import DefaultsSource
 from memrpc.store.consolidation import ConsolidationStore
 from memrpc.store.events import EventStore, Retention
@@ -42,7 +43,6 @@ from memrpc.store.forgetting import ForgettingStore
 from memrpc.store.formation import FormationStore
 from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
-from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
@@ -62,7 +62,7 @@ class Jobs:
 
 def process_jobs(
     redis: RedisMux,
-    embedder: Embedder,
+    models: Models,
     defaults: DefaultsSource,
     retention: Retention,
     model: JobsModel | None = None,
@@ -70,20 +70,20 @@ def process_jobs(
     vector_type: VectorType = DEFAULT_VECTOR_TYPE,
 ) -> Jobs:
     """Every background job, as one process runs them, with the language
-    `model` if any, on memories whose vectors are `vector_type` values.
-    They embed in the embedder's background lane: never refused for a full
-    queue, behind the interactive calls of the same process. The events
-    they record (the memory changes) are kept as `retention` says."""
-    summarizer = ExtractiveSummarizer(embedder.background())
+    `model` if any, on memories whose vectors are `vector_type` values, of
+    `models` (each namespace's). They embed in the embedders' background
+    lanes: never refused for a full queue, behind the interactive calls of
+    the same process. The events they record (the memory changes) are kept
+    as `retention` says."""
+    background = models.background()
+    summarizer = ExtractiveSummarizer(background.default.embedder)
     events = EventStore(redis, retention)
-    long_term = LongTermStore(redis, dim=embedder.dim, vector_type=vector_type)
+    long_term = background.store(vector_type)
     consolidation = ConsolidationStore(redis, long_term, events)
     return Jobs(
         events=[
             FoldJob(SummaryStore(redis), summarizer, defaults, model),
-            FormationJob(
-                FormationStore(redis, long_term), summarizer, embedder.background(), defaults, model
-            ),
+            FormationJob(FormationStore(redis, long_term), summarizer, background, defaults, model),
         ],
         periodic=[
             ConsolidationJob(consolidation, defaults, model),
@@ -101,7 +101,11 @@ class BackgroundJobs:
         jobs: Jobs,
         policy: RunnerPolicy,
         model: OpenAICompatibleModel | None = None,
+        *,
+        reembed: ReembedRunner | None = None,
     ) -> None:
+        """The runners of `jobs`, and `reembed`'s (None: no re-embed
+        runner, as in a process that holds no model)."""
         self._model = model
         namespaces = NamespaceSet(redis)
         self.runners = [
@@ -114,13 +118,14 @@ class BackgroundJobs:
             for job in jobs.periodic
         ]
         self.migration = MigrationRunner(redis, policy)
+        self.reembed = reembed
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
     def from_settings(
         cls,
         redis: RedisMux,
-        embedder: Embedder,
+        models: Models,
         settings: Settings,
         defaults: DefaultsSource,
         *,
@@ -132,9 +137,10 @@ class BackgroundJobs:
         retention = Retention.from_settings(settings)
         model = OpenAICompatibleModel.from_settings(settings, redis, defaults)
         vector_type = VectorType(settings.vector_type)
+        reembed = ReembedRunner(redis, models.background(), policy, vector_type)
         if model is None:
-            jobs = process_jobs(redis, embedder, defaults, retention, vector_type=vector_type)
-            return cls(redis, jobs, policy)
+            jobs = process_jobs(redis, models, defaults, retention, vector_type=vector_type)
+            return cls(redis, jobs, policy, reembed=reembed)
         log.info("background jobs: language model %s at %s", model.name, redacted_url(model.url))
         if settings.llm_timeout * settings.llm_max_attempts > settings.job_claim_idle:
             log.warning(
@@ -145,12 +151,13 @@ class BackgroundJobs:
             )
         events = EventStore(redis, retention)
         jobs = process_jobs(
-            redis, embedder, defaults, retention, JobsModel(model, events), vector_type=vector_type
+            redis, models, defaults, retention, JobsModel(model, events), vector_type=vector_type
         )
-        return cls(redis, jobs, policy, model)
+        return cls(redis, jobs, policy, model, reembed=reembed)
 
-    def _all(self) -> list[JobRunner | PeriodicRunner | MigrationRunner]:
-        return [*self.runners, *self.periodic, self.migration]
+    def _all(self) -> list[JobRunner | PeriodicRunner | MigrationRunner | ReembedRunner]:
+        reembed = [] if self.reembed is None else [self.reembed]
+        return [*self.runners, *self.periodic, self.migration, *reembed]
 
     def start(self) -> None:
         """Starts every runner, each a task."""
@@ -182,7 +189,8 @@ class BackgroundJobs:
 
     def describe(self) -> str:
         """Each runner's lag, pending entries (periodic: namespaces on, and
-        unfinished; the migration: memories left until it is done) and
+        unfinished; the migration: memories left until it is done; the re-embed:
+        namespaces left) and
         error, in one line."""
         parts = [
             f"{group_of(runner.job)}: {runner.state.lag} behind, "
@@ -198,6 +206,12 @@ class BackgroundJobs:
             migration = self.migration
             parts.append(
                 f"{migration.name}: {migration.state.left} left" + _failing(migration.loop.error)
+            )
+        if self.reembed is not None and not self.reembed.state.done:
+            reembed = self.reembed
+            parts.append(
+                f"{reembed.name}: {reembed.state.left} namespaces left"
+                + _failing(reembed.loop.error)
             )
         return "; ".join(parts)
 

@@ -20,15 +20,17 @@ from collections.abc import Callable, Sequence
 
 from memrpc import metrics
 from memrpc.config import Settings, redacted_url
+from memrpc.embedding import Embedder
 from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import Limits
-from memrpc.model_check import check_model
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import reach
 from memrpc.schema_check import check_schema
-from memrpc.server import bound_address, connect_redis, load_model
+from memrpc.server import add_model_field, bound_address, check_models, connect_redis, load_models
 from memrpc.shutdown import Signals
+from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_index import INDEX
 from memrpc.store.namespace_settings import NamespaceSettingsStore
 
 log = logging.getLogger("memrpc.jobs")
@@ -53,14 +55,16 @@ async def run_worker(
     settings.validate()
     url = redis_url(settings)
     redis = connect_redis(settings, url)
-    embedder = None
+    embedders: list[Embedder] = []
     endpoint = None
     jobs = None
     try:
         info = await reach(redis, url, timeout=settings.redis_start_timeout)
-        embedder = await load_model(settings)
-        await check_model(redis, embedder.identity, settings, url)
+        embedders = await load_models(settings)
+        served = await check_models(redis, embedders, settings, url)
         await check_schema(redis, url)
+        if INDEX.encode() in await redis.execute("FT._LIST"):  # else a server makes it
+            await add_model_field(served.store(VectorType(settings.vector_type)), served)
         if settings.metrics_listen is not None:
             metrics.enable()
             endpoint = metrics.Endpoint(settings.metrics_listen)
@@ -73,7 +77,7 @@ async def run_worker(
         defaults = server_defaults(Limits.from_settings(settings))
         jobs = BackgroundJobs.from_settings(
             redis,
-            embedder,
+            served,
             settings,
             NamespaceCache(NamespaceSettingsStore(redis), defaults),
             in_server=False,
@@ -89,7 +93,7 @@ async def run_worker(
     finally:
         if jobs is not None:
             await jobs.stop(settings.shutdown_grace)
-        if embedder is not None:
+        for embedder in embedders:
             await embedder.aclose()
         await redis.aclose()
         if endpoint is not None:

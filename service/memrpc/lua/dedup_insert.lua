@@ -20,11 +20,12 @@
 --   without a fingerprint)
 -- ARGV[8] first: the index in the request of the first item
 -- ARGV[9..] items: per item, its exact query, the same of the legacy index,
---   KNN query, vector (a blob of the vector type, written as the memory's
---   `v`), expire ms ('' or '0': none, else the PEXPIREAT time) and document
---   (the JSON object of the memory's other Hash fields but `q`, which the
---   script numbers): see `arg_item`; an empty KNN query skips the vector
---   check
+--   KNN query, vector (a blob of the vector type), the field it is written
+--   to (`v`, or `v_<f>` of a model moved to), another field and vector
+--   ('' and '': none; the other model's during a move), expire ms ('' or
+--   '0': none, else the PEXPIREAT time) and document (the JSON object of
+--   the memory's other Hash fields but `q`, which the script numbers): see
+--   `arg_item`; an empty KNN query skips the vector check
 -- Returns {'reused'} when the request's Hash holds another fingerprint
 -- (nothing written), else per item: {'written'} (its document, which the
 -- caller knows), {'duplicate', distance, memory} (the memory it repeats,

@@ -15,13 +15,19 @@
 -- ARGV[8] legacy_exact: the same of the legacy index
 -- ARGV[9] knn: the KNN query of the new text ('' to skip the vector check)
 -- ARGV[10] vector: the new embedding, a blob of the vector type: the KNN
---   query's parameter, and the memory's new `v` ('' keeps it)
--- ARGV[11] expire_ms: '' keeps the expiry, '0' removes it (and `e`), else
+--   query's parameter, and the memory's new vector in `field` ('' keeps it)
+-- ARGV[11] field: the vector field `vector` is written to (`v`, or `v_<f>`
+--   of a model moved to)
+-- ARGV[12] other_field: another vector field to write ('' for none; the
+--   other model's during a move)
+-- ARGV[13] other_vector: the vector written there
+-- ARGV[14] expire_ms: '' keeps the expiry, '0' removes it (and `e`), else
 --   the PEXPIREAT time (and `e`)
--- ARGV[12] pinned: '' keeps the pin, '1' pins the memory, '0' unpins it
+-- ARGV[15] pinned: '' keeps the pin, '1' pins the memory, '0' unpins it
 --   (`p` and the `pinned` flag of `f`, its other flags kept)
--- ARGV[13..] changes: (field, value) pairs of Hash fields to write, a value
---   '' removing the field; not the fields the script owns (`UPDATE_OWNED`)
+-- ARGV[16..] changes: (field, value) pairs of Hash fields to write, a value
+--   '' removing the field; not the fields the script owns (`UPDATE_OWNED`,
+--   the vector fields)
 -- Returns {'mismatch', version} when the version is not the expected one
 -- (0: the memory does not exist), {'missing'} when the memory does not
 -- exist, {'duplicate', distance, memory} when the new text repeats that
@@ -29,22 +35,23 @@
 -- of its `memory_document.READ_FIELDS` (`MEMORY_READ`), nil for an absent
 -- field.
 -- Bounded work: a conversion, four searches (two per index) and a write.
-check_shape(1, 1, 12, 2, 1)
--- The fields the script writes itself: the version, the vector, the pin and
--- the expiry.
-local UPDATE_OWNED = {vr = true, v = true, p = true, f = true, e = true}
+check_shape(1, 1, 15, 2, 1)
+-- The fields the script writes itself: the version, the pin and the expiry
+-- (and the vector fields).
+local UPDATE_OWNED = {vr = true, p = true, f = true, e = true}
 local key = KEYS[1]
 local dedup = arg_dedup(1)
 local expected = ARGV[6]
 arg_optional_integer(6, 1)
 local queries = {exact = ARGV[7], legacy_exact = ARGV[8], knn = ARGV[9]}
 local vector = ARGV[10]
-local expire_ms = ARGV[11]
-arg_optional_integer(11, 0)
-local pinned = arg_choice(12, {[''] = true, ['0'] = true, ['1'] = true})
+local vectors = vector_pairs(arg_vector_field(11), vector, arg_vector_field(12, true), ARGV[13])
+local expire_ms = ARGV[14]
+arg_optional_integer(14, 0)
+local pinned = arg_choice(15, {[''] = true, ['0'] = true, ['1'] = true})
 key_under(1, dedup.prefix)
-for i = 13, #ARGV, 2 do
-  if UPDATE_OWNED[ARGV[i]] or ARGV[i] == '' then
+for i = 16, #ARGV, 2 do
+  if UPDATE_OWNED[ARGV[i]] or is_vector_field(ARGV[i]) or ARGV[i] == '' then
     bad_argument('ARGV[' .. i .. '] is not a field the caller may change: ' .. ARGV[i])
   end
 end
@@ -61,10 +68,11 @@ local duplicate, distance = memory_duplicate(dedup, key, queries, vector)
 if duplicate then
   return {'duplicate', distance, memory_read(duplicate)}
 end
-local changes = {unpack(ARGV, 13)}
+local changes = {unpack(ARGV, 16)}
 if vector ~= '' then
-  changes[#changes + 1] = 'v'
-  changes[#changes + 1] = vector
+  for _, part in ipairs(vectors) do
+    changes[#changes + 1] = part
+  end
 end
 if pinned ~= '' then
   local on = pinned == '1'

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from memrpc.limits import CONSOLIDATION_NEIGHBOURS
-from memrpc.store import keys, memory_document, scripts
+from memrpc.store import keys, scripts
 from memrpc.store.events import EventStore
 from memrpc.store.long_term import LongTermStore, Match, Memory, Vector
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
@@ -123,7 +123,8 @@ class ConsolidationStore:
         """The next `count` live, non-superseded memories of the pass, newest
         first, each with its embedding (those deleted meanwhile left out).
         One listing (fewer memories when they are large: its byte budget),
-        then their vectors, pipelined `HGET`s."""
+        then their vectors (the default model's field, which `neighbours`
+        searches), pipelined `HGET`s."""
         after = Position(walk.after) if walk.after else None
         listed = await self._long_term.list_page(
             ns, MemoryFilter(), Order.NEWEST, after, count=count
@@ -132,7 +133,7 @@ class ConsolidationStore:
             return Page([], "", "", more=False)
         vectors = await asyncio.gather(
             *(
-                self._redis.execute("HGET", keys.memory(ns, memory.id), memory_document.VECTOR)
+                self._redis.execute("HGET", keys.memory(ns, memory.id), self._long_term.field.hash)
                 for memory in listed.memories
             )
         )

@@ -47,7 +47,7 @@ from memrpc.store.long_term import (
     document,
     parse_memory,
 )
-from memrpc.store.memory_index import INDEX, Kind, dedup_queries
+from memrpc.store.memory_index import INDEX, Kind, ModelField, dedup_queries
 from memrpc.store.redis_mux import Arg, RedisMux
 from memrpc.store.script_args import MemoryForm, insert_item
 from memrpc.store.stream_ids import order_of
@@ -175,12 +175,15 @@ class FormationStore:
         max_distance: float,
         episodic_ttl_ms: int,
         now_ms: int,
+        field: ModelField | None = None,
     ) -> Formed | None:
-        """Writes the formation of `chunk`: `memory` (its text and embedding;
-        the rest is the chunk's) and the `facts` extracted from it (semantic
-        memories, at most `LLM_MAX_FACTS`), each created or, when it repeats
-        a live memory, that one's hit; only if the session is as `chunk` read
-        it (else None, nothing written)."""
+        """Writes the formation of `chunk`: `memory` (its text and embedding,
+        in the vector field `field`, None: the default model's, and its
+        other model's vector if any; the rest is the chunk's) and the
+        `facts` extracted from it (semantic memories, at most
+        `LLM_MAX_FACTS`), each created or, when it repeats a live memory,
+        that one's hit; only if the session is as `chunk` read it (else
+        None, nothing written)."""
         if not chunk.turns:
             raise ValueError("only a chunk with turns forms a memory")
         if len(facts) > LLM_MAX_FACTS:
@@ -194,7 +197,9 @@ class FormationStore:
             ),
         ]
         inserts = [
-            self._insert(ns=chunk.ns, new=new, doc=doc, item=item, max_distance=max_distance)
+            self._insert(
+                ns=chunk.ns, new=new, doc=doc, item=item, max_distance=max_distance, field=field
+            )
             for new, doc, item in formed
         ]
         reply = await self._write(chunk, [new.id for new, _, _ in formed], inserts, max_distance)
@@ -222,6 +227,7 @@ class FormationStore:
         item = NewMemory(
             text=memory.text,
             embedding=memory.embedding,
+            other=memory.other,
             user_id=chunk.user_id,
             kind=kind,
             thread_id=chunk.thread,
@@ -236,15 +242,24 @@ class FormationStore:
         return new, doc, item
 
     def _insert(
-        self, *, ns: str, new: Memory, doc: str, item: NewMemory, max_distance: float
+        self,
+        *,
+        ns: str,
+        new: Memory,
+        doc: str,
+        item: NewMemory,
+        max_distance: float,
+        field: ModelField | None,
     ) -> tuple[Arg, ...]:
-        """The `insert_item` of a formed memory: its dedup queries, vector,
-        expiry and document."""
+        """The `insert_item` of a formed memory: its dedup queries, vectors
+        (in `field`), expiry and document."""
+        store = self._long_term
+        nearest = store.nearest_field(field, max_distance)
         queries = dedup_queries(
-            ns, new.create_ms, item.user_id, item.kind, item.text, nearest=max_distance > 0
+            ns, new.create_ms, item.user_id, item.kind, item.text, nearest=nearest
         )
-        vector = self._long_term.vector_type.blob(item.embedding)
-        return insert_item(queries=queries, vector=vector, expire_ms=new.expire_ms, document=doc)
+        vectors = store.vectors(item.embedding, item.other, field)
+        return insert_item(queries=queries, vectors=vectors, expire_ms=new.expire_ms, document=doc)
 
     async def skip(self, chunk: Chunk) -> bool:
         """Counts a chunk's trimmed turns, when it has no turns to form;

@@ -32,16 +32,23 @@ namespace itself whatever the rest of the key holds.
 |                                          |        | memories (3: Hashes)             |
 | `memrpc:model`                           | Hash   | the embedding model of the       |
 |                                          |        | stored vectors: name, dim,       |
-|                                          |        | fingerprint, recorded_ms         |
+|                                          |        | fingerprint, recorded_ms, field  |
+| `memrpc:model:next`                      | Hash   | the model a move goes to, while  |
+|                                          |        | it runs: the same fields         |
+| `memrpc:reembed:{ns}`                    | Hash   | a namespace's move to the next   |
+|                                          |        | model: cursor, counts, switched, |
+|                                          |        | done                             |
 
-`memrpc:namespaces`, `memrpc:schema` and `memrpc:model` are the keys
-outside every namespace (no hash tag). The background jobs (`memrpc/jobs/`) find the namespaces to
-work on in `memrpc:namespaces`: a server process adds a namespace the first
-time it sees an AppendTurns or a CreateMemories in it
-(`store/namespaces.py`), outside the write's script. `memrpc:model` records
-the model whose vectors the one index holds, for every namespace: the first
-server or worker to start records its own, every later one compares its
-own with it (`store/model_record.py`). `memrpc:lease:migration`, the
+`memrpc:namespaces`, `memrpc:schema`, `memrpc:model` and
+`memrpc:model:next` are the keys outside every namespace (no hash tag).
+The background jobs (`memrpc/jobs/`) find the namespaces to work on in
+`memrpc:namespaces`: a server process adds a namespace the first time it
+sees an AppendTurns or a CreateMemories in it (`store/namespaces.py`),
+outside the write's script. `memrpc:model` records the default model, whose
+vectors every namespace's memories hold unless moved: the first server or
+worker to start records its own, every later one compares its own with it
+(`store/model_record.py`); `memrpc:model:next` and `memrpc:reembed:{ns}`
+hold a move to another model (`store/reembed.py`). `memrpc:lease:migration`, the
 lease of the migration that covers every namespace, has no hash tag either.
 """
 
@@ -149,6 +156,20 @@ def model() -> str:
     """The Hash recording the embedding model that made the stored vectors
     (`store/model_record.py`). Not namespace-tagged."""
     return f"{PREFIX}:model"
+
+
+def model_next() -> str:
+    """The Hash recording the embedding model a move goes to, present while
+    the move runs (`store/model_record.py`, `store/reembed.py`). Not
+    namespace-tagged."""
+    return f"{PREFIX}:model:next"
+
+
+def reembed(ns: str) -> str:
+    """The Hash of the move of a namespace's vectors to the model of
+    `model_next` (`store/reembed.py`): the cursor of its walk, its counts,
+    whether it has switched to that model and is done."""
+    return f"{PREFIX}:reembed:{{{ns}}}"
 
 
 def namespace_settings(ns: str) -> str:

@@ -57,19 +57,23 @@ from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
     LEGACY_INDEX,
+    ORIGINAL_FIELD,
     DedupQueries,
     Flag,
     Kind,
     MemoryFilter,
+    ModelField,
     alter_command,
     create_command,
     dedup_queries,
     filter_query,
     index_fields,
+    indexed_fields,
     info_command,
     knn,
     metadata_tags,
     missing_fields,
+    model_alter_command,
     text_hash,
     topic_tags,
     vector_type_of,
@@ -85,6 +89,7 @@ from memrpc.store.script_args import (
     DeleteMemories,
     DeleteMemory,
     MemoryUpgrade,
+    VectorWrite,
     insert_item,
 )
 from memrpc.store.ulid import new_ulid
@@ -134,6 +139,16 @@ class Source(StrEnum):
 
 
 @dataclass(frozen=True)
+class OtherVector:
+    """The vector of a memory's text by the other model of a move
+    (`memrpc/models.py`), written beside the namespace's model's, in that
+    model's field."""
+
+    field: ModelField
+    embedding: Vector
+
+
+@dataclass(frozen=True)
 class NewMemory:
     """A memory to create. `ttl_ms`: its lifetime, 0 for never, or
     `KIND_DEFAULT_TTL`."""
@@ -155,6 +170,8 @@ class NewMemory:
     pinned: bool = False
     # When the remembered thing happened (ms since the epoch); None: unknown.
     event_ms: int | None = None
+    # The other model's vector of the text, during a move; None: none.
+    other: OtherVector | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,8 @@ class MemoryPatch:
     ttl_ms: int | None = None
     pinned: bool | None = None
     event_ms: int | Keep | None = Keep.KEEP
+    # The other model's vector of a new text, during a move; None: none.
+    other: OtherVector | None = None
 
 
 @dataclass(frozen=True)
@@ -264,14 +283,22 @@ class VectorTypeMismatch(Exception):
 
 class LongTermStore:
     """Long-term memories of every namespace, in Redis, their vectors held as
-    `vector_type` values."""
+    `vector_type` values; a namespace's searches and writes use the vector
+    field they are given (`memrpc/models.py`), else `field`: the default
+    model's."""
 
     def __init__(
-        self, redis: RedisMux, *, dim: int, vector_type: VectorType = DEFAULT_VECTOR_TYPE
+        self,
+        redis: RedisMux,
+        *,
+        dim: int,
+        vector_type: VectorType = DEFAULT_VECTOR_TYPE,
+        field: ModelField = ORIGINAL_FIELD,
     ) -> None:
         self._redis = redis
         self.dim = dim
         self.vector_type = vector_type
+        self.field = field
         self._insert = scripts.load(redis, DedupInsert)
         self._update = scripts.load(redis, DedupUpdate)
         self._delete = scripts.load(redis, DeleteMemory)
@@ -293,6 +320,34 @@ class LongTermStore:
         """The legacy index the write scripts also search for duplicates:
         '' once it is gone."""
         return LEGACY_INDEX if self.legacy.active else ""
+
+    async def ensure_model_field(self, field: ModelField, dim: int) -> bool:
+        """Adds the vector field of a model moved to (of `dim` values) to the
+        index unless it has it; whether it added it. Search then indexes the
+        memories that hold it (none yet) in the background. Processes
+        starting together may add it at once: whichever `FT.ALTER` fails
+        finds the field there."""
+        if field.index in indexed_fields(await self._command(*info_command())):
+            return False
+        try:
+            await self._command(*model_alter_command(field, dim, self.vector_type))
+        except redis.exceptions.ResponseError:
+            if field.index not in indexed_fields(await self._command(*info_command())):
+                raise
+            return False
+        return True
+
+    def vectors(
+        self, embedding: Vector, other: OtherVector | None, field: ModelField | None
+    ) -> VectorWrite:
+        """The vectors a write stores: `embedding` in `field` (None: the
+        default model's), and `other`'s if any."""
+        return VectorWrite(
+            vector=self.vector_type.blob(embedding),
+            field=(field or self.field).hash,
+            other_field="" if other is None else other.field.hash,
+            other=b"" if other is None else self.vector_type.blob(other.embedding),
+        )
 
     async def ensure_index(self) -> list[str]:
         """Creates the index unless it exists; adds to an existing one the
@@ -332,6 +387,7 @@ class LongTermStore:
         max_distance: float,
         request: RequestId | None = None,
         episodic_ttl_ms: int = EPISODIC_TTL_MS,
+        field: ModelField | None = None,
     ) -> list[Created]:
         """Creates memories, in order, skipping those that repeat a live memory
         of the same user and kind: same normalised text, or (when
@@ -347,7 +403,8 @@ class LongTermStore:
         written, if that call's fingerprint differs.
 
         A pinned item that repeats an unpinned memory pins it, in the same
-        step (`lua/lib/memory.lua`)."""
+        step (`lua/lib/memory.lua`). Vectors go to (and dedup searches)
+        `field` (None: the default model's), each item's `other` beside."""
         await self.namespaces.note(ns)  # before the write: the periodic jobs will see it
         now = _now_ms()
         request_key = keys.memory_request(ns, "" if request is None else request.id)
@@ -360,12 +417,17 @@ class LongTermStore:
                 memory, doc = document(ns, new_ulid(now), item, now, episodic_ttl_ms)
                 memories.append(memory)
                 queries = dedup_queries(
-                    ns, now, item.user_id, item.kind, item.text, nearest=max_distance > 0
+                    ns,
+                    now,
+                    item.user_id,
+                    item.kind,
+                    item.text,
+                    nearest=self.nearest_field(field, max_distance),
                 )
                 groups.append(
                     insert_item(
                         queries=queries,
-                        vector=self.vector_type.blob(item.embedding),
+                        vectors=self.vectors(item.embedding, item.other, field),
                         expire_ms=memory.expire_ms,
                         document=doc,
                     )
@@ -390,6 +452,11 @@ class LongTermStore:
                 raise RequestIdReused()
             created += map(_created, memories, replies)
         return created
+
+    def nearest_field(self, field: ModelField | None, max_distance: float) -> ModelField | None:
+        """The vector field dedup searches (`field`, None: the default
+        model's), or None when only the text counts."""
+        return (field or self.field) if max_distance > 0 else None
 
     async def get(self, ns: str, memory_id: str) -> Memory | None:
         """A live memory, or None. One `HMGET` (a script call while the
@@ -419,14 +486,17 @@ class LongTermStore:
         max_distance: float,
         expected_version: int | None = None,
         episodic_ttl_ms: int = EPISODIC_TTL_MS,
+        field: ModelField | None = None,
     ) -> Memory | None:
         """Applies `patch` to a memory, bumps its version and returns it, or
         None when it does not exist. A new text that repeats another memory
         of the same scope (as in `create`) raises `DuplicateMemoryError`, and
         a memory not at `expected_version` (when given) `VersionMismatch`;
         either changes nothing. A `KIND_DEFAULT_TTL` of an episodic memory
-        is `episodic_ttl_ms`. Two round trips: the memory's scope, then
-        one script call that checks and writes."""
+        is `episodic_ttl_ms`. A new text's vector goes to (and dedup
+        searches) `field` (None: the default model's), the patch's `other`
+        beside. Two round trips: the memory's scope, then one script call
+        that checks and writes."""
         if (patch.text is None) != (patch.embedding is None):
             raise ValueError("text and embedding change together")
         key = keys.memory(ns, memory_id)
@@ -441,8 +511,14 @@ class LongTermStore:
         now = _now_ms()
         queries = DedupQueries("", "", "")
         if patch.text is not None:
-            queries = dedup_queries(ns, now, user_id, kind, patch.text, nearest=max_distance > 0)
+            nearest = self.nearest_field(field, max_distance)
+            queries = dedup_queries(ns, now, user_id, kind, patch.text, nearest=nearest)
         changes, expire = _changes(patch, kind, now, episodic_ttl_ms)
+        vectors = (
+            VectorWrite(b"", (field or self.field).hash)
+            if patch.embedding is None
+            else self.vectors(patch.embedding, patch.other, field)
+        )
         reply = await self._update(
             DedupUpdate(
                 document=key,
@@ -455,7 +531,10 @@ class LongTermStore:
                 exact=queries.exact,
                 legacy_exact=queries.legacy_exact,
                 knn=queries.knn,
-                vector=b"" if patch.embedding is None else self.vector_type.blob(patch.embedding),
+                vector=vectors.vector,
+                field=vectors.field,
+                other_field=vectors.other_field,
+                other_vector=vectors.other,
                 expire_ms=expire,
                 pinned="" if patch.pinned is None else str(int(patch.pinned)),
                 changes=changes,
@@ -486,13 +565,21 @@ class LongTermStore:
         return bool(deleted)
 
     async def search(
-        self, ns: str, vector: Vector, flt: MemoryFilter, *, limit: int, max_distance: float
+        self,
+        ns: str,
+        vector: Vector,
+        flt: MemoryFilter,
+        *,
+        limit: int,
+        max_distance: float,
+        field: ModelField | None = None,
     ) -> list[Match]:
         """The `limit` live memories nearest to `vector` among those `flt`
         keeps, nearest first, none farther than `max_distance` (`recall` in
-        vector mode)."""
+        vector mode), in the vector field `field` (None: the default
+        model's)."""
         wanted = recall.Recall(RecallMode.VECTOR, limit, max_distance, vector=vector)
-        return await self.recall(ns, flt, wanted)
+        return await self.recall(ns, flt, wanted, field=field)
 
     async def count_words(self, ns: str, flt: MemoryFilter, found: tuple[str, ...]) -> WordCounts:
         """How many memories of `ns` `flt` keeps, and how many of them hold
@@ -506,18 +593,23 @@ class LongTermStore:
         flt: MemoryFilter,
         wanted: recall.Recall,
         embedding: Awaitable[Vector] | None = None,
+        *,
+        field: ModelField | None = None,
     ) -> list[Match]:
         """The best `wanted.limit` live memories among those `flt` keeps,
         found as `wanted.mode` says (`store/recall.py`), best first, near
         `wanted.vector` (else the `embedding` being computed, in hybrid
         mode). One `FT.SEARCH`; in hybrid mode one while the query is
         embedded, then two pipelined; the memories' JSON is parsed in one
-        go."""
+        go. Vectors are those of `field` (None: the default model's)."""
         now = _now_ms()
+        searched = field or self.field
 
         def knn_search(vector: Vector) -> tuple[Sequence[Arg], bytes]:
             query = self.vector_type.blob(vector)
-            command = search_command(ns, now, flt, query, wanted.candidates, fields=wanted.paths)
+            command = search_command(
+                ns, now, flt, query, wanted.candidates, field=searched, fields=wanted.paths
+            )
             return command, query
 
         hits = await recall.find(
@@ -528,6 +620,7 @@ class LongTermStore:
             wanted,
             knn_search=knn_search if wanted.by_vector else None,
             embedding=embedding,
+            field=searched,
         )
         return [
             Match(_memory(hit.memory), hit.distance, hit.keyword_score, hit.score) for hit in hits
@@ -610,14 +703,15 @@ def search_command(
     vector: bytes,
     limit: int,
     *,
+    field: ModelField,
     fields: Sequence[str] = (),
 ) -> list[Arg]:
     """The `FT.SEARCH` of `LongTermStore.search`: the `limit` memories of
-    `ns` that `flt` keeps nearest to `vector` (a query blob), each with its
-    `READ_FIELDS`, distance and `fields`."""
+    `ns` that `flt` keeps nearest to `vector` (a query blob) in the vector
+    field `field`, each with its `READ_FIELDS`, distance and `fields`."""
     returned = [*READ_FIELDS, DISTANCE, *fields]
     return [
-        "FT.SEARCH", INDEX, knn(filter_query(ns, now_ms, flt), limit),
+        "FT.SEARCH", INDEX, knn(filter_query(ns, now_ms, flt), limit, field),
         "PARAMS", 2, "v", vector,
         "SORTBY", DISTANCE,
         "RETURN", len(returned), *returned,

@@ -27,6 +27,9 @@ memories that have not expired.
 | `live_until`  | `e`        | NUMERIC | when it expires; absent: never          |
 | `embedding`   | `v`        | VECTOR  | HNSW, cosine distance, the values of    |
 |               |            |         | the index's `VectorType`                |
+| `embedding_f` | `v_f`      | VECTOR  | the same, of a model moved to (`f`: its |
+|               |            |         | fingerprint's first 12 digits), added   |
+|               |            |         | by `model_alter_command`                |
 | `id`          | `id`       | TAG     | SORTABLE UNF NOINDEX: the ULID, to sort |
 | `hit_count`   | `h`        | NUMERIC | SORTABLE: how often it was written      |
 | `body`        | `t`        | TEXT    | the text's words, for keyword recall    |
@@ -108,6 +111,47 @@ class MemoryFilter:
     metadata: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
+@dataclass(frozen=True)
+class ModelField:
+    """Where the vectors of one embedding model live: the Hash field of each
+    memory (`hash`) and the index's VECTOR field over it (`index`)."""
+
+    hash: str
+    index: str
+
+
+# The field of the model that made the first vectors (`fields`); a model
+# moved to later gets its own (`model_field`, `store/reembed.py`).
+ORIGINAL_FIELD = ModelField(memory_document.VECTOR, "embedding")
+# How many hex digits of a model's fingerprint name its field.
+_MODEL_FIELD_HEX = 12
+
+
+def model_field(fingerprint: str) -> ModelField:
+    """The field of the vectors of the model of `fingerprint`, when a move
+    to it adds one to the index (`v_<f>`, `embedding_<f>`: f its first
+    `_MODEL_FIELD_HEX` hex digits)."""
+    suffix = fingerprint[:_MODEL_FIELD_HEX]
+    return ModelField(f"{ORIGINAL_FIELD.hash}_{suffix}", f"{ORIGINAL_FIELD.index}_{suffix}")
+
+
+def field_of_hash(hash_field: str) -> ModelField:
+    """The `ModelField` whose Hash field is `hash_field` (as the model
+    record holds it)."""
+    if hash_field == ORIGINAL_FIELD.hash:
+        return ORIGINAL_FIELD
+    return model_field(hash_field.removeprefix(f"{ORIGINAL_FIELD.hash}_"))
+
+
+def vector_field_args(field: ModelField, dim: int, vector_type: VectorType) -> list[str | int]:
+    """The `SCHEMA` arguments of the VECTOR field `field` (HNSW, cosine) of
+    vectors of `dim` values of `vector_type`: the same for every model's."""
+    vector: list[str | int] = [field.hash, "AS", field.index, "VECTOR", "HNSW", 12]
+    vector += ["TYPE", vector_type.value, "DIM", dim, "DISTANCE_METRIC", "COSINE"]
+    vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION, "EF_RUNTIME", HNSW_EF_RUNTIME]
+    return vector
+
+
 def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]]]:
     """The index's fields, each as its name and its `SCHEMA` arguments, for
     vectors of `dim` values of `vector_type`. New fields go at the end (an
@@ -123,10 +167,7 @@ def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]
     schema.append(("text", [doc.TEXT_HASH, "AS", "text", "NUMERIC"]))
     schema.append(("create_ms", [doc.CREATE_MS, "AS", "create_ms", "NUMERIC"]))
     schema.append(("live_until", [doc.EXPIRE_MS, "AS", "live_until", "NUMERIC"]))
-    vector: list[str | int] = [doc.VECTOR, "AS", "embedding", "VECTOR", "HNSW", 12]
-    vector += ["TYPE", vector_type.value, "DIM", dim, "DISTANCE_METRIC", "COSINE"]
-    vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION, "EF_RUNTIME", HNSW_EF_RUNTIME]
-    schema.append(("embedding", vector))
+    schema.append((ORIGINAL_FIELD.index, vector_field_args(ORIGINAL_FIELD, dim, vector_type)))
     # UNF: sorted as written (a sortable TAG of a Hash is lowercased else).
     schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "UNF", "NOINDEX"]))
     schema.append(("hit_count", [doc.HIT_COUNT, "AS", "hit_count", "NUMERIC", "SORTABLE"]))
@@ -159,9 +200,9 @@ def missing_fields(dim: int, vector_type: VectorType, info: Sequence[Any]) -> li
     """The fields of the schema that an existing index lacks, from its
     `FT.INFO` reply (RESP2: a flat list of names and values; `attributes` a
     list of flat lists, each holding `attribute` then the field's name, and
-    flags without values)."""
-    attributes = info[info.index(b"attributes") + 1]
-    present = {field[field.index(b"attribute") + 1].decode() for field in attributes}
+    flags without values). Fields it has beyond them (the vector fields
+    of models moved to, `model_field`) are not missing nor in the way."""
+    present = indexed_fields(info)
     return [name for name, _ in fields(dim, vector_type) if name not in present]
 
 
@@ -178,8 +219,24 @@ def vector_type_of(info: Sequence[Any]) -> VectorType:
 
 def alter_command(dim: int, vector_type: VectorType, name: str) -> list[str | int]:
     """The `FT.ALTER` command that adds field `name` to an existing index."""
-    args = dict(fields(dim, vector_type))[name]
+    return _alter(dict(fields(dim, vector_type))[name])
+
+
+def model_alter_command(field: ModelField, dim: int, vector_type: VectorType) -> list[str | int]:
+    """The `FT.ALTER` command that adds the vector field of a model moved to
+    (`model_field`) to the index."""
+    return _alter(vector_field_args(field, dim, vector_type))
+
+
+def _alter(args: list[str | int]) -> list[str | int]:
     return ["FT.ALTER", INDEX, "SCHEMA", "ADD", *args]
+
+
+def indexed_fields(info: Sequence[Any]) -> set[str]:
+    """The names of an index's fields, from its `FT.INFO` reply (as
+    `missing_fields` reads it)."""
+    attributes = info[info.index(b"attributes") + 1]
+    return {field[field.index(b"attribute") + 1].decode() for field in attributes}
 
 
 def text_digest(text: str) -> str:
@@ -317,12 +374,13 @@ def unpinned_query() -> str:
     return f"-@flags:{{{Flag.PINNED}}}"
 
 
-def knn(query: str, k: int, *, ef_runtime: int | None = None) -> str:
-    """The `k` nearest neighbours of the vector parameter `$v` among the
-    documents `query` matches, each with its distance as `DISTANCE`; HNSW
-    looks at `ef_runtime` candidates (None: the index's, `HNSW_EF_RUNTIME`)."""
+def knn(query: str, k: int, field: ModelField, *, ef_runtime: int | None = None) -> str:
+    """The `k` nearest neighbours of the vector parameter `$v` in the vector
+    field `field` among the documents `query` matches (a document without
+    that field is none), each with its distance as `DISTANCE`; HNSW looks
+    at `ef_runtime` candidates (None: the index's, `HNSW_EF_RUNTIME`)."""
     ef = "" if ef_runtime is None else f" EF_RUNTIME {ef_runtime}"
-    return f"({query})=>[KNN {k} @embedding $v{ef} AS {DISTANCE}]"
+    return f"({query})=>[KNN {k} @{field.index} $v{ef} AS {DISTANCE}]"
 
 
 @dataclass(frozen=True)
@@ -337,13 +395,15 @@ class DedupQueries:
 
 
 def dedup_queries(
-    ns: str, now_ms: int, user_id: str, kind: Kind, text: str, *, nearest: bool
+    ns: str, now_ms: int, user_id: str, kind: Kind, text: str, *, nearest: ModelField | None
 ) -> DedupQueries:
     """The queries that find the duplicates of a memory: same namespace, user
-    and kind. Two neighbours, so that a memory can skip itself."""
+    and kind; the nearest in the vector field `nearest` (None: only the
+    text counts). Two neighbours, so that a memory can skip itself."""
     scope = filter_query(ns, now_ms, MemoryFilter(user_ids=(user_id,), kinds=(kind,)))
     exact = f"{scope} {text_query([text_hash(text)])}"
-    return DedupQueries(exact, legacy_query(exact), knn(scope, 2) if nearest else "")
+    near = "" if nearest is None else knn(scope, 2, nearest)
+    return DedupQueries(exact, legacy_query(exact), near)
 
 
 def legacy_query(query: str) -> str:

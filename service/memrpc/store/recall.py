@@ -74,7 +74,9 @@ from memrpc.store.memory_document import READ_FIELDS
 from memrpc.store.memory_index import (
     DISTANCE,
     INDEX,
+    ORIGINAL_FIELD,
     MemoryFilter,
+    ModelField,
     filter_query,
     knn,
     text_query,
@@ -257,16 +259,22 @@ def _texts(values: Mapping[bytes, bytes]) -> dict[str, str]:
 
 
 def distance_command(
-    ns: str, now_ms: int, flt: MemoryFilter, vector: bytes, hits: Sequence[Hit]
+    ns: str,
+    now_ms: int,
+    flt: MemoryFilter,
+    vector: bytes,
+    hits: Sequence[Hit],
+    *,
+    field: ModelField,
 ) -> list[Arg]:
     """The KNN search that gives the distances of `hits` from `vector` (a
-    query blob): among the memories `flt` keeps whose text is one of
+    query blob) in the vector field `field`: among the memories `flt` keeps whose text is one of
     theirs. Twice as many neighbours as hits, for other memories of the
     same texts (a hit that more of them crowd out is left out)."""
     texts = text_query(hit.text_hash for hit in hits)
     count = 2 * len(hits)
     return [
-        "FT.SEARCH", INDEX, knn(f"{filter_query(ns, now_ms, flt)} ({texts})", count),
+        "FT.SEARCH", INDEX, knn(f"{filter_query(ns, now_ms, flt)} ({texts})", count, field),
         "PARAMS", 2, "v", vector,
         "RETURN", 1, DISTANCE,
         "LIMIT", 0, count,
@@ -384,12 +392,14 @@ async def find(
     *,
     knn_search: KnnSearch | None,
     embedding: Awaitable[Vector] | None = None,
+    field: ModelField = ORIGINAL_FIELD,
 ) -> list[Hit]:
     """The best `recall.limit` memories of `ns` among those `flt` keeps, as
     `recall.mode` finds them, best first, with `execute` (one Redis command;
     `knn_search`: when the mode sends it, the KNN search of
     `recall.candidates` nearest to a vector: `recall.vector`, else the
-    `embedding` being computed). Vector and keyword modes send one search.
+    `embedding` being computed, of the vector field `field`). Vector and
+    keyword modes send one search.
     Hybrid mode sends the keyword search while the query is embedded, then
     the KNN search and the distances of the keyword candidates, pipelined.
     `recall.words` are the telling ones already (`WordCounts.telling`)."""
@@ -419,7 +429,8 @@ async def find(
     far: dict[bytes, float] = {}
     if worded:
         knn_reply, far_reply = await asyncio.gather(
-            execute(*command), execute(*distance_command(ns, now_ms, flt, blob, worded))
+            execute(*command),
+            execute(*distance_command(ns, now_ms, flt, blob, worded, field=field)),
         )
         far = distances(far_reply)
     else:

@@ -252,20 +252,37 @@ class DedupInsert(Call):
     items: Groups
 
 
+@dataclass(frozen=True)
+class VectorWrite:
+    """The vectors a write stores: `vector` (a blob of the index's vector
+    type, also the dedup query's parameter) in the Hash field `field`, and
+    `other` in `other_field` ('' for none: the other model's during a
+    move)."""
+
+    vector: bytes
+    field: str
+    other_field: str = ""
+    other: bytes = b""
+
+
 def insert_item(
-    *, queries: DedupQueries, vector: bytes, expire_ms: int, document: str
+    *, queries: DedupQueries, vectors: VectorWrite, expire_ms: int, document: str
 ) -> tuple[Arg, ...]:
     """An item of `DedupInsert.items` (and `MemoryForm.items`), in the order
-    its script reads it (`arg_item` in `lua/lib/memory.lua`): `vector` is the
-    blob of the index's vector type, `document` the JSON object of the
-    memory's other Hash fields (all but `v` and `q`), each a string."""
-    return (queries.exact, queries.legacy_exact, queries.knn, vector, expire_ms, document)
+    its script reads it (`arg_item` in `lua/lib/memory.lua`): `document` is
+    the JSON object of the memory's other Hash fields (all but the vector
+    fields and `q`), each a string."""
+    return (
+        queries.exact, queries.legacy_exact, queries.knn, vectors.vector, vectors.field,
+        vectors.other_field, vectors.other, expire_ms, document,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
 class DedupUpdate(Call):
     """Deduplicates and updates one memory at an expected version; `vector`
-    is b'' (kept) or the new blob; `pinned` is '' (kept), '1' or '0';
+    is b'' (kept) or the new blob, written to `field` (and `other_vector`
+    to `other_field` unless ''); `pinned` is '' (kept), '1' or '0';
     `changes` are (Hash field, value) pairs, '' to remove the field."""
 
     LUA = "dedup_update"
@@ -282,6 +299,9 @@ class DedupUpdate(Call):
     legacy_exact: str
     knn: str
     vector: bytes
+    field: str
+    other_field: str
+    other_vector: bytes
     expire_ms: str
     pinned: str
     changes: Groups
@@ -436,16 +456,22 @@ class LanguageModelBudget(Call):
 
 @dataclass(slots=True)
 class ModelRecord(Call):
-    """Records the embedding model unless one is recorded, and returns the
-    record (`store/model_record.py`)."""
+    """Records the embedding model unless one is recorded, and the model to
+    move to (`next_*`, '' and 0 for none) unless a move is recorded, and
+    returns both records (`store/model_record.py`)."""
 
     LUA = "model_record"
 
     record: Key
+    next: Key
     name: str
     dim: int
     fingerprint: str
     now_ms: int
+    next_name: str
+    next_dim: int
+    next_fingerprint: str
+    next_field: str
 
 
 @dataclass(slots=True)
@@ -460,3 +486,52 @@ class MemoryUpgrade(Call):
     documents: Keys
     vector_type: VectorType
     fields: Groups
+
+
+@dataclass(slots=True)
+class ReembedRead(Call):
+    """Reads the text hash and text of the memories lacking `field`
+    (`store/reembed.py`); at most `REEMBED_BATCH` documents."""
+
+    LUA = "reembed_read"
+
+    documents: Keys
+    prefix: str
+    field: str
+
+
+@dataclass(slots=True)
+class ReembedWrite(Call):
+    """Writes `field` of the memories still lacking it at the text hash
+    read; `items` are (text hash, vector blob) per document."""
+
+    LUA = "reembed_write"
+
+    documents: Keys
+    prefix: str
+    field: str
+    items: Groups
+
+
+@dataclass(slots=True)
+class ReembedCleanup(Call):
+    """Removes the old model's vector field `field` of memories."""
+
+    LUA = "reembed_cleanup"
+
+    documents: Keys
+    prefix: str
+    field: str
+
+
+@dataclass(slots=True)
+class ReembedFinish(Call):
+    """Makes the model moved to (`fingerprint`) the default and deletes the
+    record of the move (`store/reembed.py`)."""
+
+    LUA = "reembed_finish"
+
+    record: Key
+    next: Key
+    fingerprint: str
+    now_ms: int

@@ -20,16 +20,22 @@ local function arg_vector_type(i)
   return arg_choice(i, VECTOR_TYPES)
 end
 
+-- Whether `name` is a field of a model's vectors (`v`, or `v_<f>` of a
+-- model moved to: memory_index.model_field), which only the scripts write.
+local function is_vector_field(name)
+  return name == 'v' or string.match(name, '^v_%x+$') ~= nil
+end
+
 -- ARGV[i], the Hash fields of a new memory as a JSON object of non-empty
--- strings, holding at least `id` and `c`, and neither `v` nor `q` (the
--- script writes those): decoded.
+-- strings, holding at least `id` and `c`, and neither a vector field nor `q`
+-- (the script writes those): decoded.
 local function arg_document(i)
   local ok, document = pcall(cjson.decode, ARGV[i])
   if not ok or type(document) ~= 'table' or not document.id or not document.c then
     bad_argument('ARGV[' .. i .. '] must be a JSON object of memory fields with id and c')
   end
   for name, value in pairs(document) do
-    if type(value) ~= 'string' or value == '' or name == 'v' or name == 'q' then
+    if type(value) ~= 'string' or value == '' or is_vector_field(name) or name == 'q' then
       bad_argument('ARGV[' .. i .. '] holds a field the caller may not write: ' .. tostring(name))
     end
   end
@@ -357,18 +363,43 @@ end
 
 -- How many arguments an item of dedup_insert.lua and memory_form.lua takes
 -- (script_args.insert_item).
-local ITEM_ARGS = 6
+local ITEM_ARGS = 9
 
--- The item at ARGV[i .. i + 5], checked: its dedup queries (`exact`,
+-- ARGV[i], a vector field (`is_vector_field`); '' too when `optional`.
+local function arg_vector_field(i, optional)
+  if not (optional and ARGV[i] == '') and not is_vector_field(ARGV[i]) then
+    bad_argument('ARGV[' .. i .. '] is not a vector field: ' .. tostring(ARGV[i]))
+  end
+  return ARGV[i]
+end
+
+-- The vector fields to write: `vector` in `field`, and `other_vector` in
+-- `other_field` unless it is '' (the other model of a move), as a flat list.
+local function vector_pairs(field, vector, other_field, other_vector)
+  if other_field == '' then
+    return {field, vector}
+  end
+  return {field, vector, other_field, other_vector}
+end
+
+-- The item at ARGV[i .. i + 8], checked: its dedup queries (`exact`,
 -- `legacy_exact`: the same of the legacy index, `knn`), its vector (a blob
--- of the vector type), its expire ms ('' or '0': none, else the PEXPIREAT
--- time) and its document (decoded by `arg_document`).
+-- of the vector type: the KNN query's parameter), the vector field it is
+-- written to, another vector field ('' for none) and the vector written
+-- there (the other model's, during a move), its expire ms ('' or '0': none,
+-- else the PEXPIREAT time) and its document (decoded by `arg_document`).
 local function arg_item(i)
   arg_present(i + 3)
-  arg_optional_integer(i + 4, 0)
+  local field, other_field = arg_vector_field(i + 4), arg_vector_field(i + 5, true)
+  if other_field ~= '' then
+    arg_present(i + 6)
+  end
+  arg_optional_integer(i + 7, 0)
   return {
     queries = {exact = ARGV[i], legacy_exact = ARGV[i + 1], knn = ARGV[i + 2]},
-    vector = ARGV[i + 3], expire_ms = ARGV[i + 4], document = arg_document(i + 5),
+    vector = ARGV[i + 3],
+    vectors = vector_pairs(field, ARGV[i + 3], other_field, ARGV[i + 6]),
+    expire_ms = ARGV[i + 7], document = arg_document(i + 8),
   }
 end
 
@@ -455,7 +486,7 @@ local function memory_duplicate(dedup, self, queries, vector)
 end
 
 -- Creates the memory `key` of `item` (`arg_item`): its document's Hash
--- fields and its vector, expiring at its expire ms, unless it repeats
+-- fields and its vectors, expiring at its expire ms, unless it repeats
 -- another (see `memory_duplicate`):
 -- then that one gains a hit instead, and is pinned if the item is. Returns
 -- the repeated memory's key and distance, or nil when `key` was written. A
@@ -473,6 +504,10 @@ local function memory_insert(dedup, sequence, key, item)
     end
     return duplicate, distance
   end
-  local fields = memory_pairs(document, {'q', redis.call('INCR', sequence), 'v', item.vector})
+  local fields = {'q', redis.call('INCR', sequence)}
+  for _, part in ipairs(item.vectors) do
+    fields[#fields + 1] = part
+  end
+  fields = memory_pairs(document, fields)
   memory_write(key, fields, item.expire_ms == '0' and '' or item.expire_ms)
 end

@@ -1,0 +1,154 @@
+"""The embedding models a process serves with, and which one each namespace
+uses.
+
+Without a move, one model: the default of the record (`store/model_record.py`),
+its vectors in its field (`v` for the original model). While a move to
+another model runs (`store/reembed.py`), a process started with both
+(`--model-dir` the new one, `--previous-model-dir` the default) holds both:
+a namespace uses the default until it has switched, then the next, for the
+embedder of its queries and the vector field of its searches and dedup.
+Whether a namespace has switched, and whether the move has ended (then
+every namespace uses the next), is read at most every
+`REEMBED_SWITCH_CACHE_S` per namespace: a stale answer only means one more
+search of the old model's vectors, which stay until
+`REEMBED_CLEANUP_DELAY_S` after the move ended. Text writes during a move
+write the vectors of both models (`Model.others`), so that a memory written
+after the job's pass still has the new one; what a writer missed, the job's
+next pass fills.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from memrpc.embedding import Embedder, ModelIdentity
+from memrpc.limits import REEMBED_SWITCH_CACHE_S
+from memrpc.store import keys
+from memrpc.store.long_term import LongTermStore, OtherVector, Vector
+from memrpc.store.memory_document import VectorType
+from memrpc.store.memory_index import ModelField
+from memrpc.store.model_record import RecordedModel
+from memrpc.store.redis_mux import RedisMux
+from memrpc.store.reembed import switched
+
+# Namespaces whose switch one process remembers.
+MAX_ENTRIES = 10_000
+# How a write embeds texts with an embedder (the API's translates a full queue).
+Embed = Callable[[Sequence[str], Embedder], Awaitable[Vector]]
+
+
+@dataclass(frozen=True)
+class Model:
+    """An embedding model and the field of its vectors."""
+
+    embedder: Embedder
+    field: ModelField
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The model a namespace uses (`model`) and the others whose vectors its
+    text writes also write (at most one: the other model of a move)."""
+
+    model: Model
+    others: tuple[Model, ...] = ()
+
+    async def other_vectors(
+        self, texts: Sequence[str], embed: Embed | None = None
+    ) -> list[OtherVector | None]:
+        """Per text, its vector by the other model, to write beside the
+        namespace's model's (None each without a move); embedded by `embed`
+        (None: the model's embedder itself)."""
+        if not self.others or not texts:
+            return [None] * len(texts)
+        [other] = self.others
+        if embed is None:
+            vectors = await other.embedder.embed(texts)
+        else:
+            vectors = await embed(texts, other.embedder)
+        return [OtherVector(other.field, vector) for vector in vectors]
+
+
+class Models:
+    """The default model and, while a move runs, the next; which one each
+    namespace uses."""
+
+    def __init__(self, redis: RedisMux, default: Model, next: Model | None = None) -> None:
+        self._redis = redis
+        self.default = default
+        self.next = next
+        # Per namespace: whether it has switched, and when that was read.
+        self._switched: OrderedDict[str, tuple[bool, float]] = OrderedDict()
+        self._ended = False
+        self._ended_read = -REEMBED_SWITCH_CACHE_S
+
+    def store(self, vector_type: VectorType) -> LongTermStore:
+        """The long-term store of these models' Redis, vectors as
+        `vector_type`, whose default field and dimension are the default
+        model's."""
+        default = self.default
+        return LongTermStore(
+            self._redis, dim=default.embedder.dim, vector_type=vector_type, field=default.field
+        )
+
+    @property
+    def models(self) -> tuple[Model, ...]:
+        """Every model this process holds."""
+        return (self.default,) if self.next is None else (self.default, self.next)
+
+    def background(self) -> Models:
+        """The same models, embedding in their background lanes (the jobs')."""
+        default = Model(self.default.embedder.background(), self.default.field)
+        if self.next is None:
+            return Models(self._redis, default)
+        return Models(self._redis, default, Model(self.next.embedder.background(), self.next.field))
+
+    async def choice(self, ns: str) -> Choice:
+        """The model `ns` uses now, and the other whose vectors its text
+        writes also write."""
+        if self.next is None:
+            return Choice(self.default)
+        if await self._uses_next(ns):
+            # Once the move has ended, the old vectors are on their way out.
+            return Choice(self.next, () if self._ended else (self.default,))
+        return Choice(self.default, (self.next,))
+
+    async def _uses_next(self, ns: str) -> bool:
+        now = time.monotonic()
+        assert self.next is not None
+        fingerprint = self.next.embedder.identity.fingerprint
+        if not self._ended and now - self._ended_read >= REEMBED_SWITCH_CACHE_S:
+            recorded = await self._redis.execute("HGET", keys.model(), "fingerprint")
+            self._ended = recorded is not None and recorded.decode() == fingerprint
+            self._ended_read = now
+        if self._ended:
+            return True
+        cached = self._switched.get(ns)
+        # A namespace that switched stays switched for the rest of the move.
+        if cached is not None and (cached[0] or now - cached[1] < REEMBED_SWITCH_CACHE_S):
+            self._switched.move_to_end(ns)
+            return cached[0]
+        found = await switched(self._redis, ns, fingerprint)
+        self._switched[ns] = (found, now)
+        self._switched.move_to_end(ns)
+        while len(self._switched) > MAX_ENTRIES:
+            self._switched.popitem(last=False)
+        return found
+
+
+def from_record(redis: RedisMux, record: RecordedModel, embedders: Sequence[Embedder]) -> Models:
+    """The models of a process holding `embedders` whose records
+    (`model_check.check_model`, which accepted them) are `record`: the
+    default's embedder with the default's field, and the next's while a
+    move runs."""
+
+    def held(identity: ModelIdentity) -> Embedder:
+        return next(e for e in embedders if e.identity.same_vectors(identity))
+
+    default = Model(held(record.identity), record.field)
+    if record.next is None:
+        return Models(redis, default)
+    return Models(redis, default, Model(held(record.next.identity), record.next.field))
