@@ -47,7 +47,7 @@ from memrpc.store.reembed import Reembed, Target
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from projected_model import ProjectedEmbedder
-from support import MEMRPC, last_line, memrpc_exits
+from support import MEMRPC, assert_reason, last_line, memrpc_exits
 from test_model_identity import copy_model, flip_onnx_byte
 
 Vector = npt.NDArray[np.float32]
@@ -265,6 +265,65 @@ async def test_a_move_serves_throughout_and_ends_with_every_memory_in_the_new_mo
         grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
     ):
         assert (await Client(channel, ns).search(QUERY)).memory.text == TEXTS[0]
+
+
+async def refusal(call: Callable[[], Awaitable[object]], what: str) -> grpc.aio.AioRpcError:
+    """The error `call` fails with once it fails (bounded: a process reads
+    the move's records at most every `REEMBED_SWITCH_CACHE_S`)."""
+    failed: list[grpc.aio.AioRpcError] = []
+
+    async def fails() -> bool:
+        try:
+            await call()
+        except grpc.aio.AioRpcError as err:
+            failed.append(err)
+            return True
+        return False
+
+    await eventually(fails, what)
+    return failed[-1]
+
+
+async def test_a_server_of_the_old_model_alone_stops_writing_once_a_move_is_recorded(
+    own_redis: EmbeddedRedis,
+    mux: RedisMux,
+    embedder: BatchingEmbedder,
+    projected: ProjectedEmbedder,
+) -> None:
+    """A server started before a move, with the old model alone, learns of
+    the move another server recorded: it refuses writes, whose new vectors
+    it cannot make, with a retryable UNAVAILABLE (nothing written), still
+    serves searches while the move runs, and refuses them too once it has
+    ended; the server holding both models serves throughout."""
+    ns = "straggler"
+    settings = make_settings(own_redis.url)
+    async with (
+        running(settings, embedder) as old,
+        grpc.aio.insecure_channel(f"127.0.0.1:{old.port}") as old_channel,
+    ):
+        client = Client(old_channel, ns)
+        await client.create(TEXTS[0])
+        async with (
+            running(settings, projected, previous=embedder) as both,
+            grpc.aio.insecure_channel(f"127.0.0.1:{both.port}") as both_channel,
+        ):
+            # Until it reads the records, it writes (the move's passes fill those).
+            await refusal(lambda: client.create(TEXTS[1]), "writes refused")
+            held = await memories(mux, ns)
+            with pytest.raises(grpc.aio.AioRpcError) as moving:
+                await client.create(TEXTS[2])
+            assert_reason(moving.value, grpc.StatusCode.UNAVAILABLE, "MODEL_MOVING")
+            assert "memories are moving to the embedding model" in str(moving.value.details())
+            assert "--previous-model-dir" in str(moving.value.details())
+            assert await memories(mux, ns) == held
+            assert (await client.search(QUERY)).memory.text == TEXTS[0]
+            assert (await Client(both_channel, ns).create(TEXTS[2])).outcome == (
+                pb.CREATE_OUTCOME_CREATED
+            )
+        assert await Reembed(mux, target(projected), VECTOR_TYPE).finish(now_ms=1)
+        ended = await refusal(lambda: client.search(QUERY), "searches refused")
+        assert_reason(ended, grpc.StatusCode.UNAVAILABLE, "MODEL_MOVING")
+        assert "memories have moved to the embedding model" in str(ended.details())
 
 
 # -- The job -----------------------------------------------------------------------

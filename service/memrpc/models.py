@@ -15,10 +15,18 @@ search of the old model's vectors, which stay until
 write the vectors of both models (`Model.others`), so that a memory written
 after the job's pass still has the new one; what a writer missed, the job's
 next pass fills.
+
+A process holding one model learns of a move other processes recorded (or
+ended) when it reads the records, at most every `REEMBED_SWITCH_CACHE_S`:
+from then on it refuses to write memories (`ModelMoved`), whose new vector
+it could not write, and once the move has ended it refuses to search too,
+as its model's vectors are on their way out. Restarted with both models, it
+serves again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,6 +46,19 @@ from memrpc.store.reembed import switched
 MAX_ENTRIES = 10_000
 # How a write embeds texts with an embedder (the API's translates a full queue).
 Embed = Callable[[Sequence[str], Embedder], Awaitable[Vector]]
+
+
+class ModelMoved(Exception):
+    """This process holds one model, and the memories are moving (or have
+    moved) to another: the message says which, and what to do."""
+
+    def __init__(self, held: ModelIdentity, moving_to: str, *, ended: bool) -> None:
+        state = "have moved" if ended else "are moving"
+        super().__init__(
+            f"the memories {state} to the embedding model {moving_to}, which this server "
+            f"does not hold (it has {held}): retry, another server serves it; restart "
+            "this one with --model-dir of that model and --previous-model-dir of its own"
+        )
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,11 @@ class Models:
         self._switched: OrderedDict[str, tuple[bool, float]] = OrderedDict()
         self._ended = False
         self._ended_read = -REEMBED_SWITCH_CACHE_S
+        # For a process of one model: the model of a move it does not hold
+        # (recorded by another process), whether that move has ended, and
+        # when the records were read.
+        self._elsewhere: tuple[str, bool] | None = None
+        self._elsewhere_read = -REEMBED_SWITCH_CACHE_S
 
     def store(self, vector_type: VectorType) -> LongTermStore:
         """The long-term store of these models' Redis, vectors as
@@ -106,15 +132,43 @@ class Models:
             return Models(self._redis, default)
         return Models(self._redis, default, Model(self.next.embedder.background(), self.next.field))
 
-    async def choice(self, ns: str) -> Choice:
+    async def choice(self, ns: str, *, writing: bool = False) -> Choice:
         """The model `ns` uses now, and the other whose vectors its text
-        writes also write."""
+        writes also write, for a read or (`writing`) a write of memories.
+        Raises `ModelMoved` when this process holds one model and a move to
+        another is recorded (for a write) or has ended."""
         if self.next is None:
+            await self._check_elsewhere(writing=writing)
             return Choice(self.default)
         if await self._uses_next(ns):
             # Once the move has ended, the old vectors are on their way out.
             return Choice(self.next, () if self._ended else (self.default,))
         return Choice(self.default, (self.next,))
+
+    async def _check_elsewhere(self, *, writing: bool) -> None:
+        """Raises `ModelMoved` when another process recorded a move this one
+        cannot take part in, for a write; or when a move ended, for any call
+        (the records read at most every `REEMBED_SWITCH_CACHE_S`)."""
+        now = time.monotonic()
+        if now - self._elsewhere_read >= REEMBED_SWITCH_CACHE_S:
+            default, moving_to = await asyncio.gather(
+                self._redis.execute("HMGET", keys.model(), "fingerprint", "name"),
+                self._redis.execute("HMGET", keys.model_next(), "fingerprint", "name"),
+            )
+            own = self.default.embedder.identity.fingerprint.encode()
+            self._elsewhere = None
+            for (fingerprint, name), ended in ((default, True), (moving_to, False)):
+                if fingerprint is not None and fingerprint != own:
+                    self._elsewhere = (
+                        f"{(name or b'?').decode()} ({fingerprint[:12].decode()})",
+                        ended,
+                    )
+                    break
+            self._elsewhere_read = now
+        if self._elsewhere is not None:
+            moving_to, ended = self._elsewhere
+            if writing or ended:
+                raise ModelMoved(self.default.embedder.identity, moving_to, ended=ended)
 
     async def _uses_next(self, ns: str) -> bool:
         now = time.monotonic()

@@ -230,7 +230,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         defaults = await self._defaults.defaults(ns)
         max_distance = _dedup_distance(request, defaults)
         request_id = request_ids.parse(request.request_id, request.memories)
-        choice = await self._search.choice(ns)
+        choice = await self._search.choice(ns, writing=True)
         dim = choice.model.embedder.dim
         items = [
             _new_memory(m, f"memories[{i}]", dim, limits) for i, m in enumerate(request.memories)
@@ -308,7 +308,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         expected = validate.expected_version(request, creates=False)
         defaults = await self._defaults.defaults(ns)
         max_distance = _dedup_distance(request, defaults)
-        choice = await self._search.choice(ns)
+        choice = await self._search.choice(ns, writing=True)
         patch = _patch(request.memory, paths, choice.model.embedder.dim, self._limits)
         if patch.text is not None and patch.embedding is _TO_EMBED:
             vectors, others = await self._search.write_vectors(choice, [patch.text])

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import grpc
+
 from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api import memory_fields, paging
@@ -44,7 +46,7 @@ from memrpc.limits import (
     Limits,
     Range,
 )
-from memrpc.models import Choice, Model, Models
+from memrpc.models import Choice, Model, ModelMoved, Models
 from memrpc.namespace_defaults import NamespaceDefaults, RecallMode
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, retry_info
@@ -141,10 +143,17 @@ class MemorySearch:
         self._common = CommonWords()
         self._limit = Range(default=DEFAULT_SEARCH_LIMIT, low=1, high=limits.max_search_limit)
 
-    async def choice(self, ns: str) -> Choice:
+    async def choice(self, ns: str, *, writing: bool = False) -> Choice:
         """The model `ns` uses (whose embeddings, and a caller's vectors,
-        have its dimension), and the other whose vectors writes also write."""
-        return await self._models.choice(ns)
+        have its dimension), and the other whose vectors writes also write,
+        for a read or (`writing`) a write; `UNAVAILABLE` when this server
+        cannot take part in a move of the memories to another model."""
+        try:
+            return await self._models.choice(ns, writing=writing)
+        except ModelMoved as moved:
+            raise ApiError(
+                grpc.StatusCode.UNAVAILABLE, ErrorReason.ERROR_REASON_MODEL_MOVING, str(moved)
+            ) from None
 
     def parse(self, request: SearchRequest, defaults: NamespaceDefaults, model: Model) -> Query:
         """The checked search fields of `request`, in the order they are

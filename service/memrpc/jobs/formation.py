@@ -91,7 +91,7 @@ class FormationJob:
                 continue
             text = await self._summarizer.fold("", chunk.turns, max_chars=policy.max_chars)
             facts = await self._facts(chunk, defaults)
-            choice = await self._models.choice(ns)
+            choice = await self._models.choice(ns, writing=True)
             texts = [text, *facts]
             vectors = await choice.model.embedder.embed(texts)
             others = await choice.other_vectors(texts)
