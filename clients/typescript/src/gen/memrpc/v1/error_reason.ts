@@ -222,6 +222,14 @@ export enum ErrorReason {
    */
   ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED = 61,
   /**
+   * ERROR_REASON_MODEL_MOVING - `UNAVAILABLE`: the memories are moving (or have moved) to another
+   * embedding model, which this server does not hold: it cannot write the
+   * new model's vectors (nor, once the move has ended, search them).
+   * Nothing was written. Retry: servers started with both models serve the
+   * call; the message names the model, and how to restart this server.
+   */
+  ERROR_REASON_MODEL_MOVING = 62,
+  /**
    * ERROR_REASON_INTERNAL - `INTERNAL`: a bug in the server. The server log holds the incident.
    *
    * Metadata: `incident`, the id to look for in the server log.
@@ -310,6 +318,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 61:
     case "ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED":
       return ErrorReason.ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED;
+    case 62:
+    case "ERROR_REASON_MODEL_MOVING":
+      return ErrorReason.ERROR_REASON_MODEL_MOVING;
     case 70:
     case "ERROR_REASON_INTERNAL":
       return ErrorReason.ERROR_REASON_INTERNAL;
@@ -374,6 +385,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_REDIS_UNAVAILABLE";
     case ErrorReason.ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED:
       return "ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED";
+    case ErrorReason.ERROR_REASON_MODEL_MOVING:
+      return "ERROR_REASON_MODEL_MOVING";
     case ErrorReason.ERROR_REASON_INTERNAL:
       return "ERROR_REASON_INTERNAL";
     case ErrorReason.UNRECOGNIZED:

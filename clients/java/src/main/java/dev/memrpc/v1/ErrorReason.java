@@ -308,6 +308,18 @@ public enum ErrorReason
   ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED(61),
   /**
    * <pre>
+   * `UNAVAILABLE`: the memories are moving (or have moved) to another
+   * embedding model, which this server does not hold: it cannot write the
+   * new model's vectors (nor, once the move has ended, search them).
+   * Nothing was written. Retry: servers started with both models serve the
+   * call; the message names the model, and how to restart this server.
+   * </pre>
+   *
+   * <code>ERROR_REASON_MODEL_MOVING = 62;</code>
+   */
+  ERROR_REASON_MODEL_MOVING(62),
+  /**
+   * <pre>
    * `INTERNAL`: a bug in the server. The server log holds the incident.
    *
    * Metadata: `incident`, the id to look for in the server log.
@@ -620,6 +632,18 @@ public enum ErrorReason
   public static final int ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED_VALUE = 61;
   /**
    * <pre>
+   * `UNAVAILABLE`: the memories are moving (or have moved) to another
+   * embedding model, which this server does not hold: it cannot write the
+   * new model's vectors (nor, once the move has ended, search them).
+   * Nothing was written. Retry: servers started with both models serve the
+   * call; the message names the model, and how to restart this server.
+   * </pre>
+   *
+   * <code>ERROR_REASON_MODEL_MOVING = 62;</code>
+   */
+  public static final int ERROR_REASON_MODEL_MOVING_VALUE = 62;
+  /**
+   * <pre>
    * `INTERNAL`: a bug in the server. The server log holds the incident.
    *
    * Metadata: `incident`, the id to look for in the server log.
@@ -680,6 +704,7 @@ public enum ErrorReason
       case 55: return ERROR_REASON_SCOPE_MISSING;
       case 60: return ERROR_REASON_REDIS_UNAVAILABLE;
       case 61: return ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED;
+      case 62: return ERROR_REASON_MODEL_MOVING;
       case 70: return ERROR_REASON_INTERNAL;
       default: return null;
     }
