@@ -77,20 +77,24 @@ class Choice:
     model: Model
     others: tuple[Model, ...] = ()
 
-    async def other_vectors(
+    async def write_vectors(
         self, texts: Sequence[str], embed: Embed | None = None
-    ) -> list[OtherVector | None]:
-        """Per text, its vector by the other model, to write beside the
-        namespace's model's (None each without a move); embedded by `embed`
-        (None: the model's embedder itself)."""
+    ) -> tuple[Vector, list[OtherVector | None]]:
+        """What a text write stores: the vectors of `texts` by the
+        namespace's model, and by the other model of a move (None each
+        without one); embedded by `embed` (None: each model's embedder
+        itself)."""
+        run = embed or _embed
+        vectors = await run(texts, self.model.embedder)
         if not self.others or not texts:
-            return [None] * len(texts)
+            return vectors, [None] * len(texts)
         [other] = self.others
-        if embed is None:
-            vectors = await other.embedder.embed(texts)
-        else:
-            vectors = await embed(texts, other.embedder)
-        return [OtherVector(other.field, vector) for vector in vectors]
+        return vectors, [OtherVector(other.field, v) for v in await run(texts, other.embedder)]
+
+
+async def _embed(texts: Sequence[str], embedder: Embedder) -> Vector:
+    """`texts` embedded by `embedder` itself."""
+    return await embedder.embed(texts)
 
 
 class Models:

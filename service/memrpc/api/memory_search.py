@@ -203,12 +203,9 @@ class MemorySearch:
     async def write_vectors(
         self, choice: Choice, texts: Sequence[str]
     ) -> tuple[Vector, list[OtherVector | None]]:
-        """The vectors of `texts` by the namespace's model of `choice`, and
-        by the other model of a move (None each without one): what a text
-        write stores."""
-        vectors = await self.embed(texts, choice.model.embedder)
-        others = await choice.other_vectors(texts, self.embed)
-        return vectors, others
+        """What a text write stores (`Choice.write_vectors`), embedded as
+        `embed` does."""
+        return await choice.write_vectors(texts, self.embed)
 
     async def _embed_one(self, text: str, embedder: Embedder) -> Vector:
         vector: Vector = (await self.embed([text], embedder))[0]

@@ -93,8 +93,7 @@ class FormationJob:
             facts = await self._facts(chunk, defaults)
             choice = await self._models.choice(ns, writing=True)
             texts = [text, *facts]
-            vectors = await choice.model.embedder.embed(texts)
-            others = await choice.other_vectors(texts)
+            vectors, others = await choice.write_vectors(texts)
             [memory, *fact_memories] = [
                 NewMemory(text=t, embedding=v, other=o)
                 for t, v, o in zip(texts, vectors, others, strict=True)

@@ -337,6 +337,11 @@ class LongTermStore:
             return False
         return True
 
+    def field_of(self, field: ModelField | None) -> ModelField:
+        """The vector field a call uses: `field`, or (None) the default
+        model's."""
+        return field or self.field
+
     def vectors(
         self, embedding: Vector, other: OtherVector | None, field: ModelField | None
     ) -> VectorWrite:
@@ -344,7 +349,7 @@ class LongTermStore:
         default model's), and `other`'s if any."""
         return VectorWrite(
             vector=self.vector_type.blob(embedding),
-            field=(field or self.field).hash,
+            field=self.field_of(field).hash,
             other_field="" if other is None else other.field.hash,
             other=b"" if other is None else self.vector_type.blob(other.embedding),
         )
@@ -456,7 +461,7 @@ class LongTermStore:
     def nearest_field(self, field: ModelField | None, max_distance: float) -> ModelField | None:
         """The vector field dedup searches (`field`, None: the default
         model's), or None when only the text counts."""
-        return (field or self.field) if max_distance > 0 else None
+        return self.field_of(field) if max_distance > 0 else None
 
     async def get(self, ns: str, memory_id: str) -> Memory | None:
         """A live memory, or None. One `HMGET` (a script call while the
@@ -515,7 +520,7 @@ class LongTermStore:
             queries = dedup_queries(ns, now, user_id, kind, patch.text, nearest=nearest)
         changes, expire = _changes(patch, kind, now, episodic_ttl_ms)
         vectors = (
-            VectorWrite(b"", (field or self.field).hash)
+            VectorWrite(b"", self.field_of(field).hash)
             if patch.embedding is None
             else self.vectors(patch.embedding, patch.other, field)
         )
@@ -603,7 +608,7 @@ class LongTermStore:
         embedded, then two pipelined; the memories' JSON is parsed in one
         go. Vectors are those of `field` (None: the default model's)."""
         now = _now_ms()
-        searched = field or self.field
+        searched = self.field_of(field)
 
         def knn_search(vector: Vector) -> tuple[Sequence[Arg], bytes]:
             query = self.vector_type.blob(vector)
