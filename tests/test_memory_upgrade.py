@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-import redis.exceptions
 
 from memrpc.store import keys, memory_document, scripts
 from memrpc.store.memory_document import READ_FIELDS, VectorType
 from memrpc.store.memory_index import Flag, Kind, index_fields
+from memrpc.store.redis_errors import UnreadableMemoryError
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import MemoryUpgrade
 from schema2_documents import document, dumps, write
@@ -241,6 +241,6 @@ async def test_a_batch_converts_each_key(mux: RedisMux, ns: str) -> None:
 async def test_a_json_key_that_is_not_a_memory_is_refused_unchanged(mux: RedisMux, ns: str) -> None:
     key = keys.memory(ns, MEMORY_ID)
     await mux.execute("JSON.SET", key, "$", '{"memory":{"id":"x"}}')
-    with pytest.raises(redis.exceptions.ResponseError, match="not a memory of storage schema 2"):
+    with pytest.raises(UnreadableMemoryError, match="not a memory of storage schema 2"):
         await upgrade(mux, [key], VectorType.FLOAT32)
     assert await mux.execute("JSON.GET", key) == b'{"memory":{"id":"x"}}'

@@ -28,6 +28,7 @@ from memrpc.jobs.migration import MigrationRunner
 from memrpc.jobs.runner import RunnerPolicy
 from memrpc.limits import MIGRATION_BATCH
 from memrpc.store import keys, memory_document, scripts
+from memrpc.store.legacy_search import LegacySearch
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import (
     INDEX,
@@ -318,6 +319,59 @@ async def test_a_crashed_migration_resumes_where_the_legacy_index_says(redis: Re
     assert {key: await redis.execute("HGETALL", key) for key in converted} == before
     await migrate(Migration(redis), VectorType.FLOAT32)
     await assert_migrated(redis, VectorType.FLOAT32)
+
+
+# Indexed by the legacy index (it has a text), but no memory: no tags, no
+# embedding. (A document with no indexed field at all is not indexed, so
+# neither migrated nor found: it never stalls anything.)
+UNREADABLE = '{"memory":{"id":"hand-written","text":"not written by memrpc"}}'
+
+
+async def unreadable_documents(redis: RedisMux) -> list[str]:
+    """Two JSON documents the legacy index holds but the converter cannot
+    read, beside the fixture: in namespaces of the fixture's, so that they
+    share a step's script with readable ones."""
+    namespaces = sorted({namespace_of(key) for key in memory_keys()})[:2]
+    bad = [keys.memory(ns, f"01J0000000000000000000BAD{i}") for i, ns in enumerate(namespaces)]
+    for key in bad:
+        await redis.execute("JSON.SET", key, "$", UNREADABLE)
+    return bad
+
+
+async def test_a_document_that_is_no_memory_is_set_aside_and_the_migration_ends(
+    redis: RedisMux, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rather than failing every step (and every search) for good, the
+    migration renames such a document out of the memories' prefix, unchanged,
+    says so in the log, and converts everything else."""
+    await legacy_store(redis)
+    bad = await unreadable_documents(redis)
+    assert await Migration(redis).left() == len(FIXTURE.memories) + len(bad)
+    with caplog.at_level("WARNING", logger="memrpc.store"):
+        await migrate(Migration(redis), VectorType.FLOAT32)
+    await assert_migrated(redis, VectorType.FLOAT32)
+    for key in bad:
+        assert not await redis.execute("EXISTS", key)
+        assert await redis.execute("JSON.GET", keys.unreadable_memory(key)) == UNREADABLE.encode()
+        assert f"{key} is no memory of storage schema 2" in caplog.text
+    assert keys.unreadable_memory(bad[0]).startswith("memrpc:unreadable:{")
+
+
+async def test_a_search_that_finds_a_document_that_is_no_memory_reads_past_it(
+    redis: RedisMux,
+) -> None:
+    """The legacy hits of a search are converted on the spot; a batch with
+    one the converter refuses returns the others, and that one as gone."""
+    await legacy_store(redis)
+    bad = await unreadable_documents(redis)
+    good = [key for key in memory_keys() if namespace_of(key) == namespace_of(bad[0])][:2]
+    search = LegacySearch(redis.execute, scripts.load(redis, MemoryUpgrade), VectorType.FLOAT32)
+    found = await search.upgrade([good[0], bad[0], good[1]], ["id"])
+    assert found[1] == []
+    assert [row[0].decode() for row in (found[0], found[2])] == [
+        key.rsplit(":", 1)[1] for key in good
+    ]
+    assert await redis.execute("TYPE", keys.unreadable_memory(bad[0])) == b"ReJSON-RL"
 
 
 async def test_the_new_index_decides_the_vector_type(redis: RedisMux) -> None:

@@ -12,6 +12,9 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:sesidx:{ns}:u:<user hex>`        | ZSet   | one user's thread ids by update  |
 | `memrpc:userthreads:{ns}:<user hex>`     | ZSet   | a user's threads ever, no TTL    |
 | `memrpc:mem:{ns}:<id>`                   | Hash   | a long-term memory               |
+| `memrpc:unreadable:{ns}:<id>`            | JSON   | a schema-2 document the          |
+|                                          |        | migration could not read, set    |
+|                                          |        | aside (`store/set_aside.py`)     |
 | `memrpc:memreq:{ns}:<request>`           | Hash   | CreateMemories request id, 24 h  |
 | `memrpc:memseq:{ns}`                     | String | how many memories were written:  |
 |                                          |        | each new one's number (`q`)      |
@@ -29,7 +32,7 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:namespaces`                      | Set    | namespaces that ever had turns   |
 |                                          |        | or created memories              |
 | `memrpc:schema`                          | String | the storage schema of the        |
-|                                          |        | memories (3: Hashes)             |
+|                                          |        | memories (4: Hashes)             |
 | `memrpc:model`                           | Hash   | the embedding model of the       |
 |                                          |        | stored vectors: name, dim,       |
 |                                          |        | fingerprint, recorded_ms, field  |
@@ -94,6 +97,13 @@ def user_threads(ns: str, user: str) -> str:
 def memory(ns: str, memory_id: str) -> str:
     """The JSON document of a long-term memory."""
     return f"{MEMORY_PREFIX}{{{ns}}}:{memory_id}"
+
+
+def unreadable_memory(key: str) -> str:
+    """Where a key under `MEMORY_PREFIX` that holds no memory the converter
+    can read is set aside (`store/set_aside.py`): the same namespace and
+    id, outside every index's prefix."""
+    return f"{PREFIX}:unreadable:{key.removeprefix(MEMORY_PREFIX)}"
 
 
 def memory_sequence(ns: str) -> str:

@@ -5,7 +5,8 @@ Until `store/migration.py` has converted every JSON document of
 `INDEX` alone would miss the memories not converted yet. `LegacySearch.run`
 sends such a search to both indexes, pipelined: the legacy one's hits are
 converted on the spot (`lua/memory_upgrade.lua`, which also returns the
-fields the search asked for) and join the reply as if `INDEX` had found
+fields the search asked for; one it cannot read is set aside,
+`store/set_aside.py`) and join the reply as if `INDEX` had found
 them, so every caller reads one reply of the current schema. Once the legacy index is
 gone (a search of it fails and `FT._LIST` no longer names it), `run` sends
 one search again, for good. The legacy index is sent the query as it reads
@@ -33,19 +34,19 @@ first `LIMIT` hits then span both indexes' memories: a KNN search's
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import redis.exceptions
 
+from memrpc.store import set_aside
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import DISTANCE, INDEX, LEGACY_INDEX, legacy_query
 from memrpc.store.redis_mux import Arg
 from memrpc.store.script_args import MemoryUpgrade
+from memrpc.store.set_aside import Execute, Upgrade
 
-Execute = Callable[..., Awaitable[Any]]
-Upgrade = Callable[[MemoryUpgrade], Awaitable[Any]]
 _DISTANCE = DISTANCE.encode()
 
 
@@ -71,14 +72,15 @@ class LegacySearch:
         are not, and returns `fields` of each (`{}` when it is gone)."""
         if not documents:
             return []
-        reply: list[Any] = await self._upgrade(
+        return await set_aside.upgrade(
+            self._upgrade,
+            self._execute,
             MemoryUpgrade(
                 documents=[key.decode() if isinstance(key, bytes) else key for key in documents],
                 vector_type=self._vector_type,
                 fields=[(name,) for name in fields],
-            )
+            ),
         )
-        return reply
 
     async def run(self, *args: Arg) -> Any:
         """The reply of search `args` (of `INDEX`), with the hits of the legacy

@@ -25,7 +25,8 @@ converts each group with `lua/memory_upgrade.lua`. When the search finds
 none, it drops the legacy index (`FT.DROPINDEX` without `DD`: the keys
 stay, they are the Hashes). Converting a Hash or a missing key does
 nothing, so steps may repeat, race or stop anywhere: a crashed migration
-resumes where the legacy index says.
+resumes where the legacy index says. A document the converter cannot read
+is set aside (`store/set_aside.py`) rather than stalling the migration.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import secrets
 from dataclasses import dataclass
 
 from memrpc.limits import MIGRATION_BATCH
-from memrpc.store import keys, scripts
+from memrpc.store import keys, scripts, set_aside
 from memrpc.store.legacy_search import legacy_index_exists
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import INDEX, LEGACY_INDEX, vector_type_of
@@ -101,8 +102,10 @@ class Migration:
             await self._redis.execute("FT.DROPINDEX", LEGACY_INDEX)
             return Step(converted=0, dropped=True)
         for _, group in itertools.groupby(documents, key=namespace_of):
-            await self._upgrade(
-                MemoryUpgrade(documents=list(group), vector_type=vector_type, fields=[])
+            await set_aside.upgrade(
+                self._upgrade,
+                self._redis.execute,
+                MemoryUpgrade(documents=list(group), vector_type=vector_type, fields=[]),
             )
         return Step(converted=len(documents))
 

@@ -9,23 +9,25 @@ included, and `status_code` holds the code.
 An error raised by `redis.call` inside a Lua script keeps its code (Redis 7+
 and valkey add a ` script: ...` suffix to the message), so it is classified
 like the same error outside a script; an error the script raises itself with
-`error()` is `ERR`, hence generic.
+`error()` is `ERR`, hence generic, unless it gives its own code
+(`UNREADABLE`).
 
-| code         | class              | retry later |
-|--------------|--------------------|-------------|
-| `NOSCRIPT`   | `NoScriptError`    |             |
-| `BUSYGROUP`  | `BusyGroupError`   |             |
-| `NOGROUP`    | `NoGroupError`     |             |
-| `NOPERM`     | `NoPermissionError`|             |
-| `MOVED`      | `MovedError`       |             |
-| `ASK`        | `AskError`         |             |
-| `LOADING`    | `BusyLoadingError` | yes         |
-| `BUSY`       | `BusyScriptError`  | yes         |
-| `OOM`        | `OutOfMemoryError` | yes         |
-| `READONLY`   | `ReadOnlyError`    | yes         |
-| `MASTERDOWN` | `MasterDownError`  | yes         |
-| `TRYAGAIN`   | `TryAgainError`    | yes         |
-| `CLUSTERDOWN`| `ClusterDownError` | yes         |
+| code          | class                   | retry later |
+|---------------|-------------------------|-------------|
+| `NOSCRIPT`    | `NoScriptError`         |             |
+| `BUSYGROUP`   | `BusyGroupError`        |             |
+| `NOGROUP`     | `NoGroupError`          |             |
+| `NOPERM`      | `NoPermissionError`     |             |
+| `MOVED`       | `MovedError`            |             |
+| `ASK`         | `AskError`              |             |
+| `LOADING`     | `BusyLoadingError`      | yes         |
+| `BUSY`        | `BusyScriptError`       | yes         |
+| `OOM`         | `OutOfMemoryError`      | yes         |
+| `READONLY`    | `ReadOnlyError`         | yes         |
+| `MASTERDOWN`  | `MasterDownError`       | yes         |
+| `TRYAGAIN`    | `TryAgainError`         | yes         |
+| `CLUSTERDOWN` | `ClusterDownError`      | yes         |
+| `UNREADABLE`  | `UnreadableMemoryError` |             |
 
 The search module reports an existing index with no code at all ("Index
 already exists"): `MESSAGES` classifies such replies by their exact text.
@@ -67,6 +69,12 @@ class NoPermissionError(redis.exceptions.NoPermissionError):
 
 class IndexExistsError(redis.exceptions.ResponseError):
     """The search index to create already exists."""
+
+
+class UnreadableMemoryError(redis.exceptions.ResponseError):
+    """`UNREADABLE`, memrpc's own code (`lua/lib/memory.lua`): a key under
+    the memories' prefix holds a JSON document that is no memory of storage
+    schema 2, which the converter leaves unchanged (`store/set_aside.py`)."""
 
 
 class _Redirection(redis.exceptions.ResponseError):
@@ -131,6 +139,7 @@ CODES: dict[str, type[redis.exceptions.RedisError]] = {
     "MASTERDOWN": MasterDownError,
     "TRYAGAIN": TryAgainError,
     "CLUSTERDOWN": ClusterDownError,
+    "UNREADABLE": UnreadableMemoryError,
 }
 
 MESSAGES: dict[str, type[redis.exceptions.RedisError]] = {

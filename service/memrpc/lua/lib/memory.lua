@@ -199,7 +199,9 @@ end
 -- Converts the memory `key` from a JSON document of storage schema 2 to its
 -- Hash (the field table of memory_document.py: a field absent when it holds
 -- its default), its embedding packed as `vector_type`, its expiry kept.
--- Nothing for a Hash or a missing key. The one converter: the migration
+-- Nothing for a Hash or a missing key; an `UNREADABLE` error, before any
+-- write, for a JSON document that is no memory of schema 2
+-- (store/set_aside.py). The one converter: the migration
 -- (memory_upgrade.lua) and every script touching a memory call it.
 -- Bounded: a JSON.GET of one document, a DEL, an HSET of at most 31 fields.
 local function memory_upgrade(key, vector_type)
@@ -209,7 +211,7 @@ local function memory_upgrade(key, vector_type)
   local document = cjson.decode(redis.call('JSON.GET', key))
   local memory, tags = document.memory, document.tags
   if type(memory) ~= 'table' or type(tags) ~= 'table' or type(document.embedding) ~= 'table' then
-    error({err = 'ERR memrpc: not a memory of storage schema 2: ' .. key})
+    error({err = 'UNREADABLE memrpc: not a memory of storage schema 2: ' .. key})
   end
   local fields = {
     id = memory.id, n = tags.ns, s = tags.scope, u = tags.user, th = tags.thread, k = tags.kind,
