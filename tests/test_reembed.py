@@ -38,6 +38,7 @@ from memrpc.jobs.runner import RunnerPolicy
 from memrpc.model_check import MOVE_DOCS, check_model
 from memrpc.models import Model, Models
 from memrpc.store import keys
+from memrpc.store import reembed as reembed_store
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
 from memrpc.store.memory_index import INDEX, ORIGINAL_FIELD, ModelField, model_field
@@ -116,11 +117,22 @@ def cosine_distance(a: Vector, b: Vector) -> float:
     return 1.0 - float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-async def move(reembed: Reembed, ns: str) -> int:
-    """Steps the move of `ns` until it is done; the steps it took."""
-    for steps in range(1, MAX_STEPS + 1):
-        if (await reembed.step(ns)).state.done:
-            return steps
+# The time of a move's steps in the tests, until the switch.
+START_MS = 1
+
+
+async def move(reembed: Reembed, ns: str) -> list[int]:
+    """Steps the move of `ns` until it is done, the clock jumping past
+    `REEMBED_SETTLE_S` once it has switched; the keys each step found."""
+    seen: list[int] = []
+    now = START_MS
+    for _ in range(MAX_STEPS):
+        step = await reembed.step(ns, now)
+        seen.append(step.seen)
+        if step.state.done:
+            return seen
+        if step.state.switched:
+            now = step.state.switched_ms + int(limits.REEMBED_SETTLE_S * 1000)
     pytest.fail(f"{ns} not moved in {MAX_STEPS} steps")
 
 
@@ -245,7 +257,7 @@ async def test_a_move_serves_throughout_and_ends_with_every_memory_in_the_new_mo
         await before_the_switch(client, mux, embedder, projected)
         reembed = Reembed(mux, target(projected), VECTOR_TYPE)
         for _ in range(MAX_STEPS):
-            if (await reembed.step(ns)).state.switched:
+            if (await reembed.step(ns, START_MS)).state.switched:
                 break
         await after_the_switch(client, mux, embedder, projected)
         await move(reembed, ns)
@@ -329,49 +341,66 @@ async def test_a_server_of_the_old_model_alone_stops_writing_once_a_move_is_reco
 # -- The job -----------------------------------------------------------------------
 
 
-async def write(mux: RedisMux, embedder: BatchingEmbedder, ns: str, count: int) -> None:
-    """`count` memories of `ns`, by the original model."""
+async def write(
+    mux: RedisMux, embedder: BatchingEmbedder, ns: str, count: int, *, first: int = 0
+) -> None:
+    """`count` memories of `ns`, by the original model (texts numbered from
+    `first`)."""
     store = LongTermStore(mux, dim=embedder.dim, vector_type=VECTOR_TYPE)
     await store.ensure_index()
-    texts = [f"memory {i}: the number {i * 7919 % 1000} of series {i % 13}" for i in range(count)]
+    numbers = range(first, first + count)
+    texts = [f"memory {i}: the number {i * 7919 % 1000} of series {i % 13}" for i in numbers]
     vectors = await embedder.embed(texts)
     items = [NewMemory(text=t, embedding=v) for t, v in zip(texts, vectors, strict=True)]
-    for first in range(0, count, 100):
-        await store.create(ns, items[first : first + 100], max_distance=0)
+    for at in range(0, count, 100):
+        await store.create(ns, items[at : at + 100], max_distance=0)
 
 
 async def start_move(
     mux: RedisMux, embedder: BatchingEmbedder, projected: ProjectedEmbedder
 ) -> None:
-    """Records the move from `embedder` to `projected` and adds its field."""
+    """Records the move from `embedder` to `projected` and adds its field;
+    returns once Search has indexed the memories already there for it (in
+    the background: until then a step finds only those it has scanned)."""
     record = await claim(mux, embedder.identity, now_ms=1, next=projected.identity)
     assert record.next is not None
     store = LongTermStore(mux, dim=embedder.dim, vector_type=VECTOR_TYPE)
     await store.ensure_model_field(record.next.field, projected.dim)
 
+    async def indexed() -> bool:
+        info = await mux.execute("FT.INFO", INDEX)
+        return info[info.index(b"indexing") + 1] == 0
 
-async def test_a_crashed_move_resumes_from_its_cursor_and_fills_each_memory_once(
+    await eventually(indexed, "the memories indexed for the new field")
+
+
+async def test_a_crashed_move_resumes_where_the_index_says_and_fills_each_memory_once(
     mux: RedisMux, embedder: BatchingEmbedder, projected: ProjectedEmbedder, ns: str
 ) -> None:
     await write(mux, embedder, ns, 300)
+    await write(mux, embedder, "other", 50)  # not moved by a step of `ns`
     await start_move(mux, embedder, projected)
     first = Reembed(mux, target(projected), VECTOR_TYPE)
     filled = 0
     for _ in range(3):
-        step = await first.step(ns)
+        step = await first.step(ns, START_MS)
+        assert step.seen == limits.REEMBED_BATCH
         filled += step.filled
     saved = await first.state(ns)
-    assert saved.cursor != "0"
-    assert saved.filled == filled > 0
-    # Another process (the first crashed) resumes at the cursor.
+    assert saved.filled == filled == 3 * limits.REEMBED_BATCH
+    assert not saved.switched
+    # Another process (the first crashed) resumes: the index knows which
+    # memories still lack the new vector.
     again = Reembed(mux, target(projected), VECTOR_TYPE)
-    await move(again, ns)
+    seen = await move(again, ns)
     done = await again.state(ns)
     assert done.switched
     assert done.done
     assert done.filled == 300  # each memory once: none twice, none missed
+    assert sum(seen) == 300 - filled
     new = target(projected).field.hash
     assert all(new in fields for fields in (await memories(mux, ns)).values())
+    assert not any(new in fields for fields in (await memories(mux, "other")).values())
 
 
 async def test_a_namespace_of_thousands_moves_in_bounded_steps(
@@ -381,16 +410,56 @@ async def test_a_namespace_of_thousands_moves_in_bounded_steps(
     await write(mux, embedder, ns, count)
     await start_move(mux, embedder, projected)
     reembed = Reembed(mux, target(projected), VECTOR_TYPE)
-    seen: list[int] = []
-    while len(seen) < MAX_STEPS * 4:
-        step = await reembed.step(ns)
-        seen.append(step.seen)
-        if step.state.done:
-            break
+    seen = await move(reembed, ns)
     assert (await reembed.state(ns)).filled == count
-    # SCAN's COUNT is a hint: a step looks at about REEMBED_BATCH keys.
-    assert max(seen) <= 2 * limits.REEMBED_BATCH
-    assert len(seen) >= 3 * count // (2 * limits.REEMBED_BATCH)  # three passes
+    # Full batches, then one step that switches and one that finds it done.
+    assert seen == [limits.REEMBED_BATCH] * (count // limits.REEMBED_BATCH) + [
+        count % limits.REEMBED_BATCH,
+        0,
+        0,
+    ]
+
+
+async def test_a_namespace_switches_only_once_search_has_indexed_the_new_field(
+    mux: RedisMux, embedder: BatchingEmbedder, projected: ProjectedEmbedder, ns: str
+) -> None:
+    """`FT.ALTER` indexes the memories already there in the background:
+    until it is done, the memories it has not scanned do not count as
+    lacking the new field, so an empty answer proves nothing."""
+    await write(mux, embedder, ns, 40)
+    await start_move(mux, embedder, projected)
+    reembed = Reembed(mux, target(projected), VECTOR_TYPE)
+    seen = await move(reembed, ns)
+    assert sum(seen) == 40
+    again = Reembed(mux, target(projected), VECTOR_TYPE)
+    await mux.execute("HDEL", keys.reembed(ns), "switched", "done")
+
+    async def indexing() -> bool:
+        return True
+
+    again._indexing = indexing  # type: ignore[method-assign]
+    step = await again.step(ns, START_MS)
+    assert (step.seen, step.state.switched) == (0, False)
+
+
+async def test_the_switch_waits_for_writers_that_had_not_read_of_the_move(
+    mux: RedisMux, embedder: BatchingEmbedder, projected: ProjectedEmbedder, ns: str
+) -> None:
+    """A memory written with the old model's vector alone after the switch
+    (by a process that had not yet read of the move) is filled before the
+    namespace is done."""
+    await write(mux, embedder, ns, 10)
+    await start_move(mux, embedder, projected)
+    reembed = Reembed(mux, target(projected), VECTOR_TYPE)
+    while not (step := await reembed.step(ns, START_MS)).state.switched:
+        pass
+    await write(mux, embedder, ns, 1, first=10)
+    settle_ms = int(limits.REEMBED_SETTLE_S * 1000)
+    early = await reembed.step(ns, step.state.switched_ms + settle_ms - 1)
+    assert (early.seen, early.filled, early.state.done) == (1, 1, False)
+    late = await reembed.step(ns, step.state.switched_ms + settle_ms)
+    assert (late.seen, late.state.done) == (0, True)
+    assert late.state.filled == 11
 
 
 async def test_two_runners_move_every_namespace_then_clean_up_after_the_delay(
@@ -400,6 +469,7 @@ async def test_two_runners_move_every_namespace_then_clean_up_after_the_delay(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(reembed_job, "PERIODIC_TICK_S", 0.05)
+    monkeypatch.setattr(reembed_store, "REEMBED_SETTLE_S", 0.2)
     spaces = [f"rm{i}" for i in range(3)]
     for ns in spaces:
         await write(mux, embedder, ns, 60)

@@ -261,11 +261,12 @@ HASH_MAX_LISTPACK_VALUE = 4096
 # memories (INFO commandstats of the script, both indexes), so that a step
 # holds Redis about 3 ms.
 MIGRATION_BATCH = 4
-# Memories one step of the re-embed job (`store/reembed.py`) looks at at
-# most: the keys of one `SCAN ... COUNT` of a namespace's prefix, those
-# lacking the new model's vector embedded in one batch of the background
-# lane (`EMBED_BACKGROUND_BATCH` texts at a time) and written in one script
-# call (a Hash field each, and its insert into the new field's HNSW).
+# Memories one step of the re-embed job (`store/reembed.py`) handles at
+# most: those of one search for a namespace's memories lacking the new
+# model's vector (or, cleaning up, holding the old one), embedded in one
+# batch of the background lane (`EMBED_BACKGROUND_BATCH` texts at a time)
+# and written in one script call (a Hash field each, and its insert into
+# the new field's HNSW).
 REEMBED_BATCH = 32
 # Cosine distance a search match may have at most.
 SEARCH_DISTANCE = Range(default=0.55, low=0.0, high=2.0)
@@ -436,6 +437,13 @@ REEMBED_SWITCH_CACHE_S = 2.0
 # longer than `REEMBED_SWITCH_CACHE_S`, so that no process searches them by
 # then.
 REEMBED_CLEANUP_DELAY_S = 60.0
+# How long after a namespace switched to the new model the re-embed job
+# checks once more that none of its memories lacks the new vector, before
+# it counts the namespace done: longer than `REEMBED_SWITCH_CACHE_S` plus a
+# write's embedding, so that a process that had not yet read of the move
+# (and wrote a memory with the old model's vector alone) has written by
+# then.
+REEMBED_SETTLE_S = 10.0
 # Texts one batch of the embedder's background lane (the jobs' texts,
 # `embedding/batcher.py`) holds at most: an interactive text that comes while
 # such a batch runs waits for it alone, about 40 ms, where a batch of 64

@@ -13,8 +13,8 @@ every namespace uses the next), is read at most every
 search of the old model's vectors, which stay until
 `REEMBED_CLEANUP_DELAY_S` after the move ended. Text writes during a move
 write the vectors of both models (`Model.others`), so that a memory written
-after the job's pass still has the new one; what a writer missed, the job's
-next pass fills.
+after the job's step still has the new one; what a writer missed, the
+job's next step finds and fills.
 
 A process holding one model learns of a move other processes recorded (or
 ended) when it reads the records, at most every `REEMBED_SWITCH_CACHE_S`:

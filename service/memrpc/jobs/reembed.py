@@ -6,11 +6,14 @@ Every process that runs jobs starts one runner. One holding both models of
 a move (`--model-dir` the new, `--previous-model-dir` the default) walks the
 namespaces (`memrpc:namespaces`): for each not done, it takes the
 namespace's lease (`keys.lease(ns, "reembed")`, `REEMBED_LEASE_S`, so that a
-runner that died lets another resume from the saved cursor) and runs steps
+runner that died lets another resume where the index says) and runs steps
 of at most `REEMBED_BATCH` memories until `REEMBED_RUN_S` has passed (or
 `REEMBED_RUN_STEPS` steps), then lets the lease go and rests in proportion
-to the run's time (`RunnerPolicy.rest_after`, `--jobs-share`). When every
-namespace is done, it ends the move (the new model becomes the default).
+to the run's time (`RunnerPolicy.rest_after`, `--jobs-share`). A run that
+found nothing to fill but must wait (Search indexing the new field, or the
+switch settling: `store/reembed.py`) keeps the lease `PERIODIC_TICK_S`
+instead, so that no runner asks again before. When every namespace is
+done, it ends the move (the new model becomes the default).
 
 Once a move has ended (the record's `previous_field`), any runner of a
 process holding the new model waits until `REEMBED_CLEANUP_DELAY_S` after
@@ -30,6 +33,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 
 from memrpc import metrics
 from memrpc.jobs.runner import RunnerPolicy
@@ -54,6 +58,15 @@ from memrpc.store.reembed import Reembed, Target, cleaned, ended_move
 log = logging.getLogger("memrpc.jobs")
 
 NAME = "reembed"
+
+
+class Outcome(Enum):
+    """What a run over a namespace left: nothing (`FINISHED`), more work
+    (`MORE`), or only a wait (`WAITING`)."""
+
+    FINISHED = "finished"
+    MORE = "more"
+    WAITING = "waiting"
 
 
 @dataclass
@@ -141,10 +154,9 @@ class ReembedRunner:
             )
             self._finish()
 
-    async def _walk(self, run: Callable[[str], Awaitable[bool]]) -> bool:
-        """Runs `run` over each namespace whose lease this runner gets (a
-        run: True when the namespace is finished); True when every
-        namespace is finished. A walk that ran none (others hold them)
+    async def _walk(self, run: Callable[[str], Awaitable[Outcome]]) -> bool:
+        """Runs `run` over each namespace whose lease this runner gets;
+        True when every namespace is finished. A walk that ran none (others hold them)
         waits for the first lease to lapse, `PERIODIC_TICK_S` at most."""
         left, ran_any, wait_ms = 0, False, PERIODIC_TICK_S * 1000
         for ns in sorted(await self._namespaces.members()):
@@ -162,23 +174,26 @@ class ReembedRunner:
                 await self._leases.keep(ns, int(PERIODIC_RETRY_FIRST_S * 1000))
                 left += 1
                 continue
-            await self._leases.keep(ns, 1)  # anyone's turn, this runner's after its rest
-            left += 0 if ran.value else 1
+            # Anyone's turn (this runner's after its rest), or no one's
+            # before the wait is over.
+            waiting = ran.value is Outcome.WAITING
+            await self._leases.keep(ns, int(PERIODIC_TICK_S * 1000) if waiting else 1)
+            left += 0 if ran.value is Outcome.FINISHED else 1
             await self.loop.pause(self._policy.rest_after(time.perf_counter() - started))
         self.state.left = left
         if left and not ran_any:
             await self.loop.pause(wait_ms / 1000)
         return left == 0 and not self.loop.stopping
 
-    async def _move(self, reembed: Reembed, ns: str) -> bool:
+    async def _move(self, reembed: Reembed, ns: str) -> Outcome:
         """One run of the move over `ns`: steps until its time or count is
-        out; True when the namespace is done."""
+        out, or one finds nothing to fill."""
         deadline = time.perf_counter() + REEMBED_RUN_S
         filled = 0
         for _ in range(REEMBED_RUN_STEPS):
-            step = await reembed.step(ns)
+            step = await reembed.step(ns, self._now_ms())
             filled += step.filled
-            if step.state.done or time.perf_counter() > deadline or self.loop.stopping:
+            if not step.seen or time.perf_counter() > deadline or self.loop.stopping:
                 break
         self.state.filled += filled
         metrics.reembed_filled(filled)
@@ -191,10 +206,12 @@ class ReembedRunner:
             await reembed.memories(ns),
             "done" if step.state.done else "switched" if step.state.switched else "moving",
         )
-        return step.state.done
+        if step.state.done:
+            return Outcome.FINISHED
+        return Outcome.MORE if step.seen else Outcome.WAITING
 
-    async def _clean(self, reembed: Reembed, ns: str, old: ModelField) -> bool:
-        """One run of the cleanup over `ns`; True when it is cleaned."""
+    async def _clean(self, reembed: Reembed, ns: str, old: ModelField) -> Outcome:
+        """One run of the cleanup over `ns`."""
         deadline = time.perf_counter() + REEMBED_RUN_S
         removed = 0
         for _ in range(REEMBED_RUN_STEPS):
@@ -203,7 +220,7 @@ class ReembedRunner:
             if state.cleaned or time.perf_counter() > deadline or self.loop.stopping:
                 break
         self.state.removed += removed
-        return state.cleaned
+        return Outcome.FINISHED if state.cleaned else Outcome.MORE
 
     def _finish(self) -> None:
         """Nothing left to move or clean: the runner ends."""

@@ -3,7 +3,7 @@
 -- the memory's entry in that model's HNSW. JSON documents of storage
 -- schema 2 and keys gone are left as they are.
 --
--- KEYS[1..] documents: memory keys of one namespace (a SCAN's)
+-- KEYS[1..] documents: memory keys of one namespace (a search's)
 -- ARGV[1] prefix: the namespace's memory key prefix
 -- ARGV[2] field: the Hash field of the old model's vectors
 -- Returns how many vectors it removed.

@@ -2,9 +2,9 @@
 -- embed among memories of one namespace: the text hash and text of each
 -- Hash lacking the vector field of the model moved to. A key gone, or a
 -- JSON document of storage schema 2 (the migration converts it, a later
--- pass finds it), needs nothing.
+-- step finds it), needs nothing.
 --
--- KEYS[1..] documents: memory keys of one namespace (a SCAN's)
+-- KEYS[1..] documents: memory keys of one namespace (a search's)
 -- ARGV[1] prefix: the namespace's memory key prefix
 -- ARGV[2] field: the Hash field of the new model's vectors
 -- Returns per key: {} when it needs nothing, else {x, t}: its text hash and

@@ -39,8 +39,8 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:model:next`                      | Hash   | the model a move goes to, while  |
 |                                          |        | it runs: the same fields         |
 | `memrpc:reembed:{ns}`                    | Hash   | a namespace's move to the next   |
-|                                          |        | model: cursor, counts, switched, |
-|                                          |        | done                             |
+|                                          |        | model: counts, switched (when),  |
+|                                          |        | done, cleaned                    |
 
 `memrpc:namespaces`, `memrpc:schema`, `memrpc:model` and
 `memrpc:model:next` are the keys outside every namespace (no hash tag).
@@ -177,8 +177,8 @@ def model_next() -> str:
 
 def reembed(ns: str) -> str:
     """The Hash of the move of a namespace's vectors to the model of
-    `model_next` (`store/reembed.py`): the cursor of its walk, its counts,
-    whether it has switched to that model and is done."""
+    `model_next` (`store/reembed.py`): its counts, whether (and when) it
+    has switched to that model, whether it is done."""
     return f"{PREFIX}:reembed:{{{ns}}}"
 
 

@@ -145,11 +145,14 @@ def field_of_hash(hash_field: str) -> ModelField:
 
 def vector_field_args(field: ModelField, dim: int, vector_type: VectorType) -> list[str | int]:
     """The `SCHEMA` arguments of the VECTOR field `field` (HNSW, cosine) of
-    vectors of `dim` values of `vector_type`: the same for every model's."""
+    vectors of `dim` values of `vector_type`: the same for every model's.
+    `INDEXMISSING`: the re-embed job finds the memories lacking a model's
+    vector, or holding it, with `ismissing` (`store/reembed.py`); the list
+    of memories lacking the field is empty but during a move."""
     vector: list[str | int] = [field.hash, "AS", field.index, "VECTOR", "HNSW", 12]
     vector += ["TYPE", vector_type.value, "DIM", dim, "DISTANCE_METRIC", "COSINE"]
     vector += ["M", HNSW_M, "EF_CONSTRUCTION", HNSW_EF_CONSTRUCTION, "EF_RUNTIME", HNSW_EF_RUNTIME]
-    return vector
+    return [*vector, "INDEXMISSING"]
 
 
 def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]]]:

@@ -10,28 +10,39 @@ namespace by namespace, while the server serves them.
 
 The fields of `memrpc:reembed:{ns}`:
 
-| field      | holds                                                         |
-|------------|---------------------------------------------------------------|
-| `to`       | the fingerprint of the model moved to; a state of another     |
-|            | model (an earlier move) counts as none                        |
-| `cursor`   | the `SCAN` cursor of the pass in progress (`0`: at its start) |
-| `missing`  | memories the pass in progress found lacking the new vector    |
-| `filled`   | new vectors the job wrote in the namespace, in all            |
-| `switched` | `1` once the namespace's searches and dedup use the new model |
-| `done`     | `1` once a full pass after the switch is over                 |
-| `cleaned`  | `1` once the old model's vectors are removed (after the end)  |
+| field         | holds                                                      |
+|---------------|------------------------------------------------------------|
+| `to`          | the fingerprint of the model moved to; a state of another  |
+|               | model (an earlier move) counts as none                     |
+| `filled`      | new vectors the job wrote in the namespace, in all         |
+| `switched`    | `1` once the namespace's searches and dedup use the new    |
+|               | model                                                      |
+| `switched_ms` | when it switched                                           |
+| `done`        | `1` once no memory lacks the new vector, checked           |
+|               | `REEMBED_SETTLE_S` after the switch                        |
+| `cleaned`     | `1` once the old model's vectors are removed (after the    |
+|               | end)                                                       |
 
-A `step` of a namespace `SCAN`s its memory keys (`MATCH` its prefix, `COUNT
-REEMBED_BATCH`), reads the text of those Hashes lacking the new field
+The index finds the work, so that a step costs what it does, whatever the
+other namespaces hold: every vector field is `INDEXMISSING`
+(`memory_index.vector_field_args`). A `step` of a namespace searches for at
+most `REEMBED_BATCH` of its memories lacking the new field
+(`@ns:{...} ismissing(@<new>)`, `NOCONTENT`, `TIMEOUT 0`, `DIALECT 4`: it
+stops at the batch, like the migration's), reads their texts
 (`lua/reembed_read.lua`), embeds them in one batch, and writes each vector
-where the memory still exists with the text read (`lua/reembed_write.lua`);
-then it saves the cursor, so a crashed job resumes there. A pass that ends
-having found nothing missing switches the namespace; the next full pass
-(which fills what writes racing the switch left out) marks it done. When
-every namespace is done, `finish` makes the new model the default and
-deletes `memrpc:model:next` (`lua/reembed_finish.lua`). Once
+where the memory still exists with the text read (`lua/reembed_write.lua`).
+The search drains as the job fills, so a crashed job resumes where the
+index says. A step that finds none, once Search has indexed every memory
+for the new field (`FT.ALTER` adds it and indexes the existing memories in
+the background; until then `ismissing` misses the memories not scanned
+yet), switches the namespace; one that finds none at least
+`REEMBED_SETTLE_S` after the switch (by when no process still writes a
+memory with the old model's vector alone) marks it done. When every
+namespace is done, `finish` makes the new model the default and deletes
+`memrpc:model:next` (`lua/reembed_finish.lua`). Once
 `REEMBED_CLEANUP_DELAY_S` has passed since, `cleanup_step`s remove the old
-model's field from each namespace's memories in the same bounded steps.
+model's field from each namespace's memories in the same bounded steps,
+found the same way (`-ismissing(@<old>)`).
 
 Steps of one namespace run under its lease (`jobs/reembed.py`): the state
 is only written by the runner holding it, each write one `HSET`.
@@ -39,30 +50,26 @@ is only written by the runner holding it, each write one `HSET`.
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from memrpc.embedding import Embedder
-from memrpc.limits import REEMBED_BATCH
+from memrpc.limits import REEMBED_BATCH, REEMBED_SETTLE_S
 from memrpc.store import keys, scripts
 from memrpc.store.memory_document import VectorType
-from memrpc.store.memory_index import INDEX, ModelField, field_of_hash
+from memrpc.store.memory_index import INDEX, ModelField, field_of_hash, info_command
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import ReembedCleanup, ReembedFinish, ReembedRead, ReembedWrite
-
-# The characters of a namespace that a SCAN pattern would read as a glob.
-_GLOB = re.compile(r"([*?\[\]\\])")
 
 
 @dataclass(frozen=True)
 class MoveState:
     """A namespace's move to a model (`memrpc:reembed:{ns}`, its fields)."""
 
-    cursor: str = "0"
-    missing: int = 0
     filled: int = 0
     switched: bool = False
+    switched_ms: int = 0
     done: bool = False
     cleaned: bool = False
 
@@ -81,9 +88,14 @@ class Target:
         return self.embedder.identity.fingerprint
 
 
-def pattern(ns: str) -> str:
-    """The `SCAN MATCH` pattern of the memory keys of `ns`."""
-    return _GLOB.sub(r"\\\1", keys.memory(ns, "")) + "*"
+def lacking(ns: str, field: ModelField, *, lacks: bool = True) -> list[str | int]:
+    """The search for at most `REEMBED_BATCH` memory keys of `ns` lacking
+    vector field `field` (`lacks=False`: holding it). `DIALECT 4` stops at
+    the batch rather than counting every match (its total is not one)."""
+    missing = f"ismissing(@{field.index})"
+    query = f"@ns:{{{keys.tag_value(ns)}}} {missing if lacks else '-' + missing}"
+    return ["FT.SEARCH", INDEX, query, "NOCONTENT", "LIMIT", 0, REEMBED_BATCH,
+            "TIMEOUT", 0, "DIALECT", 4]  # fmt: skip
 
 
 async def read_state(redis: RedisMux, ns: str, fingerprint: str) -> MoveState:
@@ -96,10 +108,9 @@ async def read_state(redis: RedisMux, ns: str, fingerprint: str) -> MoveState:
     if fields.get("to") != fingerprint:
         return MoveState()
     return MoveState(
-        cursor=fields.get("cursor", "0"),
-        missing=int(fields.get("missing", 0)),
         filled=int(fields.get("filled", 0)),
         switched=fields.get("switched") == "1",
+        switched_ms=int(fields.get("switched_ms", 0)),
         done=fields.get("done") == "1",
         cleaned=fields.get("cleaned") == "1",
     )
@@ -144,25 +155,24 @@ class Reembed:
         )
         return int(found[0])
 
-    async def step(self, ns: str) -> Step:
-        """Fills the new vectors of at most one `SCAN` of `REEMBED_BATCH` of
-        the memory keys of `ns`, from the saved cursor; saves the cursor and
-        counts; at a pass's end, switches or marks the namespace done."""
+    async def step(self, ns: str, now_ms: int) -> Step:
+        """Fills the new vectors of at most `REEMBED_BATCH` memories of `ns`
+        lacking them; when none lacks it, switches the namespace, or marks
+        it done (`REEMBED_SETTLE_S` after the switch)."""
         state = await self.state(ns)
         if state.done:
             return Step(0, 0, state)
-        field = self.target.field.hash
+        field = self.target.field
+        found = await self._redis.execute(*lacking(ns, field))
+        documents = [key.decode() for key in found[1:]]
+        if not documents:
+            return Step(0, 0, await self._settle(ns, state, now_ms))
         prefix = keys.memory(ns, "")
-        cursor, found = await self._redis.execute(
-            "SCAN", state.cursor, "MATCH", pattern(ns), "COUNT", REEMBED_BATCH
-        )
-        documents = [key.decode() for key in found]
         texts: dict[str, tuple[bytes, str]] = {}
-        if documents:
-            read = await self._read(ReembedRead(documents=documents, prefix=prefix, field=field))
-            for key, value in zip(documents, read, strict=True):
-                if value and value[0] is not None and value[1] is not None:
-                    texts[key] = (value[0], value[1].decode())
+        read = await self._read(ReembedRead(documents=documents, prefix=prefix, field=field.hash))
+        for key, value in zip(documents, read, strict=True):
+            if value and value[0] is not None and value[1] is not None:
+                texts[key] = (value[0], value[1].decode())
         filled = 0
         if texts:
             vectors = await self.target.embedder.embed([text for _, text in texts.values()])
@@ -171,34 +181,35 @@ class Reembed:
                 for (text_hash, _), vector in zip(texts.values(), vectors, strict=True)
             ]
             filled = await self._write(
-                ReembedWrite(documents=list(texts), prefix=prefix, field=field, items=items)
+                ReembedWrite(documents=list(texts), prefix=prefix, field=field.hash, items=items)
             )
-        state = await self._save(ns, state, cursor.decode(), len(texts), filled)
+        state = dataclasses.replace(state, filled=state.filled + filled)
+        await self._save(ns, state)
         return Step(len(documents), filled, state)
 
-    async def _save(
-        self, ns: str, state: MoveState, cursor: str, missing: int, filled: int
-    ) -> MoveState:
-        """Saves a step's cursor and counts (one HSET); at the end of a pass
-        (cursor 0), a pass that found nothing missing switches the
-        namespace, a pass after the switch marks it done."""
-        missing += state.missing
-        switched, done = state.switched, False
-        if cursor == "0":
-            if switched:
-                done = True
-            elif missing == 0:
-                switched = True
-            missing = 0
-        new = MoveState(
-            cursor=cursor,
-            missing=missing,
-            filled=state.filled + filled,
-            switched=switched,
-            done=done,
-        )
-        await self._redis.execute("HSET", keys.reembed(ns), *_fields(self.target, new))
-        return new
+    async def _settle(self, ns: str, state: MoveState, now_ms: int) -> MoveState:
+        """`ns` has no memory lacking the new vector: switches it, or marks
+        it done once `REEMBED_SETTLE_S` has passed since the switch; neither
+        while Search is still indexing (it may not have seen them all)."""
+        settled = state.switched and now_ms >= state.switched_ms + REEMBED_SETTLE_S * 1000
+        if (state.switched and not settled) or await self._indexing():
+            return state
+        if settled:
+            state = dataclasses.replace(state, done=True)
+        else:
+            state = dataclasses.replace(state, switched=True, switched_ms=now_ms)
+        await self._save(ns, state)
+        return state
+
+    async def _indexing(self) -> bool:
+        """Whether Search is indexing the existing memories (after an
+        `FT.ALTER`): its `indexing` flag."""
+        info = await self._redis.execute(*info_command())
+        return bool(int(info[info.index(b"indexing") + 1]))
+
+    async def _save(self, ns: str, state: MoveState) -> None:
+        """Saves `state` (one HSET)."""
+        await self._redis.execute("HSET", keys.reembed(ns), *_fields(self.target, state))
 
     async def finish(self, now_ms: int) -> bool:
         """Ends the move if it is still the target's: the target becomes the
@@ -214,34 +225,22 @@ class Reembed:
         return bool(ended)
 
     async def cleanup_step(self, ns: str, old: ModelField) -> tuple[int, MoveState]:
-        """Removes the old model's vectors `old` of at most one `SCAN` of
-        `REEMBED_BATCH` memory keys of `ns`, from the saved cursor; at the
-        pass's end marks the namespace cleaned. Returns the vectors removed
-        and the state saved."""
+        """Removes the old model's vectors `old` of at most `REEMBED_BATCH`
+        memories of `ns` holding them; when none does, marks the namespace
+        cleaned. Returns the vectors removed and the state saved."""
         state = await self.state(ns)
         if state.cleaned:
             return 0, state
-        cursor, found = await self._redis.execute(
-            "SCAN", state.cursor, "MATCH", pattern(ns), "COUNT", REEMBED_BATCH
-        )
+        found = await self._redis.execute(*lacking(ns, old, lacks=False))
+        documents = [key.decode() for key in found[1:]]
         removed = 0
-        if found:
+        if documents:
             removed = await self._cleanup(
-                ReembedCleanup(
-                    documents=[key.decode() for key in found],
-                    prefix=keys.memory(ns, ""),
-                    field=old.hash,
-                )
+                ReembedCleanup(documents=documents, prefix=keys.memory(ns, ""), field=old.hash)
             )
-        new = MoveState(
-            cursor=cursor.decode(),
-            filled=state.filled,
-            switched=True,
-            done=True,
-            cleaned=cursor == b"0",
-        )
-        await self._redis.execute("HSET", keys.reembed(ns), *_fields(self.target, new))
-        return removed, new
+        state = dataclasses.replace(state, switched=True, done=True, cleaned=not documents)
+        await self._save(ns, state)
+        return removed, state
 
 
 async def ended_move(redis: RedisMux) -> tuple[str, ModelField] | None:
@@ -266,10 +265,9 @@ def _fields(target: Target, state: MoveState) -> list[str]:
     """The Hash fields of `state` for the move to `target`, flattened."""
     values: Mapping[str, str | int] = {
         "to": target.fingerprint,
-        "cursor": state.cursor,
-        "missing": state.missing,
         "filled": state.filled,
         "switched": int(state.switched),
+        "switched_ms": state.switched_ms,
         "done": int(state.done),
         "cleaned": int(state.cleaned),
     }
