@@ -375,6 +375,31 @@ class LocalCluster:
         self._spawn(node)
         self._wait_answers(node)
 
+    def add_primary(self) -> Node:
+        """Starts one more node, empty, and has it meet the cluster: a
+        primary serving no slot until one is moved to it. Returns once it
+        says `cluster_state:ok` (before, a `MIGRATE` to it fails with
+        `CLUSTERDOWN`)."""
+        assert self.base_dir is not None, "the cluster is not started"
+        taken = {port for node in self.nodes for port in (node.port, node.port + BUS_OFFSET)}
+        node = Node(_free_cluster_port(taken), self.base_dir / f"node{len(self.nodes)}", "primary")
+        self.nodes.append(node)
+        self._spawn(node)
+        self._wait_answers(node)
+        first = self.live()[0]
+        node.command("CLUSTER", "MEET", first.host, first.port)
+        count = len(self.live())
+        _until(
+            f"node {node.address} known to every node",
+            lambda: all(
+                len(str(peer.command("CLUSTER", "NODES")).splitlines()) == count
+                for peer in self.live()
+            ),
+            self.timeout,
+        )
+        self.wait_ok()
+        return node
+
     # -- slot moves -----------------------------------------------------
 
     def begin_slot_move(self, slot: int, source: Node, target: Node) -> None:
@@ -387,11 +412,17 @@ class LocalCluster:
         (`GETKEYSINSLOT`, `MIGRATE ... KEYS`); the keys moved."""
         found = source.command("CLUSTER", "GETKEYSINSLOT", slot, count)
         moved = [str(key) for key in found]
-        if moved:
-            source.command(
-                "MIGRATE", target.host, target.port, "", 0, _MIGRATE_TIMEOUT_MS, "KEYS", *moved
-            )
+        self.migrate(source, target, moved)
         return moved
+
+    @staticmethod
+    def migrate(source: Node, target: Node, keys: Sequence[str]) -> None:
+        """Moves `keys` (of one slot being moved) from `source` to `target`
+        in one `MIGRATE`; they leave `source`."""
+        if keys:
+            source.command(
+                "MIGRATE", target.host, target.port, "", 0, _MIGRATE_TIMEOUT_MS, "KEYS", *keys
+            )
 
     def finish_slot_move(self, slot: int, target: Node) -> None:
         """Gives `slot` to `target`: `SETSLOT NODE` on it, then on every
