@@ -37,7 +37,7 @@ import numpy as np
 import redis.exceptions
 from tests.redis_cluster import LocalCluster, Node
 
-from memrpc.store import keys, long_term
+from memrpc.store import keys, long_term, scripts
 from memrpc.store.long_term import Created, LongTermStore, MemoryPatch, NewMemory
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import (
@@ -48,6 +48,7 @@ from memrpc.store.memory_index import (
 )
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import Arg, Connection, RedisAddress, RedisMux
+from memrpc.store.script_args import ModelRecord
 
 DIM = 384
 VECTOR_TYPE = VectorType.FLOAT16
@@ -242,7 +243,7 @@ class Spike:
         await self.joining_primary(ns_c)
         await self.atomic_migration(ns_b)
         await self.failover(ns_a, target)
-        self.global_keys()
+        await self.global_keys()
 
     async def index_on_every_primary(self, ns_a: str, ns_b: str, avoid: set[int]) -> None:
         section("a. FT.CREATE on every primary; what each shard's index finds")
@@ -803,7 +804,7 @@ class Spike:
         await attempt("WAIT 1 500 on the promoted one again", rmux.execute("WAIT", 1, 500))
         say("  took", f"{time.monotonic() - began:.3f} s")
 
-    def global_keys(self) -> None:
+    async def global_keys(self) -> None:
         section("f. keys outside every namespace")
         cluster = self.cluster
         for key in (
@@ -815,6 +816,17 @@ class Spike:
         ):
             slot = cluster.slot_of(key)
             say(key, f"slot {slot} on {cluster.owner(slot).address}")
+        owner = cluster.owner(cluster.slot_of(keys.model()))
+        script = scripts.load(self.mux(owner), ModelRecord)
+        call = ModelRecord(
+            record=keys.model(), next=keys.model_next(), name="m", dim=DIM, fingerprint="f",
+            now_ms=int(time.time() * 1000), next_name="", next_dim=0, next_fingerprint="",
+            next_field="",
+        )  # fmt: skip
+        await attempt(
+            f"model_record.lua (KEYS {keys.model()}, {keys.model_next()}) on {owner.address}",
+            script(call),
+        )
 
 
 async def main() -> None:
