@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -120,10 +120,7 @@ class EmbeddedRedis:
         self.data_dir = Path(data_dir).absolute()
         self.start_timeout = start_timeout
         self.log_path = Path(log_path).absolute() if log_path else self.data_dir / "valkey.log"
-        self._module_paths: tuple[Path, ...] = (
-            _MODULES_DIR / "rejson.so",
-            _MODULES_DIR / "redisearch.so",
-        )
+        self._module_paths: tuple[Path, ...] = module_paths()
         socket_path = self.data_dir / "redis.sock"
         self._socket_path: Path | None = None
         self._port = 0
@@ -253,31 +250,7 @@ class EmbeddedRedis:
         self.stop()
 
     def _args(self) -> list[str]:
-        args = [
-            str(get_binary_path()),
-            "--dir", str(self.data_dir),
-            "--bind", "127.0.0.1",
-            "--protected-mode", "yes",
-            "--port", str(self._port),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            # A memory's Hash, vector included, in the compact encoding.
-            "--hash-max-listpack-value", str(HASH_MAX_LISTPACK_VALUE),
-            # Valkey frees large values on a background thread by default;
-            # RedisJSON documents freed there corrupted the heap (seen on a
-            # FLUSHALL), so every free happens on the main thread.
-            "--lazyfree-lazy-eviction", "no",
-            "--lazyfree-lazy-expire", "no",
-            "--lazyfree-lazy-server-del", "no",
-            "--lazyfree-lazy-user-del", "no",
-            "--lazyfree-lazy-user-flush", "no",
-        ]  # fmt: skip
-        if self._socket_path is not None:
-            args += ["--unixsocket", str(self._socket_path), "--unixsocketperm", "700"]
-        for module in self._module_paths:
-            args += ["--loadmodule", str(module)]
-        return args
+        return server_args(self.data_dir, self._port, self._module_paths, self._socket_path)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         if self._socket_path is not None and _accepts_connections(self._socket_path):
@@ -377,6 +350,49 @@ class EmbeddedRedis:
             lines = [f"(cannot read the log: {exc})"]
         tail = "\n".join(lines)
         return EmbeddedRedisError(f"embedded redis {what}; end of {self.log_path}:\n{tail}")
+
+
+def module_paths() -> tuple[Path, ...]:
+    """The JSON and search modules every embedded server loads."""
+    return (_MODULES_DIR / "rejson.so", _MODULES_DIR / "redisearch.so")
+
+
+def server_args(
+    data_dir: Path,
+    port: int,
+    modules: Sequence[Path] | None = None,
+    socket_path: Path | None = None,
+) -> list[str]:
+    """The command line of a ``valkey-server`` as ``EmbeddedRedis`` runs it:
+    data and append-only file in ``data_dir``, loopback ``port`` (0: none,
+    then ``socket_path``), the ``modules`` (default ``module_paths()``)
+    loaded. Shared with the tests' local cluster (``tests/redis_cluster.py``),
+    which adds its cluster options."""
+    args = [
+        str(get_binary_path()),
+        "--dir", str(data_dir),
+        "--bind", "127.0.0.1",
+        "--protected-mode", "yes",
+        "--port", str(port),
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--save", "",
+        # A memory's Hash, vector included, in the compact encoding.
+        "--hash-max-listpack-value", str(HASH_MAX_LISTPACK_VALUE),
+        # Valkey frees large values on a background thread by default;
+        # RedisJSON documents freed there corrupted the heap (seen on a
+        # FLUSHALL), so every free happens on the main thread.
+        "--lazyfree-lazy-eviction", "no",
+        "--lazyfree-lazy-expire", "no",
+        "--lazyfree-lazy-server-del", "no",
+        "--lazyfree-lazy-user-del", "no",
+        "--lazyfree-lazy-user-flush", "no",
+    ]  # fmt: skip
+    if socket_path is not None:
+        args += ["--unixsocket", str(socket_path), "--unixsocketperm", "700"]
+    for module in module_paths() if modules is None else modules:
+        args += ["--loadmodule", str(module)]
+    return args
 
 
 def _loading(client: redis.Redis) -> Loading | None:
