@@ -41,13 +41,21 @@ from memrpc.store import keys
 from memrpc.store import reembed as reembed_store
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
-from memrpc.store.memory_index import INDEX, ORIGINAL_FIELD, ModelField, model_field
+from memrpc.store.memory_index import (
+    INDEX,
+    LEGACY_INDEX,
+    ORIGINAL_FIELD,
+    ModelField,
+    model_field,
+)
 from memrpc.store.model_record import claim
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.reembed import Reembed, Target
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from projected_model import ProjectedEmbedder
+from schema2_fixture import load as load_schema2
+from schema2_fixture import read as read_schema2
 from support import MEMRPC, assert_reason, last_line, memrpc_exits
 from test_model_identity import copy_model, flip_onnx_byte
 
@@ -561,6 +569,30 @@ async def test_the_checks_of_a_move_refuse_the_wrong_models_in_one_line(
     assert (await check_model(mux, new, settings, own_redis.url, previous=old)).next is None
     with pytest.raises(SettingsError):
         await check_model(mux, old, settings, own_redis.url)
+
+
+async def test_a_move_waits_for_the_migration_of_schema_2(
+    own_redis: EmbeddedRedis,
+    mux: RedisMux,
+    embedder: BatchingEmbedder,
+    projected: ProjectedEmbedder,
+) -> None:
+    """The old index knows only the first model's field, and the job's
+    steps see only converted memories: no move is recorded before the
+    migration is done."""
+    settings = make_settings(own_redis.url)
+    await load_schema2(mux, read_schema2())
+    with pytest.raises(SettingsError) as refused:
+        await check_model(
+            mux, projected.identity, settings, own_redis.url, previous=embedder.identity
+        )
+    assert "still migrating from storage schema 2" in str(refused.value)
+    assert await mux.execute("EXISTS", keys.model_next()) == 0  # no move recorded
+    await mux.execute("FT.DROPINDEX", LEGACY_INDEX)  # as the migration does when done
+    record = await check_model(
+        mux, projected.identity, settings, own_redis.url, previous=embedder.identity
+    )
+    assert record.next is not None
 
 
 async def test_real_processes_move_the_memories_of_a_changed_model(

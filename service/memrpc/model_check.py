@@ -16,7 +16,10 @@ B, or a default B (the move is over: A is unused, logged). Any other start
 ends with one line naming the models, the flags to start with and the
 section of the docs (exit status 2, as a bad setting): a model neither
 recorded; `--model-dir A` alone while the memories move to B; `--model-dir
-B` alone while A is the default.
+B` alone while A is the default; a move while the memories of storage
+schema 2 are still migrating (`store/migration.py`: the old index knows
+only the first model's field, and the re-embed job's steps see only the
+memories already converted).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pathlib import Path
 from memrpc.config import Settings, SettingsError, redacted_url
 from memrpc.embedding import ModelIdentity
 from memrpc.store import keys
+from memrpc.store.legacy_search import legacy_index_exists
+from memrpc.store.memory_index import LEGACY_INDEX
 from memrpc.store.model_record import MalformedRecord, RecordedModel, claim
 from memrpc.store.redis_mux import RedisMux
 
@@ -58,6 +63,13 @@ async def check_model(
     to unless a move is recorded; returns the records. Raises
     `SettingsError` (one line) when they are not the process's models."""
     where = redacted_url(url)
+    if previous is not None and await legacy_index_exists(redis.execute):
+        raise SettingsError(
+            f"--previous-model-dir {settings.previous_model_dir} would move the memories in "
+            f"Redis at {where} to {identity}, but they are still migrating from storage "
+            f"schema 2 ({LEGACY_INDEX} exists): start without --previous-model-dir, and "
+            f"move them once the migration is done ({MOVE_DOCS})"
+        )
     try:
         record = await claim(
             redis,
