@@ -21,6 +21,8 @@ stops it; about half a minute, little CPU. Sections:
 - e. Failover of a primary: promotion, the index on replicas, `WAIT`,
   `WAITAOF`.
 - f. Where the keys outside every namespace land.
+- g. What an index per namespace would cost (one plain server): Redis
+  memory per empty index, and per namespace once each holds a few memories.
 
 Every wait is bounded; nothing here runs long.
 """
@@ -29,14 +31,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import time
 from collections.abc import Awaitable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import redis.exceptions
 from tests.redis_cluster import LocalCluster, Node
 
+from bench.redis_memory import used_memory
+from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store import keys, long_term, scripts
 from memrpc.store.long_term import Created, LongTermStore, MemoryPatch, NewMemory
 from memrpc.store.memory_document import VectorType
@@ -829,6 +835,45 @@ class Spike:
         )
 
 
+# g: how many indexes, and memories in each.
+PER_NAMESPACE_INDEXES = 100
+PER_NAMESPACE_MEMORIES = 5
+
+
+async def index_per_namespace() -> None:
+    """g. `PER_NAMESPACE_INDEXES` indexes of memrpc's schema, each over one
+    namespace's prefix (`memrpc:idx:{ns}`), on a plain server: what each
+    costs empty, and with `PER_NAMESPACE_MEMORIES` memories."""
+    section("g. an index per namespace: its cost")
+    rng = np.random.default_rng(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedRedis(Path(tmp) / "redis", port=0)
+        await server.astart()
+        mux = RedisMux(server.url)
+
+        try:
+            base = await used_memory(mux)
+            for i in range(PER_NAMESPACE_INDEXES):
+                create = create_command(DIM, VectorType.FLOAT16)
+                create[1] = f"memrpc:idx:{{ns{i}}}"
+                create[create.index("PREFIX") + 2] = keys.memory(f"ns{i}", "")
+                await mux.execute(*create)
+            empty = await used_memory(mux)
+            for i in range(PER_NAMESPACE_INDEXES):
+                for j in range(PER_NAMESPACE_MEMORIES):
+                    blob = VectorType.FLOAT16.blob(vector(rng))
+                    await mux.execute("HSET", keys.memory(f"ns{i}", str(j)), "n", "x", "v", blob)
+            full = await used_memory(mux)
+        finally:
+            await mux.aclose()
+            await server.astop()
+    say("bytes per empty index", round((empty - base) / PER_NAMESPACE_INDEXES))
+    say(
+        f"bytes per namespace with {PER_NAMESPACE_MEMORIES} memories",
+        round((full - base) / PER_NAMESPACE_INDEXES),
+    )
+
+
 async def main() -> None:
     began = time.monotonic()
     async with LocalCluster(primaries=3, replicas=1) as cluster:
@@ -839,6 +884,7 @@ async def main() -> None:
         finally:
             await spike.close()
     say("\ncluster stopped; total", f"{time.monotonic() - began:.1f} s")
+    await index_per_namespace()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.redis_memory import used_memory
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import load_default_embedder
 from memrpc.embedding.model_files import model_files
@@ -63,11 +64,6 @@ def texts(count: int) -> list[str]:
         f"{i % 52}, after the review of budget line {i % 31} with the partners in city {i % 17}."
         for i in range(count)
     ]
-
-
-async def used_memory(mux: RedisMux) -> int:
-    info = (await mux.execute("INFO", "memory")).decode()
-    return int(next(line for line in info.splitlines() if line.startswith("used_memory:"))[12:])
 
 
 async def measure(count: int, work: Path) -> dict[str, float]:
