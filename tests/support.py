@@ -24,7 +24,7 @@ from grpc_status import rpc_status
 from hypothesis import HealthCheck, settings
 
 from memrpc.docgen import error_reasons
-from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedded_redis import EmbeddedRedis, ServerBinary
 from memrpc.namespace_defaults import NamespaceDefaults
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
 from memrpc.store.memory_index import INDEX, create_command, fields
@@ -224,12 +224,14 @@ class FixedDefaults:
 
 
 @contextlib.asynccontextmanager
-async def older_index(tmp_path: Path, dim: int, lacking: Sequence[str]) -> AsyncIterator[RedisMux]:
-    """A client of a Redis of its own (under `tmp_path`) whose memory index
-    was made by an earlier version: the schema of `fields` (of `dim` values
-    of the default vector type) without the fields named in `lacking`.
-    Stopped on exit."""
-    redis_server = EmbeddedRedis(tmp_path / "redis", port=0)
+async def older_index(
+    tmp_path: Path, binary: ServerBinary, dim: int, lacking: Sequence[str]
+) -> AsyncIterator[RedisMux]:
+    """A client of a Redis of its own (under `tmp_path`, running `binary`)
+    whose memory index was made by an earlier version: the schema of
+    `fields` (of `dim` values of the default vector type) without the fields
+    named in `lacking`. Stopped on exit."""
+    redis_server = EmbeddedRedis(tmp_path / "redis", port=0, binary=binary)
     await redis_server.astart()
     client = RedisMux(redis_server.url)
     try:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
     from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryAsyncStub
 
+pytestmark = pytest.mark.genuine_redis
+
 # A recorder that writes only when a test says so.
 NEVER_S = 3600.0
 

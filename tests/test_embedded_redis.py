@@ -1,5 +1,5 @@
 """The embedded valkey-server: startup, modules, persistence, addresses, supervision,
-and the wait for a server loading its data."""
+and the wait for a server loading its data; the genuine Redis started the same way."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ import pytest
 import redis
 import redis.asyncio
 
-from memrpc.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from memrpc.embedded_redis import EmbeddedRedis, EmbeddedRedisError, ServerBinary
+from memrpc.limits import HASH_MAX_LISTPACK_VALUE
 from support import serve
 
 
@@ -60,6 +61,22 @@ def test_starts_with_json_and_vector_search(server: EmbeddedRedis) -> None:
         "RETURN", "0", "DIALECT", "2",
     )  # fmt: skip
     assert [doc["id"] for doc in found["results"]] == ["doc:2"]  # redis-py 8 speaks RESP3
+
+
+def test_the_genuine_redis_starts_with_both_modules_and_the_settings(
+    tmp_path: Path, genuine_redis: ServerBinary
+) -> None:
+    with EmbeddedRedis(tmp_path, binary=genuine_redis) as embedded:
+        r = client(embedded)
+        assert re.fullmatch(r"7\.4\.\d+", r.info("server")["redis_version"])  # valkey says 7.2
+        modules = {str(module["name"]): int(module["ver"]) for module in r.module_list()}
+        assert modules.keys() >= {"search", "ReJSON"}
+        assert modules["search"] >= 21000  # Search 2.10 has the FLOAT16 vectors memrpc stores
+        assert r.config_get("hash-max-listpack-value") == {
+            "hash-max-listpack-value": str(HASH_MAX_LISTPACK_VALUE)
+        }
+        assert set(r.config_get("lazyfree-lazy-*").values()) == {"no"}
+    assert "Redis version=7.4" in (tmp_path / "redis.log").read_text()
 
 
 def test_context_manager_starts_and_stops(tmp_path: Path) -> None:

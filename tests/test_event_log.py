@@ -27,6 +27,8 @@ from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm_pb
 from support import assert_invalid, assert_reason, error_info
 
+pytestmark = pytest.mark.genuine_redis
+
 Stub = event_log_pb2_grpc.EventLogStub
 # Generous bound on any single wait; tests never rely on it being tight.
 TIMEOUT = 10.0

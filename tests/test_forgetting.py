@@ -39,6 +39,8 @@ from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from test_faults import eventually
 
+pytestmark = pytest.mark.genuine_redis
+
 DAY_MS = 86_400_000
 HOUR_S = 3600.0
 RETENTION = Retention(log_max_len=1000, feed_max_len=1000)

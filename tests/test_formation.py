@@ -39,6 +39,8 @@ from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as pb
 from projected_model import ProjectedEmbedder
 
+pytestmark = pytest.mark.genuine_redis
+
 TTL_MS = EPISODIC_TTL_S * 1000
 PER_MEMORY = 10
 # The most formation steps one drain takes: far more than any test needs.

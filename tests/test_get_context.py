@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
     from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryAsyncStub
 
+pytestmark = pytest.mark.genuine_redis
+
 THREAD = "thread-1"
 # Far enough for every memory of a test to count, whatever its distance.
 ANY_DISTANCE = 2.0

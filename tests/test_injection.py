@@ -41,6 +41,8 @@ from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from support import REPRODUCIBLE
 
+pytestmark = pytest.mark.genuine_redis
+
 # Every run's namespaces start with this marker, so its keys can be told apart.
 RUN = f"inj{uuid.uuid4().hex[:8]}"
 _namespaces = itertools.count()

@@ -16,7 +16,7 @@ import pytest
 from google.protobuf import timestamp_pb2
 
 from memrpc.api import page_tokens
-from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedded_redis import EmbeddedRedis, ServerBinary
 from memrpc.limits import MAX_PAGE_BYTES, MEMORY_PAGE_SIZE
 from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory
@@ -29,6 +29,8 @@ from test_long_term_memory import DIM, EPISODIC, SEMANTIC, create, search_ids, u
 
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
+
+pytestmark = pytest.mark.genuine_redis
 
 NEWEST = pb.MEMORY_ORDER_NEWEST_FIRST
 MOST_HIT = pb.MEMORY_ORDER_MOST_HIT
@@ -328,8 +330,10 @@ async def test_a_listing_reads_little_past_its_byte_budget(
 # An index made by an earlier version.
 
 
-async def test_an_older_index_gets_the_listing_fields(tmp_path: Path) -> None:
-    async with older_index(tmp_path, DIM, LISTING_FIELDS) as client:
+async def test_an_older_index_gets_the_listing_fields(
+    tmp_path: Path, server_binary: ServerBinary
+) -> None:
+    async with older_index(tmp_path, server_binary, DIM, LISTING_FIELDS) as client:
         store = LongTermStore(client, dim=DIM)
         vectors = unit_vectors(4, seed=19)
         news = [NewMemory(f"old {i}", vectors[i]) for i in range(4)]

@@ -39,6 +39,8 @@ from support import assert_invalid, assert_reason
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
 
+pytestmark = pytest.mark.genuine_redis
+
 DIM = 384
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 CREATED = pb.CREATE_OUTCOME_CREATED

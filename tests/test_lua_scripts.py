@@ -27,6 +27,8 @@ from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_mux import Arg
 from memrpc.v1 import working_memory_pb2 as pb
 
+pytestmark = pytest.mark.genuine_redis
+
 BUILDERS = [
     cls
     for _, cls in inspect.getmembers(script_args, inspect.isclass)

@@ -13,6 +13,7 @@ import pytest
 import redis.asyncio
 from google.protobuf import field_mask_pb2, timestamp_pb2
 
+from memrpc.embedded_redis import ServerBinary
 from memrpc.embedding import BatchingEmbedder
 from memrpc.limits import (
     MAX_FILTER_VALUES,
@@ -26,6 +27,8 @@ from memrpc.store.memory_index import INDEX, MemoryFilter
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2 as wpb
 from support import assert_invalid, indexed, older_index
+
+pytestmark = pytest.mark.genuine_redis
 
 MODES = [pb.RECALL_MODE_VECTOR, pb.RECALL_MODE_KEYWORD, pb.RECALL_MODE_HYBRID]
 QUERY = "the trip to the lake"
@@ -360,9 +363,9 @@ NEW_FIELDS = ("event_ms", "meta")
 
 
 async def test_an_older_index_gets_the_filter_fields(
-    tmp_path: Path, embedder: BatchingEmbedder
+    tmp_path: Path, server_binary: ServerBinary, embedder: BatchingEmbedder
 ) -> None:
-    async with older_index(tmp_path, embedder.dim, NEW_FIELDS) as client:
+    async with older_index(tmp_path, server_binary, embedder.dim, NEW_FIELDS) as client:
         store = LongTermStore(client, dim=embedder.dim)
         [vector] = await embedder.embed(["x"])
         item = NewMemory("x", vector, metadata={"k": "v"}, event_ms=T0_MS)

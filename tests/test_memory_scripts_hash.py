@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedded_redis import EmbeddedRedis, ServerBinary
 from memrpc.store import keys, scripts
 from memrpc.store.memory_document import READ_FIELDS, VectorType
 from memrpc.store.memory_index import (
@@ -52,6 +52,8 @@ from memrpc.store.script_args import (
 )
 from schema2_documents import document, legacy_index_command, write
 
+pytestmark = pytest.mark.genuine_redis
+
 Vector = npt.NDArray[np.float32]
 DIM = 384
 NOW = 1_700_000_000_000
@@ -71,9 +73,11 @@ class Store:
 
 @pytest.fixture(scope="module", params=list(VectorType), ids=str)
 async def store(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    server_binary: ServerBinary,
 ) -> AsyncIterator[Store]:
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), binary=server_binary)
     server.start()
     mux = RedisMux(server.url)
     await mux.execute(*create_command(DIM, request.param))

@@ -24,6 +24,8 @@ from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import MemoryUpgrade
 from schema2_documents import document, dumps, write
 
+pytestmark = pytest.mark.genuine_redis
+
 DIM = 384
 NOW = 1_700_000_000_000
 DAY = 86_400_000

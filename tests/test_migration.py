@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2, json_format, timestamp_pb2
 
-from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.embedded_redis import EmbeddedRedis, ServerBinary
 from memrpc.embedding import BatchingEmbedder
 from memrpc.jobs.migration import MigrationRunner
 from memrpc.jobs.runner import RunnerPolicy
@@ -50,6 +50,8 @@ from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from schema2_fixture import Fixture, load, read
 
+pytestmark = pytest.mark.genuine_redis
+
 FIXTURE = read()
 DIM = 384
 POLICY = RunnerPolicy(claim_idle_s=30.0, max_deliveries=3)
@@ -60,9 +62,9 @@ RUNNER_S = 60.0
 
 
 @pytest.fixture
-async def own(tmp_path: Path) -> AsyncIterator[EmbeddedRedis]:
+async def own(tmp_path: Path, server_binary: ServerBinary) -> AsyncIterator[EmbeddedRedis]:
     """A Redis of the test's own, with no memory."""
-    server = EmbeddedRedis(tmp_path / "redis", port=0)
+    server = EmbeddedRedis(tmp_path / "redis", port=0, binary=server_binary)
     await server.astart()
     try:
         yield server

@@ -45,15 +45,16 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import grpc
 import numpy as np
+import pytest
 import redis.asyncio
 from google.protobuf import field_mask_pb2
 from redis.commands.search.query import Query
 
 from memrpc.api.convert import now_ms
+from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.store import keys
 from memrpc.store.formation import Chunk, FormationStore
@@ -65,6 +66,8 @@ from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_mem
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
 from test_faults import serving
+
+pytestmark = pytest.mark.genuine_redis
 
 SEED = int(os.environ.get("MEMRPC_MODEL_CHECK_SEED", "5"))
 SECONDS = float(os.environ.get("MEMRPC_MODEL_CHECK_SECONDS", "0"))
@@ -676,9 +679,9 @@ class Run:
 
 
 async def test_random_concurrent_writes_match_the_model(
-    tmp_path: Path, embedder: BatchingEmbedder
+    own_redis: EmbeddedRedis, embedder: BatchingEmbedder
 ) -> None:
-    async with serving(None, embedder, data_dir=tmp_path / "data") as (server, channel):
+    async with serving(own_redis.url, embedder) as (server, channel):
         mux = RedisMux(server.redis_url)
         try:
             run = Run(channel, mux, SEED, embedder.dim)

@@ -59,6 +59,8 @@ from support import assert_invalid, assert_reason
 from test_auth import NS_A as AUTH_NS
 from test_auth import auth, bearer, secured  # noqa: F401 (the auth server's fixtures)
 
+pytestmark = pytest.mark.genuine_redis
+
 ABORTED = grpc.StatusCode.ABORTED
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
 # How long a poll for another server's view waits at most: the cache's bound

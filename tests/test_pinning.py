@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from memrpc.store import keys, memory_document
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query, unpinned_query
 from memrpc.store.redis_mux import RedisMux
@@ -13,6 +15,8 @@ from test_long_term_memory import DARK_MODE, DUPLICATE, PEANUTS, create, get, it
 
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
+
+pytestmark = pytest.mark.genuine_redis
 
 TROMBONE = "Alice plays the trombone."
 

@@ -19,6 +19,7 @@ from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api.memory_search import MemorySearch
 from memrpc.config import Settings
+from memrpc.embedded_redis import ServerBinary
 from memrpc.embedding import BatchingEmbedder
 from memrpc.limits import (
     COMMON_WORD_SCOPE,
@@ -41,6 +42,8 @@ from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2 as wpb
 from support import assert_invalid, indexed, older_index
+
+pytestmark = pytest.mark.genuine_redis
 
 VECTOR, KEYWORD, HYBRID = pb.RECALL_MODE_VECTOR, pb.RECALL_MODE_KEYWORD, pb.RECALL_MODE_HYBRID
 MODES = [VECTOR, KEYWORD, HYBRID]
@@ -401,9 +404,9 @@ KEYWORD_FIELDS = ("body", "flags", "recalled")
 
 
 async def test_an_older_index_gets_the_keyword_fields_and_finds_its_memories(
-    tmp_path: Path, embedder: BatchingEmbedder
+    tmp_path: Path, server_binary: ServerBinary, embedder: BatchingEmbedder
 ) -> None:
-    async with older_index(tmp_path, embedder.dim, KEYWORD_FIELDS) as client:
+    async with older_index(tmp_path, server_binary, embedder.dim, KEYWORD_FIELDS) as client:
         store = LongTermStore(client, dim=embedder.dim)
         vectors = await embedder.embed(TEXTS)
         news = [NewMemory(text, vector) for text, vector in zip(TEXTS, vectors, strict=True)]

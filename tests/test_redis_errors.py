@@ -35,6 +35,8 @@ from memrpc.store.redis_errors import (
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.script_args import EventsReceive
 
+pytestmark = pytest.mark.genuine_redis
+
 TRANSIENT = {"LOADING", "BUSY", "OOM", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}
 # A well-formed reply for each code (redirections carry a slot and address).
 SAMPLE = {code: f"{code} something went wrong" for code in CODES} | {

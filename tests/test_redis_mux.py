@@ -22,6 +22,8 @@ from memrpc.store.redis_mux import RedisAddress, RedisMux
 from memrpc.store.script_args import EventsDeleteGroup
 from stall_proxy import StallingProxy
 
+pytestmark = pytest.mark.genuine_redis
+
 # The command timeout of the stall tests: short, since they wait it out.
 COMMAND_TIMEOUT_S = 0.5
 

@@ -16,6 +16,8 @@ from memrpc.store.memory_document import SCHEMA
 from memrpc.store.redis_mux import RedisMux
 from support import last_line, memrpc_exits
 
+pytestmark = pytest.mark.genuine_redis
+
 
 async def test_the_first_claim_records_the_schema_and_later_ones_read_it(
     own_redis: EmbeddedRedis,

@@ -26,6 +26,8 @@ from memrpc.summaries.base import FoldTurn
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import working_memory_pb2 as pb
 
+pytestmark = pytest.mark.genuine_redis
+
 SUMMARIZER = "ids"
 NOW_MS = 1_700_000_000_000
 # The most fold steps one drain takes: far more than any test needs.

