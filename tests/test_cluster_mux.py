@@ -164,6 +164,21 @@ async def test_many_commands_in_flight_to_every_node_get_their_own_replies(
     assert replies == [key.encode() for key in reads] + [b"PONG"]
 
 
+async def test_a_dedicated_connection_goes_to_the_node_of_its_key(
+    cluster: LocalCluster, cmux: ClusterMux
+) -> None:
+    first = (await cmux.primaries())[0]
+    streams = [f"memrpc:log:{{{_tag()}}}:t" for _ in range(60)]
+    # Streams of every primary but the first (where a keyless one would go).
+    streams = [s for s in streams if _where(cluster.owner(slot_of(s))) != first][:6]
+    for stream in streams:
+        await cmux.execute("XADD", stream, "*", "n", stream)
+        async with cmux.dedicated(stream) as connection:
+            read = await connection.execute("XREAD", "BLOCK", 100, "STREAMS", stream, "0")
+        assert read[0][0] == stream.encode()
+        assert read[0][1][0][1] == [b"n", stream.encode()]
+
+
 def _other_primary(cluster: LocalCluster, node: Node) -> Node:
     return next(other for other in cluster.primaries() if other is not node)
 
@@ -222,13 +237,14 @@ async def test_ask_reads_a_migrated_key_on_the_target_and_the_rest_on_the_source
 
 
 async def test_a_second_redirection_raises(cluster: LocalCluster, cmux: ClusterMux) -> None:
-    ns = _tag()
-    key = f"memrpc:test:{{{ns}}}:r"  # never written: absent on every node
-    slot = slot_of(ns)
+    await cmux.execute("PING")  # the map is read before the slots change
+    # ASK, then MOVED: the source migrates the slot and the target does not
+    # import it, so the source answers ASK (the key is absent everywhere) and
+    # the target MOVED back.
+    key = f"memrpc:test:{{{_tag()}}}:r"
+    slot = slot_of(key)
     source = cluster.owner(slot)
     target = _other_primary(cluster, source)
-    # The source migrates the slot, the target does not import it: the
-    # source answers ASK (the key is not there), the target MOVED back.
     source.command("CLUSTER", "SETSLOT", slot, "MIGRATING", target.node_id)
     try:
         async with asyncio.timeout(5):
@@ -237,6 +253,22 @@ async def test_a_second_redirection_raises(cluster: LocalCluster, cmux: ClusterM
         assert cmux.redirections == 1
     finally:
         source.command("CLUSTER", "SETSLOT", slot, "STABLE")
+
+    # MOVED, then ASK: the slot moved (the client's map does not know yet),
+    # and its new owner migrates it back to a node that does not import it.
+    key = f"memrpc:test:{{{_tag()}}}:r"
+    slot = slot_of(key)
+    source = cluster.owner(slot)
+    target = _other_primary(cluster, source)
+    cluster.move_slot(slot, source, target)
+    target.command("CLUSTER", "SETSLOT", slot, "MIGRATING", source.node_id)
+    try:
+        async with asyncio.timeout(5):
+            with pytest.raises(redis.exceptions.AskError):
+                await cmux.execute("GET", key)
+        assert cmux.redirections == 2
+    finally:
+        target.command("CLUSTER", "SETSLOT", slot, "STABLE")
 
 
 async def test_a_primary_killed_fails_its_commands_until_its_replica_takes_over(

@@ -129,6 +129,8 @@ class ClusterMux:
         # The loop time the last read of the map began.
         self._read_at = -math.inf
         self._closed = False
+        # Whether the last read of the map failed (logged once until one works).
+        self._unreadable = False
         # The MOVED and ASK replies followed (tests count them).
         self.redirections = 0
 
@@ -254,6 +256,9 @@ class ClusterMux:
         finally:
             self._reading = None
         gone = [address for address in self._nodes if address not in slot_map.primaries]
+        if self._unreadable:
+            log.info("Redis Cluster %s: slot map read again", self.address.where)
+        self._unreadable = False
         if self._map is None or self._map.primaries != slot_map.primaries:
             log.info("Redis Cluster %s: primaries %s", self.address.where, slot_map.primaries)
         self._map = slot_map
@@ -277,5 +282,7 @@ class ClusterMux:
         failed = redis.exceptions.ConnectionError(
             f"cannot read the slot map of the Redis Cluster: {'; '.join(failures)}"
         )
-        log.warning("%s", failed)
+        if not self._unreadable:
+            log.warning("Redis Cluster %s: %s; retrying on demand", self.address.where, failed)
+        self._unreadable = True
         raise failed
