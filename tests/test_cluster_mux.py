@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.exceptions
 
+from memrpc import metrics
 from memrpc.store.cluster_mux import ClusterAddress, ClusterMux, client_for, is_cluster_url
 from memrpc.store.command_keys import key_of
 from memrpc.store.hash_slot import crc16, slot_of
@@ -184,7 +185,7 @@ def _other_primary(cluster: LocalCluster, node: Node) -> Node:
 
 
 async def test_moved_is_followed_and_the_slot_map_learns_the_new_owner(
-    cluster: LocalCluster, cmux: ClusterMux
+    cluster: LocalCluster, cmux: ClusterMux, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ns = _tag()
     key = f"memrpc:test:{{{ns}}}:m"
@@ -193,8 +194,15 @@ async def test_moved_is_followed_and_the_slot_map_learns_the_new_owner(
     target = _other_primary(cluster, source)
     cluster.move_slot(slot_of(key), source, target)
 
+    timed: list[tuple[str, BaseException | None]] = []
+    monkeypatch.setattr(metrics, "enabled", lambda: True)
+    monkeypatch.setattr(
+        metrics, "redis_command", lambda name, _seconds, error: timed.append((name, error))
+    )
     assert await cmux.execute("GET", key) == b"before"  # MOVED, followed
     assert cmux.redirections == 1
+    assert timed == [("GET", None)]  # once, though sent twice
+    monkeypatch.undo()
     assert await cmux.execute("SET", key, "after") == b"OK"  # straight to the new owner
     assert await cmux.execute("GET", key) == b"after"
     assert cmux.redirections == 1

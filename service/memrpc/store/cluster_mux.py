@@ -152,7 +152,7 @@ class ClusterMux:
 
     async def primaries(self) -> list[NodeAddress]:
         """The primaries of the slot map, as last read."""
-        return (await self._slot_map()).primaries
+        return list((await self._slot_map()).primaries)
 
     @contextlib.asynccontextmanager
     async def dedicated(self, key: Arg | None = None) -> AsyncIterator[Connection]:
@@ -237,7 +237,8 @@ class ClusterMux:
         if self._map is not None:
             return self._map
         self._read_soon()
-        assert self._reading is not None
+        if self._reading is None:
+            raise redis.exceptions.ConnectionError("the Redis Cluster client is closed")
         return await asyncio.shield(self._reading)
 
     def _read_soon(self) -> None:
