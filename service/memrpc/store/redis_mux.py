@@ -45,6 +45,10 @@ With tracing on, each command made during a traced call has a span of its
 own (`telemetry/tracing.py`), named for the command (`EVALSHA <script>` for
 a script); with it off, a command pays one attribute test.
 
+Callers hold a `RedisClient`: a `RedisMux`, or a `ClusterMux` for a Redis
+Cluster (`store/cluster_mux.py`), which keeps one `RedisMux` per primary
+and times each command once (`timed`) however many nodes it took.
+
 The shared connection's loss, a failed reconnection and the reconnection
 are each logged once (`memrpc.redis`), not per command. Failures to connect
 a first time are the caller's to report (start-up waits for Redis and logs
