@@ -100,10 +100,8 @@ class AskingMux(RedisMux):
     """A `RedisMux` that sends `ASKING` right before each command, on the
     same connection: what a client following an `ASK` redirection does."""
 
-    async def _execute(self, args: tuple[Arg, ...], script: str | None) -> Any:
-        connection = self._connection
-        if connection is None or not connection.usable:
-            connection = await self._connect()
+    async def reply(self, args: tuple[Arg, ...], script: str | None) -> Any:
+        connection = await self.shared()
         asked = connection.execute("ASKING")
         reply = connection.execute(*args)
         await asked

@@ -465,6 +465,13 @@ REDIS_START_TIMEOUT_S = 60.0
 # kill and a restart would throw away.
 REDIS_LOADING_WINDOWS = 3
 
+# -- Redis Cluster client (store/cluster_mux.py) --------------------------------
+# The least time between two reads of the slot map: a refresh asked for
+# sooner (a MOVED, a node lost) waits until then, so a failing primary is
+# not asked once per failed command; its promoted replica is found at most
+# this late after the promotion.
+CLUSTER_REFRESH_MIN_S = 0.25
+
 # -- Responses --------------------------------------------------------------------
 # What a gRPC client accepts in one message unless told otherwise: the default
 # receive limit of every gRPC runtime. Every response fits in it, so that a

@@ -9,7 +9,8 @@ while metrics are off (`enable` was not called), so a server without
 
 - calls: `call_ended` from the correlation interceptor's end-of-call hook,
   counted by method and status code, timed per method;
-- Redis: `redis_command` from `RedisMux.execute`, timed per command name
+- Redis: `redis_command` from `RedisMux.execute` (and `ClusterMux.execute`,
+  once per command whichever nodes it took), timed per command name
   (the first word, and a script's name: a bounded set), errors counted by
   exception type;
 - embedding: the batcher sets the queue depth on each change, observes each

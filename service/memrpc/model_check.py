@@ -35,7 +35,7 @@ from memrpc.store import keys
 from memrpc.store.legacy_search import legacy_index_exists
 from memrpc.store.memory_index import LEGACY_INDEX
 from memrpc.store.model_record import MalformedRecord, RecordedModel, claim
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 
 log = logging.getLogger("memrpc.server")
 
@@ -51,7 +51,7 @@ def _dir(model_dir: Path | None) -> str:
 
 
 async def check_model(
-    redis: RedisMux,
+    redis: RedisClient,
     identity: ModelIdentity,
     settings: Settings,
     url: str,

@@ -39,7 +39,7 @@ from memrpc.store.long_term import LongTermStore, OtherVector, Vector
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import ModelField
 from memrpc.store.model_record import RecordedModel
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.reembed import switched
 
 # Namespaces whose switch one process remembers.
@@ -101,7 +101,7 @@ class Models:
     """The default model and, while a move runs, the next; which one each
     namespace uses."""
 
-    def __init__(self, redis: RedisMux, default: Model, next: Model | None = None) -> None:
+    def __init__(self, redis: RedisClient, default: Model, next: Model | None = None) -> None:
         self._redis = redis
         self.default = default
         self.next = next
@@ -197,7 +197,7 @@ class Models:
         return found
 
 
-def from_record(redis: RedisMux, record: RecordedModel, embedders: Sequence[Embedder]) -> Models:
+def from_record(redis: RedisClient, record: RecordedModel, embedders: Sequence[Embedder]) -> Models:
     """The models of a process holding `embedders` whose records
     (`model_check.check_model`, which accepted them) are `record`: the
     default's embedder with the default's field, and the next's while a

@@ -43,9 +43,10 @@ from memrpc.config import Settings, SettingsError, redacted_url
 from memrpc.limits import HASH_MAX_LISTPACK_VALUE
 from memrpc.secret_files import read_secret
 from memrpc.store import keys
+from memrpc.store.cluster_mux import ClusterAddress, client_for, is_cluster_url
 from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_errors import NoPermissionError, RedisUnavailable
-from memrpc.store.redis_mux import RedisAddress, RedisMux
+from memrpc.store.redis_mux import RedisAddress, RedisClient
 
 log = logging.getLogger("memrpc.server")
 
@@ -164,7 +165,7 @@ def connect_url(settings: Settings, url: str) -> str:
         user, _, host = parts.netloc.rpartition("@")
         url = parts._replace(netloc=f"{user}:{quote(secret, safe='')}@{host}").geturl()
     try:
-        RedisAddress(url)
+        ClusterAddress(url) if is_cluster_url(url) else RedisAddress(url)
     except ValueError as err:
         raise SettingsError(
             f"--redis-url {redacted_url(url)!r} is not a Redis URL: {err}"
@@ -172,7 +173,7 @@ def connect_url(settings: Settings, url: str) -> str:
     return url
 
 
-async def reach(mux: RedisMux, url: str, *, timeout: float) -> RedisInfo:  # noqa: ASYNC109
+async def reach(mux: RedisClient, url: str, *, timeout: float) -> RedisInfo:  # noqa: ASYNC109
     """Waits for the Redis of `mux` (at `url`, as logged) to answer, for up
     to `timeout` seconds, then checks it has what memrpc needs."""
     where = redacted_url(url)
@@ -194,7 +195,7 @@ async def reach(mux: RedisMux, url: str, *, timeout: float) -> RedisInfo:  # noq
     return info
 
 
-async def _check_listpack(mux: RedisMux, where: str) -> None:
+async def _check_listpack(mux: RedisClient, where: str) -> None:
     """Warns when the Redis keeps memories' Hashes in its large encoding
     (`HASH_MAX_LISTPACK_VALUE`); says nothing where `CONFIG` is not allowed
     (the least-privilege ACL does not grant it)."""
@@ -218,14 +219,14 @@ async def _check_listpack(mux: RedisMux, where: str) -> None:
 async def check(settings: Settings, url: str) -> RedisInfo:
     """`reach` on a connection of its own, closed after."""
     full_url = connect_url(settings, url)
-    mux = RedisMux(full_url)
+    mux = client_for(full_url)
     try:
         return await reach(mux, full_url, timeout=settings.redis_start_timeout)
     finally:
         await mux.aclose()
 
 
-async def _wait(mux: RedisMux, where: str, timeout: float) -> None:  # noqa: ASYNC109
+async def _wait(mux: RedisClient, where: str, timeout: float) -> None:  # noqa: ASYNC109
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     backoff = RestartBackoff(FIRST_DELAY_S, LAST_DELAY_S, stable_after=math.inf)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from memrpc.config import SettingsError, redacted_url
 from memrpc.store import storage_schema
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 
 # Where the documentation says what to do about a refusal.
 DOCS = "docs/deployment.md#upgrading-stored-data"
 
 
-async def check_schema(redis: RedisMux, url: str) -> None:
+async def check_schema(redis: RedisClient, url: str) -> None:
     """Records this code's storage schema in the Redis of `redis` (at `url`,
     as logged) unless one is; raises `SettingsError` (one line) when the
     recorded one is another, or is not a schema."""

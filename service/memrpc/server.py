@@ -41,11 +41,12 @@ from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
+from memrpc.store.cluster_mux import client_for
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
 from memrpc.store.namespace_settings import NamespaceSettingsStore
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.working import WorkingStore
 from memrpc.tails import TailHub
 from memrpc.telemetry.export import SpanExport
@@ -108,10 +109,11 @@ def check_startup(settings: Settings) -> None:
         connect_url(settings, settings.redis_url)
 
 
-def connect_redis(settings: Settings, url: str) -> RedisMux:
+def connect_redis(settings: Settings, url: str) -> RedisClient:
     """The shared connection to the Redis at `url` (with the password of
-    --redis-password-file), not yet opened."""
-    return RedisMux(
+    --redis-password-file), not yet opened: a `ClusterMux` for a Redis
+    Cluster (`redis+cluster://`), else a `RedisMux`."""
+    return client_for(
         connect_url(settings, url),
         connect_timeout=REDIS_CONNECT_TIMEOUT_S,
         command_timeout=settings.redis_command_timeout,
@@ -144,7 +146,7 @@ async def load_models(settings: Settings) -> list[Embedder]:
 
 
 async def check_models(
-    redis: RedisMux, embedders: Sequence[Embedder], settings: Settings, url: str
+    redis: RedisClient, embedders: Sequence[Embedder], settings: Settings, url: str
 ) -> Models:
     """`check_model` of the models of `load_models`; the models the
     process serves with."""
@@ -184,7 +186,7 @@ class MemrpcServer:
         self._owns_embedder = embedder is None
         self._models: Models | None = None
         self._embedded: EmbeddedRedis | None = None
-        self._redis: RedisMux | None = None
+        self._redis: RedisClient | None = None
         self._tails: TailHub | None = None
         self._defaults: NamespaceCache | None = None
         self._server: grpc.aio.Server | None = None
@@ -233,7 +235,7 @@ class MemrpcServer:
         return self._embedded.url
 
     async def _long_term(
-        self, redis: RedisMux, settings: Settings, served: Models
+        self, redis: RedisClient, settings: Settings, served: Models
     ) -> LongTermStore:
         """The long-term store, its index made or completed (with the field
         of the model a move goes to)."""

@@ -40,7 +40,7 @@ from memrpc.limits import (
 )
 from memrpc.store.memory_index import LEGACY_INDEX
 from memrpc.store.migration import Migration, MigrationLease
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 
 log = logging.getLogger("memrpc.jobs")
 
@@ -61,7 +61,7 @@ class MigrationState:
 class MigrationRunner:
     """Runs the migration to storage schema 4 until it is done, or stopped."""
 
-    def __init__(self, redis: RedisMux, policy: RunnerPolicy) -> None:
+    def __init__(self, redis: RedisClient, policy: RunnerPolicy) -> None:
         self.name = NAME
         self.state = MigrationState()
         self.loop = StepLoop(NAME, NAME)

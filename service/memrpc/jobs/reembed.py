@@ -52,7 +52,7 @@ from memrpc.store.leases import Leases
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import ModelField
 from memrpc.store.namespaces import NamespaceSet
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.reembed import Reembed, Target, cleaned, ended_move
 
 log = logging.getLogger("memrpc.jobs")
@@ -88,7 +88,7 @@ class ReembedRunner:
 
     def __init__(
         self,
-        redis: RedisMux,
+        redis: RedisClient,
         models: Models,
         policy: RunnerPolicy,
         vector_type: VectorType,

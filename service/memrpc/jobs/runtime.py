@@ -45,7 +45,7 @@ from memrpc.store.job_feeds import JobFeeds
 from memrpc.store.leases import Leases
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
 from memrpc.store.namespaces import NamespaceSet
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.summaries import SummaryStore
 from memrpc.summaries.extractive import ExtractiveSummarizer
 
@@ -61,7 +61,7 @@ class Jobs:
 
 
 def process_jobs(
-    redis: RedisMux,
+    redis: RedisClient,
     models: Models,
     defaults: DefaultsSource,
     retention: Retention,
@@ -97,7 +97,7 @@ class BackgroundJobs:
 
     def __init__(
         self,
-        redis: RedisMux,
+        redis: RedisClient,
         jobs: Jobs,
         policy: RunnerPolicy,
         model: OpenAICompatibleModel | None = None,
@@ -124,7 +124,7 @@ class BackgroundJobs:
     @classmethod
     def from_settings(
         cls,
-        redis: RedisMux,
+        redis: RedisClient,
         models: Models,
         settings: Settings,
         defaults: DefaultsSource,

@@ -63,7 +63,7 @@ from memrpc.llm.tasks import (
 from memrpc.namespace_defaults import DefaultsSource
 from memrpc.secret_files import read_secret
 from memrpc.store.model_budget import ModelBudget
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.summaries.base import FoldTurn
 
 log = logging.getLogger("memrpc.llm")
@@ -120,7 +120,7 @@ class OpenAICompatibleModel:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, redis: RedisMux, defaults: DefaultsSource
+        cls, settings: Settings, redis: RedisClient, defaults: DefaultsSource
     ) -> OpenAICompatibleModel | None:
         """The model of `--llm-url` and the settings beside it (the key file
         read now; `SettingsError` when it cannot be), or None without one."""

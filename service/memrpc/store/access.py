@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from memrpc.store import keys, scripts
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE, VectorType
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import MemoryAccess
 
 
@@ -39,7 +39,7 @@ class AccessStore:
     """Writes the access counts of memories (whose vectors are `vector_type`
     values), in Redis."""
 
-    def __init__(self, redis: RedisMux, vector_type: VectorType = DEFAULT_VECTOR_TYPE) -> None:
+    def __init__(self, redis: RedisClient, vector_type: VectorType = DEFAULT_VECTOR_TYPE) -> None:
         self._write = scripts.load(redis, MemoryAccess)
         self._vector_type = vector_type
 

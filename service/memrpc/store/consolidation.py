@@ -42,7 +42,7 @@ from memrpc.store.long_term import LongTermStore, Match, Memory, Vector
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
 from memrpc.store.memory_index import Flag, MemoryFilter
 from memrpc.store.memory_listing import Order, Position
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import MemoryMerge, MemorySupersede
 
 
@@ -90,7 +90,7 @@ class Page:
 class ConsolidationStore:
     """The walk, neighbours, merges and supersessions of consolidation."""
 
-    def __init__(self, redis: RedisMux, long_term: LongTermStore, events: EventStore) -> None:
+    def __init__(self, redis: RedisClient, long_term: LongTermStore, events: EventStore) -> None:
         self._redis = redis
         self._long_term = long_term
         self._events = events

@@ -40,7 +40,7 @@ from memrpc import metrics
 from memrpc.limits import TAIL_BATCH
 from memrpc.store import keys, request_ids, scripts
 from memrpc.store.redis_errors import BusyGroupError, NoGroupError
-from memrpc.store.redis_mux import Connection, RedisMux
+from memrpc.store.redis_mux import Connection, RedisClient
 from memrpc.store.request_ids import RequestId
 from memrpc.store.script_args import (
     AppendEvents,
@@ -152,7 +152,7 @@ class Delivery:
 class EventStore:
     """Thread logs, namespace feeds and their consumer groups."""
 
-    def __init__(self, redis: RedisMux, retention: Retention) -> None:
+    def __init__(self, redis: RedisClient, retention: Retention) -> None:
         self._redis = redis
         self.retention = retention
         self._append = scripts.load(redis, AppendEvents)
@@ -415,7 +415,7 @@ class Tail:
     """Blocking reads of new events of thread logs, on a connection of their
     own, which another task can end early."""
 
-    def __init__(self, redis: RedisMux, connection: Connection, client_id: int) -> None:
+    def __init__(self, redis: RedisClient, connection: Connection, client_id: int) -> None:
         self._redis = redis
         self._connection = connection
         self._client_id = client_id

@@ -50,7 +50,7 @@ from memrpc.store.memory_index import (
     unrecalled_query,
 )
 from memrpc.store.memory_listing import KEY_FIELD
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.script_args import MemoryForget
 
 # The users of a budget query: the hex tag of `memory_index.index_fields`,
@@ -94,7 +94,7 @@ class ForgettingStore:
 
     def __init__(
         self,
-        redis: RedisMux,
+        redis: RedisClient,
         retention: Retention,
         vector_type: VectorType = DEFAULT_VECTOR_TYPE,
     ) -> None:

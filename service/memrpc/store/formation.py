@@ -48,7 +48,7 @@ from memrpc.store.long_term import (
     parse_memory,
 )
 from memrpc.store.memory_index import INDEX, Kind, ModelField, dedup_queries
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.script_args import MemoryForm, insert_item
 from memrpc.store.stream_ids import order_of
 from memrpc.store.turn_log import newest_turns
@@ -110,7 +110,7 @@ class FormationStore:
     """Reads the chunks of a formation step and writes the memory they form,
     as `long_term` stores memories."""
 
-    def __init__(self, redis: RedisMux, long_term: LongTermStore) -> None:
+    def __init__(self, redis: RedisClient, long_term: LongTermStore) -> None:
         self._redis = redis
         self._long_term = long_term
         self._form = scripts.load(redis, MemoryForm)

@@ -31,7 +31,7 @@ import redis.exceptions
 
 from memrpc.store import keys, scripts
 from memrpc.store.redis_errors import BusyGroupError
-from memrpc.store.redis_mux import Connection, RedisMux
+from memrpc.store.redis_mux import Connection, RedisClient
 from memrpc.store.script_args import JobDeadLetter
 
 
@@ -80,7 +80,7 @@ class GroupStats:
 class JobFeeds:
     """The feeds of every namespace, as one job's consumer group sees them."""
 
-    def __init__(self, redis: RedisMux, group: str, *, dead_max_len: int) -> None:
+    def __init__(self, redis: RedisClient, group: str, *, dead_max_len: int) -> None:
         self._redis = redis
         self.group = group
         self._dead_max_len = dead_max_len

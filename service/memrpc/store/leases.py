@@ -19,14 +19,14 @@ from __future__ import annotations
 import secrets
 
 from memrpc.store import keys, scripts
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import Lease
 
 
 class Leases:
     """The leases of one periodic job, taken by one runner (its token)."""
 
-    def __init__(self, redis: RedisMux, job: str) -> None:
+    def __init__(self, redis: RedisClient, job: str) -> None:
         self.job = job
         self.token = secrets.token_hex(8)
         self._script = scripts.load(redis, Lease)

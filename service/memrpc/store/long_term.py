@@ -81,7 +81,7 @@ from memrpc.store.memory_index import (
 from memrpc.store.memory_listing import KEY_FIELD, Order, Position, list_command, merged_rows
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_errors import IndexExistsError
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.request_ids import REMEMBER_MS, RequestId, RequestIdReused
 from memrpc.store.script_args import (
     DedupInsert,
@@ -289,7 +289,7 @@ class LongTermStore:
 
     def __init__(
         self,
-        redis: RedisMux,
+        redis: RedisClient,
         *,
         dim: int,
         vector_type: VectorType = DEFAULT_VECTOR_TYPE,

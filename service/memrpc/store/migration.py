@@ -40,7 +40,7 @@ from memrpc.store import keys, scripts, set_aside
 from memrpc.store.legacy_search import legacy_index_exists
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import INDEX, LEGACY_INDEX, vector_type_of
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import Lease, MemoryUpgrade
 
 
@@ -65,7 +65,7 @@ def namespace_of(key: str) -> str:
 class Migration:
     """Steps of the migration to schema 4 on one Redis."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._upgrade = scripts.load(redis, MemoryUpgrade)
 
@@ -114,7 +114,7 @@ class MigrationLease:
     """The migration's lease (`keys.migration_lease`, `lua/lease.lua`), as
     one runner (its token) takes and keeps it."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self.token = secrets.token_hex(8)
         self._script = scripts.load(redis, Lease)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from memrpc.limits import LLM_BUDGET_WINDOW_S
 from memrpc.store import keys, scripts
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import LanguageModelBudget
 
 _WINDOW_MS = LLM_BUDGET_WINDOW_S * 1000
@@ -18,7 +18,7 @@ _WINDOW_MS = LLM_BUDGET_WINDOW_S * 1000
 class ModelBudget:
     """Takes calls from the namespaces' budgets."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._take = scripts.load(redis, LanguageModelBudget)
 
     async def take(self, ns: str, per_window: int, *, now_ms: int) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from memrpc.embedding.identity import ModelIdentity
 from memrpc.store import keys, scripts
 from memrpc.store.memory_index import ORIGINAL_FIELD, ModelField, field_of_hash, model_field
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import ModelRecord
 
 _FIELDS = ("name", "dim", "fingerprint", "recorded_ms")
@@ -66,7 +66,7 @@ class RecordedModel:
 
 
 async def claim(
-    redis: RedisMux, identity: ModelIdentity, *, now_ms: int, next: ModelIdentity | None = None
+    redis: RedisClient, identity: ModelIdentity, *, now_ms: int, next: ModelIdentity | None = None
 ) -> RecordedModel:
     """Records `identity` at `now_ms` unless a model is recorded, and `next`
     (if given) as the model to move to when the record is `identity`'s and

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from memrpc.namespace_defaults import RecallMode
 from memrpc.store import keys, scripts
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import NamespaceSettingsUpdate
 from memrpc.store.versions import VersionMismatch
 
@@ -126,7 +126,7 @@ def _parse(flat: Sequence[bytes]) -> StoredSettings:
 class NamespaceSettingsStore:
     """Reads and writes namespaces' settings."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._update = scripts.load(redis, NamespaceSettingsUpdate)
 

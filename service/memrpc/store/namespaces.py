@@ -17,7 +17,7 @@ is not namespace-tagged: it is written outside the append's script.
 from __future__ import annotations
 
 from memrpc.store import keys
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 
 # How many members one SSCAN step asks for: a large set is read in steps
 # that each hold Redis for little time.
@@ -28,7 +28,7 @@ class NamespaceSet:
     """The set of namespaces with turns or memories, and this process's memory of the
     namespaces it has added already."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._noted: set[str] = set()
 

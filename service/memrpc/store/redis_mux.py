@@ -45,6 +45,10 @@ With tracing on, each command made during a traced call has a span of its
 own (`telemetry/tracing.py`), named for the command (`EVALSHA <script>` for
 a script); with it off, a command pays one attribute test.
 
+Callers hold a `RedisClient`: a `RedisMux`, or a `ClusterMux` for a Redis
+Cluster (`store/cluster_mux.py`), which keeps one `RedisMux` per primary
+and times each command once (`timed`) however many nodes it took.
+
 The shared connection's loss, a failed reconnection and the reconnection
 are each logged once (`memrpc.redis`), not per command. Failures to connect
 a first time are the caller's to report (start-up waits for Redis and logs
@@ -56,13 +60,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import copy
 import functools
 import logging
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import hiredis
@@ -87,9 +93,9 @@ RECONNECT_FIRST_S = 0.05
 RECONNECT_LAST_S = 1.0
 
 
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    """Marks a failed connection attempt's error as seen: its callers get it,
-    and when they were all cancelled nobody needs it."""
+def retrieve(task: asyncio.Future[Any]) -> None:
+    """Marks a future's error as seen (a done callback): its awaiters get
+    it, and when there are none (all cancelled) nobody needs it."""
     if not task.cancelled():
         task.exception()
 
@@ -114,6 +120,14 @@ class RedisAddress:
         self.tls = ssl.create_default_context() if parts.scheme == "rediss" else None
         # Where it is, for logs: no credentials.
         self.where = self.path or f"{self.host}:{self.port}"
+
+    def at(self, host: str, port: int) -> RedisAddress:
+        """The same credentials and TLS at another TCP address, database 0:
+        a node of a cluster (`store/cluster_mux.py`) named by another."""
+        other = copy.copy(self)
+        other.path, other.host, other.port, other.db = None, host, port, 0
+        other.where = f"{host}:{port}"
+        return other
 
     def handshake(self) -> list[tuple[Arg, ...]]:
         """The commands that set a new connection up."""
@@ -314,14 +328,71 @@ def _span_of(args: tuple[Arg, ...], script: str | None) -> tuple[str, dict[str, 
     return _name_of(args, script), {**attributes, "memrpc.script": script}
 
 
+def timed(args: tuple[Arg, ...], script: str | None, reply: Awaitable[Any]) -> Awaitable[Any]:
+    """`reply`, the reply of the command `args`, timed and counted by the
+    command's name in the metrics when they are on (`script`: the name of
+    the script an `EVALSHA` runs); `reply` itself when they are off, so an
+    untimed command costs no extra coroutine."""
+    return _timed(args, script, reply) if metrics.enabled() else reply
+
+
+async def _timed(args: tuple[Arg, ...], script: str | None, reply: Awaitable[Any]) -> Any:
+    started = time.monotonic()
+    try:
+        result = await reply
+    except Exception as exc:
+        metrics.redis_command(_name_of(args, script), time.monotonic() - started, exc)
+        raise
+    metrics.redis_command(_name_of(args, script), time.monotonic() - started, None)
+    return result
+
+
+def traced(args: tuple[Arg, ...], script: str | None, reply: Awaitable[Any]) -> Awaitable[Any]:
+    """`reply`, the reply of the command `args` sent on one connection,
+    awaited in a span of its own under the call's when tracing is on;
+    `reply` itself when it is off."""
+    return reply if tracing.tracer is None else _traced(args, script, reply)
+
+
+async def _traced(args: tuple[Arg, ...], script: str | None, reply: Awaitable[Any]) -> Any:
+    with tracing.child(*_span_of(args, script)):
+        return await reply
+
+
+class RedisClient(Protocol):
+    """What the server holds to talk to Redis: a `RedisMux` (one node) or a
+    `ClusterMux` (a Redis Cluster, `store/cluster_mux.py`)."""
+
+    @property
+    def where(self) -> str:
+        """Where Redis is, for logs: no credentials."""
+        ...
+
+    async def execute(self, *args: Arg, script: str | None = None) -> Any:
+        """One command's reply (see `RedisMux.execute`)."""
+        ...
+
+    def dedicated(self, key: Arg | None = None) -> AbstractAsyncContextManager[Connection]:
+        """A connection of its own for blocking commands on `key`."""
+        ...
+
+    async def aclose(self) -> None:
+        """Closes every connection."""
+        ...
+
+
 class RedisMux:
     """Every non-blocking command of the server, on one shared connection,
     reconnected on demand."""
 
     def __init__(
-        self, url: str, *, connect_timeout: float = 2.0, command_timeout: float = 5.0
+        self,
+        url: str | RedisAddress,
+        *,
+        connect_timeout: float = 2.0,
+        command_timeout: float = 5.0,
     ) -> None:
-        self.address = RedisAddress(url)
+        self.address = url if isinstance(url, RedisAddress) else RedisAddress(url)
         self._connect_timeout = connect_timeout
         self._command_timeout = command_timeout
         self._connection: Connection | None = None
@@ -345,25 +416,26 @@ class RedisMux:
         tracing on, the command has a span under the call's (`script`: the
         name of the script an `EVALSHA` runs, for its span's name). Timed
         and counted by that name in the metrics, when they are on."""
-        if not metrics.enabled():
-            return await self._execute(args, script)
-        started = time.monotonic()
-        try:
-            reply = await self._execute(args, script)
-        except Exception as exc:
-            metrics.redis_command(_name_of(args, script), time.monotonic() - started, exc)
-            raise
-        metrics.redis_command(_name_of(args, script), time.monotonic() - started, None)
-        return reply
+        return await timed(args, script, self.reply(args, script))
 
-    async def _execute(self, args: tuple[Arg, ...], script: str | None) -> Any:
+    async def reply(self, args: tuple[Arg, ...], script: str | None) -> Any:
+        """One command's reply, traced as `execute` does but not timed: for
+        a `ClusterMux`, which times a command once whichever nodes it took."""
+        connection = await self.shared()
+        return await traced(args, script, connection.execute(*args))
+
+    @property
+    def where(self) -> str:
+        """Where Redis is, for logs: no credentials."""
+        return self.address.where
+
+    async def shared(self) -> Connection:
+        """The shared connection, connected now if it is not (or raising the
+        last failure's `ConnectionError` until the next attempt is due)."""
         connection = self._connection
         if connection is None or not connection.usable:
             connection = await self._connect()
-        if tracing.tracer is None:
-            return await connection.execute(*args)
-        with tracing.child(*_span_of(args, script)):
-            return await connection.execute(*args)
+        return connection
 
     async def _connect(self) -> Connection:
         # Concurrent callers share one attempt; a cancelled caller does not
@@ -373,7 +445,7 @@ class RedisMux:
             if self._failure is not None and loop.time() < self._retry_at:
                 raise redis.exceptions.ConnectionError(f"{self._failure} (retrying soon)")
             self._connecting = asyncio.ensure_future(self._open())
-            self._connecting.add_done_callback(_retrieve)
+            self._connecting.add_done_callback(retrieve)
         return await asyncio.shield(self._connecting)
 
     async def _open(self) -> Connection:
@@ -418,9 +490,10 @@ class RedisMux:
         log.warning("Redis at %s: %s; the next command reconnects", self.address.where, lost)
 
     @contextlib.asynccontextmanager
-    async def dedicated(self) -> AsyncIterator[Connection]:
+    async def dedicated(self, key: Arg | None = None) -> AsyncIterator[Connection]:
         """A connection of its own for blocking commands, closed on exit (so
-        a cancelled blocking read leaves no reply behind on a shared one)."""
+        a cancelled blocking read leaves no reply behind on a shared one).
+        `key`: unused on one node (a cluster's goes to the key's node)."""
         connection = await Connection.open(
             self.address,
             connect_timeout=self._connect_timeout,

@@ -59,7 +59,7 @@ from memrpc.limits import REEMBED_BATCH, REEMBED_SETTLE_S
 from memrpc.store import keys, scripts
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import INDEX, ModelField, field_of_hash, info_command
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import ReembedCleanup, ReembedFinish, ReembedRead, ReembedWrite
 
 
@@ -98,7 +98,7 @@ def lacking(ns: str, field: ModelField, *, lacks: bool = True) -> list[str | int
             "TIMEOUT", 0, "DIALECT", 4]  # fmt: skip
 
 
-async def read_state(redis: RedisMux, ns: str, fingerprint: str) -> MoveState:
+async def read_state(redis: RedisClient, ns: str, fingerprint: str) -> MoveState:
     """The move of `ns` to the model of `fingerprint` (none yet: a fresh
     state)."""
     found = await redis.execute("HGETALL", keys.reembed(ns))
@@ -116,7 +116,7 @@ async def read_state(redis: RedisMux, ns: str, fingerprint: str) -> MoveState:
     )
 
 
-async def switched(redis: RedisMux, ns: str, fingerprint: str) -> bool:
+async def switched(redis: RedisClient, ns: str, fingerprint: str) -> bool:
     """Whether `ns` has switched to the model of `fingerprint` (one HMGET)."""
     to, flag = await redis.execute("HMGET", keys.reembed(ns), "to", "switched")
     return to is not None and to.decode() == fingerprint and flag == b"1"
@@ -135,7 +135,7 @@ class Step:
 class Reembed:
     """Steps of a move to `target` on one Redis, vectors as `vector_type`."""
 
-    def __init__(self, redis: RedisMux, target: Target, vector_type: VectorType) -> None:
+    def __init__(self, redis: RedisClient, target: Target, vector_type: VectorType) -> None:
         self._redis = redis
         self.target = target
         self._vector_type = vector_type
@@ -243,7 +243,7 @@ class Reembed:
         return removed, state
 
 
-async def ended_move(redis: RedisMux) -> tuple[str, ModelField] | None:
+async def ended_move(redis: RedisClient) -> tuple[str, ModelField] | None:
     """The move that ended and whose old vectors are still to be removed:
     the fingerprint of the model moved to and the old model's field; None
     when there is none."""
@@ -255,7 +255,7 @@ async def ended_move(redis: RedisMux) -> tuple[str, ModelField] | None:
     return fingerprint.decode(), field_of_hash(previous.decode())
 
 
-async def cleaned(redis: RedisMux) -> None:
+async def cleaned(redis: RedisClient) -> None:
     """Records that the old vectors of the ended move are removed
     everywhere."""
     await redis.execute("HDEL", keys.model(), "previous_field")

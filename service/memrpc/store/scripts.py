@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from memrpc.store.redis_errors import NoScriptError
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.redis_mux import Arg, RedisClient
 
 LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
 # The helpers every script starts with.
@@ -112,7 +112,7 @@ def _gather(names: tuple[str, ...], tail: str | None) -> Callable[[Any], list[Ar
 class Script(Generic[C]):
     """One script, called as `await script(call)` with its typed arguments."""
 
-    def __init__(self, redis: RedisMux, name: str, source: str, layout: Layout) -> None:
+    def __init__(self, redis: RedisClient, name: str, source: str, layout: Layout) -> None:
         self._redis = redis
         self.name = name  # `lua/<name>.lua`
         self.source = source
@@ -142,6 +142,6 @@ def source(call: type[Call]) -> str:
     return "\n".join(parts)
 
 
-def load(redis: RedisMux, call: type[C]) -> Script[C]:
+def load(redis: RedisClient, call: type[C]) -> Script[C]:
     """The script of a `Call` class, ready to be called with its instances."""
     return Script(redis, call.LUA, source(call), Layout.of(call))

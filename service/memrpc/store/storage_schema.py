@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from memrpc.store import keys
 from memrpc.store.memory_document import SCHEMA
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 
 
 class OtherSchema(Exception):
@@ -41,7 +41,7 @@ class OtherSchema(Exception):
         self.recorded = recorded
 
 
-async def claim(redis: RedisMux) -> None:
+async def claim(redis: RedisClient) -> None:
     """Records `SCHEMA` unless a schema is recorded. Raises `OtherSchema` for
     another one, and `ValueError` for a record that is not a number."""
     found = await redis.execute("SET", keys.storage_schema(), SCHEMA, "NX", "GET")

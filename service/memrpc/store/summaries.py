@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from memrpc.limits import FOLD_MAX_TURNS, MAX_NAME_CHARS, SUMMARY_MAX_CHARS
 from memrpc.store import keys, scripts
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import SummaryFold
 from memrpc.store.stream_ids import order_of
 from memrpc.store.turn_log import newest_turns
@@ -99,7 +99,7 @@ def pending_turns(fields: Mapping[bytes, bytes | None]) -> int:
 class SummaryStore:
     """Reads the work of a fold step and writes its outcome."""
 
-    def __init__(self, redis: RedisMux) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._fold = scripts.load(redis, SummaryFold)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from memrpc.limits import FOLD_READ_PAGE
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.summaries.base import FoldTurn
 
 # The event type AppendTurns records each turn as (`lua/append_turns.lua`).
@@ -25,7 +25,7 @@ def _turn(event_id: bytes, fields: list[bytes]) -> FoldTurn | None:
 
 
 async def newest_turns(
-    redis: RedisMux, stream: str, last: bytes, after: bytes, count: int
+    redis: RedisClient, stream: str, last: bytes, after: bytes, count: int
 ) -> list[FoldTurn]:
     """The newest `count` turns of the log from `last` back to `after`
     (exclusive), oldest first, read in pages of `FOLD_READ_PAGE`: fewer when

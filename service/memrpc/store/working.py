@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from memrpc.store import keys, request_ids, scripts
 from memrpc.store.events import Retention
 from memrpc.store.namespaces import NamespaceSet
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.request_ids import RequestId
 from memrpc.store.script_args import AppendTurns, DeleteSession, ListSessions, SessionUpdate
 from memrpc.store.versions import VersionMismatch
@@ -117,7 +117,7 @@ def window_ids(fields: Fields, count: int) -> list[str]:
 class WorkingStore:
     """Reads and writes sessions."""
 
-    def __init__(self, redis: RedisMux, retention: Retention) -> None:
+    def __init__(self, redis: RedisClient, retention: Retention) -> None:
         self._redis = redis
         self._retention = retention
         self._update = scripts.load(redis, SessionUpdate)
