@@ -10,10 +10,12 @@ Each part starts an embedded Redis of its own and fills one namespace with
 `LongTermStore.create`, 100 a call (a call's memories share their
 millisecond).
 
-- **Pages**: `LongTermStore.list_page` (one `FT.AGGREGATE` and the parse of
-  its memories) of 50 and of 1,000 memories, in both orders, from the start
-  and from a position 90% of the way through the listing (reached by
-  paging); the median and p90 of `--repeat` calls each.
+- **Pages**: `LongTermStore.list_page` (the searches of
+  `memory_listing.list_rows` and the read of its memories) of 50 and of
+  1,000 memories, in both orders, from the start and from a position 90%
+  of the way through the listing (reached by paging); the median and p90
+  of `--repeat` calls each; and, to compare, one `FT.AGGREGATE` sorting
+  every memory for a page of 50 (how a page was found before).
 - **Hit path**: a create whose text repeats a stored memory (the exact-text
   search, then `HINCRBY` of its `hit_count`, which makes Search index
   the document again), on an index without the listing fields (as index v2
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import tempfile
 import time
@@ -40,7 +43,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
-from memrpc.store.memory_index import INDEX, MemoryFilter, fields
+from memrpc.store.memory_index import INDEX, MemoryFilter, fields, filter_query
 from memrpc.store.memory_listing import Order, Position
 from memrpc.store.redis_mux import Arg, RedisMux
 
@@ -113,16 +116,23 @@ async def pages(memories: int, repeat: int) -> None:
             deep = await _deep_position(store, order, int(memories * 0.9))
             for size in (50, 1000):
                 for name, after in (("first", None), ("deep", deep)):
-                    times = await _times_ms(
-                        lambda after=after, size=size, order=order: store.list_page(
-                            NAMESPACE, MemoryFilter(), order, after, count=size + 1
-                        ),
-                        repeat,
+                    page = functools.partial(
+                        store.list_page, NAMESPACE, MemoryFilter(), order, after, count=size + 1
                     )
+                    times = await _times_ms(page, repeat)
                     print(
                         f"  {order.value:8} page of {size:>5} {name:5}: "
                         f"{times['p50']:7.2f} / {times['p90']:7.2f}"
                     )
+        # What a page cost when it was one sort of every memory the filter
+        # keeps, for comparison in the same run.
+        query = filter_query(NAMESPACE, int(time.time() * 1000), MemoryFilter())
+        full_sort: list[Arg] = [
+            "FT.AGGREGATE", INDEX, query, "SORTBY", 2, "@id", "DESC", "MAX", 51,
+            "LOAD", 1, "@__key", "TIMEOUT", 0, "DIALECT", 3,
+        ]  # fmt: skip
+        times = await _times_ms(lambda: client.execute(*full_sort), repeat)
+        print(f"  one sort of every memory   : {times['p50']:7.2f} / {times['p90']:7.2f}")
 
     await _with_redis(work)
 

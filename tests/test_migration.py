@@ -483,6 +483,7 @@ async def traffic(ltm: LongTermMemoryStub) -> tuple[dict[str, dict[str, Any]], s
     and the ids the search returned (their access counts grow)."""
     for memory in FIXTURE.api.values():
         assert await get(ltm, memory) == memory, memory["id"]
+    await listed_across_both_indexes(ltm)
     found = await ltm.SearchMemories(
         lpb.SearchMemoriesRequest(namespace="mig-alpha", text="Which language does Ada like?")
     )
@@ -522,6 +523,33 @@ async def traffic(ltm: LongTermMemoryStub) -> tuple[dict[str, dict[str, Any]], s
     changed[LICENCE["id"]] = {name: after[name] for name in ("text", "version", "updateTime")}
     await ltm.DeleteMemory(lpb.DeleteMemoryRequest(namespace="mig-beta", memory_id=STAGING["id"]))
     return changed, {match.memory.id for match in found.matches}
+
+
+async def listed_across_both_indexes(ltm: LongTermMemoryStub) -> None:
+    """Each namespace's listing holds its memories of both indexes, once
+    each, in both orders, whatever the page size."""
+    orders = {
+        lpb.MEMORY_ORDER_NEWEST_FIRST: lambda m: m["id"],
+        lpb.MEMORY_ORDER_MOST_HIT: lambda m: (int(m.get("hitCount", "1")), m["id"]),
+    }
+    for ns in sorted({memory["namespace"] for memory in FIXTURE.api.values()}):
+        held = [memory for memory in FIXTURE.api.values() if memory["namespace"] == ns]
+        for order, key in orders.items():
+            expected = [memory["id"] for memory in sorted(held, key=key, reverse=True)]
+            for page_size in (1, 2, 3, 100):
+                listed: list[str] = []
+                token = ""
+                for _ in range(len(held) + 1):
+                    page = await ltm.ListMemories(
+                        lpb.ListMemoriesRequest(
+                            namespace=ns, page_size=page_size, page_token=token, order=order
+                        )
+                    )
+                    listed += [memory.id for memory in page.memories]
+                    token = page.next_page_token
+                    if not token:
+                        break
+                assert listed == expected, (ns, order, page_size)
 
 
 async def found_in_both_indexes(ltm: LongTermMemoryStub) -> None:

@@ -78,7 +78,7 @@ from memrpc.store.memory_index import (
     topic_tags,
     vector_type_of,
 )
-from memrpc.store.memory_listing import KEY_FIELD, Order, Position, list_command, merged_rows
+from memrpc.store.memory_listing import Order, Position, list_rows
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_errors import IndexExistsError
 from memrpc.store.redis_mux import Arg, RedisClient
@@ -115,7 +115,6 @@ LIST_FIRST_READ = 16
 # searches and an index insert (~0.3 ms), so a call stays within a few ms of
 # Redis time, during which every other client waits (bench/redis_time.py).
 CREATE_BATCH = 5
-_KEY_FIELD = KEY_FIELD.encode()
 _KINDS = {kind.value: kind for kind in Kind}
 
 
@@ -644,21 +643,19 @@ class LongTermStore:
         """The first `count` live memories of `ns` that `flt` keeps, in
         `order`, after the memory at `after` (from the first when None).
 
-        One `FT.AGGREGATE` (`memory_listing`) finds their keys (of both
-        indexes while schema 2's exists: `LegacySearch`); their fields are
+        A few searches (`memory_listing.list_rows`, each bounded by the
+        page) find their keys (of both indexes while schema 2's exists:
+        `LegacySearch`); their fields are
         then read with pipelined `HMGET`s, `LIST_FIRST_READ` at first, then
         as many as the bytes read so far say fit in what is left of
         `max_bytes`. Reading stops once `max_bytes` are read, so a page of
         large memories never reads more than about `max_bytes` plus one
         read's worth from Redis (`Listed.cut` then says more may follow)."""
-        command = list_command(ns, _now_ms(), flt, order, after, count=count)
-        reply = await self.legacy.run(*command)
+        rows = await list_rows(
+            self.legacy.run, ns, _now_ms(), flt, order=order, after=after, count=count
+        )
         prefix = keys.memory(ns, "").encode()
-        found_keys = [
-            key
-            for row in merged_rows(order, reply[1:], count)
-            if (key := row.get(_KEY_FIELD, b"")).startswith(prefix)
-        ]
+        found_keys = [row.key for row in rows if row.key.startswith(prefix)]
         found: list[Memory] = []
         read = 0
         start, take = 0, LIST_FIRST_READ

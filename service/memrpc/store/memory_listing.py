@@ -1,5 +1,6 @@
 """Listing a namespace's memories in a stable order, page after page, on
-the index of `memory_index`.
+the index of `memory_index`, each page in work bounded by its size, not by
+the namespace's.
 
 Two orders, both total (no two memories compare equal):
 
@@ -11,46 +12,43 @@ Two orders, both total (no two memories compare equal):
 
 Ids are ULIDs whose first 48 bits are the creation time in ms
 (`store/ulid.py`, `memory.create_ms`), so ordering by id is ordering by
-creation time with the memories of one millisecond (all the items of one
-`CreateMemories`) ordered by the rest of their id: newest first, ties
-broken by id, is one string order, and no tie group needs fetching apart.
+`create_ms`, then by the rest of the id for the memories of one
+millisecond (the items of one `CreateMemories`). Each order is thus a
+chain of numeric keys, `hit_count` then `create_ms` (`MOST_HIT`) or
+`create_ms` alone (`NEWEST`), ended by the id.
 
-A page is one `FT.AGGREGATE`, not `FT.SEARCH`: `FT.SEARCH` sorts by one
-field, and the ties of `hit_count` are most of a namespace (every memory
-written once), which keyset paging could only step through by offsets.
-`FT.AGGREGATE` sorts by both fields from their sortable values, without
-reading the documents:
+Sorting every memory the filter keeps (one `FT.AGGREGATE ... SORTBY`)
+costs about 0.75 us a memory: 75 ms at 100,000, seconds at a million, all
+of it holding Redis. A page asks instead, for its first key, only for the
+`n` it still needs:
 
-    FT.AGGREGATE idx '<filter> @create_ms:[-inf ms]'                  (NEWEST)
-                     '<filter> (@hit_count:[-inf (h] |
-                                (@hit_count:[h h] @create_ms:[-inf ms]))' (MOST_HIT)
-      FILTER "@id < 'L'" / "@hit_count < h || @id < 'L'"
-      SORTBY 2|4 @hit_count DESC @id DESC MAX n
-      LOAD 1 @__key
-      TIMEOUT 0 DIALECT 3
+    FT.SEARCH idx '<filter> @create_ms:[-inf (ms]' SORTBY create_ms DESC
+      LIMIT 0 n RETURN 2 id h TIMEOUT 0 DIALECT 4
 
-(`L` the last memory listed, `h` its hit count, `ms` its creation time.)
-The numeric ranges of the query narrow the candidates to the memories after
-the position but for those of its millisecond (a deep page examines fewer
-memories than the first), the `FILTER` drops those already listed,
-`SORTBY ... MAX n` keeps the first `n` in a heap, and only their keys are
-loaded: `LongTermStore.list_page` reads the memories with `HMGET`s that
-stop at the page's byte budget, so a page of large memories reads little
-more than it can send. No offset is ever used, so a deep page costs no more
-than the first, and a memory deleted or created meanwhile shifts nothing:
-each page starts strictly after the last memory sent.
+which Redis Search answers from its numeric index, walking the ranges of
+`create_ms` from the top until it holds `n` (DIALECT 4 turns that on, and
+the exact count off): about 3 ms at 100,000 where the full sort takes 180
+(`bench/list_memories.py`). Those `n` hold every memory of a key value
+above the last one's, in any order (sorted here); the last value's memories
+may be cut, so they are dropped and that value's group is listed by the
+next key (`hit_count` ties by `create_ms`; a millisecond's by id, one
+`FT.AGGREGATE ... SORTBY @id` of that millisecond). After a position, the
+rest of its value's group comes first, listed the same way, then the
+values below. A page is so at most three searches (`NEWEST`) or seven
+(`MOST_HIT`), each over a page's worth of memories, the group of one
+millisecond, or (`MOST_HIT`, walking the ranges of `hit_count`) the
+memories of the hit count it stops at: most of a namespace are written
+once, so the first page after the last memory hit twice or more sorts
+those, a cost `bench/list_memories.py` measures.
 
-What a page does cost grows with its candidates: Search sorts every memory
-the query matches, from the sortable values, about 0.25 to 0.5 us each
-(`bench/list_memories.py`, 10,000 memories: a first page of 50 in about
-6 ms, a page of 50 after 9,000 in 1.2 to 1.5 ms; a numeric sort key instead
-of the id would save about a third). Sorting the ULIDs as they are keeps the
-index at two small sortable fields, read from what every document already
-holds.
+No offset is ever used, so a deep page costs no more than the first, and a
+memory deleted or created meanwhile shifts nothing: each page starts
+strictly after the last memory sent. A memory rewritten between two
+searches of a page (a dedup hit moves it up the `MOST_HIT` order) may be
+listed where it was or where it is, as with any read of a live listing.
 
-`TIMEOUT 0`: a page cut short by the module's timeout (500 ms, partial
-results by default) would be sorted from some of the candidates only, and
-the pages after it would skip memories.
+`TIMEOUT 0`: a search cut short by the module's timeout (500 ms, partial
+results by default) would skip memories.
 
 The position's id reaches the `FILTER` expression quoted: it is checked to
 be a ULID first (Crockford base 32 only), so no caller's string is parsed
@@ -59,17 +57,29 @@ as expression syntax; every other part of the query is `filter_query`'s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
+from memrpc.store.memory_document import HIT_COUNT, ID
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query
 from memrpc.store.redis_mux import Arg
+from memrpc.store.set_aside import Execute
 from memrpc.store.ulid import is_ulid, time_ms
 
 # The field of each row that holds its document's key.
 KEY_FIELD = "__key"
+# The sort keys, as the index names them.
+_HIT_COUNT = "hit_count"
+_CREATE_MS = "create_ms"
+# The lowest value of a sort key, when it has one: every memory was written
+# once at least. Most memories hold it, and Search walks a range of ties
+# whole, so the values above it are searched apart from it.
+_FLOORS = {_HIT_COUNT: 1}
+# A reply's fields: a search's (the Hash's names), an aggregate's.
+_ID = ID.encode()
+_HITS = HIT_COUNT.encode()
+_KEY = KEY_FIELD.encode()
+_HITS_LOADED = _HIT_COUNT.encode()
 
 
 class Order(Enum):
@@ -94,50 +104,95 @@ class Position:
             raise ValueError("a listing position holds a hit count of 0 or more")
 
 
-def list_command(
+@dataclass(frozen=True)
+class Row:
+    """A memory a listing found: its document's key, id and hit count."""
+
+    key: bytes
+    id: str
+    hit_count: int
+
+    def value(self, key: str) -> int:
+        """Its value of sort key `key` (`HIT_COUNT` or `CREATE_MS`)."""
+        return self.hit_count if key == _HIT_COUNT else time_ms(self.id)
+
+
+async def list_rows(
+    search: Execute,
     ns: str,
     now_ms: int,
     flt: MemoryFilter,
+    *,
     order: Order,
     after: Position | None,
-    *,
     count: int,
-) -> list[Arg]:
-    """The `FT.AGGREGATE` of the first `count` live memories of `ns` that
-    `flt` keeps, in `order`, after `after` (from the start when None); each
-    row holds its document's key (`KEY_FIELD`) and the
-    sort keys."""
-    query = filter_query(ns, now_ms, flt)
-    steps: list[Arg] = []
+) -> list[Row]:
+    """The first `count` live memories of `ns` that `flt` keeps, in
+    `order`, after `after` (from the start when None), found by `search`
+    (`LegacySearch.run`: both indexes while schema 2's exists)."""
+    keys = (_HIT_COUNT, _CREATE_MS) if order is Order.MOST_HIT else (_CREATE_MS,)
+    last = None if after is None else Row(b"", after.id, after.hit_count)
+    return await _ordered(search, filter_query(ns, now_ms, flt), keys, last, count)
+
+
+async def _ordered(
+    search: Execute, query: str, keys: tuple[str, ...], after: Row | None, count: int
+) -> list[Row]:
+    """The first `count` memories `query` matches after `after`, by `keys`
+    descending, then by id."""
+    if not keys:
+        return await _by_id(search, query, after, count)
+    key, finer = keys[0], keys[1:]
+    rows: list[Row] = []
+    upper = "+inf"
     if after is not None:
-        if order is Order.NEWEST:
-            query += f" @create_ms:[-inf {time_ms(after.id)}]"
-            steps += ["FILTER", f"@id < '{after.id}'"]
-        else:
-            hits, ms = after.hit_count, time_ms(after.id)
-            same_hits = f"@hit_count:[{hits} {hits}] @create_ms:[-inf {ms}]"
-            query += f" (@hit_count:[-inf ({hits}] | ({same_hits}))"
-            steps += ["FILTER", f"@hit_count < {after.hit_count} || @id < '{after.id}'"]
-    sort: list[Arg] = ["@id", "DESC"]
-    if order is Order.MOST_HIT:
-        sort = ["@hit_count", "DESC", *sort]
-    return [
-        "FT.AGGREGATE", INDEX, query, *steps,
-        "SORTBY", len(sort), *sort, "MAX", count,
-        "LOAD", 1, f"@{KEY_FIELD}",
-        "TIMEOUT", 0, "DIALECT", 3,
-    ]  # fmt: skip
+        value = after.value(key)
+        rows = await _ordered(search, f"{query} @{key}:[{value} {value}]", finer, after, count)
+        upper = f"({value}"
+    need = count - len(rows)
+    if need == 0:
+        return rows
+    floor = _FLOORS.get(key)
+    lower = "-inf" if floor is None else f"({floor}"
+    found = await _top(search, f"{query} @{key}:[{lower} {upper}]", key, need)
+    if len(found) < need:
+        if floor is None or (after is not None and after.value(key) <= floor):
+            return rows + found
+        # The floor's group, most of a namespace, listed by the next key.
+        group = f"{query} @{key}:[{floor} {floor}]"
+        return rows + found + await _ordered(search, group, finer, None, need - len(found))
+    cut = found[need - 1].value(key)
+    above = [row for row in found[:need] if row.value(key) > cut]
+    group = f"{query} @{key}:[{cut} {cut}]"
+    return rows + above + await _ordered(search, group, finer, None, need - len(above))
 
 
-def merged_rows(order: Order, rows: Sequence[Any], count: int) -> list[dict[bytes, Any]]:
-    """The first `count` rows, in `order`, of the `list_command` replies of
-    two indexes (while schema 2's is migrated: `store/legacy_search.py`),
-    each row as its fields; one index's rows as they are."""
-    found = [dict(zip(row[::2], row[1::2], strict=True)) for row in rows]
-    return sorted(found, key=_sort_key(order), reverse=True)[:count]
+async def _top(search: Execute, query: str, key: str, count: int) -> list[Row]:
+    """The `count` memories of `query` with the highest `key`, and any
+    more the indexes' replies hold, sorted by `key`, then by id."""
+    reply = await search(
+        "FT.SEARCH", INDEX, query, "SORTBY", key, "DESC", "LIMIT", 0, count,
+        "RETURN", 2, ID, HIT_COUNT, "TIMEOUT", 0, "DIALECT", 4,
+    )  # fmt: skip
+    rows = []
+    for at in range(1, len(reply), 2):
+        fields = dict(zip(reply[at + 1][::2], reply[at + 1][1::2], strict=True))
+        rows.append(Row(reply[at], fields[_ID].decode(), int(fields.get(_HITS, b"1"))))
+    return sorted(rows, key=lambda row: (row.value(key), row.id), reverse=True)
 
 
-def _sort_key(order: Order) -> Any:
-    if order is Order.NEWEST:
-        return lambda row: row.get(b"id", b"")
-    return lambda row: (int(row.get(b"hit_count", b"0")), row.get(b"id", b""))
+async def _by_id(search: Execute, query: str, after: Row | None, count: int) -> list[Row]:
+    """The first `count` memories of `query` (one millisecond's) by id
+    descending, after `after`."""
+    steps: list[Arg] = [] if after is None else ["FILTER", f"@id < '{after.id}'"]
+    reply = await search(
+        "FT.AGGREGATE", INDEX, query, *steps, "SORTBY", 2, "@id", "DESC", "MAX", count,
+        "LOAD", 2, f"@{KEY_FIELD}", f"@{_HIT_COUNT}", "TIMEOUT", 0, "DIALECT", 3,
+    )  # fmt: skip
+    found = [dict(zip(row[::2], row[1::2], strict=True)) for row in reply[1:]]
+    rows = [
+        Row(row[_KEY], row[_ID].decode(), int(row.get(_HITS_LOADED, b"1")))
+        for row in found
+        if _KEY in row
+    ]
+    return sorted(rows, key=lambda row: row.id, reverse=True)[:count]

@@ -66,9 +66,10 @@ type LongTermMemoryClient interface {
 	SearchMemories(ctx context.Context, in *SearchMemoriesRequest, opts ...grpc.CallOption) (*SearchMemoriesResponse, error)
 	// Pages through the live memories of a namespace that match a filter,
 	// newest first (or most hit first), without a query: for exports, reviews
-	// and administration. Each page is one `FT.AGGREGATE` that starts right
-	// after the last memory of the page before (keyset, no offset), so a deep
-	// page costs no more than the first, and a memory deleted meanwhile makes
+	// and administration. Each page is a few searches, each bounded by the
+	// page's size rather than the namespace's, that start right after the
+	// last memory of the page before (keyset, no offset), so a deep page
+	// costs no more than the first, and a memory deleted meanwhile makes
 	// no other one skipped or listed twice; its memories are then read until
 	// the page's 3 MiB are reached. Expired memories are never listed.
 	ListMemories(ctx context.Context, in *ListMemoriesRequest, opts ...grpc.CallOption) (*ListMemoriesResponse, error)
@@ -191,9 +192,10 @@ type LongTermMemoryServer interface {
 	SearchMemories(context.Context, *SearchMemoriesRequest) (*SearchMemoriesResponse, error)
 	// Pages through the live memories of a namespace that match a filter,
 	// newest first (or most hit first), without a query: for exports, reviews
-	// and administration. Each page is one `FT.AGGREGATE` that starts right
-	// after the last memory of the page before (keyset, no offset), so a deep
-	// page costs no more than the first, and a memory deleted meanwhile makes
+	// and administration. Each page is a few searches, each bounded by the
+	// page's size rather than the namespace's, that start right after the
+	// last memory of the page before (keyset, no offset), so a deep page
+	// costs no more than the first, and a memory deleted meanwhile makes
 	// no other one skipped or listed twice; its memories are then read until
 	// the page's 3 MiB are reached. Expired memories are never listed.
 	ListMemories(context.Context, *ListMemoriesRequest) (*ListMemoriesResponse, error)

@@ -335,9 +335,10 @@ public final class LongTermMemoryGrpc {
      * <pre>
      * Pages through the live memories of a namespace that match a filter,
      * newest first (or most hit first), without a query: for exports, reviews
-     * and administration. Each page is one `FT.AGGREGATE` that starts right
-     * after the last memory of the page before (keyset, no offset), so a deep
-     * page costs no more than the first, and a memory deleted meanwhile makes
+     * and administration. Each page is a few searches, each bounded by the
+     * page's size rather than the namespace's, that start right after the
+     * last memory of the page before (keyset, no offset), so a deep page
+     * costs no more than the first, and a memory deleted meanwhile makes
      * no other one skipped or listed twice; its memories are then read until
      * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
@@ -469,9 +470,10 @@ public final class LongTermMemoryGrpc {
      * <pre>
      * Pages through the live memories of a namespace that match a filter,
      * newest first (or most hit first), without a query: for exports, reviews
-     * and administration. Each page is one `FT.AGGREGATE` that starts right
-     * after the last memory of the page before (keyset, no offset), so a deep
-     * page costs no more than the first, and a memory deleted meanwhile makes
+     * and administration. Each page is a few searches, each bounded by the
+     * page's size rather than the namespace's, that start right after the
+     * last memory of the page before (keyset, no offset), so a deep page
+     * costs no more than the first, and a memory deleted meanwhile makes
      * no other one skipped or listed twice; its memories are then read until
      * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
@@ -589,9 +591,10 @@ public final class LongTermMemoryGrpc {
      * <pre>
      * Pages through the live memories of a namespace that match a filter,
      * newest first (or most hit first), without a query: for exports, reviews
-     * and administration. Each page is one `FT.AGGREGATE` that starts right
-     * after the last memory of the page before (keyset, no offset), so a deep
-     * page costs no more than the first, and a memory deleted meanwhile makes
+     * and administration. Each page is a few searches, each bounded by the
+     * page's size rather than the namespace's, that start right after the
+     * last memory of the page before (keyset, no offset), so a deep page
+     * costs no more than the first, and a memory deleted meanwhile makes
      * no other one skipped or listed twice; its memories are then read until
      * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
@@ -704,9 +707,10 @@ public final class LongTermMemoryGrpc {
      * <pre>
      * Pages through the live memories of a namespace that match a filter,
      * newest first (or most hit first), without a query: for exports, reviews
-     * and administration. Each page is one `FT.AGGREGATE` that starts right
-     * after the last memory of the page before (keyset, no offset), so a deep
-     * page costs no more than the first, and a memory deleted meanwhile makes
+     * and administration. Each page is a few searches, each bounded by the
+     * page's size rather than the namespace's, that start right after the
+     * last memory of the page before (keyset, no offset), so a deep page
+     * costs no more than the first, and a memory deleted meanwhile makes
      * no other one skipped or listed twice; its memories are then read until
      * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
@@ -821,9 +825,10 @@ public final class LongTermMemoryGrpc {
      * <pre>
      * Pages through the live memories of a namespace that match a filter,
      * newest first (or most hit first), without a query: for exports, reviews
-     * and administration. Each page is one `FT.AGGREGATE` that starts right
-     * after the last memory of the page before (keyset, no offset), so a deep
-     * page costs no more than the first, and a memory deleted meanwhile makes
+     * and administration. Each page is a few searches, each bounded by the
+     * page's size rather than the namespace's, that start right after the
+     * last memory of the page before (keyset, no offset), so a deep page
+     * costs no more than the first, and a memory deleted meanwhile makes
      * no other one skipped or listed twice; its memories are then read until
      * the page's 3 MiB are reached. Expired memories are never listed.
      * </pre>
