@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 from memrpc.limits import (
     DEFAULT_VECTOR_TYPE,
+    DURABILITIES,
+    DURABILITY_TIMEOUT_S,
     MAX_LOG_LEN,
     MAX_METADATA_BYTES_SETTING,
     MAX_NAME_CHARS,
@@ -40,6 +42,7 @@ from memrpc.limits import (
     TAIL_BATCH,
     VECTOR_TYPES,
 )
+from memrpc.store.cluster_mux import is_cluster_url
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = (
@@ -319,6 +322,26 @@ class Settings:
             "advances",
             group="Redis",
             low=0,
+        ),
+    )
+    durability: str = field(
+        default=DURABILITIES[0],
+        metadata=about(
+            "when a write is acknowledged: local, once the primary applied it; replica, once a "
+            "replica of --redis-url holds it too (WAIT), so that a replica promoted by a "
+            "failover has every acknowledged write (docs/deployment.md#durability)",
+            group="Redis",
+            choices=DURABILITIES,
+        ),
+    )
+    durability_timeout: float = field(
+        default=DURABILITY_TIMEOUT_S,
+        metadata=about(
+            "seconds a call's writes wait for a replica with --durability replica; past it the "
+            "call fails with UNAVAILABLE (ERROR_REASON_NOT_REPLICATED), its writes applied on "
+            "the primary only",
+            group="Redis",
+            low=0.01,
         ),
     )
     # -- model
@@ -678,6 +701,23 @@ class Settings:
             declared.check(getattr(self, declared.name))
         self._check_rules()
 
+    def _check_durability(self) -> None:
+        """The rules of `--durability replica`."""
+        if self.redis_url is None:
+            raise SettingsError(
+                "--durability replica needs --redis-url: the embedded Redis has no replica"
+            )
+        if is_cluster_url(self.redis_url):
+            raise SettingsError(
+                "--durability replica is not available on a Redis Cluster yet: use local, or "
+                "one primary with replicas (docs/deployment.md#durability)"
+            )
+        if self.durability_timeout >= self.redis_command_timeout:
+            raise SettingsError(
+                "--durability-timeout must be shorter than --redis-command-timeout: a wait "
+                "for a replica longer than a command may take would close the connection"
+            )
+
     def _check_rules(self) -> None:
         """The rules between settings."""
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
@@ -707,6 +747,8 @@ class Settings:
                     "--redis-url holds a password and --redis-password-file gives one: drop "
                     "the password from the URL"
                 )
+        if self.durability == "replica":
+            self._check_durability()
         if self.metrics_listen is not None and not _HOST_PORT.fullmatch(self.metrics_listen):
             raise SettingsError(
                 f"--metrics-listen: {self.metrics_listen!r} is not host:port (e.g. 0.0.0.0:9090)"

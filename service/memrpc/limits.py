@@ -459,6 +459,17 @@ FOLD_MAX_STEPS = 50
 # How long a server waits at start for Redis to answer, unless configured:
 # the setting's default, and the embedded Redis's own.
 REDIS_START_TIMEOUT_S = 60.0
+
+# -- Acknowledged writes (`--durability`, store/replica_ack.py) ----------------
+# When a write is acknowledged: `local` once the primary applied it,
+# `replica` once a replica holds it too (`WAIT`).
+DURABILITIES = ("local", "replica")
+# The replicas that must confirm a write with `--durability replica`.
+DURABILITY_REPLICAS = 1
+# How long a write waits for them unless configured (`--durability-timeout`):
+# a replica acknowledges within a ms or so, but now and then only at its
+# once-a-second report (seen on both servers, bench/durability.py).
+DURABILITY_TIMEOUT_S = 2.0
 # An embedded Redis still loading its data when that time is up, whose load
 # advanced meanwhile, is given the same time again, up to this many times in
 # all (3: 180 s by default, ~100,000 memories): its load is progress that a

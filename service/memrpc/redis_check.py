@@ -91,8 +91,10 @@ ACL_COMMANDS = (
     # the background jobs (memrpc/jobs/): the namespace set, claims, their
     # consumers' clean-up, their groups' lag
     "sadd", "sscan", "xclaim", "xgroup|delconsumer", "xinfo|groups",
-    # the language model's budgets (store/model_budget.py)
-    "incr",
+    # the language model's budgets (store/model_budget.py); with
+    # --durability replica, the offset a replica must confirm
+    # (store/replica_ack.py)
+    "incr", "wait",
     # the re-embed job (store/reembed.py): its walk over a namespace's keys
     "scan", "hexists",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",

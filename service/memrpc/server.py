@@ -28,7 +28,7 @@ from memrpc.connections import server_options
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
 from memrpc.jobs.runtime import BackgroundJobs
-from memrpc.limits import Limits
+from memrpc.limits import DURABILITY_REPLICAS, Limits
 from memrpc.llm.openai import api_key
 from memrpc.model_check import check_model
 from memrpc.models import Models
@@ -38,6 +38,7 @@ from memrpc.redis_check import check_vector_type, connect_url, reach
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
+from memrpc.rpc.durability import DurabilityInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
@@ -47,6 +48,7 @@ from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
 from memrpc.store.namespace_settings import NamespaceSettingsStore
 from memrpc.store.redis_mux import RedisClient
+from memrpc.store.replica_ack import ReplicaAck
 from memrpc.store.working import WorkingStore
 from memrpc.tails import TailHub
 from memrpc.telemetry.export import SpanExport
@@ -187,6 +189,9 @@ class MemrpcServer:
         self._models: Models | None = None
         self._embedded: EmbeddedRedis | None = None
         self._redis: RedisClient | None = None
+        # With --durability replica: what confirms that a replica holds a
+        # call's writes, on a connection of its own.
+        self._ack: ReplicaAck | None = None
         self._tails: TailHub | None = None
         self._defaults: NamespaceCache | None = None
         self._server: grpc.aio.Server | None = None
@@ -254,6 +259,30 @@ class MemrpcServer:
         await add_model_field(long_term, served)
         return long_term
 
+    def _interceptors(self) -> list[grpc.aio.ServerInterceptor]:
+        """The interceptors of every call, outermost first."""
+        settings = self.settings
+        # Refuses before anything starts. The correlation id first, so that
+        # every log line about a call carries it, a refusal's too; then
+        # decoding, so that the others see decoded requests only; fairness
+        # after auth, whose caller it counts against.
+        fairness = FairnessInterceptor.from_settings(settings)
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            CorrelationInterceptor(settings.access_log_level),
+            DecodingInterceptor(),
+            DefaultDeadlineInterceptor(settings.default_call_timeout),
+            *auth_interceptors(settings),
+            *([fairness] if fairness else []),
+        ]
+        if settings.durability == "replica" and settings.redis_url is not None:
+            self._ack = ReplicaAck(
+                connect_redis(settings, settings.redis_url),
+                replicas=DURABILITY_REPLICAS,
+                timeout_s=settings.durability_timeout,
+            )
+            interceptors.append(DurabilityInterceptor(self._ack))
+        return interceptors
+
     async def start(self) -> None:
         """Connects to (or starts) Redis, loads the model, starts serving."""
         settings = self.settings
@@ -266,18 +295,7 @@ class MemrpcServer:
         limits = Limits.from_settings(settings)
         retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)
-        # Refuses before anything starts. The correlation id first, so that
-        # every log line about a call carries it, a refusal's too; then
-        # decoding, so that the others see decoded requests only; fairness
-        # after auth, whose caller it counts against.
-        fairness = FairnessInterceptor.from_settings(settings)
-        interceptors = [
-            CorrelationInterceptor(settings.access_log_level),
-            DecodingInterceptor(),
-            DefaultDeadlineInterceptor(settings.default_call_timeout),
-            *auth_interceptors(settings),
-            *([fairness] if fairness else []),
-        ]
+        interceptors = self._interceptors()
         if not settings.redis_url:
             self._embedded = EmbeddedRedis.from_settings(settings)
             await self._embedded.astart()
@@ -443,6 +461,8 @@ class MemrpcServer:
             await self._tails.aclose()
         if self._redis is not None:
             await self._redis.aclose()
+        if self._ack is not None:
+            await self._ack.aclose()
         if self._metrics is not None:
             self._metrics.close()
             metrics.disable()

@@ -31,6 +31,7 @@ from grpc_status import rpc_status
 from memrpc.config import flag
 from memrpc.rpc import correlation
 from memrpc.store.redis_errors import RedisUnavailable
+from memrpc.store.replica_ack import NotReplicatedError
 from memrpc.v1.error_reason_pb2 import ErrorReason
 
 # The `ErrorInfo.domain` of every error the server returns.
@@ -220,7 +221,7 @@ def retry_info(seconds: float) -> error_details_pb2.RetryInfo:
     return delay
 
 
-def _as_api_error(exc: Exception) -> ApiError:
+def as_api_error(exc: Exception) -> ApiError:
     """Maps a failure while serving to the status the caller should see: by
     type (`store/redis_errors.py` classifies Redis's replies), never by text."""
     if isinstance(exc, ApiError):
@@ -230,6 +231,19 @@ def _as_api_error(exc: Exception) -> ApiError:
     )
     if isinstance(exc, unavailable):
         return redis_unavailable(exc)
+    if isinstance(exc, NotReplicatedError):
+        return ApiError(
+            grpc.StatusCode.UNAVAILABLE,
+            ErrorReason.ERROR_REASON_NOT_REPLICATED,
+            f"the call's writes were applied on the primary, but {exc} (server setting "
+            f"{flag('durability')} replica): they may be lost if the primary fails over "
+            "now. Retry (with the same request_id where the call has one)",
+            metadata={
+                "replicas": str(exc.confirmed),
+                "required": str(exc.required),
+                "timeoutMs": str(round(exc.timeout_s * 1000)),
+            },
+        )
     incident = uuid.uuid4().hex[:12]
     log.error("internal error %s", incident, exc_info=exc)
     return ApiError(
@@ -260,7 +274,7 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:
-                await context.abort_with_status(_as_api_error(exc).to_status())
+                await context.abort_with_status(as_api_error(exc).to_status())
 
         return stream
 
@@ -271,7 +285,7 @@ def _wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
-            await context.abort_with_status(_as_api_error(exc).to_status())
+            await context.abort_with_status(as_api_error(exc).to_status())
 
     return unary
 

@@ -200,6 +200,12 @@ def lease(ns: str, job: str) -> str:
     return f"{PREFIX}:lease:{{{ns}}}:{job}"
 
 
+def replica_ack() -> str:
+    """The counter `store/replica_ack.py` increments before each `WAIT`:
+    the write that carries its connection's replication offset."""
+    return f"{PREFIX}:replica-ack"
+
+
 def migration_lease() -> str:
     """The String the migration job's runner sets (`SET NX PX`) to convert
     memories of an older storage schema: while it exists, no other runner

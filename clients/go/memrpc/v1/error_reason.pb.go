@@ -192,6 +192,15 @@ const (
 	// Nothing was written. Retry: servers started with both models serve the
 	// call; the message names the model, and how to restart this server.
 	ErrorReason_ERROR_REASON_MODEL_MOVING ErrorReason = 62
+	// `UNAVAILABLE`: the server runs with `--durability replica` and no
+	// replica confirmed the call's writes in time (none connected, or too far
+	// behind). The writes were applied on the primary and may be lost if it
+	// fails over before a replica receives them. Retry: with the same
+	// `request_id` where the call has one, a retry returns what the first
+	// call did (AIP-155), and is acknowledged once a replica holds it.
+	//
+	// Metadata: `replicas` (how many confirmed), `required`, `timeoutMs`.
+	ErrorReason_ERROR_REASON_NOT_REPLICATED ErrorReason = 63
 	// `INTERNAL`: a bug in the server. The server log holds the incident.
 	//
 	// Metadata: `incident`, the id to look for in the server log.
@@ -228,6 +237,7 @@ var (
 		60: "ERROR_REASON_REDIS_UNAVAILABLE",
 		61: "ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED",
 		62: "ERROR_REASON_MODEL_MOVING",
+		63: "ERROR_REASON_NOT_REPLICATED",
 		70: "ERROR_REASON_INTERNAL",
 	}
 	ErrorReason_value = map[string]int32{
@@ -258,6 +268,7 @@ var (
 		"ERROR_REASON_REDIS_UNAVAILABLE":             60,
 		"ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED":     61,
 		"ERROR_REASON_MODEL_MOVING":                  62,
+		"ERROR_REASON_NOT_REPLICATED":                63,
 		"ERROR_REASON_INTERNAL":                      70,
 	}
 )
@@ -293,7 +304,7 @@ var File_memrpc_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\x91\b\n" +
+	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\xb2\b\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_FIELD_INVALID\x10\x01\x12#\n" +
@@ -322,7 +333,8 @@ const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\x1aERROR_REASON_SCOPE_MISSING\x107\x12\"\n" +
 	"\x1eERROR_REASON_REDIS_UNAVAILABLE\x10<\x12*\n" +
 	"&ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED\x10=\x12\x1d\n" +
-	"\x19ERROR_REASON_MODEL_MOVING\x10>\x12\x19\n" +
+	"\x19ERROR_REASON_MODEL_MOVING\x10>\x12\x1f\n" +
+	"\x1bERROR_REASON_NOT_REPLICATED\x10?\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10FB\x86\x01\n" +
 	"\rdev.memrpc.v1B\x10ErrorReasonProtoP\x01Z6github.com/memrpc/memrpc/clients/go/memrpc/v1;memrpcv1\xa2\x02\x03MRP\xaa\x02\tMemrpc.V1\xca\x02\tMemrpc\\V1\xea\x02\n" +
 	"Memrpc::V1b\x06proto3"

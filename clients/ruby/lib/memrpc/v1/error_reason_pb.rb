@@ -33,6 +33,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :ERROR_REASON_REDIS_UNAVAILABLE, 60
       value :ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED, 61
       value :ERROR_REASON_MODEL_MOVING, 62
+      value :ERROR_REASON_NOT_REPLICATED, 63
       value :ERROR_REASON_INTERNAL, 70
     end
   end

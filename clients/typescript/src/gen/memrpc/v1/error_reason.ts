@@ -230,6 +230,17 @@ export enum ErrorReason {
    */
   ERROR_REASON_MODEL_MOVING = 62,
   /**
+   * ERROR_REASON_NOT_REPLICATED - `UNAVAILABLE`: the server runs with `--durability replica` and no
+   * replica confirmed the call's writes in time (none connected, or too far
+   * behind). The writes were applied on the primary and may be lost if it
+   * fails over before a replica receives them. Retry: with the same
+   * `request_id` where the call has one, a retry returns what the first
+   * call did (AIP-155), and is acknowledged once a replica holds it.
+   *
+   * Metadata: `replicas` (how many confirmed), `required`, `timeoutMs`.
+   */
+  ERROR_REASON_NOT_REPLICATED = 63,
+  /**
    * ERROR_REASON_INTERNAL - `INTERNAL`: a bug in the server. The server log holds the incident.
    *
    * Metadata: `incident`, the id to look for in the server log.
@@ -321,6 +332,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 62:
     case "ERROR_REASON_MODEL_MOVING":
       return ErrorReason.ERROR_REASON_MODEL_MOVING;
+    case 63:
+    case "ERROR_REASON_NOT_REPLICATED":
+      return ErrorReason.ERROR_REASON_NOT_REPLICATED;
     case 70:
     case "ERROR_REASON_INTERNAL":
       return ErrorReason.ERROR_REASON_INTERNAL;
@@ -387,6 +401,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED";
     case ErrorReason.ERROR_REASON_MODEL_MOVING:
       return "ERROR_REASON_MODEL_MOVING";
+    case ErrorReason.ERROR_REASON_NOT_REPLICATED:
+      return "ERROR_REASON_NOT_REPLICATED";
     case ErrorReason.ERROR_REASON_INTERNAL:
       return "ERROR_REASON_INTERNAL";
     case ErrorReason.UNRECOGNIZED:

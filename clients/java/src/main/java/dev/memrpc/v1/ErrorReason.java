@@ -320,6 +320,21 @@ public enum ErrorReason
   ERROR_REASON_MODEL_MOVING(62),
   /**
    * <pre>
+   * `UNAVAILABLE`: the server runs with `--durability replica` and no
+   * replica confirmed the call's writes in time (none connected, or too far
+   * behind). The writes were applied on the primary and may be lost if it
+   * fails over before a replica receives them. Retry: with the same
+   * `request_id` where the call has one, a retry returns what the first
+   * call did (AIP-155), and is acknowledged once a replica holds it.
+   *
+   * Metadata: `replicas` (how many confirmed), `required`, `timeoutMs`.
+   * </pre>
+   *
+   * <code>ERROR_REASON_NOT_REPLICATED = 63;</code>
+   */
+  ERROR_REASON_NOT_REPLICATED(63),
+  /**
+   * <pre>
    * `INTERNAL`: a bug in the server. The server log holds the incident.
    *
    * Metadata: `incident`, the id to look for in the server log.
@@ -644,6 +659,21 @@ public enum ErrorReason
   public static final int ERROR_REASON_MODEL_MOVING_VALUE = 62;
   /**
    * <pre>
+   * `UNAVAILABLE`: the server runs with `--durability replica` and no
+   * replica confirmed the call's writes in time (none connected, or too far
+   * behind). The writes were applied on the primary and may be lost if it
+   * fails over before a replica receives them. Retry: with the same
+   * `request_id` where the call has one, a retry returns what the first
+   * call did (AIP-155), and is acknowledged once a replica holds it.
+   *
+   * Metadata: `replicas` (how many confirmed), `required`, `timeoutMs`.
+   * </pre>
+   *
+   * <code>ERROR_REASON_NOT_REPLICATED = 63;</code>
+   */
+  public static final int ERROR_REASON_NOT_REPLICATED_VALUE = 63;
+  /**
+   * <pre>
    * `INTERNAL`: a bug in the server. The server log holds the incident.
    *
    * Metadata: `incident`, the id to look for in the server log.
@@ -705,6 +735,7 @@ public enum ErrorReason
       case 60: return ERROR_REASON_REDIS_UNAVAILABLE;
       case 61: return ERROR_REASON_DEFAULT_DEADLINE_EXCEEDED;
       case 62: return ERROR_REASON_MODEL_MOVING;
+      case 63: return ERROR_REASON_NOT_REPLICATED;
       case 70: return ERROR_REASON_INTERNAL;
       default: return null;
     }

@@ -36,7 +36,7 @@ public final class ErrorReasonProto extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\034memrpc/v1/error_reason.proto\022\tmemrpc.v" +
-      "1*\221\010\n\013ErrorReason\022\034\n\030ERROR_REASON_UNSPEC" +
+      "1*\262\010\n\013ErrorReason\022\034\n\030ERROR_REASON_UNSPEC" +
       "IFIED\020\000\022\036\n\032ERROR_REASON_FIELD_INVALID\020\001\022" +
       "#\n\037ERROR_REASON_PAGE_TOKEN_INVALID\020\002\022\"\n\036" +
       "ERROR_REASON_REQUEST_ID_REUSED\020\003\022$\n ERRO" +
@@ -61,11 +61,12 @@ public final class ErrorReasonProto extends com.google.protobuf.GeneratedFile {
       "RROR_REASON_SCOPE_MISSING\0207\022\"\n\036ERROR_REA" +
       "SON_REDIS_UNAVAILABLE\020<\022*\n&ERROR_REASON_" +
       "DEFAULT_DEADLINE_EXCEEDED\020=\022\035\n\031ERROR_REA" +
-      "SON_MODEL_MOVING\020>\022\031\n\025ERROR_REASON_INTER" +
-      "NAL\020FB\206\001\n\rdev.memrpc.v1B\020ErrorReasonProt" +
-      "oP\001Z6github.com/memrpc/memrpc/clients/go" +
-      "/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\t" +
-      "Memrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "SON_MODEL_MOVING\020>\022\037\n\033ERROR_REASON_NOT_R" +
+      "EPLICATED\020?\022\031\n\025ERROR_REASON_INTERNAL\020FB\206" +
+      "\001\n\rdev.memrpc.v1B\020ErrorReasonProtoP\001Z6gi" +
+      "thub.com/memrpc/memrpc/clients/go/memrpc" +
+      "/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tMemrpc\\" +
+      "V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

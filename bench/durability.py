@@ -1,0 +1,176 @@
+"""What `--durability replica` costs a write: two `memrpc serve` on one
+primary with one replica (`tests/redis_replica.py`), one acknowledging
+writes as the primary applies them (`local`), the other once the replica
+holds them (`replica`, `store/replica_ack.py`), measured side by side.
+
+```sh
+.venv/bin/python -m bench.durability --calls 500
+```
+
+- **One at a time**: `AppendEvents` (one small event) and `CreateMemories`
+  (one memory with its embedding given, so no model time), `--calls` each,
+  the two servers' calls interleaved (which goes first alternates); p50 and
+  p99 of each, and the ratio.
+- **Concurrent**: `--concurrency` callers of `AppendEvents`, `--calls`
+  calls in all, against each server in turn: calls per second, p50 and
+  p99, and the `WAIT`s the primary ran per call (`INFO commandstats`): the
+  callers share rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+import redis.asyncio
+from tests.redis_replica import replicated
+
+from bench.scale_data import unit_vectors
+from bench.servers import start_memrpc
+from bench.stats import percentiles_ms
+from memrpc.v1 import event_log_pb2 as epb
+from memrpc.v1 import long_term_memory_pb2 as lpb
+from memrpc.v1.event_log_pb2_grpc import EventLogStub
+from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
+
+NAMESPACE = "durability"
+MODES = ("local", "replica")
+Call = Callable[[int], Awaitable[Any]]
+
+
+def calls_of(channel: grpc.aio.Channel, mode: str, vectors: np.ndarray) -> dict[str, Call]:
+    """The measured calls on `channel`, each of a number (for distinct texts)."""
+    log, ltm = EventLogStub(channel), LongTermMemoryStub(channel)
+
+    def append(number: int) -> Awaitable[Any]:
+        event = epb.EventInput(type="note", data=f"event {number}".encode())
+        return log.AppendEvents(
+            epb.AppendEventsRequest(namespace=NAMESPACE, thread_id=mode, events=[event])
+        )
+
+    def create(number: int) -> Awaitable[Any]:
+        memory = lpb.MemoryInput(
+            text=f"{mode} fact {number}", embedding=vectors[number % len(vectors)].tolist()
+        )
+        return ltm.CreateMemories(lpb.CreateMemoriesRequest(namespace=NAMESPACE, memories=[memory]))
+
+    return {"AppendEvents": append, "CreateMemories": create}
+
+
+async def one_at_a_time(
+    calls: dict[str, dict[str, Call]], count: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Per RPC and mode, the latencies of `count` calls, interleaved."""
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for rpc in calls[MODES[0]]:
+        samples: dict[str, list[float]] = {mode: [] for mode in MODES}
+        for number in range(count):
+            order = MODES if number % 2 == 0 else MODES[::-1]
+            for mode in order:
+                start = time.perf_counter()
+                await calls[mode][rpc](number)
+                samples[mode].append(time.perf_counter() - start)
+        results[rpc] = {mode: percentiles_ms(samples[mode]) for mode in MODES}
+    return results
+
+
+async def waits(primary: redis.asyncio.Redis) -> int:
+    """The `WAIT`s the primary ran so far."""
+    stats = await primary.info("commandstats")
+    return int(stats.get("cmdstat_wait", {}).get("calls", 0))
+
+
+async def concurrent(
+    call: Call, primary: redis.asyncio.Redis, count: int, concurrency: int
+) -> dict[str, float]:
+    """`count` calls by `concurrency` callers: their rate, latencies and
+    the primary's `WAIT`s per call."""
+    samples: list[float] = []
+    numbers = iter(range(count))
+
+    async def caller() -> None:
+        for number in numbers:
+            start = time.perf_counter()
+            await call(number)
+            samples.append(time.perf_counter() - start)
+
+    before = await waits(primary)
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    rounds = await waits(primary) - before
+    return {
+        **percentiles_ms(samples),
+        "calls_per_s": count / elapsed,
+        "waits_per_call": rounds / count,
+    }
+
+
+async def bench(count: int, concurrency: int) -> None:
+    vectors = unit_vectors(np.random.default_rng(3), 1000)
+    with tempfile.TemporaryDirectory(prefix="mrdur-") as work_dir:
+        work = Path(work_dir)
+        async with replicated(work) as pair:
+            servers = {}
+            try:
+                for mode in MODES:
+                    (work / f"memrpc-{mode}").mkdir()
+                    servers[mode] = await start_memrpc(
+                        pair.primary.url,
+                        work / f"memrpc-{mode}",
+                        log_level="WARNING",
+                        extra_args=["--durability", mode],
+                    )
+                channels = {
+                    mode: grpc.aio.insecure_channel(server.target)
+                    for mode, server in servers.items()
+                }
+                calls = {mode: calls_of(channels[mode], mode, vectors) for mode in MODES}
+                for mode in MODES:  # warm up: connections, scripts, the index
+                    for call in calls[mode].values():
+                        for number in range(20):
+                            await call(count + number)
+                print(f"one at a time ({count} calls each, interleaved; ms):")
+                for rpc, by_mode in (await one_at_a_time(calls, count)).items():
+                    local, replica = by_mode["local"], by_mode["replica"]
+                    print(
+                        f"  {rpc:15} local p50 {local['p50_ms']:.2f} p99 {local['p99_ms']:.2f}"
+                        f" | replica p50 {replica['p50_ms']:.2f} p99 {replica['p99_ms']:.2f}"
+                        f" | x{replica['p50_ms'] / local['p50_ms']:.2f} p50,"
+                        f" x{replica['p99_ms'] / local['p99_ms']:.2f} p99"
+                    )
+                async with redis.asyncio.from_url(pair.primary.url) as primary:
+                    print(f"AppendEvents, {concurrency} callers, {count} calls:")
+                    for mode in MODES:
+                        found = await concurrent(
+                            calls[mode]["AppendEvents"], primary, count, concurrency
+                        )
+                        print(
+                            f"  {mode:7} {found['calls_per_s']:7.0f} calls/s, p50"
+                            f" {found['p50_ms']:.2f} p99 {found['p99_ms']:.2f} ms,"
+                            f" {found['waits_per_call']:.2f} WAIT per call"
+                        )
+                for channel in channels.values():
+                    await channel.close()
+            finally:
+                for server in servers.values():
+                    server.stop(10.0)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=500, help="calls of each kind and mode")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent callers")
+    args = parser.parse_args(argv)
+    asyncio.run(bench(args.calls, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
