@@ -42,7 +42,7 @@ from memrpc.rpc.durability import DurabilityInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
-from memrpc.store.cluster_mux import client_for
+from memrpc.store.cluster_mux import client_for, is_cluster_url
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
@@ -339,7 +339,9 @@ class MemrpcServer:
             NamespacesServicer(settings_store, defaults, limits), server
         )
         events = EventStore(self._redis, retention)
-        self._tails = TailHub(events, max_lag=limits.tail_max_lag_events)
+        self._tails = TailHub(
+            events, max_lag=limits.tail_max_lag_events, by_slot=is_cluster_url(self.redis_url)
+        )
         event_log_pb2_grpc.add_EventLogServicer_to_server(
             EventLogServicer(events, self._tails, self._draining, limits), server
         )

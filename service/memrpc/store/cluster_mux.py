@@ -13,7 +13,11 @@ Callers see what a `RedisMux` gives them (`execute`, `dedicated`, `aclose`,
 - **Routing.** A command goes to the primary of its first key's slot
   (`store/command_keys.py` finds the key, `store/hash_slot.py` its slot); a
   keyless one to any primary. `primaries()` and `execute_on()` reach each
-  primary, for what must be done on all of them.
+  primary, for what must be done on all of them; `execute_at(key)` sends a
+  keyless command to the primary of `key` (`CLIENT UNBLOCK` for a blocked
+  read there). `dedicated(key)` opens a connection to the primary of
+  `key`'s slot for blocking reads; a `MOVED` or a lost node met on it has
+  the map learn or be read again, so the next one goes to the right node.
 - **Per node**, a `RedisMux`: a pipelined connection, opened on demand,
   reconnected with backoff. A command is never retried on connection loss:
   the node's commands in flight fail with `ConnectionError` (their outcome
@@ -150,6 +154,12 @@ class ClusterMux:
         whatever its keys: for what must run on every primary."""
         return await timed(args, script, self._sent(self._node(node), args, script))
 
+    async def execute_at(self, key: Arg | None, *args: Arg) -> Any:
+        """A command without keys (`CLIENT UNBLOCK`), on the primary of
+        `key`'s slot (any primary for None): where `dedicated(key)` goes."""
+        node = await self._owner(key)
+        return await timed(args, None, self._sent(node, args, None))
+
     async def primaries(self) -> list[NodeAddress]:
         """The primaries of the slot map, as last read."""
         return list((await self._slot_map()).primaries)
@@ -160,7 +170,14 @@ class ClusterMux:
         primary for None), for blocking reads, closed on exit."""
         node = await self._owner(key)
         async with node.dedicated() as connection:
-            yield connection
+            try:
+                yield connection
+            except MovedError as moved:  # the slot moved: the next one goes there
+                self._learn(moved)
+                raise
+            except _NODE_LOST:
+                self._read_soon()
+                raise
 
     async def aclose(self) -> None:
         """Stops a read of the map under way and closes every connection."""
@@ -178,14 +195,18 @@ class ClusterMux:
         try:
             return await self._sent(node, args, script)
         except MovedError as moved:
-            self.redirections += 1
-            if self._map is not None:
-                self._map.moved(moved.slot_id, moved.node_addr)
-            self._read_soon()
+            self._learn(moved)
             return await self._sent(self._node(moved.node_addr), args, script)
         except AskError as ask:
             self.redirections += 1
             return await self._asked(self._node(ask.node_addr), args, script)
+
+    def _learn(self, moved: MovedError) -> None:
+        """Notes a slot's new primary, and has the whole map read again."""
+        self.redirections += 1
+        if self._map is not None:
+            self._map.moved(moved.slot_id, moved.node_addr)
+        self._read_soon()
 
     async def _sent(self, node: RedisMux, args: tuple[Arg, ...], script: str | None) -> Any:
         with self._noting_loss():

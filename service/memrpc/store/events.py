@@ -265,11 +265,14 @@ class EventStore:
         return resolved
 
     @contextlib.asynccontextmanager
-    async def tail(self) -> AsyncIterator[Tail]:
-        """Blocking reads of new events of any thread logs, on a connection of
-        their own while the context lasts."""
-        async with self._redis.dedicated() as connection:
-            yield Tail(self._redis, connection, await connection.execute("CLIENT", "ID"))
+    async def tail(self, log: ThreadLog | None = None) -> AsyncIterator[Tail]:
+        """Blocking reads of new events of thread logs, on a connection of
+        their own while the context lasts: to the node of `log` on a Redis
+        Cluster (its `XREAD`s then name logs of `log`'s slot only)."""
+        route = None if log is None else keys.events(*log)
+        async with self._redis.dedicated(route) as connection:
+            client_id = await connection.execute("CLIENT", "ID")
+            yield Tail(self._redis, connection, client_id, route)
 
     async def create_group(self, ns: str, group: str, *, from_start: bool) -> None:
         """Creates a group on the namespace feed (and the feed if needed),
@@ -415,10 +418,14 @@ class Tail:
     """Blocking reads of new events of thread logs, on a connection of their
     own, which another task can end early."""
 
-    def __init__(self, redis: RedisClient, connection: Connection, client_id: int) -> None:
+    def __init__(
+        self, redis: RedisClient, connection: Connection, client_id: int, route: str | None
+    ) -> None:
         self._redis = redis
         self._connection = connection
         self._client_id = client_id
+        # A key of the connection's node (None on one node).
+        self._route = route
 
     async def read(
         self, cursors: Mapping[ThreadLog, str], *, block_ms: int
@@ -449,8 +456,9 @@ class Tail:
 
     async def interrupt(self) -> bool:
         """Ends the read blocked in Redis, as if its time were up (`CLIENT
-        UNBLOCK`, on the shared connection); False when none was blocked."""
-        return bool(await self._redis.execute("CLIENT", "UNBLOCK", self._client_id))
+        UNBLOCK`, on the shared connection to its node); False when none was
+        blocked."""
+        return bool(await self._redis.execute_at(self._route, "CLIENT", "UNBLOCK", self._client_id))
 
 
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:

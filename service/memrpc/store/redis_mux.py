@@ -372,6 +372,11 @@ class RedisClient(Protocol):
         """One command's reply (see `RedisMux.execute`)."""
         ...
 
+    async def execute_at(self, key: Arg | None, *args: Arg) -> Any:
+        """A command without keys, on the node of `key` (that of
+        `dedicated(key)`): on one node, `execute`."""
+        ...
+
     def dedicated(self, key: Arg | None = None) -> AbstractAsyncContextManager[Connection]:
         """A connection of its own for blocking commands on `key`."""
         ...
@@ -481,6 +486,10 @@ class RedisMux:
         self._failure = None
         self._down_since = None
         return self._connection
+
+    async def execute_at(self, key: Arg | None, *args: Arg) -> Any:
+        """`execute(*args)`: one node serves every key."""
+        return await self.execute(*args)
 
     def _lost(self, lost: redis.exceptions.ConnectionError) -> None:
         """Logs the loss of the shared connection (not its closing)."""

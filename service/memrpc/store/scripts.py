@@ -128,7 +128,9 @@ class Script(Generic[C]):
             return await self._redis.execute(
                 "EVALSHA", self.sha, len(keys), *keys, *args, script=self.name
             )
-        await self._redis.execute("SCRIPT", "LOAD", self.source)
+        # On the node the `EVALSHA` went to: each node of a cluster has
+        # its own script cache.
+        await self._redis.execute_at(keys[0] if keys else None, "SCRIPT", "LOAD", self.source)
         return await self._redis.execute(
             "EVALSHA", self.sha, len(keys), *keys, *args, script=self.name
         )

@@ -8,6 +8,13 @@ whatever the number of tails and threads, and a read carries about a
 `READERS`th of the logs (Redis takes thousands of keys in one XREAD; the
 cost of a read grows with its keys).
 
+On a Redis Cluster (`by_slot`), one `XREAD` may only name keys of one slot
+(`CROSSSLOT` otherwise, even for two slots of one node), so a log goes to
+the reader of its namespace's slot instead, made when a first log of that
+slot is watched, on a connection to the slot's primary: as many readers
+and connections as slots with watched logs (at most one per tailed
+namespace), each reading all of that slot's watched logs at once.
+
 A tail subscribes (`subscribe`) with a cursor per thread; its subscription
 (`subscription.py`) attaches to the watch of each of its threads. A log
 nobody watched yet is watched from its last event (`EventStore.resolve`),
@@ -25,7 +32,9 @@ from dataclasses import dataclass
 
 import redis.exceptions
 
+from memrpc.store import keys
 from memrpc.store.events import EventStore, ThreadLog
+from memrpc.store.hash_slot import slot_of
 from memrpc.tails.reader import Reader, Watch
 from memrpc.tails.subscription import Subscription
 
@@ -48,22 +57,27 @@ class TailHub:
     """The tails of a server process, each thread log read once for all of
     them; a subscription lagging more than `max_lag` events fails."""
 
-    def __init__(self, store: EventStore, *, max_lag: int, readers: int = READERS) -> None:
+    def __init__(
+        self, store: EventStore, *, max_lag: int, readers: int = READERS, by_slot: bool = False
+    ) -> None:
         self._store = store
-        self._readers = [Reader(store) for _ in range(readers)]
+        self._count = readers
+        self._by_slot = by_slot
+        # The readers, by the group of their logs: a hash's remainder, or a slot.
+        self._readers: dict[int, Reader] = {}
         self._max_lag = max_lag
         self._closed = False
 
     @property
     def watched(self) -> set[ThreadLog]:
         """The thread logs some subscription follows."""
-        return {log for reader in self._readers for log in reader.watches}
+        return {log for reader in self._readers.values() for log in reader.watches}
 
     def stats(self) -> HubStats:
         """The subscriptions and their queues now."""
         subscriptions = {
             subscription
-            for reader in self._readers
+            for reader in self._readers.values()
             for watch in reader.watches.values()
             for subscription in watch.subscriptions
         }
@@ -92,7 +106,7 @@ class TailHub:
     async def aclose(self) -> None:
         """Stops reading; the subscriptions left fail."""
         self._closed = True
-        await asyncio.gather(*(reader.aclose() for reader in self._readers))
+        await asyncio.gather(*(reader.aclose() for reader in self._readers.values()))
 
     async def _join(self, subscription: Subscription) -> None:
         """Attaches a subscription to the watches of its threads; a log nobody
@@ -110,8 +124,12 @@ class TailHub:
                 subscription.attach(watch)
 
     def _reader_of(self, log: ThreadLog) -> Reader:
-        """The reader a log goes to."""
-        return self._readers[hash(log) % len(self._readers)]
+        """The reader a log goes to, made on first use."""
+        group = slot_of(keys.events(*log)) if self._by_slot else hash(log) % self._count
+        reader = self._readers.get(group)
+        if reader is None:
+            reader = self._readers[group] = Reader(self._store, log if self._by_slot else None)
+        return reader
 
     def _watch_of(self, log: ThreadLog) -> Watch | None:
         """A log's watch, if it is followed."""

@@ -157,9 +157,11 @@ class Reader:
     """Follows some thread logs with blocking XREADs on a connection of its
     own, while it has any."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, route: ThreadLog | None = None) -> None:
         self.watches: dict[ThreadLog, Watch] = {}
         self._store = store
+        # A log of the slot it reads, on a Redis Cluster (None on one node).
+        self._route = route
         # How many times the logs changed, and how many had when the XREAD in
         # flight was sent (None when none is).
         self._changes = 0
@@ -215,7 +217,7 @@ class Reader:
 
     async def _follow(self, backoff: RestartBackoff) -> None:
         """Reads on a new connection until no log is left."""
-        async with self._store.tail() as tail:
+        async with self._store.tail(self._route) as tail:
             backoff.started()
             self._tail = tail
             try:
