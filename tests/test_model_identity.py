@@ -33,6 +33,7 @@ from memrpc.embedding.identity import FINGERPRINT_HEX, identify
 from memrpc.embedding.model_files import ModelFiles, model_files
 from memrpc.model_check import DOCS, MOVE_DOCS, check_model
 from memrpc.store import keys
+from memrpc.store.hash_slot import slot_of
 from memrpc.store.model_record import MalformedRecord, claim
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as lpb
@@ -151,6 +152,26 @@ async def test_concurrent_claims_record_one_model_and_agree_on_it(
     finally:
         await one.aclose()
         await two.aclose()
+
+
+async def test_a_move_recorded_under_the_legacy_name_is_renamed_and_read(
+    own_redis: EmbeddedRedis, packaged: ModelFiles
+) -> None:
+    mine = identify(packaged, DIM)
+    target = ModelIdentity("other", 768, "0123456789abcdef")
+    mux = RedisMux(own_redis.url)
+    try:
+        await claim(mux, mine, now_ms=1000, next=target)
+        # As a server before the rename left it: under `memrpc:model:next`.
+        await mux.execute("RENAME", keys.model_next(), keys.LEGACY_MODEL_NEXT)
+        record = await claim(mux, mine, now_ms=2000)
+        assert record.next is not None
+        assert (record.next.identity, record.next.recorded_ms) == (target, 1000)
+        assert await mux.execute("EXISTS", keys.LEGACY_MODEL_NEXT) == 0
+        # The two records share a Redis Cluster slot (the scripts touch both).
+        assert slot_of(keys.model_next()) == slot_of(keys.model())
+    finally:
+        await mux.aclose()
 
 
 async def test_a_record_lacking_fields_is_refused_with_what_to_do(

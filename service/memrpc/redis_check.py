@@ -99,8 +99,9 @@ ACL_COMMANDS = (
     "scan", "hexists",
     "ft.create", "ft.info", "ft.alter", "ft.search", "ft.aggregate",
     # the migration of storage schema 2 (store/migration.py): its index
-    # listed and dropped, its documents read
-    "ft._list", "ft.dropindex", "json.get",
+    # listed and dropped, its documents read; a model move's record renamed
+    # (store/model_record.py)
+    "ft._list", "ft.dropindex", "json.get", "renamenx",
 )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """The re-embed job: moves every namespace's vectors to the model a move
-goes to (`memrpc:model:next`), while the server serves them
+goes to (`memrpc:model:next{memrpc:model}`), while the server serves them
 (`store/reembed.py`), then removes the old model's vectors, then ends.
 
 Every process that runs jobs starts one runner. One holding both models of

@@ -6,7 +6,7 @@
 -- them with its own (`store/model_record.py`).
 --
 -- KEYS[1] record: the Hash `memrpc:model`
--- KEYS[2] next: the Hash `memrpc:model:next`
+-- KEYS[2] next: the Hash `memrpc:model:next{memrpc:model}`
 -- ARGV[1] name: the model's name
 -- ARGV[2] dim: the length of its vectors
 -- ARGV[3] fingerprint: the hex digest of the files that decide its vectors

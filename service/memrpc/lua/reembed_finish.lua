@@ -5,7 +5,7 @@
 -- the move is deleted, in one step.
 --
 -- KEYS[1] record: the Hash `memrpc:model`
--- KEYS[2] next: the Hash `memrpc:model:next`
+-- KEYS[2] next: the Hash `memrpc:model:next{memrpc:model}`
 -- ARGV[1] fingerprint: the fingerprint of the model moved to
 -- ARGV[2] now_ms: when the move ends
 -- Returns 1 when it ended the move, 0 when `next` is not that model's (the

@@ -36,21 +36,23 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:model`                           | Hash   | the embedding model of the       |
 |                                          |        | stored vectors: name, dim,       |
 |                                          |        | fingerprint, recorded_ms, field  |
-| `memrpc:model:next`                      | Hash   | the model a move goes to, while  |
+| `memrpc:model:next{memrpc:model}`        | Hash   | the model a move goes to, while  |
 |                                          |        | it runs: the same fields         |
 | `memrpc:reembed:{ns}`                    | Hash   | a namespace's move to the next   |
 |                                          |        | model: counts, switched (when),  |
 |                                          |        | done, cleaned                    |
 
 `memrpc:namespaces`, `memrpc:schema`, `memrpc:model` and
-`memrpc:model:next` are the keys outside every namespace (no hash tag).
+`memrpc:model:next{memrpc:model}` are the keys outside every namespace (no
+namespace tag; the last tagged with the name of `memrpc:model`, to share
+its Redis Cluster slot).
 The background jobs (`memrpc/jobs/`) find the namespaces to work on in
 `memrpc:namespaces`: a server process adds a namespace the first time it
 sees an AppendTurns or a CreateMemories in it (`store/namespaces.py`),
 outside the write's script. `memrpc:model` records the default model, whose
 vectors every namespace's memories hold unless moved: the first server or
 worker to start records its own, every later one compares its own with it
-(`store/model_record.py`); `memrpc:model:next` and `memrpc:reembed:{ns}`
+(`store/model_record.py`); `memrpc:model:next{...}` and `memrpc:reembed:{ns}`
 hold a move to another model (`store/reembed.py`). `memrpc:lease:migration`, the
 lease of the migration that covers every namespace, has no hash tag either.
 """
@@ -171,8 +173,15 @@ def model() -> str:
 def model_next() -> str:
     """The Hash recording the embedding model a move goes to, present while
     the move runs (`store/model_record.py`, `store/reembed.py`). Not
-    namespace-tagged."""
-    return f"{PREFIX}:model:next"
+    namespace-tagged: tagged with the name of `model()`, so that the two
+    share a Redis Cluster slot, which the scripts that read or write both
+    need. (Named `memrpc:model:next` before: `LEGACY_MODEL_NEXT`.)"""
+    return f"{PREFIX}:model:next{{{model()}}}"
+
+
+# The name `model_next` had before it shared `model`'s slot; a server
+# renames a record of that name when it starts (`model_record.claim`).
+LEGACY_MODEL_NEXT = f"{PREFIX}:model:next"
 
 
 def reembed(ns: str) -> str:

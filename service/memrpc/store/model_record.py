@@ -1,30 +1,38 @@
 """The records of the embedding models that made the stored vectors.
 
-| key                 | type | holds                                       |
-|---------------------|------|---------------------------------------------|
-| `memrpc:model`      | Hash | the default model, every namespace's unless |
-|                     |      | moved: `name`, `dim` and `fingerprint`      |
-|                     |      | (`embedding/identity.py`), `recorded_ms`    |
-|                     |      | (when recorded) and `field`: the Hash field |
-|                     |      | of its vectors (absent: `v`)                |
-| `memrpc:model:next` | Hash | the model a move goes to, the same fields:  |
-|                     |      | present only while a move runs              |
-|                     |      | (`store/reembed.py`)                        |
+| key                               | type | holds                         |
+|-----------------------------------|------|-------------------------------|
+| `memrpc:model`                    | Hash | the default model, every      |
+|                                   |      | namespace's unless moved:     |
+|                                   |      | `name`, `dim`, `fingerprint`  |
+|                                   |      | (`embedding/identity.py`),    |
+|                                   |      | `recorded_ms` (when recorded) |
+|                                   |      | and `field`: the Hash field   |
+|                                   |      | of its vectors (absent: `v`)  |
+| `memrpc:model:next{memrpc:model}` | Hash | the model a move goes to, the |
+|                                   |      | same fields: present only     |
+|                                   |      | while a move runs             |
+|                                   |      | (`store/reembed.py`)          |
 
 Keys outside every namespace: one index holds every namespace's vectors.
+The second is tagged with the first's name, so that both are in one slot
+of a Redis Cluster, as the scripts that touch both need.
 `claim` records a model when none is recorded, and the model to move to
 when given and no move is recorded, and returns the records, in one script
 (`lua/model_record.lua`): of servers starting together, one records its
 model and all read it. A Redis holding memories written before the record
 existed has none: the first server to start records its own model (the
 packaged one is the only model memrpc shipped). The end of a move makes
-the next model the default and deletes `memrpc:model:next`, in one script
-(`store/reembed.py`); nothing else rewrites the records.
+the next model the default and deletes `memrpc:model:next{memrpc:model}`,
+in one script (`store/reembed.py`); nothing else rewrites the records.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+
+from redis import exceptions as redis_exceptions
 
 from memrpc.embedding.identity import ModelIdentity
 from memrpc.store import keys, scripts
@@ -71,7 +79,12 @@ async def claim(
     """Records `identity` at `now_ms` unless a model is recorded, and `next`
     (if given) as the model to move to when the record is `identity`'s and
     no move is recorded; returns the records. Raises `MalformedRecord` for
-    a record that is not one."""
+    a record that is not one. A move recorded under the legacy name
+    (`keys.LEGACY_MODEL_NEXT`, by a server before 2026-12) is renamed first,
+    on one Redis (a cluster never held one)."""
+    if await redis.execute("EXISTS", keys.LEGACY_MODEL_NEXT):
+        with contextlib.suppress(redis_exceptions.ResponseError):  # renamed meanwhile
+            await redis.execute("RENAMENX", keys.LEGACY_MODEL_NEXT, keys.model_next())
     reply = await scripts.load(redis, ModelRecord)(
         ModelRecord(
             record=keys.model(),

@@ -1,12 +1,14 @@
 """The move of stored vectors to another embedding model (re-embedding),
 namespace by namespace, while the server serves them.
 
-| key                        | type | holds                                  |
-|----------------------------|------|----------------------------------------|
-| `memrpc:model:next`        | Hash | the model moved to (`model_record.py`) |
-| `memrpc:reembed:{ns}`      | Hash | a namespace's move (fields below)      |
-| `memrpc:mem:{ns}:<id>`     | Hash | a memory: its vector of the model      |
-|                            |      | moved to goes in `v_<f>` beside `v`    |
+| key                               | type | holds                           |
+|-----------------------------------|------|---------------------------------|
+| `memrpc:model:next{memrpc:model}` | Hash | the model moved to              |
+|                                   |      | (`model_record.py`)             |
+| `memrpc:reembed:{ns}`             | Hash | a namespace's move (below)      |
+| `memrpc:mem:{ns}:<id>`            | Hash | a memory: its vector of the     |
+|                                   |      | model moved to goes in `v_<f>`  |
+|                                   |      | beside `v`                      |
 
 The fields of `memrpc:reembed:{ns}`:
 
@@ -39,7 +41,7 @@ yet), switches the namespace; one that finds none at least
 `REEMBED_SETTLE_S` after the switch (by when no process still writes a
 memory with the old model's vector alone) marks it done. When every
 namespace is done, `finish` makes the new model the default and deletes
-`memrpc:model:next` (`lua/reembed_finish.lua`). Once
+`memrpc:model:next{memrpc:model}` (`lua/reembed_finish.lua`). Once
 `REEMBED_CLEANUP_DELAY_S` has passed since, `cleanup_step`s remove the old
 model's field from each namespace's memories in the same bounded steps,
 found the same way (`-ismissing(@<old>)`).

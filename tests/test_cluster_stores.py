@@ -1,9 +1,12 @@
-"""Tails on a Redis Cluster (`TailHub(by_slot=True)`, `ClusterMux`) of 3
-primaries: the logs of namespaces on every primary tailed at once, each
-slot read on a connection to its own primary (one `XREAD` per slot: two
-slots of one node in one `XREAD` are `CROSSSLOT`), a new log of a slot
-ending that slot's read in flight (`CLIENT UNBLOCK` on its node), and a
-slot moved to another primary read there, with nothing lost."""
+"""memrpc's stores on a Redis Cluster (`ClusterMux`) of 3 primaries.
+
+Tails (`TailHub(by_slot=True)`): the logs of namespaces on every primary
+tailed at once, each slot read on a connection to its own primary (one
+`XREAD` per slot: two slots of one node in one `XREAD` are `CROSSSLOT`), a
+new log of a slot ending that slot's read in flight (`CLIENT UNBLOCK` on
+its node), and a slot moved to another primary read there, with nothing
+lost. The model records: claimed with a move in one script (their two keys
+share a slot)."""
 
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
+from memrpc.embedding import ModelIdentity
 from memrpc.store import keys
 from memrpc.store.cluster_mux import ClusterMux
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.hash_slot import slot_of
+from memrpc.store.model_record import claim
 from memrpc.tails import Subscription, TailHub
 from memrpc.tails import reader as tail_reader
 from redis_cluster import LocalCluster, Node
@@ -136,3 +141,18 @@ async def test_a_moved_slot_is_read_on_its_new_primary_and_nothing_is_lost(
         assert subscriptions[ns].failure is None
         assert xread_clients(target)
         assert keys.events(ns, "t") not in str(xread_clients(source))
+
+
+async def test_the_model_records_are_claimed_in_one_script(cluster: LocalCluster) -> None:
+    client = ClusterMux(f"redis+cluster://{cluster.live()[0].address}")
+    try:
+        mine = ModelIdentity("mine", 384, "00aa")
+        target = ModelIdentity("next", 768, "00bb")
+        first = await claim(client, mine, now_ms=1000, next=target)
+        assert first.recorded_now
+        assert first.next is not None
+        assert first.next.identity == target
+        again = await claim(client, target, now_ms=2000)
+        assert (again.identity, again.recorded_now) == (mine, False)
+    finally:
+        await client.aclose()
