@@ -6,12 +6,14 @@ tailed at once, each slot read on a connection to its own primary (one
 new log of a slot ending that slot's read in flight (`CLIENT UNBLOCK` on
 its node), and a slot moved to another primary read there, with nothing
 lost. The model records: claimed with a move in one script (their two keys
-share a slot)."""
+share a slot). `--durability replica`: a round confirms every primary, and
+fails while one's replica acknowledges nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
@@ -23,6 +25,7 @@ from memrpc.store.cluster_mux import ClusterMux
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.hash_slot import slot_of
 from memrpc.store.model_record import claim
+from memrpc.store.replica_ack import NotReplicatedError, ReplicaAck
 from memrpc.tails import Subscription, TailHub
 from memrpc.tails import reader as tail_reader
 from redis_cluster import LocalCluster, Node
@@ -156,3 +159,37 @@ async def test_the_model_records_are_claimed_in_one_script(cluster: LocalCluster
         assert (again.identity, again.recorded_now) == (mine, False)
     finally:
         await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def replicated_cluster() -> AsyncIterator[LocalCluster]:
+    async with LocalCluster(primaries=3, replicas=1) as started:
+        yield started
+
+
+async def test_a_replica_ack_round_confirms_every_primary(
+    replicated_cluster: LocalCluster,
+) -> None:
+    cluster = replicated_cluster
+    client = ClusterMux(f"redis+cluster://{cluster.live()[0].address}")
+    ack = ReplicaAck(client, replicas=1, timeout_s=2.0)
+    try:
+        routes = await client.keys_per_primary(keys.replica_ack())
+        assert {cluster.owner(slot_of(route)).port for route in routes} == {
+            node.port for node in cluster.primaries()
+        }
+        await ack.confirm()
+        for route in routes:  # each counter on its own primary, replicated
+            owner = cluster.owner(slot_of(route))
+            assert owner.command("GET", route) == "1"
+        # A primary whose replica acknowledges nothing fails the round.
+        replica = cluster.replicas_of(cluster.primaries()[1])[0]
+        assert replica.proc is not None
+        replica.proc.send_signal(signal.SIGSTOP)
+        try:
+            with pytest.raises(NotReplicatedError):
+                await ReplicaAck(client, replicas=1, timeout_s=0.3).confirm()
+        finally:
+            replica.proc.send_signal(signal.SIGCONT)
+    finally:
+        await ack.aclose()

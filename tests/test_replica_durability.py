@@ -152,7 +152,6 @@ async def test_concurrent_confirmations_share_one_round(pair: Replicated) -> Non
     ("url", "overrides", "says"),
     [
         (None, {}, "needs --redis-url"),
-        ("redis+cluster://127.0.0.1:7000", {}, "not available on a Redis Cluster"),
         (
             "redis://127.0.0.1:6379",
             {"durability_timeout": 5.0},

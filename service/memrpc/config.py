@@ -42,7 +42,6 @@ from memrpc.limits import (
     TAIL_BATCH,
     VECTOR_TYPES,
 )
-from memrpc.store.cluster_mux import is_cluster_url
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = (
@@ -706,11 +705,6 @@ class Settings:
         if self.redis_url is None:
             raise SettingsError(
                 "--durability replica needs --redis-url: the embedded Redis has no replica"
-            )
-        if is_cluster_url(self.redis_url):
-            raise SettingsError(
-                "--durability replica is not available on a Redis Cluster yet: use local, or "
-                "one primary with replicas (docs/deployment.md#durability)"
             )
         if self.durability_timeout >= self.redis_command_timeout:
             raise SettingsError(

@@ -78,6 +78,9 @@ log = logging.getLogger("memrpc.redis")
 
 # A cluster URL's scheme, and the scheme of its nodes' URLs.
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+# Tags tried by `keys_per_primary`: enough for a primary serving one slot
+# in 16,384 to be found with near certainty.
+_TAG_TRIES = 200_000
 # What tells the slot map to be read again: the node is gone or wedged.
 _NODE_LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
@@ -159,6 +162,20 @@ class ClusterMux:
         `key`'s slot (any primary for None): where `dedicated(key)` goes."""
         node = await self._owner(key)
         return await timed(args, None, self._sent(node, args, None))
+
+    async def keys_per_primary(self, name: str) -> list[str]:
+        """One key per primary of the slot map: `name{tag}`, the tag the
+        first of `0`, `1`, ... whose slot that primary serves (a few tries
+        per primary: each takes about its share of the slots)."""
+        slot_map = await self._slot_map()
+        tags: dict[NodeAddress, str] = {}
+        for number in range(_TAG_TRIES):
+            owner = slot_map.owner(slot_of(str(number)))
+            if owner is not None:
+                tags.setdefault(owner, str(number))
+            if len(tags) == len(slot_map.primaries):
+                break
+        return [f"{name}{{{tag}}}" for tag in tags.values()]
 
     async def primaries(self) -> list[NodeAddress]:
         """The primaries of the slot map, as last read."""

@@ -211,7 +211,8 @@ def lease(ns: str, job: str) -> str:
 
 def replica_ack() -> str:
     """The counter `store/replica_ack.py` increments before each `WAIT`:
-    the write that carries its connection's replication offset."""
+    the write that carries its connection's replication offset (on a Redis
+    Cluster, one per primary, each with a tag of a slot it serves)."""
     return f"{PREFIX}:replica-ack"
 
 

@@ -377,6 +377,11 @@ class RedisClient(Protocol):
         `dedicated(key)`): on one node, `execute`."""
         ...
 
+    async def keys_per_primary(self, name: str) -> list[str]:
+        """One key per primary, each `name` tagged so that its primary
+        serves it: on one node, `[name]`."""
+        ...
+
     def dedicated(self, key: Arg | None = None) -> AbstractAsyncContextManager[Connection]:
         """A connection of its own for blocking commands on `key`."""
         ...
@@ -490,6 +495,10 @@ class RedisMux:
     async def execute_at(self, key: Arg | None, *args: Arg) -> Any:
         """`execute(*args)`: one node serves every key."""
         return await self.execute(*args)
+
+    async def keys_per_primary(self, name: str) -> list[str]:
+        """`[name]`: one node serves every key."""
+        return [name]
 
     def _lost(self, lost: redis.exceptions.ConnectionError) -> None:
         """Logs the loss of the shared connection (not its closing)."""

@@ -24,8 +24,12 @@ while a round is in flight share the next round, so a burst of writes costs
 two commands, two round trips and one replica acknowledgement, however many
 calls it holds.
 
-One node only: on a Redis Cluster each shard has its own offset, which the
-setting does not cover yet (`Settings` refuses the pair).
+On a Redis Cluster each primary has its own offset, and a call may have
+written on any of them: a round confirms every primary at once, each with
+its own counter (`memrpc:replica-ack{<tag>}`, a tag its primary serves:
+`keys_per_primary`), and holds when each has the replicas required. A
+round so costs one `INCR` and one `WAIT` per primary, however few the call
+wrote on.
 """
 
 from __future__ import annotations
@@ -95,13 +99,18 @@ class ReplicaAck:
 
     async def _round(self) -> None:
         self.rounds += 1
+        routes = await self._redis.keys_per_primary(keys.replica_ack())
+        confirmed = min(await asyncio.gather(*(self._confirm(route) for route in routes)))
+        if confirmed < self._replicas:
+            raise NotReplicatedError(confirmed, self._replicas, self._timeout_s)
+
+    async def _confirm(self, route: str) -> int:
+        """How many replicas of the primary of `route` hold its writes."""
         timeout_ms = max(1, round(self._timeout_s * 1000))
         # In this order, each once the one before is answered: a `WAIT`
         # sent first would count the previous round's offset.
-        await self._redis.execute("INCR", keys.replica_ack())
-        confirmed = await self._redis.execute("WAIT", self._replicas, timeout_ms)
-        if int(confirmed) < self._replicas:
-            raise NotReplicatedError(int(confirmed), self._replicas, self._timeout_s)
+        await self._redis.execute("INCR", route)
+        return int(await self._redis.execute_at(route, "WAIT", self._replicas, timeout_ms))
 
     async def aclose(self) -> None:
         """Closes its connection; a round in flight fails."""
