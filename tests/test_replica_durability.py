@@ -56,6 +56,21 @@ async def eventually_replicated(call: Callable[[], Awaitable[T]], tries: int = 2
     return await call()
 
 
+@contextlib.asynccontextmanager
+async def acknowledging(
+    pair: Replicated, work: Path, embedder: BatchingEmbedder, timeout_s: float
+) -> AsyncIterator[grpc.aio.Channel]:
+    """A channel to a server on `pair`'s primary with `--durability replica`."""
+    settings = make_settings(
+        pair.primary.url, work, durability="replica", durability_timeout=timeout_s
+    )
+    async with (
+        running(settings, embedder) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        yield channel
+
+
 def memory(text: str, request_id: str = "") -> lpb.CreateMemoriesRequest:
     return lpb.CreateMemoriesRequest(
         namespace="dur", memories=[lpb.MemoryInput(text=text)], request_id=request_id
@@ -65,13 +80,7 @@ def memory(text: str, request_id: str = "") -> lpb.CreateMemoriesRequest:
 async def test_an_acknowledged_write_is_on_the_replica(
     pair: Replicated, tmp_path: Path, embedder: BatchingEmbedder
 ) -> None:
-    settings = make_settings(
-        pair.primary.url, tmp_path, durability="replica", durability_timeout=HEALTHY_TIMEOUT_S
-    )
-    async with (
-        running(settings, embedder) as server,
-        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
-    ):
+    async with acknowledging(pair, tmp_path, embedder, HEALTHY_TIMEOUT_S) as channel:
         ltm, log = LongTermMemoryStub(channel), EventLogStub(channel)
         for number in range(10):
             created = await ltm.CreateMemories(memory(f"fact number {number}"))
@@ -89,13 +98,7 @@ async def test_an_acknowledged_write_is_on_the_replica(
 async def test_a_write_no_replica_confirms_fails_and_its_retry_returns_it(
     pair: Replicated, tmp_path: Path, embedder: BatchingEmbedder
 ) -> None:
-    settings = make_settings(
-        pair.primary.url, tmp_path, durability="replica", durability_timeout=TIMEOUT_S
-    )
-    async with (
-        running(settings, embedder) as server,
-        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
-    ):
+    async with acknowledging(pair, tmp_path, embedder, TIMEOUT_S) as channel:
         ltm = LongTermMemoryStub(channel)
         request = memory("the lease ends in March", request_id="create-1")
         with pair.frozen():
