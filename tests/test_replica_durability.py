@@ -160,6 +160,7 @@ async def test_concurrent_confirmations_share_one_round(pair: Replicated) -> Non
             {"durability_timeout": 5.0},
             "shorter than --redis-command-timeout",
         ),
+        ("redis+cluster://127.0.0.1:7000", {}, "Redis Cluster, which memrpc cannot serve on yet"),
     ],
 )
 def test_settings_refuse_what_cannot_hold(
