@@ -18,7 +18,7 @@ import hiredis
 import pytest
 import redis.exceptions
 
-from memrpc.rpc.errors import _as_api_error
+from memrpc.rpc.errors import as_api_error
 from memrpc.store import scripts
 from memrpc.store.redis_errors import (
     CODES,
@@ -181,7 +181,7 @@ async def test_codes_redis_gives_only_when_in_trouble(error_server: RedisMux, co
 
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_the_api_maps_each_class_to_its_status(code: str) -> None:
-    error = _as_api_error(classify(SAMPLE[code]))
+    error = as_api_error(classify(SAMPLE[code]))
     if code in TRANSIENT:
         assert error.code == grpc.StatusCode.UNAVAILABLE
         assert error.reason_name == "ERROR_REASON_REDIS_UNAVAILABLE"
@@ -194,7 +194,7 @@ def test_the_api_maps_each_class_to_its_status(code: str) -> None:
 
 
 def test_the_api_maps_lost_connections_and_generic_errors() -> None:
-    lost = _as_api_error(redis.exceptions.ConnectionError("connection to Redis lost"))
+    lost = as_api_error(redis.exceptions.ConnectionError("connection to Redis lost"))
     assert lost.code == grpc.StatusCode.UNAVAILABLE
-    generic = _as_api_error(classify("ERR something"))
+    generic = as_api_error(classify("ERR something"))
     assert generic.code == grpc.StatusCode.INTERNAL
