@@ -42,7 +42,6 @@ from memrpc.limits import (
     TAIL_BATCH,
     VECTOR_TYPES,
 )
-from memrpc.store.cluster_mux import is_cluster_url
 
 # The groups of `memrpc serve --help` and of the README table, in order.
 GROUPS = (
@@ -742,13 +741,6 @@ class Settings:
                     "--redis-url holds a password and --redis-password-file gives one: drop "
                     "the password from the URL"
                 )
-        if self.redis_url is not None and is_cluster_url(self.redis_url):
-            raise SettingsError(
-                "--redis-url names a Redis Cluster, which memrpc cannot serve on yet: its search "
-                "index would exist on one primary only, and searches would miss the other "
-                "primaries' memories (docs/scaling.md); use one primary with replicas and "
-                "--durability replica"
-            )
         if self.durability == "replica":
             self._check_durability()
         if self.metrics_listen is not None and not _HOST_PORT.fullmatch(self.metrics_listen):

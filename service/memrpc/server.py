@@ -23,6 +23,7 @@ from memrpc.api.memory_search import MemorySearch
 from memrpc.api.namespaces import NamespacesServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
+from memrpc.auth.scopes import METHOD_ACCESS, READ
 from memrpc.config import Settings, SettingsError, effective, redacted_url
 from memrpc.connections import server_options
 from memrpc.embedded_redis import EmbeddedRedis
@@ -280,7 +281,8 @@ class MemrpcServer:
                 replicas=DURABILITY_REPLICAS,
                 timeout_s=settings.durability_timeout,
             )
-            interceptors.append(DurabilityInterceptor(self._ack))
+            writing = [method for method, access in METHOD_ACCESS.items() if access is not READ]
+            interceptors.append(DurabilityInterceptor(self._ack, writing))
         return interceptors
 
     async def start(self) -> None:
