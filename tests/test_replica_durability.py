@@ -39,6 +39,10 @@ T = TypeVar("T")
 # and where none is (generous: a busy machine's replica may lag).
 TIMEOUT_S = 0.3
 HEALTHY_TIMEOUT_S = 2.0
+# The failover test: appends per writer at most, and how many are answered
+# before the primary is killed.
+WRITES_PER_WRITER = 2000
+KILL_AFTER = 100
 
 
 @pytest.fixture
@@ -59,11 +63,16 @@ async def eventually_replicated(call: Callable[[], Awaitable[T]], tries: int = 2
 
 @contextlib.asynccontextmanager
 async def acknowledging(
-    pair: Replicated, work: Path, embedder: BatchingEmbedder, timeout_s: float
+    pair: Replicated,
+    work: Path,
+    embedder: BatchingEmbedder,
+    timeout_s: float,
+    durability: str = "replica",
 ) -> AsyncIterator[grpc.aio.Channel]:
-    """A channel to a server on `pair`'s primary with `--durability replica`."""
+    """A channel to a server on `pair`'s primary with `--durability replica`
+    (or `durability`)."""
     settings = make_settings(
-        pair.primary.url, work, durability="replica", durability_timeout=timeout_s
+        pair.primary.url, work, durability=durability, durability_timeout=timeout_s
     )
     async with (
         running(settings, embedder) as server,
@@ -115,6 +124,53 @@ async def test_a_write_no_replica_confirms_fails_and_its_retry_returns_it(
         [result] = retried.results
         assert (result.memory.id, result.outcome) == (first.id, lpb.CREATE_OUTCOME_CREATED)
         assert await pair.on_replica.exists(keys.memory("dur", first.id))
+
+
+@pytest.mark.parametrize("durability", ["local", "replica"])
+async def test_a_failover_loses_acknowledged_writes_only_without_replica_durability(
+    pair: Replicated, tmp_path: Path, embedder: BatchingEmbedder, durability: str
+) -> None:
+    """Writers append; the replica is cut off from its primary (`REPLICAOF NO
+    ONE`: a partition, then its promotion), and the primary SIGKILLed. The
+    replica lacks events whose append was answered with `local`, and none
+    with `replica`, whose appends were not answered once it was cut off."""
+    acknowledged: list[tuple[str, str]] = []
+
+    async def writer(thread: str, log: EventLogStub) -> None:
+        for number in range(WRITES_PER_WRITER):
+            event = epb.EventInput(type="note", data=f"{thread} {number}".encode())
+            request = epb.AppendEventsRequest(namespace="dur", thread_id=thread, events=[event])
+            try:
+                appended = await log.AppendEvents(request, timeout=10)
+            except grpc.aio.AioRpcError:
+                return  # the primary is gone: nothing more is acknowledged
+            acknowledged.append((thread, appended.event_ids[0]))
+
+    async def acknowledged_past(count: int) -> None:
+        for _ in range(200):  # bounded: 2 s at most
+            if len(acknowledged) >= count:
+                return
+            await asyncio.sleep(0.01)
+
+    async with acknowledging(pair, tmp_path, embedder, HEALTHY_TIMEOUT_S, durability) as channel:
+        log = EventLogStub(channel)
+        writers = [asyncio.create_task(writer(f"w{n}", log)) for n in range(4)]
+        await acknowledged_past(KILL_AFTER)
+        assert len(acknowledged) >= KILL_AFTER
+        await pair.on_replica.execute_command("REPLICAOF", "NO", "ONE")
+        # `local` answers on; `replica` answers nothing now.
+        await acknowledged_past(len(acknowledged) + KILL_AFTER)
+        pair.primary.kill()
+        await asyncio.gather(*writers)
+    lost = [
+        (thread, event_id)
+        for thread, event_id in acknowledged
+        if not await pair.on_replica.xrange(keys.events("dur", thread), event_id, event_id)
+    ]
+    if durability == "local":
+        assert lost, "the cut-off replica missed nothing answered: the test proves nothing"
+    else:
+        assert lost == []
 
 
 async def test_local_durability_answers_without_the_replica(
