@@ -20,11 +20,11 @@ What is merged, by the search's shape (RESP2 replies):
 | search                          | reply                                    |
 |---------------------------------|------------------------------------------|
 | `LIMIT 0 0` (a count)           | the totals added                         |
-| `RETURN` fields (KNN, keyword)  | the hits of both, the legacy ones with   |
-|                                 | the fields read after their conversion   |
+| `RETURN` fields (KNN, keyword,  | the hits of both, the legacy ones with   |
+| a listing's first keys)         | the fields read after their conversion   |
 |                                 | and their `d`istance or score as found   |
-| `FT.AGGREGATE` (listings)       | the rows of both, which                  |
-|                                 | `memory_listing.merged_rows` orders      |
+| `FT.AGGREGATE` (a listing's     | the rows of both, which                  |
+| millisecond)                    | `memory_listing.list_rows` orders        |
 
 A search's totals (the counts of keyword recall's word weights) and its
 first `LIMIT` hits then span both indexes' memories: a KNN search's

@@ -36,12 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
 from memrpc.store import keys
 from memrpc.store.redis_mux import RedisClient
-
-log = logging.getLogger("memrpc.redis")
 
 
 class NotReplicatedError(Exception):
