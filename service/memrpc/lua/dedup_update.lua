@@ -4,6 +4,9 @@
 -- writes the changes and the next version.
 --
 -- KEYS[1] document: the memory's key
+-- KEYS[2] probe: a key of the namespace that is never written: keeps the
+--   script from running while a Redis Cluster moves the namespace's slot
+--   (`store/memory_indexes.py`)
 -- ARGV[1] index: the search index
 -- ARGV[2] legacy_index: the index of schema 2's JSON documents, searched
 --   too until the migration drops it ('' for none)
@@ -35,7 +38,7 @@
 -- of its `memory_document.READ_FIELDS` (`MEMORY_READ`), nil for an absent
 -- field.
 -- Bounded work: a conversion, four searches (two per index) and a write.
-check_shape(1, 1, 15, 2, 1)
+check_shape(2, 2, 15, 2, 1)
 -- The fields the script writes itself: the version, the pin and the expiry
 -- (and the vector fields).
 local UPDATE_OWNED = {vr = true, p = true, f = true, e = true}

@@ -4,6 +4,9 @@
 --
 -- KEYS[1] prefix: the namespace's memory key prefix: routes the script to the
 --   namespace's slot, and only keys under it are deleted. Never read.
+-- KEYS[2] probe: a key of the namespace that is never written: with the
+--   prefix, keeps the script from running while a Redis Cluster moves the
+--   namespace's slot (`store/memory_indexes.py`)
 -- ARGV[1] index: the search index
 -- ARGV[2] legacy_index: the index of schema 2's JSON documents ('' for none;
 --   a legacy index that is gone matches nothing)
@@ -13,7 +16,7 @@
 -- them were deleted}.
 -- Bounded work: at most the batch size (`DELETE_BATCH`, store/long_term.py)
 -- deletions per call; the caller repeats the call for more.
-check_shape(1, 1, 4, 0, 0)
+check_shape(2, 2, 4, 0, 0)
 local prefix = KEYS[1]
 local index, legacy_index = arg_present(1), ARGV[2]
 local query, batch_size = arg_present(3), arg_integer(4, 1)

@@ -78,7 +78,7 @@ log = logging.getLogger("memrpc.redis")
 
 # A cluster URL's scheme, and the scheme of its nodes' URLs.
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
-# Tags tried by `keys_per_primary`: enough for a primary serving one slot
+# Tags tried per primary by `keys_per_primary` and `key_on`: enough for a primary serving one slot
 # in 16,384 to be found with near certainty.
 _TAG_TRIES = 200_000
 # What tells the slot map to be read again: the node is gone or wedged.
@@ -138,6 +138,8 @@ class ClusterMux:
         self._closed = False
         # Whether the last read of the map failed (logged once until one works).
         self._unreadable = False
+        # Each primary's tag (`_tag`).
+        self._tags: dict[NodeAddress, str] = {}
         # The MOVED and ASK replies followed (tests count them).
         self.redirections = 0
 
@@ -168,14 +170,28 @@ class ClusterMux:
         first of `0`, `1`, ... whose slot that primary serves (a few tries
         per primary: each takes about its share of the slots)."""
         slot_map = await self._slot_map()
-        tags: dict[NodeAddress, str] = {}
+        return [f"{name}{{{self._tag(slot_map, owner)}}}" for owner in slot_map.primaries]
+
+    async def key_on(self, key: Arg, name: str) -> str:
+        """`name` tagged so that the primary serving `key` serves it too:
+        that primary's key of `keys_per_primary(name)`."""
+        slot_map = await self._slot_map()
+        owner = slot_map.owner(slot_of(key))
+        if owner is None:
+            raise classify(f"CLUSTERDOWN no primary serves the slot of {key!r} in the slot map")
+        return f"{name}{{{self._tag(slot_map, owner)}}}"
+
+    def _tag(self, slot_map: SlotMap, owner: NodeAddress) -> str:
+        """The first of `0`, `1`, ... whose slot `owner` serves, remembered
+        while it does."""
+        tag = self._tags.get(owner)
+        if tag is not None and slot_map.owner(slot_of(tag)) == owner:
+            return tag
         for number in range(_TAG_TRIES):
-            owner = slot_map.owner(slot_of(str(number)))
-            if owner is not None:
-                tags.setdefault(owner, str(number))
-            if len(tags) == len(slot_map.primaries):
-                break
-        return [f"{name}{{{tag}}}" for tag in tags.values()]
+            if slot_map.owner(slot_of(str(number))) == owner:
+                self._tags[owner] = str(number)
+                return str(number)
+        raise classify(f"CLUSTERDOWN no tag found for primary {owner[0]}:{owner[1]}")
 
     async def primaries(self) -> list[NodeAddress]:
         """The primaries of the slot map, as last read."""

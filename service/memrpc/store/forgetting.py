@@ -49,10 +49,11 @@ from memrpc.store.memory_index import (
     unpinned_query,
     unrecalled_query,
 )
-from memrpc.store.memory_listing import KEY_FIELD
 from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.script_args import MemoryForget
 
+# The field of an aggregate's row that holds its document's key.
+KEY_FIELD = "__key"
 # The users of a budget query: the hex tag of `memory_index.index_fields`,
 # `none` for no user.
 _NO_USER = "none"

@@ -47,7 +47,7 @@ from memrpc.store.long_term import (
     document,
     parse_memory,
 )
-from memrpc.store.memory_index import INDEX, Kind, ModelField, dedup_queries
+from memrpc.store.memory_index import Kind, ModelField, dedup_queries
 from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.script_args import MemoryForm, insert_item
 from memrpc.store.stream_ids import order_of
@@ -284,7 +284,7 @@ class FormationStore:
                 through=chunk.through,
                 turns=len(chunk.turns),
                 skipped=chunk.skipped,
-                index=INDEX,
+                index=await self._long_term.indexes.of(chunk.ns),
                 legacy_index=self._long_term.legacy_index(),
                 vector_type=self._long_term.vector_type,
                 max_distance=max_distance,

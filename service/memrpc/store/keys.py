@@ -16,6 +16,10 @@ namespace itself whatever the rest of the key holds.
 |                                          |        | migration could not read, set    |
 |                                          |        | aside (`store/set_aside.py`)     |
 | `memrpc:memreq:{ns}:<request>`           | Hash   | CreateMemories request id, 24 h  |
+| `memrpc:probe:{ns}`                      | none   | never written: declared by every |
+|                                          |        | search of the namespace's        |
+|                                          |        | memories on a Redis Cluster      |
+|                                          |        | (`store/memory_indexes.py`)      |
 | `memrpc:memseq:{ns}`                     | String | how many memories were written:  |
 |                                          |        | each new one's number (`q`)      |
 | `memrpc:ev:{ns}:<thread>`                | Stream | a thread's event log             |
@@ -106,6 +110,13 @@ def unreadable_memory(key: str) -> str:
     can read is set aside (`store/set_aside.py`): the same namespace and
     id, outside every index's prefix."""
     return f"{PREFIX}:unreadable:{key.removeprefix(MEMORY_PREFIX)}"
+
+
+def probe(ns: str) -> str:
+    """A key of the namespace's slot that is never written: a script that
+    declares it with another key of the namespace never runs while a Redis
+    Cluster moves the slot (`store/memory_indexes.py`)."""
+    return f"{PREFIX}:probe:{{{ns}}}"
 
 
 def memory_sequence(ns: str) -> str:

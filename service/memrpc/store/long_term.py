@@ -78,6 +78,7 @@ from memrpc.store.memory_index import (
     topic_tags,
     vector_type_of,
 )
+from memrpc.store.memory_indexes import MemoryIndexes
 from memrpc.store.memory_listing import Order, Position, list_rows
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_errors import IndexExistsError
@@ -92,6 +93,7 @@ from memrpc.store.script_args import (
     VectorWrite,
     insert_item,
 )
+from memrpc.store.set_aside import Execute
 from memrpc.store.ulid import new_ulid
 from memrpc.store.versions import VersionMismatch
 
@@ -302,14 +304,31 @@ class LongTermStore:
         self._update = scripts.load(redis, DedupUpdate)
         self._delete = scripts.load(redis, DeleteMemory)
         self._delete_batch = scripts.load(redis, DeleteMemories)
-        # Searches of the index, and of schema 2's while it exists.
+        # Searches of schema 2's index while it exists (on one Redis).
         self.legacy = LegacySearch(self._command, scripts.load(redis, MemoryUpgrade), vector_type)
+        # The index holding each namespace's memories (one per primary of a
+        # Redis Cluster), made where missing.
+        self.indexes = MemoryIndexes(
+            redis, create=lambda name: create_command(dim, vector_type, name)
+        )
         # The namespaces with memories, for the periodic jobs (forgetting).
         self.namespaces = NamespaceSet(redis)
 
     async def _command(self, *args: Arg) -> Any:
         """One Redis command."""
         return await self._redis.execute(*args)
+
+    def searches(self, ns: str) -> Execute:
+        """The search function of the memories of `ns`: a search command of
+        `INDEX` sent to the index holding them (`MemoryIndexes.run`), and to
+        schema 2's too while it exists (`LegacySearch.run`: one Redis)."""
+
+        async def search(*args: Arg) -> Any:
+            if self.legacy.active:
+                return await self.legacy.run(*args)
+            return await self.indexes.run(ns, args)
+
+        return search
 
     def access_store(self) -> AccessStore:
         """The writer of these memories' access counts."""
@@ -321,20 +340,23 @@ class LongTermStore:
         return LEGACY_INDEX if self.legacy.active else ""
 
     async def ensure_model_field(self, field: ModelField, dim: int) -> bool:
-        """Adds the vector field of a model moved to (of `dim` values) to the
-        index unless it has it; whether it added it. Search then indexes the
-        memories that hold it (none yet) in the background. Processes
-        starting together may add it at once: whichever `FT.ALTER` fails
-        finds the field there."""
-        if field.index in indexed_fields(await self._command(*info_command())):
-            return False
-        try:
-            await self._command(*model_alter_command(field, dim, self.vector_type))
-        except redis.exceptions.ResponseError:
-            if field.index not in indexed_fields(await self._command(*info_command())):
-                raise
-            return False
-        return True
+        """Adds the vector field of a model moved to (of `dim` values) to
+        every index (one per primary of a Redis Cluster) lacking it; whether
+        it added it anywhere. Search then indexes the memories that hold it
+        (none yet) in the background. Processes starting together may add it
+        at once: whichever `FT.ALTER` fails finds the field there."""
+        added = False
+        for name in await self._redis.keys_per_primary(INDEX):
+            if field.index in indexed_fields(await self._command(*info_command(name))):
+                continue
+            try:
+                await self._command(*model_alter_command(field, dim, self.vector_type, name))
+            except redis.exceptions.ResponseError:
+                if field.index not in indexed_fields(await self._command(*info_command(name))):
+                    raise
+                continue
+            added = True
+        return added
 
     def field_of(self, field: ModelField | None) -> ModelField:
         """The vector field a call uses: `field`, or (None) the default
@@ -354,32 +376,40 @@ class LongTermStore:
         )
 
     async def ensure_index(self) -> list[str]:
-        """Creates the index unless it exists; adds to an existing one the
-        fields of the schema it lacks (an index made by an earlier version)
-        and returns their names. Search then indexes the existing memories
-        again in the background; until it is done, listings may miss or
-        misplace them. Servers starting together may add a field at once:
-        whichever `FT.ALTER` fails finds the field there. Raises
+        """Creates the index unless it exists (on a Redis Cluster, one on
+        every primary: `store/memory_indexes.py`); adds to an existing one
+        the fields of the schema it lacks (an index made by an earlier
+        version) and returns their names. Search then indexes the existing
+        memories again in the background; until it is done, listings may
+        miss or misplace them. Servers starting together may add a field at
+        once: whichever `FT.ALTER` fails finds the field there. Raises
         `VectorTypeMismatch` for an index of another vector type. Also finds
         whether schema 2's index is still there (`LegacySearch.find`)."""
         await self.legacy.find()
+        missing: list[str] = []
+        for name in await self._redis.keys_per_primary(INDEX):
+            missing += await self._ensure_index(name)
+        return list(dict.fromkeys(missing))
+
+    async def _ensure_index(self, name: str) -> list[str]:
+        """`ensure_index` of the index `name`."""
         try:
-            await self._command(*create_command(self.dim, self.vector_type))
+            await self._command(*create_command(self.dim, self.vector_type, name))
         except IndexExistsError:
             pass
         else:
             return []
-        info = await self._command(*info_command())
+        info = await self._command(*info_command(name))
         indexed = vector_type_of(info)
         if indexed is not self.vector_type:
             raise VectorTypeMismatch(indexed, self.vector_type)
         missing = missing_fields(self.dim, self.vector_type, info)
-        for name in missing:
+        for lacking in missing:
             try:
-                await self._command(*alter_command(self.dim, self.vector_type, name))
+                await self._command(*alter_command(self.dim, self.vector_type, lacking, name))
             except redis.exceptions.ResponseError:
-                info = await self._command(*info_command())
-                if name in missing_fields(self.dim, self.vector_type, info):
+                info = await self._command(*info_command(name))
+                if lacking in missing_fields(self.dim, self.vector_type, info):
                     raise
         return missing
 
@@ -441,7 +471,7 @@ class LongTermStore:
                     request=request_key,
                     sequence=keys.memory_sequence(ns),
                     documents=[keys.memory(ns, memory.id) for memory in memories],
-                    index=INDEX,
+                    index=await self.indexes.of(ns),
                     legacy_index=self.legacy_index(),
                     vector_type=self.vector_type,
                     max_distance=max_distance,
@@ -526,7 +556,8 @@ class LongTermStore:
         reply = await self._update(
             DedupUpdate(
                 document=key,
-                index=INDEX,
+                probe=keys.probe(ns),
+                index=await self.indexes.of(ns),
                 legacy_index=self.legacy_index(),
                 vector_type=self.vector_type,
                 max_distance=max_distance,
@@ -589,7 +620,7 @@ class LongTermStore:
         """How many memories of `ns` `flt` keeps, and how many of them hold
         each of `found` (a query's words; `recall.count_words`): one
         pipelined round trip."""
-        return await recall.count_words(self.legacy.run, ns, _now_ms(), flt, found)
+        return await recall.count_words(self.searches(ns), ns, _now_ms(), flt, found)
 
     async def recall(
         self,
@@ -617,7 +648,7 @@ class LongTermStore:
             return command, query
 
         hits = await recall.find(
-            self.legacy.run,
+            self.searches(ns),
             ns,
             now,
             flt,
@@ -652,10 +683,9 @@ class LongTermStore:
         large memories never reads more than about `max_bytes` plus one
         read's worth from Redis (`Listed.cut` then says more may follow)."""
         rows = await list_rows(
-            self.legacy.run, ns, _now_ms(), flt, order=order, after=after, count=count
+            self.searches(ns), ns, _now_ms(), flt, order=order, after=after, count=count
         )
-        prefix = keys.memory(ns, "").encode()
-        found_keys = [row.key for row in rows if row.key.startswith(prefix)]
+        found_keys = [keys.memory(ns, row.id) for row in rows]
         found: list[Memory] = []
         read = 0
         start, take = 0, LIST_FIRST_READ
@@ -663,7 +693,7 @@ class LongTermStore:
             chunk = found_keys[start : start + take]
             start += len(chunk)
             # A memory can vanish between the search and its read.
-            values = await asyncio.gather(*(self.read(key.decode(), READ_FIELDS) for key in chunk))
+            values = await asyncio.gather(*(self.read(key, READ_FIELDS) for key in chunk))
             for value in values:
                 if value is not None:
                     found.append(parse_memory(value))
@@ -685,7 +715,8 @@ class LongTermStore:
             found, deleted = await self._delete_batch(
                 DeleteMemories(
                     prefix=prefix,
-                    index=INDEX,
+                    probe=keys.probe(ns),
+                    index=await self.indexes.of(ns),
                     legacy_index=self.legacy_index(),
                     query=query,
                     batch_size=DELETE_BATCH,

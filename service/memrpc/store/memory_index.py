@@ -182,21 +182,30 @@ def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]
     return schema
 
 
-def create_command(dim: int, vector_type: VectorType) -> list[str | int]:
+def create_command(dim: int, vector_type: VectorType, name: str = INDEX) -> list[str | int]:
     """The `FT.CREATE` command of the index, for vectors of `dim` values of
-    `vector_type`. `NOOFFSETS`: no query asks for words' positions (phrases,
+    `vector_type`, named `name` (a primary's own on a Redis Cluster:
+    `store/memory_indexes.py`). `NOOFFSETS`: no query asks for words' positions (phrases,
     `SLOP`), which would cost every memory ~130 B; `NOFIELDS`: `body` is the
     one TEXT field, so no word needs to say which field holds it (~35 B)."""
     schema = [arg for _, args in fields(dim, vector_type) for arg in args]
     return [
-        "FT.CREATE", INDEX, "ON", "HASH", "PREFIX", 1, keys.MEMORY_PREFIX, "NOOFFSETS",
+        "FT.CREATE", name, "ON", "HASH", "PREFIX", 1, keys.MEMORY_PREFIX, "NOOFFSETS",
         "NOFIELDS", "SCHEMA", *schema,
     ]  # fmt: skip
 
 
-def info_command() -> list[str]:
-    """The `FT.INFO` command whose reply `missing_fields` reads."""
-    return ["FT.INFO", INDEX]
+def info_command(name: str = INDEX) -> list[str]:
+    """The `FT.INFO` command of the index `name`, whose reply
+    `missing_fields` and `indexing` read."""
+    return ["FT.INFO", name]
+
+
+def indexing(info: Sequence[Any]) -> bool:
+    """Whether Search is still reading the memories already there into an
+    index (made, or altered, since), from its `FT.INFO` reply: its
+    `indexing` flag."""
+    return bool(int(info[info.index(b"indexing") + 1]))
 
 
 def missing_fields(dim: int, vector_type: VectorType, info: Sequence[Any]) -> list[str]:
@@ -220,19 +229,23 @@ def vector_type_of(info: Sequence[Any]) -> VectorType:
     raise ValueError("the index has no embedding field")
 
 
-def alter_command(dim: int, vector_type: VectorType, name: str) -> list[str | int]:
-    """The `FT.ALTER` command that adds field `name` to an existing index."""
-    return _alter(dict(fields(dim, vector_type))[name])
+def alter_command(
+    dim: int, vector_type: VectorType, field: str, name: str = INDEX
+) -> list[str | int]:
+    """The `FT.ALTER` command that adds `field` to the existing index `name`."""
+    return _alter(name, dict(fields(dim, vector_type))[field])
 
 
-def model_alter_command(field: ModelField, dim: int, vector_type: VectorType) -> list[str | int]:
+def model_alter_command(
+    field: ModelField, dim: int, vector_type: VectorType, name: str = INDEX
+) -> list[str | int]:
     """The `FT.ALTER` command that adds the vector field of a model moved to
-    (`model_field`) to the index."""
-    return _alter(vector_field_args(field, dim, vector_type))
+    (`model_field`) to the index `name`."""
+    return _alter(name, vector_field_args(field, dim, vector_type))
 
 
-def _alter(args: list[str | int]) -> list[str | int]:
-    return ["FT.ALTER", INDEX, "SCHEMA", "ADD", *args]
+def _alter(name: str, args: list[str | int]) -> list[str | int]:
+    return ["FT.ALTER", name, "SCHEMA", "ADD", *args]
 
 
 def indexed_fields(info: Sequence[Any]) -> set[str]:

@@ -66,8 +66,6 @@ from memrpc.store.redis_mux import Arg
 from memrpc.store.set_aside import Execute
 from memrpc.store.ulid import is_ulid, time_ms
 
-# The field of each row that holds its document's key.
-KEY_FIELD = "__key"
 # The sort keys, as the index names them.
 _HIT_COUNT = "hit_count"
 _CREATE_MS = "create_ms"
@@ -78,7 +76,6 @@ _FLOORS = {_HIT_COUNT: 1}
 # A reply's fields: a search's (the Hash's names), an aggregate's.
 _ID = ID.encode()
 _HITS = HIT_COUNT.encode()
-_KEY = KEY_FIELD.encode()
 _HITS_LOADED = _HIT_COUNT.encode()
 
 
@@ -106,9 +103,8 @@ class Position:
 
 @dataclass(frozen=True)
 class Row:
-    """A memory a listing found: its document's key, id and hit count."""
+    """A memory a listing found: its id and hit count."""
 
-    key: bytes
     id: str
     hit_count: int
 
@@ -131,7 +127,7 @@ async def list_rows(
     `order`, after `after` (from the start when None), found by `search`
     (`LegacySearch.run`: both indexes while schema 2's exists)."""
     keys = (_HIT_COUNT, _CREATE_MS) if order is Order.MOST_HIT else (_CREATE_MS,)
-    last = None if after is None else Row(b"", after.id, after.hit_count)
+    last = None if after is None else Row(after.id, after.hit_count)
     return await _ordered(search, filter_query(ns, now_ms, flt), keys, last, count)
 
 
@@ -177,7 +173,7 @@ async def _top(search: Execute, query: str, key: str, count: int) -> list[Row]:
     rows = []
     for at in range(1, len(reply), 2):
         fields = dict(zip(reply[at + 1][::2], reply[at + 1][1::2], strict=True))
-        rows.append(Row(reply[at], fields[_ID].decode(), int(fields.get(_HITS, b"1"))))
+        rows.append(Row(fields[_ID].decode(), int(fields.get(_HITS, b"1"))))
     return sorted(rows, key=lambda row: (row.value(key), row.id), reverse=True)
 
 
@@ -187,12 +183,8 @@ async def _by_id(search: Execute, query: str, after: Row | None, count: int) -> 
     steps: list[Arg] = [] if after is None else ["FILTER", f"@id < '{after.id}'"]
     reply = await search(
         "FT.AGGREGATE", INDEX, query, *steps, "SORTBY", 2, "@id", "DESC", "MAX", count,
-        "LOAD", 2, f"@{KEY_FIELD}", f"@{_HIT_COUNT}", "TIMEOUT", 0, "DIALECT", 3,
+        "LOAD", 1, f"@{_HIT_COUNT}", "TIMEOUT", 0, "DIALECT", 3,
     )  # fmt: skip
     found = [dict(zip(row[::2], row[1::2], strict=True)) for row in reply[1:]]
-    rows = [
-        Row(row[_KEY], row[_ID].decode(), int(row.get(_HITS_LOADED, b"1")))
-        for row in found
-        if _KEY in row
-    ]
+    rows = [Row(row[_ID].decode(), int(row.get(_HITS_LOADED, b"1"))) for row in found]
     return sorted(rows, key=lambda row: row.id, reverse=True)[:count]

@@ -29,8 +29,11 @@ like the same error outside a script; an error the script raises itself with
 | `CLUSTERDOWN` | `ClusterDownError`      | yes         |
 | `UNREADABLE`  | `UnreadableMemoryError` |             |
 
-The search module reports an existing index with no code at all ("Index
-already exists"): `MESSAGES` classifies such replies by their exact text.
+The search module reports an existing index, or a missing one to `FT.INFO`,
+with no code at all ("Index already exists", "Unknown index name"):
+`MESSAGES` classifies such replies by their exact text, and `FRAGMENTS`
+those of a script's cluster key check by a part of it (`NonLocalKeyError`,
+retry later).
 
 Every class subclasses redis-py's class of the same meaning where there is
 one, so `except redis.exceptions.ResponseError` and the like keep working;
@@ -69,6 +72,10 @@ class NoPermissionError(redis.exceptions.NoPermissionError):
 
 class IndexExistsError(redis.exceptions.ResponseError):
     """The search index to create already exists."""
+
+
+class UnknownIndexError(redis.exceptions.ResponseError):
+    """`FT.INFO` of a search index that does not exist."""
 
 
 class UnreadableMemoryError(redis.exceptions.ResponseError):
@@ -125,6 +132,13 @@ class ClusterDownError(RedisUnavailable, redis.exceptions.ClusterDownError):
     """`CLUSTERDOWN`: the cluster cannot serve the slot."""
 
 
+class NonLocalKeyError(RedisUnavailable, redis.exceptions.ResponseError):
+    """A script on a Redis Cluster node touched a key another node serves:
+    a script naming another primary's search index, sent where its keys'
+    slot has just moved (`store/memory_indexes.py`); the client has learnt
+    the move, so the same call, built again, goes right."""
+
+
 CODES: dict[str, type[redis.exceptions.RedisError]] = {
     "NOSCRIPT": NoScriptError,
     "BUSYGROUP": BusyGroupError,
@@ -144,13 +158,27 @@ CODES: dict[str, type[redis.exceptions.RedisError]] = {
 
 MESSAGES: dict[str, type[redis.exceptions.RedisError]] = {
     "Index already exists": IndexExistsError,
+    "Unknown index name": UnknownIndexError,
+}
+
+
+# Replies of a generic code classified by what they contain: the error of
+# a script that touched a key another node serves (Redis says "Script
+# attempted", valkey "Attempted", each with its own suffix).
+FRAGMENTS: dict[str, type[redis.exceptions.RedisError]] = {
+    "ttempted to access a non local key in a cluster node": NonLocalKeyError,
 }
 
 
 def classify(reply: str) -> redis.exceptions.RedisError:
     """The exception for an error reply (its text without the leading `-`)."""
     code = reply.split(" ", 1)[0]
-    kind = CODES.get(code) or MESSAGES.get(reply) or redis.exceptions.ResponseError
+    kind = (
+        CODES.get(code)
+        or MESSAGES.get(reply)
+        or next((kind for part, kind in FRAGMENTS.items() if part in reply), None)
+        or redis.exceptions.ResponseError
+    )
     try:
         return kind(reply, status_code=code)
     except ValueError:  # a malformed redirection

@@ -382,6 +382,11 @@ class RedisClient(Protocol):
         serves it: on one node, `[name]`."""
         ...
 
+    async def key_on(self, key: Arg, name: str) -> str:
+        """`name` tagged so that the primary of `key` serves it too (its
+        key of `keys_per_primary(name)`): on one node, `name`."""
+        ...
+
     def dedicated(self, key: Arg | None = None) -> AbstractAsyncContextManager[Connection]:
         """A connection of its own for blocking commands on `key`."""
         ...
@@ -499,6 +504,10 @@ class RedisMux:
     async def keys_per_primary(self, name: str) -> list[str]:
         """`[name]`: one node serves every key."""
         return [name]
+
+    async def key_on(self, key: Arg, name: str) -> str:
+        """`name`: one node serves every key."""
+        return name
 
     def _lost(self, lost: redis.exceptions.ConnectionError) -> None:
         """Logs the loss of the shared connection (not its closing)."""

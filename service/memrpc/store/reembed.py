@@ -60,7 +60,8 @@ from memrpc.embedding import Embedder
 from memrpc.limits import REEMBED_BATCH, REEMBED_SETTLE_S
 from memrpc.store import keys, scripts
 from memrpc.store.memory_document import VectorType
-from memrpc.store.memory_index import INDEX, ModelField, field_of_hash, info_command
+from memrpc.store.memory_index import INDEX, ModelField, field_of_hash, indexing, info_command
+from memrpc.store.memory_indexes import MemoryIndexes
 from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import ReembedCleanup, ReembedFinish, ReembedRead, ReembedWrite
 
@@ -139,6 +140,7 @@ class Reembed:
 
     def __init__(self, redis: RedisClient, target: Target, vector_type: VectorType) -> None:
         self._redis = redis
+        self._indexes = MemoryIndexes(redis)
         self.target = target
         self._vector_type = vector_type
         self._read = scripts.load(redis, ReembedRead)
@@ -152,8 +154,8 @@ class Reembed:
 
     async def memories(self, ns: str) -> int:
         """How many memories `ns` holds (one `FT.SEARCH ... LIMIT 0 0`)."""
-        found = await self._redis.execute(
-            "FT.SEARCH", INDEX, f"@ns:{{{keys.tag_value(ns)}}}", "LIMIT", 0, 0, "DIALECT", 2
+        found = await self._indexes.run(
+            ns, ["FT.SEARCH", INDEX, f"@ns:{{{keys.tag_value(ns)}}}", "LIMIT", 0, 0, "DIALECT", 2]
         )
         return int(found[0])
 
@@ -165,7 +167,7 @@ class Reembed:
         if state.done:
             return Step(0, 0, state)
         field = self.target.field
-        found = await self._redis.execute(*lacking(ns, field))
+        found = await self._indexes.run(ns, lacking(ns, field))
         documents = [key.decode() for key in found[1:]]
         if not documents:
             return Step(0, 0, await self._settle(ns, state, now_ms))
@@ -204,10 +206,12 @@ class Reembed:
         return state
 
     async def _indexing(self) -> bool:
-        """Whether Search is indexing the existing memories (after an
-        `FT.ALTER`): its `indexing` flag."""
-        info = await self._redis.execute(*info_command())
-        return bool(int(info[info.index(b"indexing") + 1]))
+        """Whether Search is indexing the existing memories in any index
+        (after an `FT.ALTER`)."""
+        for name in await self._redis.keys_per_primary(INDEX):
+            if indexing(await self._redis.execute(*info_command(name))):
+                return True
+        return False
 
     async def _save(self, ns: str, state: MoveState) -> None:
         """Saves `state` (one HSET)."""
@@ -233,7 +237,7 @@ class Reembed:
         state = await self.state(ns)
         if state.cleaned:
             return 0, state
-        found = await self._redis.execute(*lacking(ns, old, lacks=False))
+        found = await self._indexes.run(ns, lacking(ns, old, lacks=False))
         documents = [key.decode() for key in found[1:]]
         removed = 0
         if documents:

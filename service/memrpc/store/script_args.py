@@ -289,6 +289,7 @@ class DedupUpdate(Call):
     LIBS = ("memory",)
 
     document: Key
+    probe: Key
     index: str
     legacy_index: str
     vector_type: VectorType
@@ -334,6 +335,21 @@ class DeleteMemory(Call):
 
 
 @dataclass(slots=True)
+class IndexQuery(Call):
+    """One `FT.SEARCH` of a namespace's memories on a Redis Cluster, with
+    the Hash fields of each hit that Search cannot read there
+    (`store/memory_indexes.py`): `words` are those `loaded` fields, then
+    the command."""
+
+    LUA = "index_query"
+
+    probe: Key
+    prefix: Key
+    loaded: int
+    words: Groups
+
+
+@dataclass(slots=True)
 class DeleteMemories(Call):
     """Deletes a batch of the memories a query matches, in the index and in
     the legacy one."""
@@ -342,6 +358,7 @@ class DeleteMemories(Call):
     LIBS = ("memory",)
 
     prefix: Key
+    probe: Key
     index: str
     legacy_index: str
     query: str
