@@ -2,10 +2,11 @@
 3 primaries with a replica each, one for the module: keys of many
 namespaces routed to every primary, scripts and `CROSSSLOT`, concurrency,
 `MOVED` followed and learnt, `ASK` followed with `ASKING` next to its
-command, a primary's failover; and, without a cluster, the slot of a key
-(CRC16 vectors, hash tags), the key of each command and the cluster URL.
+command, a primary's failover (followed by commands, and by dedicated
+connections alone); and, without a cluster, the slot of a key (CRC16
+vectors, hash tags), the key of each command and the cluster URL.
 
-The failover test kills a primary: it runs last."""
+The failover tests kill a primary each: they run last."""
 
 from __future__ import annotations
 
@@ -301,4 +302,35 @@ async def test_a_primary_killed_fails_its_commands_until_its_replica_takes_over(
         await asyncio.sleep(_PROBE_S)
     assert reply == b"kept"
     assert failures  # the primary's loss was seen, not hidden
+    assert _where(primary) not in await cmux.primaries()
+
+
+async def test_dedicated_connections_reach_the_replica_that_took_over(
+    cluster: LocalCluster, cmux: ClusterMux
+) -> None:
+    # Runs after the test above: a primary that still has its replica.
+    primary = next(node for node in cluster.primaries() if cluster.replicas_of(node))
+    key = f"memrpc:test:{{{_tag()}}}:f"
+    for _ in range(1000):  # a key of that primary's slots
+        if cluster.owner(slot_of(key)) is primary:
+            break
+        key = f"memrpc:test:{{{_tag()}}}:f"
+    await cmux.execute("SET", key, "kept")
+    assert await cmux.execute_on(_where(primary), "WAIT", 1, 2000) == 1
+    cluster.kill(primary)
+
+    # Only connections of their own, as tail and job readers open: a node
+    # they cannot reach has the slot map read again.
+    failures: list[Exception] = []
+    deadline = time.monotonic() + FAILOVER_WAIT_S
+    while True:
+        try:
+            async with cmux.dedicated(key) as connection:
+                reply = await connection.execute("GET", key)
+            break
+        except (redis.exceptions.ConnectionError, RedisUnavailable) as exc:
+            failures.append(exc)
+        assert time.monotonic() < deadline, f"no failover in {FAILOVER_WAIT_S} s: {failures[-3:]}"
+        await asyncio.sleep(_PROBE_S)
+    assert reply == b"kept"
     assert _where(primary) not in await cmux.primaries()

@@ -1,10 +1,14 @@
 """The background-job runner (memrpc/jobs/runner.py) on a real Redis of its
 own: one run per thread and batch, acknowledgement of what is done, claims
 of what a crashed consumer left, dead letters for entries whose job keeps
-failing, two runners sharing a feed, and the reserved group names."""
+failing, two runners sharing a feed, and the reserved group names. The
+reads by slot of a Redis Cluster (`jobs/feed_reads.py`), here on one Redis:
+the first read to end ends the others, and past `JOB_FEED_READS` slots the
+reads do not wait (on a cluster: tests/test_cluster_jobs.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -20,12 +24,14 @@ import memrpc.jobs.runner
 from memrpc import metrics
 from memrpc.config import Settings
 from memrpc.embedded_redis import EmbeddedRedis
+from memrpc.jobs import feed_reads
 from memrpc.jobs.base import group_of
+from memrpc.jobs.feed_reads import FeedReads
 from memrpc.jobs.runner import JobRunner, RunnerPolicy
 from memrpc.limits import JOB_DEAD_MAX_LEN
 from memrpc.store import keys
 from memrpc.store.events import EventContent, EventStore, Retention
-from memrpc.store.job_feeds import JobFeeds
+from memrpc.store.job_feeds import JobFeeds, feed_slot
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as el
@@ -86,9 +92,17 @@ def feeds_of(mux: RedisMux, job: Recorder) -> JobFeeds:
 
 @contextlib.asynccontextmanager
 async def running(
-    mux: RedisMux, job: Recorder, consumer: str | None = None, policy: RunnerPolicy = POLICY
+    mux: RedisMux,
+    job: Recorder,
+    consumer: str | None = None,
+    policy: RunnerPolicy = POLICY,
+    *,
+    by_slot: bool = False,
 ) -> AsyncIterator[JobRunner]:
-    runner = JobRunner(job, feeds_of(mux, job), NamespaceSet(mux), policy, consumer=consumer)
+    namespaces = NamespaceSet(mux)
+    runner = JobRunner(
+        job, feeds_of(mux, job), namespaces, policy, consumer=consumer, by_slot=by_slot
+    )
     async with started(runner):
         yield runner
 
@@ -164,7 +178,7 @@ async def test_entries_a_crashed_consumer_left_are_claimed_and_run(mux: RedisMux
     feeds = feeds_of(mux, job)
     await feeds.ensure_group(ns)
     # A consumer reads the entry, then dies without acknowledging it.
-    async with feeds.reader() as reader:
+    async with feeds.reader(ns) as reader:
         taken = await feeds.read(reader, [ns], "crashed", count=10, block_ms=1)
     assert [entry.thread for entry in taken] == ["t1"]
     assert await pending(mux, ns, job) == 1
@@ -246,6 +260,66 @@ async def test_runs_failures_dead_letters_and_lag_are_counted(
     finally:
         metrics.disable()
         await mux.aclose()
+
+
+def of_distinct_slots(count: int) -> list[str]:
+    """`count` fresh namespaces whose feeds are in distinct slots."""
+    found: dict[int, str] = {}
+    for _ in range(1000):
+        ns = f"s{uuid.uuid4().hex[:8]}"
+        found.setdefault(feed_slot(ns), ns)
+        if len(found) == count:
+            return list(found.values())
+    raise AssertionError(f"no {count} namespaces of distinct slots")
+
+
+async def waiting(mux: RedisMux, count: int) -> bool:
+    """Whether `count` clients of Redis wait in an `XREADGROUP`."""
+    listing = (await mux.execute("CLIENT", "LIST")).decode()
+    lines = listing.splitlines()
+    return sum("cmd=xreadgroup" in line and "flags=b" in line for line in lines) == count
+
+
+async def test_the_first_read_by_slot_to_end_ends_the_others(
+    mux: RedisMux, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reads that wait longer than the test: only an interrupt ends them.
+    monkeypatch.setattr(feed_reads, "_BLOCK_MS", 600_000)
+    job = Recorder()
+    feeds = feeds_of(mux, job)
+    namespaces = of_distinct_slots(3)
+    for ns in namespaces:
+        await feeds.ensure_group(ns)
+    reads = FeedReads(feeds, "reader", by_slot=True, pause=asyncio.sleep)
+    async with asyncio.timeout(30), reads.open():
+        read = asyncio.ensure_future(reads.read(namespaces))
+        await eventually(lambda: waiting(mux, 3), "a read per slot waiting")
+        await append(mux, namespaces[1], "t1", TURN)
+        assert [(entry.ns, entry.thread) for entry in await read] == [(namespaces[1], "t1")]
+        # A runner's stop ends them all, on the same connections.
+        read = asyncio.ensure_future(reads.read(namespaces))
+        await eventually(lambda: waiting(mux, 3), "the reads waiting again")
+        await reads.interrupt()
+        assert await read == []
+
+
+async def test_past_the_bound_the_reads_by_slot_do_not_wait(
+    mux: RedisMux, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_reads, "JOB_FEED_READS", 2)
+    job = Recorder()
+    namespaces = of_distinct_slots(3)
+    for ns in namespaces:
+        await append(mux, ns, "t1", TURN)
+    async with running(mux, job, by_slot=True):
+        for ns in namespaces:
+            await eventually(lambda ns=ns: settled(mux, ns, job), f"{ns} done")
+        # Found by a later read, after a wait.
+        await append(mux, namespaces[0], "t2", TURN)
+        await eventually(lambda: settled(mux, namespaces[0], job), "a later entry done")
+        assert await waiting(mux, 0)
+    expected = [(ns, "t1") for ns in namespaces] + [(namespaces[0], "t2")]
+    assert job.threads_run(*namespaces) == sorted(expected)
 
 
 @pytest.mark.parametrize(

@@ -390,6 +390,13 @@ JOB_READ_COUNT = 100
 # How long one read of a job's group waits for a new entry: a stopping
 # runner notices within it.
 JOB_BLOCK_S = 1.0
+# On a Redis Cluster, the reads of slots' feeds one runner has in flight at
+# once, at most: each waiting one on a connection of its own
+# (`jobs/feed_reads.py`); past this many slots the reads do not wait.
+JOB_FEED_READS = 32
+# How many times a `CLIENT UNBLOCK` ending a runner's read is sent, at most,
+# while the read has not ended (it may reach Redis before the read).
+JOB_UNBLOCK_TRIES = 3
 # How often a runner reads the set of namespaces again, to find new feeds.
 JOB_NAMESPACES_REFRESH_S = 2.0
 # Overdue entries one claim pass takes from each feed, at most.

@@ -11,7 +11,8 @@ step of its loop:
    job failed) and runs them; one delivered `max_deliveries` times already
    is given up on (dead-lettered) instead;
 3. reads new entries of every feed (`XREADGROUP`, `JOB_READ_COUNT` per feed,
-   blocking up to `JOB_BLOCK_S`) and runs them.
+   blocking up to `JOB_BLOCK_S`; on a Redis Cluster one read per slot, all
+   at once: `feed_reads.py`) and runs them.
 
 Running a batch: entries of other event types are acknowledged at once; the
 job's entries are grouped by thread, and the job runs once per thread
@@ -31,8 +32,8 @@ turns per fold cost less each).
 A failed step (Redis unreachable, a command timed out) is logged, counted,
 and retried after a backoff (`JOB_BACKOFF_*`, doubling); the entries it had
 read stay pending and are claimed again. `stop` ends the loop after the
-step in progress (a read waiting for entries is ended at once, with none:
-`CLIENT UNBLOCK`); an entry whose run did not end is claimed again.
+step in progress (the reads waiting for entries are ended at once: `CLIENT
+UNBLOCK`); an entry whose run did not end is claimed again.
 """
 
 from __future__ import annotations
@@ -53,16 +54,16 @@ import redis.exceptions
 from memrpc import metrics
 from memrpc.config import Settings
 from memrpc.jobs.base import Job
+from memrpc.jobs.feed_reads import FeedReads
 from memrpc.jobs.steps import StepLoop
 from memrpc.limits import (
     JOB_BLOCK_S,
     JOB_CLAIM_COUNT,
     JOB_CONCURRENCY,
     JOB_NAMESPACES_REFRESH_S,
-    JOB_READ_COUNT,
     JOB_SAMPLE_S,
 )
-from memrpc.store.job_feeds import FeedEntry, FeedReader, JobFeeds
+from memrpc.store.job_feeds import FeedEntry, JobFeeds
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_errors import NoGroupError
 
@@ -112,7 +113,8 @@ def consumer_name() -> str:
 
 
 class JobRunner:
-    """Runs one job over every namespace feed, until stopped."""
+    """Runs one job over every namespace feed, until stopped; `by_slot`: on
+    a Redis Cluster, reading the feeds of each slot apart."""
 
     def __init__(
         self,
@@ -122,6 +124,7 @@ class JobRunner:
         policy: RunnerPolicy,
         *,
         consumer: str | None = None,
+        by_slot: bool = False,
     ) -> None:
         self.job = job
         self.state = RunnerState()
@@ -132,16 +135,15 @@ class JobRunner:
         self.consumer = consumer or consumer_name()
         self._known: set[str] = set()
         self.loop = StepLoop(feeds.group, job.name)
-        self._reader: FeedReader | None = None
+        self._reads = FeedReads(feeds, self.consumer, by_slot=by_slot, pause=self.loop.pause)
         self._due = {"refresh": 0.0, "claim": 0.0, "sample": 0.0}
 
     async def stop(self) -> None:
-        """Ends the loop after the step in progress (a read waiting for new
-        entries ends at once, with none)."""
+        """Ends the loop after the step in progress (the reads waiting for
+        new entries end at once)."""
         self.loop.stop()
-        if self._reader is not None:
-            with contextlib.suppress(redis.exceptions.RedisError, OSError):
-                await self._feeds.interrupt(self._reader)
+        with contextlib.suppress(redis.exceptions.RedisError, OSError):
+            await self._reads.interrupt()
 
     async def run(self) -> None:
         """Runs steps until `stop`; a failed step is retried after a backoff.
@@ -151,15 +153,11 @@ class JobRunner:
         await self._leave()
 
     async def _steps(self) -> None:
-        """Steps on one reader connection, until `stop` or a failure."""
-        try:
-            async with self._feeds.reader() as reader:
-                self._reader = reader
-                while not self.loop.stopping:
-                    await self._step(reader)
-                    self.loop.succeeded()
-        finally:
-            self._reader = None
+        """Steps on the same reader connections, until `stop` or a failure."""
+        async with self._reads.open():
+            while not self.loop.stopping:
+                await self._step()
+                self.loop.succeeded()
 
     def _is_due(self, what: str, period: float) -> bool:
         now = time.monotonic()
@@ -168,7 +166,7 @@ class JobRunner:
         self._due[what] = now + period
         return True
 
-    async def _step(self, reader: FeedReader) -> None:
+    async def _step(self) -> None:
         if self._is_due("refresh", JOB_NAMESPACES_REFRESH_S):
             await self._refresh()
         if self._is_due("claim", self._policy.claim_idle_s / 2):
@@ -180,13 +178,7 @@ class JobRunner:
             await self.loop.pause(JOB_BLOCK_S)
             return
         try:
-            entries = await self._feeds.read(
-                reader,
-                sorted(self._known),
-                self.consumer,
-                count=JOB_READ_COUNT,
-                block_ms=int(JOB_BLOCK_S * 1000),
-            )
+            entries = await self._reads.read(sorted(self._known))
         except NoGroupError:  # a feed deleted since: create the groups again
             self._known.clear()
             self._due["refresh"] = 0.0

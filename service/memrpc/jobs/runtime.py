@@ -37,6 +37,7 @@ from memrpc.llm.jobs_model import JobsModel
 from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.models import Models
 from memrpc.namespace_defaults import DefaultsSource
+from memrpc.store.cluster_mux import is_cluster_url
 from memrpc.store.consolidation import ConsolidationStore
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.forgetting import ForgettingStore
@@ -103,14 +104,16 @@ class BackgroundJobs:
         model: OpenAICompatibleModel | None = None,
         *,
         reembed: ReembedRunner | None = None,
+        by_slot: bool = False,
     ) -> None:
         """The runners of `jobs`, and `reembed`'s (None: no re-embed
-        runner, as in a process that holds no model)."""
+        runner, as in a process that holds no model); `by_slot`: `redis`
+        is a Redis Cluster, whose feeds are read by slot."""
         self._model = model
         namespaces = NamespaceSet(redis)
         self.runners = [
             JobRunner(job, JobFeeds(redis, group_of(job), dead_max_len=JOB_DEAD_MAX_LEN),
-                      namespaces, policy)
+                      namespaces, policy, by_slot=by_slot)
             for job in jobs.events
         ]  # fmt: skip
         self.periodic = [
@@ -132,15 +135,17 @@ class BackgroundJobs:
         in_server: bool,
     ) -> BackgroundJobs:
         """Every job, with the policy of the settings (`in_server`: beside
-        the calls of `memrpc serve`, in their share of the time)."""
+        the calls of `memrpc serve`, in their share of the time); the feeds
+        are read by slot when `--redis-url` names a Redis Cluster."""
         policy = RunnerPolicy.from_settings(settings, in_server=in_server)
+        by_slot = settings.redis_url is not None and is_cluster_url(settings.redis_url)
         retention = Retention.from_settings(settings)
         model = OpenAICompatibleModel.from_settings(settings, redis, defaults)
         vector_type = VectorType(settings.vector_type)
         reembed = ReembedRunner(redis, models.background(), policy, vector_type)
         if model is None:
             jobs = process_jobs(redis, models, defaults, retention, vector_type=vector_type)
-            return cls(redis, jobs, policy, reembed=reembed)
+            return cls(redis, jobs, policy, reembed=reembed, by_slot=by_slot)
         log.info("background jobs: language model %s at %s", model.name, redacted_url(model.url))
         if settings.llm_timeout * settings.llm_max_attempts > settings.job_claim_idle:
             log.warning(
@@ -153,7 +158,7 @@ class BackgroundJobs:
         jobs = process_jobs(
             redis, models, defaults, retention, JobsModel(model, events), vector_type=vector_type
         )
-        return cls(redis, jobs, policy, model, reembed=reembed)
+        return cls(redis, jobs, policy, model, reembed=reembed, by_slot=by_slot)
 
     def _all(self) -> list[JobRunner | PeriodicRunner | MigrationRunner | ReembedRunner]:
         reembed = [] if self.reembed is None else [self.reembed]

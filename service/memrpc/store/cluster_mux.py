@@ -16,8 +16,9 @@ Callers see what a `RedisMux` gives them (`execute`, `dedicated`, `aclose`,
   primary, for what must be done on all of them; `execute_at(key)` sends a
   keyless command to the primary of `key` (`CLIENT UNBLOCK` for a blocked
   read there). `dedicated(key)` opens a connection to the primary of
-  `key`'s slot for blocking reads; a `MOVED` or a lost node met on it has
-  the map learn or be read again, so the next one goes to the right node.
+  `key`'s slot for blocking reads; a `MOVED` met on it, or a node lost or
+  that cannot be reached when it opens, has the map learn or be read
+  again, so the next one goes to the right node.
 - **Per node**, a `RedisMux`: a pipelined connection, opened on demand,
   reconnected with backoff. A command is never retried on connection loss:
   the node's commands in flight fail with `ConnectionError` (their outcome
@@ -202,15 +203,14 @@ class ClusterMux:
         """A connection of its own to the primary of `key`'s slot (any
         primary for None), for blocking reads, closed on exit."""
         node = await self._owner(key)
-        async with node.dedicated() as connection:
-            try:
-                yield connection
-            except MovedError as moved:  # the slot moved: the next one goes there
-                self._learn(moved)
-                raise
-            except _NODE_LOST:
-                self._read_soon()
-                raise
+        # A node that cannot be reached, or is lost, has the map read again.
+        with self._noting_loss():
+            async with node.dedicated() as connection:
+                try:
+                    yield connection
+                except MovedError as moved:  # the slot moved: the next one goes there
+                    self._learn(moved)
+                    raise
 
     async def aclose(self) -> None:
         """Stops a read of the map under way and closes every connection."""

@@ -39,8 +39,9 @@ import redis.exceptions
 from memrpc import metrics
 from memrpc.limits import TAIL_BATCH
 from memrpc.store import keys, request_ids, scripts
+from memrpc.store.blocking import BlockingConnection, blocking_connection
 from memrpc.store.redis_errors import BusyGroupError, NoGroupError
-from memrpc.store.redis_mux import Connection, RedisClient
+from memrpc.store.redis_mux import RedisClient
 from memrpc.store.request_ids import RequestId
 from memrpc.store.script_args import (
     AppendEvents,
@@ -270,9 +271,8 @@ class EventStore:
         their own while the context lasts: to the node of `log` on a Redis
         Cluster (its `XREAD`s then name logs of `log`'s slot only)."""
         route = None if log is None else keys.events(*log)
-        async with self._redis.dedicated(route) as connection:
-            client_id = await connection.execute("CLIENT", "ID")
-            yield Tail(self._redis, connection, client_id, route)
+        async with blocking_connection(self._redis, route) as blocking:
+            yield Tail(blocking)
 
     async def create_group(self, ns: str, group: str, *, from_start: bool) -> None:
         """Creates a group on the namespace feed (and the feed if needed),
@@ -418,14 +418,8 @@ class Tail:
     """Blocking reads of new events of thread logs, on a connection of their
     own, which another task can end early."""
 
-    def __init__(
-        self, redis: RedisClient, connection: Connection, client_id: int, route: str | None
-    ) -> None:
-        self._redis = redis
-        self._connection = connection
-        self._client_id = client_id
-        # A key of the connection's node (None on one node).
-        self._route = route
+    def __init__(self, blocking: BlockingConnection) -> None:
+        self._blocking = blocking
 
     async def read(
         self, cursors: Mapping[ThreadLog, str], *, block_ms: int
@@ -434,7 +428,7 @@ class Tail:
         waiting for one up to `block_ms` or until `interrupt`; none when none
         came."""
         logs = {keys.events(ns, thread).encode(): (ns, thread) for ns, thread in cursors}
-        reply = await self._connection.execute(
+        reply = await self._blocking.connection.execute(
             "XREAD", "COUNT", TAIL_BATCH, "BLOCK", block_ms, "STREAMS", *logs, *cursors.values(),
             wait=block_ms / 1000,
         )  # fmt: skip
@@ -448,7 +442,7 @@ class Tail:
         that one id per log, sent together, not waiting)."""
         replies = await asyncio.gather(
             *(
-                self._connection.execute("XRANGE", keys.events(ns, thread), entry, entry)
+                self._blocking.connection.execute("XRANGE", keys.events(ns, thread), entry, entry)
                 for (ns, thread), entry in entries.items()
             )
         )
@@ -458,7 +452,7 @@ class Tail:
         """Ends the read blocked in Redis, as if its time were up (`CLIENT
         UNBLOCK`, on the shared connection to its node); False when none was
         blocked."""
-        return bool(await self._redis.execute_at(self._route, "CLIENT", "UNBLOCK", self._client_id))
+        return await self._blocking.interrupt()
 
 
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:

@@ -8,13 +8,18 @@ per job on every feed.
 
 A job's group (`memrpc.<job>`, a name clients may not use) is created at the
 start of a feed, so that the turns appended before the job first looked at
-the namespace are read too. Entries are read with `XREADGROUP` over every
-feed at once, on a connection of the reader's own (it blocks); an entry left
-unacknowledged for the claim idle time (its consumer crashed, or its job
-failed) is claimed again by any consumer (`XPENDING` for its deliveries, then
-`XCLAIM`, which only one claimer of an entry wins); one delivered the most
-times already goes to the dead-letter stream instead, with the job and its
-error, and is acknowledged (`lua/job_dead_letter.lua`, atomic).
+the namespace are read too. Entries are read with `XREADGROUP` over many
+feeds at once: every feed on one Redis, the feeds of one slot on a Redis
+Cluster (`feed_slot`: a read naming two slots is `CROSSSLOT`), as
+`jobs/feed_reads.py` groups them. A read that waits for entries runs on a
+connection of its own (`reader`, to the node of its feeds), one that does
+not on the shared one (`read_now`). An entry left unacknowledged for the
+claim idle time (its consumer crashed, or its job failed) is claimed again
+by any consumer (`XPENDING` for its deliveries, then `XCLAIM`, which only
+one claimer of an entry wins); one delivered the most times already goes to
+the dead-letter stream instead, with the job and its error, and is
+acknowledged (`lua/job_dead_letter.lua`, atomic). Every other command names
+one namespace's keys, which share its slot (`{ns}`).
 
 A dead letter's fields: `job`, `entry_id`, `deliveries`, `error`, then the
 entry's own fields (or `trimmed 1` when the feed no longer held it).
@@ -23,15 +28,18 @@ entry's own fields (or `trimmed 1` when the feed no longer held it).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import redis.exceptions
 
 from memrpc.store import keys, scripts
+from memrpc.store.blocking import BlockingConnection, blocking_connection
+from memrpc.store.hash_slot import slot_of
 from memrpc.store.redis_errors import BusyGroupError
-from memrpc.store.redis_mux import Connection, RedisClient
+from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.script_args import JobDeadLetter
 
 
@@ -60,14 +68,6 @@ class FeedEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedReader:
-    """A connection for blocking reads of the feeds, and its Redis client id."""
-
-    connection: Connection
-    client_id: int
-
-
-@dataclass(frozen=True, slots=True)
 class GroupStats:
     """What a job's group has left on one feed: entries not yet delivered
     (`lag`, None when Redis cannot tell), and delivered but unacknowledged
@@ -86,17 +86,12 @@ class JobFeeds:
         self._dead_max_len = dead_max_len
         self._dead_letter = scripts.load(redis, JobDeadLetter)
 
-    @contextlib.asynccontextmanager
-    async def reader(self) -> AsyncIterator[FeedReader]:
+    def reader(self, ns: str) -> AbstractAsyncContextManager[BlockingConnection]:
         """A connection of its own for `read`, which blocks, while the
-        context lasts."""
-        async with self._redis.dedicated() as connection:
-            yield FeedReader(connection, await connection.execute("CLIENT", "ID"))
-
-    async def interrupt(self, reader: FeedReader) -> None:
-        """Ends the reader's blocked read as if its time were up, with no
-        entry delivered (`CLIENT UNBLOCK`, on the shared connection)."""
-        await self._redis.execute("CLIENT", "UNBLOCK", reader.client_id)
+        context lasts: on a Redis Cluster, to the primary of the feed of
+        `ns`, for reads of the feeds of its slot. Its `interrupt` ends its
+        read in flight, with no entry delivered."""
+        return blocking_connection(self._redis, keys.feed(ns))
 
     async def ensure_group(self, ns: str) -> None:
         """Creates the group on the feed of `ns` (and the feed), reading from
@@ -108,28 +103,41 @@ class JobFeeds:
 
     async def read(
         self,
-        reader: FeedReader,
+        reader: BlockingConnection,
         namespaces: Sequence[str],
         consumer: str,
         *,
         count: int,
         block_ms: int,
     ) -> list[FeedEntry]:
-        """New entries of any of the feeds, at most `count` of each, waiting
-        up to `block_ms` for one (`XREADGROUP ... BLOCK`, on the reader's
-        connection; `interrupt` ends the wait).
-        NOGROUP (`NoGroupError`) when a feed or its group is gone."""
-        feeds = {keys.feed(ns).encode(): ns for ns in namespaces}
+        """New entries of any of the feeds (of one slot, on a cluster), at
+        most `count` of each, waiting up to `block_ms` for one (`XREADGROUP
+        ... BLOCK`, on the reader's connection; its `interrupt` ends the
+        wait). NOGROUP (`NoGroupError`) when a feed or its group is gone."""
+        feeds = _feeds(namespaces)
         reply = await reader.connection.execute(
-            "XREADGROUP", "GROUP", self.group, consumer, "COUNT", count, "BLOCK", block_ms,
-            "STREAMS", *feeds, *[">"] * len(feeds), wait=block_ms / 1000,
+            *self._read_command(feeds, consumer, "COUNT", count, "BLOCK", block_ms),
+            wait=block_ms / 1000,
+        )
+        return _delivered(feeds, reply)
+
+    async def read_now(
+        self, namespaces: Sequence[str], consumer: str, *, count: int
+    ) -> list[FeedEntry]:
+        """What `read` gives, without waiting: on the shared connection (to
+        the node of the feeds)."""
+        feeds = _feeds(namespaces)
+        reply = await self._redis.execute(*self._read_command(feeds, consumer, "COUNT", count))
+        return _delivered(feeds, reply)
+
+    def _read_command(
+        self, feeds: Mapping[bytes, str], consumer: str, *options: Arg
+    ) -> tuple[Arg, ...]:
+        """The `XREADGROUP` of new entries of `feeds` for `consumer`."""
+        return (
+            "XREADGROUP", "GROUP", self.group, consumer, *options,
+            "STREAMS", *feeds, *[">"] * len(feeds),
         )  # fmt: skip
-        return [
-            FeedEntry(feeds[feed], entry_id.decode(), _pairs(flat), 1)
-            for feed, entries in reply or ()
-            for entry_id, flat in entries
-            if flat is not None
-        ]
 
     async def overdue(self, ns: str, *, idle_ms: int, count: int) -> list[tuple[str, int]]:
         """Up to `count` entries of the feed of `ns` unacknowledged for at
@@ -206,6 +214,27 @@ class JobFeeds:
             return False
         await self._redis.execute("XGROUP", "DELCONSUMER", keys.feed(ns), self.group, consumer)
         return True
+
+
+def feed_slot(ns: str) -> int:
+    """The Redis Cluster slot of the feed of `ns`."""
+    return slot_of(keys.feed(ns))
+
+
+def _feeds(namespaces: Iterable[str]) -> dict[bytes, str]:
+    """The feeds of `namespaces`, as a reply names them, to their namespace."""
+    return {keys.feed(ns).encode(): ns for ns in namespaces}
+
+
+def _delivered(feeds: Mapping[bytes, str], reply: Any) -> list[FeedEntry]:
+    """The entries of an `XREADGROUP` reply of `feeds` (None: none), each
+    delivered for the first time."""
+    return [
+        FeedEntry(feeds[feed], entry_id.decode(), _pairs(flat), 1)
+        for feed, entries in reply or ()
+        for entry_id, flat in entries
+        if flat is not None
+    ]
 
 
 def _pairs(flat: Sequence[Any]) -> dict[Any, Any]:
