@@ -176,9 +176,8 @@ def connect_url(settings: Settings, url: str) -> str:
     if is_cluster_url(url):
         raise SettingsError(
             f"--redis-url {redacted_url(url)!r} names a Redis Cluster, which memrpc cannot "
-            "serve on yet: its search index would exist on one primary only, and searches "
-            "would miss the other primaries' memories (docs/scaling.md); use one primary with "
-            "replicas and --durability replica"
+            "serve on yet: its forgetting job's aggregations cannot read the memories there "
+            "(docs/scaling.md); use one primary with replicas and --durability replica"
         )
     return url
 

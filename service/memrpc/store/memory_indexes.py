@@ -120,11 +120,10 @@ def cluster_search(args: Sequence[Arg]) -> tuple[list[Arg], list[Arg]]:
     fields `lua/index_query.lua` reads for it: Search returns nothing of a
     hit whose fields it must read from its Hash there, so its `RETURN` keeps
     only the values Search computes (`DISTANCE`), `NOCONTENT` for none."""
-    words = [arg.decode() if isinstance(arg, bytes) else arg for arg in args]
-    if "RETURN" not in words:
+    at = next((at for at, arg in enumerate(args) if arg == "RETURN"), None)
+    if at is None:
         return list(args), []
-    at = words.index("RETURN")
-    count = int(words[at + 1])
+    count = int(args[at + 1])
     names = list(args[at + 2 : at + 2 + count])
     kept = [name for name in names if name == DISTANCE]
     loaded = [name for name in names if name != DISTANCE]
