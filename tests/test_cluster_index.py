@@ -6,15 +6,20 @@ everything from its new primary."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import pytest
 
 from memrpc.store import keys
 from memrpc.store.cluster_mux import ClusterMux
+from memrpc.store.events import Retention
+from memrpc.store.forgetting import ForgettingStore, Forgot
 from memrpc.store.hash_slot import slot_of
 from memrpc.store.long_term import DuplicateMemoryError, LongTermStore, MemoryPatch, NewMemory
+from memrpc.store.memory_changes import ForgetRule
 from memrpc.store.memory_index import INDEX, MemoryFilter
 from memrpc.store.memory_listing import Order
 from memrpc.store.redis_errors import RedisUnavailable
@@ -34,12 +39,17 @@ async def cluster() -> AsyncIterator[LocalCluster]:
 
 
 @pytest.fixture
-async def store(cluster: LocalCluster) -> AsyncIterator[LongTermStore]:
-    client = ClusterMux(f"redis+cluster://{cluster.live()[0].address}")
+async def client(cluster: LocalCluster) -> AsyncIterator[ClusterMux]:
+    mux = ClusterMux(f"redis+cluster://{cluster.live()[0].address}")
+    yield mux
+    await mux.aclose()
+
+
+@pytest.fixture
+async def store(client: ClusterMux) -> LongTermStore:
     long_term = LongTermStore(client, dim=DIM)
     await long_term.ensure_index()
-    yield long_term
-    await client.aclose()
+    return long_term
 
 
 def memories(count: int, seed: int, prefix: str) -> list[NewMemory]:
@@ -142,3 +152,24 @@ async def test_a_moving_namespace_answers_retryable_errors_then_everything_from_
     assert not again.created
     assert again.memory.id == made[4].memory.id
     assert cluster.owner(slot_of(keys.memory(ns, ""))) is target
+
+
+async def test_forgetting_selects_and_forgets_on_each_namespaces_primary(
+    cluster: LocalCluster, client: ClusterMux, store: LongTermStore
+) -> None:
+    forgetting = ForgettingStore(client, Retention(log_max_len=100, feed_max_len=100))
+    for seed, ns in enumerate(namespaces_on(cluster, 1)):
+        news = [replace(m, user_id="ann") for m in memories(5, seed=seed + 60, prefix=ns)]
+        made = await store.create(ns, news, max_distance=0.1)
+        now = int(time.time() * 1000) + 1
+        assert await forgetting.over_budget(ns, now, 2) == [("ann", 3)]
+        oldest = await forgetting.least_recalled(ns, now, "ann", count=3)
+        # Never recalled: by creation, then id (one millisecond's: by id).
+        by_age = sorted(keys.memory(ns, c.memory.id) for c in made)
+        assert [c.key for c in oldest] == by_age[:3]
+        forgot = await forgetting.forget(
+            ns, ForgetRule.BUDGET, oldest, keep=2, now_ms=now, user="ann"
+        )
+        assert forgot == Forgot(3, 0)
+        left = await forgetting.unrecalled(ns, now, now + 1, count=10)
+        assert sorted(c.key for c in left) == by_age[3:]

@@ -15,7 +15,10 @@
 --
 -- KEYS[1] stream: the memory-changes thread's log
 -- KEYS[2] feed: the namespace feed
--- KEYS[3..] documents: the memories to forget, in order (at most one batch)
+-- KEYS[3] probe: a key of the namespace that is never written: keeps the
+--   script from running while a Redis Cluster moves the namespace's slot
+--   (`store/memory_indexes.py`)
+-- KEYS[4..] documents: the memories to forget, in order (at most one batch)
 -- ARGV[1] rule: why (`budget` or `unrecalled`), recorded in each event
 -- ARGV[2] event_type: the type of the events
 -- ARGV[3] thread: the memory-changes thread id
@@ -32,8 +35,8 @@
 --   when it had none)
 -- Returns {forgotten, left}: how many memories were forgotten, and how many
 -- the budget still counts beyond what it keeps (0 without a budget).
-check_shape(3, nil, 9, 2, 1)
-local n = #KEYS - 2
+check_shape(4, nil, 9, 2, 1)
+local n = #KEYS - 3
 if (#ARGV - 9) / 2 ~= n then
   bad_argument('expected a version and a recall time per document')
 end
@@ -42,7 +45,7 @@ local log_max_len, feed_max_len = arg_integer(4, 1), arg_integer(5, 1)
 local index, count_query = arg_present(6), ARGV[7]
 local keep = arg_integer(8, 0)
 local vector_type = arg_vector_type(9)
--- Document i is KEYS[2 + i], its version ARGV[8 + 2i], its `r` ARGV[9 + 2i].
+-- Document i is KEYS[3 + i], its version ARGV[8 + 2i], its `r` ARGV[9 + 2i].
 for i = 1, n do
   arg_integer(8 + 2 * i, 1)
   arg_optional_integer(9 + 2 * i, 0)
@@ -80,7 +83,7 @@ for i = 1, n do
   if count_query ~= '' and left == 0 then
     break
   end
-  local key = KEYS[2 + i]
+  local key = KEYS[3 + i]
   memory_upgrade(key, vector_type)
   local memory = memory_get(key, {'u', 'k', 't', 'h', 'ac', 'c', 'la', 'p', 'vr', 'r'})
   if memory and tonumber(memory.r) == tonumber(ARGV[9 + 2 * i]) and not memory.p

@@ -11,7 +11,7 @@ when unrecalled, as it is never recalled by default):
 
 - **unrecalled**: those whose `recalled` (else `create_ms`) is before a
   time (`memory_index.unrecalled_query`); one `FT.AGGREGATE`, a page of
-  them with their key, version and recall time as read;
+  them with their id and recall time, then their versions (`HGET`s);
 - **budget**: the users with more than the budget, one `FT.AGGREGATE`
   (`GROUPBY @user REDUCE COUNT`, no document read; memories without a user
   are one user, `none`); then per user, the least recently recalled, by
@@ -27,6 +27,7 @@ write. One call forgets at most `FORGET_BATCH` memories.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +37,7 @@ from memrpc.store import keys, scripts
 from memrpc.store.events import Retention
 from memrpc.store.memory_changes import CHANGES_THREAD, Change, ForgetRule
 from memrpc.store.memory_document import (
-    CREATE_MS,
     DEFAULT_VECTOR_TYPE,
-    RECALLED_MS,
     VERSION,
     VectorType,
 )
@@ -49,11 +48,10 @@ from memrpc.store.memory_index import (
     unpinned_query,
     unrecalled_query,
 )
+from memrpc.store.memory_indexes import MemoryIndexes
 from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.script_args import MemoryForget
 
-# The field of an aggregate's row that holds its document's key.
-KEY_FIELD = "__key"
 # The users of a budget query: the hex tag of `memory_index.index_fields`,
 # `none` for no user.
 _NO_USER = "none"
@@ -103,6 +101,7 @@ class ForgettingStore:
         self._retention = retention
         self._vector_type = vector_type
         self._forget = scripts.load(redis, MemoryForget)
+        self._indexes = MemoryIndexes(redis)
 
     @staticmethod
     def _scope(ns: str, now_ms: int, user: str | None = None) -> str:
@@ -110,22 +109,28 @@ class ForgettingStore:
         flt = MemoryFilter(user_ids=() if user is None else (user,), include_superseded=True)
         return f"{filter_query(ns, now_ms, flt)} {unpinned_query()}"
 
-    async def _candidates(self, query: str, *steps: Arg) -> list[Candidate]:
-        reply = await self._redis.execute(
-            "FT.AGGREGATE", INDEX, query,
-            "LOAD", 4, f"@{KEY_FIELD}", f"@{RECALLED_MS}", f"@{VERSION}", f"@{CREATE_MS}",
+    async def _candidates(self, ns: str, query: str, *steps: Arg) -> list[Candidate]:
+        """The memories of `ns` that `query` keeps (`steps`: how many, in
+        what order), with the values the index keeps of each (`SORTABLE` on
+        a Redis Cluster, where Search cannot read the Hashes) and each one's
+        version, read with pipelined `HGET`s."""
+        reply = await self._indexes.run(ns, [
+            "FT.AGGREGATE", INDEX, query, "LOAD", 3, "@id", "@recalled", "@create_ms",
             *steps, "TIMEOUT", 0, "DIALECT", 2,
-        )  # fmt: skip
-        prefix = keys.MEMORY_PREFIX.encode()
+        ])  # fmt: skip
+        rows = _rows(reply)
+        found = [keys.memory(ns, row[b"id"].decode()) for row in rows]
+        versions = await asyncio.gather(
+            *(self._redis.execute("HGET", key, VERSION) for key in found)
+        )
         return [
             Candidate(
-                key=row[KEY_FIELD.encode()].decode(),
-                version=row.get(VERSION.encode(), b"1").decode(),
-                recalled=row.get(RECALLED_MS.encode(), b"").decode(),
-                created=int(row[CREATE_MS.encode()]),
+                key=key,
+                version=(version or b"1").decode(),
+                recalled=row.get(b"recalled", b"").decode(),
+                created=int(row[b"create_ms"]),
             )
-            for row in _rows(reply)
-            if row.get(KEY_FIELD.encode(), b"").startswith(prefix)
+            for key, row, version in zip(found, rows, versions, strict=True)
         ]
 
     async def unrecalled(
@@ -133,17 +138,17 @@ class ForgettingStore:
     ) -> list[Candidate]:
         """At most `count` memories no search returned since `before_ms`."""
         query = f"{self._scope(ns, now_ms)} {unrecalled_query(before_ms)}"
-        return await self._candidates(query, "LIMIT", 0, count)
+        return await self._candidates(ns, query, "LIMIT", 0, count)
 
     async def over_budget(self, ns: str, now_ms: int, keep: int) -> list[tuple[str, int]]:
         """The users with more than `keep` memories, each with how many
         beyond it, the most first."""
-        reply = await self._redis.execute(
+        reply = await self._indexes.run(ns, [
             "FT.AGGREGATE", INDEX, self._scope(ns, now_ms),
             "GROUPBY", 1, "@user", "REDUCE", "COUNT", 0, "AS", "n",
             "FILTER", f"@n > {int(keep)}", "SORTBY", 2, "@n", "DESC",
             "TIMEOUT", 0, "DIALECT", 2,
-        )  # fmt: skip
+        ])  # fmt: skip
         return [(_user(row[b"user"]), int(row[b"n"]) - keep) for row in _rows(reply)]
 
     async def least_recalled(
@@ -155,7 +160,7 @@ class ForgettingStore:
         found: list[Candidate] = []
         for part, sort in (("-", ["@id", "ASC"]), ("", ["@recalled", "ASC", "@id", "ASC"])):
             query = f"{scope} {part}@recalled:[-inf +inf]"
-            found += await self._candidates(query, "SORTBY", len(sort), *sort, "MAX", count)
+            found += await self._candidates(ns, query, "SORTBY", len(sort), *sort, "MAX", count)
         return sorted(found, key=_recalled_or_created)[:count]
 
     async def forget(
@@ -178,13 +183,14 @@ class ForgettingStore:
                 MemoryForget(
                     stream=keys.events(ns, CHANGES_THREAD),
                     feed=keys.feed(ns),
+                    probe=keys.probe(ns),
                     documents=[candidate.key for candidate in batch],
                     rule=rule.value,
                     event_type=Change.FORGOTTEN.value,
                     thread=CHANGES_THREAD,
                     log_max_len=self._retention.log_max_len,
                     feed_max_len=self._retention.feed_max_len,
-                    index=INDEX,
+                    index=await self._indexes.of(ns),
                     count_query=count_query,
                     keep=keep or 0,
                     vector_type=self._vector_type,

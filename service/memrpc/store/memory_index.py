@@ -155,31 +155,45 @@ def vector_field_args(field: ModelField, dim: int, vector_type: VectorType) -> l
     return [*vector, "INDEXMISSING"]
 
 
-def fields(dim: int, vector_type: VectorType) -> list[tuple[str, list[str | int]]]:
+def fields(
+    dim: int, vector_type: VectorType, *, cluster: bool = False
+) -> list[tuple[str, list[str | int]]]:
     """The index's fields, each as its name and its `SCHEMA` arguments, for
     vectors of `dim` values of `vector_type`. New fields go at the end (an
-    older index gets them by `alter_command`)."""
+    older index gets them by `alter_command`). A Redis Cluster primary's
+    index (`cluster`) also keeps (`SORTABLE`) the values searches sort or
+    group by, `user`, `create_ms` and `recalled`: Search cannot read them
+    from the Hashes there (`store/memory_indexes.py`)."""
     doc = memory_document
+    kept: list[str | int] = ["SORTABLE"] if cluster else []
+    # UNF: a sortable TAG of a Hash is kept lowercased else.
+    tags = {"user": [*kept, "UNF"] if cluster else []}
     tag_fields = [(doc.NAMESPACE, "ns"), (doc.SCOPE, "scope"), (doc.USER, "user")]
     tag_fields += [(doc.THREAD, "thread"), (doc.KIND, "kind")]
     schema: list[tuple[str, list[str | int]]] = [
-        (name, [field, "AS", name, "TAG"]) for field, name in tag_fields
+        (name, [field, "AS", name, "TAG", *tags.get(name, [])]) for field, name in tag_fields
     ]
     separated = ["SEPARATOR", doc.TAG_SEPARATOR]
     schema.append(("topics", [doc.TOPICS, "AS", "topics", "TAG", *separated]))
     schema.append(("text", [doc.TEXT_HASH, "AS", "text", "NUMERIC"]))
-    schema.append(("create_ms", [doc.CREATE_MS, "AS", "create_ms", "NUMERIC"]))
+    schema.append(("create_ms", [doc.CREATE_MS, "AS", "create_ms", "NUMERIC", *kept]))
     schema.append(("live_until", [doc.EXPIRE_MS, "AS", "live_until", "NUMERIC"]))
     schema.append((ORIGINAL_FIELD.index, vector_field_args(ORIGINAL_FIELD, dim, vector_type)))
-    # UNF: sorted as written (a sortable TAG of a Hash is lowercased else).
+    # UNF: sorted as written.
     schema.append(("id", [doc.ID, "AS", "id", "TAG", "SORTABLE", "UNF", "NOINDEX"]))
     schema.append(("hit_count", [doc.HIT_COUNT, "AS", "hit_count", "NUMERIC", "SORTABLE"]))
     schema.append(("body", [doc.TEXT, "AS", "body", "TEXT"]))
     schema.append(("flags", [doc.FLAGS, "AS", "flags", "TAG", *separated]))
-    schema.append(("recalled", [doc.RECALLED_MS, "AS", "recalled", "NUMERIC"]))
+    schema.append(("recalled", [doc.RECALLED_MS, "AS", "recalled", "NUMERIC", *kept]))
     schema.append(("event_ms", [doc.EVENT_MS, "AS", "event_ms", "NUMERIC"]))
     schema.append(("meta", [doc.METADATA_TAGS, "AS", "meta", "TAG", *separated]))
     return schema
+
+
+def is_node_index(name: str) -> bool:
+    """Whether the index `name` is one primary's of a Redis Cluster (a
+    tagged name: `store/memory_indexes.py`), not one Redis's `INDEX`."""
+    return name != INDEX
 
 
 def create_command(dim: int, vector_type: VectorType, name: str = INDEX) -> list[str | int]:
@@ -188,7 +202,8 @@ def create_command(dim: int, vector_type: VectorType, name: str = INDEX) -> list
     `store/memory_indexes.py`). `NOOFFSETS`: no query asks for words' positions (phrases,
     `SLOP`), which would cost every memory ~130 B; `NOFIELDS`: `body` is the
     one TEXT field, so no word needs to say which field holds it (~35 B)."""
-    schema = [arg for _, args in fields(dim, vector_type) for arg in args]
+    cluster = is_node_index(name)
+    schema = [arg for _, args in fields(dim, vector_type, cluster=cluster) for arg in args]
     return [
         "FT.CREATE", name, "ON", "HASH", "PREFIX", 1, keys.MEMORY_PREFIX, "NOOFFSETS",
         "NOFIELDS", "SCHEMA", *schema,
@@ -233,7 +248,7 @@ def alter_command(
     dim: int, vector_type: VectorType, field: str, name: str = INDEX
 ) -> list[str | int]:
     """The `FT.ALTER` command that adds `field` to the existing index `name`."""
-    return _alter(name, dict(fields(dim, vector_type))[field])
+    return _alter(name, dict(fields(dim, vector_type, cluster=is_node_index(name)))[field])
 
 
 def model_alter_command(

@@ -446,6 +446,7 @@ class MemoryForget(Call):
 
     stream: Key
     feed: Key
+    probe: Key
     documents: Keys
     rule: str
     event_type: str
