@@ -21,7 +21,6 @@ from conftest import make_settings, running
 from memrpc.config import SettingsError
 from memrpc.embedded_redis import ServerBinary
 from memrpc.embedding import BatchingEmbedder
-from memrpc.redis_check import connect_url
 from memrpc.store import keys
 from memrpc.store.redis_mux import RedisMux
 from memrpc.store.replica_ack import NotReplicatedError, ReplicaAck
@@ -225,9 +224,3 @@ def test_settings_refuse_what_cannot_hold(
     settings = make_settings(url, durability="replica", **overrides)
     with pytest.raises(SettingsError, match=says):
         settings.validate()
-
-
-def test_a_cluster_url_is_refused_in_one_line() -> None:
-    settings = make_settings("redis+cluster://127.0.0.1:7000,127.0.0.1:7001")
-    with pytest.raises(SettingsError, match="Redis Cluster, which memrpc cannot serve on yet"):
-        connect_url(settings, "redis+cluster://127.0.0.1:7000,127.0.0.1:7001")

@@ -161,7 +161,7 @@ def file_password(settings: Settings) -> str | None:
 def connect_url(settings: Settings, url: str) -> str:
     """`url` with the password of `--redis-password-file`, if set, joined to
     its user; raises `SettingsError` naming --redis-url for a URL memrpc
-    cannot use (a Redis Cluster's too, for now)."""
+    cannot use."""
     secret = file_password(settings)
     if secret is not None:
         parts = urlsplit(url)
@@ -173,12 +173,6 @@ def connect_url(settings: Settings, url: str) -> str:
         raise SettingsError(
             f"--redis-url {redacted_url(url)!r} is not a Redis URL: {err}"
         ) from None
-    if is_cluster_url(url):
-        raise SettingsError(
-            f"--redis-url {redacted_url(url)!r} names a Redis Cluster, which memrpc cannot "
-            "serve on yet: its forgetting job's aggregations cannot read the memories there "
-            "(docs/scaling.md); use one primary with replicas and --durability replica"
-        )
     return url
 
 

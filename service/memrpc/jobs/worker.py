@@ -30,7 +30,7 @@ from memrpc.schema_check import check_schema
 from memrpc.server import add_model_field, bound_address, check_models, connect_redis, load_models
 from memrpc.shutdown import Signals
 from memrpc.store.memory_document import VectorType
-from memrpc.store.memory_index import INDEX
+from memrpc.store.memory_indexes import MemoryIndexes
 from memrpc.store.namespace_settings import NamespaceSettingsStore
 
 log = logging.getLogger("memrpc.jobs")
@@ -63,7 +63,7 @@ async def run_worker(
         embedders = await load_models(settings)
         served = await check_models(redis, embedders, settings, url)
         await check_schema(redis, url)
-        if INDEX.encode() in await redis.execute("FT._LIST"):  # else a server makes it
+        if await MemoryIndexes(redis).made():  # else a server makes them
             await add_model_field(served.store(VectorType(settings.vector_type)), served)
         if settings.metrics_listen is not None:
             metrics.enable()

@@ -75,6 +75,15 @@ class MemoryIndexes:
             await self._ensure(name)
         return names
 
+    async def made(self) -> bool:
+        """Whether every primary's index exists (one Redis's: `INDEX`)."""
+        for name in await self._redis.keys_per_primary(INDEX):
+            try:
+                await self._redis.execute(*info_command(name))
+            except UnknownIndexError:
+                return False
+        return True
+
     async def run(self, ns: str, args: Sequence[Arg]) -> Any:
         """The reply of the search `args` (`FT.SEARCH` or `FT.AGGREGATE` of
         `INDEX`) of the memories of `ns`, from the index holding them; on a
@@ -88,6 +97,7 @@ class MemoryIndexes:
             IndexQuery(
                 probe=keys.probe(ns),
                 prefix=keys.memory(ns, ""),
+                scored=int("WITHSCORES" in command),
                 loaded=len(loaded),
                 words=[loaded, command],
             )

@@ -339,12 +339,13 @@ class IndexQuery(Call):
     """One `FT.SEARCH` of a namespace's memories on a Redis Cluster, with
     the Hash fields of each hit that Search cannot read there
     (`store/memory_indexes.py`): `words` are those `loaded` fields, then
-    the command."""
+    the command; `scored` is 1 when it has `WITHSCORES`."""
 
     LUA = "index_query"
 
     probe: Key
     prefix: Key
+    scored: int
     loaded: int
     words: Groups
 
