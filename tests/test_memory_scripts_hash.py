@@ -383,6 +383,7 @@ async def update(store: Store, ns: str, i: int, **fields: Any) -> Any:
     }  # fmt: skip
     call = DedupUpdate(
         document=keys.memory(ns, ulid(i)),
+        probe=keys.probe(ns),
         index=INDEX,
         legacy_index=LEGACY_INDEX,
         vector_type=store.vector_type,
@@ -506,7 +507,8 @@ async def test_forgetting_a_legacy_memory_as_read(store: Store, ns: str) -> None
     pinned = await legacy(store, ns, 3, "pinned", unit(27), pinned=True)
     script = scripts.load(store.mux, MemoryForget)
     call = MemoryForget(
-        documents=[kept, gone, pinned], rule="unrecalled", index=INDEX, count_query="", keep=0,
+        probe=keys.probe(ns), documents=[kept, gone, pinned], rule="unrecalled", index=INDEX,
+        count_query="", keep=0,
         vector_type=store.vector_type, expected=[(1, str(NOW - 1)), (1, ""), (1, "")],
         **changes_thread(ns, "memrpc.memory_forgotten"),
     )  # fmt: skip
@@ -560,7 +562,7 @@ async def test_deleting_by_query_deletes_the_matches_of_both_indexes(store: Stor
     assert await insert(store, ns, items) == [[b"written"]] * 2
     script = scripts.load(store.mux, DeleteMemories)
     call = DeleteMemories(
-        prefix=keys.memory(ns, ""), index=INDEX, legacy_index=LEGACY_INDEX,
+        prefix=keys.memory(ns, ""), probe=keys.probe(ns), index=INDEX, legacy_index=LEGACY_INDEX,
         query=f"@ns:{{{keys.tag_value(ns)}}}", batch_size=4,
     )  # fmt: skip
     assert await script(call) == [4, 4]

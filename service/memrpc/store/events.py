@@ -348,10 +348,10 @@ class EventStore:
         self, ns: str, group: str, consumer: str, *, wait_ms: int
     ) -> list[Delivery]:
         """The next new feed entry for a consumer, if one comes within
-        `wait_ms` (`XREADGROUP BLOCK`, on a connection of its own).
-        `GroupNotFound` when the group does not exist."""
+        `wait_ms` (`XREADGROUP BLOCK`, on a connection of its own to the
+        feed's node). `GroupNotFound` when the group does not exist."""
         with _group_must_exist(ns, group):
-            async with self._redis.dedicated() as connection:
+            async with self._redis.dedicated(keys.feed(ns)) as connection:
                 read = await connection.execute(
                     "XREADGROUP", "GROUP", group, consumer, "COUNT", 1, "BLOCK", wait_ms,
                     "STREAMS", keys.feed(ns), ">", wait=wait_ms / 1000,
