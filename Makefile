@@ -25,6 +25,7 @@ serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded 
 test: $(STAMP) $(GEN) $(LIBSSL) check  ## Install everything and run every check and test.
 	$(BIN)/pytest
 	$(BIN)/pytest --server-kind redis -m genuine_redis
+	$(BIN)/pytest --redis-cluster -m on_cluster
 
 bench: $(STAMP) $(GEN)  ## Run the benchmark suite (a few minutes); results in bench/results/.
 	$(PY) -m bench.run

@@ -93,6 +93,14 @@ async def shared_url(
 
 
 @pytest.fixture
+def one_node(request: pytest.FixtureRequest) -> None:
+    """Skips a test of one Redis node's own state (its `CLIENT LIST`, a
+    `CLIENT PAUSE`) under `--redis-cluster`: it ran on one node before."""
+    if request.config.getoption("--redis-cluster"):
+        pytest.skip("reads or pauses one Redis node; ran on one server in the first pass")
+
+
+@pytest.fixture
 async def mux(shared_url: str) -> AsyncIterator[RedisClient]:
     """A multiplexed client of the shared Redis (a `ClusterMux` on a
     cluster), closed after the test."""

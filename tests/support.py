@@ -27,8 +27,8 @@ from memrpc.docgen import error_reasons
 from memrpc.embedded_redis import EmbeddedRedis, ServerBinary
 from memrpc.namespace_defaults import NamespaceDefaults
 from memrpc.store.memory_document import DEFAULT_VECTOR_TYPE
-from memrpc.store.memory_index import INDEX, create_command, fields
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.memory_index import INDEX, create_command, fields, indexing
+from memrpc.store.redis_mux import Arg, RedisClient, RedisMux
 
 # Property tests that run the same examples every time (derandomized, no
 # example database), however slow a call to the server is.
@@ -245,12 +245,13 @@ async def older_index(
         await redis_server.astop()
 
 
-async def indexed(client: RedisMux) -> None:
+async def indexed(client: RedisClient) -> None:
     """Waits (at most 10 s) for Search to have indexed every memory document
-    (after an `FT.ALTER` adds fields to an index holding some)."""
+    (after an `FT.ALTER` adds fields to an index holding some), in every
+    index (one per primary of a Redis Cluster)."""
     for _ in range(200):
-        info = await client.execute("FT.INFO", INDEX)
-        if int(info[info.index(b"indexing") + 1]) == 0:
+        names = await client.keys_per_primary(INDEX)
+        if not any([indexing(await client.execute("FT.INFO", name)) for name in names]):
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the index was still indexing after 10 s")

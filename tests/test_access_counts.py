@@ -17,12 +17,12 @@ import redis.exceptions
 from conftest import make_settings, running
 from memrpc import metrics
 from memrpc.access_recorder import AccessRecorder
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
 from memrpc.store import keys, memory_document
 from memrpc.store.access import Access, AccessStore
 from memrpc.store.memory_index import INDEX, unrecalled_query
+from memrpc.store.memory_indexes import MemoryIndexes
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2 as wm_pb
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
     from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryAsyncStub
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 # A recorder that writes only when a test says so.
 NEVER_S = 3600.0
@@ -102,9 +102,15 @@ async def test_a_memory_deleted_before_the_write_is_not_recreated(
 
 
 async def recalled_ids(mux: RedisMux, ns: str, query: str) -> set[str]:
-    reply = await mux.execute(
-        "FT.SEARCH", INDEX, f"@ns:{{{keys.tag_value(ns)}}} {query}", "NOCONTENT", "DIALECT", 2
-    )
+    search = [
+        "FT.SEARCH",
+        INDEX,
+        f"@ns:{{{keys.tag_value(ns)}}} {query}",
+        "NOCONTENT",
+        "DIALECT",
+        2,
+    ]
+    reply = await MemoryIndexes(mux).run(ns, search)
     return {key.decode().removeprefix(keys.memory(ns, "")) for key in reply[1:]}
 
 
@@ -244,9 +250,9 @@ async def test_close_writes_what_is_left(
 
 
 async def test_a_stopping_server_writes_the_accesses_it_recorded(
-    redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str, mux: RedisMux
+    shared_url: str, embedder: BatchingEmbedder, ns: str, mux: RedisMux
 ) -> None:
-    settings = make_settings(redis_server.url)
+    settings = make_settings(shared_url)
     async with (
         running(settings, embedder, grace=5.0) as server,
         grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,

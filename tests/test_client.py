@@ -26,6 +26,8 @@ from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import namespace_settings_pb2 as nsp
 from memrpc.v1 import working_memory_pb2 as wm
 
+pytestmark = pytest.mark.on_cluster
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "agent_loop.py"
 
 

@@ -48,7 +48,7 @@ from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from test_faults import eventually, serving
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 RETENTION = Retention(10_000, 100_000)
 # Runs enough to finish any pass of these tests many times over.

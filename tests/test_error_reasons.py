@@ -21,6 +21,8 @@ from memrpc.v1.error_reason_pb2 import ErrorReason
 from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
 from support import assert_reason, documented_reasons
 
+pytestmark = pytest.mark.on_cluster
+
 ROOT = Path(__file__).resolve().parent.parent
 REASONS = [name for name in ErrorReason.keys() if name != "ERROR_REASON_UNSPECIFIED"]  # noqa: SIM118
 

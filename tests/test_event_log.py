@@ -15,7 +15,6 @@ import redis.asyncio
 from google.protobuf import duration_pb2, struct_pb2
 
 from conftest import make_settings, running
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.server import MemrpcServer
 from memrpc.store import keys
@@ -27,7 +26,7 @@ from memrpc.v1 import event_log_pb2_grpc, working_memory_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm_pb
 from support import assert_invalid, assert_reason, error_info
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 Stub = event_log_pb2_grpc.EventLogStub
 # Generous bound on any single wait; tests never rely on it being tight.
@@ -291,9 +290,9 @@ async def test_append_max_len_bounds_the_log(
 
 @pytest.mark.parametrize("log_max_len", [5, 5000])
 async def test_the_server_sets_the_default_log_length_turns_included(
-    redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str, log_max_len: int
+    shared_url: str, embedder: BatchingEmbedder, ns: str, log_max_len: int
 ) -> None:
-    settings = make_settings(redis_server.url, event_log_max_len=log_max_len)
+    settings = make_settings(shared_url, event_log_max_len=log_max_len)
     async with (
         running(settings, embedder) as server,
         grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
@@ -368,7 +367,7 @@ async def test_a_repeated_request_id_appends_once(
 
 
 async def test_a_retry_after_an_ambiguous_failure_appends_once(
-    events: Stub, ns: str, redis_client: redis.asyncio.Redis
+    one_node: None, events: Stub, ns: str, redis_client: redis.asyncio.Redis
 ) -> None:
     request = pb.AppendEventsRequest(
         namespace=ns, thread_id="t", events=[event("once")], request_id="ambiguous"
@@ -880,7 +879,7 @@ async def test_tail_follows_several_threads(events: Stub, ns: str) -> None:
 
 
 async def test_tails_share_one_redis_read_released_when_they_end(
-    events: Stub, ns: str, redis_client: redis.asyncio.Redis
+    one_node: None, events: Stub, ns: str, redis_client: redis.asyncio.Redis
 ) -> None:
     # The tails of earlier tests are gone (their closing is asynchronous).
     await wait_for_clients(redis_client, "xread", 0)
@@ -902,12 +901,13 @@ async def test_tails_share_one_redis_read_released_when_they_end(
 
 
 async def test_server_shutdown_ends_tails_and_waits(
-    redis_server: EmbeddedRedis,
+    one_node: None,
+    shared_url: str,
     embedder: BatchingEmbedder,
     redis_client: redis.asyncio.Redis,
     ns: str,
 ) -> None:
-    server = MemrpcServer(make_settings(redis_server.url), embedder=embedder)
+    server = MemrpcServer(make_settings(shared_url), embedder=embedder)
     await server.start()
     stopped = False
     try:

@@ -24,6 +24,8 @@ from memrpc.v1 import (
 )
 from support import assert_invalid
 
+pytestmark = pytest.mark.on_cluster
+
 FILES = (working_memory_pb2, long_term_memory_pb2, event_log_pb2, namespace_settings_pb2)
 MESSAGES = {
     message.name: message

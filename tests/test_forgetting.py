@@ -39,7 +39,7 @@ from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from test_faults import eventually
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 DAY_MS = 86_400_000
 HOUR_S = 3600.0

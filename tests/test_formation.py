@@ -39,7 +39,7 @@ from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as pb
 from projected_model import ProjectedEmbedder
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 TTL_MS = EPISODIC_TTL_S * 1000
 PER_MEMORY = 10

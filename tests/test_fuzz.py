@@ -41,6 +41,8 @@ from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
 from support import REPRODUCIBLE, error_info
 
+pytestmark = pytest.mark.on_cluster
+
 FD = descriptor.FieldDescriptor
 MODULES = (working_memory_pb2, long_term_memory_pb2, event_log_pb2, namespace_settings_pb2)
 METHODS = [

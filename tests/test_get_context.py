@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
     from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryAsyncStub
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 THREAD = "thread-1"
 # Far enough for every memory of a test to count, whatever its distance.

@@ -25,6 +25,8 @@ ids = st.one_of(
     st.text(st.characters(exclude_categories=["Cs"]), max_size=140),
     st.text(st.sampled_from("{}|@*\"' -,.:\\()[]~$%^&=<>!?/\t\n\x00é€"), max_size=12),
 )
+
+pytestmark = pytest.mark.on_cluster
 VECTOR = lpb.Vector(values=[1.0] + [0.0] * 383)
 
 

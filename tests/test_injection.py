@@ -41,7 +41,7 @@ from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from support import REPRODUCIBLE
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 # Every run's namespaces start with this marker, so its keys can be told apart.
 RUN = f"inj{uuid.uuid4().hex[:8]}"

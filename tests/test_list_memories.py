@@ -16,13 +16,14 @@ import pytest
 from google.protobuf import timestamp_pb2
 
 from memrpc.api import page_tokens
-from memrpc.embedded_redis import EmbeddedRedis, ServerBinary
+from memrpc.embedded_redis import ServerBinary
 from memrpc.limits import MAX_PAGE_BYTES, MEMORY_PAGE_SIZE
 from memrpc.store import keys
+from memrpc.store.cluster_mux import client_for
 from memrpc.store.long_term import LongTermStore, NewMemory
 from memrpc.store.memory_index import MemoryFilter
 from memrpc.store.memory_listing import Order
-from memrpc.store.redis_mux import Arg, RedisMux
+from memrpc.store.redis_mux import Arg
 from memrpc.v1 import long_term_memory_pb2 as pb
 from support import assert_invalid, assert_reason, indexed, older_index
 from test_long_term_memory import DIM, EPISODIC, SEMANTIC, create, search_ids, unit_vectors
@@ -30,7 +31,7 @@ from test_long_term_memory import DIM, EPISODIC, SEMANTIC, create, search_ids, u
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 NEWEST = pb.MEMORY_ORDER_NEWEST_FIRST
 MOST_HIT = pb.MEMORY_ORDER_MOST_HIT
@@ -266,10 +267,10 @@ async def test_page_size_bounds(ltm: LongTermMemoryAsyncStub, ns: str) -> None:
 
 
 async def test_expired_memories_are_not_listed(
-    ltm: LongTermMemoryAsyncStub, redis_server: EmbeddedRedis, ns: str
+    ltm: LongTermMemoryAsyncStub, shared_url: str, ns: str
 ) -> None:
     [kept] = await create(ltm, ns, *items(1, seed=17))
-    client = RedisMux(redis_server.url)
+    client = client_for(shared_url)
     try:
         store = LongTermStore(client, dim=DIM)
         vector = unit_vectors(1, seed=18)[0]
@@ -285,9 +286,9 @@ async def test_expired_memories_are_not_listed(
 
 
 async def test_a_listing_reads_little_past_its_byte_budget(
-    redis_server: EmbeddedRedis, memrpc_server: object, ns: str
+    shared_url: str, memrpc_server: object, ns: str
 ) -> None:
-    client = RedisMux(redis_server.url)
+    client = client_for(shared_url)
     reads: list[int] = []
     try:
         store = LongTermStore(client, dim=DIM)
@@ -300,10 +301,10 @@ async def test_a_listing_reads_little_past_its_byte_budget(
         await indexed(client)
         execute = client.execute
 
-        async def counted(*args: Arg) -> Any:
+        async def counted(*args: Arg, script: str | None = None) -> Any:
             if args[0] == "HMGET":
                 reads.append(1)
-            return await execute(*args)
+            return await execute(*args, script=script)
 
         client.execute = counted  # type: ignore[method-assign]
         # A budget of 100 kB stops after the first read of 16 (160 kB)...

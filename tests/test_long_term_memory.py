@@ -22,6 +22,7 @@ from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.limits import DEFAULT_VECTOR_TYPE, VECTOR_TYPES
 from memrpc.store import keys, memory_document
+from memrpc.store.cluster_mux import client_for
 from memrpc.store.long_term import (
     CREATE_BATCH,
     LongTermStore,
@@ -39,7 +40,7 @@ from support import assert_invalid, assert_reason
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 DIM = 384
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
@@ -784,7 +785,7 @@ async def test_a_request_id_reused_for_other_memories_creates_nothing(
 
 
 async def test_a_retry_completes_a_create_that_failed_part_of_the_way(
-    ltm: LongTermMemoryAsyncStub, redis_server: EmbeddedRedis, ns: str
+    ltm: LongTermMemoryAsyncStub, shared_url: str, ns: str
 ) -> None:
     """A create whose first script call ran and whose next ones did not (the
     connection dropped): its retry replays the items done and does the rest,
@@ -794,7 +795,7 @@ async def test_a_retry_completes_a_create_that_failed_part_of_the_way(
     inputs = [item(f"note {n}", embedding=vectors[n].tolist()) for n in range(count)]
     request = pb.CreateMemoriesRequest(namespace=ns, memories=inputs, request_id="req-3")
     done = RequestId("req-3", request_ids.fingerprint(request.memories))
-    client = RedisMux(redis_server.url)
+    client = client_for(shared_url)
     try:
         store = LongTermStore(client, dim=DIM)
         first_batch = [NewMemory(f"note {n}", vectors[n]) for n in range(CREATE_BATCH)]
@@ -882,10 +883,8 @@ async def test_delete_by_kind_and_topic(ltm: LongTermMemoryAsyncStub, ns: str) -
 # Store level.
 
 
-async def test_store_round_trip(
-    redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str
-) -> None:
-    client = RedisMux(redis_server.url)
+async def test_store_round_trip(shared_url: str, embedder: BatchingEmbedder, ns: str) -> None:
+    client = client_for(shared_url)
     try:
         store = LongTermStore(client, dim=embedder.dim)
         await store.ensure_index()

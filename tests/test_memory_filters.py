@@ -28,7 +28,7 @@ from memrpc.v1 import long_term_memory_pb2 as pb
 from memrpc.v1 import working_memory_pb2 as wpb
 from support import assert_invalid, indexed, older_index
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 MODES = [pb.RECALL_MODE_VECTOR, pb.RECALL_MODE_KEYWORD, pb.RECALL_MODE_HYBRID]
 QUERY = "the trip to the lake"

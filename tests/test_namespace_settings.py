@@ -28,7 +28,6 @@ from conftest import make_settings, running
 from memrpc import namespace_cache
 from memrpc.api.convert import RECALL_MODE_NUMBERS
 from memrpc.config import Settings
-from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.jobs.fold import FoldJob
 from memrpc.jobs.formation import FormationJob
@@ -43,6 +42,7 @@ from memrpc.models import Model, Models
 from memrpc.namespace_cache import NamespaceCache, as_settings, resolve
 from memrpc.namespace_defaults import NamespaceDefaults, RecallMode, server_defaults
 from memrpc.server import MemrpcServer
+from memrpc.store.cluster_mux import client_for
 from memrpc.store.formation import FormationStore
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_index import ORIGINAL_FIELD
@@ -59,7 +59,7 @@ from support import assert_invalid, assert_reason
 from test_auth import NS_A as AUTH_NS
 from test_auth import auth, bearer, secured  # noqa: F401 (the auth server's fixtures)
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 ABORTED = grpc.StatusCode.ABORTED
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -906,10 +906,10 @@ async def test_a_threads_own_choice_outranks_the_namespaces_formation_setting(
 
 
 async def test_another_server_follows_a_change_within_the_cache_bound(
-    nss, wm, ns, redis_server: EmbeddedRedis, embedder: BatchingEmbedder
+    nss, wm, ns, shared_url: str, embedder: BatchingEmbedder
 ):
     async with (
-        running(make_settings(redis_server.url), embedder) as other,
+        running(make_settings(shared_url), embedder) as other,
         grpc.aio.insecure_channel(f"127.0.0.1:{other.port}") as channel,
     ):
         from memrpc.v1 import working_memory_pb2_grpc
@@ -951,8 +951,8 @@ class CountingStore(NamespaceSettingsStore):
 
 
 @pytest.fixture
-async def counting(redis_server: EmbeddedRedis) -> AsyncIterator[CountingStore]:
-    redis = RedisMux(redis_server.url)
+async def counting(shared_url: str) -> AsyncIterator[CountingStore]:
+    redis = client_for(shared_url)
     yield CountingStore(redis)
     await redis.aclose()
 

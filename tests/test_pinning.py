@@ -10,13 +10,14 @@ import pytest
 
 from memrpc.store import keys, memory_document
 from memrpc.store.memory_index import INDEX, MemoryFilter, filter_query, unpinned_query
+from memrpc.store.memory_indexes import MemoryIndexes
 from memrpc.store.redis_mux import RedisMux
 from test_long_term_memory import DARK_MODE, DUPLICATE, PEANUTS, create, get, item, update
 
 if TYPE_CHECKING:
     from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryAsyncStub
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 TROMBONE = "Alice plays the trombone."
 
@@ -24,7 +25,8 @@ TROMBONE = "Alice plays the trombone."
 async def unpinned_ids(mux: RedisMux, ns: str) -> set[str]:
     """The ids of the live memories of `ns` the index finds unpinned."""
     query = f"{filter_query(ns, 0, MemoryFilter())} {unpinned_query()}"
-    reply = await mux.execute("FT.SEARCH", INDEX, query, "NOCONTENT", "LIMIT", 0, 100, "DIALECT", 2)
+    search = ["FT.SEARCH", INDEX, query, "NOCONTENT", "LIMIT", 0, 100, "DIALECT", 2]
+    reply = await MemoryIndexes(mux).run(ns, search)
     prefix = keys.memory(ns, "")
     return {key.decode().removeprefix(prefix) for key in reply[1:]}
 

@@ -26,7 +26,7 @@ from memrpc.summaries.base import FoldTurn
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import working_memory_pb2 as pb
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 SUMMARIZER = "ids"
 NOW_MS = 1_700_000_000_000

@@ -15,7 +15,7 @@ from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import working_memory_pb2 as pb
 from support import assert_invalid, error_info
 
-pytestmark = pytest.mark.genuine_redis
+pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
 
 HOSTILE = ["a}b", "{x}", "a|b", "@user", "*", '"q"', "it's", "sp ace", "ünï €", "-x", "a,b", "a\\b"]
 

@@ -274,6 +274,7 @@ class FormationStore:
         max_distance: float,
     ) -> Any:
         """One call of `memory_form.lua` (see there for the reply)."""
+        index, legacy = await self._long_term.index_names(chunk.ns)
         return await self._form(
             MemoryForm(
                 session=keys.session(chunk.ns, chunk.thread),
@@ -284,8 +285,8 @@ class FormationStore:
                 through=chunk.through,
                 turns=len(chunk.turns),
                 skipped=chunk.skipped,
-                index=await self._long_term.indexes.of(chunk.ns),
-                legacy_index=self._long_term.legacy_index(),
+                index=index,
+                legacy_index=legacy,
                 vector_type=self._long_term.vector_type,
                 max_distance=max_distance,
                 prefix=keys.memory(chunk.ns, ""),

@@ -70,6 +70,7 @@ from memrpc.store.memory_index import (
     index_fields,
     indexed_fields,
     info_command,
+    is_node_index,
     knn,
     metadata_tags,
     missing_fields,
@@ -324,7 +325,7 @@ class LongTermStore:
         schema 2's too while it exists (`LegacySearch.run`: one Redis)."""
 
         async def search(*args: Arg) -> Any:
-            if self.legacy.active:
+            if (await self.index_names(ns))[1]:
                 return await self.legacy.run(*args)
             return await self.indexes.run(ns, args)
 
@@ -334,10 +335,13 @@ class LongTermStore:
         """The writer of these memories' access counts."""
         return AccessStore(self._redis, self.vector_type)
 
-    def legacy_index(self) -> str:
-        """The legacy index the write scripts also search for duplicates:
-        '' once it is gone."""
-        return LEGACY_INDEX if self.legacy.active else ""
+    async def index_names(self, ns: str) -> tuple[str, str]:
+        """The index a write script of `ns` searches for duplicates, and the
+        legacy one it searches too: '' once it is gone, and on a Redis
+        Cluster (which never held schema 2)."""
+        name = await self.indexes.of(ns)
+        legacy = self.legacy.active and not is_node_index(name)
+        return name, LEGACY_INDEX if legacy else ""
 
     async def ensure_model_field(self, field: ModelField, dim: int) -> bool:
         """Adds the vector field of a model moved to (of `dim` values) to
@@ -444,6 +448,7 @@ class LongTermStore:
         request_key = keys.memory_request(ns, "" if request is None else request.id)
         fingerprint = "" if request is None else request.fingerprint
         created: list[Created] = []
+        index, legacy = await self.index_names(ns)
         for first in range(0, len(items), CREATE_BATCH):
             memories: list[Memory] = []
             groups: list[Sequence[Arg]] = []
@@ -471,8 +476,8 @@ class LongTermStore:
                     request=request_key,
                     sequence=keys.memory_sequence(ns),
                     documents=[keys.memory(ns, memory.id) for memory in memories],
-                    index=await self.indexes.of(ns),
-                    legacy_index=self.legacy_index(),
+                    index=index,
+                    legacy_index=legacy,
                     vector_type=self.vector_type,
                     max_distance=max_distance,
                     prefix=keys.memory(ns, ""),
@@ -553,12 +558,13 @@ class LongTermStore:
             if patch.embedding is None
             else self.vectors(patch.embedding, patch.other, field)
         )
+        index, legacy = await self.index_names(ns)
         reply = await self._update(
             DedupUpdate(
                 document=key,
                 probe=keys.probe(ns),
-                index=await self.indexes.of(ns),
-                legacy_index=self.legacy_index(),
+                index=index,
+                legacy_index=legacy,
                 vector_type=self.vector_type,
                 max_distance=max_distance,
                 prefix=keys.memory(ns, ""),
@@ -709,6 +715,7 @@ class LongTermStore:
         query = filter_query(ns, _now_ms(), flt)
         prefix = keys.memory(ns, "")
         total = 0
+        index, legacy = await self.index_names(ns)
         while True:
             found: int
             deleted: int
@@ -716,8 +723,8 @@ class LongTermStore:
                 DeleteMemories(
                     prefix=prefix,
                     probe=keys.probe(ns),
-                    index=await self.indexes.of(ns),
-                    legacy_index=self.legacy_index(),
+                    index=index,
+                    legacy_index=legacy,
                     query=query,
                     batch_size=DELETE_BATCH,
                 )

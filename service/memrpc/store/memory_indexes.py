@@ -127,15 +127,26 @@ class MemoryIndexes:
 
 def cluster_search(args: Sequence[Arg]) -> tuple[list[Arg], list[Arg]]:
     """The search `args` as a Redis Cluster node can run it, and the Hash
-    fields `lua/index_query.lua` reads for it: Search returns nothing of a
-    hit whose fields it must read from its Hash there, so its `RETURN` keeps
-    only the values Search computes (`DISTANCE`), `NOCONTENT` for none."""
-    at = next((at for at, arg in enumerate(args) if arg == "RETURN"), None)
+    fields `lua/index_query.lua` reads for it:
+
+    - Search returns nothing of a hit whose fields it must read from its
+      Hash there, so its `RETURN` keeps only the values Search computes
+      (`DISTANCE`), `NOCONTENT` for none.
+    - A sorted search (`SORTBY`) runs in `DIALECT 2`, not 4: the optimizer
+      of `DIALECT 4` (a page walked down a numeric range) failed an
+      assertion and crashed the node on a cluster's index, whose sort keys
+      are `SORTABLE` (RediSearch 2.10.5, `optimizer_reader.c:68`,
+      `successRatio < 1`); the page is then sorted from every match.
+    """
+    command = list(args)
+    if "SORTBY" in command and command[-2:] == ["DIALECT", 4]:
+        command[-1] = 2
+    at = next((at for at, arg in enumerate(command) if arg == "RETURN"), None)
     if at is None:
-        return list(args), []
-    count = int(args[at + 1])
-    names = list(args[at + 2 : at + 2 + count])
+        return command, []
+    count = int(command[at + 1])
+    names = list(command[at + 2 : at + 2 + count])
     kept = [name for name in names if name == DISTANCE]
     loaded = [name for name in names if name != DISTANCE]
     returned: list[Arg] = ["RETURN", len(kept), *kept] if kept else ["NOCONTENT"]
-    return [*args[:at], *returned, *args[at + 2 + count :]], loaded
+    return [*command[:at], *returned, *command[at + 2 + count :]], loaded
