@@ -6,6 +6,7 @@ everything from its new primary."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -28,8 +29,10 @@ from test_cluster_stores import namespaces_on
 from test_long_term_memory import DIM, unit_vectors
 
 T = TypeVar("T")
-# Attempts of a call that may meet the retryable error of a slot just moved.
-RETRIES = 5
+# Attempts of a call that may meet the retryable error of a slot just
+# moved (or of an index still reading), and the pause between two.
+RETRIES = 100
+RETRY_PAUSE_S = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +111,7 @@ async def retried(call: Callable[[], Awaitable[T]]) -> T:
         try:
             return await call()
         except RedisUnavailable:
-            continue
+            await asyncio.sleep(RETRY_PAUSE_S)
     return await call()
 
 
@@ -173,3 +176,27 @@ async def test_forgetting_selects_and_forgets_on_each_namespaces_primary(
         assert forgot == Forgot(3, 0)
         left = await forgetting.unrecalled(ns, now, now + 1, count=10)
         assert sorted(c.key for c in left) == by_age[3:]
+
+
+async def test_a_primary_that_joins_gets_its_index_with_its_first_namespace(
+    cluster: LocalCluster, store: LongTermStore
+) -> None:
+    """Runs last: it adds a primary to the module's cluster."""
+    ns = next(iter(namespaces_on(cluster, 1)))
+    news = memories(3, seed=80, prefix="joining")
+    made = await store.create(ns, news, max_distance=0.1)
+    slot = slot_of(ns)
+    source = cluster.owner(slot)
+    joined = await asyncio.to_thread(cluster.add_primary)
+    assert not [n for n in joined.command("FT._LIST") if str(n).startswith(INDEX)]
+    await asyncio.to_thread(cluster.move_slot, slot, source, joined)
+    # Its first call makes the index there (and may wait for it to read
+    # the memories moved in: a retryable error meanwhile).
+    found = await retried(
+        lambda: store.search(ns, news[1].embedding, MemoryFilter(), limit=5, max_distance=2.0)
+    )
+    assert sorted(m.memory.id for m in found) == sorted(c.memory.id for c in made)
+    [name] = [str(n) for n in joined.command("FT._LIST") if str(n).startswith(INDEX)]
+    assert cluster.owner(cluster.slot_of(name)) is joined
+    [again] = await retried(lambda: store.create(ns, [news[2]], max_distance=0.1))
+    assert not again.created
