@@ -23,7 +23,7 @@ import argparse
 import asyncio
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import numpy as np
 import redis.asyncio
 from tests.redis_replica import replicated
 
+from bench.measure import Call, interleaved
 from bench.scale_data import unit_vectors
 from bench.servers import start_memrpc
 from bench.stats import percentiles_ms
@@ -42,7 +43,6 @@ from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 
 NAMESPACE = "durability"
 MODES = ("local", "replica")
-Call = Callable[[int], Awaitable[Any]]
 
 
 def calls_of(channel: grpc.aio.Channel, mode: str, vectors: np.ndarray) -> dict[str, Call]:
@@ -62,23 +62,6 @@ def calls_of(channel: grpc.aio.Channel, mode: str, vectors: np.ndarray) -> dict[
         return ltm.CreateMemories(lpb.CreateMemoriesRequest(namespace=NAMESPACE, memories=[memory]))
 
     return {"AppendEvents": append, "CreateMemories": create}
-
-
-async def one_at_a_time(
-    calls: dict[str, dict[str, Call]], count: int
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Per RPC and mode, the latencies of `count` calls, interleaved."""
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for rpc in calls[MODES[0]]:
-        samples: dict[str, list[float]] = {mode: [] for mode in MODES}
-        for number in range(count):
-            order = MODES if number % 2 == 0 else MODES[::-1]
-            for mode in order:
-                start = time.perf_counter()
-                await calls[mode][rpc](number)
-                samples[mode].append(time.perf_counter() - start)
-        results[rpc] = {mode: percentiles_ms(samples[mode]) for mode in MODES}
-    return results
 
 
 async def waits(primary: redis.asyncio.Redis) -> int:
@@ -138,7 +121,7 @@ async def bench(count: int, concurrency: int) -> None:
                         for number in range(20):
                             await call(count + number)
                 print(f"one at a time ({count} calls each, interleaved; ms):")
-                for rpc, by_mode in (await one_at_a_time(calls, count)).items():
+                for rpc, by_mode in (await interleaved(calls, count)).items():
                     local, replica = by_mode["local"], by_mode["replica"]
                     print(
                         f"  {rpc:15} local p50 {local['p50_ms']:.2f} p99 {local['p99_ms']:.2f}"

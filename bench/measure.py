@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
-from bench.stats import Summary, summarize
+from bench.stats import Summary, percentiles_ms, summarize
 
 # One call of an operation; the argument is a number unique to the call, so
 # that operations can write distinct keys or texts.
@@ -122,3 +122,24 @@ async def measure(ops: list[Operation], plan: Plan) -> list[Result]:
             if op.concurrencies is None or concurrency in op.concurrencies:
                 rates[index][concurrency] = await throughput(op, plan, concurrency)
     return [Result(latencies[index], rates[index]) for index in range(len(ops))]
+
+
+async def interleaved(
+    calls: dict[str, dict[str, Call]], count: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Per operation and target (`calls[target][operation]`), the latency
+    percentiles (`stats.percentiles_ms`) of `count` calls one at a time,
+    the targets' calls interleaved (which goes first rotates), so that both
+    see the same moments of a noisy machine."""
+    targets = list(calls)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for operation in calls[targets[0]]:
+        samples: dict[str, list[float]] = {target: [] for target in targets}
+        for number in range(count):
+            shift = number % len(targets)
+            for target in targets[shift:] + targets[:shift]:
+                start = time.perf_counter()
+                await calls[target][operation](number)
+                samples[target].append(time.perf_counter() - start)
+        results[operation] = {target: percentiles_ms(samples[target]) for target in targets}
+    return results

@@ -284,8 +284,9 @@ class Settings:
     redis_url: str | None = field(
         default=None,
         metadata=about(
-            "Redis 8 / Redis Stack URL (redis://, rediss://, unix://); unset: start an embedded "
-            "Redis in --data-dir",
+            "Redis 8 / Redis Stack URL (redis://, rediss://, unix://), or a Redis Cluster's "
+            "(redis+cluster://host:port,host:port..., rediss+cluster://; docs/scaling.md); "
+            "unset: start an embedded Redis in --data-dir",
             group="Redis",
         ),
     )

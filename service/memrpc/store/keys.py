@@ -46,6 +46,10 @@ namespace itself whatever the rest of the key holds.
 |                                          |        | model: counts, switched (when),  |
 |                                          |        | done, cleaned                    |
 
+On a Redis Cluster each primary's search index is named
+`memrpc:idx:mem:v4{<tag>}`, the tag one of the primary's slots
+(`store/memory_indexes.py`).
+
 `memrpc:namespaces`, `memrpc:schema`, `memrpc:model` and
 `memrpc:model:next{memrpc:model}` are the keys outside every namespace (no
 namespace tag; the last tagged with the name of `memrpc:model`, to share
