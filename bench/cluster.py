@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,10 +35,9 @@ import grpc
 import numpy as np
 from tests.redis_cluster import LocalCluster
 
-from bench.measure import Call, interleaved
+from bench.measure import Call, compared_line, concurrently, interleaved, rate_line
 from bench.scale_data import unit_vectors
 from bench.servers import start_memrpc, start_redis
-from bench.stats import percentiles_ms
 from memrpc.v1 import event_log_pb2 as epb
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
@@ -109,22 +107,6 @@ async def load(
         await ltm.CreateMemories(request)
 
 
-async def concurrent(call: Call, count: int, concurrency: int) -> dict[str, float]:
-    """`count` calls by `concurrency` callers: their rate and latencies."""
-    samples: list[float] = []
-    numbers = iter(range(count))
-
-    async def caller() -> None:
-        for number in numbers:
-            start = time.perf_counter()
-            await call(number)
-            samples.append(time.perf_counter() - start)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-    return {**percentiles_ms(samples), "calls_per_s": count / (time.perf_counter() - started)}
-
-
 async def bench(count: int, concurrency: int, memories: int, namespace_count: int) -> None:
     vectors = unit_vectors(np.random.default_rng(5), 2000)
     namespaces = [f"bench{number}" for number in range(namespace_count)]
@@ -159,20 +141,11 @@ async def bench(count: int, concurrency: int, memories: int, namespace_count: in
                     f" ({count} calls each, interleaved; ms):"
                 )
                 for rpc, by_target in (await interleaved(calls, count)).items():
-                    single, spread = by_target["one"], by_target["cluster"]
-                    print(
-                        f"  {rpc:15} one p50 {single['p50_ms']:.2f} p99 {single['p99_ms']:.2f}"
-                        f" | cluster p50 {spread['p50_ms']:.2f} p99 {spread['p99_ms']:.2f}"
-                        f" | x{spread['p50_ms'] / single['p50_ms']:.2f} p50,"
-                        f" x{spread['p99_ms'] / single['p99_ms']:.2f} p99"
-                    )
+                    print(compared_line(rpc, by_target))
                 print(f"SearchMemories, {concurrency} callers, {count} calls:")
                 for target in TARGETS:
-                    found = await concurrent(calls[target]["SearchMemories"], count, concurrency)
-                    print(
-                        f"  {target:7} {found['calls_per_s']:7.0f} calls/s, p50"
-                        f" {found['p50_ms']:.2f} p99 {found['p99_ms']:.2f} ms"
-                    )
+                    found = await concurrently(calls[target]["SearchMemories"], count, concurrency)
+                    print(rate_line(target, found))
                 for channel in channels.values():
                     await channel.close()
         finally:

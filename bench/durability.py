@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,10 +31,9 @@ import numpy as np
 import redis.asyncio
 from tests.redis_replica import replicated
 
-from bench.measure import Call, interleaved
+from bench.measure import Call, compared_line, concurrently, interleaved, rate_line
 from bench.scale_data import unit_vectors
 from bench.servers import start_memrpc
-from bench.stats import percentiles_ms
 from memrpc.v1 import event_log_pb2 as epb
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
@@ -75,25 +73,9 @@ async def concurrent(
 ) -> dict[str, float]:
     """`count` calls by `concurrency` callers: their rate, latencies and
     the primary's `WAIT`s per call."""
-    samples: list[float] = []
-    numbers = iter(range(count))
-
-    async def caller() -> None:
-        for number in numbers:
-            start = time.perf_counter()
-            await call(number)
-            samples.append(time.perf_counter() - start)
-
     before = await waits(primary)
-    started = time.perf_counter()
-    await asyncio.gather(*(caller() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    rounds = await waits(primary) - before
-    return {
-        **percentiles_ms(samples),
-        "calls_per_s": count / elapsed,
-        "waits_per_call": rounds / count,
-    }
+    found = await concurrently(call, count, concurrency)
+    return {**found, "waits_per_call": (await waits(primary) - before) / count}
 
 
 async def bench(count: int, concurrency: int) -> None:
@@ -122,13 +104,7 @@ async def bench(count: int, concurrency: int) -> None:
                             await call(count + number)
                 print(f"one at a time ({count} calls each, interleaved; ms):")
                 for rpc, by_mode in (await interleaved(calls, count)).items():
-                    local, replica = by_mode["local"], by_mode["replica"]
-                    print(
-                        f"  {rpc:15} local p50 {local['p50_ms']:.2f} p99 {local['p99_ms']:.2f}"
-                        f" | replica p50 {replica['p50_ms']:.2f} p99 {replica['p99_ms']:.2f}"
-                        f" | x{replica['p50_ms'] / local['p50_ms']:.2f} p50,"
-                        f" x{replica['p99_ms'] / local['p99_ms']:.2f} p99"
-                    )
+                    print(compared_line(rpc, by_mode))
                 async with redis.asyncio.from_url(pair.primary.url) as primary:
                     print(f"AppendEvents, {concurrency} callers, {count} calls:")
                     for mode in MODES:
@@ -136,9 +112,7 @@ async def bench(count: int, concurrency: int) -> None:
                             calls[mode]["AppendEvents"], primary, count, concurrency
                         )
                         print(
-                            f"  {mode:7} {found['calls_per_s']:7.0f} calls/s, p50"
-                            f" {found['p50_ms']:.2f} p99 {found['p99_ms']:.2f} ms,"
-                            f" {found['waits_per_call']:.2f} WAIT per call"
+                            f"{rate_line(mode, found)}, {found['waits_per_call']:.2f} WAIT per call"
                         )
                 for channel in channels.values():
                     await channel.close()

@@ -143,3 +143,43 @@ async def interleaved(
                 samples[target].append(time.perf_counter() - start)
         results[operation] = {target: percentiles_ms(samples[target]) for target in targets}
     return results
+
+
+async def concurrently(call: Call, count: int, concurrency: int) -> dict[str, float]:
+    """`count` calls of `call` by `concurrency` callers at once: their
+    latency percentiles (`stats.percentiles_ms`) and calls per second."""
+    samples: list[float] = []
+    numbers = iter(range(count))
+
+    async def caller() -> None:
+        for number in numbers:
+            start = time.perf_counter()
+            await call(number)
+            samples.append(time.perf_counter() - start)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    return {**percentiles_ms(samples), "calls_per_s": count / (time.perf_counter() - started)}
+
+
+def compared_line(operation: str, by_target: dict[str, dict[str, float]]) -> str:
+    """One line of `interleaved`'s results for an operation: each target's
+    p50 and p99 (ms), then the last one's ratio to the first."""
+    found_by = list(by_target.values())
+    first, last = found_by[0], found_by[-1]
+    parts = [
+        f"{target} p50 {found['p50_ms']:.2f} p99 {found['p99_ms']:.2f}"
+        for target, found in by_target.items()
+    ]
+    ratio = (
+        f"x{last['p50_ms'] / first['p50_ms']:.2f} p50, x{last['p99_ms'] / first['p99_ms']:.2f} p99"
+    )
+    return f"  {operation:15} {' | '.join(parts)} | {ratio}"
+
+
+def rate_line(target: str, found: dict[str, float]) -> str:
+    """One line of `concurrently`'s results for a target."""
+    return (
+        f"  {target:7} {found['calls_per_s']:7.0f} calls/s,"
+        f" p50 {found['p50_ms']:.2f} p99 {found['p99_ms']:.2f} ms"
+    )

@@ -23,7 +23,7 @@ from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from redis_cluster import LocalCluster, Node
 from support import error_info
-from test_cluster_stores import namespaces_on
+from test_cluster_stores import a_move, namespaces_on
 
 T = TypeVar("T")
 # What a call may answer while a slot moves or a primary fails over.
@@ -165,10 +165,7 @@ def move_slowly(cluster: LocalCluster, slot: int, source: Node, target: Node) ->
 async def test_a_busy_namespace_moved_to_another_primary_loses_nothing(
     cluster: LocalCluster, embedder: BatchingEmbedder
 ) -> None:
-    ns = next(iter(namespaces_on(cluster, 1)))
-    slot = slot_of(ns)
-    source = cluster.owner(slot)
-    target = next(node for node in cluster.primaries() if node is not source)
+    ns, slot, source, target = a_move(cluster)
     outcomes = Outcomes()
     async with (
         running(make_settings(cluster_url(cluster)), embedder) as server,

@@ -25,7 +25,7 @@ from memrpc.store.memory_index import INDEX, MemoryFilter
 from memrpc.store.memory_listing import Order
 from memrpc.store.redis_errors import RedisUnavailable
 from redis_cluster import LocalCluster
-from test_cluster_stores import namespaces_on
+from test_cluster_stores import a_move, namespaces_on
 from test_long_term_memory import DIM, unit_vectors
 
 T = TypeVar("T")
@@ -118,10 +118,7 @@ async def retried(call: Callable[[], Awaitable[T]]) -> T:
 async def test_a_moving_namespace_answers_retryable_errors_then_everything_from_its_new_primary(
     cluster: LocalCluster, store: LongTermStore
 ) -> None:
-    ns = next(iter(namespaces_on(cluster, 1)))
-    slot = slot_of(ns)
-    source = cluster.owner(slot)
-    target = next(node for node in cluster.primaries() if node is not source)
+    ns, slot, source, target = a_move(cluster)
     news = memories(6, seed=40, prefix="moving")
     made = await store.create(ns, news, max_distance=0.1)
     flt = MemoryFilter()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 import redis.exceptions
@@ -25,6 +26,8 @@ from memrpc.store.hash_slot import crc16, slot_of
 from memrpc.store.redis_errors import RedisUnavailable
 from memrpc.store.redis_mux import RedisMux
 from redis_cluster import LocalCluster, Node
+
+T = TypeVar("T")
 
 # How long the failover test waits for the replica's promotion at most.
 FAILOVER_WAIT_S = 30.0
@@ -280,6 +283,20 @@ async def test_a_second_redirection_raises(cluster: LocalCluster, cmux: ClusterM
         target.command("CLUSTER", "SETSLOT", slot, "STABLE")
 
 
+async def after_failover(call: Callable[[], Awaitable[T]]) -> tuple[T, list[Exception]]:
+    """`call()`'s reply once the cluster has failed over (tried every
+    `_PROBE_S`, for `FAILOVER_WAIT_S` at most), and the failures before it."""
+    failures: list[Exception] = []
+    deadline = time.monotonic() + FAILOVER_WAIT_S
+    while True:
+        try:
+            return await call(), failures
+        except (redis.exceptions.ConnectionError, RedisUnavailable) as exc:
+            failures.append(exc)
+        assert time.monotonic() < deadline, f"no failover in {FAILOVER_WAIT_S} s: {failures[-3:]}"
+        await asyncio.sleep(_PROBE_S)
+
+
 async def test_a_primary_killed_fails_its_commands_until_its_replica_takes_over(
     cluster: LocalCluster, cmux: ClusterMux
 ) -> None:
@@ -290,16 +307,7 @@ async def test_a_primary_killed_fails_its_commands_until_its_replica_takes_over(
     assert await cmux.execute_on(_where(primary), "WAIT", 1, 2000) == 1
     cluster.kill(primary)
 
-    failures: list[Exception] = []
-    deadline = time.monotonic() + FAILOVER_WAIT_S
-    while True:
-        try:
-            reply = await cmux.execute("GET", key)
-            break
-        except (redis.exceptions.ConnectionError, RedisUnavailable) as exc:
-            failures.append(exc)
-        assert time.monotonic() < deadline, f"no failover in {FAILOVER_WAIT_S} s: {failures[-3:]}"
-        await asyncio.sleep(_PROBE_S)
+    reply, failures = await after_failover(lambda: cmux.execute("GET", key))
     assert reply == b"kept"
     assert failures  # the primary's loss was seen, not hidden
     assert _where(primary) not in await cmux.primaries()
@@ -321,16 +329,10 @@ async def test_dedicated_connections_reach_the_replica_that_took_over(
 
     # Only connections of their own, as tail and job readers open: a node
     # they cannot reach has the slot map read again.
-    failures: list[Exception] = []
-    deadline = time.monotonic() + FAILOVER_WAIT_S
-    while True:
-        try:
-            async with cmux.dedicated(key) as connection:
-                reply = await connection.execute("GET", key)
-            break
-        except (redis.exceptions.ConnectionError, RedisUnavailable) as exc:
-            failures.append(exc)
-        assert time.monotonic() < deadline, f"no failover in {FAILOVER_WAIT_S} s: {failures[-3:]}"
-        await asyncio.sleep(_PROBE_S)
+    async def read_alone() -> Any:
+        async with cmux.dedicated(key) as connection:
+            return await connection.execute("GET", key)
+
+    reply, _ = await after_failover(read_alone)
     assert reply == b"kept"
     assert _where(primary) not in await cmux.primaries()

@@ -67,6 +67,15 @@ def namespaces_on(cluster: LocalCluster, per_primary: int) -> dict[str, Node]:
     raise AssertionError("no namespaces found for every primary")
 
 
+def a_move(cluster: LocalCluster) -> tuple[str, int, Node, Node]:
+    """A fresh namespace, its slot, the primary serving it, and another
+    primary to move it to."""
+    ns = next(iter(namespaces_on(cluster, 1)))
+    slot = slot_of(ns)
+    source = cluster.owner(slot)
+    return ns, slot, source, next(node for node in cluster.primaries() if node is not source)
+
+
 def xread_clients(node: Node) -> list[str]:
     """The clients of `node` whose last command is an `XREAD`."""
     return [line for line in node.command("CLIENT", "LIST").splitlines() if "cmd=xread" in line]
