@@ -16,6 +16,9 @@ their slots. Then:
   each, the two servers' calls interleaved; p50 and p99 of each, and the
   ratio. On a cluster each search runs in `lua/index_query.lua`, which
   reads its hits' fields itself (`store/memory_indexes.py`).
+- **Jobs**: both serve with their background jobs unless `--no-jobs`: a
+  job runner on a cluster reads each slot's feeds apart, so every event
+  appended wakes reads on every slot in use (`jobs/feed_reads.py`).
 - **Concurrent**: `--concurrency` callers of `SearchMemories`, `--calls`
   calls in all, against each server in turn: calls per second, p50, p99.
   The cluster spreads the namespaces over 3 Redis processes; on this
@@ -107,7 +110,9 @@ async def load(
         await ltm.CreateMemories(request)
 
 
-async def bench(count: int, concurrency: int, memories: int, namespace_count: int) -> None:
+async def bench(
+    count: int, concurrency: int, memories: int, namespace_count: int, *, jobs: bool
+) -> None:
     vectors = unit_vectors(np.random.default_rng(5), 2000)
     namespaces = [f"bench{number}" for number in range(namespace_count)]
     with tempfile.TemporaryDirectory(prefix="mrclu-") as work_dir:
@@ -121,7 +126,10 @@ async def bench(count: int, concurrency: int, memories: int, namespace_count: in
                 for target in TARGETS:
                     (work / f"memrpc-{target}").mkdir()
                     servers[target] = await start_memrpc(
-                        urls[target], work / f"memrpc-{target}", log_level="WARNING"
+                        urls[target],
+                        work / f"memrpc-{target}",
+                        log_level="WARNING",
+                        extra_args=[] if jobs else ["--jobs", "false"],
                     )
                 channels = {
                     target: grpc.aio.insecure_channel(server.target)
@@ -160,8 +168,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent searchers")
     parser.add_argument("--memories", type=int, default=3000, help="memories loaded first")
     parser.add_argument("--namespaces", type=int, default=30, help="namespaces they spread over")
+    parser.add_argument(
+        "--no-jobs", action="store_true", help="serve without the background jobs (--jobs false)"
+    )
     args = parser.parse_args(argv)
-    asyncio.run(bench(args.calls, args.concurrency, args.memories, args.namespaces))
+    asyncio.run(
+        bench(args.calls, args.concurrency, args.memories, args.namespaces, jobs=not args.no_jobs)
+    )
 
 
 if __name__ == "__main__":
