@@ -3,7 +3,7 @@ own: one run per thread and batch, acknowledgement of what is done, claims
 of what a crashed consumer left, dead letters for entries whose job keeps
 failing, two runners sharing a feed, and the reserved group names. The
 reads by slot of a Redis Cluster (`jobs/feed_reads.py`), here on one Redis:
-the first read to end ends the others, and past `JOB_FEED_READS` slots the
+a read that ends leaves the others waiting, and past `JOB_FEED_READS` slots the
 reads do not wait (on a cluster: tests/test_cluster_jobs.py)."""
 
 from __future__ import annotations
@@ -280,10 +280,11 @@ async def waiting(mux: RedisMux, count: int) -> bool:
     return sum("cmd=xreadgroup" in line and "flags=b" in line for line in lines) == count
 
 
-async def test_the_first_read_by_slot_to_end_ends_the_others(
+async def test_a_read_by_slot_that_ends_leaves_the_others_waiting(
     mux: RedisMux, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Reads that wait longer than the test: only an interrupt ends them.
+    # Reads that wait longer than the test: only an entry or an interrupt
+    # ends them.
     monkeypatch.setattr(feed_reads, "_BLOCK_MS", 600_000)
     job = Recorder()
     feeds = feeds_of(mux, job)
@@ -296,6 +297,12 @@ async def test_the_first_read_by_slot_to_end_ends_the_others(
         await eventually(lambda: waiting(mux, 3), "a read per slot waiting")
         await append(mux, namespaces[1], "t1", TURN)
         assert [(entry.ns, entry.thread) for entry in await read] == [(namespaces[1], "t1")]
+        # The other two still wait in Redis: an entry of theirs is the next
+        # read's, which sends one read, of the slot that ended.
+        assert await waiting(mux, 2)
+        await append(mux, namespaces[2], "t2", TURN)
+        found = await reads.read(namespaces)
+        assert [(entry.ns, entry.thread) for entry in found] == [(namespaces[2], "t2")]
         # A runner's stop ends them all, on the same connections.
         read = asyncio.ensure_future(reads.read(namespaces))
         await eventually(lambda: waiting(mux, 3), "the reads waiting again")

@@ -8,13 +8,17 @@ On a Redis Cluster (`by_slot`), one `XREADGROUP` may name the feeds of one
 slot only (`CROSSSLOT` otherwise, even for two slots of one node), so the
 feeds are grouped by slot (`job_feeds.feed_slot`), and each group is read
 on a connection to its slot's primary (`JobFeeds.reader`), opened when the
-group is first read and kept. A `read` sends the `XREADGROUP ... BLOCK` of
-every group at once; the first of them to end (with entries, or with none
-when its time is up) ends the others (`CLIENT UNBLOCK`, on the node of
-each, sent up to `JOB_UNBLOCK_TRIES` times while it has not ended), and the
-`read` returns the entries of all of them. So a slot with new entries is
-read again as soon as its batch has run, never held up by an idle slot's
-wait, and no entry delivered is left behind.
+group is first read and kept. Each group has one `XREADGROUP ... BLOCK`
+in flight at a time, kept from one `read` to the next: a `read` sends the
+reads of the groups that have none, waits for the first to end (with
+entries, or with none when its time is up), and returns the entries of
+every read ended by then; the others keep waiting in Redis, their entries
+for a later `read`. So a slot with new entries is read again as soon as its
+batch has run, never held up by an idle slot's wait, and an entry appended
+costs one read of its slot, not of every slot. A group whose feeds changed
+(a namespace new to the runner) has its read ended (`CLIENT UNBLOCK`, on
+its node, sent up to `JOB_UNBLOCK_TRIES` times while it has not ended) and
+sent again; `interrupt` (the runner's stop) ends them all the same way.
 
 Bounded: at most `JOB_FEED_READS` reads in flight, and as many connections.
 When the groups outnumber them (the namespaces are in more slots), the
@@ -24,15 +28,16 @@ at a time), and a `read` that found nothing waits `JOB_BLOCK_S` (`pause`).
 An idle runner then sends one `XREADGROUP` per slot in use every
 `JOB_BLOCK_S`, and a new entry waits up to that long.
 
-A read that fails (NOGROUP, a node lost, a slot moved: `MOVED`) ends the
-others the same way, then raises its error. On a node lost or a slot moved
+A read that fails (NOGROUP, a node lost, a slot moved: `MOVED`) raises its
+error from the `read` that collects it. On a node lost or a slot moved
 the runner's step fails, and the runner leaves `open`, which closes every
 connection with that error: the cluster client reads the slot map again or
 learns the slot's new primary (`ClusterMux.dedicated`), and the runner's
-next step, after its backoff, reads on new connections, to the right nodes.
-Entries delivered to the reads of a step that failed (or whose reply was
-lost) stay pending for the runner's consumer, and are claimed again after
-the claim idle time (`runner.py`): none is lost.
+next step, after its backoff, reads on new connections, to the right nodes;
+the reads still in flight when `open` ends are cancelled. Entries delivered
+to reads whose reply was lost that way stay pending for the runner's
+consumer, and are claimed again after the claim idle time (`runner.py`):
+none is lost.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import asyncio
 import collections
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from memrpc.limits import JOB_BLOCK_S, JOB_FEED_READS, JOB_READ_COUNT, JOB_UNBLOCK_TRIES
 from memrpc.store.blocking import BlockingConnection
@@ -49,6 +55,15 @@ from memrpc.store.job_feeds import FeedEntry, JobFeeds, feed_slot
 _BLOCK_MS = int(JOB_BLOCK_S * 1000)
 
 _Reads = dict[BlockingConnection, asyncio.Future[list[FeedEntry]]]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A waiting read of a group's feeds (`namespaces`) on `reader`."""
+
+    reader: BlockingConnection
+    namespaces: list[str]
+    future: asyncio.Future[list[FeedEntry]]
 
 
 class FeedReads:
@@ -72,7 +87,8 @@ class FeedReads:
         # what closes them.
         self._readers: dict[int, BlockingConnection] = {}
         self._stack = contextlib.AsyncExitStack()
-        self._reading: _Reads = {}
+        # The reads in flight, by slot (0 on one Redis).
+        self._reading: dict[int, _Read] = {}
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[None]:
@@ -83,6 +99,12 @@ class FeedReads:
             try:
                 yield
             finally:
+                reading, self._reading = self._reading, {}
+                for read in reading.values():
+                    read.future.cancel()
+                await asyncio.gather(
+                    *(read.future for read in reading.values()), return_exceptions=True
+                )
                 self._readers = {}
 
     async def read(self, namespaces: Iterable[str]) -> list[FeedEntry]:
@@ -104,30 +126,37 @@ class FeedReads:
 
     async def interrupt(self) -> None:
         """Ends the reads in flight at once, with what they were delivered."""
-        await self._end(dict(self._reading))
+        await self._end({read.reader: read.future for read in self._reading.values()})
 
     async def _wait_for(self, groups: Mapping[int, Sequence[str]]) -> list[FeedEntry]:
-        """One waiting read per group, each on its connection: the first to
-        end ends the others."""
-        reads: _Reads = {}
-        self._reading = reads
-        try:
-            for slot, namespaces in groups.items():
+        """The entries of the waiting reads that end first: one read per
+        group on its connection, kept in flight from one call to the next
+        (see the module docstring). A group whose feeds changed is ended,
+        and read again once it has."""
+        for slot, read in self._reading.items():
+            if groups.get(slot) != read.namespaces:
+                await self._end({read.reader: read.future})
+        for slot, namespaces in groups.items():
+            if slot not in self._reading:
                 reader = await self._reader(slot, namespaces[0])
-                reads[reader] = asyncio.ensure_future(
+                future = asyncio.ensure_future(
                     self._feeds.read(
                         reader, namespaces, self._consumer, count=JOB_READ_COUNT, block_ms=_BLOCK_MS
                     )
                 )
-            await asyncio.wait(reads.values(), return_when=asyncio.FIRST_COMPLETED)
-            await self._end(reads)
-            await asyncio.wait(reads.values())
-            return [entry for read in reads.values() for entry in read.result()]
-        finally:
-            self._reading = {}
-            for read in reads.values():
-                read.cancel()
-            await asyncio.gather(*reads.values(), return_exceptions=True)
+                self._reading[slot] = _Read(reader, list(namespaces), future)
+        await asyncio.wait(
+            [read.future for read in self._reading.values()], return_when=asyncio.FIRST_COMPLETED
+        )
+        ended = {slot: read for slot, read in self._reading.items() if read.future.done()}
+        for slot in ended:
+            del self._reading[slot]
+        # Each ended read's error is retrieved; the first is raised.
+        errors = [read.future.exception() for read in ended.values()]
+        for error in errors:
+            if error is not None:
+                raise error
+        return [entry for read in ended.values() for entry in read.future.result()]
 
     async def _reader(self, slot: int, ns: str) -> BlockingConnection:
         """The connection of a slot's reads, opened on first use, to the
