@@ -325,7 +325,7 @@ class LongTermStore:
         schema 2's too while it exists (`LegacySearch.run`: one Redis)."""
 
         async def search(*args: Arg) -> Any:
-            if (await self.index_names(ns))[1]:
+            if self.legacy.active and (await self.index_names(ns))[1]:
                 return await self.legacy.run(*args)
             return await self.indexes.run(ns, args)
 

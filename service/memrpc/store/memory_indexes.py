@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from memrpc.store import keys, scripts
-from memrpc.store.memory_index import DISTANCE, INDEX, indexing, info_command
+from memrpc.store.memory_index import DISTANCE, INDEX, indexing, info_command, is_node_index
 from memrpc.store.redis_errors import IndexExistsError, UnknownIndexError, classify
 from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.store.script_args import IndexQuery
@@ -67,14 +67,6 @@ class MemoryIndexes:
         await self._ensure(name)
         return name
 
-    async def every(self) -> list[str]:
-        """The names of every primary's index (one on a single Redis); made
-        where missing."""
-        names = await self._redis.keys_per_primary(INDEX)
-        for name in names:
-            await self._ensure(name)
-        return names
-
     async def made(self) -> bool:
         """Whether every primary's index exists (one Redis's: `INDEX`)."""
         for name in await self._redis.keys_per_primary(INDEX):
@@ -90,7 +82,7 @@ class MemoryIndexes:
         cluster, never from part of them, and with the fields its `RETURN`
         names read by the script (see the module docstring)."""
         name = await self.of(ns)
-        if name == INDEX:
+        if not is_node_index(name):
             return await self._redis.execute(*args)
         command, loaded = cluster_search([args[0], name, *args[2:]])
         return await self._query(
@@ -106,7 +98,7 @@ class MemoryIndexes:
     async def _ensure(self, name: str) -> None:
         """Makes sure the index `name` is ready (`_make`) unless it is one
         Redis's, which a server makes at start (`LongTermStore.ensure_index`)."""
-        if name != INDEX and name not in self._ready:
+        if is_node_index(name) and name not in self._ready:
             await self._make(name)
 
     async def _make(self, name: str) -> None:
