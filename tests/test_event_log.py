@@ -101,8 +101,15 @@ async def wait_for_clients(redis_client: redis.asyncio.Redis, command: str, coun
 
 
 async def clients_running(redis_client: redis.asyncio.Redis, command: str) -> int:
-    """How many Redis clients have `command` as their last command."""
-    return sum(client["cmd"] == command for client in await redis_client.client_list())
+    """How many Redis clients have `command` as their last command (of
+    every primary, on a Redis Cluster)."""
+    if isinstance(redis_client, redis.asyncio.RedisCluster):
+        primaries = redis.asyncio.RedisCluster.PRIMARIES
+        found = await redis_client.client_list(target_nodes=primaries)
+        lists = list(found.values()) if isinstance(found, dict) else [found]
+    else:
+        lists = [await redis_client.client_list()]
+    return sum(client["cmd"] == command for clients in lists for client in clients)
 
 
 # --- Append, list, trim ---------------------------------------------------------
