@@ -205,7 +205,9 @@ async def test_moved_is_followed_and_the_slot_map_learns_the_new_owner(
     )
     assert await cmux.execute("GET", key) == b"before"  # MOVED, followed
     assert cmux.redirections == 1
-    assert timed == [("GET", None)]  # once, though sent twice
+    # Once, though sent twice (a session's server may time its own health
+    # checks meanwhile: `PING`).
+    assert [entry for entry in timed if entry[0] != "PING"] == [("GET", None)]
     monkeypatch.undo()
     assert await cmux.execute("SET", key, "after") == b"OK"  # straight to the new owner
     assert await cmux.execute("GET", key) == b"after"

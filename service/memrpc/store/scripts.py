@@ -14,7 +14,8 @@ A script is preceded by `lua/lib/args.lua` (the argument checks every script
 runs before its first write) and by the helpers of `lua/lib/` it names; they
 are prepended to its source so that every script stays one atomic `EVALSHA`.
 A Redis that does not know a script yet (first use, or after a restart) is
-sent it with `SCRIPT LOAD`, and the call is repeated once.
+sent it with `SCRIPT LOAD` (every primary of a Redis Cluster is), and the
+call is repeated once.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from memrpc.store.redis_mux import Arg, RedisClient
 LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
 # The helpers every script starts with.
 COMMON_LIBS = ("args",)
+# A name routed to each primary (`keys_per_primary`) to load a script there;
+# never a key.
+SCRIPT_LOAD_KEY = "memrpc:script"
 
 _KEY, _KEYS, _GROUPS = "key", "keys", "groups"
 # A field that is one of KEYS.
@@ -128,9 +132,11 @@ class Script(Generic[C]):
             return await self._redis.execute(
                 "EVALSHA", self.sha, len(keys), *keys, *args, script=self.name
             )
-        # On the node the `EVALSHA` went to: each node of a cluster has
-        # its own script cache.
-        await self._redis.execute_at(keys[0] if keys else None, "SCRIPT", "LOAD", self.source)
+        # On every primary: each node of a cluster has its own script cache,
+        # and the `EVALSHA` may have been redirected (a slot that moved) to
+        # a node the client's slot map does not name yet.
+        for key in await self._redis.keys_per_primary(f"{SCRIPT_LOAD_KEY}:{self.name}"):
+            await self._redis.execute_at(key, "SCRIPT", "LOAD", self.source)
         return await self._redis.execute(
             "EVALSHA", self.sha, len(keys), *keys, *args, script=self.name
         )
