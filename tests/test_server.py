@@ -16,7 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from conftest import make_settings
+from conftest import make_settings, running
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.server import LIVENESS_SERVICE, MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
@@ -36,6 +36,31 @@ async def health_status(channel: grpc.aio.Channel, service: str = "") -> int:
 async def test_health_is_serving_for_every_service(channel):
     for service in ("", *SERVICES, LIVENESS_SERVICE):
         assert await health_status(channel, service) == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_health_lists_every_service_as_check_answers_it(channel, caplog):
+    stub = health_pb2_grpc.HealthStub(channel)
+    listed = await stub.List(health_pb2.HealthListRequest(), timeout=5)
+    statuses = {name: found.status for name, found in listed.statuses.items()}
+    assert statuses.keys() >= {"", *SERVICES, LIVENESS_SERVICE}
+    for service, status in statuses.items():
+        assert status == await health_status(channel, service), service
+    assert "Traceback" not in caplog.text
+
+
+async def test_reflection_can_be_turned_off(redis_server, embedder):
+    settings = make_settings(redis_server.url, reflection=False)
+    async with (
+        running(settings, embedder) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            async for _ in stub.ServerReflectionInfo(iter([request]), timeout=5):
+                pass
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert await health_status(channel) == health_pb2.HealthCheckResponse.SERVING
 
 
 async def test_reflection_lists_the_services(channel):

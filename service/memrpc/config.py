@@ -113,6 +113,14 @@ class Settings:
     listen: str = field(
         default="127.0.0.1:50051", metadata=about("host:port to serve gRPC on", group="serving")
     )
+    reflection: bool = field(
+        default=True,
+        metadata=about(
+            "serve gRPC server reflection (grpc.reflection.v1alpha), so that tools such as "
+            "grpcurl list and call the methods without the .proto files; false: do not",
+            group="serving",
+        ),
+    )
     workers: int = field(
         default=1,
         metadata=about(

@@ -348,9 +348,10 @@ class MemrpcServer:
             EventLogServicer(events, self._tails, self._draining, limits), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
+        if settings.reflection:
+            reflection.enable_server_reflection(
+                (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+            )
         self.port = (
             server.add_insecure_port(settings.listen)
             if credentials is None

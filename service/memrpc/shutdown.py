@@ -46,7 +46,7 @@ class Signals:
 
 class Health(health.aio.HealthServicer):  # type: ignore[misc]  # grpc_health is untyped
     """grpc_health's servicer, whose `Watch` calls end with `OK` once
-    `ended` is set. grpc_health's own never end, so a client watching
+    `ended` is set, and which answers `List`. grpc_health's own never end, so a client watching
     health (every client doing client-side health checking) would hold a
     stopping server for its whole grace."""
 
@@ -56,6 +56,18 @@ class Health(health.aio.HealthServicer):  # type: ignore[misc]  # grpc_health is
 
     async def Watch(self, request: health_pb2.HealthCheckRequest, context: Any) -> None:
         await unless(self._ended, super().Watch(request, context))
+
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: Any
+    ) -> health_pb2.HealthListResponse:
+        """Every service's status, as `Check` answers each (grpc_health's
+        servicer leaves `List` unimplemented: a traceback on every call)."""
+        return health_pb2.HealthListResponse(
+            statuses={
+                name: health_pb2.HealthCheckResponse(status=status)
+                for name, status in self._server_status.items()
+            }
+        )
 
 
 async def unless(stop: asyncio.Event, work: Awaitable[T]) -> T | None:
