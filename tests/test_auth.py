@@ -31,6 +31,7 @@ from memrpc.client import AsyncMemoryClient
 from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
+from memrpc.rpc.errors import ApiError
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import (
     event_log_pb2_grpc,
@@ -516,6 +517,37 @@ def test_keys_new_makes_a_key_of_each_access(capsys, tmp_path, flags, access):
     path = tmp_path / "keys.toml"
     path.write_text(printed[printed.index("[[keys]]") :])
     assert KeyRing.load(path).authenticate(token).access.value == access
+
+
+def test_keys_list_and_revoke_edit_the_file_as_written(capsys, tmp_path):
+    keys = {name: new_key(name, ["acme"], access=Access.READ) for name in ("a", "b", "c")}
+    path = tmp_path / "keys.toml"
+    head = "# the team's keys\n\n"
+    path.write_text(head + "\n\n".join(key.entry for key in keys.values()) + "\n")
+    path.chmod(0o640)
+    main(["keys", "list", "--auth-keys-file", str(path)])
+    assert capsys.readouterr().out.splitlines() == [f"{n}\tread\tacme" for n in "abc"]
+    main(["keys", "revoke", "--auth-keys-file", str(path), "--id", "b"])
+    assert "revoked API key 'b'" in capsys.readouterr().out
+    text = path.read_text()
+    assert text.startswith(head)
+    assert keys["a"].entry in text
+    assert keys["c"].entry in text
+    assert keys["b"].entry not in text
+    assert path.stat().st_mode & 0o777 == 0o640
+    ring = KeyRing.load(path)
+    assert ring.authenticate(keys["c"].token).subject == "API key 'c'"
+    with pytest.raises(ApiError, match="invalid API key"):
+        ring.authenticate(keys["b"].token)
+    # Unknown ids, and a file's last key, are refused; the file is untouched.
+    main(["keys", "revoke", "--auth-keys-file", str(path), "--id", "a"])
+    for refused, says in (("b", "no key 'b'"), ("c", "its only key")):
+        with pytest.raises(SystemExit) as exited:
+            main(["keys", "revoke", "--auth-keys-file", str(path), "--id", refused])
+        assert exited.value.code == 2
+        assert says in capsys.readouterr().err
+    assert [entry.id for entry in KeyRing.load(path).entries()] == ["c"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.toml"]
 
 
 def test_keys_new_takes_one_access(capsys):

@@ -25,6 +25,7 @@ from memrpc.auth import reloading
 from memrpc.auth.credentials import Access
 from memrpc.auth.keys import KeyRing, NewKey, new_key
 from memrpc.auth.reloading import Reloading
+from memrpc.cli import main
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, Embedder
 from memrpc.rpc.errors import ApiError
@@ -143,6 +144,15 @@ async def test_a_removed_key_is_unauthenticated_from_the_next_call(server):
     err = await server.refused(BETA.token)
     assert err.code() == UNAUTHENTICATED
     assert "invalid API key" in err.details()
+    await server.works(ALPHA.token)
+
+
+async def test_a_key_revoked_by_the_cli_is_unauthenticated_from_the_next_call(server):
+    server.install_keys(ALPHA.entry, BETA.entry)
+    await server.works(BETA.token)
+    main(["keys", "revoke", "--auth-keys-file", str(server.keys_file), "--id", "beta"])
+    err = await server.refused(BETA.token)
+    assert err.code() == UNAUTHENTICATED
     await server.works(ALPHA.token)
 
 

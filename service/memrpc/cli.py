@@ -15,6 +15,7 @@ import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from memrpc.config import GROUPS, SETTINGS, Setting, Settings, SettingsError
@@ -135,14 +136,37 @@ def _keys_parser(commands: Any) -> None:
         action="store_true",
         help="read and write calls, and changing the namespaces' settings",
     )
+    listing = keys.add_parser(
+        "list",
+        help="list the keys of a key file",
+        description="List the keys of an --auth-keys-file: id, access, namespaces (no hash).",
+    )
+    listing.add_argument("--auth-keys-file", type=Path, required=True, help="the key file")
+    revoke = keys.add_parser(
+        "revoke",
+        help="remove a key from a key file",
+        description="Remove a key from an --auth-keys-file, the rest of the file as written. "
+        "A running memrpc picks the change up: the key's calls, and the streams it opened, "
+        "are refused from then on.",
+    )
+    revoke.add_argument("--auth-keys-file", type=Path, required=True, help="the key file")
+    revoke.add_argument("--id", required=True, help="the id of the key to remove")
 
 
-def _new_key(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def _keys(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     from memrpc.auth.credentials import Access
-    from memrpc.auth.keys import new_key
+    from memrpc.auth.keys import KeyRing, new_key, revoke_key
 
-    access = Access.READ if args.read_only else Access.ADMIN if args.admin else Access.WRITE
     try:
+        if args.keys_command == "list":
+            for entry in KeyRing.load(args.auth_keys_file).entries():
+                print(f"{entry.id}\t{entry.access}\t{','.join(entry.namespaces)}")
+            return
+        if args.keys_command == "revoke":
+            revoke_key(args.auth_keys_file, args.id)
+            print(f"revoked API key {args.id!r} in {args.auth_keys_file}")
+            return
+        access = Access.READ if args.read_only else Access.ADMIN if args.admin else Access.WRITE
         key = new_key(args.id, args.namespace, access=access)
     except ValueError as err:
         parser.error(str(err))
@@ -178,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "keys":
-        _new_key(parser, args)
+        _keys(parser, args)
         return
     parser = args.subparser  # its errors say `memrpc serve: error: ...`
     settings = _settings(parser, args)

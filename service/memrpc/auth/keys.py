@@ -12,8 +12,12 @@ The server keeps only the hashes. A key is found by its id (a dict lookup)
 and its secret checked with `hmac.compare_digest`; an unknown id costs the
 same comparison, and both failures give the same message, so a caller
 learns nothing about which keys exist. `new_key` makes a key and its entry
-(`memrpc keys new`). A `KeyRing` is one version of the file; `reloading.py`
-replaces it when the file changes.
+(`memrpc keys new`); `KeyRing.entries` lists a file's keys without their
+hashes (`memrpc keys list`); `revoke_key` removes one key's table from the
+file, leaving the rest of it as written (`memrpc keys revoke`). A `KeyRing`
+is one version of the file; `reloading.py` replaces it when the file
+changes, so a running server drops a revoked key, and the open streams it
+authenticated, within its reload period.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import tomllib
@@ -45,10 +50,23 @@ def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
+# A line that opens a key's table.
+_TABLE = re.compile(r"^\s*\[\[\s*keys\s*\]\]\s*(#.*)?$")
+
+
 @dataclass(frozen=True)
 class _Key:
     digest: bytes
     credential: Credential
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """A key of a key file as `memrpc keys list` shows it: no hash."""
+
+    id: str
+    namespaces: tuple[str, ...]
+    access: str
 
 
 class KeyRing:
@@ -56,6 +74,13 @@ class KeyRing:
 
     def __init__(self, keys: dict[str, _Key]) -> None:
         self._keys = keys
+
+    def entries(self) -> list[KeyEntry]:
+        """Every key, by id."""
+        return [
+            KeyEntry(key_id, tuple(sorted(key.credential.namespaces)), key.credential.access.value)
+            for key_id, key in sorted(self._keys.items())
+        ]
 
     @classmethod
     def load(cls, path: Path) -> KeyRing:
@@ -139,3 +164,50 @@ def new_key(key_id: str, namespaces: Sequence[str], *, access: Access) -> NewKey
         )
     )
     return NewKey(f"{PREFIX}{key_id}_{secret}", entry)
+
+
+def revoke_key(path: Path, key_id: str) -> None:
+    """Removes the table of key `key_id` from the key file at `path` (its
+    other lines kept as written), atomically (a file beside it, renamed
+    over it). Raises ValueError when the file is not a valid key file, has
+    no such key, or would be left with none (a server refuses a file
+    without keys, and would keep the revoked one)."""
+    ring = KeyRing.load(path)
+    if key_id not in {entry.id for entry in ring.entries()}:
+        raise ValueError(f"API key file {path}: no key {key_id!r}")
+    if len(ring.entries()) == 1:
+        raise ValueError(
+            f"API key file {path}: {key_id!r} is its only key; add another first (a "
+            "server refuses a file without keys)"
+        )
+    kept = "".join(table for table in _tables(path.read_text()) if _table_id(table) != key_id)
+    written = path.with_name(f".{path.name}.revoking")
+    written.write_text(kept)
+    try:
+        os.chmod(written, path.stat().st_mode & 0o777)
+        KeyRing.load(written)  # still a valid key file
+        os.replace(written, path)
+    finally:
+        written.unlink(missing_ok=True)
+
+
+def _tables(text: str) -> list[str]:
+    """`text` cut before each `[[keys]]` line: what precedes the first, then
+    each key's table (its comments and blank lines before the next one
+    included)."""
+    parts = [""]
+    for line in text.splitlines(keepends=True):
+        if _TABLE.match(line):
+            parts.append("")
+        parts[-1] += line
+    return parts
+
+
+def _table_id(table: str) -> str | None:
+    """The id of the key a `[[keys]]` table declares (None for the text
+    before the first table)."""
+    if not table or not _TABLE.match(table.splitlines()[0]):
+        return None
+    keys = tomllib.loads(table).get("keys") or [{}]
+    found = keys[0].get("id")
+    return found if isinstance(found, str) else None
