@@ -54,8 +54,6 @@ from memrpc.store.job_feeds import FeedEntry, JobFeeds, feed_slot
 
 _BLOCK_MS = int(JOB_BLOCK_S * 1000)
 
-_Reads = dict[BlockingConnection, asyncio.Future[list[FeedEntry]]]
-
 
 @dataclass(frozen=True)
 class _Read:
@@ -99,12 +97,7 @@ class FeedReads:
             try:
                 yield
             finally:
-                reading, self._reading = self._reading, {}
-                for read in reading.values():
-                    read.future.cancel()
-                await asyncio.gather(
-                    *(read.future for read in reading.values()), return_exceptions=True
-                )
+                await self._drop_reads()
                 self._readers = {}
 
     async def read(self, namespaces: Iterable[str]) -> list[FeedEntry]:
@@ -117,6 +110,7 @@ class FeedReads:
         if len(self._readers.keys() | groups.keys()) <= JOB_FEED_READS:
             return await self._wait_for(groups)
         if self._readers:
+            await self._drop_reads()
             self._readers = {}
             await self._stack.pop_all().aclose()
         entries = await self._poll(groups.values())
@@ -126,16 +120,16 @@ class FeedReads:
 
     async def interrupt(self) -> None:
         """Ends the reads in flight at once, with what they were delivered."""
-        await self._end({read.reader: read.future for read in self._reading.values()})
+        await self._end(self._reading.values())
 
     async def _wait_for(self, groups: Mapping[int, Sequence[str]]) -> list[FeedEntry]:
         """The entries of the waiting reads that end first: one read per
         group on its connection, kept in flight from one call to the next
         (see the module docstring). A group whose feeds changed is ended,
         and read again once it has."""
-        for slot, read in self._reading.items():
-            if groups.get(slot) != read.namespaces:
-                await self._end({read.reader: read.future})
+        await self._end(
+            read for slot, read in self._reading.items() if groups.get(slot) != read.namespaces
+        )
         for slot, namespaces in groups.items():
             if slot not in self._reading:
                 reader = await self._reader(slot, namespaces[0])
@@ -168,18 +162,26 @@ class FeedReads:
             )
         return reader
 
-    async def _end(self, reads: _Reads) -> None:
+    async def _drop_reads(self) -> None:
+        """Cancels the reads in flight (their connections are about to be
+        closed): entries delivered to them stay pending, claimed again later."""
+        reading, self._reading = self._reading, {}
+        for read in reading.values():
+            read.future.cancel()
+        await asyncio.gather(*(read.future for read in reading.values()), return_exceptions=True)
+
+    async def _end(self, reads: Iterable[_Read]) -> None:
         """Ends each read still in flight: `CLIENT UNBLOCK`, sent again while
         the read has not ended (the first may reach Redis before the read),
         `JOB_UNBLOCK_TRIES` times at most (after which it ends when its
         time is up)."""
 
-        async def end(reader: BlockingConnection, read: asyncio.Future[list[FeedEntry]]) -> None:
+        async def end(read: _Read) -> None:
             for _ in range(JOB_UNBLOCK_TRIES):
-                if read.done() or await reader.interrupt():
+                if read.future.done() or await read.reader.interrupt():
                     return
 
-        await asyncio.gather(*(end(reader, read) for reader, read in reads.items()))
+        await asyncio.gather(*(end(read) for read in list(reads)))
 
     async def _poll(self, groups: Iterable[Sequence[str]]) -> list[FeedEntry]:
         """One read per group, not waiting, `JOB_FEED_READS` at a time."""
