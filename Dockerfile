@@ -40,7 +40,7 @@ RUN python3 -m venv /opt/memrpc \
       > /tmp/tools.txt \
  && .venv/bin/pip install -r /tmp/tools.txt
 
-COPY README.md buf.yaml buf.gen.yaml ./
+COPY README.md VERSION buf.yaml buf.gen.yaml ./
 COPY tools/protoc-gen-grpc_python tools/googleapis-protos tools/
 COPY proto proto
 COPY clients/python clients/python

@@ -32,7 +32,7 @@ bench: $(STAMP) $(GEN)  ## Run the benchmark suite (a few minutes); results in b
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml clients/python/pyproject.toml tools/tokenizer.txt
+$(STAMP): VERSION pyproject.toml clients/python/pyproject.toml clients/python/hatch_build.py tools/tokenizer.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "memrpc needs Python 3.11 or newer"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
