@@ -17,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
-import json
 import os
-import re
 import signal
-import tomllib
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -86,3 +85,21 @@ async def test_installed_package_calls_the_server(
         response = await stub.GetSession(wm_pb2.GetSessionRequest(namespace=ns, thread_id=thread))
     assert response.session.goal == GOALS[lang], output
     assert [turn.content for turn in response.session.turns] == [f"hello from the {lang} package"]
+
+
+def test_one_version_everywhere() -> None:
+    """VERSION is the version of the server and of every client: what reads
+    it does (the Python packages' metadata, CMake, the Go zips); every copy
+    where an ecosystem cannot read a file says the same (tools/set-version)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "set-version"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert importlib.metadata.version("memrpc") == VERSION, "run make install"
+    assert importlib.metadata.version("memrpc-client") == VERSION, "run make install"
+    cmake = (ROOT / "clients" / "cpp" / "CMakeLists.txt").read_text("utf-8")
+    assert "project(memrpc_client VERSION ${_memrpc_version}" in cmake
