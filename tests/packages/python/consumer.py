@@ -1,6 +1,6 @@
 """A program of a memrpc-client user: UpdateSession, AppendTurns, GetSession.
 
-    python consumer.py TARGET NAMESPACE THREAD
+python consumer.py TARGET NAMESPACE THREAD
 """
 
 import sys
