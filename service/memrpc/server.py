@@ -17,12 +17,14 @@ from grpc_reflection.v1alpha import reflection
 
 from memrpc import metrics, models
 from memrpc.access_recorder import AccessRecorder
+from memrpc.api.administration import AdministrationServicer
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.memory_search import MemorySearch
 from memrpc.api.namespaces import NamespacesServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
+from memrpc.auth.keys import KeyRing
 from memrpc.auth.scopes import METHOD_ACCESS, READ
 from memrpc.config import Settings, SettingsError, effective, redacted_url
 from memrpc.connections import server_options
@@ -36,6 +38,7 @@ from memrpc.models import Models
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import check_vector_type, connect_url, reach
+from memrpc.rpc.audit import AuditInterceptor
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
@@ -43,10 +46,13 @@ from memrpc.rpc.durability import DurabilityInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
+from memrpc.store.audit_log import KEYS_FILE, AuditLog
 from memrpc.store.cluster_mux import client_for, is_cluster_url
+from memrpc.store.erasure import Eraser
 from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
+from memrpc.store.namespace_deletion import NamespaceDeleter
 from memrpc.store.namespace_settings import NamespaceSettingsStore
 from memrpc.store.redis_mux import RedisClient
 from memrpc.store.replica_ack import ReplicaAck
@@ -55,6 +61,8 @@ from memrpc.tails import TailHub
 from memrpc.telemetry.export import SpanExport
 from memrpc.tls import check_files, server_credentials, transport_name
 from memrpc.v1 import (
+    administration_pb2,
+    administration_pb2_grpc,
     event_log_pb2,
     event_log_pb2_grpc,
     long_term_memory_pb2,
@@ -73,6 +81,7 @@ SERVICE_NAMES = (
     long_term_memory_pb2.DESCRIPTOR.services_by_name["LongTermMemory"].full_name,
     event_log_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
     namespace_settings_pb2.DESCRIPTOR.services_by_name["Namespaces"].full_name,
+    administration_pb2.DESCRIPTOR.services_by_name["Administration"].full_name,
 )
 # The health name for liveness probes: SERVING from start to drain whether
 # Redis answers or not, so that a Redis outage takes pods out of rotation
@@ -205,6 +214,11 @@ class MemrpcServer:
         self._status_since = time.monotonic()
         self._drain_started: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # The audit log, once Redis is reached; records of the API key
+        # file's versions being written to it.
+        self._audit: AuditLog | None = None
+        self._key_ring: KeyRing | None = None
+        self._audit_writes: set[asyncio.Task[None]] = set()
         self._spans: SpanExport | None = None
         self._metrics: metrics.Endpoint | None = None
         self._jobs: BackgroundJobs | None = None
@@ -260,20 +274,26 @@ class MemrpcServer:
         await add_model_field(long_term, served)
         return long_term
 
-    def _interceptors(self) -> list[grpc.aio.ServerInterceptor]:
-        """The interceptors of every call, outermost first."""
+    def _interceptors(
+        self, auth: list[grpc.aio.ServerInterceptor], audit: AuditLog
+    ) -> list[grpc.aio.ServerInterceptor]:
+        """The interceptors of every call, outermost first (`auth`: those of
+        `auth_interceptors`)."""
         settings = self.settings
         # Refuses before anything starts. The correlation id first, so that
         # every log line about a call carries it, a refusal's too; then
         # decoding, so that the others see decoded requests only; fairness
-        # after auth, whose caller it counts against.
+        # after auth, whose caller it counts against; the audit after both
+        # (it records the calls served, with their credential), outside
+        # durability (it records the outcome the caller sees).
         fairness = FairnessInterceptor.from_settings(settings)
         interceptors: list[grpc.aio.ServerInterceptor] = [
             CorrelationInterceptor(settings.access_log_level),
             DecodingInterceptor(),
             DefaultDeadlineInterceptor(settings.default_call_timeout),
-            *auth_interceptors(settings),
+            *auth,
             *([fairness] if fairness else []),
+            AuditInterceptor(audit),
         ]
         if settings.durability == "replica" and settings.redis_url is not None:
             self._ack = ReplicaAck(
@@ -285,53 +305,26 @@ class MemrpcServer:
             interceptors.append(DurabilityInterceptor(self._ack, writing))
         return interceptors
 
-    async def start(self) -> None:
-        """Connects to (or starts) Redis, loads the model, starts serving."""
+    def _add_services(
+        self,
+        server: grpc.aio.Server,
+        long_term: LongTermStore,
+        served: Models,
+        *,
+        audit: AuditLog,
+        limits: Limits,
+        retention: Retention,
+    ) -> NamespaceCache:
+        """Adds every service to `server`; returns the namespaces' settings
+        as the services see them."""
+        assert self._redis is not None
         settings = self.settings
-        # Raises SettingsError naming the flag at fault; the TLS and auth
-        # files are loaded (and refused) below.
-        settings.validate()
-        log.info("memrpc %s starting: %s", VERSION, effective(settings))
-        stamp_log_records()  # log lines about a call name its correlation id
-        self._spans = SpanExport.start(settings.otlp_endpoint)
-        limits = Limits.from_settings(settings)
-        retention = Retention.from_settings(settings)
-        credentials = server_credentials(settings)
-        interceptors = self._interceptors()
-        if not settings.redis_url:
-            self._embedded = EmbeddedRedis.from_settings(settings)
-            await self._embedded.astart()
-            self._tasks.append(asyncio.create_task(self._embedded.supervise()))
-            log.info(
-                "embedded Redis serving at %s (data in %s)", self._embedded.url, settings.data_dir
-            )
-        self._redis = connect_redis(settings, self.redis_url)
-        redis_info = await reach(self._redis, self.redis_url, timeout=settings.redis_start_timeout)
-        if not self._embedders:
-            self._embedders = await load_models(settings)
-        # Before the index: a server of another model changes nothing.
-        served = self._models = await check_models(
-            self._redis, self._embedders, settings, self.redis_url
-        )
-        await check_schema(self._redis, self.redis_url)
-        check_vector_type(redis_info, VectorType(settings.vector_type), self.redis_url)
-        long_term = await self._long_term(self._redis, settings, served)
-
-        server = grpc.aio.server(
-            interceptors=interceptors,
-            options=[
-                ("grpc.max_receive_message_length", limits.max_message_bytes),
-                ("grpc.max_send_message_length", limits.max_message_bytes),
-                # Only workers share their address: a second lone server fails.
-                ("grpc.so_reuseport", int(settings.workers > 1)),
-                *server_options(settings),
-            ],
-        )
         search = MemorySearch(long_term, served, limits, self._record_access(long_term))
         settings_store = NamespaceSettingsStore(self._redis)
         defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
+        working = WorkingStore(self._redis, retention)
         working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
-            WorkingMemoryServicer(WorkingStore(self._redis, retention), search, limits, defaults),
+            WorkingMemoryServicer(working, search, limits, defaults),
             server,
         )
         long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
@@ -347,11 +340,87 @@ class MemrpcServer:
         event_log_pb2_grpc.add_EventLogServicer_to_server(
             EventLogServicer(events, self._tails, self._draining, limits), server
         )
+        administration_pb2_grpc.add_AdministrationServicer_to_server(
+            AdministrationServicer(
+                Eraser(self._redis, working, long_term),
+                NamespaceDeleter(self._redis),
+                audit,
+                call_timeout_s=settings.default_call_timeout,
+            ),
+            server,
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         if settings.reflection:
             reflection.enable_server_reflection(
                 (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
             )
+        return defaults
+
+    def _keys_loaded(self, ring: KeyRing) -> None:
+        """Records a version of the API key file (the first one too) in the
+        audit log, once Redis is reached (`AuditLog.record_credentials`)."""
+        self._key_ring = ring
+        if self._audit is not None:
+            write = asyncio.create_task(self._record_keys(self._audit, ring))
+            self._audit_writes.add(write)
+            write.add_done_callback(self._audit_writes.discard)
+
+    @staticmethod
+    async def _record_keys(audit: AuditLog, ring: KeyRing) -> None:
+        try:
+            if await audit.record_credentials(KEYS_FILE, ring.fingerprints()):
+                log.info("audit: recorded a change of the API key file")
+        except Exception as exc:  # the keys are in use whatever the log says
+            log.error("audit: the API key file's change is not recorded: %s", exc)
+
+    async def start(self) -> None:
+        """Connects to (or starts) Redis, loads the model, starts serving."""
+        settings = self.settings
+        # Raises SettingsError naming the flag at fault; the TLS and auth
+        # files are loaded (and refused) below.
+        settings.validate()
+        log.info("memrpc %s starting: %s", VERSION, effective(settings))
+        stamp_log_records()  # log lines about a call name its correlation id
+        self._spans = SpanExport.start(settings.otlp_endpoint)
+        limits = Limits.from_settings(settings)
+        retention = Retention.from_settings(settings)
+        credentials = server_credentials(settings)
+        auth = auth_interceptors(settings, self._keys_loaded)
+        if not settings.redis_url:
+            self._embedded = EmbeddedRedis.from_settings(settings)
+            await self._embedded.astart()
+            self._tasks.append(asyncio.create_task(self._embedded.supervise()))
+            log.info(
+                "embedded Redis serving at %s (data in %s)", self._embedded.url, settings.data_dir
+            )
+        self._redis = connect_redis(settings, self.redis_url)
+        redis_info = await reach(self._redis, self.redis_url, timeout=settings.redis_start_timeout)
+        audit = self._audit = AuditLog(self._redis)
+        if self._key_ring is not None:
+            self._keys_loaded(self._key_ring)
+        if not self._embedders:
+            self._embedders = await load_models(settings)
+        # Before the index: a server of another model changes nothing.
+        served = self._models = await check_models(
+            self._redis, self._embedders, settings, self.redis_url
+        )
+        await check_schema(self._redis, self.redis_url)
+        check_vector_type(redis_info, VectorType(settings.vector_type), self.redis_url)
+        long_term = await self._long_term(self._redis, settings, served)
+
+        server = grpc.aio.server(
+            interceptors=self._interceptors(auth, audit),
+            options=[
+                ("grpc.max_receive_message_length", limits.max_message_bytes),
+                ("grpc.max_send_message_length", limits.max_message_bytes),
+                # Only workers share their address: a second lone server fails.
+                ("grpc.so_reuseport", int(settings.workers > 1)),
+                *server_options(settings),
+            ],
+        )
+        defaults = self._add_services(
+            server, long_term, served, audit=audit, limits=limits, retention=retention
+        )
         self.port = (
             server.add_insecure_port(settings.listen)
             if credentials is None
@@ -459,6 +528,8 @@ class MemrpcServer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._audit_writes:  # short: one script each
+            await asyncio.wait(self._audit_writes, timeout=grace)
         if self._owns_embedder:
             for embedder in self._embedders:
                 await embedder.aclose()
