@@ -13,8 +13,6 @@ import asyncio
 import json
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -24,66 +22,17 @@ from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection_pb2 as v1alpha_pb2
 from grpc_reflection.v1alpha import reflection_pb2_grpc as v1alpha_grpc
 
+from cli_tools import BUILD_TIMEOUT_S, GHZ_CALLS, address, ghz_report, grpcurl_call, run
 from conftest import make_settings, running
 from memrpc.grpc_reflection.v1 import reflection_pb2 as v1_pb2
 from memrpc.grpc_reflection.v1 import reflection_pb2_grpc as v1_grpc
 from memrpc.reflection import V1_SERVICE_NAME, V1ALPHA_SERVICE_NAME
-from memrpc.server import SERVICE_NAMES, MemrpcServer
-from support import skip_or_fail
+from memrpc.server import SERVICE_NAMES
 
-ROOT = Path(__file__).resolve().parents[1]
-SKIP = 77  # tools/build-grpc-tools: the Go toolchain is missing
-BUILD_TIMEOUT_S = 900
-RUN_TIMEOUT_S = 60
 CONCURRENCY = 4  # grpcurl processes at once
-GHZ_CALLS = 20
 pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 180)
 
 EVERY_SERVICE = {*SERVICE_NAMES, health.SERVICE_NAME, V1_SERVICE_NAME, V1ALPHA_SERVICE_NAME}
-
-
-@dataclass(frozen=True)
-class Tools:
-    grpcurl: str
-    ghz: str
-
-
-@pytest.fixture(scope="session")
-def tools() -> Tools:
-    """grpcurl and ghz, built once (and cached in .tools/)."""
-    result = subprocess.run(
-        [str(ROOT / "tools" / "build-grpc-tools")],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-        check=False,
-    )
-    if result.returncode == SKIP:
-        skip_or_fail(f"grpcurl and ghz: {result.stderr.strip()}")
-    assert result.returncode == 0, f"tools/build-grpc-tools failed:\n{result.stderr}"
-    grpcurl, ghz = result.stdout.split()
-    return Tools(grpcurl, ghz)
-
-
-async def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Runs a tool off the event loop (the server under test runs on it),
-    bounded in time; with `check`, a non-zero exit fails the test."""
-    result = await asyncio.to_thread(
-        subprocess.run,
-        list(args),
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        check=False,
-        cwd=ROOT,
-    )
-    if check:
-        assert result.returncode == 0, f"{args} exited {result.returncode}:\n{result.stderr}"
-    return result
-
-
-def address(server: MemrpcServer) -> str:
-    return f"127.0.0.1:{server.port}"
 
 
 def _messages(found: descriptor.Descriptor) -> Iterator[str]:
@@ -121,20 +70,20 @@ def memrpc_symbols() -> dict[str, str]:
     return symbols
 
 
-async def test_grpcurl_lists_every_service(tools, memrpc_server):
-    listed = await run(tools.grpcurl, "-plaintext", address(memrpc_server), "list")
+async def test_grpcurl_lists_every_service(grpc_cli, memrpc_server):
+    listed = await run(grpc_cli.grpcurl, "-plaintext", address(memrpc_server), "list")
     assert set(listed.stdout.split()) == EVERY_SERVICE
 
 
-async def test_grpcurl_lists_each_services_methods(tools, memrpc_server):
+async def test_grpcurl_lists_each_services_methods(grpc_cli, memrpc_server):
     pool = descriptor_pool.Default()
     for name in SERVICE_NAMES:
-        listed = await run(tools.grpcurl, "-plaintext", address(memrpc_server), "list", name)
+        listed = await run(grpc_cli.grpcurl, "-plaintext", address(memrpc_server), "list", name)
         methods = {method.full_name for method in pool.FindServiceByName(name).methods}
         assert set(listed.stdout.split()) == methods
 
 
-async def test_grpcurl_describes_every_method_and_message(tools, memrpc_server):
+async def test_grpcurl_describes_every_method_and_message(grpc_cli, memrpc_server):
     symbols = memrpc_symbols()
     # Every method of every service, and a message of each file, at least.
     assert sum(kind == "method" for kind in symbols.values()) >= len(SERVICE_NAMES) * 2
@@ -143,7 +92,7 @@ async def test_grpcurl_describes_every_method_and_message(tools, memrpc_server):
 
     async def describe(symbol: str) -> tuple[str, subprocess.CompletedProcess[str]]:
         async with limit:
-            args = (tools.grpcurl, "-plaintext", address(memrpc_server), "describe", symbol)
+            args = (grpc_cli.grpcurl, "-plaintext", address(memrpc_server), "describe", symbol)
             return symbol, await run(*args, check=False)
 
     results = await asyncio.gather(*(describe(symbol) for symbol in symbols))
@@ -160,63 +109,35 @@ async def test_grpcurl_describes_every_method_and_message(tools, memrpc_server):
             assert f".{method.output_type.full_name} )" in result.stdout
 
 
-async def test_grpcurl_calls_through_reflection(tools, memrpc_server, ns):
+async def test_grpcurl_calls_through_reflection(grpc_cli, memrpc_server, ns):
     target = address(memrpc_server)
-    update = json.dumps({"namespace": ns, "thread_id": "t1", "session": {"goal": "plan a trip"}})
-    await run(
-        tools.grpcurl, "-plaintext", "-d", update, target, "memrpc.v1.WorkingMemory/UpdateSession"
-    )
-    get = json.dumps({"namespace": ns, "thread_id": "t1"})
-    got = await run(
-        tools.grpcurl, "-plaintext", "-d", get, target, "memrpc.v1.WorkingMemory/GetSession"
-    )
-    session = json.loads(got.stdout)["session"]
-    assert (session["namespace"], session["threadId"], session["goal"]) == (
-        ns,
-        "t1",
-        "plan a trip",
-    )
+    session = {"goal": "plan a trip"}
+    body = {"namespace": ns, "thread_id": "t1", "session": session}
+    await grpcurl_call(grpc_cli, target, "memrpc.v1.WorkingMemory/UpdateSession", body)
+    body = {"namespace": ns, "thread_id": "t1"}
+    got = await grpcurl_call(grpc_cli, target, "memrpc.v1.WorkingMemory/GetSession", body)
+    assert (got["session"]["namespace"], got["session"]["threadId"]) == (ns, "t1")
+    assert got["session"]["goal"] == "plan a trip"
 
 
-async def ghz_report(tools: Tools, *args: str) -> dict[str, Any]:
-    """ghz's JSON report of GHZ_CALLS calls (2 at a time) with `args`."""
-    result = await run(
-        tools.ghz,
-        "--insecure",
-        "-n",
-        str(GHZ_CALLS),
-        "-c",
-        "2",
-        "--timeout",
-        "10s",
-        "-O",
-        "json",
-        *args,
-    )
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
-
-
-async def test_ghz_through_reflection(tools, memrpc_server, ns):
+async def test_ghz_through_reflection(grpc_cli, memrpc_server, ns):
     target = address(memrpc_server)
-    update = json.dumps({"namespace": ns, "thread_id": "t1", "session": {"goal": "g"}})
-    await run(
-        tools.grpcurl, "-plaintext", "-d", update, target, "memrpc.v1.WorkingMemory/UpdateSession"
-    )
+    body = {"namespace": ns, "thread_id": "t1", "session": {"goal": "g"}}
+    await grpcurl_call(grpc_cli, target, "memrpc.v1.WorkingMemory/UpdateSession", body)
     get = json.dumps({"namespace": ns, "thread_id": "t1"})
     report = await ghz_report(
-        tools, "--call", "memrpc.v1.WorkingMemory.GetSession", "-d", get, target
+        grpc_cli, "--call", "memrpc.v1.WorkingMemory.GetSession", "-d", get, target
     )
     assert report["count"] == GHZ_CALLS
     assert report["statusCodeDistribution"] == {"OK": GHZ_CALLS}, report
     assert not report.get("errorDistribution"), report
 
 
-async def test_ghz_with_the_protos_and_their_proto3_optionals(tools, memrpc_server, ns):
-    """ghz --proto parses proto/ itself (namespace_settings.proto has proto3
-    `optional` fields, which ghz before v0.100 refused)."""
+async def test_ghz_with_the_protos_and_their_proto3_optionals(grpc_cli, memrpc_server, ns):
+    """ghz --proto parses proto/ itself, proto3 `optional` fields included
+    (namespace_settings.proto has them; issue 19 saw an older ghz refuse them)."""
     report = await ghz_report(
-        tools,
+        grpc_cli,
         "--proto",
         "proto/memrpc/v1/namespace_settings.proto",
         "-i",
@@ -304,7 +225,7 @@ async def test_both_versions_answer_the_same_bytes(channel):
     assert answers["v1"] == answers["v1alpha"]
 
 
-async def test_reflection_off_turns_both_versions_off(tools, redis_server, embedder):
+async def test_reflection_off_turns_both_versions_off(grpc_cli, redis_server, embedder):
     settings = make_settings(redis_server.url, reflection=False)
     async with (
         running(settings, embedder) as server,
@@ -314,6 +235,6 @@ async def test_reflection_off_turns_both_versions_off(tools, redis_server, embed
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await ask(channel, version, [messages.ServerReflectionRequest(list_services="")])
             assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED, version
-        listed = await run(tools.grpcurl, "-plaintext", address(server), "list", check=False)
+        listed = await run(grpc_cli.grpcurl, "-plaintext", address(server), "list", check=False)
         assert listed.returncode != 0
         assert "does not support the reflection API" in listed.stderr
