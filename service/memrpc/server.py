@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 import grpc
 import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
-from memrpc import metrics, models
+from memrpc import metrics, models, reflection
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api.administration import AdministrationServicer
 from memrpc.api.event_log import EventLogServicer
@@ -351,9 +350,8 @@ class MemrpcServer:
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         if settings.reflection:
-            reflection.enable_server_reflection(
-                (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-            )
+            # v1 and v1alpha, both listed (memrpc/reflection.py).
+            reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))
         return defaults
 
     def _keys_loaded(self, ring: KeyRing) -> None:
