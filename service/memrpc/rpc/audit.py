@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, cast
 import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2
 
+from memrpc.client.errors import error_info
 from memrpc.rpc import caller
 from memrpc.rpc.correlation import ended_status
 from memrpc.rpc.errors import Context
@@ -57,7 +57,6 @@ AUDITED = frozenset(
 ANONYMOUS = "anonymous"
 # Fields whose values name a person or their conversations: recorded as digests.
 _DIGESTED = frozenset({"user_id", "user_ids", "thread_id", "thread_ids"})
-_STATUS_DETAILS = "grpc-status-details-bin"
 
 
 def _scrubbed(value: Any, namespace: str) -> Any:
@@ -86,16 +85,10 @@ def _as_dict(message: Message, namespace: str) -> dict[str, Any]:
 
 
 def _reason(context: Context) -> str:
-    """The `ErrorInfo` reason in a failed call's status details, else ''."""
-    for key, value in context.trailing_metadata() or ():
-        if key != _STATUS_DETAILS or not isinstance(value, bytes):
-            continue
-        status = status_pb2.Status.FromString(value)
-        for detail in status.details:
-            info = error_details_pb2.ErrorInfo()
-            if detail.Unpack(info):
-                return str(info.reason)
-    return ""
+    """The `ErrorInfo` reason in a failed call's status details, else ''
+    (read from the call's trailing metadata, as a client reads its error's)."""
+    info = error_info(cast(grpc.RpcError, context))
+    return "" if info is None else info.reason
 
 
 class AuditInterceptor(WrappingInterceptor):
