@@ -21,6 +21,7 @@ from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.memory_search import MemorySearch
 from memrpc.api.namespaces import NamespacesServicer
+from memrpc.api.portability import PortabilityServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
 from memrpc.auth.scopes import METHOD_ACCESS, READ
@@ -45,6 +46,8 @@ from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
 from memrpc.store.cluster_mux import client_for, is_cluster_url
 from memrpc.store.events import EventStore, Retention
+from memrpc.store.export_reader import ExportReader
+from memrpc.store.import_writer import ImportWriter
 from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
 from memrpc.store.namespace_settings import NamespaceSettingsStore
@@ -61,6 +64,8 @@ from memrpc.v1 import (
     long_term_memory_pb2_grpc,
     namespace_settings_pb2,
     namespace_settings_pb2_grpc,
+    portability_pb2,
+    portability_pb2_grpc,
     working_memory_pb2,
     working_memory_pb2_grpc,
 )
@@ -73,6 +78,7 @@ SERVICE_NAMES = (
     long_term_memory_pb2.DESCRIPTOR.services_by_name["LongTermMemory"].full_name,
     event_log_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
     namespace_settings_pb2.DESCRIPTOR.services_by_name["Namespaces"].full_name,
+    portability_pb2.DESCRIPTOR.services_by_name["Portability"].full_name,
 )
 # The health name for liveness probes: SERVING from start to drain whether
 # Redis answers or not, so that a Redis outage takes pods out of rotation
@@ -340,6 +346,9 @@ class MemrpcServer:
         namespace_settings_pb2_grpc.add_NamespacesServicer_to_server(
             NamespacesServicer(settings_store, defaults, limits), server
         )
+        portability_pb2_grpc.add_PortabilityServicer_to_server(
+            self._portability(long_term, served, settings_store, limits), server
+        )
         events = EventStore(self._redis, retention)
         self._tails = TailHub(
             events, max_lag=limits.tail_max_lag_events, by_slot=is_cluster_url(self.redis_url)
@@ -347,11 +356,7 @@ class MemrpcServer:
         event_log_pb2_grpc.add_EventLogServicer_to_server(
             EventLogServicer(events, self._tails, self._draining, limits), server
         )
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        if settings.reflection:
-            reflection.enable_server_reflection(
-                (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-            )
+        self._add_health(server)
         self.port = (
             server.add_insecure_port(settings.listen)
             if credentials is None
@@ -380,6 +385,34 @@ class MemrpcServer:
             settings.model_dir or "the package",
             redacted_url(self.redis_url),
             redis_info,
+        )
+
+    def _add_health(self, server: grpc.aio.Server) -> None:
+        """Health, and server reflection unless turned off."""
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        if self.settings.reflection:
+            reflection.enable_server_reflection(
+                (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+            )
+
+    def _portability(
+        self,
+        long_term: LongTermStore,
+        served: Models,
+        settings_store: NamespaceSettingsStore,
+        limits: Limits,
+    ) -> PortabilityServicer:
+        """The Portability service, on the server's stores."""
+        redis = self._redis
+        assert redis is not None
+        return PortabilityServicer(
+            reader=ExportReader(redis, long_term),
+            long_term=long_term,
+            models=served,
+            settings=settings_store,
+            cache=self.defaults,
+            limits=limits,
+            new_writer=lambda: ImportWriter(redis, long_term.vector_type),
         )
 
     def _record_access(self, long_term: LongTermStore) -> AccessRecorder:
