@@ -29,15 +29,17 @@ from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_mux import Arg, RedisClient
 from memrpc.v1 import event_log_pb2 as ev_pb
-from memrpc.v1 import event_log_pb2_grpc
+from memrpc.v1 import (
+    event_log_pb2_grpc,
+    long_term_memory_pb2_grpc,
+    namespace_settings_pb2_grpc,
+    portability_pb2_grpc,
+    working_memory_pb2_grpc,
+)
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
-from memrpc.v1 import long_term_memory_pb2_grpc
 from memrpc.v1 import namespace_settings_pb2 as ns_pb
-from memrpc.v1 import namespace_settings_pb2_grpc
 from memrpc.v1 import portability_pb2 as pb
-from memrpc.v1 import portability_pb2_grpc
 from memrpc.v1 import working_memory_pb2 as wm_pb
-from memrpc.v1 import working_memory_pb2_grpc
 from support import assert_invalid, assert_reason
 
 pytestmark = [pytest.mark.on_cluster, pytest.mark.genuine_redis]
@@ -98,8 +100,7 @@ async def _fill(s: Stubs, ns: str) -> dict[str, Any]:
                 thread_id=thread,
                 user_id=user,
                 turns=[
-                    wm_pb.TurnInput(role="user", content=f"turn {i} of {thread}")
-                    for i in range(5)
+                    wm_pb.TurnInput(role="user", content=f"turn {i} of {thread}") for i in range(5)
                 ],
             )
         )
@@ -200,28 +201,35 @@ async def test_a_namespace_round_trips_into_another_server(
     made = await _fill(source, ns)
     records = await _export(source, ns)
     kinds = _kinds(records)
-    assert kinds[0] == "header" and kinds[-1] == "trailer"
-    assert kinds.count("settings") == 1 and kinds.count("session") == 3
-    assert kinds.count("memory") == 3 and kinds.count("user_threads") == 2
+    assert kinds[0] == "header"
+    assert kinds[-1] == "trailer"
+    assert kinds.count("settings") == 1
+    assert kinds.count("session") == 3
+    assert kinds.count("memory") == 3
+    assert kinds.count("user_threads") == 2
     # The order of the contract: each kind after the ones before it.
     order = ["header", "settings", "session", "user_threads", "event", "memory", "trailer"]
     assert kinds == sorted(kinds, key=order.index)
     header = records[0].header
-    assert header.format_version == 1 and header.namespace == ns
-    assert header.embedding_dimensions == 384 and header.embedding_fingerprint
+    assert header.format_version == 1
+    assert header.namespace == ns
+    assert header.embedding_dimensions == 384
+    assert header.embedding_fingerprint
     counts = records[-1].trailer.counts
     assert (counts.sessions, counts.memories, counts.settings) == (3, 3, 1)
 
     other = ns + "x"
     result = await _import(target, other, records)
-    assert result.imported == counts and result.skipped_expired == 0
+    assert result.imported == counts
+    assert result.skipped_expired == 0
 
     for thread in ("a1", "a2", "b1"):
         assert await _session(target, other, thread) == await _session(source, ns, thread)
     for thread in ("a1", "a2", "b1", "lonely", "memrpc.memories"):
         assert await _events(target, other, thread) == await _events(source, ns, thread)
     lonely = await _events(target, other, "lonely")
-    assert [e.type for e in lonely] == ["tool.call", "raw"] and lonely[1].data == b"\x00\x01"
+    assert [e.type for e in lonely] == ["tool.call", "raw"]
+    assert lonely[1].data == b"\x00\x01"
     before, after = await _memories(source, ns), await _memories(target, other)
     assert set(after) == set(made["ids"])
     for memory_id, memory in before.items():
@@ -231,7 +239,8 @@ async def test_a_namespace_round_trips_into_another_server(
             assert abs(got.expire_time.seconds - memory.expire_time.seconds) <= 1
             got.expire_time.CopyFrom(memory.expire_time)
         assert got == memory
-    assert before[made["ids"][2]].hit_count == 2 and before[made["ids"][2]].pinned
+    assert before[made["ids"][2]].hit_count == 2
+    assert before[made["ids"][2]].pinned
     for query in ("window seat", "tea", "Lisbon trip"):
         assert await _search(target, other, query) == await _search(source, ns, query)
     settings = await target.settings.GetNamespaceSettings(
@@ -260,7 +269,8 @@ async def test_one_users_data_round_trips(source: Stubs, target: Stubs, ns: str)
     records = await _export(source, ns, "alice")
     kinds = _kinds(records)
     assert "settings" not in kinds
-    assert kinds.count("session") == 2 and kinds.count("user_threads") == 1
+    assert kinds.count("session") == 2
+    assert kinds.count("user_threads") == 1
     assert kinds.count("memory") == 2
     threads = {r.event.thread_id for r in records if r.WhichOneof("record") == "event"}
     assert threads == {"a1", "a2"}
@@ -336,7 +346,8 @@ async def test_expired_records_are_skipped_and_counted(
             record.memory.memory.expire_time.FromSeconds(1)
     result = await _import(target, ns, records)
     assert result.skipped_expired == 2
-    assert result.imported.sessions == 2 and result.imported.memories == 2
+    assert result.imported.sessions == 2
+    assert result.imported.memories == 2
     assert len(await _memories(target, ns)) == 2
 
 
@@ -366,7 +377,8 @@ async def test_the_cli_round_trips_through_a_file(
     assert done.returncode == 0, done.stderr
     lines = out.read_text().splitlines()
     first, last = json.loads(lines[0]), json.loads(lines[-1])
-    assert first["header"]["namespace"] == ns and "trailer" in last
+    assert first["header"]["namespace"] == ns
+    assert "trailer" in last
     assert len(lines) == sum(int(v) for v in last["trailer"]["counts"].values()) + 2
     record = json_format.Parse(lines[-1], pb.ExportRecord())
     assert record.trailer.counts.sessions == 3
@@ -381,11 +393,13 @@ async def test_the_cli_round_trips_through_a_file(
         _cli, "import", "--target", there, "--namespace", ns, "--input", str(out)
     )
     assert again.returncode == 1
-    assert "NAMESPACE_NOT_EMPTY" in again.stderr and "Traceback" not in again.stderr
+    assert "NAMESPACE_NOT_EMPTY" in again.stderr
+    assert "Traceback" not in again.stderr
     missing = await asyncio.to_thread(
         _cli, "import", "--target", there, "--namespace", ns, "--input", str(tmp_path / "no")
     )
-    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.returncode == 2
+    assert "Traceback" not in missing.stderr
 
 
 # -- Bounded reads ----------------------------------------------------------
@@ -464,6 +478,6 @@ def _long_term(server: MemrpcServer, redis: RedisClient) -> LongTermStore:
 
 
 async def _choice(server: MemrpcServer, ns: str) -> Any:
-    models = server._models  # noqa: SLF001
+    models = server._models
     assert models is not None
     return (await models.choice(ns)).model.field
