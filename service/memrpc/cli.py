@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(worker)
     worker.set_defaults(subparser=worker)
     _keys_parser(commands)
+    from memrpc import portability_cli
+
+    portability_cli.add_parsers(commands)
+    for name in ("export", "import"):
+        commands.choices[name].set_defaults(subparser=commands.choices[name])
     return parser
 
 
@@ -203,6 +208,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "keys":
         _keys(parser, args)
+        return
+    if args.command in ("export", "import"):
+        from memrpc import portability_cli
+
+        portability_cli.run(args.subparser, args)
         return
     parser = args.subparser  # its errors say `memrpc serve: error: ...`
     settings = _settings(parser, args)

@@ -21,6 +21,7 @@ from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.memory_search import MemorySearch
 from memrpc.api.namespaces import NamespacesServicer
+from memrpc.api.portability import PortabilityServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
 from memrpc.auth.keys import KeyRing
@@ -49,6 +50,8 @@ from memrpc.store.audit_log import KEYS_FILE, AuditLog
 from memrpc.store.cluster_mux import client_for, is_cluster_url
 from memrpc.store.erasure import Eraser
 from memrpc.store.events import EventStore, Retention
+from memrpc.store.export_reader import ExportReader
+from memrpc.store.import_writer import ImportWriter
 from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
 from memrpc.store.namespace_deletion import NamespaceDeleter
@@ -68,6 +71,8 @@ from memrpc.v1 import (
     long_term_memory_pb2_grpc,
     namespace_settings_pb2,
     namespace_settings_pb2_grpc,
+    portability_pb2,
+    portability_pb2_grpc,
     working_memory_pb2,
     working_memory_pb2_grpc,
 )
@@ -81,6 +86,7 @@ SERVICE_NAMES = (
     event_log_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
     namespace_settings_pb2.DESCRIPTOR.services_by_name["Namespaces"].full_name,
     administration_pb2.DESCRIPTOR.services_by_name["Administration"].full_name,
+    portability_pb2.DESCRIPTOR.services_by_name["Portability"].full_name,
 )
 # The health name for liveness probes: SERVING from start to drain whether
 # Redis answers or not, so that a Redis outage takes pods out of rotation
@@ -332,6 +338,12 @@ class MemrpcServer:
         namespace_settings_pb2_grpc.add_NamespacesServicer_to_server(
             NamespacesServicer(settings_store, defaults, limits), server
         )
+        portability_pb2_grpc.add_PortabilityServicer_to_server(
+            self._portability(long_term, served, settings_store, limits), server
+        )
+        portability_pb2_grpc.add_PortabilityServicer_to_server(
+            self._portability(long_term, served, settings_store, limits), server
+        )
         events = EventStore(self._redis, retention)
         self._tails = TailHub(
             events, max_lag=limits.tail_max_lag_events, by_slot=is_cluster_url(self.redis_url)
@@ -447,6 +459,26 @@ class MemrpcServer:
             settings.model_dir or "the package",
             redacted_url(self.redis_url),
             redis_info,
+        )
+
+    def _portability(
+        self,
+        long_term: LongTermStore,
+        served: Models,
+        settings_store: NamespaceSettingsStore,
+        limits: Limits,
+    ) -> PortabilityServicer:
+        """The Portability service, on the server's stores."""
+        redis = self._redis
+        assert redis is not None
+        return PortabilityServicer(
+            reader=ExportReader(redis, long_term),
+            long_term=long_term,
+            models=served,
+            settings=settings_store,
+            cache=self.defaults,
+            limits=limits,
+            new_writer=lambda: ImportWriter(redis, long_term.vector_type),
         )
 
     def _record_access(self, long_term: LongTermStore) -> AccessRecorder:
