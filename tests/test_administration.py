@@ -7,12 +7,23 @@ and survives the namespace's deletion."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
 
+from conftest import make_settings, running
+from memrpc import remote
+from memrpc.auth.credentials import Access
+from memrpc.auth.keys import new_key
+from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.jobs.forgetting import ForgettingJob
 from memrpc.store import keys
@@ -36,6 +47,7 @@ from memrpc.v1 import event_log_pb2 as el
 from memrpc.v1 import long_term_memory_pb2 as lt
 from memrpc.v1 import working_memory_pb2 as wmp
 from support import assert_invalid, assert_reason
+from test_auth import bearer
 from test_forgetting import Policy, budget
 
 pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
@@ -297,3 +309,86 @@ async def test_audit_records_outcomes_pages_and_refuses_bad_tokens(
     assert_invalid(refused.value, "namespace")
     # `*` names the server-wide log.
     await admin.ListAuditRecords(adm.ListAuditRecordsRequest(namespace="*"))
+
+
+def memrpc_command(*args: str, key: str = "") -> subprocess.CompletedProcess[str]:
+    """`memrpc <args>` in a process of its own (`MEMRPC_KEY` as given)."""
+    environment = {k: v for k, v in os.environ.items() if k != remote.KEY_ENV}
+    if key:
+        environment[remote.KEY_ENV] = key
+    return subprocess.run(
+        [sys.executable, "-m", "memrpc.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environment,
+    )
+
+
+async def test_the_commands_export_import_erase_delete_and_audit_with_a_key(
+    tmp_path: Path, redis_server: EmbeddedRedis, embedder: BatchingEmbedder, ns: str
+) -> None:
+    root = new_key("root", ["*"], access=Access.ADMIN)
+    writer = new_key("writer", ["*"], access=Access.WRITE)
+    keys_file = tmp_path / "keys.toml"
+    keys_file.write_text(f"{root.entry}\n\n{writer.entry}")
+    settings = make_settings(redis_server.url, auth_keys_file=keys_file)
+    async with (
+        running(settings, embedder) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        sessions = working_memory_pb2_grpc.WorkingMemoryStub(channel)
+        await sessions.AppendTurns(
+            wmp.AppendTurnsRequest(
+                namespace=ns,
+                thread_id="dave-1",
+                user_id="dave",
+                turns=[wmp.TurnInput(role="user", content="Dave likes rye bread")],
+            ),
+            metadata=bearer(root.token),
+        )
+        target = ["--target", f"127.0.0.1:{server.port}"]
+        key_file = tmp_path / "root.key"
+        key_file.write_text(root.token + "\n")
+        exported, copy = tmp_path / "dave.jsonl", f"{ns}copy"
+
+        def run(*args: str, key: str = "") -> subprocess.CompletedProcess[str]:
+            return memrpc_command(*args, *target, key=key)
+
+        done = await asyncio.to_thread(
+            run, "export", "--namespace", ns, "--user", "dave", "--output", str(exported),
+            "--key-file", str(key_file),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        done = await asyncio.to_thread(
+            run, "import", "--namespace", copy, "--input", str(exported), key=root.token
+        )
+        assert done.returncode == 0, done.stderr
+        assert "1 sessions" in done.stdout
+
+        done = await asyncio.to_thread(
+            run, "erase-user", "--namespace", ns, "--user", "dave", key=writer.token
+        )
+        assert done.returncode == 1
+        assert "PERMISSION_DENIED ERROR_REASON_METHOD_FORBIDDEN" in done.stderr
+        done = await asyncio.to_thread(
+            run, "erase-user", "--namespace", ns, "--user", "dave", key=root.token
+        )
+        assert done.returncode == 0, done.stderr
+        assert "1 sessions, 1 threads, 1 thread_events" in done.stdout
+        done = await asyncio.to_thread(run, "delete-namespace", "--namespace", copy, key=root.token)
+        assert done.returncode == 0, done.stderr
+        assert f"deleted namespace {copy!r}" in done.stdout
+
+        done = await asyncio.to_thread(run, "audit", "--namespace", ns, key=root.token)
+        assert done.returncode == 0, done.stderr
+        records = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [(r["operation"].rsplit("/", 1)[1], r["credentialId"]) for r in records] == [
+            ("EraseUser", "key:root"),
+            ("ExportData", "key:root"),
+        ]
+        assert records[1]["details"]["request"]["user_id"] == user_digest(ns, "dave")
+        done = await asyncio.to_thread(run, "audit", "--namespace", copy, key=root.token)
+        operations = [json.loads(line)["operation"] for line in done.stdout.splitlines()]
+        assert [o.rsplit("/", 1)[1] for o in operations] == ["DeleteNamespace", "ImportData"]
