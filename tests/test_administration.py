@@ -60,6 +60,15 @@ Stubs = tuple[
 
 
 @pytest.fixture
+def stubs(channel: grpc.aio.Channel) -> Stubs:
+    return (
+        working_memory_pb2_grpc.WorkingMemoryStub(channel),
+        long_term_memory_pb2_grpc.LongTermMemoryStub(channel),
+        event_log_pb2_grpc.EventLogStub(channel),
+    )
+
+
+@pytest.fixture
 def admin(channel: grpc.aio.Channel) -> administration_pb2_grpc.AdministrationStub:
     return administration_pb2_grpc.AdministrationStub(channel)
 
@@ -137,17 +146,12 @@ async def user_data(stubs: Stubs, ns: str, user: str, secret: str, threads: list
 
 
 async def test_erase_user_leaves_no_trace_and_spares_everyone_else(
-    channel: grpc.aio.Channel,
+    stubs: Stubs,
     admin: administration_pb2_grpc.AdministrationStub,
     mux: RedisClient,
     embedder: BatchingEmbedder,
     ns: str,
 ) -> None:
-    stubs = (
-        working_memory_pb2_grpc.WorkingMemoryStub(channel),
-        long_term_memory_pb2_grpc.LongTermMemoryStub(channel),
-        event_log_pb2_grpc.EventLogStub(channel),
-    )
     wm, ltm, events = stubs
     tag = uuid.uuid4().hex[:10]
     alice, bob = f"alice-{tag}", f"bob-{tag}"
@@ -222,16 +226,12 @@ async def test_erase_user_needs_a_user(admin: administration_pb2_grpc.Administra
 
 
 async def test_delete_namespace_deletes_its_keys_only_in_resumable_steps(
+    stubs: Stubs,
     channel: grpc.aio.Channel,
     admin: administration_pb2_grpc.AdministrationStub,
     mux: RedisClient,
     ns: str,
 ) -> None:
-    stubs = (
-        working_memory_pb2_grpc.WorkingMemoryStub(channel),
-        long_term_memory_pb2_grpc.LongTermMemoryStub(channel),
-        event_log_pb2_grpc.EventLogStub(channel),
-    )
     other = f"{ns}x"
     for name in (ns, other):
         await user_data(stubs, name, "u", f"secret-{name}", [f"t{i}" for i in range(60)])
