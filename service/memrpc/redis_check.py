@@ -104,7 +104,10 @@ ACL_COMMANDS = (
     "ft._list", "ft.dropindex", "json.get", "renamenx",
     # exports and imports (store/export_reader.py, store/import_writer.py):
     # a user's threads read by rank
-    "zrange",
+    "zrange", "zrank",
+    # erasures and namespace deletions (store/erasure.py,
+    # store/namespace_deletion.py)
+    "xlen", "xdel", "unlink", "srem",
 )  # fmt: skip
 
 
