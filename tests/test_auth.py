@@ -32,13 +32,15 @@ from memrpc.config import SettingsError
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder
 from memrpc.rpc.errors import ApiError
-from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import (
+    administration_pb2,
     event_log_pb2_grpc,
     long_term_memory_pb2,
     namespace_settings_pb2,
+    portability_pb2,
     working_memory_pb2_grpc,
 )
+from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import working_memory_pb2 as wm
 from support import assert_reason
 
@@ -357,6 +359,8 @@ SERVICES = [
         (long_term_memory_pb2.DESCRIPTOR, "LongTermMemory"),
         (ev.DESCRIPTOR, "EventLog"),
         (namespace_settings_pb2.DESCRIPTOR, "Namespaces"),
+        (administration_pb2.DESCRIPTOR, "Administration"),
+        (portability_pb2.DESCRIPTOR, "Portability"),
     ]
 ]
 
@@ -374,20 +378,38 @@ READ_METHODS = {
     "GetNamespaceSettings",
 }
 # The methods a read-write credential may not call either.
-ADMIN_METHODS = {"UpdateNamespaceSettings"}
+ADMIN_METHODS = {
+    "UpdateNamespaceSettings",
+    "EraseUser",
+    "DeleteNamespace",
+    "ListAuditRecords",
+    "ExportData",
+    "ImportData",
+}
 METHODS = [method for service in SERVICES for method in service.methods]
+
+
+def _call(channel: grpc.aio.Channel, method: Any, token: str) -> Any:
+    """A call of `method` with a request naming NS_A and nothing else (a
+    client stream: one such request)."""
+    path = f"/{method.containing_service.full_name}/{method.name}"
+    request = GetMessageClass(method.input_type)(namespace=NS_A)
+    if method.client_streaming:
+        kind = channel.stream_unary
+        sent: Any = iter([request])
+    else:
+        kind = channel.unary_stream if method.server_streaming else channel.unary_unary
+        sent = request
+    return kind(
+        path,
+        request_serializer=type(request).SerializeToString,
+        response_deserializer=GetMessageClass(method.output_type).FromString,
+    )(sent, metadata=bearer(token), timeout=5)
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.name)
 async def test_read_only_key_may_call_exactly_the_read_methods(auth, secured, method):
-    path = f"/{method.containing_service.full_name}/{method.name}"
-    request = GetMessageClass(method.input_type)(namespace=NS_A)
-    kind = secured.unary_stream if method.server_streaming else secured.unary_unary
-    call = kind(
-        path,
-        request_serializer=type(request).SerializeToString,
-        response_deserializer=GetMessageClass(method.output_type).FromString,
-    )(request, metadata=bearer(auth.tokens["reader"]), timeout=5)
+    call = _call(secured, method, auth.tokens["reader"])
     try:
         await (call.read() if method.server_streaming else call)
         code, details = grpc.StatusCode.OK, ""
@@ -405,15 +427,8 @@ async def test_read_only_key_may_call_exactly_the_read_methods(auth, secured, me
 async def test_write_key_may_call_all_but_the_admin_methods_and_admin_key_all(
     auth, secured, method
 ):
-    path = f"/{method.containing_service.full_name}/{method.name}"
-    request = GetMessageClass(method.input_type)(namespace=NS_A)
-    kind = secured.unary_stream if method.server_streaming else secured.unary_unary
     for role in ("writer", "admin"):
-        call = kind(
-            path,
-            request_serializer=type(request).SerializeToString,
-            response_deserializer=GetMessageClass(method.output_type).FromString,
-        )(request, metadata=bearer(auth.tokens[role]), timeout=5)
+        call = _call(secured, method, auth.tokens[role])
         try:
             await (call.read() if method.server_streaming else call)
             code = grpc.StatusCode.OK
@@ -432,12 +447,12 @@ def test_method_table_covers_every_rpc_exactly():
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.name)
-def test_every_request_has_a_top_level_namespace_and_is_unary(method):
+def test_every_request_has_a_top_level_namespace_and_streams_one_way_at_most(method):
     field = method.input_type.fields_by_name.get("namespace")
     assert field is not None
     assert field.type == field.TYPE_STRING
     assert not field.is_repeated
-    assert not method.client_streaming
+    assert not (method.client_streaming and method.server_streaming)
 
 
 # --- the decision to serve, before binding

@@ -19,17 +19,26 @@ import grpc
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from google.protobuf import json_format
 
 from conftest import make_settings, running
 from memrpc.auth import reloading
 from memrpc.auth.credentials import Access
+from memrpc.auth.jwt import ACCESS_CLAIM
 from memrpc.auth.keys import KeyRing, NewKey, new_key
 from memrpc.auth.reloading import Reloading
 from memrpc.cli import main
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import BatchingEmbedder, Embedder
 from memrpc.rpc.errors import ApiError
-from memrpc.v1 import working_memory_pb2_grpc
+from memrpc.v1 import (
+    administration_pb2,
+    administration_pb2_grpc,
+    long_term_memory_pb2,
+    long_term_memory_pb2_grpc,
+    working_memory_pb2_grpc,
+)
+from support import assert_reason
 from test_auth import (
     AUDIENCE,
     ISSUER,
@@ -44,6 +53,7 @@ from test_auth import (
     update,
     write_jwks,
 )
+from test_faults import eventually
 from test_tls import replace_file
 
 ALPHA = new_key("alpha", [NS_A], access=Access.WRITE)
@@ -262,3 +272,78 @@ def test_the_file_is_checked_once_per_interval(tmp_path):
     assert ring.authenticate(BETA.token).subject == "API key 'beta'"
     with pytest.raises(ApiError, match="invalid API key"):
         ring.authenticate(ALPHA.token)
+
+
+# --- the audit log of credentials and of the calls they make
+
+ROOT = new_key("root", ["*"], access=Access.ADMIN)
+
+
+async def keys_file_records(
+    admin: administration_pb2_grpc.AdministrationStub, token: str
+) -> list[administration_pb2.AuditRecord]:
+    listed = await admin.ListAuditRecords(
+        administration_pb2.ListAuditRecordsRequest(namespace="*"), metadata=bearer(token)
+    )
+    return [record for record in listed.records if record.operation == "keys-file"]
+
+
+async def test_key_file_changes_are_audited_once_with_what_changed(
+    tmp_path, redis_server, embedder, monkeypatch
+):
+    monkeypatch.setattr(reloading, "CHECK_INTERVAL_S", 0.0)
+    keys = (ROOT.entry, ALPHA.entry, BETA.entry)
+    async with serving_files(tmp_path, redis_server.url, embedder, "\n\n".join(keys)) as (
+        files,
+        channel,
+    ):
+        admin = administration_pb2_grpc.AdministrationStub(channel)
+        before = await keys_file_records(admin, ROOT.token)
+        files.install_keys(ROOT.entry, rescoped(BETA, namespaces=[NS_B]))
+        await files.works(ROOT.token)  # the call that reloads the file
+
+        async def recorded() -> bool:
+            return len(await keys_file_records(admin, ROOT.token)) > len(before)
+
+        await eventually(recorded, "the key file's change in the audit log")
+        newest = (await keys_file_records(admin, ROOT.token))[0]
+        assert newest.credential_id == "keys-file"
+        assert (newest.namespace, newest.code) == ("*", "OK")
+        assert json_format.MessageToDict(newest.details) == {
+            "removed": ["alpha"],
+            "changed": ["beta"],
+        }
+        # Another server loading the same file finds nothing new to record.
+        second = tmp_path / "second"
+        second.mkdir()
+        async with serving_files(second, redis_server.url, embedder, files.keys_file.read_text()):
+            pass
+        assert (await keys_file_records(admin, ROOT.token))[0].id == newest.id
+
+
+async def test_audit_records_name_the_credential_and_need_admin_access(
+    tmp_path, redis_server, embedder
+):
+    namespace_admin = new_key("nsadmin", [NS_A], access=Access.ADMIN)
+    keys = "\n\n".join((ROOT.entry, ALPHA.entry, namespace_admin.entry))
+    async with serving_files(tmp_path, redis_server.url, embedder, keys) as (_, channel):
+        memories = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
+        admin = administration_pb2_grpc.AdministrationStub(channel)
+        wipe = long_term_memory_pb2.DeleteMemoriesRequest(
+            namespace=NS_A, filter=long_term_memory_pb2.MemoryFilter(user_ids=["nobody"])
+        )
+        await memories.DeleteMemories(wipe, metadata=bearer(namespace_admin.token))
+        jwt_admin = make_jwt({"sub": "carol", ACCESS_CLAIM: "admin"})
+        await memories.DeleteMemories(wipe, metadata=bearer(jwt_admin))
+        listed = await admin.ListAuditRecords(
+            administration_pb2.ListAuditRecordsRequest(namespace=NS_A, page_size=2),
+            metadata=bearer(namespace_admin.token),
+        )
+        assert [r.credential_id for r in listed.records] == ["jwt:carol", "key:nsadmin"]
+
+        listing = administration_pb2.ListAuditRecordsRequest(namespace=NS_A)
+        err = await rejected(admin.ListAuditRecords, listing, bearer(ALPHA.token))
+        assert_reason(err, PERMISSION_DENIED, "METHOD_FORBIDDEN")
+        everything = administration_pb2.ListAuditRecordsRequest(namespace="*")
+        err = await rejected(admin.ListAuditRecords, everything, bearer(namespace_admin.token))
+        assert_reason(err, PERMISSION_DENIED, "NAMESPACE_FORBIDDEN")

@@ -39,13 +39,17 @@ from memrpc.store import keys
 from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_errors import NoPermissionError
 from memrpc.store.redis_mux import RedisMux
+from memrpc.v1 import administration_pb2 as apb
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import namespace_settings_pb2 as nspb
+from memrpc.v1 import portability_pb2 as ppb
 from memrpc.v1 import working_memory_pb2 as wpb
+from memrpc.v1.administration_pb2_grpc import AdministrationStub
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from memrpc.v1.namespace_settings_pb2_grpc import NamespacesStub
+from memrpc.v1.portability_pb2_grpc import PortabilityStub
 from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
 from support import last_line, serve
 
@@ -207,6 +211,7 @@ async def test_the_acl_user_serves_every_rpc_and_touches_only_memrpc_keys(
         grpc.aio.insecure_channel(f"127.0.0.1:{memrpc.port}") as channel,
     ):
         await _every_rpc(channel)
+        await _administrative_rpcs(channel, "acl-admin")
     mux = RedisMux(url.replace("memrpc@", f"memrpc:{PASSWORD.replace(' ', '%20')}@"))
     try:
         assert await mux.execute("SET", "memrpc:mine", "1") == b"OK"
@@ -340,6 +345,32 @@ async def _every_rpc(channel: grpc.aio.Channel) -> None:
     )
     await log.TrimEvents(ev.TrimEventsRequest(namespace=ns, thread_id=thread, max_len=0))
     await log.DeleteConsumerGroup(ev.DeleteConsumerGroupRequest(namespace=ns, group="g"))
+
+
+async def _administrative_rpcs(channel: grpc.aio.Channel, ns: str) -> None:
+    """Export, import, erasure, audit, deletion, once each, of a namespace
+    with a session, its turns and a memory."""
+    turns = [wpb.TurnInput(role="user", content="I like tea")]
+    await WorkingMemoryStub(channel).AppendTurns(
+        wpb.AppendTurnsRequest(namespace=ns, thread_id="t", user_id="u", turns=turns)
+    )
+    memory = lpb.MemoryInput(text="likes tea", user_id="u")
+    await LongTermMemoryStub(channel).CreateMemories(
+        lpb.CreateMemoriesRequest(namespace=ns, memories=[memory])
+    )
+    portability = PortabilityStub(channel)
+    exported = portability.ExportData(ppb.ExportDataRequest(namespace=ns), timeout=30)
+    records = [record async for response in exported for record in response.records]
+    copy = f"{ns}-copy"
+    imported = await portability.ImportData(
+        iter([ppb.ImportDataRequest(namespace=copy, records=records)]), timeout=30
+    )
+    assert (imported.imported.sessions, imported.imported.memories) == (1, 1)
+    admin = AdministrationStub(channel)
+    await admin.EraseUser(apb.EraseUserRequest(namespace=copy, user_id="u"))
+    assert (await admin.ListAuditRecords(apb.ListAuditRecordsRequest(namespace=copy))).records
+    for name in (ns, copy):
+        assert (await admin.DeleteNamespace(apb.DeleteNamespaceRequest(namespace=name))).done
 
 
 def test_a_password_file_and_a_password_in_the_url_are_refused_together(tmp_path: Path) -> None:

@@ -18,9 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from memrpc import admin_cli, portability_cli
 from memrpc.config import GROUPS, SETTINGS, Setting, Settings, SettingsError
 
 VERSION = importlib.metadata.version("memrpc")
+# The commands that call a running server, by module.
+_REMOTE = (portability_cli, admin_cli)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(worker)
     worker.set_defaults(subparser=worker)
     _keys_parser(commands)
+    for remote_commands in _REMOTE:
+        remote_commands.add_parsers(commands)
     return parser
 
 
@@ -204,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "keys":
         _keys(parser, args)
         return
+    for remote_commands in _REMOTE:
+        if args.command in remote_commands.COMMANDS:
+            remote_commands.run(args.subparser, args)
+            return
     parser = args.subparser  # its errors say `memrpc serve: error: ...`
     settings = _settings(parser, args)
     if args.command == "worker":

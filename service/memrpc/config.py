@@ -116,8 +116,9 @@ class Settings:
     reflection: bool = field(
         default=True,
         metadata=about(
-            "serve gRPC server reflection (grpc.reflection.v1alpha), so that tools such as "
-            "grpcurl list and call the methods without the .proto files; false: do not",
+            "serve gRPC server reflection (grpc.reflection.v1 and v1alpha), so that tools such "
+            "as grpcurl and ghz list, describe and call the methods without the .proto files; "
+            "false: do not",
             group="serving",
         ),
     )

@@ -546,3 +546,17 @@ class Limits:
     def from_settings(cls, settings: Settings) -> Limits:
         """The limits the settings set (a field of each name)."""
         return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})
+
+
+# -- Administration (`Administration`, `Portability`) -----------------------------
+# Audit records each namespace's audit log keeps, at least (trimmed beyond,
+# oldest first, in whole stream nodes: `XADD MAXLEN ~`).
+AUDIT_MAX_RECORDS = 100_000
+# `ListAuditRecords.page_size`.
+AUDIT_PAGE_SIZE = Range(default=100, low=1, high=1000)
+# The most characters of one audit record's details (JSON): longer details
+# are cut, and say so (`store/audit_log.py`).
+AUDIT_MAX_DETAILS_CHARS = 8192
+# Keys one step of an erasure or a namespace deletion reads or deletes, at
+# most: the work between two checks of the call's deadline.
+ERASURE_STEP_KEYS = 500

@@ -102,6 +102,12 @@ ACL_COMMANDS = (
     # listed and dropped, its documents read; a model move's record renamed
     # (store/model_record.py)
     "ft._list", "ft.dropindex", "json.get", "renamenx",
+    # exports and imports (store/export_reader.py, store/import_writer.py):
+    # a user's threads read by rank
+    "zrange", "zrank",
+    # erasures and namespace deletions (store/erasure.py,
+    # store/namespace_deletion.py)
+    "xlen", "xdel", "unlink", "srem",
 )  # fmt: skip
 
 

@@ -13,16 +13,18 @@ from collections.abc import Callable, Sequence
 import grpc
 import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
-from memrpc import metrics, models
+from memrpc import metrics, models, reflection
 from memrpc.access_recorder import AccessRecorder
+from memrpc.api.administration import AdministrationServicer
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.memory_search import MemorySearch
 from memrpc.api.namespaces import NamespacesServicer
+from memrpc.api.portability import PortabilityServicer
 from memrpc.api.working_memory import WorkingMemoryServicer
 from memrpc.auth import auth_interceptors, check_settings
+from memrpc.auth.keys import KeyRing
 from memrpc.auth.scopes import METHOD_ACCESS, READ
 from memrpc.config import Settings, SettingsError, effective, redacted_url
 from memrpc.connections import server_options
@@ -36,6 +38,7 @@ from memrpc.models import Models
 from memrpc.namespace_cache import NamespaceCache
 from memrpc.namespace_defaults import server_defaults
 from memrpc.redis_check import check_vector_type, connect_url, reach
+from memrpc.rpc.audit import AuditInterceptor
 from memrpc.rpc.correlation import CorrelationInterceptor, stamp_log_records
 from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
@@ -43,10 +46,15 @@ from memrpc.rpc.durability import DurabilityInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
+from memrpc.store.audit_log import KEYS_FILE, AuditLog
 from memrpc.store.cluster_mux import client_for, is_cluster_url
+from memrpc.store.erasure import Eraser
 from memrpc.store.events import EventStore, Retention
+from memrpc.store.export_reader import ExportReader
+from memrpc.store.import_writer import ImportWriter
 from memrpc.store.long_term import LongTermStore, VectorTypeMismatch
 from memrpc.store.memory_document import VectorType
+from memrpc.store.namespace_deletion import NamespaceDeleter
 from memrpc.store.namespace_settings import NamespaceSettingsStore
 from memrpc.store.redis_mux import RedisClient
 from memrpc.store.replica_ack import ReplicaAck
@@ -55,12 +63,16 @@ from memrpc.tails import TailHub
 from memrpc.telemetry.export import SpanExport
 from memrpc.tls import check_files, server_credentials, transport_name
 from memrpc.v1 import (
+    administration_pb2,
+    administration_pb2_grpc,
     event_log_pb2,
     event_log_pb2_grpc,
     long_term_memory_pb2,
     long_term_memory_pb2_grpc,
     namespace_settings_pb2,
     namespace_settings_pb2_grpc,
+    portability_pb2,
+    portability_pb2_grpc,
     working_memory_pb2,
     working_memory_pb2_grpc,
 )
@@ -73,6 +85,8 @@ SERVICE_NAMES = (
     long_term_memory_pb2.DESCRIPTOR.services_by_name["LongTermMemory"].full_name,
     event_log_pb2.DESCRIPTOR.services_by_name["EventLog"].full_name,
     namespace_settings_pb2.DESCRIPTOR.services_by_name["Namespaces"].full_name,
+    administration_pb2.DESCRIPTOR.services_by_name["Administration"].full_name,
+    portability_pb2.DESCRIPTOR.services_by_name["Portability"].full_name,
 )
 # The health name for liveness probes: SERVING from start to drain whether
 # Redis answers or not, so that a Redis outage takes pods out of rotation
@@ -205,6 +219,11 @@ class MemrpcServer:
         self._status_since = time.monotonic()
         self._drain_started: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # The audit log, once Redis is reached; records of the API key
+        # file's versions being written to it.
+        self._audit: AuditLog | None = None
+        self._key_ring: KeyRing | None = None
+        self._audit_writes: set[asyncio.Task[None]] = set()
         self._spans: SpanExport | None = None
         self._metrics: metrics.Endpoint | None = None
         self._jobs: BackgroundJobs | None = None
@@ -260,20 +279,26 @@ class MemrpcServer:
         await add_model_field(long_term, served)
         return long_term
 
-    def _interceptors(self) -> list[grpc.aio.ServerInterceptor]:
-        """The interceptors of every call, outermost first."""
+    def _interceptors(
+        self, auth: list[grpc.aio.ServerInterceptor], audit: AuditLog
+    ) -> list[grpc.aio.ServerInterceptor]:
+        """The interceptors of every call, outermost first (`auth`: those of
+        `auth_interceptors`)."""
         settings = self.settings
         # Refuses before anything starts. The correlation id first, so that
         # every log line about a call carries it, a refusal's too; then
         # decoding, so that the others see decoded requests only; fairness
-        # after auth, whose caller it counts against.
+        # after auth, whose caller it counts against; the audit after both
+        # (it records the calls served, with their credential), outside
+        # durability (it records the outcome the caller sees).
         fairness = FairnessInterceptor.from_settings(settings)
         interceptors: list[grpc.aio.ServerInterceptor] = [
             CorrelationInterceptor(settings.access_log_level),
             DecodingInterceptor(),
             DefaultDeadlineInterceptor(settings.default_call_timeout),
-            *auth_interceptors(settings),
+            *auth,
             *([fairness] if fairness else []),
+            AuditInterceptor(audit),
         ]
         if settings.durability == "replica" and settings.redis_url is not None:
             self._ack = ReplicaAck(
@@ -284,6 +309,79 @@ class MemrpcServer:
             writing = [method for method, access in METHOD_ACCESS.items() if access is not READ]
             interceptors.append(DurabilityInterceptor(self._ack, writing))
         return interceptors
+
+    def _add_services(
+        self,
+        server: grpc.aio.Server,
+        long_term: LongTermStore,
+        served: Models,
+        *,
+        audit: AuditLog,
+        limits: Limits,
+        retention: Retention,
+    ) -> NamespaceCache:
+        """Adds every service to `server`; returns the namespaces' settings
+        as the services see them."""
+        assert self._redis is not None
+        settings = self.settings
+        search = MemorySearch(long_term, served, limits, self._record_access(long_term))
+        settings_store = NamespaceSettingsStore(self._redis)
+        defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
+        working = WorkingStore(self._redis, retention)
+        working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
+            WorkingMemoryServicer(working, search, limits, defaults),
+            server,
+        )
+        long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
+            LongTermMemoryServicer(long_term, search, limits, defaults), server
+        )
+        namespace_settings_pb2_grpc.add_NamespacesServicer_to_server(
+            NamespacesServicer(settings_store, defaults, limits), server
+        )
+        portability_pb2_grpc.add_PortabilityServicer_to_server(
+            self._portability(long_term, served, settings_store, limits), server
+        )
+        portability_pb2_grpc.add_PortabilityServicer_to_server(
+            self._portability(long_term, served, settings_store, limits), server
+        )
+        events = EventStore(self._redis, retention)
+        self._tails = TailHub(
+            events, max_lag=limits.tail_max_lag_events, by_slot=is_cluster_url(self.redis_url)
+        )
+        event_log_pb2_grpc.add_EventLogServicer_to_server(
+            EventLogServicer(events, self._tails, self._draining, limits), server
+        )
+        administration_pb2_grpc.add_AdministrationServicer_to_server(
+            AdministrationServicer(
+                Eraser(self._redis, working, long_term),
+                NamespaceDeleter(self._redis),
+                audit,
+                call_timeout_s=settings.default_call_timeout,
+            ),
+            server,
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        if settings.reflection:
+            # v1 and v1alpha, both listed (memrpc/reflection.py).
+            reflection.enable(server, (*SERVICE_NAMES, health.SERVICE_NAME))
+        return defaults
+
+    def _keys_loaded(self, ring: KeyRing) -> None:
+        """Records a version of the API key file (the first one too) in the
+        audit log, once Redis is reached (`AuditLog.record_credentials`)."""
+        self._key_ring = ring
+        if self._audit is not None:
+            write = asyncio.create_task(self._record_keys(self._audit, ring))
+            self._audit_writes.add(write)
+            write.add_done_callback(self._audit_writes.discard)
+
+    @staticmethod
+    async def _record_keys(audit: AuditLog, ring: KeyRing) -> None:
+        try:
+            if await audit.record_credentials(KEYS_FILE, ring.fingerprints()):
+                log.info("audit: recorded a change of the API key file")
+        except Exception as exc:  # the keys are in use whatever the log says
+            log.error("audit: the API key file's change is not recorded: %s", exc)
 
     async def start(self) -> None:
         """Connects to (or starts) Redis, loads the model, starts serving."""
@@ -297,7 +395,7 @@ class MemrpcServer:
         limits = Limits.from_settings(settings)
         retention = Retention.from_settings(settings)
         credentials = server_credentials(settings)
-        interceptors = self._interceptors()
+        auth = auth_interceptors(settings, self._keys_loaded)
         if not settings.redis_url:
             self._embedded = EmbeddedRedis.from_settings(settings)
             await self._embedded.astart()
@@ -307,6 +405,9 @@ class MemrpcServer:
             )
         self._redis = connect_redis(settings, self.redis_url)
         redis_info = await reach(self._redis, self.redis_url, timeout=settings.redis_start_timeout)
+        audit = self._audit = AuditLog(self._redis)
+        if self._key_ring is not None:
+            self._keys_loaded(self._key_ring)
         if not self._embedders:
             self._embedders = await load_models(settings)
         # Before the index: a server of another model changes nothing.
@@ -318,7 +419,7 @@ class MemrpcServer:
         long_term = await self._long_term(self._redis, settings, served)
 
         server = grpc.aio.server(
-            interceptors=interceptors,
+            interceptors=self._interceptors(auth, audit),
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
                 ("grpc.max_send_message_length", limits.max_message_bytes),
@@ -327,31 +428,9 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
-        search = MemorySearch(long_term, served, limits, self._record_access(long_term))
-        settings_store = NamespaceSettingsStore(self._redis)
-        defaults = self._defaults = NamespaceCache(settings_store, server_defaults(limits))
-        working_memory_pb2_grpc.add_WorkingMemoryServicer_to_server(
-            WorkingMemoryServicer(WorkingStore(self._redis, retention), search, limits, defaults),
-            server,
+        defaults = self._add_services(
+            server, long_term, served, audit=audit, limits=limits, retention=retention
         )
-        long_term_memory_pb2_grpc.add_LongTermMemoryServicer_to_server(
-            LongTermMemoryServicer(long_term, search, limits, defaults), server
-        )
-        namespace_settings_pb2_grpc.add_NamespacesServicer_to_server(
-            NamespacesServicer(settings_store, defaults, limits), server
-        )
-        events = EventStore(self._redis, retention)
-        self._tails = TailHub(
-            events, max_lag=limits.tail_max_lag_events, by_slot=is_cluster_url(self.redis_url)
-        )
-        event_log_pb2_grpc.add_EventLogServicer_to_server(
-            EventLogServicer(events, self._tails, self._draining, limits), server
-        )
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        if settings.reflection:
-            reflection.enable_server_reflection(
-                (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-            )
         self.port = (
             server.add_insecure_port(settings.listen)
             if credentials is None
@@ -380,6 +459,26 @@ class MemrpcServer:
             settings.model_dir or "the package",
             redacted_url(self.redis_url),
             redis_info,
+        )
+
+    def _portability(
+        self,
+        long_term: LongTermStore,
+        served: Models,
+        settings_store: NamespaceSettingsStore,
+        limits: Limits,
+    ) -> PortabilityServicer:
+        """The Portability service, on the server's stores."""
+        redis = self._redis
+        assert redis is not None
+        return PortabilityServicer(
+            reader=ExportReader(redis, long_term),
+            long_term=long_term,
+            models=served,
+            settings=settings_store,
+            cache=self.defaults,
+            limits=limits,
+            new_writer=lambda: ImportWriter(redis, long_term.vector_type),
         )
 
     def _record_access(self, long_term: LongTermStore) -> AccessRecorder:
@@ -459,6 +558,8 @@ class MemrpcServer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._audit_writes:  # short: one script each
+            await asyncio.wait(self._audit_writes, timeout=grace)
         if self._owns_embedder:
             for embedder in self._embedders:
                 await embedder.aclose()

@@ -280,6 +280,11 @@ def _json_text(payload: struct_pb2.Struct, field: str) -> str:
         raise ApiError.invalid(field, "must not hold NaN or infinite numbers") from None
 
 
+def event_message(event: StoredEvent) -> event_log_pb2.Event:
+    """The `Event` message of a stored event (an export's record)."""
+    return _event(event)
+
+
 def _event(event: StoredEvent) -> event_log_pb2.Event:
     """The `Event` message of a stored event."""
     content = event.content

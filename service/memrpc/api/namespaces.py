@@ -248,6 +248,18 @@ class NamespacesServicer(namespace_settings_pb2_grpc.NamespacesServicer):
         # The messages of `NamespaceSettings` whose leaves are settings.
         self._groups = tuple(dict.fromkeys(path.split(".")[0] for path in self._paths))
 
+    def message(self, ns: str, stored: StoredSettings) -> pb.NamespaceSettings:
+        """The message of the settings `stored` (an export's record)."""
+        return _message(ns, stored, self._leaves)
+
+    def every_setting(self, settings: pb.NamespaceSettings, field: str) -> dict[str, Value]:
+        """The checked value of every setting of `settings` (None: unset),
+        `field` naming the message in errors (an import's record)."""
+        return {
+            leaf.setting: leaf.read(leaf.parent(settings), leaf.name, f"{field}.{leaf.path}")
+            for leaf in self._leaves
+        }
+
     def _both(
         self, ns: str, stored: StoredSettings
     ) -> tuple[pb.NamespaceSettings, pb.NamespaceSettings]:

@@ -93,6 +93,11 @@ def _summary(summary: pb.SessionSummary, fields: Fields) -> None:
         set_timestamp(summary.update_time, int(folded_ms))
 
 
+def session_message(ns: str, thread: str, fields: Fields) -> pb.Session:
+    """A Session message from the Hash fields of a session (an export's record)."""
+    return _session(ns, thread, fields)
+
+
 def _session(ns: str, thread: str, fields: Fields) -> pb.Session:
     """A Session message from the Hash fields of a session.
 

@@ -43,6 +43,9 @@ class Credential:
     subject: str
     namespaces: frozenset[str]
     access: Access
+    # The same identity for machines, as the audit log records it:
+    # `key:ci-bot`, `jwt:alice`.
+    id: str
 
     def may_use(self, namespace: str) -> bool:
         """Whether the credential covers `namespace`."""

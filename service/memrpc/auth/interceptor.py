@@ -8,7 +8,9 @@ call's caller (`memrpc.rpc.caller`, which per-caller caps and per-tenant
 quotas count). Once the
 request is deserialized, its `namespace` must be one of the credential's
 (`PERMISSION_DENIED` otherwise); for TailEvents this is checked before the
-first event.
+first event, and for a client stream (ImportData) on each request that
+names a namespace, as the servicer reads it (a denial raised there is the
+servicer's to report).
 
 A server stream (TailEvents) may stay open for hours, so before sending a
 message it checks its token again, the method's access and the namespace,
@@ -64,10 +66,12 @@ class AuthInterceptor(WrappingInterceptor):
         except ApiError as err:
             log.info("denied %s: %s", method, err.message)
             return rebuild(handler, _abort_with(err))
-        caller.act_as(credential.subject)
+        caller.act_as(credential.subject, credential.id)
+        readmit = functools.partial(self._admit, token, method, handler)
         if handler.response_streaming:
-            readmit = functools.partial(self._admit, token, method, handler)
             return rebuild(handler, _guard_stream(handler, method, credential, readmit))
+        if handler.request_streaming:
+            return rebuild(handler, _guard_requests(handler, method, credential, readmit))
         return rebuild(handler, _guard(handler, method, credential))
 
     def _admit(self, token: str, method: str, handler: Handler) -> Credential:
@@ -108,7 +112,7 @@ def _bearer_token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
 
 def _check_method(credential: Credential, method: str, handler: Handler) -> None:
     access = scopes.METHOD_ACCESS.get(method)
-    if access is None or handler.request_streaming:
+    if access is None or (handler.request_streaming and handler.response_streaming):
         raise permission_denied(
             ErrorReason.ERROR_REASON_METHOD_FORBIDDEN,
             f"{method} has no access rule on this server",
@@ -162,6 +166,36 @@ def _guard(handler: Handler, method: str, credential: Credential) -> Callable[..
         return await unary(request, context)
 
     return guarded
+
+
+def _guard_requests(
+    handler: Handler, method: str, credential: Credential, readmit: Callable[[], Credential]
+) -> Callable[..., Awaitable[Any]]:
+    """A client stream's behavior (ImportData), served only while each of
+    its requests names one of the credential's namespaces (or none: the
+    first request's holds for the rest) and, once `RECHECK_INTERVAL_S` has
+    passed since the last check, the token still admits the call."""
+    serve = cast(Callable[[AsyncIterator[Any], Context], Awaitable[Any]], handler.stream_unary)
+
+    async def checked_requests(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        checked = time.monotonic()
+        async for request in requests:
+            try:
+                current = credential
+                if time.monotonic() - checked >= RECHECK_INTERVAL_S:
+                    checked = time.monotonic()
+                    current = readmit()
+                if request.namespace:
+                    _check_namespace(current, request)
+            except ApiError as err:  # the servicer reading the requests reports it
+                log.info("denied %s of %s: %s", method, credential.subject, err.message)
+                raise
+            yield request
+
+    async def guarded_requests(requests: AsyncIterator[Any], context: Context) -> Any:
+        return await serve(checked_requests(requests), context)
+
+    return guarded_requests
 
 
 def _guard_stream(

@@ -77,7 +77,8 @@ class JwtVerifier:
                 ErrorReason.ERROR_REASON_SCOPE_MISSING,
                 f"the JWT grants no memrpc scope ({NAMESPACES_CLAIM}, {ACCESS_CLAIM}): {err}",
             ) from None
-        return Credential(f"JWT of {claims.get('sub', '?')!r}", namespaces, access)
+        subject = str(claims.get("sub", "?"))
+        return Credential(f"JWT of {subject!r}", namespaces, access, f"jwt:{subject}")
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:

@@ -82,6 +82,23 @@ class KeyRing:
             for key_id, key in sorted(self._keys.items())
         ]
 
+    def fingerprints(self) -> dict[str, str]:
+        """Each key's id, to a digest of its definition (its hash and scope),
+        as the audit log compares them: a key rotated or rescoped changes
+        its fingerprint."""
+        return {
+            key_id: hashlib.sha256(
+                b"\0".join(
+                    (
+                        key.digest,
+                        key.credential.access.value.encode(),
+                        *(namespace.encode() for namespace in sorted(key.credential.namespaces)),
+                    )
+                )
+            ).hexdigest()[:16]
+            for key_id, key in self._keys.items()
+        }
+
     @classmethod
     def load(cls, path: Path) -> KeyRing:
         """Reads a key file; raises ValueError naming the file and entry at fault."""
@@ -135,7 +152,7 @@ def _parse_entry(entry: object) -> tuple[str, _Key]:
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
         raise ValueError("sha256 must be 64 lowercase hex digits")
     namespaces, access = parse_scope(entry["namespaces"], entry["access"])
-    credential = Credential(f"API key {key_id!r}", namespaces, access)
+    credential = Credential(f"API key {key_id!r}", namespaces, access, f"key:{key_id}")
     return key_id, _Key(bytes.fromhex(digest), credential)
 
 

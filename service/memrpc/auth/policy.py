@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+from collections.abc import Callable
 
 import grpc
 
@@ -65,7 +66,11 @@ def requires_auth(settings: Settings) -> bool:
     )
 
 
-def _interceptor(settings: Settings) -> AuthInterceptor | None:
+# Called with each version of the API key file loaded (`on_keys`).
+KeysLoaded = Callable[[KeyRing], None]
+
+
+def _interceptor(settings: Settings, on_keys: KeysLoaded | None = None) -> AuthInterceptor | None:
     if not requires_auth(settings):
         return None
     interval = reloading.CHECK_INTERVAL_S
@@ -74,7 +79,7 @@ def _interceptor(settings: Settings) -> AuthInterceptor | None:
     )
     try:
         key_ring = (
-            Reloading(settings.auth_keys_file, KeyRing.load, interval=interval)
+            Reloading(settings.auth_keys_file, KeyRing.load, interval=interval, on_load=on_keys)
             if settings.auth_keys_file
             else None
         )
@@ -94,10 +99,13 @@ def check_settings(settings: Settings) -> None:
     _interceptor(settings)
 
 
-def auth_interceptors(settings: Settings) -> list[grpc.aio.ServerInterceptor]:
+def auth_interceptors(
+    settings: Settings, on_keys: KeysLoaded | None = None
+) -> list[grpc.aio.ServerInterceptor]:
     """The interceptors that enforce authentication: none when it is off
-    (logged as a warning). Raises AuthConfigError like `check_settings`."""
-    interceptor = _interceptor(settings)
+    (logged as a warning). Raises AuthConfigError like `check_settings`.
+    Each version of the API key file loaded is handed to `on_keys`."""
+    interceptor = _interceptor(settings, on_keys)
     if interceptor is not None:
         log.info("authentication on: every call needs a credential")
         return [interceptor]

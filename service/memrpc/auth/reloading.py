@@ -51,17 +51,22 @@ class Reloading(Generic[A]):
         *,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
+        on_load: Callable[[A], None] | None = None,
     ) -> None:
         """Loads `path` with `load`, which raises ValueError saying what is
-        wrong (raised from here too: a bad file at start is fatal)."""
+        wrong (raised from here too: a bad file at start is fatal). Each
+        version loaded, the first one too, is handed to `on_load`."""
         self._path = path
         self._load = load
         self._interval = interval
         self._clock = clock
+        self._on_load = on_load
         # The file as last seen, loaded or not: a bad version is reported once.
         self._seen = signature_or_unreadable((path,))
         self._current = load(path)
         self._next_check = clock() + interval
+        if on_load is not None:
+            on_load(self._current)
 
     def authenticate(self, token: str) -> Credential:
         """The credential of `token` under the latest good version of the file."""
@@ -87,3 +92,5 @@ class Reloading(Generic[A]):
             log.error("credentials not reloaded, the previous ones stay in use: %s", err)
             return
         log.info("credentials reloaded from %s", self._path)
+        if self._on_load is not None:
+            self._on_load(self._current)

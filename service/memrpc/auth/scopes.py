@@ -5,7 +5,9 @@ denied (tests/test_auth.py checks the table against the service descriptors).
 Consumer-group calls that move a group's position (ReceiveEvents,
 AcknowledgeEvents) change state, so they need write access. Changing a
 namespace's settings changes how every call of the namespace behaves, so it
-needs admin access; reading them, read access.
+needs admin access; reading them, read access. Erasing, deleting, exporting
+and importing a namespace's data, and reading its audit log, need admin
+access too.
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ _RULES: Mapping[str, Mapping[str, Access]] = {
     "memrpc.v1.Namespaces": {
         "GetNamespaceSettings": READ,
         "UpdateNamespaceSettings": ADMIN,
+    },
+    "memrpc.v1.Administration": {
+        "EraseUser": ADMIN,
+        "DeleteNamespace": ADMIN,
+        "ListAuditRecords": ADMIN,
+    },
+    "memrpc.v1.Portability": {
+        "ExportData": ADMIN,
+        "ImportData": ADMIN,
     },
 }
 

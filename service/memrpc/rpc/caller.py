@@ -1,7 +1,7 @@
 """Who is calling: the identity per-caller caps count against.
 
 On a server with authentication, the auth interceptor names each admitted
-call's caller with `act_as(credential.subject)` ("API key 'ci-bot'", "JWT
+call's caller with `act_as(credential.subject, credential.id)` ("API key 'ci-bot'", "JWT
 of 'alice'"), so every connection of one key or token is one caller.
 The tenant of per-tenant quotas (`fairness`) and of the access log is that
 subject too (`tenant_of`), and a request's namespace without
@@ -26,11 +26,22 @@ if TYPE_CHECKING:
     from memrpc.rpc.errors import Context
 
 _SUBJECT: contextvars.ContextVar[str | None] = contextvars.ContextVar("memrpc_caller", default=None)
+_CREDENTIAL_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "memrpc_credential_id", default=None
+)
 
 
-def act_as(subject: str) -> None:
-    """Makes `subject` the caller of the call being served."""
+def act_as(subject: str, credential_id: str) -> None:
+    """Makes `subject` the caller of the call being served, its credential
+    `credential_id` (`key:ci-bot`)."""
     _SUBJECT.set(subject)
+    _CREDENTIAL_ID.set(credential_id)
+
+
+def credential_id() -> str | None:
+    """The id of the credential of the call being served (`key:ci-bot`,
+    `jwt:alice`), None without authentication."""
+    return _CREDENTIAL_ID.get()
 
 
 def subject() -> str | None:

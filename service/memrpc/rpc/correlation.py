@@ -131,7 +131,7 @@ class CorrelationInterceptor(grpc.aio.ServerInterceptor):
 
         def end(request: Any, context: Context, started: float, span: Span | None) -> None:
             seconds = time.monotonic() - started
-            status = _status(context)
+            status = ended_status(context)
             if span is not None:
                 _end_span(span, status, request)
             observe_call(method, status, seconds, request, access)
@@ -187,7 +187,7 @@ def observe_call(
     )
 
 
-def _status(context: Context) -> grpc.StatusCode:
+def ended_status(context: Context) -> grpc.StatusCode:
     """The status a call ended with (CANCELLED if its task was cancelled)."""
     code = context.code()
     if code is None:

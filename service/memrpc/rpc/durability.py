@@ -1,7 +1,7 @@
 """Answering a call that writes only once a replica holds its writes
 (`--durability replica`, `store/replica_ack.py`).
 
-Every unary method it is given (the server gives those that need write or
+Every method with a unary response it is given (the server gives those that need write or
 admin access, `auth/scopes.py`) is served, then confirmed: its response is
 sent once `ReplicaAck.confirm` returns, and a call whose writes no replica
 confirmed in time fails with `UNAVAILABLE` (`ERROR_REASON_NOT_REPLICATED`)
@@ -46,6 +46,8 @@ class DurabilityInterceptor(WrappingInterceptor):
         self._writing = frozenset(writing)
 
     def wrap(self, handler: Handler, call: grpc.HandlerCallDetails) -> Handler:
-        if handler.unary_unary is None or call.method not in self._writing:
+        # A unary response: a unary request, or a client stream (ImportData).
+        serve = handler.unary_unary or handler.stream_unary
+        if serve is None or call.method not in self._writing:
             return handler
-        return rebuild(handler, _confirmed(handler.unary_unary, self._ack))
+        return rebuild(handler, _confirmed(serve, self._ack))

@@ -455,6 +455,11 @@ class Tail:
         return await self._blocking.interrupt()
 
 
+def thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:
+    """A thread log entry, `[id, [name, value, ...]]` as Redis returns it."""
+    return _thread_event(thread, entry)
+
+
 def _thread_event(thread: str, entry: Sequence[Any]) -> StoredEvent:
     """A thread log entry, `[id, [name, value, ...]]` as Redis returns it."""
     entry_id, flat = entry

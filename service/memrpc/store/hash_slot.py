@@ -48,12 +48,18 @@ def key_bytes(key: str | bytes | int | float) -> bytes:
     return (key if isinstance(key, str) else str(key)).encode()
 
 
-def slot_of(key: str | bytes | int | float) -> int:
-    """The slot of `key`: of its hash tag if it has one, else of all of it."""
+def hash_tag(key: str | bytes | int | float) -> bytes:
+    """The part of `key` Redis Cluster hashes: between its first `{` and the
+    next `}` when not empty, else all of it."""
     data = key_bytes(key)
     start = data.find(b"{")
     if start != -1:
         end = data.find(b"}", start + 1)
         if end > start + 1:
-            data = data[start + 1 : end]
-    return crc16(data) % SLOTS
+            return data[start + 1 : end]
+    return data
+
+
+def slot_of(key: str | bytes | int | float) -> int:
+    """The slot of `key`: of its hash tag if it has one, else of all of it."""
+    return crc16(hash_tag(key)) % SLOTS

@@ -50,6 +50,16 @@ On a Redis Cluster each primary's search index is named
 `memrpc:idx:mem:v4{<tag>}`, the tag one of the primary's slots
 (`store/memory_indexes.py`).
 
+The audit log of each namespace, `memrpc:audit{memrpc:audit}:<ns>` (a
+Stream; `<ns>` is `*` for the server-wide records), is outside every
+namespace on purpose: its hash tag is not the namespace, so that nothing
+done to a namespace's keys (erasure, deletion) reaches it; every audit log
+shares one Redis Cluster slot, with `memrpc:auditcred{memrpc:audit}:<file>`
+(a Hash: the credentials of a credentials file as last recorded). The
+cursor of a namespace's deletion while it runs,
+`memrpc:nsdel{memrpc:nsdel}:<ns>` (`store/namespace_deletion.py`), is
+outside the namespace for the same reason.
+
 `memrpc:namespaces`, `memrpc:schema`, `memrpc:model` and
 `memrpc:model:next{memrpc:model}` are the keys outside every namespace (no
 namespace tag; the last tagged with the name of `memrpc:model`, to share
@@ -243,3 +253,24 @@ def model_calls(ns: str, window: int) -> str:
     """The String counting a namespace's calls to the language model in the
     window (minute) `window` since the epoch (`store/model_budget.py`)."""
     return f"{PREFIX}:llmcalls:{{{ns}}}:{window}"
+
+
+def audit(ns: str) -> str:
+    """The Stream of a namespace's audit records (`store/audit_log.py`):
+    tagged `{memrpc:audit}`, not with the namespace, so that no operation on
+    the namespace's keys touches it."""
+    return f"{PREFIX}:audit{{{PREFIX}:audit}}:{ns}"
+
+
+def audit_credentials(source: str) -> str:
+    """The Hash of the credentials of the file `source` (`keys-file`,
+    `jwks-file`) as last recorded in the audit log: id to a digest of its
+    definition (`store/audit_log.py`). Shares the audit logs' slot."""
+    return f"{PREFIX}:auditcred{{{PREFIX}:audit}}:{source}"
+
+
+def namespace_deletion(ns: str) -> str:
+    """The String holding the `SCAN` cursor of a namespace's deletion while
+    it runs (`store/namespace_deletion.py`): outside the namespace (tagged
+    `{memrpc:nsdel}`), so that the deletion does not delete it."""
+    return f"{PREFIX}:nsdel{{{PREFIX}:nsdel}}:{ns}"

@@ -554,3 +554,18 @@ class ReembedFinish(Call):
     next: Key
     fingerprint: str
     now_ms: int
+
+
+@dataclass(slots=True)
+class CredentialsAudit(Call):
+    """Records in the server-wide audit log how a credentials file's
+    entries differ from those last recorded, and records them
+    (`store/audit_log.py`); `entries` are (id, fingerprint) pairs."""
+
+    LUA = "credentials_audit"
+
+    state: Key
+    log: Key
+    max_len: int
+    source: str
+    entries: Groups

@@ -100,6 +100,19 @@ const (
 	// `duplicateMemoryId` (the memory it repeats), `distance` (their cosine
 	// distance, `0` for the same normalised text).
 	ErrorReason_ERROR_REASON_MEMORY_DUPLICATE ErrorReason = 14
+	// `FAILED_PRECONDITION`: an import's namespace already holds sessions,
+	// events or memories; imports restore only into an empty namespace.
+	// Delete it (`Administration.DeleteNamespace`) or choose another.
+	//
+	// Metadata: `namespace`.
+	ErrorReason_ERROR_REASON_NAMESPACE_NOT_EMPTY ErrorReason = 15
+	// `FAILED_PRECONDITION`: an import's vectors were made by another
+	// embedding model (or another number of dimensions) than this server's:
+	// they cannot be searched beside its own. Import into a server with the
+	// exported model.
+	//
+	// Metadata: `exported` and `served`, the two models' fingerprints.
+	ErrorReason_ERROR_REASON_EMBEDDING_MODEL_MISMATCH ErrorReason = 16
 	// `ABORTED`: `expected_version` is not the resource's current version
 	// (another writer got there first); nothing was written. Read the
 	// resource again, and retry with its version.
@@ -220,6 +233,8 @@ var (
 		12: "ERROR_REASON_CONSUMER_GROUP_NOT_FOUND",
 		13: "ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS",
 		14: "ERROR_REASON_MEMORY_DUPLICATE",
+		15: "ERROR_REASON_NAMESPACE_NOT_EMPTY",
+		16: "ERROR_REASON_EMBEDDING_MODEL_MISMATCH",
 		20: "ERROR_REASON_VERSION_MISMATCH",
 		30: "ERROR_REASON_EVENTS_TRIMMED",
 		40: "ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED",
@@ -251,6 +266,8 @@ var (
 		"ERROR_REASON_CONSUMER_GROUP_NOT_FOUND":      12,
 		"ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS": 13,
 		"ERROR_REASON_MEMORY_DUPLICATE":              14,
+		"ERROR_REASON_NAMESPACE_NOT_EMPTY":           15,
+		"ERROR_REASON_EMBEDDING_MODEL_MISMATCH":      16,
 		"ERROR_REASON_VERSION_MISMATCH":              20,
 		"ERROR_REASON_EVENTS_TRIMMED":                30,
 		"ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED":   40,
@@ -304,7 +321,7 @@ var File_memrpc_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\xb2\b\n" +
+	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\x83\t\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_FIELD_INVALID\x10\x01\x12#\n" +
@@ -316,7 +333,9 @@ const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\x1dERROR_REASON_MEMORY_NOT_FOUND\x10\v\x12)\n" +
 	"%ERROR_REASON_CONSUMER_GROUP_NOT_FOUND\x10\f\x12.\n" +
 	"*ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS\x10\r\x12!\n" +
-	"\x1dERROR_REASON_MEMORY_DUPLICATE\x10\x0e\x12!\n" +
+	"\x1dERROR_REASON_MEMORY_DUPLICATE\x10\x0e\x12$\n" +
+	" ERROR_REASON_NAMESPACE_NOT_EMPTY\x10\x0f\x12)\n" +
+	"%ERROR_REASON_EMBEDDING_MODEL_MISMATCH\x10\x10\x12!\n" +
 	"\x1dERROR_REASON_VERSION_MISMATCH\x10\x14\x12\x1f\n" +
 	"\x1bERROR_REASON_EVENTS_TRIMMED\x10\x1e\x12,\n" +
 	"(ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED\x10(\x12%\n" +

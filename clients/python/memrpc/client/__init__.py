@@ -3,9 +3,11 @@
 `MemoryClient` (blocking) and `AsyncMemoryClient` (asyncio) bind a channel to
 one namespace and offer the calls an agent makes on every step; the raw
 generated stubs are there for everything else (`client.working`,
-`client.long_term`, `client.events`, `client.namespaces`). Against a server with authentication
-on, pass `token=` (an API key or a JWT, or a function returning the current
-one): it goes with every call as `authorization: Bearer <token>`. The reads
+`client.long_term`, `client.events`, `client.namespaces`, and for
+administrators `client.administration` and `client.portability`). Against
+a server with authentication on, pass `token=` (an API key or a JWT, or a
+function returning the current one): it goes with every call as
+`authorization: Bearer <token>`. The reads
 are retried on `UNAVAILABLE` (the published service config, `SERVICE_CONFIG`);
 `error_reason(err)` and `error_metadata(err)` (`memrpc.client.errors`) tell
 why a call failed.

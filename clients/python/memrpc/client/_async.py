@@ -11,13 +11,15 @@ import grpc
 from memrpc.client import _requests as req
 from memrpc.client._auth import BearerToken, Token, async_interceptors, describe
 from memrpc.client._service_config import channel_options
-from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import (
+    administration_pb2_grpc,
     event_log_pb2_grpc,
     long_term_memory_pb2_grpc,
     namespace_settings_pb2_grpc,
+    portability_pb2_grpc,
     working_memory_pb2_grpc,
 )
+from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as ltm
 from memrpc.v1 import working_memory_pb2 as wm
 
@@ -56,6 +58,8 @@ class AsyncMemoryClient:
         self.long_term = long_term_memory_pb2_grpc.LongTermMemoryStub(self.channel)
         self.events = event_log_pb2_grpc.EventLogStub(self.channel)
         self.namespaces = namespace_settings_pb2_grpc.NamespacesStub(self.channel)
+        self.administration = administration_pb2_grpc.AdministrationStub(self.channel)
+        self.portability = portability_pb2_grpc.PortabilityStub(self.channel)
 
     async def get_session(self, thread_id: str) -> wm.Session | None:
         """The thread's session, or None when it does not exist."""

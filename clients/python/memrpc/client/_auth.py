@@ -5,8 +5,9 @@ A server with authentication on wants metadata `authorization: Bearer <token>`
 too, but gRPC sends those only on TLS or local channels; a client interceptor
 adds it on any channel, plaintext loopback included. `BearerToken.merge` is
 the one place the token joins a call's own metadata; the interceptors
-only hand it their calls. memrpc's RPCs all take a single request, so
-unary-unary and unary-stream interception covers every call.
+only hand it their calls. memrpc's RPCs stream one way at most (ImportData
+streams requests, TailEvents and ExportData responses), so unary-unary,
+unary-stream and stream-unary interception covers every call.
 """
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ class _SyncCallDetails(_SyncDetails, grpc.ClientCallDetails):
     """grpc.ClientCallDetails with new metadata (grpc's own type is private)."""
 
 
-class SyncBearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+class SyncBearerInterceptor(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+):
     """Adds the token to every call of a blocking channel."""
 
     def __init__(self, token: BearerToken) -> None:
@@ -100,6 +105,9 @@ class SyncBearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamCl
 
     def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
 
 
 class _AsyncBearer:
@@ -128,10 +136,15 @@ class _AsyncUnaryStream(_AsyncBearer, grpc.aio.UnaryStreamClientInterceptor):
         return await continuation(self._details(details), request)
 
 
+class _AsyncStreamUnary(_AsyncBearer, grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(self._details(details), requests)
+
+
 def async_interceptors(token: BearerToken) -> list[grpc.aio.ClientInterceptor]:
     """The interceptors adding the token to a grpc.aio channel's calls: one per
     kind, since grpc.aio files an interceptor under its first kind only."""
-    return [_AsyncUnaryUnary(token), _AsyncUnaryStream(token)]
+    return [_AsyncUnaryUnary(token), _AsyncUnaryStream(token), _AsyncStreamUnary(token)]
 
 
 def describe(client: object, target: str, namespace: str, token: BearerToken | None) -> str:

@@ -106,6 +106,23 @@ export enum ErrorReason {
    */
   ERROR_REASON_MEMORY_DUPLICATE = 14,
   /**
+   * ERROR_REASON_NAMESPACE_NOT_EMPTY - `FAILED_PRECONDITION`: an import's namespace already holds sessions,
+   * events or memories; imports restore only into an empty namespace.
+   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   *
+   * Metadata: `namespace`.
+   */
+  ERROR_REASON_NAMESPACE_NOT_EMPTY = 15,
+  /**
+   * ERROR_REASON_EMBEDDING_MODEL_MISMATCH - `FAILED_PRECONDITION`: an import's vectors were made by another
+   * embedding model (or another number of dimensions) than this server's:
+   * they cannot be searched beside its own. Import into a server with the
+   * exported model.
+   *
+   * Metadata: `exported` and `served`, the two models' fingerprints.
+   */
+  ERROR_REASON_EMBEDDING_MODEL_MISMATCH = 16,
+  /**
    * ERROR_REASON_VERSION_MISMATCH - `ABORTED`: `expected_version` is not the resource's current version
    * (another writer got there first); nothing was written. Read the
    * resource again, and retry with its version.
@@ -281,6 +298,12 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 14:
     case "ERROR_REASON_MEMORY_DUPLICATE":
       return ErrorReason.ERROR_REASON_MEMORY_DUPLICATE;
+    case 15:
+    case "ERROR_REASON_NAMESPACE_NOT_EMPTY":
+      return ErrorReason.ERROR_REASON_NAMESPACE_NOT_EMPTY;
+    case 16:
+    case "ERROR_REASON_EMBEDDING_MODEL_MISMATCH":
+      return ErrorReason.ERROR_REASON_EMBEDDING_MODEL_MISMATCH;
     case 20:
     case "ERROR_REASON_VERSION_MISMATCH":
       return ErrorReason.ERROR_REASON_VERSION_MISMATCH;
@@ -367,6 +390,10 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS";
     case ErrorReason.ERROR_REASON_MEMORY_DUPLICATE:
       return "ERROR_REASON_MEMORY_DUPLICATE";
+    case ErrorReason.ERROR_REASON_NAMESPACE_NOT_EMPTY:
+      return "ERROR_REASON_NAMESPACE_NOT_EMPTY";
+    case ErrorReason.ERROR_REASON_EMBEDDING_MODEL_MISMATCH:
+      return "ERROR_REASON_EMBEDDING_MODEL_MISMATCH";
     case ErrorReason.ERROR_REASON_VERSION_MISMATCH:
       return "ERROR_REASON_VERSION_MISMATCH";
     case ErrorReason.ERROR_REASON_EVENTS_TRIMMED:

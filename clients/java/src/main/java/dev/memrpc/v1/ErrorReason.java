@@ -126,6 +126,31 @@ public enum ErrorReason
   ERROR_REASON_MEMORY_DUPLICATE(14),
   /**
    * <pre>
+   * `FAILED_PRECONDITION`: an import's namespace already holds sessions,
+   * events or memories; imports restore only into an empty namespace.
+   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   *
+   * Metadata: `namespace`.
+   * </pre>
+   *
+   * <code>ERROR_REASON_NAMESPACE_NOT_EMPTY = 15;</code>
+   */
+  ERROR_REASON_NAMESPACE_NOT_EMPTY(15),
+  /**
+   * <pre>
+   * `FAILED_PRECONDITION`: an import's vectors were made by another
+   * embedding model (or another number of dimensions) than this server's:
+   * they cannot be searched beside its own. Import into a server with the
+   * exported model.
+   *
+   * Metadata: `exported` and `served`, the two models' fingerprints.
+   * </pre>
+   *
+   * <code>ERROR_REASON_EMBEDDING_MODEL_MISMATCH = 16;</code>
+   */
+  ERROR_REASON_EMBEDDING_MODEL_MISMATCH(16),
+  /**
+   * <pre>
    * `ABORTED`: `expected_version` is not the resource's current version
    * (another writer got there first); nothing was written. Read the
    * resource again, and retry with its version.
@@ -465,6 +490,31 @@ public enum ErrorReason
   public static final int ERROR_REASON_MEMORY_DUPLICATE_VALUE = 14;
   /**
    * <pre>
+   * `FAILED_PRECONDITION`: an import's namespace already holds sessions,
+   * events or memories; imports restore only into an empty namespace.
+   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   *
+   * Metadata: `namespace`.
+   * </pre>
+   *
+   * <code>ERROR_REASON_NAMESPACE_NOT_EMPTY = 15;</code>
+   */
+  public static final int ERROR_REASON_NAMESPACE_NOT_EMPTY_VALUE = 15;
+  /**
+   * <pre>
+   * `FAILED_PRECONDITION`: an import's vectors were made by another
+   * embedding model (or another number of dimensions) than this server's:
+   * they cannot be searched beside its own. Import into a server with the
+   * exported model.
+   *
+   * Metadata: `exported` and `served`, the two models' fingerprints.
+   * </pre>
+   *
+   * <code>ERROR_REASON_EMBEDDING_MODEL_MISMATCH = 16;</code>
+   */
+  public static final int ERROR_REASON_EMBEDDING_MODEL_MISMATCH_VALUE = 16;
+  /**
+   * <pre>
    * `ABORTED`: `expected_version` is not the resource's current version
    * (another writer got there first); nothing was written. Read the
    * resource again, and retry with its version.
@@ -718,6 +768,8 @@ public enum ErrorReason
       case 12: return ERROR_REASON_CONSUMER_GROUP_NOT_FOUND;
       case 13: return ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS;
       case 14: return ERROR_REASON_MEMORY_DUPLICATE;
+      case 15: return ERROR_REASON_NAMESPACE_NOT_EMPTY;
+      case 16: return ERROR_REASON_EMBEDDING_MODEL_MISMATCH;
       case 20: return ERROR_REASON_VERSION_MISMATCH;
       case 30: return ERROR_REASON_EVENTS_TRIMMED;
       case 40: return ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED;
