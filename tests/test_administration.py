@@ -307,8 +307,15 @@ async def test_audit_records_outcomes_pages_and_refuses_bad_tokens(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await admin.ListAuditRecords(adm.ListAuditRecordsRequest(namespace="no spaces"))
     assert_invalid(refused.value, "namespace")
-    # `*` names the server-wide log.
-    await admin.ListAuditRecords(adm.ListAuditRecordsRequest(namespace="*"))
+    # A call naming no valid namespace is recorded in the server-wide log, `*`.
+    with pytest.raises(grpc.aio.AioRpcError):
+        await admin.EraseUser(adm.EraseUserRequest(namespace="no }{ namespace", user_id="x"))
+    server_wide = await admin.ListAuditRecords(
+        adm.ListAuditRecordsRequest(namespace="*", page_size=1)
+    )
+    [refused] = server_wide.records
+    assert (refused.operation, refused.namespace) == ("/memrpc.v1.Administration/EraseUser", "*")
+    assert refused.code == "INVALID_ARGUMENT"
 
 
 def memrpc_command(*args: str, key: str = "") -> subprocess.CompletedProcess[str]:

@@ -8,10 +8,10 @@ work of an agent, and are in the access log only. When a call ends,
 succeeded or failed, the `AuditInterceptor` appends one record: the
 credential's id, the method, the namespace, the status code and reason,
 and as details the request (a client stream's: its namespace and how many
-requests it sent; the server-wide log when its first request named no
-namespace) and the response (a server stream's: how many responses),
+requests it sent) and the response (a server stream's: how many responses),
 each user id and thread id in them replaced by a digest
-(`audit_log.user_digest`). A call refused before it is served (no
+(`audit_log.user_digest`). A call whose namespace is missing or invalid is
+recorded in the server-wide log (`*`). A call refused before it is served (no
 credential, no access, over a quota) is not recorded: the server log says
 why it was refused.
 
@@ -30,7 +30,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from memrpc.client.errors import error_info
-from memrpc.rpc import caller
+from memrpc.rpc import caller, validate
 from memrpc.rpc.correlation import ended_status
 from memrpc.rpc.errors import Context
 from memrpc.rpc.handlers import WrappingInterceptor, behavior, rebuild, responses
@@ -113,7 +113,7 @@ class AuditInterceptor(WrappingInterceptor):
         entry = AuditEntry(
             credential=caller.credential_id() or ANONYMOUS,
             operation=method,
-            namespace=namespace or SERVER_WIDE,
+            namespace=namespace if validate.is_namespace(namespace) else SERVER_WIDE,
             code=code.name,
             reason="" if code is grpc.StatusCode.OK else _reason(context),
             details=details,

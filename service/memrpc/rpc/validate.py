@@ -44,11 +44,16 @@ _JSON_TYPES = frozenset(
 )
 
 
+def is_namespace(value: str) -> bool:
+    """Whether `value` is a valid namespace (`namespace`)."""
+    return _NAMESPACE.fullmatch(value) is not None
+
+
 def namespace(value: str, field: str = "namespace") -> str:
     """A namespace: 1 to 64 of `[A-Za-z0-9._-]`, starting alphanumeric."""
     if not value:
         raise ApiError.invalid(field, "required")
-    if not _NAMESPACE.fullmatch(value):
+    if not is_namespace(value):
         raise ApiError.invalid(
             field,
             f"must be 1 to {MAX_NAMESPACE_CHARS} characters of [A-Za-z0-9._-], "
