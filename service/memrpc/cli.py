@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
@@ -20,8 +19,8 @@ from typing import Any, NoReturn
 
 from memrpc import admin_cli, portability_cli
 from memrpc.config import GROUPS, SETTINGS, Setting, Settings, SettingsError
+from memrpc.version import VERSION
 
-VERSION = importlib.metadata.version("memrpc")
 # The commands that call a running server, by module.
 _REMOTE = (portability_cli, admin_cli)
 

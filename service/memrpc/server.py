@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.metadata
 import logging
 import signal
 import time
@@ -76,9 +75,9 @@ from memrpc.v1 import (
     working_memory_pb2,
     working_memory_pb2_grpc,
 )
+from memrpc.version import VERSION
 
 log = logging.getLogger("memrpc.server")
-VERSION = importlib.metadata.version("memrpc")
 
 SERVICE_NAMES = (
     working_memory_pb2.DESCRIPTOR.services_by_name["WorkingMemory"].full_name,

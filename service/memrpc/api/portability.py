@@ -20,7 +20,6 @@ the records received last.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import math
 from collections.abc import AsyncIterator
@@ -66,10 +65,10 @@ from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from memrpc.v1 import portability_pb2 as pb
 from memrpc.v1 import portability_pb2_grpc
 from memrpc.v1.error_reason_pb2 import ErrorReason
+from memrpc.version import VERSION
 
 # The one format this server writes and reads.
 FORMAT_VERSION = 1
-VERSION = importlib.metadata.version("memrpc")
 # Most records one import batch writes.
 IMPORT_BATCH = 100
 # What each record's kind is counted as, in `ExportCounts`.

@@ -17,14 +17,13 @@ is not recorded; a call without one starts a sampled trace. The SDK's
 
 from __future__ import annotations
 
-import importlib.metadata
-
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from memrpc.telemetry import tracing
+from memrpc.version import VERSION
 
 # Spans wait at most this long before they are sent.
 SCHEDULE_DELAY_MS = 1000
@@ -37,7 +36,7 @@ EXPORT_TIMEOUT_S = 3.0
 
 def _resource() -> Resource:
     """The service's name and version, unless `OTEL_*` variables name it."""
-    resource = Resource.create({SERVICE_VERSION: importlib.metadata.version("memrpc")})
+    resource = Resource.create({SERVICE_VERSION: VERSION})
     if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({SERVICE_NAME: "memrpc"}))
     return resource
