@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,7 @@ from memrpc.store.import_writer import (
     SessionTurn,
 )
 from memrpc.store.long_term import LongTermStore, Memory, Source
+from memrpc.store.memory_index import ModelField
 from memrpc.store.namespace_settings import NamespaceSettingsStore
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from memrpc.v1 import portability_pb2 as pb
@@ -147,7 +148,7 @@ class PortabilityServicer(portability_pb2_grpc.PortabilityServicer):
         settings: NamespaceSettingsStore,
         cache: NamespaceCache,
         limits: Limits,
-        new_writer: Any,
+        new_writer: Callable[[], ImportWriter],
     ) -> None:
         self._reader = reader
         self._long_term = long_term
@@ -192,7 +193,7 @@ class PortabilityServicer(portability_pb2_grpc.PortabilityServicer):
             yield last
 
     async def _records(
-        self, ns: str, user: str | None, vector_field: Any, started: int
+        self, ns: str, user: str | None, vector_field: ModelField, started: int
     ) -> AsyncIterator[pb.ExportRecord]:
         """Every record of the export but the header and trailer, in order."""
         reader = self._reader
