@@ -270,6 +270,15 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:lease:\{{{_NS}\}}:[a-z_]+"), b"string"),
     (re.compile(rf"memrpc:llmcalls:\{{{_NS}\}}:[0-9]+"), b"string"),
 ]
+# Keys about a namespace kept outside it (their hash tag is not the
+# namespace, so that nothing done to its keys reaches them): its audit log
+# (`*`: the server-wide one), the credentials files as last audited, a
+# namespace deletion's cursor; each shape, its type and its tag.
+APART_GRAMMAR = [
+    (re.compile(rf"memrpc:audit\{{memrpc:audit\}}:(?:{_NS}|\*)"), b"stream", "memrpc:audit"),
+    (re.compile(r"memrpc:auditcred\{memrpc:audit\}:[a-z-]+"), b"hash", "memrpc:audit"),
+    (re.compile(rf"memrpc:nsdel\{{memrpc:nsdel\}}:{_NS}"), b"string", "memrpc:nsdel"),
+]
 # The keys outside every namespace: the namespaces the jobs read, the
 # storage schema and the embedding model of the stored memories, and the
 # lease of the migration from storage schema 2.
@@ -296,6 +305,9 @@ def grammar_violation(raw_key: bytes, key_type: bytes) -> str | None:
         return "not UTF-8"
     if key in GLOBAL_KEYS:
         return None if key_type == GLOBAL_KEYS[key] else f"holds a {key_type!r}"
+    for pattern, expected, tag in APART_GRAMMAR:
+        if pattern.fullmatch(key):
+            return None if key_type == expected and hash_tag(key) == tag else "not as keys.py"
     shapes = ((pattern.fullmatch(key), expected) for pattern, expected in KEY_GRAMMAR)
     match, expected = next(((m, t) for m, t in shapes if m), (None, b""))
     if match is None:
