@@ -24,10 +24,16 @@ DESCRIPTORS ?= dist/memrpc-v1.binpb
 # the tests run that genuine Redis 7.4 beside valkey (tests/conftest.py).
 LIBSSL := .tools/libssl1.1/.fetched
 
-.PHONY: serve test bench install generate generate-clients docs baseline descriptors grpc-tools lint typecheck check clean
+.PHONY: serve demo screenshots test bench install generate generate-clients docs baseline descriptors grpc-tools lint typecheck check clean
 
 serve: $(STAMP) $(GENERATED)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
+
+demo: $(STAMP) $(GENERATED)  ## Serve the browser demo on http://127.0.0.1:8080/ (with a memrpc on an embedded Redis).
+	$(BIN)/memrpc demo
+
+screenshots: $(STAMP) $(GENERATED)  ## Refresh docs/images/ from the browser test (Debian's headless Chromium).
+	MEMRPC_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/pytest -q tests/test_demo.py
 
 test: $(STAMP) $(GENERATED) $(LIBSSL) check  ## Install everything and run every check and test.
 	$(BIN)/pytest

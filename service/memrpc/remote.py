@@ -37,15 +37,19 @@ class UsageError(Exception):
     """A problem of the command line or of a file (exit status 2)."""
 
 
-def add_arguments(command: argparse.ArgumentParser) -> None:
-    """The flags of a command that calls a running server about a namespace."""
-    command.add_argument("--namespace", required=True, help="the namespace")
+def add_arguments(
+    command: argparse.ArgumentParser,
+    *,
+    namespace: bool = True,
+    target: str | None = DEFAULT_TARGET,
+    target_help: str = f"the server, HOST:PORT (default {DEFAULT_TARGET}; env {TARGET_ENV})",
+) -> None:
+    """The flags of a command that calls a running server (about a
+    `namespace`; `target` the default server, None for none)."""
+    if namespace:
+        command.add_argument("--namespace", required=True, help="the namespace")
     reach = command.add_argument_group("server")
-    reach.add_argument(
-        "--target",
-        default=os.environ.get(TARGET_ENV, DEFAULT_TARGET),
-        help=f"the server, HOST:PORT (default {DEFAULT_TARGET}; env {TARGET_ENV})",
-    )
+    reach.add_argument("--target", default=os.environ.get(TARGET_ENV, target), help=target_help)
     reach.add_argument(
         "--key-file",
         type=Path,
@@ -84,15 +88,20 @@ def channel(args: argparse.Namespace) -> grpc.Channel:
     return grpc.secure_channel(args.target, credentials, options=options)
 
 
+def key(args: argparse.Namespace) -> str | None:
+    """The credential of `args` (`--key-file`, else `MEMRPC_KEY`), if any."""
+    if args.key_file is not None:
+        found = read(args.key_file).decode().strip()
+        if not found:
+            raise UsageError(f"{args.key_file} is empty")
+        return found
+    return os.environ.get(KEY_ENV, "").strip() or None
+
+
 def metadata(args: argparse.Namespace) -> tuple[tuple[str, str | bytes], ...]:
     """The metadata of every call: the credential, when there is one."""
-    if args.key_file is not None:
-        key = read(args.key_file).decode().strip()
-        if not key:
-            raise UsageError(f"{args.key_file} is empty")
-    else:
-        key = os.environ.get(KEY_ENV, "").strip()
-    return (("authorization", f"Bearer {key}"),) if key else ()
+    found = key(args)
+    return (("authorization", f"Bearer {found}"),) if found else ()
 
 
 def describe(err: grpc.RpcError) -> str:
