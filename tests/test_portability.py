@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class Stubs:
     """The stubs of one server."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, server: MemrpcServer) -> None:
+        self.server = server
         self.wm = working_memory_pb2_grpc.WorkingMemoryStub(channel)
         self.ltm = long_term_memory_pb2_grpc.LongTermMemoryStub(channel)
         self.events = event_log_pb2_grpc.EventLogStub(channel)
@@ -59,8 +60,8 @@ class Stubs:
 
 
 @pytest.fixture
-async def source(channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(channel)
+async def source(channel: grpc.aio.Channel, memrpc_server: MemrpcServer) -> Stubs:
+    return Stubs(channel, memrpc_server)
 
 
 @pytest.fixture
@@ -70,9 +71,7 @@ async def target(own_redis: EmbeddedRedis, embedder: BatchingEmbedder) -> AsyncI
         running(make_settings(own_redis.url), embedder) as server,
         grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as chan,
     ):
-        stubs = Stubs(chan)
-        stubs.server = server  # type: ignore[attr-defined]
-        yield stubs
+        yield Stubs(chan, server)
 
 
 async def _fill(s: Stubs, ns: str) -> dict[str, Any]:
@@ -134,6 +133,9 @@ async def _fill(s: Stubs, ns: str) -> dict[str, Any]:
         )
     )
     await s.ltm.SearchMemories(ltm_pb.SearchMemoriesRequest(namespace=ns, text="green tea"))
+    # The search's access counts are written in the background: now, so
+    # that the export reads what a listing reads afterwards.
+    await s.server.access.flush()
     return {"ids": ids}
 
 
@@ -370,7 +372,7 @@ async def test_the_cli_round_trips_through_a_file(
     await _fill(source, ns)
     out = tmp_path / "export.jsonl"
     here = f"127.0.0.1:{memrpc_server.port}"
-    there = f"127.0.0.1:{target.server.port}"  # type: ignore[attr-defined]
+    there = f"127.0.0.1:{target.server.port}"
     done = await asyncio.to_thread(
         _cli, "export", "--target", here, "--namespace", ns, "--output", str(out)
     )
