@@ -38,6 +38,7 @@ from memrpc.store import keys
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_changes import CHANGES_THREAD
 from memrpc.store.memory_index import MemoryFilter
+from memrpc.store.namespace_scan import scan_pages
 from memrpc.store.redis_mux import RedisClient
 from memrpc.store.working import WorkingStore
 
@@ -169,19 +170,12 @@ class Eraser:
             return 0
         deleted = 0
         prefixes = [f"{keys.PREFIX}:{kind}:{{{ns}}}:".encode() for kind in _REQUEST_PREFIXES]
-        # Namespaces hold no glob characters ([A-Za-z0-9._-]).
         pattern = f"{keys.PREFIX}:*req:{{{ns}}}:*"
-        cursor = b"0"
-        anchor = keys.feed(ns)  # on a Redis Cluster: the namespace's node
-        while True:
-            cursor, found = await self._redis.execute_at(
-                anchor, "SCAN", cursor, "MATCH", pattern, "COUNT", ERASURE_STEP_KEYS
-            )
+        async for found in scan_pages(self._redis, ns, pattern, ERASURE_STEP_KEYS):
             doomed = [key for key in found if _request_thread(key, prefixes) in threads]
             if doomed:
                 deleted += int(await self._redis.execute("UNLINK", *doomed))
-            if cursor == b"0":
-                return deleted
+        return deleted
 
 
 def _names_user(entry: dict[bytes, bytes], user: bytes) -> bool:

@@ -44,6 +44,7 @@ from memrpc.store.long_term import LongTermStore, Memory, parse_memory
 from memrpc.store.memory_document import READ_FIELDS
 from memrpc.store.memory_index import MemoryFilter, ModelField
 from memrpc.store.memory_listing import Order, Position, list_rows
+from memrpc.store.namespace_scan import scan_pages
 from memrpc.store.redis_mux import RedisClient
 
 Fields = dict[bytes, bytes]
@@ -96,17 +97,10 @@ class ExportReader:
         """Pages of the keys of namespace `ns` starting with `prefix` (a
         key prefix ending in the namespace's tag and `:`), each page one
         `SCAN` on the namespace's node."""
-        # Namespaces hold [A-Za-z0-9._-] only: nothing a glob would read.
-        cursor = b"0"
-        while True:
-            cursor, found = await self._redis.execute_at(
-                prefix, "SCAN", cursor, "MATCH", f"{prefix}*", "COUNT", self.page_size
-            )
+        async for found in scan_pages(self._redis, ns, f"{prefix}*", self.page_size):
             page = [key.decode() for key in found if key.decode().startswith(prefix)]
             if page:
                 yield page
-            if cursor in (b"0", 0, "0"):
-                return
 
     # -- Sessions --------------------------------------------------------
 

@@ -53,6 +53,7 @@ from memrpc.store.events import BEFORE_FIRST, EventContent
 from memrpc.store.long_term import Memory
 from memrpc.store.memory_document import VectorType
 from memrpc.store.memory_index import Flag, ModelField, index_fields
+from memrpc.store.namespace_scan import scan_pages
 from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import Arg, RedisClient
 
@@ -138,17 +139,12 @@ class ImportWriter:
         user threads: a `SCAN` of its node for its keys (it stops at the
         first)."""
         pattern = f"{keys.PREFIX}:*:{{{ns}}}:*"
-        cursor: Any = b"0"
-        while True:
-            cursor, found = await self._redis.execute_at(
-                keys.probe(ns), "SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT
-            )
+        async for found in scan_pages(self._redis, ns, pattern, SCAN_COUNT):
             for key in found:
                 kind, _, rest = key.decode().removeprefix(f"{keys.PREFIX}:").partition(":")
                 if kind in _CONTENT and rest.startswith(f"{{{ns}}}:"):
                     return False
-            if cursor in (b"0", 0, "0"):
-                return True
+        return True
 
     async def _send(self, commands: Sequence[Sequence[Arg]]) -> list[Any]:
         """The replies of `commands`, sent together in order; an error is

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from memrpc.limits import ERASURE_STEP_KEYS
 from memrpc.store import keys
 from memrpc.store.hash_slot import hash_tag
+from memrpc.store.namespace_scan import START, is_done, scan_step
 from memrpc.store.redis_mux import RedisClient
 
 
@@ -47,20 +48,16 @@ class NamespaceDeleter:
         until = time.monotonic() + seconds
         marker = keys.namespace_deletion(ns)
         await self._redis.execute("SREM", keys.namespaces(), ns)
-        cursor = await self._redis.execute("GET", marker) or b"0"
+        cursor = await self._redis.execute("GET", marker) or START
         tag = ns.encode()
-        # Namespaces hold no glob characters ([A-Za-z0-9._-]).
         pattern = f"*{{{ns}}}*"
-        anchor = keys.feed(ns)  # on a Redis Cluster: the namespace's node
         deleted = 0
         while True:
-            cursor, found = await self._redis.execute_at(
-                anchor, "SCAN", cursor, "MATCH", pattern, "COUNT", ERASURE_STEP_KEYS
-            )
+            cursor, found = await scan_step(self._redis, ns, cursor, pattern, ERASURE_STEP_KEYS)
             doomed = [key for key in found if hash_tag(key) == tag]
             if doomed:
                 deleted += int(await self._redis.execute("UNLINK", *doomed))
-            if cursor == b"0":
+            if is_done(cursor):
                 await self._redis.execute("DEL", marker)
                 return Deletion(done=True, deleted_keys=deleted)
             await self._redis.execute("SET", marker, cursor)
