@@ -38,6 +38,9 @@ from memrpc.v1 import event_log_pb2_grpc, long_term_memory_pb2_grpc, working_mem
 from redis_cluster import LocalCluster
 from support import FixedDefaults
 
+# A hung test's asyncio tasks in its failure report (tests/hang_report.py).
+pytest_plugins = ["hang_report"]
+
 # Where `make test` puts the OpenSSL 1.1 libraries (see the Makefile).
 LIBSSL_DIR = Path(__file__).parent.parent / ".tools" / "libssl1.1" / "lib"
 

@@ -50,7 +50,8 @@ async def replicated(work: Path, binary: ServerBinary = VALKEY) -> AsyncIterator
     replica = EmbeddedRedis(work / "replica", port=0, binary=binary)
     primary.start()
     replica.start()
-    on_replica = redis.asyncio.from_url(replica.url, decode_responses=True)
+    # Bounded: a replica that stops answering fails the test instead of hanging it.
+    on_replica = redis.asyncio.from_url(replica.url, decode_responses=True, socket_timeout=10)
     try:
         on_primary, to_replica = RedisMux(primary.url), RedisMux(replica.url)
         try:

@@ -86,11 +86,15 @@ class ReplicaAck:
             try:
                 await self._round()
             except Exception as error:  # every caller of the round gets it
-                current.set_exception(error)
-                # Retrieved here, so that a round whose callers were all
-                # cancelled logs no "never retrieved".
-                with contextlib.suppress(Exception):
-                    current.exception()
+                _fail(current, error)
+            except BaseException:
+                # Cancelled (the connection closing): no caller may wait
+                # for ever on a round that will never be answered.
+                for waiting in (current, self._next):
+                    if waiting is not None:
+                        _fail(waiting, ConnectionError("the replica confirmation was cancelled"))
+                self._next = None
+                raise
             else:
                 current.set_result(None)
 
@@ -111,4 +115,17 @@ class ReplicaAck:
 
     async def aclose(self) -> None:
         """Closes its connection; a round in flight fails."""
+        if self._sending is not None:
+            self._sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sending
         await self._redis.aclose()
+
+
+def _fail(round_: asyncio.Future[None], error: Exception) -> None:
+    """Fails every caller of `round_` with `error`."""
+    round_.set_exception(error)
+    # Retrieved here, so that a round whose callers were all cancelled logs
+    # no "never retrieved".
+    with contextlib.suppress(Exception):
+        round_.exception()
