@@ -24,7 +24,7 @@ DESCRIPTORS ?= dist/memrpc-v1.binpb
 # the tests run that genuine Redis 7.4 beside valkey (tests/conftest.py).
 LIBSSL := .tools/libssl1.1/.fetched
 
-.PHONY: serve demo screenshots test bench install generate generate-clients docs baseline descriptors grpc-tools lint typecheck check clean
+.PHONY: serve demo screenshots test bench install generate generate-clients docs baseline descriptors openapi grpc-tools lint typecheck check clean
 
 serve: $(STAMP) $(GENERATED)  ## Start the server on 127.0.0.1:50051 with an embedded Redis.
 	$(BIN)/memrpc serve
@@ -83,6 +83,9 @@ baseline: $(STAMP) $(GOOGLEAPIS)  ## Record proto/ as the published contract (on
 descriptors: $(STAMP) $(GOOGLEAPIS)  ## Write the descriptor set of proto/ (source info, imports) to dist/, for grpcurl -protoset, ghz --protoset and protoc.
 	@mkdir -p $(dir $(DESCRIPTORS))
 	$(BIN)/buf build proto --as-file-descriptor-set -o $(DESCRIPTORS)
+
+openapi: descriptors  ## Rewrite docs/openapi.json, the OpenAPI description of the HTTP door, from the protos.
+	$(PY) -m memrpc.http.openapi $(DESCRIPTORS) > docs/openapi.json
 
 grpc-tools:  ## Build grpcurl and ghz into .tools/ (Go toolchain; tools/build-grpc-tools prints where).
 	tools/build-grpc-tools

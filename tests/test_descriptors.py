@@ -167,3 +167,43 @@ def test_csharp_stubs_generate(protoc_plugins, descriptor_set, tmp_path):
             assert f"partial class {method.output_type.name} " in code, method.full_name
         if plugin:
             assert f"static partial class {name.rsplit('.', 1)[1]}" in code, name
+
+
+def test_the_openapi_description_is_current_and_covers_every_method(descriptor_set: Path) -> None:
+    document = ROOT / "docs" / "openapi.json"
+    checked = subprocess.run(
+        [
+            ROOT / ".venv/bin/python",
+            "-m",
+            "memrpc.http.openapi",
+            descriptor_set,
+            "--check",
+            document,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    described = json.loads(document.read_text())
+    pool = descriptor_pool.Default()
+    served = {
+        f"/{name}/{method.name}"
+        for name in SERVICE_NAMES
+        for method in pool.FindServiceByName(name).methods
+    }
+    assert set(described["paths"]) == served
+    schemas = described["components"]["schemas"]
+    refs = {ref.rpartition("/")[2] for ref in _values(described, "$ref")}
+    assert refs <= set(schemas), refs - set(schemas)
+
+
+def _values(node: object, key: str) -> list[str]:
+    """Every value of `key` at any depth of a JSON document."""
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == key] + [
+            found for value in node.values() for found in _values(value, key)
+        ]
+    if isinstance(node, list):
+        return [found for value in node for found in _values(value, key)]
+    return []

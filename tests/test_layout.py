@@ -3,6 +3,8 @@
 - `store/` talks to Redis and knows nothing of gRPC or of the layers above;
 - `tails/` runs the tail fan-out on the store, without gRPC either;
 - `rpc/` is the plumbing that `api/` and `auth/` share, and needs neither;
+- `http/` carries calls over HTTP through `rpc/`'s pipeline: it knows no
+  servicer, store or credential, only the handlers it is given;
 - `auth/` decides who may call, without the servicers or Redis;
 - `api/` maps requests onto the stores and does not know Redis itself;
 - `embedding/` runs the model, without gRPC or the layers that serve it;
@@ -40,6 +42,7 @@ FORBIDDEN = {
     "rpc": ("memrpc.api", "memrpc.auth", "memrpc.tails", "memrpc.server"),
     "auth": ("memrpc.api", "memrpc.store", "memrpc.tails", "memrpc.server", "redis"),
     "api": ("redis", "hiredis", "memrpc.server"),
+    "http": ("memrpc.api", "memrpc.auth", "memrpc.store", "memrpc.tails", "memrpc.server", "redis"),
     "embedding": ("grpc", *LAYERS),
     "llm": ("grpc", "memrpc.api", "memrpc.rpc", "memrpc.auth", "memrpc.tails", "memrpc.server"),
     "telemetry": ("grpc", *LAYERS, "memrpc.embedding"),

@@ -9,11 +9,13 @@ import datetime
 import ipaddress
 import logging
 import os
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +34,8 @@ from memrpc.tls import TlsConfigError, server_credentials
 
 OK = grpc.StatusCode.OK
 REFUSED = grpc.StatusCode.UNAVAILABLE
+# An HTTPS request whose TLS handshake fails.
+REFUSED_HTTP = "refused"
 
 
 @dataclass(frozen=True)
@@ -136,17 +140,24 @@ def files(tmp_path: Path, server_ca: Authority, client_ca: Authority) -> TlsFile
 
 @contextlib.asynccontextmanager
 async def serving(
-    redis_server: EmbeddedRedis, embedder: Embedder, files: TlsFiles, *, mutual: bool
+    redis_server: EmbeddedRedis,
+    embedder: Embedder,
+    files: TlsFiles,
+    *,
+    mutual: bool,
+    http: bool = False,
 ) -> AsyncIterator[str]:
-    """A server with `files`' certificate (and client CA if `mutual`); its address."""
+    """A server with `files`' certificate (and client CA if `mutual`); its
+    gRPC address, or with `http` its HTTP door's."""
     settings = make_settings(
         redis_server.url,
         tls_cert_file=files.cert,
         tls_key_file=files.key,
         tls_client_ca_file=files.client_ca if mutual else None,
+        http_listen="127.0.0.1:0" if http else None,
     )
     async with running(settings, embedder) as server:
-        yield f"127.0.0.1:{server.port}"
+        yield f"127.0.0.1:{server.http_port if http else server.port}"
 
 
 def trusting(ca: Authority, client: KeyPair | None = None) -> grpc.ChannelCredentials:
@@ -203,6 +214,44 @@ async def test_mutual_tls_admits_only_clients_with_a_certificate_from_the_client
         stranger = Authority("another CA").issue("agent", server=False)
         assert await status(address, trusting(server_ca, stranger)) == REFUSED
         assert await status(address, None) == REFUSED
+
+
+async def http_status(
+    address: str, ca: Authority, client: KeyPair | None = None, folder: Path | None = None
+) -> int | str:
+    """The HTTP status of a `GetSession` over HTTPS trusting `ca` (with
+    `client`'s certificate, written in `folder`), or `REFUSED`."""
+    context = ssl.create_default_context(cadata=ca.pem.decode())
+    if client is not None:
+        assert folder is not None
+        (folder / "client.pem").write_bytes(client.cert)
+        (folder / "client.key").write_bytes(client.key)
+        context.load_cert_chain(folder / "client.pem", folder / "client.key")
+    async with httpx.AsyncClient(verify=context, timeout=10) as http:
+        try:
+            response = await http.post(
+                f"https://{address}/memrpc.v1.WorkingMemory/GetSession",
+                json={"namespace": "tls", "threadId": "nobody"},
+            )
+        except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
+            return REFUSED_HTTP
+        return response.status_code
+
+
+async def test_the_http_door_serves_the_same_tls_and_reloads_it(
+    redis_server, embedder, files, server_ca, client_ca, tmp_path
+):
+    good = client_ca.issue("agent", server=False)
+    async with serving(redis_server, embedder, files, mutual=True, http=True) as address:
+        assert await http_status(address, server_ca, good, tmp_path) == 404  # no such session
+        assert await http_status(address, server_ca) == REFUSED_HTTP
+        stranger = Authority("another CA").issue("agent", server=False)
+        assert await http_status(address, server_ca, stranger, tmp_path) == REFUSED_HTTP
+
+        new_ca = Authority("memrpc next server CA")
+        files.install(new_ca.issue("localhost", server=True))
+        assert await http_status(address, new_ca, good, tmp_path) == 404
+        assert await http_status(address, server_ca, good, tmp_path) == REFUSED_HTTP
 
 
 async def test_a_replaced_certificate_serves_new_connections_and_spares_open_ones(

@@ -141,6 +141,15 @@ class Settings:
             group="serving",
         ),
     )
+    http_listen: str | None = field(
+        default=None,
+        metadata=about(
+            "host:port to serve every memrpc method over HTTP/1.1 too, with JSON bodies (the "
+            "Connect protocol; gRPC-Web too), with the same authentication, limits and TLS as "
+            "gRPC (docs/http.md); unset: gRPC only",
+            group="serving",
+        ),
+    )
     drain_delay: float = field(
         default=5.0,
         metadata=about(
@@ -753,10 +762,12 @@ class Settings:
                 )
         if self.durability == "replica":
             self._check_durability()
-        if self.metrics_listen is not None and not _HOST_PORT.fullmatch(self.metrics_listen):
-            raise SettingsError(
-                f"--metrics-listen: {self.metrics_listen!r} is not host:port (e.g. 0.0.0.0:9090)"
-            )
+        for name, address, example in (
+            ("metrics_listen", self.metrics_listen, "0.0.0.0:9090"),
+            ("http_listen", self.http_listen, "0.0.0.0:8080"),
+        ):
+            if address is not None and not _HOST_PORT.fullmatch(address):
+                raise SettingsError(f"{flag(name)}: {address!r} is not host:port (e.g. {example})")
         if self.embed_queue_max < self.max_batch_items:
             raise SettingsError(
                 "--embed-queue-max must be at least --max-batch-items: the texts of one "

@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import grpc
 import redis.exceptions
@@ -29,6 +30,7 @@ from memrpc.config import Settings, SettingsError, effective, redacted_url
 from memrpc.connections import server_options
 from memrpc.embedded_redis import EmbeddedRedis
 from memrpc.embedding import Embedder, EmbeddingError, load_default_embedder
+from memrpc.http.door import HttpDoor
 from memrpc.jobs.runtime import BackgroundJobs
 from memrpc.limits import DURABILITY_REPLICAS, Limits
 from memrpc.llm.openai import api_key
@@ -43,6 +45,7 @@ from memrpc.rpc.deadline import DefaultDeadlineInterceptor
 from memrpc.rpc.decoding import DecodingInterceptor
 from memrpc.rpc.durability import DurabilityInterceptor
 from memrpc.rpc.fairness import FairnessInterceptor
+from memrpc.rpc.pipeline import Pipeline, Registry
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
 from memrpc.store.audit_log import KEYS_FILE, AuditLog
@@ -60,7 +63,7 @@ from memrpc.store.replica_ack import ReplicaAck
 from memrpc.store.working import WorkingStore
 from memrpc.tails import TailHub
 from memrpc.telemetry.export import SpanExport
-from memrpc.tls import check_files, server_credentials, transport_name
+from memrpc.tls import check_files, http_ssl_context, server_credentials, transport_name
 from memrpc.v1 import (
     administration_pb2,
     administration_pb2_grpc,
@@ -206,6 +209,7 @@ class MemrpcServer:
         # With --durability replica: what confirms that a replica holds a
         # call's writes, on a connection of its own.
         self._ack: ReplicaAck | None = None
+        self._http: HttpDoor | None = None
         self._tails: TailHub | None = None
         self._defaults: NamespaceCache | None = None
         self._server: grpc.aio.Server | None = None
@@ -230,6 +234,8 @@ class MemrpcServer:
         self._access: AccessRecorder | None = None
         self.port = 0
         self.metrics_port = 0
+        # The port of the HTTP door (`--http-listen`), once started; 0 without.
+        self.http_port = 0
 
     @property
     def tails(self) -> TailHub:
@@ -319,8 +325,9 @@ class MemrpcServer:
         limits: Limits,
         retention: Retention,
     ) -> NamespaceCache:
-        """Adds every service to `server`; returns the namespaces' settings
-        as the services see them."""
+        """Adds every service to `server` (which then installs them on the
+        gRPC server, and serves them over HTTP); returns the namespaces'
+        settings as the services see them."""
         assert self._redis is not None
         settings = self.settings
         search = MemorySearch(long_term, served, limits, self._record_access(long_term))
@@ -336,9 +343,6 @@ class MemrpcServer:
         )
         namespace_settings_pb2_grpc.add_NamespacesServicer_to_server(
             NamespacesServicer(settings_store, defaults, limits), server
-        )
-        portability_pb2_grpc.add_PortabilityServicer_to_server(
-            self._portability(long_term, served, settings_store, limits), server
         )
         portability_pb2_grpc.add_PortabilityServicer_to_server(
             self._portability(long_term, served, settings_store, limits), server
@@ -417,8 +421,9 @@ class MemrpcServer:
         check_vector_type(redis_info, VectorType(settings.vector_type), self.redis_url)
         long_term = await self._long_term(self._redis, settings, served)
 
+        interceptors = self._interceptors(auth, audit)
         server = grpc.aio.server(
-            interceptors=self._interceptors(auth, audit),
+            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
                 ("grpc.max_send_message_length", limits.max_message_bytes),
@@ -427,9 +432,17 @@ class MemrpcServer:
                 *server_options(settings),
             ],
         )
+        registry = Registry()
+        # The registry takes the services' handlers as a gRPC server does.
         defaults = self._add_services(
-            server, long_term, served, audit=audit, limits=limits, retention=retention
+            cast(grpc.aio.Server, registry),
+            long_term,
+            served,
+            audit=audit,
+            limits=limits,
+            retention=retention,
         )
+        registry.install(server)
         self.port = (
             server.add_insecure_port(settings.listen)
             if credentials is None
@@ -445,6 +458,8 @@ class MemrpcServer:
             self._jobs.start()
         await server.start()
         self._server = server
+        if settings.http_listen is not None:
+            await self._open_http(settings.http_listen, Pipeline(registry, interceptors), limits)
         if settings.metrics_listen is not None:
             self._start_metrics(settings.metrics_listen, alone=settings.workers == 1)
         await self._check_health()
@@ -458,6 +473,25 @@ class MemrpcServer:
             settings.model_dir or "the package",
             redacted_url(self.redis_url),
             redis_info,
+        )
+
+    async def _open_http(self, listen: str, pipeline: Pipeline, limits: Limits) -> None:
+        """Serves the memrpc services over HTTP on `listen` too (`--http-listen`)."""
+        settings = self.settings
+        self._http = HttpDoor(
+            pipeline,
+            SERVICE_NAMES,
+            listen=listen,
+            tls=http_ssl_context(settings),
+            max_message_bytes=limits.max_message_bytes,
+            reuse_port=settings.workers > 1,
+        )
+        await self._http.start()
+        self.http_port = self._http.port
+        log.info(
+            "serving HTTP (Connect, JSON) on %s://%s",
+            "http" if settings.tls_cert_file is None else "https",
+            bound_address(listen, self.http_port),
         )
 
     def _portability(
@@ -545,9 +579,15 @@ class MemrpcServer:
                 drained,
                 grace,
             )
+        # HTTP too (its calls are the same handlers', whose tails end below).
+        http_stopping = (
+            None if self._http is None else asyncio.ensure_future(self._http.stop(grace))
+        )
         self._draining.set()
         if stopping is not None:
             await stopping
+        if http_stopping is not None:
+            await http_stopping
         finished = time.monotonic()
         if self._access is not None:  # the searches are over: what is left of the grace
             await self._access.close(max(0.0, grace - (finished - started)))

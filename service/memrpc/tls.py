@@ -71,13 +71,31 @@ def transport_name(settings: Settings) -> str:
     return "plaintext" if settings.tls_cert_file is None else "TLS"
 
 
+def http_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context of the HTTP door (`--http-listen`): the files of the
+    gRPC server's, reloaded on change the same way (each handshake picks the
+    context of the files as they are); None when TLS is not configured."""
+    reloader = _reloader(settings)
+    if reloader is None:
+        return None
+
+    def pick(connection: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
+        reloader()
+        connection.context = reloader.ssl_context
+
+    outer = reloader.ssl_context
+    outer.sni_callback = pick
+    return outer
+
+
 @dataclass(frozen=True)
 class _Loaded:
-    """One version of the files, checked and ready for gRPC."""
+    """One version of the files, checked and ready for gRPC and for HTTP."""
 
     signature: Signature
     digest: str
     configuration: grpc.ServerCertificateConfiguration
+    ssl_context: ssl.SSLContext
 
 
 class CertificateReloader:
@@ -103,6 +121,11 @@ class CertificateReloader:
     def configuration(self) -> grpc.ServerCertificateConfiguration:
         """The configuration in use."""
         return self._current.configuration
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The configuration in use, for an HTTP server."""
+        return self._current.ssl_context
 
     def __call__(self) -> grpc.ServerCertificateConfiguration | None:
         """A new configuration if the files changed and load, else None.
@@ -140,10 +163,24 @@ class CertificateReloader:
             [(key, cert)], root_certificates=client_ca[0] if client_ca else None
         )
         digest = hashlib.sha256(b"\0".join(contents)).hexdigest()
-        return _Loaded(before, digest, configuration)
+        return _Loaded(
+            before, digest, configuration, _ssl_context(self._files[0], self._files[1], *client_ca)
+        )
 
     def _names(self) -> str:
         return ", ".join(os.fspath(path) for path in self._files)
+
+
+def _ssl_context(cert_file: Path, key_file: Path, *client_ca: bytes) -> ssl.SSLContext:
+    """A server context with the certificate, requiring client certificates
+    of the CA (`client_ca`, PEM) if given."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file, password=_no_password)
+    context.set_alpn_protocols(["http/1.1"])
+    for authorities in client_ca:
+        context.load_verify_locations(cadata=authorities.decode("ascii"))
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
 
 
 def _check_files(cert_file: Path, key_file: Path, client_ca_file: Path | None = None) -> None:

@@ -1,9 +1,10 @@
 """Whether authentication is on, decided from the settings before binding.
 
 - `--auth-keys-file` and/or `--jwks-file` set: on, wherever the server listens.
-- Neither, listening on loopback (127.0.0.0/8, ::1, localhost) or a unix
-  socket: off, with a warning (the local development default).
-- Neither, listening beyond loopback: the server refuses to start, unless
+- Neither, listening (gRPC, and HTTP with `--http-listen`) on loopback
+  (127.0.0.0/8, ::1, localhost) or a unix socket only: off, with a warning
+  (the local development default).
+- Neither, either listening beyond loopback: the server refuses to start, unless
   `--allow-unauthenticated` says to serve without credentials (warned about).
 
 When on, the key and JWKS files are loaded now, a bad one refusing the
@@ -51,16 +52,26 @@ def is_local(listen: str) -> bool:
         return False
 
 
+def _listening(settings: Settings) -> str:
+    """Where the server listens, for its messages."""
+    return " and ".join(address for address in (settings.listen, settings.http_listen) if address)
+
+
 def requires_auth(settings: Settings) -> bool:
     """Whether calls need credentials; raises AuthConfigError for settings
     that must not serve. (`Settings.validate()` has checked that the
     settings do not contradict each other.)"""
     if settings.auth_keys_file is not None or settings.jwks_file is not None:
         return True
-    if settings.allow_unauthenticated or is_local(settings.listen):
+    exposed = [
+        address
+        for address in (settings.listen, settings.http_listen)
+        if address is not None and not is_local(address)
+    ]
+    if settings.allow_unauthenticated or not exposed:
         return False
     raise AuthConfigError(
-        f"refusing to serve {settings.listen} without authentication: it is reachable beyond "
+        f"refusing to serve {exposed[0]} without authentication: it is reachable beyond "
         f"this machine. To require credentials, {_ENABLE}; or pass --allow-unauthenticated "
         "to let anyone who reaches the port read and write every namespace"
     )
@@ -113,13 +124,13 @@ def auth_interceptors(
         log.warning(
             "authentication is OFF (--allow-unauthenticated): anyone who can reach %s can "
             "read and write every namespace",
-            settings.listen,
+            _listening(settings),
         )
     else:
         log.warning(
             "authentication is off: %s is loopback-only, so any local process can read and "
             "write every namespace; %s to require credentials",
-            settings.listen,
+            _listening(settings),
             _ENABLE,
         )
     return []

@@ -43,7 +43,7 @@ def _lenient(method: str, deserializer: Callable[[bytes], Any]) -> Callable[[byt
         try:
             request = deserializer(data)
         except DecodeError as exc:
-            return Refused(_undecodable(method, str(exc)))
+            return Refused(undecodable(method, str(exc)))
         try:
             validate.known_enums(request)
         except ApiError as unknown:
@@ -53,7 +53,9 @@ def _lenient(method: str, deserializer: Callable[[bytes], Any]) -> Callable[[byt
     return deserialize
 
 
-def _undecodable(method: str, reason: str) -> ApiError:
+def undecodable(method: str, reason: str) -> ApiError:
+    """`INVALID_ARGUMENT` for a request of `method` that does not decode
+    (`reason` says why)."""
     return ApiError(
         grpc.StatusCode.INVALID_ARGUMENT,
         ErrorReason.ERROR_REASON_REQUEST_UNDECODABLE,
