@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from memrpc import admin_cli, demo_cli, portability_cli
+from memrpc import admin_cli, demo_cli, mcp_cli, portability_cli
 from memrpc.config import GROUPS, SETTINGS, Setting, Settings, SettingsError
 from memrpc.version import VERSION
 
 # The commands that run a memrpc client, by module.
-_REMOTE = (portability_cli, admin_cli, demo_cli)
+_REMOTE = (portability_cli, admin_cli, demo_cli, mcp_cli)
 
 
 class _Parser(argparse.ArgumentParser):
