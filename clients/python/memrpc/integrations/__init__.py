@@ -1,0 +1,1 @@
+"""Adapters of memrpc to agent frameworks, each behind an optional extra."""
