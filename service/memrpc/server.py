@@ -348,8 +348,9 @@ class MemrpcServer:
         portability_pb2_grpc.add_PortabilityServicer_to_server(
             self._portability(long_term, served, settings_store, limits), server
         )
+        checkpoints = CheckpointStore(self._redis)
         checkpoints_pb2_grpc.add_CheckpointsServicer_to_server(
-            CheckpointsServicer(CheckpointStore(self._redis)), server
+            CheckpointsServicer(checkpoints), server
         )
         events = EventStore(self._redis, retention)
         self._tails = TailHub(
@@ -360,7 +361,7 @@ class MemrpcServer:
         )
         administration_pb2_grpc.add_AdministrationServicer_to_server(
             AdministrationServicer(
-                Eraser(self._redis, working, long_term),
+                Eraser(self._redis, working, long_term, checkpoints),
                 NamespaceDeleter(self._redis),
                 audit,
                 call_timeout_s=settings.default_call_timeout,
