@@ -571,6 +571,9 @@ CHECKPOINT_PAGE_SIZE = Range(default=50, low=1, high=1000)
 # The most checkpoints one ListCheckpoints call examines beyond its page size
 # (those its metadata filter leaves out): the bound on its Redis time.
 CHECKPOINT_LIST_SCAN_BUDGET = 500
+# Checkpoints a filtered ListCheckpoints reads per step beyond what its page
+# lacks.
+CHECKPOINT_FILTERED_READ = 32
 
 
 # -- Administration (`Administration`, `Portability`) -----------------------------

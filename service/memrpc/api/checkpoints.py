@@ -15,6 +15,7 @@ from typing import Any
 from memrpc.api import page_tokens, paging, resources
 from memrpc.api.convert import now_ms, set_timestamp
 from memrpc.limits import (
+    CHECKPOINT_FILTERED_READ,
     CHECKPOINT_LIST_SCAN_BUDGET,
     CHECKPOINT_PAGE_SIZE,
     MAX_CHANNEL_CHARS,
@@ -36,8 +37,6 @@ from memrpc.v1 import checkpoints_pb2_grpc
 
 LIST_CHECKPOINTS = "ListCheckpoints"
 _CHECKPOINT_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_CHECKPOINT_ID_CHARS}}}")
-# Checkpoints a filtered listing reads per step beyond what its page lacks.
-_FILTERED_READ = 32
 
 
 def checkpoint_id(value: str, field: str, *, required: bool) -> str:
@@ -250,7 +249,10 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
         more = False
         while True:
             # One more than the page lacks: whether the listing goes on.
-            want = min(budget - examined, limit - len(page) + 1 + (_FILTERED_READ if wanted else 0))
+            want = min(
+                budget - examined,
+                limit - len(page) + 1 + (CHECKPOINT_FILTERED_READ if wanted else 0),
+            )
             found = await self._store.read(ns, thread, cpns, before=cursor, count=want)
             for stored in found:
                 if len(page) == limit:
