@@ -158,8 +158,8 @@ type CheckpointWrite struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The task that wrote it: 1 to 128 printable characters.
 	TaskId string `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	// Its position among the task's writes; negative for the special writes
-	// that replace each other (see `PutCheckpointWrites`).
+	// Its position among the task's writes (0 for the first); negative for
+	// the special writes that replace each other (see `PutCheckpointWrites`).
 	Index int32 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
 	// The channel written: 1 to 256 printable characters.
 	Channel string `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
@@ -1378,7 +1378,7 @@ const file_memrpc_v1_checkpoints_proto_rawDesc = "" +
 	"\x04data\x18\x02 \x01(\fB\x04\xe2A\x01\x01R\x04data\"\xc7\x01\n" +
 	"\x0fCheckpointWrite\x12\x1d\n" +
 	"\atask_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x06taskId\x12\x1a\n" +
-	"\x05index\x18\x02 \x01(\x05B\x04\xe2A\x01\x02R\x05index\x12\x1e\n" +
+	"\x05index\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\x05index\x12\x1e\n" +
 	"\achannel\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\achannel\x126\n" +
 	"\x05value\x18\x04 \x01(\v2\x1a.memrpc.v1.SerializedValueB\x04\xe2A\x01\x02R\x05value\x12!\n" +
 	"\ttask_path\x18\x05 \x01(\tB\x04\xe2A\x01\x01R\btaskPath\"\xc6\x03\n" +

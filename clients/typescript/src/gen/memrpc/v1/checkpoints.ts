@@ -104,8 +104,8 @@ export interface CheckpointWrite {
   /** The task that wrote it: 1 to 128 printable characters. */
   taskId: string;
   /**
-   * Its position among the task's writes; negative for the special writes
-   * that replace each other (see `PutCheckpointWrites`).
+   * Its position among the task's writes (0 for the first); negative for
+   * the special writes that replace each other (see `PutCheckpointWrites`).
    */
   index: number;
   /** The channel written: 1 to 256 printable characters. */

@@ -107,11 +107,11 @@ private static final long serialVersionUID = 0L;
   private int index_ = 0;
   /**
    * <pre>
-   * Its position among the task's writes; negative for the special writes
-   * that replace each other (see `PutCheckpointWrites`).
+   * Its position among the task's writes (0 for the first); negative for
+   * the special writes that replace each other (see `PutCheckpointWrites`).
    * </pre>
    *
-   * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = REQUIRED];</code>
+   * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The index.
    */
   @java.lang.Override
@@ -766,11 +766,11 @@ private static final long serialVersionUID = 0L;
     private int index_ ;
     /**
      * <pre>
-     * Its position among the task's writes; negative for the special writes
-     * that replace each other (see `PutCheckpointWrites`).
+     * Its position among the task's writes (0 for the first); negative for
+     * the special writes that replace each other (see `PutCheckpointWrites`).
      * </pre>
      *
-     * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = REQUIRED];</code>
+     * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return The index.
      */
     @java.lang.Override
@@ -779,11 +779,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its position among the task's writes; negative for the special writes
-     * that replace each other (see `PutCheckpointWrites`).
+     * Its position among the task's writes (0 for the first); negative for
+     * the special writes that replace each other (see `PutCheckpointWrites`).
      * </pre>
      *
-     * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = REQUIRED];</code>
+     * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = OPTIONAL];</code>
      * @param value The index to set.
      * @return This builder for chaining.
      */
@@ -796,11 +796,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Its position among the task's writes; negative for the special writes
-     * that replace each other (see `PutCheckpointWrites`).
+     * Its position among the task's writes (0 for the first); negative for
+     * the special writes that replace each other (see `PutCheckpointWrites`).
      * </pre>
      *
-     * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = REQUIRED];</code>
+     * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = OPTIONAL];</code>
      * @return This builder for chaining.
      */
     public Builder clearIndex() {

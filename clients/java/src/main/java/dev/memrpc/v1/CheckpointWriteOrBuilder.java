@@ -32,11 +32,11 @@ public interface CheckpointWriteOrBuilder extends
 
   /**
    * <pre>
-   * Its position among the task's writes; negative for the special writes
-   * that replace each other (see `PutCheckpointWrites`).
+   * Its position among the task's writes (0 for the first); negative for
+   * the special writes that replace each other (see `PutCheckpointWrites`).
    * </pre>
    *
-   * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = REQUIRED];</code>
+   * <code>int32 index = 2 [json_name = "index", (.google.api.field_behavior) = OPTIONAL];</code>
    * @return The index.
    */
   int getIndex();

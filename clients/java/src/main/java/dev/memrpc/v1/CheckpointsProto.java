@@ -141,7 +141,7 @@ public final class CheckpointsProto extends com.google.protobuf.GeneratedFile {
       "Value\022 \n\010encoding\030\001 \001(\tB\004\342A\001\002R\010encoding\022" +
       "\030\n\004data\030\002 \001(\014B\004\342A\001\001R\004data\"\307\001\n\017Checkpoint" +
       "Write\022\035\n\007task_id\030\001 \001(\tB\004\342A\001\002R\006taskId\022\032\n\005" +
-      "index\030\002 \001(\005B\004\342A\001\002R\005index\022\036\n\007channel\030\003 \001(" +
+      "index\030\002 \001(\005B\004\342A\001\001R\005index\022\036\n\007channel\030\003 \001(" +
       "\tB\004\342A\001\002R\007channel\0226\n\005value\030\004 \001(\0132\032.memrpc" +
       ".v1.SerializedValueB\004\342A\001\002R\005value\022!\n\ttask" +
       "_path\030\005 \001(\tB\004\342A\001\001R\010taskPath\"\306\003\n\020ThreadCh" +
