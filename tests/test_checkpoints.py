@@ -220,7 +220,7 @@ async def test_checkpoint_namespaces_threads_and_namespaces_are_apart(
 
 
 async def test_delete_prune_and_delete_runs(
-    cp: checkpoints_pb2_grpc.CheckpointsStub, ns: str
+    cp: checkpoints_pb2_grpc.CheckpointsStub, channel: grpc.aio.Channel, ns: str
 ) -> None:
     for thread in ("a", "b", "c"):
         for i in range(3):
@@ -256,6 +256,13 @@ async def test_delete_prune_and_delete_runs(
     )
     assert everything.deleted_count == 2
     assert await _ids(cp, ns, "c") == []
+    # The bulk deletions are audited (one thread's deletion is routine), the
+    # threads by digest.
+    audit = administration_pb2_grpc.AdministrationStub(channel)
+    records = await audit.ListAuditRecords(admin_pb.ListAuditRecordsRequest(namespace=ns))
+    operations = [r.operation.rsplit("/", 1)[-1] for r in records.records]
+    assert operations == ["PruneCheckpoints", "DeleteCheckpointRuns", "PruneCheckpoints"]
+    assert "c" not in records.records[0].details["request"]["thread_ids"]
 
 
 async def test_a_copy_keeps_ids_writes_and_runs(
