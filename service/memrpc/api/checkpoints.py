@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from memrpc.api import page_tokens, paging, resources
@@ -31,7 +31,7 @@ from memrpc.limits import (
 )
 from memrpc.rpc import validate
 from memrpc.rpc.errors import ApiError, Context, translate_errors
-from memrpc.store.checkpoints import CheckpointStore, StoredCheckpoint, Write
+from memrpc.store.checkpoints import CheckpointStore, NewCheckpoint, StoredCheckpoint, Write
 from memrpc.v1 import checkpoints_pb2 as pb
 from memrpc.v1 import checkpoints_pb2_grpc
 
@@ -65,21 +65,44 @@ def _serialized(value: pb.SerializedValue, field: str) -> None:
         raise ApiError.invalid(f"{field}.data", f"must be at most {MAX_CHECKPOINT_BYTES} bytes")
 
 
-def _metadata(value: str) -> str:
+def _metadata(value: str, field: str) -> str:
     """The metadata as stored: a JSON object, `{}` for empty."""
     if not value:
         return "{}"
     if len(value.encode()) > MAX_CHECKPOINT_METADATA_BYTES:
         raise ApiError.invalid(
-            "metadata", f"must be at most {MAX_CHECKPOINT_METADATA_BYTES} bytes of UTF-8"
+            field, f"must be at most {MAX_CHECKPOINT_METADATA_BYTES} bytes of UTF-8"
         )
     try:
         parsed = json.loads(value)
     except ValueError as exc:
-        raise ApiError.invalid("metadata", f"must be a JSON object: {exc}") from None
+        raise ApiError.invalid(field, f"must be a JSON object: {exc}") from None
     if not isinstance(parsed, dict):
-        raise ApiError.invalid("metadata", "must be a JSON object")
+        raise ApiError.invalid(field, "must be a JSON object")
     return value
+
+
+def checked_checkpoint(
+    message: pb.PutCheckpointRequest | pb.ThreadCheckpoint, where: str = ""
+) -> NewCheckpoint:
+    """A checkpoint to store, from a request or an exported checkpoint
+    (their fields named alike), each field checked; `where` prefixes the
+    fields an error names."""
+    if not message.HasField("state"):
+        raise ApiError.invalid(f"{where}state", "required")
+    _serialized(message.state, f"{where}state")
+    return NewCheckpoint(
+        thread=validate.thread_id(message.thread_id, f"{where}thread_id"),
+        cpns=_checkpoint_ns(message.checkpoint_ns, f"{where}checkpoint_ns"),
+        checkpoint_id=checkpoint_id(message.checkpoint_id, f"{where}checkpoint_id", required=True),
+        parent=checkpoint_id(
+            message.parent_checkpoint_id, f"{where}parent_checkpoint_id", required=False
+        ),
+        run=validate.printable(message.run_id, f"{where}run_id", required=False),
+        metadata=_metadata(message.metadata, f"{where}metadata"),
+        encoding=message.state.encoding,
+        data=message.state.data,
+    )
 
 
 def _filter(value: Mapping[str, str]) -> dict[str, Any]:
@@ -121,38 +144,44 @@ def _matches(stored: StoredCheckpoint, wanted: dict[str, Any]) -> bool:
     return all(key in metadata and same_json(metadata[key], v) for key, v in wanted.items())
 
 
-def _writes(request: pb.PutCheckpointWritesRequest) -> list[Write]:
-    validate.batch(request.writes, "writes", max_items=MAX_CHECKPOINT_BATCH)
-    writes: list[Write] = []
+def checked_writes(
+    writes: Sequence[pb.CheckpointWrite], field: str, *, required: bool = True
+) -> list[Write]:
+    """The pending writes to store (`field` names the list in errors), each
+    checked, at least one when `required`."""
+    if required or writes:
+        validate.batch(writes, field, max_items=MAX_CHECKPOINT_BATCH)
+    checked: list[Write] = []
     seen: set[tuple[str, int]] = set()
     total = 0
-    for i, write in enumerate(request.writes):
-        field = f"writes[{i}]"
-        task = validate.printable(write.task_id, f"{field}.task_id", required=True)
+    for i, write in enumerate(writes):
+        at = f"{field}[{i}]"
+        task = validate.printable(write.task_id, f"{at}.task_id", required=True)
         validate.printable(
-            write.channel, f"{field}.channel", max_chars=MAX_CHANNEL_CHARS, required=True
+            write.channel, f"{at}.channel", max_chars=MAX_CHANNEL_CHARS, required=True
         )
         validate.printable(
-            write.task_path, f"{field}.task_path", max_chars=MAX_TASK_PATH_CHARS, required=False
+            write.task_path, f"{at}.task_path", max_chars=MAX_TASK_PATH_CHARS, required=False
         )
         if not write.HasField("value"):
-            raise ApiError.invalid(f"{field}.value", "required")
-        _serialized(write.value, f"{field}.value")
+            raise ApiError.invalid(f"{at}.value", "required")
+        _serialized(write.value, f"{at}.value")
         total += len(write.value.data)
         if total > MAX_CHECKPOINT_BYTES:
             raise ApiError.invalid(
-                "writes", f"their values must be at most {MAX_CHECKPOINT_BYTES} bytes in all"
+                field, f"their values must be at most {MAX_CHECKPOINT_BYTES} bytes in all"
             )
         if (task, write.index) in seen:
             raise ApiError.invalid(
-                field, f"repeats the task_id and index of an earlier write ({write.index})"
+                at, f"repeats the task_id and index of an earlier write ({write.index})"
             )
         seen.add((task, write.index))
-        writes.append(Write(f"{task}:{write.index}", write.SerializeToString(), write.index < 0))
-    return writes
+        checked.append(Write(f"{task}:{write.index}", write.SerializeToString(), write.index < 0))
+    return checked
 
 
-def _message(thread: str, cpns: str, stored: StoredCheckpoint) -> pb.ThreadCheckpoint:
+def checkpoint_message(thread: str, cpns: str, stored: StoredCheckpoint) -> pb.ThreadCheckpoint:
+    """A stored checkpoint as the service (and an export) returns it."""
     fields = stored.fields
     message = pb.ThreadCheckpoint(
         thread_id=thread,
@@ -195,28 +224,9 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
         self, request: pb.PutCheckpointRequest, context: Context
     ) -> pb.PutCheckpointResponse:
         ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
-        cpns = _checkpoint_ns(request.checkpoint_ns)
-        cid = checkpoint_id(request.checkpoint_id, "checkpoint_id", required=True)
-        parent = checkpoint_id(request.parent_checkpoint_id, "parent_checkpoint_id", required=False)
-        run = validate.printable(request.run_id, "run_id", required=False)
-        if not request.HasField("state"):
-            raise ApiError.invalid("state", "required")
-        _serialized(request.state, "state")
-        metadata = _metadata(request.metadata)
+        new = checked_checkpoint(request)
         now = now_ms()
-        await self._store.put(
-            ns,
-            thread,
-            cpns,
-            cid,
-            parent=parent,
-            run=run,
-            metadata=metadata,
-            encoding=request.state.encoding,
-            data=request.state.data,
-            now_ms=now,
-        )
+        await self._store.put(ns, new, now_ms=now)
         response = pb.PutCheckpointResponse()
         set_timestamp(response.update_time, now)
         return response
@@ -231,7 +241,7 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
         stored = await self._store.get(ns, thread, cpns, cid)
         if stored is None:
             raise resources.checkpoint_not_found(ns, thread, cpns, cid)
-        return pb.GetCheckpointResponse(checkpoint=_message(thread, cpns, stored))
+        return pb.GetCheckpointResponse(checkpoint=checkpoint_message(thread, cpns, stored))
 
     async def ListCheckpoints(
         self, request: pb.ListCheckpointsRequest, context: Context
@@ -270,7 +280,7 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
                     break
                 continue
             break
-        messages = paging.fitting(_message(thread, cpns, stored) for stored in page)
+        messages = paging.fitting(checkpoint_message(thread, cpns, stored) for stored in page)
         if len(messages) < len(page):
             cursor, more = messages[-1].checkpoint_id, True
         token = page_tokens.encode(LIST_CHECKPOINTS, request, [cursor]) if more else ""
@@ -283,7 +293,8 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
         thread = validate.thread_id(request.thread_id)
         cpns = _checkpoint_ns(request.checkpoint_ns)
         cid = checkpoint_id(request.checkpoint_id, "checkpoint_id", required=True)
-        stored = await self._store.put_writes(ns, thread, cpns, cid, _writes(request))
+        writes = checked_writes(request.writes, "writes")
+        stored = await self._store.put_writes(ns, thread, cpns, cid, writes)
         return pb.PutCheckpointWritesResponse(stored_count=stored)
 
     async def DeleteCheckpointThread(

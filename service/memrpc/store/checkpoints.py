@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memrpc.store import keys, scripts
+from memrpc.store import keys, memory_document, scripts
 from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import (
     CheckpointCopy,
@@ -50,6 +50,21 @@ class StoredCheckpoint:
     checkpoint_id: str
     fields: Fields
     writes: list[bytes]
+
+
+@dataclass(frozen=True)
+class NewCheckpoint:
+    """A checkpoint to store: where, its parent's and run's ids ('' for
+    none), its metadata (a JSON object) and its serialized state."""
+
+    thread: str
+    cpns: str
+    checkpoint_id: str
+    parent: str
+    run: str
+    metadata: str
+    encoding: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,7 @@ class CheckpointStore:
     """Reads and writes checkpoints."""
 
     def __init__(self, redis: RedisClient) -> None:
+        self._redis = redis
         self._put = scripts.load(redis, CheckpointPut)
         self._writes = scripts.load(redis, CheckpointWrites)
         self._read = scripts.load(redis, CheckpointRead)
@@ -87,34 +103,21 @@ class CheckpointStore:
         self._delete_runs = scripts.load(redis, CheckpointDeleteRuns)
         self._copy = scripts.load(redis, CheckpointCopy)
 
-    async def put(
-        self,
-        ns: str,
-        thread: str,
-        cpns: str,
-        checkpoint_id: str,
-        *,
-        parent: str,
-        run: str,
-        metadata: str,
-        encoding: str,
-        data: bytes,
-        now_ms: int,
-    ) -> None:
+    async def put(self, ns: str, new: NewCheckpoint, *, now_ms: int) -> None:
         """Stores a checkpoint, replacing one with the same id (whose
-        pending writes stay)."""
+        pending writes stay), as of `now_ms`."""
         await self._put(
             CheckpointPut(
-                thread=keys.checkpoint_thread(ns, thread),
-                thread_tag=keys.tag_value(thread),
-                cpns=keys.tag_value(cpns),
-                checkpoint_id=checkpoint_id,
-                run_tag=keys.tag_value(run) if run else "",
-                run=run,
-                parent=parent,
-                metadata=metadata,
-                encoding=encoding,
-                data=data,
+                thread=keys.checkpoint_thread(ns, new.thread),
+                thread_tag=keys.tag_value(new.thread),
+                cpns=keys.tag_value(new.cpns),
+                checkpoint_id=new.checkpoint_id,
+                run_tag=keys.tag_value(new.run) if new.run else "",
+                run=new.run,
+                parent=new.parent,
+                metadata=new.metadata,
+                encoding=new.encoding,
+                data=new.data,
                 now_ms=now_ms,
                 namespace=ns,
             )
@@ -135,6 +138,11 @@ class CheckpointStore:
             )
         )
         return int(stored)
+
+    async def namespaces(self, ns: str, thread: str) -> list[str]:
+        """The checkpoint namespaces of a thread that hold anything."""
+        tags = await self._redis.execute("SMEMBERS", keys.checkpoint_thread(ns, thread))
+        return sorted(memory_document.unhex(tag.decode()) for tag in tags)
 
     async def get(
         self, ns: str, thread: str, cpns: str, checkpoint_id: str

@@ -8,8 +8,9 @@
 // recorded against it. Checkpoints are stored apart from the event log
 // (which is trimmed) and from working memory (which expires): they stay
 // until deleted (`DeleteCheckpointThread`, `PruneCheckpoints`,
-// `DeleteCheckpointRuns`, or the namespace's deletion,
-// `Administration.DeleteNamespace`). They are not in exports
+// `DeleteCheckpointRuns`, the namespace's deletion,
+// `Administration.DeleteNamespace`, or the erasure of the user of their
+// thread, `Administration.EraseUser`). Exports carry them
 // (`Portability`). The Python client's `MemrpcSaver`
 // (`memrpc.integrations.langgraph_checkpoint`) is a LangGraph checkpointer
 // on this service.

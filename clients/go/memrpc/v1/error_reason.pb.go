@@ -107,8 +107,9 @@ const (
 	// distance, `0` for the same normalised text).
 	ErrorReason_ERROR_REASON_MEMORY_DUPLICATE ErrorReason = 14
 	// `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-	// events or memories; imports restore only into an empty namespace.
-	// Delete it (`Administration.DeleteNamespace`) or choose another.
+	// events, memories or checkpoints; imports restore only into an empty
+	// namespace. Delete it (`Administration.DeleteNamespace`) or choose
+	// another.
 	//
 	// Metadata: `namespace`.
 	ErrorReason_ERROR_REASON_NAMESPACE_NOT_EMPTY ErrorReason = 15

@@ -115,8 +115,9 @@ export enum ErrorReason {
   ERROR_REASON_MEMORY_DUPLICATE = 14,
   /**
    * ERROR_REASON_NAMESPACE_NOT_EMPTY - `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-   * events or memories; imports restore only into an empty namespace.
-   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   * events, memories or checkpoints; imports restore only into an empty
+   * namespace. Delete it (`Administration.DeleteNamespace`) or choose
+   * another.
    *
    * Metadata: `namespace`.
    */

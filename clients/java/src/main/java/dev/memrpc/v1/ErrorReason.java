@@ -139,8 +139,9 @@ public enum ErrorReason
   /**
    * <pre>
    * `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-   * events or memories; imports restore only into an empty namespace.
-   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   * events, memories or checkpoints; imports restore only into an empty
+   * namespace. Delete it (`Administration.DeleteNamespace`) or choose
+   * another.
    *
    * Metadata: `namespace`.
    * </pre>
@@ -515,8 +516,9 @@ public enum ErrorReason
   /**
    * <pre>
    * `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-   * events or memories; imports restore only into an empty namespace.
-   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   * events, memories or checkpoints; imports restore only into an empty
+   * namespace. Delete it (`Administration.DeleteNamespace`) or choose
+   * another.
    *
    * Metadata: `namespace`.
    * </pre>
