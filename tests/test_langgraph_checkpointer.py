@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import Capability
 from langgraph.checkpoint.conformance.report import ProgressCallbacks
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
+from langgraph.types import Command, Send, interrupt
 
 from memrpc.client import AsyncMemoryClient, MemoryClient
 from memrpc.integrations.langgraph_checkpoint import MemrpcSaver
@@ -112,6 +114,53 @@ async def test_an_interrupted_graph_resumes_from_a_new_saver(target: str, namesp
     # Each checkpoint's parent is the next one of the history (newest first).
     parents = [s.parent_config["configurable"]["checkpoint_id"] for s in history[:-1]]
     assert parents == [s.config["configurable"]["checkpoint_id"] for s in history[1:]]
+
+
+def _nested() -> StateGraph[Trip]:
+    """A graph with a subgraph that interrupts (its checkpoints in a child
+    checkpoint namespace) and a fan-out of `Send`s (parallel tasks' writes)."""
+
+    def ask(state: Trip) -> dict[str, Any]:
+        return {"log": [f"inner got {interrupt('inner question')}"]}
+
+    inner = StateGraph(Trip)
+    inner.add_node("ask", ask)
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", END)
+
+    def fan(state: Trip) -> list[Send]:
+        return [Send("work", {"log": [f"w{i}"]}) for i in range(3)]
+
+    def work(state: Trip) -> dict[str, Any]:
+        return {"log": [f"worked on {state['log'][-1]}"]}
+
+    outer = StateGraph(Trip)
+    outer.add_node("sub", inner.compile())
+    outer.add_node("work", work)
+    outer.add_edge(START, "sub")
+    outer.add_conditional_edges("sub", fan, ["work"])
+    outer.add_edge("work", END)
+    return outer
+
+
+async def _nested_run(saver: BaseCheckpointSaver[Any]) -> tuple[list[str], list[Any]]:
+    """The final log and the history's (next, values) of `_nested` run
+    until its interrupt and resumed."""
+    graph = _nested().compile(checkpointer=saver)
+    config: Any = {"configurable": {"thread_id": "nested"}}
+    await graph.ainvoke({"log": ["start"]}, config)
+    done = await graph.ainvoke(Command(resume="yes"), config)
+    history = [(s.next, s.values) async for s in graph.aget_state_history(config)]
+    return done["log"], history
+
+
+async def test_a_subgraph_and_parallel_sends_run_as_on_langgraphs_own_saver(
+    aclient: AsyncMemoryClient,
+) -> None:
+    log, history = await _nested_run(MemrpcSaver(aclient=aclient))
+    assert (log, history) == await _nested_run(InMemorySaver())
+    assert "inner got yes" in log
+    assert log.count("worked on w1") == 1
 
 
 def _blocking_run(target: str, namespace: str, thread: str) -> tuple[tuple[str, ...], list[str]]:
