@@ -63,7 +63,9 @@ type CheckpointsClient interface {
 	// Returns a checkpoint with its pending writes: the one named by
 	// `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
 	// namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-	// is none.
+	// is none. A checkpoint is returned whole: one whose state and writes
+	// together exceed what the client receives (4 MiB by default) needs a
+	// client with a higher receive limit.
 	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error)
 	// Lists the checkpoints of a thread's checkpoint namespace, highest id
 	// (newest) first, with their pending writes, optionally before an id and
@@ -80,7 +82,9 @@ type CheckpointsClient interface {
 	// the one stored under its key.
 	PutCheckpointWrites(ctx context.Context, in *PutCheckpointWritesRequest, opts ...grpc.CallOption) (*PutCheckpointWritesResponse, error)
 	// Deletes every checkpoint and pending write of a thread, in every
-	// checkpoint namespace. Deleting a thread without checkpoints is not an
+	// checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+	// each thread of `PruneCheckpoints` do: their time grows with the
+	// thread's checkpoints). Deleting a thread without checkpoints is not an
 	// error.
 	DeleteCheckpointThread(ctx context.Context, in *DeleteCheckpointThreadRequest, opts ...grpc.CallOption) (*DeleteCheckpointThreadResponse, error)
 	// Copies every checkpoint and pending write of a thread, in every
@@ -199,7 +203,9 @@ type CheckpointsServer interface {
 	// Returns a checkpoint with its pending writes: the one named by
 	// `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
 	// namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-	// is none.
+	// is none. A checkpoint is returned whole: one whose state and writes
+	// together exceed what the client receives (4 MiB by default) needs a
+	// client with a higher receive limit.
 	GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error)
 	// Lists the checkpoints of a thread's checkpoint namespace, highest id
 	// (newest) first, with their pending writes, optionally before an id and
@@ -216,7 +222,9 @@ type CheckpointsServer interface {
 	// the one stored under its key.
 	PutCheckpointWrites(context.Context, *PutCheckpointWritesRequest) (*PutCheckpointWritesResponse, error)
 	// Deletes every checkpoint and pending write of a thread, in every
-	// checkpoint namespace. Deleting a thread without checkpoints is not an
+	// checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+	// each thread of `PruneCheckpoints` do: their time grows with the
+	// thread's checkpoints). Deleting a thread without checkpoints is not an
 	// error.
 	DeleteCheckpointThread(context.Context, *DeleteCheckpointThreadRequest) (*DeleteCheckpointThreadResponse, error)
 	// Copies every checkpoint and pending write of a thread, in every

@@ -44,7 +44,9 @@ module Memrpc
         # Returns a checkpoint with its pending writes: the one named by
         # `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
         # namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-        # is none.
+        # is none. A checkpoint is returned whole: one whose state and writes
+        # together exceed what the client receives (4 MiB by default) needs a
+        # client with a higher receive limit.
         rpc :GetCheckpoint, ::Memrpc::V1::GetCheckpointRequest, ::Memrpc::V1::GetCheckpointResponse
         # Lists the checkpoints of a thread's checkpoint namespace, highest id
         # (newest) first, with their pending writes, optionally before an id and
@@ -61,7 +63,9 @@ module Memrpc
         # the one stored under its key.
         rpc :PutCheckpointWrites, ::Memrpc::V1::PutCheckpointWritesRequest, ::Memrpc::V1::PutCheckpointWritesResponse
         # Deletes every checkpoint and pending write of a thread, in every
-        # checkpoint namespace. Deleting a thread without checkpoints is not an
+        # checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+        # each thread of `PruneCheckpoints` do: their time grows with the
+        # thread's checkpoints). Deleting a thread without checkpoints is not an
         # error.
         rpc :DeleteCheckpointThread, ::Memrpc::V1::DeleteCheckpointThreadRequest, ::Memrpc::V1::DeleteCheckpointThreadResponse
         # Copies every checkpoint and pending write of a thread, in every

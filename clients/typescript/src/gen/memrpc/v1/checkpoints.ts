@@ -2699,7 +2699,9 @@ export const CheckpointsService = {
    * Returns a checkpoint with its pending writes: the one named by
    * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
    * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-   * is none.
+   * is none. A checkpoint is returned whole: one whose state and writes
+   * together exceed what the client receives (4 MiB by default) needs a
+   * client with a higher receive limit.
    */
   getCheckpoint: {
     path: "/memrpc.v1.Checkpoints/GetCheckpoint" as const,
@@ -2751,7 +2753,9 @@ export const CheckpointsService = {
   },
   /**
    * Deletes every checkpoint and pending write of a thread, in every
-   * checkpoint namespace. Deleting a thread without checkpoints is not an
+   * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+   * each thread of `PruneCheckpoints` do: their time grows with the
+   * thread's checkpoints). Deleting a thread without checkpoints is not an
    * error.
    */
   deleteCheckpointThread: {
@@ -2828,7 +2832,9 @@ export interface CheckpointsServer extends UntypedServiceImplementation {
    * Returns a checkpoint with its pending writes: the one named by
    * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
    * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-   * is none.
+   * is none. A checkpoint is returned whole: one whose state and writes
+   * together exceed what the client receives (4 MiB by default) needs a
+   * client with a higher receive limit.
    */
   getCheckpoint: handleUnaryCall<GetCheckpointRequest, GetCheckpointResponse>;
   /**
@@ -2851,7 +2857,9 @@ export interface CheckpointsServer extends UntypedServiceImplementation {
   putCheckpointWrites: handleUnaryCall<PutCheckpointWritesRequest, PutCheckpointWritesResponse>;
   /**
    * Deletes every checkpoint and pending write of a thread, in every
-   * checkpoint namespace. Deleting a thread without checkpoints is not an
+   * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+   * each thread of `PruneCheckpoints` do: their time grows with the
+   * thread's checkpoints). Deleting a thread without checkpoints is not an
    * error.
    */
   deleteCheckpointThread: handleUnaryCall<DeleteCheckpointThreadRequest, DeleteCheckpointThreadResponse>;
@@ -2901,7 +2909,9 @@ export interface CheckpointsClient extends Client {
    * Returns a checkpoint with its pending writes: the one named by
    * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
    * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-   * is none.
+   * is none. A checkpoint is returned whole: one whose state and writes
+   * together exceed what the client receives (4 MiB by default) needs a
+   * client with a higher receive limit.
    */
   getCheckpoint(
     request: GetCheckpointRequest,
@@ -2966,7 +2976,9 @@ export interface CheckpointsClient extends Client {
   ): ClientUnaryCall;
   /**
    * Deletes every checkpoint and pending write of a thread, in every
-   * checkpoint namespace. Deleting a thread without checkpoints is not an
+   * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+   * each thread of `PruneCheckpoints` do: their time grows with the
+   * thread's checkpoints). Deleting a thread without checkpoints is not an
    * error.
    */
   deleteCheckpointThread(

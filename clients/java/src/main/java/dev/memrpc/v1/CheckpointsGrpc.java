@@ -346,7 +346,9 @@ public final class CheckpointsGrpc {
      * Returns a checkpoint with its pending writes: the one named by
      * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
      * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-     * is none.
+     * is none. A checkpoint is returned whole: one whose state and writes
+     * together exceed what the client receives (4 MiB by default) needs a
+     * client with a higher receive limit.
      * </pre>
      */
     default void getCheckpoint(dev.memrpc.v1.GetCheckpointRequest request,
@@ -387,7 +389,9 @@ public final class CheckpointsGrpc {
     /**
      * <pre>
      * Deletes every checkpoint and pending write of a thread, in every
-     * checkpoint namespace. Deleting a thread without checkpoints is not an
+     * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+     * each thread of `PruneCheckpoints` do: their time grows with the
+     * thread's checkpoints). Deleting a thread without checkpoints is not an
      * error.
      * </pre>
      */
@@ -485,7 +489,9 @@ public final class CheckpointsGrpc {
      * Returns a checkpoint with its pending writes: the one named by
      * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
      * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-     * is none.
+     * is none. A checkpoint is returned whole: one whose state and writes
+     * together exceed what the client receives (4 MiB by default) needs a
+     * client with a higher receive limit.
      * </pre>
      */
     public void getCheckpoint(dev.memrpc.v1.GetCheckpointRequest request,
@@ -529,7 +535,9 @@ public final class CheckpointsGrpc {
     /**
      * <pre>
      * Deletes every checkpoint and pending write of a thread, in every
-     * checkpoint namespace. Deleting a thread without checkpoints is not an
+     * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+     * each thread of `PruneCheckpoints` do: their time grows with the
+     * thread's checkpoints). Deleting a thread without checkpoints is not an
      * error.
      * </pre>
      */
@@ -616,7 +624,9 @@ public final class CheckpointsGrpc {
      * Returns a checkpoint with its pending writes: the one named by
      * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
      * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-     * is none.
+     * is none. A checkpoint is returned whole: one whose state and writes
+     * together exceed what the client receives (4 MiB by default) needs a
+     * client with a higher receive limit.
      * </pre>
      */
     public dev.memrpc.v1.GetCheckpointResponse getCheckpoint(dev.memrpc.v1.GetCheckpointRequest request) throws io.grpc.StatusException {
@@ -657,7 +667,9 @@ public final class CheckpointsGrpc {
     /**
      * <pre>
      * Deletes every checkpoint and pending write of a thread, in every
-     * checkpoint namespace. Deleting a thread without checkpoints is not an
+     * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+     * each thread of `PruneCheckpoints` do: their time grows with the
+     * thread's checkpoints). Deleting a thread without checkpoints is not an
      * error.
      * </pre>
      */
@@ -740,7 +752,9 @@ public final class CheckpointsGrpc {
      * Returns a checkpoint with its pending writes: the one named by
      * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
      * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-     * is none.
+     * is none. A checkpoint is returned whole: one whose state and writes
+     * together exceed what the client receives (4 MiB by default) needs a
+     * client with a higher receive limit.
      * </pre>
      */
     public dev.memrpc.v1.GetCheckpointResponse getCheckpoint(dev.memrpc.v1.GetCheckpointRequest request) {
@@ -781,7 +795,9 @@ public final class CheckpointsGrpc {
     /**
      * <pre>
      * Deletes every checkpoint and pending write of a thread, in every
-     * checkpoint namespace. Deleting a thread without checkpoints is not an
+     * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+     * each thread of `PruneCheckpoints` do: their time grows with the
+     * thread's checkpoints). Deleting a thread without checkpoints is not an
      * error.
      * </pre>
      */
@@ -865,7 +881,9 @@ public final class CheckpointsGrpc {
      * Returns a checkpoint with its pending writes: the one named by
      * `checkpoint_id`, or the latest (highest id) of the thread's checkpoint
      * namespace. `NOT_FOUND` (`ERROR_REASON_CHECKPOINT_NOT_FOUND`) when there
-     * is none.
+     * is none. A checkpoint is returned whole: one whose state and writes
+     * together exceed what the client receives (4 MiB by default) needs a
+     * client with a higher receive limit.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.GetCheckpointResponse> getCheckpoint(
@@ -909,7 +927,9 @@ public final class CheckpointsGrpc {
     /**
      * <pre>
      * Deletes every checkpoint and pending write of a thread, in every
-     * checkpoint namespace. Deleting a thread without checkpoints is not an
+     * checkpoint namespace, in one atomic step (as `CopyCheckpointThread` and
+     * each thread of `PruneCheckpoints` do: their time grows with the
+     * thread's checkpoints). Deleting a thread without checkpoints is not an
      * error.
      * </pre>
      */
