@@ -37,12 +37,14 @@ from memrpc.store.redis_mux import RedisClient
 from memrpc.v1 import administration_pb2 as adm
 from memrpc.v1 import (
     administration_pb2_grpc,
+    checkpoints_pb2_grpc,
     event_log_pb2_grpc,
     long_term_memory_pb2_grpc,
     namespace_settings_pb2,
     namespace_settings_pb2_grpc,
     working_memory_pb2_grpc,
 )
+from memrpc.v1 import checkpoints_pb2 as cp
 from memrpc.v1 import event_log_pb2 as el
 from memrpc.v1 import long_term_memory_pb2 as lt
 from memrpc.v1 import working_memory_pb2 as wmp
@@ -145,11 +147,33 @@ async def user_data(stubs: Stubs, ns: str, user: str, secret: str, threads: list
     )
 
 
+async def checkpoint(
+    channel: grpc.aio.Channel, ns: str, thread: str, cpns: str, secret: str
+) -> None:
+    """A checkpoint of the thread holding `secret`, with a pending write."""
+    checkpoints = checkpoints_pb2_grpc.CheckpointsStub(channel)
+    state = cp.SerializedValue(encoding="str", data=secret.encode())
+    await checkpoints.PutCheckpoint(
+        cp.PutCheckpointRequest(
+            namespace=ns, thread_id=thread, checkpoint_ns=cpns, checkpoint_id="c1", state=state
+        )
+    )
+    await checkpoints.PutCheckpointWrites(
+        cp.PutCheckpointWritesRequest(
+            namespace=ns,
+            thread_id=thread,
+            checkpoint_ns=cpns,
+            checkpoint_id="c1",
+            writes=[cp.CheckpointWrite(task_id="t", channel="c", value=state)],
+        )
+    )
+
+
 async def test_erase_user_leaves_no_trace_and_spares_everyone_else(
     stubs: Stubs,
+    channel: grpc.aio.Channel,
     admin: administration_pb2_grpc.AdministrationStub,
     mux: RedisClient,
-    embedder: BatchingEmbedder,
     ns: str,
 ) -> None:
     wm, ltm, events = stubs
@@ -159,6 +183,10 @@ async def test_erase_user_leaves_no_trace_and_spares_everyone_else(
     alice_threads = [f"alice-chat-{tag}-1", f"alice-chat-{tag}-2"]
     await user_data(stubs, ns, alice, alice_secret, alice_threads)
     await user_data(stubs, ns, bob, bob_secret, [f"bob-chat-{tag}"])
+    # LangGraph checkpoints of the threads (MemrpcSaver), in two checkpoint namespaces.
+    for cpns in ("", "sub:1"):
+        await checkpoint(channel, ns, alice_threads[0], cpns, alice_secret)
+    await checkpoint(channel, ns, f"bob-chat-{tag}", "", bob_secret)
     # A consumer group holding the feed's entries pending, and a session
     # gone while its log stays: the durable record of threads finds it.
     await events.CreateConsumerGroup(
@@ -190,6 +218,7 @@ async def test_erase_user_leaves_no_trace_and_spares_everyone_else(
     assert erased.memories == 1
     assert erased.change_events == 2
     assert erased.request_records == 2
+    assert erased.checkpoints == 2
     hex_ids = [keys.tag_value(alice), *(keys.tag_value(t) for t in alice_threads)]
     assert await traces(mux, alice_secret, alice, *alice_threads, *hex_ids) == []
 
@@ -197,6 +226,10 @@ async def test_erase_user_leaves_no_trace_and_spares_everyone_else(
     session = await wm.GetSession(wmp.GetSessionRequest(namespace=ns, thread_id=f"bob-chat-{tag}"))
     assert session.session.user_id == bob
     assert len(session.session.turns) == 3
+    kept = await checkpoints_pb2_grpc.CheckpointsStub(channel).GetCheckpoint(
+        cp.GetCheckpointRequest(namespace=ns, thread_id=f"bob-chat-{tag}")
+    )
+    assert kept.checkpoint.state.data == bob_secret.encode()
     listed = await ltm.ListMemories(lt.ListMemoriesRequest(namespace=ns))
     assert [m.user_id for m in listed.memories] == [bob]
     changes = await events.ListEvents(

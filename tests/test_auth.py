@@ -34,6 +34,7 @@ from memrpc.embedding import BatchingEmbedder
 from memrpc.rpc.errors import ApiError
 from memrpc.v1 import (
     administration_pb2,
+    checkpoints_pb2,
     event_log_pb2_grpc,
     long_term_memory_pb2,
     namespace_settings_pb2,
@@ -361,6 +362,7 @@ SERVICES = [
         (namespace_settings_pb2.DESCRIPTOR, "Namespaces"),
         (administration_pb2.DESCRIPTOR, "Administration"),
         (portability_pb2.DESCRIPTOR, "Portability"),
+        (checkpoints_pb2.DESCRIPTOR, "Checkpoints"),
     ]
 ]
 
@@ -376,6 +378,8 @@ READ_METHODS = {
     "ListEvents",
     "TailEvents",
     "GetNamespaceSettings",
+    "GetCheckpoint",
+    "ListCheckpoints",
 }
 # The methods a read-write credential may not call either.
 ADMIN_METHODS = {

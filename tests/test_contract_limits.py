@@ -294,6 +294,34 @@ PROTO_LIMITS: list[tuple[str, str]] = [
         f"{seconds(lim.REDELIVER_AFTER_S.low)} to {seconds(lim.REDELIVER_AFTER_S.high)}",
     ),
     ("AcknowledgeEventsRequest.delivery_ids", f"1 to {number(lim.MAX_DELIVERY_IDS)}"),
+    # Checkpoints
+    ("SerializedValue.encoding", f"1 to {lim.MAX_ENCODING_CHARS} printable characters"),
+    ("CheckpointWrite.task_id", f"1 to {lim.MAX_ID_CHARS} printable characters"),
+    ("CheckpointWrite.channel", f"1 to {lim.MAX_CHANNEL_CHARS} printable characters"),
+    ("CheckpointWrite.task_path", f"at most {number(lim.MAX_TASK_PATH_CHARS)} printable"),
+    ("PutCheckpointRequest.checkpoint_ns", f"at most {lim.MAX_CHECKPOINT_NS_CHARS} printable"),
+    (
+        "PutCheckpointRequest.checkpoint_id",
+        f"1 to {lim.MAX_CHECKPOINT_ID_CHARS} characters of `[A-Za-z0-9._-]`",
+    ),
+    ("PutCheckpointRequest.run_id", f"at most {lim.MAX_ID_CHARS} printable characters"),
+    ("PutCheckpointRequest.state", f"at most {size(lim.MAX_CHECKPOINT_BYTES)}"),
+    ("PutCheckpointRequest.metadata", f"at most {size(lim.MAX_CHECKPOINT_METADATA_BYTES)}"),
+    (
+        "ListCheckpointsRequest.metadata_filter",
+        f"At most {lim.MAX_METADATA_FILTERS} entries; keys 1 to {lim.MAX_METADATA_KEY_CHARS} "
+        f"characters, values at most {number(lim.MAX_METADATA_VALUE_CHARS)}",
+    ),
+    (
+        "ListCheckpointsRequest.page_size",
+        f"Default {number(lim.CHECKPOINT_PAGE_SIZE.default)}; at most "
+        f"{number(lim.CHECKPOINT_PAGE_SIZE.high)}",
+    ),
+    ("ListCheckpointsRequest.page_size", f"take more than {size(lim.MAX_PAGE_BYTES)}"),
+    ("PutCheckpointWritesRequest.writes", f"1 to {number(lim.MAX_CHECKPOINT_BATCH)}"),
+    ("PutCheckpointWritesRequest.writes", f"at most {size(lim.MAX_CHECKPOINT_BYTES)} in all"),
+    ("PruneCheckpointsRequest.thread_ids", f"at most {number(lim.MAX_CHECKPOINT_BATCH)}"),
+    ("DeleteCheckpointRunsRequest.run_ids", f"at most {number(lim.MAX_CHECKPOINT_BATCH)}"),
 ]
 
 # (file, phrase its prose states) beyond the generated parts of docgen.

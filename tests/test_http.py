@@ -220,6 +220,35 @@ async def test_every_unary_method_answers_json(http: httpx.AsyncClient) -> None:
     await rpc(f"{adm}/EraseUser", {"userId": "u1"})
     audit = await rpc(f"{adm}/ListAuditRecords", {})
     assert any(r["operation"].endswith("/EraseUser") for r in audit["records"])
+    cp = "/memrpc.v1.Checkpoints"
+    state = {"encoding": "json", "data": base64.b64encode(b'{"step": 1}').decode()}
+    await rpc(
+        f"{cp}/PutCheckpoint",
+        {
+            "threadId": "t1",
+            "checkpointId": "c1",
+            "runId": "r1",
+            "state": state,
+            "metadata": '{"source": "input"}',
+        },
+    )
+    write = {"taskId": "task", "index": 0, "channel": "messages", "value": state}
+    await rpc(
+        f"{cp}/PutCheckpointWrites", {"threadId": "t1", "checkpointId": "c1", "writes": [write]}
+    )
+    checkpoint = (await rpc(f"{cp}/GetCheckpoint", {"threadId": "t1"}))["checkpoint"]
+    assert base64.b64decode(checkpoint["state"]["data"]) == b'{"step": 1}'
+    assert checkpoint["pendingWrites"][0]["channel"] == "messages"
+    listed_checkpoints = await rpc(
+        f"{cp}/ListCheckpoints", {"threadId": "t1", "metadataFilter": {"source": '"input"'}}
+    )
+    assert [c["checkpointId"] for c in listed_checkpoints["checkpoints"]] == ["c1"]
+    await rpc(f"{cp}/CopyCheckpointThread", {"sourceThreadId": "t1", "targetThreadId": "t2"})
+    await rpc(
+        f"{cp}/PruneCheckpoints", {"threadIds": ["t2"], "strategy": "PRUNE_STRATEGY_KEEP_LATEST"}
+    )
+    await rpc(f"{cp}/DeleteCheckpointRuns", {"runIds": ["r1"]})
+    await rpc(f"{cp}/DeleteCheckpointThread", {"threadId": "t2"})
     await rpc(f"{wm}/DeleteSession", {"threadId": "t1"})
     await rpc(f"{adm}/DeleteNamespace", {})
 

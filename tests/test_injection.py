@@ -35,10 +35,14 @@ from hypothesis import strategies as st
 
 from memrpc import limits
 from memrpc.rpc import validate
+from memrpc.v1 import checkpoints_pb2 as cpb
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import working_memory_pb2 as wpb
+from memrpc.v1.checkpoints_pb2_grpc import CheckpointsStub
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
+from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
+from memrpc.v1.working_memory_pb2_grpc import WorkingMemoryStub
 from support import REPRODUCIBLE
 
 pytestmark = [pytest.mark.genuine_redis, pytest.mark.on_cluster]
@@ -246,6 +250,9 @@ async def tail_events(events: Any, ns: str, thread: str, until_type: str | None)
 # ---------------------------------------------------------------- key grammar
 
 _NS = r"(?P<ns>[A-Za-z0-9][A-Za-z0-9._-]{0,63})"
+_THREAD_HEX = r"(?P<thread_hex>(?:[0-9a-f]{2})+)"
+_CPNS = r"(?:none|(?:[0-9a-f]{2})+)"
+_CHECKPOINT = r"[A-Za-z0-9._-]{1,64}"
 # The grammar of `memrpc.store.keys`: each key shape and the type it holds.
 KEY_GRAMMAR = [
     (re.compile(rf"memrpc:ses:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"hash"),
@@ -269,6 +276,14 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:consol:\{{{_NS}\}}"), b"hash"),
     (re.compile(rf"memrpc:lease:\{{{_NS}\}}:[a-z_]+"), b"string"),
     (re.compile(rf"memrpc:llmcalls:\{{{_NS}\}}:[0-9]+"), b"string"),
+    # Checkpoints (`store/checkpoints.py`): the thread as hex, the checkpoint
+    # namespace as its tag (hex, `none` for the root), the checkpoint id.
+    (re.compile(rf"memrpc:cpthread:\{{{_NS}\}}:{_THREAD_HEX}"), b"set"),
+    (re.compile(rf"memrpc:cpidx:\{{{_NS}\}}:{_THREAD_HEX}:{_CPNS}"), b"zset"),
+    (re.compile(rf"memrpc:cpwrote:\{{{_NS}\}}:{_THREAD_HEX}:{_CPNS}"), b"set"),
+    (re.compile(rf"memrpc:cp:\{{{_NS}\}}:{_THREAD_HEX}:{_CPNS}:{_CHECKPOINT}"), b"hash"),
+    (re.compile(rf"memrpc:cpw:\{{{_NS}\}}:{_THREAD_HEX}:{_CPNS}:{_CHECKPOINT}"), b"hash"),
+    (re.compile(rf"memrpc:cprun:\{{{_NS}\}}:(?P<run>(?:[0-9a-f]{{2}})+)"), b"set"),
 ]
 # Keys about a namespace kept outside it (their hash tag is not the
 # namespace, so that nothing done to its keys reaches them): its audit log
@@ -319,8 +334,9 @@ def grammar_violation(raw_key: bytes, key_type: bytes) -> str | None:
         return f"hash tag {hash_tag(key)!r} is not the namespace {parts['ns']!r}"
     if parts.get("thread") is not None and not valid_id(parts["thread"]):
         return "thread id part is not a valid thread id"
-    if parts.get("user") is not None and not valid_id(bytes.fromhex(parts["user"]).decode()):
-        return "user part is not a valid user id"
+    for part in ("user", "thread_hex", "run"):
+        if parts.get(part) is not None and not valid_id(bytes.fromhex(parts[part]).decode()):
+            return f"{part} part is not a valid id"
     return None
 
 
@@ -524,14 +540,59 @@ async def check_event_log(events: Any, c: Case) -> None:
     assert not (await ok(events.ReceiveEvents(receive))).events
 
 
+async def check_checkpoints(checkpoints: Any, c: Case) -> None:
+    """Stored in A (the thread, a checkpoint namespace, metadata, a run and
+    a write all hostile): read back exactly there, matched by its metadata,
+    never from B nor another thread or checkpoint namespace."""
+    where = {"thread_id": c.thread, "checkpoint_ns": c.other_thread}
+    metadata = json.dumps({**c.metadata, "text": c.text})
+    state = cpb.SerializedValue(encoding=c.role, data=c.text.encode())
+    put = cpb.PutCheckpointRequest(
+        namespace=c.a, checkpoint_id="c1", run_id=c.user, state=state, metadata=metadata, **where
+    )
+    await ok(checkpoints.PutCheckpoint(put))
+    write = cpb.CheckpointWrite(task_id=c.user, channel=c.event_type, value=state, task_path=c.role)
+    writes = cpb.PutCheckpointWritesRequest(
+        namespace=c.a, checkpoint_id="c1", writes=[write], **where
+    )
+    await ok(checkpoints.PutCheckpointWrites(writes))
+    got = await ok(checkpoints.GetCheckpoint(cpb.GetCheckpointRequest(namespace=c.a, **where)))
+    stored = got.checkpoint
+    assert (stored.thread_id, stored.checkpoint_ns, stored.run_id) == (
+        c.thread,
+        c.other_thread,
+        c.user,
+    )
+    assert (stored.state, json.loads(stored.metadata)) == (state, json.loads(metadata))
+    assert list(stored.pending_writes) == [write]
+    # Every key whose value fits a filter value as JSON (the text's always does).
+    as_json = {key: json.dumps(value) for key, value in json.loads(metadata).items()}
+    wanted = {k: v for k, v in as_json.items() if len(v) <= limits.MAX_METADATA_VALUE_CHARS}
+    listing = cpb.ListCheckpointsRequest(namespace=c.a, metadata_filter=wanted, **where)
+    assert [
+        s.checkpoint_id for s in (await ok(checkpoints.ListCheckpoints(listing))).checkpoints
+    ] == ["c1"]
+    for ns, thread, cpns in [
+        (c.b, c.thread, c.other_thread),
+        (c.a, c.other_thread, c.other_thread),
+        (c.a, c.thread, c.thread),
+    ]:
+        get = cpb.GetCheckpointRequest(namespace=ns, thread_id=thread, checkpoint_ns=cpns)
+        code, _ = await status(checkpoints.GetCheckpoint(get))
+        assert code == grpc.StatusCode.NOT_FOUND
+    runs = cpb.DeleteCheckpointRunsRequest(namespace=c.b, run_ids=[c.user])
+    assert (await ok(checkpoints.DeleteCheckpointRuns(runs))).deleted_count == 0
+
+
 @settings(REPRODUCIBLE, max_examples=40)
 @given(case=cases())
 async def test_hostile_values_stay_in_their_namespace_and_user(
-    wm: Any, ltm: Any, events: Any, case: Case
+    wm: Any, ltm: Any, events: Any, checkpoints: Any, case: Case
 ) -> None:
     await check_working_memory(wm, case)
     await check_long_term_memory(ltm, case)
     await check_event_log(events, case)
+    await check_checkpoints(checkpoints, case)
 
 
 # ------------------------------------------------------------ clean statuses
@@ -625,6 +686,57 @@ def every_field(v: str, ns: str) -> list[tuple[str, Message]]:
         ("ReceiveEvents", ev.ReceiveEventsRequest(namespace=ns, group="g", consumer=v)),
         ("AcknowledgeEvents", ev.AcknowledgeEventsRequest(namespace=ns, group=v, delivery_ids=[v])),
         ("DeleteConsumerGroup", ev.DeleteConsumerGroupRequest(namespace=ns, group=v)),
+        *checkpoint_fields(v, ns),
+    ]
+
+
+def checkpoint_fields(v: str, ns: str) -> list[tuple[str, Message]]:
+    """`every_field`'s requests of the Checkpoints service."""
+    state = cpb.SerializedValue(encoding=v, data=v.encode())
+    write = cpb.CheckpointWrite(task_id=v, index=-1, channel=v, value=state, task_path=v)
+    where: dict[str, Any] = {"namespace": ns, "thread_id": v, "checkpoint_ns": v}
+    return [
+        ("GetCheckpoint", cpb.GetCheckpointRequest(namespace=v, thread_id="t")),
+        (
+            "PutCheckpoint",
+            cpb.PutCheckpointRequest(
+                checkpoint_id="c", run_id=v, state=state, metadata=json.dumps({v: v}), **where
+            ),
+        ),
+        ("PutCheckpoint", cpb.PutCheckpointRequest(**where, checkpoint_id=v, state=state)),
+        (
+            "PutCheckpoint",
+            cpb.PutCheckpointRequest(
+                **where, checkpoint_id="c", parent_checkpoint_id=v, state=state, metadata=v
+            ),
+        ),
+        (
+            "PutCheckpointWrites",
+            cpb.PutCheckpointWritesRequest(**where, checkpoint_id="c", writes=[write]),
+        ),
+        ("GetCheckpoint", cpb.GetCheckpointRequest(**where, checkpoint_id=v)),
+        (
+            "ListCheckpoints",
+            cpb.ListCheckpointsRequest(**where, before_checkpoint_id=v, metadata_filter={v: v}),
+        ),
+        (
+            "ListCheckpoints",
+            cpb.ListCheckpointsRequest(**where, metadata_filter={v: json.dumps(v)}),
+        ),
+        *[
+            (
+                "ListCheckpoints",
+                cpb.ListCheckpointsRequest(namespace=ns, thread_id="t", page_token=t),
+            )
+            for t in (v, _token("ListCheckpoints", "x", v))
+        ],
+        (
+            "CopyCheckpointThread",
+            cpb.CopyCheckpointThreadRequest(namespace=ns, source_thread_id=v, target_thread_id="t"),
+        ),
+        ("PruneCheckpoints", cpb.PruneCheckpointsRequest(namespace=ns, thread_ids=[v, "t"])),
+        ("DeleteCheckpointRuns", cpb.DeleteCheckpointRunsRequest(namespace=ns, run_ids=[v])),
+        ("DeleteCheckpointThread", cpb.DeleteCheckpointThreadRequest(namespace=ns, thread_id=v)),
     ]
 
 
@@ -649,12 +761,25 @@ async def group_ns(channel: grpc.aio.Channel) -> str:
     return ns
 
 
+@pytest.fixture(scope="module")
+def checkpoints(channel: grpc.aio.Channel) -> CheckpointsStub:
+    return CheckpointsStub(channel)
+
+
+@pytest.fixture(scope="module")
+def every_stub(channel: grpc.aio.Channel) -> dict[str, Any]:
+    """Each RPC's stub, by the RPC's name."""
+    services = (WorkingMemoryStub, LongTermMemoryStub, EventLogStub, CheckpointsStub)
+    stubs = [service(channel) for service in services]
+    return {name: stub for stub in stubs for name in dir(stub) if name[0].isupper()}
+
+
 @settings(REPRODUCIBLE, max_examples=80)
 @given(value=raw_text(limits.MAX_ID_CHARS))
 async def test_every_field_answers_a_clean_status(
-    wm: Any, ltm: Any, events: Any, group_ns: str, value: str
+    every_stub: dict[str, Any], group_ns: str, value: str
 ) -> None:
-    stubs = {name: stub for stub in (wm, ltm, events) for name in dir(stub) if name[0].isupper()}
+    stubs = every_stub
     unclean = []
     for method, request in every_field(value, group_ns):
         code, details = await status(answer(stubs, method, request))
@@ -686,7 +811,7 @@ async def test_session_page_token_with_a_score_redis_refuses_is_invalid(
 
 
 async def test_every_key_follows_the_key_grammar(
-    wm: Any, ltm: Any, events: Any, redis_client: redis.asyncio.Redis
+    wm: Any, ltm: Any, checkpoints: Any, redis_client: redis.asyncio.Redis
 ) -> None:
     """Runs after the property tests of this module (file order): their keys
     and every other `memrpc:` key are well formed."""
@@ -708,7 +833,16 @@ async def test_every_key_follows_the_key_grammar(
             )
         )
     )
-    assert await assert_keyspace_well_formed(redis_client) >= 7
+    state = cpb.SerializedValue(encoding="e")
+    where = {"namespace": a, "thread_id": "}{x}:", "checkpoint_ns": "{n}:1", "checkpoint_id": "c"}
+    await ok(
+        checkpoints.PutCheckpoint(cpb.PutCheckpointRequest(**where, run_id="{r}", state=state))
+    )
+    write = cpb.CheckpointWrite(task_id="t", channel="c", value=state)
+    await ok(
+        checkpoints.PutCheckpointWrites(cpb.PutCheckpointWritesRequest(**where, writes=[write]))
+    )
+    assert await assert_keyspace_well_formed(redis_client) >= 13
 
 
 @pytest.mark.parametrize(
@@ -728,6 +862,12 @@ async def test_every_key_follows_the_key_grammar(
         (b"memrpc:evreq:{a}:r|x:t", b"string"),
         (b"memrpc:feed:{a}:x", b"stream"),
         (b"memrpc:ev:{a}:\xff", b"stream"),
+        (b"memrpc:cpthread:{a}:7", b"set"),
+        (b"memrpc:cpthread:{a}:0a", b"set"),  # a thread id that is not valid
+        (b"memrpc:cpidx:{a}:74", b"zset"),
+        (b"memrpc:cp:{a}:74:none:a:b", b"hash"),
+        (b"memrpc:cpw:{a}:74:none:c", b"set"),
+        (b"memrpc:cprun:{a}:none", b"set"),
     ],
 )
 def test_the_grammar_check_rejects_malformed_keys(key: bytes, key_type: bytes) -> None:

@@ -82,6 +82,7 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
     other = keys.memory(ns, "01J0000000000000000000000B")
     prefix, changes = keys.memory(ns, ""), keys.events(ns, "memrpc.memories")
     document = json.dumps({"id": "01J0000000000000000000000A", "c": "1"})
+    thread, tag = keys.checkpoint_thread(ns, "t"), keys.tag_value("t")
     return {
         "append_turns": (
             [session, index, stream, feed],
@@ -164,15 +165,36 @@ def _valid(ns: str) -> dict[str, tuple[list[str], list[Arg]]]:
         "reembed_cleanup": ([doc], [prefix, "v"]),
         # Of a model no move goes to: ends nothing.
         "reembed_finish": ([keys.model(), keys.model_next()], ["0123456789ab", 1000]),
+        "checkpoint_put": (
+            [thread],
+            [tag, "none", "c1", "", "", "", "{}", "json", "x", 1000, ns],
+        ),
+        "checkpoint_writes": ([thread], [tag, "none", "c1", ns, "task:0", "w", "0"]),
+        "checkpoint_read": ([thread], [tag, "none", "", "+", 10, ns]),
+        "checkpoint_prune": ([thread], [tag, 1, ns]),
+        "checkpoint_delete_runs": ([keys.checkpoint_run(ns, "r")], [ns]),
+        "checkpoint_copy": (
+            [thread, keys.checkpoint_thread(ns, "u")],
+            [tag, keys.tag_value("u"), ns],
+        ),
     }
 
 
 # The scripts that take any number of keys (at least one), whatever their ARGV.
-ANY_KEY_COUNT = {"memory_upgrade", "reembed_read", "reembed_cleanup"}
+ANY_KEY_COUNT = {"memory_upgrade", "reembed_read", "reembed_cleanup", "checkpoint_delete_runs"}
 
 # One thing wrong with a valid call: (script, ARGV index, new value or None
 # to cut ARGV there).
 MALFORMED: list[tuple[str, int, Arg | None]] = [
+    ("checkpoint_put", 0, "6f"),  # another thread than KEYS[1]'s
+    ("checkpoint_put", 2, ""),  # no checkpoint id
+    ("checkpoint_put", 9, "soon"),  # a time that is not a number
+    ("checkpoint_put", 10, ""),  # no namespace
+    ("checkpoint_writes", 6, "2"),  # neither kept nor replaced
+    ("checkpoint_writes", 7, "extra"),  # a write without its value and flag
+    ("checkpoint_read", 4, 0),  # no checkpoints to read
+    ("checkpoint_prune", 1, 2),  # keep more than the newest
+    ("checkpoint_copy", 1, "74"),  # the source thread again
     ("append_turns", 1, "soon"),  # now, not a number
     ("append_turns", 13, "yes"),  # form_memories: '1', '0' or ''
     ("append_turns", 2, -5),  # a negative ttl

@@ -28,14 +28,16 @@ from memrpc.store.export_reader import ExportReader
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_mux import Arg, RedisClient
-from memrpc.v1 import event_log_pb2 as ev_pb
+from memrpc.v1 import checkpoints_pb2 as cp_pb
 from memrpc.v1 import (
+    checkpoints_pb2_grpc,
     event_log_pb2_grpc,
     long_term_memory_pb2_grpc,
     namespace_settings_pb2_grpc,
     portability_pb2_grpc,
     working_memory_pb2_grpc,
 )
+from memrpc.v1 import event_log_pb2 as ev_pb
 from memrpc.v1 import long_term_memory_pb2 as ltm_pb
 from memrpc.v1 import namespace_settings_pb2 as ns_pb
 from memrpc.v1 import portability_pb2 as pb
@@ -57,6 +59,7 @@ class Stubs:
         self.events = event_log_pb2_grpc.EventLogStub(channel)
         self.settings = namespace_settings_pb2_grpc.NamespacesStub(channel)
         self.port = portability_pb2_grpc.PortabilityStub(channel)
+        self.cp = checkpoints_pb2_grpc.CheckpointsStub(channel)
 
 
 @pytest.fixture
@@ -136,7 +139,57 @@ async def _fill(s: Stubs, ns: str) -> dict[str, Any]:
     # The search's access counts are written in the background: now, so
     # that the export reads what a listing reads afterwards.
     await s.server.access.flush()
+    # LangGraph checkpoints: two of a1 (one with writes), one of b1 in a
+    # subgraph's checkpoint namespace, one of a thread with nothing else.
+    for thread, cpns, cid in (
+        ("a1", "", "c1"),
+        ("a1", "", "c2"),
+        ("b1", "sub:1", "c1"),
+        ("cp", "", "c9"),
+    ):
+        await s.cp.PutCheckpoint(
+            cp_pb.PutCheckpointRequest(
+                namespace=ns,
+                thread_id=thread,
+                checkpoint_ns=cpns,
+                checkpoint_id=cid,
+                parent_checkpoint_id="c1" if cid == "c2" else "",
+                run_id=f"run-{thread}",
+                state=cp_pb.SerializedValue(encoding="msgpack", data=f"{thread}{cid}".encode()),
+                metadata=json.dumps({"step": int(cid[1:]), "source": "loop"}),
+            )
+        )
+    write = cp_pb.CheckpointWrite(
+        task_id="t",
+        index=-3,
+        channel="__interrupt__",
+        task_path="p",
+        value=cp_pb.SerializedValue(encoding="json", data=b'{"ask": 1}'),
+    )
+    await s.cp.PutCheckpointWrites(
+        cp_pb.PutCheckpointWritesRequest(
+            namespace=ns, thread_id="a1", checkpoint_id="c2", writes=[write]
+        )
+    )  # fmt: skip
     return {"ids": ids}
+
+
+async def _same_checkpoints(source: Stubs, ns: str, target: Stubs, other: str) -> None:
+    """The checkpoints `_fill` made in `ns` are those of `other`, with the
+    same ids, states, metadata, times and writes."""
+    for thread, cpns in (("a1", ""), ("b1", "sub:1"), ("cp", "")):
+        copies = await _checkpoints(target, other, thread, cpns)
+        assert copies == await _checkpoints(source, ns, thread, cpns)
+    assert len((await _checkpoints(target, other, "a1"))[0].pending_writes) == 1
+
+
+async def _checkpoints(
+    s: Stubs, ns: str, thread: str, cpns: str = ""
+) -> list[cp_pb.ThreadCheckpoint]:
+    got = await s.cp.ListCheckpoints(
+        cp_pb.ListCheckpointsRequest(namespace=ns, thread_id=thread, checkpoint_ns=cpns)
+    )
+    return list(got.checkpoints)
 
 
 async def _export(s: Stubs, ns: str, user: str = "") -> list[pb.ExportRecord]:
@@ -209,8 +262,11 @@ async def test_a_namespace_round_trips_into_another_server(
     assert kinds.count("session") == 3
     assert kinds.count("memory") == 3
     assert kinds.count("user_threads") == 2
+    assert kinds.count("checkpoint") == 4
     # The order of the contract: each kind after the ones before it.
-    order = ["header", "settings", "session", "user_threads", "event", "memory", "trailer"]
+    order = [
+        "header", "settings", "session", "user_threads", "event", "memory", "checkpoint", "trailer"
+    ]  # fmt: skip
     assert kinds == sorted(kinds, key=order.index)
     header = records[0].header
     assert header.format_version == 1
@@ -218,7 +274,7 @@ async def test_a_namespace_round_trips_into_another_server(
     assert header.embedding_dimensions == 384
     assert header.embedding_fingerprint
     counts = records[-1].trailer.counts
-    assert (counts.sessions, counts.memories, counts.settings) == (3, 3, 1)
+    assert (counts.sessions, counts.memories, counts.settings, counts.checkpoints) == (3, 3, 1, 4)
 
     other = ns + "x"
     result = await _import(target, other, records)
@@ -229,6 +285,7 @@ async def test_a_namespace_round_trips_into_another_server(
         assert await _session(target, other, thread) == await _session(source, ns, thread)
     for thread in ("a1", "a2", "b1", "lonely", "memrpc.memories"):
         assert await _events(target, other, thread) == await _events(source, ns, thread)
+    await _same_checkpoints(source, ns, target, other)
     lonely = await _events(target, other, "lonely")
     assert [e.type for e in lonely] == ["tool.call", "raw"]
     assert lonely[1].data == b"\x00\x01"
@@ -276,11 +333,14 @@ async def test_one_users_data_round_trips(source: Stubs, target: Stubs, ns: str)
     assert kinds.count("memory") == 2
     threads = {r.event.thread_id for r in records if r.WhichOneof("record") == "event"}
     assert threads == {"a1", "a2"}
+    checkpoints = [r.checkpoint for r in records if r.WhichOneof("record") == "checkpoint"]
+    assert [(c.thread_id, c.checkpoint_id) for c in checkpoints] == [("a1", "c2"), ("a1", "c1")]
     assert records[0].header.user_id == "alice"
     result = await _import(target, ns, records)
     assert result.imported.sessions == 2
     assert set(await _memories(target, ns)) == set(await _memories(source, ns, "alice"))
     assert await _session(target, ns, "a2") == await _session(source, ns, "a2")
+    assert await _checkpoints(target, ns, "a1") == await _checkpoints(source, ns, "a1")
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await target.wm.GetSession(wm_pb.GetSessionRequest(namespace=ns, thread_id="b1"))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -293,6 +353,21 @@ async def test_a_namespace_not_empty_is_refused(source: Stubs, ns: str) -> None:
         await _import(source, ns, records)
     metadata = assert_reason(err.value, grpc.StatusCode.FAILED_PRECONDITION, "NAMESPACE_NOT_EMPTY")
     assert metadata == {"namespace": ns}
+
+
+async def test_a_namespace_holding_only_checkpoints_is_not_empty(source: Stubs, ns: str) -> None:
+    records = await _export(source, ns)  # of nothing
+    await source.cp.PutCheckpoint(
+        cp_pb.PutCheckpointRequest(
+            namespace=ns,
+            thread_id="t",
+            checkpoint_id="c",
+            state=cp_pb.SerializedValue(encoding="e"),
+        )
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _import(source, ns, records)
+    assert_reason(err.value, grpc.StatusCode.FAILED_PRECONDITION, "NAMESPACE_NOT_EMPTY")
 
 
 async def test_another_format_version_is_refused(source: Stubs, ns: str) -> None:

@@ -40,12 +40,14 @@ from memrpc.store.memory_document import VectorType
 from memrpc.store.redis_errors import NoPermissionError
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import administration_pb2 as apb
+from memrpc.v1 import checkpoints_pb2 as cpb
 from memrpc.v1 import event_log_pb2 as ev
 from memrpc.v1 import long_term_memory_pb2 as lpb
 from memrpc.v1 import namespace_settings_pb2 as nspb
 from memrpc.v1 import portability_pb2 as ppb
 from memrpc.v1 import working_memory_pb2 as wpb
 from memrpc.v1.administration_pb2_grpc import AdministrationStub
+from memrpc.v1.checkpoints_pb2_grpc import CheckpointsStub
 from memrpc.v1.event_log_pb2_grpc import EventLogStub
 from memrpc.v1.long_term_memory_pb2_grpc import LongTermMemoryStub
 from memrpc.v1.namespace_settings_pb2_grpc import NamespacesStub
@@ -211,6 +213,7 @@ async def test_the_acl_user_serves_every_rpc_and_touches_only_memrpc_keys(
         grpc.aio.insecure_channel(f"127.0.0.1:{memrpc.port}") as channel,
     ):
         await _every_rpc(channel)
+        await _checkpoint_rpcs(CheckpointsStub(channel), "acl")
         await _administrative_rpcs(channel, "acl-admin")
     mux = RedisMux(url.replace("memrpc@", f"memrpc:{PASSWORD.replace(' ', '%20')}@"))
     try:
@@ -345,6 +348,35 @@ async def _every_rpc(channel: grpc.aio.Channel) -> None:
     )
     await log.TrimEvents(ev.TrimEventsRequest(namespace=ns, thread_id=thread, max_len=0))
     await log.DeleteConsumerGroup(ev.DeleteConsumerGroupRequest(namespace=ns, group="g"))
+
+
+async def _checkpoint_rpcs(checkpoints: CheckpointsStub, ns: str) -> None:
+    """Every Checkpoints RPC once."""
+    state = cpb.SerializedValue(encoding="json", data=b"{}")
+    for i in (1, 2):
+        await checkpoints.PutCheckpoint(
+            cpb.PutCheckpointRequest(
+                namespace=ns, thread_id="c", checkpoint_id=f"c{i}", run_id="r", state=state
+            )
+        )
+    write = cpb.CheckpointWrite(task_id="t", channel="x", value=state)
+    await checkpoints.PutCheckpointWrites(
+        cpb.PutCheckpointWritesRequest(
+            namespace=ns, thread_id="c", checkpoint_id="c2", writes=[write]
+        )
+    )
+    got = await checkpoints.GetCheckpoint(cpb.GetCheckpointRequest(namespace=ns, thread_id="c"))
+    assert len(got.checkpoint.pending_writes) == 1
+    listed = cpb.ListCheckpointsRequest(namespace=ns, thread_id="c", metadata_filter={"a": "1"})
+    assert not (await checkpoints.ListCheckpoints(listed)).checkpoints
+    copy = cpb.CopyCheckpointThreadRequest(namespace=ns, source_thread_id="c", target_thread_id="d")
+    assert (await checkpoints.CopyCheckpointThread(copy)).copied_count == 2
+    prune = cpb.PruneCheckpointsRequest(namespace=ns, thread_ids=["c"])
+    assert (await checkpoints.PruneCheckpoints(prune)).deleted_count == 1
+    runs = cpb.DeleteCheckpointRunsRequest(namespace=ns, run_ids=["r"])
+    assert (await checkpoints.DeleteCheckpointRuns(runs)).deleted_count == 3
+    thread = cpb.DeleteCheckpointThreadRequest(namespace=ns, thread_id="d")
+    await checkpoints.DeleteCheckpointThread(thread)
 
 
 async def _administrative_rpcs(channel: grpc.aio.Channel, ns: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from memrpc.client import SERVICE_CONFIG, MemoryClient
 from memrpc.v1 import (
+    checkpoints_pb2,
     event_log_pb2,
     long_term_memory_pb2,
     namespace_settings_pb2,
@@ -44,6 +45,8 @@ IDEMPOTENT = frozenset(
         "memrpc.v1.LongTermMemory/ListMemories",
         "memrpc.v1.EventLog/ListEvents",
         "memrpc.v1.Namespaces/GetNamespaceSettings",
+        "memrpc.v1.Checkpoints/GetCheckpoint",
+        "memrpc.v1.Checkpoints/ListCheckpoints",
     }
 )
 
@@ -57,6 +60,7 @@ def proto_methods() -> dict[str, Any]:
             long_term_memory_pb2,
             event_log_pb2,
             namespace_settings_pb2,
+            checkpoints_pb2,
         )
         for service in module.DESCRIPTOR.services_by_name.values()
         for method in service.methods

@@ -239,9 +239,10 @@ async def http_status(
 
 
 async def test_the_http_door_serves_the_same_tls_and_reloads_it(
-    redis_server, embedder, files, server_ca, client_ca, tmp_path
+    redis_server, embedder, files, server_ca, client_ca
 ):
     good = client_ca.issue("agent", server=False)
+    tmp_path = files.cert.parent
     async with serving(redis_server, embedder, files, mutual=True, http=True) as address:
         assert await http_status(address, server_ca, good, tmp_path) == 404  # no such session
         assert await http_status(address, server_ca) == REFUSED_HTTP

@@ -548,6 +548,34 @@ class Limits:
         return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})
 
 
+# -- Checkpoints (`Checkpoints`) ---------------------------------------------------
+# Checkpoint ids (and parent ids): [A-Za-z0-9._-], such as a UUID.
+MAX_CHECKPOINT_ID_CHARS = 64
+# Checkpoint namespaces (a subgraph's path in its thread): printable, empty
+# for the root.
+MAX_CHECKPOINT_NS_CHARS = 512
+# A serialized value's `encoding` label.
+MAX_ENCODING_CHARS = 64
+# A pending write's channel name, and its task's path.
+MAX_CHANNEL_CHARS = 256
+MAX_TASK_PATH_CHARS = 1024
+# A checkpoint's serialized state; the values of one PutCheckpointWrites, in all.
+MAX_CHECKPOINT_BYTES = 3 * 1024 * 1024
+# A checkpoint's metadata (a JSON object).
+MAX_CHECKPOINT_METADATA_BYTES = 64 * 1024
+# Writes of one PutCheckpointWrites; threads of one PruneCheckpoints; runs of
+# one DeleteCheckpointRuns.
+MAX_CHECKPOINT_BATCH = 1000
+# `ListCheckpoints.page_size`.
+CHECKPOINT_PAGE_SIZE = Range(default=50, low=1, high=1000)
+# The most checkpoints one ListCheckpoints call examines beyond its page size
+# (those its metadata filter leaves out): the bound on its Redis time.
+CHECKPOINT_LIST_SCAN_BUDGET = 500
+# Checkpoints a filtered ListCheckpoints reads per step beyond what its page
+# lacks.
+CHECKPOINT_FILTERED_READ = 32
+
+
 # -- Administration (`Administration`, `Portability`) -----------------------------
 # Audit records each namespace's audit log keeps, at least (trimmed beyond,
 # oldest first, in whole stream nodes: `XADD MAXLEN ~`).

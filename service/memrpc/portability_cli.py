@@ -34,9 +34,9 @@ def add_parsers(commands: Any) -> None:
     export = commands.add_parser(
         "export",
         help="export a namespace's data (or one user's) to a JSON Lines file",
-        description="Export a namespace's settings, sessions, users' threads, events and "
-        "memories (with --user: one user's) as JSON Lines, one ExportRecord a line, the "
-        "header first and the trailer last. Needs admin access to the namespace.",
+        description="Export a namespace's settings, sessions, users' threads, events, "
+        "memories and checkpoints (with --user: one user's) as JSON Lines, one ExportRecord a "
+        "line, the header first and the trailer last. Needs admin access to the namespace.",
     )
     remote.add_arguments(export)
     export.add_argument("--user", default="", help="export only this user's data")
@@ -45,8 +45,8 @@ def add_parsers(commands: Any) -> None:
         "import",
         help="restore an export into an empty namespace",
         description="Restore a file written by memrpc export into a namespace that holds no "
-        "sessions, events or memories, on a server of the same embedding model. Needs admin "
-        "access to the namespace.",
+        "sessions, events, memories or checkpoints, on a server of the same embedding model. "
+        "Needs admin access to the namespace.",
     )
     remote.add_arguments(restore)
     restore.add_argument("--input", required=True, help="the file to read; - for stdin")
@@ -86,7 +86,8 @@ def export(args: argparse.Namespace) -> str:
 def _counts(counts: pb.ExportCounts) -> str:
     return (
         f"{counts.settings} settings, {counts.sessions} sessions, {counts.user_threads} "
-        f"users' threads, {counts.events} events, {counts.memories} memories"
+        f"users' threads, {counts.events} events, {counts.memories} memories, "
+        f"{counts.checkpoints} checkpoints"
     )
 
 

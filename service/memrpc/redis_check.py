@@ -108,6 +108,8 @@ ACL_COMMANDS = (
     # erasures and namespace deletions (store/erasure.py,
     # store/namespace_deletion.py)
     "xlen", "xdel", "unlink", "srem",
+    # checkpoints (store/checkpoints.py): listings by id, their namespaces
+    "zrevrangebylex", "zcard", "smembers", "scard",
 )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from memrpc import metrics, models, reflection
 from memrpc.access_recorder import AccessRecorder
 from memrpc.api.administration import AdministrationServicer
+from memrpc.api.checkpoints import CheckpointsServicer
 from memrpc.api.event_log import EventLogServicer
 from memrpc.api.long_term_memory import LongTermMemoryServicer
 from memrpc.api.memory_search import MemorySearch
@@ -49,6 +50,7 @@ from memrpc.rpc.pipeline import Pipeline, Registry
 from memrpc.schema_check import check_schema
 from memrpc.shutdown import Health, Signals
 from memrpc.store.audit_log import KEYS_FILE, AuditLog
+from memrpc.store.checkpoints import CheckpointStore
 from memrpc.store.cluster_mux import client_for, is_cluster_url
 from memrpc.store.erasure import Eraser
 from memrpc.store.events import EventStore, Retention
@@ -67,6 +69,8 @@ from memrpc.tls import check_files, http_ssl_context, server_credentials, transp
 from memrpc.v1 import (
     administration_pb2,
     administration_pb2_grpc,
+    checkpoints_pb2,
+    checkpoints_pb2_grpc,
     event_log_pb2,
     event_log_pb2_grpc,
     long_term_memory_pb2,
@@ -89,6 +93,7 @@ SERVICE_NAMES = (
     namespace_settings_pb2.DESCRIPTOR.services_by_name["Namespaces"].full_name,
     administration_pb2.DESCRIPTOR.services_by_name["Administration"].full_name,
     portability_pb2.DESCRIPTOR.services_by_name["Portability"].full_name,
+    checkpoints_pb2.DESCRIPTOR.services_by_name["Checkpoints"].full_name,
 )
 # The health name for liveness probes: SERVING from start to drain whether
 # Redis answers or not, so that a Redis outage takes pods out of rotation
@@ -347,6 +352,10 @@ class MemrpcServer:
         portability_pb2_grpc.add_PortabilityServicer_to_server(
             self._portability(long_term, served, settings_store, limits), server
         )
+        checkpoints = CheckpointStore(self._redis)
+        checkpoints_pb2_grpc.add_CheckpointsServicer_to_server(
+            CheckpointsServicer(checkpoints), server
+        )
         events = EventStore(self._redis, retention)
         self._tails = TailHub(
             events, max_lag=limits.tail_max_lag_events, by_slot=is_cluster_url(self.redis_url)
@@ -356,7 +365,7 @@ class MemrpcServer:
         )
         administration_pb2_grpc.add_AdministrationServicer_to_server(
             AdministrationServicer(
-                Eraser(self._redis, working, long_term),
+                Eraser(self._redis, working, long_term, checkpoints),
                 NamespaceDeleter(self._redis),
                 audit,
                 call_timeout_s=settings.default_call_timeout,

@@ -32,6 +32,7 @@ from google.protobuf import json_format
 
 from memrpc import models as served_models
 from memrpc.api import memory_fields
+from memrpc.api.checkpoints import checked_checkpoint, checked_writes, checkpoint_message
 from memrpc.api.convert import now_ms, set_timestamp, timestamp_ms
 from memrpc.api.event_log import event_message
 from memrpc.api.namespaces import NamespacesServicer
@@ -53,6 +54,7 @@ from memrpc.rpc.errors import ApiError, Context, translate_errors
 from memrpc.store.events import EventContent
 from memrpc.store.export_reader import ExportReader
 from memrpc.store.import_writer import (
+    ImportedCheckpoint,
     ImportedEvent,
     ImportedMemory,
     ImportedSession,
@@ -79,6 +81,7 @@ _COUNTED = {
     "user_threads": "user_threads",
     "event": "events",
     "memory": "memories",
+    "checkpoint": "checkpoints",
 }
 _SOURCE_IN = {
     ltm_pb.MEMORY_SOURCE_UNSPECIFIED: Source.UNSPECIFIED,
@@ -234,6 +237,15 @@ class PortabilityServicer(portability_pb2_grpc.PortabilityServicer):
                     set_timestamp(record.memory.last_recall_time, exported.recalled_ms)
                 record.memory.sequence = exported.seq
                 yield record
+        threads_pages = (
+            reader.checkpoint_threads(ns) if user is None else _threads_of(reader, ns, user)
+        )
+        async for threads_page in threads_pages:
+            for thread in threads_page:
+                async for cpns, checkpoints in reader.checkpoints(ns, thread):
+                    for checkpoint in checkpoints:
+                        message = checkpoint_message(thread, cpns, checkpoint)
+                        yield pb.ExportRecord(checkpoint=message)
 
     # -- Import ----------------------------------------------------------
 
@@ -323,8 +335,9 @@ class PortabilityServicer(portability_pb2_grpc.PortabilityServicer):
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 ErrorReason.ERROR_REASON_NAMESPACE_NOT_EMPTY,
-                f"namespace {state.ns!r} holds sessions, events or memories: an import "
-                "restores into an empty namespace only (delete it, or choose another)",
+                f"namespace {state.ns!r} holds sessions, events, memories or checkpoints: "
+                "an import restores into an empty namespace only (delete it, or choose "
+                "another)",
                 metadata={"namespace": state.ns},
             )
         state.header = header
@@ -356,6 +369,15 @@ class PortabilityServicer(portability_pb2_grpc.PortabilityServicer):
             )
         if kind == "event":
             return _event(record.event, where, self._limits)
+        if kind == "checkpoint":
+            exported = record.checkpoint
+            return ImportedCheckpoint(
+                checkpoint=checked_checkpoint(exported, f"{where}."),
+                update_ms=timestamp_ms(exported.update_time),
+                writes=checked_writes(
+                    exported.pending_writes, f"{where}.pending_writes", required=False
+                ),
+            )
         memory = _memory(record.memory, where, self._limits, self._long_term.dim)
         if memory.memory.expire_ms and memory.memory.expire_ms <= now:
             state.skipped_expired += 1
@@ -382,6 +404,8 @@ class PortabilityServicer(portability_pb2_grpc.PortabilityServicer):
             repeats = await writer.events(ns, batch)
             state.imported.events += len(batch) - repeats
             return
+        elif kind == "checkpoint":
+            await writer.checkpoints(ns, batch)
         else:
             field_ = (await self._models.choice(ns, writing=True)).model.field
             await writer.memories(ns, batch, field_)

@@ -75,3 +75,25 @@ def memory_duplicate(ns: str, memory_id: str, duplicate_id: str, distance: float
         duplicateMemoryId=duplicate_id,
         distance=f"{distance:.9g}",
     )
+
+
+def checkpoint(ns: str, thread: str, cpns: str, checkpoint_id: str) -> Resource:
+    """A checkpoint of a thread (the latest when `checkpoint_id` is empty)."""
+    return Resource(
+        "memrpc.v1.ThreadCheckpoint",
+        f"namespaces/{ns}/threads/{thread}/checkpointNamespaces/{cpns}/checkpoints/"
+        f"{checkpoint_id or '-'}",
+    )
+
+
+def checkpoint_not_found(ns: str, thread: str, cpns: str, checkpoint_id: str) -> ApiError:
+    what = f"checkpoint {checkpoint_id!r}" if checkpoint_id else "checkpoint"
+    return ApiError.not_found(
+        ErrorReason.ERROR_REASON_CHECKPOINT_NOT_FOUND,
+        checkpoint(ns, thread, cpns, checkpoint_id),
+        f"{what} of thread {thread!r} (checkpoint namespace {cpns!r}) in namespace {ns!r}",
+        namespace=ns,
+        threadId=thread,
+        checkpointNs=cpns,
+        checkpointId=checkpoint_id,
+    )

@@ -59,6 +59,16 @@ _RULES: Mapping[str, Mapping[str, Access]] = {
         "ExportData": ADMIN,
         "ImportData": ADMIN,
     },
+    "memrpc.v1.Checkpoints": {
+        "PutCheckpoint": WRITE,
+        "GetCheckpoint": READ,
+        "ListCheckpoints": READ,
+        "PutCheckpointWrites": WRITE,
+        "DeleteCheckpointThread": WRITE,
+        "CopyCheckpointThread": WRITE,
+        "PruneCheckpoints": WRITE,
+        "DeleteCheckpointRuns": WRITE,
+    },
 }
 
 # Access needed by each method, by its full name (`/package.Service/Method`).

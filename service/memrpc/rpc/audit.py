@@ -3,8 +3,9 @@
 
 `AUDITED` lists them: every call that removes data in bulk, moves a
 namespace's data in or out, or changes how a namespace behaves. Calls that
-remove one item (DeleteMemory, DeleteSession, TrimEvents) are the routine
-work of an agent, and are in the access log only. When a call ends,
+remove one item (DeleteMemory, DeleteSession, TrimEvents, and
+DeleteCheckpointThread, one thread's checkpoints) are the routine work of an
+agent, and are in the access log only. When a call ends,
 succeeded or failed, the `AuditInterceptor` appends one record: the
 credential's id, the method, the namespace, the status code and reason,
 and as details the request (a client stream's: its namespace and how many
@@ -51,6 +52,8 @@ AUDITED = frozenset(
         "Portability/ImportData",
         "Namespaces/UpdateNamespaceSettings",
         "LongTermMemory/DeleteMemories",
+        "Checkpoints/PruneCheckpoints",
+        "Checkpoints/DeleteCheckpointRuns",
     )
 )
 # The credential of calls to a server without authentication.

@@ -12,8 +12,9 @@ entries or keys per command:
    memories from them while the rest goes;
 2. each thread's session (working memory, window and summary, through
    `WorkingStore.delete`, which keeps the listing indexes right) when it is
-   the user's, and its event log; the memory changes about the user in the
-   changes thread's log;
+   the user's, its event log, and its checkpoints (`CheckpointStore.prune`:
+   every checkpoint namespace, with the pending writes and run entries); the
+   memory changes about the user in the changes thread's log;
 3. the request-id records of appends to the user's threads (their keys
    name the thread), found by `SCAN` over the namespace's request records;
 4. the user's record of threads and per-user session index;
@@ -35,6 +36,7 @@ from dataclasses import dataclass, fields
 
 from memrpc.limits import ERASURE_STEP_KEYS
 from memrpc.store import keys
+from memrpc.store.checkpoints import CheckpointStore
 from memrpc.store.long_term import LongTermStore
 from memrpc.store.memory_changes import CHANGES_THREAD
 from memrpc.store.memory_index import MemoryFilter
@@ -60,6 +62,7 @@ class Erased:
     memories: int = 0
     change_events: int = 0
     request_records: int = 0
+    checkpoints: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Each count by name."""
@@ -73,10 +76,17 @@ def _fields(flat: Sequence[bytes]) -> dict[bytes, bytes]:
 class Eraser:
     """Erases users of namespaces."""
 
-    def __init__(self, redis: RedisClient, working: WorkingStore, long_term: LongTermStore) -> None:
+    def __init__(
+        self,
+        redis: RedisClient,
+        working: WorkingStore,
+        long_term: LongTermStore,
+        checkpoints: CheckpointStore,
+    ) -> None:
         self._redis = redis
         self._working = working
         self._long_term = long_term
+        self._checkpoints = checkpoints
 
     async def erase(self, ns: str, user: str) -> Erased:
         """Removes every trace of `user` from `ns`; returns what was removed."""
@@ -105,6 +115,7 @@ class Eraser:
             if await self._redis.execute("UNLINK", log):
                 erased.threads += 1
                 erased.thread_events += events
+            erased.checkpoints += await self._checkpoints.prune(ns, thread, keep_latest=False)
         erased.change_events, _ = await self._delete_entries(
             keys.events(ns, CHANGES_THREAD), lambda entry: _names_user(entry, user_bytes), []
         )

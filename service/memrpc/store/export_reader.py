@@ -19,6 +19,10 @@ Where each kind of record comes from:
 | memories     | the listing of `memory_listing` (newest first, superseded ones   |
 |              | too), each page's Hashes read by one `HGETALL` each, sent        |
 |              | together                                                         |
+| checkpoints  | a `SCAN` of `memrpc:cpthread:{ns}:*`: every thread with          |
+|              | checkpoints (a user's: the user's durable threads); each of its  |
+|              | checkpoint namespaces read newest first in pages, each page one  |
+|              | script with the pending writes (`CheckpointStore.read`)          |
 
 `SCAN ... MATCH` runs on the node of the namespace's slot (a Redis
 Cluster's primary holding `{ns}`); a key is kept only when it starts with
@@ -39,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memrpc.store import keys, memory_document
+from memrpc.store.checkpoints import CheckpointStore, StoredCheckpoint
 from memrpc.store.events import StoredEvent, thread_event
 from memrpc.store.long_term import LongTermStore, Memory, parse_memory
 from memrpc.store.memory_document import READ_FIELDS
@@ -91,6 +96,7 @@ class ExportReader:
     ) -> None:
         self._redis = redis
         self._long_term = long_term
+        self._checkpoints = CheckpointStore(redis)
         self.page_size = page_size
 
     async def _scan(self, ns: str, prefix: str) -> AsyncIterator[list[str]]:
@@ -209,6 +215,37 @@ class ExportReader:
             if len(rows) < self.page_size:
                 return
             after = Position(rows[-1].id)
+
+    # -- Checkpoints -----------------------------------------------------
+
+    async def checkpoint_threads(self, ns: str) -> AsyncIterator[list[str]]:
+        """Pages of the threads of the namespace that have checkpoints."""
+        prefix = keys.checkpoint_thread(ns, "x").rsplit(":", 1)[0] + ":"
+        async for page in self._scan(ns, prefix):
+            threads = []
+            for key in page:
+                try:
+                    threads.append(memory_document.unhex(key.removeprefix(prefix)))
+                except ValueError:  # not a key this version writes
+                    continue
+            yield threads
+
+    async def checkpoints(
+        self, ns: str, thread: str
+    ) -> AsyncIterator[tuple[str, list[StoredCheckpoint]]]:
+        """Pages of a thread's checkpoints with their pending writes, each
+        page of one checkpoint namespace (named first), newest first."""
+        for cpns in await self._checkpoints.namespaces(ns, thread):
+            before = ""
+            while True:
+                page = await self._checkpoints.read(
+                    ns, thread, cpns, before=before, count=self.page_size
+                )
+                if page:
+                    yield cpns, page
+                if len(page) < self.page_size:
+                    break
+                before = page[-1].checkpoint_id
 
 
 async def _together(redis: RedisClient, commands: Sequence[tuple[Any, ...]]) -> list[Any]:

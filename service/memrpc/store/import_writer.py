@@ -24,6 +24,8 @@ What each record becomes, in the layout of `keys.py`:
 |              | `keys.memory_sequence` raised to the highest, so that later   |
 |              | memories come after; the namespace added to                   |
 |              | `keys.namespaces`, so that the background jobs see it        |
+| checkpoint   | through `CheckpointStore` as `PutCheckpoint` and             |
+|              | `PutCheckpointWrites` write it, as of its `update_time`      |
 
 A session's summary cursor (`folded_through`) is the last turn its summary
 folds (`0-0` without one), so that the turns still pending are folded once
@@ -49,6 +51,7 @@ import numpy as np
 import redis.exceptions
 
 from memrpc.store import keys, memory_document
+from memrpc.store.checkpoints import CheckpointStore, NewCheckpoint, Write
 from memrpc.store.events import BEFORE_FIRST, EventContent
 from memrpc.store.long_term import Memory
 from memrpc.store.memory_document import VectorType
@@ -58,8 +61,8 @@ from memrpc.store.namespaces import NamespaceSet
 from memrpc.store.redis_mux import Arg, RedisClient
 
 # The kinds of keys that make a namespace not empty for an import: sessions,
-# thread logs, memories, users' durable threads.
-_CONTENT = ("ses", "ev", "mem", "userthreads")
+# thread logs, memories, users' durable threads, threads' checkpoints.
+_CONTENT = ("ses", "ev", "mem", "userthreads", "cpthread")
 # How many keys one `SCAN` of the emptiness check asks for.
 SCAN_COUNT = 1000
 
@@ -112,6 +115,15 @@ class ImportedEvent:
 
 
 @dataclass(frozen=True)
+class ImportedCheckpoint:
+    """A checkpoint to restore, when it was stored, and its pending writes."""
+
+    checkpoint: NewCheckpoint
+    update_ms: int
+    writes: Sequence[Write]
+
+
+@dataclass(frozen=True)
 class ImportedMemory:
     """A memory to restore: `vector` its float32 values; `recalled_ms` the
     last search that returned it (None: none did); `seq` its number in the
@@ -129,14 +141,15 @@ class ImportWriter:
     def __init__(self, redis: RedisClient, vector_type: VectorType) -> None:
         self._redis = redis
         self._vector_type = vector_type
+        self._checkpoints = CheckpointStore(redis)
         self._namespaces = NamespaceSet(redis)
         # The thread of the last event written and its id: the `prev` of the next.
         self._last: tuple[str, str] = ("", BEFORE_FIRST)
         self._highest_seq = 0
 
     async def is_empty(self, ns: str) -> bool:
-        """Whether the namespace holds no session, thread log, memory or
-        user threads: a `SCAN` of its node for its keys (it stops at the
+        """Whether the namespace holds no session, thread log, memory, user
+        threads or checkpoints: a `SCAN` of its node for its keys (it stops at the
         first)."""
         pattern = f"{keys.PREFIX}:*:{{{ns}}}:*"
         async for found in scan_pages(self._redis, ns, pattern, SCAN_COUNT):
@@ -220,6 +233,16 @@ class ImportWriter:
                 commands.append(("PEXPIREAT", key, item.memory.expire_ms))
             self._highest_seq = max(self._highest_seq, item.seq)
         _raise_first(await self._send(commands))
+
+    async def checkpoints(self, ns: str, checkpoints: Sequence[ImportedCheckpoint]) -> None:
+        """Writes a batch of checkpoints with their pending writes."""
+        for item in checkpoints:
+            new = item.checkpoint
+            await self._checkpoints.put(ns, new, now_ms=item.update_ms)
+            if item.writes:
+                await self._checkpoints.put_writes(
+                    ns, new.thread, new.cpns, new.checkpoint_id, item.writes
+                )
 
     async def finish(self, ns: str) -> None:
         """Raises the namespace's memory counter to the highest number

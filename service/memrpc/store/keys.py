@@ -45,6 +45,15 @@ namespace itself whatever the rest of the key holds.
 | `memrpc:reembed:{ns}`                    | Hash   | a namespace's move to the next   |
 |                                          |        | model: counts, switched (when),  |
 |                                          |        | done, cleaned                    |
+| `memrpc:cpthread:{ns}:<thread hex>`      | Set    | a thread's checkpoint namespaces |
+|                                          |        | (each `<cpns tag>`)              |
+| `memrpc:cpidx:{ns}:<thread hex>:<cpns tag>` | ZSet | a checkpoint namespace's        |
+|                                          |        | checkpoint ids (score 0, by id)  |
+| `memrpc:cpwrote:{ns}:<thread hex>:<cpns tag>` | Set | its checkpoint ids with writes  |
+| `memrpc:cp:{ns}:<thread hex>:<cpns tag>:<id>` | Hash | a checkpoint                     |
+| `memrpc:cpw:{ns}:<thread hex>:<cpns tag>:<id>` | Hash | a checkpoint's pending writes   |
+| `memrpc:cprun:{ns}:<run hex>`            | Set    | a run's checkpoints, each        |
+|                                          |        | `<thread hex>:<cpns tag>:<id>`   |
 
 On a Redis Cluster each primary's search index is named
 `memrpc:idx:mem:v4{<tag>}`, the tag one of the primary's slots
@@ -274,3 +283,35 @@ def namespace_deletion(ns: str) -> str:
     it runs (`store/namespace_deletion.py`): outside the namespace (tagged
     `{memrpc:nsdel}`), so that the deletion does not delete it."""
     return f"{PREFIX}:nsdel{{{PREFIX}:nsdel}}:{ns}"
+
+
+def checkpoint_thread(ns: str, thread: str) -> str:
+    """The Set of a thread's checkpoint namespaces, each as its `tag_value`."""
+    return f"{PREFIX}:cpthread:{{{ns}}}:{tag_value(thread)}"
+
+
+def checkpoint_index(ns: str, thread: str, cpns: str) -> str:
+    """The ZSet of the ids of a thread's checkpoints in one checkpoint
+    namespace, all scored 0 so that they sort by id."""
+    return f"{PREFIX}:cpidx:{{{ns}}}:{tag_value(thread)}:{tag_value(cpns)}"
+
+
+def checkpoint_written(ns: str, thread: str, cpns: str) -> str:
+    """The Set of the checkpoint ids of a checkpoint namespace that have
+    pending writes (stored or not)."""
+    return f"{PREFIX}:cpwrote:{{{ns}}}:{tag_value(thread)}:{tag_value(cpns)}"
+
+
+def checkpoint(ns: str, thread: str, cpns: str, checkpoint_id: str) -> str:
+    """The Hash of a checkpoint. Checkpoint ids have no `:`."""
+    return f"{PREFIX}:cp:{{{ns}}}:{tag_value(thread)}:{tag_value(cpns)}:{checkpoint_id}"
+
+
+def checkpoint_writes(ns: str, thread: str, cpns: str, checkpoint_id: str) -> str:
+    """The Hash of a checkpoint's pending writes, by `<task id>:<index>`."""
+    return f"{PREFIX}:cpw:{{{ns}}}:{tag_value(thread)}:{tag_value(cpns)}:{checkpoint_id}"
+
+
+def checkpoint_run(ns: str, run: str) -> str:
+    """The Set of a run's checkpoints, each `<thread hex>:<cpns tag>:<id>`."""
+    return f"{PREFIX}:cprun:{{{ns}}}:{tag_value(run)}"

@@ -569,3 +569,96 @@ class CredentialsAudit(Call):
     max_len: int
     source: str
     entries: Groups
+
+
+@dataclass(slots=True)
+class CheckpointPut(Call):
+    """Stores a checkpoint (`store/checkpoints.py`); the thread, checkpoint
+    namespace and run as their `keys.tag_value` tags."""
+
+    LUA = "checkpoint_put"
+    LIBS = ("checkpoints",)
+
+    thread: Key
+    thread_tag: str
+    cpns: str
+    checkpoint_id: str
+    run_tag: str
+    run: str
+    parent: str
+    metadata: str
+    encoding: str
+    data: bytes
+    now_ms: int
+    namespace: str
+
+
+@dataclass(slots=True)
+class CheckpointWrites(Call):
+    """Records pending writes; `writes` are (field, value, replace) triples."""
+
+    LUA = "checkpoint_writes"
+    LIBS = ("checkpoints",)
+
+    thread: Key
+    thread_tag: str
+    cpns: str
+    checkpoint_id: str
+    namespace: str
+    writes: Groups
+
+
+@dataclass(slots=True)
+class CheckpointRead(Call):
+    """Reads one checkpoint (`checkpoint_id`), or up to `count` of the
+    highest ids below `before`, with their pending writes."""
+
+    LUA = "checkpoint_read"
+    LIBS = ("checkpoints",)
+
+    thread: Key
+    thread_tag: str
+    cpns: str
+    checkpoint_id: str
+    before: str
+    count: int
+    namespace: str
+
+
+@dataclass(slots=True)
+class CheckpointPrune(Call):
+    """Deletes a thread's checkpoints, keeping the newest of each checkpoint
+    namespace when `keep` is 1."""
+
+    LUA = "checkpoint_prune"
+    LIBS = ("checkpoints",)
+
+    thread: Key
+    thread_tag: str
+    keep: int
+    namespace: str
+
+
+@dataclass(slots=True)
+class CheckpointDeleteRuns(Call):
+    """Deletes the checkpoints of the runs whose Sets are `runs`."""
+
+    LUA = "checkpoint_delete_runs"
+    LIBS = ("checkpoints",)
+
+    runs: Keys
+    namespace: str
+
+
+@dataclass(slots=True)
+class CheckpointCopy(Call):
+    """Copies a thread's checkpoints to another thread."""
+
+    LUA = "checkpoint_copy"
+    LIBS = ("checkpoints",)
+
+    source: Key
+    target: Key
+    source_thread: str
+    target_thread: str
+    namespace: str

@@ -112,8 +112,11 @@ type ErasureCounts struct {
 	ChangeEvents int64 `protobuf:"varint,8,opt,name=change_events,json=changeEvents,proto3" json:"change_events,omitempty"`
 	// Request-id records deleted (appends to the user's threads).
 	RequestRecords int64 `protobuf:"varint,9,opt,name=request_records,json=requestRecords,proto3" json:"request_records,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Checkpoints deleted (`Checkpoints`) of the user's threads, with their
+	// pending writes.
+	Checkpoints   int64 `protobuf:"varint,10,opt,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ErasureCounts) Reset() {
@@ -205,6 +208,13 @@ func (x *ErasureCounts) GetChangeEvents() int64 {
 func (x *ErasureCounts) GetRequestRecords() int64 {
 	if x != nil {
 		return x.RequestRecords
+	}
+	return 0
+}
+
+func (x *ErasureCounts) GetCheckpoints() int64 {
+	if x != nil {
+		return x.Checkpoints
 	}
 	return 0
 }
@@ -606,7 +616,7 @@ const file_memrpc_v1_administration_proto_rawDesc = "" +
 	"\x1ememrpc/v1/administration.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n" +
 	"\x10EraseUserRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1d\n" +
-	"\auser_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x06userId\"\xc3\x02\n" +
+	"\auser_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x06userId\"\xe5\x02\n" +
 	"\rErasureCounts\x12\x1a\n" +
 	"\bsessions\x18\x01 \x01(\x03R\bsessions\x12\x18\n" +
 	"\athreads\x18\x02 \x01(\x03R\athreads\x12#\n" +
@@ -616,7 +626,9 @@ const file_memrpc_v1_administration_proto_rawDesc = "" +
 	"\fdead_letters\x18\x06 \x01(\x03R\vdeadLetters\x12\x1a\n" +
 	"\bmemories\x18\a \x01(\x03R\bmemories\x12#\n" +
 	"\rchange_events\x18\b \x01(\x03R\fchangeEvents\x12'\n" +
-	"\x0frequest_records\x18\t \x01(\x03R\x0erequestRecords\"E\n" +
+	"\x0frequest_records\x18\t \x01(\x03R\x0erequestRecords\x12 \n" +
+	"\vcheckpoints\x18\n" +
+	" \x01(\x03R\vcheckpoints\"E\n" +
 	"\x11EraseUserResponse\x120\n" +
 	"\x06erased\x18\x01 \x01(\v2\x18.memrpc.v1.ErasureCountsR\x06erased\"<\n" +
 	"\x16DeleteNamespaceRequest\x12\"\n" +

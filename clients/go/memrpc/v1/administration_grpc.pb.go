@@ -40,7 +40,8 @@ const (
 type AdministrationClient interface {
 	// Erases one user of a namespace from every tier, in one call: the user's
 	// sessions (working memory, running summaries) and the durable record of
-	// the user's threads; those threads' event logs; their entries in the
+	// the user's threads; those threads' event logs and checkpoints
+	// (`Checkpoints`, in every checkpoint namespace); their entries in the
 	// namespace feed, acknowledged in every consumer group first so that no
 	// group keeps them pending, and in the background jobs' dead letters; the
 	// request-id records of appends to those threads; the user's long-term
@@ -116,7 +117,8 @@ func (c *administrationClient) ListAuditRecords(ctx context.Context, in *ListAud
 type AdministrationServer interface {
 	// Erases one user of a namespace from every tier, in one call: the user's
 	// sessions (working memory, running summaries) and the durable record of
-	// the user's threads; those threads' event logs; their entries in the
+	// the user's threads; those threads' event logs and checkpoints
+	// (`Checkpoints`, in every checkpoint namespace); their entries in the
 	// namespace feed, acknowledged in every consumer group first so that no
 	// group keeps them pending, and in the background jobs' dead letters; the
 	// request-id records of appends to those threads; the user's long-term

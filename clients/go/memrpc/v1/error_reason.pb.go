@@ -93,6 +93,12 @@ const (
 	//
 	// Metadata: `namespace`, `group`.
 	ErrorReason_ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS ErrorReason = 13
+	// `NOT_FOUND`: the checkpoint does not exist (`Checkpoints.GetCheckpoint`):
+	// the thread's checkpoint namespace has none, or none with that id.
+	//
+	// Metadata: `namespace`, `threadId`, `checkpointNs`, `checkpointId` (empty
+	// when the latest was asked for).
+	ErrorReason_ERROR_REASON_CHECKPOINT_NOT_FOUND ErrorReason = 17
 	// `ALREADY_EXISTS`: an updated memory's new text repeats another memory
 	// of the same scope; nothing changed.
 	//
@@ -101,8 +107,9 @@ const (
 	// distance, `0` for the same normalised text).
 	ErrorReason_ERROR_REASON_MEMORY_DUPLICATE ErrorReason = 14
 	// `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-	// events or memories; imports restore only into an empty namespace.
-	// Delete it (`Administration.DeleteNamespace`) or choose another.
+	// events, memories or checkpoints; imports restore only into an empty
+	// namespace. Delete it (`Administration.DeleteNamespace`) or choose
+	// another.
 	//
 	// Metadata: `namespace`.
 	ErrorReason_ERROR_REASON_NAMESPACE_NOT_EMPTY ErrorReason = 15
@@ -232,6 +239,7 @@ var (
 		11: "ERROR_REASON_MEMORY_NOT_FOUND",
 		12: "ERROR_REASON_CONSUMER_GROUP_NOT_FOUND",
 		13: "ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS",
+		17: "ERROR_REASON_CHECKPOINT_NOT_FOUND",
 		14: "ERROR_REASON_MEMORY_DUPLICATE",
 		15: "ERROR_REASON_NAMESPACE_NOT_EMPTY",
 		16: "ERROR_REASON_EMBEDDING_MODEL_MISMATCH",
@@ -265,6 +273,7 @@ var (
 		"ERROR_REASON_MEMORY_NOT_FOUND":              11,
 		"ERROR_REASON_CONSUMER_GROUP_NOT_FOUND":      12,
 		"ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS": 13,
+		"ERROR_REASON_CHECKPOINT_NOT_FOUND":          17,
 		"ERROR_REASON_MEMORY_DUPLICATE":              14,
 		"ERROR_REASON_NAMESPACE_NOT_EMPTY":           15,
 		"ERROR_REASON_EMBEDDING_MODEL_MISMATCH":      16,
@@ -321,7 +330,7 @@ var File_memrpc_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\x83\t\n" +
+	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\xaa\t\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_FIELD_INVALID\x10\x01\x12#\n" +
@@ -332,7 +341,8 @@ const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\x12!\n" +
 	"\x1dERROR_REASON_MEMORY_NOT_FOUND\x10\v\x12)\n" +
 	"%ERROR_REASON_CONSUMER_GROUP_NOT_FOUND\x10\f\x12.\n" +
-	"*ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS\x10\r\x12!\n" +
+	"*ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS\x10\r\x12%\n" +
+	"!ERROR_REASON_CHECKPOINT_NOT_FOUND\x10\x11\x12!\n" +
 	"\x1dERROR_REASON_MEMORY_DUPLICATE\x10\x0e\x12$\n" +
 	" ERROR_REASON_NAMESPACE_NOT_EMPTY\x10\x0f\x12)\n" +
 	"%ERROR_REASON_EMBEDDING_MODEL_MISMATCH\x10\x10\x12!\n" +

@@ -263,6 +263,7 @@ type ExportRecord struct {
 	//	*ExportRecord_Event
 	//	*ExportRecord_Memory
 	//	*ExportRecord_Trailer
+	//	*ExportRecord_Checkpoint
 	Record        isExportRecord_Record `protobuf_oneof:"record"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -368,6 +369,15 @@ func (x *ExportRecord) GetTrailer() *ExportTrailer {
 	return nil
 }
 
+func (x *ExportRecord) GetCheckpoint() *ThreadCheckpoint {
+	if x != nil {
+		if x, ok := x.Record.(*ExportRecord_Checkpoint); ok {
+			return x.Checkpoint
+		}
+	}
+	return nil
+}
+
 type isExportRecord_Record interface {
 	isExportRecord_Record()
 }
@@ -407,6 +417,13 @@ type ExportRecord_Trailer struct {
 	Trailer *ExportTrailer `protobuf:"bytes,7,opt,name=trailer,proto3,oneof"`
 }
 
+type ExportRecord_Checkpoint struct {
+	// A checkpoint of a thread (`Checkpoints`), with its pending writes.
+	// Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+	// theirs; restored with its `update_time`.
+	Checkpoint *ThreadCheckpoint `protobuf:"bytes,8,opt,name=checkpoint,proto3,oneof"`
+}
+
 func (*ExportRecord_Header) isExportRecord_Record() {}
 
 func (*ExportRecord_Settings) isExportRecord_Record() {}
@@ -420,6 +437,8 @@ func (*ExportRecord_Event) isExportRecord_Record() {}
 func (*ExportRecord_Memory) isExportRecord_Record() {}
 
 func (*ExportRecord_Trailer) isExportRecord_Record() {}
+
+func (*ExportRecord_Checkpoint) isExportRecord_Record() {}
 
 // The first record of an export.
 type ExportHeader struct {
@@ -733,7 +752,9 @@ type ExportCounts struct {
 	// Event records.
 	Events int64 `protobuf:"varint,4,opt,name=events,proto3" json:"events,omitempty"`
 	// Memory records.
-	Memories      int64 `protobuf:"varint,5,opt,name=memories,proto3" json:"memories,omitempty"`
+	Memories int64 `protobuf:"varint,5,opt,name=memories,proto3" json:"memories,omitempty"`
+	// Checkpoint records.
+	Checkpoints   int64 `protobuf:"varint,6,opt,name=checkpoints,proto3" json:"checkpoints,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -803,6 +824,13 @@ func (x *ExportCounts) GetMemories() int64 {
 	return 0
 }
 
+func (x *ExportCounts) GetCheckpoints() int64 {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return 0
+}
+
 // The last record of an export.
 type ExportTrailer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -853,7 +881,7 @@ var File_memrpc_v1_portability_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_portability_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmemrpc/v1/portability.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19memrpc/v1/event_log.proto\x1a memrpc/v1/long_term_memory.proto\x1a\"memrpc/v1/namespace_settings.proto\x1a\x1ememrpc/v1/working_memory.proto\"V\n" +
+	"\x1bmemrpc/v1/portability.proto\x12\tmemrpc.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bmemrpc/v1/checkpoints.proto\x1a\x19memrpc/v1/event_log.proto\x1a memrpc/v1/long_term_memory.proto\x1a\"memrpc/v1/namespace_settings.proto\x1a\x1ememrpc/v1/working_memory.proto\"V\n" +
 	"\x11ExportDataRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12\x1d\n" +
 	"\auser_id\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\x06userId\"G\n" +
@@ -864,7 +892,7 @@ const file_memrpc_v1_portability_proto_rawDesc = "" +
 	"\arecords\x18\x02 \x03(\v2\x17.memrpc.v1.ExportRecordB\x04\xe2A\x01\x01R\arecords\"r\n" +
 	"\x12ImportDataResponse\x123\n" +
 	"\bimported\x18\x01 \x01(\v2\x17.memrpc.v1.ExportCountsR\bimported\x12'\n" +
-	"\x0fskipped_expired\x18\x02 \x01(\x03R\x0eskippedExpired\"\x89\x03\n" +
+	"\x0fskipped_expired\x18\x02 \x01(\x03R\x0eskippedExpired\"\xc8\x03\n" +
 	"\fExportRecord\x121\n" +
 	"\x06header\x18\x01 \x01(\v2\x17.memrpc.v1.ExportHeaderH\x00R\x06header\x12:\n" +
 	"\bsettings\x18\x02 \x01(\v2\x1c.memrpc.v1.NamespaceSettingsH\x00R\bsettings\x12.\n" +
@@ -872,7 +900,10 @@ const file_memrpc_v1_portability_proto_rawDesc = "" +
 	"\fuser_threads\x18\x04 \x01(\v2\x16.memrpc.v1.UserThreadsH\x00R\vuserThreads\x12(\n" +
 	"\x05event\x18\x05 \x01(\v2\x10.memrpc.v1.EventH\x00R\x05event\x123\n" +
 	"\x06memory\x18\x06 \x01(\v2\x19.memrpc.v1.ExportedMemoryH\x00R\x06memory\x124\n" +
-	"\atrailer\x18\a \x01(\v2\x18.memrpc.v1.ExportTrailerH\x00R\atrailerB\b\n" +
+	"\atrailer\x18\a \x01(\v2\x18.memrpc.v1.ExportTrailerH\x00R\atrailer\x12=\n" +
+	"\n" +
+	"checkpoint\x18\b \x01(\v2\x1b.memrpc.v1.ThreadCheckpointH\x00R\n" +
+	"checkpointB\b\n" +
 	"\x06record\"\xe1\x02\n" +
 	"\fExportHeader\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\x05R\rformatVersion\x12\x1c\n" +
@@ -895,13 +926,14 @@ const file_memrpc_v1_portability_proto_rawDesc = "" +
 	"\x06memory\x18\x01 \x01(\v2\x11.memrpc.v1.MemoryR\x06memory\x12\x1c\n" +
 	"\tembedding\x18\x02 \x01(\fR\tembedding\x12D\n" +
 	"\x10last_recall_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastRecallTime\x12\x1a\n" +
-	"\bsequence\x18\x04 \x01(\x03R\bsequence\"\x9d\x01\n" +
+	"\bsequence\x18\x04 \x01(\x03R\bsequence\"\xbf\x01\n" +
 	"\fExportCounts\x12\x1a\n" +
 	"\bsettings\x18\x01 \x01(\x03R\bsettings\x12\x1a\n" +
 	"\bsessions\x18\x02 \x01(\x03R\bsessions\x12!\n" +
 	"\fuser_threads\x18\x03 \x01(\x03R\vuserThreads\x12\x16\n" +
 	"\x06events\x18\x04 \x01(\x03R\x06events\x12\x1a\n" +
-	"\bmemories\x18\x05 \x01(\x03R\bmemories\"@\n" +
+	"\bmemories\x18\x05 \x01(\x03R\bmemories\x12 \n" +
+	"\vcheckpoints\x18\x06 \x01(\x03R\vcheckpoints\"@\n" +
 	"\rExportTrailer\x12/\n" +
 	"\x06counts\x18\x01 \x01(\v2\x17.memrpc.v1.ExportCountsR\x06counts2\xa7\x01\n" +
 	"\vPortability\x12K\n" +
@@ -940,8 +972,9 @@ var file_memrpc_v1_portability_proto_goTypes = []any{
 	(*NamespaceSettings)(nil),     // 11: memrpc.v1.NamespaceSettings
 	(*Session)(nil),               // 12: memrpc.v1.Session
 	(*Event)(nil),                 // 13: memrpc.v1.Event
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*Memory)(nil),                // 15: memrpc.v1.Memory
+	(*ThreadCheckpoint)(nil),      // 14: memrpc.v1.ThreadCheckpoint
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*Memory)(nil),                // 16: memrpc.v1.Memory
 }
 var file_memrpc_v1_portability_proto_depIdxs = []int32{
 	4,  // 0: memrpc.v1.ExportDataResponse.records:type_name -> memrpc.v1.ExportRecord
@@ -954,21 +987,22 @@ var file_memrpc_v1_portability_proto_depIdxs = []int32{
 	13, // 7: memrpc.v1.ExportRecord.event:type_name -> memrpc.v1.Event
 	8,  // 8: memrpc.v1.ExportRecord.memory:type_name -> memrpc.v1.ExportedMemory
 	10, // 9: memrpc.v1.ExportRecord.trailer:type_name -> memrpc.v1.ExportTrailer
-	14, // 10: memrpc.v1.ExportHeader.create_time:type_name -> google.protobuf.Timestamp
-	7,  // 11: memrpc.v1.UserThreads.threads:type_name -> memrpc.v1.UserThread
-	14, // 12: memrpc.v1.UserThread.first_seen_time:type_name -> google.protobuf.Timestamp
-	15, // 13: memrpc.v1.ExportedMemory.memory:type_name -> memrpc.v1.Memory
-	14, // 14: memrpc.v1.ExportedMemory.last_recall_time:type_name -> google.protobuf.Timestamp
-	9,  // 15: memrpc.v1.ExportTrailer.counts:type_name -> memrpc.v1.ExportCounts
-	0,  // 16: memrpc.v1.Portability.ExportData:input_type -> memrpc.v1.ExportDataRequest
-	2,  // 17: memrpc.v1.Portability.ImportData:input_type -> memrpc.v1.ImportDataRequest
-	1,  // 18: memrpc.v1.Portability.ExportData:output_type -> memrpc.v1.ExportDataResponse
-	3,  // 19: memrpc.v1.Portability.ImportData:output_type -> memrpc.v1.ImportDataResponse
-	18, // [18:20] is the sub-list for method output_type
-	16, // [16:18] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	14, // 10: memrpc.v1.ExportRecord.checkpoint:type_name -> memrpc.v1.ThreadCheckpoint
+	15, // 11: memrpc.v1.ExportHeader.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 12: memrpc.v1.UserThreads.threads:type_name -> memrpc.v1.UserThread
+	15, // 13: memrpc.v1.UserThread.first_seen_time:type_name -> google.protobuf.Timestamp
+	16, // 14: memrpc.v1.ExportedMemory.memory:type_name -> memrpc.v1.Memory
+	15, // 15: memrpc.v1.ExportedMemory.last_recall_time:type_name -> google.protobuf.Timestamp
+	9,  // 16: memrpc.v1.ExportTrailer.counts:type_name -> memrpc.v1.ExportCounts
+	0,  // 17: memrpc.v1.Portability.ExportData:input_type -> memrpc.v1.ExportDataRequest
+	2,  // 18: memrpc.v1.Portability.ImportData:input_type -> memrpc.v1.ImportDataRequest
+	1,  // 19: memrpc.v1.Portability.ExportData:output_type -> memrpc.v1.ExportDataResponse
+	3,  // 20: memrpc.v1.Portability.ImportData:output_type -> memrpc.v1.ImportDataResponse
+	19, // [19:21] is the sub-list for method output_type
+	17, // [17:19] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_portability_proto_init() }
@@ -976,6 +1010,7 @@ func file_memrpc_v1_portability_proto_init() {
 	if File_memrpc_v1_portability_proto != nil {
 		return
 	}
+	file_memrpc_v1_checkpoints_proto_init()
 	file_memrpc_v1_event_log_proto_init()
 	file_memrpc_v1_long_term_memory_proto_init()
 	file_memrpc_v1_namespace_settings_proto_init()
@@ -988,6 +1023,7 @@ func file_memrpc_v1_portability_proto_init() {
 		(*ExportRecord_Event)(nil),
 		(*ExportRecord_Memory)(nil),
 		(*ExportRecord_Trailer)(nil),
+		(*ExportRecord_Checkpoint)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -3,8 +3,10 @@
 `MemoryClient` (blocking) and `AsyncMemoryClient` (asyncio) bind a channel to
 one namespace and offer the calls an agent makes on every step; the raw
 generated stubs are there for everything else (`client.working`,
-`client.long_term`, `client.events`, `client.namespaces`, and for
-administrators `client.administration` and `client.portability`). Against
+`client.long_term`, `client.events`, `client.namespaces`,
+`client.checkpoints`, and for administrators `client.administration` and
+`client.portability`). `memrpc.integrations.langgraph_checkpoint` (the
+`langgraph` extra) is a LangGraph checkpointer on `client.checkpoints`. Against
 a server with authentication on, pass `token=` (an API key or a JWT, or a
 function returning the current one): it goes with every call as
 `authorization: Bearer <token>`. The reads

@@ -13,6 +13,7 @@ from memrpc.client._auth import BearerToken, Token, async_interceptors, describe
 from memrpc.client._service_config import channel_options
 from memrpc.v1 import (
     administration_pb2_grpc,
+    checkpoints_pb2_grpc,
     event_log_pb2_grpc,
     long_term_memory_pb2_grpc,
     namespace_settings_pb2_grpc,
@@ -60,6 +61,7 @@ class AsyncMemoryClient:
         self.namespaces = namespace_settings_pb2_grpc.NamespacesStub(self.channel)
         self.administration = administration_pb2_grpc.AdministrationStub(self.channel)
         self.portability = portability_pb2_grpc.PortabilityStub(self.channel)
+        self.checkpoints = checkpoints_pb2_grpc.CheckpointsStub(self.channel)
 
     async def get_session(self, thread_id: str) -> wm.Session | None:
         """The thread's session, or None when it does not exist."""

@@ -23,6 +23,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :memories, :int64, 7, json_name: "memories"
       optional :change_events, :int64, 8, json_name: "changeEvents"
       optional :request_records, :int64, 9, json_name: "requestRecords"
+      optional :checkpoints, :int64, 10, json_name: "checkpoints"
     end
     add_message "memrpc.v1.EraseUserResponse" do
       optional :erased, :message, 1, "memrpc.v1.ErasureCounts", json_name: "erased"

@@ -5,6 +5,7 @@ require 'google/protobuf'
 
 require 'google/api/field_behavior_pb'
 require 'google/protobuf/timestamp_pb'
+require 'memrpc/v1/checkpoints_pb'
 require 'memrpc/v1/event_log_pb'
 require 'memrpc/v1/long_term_memory_pb'
 require 'memrpc/v1/namespace_settings_pb'
@@ -36,6 +37,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
         optional :event, :message, 5, "memrpc.v1.Event", json_name: "event"
         optional :memory, :message, 6, "memrpc.v1.ExportedMemory", json_name: "memory"
         optional :trailer, :message, 7, "memrpc.v1.ExportTrailer", json_name: "trailer"
+        optional :checkpoint, :message, 8, "memrpc.v1.ThreadCheckpoint", json_name: "checkpoint"
       end
     end
     add_message "memrpc.v1.ExportHeader" do
@@ -68,6 +70,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :user_threads, :int64, 3, json_name: "userThreads"
       optional :events, :int64, 4, json_name: "events"
       optional :memories, :int64, 5, json_name: "memories"
+      optional :checkpoints, :int64, 6, json_name: "checkpoints"
     end
     add_message "memrpc.v1.ExportTrailer" do
       optional :counts, :message, 1, "memrpc.v1.ExportCounts", json_name: "counts"

@@ -31,14 +31,17 @@ module Memrpc
         # Streams a namespace's data, or one user's (a subject-access request),
         # as records: the header, the namespace's settings (not with `user_id`),
         # then sessions, the users' thread records, each thread's events oldest
-        # first, and memories, and last the trailer with the counts. The server
+        # first, memories, and each thread's checkpoints (`Checkpoints`, with
+        # their pending writes; a user's: those of the user's threads), and last
+        # the trailer with the counts. The server
         # reads in bounded pages and sends as the client reads, so its memory
         # does not grow with the namespace. The export is not a snapshot: data
         # written while it runs may or may not be in it.
         rpc :ExportData, ::Memrpc::V1::ExportDataRequest, stream(::Memrpc::V1::ExportDataResponse)
         # Restores records written by `ExportData` (of any server with the same
-        # embedding model) into a namespace that holds no sessions, events or
-        # memories: `FAILED_PRECONDITION` (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
+        # embedding model) into a namespace that holds no sessions, events,
+        # memories or checkpoints: `FAILED_PRECONDITION`
+        # (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
         # otherwise. Keeps ids, versions, times, hit and access counts, vectors
         # and expiry (a record already expired is skipped). The first request
         # names the namespace and carries the header; records follow in any

@@ -69,6 +69,11 @@ export interface ErasureCounts {
   changeEvents: bigint;
   /** Request-id records deleted (appends to the user's threads). */
   requestRecords: bigint;
+  /**
+   * Checkpoints deleted (`Checkpoints`) of the user's threads, with their
+   * pending writes.
+   */
+  checkpoints: bigint;
 }
 
 /** Response of `Administration.EraseUser`. */
@@ -262,6 +267,7 @@ function createBaseErasureCounts(): ErasureCounts {
     memories: 0n,
     changeEvents: 0n,
     requestRecords: 0n,
+    checkpoints: 0n,
   };
 }
 
@@ -320,6 +326,12 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
         throw new globalThis.Error("value provided for field message.requestRecords of type int64 too large");
       }
       writer.uint32(72).int64(message.requestRecords);
+    }
+    if (message.checkpoints !== 0n) {
+      if (BigInt.asIntN(64, message.checkpoints) !== message.checkpoints) {
+        throw new globalThis.Error("value provided for field message.checkpoints of type int64 too large");
+      }
+      writer.uint32(80).int64(message.checkpoints);
     }
     return writer;
   },
@@ -409,6 +421,14 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
             message.requestRecords = reader.int64() as bigint;
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.checkpoints = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -456,6 +476,7 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
         : isSet(object.request_records)
         ? BigInt(object.request_records)
         : 0n,
+      checkpoints: isSet(object.checkpoints) ? BigInt(object.checkpoints) : 0n,
     };
   },
 
@@ -488,6 +509,9 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
     if (message.requestRecords !== 0n) {
       obj.requestRecords = message.requestRecords.toString();
     }
+    if (message.checkpoints !== 0n) {
+      obj.checkpoints = message.checkpoints.toString();
+    }
     return obj;
   },
 
@@ -516,6 +540,9 @@ export const ErasureCounts: MessageFns<ErasureCounts> = {
       : 0n;
     message.requestRecords = (object.requestRecords !== undefined && object.requestRecords !== null)
       ? BigInt(object.requestRecords)
+      : 0n;
+    message.checkpoints = (object.checkpoints !== undefined && object.checkpoints !== null)
+      ? BigInt(object.checkpoints)
       : 0n;
     return message;
   },
@@ -1149,7 +1176,8 @@ export const AdministrationService = {
   /**
    * Erases one user of a namespace from every tier, in one call: the user's
    * sessions (working memory, running summaries) and the durable record of
-   * the user's threads; those threads' event logs; their entries in the
+   * the user's threads; those threads' event logs and checkpoints
+   * (`Checkpoints`, in every checkpoint namespace); their entries in the
    * namespace feed, acknowledged in every consumer group first so that no
    * group keeps them pending, and in the background jobs' dead letters; the
    * request-id records of appends to those threads; the user's long-term
@@ -1216,7 +1244,8 @@ export interface AdministrationServer extends UntypedServiceImplementation {
   /**
    * Erases one user of a namespace from every tier, in one call: the user's
    * sessions (working memory, running summaries) and the durable record of
-   * the user's threads; those threads' event logs; their entries in the
+   * the user's threads; those threads' event logs and checkpoints
+   * (`Checkpoints`, in every checkpoint namespace); their entries in the
    * namespace feed, acknowledged in every consumer group first so that no
    * group keeps them pending, and in the background jobs' dead letters; the
    * request-id records of appends to those threads; the user's long-term
@@ -1255,7 +1284,8 @@ export interface AdministrationClient extends Client {
   /**
    * Erases one user of a namespace from every tier, in one call: the user's
    * sessions (working memory, running summaries) and the durable record of
-   * the user's threads; those threads' event logs; their entries in the
+   * the user's threads; those threads' event logs and checkpoints
+   * (`Checkpoints`, in every checkpoint namespace); their entries in the
    * namespace feed, acknowledged in every consumer group first so that no
    * group keeps them pending, and in the background jobs' dead letters; the
    * request-id records of appends to those threads; the user's long-term

@@ -97,6 +97,14 @@ export enum ErrorReason {
    */
   ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS = 13,
   /**
+   * ERROR_REASON_CHECKPOINT_NOT_FOUND - `NOT_FOUND`: the checkpoint does not exist (`Checkpoints.GetCheckpoint`):
+   * the thread's checkpoint namespace has none, or none with that id.
+   *
+   * Metadata: `namespace`, `threadId`, `checkpointNs`, `checkpointId` (empty
+   * when the latest was asked for).
+   */
+  ERROR_REASON_CHECKPOINT_NOT_FOUND = 17,
+  /**
    * ERROR_REASON_MEMORY_DUPLICATE - `ALREADY_EXISTS`: an updated memory's new text repeats another memory
    * of the same scope; nothing changed.
    *
@@ -107,8 +115,9 @@ export enum ErrorReason {
   ERROR_REASON_MEMORY_DUPLICATE = 14,
   /**
    * ERROR_REASON_NAMESPACE_NOT_EMPTY - `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-   * events or memories; imports restore only into an empty namespace.
-   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   * events, memories or checkpoints; imports restore only into an empty
+   * namespace. Delete it (`Administration.DeleteNamespace`) or choose
+   * another.
    *
    * Metadata: `namespace`.
    */
@@ -295,6 +304,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 13:
     case "ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS":
       return ErrorReason.ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS;
+    case 17:
+    case "ERROR_REASON_CHECKPOINT_NOT_FOUND":
+      return ErrorReason.ERROR_REASON_CHECKPOINT_NOT_FOUND;
     case 14:
     case "ERROR_REASON_MEMORY_DUPLICATE":
       return ErrorReason.ERROR_REASON_MEMORY_DUPLICATE;
@@ -388,6 +400,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_CONSUMER_GROUP_NOT_FOUND";
     case ErrorReason.ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS:
       return "ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS";
+    case ErrorReason.ERROR_REASON_CHECKPOINT_NOT_FOUND:
+      return "ERROR_REASON_CHECKPOINT_NOT_FOUND";
     case ErrorReason.ERROR_REASON_MEMORY_DUPLICATE:
       return "ERROR_REASON_MEMORY_DUPLICATE";
     case ErrorReason.ERROR_REASON_NAMESPACE_NOT_EMPTY:

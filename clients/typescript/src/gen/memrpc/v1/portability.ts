@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { ThreadCheckpoint } from "./checkpoints";
 import { Event } from "./event_log";
 import { Memory } from "./long_term_memory";
 import { NamespaceSettings } from "./namespace_settings";
@@ -104,6 +105,13 @@ export interface ExportRecord {
     | //
     /** How many records of each kind came before it; the last record. */
     { $case: "trailer"; trailer: ExportTrailer }
+    | //
+    /**
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     */
+    { $case: "checkpoint"; checkpoint: ThreadCheckpoint }
     | undefined;
 }
 
@@ -193,6 +201,8 @@ export interface ExportCounts {
   events: bigint;
   /** Memory records. */
   memories: bigint;
+  /** Checkpoint records. */
+  checkpoints: bigint;
 }
 
 /** The last record of an export. */
@@ -572,6 +582,9 @@ export const ExportRecord: MessageFns<ExportRecord> = {
       case "trailer":
         ExportTrailer.encode(message.record.trailer, writer.uint32(58).fork()).join();
         break;
+      case "checkpoint":
+        ThreadCheckpoint.encode(message.record.checkpoint, writer.uint32(66).fork()).join();
+        break;
     }
     return writer;
   },
@@ -645,6 +658,14 @@ export const ExportRecord: MessageFns<ExportRecord> = {
             message.record = { $case: "trailer", trailer: ExportTrailer.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.record = { $case: "checkpoint", checkpoint: ThreadCheckpoint.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -675,6 +696,8 @@ export const ExportRecord: MessageFns<ExportRecord> = {
         ? { $case: "memory", memory: ExportedMemory.fromJSON(object.memory) }
         : isSet(object.trailer)
         ? { $case: "trailer", trailer: ExportTrailer.fromJSON(object.trailer) }
+        : isSet(object.checkpoint)
+        ? { $case: "checkpoint", checkpoint: ThreadCheckpoint.fromJSON(object.checkpoint) }
         : undefined,
     };
   },
@@ -695,6 +718,8 @@ export const ExportRecord: MessageFns<ExportRecord> = {
       obj.memory = ExportedMemory.toJSON(message.record.memory);
     } else if (message.record?.$case === "trailer") {
       obj.trailer = ExportTrailer.toJSON(message.record.trailer);
+    } else if (message.record?.$case === "checkpoint") {
+      obj.checkpoint = ThreadCheckpoint.toJSON(message.record.checkpoint);
     }
     return obj;
   },
@@ -744,6 +769,12 @@ export const ExportRecord: MessageFns<ExportRecord> = {
       case "trailer": {
         if (object.record?.trailer !== undefined && object.record?.trailer !== null) {
           message.record = { $case: "trailer", trailer: ExportTrailer.fromPartial(object.record.trailer) };
+        }
+        break;
+      }
+      case "checkpoint": {
+        if (object.record?.checkpoint !== undefined && object.record?.checkpoint !== null) {
+          message.record = { $case: "checkpoint", checkpoint: ThreadCheckpoint.fromPartial(object.record.checkpoint) };
         }
         break;
       }
@@ -1285,7 +1316,7 @@ export const ExportedMemory: MessageFns<ExportedMemory> = {
 };
 
 function createBaseExportCounts(): ExportCounts {
-  return { settings: 0n, sessions: 0n, userThreads: 0n, events: 0n, memories: 0n };
+  return { settings: 0n, sessions: 0n, userThreads: 0n, events: 0n, memories: 0n, checkpoints: 0n };
 }
 
 export const ExportCounts: MessageFns<ExportCounts> = {
@@ -1319,6 +1350,12 @@ export const ExportCounts: MessageFns<ExportCounts> = {
         throw new globalThis.Error("value provided for field message.memories of type int64 too large");
       }
       writer.uint32(40).int64(message.memories);
+    }
+    if (message.checkpoints !== 0n) {
+      if (BigInt.asIntN(64, message.checkpoints) !== message.checkpoints) {
+        throw new globalThis.Error("value provided for field message.checkpoints of type int64 too large");
+      }
+      writer.uint32(48).int64(message.checkpoints);
     }
     return writer;
   },
@@ -1376,6 +1413,14 @@ export const ExportCounts: MessageFns<ExportCounts> = {
             message.memories = reader.int64() as bigint;
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.checkpoints = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1399,6 +1444,7 @@ export const ExportCounts: MessageFns<ExportCounts> = {
         : 0n,
       events: isSet(object.events) ? BigInt(object.events) : 0n,
       memories: isSet(object.memories) ? BigInt(object.memories) : 0n,
+      checkpoints: isSet(object.checkpoints) ? BigInt(object.checkpoints) : 0n,
     };
   },
 
@@ -1419,6 +1465,9 @@ export const ExportCounts: MessageFns<ExportCounts> = {
     if (message.memories !== 0n) {
       obj.memories = message.memories.toString();
     }
+    if (message.checkpoints !== 0n) {
+      obj.checkpoints = message.checkpoints.toString();
+    }
     return obj;
   },
 
@@ -1434,6 +1483,9 @@ export const ExportCounts: MessageFns<ExportCounts> = {
       : 0n;
     message.events = (object.events !== undefined && object.events !== null) ? BigInt(object.events) : 0n;
     message.memories = (object.memories !== undefined && object.memories !== null) ? BigInt(object.memories) : 0n;
+    message.checkpoints = (object.checkpoints !== undefined && object.checkpoints !== null)
+      ? BigInt(object.checkpoints)
+      : 0n;
     return message;
   },
 };
@@ -1514,7 +1566,9 @@ export const PortabilityService = {
    * Streams a namespace's data, or one user's (a subject-access request),
    * as records: the header, the namespace's settings (not with `user_id`),
    * then sessions, the users' thread records, each thread's events oldest
-   * first, and memories, and last the trailer with the counts. The server
+   * first, memories, and each thread's checkpoints (`Checkpoints`, with
+   * their pending writes; a user's: those of the user's threads), and last
+   * the trailer with the counts. The server
    * reads in bounded pages and sends as the client reads, so its memory
    * does not grow with the namespace. The export is not a snapshot: data
    * written while it runs may or may not be in it.
@@ -1530,8 +1584,9 @@ export const PortabilityService = {
   },
   /**
    * Restores records written by `ExportData` (of any server with the same
-   * embedding model) into a namespace that holds no sessions, events or
-   * memories: `FAILED_PRECONDITION` (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
+   * embedding model) into a namespace that holds no sessions, events,
+   * memories or checkpoints: `FAILED_PRECONDITION`
+   * (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
    * otherwise. Keeps ids, versions, times, hit and access counts, vectors
    * and expiry (a record already expired is skipped). The first request
    * names the namespace and carries the header; records follow in any
@@ -1559,7 +1614,9 @@ export interface PortabilityServer extends UntypedServiceImplementation {
    * Streams a namespace's data, or one user's (a subject-access request),
    * as records: the header, the namespace's settings (not with `user_id`),
    * then sessions, the users' thread records, each thread's events oldest
-   * first, and memories, and last the trailer with the counts. The server
+   * first, memories, and each thread's checkpoints (`Checkpoints`, with
+   * their pending writes; a user's: those of the user's threads), and last
+   * the trailer with the counts. The server
    * reads in bounded pages and sends as the client reads, so its memory
    * does not grow with the namespace. The export is not a snapshot: data
    * written while it runs may or may not be in it.
@@ -1567,8 +1624,9 @@ export interface PortabilityServer extends UntypedServiceImplementation {
   exportData: handleServerStreamingCall<ExportDataRequest, ExportDataResponse>;
   /**
    * Restores records written by `ExportData` (of any server with the same
-   * embedding model) into a namespace that holds no sessions, events or
-   * memories: `FAILED_PRECONDITION` (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
+   * embedding model) into a namespace that holds no sessions, events,
+   * memories or checkpoints: `FAILED_PRECONDITION`
+   * (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
    * otherwise. Keeps ids, versions, times, hit and access counts, vectors
    * and expiry (a record already expired is skipped). The first request
    * names the namespace and carries the header; records follow in any
@@ -1588,7 +1646,9 @@ export interface PortabilityClient extends Client {
    * Streams a namespace's data, or one user's (a subject-access request),
    * as records: the header, the namespace's settings (not with `user_id`),
    * then sessions, the users' thread records, each thread's events oldest
-   * first, and memories, and last the trailer with the counts. The server
+   * first, memories, and each thread's checkpoints (`Checkpoints`, with
+   * their pending writes; a user's: those of the user's threads), and last
+   * the trailer with the counts. The server
    * reads in bounded pages and sends as the client reads, so its memory
    * does not grow with the namespace. The export is not a snapshot: data
    * written while it runs may or may not be in it.
@@ -1601,8 +1661,9 @@ export interface PortabilityClient extends Client {
   ): ClientReadableStream<ExportDataResponse>;
   /**
    * Restores records written by `ExportData` (of any server with the same
-   * embedding model) into a namespace that holds no sessions, events or
-   * memories: `FAILED_PRECONDITION` (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
+   * embedding model) into a namespace that holds no sessions, events,
+   * memories or checkpoints: `FAILED_PRECONDITION`
+   * (`ERROR_REASON_NAMESPACE_NOT_EMPTY`)
    * otherwise. Keeps ids, versions, times, hit and access counts, vectors
    * and expiry (a record already expired is skipped). The first request
    * names the namespace and carries the header; records follow in any

@@ -178,7 +178,8 @@ public final class AdministrationGrpc {
      * <pre>
      * Erases one user of a namespace from every tier, in one call: the user's
      * sessions (working memory, running summaries) and the durable record of
-     * the user's threads; those threads' event logs; their entries in the
+     * the user's threads; those threads' event logs and checkpoints
+     * (`Checkpoints`, in every checkpoint namespace); their entries in the
      * namespace feed, acknowledged in every consumer group first so that no
      * group keeps them pending, and in the background jobs' dead letters; the
      * request-id records of appends to those threads; the user's long-term
@@ -265,7 +266,8 @@ public final class AdministrationGrpc {
      * <pre>
      * Erases one user of a namespace from every tier, in one call: the user's
      * sessions (working memory, running summaries) and the durable record of
-     * the user's threads; those threads' event logs; their entries in the
+     * the user's threads; those threads' event logs and checkpoints
+     * (`Checkpoints`, in every checkpoint namespace); their entries in the
      * namespace feed, acknowledged in every consumer group first so that no
      * group keeps them pending, and in the background jobs' dead letters; the
      * request-id records of appends to those threads; the user's long-term
@@ -341,7 +343,8 @@ public final class AdministrationGrpc {
      * <pre>
      * Erases one user of a namespace from every tier, in one call: the user's
      * sessions (working memory, running summaries) and the durable record of
-     * the user's threads; those threads' event logs; their entries in the
+     * the user's threads; those threads' event logs and checkpoints
+     * (`Checkpoints`, in every checkpoint namespace); their entries in the
      * namespace feed, acknowledged in every consumer group first so that no
      * group keeps them pending, and in the background jobs' dead letters; the
      * request-id records of appends to those threads; the user's long-term
@@ -414,7 +417,8 @@ public final class AdministrationGrpc {
      * <pre>
      * Erases one user of a namespace from every tier, in one call: the user's
      * sessions (working memory, running summaries) and the durable record of
-     * the user's threads; those threads' event logs; their entries in the
+     * the user's threads; those threads' event logs and checkpoints
+     * (`Checkpoints`, in every checkpoint namespace); their entries in the
      * namespace feed, acknowledged in every consumer group first so that no
      * group keeps them pending, and in the background jobs' dead letters; the
      * request-id records of appends to those threads; the user's long-term
@@ -487,7 +491,8 @@ public final class AdministrationGrpc {
      * <pre>
      * Erases one user of a namespace from every tier, in one call: the user's
      * sessions (working memory, running summaries) and the durable record of
-     * the user's threads; those threads' event logs; their entries in the
+     * the user's threads; those threads' event logs and checkpoints
+     * (`Checkpoints`, in every checkpoint namespace); their entries in the
      * namespace feed, acknowledged in every consumer group first so that no
      * group keeps them pending, and in the background jobs' dead letters; the
      * request-id records of appends to those threads; the user's long-term

@@ -80,7 +80,7 @@ public final class AdministrationProto extends com.google.protobuf.GeneratedFile
       "ogle/protobuf/struct.proto\032\037google/proto" +
       "buf/timestamp.proto\"U\n\020EraseUserRequest\022" +
       "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\035\n\007u" +
-      "ser_id\030\002 \001(\tB\004\342A\001\002R\006userId\"\303\002\n\rErasureCo" +
+      "ser_id\030\002 \001(\tB\004\342A\001\002R\006userId\"\345\002\n\rErasureCo" +
       "unts\022\032\n\010sessions\030\001 \001(\003R\010sessions\022\030\n\007thre" +
       "ads\030\002 \001(\003R\007threads\022#\n\rthread_events\030\003 \001(" +
       "\003R\014threadEvents\022!\n\014feed_entries\030\004 \001(\003R\013f" +
@@ -88,36 +88,37 @@ public final class AdministrationProto extends com.google.protobuf.GeneratedFile
       "dingEntries\022!\n\014dead_letters\030\006 \001(\003R\013deadL" +
       "etters\022\032\n\010memories\030\007 \001(\003R\010memories\022#\n\rch" +
       "ange_events\030\010 \001(\003R\014changeEvents\022\'\n\017reque" +
-      "st_records\030\t \001(\003R\016requestRecords\"E\n\021Eras" +
-      "eUserResponse\0220\n\006erased\030\001 \001(\0132\030.memrpc.v" +
-      "1.ErasureCountsR\006erased\"<\n\026DeleteNamespa" +
-      "ceRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tname" +
-      "space\"P\n\027DeleteNamespaceResponse\022\022\n\004done" +
-      "\030\001 \001(\010R\004done\022!\n\014deleted_keys\030\002 \001(\003R\013dele" +
-      "tedKeys\"\205\001\n\027ListAuditRecordsRequest\022\"\n\tn" +
-      "amespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tpage_" +
-      "size\030\002 \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token" +
-      "\030\003 \001(\tB\004\342A\001\001R\tpageToken\"t\n\030ListAuditReco" +
-      "rdsResponse\0220\n\007records\030\001 \003(\0132\026.memrpc.v1" +
-      ".AuditRecordR\007records\022&\n\017next_page_token" +
-      "\030\002 \001(\tR\rnextPageToken\"\215\002\n\013AuditRecord\022\016\n" +
-      "\002id\030\001 \001(\tR\002id\022.\n\004time\030\002 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\004time\022#\n\rcredential_id\030\003" +
-      " \001(\tR\014credentialId\022\034\n\toperation\030\004 \001(\tR\to" +
-      "peration\022\034\n\tnamespace\030\005 \001(\tR\tnamespace\022\022" +
-      "\n\004code\030\006 \001(\tR\004code\022\026\n\006reason\030\007 \001(\tR\006reas" +
-      "on\0221\n\007details\030\010 \001(\0132\027.google.protobuf.St" +
-      "ructR\007details2\217\002\n\016Administration\022F\n\tEras" +
-      "eUser\022\033.memrpc.v1.EraseUserRequest\032\034.mem" +
-      "rpc.v1.EraseUserResponse\022X\n\017DeleteNamesp" +
-      "ace\022!.memrpc.v1.DeleteNamespaceRequest\032\"" +
-      ".memrpc.v1.DeleteNamespaceResponse\022[\n\020Li" +
-      "stAuditRecords\022\".memrpc.v1.ListAuditReco" +
-      "rdsRequest\032#.memrpc.v1.ListAuditRecordsR" +
-      "esponseB\211\001\n\rdev.memrpc.v1B\023Administratio" +
-      "nProtoP\001Z6github.com/memrpc/memrpc/clien" +
-      "ts/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc." +
-      "V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "st_records\030\t \001(\003R\016requestRecords\022 \n\013chec" +
+      "kpoints\030\n \001(\003R\013checkpoints\"E\n\021EraseUserR" +
+      "esponse\0220\n\006erased\030\001 \001(\0132\030.memrpc.v1.Eras" +
+      "ureCountsR\006erased\"<\n\026DeleteNamespaceRequ" +
+      "est\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\"" +
+      "P\n\027DeleteNamespaceResponse\022\022\n\004done\030\001 \001(\010" +
+      "R\004done\022!\n\014deleted_keys\030\002 \001(\003R\013deletedKey" +
+      "s\"\205\001\n\027ListAuditRecordsRequest\022\"\n\tnamespa" +
+      "ce\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tpage_size\030\002" +
+      " \001(\005B\004\342A\001\001R\010pageSize\022#\n\npage_token\030\003 \001(\t" +
+      "B\004\342A\001\001R\tpageToken\"t\n\030ListAuditRecordsRes" +
+      "ponse\0220\n\007records\030\001 \003(\0132\026.memrpc.v1.Audit" +
+      "RecordR\007records\022&\n\017next_page_token\030\002 \001(\t" +
+      "R\rnextPageToken\"\215\002\n\013AuditRecord\022\016\n\002id\030\001 " +
+      "\001(\tR\002id\022.\n\004time\030\002 \001(\0132\032.google.protobuf." +
+      "TimestampR\004time\022#\n\rcredential_id\030\003 \001(\tR\014" +
+      "credentialId\022\034\n\toperation\030\004 \001(\tR\toperati" +
+      "on\022\034\n\tnamespace\030\005 \001(\tR\tnamespace\022\022\n\004code" +
+      "\030\006 \001(\tR\004code\022\026\n\006reason\030\007 \001(\tR\006reason\0221\n\007" +
+      "details\030\010 \001(\0132\027.google.protobuf.StructR\007" +
+      "details2\217\002\n\016Administration\022F\n\tEraseUser\022" +
+      "\033.memrpc.v1.EraseUserRequest\032\034.memrpc.v1" +
+      ".EraseUserResponse\022X\n\017DeleteNamespace\022!." +
+      "memrpc.v1.DeleteNamespaceRequest\032\".memrp" +
+      "c.v1.DeleteNamespaceResponse\022[\n\020ListAudi" +
+      "tRecords\022\".memrpc.v1.ListAuditRecordsReq" +
+      "uest\032#.memrpc.v1.ListAuditRecordsRespons" +
+      "eB\211\001\n\rdev.memrpc.v1B\023AdministrationProto" +
+      "P\001Z6github.com/memrpc/memrpc/clients/go/" +
+      "memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tM" +
+      "emrpc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -137,7 +138,7 @@ public final class AdministrationProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_ErasureCounts_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_ErasureCounts_descriptor,
-        new java.lang.String[] { "Sessions", "Threads", "ThreadEvents", "FeedEntries", "PendingEntries", "DeadLetters", "Memories", "ChangeEvents", "RequestRecords", });
+        new java.lang.String[] { "Sessions", "Threads", "ThreadEvents", "FeedEntries", "PendingEntries", "DeadLetters", "Memories", "ChangeEvents", "RequestRecords", "Checkpoints", });
     internal_static_memrpc_v1_EraseUserResponse_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_memrpc_v1_EraseUserResponse_fieldAccessorTable = new

@@ -190,6 +190,22 @@ private static final long serialVersionUID = 0L;
     return requestRecords_;
   }
 
+  public static final int CHECKPOINTS_FIELD_NUMBER = 10;
+  private long checkpoints_ = 0L;
+  /**
+   * <pre>
+   * Checkpoints deleted (`Checkpoints`) of the user's threads, with their
+   * pending writes.
+   * </pre>
+   *
+   * <code>int64 checkpoints = 10 [json_name = "checkpoints"];</code>
+   * @return The checkpoints.
+   */
+  @java.lang.Override
+  public long getCheckpoints() {
+    return checkpoints_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -231,6 +247,9 @@ private static final long serialVersionUID = 0L;
     if (requestRecords_ != 0L) {
       output.writeInt64(9, requestRecords_);
     }
+    if (checkpoints_ != 0L) {
+      output.writeInt64(10, checkpoints_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -270,6 +289,10 @@ private static final long serialVersionUID = 0L;
     if (requestRecords_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(9, requestRecords_);
+    }
+    if (checkpoints_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(10, checkpoints_);
     }
     return size;
   }
@@ -313,6 +336,8 @@ private static final long serialVersionUID = 0L;
         != other.getChangeEvents()) return false;
     if (getRequestRecords()
         != other.getRequestRecords()) return false;
+    if (getCheckpoints()
+        != other.getCheckpoints()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -351,6 +376,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + REQUEST_RECORDS_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getRequestRecords());
+    hash = (37 * hash) + CHECKPOINTS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getCheckpoints());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -495,6 +523,7 @@ private static final long serialVersionUID = 0L;
       memories_ = 0L;
       changeEvents_ = 0L;
       requestRecords_ = 0L;
+      checkpoints_ = 0L;
       return this;
     }
 
@@ -555,6 +584,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.requestRecords_ = requestRecords_;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.checkpoints_ = checkpoints_;
+      }
     }
 
     @java.lang.Override
@@ -595,6 +627,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getRequestRecords() != 0L) {
         setRequestRecords(other.getRequestRecords());
+      }
+      if (other.getCheckpoints() != 0L) {
+        setCheckpoints(other.getCheckpoints());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -665,6 +700,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 72
+            case 80: {
+              checkpoints_ = input.readInt64();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 80
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1083,6 +1123,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearRequestRecords() {
       bitField0_ = (bitField0_ & ~0x00000100);
       requestRecords_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long checkpoints_ ;
+    /**
+     * <pre>
+     * Checkpoints deleted (`Checkpoints`) of the user's threads, with their
+     * pending writes.
+     * </pre>
+     *
+     * <code>int64 checkpoints = 10 [json_name = "checkpoints"];</code>
+     * @return The checkpoints.
+     */
+    @java.lang.Override
+    public long getCheckpoints() {
+      return checkpoints_;
+    }
+    /**
+     * <pre>
+     * Checkpoints deleted (`Checkpoints`) of the user's threads, with their
+     * pending writes.
+     * </pre>
+     *
+     * <code>int64 checkpoints = 10 [json_name = "checkpoints"];</code>
+     * @param value The checkpoints to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCheckpoints(long value) {
+
+      checkpoints_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Checkpoints deleted (`Checkpoints`) of the user's threads, with their
+     * pending writes.
+     * </pre>
+     *
+     * <code>int64 checkpoints = 10 [json_name = "checkpoints"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCheckpoints() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      checkpoints_ = 0L;
       onChanged();
       return this;
     }

@@ -102,4 +102,15 @@ public interface ErasureCountsOrBuilder extends
    * @return The requestRecords.
    */
   long getRequestRecords();
+
+  /**
+   * <pre>
+   * Checkpoints deleted (`Checkpoints`) of the user's threads, with their
+   * pending writes.
+   * </pre>
+   *
+   * <code>int64 checkpoints = 10 [json_name = "checkpoints"];</code>
+   * @return The checkpoints.
+   */
+  long getCheckpoints();
 }

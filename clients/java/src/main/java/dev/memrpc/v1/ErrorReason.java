@@ -113,6 +113,18 @@ public enum ErrorReason
   ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS(13),
   /**
    * <pre>
+   * `NOT_FOUND`: the checkpoint does not exist (`Checkpoints.GetCheckpoint`):
+   * the thread's checkpoint namespace has none, or none with that id.
+   *
+   * Metadata: `namespace`, `threadId`, `checkpointNs`, `checkpointId` (empty
+   * when the latest was asked for).
+   * </pre>
+   *
+   * <code>ERROR_REASON_CHECKPOINT_NOT_FOUND = 17;</code>
+   */
+  ERROR_REASON_CHECKPOINT_NOT_FOUND(17),
+  /**
+   * <pre>
    * `ALREADY_EXISTS`: an updated memory's new text repeats another memory
    * of the same scope; nothing changed.
    *
@@ -127,8 +139,9 @@ public enum ErrorReason
   /**
    * <pre>
    * `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-   * events or memories; imports restore only into an empty namespace.
-   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   * events, memories or checkpoints; imports restore only into an empty
+   * namespace. Delete it (`Administration.DeleteNamespace`) or choose
+   * another.
    *
    * Metadata: `namespace`.
    * </pre>
@@ -477,6 +490,18 @@ public enum ErrorReason
   public static final int ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS_VALUE = 13;
   /**
    * <pre>
+   * `NOT_FOUND`: the checkpoint does not exist (`Checkpoints.GetCheckpoint`):
+   * the thread's checkpoint namespace has none, or none with that id.
+   *
+   * Metadata: `namespace`, `threadId`, `checkpointNs`, `checkpointId` (empty
+   * when the latest was asked for).
+   * </pre>
+   *
+   * <code>ERROR_REASON_CHECKPOINT_NOT_FOUND = 17;</code>
+   */
+  public static final int ERROR_REASON_CHECKPOINT_NOT_FOUND_VALUE = 17;
+  /**
+   * <pre>
    * `ALREADY_EXISTS`: an updated memory's new text repeats another memory
    * of the same scope; nothing changed.
    *
@@ -491,8 +516,9 @@ public enum ErrorReason
   /**
    * <pre>
    * `FAILED_PRECONDITION`: an import's namespace already holds sessions,
-   * events or memories; imports restore only into an empty namespace.
-   * Delete it (`Administration.DeleteNamespace`) or choose another.
+   * events, memories or checkpoints; imports restore only into an empty
+   * namespace. Delete it (`Administration.DeleteNamespace`) or choose
+   * another.
    *
    * Metadata: `namespace`.
    * </pre>
@@ -767,6 +793,7 @@ public enum ErrorReason
       case 11: return ERROR_REASON_MEMORY_NOT_FOUND;
       case 12: return ERROR_REASON_CONSUMER_GROUP_NOT_FOUND;
       case 13: return ERROR_REASON_CONSUMER_GROUP_ALREADY_EXISTS;
+      case 17: return ERROR_REASON_CHECKPOINT_NOT_FOUND;
       case 14: return ERROR_REASON_MEMORY_DUPLICATE;
       case 15: return ERROR_REASON_NAMESPACE_NOT_EMPTY;
       case 16: return ERROR_REASON_EMBEDDING_MODEL_MISMATCH;

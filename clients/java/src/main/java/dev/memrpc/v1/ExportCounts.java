@@ -127,6 +127,21 @@ private static final long serialVersionUID = 0L;
     return memories_;
   }
 
+  public static final int CHECKPOINTS_FIELD_NUMBER = 6;
+  private long checkpoints_ = 0L;
+  /**
+   * <pre>
+   * Checkpoint records.
+   * </pre>
+   *
+   * <code>int64 checkpoints = 6 [json_name = "checkpoints"];</code>
+   * @return The checkpoints.
+   */
+  @java.lang.Override
+  public long getCheckpoints() {
+    return checkpoints_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -156,6 +171,9 @@ private static final long serialVersionUID = 0L;
     if (memories_ != 0L) {
       output.writeInt64(5, memories_);
     }
+    if (checkpoints_ != 0L) {
+      output.writeInt64(6, checkpoints_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -179,6 +197,10 @@ private static final long serialVersionUID = 0L;
     if (memories_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(5, memories_);
+    }
+    if (checkpoints_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(6, checkpoints_);
     }
     return size;
   }
@@ -214,6 +236,8 @@ private static final long serialVersionUID = 0L;
         != other.getEvents()) return false;
     if (getMemories()
         != other.getMemories()) return false;
+    if (getCheckpoints()
+        != other.getCheckpoints()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -240,6 +264,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + MEMORIES_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getMemories());
+    hash = (37 * hash) + CHECKPOINTS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getCheckpoints());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -380,6 +407,7 @@ private static final long serialVersionUID = 0L;
       userThreads_ = 0L;
       events_ = 0L;
       memories_ = 0L;
+      checkpoints_ = 0L;
       return this;
     }
 
@@ -428,6 +456,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.memories_ = memories_;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.checkpoints_ = checkpoints_;
+      }
     }
 
     @java.lang.Override
@@ -456,6 +487,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getMemories() != 0L) {
         setMemories(other.getMemories());
+      }
+      if (other.getCheckpoints() != 0L) {
+        setCheckpoints(other.getCheckpoints());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -506,6 +540,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 48: {
+              checkpoints_ = input.readInt64();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -739,6 +778,50 @@ private static final long serialVersionUID = 0L;
     public Builder clearMemories() {
       bitField0_ = (bitField0_ & ~0x00000010);
       memories_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long checkpoints_ ;
+    /**
+     * <pre>
+     * Checkpoint records.
+     * </pre>
+     *
+     * <code>int64 checkpoints = 6 [json_name = "checkpoints"];</code>
+     * @return The checkpoints.
+     */
+    @java.lang.Override
+    public long getCheckpoints() {
+      return checkpoints_;
+    }
+    /**
+     * <pre>
+     * Checkpoint records.
+     * </pre>
+     *
+     * <code>int64 checkpoints = 6 [json_name = "checkpoints"];</code>
+     * @param value The checkpoints to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCheckpoints(long value) {
+
+      checkpoints_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Checkpoint records.
+     * </pre>
+     *
+     * <code>int64 checkpoints = 6 [json_name = "checkpoints"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCheckpoints() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      checkpoints_ = 0L;
       onChanged();
       return this;
     }

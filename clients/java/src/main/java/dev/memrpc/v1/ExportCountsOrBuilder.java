@@ -59,4 +59,14 @@ public interface ExportCountsOrBuilder extends
    * @return The memories.
    */
   long getMemories();
+
+  /**
+   * <pre>
+   * Checkpoint records.
+   * </pre>
+   *
+   * <code>int64 checkpoints = 6 [json_name = "checkpoints"];</code>
+   * @return The checkpoints.
+   */
+  long getCheckpoints();
 }

@@ -65,6 +65,7 @@ private static final long serialVersionUID = 0L;
     EVENT(5),
     MEMORY(6),
     TRAILER(7),
+    CHECKPOINT(8),
     RECORD_NOT_SET(0);
     private final int value;
     private RecordCase(int value) {
@@ -89,6 +90,7 @@ private static final long serialVersionUID = 0L;
         case 5: return EVENT;
         case 6: return MEMORY;
         case 7: return TRAILER;
+        case 8: return CHECKPOINT;
         case 0: return RECORD_NOT_SET;
         default: return null;
       }
@@ -405,6 +407,55 @@ private static final long serialVersionUID = 0L;
     return dev.memrpc.v1.ExportTrailer.getDefaultInstance();
   }
 
+  public static final int CHECKPOINT_FIELD_NUMBER = 8;
+  /**
+   * <pre>
+   * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+   * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+   * theirs; restored with its `update_time`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+   * @return Whether the checkpoint field is set.
+   */
+  @java.lang.Override
+  public boolean hasCheckpoint() {
+    return recordCase_ == 8;
+  }
+  /**
+   * <pre>
+   * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+   * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+   * theirs; restored with its `update_time`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+   * @return The checkpoint.
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.ThreadCheckpoint getCheckpoint() {
+    if (recordCase_ == 8) {
+       return (dev.memrpc.v1.ThreadCheckpoint) record_;
+    }
+    return dev.memrpc.v1.ThreadCheckpoint.getDefaultInstance();
+  }
+  /**
+   * <pre>
+   * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+   * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+   * theirs; restored with its `update_time`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+   */
+  @java.lang.Override
+  public dev.memrpc.v1.ThreadCheckpointOrBuilder getCheckpointOrBuilder() {
+    if (recordCase_ == 8) {
+       return (dev.memrpc.v1.ThreadCheckpoint) record_;
+    }
+    return dev.memrpc.v1.ThreadCheckpoint.getDefaultInstance();
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -440,6 +491,9 @@ private static final long serialVersionUID = 0L;
     if (recordCase_ == 7) {
       output.writeMessage(7, (dev.memrpc.v1.ExportTrailer) record_);
     }
+    if (recordCase_ == 8) {
+      output.writeMessage(8, (dev.memrpc.v1.ThreadCheckpoint) record_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -471,6 +525,10 @@ private static final long serialVersionUID = 0L;
     if (recordCase_ == 7) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(7, (dev.memrpc.v1.ExportTrailer) record_);
+    }
+    if (recordCase_ == 8) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, (dev.memrpc.v1.ThreadCheckpoint) record_);
     }
     return size;
   }
@@ -526,6 +584,10 @@ private static final long serialVersionUID = 0L;
         if (!getTrailer()
             .equals(other.getTrailer())) return false;
         break;
+      case 8:
+        if (!getCheckpoint()
+            .equals(other.getCheckpoint())) return false;
+        break;
       case 0:
       default:
     }
@@ -568,6 +630,10 @@ private static final long serialVersionUID = 0L;
       case 7:
         hash = (37 * hash) + TRAILER_FIELD_NUMBER;
         hash = (53 * hash) + getTrailer().hashCode();
+        break;
+      case 8:
+        hash = (37 * hash) + CHECKPOINT_FIELD_NUMBER;
+        hash = (53 * hash) + getCheckpoint().hashCode();
         break;
       case 0:
       default:
@@ -728,6 +794,9 @@ private static final long serialVersionUID = 0L;
       if (trailerBuilder_ != null) {
         trailerBuilder_.clear();
       }
+      if (checkpointBuilder_ != null) {
+        checkpointBuilder_.clear();
+      }
       recordCase_ = 0;
       record_ = null;
       return this;
@@ -797,6 +866,10 @@ private static final long serialVersionUID = 0L;
           trailerBuilder_ != null) {
         result.record_ = trailerBuilder_.build();
       }
+      if (recordCase_ == 8 &&
+          checkpointBuilder_ != null) {
+        result.record_ = checkpointBuilder_.build();
+      }
     }
 
     @java.lang.Override
@@ -838,6 +911,10 @@ private static final long serialVersionUID = 0L;
         }
         case TRAILER: {
           mergeTrailer(other.getTrailer());
+          break;
+        }
+        case CHECKPOINT: {
+          mergeCheckpoint(other.getCheckpoint());
           break;
         }
         case RECORD_NOT_SET: {
@@ -917,6 +994,13 @@ private static final long serialVersionUID = 0L;
               recordCase_ = 7;
               break;
             } // case 58
+            case 66: {
+              input.readMessage(
+                  internalGetCheckpointFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              recordCase_ = 8;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2179,6 +2263,200 @@ private static final long serialVersionUID = 0L;
       recordCase_ = 7;
       onChanged();
       return trailerBuilder_;
+    }
+
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.ThreadCheckpoint, dev.memrpc.v1.ThreadCheckpoint.Builder, dev.memrpc.v1.ThreadCheckpointOrBuilder> checkpointBuilder_;
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     * @return Whether the checkpoint field is set.
+     */
+    @java.lang.Override
+    public boolean hasCheckpoint() {
+      return recordCase_ == 8;
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     * @return The checkpoint.
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.ThreadCheckpoint getCheckpoint() {
+      if (checkpointBuilder_ == null) {
+        if (recordCase_ == 8) {
+          return (dev.memrpc.v1.ThreadCheckpoint) record_;
+        }
+        return dev.memrpc.v1.ThreadCheckpoint.getDefaultInstance();
+      } else {
+        if (recordCase_ == 8) {
+          return checkpointBuilder_.getMessage();
+        }
+        return dev.memrpc.v1.ThreadCheckpoint.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     */
+    public Builder setCheckpoint(dev.memrpc.v1.ThreadCheckpoint value) {
+      if (checkpointBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        record_ = value;
+        onChanged();
+      } else {
+        checkpointBuilder_.setMessage(value);
+      }
+      recordCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     */
+    public Builder setCheckpoint(
+        dev.memrpc.v1.ThreadCheckpoint.Builder builderForValue) {
+      if (checkpointBuilder_ == null) {
+        record_ = builderForValue.build();
+        onChanged();
+      } else {
+        checkpointBuilder_.setMessage(builderForValue.build());
+      }
+      recordCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     */
+    public Builder mergeCheckpoint(dev.memrpc.v1.ThreadCheckpoint value) {
+      if (checkpointBuilder_ == null) {
+        if (recordCase_ == 8 &&
+            record_ != dev.memrpc.v1.ThreadCheckpoint.getDefaultInstance()) {
+          record_ = dev.memrpc.v1.ThreadCheckpoint.newBuilder((dev.memrpc.v1.ThreadCheckpoint) record_)
+              .mergeFrom(value).buildPartial();
+        } else {
+          record_ = value;
+        }
+        onChanged();
+      } else {
+        if (recordCase_ == 8) {
+          checkpointBuilder_.mergeFrom(value);
+        } else {
+          checkpointBuilder_.setMessage(value);
+        }
+      }
+      recordCase_ = 8;
+      return this;
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     */
+    public Builder clearCheckpoint() {
+      if (checkpointBuilder_ == null) {
+        if (recordCase_ == 8) {
+          recordCase_ = 0;
+          record_ = null;
+          onChanged();
+        }
+      } else {
+        if (recordCase_ == 8) {
+          recordCase_ = 0;
+          record_ = null;
+        }
+        checkpointBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     */
+    public dev.memrpc.v1.ThreadCheckpoint.Builder getCheckpointBuilder() {
+      return internalGetCheckpointFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.ThreadCheckpointOrBuilder getCheckpointOrBuilder() {
+      if ((recordCase_ == 8) && (checkpointBuilder_ != null)) {
+        return checkpointBuilder_.getMessageOrBuilder();
+      } else {
+        if (recordCase_ == 8) {
+          return (dev.memrpc.v1.ThreadCheckpoint) record_;
+        }
+        return dev.memrpc.v1.ThreadCheckpoint.getDefaultInstance();
+      }
+    }
+    /**
+     * <pre>
+     * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+     * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+     * theirs; restored with its `update_time`.
+     * </pre>
+     *
+     * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.memrpc.v1.ThreadCheckpoint, dev.memrpc.v1.ThreadCheckpoint.Builder, dev.memrpc.v1.ThreadCheckpointOrBuilder> 
+        internalGetCheckpointFieldBuilder() {
+      if (checkpointBuilder_ == null) {
+        if (!(recordCase_ == 8)) {
+          record_ = dev.memrpc.v1.ThreadCheckpoint.getDefaultInstance();
+        }
+        checkpointBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.memrpc.v1.ThreadCheckpoint, dev.memrpc.v1.ThreadCheckpoint.Builder, dev.memrpc.v1.ThreadCheckpointOrBuilder>(
+                (dev.memrpc.v1.ThreadCheckpoint) record_,
+                getParentForChildren(),
+                isClean());
+        record_ = null;
+      }
+      recordCase_ = 8;
+      onChanged();
+      return checkpointBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.ExportRecord)

@@ -199,5 +199,38 @@ public interface ExportRecordOrBuilder extends
    */
   dev.memrpc.v1.ExportTrailerOrBuilder getTrailerOrBuilder();
 
+  /**
+   * <pre>
+   * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+   * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+   * theirs; restored with its `update_time`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+   * @return Whether the checkpoint field is set.
+   */
+  boolean hasCheckpoint();
+  /**
+   * <pre>
+   * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+   * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+   * theirs; restored with its `update_time`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+   * @return The checkpoint.
+   */
+  dev.memrpc.v1.ThreadCheckpoint getCheckpoint();
+  /**
+   * <pre>
+   * A checkpoint of a thread (`Checkpoints`), with its pending writes.
+   * Checked on import as `PutCheckpoint` and `PutCheckpointWrites` check
+   * theirs; restored with its `update_time`.
+   * </pre>
+   *
+   * <code>.memrpc.v1.ThreadCheckpoint checkpoint = 8 [json_name = "checkpoint"];</code>
+   */
+  dev.memrpc.v1.ThreadCheckpointOrBuilder getCheckpointOrBuilder();
+
   dev.memrpc.v1.ExportRecord.RecordCase getRecordCase();
 }

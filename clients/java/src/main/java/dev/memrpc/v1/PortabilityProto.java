@@ -92,68 +92,72 @@ public final class PortabilityProto extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\033memrpc/v1/portability.proto\022\tmemrpc.v1" +
       "\032\037google/api/field_behavior.proto\032\037googl" +
-      "e/protobuf/timestamp.proto\032\031memrpc/v1/ev" +
-      "ent_log.proto\032 memrpc/v1/long_term_memor" +
-      "y.proto\032\"memrpc/v1/namespace_settings.pr" +
-      "oto\032\036memrpc/v1/working_memory.proto\"V\n\021E" +
-      "xportDataRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001" +
-      "\002R\tnamespace\022\035\n\007user_id\030\002 \001(\tB\004\342A\001\001R\006use" +
-      "rId\"G\n\022ExportDataResponse\0221\n\007records\030\001 \003" +
-      "(\0132\027.memrpc.v1.ExportRecordR\007records\"p\n\021" +
-      "ImportDataRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A" +
-      "\001\001R\tnamespace\0227\n\007records\030\002 \003(\0132\027.memrpc." +
-      "v1.ExportRecordB\004\342A\001\001R\007records\"r\n\022Import" +
-      "DataResponse\0223\n\010imported\030\001 \001(\0132\027.memrpc." +
-      "v1.ExportCountsR\010imported\022\'\n\017skipped_exp" +
-      "ired\030\002 \001(\003R\016skippedExpired\"\211\003\n\014ExportRec" +
-      "ord\0221\n\006header\030\001 \001(\0132\027.memrpc.v1.ExportHe" +
-      "aderH\000R\006header\022:\n\010settings\030\002 \001(\0132\034.memrp" +
-      "c.v1.NamespaceSettingsH\000R\010settings\022.\n\007se" +
-      "ssion\030\003 \001(\0132\022.memrpc.v1.SessionH\000R\007sessi" +
-      "on\022;\n\014user_threads\030\004 \001(\0132\026.memrpc.v1.Use" +
-      "rThreadsH\000R\013userThreads\022(\n\005event\030\005 \001(\0132\020" +
-      ".memrpc.v1.EventH\000R\005event\0223\n\006memory\030\006 \001(" +
-      "\0132\031.memrpc.v1.ExportedMemoryH\000R\006memory\0224" +
-      "\n\007trailer\030\007 \001(\0132\030.memrpc.v1.ExportTraile" +
-      "rH\000R\007trailerB\010\n\006record\"\341\002\n\014ExportHeader\022" +
-      "%\n\016format_version\030\001 \001(\005R\rformatVersion\022\034" +
-      "\n\tnamespace\030\002 \001(\tR\tnamespace\022\027\n\007user_id\030" +
-      "\003 \001(\tR\006userId\022%\n\016server_version\030\004 \001(\tR\rs" +
-      "erverVersion\022;\n\013create_time\030\005 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\ncreateTime\022\'\n\017emb" +
-      "edding_model\030\006 \001(\tR\016embeddingModel\0221\n\024em" +
-      "bedding_dimensions\030\007 \001(\005R\023embeddingDimen" +
-      "sions\0223\n\025embedding_fingerprint\030\010 \001(\tR\024em" +
-      "beddingFingerprint\"W\n\013UserThreads\022\027\n\007use" +
-      "r_id\030\001 \001(\tR\006userId\022/\n\007threads\030\002 \003(\0132\025.me" +
-      "mrpc.v1.UserThreadR\007threads\"m\n\nUserThrea" +
-      "d\022\033\n\tthread_id\030\001 \001(\tR\010threadId\022B\n\017first_" +
-      "seen_time\030\002 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\rfirstSeenTime\"\273\001\n\016ExportedMemory\022)\n" +
-      "\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memory" +
-      "\022\034\n\tembedding\030\002 \001(\014R\tembedding\022D\n\020last_r" +
-      "ecall_time\030\003 \001(\0132\032.google.protobuf.Times" +
-      "tampR\016lastRecallTime\022\032\n\010sequence\030\004 \001(\003R\010" +
-      "sequence\"\235\001\n\014ExportCounts\022\032\n\010settings\030\001 " +
-      "\001(\003R\010settings\022\032\n\010sessions\030\002 \001(\003R\010session" +
-      "s\022!\n\014user_threads\030\003 \001(\003R\013userThreads\022\026\n\006" +
-      "events\030\004 \001(\003R\006events\022\032\n\010memories\030\005 \001(\003R\010" +
-      "memories\"@\n\rExportTrailer\022/\n\006counts\030\001 \001(" +
-      "\0132\027.memrpc.v1.ExportCountsR\006counts2\247\001\n\013P" +
-      "ortability\022K\n\nExportData\022\034.memrpc.v1.Exp" +
-      "ortDataRequest\032\035.memrpc.v1.ExportDataRes" +
-      "ponse0\001\022K\n\nImportData\022\034.memrpc.v1.Import" +
-      "DataRequest\032\035.memrpc.v1.ImportDataRespon" +
-      "se(\001B\206\001\n\rdev.memrpc.v1B\020PortabilityProto" +
-      "P\001Z6github.com/memrpc/memrpc/clients/go/" +
-      "memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc.V1\312\002\tM" +
-      "emrpc\\V1\352\002\nMemrpc::V1b\006proto3"
+      "e/protobuf/timestamp.proto\032\033memrpc/v1/ch" +
+      "eckpoints.proto\032\031memrpc/v1/event_log.pro" +
+      "to\032 memrpc/v1/long_term_memory.proto\032\"me" +
+      "mrpc/v1/namespace_settings.proto\032\036memrpc" +
+      "/v1/working_memory.proto\"V\n\021ExportDataRe" +
+      "quest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespac" +
+      "e\022\035\n\007user_id\030\002 \001(\tB\004\342A\001\001R\006userId\"G\n\022Expo" +
+      "rtDataResponse\0221\n\007records\030\001 \003(\0132\027.memrpc" +
+      ".v1.ExportRecordR\007records\"p\n\021ImportDataR" +
+      "equest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\001R\tnamespa" +
+      "ce\0227\n\007records\030\002 \003(\0132\027.memrpc.v1.ExportRe" +
+      "cordB\004\342A\001\001R\007records\"r\n\022ImportDataRespons" +
+      "e\0223\n\010imported\030\001 \001(\0132\027.memrpc.v1.ExportCo" +
+      "untsR\010imported\022\'\n\017skipped_expired\030\002 \001(\003R" +
+      "\016skippedExpired\"\310\003\n\014ExportRecord\0221\n\006head" +
+      "er\030\001 \001(\0132\027.memrpc.v1.ExportHeaderH\000R\006hea" +
+      "der\022:\n\010settings\030\002 \001(\0132\034.memrpc.v1.Namesp" +
+      "aceSettingsH\000R\010settings\022.\n\007session\030\003 \001(\013" +
+      "2\022.memrpc.v1.SessionH\000R\007session\022;\n\014user_" +
+      "threads\030\004 \001(\0132\026.memrpc.v1.UserThreadsH\000R" +
+      "\013userThreads\022(\n\005event\030\005 \001(\0132\020.memrpc.v1." +
+      "EventH\000R\005event\0223\n\006memory\030\006 \001(\0132\031.memrpc." +
+      "v1.ExportedMemoryH\000R\006memory\0224\n\007trailer\030\007" +
+      " \001(\0132\030.memrpc.v1.ExportTrailerH\000R\007traile" +
+      "r\022=\n\ncheckpoint\030\010 \001(\0132\033.memrpc.v1.Thread" +
+      "CheckpointH\000R\ncheckpointB\010\n\006record\"\341\002\n\014E" +
+      "xportHeader\022%\n\016format_version\030\001 \001(\005R\rfor" +
+      "matVersion\022\034\n\tnamespace\030\002 \001(\tR\tnamespace" +
+      "\022\027\n\007user_id\030\003 \001(\tR\006userId\022%\n\016server_vers" +
+      "ion\030\004 \001(\tR\rserverVersion\022;\n\013create_time\030" +
+      "\005 \001(\0132\032.google.protobuf.TimestampR\ncreat" +
+      "eTime\022\'\n\017embedding_model\030\006 \001(\tR\016embeddin" +
+      "gModel\0221\n\024embedding_dimensions\030\007 \001(\005R\023em" +
+      "beddingDimensions\0223\n\025embedding_fingerpri" +
+      "nt\030\010 \001(\tR\024embeddingFingerprint\"W\n\013UserTh" +
+      "reads\022\027\n\007user_id\030\001 \001(\tR\006userId\022/\n\007thread" +
+      "s\030\002 \003(\0132\025.memrpc.v1.UserThreadR\007threads\"" +
+      "m\n\nUserThread\022\033\n\tthread_id\030\001 \001(\tR\010thread" +
+      "Id\022B\n\017first_seen_time\030\002 \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\rfirstSeenTime\"\273\001\n\016Expor" +
+      "tedMemory\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.Me" +
+      "moryR\006memory\022\034\n\tembedding\030\002 \001(\014R\tembeddi" +
+      "ng\022D\n\020last_recall_time\030\003 \001(\0132\032.google.pr" +
+      "otobuf.TimestampR\016lastRecallTime\022\032\n\010sequ" +
+      "ence\030\004 \001(\003R\010sequence\"\277\001\n\014ExportCounts\022\032\n" +
+      "\010settings\030\001 \001(\003R\010settings\022\032\n\010sessions\030\002 " +
+      "\001(\003R\010sessions\022!\n\014user_threads\030\003 \001(\003R\013use" +
+      "rThreads\022\026\n\006events\030\004 \001(\003R\006events\022\032\n\010memo" +
+      "ries\030\005 \001(\003R\010memories\022 \n\013checkpoints\030\006 \001(" +
+      "\003R\013checkpoints\"@\n\rExportTrailer\022/\n\006count" +
+      "s\030\001 \001(\0132\027.memrpc.v1.ExportCountsR\006counts" +
+      "2\247\001\n\013Portability\022K\n\nExportData\022\034.memrpc." +
+      "v1.ExportDataRequest\032\035.memrpc.v1.ExportD" +
+      "ataResponse0\001\022K\n\nImportData\022\034.memrpc.v1." +
+      "ImportDataRequest\032\035.memrpc.v1.ImportData" +
+      "Response(\001B\206\001\n\rdev.memrpc.v1B\020Portabilit" +
+      "yProtoP\001Z6github.com/memrpc/memrpc/clien" +
+      "ts/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrpc." +
+      "V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.memrpc.v1.CheckpointsProto.getDescriptor(),
           dev.memrpc.v1.EventLogProto.getDescriptor(),
           dev.memrpc.v1.LongTermMemoryProto.getDescriptor(),
           dev.memrpc.v1.NamespaceSettingsProto.getDescriptor(),
@@ -188,7 +192,7 @@ public final class PortabilityProto extends com.google.protobuf.GeneratedFile {
     internal_static_memrpc_v1_ExportRecord_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_ExportRecord_descriptor,
-        new java.lang.String[] { "Header", "Settings", "Session", "UserThreads", "Event", "Memory", "Trailer", "Record", });
+        new java.lang.String[] { "Header", "Settings", "Session", "UserThreads", "Event", "Memory", "Trailer", "Checkpoint", "Record", });
     internal_static_memrpc_v1_ExportHeader_descriptor =
       getDescriptor().getMessageType(5);
     internal_static_memrpc_v1_ExportHeader_fieldAccessorTable = new
@@ -218,7 +222,7 @@ public final class PortabilityProto extends com.google.protobuf.GeneratedFile {
     internal_static_memrpc_v1_ExportCounts_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_ExportCounts_descriptor,
-        new java.lang.String[] { "Settings", "Sessions", "UserThreads", "Events", "Memories", });
+        new java.lang.String[] { "Settings", "Sessions", "UserThreads", "Events", "Memories", "Checkpoints", });
     internal_static_memrpc_v1_ExportTrailer_descriptor =
       getDescriptor().getMessageType(10);
     internal_static_memrpc_v1_ExportTrailer_fieldAccessorTable = new
@@ -228,6 +232,7 @@ public final class PortabilityProto extends com.google.protobuf.GeneratedFile {
     descriptor.resolveAllFeaturesImmutable();
     com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.memrpc.v1.CheckpointsProto.getDescriptor();
     dev.memrpc.v1.EventLogProto.getDescriptor();
     dev.memrpc.v1.LongTermMemoryProto.getDescriptor();
     dev.memrpc.v1.NamespaceSettingsProto.getDescriptor();
