@@ -8,8 +8,10 @@ metadata filters, scores, `from_texts`, large batches."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
@@ -117,3 +119,21 @@ async def test_async_search_by_vector_of_the_server_model(target: str) -> None:
     assert await asyncio.to_thread(store.similarity_search_by_vector, [0.0] * 383 + [1.0], 1) == [
         doc
     ]
+
+
+DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "integrations-store.md"
+
+
+@pytest.mark.parametrize("section", ["## LangGraph store", "## LangChain vector store"])
+def test_the_docs_examples_run(target: str, section: str) -> None:
+    """Each section's Python examples, run as written against a live memrpc
+    (its address and a namespace of the test's own put for theirs)."""
+    text = DOCS_PAGE.read_text()
+    start = text.index(section)
+    end = text.find("\n## ", start + len(section))
+    blocks = re.findall(r"```python\n(.*?)```", text[start : None if end < 0 else end], re.S)
+    assert blocks
+    namespace = f"doc{uuid.uuid4().hex[:16]}"
+    for block in blocks:
+        code = block.replace("127.0.0.1:50051", target).replace('"acme"', repr(namespace))
+        exec(compile(code, f"{DOCS_PAGE.name} {section}", "exec"), {"__name__": "docs"})
