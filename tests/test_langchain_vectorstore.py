@@ -1,22 +1,31 @@
-"""The LangChain vector store (`memrpc.integrations.langchain_vectorstore`)
-run through `langchain-tests`' standard `VectorStoreIntegrationTests`,
+"""The LangChain adapters run through `langchain-tests`' standard suites,
 unmodified, against a live memrpc (a server on a thread of its own: the
-suite's sync tests block the calling thread); each test gets an empty
-store, a namespace of its own. Then what the suite does not cover:
-metadata filters, scores, `from_texts`, large batches."""
+suites' sync tests block the calling thread), each test with an empty
+store, a namespace of its own: the vector store
+(`memrpc.integrations.langchain_vectorstore`) through
+`VectorStoreIntegrationTests`, the key-value store
+(`memrpc.integrations.langchain_kvstore`) through `BaseStoreSyncTests` and
+`BaseStoreAsyncTests`. Then what the suites do not cover: metadata
+filters, scores, `from_texts`, large batches, JSON values."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.documents import Document
-from langchain_tests.integration_tests import VectorStoreIntegrationTests
+from langchain_tests.integration_tests import (
+    BaseStoreAsyncTests,
+    BaseStoreSyncTests,
+    VectorStoreIntegrationTests,
+)
 
+from memrpc.integrations.langchain_kvstore import MemrpcKeyValueStore
 from memrpc.integrations.langchain_vectorstore import MemrpcVectorStore
 from threaded_server import server_thread
 
@@ -40,6 +49,46 @@ class TestMemrpcVectorStore(VectorStoreIntegrationTests):
         finally:
             store.delete()
             store.close()
+
+
+class TestMemrpcKeyValueStoreSync(BaseStoreSyncTests[bytes]):
+    @pytest.fixture
+    def kv_store(self, target: str) -> Iterator[MemrpcKeyValueStore]:  # type: ignore[override]
+        store = MemrpcKeyValueStore(target, namespace=f"kv{uuid.uuid4().hex[:16]}")
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def three_values(self) -> tuple[bytes, bytes, bytes]:  # type: ignore[override]
+        return b"foo", b"bar", b"buzz"
+
+
+class TestMemrpcKeyValueStoreAsync(BaseStoreAsyncTests[Any]):
+    @pytest.fixture
+    async def kv_store(self, target: str) -> AsyncIterator[MemrpcKeyValueStore]:  # type: ignore[override]
+        store = MemrpcKeyValueStore(target, namespace=f"kv{uuid.uuid4().hex[:16]}")
+        yield store
+        await store.aclose()
+
+    @pytest.fixture
+    def three_values(self) -> tuple[Any, Any, Any]:  # type: ignore[override]
+        return {"a": [1, 2.5, None]}, "bar", b"\x00\xff"
+
+
+def test_key_value_store_keys_and_values(target: str) -> None:
+    store = MemrpcKeyValueStore(target, namespace=f"kv{uuid.uuid4().hex[:16]}")
+    other = MemrpcKeyValueStore(target, namespace=store.connection.namespace, topic="other")
+    values = {"a/b:{c}": {"nested": [1, {"x": None}]}, "": "blank key", "big": "x" * 100_000}
+    store.mset(list(values.items()))
+    other.mset([("a/b:{c}", "the other store's")])
+    assert store.mget(list(values)) == list(values.values())
+    assert sorted(store.yield_keys()) == sorted(values)
+    assert list(store.yield_keys(prefix="a/")) == ["a/b:{c}"]
+    assert other.mget(["a/b:{c}", "big"]) == ["the other store's", None]
+    with pytest.raises(ValueError, match="too large"):
+        store.mset([("huge", "x" * 300_000)])
+    store.close()
+    other.close()
 
 
 @pytest.fixture
@@ -103,8 +152,10 @@ def test_stores_of_other_topics_do_not_see_each_other(target: str) -> None:
     first.add_texts(["Alice lives in Oslo."], ids=["x"])
     assert second.similarity_search("Oslo", k=1) == []
     assert second.get_by_ids(["x"]) == []
+    second.add_texts(["Bob lives in Lisbon."], ids=["x"])  # the same id, apart
+    assert [doc.page_content for doc in second.get_by_ids(["x"])] == ["Bob lives in Lisbon."]
     second.delete()
-    assert [doc.id for doc in first.get_by_ids(["x"])] == ["x"]
+    assert [doc.page_content for doc in first.get_by_ids(["x"])] == ["Alice lives in Oslo."]
 
 
 async def test_async_search_by_vector_of_the_server_model(target: str) -> None:

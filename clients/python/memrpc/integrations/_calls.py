@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -33,8 +33,8 @@ CREATE_BATCH = 100
 MAX_SEARCH = 100
 # The largest page of ListMemories.
 MAX_PAGE = 1000
-# The most characters of one metadata value.
-MAX_METADATA_VALUE = 4096
+# The most metadata entries of a memory.
+MAX_METADATA_ENTRIES = 64
 
 
 class Connection:
@@ -146,6 +146,23 @@ def dumps(value: Any, *, canonical: bool = False) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=canonical)
 
 
-def chunks(text: str, size: int) -> list[str]:
-    """`text` cut into pieces of at most `size` characters (one for '')."""
-    return [text[at : at + size] for at in range(0, len(text), size)] or [""]
+# Characters of a value's JSON per metadata entry.
+PIECE = 4000
+
+
+def value_metadata(value: str, *, entries: int) -> dict[str, str]:
+    """A value's JSON as metadata entries: `v` (how many pieces) and `v.<i>`
+    (pieces of `PIECE` characters), within the `entries` a memory has
+    left (`ValueError` when it takes more)."""
+    pieces = [value[at : at + PIECE] for at in range(0, len(value), PIECE)] or [""]
+    if len(pieces) + 1 > entries:
+        raise ValueError(
+            f"a value of {len(value)} characters of JSON is too large for one memrpc "
+            f"memory's metadata (at most {(entries - 1) * PIECE})"
+        )
+    return {"v": str(len(pieces))} | {f"v.{i}": piece for i, piece in enumerate(pieces)}
+
+
+def metadata_value(metadata: Mapping[str, str]) -> str:
+    """The JSON of a value that `value_metadata` wrote."""
+    return "".join(metadata[f"v.{i}"] for i in range(int(metadata["v"])))

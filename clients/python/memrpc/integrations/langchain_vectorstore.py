@@ -8,10 +8,10 @@
 
 memrpc embeds the texts itself (its server's model): the store takes no
 `Embeddings`. Each document is one memory of the namespace, under a
-client-chosen id (`lc-` and a digest of the document's id, which may hold
-any character), written with dedup off and replace on: documents with the
-same text are all kept, and adding a document with an id already stored
-replaces it. The memory holds:
+client-chosen id (`lc-` and a digest of the store's topic and the
+document's id, which may hold any character), written with dedup off and
+replace on: documents with the same text are all kept, and adding a
+document with an id already stored replaces it. The memory holds:
 
 | where                | what                                                     |
 |----------------------|----------------------------------------------------------|
@@ -61,9 +61,9 @@ _ID = "id"
 _META = "m."
 
 
-def memory_id(document_id: str) -> str:
-    """The memrpc id of the document `document_id`."""
-    return digest_id(ID_PREFIX, document_id)
+def memory_id(topic: str, document_id: str) -> str:
+    """The memrpc id of the document `document_id` in the store of `topic`."""
+    return digest_id(ID_PREFIX, topic, document_id)
 
 
 class MemrpcVectorStore(VectorStore):
@@ -239,7 +239,7 @@ class MemrpcVectorStore(VectorStore):
         last = {document_id: at for at, document_id in enumerate(given)}
         memories = [
             ltm.MemoryInput(
-                memory_id=memory_id(document_id),
+                memory_id=memory_id(self.topic, document_id),
                 text=texts[at],
                 topics=[self.topic],
                 metadata={_ID: document_id}
@@ -268,7 +268,7 @@ class MemrpcVectorStore(VectorStore):
         found = []
         for document_id in ids:
             request = ltm.GetMemoryRequest(
-                namespace=self.connection.namespace, memory_id=memory_id(document_id)
+                namespace=self.connection.namespace, memory_id=memory_id(self.topic, document_id)
             )
             try:
                 response = yield ("GetMemory", request)
@@ -291,7 +291,9 @@ class MemrpcVectorStore(VectorStore):
             )
             return True
         for document_id in ids:
-            request = ltm.DeleteMemoryRequest(namespace=namespace, memory_id=memory_id(document_id))
+            request = ltm.DeleteMemoryRequest(
+                namespace=namespace, memory_id=memory_id(self.topic, document_id)
+            )
             try:
                 yield ("DeleteMemory", request)
             except grpc.RpcError as err:

@@ -63,14 +63,16 @@ from langgraph.store.base.embed import get_text_at_path, tokenize_path
 from memrpc.client._auth import Token
 from memrpc.integrations._calls import (
     CREATE_BATCH,
+    MAX_METADATA_ENTRIES,
     MAX_PAGE,
     MAX_SEARCH,
     Connection,
     Plan,
-    chunks,
     digest_id,
     dumps,
+    metadata_value,
     not_found,
+    value_metadata,
 )
 from memrpc.v1 import long_term_memory_pb2 as ltm
 
@@ -78,15 +80,14 @@ from memrpc.v1 import long_term_memory_pb2 as ltm
 TOPIC = "langgraph-store"
 # The prefix of the store's memory ids.
 ID_PREFIX = "lg"
-# Characters of the value's JSON per metadata entry, and of the text embedded.
-PIECE = 4000
+# Characters of the text embedded.
 MAX_TEXT = 4000
 # How many namespace labels a search filters on server-side (memrpc takes
 # 16 metadata filters; the rest are checked here).
 PUSHED_LABELS = 15
-# The metadata entries of an item besides its labels and value pieces.
-_FIXED_ENTRIES = 5
-_MAX_ENTRIES = 64
+# The metadata entries of an item besides its labels and value
+# (`ns`, `key`, `at`, `ttl`).
+_FIXED_ENTRIES = 4
 
 
 def memory_id(namespace: tuple[str, ...], key: str) -> str:
@@ -289,21 +290,13 @@ class MemrpcStore(BaseStore):
     def _memory_input(self, op: PutOp) -> ltm.MemoryInput:
         """The memory of a put (see the module's table)."""
         assert op.value is not None
-        value = dumps(op.value)
-        pieces = chunks(value, PIECE)
-        if _FIXED_ENTRIES + len(op.namespace) + len(pieces) > _MAX_ENTRIES:
-            raise ValueError(
-                f"the value of {op.key!r} takes {len(value)} characters of JSON: too large for "
-                "one memrpc memory's metadata (about 200,000 characters with a short namespace)"
-            )
-        metadata = {
+        entries = MAX_METADATA_ENTRIES - _FIXED_ENTRIES - len(op.namespace)
+        metadata = value_metadata(dumps(op.value), entries=entries) | {
             "ns": dumps(list(op.namespace)),
             "key": op.key,
-            "v": str(len(pieces)),
             "at": str(int(datetime.now(UTC).timestamp() * 1000)),
         }
         metadata |= {f"ns.{i}": label for i, label in enumerate(op.namespace)}
-        metadata |= {f"v.{i}": piece for i, piece in enumerate(pieces)}
         ttl = op.ttl
         if isinstance(ttl, NotProvided):
             ttl = (self.ttl_config or {}).get("default_ttl")
@@ -357,9 +350,7 @@ def _namespace(memory: ltm.Memory) -> tuple[str, ...]:
 
 
 def _value(memory: ltm.Memory) -> dict[str, Any]:
-    metadata = memory.metadata
-    pieces = int(metadata["v"])
-    value: dict[str, Any] = json.loads("".join(metadata[f"v.{i}"] for i in range(pieces)))
+    value: dict[str, Any] = json.loads(metadata_value(memory.metadata))
     return value
 
 
