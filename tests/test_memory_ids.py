@@ -3,6 +3,7 @@ to end through the gRPC stub on a real Redis (and on a Redis Cluster)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -11,8 +12,13 @@ from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2
 
 from memrpc.store import keys
+from memrpc.store.consolidation import Walk
 from memrpc.store.hash_slot import slot_of as key_slot
+from memrpc.store.long_term import Memory, Source
 from memrpc.store.memory_ids import is_client_id, is_memory_id
+from memrpc.store.memory_index import Kind
+from memrpc.store.memory_listing import Position, place, place_position, placed
+from memrpc.store.ulid import new_ulid
 from memrpc.v1 import long_term_memory_pb2 as pb
 from support import assert_invalid, assert_reason, details_of
 
@@ -268,3 +274,30 @@ def test_a_client_ids_keys_share_the_slot_of_their_namespace() -> None:
     for memory_id in ("a", "k-" + "f" * 61, "x-y-z", "z9"):
         assert key_slot(keys.memory(ns, memory_id)) == slot
     assert key_slot(keys.memory_request(ns, "req")) == slot
+
+
+def test_consolidation_walks_client_ids_by_their_create_time() -> None:
+    """Consolidation's walk keeps places (creation ms, then id), so a
+    client's id, which sorts after every ULID as text, is asked about in
+    its time's turn; a bare ULID kept by an older walk reads as its place."""
+    ulid = new_ulid(2_000)
+    assert place("zz-client", 1_000) < place(ulid, 2_000) < place("aa-client", 3_000)
+    assert placed(ulid) == place(ulid, 2_000)
+    assert placed("") == ""
+    assert place_position(place("zz-client", 1_000)) == Position("zz-client", 0, 1_000)
+    assert place_position(ulid) == Position(ulid)
+    walk = Walk(checked=place(ulid, 2_000))
+    older = dataclasses.replace(_memory("zz-client"), create_ms=1_000)
+    newer = dataclasses.replace(_memory("aa-client"), create_ms=3_000)
+    assert not walk.asks_about(older)
+    assert walk.asks_about(newer)
+    with pytest.raises(ValueError, match="create_ms"):
+        Position("zz-client")
+
+
+def _memory(memory_id: str) -> Memory:
+    return Memory(
+        id=memory_id, namespace="n", user_id="", kind=Kind.SEMANTIC, thread_id="", topics=(),
+        text="t", metadata={}, create_ms=0, update_ms=0, expire_ms=0, hit_count=1, version=1,
+        source=Source.CLIENT, source_event_ids=(), start_ms=0, end_ms=0,
+    )  # fmt: skip
