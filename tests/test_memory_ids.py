@@ -14,7 +14,7 @@ from google.rpc import error_details_pb2
 from memrpc.store import keys
 from memrpc.store.consolidation import Walk
 from memrpc.store.hash_slot import slot_of as key_slot
-from memrpc.store.long_term import Memory, Source
+from memrpc.store.long_term import CREATE_BATCH, Memory, Source
 from memrpc.store.memory_ids import is_client_id, is_memory_id
 from memrpc.store.memory_index import Kind
 from memrpc.store.memory_listing import Position, place, place_position, placed
@@ -301,3 +301,21 @@ def _memory(memory_id: str) -> Memory:
         text="t", metadata={}, create_ms=0, update_ms=0, expire_ms=0, hit_count=1, version=1,
         source=Source.CLIENT, source_event_ids=(), start_ms=0, end_ms=0,
     )  # fmt: skip
+
+
+async def test_a_taken_id_in_a_later_script_call_creates_nothing(
+    ltm: LongTermMemoryAsyncStub, ns: str
+) -> None:
+    """A create longer than one script call (`CREATE_BATCH` items) fails
+    whole, with or without a request id; its retry completes it."""
+    await create(ltm, ns, item(TEA, "tea"))
+    texts = [item(f"Fact {i} of a long create.", f"f{i}") for i in range(CREATE_BATCH + 2)]
+    for fields in ({}, {"request_id": "long-create"}):
+        err = await failure(create(ltm, ns, *texts, item("Other.", "tea"), **fields))
+        assert_reason(err, grpc.StatusCode.ALREADY_EXISTS, "MEMORY_ALREADY_EXISTS")
+        listed = await ltm.ListMemories(pb.ListMemoriesRequest(namespace=ns))
+        assert [m.id for m in listed.memories] == ["tea"]
+    done = await create(ltm, ns, *texts, request_id="retry", dedup_mode=OFF)
+    again = await create(ltm, ns, *texts, request_id="retry", dedup_mode=OFF)
+    assert again.replayed
+    assert [r.memory.id for r in again.results] == [r.memory.id for r in done.results]

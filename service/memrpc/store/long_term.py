@@ -447,9 +447,10 @@ class LongTermStore:
         repeat a live memory of the same user and kind: same normalised
         text, or (when `max_distance` > 0) within that cosine distance. A
         repeated memory gains a hit instead. An item with a `memory_id`
-        whose memory exists raises `MemoryIdTaken` (nothing written by the
-        script call that found it; checked for every item before the first
-        call, so only a race can leave earlier calls' items written), or
+        whose memory exists (and that no earlier call of the `request` did)
+        raises `MemoryIdTaken` (checked for every item before the first
+        script call, and by each call for its items: only a race can leave
+        earlier calls' items written), or
         with `replace` replaces it (`Created.replaced`). An episodic memory created with
         `KIND_DEFAULT_TTL` lives `episodic_ttl_ms`. One script call per `CREATE_BATCH` items, one
         after the other: each item is deduplicated and written atomically and
@@ -470,8 +471,8 @@ class LongTermStore:
         created: list[Created] = []
         index, legacy = await self.index_names(ns)
         ids = [item.memory_id or new_ulid(now) for item in items]
-        if not replace and request is None:
-            await self._check_free(ns, items, ids)
+        if not replace:
+            await self._check_free(ns, items, ids, request_key if request else None)
         for first in range(0, len(items), CREATE_BATCH):
             memories: list[Memory] = []
             groups: list[Sequence[Arg]] = []
@@ -517,16 +518,25 @@ class LongTermStore:
             created += map(_created, memories, replies)
         return created
 
-    async def _check_free(self, ns: str, items: Sequence[NewMemory], ids: list[str]) -> None:
+    async def _check_free(
+        self, ns: str, items: Sequence[NewMemory], ids: list[str], request: str | None
+    ) -> None:
         """`MemoryIdTaken` for the first item whose client-chosen id a
-        memory holds, before any script call writes (each call checks its
-        own items again, atomically). One pipelined `EXISTS` per such id."""
+        memory holds (unless an earlier call of the `request`, its Hash,
+        did the item), before any script call writes, so that a create of
+        several calls fails whole; each call checks its own items again,
+        atomically. Pipelined: an `EXISTS` per such id, an `HGET` per id
+        taken."""
         chosen = [at for at, item in enumerate(items) if item.memory_id]
         found = await asyncio.gather(
             *(self._command("EXISTS", keys.memory(ns, ids[at])) for at in chosen)
         )
-        for at, exists in zip(chosen, found, strict=True):
-            if exists:
+        taken = [at for at, exists in zip(chosen, found, strict=True) if exists]
+        done: list[Any] = [None] * len(taken)
+        if request is not None:
+            done = await asyncio.gather(*(self._command("HGET", request, str(at)) for at in taken))
+        for at, record in zip(taken, done, strict=True):
+            if record is None:
                 raise MemoryIdTaken(at, ids[at])
 
     def nearest_field(self, field: ModelField | None, max_distance: float) -> ModelField | None:
