@@ -68,6 +68,7 @@ async def test_put_replaces_never_merges(store: MemrpcStore, ltm: Any, ns: str) 
         [memory_id(("docs",), "a"), memory_id(("docs",), "b")]
     )
     assert all(m.hit_count == 1 for m in listed.memories)
+    assert all(m.pinned for m in listed.memories)  # never forgotten nor merged away
 
 
 async def test_delete(store: MemrpcStore) -> None:

@@ -6,7 +6,14 @@ yields `(method, request)` calls of the `LongTermMemory` service and
 receives each response (or has the call's `grpc.RpcError` thrown in), and
 returns the operation's result. `Connection.run` drives a plan over the
 blocking client, `Connection.arun` over the asyncio one, so the sync and
-async methods of an adapter are the same code."""
+async methods of an adapter are the same code.
+
+An adapter's memories are values a framework put by key, which memrpc's
+background jobs must not change: they are written pinned (`PINNED`: the
+namespace's forgetting policy never forgets them, consolidation never
+merges them away) and read with `include_superseded` (`KEEP_SUPERSEDED`:
+one that consolidation's language model found contradicted by a newer
+memory is still found)."""
 
 from __future__ import annotations
 
@@ -33,6 +40,9 @@ CREATE_BATCH = 100
 MAX_SEARCH = 100
 # The largest page of ListMemories.
 MAX_PAGE = 1000
+# How the adapters write and filter their memories (see above).
+PINNED = True
+KEEP_SUPERSEDED = True
 # The most metadata entries of a memory.
 MAX_METADATA_ENTRIES = 64
 

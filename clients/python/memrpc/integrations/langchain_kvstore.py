@@ -30,8 +30,10 @@ from langchain_core.stores import BaseStore
 from memrpc.client._auth import Token
 from memrpc.integrations._calls import (
     CREATE_BATCH,
+    KEEP_SUPERSEDED,
     MAX_METADATA_ENTRIES,
     MAX_PAGE,
+    PINNED,
     Connection,
     Plan,
     digest_id,
@@ -148,6 +150,7 @@ class MemrpcKeyValueStore(BaseStore[str, Any]):
         )
         entries = MAX_METADATA_ENTRIES - _FIXED_ENTRIES
         return ltm.MemoryInput(
+            pinned=PINNED,
             memory_id=memory_id(self.topic, key),
             text=key if key.strip() else "(a blank key)",
             topics=[self.topic],
@@ -171,7 +174,7 @@ class MemrpcKeyValueStore(BaseStore[str, Any]):
         while True:
             request = ltm.ListMemoriesRequest(
                 namespace=self.connection.namespace,
-                filter=ltm.MemoryFilter(topics=[self.topic]),
+                filter=ltm.MemoryFilter(include_superseded=KEEP_SUPERSEDED, topics=[self.topic]),
                 page_size=MAX_PAGE,
                 page_token=token,
             )

@@ -44,6 +44,8 @@ from langchain_core.vectorstores import VectorStore
 from memrpc.client._auth import Token
 from memrpc.integrations._calls import (
     CREATE_BATCH,
+    KEEP_SUPERSEDED,
+    PINNED,
     Connection,
     Plan,
     digest_id,
@@ -239,6 +241,7 @@ class MemrpcVectorStore(VectorStore):
         last = {document_id: at for at, document_id in enumerate(given)}
         memories = [
             ltm.MemoryInput(
+                pinned=PINNED,
                 memory_id=memory_id(self.topic, document_id),
                 text=texts[at],
                 topics=[self.topic],
@@ -286,7 +289,10 @@ class MemrpcVectorStore(VectorStore):
             yield (
                 "DeleteMemories",
                 ltm.DeleteMemoriesRequest(
-                    namespace=namespace, filter=ltm.MemoryFilter(topics=[self.topic])
+                    namespace=namespace,
+                    filter=ltm.MemoryFilter(
+                        include_superseded=KEEP_SUPERSEDED, topics=[self.topic]
+                    ),
                 ),
             )
             return True
@@ -333,7 +339,9 @@ class MemrpcVectorStore(VectorStore):
                     key=_META + key, values=[dumps(v, canonical=True) for v in values]
                 )
             )
-        return ltm.MemoryFilter(topics=[self.topic], metadata=conditions)
+        return ltm.MemoryFilter(
+            include_superseded=KEEP_SUPERSEDED, topics=[self.topic], metadata=conditions
+        )
 
 
 def _no_embeddings(embedding: Embeddings | None) -> None:

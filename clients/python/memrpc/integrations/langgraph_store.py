@@ -15,6 +15,7 @@ its value and a put of the same key replaces it. The memory holds:
 | `text`                 | what search embeds: the value as JSON, or the     |
 |                        | `index` fields' text (the key when `index=False`) |
 | `topics`               | `langgraph-store`: only the store's memories      |
+| `pinned`               | true: memrpc's jobs never forget or merge it away |
 | `metadata["ns"]`       | the namespace tuple, as JSON                      |
 | `metadata["ns.<i>"]`   | its i-th label (namespace prefixes filter on it)  |
 | `metadata["key"]`      | the key                                           |
@@ -63,9 +64,11 @@ from langgraph.store.base.embed import get_text_at_path, tokenize_path
 from memrpc.client._auth import Token
 from memrpc.integrations._calls import (
     CREATE_BATCH,
+    KEEP_SUPERSEDED,
     MAX_METADATA_ENTRIES,
     MAX_PAGE,
     MAX_SEARCH,
+    PINNED,
     Connection,
     Plan,
     digest_id,
@@ -301,6 +304,7 @@ class MemrpcStore(BaseStore):
         if isinstance(ttl, NotProvided):
             ttl = (self.ttl_config or {}).get("default_ttl")
         memory = ltm.MemoryInput(
+            pinned=PINNED,
             memory_id=memory_id(op.namespace, op.key),
             text=self._text(op) or op.key,
             kind=ltm.MEMORY_KIND_SEMANTIC,
@@ -336,6 +340,7 @@ def _prefix_filter(prefix: tuple[str, ...]) -> ltm.MemoryFilter:
     """The store's memories under `prefix` (its labels without a wildcard,
     the first `PUSHED_LABELS`)."""
     return ltm.MemoryFilter(
+        include_superseded=KEEP_SUPERSEDED,
         topics=[TOPIC],
         metadata=[
             ltm.MetadataFilter(key=f"ns.{i}", values=[label])
