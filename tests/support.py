@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -255,3 +256,15 @@ async def indexed(client: RedisClient) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the index was still indexing after 10 s")
+
+
+# The page of the framework adapters, whose examples the adapters' tests run.
+INTEGRATIONS_DOC = Path(__file__).resolve().parent.parent / "docs" / "integrations.md"
+
+
+def doc_examples(section: str, page: Path = INTEGRATIONS_DOC) -> list[str]:
+    """The Python blocks of a `## ` section of a docs page, in order."""
+    text = page.read_text()
+    start = text.index(f"\n{section}\n")
+    end = text.find("\n## ", start + len(section) + 1)
+    return re.findall(r"```python\n(.*?)```", text[start : None if end < 0 else end], re.S)

@@ -40,7 +40,7 @@ from memrpc.store.events import EventStore, Retention
 from memrpc.store.long_term import LongTermStore, Memory, MemoryPatch, NewMemory, Source
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
 from memrpc.store.memory_index import ORIGINAL_FIELD, Kind, MemoryFilter
-from memrpc.store.memory_listing import Order
+from memrpc.store.memory_listing import Order, place
 from memrpc.store.model_budget import ModelBudget
 from memrpc.store.redis_mux import RedisMux
 from memrpc.v1 import event_log_pb2 as ev
@@ -314,8 +314,9 @@ async def test_bounded_runs_progress_to_the_end_of_the_pass(long_term, store, em
     job = ConsolidationJob(store, Defaults())
     assert await job.run(ns, now_ms())
     walk = await store.walk(ns)
-    assert walk.top == others[-1].id
-    assert walk.after == others[-CONSOLIDATION_BATCH].id
+    assert walk.top == place(others[-1].id, others[-1].create_ms)
+    last = others[-CONSOLIDATION_BATCH]
+    assert walk.after == place(last.id, last.create_ms)
     assert len(await memories(long_term, ns)) == len(others) + 2
     assert await drain(job, ns) == 1
     # A new pass next, with nothing asked of a model (none given).
@@ -379,7 +380,7 @@ async def test_a_contradicted_older_fact_is_superseded(
         )
     ]
     # A later pass asks nothing again.
-    assert await store.walk(ns) == Walk(checked=newer.id)
+    assert await store.walk(ns) == Walk(checked=place(newer.id, newer.create_ms))
     assert await drain(job, ns) == 1
     assert len(llm_standin.requests) == 1
 

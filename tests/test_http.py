@@ -16,7 +16,7 @@ import os
 import re
 import struct
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,21 @@ def reason(error: dict[str, Any]) -> str:
     return decoded.reason
 
 
+# A unary call of the scenario: its path, its body's fields besides the namespace.
+Rpc = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+WM, LTM, LOG = "/memrpc.v1.WorkingMemory", "/memrpc.v1.LongTermMemory", "/memrpc.v1.EventLog"
+SETTINGS, ADMIN, CHECKPOINTS = (
+    "/memrpc.v1.Namespaces",
+    "/memrpc.v1.Administration",
+    "/memrpc.v1.Checkpoints",
+)
+STREAMS = {
+    f"{LOG}/TailEvents",
+    "/memrpc.v1.Portability/ExportData",
+    "/memrpc.v1.Portability/ImportData",
+}
+
+
 async def test_every_unary_method_answers_json(http: httpx.AsyncClient) -> None:
     called: set[str] = set()
 
@@ -152,78 +167,91 @@ async def test_every_unary_method_answers_json(http: httpx.AsyncClient) -> None:
         called.add(path)
         return await call(http, path, {"namespace": NS, **body})
 
-    wm, ltm, log = "/memrpc.v1.WorkingMemory", "/memrpc.v1.LongTermMemory", "/memrpc.v1.EventLog"
-    ns, adm = "/memrpc.v1.Namespaces", "/memrpc.v1.Administration"
+    await working_memory(rpc)
+    memory_id = await long_term_memory(rpc)
+    await event_log(rpc)
+    await checkpoints(rpc)
+    await rpc(f"{SETTINGS}/GetNamespaceSettings", {})
+    await rpc(
+        f"{SETTINGS}/UpdateNamespaceSettings",
+        {"settings": {"sessions": {"ttl": "7200s"}}, "updateMask": "sessions.ttl"},
+    )
+    await rpc(f"{LTM}/DeleteMemory", {"memoryId": memory_id})
+    await rpc(f"{LTM}/DeleteMemories", {"filter": {"userIds": ["u1"]}})
+    await rpc(f"{ADMIN}/EraseUser", {"userId": "u1"})
+    audit = await rpc(f"{ADMIN}/ListAuditRecords", {})
+    assert any(r["operation"].endswith("/EraseUser") for r in audit["records"])
+    await rpc(f"{WM}/DeleteSession", {"threadId": "t1"})
+    await rpc(f"{ADMIN}/DeleteNamespace", {})
+    assert called == set(every_method()) - STREAMS
 
+
+async def working_memory(rpc: Rpc) -> None:
     updated = await rpc(
-        f"{wm}/UpdateSession",
+        f"{WM}/UpdateSession",
         {"threadId": "t1", "session": {"goal": "plan a trip"}, "updateMask": "goal"},
     )
     assert updated["session"]["goal"] == "plan a trip"
     appended = await rpc(
-        f"{wm}/AppendTurns",
+        f"{WM}/AppendTurns",
         {"threadId": "t1", "turns": [{"role": "user", "content": "I like window seats"}]},
     )
     assert appended["turnCount"] == "1"  # int64: a string in JSON
-    got = await rpc(f"{wm}/GetSession", {"threadId": "t1"})
+    got = await rpc(f"{WM}/GetSession", {"threadId": "t1"})
     assert got["session"]["turns"][0]["content"] == "I like window seats"
-    listed = await rpc(f"{wm}/ListSessions", {})
+    listed = await rpc(f"{WM}/ListSessions", {})
     assert [s["threadId"] for s in listed["sessions"]] == ["t1"]
 
+
+async def long_term_memory(rpc: Rpc) -> str:
+    """Creates, recalls and pins a memory of user u1; its id."""
     created = await rpc(
-        f"{ltm}/CreateMemories",
+        f"{LTM}/CreateMemories",
         {"memories": [{"text": "The user prefers window seats", "userId": "u1"}]},
     )
     memory = created["results"][0]["memory"]
     assert memory["kind"] == "MEMORY_KIND_SEMANTIC"  # enums by name
     context = await rpc(
-        f"{wm}/GetContext", {"threadId": "t1", "text": "seats", "filter": {"userIds": ["u1"]}}
+        f"{WM}/GetContext", {"threadId": "t1", "text": "seats", "filter": {"userIds": ["u1"]}}
     )
     assert context["matches"][0]["memory"]["id"] == memory["id"], context
     searched = await rpc(
-        f"{ltm}/SearchMemories", {"text": "seat preference", "filter": {"userIds": ["u1"]}}
+        f"{LTM}/SearchMemories", {"text": "seat preference", "filter": {"userIds": ["u1"]}}
     )
     assert searched["matches"][0]["memory"]["id"] == memory["id"]
-    assert (await rpc(f"{ltm}/GetMemory", {"memoryId": memory["id"]}))["memory"]["id"]
+    assert (await rpc(f"{LTM}/GetMemory", {"memoryId": memory["id"]}))["memory"]["id"]
     await rpc(
-        f"{ltm}/UpdateMemory",
+        f"{LTM}/UpdateMemory",
         {"memoryId": memory["id"], "memory": {"pinned": True}, "updateMask": "pinned"},
     )
-    assert (await rpc(f"{ltm}/ListMemories", {}))["memories"][0]["pinned"] is True
+    assert (await rpc(f"{LTM}/ListMemories", {}))["memories"][0]["pinned"] is True
+    return str(memory["id"])
 
+
+async def event_log(rpc: Rpc) -> None:
     events = await rpc(
-        f"{log}/AppendEvents",
+        f"{LOG}/AppendEvents",
         {"threadId": "t1", "events": [{"type": "tool.call", "json": {"tool": "search"}}]},
     )
     assert len(events["eventIds"]) == 1
-    listed_events = await rpc(f"{log}/ListEvents", {"threadId": "t1"})
+    listed_events = await rpc(f"{LOG}/ListEvents", {"threadId": "t1"})
     assert {e["type"] for e in listed_events["events"]} >= {"tool.call"}
     await rpc(
-        f"{log}/CreateConsumerGroup",
+        f"{LOG}/CreateConsumerGroup",
         {"group": "g", "startPosition": "GROUP_START_POSITION_EARLIEST"},
     )
-    received = await rpc(f"{log}/ReceiveEvents", {"group": "g", "consumer": "c", "maxEvents": 10})
+    received = await rpc(f"{LOG}/ReceiveEvents", {"group": "g", "consumer": "c", "maxEvents": 10})
     delivered = [d["deliveryId"] for d in received["events"]]
     assert delivered
-    await rpc(f"{log}/AcknowledgeEvents", {"group": "g", "deliveryIds": delivered})
-    await rpc(f"{log}/DeleteConsumerGroup", {"group": "g"})
-    await rpc(f"{log}/TrimEvents", {"threadId": "t1", "maxLen": 1})
+    await rpc(f"{LOG}/AcknowledgeEvents", {"group": "g", "deliveryIds": delivered})
+    await rpc(f"{LOG}/DeleteConsumerGroup", {"group": "g"})
+    await rpc(f"{LOG}/TrimEvents", {"threadId": "t1", "maxLen": 1})
 
-    current = await rpc(f"{ns}/GetNamespaceSettings", {})
-    assert "settings" in current
-    await rpc(
-        f"{ns}/UpdateNamespaceSettings",
-        {"settings": {"sessions": {"ttl": "7200s"}}, "updateMask": "sessions.ttl"},
-    )
-    await rpc(f"{ltm}/DeleteMemory", {"memoryId": memory["id"]})
-    await rpc(f"{ltm}/DeleteMemories", {"filter": {"userIds": ["u1"]}})
-    await rpc(f"{adm}/EraseUser", {"userId": "u1"})
-    audit = await rpc(f"{adm}/ListAuditRecords", {})
-    assert any(r["operation"].endswith("/EraseUser") for r in audit["records"])
-    cp = "/memrpc.v1.Checkpoints"
+
+async def checkpoints(rpc: Rpc) -> None:
     state = {"encoding": "json", "data": base64.b64encode(b'{"step": 1}').decode()}
     await rpc(
-        f"{cp}/PutCheckpoint",
+        f"{CHECKPOINTS}/PutCheckpoint",
         {
             "threadId": "t1",
             "checkpointId": "c1",
@@ -234,30 +262,26 @@ async def test_every_unary_method_answers_json(http: httpx.AsyncClient) -> None:
     )
     write = {"taskId": "task", "index": 0, "channel": "messages", "value": state}
     await rpc(
-        f"{cp}/PutCheckpointWrites", {"threadId": "t1", "checkpointId": "c1", "writes": [write]}
+        f"{CHECKPOINTS}/PutCheckpointWrites",
+        {"threadId": "t1", "checkpointId": "c1", "writes": [write]},
     )
-    checkpoint = (await rpc(f"{cp}/GetCheckpoint", {"threadId": "t1"}))["checkpoint"]
+    checkpoint = (await rpc(f"{CHECKPOINTS}/GetCheckpoint", {"threadId": "t1"}))["checkpoint"]
     assert base64.b64decode(checkpoint["state"]["data"]) == b'{"step": 1}'
     assert checkpoint["pendingWrites"][0]["channel"] == "messages"
-    listed_checkpoints = await rpc(
-        f"{cp}/ListCheckpoints", {"threadId": "t1", "metadataFilter": {"source": '"input"'}}
+    listed = await rpc(
+        f"{CHECKPOINTS}/ListCheckpoints",
+        {"threadId": "t1", "metadataFilter": {"source": '"input"'}},
     )
-    assert [c["checkpointId"] for c in listed_checkpoints["checkpoints"]] == ["c1"]
-    await rpc(f"{cp}/CopyCheckpointThread", {"sourceThreadId": "t1", "targetThreadId": "t2"})
+    assert [c["checkpointId"] for c in listed["checkpoints"]] == ["c1"]
     await rpc(
-        f"{cp}/PruneCheckpoints", {"threadIds": ["t2"], "strategy": "PRUNE_STRATEGY_KEEP_LATEST"}
+        f"{CHECKPOINTS}/CopyCheckpointThread", {"sourceThreadId": "t1", "targetThreadId": "t2"}
     )
-    await rpc(f"{cp}/DeleteCheckpointRuns", {"runIds": ["r1"]})
-    await rpc(f"{cp}/DeleteCheckpointThread", {"threadId": "t2"})
-    await rpc(f"{wm}/DeleteSession", {"threadId": "t1"})
-    await rpc(f"{adm}/DeleteNamespace", {})
-
-    streams = {
-        f"{log}/TailEvents",
-        "/memrpc.v1.Portability/ExportData",
-        "/memrpc.v1.Portability/ImportData",
-    }
-    assert called == set(every_method()) - streams
+    await rpc(
+        f"{CHECKPOINTS}/PruneCheckpoints",
+        {"threadIds": ["t2"], "strategy": "PRUNE_STRATEGY_KEEP_LATEST"},
+    )
+    await rpc(f"{CHECKPOINTS}/DeleteCheckpointRuns", {"runIds": ["r1"]})
+    await rpc(f"{CHECKPOINTS}/DeleteCheckpointThread", {"threadId": "t2"})
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +297,7 @@ async def root(door: Door) -> AsyncIterator[httpx.AsyncClient]:
 async def test_every_method_refuses_a_request_without_namespace(
     root: httpx.AsyncClient, path: str
 ) -> None:
-    if path.endswith(("/TailEvents", "/ExportData", "/ImportData")):
+    if path in STREAMS:
         messages, end = await stream(root, path, {})
         assert messages == []
         error = end["error"]

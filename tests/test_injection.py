@@ -259,7 +259,13 @@ KEY_GRAMMAR = [
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}"), b"zset"),
     (re.compile(rf"memrpc:sesidx:\{{{_NS}\}}:u:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
     (re.compile(rf"memrpc:userthreads:\{{{_NS}\}}:(?P<user>(?:[0-9a-f]{{2}})+)"), b"zset"),
-    (re.compile(rf"memrpc:mem:\{{{_NS}\}}:[0-9A-HJKMNP-TV-Z]{{26}}"), b"hash"),
+    # A memory: a ULID, or a client's id (`store/memory_ids.py`).
+    (
+        re.compile(
+            rf"memrpc:mem:\{{{_NS}\}}:([0-9A-HJKMNP-TV-Z]{{26}}|[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?)"
+        ),
+        b"hash",
+    ),
     (re.compile(rf"memrpc:memreq:\{{{_NS}\}}:[A-Za-z0-9._-]{{1,64}}"), b"hash"),
     (re.compile(rf"memrpc:memseq:\{{{_NS}\}}"), b"string"),
     (re.compile(rf"memrpc:ev:\{{{_NS}\}}:(?P<thread>.+)", re.S), b"stream"),
@@ -854,7 +860,9 @@ async def test_every_key_follows_the_key_grammar(
         (b"memrpc:ses:{a}: t", b"hash"),
         (b"memrpc:ses:{a}:t", b"zset"),
         (b"memrpc:sesidx:{a}:u:7", b"zset"),
-        (b"memrpc:mem:{a}:x", b"hash"),
+        (b"memrpc:mem:{a}:X", b"hash"),
+        (b"memrpc:mem:{a}:x-", b"hash"),
+        (b"memrpc:mem:{a}:" + b"x" * 64, b"hash"),
         (b"memrpc:memreq:{a}:", b"hash"),
         (b"memrpc:memreq:{a}:r:t", b"hash"),
         (b"memrpc:ev:{}:t", b"stream"),

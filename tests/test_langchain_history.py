@@ -7,7 +7,6 @@ The blocking client runs in a thread: the server shares the test's loop."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from memrpc.client import AsyncMemoryClient, MemoryClient
 from memrpc.integrations.langchain_history import EVENT_TYPE, MemrpcChatMessageHistory
 from memrpc.server import MemrpcServer
 from memrpc.v1 import event_log_pb2 as ev
+from support import doc_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,9 +170,7 @@ async def test_the_async_api_without_an_async_client_uses_the_blocking_one(
 
 
 async def test_the_documented_example_runs(target: str, ns: str) -> None:
-    doc = (ROOT / "docs" / "integrations.md").read_text()
-    section = doc.split("## LangChain chat-message history", 1)[1].split("\n## ", 1)[0]
-    [code] = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    [code] = doc_examples("## LangChain chat-message history")
     code = code.replace('"127.0.0.1:50051"', repr(target)).replace('"acme"', repr(ns))
     await asyncio.to_thread(exec, code, {})
     async with AsyncMemoryClient(target, namespace=ns) as client:

@@ -3,13 +3,12 @@ live memrpc: LangGraph's own conformance suite (PyPI
 `langgraph-checkpoint-conformance`) run unmodified, every capability; a
 real graph interrupted by one saver and resumed by another on new
 connections (a restarted worker), asyncio and blocking; and the example of
-docs/integrations-checkpointer.md, run as written."""
+docs/integrations.md, run as written."""
 
 from __future__ import annotations
 
 import asyncio
 import operator
-import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,9 +26,9 @@ from langgraph.types import Command, Send, interrupt
 from memrpc.client import AsyncMemoryClient, MemoryClient
 from memrpc.integrations.langgraph_checkpoint import MemrpcSaver
 from memrpc.server import MemrpcServer
+from support import INTEGRATIONS_DOC, doc_examples
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs/integrations-checkpointer.md"
 
 
 @pytest.fixture(scope="module")
@@ -185,14 +184,16 @@ async def test_the_blocking_methods_resume_a_thread_too(target: str, namespace: 
 
 def _example() -> str:
     """The Python example of the doc."""
-    (block,) = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
-    return str(block)
+    (block,) = doc_examples("## LangGraph checkpointer")
+    return block
 
 
 async def test_the_documented_example_runs(target: str) -> None:
     namespace = f"doc{uuid.uuid4().hex[:12]}"
     source = _example().replace('namespace="acme"', f"namespace={namespace!r}")
-    code = compile(source, str(DOC), "exec", dont_inherit=True)  # not this file's __future__
+    code = compile(
+        source, str(INTEGRATIONS_DOC), "exec", dont_inherit=True
+    )  # not this file's __future__
     await asyncio.to_thread(exec, code, {"target": target, "__name__": "example"})
     async with AsyncMemoryClient(target, namespace=namespace) as client:
         saver = MemrpcSaver(aclient=client)

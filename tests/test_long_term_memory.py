@@ -1071,7 +1071,7 @@ INVALID: list[tuple[str, Any, str]] = [
         "filter.create_time_end",
     ),
     ("GetMemory", pb.GetMemoryRequest(namespace="ns"), "memory_id"),
-    ("GetMemory", pb.GetMemoryRequest(namespace="ns", memory_id="not-a-ulid"), "memory_id"),
+    ("GetMemory", pb.GetMemoryRequest(namespace="ns", memory_id="Not a memory id"), "memory_id"),
     (
         "GetMemory",
         pb.GetMemoryRequest(namespace="ns", memory_id="01arz3ndektsv4rrffq69g5fav"),
@@ -1154,7 +1154,7 @@ INVALID: list[tuple[str, Any, str]] = [
     (
         "UpdateMemory",
         pb.UpdateMemoryRequest(
-            namespace="ns", memory_id="x", update_mask=field_mask_pb2.FieldMask(paths=["text"])
+            namespace="ns", memory_id="X", update_mask=field_mask_pb2.FieldMask(paths=["text"])
         ),
         "memory_id",
     ),

@@ -166,6 +166,7 @@ async def insert(
         fingerprint=fingerprint,
         remember_ms=60_000 if fingerprint else 0,
         first=first,
+        existing="fail",
         items=items,
     )
     return await script(call)

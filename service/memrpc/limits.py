@@ -44,6 +44,9 @@ MAX_NAME_CHARS = 64
 RESERVED_GROUP_PREFIX = "memrpc."
 # Request ids (AIP-155): [A-Za-z0-9._-], such as a UUID.
 MAX_REQUEST_ID_CHARS = 64
+# Client-chosen memory ids (AIP-122/133): [a-z0-9-], starting with a letter,
+# not ending with a hyphen (`store/memory_ids.py`).
+MAX_MEMORY_ID_CHARS = 63
 # Correlation ids (`x-request-id` metadata, rpc/correlation.py): visible ASCII;
 # a longer or other one is replaced, not refused.
 MAX_CORRELATION_ID_CHARS = 128

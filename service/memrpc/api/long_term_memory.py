@@ -30,12 +30,13 @@ from memrpc.store.long_term import (
     Keep,
     LongTermStore,
     Memory,
+    MemoryIdTaken,
     MemoryPatch,
     NewMemory,
     Vector,
 )
 from memrpc.store.memory_index import MemoryFilter
-from memrpc.store.memory_listing import Order, Position
+from memrpc.store.memory_listing import Order, Position, position
 from memrpc.store.request_ids import RequestIdReused
 from memrpc.store.versions import VersionMismatch
 from memrpc.v1 import long_term_memory_pb2 as pb
@@ -85,6 +86,30 @@ def _dedup_distance(
     return validate.distance(request.dedup_max_distance, "dedup_max_distance", DEDUP_DISTANCE)
 
 
+def _dedup(request: pb.CreateMemoriesRequest | pb.UpdateMemoryRequest) -> bool:
+    """Whether a write deduplicates (`dedup_mode`); off refuses a
+    `dedup_max_distance`, which it would ignore."""
+    if request.dedup_mode != pb.DEDUP_MODE_OFF:
+        return True
+    if request.HasField("dedup_max_distance"):
+        raise ApiError.invalid(
+            "dedup_max_distance", "must be unset with dedup_mode DEDUP_MODE_OFF (no dedup at all)"
+        )
+    return False
+
+
+def _client_ids(request: pb.CreateMemoriesRequest) -> None:
+    """Each item's `memory_id` is a client's id, and none is asked twice."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(request.memories):
+        field = f"memories[{i}].memory_id"
+        memory_id = validate.client_memory_id(item.memory_id, field)
+        if memory_id in seen:
+            raise ApiError.invalid(field, f"repeats memories[{seen[memory_id]}].memory_id")
+        if memory_id:
+            seen[memory_id] = i
+
+
 def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> NewMemory:
     """A checked item; its embedding is `_TO_EMBED` when the caller sent none."""
     embedding = (
@@ -107,12 +132,17 @@ def _new_memory(item: pb.MemoryInput, field: str, dim: int, limits: Limits) -> N
         ttl_ms=_ttl_ms(item, f"{field}.ttl"),
         pinned=item.pinned,
         event_ms=_event_ms(item, f"{field}.event_time"),
+        memory_id=item.memory_id,
     )
 
 
 def _paths(request: pb.UpdateMemoryRequest) -> frozenset[str]:
     """The paths an update writes (`api/update_masks.py`): an immutable
     field named, or set under an empty mask, is refused."""
+    if request.memory.memory_id:
+        raise ApiError.invalid(
+            "memory.memory_id", "is read by CreateMemories only: memory_id names the memory"
+        )
     for path in request.update_mask.paths:
         if path in IMMUTABLE:
             raise ApiError.invalid("update_mask", f"{path} cannot change: create a new memory")
@@ -168,8 +198,9 @@ def _patch(new: pb.MemoryInput, paths: frozenset[str], dim: int, limits: Limits)
 def _add_result(response: pb.CreateMemoriesResponse, created: Created) -> None:
     """Adds an item's result; a memory deleted since a replayed create comes
     back with only its id."""
+    outcome = pb.CREATE_OUTCOME_CREATED if created.created else pb.CREATE_OUTCOME_DUPLICATE
     result = response.results.add(
-        outcome=pb.CREATE_OUTCOME_CREATED if created.created else pb.CREATE_OUTCOME_DUPLICATE,
+        outcome=pb.CREATE_OUTCOME_REPLACED if created.replaced else outcome,
         distance=created.distance,
     )
     if created.memory is None:
@@ -185,26 +216,33 @@ def _message(memory: Memory) -> pb.Memory:
 
 
 def _token_position(order: Order, memory: Memory) -> list[int | str]:
-    """What a page token holds of the last memory of a page: its id, and
-    for `MOST_HIT` its hit count before it."""
-    return [memory.id] if order is Order.NEWEST else [memory.hit_count, memory.id]
+    """What a page token holds of the last memory of a page: its id, for
+    `MOST_HIT` its hit count before it, and for a client's id its
+    `create_ms` after it (a ULID holds its own)."""
+    after = position(memory.id, memory.hit_count, memory.create_ms)
+    found: list[int | str] = (
+        [memory.id] if after.create_ms is None else [memory.id, after.create_ms]
+    )
+    return found if order is Order.NEWEST else [memory.hit_count, *found]
 
 
 def _list_position(request: pb.ListMemoriesRequest, order: Order) -> Position | None:
     """Where the page of `request` starts: after the memory its token holds
     (None for the first page); `PAGE_TOKEN_INVALID` for a token ListMemories
     did not make for this request."""
-    position = page_tokens.decode(_LIST, request)
-    if position is None:
+    found = page_tokens.decode(_LIST, request)
+    if found is None:
         return None
     try:
-        if order is Order.NEWEST:
-            hit_count, [memory_id] = 0, position
-        else:
-            hit_count, memory_id = position
-        if type(hit_count) is not int or not isinstance(memory_id, str):
+        hit_count = 0 if order is Order.NEWEST else found.pop(0)
+        memory_id, *create_ms = found
+        if (
+            type(hit_count) is not int
+            or not isinstance(memory_id, str)
+            or any(type(ms) is not int for ms in create_ms)
+        ):
             raise TypeError
-        return Position(memory_id, hit_count)
+        return Position(memory_id, hit_count, *create_ms)
     except (TypeError, ValueError):
         raise page_tokens.invalid(_LIST, "its position is not one ListMemories makes") from None
 
@@ -227,6 +265,8 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         ns = validate.namespace(request.namespace)
         limits = self._limits
         validate.batch(request.memories, "memories", max_items=limits.max_batch_items)
+        _client_ids(request)
+        dedup = _dedup(request)
         defaults = await self._defaults.defaults(ns)
         max_distance = _dedup_distance(request, defaults)
         request_id = request_ids.parse(request.request_id, request.memories)
@@ -249,9 +289,14 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
                 request=request_id,
                 episodic_ttl_ms=_ms(defaults.episodic_ttl_s),
                 field=choice.model.field,
+                dedup=dedup,
+                replace=request.replace_existing,
             )
         except RequestIdReused:
             raise request_ids.reused(request.request_id, "in this namespace", "memories") from None
+        except MemoryIdTaken as taken:
+            field = f"memories[{taken.index}].memory_id"
+            raise resources.memory_exists(ns, taken.memory_id, field) from None
         response = pb.CreateMemoriesResponse(replayed=all(c.replayed for c in results))
         for created in results:
             _add_result(response, created)
@@ -306,6 +351,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
         memory_id = validate.memory_id(request.memory_id)
         paths = _paths(request)
         expected = validate.expected_version(request, creates=False)
+        dedup = _dedup(request)
         defaults = await self._defaults.defaults(ns)
         max_distance = _dedup_distance(request, defaults)
         choice = await self._search.choice(ns, writing=True)
@@ -322,6 +368,7 @@ class LongTermMemoryServicer(long_term_memory_pb2_grpc.LongTermMemoryServicer):
                 expected_version=expected,
                 episodic_ttl_ms=_ms(defaults.episodic_ttl_s),
                 field=choice.model.field,
+                dedup=dedup,
             )
         except DuplicateMemoryError as exc:
             raise resources.memory_duplicate(ns, memory_id, exc.memory_id, exc.distance) from exc

@@ -97,3 +97,16 @@ def checkpoint_not_found(ns: str, thread: str, cpns: str, checkpoint_id: str) ->
         checkpointNs=cpns,
         checkpointId=checkpoint_id,
     )
+
+
+def memory_exists(ns: str, memory_id: str, field: str) -> ApiError:
+    """A create's item (`field`) asking for the id of an existing memory."""
+    return ApiError.already_exists(
+        ErrorReason.ERROR_REASON_MEMORY_ALREADY_EXISTS,
+        memory(ns, memory_id),
+        f"memory {memory_id} already exists in namespace {ns!r} ({field}); nothing was "
+        "created: choose another id, or set replace_existing to replace it",
+        namespace=ns,
+        memoryId=memory_id,
+        field=field,
+    )

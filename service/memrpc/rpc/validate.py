@@ -26,11 +26,11 @@ from memrpc.limits import (
 )
 from memrpc.rpc.errors import ApiError
 from memrpc.store.memory_changes import CHANGES_THREAD, RESERVED_THREAD_PREFIX
+from memrpc.store.memory_ids import client_id_problem, is_memory_id
 
 _NAMESPACE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAMESPACE_CHARS - 1}}}")
 _NAME = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_NAME_CHARS}}}")
 _EVENT_ID = re.compile(r"(0|[0-9]{1,19}(-[0-9]{1,19})?)")
-_MEMORY_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 MAX_UINT64 = 2**64 - 1
 # The types of JSON payloads: `json_payload` walks them (NullValue included).
@@ -135,11 +135,23 @@ def event_id(value: str, field: str) -> str:
 
 
 def memory_id(value: str, field: str = "memory_id") -> str:
-    """A memory id: a 26-character ULID."""
+    """A memory id: a 26-character ULID, or an id a client chose."""
     if not value:
         raise ApiError.invalid(field, "required")
-    if not _MEMORY_ID.fullmatch(value):
-        raise ApiError.invalid(field, "must be a 26-character memory id (ULID)")
+    if not is_memory_id(value):
+        raise ApiError.invalid(
+            field,
+            "must be a memory id: a 26-character ULID, or a client's id of lower-case "
+            "letters, digits and hyphens",
+        )
+    return value
+
+
+def client_memory_id(value: str, field: str) -> str:
+    """A client-chosen memory id (AIP-122 grammar); '' when unset."""
+    problem = client_id_problem(value) if value else None
+    if problem is not None:
+        raise ApiError.invalid(field, problem)
     return value
 
 

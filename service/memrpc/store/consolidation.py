@@ -10,9 +10,13 @@ runs:
 
 | field     | holds                                                           |
 |-----------|-----------------------------------------------------------------|
-| `after`   | the id of the last memory the pass examined ('' at its start)   |
-| `top`     | the id of the pass's first (newest) memory ('' at its start)    |
-| `checked` | every memory up to this id was asked about (the language model) |
+| `after`   | the place of the last memory the pass examined ('' at start)    |
+| `top`     | the place of the pass's first (newest) memory ('' at start)     |
+| `checked` | every memory up to this place was asked about (language model)  |
+
+A place (`memory_listing.place`) is a memory's creation ms then its id,
+text that sorts as the walk's order does, whether the id is a ULID or a
+client's; a bare ULID (kept before client ids) reads as its place.
 | `partial` | `1` once this pass examined memories without asking the model   |
 |           | about them (no model, or a call failed)                         |
 
@@ -41,7 +45,7 @@ from memrpc.store.events import EventStore
 from memrpc.store.long_term import LongTermStore, Match, Memory, Vector
 from memrpc.store.memory_changes import CHANGES_THREAD, Change
 from memrpc.store.memory_index import Flag, MemoryFilter
-from memrpc.store.memory_listing import Order, Position
+from memrpc.store.memory_listing import Order, place, place_position, placed
 from memrpc.store.redis_mux import RedisClient
 from memrpc.store.script_args import MemoryMerge, MemorySupersede
 
@@ -59,7 +63,7 @@ class Walk:
         """Whether this pass still asks the language model about `memory`:
         not asked in an earlier pass, and every memory before it in this
         pass asked about."""
-        return not self.partial and memory.id > self.checked
+        return not self.partial and place(memory.id, memory.create_ms) > self.checked
 
     def finished(self) -> Walk:
         """The walk of the next pass, once this one has examined every
@@ -78,8 +82,9 @@ class Examined:
 
 @dataclass(frozen=True)
 class Page:
-    """The memories of one run of a pass: the ids of the first and the last
-    memory listed ('' for none), and whether memories may follow (`more`)."""
+    """The memories of one run of a pass: the places of the first and the
+    last memory listed ('' for none), and whether memories may follow
+    (`more`)."""
 
     examined: list[Examined]
     first: str
@@ -105,9 +110,9 @@ class ConsolidationStore:
             for name, value in zip(found[::2], found[1::2], strict=True)
         }
         return Walk(
-            after=fields.get("after", ""),
-            top=fields.get("top", ""),
-            checked=fields.get("checked", ""),
+            after=placed(fields.get("after", "")),
+            top=placed(fields.get("top", "")),
+            checked=placed(fields.get("checked", "")),
             partial=fields.get("partial") == "1",
         )
 
@@ -125,7 +130,7 @@ class ConsolidationStore:
         One listing (fewer memories when they are large: its byte budget),
         then their vectors (the default model's field, which `neighbours`
         searches), pipelined `HGET`s."""
-        after = Position(walk.after) if walk.after else None
+        after = place_position(walk.after) if walk.after else None
         listed = await self._long_term.list_page(
             ns, MemoryFilter(), Order.NEWEST, after, count=count
         )
@@ -144,7 +149,7 @@ class ConsolidationStore:
             if vector is not None
         ]
         more = listed.cut or len(listed.memories) == count
-        first, last = listed.memories[0].id, listed.memories[-1].id
+        first, last = (place(m.id, m.create_ms) for m in (listed.memories[0], listed.memories[-1]))
         return Page(examined, first, last, more=more)
 
     async def neighbours(self, ns: str, examined: Examined, max_distance: float) -> list[Match]:

@@ -214,7 +214,7 @@ class ExportReader:
                 yield page
             if len(rows) < self.page_size:
                 return
-            after = Position(rows[-1].id)
+            after = rows[-1].position()
 
     # -- Checkpoints -----------------------------------------------------
 

@@ -174,6 +174,8 @@ class NewMemory:
     event_ms: int | None = None
     # The other model's vector of the text, during a move; None: none.
     other: OtherVector | None = None
+    # The id a client chose (`memory_ids.is_client_id`); '': a new ULID.
+    memory_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,8 @@ class Memory:
 
 @dataclass(frozen=True)
 class Created:
-    """The outcome of one item of a create: `created` memory `memory_id`, or
+    """The outcome of one item of a create: `created` memory `memory_id`
+    (`replaced`: the memory that held its client-chosen id, replaced), or
     else the existing memory it duplicates, at `distance` (0 for the same
     text). `replayed`: an earlier call with the same request id did the
     item, and `memory` is that memory as it is now (None: deleted since)."""
@@ -240,6 +243,7 @@ class Created:
     memory: Memory | None
     distance: float
     replayed: bool = False
+    replaced: bool = False
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,16 @@ class Listed:
 
     memories: list[Memory]
     cut: bool
+
+
+class MemoryIdTaken(Exception):
+    """A create's item asked for a memory id that a memory holds (the
+    create did not ask to replace it); nothing was written."""
+
+    def __init__(self, index: int, memory_id: str) -> None:
+        super().__init__(f"memory id {memory_id} of item {index} is taken")
+        self.index = index
+        self.memory_id = memory_id
 
 
 class DuplicateMemoryError(Exception):
@@ -426,11 +440,18 @@ class LongTermStore:
         request: RequestId | None = None,
         episodic_ttl_ms: int = EPISODIC_TTL_MS,
         field: ModelField | None = None,
+        dedup: bool = True,
+        replace: bool = False,
     ) -> list[Created]:
-        """Creates memories, in order, skipping those that repeat a live memory
-        of the same user and kind: same normalised text, or (when
-        `max_distance` > 0) within that cosine distance. A repeated memory
-        gains a hit instead. An episodic memory created with
+        """Creates memories, in order, skipping (with `dedup`) those that
+        repeat a live memory of the same user and kind: same normalised
+        text, or (when `max_distance` > 0) within that cosine distance. A
+        repeated memory gains a hit instead. An item with a `memory_id`
+        whose memory exists (and that no earlier call of the `request` did)
+        raises `MemoryIdTaken` (checked for every item before the first
+        script call, and by each call for its items: only a race can leave
+        earlier calls' items written), or
+        with `replace` replaces it (`Created.replaced`). An episodic memory created with
         `KIND_DEFAULT_TTL` lives `episodic_ttl_ms`. One script call per `CREATE_BATCH` items, one
         after the other: each item is deduplicated and written atomically and
         sees the items before it, and no call holds Redis for long.
@@ -449,20 +470,21 @@ class LongTermStore:
         fingerprint = "" if request is None else request.fingerprint
         created: list[Created] = []
         index, legacy = await self.index_names(ns)
+        ids = [item.memory_id or new_ulid(now) for item in items]
+        if not replace:
+            await self._check_free(ns, items, ids, request_key if request else None)
         for first in range(0, len(items), CREATE_BATCH):
             memories: list[Memory] = []
             groups: list[Sequence[Arg]] = []
-            for item in items[first : first + CREATE_BATCH]:
-                memory, doc = document(ns, new_ulid(now), item, now, episodic_ttl_ms)
+            for at, item in enumerate(items[first : first + CREATE_BATCH], first):
+                memory, doc = document(ns, ids[at], item, now, episodic_ttl_ms)
                 memories.append(memory)
-                queries = dedup_queries(
-                    ns,
-                    now,
-                    item.user_id,
-                    item.kind,
-                    item.text,
-                    nearest=self.nearest_field(field, max_distance),
-                )
+                queries = DedupQueries("", "", "")
+                if dedup:
+                    nearest = self.nearest_field(field, max_distance)
+                    queries = dedup_queries(
+                        ns, now, item.user_id, item.kind, item.text, nearest=nearest
+                    )
                 groups.append(
                     insert_item(
                         queries=queries,
@@ -484,13 +506,38 @@ class LongTermStore:
                     fingerprint=fingerprint,
                     remember_ms=REMEMBER_MS if request else 0,
                     first=first,
+                    existing="replace" if replace else "fail",
                     items=groups,
                 )
             )
             if replies == [b"reused"]:
                 raise RequestIdReused()
+            if replies and replies[0] == b"taken":
+                at = first + int(replies[1]) - 1
+                raise MemoryIdTaken(at, ids[at])
             created += map(_created, memories, replies)
         return created
+
+    async def _check_free(
+        self, ns: str, items: Sequence[NewMemory], ids: list[str], request: str | None
+    ) -> None:
+        """`MemoryIdTaken` for the first item whose client-chosen id a
+        memory holds (unless an earlier call of the `request`, its Hash,
+        did the item), before any script call writes, so that a create of
+        several calls fails whole; each call checks its own items again,
+        atomically. Pipelined: an `EXISTS` per such id, an `HGET` per id
+        taken."""
+        chosen = [at for at, item in enumerate(items) if item.memory_id]
+        found = await asyncio.gather(
+            *(self._command("EXISTS", keys.memory(ns, ids[at])) for at in chosen)
+        )
+        taken = [at for at, exists in zip(chosen, found, strict=True) if exists]
+        done: list[Any] = [None] * len(taken)
+        if request is not None:
+            done = await asyncio.gather(*(self._command("HGET", request, str(at)) for at in taken))
+        for at, record in zip(taken, done, strict=True):
+            if record is None:
+                raise MemoryIdTaken(at, ids[at])
 
     def nearest_field(self, field: ModelField | None, max_distance: float) -> ModelField | None:
         """The vector field dedup searches (`field`, None: the default
@@ -526,10 +573,12 @@ class LongTermStore:
         expected_version: int | None = None,
         episodic_ttl_ms: int = EPISODIC_TTL_MS,
         field: ModelField | None = None,
+        dedup: bool = True,
     ) -> Memory | None:
         """Applies `patch` to a memory, bumps its version and returns it, or
         None when it does not exist. A new text that repeats another memory
-        of the same scope (as in `create`) raises `DuplicateMemoryError`, and
+        of the same scope (as in `create`; never without `dedup`) raises
+        `DuplicateMemoryError`, and
         a memory not at `expected_version` (when given) `VersionMismatch`;
         either changes nothing. A `KIND_DEFAULT_TTL` of an episodic memory
         is `episodic_ttl_ms`. A new text's vector goes to (and dedup
@@ -549,7 +598,7 @@ class LongTermStore:
         kind = _KINDS[kind]
         now = _now_ms()
         queries = DedupQueries("", "", "")
-        if patch.text is not None:
+        if patch.text is not None and dedup:
             nearest = self.nearest_field(field, max_distance)
             queries = dedup_queries(ns, now, user_id, kind, patch.text, nearest=nearest)
         changes, expire = _changes(patch, kind, now, episodic_ttl_ms)
@@ -881,16 +930,20 @@ def _created(memory: Memory, reply: Sequence[Any]) -> Created:
     done before, the recorded outcome with its memory as it is now."""
     if len(reply) == 1:
         return Created(created=True, memory_id=memory.id, memory=memory, distance=0.0)
+    if len(reply) == 2:
+        written = parse_memory(reply[1])
+        return Created(True, written.id, written, 0.0, replaced=True)
     distance = _distance(reply[1])
     if len(reply) == 3:
         repeated = parse_memory(reply[2])
         return Created(created=False, memory_id=repeated.id, memory=repeated, distance=distance)
     return Created(
-        created=reply[0] == b"written",
+        created=reply[0] != b"duplicate",
         memory_id=reply[3].decode(),
         memory=parse_memory(reply[2]) if reply[2] else None,
         distance=distance,
         replayed=True,
+        replaced=reply[0] == b"replaced",
     )
 
 

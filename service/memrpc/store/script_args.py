@@ -233,7 +233,8 @@ class JobDeadLetter(Call):
 @dataclass(slots=True)
 class DedupInsert(Call):
     """Deduplicates and creates memories, each item once under a request id;
-    `items` are `insert_item`s, one per document of `documents`."""
+    `items` are `insert_item`s, one per document of `documents`; `existing`
+    is what an item whose document exists does: `fail` or `replace`."""
 
     LUA = "dedup_insert"
     LIBS = ("memory",)
@@ -249,6 +250,7 @@ class DedupInsert(Call):
     fingerprint: str
     remember_ms: int
     first: int
+    existing: str
     items: Groups
 
 

@@ -120,6 +120,13 @@ const (
 	//
 	// Metadata: `exported` and `served`, the two models' fingerprints.
 	ErrorReason_ERROR_REASON_EMBEDDING_MODEL_MISMATCH ErrorReason = 16
+	// `ALREADY_EXISTS`: a create's item asked for a `memory_id` that a memory
+	// of the namespace already holds, and the request did not ask to replace
+	// it (`CreateMemoriesRequest.replace_existing`); nothing was created.
+	//
+	// Metadata: `namespace`, `memoryId` (the id taken), `field` (the item's
+	// `memories[i].memory_id`).
+	ErrorReason_ERROR_REASON_MEMORY_ALREADY_EXISTS ErrorReason = 18
 	// `ABORTED`: `expected_version` is not the resource's current version
 	// (another writer got there first); nothing was written. Read the
 	// resource again, and retry with its version.
@@ -243,6 +250,7 @@ var (
 		14: "ERROR_REASON_MEMORY_DUPLICATE",
 		15: "ERROR_REASON_NAMESPACE_NOT_EMPTY",
 		16: "ERROR_REASON_EMBEDDING_MODEL_MISMATCH",
+		18: "ERROR_REASON_MEMORY_ALREADY_EXISTS",
 		20: "ERROR_REASON_VERSION_MISMATCH",
 		30: "ERROR_REASON_EVENTS_TRIMMED",
 		40: "ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED",
@@ -277,6 +285,7 @@ var (
 		"ERROR_REASON_MEMORY_DUPLICATE":              14,
 		"ERROR_REASON_NAMESPACE_NOT_EMPTY":           15,
 		"ERROR_REASON_EMBEDDING_MODEL_MISMATCH":      16,
+		"ERROR_REASON_MEMORY_ALREADY_EXISTS":         18,
 		"ERROR_REASON_VERSION_MISMATCH":              20,
 		"ERROR_REASON_EVENTS_TRIMMED":                30,
 		"ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED":   40,
@@ -330,7 +339,7 @@ var File_memrpc_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\xaa\t\n" +
+	"\x1cmemrpc/v1/error_reason.proto\x12\tmemrpc.v1*\xd2\t\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_FIELD_INVALID\x10\x01\x12#\n" +
@@ -345,7 +354,8 @@ const file_memrpc_v1_error_reason_proto_rawDesc = "" +
 	"!ERROR_REASON_CHECKPOINT_NOT_FOUND\x10\x11\x12!\n" +
 	"\x1dERROR_REASON_MEMORY_DUPLICATE\x10\x0e\x12$\n" +
 	" ERROR_REASON_NAMESPACE_NOT_EMPTY\x10\x0f\x12)\n" +
-	"%ERROR_REASON_EMBEDDING_MODEL_MISMATCH\x10\x10\x12!\n" +
+	"%ERROR_REASON_EMBEDDING_MODEL_MISMATCH\x10\x10\x12&\n" +
+	"\"ERROR_REASON_MEMORY_ALREADY_EXISTS\x10\x12\x12!\n" +
 	"\x1dERROR_REASON_VERSION_MISMATCH\x10\x14\x12\x1f\n" +
 	"\x1bERROR_REASON_EVENTS_TRIMMED\x10\x1e\x12,\n" +
 	"(ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED\x10(\x12%\n" +

@@ -7,7 +7,11 @@
 //
 // Identifier rules are those of `working_memory.proto`. Topics follow the
 // `user_id` rules, at most 64 characters each and 32 per memory. Memory ids
-// are server-generated ULIDs: 26 characters of Crockford base 32.
+// are server-generated ULIDs, 26 characters of Crockford base 32 (upper
+// case), unless the client chose the id (`MemoryInput.memory_id`, AIP-133):
+// 1 to 63 characters of lower-case letters, digits and hyphens, starting
+// with a letter and not ending with a hyphen (AIP-122), so that the two
+// kinds never collide.
 //
 // A memory's `version` changes only when its content does (text, topics,
 // metadata, event time, time to live): pass it back as `expected_version` to update or
@@ -158,6 +162,63 @@ func (MemorySource) EnumDescriptor() ([]byte, []int) {
 	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{1}
 }
 
+// Whether a write is deduplicated against the memories already stored.
+type DedupMode int32
+
+const (
+	// Not set: on.
+	DedupMode_DEDUP_MODE_UNSPECIFIED DedupMode = 0
+	// On: an item that repeats a memory of the same namespace, user and kind
+	// (same normalised text, or within `dedup_max_distance`) is merged into
+	// it rather than stored.
+	DedupMode_DEDUP_MODE_ON DedupMode = 1
+	// Off: no text or vector check at all; every item is stored as written,
+	// even a text already stored (e.g. a key-value store, where two keys may
+	// hold the same value). `dedup_max_distance` must then be unset.
+	DedupMode_DEDUP_MODE_OFF DedupMode = 2
+)
+
+// Enum value maps for DedupMode.
+var (
+	DedupMode_name = map[int32]string{
+		0: "DEDUP_MODE_UNSPECIFIED",
+		1: "DEDUP_MODE_ON",
+		2: "DEDUP_MODE_OFF",
+	}
+	DedupMode_value = map[string]int32{
+		"DEDUP_MODE_UNSPECIFIED": 0,
+		"DEDUP_MODE_ON":          1,
+		"DEDUP_MODE_OFF":         2,
+	}
+)
+
+func (x DedupMode) Enum() *DedupMode {
+	p := new(DedupMode)
+	*p = x
+	return p
+}
+
+func (x DedupMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DedupMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[2].Descriptor()
+}
+
+func (DedupMode) Type() protoreflect.EnumType {
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[2]
+}
+
+func (x DedupMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DedupMode.Descriptor instead.
+func (DedupMode) EnumDescriptor() ([]byte, []int) {
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{2}
+}
+
 // What happened to one item of a create.
 type CreateOutcome int32
 
@@ -168,6 +229,9 @@ const (
 	CreateOutcome_CREATE_OUTCOME_CREATED CreateOutcome = 1
 	// The item repeated an existing memory, whose hit count grew by one.
 	CreateOutcome_CREATE_OUTCOME_DUPLICATE CreateOutcome = 2
+	// The item's `memory_id` was taken, and the memory holding it was
+	// replaced by the item (`CreateMemoriesRequest.replace_existing`).
+	CreateOutcome_CREATE_OUTCOME_REPLACED CreateOutcome = 3
 )
 
 // Enum value maps for CreateOutcome.
@@ -176,11 +240,13 @@ var (
 		0: "CREATE_OUTCOME_UNSPECIFIED",
 		1: "CREATE_OUTCOME_CREATED",
 		2: "CREATE_OUTCOME_DUPLICATE",
+		3: "CREATE_OUTCOME_REPLACED",
 	}
 	CreateOutcome_value = map[string]int32{
 		"CREATE_OUTCOME_UNSPECIFIED": 0,
 		"CREATE_OUTCOME_CREATED":     1,
 		"CREATE_OUTCOME_DUPLICATE":   2,
+		"CREATE_OUTCOME_REPLACED":    3,
 	}
 )
 
@@ -195,11 +261,11 @@ func (x CreateOutcome) String() string {
 }
 
 func (CreateOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_memrpc_v1_long_term_memory_proto_enumTypes[2].Descriptor()
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[3].Descriptor()
 }
 
 func (CreateOutcome) Type() protoreflect.EnumType {
-	return &file_memrpc_v1_long_term_memory_proto_enumTypes[2]
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[3]
 }
 
 func (x CreateOutcome) Number() protoreflect.EnumNumber {
@@ -208,7 +274,7 @@ func (x CreateOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CreateOutcome.Descriptor instead.
 func (CreateOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{2}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{3}
 }
 
 // How a search finds memories.
@@ -279,11 +345,11 @@ func (x RecallMode) String() string {
 }
 
 func (RecallMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_memrpc_v1_long_term_memory_proto_enumTypes[3].Descriptor()
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[4].Descriptor()
 }
 
 func (RecallMode) Type() protoreflect.EnumType {
-	return &file_memrpc_v1_long_term_memory_proto_enumTypes[3]
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[4]
 }
 
 func (x RecallMode) Number() protoreflect.EnumNumber {
@@ -292,7 +358,7 @@ func (x RecallMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RecallMode.Descriptor instead.
 func (RecallMode) EnumDescriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{3}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{4}
 }
 
 // The order of a memory listing.
@@ -334,11 +400,11 @@ func (x MemoryOrder) String() string {
 }
 
 func (MemoryOrder) Descriptor() protoreflect.EnumDescriptor {
-	return file_memrpc_v1_long_term_memory_proto_enumTypes[4].Descriptor()
+	return file_memrpc_v1_long_term_memory_proto_enumTypes[5].Descriptor()
 }
 
 func (MemoryOrder) Type() protoreflect.EnumType {
-	return &file_memrpc_v1_long_term_memory_proto_enumTypes[4]
+	return &file_memrpc_v1_long_term_memory_proto_enumTypes[5]
 }
 
 func (x MemoryOrder) Number() protoreflect.EnumNumber {
@@ -347,14 +413,15 @@ func (x MemoryOrder) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MemoryOrder.Descriptor instead.
 func (MemoryOrder) EnumDescriptor() ([]byte, []int) {
-	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{4}
+	return file_memrpc_v1_long_term_memory_proto_rawDescGZIP(), []int{5}
 }
 
 // A stored memory, as the server returns it. It is written with
 // `MemoryInput`.
 type Memory struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Server-generated id (ULID), unique within the namespace.
+	// The id, unique within the namespace: server-generated (a ULID), or the
+	// client's `MemoryInput.memory_id`.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The tenant the memory belongs to.
 	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -660,7 +727,20 @@ type MemoryInput struct {
 	// 1 to 9999, kept to the millisecond; filter on it with
 	// `MemoryFilter.event_time_start` and `event_time_end`. An item that
 	// repeats an existing memory leaves that memory's event time as it is.
-	EventTime     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	// The id to give the memory (AIP-133 client-assigned id), for callers
+	// that address memories by their own keys (e.g. a LangGraph store).
+	// Optional: empty gives a server-generated ULID. 1 to 63 characters of
+	// `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+	// (AIP-122), unique within the request; `INVALID_ARGUMENT`
+	// (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+	// live memory of the namespace: `ALREADY_EXISTS` (see
+	// `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+	// repeats another memory is merged into that one and no memory takes the
+	// id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+	// `CreateMemories` reads it: `UpdateMemory` names its memory with
+	// `UpdateMemoryRequest.memory_id`, and refuses this field set.
+	MemoryId      string `protobuf:"bytes,11,opt,name=memory_id,json=memoryId,proto3" json:"memory_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -765,6 +845,13 @@ func (x *MemoryInput) GetEventTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *MemoryInput) GetMemoryId() string {
+	if x != nil {
+		return x.MemoryId
+	}
+	return ""
+}
+
 // Request of `LongTermMemory.CreateMemories`.
 type CreateMemoriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -790,9 +877,26 @@ type CreateMemoriesRequest struct {
 	// from the first create's, it fails with `INVALID_ARGUMENT`
 	// (`ERROR_REASON_REQUEST_ID_REUSED`) and creates nothing. Without it, a
 	// retry after an ambiguous failure may grow the hit counts twice.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+	// every item (with `dedup_max_distance` unset).
+	DedupMode DedupMode `protobuf:"varint,5,opt,name=dedup_mode,json=dedupMode,proto3,enum=memrpc.v1.DedupMode" json:"dedup_mode,omitempty"`
+	// For the items with a `memory_id` that a live memory already holds:
+	// replace that memory rather than fail with `ALREADY_EXISTS`
+	// (create-or-replace). The replacement is written whole from the item, as
+	// a new memory would be (its kind, user, thread, text, topics, metadata,
+	// time to live from now, pin, event time; `hit_count` 1, access counts
+	// cleared), keeping only the replaced memory's `create_time`; its
+	// `version` is the replaced one's plus one, and its outcome
+	// `CREATE_OUTCOME_REPLACED`. Default false. This is chosen over AIP-134's
+	// `allow_missing` on `UpdateMemory` because a put by key writes the whole
+	// memory anew and in batches (a LangGraph `BaseStore.batch`): one
+	// `CreateMemories` puts many keys in one atomic dedup-then-insert path,
+	// where an upserting update would need a call per key and a second
+	// create path.
+	ReplaceExisting bool `protobuf:"varint,6,opt,name=replace_existing,json=replaceExisting,proto3" json:"replace_existing,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CreateMemoriesRequest) Reset() {
@@ -853,13 +957,27 @@ func (x *CreateMemoriesRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *CreateMemoriesRequest) GetDedupMode() DedupMode {
+	if x != nil {
+		return x.DedupMode
+	}
+	return DedupMode_DEDUP_MODE_UNSPECIFIED
+}
+
+func (x *CreateMemoriesRequest) GetReplaceExisting() bool {
+	if x != nil {
+		return x.ReplaceExisting
+	}
+	return false
+}
+
 // The result of one item of a create, in the order of the request.
 type CreateMemoryResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Created or duplicate.
+	// Created, replaced or duplicate.
 	Outcome CreateOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=memrpc.v1.CreateOutcome" json:"outcome,omitempty"`
-	// The memory created, or the existing memory the item duplicates (with its
-	// hit count after the increment).
+	// The memory created or replaced, or the existing memory the item
+	// duplicates (with its hit count after the increment).
 	Memory *Memory `protobuf:"bytes,2,opt,name=memory,proto3" json:"memory,omitempty"`
 	// For a duplicate, the cosine distance between the item and the existing
 	// memory (0 for the same normalised text); 0 for a created memory.
@@ -1795,8 +1913,12 @@ type UpdateMemoryRequest struct {
 	// memory does not exist) and changes nothing. Versions start at 1: 0 is
 	// `INVALID_ARGUMENT`.
 	ExpectedVersion *int64 `protobuf:"varint,6,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+	// Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+	// holds the same (with `dedup_max_distance` unset).
+	DedupMode     DedupMode `protobuf:"varint,7,opt,name=dedup_mode,json=dedupMode,proto3,enum=memrpc.v1.DedupMode" json:"dedup_mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateMemoryRequest) Reset() {
@@ -1869,6 +1991,13 @@ func (x *UpdateMemoryRequest) GetExpectedVersion() int64 {
 		return *x.ExpectedVersion
 	}
 	return 0
+}
+
+func (x *UpdateMemoryRequest) GetDedupMode() DedupMode {
+	if x != nil {
+		return x.DedupMode
+	}
+	return DedupMode_DEDUP_MODE_UNSPECIFIED
 }
 
 // Response of `LongTermMemory.UpdateMemory`.
@@ -2162,7 +2291,7 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"event_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\teventTime\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf8\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x04\n" +
 	"\vMemoryInput\x12\x18\n" +
 	"\x04text\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04text\x12\x1e\n" +
 	"\auser_id\x18\x02 \x01(\tB\x05\xe2A\x02\x01\x05R\x06userId\x120\n" +
@@ -2175,16 +2304,20 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\x06pinned\x18\t \x01(\bB\x04\xe2A\x01\x01R\x06pinned\x12?\n" +
 	"\n" +
 	"event_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\teventTime\x1a;\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x01R\teventTime\x12#\n" +
+	"\tmemory_id\x18\v \x01(\tB\x06\xe2A\x03\x01\x05\x04R\bmemoryId\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd6\x02\n" +
 	"\x15CreateMemoriesRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x128\n" +
 	"\bmemories\x18\x02 \x03(\v2\x16.memrpc.v1.MemoryInputB\x04\xe2A\x01\x02R\bmemories\x127\n" +
 	"\x12dedup_max_distance\x18\x03 \x01(\x02B\x04\xe2A\x01\x01H\x00R\x10dedupMaxDistance\x88\x01\x01\x12#\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestIdB\x15\n" +
+	"request_id\x18\x04 \x01(\tB\x04\xe2A\x01\x01R\trequestId\x129\n" +
+	"\n" +
+	"dedup_mode\x18\x05 \x01(\x0e2\x14.memrpc.v1.DedupModeB\x04\xe2A\x01\x01R\tdedupMode\x12/\n" +
+	"\x10replace_existing\x18\x06 \x01(\bB\x04\xe2A\x01\x01R\x0freplaceExistingB\x15\n" +
 	"\x13_dedup_max_distance\"\x8f\x01\n" +
 	"\x12CreateMemoryResult\x122\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x18.memrpc.v1.CreateOutcomeR\aoutcome\x12)\n" +
@@ -2250,7 +2383,7 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
 	"\tmemory_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bmemoryId\">\n" +
 	"\x11GetMemoryResponse\x12)\n" +
-	"\x06memory\x18\x01 \x01(\v2\x11.memrpc.v1.MemoryR\x06memory\"\xf0\x02\n" +
+	"\x06memory\x18\x01 \x01(\v2\x11.memrpc.v1.MemoryR\x06memory\"\xab\x03\n" +
 	"\x13UpdateMemoryRequest\x12\"\n" +
 	"\tnamespace\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tnamespace\x12!\n" +
 	"\tmemory_id\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bmemoryId\x124\n" +
@@ -2258,7 +2391,9 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskB\x04\xe2A\x01\x01R\n" +
 	"updateMask\x127\n" +
 	"\x12dedup_max_distance\x18\x05 \x01(\x02B\x04\xe2A\x01\x01H\x00R\x10dedupMaxDistance\x88\x01\x01\x124\n" +
-	"\x10expected_version\x18\x06 \x01(\x03B\x04\xe2A\x01\x01H\x01R\x0fexpectedVersion\x88\x01\x01B\x15\n" +
+	"\x10expected_version\x18\x06 \x01(\x03B\x04\xe2A\x01\x01H\x01R\x0fexpectedVersion\x88\x01\x01\x129\n" +
+	"\n" +
+	"dedup_mode\x18\a \x01(\x0e2\x14.memrpc.v1.DedupModeB\x04\xe2A\x01\x01R\tdedupModeB\x15\n" +
 	"\x13_dedup_max_distanceB\x13\n" +
 	"\x11_expected_version\"A\n" +
 	"\x14UpdateMemoryResponse\x12)\n" +
@@ -2283,11 +2418,16 @@ const file_memrpc_v1_long_term_memory_proto_rawDesc = "" +
 	"\x19MEMORY_SOURCE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14MEMORY_SOURCE_CLIENT\x10\x01\x12\x1b\n" +
 	"\x17MEMORY_SOURCE_FORMATION\x10\x02\x12\x1c\n" +
-	"\x18MEMORY_SOURCE_EXTRACTION\x10\x03*i\n" +
+	"\x18MEMORY_SOURCE_EXTRACTION\x10\x03*N\n" +
+	"\tDedupMode\x12\x1a\n" +
+	"\x16DEDUP_MODE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rDEDUP_MODE_ON\x10\x01\x12\x12\n" +
+	"\x0eDEDUP_MODE_OFF\x10\x02*\x86\x01\n" +
 	"\rCreateOutcome\x12\x1e\n" +
 	"\x1aCREATE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CREATE_OUTCOME_CREATED\x10\x01\x12\x1c\n" +
-	"\x18CREATE_OUTCOME_DUPLICATE\x10\x02*r\n" +
+	"\x18CREATE_OUTCOME_DUPLICATE\x10\x02\x12\x1b\n" +
+	"\x17CREATE_OUTCOME_REPLACED\x10\x03*r\n" +
 	"\n" +
 	"RecallMode\x12\x1b\n" +
 	"\x17RECALL_MODE_UNSPECIFIED\x10\x00\x12\x16\n" +
@@ -2321,98 +2461,101 @@ func file_memrpc_v1_long_term_memory_proto_rawDescGZIP() []byte {
 	return file_memrpc_v1_long_term_memory_proto_rawDescData
 }
 
-var file_memrpc_v1_long_term_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_memrpc_v1_long_term_memory_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_memrpc_v1_long_term_memory_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_memrpc_v1_long_term_memory_proto_goTypes = []any{
 	(MemoryKind)(0),                // 0: memrpc.v1.MemoryKind
 	(MemorySource)(0),              // 1: memrpc.v1.MemorySource
-	(CreateOutcome)(0),             // 2: memrpc.v1.CreateOutcome
-	(RecallMode)(0),                // 3: memrpc.v1.RecallMode
-	(MemoryOrder)(0),               // 4: memrpc.v1.MemoryOrder
-	(*Memory)(nil),                 // 5: memrpc.v1.Memory
-	(*MemoryInput)(nil),            // 6: memrpc.v1.MemoryInput
-	(*CreateMemoriesRequest)(nil),  // 7: memrpc.v1.CreateMemoriesRequest
-	(*CreateMemoryResult)(nil),     // 8: memrpc.v1.CreateMemoryResult
-	(*CreateMemoriesResponse)(nil), // 9: memrpc.v1.CreateMemoriesResponse
-	(*MemoryFilter)(nil),           // 10: memrpc.v1.MemoryFilter
-	(*MetadataFilter)(nil),         // 11: memrpc.v1.MetadataFilter
-	(*Vector)(nil),                 // 12: memrpc.v1.Vector
-	(*SearchMemoriesRequest)(nil),  // 13: memrpc.v1.SearchMemoriesRequest
-	(*ListMemoriesRequest)(nil),    // 14: memrpc.v1.ListMemoriesRequest
-	(*ListMemoriesResponse)(nil),   // 15: memrpc.v1.ListMemoriesResponse
-	(*MemoryMatch)(nil),            // 16: memrpc.v1.MemoryMatch
-	(*SearchMemoriesResponse)(nil), // 17: memrpc.v1.SearchMemoriesResponse
-	(*GetMemoryRequest)(nil),       // 18: memrpc.v1.GetMemoryRequest
-	(*GetMemoryResponse)(nil),      // 19: memrpc.v1.GetMemoryResponse
-	(*UpdateMemoryRequest)(nil),    // 20: memrpc.v1.UpdateMemoryRequest
-	(*UpdateMemoryResponse)(nil),   // 21: memrpc.v1.UpdateMemoryResponse
-	(*DeleteMemoryRequest)(nil),    // 22: memrpc.v1.DeleteMemoryRequest
-	(*DeleteMemoryResponse)(nil),   // 23: memrpc.v1.DeleteMemoryResponse
-	(*DeleteMemoriesRequest)(nil),  // 24: memrpc.v1.DeleteMemoriesRequest
-	(*DeleteMemoriesResponse)(nil), // 25: memrpc.v1.DeleteMemoriesResponse
-	nil,                            // 26: memrpc.v1.Memory.MetadataEntry
-	nil,                            // 27: memrpc.v1.MemoryInput.MetadataEntry
-	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 29: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),  // 30: google.protobuf.FieldMask
+	(DedupMode)(0),                 // 2: memrpc.v1.DedupMode
+	(CreateOutcome)(0),             // 3: memrpc.v1.CreateOutcome
+	(RecallMode)(0),                // 4: memrpc.v1.RecallMode
+	(MemoryOrder)(0),               // 5: memrpc.v1.MemoryOrder
+	(*Memory)(nil),                 // 6: memrpc.v1.Memory
+	(*MemoryInput)(nil),            // 7: memrpc.v1.MemoryInput
+	(*CreateMemoriesRequest)(nil),  // 8: memrpc.v1.CreateMemoriesRequest
+	(*CreateMemoryResult)(nil),     // 9: memrpc.v1.CreateMemoryResult
+	(*CreateMemoriesResponse)(nil), // 10: memrpc.v1.CreateMemoriesResponse
+	(*MemoryFilter)(nil),           // 11: memrpc.v1.MemoryFilter
+	(*MetadataFilter)(nil),         // 12: memrpc.v1.MetadataFilter
+	(*Vector)(nil),                 // 13: memrpc.v1.Vector
+	(*SearchMemoriesRequest)(nil),  // 14: memrpc.v1.SearchMemoriesRequest
+	(*ListMemoriesRequest)(nil),    // 15: memrpc.v1.ListMemoriesRequest
+	(*ListMemoriesResponse)(nil),   // 16: memrpc.v1.ListMemoriesResponse
+	(*MemoryMatch)(nil),            // 17: memrpc.v1.MemoryMatch
+	(*SearchMemoriesResponse)(nil), // 18: memrpc.v1.SearchMemoriesResponse
+	(*GetMemoryRequest)(nil),       // 19: memrpc.v1.GetMemoryRequest
+	(*GetMemoryResponse)(nil),      // 20: memrpc.v1.GetMemoryResponse
+	(*UpdateMemoryRequest)(nil),    // 21: memrpc.v1.UpdateMemoryRequest
+	(*UpdateMemoryResponse)(nil),   // 22: memrpc.v1.UpdateMemoryResponse
+	(*DeleteMemoryRequest)(nil),    // 23: memrpc.v1.DeleteMemoryRequest
+	(*DeleteMemoryResponse)(nil),   // 24: memrpc.v1.DeleteMemoryResponse
+	(*DeleteMemoriesRequest)(nil),  // 25: memrpc.v1.DeleteMemoriesRequest
+	(*DeleteMemoriesResponse)(nil), // 26: memrpc.v1.DeleteMemoriesResponse
+	nil,                            // 27: memrpc.v1.Memory.MetadataEntry
+	nil,                            // 28: memrpc.v1.MemoryInput.MetadataEntry
+	(*timestamppb.Timestamp)(nil),  // 29: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 30: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),  // 31: google.protobuf.FieldMask
 }
 var file_memrpc_v1_long_term_memory_proto_depIdxs = []int32{
 	0,  // 0: memrpc.v1.Memory.kind:type_name -> memrpc.v1.MemoryKind
-	26, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
-	28, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
-	28, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
-	28, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
+	27, // 1: memrpc.v1.Memory.metadata:type_name -> memrpc.v1.Memory.MetadataEntry
+	29, // 2: memrpc.v1.Memory.create_time:type_name -> google.protobuf.Timestamp
+	29, // 3: memrpc.v1.Memory.update_time:type_name -> google.protobuf.Timestamp
+	29, // 4: memrpc.v1.Memory.expire_time:type_name -> google.protobuf.Timestamp
 	1,  // 5: memrpc.v1.Memory.source:type_name -> memrpc.v1.MemorySource
-	28, // 6: memrpc.v1.Memory.start_time:type_name -> google.protobuf.Timestamp
-	28, // 7: memrpc.v1.Memory.end_time:type_name -> google.protobuf.Timestamp
-	28, // 8: memrpc.v1.Memory.last_access_time:type_name -> google.protobuf.Timestamp
-	28, // 9: memrpc.v1.Memory.event_time:type_name -> google.protobuf.Timestamp
+	29, // 6: memrpc.v1.Memory.start_time:type_name -> google.protobuf.Timestamp
+	29, // 7: memrpc.v1.Memory.end_time:type_name -> google.protobuf.Timestamp
+	29, // 8: memrpc.v1.Memory.last_access_time:type_name -> google.protobuf.Timestamp
+	29, // 9: memrpc.v1.Memory.event_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: memrpc.v1.MemoryInput.kind:type_name -> memrpc.v1.MemoryKind
-	27, // 11: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
-	29, // 12: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
-	28, // 13: memrpc.v1.MemoryInput.event_time:type_name -> google.protobuf.Timestamp
-	6,  // 14: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
-	2,  // 15: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
-	5,  // 16: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
-	8,  // 17: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
-	0,  // 18: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
-	28, // 19: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
-	28, // 20: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
-	28, // 21: memrpc.v1.MemoryFilter.event_time_start:type_name -> google.protobuf.Timestamp
-	28, // 22: memrpc.v1.MemoryFilter.event_time_end:type_name -> google.protobuf.Timestamp
-	11, // 23: memrpc.v1.MemoryFilter.metadata:type_name -> memrpc.v1.MetadataFilter
-	12, // 24: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
-	10, // 25: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	3,  // 26: memrpc.v1.SearchMemoriesRequest.mode:type_name -> memrpc.v1.RecallMode
-	10, // 27: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	4,  // 28: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
-	5,  // 29: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
-	5,  // 30: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
-	16, // 31: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
-	5,  // 32: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	6,  // 33: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
-	30, // 34: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 35: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
-	10, // 36: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
-	7,  // 37: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
-	13, // 38: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
-	14, // 39: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
-	18, // 40: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
-	20, // 41: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
-	22, // 42: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
-	24, // 43: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
-	9,  // 44: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
-	17, // 45: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
-	15, // 46: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
-	19, // 47: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
-	21, // 48: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
-	23, // 49: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
-	25, // 50: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
-	44, // [44:51] is the sub-list for method output_type
-	37, // [37:44] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	28, // 11: memrpc.v1.MemoryInput.metadata:type_name -> memrpc.v1.MemoryInput.MetadataEntry
+	30, // 12: memrpc.v1.MemoryInput.ttl:type_name -> google.protobuf.Duration
+	29, // 13: memrpc.v1.MemoryInput.event_time:type_name -> google.protobuf.Timestamp
+	7,  // 14: memrpc.v1.CreateMemoriesRequest.memories:type_name -> memrpc.v1.MemoryInput
+	2,  // 15: memrpc.v1.CreateMemoriesRequest.dedup_mode:type_name -> memrpc.v1.DedupMode
+	3,  // 16: memrpc.v1.CreateMemoryResult.outcome:type_name -> memrpc.v1.CreateOutcome
+	6,  // 17: memrpc.v1.CreateMemoryResult.memory:type_name -> memrpc.v1.Memory
+	9,  // 18: memrpc.v1.CreateMemoriesResponse.results:type_name -> memrpc.v1.CreateMemoryResult
+	0,  // 19: memrpc.v1.MemoryFilter.kinds:type_name -> memrpc.v1.MemoryKind
+	29, // 20: memrpc.v1.MemoryFilter.create_time_start:type_name -> google.protobuf.Timestamp
+	29, // 21: memrpc.v1.MemoryFilter.create_time_end:type_name -> google.protobuf.Timestamp
+	29, // 22: memrpc.v1.MemoryFilter.event_time_start:type_name -> google.protobuf.Timestamp
+	29, // 23: memrpc.v1.MemoryFilter.event_time_end:type_name -> google.protobuf.Timestamp
+	12, // 24: memrpc.v1.MemoryFilter.metadata:type_name -> memrpc.v1.MetadataFilter
+	13, // 25: memrpc.v1.SearchMemoriesRequest.vector:type_name -> memrpc.v1.Vector
+	11, // 26: memrpc.v1.SearchMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	4,  // 27: memrpc.v1.SearchMemoriesRequest.mode:type_name -> memrpc.v1.RecallMode
+	11, // 28: memrpc.v1.ListMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	5,  // 29: memrpc.v1.ListMemoriesRequest.order:type_name -> memrpc.v1.MemoryOrder
+	6,  // 30: memrpc.v1.ListMemoriesResponse.memories:type_name -> memrpc.v1.Memory
+	6,  // 31: memrpc.v1.MemoryMatch.memory:type_name -> memrpc.v1.Memory
+	17, // 32: memrpc.v1.SearchMemoriesResponse.matches:type_name -> memrpc.v1.MemoryMatch
+	6,  // 33: memrpc.v1.GetMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	7,  // 34: memrpc.v1.UpdateMemoryRequest.memory:type_name -> memrpc.v1.MemoryInput
+	31, // 35: memrpc.v1.UpdateMemoryRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 36: memrpc.v1.UpdateMemoryRequest.dedup_mode:type_name -> memrpc.v1.DedupMode
+	6,  // 37: memrpc.v1.UpdateMemoryResponse.memory:type_name -> memrpc.v1.Memory
+	11, // 38: memrpc.v1.DeleteMemoriesRequest.filter:type_name -> memrpc.v1.MemoryFilter
+	8,  // 39: memrpc.v1.LongTermMemory.CreateMemories:input_type -> memrpc.v1.CreateMemoriesRequest
+	14, // 40: memrpc.v1.LongTermMemory.SearchMemories:input_type -> memrpc.v1.SearchMemoriesRequest
+	15, // 41: memrpc.v1.LongTermMemory.ListMemories:input_type -> memrpc.v1.ListMemoriesRequest
+	19, // 42: memrpc.v1.LongTermMemory.GetMemory:input_type -> memrpc.v1.GetMemoryRequest
+	21, // 43: memrpc.v1.LongTermMemory.UpdateMemory:input_type -> memrpc.v1.UpdateMemoryRequest
+	23, // 44: memrpc.v1.LongTermMemory.DeleteMemory:input_type -> memrpc.v1.DeleteMemoryRequest
+	25, // 45: memrpc.v1.LongTermMemory.DeleteMemories:input_type -> memrpc.v1.DeleteMemoriesRequest
+	10, // 46: memrpc.v1.LongTermMemory.CreateMemories:output_type -> memrpc.v1.CreateMemoriesResponse
+	18, // 47: memrpc.v1.LongTermMemory.SearchMemories:output_type -> memrpc.v1.SearchMemoriesResponse
+	16, // 48: memrpc.v1.LongTermMemory.ListMemories:output_type -> memrpc.v1.ListMemoriesResponse
+	20, // 49: memrpc.v1.LongTermMemory.GetMemory:output_type -> memrpc.v1.GetMemoryResponse
+	22, // 50: memrpc.v1.LongTermMemory.UpdateMemory:output_type -> memrpc.v1.UpdateMemoryResponse
+	24, // 51: memrpc.v1.LongTermMemory.DeleteMemory:output_type -> memrpc.v1.DeleteMemoryResponse
+	26, // 52: memrpc.v1.LongTermMemory.DeleteMemories:output_type -> memrpc.v1.DeleteMemoriesResponse
+	46, // [46:53] is the sub-list for method output_type
+	39, // [39:46] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_memrpc_v1_long_term_memory_proto_init() }
@@ -2432,7 +2575,7 @@ func file_memrpc_v1_long_term_memory_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_memrpc_v1_long_term_memory_proto_rawDesc), len(file_memrpc_v1_long_term_memory_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -494,9 +494,12 @@ end
 -- the repeated memory's key and distance, or nil when `key` was written. A
 -- written memory takes the next number of the namespace's counter
 -- `sequence` as its `q` (the order memories were written in, which hybrid
--- recall's neighbours follow; store/recall.py). `key` is new (a new id):
--- nothing to convert.
-local function memory_insert(dedup, sequence, key, item)
+-- recall's neighbours follow; store/recall.py). `key` is new (a new id),
+-- or (`replaced`: its `c` and `vr`, as `memory_get` reads them) a
+-- client-chosen id's memory to replace: it is then written anew, keeping
+-- its `c`, its version one more, updated at the document's `c`. Never a
+-- document of schema 2 (whose ids are ULIDs): nothing to convert.
+local function memory_insert(dedup, sequence, key, item, replaced)
   local document = item.document
   local duplicate, distance = memory_duplicate(dedup, key, item.queries, item.vector)
   if duplicate then
@@ -505,6 +508,12 @@ local function memory_insert(dedup, sequence, key, item)
       memory_pin(duplicate, document.um or document.c)
     end
     return duplicate, distance
+  end
+  if replaced then
+    redis.call('DEL', key)
+    document.um = document.c
+    document.c = replaced.c
+    document.vr = tostring((tonumber(replaced.vr) or 1) + 1)
   end
   local fields = {'q', redis.call('INCR', sequence)}
   for _, part in ipairs(item.vectors) do

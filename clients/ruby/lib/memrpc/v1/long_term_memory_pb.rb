@@ -46,12 +46,15 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :ttl, :message, 8, "google.protobuf.Duration", json_name: "ttl"
       optional :pinned, :bool, 9, json_name: "pinned"
       optional :event_time, :message, 10, "google.protobuf.Timestamp", json_name: "eventTime"
+      optional :memory_id, :string, 11, json_name: "memoryId"
     end
     add_message "memrpc.v1.CreateMemoriesRequest" do
       optional :namespace, :string, 1, json_name: "namespace"
       repeated :memories, :message, 2, "memrpc.v1.MemoryInput", json_name: "memories"
       proto3_optional :dedup_max_distance, :float, 3, json_name: "dedupMaxDistance"
       optional :request_id, :string, 4, json_name: "requestId"
+      optional :dedup_mode, :enum, 5, "memrpc.v1.DedupMode", json_name: "dedupMode"
+      optional :replace_existing, :bool, 6, json_name: "replaceExisting"
     end
     add_message "memrpc.v1.CreateMemoryResult" do
       optional :outcome, :enum, 1, "memrpc.v1.CreateOutcome", json_name: "outcome"
@@ -129,6 +132,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :update_mask, :message, 4, "google.protobuf.FieldMask", json_name: "updateMask"
       proto3_optional :dedup_max_distance, :float, 5, json_name: "dedupMaxDistance"
       proto3_optional :expected_version, :int64, 6, json_name: "expectedVersion"
+      optional :dedup_mode, :enum, 7, "memrpc.v1.DedupMode", json_name: "dedupMode"
     end
     add_message "memrpc.v1.UpdateMemoryResponse" do
       optional :memory, :message, 1, "memrpc.v1.Memory", json_name: "memory"
@@ -158,10 +162,16 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :MEMORY_SOURCE_FORMATION, 2
       value :MEMORY_SOURCE_EXTRACTION, 3
     end
+    add_enum "memrpc.v1.DedupMode" do
+      value :DEDUP_MODE_UNSPECIFIED, 0
+      value :DEDUP_MODE_ON, 1
+      value :DEDUP_MODE_OFF, 2
+    end
     add_enum "memrpc.v1.CreateOutcome" do
       value :CREATE_OUTCOME_UNSPECIFIED, 0
       value :CREATE_OUTCOME_CREATED, 1
       value :CREATE_OUTCOME_DUPLICATE, 2
+      value :CREATE_OUTCOME_REPLACED, 3
     end
     add_enum "memrpc.v1.RecallMode" do
       value :RECALL_MODE_UNSPECIFIED, 0
@@ -202,6 +212,7 @@ module Memrpc
     DeleteMemoriesResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.DeleteMemoriesResponse").msgclass
     MemoryKind = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryKind").enummodule
     MemorySource = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemorySource").enummodule
+    DedupMode = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.DedupMode").enummodule
     CreateOutcome = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.CreateOutcome").enummodule
     RecallMode = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.RecallMode").enummodule
     MemoryOrder = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("memrpc.v1.MemoryOrder").enummodule

@@ -10,7 +10,11 @@
 #
 # Identifier rules are those of `working_memory.proto`. Topics follow the
 # `user_id` rules, at most 64 characters each and 32 per memory. Memory ids
-# are server-generated ULIDs: 26 characters of Crockford base 32.
+# are server-generated ULIDs, 26 characters of Crockford base 32 (upper
+# case), unless the client chose the id (`MemoryInput.memory_id`, AIP-133):
+# 1 to 63 characters of lower-case letters, digits and hyphens, starting
+# with a letter and not ending with a hyphen (AIP-122), so that the two
+# kinds never collide.
 #
 # A memory's `version` changes only when its content does (text, topics,
 # metadata, event time, time to live): pass it back as `expected_version` to update or
@@ -39,8 +43,13 @@ module Memrpc
         # memory of the same namespace, user and kind has the same normalised text
         # or lies within `dedup_max_distance`, nothing is inserted and that memory's
         # `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-        # is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-        # this call returns. Safe to retry with a `request_id`.
+        # is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+        # is stored. An item may name its id (`MemoryInput.memory_id`): an id
+        # already taken fails the call with `ALREADY_EXISTS`
+        # (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+        # to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+        # searchable as soon as this call returns. Safe to retry with a
+        # `request_id`.
         rpc :CreateMemories, ::Memrpc::V1::CreateMemoriesRequest, ::Memrpc::V1::CreateMemoriesResponse
         # Returns the memories that best match a text or a vector, best first,
         # filtered: by meaning (nearest, never farther than `max_distance`), by

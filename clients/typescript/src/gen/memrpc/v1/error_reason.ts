@@ -132,6 +132,15 @@ export enum ErrorReason {
    */
   ERROR_REASON_EMBEDDING_MODEL_MISMATCH = 16,
   /**
+   * ERROR_REASON_MEMORY_ALREADY_EXISTS - `ALREADY_EXISTS`: a create's item asked for a `memory_id` that a memory
+   * of the namespace already holds, and the request did not ask to replace
+   * it (`CreateMemoriesRequest.replace_existing`); nothing was created.
+   *
+   * Metadata: `namespace`, `memoryId` (the id taken), `field` (the item's
+   * `memories[i].memory_id`).
+   */
+  ERROR_REASON_MEMORY_ALREADY_EXISTS = 18,
+  /**
    * ERROR_REASON_VERSION_MISMATCH - `ABORTED`: `expected_version` is not the resource's current version
    * (another writer got there first); nothing was written. Read the
    * resource again, and retry with its version.
@@ -316,6 +325,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 16:
     case "ERROR_REASON_EMBEDDING_MODEL_MISMATCH":
       return ErrorReason.ERROR_REASON_EMBEDDING_MODEL_MISMATCH;
+    case 18:
+    case "ERROR_REASON_MEMORY_ALREADY_EXISTS":
+      return ErrorReason.ERROR_REASON_MEMORY_ALREADY_EXISTS;
     case 20:
     case "ERROR_REASON_VERSION_MISMATCH":
       return ErrorReason.ERROR_REASON_VERSION_MISMATCH;
@@ -408,6 +420,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_NAMESPACE_NOT_EMPTY";
     case ErrorReason.ERROR_REASON_EMBEDDING_MODEL_MISMATCH:
       return "ERROR_REASON_EMBEDDING_MODEL_MISMATCH";
+    case ErrorReason.ERROR_REASON_MEMORY_ALREADY_EXISTS:
+      return "ERROR_REASON_MEMORY_ALREADY_EXISTS";
     case ErrorReason.ERROR_REASON_VERSION_MISMATCH:
       return "ERROR_REASON_VERSION_MISMATCH";
     case ErrorReason.ERROR_REASON_EVENTS_TRIMMED:

@@ -32,7 +32,11 @@ import { Timestamp } from "../../google/protobuf/timestamp";
  *
  * Identifier rules are those of `working_memory.proto`. Topics follow the
  * `user_id` rules, at most 64 characters each and 32 per memory. Memory ids
- * are server-generated ULIDs: 26 characters of Crockford base 32.
+ * are server-generated ULIDs, 26 characters of Crockford base 32 (upper
+ * case), unless the client chose the id (`MemoryInput.memory_id`, AIP-133):
+ * 1 to 63 characters of lower-case letters, digits and hyphens, starting
+ * with a letter and not ending with a hyphen (AIP-122), so that the two
+ * kinds never collide.
  *
  * A memory's `version` changes only when its content does (text, topics,
  * metadata, event time, time to live): pass it back as `expected_version` to update or
@@ -146,6 +150,57 @@ export function memorySourceToJSON(object: MemorySource): string {
   }
 }
 
+/** Whether a write is deduplicated against the memories already stored. */
+export enum DedupMode {
+  /** DEDUP_MODE_UNSPECIFIED - Not set: on. */
+  DEDUP_MODE_UNSPECIFIED = 0,
+  /**
+   * DEDUP_MODE_ON - On: an item that repeats a memory of the same namespace, user and kind
+   * (same normalised text, or within `dedup_max_distance`) is merged into
+   * it rather than stored.
+   */
+  DEDUP_MODE_ON = 1,
+  /**
+   * DEDUP_MODE_OFF - Off: no text or vector check at all; every item is stored as written,
+   * even a text already stored (e.g. a key-value store, where two keys may
+   * hold the same value). `dedup_max_distance` must then be unset.
+   */
+  DEDUP_MODE_OFF = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function dedupModeFromJSON(object: any): DedupMode {
+  switch (object) {
+    case 0:
+    case "DEDUP_MODE_UNSPECIFIED":
+      return DedupMode.DEDUP_MODE_UNSPECIFIED;
+    case 1:
+    case "DEDUP_MODE_ON":
+      return DedupMode.DEDUP_MODE_ON;
+    case 2:
+    case "DEDUP_MODE_OFF":
+      return DedupMode.DEDUP_MODE_OFF;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DedupMode.UNRECOGNIZED;
+  }
+}
+
+export function dedupModeToJSON(object: DedupMode): string {
+  switch (object) {
+    case DedupMode.DEDUP_MODE_UNSPECIFIED:
+      return "DEDUP_MODE_UNSPECIFIED";
+    case DedupMode.DEDUP_MODE_ON:
+      return "DEDUP_MODE_ON";
+    case DedupMode.DEDUP_MODE_OFF:
+      return "DEDUP_MODE_OFF";
+    case DedupMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** What happened to one item of a create. */
 export enum CreateOutcome {
   /** CREATE_OUTCOME_UNSPECIFIED - Not used. */
@@ -154,6 +209,11 @@ export enum CreateOutcome {
   CREATE_OUTCOME_CREATED = 1,
   /** CREATE_OUTCOME_DUPLICATE - The item repeated an existing memory, whose hit count grew by one. */
   CREATE_OUTCOME_DUPLICATE = 2,
+  /**
+   * CREATE_OUTCOME_REPLACED - The item's `memory_id` was taken, and the memory holding it was
+   * replaced by the item (`CreateMemoriesRequest.replace_existing`).
+   */
+  CREATE_OUTCOME_REPLACED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -168,6 +228,9 @@ export function createOutcomeFromJSON(object: any): CreateOutcome {
     case 2:
     case "CREATE_OUTCOME_DUPLICATE":
       return CreateOutcome.CREATE_OUTCOME_DUPLICATE;
+    case 3:
+    case "CREATE_OUTCOME_REPLACED":
+      return CreateOutcome.CREATE_OUTCOME_REPLACED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -183,6 +246,8 @@ export function createOutcomeToJSON(object: CreateOutcome): string {
       return "CREATE_OUTCOME_CREATED";
     case CreateOutcome.CREATE_OUTCOME_DUPLICATE:
       return "CREATE_OUTCOME_DUPLICATE";
+    case CreateOutcome.CREATE_OUTCOME_REPLACED:
+      return "CREATE_OUTCOME_REPLACED";
     case CreateOutcome.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -326,7 +391,10 @@ export function memoryOrderToJSON(object: MemoryOrder): string {
  * `MemoryInput`.
  */
 export interface Memory {
-  /** Server-generated id (ULID), unique within the namespace. */
+  /**
+   * The id, unique within the namespace: server-generated (a ULID), or the
+   * client's `MemoryInput.memory_id`.
+   */
   id: string;
   /** The tenant the memory belongs to. */
   namespace: string;
@@ -497,7 +565,24 @@ export interface MemoryInput {
    * `MemoryFilter.event_time_start` and `event_time_end`. An item that
    * repeats an existing memory leaves that memory's event time as it is.
    */
-  eventTime?: Timestamp | undefined;
+  eventTime?:
+    | Timestamp
+    | undefined;
+  /**
+   * The id to give the memory (AIP-133 client-assigned id), for callers
+   * that address memories by their own keys (e.g. a LangGraph store).
+   * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+   * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+   * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+   * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+   * live memory of the namespace: `ALREADY_EXISTS` (see
+   * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+   * repeats another memory is merged into that one and no memory takes the
+   * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+   * `CreateMemories` reads it: `UpdateMemory` names its memory with
+   * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+   */
+  memoryId: string;
 }
 
 export interface MemoryInput_MetadataEntry {
@@ -538,15 +623,36 @@ export interface CreateMemoriesRequest {
    * retry after an ambiguous failure may grow the hit counts twice.
    */
   requestId: string;
+  /**
+   * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+   * every item (with `dedup_max_distance` unset).
+   */
+  dedupMode: DedupMode;
+  /**
+   * For the items with a `memory_id` that a live memory already holds:
+   * replace that memory rather than fail with `ALREADY_EXISTS`
+   * (create-or-replace). The replacement is written whole from the item, as
+   * a new memory would be (its kind, user, thread, text, topics, metadata,
+   * time to live from now, pin, event time; `hit_count` 1, access counts
+   * cleared), keeping only the replaced memory's `create_time`; its
+   * `version` is the replaced one's plus one, and its outcome
+   * `CREATE_OUTCOME_REPLACED`. Default false. This is chosen over AIP-134's
+   * `allow_missing` on `UpdateMemory` because a put by key writes the whole
+   * memory anew and in batches (a LangGraph `BaseStore.batch`): one
+   * `CreateMemories` puts many keys in one atomic dedup-then-insert path,
+   * where an upserting update would need a call per key and a second
+   * create path.
+   */
+  replaceExisting: boolean;
 }
 
 /** The result of one item of a create, in the order of the request. */
 export interface CreateMemoryResult {
-  /** Created or duplicate. */
+  /** Created, replaced or duplicate. */
   outcome: CreateOutcome;
   /**
-   * The memory created, or the existing memory the item duplicates (with its
-   * hit count after the increment).
+   * The memory created or replaced, or the existing memory the item
+   * duplicates (with its hit count after the increment).
    */
   memory?:
     | Memory
@@ -831,7 +937,15 @@ export interface UpdateMemoryRequest {
    * memory does not exist) and changes nothing. Versions start at 1: 0 is
    * `INVALID_ARGUMENT`.
    */
-  expectedVersion?: bigint | undefined;
+  expectedVersion?:
+    | bigint
+    | undefined;
+  /**
+   * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+   * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+   * holds the same (with `dedup_max_distance` unset).
+   */
+  dedupMode: DedupMode;
 }
 
 /** Response of `LongTermMemory.UpdateMemory`. */
@@ -1533,6 +1647,7 @@ function createBaseMemoryInput(): MemoryInput {
     ttl: undefined,
     pinned: false,
     eventTime: undefined,
+    memoryId: "",
   };
 }
 
@@ -1567,6 +1682,9 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     }
     if (message.eventTime !== undefined) {
       Timestamp.encode(message.eventTime, writer.uint32(82).fork()).join();
+    }
+    if (message.memoryId !== "") {
+      writer.uint32(90).string(message.memoryId);
     }
     return writer;
   },
@@ -1677,6 +1795,14 @@ export const MemoryInput: MessageFns<MemoryInput> = {
             message.eventTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.memoryId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1730,6 +1856,11 @@ export const MemoryInput: MessageFns<MemoryInput> = {
         : isSet(object.event_time)
         ? fromJsonTimestamp(object.event_time)
         : undefined,
+      memoryId: isSet(object.memoryId)
+        ? globalThis.String(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.String(object.memory_id)
+        : "",
     };
   },
 
@@ -1771,6 +1902,9 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     if (message.eventTime !== undefined) {
       obj.eventTime = fromTimestamp(message.eventTime).toISOString();
     }
+    if (message.memoryId !== "") {
+      obj.memoryId = message.memoryId;
+    }
     return obj;
   },
 
@@ -1799,6 +1933,7 @@ export const MemoryInput: MessageFns<MemoryInput> = {
     message.eventTime = (object.eventTime !== undefined && object.eventTime !== null)
       ? Timestamp.fromPartial(object.eventTime)
       : undefined;
+    message.memoryId = object.memoryId ?? "";
     return message;
   },
 };
@@ -1889,7 +2024,14 @@ export const MemoryInput_MetadataEntry: MessageFns<MemoryInput_MetadataEntry> = 
 };
 
 function createBaseCreateMemoriesRequest(): CreateMemoriesRequest {
-  return { namespace: "", memories: [], dedupMaxDistance: undefined, requestId: "" };
+  return {
+    namespace: "",
+    memories: [],
+    dedupMaxDistance: undefined,
+    requestId: "",
+    dedupMode: 0,
+    replaceExisting: false,
+  };
 }
 
 export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
@@ -1905,6 +2047,12 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
     }
     if (message.requestId !== "") {
       writer.uint32(34).string(message.requestId);
+    }
+    if (message.dedupMode !== 0) {
+      writer.uint32(40).int32(message.dedupMode);
+    }
+    if (message.replaceExisting !== false) {
+      writer.uint32(48).bool(message.replaceExisting);
     }
     return writer;
   },
@@ -1954,6 +2102,22 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
             message.requestId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.dedupMode = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.replaceExisting = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1982,6 +2146,16 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      dedupMode: isSet(object.dedupMode)
+        ? dedupModeFromJSON(object.dedupMode)
+        : isSet(object.dedup_mode)
+        ? dedupModeFromJSON(object.dedup_mode)
+        : 0,
+      replaceExisting: isSet(object.replaceExisting)
+        ? globalThis.Boolean(object.replaceExisting)
+        : isSet(object.replace_existing)
+        ? globalThis.Boolean(object.replace_existing)
+        : false,
     };
   },
 
@@ -1999,6 +2173,12 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.dedupMode !== 0) {
+      obj.dedupMode = dedupModeToJSON(message.dedupMode);
+    }
+    if (message.replaceExisting !== false) {
+      obj.replaceExisting = message.replaceExisting;
+    }
     return obj;
   },
 
@@ -2011,6 +2191,8 @@ export const CreateMemoriesRequest: MessageFns<CreateMemoriesRequest> = {
     message.memories = object.memories?.map((e) => MemoryInput.fromPartial(e)) || [];
     message.dedupMaxDistance = object.dedupMaxDistance ?? undefined;
     message.requestId = object.requestId ?? "";
+    message.dedupMode = object.dedupMode ?? 0;
+    message.replaceExisting = object.replaceExisting ?? false;
     return message;
   },
 };
@@ -3496,6 +3678,7 @@ function createBaseUpdateMemoryRequest(): UpdateMemoryRequest {
     updateMask: undefined,
     dedupMaxDistance: undefined,
     expectedVersion: undefined,
+    dedupMode: 0,
   };
 }
 
@@ -3521,6 +3704,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
         throw new globalThis.Error("value provided for field message.expectedVersion of type int64 too large");
       }
       writer.uint32(48).int64(message.expectedVersion);
+    }
+    if (message.dedupMode !== 0) {
+      writer.uint32(56).int32(message.dedupMode);
     }
     return writer;
   },
@@ -3586,6 +3772,14 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
             message.expectedVersion = reader.int64() as bigint;
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.dedupMode = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3622,6 +3816,11 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
         : isSet(object.expected_version)
         ? BigInt(object.expected_version)
         : undefined,
+      dedupMode: isSet(object.dedupMode)
+        ? dedupModeFromJSON(object.dedupMode)
+        : isSet(object.dedup_mode)
+        ? dedupModeFromJSON(object.dedup_mode)
+        : 0,
     };
   },
 
@@ -3645,6 +3844,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     if (message.expectedVersion !== undefined) {
       obj.expectedVersion = message.expectedVersion.toString();
     }
+    if (message.dedupMode !== 0) {
+      obj.dedupMode = dedupModeToJSON(message.dedupMode);
+    }
     return obj;
   },
 
@@ -3663,6 +3865,7 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     message.expectedVersion = (object.expectedVersion !== undefined && object.expectedVersion !== null)
       ? BigInt(object.expectedVersion)
       : undefined;
+    message.dedupMode = object.dedupMode ?? 0;
     return message;
   },
 };
@@ -4080,8 +4283,13 @@ export const LongTermMemoryService = {
    * memory of the same namespace, user and kind has the same normalised text
    * or lies within `dedup_max_distance`, nothing is inserted and that memory's
    * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-   * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-   * this call returns. Safe to retry with a `request_id`.
+   * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+   * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+   * already taken fails the call with `ALREADY_EXISTS`
+   * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+   * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+   * searchable as soon as this call returns. Safe to retry with a
+   * `request_id`.
    */
   createMemories: {
     path: "/memrpc.v1.LongTermMemory/CreateMemories" as const,
@@ -4199,8 +4407,13 @@ export interface LongTermMemoryServer extends UntypedServiceImplementation {
    * memory of the same namespace, user and kind has the same normalised text
    * or lies within `dedup_max_distance`, nothing is inserted and that memory's
    * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-   * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-   * this call returns. Safe to retry with a `request_id`.
+   * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+   * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+   * already taken fails the call with `ALREADY_EXISTS`
+   * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+   * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+   * searchable as soon as this call returns. Safe to retry with a
+   * `request_id`.
    */
   createMemories: handleUnaryCall<CreateMemoriesRequest, CreateMemoriesResponse>;
   /**
@@ -4253,8 +4466,13 @@ export interface LongTermMemoryClient extends Client {
    * memory of the same namespace, user and kind has the same normalised text
    * or lies within `dedup_max_distance`, nothing is inserted and that memory's
    * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-   * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-   * this call returns. Safe to retry with a `request_id`.
+   * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+   * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+   * already taken fails the call with `ALREADY_EXISTS`
+   * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+   * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+   * searchable as soon as this call returns. Safe to retry with a
+   * `request_id`.
    */
   createMemories(
     request: CreateMemoriesRequest,

@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
     namespace_ = "";
     memories_ = java.util.Collections.emptyList();
     requestId_ = "";
+    dedupMode_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -271,6 +272,61 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int DEDUP_MODE_FIELD_NUMBER = 5;
+  private int dedupMode_ = 0;
+  /**
+   * <pre>
+   * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+   * every item (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for dedupMode.
+   */
+  @java.lang.Override public int getDedupModeValue() {
+    return dedupMode_;
+  }
+  /**
+   * <pre>
+   * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+   * every item (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The dedupMode.
+   */
+  @java.lang.Override public dev.memrpc.v1.DedupMode getDedupMode() {
+    dev.memrpc.v1.DedupMode result = dev.memrpc.v1.DedupMode.forNumber(dedupMode_);
+    return result == null ? dev.memrpc.v1.DedupMode.UNRECOGNIZED : result;
+  }
+
+  public static final int REPLACE_EXISTING_FIELD_NUMBER = 6;
+  private boolean replaceExisting_ = false;
+  /**
+   * <pre>
+   * For the items with a `memory_id` that a live memory already holds:
+   * replace that memory rather than fail with `ALREADY_EXISTS`
+   * (create-or-replace). The replacement is written whole from the item, as
+   * a new memory would be (its kind, user, thread, text, topics, metadata,
+   * time to live from now, pin, event time; `hit_count` 1, access counts
+   * cleared), keeping only the replaced memory's `create_time`; its
+   * `version` is the replaced one's plus one, and its outcome
+   * `CREATE_OUTCOME_REPLACED`. Default false. This is chosen over AIP-134's
+   * `allow_missing` on `UpdateMemory` because a put by key writes the whole
+   * memory anew and in batches (a LangGraph `BaseStore.batch`): one
+   * `CreateMemories` puts many keys in one atomic dedup-then-insert path,
+   * where an upserting update would need a call per key and a second
+   * create path.
+   * </pre>
+   *
+   * <code>bool replace_existing = 6 [json_name = "replaceExisting", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The replaceExisting.
+   */
+  @java.lang.Override
+  public boolean getReplaceExisting() {
+    return replaceExisting_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -297,6 +353,12 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 4, requestId_);
     }
+    if (dedupMode_ != dev.memrpc.v1.DedupMode.DEDUP_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(5, dedupMode_);
+    }
+    if (replaceExisting_ != false) {
+      output.writeBool(6, replaceExisting_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -319,6 +381,14 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(4, requestId_);
+    }
+    if (dedupMode_ != dev.memrpc.v1.DedupMode.DEDUP_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(5, dedupMode_);
+    }
+    if (replaceExisting_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(6, replaceExisting_);
     }
     return size;
   }
@@ -356,6 +426,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!getRequestId()
         .equals(other.getRequestId())) return false;
+    if (dedupMode_ != other.dedupMode_) return false;
+    if (getReplaceExisting()
+        != other.getReplaceExisting()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -380,6 +453,11 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + REQUEST_ID_FIELD_NUMBER;
     hash = (53 * hash) + getRequestId().hashCode();
+    hash = (37 * hash) + DEDUP_MODE_FIELD_NUMBER;
+    hash = (53 * hash) + dedupMode_;
+    hash = (37 * hash) + REPLACE_EXISTING_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getReplaceExisting());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -525,6 +603,8 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00000002);
       dedupMaxDistance_ = 0F;
       requestId_ = "";
+      dedupMode_ = 0;
+      replaceExisting_ = false;
       return this;
     }
 
@@ -582,6 +662,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.requestId_ = requestId_;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.dedupMode_ = dedupMode_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.replaceExisting_ = replaceExisting_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -636,6 +722,12 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000008;
         onChanged();
       }
+      if (other.dedupMode_ != 0) {
+        setDedupModeValue(other.getDedupModeValue());
+      }
+      if (other.getReplaceExisting() != false) {
+        setReplaceExisting(other.getReplaceExisting());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -688,6 +780,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 40: {
+              dedupMode_ = input.readEnum();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 40
+            case 48: {
+              replaceExisting_ = input.readBool();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1333,6 +1435,163 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       requestId_ = value;
       bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+
+    private int dedupMode_ = 0;
+    /**
+     * <pre>
+     * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+     * every item (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for dedupMode.
+     */
+    @java.lang.Override public int getDedupModeValue() {
+      return dedupMode_;
+    }
+    /**
+     * <pre>
+     * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+     * every item (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for dedupMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setDedupModeValue(int value) {
+      dedupMode_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+     * every item (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The dedupMode.
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.DedupMode getDedupMode() {
+      dev.memrpc.v1.DedupMode result = dev.memrpc.v1.DedupMode.forNumber(dedupMode_);
+      return result == null ? dev.memrpc.v1.DedupMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+     * every item (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The dedupMode to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setDedupMode(dev.memrpc.v1.DedupMode value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000010;
+      dedupMode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+     * every item (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearDedupMode() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      dedupMode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private boolean replaceExisting_ ;
+    /**
+     * <pre>
+     * For the items with a `memory_id` that a live memory already holds:
+     * replace that memory rather than fail with `ALREADY_EXISTS`
+     * (create-or-replace). The replacement is written whole from the item, as
+     * a new memory would be (its kind, user, thread, text, topics, metadata,
+     * time to live from now, pin, event time; `hit_count` 1, access counts
+     * cleared), keeping only the replaced memory's `create_time`; its
+     * `version` is the replaced one's plus one, and its outcome
+     * `CREATE_OUTCOME_REPLACED`. Default false. This is chosen over AIP-134's
+     * `allow_missing` on `UpdateMemory` because a put by key writes the whole
+     * memory anew and in batches (a LangGraph `BaseStore.batch`): one
+     * `CreateMemories` puts many keys in one atomic dedup-then-insert path,
+     * where an upserting update would need a call per key and a second
+     * create path.
+     * </pre>
+     *
+     * <code>bool replace_existing = 6 [json_name = "replaceExisting", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The replaceExisting.
+     */
+    @java.lang.Override
+    public boolean getReplaceExisting() {
+      return replaceExisting_;
+    }
+    /**
+     * <pre>
+     * For the items with a `memory_id` that a live memory already holds:
+     * replace that memory rather than fail with `ALREADY_EXISTS`
+     * (create-or-replace). The replacement is written whole from the item, as
+     * a new memory would be (its kind, user, thread, text, topics, metadata,
+     * time to live from now, pin, event time; `hit_count` 1, access counts
+     * cleared), keeping only the replaced memory's `create_time`; its
+     * `version` is the replaced one's plus one, and its outcome
+     * `CREATE_OUTCOME_REPLACED`. Default false. This is chosen over AIP-134's
+     * `allow_missing` on `UpdateMemory` because a put by key writes the whole
+     * memory anew and in batches (a LangGraph `BaseStore.batch`): one
+     * `CreateMemories` puts many keys in one atomic dedup-then-insert path,
+     * where an upserting update would need a call per key and a second
+     * create path.
+     * </pre>
+     *
+     * <code>bool replace_existing = 6 [json_name = "replaceExisting", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The replaceExisting to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReplaceExisting(boolean value) {
+
+      replaceExisting_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For the items with a `memory_id` that a live memory already holds:
+     * replace that memory rather than fail with `ALREADY_EXISTS`
+     * (create-or-replace). The replacement is written whole from the item, as
+     * a new memory would be (its kind, user, thread, text, topics, metadata,
+     * time to live from now, pin, event time; `hit_count` 1, access counts
+     * cleared), keeping only the replaced memory's `create_time`; its
+     * `version` is the replaced one's plus one, and its outcome
+     * `CREATE_OUTCOME_REPLACED`. Default false. This is chosen over AIP-134's
+     * `allow_missing` on `UpdateMemory` because a put by key writes the whole
+     * memory anew and in batches (a LangGraph `BaseStore.batch`): one
+     * `CreateMemories` puts many keys in one atomic dedup-then-insert path,
+     * where an upserting update would need a call per key and a second
+     * create path.
+     * </pre>
+     *
+     * <code>bool replace_existing = 6 [json_name = "replaceExisting", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReplaceExisting() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      replaceExisting_ = false;
       onChanged();
       return this;
     }

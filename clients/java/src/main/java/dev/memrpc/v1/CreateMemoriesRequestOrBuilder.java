@@ -145,4 +145,47 @@ public interface CreateMemoriesRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getRequestIdBytes();
+
+  /**
+   * <pre>
+   * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+   * every item (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for dedupMode.
+   */
+  int getDedupModeValue();
+  /**
+   * <pre>
+   * Whether the items are deduplicated. Default on; `DEDUP_MODE_OFF` stores
+   * every item (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 5 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The dedupMode.
+   */
+  dev.memrpc.v1.DedupMode getDedupMode();
+
+  /**
+   * <pre>
+   * For the items with a `memory_id` that a live memory already holds:
+   * replace that memory rather than fail with `ALREADY_EXISTS`
+   * (create-or-replace). The replacement is written whole from the item, as
+   * a new memory would be (its kind, user, thread, text, topics, metadata,
+   * time to live from now, pin, event time; `hit_count` 1, access counts
+   * cleared), keeping only the replaced memory's `create_time`; its
+   * `version` is the replaced one's plus one, and its outcome
+   * `CREATE_OUTCOME_REPLACED`. Default false. This is chosen over AIP-134's
+   * `allow_missing` on `UpdateMemory` because a put by key writes the whole
+   * memory anew and in batches (a LangGraph `BaseStore.batch`): one
+   * `CreateMemories` puts many keys in one atomic dedup-then-insert path,
+   * where an upserting update would need a call per key and a second
+   * create path.
+   * </pre>
+   *
+   * <code>bool replace_existing = 6 [json_name = "replaceExisting", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The replaceExisting.
+   */
+  boolean getReplaceExisting();
 }

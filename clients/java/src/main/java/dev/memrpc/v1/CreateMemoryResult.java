@@ -58,7 +58,7 @@ private static final long serialVersionUID = 0L;
   private int outcome_ = 0;
   /**
    * <pre>
-   * Created or duplicate.
+   * Created, replaced or duplicate.
    * </pre>
    *
    * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -69,7 +69,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Created or duplicate.
+   * Created, replaced or duplicate.
    * </pre>
    *
    * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -84,8 +84,8 @@ private static final long serialVersionUID = 0L;
   private dev.memrpc.v1.Memory memory_;
   /**
    * <pre>
-   * The memory created, or the existing memory the item duplicates (with its
-   * hit count after the increment).
+   * The memory created or replaced, or the existing memory the item
+   * duplicates (with its hit count after the increment).
    * </pre>
    *
    * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -97,8 +97,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memory created, or the existing memory the item duplicates (with its
-   * hit count after the increment).
+   * The memory created or replaced, or the existing memory the item
+   * duplicates (with its hit count after the increment).
    * </pre>
    *
    * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -110,8 +110,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The memory created, or the existing memory the item duplicates (with its
-   * hit count after the increment).
+   * The memory created or replaced, or the existing memory the item
+   * duplicates (with its hit count after the increment).
    * </pre>
    *
    * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -508,7 +508,7 @@ private static final long serialVersionUID = 0L;
     private int outcome_ = 0;
     /**
      * <pre>
-     * Created or duplicate.
+     * Created, replaced or duplicate.
      * </pre>
      *
      * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -519,7 +519,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Created or duplicate.
+     * Created, replaced or duplicate.
      * </pre>
      *
      * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -534,7 +534,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Created or duplicate.
+     * Created, replaced or duplicate.
      * </pre>
      *
      * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -547,7 +547,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Created or duplicate.
+     * Created, replaced or duplicate.
      * </pre>
      *
      * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -564,7 +564,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Created or duplicate.
+     * Created, replaced or duplicate.
      * </pre>
      *
      * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -582,8 +582,8 @@ private static final long serialVersionUID = 0L;
         dev.memrpc.v1.Memory, dev.memrpc.v1.Memory.Builder, dev.memrpc.v1.MemoryOrBuilder> memoryBuilder_;
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -594,8 +594,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -610,8 +610,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -629,8 +629,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -648,8 +648,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -674,8 +674,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -692,8 +692,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -705,8 +705,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -721,8 +721,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The memory created, or the existing memory the item duplicates (with its
-     * hit count after the increment).
+     * The memory created or replaced, or the existing memory the item
+     * duplicates (with its hit count after the increment).
      * </pre>
      *
      * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>

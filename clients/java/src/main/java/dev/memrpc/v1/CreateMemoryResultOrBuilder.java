@@ -12,7 +12,7 @@ public interface CreateMemoryResultOrBuilder extends
 
   /**
    * <pre>
-   * Created or duplicate.
+   * Created, replaced or duplicate.
    * </pre>
    *
    * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -21,7 +21,7 @@ public interface CreateMemoryResultOrBuilder extends
   int getOutcomeValue();
   /**
    * <pre>
-   * Created or duplicate.
+   * Created, replaced or duplicate.
    * </pre>
    *
    * <code>.memrpc.v1.CreateOutcome outcome = 1 [json_name = "outcome"];</code>
@@ -31,8 +31,8 @@ public interface CreateMemoryResultOrBuilder extends
 
   /**
    * <pre>
-   * The memory created, or the existing memory the item duplicates (with its
-   * hit count after the increment).
+   * The memory created or replaced, or the existing memory the item
+   * duplicates (with its hit count after the increment).
    * </pre>
    *
    * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -41,8 +41,8 @@ public interface CreateMemoryResultOrBuilder extends
   boolean hasMemory();
   /**
    * <pre>
-   * The memory created, or the existing memory the item duplicates (with its
-   * hit count after the increment).
+   * The memory created or replaced, or the existing memory the item
+   * duplicates (with its hit count after the increment).
    * </pre>
    *
    * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>
@@ -51,8 +51,8 @@ public interface CreateMemoryResultOrBuilder extends
   dev.memrpc.v1.Memory getMemory();
   /**
    * <pre>
-   * The memory created, or the existing memory the item duplicates (with its
-   * hit count after the increment).
+   * The memory created or replaced, or the existing memory the item
+   * duplicates (with its hit count after the increment).
    * </pre>
    *
    * <code>.memrpc.v1.Memory memory = 2 [json_name = "memory"];</code>

@@ -39,6 +39,15 @@ public enum CreateOutcome
    * <code>CREATE_OUTCOME_DUPLICATE = 2;</code>
    */
   CREATE_OUTCOME_DUPLICATE(2),
+  /**
+   * <pre>
+   * The item's `memory_id` was taken, and the memory holding it was
+   * replaced by the item (`CreateMemoriesRequest.replace_existing`).
+   * </pre>
+   *
+   * <code>CREATE_OUTCOME_REPLACED = 3;</code>
+   */
+  CREATE_OUTCOME_REPLACED(3),
   UNRECOGNIZED(-1),
   ;
 
@@ -75,6 +84,15 @@ public enum CreateOutcome
    * <code>CREATE_OUTCOME_DUPLICATE = 2;</code>
    */
   public static final int CREATE_OUTCOME_DUPLICATE_VALUE = 2;
+  /**
+   * <pre>
+   * The item's `memory_id` was taken, and the memory holding it was
+   * replaced by the item (`CreateMemoriesRequest.replace_existing`).
+   * </pre>
+   *
+   * <code>CREATE_OUTCOME_REPLACED = 3;</code>
+   */
+  public static final int CREATE_OUTCOME_REPLACED_VALUE = 3;
 
 
   public final int getNumber() {
@@ -104,6 +122,7 @@ public enum CreateOutcome
       case 0: return CREATE_OUTCOME_UNSPECIFIED;
       case 1: return CREATE_OUTCOME_CREATED;
       case 2: return CREATE_OUTCOME_DUPLICATE;
+      case 3: return CREATE_OUTCOME_REPLACED;
       default: return null;
     }
   }
@@ -134,7 +153,7 @@ public enum CreateOutcome
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(2);
+    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(3);
   }
 
   private static final CreateOutcome[] VALUES = values();

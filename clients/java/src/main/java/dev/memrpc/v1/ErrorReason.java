@@ -164,6 +164,19 @@ public enum ErrorReason
   ERROR_REASON_EMBEDDING_MODEL_MISMATCH(16),
   /**
    * <pre>
+   * `ALREADY_EXISTS`: a create's item asked for a `memory_id` that a memory
+   * of the namespace already holds, and the request did not ask to replace
+   * it (`CreateMemoriesRequest.replace_existing`); nothing was created.
+   *
+   * Metadata: `namespace`, `memoryId` (the id taken), `field` (the item's
+   * `memories[i].memory_id`).
+   * </pre>
+   *
+   * <code>ERROR_REASON_MEMORY_ALREADY_EXISTS = 18;</code>
+   */
+  ERROR_REASON_MEMORY_ALREADY_EXISTS(18),
+  /**
+   * <pre>
    * `ABORTED`: `expected_version` is not the resource's current version
    * (another writer got there first); nothing was written. Read the
    * resource again, and retry with its version.
@@ -541,6 +554,19 @@ public enum ErrorReason
   public static final int ERROR_REASON_EMBEDDING_MODEL_MISMATCH_VALUE = 16;
   /**
    * <pre>
+   * `ALREADY_EXISTS`: a create's item asked for a `memory_id` that a memory
+   * of the namespace already holds, and the request did not ask to replace
+   * it (`CreateMemoriesRequest.replace_existing`); nothing was created.
+   *
+   * Metadata: `namespace`, `memoryId` (the id taken), `field` (the item's
+   * `memories[i].memory_id`).
+   * </pre>
+   *
+   * <code>ERROR_REASON_MEMORY_ALREADY_EXISTS = 18;</code>
+   */
+  public static final int ERROR_REASON_MEMORY_ALREADY_EXISTS_VALUE = 18;
+  /**
+   * <pre>
    * `ABORTED`: `expected_version` is not the resource's current version
    * (another writer got there first); nothing was written. Read the
    * resource again, and retry with its version.
@@ -797,6 +823,7 @@ public enum ErrorReason
       case 14: return ERROR_REASON_MEMORY_DUPLICATE;
       case 15: return ERROR_REASON_NAMESPACE_NOT_EMPTY;
       case 16: return ERROR_REASON_EMBEDDING_MODEL_MISMATCH;
+      case 18: return ERROR_REASON_MEMORY_ALREADY_EXISTS;
       case 20: return ERROR_REASON_VERSION_MISMATCH;
       case 30: return ERROR_REASON_EVENTS_TRIMMED;
       case 40: return ERROR_REASON_TENANT_CONCURRENCY_EXCEEDED;

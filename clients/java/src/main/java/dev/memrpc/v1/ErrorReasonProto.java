@@ -36,7 +36,7 @@ public final class ErrorReasonProto extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\034memrpc/v1/error_reason.proto\022\tmemrpc.v" +
-      "1*\252\t\n\013ErrorReason\022\034\n\030ERROR_REASON_UNSPEC" +
+      "1*\322\t\n\013ErrorReason\022\034\n\030ERROR_REASON_UNSPEC" +
       "IFIED\020\000\022\036\n\032ERROR_REASON_FIELD_INVALID\020\001\022" +
       "#\n\037ERROR_REASON_PAGE_TOKEN_INVALID\020\002\022\"\n\036" +
       "ERROR_REASON_REQUEST_ID_REUSED\020\003\022$\n ERRO" +
@@ -48,7 +48,8 @@ public final class ErrorReasonProto extends com.google.protobuf.GeneratedFile {
       "R_REASON_CHECKPOINT_NOT_FOUND\020\021\022!\n\035ERROR" +
       "_REASON_MEMORY_DUPLICATE\020\016\022$\n ERROR_REAS" +
       "ON_NAMESPACE_NOT_EMPTY\020\017\022)\n%ERROR_REASON" +
-      "_EMBEDDING_MODEL_MISMATCH\020\020\022!\n\035ERROR_REA" +
+      "_EMBEDDING_MODEL_MISMATCH\020\020\022&\n\"ERROR_REA" +
+      "SON_MEMORY_ALREADY_EXISTS\020\022\022!\n\035ERROR_REA" +
       "SON_VERSION_MISMATCH\020\024\022\037\n\033ERROR_REASON_E" +
       "VENTS_TRIMMED\020\036\022,\n(ERROR_REASON_TENANT_C" +
       "ONCURRENCY_EXCEEDED\020(\022%\n!ERROR_REASON_TE" +

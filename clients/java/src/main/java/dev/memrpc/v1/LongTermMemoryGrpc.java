@@ -310,8 +310,13 @@ public final class LongTermMemoryGrpc {
      * memory of the same namespace, user and kind has the same normalised text
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-     * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns. Safe to retry with a `request_id`.
+     * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+     * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+     * already taken fails the call with `ALREADY_EXISTS`
+     * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+     * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+     * searchable as soon as this call returns. Safe to retry with a
+     * `request_id`.
      * </pre>
      */
     default void createMemories(dev.memrpc.v1.CreateMemoriesRequest request,
@@ -443,8 +448,13 @@ public final class LongTermMemoryGrpc {
      * memory of the same namespace, user and kind has the same normalised text
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-     * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns. Safe to retry with a `request_id`.
+     * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+     * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+     * already taken fails the call with `ALREADY_EXISTS`
+     * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+     * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+     * searchable as soon as this call returns. Safe to retry with a
+     * `request_id`.
      * </pre>
      */
     public void createMemories(dev.memrpc.v1.CreateMemoriesRequest request,
@@ -566,8 +576,13 @@ public final class LongTermMemoryGrpc {
      * memory of the same namespace, user and kind has the same normalised text
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-     * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns. Safe to retry with a `request_id`.
+     * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+     * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+     * already taken fails the call with `ALREADY_EXISTS`
+     * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+     * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+     * searchable as soon as this call returns. Safe to retry with a
+     * `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.CreateMemoriesResponse createMemories(dev.memrpc.v1.CreateMemoriesRequest request) throws io.grpc.StatusException {
@@ -682,8 +697,13 @@ public final class LongTermMemoryGrpc {
      * memory of the same namespace, user and kind has the same normalised text
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-     * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns. Safe to retry with a `request_id`.
+     * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+     * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+     * already taken fails the call with `ALREADY_EXISTS`
+     * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+     * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+     * searchable as soon as this call returns. Safe to retry with a
+     * `request_id`.
      * </pre>
      */
     public dev.memrpc.v1.CreateMemoriesResponse createMemories(dev.memrpc.v1.CreateMemoriesRequest request) {
@@ -798,8 +818,13 @@ public final class LongTermMemoryGrpc {
      * memory of the same namespace, user and kind has the same normalised text
      * or lies within `dedup_max_distance`, nothing is inserted and that memory's
      * `hit_count` grows by one (`CREATE_OUTCOME_DUPLICATE`); otherwise the item
-     * is stored (`CREATE_OUTCOME_CREATED`). A memory is searchable as soon as
-     * this call returns. Safe to retry with a `request_id`.
+     * is stored (`CREATE_OUTCOME_CREATED`). With `dedup_mode` off, every item
+     * is stored. An item may name its id (`MemoryInput.memory_id`): an id
+     * already taken fails the call with `ALREADY_EXISTS`
+     * (`ERROR_REASON_MEMORY_ALREADY_EXISTS`), unless `replace_existing` asks
+     * to replace that memory (`CREATE_OUTCOME_REPLACED`). A memory is
+     * searchable as soon as this call returns. Safe to retry with a
+     * `request_id`.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.memrpc.v1.CreateMemoriesResponse> createMemories(

@@ -184,7 +184,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "?\n\nevent_time\030\027 \001(\0132\032.google.protobuf.Ti" +
       "mestampB\004\342A\001\003R\teventTime\032;\n\rMetadataEntr" +
       "y\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005valu" +
-      "e:\0028\001\"\370\003\n\013MemoryInput\022\030\n\004text\030\001 \001(\tB\004\342A\001" +
+      "e:\0028\001\"\235\004\n\013MemoryInput\022\030\n\004text\030\001 \001(\tB\004\342A\001" +
       "\002R\004text\022\036\n\007user_id\030\002 \001(\tB\005\342A\002\001\005R\006userId\022" +
       "0\n\004kind\030\003 \001(\0162\025.memrpc.v1.MemoryKindB\005\342A" +
       "\002\001\005R\004kind\022\"\n\tthread_id\030\004 \001(\tB\005\342A\002\001\005R\010thr" +
@@ -195,121 +195,128 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
       "google.protobuf.DurationB\005\342A\002\001\004R\003ttl\022\034\n\006" +
       "pinned\030\t \001(\010B\004\342A\001\001R\006pinned\022?\n\nevent_time" +
       "\030\n \001(\0132\032.google.protobuf.TimestampB\004\342A\001\001" +
-      "R\teventTime\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(" +
-      "\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\352\001\n\025Cre" +
-      "ateMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342" +
-      "A\001\002R\tnamespace\0228\n\010memories\030\002 \003(\0132\026.memrp" +
-      "c.v1.MemoryInputB\004\342A\001\002R\010memories\0227\n\022dedu" +
-      "p_max_distance\030\003 \001(\002B\004\342A\001\001H\000R\020dedupMaxDi" +
-      "stance\210\001\001\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treq" +
-      "uestIdB\025\n\023_dedup_max_distance\"\217\001\n\022Create" +
-      "MemoryResult\0222\n\007outcome\030\001 \001(\0162\030.memrpc.v" +
-      "1.CreateOutcomeR\007outcome\022)\n\006memory\030\002 \001(\013" +
-      "2\021.memrpc.v1.MemoryR\006memory\022\032\n\010distance\030" +
-      "\003 \001(\002R\010distance\"m\n\026CreateMemoriesRespons" +
-      "e\0227\n\007results\030\001 \003(\0132\035.memrpc.v1.CreateMem" +
-      "oryResultR\007results\022\032\n\010replayed\030\002 \001(\010R\010re" +
-      "played\"\207\004\n\014MemoryFilter\022\031\n\010user_ids\030\001 \003(" +
-      "\tR\007userIds\022+\n\005kinds\030\002 \003(\0162\025.memrpc.v1.Me" +
-      "moryKindR\005kinds\022\035\n\nthread_ids\030\003 \003(\tR\tthr" +
-      "eadIds\022\026\n\006topics\030\004 \003(\tR\006topics\022F\n\021create" +
-      "_time_start\030\005 \001(\0132\032.google.protobuf.Time" +
-      "stampR\017createTimeStart\022B\n\017create_time_en" +
-      "d\030\006 \001(\0132\032.google.protobuf.TimestampR\rcre" +
-      "ateTimeEnd\022-\n\022include_superseded\030\007 \001(\010R\021" +
-      "includeSuperseded\022D\n\020event_time_start\030\010 " +
-      "\001(\0132\032.google.protobuf.TimestampR\016eventTi" +
-      "meStart\022@\n\016event_time_end\030\t \001(\0132\032.google" +
-      ".protobuf.TimestampR\014eventTimeEnd\0225\n\010met" +
-      "adata\030\n \003(\0132\031.memrpc.v1.MetadataFilterR\010" +
-      "metadata\":\n\016MetadataFilter\022\020\n\003key\030\001 \001(\tR" +
-      "\003key\022\026\n\006values\030\002 \003(\tR\006values\" \n\006Vector\022\026" +
-      "\n\006values\030\001 \003(\002R\006values\"\237\004\n\025SearchMemorie" +
-      "sRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnames" +
-      "pace\022\032\n\004text\030\002 \001(\tB\004\342A\001\001H\000R\004text\0221\n\006vect" +
-      "or\030\003 \001(\0132\021.memrpc.v1.VectorB\004\342A\001\001H\000R\006vec" +
-      "tor\0225\n\006filter\030\004 \001(\0132\027.memrpc.v1.MemoryFi" +
-      "lterB\004\342A\001\001R\006filter\022\032\n\005limit\030\005 \001(\005B\004\342A\001\001R" +
-      "\005limit\022,\n\014max_distance\030\006 \001(\002B\004\342A\001\001H\001R\013ma" +
-      "xDistance\210\001\001\022/\n\004mode\030\007 \001(\0162\025.memrpc.v1.R" +
-      "ecallModeB\004\342A\001\001R\004mode\0220\n\016keyword_weight\030" +
-      "\010 \001(\002B\004\342A\001\001H\002R\rkeywordWeight\210\001\001\0222\n\017neigh" +
-      "bor_weight\030\t \001(\002B\004\342A\001\001H\003R\016neighborWeight" +
-      "\210\001\001\022*\n\013time_weight\030\n \001(\002B\004\342A\001\001H\004R\ntimeWe" +
-      "ight\210\001\001B\007\n\005queryB\017\n\r_max_distanceB\021\n\017_ke" +
-      "yword_weightB\022\n\020_neighbor_weightB\016\n\014_tim" +
-      "e_weight\"\354\001\n\023ListMemoriesRequest\022\"\n\tname" +
-      "space\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filter\030\002" +
+      "R\teventTime\022#\n\tmemory_id\030\013 \001(\tB\006\342A\003\001\005\004R\010" +
+      "memoryId\032;\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003" +
+      "key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"\326\002\n\025Create" +
+      "MemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002" +
+      "R\tnamespace\0228\n\010memories\030\002 \003(\0132\026.memrpc.v" +
+      "1.MemoryInputB\004\342A\001\002R\010memories\0227\n\022dedup_m" +
+      "ax_distance\030\003 \001(\002B\004\342A\001\001H\000R\020dedupMaxDista" +
+      "nce\210\001\001\022#\n\nrequest_id\030\004 \001(\tB\004\342A\001\001R\treques" +
+      "tId\0229\n\ndedup_mode\030\005 \001(\0162\024.memrpc.v1.Dedu" +
+      "pModeB\004\342A\001\001R\tdedupMode\022/\n\020replace_existi" +
+      "ng\030\006 \001(\010B\004\342A\001\001R\017replaceExistingB\025\n\023_dedu" +
+      "p_max_distance\"\217\001\n\022CreateMemoryResult\0222\n" +
+      "\007outcome\030\001 \001(\0162\030.memrpc.v1.CreateOutcome" +
+      "R\007outcome\022)\n\006memory\030\002 \001(\0132\021.memrpc.v1.Me" +
+      "moryR\006memory\022\032\n\010distance\030\003 \001(\002R\010distance" +
+      "\"m\n\026CreateMemoriesResponse\0227\n\007results\030\001 " +
+      "\003(\0132\035.memrpc.v1.CreateMemoryResultR\007resu" +
+      "lts\022\032\n\010replayed\030\002 \001(\010R\010replayed\"\207\004\n\014Memo" +
+      "ryFilter\022\031\n\010user_ids\030\001 \003(\tR\007userIds\022+\n\005k" +
+      "inds\030\002 \003(\0162\025.memrpc.v1.MemoryKindR\005kinds" +
+      "\022\035\n\nthread_ids\030\003 \003(\tR\tthreadIds\022\026\n\006topic" +
+      "s\030\004 \003(\tR\006topics\022F\n\021create_time_start\030\005 \001" +
+      "(\0132\032.google.protobuf.TimestampR\017createTi" +
+      "meStart\022B\n\017create_time_end\030\006 \001(\0132\032.googl" +
+      "e.protobuf.TimestampR\rcreateTimeEnd\022-\n\022i" +
+      "nclude_superseded\030\007 \001(\010R\021includeSupersed" +
+      "ed\022D\n\020event_time_start\030\010 \001(\0132\032.google.pr" +
+      "otobuf.TimestampR\016eventTimeStart\022@\n\016even" +
+      "t_time_end\030\t \001(\0132\032.google.protobuf.Times" +
+      "tampR\014eventTimeEnd\0225\n\010metadata\030\n \003(\0132\031.m" +
+      "emrpc.v1.MetadataFilterR\010metadata\":\n\016Met" +
+      "adataFilter\022\020\n\003key\030\001 \001(\tR\003key\022\026\n\006values\030" +
+      "\002 \003(\tR\006values\" \n\006Vector\022\026\n\006values\030\001 \003(\002R" +
+      "\006values\"\237\004\n\025SearchMemoriesRequest\022\"\n\tnam" +
+      "espace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022\032\n\004text\030\002 " +
+      "\001(\tB\004\342A\001\001H\000R\004text\0221\n\006vector\030\003 \001(\0132\021.memr" +
+      "pc.v1.VectorB\004\342A\001\001H\000R\006vector\0225\n\006filter\030\004" +
       " \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A\001\001R\006fil" +
-      "ter\0222\n\005order\030\003 \001(\0162\026.memrpc.v1.MemoryOrd" +
-      "erB\004\342A\001\001R\005order\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001" +
-      "R\010pageSize\022#\n\npage_token\030\005 \001(\tB\004\342A\001\001R\tpa" +
-      "geToken\"m\n\024ListMemoriesResponse\022-\n\010memor" +
-      "ies\030\001 \003(\0132\021.memrpc.v1.MemoryR\010memories\022&" +
-      "\n\017next_page_token\030\002 \001(\tR\rnextPageToken\"\217" +
-      "\001\n\013MemoryMatch\022)\n\006memory\030\001 \001(\0132\021.memrpc." +
-      "v1.MemoryR\006memory\022\032\n\010distance\030\002 \001(\002R\010dis" +
-      "tance\022#\n\rkeyword_score\030\003 \001(\002R\014keywordSco" +
-      "re\022\024\n\005score\030\004 \001(\002R\005score\"J\n\026SearchMemori" +
-      "esResponse\0220\n\007matches\030\001 \003(\0132\026.memrpc.v1." +
-      "MemoryMatchR\007matches\"Y\n\020GetMemoryRequest" +
-      "\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\t" +
-      "memory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\">\n\021GetMe" +
-      "moryResponse\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1" +
-      ".MemoryR\006memory\"\360\002\n\023UpdateMemoryRequest\022" +
-      "\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tm" +
-      "emory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n\006memory" +
-      "\030\003 \001(\0132\026.memrpc.v1.MemoryInputB\004\342A\001\002R\006me" +
-      "mory\022A\n\013update_mask\030\004 \001(\0132\032.google.proto" +
-      "buf.FieldMaskB\004\342A\001\001R\nupdateMask\0227\n\022dedup" +
-      "_max_distance\030\005 \001(\002B\004\342A\001\001H\000R\020dedupMaxDis" +
-      "tance\210\001\001\0224\n\020expected_version\030\006 \001(\003B\004\342A\001\001" +
-      "H\001R\017expectedVersion\210\001\001B\025\n\023_dedup_max_dis" +
-      "tanceB\023\n\021_expected_version\"A\n\024UpdateMemo" +
-      "ryResponse\022)\n\006memory\030\001 \001(\0132\021.memrpc.v1.M" +
-      "emoryR\006memory\"\247\001\n\023DeleteMemoryRequest\022\"\n" +
-      "\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmem" +
-      "ory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n\020expected" +
-      "_version\030\003 \001(\003B\004\342A\001\001H\000R\017expectedVersion\210" +
-      "\001\001B\023\n\021_expected_version\"\026\n\024DeleteMemoryR" +
-      "esponse\"r\n\025DeleteMemoriesRequest\022\"\n\tname" +
-      "space\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filter\030\002" +
-      " \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A\001\002R\006fil" +
-      "ter\"=\n\026DeleteMemoriesResponse\022#\n\rdeleted" +
-      "_count\030\001 \001(\003R\014deletedCount*]\n\nMemoryKind" +
-      "\022\033\n\027MEMORY_KIND_UNSPECIFIED\020\000\022\030\n\024MEMORY_" +
-      "KIND_EPISODIC\020\001\022\030\n\024MEMORY_KIND_SEMANTIC\020" +
-      "\002*\202\001\n\014MemorySource\022\035\n\031MEMORY_SOURCE_UNSP" +
-      "ECIFIED\020\000\022\030\n\024MEMORY_SOURCE_CLIENT\020\001\022\033\n\027M" +
-      "EMORY_SOURCE_FORMATION\020\002\022\034\n\030MEMORY_SOURC" +
-      "E_EXTRACTION\020\003*i\n\rCreateOutcome\022\036\n\032CREAT" +
-      "E_OUTCOME_UNSPECIFIED\020\000\022\032\n\026CREATE_OUTCOM" +
-      "E_CREATED\020\001\022\034\n\030CREATE_OUTCOME_DUPLICATE\020" +
-      "\002*r\n\nRecallMode\022\033\n\027RECALL_MODE_UNSPECIFI" +
-      "ED\020\000\022\026\n\022RECALL_MODE_VECTOR\020\001\022\027\n\023RECALL_M" +
-      "ODE_KEYWORD\020\002\022\026\n\022RECALL_MODE_HYBRID\020\003*e\n" +
-      "\013MemoryOrder\022\034\n\030MEMORY_ORDER_UNSPECIFIED" +
-      "\020\000\022\035\n\031MEMORY_ORDER_NEWEST_FIRST\020\001\022\031\n\025MEM" +
-      "ORY_ORDER_MOST_HIT\020\0022\320\004\n\016LongTermMemory\022" +
-      "U\n\016CreateMemories\022 .memrpc.v1.CreateMemo" +
-      "riesRequest\032!.memrpc.v1.CreateMemoriesRe" +
-      "sponse\022U\n\016SearchMemories\022 .memrpc.v1.Sea" +
-      "rchMemoriesRequest\032!.memrpc.v1.SearchMem" +
-      "oriesResponse\022O\n\014ListMemories\022\036.memrpc.v" +
-      "1.ListMemoriesRequest\032\037.memrpc.v1.ListMe" +
-      "moriesResponse\022F\n\tGetMemory\022\033.memrpc.v1." +
-      "GetMemoryRequest\032\034.memrpc.v1.GetMemoryRe" +
-      "sponse\022O\n\014UpdateMemory\022\036.memrpc.v1.Updat" +
-      "eMemoryRequest\032\037.memrpc.v1.UpdateMemoryR" +
-      "esponse\022O\n\014DeleteMemory\022\036.memrpc.v1.Dele" +
-      "teMemoryRequest\032\037.memrpc.v1.DeleteMemory" +
-      "Response\022U\n\016DeleteMemories\022 .memrpc.v1.D" +
-      "eleteMemoriesRequest\032!.memrpc.v1.DeleteM" +
-      "emoriesResponseB\211\001\n\rdev.memrpc.v1B\023LongT" +
-      "ermMemoryProtoP\001Z6github.com/memrpc/memr" +
-      "pc/clients/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002" +
-      "\tMemrpc.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006pro" +
-      "to3"
+      "ter\022\032\n\005limit\030\005 \001(\005B\004\342A\001\001R\005limit\022,\n\014max_d" +
+      "istance\030\006 \001(\002B\004\342A\001\001H\001R\013maxDistance\210\001\001\022/\n" +
+      "\004mode\030\007 \001(\0162\025.memrpc.v1.RecallModeB\004\342A\001\001" +
+      "R\004mode\0220\n\016keyword_weight\030\010 \001(\002B\004\342A\001\001H\002R\r" +
+      "keywordWeight\210\001\001\0222\n\017neighbor_weight\030\t \001(" +
+      "\002B\004\342A\001\001H\003R\016neighborWeight\210\001\001\022*\n\013time_wei" +
+      "ght\030\n \001(\002B\004\342A\001\001H\004R\ntimeWeight\210\001\001B\007\n\005quer" +
+      "yB\017\n\r_max_distanceB\021\n\017_keyword_weightB\022\n" +
+      "\020_neighbor_weightB\016\n\014_time_weight\"\354\001\n\023Li" +
+      "stMemoriesRequest\022\"\n\tnamespace\030\001 \001(\tB\004\342A" +
+      "\001\002R\tnamespace\0225\n\006filter\030\002 \001(\0132\027.memrpc.v" +
+      "1.MemoryFilterB\004\342A\001\001R\006filter\0222\n\005order\030\003 " +
+      "\001(\0162\026.memrpc.v1.MemoryOrderB\004\342A\001\001R\005order" +
+      "\022!\n\tpage_size\030\004 \001(\005B\004\342A\001\001R\010pageSize\022#\n\np" +
+      "age_token\030\005 \001(\tB\004\342A\001\001R\tpageToken\"m\n\024List" +
+      "MemoriesResponse\022-\n\010memories\030\001 \003(\0132\021.mem" +
+      "rpc.v1.MemoryR\010memories\022&\n\017next_page_tok" +
+      "en\030\002 \001(\tR\rnextPageToken\"\217\001\n\013MemoryMatch\022" +
+      ")\n\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memo" +
+      "ry\022\032\n\010distance\030\002 \001(\002R\010distance\022#\n\rkeywor" +
+      "d_score\030\003 \001(\002R\014keywordScore\022\024\n\005score\030\004 \001" +
+      "(\002R\005score\"J\n\026SearchMemoriesResponse\0220\n\007m" +
+      "atches\030\001 \003(\0132\026.memrpc.v1.MemoryMatchR\007ma" +
+      "tches\"Y\n\020GetMemoryRequest\022\"\n\tnamespace\030\001" +
+      " \001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001(\t" +
+      "B\004\342A\001\002R\010memoryId\">\n\021GetMemoryResponse\022)\n" +
+      "\006memory\030\001 \001(\0132\021.memrpc.v1.MemoryR\006memory" +
+      "\"\253\003\n\023UpdateMemoryRequest\022\"\n\tnamespace\030\001 " +
+      "\001(\tB\004\342A\001\002R\tnamespace\022!\n\tmemory_id\030\002 \001(\tB" +
+      "\004\342A\001\002R\010memoryId\0224\n\006memory\030\003 \001(\0132\026.memrpc" +
+      ".v1.MemoryInputB\004\342A\001\002R\006memory\022A\n\013update_" +
+      "mask\030\004 \001(\0132\032.google.protobuf.FieldMaskB\004" +
+      "\342A\001\001R\nupdateMask\0227\n\022dedup_max_distance\030\005" +
+      " \001(\002B\004\342A\001\001H\000R\020dedupMaxDistance\210\001\001\0224\n\020exp" +
+      "ected_version\030\006 \001(\003B\004\342A\001\001H\001R\017expectedVer" +
+      "sion\210\001\001\0229\n\ndedup_mode\030\007 \001(\0162\024.memrpc.v1." +
+      "DedupModeB\004\342A\001\001R\tdedupModeB\025\n\023_dedup_max" +
+      "_distanceB\023\n\021_expected_version\"A\n\024Update" +
+      "MemoryResponse\022)\n\006memory\030\001 \001(\0132\021.memrpc." +
+      "v1.MemoryR\006memory\"\247\001\n\023DeleteMemoryReques" +
+      "t\022\"\n\tnamespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\022!\n" +
+      "\tmemory_id\030\002 \001(\tB\004\342A\001\002R\010memoryId\0224\n\020expe" +
+      "cted_version\030\003 \001(\003B\004\342A\001\001H\000R\017expectedVers" +
+      "ion\210\001\001B\023\n\021_expected_version\"\026\n\024DeleteMem" +
+      "oryResponse\"r\n\025DeleteMemoriesRequest\022\"\n\t" +
+      "namespace\030\001 \001(\tB\004\342A\001\002R\tnamespace\0225\n\006filt" +
+      "er\030\002 \001(\0132\027.memrpc.v1.MemoryFilterB\004\342A\001\002R" +
+      "\006filter\"=\n\026DeleteMemoriesResponse\022#\n\rdel" +
+      "eted_count\030\001 \001(\003R\014deletedCount*]\n\nMemory" +
+      "Kind\022\033\n\027MEMORY_KIND_UNSPECIFIED\020\000\022\030\n\024MEM" +
+      "ORY_KIND_EPISODIC\020\001\022\030\n\024MEMORY_KIND_SEMAN" +
+      "TIC\020\002*\202\001\n\014MemorySource\022\035\n\031MEMORY_SOURCE_" +
+      "UNSPECIFIED\020\000\022\030\n\024MEMORY_SOURCE_CLIENT\020\001\022" +
+      "\033\n\027MEMORY_SOURCE_FORMATION\020\002\022\034\n\030MEMORY_S" +
+      "OURCE_EXTRACTION\020\003*N\n\tDedupMode\022\032\n\026DEDUP" +
+      "_MODE_UNSPECIFIED\020\000\022\021\n\rDEDUP_MODE_ON\020\001\022\022" +
+      "\n\016DEDUP_MODE_OFF\020\002*\206\001\n\rCreateOutcome\022\036\n\032" +
+      "CREATE_OUTCOME_UNSPECIFIED\020\000\022\032\n\026CREATE_O" +
+      "UTCOME_CREATED\020\001\022\034\n\030CREATE_OUTCOME_DUPLI" +
+      "CATE\020\002\022\033\n\027CREATE_OUTCOME_REPLACED\020\003*r\n\nR" +
+      "ecallMode\022\033\n\027RECALL_MODE_UNSPECIFIED\020\000\022\026" +
+      "\n\022RECALL_MODE_VECTOR\020\001\022\027\n\023RECALL_MODE_KE" +
+      "YWORD\020\002\022\026\n\022RECALL_MODE_HYBRID\020\003*e\n\013Memor" +
+      "yOrder\022\034\n\030MEMORY_ORDER_UNSPECIFIED\020\000\022\035\n\031" +
+      "MEMORY_ORDER_NEWEST_FIRST\020\001\022\031\n\025MEMORY_OR" +
+      "DER_MOST_HIT\020\0022\320\004\n\016LongTermMemory\022U\n\016Cre" +
+      "ateMemories\022 .memrpc.v1.CreateMemoriesRe" +
+      "quest\032!.memrpc.v1.CreateMemoriesResponse" +
+      "\022U\n\016SearchMemories\022 .memrpc.v1.SearchMem" +
+      "oriesRequest\032!.memrpc.v1.SearchMemoriesR" +
+      "esponse\022O\n\014ListMemories\022\036.memrpc.v1.List" +
+      "MemoriesRequest\032\037.memrpc.v1.ListMemories" +
+      "Response\022F\n\tGetMemory\022\033.memrpc.v1.GetMem" +
+      "oryRequest\032\034.memrpc.v1.GetMemoryResponse" +
+      "\022O\n\014UpdateMemory\022\036.memrpc.v1.UpdateMemor" +
+      "yRequest\032\037.memrpc.v1.UpdateMemoryRespons" +
+      "e\022O\n\014DeleteMemory\022\036.memrpc.v1.DeleteMemo" +
+      "ryRequest\032\037.memrpc.v1.DeleteMemoryRespon" +
+      "se\022U\n\016DeleteMemories\022 .memrpc.v1.DeleteM" +
+      "emoriesRequest\032!.memrpc.v1.DeleteMemorie" +
+      "sResponseB\211\001\n\rdev.memrpc.v1B\023LongTermMem" +
+      "oryProtoP\001Z6github.com/memrpc/memrpc/cli" +
+      "ents/go/memrpc/v1;memrpcv1\242\002\003MRP\252\002\tMemrp" +
+      "c.V1\312\002\tMemrpc\\V1\352\002\nMemrpc::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -336,7 +343,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_MemoryInput_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_MemoryInput_descriptor,
-        new java.lang.String[] { "Text", "UserId", "Kind", "ThreadId", "Topics", "Metadata", "Embedding", "Ttl", "Pinned", "EventTime", });
+        new java.lang.String[] { "Text", "UserId", "Kind", "ThreadId", "Topics", "Metadata", "Embedding", "Ttl", "Pinned", "EventTime", "MemoryId", });
     internal_static_memrpc_v1_MemoryInput_MetadataEntry_descriptor =
       internal_static_memrpc_v1_MemoryInput_descriptor.getNestedType(0);
     internal_static_memrpc_v1_MemoryInput_MetadataEntry_fieldAccessorTable = new
@@ -348,7 +355,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_CreateMemoriesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_CreateMemoriesRequest_descriptor,
-        new java.lang.String[] { "Namespace", "Memories", "DedupMaxDistance", "RequestId", });
+        new java.lang.String[] { "Namespace", "Memories", "DedupMaxDistance", "RequestId", "DedupMode", "ReplaceExisting", });
     internal_static_memrpc_v1_CreateMemoryResult_descriptor =
       getDescriptor().getMessageType(3);
     internal_static_memrpc_v1_CreateMemoryResult_fieldAccessorTable = new
@@ -426,7 +433,7 @@ public final class LongTermMemoryProto extends com.google.protobuf.GeneratedFile
     internal_static_memrpc_v1_UpdateMemoryRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_memrpc_v1_UpdateMemoryRequest_descriptor,
-        new java.lang.String[] { "Namespace", "MemoryId", "Memory", "UpdateMask", "DedupMaxDistance", "ExpectedVersion", });
+        new java.lang.String[] { "Namespace", "MemoryId", "Memory", "UpdateMask", "DedupMaxDistance", "ExpectedVersion", "DedupMode", });
     internal_static_memrpc_v1_UpdateMemoryResponse_descriptor =
       getDescriptor().getMessageType(16);
     internal_static_memrpc_v1_UpdateMemoryResponse_fieldAccessorTable = new

@@ -85,7 +85,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object id_ = "";
   /**
    * <pre>
-   * Server-generated id (ULID), unique within the namespace.
+   * The id, unique within the namespace: server-generated (a ULID), or the
+   * client's `MemoryInput.memory_id`.
    * </pre>
    *
    * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -106,7 +107,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Server-generated id (ULID), unique within the namespace.
+   * The id, unique within the namespace: server-generated (a ULID), or the
+   * client's `MemoryInput.memory_id`.
    * </pre>
    *
    * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -2075,7 +2077,8 @@ java.lang.String defaultValue) {
     private java.lang.Object id_ = "";
     /**
      * <pre>
-     * Server-generated id (ULID), unique within the namespace.
+     * The id, unique within the namespace: server-generated (a ULID), or the
+     * client's `MemoryInput.memory_id`.
      * </pre>
      *
      * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -2095,7 +2098,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Server-generated id (ULID), unique within the namespace.
+     * The id, unique within the namespace: server-generated (a ULID), or the
+     * client's `MemoryInput.memory_id`.
      * </pre>
      *
      * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -2116,7 +2120,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Server-generated id (ULID), unique within the namespace.
+     * The id, unique within the namespace: server-generated (a ULID), or the
+     * client's `MemoryInput.memory_id`.
      * </pre>
      *
      * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -2133,7 +2138,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Server-generated id (ULID), unique within the namespace.
+     * The id, unique within the namespace: server-generated (a ULID), or the
+     * client's `MemoryInput.memory_id`.
      * </pre>
      *
      * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -2147,7 +2153,8 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * Server-generated id (ULID), unique within the namespace.
+     * The id, unique within the namespace: server-generated (a ULID), or the
+     * client's `MemoryInput.memory_id`.
      * </pre>
      *
      * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>

@@ -39,6 +39,7 @@ private static final long serialVersionUID = 0L;
     topics_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
     embedding_ = emptyFloatList();
+    memoryId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -559,6 +560,75 @@ java.lang.String defaultValue) {
     return eventTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : eventTime_;
   }
 
+  public static final int MEMORY_ID_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object memoryId_ = "";
+  /**
+   * <pre>
+   * The id to give the memory (AIP-133 client-assigned id), for callers
+   * that address memories by their own keys (e.g. a LangGraph store).
+   * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+   * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+   * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+   * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+   * live memory of the namespace: `ALREADY_EXISTS` (see
+   * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+   * repeats another memory is merged into that one and no memory takes the
+   * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+   * `CreateMemories` reads it: `UpdateMemory` names its memory with
+   * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+   * </pre>
+   *
+   * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+   * @return The memoryId.
+   */
+  @java.lang.Override
+  public java.lang.String getMemoryId() {
+    java.lang.Object ref = memoryId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      memoryId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The id to give the memory (AIP-133 client-assigned id), for callers
+   * that address memories by their own keys (e.g. a LangGraph store).
+   * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+   * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+   * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+   * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+   * live memory of the namespace: `ALREADY_EXISTS` (see
+   * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+   * repeats another memory is merged into that one and no memory takes the
+   * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+   * `CreateMemories` reads it: `UpdateMemory` names its memory with
+   * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+   * </pre>
+   *
+   * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+   * @return The bytes for memoryId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getMemoryIdBytes() {
+    java.lang.Object ref = memoryId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      memoryId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -610,6 +680,9 @@ java.lang.String defaultValue) {
     }
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(10, getEventTime());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(memoryId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 11, memoryId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -669,6 +742,9 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getEventTime());
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(memoryId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(11, memoryId_);
+    }
     return size;
   }
   @java.lang.Override
@@ -718,6 +794,8 @@ java.lang.String defaultValue) {
       if (!getEventTime()
           .equals(other.getEventTime())) return false;
     }
+    if (!getMemoryId()
+        .equals(other.getMemoryId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -760,6 +838,8 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + EVENT_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getEventTime().hashCode();
     }
+    hash = (37 * hash) + MEMORY_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getMemoryId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -943,6 +1023,7 @@ java.lang.String defaultValue) {
         eventTimeBuilder_.dispose();
         eventTimeBuilder_ = null;
       }
+      memoryId_ = "";
       return this;
     }
 
@@ -1016,6 +1097,9 @@ java.lang.String defaultValue) {
             : eventTimeBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.memoryId_ = memoryId_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1081,6 +1165,11 @@ java.lang.String defaultValue) {
       }
       if (other.hasEventTime()) {
         mergeEventTime(other.getEventTime());
+      }
+      if (!other.getMemoryId().isEmpty()) {
+        memoryId_ = other.memoryId_;
+        bitField0_ |= 0x00000400;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1176,6 +1265,11 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 90: {
+              memoryId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2414,6 +2508,153 @@ java.lang.String defaultValue) {
         eventTime_ = null;
       }
       return eventTimeBuilder_;
+    }
+
+    private java.lang.Object memoryId_ = "";
+    /**
+     * <pre>
+     * The id to give the memory (AIP-133 client-assigned id), for callers
+     * that address memories by their own keys (e.g. a LangGraph store).
+     * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+     * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+     * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+     * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+     * live memory of the namespace: `ALREADY_EXISTS` (see
+     * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+     * repeats another memory is merged into that one and no memory takes the
+     * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+     * `CreateMemories` reads it: `UpdateMemory` names its memory with
+     * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+     * </pre>
+     *
+     * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+     * @return The memoryId.
+     */
+    public java.lang.String getMemoryId() {
+      java.lang.Object ref = memoryId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        memoryId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id to give the memory (AIP-133 client-assigned id), for callers
+     * that address memories by their own keys (e.g. a LangGraph store).
+     * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+     * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+     * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+     * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+     * live memory of the namespace: `ALREADY_EXISTS` (see
+     * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+     * repeats another memory is merged into that one and no memory takes the
+     * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+     * `CreateMemories` reads it: `UpdateMemory` names its memory with
+     * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+     * </pre>
+     *
+     * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+     * @return The bytes for memoryId.
+     */
+    public com.google.protobuf.ByteString
+        getMemoryIdBytes() {
+      java.lang.Object ref = memoryId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        memoryId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The id to give the memory (AIP-133 client-assigned id), for callers
+     * that address memories by their own keys (e.g. a LangGraph store).
+     * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+     * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+     * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+     * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+     * live memory of the namespace: `ALREADY_EXISTS` (see
+     * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+     * repeats another memory is merged into that one and no memory takes the
+     * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+     * `CreateMemories` reads it: `UpdateMemory` names its memory with
+     * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+     * </pre>
+     *
+     * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+     * @param value The memoryId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMemoryId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      memoryId_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id to give the memory (AIP-133 client-assigned id), for callers
+     * that address memories by their own keys (e.g. a LangGraph store).
+     * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+     * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+     * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+     * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+     * live memory of the namespace: `ALREADY_EXISTS` (see
+     * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+     * repeats another memory is merged into that one and no memory takes the
+     * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+     * `CreateMemories` reads it: `UpdateMemory` names its memory with
+     * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+     * </pre>
+     *
+     * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMemoryId() {
+      memoryId_ = getDefaultInstance().getMemoryId();
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The id to give the memory (AIP-133 client-assigned id), for callers
+     * that address memories by their own keys (e.g. a LangGraph store).
+     * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+     * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+     * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+     * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+     * live memory of the namespace: `ALREADY_EXISTS` (see
+     * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+     * repeats another memory is merged into that one and no memory takes the
+     * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+     * `CreateMemories` reads it: `UpdateMemory` names its memory with
+     * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+     * </pre>
+     *
+     * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+     * @param value The bytes for memoryId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMemoryIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      memoryId_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:memrpc.v1.MemoryInput)

@@ -317,4 +317,46 @@ java.lang.String defaultValue);
    * <code>.google.protobuf.Timestamp event_time = 10 [json_name = "eventTime", (.google.api.field_behavior) = OPTIONAL];</code>
    */
   com.google.protobuf.TimestampOrBuilder getEventTimeOrBuilder();
+
+  /**
+   * <pre>
+   * The id to give the memory (AIP-133 client-assigned id), for callers
+   * that address memories by their own keys (e.g. a LangGraph store).
+   * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+   * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+   * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+   * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+   * live memory of the namespace: `ALREADY_EXISTS` (see
+   * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+   * repeats another memory is merged into that one and no memory takes the
+   * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+   * `CreateMemories` reads it: `UpdateMemory` names its memory with
+   * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+   * </pre>
+   *
+   * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+   * @return The memoryId.
+   */
+  java.lang.String getMemoryId();
+  /**
+   * <pre>
+   * The id to give the memory (AIP-133 client-assigned id), for callers
+   * that address memories by their own keys (e.g. a LangGraph store).
+   * Optional: empty gives a server-generated ULID. 1 to 63 characters of
+   * `[a-z0-9-]`, starting with a letter and not ending with a hyphen
+   * (AIP-122), unique within the request; `INVALID_ARGUMENT`
+   * (`ERROR_REASON_FIELD_INVALID`) says which rule an id breaks. Taken by a
+   * live memory of the namespace: `ALREADY_EXISTS` (see
+   * `CreateMemoriesRequest.replace_existing`). With dedup on, an item that
+   * repeats another memory is merged into that one and no memory takes the
+   * id: turn dedup off (`DEDUP_MODE_OFF`) to always store under it. Only
+   * `CreateMemories` reads it: `UpdateMemory` names its memory with
+   * `UpdateMemoryRequest.memory_id`, and refuses this field set.
+   * </pre>
+   *
+   * <code>string memory_id = 11 [json_name = "memoryId", (.google.api.field_behavior) = OPTIONAL, (.google.api.field_behavior) = IMMUTABLE, (.google.api.field_behavior) = INPUT_ONLY];</code>
+   * @return The bytes for memoryId.
+   */
+  com.google.protobuf.ByteString
+      getMemoryIdBytes();
 }

@@ -12,7 +12,8 @@ public interface MemoryOrBuilder extends
 
   /**
    * <pre>
-   * Server-generated id (ULID), unique within the namespace.
+   * The id, unique within the namespace: server-generated (a ULID), or the
+   * client's `MemoryInput.memory_id`.
    * </pre>
    *
    * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>
@@ -21,7 +22,8 @@ public interface MemoryOrBuilder extends
   java.lang.String getId();
   /**
    * <pre>
-   * Server-generated id (ULID), unique within the namespace.
+   * The id, unique within the namespace: server-generated (a ULID), or the
+   * client's `MemoryInput.memory_id`.
    * </pre>
    *
    * <code>string id = 1 [json_name = "id", (.google.api.field_behavior) = OUTPUT_ONLY];</code>

@@ -138,7 +138,7 @@ public enum MemoryOrder
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(4);
+    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(5);
   }
 
   private static final MemoryOrder[] VALUES = values();

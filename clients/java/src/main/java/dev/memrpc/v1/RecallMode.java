@@ -205,7 +205,7 @@ public enum RecallMode
   }
   public static com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(3);
+    return dev.memrpc.v1.LongTermMemoryProto.getDescriptor().getEnumType(4);
   }
 
   private static final RecallMode[] VALUES = values();

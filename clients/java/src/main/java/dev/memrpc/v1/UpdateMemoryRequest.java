@@ -34,6 +34,7 @@ private static final long serialVersionUID = 0L;
   private UpdateMemoryRequest() {
     namespace_ = "";
     memoryId_ = "";
+    dedupMode_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -326,6 +327,36 @@ private static final long serialVersionUID = 0L;
     return expectedVersion_;
   }
 
+  public static final int DEDUP_MODE_FIELD_NUMBER = 7;
+  private int dedupMode_ = 0;
+  /**
+   * <pre>
+   * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+   * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+   * holds the same (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for dedupMode.
+   */
+  @java.lang.Override public int getDedupModeValue() {
+    return dedupMode_;
+  }
+  /**
+   * <pre>
+   * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+   * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+   * holds the same (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The dedupMode.
+   */
+  @java.lang.Override public dev.memrpc.v1.DedupMode getDedupMode() {
+    dev.memrpc.v1.DedupMode result = dev.memrpc.v1.DedupMode.forNumber(dedupMode_);
+    return result == null ? dev.memrpc.v1.DedupMode.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -358,6 +389,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeInt64(6, expectedVersion_);
     }
+    if (dedupMode_ != dev.memrpc.v1.DedupMode.DEDUP_MODE_UNSPECIFIED.getNumber()) {
+      output.writeEnum(7, dedupMode_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -383,6 +417,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(6, expectedVersion_);
+    }
+    if (dedupMode_ != dev.memrpc.v1.DedupMode.DEDUP_MODE_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(7, dedupMode_);
     }
     return size;
   }
@@ -433,6 +471,7 @@ private static final long serialVersionUID = 0L;
       if (getExpectedVersion()
           != other.getExpectedVersion()) return false;
     }
+    if (dedupMode_ != other.dedupMode_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -466,6 +505,8 @@ private static final long serialVersionUID = 0L;
       hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
           getExpectedVersion());
     }
+    hash = (37 * hash) + DEDUP_MODE_FIELD_NUMBER;
+    hash = (53 * hash) + dedupMode_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -622,6 +663,7 @@ private static final long serialVersionUID = 0L;
       }
       dedupMaxDistance_ = 0F;
       expectedVersion_ = 0L;
+      dedupMode_ = 0;
       return this;
     }
 
@@ -682,6 +724,9 @@ private static final long serialVersionUID = 0L;
         result.expectedVersion_ = expectedVersion_;
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.dedupMode_ = dedupMode_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -718,6 +763,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasExpectedVersion()) {
         setExpectedVersion(other.getExpectedVersion());
+      }
+      if (other.dedupMode_ != 0) {
+        setDedupModeValue(other.getDedupModeValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -777,6 +825,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 48
+            case 56: {
+              dedupMode_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1529,6 +1582,88 @@ private static final long serialVersionUID = 0L;
     public Builder clearExpectedVersion() {
       bitField0_ = (bitField0_ & ~0x00000020);
       expectedVersion_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private int dedupMode_ = 0;
+    /**
+     * <pre>
+     * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+     * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+     * holds the same (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The enum numeric value on the wire for dedupMode.
+     */
+    @java.lang.Override public int getDedupModeValue() {
+      return dedupMode_;
+    }
+    /**
+     * <pre>
+     * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+     * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+     * holds the same (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The enum numeric value on the wire for dedupMode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setDedupModeValue(int value) {
+      dedupMode_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+     * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+     * holds the same (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return The dedupMode.
+     */
+    @java.lang.Override
+    public dev.memrpc.v1.DedupMode getDedupMode() {
+      dev.memrpc.v1.DedupMode result = dev.memrpc.v1.DedupMode.forNumber(dedupMode_);
+      return result == null ? dev.memrpc.v1.DedupMode.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+     * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+     * holds the same (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @param value The dedupMode to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setDedupMode(dev.memrpc.v1.DedupMode value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000040;
+      dedupMode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+     * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+     * holds the same (with `dedup_max_distance` unset).
+     * </pre>
+     *
+     * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearDedupMode() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      dedupMode_ = 0;
       onChanged();
       return this;
     }

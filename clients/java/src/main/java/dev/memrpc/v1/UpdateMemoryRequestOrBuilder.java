@@ -188,4 +188,27 @@ public interface UpdateMemoryRequestOrBuilder extends
    * @return The expectedVersion.
    */
   long getExpectedVersion();
+
+  /**
+   * <pre>
+   * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+   * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+   * holds the same (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The enum numeric value on the wire for dedupMode.
+   */
+  int getDedupModeValue();
+  /**
+   * <pre>
+   * Whether a new text is deduplicated, as in `CreateMemoriesRequest`.
+   * Default on; `DEDUP_MODE_OFF` writes the text even when another memory
+   * holds the same (with `dedup_max_distance` unset).
+   * </pre>
+   *
+   * <code>.memrpc.v1.DedupMode dedup_mode = 7 [json_name = "dedupMode", (.google.api.field_behavior) = OPTIONAL];</code>
+   * @return The dedupMode.
+   */
+  dev.memrpc.v1.DedupMode getDedupMode();
 }
