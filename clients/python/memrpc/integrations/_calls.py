@@ -21,7 +21,8 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Generator, Mapping, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 import grpc
 from google.protobuf.message import Message
@@ -33,6 +34,8 @@ T = TypeVar("T")
 # A call of the LongTermMemory service: its method name and request.
 Call = tuple[str, Message]
 Plan = Generator[Call, Any, T]
+# A call's response, or the error it failed with.
+Outcome = tuple[Any, grpc.RpcError | None]
 # How many memories one CreateMemories may hold (the server's default
 # `max_batch_items`).
 CREATE_BATCH = 100
@@ -47,36 +50,32 @@ KEEP_SUPERSEDED = True
 MAX_METADATA_ENTRIES = 64
 
 
+class Settings(TypedDict, total=False):
+    """How an adapter reaches memrpc, as `MemoryClient` takes it:
+    `credentials` for TLS, `token` (an API key or a JWT, or a function
+    returning the current one), `timeout` of each call in seconds (10 by
+    default), `options` of the gRPC channel."""
+
+    credentials: grpc.ChannelCredentials | None
+    token: Token | None
+    timeout: float | None
+    options: Sequence[tuple[str, Any]]
+
+
 class Connection:
     """A memrpc target and namespace, with a blocking client made on first
     use and an asyncio one per event loop."""
 
-    def __init__(
-        self,
-        target: str,
-        *,
-        namespace: str,
-        credentials: grpc.ChannelCredentials | None = None,
-        token: Token | None = None,
-        timeout: float | None = 10.0,
-        options: Sequence[tuple[str, Any]] = (),
-    ) -> None:
+    def __init__(self, target: str, *, namespace: str, **settings: Unpack[Settings]) -> None:
         self.target = target
         self.namespace = namespace
-        self.timeout = timeout
-        self._settings: dict[str, Any] = {
-            "namespace": namespace,
-            "credentials": credentials,
-            "token": token,
-            "timeout": timeout,
-            "options": options,
-        }
+        self._settings = settings
         self._client: MemoryClient | None = None
         self._async: tuple[asyncio.AbstractEventLoop, AsyncMemoryClient] | None = None
 
     def client(self) -> MemoryClient:
         if self._client is None:
-            self._client = MemoryClient(self.target, **self._settings)
+            self._client = MemoryClient(self.target, namespace=self.namespace, **self._settings)
         return self._client
 
     def async_client(self) -> AsyncMemoryClient:
@@ -84,42 +83,29 @@ class Connection:
         belongs to the loop it was made in)."""
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
-            self._async = (loop, AsyncMemoryClient(self.target, **self._settings))
+            self._async = (
+                loop,
+                AsyncMemoryClient(self.target, namespace=self.namespace, **self._settings),
+            )
         return self._async[1]
 
     def run(self, plan: Plan[T]) -> T:
         """Drives `plan` with blocking calls."""
-        stub = self.client().long_term
-        try:
-            call = next(plan)
-            while True:
-                method, request = call
-                try:
-                    response = getattr(stub, method)(request, timeout=self.timeout)
-                except grpc.RpcError as err:
-                    call = plan.throw(err)
-                else:
-                    call = plan.send(response)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+        client = self.client()
+        step = _resume(plan)
+        while not isinstance(step, _Done):
+            method = getattr(client.long_term, step[0])
+            step = _resume(plan, *_outcome(method, step[1], client.timeout))
+        return step.value
 
     async def arun(self, plan: Plan[T]) -> T:
         """Drives `plan` with asyncio calls."""
-        stub = self.async_client().long_term
-        try:
-            call = next(plan)
-            while True:
-                method, request = call
-                try:
-                    response = await getattr(stub, method)(request, timeout=self.timeout)
-                except grpc.RpcError as err:
-                    call = plan.throw(err)
-                else:
-                    call = plan.send(response)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+        client = self.async_client()
+        step = _resume(plan)
+        while not isinstance(step, _Done):
+            method = getattr(client.long_term, step[0])
+            step = _resume(plan, *await _aoutcome(method, step[1], client.timeout))
+        return step.value
 
     def close(self) -> None:
         """Closes the blocking client (the asyncio one with `aclose`)."""
@@ -133,6 +119,38 @@ class Connection:
         if self._async is not None:
             await self._async[1].close()
             self._async = None
+
+
+@dataclass(frozen=True)
+class _Done(Generic[T]):
+    """What a plan returned."""
+
+    value: T
+
+
+def _resume(
+    plan: Plan[T], response: Any = None, error: grpc.RpcError | None = None
+) -> Call | _Done[T]:
+    """Starts `plan` or hands it its last call's response (or throws in the
+    error that call failed with): its next call, or what it returned."""
+    try:
+        return plan.send(response) if error is None else plan.throw(error)
+    except StopIteration as done:
+        return _Done(done.value)
+
+
+def _outcome(method: Any, request: Message, seconds: float | None) -> Outcome:
+    try:
+        return method(request, timeout=seconds), None
+    except grpc.RpcError as err:
+        return None, err
+
+
+async def _aoutcome(method: Any, request: Message, seconds: float | None) -> Outcome:
+    try:
+        return await method(request, timeout=seconds), None
+    except grpc.RpcError as err:
+        return None, err
 
 
 def not_found(err: grpc.RpcError) -> bool:

@@ -22,26 +22,23 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import Any, Unpack
 
-import grpc
 from langchain_core.stores import BaseStore
 
-from memrpc.client._auth import Token
 from memrpc.integrations._calls import (
-    CREATE_BATCH,
     KEEP_SUPERSEDED,
     MAX_METADATA_ENTRIES,
-    MAX_PAGE,
     PINNED,
     Connection,
     Plan,
+    Settings,
     digest_id,
     dumps,
     metadata_value,
-    not_found,
     value_metadata,
 )
+from memrpc.integrations._plans import delete_memory, get_memory, list_memories, put_memories
 from memrpc.v1 import long_term_memory_pb2 as ltm
 
 # The default topic of the store's memories.
@@ -68,13 +65,11 @@ class MemrpcKeyValueStore(BaseStore[str, Any]):
         *,
         namespace: str,
         topic: str = TOPIC,
-        credentials: grpc.ChannelCredentials | None = None,
-        token: Token | None = None,
-        timeout: float | None = 10.0,
+        **settings: Unpack[Settings],
     ) -> None:
-        self.connection = Connection(
-            target, namespace=namespace, credentials=credentials, token=token, timeout=timeout
-        )
+        """`settings`: how to reach memrpc (`credentials`, `token`,
+        `timeout`, `options`: see `Settings`)."""
+        self.connection = Connection(target, namespace=namespace, **settings)
         self.topic = topic
 
     def mget(self, keys: Sequence[str]) -> list[Any | None]:
@@ -114,33 +109,16 @@ class MemrpcKeyValueStore(BaseStore[str, Any]):
     def _get(self, keys: Sequence[str]) -> Plan[list[Any | None]]:
         values: list[Any | None] = []
         for key in keys:
-            request = ltm.GetMemoryRequest(
-                namespace=self.connection.namespace, memory_id=memory_id(self.topic, key)
+            memory = yield from get_memory(self.connection.namespace, memory_id(self.topic, key))
+            values.append(
+                _value(memory) if memory is not None and self.topic in memory.topics else None
             )
-            try:
-                response = yield ("GetMemory", request)
-            except grpc.RpcError as err:
-                if not_found(err):
-                    values.append(None)
-                    continue
-                raise
-            memory = response.memory
-            values.append(_value(memory) if self.topic in memory.topics else None)
         return values
 
     def _set(self, pairs: Sequence[tuple[str, Any]]) -> Plan[None]:
         last = dict(pairs)  # the last value of a repeated key wins
         memories = [self._memory(key, value) for key, value in last.items()]
-        for first in range(0, len(memories), CREATE_BATCH):
-            yield (
-                "CreateMemories",
-                ltm.CreateMemoriesRequest(
-                    namespace=self.connection.namespace,
-                    memories=memories[first : first + CREATE_BATCH],
-                    dedup_mode=ltm.DEDUP_MODE_OFF,
-                    replace_existing=True,
-                ),
-            )
+        yield from put_memories(self.connection.namespace, memories)
 
     def _memory(self, key: str, value: Any) -> ltm.MemoryInput:
         kind, encoded = (
@@ -159,34 +137,13 @@ class MemrpcKeyValueStore(BaseStore[str, Any]):
 
     def _delete(self, keys: Sequence[str]) -> Plan[None]:
         for key in keys:
-            request = ltm.DeleteMemoryRequest(
-                namespace=self.connection.namespace, memory_id=memory_id(self.topic, key)
-            )
-            try:
-                yield ("DeleteMemory", request)
-            except grpc.RpcError as err:
-                if not not_found(err):
-                    raise
+            yield from delete_memory(self.connection.namespace, memory_id(self.topic, key))
 
     def _keys(self, prefix: str | None) -> Plan[list[str]]:
-        keys: list[str] = []
-        token = ""
-        while True:
-            request = ltm.ListMemoriesRequest(
-                namespace=self.connection.namespace,
-                filter=ltm.MemoryFilter(include_superseded=KEEP_SUPERSEDED, topics=[self.topic]),
-                page_size=MAX_PAGE,
-                page_token=token,
-            )
-            response = yield ("ListMemories", request)
-            keys += [
-                memory.metadata["key"]
-                for memory in response.memories
-                if memory.metadata["key"].startswith(prefix or "")
-            ]
-            token = response.next_page_token
-            if not token:
-                return keys
+        flt = ltm.MemoryFilter(include_superseded=KEEP_SUPERSEDED, topics=[self.topic])
+        memories = yield from list_memories(self.connection.namespace, flt)
+        keys: list[str] = [memory.metadata["key"] for memory in memories]
+        return [key for key in keys if key.startswith(prefix or "")]
 
 
 def _value(memory: ltm.Memory) -> Any:

@@ -34,24 +34,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Unpack
 
-import grpc
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
-from memrpc.client._auth import Token
 from memrpc.integrations._calls import (
-    CREATE_BATCH,
     KEEP_SUPERSEDED,
     PINNED,
     Connection,
     Plan,
+    Settings,
     digest_id,
     dumps,
-    not_found,
 )
+from memrpc.integrations._plans import delete_memory, get_memory, put_memories
 from memrpc.v1 import long_term_memory_pb2 as ltm
 
 # The default topic of the store's memories.
@@ -79,13 +77,11 @@ class MemrpcVectorStore(VectorStore):
         *,
         namespace: str,
         topic: str = TOPIC,
-        credentials: grpc.ChannelCredentials | None = None,
-        token: Token | None = None,
-        timeout: float | None = 10.0,
+        **settings: Unpack[Settings],
     ) -> None:
-        self.connection = Connection(
-            target, namespace=namespace, credentials=credentials, token=token, timeout=timeout
-        )
+        """`settings`: how to reach memrpc (`credentials`, `token`,
+        `timeout`, `options`: see `Settings`)."""
+        self.connection = Connection(target, namespace=namespace, **settings)
         self.topic = topic
 
     @property
@@ -253,34 +249,15 @@ class MemrpcVectorStore(VectorStore):
             )
             for document_id, at in last.items()
         ]
-        return self._create(memories), given
-
-    def _create(self, memories: list[ltm.MemoryInput]) -> Plan[None]:
-        for first in range(0, len(memories), CREATE_BATCH):
-            yield (
-                "CreateMemories",
-                ltm.CreateMemoriesRequest(
-                    namespace=self.connection.namespace,
-                    memories=memories[first : first + CREATE_BATCH],
-                    dedup_mode=ltm.DEDUP_MODE_OFF,
-                    replace_existing=True,
-                ),
-            )
+        return put_memories(self.connection.namespace, memories), given
 
     def _get(self, ids: Sequence[str]) -> Plan[list[Document]]:
         found = []
         for document_id in ids:
-            request = ltm.GetMemoryRequest(
-                namespace=self.connection.namespace, memory_id=memory_id(self.topic, document_id)
-            )
-            try:
-                response = yield ("GetMemory", request)
-            except grpc.RpcError as err:
-                if not_found(err):
-                    continue
-                raise
-            if self.topic in response.memory.topics:
-                found.append(_document(response.memory))
+            memory_of = memory_id(self.topic, document_id)
+            memory = yield from get_memory(self.connection.namespace, memory_of)
+            if memory is not None and self.topic in memory.topics:
+                found.append(_document(memory))
         return found
 
     def _delete(self, ids: list[str] | None) -> Plan[bool]:
@@ -297,14 +274,7 @@ class MemrpcVectorStore(VectorStore):
             )
             return True
         for document_id in ids:
-            request = ltm.DeleteMemoryRequest(
-                namespace=namespace, memory_id=memory_id(self.topic, document_id)
-            )
-            try:
-                yield ("DeleteMemory", request)
-            except grpc.RpcError as err:
-                if not not_found(err):
-                    raise
+            yield from delete_memory(namespace, memory_id(self.topic, document_id))
         return True
 
     def _search(

@@ -39,9 +39,9 @@ memrpc's own embeddings (`SearchItem.score` = 1 - cosine distance).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 import grpc
 from google.protobuf import duration_pb2, field_mask_pb2
@@ -61,9 +61,7 @@ from langgraph.store.base import (
 )
 from langgraph.store.base.embed import get_text_at_path, tokenize_path
 
-from memrpc.client._auth import Token
 from memrpc.integrations._calls import (
-    CREATE_BATCH,
     KEEP_SUPERSEDED,
     MAX_METADATA_ENTRIES,
     MAX_PAGE,
@@ -71,12 +69,14 @@ from memrpc.integrations._calls import (
     PINNED,
     Connection,
     Plan,
+    Settings,
     digest_id,
     dumps,
     metadata_value,
     not_found,
     value_metadata,
 )
+from memrpc.integrations._plans import delete_memory, get_memory, list_memories, put_memories
 from memrpc.v1 import long_term_memory_pb2 as ltm
 
 # The topic of the store's memories.
@@ -117,13 +117,11 @@ class MemrpcStore(BaseStore):
         namespace: str,
         index: Sequence[str] | None = None,
         ttl: TTLConfig | None = None,
-        credentials: grpc.ChannelCredentials | None = None,
-        token: Token | None = None,
-        timeout: float | None = 10.0,
+        **settings: Unpack[Settings],
     ) -> None:
-        self.connection = Connection(
-            target, namespace=namespace, credentials=credentials, token=token, timeout=timeout
-        )
+        """`settings`: how to reach memrpc (`credentials`, `token`,
+        `timeout`, `options`: see `Settings`)."""
+        self.connection = Connection(target, namespace=namespace, **settings)
         self.index_fields = list(index) if index else ["$"]
         self.ttl_config = ttl
 
@@ -163,16 +161,9 @@ class MemrpcStore(BaseStore):
         return results
 
     def _get(self, op: GetOp) -> Plan[Item | None]:
-        request = ltm.GetMemoryRequest(
-            namespace=self.connection.namespace, memory_id=memory_id(op.namespace, op.key)
-        )
-        try:
-            response = yield ("GetMemory", request)
-        except grpc.RpcError as err:
-            if not_found(err):
-                return None
-            raise
-        memory = response.memory
+        memory = yield from get_memory(self.connection.namespace, memory_id(op.namespace, op.key))
+        if memory is None:
+            return None
         if op.refresh_ttl:
             memory = yield from self._refresh(memory)
         return _item(memory)
@@ -236,30 +227,13 @@ class MemrpcStore(BaseStore):
             items.append(_search_item(read, score))
         return items
 
-    def _scan(self, flt: ltm.MemoryFilter) -> Plan[Iterator[ltm.Memory]]:
-        """Every memory `flt` keeps, newest first, read page after page."""
-        memories: list[ltm.Memory] = []
-        token = ""
-        while True:
-            request = ltm.ListMemoriesRequest(
-                namespace=self.connection.namespace,
-                filter=flt,
-                page_size=MAX_PAGE,
-                page_token=token,
-            )
-            response = yield ("ListMemories", request)
-            memories += response.memories
-            token = response.next_page_token
-            if not token:
-                return iter(memories)
-
     def _list_namespaces(self, op: ListNamespacesOp) -> Plan[list[tuple[str, ...]]]:
         prefix: tuple[str, ...] = ()
         for condition in op.match_conditions or ():
             if condition.match_type == "prefix":
                 prefix = tuple(condition.path)
         namespaces = set()
-        for memory in (yield from self._scan(_prefix_filter(prefix))):
+        for memory in (yield from list_memories(self.connection.namespace, _prefix_filter(prefix))):
             namespace = _namespace(memory)
             if all(_matches(condition, namespace) for condition in op.match_conditions or ()):
                 namespaces.add(namespace if op.max_depth is None else namespace[: op.max_depth])
@@ -269,26 +243,10 @@ class MemrpcStore(BaseStore):
         """Writes the puts (one CreateMemories per 100, dedup off, replace
         on) and deletes (a DeleteMemory each, a missing item ignored)."""
         writes = [self._memory_input(op) for op in puts if op.value is not None]
-        for first in range(0, len(writes), CREATE_BATCH):
-            yield (
-                "CreateMemories",
-                ltm.CreateMemoriesRequest(
-                    namespace=self.connection.namespace,
-                    memories=writes[first : first + CREATE_BATCH],
-                    dedup_mode=ltm.DEDUP_MODE_OFF,
-                    replace_existing=True,
-                ),
-            )
+        yield from put_memories(self.connection.namespace, writes)
         for op in puts:
             if op.value is None:
-                request = ltm.DeleteMemoryRequest(
-                    namespace=self.connection.namespace, memory_id=memory_id(op.namespace, op.key)
-                )
-                try:
-                    yield ("DeleteMemory", request)
-                except grpc.RpcError as err:
-                    if not not_found(err):
-                        raise
+                yield from delete_memory(self.connection.namespace, memory_id(op.namespace, op.key))
 
     def _memory_input(self, op: PutOp) -> ltm.MemoryInput:
         """The memory of a put (see the module's table)."""
