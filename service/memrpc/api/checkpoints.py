@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from memrpc.api import page_tokens, paging, resources
@@ -55,6 +55,30 @@ def checkpoint_id(value: str, field: str, *, required: bool) -> str:
 
 def _checkpoint_ns(value: str, field: str = "checkpoint_ns") -> str:
     return validate.printable(value, field, max_chars=MAX_CHECKPOINT_NS_CHARS, required=False)
+
+
+def _thread_place(
+    request: pb.GetCheckpointRequest | pb.ListCheckpointsRequest | pb.PutCheckpointWritesRequest,
+) -> tuple[str, str, str]:
+    """The namespace, thread and checkpoint namespace a request names, each
+    checked."""
+    return (
+        validate.namespace(request.namespace),
+        validate.thread_id(request.thread_id),
+        _checkpoint_ns(request.checkpoint_ns),
+    )
+
+
+def _batch(values: Sequence[str], field: str, check: Callable[[str, str], object]) -> list[str]:
+    """The ids of a batch, each checked by `check(value, field)`, without
+    repeats, at most `MAX_CHECKPOINT_BATCH`."""
+    for i, value in enumerate(values):
+        check(value, f"{field}[{i}]")
+    return validate.each_unique(values, field, max_items=MAX_CHECKPOINT_BATCH)
+
+
+def _run_id(value: str, field: str) -> str:
+    return validate.printable(value, field, required=True)
 
 
 def _serialized(value: pb.SerializedValue, field: str) -> None:
@@ -234,9 +258,7 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
     async def GetCheckpoint(
         self, request: pb.GetCheckpointRequest, context: Context
     ) -> pb.GetCheckpointResponse:
-        ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
-        cpns = _checkpoint_ns(request.checkpoint_ns)
+        ns, thread, cpns = _thread_place(request)
         cid = checkpoint_id(request.checkpoint_id, "checkpoint_id", required=False)
         stored = await self._store.get(ns, thread, cpns, cid)
         if stored is None:
@@ -246,9 +268,7 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
     async def ListCheckpoints(
         self, request: pb.ListCheckpointsRequest, context: Context
     ) -> pb.ListCheckpointsResponse:
-        ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
-        cpns = _checkpoint_ns(request.checkpoint_ns)
+        ns, thread, cpns = _thread_place(request)
         checkpoint_id(request.before_checkpoint_id, "before_checkpoint_id", required=False)
         wanted = _filter(request.metadata_filter)
         limit = validate.count(request.page_size, "page_size", CHECKPOINT_PAGE_SIZE)
@@ -289,9 +309,7 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
     async def PutCheckpointWrites(
         self, request: pb.PutCheckpointWritesRequest, context: Context
     ) -> pb.PutCheckpointWritesResponse:
-        ns = validate.namespace(request.namespace)
-        thread = validate.thread_id(request.thread_id)
-        cpns = _checkpoint_ns(request.checkpoint_ns)
+        ns, thread, cpns = _thread_place(request)
         cid = checkpoint_id(request.checkpoint_id, "checkpoint_id", required=True)
         writes = checked_writes(request.writes, "writes")
         stored = await self._store.put_writes(ns, thread, cpns, cid, writes)
@@ -320,11 +338,7 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
         self, request: pb.PruneCheckpointsRequest, context: Context
     ) -> pb.PruneCheckpointsResponse:
         ns = validate.namespace(request.namespace)
-        for i, thread in enumerate(request.thread_ids):
-            validate.thread_id(thread, f"thread_ids[{i}]")
-        threads = validate.each_unique(
-            request.thread_ids, "thread_ids", max_items=MAX_CHECKPOINT_BATCH
-        )
+        threads = _batch(request.thread_ids, "thread_ids", validate.thread_id)
         if request.strategy not in pb.PruneStrategy.values():
             raise ApiError.invalid("strategy", f"unknown value {request.strategy}")
         keep = request.strategy != pb.PRUNE_STRATEGY_DELETE_ALL
@@ -337,8 +351,6 @@ class CheckpointsServicer(checkpoints_pb2_grpc.CheckpointsServicer):
         self, request: pb.DeleteCheckpointRunsRequest, context: Context
     ) -> pb.DeleteCheckpointRunsResponse:
         ns = validate.namespace(request.namespace)
-        for i, run in enumerate(request.run_ids):
-            validate.printable(run, f"run_ids[{i}]", required=True)
-        runs = validate.each_unique(request.run_ids, "run_ids", max_items=MAX_CHECKPOINT_BATCH)
+        runs = _batch(request.run_ids, "run_ids", _run_id)
         deleted = await self._store.delete_runs(ns, runs)
         return pb.DeleteCheckpointRunsResponse(deleted_count=deleted)

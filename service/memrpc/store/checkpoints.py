@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from memrpc.store import keys, memory_document, scripts
 from memrpc.store.redis_mux import RedisClient
@@ -40,6 +41,23 @@ from memrpc.store.script_args import (
 )
 
 Fields = dict[bytes, bytes]
+
+
+class _Place(TypedDict):
+    """A checkpoint namespace of a thread, as the scripts take it: the
+    thread's Set and the tags of the thread and the checkpoint namespace."""
+
+    thread: str
+    thread_tag: str
+    cpns: str
+
+
+def _place(ns: str, thread: str, cpns: str) -> _Place:
+    return _Place(
+        thread=keys.checkpoint_thread(ns, thread),
+        thread_tag=keys.tag_value(thread),
+        cpns=keys.tag_value(cpns),
+    )
 
 
 @dataclass(frozen=True)
@@ -108,9 +126,7 @@ class CheckpointStore:
         pending writes stay), as of `now_ms`."""
         await self._put(
             CheckpointPut(
-                thread=keys.checkpoint_thread(ns, new.thread),
-                thread_tag=keys.tag_value(new.thread),
-                cpns=keys.tag_value(new.cpns),
+                **_place(ns, new.thread, new.cpns),
                 checkpoint_id=new.checkpoint_id,
                 run_tag=keys.tag_value(new.run) if new.run else "",
                 run=new.run,
@@ -129,9 +145,7 @@ class CheckpointStore:
         """Records pending writes; returns how many were stored."""
         stored = await self._writes(
             CheckpointWrites(
-                thread=keys.checkpoint_thread(ns, thread),
-                thread_tag=keys.tag_value(thread),
-                cpns=keys.tag_value(cpns),
+                **_place(ns, thread, cpns),
                 checkpoint_id=checkpoint_id,
                 namespace=ns,
                 writes=[(w.field, w.value, "1" if w.replace else "0") for w in writes],
@@ -165,9 +179,7 @@ class CheckpointStore:
         of the highest ids below `before` ('' for no bound), highest first."""
         reply = await self._read(
             CheckpointRead(
-                thread=keys.checkpoint_thread(ns, thread),
-                thread_tag=keys.tag_value(thread),
-                cpns=keys.tag_value(cpns),
+                **_place(ns, thread, cpns),
                 checkpoint_id=checkpoint_id,
                 before=f"({before}" if before else "+",
                 count=count,
