@@ -314,122 +314,51 @@ async def test_the_keys_are_those_store_keys_names_and_namespace_deletion_remove
     assert [await redis_client.exists(key) for key in expected] == [0] * len(expected)
 
 
+def _bad_put(**changes: object) -> pb.PutCheckpointRequest:
+    """A valid PutCheckpointRequest but for `changes` (None: the field
+    unset)."""
+    fields = {
+        "namespace": "n",
+        "thread_id": "t",
+        "checkpoint_id": "c",
+        "state": pb.SerializedValue(encoding="e"),
+    } | changes
+    return pb.PutCheckpointRequest(**{k: v for k, v in fields.items() if v is not None})
+
+
+def _bad_writes(*writes: pb.CheckpointWrite) -> pb.PutCheckpointWritesRequest:
+    """A PutCheckpointWritesRequest of `writes`, valid but for them."""
+    return pb.PutCheckpointWritesRequest(
+        namespace="n", thread_id="t", checkpoint_id="c", writes=writes
+    )
+
+
 @pytest.mark.parametrize(
     ("request_", "field"),
     [
+        (_bad_put(namespace=None), "namespace"),
+        (_bad_put(thread_id=None), "thread_id"),
+        (_bad_put(checkpoint_id=None), "checkpoint_id"),
+        (_bad_put(checkpoint_id="a:b"), "checkpoint_id"),
+        (_bad_put(parent_checkpoint_id="x y"), "parent_checkpoint_id"),
+        (_bad_put(state=None), "state"),
+        (_bad_put(state=pb.SerializedValue()), "state.encoding"),
         (
-            pb.PutCheckpointRequest(
-                thread_id="t", checkpoint_id="c", state=pb.SerializedValue(encoding="e")
-            ),
-            "namespace",
-        ),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n", checkpoint_id="c", state=pb.SerializedValue(encoding="e")
-            ),
-            "thread_id",
-        ),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n", thread_id="t", state=pb.SerializedValue(encoding="e")
-            ),
-            "checkpoint_id",
-        ),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="a:b",
-                state=pb.SerializedValue(encoding="e"),
-            ),
-            "checkpoint_id",
-        ),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="c",
-                parent_checkpoint_id="x y",
-                state=pb.SerializedValue(encoding="e"),
-            ),
-            "parent_checkpoint_id",
-        ),
-        (pb.PutCheckpointRequest(namespace="n", thread_id="t", checkpoint_id="c"), "state"),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n", thread_id="t", checkpoint_id="c", state=pb.SerializedValue()
-            ),
-            "state.encoding",
-        ),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="c",
-                state=pb.SerializedValue(encoding="e", data=b"x" * (3 * 1024 * 1024 + 1)),
-            ),
+            _bad_put(state=pb.SerializedValue(encoding="e", data=b"x" * (3 * 1024 * 1024 + 1))),
             "state.data",
         ),
+        (_bad_put(metadata="[1]"), "metadata"),
+        (_bad_put(metadata="{"), "metadata"),
+        (_bad_put(checkpoint_ns="\n"), "checkpoint_ns"),
+        (_bad_writes(), "writes"),
         (
-            pb.PutCheckpointRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="c",
-                state=pb.SerializedValue(encoding="e"),
-                metadata="[1]",
-            ),
-            "metadata",
-        ),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="c",
-                state=pb.SerializedValue(encoding="e"),
-                metadata="{",
-            ),
-            "metadata",
-        ),
-        (
-            pb.PutCheckpointRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_ns="\n",
-                checkpoint_id="c",
-                state=pb.SerializedValue(encoding="e"),
-            ),
-            "checkpoint_ns",
-        ),
-        (pb.PutCheckpointWritesRequest(namespace="n", thread_id="t", checkpoint_id="c"), "writes"),
-        (
-            pb.PutCheckpointWritesRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="c",
-                writes=[
-                    pb.CheckpointWrite(index=0, channel="c", value=pb.SerializedValue(encoding="e"))
-                ],
+            _bad_writes(
+                pb.CheckpointWrite(index=0, channel="c", value=pb.SerializedValue(encoding="e"))
             ),
             "writes[0].task_id",
         ),
-        (
-            pb.PutCheckpointWritesRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="c",
-                writes=[pb.CheckpointWrite(task_id="k", channel="c")],
-            ),
-            "writes[0].value",
-        ),
-        (
-            pb.PutCheckpointWritesRequest(
-                namespace="n",
-                thread_id="t",
-                checkpoint_id="c",
-                writes=[_write("k", 1, "c", "v"), _write("k", 1, "d", "v")],
-            ),
-            "writes[1]",
-        ),
+        (_bad_writes(pb.CheckpointWrite(task_id="k", channel="c")), "writes[0].value"),
+        (_bad_writes(_write("k", 1, "c", "v"), _write("k", 1, "d", "v")), "writes[1]"),
         (pb.ListCheckpointsRequest(namespace="n", thread_id="t", page_size=1001), "page_size"),
         (
             pb.ListCheckpointsRequest(

@@ -77,11 +77,16 @@ async def door(
         )
 
 
+def _client(door: Door, token: str) -> httpx.AsyncClient:
+    """A client of the HTTP door sending `token`."""
+    return httpx.AsyncClient(
+        base_url=door.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+
+
 @pytest.fixture(scope="module")
 async def http(door: Door) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=door.url, headers={"Authorization": f"Bearer {door.admin}"}, timeout=30
-    ) as client:
+    async with _client(door, door.admin) as client:
         yield client
 
 
@@ -287,9 +292,7 @@ async def checkpoints(rpc: Rpc) -> None:
 @pytest.fixture(scope="module")
 async def root(door: Door) -> AsyncIterator[httpx.AsyncClient]:
     """A client with a key of every namespace."""
-    async with httpx.AsyncClient(
-        base_url=door.url, headers={"Authorization": f"Bearer {door.root}"}, timeout=30
-    ) as client:
+    async with _client(door, door.root) as client:
         yield client
 
 
