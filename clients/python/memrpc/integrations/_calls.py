@@ -51,7 +51,8 @@ MAX_METADATA_ENTRIES = 64
 
 
 class Settings(TypedDict, total=False):
-    """How an adapter reaches memrpc, as `MemoryClient` takes it:
+    """How an adapter reaches memrpc (the keyword arguments of each
+    adapter's constructor after its own), as `MemoryClient` takes it:
     `credentials` for TLS, `token` (an API key or a JWT, or a function
     returning the current one), `timeout` of each call in seconds (10 by
     default), `options` of the gRPC channel."""

@@ -67,8 +67,6 @@ class MemrpcKeyValueStore(BaseStore[str, Any]):
         topic: str = TOPIC,
         **settings: Unpack[Settings],
     ) -> None:
-        """`settings`: how to reach memrpc (`credentials`, `token`,
-        `timeout`, `options`: see `Settings`)."""
         self.connection = Connection(target, namespace=namespace, **settings)
         self.topic = topic
 

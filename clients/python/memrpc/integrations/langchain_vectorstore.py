@@ -79,8 +79,6 @@ class MemrpcVectorStore(VectorStore):
         topic: str = TOPIC,
         **settings: Unpack[Settings],
     ) -> None:
-        """`settings`: how to reach memrpc (`credentials`, `token`,
-        `timeout`, `options`: see `Settings`)."""
         self.connection = Connection(target, namespace=namespace, **settings)
         self.topic = topic
 

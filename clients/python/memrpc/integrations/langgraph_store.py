@@ -119,8 +119,6 @@ class MemrpcStore(BaseStore):
         ttl: TTLConfig | None = None,
         **settings: Unpack[Settings],
     ) -> None:
-        """`settings`: how to reach memrpc (`credentials`, `token`,
-        `timeout`, `options`: see `Settings`)."""
         self.connection = Connection(target, namespace=namespace, **settings)
         self.index_fields = list(index) if index else ["$"]
         self.ttl_config = ttl
