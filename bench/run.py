@@ -170,7 +170,7 @@ SCHEDULE: tuple[tuple[tuple[str, str], ...], ...] = (
 FIRST_WRITE = ("memrpc", "UpdateSession")
 
 
-def _scheduled(groups: dict[str, list[Operation]]) -> list[list[tuple[str, Operation]]]:
+def scheduled(groups: dict[str, list[Operation]]) -> list[list[tuple[str, Operation]]]:
     """Every operation of `groups` as (group, operation), in batches to
     measure together: `SCHEDULE`, then the rest one by one."""
     by_key = {(group, op.name): op for group, ops in groups.items() for op in ops}
@@ -320,7 +320,7 @@ class Run:
                 "floors": redis_operations(client, data) + embedding_operations(model),
                 "reference": reference.operations(),
             }
-            batches = _scheduled(groups)
+            batches = scheduled(groups)
             keys = [(batch[0][0], batch[0][1].name) for batch in batches]
             first_write = keys.index(FIRST_WRITE) if FIRST_WRITE in keys else len(batches)
             lag = job_lag.LagSampler(client, NAMESPACE)
