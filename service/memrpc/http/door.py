@@ -113,7 +113,6 @@ class HttpDoor:
             lifespan="off",
             ws="none",
             ssl_context_factory=None if tls is None else lambda _config, _default: tls,
-            ssl_certfile=None,
         )
         self._server = _Server(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[sock]))

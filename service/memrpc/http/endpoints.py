@@ -133,6 +133,9 @@ class _Call:
                     return
                 yield response
         finally:
+            # A client gone mid-stream ends the handler's stream now (a
+            # tail's subscription with it), not when it is collected.
+            await responses.aclose()
             _copy_trailers(context, ctx.response_trailers)
 
     async def _begin(self, ctx: RequestContext[Any, Any]) -> tuple[Handler, DetachedContext]:

@@ -44,8 +44,12 @@ _WELL_KNOWN: dict[str, dict[str, Any]] = {
     ".google.protobuf.ListValue": {"type": "array", "items": {}},
     ".google.protobuf.Empty": {"type": "object"},
 }
-# Source-info path parts (descriptor.proto's field numbers).
-_MESSAGE, _FIELD, _NESTED, _ENUM, _SERVICE, _METHOD = 4, 2, 3, 5, 6, 2
+# Source-info path parts (descriptor.proto's field numbers): a file's
+# messages, enums and services; a message's fields, nested messages and
+# enums; a service's methods.
+_MESSAGE, _ENUM, _SERVICE = 4, 5, 6
+_FIELD, _NESTED, _NESTED_ENUM = 2, 3, 4
+_METHOD = 2
 _CONNECT_ERROR: dict[str, Any] = {
     "type": "object",
     "description": "A Connect error: the code (`invalid_argument`, `not_found`, ...), a message "
@@ -148,7 +152,7 @@ def _message_schemas(
             **({"required": required} if required else {}),
         }
         _message_schemas(message.nested_type, name, (*here, _NESTED), comments, schemas)
-        _enum_schemas(message.enum_type, name, (*here, 4), comments, schemas)
+        _enum_schemas(message.enum_type, name, (*here, _NESTED_ENUM), comments, schemas)
 
 
 def _enum_schemas(
