@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from memrpc import remote
+from memrpc.listening import listening_socket
 
 COMMANDS = ("demo",)
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -64,9 +65,8 @@ async def _serve(args: argparse.Namespace, listen: socket.socket) -> None:
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Serves until interrupted."""
-    host, _, port = args.listen.rpartition(":")
     try:
-        listen = socket.create_server((host.strip("[]") or "127.0.0.1", int(port)))
+        listen = listening_socket(args.listen)
     except (OSError, ValueError) as err:
         parser.error(f"--listen {args.listen}: {err}")
     with contextlib.suppress(KeyboardInterrupt):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from memrpc import remote
+from memrpc.listening import listening_socket
 
 COMMANDS = ("mcp",)
 DEFAULT_LISTEN = "127.0.0.1:8765"
@@ -115,20 +116,15 @@ class BearerToken:
 
 def _client(args: argparse.Namespace) -> Any:
     """The async memrpc client of `args` (made in the running loop)."""
-    import grpc
-
     from memrpc.client import AsyncMemoryClient
 
-    credentials = None
-    if args.tls_ca_file is not None:
-        credentials = grpc.ssl_channel_credentials(remote.read(args.tls_ca_file))
-    options = [("grpc.ssl_target_name_override", args.tls_server_name)]
+    credentials, options = remote.reach(args)
     return AsyncMemoryClient(
         args.target,
         namespace=args.namespace,
         credentials=credentials,
         token=remote.key(args),
-        options=options if args.tls_server_name else (),
+        options=options,
     )
 
 
@@ -169,9 +165,8 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                 f"refusing to serve {args.listen} without a token: it is reachable beyond this "
                 f"machine; set --mcp-token-file (or {TOKEN_ENV})"
             )
-        host, _, port = args.listen.rpartition(":")
         try:
-            listen = socket.create_server((host.strip("[]") or "127.0.0.1", int(port)))
+            listen = listening_socket(args.listen)
         except (OSError, ValueError) as err:
             parser.error(f"--listen {args.listen}: {err}")
     elif token is not None:

@@ -74,8 +74,9 @@ def read(path: Path) -> bytes:
         raise UsageError(f"cannot read {path}: {err.strerror}") from None
 
 
-def channel(args: argparse.Namespace) -> grpc.Channel:
-    """A channel to the server of `args`."""
+def reach(args: argparse.Namespace) -> tuple[grpc.ChannelCredentials | None, list[tuple[str, Any]]]:
+    """How to reach the server of `args`: its TLS credentials (None:
+    plaintext) and the channel options."""
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -83,8 +84,15 @@ def channel(args: argparse.Namespace) -> grpc.Channel:
     if args.tls_server_name:
         options.append(("grpc.ssl_target_name_override", args.tls_server_name))
     if args.tls_ca_file is None:
+        return None, options
+    return grpc.ssl_channel_credentials(read(args.tls_ca_file)), options
+
+
+def channel(args: argparse.Namespace) -> grpc.Channel:
+    """A channel to the server of `args`."""
+    credentials, options = reach(args)
+    if credentials is None:
         return grpc.insecure_channel(args.target, options=options)
-    credentials = grpc.ssl_channel_credentials(read(args.tls_ca_file))
     return grpc.secure_channel(args.target, credentials, options=options)
 
 

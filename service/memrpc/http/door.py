@@ -26,6 +26,7 @@ from connectrpc.server import ConnectASGIApplication
 
 from memrpc.http.codecs import BinaryCodec, JsonCodec
 from memrpc.http.endpoints import endpoints
+from memrpc.listening import listening_socket
 from memrpc.rpc.pipeline import Pipeline
 
 # uvicorn's own lines (started, shutting down) repeat memrpc's at INFO.
@@ -89,21 +90,7 @@ class HttpDoor:
 
     async def start(self) -> None:
         """Binds the socket (raising `OSError` if it cannot) and serves."""
-        host, _, port = self._listen.rpartition(":")
-        host = host.strip("[]")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        # TCP named, so that asyncio turns Nagle off on each connection (a
-        # response is several writes: each would wait for an ACK).
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if self._reuse_port:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, int(port)))
-            sock.listen(socket.SOMAXCONN)
-        except OSError:
-            sock.close()
-            raise
+        sock = listening_socket(self._listen, reuse_port=self._reuse_port)
         self.port = sock.getsockname()[1]
         tls = self._tls
         config = uvicorn.Config(
